@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { newId } from '../../../shared/ids.ts';
+import { ConcurrencyError, START_POSITION, type EventStore, type NewEvent, type RecordedEvent } from '../event-store.ts';
+
+/**
+ * One behavioural contract for every event store adapter. Each adapter's spec calls this with a factory; the
+ * streams use a random prefix so the suite can run against a shared server.
+ */
+export function eventStoreContract(name: string, setup: () => Promise<{ store: EventStore; teardown: () => Promise<void> }>): void {
+  describe(`event store contract: ${name}`, () => {
+    let store: EventStore;
+    let teardown: () => Promise<void>;
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const stream = (label: string) => `${prefix}-${label}-${randomUUID().slice(0, 8)}`;
+
+    beforeAll(async () => {
+      ({ store, teardown } = await setup());
+    });
+    afterAll(async () => {
+      await teardown?.();
+    });
+
+    const ev = (type: string, data: Record<string, unknown> = {}, userId = 'u1'): NewEvent => ({
+      id: newId(),
+      type,
+      data,
+      metadata: { userId, correlationId: 'c1', causationId: 'c0', requestId: 'r1', schemaVersion: 1 },
+    });
+
+    test('a new stream starts at revision 1 and counts its events', async () => {
+      const s = stream('new');
+      const r1 = await store.append(s, [ev('A'), ev('B')], 'no_stream');
+      expect(r1.revision).toBe(2);
+      const r2 = await store.append(s, [ev('C')], 2);
+      expect(r2.revision).toBe(3);
+      expect(r2.position > r1.position).toBe(true);
+      const events = await store.readStream(s);
+      expect(events.map((e) => [e.type, e.revision])).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+      expect(events.every((e) => e.streamId === s)).toBe(true);
+    });
+
+    test('data and metadata survive the round trip', async () => {
+      const s = stream('meta');
+      const e = ev('Typed', { text: 'Ünïcødé ✓ "quotes" \\ back', nested: { list: [1, 2, { x: null }] }, big: 2 ** 52 }, 'user-42');
+      await store.append(s, [e], 'any');
+      const [read] = await store.readStream(s);
+      expect(read!.id).toBe(e.id);
+      expect(read!.data).toEqual(e.data);
+      expect(read!.metadata).toMatchObject(e.metadata);
+      expect(read!.createdAt).toBeInstanceOf(Date);
+    });
+
+    test('expected revision: no_stream fails on an existing stream', async () => {
+      const s = stream('nostream');
+      await store.append(s, [ev('A')], 'no_stream');
+      const err = await store.append(s, [ev('B')], 'no_stream').catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(ConcurrencyError);
+      expect((err as ConcurrencyError).actual).toBe(1);
+    });
+
+    test('expected revision: stream_exists fails on a missing stream and passes on an existing one', async () => {
+      const s = stream('exists');
+      await expect(store.append(s, [ev('A')], 'stream_exists')).rejects.toBeInstanceOf(ConcurrencyError);
+      await store.append(s, [ev('A')], 'any');
+      await expect(store.append(s, [ev('B')], 'stream_exists')).resolves.toMatchObject({ revision: 2 });
+    });
+
+    test('expected revision: a stale exact revision fails with the actual one and appends nothing', async () => {
+      const s = stream('exact');
+      await store.append(s, [ev('A'), ev('B')], 'no_stream');
+      const err = await store.append(s, [ev('C')], 1).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(ConcurrencyError);
+      expect((err as ConcurrencyError).actual).toBe(2);
+      expect((err as ConcurrencyError).expected).toBe(1);
+      expect(await store.readStream(s)).toHaveLength(2);
+      await expect(store.append(s, [ev('C')], 0)).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.append(s, [ev('C')], 3)).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    test('expected revision: any always appends', async () => {
+      const s = stream('any');
+      await store.append(s, [ev('A')], 'any');
+      await store.append(s, [ev('B')], 'any');
+      expect((await store.readStream(s)).map((e) => e.revision)).toEqual([1, 2]);
+    });
+
+    test('of concurrent appends at the same expected revision exactly one wins', async () => {
+      const s = stream('race');
+      await store.append(s, [ev('A')], 'no_stream');
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => store.append(s, [ev('B')], 1)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(rejected.every((r) => r.reason instanceof ConcurrencyError)).toBe(true);
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+
+    test('retrying an append that committed (same event ids) does not duplicate it', async () => {
+      const s = stream('retry');
+      const events = [ev('A'), ev('B')];
+      const first = await store.append(s, events, 'no_stream');
+      const again = await store.append(s, events, 'no_stream');
+      expect(again.revision).toBe(first.revision);
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+
+    test('readStream: missing stream is empty; ranges, limits and backwards reads', async () => {
+      expect(await store.readStream(stream('missing'))).toEqual([]);
+      const s = stream('range');
+      await store.append(s, ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)), 'no_stream');
+      expect((await store.readStream(s, { fromRevision: 2, toRevision: 4 })).map((e) => e.type)).toEqual(['B', 'C', 'D']);
+      expect((await store.readStream(s, { maxCount: 2 })).map((e) => e.type)).toEqual(['A', 'B']);
+      expect((await store.readStream(s, { direction: 'backwards', maxCount: 2 })).map((e) => e.type)).toEqual(['E', 'D']);
+      expect((await store.readStream(s, { fromRevision: 4 })).map((e) => e.type)).toEqual(['D', 'E']);
+    });
+
+    test('readAll is ordered, exclusive of its starting position, and pages', async () => {
+      const before = await store.headPosition();
+      const s1 = stream('all1');
+      const s2 = stream('all2');
+      await store.append(s1, [ev('A1'), ev('A2')], 'no_stream');
+      await store.append(s2, [ev('B1')], 'no_stream');
+      await store.append(s1, [ev('A3')], 2);
+      const mine = (events: RecordedEvent[]) => events.filter((e) => e.streamId === s1 || e.streamId === s2);
+      const all = mine(await readEverything(store, before));
+      expect(all.map((e) => e.type)).toEqual(['A1', 'A2', 'B1', 'A3']);
+      const positions = all.map((e) => e.position);
+      expect([...positions].sort()).toEqual(positions);
+      const after = mine(await readEverything(store, all[1]!.position));
+      expect(after.map((e) => e.type)).toEqual(['B1', 'A3']);
+      expect(await store.headPosition() >= all[3]!.position).toBe(true);
+    });
+
+    test('subscribeToAll catches up and then goes live', async () => {
+      const s = stream('sub');
+      const start = await store.headPosition();
+      await store.append(s, [ev('Before')], 'no_stream');
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const consumer = (async () => {
+        for await (const batch of store.subscribeToAll({ fromPosition: start, signal: controller.signal })) {
+          for (const e of batch) if (e.streamId === s) seen.push(e.type);
+          if (seen.length >= 3) controller.abort();
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 50));
+      await store.append(s, [ev('Live1')], 1);
+      await store.append(s, [ev('Live2')], 2);
+      await withTimeout(consumer, 10_000, 'subscriber to see the live events');
+      expect(seen).toEqual(['Before', 'Live1', 'Live2']);
+    });
+
+    test('8 concurrent writers and a live subscriber: every committed event exactly once, each stream in order', async () => {
+      const start = await store.headPosition();
+      const writers = 8;
+      const appendsPerWriter = 60;
+      const streams = Array.from({ length: 12 }, (_, i) => stream(`w${i}`));
+      const committed = new Set<string>();
+      const controller = new AbortController();
+      const seen: RecordedEvent[] = [];
+      let writersDone = false;
+      const subscriber = (async () => {
+        for await (const batch of store.subscribeToAll({ fromPosition: start, batchSize: 37, signal: controller.signal })) {
+          for (const e of batch) if (e.streamId.startsWith(prefix) && streams.includes(e.streamId)) seen.push(e);
+          if (writersDone && seen.length >= committed.size) controller.abort();
+        }
+      })();
+      const writer = async (w: number) => {
+        for (let i = 0; i < appendsPerWriter; i++) {
+          const s = streams[(w * 7 + i) % streams.length]!;
+          const batch = [ev(`W${w}`, { w, i }), ev(`W${w}`, { w, i, second: true })].slice(0, 1 + (i % 2));
+          // Mix optimistic appends (some of which lose and roll back, leaving holes in the sequence) with 'any'.
+          if (i % 3 === 0) {
+            const current = (await store.readStream(s, { direction: 'backwards', maxCount: 1 }))[0]?.revision ?? 0;
+            try {
+              await store.append(s, batch, current === 0 ? 'no_stream' : current);
+            } catch (err) {
+              if (!(err instanceof ConcurrencyError)) throw err;
+              continue;
+            }
+          } else {
+            await store.append(s, batch, 'any');
+          }
+          for (const e of batch) committed.add(e.id);
+        }
+      };
+      await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
+      writersDone = true;
+      // Nudge the subscriber in case it is idle with everything already seen.
+      await store.append(stream('nudge'), [ev('Nudge')], 'any');
+      await withTimeout(subscriber, 30_000, 'subscriber to see every committed event');
+
+      const ids = seen.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length); // exactly once
+      expect(new Set(ids)).toEqual(committed); // every committed event, nothing else
+      const byStream = new Map<string, number[]>();
+      for (const e of seen) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.revision]);
+      for (const [s, revisions] of byStream) {
+        expect({ s, revisions }).toEqual({ s, revisions: revisions.map((_, i) => i + 1) });
+      }
+      const positions = seen.map((e) => e.position);
+      expect([...positions].sort()).toEqual(positions);
+    }, 60_000);
+  });
+}
+
+async function readEverything(store: EventStore, from: string = START_POSITION): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  let cursor = from;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: cursor, maxCount: 2 });
+    if (page.length === 0) return out;
+    out.push(...page);
+    cursor = page[page.length - 1]!.position;
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

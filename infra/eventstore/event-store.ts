@@ -1,0 +1,120 @@
+/**
+ * The event store port. Two adapters implement it (PostgreSQL event log, EventStoreDB) and both pass the same
+ * contract suite (infra/eventstore/contract/). Conventions, whatever the backend:
+ * - A stream's revision counts its events: the first event has revision 1, "no stream" is revision 0.
+ *   (EventStoreDB is 0-based; its adapter converts.) The API's `version` of a resource is its revision.
+ * - A position is an opaque string, totally ordered by plain string comparison (adapters zero-pad), so
+ *   checkpoints and read-your-writes waits need no backend-specific code.
+ * - Reads and subscriptions from a position are exclusive: they start after it.
+ */
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+export interface EventMetadata {
+  userId: string;
+  correlationId: string;
+  causationId: string;
+  requestId: string;
+  schemaVersion: number;
+  [key: string]: unknown;
+}
+
+export interface NewEvent {
+  /** Unique id; a retried append with the same ids and expected revision is de-duplicated where the backend can. */
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent {
+  id: string;
+  streamId: string;
+  revision: number;
+  position: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  createdAt: Date;
+}
+
+export interface AppendResult {
+  /** The stream's revision after the append (= the last appended event's revision). */
+  revision: number;
+  /** Position of the last appended event. */
+  position: string;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to return (inclusive, 1-based). Default 1. */
+  fromRevision?: number;
+  /** Last revision to return (inclusive). */
+  toRevision?: number;
+  maxCount?: number;
+  direction?: 'forwards' | 'backwards';
+}
+
+export interface ReadAllOptions {
+  /** Exclusive lower bound; omit or `START_POSITION` to read from the beginning. */
+  fromPosition?: string;
+  maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  fromPosition?: string;
+  /** Largest batch handed to the consumer at once. */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+export const START_POSITION = '';
+
+export interface EventStore {
+  readonly kind: 'postgres' | 'eventstoredb';
+  append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** Events of one stream; an empty array when the stream does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Committed events in global order after `fromPosition`, never skipping one that commits later behind it. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Catch-up then live: yields batches in global order, each event exactly once, each stream in revision
+   * order. Ends when the signal aborts.
+   */
+  subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]>;
+  /** Position of the newest committed event, or START_POSITION when the log is empty. */
+  headPosition(): Promise<string>;
+  /** Cheap reachability check for /ready. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A stale append: the stream is not at the expected revision. The API maps it to 409. */
+export class ConcurrencyError extends Error {
+  readonly code = 'concurrency_conflict';
+  readonly streamId: string;
+  readonly expected: ExpectedRevision;
+  readonly actual: number;
+  constructor(streamId: string, expected: ExpectedRevision, actual: number) {
+    super(`stream ${streamId} is at revision ${actual}, expected ${String(expected)}`);
+    this.name = 'ConcurrencyError';
+    this.streamId = streamId;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The store could not be reached or failed; the API maps it to 503. */
+export class EventStoreUnavailableError extends Error {
+  readonly code = 'event_store_unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+export function checkExpectedRevision(expected: ExpectedRevision, actual: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 0;
+  if (expected === 'stream_exists') return actual > 0;
+  return actual === expected;
+}

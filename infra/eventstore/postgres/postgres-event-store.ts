@@ -1,0 +1,250 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import {
+  ConcurrencyError,
+  EventStoreUnavailableError,
+  START_POSITION,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../event-store.ts';
+import { formatPosition, parsePosition } from './positions.ts';
+
+const NOTIFY_CHANNEL = 'es_appended';
+
+interface EventRow {
+  global_position: string;
+  tx_text: string;
+  stream_id: string;
+  revision: string;
+  event_id: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: RecordedEvent['metadata'];
+  created_at: Date;
+}
+
+// ORDER BY and WHERE clauses qualify columns with `e.`: a bare name in ORDER BY would bind to an output alias.
+const EVENT_COLUMNS = 'global_position, transaction_id::text AS tx_text, stream_id, revision, event_id, type, data, metadata, created_at';
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    position: formatPosition(row.tx_text, row.global_position),
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
+}
+
+function expectedToSql(expected: ExpectedRevision): number {
+  if (expected === 'any') return -1;
+  if (expected === 'no_stream') return -2;
+  if (expected === 'stream_exists') return -3;
+  if (!Number.isSafeInteger(expected) || expected < 0) throw new RangeError(`invalid expected revision ${expected}`);
+  return expected;
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e?.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e?.message ?? '');
+}
+
+export interface PostgresEventStoreOptions {
+  pool: pg.Pool;
+  /** Connection string for the LISTEN connection that wakes subscribers appended to by other processes. */
+  connectionString?: string;
+  /** Idle poll interval when no notification arrives (ms). */
+  pollIntervalMs?: number;
+}
+
+export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
+  const { pool } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const wakeups = new EventEmitter();
+  wakeups.setMaxListeners(0);
+  let closed = false;
+
+  // Post-commit notifications, coalesced: NOTIFY inside the append transaction would serialise all commits
+  // on the notification queue lock.
+  let notifyInFlight = false;
+  let notifyAgain = false;
+  const notifyOthers = () => {
+    if (!options.connectionString || closed) return;
+    if (notifyInFlight) {
+      notifyAgain = true;
+      return;
+    }
+    notifyInFlight = true;
+    pool.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined).finally(() => {
+      notifyInFlight = false;
+      if (notifyAgain) {
+        notifyAgain = false;
+        notifyOthers();
+      }
+    });
+  };
+
+  let listener: pg.Client | undefined;
+  let listenerStarting: Promise<void> | undefined;
+  const ensureListener = (): Promise<void> => {
+    if (!options.connectionString || listener || listenerStarting || closed) return listenerStarting ?? Promise.resolve();
+    listenerStarting = (async () => {
+      const client = new pg.Client({ connectionString: options.connectionString });
+      client.on('notification', () => wakeups.emit('appended'));
+      client.on('error', () => {
+        listener = undefined;
+        client.end().catch(() => undefined);
+        if (!closed) setTimeout(() => void ensureListener(), 1000).unref();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        listener = client;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (!closed) setTimeout(() => void ensureListener(), 1000).unref();
+      } finally {
+        listenerStarting = undefined;
+      }
+    })();
+    return listenerStarting;
+  };
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (err) {
+      if (isConnectionError(err)) throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  };
+
+  const readAll = async ({ fromPosition = START_POSITION, maxCount = 1000 }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
+    const { transactionId, globalPosition } = parsePosition(fromPosition);
+    const { rows } = await query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es.events e
+        WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
+        ORDER BY e.transaction_id, e.global_position
+        LIMIT $3`,
+      [transactionId, globalPosition, maxCount],
+    );
+    return rows.map(toRecorded);
+  };
+
+  /** Resolves true when woken by an append, false when the time ran out. */
+  const waitForWakeup = (ms: number, signal?: AbortSignal) =>
+    new Promise<boolean>((resolve) => {
+      const finish = (woken: boolean) => {
+        clearTimeout(timer);
+        wakeups.off('appended', onWake);
+        signal?.removeEventListener('abort', onWake);
+        resolve(woken);
+      };
+      const onWake = () => finish(true);
+      const timer = setTimeout(() => finish(false), ms);
+      wakeups.once('appended', onWake);
+      signal?.addEventListener('abort', onWake, { once: true });
+    });
+
+  return {
+    kind: 'postgres',
+
+    async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+      if (events.length === 0) throw new RangeError('append needs at least one event');
+      try {
+        const { rows } = await pool.query<{ new_revision: string; tx: string; last_position: string }>(
+          'SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
+          [
+            streamId,
+            expectedToSql(expectedRevision),
+            events.map((e) => e.id),
+            events.map((e) => e.type),
+            events.map((e) => JSON.stringify(e.data)),
+            events.map((e) => JSON.stringify(e.metadata)),
+          ],
+        );
+        const row = rows[0]!;
+        wakeups.emit('appended');
+        notifyOthers();
+        return { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
+      } catch (err) {
+        const e = err as { code?: string; detail?: string; constraint?: string };
+        if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
+          // A retry of an append that already committed (same event ids) answers as the first one did.
+          const { rows } = await query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`, [events.map((ev) => ev.id)]);
+          if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
+            const last = toRecorded(rows[rows.length - 1]!);
+            return { revision: last.revision, position: last.position };
+          }
+          const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
+          throw new ConcurrencyError(streamId, expectedRevision, actual);
+        }
+        if (isConnectionError(err)) throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+        throw err;
+      }
+    },
+
+    async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+      const backwards = opts.direction === 'backwards';
+      const { rows } = await query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM es.events e
+          WHERE e.stream_id = $1 AND e.revision >= $2 AND e.revision <= $3
+          ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $4`,
+        [streamId, opts.fromRevision ?? 1, opts.toRevision ?? Number.MAX_SAFE_INTEGER, opts.maxCount ?? Number.MAX_SAFE_INTEGER],
+      );
+      return rows.map(toRecorded);
+    },
+
+    readAll,
+
+    async *subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<RecordedEvent[]> {
+      await ensureListener();
+      let cursor = fromPosition;
+      let idleDelay = 2;
+      while (!signal?.aborted && !closed) {
+        const batch = await readAll({ fromPosition: cursor, maxCount: batchSize });
+        if (batch.length > 0) {
+          cursor = batch[batch.length - 1]!.position;
+          idleDelay = 2;
+          yield batch;
+          continue;
+        }
+        // Nothing visible yet: an append may be committed but still behind the horizon of a running
+        // transaction, so re-check soon, backing off to the idle poll interval; a wakeup cuts the wait short.
+        const woken = await waitForWakeup(idleDelay, signal);
+        idleDelay = woken ? 2 : Math.min(idleDelay * 2, pollIntervalMs);
+      }
+    },
+
+    async headPosition(): Promise<string> {
+      const { rows } = await query<{ tx: string; gp: string }>(
+        'SELECT transaction_id::text AS tx, global_position AS gp FROM es.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1',
+      );
+      return rows[0] ? formatPosition(rows[0].tx, rows[0].gp) : START_POSITION;
+    },
+
+    async ping(): Promise<void> {
+      await query('SELECT 1 FROM es.streams LIMIT 1');
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      wakeups.emit('appended');
+      await listener?.end().catch(() => undefined);
+      listener = undefined;
+    },
+  };
+}
