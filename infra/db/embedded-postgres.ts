@@ -100,6 +100,28 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
+interface OwnerRecord {
+  ownerPid: number;
+  port: number;
+}
+
+/** Which process runs the server of this data folder, so a CLI can join it and a second service refuses. */
+export async function readOwner(dir: string): Promise<OwnerRecord | undefined> {
+  try {
+    const owner = JSON.parse(await fs.readFile(path.join(path.resolve(dir), 'server.json'), 'utf8')) as OwnerRecord;
+    return Number.isInteger(owner.ownerPid) && isAlive(owner.ownerPid) && owner.ownerPid !== process.pid ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readPassword(dir: string): Promise<string> {
+  return (await fs.readFile(path.join(path.resolve(dir), 'pg-password'), 'utf8')).trim();
+}
+
+export const connectionStringFor = (password: string, port: number, database = 'postgres') =>
+  `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
 /**
  * A server left running by a parent that died (kill -9) still holds `postmaster.pid`. Stop it with an
  * immediate shutdown; the next start runs crash recovery, which is exactly what PostgreSQL is built for.
@@ -114,6 +136,18 @@ async function stopOrphan(pgdata: string): Promise<void> {
   }
 }
 
+/** Every ancestor of the data folder must let the `postgres` user through, or initdb fails obscurely. */
+async function assertTraversable(dir: string, runAs: RunAs): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const st = await fs.stat(current);
+    const ok = st.uid === runAs.uid ? (st.mode & 0o100) !== 0 : st.gid === runAs.gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
+    if (!ok) {
+      throw new Error(`PostgreSQL runs as the 'postgres' user, which cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}): choose a DATA_DIR outside it or run 'chmod o+x ${current}'`);
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
 async function chownTree(dir: string, runAs: RunAs): Promise<void> {
   await fs.chown(dir, runAs.uid, runAs.gid);
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
@@ -125,11 +159,14 @@ async function chownTree(dir: string, runAs: RunAs): Promise<void> {
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = options.onLog ?? (() => undefined);
+  const live = await readOwner(options.dir);
+  if (live) throw new Error(`another process (pid ${live.ownerPid}) is already running PostgreSQL on ${path.resolve(options.dir)}`);
   const bins = await loadBinaries();
   const runAs = await resolveRunAs();
   const dir = path.resolve(options.dir);
   const pgdata = path.join(dir, 'pgdata');
   const passwordFile = path.join(dir, 'pg-password');
+  await fs.mkdir(path.dirname(dir), { recursive: true });
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
 
   let password: string;
@@ -142,6 +179,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (runAs) {
     // The server runs as `postgres`: it must be able to reach and own its data folder.
+    await assertTraversable(path.dirname(dir), runAs);
     await fs.chmod(dir, 0o711);
     await fs.mkdir(pgdata, { recursive: true, mode: 0o700 });
     await chownTree(pgdata, runAs);
@@ -191,8 +229,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
 
-  const connectionString = (database = 'postgres') =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  const connectionString = (database = 'postgres') => connectionStringFor(password, port, database);
 
   await waitUntil(async () => {
     if (exited) throw new Error(`embedded postgres exited during start:\n${output.slice(-2000)}`);
@@ -207,6 +244,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await client.end().catch(() => undefined);
     }
   }, 60_000, 'embedded postgres to accept connections');
+  const ownerFile = path.join(dir, 'server.json');
+  await fs.writeFile(ownerFile, JSON.stringify({ ownerPid: process.pid, port } satisfies OwnerRecord));
 
   return {
     port,
@@ -218,6 +257,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
       await done;
       clearTimeout(timer);
+      await fs.rm(ownerFile, { force: true });
     },
   };
 }

@@ -1,0 +1,91 @@
+import { eventDefinition, upcast } from '../shared/events/catalogue.ts';
+import { newId } from '../shared/ids.ts';
+import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../infra/eventstore/event-store.ts';
+import type { CommandContext } from './command-context.ts';
+
+export interface DomainEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** An aggregate as plain functions (Emmett style): state is rebuilt from the stream, decide returns events. */
+export interface Decider<State, Command, Event extends DomainEvent> {
+  initialState: () => State;
+  evolve: (state: State, event: Event) => State;
+  decide: (command: Command, state: State, context: CommandContext) => Event[];
+}
+
+export interface CommandResult<State> {
+  state: State;
+  /** Stream revision after the command (the resource's version). */
+  revision: number;
+  /** Position of the last appended event; null when the command changed nothing. */
+  position: string | null;
+  events: DomainEvent[];
+}
+
+export function toDomainEvent(event: RecordedEvent): DomainEvent {
+  return { type: event.type, data: upcast(event.type, event.metadata.schemaVersion ?? 1, event.data) };
+}
+
+export async function loadState<State, Event extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<Decider<State, unknown, Event>, 'initialState' | 'evolve'>,
+  options: { toRevision?: number } = {},
+): Promise<{ state: State; revision: number }> {
+  const events = await store.readStream(streamId, options.toRevision ? { toRevision: options.toRevision } : {});
+  let state = decider.initialState();
+  for (const event of events) state = decider.evolve(state, toDomainEvent(event) as Event);
+  return { state, revision: events.length ? events[events.length - 1]!.revision : 0 };
+}
+
+export function toNewEvents(events: DomainEvent[], context: CommandContext): NewEvent[] {
+  return events.map((event) => {
+    const definition = eventDefinition(event.type);
+    if (!definition) throw new Error(`event type ${event.type} has no definition`);
+    return {
+      id: newId(),
+      type: event.type,
+      data: definition.schema.parse(event.data) as Record<string, unknown>,
+      metadata: {
+        userId: context.userId,
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+        requestId: context.requestId,
+        schemaVersion: definition.schemaVersion,
+      },
+    };
+  });
+}
+
+/**
+ * Load the stream, decide, append with the expected revision. A client-supplied `expectedRevision` is
+ * checked as given (a stale one is a 409); without one, a lost race is retried from fresh state.
+ */
+export async function handleCommand<State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<State, Command, Event>,
+  command: Command,
+  context: CommandContext,
+  options: { expectedRevision?: number; maxAttempts?: number } = {},
+): Promise<CommandResult<State>> {
+  const maxAttempts = options.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision } = await loadState(store, streamId, decider);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      throw new ConcurrencyError(streamId, options.expectedRevision, revision);
+    }
+    const events = decider.decide(command, state, context);
+    if (events.length === 0) return { state, revision, position: null, events };
+    try {
+      const result = await store.append(streamId, toNewEvents(events, context), revision === 0 ? 'no_stream' : revision);
+      const next = events.reduce((s, e) => decider.evolve(s, e), state);
+      return { state: next, revision: result.revision, position: result.position, events };
+    } catch (err) {
+      if (err instanceof ConcurrencyError && attempt < maxAttempts) continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { ReadModels } from './read-model-types.ts';
+
+// int8 columns (counts, positions) come back as JS numbers when they are safe integers; anything larger
+// would be a bug here, so fail loudly instead of silently losing precision.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);
+  return n;
+});
+
+export interface Database {
+  pool: pg.Pool;
+  db: Kysely<ReadModels>;
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+export function createDatabase(connectionString: string, options: { max?: number; applicationName?: string } = {}): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 20,
+    application_name: options.applicationName ?? 'character-chat',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    // A transaction left open would hold back the event log's snapshot horizon for every subscriber.
+    idle_in_transaction_session_timeout: 60_000,
+    statement_timeout: 60_000,
+  });
+  // A pooled client that loses its server (PostgreSQL restarted) must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    pool,
+    db,
+    connectionString,
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
+import * as checkpoints from './migrations/2026_11_24_001_projection_checkpoints.ts';
+import * as characters from './migrations/2026_11_24_002_characters.ts';
+
+/**
+ * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
+ * at run time, so a rebuild can build a complete second copy of the read models beside the live one.
+ */
+export const readModelMigrations: Record<string, Migration> = {
+  '2026_11_24_001_projection_checkpoints': checkpoints,
+  '2026_11_24_002_characters': characters,
+};
+
+export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {
+  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  const scoped = db.withSchema(schema);
+  const migrator = new Migrator({
+    db: scoped,
+    migrationTableSchema: schema,
+    provider: { getMigrations: async () => readModelMigrations },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`read-model migration ${failed?.migrationName ?? ''} failed in schema ${schema}: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,234 @@
+import { EventEmitter } from 'node:events';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import { START_POSITION, type EventStore, type RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { isConnectionError } from '../infra/eventstore/postgres/postgres-event-store.ts';
+import type { Logger } from '../infra/logger.ts';
+import { upcast } from '../shared/events/catalogue.ts';
+import type { Projection } from './projection.ts';
+
+/** Advisory lock key: only one projector (process) applies events at a time; others wait for it. */
+export const PROJECTOR_LOCK_KEY = 7341002;
+
+export type ProjectionState = 'waiting_for_lock' | 'running' | 'failed' | 'stopped';
+
+export interface ProjectionStatus {
+  name: string;
+  state: ProjectionState;
+  position: string;
+  eventsApplied: number;
+  lastError: ProjectionError | null;
+}
+
+export interface ProjectionError {
+  message: string;
+  eventId: string;
+  eventType: string;
+  streamId: string;
+  position: string;
+  at: string;
+}
+
+export interface ProjectionRunnerOptions {
+  connectionString: string;
+  db: Kysely<ReadModels>;
+  eventStore: EventStore;
+  schema: string;
+  projections: readonly Projection[];
+  logger: Logger;
+  batchSize?: number;
+}
+
+export interface ProjectionRunner {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): ProjectionStatus[];
+  /** Emits `progress` (name, position) after each committed batch. */
+  events: EventEmitter;
+}
+
+export function withUpcast(event: RecordedEvent): RecordedEvent {
+  return { ...event, data: upcast(event.type, event.metadata.schemaVersion ?? 1, event.data) };
+}
+
+/**
+ * Applies one batch to one projection and stores its checkpoint in the same transaction. The checkpoint row
+ * is locked first and events at or below it are dropped, so a redelivered batch (after a crash, or after a
+ * rebuild swapped in newer tables) changes nothing.
+ */
+export async function applyBatch(db: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[]): Promise<{ position: string; applied: number }> {
+  return db.transaction().execute((trx) => applyBatchInTransaction(trx, schema, projection, batch));
+}
+
+/** The body of `applyBatch`, for callers that already hold a transaction (the rebuild's final swap). */
+export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[]): Promise<{ position: string; applied: number }> {
+  {
+    const scoped = trx.withSchema(schema);
+    const row = await scoped.selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
+    let checkpoint = row?.position ?? START_POSITION;
+    if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
+    const fresh = batch.filter((e) => e.position > checkpoint);
+    if (fresh.length === 0) return { position: checkpoint, applied: 0 };
+    for (const event of fresh) {
+      if (!projection.handles.has(event.type)) continue;
+      try {
+        await projection.apply(scoped, withUpcast(event));
+      } catch (err) {
+        throw new ProjectionApplyError(projection.name, event, err);
+      }
+    }
+    const last = fresh[fresh.length - 1]!;
+    checkpoint = last.position;
+    await scoped
+      .updateTable('projection_checkpoints')
+      .set({ position: checkpoint, events_applied: sql`events_applied + ${fresh.length}`, status: 'running', last_error: null, last_event_at: last.createdAt, updated_at: new Date() })
+      .where('name', '=', projection.name)
+      .execute();
+    return { position: checkpoint, applied: fresh.length };
+  }
+}
+
+export class ProjectionApplyError extends Error {
+  readonly event: RecordedEvent;
+  readonly projection: string;
+  constructor(projection: string, event: RecordedEvent, cause: unknown) {
+    super(`projection ${projection} cannot apply ${event.type} ${event.id} (${event.streamId}@${event.revision}): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'ProjectionApplyError';
+    this.projection = projection;
+    this.event = event;
+  }
+}
+
+export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+  const { db, eventStore, schema, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const statuses = new Map<string, ProjectionStatus>(
+    options.projections.map((p) => [p.name, { name: p.name, state: 'waiting_for_lock', position: START_POSITION, eventsApplied: 0, lastError: null }]),
+  );
+  let controller = new AbortController();
+  let lockClient: pg.Client | undefined;
+  let loops: Promise<void>[] = [];
+  let supervisor: Promise<void> | undefined;
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+
+  async function acquireLock(signal: AbortSignal): Promise<pg.Client | undefined> {
+    let announced = false;
+    while (!signal.aborted) {
+      const client = new pg.Client({ connectionString: options.connectionString, application_name: 'projector-lock' });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [PROJECTOR_LOCK_KEY]);
+        if (rows[0]?.locked) return client;
+        if (!announced) logger.info('another projector holds the lock; waiting');
+        announced = true;
+      } catch (err) {
+        logger.warn({ err }, 'projector lock: database unreachable; retrying');
+      }
+      await client.end().catch(() => undefined);
+      await sleep(1000, signal);
+    }
+    return undefined;
+  }
+
+  async function readCheckpoint(name: string): Promise<string> {
+    const row = await db.withSchema(schema).selectFrom('projection_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
+    return row?.position ?? START_POSITION;
+  }
+
+  async function recordFailure(projection: Projection, error: ProjectionError): Promise<void> {
+    await db
+      .withSchema(schema)
+      .insertInto('projection_checkpoints')
+      .values({ name: projection.name, position: START_POSITION, status: 'failed', last_error: JSON.stringify(error), updated_at: new Date() })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ status: 'failed', last_error: JSON.stringify(error), updated_at: new Date() }))
+      .execute()
+      .catch((err: unknown) => logger.error({ err }, 'could not record the projection failure'));
+  }
+
+  async function runProjection(projection: Projection, signal: AbortSignal): Promise<void> {
+    const status = statuses.get(projection.name)!;
+    let backoff = 100;
+    while (!signal.aborted) {
+      try {
+        status.position = await readCheckpoint(projection.name);
+        status.state = 'running';
+        status.lastError = null;
+        for await (const batch of eventStore.subscribeToAll({ fromPosition: status.position, batchSize, signal })) {
+          const result = await applyBatch(db, schema, projection, batch);
+          status.position = result.position;
+          status.eventsApplied += result.applied;
+          backoff = 100;
+          events.emit('progress', projection.name, status.position);
+        }
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ProjectionApplyError) {
+          // Never skip an event silently: stop this projection and say why, until someone fixes and restarts it.
+          const e = err.event;
+          status.state = 'failed';
+          status.lastError = { message: err.message, eventId: e.id, eventType: e.type, streamId: e.streamId, position: e.position, at: new Date().toISOString() };
+          logger.error({ err, projection: projection.name, eventId: e.id, position: e.position }, 'projection stopped on an event it cannot apply');
+          await recordFailure(projection, status.lastError);
+          events.emit('failed', projection.name, status.lastError);
+          return;
+        }
+        const transient = isConnectionError(err) || (err as Error)?.name === 'EventStoreUnavailableError';
+        logger.warn({ err, projection: projection.name, transient }, 'projection loop error; retrying');
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  async function supervise(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      for (const s of statuses.values()) s.state = 'waiting_for_lock';
+      lockClient = await acquireLock(signal);
+      if (!lockClient) return;
+      logger.info({ projections: [...statuses.keys()] }, 'projector lock acquired');
+      // Losing the lock connection means another projector may take over: stop applying at once.
+      const lost = new AbortController();
+      const onLockLost = () => lost.abort();
+      lockClient.on('error', onLockLost);
+      lockClient.on('end', onLockLost);
+      const both = AbortSignal.any([signal, lost.signal]);
+      loops = options.projections.map((p) => runProjection(p, both));
+      await Promise.all(loops);
+      lockClient.off('error', onLockLost);
+      lockClient.off('end', onLockLost);
+      await lockClient.query('SELECT pg_advisory_unlock($1)', [PROJECTOR_LOCK_KEY]).catch(() => undefined);
+      await lockClient.end().catch(() => undefined);
+      lockClient = undefined;
+      if (!signal.aborted && lost.signal.aborted) {
+        logger.warn('projector lock connection lost; re-acquiring');
+        continue;
+      }
+      // Every loop ended on its own: either all failed or the signal aborted. Idle until stopped.
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+  }
+
+  return {
+    events,
+    async start() {
+      controller = new AbortController();
+      supervisor = supervise(controller.signal);
+    },
+    async stop() {
+      controller.abort();
+      await supervisor;
+      for (const s of statuses.values()) if (s.state !== 'failed') s.state = 'stopped';
+    },
+    status: () => [...statuses.values()].map((s) => ({ ...s })),
+  };
+}

@@ -1,0 +1,5 @@
+import { charactersProjection } from './characters-projection.ts';
+import type { Projection } from './projection.ts';
+
+/** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
+export const projections: readonly Projection[] = [charactersProjection];

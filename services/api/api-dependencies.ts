@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Config } from '../../infra/config.ts';
+import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { Logger } from '../../infra/logger.ts';
+import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
+import type { Authenticate } from './auth/authenticator.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<Record<string, unknown> | void>;
+}
+
+/** Everything the HTTP layer needs, built once by the runtime (services/runtime.ts). */
+export interface ApiDependencies {
+  config: Config;
+  logger: Logger;
+  pool: pg.Pool;
+  db: Kysely<ReadModels>;
+  readSchema: string;
+  eventStore: EventStore;
+  waiter: ProgressWaiter;
+  authenticate: Authenticate;
+  readiness: ReadinessCheck[];
+  /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
+  metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ApiDependencies } from './api-dependencies.ts';
+import { DOCS_PAGE } from './http/docs-page.ts';
+import { createHttpMetrics } from './http/metrics.ts';
+import { problem, sendProblem, toProblem } from './http/problem.ts';
+import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
+import { characterRoutes } from './routes/character-routes.ts';
+import { systemRoutes } from './routes/system-routes.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
+export function routeTable(deps: ApiDependencies): RouteDefinition[] {
+  return [...systemRoutes(deps), ...characterRoutes(deps)];
+}
+
+export function createApp(deps: ApiDependencies) {
+  const app = express();
+  const routes = routeTable(deps);
+  const metrics = createHttpMetrics();
+  for (const register of deps.metricsCollectors ?? []) register(metrics.registry);
+  const openapi = openApiDocument(routes, {
+    title: 'Character chat backend',
+    version: '0.1.0',
+    description: 'Event-sourced character cards, world books, chats and completions',
+  });
+
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const correlation = req.headers['x-correlation-id'];
+    res.locals.requestId = requestId;
+    res.locals.correlationId = typeof correlation === 'string' && REQUEST_ID.test(correlation) ? correlation : requestId;
+    res.locals.log = deps.logger.child({ requestId });
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'debug';
+      (res.locals.log as typeof deps.logger)[level]({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    });
+    next();
+  });
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/docs', (_req, res) => {
+    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
+    res.type('html').send(DOCS_PAGE);
+  });
+
+  const router = express.Router();
+  registerRoutes(router, routes, deps.authenticate);
+  app.use(router);
+
+  app.use((req: Request, res: Response) => {
+    sendProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { problem: p, unexpected } = toProblem(err);
+    if (unexpected) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
+    sendProblem(res, p);
+  });
+  return { app, routes, openapi, metrics };
+}

@@ -1,0 +1,20 @@
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { RouteResult } from './route.ts';
+
+/**
+ * Answers a command once the projections have applied its events (bounded by READ_YOUR_WRITES_TIMEOUT_MS),
+ * so a GET right after sees the change. On timeout: 202 with a Location to poll.
+ */
+export async function respondAfterProjection(
+  deps: ApiDependencies,
+  position: string | null,
+  location: string,
+  onApplied: () => Promise<RouteResult>,
+  accepted: Record<string, unknown>,
+): Promise<RouteResult> {
+  if (position !== null) {
+    const applied = await deps.waiter.waitFor(position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
+    if (!applied) return { status: 202, body: { ...accepted, status: 'accepted', location }, headers: { Location: location } };
+  }
+  return onApplied();
+}

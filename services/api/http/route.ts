@@ -1,0 +1,164 @@
+import type { Request, Response, Router } from 'express';
+import { z, type ZodType } from 'zod';
+import type { CommandContext } from '../../../commands/command-context.ts';
+import type { Logger } from '../../../infra/logger.ts';
+import type { Principal } from '../auth/principal.ts';
+import { unauthorized, forbidden } from '../../../shared/errors.ts';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  contentType?: string;
+}
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal;
+  command: CommandContext;
+  log: Logger;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One entry of the route table: the HTTP binding, its zod schemas (which validate requests and generate the
+ * OpenAPI document), who may call it, and a thin handler. The table is also what the authorization-matrix
+ * tests iterate over, so a new route cannot skip them.
+ */
+export interface RouteDefinition<P = any, Q = any, B = any> {
+  method: HttpMethod;
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  auth: 'public' | 'user' | 'admin';
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  body?: ZodType<B>;
+  /** Content types accepted for the body; JSON by default. Routes with other types parse the body themselves. */
+  bodyContentType?: string;
+  responses: Record<number, ResponseSpec>;
+  /** Returns the response, or undefined when the handler wrote it itself (streams, files). */
+  handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;
+}
+
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(route: RouteDefinition<P, Q, B>): RouteDefinition<P, Q, B> {
+  return route;
+}
+
+export function registerRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: (req: Request) => Promise<Principal | null>): void {
+  for (const route of routes) {
+    router[route.method](route.path, async (req: Request, res: Response) => {
+      let principal: Principal | null = null;
+      if (route.auth !== 'public') {
+        principal = await authenticate(req);
+        if (!principal) throw unauthorized();
+        if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
+      }
+      const params = route.params ? route.params.parse(req.params) : {};
+      const query = route.query ? route.query.parse(req.query) : {};
+      const body = route.body ? route.body.parse(req.body ?? {}) : undefined;
+      const requestId = res.locals.requestId as string;
+      const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
+      const ctx: RouteContext<unknown, unknown, unknown> = {
+        params,
+        query,
+        body,
+        principal: principal ?? { userId: 'anonymous', isAdmin: false, method: 'none' },
+        command: {
+          userId: principal?.userId ?? 'anonymous',
+          isAdmin: principal?.isAdmin ?? false,
+          requestId,
+          correlationId: (res.locals.correlationId as string) ?? requestId,
+          causationId: requestId,
+        },
+        log,
+        req,
+        res,
+      };
+      const result = await route.handler(ctx as never);
+      if (!result) return;
+      for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
+    });
+  }
+}
+
+const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+
+function jsonSchema(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  try {
+    return z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function objectParameters(schema: ZodType | undefined, location: 'path' | 'query') {
+  if (!schema) return [];
+  const js = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (js.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+/** OpenAPI 3.1 (JSON Schema 2020-12) generated from the same zod schemas that validate requests. */
+export function openApiDocument(routes: readonly RouteDefinition[], info: { title: string; version: string; description: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const p = toOpenApiPath(route.path);
+    paths[p] ??= {};
+    paths[p][route.method] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: route.tags,
+      ...(route.auth === 'public' ? { security: [] } : {}),
+      parameters: [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')],
+      ...(route.body || route.bodyContentType
+        ? {
+            requestBody: {
+              required: true,
+              content: { [route.bodyContentType ?? 'application/json']: { schema: route.body ? jsonSchema(route.body, 'input') : {} } },
+            },
+          }
+        : {}),
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, spec]) => [
+          status,
+          {
+            description: spec.description,
+            ...(spec.schema || spec.contentType
+              ? { content: { [spec.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json')]: { schema: spec.schema ? jsonSchema(spec.schema, 'output') : {} } } }
+              : {}),
+          },
+        ]),
+      ),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-KEY' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key or (multi-user mode) a JWT' },
+      },
+    },
+    security: [{ apiKey: [] }, { bearer: [] }],
+    paths,
+  };
+}

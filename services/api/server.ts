@@ -1,0 +1,100 @@
+import http from 'node:http';
+import { Gauge, type Registry } from 'prom-client';
+import type { Runtime } from '../runtime.ts';
+import { databaseReachable } from '../runtime.ts';
+import type { ApiDependencies, ReadinessCheck } from './api-dependencies.ts';
+import { createApp } from './app.ts';
+import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
+import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
+
+export interface ApiServer {
+  server: http.Server;
+  url: string;
+  deps: ApiDependencies;
+  /** Stops accepting connections and waits for in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS). */
+  close(): Promise<void>;
+}
+
+function projectionLagCollector(runtime: Runtime) {
+  return (registry: Registry) => {
+    const events = new Gauge({ name: 'projection_lag_events', help: 'Events not yet applied by a projection (capped at 1000)', labelNames: ['projection'] as const, registers: [registry] });
+    const seconds = new Gauge({
+      name: 'projection_lag_seconds',
+      help: 'Age of the oldest event a projection has not applied',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        for (const lag of await runtime.projectionLag().catch(() => [])) {
+          this.set({ projection: lag.name }, lag.lagSeconds);
+          events.set({ projection: lag.name }, lag.lagEvents);
+        }
+      },
+    });
+    void seconds;
+  };
+}
+
+export async function buildApiDependencies(runtime: Runtime, extra: { readiness?: ReadinessCheck[]; metricsCollectors?: ApiDependencies['metricsCollectors'] } = {}): Promise<ApiDependencies> {
+  const { config, logger } = runtime;
+  let authenticate;
+  if (config.AUTH_MODE === 'multi-user') {
+    authenticate = multiUserAuthenticator(config, runtime.userStore);
+  } else {
+    const { key, created, file } = await resolveSingleUserKey(config.dataDir, config.API_KEY);
+    if (created) {
+      // Printed once, at the start that created it; afterwards it is only in the file.
+      process.stdout.write(`\nGenerated API key (kept in ${file}, mode 0600):\n\n  ${key}\n\nSend it as X-API-KEY or Authorization: Bearer.\n\n`);
+    }
+    authenticate = singleUserAuthenticator(key);
+  }
+  return {
+    config,
+    logger,
+    pool: runtime.database.pool,
+    db: runtime.database.db,
+    readSchema: config.READ_SCHEMA,
+    eventStore: runtime.eventStore,
+    waiter: runtime.waiter,
+    authenticate,
+    readiness: [
+      { name: 'database', check: () => databaseReachable(runtime) },
+      { name: 'event_store', check: async () => { await runtime.eventStore.ping(); return { kind: runtime.eventStore.kind }; } },
+      {
+        name: 'projections',
+        check: async () => {
+          const lags = await runtime.projectionLag();
+          const failed = lags.filter((l) => l.state === 'failed');
+          return { ok: failed.length === 0, projections: lags };
+        },
+      },
+      ...(extra.readiness ?? []),
+    ],
+    metricsCollectors: [projectionLagCollector(runtime), ...(extra.metricsCollectors ?? [])],
+  };
+}
+
+export async function startApiServer(deps: ApiDependencies, options: { port: number; host: string; shutdownTimeoutMs: number }): Promise<ApiServer> {
+  const { app } = createApp(deps);
+  const server = http.createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    server,
+    deps,
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { sql } from 'kysely';
+import type { Config } from '../infra/config.ts';
+import { createDatabase, type Database } from '../infra/db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/db/embedded-postgres.ts';
+import { migrateReadModels } from '../infra/db/migrate.ts';
+import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
+import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
+import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { createUserStore, type UserStore } from '../infra/auth/user-store.ts';
+import type { Logger } from '../infra/logger.ts';
+import { createProgressWaiter, type ProgressWaiter } from '../projections/progress-waiter.ts';
+import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
+import { projections } from '../projections/registry.ts';
+
+export interface Roles {
+  api: boolean;
+  projector: boolean;
+  worker: boolean;
+}
+
+/** The shared core of every process: database, event store, read models, and (by role) the projector. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  eventStore: EventStore;
+  userStore: UserStore;
+  runner?: ProjectionRunner;
+  waiter: ProgressWaiter;
+  embedded?: EmbeddedPostgres;
+  projectionLag(): Promise<ProjectionLag[]>;
+  stop(): Promise<void>;
+}
+
+export interface ProjectionLag {
+  name: string;
+  state: string;
+  position: string;
+  lagEvents: number;
+  lagSeconds: number;
+  lastError: unknown;
+}
+
+async function openEventStore(config: Config, database: Database): Promise<EventStore> {
+  if (config.EVENTSTORE_URL) {
+    const { createEsdbEventStore } = await import('../infra/eventstore/esdb/esdb-event-store.ts');
+    return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
+  }
+  await migrateEventLog(database.pool);
+  return createPostgresEventStore({ pool: database.pool, connectionString: database.connectionString });
+}
+
+export async function startRuntime(config: Config, roles: Roles, logger: Logger): Promise<Runtime> {
+  let embedded: EmbeddedPostgres | undefined;
+  let connectionString = config.DATABASE_URL;
+  if (!connectionString) {
+    const dir = path.join(config.dataDir, 'postgres');
+    logger.info({ dir }, 'starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dir, onLog: (line) => logger.debug({ postgres: line }) });
+    connectionString = embedded.connectionString('postgres');
+  }
+  const database = createDatabase(connectionString, { max: roles.api ? 30 : 10, applicationName: `character-chat-${Object.entries(roles).filter(([, v]) => v).map(([k]) => k).join('+')}` });
+  try {
+    const eventStore = await openEventStore(config, database);
+    await migrateReadModels(database.db, config.READ_SCHEMA);
+    const userStore = createUserStore(database.pool);
+    await userStore.migrate();
+
+    const runner = roles.projector
+      ? createProjectionRunner({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projector' }) })
+      : undefined;
+    const waiter = createProgressWaiter({
+      db: database.db,
+      schema: config.READ_SCHEMA,
+      projectionNames: projections.map((p) => p.name),
+      ...(runner ? { local: runner.events } : {}),
+    });
+    await runner?.start();
+
+    const projectionLag = async (): Promise<ProjectionLag[]> => {
+      const rows = await database.db.withSchema(config.READ_SCHEMA).selectFrom('projection_checkpoints').selectAll().execute();
+      const local = new Map((runner?.status() ?? []).map((s) => [s.name, s]));
+      return Promise.all(
+        projections.map(async (p) => {
+          const row = rows.find((r) => r.name === p.name);
+          const position = row?.position ?? START_POSITION;
+          const behind = await eventStore.readAll({ fromPosition: position, maxCount: 1000 });
+          const oldest = behind[0];
+          return {
+            name: p.name,
+            state: local.get(p.name)?.state ?? row?.status ?? 'unknown',
+            position,
+            lagEvents: behind.length,
+            lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0,
+            lastError: local.get(p.name)?.lastError ?? row?.last_error ?? null,
+          };
+        }),
+      );
+    };
+
+    return {
+      config,
+      logger,
+      database,
+      eventStore,
+      userStore,
+      ...(runner ? { runner } : {}),
+      waiter,
+      ...(embedded ? { embedded } : {}),
+      projectionLag,
+      async stop() {
+        waiter.close();
+        await runner?.stop();
+        await eventStore.close();
+        await database.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function databaseReachable(runtime: Runtime): Promise<void> {
+  await sql`SELECT 1`.execute(runtime.database.db);
+}

@@ -1,0 +1,37 @@
+import * as characterEvents from './character-events.ts';
+import { isEventDefinition, type EventDefinition } from './event-schemas.ts';
+
+/** Every event type the service writes. Add a module's definitions here when it defines new events. */
+const modules: Record<string, unknown>[] = [characterEvents];
+
+const catalogue = new Map<string, EventDefinition>();
+for (const mod of modules) {
+  for (const value of Object.values(mod)) {
+    if (!isEventDefinition(value)) continue;
+    if (catalogue.has(value.type)) throw new Error(`event type ${value.type} is defined twice`);
+    catalogue.set(value.type, value);
+  }
+}
+
+export function eventDefinition(type: string): EventDefinition | undefined {
+  return catalogue.get(type);
+}
+
+export function allEventDefinitions(): EventDefinition[] {
+  return [...catalogue.values()];
+}
+
+/** Brings a stored payload up to the current schema version of its type. Unknown types pass unchanged. */
+export function upcast(type: string, schemaVersion: number, data: Record<string, unknown>): Record<string, unknown> {
+  const def = catalogue.get(type);
+  if (!def) return data;
+  let version = schemaVersion;
+  let current = data;
+  while (version < def.schemaVersion) {
+    const step = def.upcasters?.[version];
+    if (!step) throw new Error(`no upcaster for ${type} from schema version ${version} to ${def.schemaVersion}`);
+    current = step(current);
+    version += 1;
+  }
+  return current;
+}
