@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../infra/config.ts';
+import { createLogger } from '../infra/logger.ts';
+import { buildApiDependencies, startApiServer, type ApiServer } from '../services/api/server.ts';
+import { startRuntime, type Roles, type Runtime } from '../services/runtime.ts';
+import { createTestDatabase } from './db.ts';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+
+export interface TestService {
+  url: string;
+  runtime: Runtime;
+  api: ApiServer;
+  databaseUrl: string;
+  request(method: string, urlPath: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The real service (runtime + HTTP) on a fresh database of the run's PostgreSQL, on a free port. */
+export async function startTestService(options: { env?: Record<string, string>; roles?: Roles } = {}): Promise<TestService> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-test-data-'));
+  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent', PORT: '0', ...options.env });
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await startRuntime(config, options.roles ?? { api: true, projector: true, worker: false }, logger);
+  const api = await startApiServer(await buildApiDependencies(runtime), { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000 });
+  return {
+    url: api.url,
+    runtime,
+    api,
+    databaseUrl: database.url,
+    async request(method, urlPath, { body, key = TEST_API_KEY, headers = {} } = {}) {
+      const res = await fetch(`${api.url}${urlPath}`, {
+        method,
+        headers: {
+          ...(key ? { 'X-API-KEY': key } : {}),
+          ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await api.close();
+      await runtime.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
