@@ -74,10 +74,11 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   const maxAttempts = options.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
   for (let attempt = 1; ; attempt++) {
     const { state, revision } = await loadState(store, streamId, decider);
+    // Decide first: a missing or foreign resource is a 404/403 whatever version the client expected.
+    const events = decider.decide(command, state, context);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new ConcurrencyError(streamId, options.expectedRevision, revision);
     }
-    const events = decider.decide(command, state, context);
     if (events.length === 0) return { state, revision, position: null, events };
     try {
       const result = await store.append(streamId, toNewEvents(events, context), revision === 0 ? 'no_stream' : revision);

@@ -1,7 +1,7 @@
 /** Content limits and the schema check every imported card passes before it is returned. */
 import { CanonicalCardSchema, type CanonicalCard } from './card-schema.ts';
 import { CardFailure, cardError, fail, type CardError } from './card-errors.ts';
-import type { CardFieldLengthLimits, CardLimits } from './limits.ts';
+import { DEFAULT_CARD_LIMITS, type CardFieldLengthLimits, type CardLimits } from './limits.ts';
 
 /** Length in Unicode code points; only counted exactly when the UTF-16 length is over the limit. */
 function exceeds(text: string, max: number): boolean {
@@ -61,7 +61,7 @@ export type CardValidation = { ok: true; card: CanonicalCard } | { ok: false; er
  * Non-throwing check for a canonical card that did not come from `parseCard` (e.g. a client-edited card, or one built
  * with `cardFromBasicFields`).
  */
-export function validateCanonicalCard(card: unknown, limits: CardLimits): CardValidation {
+export function validateCanonicalCard(card: unknown, limits: CardLimits = DEFAULT_CARD_LIMITS): CardValidation {
   try {
     const detail = schemaProblem(card);
     if (detail) return { ok: false, error: cardError('invalid_card', detail) };
