@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from '../infra/config.ts';
 import { createDatabase, type Database } from '../infra/db/database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/db/embedded-postgres.ts';
+import { connectDatabase, type DatabaseConnection } from '../infra/db/connect.ts';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
@@ -28,7 +27,7 @@ export interface Runtime {
   userStore: UserStore;
   runner?: ProjectionRunner;
   waiter: ProgressWaiter;
-  embedded?: EmbeddedPostgres;
+  connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
   stop(): Promise<void>;
 }
@@ -52,14 +51,8 @@ async function openEventStore(config: Config, database: Database): Promise<Event
 }
 
 export async function startRuntime(config: Config, roles: Roles, logger: Logger): Promise<Runtime> {
-  let embedded: EmbeddedPostgres | undefined;
-  let connectionString = config.DATABASE_URL;
-  if (!connectionString) {
-    const dir = path.join(config.dataDir, 'postgres');
-    logger.info({ dir }, 'starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dir, onLog: (line) => logger.debug({ postgres: line }) });
-    connectionString = embedded.connectionString('postgres');
-  }
+  const connection = await connectDatabase(config, logger);
+  const { connectionString } = connection;
   const database = createDatabase(connectionString, { max: roles.api ? 30 : 10, applicationName: `character-chat-${Object.entries(roles).filter(([, v]) => v).map(([k]) => k).join('+')}` });
   try {
     const eventStore = await openEventStore(config, database);
@@ -107,19 +100,19 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       userStore,
       ...(runner ? { runner } : {}),
       waiter,
-      ...(embedded ? { embedded } : {}),
+      connection,
       projectionLag,
       async stop() {
         waiter.close();
         await runner?.stop();
         await eventStore.close();
         await database.close();
-        await embedded?.stop();
+        await connection.stop();
       },
     };
   } catch (err) {
     await database.close().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
+    await connection.stop().catch(() => undefined);
     throw err;
   }
 }

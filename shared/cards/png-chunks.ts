@@ -213,10 +213,8 @@ export function readTextPayload(bytes: Uint8Array, chunk: PngChunk, keyword: str
   return inflateBounded(text, maxBytes, what);
 }
 
+/** A tEXt chunk; `keyword` and `text` must be Latin-1 (card payloads are base64, so ASCII). */
 export function encodeTextChunk(keyword: string, text: string): Uint8Array {
-  const data = new Uint8Array(keyword.length + 1 + text.length);
-  for (let i = 0; i < keyword.length; i++) data[i] = keyword.charCodeAt(i) & 0xff;
-  data[keyword.length] = 0;
-  for (let i = 0; i < text.length; i++) data[keyword.length + 1 + i] = text.charCodeAt(i) & 0xff;
-  return encodePngChunk('tEXt', data);
+  const head = Buffer.from(`${keyword}\0`, 'latin1');
+  return encodePngChunk('tEXt', concatBytes([head, Buffer.from(text, 'latin1')]));
 }
