@@ -70,13 +70,19 @@ export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: s
     if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
     const fresh = batch.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return { position: checkpoint, applied: 0 };
-    for (const event of fresh) {
-      if (!projection.handles.has(event.type)) continue;
+    const handled = fresh.filter((e) => projection.handles.has(e.type)).map(withUpcast);
+    if (projection.applyMany && handled.length > 1) {
+      // Fast path; if it fails, replay one by one inside a savepoint so the error names the exact event.
+      await sql`SAVEPOINT apply_many`.execute(trx);
       try {
-        await projection.apply(scoped, withUpcast(event));
-      } catch (err) {
-        throw new ProjectionApplyError(projection.name, event, err);
+        await projection.applyMany(scoped, handled);
+        await sql`RELEASE SAVEPOINT apply_many`.execute(trx);
+      } catch {
+        await sql`ROLLBACK TO SAVEPOINT apply_many`.execute(trx);
+        await applyOneByOne(scoped, projection, handled);
       }
+    } else {
+      await applyOneByOne(scoped, projection, handled);
     }
     const last = fresh[fresh.length - 1]!;
     checkpoint = last.position;
@@ -86,6 +92,16 @@ export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: s
       .where('name', '=', projection.name)
       .execute();
     return { position: checkpoint, applied: fresh.length };
+  }
+}
+
+async function applyOneByOne(db: Kysely<ReadModels>, projection: Projection, events: RecordedEvent[]): Promise<void> {
+  for (const event of events) {
+    try {
+      await projection.apply(db, event);
+    } catch (err) {
+      throw new ProjectionApplyError(projection.name, event, err);
+    }
   }
 }
 

@@ -14,4 +14,9 @@ export interface Projection {
   /** Tables it owns, emptied before a rebuild. */
   tables: readonly (keyof ReadModels & string)[];
   apply(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void>;
+  /**
+   * Optional: apply many handled events (in log order) with fewer statements, e.g. by folding each
+   * resource's events in memory first. Must leave the same rows as applying them one by one.
+   */
+  applyMany?(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void>;
 }

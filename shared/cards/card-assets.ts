@@ -36,7 +36,12 @@ export function embeddedAssetPath(uri: string): string | null {
   const lower = uri.slice(0, 12).toLowerCase();
   for (const prefix of EMBEDDED_PREFIXES) {
     if (lower.startsWith(prefix)) {
-      const path = uri.slice(prefix.length).replace(/^\/+/, '');
+      const path = uri
+        .slice(prefix.length)
+        .replace(/\\/g, '/')
+        .split('/')
+        .filter((segment) => segment !== '' && segment !== '.')
+        .join('/');
       return path === '' ? null : path;
     }
   }

@@ -124,6 +124,12 @@ function fromMapped(raw: JsonObject, map: Record<string, string>, dialect: CardD
   return finish(data, raw, new Set(Object.keys(map)), false, { dialect, spec: null, specVersion: null, hybrid: false }, ctx);
 }
 
+/** Builds a canonical card from a field set produced by a text-format parser (no top level to preserve). */
+export function canonicalizeFields(fields: JsonObject, dialect: CardDialect, ctx: CardBuildContext): CanonicalizedCard {
+  const data = normalizeCardData(fields, ctx, dialect);
+  return finish(data, {}, new Set(), false, { dialect, spec: null, specVersion: null, hybrid: false }, ctx);
+}
+
 function fromV1(raw: JsonObject, ctx: CardBuildContext): CanonicalizedCard {
   const fields: JsonObject = {};
   for (const key of KNOWN_DATA_KEYS) if (hasOwn(raw, key)) setOwn(fields, key, raw[key]);

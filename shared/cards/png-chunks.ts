@@ -30,7 +30,7 @@ export interface PngInfo {
   trailingBytes: number;
 }
 
-export interface PngReadLimits {
+export interface ImageLimits {
   maxImageChunks: number;
   maxImageWidth: number;
   maxImageHeight: number;
@@ -55,7 +55,7 @@ function isChunkTypeByte(b: number): boolean {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 }
 
-export function checkImageDimensions(width: number, height: number, limits: PngReadLimits, what: string): void {
+export function checkImageDimensions(width: number, height: number, limits: ImageLimits, what: string): void {
   if (width === 0 || height === 0) fail('corrupt_image', `${what} declares a zero image dimension (${width}×${height})`);
   if (width > limits.maxImageWidth || height > limits.maxImageHeight || width * height > limits.maxImagePixels) {
     fail(
@@ -66,7 +66,7 @@ export function checkImageDimensions(width: number, height: number, limits: PngR
 }
 
 /** Walks and validates the whole chunk list. Throws CardFailure (`corrupt_image`, `image_too_large`, `too_many_chunks`). */
-export function readPng(bytes: Uint8Array, limits: PngReadLimits): PngInfo {
+export function readPng(bytes: Uint8Array, limits: ImageLimits): PngInfo {
   if (!hasPngSignature(bytes)) fail('corrupt_image', 'the file does not start with the PNG signature');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: PngChunk[] = [];

@@ -105,7 +105,7 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
           const event = resolved.event;
           if (!event) return true;
           const position = formatEsdbPosition(event.position);
-          if (position <= cursor) return true;
+          if (position < cursor) return true;
           cursor = position;
           advanced = true;
           if (isSystemEvent(event)) return true;

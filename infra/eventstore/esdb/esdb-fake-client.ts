@@ -22,6 +22,7 @@ import {
   type AppendResult,
   type EventData,
   type Position,
+  type SubscribeToAllOptions,
 } from '@eventstore/db-client';
 import type { EsdbClient } from './esdb-event-store.ts';
 
@@ -213,14 +214,14 @@ export function createFakeEsdbClient(options: { systemEventEvery?: number } = {}
       return readOf(items.slice(0, max).map(resolved), undefined, hang) as never;
     },
 
-    subscribeToAll(opts: { fromPosition?: Position | typeof START | typeof END; filter?: { regex?: string } } = {}) {
+    subscribeToAll(opts: SubscribeToAllOptions = {}) {
       const stream = new Readable({ objectMode: true, read() {} });
       const from = opts.fromPosition ?? START;
       const sub: FakeSubscription = {
         stream,
         live: false,
         after: from === START ? '' : from === END ? '\uffff' : key(from),
-        ...(opts.filter?.regex ? { typeRegex: new RegExp(opts.filter.regex) } : {}),
+        ...(opts.filter && 'regex' in opts.filter ? { typeRegex: new RegExp(opts.filter.regex) } : {}),
       };
       subscriptions.add(sub);
       setImmediate(() => {

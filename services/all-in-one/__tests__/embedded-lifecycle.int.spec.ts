@@ -75,7 +75,7 @@ describe('embedded default (npm start)', () => {
     const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
     expect(first.output()).toContain(key);
     const headers = { 'X-API-KEY': key, 'content-type': 'application/json' };
-    const created = await (await fetch(`http://127.0.0.1:${port}/api/v1/characters`, { method: 'POST', headers, body: JSON.stringify({ name: 'Survivor' }) })).json();
+    const created = (await (await fetch(`http://127.0.0.1:${port}/api/v1/characters`, { method: "POST", headers, body: JSON.stringify({ name: "Survivor" }) })).json()) as { id: string; version: number };
     expect(created.version).toBe(1);
 
     first.child.kill('SIGTERM');
