@@ -60,8 +60,11 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const userStore = createUserStore(database.pool);
     await userStore.migrate();
 
-    const runner = roles.projector
-      ? createProjectionRunner({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projector' }) })
+    // The projector's commits are rebuildable from the log (checkpoint and rows commit together), so its
+    // connections skip the WAL-flush wait: no second fsync on a command's response path.
+    const projectorDatabase = roles.projector ? createDatabase(connectionString, { max: 4, applicationName: 'character-chat-projector', synchronousCommit: false }) : undefined;
+    const runner = projectorDatabase
+      ? createProjectionRunner({ connectionString, db: projectorDatabase.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projector' }) })
       : undefined;
     const waiter = createProgressWaiter({
       db: database.db,
@@ -105,6 +108,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       async stop() {
         waiter.close();
         await runner?.stop();
+        await projectorDatabase?.close();
         await eventStore.close();
         await database.close();
         await connection.stop();

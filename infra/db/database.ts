@@ -17,7 +17,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(connectionString: string, options: { max?: number; applicationName?: string } = {}): Database {
+export interface DatabaseOptions {
+  max?: number;
+  applicationName?: string;
+  /** Off for connections whose commits are rebuildable (the projector's): no wait for the WAL flush. */
+  synchronousCommit?: boolean;
+}
+
+export function createDatabase(connectionString: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 20,
@@ -27,6 +34,7 @@ export function createDatabase(connectionString: string, options: { max?: number
     // A transaction left open would hold back the event log's snapshot horizon for every subscriber.
     idle_in_transaction_session_timeout: 60_000,
     statement_timeout: 60_000,
+    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
   });
   // A pooled client that loses its server (PostgreSQL restarted) must not crash the process.
   pool.on('error', () => undefined);

@@ -207,3 +207,28 @@ export function optionalNumberOrNull(value: unknown): number | null | undefined 
 export function optionalBooleanOrNull(value: unknown): boolean | null | undefined {
   return value === null || typeof value === 'boolean' ? value : undefined;
 }
+
+/** Book fields and their expected types; a value that fails (a null name included) is kept verbatim in `extra`. */
+const BOOK_FIELD_CHECKS: ReadonlyArray<readonly [string, (v: unknown) => boolean]> = [
+  ['name', (v) => typeof v === 'string'],
+  ['description', (v) => typeof v === 'string'],
+  ['extensions', isRecord],
+  ['scan_depth', (v) => optionalNumberOrNull(v) !== undefined],
+  ['token_budget', (v) => optionalNumberOrNull(v) !== undefined],
+  ['recursive_scanning', (v) => optionalBooleanOrNull(v) !== undefined],
+];
+
+/** Book-level source fields the model does not take: unknown ones and known ones with unusable values. */
+export function bookExtra(json: Record<string, unknown>, known: ReadonlySet<string>, warnings: ImportWarning[]): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) if (!known.has(k)) extra[k] = v;
+  for (const [k, isValid] of BOOK_FIELD_CHECKS) {
+    const v = json[k];
+    if (!known.has(k) || v === undefined || isValid(v)) continue;
+    extra[k] = v;
+    if (v !== null) {
+      warnings.push({ entryIndex: null, code: 'invalid_field', field: k, detail: `book ${k} has an unexpected value; kept verbatim` });
+    }
+  }
+  return extra;
+}

@@ -10,6 +10,7 @@ import {
   EntryBuilder,
   addDuplicateUidWarnings,
   addRegexWarnings,
+  bookExtra,
   deepClone,
   isRecord,
   makeBook,
@@ -114,8 +115,7 @@ export function importSillyTavern(json: unknown, options: ImportOptions = {}): I
     }
     entries.push(importEntry(source, entries.length, warnings));
   });
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json)) if (!KNOWN_BOOK_FIELDS.has(k)) extra[k] = v;
+  const extra = bookExtra(json, KNOWN_BOOK_FIELDS, warnings);
   if (Array.isArray(rawEntries)) extra['entries@array'] = true;
   const book = makeBook({
     name: optionalString(json.name),

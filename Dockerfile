@@ -1,0 +1,26 @@
+# One image for the api, projector and worker processes of the distributed mode (docker-compose.yml).
+# TypeScript runs directly on Node 24 (type stripping): there is no build step.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    DATA_DIR=/var/lib/character-chat
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.base.json tsconfig.json ./
+COPY services ./services
+COPY commands ./commands
+COPY projections ./projections
+COPY queries ./queries
+COPY shared ./shared
+COPY infra ./infra
+RUN mkdir -p /var/lib/character-chat && chown node:node /var/lib/character-chat
+USER node
+EXPOSE 8080
+# The image's own Node 24 (not the npm `node` package) runs the entry points.
+CMD ["node", "services/api/main.ts"]
