@@ -30,11 +30,11 @@ for (let i = 0; ; i++) {
 }
 const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
 let counter = 0;
-const createRequest = {
-  method: 'POST' as const,
+const createRequest: autocannon.Request = {
+  method: 'POST',
   path: '/api/v1/characters',
   headers: { 'content-type': 'application/json', 'x-api-key': key },
-  setupRequest: (req: { body?: string }) => ({
+  setupRequest: (req: autocannon.Request) => ({
     ...req,
     body: JSON.stringify({ name: `Bench ${process.pid}-${counter++}`, description: 'A benchmark character. '.repeat(20), tags: ['bench', 'http'], alternate_greetings: ['hi', 'hello'] }),
   }),

@@ -2,6 +2,7 @@ import { eventDefinition, upcast } from '../shared/events/catalogue.ts';
 import { newId } from '../shared/ids.ts';
 import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../infra/eventstore/event-store.ts';
 import type { CommandContext } from './command-context.ts';
+import type { StateCache } from './state-cache.ts';
 
 export interface DomainEvent {
   type: string;
@@ -28,16 +29,29 @@ export function toDomainEvent(event: RecordedEvent): DomainEvent {
   return { type: event.type, data: upcast(event.type, event.metadata.schemaVersion ?? 1, event.data) };
 }
 
+/**
+ * The state of a stream, folded from its events (from the cached revision on, when a cache is given).
+ * `toRevision` gives the state as it was at that revision (never cached).
+ */
 export async function loadState<State, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: Pick<Decider<State, unknown, Event>, 'initialState' | 'evolve'>,
-  options: { toRevision?: number } = {},
+  options: { toRevision?: number; cache?: StateCache } = {},
 ): Promise<{ state: State; revision: number }> {
-  const events = await store.readStream(streamId, options.toRevision ? { toRevision: options.toRevision } : {});
-  let state = decider.initialState();
-  for (const event of events) state = decider.evolve(state, toDomainEvent(event) as Event);
-  return { state, revision: events.length ? events[events.length - 1]!.revision : 0 };
+  const cached = options.toRevision === undefined ? options.cache?.get<State>(streamId) : undefined;
+  const events = await store.readStream(streamId, {
+    ...(cached ? { fromRevision: cached.revision + 1 } : {}),
+    ...(options.toRevision ? { toRevision: options.toRevision } : {}),
+  });
+  let state = cached ? cached.state : decider.initialState();
+  let revision = cached ? cached.revision : 0;
+  for (const event of events) {
+    state = decider.evolve(state, toDomainEvent(event) as Event);
+    revision = event.revision;
+  }
+  if (options.cache && options.toRevision === undefined && events.length > 0) options.cache.set(streamId, state, revision);
+  return { state, revision };
 }
 
 export function toNewEvents(events: DomainEvent[], context: CommandContext): NewEvent[] {
@@ -69,11 +83,11 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   decider: Decider<State, Command, Event>,
   command: Command,
   context: CommandContext,
-  options: { expectedRevision?: number; maxAttempts?: number } = {},
+  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache } = {},
 ): Promise<CommandResult<State>> {
   const maxAttempts = options.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await loadState(store, streamId, decider);
+    const { state, revision } = await loadState(store, streamId, decider, options.cache ? { cache: options.cache } : {});
     // Decide first: a missing or foreign resource is a 404/403 whatever version the client expected.
     const events = decider.decide(command, state, context);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
@@ -83,6 +97,7 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     try {
       const result = await store.append(streamId, toNewEvents(events, context), revision === 0 ? 'no_stream' : revision);
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
+      options.cache?.set(streamId, next, result.revision);
       return { state: next, revision: result.revision, position: result.position, events };
     } catch (err) {
       if (err instanceof ConcurrencyError && attempt < maxAttempts) continue;
