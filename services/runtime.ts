@@ -7,6 +7,7 @@ import { START_POSITION, type EventStore } from '../infra/eventstore/event-store
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
 import { createUserStore, type UserStore } from '../infra/auth/user-store.ts';
+import { createBlobStore, type BlobStore } from '../infra/blobs/blob-store.ts';
 import type { Logger } from '../infra/logger.ts';
 import { createProgressWaiter, type ProgressWaiter } from '../projections/progress-waiter.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
@@ -25,6 +26,7 @@ export interface Runtime {
   database: Database;
   eventStore: EventStore;
   userStore: UserStore;
+  blobStore: BlobStore;
   runner?: ProjectionRunner;
   waiter: ProgressWaiter;
   connection: DatabaseConnection;
@@ -59,6 +61,8 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     await migrateReadModels(database.db, config.READ_SCHEMA);
     const userStore = createUserStore(database.pool);
     await userStore.migrate();
+    const blobStore = createBlobStore(database.pool);
+    await blobStore.migrate();
 
     // The projector's commits are rebuildable from the log (checkpoint and rows commit together), so its
     // connections skip the WAL-flush wait: no second fsync on a command's response path.
@@ -101,6 +105,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       database,
       eventStore,
       userStore,
+      blobStore,
       ...(runner ? { runner } : {}),
       waiter,
       connection,

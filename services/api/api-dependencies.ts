@@ -5,6 +5,8 @@ import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
+import type { BlobStore } from '../../infra/blobs/blob-store.ts';
+import type { StateCache } from '../../commands/state-cache.ts';
 import type { Authenticate } from './auth/authenticator.ts';
 
 export interface ReadinessCheck {
@@ -20,6 +22,9 @@ export interface ApiDependencies {
   db: Kysely<ReadModels>;
   readSchema: string;
   eventStore: EventStore;
+  blobStore: BlobStore;
+  /** Decided state of recently used streams (commands on long streams read only the new events). */
+  stateCache: StateCache;
   waiter: ProgressWaiter;
   authenticate: Authenticate;
   readiness: ReadinessCheck[];

@@ -6,6 +6,7 @@ import type { ApiDependencies, ReadinessCheck } from './api-dependencies.ts';
 import { createApp } from './app.ts';
 import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
+import { createStateCache } from '../../commands/state-cache.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -54,6 +55,8 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     db: runtime.database.db,
     readSchema: config.READ_SCHEMA,
     eventStore: runtime.eventStore,
+    blobStore: runtime.blobStore,
+    stateCache: createStateCache(),
     waiter: runtime.waiter,
     authenticate,
     readiness: [
