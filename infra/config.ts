@@ -32,6 +32,8 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  CARD_MAX_FILE_BYTES: positiveInt.max(200 * 1_048_576).default(10 * 1_048_576),
+  CHARACTER_RESTORE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

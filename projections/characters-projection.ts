@@ -1,85 +1,139 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import type { CharacterChanges, CharacterFields } from '../shared/characters/character-fields.ts';
+import { applyChanges } from '../commands/characters/character-decider.ts';
+import { toBasicFields, type CanonicalCard } from '../shared/cards/index.ts';
+import type { CharacterChanges } from '../shared/characters/character-fields.ts';
+import type { StoredCard } from '../shared/characters/stored-card.ts';
 import type { Projection } from './projection.ts';
 
 const json = (value: unknown) => JSON.stringify(value);
 
-function fieldColumns(fields: Partial<CharacterFields>): Record<string, unknown> {
-  const { alternate_greetings, tags, extensions, ...plain } = fields;
+/** The read-model columns derived from a stored card. */
+function cardColumns(stored: StoredCard): Record<string, unknown> {
+  const f = toBasicFields(stored.card as CanonicalCard);
+  const nickname = (stored.card.data as { nickname?: unknown }).nickname;
   return {
-    ...plain,
-    ...(alternate_greetings !== undefined ? { alternate_greetings: json(alternate_greetings) } : {}),
-    ...(tags !== undefined ? { tags: json(tags), tags_lower: tags.map((t) => t.toLowerCase()) } : {}),
-    ...(extensions !== undefined ? { extensions: json(extensions) } : {}),
+    name: f.name,
+    description: f.description,
+    personality: f.personality,
+    scenario: f.scenario,
+    system_prompt: f.system_prompt,
+    post_history_instructions: f.post_history_instructions,
+    first_message: f.first_message,
+    message_example: f.message_example,
+    creator_notes: f.creator_notes,
+    alternate_greetings: json(f.alternate_greetings),
+    tags: json(f.tags),
+    tags_lower: f.tags.map((t) => t.toLowerCase()),
+    creator: f.creator,
+    creator_lower: f.creator.toLowerCase(),
+    character_version: f.character_version,
+    extensions: json(f.extensions),
+    nickname: typeof nickname === 'string' && nickname !== '' ? nickname : null,
+    card: json(stored.card),
+    avatar: stored.avatar ? json(stored.avatar) : null,
+    assets: json(stored.assets),
   };
 }
 
-/** The column changes one event makes to its character's row (besides creation). */
-function rowChanges(event: RecordedEvent): Record<string, unknown> {
+const storedOf = (data: Record<string, unknown>): StoredCard => ({ card: data.card as CanonicalCard, avatar: (data.avatar ?? null) as StoredCard['avatar'], assets: (data.assets ?? []) as StoredCard['assets'] });
+
+interface RowState {
+  stored: StoredCard;
+  columns: Record<string, unknown>;
+}
+
+/**
+ * Folds one event into a row. Updates need the current card (to apply a partial edit), so the fold carries
+ * the stored card alongside the columns.
+ */
+function fold(row: RowState | undefined, event: RecordedEvent): RowState | undefined {
   const at = event.createdAt;
+  const d = event.data;
   switch (event.type) {
-    case 'CharacterUpdated':
-      return { ...fieldColumns(event.data.changes as CharacterChanges), version: event.revision, updated_at: at };
+    case 'CharacterCreated':
+    case 'CharacterImported': {
+      const stored = storedOf(d);
+      return {
+        stored,
+        columns: { id: d.characterId, owner_id: d.ownerId, version: event.revision, ...cardColumns(stored), source: json(d.source ?? {}), created_at: at, updated_at: at, last_used_at: null, deleted_at: null },
+      };
+    }
+    case 'CharacterUpdated': {
+      if (!row) throw missingRow(event);
+      const stored = applyChanges(row.stored, d.changes as CharacterChanges, d.dataChanges as Record<string, unknown> | undefined);
+      return { stored, columns: { ...row.columns, ...cardColumns(stored), version: event.revision, updated_at: at } };
+    }
+    case 'CharacterCardReplaced':
+    case 'CharacterReverted': {
+      if (!row) throw missingRow(event);
+      const stored = storedOf(d);
+      return { stored, columns: { ...row.columns, ...cardColumns(stored), ...(d.source ? { source: json(d.source) } : {}), version: event.revision, updated_at: at } };
+    }
     case 'CharacterDeleted':
-      return { deleted_at: at, version: event.revision, updated_at: at };
+      if (!row) throw missingRow(event);
+      return { ...row, columns: { ...row.columns, deleted_at: at, version: event.revision, updated_at: at } };
     case 'CharacterRestored':
-      return { deleted_at: null, version: event.revision, updated_at: at };
+      if (!row) throw missingRow(event);
+      return { ...row, columns: { ...row.columns, deleted_at: null, version: event.revision, updated_at: at } };
     default:
-      return {};
+      return row;
   }
 }
 
-function createdRow(event: RecordedEvent): Record<string, unknown> {
-  const fields = event.data.fields as CharacterFields;
-  return {
-    id: event.data.characterId,
-    owner_id: event.data.ownerId,
-    version: event.revision,
-    description: '',
-    personality: '',
-    scenario: '',
-    system_prompt: '',
-    post_history_instructions: '',
-    first_message: '',
-    message_example: '',
-    creator_notes: '',
-    alternate_greetings: '[]',
-    tags: '[]',
-    tags_lower: [],
-    creator: '',
-    character_version: '',
-    extensions: '{}',
-    ...fieldColumns(fields),
-    created_at: event.createdAt,
-    updated_at: event.createdAt,
-    deleted_at: null,
-  };
+const missingRow = (event: RecordedEvent) => new Error(`${event.type} for character ${String(event.data.characterId)}, which has no row`);
+
+type CharacterRowDb = Record<string, unknown> & { card: unknown; avatar: unknown; assets: unknown };
+
+async function loadRows(db: Kysely<ReadModels>, ids: string[]): Promise<Map<string, RowState>> {
+  if (ids.length === 0) return new Map();
+  const rows = (await db.selectFrom('characters').selectAll().where('id', 'in', ids).execute()) as unknown as CharacterRowDb[];
+  return new Map(
+    rows.map((r) => {
+      const { search: _search, ...rest } = r as CharacterRowDb & { search?: unknown };
+      const columns: Record<string, unknown> = { ...rest };
+      for (const k of ['alternate_greetings', 'tags', 'extensions', 'card', 'assets', 'source']) columns[k] = json(rest[k]);
+      columns.avatar = rest.avatar ? json(rest.avatar) : null;
+      return [r.id as string, { stored: storedOf(rest as Record<string, unknown>), columns }];
+    }),
+  );
 }
 
-const ROW_COLUMNS = Object.keys(createdRow({ data: { fields: { name: '' } }, createdAt: new Date(), revision: 1 } as unknown as RecordedEvent));
+async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    const columns = Object.keys(chunk[0]!);
+    await db
+      .insertInto('characters')
+      .values(chunk as never)
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet(Object.fromEntries(columns.filter((c) => c !== 'id' && c !== 'created_at').map((c) => [c, sql.ref(`excluded.${c}`)])) as never)
+          .where(sql.ref('characters.version'), '<', sql.ref('excluded.version')),
+      )
+      .execute();
+  }
+}
 
+const HANDLED = ['CharacterCreated', 'CharacterImported', 'CharacterUpdated', 'CharacterCardReplaced', 'CharacterReverted', 'CharacterDeleted', 'CharacterRestored'];
+
+/**
+ * One row per character. Events are folded per character in memory (from the stored row when the batch
+ * does not start with the creation), then written with one upsert guarded by the stream revision, so a
+ * redelivered event never moves a row backwards. `apply` is the same path with a batch of one.
+ */
 export const charactersProjection: Projection = {
   name: 'characters',
-  handles: new Set(['CharacterCreated', 'CharacterUpdated', 'CharacterDeleted', 'CharacterRestored']),
+  handles: new Set(HANDLED),
   tables: ['characters'],
 
-  async apply(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
-    if (event.type === 'CharacterCreated') {
-      await db.insertInto('characters').values(createdRow(event) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
-      return;
-    }
-    // Guarded by the stream revision, so a redelivered event changes nothing.
-    await db
-      .updateTable('characters')
-      .set(rowChanges(event) as never)
-      .where('id', '=', event.data.characterId as string)
-      .where('version', '<', event.revision)
-      .execute();
+  async apply(db, event) {
+    await charactersProjection.applyMany!(db, [event]);
   },
 
-  async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+  async applyMany(db, events) {
     const byCharacter = new Map<string, RecordedEvent[]>();
     for (const e of events) {
       const id = e.data.characterId as string;
@@ -87,29 +141,15 @@ export const charactersProjection: Projection = {
       if (list) list.push(e);
       else byCharacter.set(id, [e]);
     }
-    const fullRows: Record<string, unknown>[] = [];
+    const needRows = [...byCharacter].filter(([, list]) => list[0]!.type !== 'CharacterCreated' && list[0]!.type !== 'CharacterImported').map(([id]) => id);
+    const existing = await loadRows(db, needRows);
+    const out: Record<string, unknown>[] = [];
     for (const [id, list] of byCharacter) {
-      const [first, ...rest] = list;
-      if (first!.type === 'CharacterCreated') {
-        // The whole row at the last revision; replaces an older copy, never a newer one.
-        fullRows.push(rest.reduce((row, e) => ({ ...row, ...rowChanges(e) }), createdRow(first!)));
-      } else {
-        // A contiguous run of revisions folded into one patch: it supersedes everything up to its last revision.
-        const patch = list.reduce<Record<string, unknown>>((acc, e) => ({ ...acc, ...rowChanges(e) }), {});
-        await db.updateTable('characters').set(patch as never).where('id', '=', id).where('version', '<', list[list.length - 1]!.revision).execute();
-      }
+      let row = existing.get(id);
+      const startVersion = (row?.columns.version as number | undefined) ?? 0;
+      for (const e of list) if (e.revision > startVersion) row = fold(row, e);
+      if (row && (row.columns.version as number) > startVersion) out.push(row.columns);
     }
-    for (let i = 0; i < fullRows.length; i += 500) {
-      await db
-        .insertInto('characters')
-        .values(fullRows.slice(i, i + 500) as never)
-        .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet(Object.fromEntries(ROW_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at').map((c) => [c, sql.ref(`excluded.${c}`)])) as never)
-            .where(sql.ref('characters.version'), '<', sql.ref('excluded.version')),
-        )
-        .execute();
-    }
+    await upsert(db, out);
   },
 };

@@ -70,7 +70,13 @@ export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: s
     if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
     const fresh = batch.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return { position: checkpoint, applied: 0 };
-    const handled = fresh.filter((e) => projection.handles.has(e.type)).map(withUpcast);
+    const handled = fresh.filter((e) => projection.handles.has(e.type)).map((e) => {
+      try {
+        return withUpcast(e);
+      } catch (err) {
+        throw new ProjectionApplyError(projection.name, e, err);
+      }
+    });
     if (projection.applyMany && handled.length > 1) {
       // Fast path; if it fails, replay one by one inside a savepoint so the error names the exact event.
       await sql`SAVEPOINT apply_many`.execute(trx);

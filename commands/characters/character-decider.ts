@@ -1,5 +1,7 @@
-import { conflict, forbidden, notFound } from '../../shared/errors.ts';
-import type { CharacterChanges, CharacterFields } from '../../shared/characters/character-fields.ts';
+import { cardFromBasicFields, toBasicFields } from '../../shared/cards/index.ts';
+import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
+import type { StoredCard } from '../../shared/characters/stored-card.ts';
+import { AppError, conflict, forbidden, notFound } from '../../shared/errors.ts';
 import type { CharacterEvent } from '../../shared/events/character-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
@@ -9,62 +11,105 @@ export const characterStream = (characterId: string) => `character-${characterId
 export interface CharacterState {
   exists: boolean;
   deleted: boolean;
+  deletedAt: string | null;
   ownerId: string | null;
-  fields: CharacterFields | null;
+  stored: StoredCard | null;
 }
 
-export type CharacterCommand =
-  | { type: 'CreateCharacter'; characterId: string; fields: CharacterFields }
-  | { type: 'UpdateCharacter'; characterId: string; changes: CharacterChanges }
-  | { type: 'DeleteCharacter'; characterId: string }
-  | { type: 'RestoreCharacter'; characterId: string };
+type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; dialect?: string };
 
-const initialState = (): CharacterState => ({ exists: false, deleted: false, ownerId: null, fields: null });
+export type CharacterCommand =
+  | { type: 'CreateCharacter'; characterId: string; stored: StoredCard; source: CardSource; warnings?: string[] }
+  | { type: 'UpdateCharacter'; characterId: string; changes: CharacterChanges; dataChanges?: Record<string, unknown> }
+  | { type: 'ReplaceCard'; characterId: string; stored: StoredCard; source: CardSource; warnings: string[] }
+  | { type: 'RevertCharacter'; characterId: string; toVersion: number; target: StoredCard }
+  | { type: 'DeleteCharacter'; characterId: string; now: Date }
+  | { type: 'RestoreCharacter'; characterId: string; now: Date; retentionMs: number };
+
+const initialState = (): CharacterState => ({ exists: false, deleted: false, deletedAt: null, ownerId: null, stored: null });
+
+/** Applies a basic-field edit and raw `data` edits to a stored card, keeping everything else. */
+export function applyChanges(stored: StoredCard, changes: CharacterChanges, dataChanges: Record<string, unknown> = {}): StoredCard {
+  const card = cardFromBasicFields(changes, stored.card);
+  for (const [key, value] of Object.entries(dataChanges)) {
+    if (value === null) delete (card.data as Record<string, unknown>)[key];
+    else (card.data as Record<string, unknown>)[key] = value;
+  }
+  return { ...stored, card };
+}
 
 function evolve(state: CharacterState, event: CharacterEvent): CharacterState {
   switch (event.type) {
     case 'CharacterCreated':
-      return { exists: true, deleted: false, ownerId: event.data.ownerId, fields: event.data.fields };
+    case 'CharacterImported': {
+      const { card, avatar, assets } = event.data;
+      return { exists: true, deleted: false, deletedAt: null, ownerId: event.data.ownerId, stored: { card, avatar, assets } };
+    }
     case 'CharacterUpdated':
-      return { ...state, fields: { ...state.fields!, ...event.data.changes } };
+      return { ...state, stored: applyChanges(state.stored!, event.data.changes, event.data.dataChanges) };
+    case 'CharacterCardReplaced':
+    case 'CharacterReverted': {
+      const { card, avatar, assets } = event.data;
+      return { ...state, stored: { card, avatar, assets } };
+    }
     case 'CharacterDeleted':
-      return { ...state, deleted: true };
+      return { ...state, deleted: true, deletedAt: event.data.deletedAt ?? null };
     case 'CharacterRestored':
-      return { ...state, deleted: false };
+      return { ...state, deleted: false, deletedAt: null };
     default:
       return state;
   }
 }
 
-function assertOwned(state: CharacterState, command: { characterId: string }, context: CommandContext): void {
-  if (!state.exists) throw notFound('character', command.characterId);
+/** 404 for a character that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
+export function assertAccessible(state: CharacterState, characterId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
+  if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('character', characterId);
   if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
 }
 
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 function decide(command: CharacterCommand, state: CharacterState, context: CommandContext): CharacterEvent[] {
+  const id = command.characterId;
   switch (command.type) {
-    case 'CreateCharacter':
-      if (state.exists) throw conflict('already_exists', `character ${command.characterId} already exists`);
-      return [{ type: 'CharacterCreated', data: { characterId: command.characterId, ownerId: context.userId, fields: command.fields } }];
-    case 'UpdateCharacter': {
-      assertOwned(state, command, context);
-      if (state.deleted) throw notFound('character', command.characterId);
-      const changes = Object.fromEntries(
-        Object.entries(command.changes).filter(([key, value]) => value !== undefined && !sameValue(value, state.fields![key as keyof CharacterFields])),
-      ) as CharacterChanges;
-      if (Object.keys(changes).length === 0) return [];
-      return [{ type: 'CharacterUpdated', data: { characterId: command.characterId, changes } }];
+    case 'CreateCharacter': {
+      if (state.exists) throw conflict('already_exists', `character ${id} already exists`);
+      const payload = { characterId: id, ownerId: context.userId, ...command.stored, source: command.source };
+      return command.source.kind === 'import'
+        ? [{ type: 'CharacterImported', data: { ...payload, warnings: command.warnings ?? [] } }]
+        : [{ type: 'CharacterCreated', data: payload }];
     }
+    case 'UpdateCharacter': {
+      assertAccessible(state, id, context);
+      const next = applyChanges(state.stored!, command.changes, command.dataChanges);
+      if (sameJson(next.card, state.stored!.card)) return [];
+      // Record only what differs, so history shows exactly which fields changed.
+      const before = toBasicFields(state.stored!.card);
+      const changes = Object.fromEntries(
+        Object.entries(command.changes).filter(([key, value]) => value !== undefined && !sameJson(value, before[key as keyof typeof before])),
+      ) as CharacterChanges;
+      const dataChanges = Object.fromEntries(Object.entries(command.dataChanges ?? {}).filter(([key, value]) => !sameJson(value, (state.stored!.card.data as Record<string, unknown>)[key] ?? null)));
+      return [{ type: 'CharacterUpdated', data: { characterId: id, changes, ...(Object.keys(dataChanges).length ? { dataChanges } : {}) } }];
+    }
+    case 'ReplaceCard':
+      assertAccessible(state, id, context);
+      return [{ type: 'CharacterCardReplaced', data: { characterId: id, ...command.stored, source: command.source, warnings: command.warnings } }];
+    case 'RevertCharacter':
+      assertAccessible(state, id, context);
+      if (sameJson(command.target, state.stored)) return [];
+      return [{ type: 'CharacterReverted', data: { characterId: id, toVersion: command.toVersion, ...command.target } }];
     case 'DeleteCharacter':
-      assertOwned(state, command, context);
-      if (state.deleted) throw notFound('character', command.characterId);
-      return [{ type: 'CharacterDeleted', data: { characterId: command.characterId } }];
-    case 'RestoreCharacter':
-      assertOwned(state, command, context);
+      assertAccessible(state, id, context);
+      return [{ type: 'CharacterDeleted', data: { characterId: id, deletedAt: command.now.toISOString() } }];
+    case 'RestoreCharacter': {
+      assertAccessible(state, id, context, { allowDeleted: true });
       if (!state.deleted) return [];
-      return [{ type: 'CharacterRestored', data: { characterId: command.characterId } }];
+      const deletedAt = state.deletedAt ? Date.parse(state.deletedAt) : NaN;
+      if (Number.isFinite(deletedAt) && command.now.getTime() - deletedAt > command.retentionMs) {
+        throw new AppError(409, 'restore_window_expired', `character ${id} was deleted more than ${Math.round(command.retentionMs / 86_400_000)} days ago and can no longer be restored`);
+      }
+      return [{ type: 'CharacterRestored', data: { characterId: id } }];
+    }
   }
 }
 

@@ -18,11 +18,33 @@ export interface CharactersTable {
   tags: JSONColumnType<string[]>;
   tags_lower: ColumnType<string[], string[], string[]>;
   creator: string;
+  creator_lower: string;
   character_version: string;
   extensions: JSONColumnType<Record<string, unknown>>;
+  nickname: string | null;
+  card: JSONColumnType<Record<string, unknown>>;
+  avatar: ColumnType<StoredImageJson | null, string | null, string | null>;
+  assets: JSONColumnType<StoredAssetJson[]>;
+  source: JSONColumnType<Record<string, unknown>>;
+  search: ColumnType<string, never, never>;
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
+  last_used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface StoredImageJson {
+  sha256: string;
+  mime: string;
+  size: number;
+}
+
+export interface StoredAssetJson extends StoredImageJson {
+  path: string;
+  uri: string | null;
+  type: string | null;
+  name: string | null;
+  ext: string;
 }
 
 export interface ProjectionCheckpointsTable {

@@ -5,6 +5,7 @@ import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { problem, sendProblem, toProblem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
+import { characterFileRoutes } from './routes/character-file-routes.ts';
 import { characterRoutes } from './routes/character-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 
@@ -12,7 +13,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
-  return [...systemRoutes(deps), ...characterRoutes(deps)];
+  // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
+  return [...systemRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {

@@ -1,10 +1,21 @@
 import { z } from 'zod';
-import { handleCommand } from '../../../commands/command-handler.ts';
-import { characterDecider, characterStream } from '../../../commands/characters/character-decider.ts';
+import { characterDecider, characterStream, type CharacterState } from '../../../commands/characters/character-decider.ts';
+import {
+  characterAtVersion,
+  createCharacter,
+  deleteCharacter,
+  restoreCharacter,
+  revertCharacter,
+  updateCharacter,
+} from '../../../commands/characters/character-workflows.ts';
+import { toDomainEvent } from '../../../commands/command-handler.ts';
 import { createCharacterQueries, toCharacterView, type CharacterRow } from '../../../queries/characters-queries.ts';
+import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DATA_KEYS } from '../../../shared/cards/index.ts';
+import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
 import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
-import { forbidden, notFound } from '../../../shared/errors.ts';
-import { newId } from '../../../shared/ids.ts';
+import type { StoredCard } from '../../../shared/characters/stored-card.ts';
+import { AppError, forbidden, notFound } from '../../../shared/errors.ts';
+import type { CharacterEvent } from '../../../shared/events/character-events.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
@@ -13,24 +24,47 @@ import { problemSchema } from '../http/schemas.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
+const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const characterViewSchema = characterFieldsSchema.extend({
   id: z.uuid(),
   version: z.number().int(),
   owner_id: z.string(),
+  nickname: z.string().nullable(),
+  image: z.object({ url: z.string(), mime: z.string(), size: z.number(), etag: z.string() }).nullable(),
+  assets: z.array(z.object({ index: z.number(), name: z.string().nullable(), type: z.string().nullable(), ext: z.string(), mime: z.string(), size: z.number(), url: z.string() })),
+  has_character_book: z.boolean(),
+  source: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
+  last_used_at: z.iso.datetime().nullable(),
   deleted_at: z.iso.datetime().nullable(),
+  card: z.record(z.string(), z.unknown()).optional(),
 });
 
 const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    tags: z.string().max(2000).optional().describe('comma-separated, case-insensitive'),
+    tag_mode: z.enum(['any', 'all']).default('any'),
+    creator: z.string().max(500).optional(),
+    q: z.string().max(500).optional().describe('full-text search over name, description, personality, scenario and system prompt'),
+    sort: z.enum(['name', 'created', 'updated', 'last_used', 'relevance']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
   })
   .strict();
 
 const listSchema = z.object({ items: z.array(characterViewSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int(), next_offset: z.number().int().nullable() });
+
+/** Card `data` keys a client may set directly besides the basic fields (V3 additions, kept verbatim). */
+const RESERVED_DATA_KEYS = new Set(['name', 'description', 'personality', 'scenario', 'system_prompt', 'post_history_instructions', 'first_mes', 'mes_example', 'creator_notes', 'alternate_greetings', 'tags', 'creator', 'character_version', 'extensions']);
+const dataChangesSchema = z
+  .record(z.string().max(200), z.unknown())
+  .refine((o) => Object.keys(o).every((k) => !RESERVED_DATA_KEYS.has(k)), { message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})` });
+
+const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
+const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();
 
 /** 404 for a missing (or deleted) character, 403 for another user's. */
 export function visibleCharacter(row: CharacterRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): CharacterRow {
@@ -39,12 +73,48 @@ export function visibleCharacter(row: CharacterRow | undefined, id: string, prin
   return row;
 }
 
+function checkCard(stored: StoredCard, deps: ApiDependencies): void {
+  const checked = validateCanonicalCard(stored.card, resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }));
+  if (!checked.ok) throw new AppError(checked.error.status, checked.error.code, checked.error.detail);
+}
+
+/** A character view built from command-side state (time travel), shaped like the read model's. */
+function viewFromState(id: string, state: CharacterState, version: number): Record<string, unknown> {
+  const data = state.stored!.card.data as Record<string, unknown>;
+  return {
+    id,
+    version,
+    owner_id: state.ownerId,
+    name: data.name,
+    nickname: typeof data.nickname === 'string' && data.nickname ? data.nickname : null,
+    description: data.description,
+    personality: data.personality,
+    scenario: data.scenario,
+    system_prompt: data.system_prompt,
+    post_history_instructions: data.post_history_instructions,
+    first_message: data.first_mes,
+    message_example: data.mes_example,
+    creator_notes: data.creator_notes,
+    alternate_greetings: data.alternate_greetings,
+    tags: data.tags,
+    creator: data.creator,
+    character_version: data.character_version,
+    extensions: data.extensions,
+    deleted: state.deleted,
+    card: state.stored!.card,
+  };
+}
+
+const knownKeys = new Set<string>(KNOWN_DATA_KEYS);
+
 export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
+  const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `/api/v1/characters/${id}`;
-  const current = async (id: string, status: number) => {
+  const retentionMs = () => deps.config.CHARACTER_RESTORE_RETENTION_DAYS * 86_400_000;
+  const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await queries.get(id))!;
-    return { status, body: toCharacterView(row), headers: { ETag: `W/"${row.version}"` } };
+    return { status, body: { ...toCharacterView(row), ...extra }, headers: { ETag: `W/"${row.version}"` } };
   };
 
   return [
@@ -52,64 +122,85 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: '/api/v1/characters',
       operationId: 'createCharacter',
-      summary: 'Create a character',
+      summary: 'Create a character (name unique per user)',
       tags: ['characters'],
       auth: 'user',
-      body: characterFieldsSchema,
-      responses: { 201: { description: 'created', schema: characterViewSchema }, 202: { description: 'accepted; not yet readable' }, 400: { description: 'invalid', schema: problemSchema } },
+      body: createBody,
+      responses: { 201: { description: 'created', schema: characterViewSchema }, 202: { description: 'accepted; not yet readable' }, 400: { description: 'invalid', schema: problemSchema }, 409: { description: 'name taken', schema: problemSchema } },
       handler: async ({ body, command }) => {
-        const id = newId();
-        const result = await handleCommand(deps.eventStore, characterStream(id), characterDecider, { type: 'CreateCharacter', characterId: id, fields: body }, command);
-        return respondAfterProjection(deps, result.position, location(id), async () => {
-          const r = await current(id, 201);
-          return { ...r, headers: { ...r.headers, Location: location(id) } };
-        }, { id, version: result.revision });
+        const { card_data, ...fields } = body;
+        const card = cardFromBasicFields(fields);
+        for (const [k, v] of Object.entries(card_data ?? {})) if (v !== null) (card.data as Record<string, unknown>)[k] = v;
+        const stored: StoredCard = { card, avatar: null, assets: [] };
+        checkCard(stored, deps);
+        const { characterId, result } = await createCharacter(commands, command, { stored, source: { kind: 'api' } });
+        return respondAfterProjection(deps, result.position, location(characterId), async () => {
+          const r = await current(characterId, 201);
+          return { ...r, headers: { ...r.headers, Location: location(characterId) } };
+        }, { id: characterId, version: result.revision });
       },
     }),
     defineRoute({
       method: 'get',
       path: '/api/v1/characters',
       operationId: 'listCharacters',
-      summary: "List the caller's characters",
+      summary: "List the caller's characters: filter by tags, creator, full-text query; sort by name, created, updated, last used",
       tags: ['characters'],
       auth: 'user',
       query: listQuery,
       responses: { 200: { description: 'a page of characters', schema: listSchema } },
       handler: async ({ query, principal }) => {
-        const { items, total } = await queries.list(principal.userId, query);
+        const tags = query.tags?.split(',').map((t) => t.trim()).filter(Boolean);
+        const { items, total } = await queries.list(principal.userId, {
+          limit: query.limit,
+          offset: query.offset,
+          ...(tags?.length ? { tags, tagMode: query.tag_mode } : {}),
+          ...(query.creator ? { creator: query.creator } : {}),
+          ...(query.q ? { q: query.q } : {}),
+          ...(query.sort ? { sort: query.sort } : {}),
+          ...(query.order ? { order: query.order } : {}),
+        });
         const next = query.offset + items.length < total ? query.offset + items.length : null;
-        return { status: 200, body: { items: items.map(toCharacterView), total, limit: query.limit, offset: query.offset, next_offset: next } };
+        return { status: 200, body: { items: items.map((r) => toCharacterView(r)), total, limit: query.limit, offset: query.offset, next_offset: next } };
       },
     }),
     defineRoute({
       method: 'get',
       path: '/api/v1/characters/:id',
       operationId: 'getCharacter',
-      summary: 'Get a character',
+      summary: 'Get a character; `as_of_version=N` rebuilds it as it was from its events',
       tags: ['characters'],
       auth: 'user',
       params: idParams,
+      query: z.object({ as_of_version: z.coerce.number().int().min(1).optional(), include_card: booleanParam.optional() }).strict(),
       responses: { 200: { description: 'the character', schema: characterViewSchema }, 403: { description: "another user's", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } },
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, query, principal, command }) => {
+        if (query.as_of_version !== undefined) {
+          const state = await characterAtVersion(commands, command, params.id, query.as_of_version);
+          return { status: 200, body: { ...viewFromState(params.id, state, query.as_of_version), as_of_version: query.as_of_version } };
+        }
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
-        return { status: 200, body: toCharacterView(row), headers: { ETag: `W/"${row.version}"` } };
+        return { status: 200, body: toCharacterView(row, { includeCard: query.include_card ?? false }), headers: { ETag: `W/"${row.version}"` } };
       },
     }),
     defineRoute({
       method: 'put',
       path: '/api/v1/characters/:id',
       operationId: 'updateCharacter',
-      summary: 'Update some fields of a character (optimistic: expected_version)',
+      summary: 'Change some fields (optimistic: expected_version); `card_data` sets other card fields such as V3 `nickname`',
       tags: ['characters'],
       auth: 'user',
       params: idParams,
       query: expectedVersionQuery,
-      body: characterChangesSchema,
-      responses: { 200: { description: 'updated', schema: characterViewSchema }, 409: { description: 'version conflict', schema: problemSchema } },
-      // Existence and ownership are decided from the character's stream, not from the read model.
+      body: updateBody,
+      responses: { 200: { description: 'updated', schema: characterViewSchema }, 409: { description: 'version conflict or name taken', schema: problemSchema } },
       handler: async ({ params, query, body, command }) => {
-        const result = await handleCommand(deps.eventStore, characterStream(params.id), characterDecider, { type: 'UpdateCharacter', characterId: params.id, changes: body }, command, {
-          ...(query.expected_version !== undefined ? { expectedRevision: query.expected_version } : {}),
+        const { card_data, ...changes } = body;
+        const result = await updateCharacter(commands, command, params.id, {
+          changes,
+          ...(card_data ? { dataChanges: card_data } : {}),
+          ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
+          validate: (next) => checkCard(next, deps),
         });
         return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
       },
@@ -118,20 +209,95 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'delete',
       path: '/api/v1/characters/:id',
       operationId: 'deleteCharacter',
-      summary: 'Soft-delete a character (restorable)',
+      summary: 'Soft-delete a character (restorable within the retention window)',
       tags: ['characters'],
       auth: 'user',
       params: idParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
       handler: async ({ params, query, command }) => {
-        const result = await handleCommand(deps.eventStore, characterStream(params.id), characterDecider, { type: 'DeleteCharacter', characterId: params.id }, command, {
-          ...(query.expected_version !== undefined ? { expectedRevision: query.expected_version } : {}),
-        });
+        const result = await deleteCharacter(commands, command, params.id, query.expected_version);
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body: { id: params.id, version: result.revision, deleted: true } }), {
           id: params.id,
           version: result.revision,
         });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/characters/:id/restore',
+      operationId: 'restoreCharacter',
+      summary: 'Restore a soft-deleted character (within CHARACTER_RESTORE_RETENTION_DAYS)',
+      tags: ['characters'],
+      auth: 'user',
+      params: idParams,
+      responses: { 200: { description: 'restored', schema: characterViewSchema }, 409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema } },
+      handler: async ({ params, command }) => {
+        const result = await restoreCharacter(commands, command, params.id, retentionMs());
+        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/versions',
+      operationId: 'listCharacterVersions',
+      summary: 'Every version of a character from its events: who, when, what kind of change, which fields',
+      tags: ['characters', 'history'],
+      auth: 'user',
+      params: idParams,
+      responses: { 200: { description: 'versions, oldest first', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
+      handler: async ({ params, command }) => {
+        await characterAtVersion(commands, command, params.id, 1); // ownership and existence
+        const events = await deps.eventStore.readStream(characterStream(params.id));
+        let state = characterDecider.initialState();
+        const items = events.map((e) => {
+          const before = state.stored;
+          state = characterDecider.evolve(state, toDomainEvent(e) as CharacterEvent);
+          const fields = diffStoredCards(before, state.stored).map((c) => c.field);
+          return {
+            version: e.revision,
+            event_type: e.type,
+            user_id: e.metadata.userId,
+            at: e.createdAt.toISOString(),
+            request_id: e.metadata.requestId,
+            changed_fields: e.type === 'CharacterDeleted' || e.type === 'CharacterRestored' ? [] : fields,
+            ...(e.type === 'CharacterReverted' ? { reverted_to: e.data.toVersion } : {}),
+            ...(e.type === 'CharacterImported' || e.type === 'CharacterCardReplaced' ? { source: e.data.source } : {}),
+          };
+        });
+        return { status: 200, body: { items } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/versions/diff',
+      operationId: 'diffCharacterVersions',
+      summary: 'Field-by-field difference between two versions',
+      tags: ['characters', 'history'],
+      auth: 'user',
+      params: idParams,
+      query: z.object({ from_version: z.coerce.number().int().min(1), to_version: z.coerce.number().int().min(1) }).strict(),
+      responses: { 200: { description: 'the changes', schema: z.object({ from_version: z.number(), to_version: z.number(), changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown() })) }) } },
+      handler: async ({ params, query, command }) => {
+        const [from, to] = await Promise.all([characterAtVersion(commands, command, params.id, query.from_version), characterAtVersion(commands, command, params.id, query.to_version)]);
+        const changes = diffStoredCards(from.stored, to.stored).map((c) => ({ ...c, known_field: knownKeys.has(c.field) }));
+        return { status: 200, body: { from_version: query.from_version, to_version: query.to_version, changes } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/characters/:id/revert',
+      operationId: 'revertCharacter',
+      summary: 'Make an earlier version current again (a new version; history is kept)',
+      tags: ['characters', 'history'],
+      auth: 'user',
+      params: idParams,
+      query: expectedVersionQuery,
+      body: z.object({ target_version: z.number().int().min(1) }).strict(),
+      responses: { 200: { description: 'reverted', schema: characterViewSchema }, 400: { description: 'bad target', schema: problemSchema } },
+      handler: async ({ params, query, body, command }) => {
+        const result = await revertCharacter(commands, command, params.id, body.target_version, query.expected_version);
+        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
       },
     }),
   ];

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { ConcurrencyError, type EventStore } from '../../infra/eventstore/event-store.ts';
+import { conflict } from '../../shared/errors.ts';
+import type { CharacterNameEvent } from '../../shared/events/character-events.ts';
+import type { CommandContext } from '../command-context.ts';
+import { loadState, toNewEvents } from '../command-handler.ts';
+import { characterDecider, characterStream } from './character-decider.ts';
+
+/**
+ * Character names are unique per user. The command side enforces it with one reservation stream per
+ * (owner, normalised name), appended with the exact revision it was read at: of two concurrent imports of
+ * the same name exactly one wins. A reservation whose holder is gone, deleted, or renamed (a crash between
+ * the two appends) is stale and may be taken over.
+ */
+export function normalizeName(name: string): string {
+  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export const nameStream = (ownerId: string, name: string) =>
+  `charactername-${createHash('sha256').update(`${ownerId}\u0000${normalizeName(name)}`).digest('hex').slice(0, 40)}`;
+
+interface ReservationState {
+  holder: string | null;
+}
+
+const reservationDecider = {
+  initialState: (): ReservationState => ({ holder: null }),
+  evolve: (state: ReservationState, event: CharacterNameEvent): ReservationState =>
+    event.type === 'CharacterNameReserved' ? { holder: event.data.characterId } : event.data.characterId === state.holder ? { holder: null } : state,
+};
+
+/** The live character holding this name, if any (stale reservations count as free). */
+export async function nameHolder(store: EventStore, ownerId: string, name: string): Promise<{ holder: string | null; revision: number }> {
+  const { state, revision } = await loadState(store, nameStream(ownerId, name), reservationDecider);
+  if (!state.holder) return { holder: null, revision };
+  const holder = await loadState(store, characterStream(state.holder), characterDecider);
+  const live = holder.state.exists && !holder.state.deleted && normalizeName(holder.state.stored!.card.data.name) === normalizeName(name);
+  return { holder: live ? state.holder : null, revision };
+}
+
+export class NameTakenError extends Error {
+  readonly existingId: string;
+  constructor(name: string, existingId: string) {
+    super(`a character named "${name}" already exists`);
+    this.existingId = existingId;
+  }
+}
+
+/** Reserves `name` for `characterId`; throws NameTakenError when another live character of the owner has it. */
+export async function reserveName(store: EventStore, ownerId: string, name: string, characterId: string, context: CommandContext): Promise<void> {
+  const stream = nameStream(ownerId, name);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { holder, revision } = await nameHolder(store, ownerId, name);
+    if (holder === characterId) return;
+    if (holder) throw new NameTakenError(name, holder);
+    try {
+      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId } }], context), revision === 0 ? 'no_stream' : revision);
+      return;
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError)) throw err;
+    }
+  }
+  throw conflict('name_contended', `the name "${name}" is being claimed concurrently; retry`);
+}
+
+export async function releaseName(store: EventStore, ownerId: string, name: string, characterId: string, context: CommandContext): Promise<void> {
+  const stream = nameStream(ownerId, name);
+  const { state, revision } = await loadState(store, stream, reservationDecider);
+  if (state.holder !== characterId) return;
+  await store.append(stream, toNewEvents([{ type: 'CharacterNameReleased', data: { ownerId, name, characterId } }], context), revision).catch((err: unknown) => {
+    if (!(err instanceof ConcurrencyError)) throw err; // someone else moved it on: nothing of ours to release
+  });
+}
+
+/** `Name`, else `Name (2)`, `Name (3)`, ...: the first name this owner has free (SillyTavern's renaming). */
+export async function firstFreeName(store: EventStore, ownerId: string, name: string): Promise<string> {
+  if (!(await nameHolder(store, ownerId, name)).holder) return name;
+  for (let n = 2; n < 1000; n++) {
+    const candidate = `${name} (${n})`;
+    if (!(await nameHolder(store, ownerId, candidate)).holder) return candidate;
+  }
+  throw conflict('name_conflict', `no free variant of the name "${name}"`);
+}

@@ -1,0 +1,161 @@
+import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
+import type { StoredCard } from '../../shared/characters/stored-card.ts';
+import { AppError, conflict, notFound } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import type { CommandContext } from '../command-context.ts';
+import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
+import type { StateCache } from '../state-cache.ts';
+import { applyChanges, assertAccessible, characterDecider, characterStream, type CharacterState } from './character-decider.ts';
+import { NameTakenError, firstFreeName, normalizeName, releaseName, reserveName } from './character-names.ts';
+
+/**
+ * Commands that span a character's stream and its name reservation. The order of appends is chosen so a
+ * crash between them leaves nothing visible half-done: the reservation comes first, and a reservation whose
+ * character never appeared (or was renamed or deleted) is stale and free to take.
+ */
+export interface CharacterCommandDeps {
+  eventStore: EventStore;
+  cache?: StateCache;
+}
+
+export type OnNameConflict = 'error' | 'rename' | 'overwrite';
+
+export interface CreateOutcome {
+  characterId: string;
+  result: CommandResult<CharacterState>;
+  /** The name the character got, when `rename` changed it. */
+  renamedFrom?: string;
+  /** True when `overwrite` replaced an existing character's card (same id, new version). */
+  replaced: boolean;
+}
+
+type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; dialect?: string };
+
+const nameConflict = (err: NameTakenError) =>
+  conflict('name_conflict', `${err.message}: choose another name, or import with on_conflict=rename or on_conflict=overwrite`, { existing_id: err.existingId });
+
+function withName(stored: StoredCard, name: string): StoredCard {
+  return { ...stored, card: { ...stored.card, data: { ...stored.card.data, name } } };
+}
+
+export async function createCharacter(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  input: { stored: StoredCard; source: CardSource; warnings?: string[]; onConflict?: OnNameConflict },
+): Promise<CreateOutcome> {
+  const { eventStore } = deps;
+  const ownerId = context.userId;
+  let stored = input.stored;
+  const originalName = stored.card.data.name;
+  const characterId = newId();
+  let reserved = false;
+  for (let attempt = 0; attempt < 5 && !reserved; attempt++) {
+    try {
+      await reserveName(eventStore, ownerId, stored.card.data.name, characterId, context);
+      reserved = true;
+    } catch (err) {
+      if (!(err instanceof NameTakenError)) throw err;
+      if (input.onConflict === 'overwrite') {
+        const result = await handleCommand(eventStore, characterStream(err.existingId), characterDecider, { type: 'ReplaceCard', characterId: err.existingId, stored, source: input.source, warnings: input.warnings ?? [] }, context, cacheOption(deps));
+        return { characterId: err.existingId, result, replaced: true };
+      }
+      if (input.onConflict !== 'rename') throw nameConflict(err);
+      stored = withName(stored, await firstFreeName(eventStore, ownerId, originalName));
+    }
+  }
+  if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
+  const result = await handleCommand(eventStore, characterStream(characterId), characterDecider, { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) }, context, cacheOption(deps));
+  return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
+}
+
+const cacheOption = (deps: CharacterCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
+const expected = (v: number | undefined) => (v !== undefined ? { expectedRevision: v } : {});
+
+async function loadAccessible(deps: CharacterCommandDeps, characterId: string, context: CommandContext, allowDeleted = false) {
+  const loaded = await loadState(deps.eventStore, characterStream(characterId), characterDecider, cacheOption(deps));
+  assertAccessible(loaded.state, characterId, context, { allowDeleted });
+  return loaded;
+}
+
+export async function updateCharacter(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  input: { changes: CharacterChanges; dataChanges?: Record<string, unknown>; expectedVersion?: number; validate?: (next: StoredCard) => void },
+): Promise<CommandResult<CharacterState>> {
+  const { state } = await loadAccessible(deps, characterId, context);
+  input.validate?.(applyChanges(state.stored!, input.changes, input.dataChanges));
+  const ownerId = state.ownerId!;
+  const oldName = state.stored!.card.data.name;
+  const renaming = input.changes.name !== undefined && normalizeName(input.changes.name) !== normalizeName(oldName);
+  if (renaming) {
+    try {
+      await reserveName(deps.eventStore, ownerId, input.changes.name!, characterId, context);
+    } catch (err) {
+      if (err instanceof NameTakenError) throw nameConflict(err);
+      throw err;
+    }
+  }
+  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'UpdateCharacter', characterId, changes: input.changes, ...(input.dataChanges ? { dataChanges: input.dataChanges } : {}) }, context, {
+    ...expected(input.expectedVersion),
+    ...cacheOption(deps),
+  });
+  if (renaming) await releaseName(deps.eventStore, ownerId, oldName, characterId, context);
+  return result;
+}
+
+export async function deleteCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, expectedVersion?: number): Promise<CommandResult<CharacterState>> {
+  const { state } = await loadAccessible(deps, characterId, context);
+  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'DeleteCharacter', characterId, now: new Date() }, context, {
+    ...expected(expectedVersion),
+    ...cacheOption(deps),
+  });
+  await releaseName(deps.eventStore, state.ownerId!, state.stored!.card.data.name, characterId, context);
+  return result;
+}
+
+export async function restoreCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, retentionMs: number): Promise<CommandResult<CharacterState>> {
+  const { state } = await loadAccessible(deps, characterId, context, true);
+  if (!state.deleted) throw conflict('not_deleted', `character ${characterId} is not deleted`);
+  const name = state.stored!.card.data.name;
+  try {
+    await reserveName(deps.eventStore, state.ownerId!, name, characterId, context);
+  } catch (err) {
+    if (err instanceof NameTakenError) throw conflict('name_conflict', `${err.message}: rename or delete it before restoring this one`, { existing_id: err.existingId });
+    throw err;
+  }
+  return handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'RestoreCharacter', characterId, now: new Date(), retentionMs }, context, cacheOption(deps));
+}
+
+/** The character as it was at `version` (rebuilt from its events). */
+export async function characterAtVersion(deps: CharacterCommandDeps, context: CommandContext, characterId: string, version: number): Promise<CharacterState> {
+  const { revision } = await loadAccessible(deps, characterId, context, true);
+  if (version > revision) throw notFound(`version ${version} of character`, characterId);
+  const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider, { toRevision: version });
+  return state;
+}
+
+export async function revertCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, targetVersion: number, expectedVersion?: number): Promise<CommandResult<CharacterState>> {
+  const { state, revision } = await loadAccessible(deps, characterId, context);
+  if (targetVersion >= revision) throw new AppError(400, 'invalid_target_version', `target_version must be below the current version ${revision}`);
+  const target = await characterAtVersion(deps, context, characterId, targetVersion);
+  if (!target.stored) throw notFound(`version ${targetVersion} of character`, characterId);
+  const oldName = state.stored!.card.data.name;
+  const newName = target.stored.card.data.name;
+  const renaming = normalizeName(oldName) !== normalizeName(newName);
+  if (renaming) {
+    try {
+      await reserveName(deps.eventStore, state.ownerId!, newName, characterId, context);
+    } catch (err) {
+      if (err instanceof NameTakenError) throw nameConflict(err);
+      throw err;
+    }
+  }
+  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'RevertCharacter', characterId, toVersion: targetVersion, target: target.stored }, context, {
+    ...expected(expectedVersion),
+    ...cacheOption(deps),
+  });
+  if (renaming) await releaseName(deps.eventStore, state.ownerId!, oldName, characterId, context);
+  return result;
+}

@@ -1,0 +1,293 @@
+import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
+import { mergeSettings, type ChatChanges, type ChatSettings, type ForkOrigin, type ImageRef, type Sender } from '../../shared/chats/chat-fields.ts';
+import type { ChatEvent, MessagePostedData, PathChange } from '../../shared/events/chat-events.ts';
+import type { CommandContext } from '../command-context.ts';
+import type { Decider } from '../command-handler.ts';
+import {
+  activationDelta,
+  activeLeaf,
+  addNode,
+  applyPathDelta,
+  emptyTree,
+  findNode,
+  nodeAt,
+  refreshDelta,
+  ROOT,
+  selectAlong,
+  updateNode,
+  type MessageTree,
+  type PathDelta,
+} from './message-tree.ts';
+
+export const chatStream = (chatId: string) => `chat-${chatId}`;
+
+export interface ChatState {
+  exists: boolean;
+  deleted: boolean;
+  chatId: string | null;
+  ownerId: string | null;
+  characterId: string | null;
+  characterName: string;
+  title: string;
+  rating: number | null;
+  state: string;
+  settings: ChatSettings;
+  forkedFrom: ForkOrigin | null;
+  tree: MessageTree;
+}
+
+/** A message of a chat being created (greetings, an import, a fork); parents refer to earlier ones. */
+export interface SeedMessage {
+  messageId: string;
+  parentId: string | null;
+  sender: Sender;
+  name: string | null;
+  content: string;
+  image: ImageRef | null;
+  metadata: Record<string, unknown> | null;
+  sentAt: string | null;
+  /** Selected among its alternates (the last active one of a sibling group wins). */
+  active: boolean;
+}
+
+export type ChatCommand =
+  | {
+      type: 'CreateChat';
+      chatId: string;
+      characterId: string | null;
+      characterName: string;
+      title: string;
+      settings: ChatSettings;
+      forkedFrom: ForkOrigin | null;
+      importedFrom: string | null;
+      messages: SeedMessage[];
+      maxMessages: number;
+    }
+  | { type: 'UpdateChat'; chatId: string; changes: ChatChanges }
+  | { type: 'DeleteChat'; chatId: string }
+  | { type: 'RestoreChat'; chatId: string }
+  | {
+      type: 'PostMessage';
+      chatId: string;
+      messageId: string;
+      /** undefined: after the last shown message of the active path; null: a new first message. */
+      parentId?: string | null;
+      sender: Sender;
+      name: string | null;
+      content: string;
+      image: ImageRef | null;
+      metadata: Record<string, unknown> | null;
+      maxMessages: number;
+    }
+  | { type: 'EditMessage'; chatId: string; messageId: string; content: string; expectedVersion?: number; asAlternate?: { messageId: string }; maxMessages: number }
+  | { type: 'DeleteMessage'; chatId: string; messageId: string; expectedVersion?: number }
+  | { type: 'RestoreMessage'; chatId: string; messageId: string; expectedVersion?: number; maxMessages: number }
+  | { type: 'SelectMessage'; chatId: string; messageId: string };
+
+const initialState = (): ChatState => ({
+  exists: false,
+  deleted: false,
+  chatId: null,
+  ownerId: null,
+  characterId: null,
+  characterName: '',
+  title: '',
+  rating: null,
+  state: 'in-progress',
+  settings: {},
+  forkedFrom: null,
+  tree: emptyTree(),
+});
+
+const ordinals = (tree: MessageTree, path: PathChange): PathDelta | null => (path ? { from: path.from, ids: path.ids.map((id) => findNode(tree, id)) } : null);
+const ids = (tree: MessageTree, delta: PathDelta | null): PathChange => (delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null);
+
+function evolve(state: ChatState, event: ChatEvent): ChatState {
+  switch (event.type) {
+    case 'ChatCreated': {
+      const d = event.data;
+      return { ...initialState(), exists: true, chatId: d.chatId, ownerId: d.ownerId, characterId: d.characterId, characterName: d.characterName, title: d.title, settings: d.settings, forkedFrom: d.forkedFrom };
+    }
+    case 'ChatUpdated':
+      return { ...state, ...event.data.changes };
+    case 'ChatDeleted':
+      return { ...state, deleted: true };
+    case 'ChatRestored':
+      return { ...state, deleted: false };
+    case 'MessagePosted': {
+      const d = event.data;
+      if (findNode(state.tree, d.messageId) >= 0) return state;
+      let tree = addNode(state.tree, { id: d.messageId, parent: d.parentId ? findNode(state.tree, d.parentId) : ROOT, sender: d.sender, name: d.name, image: d.image });
+      const delta = ordinals(tree, d.path);
+      if (d.active && delta) tree = selectAlong(tree, delta.ids, tree.nodes.size - 1);
+      return { ...state, tree: applyPathDelta(tree, delta) };
+    }
+    case 'MessageEdited':
+      return { ...state, tree: updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion }) };
+    case 'MessageDeleted':
+    case 'MessageRestored': {
+      const tree = updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion, deleted: event.type === 'MessageDeleted' });
+      return { ...state, tree: applyPathDelta(tree, ordinals(tree, event.data.path)) };
+    }
+    case 'MessageSelected': {
+      const delta = ordinals(state.tree, event.data.path);
+      const tree = delta ? selectAlong(state.tree, delta.ids, findNode(state.tree, event.data.messageId)) : state.tree;
+      return { ...state, tree: applyPathDelta(tree, delta) };
+    }
+    default:
+      return state;
+  }
+}
+
+function assertOwned(state: ChatState, chatId: string, context: CommandContext): void {
+  if (!state.exists) throw notFound('chat', chatId);
+  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden('this chat belongs to another user');
+}
+
+function assertLive(state: ChatState, chatId: string, context: CommandContext): void {
+  assertOwned(state, chatId, context);
+  if (state.deleted) throw notFound('chat', chatId);
+}
+
+function liveMessage(state: ChatState, messageId: string): number {
+  const ordinal = findNode(state.tree, messageId);
+  if (ordinal < 0 || nodeAt(state.tree, ordinal).deleted) throw notFound('message', messageId);
+  return ordinal;
+}
+
+function checkVersion(state: ChatState, ordinal: number, expected: number | undefined): void {
+  const current = nodeAt(state.tree, ordinal).version;
+  if (expected !== undefined && expected !== current) {
+    throw conflict('version_conflict', `the message is at version ${current}, not ${expected}: reload it and retry`, { current_version: current, expected_version: expected });
+  }
+}
+
+function checkCap(state: ChatState, adding: number, max: number): void {
+  if (state.tree.live + adding > max) throw limitExceeded(`Message limit exceeded. Maximum ${max} messages per chat.`, { limit: max });
+}
+
+type PostSpec = Omit<MessagePostedData, 'chatId' | 'depth' | 'path' | 'parentId'> & { parent: number };
+
+function postEvent(state: ChatState, chatId: string, spec: PostSpec): ChatEvent {
+  if (findNode(state.tree, spec.messageId) >= 0) throw conflict('already_exists', `message ${spec.messageId} already exists`);
+  const tree = addNode(state.tree, { id: spec.messageId, parent: spec.parent, sender: spec.sender, name: spec.name, image: spec.image });
+  const ordinal = tree.nodes.size - 1;
+  const delta = spec.active ? activationDelta(tree, ordinal) : refreshDelta(tree, ordinal);
+  if (delta === 'unreachable') throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
+  const { parent, ...rest } = spec;
+  return {
+    type: 'MessagePosted',
+    data: { ...rest, chatId, parentId: parent === ROOT ? null : nodeAt(tree, parent).id, depth: nodeAt(tree, ordinal).depth, path: ids(tree, delta) },
+  };
+}
+
+function resolveParent(state: ChatState, parentId: string | null | undefined): number {
+  if (parentId === undefined) {
+    const leaf = activeLeaf(state.tree);
+    return leaf >= 0 ? leaf : ROOT;
+  }
+  if (parentId === null) return ROOT;
+  const ordinal = findNode(state.tree, parentId);
+  if (ordinal < 0 || nodeAt(state.tree, ordinal).deleted) throw badRequest('invalid_parent', `parent message ${parentId} is not a message of this chat`);
+  return ordinal;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function decide(command: ChatCommand, state: ChatState, context: CommandContext): ChatEvent[] {
+  switch (command.type) {
+    case 'CreateChat': {
+      if (state.exists) throw conflict('already_exists', `chat ${command.chatId} already exists`);
+      if (command.messages.length > command.maxMessages) throw limitExceeded(`Message limit exceeded. Maximum ${command.maxMessages} messages per chat.`, { limit: command.maxMessages });
+      const { type: _type, messages, maxMessages: _max, ...chat } = command;
+      const events: ChatEvent[] = [{ type: 'ChatCreated', data: { ...chat, ownerId: context.userId } }];
+      let next = evolve(state, events[0]!);
+      for (const m of messages) {
+        const parent = m.parentId === null ? ROOT : findNode(next.tree, m.parentId);
+        if (parent === -1 && m.parentId !== null) throw badRequest('invalid_parent', `parent message ${m.parentId} comes later or does not exist`);
+        const event = postEvent(next, command.chatId, { ...m, parent, alternateOf: null });
+        events.push(event);
+        next = evolve(next, event);
+      }
+      return events;
+    }
+    case 'UpdateChat': {
+      assertLive(state, command.chatId, context);
+      const { settings, ...plain } = command.changes;
+      const changes: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(plain)) if (value !== undefined && !same(value, state[key as keyof ChatState])) changes[key] = value;
+      if (settings) {
+        const merged = mergeSettings(state.settings, settings);
+        if (!same(merged, state.settings)) changes.settings = merged;
+      }
+      if (Object.keys(changes).length === 0) return [];
+      return [{ type: 'ChatUpdated', data: { chatId: command.chatId, changes } }];
+    }
+    case 'DeleteChat':
+      assertLive(state, command.chatId, context);
+      return [{ type: 'ChatDeleted', data: { chatId: command.chatId } }];
+    case 'RestoreChat':
+      assertOwned(state, command.chatId, context);
+      return state.deleted ? [{ type: 'ChatRestored', data: { chatId: command.chatId } }] : [];
+    case 'PostMessage': {
+      assertLive(state, command.chatId, context);
+      checkCap(state, 1, command.maxMessages);
+      const parent = resolveParent(state, command.parentId);
+      const { type: _type, chatId, parentId: _parentId, maxMessages: _max, ...message } = command;
+      return [postEvent(state, chatId, { ...message, parent, sentAt: null, active: true, alternateOf: null })];
+    }
+    case 'EditMessage': {
+      assertLive(state, command.chatId, context);
+      const ordinal = liveMessage(state, command.messageId);
+      checkVersion(state, ordinal, command.expectedVersion);
+      const node = nodeAt(state.tree, ordinal);
+      if (!command.asAlternate) {
+        return [{ type: 'MessageEdited', data: { chatId: command.chatId, messageId: command.messageId, content: command.content, messageVersion: node.version + 1 } }];
+      }
+      checkCap(state, 1, command.maxMessages);
+      return [
+        postEvent(state, command.chatId, {
+          messageId: command.asAlternate.messageId,
+          parent: node.parent,
+          sender: node.sender,
+          name: node.name,
+          content: command.content,
+          image: node.image,
+          metadata: null,
+          sentAt: null,
+          active: true,
+          alternateOf: node.id,
+        }),
+      ];
+    }
+    case 'DeleteMessage': {
+      assertLive(state, command.chatId, context);
+      const ordinal = liveMessage(state, command.messageId);
+      checkVersion(state, ordinal, command.expectedVersion);
+      const version = nodeAt(state.tree, ordinal).version + 1;
+      const tree = updateNode(state.tree, ordinal, { deleted: true, version });
+      return [{ type: 'MessageDeleted', data: { chatId: command.chatId, messageId: command.messageId, messageVersion: version, path: ids(tree, refreshDelta(tree, ordinal)) } }];
+    }
+    case 'RestoreMessage': {
+      assertLive(state, command.chatId, context);
+      const ordinal = findNode(state.tree, command.messageId);
+      if (ordinal < 0) throw notFound('message', command.messageId);
+      checkVersion(state, ordinal, command.expectedVersion);
+      const node = nodeAt(state.tree, ordinal);
+      if (!node.deleted) return [];
+      checkCap(state, 1, command.maxMessages);
+      const tree = updateNode(state.tree, ordinal, { deleted: false, version: node.version + 1 });
+      return [{ type: 'MessageRestored', data: { chatId: command.chatId, messageId: command.messageId, messageVersion: node.version + 1, path: ids(tree, refreshDelta(tree, ordinal)) } }];
+    }
+    case 'SelectMessage': {
+      assertLive(state, command.chatId, context);
+      const ordinal = liveMessage(state, command.messageId);
+      const delta = activationDelta(state.tree, ordinal);
+      if (delta === 'unreachable') throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
+      if (!delta) return [];
+      return [{ type: 'MessageSelected', data: { chatId: command.chatId, messageId: command.messageId, path: ids(state.tree, delta) } }];
+    }
+  }
+}
+
+export const chatDecider: Decider<ChatState, ChatCommand, ChatEvent> = { initialState, evolve, decide };

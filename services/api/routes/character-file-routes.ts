@@ -1,0 +1,184 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import { loadCardBinaries, storeCardBinaries } from '../../../commands/characters/card-binaries.ts';
+import { createCharacter } from '../../../commands/characters/character-workflows.ts';
+import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
+import { CardExportError, exportCard, parseCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
+import { AppError, notFound } from '../../../shared/errors.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import { readMultipartFile } from '../http/multipart.ts';
+import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+import { characterViewSchema, visibleCharacter } from './character-routes.ts';
+
+const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const importQuery = z.object({ allow_image_only: flag.optional(), on_conflict: z.enum(['error', 'rename', 'overwrite']).optional() }).strict();
+
+/** A file name safe in a Content-Disposition header, plus its RFC 5987 UTF-8 form. */
+function contentDisposition(name: string, extension: string): string {
+  const base = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').slice(0, 100) || 'character';
+  const ascii = base.replace(/[^\x20-\x7e]/g, '_');
+  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`;
+}
+
+function sendBytes(res: Response, bytes: Uint8Array, mime: string, headers: Record<string, string> = {}): void {
+  res.status(200);
+  res.setHeader('Content-Type', mime);
+  res.setHeader('Content-Length', String(bytes.byteLength));
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const queries = createCharacterQueries(deps.db, deps.readSchema);
+  const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
+  const location = (id: string) => `/api/v1/characters/${id}`;
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/characters/import',
+      operationId: 'importCharacter',
+      summary: 'Import a card: PNG/APNG, WEBP, JPEG, JSON (V1/V2/V3, hybrid, Pygmalion), YAML, Markdown, text, CharX',
+      tags: ['characters'],
+      auth: 'user',
+      query: importQuery,
+      bodyContentType: 'multipart/form-data',
+      responses: {
+        201: { description: 'imported', schema: characterViewSchema },
+        200: { description: 'on_conflict=overwrite: a new version of the existing character', schema: characterViewSchema },
+        400: { description: 'unreadable or mismatched file', schema: problemSchema },
+        409: { description: 'a character with this name exists (`existing_id`)', schema: problemSchema },
+        413: { description: 'file too large', schema: problemSchema },
+        415: { description: 'unsupported format', schema: problemSchema },
+        422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
+      },
+      handler: async ({ req, query, command, log }) => {
+        const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
+        const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
+        const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
+        const parsed = parseCard(file.bytes, {
+          filename: file.filename,
+          contentType: file.mimeType,
+          allowImageOnly,
+          limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
+        });
+        if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
+        const binaries = await storeCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
+        const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
+        const outcome = await createCharacter(commands, command, { stored: { card: parsed.card, ...binaries }, source, warnings: parsed.warnings, onConflict });
+        log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
+        const report = {
+          import: {
+            format: parsed.sourceFormat,
+            dialect: parsed.source.dialect,
+            warnings: parsed.warnings,
+            replaced: outcome.replaced,
+            ...(outcome.renamedFrom ? { renamed_from: outcome.renamedFrom } : {}),
+          },
+        };
+        return respondAfterProjection(
+          deps,
+          outcome.result.position,
+          location(outcome.characterId),
+          async () => {
+            const row = (await queries.get(outcome.characterId))!;
+            return { status: outcome.replaced ? 200 : 201, body: { ...toCharacterView(row), ...report }, headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` } };
+          },
+          { id: outcome.characterId, version: outcome.result.revision, ...report },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/export',
+      operationId: 'exportCharacter',
+      summary: 'Export as PNG (ccv3 + chara chunks on its own image), JSON (V3), V2 JSON or CharX',
+      tags: ['characters'],
+      auth: 'user',
+      params: idParams,
+      query: z.object({ format: z.enum(['png', 'json', 'v2', 'charx']).default('png') }).strict(),
+      responses: { 200: { description: 'the card file', contentType: 'application/octet-stream' }, 404: { description: 'missing', schema: problemSchema } },
+      handler: async ({ params, query, principal, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+        const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
+        let out;
+        try {
+          out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
+        } catch (err) {
+          if (err instanceof CardExportError) throw new AppError(err.status, err.code, err.detail);
+          throw err;
+        }
+        sendBytes(res, out.bytes, out.mime, {
+          'Content-Disposition': contentDisposition(row.name, out.extension),
+          ETag: `W/"${row.version}-${query.format}"`,
+          ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
+        });
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/image',
+      operationId: 'getCharacterImage',
+      summary: "The character's image, with its content type and an ETag",
+      tags: ['characters'],
+      auth: 'user',
+      params: idParams,
+      responses: { 200: { description: 'the image', contentType: 'image/*' }, 304: { description: 'not modified' }, 404: { description: 'no image', schema: problemSchema } },
+      handler: async ({ params, principal, req, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+        if (!row.avatar) throw new AppError(404, 'no_image', `character ${params.id} has no image`);
+        const etag = `"${row.avatar.sha256}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).setHeader('ETag', etag).end();
+          return undefined;
+        }
+        const blob = await deps.blobStore.get(row.avatar.sha256);
+        if (!blob) throw notFound('image of character', params.id);
+        sendBytes(res, blob.bytes, row.avatar.mime, { ETag: etag, 'Cache-Control': 'private, no-cache' });
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/assets',
+      operationId: 'listCharacterAssets',
+      summary: "The card's other embedded files (CharX assets, legacy PNG asset chunks)",
+      tags: ['characters'],
+      auth: 'user',
+      params: idParams,
+      responses: { 200: { description: 'assets', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
+      handler: async ({ params, principal }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+        return { status: 200, body: { items: toCharacterView(row).assets.map((a, i) => ({ ...a, path: row.assets[i]!.path, uri: row.assets[i]!.uri })) } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/:id/assets/:index',
+      operationId: 'getCharacterAsset',
+      summary: 'One embedded asset, by its index in the asset list',
+      tags: ['characters'],
+      auth: 'user',
+      params: idParams.extend({ index: z.coerce.number().int().min(0).max(10_000) }),
+      responses: { 200: { description: 'the asset', contentType: 'application/octet-stream' }, 404: { description: 'no such asset', schema: problemSchema } },
+      handler: async ({ params, principal, req, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+        const asset = row.assets[params.index];
+        if (!asset) throw new AppError(404, 'not_found', `character ${params.id} has no asset ${params.index}`);
+        const etag = `"${asset.sha256}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).setHeader('ETag', etag).end();
+          return undefined;
+        }
+        const blob = await deps.blobStore.get(asset.sha256);
+        if (!blob) throw notFound('asset', String(params.index));
+        sendBytes(res, blob.bytes, asset.mime, { ETag: etag, 'Content-Disposition': contentDisposition(asset.name ?? 'asset', asset.ext) });
+        return undefined;
+      },
+    }),
+  ];
+}

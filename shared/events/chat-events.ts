@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import {
+  chatSettingsSchema,
+  chatStateSchema,
+  forkOriginSchema,
+  imageRefSchema,
+  MAX_MESSAGE_CONTENT,
+  MAX_TITLE,
+  messageMetadataSchema,
+  senderSchema,
+} from '../chats/chat-fields.ts';
+import { defineEvent } from './event-schemas.ts';
+
+/**
+ * The active path (the conversation a reader sees) changed: positions `from` and deeper now hold `ids`
+ * (a position is a depth in the message tree). Computed by the decider, so the read model never has to
+ * re-walk the tree.
+ */
+export const pathChangeSchema = z.object({ from: z.number().int().nonnegative(), ids: z.array(z.uuid()) }).nullable();
+export type PathChange = z.infer<typeof pathChangeSchema>;
+
+export const ChatCreated = defineEvent({
+  type: 'ChatCreated',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({
+    chatId: z.uuid(),
+    ownerId: z.string(),
+    characterId: z.uuid().nullable(),
+    characterName: z.string(),
+    title: z.string().max(MAX_TITLE),
+    settings: chatSettingsSchema,
+    forkedFrom: forkOriginSchema.nullable(),
+    /** The interchange format the chat was imported from, if any. */
+    importedFrom: z.string().nullable(),
+  }),
+});
+
+export const ChatUpdated = defineEvent({
+  type: 'ChatUpdated',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({
+    chatId: z.uuid(),
+    /** Changed fields only; `settings` is the whole settings object after the change. */
+    changes: z.object({ title: z.string().max(MAX_TITLE), rating: z.number().int().min(1).max(5).nullable(), state: chatStateSchema, settings: chatSettingsSchema }).partial(),
+  }),
+});
+
+export const ChatDeleted = defineEvent({ type: 'ChatDeleted', schemaVersion: 1, resourceType: 'chat', schema: z.object({ chatId: z.uuid() }) });
+
+export const ChatRestored = defineEvent({ type: 'ChatRestored', schemaVersion: 1, resourceType: 'chat', schema: z.object({ chatId: z.uuid() }) });
+
+export const MessagePosted = defineEvent({
+  type: 'MessagePosted',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({
+    chatId: z.uuid(),
+    messageId: z.uuid(),
+    /** null: a first message (greetings and their alternates are siblings at the root). */
+    parentId: z.uuid().nullable(),
+    depth: z.number().int().nonnegative(),
+    sender: senderSchema,
+    /** Display name (a persona, a group member); null means the chat's user or character name. */
+    name: z.string().nullable(),
+    content: z.string().max(MAX_MESSAGE_CONTENT),
+    image: imageRefSchema.nullable(),
+    metadata: messageMetadataSchema.nullable(),
+    /** When the message was originally sent (imports); null means the event's time. */
+    sentAt: z.iso.datetime().nullable(),
+    /** Whether it became the selected alternate under its parent. */
+    active: z.boolean(),
+    /** Set when it was made by editing that message as a new alternate. */
+    alternateOf: z.uuid().nullable(),
+    path: pathChangeSchema,
+  }),
+});
+
+export const MessageEdited = defineEvent({
+  type: 'MessageEdited',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), content: z.string().max(MAX_MESSAGE_CONTENT), messageVersion: z.number().int().positive() }),
+});
+
+export const MessageDeleted = defineEvent({
+  type: 'MessageDeleted',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), messageVersion: z.number().int().positive(), path: pathChangeSchema }),
+});
+
+export const MessageRestored = defineEvent({
+  type: 'MessageRestored',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), messageVersion: z.number().int().positive(), path: pathChangeSchema }),
+});
+
+export const MessageSelected = defineEvent({
+  type: 'MessageSelected',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), path: pathChangeSchema }),
+});
+
+export type ChatCreatedData = z.infer<typeof ChatCreated.schema>;
+export type MessagePostedData = z.infer<typeof MessagePosted.schema>;
+
+export type ChatEvent =
+  | { type: 'ChatCreated'; data: ChatCreatedData }
+  | { type: 'ChatUpdated'; data: z.infer<typeof ChatUpdated.schema> }
+  | { type: 'ChatDeleted'; data: z.infer<typeof ChatDeleted.schema> }
+  | { type: 'ChatRestored'; data: z.infer<typeof ChatRestored.schema> }
+  | { type: 'MessagePosted'; data: MessagePostedData }
+  | { type: 'MessageEdited'; data: z.infer<typeof MessageEdited.schema> }
+  | { type: 'MessageDeleted'; data: z.infer<typeof MessageDeleted.schema> }
+  | { type: 'MessageRestored'; data: z.infer<typeof MessageRestored.schema> }
+  | { type: 'MessageSelected'; data: z.infer<typeof MessageSelected.schema> };
