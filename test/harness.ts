@@ -15,6 +15,10 @@ export interface TestService {
   api: ApiServer;
   databaseUrl: string;
   request(method: string, urlPath: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** multipart/form-data upload of one file (and optional plain fields). */
+  upload(urlPath: string, file: { bytes: Uint8Array; filename: string; field?: string; type?: string }, options?: { fields?: Record<string, string>; key?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Raw bytes of a GET (exports, images). */
+  download(urlPath: string, options?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; bytes: Uint8Array; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,24 @@ export async function startTestService(options: { env?: Record<string, string>; 
         // not JSON
       }
       return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async upload(urlPath, file, { fields = {}, key = TEST_API_KEY } = {}) {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      form.append(file.field ?? 'file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' }), file.filename);
+      const res = await fetch(`${api.url}${urlPath}`, { method: 'POST', headers: key ? { 'X-API-KEY': key } : {}, body: form });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async download(urlPath, { key = TEST_API_KEY, headers = {} } = {}) {
+      const res = await fetch(`${api.url}${urlPath}`, { headers: { ...(key ? { 'X-API-KEY': key } : {}), ...headers } });
+      return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), headers: res.headers };
     },
     async close() {
       await api.close();

@@ -21,21 +21,38 @@ export const nameStream = (ownerId: string, name: string) =>
 
 interface ReservationState {
   holder: string | null;
+  reservedAt: number;
 }
 
+/**
+ * How long a reservation protects a name whose holder has not (yet) taken it: longer than any create or
+ * rename takes between its two appends, so an in-flight claim is never mistaken for a crashed one.
+ */
+export const RESERVATION_GRACE_MS = 30_000;
+
 const reservationDecider = {
-  initialState: (): ReservationState => ({ holder: null }),
+  initialState: (): ReservationState => ({ holder: null, reservedAt: 0 }),
   evolve: (state: ReservationState, event: CharacterNameEvent): ReservationState =>
-    event.type === 'CharacterNameReserved' ? { holder: event.data.characterId } : event.data.characterId === state.holder ? { holder: null } : state,
+    event.type === 'CharacterNameReserved'
+      ? { holder: event.data.characterId, reservedAt: Date.parse(event.data.reservedAt ?? '') || 0 }
+      : event.data.characterId === state.holder
+        ? { holder: null, reservedAt: 0 }
+        : state,
 };
 
-/** The live character holding this name, if any (stale reservations count as free). */
-export async function nameHolder(store: EventStore, ownerId: string, name: string): Promise<{ holder: string | null; revision: number }> {
+/**
+ * The character holding this name, if any. A reservation is free again when its holder is deleted, or when
+ * the holder does not carry the name (never created, or renamed away: a crash between the appends) and
+ * the grace period has passed.
+ */
+export async function nameHolder(store: EventStore, ownerId: string, name: string, now = Date.now()): Promise<{ holder: string | null; revision: number }> {
   const { state, revision } = await loadState(store, nameStream(ownerId, name), reservationDecider);
   if (!state.holder) return { holder: null, revision };
-  const holder = await loadState(store, characterStream(state.holder), characterDecider);
-  const live = holder.state.exists && !holder.state.deleted && normalizeName(holder.state.stored!.card.data.name) === normalizeName(name);
-  return { holder: live ? state.holder : null, revision };
+  const { state: holder } = await loadState(store, characterStream(state.holder), characterDecider);
+  if (holder.exists && holder.deleted) return { holder: null, revision };
+  const carriesName = holder.exists && normalizeName(holder.stored!.card.data.name) === normalizeName(name);
+  if (carriesName || now - state.reservedAt < RESERVATION_GRACE_MS) return { holder: state.holder, revision };
+  return { holder: null, revision };
 }
 
 export class NameTakenError extends Error {
@@ -54,7 +71,7 @@ export async function reserveName(store: EventStore, ownerId: string, name: stri
     if (holder === characterId) return;
     if (holder) throw new NameTakenError(name, holder);
     try {
-      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId } }], context), revision === 0 ? 'no_stream' : revision);
+      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }], context), revision === 0 ? 'no_stream' : revision);
       return;
     } catch (err) {
       if (!(err instanceof ConcurrencyError)) throw err;

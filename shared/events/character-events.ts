@@ -76,7 +76,7 @@ export const CharacterNameReserved = defineEvent({
   type: 'CharacterNameReserved',
   schemaVersion: 1,
   resourceType: 'character-name',
-  schema: z.object({ ownerId: z.string(), name: z.string(), characterId }),
+  schema: z.object({ ownerId: z.string(), name: z.string(), characterId, reservedAt: z.iso.datetime().optional() }),
 });
 
 export const CharacterNameReleased = defineEvent({
