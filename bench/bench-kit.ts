@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/db/embedded-postgres.ts';
@@ -43,4 +44,34 @@ export function writeResult(name: string, result: unknown): void {
 
 export function table(rows: Record<string, unknown>[]): void {
   console.table(rows);
+}
+
+/** `npm start`'s embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. */
+export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-svc-'));
+  chmodSync(dataDir, 0o755);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const child = spawn(path.join('node_modules', '.bin', 'node'), ['services/all-in-one/main.ts'], {
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // starting
+    }
+    if (i > 300 || child.exitCode !== null) throw new Error('service did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    key: readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim(),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { machine, table, writeResult } from './bench-kit.ts';
+import { machine, startService, table, writeResult } from './bench-kit.ts';
 
 /**
  * Create-character through the full path (HTTP -> command -> durable append -> projection -> read-your-
@@ -11,24 +7,9 @@ import { machine, table, writeResult } from './bench-kit.ts';
  * throughput, and latency at a fixed 100 req/s. Baseline in the same run: GET /health (HTTP stack only).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-http-'));
-chmodSync(dataDir, 0o755);
-const port = 18000 + Math.floor(Math.random() * 1000);
-const child = spawn(path.join('node_modules', '.bin', 'node'), ['services/all-in-one/main.ts'], {
-  env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {
-    // starting
-  }
-  if (i > 300) throw new Error('service did not start');
-  await new Promise((r) => setTimeout(r, 200));
-}
-const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
+const service = await startService();
+const base = service.url;
+const key = service.key;
 let counter = 0;
 const createRequest: autocannon.Request = {
   method: 'POST',
@@ -58,9 +39,7 @@ const baseline = await run('GET /health (baseline: HTTP stack only)', { connecti
 const sustained = await run('POST /api/v1/characters, 50 connections', { connections: 50, requests: [createRequest] });
 const paced = await run('POST /api/v1/characters at 100 req/s', { connections: 10, overallRate: 100, requests: [createRequest] });
 
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
-rmSync(dataDir, { recursive: true, force: true });
+await service.stop();
 
 const result = {
   machine: machine(),

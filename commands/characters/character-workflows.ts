@@ -42,7 +42,7 @@ function withName(stored: StoredCard, name: string): StoredCard {
 export async function createCharacter(
   deps: CharacterCommandDeps,
   context: CommandContext,
-  input: { stored: StoredCard; source: CardSource; warnings?: string[]; onConflict?: OnNameConflict },
+  input: { stored: StoredCard; source: CardSource; warnings?: string[]; onConflict?: OnNameConflict; beforeAppend?: () => Promise<void> },
 ): Promise<CreateOutcome> {
   const { eventStore } = deps;
   const ownerId = context.userId;
@@ -57,6 +57,7 @@ export async function createCharacter(
     } catch (err) {
       if (!(err instanceof NameTakenError)) throw err;
       if (input.onConflict === 'overwrite') {
+        await input.beforeAppend?.();
         const result = await handleCommand(eventStore, characterStream(err.existingId), characterDecider, { type: 'ReplaceCard', characterId: err.existingId, stored, source: input.source, warnings: input.warnings ?? [] }, context, cacheOption(deps));
         return { characterId: err.existingId, result, replaced: true };
       }
@@ -65,6 +66,7 @@ export async function createCharacter(
     }
   }
   if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
+  await input.beforeAppend?.();
   const result = await handleCommand(eventStore, characterStream(characterId), characterDecider, { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) }, context, cacheOption(deps));
   return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
 }

@@ -53,6 +53,8 @@ export function createApp(deps: ApiDependencies) {
     next();
   });
   app.use(metrics.middleware);
+  // Routes that accept larger JSON bodies parse them first; the general parser then skips the parsed body.
+  for (const r of routes) if (r.bodyLimitBytes) app[r.method](r.path, express.json({ limit: r.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.get('/metrics', async (_req, res) => {

@@ -47,6 +47,8 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   body?: ZodType<B>;
   /** Content types accepted for the body; JSON by default. Routes with other types parse the body themselves. */
   bodyContentType?: string;
+  /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
+  bodyLimitBytes?: number;
   responses: Record<number, ResponseSpec>;
   /** Returns the response, or undefined when the handler wrote it itself (streams, files). */
   handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { z } from 'zod';
-import { loadCardBinaries, storeCardBinaries } from '../../../commands/characters/card-binaries.ts';
+import { loadCardBinaries, planCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import { createCharacter } from '../../../commands/characters/character-workflows.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
 import { CardExportError, exportCard, parseCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
@@ -66,9 +66,18 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
         });
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
-        const binaries = await storeCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
+        // The blob writes overlap the name reservation; both finish before the character's event is appended.
+        const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
+        const written = binaries.write();
+        written.catch(() => undefined);
         const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
-        const outcome = await createCharacter(commands, command, { stored: { card: parsed.card, ...binaries }, source, warnings: parsed.warnings, onConflict });
+        const outcome = await createCharacter(commands, command, {
+          stored: { card: parsed.card, avatar: binaries.avatar, assets: binaries.assets },
+          source,
+          warnings: parsed.warnings,
+          onConflict,
+          beforeAppend: () => written,
+        });
         log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
         const report = {
           import: {

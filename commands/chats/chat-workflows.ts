@@ -1,0 +1,107 @@
+import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { ChatSettings, ForkOrigin } from '../../shared/chats/chat-fields.ts';
+import type { CommandContext } from '../command-context.ts';
+import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
+import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
+import type { StateCache } from '../state-cache.ts';
+import { chatDecider, chatStream, type ChatCommand, type ChatState, type SeedMessage } from './chat-decider.ts';
+import { userChatsDecider, userChatsStream } from './user-chats-decider.ts';
+
+/**
+ * Commands on chats, including those that span a chat's stream and its owner's chat-slot stream. The slot
+ * is taken first and given back when the chat's own append fails, so a crash in between can only leave a
+ * slot too many (never a chat over the cap).
+ */
+export interface ChatCommandDeps {
+  eventStore: EventStore;
+  stateCache: StateCache;
+  config: { MAX_CHATS_PER_USER: number; MAX_MESSAGES_PER_CHAT: number };
+}
+
+/** Many writers on one stream (a user's slots, a busy chat): a lost race reloads and decides again. */
+const CONTENDED_ATTEMPTS = 50;
+
+export interface ChatCharacter {
+  id: string;
+  name: string;
+  firstMessage: string;
+  alternateGreetings: string[];
+}
+
+/** The chat's character, decided from its own stream: 404 when missing or deleted, 403 when not the caller's. */
+export async function loadOwnedCharacter(deps: Pick<ChatCommandDeps, 'eventStore'>, context: CommandContext, characterId: string): Promise<ChatCharacter> {
+  const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider);
+  assertAccessible(state, characterId, context);
+  const data = state.stored!.card.data;
+  return { id: characterId, name: data.name, firstMessage: data.first_mes ?? '', alternateGreetings: [...(data.alternate_greetings ?? [])] };
+}
+
+/** Runs a command on a chat's stream (cached state; `expectedRevision` is the chat's version). */
+export function runChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+  return handleCommand(deps.eventStore, chatStream(chatId), chatDecider, command, context, {
+    cache: deps.stateCache,
+    ...(expectedRevision !== undefined ? { expectedRevision } : { maxAttempts: CONTENDED_ATTEMPTS }),
+  });
+}
+
+async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
+  await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER }, context, {
+    cache: deps.stateCache,
+    maxAttempts: CONTENDED_ATTEMPTS,
+  });
+}
+
+async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
+  await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'FreeChatSlot', userId: ownerId, chatId }, context, {
+    cache: deps.stateCache,
+    maxAttempts: CONTENDED_ATTEMPTS,
+  });
+}
+
+export interface NewChat {
+  chatId: string;
+  characterId: string | null;
+  characterName: string;
+  title: string;
+  settings: ChatSettings;
+  forkedFrom: ForkOrigin | null;
+  importedFrom: string | null;
+  messages: SeedMessage[];
+}
+
+/** Creates a chat (with its first messages) in one append, after taking one of the caller's chat slots. */
+export async function createChat(deps: ChatCommandDeps, context: CommandContext, chat: NewChat): Promise<CommandResult<ChatState>> {
+  const command: ChatCommand = { type: 'CreateChat', ...chat, maxMessages: deps.config.MAX_MESSAGES_PER_CHAT };
+  // Decide once before taking a slot, so a refused chat (too many messages, bad parents) takes none.
+  chatDecider.decide(command, chatDecider.initialState(), context);
+  await takeSlot(deps, context, context.userId, chat.chatId);
+  try {
+    return await runChatCommand(deps, context, chat.chatId, command);
+  } catch (err) {
+    await freeSlot(deps, context, context.userId, chat.chatId).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function deleteChat(deps: ChatCommandDeps, context: CommandContext, chatId: string, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+  const result = await runChatCommand(deps, context, chatId, { type: 'DeleteChat', chatId }, expectedRevision);
+  await freeSlot(deps, context, result.state.ownerId!, chatId);
+  return result;
+}
+
+/** Restores a deleted chat; it takes a slot again, so a user at the cap gets 403 limit_exceeded. */
+export async function restoreChat(deps: ChatCommandDeps, context: CommandContext, chatId: string, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+  const current = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
+  const pending = chatDecider.decide({ type: 'RestoreChat', chatId }, current.state, context);
+  if (pending.length === 0) return runChatCommand(deps, context, chatId, { type: 'RestoreChat', chatId }, expectedRevision);
+  const ownerId = current.state.ownerId!;
+  await takeSlot(deps, context, ownerId, chatId);
+  try {
+    const result = await runChatCommand(deps, context, chatId, { type: 'RestoreChat', chatId }, expectedRevision);
+    if (result.events.length === 0) await freeSlot(deps, context, ownerId, chatId);
+    return result;
+  } catch (err) {
+    await freeSlot(deps, context, ownerId, chatId).catch(() => undefined);
+    throw err;
+  }
+}
