@@ -2,16 +2,13 @@
  * Decoding of card payloads embedded in images: base64 of UTF-8 JSON (the PNG convention), raw JSON text, or the
  * comma-separated decimal byte list that old SillyTavern wrote into EXIF UserComment.
  */
+import { asBuffer, plainBytes } from './bytes.ts';
 import { fail } from './card-errors.ts';
 import { checkCardDocumentSize, parseJsonDocument, type CardBuildContext } from './card-json.ts';
 import { decodeUtf8, firstContentByte } from './text-decode.ts';
 
 const OPEN_BRACE = 0x7b;
-const DATA_URL_PREFIX = /^data:[^,]{0,100},/i;
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+const DATA_URL_PREFIX = /^\s*data:[^,]{0,100},/i;
 
 function parseJsonPayload(bytes: Uint8Array, what: string, ctx: CardBuildContext): unknown {
   checkCardDocumentSize(bytes.length, ctx.limits, what);
@@ -20,11 +17,16 @@ function parseJsonPayload(bytes: Uint8Array, what: string, ctx: CardBuildContext
 
 const BASE64_BODY = /^[A-Za-z0-9+/_\-\s]*={0,2}\s*$/;
 
-/** Base64 → bytes, rejecting text that is not base64 (Buffer would silently skip foreign characters). */
+/** Base64 text (an optional `data:…,` prefix allowed) → bytes; anything else is 400 `invalid_card_encoding`. */
 export function decodeBase64Strict(text: string, what: string): Uint8Array {
   const body = text.replace(DATA_URL_PREFIX, '');
+  // Buffer's decoder silently skips foreign characters, so the alphabet is checked first.
   if (!BASE64_BODY.test(body)) fail('invalid_card_encoding', `${what} is neither JSON nor base64`);
-  return Buffer.from(body, 'base64');
+  return plainBytes(Buffer.from(body, 'base64'));
+}
+
+export function decodeBase64Payload(payload: Uint8Array, what: string): Uint8Array {
+  return decodeBase64Strict(asBuffer(payload).toString('latin1'), what);
 }
 
 /** A PNG text chunk value (base64 or raw JSON) → parsed JSON document. */
@@ -32,7 +34,7 @@ export function decodeBase64OrJsonPayload(payload: Uint8Array, what: string, ctx
   const start = firstContentByte(payload);
   if (start === -1) return fail('invalid_card_encoding', `${what} is empty`);
   if (payload[start] === OPEN_BRACE) return parseJsonPayload(payload, what, ctx);
-  const decoded = decodeBase64Strict(asBuffer(payload).toString('latin1'), what);
+  const decoded = decodeBase64Payload(payload, what);
   return parseJsonPayload(decoded, `${what} (base64-decoded)`, ctx);
 }
 

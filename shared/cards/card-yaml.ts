@@ -20,7 +20,7 @@ export function parseYamlDocument(text: string, ctx: CardBuildContext): unknown 
   const { limits } = ctx;
   let value: unknown;
   try {
-    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'silent' });
+    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
     const error = doc.errors[0];
     if (error) return fail('invalid_yaml', `the YAML is invalid: ${firstLine(error.message)}`);
     for (const warning of doc.warnings.slice(0, 5)) ctx.warnings.push(`YAML: ${firstLine(warning.message)}`);

@@ -12,6 +12,7 @@
  * on import as long as `card.json`'s `data.assets` is still exactly what was written — so round trips are lossless.
  */
 import { zipSync, type Zippable } from 'fflate';
+import { utf8Bytes } from './bytes.ts';
 import { embeddedAssetPath, mainIconIndex, matchAssets, type CardAsset, type CardImage, type ContainerFile } from './card-assets.ts';
 import { CardExportError, fail } from './card-errors.ts';
 import { canonicalizeCardObject, checkCardDocumentSize, parseJsonDocument, toV3Json, type CardBuildContext } from './card-json.ts';
@@ -98,7 +99,7 @@ export function parseCharxCard(bytes: Uint8Array, options: CardParseOptions = {}
 
     const { card, source } = canonicalizeCardObject(restored, ctx);
     if (source.dialect !== 'v3') ctx.warnings.push(`card.json is a ${source.dialect} card, not V3`);
-    const refsForFiles = restored === document ? card.data.assets : canonicalizeRefs(writtenRefs, ctx);
+    const refsForFiles = restored === document ? card.data.assets : refsForMatching(writtenRefs, ctx);
     const matched = matchAssets(files, refsForFiles, true, ctx.warnings, prefix);
     const result: CardParseSuccess = { ok: true, card, assets: matched.assets, sourceFormat: 'charx', source, warnings: ctx.warnings };
     if (matched.avatar) result.avatar = matched.avatar;
@@ -107,7 +108,7 @@ export function parseCharxCard(bytes: Uint8Array, options: CardParseOptions = {}
 }
 
 /** The written (export-time) asset list, normalised only as far as matching needs. */
-function canonicalizeRefs(refs: unknown, ctx: CardBuildContext): CardAssetRef[] | undefined {
+function refsForMatching(refs: unknown, ctx: CardBuildContext): CardAssetRef[] | undefined {
   if (!Array.isArray(refs)) return undefined;
   const out: CardAssetRef[] = [];
   for (const ref of refs) {
@@ -194,8 +195,8 @@ export function buildCharx(card: CanonicalCard, input: CharxExportInput, warning
   else data.assets = writtenAssets;
   const json = JSON.stringify(toV3Json({ ...card, data: data as CanonicalCard['data'] }));
   const zippable: Zippable = {};
-  zippable[CARD_JSON] = [Buffer.from(json, 'utf8'), { level: 6 }];
-  if (meta) zippable[CHARX_EXPORT_META] = [Buffer.from(JSON.stringify({ version: 1, data_assets: meta }), 'utf8'), { level: 6 }];
+  zippable[CARD_JSON] = [utf8Bytes(json), { level: 6 }];
+  if (meta) zippable[CHARX_EXPORT_META] = [utf8Bytes(JSON.stringify({ version: 1, data_assets: meta })), { level: 6 }];
   for (const [path, bytes] of files) {
     const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
     setOwn(zippable as Record<string, unknown>, path, [bytes, { level: STORED_EXTENSIONS.has(ext) ? 0 : 6 }]);

@@ -11,6 +11,7 @@
  * card before exporting if you want it updated.
  */
 import type { CardAsset, CardImage, ContainerFile } from './card-assets.ts';
+import { utf8Bytes } from './bytes.ts';
 import { CardExportError, CardFailure } from './card-errors.ts';
 import { toV2Json, toV3Json } from './card-json.ts';
 import { CanonicalCardSchema, type CanonicalCard } from './card-schema.ts';
@@ -39,9 +40,7 @@ export interface CardExport {
   warnings: string[];
 }
 
-function utf8(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
-}
+const utf8 = utf8Bytes;
 
 function isPngKeywordPath(path: string): boolean {
   const keyword = `${ASSET_KEYWORD_PREFIX}:${path}`;

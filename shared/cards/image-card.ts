@@ -4,6 +4,7 @@
  * avatar.
  */
 import { cardFromBasicFields } from './basic-fields.ts';
+import { copyBytes } from './bytes.ts';
 import { matchAssets, type CardImage, type ContainerFile } from './card-assets.ts';
 import { fail } from './card-errors.ts';
 import { canonicalizeCardObject, type CardBuildContext } from './card-json.ts';
@@ -75,7 +76,7 @@ export function parseWebpCard(bytes: Uint8Array, options: CardParseOptions = {})
     const info = readWebp(bytes, ctx.limits);
     if (info.trailingBytes > 0) ctx.warnings.push(`the WEBP has ${info.trailingBytes} bytes after the RIFF data; they were ignored`);
     const document = documentFromExif(info.exif, 'WEBP', ctx);
-    return finishImageCard(document, { bytes: bytes.slice(0, bytes.length - info.trailingBytes), mime: 'image/webp' }, [], 'webp', ctx, options.allowImageOnly === true);
+    return finishImageCard(document, { bytes: copyBytes(bytes, 0, bytes.length - info.trailingBytes), mime: 'image/webp' }, [], 'webp', ctx, options.allowImageOnly === true);
   });
 }
 
@@ -85,6 +86,6 @@ export function parseJpegCard(bytes: Uint8Array, options: CardParseOptions = {})
     checkUploadSize(bytes, ctx);
     const info = readJpeg(bytes, ctx.limits);
     const document = documentFromExif(info.exif, 'JPEG', ctx);
-    return finishImageCard(document, { bytes: bytes.slice(), mime: 'image/jpeg' }, [], 'jpeg', ctx, options.allowImageOnly === true);
+    return finishImageCard(document, { bytes: copyBytes(bytes), mime: 'image/jpeg' }, [], 'jpeg', ctx, options.allowImageOnly === true);
   });
 }

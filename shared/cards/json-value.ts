@@ -26,11 +26,9 @@ export function setOwn(obj: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Shallow copy that keeps own `__proto__` keys as data. */
+/** Shallow copy that keeps own `__proto__` keys as data (spread defines properties, it never calls the setter). */
 export function copyObject(obj: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const key of Object.keys(obj)) setOwn(out, key, obj[key]);
-  return out;
+  return { ...obj };
 }
 
 /** Structural equality for JSON values (key order ignored, array order significant). Depth is bounded by the caller. */

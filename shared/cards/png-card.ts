@@ -3,10 +3,11 @@
  * tEXt/zTXt/iTXt) and legacy `chara-ext-asset_:<path>` asset chunks; writing them back onto an image.
  */
 import zlib from 'node:zlib';
+import { copyBytes } from './bytes.ts';
 import type { CardImage, ContainerFile } from './card-assets.ts';
 import { CardFailure, fail } from './card-errors.ts';
 import type { CardBuildContext } from './card-json.ts';
-import { decodeBase64OrJsonPayload, decodeBase64Strict } from './card-payload.ts';
+import { decodeBase64OrJsonPayload, decodeBase64Payload } from './card-payload.ts';
 import {
   PNG_SIGNATURE,
   concatBytes,
@@ -45,7 +46,7 @@ function isCardKeyword(lower: string): boolean {
 
 function stripChunks(bytes: Uint8Array, info: PngInfo, remove: ReadonlySet<PngChunk>): Uint8Array {
   const last = info.chunks[info.chunks.length - 1]!;
-  if (remove.size === 0) return bytes.slice(0, last.end);
+  if (remove.size === 0) return copyBytes(bytes, 0, last.end);
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   for (const chunk of info.chunks) if (!remove.has(chunk)) parts.push(bytes.subarray(chunk.start, chunk.end));
   return concatBytes(parts);
@@ -117,7 +118,7 @@ export function extractPngCard(bytes: Uint8Array, ctx: CardBuildContext): PngCar
     }
     const what = `PNG asset chunk "${asset.keyword}"`;
     const payload = readPayload(asset);
-    const decoded = decodeBase64Strict(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1'), what);
+    const decoded = decodeBase64Payload(payload, what);
     if (files.some((f) => f.path === path)) warnings.push(`the PNG has several asset chunks for "${path}"; the first one was kept`);
     else files.push({ path, bytes: decoded });
   }

@@ -3,7 +3,10 @@
  * (tEXt, zTXt, iTXt — compressed or not). Chunks are returned as offsets into the input; nothing is copied.
  */
 import zlib from 'node:zlib';
+import { allocBytes, asBuffer, concatBytes, plainBytes } from './bytes.ts';
 import { fail } from './card-errors.ts';
+
+export { concatBytes };
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -122,24 +125,12 @@ export function readPng(bytes: Uint8Array, limits: ImageLimits): PngInfo {
 }
 
 export function encodePngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
+  const out = allocBytes(12 + data.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, data.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(data, 8);
   view.setUint32(8 + data.length, zlib.crc32(out.subarray(4, 8 + data.length)) >>> 0);
-  return out;
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
   return out;
 }
 
@@ -166,7 +157,7 @@ export function readTextKeyword(bytes: Uint8Array, chunk: PngChunk): string | nu
 
 function inflateBounded(data: Uint8Array, maxBytes: number, what: string): Uint8Array {
   try {
-    return zlib.inflateSync(data, { maxOutputLength: Math.max(1, maxBytes) });
+    return plainBytes(zlib.inflateSync(data, { maxOutputLength: Math.max(1, maxBytes) }));
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       return fail('metadata_too_large', `${what} inflates to more than ${maxBytes} bytes`);
@@ -213,8 +204,16 @@ export function readTextPayload(bytes: Uint8Array, chunk: PngChunk, keyword: str
   return inflateBounded(text, maxBytes, what);
 }
 
-/** A tEXt chunk; `keyword` and `text` must be Latin-1 (card payloads are base64, so ASCII). */
+/** A tEXt chunk; `keyword` and `text` must be Latin-1 (card payloads are base64, so ASCII). Written in one buffer. */
 export function encodeTextChunk(keyword: string, text: string): Uint8Array {
-  const head = Buffer.from(`${keyword}\0`, 'latin1');
-  return encodePngChunk('tEXt', concatBytes([head, Buffer.from(text, 'latin1')]));
+  const dataLength = keyword.length + 1 + text.length;
+  const bytes = allocBytes(12 + dataLength);
+  const out = asBuffer(bytes);
+  out.writeUInt32BE(dataLength, 0);
+  out.write('tEXt', 4, 'latin1');
+  out.write(keyword, 8, 'latin1');
+  out[8 + keyword.length] = 0;
+  out.write(text, 9 + keyword.length, 'latin1');
+  out.writeUInt32BE(zlib.crc32(out.subarray(4, 8 + dataLength)) >>> 0, 8 + dataLength);
+  return bytes;
 }

@@ -8,6 +8,7 @@
  * `inflateRawSync` with `maxOutputLength` stops at the cap. (fflate is used for writing, in charx.ts.)
  */
 import zlib from 'node:zlib';
+import { copyBytes, plainBytes } from './bytes.ts';
 import { fail } from './card-errors.ts';
 
 export interface ZipLimits {
@@ -182,10 +183,10 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
   const raw = bytes.subarray(dataStart, dataEnd);
   let out: Uint8Array;
   if (entry.method === 0) {
-    out = raw.slice();
+    out = copyBytes(raw);
   } else {
     try {
-      out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+      out = plainBytes(zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) }));
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         return fail('corrupt_archive', `"${entry.path}" inflates to more than its declared ${entry.uncompressedSize} bytes`);

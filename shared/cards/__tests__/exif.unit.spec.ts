@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseCard, parseJpegCard, parseWebpCard, type CardParseResult, type CardParseSuccess } from '../index.ts';
-import { buildJpeg, buildTiff, buildWebp, cardJson, latin1, userComment } from './helpers/builders.ts';
+import { LOSSY_WEBP, buildJpeg, buildTiff, buildWebp, cardJson, latin1, userComment } from './helpers/builders.ts';
 
 function ok(result: CardParseResult): CardParseSuccess {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.detail}`);
@@ -77,6 +77,24 @@ describe.each(containers)('$name EXIF UserComment', ({ build, parse, filename, f
 });
 
 describe('WEBP container', () => {
+  test('lossy (VP8) and lossless (VP8L) images without EXIF are image-only candidates', () => {
+    expect(errorOf(parseWebpCard(LOSSY_WEBP)).code).toBe('missing_character_data');
+    const r = ok(parseCard(LOSSY_WEBP, { filename: 'lossy.webp', allowImageOnly: true }));
+    expect(r.avatar).toEqual({ bytes: LOSSY_WEBP, mime: 'image/webp' });
+  });
+
+  test('a VP8X without image data is corrupt', () => {
+    const webp = buildWebp(null, { width: 2 });
+    const noImage = webp.slice(0, 12 + 18);
+    new DataView(noImage.buffer).setUint32(4, noImage.length - 8, true);
+    expect(errorOf(parseWebpCard(noImage)).detail).toMatch(/no image data/);
+  });
+
+  test('UTF-16 UserComment with a byte-order mark', () => {
+    const bom = new Uint8Array([...latin1('UNICODE\0'), 0xfe, 0xff, ...userComment('UNICODE-BE', json).subarray(8)]);
+    expect(ok(parseWebpCard(buildWebp(buildTiff(bom)))).card.data.name).toBe('Exif Ëlf 🍄');
+  });
+
   test('canvas size above the limit is 422 image_too_large', () => {
     const big = buildWebp(buildTiff(userComment('ASCII', json)), { width: 16000, height: 16000 });
     expect(errorOf(parseWebpCard(big))).toMatchObject({ status: 422, code: 'image_too_large' });

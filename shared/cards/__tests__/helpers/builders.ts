@@ -179,7 +179,7 @@ export function buildJpeg(exif: Uint8Array | null, options: { width?: number; he
   v.setUint16(3, options.width ?? 1);
   sof[5] = 3;
   sof.set([1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1], 6);
-  const parts = [Uint8Array.of(0xff, 0xd8)];
+  const parts: Uint8Array[] = [Uint8Array.of(0xff, 0xd8)];
   parts.push(segment(0xe0, concatBytes([latin1('JFIF\0'), Uint8Array.of(1, 1, 0, 0, 1, 0, 1, 0, 0)])));
   if (exif) parts.push(segment(0xe1, concatBytes([latin1('Exif\0\0'), exif])));
   parts.push(segment(0xc0, sof));
@@ -251,3 +251,78 @@ export function buildRawZip(entries: readonly RawZipEntry[], options: { declared
   ev.setUint32(16, offset, true);
   return concatBytes([...locals, cd, eocd]);
 }
+
+/** The same archive in ZIP64 form: 0xFFFFFFFF placeholders, ZIP64 extra fields, ZIP64 end records. */
+export function buildZip64(entries: readonly RawZipEntry[]): Uint8Array {
+  const locals: Uint8Array[] = [];
+  const centrals: Uint8Array[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = utf8(e.name);
+    const local = new Uint8Array(30 + name.length + 20);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(4, 45, true);
+    lv.setUint16(6, 0x0800, true);
+    lv.setUint16(8, e.method ?? 8, true);
+    lv.setUint32(14, e.crc, true);
+    lv.setUint32(18, 0xffffffff, true);
+    lv.setUint32(22, 0xffffffff, true);
+    lv.setUint16(26, name.length, true);
+    lv.setUint16(28, 20, true);
+    local.set(name, 30);
+    lv.setUint16(30 + name.length, 1, true);
+    lv.setUint16(32 + name.length, 16, true);
+    lv.setBigUint64(34 + name.length, BigInt(e.uncompressedSize), true);
+    lv.setBigUint64(42 + name.length, BigInt(e.stored.length), true);
+    const central = new Uint8Array(46 + name.length + 28);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(4, 45, true);
+    cv.setUint16(6, 45, true);
+    cv.setUint16(8, 0x0800, true);
+    cv.setUint16(10, e.method ?? 8, true);
+    cv.setUint32(16, e.crc, true);
+    cv.setUint32(20, 0xffffffff, true);
+    cv.setUint32(24, 0xffffffff, true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint16(30, 28, true);
+    cv.setUint32(42, 0xffffffff, true);
+    central.set(name, 46);
+    cv.setUint16(46 + name.length, 1, true);
+    cv.setUint16(48 + name.length, 24, true);
+    cv.setBigUint64(50 + name.length, BigInt(e.uncompressedSize), true);
+    cv.setBigUint64(58 + name.length, BigInt(e.stored.length), true);
+    cv.setBigUint64(66 + name.length, BigInt(offset), true);
+    locals.push(local, e.stored);
+    centrals.push(central);
+    offset += local.length + e.stored.length;
+  }
+  const cd = concatBytes(centrals);
+  const end64 = new Uint8Array(56);
+  const v64 = new DataView(end64.buffer);
+  v64.setUint32(0, 0x06064b50, true);
+  v64.setBigUint64(4, 44n, true);
+  v64.setUint16(12, 45, true);
+  v64.setUint16(14, 45, true);
+  v64.setBigUint64(24, BigInt(entries.length), true);
+  v64.setBigUint64(32, BigInt(entries.length), true);
+  v64.setBigUint64(40, BigInt(cd.length), true);
+  v64.setBigUint64(48, BigInt(offset), true);
+  const locator = new Uint8Array(20);
+  const lv = new DataView(locator.buffer);
+  lv.setUint32(0, 0x07064b50, true);
+  lv.setBigUint64(8, BigInt(offset + cd.length), true);
+  lv.setUint32(16, 1, true);
+  const eocd = new Uint8Array(22);
+  const ev = new DataView(eocd.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, 0xffff, true);
+  ev.setUint16(10, 0xffff, true);
+  ev.setUint32(12, 0xffffffff, true);
+  ev.setUint32(16, 0xffffffff, true);
+  return concatBytes([...locals, cd, end64, locator, eocd]);
+}
+
+/** 1×1 lossy VP8 WEBP (the well-known feature-detection image). */
+export const LOSSY_WEBP = new Uint8Array(Buffer.from('UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA', 'base64'));
