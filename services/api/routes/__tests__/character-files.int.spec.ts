@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { exportCard, parseCard, cardFromBasicFields } from '../../../../shared/cards/index.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { buildJpeg, buildTiff, buildWebp, cardJson, userComment } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 
 const fixtures = path.resolve(process.cwd(), '../shared/fixtures/cards');
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(fixtures, name)));
@@ -90,12 +91,27 @@ describe('character import and export over HTTP', () => {
       ['v3.json', JSON.stringify({ spec: 'chara_card_v3', spec_version: '3.0', data: { name: 'V3 Card', description: '', personality: '', scenario: '', first_mes: 'yo', mes_example: '', creator_notes: '', system_prompt: '', post_history_instructions: '', alternate_greetings: [], tags: [], creator: '', character_version: '', extensions: {}, nickname: 'Vee', group_only_greetings: ['g'] } }), { name: 'V3 Card', nickname: 'Vee' }],
       ['pyg.json', JSON.stringify({ char_name: 'Pyg Card', char_persona: 'persona', char_greeting: 'greet', world_scenario: 'world', example_dialogue: 'ex' }), { name: 'Pyg Card', description: 'persona', first_message: 'greet', scenario: 'world', message_example: 'ex' }],
       ['ooba.yaml', 'name: Yaml Card\ncontext: A yaml context\ngreeting: Hi from yaml\nexample_dialogue: "{{user}}: hi"\n', { name: 'Yaml Card', first_message: 'Hi from yaml' }],
+      ['card.md', '# Markdown Card\n\n## Personality\nCurious\n\n## First message\nHello from markdown\n\n## Alternate greetings\n### One\nAlt one\n### Two\nAlt two\n\n## Tags\n- mystery, noir\n', { name: 'Markdown Card', personality: 'Curious', first_message: 'Hello from markdown', alternate_greetings: ['Alt one', 'Alt two'], tags: ['mystery', 'noir'] }],
+      ['card.txt', 'Name: Text Card\nScenario: A rainy city\nFirst message: Hi from text\n', { name: 'Text Card', scenario: 'A rainy city', first_message: 'Hi from text' }],
     ];
     for (const [filename, text, fields] of files) {
       const res = await importFile(enc(text), filename);
       expect({ filename, status: res.status }).toEqual({ filename, status: 201 });
       expect(res.body).toMatchObject(fields);
     }
+  });
+
+  test('WEBP and JPEG cards import from EXIF UserComment (JSON, and the old byte-list form)', async () => {
+    const json = cardJson('Webp Card');
+    const webp = buildWebp(buildTiff(userComment('ASCII', json)));
+    const res = await importFile(webp, 'card.webp');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Webp Card', import: { format: 'webp' }, image: { mime: 'image/webp' } });
+    const byteList = [...new TextEncoder().encode(cardJson('Jpeg Card'))].join(',');
+    const jpeg = buildJpeg(buildTiff(userComment('UNDEFINED', byteList)));
+    const jres = await importFile(jpeg, 'card.jpg');
+    expect(jres.status).toBe(201);
+    expect(jres.body).toMatchObject({ name: 'Jpeg Card', import: { format: 'jpeg' }, image: { mime: 'image/jpeg' } });
   });
 
   test('names are unique per user: 409 with the existing id, rename gives "Name (2)", overwrite makes a new version', async () => {
