@@ -83,11 +83,14 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   decider: Decider<State, Command, Event>,
   command: Command,
   context: CommandContext,
-  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache } = {},
+  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache; newStream?: boolean } = {},
 ): Promise<CommandResult<State>> {
-  const maxAttempts = options.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
+  const maxAttempts = options.expectedRevision === undefined && !options.newStream ? (options.maxAttempts ?? 5) : 1;
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await loadState(store, streamId, decider, options.cache ? { cache: options.cache } : {});
+    // A stream named after a freshly generated id cannot exist yet: skip the read; the append still checks.
+    const { state, revision } = options.newStream
+      ? { state: decider.initialState(), revision: 0 }
+      : await loadState(store, streamId, decider, options.cache ? { cache: options.cache } : {});
     // Decide first: a missing or foreign resource is a 404/403 whatever version the client expected.
     const events = decider.decide(command, state, context);
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {

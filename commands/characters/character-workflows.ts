@@ -67,7 +67,10 @@ export async function createCharacter(
   }
   if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
   await input.beforeAppend?.();
-  const result = await handleCommand(eventStore, characterStream(characterId), characterDecider, { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) }, context, cacheOption(deps));
+  const result = await handleCommand(eventStore, characterStream(characterId), characterDecider, { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) }, context, {
+    ...cacheOption(deps),
+    newStream: true,
+  });
   return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
 }
 

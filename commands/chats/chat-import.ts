@@ -1,6 +1,12 @@
 import type { StChat } from '../../shared/chats/sillytavern-chat.ts';
+import { parseSillyTavernChat } from '../../shared/chats/sillytavern-chat.ts';
+import { settingsFromSillyTavern } from '../../shared/chats/sillytavern-settings.ts';
+import { formatCreateDate } from '../../shared/chats/send-date.ts';
 import { newId } from '../../shared/ids.ts';
-import type { SeedMessage } from './chat-decider.ts';
+import type { CommandContext } from '../command-context.ts';
+import type { CommandResult } from '../command-handler.ts';
+import type { ChatState, SeedMessage } from './chat-decider.ts';
+import { createChat, loadOwnedCharacter, type ChatCommandDeps } from './chat-workflows.ts';
 
 /**
  * The messages of an imported SillyTavern chat: each line's swipes become alternates under the previous
@@ -29,4 +35,33 @@ export function seedsFromSillyTavern(chat: StChat): SeedMessage[] {
     parentId = shown;
   }
   return seeds;
+}
+
+export interface ImportSummary {
+  lines: number;
+  messages: number;
+  skipped_lines: number[];
+  header: boolean;
+}
+
+/** A SillyTavern JSONL file as a new chat of one of the caller's characters, in one append. */
+export async function importSillyTavernChat(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  input: { chatId: string; characterId: string; content: string; title?: string },
+): Promise<{ result: CommandResult<ChatState>; summary: ImportSummary }> {
+  const character = await loadOwnedCharacter(deps, context, input.characterId);
+  const parsed = parseSillyTavernChat(input.content);
+  const messages = seedsFromSillyTavern(parsed);
+  const result = await createChat(deps, context, {
+    chatId: input.chatId,
+    characterId: character.id,
+    characterName: character.name,
+    title: input.title ?? `${character.name} - ${formatCreateDate(new Date())} imported`,
+    settings: settingsFromSillyTavern(parsed.header),
+    forkedFrom: null,
+    importedFrom: 'sillytavern-jsonl',
+    messages,
+  });
+  return { result, summary: { lines: parsed.lines.length, messages: messages.length, skipped_lines: parsed.skipped, header: parsed.header !== null } };
 }

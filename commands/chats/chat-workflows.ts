@@ -1,5 +1,8 @@
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { ChatSettings, ForkOrigin } from '../../shared/chats/chat-fields.ts';
+import { characterGreetings, fillNames } from '../../shared/chats/greetings.ts';
+import { badRequest } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
 import type { CommandContext } from '../command-context.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
@@ -44,6 +47,12 @@ export function runChatCommand(deps: ChatCommandDeps, context: CommandContext, c
   });
 }
 
+/** Decides a command without appending it: refuses (404, 403, 409, limits) before a caller stores bytes for it. */
+export async function preflightChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand): Promise<void> {
+  const { state } = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
+  chatDecider.decide(command, state, context);
+}
+
 async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
   await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER }, context, {
     cache: deps.stateCache,
@@ -81,6 +90,50 @@ export async function createChat(deps: ChatCommandDeps, context: CommandContext,
     await freeSlot(deps, context, context.userId, chat.chatId).catch(() => undefined);
     throw err;
   }
+}
+
+function defaultTitle(characterName: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+  return `${characterName} Chat (${stamp} UTC)`;
+}
+
+/**
+ * A chat with one of the caller's characters. Its greeting opens it and the alternate greetings are that
+ * message's alternates; `greetingIndex` chooses the one shown (0 is the first message).
+ */
+export async function startChat(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  input: { chatId: string; characterId: string; title?: string; greetingIndex?: number; settings: ChatSettings },
+): Promise<CommandResult<ChatState>> {
+  const character = await loadOwnedCharacter(deps, context, input.characterId);
+  const greetings = characterGreetings(character.firstMessage, character.alternateGreetings);
+  const chosen = input.greetingIndex ?? 0;
+  if (input.greetingIndex !== undefined && chosen >= greetings.length) {
+    throw badRequest('greeting_index_out_of_range', `Greeting index ${chosen} out of range (0..${greetings.length - 1})`);
+  }
+  const names = { char: character.name, user: input.settings.user_name ?? 'User' };
+  const messages: SeedMessage[] = greetings.map((text, i) => ({
+    messageId: newId(),
+    parentId: null,
+    sender: 'assistant',
+    name: null,
+    content: fillNames(text, names),
+    image: null,
+    metadata: null,
+    sentAt: null,
+    active: i <= chosen,
+  }));
+  return createChat(deps, context, {
+    chatId: input.chatId,
+    characterId: character.id,
+    characterName: character.name,
+    title: input.title ?? defaultTitle(character.name, new Date()),
+    settings: input.settings,
+    forkedFrom: null,
+    importedFrom: null,
+    messages,
+  });
 }
 
 export async function deleteChat(deps: ChatCommandDeps, context: CommandContext, chatId: string, expectedRevision?: number): Promise<CommandResult<ChatState>> {
