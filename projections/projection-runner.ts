@@ -57,17 +57,35 @@ export function withUpcast(event: RecordedEvent): RecordedEvent {
  * is locked first and events at or below it are dropped, so a redelivered batch (after a crash, or after a
  * rebuild swapped in newer tables) changes nothing.
  */
-export async function applyBatch(db: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[]): Promise<{ position: string; applied: number }> {
-  return db.transaction().execute((trx) => applyBatchInTransaction(trx, schema, projection, batch));
+export async function applyBatch(db: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[], expectedCheckpoint?: string): Promise<{ position: string; applied: number }> {
+  return db.transaction().execute((trx) => applyBatchInTransaction(trx, schema, projection, batch, expectedCheckpoint));
+}
+
+/** The stored checkpoint was not where this runner believed: someone else (a rebuild's swap) moved it. */
+export class CheckpointMovedError extends Error {
+  constructor(projection: string) {
+    super(`the checkpoint of ${projection} moved under this runner`);
+    this.name = 'CheckpointMovedError';
+  }
 }
 
 /** The body of `applyBatch`, for callers that already hold a transaction (the rebuild's final swap). */
-export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[]): Promise<{ position: string; applied: number }> {
+/**
+ * With `expectedCheckpoint` (the live runner, which knows where it is) the checkpoint is compare-and-set at
+ * the end, saving a round trip; without it (rebuilds) the row is read and locked first.
+ */
+export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[], expectedCheckpoint?: string): Promise<{ position: string; applied: number }> {
   {
     const scoped = trx.withSchema(schema);
-    const row = await scoped.selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
-    let checkpoint = row?.position ?? START_POSITION;
-    if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
+    let checkpoint: string;
+    if (expectedCheckpoint !== undefined) {
+      checkpoint = expectedCheckpoint;
+    } else {
+      const row = await scoped.selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
+      checkpoint = row?.position ?? START_POSITION;
+      if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
+    }
+    const previous = checkpoint;
     const fresh = batch.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return { position: checkpoint, applied: 0 };
     const handled = fresh.filter((e) => projection.handles.has(e.type)).map((e) => {
@@ -92,11 +110,13 @@ export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: s
     }
     const last = fresh[fresh.length - 1]!;
     checkpoint = last.position;
-    await scoped
+    const updated = await scoped
       .updateTable('projection_checkpoints')
       .set({ position: checkpoint, events_applied: sql`events_applied + ${fresh.length}`, status: 'running', last_error: null, last_event_at: last.createdAt, updated_at: new Date() })
       .where('name', '=', projection.name)
-      .execute();
+      .where('position', '=', previous)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new CheckpointMovedError(projection.name);
     return { position: checkpoint, applied: fresh.length };
   }
 }
@@ -162,8 +182,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   async function readCheckpoint(name: string): Promise<string> {
-    const row = await db.withSchema(schema).selectFrom('projection_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
-    return row?.position ?? START_POSITION;
+    await db.withSchema(schema).insertInto('projection_checkpoints').values({ name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    const row = await db.withSchema(schema).selectFrom('projection_checkpoints').select('position').where('name', '=', name).executeTakeFirstOrThrow();
+    return row.position;
   }
 
   async function recordFailure(projection: Projection, error: ProjectionError): Promise<void> {
@@ -185,7 +206,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         status.state = 'running';
         status.lastError = null;
         for await (const batch of eventStore.subscribeToAll({ fromPosition: status.position, batchSize, signal })) {
-          const result = await applyBatch(db, schema, projection, batch);
+          const result = await applyBatch(db, schema, projection, batch, status.position);
           status.position = result.position;
           status.eventsApplied += result.applied;
           backoff = 100;
@@ -194,6 +215,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         return;
       } catch (err) {
         if (signal.aborted) return;
+        if (err instanceof CheckpointMovedError) {
+          logger.info({ projection: projection.name }, 'checkpoint moved (read models swapped by a rebuild); resuming from the stored one');
+          continue;
+        }
         if (err instanceof ProjectionApplyError) {
           // Never skip an event silently: stop this projection and say why, until someone fixes and restarts it.
           const e = err.event;

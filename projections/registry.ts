@@ -1,5 +1,6 @@
 import { charactersProjection } from './characters-projection.ts';
+import { chatsProjection } from './chats-projection.ts';
 import type { Projection } from './projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection];
+export const projections: readonly Projection[] = [charactersProjection, chatsProjection];

@@ -16,6 +16,7 @@ import {
 import { formatPosition, parsePosition } from './positions.ts';
 
 const NOTIFY_CHANNEL = 'es_appended';
+const NOTIFY_INTERVAL_MS = 2;
 
 interface EventRow {
   global_position: string;
@@ -76,24 +77,18 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   wakeups.setMaxListeners(0);
   let closed = false;
 
-  // Post-commit notifications, coalesced: NOTIFY inside the append transaction would serialise all commits
-  // on the notification queue lock.
-  let notifyInFlight = false;
-  let notifyAgain = false;
+  // Post-commit notifications, coalesced to at most one per NOTIFY_INTERVAL_MS: NOTIFY inside the append
+  // transaction would serialise all commits on the notification queue lock, and one per append would cost a
+  // round trip each. Subscribers in other processes also poll, so a wakeup only shortens their wait.
+  let notifyTimer: NodeJS.Timeout | undefined;
   const notifyOthers = () => {
-    if (!options.connectionString || closed) return;
-    if (notifyInFlight) {
-      notifyAgain = true;
-      return;
-    }
-    notifyInFlight = true;
-    pool.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined).finally(() => {
-      notifyInFlight = false;
-      if (notifyAgain) {
-        notifyAgain = false;
-        notifyOthers();
-      }
-    });
+    if (!options.connectionString || closed || notifyTimer) return;
+    notifyTimer = setTimeout(() => {
+      pool.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined).finally(() => {
+        notifyTimer = undefined;
+      });
+    }, NOTIFY_INTERVAL_MS);
+    notifyTimer.unref();
   };
 
   let listener: pg.Client | undefined;
@@ -242,6 +237,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
     async close(): Promise<void> {
       closed = true;
+      if (notifyTimer) clearTimeout(notifyTimer);
       wakeups.emit('appended');
       await listener?.end().catch(() => undefined);
       listener = undefined;

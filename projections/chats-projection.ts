@@ -1,0 +1,276 @@
+import { sql, type Kysely } from 'kysely';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
+import type { ChatCreatedData, MessagePostedData, PathChange } from '../shared/events/chat-events.ts';
+import type { Projection } from './projection.ts';
+
+/**
+ * Chats and their messages. Every event of a chat first moves the chat row's `version` to the event's
+ * revision, guarded by `version < revision`; when that guard matches nothing the event was applied already
+ * and is skipped, so redelivery changes nothing. Each message row knows whether it is on the active path
+ * (`on_path`, at `depth`), as the events' path changes say.
+ */
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+function chatRow(event: RecordedEvent): Record<string, unknown> {
+  const d = event.data as unknown as ChatCreatedData;
+  return {
+    id: d.chatId,
+    owner_id: d.ownerId,
+    version: event.revision,
+    character_id: d.characterId,
+    character_name: d.characterName,
+    title: d.title,
+    rating: null,
+    state: 'in-progress',
+    settings: json(d.settings),
+    parent_chat_id: d.forkedFrom?.chatId ?? null,
+    forked_from_message_id: d.forkedFrom?.messageId ?? null,
+    root_chat_id: d.forkedFrom?.rootChatId ?? d.chatId,
+    imported_from: d.importedFrom,
+    message_count: 0,
+    created_at: event.createdAt,
+    updated_at: event.createdAt,
+    last_activity_at: event.createdAt,
+    deleted_at: null,
+  };
+}
+
+function messageRow(event: RecordedEvent, onPath: boolean): Record<string, unknown> {
+  const d = event.data as unknown as MessagePostedData;
+  return {
+    id: d.messageId,
+    chat_id: d.chatId,
+    seq: event.revision,
+    parent_id: d.parentId,
+    sibling_group: d.parentId ?? d.chatId,
+    depth: d.depth,
+    on_path: onPath,
+    sender: d.sender,
+    name: d.name,
+    content: d.content,
+    image_sha256: d.image?.sha256 ?? null,
+    image_media_type: d.image?.mediaType ?? null,
+    image_size: d.image?.size ?? null,
+    metadata: json(d.metadata),
+    alternate_of: d.alternateOf,
+    version: 1,
+    created_at: d.sentAt ?? event.createdAt,
+    updated_at: event.createdAt,
+    deleted_at: null,
+  };
+}
+
+/** What an event (other than creation) changes on its chat's row. */
+function chatChanges(event: RecordedEvent): Record<string, unknown> {
+  const at = event.createdAt;
+  const base = { version: event.revision, updated_at: at };
+  switch (event.type) {
+    case 'MessagePosted':
+    case 'MessageRestored':
+      return { ...base, last_activity_at: at, message_count: sql`message_count + 1` };
+    case 'MessageDeleted':
+      return { ...base, last_activity_at: at, message_count: sql`message_count - 1` };
+    case 'MessageEdited':
+    case 'MessageSelected':
+      return { ...base, last_activity_at: at };
+    case 'ChatUpdated': {
+      const { settings, ...plain } = event.data.changes as Record<string, unknown>;
+      return { ...base, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) };
+    }
+    case 'ChatDeleted':
+      return { ...base, deleted_at: at };
+    case 'ChatRestored':
+      return { ...base, deleted_at: null };
+    default:
+      return base;
+  }
+}
+
+async function applyPath(db: Kysely<ReadModels>, chatId: string, path: PathChange): Promise<void> {
+  if (!path) return;
+  await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', path.from).execute();
+  const on = path.ids;
+  if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', on).execute();
+}
+
+const COLUMN_TYPES: Record<string, string> = {
+  id: 'uuid',
+  chat_id: 'uuid',
+  seq: 'integer',
+  parent_id: 'uuid',
+  sibling_group: 'uuid',
+  depth: 'integer',
+  on_path: 'boolean',
+  sender: 'text',
+  name: 'text',
+  content: 'text',
+  image_sha256: 'text',
+  image_media_type: 'text',
+  image_size: 'integer',
+  metadata: 'jsonb',
+  alternate_of: 'uuid',
+  version: 'integer',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  deleted_at: 'timestamptz',
+};
+
+/**
+ * A posted message in one statement (it is on every send's response path): the chat-row guard, the path
+ * change and the insert, the last two only when the guard matched.
+ */
+async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
+  const d = event.data as unknown as MessagePostedData;
+  const row = messageRow(event, d.path?.ids.includes(d.messageId) ?? false);
+  const columns = Object.keys(row);
+  const others = d.path ? d.path.ids.filter((id) => id !== d.messageId) : [];
+  let query = db.with('guard', (qb) => qb.updateTable('chats').set(chatChanges(event) as never).where('id', '=', d.chatId).where('version', '<', event.revision).returning('id'));
+  if (d.path) {
+    const from = d.path.from;
+    // Two disjoint updates (on-path rows at or below `from` go off, listed rows come on), each on an index.
+    query = query.with('path_off', (qb) =>
+      qb
+        .updateTable('chat_messages')
+        .set({ on_path: false })
+        .where('chat_id', '=', d.chatId)
+        .where('on_path', '=', true)
+        .where('depth', '>=', from)
+        .where('id', '!=', sql<string>`ALL(${others}::uuid[])`)
+        .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
+        .returning('id'),
+    ) as unknown as typeof query;
+    if (others.length > 0) {
+      query = query.with('path_on', (qb) =>
+        qb
+          .updateTable('chat_messages')
+          .set({ on_path: true })
+          .where('id', '=', sql<string>`ANY(${others}::uuid[])`)
+          .where('on_path', '=', false)
+          .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
+          .returning('id'),
+      ) as unknown as typeof query;
+    }
+  }
+  await query
+    .insertInto('chat_messages')
+    .columns(columns as never)
+    .expression((eb) => eb.selectFrom('guard').select(columns.map((c) => sql`${row[c]}::${sql.raw(COLUMN_TYPES[c]!)}`.as(c)) as never))
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
+  const chatId = event.data.chatId as string;
+  if (event.type === 'ChatCreated') {
+    await db.insertInto('chats').values(chatRow(event) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
+    return;
+  }
+  if (event.type === 'MessagePosted') return applyPosted(db, event);
+  const fresh = await db
+    .updateTable('chats')
+    .set(chatChanges(event) as never)
+    .where('id', '=', chatId)
+    .where('version', '<', event.revision)
+    .returning('id')
+    .executeTakeFirst();
+  if (!fresh) return;
+  const d = event.data as Record<string, unknown>;
+  switch (event.type) {
+    case 'MessageEdited':
+      await db.updateTable('chat_messages').set({ content: d.content as string, version: d.messageVersion as number, updated_at: event.createdAt }).where('id', '=', d.messageId as string).execute();
+      return;
+    case 'MessageDeleted':
+    case 'MessageRestored':
+      await db
+        .updateTable('chat_messages')
+        .set({ deleted_at: event.type === 'MessageDeleted' ? event.createdAt : null, version: d.messageVersion as number, updated_at: event.createdAt })
+        .where('id', '=', d.messageId as string)
+        .execute();
+      await applyPath(db, chatId, d.path as PathChange);
+      return;
+    case 'MessageSelected':
+      await applyPath(db, chatId, d.path as PathChange);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages posted to
+ * one chat: one chat-row statement, the path changes folded in memory, and multi-row inserts.
+ */
+async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<void> {
+  const created = run[0]!.type === 'ChatCreated' ? run[0]! : null;
+  const posts = created ? run.slice(1) : run;
+  const first = posts[0]!;
+  const last = posts[posts.length - 1]!;
+  const chatId = first.data.chatId as string;
+  const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
+  const claimed = created
+    ? await db.insertInto('chats').values({ ...chatRow(created), ...totals, message_count: posts.length } as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst()
+    : await db
+        .updateTable('chats')
+        .set({ ...totals, message_count: sql`message_count + ${posts.length}` } as never)
+        .where('id', '=', chatId)
+        .where('version', '<', first.revision)
+        .returning('id')
+        .executeTakeFirst();
+  if (!claimed) {
+    // Applied before (in whole or in part): the per-event guards sort it out.
+    for (const e of run) await applyOne(db, e);
+    return;
+  }
+  const rows: Record<string, unknown>[] = [];
+  const newRows = new Map<string, Record<string, unknown>>();
+  const existingOn = new Map<string, number>();
+  let minFrom = Number.POSITIVE_INFINITY;
+  for (const event of posts) {
+    const row = messageRow(event, false);
+    rows.push(row);
+    newRows.set(row.id as string, row);
+    const path = (event.data as unknown as MessagePostedData).path;
+    if (!path) continue;
+    minFrom = Math.min(minFrom, path.from);
+    for (const r of rows) if (r.on_path && (r.depth as number) >= path.from) r.on_path = false;
+    for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
+    path.ids.forEach((id, i) => {
+      const mine = newRows.get(id);
+      if (mine) mine.on_path = true;
+      else existingOn.set(id, path.from + i);
+    });
+  }
+  if (Number.isFinite(minFrom) && !created) {
+    await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', minFrom).execute();
+  }
+  if (existingOn.size > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', [...existingOn.keys()]).execute();
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.insertInto('chat_messages').values(rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
+  }
+}
+
+export const chatsProjection: Projection = {
+  name: 'chats',
+  handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected']),
+  tables: ['chats', 'chat_messages'],
+
+  apply: applyOne,
+
+  async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+    let i = 0;
+    while (i < events.length) {
+      const chatId = events[i]!.data.chatId;
+      let j = events[i]!.type === 'ChatCreated' ? i + 1 : i;
+      while (j < events.length && events[j]!.type === 'MessagePosted' && events[j]!.data.chatId === chatId) j++;
+      const posts = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
+      if (posts >= 2 || (posts >= 1 && events[i]!.type === 'ChatCreated')) {
+        await applyRun(db, events.slice(i, j));
+        i = j;
+      } else {
+        await applyOne(db, events[i]!);
+        i++;
+      }
+    }
+  },
+};
