@@ -55,6 +55,11 @@ export interface EsdbEventStoreOptions {
   connectionString: string;
   /** How long `ping()` waits for the server (ms). Default 5000. */
   pingTimeoutMs?: number;
+  /**
+   * Longest an append may take before EventStoreUnavailableError (ms). Default 15000 (the server's own deadline
+   * is 10 s). The outcome is then unknown; retrying with the same event ids and expected revision is safe.
+   */
+  appendTimeoutMs?: number;
   /** Resubscription back-off after a dropped subscription: first delay and cap (ms). Defaults 100 and 5000. */
   resubscribeMinDelayMs?: number;
   resubscribeMaxDelayMs?: number;
@@ -73,6 +78,7 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
 /** The adapter over a given client; `close()` disposes it. */
 export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit<EsdbEventStoreOptions, 'connectionString'> = {}): EventStore {
   const pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+  const appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
   const minDelay = options.resubscribeMinDelayMs ?? 100;
   const maxDelay = options.resubscribeMaxDelayMs ?? 5000;
   const closing = new AbortController();
@@ -105,7 +111,7 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
           const event = resolved.event;
           if (!event) return true;
           const position = formatEsdbPosition(event.position);
-          if (position < cursor) return true;
+          if (position <= cursor) return true;
           cursor = position;
           advanced = true;
           if (isSystemEvent(event)) return true;
@@ -144,7 +150,7 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       stop.addEventListener('abort', onStop, { once: true });
       let dropped: unknown;
       try {
-        for await (const first of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+        for await (const first of subscription) {
           failures = 0;
           const batch: RecordedEvent[] = [];
           // Batch what has already arrived; never wait for more.
@@ -186,22 +192,40 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       if (events.length === 0) throw new RangeError('append needs at least one event');
       const esdbExpected = toEsdbExpectedRevision(expectedRevision);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const result = await client.appendToStream(streamId, events.map(toEsdbEvent), { expectedRevision: esdbExpected });
-        const position = result.position
-          ? formatEsdbPosition(result.position)
-          : await positionOfRevision(streamId, result.nextExpectedRevision);
+        const appending = client.appendToStream(streamId, events.map(toEsdbEvent), { expectedRevision: esdbExpected });
+        appending.catch(() => undefined);
+        // The client settles a batched append only on a reply or a stream error; a stream the server ends
+        // cleanly would leave it pending for good.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new EventStoreUnavailableError(`EventStoreDB did not acknowledge the append to ${streamId} within ${appendTimeoutMs} ms`)),
+            appendTimeoutMs,
+          );
+        });
+        const result = await Promise.race([appending, timeout]);
+        // An idempotent replay of an earlier append is acknowledged without a position.
+        const position =
+          result.position && result.position.commit >= 0n && result.position.prepare >= 0n
+            ? formatEsdbPosition(result.position)
+            : await positionOfRevision(streamId, result.nextExpectedRevision);
         return { revision: fromEsdbRevision(result.nextExpectedRevision), position };
       } catch (err) {
         throw mapEsdbError(err, { streamId, expected: expectedRevision });
+      } finally {
+        clearTimeout(timer);
       }
     },
 
     async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-      const from = opts.fromRevision ?? 1;
+      for (const [key, value] of Object.entries(opts)) {
+        if (key !== 'direction' && value !== undefined && !Number.isSafeInteger(value)) throw new RangeError(`readStream ${key} must be an integer, got ${String(value)}`);
+      }
+      // Like the PostgreSQL log (`revision >= from`), a start below the first revision means the first.
+      const from = Math.max(1, opts.fromRevision ?? 1);
       const to = opts.toRevision ?? Number.MAX_SAFE_INTEGER;
       const maxCount = opts.maxCount ?? Number.MAX_SAFE_INTEGER;
-      toEsdbRevision(from); // validates
       if (to < from || maxCount <= 0) return [];
       const backwards = opts.direction === 'backwards';
       const count = Math.min(maxCount, to - from + 1);

@@ -94,7 +94,8 @@ describe('EventStoreDB adapter specifics (fake client)', () => {
     expect(types(await store.readStream('s-1', { direction: 'backwards', fromRevision: 4 }))).toEqual(['E', 'D']);
     expect(types(await store.readStream('s-1', { toRevision: 2 }))).toEqual(['A', 'B']);
     expect(await store.readStream('s-1', { fromRevision: 4, toRevision: 3 })).toEqual([]);
-    await expect(store.readStream('s-1', { fromRevision: 0 })).rejects.toThrow(RangeError);
+    expect(types(await store.readStream('s-1', { fromRevision: 0, maxCount: 2 }))).toEqual(['A', 'B']); // as the PostgreSQL log
+    await expect(store.readStream('s-1', { fromRevision: 1.5 })).rejects.toThrow(RangeError);
   });
 
   test('an idempotent re-append (answered without a position) still returns the original position', async () => {
@@ -104,6 +105,21 @@ describe('EventStoreDB adapter specifics (fake client)', () => {
     await store.append('s-1', [ev('C')], 2);
     const again = await store.append('s-1', events, 'no_stream');
     expect(again).toEqual(first);
+  });
+
+  test('an idempotent replay acknowledged with position -1/-1 (no position) still returns the original position', async () => {
+    client = createFakeEsdbClient({ systemEventEvery: 0, idempotentAckPosition: { commit: -1n, prepare: -1n } });
+    store = createEsdbEventStoreWithClient(client);
+    const events = [ev('A')];
+    const first = await store.append('s-1', events, 'no_stream');
+    await expect(store.append('s-1', events, 'no_stream')).resolves.toEqual(first);
+  });
+
+  test('an append the server never acknowledges fails with EventStoreUnavailableError after appendTimeoutMs', async () => {
+    client = createFakeEsdbClient();
+    store = createEsdbEventStoreWithClient(client, { appendTimeoutMs: 50 });
+    client.hangAppends(true);
+    await expect(store.append('s-1', [ev('A')], 'no_stream')).rejects.toBeInstanceOf(EventStoreUnavailableError);
   });
 
   test('a subscription that drops resubscribes from the last delivered event: nothing lost, nothing twice', async () => {

@@ -54,6 +54,8 @@ export interface FakeEsdbClient extends EsdbClient {
   dropSubscriptions(): number;
   /** Makes every later read hang until cancelled (an unresponsive server). */
   hangReads(hang: boolean): void;
+  /** Makes every later append stay unanswered (a batch-append stream ended without an error). */
+  hangAppends(hang: boolean): void;
   readonly openSubscriptions: number;
 }
 
@@ -83,7 +85,9 @@ function readOf<T>(items: T[], failWith?: Error, hang = false): Readable & { can
   });
 }
 
-export function createFakeEsdbClient(options: { systemEventEvery?: number } = {}): FakeEsdbClient {
+export function createFakeEsdbClient(
+  options: { systemEventEvery?: number; /** What an idempotent replay is acknowledged with; default none. */ idempotentAckPosition?: Position } = {},
+): FakeEsdbClient {
   const log: StoredEvent[] = [];
   const streams = new Map<string, StoredEvent[]>();
   const subscriptions = new Set<FakeSubscription>();
@@ -91,6 +95,7 @@ export function createFakeEsdbClient(options: { systemEventEvery?: number } = {}
   let offset = 4096n;
   let appends = 0;
   let hang = false;
+  let hangAppends = false;
 
   const write = (streamId: string, events: readonly EventData[]): StoredEvent[] => {
     const stream = streams.get(streamId) ?? [];
@@ -142,6 +147,9 @@ export function createFakeEsdbClient(options: { systemEventEvery?: number } = {}
     hangReads(value: boolean) {
       hang = value;
     },
+    hangAppends(value: boolean) {
+      hangAppends = value;
+    },
     dropSubscriptions() {
       const n = subscriptions.size;
       for (const sub of [...subscriptions]) {
@@ -154,12 +162,17 @@ export function createFakeEsdbClient(options: { systemEventEvery?: number } = {}
     async appendToStream(streamName: string, event: EventData | EventData[], opts: { expectedRevision?: AppendExpectedRevision } = {}): Promise<AppendResult> {
       const events = Array.isArray(event) ? event : [event];
       const expected = opts.expectedRevision ?? ANY;
+      if (hangAppends) return new Promise<never>(() => undefined);
       await new Promise((r) => setImmediate(r));
       const stream = streams.get(streamName) ?? [];
       const current = stream.length === 0 ? undefined : BigInt(stream.length - 1);
       const ids = events.map((e) => e.id);
       const run = findRun(stream, ids);
-      const idempotent = (before: bigint) => ({ success: true, nextExpectedRevision: before + BigInt(ids.length) }) as AppendResult;
+      const idempotent = (before: bigint): AppendResult => ({
+        success: true,
+        nextExpectedRevision: before + BigInt(ids.length),
+        ...(options.idempotentAckPosition ? { position: options.idempotentAckPosition } : {}),
+      });
       const conflict = () =>
         new WrongExpectedVersionError(undefined, { streamName, expected, current: current === undefined ? NO_STREAM : current });
       if (expected === NO_STREAM) {

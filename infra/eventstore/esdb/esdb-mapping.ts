@@ -7,6 +7,7 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
   ErrorType,
+  WrongExpectedVersionError,
   isCommandError,
   jsonEvent,
   type AppendExpectedRevision,
@@ -165,11 +166,12 @@ const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([4, 14]);
  * new channel on the next call). Cluster discovery failing is reported as a plain Error by the client.
  */
 export function isTransientEsdbError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (isCommandError(err)) return TRANSIENT_TYPES.has(err.type);
+  // By shape, not `instanceof Error`: gRPC and socket errors may come from another realm (e.g. under Jest).
+  if (typeof err !== 'object' || err === null || typeof (err as { message?: unknown }).message !== 'string') return false;
+  if (isCommandError(err as Error)) return TRANSIENT_TYPES.has((err as { type: string }).type);
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code)) return true;
-  return /^Failed to discover after \d+ attempts/.test(err.message);
+  return /^Failed to discover after \d+ attempts/.test((err as Error).message);
 }
 
 export interface AppendContext {
@@ -179,7 +181,7 @@ export interface AppendContext {
 
 /** Converts a client error to the port's errors; anything else is returned unchanged. */
 export function mapEsdbError(err: unknown, context?: AppendContext): unknown {
-  if (err instanceof Error && isCommandError(err) && err.type === ErrorType.WRONG_EXPECTED_VERSION) {
+  if (err instanceof WrongExpectedVersionError) {
     return new ConcurrencyError(
       context?.streamId ?? err.streamName,
       context?.expected ?? fromEsdbExpectedRevision(err.expectedVersion),
