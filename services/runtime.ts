@@ -12,6 +12,8 @@ import type { Logger } from '../infra/logger.ts';
 import { createProgressWaiter, type ProgressWaiter } from '../projections/progress-waiter.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
+import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
+import { QUEUE_NAME, jobHandlers } from './worker/job-handlers.ts';
 
 export interface Roles {
   api: boolean;
@@ -29,6 +31,9 @@ export interface Runtime {
   blobStore: BlobStore;
   runner?: ProjectionRunner;
   waiter: ProgressWaiter;
+  /** Producer side of the job queue (BullMQ on Redis when REDIS_URL is set, else on PostgreSQL). */
+  queue: JobQueue;
+  worker?: JobWorker;
   connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
   stop(): Promise<void>;
@@ -78,6 +83,11 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     });
     await runner?.start();
 
+    const queueBackend: QueueBackend = config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL } : { kind: 'postgres', connectionString, poolSize: 4 };
+    const queueLogger = logger.child({ component: 'queue' });
+    const queue = createJobQueue({ name: QUEUE_NAME, backend: queueBackend, logger: queueLogger });
+    let worker: JobWorker | undefined;
+
     const projectionLag = async (): Promise<ProjectionLag[]> => {
       const rows = await database.db.withSchema(config.READ_SCHEMA).selectFrom('projection_checkpoints').selectAll().execute();
       const local = new Map((runner?.status() ?? []).map((s) => [s.name, s]));
@@ -99,7 +109,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
-    return {
+    const runtimeBase = {
       config,
       logger,
       database,
@@ -108,9 +118,13 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       blobStore,
       ...(runner ? { runner } : {}),
       waiter,
+      queue,
       connection,
       projectionLag,
       async stop() {
+        // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
+        await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
+        await queue.close();
         waiter.close();
         await runner?.stop();
         await projectorDatabase?.close();
@@ -119,6 +133,12 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         await connection.stop();
       },
     };
+    const runtime: Runtime = { ...runtimeBase, get worker() { return worker; } };
+    if (roles.worker) {
+      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime), concurrency: config.WORKER_CONCURRENCY, logger: logger.child({ component: 'worker' }) });
+      await worker.ready();
+    }
+    return runtime;
   } catch (err) {
     await database.close().catch(() => undefined);
     await connection.stop().catch(() => undefined);

@@ -7,6 +7,8 @@ import { problem, sendProblem, toProblem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
 import { characterRoutes } from './routes/character-routes.ts';
+import { chatRoutes } from './routes/chat-routes.ts';
+import { messageRoutes } from './routes/message-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,7 +16,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps)];
+  return [...systemRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {

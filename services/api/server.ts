@@ -35,6 +35,21 @@ function projectionLagCollector(runtime: Runtime) {
   };
 }
 
+function queueDepthCollector(runtime: Runtime) {
+  return (registry: Registry) => {
+    new Gauge({
+      name: 'queue_depth',
+      help: 'Jobs accepted but not started (waiting, prioritized, delayed)',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        const depth = await runtime.queue.getQueueDepth().catch(() => undefined);
+        if (depth !== undefined) this.set({ queue: runtime.queue.name }, depth);
+      },
+    });
+  };
+}
+
 export async function buildApiDependencies(runtime: Runtime, extra: { readiness?: ReadinessCheck[]; metricsCollectors?: ApiDependencies['metricsCollectors'] } = {}): Promise<ApiDependencies> {
   const { config, logger } = runtime;
   let authenticate;
@@ -70,9 +85,10 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
           return { ok: failed.length === 0, projections: lags };
         },
       },
+      { name: 'queue', check: async () => { await runtime.queue.ping(2000); return { backend: runtime.queue.backend }; } },
       ...(extra.readiness ?? []),
     ],
-    metricsCollectors: [projectionLagCollector(runtime), ...(extra.metricsCollectors ?? [])],
+    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), ...(extra.metricsCollectors ?? [])],
   };
 }
 

@@ -1,0 +1,264 @@
+import { forkChat } from '../../../commands/chats/chat-fork.ts';
+import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
+import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
+import { createChatTranscriptQueries, type TranscriptEntry } from '../../../queries/chat-transcript-queries.ts';
+import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
+import type { ChatSettings, Sender } from '../../../shared/chats/chat-fields.ts';
+import { displayName, exportJson, exportMarkdown, exportText, type ExportChat, type ExportMessage } from '../../../shared/chats/chat-export.ts';
+import { formatCreateDate } from '../../../shared/chats/send-date.ts';
+import { buildSillyTavernChat, type StExportMessage } from '../../../shared/chats/sillytavern-chat.ts';
+import { sillyTavernHeader } from '../../../shared/chats/sillytavern-settings.ts';
+import { forbidden, notFound } from '../../../shared/errors.ts';
+import { newId } from '../../../shared/ids.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { Principal } from '../auth/principal.ts';
+import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+import {
+  chatListSchema,
+  chatParams,
+  chatViewSchema,
+  createChatBody,
+  deletedSchema,
+  expectedVersionQuery,
+  exportQuery,
+  forkBody,
+  importBody,
+  listChatsQuery,
+  updateChatBody,
+} from './chat-schemas.ts';
+
+const BASE = '/api/v1/character_chats';
+export const chatLocation = (id: string) => `${BASE}/${id}`;
+
+/** 404 for a missing (or deleted) chat, 403 for another user's. */
+export function visibleChat(row: ChatRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): ChatRow {
+  if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat', id);
+  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this chat belongs to another user');
+  return row;
+}
+
+const errors = { 400: { description: 'invalid', schema: problemSchema }, 403: { description: "another user's, or over a limit", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } };
+
+const userNameOf = (settings: ChatSettings) => settings.user_name ?? 'User';
+
+function exportChat(row: ChatRow): ExportChat {
+  return {
+    id: row.id,
+    title: row.title,
+    characterId: row.character_id,
+    characterName: row.character_name,
+    userName: userNameOf(row.settings as ChatSettings),
+    rating: row.rating,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function exportMessages(entries: TranscriptEntry[]): ExportMessage[] {
+  return entries.map(({ message: m, alternates, index }) => ({
+    id: m.id,
+    parentId: m.parent_id,
+    sender: m.sender as Sender,
+    name: m.name,
+    content: m.content,
+    createdAt: m.created_at,
+    hasImage: m.image_sha256 !== null,
+    alternateCount: alternates.length,
+    alternateIndex: index,
+  }));
+}
+
+/** An attachment header with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987). */
+function attachment(title: string, extension: string): string {
+  const base = title.slice(0, 150) || 'chat';
+  const ascii = base.replace(/[^A-Za-z0-9 ._@()-]+/g, '_');
+  const utf8 = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${utf8}.${extension}`;
+}
+
+export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const chats = createChatQueries(deps.db, deps.readSchema);
+  const transcripts = createChatTranscriptQueries(deps.db, deps.readSchema);
+  const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
+    const row = (await chats.get(id))!;
+    return { status, body: { ...toChatView(row), ...extra }, headers: { ETag: `W/"${row.version}"` } };
+  };
+  const created = (id: string, extra: Record<string, unknown> = {}) => async () => {
+    const r = await current(id, 201, extra);
+    return { ...r, headers: { ...r.headers, Location: chatLocation(id) } };
+  };
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/import`,
+      operationId: 'importChat',
+      summary: 'Import a SillyTavern chat file (JSONL) as a new chat of a character',
+      tags: ['chats'],
+      auth: 'user',
+      body: importBody,
+      bodyLimitBytes: deps.config.CHAT_IMPORT_MAX_BYTES,
+      responses: { 201: { description: 'imported', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
+      handler: async ({ body, command }) => {
+        const chatId = newId();
+        const { result, summary } = await importSillyTavernChat(deps, command, { chatId, characterId: body.character_id, content: body.content, ...(body.title ? { title: body.title } : {}) });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId, { import: summary }), { id: chatId, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: BASE,
+      operationId: 'createChat',
+      summary: "Start a chat with a character; its greeting opens it, the alternate greetings are that message's alternates",
+      tags: ['chats'],
+      auth: 'user',
+      body: createChatBody,
+      responses: { 201: { description: 'created', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
+      handler: async ({ body, command }) => {
+        const chatId = newId();
+        const result = await startChat(deps, command, {
+          chatId,
+          characterId: body.character_id,
+          settings: body.settings ?? {},
+          ...(body.title ? { title: body.title } : {}),
+          ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
+        });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), { id: chatId, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: BASE,
+      operationId: 'listChats',
+      summary: "The caller's chats, newest activity first (filter by character)",
+      tags: ['chats'],
+      auth: 'user',
+      query: listChatsQuery,
+      responses: { 200: { description: 'a page of chats', schema: chatListSchema }, 400: errors[400] },
+      handler: async ({ query, principal }) => {
+        const deleted = query.deleted_only ? 'only' : query.include_deleted ? 'include' : 'exclude';
+        const { items, total } = await chats.list(principal.userId, { ...(query.character_id ? { characterId: query.character_id } : {}), limit: query.limit, offset: query.offset, deleted });
+        const next = query.offset + items.length < total ? query.offset + items.length : null;
+        return { status: 200, body: { items: items.map(toChatView), total, limit: query.limit, offset: query.offset, has_more: next !== null, next_offset: next } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:chat_id`,
+      operationId: 'getChat',
+      summary: 'A chat (version, settings, message count)',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      responses: { 200: { description: 'the chat', schema: chatViewSchema }, ...errors },
+      handler: async ({ params, principal }) => {
+        const row = visibleChat(await chats.get(params.chat_id), params.chat_id, principal);
+        return { status: 200, body: toChatView(row), headers: { ETag: `W/"${row.version}"` } };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/:chat_id`,
+      operationId: 'updateChat',
+      summary: 'Rename a chat, rate it, change its settings (user name, author note, world books); optimistic with expected_version',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      query: expectedVersionQuery,
+      body: updateChatBody,
+      responses: { 200: { description: 'updated', schema: chatViewSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      handler: async ({ params, query, body, command }) => {
+        const result = await runChatCommand(deps, command, params.chat_id, { type: 'UpdateChat', chatId: params.chat_id, changes: body }, query.expected_version);
+        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), { id: params.chat_id, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: `${BASE}/:chat_id`,
+      operationId: 'deleteChat',
+      summary: 'Soft-delete a chat (restorable)',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'deleted', schema: deletedSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      handler: async ({ params, query, command }) => {
+        const result = await deleteChat(deps, command, params.chat_id, query.expected_version);
+        const body = { id: params.chat_id, version: result.revision, deleted: true };
+        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), async () => ({ status: 200, body }), body);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/:chat_id/restore`,
+      operationId: 'restoreChat',
+      summary: 'Restore a deleted chat (counts against the chat limit again)',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'restored (or was not deleted)', schema: chatViewSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      handler: async ({ params, query, command }) => {
+        const result = await restoreChat(deps, command, params.chat_id, query.expected_version);
+        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), { id: params.chat_id, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/:chat_id/fork`,
+      operationId: 'forkChat',
+      summary: 'Start a new chat from any message of this one (a branch); it remembers where it came from',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      body: forkBody,
+      responses: { 201: { description: 'the new chat', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
+      handler: async ({ params, body, command }) => {
+        const chatId = newId();
+        const result = await forkChat(deps, command, { sourceChatId: params.chat_id, messageId: body.message_id, newChatId: chatId, ...(body.title ? { title: body.title } : {}) });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), { id: chatId, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:chat_id/export`,
+      operationId: 'exportChat',
+      summary: 'Export the conversation: JSON (the original system\'s shape), Markdown, plain text, or SillyTavern JSONL with alternates as swipes',
+      tags: ['chats'],
+      auth: 'user',
+      params: chatParams,
+      query: exportQuery,
+      responses: { 200: { description: 'the export' }, ...errors },
+      handler: async ({ params, query, principal, res }) => {
+        const [row, entries] = await Promise.all([chats.get(params.chat_id), transcripts.transcript(params.chat_id)]);
+        const chat = visibleChat(row, params.chat_id, principal);
+        const info = exportChat(chat);
+        if (query.format === 'jsonl' || query.format === 'sillytavern') {
+          const header = sillyTavernHeader(chat.settings as ChatSettings, { characterName: chat.character_name, createDate: formatCreateDate(chat.created_at) });
+          const stMessage = (m: TranscriptEntry['message']): StExportMessage => ({
+            name: displayName({ name: m.name, sender: m.sender as Sender }, { characterName: info.characterName, userName: (header?.user_name as string | undefined) ?? info.userName }),
+            sender: m.sender as Sender,
+            content: m.content,
+            createdAt: m.created_at,
+            metadata: m.metadata,
+          });
+          const file = buildSillyTavernChat(header, entries.map((e) => ({ message: stMessage(e.message), alternates: e.alternates.map(stMessage), index: e.index })));
+          res.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
+          res.setHeader('Content-Disposition', attachment(chat.title, 'jsonl'));
+          res.setHeader('ETag', `W/"${chat.version}"`);
+          res.status(200).send(file);
+          return undefined;
+        }
+        const messages = exportMessages(entries);
+        const page = { page: query.page, pageSize: query.page_size, total: messages.length };
+        const slice = messages.slice((query.page - 1) * query.page_size, query.page * query.page_size);
+        if (query.format === 'markdown') return { status: 200, body: { content: exportMarkdown(info, slice, page), format: 'markdown' } };
+        if (query.format === 'text') return { status: 200, body: { content: exportText(info, slice), format: 'text' } };
+        return { status: 200, body: exportJson(info, slice, page) };
+      },
+    }),
+  ];
+}
+

@@ -1,0 +1,316 @@
+import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
+import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
+import { createChatQueries } from '../../../queries/chats-queries.ts';
+import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
+import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import { newId } from '../../../shared/ids.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+import { visibleChat } from './chat-routes.ts';
+import {
+  alternatesSchema,
+  chatParams,
+  deletedSchema,
+  editMessageBody,
+  editMessageQuery,
+  expectedVersionQuery,
+  getMessageQuery,
+  listMessagesQuery,
+  messageListSchema,
+  messageParams,
+  messageViewSchema,
+  postMessageBody,
+  searchQuery,
+  searchResultSchema,
+} from './chat-schemas.ts';
+
+const BASE = '/api/v1/character_messages';
+export const messageLocation = (id: string) => `${BASE}/messages/${id}`;
+
+const errors = { 400: { description: 'invalid', schema: problemSchema }, 403: { description: "another user's, or over a limit", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } };
+const conflictResponse = { 409: { description: 'version conflict', schema: problemSchema } };
+
+/** Cursors are opaque to clients: the view, the order and the last key seen. */
+function encodeCursor(view: string, order: string, key: number): string {
+  return Buffer.from(JSON.stringify({ v: view, o: order, k: key })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, view: string, order: string): number {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; o?: unknown; k?: unknown };
+    if (c.v === view && c.o === order && Number.isSafeInteger(c.k)) return c.k as number;
+  } catch {
+    // fall through
+  }
+  throw badRequest('invalid_cursor', 'cursor is not one this listing gave (view and order must stay the same)');
+}
+
+export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const chats = createChatQueries(deps.db, deps.readSchema);
+  const messages = createChatMessageQueries(deps.db, deps.readSchema);
+  const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
+
+  /** A message the caller may see: 404 when it (or its chat) is missing or deleted, 403 when another user's. */
+  const visibleMessage = async (id: string, principal: { userId: string; isAdmin: boolean }, options: { includeDeleted?: boolean } = {}) => {
+    const row = await messages.get(id);
+    if (!row || row.chat_deleted_at || (row.deleted_at && !options.includeDeleted)) throw notFound('message', id);
+    if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this message belongs to another user');
+    return row;
+  };
+  const current = async (id: string, status: number) => {
+    const row = (await messages.byId(id))!;
+    return { status, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
+  };
+  /** The chat a message belongs to (routing only: the chat's own stream decides existence and ownership). */
+  const chatOf = async (messageId: string) => {
+    const row = await messages.get(messageId);
+    if (!row) throw notFound('message', messageId);
+    return row.chat_id;
+  };
+  const command = (ctx: Parameters<typeof runChatCommand>[1], chatId: string, cmd: ChatCommand, messageId: string, status = 200) =>
+    runChatCommand(deps, ctx, chatId, cmd).then((result) =>
+      respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), { id: messageId, chat_version: result.revision }),
+    );
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/chats/:chat_id/messages`,
+      operationId: 'postMessage',
+      summary: 'Post a message (after the active path by default, or under any message as an alternate or branch); optional image',
+      tags: ['messages'],
+      auth: 'user',
+      params: chatParams,
+      body: postMessageBody,
+      // base64 of the largest image plus the largest content, with room for JSON escapes
+      bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576 + 65_536,
+      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: 'image too large', schema: problemSchema }, ...errors },
+      handler: async ({ params, body, command: ctx }) => {
+        const image = body.image_base64 ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES) : null;
+        const messageId = newId();
+        const post: ChatCommand & { type: 'PostMessage' } = {
+          type: 'PostMessage',
+          chatId: params.chat_id,
+          messageId,
+          ...(body.parent_message_id !== undefined ? { parentId: body.parent_message_id } : {}),
+          sender: (body.sender ?? body.role)!,
+          name: body.name ?? null,
+          content: body.content,
+          image: null,
+          metadata: body.metadata ?? null,
+          maxMessages,
+        };
+        if (image) {
+          // Refuse (404, 403, limit) before the bytes are stored, then store them before the event refers to them.
+          await preflightChatCommand(deps, ctx, params.chat_id, post);
+          const ref = await deps.blobStore.put(image.bytes, image.mediaType);
+          post.image = { sha256: ref.sha256, mediaType: ref.mediaType, size: ref.size };
+        }
+        const result = await runChatCommand(deps, ctx, params.chat_id, post);
+        return respondAfterProjection(
+          deps,
+          result.position,
+          messageLocation(messageId),
+          async () => {
+            const r = await current(messageId, 201);
+            return { ...r, headers: { ...r.headers, Location: messageLocation(messageId) } };
+          },
+          { id: messageId, chat_version: result.revision },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/chats/:chat_id/messages`,
+      operationId: 'listMessages',
+      summary: 'The conversation (active path) or, with view=tree, every message; cursor pagination; order=desc for the latest first',
+      tags: ['messages'],
+      auth: 'user',
+      params: chatParams,
+      query: listMessagesQuery,
+      responses: { 200: { description: 'a page of messages', schema: messageListSchema }, ...errors },
+      handler: async ({ params, query, principal }) => {
+        const after = query.cursor !== undefined ? decodeCursor(query.cursor, query.view, query.order) : undefined;
+        const page = { after, order: query.order, limit: query.limit };
+        const [chat, found, counted] = await Promise.all([
+          chats.get(params.chat_id),
+          query.view === 'path' ? messages.pathPage(params.chat_id, page) : messages.treePage(params.chat_id, { ...page, includeDeleted: query.include_deleted }),
+          query.view === 'tree' && query.include_deleted ? messages.countAll(params.chat_id) : undefined,
+        ]);
+        const visible = visibleChat(chat, params.chat_id, principal);
+        const total = 'total' in found ? found.total : (counted ?? visible.message_count);
+        const last = found.items[found.items.length - 1];
+        const next = found.hasMore && last ? encodeCursor(query.view, query.order, query.view === 'path' ? last.depth : last.seq) : null;
+        return {
+          status: 200,
+          body: { items: found.items.map(toMessageView), view: query.view, order: query.order, limit: query.limit, total, has_more: found.hasMore, next_cursor: next },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/chats/:chat_id/messages/search`,
+      operationId: 'searchMessages',
+      summary: "Full-text search over a chat's messages (every branch), ranked, with <mark>ed snippets",
+      tags: ['messages'],
+      auth: 'user',
+      params: chatParams,
+      query: searchQuery,
+      responses: { 200: { description: 'matches, best first', schema: searchResultSchema }, ...errors },
+      handler: async ({ params, query, principal }) => {
+        const text = (query.q ?? query.query)!;
+        const [chat, found] = await Promise.all([chats.get(params.chat_id), messages.search(params.chat_id, text, { limit: query.limit, offset: query.offset })]);
+        visibleChat(chat, params.chat_id, principal);
+        return {
+          status: 200,
+          body: {
+            items: found.items.map((row) => ({ ...toMessageView(row), rank: Number(row.rank), snippet: row.snippet })),
+            query: text,
+            limit: query.limit,
+            offset: query.offset,
+            has_more: found.hasMore,
+            next_offset: found.hasMore ? query.offset + found.items.length : null,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/messages/:message_id`,
+      operationId: 'getMessage',
+      summary: 'A message, with its alternates count and position',
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      query: getMessageQuery,
+      responses: { 200: { description: 'the message', schema: messageViewSchema }, ...errors },
+      handler: async ({ params, query, principal }) => {
+        const row = await visibleMessage(params.message_id, principal, { includeDeleted: query.include_deleted });
+        return { status: 200, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/messages/:message_id`,
+      operationId: 'editMessage',
+      summary: 'Edit a message (optimistic: expected_version); as_alternate=true keeps the old text and adds the edit as a new selected alternate',
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      query: editMessageQuery,
+      body: editMessageBody,
+      responses: { 200: { description: 'edited', schema: messageViewSchema }, 201: { description: 'the new alternate', schema: messageViewSchema }, ...conflictResponse, ...errors },
+      handler: async ({ params, query, body, command: ctx }) => {
+        const chatId = await chatOf(params.message_id);
+        const base = { type: 'EditMessage' as const, chatId, messageId: params.message_id, content: body.content, maxMessages, ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}) };
+        if (!query.as_alternate) return command(ctx, chatId, base, params.message_id);
+        const alternateId = newId();
+        const response = await command(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201);
+        return { ...response, headers: { ...response.headers, Location: messageLocation(alternateId) } };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: `${BASE}/messages/:message_id`,
+      operationId: 'deleteMessage',
+      summary: 'Soft-delete a message (restorable); the conversation shows the next alternate, or skips it',
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'deleted', schema: deletedSchema }, ...conflictResponse, ...errors },
+      handler: async ({ params, query, command: ctx }) => {
+        const chatId = await chatOf(params.message_id);
+        const result = await runChatCommand(deps, ctx, chatId, {
+          type: 'DeleteMessage',
+          chatId,
+          messageId: params.message_id,
+          ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
+        });
+        const version = result.events[0]?.data.messageVersion as number;
+        const body = { id: params.message_id, version, deleted: true };
+        return respondAfterProjection(deps, result.position, messageLocation(params.message_id), async () => ({ status: 200, body }), body);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/messages/:message_id/restore`,
+      operationId: 'restoreMessage',
+      summary: 'Restore a deleted message',
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'restored (or was not deleted)', schema: messageViewSchema }, ...conflictResponse, ...errors },
+      handler: async ({ params, query, command: ctx }) => {
+        const chatId = await chatOf(params.message_id);
+        return command(
+          ctx,
+          chatId,
+          { type: 'RestoreMessage', chatId, messageId: params.message_id, maxMessages, ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}) },
+          params.message_id,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/messages/:message_id/select`,
+      operationId: 'selectMessage',
+      summary: 'Make this message the shown alternate (swipe), on any message of the chat; the conversation follows its branch',
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      responses: { 200: { description: 'selected', schema: messageViewSchema }, 409: { description: 'a deleted message above keeps it off the conversation', schema: problemSchema }, ...errors },
+      handler: async ({ params, command: ctx }) => {
+        const chatId = await chatOf(params.message_id);
+        return command(ctx, chatId, { type: 'SelectMessage', chatId, messageId: params.message_id }, params.message_id);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/messages/:message_id/alternates`,
+      operationId: 'listAlternates',
+      summary: "A message's alternates (its siblings, itself included, oldest first) and which one is shown",
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      responses: { 200: { description: 'the alternates', schema: alternatesSchema }, ...errors },
+      handler: async ({ params, principal }) => {
+        const row = await visibleMessage(params.message_id, principal);
+        const items = await messages.alternatesOf(row);
+        const onPath = items.findIndex((m) => m.on_path);
+        return { status: 200, body: { items: items.map(toMessageView), selected_index: onPath } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/messages/:message_id/image`,
+      operationId: 'getMessageImage',
+      summary: "A message's image, with its content type",
+      tags: ['messages'],
+      auth: 'user',
+      params: messageParams,
+      responses: { 200: { description: 'the image bytes', contentType: 'image/*' }, 304: { description: 'not modified' }, ...errors },
+      handler: async ({ params, principal, req, res }) => {
+        const row = await visibleMessage(params.message_id, principal);
+        if (!row.image_sha256) throw notFound('image of message', params.message_id);
+        const etag = `"${row.image_sha256}"`;
+        res.setHeader('ETag', etag);
+        res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).end();
+          return undefined;
+        }
+        const blob = await deps.blobStore.get(row.image_sha256);
+        if (!blob) throw notFound('image of message', params.message_id);
+        res.setHeader('Content-Type', blob.mediaType);
+        res.setHeader('Content-Length', String(blob.size));
+        res.status(200).end(blob.bytes);
+        return undefined;
+      },
+    }),
+  ];
+}
