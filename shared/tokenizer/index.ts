@@ -8,5 +8,6 @@ export {
   getTokenizer,
   isTokenizerLoaded,
   preloadTokenizer,
+  tokenCountCacheSize,
 } from './tokenizer.ts';
 export { LruCache } from './lru.ts';

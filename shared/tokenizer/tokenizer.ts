@@ -136,6 +136,11 @@ export function isTokenizerLoaded(family: TokenizerFamily): boolean {
   return family === 'approximate' || encoders.has(family);
 }
 
+/** Number of cached counts per family (for tests and metrics). */
+export function tokenCountCacheSize(family: TokenizerFamily): number {
+  return caches.get(family)?.size ?? 0;
+}
+
 /** Empties the per-family count caches (the loaded ranks stay). */
 export function clearTokenCountCache(): void {
   for (const cache of caches.values()) cache.clear();

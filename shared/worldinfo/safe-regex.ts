@@ -28,6 +28,12 @@ export interface SafeRegex {
   /** The JavaScript pattern as written (between the slashes). */
   readonly pattern: string;
   readonly flags: string;
+  /**
+   * For case-insensitive patterns: literal text every match contains (`requiredLiterals`), lower-cased. A caller
+   * that has the case-folded text can skip the regex when a requirement is not met (re2js prefilters
+   * case-sensitive literals itself, but not case-insensitive ones). Absent when nothing useful can be read off.
+   */
+  readonly foldedRequirements?: readonly (readonly string[])[];
   test(text: string): boolean;
   /** First match, or null. */
   find(text: string): RegexMatch | null;
@@ -179,6 +185,195 @@ function rewriteForJsSemantics(re2: string, dotAll: boolean): string {
   return out;
 }
 
+
+export function isAsciiAlnum(c: string): boolean {
+  return /^[A-Za-z0-9]$/.test(c);
+}
+
+/** Index just after the group that starts at `i` (`(`), or -1 if it is not closed. */
+function skipGroup(p: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < p.length; j++) {
+    const c = p[j];
+    if (c === '\\') {
+      j++;
+      continue;
+    }
+    if (c === '[') {
+      const end = skipClass(p, j);
+      if (end < 0) return -1;
+      j = end - 1;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') {
+      depth--;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+/** Index just after the character class that starts at `i` (`[`), or -1. Handles JavaScript's `[]` and `[^]`. */
+function skipClass(p: string, i: number): number {
+  let j = i + 1;
+  if (p[j] === '^') j++;
+  if (p[j] === ']') return j + 1;
+  for (; j < p.length; j++) {
+    if (p[j] === '\\') {
+      j++;
+      continue;
+    }
+    if (p[j] === ']') return j + 1;
+  }
+  return -1;
+}
+
+const QUANTIFIER = /^\{(\d+)(,(\d*))?\}/;
+
+/** Reads a quantifier at `i`: its minimum and length (0 / 0 when there is none). Includes a lazy `?`. */
+function readQuantifier(p: string, i: number): { min: number; length: number } {
+  const c = p[i];
+  let min = 1;
+  let length = 0;
+  if (c === '*' || c === '?') {
+    min = 0;
+    length = 1;
+  } else if (c === '+') length = 1;
+  else if (c === '{') {
+    const m = QUANTIFIER.exec(p.slice(i));
+    if (m) {
+      min = Number(m[1]);
+      length = m[0].length;
+    }
+  }
+  if (length > 0 && p[i + length] === '?') length++;
+  return { min, length };
+}
+
+/** Alternatives of a group body made only of literal text and `|` (escaped punctuation allowed), else null. */
+function literalAlternatives(body: string): string[] | null {
+  const alternatives: string[] = [];
+  let cur = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === '|') {
+      alternatives.push(cur);
+      cur = '';
+    } else if (c === '\\') {
+      const n = body[i + 1];
+      if (n === undefined || isAsciiAlnum(n) || n.charCodeAt(0) < 0x20 || n.charCodeAt(0) >= 0x7f) return null;
+      cur += n;
+      i++;
+    } else if ('()[]{}.*+?^$'.includes(c) || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) >= 0x7f) return null;
+    else cur += c;
+  }
+  alternatives.push(cur);
+  return alternatives;
+}
+
+/** Shortest alternative length for a requirement to be worth checking. */
+const MIN_LITERAL = 3;
+
+/**
+ * Literal text every match of `pattern` must contain, as requirements (each: a list of lower-cased ASCII
+ * alternatives, one of which must occur). Conservative: a top-level alternation, an unclosed construct or anything
+ * unusual gives no requirements. Runs of literal characters at the top level are requirements with one
+ * alternative (a literal followed by `?`, `*` or `{0,…}` is dropped from its run; `+` or `{n,…}` ends the run);
+ * a group whose body is a plain alternation of literals (`(?:rises|falls)`) is a requirement with several, unless
+ * it is optional. Requirements with an alternative shorter than 3 characters are left out.
+ */
+export function requiredLiterals(pattern: string): string[][] {
+  const requirements: string[][] = [];
+  let cur = '';
+  let lastLiteral = false;
+  const breakRun = () => {
+    if (cur.length >= MIN_LITERAL) requirements.push([cur.toLowerCase()]);
+    cur = '';
+    lastLiteral = false;
+  };
+  let i = 0;
+  while (i < pattern.length) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const n = pattern[i + 1];
+      if (n === undefined) return [];
+      if (!isAsciiAlnum(n) && n.charCodeAt(0) >= 0x20 && n.charCodeAt(0) < 0x7f) {
+        cur += n;
+        lastLiteral = true;
+        i += 2;
+        continue;
+      }
+      breakRun();
+      if (n === 'x') i += 4;
+      else if (n === 'u') i = pattern[i + 2] === '{' ? pattern.indexOf('}', i) + 1 || pattern.length : i + 6;
+      else if (n === 'c') i += 3;
+      else if ((n === 'p' || n === 'P') && pattern[i + 2] === '{') i = pattern.indexOf('}', i) + 1 || pattern.length;
+      else if (n === 'k' && pattern[i + 2] === '<') i = pattern.indexOf('>', i) + 1 || pattern.length;
+      else i += 2;
+      continue;
+    }
+    if (c === '|' || c === ')') return [];
+    if (c === '[') {
+      breakRun();
+      const end = skipClass(pattern, i);
+      if (end < 0) return [];
+      i = end;
+      continue;
+    }
+    if (c === '(') {
+      breakRun();
+      const end = skipGroup(pattern, i);
+      if (end < 0) return [];
+      let body = pattern.slice(i + 1, end - 1);
+      let plain = true;
+      if (body.startsWith('?:')) body = body.slice(2);
+      else if (body.startsWith('?<') && !body.startsWith('?<=') && !body.startsWith('?<!')) {
+        const close = body.indexOf('>');
+        body = close < 0 ? '' : body.slice(close + 1);
+      } else if (body.startsWith('?')) plain = false; // lookaround or unsupported group
+      const q = readQuantifier(pattern, end);
+      const alternatives = plain ? literalAlternatives(body) : null;
+      if (alternatives && q.min >= 1 && alternatives.every((a) => a.length >= MIN_LITERAL)) {
+        requirements.push(alternatives.map((a) => a.toLowerCase()));
+      }
+      i = end + q.length;
+      continue;
+    }
+    const q = readQuantifier(pattern, i);
+    if (q.length > 0) {
+      if (lastLiteral) {
+        if (q.min === 0) cur = cur.slice(0, -1);
+        breakRun();
+      }
+      lastLiteral = false;
+      i += q.length;
+      continue;
+    }
+    if (c === '.' || c === '^' || c === '$') {
+      breakRun();
+      i++;
+      continue;
+    }
+    const code = c.charCodeAt(0);
+    if (code >= 0x20 && code < 0x7f) {
+      cur += c;
+      lastLiteral = true;
+    } else breakRun();
+    i++;
+  }
+  breakRun();
+  return requirements;
+}
+
+/** Whether a case-folded text satisfies every requirement of `requiredLiterals`. */
+export function satisfiesRequirements(foldedText: string, requirements: readonly (readonly string[])[]): boolean {
+  for (const alternatives of requirements) {
+    if (!alternatives.some((a) => foldedText.includes(a))) return false;
+  }
+  return true;
+}
+
 interface Compiled {
   regex?: SafeRegex;
   error?: RegexCompileError;
@@ -215,11 +410,16 @@ function build(pattern: string, flags: string): SafeRegex {
     const message = (e as Error).message.replace(/^error parsing regexp: /, '');
     throw new RegexCompileError(pattern, flags, message);
   }
+  const requirements = flags.includes('i') ? requiredLiterals(pattern) : [];
   return {
     pattern,
     flags,
+    ...(requirements.length > 0 ? { foldedRequirements: requirements } : {}),
     test: (text: string) => re.test(text),
     find: (text: string) => {
+      // The boolean test runs on the lazy DFA; extracting the match position needs the slower matcher, so it
+      // only runs when there is a match.
+      if (!re.test(text)) return null;
       const m = re.matcher(text);
       if (!m.find()) return null;
       return { index: m.start(), text: m.group() ?? '' };

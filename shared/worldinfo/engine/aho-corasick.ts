@@ -29,103 +29,102 @@ export class AhoCorasick {
     this.patternCount = patterns.length;
     this.#patternLength = Int32Array.from(patterns, (p) => p.length);
 
-    // 1. Trie. Edges live in one Map keyed node * 65536 + code unit; children are also chained per node.
-    const edges = new Map<number, number>();
-    let firstChild: number[] = [-1];
-    let nextSibling: number[] = [-1];
-    let edgeChar: number[] = [0];
-    const terminal: number[][] = [[]];
+    // 1. Trie, built from the patterns in sorted order: each pattern shares its longest common prefix with the
+    //    previous one, so the path of the previous pattern is reused and children are created in character order.
+    const ids = patterns.map((_, i) => i).filter((i) => (patterns[i] as string).length > 0);
+    ids.sort((a, b) => {
+      const pa = patterns[a] as string;
+      const pb = patterns[b] as string;
+      return pa < pb ? -1 : pa > pb ? 1 : a - b;
+    });
+    let capacity = 1;
+    for (const id of ids) capacity += (patterns[id] as string).length;
+    const parent = new Int32Array(capacity);
+    const edgeChar = new Uint16Array(capacity);
+    const termCount = new Int32Array(capacity + 1);
+    const termNode = new Int32Array(ids.length);
+    const path: number[] = [0];
     let nodes = 1;
-    patterns.forEach((pattern, id) => {
-      if (pattern.length === 0) return;
-      let node = 0;
-      for (let i = 0; i < pattern.length; i++) {
-        const c = pattern.charCodeAt(i);
-        const key = node * 65536 + c;
-        let child = edges.get(key);
-        if (child === undefined) {
-          child = nodes++;
-          edges.set(key, child);
-          firstChild.push(-1);
-          nextSibling.push(firstChild[node] as number);
-          firstChild[node] = child;
-          edgeChar.push(c);
-          terminal.push([]);
-        }
-        node = child;
+    let previous = '';
+    ids.forEach((id, n) => {
+      const pattern = patterns[id] as string;
+      let lcp = 0;
+      const max = Math.min(pattern.length, previous.length);
+      while (lcp < max && pattern.charCodeAt(lcp) === previous.charCodeAt(lcp)) lcp++;
+      path.length = lcp + 1;
+      for (let i = lcp; i < pattern.length; i++) {
+        const node = nodes++;
+        parent[node] = path[i] as number;
+        edgeChar[node] = pattern.charCodeAt(i);
+        path.push(node);
       }
-      (terminal[node] as number[]).push(id);
+      const end = path[pattern.length] as number;
+      termNode[n] = end;
+      termCount[end] = (termCount[end] as number) + 1;
+      previous = pattern;
     });
     this.nodeCount = nodes;
 
-    // 2. Failure and dictionary links, breadth first.
-    const fail = new Int32Array(nodes);
-    const dictLink = new Int32Array(nodes);
-    const order = new Int32Array(nodes);
-    let head = 0;
-    let tail = 0;
-    for (let child = firstChild[0] as number; child !== -1; child = nextSibling[child] as number) order[tail++] = child;
-    while (head < tail) {
-      const u = order[head++] as number;
-      for (let v = firstChild[u] as number; v !== -1; v = nextSibling[v] as number) {
-        order[tail++] = v;
-        const c = edgeChar[v] as number;
-        let f = fail[u] as number;
-        let target = edges.get(f * 65536 + c);
-        while (target === undefined && f !== 0) {
-          f = fail[f] as number;
-          target = edges.get(f * 65536 + c);
-        }
-        const fv = target !== undefined && target !== v ? target : 0;
-        fail[v] = fv;
-        dictLink[v] = (terminal[fv] as number[]).length > 0 ? fv : (dictLink[fv] as number);
-      }
-    }
-
-    // 3. Flatten.
-    this.#rootNext = new Int32Array(65536);
-    for (let child = firstChild[0] as number; child !== -1; child = nextSibling[child] as number) {
-      this.#rootNext[edgeChar[child] as number] = child;
-    }
+    // 2. Children grouped by parent (a stable counting sort keeps them in character order).
     const childStart = new Int32Array(nodes + 1);
+    for (let v = 1; v < nodes; v++) childStart[(parent[v] as number) + 1] = (childStart[(parent[v] as number) + 1] as number) + 1;
+    for (let u = 0; u < nodes; u++) childStart[u + 1] = (childStart[u + 1] as number) + (childStart[u] as number);
     const childChar = new Uint16Array(Math.max(0, nodes - 1));
     const childNode = new Int32Array(Math.max(0, nodes - 1));
-    let cursor = 0;
-    const scratch: Array<[number, number]> = [];
-    for (let u = 0; u < nodes; u++) {
-      childStart[u] = cursor;
-      if (u === 0) continue;
-      scratch.length = 0;
-      for (let v = firstChild[u] as number; v !== -1; v = nextSibling[v] as number) scratch.push([edgeChar[v] as number, v]);
-      scratch.sort((a, b) => a[0] - b[0]);
-      for (const [c, v] of scratch) {
-        childChar[cursor] = c;
-        childNode[cursor] = v;
-        cursor++;
-      }
+    const cursor = childStart.slice(0, nodes);
+    for (let v = 1; v < nodes; v++) {
+      const u = parent[v] as number;
+      const at = cursor[u] as number;
+      cursor[u] = at + 1;
+      childChar[at] = edgeChar[v] as number;
+      childNode[at] = v;
     }
-    childStart[nodes] = cursor;
     this.#childStart = childStart;
     this.#childChar = childChar;
     this.#childNode = childNode;
-    this.#fail = fail;
-    this.#dictLink = dictLink;
+    this.#rootNext = new Int32Array(65536);
+    for (let k = childStart[0] as number; k < (childStart[1] as number); k++) this.#rootNext[childChar[k] as number] = childNode[k] as number;
 
+    // 3. Outputs (pattern ids ending at each node).
     const outStart = new Int32Array(nodes + 1);
-    let outCount = 0;
-    for (let u = 0; u < nodes; u++) {
-      outStart[u] = outCount;
-      outCount += (terminal[u] as number[]).length;
-    }
-    outStart[nodes] = outCount;
-    const outList = new Int32Array(outCount);
-    for (let u = 0, k = 0; u < nodes; u++) for (const id of terminal[u] as number[]) outList[k++] = id;
+    for (let u = 0; u < nodes; u++) outStart[u + 1] = (outStart[u] as number) + (termCount[u] as number);
+    const outList = new Int32Array(ids.length);
+    const outCursor = outStart.slice(0, nodes);
+    ids.forEach((id, n) => {
+      const node = termNode[n] as number;
+      const at = outCursor[node] as number;
+      outCursor[node] = at + 1;
+      outList[at] = id;
+    });
     this.#outStart = outStart;
     this.#outList = outList;
-    // Release build-time structures early (large books).
-    firstChild = [];
-    nextSibling = [];
-    edgeChar = [];
+
+    // 4. Failure and dictionary links, breadth first.
+    const fail = new Int32Array(nodes);
+    const dictLink = new Int32Array(nodes);
+    const queue = new Int32Array(nodes);
+    let head = 0;
+    let tail = 0;
+    for (let k = childStart[0] as number; k < (childStart[1] as number); k++) queue[tail++] = childNode[k] as number;
+    while (head < tail) {
+      const u = queue[head++] as number;
+      for (let k = childStart[u] as number; k < (childStart[u + 1] as number); k++) {
+        const v = childNode[k] as number;
+        queue[tail++] = v;
+        const c = childChar[k] as number;
+        let f = fail[u] as number;
+        let target = f === 0 ? (this.#rootNext[c] as number) : this.#child(f, c);
+        while (target <= 0 && f !== 0) {
+          f = fail[f] as number;
+          target = f === 0 ? (this.#rootNext[c] as number) : this.#child(f, c);
+        }
+        const fv = target > 0 && target !== v ? target : 0;
+        fail[v] = fv;
+        dictLink[v] = (outStart[fv + 1] as number) > (outStart[fv] as number) ? fv : (dictLink[fv] as number);
+      }
+    }
+    this.#fail = fail;
+    this.#dictLink = dictLink;
   }
 
   /** Length (code units) of pattern `id`. */

@@ -12,18 +12,23 @@ import { parseDecorators } from '../decorators.ts';
 import type { EntryDecorators } from '../decorators.ts';
 import { MATCH_SOURCE_FIELDS, resolveEntryDefaults } from '../entry.ts';
 import type { ResolvedEntry, WorldInfoEntry } from '../entry.ts';
-import { parseRegexKey, tryCompileSafeRegex } from '../safe-regex.ts';
+import { parseRegexKey, requiredLiterals, tryCompileSafeRegex } from '../safe-regex.ts';
 import { AhoCorasick } from './aho-corasick.ts';
+import type { EntryDiagnostic } from './types.ts';
 import { foldString } from './text.ts';
 
 /** How one key of one entry is matched. */
 export type KeyRef =
   /** Plain text, found through the automaton (`keyId` indexes `BookIndex.keyText`). */
   | { kind: 'plain'; text: string; keyId: number }
-  /** Written as `/pattern/flags`. `error` when it does not compile (the key never matches). */
-  | { kind: 'regex'; text: string; pattern: string; flags: string; error?: string }
+  /**
+   * Written as `/pattern/flags`. `error` when it does not compile (the key never matches). `literalIds`: for the
+   * case-insensitive prefilter, the required literals (`requiredLiterals`) registered as plain keys, so that the
+   * automaton finds them in the same pass as the keys (each inner list: alternatives, one must occur).
+   */
+  | { kind: 'regex'; text: string; pattern: string; flags: string; error?: string; literalIds?: number[][] }
   /** A bare key of a `useRegex` entry: a pattern compiled with `i` unless the entry is case-sensitive. */
-  | { kind: 'bare_regex'; text: string; error?: string }
+  | { kind: 'bare_regex'; text: string; error?: string; literalIds?: number[][] }
   /** Contains a macro (`{{…}}`): substituted at scan time, then matched as plain text or regex. */
   | { kind: 'dynamic'; text: string }
   /** Empty after trimming: never matches. */
@@ -46,12 +51,14 @@ export interface PreparedEntry {
   matchSourceMask: number;
   /** Regex keys that do not compile, as written. */
   invalidRegexKeys: string[];
-  /** cyrb53 of the entry's JSON (timed-effect records keep it for information). */
+  /** cyrb53 of the entry's JSON, kept in timed-effect records for information ('' for entries without them). */
   hash: string;
   /** `@@scan_depth` or `scanDepth`, else null (global). */
   scanDepth: number | null;
   /** Needs a look in every pass whatever the text (constant, decorators, non-plain primary keys). */
   alwaysCheck: boolean;
+  /** Disabled, filtered, triggers, delay or delay-until-recursion: a text-independent check can skip it. */
+  hasStaticGate: boolean;
 }
 
 /** Bits for the scan-source kinds other than chat messages. */
@@ -85,6 +92,14 @@ export interface BookIndex {
   readonly maxEntryScanDepth: number;
   /** Time taken to build, in milliseconds. */
   readonly buildMs: number;
+  /** Entry keys (`<bookId>.<uidKey>`) per book id, filled on first use. */
+  readonly entryKeyCache: Map<string, readonly string[]>;
+  /**
+   * Per book id: the diagnostics an entry gets when nothing about it depends on the run (disabled, no keys, no key
+   * occurred), as frozen objects shared between runs; `undefined` for entries whose text-independent checks depend
+   * on the run (character filter, triggers, delay). Filled on first use.
+   */
+  readonly diagnosticTemplates: Map<string, { templates: Array<Readonly<EntryDiagnostic> | undefined>; dynamic: number[] }>;
 }
 
 /** cyrb53 (53-bit string hash), as a base-36 string. */
@@ -99,6 +114,16 @@ export function hashString(str: string, seed = 0): string {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** `<bookId>.<uidKey>` for every entry of the index (cached on the index). */
+export function entryKeysFor(index: BookIndex, bookId: string): readonly string[] {
+  let keys = index.entryKeyCache.get(bookId);
+  if (!keys) {
+    keys = index.entries.map((p) => `${bookId}.${p.uidKey}`);
+    index.entryKeyCache.set(bookId, keys);
+  }
+  return keys;
 }
 
 export function entryUidKey(entry: WorldInfoEntry, local: number): string {
@@ -122,6 +147,12 @@ class KeyTable {
   }
 }
 
+function literalIdsFor(pattern: string, table: KeyTable): number[][] | undefined {
+  const requirements = requiredLiterals(pattern);
+  if (requirements.length === 0) return undefined;
+  return requirements.map((alternatives) => alternatives.map((a) => table.id(a)));
+}
+
 function classifyKey(raw: string, useRegex: boolean, table: KeyTable, invalid: string[]): KeyRef {
   const text = raw.trim();
   if (text === '') return { kind: 'empty', text: raw };
@@ -133,7 +164,8 @@ function classifyKey(raw: string, useRegex: boolean, table: KeyTable, invalid: s
       invalid.push(raw);
       return { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags, error: compiled.error.detail };
     }
-    return { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags };
+    const literalIds = parsed.flags.includes('i') ? literalIdsFor(parsed.pattern, table) : undefined;
+    return { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags, ...(literalIds ? { literalIds } : {}) };
   }
   if (useRegex) {
     const compiled = tryCompileSafeRegex(text, '');
@@ -141,7 +173,8 @@ function classifyKey(raw: string, useRegex: boolean, table: KeyTable, invalid: s
       invalid.push(raw);
       return { kind: 'bare_regex', text, error: compiled.error.detail };
     }
-    return { kind: 'bare_regex', text };
+    const literalIds = literalIdsFor(text, table);
+    return { kind: 'bare_regex', text, ...(literalIds ? { literalIds } : {}) };
   }
   return { kind: 'plain', text, keyId: table.id(text) };
 }
@@ -175,9 +208,18 @@ function prepareEntry(entry: WorldInfoEntry, local: number, table: KeyTable): Pr
     exclude,
     matchSourceMask,
     invalidRegexKeys: invalid,
-    hash: hashString(JSON.stringify(entry)),
+    hash:
+      resolved.sticky > 0 || resolved.cooldown > 0 || decorators.keepActivateAfterMatch || decorators.dontActivateAfterMatch
+        ? hashString(JSON.stringify(entry))
+        : '',
     scanDepth: decorators.scanDepth ?? resolved.scanDepth,
     alwaysCheck,
+    hasStaticGate:
+      !resolved.enabled ||
+      resolved.characterFilter !== null ||
+      resolved.triggers.length > 0 ||
+      resolved.delay > 0 ||
+      resolved.delayUntilRecursion > 0,
   };
 }
 
@@ -230,6 +272,8 @@ export function buildBookIndex(entries: readonly WorldInfoEntry[]): BookIndex {
     delayLevels: [...levels].sort((a, b) => a - b),
     maxEntryScanDepth,
     buildMs: performance.now() - t0,
+    entryKeyCache: new Map(),
+    diagnosticTemplates: new Map(),
   };
 }
 

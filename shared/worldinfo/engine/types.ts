@@ -85,6 +85,16 @@ export interface TimedEffectRecord {
   entryHash?: string;
 }
 
+/**
+ * Timed-effect state as accepted on input: a record, or just the chat length at which the effect ends (then it is
+ * treated as unprotected with `startsAt: -1`, i.e. started before any chat length, so a swipe does not remove it).
+ */
+export interface TimedEffectsStateInput {
+  sticky?: Record<string, TimedEffectRecord | number>;
+  cooldown?: Record<string, TimedEffectRecord | number>;
+  matched?: Record<string, number>;
+}
+
 /** Per-chat state of timed effects, keyed by entry key `<bookId>.<uid>`. */
 export interface TimedEffectsState {
   sticky: Record<string, TimedEffectRecord>;
@@ -137,7 +147,7 @@ export interface WorldInfoInput {
   settings?: Partial<WorldInfoSettings>;
   /** "Now" for timed effects: the number of messages in the chat. Default `messages.length`. */
   chatLength?: number;
-  timedState?: TimedEffectsState;
+  timedState?: TimedEffectsState | TimedEffectsStateInput;
   /** Token counting: a family (loaded lazily) or a counter. Default 'openai-cl100k'. */
   tokenizer?: TokenizerFamily | TokenCounter;
   /** Uniform random source in [0, 1) for group rolls and probability. Default: a fixed-seed PRNG (deterministic). */
@@ -301,7 +311,10 @@ export interface WorldInfoResult {
   injections: WorldInfoInjections;
   /** Activated entries in activation order. */
   activated: ActivatedEntry[];
-  /** One diagnostic per entry of every input book (books in input order, entries in book order). */
+  /**
+   * One diagnostic per entry of every input book (books in input order, entries in book order). Read-only: the
+   * diagnostics of entries whose keys occurred nowhere are frozen objects shared between runs.
+   */
   diagnostics: EntryDiagnostic[];
   /** Timed-effect changes to persist (in order). Empty in a dry run. */
   timedEffects: TimedEffectEvent[];

@@ -95,7 +95,10 @@ function importEntry(source: Record<string, unknown>, index: number, warnings: I
 export function isSillyTavernWorldInfo(json: unknown): json is Record<string, unknown> {
   if (!isRecord(json)) return false;
   const entries = json.entries;
-  if (isRecord(entries)) return Object.values(entries).every((e) => isRecord(e) && ('key' in e || 'uid' in e || 'content' in e));
+  if (isRecord(entries)) {
+    const values = Object.values(entries);
+    return values.length === 0 || values.some((e) => isRecord(e) && ('key' in e || 'uid' in e || 'content' in e));
+  }
   if (Array.isArray(entries)) return entries.length > 0 && entries.every((e) => isRecord(e) && 'key' in e && !('keys' in e));
   return false;
 }
