@@ -1,0 +1,21 @@
+/** The provider port: a streaming chat completion in OpenAI's chunk format. */
+import type { ChatRequest, ProviderChunk } from './chat-types.ts';
+
+export type ProviderType = 'openai' | 'anthropic' | 'openai-compatible';
+
+export interface ProviderCallOptions {
+  /** Aborts the upstream request; the iteration then throws `ProviderCancelledError`. */
+  signal?: AbortSignal;
+}
+
+export interface ChatProvider {
+  /** The configured name (e.g. `default`, `local`, `claude`). */
+  readonly name: string;
+  readonly type: ProviderType;
+  /**
+   * Streams the reply. Chunks follow OpenAI's `chat.completion.chunk`: content and tool-call deltas, then a chunk
+   * with `finish_reason`, then (when the upstream reports it) a usage-only chunk with `choices: []`. Failures are
+   * thrown as `ProviderError`.
+   */
+  complete(request: ChatRequest, options?: ProviderCallOptions): AsyncIterable<ProviderChunk>;
+}
