@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitsFromConfig } from './ratelimit/rate-limits.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -33,7 +34,18 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   CARD_MAX_FILE_BYTES: positiveInt.max(200 * 1_048_576).default(10 * 1_048_576),
+  /** Per-user rate limits; default on in multi-user mode, off for a single user (as in the original). */
+  RATE_LIMITS_ENABLED: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional(),
+  /** Overrides, e.g. `message_send=60/60,chat_completion=20/60` (points per seconds). */
+  RATE_LIMITS: z
+    .string()
+    .regex(/^\s*[a-z_]+=\d+\/\d+\s*(,\s*[a-z_]+=\d+\/\d+\s*)*$/, 'must look like action=points/seconds,...')
+    .optional(),
   CHARACTER_RESTORE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  MAX_CHATS_PER_USER: positiveInt.default(100_000),
+  MAX_MESSAGES_PER_CHAT: positiveInt.default(1000),
+  MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
+  CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
@@ -58,6 +70,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if ([config.JWT_SECRET, config.JWT_PUBLIC_KEY, config.JWT_JWKS_URL].filter(Boolean).length > 1) {
     throw new ConfigError('JWT_SECRET', 'conflicts with JWT_PUBLIC_KEY/JWT_JWKS_URL: set only one way to verify tokens');
+  }
+  try {
+    rateLimitsFromConfig(config.RATE_LIMITS);
+  } catch (err) {
+    throw new ConfigError('RATE_LIMITS', (err as Error).message.replace(/^RATE_LIMITS:? ?/, ''));
   }
   return { ...config, dataDir: path.resolve(config.DATA_DIR) };
 }

@@ -14,6 +14,8 @@ import { createProjectionRunner, type ProjectionRunner } from '../projections/pr
 import { projections } from '../projections/registry.ts';
 import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
 import { QUEUE_NAME, jobHandlers } from './worker/job-handlers.ts';
+import { Redis } from 'ioredis';
+import { RATE_LIMIT_TABLE_SQL, createRateLimits, rateLimitsFromConfig, type RateLimits } from '../infra/ratelimit/rate-limits.ts';
 
 export interface Roles {
   api: boolean;
@@ -34,6 +36,8 @@ export interface Runtime {
   /** Producer side of the job queue (BullMQ on Redis when REDIS_URL is set, else on PostgreSQL). */
   queue: JobQueue;
   worker?: JobWorker;
+  /** Per-user rate limits (API role, when enabled). */
+  rateLimits?: RateLimits;
   connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
   stop(): Promise<void>;
@@ -88,6 +92,19 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const queue = createJobQueue({ name: QUEUE_NAME, backend: queueBackend, logger: queueLogger });
     let worker: JobWorker | undefined;
 
+    let rateLimitRedis: Redis | undefined;
+    let rateLimits: RateLimits | undefined;
+    if (roles.api && (config.RATE_LIMITS_ENABLED ?? config.AUTH_MODE === 'multi-user')) {
+      if (config.REDIS_URL) {
+        // Fail fast: while Redis is away the insurance (in-memory) limiters count instead.
+        rateLimitRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+        rateLimitRedis.on('error', () => undefined);
+      } else {
+        await database.pool.query(RATE_LIMIT_TABLE_SQL);
+      }
+      rateLimits = createRateLimits(rateLimitRedis ? { kind: 'redis', client: rateLimitRedis } : { kind: 'postgres', pool: database.pool }, rateLimitsFromConfig(config.RATE_LIMITS));
+    }
+
     const projectionLag = async (): Promise<ProjectionLag[]> => {
       const rows = await database.db.withSchema(config.READ_SCHEMA).selectFrom('projection_checkpoints').selectAll().execute();
       const local = new Map((runner?.status() ?? []).map((s) => [s.name, s]));
@@ -119,12 +136,14 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       ...(runner ? { runner } : {}),
       waiter,
       queue,
+      ...(rateLimits ? { rateLimits } : {}),
       connection,
       projectionLag,
       async stop() {
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
         await queue.close();
+        rateLimitRedis?.disconnect();
         waiter.close();
         await runner?.stop();
         await projectorDatabase?.close();

@@ -28,6 +28,8 @@ export interface ApiDependencies {
   waiter: ProgressWaiter;
   authenticate: Authenticate;
   readiness: ReadinessCheck[];
+  /** Per-user rate limits; absent when disabled (single-user default). */
+  rateLimits?: import('../../infra/ratelimit/rate-limits.ts').RateLimits;
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

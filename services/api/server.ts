@@ -74,6 +74,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     stateCache: createStateCache(),
     waiter: runtime.waiter,
     authenticate,
+    ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },
       { name: 'event_store', check: async () => { await runtime.eventStore.ping(); return { kind: runtime.eventStore.kind }; } },
@@ -86,6 +87,13 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
         },
       },
       { name: 'queue', check: async () => { await runtime.queue.ping(2000); return { backend: runtime.queue.backend }; } },
+      ...(runtime.rateLimits
+        ? [{
+            name: 'rate_limits',
+            // A store outage does not make the service unready: the insurance limiters count meanwhile.
+            check: async () => ({ ok: true, store: runtime.rateLimits!.store, degraded: !(await runtime.rateLimits!.storeHealthy()) }),
+          }]
+        : []),
       ...(extra.readiness ?? []),
     ],
     metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), ...(extra.metricsCollectors ?? [])],

@@ -3,7 +3,8 @@ import { z, type ZodType } from 'zod';
 import type { CommandContext } from '../../../commands/command-context.ts';
 import type { Logger } from '../../../infra/logger.ts';
 import type { Principal } from '../auth/principal.ts';
-import { unauthorized, forbidden } from '../../../shared/errors.ts';
+import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
+import type { RateLimitAction, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -45,6 +46,8 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   body?: ZodType<B>;
+  /** The per-user rate limit this route counts against (checked after authentication). */
+  rateLimit?: RateLimitAction;
   /** Content types accepted for the body; JSON by default. Routes with other types parse the body themselves. */
   bodyContentType?: string;
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
@@ -58,7 +61,17 @@ export function defineRoute<P = Record<string, never>, Q = Record<string, never>
   return route;
 }
 
-export function registerRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: (req: Request) => Promise<Principal | null>): void {
+/** Sets the IETF RateLimit headers (and Retry-After on a refusal). */
+export function setRateLimitHeaders(res: Response, d: { limit: number; remaining: number; resetMs: number; windowSeconds: number; allowed: boolean }): void {
+  const reset = Math.max(1, Math.ceil(d.resetMs / 1000));
+  res.setHeader('RateLimit-Limit', String(d.limit));
+  res.setHeader('RateLimit-Remaining', String(d.remaining));
+  res.setHeader('RateLimit-Reset', String(reset));
+  res.setHeader('RateLimit-Policy', `${d.limit};w=${d.windowSeconds}`);
+  if (!d.allowed) res.setHeader('Retry-After', String(reset));
+}
+
+export function registerRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: (req: Request) => Promise<Principal | null>, options: { rateLimits?: RateLimits } = {}): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
       let principal: Principal | null = null;
@@ -66,6 +79,17 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
         principal = await authenticate(req);
         if (!principal) throw unauthorized();
         if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
+      }
+      if (route.rateLimit && options.rateLimits && principal) {
+        const d = await options.rateLimits.consume(route.rateLimit, principal.userId);
+        setRateLimitHeaders(res, d);
+        if (!d.allowed) {
+          throw new AppError(429, 'rate_limited', `rate limit for ${route.rateLimit} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`, {
+            action: route.rateLimit,
+            limit: d.limit,
+            retry_after_seconds: Math.max(1, Math.ceil(d.resetMs / 1000)),
+          });
+        }
       }
       const params = route.params ? route.params.parse(req.params) : {};
       const query = route.query ? route.query.parse(req.query) : {};

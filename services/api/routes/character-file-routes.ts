@@ -44,6 +44,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Import a card: PNG/APNG, WEBP, JPEG, JSON (V1/V2/V3, hybrid, Pygmalion), YAML, Markdown, text, CharX',
       tags: ['characters'],
       auth: 'user',
+      rateLimit: 'character_import',
       query: importQuery,
       bodyContentType: 'multipart/form-data',
       responses: {

@@ -125,6 +125,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Create a character (name unique per user)',
       tags: ['characters'],
       auth: 'user',
+      rateLimit: 'character_create',
       body: createBody,
       responses: { 201: { description: 'created', schema: characterViewSchema }, 202: { description: 'accepted; not yet readable' }, 400: { description: 'invalid', schema: problemSchema }, 409: { description: 'name taken', schema: problemSchema } },
       handler: async ({ body, command }) => {

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { RATE_LIMIT_ACTIONS } from '../../../infra/ratelimit/rate-limits.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import { defineRoute, type RouteDefinition } from '../http/route.ts';
+
+export function rateLimitRoutes(deps: ApiDependencies): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/characters/rate-limit-status',
+      operationId: 'rateLimitStatus',
+      summary: "The caller's standing against each per-user rate limit (nothing is consumed)",
+      tags: ['operations'],
+      auth: 'user',
+      responses: {
+        200: {
+          description: 'limits per action',
+          schema: z.object({
+            enabled: z.boolean(),
+            store: z.string().nullable(),
+            degraded: z.boolean(),
+            actions: z.array(z.object({ action: z.enum(RATE_LIMIT_ACTIONS), limit: z.number(), remaining: z.number(), window_seconds: z.number(), reset_seconds: z.number() })),
+          }),
+        },
+      },
+      handler: async ({ principal }) => {
+        if (!deps.rateLimits) return { status: 200, body: { enabled: false, store: null, degraded: false, actions: [] } };
+        const [status, healthy] = await Promise.all([deps.rateLimits.status(principal.userId), deps.rateLimits.storeHealthy()]);
+        return {
+          status: 200,
+          body: {
+            enabled: true,
+            store: deps.rateLimits.store,
+            degraded: !healthy,
+            actions: status.map((d) => ({ action: d.action, limit: d.limit, remaining: d.remaining, window_seconds: d.windowSeconds, reset_seconds: Math.ceil(d.resetMs / 1000) })),
+          },
+        };
+      },
+    }),
+  ];
+}
