@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import * as checkpoints from './migrations/2026_11_24_001_projection_checkpoints.ts';
 import * as characters from './migrations/2026_11_24_002_characters.ts';
+import * as chats from './migrations/2026_11_24_010_chats.ts';
+import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -10,6 +12,8 @@ import * as characters from './migrations/2026_11_24_002_characters.ts';
 export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_001_projection_checkpoints': checkpoints,
   '2026_11_24_002_characters': characters,
+  '2026_11_24_010_chats': chats,
+  '2026_11_24_020_world_books': worldBooks,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

@@ -57,7 +57,110 @@ export interface ProjectionCheckpointsTable {
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface ChatsTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  character_id: string | null;
+  character_name: string;
+  title: string;
+  rating: number | null;
+  state: string;
+  settings: JSONColumnType<Record<string, unknown>>;
+  parent_chat_id: string | null;
+  forked_from_message_id: string | null;
+  root_chat_id: string;
+  imported_from: string | null;
+  message_count: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  last_activity_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  chat_id: string;
+  seq: number;
+  parent_id: string | null;
+  sibling_group: string;
+  depth: number;
+  on_path: boolean;
+  sender: string;
+  name: string | null;
+  content: string;
+  image_sha256: string | null;
+  image_media_type: string | null;
+  image_size: number | null;
+  metadata: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  alternate_of: string | null;
+  version: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface WorldBooksTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  name: string;
+  description: string;
+  scan_depth: number | null;
+  token_budget: number | null;
+  recursive_scanning: boolean | null;
+  enabled: boolean;
+  is_global: boolean;
+  meta: JSONColumnType<Record<string, unknown>>;
+  entry_count: number;
+  source: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface WorldBookEntriesTable {
+  entry_id: string;
+  world_book_id: string;
+  ord: number;
+  uid: string | null;
+  entry: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface CharacterWorldBooksTable {
+  character_id: string;
+  world_book_id: string;
+  owner_id: string;
+  priority: number;
+  enabled: boolean;
+  revision: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  detached_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface WorldBookActivationStreamsTable {
+  stream_id: string;
+  version: number;
+}
+
+export interface WorldBookEntryActivationsTable {
+  world_book_id: string;
+  entry_id: string;
+  activation_count: number;
+  last_activated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface ReadModels {
   characters: CharactersTable;
+  chats: ChatsTable;
+  chat_messages: ChatMessagesTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  world_books: WorldBooksTable;
+  world_book_entries: WorldBookEntriesTable;
+  character_world_books: CharacterWorldBooksTable;
+  world_book_activation_streams: WorldBookActivationStreamsTable;
+  world_book_entry_activations: WorldBookEntryActivationsTable;
 }

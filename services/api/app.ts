@@ -6,6 +6,7 @@ import { createHttpMetrics } from './http/metrics.ts';
 import { problem, sendProblem, toProblem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
+import { rateLimitRoutes } from './routes/rate-limit-routes.ts';
 import { characterRoutes } from './routes/character-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
@@ -16,7 +17,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
+  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {
@@ -71,7 +72,7 @@ export function createApp(deps: ApiDependencies) {
   });
 
   const router = express.Router();
-  registerRoutes(router, routes, deps.authenticate);
+  registerRoutes(router, routes, deps.authenticate, deps.rateLimits ? { rateLimits: deps.rateLimits } : {});
   app.use(router);
 
   app.use((req: Request, res: Response) => {

@@ -1,4 +1,5 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
+import type { CommandContext } from '../../../commands/command-context.ts';
 import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
@@ -66,14 +67,15 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   };
   /** The chat a message belongs to (routing only: the chat's own stream decides existence and ownership). */
   const chatOf = async (messageId: string) => {
-    const row = await messages.get(messageId);
-    if (!row) throw notFound('message', messageId);
-    return row.chat_id;
+    const chatId = await messages.chatIdOf(messageId);
+    if (!chatId) throw notFound('message', messageId);
+    return chatId;
   };
-  const command = (ctx: Parameters<typeof runChatCommand>[1], chatId: string, cmd: ChatCommand, messageId: string, status = 200) =>
-    runChatCommand(deps, ctx, chatId, cmd).then((result) =>
-      respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), { id: messageId, chat_version: result.revision }),
-    );
+  /** Runs a command on the message's chat and answers with the message once it is readable. */
+  const command = async (ctx: CommandContext, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
+    const result = await runChatCommand(deps, ctx, chatId, cmd);
+    return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), { id: messageId, chat_version: result.revision });
+  };
 
   return [
     defineRoute({
