@@ -74,6 +74,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   const { pool } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   const wakeups = new EventEmitter();
+  // Counts wakeups, so a subscriber can tell that one arrived while it was reading (and not sleep through it).
+  let wakeupGeneration = 0;
+  wakeups.on('appended', () => {
+    wakeupGeneration++;
+  });
   wakeups.setMaxListeners(0);
   let closed = false;
 
@@ -210,6 +215,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       let cursor = fromPosition;
       let idleDelay = 2;
       while (!signal?.aborted && !closed) {
+        const generation = wakeupGeneration;
         const batch = await readAll({ fromPosition: cursor, maxCount: batchSize });
         if (batch.length > 0) {
           cursor = batch[batch.length - 1]!.position;
@@ -219,6 +225,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         }
         // Nothing visible yet: an append may be committed but still behind the horizon of a running
         // transaction, so re-check soon, backing off to the idle poll interval; a wakeup cuts the wait short.
+        if (generation !== wakeupGeneration) {
+          idleDelay = 2;
+          continue; // an append landed while we were reading: look again before sleeping
+        }
         const woken = await waitForWakeup(idleDelay, signal);
         idleDelay = woken ? 2 : Math.min(idleDelay * 2, pollIntervalMs);
       }
