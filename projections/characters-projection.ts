@@ -117,7 +117,28 @@ async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): 
   }
 }
 
-const HANDLED = ['CharacterCreated', 'CharacterImported', 'CharacterUpdated', 'CharacterCardReplaced', 'CharacterReverted', 'CharacterDeleted', 'CharacterRestored'];
+const CHARACTER_EVENTS = ['CharacterCreated', 'CharacterImported', 'CharacterUpdated', 'CharacterCardReplaced', 'CharacterReverted', 'CharacterDeleted', 'CharacterRestored'];
+/** Chat activity moves a character's `last_used_at` (the "last used" sort). */
+const USAGE_EVENTS = ['ChatCreated', 'MessagePosted'];
+
+async function applyUsage(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+  const lastUse = new Map<string, Date>(); // chat id -> newest activity in this batch
+  for (const e of events) {
+    if (e.type === 'ChatCreated' && e.data.characterId) {
+      await db.insertInto('character_chat_usage').values({ chat_id: e.data.chatId as string, character_id: e.data.characterId as string }).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
+    }
+    lastUse.set(e.data.chatId as string, e.createdAt);
+  }
+  for (const [chatId, at] of lastUse) {
+    // Idempotent: last_used_at only moves forward.
+    await db
+      .updateTable('characters')
+      .set({ last_used_at: at })
+      .where('id', '=', (eb) => eb.selectFrom('character_chat_usage').select('character_id').where('chat_id', '=', chatId))
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+      .execute();
+  }
+}
 
 /**
  * One row per character. Events are folded per character in memory (from the stored row when the batch
@@ -126,14 +147,15 @@ const HANDLED = ['CharacterCreated', 'CharacterImported', 'CharacterUpdated', 'C
  */
 export const charactersProjection: Projection = {
   name: 'characters',
-  handles: new Set(HANDLED),
-  tables: ['characters'],
+  handles: new Set([...CHARACTER_EVENTS, ...USAGE_EVENTS]),
+  tables: ['characters', 'character_chat_usage'],
 
   async apply(db, event) {
     await charactersProjection.applyMany!(db, [event]);
   },
 
-  async applyMany(db, events) {
+  async applyMany(db, all) {
+    const events = all.filter((e) => !USAGE_EVENTS.includes(e.type));
     const byCharacter = new Map<string, RecordedEvent[]>();
     for (const e of events) {
       const id = e.data.characterId as string;
@@ -151,5 +173,7 @@ export const charactersProjection: Projection = {
       if (row && (row.columns.version as number) > startVersion) out.push(row.columns);
     }
     await upsert(db, out);
+    const usage = all.filter((e) => USAGE_EVENTS.includes(e.type));
+    if (usage.length) await applyUsage(db, usage);
   },
 };

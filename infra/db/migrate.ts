@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import * as checkpoints from './migrations/2026_11_24_001_projection_checkpoints.ts';
 import * as characters from './migrations/2026_11_24_002_characters.ts';
+import * as characterUsage from './migrations/2026_11_24_003_character_usage.ts';
 import * as chats from './migrations/2026_11_24_010_chats.ts';
 import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 
@@ -12,6 +13,7 @@ import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_001_projection_checkpoints': checkpoints,
   '2026_11_24_002_characters': characters,
+  '2026_11_24_003_character_usage': characterUsage,
   '2026_11_24_010_chats': chats,
   '2026_11_24_020_world_books': worldBooks,
 };

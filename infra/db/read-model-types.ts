@@ -153,7 +153,13 @@ export interface WorldBookEntryActivationsTable {
   last_activated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface CharacterChatUsageTable {
+  chat_id: string;
+  character_id: string;
+}
+
 export interface ReadModels {
+  character_chat_usage: CharacterChatUsageTable;
   characters: CharactersTable;
   chats: ChatsTable;
   chat_messages: ChatMessagesTable;

@@ -72,6 +72,21 @@ describe('character history, time travel, restore and search', () => {
     expect((await svc.request('GET', '/api/v1/characters?sort=bogus')).status).toBe(400);
   });
 
+  test('sort=last_used follows chat activity', async () => {
+    const a = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Used Early', tags: ['usage'] } })).body;
+    const b = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Used Late', tags: ['usage'] } })).body;
+    await svc.request('POST', '/api/v1/characters', { body: { name: 'Never Used', tags: ['usage'] } });
+    const chatA = await svc.request('POST', '/api/v1/character_chats/', { body: { character_id: a.id } });
+    expect(chatA.status).toBe(201);
+    expect((await svc.request('POST', '/api/v1/character_chats/', { body: { character_id: b.id } })).status).toBe(201);
+    const names = async () => (await svc.request('GET', '/api/v1/characters?tags=usage&sort=last_used')).body.items.map((c: { name: string }) => c.name);
+    expect(await names()).toEqual(['Used Late', 'Used Early', 'Never Used']);
+    const posted = await svc.request('POST', `/api/v1/character_messages/chats/${chatA.body.id}/messages`, { body: { sender: 'user', content: 'hello again' } });
+    expect(posted.status).toBe(201);
+    expect(await names()).toEqual(['Used Early', 'Used Late', 'Never Used']);
+    expect((await svc.request('GET', `/api/v1/characters/${a.id}`)).body.last_used_at).not.toBeNull();
+  });
+
   test('PUT validates the card it would produce and stores nothing when it is invalid', async () => {
     const { body: c } = await svc.request('POST', '/api/v1/characters', { body: { name: 'Validated' } });
     const before = await svc.runtime.eventStore.headPosition();
