@@ -22,7 +22,7 @@ export const configSchema = z.object({
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTH_MODE: z.enum(['single-user', 'multi-user']).default('single-user'),
-  API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PUBLIC_KEY: z.string().min(1).optional(),
   JWT_JWKS_URL: z.url().optional(),

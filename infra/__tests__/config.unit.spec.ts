@@ -16,6 +16,7 @@ describe('configuration', () => {
     ['EVENTSTORE_URL', 'http://x'],
     ['AUTH_MODE', 'everyone'],
     ['API_KEY', 'short'],
+    ['API_KEY', '7chars!'],
     ['READ_YOUR_WRITES_TIMEOUT_MS', '-1'],
   ])('a wrong %s (%s) is an error naming the variable', (variable, value) => {
     let error: unknown;

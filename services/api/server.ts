@@ -61,6 +61,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       // Printed once, at the start that created it; afterwards it is only in the file.
       process.stdout.write(`\nGenerated API key (kept in ${file}, mode 0600):\n\n  ${key}\n\nSend it as X-API-KEY or Authorization: Bearer.\n\n`);
     }
+    if (key.length < 16) logger.warn('API_KEY is shorter than 16 characters: fine on a loopback address, too weak anywhere else');
     authenticate = singleUserAuthenticator(key);
   }
   return {
