@@ -74,7 +74,14 @@ export class CheckpointMovedError extends Error {
  * With `expectedCheckpoint` (the live runner, which knows where it is) the checkpoint is compare-and-set at
  * the end, saving a round trip; without it (rebuilds) the row is read and locked first.
  */
-export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[], expectedCheckpoint?: string): Promise<{ position: string; applied: number }> {
+export async function applyBatchInTransaction(
+  trx: Kysely<ReadModels>,
+  schema: string,
+  projection: Projection,
+  batch: RecordedEvent[],
+  expectedCheckpoint?: string,
+  options: { deferCheckpoint?: boolean } = {},
+): Promise<{ position: string; applied: number; lastEventAt?: Date }> {
   {
     const scoped = trx.withSchema(schema);
     let checkpoint: string;
@@ -110,6 +117,7 @@ export async function applyBatchInTransaction(trx: Kysely<ReadModels>, schema: s
     }
     const last = fresh[fresh.length - 1]!;
     checkpoint = last.position;
+    if (options.deferCheckpoint) return { position: checkpoint, applied: fresh.length, lastEventAt: last.createdAt };
     const updated = await scoped
       .updateTable('projection_checkpoints')
       .set({ position: checkpoint, events_applied: sql`events_applied + ${fresh.length}`, status: 'running', last_error: null, last_event_at: last.createdAt, updated_at: new Date() })
@@ -129,6 +137,23 @@ async function applyOneByOne(db: Kysely<ReadModels>, projection: Projection, eve
       throw new ProjectionApplyError(projection.name, event, err);
     }
   }
+}
+
+/**
+ * Compare-and-set of several projections' checkpoints in one statement: each row moves only from the
+ * position this runner last stored, so a checkpoint moved by someone else fails the whole transaction.
+ */
+async function storeCheckpoints(trx: Kysely<ReadModels>, schema: string, moves: Array<{ name: string; previous: string; position: string; applied: number; lastEventAt?: Date }>): Promise<void> {
+  const changed = moves.filter((m) => m.position !== m.previous);
+  if (changed.length === 0) return;
+  const values = sql.join(changed.map((m) => sql`(${m.name}, ${m.previous}, ${m.position}, ${m.applied}::bigint, ${m.lastEventAt ?? null}::timestamptz)`));
+  const result = await sql`
+    UPDATE ${sql.id(schema, 'projection_checkpoints')} AS c
+       SET position = v.next, events_applied = c.events_applied + v.n, status = 'running', last_error = NULL,
+           last_event_at = coalesce(v.at, c.last_event_at), updated_at = now()
+      FROM (VALUES ${values}) AS v(name, prev, next, n, at)
+     WHERE c.name = v.name AND c.position = v.prev`.execute(trx);
+  if (Number(result.numAffectedRows ?? 0) !== changed.length) throw new CheckpointMovedError(changed.map((m) => m.name).join(', '));
 }
 
 export class ProjectionApplyError extends Error {
@@ -152,7 +177,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   );
   let controller = new AbortController();
   let lockClient: pg.Client | undefined;
-  let loops: Promise<void>[] = [];
+  let loop: Promise<void> | undefined;
   let supervisor: Promise<void> | undefined;
 
   const sleep = (ms: number, signal: AbortSignal) =>
@@ -197,40 +222,59 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       .catch((err: unknown) => logger.error({ err }, 'could not record the projection failure'));
   }
 
-  async function runProjection(projection: Projection, signal: AbortSignal): Promise<void> {
-    const status = statuses.get(projection.name)!;
+  /**
+   * One loop for all projections: each batch is read once and applied to every running projection in one
+   * transaction (each with its own checkpoint, compare-and-set). A projection that cannot apply an event is
+   * stopped and reported, and the others carry on from their own checkpoints.
+   */
+  async function runAll(signal: AbortSignal): Promise<void> {
     let backoff = 100;
     while (!signal.aborted) {
+      const live = options.projections.filter((p) => statuses.get(p.name)!.state !== 'failed');
+      if (live.length === 0) return;
       try {
-        status.position = await readCheckpoint(projection.name);
-        status.state = 'running';
-        status.lastError = null;
-        for await (const batch of eventStore.subscribeToAll({ fromPosition: status.position, batchSize, signal })) {
-          const result = await applyBatch(db, schema, projection, batch, status.position);
-          status.position = result.position;
-          status.eventsApplied += result.applied;
+        for (const p of live) {
+          const status = statuses.get(p.name)!;
+          status.position = await readCheckpoint(p.name);
+          status.state = 'running';
+          status.lastError = null;
+        }
+        const from = live.map((p) => statuses.get(p.name)!.position).reduce((a, b) => (a < b ? a : b));
+        for await (const batch of eventStore.subscribeToAll({ fromPosition: from, batchSize, signal })) {
+          const results = await db.transaction().execute(async (trx) => {
+            const out: Array<{ position: string; applied: number; lastEventAt?: Date }> = [];
+            for (const p of live) out.push(await applyBatchInTransaction(trx, schema, p, batch, statuses.get(p.name)!.position, { deferCheckpoint: true }));
+            await storeCheckpoints(trx, schema, live.map((p, i) => ({ name: p.name, previous: statuses.get(p.name)!.position, ...out[i]! })));
+            return out;
+          });
+          live.forEach((p, i) => {
+            const status = statuses.get(p.name)!;
+            status.position = results[i]!.position;
+            status.eventsApplied += results[i]!.applied;
+          });
           backoff = 100;
-          events.emit('progress', projection.name, status.position);
+          for (const p of live) events.emit('progress', p.name, statuses.get(p.name)!.position);
         }
         return;
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof CheckpointMovedError) {
-          logger.info({ projection: projection.name }, 'checkpoint moved (read models swapped by a rebuild); resuming from the stored one');
+          logger.info({ projection: err.message }, 'checkpoint moved (read models swapped by a rebuild); resuming from the stored ones');
           continue;
         }
         if (err instanceof ProjectionApplyError) {
           // Never skip an event silently: stop this projection and say why, until someone fixes and restarts it.
           const e = err.event;
+          const status = statuses.get(err.projection)!;
           status.state = 'failed';
           status.lastError = { message: err.message, eventId: e.id, eventType: e.type, streamId: e.streamId, position: e.position, at: new Date().toISOString() };
-          logger.error({ err, projection: projection.name, eventId: e.id, position: e.position }, 'projection stopped on an event it cannot apply');
-          await recordFailure(projection, status.lastError);
-          events.emit('failed', projection.name, status.lastError);
-          return;
+          logger.error({ err, projection: err.projection, eventId: e.id, position: e.position }, 'projection stopped on an event it cannot apply');
+          await recordFailure(options.projections.find((p) => p.name === err.projection)!, status.lastError);
+          events.emit('failed', err.projection, status.lastError);
+          continue;
         }
         const transient = isConnectionError(err) || (err as Error)?.name === 'EventStoreUnavailableError';
-        logger.warn({ err, projection: projection.name, transient }, 'projection loop error; retrying');
+        logger.warn({ err, transient }, 'projector loop error; retrying');
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 5000);
       }
@@ -249,8 +293,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       lockClient.on('error', onLockLost);
       lockClient.on('end', onLockLost);
       const both = AbortSignal.any([signal, lost.signal]);
-      loops = options.projections.map((p) => runProjection(p, both));
-      await Promise.all(loops);
+      loop = runAll(both);
+      await loop;
       lockClient.off('error', onLockLost);
       lockClient.off('end', onLockLost);
       await lockClient.query('SELECT pg_advisory_unlock($1)', [PROJECTOR_LOCK_KEY]).catch(() => undefined);
@@ -260,7 +304,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         logger.warn('projector lock connection lost; re-acquiring');
         continue;
       }
-      // Every loop ended on its own: either all failed or the signal aborted. Idle until stopped.
+      // The loop ended on its own: every projection failed, or the signal aborted. Idle until stopped.
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     }
   }
