@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitsFromConfig } from './ratelimit/rate-limits.ts';
+import { parseProviderConfig, ProviderConfigError, type LlmConfig } from './llm/provider-config.ts';
+import { readFileSync } from 'node:fs';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -33,6 +35,16 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** Origins allowed to call the API from a browser, comma-separated (`*` for any); none by default. */
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || v.split(',').every((o) => o.trim() === '*' || /^https?:\/\/[^\s/]+\/?$/.test(o.trim())), { message: 'must be `*` or comma-separated origins such as https://app.example.com' })
+    .optional(),
+  /** Slow clients: the whole header block within this time, the whole request within the next; idle keep-alive. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   CARD_MAX_FILE_BYTES: positiveInt.max(200 * 1_048_576).default(10 * 1_048_576),
   /** Per-user rate limits; default on in multi-user mode, off for a single user (as in the original). */
   RATE_LIMITS_ENABLED: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional(),
@@ -46,9 +58,16 @@ export const configSchema = z.object({
   MAX_MESSAGES_PER_CHAT: positiveInt.default(1000),
   MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
+  /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
+  COMPLETIONS_SAVE_DEFAULT: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  /** Longest a completion request waits for its job (queue + provider), ms. */
+  COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
+  /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */
+  COMPLETION_STREAM_RETENTION_SECONDS: positiveInt.max(86_400).default(300),
 });
 
-export type Config = z.infer<typeof configSchema> & { dataDir: string };
+/** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */
+export type Config = z.infer<typeof configSchema> & { dataDir: string; llm: LlmConfig };
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -76,5 +95,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError('RATE_LIMITS', (err as Error).message.replace(/^RATE_LIMITS:? ?/, ''));
   }
-  return { ...config, dataDir: path.resolve(config.DATA_DIR) };
+  let llm: LlmConfig;
+  try {
+    llm = parseProviderConfig(env, { readFile: (file) => readFileSync(file, 'utf8') });
+  } catch (err) {
+    if (err instanceof ProviderConfigError) throw new ConfigError(err.variable, err.message.slice(`invalid configuration: ${err.variable} `.length));
+    throw err;
+  }
+  return { ...config, dataDir: path.resolve(config.DATA_DIR), llm };
 }

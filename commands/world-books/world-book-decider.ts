@@ -1,6 +1,6 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
 import type { BookChanges, BulkOperation, EntryRecord, WorldBookEvent, WorldBookMeta, WorldBookSource } from '../../shared/events/world-book-events.ts';
-import { findEntryRegexProblems, updateWorldBook, validateEntryForWrite, type WorldBook, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
+import { findEntryRegexProblems, updateWorldBook, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
@@ -37,11 +37,6 @@ export type WorldBookCommand =
   | { type: 'BulkChangeEntries'; worldBookId: string; entryIds: string[]; operation: BulkOperation; value?: number };
 
 const initialState = (): WorldBookState => ({ exists: false, deleted: false, ownerId: null, book: null, entries: [], enabled: true, isGlobal: false, source: null });
-
-/** The book as the lorebook library sees it (meta + entries in order). */
-export function toWorldBook(meta: WorldBookMeta, entries: readonly EntryRecord[]): WorldBook {
-  return { ...meta, entries: entries.map((r) => r.entry) };
-}
 
 /** Book-level changes applied with the library's rule: a changed field is no longer "defaulted at import". */
 export function applyBookChanges(meta: WorldBookMeta, changes: BookChanges): WorldBookMeta {

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ApiDependencies } from './api-dependencies.ts';
 import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
+import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
 import { problem, sendProblem, toProblem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
@@ -11,13 +12,16 @@ import { characterRoutes } from './routes/character-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
+import { characterWorldBookRoutes } from './routes/character-world-book-routes.ts';
+import { worldBookRoutes } from './routes/world-book-routes.ts';
+import { worldInfoProcessRoutes } from './routes/world-info-process-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...characterRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
+  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {
@@ -43,10 +47,7 @@ export function createApp(deps: ApiDependencies) {
     res.locals.correlationId = typeof correlation === 'string' && REQUEST_ID.test(correlation) ? correlation : requestId;
     res.locals.log = deps.logger.child({ requestId });
     res.setHeader('X-Request-Id', requestId);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    securityHeaders(res);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -56,9 +57,11 @@ export function createApp(deps: ApiDependencies) {
     next();
   });
   app.use(metrics.middleware);
+  app.use(corsMiddleware(parseCorsOrigins(deps.config.CORS_ORIGINS)));
   // Routes that accept larger JSON bodies parse them first; the general parser then skips the parsed body.
-  for (const r of routes) if (r.bodyLimitBytes) app[r.method](r.path, express.json({ limit: r.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  for (const r of routes) if (r.bodyLimitBytes) app[r.method](r.path, jsonBodyParser(r.bodyLimitBytes));
+  app.use(jsonBodyParser(deps.config.BODY_LIMIT_BYTES));
+  app.use(storableTextGuard);
 
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -103,10 +103,15 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
 
 export async function startApiServer(deps: ApiDependencies, options: { port: number; host: string; shutdownTimeoutMs: number }): Promise<ApiServer> {
   const { app } = createApp(deps);
-  const server = http.createServer(app);
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 5_000;
+  const { HTTP_HEADERS_TIMEOUT_MS: headers, HTTP_REQUEST_TIMEOUT_MS: request, HTTP_KEEP_ALIVE_TIMEOUT_MS: keepAlive } = deps.config;
+  // Slow clients (slowloris): headers must arrive within `headers`, the whole request within `request`; the
+  // expiry check runs often enough that a limit is enforced within a quarter of it (Node checks every 30 s).
+  const server = http.createServer({ connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(Math.min(headers, request) / 4))) }, app);
+  server.headersTimeout = Math.min(headers, request);
+  server.requestTimeout = request;
+  // Longer than the usual proxy idle timeout would invite races; shorter than headersTimeout, as Node expects.
+  server.keepAliveTimeout = Math.min(keepAlive, server.headersTimeout);
+  server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -52,6 +52,8 @@ export function readMultipartFile(req: Request, options: { fileFields: string[];
       stream.on('limit', () => {
         fail(new AppError(413, 'file_too_large', `the file is larger than the limit of ${options.maxBytes} bytes`, { max_bytes: options.maxBytes }));
       });
+      // A truncated part errors on the file stream as well as on the parser: unheard, it would crash the process.
+      stream.on('error', (err: Error) => fail(badRequest('invalid_multipart', `the multipart body is malformed: ${err.message}`)));
       stream.on('end', () => {
         if (!failure) file = { field, filename: info.filename ?? '', mimeType: info.mimeType ?? 'application/octet-stream', bytes: new Uint8Array(Buffer.concat(chunks, size)) };
       });

@@ -5,6 +5,7 @@ import type { Logger } from '../../../infra/logger.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
 import type { RateLimitAction, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
+import { JSON_TYPES } from './hardening.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -91,6 +92,8 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
           });
         }
       }
+      // A JSON route given a body of another type would otherwise see no body at all.
+      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false) throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? route.params.parse(req.params) : {};
       const query = route.query ? route.query.parse(req.query) : {};
       const body = route.body ? route.body.parse(req.body ?? {}) : undefined;

@@ -2,9 +2,11 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { loadCardBinaries, planCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import { createCharacter } from '../../../commands/characters/character-workflows.ts';
+import { syncCardWorldBook } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
 import { CardExportError, exportCard, parseCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
-import { AppError, notFound } from '../../../shared/errors.ts';
+import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
+import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { readMultipartFile } from '../http/multipart.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
@@ -67,6 +69,8 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
         });
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
+        const unstorable = findUnstorableText(parsed.card);
+        if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
         // The blob writes overlap the name reservation; both finish before the character's event is appended.
         const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
         const written = binaries.write();
@@ -80,6 +84,8 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           beforeAppend: () => written,
         });
         log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
+        // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.
+        const book = await syncCardWorldBook(commands, command, { characterId: outcome.characterId, card: parsed.card });
         const report = {
           import: {
             format: parsed.sourceFormat,
@@ -87,11 +93,12 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             warnings: parsed.warnings,
             replaced: outcome.replaced,
             ...(outcome.renamedFrom ? { renamed_from: outcome.renamedFrom } : {}),
+            ...(book ? { world_book: { id: book.worldBookId, created: book.created, entry_count: book.entryCount, warnings: book.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail })) } } : {}),
           },
         };
         return respondAfterProjection(
           deps,
-          outcome.result.position,
+          book?.position ?? outcome.result.position,
           location(outcome.characterId),
           async () => {
             const row = (await queries.get(outcome.characterId))!;

@@ -1,0 +1,117 @@
+import { describe, expect, test } from '@jest/globals';
+import { AppError } from '../../../shared/errors.ts';
+import type { WorldBookEvent } from '../../../shared/events/world-book-events.ts';
+import { createEntry, createWorldBook } from '../../../shared/worldinfo/index.ts';
+import type { CommandContext } from '../../command-context.ts';
+import { cardEntryIds, cardWorldBookId } from '../card-world-book.ts';
+import { characterWorldBooksDecider } from '../character-world-books-decider.ts';
+import { nextFreeUid, worldBookDecider, type WorldBookCommand, type WorldBookState } from '../world-book-decider.ts';
+
+const alice: CommandContext = { userId: 'alice', isAdmin: false, requestId: 'r', correlationId: 'r', causationId: 'r' };
+const bob: CommandContext = { ...alice, userId: 'bob' };
+const BOOK = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
+const E1 = '01a20b51-8aef-70e2-bc70-d07f7c1061d1';
+const E2 = '01a20b51-8aef-70e2-bc70-d07f7c1061d2';
+
+function run(commands: WorldBookCommand[], context = alice): { state: WorldBookState; events: WorldBookEvent[] } {
+  let state = worldBookDecider.initialState();
+  const events: WorldBookEvent[] = [];
+  for (const c of commands) {
+    for (const e of worldBookDecider.decide(c, state, context)) {
+      events.push(e);
+      state = worldBookDecider.evolve(state, e);
+    }
+  }
+  return { state, events };
+}
+
+const { entries: _entries, ...meta } = createWorldBook('Lore');
+const create: WorldBookCommand = { type: 'CreateWorldBook', worldBookId: BOOK, book: meta, entries: [], enabled: true, isGlobal: false, source: { kind: 'api' }, warnings: [] };
+const add = (entryId: string, fields: Parameters<typeof createEntry>[0]): WorldBookCommand => ({ type: 'AddEntry', worldBookId: BOOK, entryId, entry: createEntry(fields) });
+
+function thrown(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    return err as AppError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('world-book decider', () => {
+  test('new entries get the smallest free uid', () => {
+    const { state } = run([create, add(E1, { keys: ['a'], content: 'a', uid: 0 }), add(E2, { keys: ['b'], content: 'b', uid: 2 })]);
+    expect(nextFreeUid(state.entries)).toBe(1);
+    const third = run([create, add(E1, { keys: ['a'], content: 'a' }), add(E2, { keys: ['b'], content: 'b' })]).state;
+    expect(third.entries.map((r) => r.entry.uid)).toEqual([0, 1]);
+  });
+
+  test('404 for a missing or deleted book, 403 for another user, 409 for a second create', () => {
+    const base = run([create]).state;
+    expect(thrown(() => worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, worldBookDecider.initialState(), alice)).status).toBe(404);
+    expect(thrown(() => worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, base, bob)).status).toBe(403);
+    expect(worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, base, { ...bob, isAdmin: true })).toHaveLength(1);
+    expect(thrown(() => worldBookDecider.decide(create, base, alice)).status).toBe(409);
+    const deleted = run([create, { type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }]).state;
+    expect(thrown(() => worldBookDecider.decide(add(E1, { keys: ['a'], content: 'a' }), deleted, alice)).status).toBe(404);
+    expect(worldBookDecider.decide({ type: 'RestoreWorldBook', worldBookId: BOOK }, deleted, alice)).toEqual([{ type: 'WorldBookRestored', data: { worldBookId: BOOK } }]);
+    expect(thrown(() => worldBookDecider.decide({ type: 'RestoreWorldBook', worldBookId: BOOK }, base, alice)).code).toBe('not_deleted');
+  });
+
+  test('updates record only what changed; a field defaulted at import counts as changed when set', () => {
+    const { events } = run([create, { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore', description: 'new', isGlobal: true } }]);
+    expect(events[1]).toEqual({ type: 'WorldBookUpdated', data: { worldBookId: BOOK, changes: { description: 'new', isGlobal: true } } });
+    expect(run([create, { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore' } }]).events).toHaveLength(1);
+    const imported = { ...create, book: { ...meta, absentFields: ['name' as const] } };
+    const { state, events: e2 } = run([imported, { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore' } }]);
+    expect(e2).toHaveLength(2);
+    expect(state.book!.absentFields).toBeUndefined();
+  });
+
+  test('a regex key that does not compile is a 400 when written, but an imported one may stay while other fields change', () => {
+    expect(thrown(() => run([create, add(E1, { keys: ['/(?=x)/'], content: 'x' })])).code).toBe('invalid_regex');
+    const shapeless: WorldBookCommand = { type: 'AddEntry', worldBookId: BOOK, entryId: E1, entry: { ...createEntry({ keys: ['ok'], content: 'x' }), selectiveLogic: 7 } };
+    expect(thrown(() => run([create, shapeless]))).toMatchObject({ status: 422, code: 'invalid_entry' });
+    const imported = { ...create, entries: [{ entryId: E1, entry: createEntry({ keys: ['/(?=x)/'], content: 'x' }) }] };
+    const { state } = run([imported, { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { content: 'y' } }]);
+    expect(state.entries[0]!.entry).toMatchObject({ keys: ['/(?=x)/'], content: 'y' });
+    const err = thrown(() => run([imported, { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { keys: ['/(?=x)/', '/a\\1/'] } }]));
+    expect(err.extra.issues).toEqual([expect.objectContaining({ path: 'keys[1]' })]);
+  });
+
+  test('bulk: validated before anything, unchanged entries skipped, one event', () => {
+    const base = [create, add(E1, { keys: ['a'], content: 'a' }), add(E2, { keys: ['b'], content: 'b', enabled: false })];
+    const { state } = run(base);
+    const bulk = (operation: 'enable' | 'set_priority' | 'delete', entryIds: string[], value?: number) => worldBookDecider.decide({ type: 'BulkChangeEntries', worldBookId: BOOK, entryIds, operation, ...(value !== undefined ? { value } : {}) }, state, alice);
+    const [enabled] = bulk('enable', [E1, E2]);
+    expect(enabled).toMatchObject({ type: 'WorldBookEntriesBulkChanged', data: { operation: 'enable', deletedEntryIds: [] } });
+    expect((enabled!.data as { updated: Array<{ entryId: string }> }).updated.map((r) => r.entryId)).toEqual([E2]);
+    expect(thrown(() => bulk('set_priority', [E1])).code).toBe('missing_value');
+    expect(thrown(() => bulk('delete', [E1, BOOK])).status).toBe(404);
+    expect(bulk('set_priority', [E1], 5)[0]!.data).toMatchObject({ value: 5 });
+    const after = run([...base, { type: 'BulkChangeEntries', worldBookId: BOOK, entryIds: [E1], operation: 'delete' }]).state;
+    expect(after.entries.map((r) => r.entryId)).toEqual([E2]);
+  });
+
+  test('card books: ids derived from the character, entry ids from uids (indexes when absent)', () => {
+    const id = cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10aaaa');
+    expect(id).toBe(cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10aaaa'));
+    expect(id).not.toBe(cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10bbbb'));
+    const entries = [createEntry({ keys: [], content: '', uid: 3 }), createEntry({ keys: [], content: '' }), createEntry({ keys: [], content: '', uid: 3 })];
+    const ids = cardEntryIds(id, entries);
+    expect(new Set(ids).size).toBe(3);
+    expect(cardEntryIds(id, [entries[0]!])[0]).toBe(ids[0]);
+  });
+
+  test('attachments: an upsert that changes nothing appends nothing; detaching what is not attached is a 404', () => {
+    const d = characterWorldBooksDecider;
+    const attach = { type: 'AttachWorldBook' as const, characterId: E1, worldBookId: BOOK, ownerId: 'alice', priority: 1, enabled: true };
+    const [attached] = d.decide(attach, d.initialState(), alice);
+    const state = d.evolve(d.initialState(), attached!);
+    expect(d.decide(attach, state, alice)).toEqual([]);
+    expect(d.decide({ ...attach, priority: 2 }, state, alice)).toHaveLength(1);
+    expect(thrown(() => d.decide({ type: 'DetachWorldBook', characterId: E1, worldBookId: E2 }, state, alice)).status).toBe(404);
+    const detached = d.evolve(state, d.decide({ type: 'DetachWorldBook', characterId: E1, worldBookId: BOOK }, state, alice)[0]!);
+    expect(detached.attachments).toEqual({});
+  });
+});

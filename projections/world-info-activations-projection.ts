@@ -1,0 +1,41 @@
+import { sql } from 'kysely';
+import type { WorldInfoActivationsRecordedData } from '../shared/events/world-book-events.ts';
+import type { Projection } from './projection.ts';
+
+/**
+ * Activation counts per world-book entry, from `WorldInfoActivationsRecorded`. Each activation stream's revision
+ * is kept, so a redelivered event is not counted twice. An entry counts once per event (one generation).
+ */
+export const worldInfoActivationsProjection: Projection = {
+  name: 'world_info_activations',
+  handles: new Set(['WorldInfoActivationsRecorded']),
+  tables: ['world_book_activation_streams', 'world_book_entry_activations'],
+  async apply(db, event) {
+    const fresh = await db
+      .insertInto('world_book_activation_streams')
+      .values({ stream_id: event.streamId, version: event.revision })
+      .onConflict((oc) => oc.column('stream_id').doUpdateSet({ version: sql.ref('excluded.version') } as never).where(sql.ref('world_book_activation_streams.version'), '<', sql.ref('excluded.version')))
+      .returning('stream_id')
+      .executeTakeFirst();
+    if (!fresh) return;
+    const data = event.data as unknown as WorldInfoActivationsRecordedData;
+    const seen = new Set<string>();
+    const rows = [];
+    for (const item of data.worldBookEntries) {
+      const key = `${item.worldBookId}/${item.entryId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push({ world_book_id: item.worldBookId, entry_id: item.entryId, activation_count: 1, last_activated_at: event.createdAt });
+    }
+    await db
+      .insertInto('world_book_entry_activations')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['world_book_id', 'entry_id']).doUpdateSet({
+          activation_count: sql`world_book_entry_activations.activation_count + 1`,
+          last_activated_at: sql.ref('excluded.last_activated_at'),
+        } as never),
+      )
+      .execute();
+  },
+};

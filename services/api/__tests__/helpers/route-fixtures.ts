@@ -1,0 +1,320 @@
+/**
+ * How to call every operation of the route table as its owner: what to create first, and which path
+ * parameters, query and body make a valid request. Keyed by `operationId`, used by the authorization matrix
+ * and the hostile-input suite; both fail when a route of `routeTable()` has no entry here, so a new route
+ * cannot skip them.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { cardFromBasicFields, exportCard } from '../../../../shared/cards/index.ts';
+import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
+import type { RouteDefinition } from '../../http/route.ts';
+
+export const JWT_SECRET = 'hardening-test-secret-0123456789-abcdefghijkl';
+
+/** An `Authorization` header value for a user (HS256 JWT with `sub`). */
+export async function bearer(sub: string): Promise<string> {
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+  return `Bearer ${token}`;
+}
+
+export interface Req {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** A multipart/form-data file instead of a JSON body. */
+  upload?: { bytes: Uint8Array; filename: string; field?: string };
+}
+
+export interface Res {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export interface RawRequest {
+  method: string;
+  url: string;
+  auth?: string | null;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export async function rawSend(base: string, r: RawRequest): Promise<Res> {
+  const res = await fetch(`${base}${r.url}`, {
+    method: r.method.toUpperCase(),
+    headers: { ...(r.auth ? { Authorization: r.auth } : {}), ...r.headers },
+    ...(r.body !== undefined ? { body: typeof r.body === 'string' ? r.body : Buffer.from(r.body) } : {}),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON (files)
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+export function routeUrl(route: Pick<RouteDefinition, 'path'>, req: Req): string {
+  const p = route.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const v = req.params?.[name];
+    if (v === undefined) throw new Error(`no value for path parameter ${name} of ${route.path}`);
+    return encodeURIComponent(v);
+  });
+  const q = new URLSearchParams(req.query ?? {}).toString();
+  return q ? `${p}?${q}` : p;
+}
+
+/** Sends a request to a route of the table as `auth` (null: no credentials). */
+export async function call(base: string, route: Pick<RouteDefinition, 'method' | 'path'>, req: Req, auth: string | null): Promise<Res> {
+  const url = routeUrl(route, req);
+  if (req.upload) {
+    const form = new FormData();
+    form.append(req.upload.field ?? 'file', new Blob([Buffer.from(req.upload.bytes)]), req.upload.filename);
+    const res = await fetch(`${base}${url}`, { method: route.method.toUpperCase(), headers: auth ? { Authorization: auth } : {}, body: form });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+  return rawSend(base, {
+    method: route.method,
+    url,
+    auth,
+    ...(req.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) } : {}),
+  });
+}
+
+/** Builders of owner resources over the API (each checks its own status). */
+export function fixtureApi(base: string) {
+  const must = async (r: Promise<Res>, what: string, status = 201): Promise<any> => {
+    const res = await r;
+    if (res.status !== status) throw new Error(`fixture ${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const post = (auth: string, url: string, body: unknown) => rawSend(base, { method: 'POST', url, auth, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const upload = async (auth: string, url: string, bytes: Uint8Array, filename: string) => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(bytes)]), filename);
+    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { Authorization: auth }, body: form });
+    return { status: res.status, body: (await res.json()) as unknown, headers: res.headers };
+  };
+  const api = {
+    character: async (auth: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/characters', { name: `Char ${randomUUID().slice(0, 8)}`, first_message: 'Hello there.' }), 'character')).id,
+    deletedCharacter: async (auth: string): Promise<string> => {
+      const id = await api.character(auth);
+      await must(rawSend(base, { method: 'DELETE', url: `/api/v1/characters/${id}`, auth }), 'delete character', 200);
+      return id;
+    },
+    characterV2: async (auth: string): Promise<string> => {
+      const id = await api.character(auth);
+      await must(rawSend(base, { method: 'PUT', url: `/api/v1/characters/${id}`, auth, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'second version' }) }), 'update character', 200);
+      return id;
+    },
+    characterWithImage: async (auth: string): Promise<string> => {
+      const png = buildPng([tEXt('chara', Buffer.from(cardJson(`Pic ${randomUUID().slice(0, 8)}`)).toString('base64'))]);
+      return (await must(upload(auth, '/api/v1/characters/import', png, 'pic.png'), 'image import')).id;
+    },
+    characterWithAsset: async (auth: string): Promise<string> => {
+      const card = cardFromBasicFields({ name: `Boxed ${randomUUID().slice(0, 8)}`, description: 'in a box' });
+      card.data.assets = [{ type: 'emotion', uri: 'embeded://assets/emotion/happy.png', name: 'happy', ext: 'png' }];
+      const charx = exportCard(card, 'charx', { assets: [{ path: 'assets/emotion/happy.png', uri: 'embeded://assets/emotion/happy.png', type: 'emotion', name: 'happy', ext: 'png', mime: 'image/png', bytes: buildPng() }] });
+      return (await must(upload(auth, '/api/v1/characters/import', charx.bytes, 'boxed.charx'), 'charx import')).id;
+    },
+    chat: async (auth: string, characterId?: string): Promise<{ characterId: string; chatId: string }> => {
+      const c = characterId ?? (await api.character(auth));
+      const chat = await must(post(auth, '/api/v1/character_chats', { character_id: c }), 'chat');
+      return { characterId: c, chatId: chat.id };
+    },
+    message: async (auth: string, body: Record<string, unknown> = { sender: 'user', content: 'hello world' }): Promise<{ chatId: string; messageId: string }> => {
+      const { chatId } = await api.chat(auth);
+      const m = await must(post(auth, `/api/v1/character_messages/chats/${chatId}/messages`, body), 'message');
+      return { chatId, messageId: m.id };
+    },
+    book: async (auth: string): Promise<string> => (await must(post(auth, '/api/v1/characters/world-books', { name: `Book ${randomUUID().slice(0, 8)}` }), 'world book')).id,
+    entry: async (auth: string): Promise<{ bookId: string; entryId: string }> => {
+      const bookId = await api.book(auth);
+      const e = await must(post(auth, `/api/v1/characters/world-books/${bookId}/entries`, { keys: ['dragon'], content: 'Dragons live here.' }), 'entry');
+      return { bookId, entryId: e.entry_id };
+    },
+    delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
+    attach: async (auth: string, characterId: string, bookId: string) => must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
+  };
+  return api;
+}
+
+export type FixtureApi = ReturnType<typeof fixtureApi>;
+export type Values = Record<string, string>;
+
+export interface RouteFixture {
+  /**
+   * `resource`: the route addresses something that exists (path parameter or an id in the body): another
+   * user gets 403, a missing one 404. `collection`: scoped to the caller (lists, creating from nothing).
+   */
+  kind: 'resource' | 'collection';
+  setup?: (api: FixtureApi, owner: string) => Promise<Values>;
+  request: (v: Values) => Req;
+  /** The request for a missing resource; by default the first path parameter becomes an unknown UUID. */
+  missing?: (v: Values) => Req;
+}
+
+const PNG_BASE64 = Buffer.from(buildPng()).toString('base64');
+const LOREBOOK = { entries: { 0: { uid: 0, key: ['dragon'], keysecondary: [], comment: 'Dragons', content: 'Dragons live here.', order: 100, position: 0, disable: false } } };
+const ST_CHAT = [
+  { user_name: 'Ann', character_name: 'Char', create_date: '2024-10-18@20h52m00s', chat_metadata: {} },
+  { name: 'Char', is_user: false, is_system: false, send_date: 'October 18, 2024 8:52pm', mes: 'Hello.', extra: {} },
+  { name: 'Ann', is_user: true, is_system: false, send_date: 'October 18, 2024 8:53pm', mes: 'Hi!', extra: {} },
+]
+  .map((l) => JSON.stringify(l))
+  .join('\n');
+const cardFile = () => new Uint8Array(Buffer.from(cardJson(`Imported ${randomUUID().slice(0, 8)}`)));
+
+const character = (make: (api: FixtureApi, owner: string) => Promise<string> = (api, o) => api.character(o)) => async (api: FixtureApi, owner: string) => ({ id: await make(api, owner) });
+const chat = async (api: FixtureApi, owner: string) => {
+  const { chatId, messageId } = await api.message(owner);
+  return { chat_id: chatId, message_id: messageId };
+};
+const message = (body?: Record<string, unknown>) => async (api: FixtureApi, owner: string) => {
+  const { chatId, messageId } = await api.message(owner, body);
+  return { chat_id: chatId, message_id: messageId };
+};
+const book = async (api: FixtureApi, owner: string) => ({ id: await api.book(owner) });
+const entry = async (api: FixtureApi, owner: string) => {
+  const { bookId, entryId } = await api.entry(owner);
+  return { id: bookId, entry_id: entryId };
+};
+
+export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
+  // characters
+  createCharacter: { kind: 'collection', request: () => ({ body: { name: `New ${randomUUID().slice(0, 8)}` } }) },
+  listCharacters: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },
+  getCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
+  updateCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }) },
+  deleteCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' } }) },
+  restoreCharacter: { kind: 'resource', setup: character((api, o) => api.deletedCharacter(o)), request: (v) => ({ params: { id: v.id! } }) },
+  listCharacterVersions: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
+  diffCharacterVersions: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, query: { from_version: '1', to_version: '2' } }) },
+  revertCharacter: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, body: { target_version: 1 } }) },
+  // character files
+  importCharacter: { kind: 'collection', request: () => ({ upload: { bytes: cardFile(), filename: 'card.json' } }) },
+  exportCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { format: 'json' } }) },
+  getCharacterImage: { kind: 'resource', setup: character((api, o) => api.characterWithImage(o)), request: (v) => ({ params: { id: v.id! } }) },
+  listCharacterAssets: { kind: 'resource', setup: character((api, o) => api.characterWithAsset(o)), request: (v) => ({ params: { id: v.id! } }) },
+  getCharacterAsset: { kind: 'resource', setup: character((api, o) => api.characterWithAsset(o)), request: (v) => ({ params: { id: v.id!, index: '0' } }) },
+  rateLimitStatus: { kind: 'collection', request: () => ({}) },
+  // world books attached to characters
+  attachWorldBook: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.character(o), book: await api.book(o) }),
+    request: (v) => ({ params: { id: v.id! }, body: { world_book_id: v.book!, priority: 5 } }),
+  },
+  detachWorldBook: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.character(o);
+      const b = await api.book(o);
+      await api.attach(o, id, b);
+      return { id, world_book_id: b };
+    },
+    request: (v) => ({ params: { id: v.id!, world_book_id: v.world_book_id! } }),
+  },
+  listCharacterWorldBooks: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
+  processWorldInfoContext: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { character_id: v.id!, text: 'a dragon appears' } }),
+    missing: () => ({ body: { character_id: randomUUID(), text: 'a dragon appears' } }),
+  },
+  // world books
+  importWorldBook: { kind: 'collection', request: () => ({ upload: { bytes: new Uint8Array(Buffer.from(JSON.stringify(LOREBOOK))), filename: 'lore.json' } }) },
+  bulkWorldBookEntries: {
+    kind: 'resource',
+    setup: entry,
+    request: (v) => ({ body: { entry_ids: [v.entry_id!], operation: 'disable' } }),
+    missing: () => ({ body: { entry_ids: [randomUUID()], operation: 'disable' } }),
+  },
+  createWorldBook: { kind: 'collection', request: () => ({ body: { name: `Book ${randomUUID().slice(0, 8)}` } }) },
+  listWorldBooks: { kind: 'collection', request: () => ({}) },
+  getWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! } }) },
+  updateWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }) },
+  deleteWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! } }) },
+  restoreWorldBook: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.book(o);
+      await api.delete(o, `/api/v1/characters/world-books/${id}`);
+      return { id };
+    },
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  exportWorldBook: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! }, query: { format: 'lorebook_v3' } }) },
+  worldBookStatistics: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! } }) },
+  createWorldBookEntry: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! }, body: { keys: ['castle'], content: 'A castle.' } }) },
+  listWorldBookEntries: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! } }) },
+  getWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
+  updateWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! }, body: { content: 'Changed.' } }) },
+  deleteWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
+  // chats
+  importChat: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { character_id: v.id!, content: ST_CHAT } }),
+    missing: () => ({ body: { character_id: randomUUID(), content: ST_CHAT } }),
+  },
+  createChat: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { character_id: v.id! } }),
+    missing: () => ({ body: { character_id: randomUUID() } }),
+  },
+  listChats: { kind: 'collection', request: () => ({}) },
+  getChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  updateChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { title: 'Renamed', rating: 4 } }) },
+  deleteChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  restoreChat: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const v = await chat(api, o);
+      await api.delete(o, `/api/v1/character_chats/${v.chat_id}`);
+      return v;
+    },
+    request: (v) => ({ params: { chat_id: v.chat_id! } }),
+  },
+  forkChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message_id: v.message_id! } }) },
+  exportChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { format: 'markdown' } }) },
+  // completions (the prompt preview calls no provider)
+  // messages
+  postMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { sender: 'user', content: 'Another message' } }) },
+  listMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { view: 'tree' } }) },
+  searchMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { q: 'hello' } }) },
+  getMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  editMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! }, body: { content: 'edited' } }) },
+  deleteMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  restoreMessage: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const v = await chat(api, o);
+      await api.delete(o, `/api/v1/character_messages/messages/${v.message_id}`);
+      return v;
+    },
+    request: (v) => ({ params: { message_id: v.message_id! } }),
+  },
+  selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
+};
+
+/** The request for a missing resource: the fixture's own, or the first path parameter replaced by a new UUID. */
+export function missingRequest(route: RouteDefinition, fixture: RouteFixture, v: Values): Req {
+  if (fixture.missing) return fixture.missing(v);
+  const req = fixture.request(v);
+  const first = /:([A-Za-z_][A-Za-z0-9_]*)/.exec(route.path)?.[1];
+  if (!first) throw new Error(`${route.operationId}: no path parameter to make missing; give the fixture a \`missing\` request`);
+  return { ...req, params: { ...req.params, [first]: randomUUID() } };
+}
