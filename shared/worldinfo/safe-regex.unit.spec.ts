@@ -93,11 +93,11 @@ describe('compileSafeRegex', () => {
     re.test('warm up');
     const t0 = performance.now();
     expect(re.test(text)).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(performance.now() - t0).toBeLessThan(1000); // backtracking would take longer than the universe's age
     const evil = compileSafeRegex('^(\\w+\\s?)*$');
     const t1 = performance.now();
     expect(evil.test(`${'word '.repeat(10_000)}!`)).toBe(false);
-    expect(performance.now() - t1).toBeLessThan(100);
+    expect(performance.now() - t1).toBeLessThan(1000);
   });
 
   test('compiled patterns and errors are cached', () => {

@@ -114,8 +114,10 @@ describe('OpenAI-compatible provider: streaming', () => {
 
   test('200 concurrent streams each get their own reply, whole and in order', async () => {
     upstream.setDefaultReply((request) => ({ text: `Reply to ${lastUserText(request)}: ${'token '.repeat(40)}end`, delayMs: 1 }));
+    // This test is about isolation and order, not timeouts: on two busy cores 200 connections can take seconds to open.
+    const patient = makeProvider({ connectTimeoutMs: 30_000, idleTimeoutMs: 30_000 });
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => completeOnce(provider, { model: 'm', messages: [{ role: 'user', content: `question ${i}` }] })),
+      Array.from({ length: 200 }, (_, i) => completeOnce(patient, { model: 'm', messages: [{ role: 'user', content: `question ${i}` }] })),
     );
     results.forEach((completion, i) => expect(completion.choices[0]?.message.content).toBe(`Reply to question ${i}: ${'token '.repeat(40)}end`));
     expect(upstream.requests).toHaveLength(200);
