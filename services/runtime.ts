@@ -15,6 +15,8 @@ import { projections } from '../projections/registry.ts';
 import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
 import { QUEUE_NAME, jobHandlers } from './worker/job-handlers.ts';
 import { Redis } from 'ioredis';
+import { createMemoryRelay, createRedisRelay, type CompletionRelay } from '../infra/relay/relay.ts';
+import { ProviderRegistry } from '../infra/llm/index.ts';
 import { RATE_LIMIT_TABLE_SQL, createRateLimits, rateLimitsFromConfig, type RateLimits } from '../infra/ratelimit/rate-limits.ts';
 
 export interface Roles {
@@ -36,6 +38,10 @@ export interface Runtime {
   /** Producer side of the job queue (BullMQ on Redis when REDIS_URL is set, else on PostgreSQL). */
   queue: JobQueue;
   worker?: JobWorker;
+  /** Per-job channels from the workers to the waiting responses: in-process, or Redis Streams with REDIS_URL. */
+  relay: CompletionRelay;
+  /** The configured LLM providers (LLM_* settings). */
+  providers: ProviderRegistry;
   /** Per-user rate limits (API role, when enabled). */
   rateLimits?: RateLimits;
   connection: DatabaseConnection;
@@ -91,6 +97,9 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const queueLogger = logger.child({ component: 'queue' });
     const queue = createJobQueue({ name: QUEUE_NAME, backend: queueBackend, logger: queueLogger });
     let worker: JobWorker | undefined;
+    const relayOptions = { retentionSeconds: config.COMPLETION_STREAM_RETENTION_SECONDS };
+    const relay = config.REDIS_URL ? createRedisRelay({ url: config.REDIS_URL, ...relayOptions }) : createMemoryRelay(relayOptions);
+    const providers = new ProviderRegistry(config.llm);
 
     let rateLimitRedis: Redis | undefined;
     let rateLimits: RateLimits | undefined;
@@ -136,6 +145,8 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       ...(runner ? { runner } : {}),
       waiter,
       queue,
+      relay,
+      providers,
       ...(rateLimits ? { rateLimits } : {}),
       connection,
       projectionLag,
@@ -143,6 +154,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
         await queue.close();
+        await relay.close();
         rateLimitRedis?.disconnect();
         waiter.close();
         await runner?.stop();

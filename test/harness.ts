@@ -26,7 +26,9 @@ export interface TestService {
 export async function startTestService(options: { env?: Record<string, string>; roles?: Roles } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-test-data-'));
-  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent', PORT: '0', ...options.env });
+  // A generous read-your-writes wait: on two busy cores a projection can take longer than the 2 s default, and
+  // a 202 there would be noise, not a finding (the 202 path is tested on purpose with a short timeout).
+  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent', PORT: '0', READ_YOUR_WRITES_TIMEOUT_MS: '15000', ...options.env });
   const logger = createLogger(config.LOG_LEVEL);
   const runtime = await startRuntime(config, options.roles ?? { api: true, projector: true, worker: false }, logger);
   const api = await startApiServer(await buildApiDependencies(runtime), { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000 });

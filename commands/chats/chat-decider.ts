@@ -82,7 +82,29 @@ export type ChatCommand =
   | { type: 'EditMessage'; chatId: string; messageId: string; content: string; expectedVersion?: number; asAlternate?: { messageId: string }; maxMessages: number }
   | { type: 'DeleteMessage'; chatId: string; messageId: string; expectedVersion?: number }
   | { type: 'RestoreMessage'; chatId: string; messageId: string; expectedVersion?: number; maxMessages: number }
-  | { type: 'SelectMessage'; chatId: string; messageId: string };
+  | { type: 'SelectMessage'; chatId: string; messageId: string }
+  | {
+      /**
+       * A generated turn, stored in one append once the reply is complete: the turn's own messages (the user's
+       * message, tool results) in order, then the reply, each under the previous one. Idempotent: ids derived
+       * from the completion id make a second run of the same job change nothing.
+       */
+      type: 'AppendCompletion';
+      chatId: string;
+      /** Parent of the first message. undefined: after the active path's last message; null: a first message. */
+      parentId?: string | null;
+      turn: CompletionMessage[];
+      reply: (CompletionMessage & { alternateOf: string | null }) | null;
+      maxMessages: number;
+    };
+
+export interface CompletionMessage {
+  messageId: string;
+  sender: Sender;
+  name: string | null;
+  content: string;
+  metadata: Record<string, unknown> | null;
+}
 
 const initialState = (): ChatState => ({
   exists: false,
@@ -278,6 +300,34 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       checkCap(state, 1, command.maxMessages);
       const tree = updateNode(state.tree, ordinal, { deleted: false, version: node.version + 1 });
       return [{ type: 'MessageRestored', data: { chatId: command.chatId, messageId: command.messageId, messageVersion: node.version + 1, path: ids(tree, refreshDelta(tree, ordinal)) } }];
+    }
+    case 'AppendCompletion': {
+      assertLive(state, command.chatId, context);
+      const all = [...command.turn, ...(command.reply ? [command.reply] : [])];
+      // Already stored by an earlier run of the same completion: nothing to do.
+      if (all.some((m) => findNode(state.tree, m.messageId) >= 0)) return [];
+      checkCap(state, all.length, command.maxMessages);
+      let parent = resolveParent(state, command.parentId);
+      let next = state;
+      const events: ChatEvent[] = [];
+      for (const m of all) {
+        const event = postEvent(next, command.chatId, {
+          messageId: m.messageId,
+          parent,
+          sender: m.sender,
+          name: m.name,
+          content: m.content,
+          image: null,
+          metadata: m.metadata,
+          sentAt: null,
+          active: true,
+          alternateOf: 'alternateOf' in m ? (m.alternateOf as string | null) : null,
+        });
+        events.push(event);
+        next = evolve(next, event);
+        parent = findNode(next.tree, m.messageId);
+      }
+      return events;
     }
     case 'SelectMessage': {
       assertLive(state, command.chatId, context);

@@ -206,5 +206,5 @@ export * from './errors.ts';
 export { validateJobId } from './job-id.ts';
 export { DEFAULT_JOB_OPTIONS } from './bullmq/job-options.ts';
 export { createJobQueue } from './bullmq/job-queue.ts';
-export { createJobWorker } from './bullmq/job-worker.ts';
+export { createJobWorker, SHUTDOWN_REASON } from './bullmq/job-worker.ts';
 export { postgresReachable, redisReachable } from './reachability.ts';

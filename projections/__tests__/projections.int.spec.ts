@@ -10,7 +10,7 @@ import { charactersProjection } from '../characters-projection.ts';
 
 let svc: TestService;
 beforeAll(async () => {
-  svc = await startTestService();
+  svc = await startTestService({ env: { READ_YOUR_WRITES_TIMEOUT_MS: '2000' } });
 });
 afterAll(async () => {
   await svc?.close();

@@ -9,6 +9,14 @@ import type { BlobStore } from '../../infra/blobs/blob-store.ts';
 import type { StateCache } from '../../commands/state-cache.ts';
 import type { Authenticate } from './auth/authenticator.ts';
 
+export interface CompletionDependencies {
+  queue: import('../../infra/queue/queue.ts').JobQueue;
+  relay: import('../../infra/relay/relay.ts').CompletionRelay;
+  providers: import('../../infra/llm/index.ts').ProviderRegistry;
+  /** Aborts a job running on a worker of this process (embedded mode); false when it does not run here. */
+  cancelLocal(jobId: string, reason: string): boolean;
+}
+
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<Record<string, unknown> | void>;
@@ -30,6 +38,8 @@ export interface ApiDependencies {
   readiness: ReadinessCheck[];
   /** Per-user rate limits; absent when disabled (single-user default). */
   rateLimits?: import('../../infra/ratelimit/rate-limits.ts').RateLimits;
+  /** Completions: the queue the jobs go to, the relay their tokens come back on, the configured providers. */
+  completions: CompletionDependencies;
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

@@ -74,6 +74,12 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     blobStore: runtime.blobStore,
     stateCache: createStateCache(),
     waiter: runtime.waiter,
+    completions: {
+      queue: runtime.queue,
+      relay: runtime.relay,
+      providers: runtime.providers,
+      cancelLocal: (jobId, reason) => runtime.worker?.cancel(jobId, reason) ?? false,
+    },
     authenticate,
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [

@@ -1,12 +1,27 @@
 import { z } from 'zod';
 import type { JobHandler } from '../../infra/queue/queue.ts';
 import type { Runtime } from '../runtime.ts';
+import { createStateCache } from '../../commands/state-cache.ts';
+import { COMPLETION_JOB } from '../../shared/completions/completion-job.ts';
+import { createCharacterPrompts } from '../completions/character-prompt.ts';
+import { createCompletionRunner } from '../completions/completion-runner.ts';
 
 export const QUEUE_NAME = 'character-chat';
 
 /** The job catalogue: one handler per job name, built from the runtime's ports. */
-export function jobHandlers(_runtime: Runtime): Record<string, JobHandler> {
+export function jobHandlers(runtime: Runtime): Record<string, JobHandler> {
+  const { config } = runtime;
   return {
+    /** A chat completion: prompt, provider stream relayed to the waiting response, the turn stored once. */
+    [COMPLETION_JOB]: createCompletionRunner({
+      providers: runtime.providers,
+      relay: runtime.relay,
+      prompts: createCharacterPrompts(runtime.database.db, config.READ_SCHEMA),
+      chats: { eventStore: runtime.eventStore, stateCache: createStateCache(), config },
+      eventStore: runtime.eventStore,
+      waiter: runtime.waiter,
+      readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+    }),
     /**
      * Round trip through the queue and a worker (the operator's `npm run queue:check` and the plumbing test):
      * echoes its payload, optionally after a delay, honouring cancellation.

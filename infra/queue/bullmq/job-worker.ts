@@ -6,7 +6,8 @@ import { bullmqBackend, isErrorLike } from './connection.ts';
 import { validateQueueName } from './job-queue.ts';
 import { silentLogger } from './logger.ts';
 
-const SHUTDOWN_REASON = 'worker shutting down';
+/** The abort reason a handler's signal carries when the worker shuts down (the job goes back to the queue). */
+export const SHUTDOWN_REASON = 'worker shutting down';
 
 function toError(value: unknown): Error {
   if (isErrorLike(value)) return value;

@@ -5,18 +5,22 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestService, type TestService } from '../../../test/harness.ts';
+import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
 import { routeTable } from '../app.ts';
 import type { RouteDefinition } from '../http/route.ts';
-import { bearer, call, fixtureApi, JWT_SECRET, missingRequest, ROUTE_FIXTURES } from './helpers/route-fixtures.ts';
+import { bearer, call, fixtureApi, JWT_SECRET, llmTestEnv, missingRequest, ROUTE_FIXTURES } from './helpers/route-fixtures.ts';
 
 let svc: TestService;
+let upstream: FakeLlmServer;
 let routes: RouteDefinition[];
 beforeAll(async () => {
-  svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET } });
+  upstream = await startFakeOpenAIServer();
+  svc = await startTestService({ roles: { api: true, projector: true, worker: true }, env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET } });
   routes = routeTable(svc.api.deps);
 });
 afterAll(async () => {
   await svc?.close();
+  await upstream?.close();
 });
 
 describe('authorization matrix (from the route table)', () => {

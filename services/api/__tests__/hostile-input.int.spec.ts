@@ -9,19 +9,23 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { z, type ZodType } from 'zod';
 import { cardJson } from '../../../shared/cards/__tests__/helpers/builders.ts';
 import { startTestService, type TestService } from '../../../test/harness.ts';
+import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
 import { routeTable } from '../app.ts';
 import type { RouteDefinition } from '../http/route.ts';
-import { bearer, fixtureApi, JWT_SECRET, rawSend, ROUTE_FIXTURES, routeUrl, type Req, type Res } from './helpers/route-fixtures.ts';
+import { bearer, fixtureApi, JWT_SECRET, llmTestEnv, rawSend, ROUTE_FIXTURES, routeUrl, type Req, type Res } from './helpers/route-fixtures.ts';
 
 const CARD_MAX = 200_000;
 let svc: TestService;
+let upstream: FakeLlmServer;
 let routes: RouteDefinition[];
 beforeAll(async () => {
-  svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET, RATE_LIMITS_ENABLED: 'false', CARD_MAX_FILE_BYTES: String(CARD_MAX) } });
+  upstream = await startFakeOpenAIServer();
+  svc = await startTestService({ roles: { api: true, projector: true, worker: true }, env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET, RATE_LIMITS_ENABLED: 'false', CARD_MAX_FILE_BYTES: String(CARD_MAX) } });
   routes = routeTable(svc.api.deps);
 });
 afterAll(async () => {
   await svc?.close();
+  await upstream?.close();
 });
 
 interface Variant {

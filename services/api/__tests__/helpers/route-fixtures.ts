@@ -12,6 +12,11 @@ import type { RouteDefinition } from '../../http/route.ts';
 
 export const JWT_SECRET = 'hardening-test-secret-0123456789-abcdefghijkl';
 
+/** The completion routes need a provider and a worker: the suites point the service at a fake OpenAI upstream. */
+export function llmTestEnv(upstreamUrl: string): Record<string, string> {
+  return { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstreamUrl, LLM_MODEL: 'fake-model' };
+}
+
 /** An `Authorization` header value for a user (HS256 JWT with `sub`). */
 export async function bearer(sub: string): Promise<string> {
   const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
@@ -143,6 +148,8 @@ export function fixtureApi(base: string) {
       const e = await must(post(auth, `/api/v1/characters/world-books/${bookId}/entries`, { keys: ['dragon'], content: 'Dragons live here.' }), 'entry');
       return { bookId, entryId: e.entry_id };
     },
+    completion: async (auth: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/chat/completions', { messages: [{ role: 'user', content: 'Hello' }] }), 'completion', 200)).id,
     delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
     attach: async (auth: string, characterId: string, bookId: string) => must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
   };
@@ -185,6 +192,9 @@ const message = (body?: Record<string, unknown>) => async (api: FixtureApi, owne
   return { chat_id: chatId, message_id: messageId };
 };
 const book = async (api: FixtureApi, owner: string) => ({ id: await api.book(owner) });
+/** A finished completion of the owner (the suites run a fake LLM upstream and a worker: see `llmTestEnv`). */
+const completion = async (api: FixtureApi, owner: string) => ({ completion_id: await api.completion(owner) });
+const missingCompletion = () => ({ params: { completion_id: `chatcmpl-${randomUUID()}` } });
 const entry = async (api: FixtureApi, owner: string) => {
   const { bookId, entryId } = await api.entry(owner);
   return { id: bookId, entry_id: entryId };
@@ -289,6 +299,16 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   forkChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message_id: v.message_id! } }) },
   exportChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { format: 'markdown' } }) },
   // completions (the prompt preview calls no provider)
+  prepareCharacterCompletion: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }) },
+  completeCharacterChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }) },
+  createChatCompletion: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { character_id: v.id!, save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
+    missing: () => ({ body: { character_id: randomUUID(), save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
+  },
+  resumeChatCompletionStream: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
+  cancelChatCompletion: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
   // messages
   postMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { sender: 'user', content: 'Another message' } }) },
   listMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { view: 'tree' } }) },

@@ -33,6 +33,8 @@ describe('chat and message ownership', () => {
       ['post', '/api/v1/character_chats/:chat_id/restore', (i) => `/api/v1/character_chats/${i.chat}/restore`],
       ['post', '/api/v1/character_chats/:chat_id/fork', (i) => `/api/v1/character_chats/${i.chat}/fork`, { message_id: message.id }],
       ['get', '/api/v1/character_chats/:chat_id/export', (i) => `/api/v1/character_chats/${i.chat}/export`],
+      ['post', '/api/v1/character_chats/:chat_id/prepare', (i) => `/api/v1/character_chats/${i.chat}/prepare`, { message: 'hello' }],
+      ['post', '/api/v1/character_chats/:chat_id/complete', (i) => `/api/v1/character_chats/${i.chat}/complete`, { message: 'hello' }],
       ['post', '/api/v1/character_messages/chats/:chat_id/messages', (i) => `/api/v1/character_messages/chats/${i.chat}/messages`, { sender: 'user', content: 'intrusion' }],
       ['get', '/api/v1/character_messages/chats/:chat_id/messages', (i) => `/api/v1/character_messages/chats/${i.chat}/messages`],
       ['get', '/api/v1/character_messages/chats/:chat_id/messages/search', (i) => `/api/v1/character_messages/chats/${i.chat}/messages/search?q=dragon`],

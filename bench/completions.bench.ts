@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { startFakeOpenAIServer } from '../test/fake-llm/index.ts';
+
+/**
+ * Completions through the whole path (HTTP -> BullMQ job on PostgreSQL -> worker -> provider -> in-process relay
+ * -> SSE) against `npm start`'s embedded default, with a local fake OpenAI-compatible upstream:
+ * 1. time to first token through our API vs straight to the fake upstream, same run, interleaved;
+ * 2. 200 concurrent streams of 200 numbered tokens each: every token arrives, in order.
+ */
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 200);
+const TOKENS = 200;
+
+const upstream = await startFakeOpenAIServer();
+upstream.setDefaultReply({ text: 'Hello there, traveler. The forest is quiet tonight.' });
+const service = await startService({
+  LLM_PROVIDER: 'openai-compatible',
+  LLM_BASE_URL: upstream.url,
+  LLM_MODEL: 'bench-model',
+  WORKER_CONCURRENCY: String(Math.max(CONCURRENT + 16, 64)),
+});
+const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
+
+/** Milliseconds from sending the request to the first content delta; then reads the stream to the end. */
+async function timeToFirstToken(url: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<{ ttft: number; text: string }> {
+  const started = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { ...headers, ...extraHeaders }, body: JSON.stringify(body) });
+  if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let ttft = NaN;
+  let text = '';
+  for await (const bytes of res.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('');
+      if (data === '' || data === '[DONE]') continue;
+      const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }> };
+      const content = chunk.choices?.map((c) => c.delta?.content ?? '').join('') ?? '';
+      if (content !== '' && Number.isNaN(ttft)) ttft = performance.now() - started;
+      text += content;
+    }
+  }
+  return { ttft, text };
+}
+
+const direct = () => timeToFirstToken(`${upstream.url}/chat/completions`, { model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+const proxied = () => timeToFirstToken(`${service.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+
+// A character chat (Seraphina with her Eldoria lorebook) for the character path.
+const form = new FormData();
+form.append('file', new Blob([readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png'))], { type: 'image/png' }), 'Seraphina.png');
+const imported = (await (await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers: { 'x-api-key': service.key }, body: form })).json()) as { id: string };
+const chat = (await (await fetch(`${service.url}/api/v1/character_chats`, { method: 'POST', headers, body: JSON.stringify({ character_id: imported.id }) })).json()) as { id: string };
+const character = () =>
+  timeToFirstToken(`${service.url}/api/v1/chat/completions`, {
+    stream: true,
+    character_id: imported.id,
+    conversation_id: chat.id,
+    save_to_db: false,
+    messages: [{ role: 'user', content: 'Tell me about the shadowfang near the glade.' }],
+  });
+
+for (let i = 0; i < 30; i++) {
+  await direct();
+  await proxied();
+  await character();
+}
+const samples = { direct: [] as number[], api: [] as number[], character: [] as number[] };
+for (let i = 0; i < SAMPLES; i++) {
+  samples.direct.push((await direct()).ttft);
+  samples.api.push((await proxied()).ttft);
+  samples.character.push((await character()).ttft);
+}
+const ttft = { direct: summarize(samples.direct), api: summarize(samples.api), character: summarize(samples.character) };
+const addedP50 = Math.round((ttft.api.p50 - ttft.direct.p50) * 1000) / 1000;
+const addedCharacterP50 = Math.round((ttft.character.p50 - ttft.direct.p50) * 1000) / 1000;
+
+// ---- concurrent streams ------------------------------------------------------------------------------------
+const tokens = Array.from({ length: TOKENS }, (_, i) => `t${String(i).padStart(3, '0')} `);
+const expected = tokens.join('');
+upstream.setDefaultReply({ text: expected, textChunks: tokens, delayMs: 2 });
+const startedAll = performance.now();
+const results = await Promise.all(Array.from({ length: CONCURRENT }, () => proxied()));
+const wallMs = performance.now() - startedAll;
+let complete = 0;
+let lost = 0;
+let reordered = 0;
+for (const r of results) {
+  if (r.text === expected) {
+    complete += 1;
+    continue;
+  }
+  const got = r.text.trim().split(' ');
+  lost += TOKENS - got.length;
+  for (let i = 1; i < got.length; i++) if (got[i]! <= got[i - 1]!) reordered += 1;
+}
+const concurrency = { streams: CONCURRENT, tokensPerStream: TOKENS, complete, lostTokens: lost, reorderedTokens: reordered, wallMs: Math.round(wallMs), ttft: summarize(results.map((r) => r.ttft)) };
+
+await service.stop();
+await upstream.close();
+
+const result = {
+  machine: machine(),
+  samples: SAMPLES,
+  ttftMs: ttft,
+  addedP50Ms: addedP50,
+  addedCharacterP50Ms: addedCharacterP50,
+  concurrency,
+  targets: { addedP50Ms: 15, met: addedP50 < 15 && complete === CONCURRENT && lost === 0 && reordered === 0 },
+};
+table([
+  { measure: 'TTFT straight to the fake upstream', ...ttft.direct },
+  { measure: 'TTFT through the API (proxy)', ...ttft.api },
+  { measure: 'TTFT through the API (Seraphina + lorebook)', ...ttft.character },
+]);
+table([{ streams: concurrency.streams, complete, lost, reordered, 'wall ms': concurrency.wallMs, 'ttft p50': concurrency.ttft.p50, 'ttft p99': concurrency.ttft.p99 }]);
+console.log(`added at p50: ${addedP50} ms (proxy), ${addedCharacterP50} ms (character); target < 15 ms: ${result.targets.met ? 'met' : 'NOT met'}`);
+writeResult('completions', result);

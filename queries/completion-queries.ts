@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { StoredMessage } from '../shared/completions/completion-turn.ts';
+
+/** What a completion reads about a chat: its active path, oldest first, with each message's metadata. */
+export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) {
+  return {
+    /** The shown messages of the active path (deleted ones left out), oldest first, at most `limit` (the newest). */
+    async activePath(chatId: string, limit: number): Promise<StoredMessage[]> {
+      const rows = await db
+        .withSchema(schema)
+        .selectFrom('chat_messages')
+        .select(['id', 'sender', 'name', 'content', 'metadata', 'created_at'])
+        .where('chat_id', '=', chatId)
+        .where('on_path', '=', true)
+        .where('deleted_at', 'is', null)
+        .orderBy('depth', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.reverse().map((r) => ({ id: r.id, sender: r.sender, name: r.name, content: r.content, metadata: r.metadata, createdAt: r.created_at }));
+    },
+  };
+}
+
+export type CompletionQueries = ReturnType<typeof createCompletionQueries>;

@@ -1,0 +1,478 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { startChat } from '../../../commands/chats/chat-workflows.ts';
+import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type ProviderChunk } from '../../../infra/llm/index.ts';
+import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError } from '../../../infra/queue/queue.ts';
+import { RelayGapError, RelayIdleError } from '../../../infra/relay/relay.ts';
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
+import { createChatQueries } from '../../../queries/chats-queries.ts';
+import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
+import {
+  COMPLETION_JOB,
+  type CharacterTarget,
+  type CompletionJob,
+  type CompletionRelayEvent,
+  type CompletionResult,
+  type GenerationParams,
+  type RelayProblem,
+} from '../../../shared/completions/completion-job.ts';
+import { AppError, badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import { tokenizerForModel } from '../../../shared/tokenizer/index.ts';
+import { createCharacterPrompts, usableCharacter, usableChat, type PromptModelChoice } from '../../completions/character-prompt.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { Principal } from '../auth/principal.ts';
+import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+import { chatParams } from './chat-schemas.ts';
+import {
+  characterCompleteBody,
+  characterCompletionSchema,
+  chatCompletionBody,
+  chatCompletionSchema,
+  completionParams,
+  preparedPromptSchema,
+  streamQuery,
+  type CharacterCompleteBody,
+  type ChatCompletionBody,
+} from './completion-schemas.ts';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
+const JOB_RETENTION_SECONDS = 24 * 3600;
+
+const errors = {
+  400: { description: 'invalid request, unknown provider or model', schema: problemSchema },
+  403: { description: "another user's character or chat", schema: problemSchema },
+  404: { description: 'character or chat missing', schema: problemSchema },
+  429: { description: 'rate limited (ours or the provider)', schema: problemSchema },
+  502: { description: 'the provider failed', schema: problemSchema },
+  503: { description: 'no provider configured, or the queue is unreachable', schema: problemSchema },
+  504: { description: 'the provider timed out', schema: problemSchema },
+};
+
+const SSE_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' };
+
+/** The worker's problem as the API's error; a provider's Retry-After goes back to the client as a header. */
+function problemError(p: RelayProblem, res: Response): AppError {
+  const retryAfter = p.extra.retry_after;
+  if (typeof retryAfter === 'string' && /^[\w ,:+-]{1,64}$/.test(retryAfter) && !res.headersSent) res.setHeader('Retry-After', retryAfter);
+  return new AppError(p.status, p.code, p.detail, p.extra);
+}
+
+function generationParams(body: ChatCompletionBody | CharacterCompleteBody): GenerationParams {
+  const extra: Record<string, unknown> = {};
+  if (body.top_k !== undefined) extra.top_k = body.top_k;
+  if (body.min_p !== undefined) extra.min_p = body.min_p;
+  if (body.repetition_penalty !== undefined) extra.repetition_penalty = body.repetition_penalty;
+  const { temperature, top_p, max_tokens, stop, tools, tool_choice, presence_penalty, frequency_penalty, seed, user } = body;
+  const params: GenerationParams = { temperature, top_p, max_tokens, stop, tools, tool_choice, presence_penalty, frequency_penalty, seed, user };
+  for (const key of Object.keys(params) as Array<keyof GenerationParams>) if (params[key] === undefined) delete params[key];
+  if (Object.keys(extra).length > 0) params.extra = extra;
+  return params;
+}
+
+/** The completion's id: derived from the client's Idempotency-Key (or its own X-Request-Id), else new. */
+function completionIdOf(req: Request, principal: Principal): string {
+  const header = req.headers['idempotency-key'] ?? req.headers['x-request-id'];
+  const key = typeof header === 'string' ? header.trim() : undefined;
+  if (key === undefined || key === '') return newCompletionId();
+  if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
+  return completionIdForKey(principal.userId, key);
+}
+
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const { queue, relay, providers } = deps.completions;
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  const chats = createChatQueries(deps.db, deps.readSchema);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema);
+  const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
+
+  const cancel = async (completionId: string, reason: string) => {
+    // The relay reaches the owning worker wherever it runs; a worker of this process is also told directly.
+    await relay.requestCancel(completionId, reason).catch(() => undefined);
+    deps.completions.cancelLocal(completionId, reason);
+  };
+
+  /** Puts the job on the queue (a retry of the same request finds the same job). */
+  async function submit(job: CompletionJob): Promise<void> {
+    let added;
+    try {
+      added = await queue.add(COMPLETION_JOB, job, {
+        jobId: job.completionId,
+        attempts: 2,
+        backoff: { type: 'fixed', delayMs: 500 },
+        removeOnComplete: { age: JOB_RETENTION_SECONDS },
+        removeOnFail: { age: JOB_RETENTION_SECONDS },
+      });
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) throw new AppError(503, 'queue_unavailable', 'the job queue is unreachable; retry shortly with the same Idempotency-Key');
+      throw err;
+    }
+    if (added.duplicate) {
+      const existing = await queue.getJob(job.completionId);
+      const data = existing?.data as Partial<CompletionJob> | undefined;
+      if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
+        throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+      }
+    }
+  }
+
+  /** The job of a completion id, if the caller may see it. */
+  async function ownedJob(completionId: string, principal: Principal): Promise<CompletionJob> {
+    const info = await queue.getJob(completionId);
+    if (!info) throw notFound('completion', completionId);
+    const data = info.data as CompletionJob;
+    if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
+    return data;
+  }
+
+  /**
+   * Relays the job's channel as SSE in OpenAI's chunk format, ending with `data: [DONE]`. Headers wait for the first
+   * chunk, so a failure before any token (a 4xx, 5xx, 429 or timeout of the provider) is a proper HTTP error.
+   */
+  async function streamResponse(
+    res: Response,
+    completionId: string,
+    options: { after?: string; cancelOnDisconnect: boolean; trailer: (result: CompletionResult) => Record<string, unknown> | null },
+  ): Promise<undefined> {
+    const abort = new AbortController();
+    let finished = false;
+    res.on('close', () => {
+      if (finished) return;
+      abort.abort();
+      if (options.cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
+    });
+    let started = false;
+    let contentSent = false;
+    let runs = 0;
+    const open = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, SSE_HEADERS);
+      res.flushHeaders();
+      res.socket?.setNoDelay(true);
+    };
+    const fail = (p: RelayProblem, id?: string): undefined => {
+      finished = true;
+      if (!started) throw problemError(p, res);
+      res.write(`${id ? `id: ${id}\n` : ''}data: ${JSON.stringify({ error: { message: p.detail, type: p.code, code: p.code, status: p.status, ...p.extra } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return undefined;
+    };
+    try {
+      for await (const entry of relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs })) {
+        const event = entry.data;
+        if (event.t === 'start') {
+          runs += 1;
+          // A second run (the first worker died) would repeat what the client already has.
+          if (runs > 1 && contentSent) return fail({ status: 502, code: 'completion_restarted', detail: 'the worker running the completion stopped mid-stream; retry the request', extra: {} });
+        } else if (event.t === 'chunk') {
+          open();
+          contentSent = true;
+          res.write(`id: ${entry.id}\ndata: ${JSON.stringify(event.chunk)}\n\n`);
+        } else if (event.t === 'error') {
+          return fail(event.problem, entry.id);
+        } else {
+          open();
+          const trailer = options.trailer(event.result);
+          if (trailer) {
+            const chunk: ProviderChunk & Record<string, unknown> = { id: completionId, object: 'chat.completion.chunk', created: event.result.completion.created, model: event.result.model, choices: [], ...trailer };
+            res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          }
+          finished = true;
+          res.end(`id: ${entry.id}\ndata: [DONE]\n\n`);
+          return undefined;
+        }
+      }
+      if (!abort.signal.aborted) fail({ status: 502, code: 'completion_failed', detail: 'the completion ended without a result', extra: {} });
+    } catch (err) {
+      if (err instanceof RelayIdleError) {
+        void cancel(completionId, 'timed out');
+        return fail({ status: 504, code: 'completion_timeout', detail: `no output from the completion for ${timeoutMs} ms`, extra: {} });
+      }
+      if (err instanceof RelayGapError) return fail({ status: 410, code: 'stream_expired', detail: 'the completion stream is no longer available from that position', extra: {} });
+      throw err;
+    }
+    return undefined;
+  }
+
+  /** Waits for the job's result; a failure comes back as the problem the worker reported. */
+  async function waitForResult(res: Response, completionId: string, cancelOnDisconnect: boolean): Promise<CompletionResult> {
+    let finished = false;
+    res.on('close', () => {
+      if (!finished && cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
+    });
+    try {
+      return await queue.waitUntilFinished<CompletionResult>(completionId, timeoutMs);
+    } catch (err) {
+      if (err instanceof JobFailedError) {
+        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
+          if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
+        }
+        throw new AppError(502, 'completion_failed', err.failedReason);
+      }
+      if (err instanceof JobWaitTimeoutError) {
+        void cancel(completionId, 'timed out');
+        throw new AppError(504, 'completion_timeout', `the completion did not finish within ${timeoutMs} ms`);
+      }
+      if (err instanceof JobNotFoundError) throw new AppError(502, 'completion_failed', 'the completion job disappeared');
+      throw err;
+    } finally {
+      finished = true;
+    }
+  }
+
+  const jobBase = (ctx: RouteContext<unknown, unknown, unknown>, completionId: string, requestHash: string) => ({
+    completionId,
+    userId: ctx.principal.userId,
+    isAdmin: ctx.principal.isAdmin,
+    requestId: ctx.command.requestId,
+    correlationId: ctx.command.correlationId,
+    requestHash,
+  });
+
+  /** A provider for a prompt preview: the configured one, or defaults when none is configured (nothing is called). */
+  function previewModel(selection: { provider?: string | undefined; model?: string | undefined }): PromptModelChoice & { providerName: string | null } {
+    if (providers.configured) return providers.resolve(selection);
+    const model = selection.model ?? 'default';
+    return { providerName: null, model, contextSize: DEFAULT_CONTEXT_SIZE, replyReserve: DEFAULT_REPLY_RESERVE, tokenizer: tokenizerForModel(model) };
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/chat/completions',
+      operationId: 'createChatCompletion',
+      summary:
+        "OpenAI-compatible chat completion (stream or not, tools). With character_id the prompt is the character's (card, chat history, lorebooks) and the turn is stored in the conversation; without, a plain proxy to the provider",
+      tags: ['completions'],
+      auth: 'user',
+      body: chatCompletionBody,
+      rateLimit: 'chat_completion',
+      bodyLimitBytes: 4 * 1_048_576,
+      responses: { 200: { description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)', schema: chatCompletionSchema }, ...errors },
+      handler: async (ctx) => {
+        const { body, principal, req, res } = ctx;
+        const resolved = providers.resolve({ provider: body.provider, model: body.model });
+        const completionId = completionIdOf(req, principal);
+        const requestHash = hashOf(['chat.completions', body]);
+        const save = body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT;
+
+        let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
+        let characterId = body.character_id;
+        let chatId: string | null = null;
+        if (body.conversation_id) {
+          const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, principal);
+          if (!chat.character_id) throw badRequest('conversation_without_character', `chat ${chat.id} has no character to complete as`);
+          if (characterId && characterId !== chat.character_id) throw badRequest('conversation_character_mismatch', `chat ${chat.id} is a chat with character ${chat.character_id}, not ${characterId}`);
+          characterId = chat.character_id;
+          chatId = chat.id;
+        }
+        if (characterId) {
+          const character = usableCharacter(await characters.get(characterId), characterId, principal);
+          if (save && !chatId) {
+            // A new conversation for this completion (its id derived from the completion's, so a retry reuses it).
+            chatId = completionChatId(completionId);
+            if (!(await chats.get(chatId))) {
+              const created = await startChat(deps, ctx.command, { chatId, characterId: character.id, settings: body.user_name ? { user_name: body.user_name } : {} });
+              if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
+            }
+          }
+          const characterTarget: CharacterTarget = {
+            kind: 'character',
+            characterId: character.id,
+            chatId,
+            mode: 'normal',
+            messages: body.messages,
+            userText: null,
+            targetMessageId: null,
+            userName: body.user_name ?? null,
+            save: save && chatId !== null,
+            contextSize: body.context_size ?? null,
+            worldBookIds: body.world_book_ids ?? null,
+          };
+          target = characterTarget;
+        }
+        await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target });
+
+        const extension = (result: CompletionResult) => ({
+          provider: result.provider,
+          character_id: result.characterId,
+          conversation_id: result.chatId,
+          tldw_conversation_id: result.chatId,
+          saved: result.saved !== null,
+          message_ids: result.saved ? { turn: result.saved.turnMessageIds, reply: result.saved.replyMessageId } : null,
+        });
+        if (body.stream) {
+          res.setHeader('X-Completion-Id', completionId);
+          return streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer: (r) => (r.chatId ? extension(r) : null) });
+        }
+        const result = await waitForResult(res, completionId, !body.resumable);
+        const completion: ChatCompletion = result.completion;
+        return { status: 200, body: { ...completion, ...extension(result) }, headers: { 'X-Completion-Id': completionId } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/chat/completions/:completion_id/stream',
+      operationId: 'resumeChatCompletionStream',
+      summary: "A completion's token stream (SSE, OpenAI chunks, `id:` on every event); resume after an event with Last-Event-ID",
+      tags: ['completions'],
+      auth: 'user',
+      params: completionParams,
+      query: streamQuery,
+      responses: { 200: { description: 'SSE stream', contentType: 'text/event-stream' }, 410: { description: 'the stream expired', schema: problemSchema }, ...errors },
+      handler: async ({ params, query, principal, req, res }) => {
+        const job = await ownedJob(params.completion_id, principal);
+        void job;
+        const header = req.headers['last-event-id'];
+        const after = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.last_event_id;
+        if (!(await relay.exists(params.completion_id)) && after !== undefined) throw new AppError(410, 'stream_expired', 'the completion stream is no longer available');
+        return streamResponse(res, params.completion_id, {
+          ...(after ? { after } : {}),
+          cancelOnDisconnect: false,
+          trailer: (r) => (r.chatId ? { conversation_id: r.chatId, saved: r.saved !== null } : null),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/chat/completions/:completion_id/cancel',
+      operationId: 'cancelChatCompletion',
+      summary: 'Cancel a running completion: the upstream request is aborted and nothing is stored',
+      tags: ['completions'],
+      auth: 'user',
+      params: completionParams,
+      responses: { 202: { description: 'cancellation requested' }, ...errors },
+      handler: async ({ params, principal }) => {
+        await ownedJob(params.completion_id, principal);
+        await cancel(params.completion_id, 'cancelled by the client');
+        return { status: 202, body: { id: params.completion_id, cancel_requested: true } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/character_chats/:chat_id/prepare',
+      operationId: 'prepareCharacterCompletion',
+      summary: 'The exact messages a completion would send (no provider call): token accounting and lorebook diagnostics',
+      tags: ['completions'],
+      auth: 'user',
+      params: chatParams,
+      body: characterCompleteBody,
+      responses: { 200: { description: 'the prompt', schema: preparedPromptSchema }, ...errors },
+      handler: async ({ params, body, principal }) => {
+        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
+        if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
+        const model = previewModel({ provider: body.provider, model: body.model });
+        const built = await prompts.build(characterTarget(chat.id, chat.character_id, body, false), principal, model, {
+          ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
+          dryRun: true,
+        });
+        const { prompt } = built;
+        return {
+          status: 200,
+          body: {
+            chat_id: chat.id,
+            character_id: chat.character_id,
+            mode: body.mode,
+            provider: model.providerName,
+            model: model.model,
+            messages: prompt.messages,
+            layout: prompt.layout,
+            tokens: prompt.tokens,
+            dropped: prompt.dropped,
+            world_info: prompt.worldInfo
+              ? {
+                  activated: prompt.worldInfo.activated,
+                  diagnostics: prompt.worldInfo.diagnostics,
+                  tokens_used: prompt.worldInfo.tokensUsed,
+                  budget: prompt.worldInfo.budget,
+                  budget_overflowed: prompt.worldInfo.budgetOverflowed,
+                  warnings: prompt.worldInfo.warnings,
+                  books: built.books.map((b) => ({ id: b.id, name: b.name, source: b.source, version: b.version, entry_count: b.entries.length })),
+                }
+              : null,
+            variables: prompt.variables,
+            user_turn: prompt.userTurn,
+            authors_note_inserted: prompt.authorsNoteInserted,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/character_chats/:chat_id/complete',
+      operationId: 'completeCharacterChat',
+      summary: "The character's next reply: mode normal (optionally after a new user message), regenerate (a new alternate), continue (extend the last reply), impersonate (a draft in the user's voice, not stored)",
+      tags: ['completions'],
+      auth: 'user',
+      params: chatParams,
+      body: characterCompleteBody,
+      rateLimit: 'chat_completion',
+      responses: { 200: { description: 'the reply (JSON, or SSE chunks when stream=true)', schema: characterCompletionSchema }, ...errors },
+      handler: async (ctx) => {
+        const { params, body, principal, req, res } = ctx;
+        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
+        if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
+        usableCharacter(await characters.get(chat.character_id), chat.character_id, principal);
+        const resolved = providers.resolve({ provider: body.provider, model: body.model });
+        const completionId = completionIdOf(req, principal);
+        const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
+        await submit({
+          ...jobBase(ctx, completionId, hashOf(['character_chats.complete', params.chat_id, body])),
+          provider: resolved.providerName,
+          model: resolved.model,
+          params: generationParams(body),
+          target: characterTarget(chat.id, chat.character_id, body, save),
+        });
+        if (body.stream) {
+          res.setHeader('X-Completion-Id', completionId);
+          return streamResponse(res, completionId, {
+            cancelOnDisconnect: !body.resumable,
+            trailer: (r) => ({ chat_id: r.chatId, saved: r.saved !== null, message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null, content: r.fullText ?? undefined }),
+          });
+        }
+        const result = await waitForResult(res, completionId, !body.resumable);
+        const choice = result.completion.choices[0];
+        return {
+          status: 200,
+          headers: { 'X-Completion-Id': completionId },
+          body: {
+            completion_id: completionId,
+            chat_id: chat.id,
+            mode: body.mode,
+            provider: result.provider,
+            model: result.model,
+            content: result.fullText ?? choice?.message.content ?? '',
+            tool_calls: choice?.message.tool_calls ?? null,
+            finish_reason: choice?.finish_reason ?? null,
+            usage: result.completion.usage,
+            saved: result.saved !== null,
+            message_ids: result.saved ? { turn: result.saved.turnMessageIds, reply: result.saved.replyMessageId } : null,
+            timings: { ttft_ms: result.timings.ttftMs, total_ms: result.timings.totalMs },
+          },
+        };
+      },
+    }),
+  ];
+}
+
+function characterTarget(chatId: string, characterId: string, body: CharacterCompleteBody, save: boolean): CharacterTarget {
+  if (body.mode !== 'normal' && body.message !== undefined) throw badRequest('unexpected_message', `mode ${body.mode} takes no message`);
+  if ((body.mode === 'normal' || body.mode === 'impersonate') && body.message_id !== undefined) throw badRequest('unexpected_message_id', `mode ${body.mode} takes no message_id`);
+  return {
+    kind: 'character',
+    characterId,
+    chatId,
+    mode: body.mode,
+    messages: null,
+    userText: body.message ?? null,
+    targetMessageId: body.message_id ?? null,
+    userName: body.user_name ?? null,
+    save,
+    contextSize: body.context_size ?? null,
+    worldBookIds: body.world_book_ids ?? null,
+  };
+}

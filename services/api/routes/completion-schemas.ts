@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { chatMessageSchema, generationModeSchema, generationParamsSchema } from '../../../shared/completions/completion-job.ts';
+
+/** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
+
+const samplingFields = {
+  ...generationParamsSchema.omit({ extra: true }).shape,
+  /** Samplers of local servers (llama.cpp, KoboldCpp, vLLM), passed through as given. */
+  top_k: z.number().int().min(0).optional(),
+  min_p: z.number().min(0).max(1).optional(),
+  repetition_penalty: z.number().min(0).max(10).optional(),
+  provider: z.string().min(1).max(64).optional(),
+  model: z.string().min(1).max(256).optional(),
+  stream: z.boolean().default(false),
+  /** Accepted for compatibility; usage is always requested from the provider. */
+  stream_options: z.object({ include_usage: z.boolean().optional() }).optional(),
+  /** A client that disconnects does not cancel the job (it can resume with GET .../stream and Last-Event-ID). */
+  resumable: z.boolean().default(false),
+};
+
+/** `POST /api/v1/chat/completions`: OpenAI's request, plus the character fields. */
+export const chatCompletionBody = z.object({
+  messages: z.array(chatMessageSchema).min(1).max(2000),
+  ...samplingFields,
+  /** Generate as this character (prompt assembled from the card, the chat and the lorebooks). */
+  character_id: z.uuid({ message: 'must be a character id (UUID)' }).optional(),
+  /** Continue this chat of the character (its active path is the history; the turn is stored in it). */
+  conversation_id: z.uuid({ message: 'must be a chat id (UUID)' }).optional(),
+  /** Store the user turn and the reply (default COMPLETIONS_SAVE_DEFAULT). */
+  save_to_db: z.boolean().optional(),
+  /** The user's display name (`{{user}}`); default the chat's user name, else "User". */
+  user_name: z.string().trim().min(1).max(100).optional(),
+  context_size: z.number().int().min(256).max(2_000_000).optional(),
+  world_book_ids: z.array(z.uuid()).max(50).optional(),
+});
+export type ChatCompletionBody = z.infer<typeof chatCompletionBody>;
+
+/** `POST /api/v1/character_chats/{chat_id}/complete` and `/prepare`. */
+export const characterCompleteBody = z.object({
+  mode: generationModeSchema.default('normal'),
+  /** normal: the new user message (omit to reply to the conversation as it is). */
+  message: z.string().max(1_000_000).optional(),
+  /** regenerate / continue: the reply to replace or extend (default the last message of the conversation). */
+  message_id: z.uuid().optional(),
+  ...samplingFields,
+  save_to_db: z.boolean().optional(),
+  user_name: z.string().trim().min(1).max(100).optional(),
+  context_size: z.number().int().min(256).max(2_000_000).optional(),
+  world_book_ids: z.array(z.uuid()).max(50).optional(),
+});
+export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
+
+export const completionParams = z.object({ completion_id: z.string().regex(/^chatcmpl-[0-9a-f-]{36}$/, 'must be a completion id') });
+export const streamQuery = z.object({ last_event_id: z.string().max(64).optional() }).strict();
+
+export const chatCompletionSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(z.record(z.string(), z.unknown())),
+  usage: z.record(z.string(), z.unknown()).nullable(),
+  provider: z.string(),
+  character_id: z.string().nullable(),
+  conversation_id: z.string().nullable(),
+  saved: z.boolean(),
+  message_ids: z.object({ turn: z.array(z.string()), reply: z.string().nullable() }).nullable(),
+});
+
+export const characterCompletionSchema = z.object({
+  completion_id: z.string(),
+  chat_id: z.string(),
+  mode: generationModeSchema,
+  provider: z.string(),
+  model: z.string(),
+  content: z.string(),
+  tool_calls: z.array(z.record(z.string(), z.unknown())).nullable(),
+  finish_reason: z.string().nullable(),
+  usage: z.record(z.string(), z.unknown()).nullable(),
+  saved: z.boolean(),
+  message_ids: z.object({ turn: z.array(z.string()), reply: z.string().nullable() }).nullable(),
+  timings: z.object({ ttft_ms: z.number().nullable(), total_ms: z.number() }),
+});
+
+export const preparedPromptSchema = z.object({
+  chat_id: z.string(),
+  character_id: z.string(),
+  mode: generationModeSchema,
+  provider: z.string().nullable(),
+  model: z.string(),
+  messages: z.array(z.record(z.string(), z.unknown())),
+  layout: z.array(z.record(z.string(), z.unknown())),
+  tokens: z.record(z.string(), z.unknown()),
+  dropped: z.record(z.string(), z.number()),
+  world_info: z.record(z.string(), z.unknown()).nullable(),
+});

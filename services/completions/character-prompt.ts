@@ -1,0 +1,159 @@
+/**
+ * The prompt of a character completion, from the read models: the card, the chat's active path and settings, the
+ * lorebooks (character, chat, global), assembled by `assemblePrompt`. Used by the worker (to generate) and by the
+ * prepare route (to show exactly what would be sent, as a dry run of the lorebook).
+ */
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import type { ResolvedModel } from '../../infra/llm/index.ts';
+import { createCharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
+import { createChatQueries, type ChatRow } from '../../queries/chats-queries.ts';
+import { createCompletionQueries } from '../../queries/completion-queries.ts';
+import { createWorldBookSources, type GatheredBook } from '../../queries/world-book-sources.ts';
+import type { CanonicalCard } from '../../shared/cards/index.ts';
+import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
+import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
+import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
+import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
+import { assemblePrompt, type AssembledPrompt, type PromptHistoryMessage, type PromptInput } from '../../shared/prompt/index.ts';
+import { WorldInfoIndexCache } from '../../shared/worldinfo/index.ts';
+
+export interface Requester {
+  userId: string;
+  isAdmin: boolean;
+}
+
+/** Where the generated turn goes when it is stored. */
+export interface TurnPlacement {
+  /** Parent of the first stored message; undefined: after the active path's last message. */
+  parentId: string | null | undefined;
+  /** Messages stored before the reply (the request's new messages; the user turn last). */
+  turn: TurnMessage[];
+  /** regenerate: null (a sibling of the replaced reply); continue: the message extended. */
+  replyAlternateOf: string | null;
+  /** continue: the text being extended (the reply stored is this plus the new text). */
+  continuedText: string | null;
+}
+
+/** What the prompt needs of the resolved model. */
+export type PromptModelChoice = Pick<ResolvedModel, 'model' | 'contextSize' | 'replyReserve' | 'tokenizer'>;
+
+export interface CharacterPrompt {
+  prompt: AssembledPrompt;
+  books: GatheredBook[];
+  character: CharacterRow;
+  chat: ChatRow | null;
+  userName: string;
+  placement: TurnPlacement;
+}
+
+/** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
+const MAX_HISTORY = 5000;
+
+/** A character the requester may use: 404 when missing or deleted (never a stand-in), 403 when another user's. */
+export function usableCharacter(row: CharacterRow | undefined, id: string, who: Requester): CharacterRow {
+  if (!row || row.deleted_at) throw notFound('character', id);
+  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this character belongs to another user');
+  return row;
+}
+
+/** A conversation the requester may continue: 404 when missing or deleted, 403 when another user's. */
+export function usableChat(row: ChatRow | undefined, id: string, who: Requester): ChatRow {
+  if (!row || row.deleted_at) throw notFound('chat', id);
+  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this chat belongs to another user');
+  return row;
+}
+
+export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
+  const characters = createCharacterQueries(db, schema);
+  const chats = createChatQueries(db, schema);
+  const completions = createCompletionQueries(db, schema);
+  const sources = createWorldBookSources(db, schema);
+  const indexCache = new WorldInfoIndexCache(256);
+
+  return {
+    async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {
+      const [characterRow, chatRow] = await Promise.all([characters.get(target.characterId), target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined)]);
+      const character = usableCharacter(characterRow, target.characterId, who);
+      const chat = target.chatId ? usableChat(chatRow, target.chatId, who) : null;
+      const settings = (chat?.settings ?? {}) as ChatSettings;
+      const userName = target.userName ?? settings.user_name ?? 'User';
+
+      // ---- history, the new turn and where the reply goes -------------------------------------------------
+      let history: PromptHistoryMessage[] = chat ? (await completions.activePath(chat.id, MAX_HISTORY)).map(storedToHistory) : [];
+      let turn: TurnMessage[] = [];
+      let userTurn: TurnMessage | null = null;
+      if (target.messages) {
+        const split = splitRequestMessages(target.messages);
+        // A chat's own history is the conversation; without one the request's earlier messages are.
+        if (!chat) history = split.earlier;
+        turn = split.turn;
+        userTurn = split.userTurn;
+      } else if (target.userText !== null) {
+        userTurn = { role: 'user', content: target.userText };
+      }
+      if (target.mode !== 'normal' && (turn.length > 0 || userTurn)) {
+        throw badRequest('unexpected_user_turn', `mode ${target.mode} generates from the conversation as it is: send no new user message`);
+      }
+      history = [...history, ...turn.map(turnToHistory)];
+
+      const placement: TurnPlacement = { parentId: undefined, turn: [...turn, ...(userTurn ? [userTurn] : [])], replyAlternateOf: null, continuedText: null };
+      if (target.mode === 'regenerate' || target.mode === 'continue') {
+        const index = target.targetMessageId ? history.findIndex((m) => m.id === target.targetMessageId) : history.length - 1;
+        const reply = history[index];
+        if (!reply || index < 0) {
+          throw badRequest('no_message_to_' + target.mode, target.targetMessageId ? `message ${target.targetMessageId} is not on the conversation's active path` : 'the conversation has no message to ' + target.mode);
+        }
+        if (target.mode === 'regenerate') {
+          if (reply.role !== 'assistant') throw badRequest('not_a_reply', 'only a reply of the character can be regenerated');
+          // The new alternate answers the same message: the history ends before the reply.
+          history = history.slice(0, index);
+          placement.parentId = history[index - 1]?.id ?? null;
+        } else {
+          history = history.slice(0, index + 1);
+          placement.parentId = history[index - 1]?.id ?? null;
+          placement.replyAlternateOf = reply.id ?? null;
+          placement.continuedText = reply.content;
+        }
+      }
+
+      // ---- lorebooks ------------------------------------------------------------------------------------
+      const books = await sources.gatherBooks({
+        userId: chat?.owner_id ?? character.owner_id,
+        isAdmin: who.isAdmin,
+        characterId: character.id,
+        chatBookIds: settings.world_book_ids ?? [],
+        ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}),
+      });
+
+      const contextSize = target.contextSize ?? model.contextSize;
+      const replyReserve = Math.min(options.maxTokens ?? model.replyReserve, Math.max(0, contextSize - 1));
+      const input: PromptInput = {
+        character: { ...(character.card as unknown as CanonicalCard) },
+        persona: { name: userName },
+        history,
+        userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
+        chat: {
+          chatId: chat?.id ?? `character-${character.id}`,
+          ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
+          ...(settings.author_note
+            ? {
+                authorsNote: {
+                  text: settings.author_note,
+                  ...(settings.author_note_depth !== undefined ? { depth: settings.author_note_depth } : {}),
+                  ...(settings.author_note_role ? { role: settings.author_note_role } : {}),
+                },
+              }
+            : {}),
+        },
+        worldInfo: { books, dryRun: options.dryRun, indexCache },
+        model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
+        mode: target.mode,
+      };
+      const prompt = assemblePrompt(input);
+      return { prompt, books, character, chat, userName, placement };
+    },
+  };
+}
+
+export type CharacterPrompts = ReturnType<typeof createCharacterPrompts>;

@@ -1,0 +1,228 @@
+/**
+ * The worker side of a completion job: assemble the prompt (character completions), call the provider, put every
+ * chunk on the job's relay channel as it arrives, and, once the reply is complete, store the turn through the chat
+ * command side (ids derived from the completion id, one append: a retried job never stores a second reply and a
+ * job that dies mid-stream stores nothing).
+ */
+import { ZodError } from 'zod';
+import type { CommandContext } from '../../commands/command-context.ts';
+import type { ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
+import { runChatCommand } from '../../commands/chats/chat-workflows.ts';
+import type { CompletionMessage } from '../../commands/chats/chat-decider.ts';
+import { recordWorldInfoActivations } from '../../commands/world-books/world-info-activations.ts';
+import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import { collectCompletion, type ChatCompletion, type ChatMessage, type ChatRequest, type ProviderChunk, type ProviderRegistry, type ResolvedModel } from '../../infra/llm/index.ts';
+import { nonRetryable, SHUTDOWN_REASON, type JobContext, type JobHandler } from '../../infra/queue/queue.ts';
+import type { CompletionRelay } from '../../infra/relay/relay.ts';
+import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
+import { completionMessageId } from '../../shared/completions/completion-ids.ts';
+import {
+  completionJobSchema,
+  type CompletionJob,
+  type CompletionRelayEvent,
+  type CompletionResult,
+  type GenerationParams,
+  type RelayProblem,
+  type SavedTurn,
+} from '../../shared/completions/completion-job.ts';
+import { lorebookSummary, turnToStored } from '../../shared/completions/completion-turn.ts';
+import { MAX_MESSAGE_METADATA_BYTES } from '../../shared/chats/chat-fields.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
+
+export interface CompletionRunnerDeps {
+  providers: ProviderRegistry;
+  relay: CompletionRelay;
+  prompts: CharacterPrompts;
+  chats: ChatCommandDeps;
+  eventStore: EventStore;
+  waiter: ProgressWaiter;
+  readYourWritesTimeoutMs: number;
+}
+
+/** The provider request fields from a job's generation settings. */
+export function providerParams(params: GenerationParams): Omit<ChatRequest, 'model' | 'messages'> {
+  const out: Omit<ChatRequest, 'model' | 'messages'> = {};
+  if (params.temperature !== undefined) out.temperature = params.temperature;
+  if (params.top_p !== undefined) out.top_p = params.top_p;
+  if (params.max_tokens !== undefined) out.max_tokens = params.max_tokens;
+  if (params.stop !== undefined) out.stop = params.stop;
+  if (params.tools !== undefined) out.tools = params.tools;
+  if (params.tool_choice !== undefined) out.tool_choice = params.tool_choice;
+  if (params.presence_penalty !== undefined) out.presence_penalty = params.presence_penalty;
+  if (params.frequency_penalty !== undefined) out.frequency_penalty = params.frequency_penalty;
+  if (params.seed !== undefined) out.seed = params.seed;
+  if (params.user !== undefined) out.user = params.user;
+  if (params.extra !== undefined) out.extra = params.extra;
+  return out;
+}
+
+/** Any failure as the problem document the API answers with. */
+export function toRelayProblem(err: unknown): RelayProblem {
+  if (err instanceof AppError) return { status: err.status, code: err.code, detail: err.message, extra: err.extra };
+  if (err instanceof ZodError) {
+    const first = err.issues[0];
+    return { status: 400, code: 'validation_error', detail: first ? `${first.path.map(String).join('.') || 'request'}: ${first.message}` : 'invalid request', extra: {} };
+  }
+  return { status: 500, code: 'completion_failed', detail: 'the completion failed unexpectedly; it has been logged', extra: {} };
+}
+
+async function* tap(chunks: AsyncIterable<ProviderChunk>, each: (chunk: ProviderChunk) => void): AsyncGenerator<ProviderChunk> {
+  for await (const chunk of chunks) {
+    each(chunk);
+    yield chunk;
+  }
+}
+
+function boundedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  const size = () => Buffer.byteLength(JSON.stringify(metadata));
+  if (size() <= MAX_MESSAGE_METADATA_BYTES) return metadata;
+  const lorebook = metadata.lorebook as Record<string, unknown> | undefined;
+  if (lorebook) metadata.lorebook = { ...lorebook, activated: [] };
+  if (size() <= MAX_MESSAGE_METADATA_BYTES) return metadata;
+  delete metadata.lorebook;
+  delete metadata.reasoning_content;
+  return metadata;
+}
+
+export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
+  async function persist(job: CompletionJob, plan: CharacterPrompt, resolved: ResolvedModel, completion: ChatCompletion, fullText: string, timings: CompletionResult['timings']): Promise<SavedTurn> {
+    const target = job.target;
+    if (target.kind !== 'character' || !target.chatId) throw new Error('persist needs a character completion with a chat');
+    const chatId = target.chatId;
+    const choice = completion.choices[0];
+    const { prompt, placement } = plan;
+    const turn: CompletionMessage[] = placement.turn.map((m, i) => {
+      const isUserTurn = prompt.userTurn !== null && i === placement.turn.length - 1;
+      return { messageId: completionMessageId(job.completionId, `turn-${i}`), ...turnToStored(m), content: isUserTurn ? prompt.userTurn!.content : m.content };
+    });
+    const lorebook = lorebookSummary(prompt);
+    const metadata = boundedMetadata({
+      completion_id: job.completionId,
+      provider: resolved.providerName,
+      model: completion.model || resolved.model,
+      mode: target.mode,
+      finish_reason: choice?.finish_reason ?? null,
+      usage: completion.usage,
+      latency_ms: Math.round(timings.totalMs),
+      ttft_ms: timings.ttftMs === null ? null : Math.round(timings.ttftMs),
+      prompt_tokens_estimated: prompt.tokens.total,
+      ...(choice?.message.tool_calls?.length ? { tool_calls: choice.message.tool_calls } : {}),
+      ...(choice?.message.reasoning_content ? { reasoning_content: choice.message.reasoning_content } : {}),
+      ...(lorebook ? { lorebook } : {}),
+    });
+    const context: CommandContext = { userId: job.userId, isAdmin: job.isAdmin, requestId: job.requestId, correlationId: job.correlationId, causationId: job.completionId };
+    const reply = { messageId: completionMessageId(job.completionId, 'reply'), sender: 'assistant' as const, name: null, content: fullText, metadata, alternateOf: placement.replyAlternateOf };
+    const result = await runChatCommand(deps.chats, context, chatId, {
+      type: 'AppendCompletion',
+      chatId,
+      ...(placement.parentId !== undefined ? { parentId: placement.parentId } : {}),
+      turn,
+      reply,
+      maxMessages: deps.chats.config.MAX_MESSAGES_PER_CHAT,
+    });
+    if (result.position !== null) {
+      // The lorebook's activation statistics count this generation once (only the run that stored the turn).
+      const activated = prompt.worldInfo?.activated ?? [];
+      if (activated.length > 0) {
+        const byId = new Map(plan.books.map((b) => [b.id, b]));
+        const entries = activated.flatMap((a) => {
+          const book = byId.get(a.bookId);
+          const index = prompt.worldInfo!.diagnostics.find((d) => d.entryKey === a.entryKey)?.entryIndex;
+          const entryId = book && index !== undefined ? book.entryIds[index] : undefined;
+          return entryId ? [{ worldBookId: a.bookId, entryId, entryKey: a.entryKey }] : [];
+        });
+        if (entries.length > 0) await recordWorldInfoActivations(deps.eventStore, context, { chatId, characterId: target.characterId, entries });
+      }
+      await deps.waiter.waitFor(result.position, deps.readYourWritesTimeoutMs);
+    }
+    return { chatId, turnMessageIds: turn.map((m) => m.messageId), replyMessageId: reply.messageId };
+  }
+
+  return async (raw: unknown, context: JobContext): Promise<CompletionResult> => {
+    const job = completionJobSchema.parse(raw);
+    const channel = job.completionId;
+    const started = performance.now();
+    const cancelled = new AbortController();
+    const stopWatching = await deps.relay.watchCancel(channel, (reason) => cancelled.abort(new Error(reason)));
+    const signal = AbortSignal.any([context.signal, cancelled.signal]);
+    // Relay writes are not awaited one by one (they keep their order); the last one is awaited before the end.
+    let lastWrite: Promise<unknown> = Promise.resolve();
+    let writeError: unknown;
+    const publish = (event: CompletionRelayEvent) => {
+      lastWrite = deps.relay.append(channel, event).catch((err: unknown) => {
+        writeError ??= err;
+      });
+      return lastWrite;
+    };
+    try {
+      await publish({ t: 'start', attempt: context.attempt });
+      const resolved = deps.providers.resolve({ provider: job.provider, model: job.model });
+      const target = job.target;
+      let plan: CharacterPrompt | null = null;
+      let messages: ChatMessage[];
+      if (target.kind === 'proxy') messages = target.messages;
+      else {
+        plan = await deps.prompts.build(target, { userId: job.userId, isAdmin: job.isAdmin }, resolved, {
+          ...(job.params.max_tokens !== undefined ? { maxTokens: job.params.max_tokens } : {}),
+          dryRun: !(target.save && target.chatId && target.mode !== 'impersonate'),
+        });
+        messages = plan.prompt.messages;
+      }
+      const request: ChatRequest = {
+        model: resolved.model,
+        messages,
+        ...providerParams(job.params),
+        ...(plan ? { max_tokens: job.params.max_tokens ?? plan.prompt.tokens.replyReserve, speakerNames: { user: plan.userName, assistant: plan.character.name } } : {}),
+      };
+      let ttftMs: number | null = null;
+      const completion = await collectCompletion(
+        tap(resolved.provider.complete(request, { signal }), (chunk) => {
+          if (ttftMs === null && chunk.choices.some((c) => c.delta.content || c.delta.tool_calls?.length)) ttftMs = performance.now() - started;
+          void publish({ t: 'chunk', chunk: { ...chunk, id: job.completionId } });
+        }),
+      );
+      completion.id = job.completionId;
+      await lastWrite;
+      if (writeError) throw writeError;
+      const fullText = (plan?.placement.continuedText ?? '') + (completion.choices[0]?.message.content ?? '');
+      const timings = { ttftMs, totalMs: performance.now() - started };
+      let saved: SavedTurn | null = null;
+      if (plan && target.kind === 'character' && target.save && target.chatId && target.mode !== 'impersonate') {
+        saved = await persist(job, plan, resolved, completion, fullText, timings);
+      }
+      const result: CompletionResult = {
+        completion,
+        provider: resolved.providerName,
+        model: completion.model || resolved.model,
+        characterId: target.kind === 'character' ? target.characterId : null,
+        chatId: target.kind === 'character' ? target.chatId : null,
+        mode: target.kind === 'character' ? target.mode : null,
+        saved,
+        fullText: plan?.placement.continuedText !== null && plan ? fullText : null,
+        timings,
+      };
+      await publish({ t: 'done', result });
+      await lastWrite;
+      await deps.relay.end(channel);
+      context.log.info({ provider: result.provider, model: result.model, ms: Math.round(timings.totalMs), saved: saved !== null }, 'completion finished');
+      return result;
+    } catch (err) {
+      // A worker shutting down puts the job back in the queue: the next run starts the channel again.
+      if (context.signal.aborted && context.signal.reason === SHUTDOWN_REASON && !cancelled.signal.aborted) throw err;
+      const final = err instanceof AppError || err instanceof ZodError || context.attempt >= context.maxAttempts;
+      if (!final) {
+        context.log.warn({ err }, 'completion failed; it will be retried');
+        throw err;
+      }
+      const problem = toRelayProblem(err);
+      if (problem.status >= 500 && !(err instanceof AppError)) context.log.error({ err }, 'completion failed');
+      await publish({ t: 'error', problem });
+      await lastWrite;
+      await deps.relay.end(channel).catch(() => undefined);
+      throw nonRetryable(`${problem.code}: ${problem.detail}`, { cause: err });
+    } finally {
+      stopWatching();
+    }
+  };
+}

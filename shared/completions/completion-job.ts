@@ -1,0 +1,125 @@
+/**
+ * The completion job (API -> queue -> worker) and what the worker writes on the job's relay channel.
+ */
+import { z } from 'zod';
+import type { ChatCompletion, ProviderChunk } from '../../infra/llm/chat-types.ts';
+
+export const COMPLETION_JOB = 'completion';
+
+const toolCallSchema = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) });
+const contentPartSchema = z.union([
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('image_url'), image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }) }),
+]);
+
+/** A chat message in OpenAI's format (requests and job data). */
+export const chatMessageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string(), name: z.string().max(64).optional() }),
+  z.object({ role: z.literal('developer'), content: z.string(), name: z.string().max(64).optional() }).transform((m) => ({ ...m, role: 'system' as const })),
+  z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(contentPartSchema)]), name: z.string().max(64).optional() }),
+  z.object({ role: z.literal('assistant'), content: z.string().nullable().optional().transform((c) => c ?? null), name: z.string().max(64).optional(), tool_calls: z.array(toolCallSchema).max(128).optional() }),
+  z.object({ role: z.literal('tool'), content: z.string(), tool_call_id: z.string().min(1), name: z.string().max(64).optional() }),
+]);
+
+export const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'tool names use letters, digits, "_" and "-" (at most 64)'),
+    description: z.string().max(5000).optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().optional(),
+  }),
+});
+
+export const toolChoiceSchema = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]);
+
+/** Sampling and tool settings passed to the provider as given. */
+export const generationParamsSchema = z.object({
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  max_tokens: z.number().int().min(1).max(128_000).optional(),
+  stop: z.union([z.string().max(500), z.array(z.string().max(500)).max(4)]).optional(),
+  tools: z.array(toolSchema).max(128).optional(),
+  tool_choice: toolChoiceSchema.optional(),
+  presence_penalty: z.number().min(-2).max(2).optional(),
+  frequency_penalty: z.number().min(-2).max(2).optional(),
+  seed: z.number().int().optional(),
+  user: z.string().max(256).optional(),
+  /** Provider-specific sampler fields (`top_k`, `min_p`, `repetition_penalty`). */
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+export type GenerationParams = z.infer<typeof generationParamsSchema>;
+
+export const generationModeSchema = z.enum(['normal', 'regenerate', 'continue', 'impersonate']);
+
+/** A completion for a character: the prompt is assembled from the card, the chat and its lorebooks. */
+export const characterTargetSchema = z.object({
+  kind: z.literal('character'),
+  characterId: z.uuid(),
+  /** The chat whose history is used (and where the turn is stored); null: the request's messages are the history. */
+  chatId: z.uuid().nullable(),
+  mode: generationModeSchema,
+  /** `/chat/completions`: the request's messages (the new ones after the stored history are the turn). */
+  messages: z.array(chatMessageSchema).nullable(),
+  /** `/complete` normal mode: the new user message, if any. */
+  userText: z.string().nullable(),
+  /** regenerate / continue: the reply to replace or extend; null: the last message of the conversation. */
+  targetMessageId: z.uuid().nullable(),
+  userName: z.string().nullable(),
+  save: z.boolean(),
+  contextSize: z.number().int().positive().nullable(),
+  worldBookIds: z.array(z.uuid()).nullable(),
+});
+export type CharacterTarget = z.infer<typeof characterTargetSchema>;
+
+export const completionJobSchema = z.object({
+  completionId: z.string(),
+  userId: z.string(),
+  isAdmin: z.boolean(),
+  requestId: z.string(),
+  correlationId: z.string(),
+  /** Hash of the request, so an idempotency key reused for another request is refused. */
+  requestHash: z.string(),
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  params: generationParamsSchema,
+  target: z.discriminatedUnion('kind', [z.object({ kind: z.literal('proxy'), messages: z.array(chatMessageSchema).min(1) }), characterTargetSchema]),
+});
+export type CompletionJob = z.infer<typeof completionJobSchema>;
+
+/** What the stored turn looks like, for responses. */
+export interface SavedTurn {
+  chatId: string;
+  /** Ids of the turn's messages (the user's message, tool results), in order. */
+  turnMessageIds: string[];
+  replyMessageId: string | null;
+}
+
+/** The job's result (also the relay's `done` entry). */
+export interface CompletionResult {
+  completion: ChatCompletion;
+  provider: string;
+  model: string;
+  characterId: string | null;
+  chatId: string | null;
+  mode: z.infer<typeof generationModeSchema> | null;
+  saved: SavedTurn | null;
+  /** continue mode: the whole message (the text continued plus the new text). */
+  fullText: string | null;
+  timings: { ttftMs: number | null; totalMs: number };
+}
+
+/** A problem document as the worker hands it to the API. */
+export interface RelayProblem {
+  status: number;
+  code: string;
+  detail: string;
+  extra: Record<string, unknown>;
+}
+
+/** Entries of a completion's relay channel. */
+export type CompletionRelayEvent =
+  | { t: 'start'; attempt: number }
+  | { t: 'chunk'; chunk: ProviderChunk }
+  | { t: 'done'; result: CompletionResult }
+  | { t: 'error'; problem: RelayProblem };
