@@ -122,7 +122,13 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       await store.append(s2, [ev('B1')], 'no_stream');
       await store.append(s1, [ev('A3')], 2);
       const mine = (events: RecordedEvent[]) => events.filter((e) => e.streamId === s1 || e.streamId === s2);
-      const all = mine(await readEverything(store, before));
+      // readAll may hold committed events back while an older transaction anywhere in the cluster is still open
+      // (never skipping one is the guarantee, not immediacy), so wait for them to become visible.
+      let all = mine(await readEverything(store, before));
+      for (let waited = 0; all.length < 4 && waited < 15_000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+        all = mine(await readEverything(store, before));
+      }
       expect(all.map((e) => e.type)).toEqual(['A1', 'A2', 'B1', 'A3']);
       const positions = all.map((e) => e.position);
       expect([...positions].sort()).toEqual(positions);
