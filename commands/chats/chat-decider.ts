@@ -50,19 +50,20 @@ export interface SeedMessage {
   active: boolean;
 }
 
+/** A chat to create: its identity, settings and the messages it starts with. */
+export interface NewChat {
+  chatId: string;
+  characterId: string | null;
+  characterName: string;
+  title: string;
+  settings: ChatSettings;
+  forkedFrom: ForkOrigin | null;
+  importedFrom: string | null;
+  messages: SeedMessage[];
+}
+
 export type ChatCommand =
-  | {
-      type: 'CreateChat';
-      chatId: string;
-      characterId: string | null;
-      characterName: string;
-      title: string;
-      settings: ChatSettings;
-      forkedFrom: ForkOrigin | null;
-      importedFrom: string | null;
-      messages: SeedMessage[];
-      maxMessages: number;
-    }
+  | ({ type: 'CreateChat'; maxMessages: number } & NewChat)
   | { type: 'UpdateChat'; chatId: string; changes: ChatChanges }
   | { type: 'DeleteChat'; chatId: string }
   | { type: 'RestoreChat'; chatId: string }

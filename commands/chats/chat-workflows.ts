@@ -1,5 +1,5 @@
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
-import type { ChatSettings, ForkOrigin } from '../../shared/chats/chat-fields.ts';
+import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import { characterGreetings, fillNames } from '../../shared/chats/greetings.ts';
 import { badRequest } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
@@ -7,7 +7,7 @@ import type { CommandContext } from '../command-context.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
 import type { StateCache } from '../state-cache.ts';
-import { chatDecider, chatStream, type ChatCommand, type ChatState, type SeedMessage } from './chat-decider.ts';
+import { chatDecider, chatStream, type ChatCommand, type ChatState, type NewChat, type SeedMessage } from './chat-decider.ts';
 import { userChatsDecider, userChatsStream } from './user-chats-decider.ts';
 
 /**
@@ -67,16 +67,6 @@ async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   });
 }
 
-export interface NewChat {
-  chatId: string;
-  characterId: string | null;
-  characterName: string;
-  title: string;
-  settings: ChatSettings;
-  forkedFrom: ForkOrigin | null;
-  importedFrom: string | null;
-  messages: SeedMessage[];
-}
 
 /** Creates a chat (with its first messages) in one append, after taking one of the caller's chat slots. */
 export async function createChat(deps: ChatCommandDeps, context: CommandContext, chat: NewChat): Promise<CommandResult<ChatState>> {
