@@ -22,6 +22,16 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+/** A response body as JSON when it is JSON, else the raw text (undefined when empty). */
+function bodyOf(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The real service (runtime + HTTP) on a fresh database of the run's PostgreSQL, on a free port. */
 export async function startTestService(options: { env?: Record<string, string>; roles?: Roles } = {}): Promise<TestService> {
   const database = await createTestDatabase();
@@ -47,28 +57,14 @@ export async function startTestService(options: { env?: Record<string, string>; 
         },
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return { status: res.status, body: bodyOf(await res.text()), headers: res.headers };
     },
     async upload(urlPath, file, { fields = {}, key = TEST_API_KEY } = {}) {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
       form.append(file.field ?? 'file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' }), file.filename);
       const res = await fetch(`${api.url}${urlPath}`, { method: 'POST', headers: key ? { 'X-API-KEY': key } : {}, body: form });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return { status: res.status, body: bodyOf(await res.text()), headers: res.headers };
     },
     async download(urlPath, { key = TEST_API_KEY, headers = {} } = {}) {
       const res = await fetch(`${api.url}${urlPath}`, { headers: { ...(key ? { 'X-API-KEY': key } : {}), ...headers } });
