@@ -60,6 +60,11 @@ export const configSchema = z.object({
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
   /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
   COMPLETIONS_SAVE_DEFAULT: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  /**
+   * Embedded fast path: with the API and the worker in one process (in-process relay), a completion starts at once
+   * on this process while its queue job is recorded, instead of waiting for the queue to hand it over.
+   */
+  COMPLETIONS_LOCAL_START: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
   /** Longest a completion request waits for its job (queue + provider), ms. */
   COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
   /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */
