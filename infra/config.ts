@@ -33,7 +33,7 @@ export const configSchema = z.object({
   READ_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier').default('read'),
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
-  WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
+  WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   /** Origins allowed to call the API from a browser, comma-separated (`*` for any); none by default. */
   CORS_ORIGINS: z
