@@ -1,10 +1,12 @@
+import { z } from 'zod';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { badRequest, forbidden, notFound } from '../shared/errors.ts';
 
 /** A point in a resource's past: a version (its stream revision) or a moment. */
 export type AsOf = { version: number } | { at: Date };
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** Calendar-checked (no 30 February), with an offset or Z. */
+const isoDateTime = z.iso.datetime({ offset: true });
 
 /** `as_of` as the API takes it: a version number, or an ISO 8601 date-time with its offset. */
 export function parseAsOf(raw: string): AsOf {
@@ -15,7 +17,7 @@ export function parseAsOf(raw: string): AsOf {
   }
   // A '+' offset arrives as a space when the client did not encode it (%2B): read it as meant.
   const text = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
-  const at = ISO_DATE_TIME.test(text) ? new Date(text) : new Date(NaN);
+  const at = isoDateTime.safeParse(text).success ? new Date(text) : new Date(NaN);
   if (Number.isNaN(at.getTime())) throw badRequest('invalid_as_of', `as_of must be a version (1 or more) or an ISO 8601 date-time such as 2026-11-24T05:00:00Z; got "${raw.slice(0, 60)}"`);
   return { at };
 }
