@@ -114,4 +114,20 @@ describe('audit trail: who changed this card, when, and what did it look like be
     const descCursor = (await svc.request('GET', '/api/v1/audit/events?limit=1', auditor)).body.next_cursor;
     expect((await svc.request('GET', `/api/v1/audit/events?order=asc&cursor=${descCursor}`, auditor)).status).toBe(400);
   });
+
+  test('the OpenAPI document describes the audit query, the histories and as_of', async () => {
+    const doc = (await svc.request('GET', '/openapi.json', { key: null })).body;
+    const params = (path: string) => doc.paths[path].get.parameters.map((p: { name: string }) => p.name);
+    expect(params('/api/v1/audit/events')).toEqual(['user_id', 'resource_type', 'resource_id', 'event_type', 'from', 'to', 'order', 'cursor', 'limit']);
+    for (const path of [
+      '/api/v1/characters/{id}/history',
+      '/api/v1/characters/world-books/{id}/history',
+      '/api/v1/characters/world-books/{id}/entries/{entry_id}/history',
+      '/api/v1/character_chats/{chat_id}/history',
+      '/api/v1/character_messages/messages/{message_id}/history',
+    ]) {
+      expect([path, params(path).slice(-3)]).toEqual([path, ['limit', 'order', 'cursor']]);
+    }
+    for (const path of ['/api/v1/characters/{id}', '/api/v1/characters/world-books/{id}', '/api/v1/character_chats/{chat_id}']) expect(params(path)).toContain('as_of');
+  });
 });
