@@ -168,6 +168,48 @@ describe('history and time travel, from the events', () => {
     expect((await svc.request('GET', `${BOOKS}/${book.id}/entries/0190a000-0000-7000-8000-000000000001/history`)).status).toBe(404);
   });
 
+  test("a card's book re-imported over itself: as_of still equals each version's GET (entries kept, added, removed)", async () => {
+    const entry = (id: number, key: string, content: string) => ({ id, keys: [key], content, enabled: true, insertion_order: 10 + id, extensions: {} });
+    const card = (entries: unknown[], description: string) =>
+      new TextEncoder().encode(JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Cartographer', description, first_mes: 'Hello.', character_book: { name: 'Cartographer lore', entries, extensions: {} } } }));
+    const first = await svc.upload('/api/v1/characters/import', { bytes: card([entry(0, 'map', 'Maps.'), entry(1, 'sea', 'The sea.')], 'v1'), filename: 'c.json', type: 'application/json' });
+    expect(first.status).toBe(201);
+    const bookId = first.body.import.world_book.id as string;
+    const characterId = first.body.id as string;
+    const books: Record<number, any> = {};
+    const characters: Record<number, any> = {};
+    const snap = async () => {
+      const b = (await svc.request('GET', `${BOOKS}/${bookId}`)).body;
+      books[b.version] = b;
+      const c = (await svc.request('GET', `/api/v1/characters/${characterId}?include_card=true`)).body;
+      characters[c.version] = c;
+    };
+    await snap();
+    await sleep(5);
+    const again = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(1, 'sea', 'The sea.'), entry(2, 'star', 'Stars.')], 'v2'), filename: 'c.json', type: 'application/json' });
+    expect(again.status).toBe(200);
+    await snap();
+    await svc.request('POST', `${BOOKS}/${bookId}/entries`, { body: { keys: ['compass'], content: 'A compass.' } });
+    await snap();
+    await sleep(5);
+    const third = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(2, 'star', 'Stars.')], 'v3'), filename: 'c.json', type: 'application/json' });
+    expect(third.status).toBe(200);
+    await snap();
+    expect(Object.keys(books).length).toBeGreaterThanOrEqual(3);
+    for (const [version, body] of Object.entries(books)) expect(withoutMarker((await svc.request('GET', `${BOOKS}/${bookId}?as_of=${version}`)).body)).toEqual(body);
+    for (const [version, body] of Object.entries(characters)) expect(withoutMarker((await svc.request('GET', `/api/v1/characters/${characterId}?as_of=${version}&include_card=true`)).body)).toEqual(body);
+    const history = (await svc.request('GET', `${BOOKS}/${bookId}/history`)).body.items;
+    expect(history.map((i: any) => i.event_type)).toEqual(['WorldBookCreated', 'WorldBookContentReplaced', 'WorldBookEntryAdded', 'WorldBookContentReplaced']);
+    // The sea entry: created with the book, removed by the last re-import (which does not name it).
+    const sea = books[1].entries.find((e: any) => e.content === 'The sea.').entry_id;
+    const seaHistory = (await svc.request('GET', `${BOOKS}/${bookId}/entries/${sea}/history`)).body.items;
+    expect(seaHistory.map((i: any) => [i.event_type, i.version])).toEqual([
+      ['WorldBookCreated', 1],
+      ['WorldBookContentReplaced', 2],
+      ['WorldBookContentReplaced', 4],
+    ]);
+  });
+
   test('chat and messages: as_of equals the GET of each version; a message history follows its edits and alternates', async () => {
     const character = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Talker', first_message: 'Hello!' } })).body;
     const snapshots: Record<number, any> = {};
