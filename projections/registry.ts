@@ -1,3 +1,4 @@
+import { auditEventsProjection } from './audit-events-projection.ts';
 import { charactersProjection } from './characters-projection.ts';
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
@@ -6,4 +7,4 @@ import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection];
+export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection];
