@@ -16,6 +16,12 @@ export interface EventMetadata {
   causationId: string;
   requestId: string;
   schemaVersion: number;
+  /**
+   * Whose personal data the payload is, when not the acting `userId` (an admin editing another user's
+   * resource). `null`: the payload holds no personal data (audit records) and is stored in clear. Read by the
+   * encrypting decorator (infra/eventstore/encryption/) to pick the key.
+   */
+  dataSubject?: string | null;
   [key: string]: unknown;
 }
 
@@ -36,6 +42,12 @@ export interface RecordedEvent {
   data: Record<string, unknown>;
   metadata: EventMetadata;
   createdAt: Date;
+  /**
+   * The payload is gone for good: it was encrypted with a data key that has since been destroyed (its user
+   * was forgotten). `data` is then `{}`; id, stream, revision, position, type and metadata remain. Readers
+   * that fold or project payloads skip redacted events (the projection runner and `loadState` do).
+   */
+  redacted?: true;
 }
 
 export interface AppendResult {

@@ -11,13 +11,16 @@ export const QUEUE_NAME = 'character-chat';
 /** The job catalogue: one handler per job name, built from the runtime's ports. */
 export function jobHandlers(runtime: Runtime): Record<string, JobHandler> {
   const { config } = runtime;
+  const stateCache = createStateCache();
+  // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
+  runtime.dataKeys.onDestroyed(() => stateCache.clear());
   return {
     /** A chat completion: prompt, provider stream relayed to the waiting response, the turn stored once. */
     [COMPLETION_JOB]: createCompletionRunner({
       providers: runtime.providers,
       relay: runtime.relay,
       prompts: createCharacterPrompts(runtime.database.db, config.READ_SCHEMA),
-      chats: { eventStore: runtime.eventStore, stateCache: createStateCache(), config },
+      chats: { eventStore: runtime.eventStore, stateCache, config },
       eventStore: runtime.eventStore,
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,

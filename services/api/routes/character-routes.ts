@@ -251,7 +251,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         await characterAtVersion(commands, command, params.id, 1); // ownership and existence
         const events = await deps.eventStore.readStream(characterStream(params.id));
         let state = characterDecider.initialState();
-        const items = events.map((e) => {
+        const items = events.filter((e) => !e.redacted).map((e) => {
           const before = state.stored;
           state = characterDecider.evolve(state, toDomainEvent(e) as CharacterEvent);
           const fields = diffStoredCards(before, state.stored).map((c) => c.field);

@@ -17,9 +17,9 @@ export function llmTestEnv(upstreamUrl: string): Record<string, string> {
   return { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstreamUrl, LLM_MODEL: 'fake-model' };
 }
 
-/** An `Authorization` header value for a user (HS256 JWT with `sub`). */
-export async function bearer(sub: string): Promise<string> {
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+/** An `Authorization` header value for a user (HS256 JWT with `sub`; `{ role: 'admin' }` for an administrator). */
+export async function bearer(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
   return `Bearer ${token}`;
 }
 
@@ -163,8 +163,9 @@ export interface RouteFixture {
   /**
    * `resource`: the route addresses something that exists (path parameter or an id in the body): another
    * user gets 403, a missing one 404. `collection`: scoped to the caller (lists, creating from nothing).
+   * `admin`: an administrator's operation: the owner calls it as an admin, a non-admin user gets 403.
    */
-  kind: 'resource' | 'collection';
+  kind: 'resource' | 'collection' | 'admin';
   setup?: (api: FixtureApi, owner: string) => Promise<Values>;
   request: (v: Values) => Req;
   /** The request for a missing resource; by default the first path parameter becomes an unknown UUID. */
@@ -328,6 +329,18 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
+  // admin: destructive, so the fixture forgets a throwaway user of its own (with a chat and a world book)
+  forgetUserData: {
+    kind: 'admin',
+    setup: async (api) => {
+      const user = `owner-forgotten-${randomUUID().slice(0, 8)}`;
+      const auth = await bearer(user);
+      await api.message(auth);
+      await api.book(auth);
+      return { user };
+    },
+    request: (v) => ({ params: { id: v.user! } }),
+  },
 };
 
 /** The request for a missing resource: the fixture's own, or the first path parameter replaced by a new UUID. */
