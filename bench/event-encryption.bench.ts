@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { newId } from '../shared/ids.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
@@ -27,7 +27,7 @@ const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat
 const meta = (userId: string) => ({ userId, correlationId: 'b', causationId: 'b', requestId: 'b', schemaVersion: 1 });
 
 // 1. The crypto alone: seal and open of a character payload (~600 bytes of JSON).
-const key = randomBytes(32);
+const key = createSecretKey(randomBytes(32));
 const sample = { characterId: newId(), ownerId: 'u', fields: fields(1) };
 const identity = { id: newId(), streamId: 'character-x', type: 'CharacterCreated' };
 let t = performance.now();

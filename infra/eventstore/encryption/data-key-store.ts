@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
@@ -39,7 +39,7 @@ const NOTIFY_CHANNEL = 'data_keys_destroyed';
 
 export interface DataKey {
   keyId: string;
-  key: Buffer;
+  key: KeyObject;
 }
 
 /** An envelope names a key that is neither stored nor recorded as destroyed. */
@@ -55,8 +55,8 @@ export interface DataKeyStore {
   migrate(): Promise<void>;
   /** The user's live key, created on first use. */
   keyForWriting(userId: string): Promise<DataKey>;
-  /** Keys by id: a Buffer, or null when the key was destroyed. Throws MissingDataKeyError for an unknown id. */
-  keysForReading(keyIds: readonly string[]): Promise<Map<string, Buffer | null>>;
+  /** Keys by id: the key, or null when it was destroyed. Throws MissingDataKeyError for an unknown id. */
+  keysForReading(keyIds: readonly string[]): Promise<Map<string, KeyObject | null>>;
   /** Destroys every key of the user (tombstoned), here and, by NOTIFY, in the caches of other processes. */
   destroyUserKeys(userId: string): Promise<{ keysDestroyed: number }>;
   /** Called with the user id whenever some process destroyed a user's keys (this one included). */
@@ -83,7 +83,7 @@ export function parseKeyEncryptionKey(text: string): Buffer {
 
 interface CachedKey {
   userId: string | null;
-  key: Buffer | null;
+  key: KeyObject | null;
   expiresAt: number;
 }
 
@@ -180,7 +180,7 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
     const { rows } = await pool.query<{ key_id: string; key_material: Buffer; kek_id: string | null }>('SELECT key_id, key_material, kek_id FROM keys.user_data_keys WHERE user_id = $1', [userId]);
     const row = rows[0];
     if (!row) throw new Error(`the data key of user ${userId} was destroyed while it was being created; retry`);
-    const live = { keyId: row.key_id, key: unwrap(row.key_material, row.kek_id, row.key_id, userId) };
+    const live = { keyId: row.key_id, key: createSecretKey(unwrap(row.key_material, row.kek_id, row.key_id, userId)) };
     remember(live.keyId, { userId, key: live.key, expiresAt: Date.now() + cacheTtlMs });
     liveKeyOf.set(userId, live.keyId);
     return live;
@@ -212,7 +212,7 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
     },
 
     async keysForReading(keyIds) {
-      const out = new Map<string, Buffer | null>();
+      const out = new Map<string, KeyObject | null>();
       const now = Date.now();
       const missing: string[] = [];
       for (const id of new Set(keyIds)) {
@@ -228,7 +228,7 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
         [missing],
       );
       for (const row of rows) {
-        const key = row.destroyed || !row.key_material ? null : unwrap(row.key_material, row.kek_id, row.key_id, row.user_id);
+        const key = row.destroyed || !row.key_material ? null : createSecretKey(unwrap(row.key_material, row.kek_id, row.key_id, row.user_id));
         // A destroyed key never comes back: its entry needs no expiry.
         remember(row.key_id, { userId: row.user_id, key, expiresAt: key ? now + cacheTtlMs : Number.POSITIVE_INFINITY });
         if (!out.has(row.key_id) || key === null) out.set(row.key_id, key);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync, type KeyObject } from 'node:crypto';
 
 /**
  * An event payload encrypted with its data subject's key: AES-256-GCM, a fresh 96-bit IV per event, and the
@@ -33,6 +33,26 @@ export class PayloadIntegrityError extends Error {
   }
 }
 
+/**
+ * IVs come from a pre-filled buffer of CSPRNG bytes: one `randomBytes(12)` call per event costs more than the
+ * encryption itself with OpenSSL 3. Random 96-bit IVs, as before, just drawn in bulk.
+ */
+const IV_POOL_SIZE = 12 * 4096;
+let ivPool = Buffer.alloc(0);
+let ivOffset = IV_POOL_SIZE;
+function nextIv(): Buffer {
+  if (ivOffset + 12 > ivPool.length) {
+    ivPool = randomFillSync(Buffer.allocUnsafe(IV_POOL_SIZE));
+    ivOffset = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivOffset, ivOffset + 12));
+  ivOffset += 12;
+  return iv;
+}
+
+/** A data key: a KeyObject (imported once, much cheaper per cipher) or raw bytes. */
+export type PayloadKey = KeyObject | Buffer;
+
 const associatedData = (e: EventIdentity) => Buffer.from(`${e.id}\n${e.streamId}\n${e.type}`, 'utf8');
 
 /** The envelope in `data`, or undefined for a payload stored in clear (written before encryption, or system events). */
@@ -46,8 +66,8 @@ export function envelopeOf(data: Record<string, unknown>): PayloadEnvelope | und
   return e as PayloadEnvelope;
 }
 
-export function sealPayload(data: Record<string, unknown>, key: Buffer, keyId: string, event: EventIdentity): Record<string, unknown> {
-  const iv = randomBytes(12);
+export function sealPayload(data: Record<string, unknown>, key: PayloadKey, keyId: string, event: EventIdentity): Record<string, unknown> {
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(associatedData(event));
   const ct = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
@@ -55,7 +75,7 @@ export function sealPayload(data: Record<string, unknown>, key: Buffer, keyId: s
   return { [ENVELOPE_FIELD]: envelope };
 }
 
-export function openPayload(envelope: PayloadEnvelope, key: Buffer, event: EventIdentity): Record<string, unknown> {
+export function openPayload(envelope: PayloadEnvelope, key: PayloadKey, event: EventIdentity): Record<string, unknown> {
   if (envelope.v !== ENVELOPE_VERSION) throw new PayloadIntegrityError(`unknown payload envelope version ${envelope.v}`);
   const tag = Buffer.from(envelope.tag, 'base64');
   const iv = Buffer.from(envelope.iv, 'base64');
