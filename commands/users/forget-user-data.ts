@@ -16,7 +16,10 @@ export const dataErasureStream = (userId: string) => `dataerasure-${userId}`;
 export interface ForgetUserDeps {
   eventStore: EventStore;
   dataKeys: DataKeyStore;
-  /** EVENT_ENCRYPTION: when off, new payloads are in clear, the log cannot be made unreadable, and forgetting is refused. */
+  /**
+   * EVENT_ENCRYPTION: when off, new payloads are in clear, and forgetting needs an event store that can erase
+   * them in place (the PostgreSQL log can; EventStoreDB cannot, and the request is refused).
+   */
   encryptionEnabled: boolean;
   db: Kysely<ReadModels>;
   pool: pg.Pool;
@@ -30,6 +33,8 @@ export interface ForgetUserDeps {
 export interface ForgetUserResult {
   userId: string;
   keysDestroyed: number;
+  /** Events of the user stored in clear (before encryption, or with it off) erased in place; null where the store cannot. */
+  clearPayloadsErased: number | null;
   rowsDeleted: Record<string, number>;
   blobsDeleted: number;
   auditStream: string;
@@ -71,7 +76,8 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
 /**
  * Forgets a user's personal content (right to erasure):
  * 1. destroys the user's data keys, so every payload of theirs in the log reads back redacted, in every
- *    process (NOTIFY) and in every future rebuild;
+ *    process (NOTIFY) and in every future rebuild; payloads of theirs stored in clear (written before
+ *    encryption, or with it off) are erased in place where the event store can (PostgreSQL);
  * 2. deletes their rows from every read model (projections/forget-user.ts) and the blobs only they referred to;
  * 3. waits for the projector to pass the log's head and purges again, catching rows applied from a batch
  *    decrypted just before the keys went;
@@ -80,10 +86,11 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
  * for what was already gone.
  */
 export async function forgetUserData(deps: ForgetUserDeps, context: CommandContext, userId: string): Promise<ForgetUserResult> {
-  if (!deps.encryptionEnabled) {
-    throw new AppError(409, 'event_encryption_disabled', 'event payload encryption is off (EVENT_ENCRYPTION=false): the log cannot be made unreadable, so a rebuild would bring the data back; turn encryption on to forget users');
+  if (!deps.encryptionEnabled && !deps.eventStore.eraseClearPayloads) {
+    throw new AppError(409, 'event_encryption_disabled', 'event payload encryption is off (EVENT_ENCRYPTION=false) and this event store cannot erase payloads in place: a rebuild would bring the data back; turn encryption on to forget users');
   }
   const { keysDestroyed } = await deps.dataKeys.destroyUserKeys(userId);
+  const clearPayloadsErased = deps.eventStore.eraseClearPayloads ? await deps.eventStore.eraseClearPayloads(userId) : null;
   const head = await deps.eventStore.headPosition();
 
   const candidates = await blobsOf(deps.db, deps.readSchema, userId);
@@ -95,11 +102,11 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
 
   const audit: UserDataEvent = {
     type: 'UserDataForgotten',
-    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, rowsDeleted, blobsDeleted },
+    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted },
   };
   const [event] = toNewEvents([audit], context);
   const record = { ...event!, metadata: { ...event!.metadata, dataSubject: null } };
   const stream = dataErasureStream(userId);
   const appended = await deps.eventStore.append(stream, [record], 'any');
-  return { userId, keysDestroyed, rowsDeleted, blobsDeleted, auditStream: stream, auditEventId: record.id, position: appended.position };
+  return { userId, keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, auditStream: stream, auditEventId: record.id, position: appended.position };
 }

@@ -15,6 +15,8 @@ export const UserDataForgotten = defineEvent({
     requestedBy: z.string(),
     at: z.string(),
     keysDestroyed: z.number().int().min(0),
+    /** Payloads stored in clear erased in place; null where the event store cannot. */
+    clearPayloadsErased: z.number().int().min(0).nullable(),
     rowsDeleted: z.record(z.string(), z.number().int().min(0)),
     blobsDeleted: z.number().int().min(0),
   }),

@@ -74,6 +74,7 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
     async *subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]> {
       for await (const batch of inner.subscribeToAll(options)) yield await open(batch);
     },
+    ...(inner.eraseClearPayloads ? { eraseClearPayloads: (subject: string) => inner.eraseClearPayloads!(subject) } : {}),
     headPosition: () => inner.headPosition(),
     ping: () => inner.ping(),
     close: () => inner.close(),

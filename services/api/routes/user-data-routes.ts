@@ -11,6 +11,7 @@ const userIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._@:|+-]{1,200}
 const forgetSummarySchema = z.object({
   user_id: z.string(),
   keys_destroyed: z.number(),
+  clear_payloads_erased: z.number().nullable(),
   rows_deleted: z.record(z.string(), z.number()),
   blobs_deleted: z.number(),
   audit: z.object({ stream: z.string(), event_id: z.string(), position: z.string() }),
@@ -29,7 +30,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: {
         200: { description: 'forgotten (idempotent: a repeat reports zeros)', schema: forgetSummarySchema },
         403: { description: 'not an administrator', schema: problemSchema },
-        409: { description: 'event encryption is off', schema: problemSchema },
+        409: { description: 'event encryption is off and the event store cannot erase payloads in place', schema: problemSchema },
       },
       handler: async ({ params, command, log }) => {
         const result = await forgetUserData(
@@ -54,6 +55,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
           body: {
             user_id: result.userId,
             keys_destroyed: result.keysDestroyed,
+            clear_payloads_erased: result.clearPayloadsErased,
             rows_deleted: result.rowsDeleted,
             blobs_deleted: result.blobsDeleted,
             audit: { stream: result.auditStream, event_id: result.auditEventId, position: result.position },

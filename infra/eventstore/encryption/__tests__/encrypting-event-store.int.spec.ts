@@ -176,6 +176,28 @@ describe('payload encryption and crypto-shredding', () => {
     await expect(createEncryptingEventStore(bare, createDataKeyStore({ pool })).readStream(s)).rejects.toThrow(/EVENT_KEY_ENCRYPTION_KEY is not set/);
   });
 
+  test('eraseClearPayloads: the subject\'s payloads stored in clear are erased in place and read back redacted; sealed, others\' and non-personal ones stay', async () => {
+    const user = `legacy-${newId()}`;
+    const s = stream('erase');
+    await bare.append(s, [ev('Old', { text: 'Qlegacymark in clear' }, user), ev('OthersOld', { text: 'someone else' }, 'alice')], 'no_stream');
+    await store.append(s, [ev('New', { text: 'sealed' }, user), ev('Audit', { userId: user }, user, { dataSubject: null }), ev('AdminEdit', { text: 'Qlegacymark by admin' }, 'root', { dataSubject: user })], 2);
+    await bare.append(s, [ev('AdminEditOld', { text: 'Qlegacymark old admin edit' }, 'root', { dataSubject: user })], 5);
+    expect(await store.eraseClearPayloads!(user)).toBe(2);
+    expect(await store.eraseClearPayloads!(user)).toBe(0);
+    expect(JSON.stringify(await rawRows(s))).not.toContain('Qlegacymark');
+    const read = await store.readStream(s);
+    expect(read.map((e) => [e.type, e.redacted ?? false, e.data])).toEqual([
+      ['Old', true, {}],
+      ['OthersOld', false, { text: 'someone else' }],
+      ['New', false, { text: 'sealed' }],
+      ['Audit', false, { userId: user }],
+      ['AdminEdit', false, { text: 'Qlegacymark by admin' }],
+      ['AdminEditOld', true, {}],
+    ]);
+    // The bare adapter reports the erasure itself, without the decorator.
+    expect((await bare.readStream(s))[0]).toMatchObject({ data: {}, redacted: true });
+  });
+
   test('sealNewEvents false: new payloads in clear, earlier sealed ones still open', async () => {
     const s = stream('off');
     await store.append(s, [ev('Sealed', { text: 'sealed before' }, 'alice')], 'no_stream');

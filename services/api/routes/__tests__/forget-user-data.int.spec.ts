@@ -9,6 +9,8 @@ import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/hel
 import { rebuildReadModels } from '../../../../projections/rebuild.ts';
 import { projections } from '../../../../projections/registry.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { createPostgresEventStore } from '../../../../infra/eventstore/postgres/postgres-event-store.ts';
+import { newId } from '../../../../shared/ids.ts';
 
 let svc: TestService;
 let admin: string;
@@ -82,6 +84,13 @@ beforeAll(async () => {
   svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: 'forget-test-secret-0123456789-abcdefghijkl' } });
   admin = (await svc.runtime.userStore.createUser('root', true)).apiKey;
   a = await populate('alice', 'Qalicemark', 3);
+  // A character of A's from before encryption existed: its payload is in the log in clear.
+  const legacyId = newId();
+  const bare = createPostgresEventStore({ pool: svc.runtime.database.pool });
+  const legacy = await bare.append(`character-${legacyId}`, [{ id: newId(), type: 'CharacterCreated', data: { characterId: legacyId, ownerId: a.id, fields: { name: 'Qalicemark legacy', description: 'Qalicemark from the old days' } }, metadata: { userId: a.id, correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1 } }], 'no_stream');
+  expect(await svc.runtime.waiter.waitFor(legacy.position, 15_000)).toBe(true);
+  expect((await svc.request('GET', `/api/v1/characters/${legacyId}`, { key: a.key })).body.name).toBe('Qalicemark legacy');
+  expect(await rawLogMentions('Qalicemark')).toBe(1);
   b = await populate('bob', 'Qbobmark', 5);
   forgetResponse = await svc.request('DELETE', `/api/v1/admin/users/${a.id}/data`, { key: admin });
 }, 60_000);
@@ -90,8 +99,7 @@ afterAll(async () => {
 });
 
 describe('forgetting a user', () => {
-  test('before: the log never held either user\'s content in clear', async () => {
-    expect(await rawLogMentions('Qalicemark')).toBe(0);
+  test('before: the log held neither user\'s content in clear (but for the legacy event, checked in beforeAll)', async () => {
     expect(await rawLogMentions('Qbobmark')).toBe(0);
   });
 
@@ -107,7 +115,8 @@ describe('forgetting a user', () => {
     const body = forgetResponse.body;
     expect(body.user_id).toBe(a.id);
     expect(body.keys_destroyed).toBe(1);
-    expect(body.rows_deleted).toMatchObject({ characters: 2, chats: 1, chat_messages: 3, world_books: 1, world_book_entries: 1, character_world_books: 1 });
+    expect(body.clear_payloads_erased).toBe(1);
+    expect(body.rows_deleted).toMatchObject({ characters: 3, chats: 1, chat_messages: 3, world_books: 1, world_book_entries: 1, character_world_books: 1 });
     expect(body.blobs_deleted).toBeGreaterThanOrEqual(1);
     expect(body.audit.stream).toBe(`dataerasure-${a.id}`);
   });
@@ -199,14 +208,18 @@ describe('forgetting a user', () => {
 });
 
 describe('single-user mode', () => {
-  test('the local user (an administrator) may forget itself: a wipe of its content', async () => {
-    const local = await startTestService();
+  test('the local user (an administrator) may forget itself: a wipe of its content (here with encryption off: payloads erased in place)', async () => {
+    const local = await startTestService({ env: { EVENT_ENCRYPTION: 'false' } });
     try {
       const created = await local.request('POST', '/api/v1/characters', { body: { name: 'Qlocalmark' } });
       expect(created.status).toBe(201);
       const res = await local.request('DELETE', '/api/v1/admin/users/local/data');
       expect(res.status).toBe(200);
       expect(res.body.rows_deleted.characters).toBe(1);
+      expect(res.body.keys_destroyed).toBe(0);
+      expect(res.body.clear_payloads_erased).toBeGreaterThanOrEqual(1);
+      const { rows } = await local.runtime.database.pool.query("SELECT count(*)::int AS n FROM es.events WHERE data::text LIKE '%Qlocalmark%'");
+      expect(rows[0].n).toBe(0);
       expect((await local.request('GET', `/api/v1/characters/${created.body.id}`)).status).toBe(404);
       expect((await local.request('GET', '/api/v1/characters')).body.items).toEqual([]);
       expect((await local.request('POST', '/api/v1/characters', { body: { name: 'Qlocalmark' } })).status).toBe(201);
