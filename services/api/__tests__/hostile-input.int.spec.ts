@@ -67,6 +67,8 @@ function variants(route: RouteDefinition, req: Req): Variant[] {
   // Invalid ids and odd characters in path parameters.
   for (const name of Object.keys(req.params ?? {})) {
     for (const bad of ['not-a-uuid', '1', '-1', '0x10', 'x'.repeat(5000), "' OR 1=1 --", '\u0000', '\u202e', '🐉', '00000000-0000-0000-0000-00000000000g']) {
+      // A value the parameter's own schema accepts is not hostile there (a user id may be any short string).
+      if (route.params?.safeParse({ ...req.params, [name]: bad }).success) continue;
       out.push({ label: `param ${name}=${JSON.stringify(bad.slice(0, 20))}`, url: url({ ...req, params: { ...req.params, [name]: bad } }), ...(req.body !== undefined ? { contentType: 'application/json', body: JSON.stringify(req.body) } : {}) });
     }
     // Invalid UTF-8 in the URL itself (a lone surrogate encoded as CESU-8, an overlong slash).
