@@ -64,6 +64,10 @@ export const configSchema = z.object({
   COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
   /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */
   COMPLETION_STREAM_RETENTION_SECONDS: positiveInt.max(86_400).default(300),
+  /** Event feed (GET /api/v1/events/stream): heartbeat interval, ms. */
+  EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
+  /** Event feed: events the live tail keeps for consumers catching up, and the most a consumer may have undelivered. */
+  EVENT_FEED_BUFFER_EVENTS: positiveInt.min(10).max(1_000_000).default(10_000),
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */

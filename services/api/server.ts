@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
 import { createStateCache } from '../../commands/state-cache.ts';
+import { createEventFeed } from './event-feed/event-feed.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -81,6 +82,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       cancelLocal: (jobId, reason) => runtime.worker?.cancel(jobId, reason) ?? false,
     },
     authenticate,
+    eventFeed: createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS }),
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },
@@ -130,6 +132,8 @@ export async function startApiServer(deps: ApiDependencies, options: { port: num
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Event feed streams never end on their own: end them (each after its current write) so they drain.
+      await deps.eventFeed.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
       await closed;

@@ -1,0 +1,158 @@
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { START_POSITION, type NewEvent } from '../infra/eventstore/event-store.ts';
+import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
+import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { newId } from '../shared/ids.ts';
+import { connectSse, type SseClient } from '../test/sse-client.ts';
+import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+
+/**
+ * The event feed (GET /api/v1/events/stream) against the service in a child process on a durable embedded
+ * PostgreSQL:
+ * (a) catch-up: BENCH_FEED_EVENTS character events (creations and updates, as the rebuild bench seeds them) are
+ *     appended directly to the log and projected first; then one SSE consumer reads them all over HTTP from the
+ *     start. Baseline in the same run: paging `readAll` in this process (the log read alone, no HTTP).
+ * (b) command handling: POST /api/v1/characters over HTTP (autocannon, 50 connections) with no feed consumer,
+ *     with 20 live consumers following the feed, and with none again; every consumer must have received every
+ *     event at the end (checked against the log).
+ */
+const FEED_EVENTS = Number(process.env.BENCH_FEED_EVENTS ?? 100_000);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONSUMERS = Number(process.env.BENCH_FEED_CONSUMERS ?? 20);
+
+const meta = { userId: 'local', correlationId: 'b', causationId: 'b', requestId: 'b', schemaVersion: 1 };
+const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat(200), personality: 'p', scenario: 's', system_prompt: '', post_history_instructions: '', first_message: 'Hello', message_example: '', creator_notes: '', alternate_greetings: ['a', 'b'], tags: ['x', 'y'], creator: 'bench', character_version: '1', extensions: { k: i } });
+
+const pgServer = await benchPostgres();
+const pool = new pg.Pool({ connectionString: pgServer.url, max: 10 });
+await migrateEventLog(pool);
+const store = createPostgresEventStore({ pool });
+
+// Seed: one creation and eight updates per character, 50 characters appended concurrently.
+const seedStarted = performance.now();
+let seeded = 0;
+while (seeded < FEED_EVENTS) {
+  const n = Math.min(50, Math.ceil((FEED_EVENTS - seeded) / 9));
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const id = newId();
+      const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'local', fields: fields(seeded + i) }, metadata: meta }];
+      for (let u = 0; u < 8; u++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${u}` } }, metadata: meta });
+      await store.append(`character-${id}`, events, 'no_stream');
+    }),
+  );
+  seeded += n * 9;
+}
+const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+// Baseline: the log read alone, in process.
+const baselineStarted = performance.now();
+const { count: logEvents, head } = await countAfter(START_POSITION);
+const baselineSeconds = (performance.now() - baselineStarted) / 1000;
+
+const service = await startService({ DATABASE_URL: pgServer.url });
+const auth = { 'X-API-KEY': service.key };
+// Let the projector apply the seeded log first, so (a) measures the feed and not the projector's catch-up.
+for (;;) {
+  const ready = (await (await fetch(`${service.url}/ready`)).json()) as { checks?: { projections?: { projections?: Array<{ lagEvents: number }> } } };
+  const lags = ready.checks?.projections?.projections ?? [];
+  if (lags.length > 0 && lags.every((l) => l.lagEvents === 0)) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+// (a) One consumer reads the whole log over HTTP.
+async function catchUp() {
+  const started = performance.now();
+  const client = await connectSse(`${service.url}/api/v1/events/stream?from=start`, auth, { parse: false });
+  await client.waitFor((c) => c.lastEventId === head, 600_000);
+  const seconds = (performance.now() - started) / 1000;
+  client.close();
+  if (client.eventCount !== logEvents) throw new Error(`the consumer got ${client.eventCount} events, the log has ${logEvents}`);
+  return { events: client.eventCount, seconds: Math.round(seconds * 100) / 100, eventsPerSecond: Math.round(client.eventCount / seconds) };
+}
+const catchUpRuns = [await catchUp(), await catchUp()];
+
+// (b) Command handling with and without live consumers.
+let counter = 0;
+const createRequest: autocannon.Request = {
+  method: 'POST',
+  path: '/api/v1/characters',
+  headers: { 'content-type': 'application/json', 'x-api-key': service.key },
+  setupRequest: (req: autocannon.Request) => ({
+    ...req,
+    body: JSON.stringify({ name: `Bench ${process.pid}-${counter++}`, description: 'A benchmark character. '.repeat(20), tags: ['bench', 'http'], alternate_greetings: ['hi', 'hello'] }),
+  }),
+};
+
+/** Events in the log after `from`. */
+async function countAfter(from: string): Promise<{ count: number; head: string }> {
+  let cursor = from;
+  let count = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: cursor, maxCount: 1000 });
+    if (page.length === 0) return { count, head: cursor };
+    count += page.length;
+    cursor = page[page.length - 1]!.position;
+  }
+}
+
+async function commands(name: string, consumers: number) {
+  const clients: SseClient[] = [];
+  for (let i = 0; i < consumers; i++) clients.push(await connectSse(`${service.url}/api/v1/events/stream`, auth, { parse: false }));
+  await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined)));
+  const starts = new Set(clients.map((c) => c.lastEventId!));
+  const result = await autocannon({ url: service.url, duration: DURATION, connections: 50, requests: [createRequest] } as autocannon.Options);
+  // Every consumer must end up with every event appended while it listened, and soon.
+  const ended = performance.now();
+  let caughtUpMs: number | null = null;
+  if (consumers > 0) {
+    if (starts.size !== 1) throw new Error('the consumers started at different positions');
+    const { count, head: now } = await countAfter([...starts][0]!);
+    await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined && x.lastEventId >= now, 60_000)));
+    caughtUpMs = Math.round(performance.now() - ended);
+    const wrong = clients.filter((c) => c.eventCount !== count);
+    if (wrong.length > 0) throw new Error(`${wrong.length} consumers did not get the ${count} events appended while they listened (${wrong.map((c) => c.eventCount).join(', ')})`);
+  }
+  const received = clients.map((c) => c.eventCount);
+  for (const c of clients) c.close();
+  return {
+    name,
+    consumers,
+    requestsPerSecond: Math.round(result['2xx'] / DURATION),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    eventsPerConsumer: consumers > 0 ? received[0]! : null,
+    consumersCaughtUpAfterMs: caughtUpMs,
+  };
+}
+
+await autocannon({ url: service.url, duration: 3, connections: 10, requests: [createRequest] } as autocannon.Options); // warm-up
+const before = await commands('POST /api/v1/characters, no consumer', 0);
+const withConsumers = await commands(`POST /api/v1/characters, ${CONSUMERS} live consumers`, CONSUMERS);
+const after = await commands('POST /api/v1/characters, no consumer (again)', 0);
+
+await service.stop();
+await pool.end();
+await pgServer.cleanup();
+
+const baselineRps = (before.requestsPerSecond + after.requestsPerSecond) / 2;
+const slowdownPercent = Math.round((1 - withConsumers.requestsPerSecond / baselineRps) * 1000) / 10;
+const bestCatchUp = Math.max(...catchUpRuns.map((r) => r.eventsPerSecond));
+const result = {
+  machine: machine(),
+  seed: { events: logEvents, seconds: Math.round(seedSeconds * 10) / 10 },
+  baselineReadAll: { events: logEvents, seconds: Math.round(baselineSeconds * 100) / 100, eventsPerSecond: Math.round(logEvents / baselineSeconds) },
+  catchUp: catchUpRuns,
+  commands: [before, withConsumers, after],
+  slowdownPercent,
+  targets: { catchUpEventsPerSecond: 10_000, maxSlowdownPercent: 10, met: bestCatchUp >= 10_000 && slowdownPercent <= 10 },
+};
+table([
+  { measure: 'readAll in process (baseline)', events: logEvents, 'events/s': result.baselineReadAll.eventsPerSecond },
+  ...catchUpRuns.map((r, i) => ({ measure: `one SSE consumer from the start, run ${i + 1}`, events: r.events, 'events/s': r.eventsPerSecond })),
+]);
+table(result.commands.map((r) => ({ run: r.name, 'req/s (2xx)': r.requestsPerSecond, 'non-2xx': r.non2xx, 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'events/consumer': r.eventsPerConsumer ?? '', 'caught up after (ms)': r.consumersCaughtUpAfterMs ?? '' })));
+console.log(`slowdown with ${CONSUMERS} consumers: ${slowdownPercent} % (target <= 10 %)`);
+writeResult('event-feed', result);
