@@ -52,6 +52,15 @@ const { count: logEvents, head } = await countAfter(START_POSITION);
 const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
 const service = await startService({ DATABASE_URL: pgServer.url });
+// Interrupted: stop the service and the database (they are child processes and would outlive this one).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void service
+      .stop()
+      .then(() => pgServer.cleanup())
+      .finally(() => process.exit(130));
+  });
+}
 const auth = { 'X-API-KEY': service.key };
 // Let the projector apply the seeded log first, so (a) measures the feed and not the projector's catch-up.
 for (;;) {

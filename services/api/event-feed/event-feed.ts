@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { START_POSITION, type EventStore } from '../../../infra/eventstore/event-store.ts';
+import { START_POSITION, type EventStore, type RecordedEvent } from '../../../infra/eventstore/event-store.ts';
 import type { Logger } from '../../../infra/logger.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { openSse, sseFrame } from '../http/sse.ts';
@@ -70,6 +70,8 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     let wake: (() => void) | undefined;
     /** Wakes the loop waiting for the socket to drain; only a drain, a close or stop() may. */
     let unblock: (() => void) | undefined;
+    /** Paging: the next page, already requested. */
+    let prefetched: { from: string; page: Promise<RecordedEvent[]> } | undefined;
     const wakeUp = () => {
       const w = wake;
       wake = undefined;
@@ -175,8 +177,15 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       }
       while (!ended) {
         if (mode === 'paging') {
-          const page = await eventStore.readAll({ fromPosition: cursor, maxCount: pageSize });
+          const page = await (prefetched?.from === cursor ? prefetched.page : eventStore.readAll({ fromPosition: cursor, maxCount: pageSize }));
+          prefetched = undefined;
           if (ended) break;
+          if (page.length === pageSize) {
+            // Read the next page while this one is encoded and written.
+            const from = page[page.length - 1]!.position;
+            prefetched = { from, page: eventStore.readAll({ fromPosition: from, maxCount: pageSize }) };
+            prefetched.page.catch(() => undefined);
+          }
           let out = '';
           for (const event of page) {
             const entry = toFeedEntry(event);

@@ -37,8 +37,12 @@ export interface LiveTail {
  * by global position, and the prefix of the log up to any position a read returned is final). It runs while it
  * has listeners and stops with the last one.
  */
-export function createLiveTail(options: { eventStore: EventStore; bufferSize: number; logger: Logger; batchSize?: number }): LiveTail {
+export function createLiveTail(options: { eventStore: EventStore; bufferSize: number; logger: Logger; batchSize?: number; coalesceMs?: number }): LiveTail {
   const { eventStore, bufferSize, logger } = options;
+  const batchSize = options.batchSize ?? 1000;
+  // After a small batch, wait this long before reading again: under a stream of commands the tail then reads
+  // once per interval instead of once per append (a query, and a write per consumer, saved each time).
+  const coalesceMs = options.coalesceMs ?? 20;
   const listeners = new Set<TailListener>();
   let ring: FeedEntry[] = [];
   /** The ring holds every tail entry after this position. */
@@ -57,7 +61,7 @@ export function createLiveTail(options: { eventStore: EventStore; bufferSize: nu
 
   const run = async (from: string, abort: AbortController) => {
     try {
-      for await (const batch of eventStore.subscribeToAll({ fromPosition: from, signal: abort.signal, batchSize: options.batchSize ?? 1000 })) {
+      for await (const batch of eventStore.subscribeToAll({ fromPosition: from, signal: abort.signal, batchSize })) {
         if (abort.signal.aborted) break;
         const entries = batch.map(toFeedEntry);
         ring.push(...entries);
@@ -69,6 +73,7 @@ export function createLiveTail(options: { eventStore: EventStore; bufferSize: nu
         }
         cursor = entries[entries.length - 1]!.position;
         for (const l of [...listeners]) l.onEntries(entries);
+        if (batch.length < batchSize && coalesceMs > 0) await sleep(coalesceMs, abort.signal);
       }
     } catch (err) {
       if (!abort.signal.aborted) logger.warn({ err }, 'event feed: live tail failed; consumers fall back to paging');
@@ -80,6 +85,17 @@ export function createLiveTail(options: { eventStore: EventStore; bufferSize: nu
       }
     }
   };
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
 
   const stop = async () => {
     const r = running;
