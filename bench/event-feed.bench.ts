@@ -52,22 +52,26 @@ const { count: logEvents, head } = await countAfter(START_POSITION);
 const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
 const service = await startService({ DATABASE_URL: pgServer.url });
-// Interrupted: stop the service and the database (they are child processes and would outlive this one).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void service
-      .stop()
-      .then(() => pgServer.cleanup())
-      .finally(() => process.exit(130));
-  });
-}
 const auth = { 'X-API-KEY': service.key };
-// Let the projector apply the seeded log first, so (a) measures the feed and not the projector's catch-up.
-for (;;) {
-  const ready = (await (await fetch(`${service.url}/ready`)).json()) as { checks?: { projections?: { projections?: Array<{ lagEvents: number }> } } };
-  const lags = ready.checks?.projections?.projections ?? [];
-  if (lags.length > 0 && lags.every((l) => l.lagEvents === 0)) break;
-  await new Promise((r) => setTimeout(r, 500));
+let stopped = false;
+/** The service and the database are child processes: stop them however this script ends. */
+async function stopAll() {
+  if (stopped) return;
+  stopped = true;
+  await service.stop();
+  await pool.end();
+  await pgServer.cleanup();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+
+async function projected() {
+  // Let the projector apply the seeded log first, so (a) measures the feed and not the projector's catch-up.
+  for (;;) {
+    const ready = (await (await fetch(`${service.url}/ready`)).json()) as { checks?: { projections?: { projections?: Array<{ lagEvents: number }> } } };
+    const lags = ready.checks?.projections?.projections ?? [];
+    if (lags.length > 0 && lags.every((l) => l.lagEvents === 0)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 // (a) One consumer reads the whole log over HTTP.
@@ -80,7 +84,6 @@ async function catchUp() {
   if (client.eventCount !== logEvents) throw new Error(`the consumer got ${client.eventCount} events, the log has ${logEvents}`);
   return { events: client.eventCount, seconds: Math.round(seconds * 100) / 100, eventsPerSecond: Math.round(client.eventCount / seconds) };
 }
-const catchUpRuns = [await catchUp(), await catchUp()];
 
 // (b) Command handling with and without live consumers.
 let counter = 0;
@@ -117,7 +120,14 @@ async function commands(name: string, consumers: number) {
   let caughtUpMs: number | null = null;
   if (consumers > 0) {
     if (starts.size !== 1) throw new Error('the consumers started at different positions');
-    const { count, head: now } = await countAfter([...starts][0]!);
+    // Requests autocannon gave up on may still be running: wait until the log stops growing, then count.
+    let { count, head: now } = await countAfter([...starts][0]!);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const again = await countAfter([...starts][0]!);
+      if (again.head === now) break;
+      ({ count, head: now } = again);
+    }
     await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined && x.lastEventId >= now, 60_000)));
     caughtUpMs = Math.round(performance.now() - ended);
     const wrong = clients.filter((c) => c.eventCount !== count);
@@ -137,14 +147,20 @@ async function commands(name: string, consumers: number) {
   };
 }
 
-await autocannon({ url: service.url, duration: 3, connections: 10, requests: [createRequest] } as autocannon.Options); // warm-up
-const before = await commands('POST /api/v1/characters, no consumer', 0);
-const withConsumers = await commands(`POST /api/v1/characters, ${CONSUMERS} live consumers`, CONSUMERS);
-const after = await commands('POST /api/v1/characters, no consumer (again)', 0);
-
-await service.stop();
-await pool.end();
-await pgServer.cleanup();
+let catchUpRuns: Awaited<ReturnType<typeof catchUp>>[];
+let before: Awaited<ReturnType<typeof commands>>;
+let withConsumers: typeof before;
+let after: typeof before;
+try {
+  await projected();
+  catchUpRuns = [await catchUp(), await catchUp()];
+  await autocannon({ url: service.url, duration: 3, connections: 10, requests: [createRequest] } as autocannon.Options); // warm-up
+  before = await commands('POST /api/v1/characters, no consumer', 0);
+  withConsumers = await commands(`POST /api/v1/characters, ${CONSUMERS} live consumers`, CONSUMERS);
+  after = await commands('POST /api/v1/characters, no consumer (again)', 0);
+} finally {
+  await stopAll();
+}
 
 const baselineRps = (before.requestsPerSecond + after.requestsPerSecond) / 2;
 const slowdownPercent = Math.round((1 - withConsumers.requestsPerSecond / baselineRps) * 1000) / 10;

@@ -7,7 +7,7 @@ import { createApp } from './app.ts';
 import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
 import { createStateCache } from '../../commands/state-cache.ts';
-import { createEventFeed } from './event-feed/event-feed.ts';
+import { createEventFeed, type EventFeed } from './event-feed/event-feed.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -33,6 +33,30 @@ function projectionLagCollector(runtime: Runtime) {
       },
     });
     void seconds;
+  };
+}
+
+function eventFeedCollector(feed: EventFeed) {
+  return (registry: Registry) => {
+    new Gauge({
+      name: 'event_feed_consumers',
+      help: 'Event feed streams open on this process, by state (live: on the shared tail; paging: catching up)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const { consumers, live } = feed.stats();
+        this.set({ state: 'live' }, live);
+        this.set({ state: 'paging' }, consumers - live);
+      },
+    });
+    new Gauge({
+      name: 'event_feed_detachments',
+      help: 'Times an event feed consumer fell too far behind the live tail and went back to paging (since start)',
+      registers: [registry],
+      collect() {
+        this.set(feed.stats().detachments);
+      },
+    });
   };
 }
 
@@ -65,6 +89,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     if (key.length < 16) logger.warn('API_KEY is shorter than 16 characters: fine on a loopback address, too weak anywhere else');
     authenticate = singleUserAuthenticator(key);
   }
+  const eventFeed = createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS });
   return {
     config,
     logger,
@@ -82,7 +107,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       cancelLocal: (jobId, reason) => runtime.worker?.cancel(jobId, reason) ?? false,
     },
     authenticate,
-    eventFeed: createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS }),
+    eventFeed,
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },
@@ -105,7 +130,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
         : []),
       ...(extra.readiness ?? []),
     ],
-    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), ...(extra.metricsCollectors ?? [])],
+    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), eventFeedCollector(eventFeed), ...(extra.metricsCollectors ?? [])],
   };
 }
 
@@ -132,10 +157,11 @@ export async function startApiServer(deps: ApiDependencies, options: { port: num
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Event feed streams never end on their own: end them (each after its current write) so they drain.
-      await deps.eventFeed.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+      // Event feed streams never end on their own: end them (each after its current write) so they drain.
+      await Promise.race([deps.eventFeed.close(), new Promise((resolve) => setTimeout(resolve, options.shutdownTimeoutMs).unref())]);
+      server.closeIdleConnections(); // the feed's connections, idle now
       await closed;
       clearTimeout(timer);
     },

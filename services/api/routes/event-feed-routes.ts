@@ -64,6 +64,14 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (lastEventId && !POSITION.test(lastEventId)) throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
         const from = lastEventId || query.from || 'now';
         const after = from === 'now' ? undefined : from === 'start' ? START_POSITION : from;
+        if (after) {
+          // The event store has the last word on a position (its numbers have ranges): ask it before the stream opens.
+          await deps.eventStore.readAll({ fromPosition: after, maxCount: 1 }).catch((err: unknown) => {
+            const code = (err as { code?: string }).code;
+            if (err instanceof RangeError || code === '22003' || code === '22P02') throw badRequest('invalid_position', `${lastEventId ? 'Last-Event-ID' : 'from'} is not a position of this event log`);
+            throw err;
+          });
+        }
         await deps.eventFeed.serve(res, {
           after,
           filter: {

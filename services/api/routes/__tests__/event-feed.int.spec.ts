@@ -164,6 +164,7 @@ describe('GET /api/v1/events/stream', () => {
       ['?from=yesterday', auth],
       ['?from=start&unknown=1', auth],
       ['', { ...auth, 'Last-Event-ID': 'not-a-position' }],
+      ['?from=99999999999999999999-99999999999999999999', auth],
     ];
     for (const [query, headers] of cases) {
       const res = await feed(svc, query, headers);
@@ -206,7 +207,8 @@ describe('multi-user mode', () => {
     Authorization: `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret))}`,
   });
   beforeAll(async () => {
-    multi = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: secret, EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS) } });
+    // Short request timeouts: a stream must outlive them (they bound receiving a request, not an answer).
+    multi = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: secret, EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS), HTTP_HEADERS_TIMEOUT_MS: '800', HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' } });
   });
   afterAll(async () => {
     await multi?.close();
@@ -233,9 +235,13 @@ describe('multi-user mode', () => {
     expect(ids(adminFeed)).toEqual(all.map((e) => e.id));
   });
 
-  test('shutting down ends open streams at once (no wait for the shutdown timeout)', async () => {
+  test('a stream outlives the request timeouts; shutting down ends open streams at once (no wait for the shutdown timeout)', async () => {
     const client = await feed(multi, '', await bearer('carol'));
     await client.waitFor((c) => c.messages.length > 0);
+    await new Promise((r) => setTimeout(r, 2500));
+    const blocks = client.messages.length;
+    await client.waitFor((c) => c.messages.length > blocks, 2000);
+    expect(client.ended).toBe(false);
     const started = Date.now();
     await multi.api.close();
     expect(Date.now() - started).toBeLessThan(1500);
