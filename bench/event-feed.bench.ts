@@ -1,11 +1,12 @@
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { START_POSITION, type NewEvent } from '../infra/eventstore/event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
 import { newId } from '../shared/ids.ts';
 import { connectSse, type SseClient } from '../test/sse-client.ts';
-import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { benchPostgres, cpuMs, machine, startService, table, writeResult } from './bench-kit.ts';
 
 /**
  * The event feed (GET /api/v1/events/stream) against the service in a child process on a durable embedded
@@ -52,6 +53,10 @@ const { count: logEvents, head } = await countAfter(START_POSITION);
 const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
 const service = await startService({ DATABASE_URL: pgServer.url });
+// CPU of the service process and of the PostgreSQL server (the postmaster and its backends).
+const backendPid = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+const postmasterPid = Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+const serverCpuMs = () => cpuMs([service.pid], [postmasterPid]);
 const auth = { 'X-API-KEY': service.key };
 let stopped = false;
 /** The service and the database are child processes: stop them however this script ends. */
@@ -114,7 +119,9 @@ async function commands(name: string, consumers: number) {
   for (let i = 0; i < consumers; i++) clients.push(await connectSse(`${service.url}/api/v1/events/stream`, auth, { parse: false }));
   await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined)));
   const starts = new Set(clients.map((c) => c.lastEventId!));
+  const cpuBefore = serverCpuMs();
   const result = await autocannon({ url: service.url, duration: DURATION, connections: 50, requests: [createRequest] } as autocannon.Options);
+  const cpuUsed = serverCpuMs() - cpuBefore;
   // Every consumer must end up with every event appended while it listened, and soon.
   const ended = performance.now();
   let caughtUpMs: number | null = null;
@@ -143,6 +150,8 @@ async function commands(name: string, consumers: number) {
     errors: result.errors,
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
     eventsPerConsumer: consumers > 0 ? received[0]! : null,
+    /** Service + PostgreSQL CPU per successful create: robust to other load on the machine, unlike req/s. */
+    serverCpuMsPerRequest: Math.round((cpuUsed / Math.max(1, result['2xx'])) * 100) / 100,
     consumersCaughtUpAfterMs: caughtUpMs,
   };
 }
@@ -164,6 +173,8 @@ try {
 
 const baselineRps = (before.requestsPerSecond + after.requestsPerSecond) / 2;
 const slowdownPercent = Math.round((1 - withConsumers.requestsPerSecond / baselineRps) * 1000) / 10;
+const baselineCpu = (before.serverCpuMsPerRequest + after.serverCpuMsPerRequest) / 2;
+const cpuOverheadPercent = Math.round((withConsumers.serverCpuMsPerRequest / baselineCpu - 1) * 1000) / 10;
 const bestCatchUp = Math.max(...catchUpRuns.map((r) => r.eventsPerSecond));
 const result = {
   machine: machine(),
@@ -172,12 +183,13 @@ const result = {
   catchUp: catchUpRuns,
   commands: [before, withConsumers, after],
   slowdownPercent,
+  cpuOverheadPercent,
   targets: { catchUpEventsPerSecond: 10_000, maxSlowdownPercent: 10, met: bestCatchUp >= 10_000 && slowdownPercent <= 10 },
 };
 table([
   { measure: 'readAll in process (baseline)', events: logEvents, 'events/s': result.baselineReadAll.eventsPerSecond },
   ...catchUpRuns.map((r, i) => ({ measure: `one SSE consumer from the start, run ${i + 1}`, events: r.events, 'events/s': r.eventsPerSecond })),
 ]);
-table(result.commands.map((r) => ({ run: r.name, 'req/s (2xx)': r.requestsPerSecond, 'non-2xx': r.non2xx, 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'events/consumer': r.eventsPerConsumer ?? '', 'caught up after (ms)': r.consumersCaughtUpAfterMs ?? '' })));
-console.log(`slowdown with ${CONSUMERS} consumers: ${slowdownPercent} % (target <= 10 %)`);
+table(result.commands.map((r) => ({ run: r.name, 'req/s (2xx)': r.requestsPerSecond, 'non-2xx': r.non2xx, 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'server CPU ms/req': r.serverCpuMsPerRequest, 'events/consumer': r.eventsPerConsumer ?? '', 'caught up after (ms)': r.consumersCaughtUpAfterMs ?? '' })));
+console.log(`slowdown with ${CONSUMERS} consumers: ${slowdownPercent} % of req/s (target <= 10 %); server CPU per request ${cpuOverheadPercent >= 0 ? '+' : ''}${cpuOverheadPercent} %`);
 writeResult('event-feed', result);
