@@ -102,21 +102,28 @@ const createRequest: autocannon.Request = {
   }),
 };
 
-/** Events in the log after `from`. */
-async function countAfter(from: string): Promise<{ count: number; head: string }> {
+/** Events in the log after `from`: how many, the last position, and (with `keep`) every position. */
+async function countAfter(from: string, keep = false): Promise<{ count: number; head: string; positions: string[] }> {
   let cursor = from;
   let count = 0;
+  const positions: string[] = [];
   for (;;) {
     const page = await store.readAll({ fromPosition: cursor, maxCount: 1000 });
-    if (page.length === 0) return { count, head: cursor };
+    if (page.length === 0) return { count, head: cursor, positions };
     count += page.length;
+    if (keep) for (const e of page) positions.push(e.position);
     cursor = page[page.length - 1]!.position;
   }
 }
 
 async function commands(name: string, consumers: number) {
   const clients: SseClient[] = [];
-  for (let i = 0; i < consumers; i++) clients.push(await connectSse(`${service.url}/api/v1/events/stream`, auth, { parse: false }));
+  const received: string[][] = [];
+  for (let i = 0; i < consumers; i++) {
+    const got: string[] = [];
+    received.push(got);
+    clients.push(await connectSse(`${service.url}/api/v1/events/stream`, auth, { parse: false, onEvent: (m) => void (m.data !== undefined && got.push(m.id!)) }));
+  }
   await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined)));
   const starts = new Set(clients.map((c) => c.lastEventId!));
   const cpuBefore = serverCpuMs();
@@ -125,22 +132,30 @@ async function commands(name: string, consumers: number) {
   // Every consumer must end up with every event appended while it listened, and soon.
   const ended = performance.now();
   let caughtUpMs: number | null = null;
+  let eventsPerConsumer: number | null = null;
   if (consumers > 0) {
     if (starts.size !== 1) throw new Error('the consumers started at different positions');
-    // Requests autocannon gave up on may still be running: wait until the log stops growing, then count.
-    let { count, head: now } = await countAfter([...starts][0]!);
+    // Requests autocannon gave up on may still be running: wait until the log stops growing, then compare
+    // what each consumer got up to that point with the log, position by position.
+    let { head: now } = await countAfter([...starts][0]!);
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
       const again = await countAfter([...starts][0]!);
       if (again.head === now) break;
-      ({ count, head: now } = again);
+      now = again.head;
     }
     await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined && x.lastEventId >= now, 60_000)));
     caughtUpMs = Math.round(performance.now() - ended);
-    const wrong = clients.filter((c) => c.eventCount !== count);
-    if (wrong.length > 0) throw new Error(`${wrong.length} consumers did not get the ${count} events appended while they listened (${wrong.map((c) => c.eventCount).join(', ')})`);
+    const expected = (await countAfter([...starts][0]!, true)).positions.filter((p) => p <= now).join(',');
+    const wrong = received.filter((got) => got.filter((p) => p <= now).join(',') !== expected);
+    if (wrong.length > 0) {
+      const got = wrong[0]!.filter((p) => p <= now);
+      const want = expected.split(',');
+      const at = want.findIndex((p, i) => got[i] !== p);
+      throw new Error(`${wrong.length} consumers did not get exactly the events of the log while they listened: ${got.length} instead of ${want.length}, first difference at ${at}: ${got[at]} instead of ${want[at]}`);
+    }
+    eventsPerConsumer = expected.split(',').length;
   }
-  const received = clients.map((c) => c.eventCount);
   for (const c of clients) c.close();
   return {
     name,
@@ -149,7 +164,7 @@ async function commands(name: string, consumers: number) {
     non2xx: result.non2xx,
     errors: result.errors,
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
-    eventsPerConsumer: consumers > 0 ? received[0]! : null,
+    eventsPerConsumer,
     /** Service + PostgreSQL CPU per successful create: robust to other load on the machine, unlike req/s. */
     serverCpuMsPerRequest: Math.round((cpuUsed / Math.max(1, result['2xx'])) * 100) / 100,
     consumersCaughtUpAfterMs: caughtUpMs,
