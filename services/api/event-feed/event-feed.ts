@@ -234,7 +234,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
         logger.warn({ err }, 'event feed: stream ended by an error');
         const code = closed ? 'shutting_down' : 'event_feed_failed';
         const detail = closed ? 'the server is shutting down; reconnect with Last-Event-ID' : 'the event feed failed; reconnect with Last-Event-ID';
-        if (!res.writableEnded) res.write(sseFrame({ event: 'error', data: JSON.stringify({ code, detail }) }));
+        if (!res.writableEnded) res.write(sseFrame({ event: 'feed-error', data: JSON.stringify({ code, detail }) }));
       }
     } finally {
       ended = true;
