@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/db/embedded-postgres.ts';
@@ -47,7 +47,7 @@ export function table(rows: Record<string, unknown>[]): void {
 }
 
 /** `npm start`'s embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. */
-export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
+export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; pid: number; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-svc-'));
   chmodSync(dataDir, 0o755);
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -68,10 +68,36 @@ export async function startService(env: Record<string, string> = {}): Promise<{ 
   return {
     url,
     key: readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim(),
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** CPU time (user + system, ms) used so far by processes `pids` and, for each of `parents`, its children (Linux /proc). */
+export function cpuMs(pids: number[], parents: number[] = []): number {
+  const ticksToMs = 10; // USER_HZ is 100 on Linux
+  const stat = (pid: number) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) * ticksToMs };
+    } catch {
+      return undefined;
+    }
+  };
+  let total = 0;
+  for (const pid of pids) total += stat(pid)?.cpu ?? 0;
+  if (parents.length > 0) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const s = stat(Number(entry));
+      if (s && parents.includes(s.ppid)) total += s.cpu;
+    }
+    for (const pid of parents) total += stat(pid)?.cpu ?? 0;
+  }
+  return total;
 }

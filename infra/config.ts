@@ -77,6 +77,10 @@ export const configSchema = z.object({
     .trim()
     .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, as base64 or 64 hex digits' })
     .optional(),
+  /** Event feed (GET /api/v1/events/stream): heartbeat interval, ms. */
+  EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
+  /** Event feed: events the live tail keeps for consumers catching up, and the most a consumer may have undelivered. */
+  EVENT_FEED_BUFFER_EVENTS: positiveInt.min(10).max(1_000_000).default(10_000),
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */

@@ -144,6 +144,11 @@ export interface JobContext {
   signal: AbortSignal;
   /** Bound to the job id, name and attempt. */
   log: QueueLogger;
+  /**
+   * Set on a speculative run (a completion started by the API beside its queue job): resolves when the job may
+   * act outside (call a provider), rejects when it must not (the job already existed). Absent: go ahead.
+   */
+  proceed?: Promise<void>;
 }
 
 // `any` so a handler can declare its own data type; data arrives as parsed JSON and should be validated (zod).

@@ -44,6 +44,8 @@ export interface ApiDependencies {
   rateLimits?: import('../../infra/ratelimit/rate-limits.ts').RateLimits;
   /** Completions: the queue the jobs go to, the relay their tokens come back on, the configured providers. */
   completions: CompletionDependencies;
+  /** The event feed of this process (GET /api/v1/events/stream): one shared live tail, closed on shutdown. */
+  eventFeed: import('./event-feed/event-feed.ts').EventFeed;
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
 import { createStateCache } from '../../commands/state-cache.ts';
+import { createEventFeed, type EventFeed } from './event-feed/event-feed.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -32,6 +33,30 @@ function projectionLagCollector(runtime: Runtime) {
       },
     });
     void seconds;
+  };
+}
+
+function eventFeedCollector(feed: EventFeed) {
+  return (registry: Registry) => {
+    new Gauge({
+      name: 'event_feed_consumers',
+      help: 'Event feed streams open on this process, by state (live: on the shared tail; paging: catching up)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const { consumers, live } = feed.stats();
+        this.set({ state: 'live' }, live);
+        this.set({ state: 'paging' }, consumers - live);
+      },
+    });
+    new Gauge({
+      name: 'event_feed_detachments',
+      help: 'Times an event feed consumer fell too far behind the live tail and went back to paging (since start)',
+      registers: [registry],
+      collect() {
+        this.set(feed.stats().detachments);
+      },
+    });
   };
 }
 
@@ -67,6 +92,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
   const stateCache = createStateCache();
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
+  const eventFeed = createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS });
   return {
     config,
     logger,
@@ -86,6 +112,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       ...(runtime.localCompletions ? { local: runtime.localCompletions } : {}),
     },
     authenticate,
+    eventFeed,
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },
@@ -108,7 +135,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
         : []),
       ...(extra.readiness ?? []),
     ],
-    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), ...(extra.metricsCollectors ?? [])],
+    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), eventFeedCollector(eventFeed), ...(extra.metricsCollectors ?? [])],
   };
 }
 
@@ -137,6 +164,9 @@ export async function startApiServer(deps: ApiDependencies, options: { port: num
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+      // Event feed streams never end on their own: end them (each after its current write) so they drain.
+      await Promise.race([deps.eventFeed.close(), new Promise((resolve) => setTimeout(resolve, options.shutdownTimeoutMs).unref())]);
+      server.closeIdleConnections(); // the feed's connections, idle now
       await closed;
       clearTimeout(timer);
     },

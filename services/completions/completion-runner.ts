@@ -180,6 +180,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
         ...providerParams(job.params),
         ...(plan ? { max_tokens: job.params.max_tokens ?? plan.prompt.tokens.replyReserve, speakerNames: { user: plan.userName, assistant: plan.character.name } } : {}),
       };
+      if (context.proceed) await context.proceed;
       let ttftMs: number | null = null;
       const completion = await collectCompletion(
         tap(resolved.provider.complete(request, { signal }), (chunk) => {
@@ -213,6 +214,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       context.log.info({ provider: result.provider, model: result.model, ms: Math.round(timings.totalMs), saved: saved !== null }, 'completion finished');
       return result;
     } catch (err) {
+      // A speculative run whose job already existed just stops (the existing job is the one that counts).
+      if (err instanceof Error && err.name === 'DroppedRunError') throw err;
       // A worker shutting down puts the job back in the queue: the next run starts the channel again.
       if (context.signal.aborted && context.signal.reason === SHUTDOWN_REASON && !cancelled.signal.aborted) throw err;
       const final = err instanceof AppError || err instanceof ZodError || context.attempt >= context.maxAttempts;

@@ -83,6 +83,10 @@ export function createLocalCompletionRuns(options: {
       if (closed || active >= options.capacity || runs.has(job.completionId)) return false;
       const id = job.completionId;
       const controller = new AbortController();
+      const proceed = admitted.then((ok) => {
+        if (!ok) throw new DroppedRunError();
+      });
+      proceed.catch(() => undefined);
       const context: JobContext = {
         jobId: id,
         jobName: 'chat.completion',
@@ -90,6 +94,8 @@ export function createLocalCompletionRuns(options: {
         maxAttempts: options.maxAttempts,
         signal: controller.signal,
         log: options.logger.child({ jobId: id, local: true }),
+        // The prompt is built meanwhile; the provider is not called for a run that turns out to be a duplicate.
+        proceed,
       };
       const run: LocalRun = { job, admitted, controller, outcome: Promise.resolve(), cancelled: null };
       active += 1;

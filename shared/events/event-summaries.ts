@@ -102,6 +102,9 @@ const summarizers: Record<string, Summarizer> = {
     ].flatMap(([t, label]) => (count(t!) > 0 ? [`${label} ×${count(t!)}`] : []));
     return { text: `lorebook timed effects: ${parts.length > 0 ? parts.join(', ') : `${effects.length} changed`}` };
   },
+  UserDataForgotten: (d) => ({
+    text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted`,
+  }),
   ChatSlotTaken: (d) => ({ text: `counted chat ${String(d.chatId)} against the chat limit` }),
   ChatSlotFreed: (d) => ({ text: `freed chat ${String(d.chatId)} from the chat limit` }),
 };

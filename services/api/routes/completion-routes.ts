@@ -25,6 +25,7 @@ import type { Principal } from '../auth/principal.ts';
 import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 import type { Logger } from '../../../infra/logger.ts';
+import { openSse } from '../http/sse.ts';
 import { chatParams } from './chat-schemas.ts';
 import {
   characterCompleteBody,
@@ -51,8 +52,6 @@ const errors = {
   503: { description: 'no provider configured, or the queue is unreachable', schema: problemSchema },
   504: { description: 'the provider timed out', schema: problemSchema },
 };
-
-const SSE_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' };
 
 /** The worker's problem as the API's error; a provider's Retry-After goes back to the client as a header. */
 function problemError(p: RelayProblem, res: Response): AppError {
@@ -189,9 +188,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     const open = () => {
       if (started) return;
       started = true;
-      res.writeHead(200, SSE_HEADERS);
-      res.flushHeaders();
-      res.socket?.setNoDelay(true);
+      openSse(res);
     };
     const fail = (p: RelayProblem, id?: string): undefined => {
       finished = true;

@@ -29,6 +29,8 @@ export interface Req {
   body?: unknown;
   /** A multipart/form-data file instead of a JSON body. */
   upload?: { bytes: Uint8Array; filename: string; field?: string };
+  /** An endless stream (the event feed): take the status and headers of a 200 SSE answer, then hang up. */
+  closeAfterHeaders?: boolean;
 }
 
 export interface Res {
@@ -43,14 +45,21 @@ export interface RawRequest {
   auth?: string | null;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  closeAfterHeaders?: boolean;
 }
 
 export async function rawSend(base: string, r: RawRequest): Promise<Res> {
+  const abort = new AbortController();
   const res = await fetch(`${base}${r.url}`, {
     method: r.method.toUpperCase(),
     headers: { ...(r.auth ? { Authorization: r.auth } : {}), ...r.headers },
     ...(r.body !== undefined ? { body: typeof r.body === 'string' ? r.body : Buffer.from(r.body) } : {}),
+    signal: abort.signal,
   });
+  if (r.closeAfterHeaders && res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    abort.abort();
+    return { status: res.status, body: undefined, headers: res.headers };
+  }
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -92,6 +101,7 @@ export async function call(base: string, route: Pick<RouteDefinition, 'method' |
     url,
     auth,
     ...(req.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) } : {}),
+    ...(req.closeAfterHeaders ? { closeAfterHeaders: true } : {}),
   });
 }
 
@@ -310,6 +320,9 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   resumeChatCompletionStream: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
   cancelChatCompletion: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
+  // event feed (an endless SSE stream: the suites take its status and headers, then hang up)
+  streamEvents: { kind: 'collection', request: () => ({ query: { from: 'start', types: 'CharacterCreated' }, closeAfterHeaders: true }) },
+  listEventSchemas: { kind: 'collection', request: () => ({}) },
   // messages
   postMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { sender: 'user', content: 'Another message' } }) },
   listMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { view: 'tree' } }) },
