@@ -1,4 +1,6 @@
 import { charactersProjection } from './characters-projection.ts';
+import { chatDictionariesProjection } from './chat-dictionaries-projection.ts';
+import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachments-projection.ts';
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
 import type { Projection } from './projection.ts';
@@ -6,4 +8,4 @@ import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection];
+export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, chatDictionariesProjection, chatDictionaryAttachmentsProjection];
