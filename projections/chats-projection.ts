@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import type { ChatCreatedData, MessagePostedData, PathChange } from '../shared/events/chat-events.ts';
+import type { ChatCreatedData, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../shared/events/chat-events.ts';
 import type { Projection } from './projection.ts';
 
 /**
@@ -78,6 +78,13 @@ function chatChanges(event: RecordedEvent): Record<string, unknown> {
       const { settings, ...plain } = event.data.changes as Record<string, unknown>;
       return { ...base, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) };
     }
+    case 'ChatVariablesChanged': {
+      const after: Record<string, string> = {};
+      for (const change of (event.data as unknown as ChatVariablesChangedData).changes) after[change.name] = change.value;
+      return { version: event.revision, variables: sql`variables || ${JSON.stringify(after)}::jsonb` };
+    }
+    case 'WorldInfoTimedEffectsChanged':
+      return { version: event.revision, world_info_timed_state: json((event.data as unknown as WorldInfoTimedEffectsChangedData).state) };
     case 'ChatDeleted':
       return { ...base, deleted_at: at };
     case 'ChatRestored':
@@ -252,7 +259,7 @@ async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<v
 
 export const chatsProjection: Projection = {
   name: 'chats',
-  handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected']),
+  handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged']),
   tables: ['chats', 'chat_messages'],
 
   apply: applyOne,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { ChatMessageInput } from '../shared/worldinfo/index.ts';
+import type { ChatMessageInput, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
 
 /** What the lorebook engine needs from a chat: its owner, character, books and the conversation (active path). */
 export interface ChatScanContext {
@@ -15,6 +15,8 @@ export interface ChatScanContext {
   messages: ChatMessageInput[];
   /** Messages on the active path (deleted ones left out), also when more than `maxMessages`. */
   pathLength: number;
+  /** The lorebook timed effects the chat's stored generations left (sticky, cooldown). */
+  timedState: TimedEffectsStateInput | null;
 }
 
 const DEFAULT_USER_NAME = 'User';
@@ -22,7 +24,7 @@ const DEFAULT_USER_NAME = 'User';
 export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
   return {
     async chatContext(chatId: string, options: { maxMessages: number }): Promise<ChatScanContext | undefined> {
-      const chat = await db.withSchema(schema).selectFrom('chats').select(['id', 'owner_id', 'deleted_at', 'character_id', 'character_name', 'settings']).where('id', '=', chatId).executeTakeFirst();
+      const chat = await db.withSchema(schema).selectFrom('chats').select(['id', 'owner_id', 'deleted_at', 'character_id', 'character_name', 'settings', 'world_info_timed_state']).where('id', '=', chatId).executeTakeFirst();
       if (!chat) return undefined;
       const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown };
       const userName = typeof settings.user_name === 'string' && settings.user_name !== '' ? settings.user_name : DEFAULT_USER_NAME;
@@ -57,6 +59,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         worldBookIds: Array.isArray(settings.world_book_ids) ? settings.world_book_ids.filter((id): id is string => typeof id === 'string') : [],
         messages,
         pathLength,
+        timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,
       };
     },
   };

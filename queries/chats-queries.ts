@@ -13,6 +13,7 @@ export interface ChatView {
   rating: number | null;
   state: string;
   settings: Record<string, unknown>;
+  variables: Record<string, string>;
   message_count: number;
   parent_chat_id: string | null;
   forked_from_message_id: string | null;
@@ -25,8 +26,10 @@ export interface ChatView {
 }
 
 export function toChatView(row: ChatRow): ChatView {
+  // The lorebook's timed state is the engine's bookkeeping; the explanation endpoints show its effect.
+  const { world_info_timed_state: _timed, ...shown } = row;
   return {
-    ...row,
+    ...shown,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     last_activity_at: row.last_activity_at.toISOString(),

@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
 import { mergeSettings, type ChatChanges, type ChatSettings, type ForkOrigin, type ImageRef, type Sender } from '../../shared/chats/chat-fields.ts';
-import type { ChatEvent, MessagePostedData, PathChange } from '../../shared/events/chat-events.ts';
+import type { ChatEvent, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../../shared/events/chat-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 import {
@@ -97,7 +97,15 @@ export type ChatCommand =
       turn: CompletionMessage[];
       reply: (CompletionMessage & { alternateOf: string | null }) | null;
       maxMessages: number;
+      /** What the generation's prompt changed in the chat (stored in the same append as the messages). */
+      promptState?: CompletionPromptState;
     };
+
+/** Chat variables written by macros and the lorebook's timed effects, from one generation. */
+export interface CompletionPromptState {
+  variableChanges: ChatVariablesChangedData['changes'];
+  timedEffects: Omit<WorldInfoTimedEffectsChangedData, 'chatId'> | null;
+}
 
 export interface CompletionMessage {
   messageId: string;
@@ -328,6 +336,9 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
         next = evolve(next, event);
         parent = findNode(next.tree, m.messageId);
       }
+      const changed = command.promptState;
+      if (changed && changed.variableChanges.length > 0) events.push({ type: 'ChatVariablesChanged', data: { chatId: command.chatId, changes: changed.variableChanges } });
+      if (changed?.timedEffects && changed.timedEffects.effects.length > 0) events.push({ type: 'WorldInfoTimedEffectsChanged', data: { chatId: command.chatId, ...changed.timedEffects } });
       return events;
     }
     case 'SelectMessage': {

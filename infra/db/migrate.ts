@@ -6,6 +6,7 @@ import * as characterUsage from './migrations/2026_11_24_003_character_usage.ts'
 import * as chats from './migrations/2026_11_24_010_chats.ts';
 import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 import * as chatDictionaries from './migrations/2026_11_24_060_chat_dictionaries.ts';
+import * as chatPromptState from './migrations/2026_11_24_070_chat_prompt_state.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -18,6 +19,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_010_chats': chats,
   '2026_11_24_020_world_books': worldBooks,
   '2026_11_24_060_chat_dictionaries': chatDictionaries,
+  '2026_11_24_070_chat_prompt_state': chatPromptState,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

@@ -72,6 +72,10 @@ export interface ChatsTable {
   root_chat_id: string;
   imported_from: string | null;
   message_count: number;
+  /** `{{setvar}}` values after the stored generations. */
+  variables: JSONColumnType<Record<string, string>>;
+  /** Lorebook sticky / cooldown records (null: none yet). */
+  world_info_timed_state: JSONColumnType<Record<string, unknown> | null>;
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
   last_activity_at: ColumnType<Date, Date | string, Date | string>;

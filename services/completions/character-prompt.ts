@@ -16,7 +16,7 @@ import type { CharacterTarget } from '../../shared/completions/completion-job.ts
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
 import { assemblePrompt, type AssembledPrompt, type PromptHistoryMessage, type PromptInput } from '../../shared/prompt/index.ts';
-import { WorldInfoIndexCache } from '../../shared/worldinfo/index.ts';
+import { WorldInfoIndexCache, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
 
 export interface Requester {
   userId: string;
@@ -135,6 +135,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
         chat: {
           chatId: chat?.id ?? `character-${character.id}`,
+          ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
           ...(settings.author_note
             ? {
@@ -146,7 +147,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
               }
             : {}),
         },
-        worldInfo: { books, dryRun: options.dryRun, indexCache },
+        worldInfo: { books, dryRun: options.dryRun, indexCache, ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}) },
         model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
       };

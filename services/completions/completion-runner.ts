@@ -120,6 +120,10 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       turn,
       reply,
       maxMessages: deps.chats.config.MAX_MESSAGES_PER_CHAT,
+      promptState: {
+        variableChanges: prompt.variables.changes,
+        timedEffects: prompt.worldInfo && prompt.worldInfo.timedEffects.length > 0 ? { effects: prompt.worldInfo.timedEffects, state: prompt.worldInfo.nextTimedState } : null,
+      },
     });
     if (result.position !== null) {
       // The lorebook's activation statistics count this generation once (only the run that stored the turn).

@@ -105,7 +105,54 @@ export const MessageSelected = defineEvent({
   schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), path: pathChangeSchema }),
 });
 
+const variableChangeSchema = z.object({
+  name: z.string(),
+  op: z.enum(['set', 'add', 'inc', 'dec']),
+  operand: z.string().optional(),
+  /** The stored value after the change. */
+  value: z.string(),
+});
+
+/** `{{setvar}}`, `{{addvar}}`, ... writes made while a stored generation's prompt was assembled, in order. */
+export const ChatVariablesChanged = defineEvent({
+  type: 'ChatVariablesChanged',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), changes: z.array(variableChangeSchema).min(1) }),
+});
+
+const timedRecordSchema = z.object({ startsAt: z.number().int(), endsAt: z.number().int(), protected: z.boolean(), entryHash: z.string().optional() });
+const timedStateSchema = z.object({
+  sticky: z.record(z.string(), timedRecordSchema),
+  cooldown: z.record(z.string(), timedRecordSchema),
+  matched: z.record(z.string(), z.number().int()).optional(),
+});
+const timedEffectEventSchema = z.union([
+  z.object({ type: z.enum(['sticky_started', 'cooldown_started']), entryKey: z.string(), startsAt: z.number().int(), endsAt: z.number().int(), protected: z.boolean(), entryHash: z.string() }),
+  z.object({
+    type: z.enum(['sticky_ended', 'cooldown_ended']),
+    entryKey: z.string(),
+    startsAt: z.number().int(),
+    endsAt: z.number().int(),
+    reason: z.enum(['chat_not_advanced', 'expired', 'entry_not_timed', 'entry_missing']),
+  }),
+  z.object({ type: z.enum(['match_recorded', 'match_cleared']), entryKey: z.string(), startsAt: z.number().int() }),
+]);
+
+/**
+ * Lorebook sticky / cooldown / match records changed by a stored generation: the changes (for the history) and
+ * the chat's whole timed state after them (what the next generation starts from).
+ */
+export const WorldInfoTimedEffectsChanged = defineEvent({
+  type: 'WorldInfoTimedEffectsChanged',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), effects: z.array(timedEffectEventSchema).min(1), state: timedStateSchema }),
+});
+
 export type ChatCreatedData = z.infer<typeof ChatCreated.schema>;
+export type ChatVariablesChangedData = z.infer<typeof ChatVariablesChanged.schema>;
+export type WorldInfoTimedEffectsChangedData = z.infer<typeof WorldInfoTimedEffectsChanged.schema>;
 export type MessagePostedData = z.infer<typeof MessagePosted.schema>;
 
 export type ChatEvent =
@@ -117,4 +164,6 @@ export type ChatEvent =
   | { type: 'MessageEdited'; data: z.infer<typeof MessageEdited.schema> }
   | { type: 'MessageDeleted'; data: z.infer<typeof MessageDeleted.schema> }
   | { type: 'MessageRestored'; data: z.infer<typeof MessageRestored.schema> }
-  | { type: 'MessageSelected'; data: z.infer<typeof MessageSelected.schema> };
+  | { type: 'MessageSelected'; data: z.infer<typeof MessageSelected.schema> }
+  | { type: 'ChatVariablesChanged'; data: ChatVariablesChangedData }
+  | { type: 'WorldInfoTimedEffectsChanged'; data: WorldInfoTimedEffectsChangedData };

@@ -56,6 +56,23 @@ describe('AppendCompletion', () => {
     expect(chatDecider.decide(append('chatcmpl-a'), state, ctx)).toEqual([]);
   });
 
+  test("the prompt's variable writes and timed effects follow the messages in the same decision, once", () => {
+    const promptState = {
+      variableChanges: [{ name: 'mood', op: 'set' as const, operand: 'calm', value: 'calm' }],
+      timedEffects: {
+        effects: [{ type: 'sticky_started' as const, entryKey: 'b.0', startsAt: 2, endsAt: 6, protected: false, entryHash: 'h' }],
+        state: { sticky: { 'b.0': { startsAt: 2, endsAt: 6, protected: false, entryHash: 'h' } }, cooldown: {} },
+      },
+    };
+    const events = chatDecider.decide(append('chatcmpl-s', { promptState }), created, ctx);
+    expect(events.map((e) => e.type)).toEqual(['MessagePosted', 'MessagePosted', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged']);
+    expect(events[3]!.data).toEqual({ chatId, ...promptState.timedEffects });
+    const state = fold(events, created);
+    expect(chatDecider.decide(append('chatcmpl-s', { promptState }), state, ctx)).toEqual([]);
+    // Nothing to record: no extra events.
+    expect(chatDecider.decide(append('chatcmpl-t', { promptState: { variableChanges: [], timedEffects: null } }), state, ctx).map((e) => e.type)).toEqual(['MessagePosted', 'MessagePosted']);
+  });
+
   test('a regenerated reply is an alternate under the same parent and becomes the shown one', () => {
     const state = fold(chatDecider.decide(append('chatcmpl-a'), created, ctx), created);
     const userId = completionMessageId('chatcmpl-a', 'turn-0');

@@ -17,6 +17,8 @@ export const chatViewSchema = z.object({
   rating: z.number().int().nullable(),
   state: z.string(),
   settings: z.record(z.string(), z.unknown()),
+  /** Chat variables (`{{setvar}}`, `{{incvar}}`, ...) after the stored generations. */
+  variables: z.record(z.string(), z.string()),
   message_count: z.number().int(),
   parent_chat_id: z.uuid().nullable(),
   forked_from_message_id: z.uuid().nullable(),

@@ -4,7 +4,7 @@ import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatScanQueries } from '../../../queries/chat-scan-queries.ts';
 import { createWorldBookSources } from '../../../queries/world-book-sources.ts';
 import { forbidden, notFound } from '../../../shared/errors.ts';
-import { createSeededRandom, runWorldInfo, WorldInfoIndexCache, type ChatMessageInput } from '../../../shared/worldinfo/index.ts';
+import { createSeededRandom, runWorldInfo, WorldInfoIndexCache, type ChatMessageInput, type TimedEffectsStateInput } from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -46,6 +46,7 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         let characterTags = body.character_tags;
         let userName = body.user_name;
         let chatBookIds: string[] = [];
+        let timedState: TimedEffectsStateInput | undefined = body.timed_state;
         // Messages of the chat not loaded (beyond MAX_CHAT_MESSAGES) still count for "now".
         let unloaded = 0;
         const messages: ChatMessageInput[] = [];
@@ -56,6 +57,8 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           if (chat.ownerId !== principal.userId && !principal.isAdmin) throw forbidden();
           ownerId = chat.ownerId;
           chatBookIds = chat.worldBookIds;
+          // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
+          timedState ??= chat.timedState ?? undefined;
           messages.push(...chat.messages);
           unloaded = chat.pathLength - chat.messages.length;
           userName ??= chat.userName;
@@ -98,7 +101,7 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           tokenizer: body.tokenizer,
           ...(body.seed !== undefined ? { random: createSeededRandom(body.seed) } : {}),
           ...(body.generation_type ? { generationType: body.generation_type } : {}),
-          ...(body.timed_state ? { timedState: body.timed_state } : {}),
+          ...(timedState ? { timedState } : {}),
           // An explanation never persists timed effects: stored effects apply, none are produced.
           dryRun: true,
           indexCache,
