@@ -14,12 +14,13 @@
  * 4. Probability is rolled once per entry per run, when its pattern first matches; `max_replacements` caps the
  *    entry's replacements in the whole run.
  * 5. Token budget: a replacement that would take the text over the budget (or further over it) is not applied and
- *    ends the run with `tokenBudgetExceeded`.
+ *    ends the run with `tokenBudgetExceeded`. The check counts the whole text up to 4 KB, beyond that the words
+ *    around each replacement; `tokenBudgetUsed` is always the exact count of the result.
  */
 import { checkTimedEffects, startTimedEffects } from '../worldinfo/engine/timed-effects.ts';
 import type { TimedEffectEvent, TimedEffectsState, TimedEffectsStateInput } from '../worldinfo/engine/types.ts';
 import { DEFAULT_ITERATIONS, MAX_ITERATIONS, type DictionaryEntry } from './dictionary-model.ts';
-import { compileEntryPattern, type PatternMatcher } from './dictionary-pattern.ts';
+import { compileEntryPattern, textView, type PatternMatcher, type TextView } from './dictionary-pattern.ts';
 
 /** The processed text never grows beyond this many characters (a runaway cascade stops here). */
 export const MAX_OUTPUT_TEXT = 1_000_000;
@@ -133,6 +134,28 @@ function orderedEntries(dictionary: EngineDictionary): EngineEntry[] {
     .map((x) => x.r);
 }
 
+/** Texts up to this length are recounted whole after each replacement; longer ones by the words around it. */
+export const EXACT_RECOUNT_CHARS = 4096;
+const CONTEXT_CHARS = 64;
+
+/**
+ * Tokens of the text after replacing `matched` (preceded by `before`, followed by `text` from `after`) with
+ * `replacement`. Short texts are counted whole. For long ones only the words around the replacement are counted,
+ * before and after (BPE tokenizers split text into words first, so the difference is the text's difference):
+ * recounting a 100k-character text for each of hundreds of replacements would take seconds.
+ */
+function tokensAfter(count: (t: string) => number, current: number, before: string, matched: string, replacement: string, text: string, after: number): number {
+  if (before.length + replacement.length + (text.length - after) <= EXACT_RECOUNT_CHARS) return count(before + replacement + text.slice(after));
+  let start = Math.max(0, before.length - CONTEXT_CHARS);
+  const space = before.slice(start).search(/\s\S*$/);
+  if (space >= 0) start += space;
+  const rest = text.slice(after, after + CONTEXT_CHARS);
+  const end = rest.search(/\s/);
+  const right = end >= 0 ? rest.slice(0, end) : rest;
+  const left = before.slice(start);
+  return current + count(left + replacement + right) - count(left + matched + right);
+}
+
 export function processText(options: ProcessOptions): ProcessResult {
   const maxIterations = Math.min(MAX_ITERATIONS, Math.max(1, options.maxIterations ?? DEFAULT_ITERATIONS));
   const budget = effectiveBudget(options.tokenBudget, options.dictionaries);
@@ -219,6 +242,8 @@ export function processText(options: ProcessOptions): ProcessResult {
   const used: string[] = [];
   let currentTokens = budget !== null ? options.countTokens(text) : 0;
   let stopped = false;
+  let view: TextView | null = null;
+  const currentView = () => (view && view.text === text ? view : (view = textView(text)));
 
   for (let pass = 1; pass <= maxIterations && !stopped; pass++) {
     let passReplacements = 0;
@@ -232,7 +257,7 @@ export function processText(options: ProcessOptions): ProcessResult {
         x.outcome = 'cap_reached';
         continue;
       }
-      const matches = c.matcher!.matchAll(text, remaining);
+      const matches = c.matcher!.mightMatch(currentView()) ? c.matcher!.matchAll(text, remaining) : [];
       if (matches.length === 0) {
         if (x.outcome === 'not_reached') x.outcome = 'no_match';
         continue;
@@ -264,8 +289,8 @@ export function processText(options: ProcessOptions): ProcessResult {
           break;
         }
         if (budget !== null) {
-          const candidateText = out + text.slice(cursor, m.index) + replacement + text.slice(m.end);
-          const tokens = options.countTokens(candidateText);
+          const before = out + text.slice(cursor, m.index);
+          const tokens = tokensAfter(options.countTokens, currentTokens, before, m.text, replacement, text, m.end);
           if (tokens > budget && tokens > currentTokens) {
             tokenBudgetExceeded = true;
             stopped = true;

@@ -4,12 +4,30 @@
  * compile is reported (a 400 on write). Literals are plain substrings: case-sensitive by default, otherwise
  * compared with Unicode case folding (as an escaped case-insensitive regex, which is what the original does).
  */
-import { parseRegexKey, tryCompileSafeRegex, type RegexFullMatch } from '../worldinfo/safe-regex.ts';
+import { parseRegexKey, satisfiesRequirements, tryCompileSafeRegex, type RegexFullMatch } from '../worldinfo/safe-regex.ts';
 import type { DictionaryEntry } from './dictionary-model.ts';
 
 export type PatternMatch = RegexFullMatch;
 
+/** The text being processed, with a lower-cased copy for cheap "cannot match" checks (made once per text). */
+export interface TextView {
+  text: string;
+  /** `text.toLowerCase()`. */
+  folded: string;
+  /** Only ASCII: lower-casing is then exactly the regex engine's case folding. */
+  ascii: boolean;
+}
+
+export function textView(text: string): TextView {
+  return { text, folded: text.toLowerCase(), ascii: /^[\x00-\x7f]*$/.test(text) };
+}
+
 export interface PatternMatcher {
+  /**
+   * False when the pattern certainly does not match (a necessary condition, checked on the folded text); true when
+   * it may. Lets most entries skip the regex engine.
+   */
+  mightMatch(view: TextView): boolean;
   /** Non-overlapping matches left to right, at most `limit` (0: all). */
   matchAll(text: string, limit: number): PatternMatch[];
   /** The text that replaces one match. */
@@ -144,6 +162,7 @@ function literalMatcher(pattern: string, replacement: string): PatternMatcher {
       return out;
     },
     replacementFor: () => replacement,
+    mightMatch: (view) => view.text.includes(pattern),
   };
 }
 
@@ -154,11 +173,29 @@ export function compileEntryPattern(entry: Pick<DictionaryEntry, 'pattern' | 'ty
     const compiled = tryCompileSafeRegex(escapeRegex(entry.pattern), 'i');
     if (!compiled.ok) return { ok: false, detail: compiled.error.detail };
     const regex = compiled.regex;
-    return { ok: true, matcher: { matchAll: (text, limit) => regex.matchAll(text, limit), replacementFor: () => entry.replacement } };
+    const folded = entry.pattern.toLowerCase();
+    const asciiPattern = /^[\x00-\x7f]*$/.test(entry.pattern);
+    return {
+      ok: true,
+      matcher: {
+        matchAll: (text, limit) => regex.matchAll(text, limit),
+        replacementFor: () => entry.replacement,
+        // Exact only when both sides are ASCII (Unicode folding maps e.g. 'ſ' to 's', which lower-casing does not).
+        mightMatch: (view) => !(view.ascii && asciiPattern) || view.folded.includes(folded),
+      },
+    };
   }
   const { pattern, flags } = regexSource(entry);
   const compiled = tryCompileSafeRegex(pattern, flags);
   if (!compiled.ok) return { ok: false, detail: compiled.error.detail };
   const regex = compiled.regex;
-  return { ok: true, matcher: { matchAll: (text, limit) => regex.matchAll(text, limit), replacementFor: (m) => expandReplacement(entry.replacement, m) } };
+  const requirements = regex.foldedRequirements;
+  return {
+    ok: true,
+    matcher: {
+      matchAll: (text, limit) => regex.matchAll(text, limit),
+      replacementFor: (m) => expandReplacement(entry.replacement, m),
+      mightMatch: (view) => !requirements || !view.ascii || satisfiesRequirements(view.folded, requirements),
+    },
+  };
 }

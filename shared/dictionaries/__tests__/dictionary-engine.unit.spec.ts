@@ -110,6 +110,21 @@ describe('token budget', () => {
     expect(r.explanations[1]!.outcome).toBe('budget_stopped');
   });
 
+  test('a long text is counted by the words around each replacement, with the same result', () => {
+    const text = Array.from({ length: 3000 }, () => 'x').join(' ');
+    const counted: number[] = [];
+    const r = run(text, [dict('d', [entry('x', 'x x')])], {
+      tokenBudget: 3100,
+      countTokens: (t) => {
+        counted.push(t.length);
+        return words(t);
+      },
+    });
+    expect(r).toMatchObject({ replacements: 100, tokenBudgetExceeded: true, tokenBudgetUsed: 3100 });
+    // Whole-text counts: the start and the result; everything else is a few words.
+    expect(counted.filter((n) => n > 1000)).toHaveLength(2);
+  });
+
   test('no budget: no counting', () => {
     const r = processText({ text: 'a', dictionaries: [dict('d', [entry('a', 'b')])], countTokens: () => { throw new Error('counted'); }, random: noRandom });
     expect(r.tokenBudgetUsed).toBeNull();
