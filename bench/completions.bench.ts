@@ -6,7 +6,9 @@ import { startFakeOpenAIServer } from '../test/fake-llm/index.ts';
 /**
  * Completions through the whole path (HTTP -> BullMQ job on PostgreSQL -> worker -> provider -> in-process relay
  * -> SSE) against `npm start`'s embedded default, with a local fake OpenAI-compatible upstream:
- * 1. time to first token through our API vs straight to the fake upstream, same run, interleaved;
+ * 1. time to first token through our API vs straight to the fake upstream, same run, interleaved; the API both
+ *    with the embedded fast path (the default: the job starts on this process while it is queued) and with it
+ *    off (COMPLETIONS_LOCAL_START=false: the worker waits for the queue to hand the job over);
  * 2. 200 concurrent streams of 200 numbered tokens each: every token arrives, in order.
  */
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
@@ -20,6 +22,12 @@ const service = await startService({
   LLM_BASE_URL: upstream.url,
   LLM_MODEL: 'bench-model',
   WORKER_CONCURRENCY: String(Math.max(CONCURRENT + 16, 64)),
+});
+const handoff = await startService({
+  LLM_PROVIDER: 'openai-compatible',
+  LLM_BASE_URL: upstream.url,
+  LLM_MODEL: 'bench-model',
+  COMPLETIONS_LOCAL_START: 'false',
 });
 const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
 
@@ -51,6 +59,7 @@ async function timeToFirstToken(url: string, body: unknown, extraHeaders: Record
 
 const direct = () => timeToFirstToken(`${upstream.url}/chat/completions`, { model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
 const proxied = () => timeToFirstToken(`${service.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+const handedOff = () => timeToFirstToken(`${handoff.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] }, { 'x-api-key': handoff.key });
 
 // A character chat (Seraphina with her Eldoria lorebook) for the character path.
 const form = new FormData();
@@ -69,15 +78,18 @@ const character = () =>
 for (let i = 0; i < 30; i++) {
   await direct();
   await proxied();
+  await handedOff();
   await character();
 }
-const samples = { direct: [] as number[], api: [] as number[], character: [] as number[] };
+const samples = { direct: [] as number[], api: [] as number[], handoff: [] as number[], character: [] as number[] };
 for (let i = 0; i < SAMPLES; i++) {
   samples.direct.push((await direct()).ttft);
   samples.api.push((await proxied()).ttft);
+  samples.handoff.push((await handedOff()).ttft);
   samples.character.push((await character()).ttft);
 }
-const ttft = { direct: summarize(samples.direct), api: summarize(samples.api), character: summarize(samples.character) };
+const ttft = { direct: summarize(samples.direct), api: summarize(samples.api), handoff: summarize(samples.handoff), character: summarize(samples.character) };
+const addedHandoffP50 = Math.round((ttft.handoff.p50 - ttft.direct.p50) * 1000) / 1000;
 const addedP50 = Math.round((ttft.api.p50 - ttft.direct.p50) * 1000) / 1000;
 const addedCharacterP50 = Math.round((ttft.character.p50 - ttft.direct.p50) * 1000) / 1000;
 
@@ -103,6 +115,7 @@ for (const r of results) {
 const concurrency = { streams: CONCURRENT, tokensPerStream: TOKENS, complete, lostTokens: lost, reorderedTokens: reordered, wallMs: Math.round(wallMs), ttft: summarize(results.map((r) => r.ttft)) };
 
 await service.stop();
+await handoff.stop();
 await upstream.close();
 
 const result = {
@@ -111,14 +124,16 @@ const result = {
   ttftMs: ttft,
   addedP50Ms: addedP50,
   addedCharacterP50Ms: addedCharacterP50,
+  addedHandoffP50Ms: addedHandoffP50,
   concurrency,
   targets: { addedP50Ms: 15, met: addedP50 < 15 && complete === CONCURRENT && lost === 0 && reordered === 0 },
 };
 table([
   { measure: 'TTFT straight to the fake upstream', ...ttft.direct },
-  { measure: 'TTFT through the API (proxy)', ...ttft.api },
+  { measure: 'TTFT through the API (proxy, embedded fast path)', ...ttft.api },
+  { measure: 'TTFT through the API (proxy, queue hand-off)', ...ttft.handoff },
   { measure: 'TTFT through the API (Seraphina + lorebook)', ...ttft.character },
 ]);
 table([{ streams: concurrency.streams, complete, lost, reordered, 'wall ms': concurrency.wallMs, 'ttft p50': concurrency.ttft.p50, 'ttft p99': concurrency.ttft.p99 }]);
-console.log(`added at p50: ${addedP50} ms (proxy), ${addedCharacterP50} ms (character); target < 15 ms: ${result.targets.met ? 'met' : 'NOT met'}`);
+console.log(`added at p50: ${addedP50} ms (proxy), ${addedCharacterP50} ms (character), ${addedHandoffP50} ms (proxy, queue hand-off); target < 15 ms: ${result.targets.met ? 'met' : 'NOT met'}`);
 writeResult('completions', result);

@@ -33,7 +33,7 @@ export const configSchema = z.object({
   READ_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier').default('read'),
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
-  WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
+  WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   /** Origins allowed to call the API from a browser, comma-separated (`*` for any); none by default. */
   CORS_ORIGINS: z
@@ -60,6 +60,11 @@ export const configSchema = z.object({
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
   /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
   COMPLETIONS_SAVE_DEFAULT: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  /**
+   * Embedded fast path: with the API and the worker in one process (in-process relay), a completion starts at once
+   * on this process while its queue job is recorded, instead of waiting for the queue to hand it over.
+   */
+  COMPLETIONS_LOCAL_START: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
   /** Longest a completion request waits for its job (queue + provider), ms. */
   COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
   /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */

@@ -13,7 +13,9 @@ import { createProgressWaiter, type ProgressWaiter } from '../projections/progre
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
 import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
-import { QUEUE_NAME, jobHandlers } from './worker/job-handlers.ts';
+import { QUEUE_NAME, completionHandlers, jobHandlers } from './worker/job-handlers.ts';
+import { createLocalCompletionRuns, type LocalCompletionRuns } from './completions/local-completion-runs.ts';
+import { COMPLETION_JOB_ATTEMPTS } from '../shared/completions/completion-job.ts';
 import { Redis } from 'ioredis';
 import { createMemoryRelay, createRedisRelay, type CompletionRelay } from '../infra/relay/relay.ts';
 import { ProviderRegistry } from '../infra/llm/index.ts';
@@ -44,6 +46,8 @@ export interface Runtime {
   providers: ProviderRegistry;
   /** Per-user rate limits (API role, when enabled). */
   rateLimits?: RateLimits;
+  /** Completions the API starts on this process's worker at once (API + worker roles, in-process relay). */
+  localCompletions?: LocalCompletionRuns;
   connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
   stop(): Promise<void>;
@@ -135,6 +139,12 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
+    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter });
+    // Embedded fast path: the API starts a completion on this process's worker at once (see local-completion-runs).
+    const localCompletions =
+      roles.api && roles.worker && relay.kind === 'memory' && config.COMPLETIONS_LOCAL_START
+        ? createLocalCompletionRuns({ handlerFor: completionHandlerFor, relay, capacity: config.WORKER_CONCURRENCY, maxAttempts: COMPLETION_JOB_ATTEMPTS, logger: logger.child({ component: 'worker' }) })
+        : undefined;
     const runtimeBase = {
       config,
       logger,
@@ -148,10 +158,12 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       relay,
       providers,
       ...(rateLimits ? { rateLimits } : {}),
+      ...(localCompletions ? { localCompletions } : {}),
       connection,
       projectionLag,
       async stop() {
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
+        await localCompletions?.close(config.SHUTDOWN_TIMEOUT_MS);
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
         await queue.close();
         await relay.close();
@@ -166,7 +178,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     };
     const runtime: Runtime = { ...runtimeBase, get worker() { return worker; } };
     if (roles.worker) {
-      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime), concurrency: config.WORKER_CONCURRENCY, logger: logger.child({ component: 'worker' }) });
+      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, logger: logger.child({ component: 'worker' }) });
       await worker.ready();
     }
     return runtime;

@@ -15,6 +15,8 @@ export interface CompletionDependencies {
   providers: import('../../infra/llm/index.ts').ProviderRegistry;
   /** Aborts a job running on a worker of this process (embedded mode); false when it does not run here. */
   cancelLocal(jobId: string, reason: string): boolean;
+  /** Embedded fast path: completions started on this process's worker at once (absent when not available). */
+  local?: import('../completions/local-completion-runs.ts').LocalCompletionRuns;
 }
 
 export interface ReadinessCheck {

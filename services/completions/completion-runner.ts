@@ -167,7 +167,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       return lastWrite;
     };
     try {
-      await publish({ t: 'start', attempt: context.attempt });
+      // Not awaited: the prompt is built while the start is written (a local run's writes wait for its admission).
+      void publish({ t: 'start', attempt: context.attempt });
       const resolved = deps.providers.resolve({ provider: job.provider, model: job.model });
       const target = job.target;
       let plan: CharacterPrompt | null = null;

@@ -5,23 +5,37 @@ import { createStateCache } from '../../commands/state-cache.ts';
 import { COMPLETION_JOB } from '../../shared/completions/completion-job.ts';
 import { createCharacterPrompts } from '../completions/character-prompt.ts';
 import { createCompletionRunner } from '../completions/completion-runner.ts';
+import { adoptingHandler } from '../completions/local-completion-runs.ts';
+import type { CompletionRelay } from '../../infra/relay/relay.ts';
 
 export const QUEUE_NAME = 'character-chat';
 
-/** The job catalogue: one handler per job name, built from the runtime's ports. */
-export function jobHandlers(runtime: Runtime): Record<string, JobHandler> {
+/**
+ * Chat completions: prompt, provider stream relayed (on the given relay) to the waiting response, the turn stored
+ * once. The prompt builder (with its lorebook index cache) is shared by every handler made here.
+ */
+export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter'>): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
-  return {
-    /** A chat completion: prompt, provider stream relayed to the waiting response, the turn stored once. */
-    [COMPLETION_JOB]: createCompletionRunner({
+  const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA);
+  const chats = { eventStore: runtime.eventStore, stateCache: createStateCache(), config };
+  return (relay) =>
+    createCompletionRunner({
       providers: runtime.providers,
-      relay: runtime.relay,
-      prompts: createCharacterPrompts(runtime.database.db, config.READ_SCHEMA),
-      chats: { eventStore: runtime.eventStore, stateCache: createStateCache(), config },
+      relay,
+      prompts,
+      chats,
       eventStore: runtime.eventStore,
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
-    }),
+    });
+}
+
+/** The job catalogue: one handler per job name, built from the runtime's ports. */
+export function jobHandlers(runtime: Runtime, completionHandlerFor = completionHandlers(runtime)): Record<string, JobHandler> {
+  const completion = completionHandlerFor(runtime.relay);
+  return {
+    // A completion this process already started for the API (embedded fast path) is adopted, not run again.
+    [COMPLETION_JOB]: runtime.localCompletions ? adoptingHandler(runtime.localCompletions, completion) : completion,
     /**
      * Round trip through the queue and a worker (the operator's `npm run queue:check` and the plumbing test):
      * echoes its payload, optionally after a delay, honouring cancellation.

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { ChatCompletion, ProviderChunk } from '../../infra/llm/chat-types.ts';
 
 export const COMPLETION_JOB = 'completion';
+/** Runs of a completion job: one retry (a worker that died, a connection lost before any token). */
+export const COMPLETION_JOB_ATTEMPTS = 2;
 
 const toolCallSchema = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) });
 const contentPartSchema = z.union([

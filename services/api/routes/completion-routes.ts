@@ -10,6 +10,7 @@ import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
 import {
   COMPLETION_JOB,
+  COMPLETION_JOB_ATTEMPTS,
   type CharacterTarget,
   type CompletionJob,
   type CompletionRelayEvent,
@@ -24,6 +25,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import type { Logger } from '../../../infra/logger.ts';
 import { chatParams } from './chat-schemas.ts';
 import {
   characterCompleteBody,
@@ -73,9 +75,16 @@ function generationParams(body: ChatCompletionBody | CharacterCompleteBody): Gen
 }
 
 /** The completion's id: derived from the client's Idempotency-Key (or its own X-Request-Id), else new. */
-function completionIdOf(req: Request, principal: Principal): string {
+const clientKeyOf = (req: Request): string | undefined => {
   const header = req.headers['idempotency-key'] ?? req.headers['x-request-id'];
-  const key = typeof header === 'string' ? header.trim() : undefined;
+  return typeof header === 'string' ? header.trim() : undefined;
+};
+
+/** Whether the completion id comes from the client (so the request may be a retry of an earlier one). */
+const clientChoseId = (req: Request): boolean => (clientKeyOf(req) ?? '') !== '';
+
+function completionIdOf(req: Request, principal: Principal): string {
+  const key = clientKeyOf(req);
   if (key === undefined || key === '') return newCompletionId();
   if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
   return completionIdForKey(principal.userId, key);
@@ -96,35 +105,65 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     deps.completions.cancelLocal(completionId, reason);
   };
 
-  /** Puts the job on the queue (a retry of the same request finds the same job). */
-  async function submit(job: CompletionJob): Promise<void> {
+  const sameRequest = (data: Partial<CompletionJob> | undefined, job: CompletionJob) => {
+    if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
+      throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+    }
+  };
+
+  const addJob = (job: CompletionJob) =>
+    queue.add(COMPLETION_JOB, job, {
+      jobId: job.completionId,
+      attempts: COMPLETION_JOB_ATTEMPTS,
+      backoff: { type: 'fixed', delayMs: 500 },
+      removeOnComplete: { age: JOB_RETENTION_SECONDS },
+      removeOnFail: { age: JOB_RETENTION_SECONDS },
+    });
+
+  /**
+   * Puts the job on the queue (a retry of the same request finds the same job). In the embedded mode the job also
+   * starts on this process at once (see local-completion-runs.ts). A stream with a fresh completion id cannot be
+   * a retry, so its output flows at once while the job is recorded; otherwise (a client-chosen id from
+   * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
+   * job as new first.
+   */
+  async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<void> {
+    const local = deps.completions.local;
+    const runningHere = local?.running(job.completionId);
+    if (runningHere) {
+      sameRequest(runningHere.job, job);
+      // The job is (or is about to be) in the queue: the caller waits on it like any other.
+      if (await runningHere.admitted) return;
+    }
+    if (local && !runningHere && !options.recordFirst && local.start(job, Promise.resolve(true))) {
+      addJob(job).catch((err: unknown) => {
+        local.forget(job.completionId);
+        options.log.warn({ err, completionId: job.completionId }, 'the completion runs without its queue record (no retry after a crash)');
+      });
+      return;
+    }
+    let admit: (ok: boolean) => void = () => undefined;
+    const admitted = new Promise<boolean>((resolve) => {
+      admit = resolve;
+    });
+    if (!runningHere) local?.start(job, admitted);
     let added;
     try {
-      added = await queue.add(COMPLETION_JOB, job, {
-        jobId: job.completionId,
-        attempts: 2,
-        backoff: { type: 'fixed', delayMs: 500 },
-        removeOnComplete: { age: JOB_RETENTION_SECONDS },
-        removeOnFail: { age: JOB_RETENTION_SECONDS },
-      });
+      added = await addJob(job);
     } catch (err) {
+      admit(false);
       if (err instanceof QueueUnavailableError) throw new AppError(503, 'queue_unavailable', 'the job queue is unreachable; retry shortly with the same Idempotency-Key');
       throw err;
     }
-    if (added.duplicate) {
-      const existing = await queue.getJob(job.completionId);
-      const data = existing?.data as Partial<CompletionJob> | undefined;
-      if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
-        throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
-      }
-    }
+    admit(!added.duplicate);
+    if (added.duplicate) sameRequest((await queue.getJob(job.completionId))?.data as Partial<CompletionJob> | undefined, job);
   }
 
   /** The job of a completion id, if the caller may see it. */
   async function ownedJob(completionId: string, principal: Principal): Promise<CompletionJob> {
-    const info = await queue.getJob(completionId);
-    if (!info) throw notFound('completion', completionId);
-    const data = info.data as CompletionJob;
+    // A stream started on this process may finish before its queue record is written.
+    const data = (deps.completions.local?.running(completionId)?.job ?? (await queue.getJob(completionId))?.data) as CompletionJob | undefined;
+    if (!data) throw notFound('completion', completionId);
     if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
     return data;
   }
@@ -296,7 +335,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           };
           target = characterTarget;
         }
-        await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target });
+        await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
 
         const extension = (result: CompletionResult) => ({
           provider: result.provider,
@@ -428,7 +467,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           model: resolved.model,
           params: generationParams(body),
           target: characterTarget(chat.id, chat.character_id, body, save),
-        });
+        }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
           return streamResponse(res, completionId, {

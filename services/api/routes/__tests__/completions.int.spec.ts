@@ -13,7 +13,12 @@ import { createCompletionRunner } from '../../../completions/completion-runner.t
  * Completions end to end: HTTP -> queue -> worker -> fake upstream -> relay -> HTTP, on the queue backend the
  * configuration picks (PostgreSQL; Redis as well when REDIS_URL is set).
  */
-const backends: Array<[string, Record<string, string>]> = [['postgres', {}]];
+// `postgres` takes the embedded fast path (the job starts on this process while it is queued); the hand-off
+// variant makes every job wait for the queue to hand it to the worker.
+const backends: Array<[string, Record<string, string>]> = [
+  ['postgres', {}],
+  ['postgres, queue hand-off', { COMPLETIONS_LOCAL_START: 'false' }],
+];
 if (process.env.REDIS_URL) {
   // A database of its own: other test files run services with the same queue name on the same Redis at once.
   const url = new URL(process.env.REDIS_URL);
@@ -131,6 +136,22 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     const sent = upstream.requests[0]!.body;
     expect(sent.messages).toEqual([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
     expect(sent).toMatchObject({ model: 'fake-model', temperature: 0.3, top_p: 0.9, max_tokens: 50, stop: ['\n\n'], stream: true });
+  });
+
+  test('one provider call per completion, also for concurrent retries of one request; the queue job completes with the result', async () => {
+    upstream.clearRequests();
+    const key = `once-${_backend.replace(/\W+/g, '-')}`;
+    upstream.reply({ text: 'Once, and only once.', chunkBytes: 4, delayMs: 5 });
+    const body = { messages: [{ role: 'user', content: 'How many times?' }] };
+    const answers = await Promise.all([0, 1, 2].map(() => svc.request('POST', '/api/v1/chat/completions', { body, headers: { 'Idempotency-Key': key } })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(answers.map((a) => a.body.choices[0].message.content)).toEqual(['Once, and only once.', 'Once, and only once.', 'Once, and only once.']);
+    await until(async () => (await svc.runtime.queue.getJob(answers[0]!.body.id))?.state === 'completed');
+    const job = await svc.runtime.queue.getJob(answers[0]!.body.id);
+    expect((job!.result as CompletionResult).completion.choices[0]!.message.content).toBe('Once, and only once.');
+    await new Promise((r) => setTimeout(r, 200)); // room for a second run, if there were one
+    expect(upstream.requests).toHaveLength(1);
   });
 
   test('streaming: OpenAI chunks with ids, every token in order, one [DONE]', async () => {
