@@ -60,7 +60,8 @@ function baseline(text: string): string {
     let changed = false;
     entries.forEach(({ entry }, i) => {
       const re = native[i];
-      const next = re ? current.replace(re, entry.type === 'regex' ? entry.replacement : () => entry.replacement) : current.replaceAll(entry.pattern, () => entry.replacement);
+      const literal = () => entry.replacement;
+      const next = !re ? current.replaceAll(entry.pattern, literal) : entry.type === 'regex' ? current.replace(re, entry.replacement) : current.replace(re, literal);
       if (next !== current) changed = true;
       current = next;
     });
