@@ -9,11 +9,10 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { createChatDictionaryQueries } from '../../queries/chat-dictionaries-queries.ts';
 import { createChatDictionarySources, type AttachedDictionaries } from '../../queries/chat-dictionary-sources.ts';
-import { processText, type EngineDictionary, type ProcessResult } from '../../shared/dictionaries/dictionary-engine.ts';
+import { chatDictionaryRandom, processText, type EngineDictionary, type ProcessResult } from '../../shared/dictionaries/dictionary-engine.ts';
 import { IncludeCycleError } from '../../shared/dictionaries/dictionary-includes.ts';
 import { processResultToApi } from '../../shared/dictionaries/process-report.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
-import { hashString, seededRandom } from '../../shared/prompt/macros/seeded-random.ts';
 import { getTokenizer, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
 import { cloneTimedState } from '../../shared/worldinfo/engine/timed-effects.ts';
 import type { TimedEffectEvent, TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
@@ -36,8 +35,6 @@ export interface DictionaryPlan {
   /** Include cycles and the like: the dictionaries concerned are left out, the completion goes on. */
   warnings: string[];
 }
-
-const seeded = (seedKey: string, chatLength: number, side: 'input' | 'output') => seededRandom(hashString(`chat-dictionaries:${seedKey}:${chatLength}:${side}`));
 
 export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string) {
   const sources = createChatDictionarySources(db, schema);
@@ -84,7 +81,7 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string)
           text: input.userTurnText,
           dictionaries: attached.input,
           countTokens: (t) => counter.count(t),
-          random: seeded(plan.seedKey, input.inputChatLength, 'input'),
+          random: chatDictionaryRandom(plan.seedKey, input.inputChatLength, 'input'),
           timed: { state: plan.timedState, chatLength: input.inputChatLength },
         });
         plan.input = result;
@@ -108,7 +105,7 @@ export function applyDictionariesToReply(plan: DictionaryPlan, text: string): st
     text,
     dictionaries: plan.output,
     countTokens: (t) => counter.count(t),
-    random: seeded(plan.seedKey, plan.replyChatLength, 'output'),
+    random: chatDictionaryRandom(plan.seedKey, plan.replyChatLength, 'output'),
     timed: { state: plan.timedState, chatLength: plan.replyChatLength },
   });
   plan.reply = result;

@@ -17,6 +17,7 @@
  *    ends the run with `tokenBudgetExceeded`. The check counts the whole text up to 4 KB, beyond that the words
  *    around each replacement; `tokenBudgetUsed` is always the exact count of the result.
  */
+import { hashString, seededRandom } from '../prompt/macros/seeded-random.ts';
 import { checkTimedEffects, startTimedEffects } from '../worldinfo/engine/timed-effects.ts';
 import type { TimedEffectEvent, TimedEffectsState, TimedEffectsStateInput } from '../worldinfo/engine/types.ts';
 import { DEFAULT_ITERATIONS, MAX_ITERATIONS, type DictionaryEntry } from './dictionary-model.ts';
@@ -120,6 +121,14 @@ interface Candidate {
 }
 
 export const timedEntryKey = (dictionaryId: string, entryId: string) => `${dictionaryId}.${entryId}`;
+
+/**
+ * The random source of a chat's run at one chat length: the same chat, length and side give the same rolls, so a
+ * preview (`prepare`, `/process` with `chat_id`) shows what the completion will do.
+ */
+export function chatDictionaryRandom(chatKey: string, chatLength: number, side: 'input' | 'output'): () => number {
+  return seededRandom(hashString(`chat-dictionaries:${chatKey}:${chatLength}:${side}`));
+}
 
 export function effectiveBudget(requested: number | null | undefined, dictionaries: readonly EngineDictionary[]): number | null {
   if (requested !== undefined && requested !== null) return requested;

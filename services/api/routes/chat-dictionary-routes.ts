@@ -12,7 +12,7 @@ import {
 import { createChatDictionarySources } from '../../../queries/chat-dictionary-sources.ts';
 import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable, type ChatDictionaryRow } from '../../../queries/chat-dictionaries-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { processText } from '../../../shared/dictionaries/dictionary-engine.ts';
+import { chatDictionaryRandom, processText, type TimedInput } from '../../../shared/dictionaries/dictionary-engine.ts';
 import {
   DictionaryFormatError,
   exportDictionaryJson,
@@ -26,7 +26,7 @@ import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, MAX_PROCE
 import { processResultToApi } from '../../../shared/dictionaries/process-report.ts';
 import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import type { DictionaryChanges } from '../../../shared/events/chat-dictionary-events.ts';
-import { hashString, seededRandom } from '../../../shared/prompt/macros/seeded-random.ts';
+import { seededRandom } from '../../../shared/prompt/macros/seeded-random.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import { getTokenizer } from '../../../shared/tokenizer/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -165,13 +165,13 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         } else {
           roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 })).activeOrder;
         }
-        let timed: { state?: Record<string, unknown>; chatLength: number } | undefined;
+        let timed: TimedInput | undefined;
         if (body.chat_id) {
           const chat = visibleChat(await chats.get(body.chat_id), body.chat_id, principal);
           if (chat.owner_id !== ownerId) throw forbidden('the chat and the dictionaries belong to different users');
           const [stored, length] = await Promise.all([queries.timedState(chat.id), queries.activePathLength(chat.id)]);
           // The text is the chat's next message: "now" counts it.
-          timed = { ...(stored ? { state: stored.state as unknown as Record<string, unknown> } : {}), chatLength: length + 1 };
+          timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };
         }
         let dictionaries;
         try {
@@ -188,8 +188,9 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           maxIterations: body.max_iterations,
           ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
           countTokens: (t) => tokenizer.count(t),
-          random: body.seed !== undefined ? seededRandom(body.seed) : body.chat_id && timed ? seededRandom(hashString(`dictionaries:${body.chat_id}:${timed.chatLength}`)) : Math.random,
-          ...(timed ? { timed: timed as never } : {}),
+          // With a chat and no seed: the rolls the chat's next user turn will get.
+          random: body.seed !== undefined ? seededRandom(body.seed) : body.chat_id && timed ? chatDictionaryRandom(body.chat_id, timed.chatLength, 'input') : Math.random,
+          ...(timed ? { timed } : {}),
         });
         return { status: 200, body: processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) }) };
       },

@@ -113,6 +113,9 @@ describe('chat dictionaries in completions', () => {
     const outcomes = first.chat_dictionaries.input.explanations.map((x: { outcome: string }) => x.outcome);
     expect(outcomes).toContain('applied');
     expect(outcomes).toContain('probability_failed');
+    // /process with the chat rolls as the chat's next user turn will.
+    const viaProcess = await svc.request('POST', `${DICT}/process`, { body: { text: message, dictionary_ids: [coin], chat_id: chatId } });
+    expect(viaProcess.body.processed_text).toBe(first.user_turn.content);
     upstream.reply({ text: 'Noted.' });
     await complete(chatId, { message });
     expect((await pathOf(chatId)).at(-2)!.content).toBe(first.user_turn.content);
