@@ -344,6 +344,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           tldw_conversation_id: result.chatId,
           saved: result.saved !== null,
           message_ids: result.saved ? { turn: result.saved.turnMessageIds, reply: result.saved.replyMessageId } : null,
+          // The reply as stored when it differs from the streamed text (chat dictionaries rewrote it).
+          ...(result.fullText !== null ? { content: result.fullText } : {}),
         });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);

@@ -95,6 +95,13 @@ describe('chat dictionaries in completions', () => {
       .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6)))[0];
     expect(trailer.content).toBe('Bow to the Shadow King.');
     expect((await pathOf(chatId)).at(-1)!.content).toBe('Bow to the Shadow King.');
+
+    // The OpenAI-compatible endpoint: the message content is the rewritten reply.
+    upstream.reply({ text: 'The Dark Lord again.' });
+    const openai = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: characterId, conversation_id: chatId, messages: [{ role: 'user', content: 'brb' }] } });
+    expect(openai.status).toBe(200);
+    expect(openai.body.choices[0].message.content).toBe('The Shadow King again.');
+    expect((await pathOf(chatId)).at(-2)!.content).toBe('be right back');
     await svc.request('DELETE', `/api/v1/characters/${characterId}/chat-dictionaries/${slang}`);
   });
 
