@@ -39,16 +39,18 @@ function cardColumns(stored: StoredCard): Record<string, unknown> {
 
 const storedOf = (data: Record<string, unknown>): StoredCard => ({ card: data.card as CanonicalCard, avatar: (data.avatar ?? null) as StoredCard['avatar'], assets: (data.assets ?? []) as StoredCard['assets'] });
 
-interface RowState {
+export interface RowState {
   stored: StoredCard;
+  /** The row as written: JSON columns as JSON text. */
   columns: Record<string, unknown>;
 }
 
 /**
  * Folds one event into a row. Updates need the current card (to apply a partial edit), so the fold carries
- * the stored card alongside the columns.
+ * the stored card alongside the columns. Time travel (`as_of`) folds a stream with it too, so a past version is
+ * built by the same code as the live row.
  */
-function fold(row: RowState | undefined, event: RecordedEvent): RowState | undefined {
+export function fold(row: RowState | undefined, event: RecordedEvent): RowState | undefined {
   const at = event.createdAt;
   const d = event.data;
   switch (event.type) {

@@ -12,7 +12,8 @@ import type { Projection } from './projection.ts';
  */
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-function chatRow(event: RecordedEvent): Record<string, unknown> {
+/** A new chat's row (JSON columns as JSON text). */
+export function chatRow(event: RecordedEvent): Record<string, unknown> {
   const d = event.data as unknown as ChatCreatedData;
   return {
     id: d.chatId,
@@ -61,37 +62,49 @@ function messageRow(event: RecordedEvent, onPath: boolean): Record<string, unkno
   };
 }
 
-/** What an event (other than creation) changes on its chat's row. */
-function chatChanges(event: RecordedEvent): Record<string, unknown> {
+/**
+ * What an event (other than creation) changes on its chat's row, as plain values plus the change of the message
+ * count; pure, so time travel (`as_of`) rebuilds a past row with the same rules.
+ */
+export function chatRowChanges(event: RecordedEvent): { columns: Record<string, unknown>; messageCountDelta: number; variablesSet?: Record<string, string> } {
   const at = event.createdAt;
   const base = { version: event.revision, updated_at: at };
   switch (event.type) {
     case 'MessagePosted':
     case 'MessageRestored':
-      return { ...base, last_activity_at: at, message_count: sql`message_count + 1` };
+      return { columns: { ...base, last_activity_at: at }, messageCountDelta: 1 };
     case 'MessageDeleted':
-      return { ...base, last_activity_at: at, message_count: sql`message_count - 1` };
+      return { columns: { ...base, last_activity_at: at }, messageCountDelta: -1 };
     case 'MessageEdited':
     case 'MessageSelected':
-      return { ...base, last_activity_at: at };
+      return { columns: { ...base, last_activity_at: at }, messageCountDelta: 0 };
     case 'ChatUpdated': {
       const { settings, ...plain } = event.data.changes as Record<string, unknown>;
-      return { ...base, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) };
+      return { columns: { ...base, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) }, messageCountDelta: 0 };
     }
     case 'ChatVariablesChanged': {
       const after: Record<string, string> = {};
       for (const change of (event.data as unknown as ChatVariablesChangedData).changes) after[change.name] = change.value;
-      return { version: event.revision, variables: sql`variables || ${JSON.stringify(after)}::jsonb` };
+      return { columns: { version: event.revision }, messageCountDelta: 0, variablesSet: after };
     }
     case 'WorldInfoTimedEffectsChanged':
-      return { version: event.revision, world_info_timed_state: json((event.data as unknown as WorldInfoTimedEffectsChangedData).state) };
+      return { columns: { version: event.revision, world_info_timed_state: json((event.data as unknown as WorldInfoTimedEffectsChangedData).state) }, messageCountDelta: 0 };
     case 'ChatDeleted':
-      return { ...base, deleted_at: at };
+      return { columns: { ...base, deleted_at: at }, messageCountDelta: 0 };
     case 'ChatRestored':
-      return { ...base, deleted_at: null };
+      return { columns: { ...base, deleted_at: null }, messageCountDelta: 0 };
     default:
-      return base;
+      return { columns: base, messageCountDelta: 0 };
   }
+}
+
+function chatChanges(event: RecordedEvent): Record<string, unknown> {
+  const { columns, messageCountDelta, variablesSet } = chatRowChanges(event);
+  return {
+    ...columns,
+    ...(messageCountDelta !== 0 ? { message_count: sql`message_count + ${messageCountDelta}` } : {}),
+    ...(variablesSet ? { variables: sql`variables || ${JSON.stringify(variablesSet)}::jsonb` } : {}),
+  };
 }
 
 async function applyPath(db: Kysely<ReadModels>, chatId: string, path: PathChange): Promise<void> {

@@ -13,7 +13,8 @@ import type { Projection } from './projection.ts';
 const json = (value: unknown) => JSON.stringify(value);
 const uidText = (uid: unknown) => (uid === undefined || uid === null ? null : String(uid));
 
-function metaColumns(meta: WorldBookMeta): Record<string, unknown> {
+/** The book-level columns of a row (also used to rebuild a past version: `as_of`). */
+export function metaColumns(meta: WorldBookMeta): Record<string, unknown> {
   return {
     name: meta.name,
     description: meta.description,

@@ -162,6 +162,24 @@ export interface CharacterChatUsageTable {
   character_id: string;
 }
 
+/** One row per event of the log (the audit projection). */
+export interface AuditEventsTable {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  revision: number;
+  event_type: string;
+  resource_type: string;
+  resource_id: string;
+  user_id: string;
+  occurred_at: ColumnType<Date, Date | string, Date | string>;
+  summary: string;
+  changed_fields: ColumnType<string[], string[] | undefined, string[]>;
+  subject_ids: ColumnType<string[], string[] | undefined, string[]>;
+  request_id: string | null;
+  correlation_id: string | null;
+}
+
 export interface ChatDictionariesTable {
   id: string;
   owner_id: string;
@@ -222,6 +240,7 @@ export interface ReadModels {
   character_world_books: CharacterWorldBooksTable;
   world_book_activation_streams: WorldBookActivationStreamsTable;
   world_book_entry_activations: WorldBookEntryActivationsTable;
+  audit_events: AuditEventsTable;
   chat_dictionaries: ChatDictionariesTable;
   chat_dictionary_entries: ChatDictionaryEntriesTable;
   chat_dictionary_attachments: ChatDictionaryAttachmentsTable;

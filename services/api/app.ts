@@ -12,6 +12,8 @@ import { characterRoutes } from './routes/character-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
 import { completionRoutes } from './routes/completion-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
+import { historyRoutes } from './routes/history-routes.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { characterWorldBookRoutes } from './routes/character-world-book-routes.ts';
 import { worldBookRoutes } from './routes/world-book-routes.ts';
@@ -24,7 +26,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...chatDictionaryRoutes(deps), ...chatDictionaryAttachmentRoutes(deps)];
+  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...historyRoutes(deps), ...auditRoutes(deps), ...chatDictionaryRoutes(deps), ...chatDictionaryAttachmentRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {

@@ -1,7 +1,7 @@
 /**
  * The authorization matrix, generated from the route table: for every non-public route, no credentials is
- * 401, another user's resource 403, a missing one 404, the owner 2xx, and none of the refusals appends an
- * event. A route without an entry in ROUTE_FIXTURES fails here, so a new route cannot skip the matrix.
+ * 401, another user's resource 403, a missing one 404, the owner 2xx (an administrator's route: a user who is
+ * not one 403, an administrator 2xx), and none of the refusals appends an event. A route without an entry in ROUTE_FIXTURES fails here, so a new route cannot skip the matrix.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestService, type TestService } from '../../../test/harness.ts';
@@ -66,7 +66,12 @@ describe('authorization matrix (from the route table)', () => {
         const missing = await call(svc.url, route, missingRequest(route, fixture, values), owner);
         expectStatus('missing', missing.status, (s) => s === 404, missing.body);
       }
-      const mine = await call(svc.url, route, fixture.request(values), owner);
+      if (fixture.kind === 'admin') {
+        const user = await call(svc.url, route, fixture.request(values), other);
+        expectStatus('not an administrator', user.status, (s) => s === 403, user.body);
+      }
+      const caller = fixture.kind === 'admin' ? await bearer(`owner-admin-${route.operationId}`, { role: 'admin' }) : owner;
+      const mine = await call(svc.url, route, fixture.request(values), caller);
       expectStatus('owner', mine.status, (s) => s >= 200 && s < 300, mine.body);
     };
     const batch = 6;

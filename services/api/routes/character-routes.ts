@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { characterDecider, characterStream, type CharacterState } from '../../../commands/characters/character-decider.ts';
+import { characterStream } from '../../../commands/characters/character-decider.ts';
 import {
   characterAtVersion,
   createCharacter,
@@ -8,19 +8,21 @@ import {
   revertCharacter,
   updateCharacter,
 } from '../../../commands/characters/character-workflows.ts';
-import { toDomainEvent } from '../../../commands/command-handler.ts';
 import { createCharacterQueries, toCharacterView, type CharacterRow } from '../../../queries/characters-queries.ts';
+import { characterHistoryFold } from '../../../queries/history-folds.ts';
+import { characterAsOf } from '../../../queries/resource-as-of.ts';
+import { readResourceHistory } from '../../../queries/resource-history.ts';
 import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DATA_KEYS } from '../../../shared/cards/index.ts';
 import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
 import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../../shared/characters/stored-card.ts';
 import { AppError, forbidden, notFound } from '../../../shared/errors.ts';
-import type { CharacterEvent } from '../../../shared/events/character-events.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { asOfFromQuery, asOfParam } from './as-of-param.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
@@ -76,33 +78,6 @@ export function visibleCharacter(row: CharacterRow | undefined, id: string, prin
 function checkCard(stored: StoredCard, deps: ApiDependencies): void {
   const checked = validateCanonicalCard(stored.card, resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }));
   if (!checked.ok) throw new AppError(checked.error.status, checked.error.code, checked.error.detail);
-}
-
-/** A character view built from command-side state (time travel), shaped like the read model's. */
-function viewFromState(id: string, state: CharacterState, version: number): Record<string, unknown> {
-  const data = state.stored!.card.data as Record<string, unknown>;
-  return {
-    id,
-    version,
-    owner_id: state.ownerId,
-    name: data.name,
-    nickname: typeof data.nickname === 'string' && data.nickname ? data.nickname : null,
-    description: data.description,
-    personality: data.personality,
-    scenario: data.scenario,
-    system_prompt: data.system_prompt,
-    post_history_instructions: data.post_history_instructions,
-    first_message: data.first_mes,
-    message_example: data.mes_example,
-    creator_notes: data.creator_notes,
-    alternate_greetings: data.alternate_greetings,
-    tags: data.tags,
-    creator: data.creator,
-    character_version: data.character_version,
-    extensions: data.extensions,
-    deleted: state.deleted,
-    card: state.stored!.card,
-  };
 }
 
 const knownKeys = new Set<string>(KNOWN_DATA_KEYS);
@@ -169,16 +144,28 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/characters/:id',
       operationId: 'getCharacter',
-      summary: 'Get a character; `as_of_version=N` rebuilds it as it was from its events',
-      tags: ['characters'],
+      summary: 'Get a character; `as_of` (a version or an ISO date-time) rebuilds it as it was, from its events',
+      tags: ['characters', 'history'],
       auth: 'user',
       params: idParams,
-      query: z.object({ as_of_version: z.coerce.number().int().min(1).optional(), include_card: booleanParam.optional() }).strict(),
-      responses: { 200: { description: 'the character', schema: characterViewSchema }, 403: { description: "another user's", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } },
-      handler: async ({ params, query, principal, command }) => {
-        if (query.as_of_version !== undefined) {
-          const state = await characterAtVersion(commands, command, params.id, query.as_of_version);
-          return { status: 200, body: { ...viewFromState(params.id, state, query.as_of_version), as_of_version: query.as_of_version } };
+      query: z
+        .object({
+          as_of: asOfParam.optional(),
+          as_of_version: z.coerce.number().int().min(1).optional().describe('the same as as_of=N (kept for older clients)'),
+          include_card: booleanParam.optional(),
+        })
+        .strict(),
+      responses: {
+        200: { description: 'the character (with `as_of_version` when rebuilt from its past)', schema: characterViewSchema.extend({ as_of_version: z.number().int().optional() }) },
+        400: { description: 'as_of is not a version or a date-time, or is in the future', schema: problemSchema },
+        403: { description: "another user's", schema: problemSchema },
+        404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
+      },
+      handler: async ({ params, query, principal }) => {
+        const asOf = asOfFromQuery(query);
+        if (asOf) {
+          const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, principal);
+          return { status: 200, body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version }, headers: { ETag: `W/"${version}"` } };
         }
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         return { status: 200, body: toCharacterView(row, { includeCard: query.include_card ?? false }), headers: { ETag: `W/"${row.version}"` } };
@@ -247,25 +234,20 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: idParams,
       responses: { 200: { description: 'versions, oldest first', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
-      handler: async ({ params, command }) => {
-        await characterAtVersion(commands, command, params.id, 1); // ownership and existence
-        const events = await deps.eventStore.readStream(characterStream(params.id));
-        let state = characterDecider.initialState();
-        const items = events.map((e) => {
-          const before = state.stored;
-          state = characterDecider.evolve(state, toDomainEvent(e) as CharacterEvent);
-          const fields = diffStoredCards(before, state.stored).map((c) => c.field);
-          return {
-            version: e.revision,
-            event_type: e.type,
-            user_id: e.metadata.userId,
-            at: e.createdAt.toISOString(),
-            request_id: e.metadata.requestId,
-            changed_fields: e.type === 'CharacterDeleted' || e.type === 'CharacterRestored' ? [] : fields,
-            ...(e.type === 'CharacterReverted' ? { reverted_to: e.data.toVersion } : {}),
-            ...(e.type === 'CharacterImported' || e.type === 'CharacterCardReplaced' ? { source: e.data.source } : {}),
-          };
-        });
+      handler: async ({ params, principal }) => {
+        // The same history as …/history (one implementation), in this endpoint's older shape, unpaginated.
+        const history = await readResourceHistory(deps.eventStore, characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, principal, { order: 'asc', limit: Number.MAX_SAFE_INTEGER });
+        const items = history.items.map(({ item, event: e }) => ({
+          version: item.version,
+          event_type: item.event_type,
+          user_id: item.user_id,
+          at: item.at,
+          request_id: item.request_id,
+          changed_fields: item.changed_fields,
+          summary: item.summary,
+          ...(e.type === 'CharacterReverted' ? { reverted_to: e.data.toVersion } : {}),
+          ...(e.type === 'CharacterImported' || e.type === 'CharacterCardReplaced' ? { source: e.data.source } : {}),
+        }));
         return { status: 200, body: { items } };
       },
     }),

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { forkChat } from '../../../commands/chats/chat-fork.ts';
 import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
 import { createChatTranscriptQueries, type TranscriptEntry } from '../../../queries/chat-transcript-queries.ts';
+import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
 import type { ChatSettings, Sender } from '../../../shared/chats/chat-fields.ts';
 import { displayName, exportJson, exportMarkdown, exportText, type ExportChat, type ExportMessage } from '../../../shared/chats/chat-export.ts';
@@ -15,6 +17,7 @@ import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { asOfFromQuery } from './as-of-param.ts';
 import {
   chatListSchema,
   chatParams,
@@ -24,6 +27,7 @@ import {
   expectedVersionQuery,
   exportQuery,
   forkBody,
+  getChatQuery,
   importBody,
   listChatsQuery,
   updateChatBody,
@@ -148,12 +152,18 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: `${BASE}/:chat_id`,
       operationId: 'getChat',
-      summary: 'A chat (version, settings, message count)',
-      tags: ['chats'],
+      summary: 'A chat (version, settings, message count); `as_of` (a version or an ISO date-time) rebuilds it as it was, from its events',
+      tags: ['chats', 'history'],
       auth: 'user',
       params: chatParams,
-      responses: { 200: { description: 'the chat', schema: chatViewSchema }, ...errors },
-      handler: async ({ params, principal }) => {
+      query: getChatQuery,
+      responses: { 200: { description: 'the chat (with `as_of_version` when rebuilt from its past)', schema: chatViewSchema.extend({ as_of_version: z.number().int().optional() }) }, ...errors },
+      handler: async ({ params, query, principal }) => {
+        const asOf = asOfFromQuery(query);
+        if (asOf) {
+          const { row, version } = await chatAsOf(deps.eventStore, params.chat_id, asOf, principal);
+          return { status: 200, body: { ...toChatView(row), as_of_version: version }, headers: { ETag: `W/"${version}"` } };
+        }
         const row = visibleChat(await chats.get(params.chat_id), params.chat_id, principal);
         return { status: 200, body: toChatView(row), headers: { ETag: `W/"${row.version}"` } };
       },

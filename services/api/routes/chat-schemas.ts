@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { asOfParam } from './as-of-param.ts';
 import { chatChangesSchema, chatSettingsSchema, MAX_MESSAGE_CONTENT, MAX_TITLE, messageMetadataSchema, senderSchema } from '../../../shared/chats/chat-fields.ts';
 
 /** Request and response schemas of the chat and message routes (they validate and generate OpenAPI). */
 export const chatParams = z.object({ chat_id: z.uuid({ message: 'must be a UUID' }) });
 export const messageParams = z.object({ message_id: z.uuid({ message: 'must be a UUID' }) });
+/** GET of a chat: `as_of` rebuilds it as it was at a version or a moment. */
+export const getChatQuery = z.object({ as_of: asOfParam.optional() }).strict();
 export const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
 const flag = () => z.stringbool().default(false);
 

@@ -10,6 +10,7 @@ import {
   updateEntry,
   updateWorldBook,
 } from '../../../commands/world-books/world-book-workflows.ts';
+import { worldBookAsOf } from '../../../queries/resource-as-of.ts';
 import { createWorldBookQueries, toEntryView, toLibraryBook, toWorldBookView, type WorldBookRow } from '../../../queries/world-books-queries.ts';
 import { AppError, badRequest, forbidden, notFound, unprocessable } from '../../../shared/errors.ts';
 import type { BookChanges, WorldBookMeta } from '../../../shared/events/world-book-events.ts';
@@ -25,6 +26,7 @@ import { jsonNestsDeeperThan } from '../../../shared/text/storable-text.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { asOfFromQuery } from './as-of-param.ts';
 import {
   bookParams,
   bookViewSchema,
@@ -260,13 +262,24 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: `${BASE}/:id`,
       operationId: 'getWorldBook',
-      summary: 'A world book with its entries (`include_entries=false` for the book alone)',
-      tags: ['world-books'],
+      summary: 'A world book with its entries (`include_entries=false` for the book alone); `as_of` (a version or an ISO date-time) rebuilds it as it was, from its events',
+      tags: ['world-books', 'history'],
       auth: 'user',
       params: bookParams,
       query: getBookQuery,
-      responses: { 200: { description: 'the book', schema: bookViewSchema }, 403: { description: "another user's", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } },
+      responses: {
+        200: { description: 'the book (with `as_of_version` when rebuilt from its past)', schema: bookViewSchema },
+        400: { description: 'as_of is not a version or a date-time, or is in the future', schema: problemSchema },
+        403: { description: "another user's", schema: problemSchema },
+        404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
+      },
       handler: async ({ params, query, principal }) => {
+        const asOf = asOfFromQuery(query);
+        if (asOf) {
+          const { row, entries, version } = await worldBookAsOf(deps.eventStore, params.id, asOf, principal);
+          const withEntries = query.include_entries ? { entries: entries.map(toEntryView) } : {};
+          return { status: 200, body: { ...toWorldBookView(row), ...withEntries, as_of_version: version }, headers: { ETag: `W/"${version}"` } };
+        }
         visibleBook(await queries.get(params.id), params.id, principal);
         return bookResponse(params.id, 200, { includeEntries: query.include_entries });
       },

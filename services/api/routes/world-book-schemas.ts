@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bulkOperationSchema, MAX_BOOK_DESCRIPTION, MAX_BOOK_NAME } from '../../../shared/events/world-book-events.ts';
 import { TOKENIZER_FAMILIES, type TokenizerFamily } from '../../../shared/tokenizer/index.ts';
 import { entryFieldsSchema } from '../../../shared/world-books/entry-api-fields.ts';
+import { asOfParam } from './as-of-param.ts';
 
 /** Request and response schemas of the world-book routes (they validate and generate OpenAPI). */
 export const bookParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
@@ -41,7 +42,7 @@ export const listBooksQuery = z
   })
   .strict();
 
-export const getBookQuery = z.object({ include_entries: z.stringbool().default(true) }).strict();
+export const getBookQuery = z.object({ include_entries: z.stringbool().default(true), as_of: asOfParam.optional() }).strict();
 
 export const listEntriesQuery = z
   .object({

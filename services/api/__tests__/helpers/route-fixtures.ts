@@ -17,9 +17,9 @@ export function llmTestEnv(upstreamUrl: string): Record<string, string> {
   return { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstreamUrl, LLM_MODEL: 'fake-model' };
 }
 
-/** An `Authorization` header value for a user (HS256 JWT with `sub`). */
-export async function bearer(sub: string): Promise<string> {
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+/** An `Authorization` header value for a user (HS256 JWT with `sub`; `{ role: 'admin' }` makes an administrator). */
+export async function bearer(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
   return `Bearer ${token}`;
 }
 
@@ -170,8 +170,9 @@ export interface RouteFixture {
   /**
    * `resource`: the route addresses something that exists (path parameter or an id in the body): another
    * user gets 403, a missing one 404. `collection`: scoped to the caller (lists, creating from nothing).
+   * `admin`: an administrator's route (`auth: 'admin'`): a user who is not one gets 403, an administrator 2xx.
    */
-  kind: 'resource' | 'collection';
+  kind: 'resource' | 'collection' | 'admin';
   setup?: (api: FixtureApi, owner: string) => Promise<Values>;
   request: (v: Values) => Req;
   /** The request for a missing resource; by default the first path parameter becomes an unknown UUID. */
@@ -404,6 +405,13 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  // history and audit
+  characterHistory: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, query: { limit: '10' } }) },
+  worldBookHistory: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! }, query: { order: 'desc' } }) },
+  worldBookEntryHistory: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
+  chatHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { limit: '5' } }) },
+  messageHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  listAuditEvents: { kind: 'admin', setup: character(), request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }) },
   getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
 };
 

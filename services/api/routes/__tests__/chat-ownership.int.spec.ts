@@ -45,6 +45,8 @@ describe('chat and message ownership', () => {
       ['put', '/api/v1/character_messages/messages/:message_id/select', (i) => `/api/v1/character_messages/messages/${i.message}/select`],
       ['get', '/api/v1/character_messages/messages/:message_id/alternates', (i) => `/api/v1/character_messages/messages/${i.message}/alternates`],
       ['get', '/api/v1/character_messages/messages/:message_id/image', (i) => `/api/v1/character_messages/messages/${i.message}/image`],
+      ['get', '/api/v1/character_chats/:chat_id/history', (i) => `/api/v1/character_chats/${i.chat}/history`],
+      ['get', '/api/v1/character_messages/messages/:message_id/history', (i) => `/api/v1/character_messages/messages/${i.message}/history`],
     ];
     const table = svc.api.deps && (await import('../../app.ts')).routeTable(svc.api.deps);
     const scoped = table.filter((r) => /\/character_(chats|messages)\/.*:/.test(r.path)).map((r) => `${r.method} ${r.path}`);

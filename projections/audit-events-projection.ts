@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { allEventDefinitions, eventDefinition } from '../shared/events/catalogue.ts';
+import { resourceIdOfStream, summarizeEvent } from '../shared/events/event-summaries.ts';
+import type { Projection } from './projection.ts';
+
+const text = (value: unknown) => (typeof value === 'string' ? value : null);
+
+/** The audit row of one event: who, when, which resource, and a readable summary of the change. */
+export function auditRow(event: RecordedEvent) {
+  const summary = summarizeEvent(event.type, event.data);
+  return {
+    position: event.position,
+    event_id: event.id,
+    stream_id: event.streamId,
+    revision: event.revision,
+    event_type: event.type,
+    resource_type: eventDefinition(event.type)?.resourceType ?? event.streamId.split('-')[0]!,
+    resource_id: resourceIdOfStream(event.streamId),
+    user_id: text(event.metadata.userId) ?? 'unknown',
+    occurred_at: event.createdAt,
+    summary: summary.text,
+    changed_fields: summary.fields,
+    subject_ids: summary.subjects,
+    request_id: text(event.metadata.requestId),
+    correlation_id: text(event.metadata.correlationId),
+  };
+}
+
+/**
+ * Every event of the log as an audit row, keyed by its log position: a redelivered event hits the primary
+ * key and changes nothing. Handles every type in the event catalogue (every type the service can write).
+ */
+export const auditEventsProjection: Projection = {
+  name: 'audit_events',
+  handles: new Set(allEventDefinitions().map((d) => d.type)),
+  tables: ['audit_events'],
+
+  async apply(db, event) {
+    await auditEventsProjection.applyMany!(db, [event]);
+  },
+
+  async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]) {
+    for (let i = 0; i < events.length; i += 500) {
+      await db
+        .insertInto('audit_events')
+        .values(events.slice(i, i + 500).map(auditRow))
+        .onConflict((oc) => oc.column('position').doNothing())
+        .execute();
+    }
+  },
+};

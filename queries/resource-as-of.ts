@@ -1,0 +1,109 @@
+import { characterStream } from '../commands/characters/character-decider.ts';
+import { chatStream } from '../commands/chats/chat-decider.ts';
+import { toDomainEvent } from '../commands/command-handler.ts';
+import { worldBookDecider, worldBookStream, type WorldBookState } from '../commands/world-books/world-book-decider.ts';
+import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
+import { chatRow, chatRowChanges } from '../projections/chats-projection.ts';
+import { metaColumns } from '../projections/world-books-projection.ts';
+import type { WorldBookEvent } from '../shared/events/world-book-events.ts';
+import { eventsAsOf, type AsOf } from './as-of.ts';
+import type { CharacterRow } from './characters-queries.ts';
+import type { ChatRow } from './chats-queries.ts';
+import type { WorldBookEntryRow, WorldBookRow } from './world-books-queries.ts';
+
+/**
+ * Time travel: a resource as it was at a version or a moment, rebuilt from its events alone (the read models
+ * are not read), as the same row type its normal GET renders, so the answer has exactly the normal shape. The
+ * rows are folded with the projections' own rules (exported from them), so the present version rebuilt this
+ * way equals the live row (tests check it).
+ */
+type Principal = { userId: string; isAdmin: boolean };
+
+const upcasted = (events: RecordedEvent[]) => events.map((e) => ({ ...e, data: toDomainEvent(e).data }));
+const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+
+export async function characterAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: CharacterRow; version: number }> {
+  const all = upcasted(await store.readStream(characterStream(id)));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => e.data.ownerId }, principal);
+  let state: RowState | undefined;
+  for (const e of events) state = foldCharacterRow(state, e);
+  const row: Record<string, unknown> = { ...state!.columns };
+  for (const key of ['alternate_greetings', 'tags', 'extensions', 'card', 'avatar', 'assets', 'source']) row[key] = parsed(row[key]);
+  // Chat activity is not part of the character's stream: a past version has no usage time to show.
+  row.last_used_at = null;
+  return { row: row as unknown as CharacterRow, version };
+}
+
+interface EntryTimes {
+  created: Date;
+  updated: Date;
+}
+
+/**
+ * The book by the command side's own fold (the decider's evolve), with the row's timestamps kept beside it as
+ * the projection sets them: every event touches the book's `updated_at`; an entry's `created_at` is when it
+ * first appeared (a content replacement keeps it for entries it keeps), its `updated_at` the last event that
+ * wrote it.
+ */
+export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: WorldBookRow; entries: WorldBookEntryRow[]; version: number }> {
+  const all = upcasted(await store.readStream(worldBookStream(id)));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'world book', id, ownerOf: (e) => e.data.ownerId }, principal);
+  let state: WorldBookState = worldBookDecider.initialState();
+  const times = new Map<string, EntryTimes>();
+  let deletedAt: Date | null = null;
+  const touch = (entryIds: readonly string[], at: Date) => {
+    for (const entryId of entryIds) {
+      const t = times.get(entryId);
+      times.set(entryId, t ? { created: t.created, updated: at } : { created: at, updated: at });
+    }
+  };
+  for (const e of events) {
+    const d = e.data as Record<string, any>;
+    const at = e.createdAt;
+    state = worldBookDecider.evolve(state, { type: e.type, data: d } as WorldBookEvent);
+    if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced') touch((d.entries as Array<{ entryId: string }>).map((r) => r.entryId), at);
+    else if (e.type === 'WorldBookEntryAdded' || e.type === 'WorldBookEntryUpdated') touch([d.entryId], at);
+    else if (e.type === 'WorldBookEntriesBulkChanged') touch((d.updated as Array<{ entryId: string }>).map((r) => r.entryId), at);
+    else if (e.type === 'WorldBookDeleted') deletedAt = at;
+    else if (e.type === 'WorldBookRestored') deletedAt = null;
+    // A removed entry that comes back (same id) is a new row, as in the projection.
+    for (const entryId of times.keys()) if (!state.entries.some((r) => r.entryId === entryId)) times.delete(entryId);
+  }
+  const first = events[0]!;
+  const last = events[events.length - 1]!;
+  const meta = metaColumns(state.book!);
+  const row = {
+    id,
+    owner_id: state.ownerId!,
+    version,
+    ...meta,
+    meta: parsed(meta.meta),
+    enabled: state.enabled,
+    is_global: state.isGlobal,
+    entry_count: state.entries.length,
+    source: state.source,
+    created_at: first.createdAt,
+    updated_at: last.createdAt,
+    deleted_at: deletedAt,
+  } as unknown as WorldBookRow;
+  const entries = state.entries.map((r, ord) => {
+    const t = times.get(r.entryId)!;
+    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated } as unknown as WorldBookEntryRow;
+  });
+  return { row, entries, version };
+}
+
+export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: ChatRow; version: number }> {
+  const all = upcasted(await store.readStream(chatStream(id)));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => e.data.ownerId }, principal);
+  let row: Record<string, unknown> = { ...chatRow(events[0]!), variables: {}, world_info_timed_state: null };
+  for (const e of events.slice(1)) {
+    const { columns, messageCountDelta, variablesSet } = chatRowChanges(e);
+    row = { ...row, ...columns, message_count: (row.message_count as number) + messageCountDelta };
+    if (variablesSet) row.variables = { ...(row.variables as Record<string, string>), ...variablesSet };
+  }
+  row.settings = parsed(row.settings);
+  row.world_info_timed_state = parsed(row.world_info_timed_state);
+  return { row: row as unknown as ChatRow, version };
+}

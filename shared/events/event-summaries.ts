@@ -1,0 +1,160 @@
+/**
+ * A readable account of each event type, for history and audit: one sentence saying what changed, the fields
+ * the payload names as changed, and the sub-resources it touched (world-book entries, chat messages), which is
+ * how an entry's or a message's history is cut out of its book's or chat's stream. Built from the payload
+ * alone (no state), so the audit projection can store it as the event arrives. An event type without an entry
+ * here still gets a summary (its type name), so a new event never breaks history or audit.
+ */
+export interface EventSummary {
+  text: string;
+  /** Fields the event changed, when its payload says (a partial update). */
+  fields: string[];
+  /** Ids of the entries or messages the event touched. */
+  subjects: string[];
+}
+
+type Data = Record<string, any>;
+type Summarizer = (data: Data) => Partial<EventSummary> & { text: string };
+
+const quoted = (s: unknown, max = 60) => {
+  const text = typeof s === 'string' ? s.replace(/\s+/g, ' ').trim() : '';
+  return `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
+};
+const list = (items: readonly string[]) => (items.length ? items.join(', ') : 'nothing');
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+const entries = (n: number) => plural(n, 'entry', 'entries');
+const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const cardName = (d: Data) => quoted(d.card?.data?.name);
+const sourceText = (source: Data | undefined) => (source?.format ? ` from ${source.format}${source.filename ? ` (${source.filename})` : ''}` : source?.filename ? ` from ${source.filename}` : '');
+const entryLabel = (entry: Data | undefined) => {
+  const label = entry?.comment || (Array.isArray(entry?.keys) ? entry.keys.slice(0, 3).join(', ') : '');
+  return `entry${entry?.uid !== undefined ? ` ${String(entry.uid)}` : ''}${label ? ` ${quoted(label, 40)}` : ''}`;
+};
+const entryIds = (records: unknown): string[] => (Array.isArray(records) ? records.map((r: Data) => r.entryId as string) : []);
+
+const summarizers: Record<string, Summarizer> = {
+  // characters
+  CharacterCreated: (d) => ({ text: `created character ${cardName(d)}` }),
+  CharacterImported: (d) => ({ text: `imported character ${cardName(d)}${sourceText(d.source)}` }),
+  CharacterUpdated: (d) => {
+    const fields = [...Object.keys(d.changes ?? {}), ...Object.keys(d.dataChanges ?? {})];
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  CharacterCardReplaced: (d) => ({ text: `replaced the card with ${cardName(d)}${sourceText(d.source)}` }),
+  CharacterReverted: (d) => ({ text: `reverted to version ${String(d.toVersion)}` }),
+  CharacterDeleted: () => ({ text: 'deleted the character' }),
+  CharacterRestored: () => ({ text: 'restored the character' }),
+  CharacterNameReserved: (d) => ({ text: `reserved the name ${quoted(d.name)}` }),
+  CharacterNameReleased: (d) => ({ text: `released the name ${quoted(d.name)}` }),
+  // world books
+  WorldBookCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : d.source?.kind === 'card' ? 'created from a card' : 'created'} world book ${quoted(d.book?.name)} with ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    subjects: entryIds(d.entries),
+  }),
+  WorldBookUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {}).map(camelToSnake);
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  WorldBookContentReplaced: (d) => ({ text: `replaced the content with ${quoted(d.book?.name)}, ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`, subjects: entryIds(d.entries) }),
+  WorldBookDeleted: () => ({ text: 'deleted the world book' }),
+  WorldBookRestored: () => ({ text: 'restored the world book' }),
+  WorldBookEntryAdded: (d) => ({ text: `added ${entryLabel(d.entry)}`, subjects: [d.entryId] }),
+  WorldBookEntryUpdated: (d) => ({ text: `changed ${entryLabel(d.entry)}`, subjects: [d.entryId] }),
+  WorldBookEntryDeleted: () => ({ text: 'deleted an entry' }),
+  WorldBookEntriesBulkChanged: (d) => {
+    const n = (d.updated?.length ?? 0) + (d.deletedEntryIds?.length ?? 0);
+    const what = { enable: 'enabled', disable: 'disabled', delete: 'deleted', set_priority: `set the priority to ${String(d.value)} of`, set_order: `set the order to ${String(d.value)} of` }[d.operation as string] ?? String(d.operation);
+    return { text: `${what} ${entries(n)}`, subjects: [...entryIds(d.updated), ...(d.deletedEntryIds ?? [])] };
+  },
+  WorldBookAttached: (d) => ({ text: `attached world book ${String(d.worldBookId)} (priority ${String(d.priority)}${d.enabled === false ? ', disabled' : ''})` }),
+  WorldBookDetached: (d) => ({ text: `detached world book ${String(d.worldBookId)}` }),
+  WorldInfoActivationsRecorded: (d) => ({ text: `recorded ${plural(d.worldBookEntries?.length ?? 0, 'activated entry', 'activated entries')}`, subjects: (d.worldBookEntries ?? []).map((e: Data) => e.entryId) }),
+  // chats
+  ChatCreated: (d) => ({
+    text: `${d.forkedFrom ? 'forked' : d.importedFrom ? `imported (${String(d.importedFrom)})` : 'started'} chat ${quoted(d.title)} with ${quoted(d.characterName)}`,
+  }),
+  ChatUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  ChatDeleted: () => ({ text: 'deleted the chat' }),
+  ChatRestored: () => ({ text: 'restored the chat' }),
+  MessagePosted: (d) => ({
+    text: `${d.alternateOf ? 'added an alternate' : 'posted'} (${String(d.sender)}): ${quoted(d.content)}${d.image ? ' with an image' : ''}`,
+    subjects: [d.messageId, ...(d.alternateOf ? [d.alternateOf] : [])],
+  }),
+  MessageEdited: (d) => ({ text: `edited a message (now version ${String(d.messageVersion)}): ${quoted(d.content)}`, fields: ['content'], subjects: [d.messageId] }),
+  MessageDeleted: (d) => ({ text: 'deleted a message', subjects: [d.messageId] }),
+  MessageRestored: (d) => ({ text: 'restored a message', subjects: [d.messageId] }),
+  MessageSelected: (d) => ({ text: 'selected a message (swipe)', subjects: [d.messageId] }),
+  ChatVariablesChanged: (d) => {
+    const names = [...new Set(((d.changes ?? []) as Data[]).map((c) => String(c.name)))];
+    return { text: `set chat ${plural(names.length, 'variable', 'variables')} ${list(names)}`, fields: ['variables'] };
+  },
+  WorldInfoTimedEffectsChanged: (d) => {
+    const effects = (d.effects ?? []) as Data[];
+    const count = (t: string) => effects.filter((e) => e.type === t).length;
+    const parts = [
+      ['sticky_started', 'sticky started'],
+      ['sticky_ended', 'sticky ended'],
+      ['cooldown_started', 'cooldown started'],
+      ['cooldown_ended', 'cooldown ended'],
+    ].flatMap(([t, label]) => (count(t!) > 0 ? [`${label} ×${count(t!)}`] : []));
+    return { text: `lorebook timed effects: ${parts.length > 0 ? parts.join(', ') : `${effects.length} changed`}` };
+  },
+  ChatSlotTaken: (d) => ({ text: `counted chat ${String(d.chatId)} against the chat limit` }),
+  ChatSlotFreed: (d) => ({ text: `freed chat ${String(d.chatId)} from the chat limit` }),
+  // chat dictionaries
+  ChatDictionaryCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : 'created'} chat dictionary ${quoted(d.meta?.name)} with ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    subjects: entryIds(d.entries),
+  }),
+  ChatDictionaryUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  ChatDictionaryDeleted: () => ({ text: 'deleted the chat dictionary' }),
+  ChatDictionaryRestored: () => ({ text: 'restored the chat dictionary' }),
+  ChatDictionaryEntryAdded: (d) => ({ text: `added entry ${quoted(d.entry?.pattern, 40)} → ${quoted(d.entry?.replacement, 40)}`, subjects: [d.entryId] }),
+  ChatDictionaryEntryUpdated: (d) => ({ text: `changed entry ${quoted(d.entry?.pattern, 40)}`, subjects: [d.entryId] }),
+  ChatDictionaryEntryDeleted: () => ({ text: 'deleted an entry' }),
+  ChatDictionaryEntriesReordered: (d) => ({ text: `reordered ${entries(d.entryIds?.length ?? 0)}`, fields: ['priority'], subjects: d.entryIds ?? [] }),
+  ChatDictionaryAttached: (d) => ({ text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})` }),
+  ChatDictionaryDetached: (d) => ({ text: `detached chat dictionary ${String(d.dictionaryId)} from the ${String(d.targetKind)}` }),
+  ChatDictionaryEffectsRecorded: (d) => ({ text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}` }),
+};
+
+// The entry or message an event names is always one of its subjects, whatever the summarizer lists.
+const subjectKeys = ['entryId', 'messageId'] as const;
+
+export function summarizeEvent(type: string, data: Record<string, unknown>): EventSummary {
+  const summarizer = summarizers[type];
+  let result: Partial<EventSummary> & { text: string };
+  try {
+    result = summarizer ? summarizer(data as Data) : { text: type };
+  } catch {
+    result = { text: type };
+  }
+  const subjects = new Set((result.subjects ?? []).filter((s): s is string => typeof s === 'string'));
+  for (const key of subjectKeys) if (typeof data[key] === 'string') subjects.add(data[key] as string);
+  return { text: result.text, fields: result.fields ?? [], subjects: [...subjects] };
+}
+
+/** Whether an event type has its own summary (tests check the catalogue is covered). */
+export function hasSummary(type: string): boolean {
+  return type in summarizers;
+}
+
+const UUID_AT_END = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/** Stream categories whose id part contains a dash (so "everything after the first dash" would be wrong). */
+const MULTI_WORD_CATEGORIES = ['user-chats-'];
+
+/** The id of the resource a stream belongs to: the UUID it ends with, or what follows its category. */
+export function resourceIdOfStream(streamId: string): string {
+  const uuid = UUID_AT_END.exec(streamId);
+  if (uuid) return uuid[1]!.toLowerCase();
+  const category = MULTI_WORD_CATEGORIES.find((c) => streamId.startsWith(c));
+  if (category) return streamId.slice(category.length);
+  const dash = streamId.indexOf('-');
+  return dash >= 0 ? streamId.slice(dash + 1) : streamId;
+}
