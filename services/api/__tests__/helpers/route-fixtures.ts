@@ -315,6 +315,7 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ params: { id: v.id! }, body: { entry_ids: [v.entry_id!] } }),
   },
   exportChatDictionaryMarkdown: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  chatDictionaryHistory: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
   exportChatDictionaryJson: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
   attachCharacterChatDictionary: {
     kind: 'resource',

@@ -107,6 +107,18 @@ describe('chat dictionaries over HTTP', () => {
     expect(del.status).toBe(200);
     expect((await svc.request('GET', `${BASE}/entries/${e2.id}`)).status).toBe(404);
     expect((await svc.request('GET', `${BASE}/${d.id}`)).body.entry_count).toBe(1);
+
+    const history = await svc.request('GET', `${BASE}/${d.id}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body.items.map((i: { event_type: string }) => i.event_type)).toEqual([
+      'ChatDictionaryCreated',
+      'ChatDictionaryEntryAdded',
+      'ChatDictionaryEntryAdded',
+      'ChatDictionaryEntryUpdated',
+      'ChatDictionaryEntriesReordered',
+      'ChatDictionaryEntryDeleted',
+    ]);
+    expect(history.body.items[3]).toMatchObject({ version: 4, changed_fields: ['entries'] });
   });
 
   test('included dictionaries: expanded before the one including them; a cycle is a 400 naming it', async () => {
