@@ -47,14 +47,26 @@ export async function loadState<State, Event extends DomainEvent>(
   let state = cached ? cached.state : decider.initialState();
   let revision = cached ? cached.revision : 0;
   for (const event of events) {
-    state = decider.evolve(state, toDomainEvent(event) as Event);
+    // A redacted event (its user was forgotten) decides nothing: a stream of only redacted events folds to the
+    // initial state (the resource is gone, 404), while the revision still counts them for the next append.
+    if (!event.redacted) state = decider.evolve(state, toDomainEvent(event) as Event);
     revision = event.revision;
   }
   if (options.cache && options.toRevision === undefined && events.length > 0) options.cache.set(streamId, state, revision);
   return { state, revision };
 }
 
-export function toNewEvents(events: DomainEvent[], context: CommandContext): NewEvent[] {
+/** The owner recorded in a decided state (characters, chats, world books carry `ownerId`), if any. */
+function ownerOf(state: unknown): string | undefined {
+  const owner = (state as { ownerId?: unknown } | null)?.ownerId;
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/**
+ * `dataSubject`: whose personal data the events are when that is not the actor (an admin editing a user's
+ * resource), so the payload is encrypted with the owner's key and forgetting the owner removes it too.
+ */
+export function toNewEvents(events: DomainEvent[], context: CommandContext, dataSubject?: string): NewEvent[] {
   return events.map((event) => {
     const definition = eventDefinition(event.type);
     if (!definition) throw new Error(`event type ${event.type} has no definition`);
@@ -68,6 +80,7 @@ export function toNewEvents(events: DomainEvent[], context: CommandContext): New
         causationId: context.causationId,
         requestId: context.requestId,
         schemaVersion: definition.schemaVersion,
+        ...(dataSubject !== undefined && dataSubject !== context.userId ? { dataSubject } : {}),
       },
     };
   });
@@ -98,8 +111,8 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     }
     if (events.length === 0) return { state, revision, position: null, events };
     try {
-      const result = await store.append(streamId, toNewEvents(events, context), revision === 0 ? 'no_stream' : revision);
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
+      const result = await store.append(streamId, toNewEvents(events, context, ownerOf(next) ?? ownerOf(state)), revision === 0 ? 'no_stream' : revision);
       options.cache?.set(streamId, next, result.revision);
       return { state: next, revision: result.revision, position: result.position, events };
     } catch (err) {

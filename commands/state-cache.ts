@@ -8,6 +8,8 @@ export interface StateCache {
   get<S>(streamId: string): { state: S; revision: number } | undefined;
   set<S>(streamId: string, state: S, revision: number): void;
   delete(streamId: string): void;
+  /** Drops every entry (a user was forgotten: their decided states must not outlive their keys). */
+  clear(): void;
   size(): number;
 }
 
@@ -30,6 +32,9 @@ export function createStateCache(maxEntries = 5000): StateCache {
     },
     delete(streamId) {
       entries.delete(streamId);
+    },
+    clear() {
+      entries.clear();
     },
     size: () => entries.size,
   };

@@ -69,6 +69,14 @@ export const configSchema = z.object({
   COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
   /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */
   COMPLETION_STREAM_RETENTION_SECONDS: positiveInt.max(86_400).default(300),
+  /** Per-user encryption of event payloads (crypto-shredding on forget); on by default. */
+  EVENT_ENCRYPTION: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  /** Optional 256-bit key-encryption key (base64 or 64 hex digits) wrapping the stored per-user data keys. */
+  EVENT_KEY_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, as base64 or 64 hex digits' })
+    .optional(),
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */

@@ -19,6 +19,7 @@ export function auditRow(event: RecordedEvent) {
     resource_type: eventDefinition(event.type)?.resourceType ?? event.streamId.split('-')[0]!,
     resource_id: resourceIdOfStream(event.streamId),
     user_id: text(event.metadata.userId) ?? 'unknown',
+    data_subject: event.metadata.dataSubject === null ? null : (text(event.metadata.dataSubject) ?? text(event.metadata.userId)),
     occurred_at: event.createdAt,
     summary: summary.text,
     changed_fields: summary.fields,
@@ -36,6 +37,12 @@ export const auditEventsProjection: Projection = {
   name: 'audit_events',
   handles: new Set(allEventDefinitions().map((d) => d.type)),
   tables: ['audit_events'],
+
+  /** The rows of events holding the user's data (their summaries quote it); a rebuild would skip those events too. */
+  async forgetUser(db, userId) {
+    const deleted = await db.deleteFrom('audit_events').where('data_subject', '=', userId).executeTakeFirst();
+    return { audit_events: Number(deleted.numDeletedRows) };
+  },
 
   async apply(db, event) {
     await auditEventsProjection.applyMany!(db, [event]);

@@ -152,6 +152,12 @@ export const charactersProjection: Projection = {
   handles: new Set([...CHARACTER_EVENTS, ...USAGE_EVENTS]),
   tables: ['characters', 'character_chat_usage'],
 
+  async forgetUser(db, userId) {
+    const usage = await db.deleteFrom('character_chat_usage').where('character_id', 'in', db.selectFrom('characters').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const characters = await db.deleteFrom('characters').where('owner_id', '=', userId).executeTakeFirst();
+    return { character_chat_usage: Number(usage.numDeletedRows), characters: Number(characters.numDeletedRows) };
+  },
+
   async apply(db, event) {
     await charactersProjection.applyMany!(db, [event]);
   },

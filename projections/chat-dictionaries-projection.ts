@@ -117,6 +117,11 @@ export const chatDictionariesProjection: Projection = {
   name: 'chat_dictionaries',
   handles: new Set(HANDLED),
   tables: ['chat_dictionaries', 'chat_dictionary_entries'],
+  async forgetUser(db, userId) {
+    const entries = await db.deleteFrom('chat_dictionary_entries').where('dictionary_id', 'in', db.selectFrom('chat_dictionaries').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const dictionaries = await db.deleteFrom('chat_dictionaries').where('owner_id', '=', userId).executeTakeFirst();
+    return { chat_dictionary_entries: Number(entries.numDeletedRows), chat_dictionaries: Number(dictionaries.numDeletedRows) };
+  },
   async apply(db, event) {
     await applyOne(db, event);
   },

@@ -10,6 +10,12 @@ export const chatDictionaryAttachmentsProjection: Projection = {
   name: 'chat_dictionary_attachments',
   handles: new Set(['ChatDictionaryAttached', 'ChatDictionaryDetached', 'ChatDictionaryEffectsRecorded']),
   tables: ['chat_dictionary_attachments', 'chat_dictionary_timed_state'],
+  // The timed state belongs to a chat: found through `chats` (registered earlier, so still there when this runs).
+  async forgetUser(db, userId) {
+    const state = await db.deleteFrom('chat_dictionary_timed_state').where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const attachments = await db.deleteFrom('chat_dictionary_attachments').where('owner_id', '=', userId).executeTakeFirst();
+    return { chat_dictionary_timed_state: Number(state.numDeletedRows), chat_dictionary_attachments: Number(attachments.numDeletedRows) };
+  },
   async apply(db, event) {
     const d = event.data as Record<string, any>;
     const at = event.createdAt;

@@ -275,6 +275,12 @@ export const chatsProjection: Projection = {
   handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged']),
   tables: ['chats', 'chat_messages'],
 
+  async forgetUser(db, userId) {
+    const messages = await db.deleteFrom('chat_messages').where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const chats = await db.deleteFrom('chats').where('owner_id', '=', userId).executeTakeFirst();
+    return { chat_messages: Number(messages.numDeletedRows), chats: Number(chats.numDeletedRows) };
+  },
+
   apply: applyOne,
 
   async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {

@@ -95,7 +95,11 @@ export async function applyBatchInTransaction(
     const previous = checkpoint;
     const fresh = batch.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return { position: checkpoint, applied: 0 };
-    const handled = fresh.filter((e) => projection.handles.has(e.type)).map((e) => {
+    // A redacted event (its user was forgotten) has no payload left: it only advances the checkpoint, so a
+    // rebuild after a forget brings nothing back.
+    const handled = fresh.filter((e) => !e.redacted && projection.handles.has(e.type)).map((e) => {
+      // A sealed payload here means the runner was given the bare backend instead of the decrypting store.
+      if ('$enc' in e.data) throw new ProjectionApplyError(projection.name, e, new Error('the payload is still encrypted: read the log through the encrypting event store'));
       try {
         return withUpcast(e);
       } catch (err) {

@@ -19,4 +19,12 @@ export interface Projection {
    * resource's events in memory first. Must leave the same rows as applying them one by one.
    */
   applyMany?(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void>;
+  /**
+   * Optional: delete every row holding a user's personal content (forgetting a user, projections/forget-user.ts),
+   * returning the rows deleted per table. Without it, each of `tables` must have an `owner_id` or `user_id`
+   * column, and the rows with that user there are deleted. Runs in one transaction with the other
+   * projections', in reverse registry order: it may look up ownership in tables of projections registered
+   * before it (world-book activations find their books in `world_books`).
+   */
+  forgetUser?(db: Kysely<ReadModels>, userId: string): Promise<Record<string, number>>;
 }

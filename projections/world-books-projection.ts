@@ -162,6 +162,11 @@ export const worldBooksProjection: Projection = {
   name: 'world_books',
   handles: new Set(HANDLED),
   tables: ['world_books', 'world_book_entries'],
+  async forgetUser(db, userId) {
+    const entries = await db.deleteFrom('world_book_entries').where('world_book_id', 'in', db.selectFrom('world_books').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const books = await db.deleteFrom('world_books').where('owner_id', '=', userId).executeTakeFirst();
+    return { world_book_entries: Number(entries.numDeletedRows), world_books: Number(books.numDeletedRows) };
+  },
   async apply(db, event) {
     await applyOne(db, event);
   },

@@ -10,6 +10,16 @@ export const worldInfoActivationsProjection: Projection = {
   name: 'world_info_activations',
   handles: new Set(['WorldInfoActivationsRecorded']),
   tables: ['world_book_activation_streams', 'world_book_entry_activations'],
+  // Runs before the world-books projection's purge (reverse registry order), so the user's books are still there.
+  async forgetUser(db, userId) {
+    const books = db.selectFrom('world_books').select('id').where('owner_id', '=', userId);
+    const counts = await db.deleteFrom('world_book_entry_activations').where('world_book_id', 'in', books).executeTakeFirst();
+    const streams = await db
+      .deleteFrom('world_book_activation_streams')
+      .where('stream_id', 'in', db.selectFrom('world_books').select(sql<string>`'worldbookactivations-' || id::text`.as('stream_id')).where('owner_id', '=', userId))
+      .executeTakeFirst();
+    return { world_book_entry_activations: Number(counts.numDeletedRows), world_book_activation_streams: Number(streams.numDeletedRows) };
+  },
   async apply(db, event) {
     const fresh = await db
       .insertInto('world_book_activation_streams')

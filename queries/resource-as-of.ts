@@ -20,7 +20,8 @@ import type { WorldBookEntryRow, WorldBookRow } from './world-books-queries.ts';
  */
 type Principal = { userId: string; isAdmin: boolean };
 
-const upcasted = (events: RecordedEvent[]) => events.map((e) => ({ ...e, data: toDomainEvent(e).data }));
+/** Redacted events (a forgotten user's) are left out, as the projections leave them out. */
+const upcasted = (events: RecordedEvent[]) => events.filter((e) => !e.redacted).map((e) => ({ ...e, data: toDomainEvent(e).data }));
 const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 export async function characterAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: CharacterRow; version: number }> {

@@ -67,7 +67,8 @@ export async function readResourceHistory<State>(
   principal: { userId: string; isAdmin: boolean },
   page: HistoryPage,
 ): Promise<HistoryResult> {
-  const events = await store.readStream(target.streamId);
+  // A forgotten user's events carry no data: they are left out, as the projections leave them out.
+  const events = (await store.readStream(target.streamId)).filter((e) => !e.redacted);
   let state = fold.initialState();
   const all: Array<{ item: HistoryItem; event: RecordedEvent }> = [];
   for (const event of events) {

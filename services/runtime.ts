@@ -6,6 +6,8 @@ import { migrateReadModels } from '../infra/db/migrate.ts';
 import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { createDataKeyStore, type DataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
+import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createUserStore, type UserStore } from '../infra/auth/user-store.ts';
 import { createBlobStore, type BlobStore } from '../infra/blobs/blob-store.ts';
 import type { Logger } from '../infra/logger.ts';
@@ -32,7 +34,10 @@ export interface Runtime {
   config: Config;
   logger: Logger;
   database: Database;
+  /** Event store, payload-encrypting unless EVENT_ENCRYPTION=false. */
   eventStore: EventStore;
+  /** Per-user payload keys (read even with EVENT_ENCRYPTION=false, so payloads sealed earlier still open). */
+  dataKeys: DataKeyStore;
   userStore: UserStore;
   blobStore: BlobStore;
   runner?: ProjectionRunner;
@@ -62,13 +67,28 @@ export interface ProjectionLag {
   lastError: unknown;
 }
 
-async function openEventStore(config: Config, database: Database): Promise<EventStore> {
+async function openBackendEventStore(config: Config, database: Database, options: { listen?: boolean }): Promise<EventStore> {
   if (config.EVENTSTORE_URL) {
     const { createEsdbEventStore } = await import('../infra/eventstore/esdb/esdb-event-store.ts');
     return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
   }
   await migrateEventLog(database.pool);
-  return createPostgresEventStore({ pool: database.pool, connectionString: database.connectionString });
+  return createPostgresEventStore({ pool: database.pool, ...(options.listen === false ? {} : { connectionString: database.connectionString }) });
+}
+
+/**
+ * The configured backend wrapped in payload encryption (keys in PostgreSQL, whatever the backend). With
+ * EVENT_ENCRYPTION=false new payloads are written in clear but earlier sealed ones still open.
+ */
+export async function openEventStore(config: Config, database: Database, options: { listen?: boolean } = {}): Promise<{ eventStore: EventStore; dataKeys: DataKeyStore }> {
+  const backend = await openBackendEventStore(config, database, options);
+  const dataKeys = createDataKeyStore({
+    pool: database.pool,
+    ...(options.listen === false ? {} : { connectionString: database.connectionString }),
+    ...(config.EVENT_KEY_ENCRYPTION_KEY ? { keyEncryptionKey: config.EVENT_KEY_ENCRYPTION_KEY } : {}),
+  });
+  await dataKeys.migrate();
+  return { eventStore: createEncryptingEventStore(backend, dataKeys, { sealNewEvents: config.EVENT_ENCRYPTION }), dataKeys };
 }
 
 export async function startRuntime(config: Config, roles: Roles, logger: Logger): Promise<Runtime> {
@@ -76,7 +96,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
   const { connectionString } = connection;
   const database = createDatabase(connectionString, { max: roles.api ? 30 : 10, applicationName: `character-chat-${Object.entries(roles).filter(([, v]) => v).map(([k]) => k).join('+')}` });
   try {
-    const eventStore = await openEventStore(config, database);
+    const { eventStore, dataKeys } = await openEventStore(config, database);
     await migrateReadModels(database.db, config.READ_SCHEMA);
     const userStore = createUserStore(database.pool);
     await userStore.migrate();
@@ -139,7 +159,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
-    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter });
+    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys });
     // Embedded fast path: the API starts a completion on this process's worker at once (see local-completion-runs).
     const localCompletions =
       roles.api && roles.worker && relay.kind === 'memory' && config.COMPLETIONS_LOCAL_START
@@ -150,6 +170,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       logger,
       database,
       eventStore,
+      dataKeys,
       userStore,
       blobStore,
       ...(runner ? { runner } : {}),
@@ -172,6 +193,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         await runner?.stop();
         await projectorDatabase?.close();
         await eventStore.close();
+        await dataKeys.close();
         await database.close();
         await connection.stop();
       },

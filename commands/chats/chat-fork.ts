@@ -22,6 +22,7 @@ export async function forkChat(
   let state = chatDecider.initialState();
   const posted = new Map<string, MessagePostedData & { at: string }>();
   for (const raw of recorded) {
+    if (raw.redacted) continue; // its owner was forgotten: nothing to copy (and the source folds to "missing")
     const event = toDomainEvent(raw) as ChatEvent;
     state = chatDecider.evolve(state, event);
     if (event.type === 'MessagePosted') posted.set(event.data.messageId, { ...event.data, at: raw.createdAt.toISOString() });

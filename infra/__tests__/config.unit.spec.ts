@@ -6,6 +6,10 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', DATA_DIR: './data', LOG_LEVEL: 'info', AUTH_MODE: 'single-user', READ_YOUR_WRITES_TIMEOUT_MS: 2000 });
     expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.EVENT_ENCRYPTION).toBe(true);
+    expect(c.EVENT_KEY_ENCRYPTION_KEY).toBeUndefined();
+    expect(loadConfig({ EVENT_ENCRYPTION: 'false', EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) })).toMatchObject({ EVENT_ENCRYPTION: false, EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) });
+    expect(loadConfig({ EVENT_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).EVENT_KEY_ENCRYPTION_KEY).toBeDefined();
   });
   test.each([
     ['PORT', 'abc'],
@@ -18,6 +22,9 @@ describe('configuration', () => {
     ['API_KEY', 'short'],
     ['API_KEY', '7chars!'],
     ['READ_YOUR_WRITES_TIMEOUT_MS', '-1'],
+    ['EVENT_ENCRYPTION', 'maybe'],
+    ['EVENT_KEY_ENCRYPTION_KEY', 'too-short'],
+    ['EVENT_KEY_ENCRYPTION_KEY', 'ab'.repeat(31)],
   ])('a wrong %s (%s) is an error naming the variable', (variable, value) => {
     let error: unknown;
     try {

@@ -172,6 +172,7 @@ export interface AuditEventsTable {
   resource_type: string;
   resource_id: string;
   user_id: string;
+  data_subject: string | null;
   occurred_at: ColumnType<Date, Date | string, Date | string>;
   summary: string;
   changed_fields: ColumnType<string[], string[] | undefined, string[]>;

@@ -16,6 +16,12 @@ export interface EventMetadata {
   causationId: string;
   requestId: string;
   schemaVersion: number;
+  /**
+   * Whose personal data the payload is, when not the acting `userId` (an admin editing another user's
+   * resource). `null`: the payload holds no personal data (audit records) and is stored in clear. Read by the
+   * encrypting decorator (infra/eventstore/encryption/) to pick the key.
+   */
+  dataSubject?: string | null;
   [key: string]: unknown;
 }
 
@@ -36,6 +42,13 @@ export interface RecordedEvent {
   data: Record<string, unknown>;
   metadata: EventMetadata;
   createdAt: Date;
+  /**
+   * The payload is gone for good: it was encrypted with a data key that has since been destroyed (its user
+   * was forgotten), or, stored in clear, erased in place (`eraseClearPayloads`). `data` is then `{}`; id,
+   * stream, revision, position, type and metadata remain. Readers
+   * that fold or project payloads skip redacted events (the projection runner and `loadState` do).
+   */
+  redacted?: true;
 }
 
 export interface AppendResult {
@@ -83,6 +96,13 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]>;
   /** Position of the newest committed event, or START_POSITION when the log is empty. */
   headPosition(): Promise<string>;
+  /**
+   * Optional (where the backend can): erase in place the payloads stored in clear whose data subject is this
+   * user (`metadata.dataSubject`, else `metadata.userId`; `dataSubject: null` excluded), for forgetting a user
+   * whose events predate encryption. They then read back redacted. The one exception to "events are never
+   * rewritten". Returns how many events were erased.
+   */
+  eraseClearPayloads?(dataSubject: string): Promise<number>;
   /** Cheap reachability check for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;

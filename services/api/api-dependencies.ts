@@ -35,6 +35,8 @@ export interface ApiDependencies {
   blobStore: BlobStore;
   /** Decided state of recently used streams (commands on long streams read only the new events). */
   stateCache: StateCache;
+  /** Per-user payload keys of the event store (forgetting a user destroys theirs). */
+  dataKeys: import('../../infra/eventstore/encryption/data-key-store.ts').DataKeyStore;
   waiter: ProgressWaiter;
   authenticate: Authenticate;
   readiness: ReadinessCheck[];

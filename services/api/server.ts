@@ -64,6 +64,9 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     if (key.length < 16) logger.warn('API_KEY is shorter than 16 characters: fine on a loopback address, too weak anywhere else');
     authenticate = singleUserAuthenticator(key);
   }
+  const stateCache = createStateCache();
+  // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
+  runtime.dataKeys.onDestroyed(() => stateCache.clear());
   return {
     config,
     logger,
@@ -72,7 +75,8 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     readSchema: config.READ_SCHEMA,
     eventStore: runtime.eventStore,
     blobStore: runtime.blobStore,
-    stateCache: createStateCache(),
+    stateCache,
+    dataKeys: runtime.dataKeys,
     waiter: runtime.waiter,
     completions: {
       queue: runtime.queue,

@@ -1,8 +1,7 @@
 import { createDatabase } from '../../infra/db/database.ts';
 import { connectDatabase } from '../../infra/db/connect.ts';
 import { migrateReadModels } from '../../infra/db/migrate.ts';
-import { createPostgresEventStore } from '../../infra/eventstore/postgres/postgres-event-store.ts';
-import { migrateEventLog } from '../../infra/eventstore/postgres/schema.ts';
+import { openEventStore } from '../runtime.ts';
 import { rebuildReadModels } from '../../projections/rebuild.ts';
 import { projections } from '../../projections/registry.ts';
 import { configOrExit, processLogger } from '../process.ts';
@@ -18,19 +17,14 @@ const connection = await connectDatabase(config, logger);
 const database = createDatabase(connection.connectionString, { max: 8, applicationName: 'projections-rebuild' });
 let code = 0;
 try {
-  let eventStore;
-  if (config.EVENTSTORE_URL) {
-    const { createEsdbEventStore } = await import('../../infra/eventstore/esdb/esdb-event-store.ts');
-    eventStore = createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
-  } else {
-    await migrateEventLog(database.pool);
-    eventStore = createPostgresEventStore({ pool: database.pool });
-  }
+  // The same decrypting store as the service: payloads of forgotten users read back redacted and stay out.
+  const { eventStore, dataKeys } = await openEventStore(config, database, { listen: false });
   await migrateReadModels(database.db, config.READ_SCHEMA);
   const result = await rebuildReadModels({ db: database.db, eventStore, liveSchema: config.READ_SCHEMA, projections, logger, swap: true });
   logger.info(result, 'rebuild complete');
   console.log(`rebuilt ${projections.map((p) => p.name).join(', ')} from ${result.events} events in ${result.seconds.toFixed(2)} s (${Math.round(result.eventsPerSecond)} events/s)`);
   await eventStore.close();
+  await dataKeys.close();
 } catch (err) {
   logger.error({ err }, 'rebuild failed');
   code = 1;

@@ -16,6 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('resource_type', 'text', (c) => c.notNull())
     .addColumn('resource_id', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text', (c) => c.notNull())
+    // Whose personal data the event holds (metadata.dataSubject, else the user; null: nobody's): forgetting purges by it.
+    .addColumn('data_subject', 'text')
     .addColumn('occurred_at', 'timestamptz', (c) => c.notNull())
     .addColumn('summary', 'text', (c) => c.notNull())
     .addColumn('changed_fields', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'::text[]`))
@@ -24,6 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('correlation_id', 'text')
     .execute();
   await db.schema.createIndex('audit_events_user').on('audit_events').columns(['user_id', 'position']).execute();
+  await db.schema.createIndex('audit_events_data_subject').on('audit_events').column('data_subject').execute();
   await db.schema.createIndex('audit_events_resource_type').on('audit_events').columns(['resource_type', 'position']).execute();
   await db.schema.createIndex('audit_events_resource').on('audit_events').columns(['resource_id', 'position']).execute();
   await db.schema.createIndex('audit_events_type').on('audit_events').columns(['event_type', 'position']).execute();

@@ -33,7 +33,15 @@ interface EventRow {
 // ORDER BY and WHERE clauses qualify columns with `e.`: a bare name in ORDER BY would bind to an output alias.
 const EVENT_COLUMNS = 'global_position, transaction_id::text AS tx_text, stream_id, revision, event_id, type, data, metadata, created_at';
 
+/** The payload left by `eraseClearPayloads`. */
+const ERASED_FIELD = '$erased';
+
 function toRecorded(row: EventRow): RecordedEvent {
+  if (row.data[ERASED_FIELD] === true) return { ...toRecordedAsStored(row), data: {}, redacted: true };
+  return toRecordedAsStored(row);
+}
+
+function toRecordedAsStored(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,
     streamId: row.stream_id,
@@ -239,6 +247,17 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         'SELECT transaction_id::text AS tx, global_position AS gp FROM es.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1',
       );
       return rows[0] ? formatPosition(rows[0].tx, rows[0].gp) : START_POSITION;
+    },
+
+    async eraseClearPayloads(dataSubject: string): Promise<number> {
+      // A full scan (no index on the subject): a rare, explicit act. Sealed payloads are left to crypto-shredding.
+      const { rowCount } = await query(
+        `UPDATE es.events SET data = jsonb_build_object('${ERASED_FIELD}', true)
+          WHERE NOT (data ? '$enc') AND NOT (data ? '${ERASED_FIELD}')
+            AND CASE WHEN metadata ? 'dataSubject' THEN metadata->>'dataSubject' ELSE metadata->>'userId' END = $1`,
+        [dataSubject],
+      );
+      return rowCount ?? 0;
     },
 
     async ping(): Promise<void> {

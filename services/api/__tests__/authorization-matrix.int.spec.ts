@@ -48,7 +48,7 @@ describe('authorization matrix (from the route table)', () => {
     // have been written by an owner (a refused request by the other user appended nothing).
     const run = async (route: RouteDefinition) => {
       const fixture = ROUTE_FIXTURES[route.operationId]!;
-      const owner = await bearer(`owner-${route.operationId}`);
+      const owner = await bearer(`owner-${route.operationId}`, fixture.kind === 'admin' ? { role: 'admin' } : {});
       const other = await bearer(`other-${route.operationId}`);
       const values = fixture.setup ? await fixture.setup(api, owner) : {};
       const req = fixture.request(values);
@@ -60,6 +60,10 @@ describe('authorization matrix (from the route table)', () => {
       const anonymous = await call(svc.url, route, req, null);
       expectStatus('no credentials', anonymous.status, (s) => s === 401, anonymous.body);
       if (anonymous.status === 401) expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      if (fixture.kind === 'admin') {
+        const notAdmin = await call(svc.url, route, fixture.request(values), other);
+        expectStatus('non-admin', notAdmin.status, (s) => s === 403, notAdmin.body);
+      }
       if (fixture.kind === 'resource') {
         const foreign = await call(svc.url, route, fixture.request(values), other);
         expectStatus("another user's", foreign.status, (s) => s === 403, foreign.body);

@@ -414,6 +414,18 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   messageHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAuditEvents: { kind: 'admin', setup: character(), request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }) },
   getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
+  // admin: destructive, so the fixture forgets a throwaway user of its own (with a chat and a world book)
+  forgetUserData: {
+    kind: 'admin',
+    setup: async (api) => {
+      const user = `owner-forgotten-${randomUUID().slice(0, 8)}`;
+      const auth = await bearer(user);
+      await api.message(auth);
+      await api.book(auth);
+      return { user };
+    },
+    request: (v) => ({ params: { id: v.user! } }),
+  },
 };
 
 /** The request for a missing resource: the fixture's own, or the first path parameter replaced by a new UUID. */

@@ -1,0 +1,112 @@
+import { sql, type Kysely } from 'kysely';
+import type pg from 'pg';
+import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import type { DataKeyStore } from '../../infra/eventstore/encryption/data-key-store.ts';
+import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
+import { purgeUserFromReadModels } from '../../projections/forget-user.ts';
+import type { Projection } from '../../projections/projection.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { UserDataEvent } from '../../shared/events/user-data-events.ts';
+import type { CommandContext } from '../command-context.ts';
+import { toNewEvents } from '../command-handler.ts';
+
+export const dataErasureStream = (userId: string) => `dataerasure-${userId}`;
+
+export interface ForgetUserDeps {
+  eventStore: EventStore;
+  dataKeys: DataKeyStore;
+  /**
+   * EVENT_ENCRYPTION: when off, new payloads are in clear, and forgetting needs an event store that can erase
+   * them in place (the PostgreSQL log can; EventStoreDB cannot, and the request is refused).
+   */
+  encryptionEnabled: boolean;
+  db: Kysely<ReadModels>;
+  pool: pg.Pool;
+  readSchema: string;
+  projections: readonly Projection[];
+  waiter: ProgressWaiter;
+  /** How long to wait for the projector to pass the log's head before the second purge. */
+  settleTimeoutMs: number;
+}
+
+export interface ForgetUserResult {
+  userId: string;
+  keysDestroyed: number;
+  /** Events of the user stored in clear (before encryption, or with it off) erased in place; null where the store cannot. */
+  clearPayloadsErased: number | null;
+  rowsDeleted: Record<string, number>;
+  blobsDeleted: number;
+  auditStream: string;
+  auditEventId: string;
+  position: string;
+}
+
+/** Blob hashes the user's read-model rows refer to (avatars, card assets, message images). */
+async function blobsOf(db: Kysely<ReadModels>, schema: string, userId: string): Promise<string[]> {
+  const characters = sql.id(schema, 'characters');
+  const { rows } = await sql<{ sha256: string }>`
+    SELECT c.avatar->>'sha256' AS sha256 FROM ${characters} c WHERE c.owner_id = ${userId} AND c.avatar IS NOT NULL
+    UNION SELECT a->>'sha256' FROM ${characters} c, jsonb_array_elements(c.assets) a WHERE c.owner_id = ${userId}
+    UNION SELECT m.image_sha256 FROM ${sql.id(schema, 'chat_messages')} m JOIN ${sql.id(schema, 'chats')} ch ON ch.id = m.chat_id
+           WHERE ch.owner_id = ${userId} AND m.image_sha256 IS NOT NULL`.execute(db);
+  return rows.map((r) => r.sha256).filter((h): h is string => typeof h === 'string');
+}
+
+/** Deletes those of `candidates` that no remaining read-model row refers to. */
+async function deleteUnreferencedBlobs(pool: pg.Pool, schema: string, candidates: string[]): Promise<number> {
+  if (candidates.length === 0) return 0;
+  const q = (t: string) => `"${schema}"."${t}"`;
+  const { rowCount } = await pool.query(
+    `DELETE FROM blobs.blobs b WHERE b.sha256 = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c WHERE c.avatar->>'sha256' = b.sha256)
+       AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c, jsonb_array_elements(c.assets) a WHERE a->>'sha256' = b.sha256)
+       AND NOT EXISTS (SELECT 1 FROM ${q('chat_messages')} m WHERE m.image_sha256 = b.sha256)`,
+    [candidates],
+  );
+  return rowCount ?? 0;
+}
+
+const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
+  const out = { ...a };
+  for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
+  return out;
+};
+
+/**
+ * Forgets a user's personal content (right to erasure):
+ * 1. destroys the user's data keys, so every payload of theirs in the log reads back redacted, in every
+ *    process (NOTIFY) and in every future rebuild; payloads of theirs stored in clear (written before
+ *    encryption, or with it off) are erased in place where the event store can (PostgreSQL);
+ * 2. deletes their rows from every read model (projections/forget-user.ts) and the blobs only they referred to;
+ * 3. waits for the projector to pass the log's head and purges again, catching rows applied from a batch
+ *    decrypted just before the keys went;
+ * 4. appends a `UserDataForgotten` audit record, in clear, to `dataerasure-<userId>`.
+ * Idempotent: a repeat (or a retry after a crash half-way) finishes the remaining steps and records zeros
+ * for what was already gone.
+ */
+export async function forgetUserData(deps: ForgetUserDeps, context: CommandContext, userId: string): Promise<ForgetUserResult> {
+  if (!deps.encryptionEnabled && !deps.eventStore.eraseClearPayloads) {
+    throw new AppError(409, 'event_encryption_disabled', 'event payload encryption is off (EVENT_ENCRYPTION=false) and this event store cannot erase payloads in place: a rebuild would bring the data back; turn encryption on to forget users');
+  }
+  const { keysDestroyed } = await deps.dataKeys.destroyUserKeys(userId);
+  const clearPayloadsErased = deps.eventStore.eraseClearPayloads ? await deps.eventStore.eraseClearPayloads(userId) : null;
+  const head = await deps.eventStore.headPosition();
+
+  const candidates = await blobsOf(deps.db, deps.readSchema, userId);
+  let rowsDeleted = await purgeUserFromReadModels(deps.db, deps.readSchema, deps.projections, userId);
+  if (head !== '') await deps.waiter.waitFor(head, deps.settleTimeoutMs);
+  const late = await blobsOf(deps.db, deps.readSchema, userId);
+  rowsDeleted = addCounts(rowsDeleted, await purgeUserFromReadModels(deps.db, deps.readSchema, deps.projections, userId));
+  const blobsDeleted = await deleteUnreferencedBlobs(deps.pool, deps.readSchema, [...new Set([...candidates, ...late])]);
+
+  const audit: UserDataEvent = {
+    type: 'UserDataForgotten',
+    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted },
+  };
+  const [event] = toNewEvents([audit], context);
+  const record = { ...event!, metadata: { ...event!.metadata, dataSubject: null } };
+  const stream = dataErasureStream(userId);
+  const appended = await deps.eventStore.append(stream, [record], 'any');
+  return { userId, keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, auditStream: stream, auditEventId: record.id, position: appended.position };
+}

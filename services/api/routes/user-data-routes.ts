@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { forgetUserData } from '../../../commands/users/forget-user-data.ts';
+import { projections } from '../../../projections/registry.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+
+/** User ids: API-key users' UUIDs, JWT `sub` values, `local` in single-user mode. No spaces or control characters. */
+const userIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._@:|+-]{1,200}$/, 'must be a user id (letters, digits and ._@:|+-, at most 200)') }).strict();
+
+const forgetSummarySchema = z.object({
+  user_id: z.string(),
+  keys_destroyed: z.number(),
+  clear_payloads_erased: z.number().nullable(),
+  rows_deleted: z.record(z.string(), z.number()),
+  blobs_deleted: z.number(),
+  audit: z.object({ stream: z.string(), event_id: z.string(), position: z.string() }),
+});
+
+export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'delete',
+      path: '/api/v1/admin/users/:id/data',
+      operationId: 'forgetUserData',
+      summary: "Forget a user: destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event",
+      tags: ['admin', 'users'],
+      auth: 'admin',
+      params: userIdParams,
+      responses: {
+        200: { description: 'forgotten (idempotent: a repeat reports zeros)', schema: forgetSummarySchema },
+        403: { description: 'not an administrator', schema: problemSchema },
+        409: { description: 'event encryption is off and the event store cannot erase payloads in place', schema: problemSchema },
+      },
+      handler: async ({ params, command, log }) => {
+        const result = await forgetUserData(
+          {
+            eventStore: deps.eventStore,
+            dataKeys: deps.dataKeys,
+            encryptionEnabled: deps.config.EVENT_ENCRYPTION,
+            db: deps.db,
+            pool: deps.pool,
+            readSchema: deps.readSchema,
+            projections,
+            waiter: deps.waiter,
+            settleTimeoutMs: deps.config.READ_YOUR_WRITES_TIMEOUT_MS,
+          },
+          command,
+          params.id,
+        );
+        deps.stateCache.clear();
+        log.info({ forgottenUser: params.id, keysDestroyed: result.keysDestroyed, rowsDeleted: result.rowsDeleted, blobsDeleted: result.blobsDeleted }, 'user data forgotten');
+        return {
+          status: 200,
+          body: {
+            user_id: result.userId,
+            keys_destroyed: result.keysDestroyed,
+            clear_payloads_erased: result.clearPayloadsErased,
+            rows_deleted: result.rowsDeleted,
+            blobs_deleted: result.blobsDeleted,
+            audit: { stream: result.auditStream, event_id: result.auditEventId, position: result.position },
+          },
+        };
+      },
+    }),
+  ];
+}
