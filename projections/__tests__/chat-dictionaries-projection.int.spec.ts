@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { startTestService, type TestService } from '../../test/harness.ts';
 import { chatDictionariesProjection } from '../chat-dictionaries-projection.ts';
 import { chatDictionaryAttachmentsProjection } from '../chat-dictionary-attachments-projection.ts';
+import { purgeUserFromReadModels } from '../forget-user.ts';
 import { rebuildReadModels } from '../rebuild.ts';
 import { projections } from '../registry.ts';
 
@@ -60,5 +61,25 @@ describe('chat dictionary read models', () => {
     });
     for (const p of OWN) for (const table of p.tables) expect(await tableDiff('read', 'read_check', table)).toBe(0);
     await sql`DROP SCHEMA read_check CASCADE`.execute(db);
+  });
+
+  test("forgetting a user purges their dictionaries, entries, attachments and chats' timed state, and nothing of others", async () => {
+    const db = svc.runtime.database.db.withSchema('read');
+    const owner = (await db.selectFrom('chat_dictionaries').select('owner_id').executeTakeFirstOrThrow()).owner_id;
+    const chat = await db.selectFrom('chats').select('id').where('owner_id', '=', owner).executeTakeFirstOrThrow();
+    const now = new Date();
+    await db.insertInto('chat_dictionary_timed_state').values({ chat_id: chat.id, revision: 99, chat_length: 3, state: JSON.stringify({ sticky: {}, cooldown: {} }), updated_at: now }).execute();
+    const other = '0190b5a8-0000-7000-8000-00000000beef';
+    await db
+      .insertInto('chat_dictionaries')
+      .values({ id: other, owner_id: 'u-keep', version: 1, name: 'kept', description: '', category: null, tags: '[]', included_dictionary_ids: '[]', default_token_budget: null, is_active: true, entry_count: 0, source: '{}', created_at: now, updated_at: now, deleted_at: null } as never)
+      .execute();
+    const deleted = await purgeUserFromReadModels(svc.runtime.database.db, 'read', projections, owner);
+    expect(deleted).toMatchObject({ chat_dictionaries: 4, chat_dictionary_entries: 7, chat_dictionary_timed_state: 1 });
+    expect(deleted.chat_dictionary_attachments).toBeGreaterThanOrEqual(7);
+    for (const table of ['chat_dictionary_entries', 'chat_dictionary_attachments', 'chat_dictionary_timed_state'] as const) {
+      expect(await db.selectFrom(table).selectAll().execute()).toEqual([]);
+    }
+    expect((await db.selectFrom('chat_dictionaries').select('id').execute()).map((r) => r.id)).toEqual([other]);
   });
 });
