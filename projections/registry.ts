@@ -1,5 +1,7 @@
 import { auditEventsProjection } from './audit-events-projection.ts';
 import { charactersProjection } from './characters-projection.ts';
+import { chatDictionariesProjection } from './chat-dictionaries-projection.ts';
+import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachments-projection.ts';
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
 import type { Projection } from './projection.ts';
@@ -7,4 +9,4 @@ import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection];
+export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection, chatDictionariesProjection, chatDictionaryAttachmentsProjection];

@@ -1,8 +1,10 @@
 import { characterDecider, type CharacterState } from '../commands/characters/character-decider.ts';
+import { chatDictionaryDecider, type ChatDictionaryState } from '../commands/chat-dictionaries/chat-dictionary-decider.ts';
 import { chatDecider, type ChatState } from '../commands/chats/chat-decider.ts';
 import { worldBookDecider, type WorldBookState } from '../commands/world-books/world-book-decider.ts';
 import { diffStoredCards } from '../shared/characters/card-diff.ts';
 import type { CharacterEvent } from '../shared/events/character-events.ts';
+import type { ChatDictionaryEvent } from '../shared/events/chat-dictionary-events.ts';
 import type { ChatEvent } from '../shared/events/chat-events.ts';
 import type { EntryRecord, WorldBookEvent } from '../shared/events/world-book-events.ts';
 import { entryToApi } from '../shared/world-books/entry-api-fields.ts';
@@ -48,4 +50,22 @@ export const chatHistoryFold: HistoryFold<ChatState> = {
   initialState: chatDecider.initialState,
   evolve: (state, event) => chatDecider.evolve(state, event as ChatEvent),
   owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
+};
+
+const dictionaryEntryOf = (state: ChatDictionaryState, entryId: string) => state.entries.find((r) => r.entryId === entryId);
+
+export const chatDictionaryHistoryFold: HistoryFold<ChatDictionaryState> = {
+  initialState: chatDictionaryDecider.initialState,
+  evolve: (state, event) => chatDictionaryDecider.evolve(state, event as ChatDictionaryEvent),
+  owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
+  changedFields: (before, after, entryId) => {
+    if (entryId !== undefined) {
+      const [a, b] = [dictionaryEntryOf(before, entryId), dictionaryEntryOf(after, entryId)];
+      return a && b ? differingKeys(a.entry, b.entry) : [];
+    }
+    if (!before.exists) return [];
+    const fields = differingKeys(before.meta ?? {}, after.meta ?? {});
+    return same(before.entries, after.entries) ? fields : [...fields, 'entries'];
+  },
+  touches: (before, after, entryId) => !same(dictionaryEntryOf(before, entryId), dictionaryEntryOf(after, entryId)),
 };

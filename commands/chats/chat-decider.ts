@@ -1,6 +1,7 @@
 import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
 import { mergeSettings, type ChatChanges, type ChatSettings, type ForkOrigin, type ImageRef, type Sender } from '../../shared/chats/chat-fields.ts';
 import type { ChatEvent, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../../shared/events/chat-events.ts';
+import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 import {
@@ -99,6 +100,8 @@ export type ChatCommand =
       maxMessages: number;
       /** What the generation's prompt changed in the chat (stored in the same append as the messages). */
       promptState?: CompletionPromptState;
+      /** Timed effects of chat-dictionary entries changed by this generation (stored in the same append). */
+      dictionaryEffects?: Omit<ChatDictionaryEffectsRecordedData, 'chatId'> | null;
     };
 
 /** Chat variables written by macros and the lorebook's timed effects, from one generation. */
@@ -339,6 +342,8 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       const changed = command.promptState;
       if (changed && changed.variableChanges.length > 0) events.push({ type: 'ChatVariablesChanged', data: { chatId: command.chatId, changes: changed.variableChanges } });
       if (changed?.timedEffects && changed.timedEffects.effects.length > 0) events.push({ type: 'WorldInfoTimedEffectsChanged', data: { chatId: command.chatId, ...changed.timedEffects } });
+      // First in the append: the chats read model takes the chat's version from the message events after it.
+      if (command.dictionaryEffects && command.dictionaryEffects.changes.length > 0) events.unshift({ type: 'ChatDictionaryEffectsRecorded', data: { chatId: command.chatId, ...command.dictionaryEffects } });
       return events;
     }
     case 'SelectMessage': {

@@ -6,6 +6,7 @@ import * as characterUsage from './migrations/2026_11_24_003_character_usage.ts'
 import * as chats from './migrations/2026_11_24_010_chats.ts';
 import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 import * as auditEvents from './migrations/2026_11_24_030_audit_events.ts';
+import * as chatDictionaries from './migrations/2026_11_24_060_chat_dictionaries.ts';
 import * as chatPromptState from './migrations/2026_11_24_070_chat_prompt_state.ts';
 
 /**
@@ -19,6 +20,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_010_chats': chats,
   '2026_11_24_020_world_books': worldBooks,
   '2026_11_24_030_audit_events': auditEvents,
+  '2026_11_24_060_chat_dictionaries': chatDictionaries,
   '2026_11_24_070_chat_prompt_state': chatPromptState,
 };
 

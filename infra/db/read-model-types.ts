@@ -181,6 +181,55 @@ export interface AuditEventsTable {
   correlation_id: string | null;
 }
 
+export interface ChatDictionariesTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  name: string;
+  description: string;
+  category: string | null;
+  tags: JSONColumnType<string[]>;
+  included_dictionary_ids: JSONColumnType<string[]>;
+  default_token_budget: number | null;
+  is_active: boolean;
+  entry_count: number;
+  source: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface ChatDictionaryEntriesTable {
+  entry_id: string;
+  dictionary_id: string;
+  ord: number;
+  entry: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface ChatDictionaryAttachmentsTable {
+  target_kind: string;
+  target_id: string;
+  dictionary_id: string;
+  owner_id: string;
+  priority: number;
+  enabled: boolean;
+  apply_to: string;
+  revision: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  detached_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface ChatDictionaryTimedStateTable {
+  chat_id: string;
+  revision: number;
+  chat_length: number;
+  state: JSONColumnType<Record<string, unknown>>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface ReadModels {
   character_chat_usage: CharacterChatUsageTable;
   characters: CharactersTable;
@@ -193,4 +242,8 @@ export interface ReadModels {
   world_book_activation_streams: WorldBookActivationStreamsTable;
   world_book_entry_activations: WorldBookEntryActivationsTable;
   audit_events: AuditEventsTable;
+  chat_dictionaries: ChatDictionariesTable;
+  chat_dictionary_entries: ChatDictionaryEntriesTable;
+  chat_dictionary_attachments: ChatDictionaryAttachmentsTable;
+  chat_dictionary_timed_state: ChatDictionaryTimedStateTable;
 }

@@ -17,6 +17,7 @@ import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage 
 import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
 import { assemblePrompt, type AssembledPrompt, type PromptHistoryMessage, type PromptInput } from '../../shared/prompt/index.ts';
 import { WorldInfoIndexCache, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
 
 export interface Requester {
   userId: string;
@@ -45,6 +46,8 @@ export interface CharacterPrompt {
   chat: ChatRow | null;
   userName: string;
   placement: TurnPlacement;
+  /** The chat dictionaries attached to the character and the chat (null: none). */
+  dictionaries: DictionaryPlan | null;
 }
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
@@ -70,6 +73,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
   const completions = createCompletionQueries(db, schema);
   const sources = createWorldBookSources(db, schema);
   const indexCache = new WorldInfoIndexCache(256);
+  const dictionaryPass = createChatDictionaryPass(db, schema);
 
   return {
     async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {
@@ -126,6 +130,22 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
         ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}),
       });
 
+      // ---- chat dictionaries: the user's turn is rewritten before anything reads it -------------------------
+      const inputChatLength = history.length + (userTurn ? 1 : 0);
+      const dictionaries = await dictionaryPass.plan({
+        ownerId: chat?.owner_id ?? character.owner_id,
+        characterId: character.id,
+        chatId: chat?.id ?? null,
+        userTurnText: userTurn ? userTurn.content : null,
+        inputChatLength,
+        replyChatLength: inputChatLength + (target.mode === 'continue' ? 0 : 1),
+        tokenizer: model.tokenizer,
+      });
+      if (userTurn && dictionaries?.input) {
+        userTurn = { ...userTurn, content: dictionaries.input.processedText };
+        placement.turn[placement.turn.length - 1] = userTurn;
+      }
+
       const contextSize = target.contextSize ?? model.contextSize;
       const replyReserve = Math.min(options.maxTokens ?? model.replyReserve, Math.max(0, contextSize - 1));
       const input: PromptInput = {
@@ -152,7 +172,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
         mode: target.mode,
       };
       const prompt = assemblePrompt(input);
-      return { prompt, books, character, chat, userName, placement };
+      return { prompt, books, character, chat, userName, placement, dictionaries };
     },
   };
 }

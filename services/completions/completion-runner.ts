@@ -29,6 +29,7 @@ import { lorebookSummary, turnToStored } from '../../shared/completions/completi
 import { MAX_MESSAGE_METADATA_BYTES } from '../../shared/chats/chat-fields.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
+import { applyDictionariesToReply, dictionaryEffects, dictionaryReport, userTurnMetadata } from './chat-dictionary-pass.ts';
 
 export interface CompletionRunnerDeps {
   providers: ProviderRegistry;
@@ -94,7 +95,11 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     const { prompt, placement } = plan;
     const turn: CompletionMessage[] = placement.turn.map((m, i) => {
       const isUserTurn = prompt.userTurn !== null && i === placement.turn.length - 1;
-      return { messageId: completionMessageId(job.completionId, `turn-${i}`), ...turnToStored(m), content: isUserTurn ? prompt.userTurn!.content : m.content };
+      const stored = { messageId: completionMessageId(job.completionId, `turn-${i}`), ...turnToStored(m), content: isUserTurn ? prompt.userTurn!.content : m.content };
+      const rewritten = isUserTurn ? plan.dictionaries?.input : null;
+      // The text as the user wrote it stays with the message when a dictionary rewrote it.
+      if (rewritten && rewritten.replacements > 0) stored.metadata = { ...stored.metadata, chat_dictionaries: userTurnMetadata(rewritten) };
+      return stored;
     });
     const lorebook = lorebookSummary(prompt);
     const metadata = boundedMetadata({
@@ -110,6 +115,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(choice?.message.tool_calls?.length ? { tool_calls: choice.message.tool_calls } : {}),
       ...(choice?.message.reasoning_content ? { reasoning_content: choice.message.reasoning_content } : {}),
       ...(lorebook ? { lorebook } : {}),
+      ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const context: CommandContext = { userId: job.userId, isAdmin: job.isAdmin, requestId: job.requestId, correlationId: job.correlationId, causationId: job.completionId };
     const reply = { messageId: completionMessageId(job.completionId, 'reply'), sender: 'assistant' as const, name: null, content: fullText, metadata, alternateOf: placement.replyAlternateOf };
@@ -124,6 +130,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
         variableChanges: prompt.variables.changes,
         timedEffects: prompt.worldInfo && prompt.worldInfo.timedEffects.length > 0 ? { effects: prompt.worldInfo.timedEffects, state: prompt.worldInfo.nextTimedState } : null,
       },
+      dictionaryEffects: dictionaryEffects(plan.dictionaries),
     });
     if (result.position !== null) {
       // The lorebook's activation statistics count this generation once (only the run that stored the turn).
@@ -191,6 +198,14 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       completion.id = job.completionId;
       await lastWrite;
       if (writeError) throw writeError;
+      // Chat dictionaries attached for the reply rewrite the new text (streamed chunks went out as generated).
+      let rewritten = false;
+      const message = completion.choices[0]?.message;
+      if (plan?.dictionaries && target.kind === 'character' && target.mode !== 'impersonate' && message && typeof message.content === 'string') {
+        const processed = applyDictionariesToReply(plan.dictionaries, message.content);
+        rewritten = processed !== message.content;
+        message.content = processed;
+      }
       const fullText = (plan?.placement.continuedText ?? '') + (completion.choices[0]?.message.content ?? '');
       const timings = { ttftMs, totalMs: performance.now() - started };
       let saved: SavedTurn | null = null;
@@ -205,7 +220,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
         chatId: target.kind === 'character' ? target.chatId : null,
         mode: target.kind === 'character' ? target.mode : null,
         saved,
-        fullText: plan?.placement.continuedText !== null && plan ? fullText : null,
+        fullText: plan && (plan.placement.continuedText !== null || rewritten) ? fullText : null,
         timings,
       };
       await publish({ t: 'done', result });

@@ -106,7 +106,7 @@ export interface CompletionResult {
   chatId: string | null;
   mode: z.infer<typeof generationModeSchema> | null;
   saved: SavedTurn | null;
-  /** continue mode: the whole message (the text continued plus the new text). */
+  /** continue mode: the whole message (the text continued plus the new text); also set when chat dictionaries rewrote the reply. */
   fullText: string | null;
   timings: { ttftMs: number | null; totalMs: number };
 }

@@ -9,6 +9,7 @@ import {
   messageMetadataSchema,
   senderSchema,
 } from '../chats/chat-fields.ts';
+import type { ChatDictionaryEffectsRecordedData } from './chat-dictionary-events.ts';
 import { defineEvent } from './event-schemas.ts';
 
 /**
@@ -166,4 +167,6 @@ export type ChatEvent =
   | { type: 'MessageRestored'; data: z.infer<typeof MessageRestored.schema> }
   | { type: 'MessageSelected'; data: z.infer<typeof MessageSelected.schema> }
   | { type: 'ChatVariablesChanged'; data: ChatVariablesChangedData }
-  | { type: 'WorldInfoTimedEffectsChanged'; data: WorldInfoTimedEffectsChangedData };
+  | { type: 'WorldInfoTimedEffectsChanged'; data: WorldInfoTimedEffectsChangedData }
+  /** Defined in chat-dictionary-events.ts; on the chat's stream, ignored by the chat aggregate. */
+  | { type: 'ChatDictionaryEffectsRecorded'; data: ChatDictionaryEffectsRecordedData };

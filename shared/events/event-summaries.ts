@@ -107,6 +107,24 @@ const summarizers: Record<string, Summarizer> = {
   }),
   ChatSlotTaken: (d) => ({ text: `counted chat ${String(d.chatId)} against the chat limit` }),
   ChatSlotFreed: (d) => ({ text: `freed chat ${String(d.chatId)} from the chat limit` }),
+  // chat dictionaries
+  ChatDictionaryCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : 'created'} chat dictionary ${quoted(d.meta?.name)} with ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    subjects: entryIds(d.entries),
+  }),
+  ChatDictionaryUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  ChatDictionaryDeleted: () => ({ text: 'deleted the chat dictionary' }),
+  ChatDictionaryRestored: () => ({ text: 'restored the chat dictionary' }),
+  ChatDictionaryEntryAdded: (d) => ({ text: `added entry ${quoted(d.entry?.pattern, 40)} → ${quoted(d.entry?.replacement, 40)}`, subjects: [d.entryId] }),
+  ChatDictionaryEntryUpdated: (d) => ({ text: `changed entry ${quoted(d.entry?.pattern, 40)}`, subjects: [d.entryId] }),
+  ChatDictionaryEntryDeleted: () => ({ text: 'deleted an entry' }),
+  ChatDictionaryEntriesReordered: (d) => ({ text: `reordered ${entries(d.entryIds?.length ?? 0)}`, fields: ['priority'], subjects: d.entryIds ?? [] }),
+  ChatDictionaryAttached: (d) => ({ text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})` }),
+  ChatDictionaryDetached: (d) => ({ text: `detached chat dictionary ${String(d.dictionaryId)} from the ${String(d.targetKind)}` }),
+  ChatDictionaryEffectsRecorded: (d) => ({ text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}` }),
 };
 
 // The entry or message an event names is always one of its subjects, whatever the summarizer lists.

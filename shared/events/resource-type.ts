@@ -14,6 +14,8 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['user-chats-', 'user-chats'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
+  ['chatdictionary-', 'chat-dictionary'],
+  ['dictionaryattachments-', 'chat-dictionary-attachments'],
 ];
 
 export interface ResourceRef {

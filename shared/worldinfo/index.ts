@@ -16,6 +16,6 @@ export {
   parseRegexKey,
   tryCompileSafeRegex,
 } from './safe-regex.ts';
-export type { ParsedRegexKey, RegexMatch, SafeRegex, TryCompileResult } from './safe-regex.ts';
+export type { ParsedRegexKey, RegexFullMatch, RegexMatch, SafeRegex, TryCompileResult } from './safe-regex.ts';
 export { findEntryRegexProblems, validateEntryForWrite } from './validate.ts';
 export type { EntryRegexProblem, EntryWriteError, EntryWriteIssue } from './validate.ts';

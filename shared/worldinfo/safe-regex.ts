@@ -24,6 +24,16 @@ export interface RegexMatch {
   text: string;
 }
 
+/** One match with its capture groups (for replacements). */
+export interface RegexFullMatch extends RegexMatch {
+  /** Offset just after the match. */
+  end: number;
+  /** Groups 1..n; null for a group that did not take part. */
+  groups: (string | null)[];
+  /** Named groups; null for a group that did not take part. */
+  named: Record<string, string | null>;
+}
+
 export interface SafeRegex {
   /** The JavaScript pattern as written (between the slashes). */
   readonly pattern: string;
@@ -37,6 +47,11 @@ export interface SafeRegex {
   test(text: string): boolean;
   /** First match, or null. */
   find(text: string): RegexMatch | null;
+  /**
+   * Non-overlapping matches left to right (as `String.prototype.replace` with `g` sees them: after an empty match
+   * the scan moves on by one code point), at most `limit` of them (0: all).
+   */
+  matchAll(text: string, limit?: number): RegexFullMatch[];
 }
 
 export class RegexCompileError extends Error {
@@ -423,6 +438,23 @@ function build(pattern: string, flags: string): SafeRegex {
       const m = re.matcher(text);
       if (!m.find()) return null;
       return { index: m.start(), text: m.group() ?? '' };
+    },
+    matchAll: (text: string, limit = 0) => {
+      const out: RegexFullMatch[] = [];
+      if (!re.test(text)) return out;
+      const m = re.matcher(text);
+      const groupCount = m.groupCount();
+      let from = 0;
+      while (from <= text.length && (limit === 0 || out.length < limit) && m.find(from)) {
+        const start = m.start();
+        const end = m.end();
+        const groups: (string | null)[] = [];
+        for (let g = 1; g <= groupCount; g++) groups.push(m.group(g));
+        out.push({ index: start, end, text: m.group() ?? '', groups, named: { ...m.getNamedGroups() } });
+        if (end > start) from = end;
+        else from = end + (end < text.length && (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1);
+      }
+      return out;
     },
   };
 }

@@ -4,6 +4,7 @@ import { startChat } from '../../../commands/chats/chat-workflows.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type ProviderChunk } from '../../../infra/llm/index.ts';
 import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError } from '../../../infra/queue/queue.ts';
 import { RelayGapError, RelayIdleError } from '../../../infra/relay/relay.ts';
+import { dictionaryReport } from '../../completions/chat-dictionary-pass.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
@@ -340,6 +341,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           tldw_conversation_id: result.chatId,
           saved: result.saved !== null,
           message_ids: result.saved ? { turn: result.saved.turnMessageIds, reply: result.saved.replyMessageId } : null,
+          // The reply as stored when it differs from the streamed text (chat dictionaries rewrote it).
+          ...(result.fullText !== null ? { content: result.fullText } : {}),
         });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
@@ -432,6 +435,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
               : null,
             variables: prompt.variables,
             user_turn: prompt.userTurn,
+            chat_dictionaries: built.dictionaries ? dictionaryReport(built.dictionaries, { full: true }) : null,
             authors_note_inserted: prompt.authorsNoteInserted,
           },
         };

@@ -93,4 +93,6 @@ export const preparedPromptSchema = z.object({
   tokens: z.record(z.string(), z.unknown()),
   dropped: z.record(z.string(), z.number()),
   world_info: z.record(z.string(), z.unknown()).nullable(),
+  /** The chat dictionaries attached to the character and the chat: the user's turn as they rewrite it, an explanation per entry. */
+  chat_dictionaries: z.record(z.string(), z.unknown()).nullable().optional(),
 });

@@ -3,7 +3,8 @@ import { characterStream } from '../../../commands/characters/character-decider.
 import { chatStream } from '../../../commands/chats/chat-decider.ts';
 import { worldBookStream } from '../../../commands/world-books/world-book-decider.ts';
 import { createChatMessageQueries } from '../../../queries/chat-messages-queries.ts';
-import { characterHistoryFold, chatHistoryFold, worldBookHistoryFold } from '../../../queries/history-folds.ts';
+import { characterHistoryFold, chatDictionaryHistoryFold, chatHistoryFold, worldBookHistoryFold } from '../../../queries/history-folds.ts';
+import { dictionaryStream } from '../../../commands/chat-dictionaries/chat-dictionary-decider.ts';
 import { readResourceHistory, type HistoryFold, type HistoryTarget } from '../../../queries/resource-history.ts';
 import { badRequest, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -148,6 +149,18 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (!chatId) throw notFound('message', params.message_id);
         return answer(chatHistoryFold, { streamId: chatStream(chatId), what: 'message', id: params.message_id, subject: { id: params.message_id, what: 'message' } }, principal, query);
       },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/chat/dictionaries/:id/history',
+      operationId: 'chatDictionaryHistory',
+      summary: "A chat dictionary's history: every event, who, when, what changed (dictionary fields, `entries`)",
+      tags: ['chat-dictionaries', 'history'],
+      auth: 'user',
+      params: z.object({ id: uuid }),
+      query: historyQuery,
+      responses,
+      handler: async ({ params, query, principal }) => answer(chatDictionaryHistoryFold, { streamId: dictionaryStream(params.id), what: 'chat dictionary', id: params.id }, principal, query),
     }),
   ];
 }

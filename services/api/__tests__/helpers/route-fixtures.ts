@@ -162,6 +162,13 @@ export function fixtureApi(base: string) {
       (await must(post(auth, '/api/v1/chat/completions', { messages: [{ role: 'user', content: 'Hello' }] }), 'completion', 200)).id,
     delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
     attach: async (auth: string, characterId: string, bookId: string) => must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
+    attachDictionary: async (auth: string, url: string, dictionaryId: string) => must(post(auth, url, { dictionary_id: dictionaryId }), 'attach dictionary', 200),
+    dictionary: async (auth: string): Promise<string> => (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
+    dictionaryEntry: async (auth: string): Promise<{ dictionaryId: string; entryId: string }> => {
+      const dictionaryId = await api.dictionary(auth);
+      const e = await must(post(auth, `/api/v1/chat/dictionaries/${dictionaryId}/entries`, { pattern: 'brb', replacement: 'be right back' }), 'chat dictionary entry');
+      return { dictionaryId, entryId: e.id };
+    },
   };
   return api;
 }
@@ -281,6 +288,77 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   getWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
   updateWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! }, body: { content: 'Changed.' } }) },
   deleteWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
+  // chat dictionaries
+  processChatDictionaries: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }),
+    request: (v) => ({ body: { text: 'brb', dictionary_ids: [v.id!] } }),
+    missing: () => ({ body: { text: 'brb', dictionary_ids: [randomUUID()] } }),
+  },
+  importChatDictionaryMarkdown: { kind: 'collection', request: () => ({ body: { content: `# Imported ${randomUUID().slice(0, 8)}\n\n- brb -> be right back\n` } }) },
+  importChatDictionaryJson: { kind: 'collection', request: () => ({ body: { data: { name: `Imported ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'brb', replacement: 'be right back' }] } } }) },
+  getChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! } }) },
+  updateChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! }, body: { replacement: 'back soon' } }) },
+  deleteChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! } }) },
+  createChatDictionary: { kind: 'collection', request: () => ({ body: { name: `Dict ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'a', replacement: 'b' }] } }) },
+  listChatDictionaries: { kind: 'collection', request: () => ({ query: { include_usage: 'true' } }) },
+  getChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  updateChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! }, body: { description: 'changed', version: 1 } }) },
+  deleteChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  restoreChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.dictionary(o);
+      await api.delete(o, `/api/v1/chat/dictionaries/${id}`);
+      return { id };
+    },
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  createChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! }, body: { pattern: 'afk', replacement: 'away' } }) },
+  listChatDictionaryEntries: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  reorderChatDictionaryEntries: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const { dictionaryId, entryId } = await api.dictionaryEntry(o);
+      return { id: dictionaryId, entry_id: entryId };
+    },
+    request: (v) => ({ params: { id: v.id! }, body: { entry_ids: [v.entry_id!] } }),
+  },
+  exportChatDictionaryMarkdown: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  chatDictionaryHistory: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  exportChatDictionaryJson: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  attachCharacterChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.character(o), dictionary: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! }, body: { dictionary_id: v.dictionary!, apply_to: 'both' } }),
+  },
+  detachCharacterChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.character(o);
+      const d = await api.dictionary(o);
+      await api.attachDictionary(o, `/api/v1/characters/${id}/chat-dictionaries`, d);
+      return { id, dictionary_id: d };
+    },
+    request: (v) => ({ params: { id: v.id!, dictionary_id: v.dictionary_id! } }),
+  },
+  listCharacterChatDictionaries: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
+  attachChatChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => ({ chat_id: (await api.chat(o)).chatId, dictionary: await api.dictionary(o) }),
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { dictionary_id: v.dictionary! } }),
+  },
+  detachChatChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const { chatId } = await api.chat(o);
+      const d = await api.dictionary(o);
+      await api.attachDictionary(o, `/api/v1/character_chats/${chatId}/chat-dictionaries`, d);
+      return { chat_id: chatId, dictionary_id: d };
+    },
+    request: (v) => ({ params: { chat_id: v.chat_id!, dictionary_id: v.dictionary_id! } }),
+  },
+  listChatChatDictionaries: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
   // chats
   importChat: {
     kind: 'resource',

@@ -1,0 +1,505 @@
+import { z } from 'zod';
+import {
+  addDictionaryEntry,
+  createDictionary,
+  deleteDictionary,
+  deleteDictionaryEntry,
+  reorderDictionaryEntries,
+  restoreDictionary,
+  updateDictionary,
+  updateDictionaryEntry,
+} from '../../../commands/chat-dictionaries/chat-dictionary-workflows.ts';
+import { createChatDictionarySources } from '../../../queries/chat-dictionary-sources.ts';
+import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable, type ChatDictionaryRow } from '../../../queries/chat-dictionaries-queries.ts';
+import { createChatQueries } from '../../../queries/chats-queries.ts';
+import { chatDictionaryRandom, processText, type TimedInput } from '../../../shared/dictionaries/dictionary-engine.ts';
+import {
+  DictionaryFormatError,
+  exportDictionaryJson,
+  exportDictionaryMarkdown,
+  importDictionaryJson,
+  importDictionaryMarkdown,
+  type ImportedDictionary,
+} from '../../../shared/dictionaries/dictionary-formats.ts';
+import { IncludeCycleError } from '../../../shared/dictionaries/dictionary-includes.ts';
+import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, MAX_PROCESS_TEXT, type DictionaryEntry, type DictionaryMeta } from '../../../shared/dictionaries/dictionary-model.ts';
+import { processResultToApi } from '../../../shared/dictionaries/process-report.ts';
+import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import type { DictionaryChanges } from '../../../shared/events/chat-dictionary-events.ts';
+import { seededRandom } from '../../../shared/prompt/macros/seeded-random.ts';
+import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
+import { getTokenizer } from '../../../shared/tokenizer/index.ts';
+import type { ApiDependencies } from '../api-dependencies.ts';
+import type { Principal } from '../auth/principal.ts';
+import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
+import { problemSchema } from '../http/schemas.ts';
+import { visibleChat } from './chat-routes.ts';
+import {
+  createDictionaryBody,
+  createEntryBody,
+  dictionaryParams,
+  dictionaryViewSchema,
+  entryParams,
+  entryViewSchema,
+  expectedVersionQuery,
+  importJsonBody,
+  importMarkdownBody,
+  listEntriesQuery,
+  listQuery,
+  processBody,
+  processResultSchema,
+  reorderBody,
+  updateDictionaryBody,
+  updateEntryBody,
+} from './chat-dictionary-schemas.ts';
+
+const BASE = '/api/v1/chat/dictionaries';
+
+/** 404 for a missing (or deleted, unless `includeDeleted`) dictionary, 403 for another user's. */
+export function visibleDictionary(row: ChatDictionaryRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): ChatDictionaryRow {
+  if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat dictionary', id);
+  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
+  return row;
+}
+
+/** Two ways to give the expected version (the original's body `version`, or `expected_version`): they must agree. */
+function expectedVersion(body: number | undefined, query: number | undefined): number | undefined {
+  if (body !== undefined && query !== undefined && body !== query) throw badRequest('conflicting_version', 'version (body) and expected_version (query) differ');
+  return body ?? query;
+}
+
+function tagsOf(raw: readonly string[]): string[] {
+  const tags = cleanTags(raw);
+  if (tags.length > MAX_DICTIONARY_TAGS) throw badRequest('too_many_tags', `at most ${MAX_DICTIONARY_TAGS} tags`);
+  return tags;
+}
+
+function entryFromBody(body: z.infer<typeof createEntryBody>): DictionaryEntry & { priority?: number } {
+  const { timed_effects, ...rest } = body;
+  const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const { priority: _p, ...defaults } = DEFAULT_ENTRY;
+  return { ...defaults, ...fields, timed_effects: { ...DEFAULT_ENTRY.timed_effects, ...timed_effects } } as DictionaryEntry & { priority?: number };
+}
+
+function assertStorable(value: unknown, what: string): void {
+  const unstorable = findUnstorableText(value);
+  if (unstorable) throw badRequest('invalid_unicode', `the ${what}'s ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
+}
+
+export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const queries = createChatDictionaryQueries(deps.db, deps.readSchema);
+  const sources = createChatDictionarySources(deps.db, deps.readSchema);
+  const chats = createChatQueries(deps.db, deps.readSchema);
+  const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
+  const location = (id: string) => `${BASE}/${id}`;
+
+  const dictionaryResponse = async (id: string, status: number, options: { includeEntries?: boolean; extra?: Record<string, unknown> } = {}): Promise<RouteResult> => {
+    const row = (await queries.get(id))!;
+    const entries = options.includeEntries ? { entries: (await queries.entries(id)).map(toEntryView) } : {};
+    return { status, body: { ...toDictionaryView(row), ...entries, ...options.extra }, headers: { ETag: `W/"${row.version}"` } };
+  };
+  const entryResponse = async (entryId: string, status: number): Promise<RouteResult> => {
+    const entry = (await queries.entry(entryId))!;
+    const row = (await queries.get(entry.dictionary_id))!;
+    return { status, body: { ...toEntryView(entry), dictionary_version: row.version }, headers: { ETag: `W/"${row.version}"` } };
+  };
+  /** The entry's dictionary, as the read model routes it (the dictionary's stream decides). */
+  const dictionaryOfEntry = async (entryId: string, principal: Principal): Promise<string> => {
+    const entry = await queries.entry(entryId);
+    if (!entry) throw notFound('chat dictionary entry', entryId);
+    visibleDictionary(await queries.get(entry.dictionary_id), entry.dictionary_id, principal);
+    return entry.dictionary_id;
+  };
+
+  const createFrom = async (imported: ImportedDictionary, activate: boolean, format: 'markdown' | 'json', command: Parameters<typeof createDictionary>[1]) => {
+    const meta: DictionaryMeta = { ...imported.meta, is_active: activate && imported.meta.is_active };
+    const { dictionaryId, result } = await createDictionary(commands, command, { meta, entries: imported.entries, source: { kind: 'import', format } });
+    const report = {
+      dictionary_id: dictionaryId,
+      name: meta.name,
+      entries_imported: imported.entries.length,
+      groups_created: new Set(imported.entries.map((e) => e.group).filter((g) => g !== null)).size,
+      warnings: imported.warnings.map((w) => ({ entry_index: w.entryIndex, detail: w.detail })),
+    };
+    return respondAfterProjection(
+      deps,
+      result.position,
+      location(dictionaryId),
+      async () => {
+        const r = await dictionaryResponse(dictionaryId, 201, { extra: report });
+        return { ...r, headers: { ...r.headers, Location: location(dictionaryId) } };
+      },
+      { id: dictionaryId, version: result.revision, ...report },
+    );
+  };
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/process`,
+      operationId: 'processChatDictionaries',
+      summary: 'Apply dictionaries to a text: processed text, replacements, passes, entries used, budget, and an explanation per entry',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      body: processBody,
+      bodyLimitBytes: 4 * 1024 * 1024,
+      responses: {
+        200: { description: 'the result', schema: processResultSchema },
+        400: { description: 'text too long, an include cycle', schema: problemSchema },
+        404: { description: 'an unknown dictionary or chat', schema: problemSchema },
+      },
+      handler: async ({ body, principal }) => {
+        if (body.text.length > MAX_PROCESS_TEXT) throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
+        const started = performance.now();
+        const explicit = [...(body.dictionary_id ? [body.dictionary_id] : []), ...(body.dictionary_ids ?? [])];
+        let roots: string[];
+        let ownerId = principal.userId;
+        if (explicit.length > 0) {
+          const rows = await queries.getMany(explicit);
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          for (const id of explicit) visibleDictionary(byId.get(id), id, principal);
+          ownerId = byId.get(explicit[0]!)!.owner_id;
+          if (rows.some((r) => r.owner_id !== ownerId)) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
+          roots = [...new Set(explicit)];
+        } else {
+          roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 })).activeOrder;
+        }
+        let timed: TimedInput | undefined;
+        if (body.chat_id) {
+          const chat = visibleChat(await chats.get(body.chat_id), body.chat_id, principal);
+          if (chat.owner_id !== ownerId) throw forbidden('the chat and the dictionaries belong to different users');
+          const [stored, length] = await Promise.all([queries.timedState(chat.id), queries.activePathLength(chat.id)]);
+          // The text is the chat's next message: "now" counts it.
+          timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };
+        }
+        let dictionaries;
+        try {
+          dictionaries = await sources.resolve(roots, ownerId);
+        } catch (err) {
+          if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
+          throw err;
+        }
+        const tokenizer = getTokenizer(body.tokenizer);
+        const result = processText({
+          text: body.text,
+          dictionaries,
+          ...(body.group !== undefined ? { group: body.group } : {}),
+          maxIterations: body.max_iterations,
+          ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
+          countTokens: (t) => tokenizer.count(t),
+          // With a chat and no seed: the rolls the chat's next user turn will get.
+          random: body.seed !== undefined ? seededRandom(body.seed) : body.chat_id && timed ? chatDictionaryRandom(body.chat_id, timed.chatLength, 'input') : Math.random,
+          ...(timed ? { timed } : {}),
+        });
+        return { status: 200, body: processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) }) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/import`,
+      operationId: 'importChatDictionaryMarkdown',
+      summary: "Import a dictionary from the original's Markdown format (also its list syntax and plain `pattern: replacement` lines)",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      body: importMarkdownBody,
+      bodyLimitBytes: 8 * 1024 * 1024,
+      responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an include cycle', schema: problemSchema } },
+      handler: async ({ body, command }) => {
+        assertStorable(body.content, 'Markdown');
+        return createFrom(importDictionaryMarkdown(body.content, body.name ? { name: body.name } : {}), body.activate, 'markdown', command);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/import/json`,
+      operationId: 'importChatDictionaryJson',
+      summary: "Import a dictionary from the original's JSON export (`{data: {name, entries, ...}}`)",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      body: importJsonBody,
+      bodyLimitBytes: 8 * 1024 * 1024,
+      responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'not a dictionary, an invalid regex', schema: problemSchema } },
+      handler: async ({ body, command }) => {
+        assertStorable(body.data, 'dictionary');
+        let imported: ImportedDictionary;
+        try {
+          imported = importDictionaryJson(body.data, body.name ? { name: body.name } : {});
+        } catch (err) {
+          if (err instanceof DictionaryFormatError) throw badRequest(err.code, err.message);
+          throw err;
+        }
+        return createFrom(imported, body.activate, 'json', command);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/entries/:entry_id`,
+      operationId: 'getChatDictionaryEntry',
+      summary: 'One entry',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: entryParams,
+      responses: { 200: { description: 'the entry', schema: entryViewSchema }, 404: { description: 'missing', schema: problemSchema } },
+      handler: async ({ params, principal }) => {
+        await dictionaryOfEntry(params.entry_id, principal);
+        return entryResponse(params.entry_id, 200);
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/entries/:entry_id`,
+      operationId: 'updateChatDictionaryEntry',
+      summary: "Change some of an entry's fields (a new version of its dictionary; `version` or expected_version is the dictionary's)",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: entryParams,
+      query: expectedVersionQuery,
+      body: updateEntryBody,
+      responses: { 200: { description: 'updated', schema: entryViewSchema }, 400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      handler: async ({ params, query, body, principal, command }) => {
+        const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
+        const { version, timed_effects, ...fields } = body;
+        const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<DictionaryEntry>;
+        if (timed_effects) changes.timed_effects = timed_effects as DictionaryEntry['timed_effects'];
+        assertStorable(changes, 'entry');
+        const result = await updateDictionaryEntry(commands, command, dictionaryId, params.entry_id, changes, expectedVersion(version, query.expected_version));
+        return respondAfterProjection(deps, result.position, `${BASE}/entries/${params.entry_id}`, () => entryResponse(params.entry_id, 200), { id: params.entry_id, dictionary_version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: `${BASE}/entries/:entry_id`,
+      operationId: 'deleteChatDictionaryEntry',
+      summary: 'Remove an entry (an event: the dictionary history keeps it)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: entryParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), dictionary_id: z.uuid(), dictionary_version: z.number().int(), deleted: z.literal(true) }) } },
+      handler: async ({ params, query, principal, command }) => {
+        const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
+        const result = await deleteDictionaryEntry(commands, command, dictionaryId, params.entry_id, query.expected_version);
+        const body = { id: params.entry_id, dictionary_id: dictionaryId, dictionary_version: result.revision, deleted: true };
+        return respondAfterProjection(deps, result.position, location(dictionaryId), async () => ({ status: 200, body }), body);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: BASE,
+      operationId: 'createChatDictionary',
+      summary: 'Create a dictionary (optionally with entries)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      body: createDictionaryBody,
+      responses: { 201: { description: 'created', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an unknown include, an include cycle', schema: problemSchema } },
+      handler: async ({ body, command }) => {
+        const meta: DictionaryMeta = {
+          name: body.name,
+          description: body.description,
+          category: cleanCategory(body.category),
+          tags: tagsOf(body.tags),
+          included_dictionary_ids: [...new Set(body.included_dictionary_ids)],
+          default_token_budget: body.default_token_budget ?? null,
+          is_active: body.is_active,
+        };
+        const entries = (body.entries ?? []).map((e, i) => {
+          const entry = entryFromBody(e);
+          return { ...entry, priority: entry.priority ?? i };
+        });
+        assertStorable({ meta, entries }, 'dictionary');
+        const { dictionaryId, result } = await createDictionary(commands, command, { meta, entries, source: { kind: 'api' } });
+        return respondAfterProjection(
+          deps,
+          result.position,
+          location(dictionaryId),
+          async () => {
+            const r = await dictionaryResponse(dictionaryId, 201, { includeEntries: entries.length > 0 });
+            return { ...r, headers: { ...r.headers, Location: location(dictionaryId) } };
+          },
+          { id: dictionaryId, version: result.revision },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: BASE,
+      operationId: 'listChatDictionaries',
+      summary: "The caller's dictionaries by name (active ones unless include_inactive), with processing_priority and, on request, the chats using them",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      query: listQuery,
+      responses: { 200: { description: 'dictionaries', schema: z.object({ dictionaries: z.array(dictionaryViewSchema), total: z.number().int(), active_count: z.number().int(), inactive_count: z.number().int() }) } },
+      handler: async ({ query, principal }) => {
+        const page = await queries.list(principal.userId, { includeInactive: query.include_inactive, includeDeleted: query.include_deleted, limit: query.limit, offset: query.offset });
+        const rank = new Map(page.activeOrder.map((id, i) => [id, i + 1]));
+        const usage = query.include_usage ? await queries.chatUsage(page.items.map((r) => r.id)) : null;
+        const dictionaries = page.items.map((r) => {
+          const refs = usage?.get(r.id) ?? [];
+          return {
+            ...toDictionaryView(r),
+            processing_priority: rank.get(r.id) ?? null,
+            ...(usage ? { used_by_chat_count: refs.length, used_by_active_chat_count: refs.filter((c) => c.state === 'in-progress').length, used_by_chat_refs: refs } : {}),
+          };
+        });
+        return { status: 200, body: { dictionaries, total: page.total, active_count: page.activeCount, inactive_count: page.inactiveCount } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id`,
+      operationId: 'getChatDictionary',
+      summary: 'A dictionary with its entries (in processing order)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      responses: { 200: { description: 'the dictionary', schema: dictionaryViewSchema }, 403: { description: "another user's", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } },
+      handler: async ({ params, principal }) => {
+        visibleDictionary(await queries.get(params.id), params.id, principal);
+        return dictionaryResponse(params.id, 200, { includeEntries: true });
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/:id`,
+      operationId: 'updateChatDictionary',
+      summary: 'Change dictionary fields; `version` (body) or expected_version (query) must be the current version (409 otherwise)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      query: expectedVersionQuery,
+      body: updateDictionaryBody,
+      responses: { 200: { description: 'updated', schema: dictionaryViewSchema }, 400: { description: 'an include cycle, an unknown include', schema: problemSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      handler: async ({ params, query, body, command }) => {
+        const { version, tags, category, included_dictionary_ids, ...rest } = body;
+        const changes: DictionaryChanges = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+        if (tags !== undefined) changes.tags = tagsOf(tags);
+        if (category !== undefined) changes.category = cleanCategory(category);
+        if (included_dictionary_ids !== undefined) changes.included_dictionary_ids = [...new Set(included_dictionary_ids)];
+        assertStorable(changes, 'dictionary');
+        const result = await updateDictionary(commands, command, params.id, changes, expectedVersion(version, query.expected_version));
+        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), { id: params.id, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: `${BASE}/:id`,
+      operationId: 'deleteChatDictionary',
+      summary: 'Soft-delete a dictionary (restorable)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      query: expectedVersionQuery,
+      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
+      handler: async ({ params, query, command }) => {
+        const result = await deleteDictionary(commands, command, params.id, query.expected_version);
+        const body = { id: params.id, version: result.revision, deleted: true };
+        return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body }), body);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/:id/restore`,
+      operationId: 'restoreChatDictionary',
+      summary: 'Restore a soft-deleted dictionary',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      responses: { 200: { description: 'restored', schema: dictionaryViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
+      handler: async ({ params, command }) => {
+        const result = await restoreDictionary(commands, command, params.id);
+        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), { id: params.id, version: result.revision });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/:id/entries`,
+      operationId: 'createChatDictionaryEntry',
+      summary: 'Add an entry (last in processing order unless a priority is given)',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      query: expectedVersionQuery,
+      body: createEntryBody,
+      responses: { 201: { description: 'created', schema: entryViewSchema }, 400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema } },
+      handler: async ({ params, query, body, command }) => {
+        const entry = entryFromBody(body);
+        assertStorable(entry, 'entry');
+        const { entryId, result } = await addDictionaryEntry(commands, command, params.id, entry, query.expected_version);
+        const where = `${BASE}/entries/${entryId}`;
+        return respondAfterProjection(
+          deps,
+          result.position,
+          where,
+          async () => {
+            const r = await entryResponse(entryId, 201);
+            return { ...r, headers: { ...r.headers, Location: where } };
+          },
+          { id: entryId, dictionary_version: result.revision },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id/entries`,
+      operationId: 'listChatDictionaryEntries',
+      summary: "A dictionary's entries in processing order (optionally one group)",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      query: listEntriesQuery,
+      responses: { 200: { description: 'entries', schema: z.object({ entries: z.array(entryViewSchema), total: z.number().int(), dictionary_id: z.uuid(), group: z.string().nullable() }) } },
+      handler: async ({ params, query, principal }) => {
+        visibleDictionary(await queries.get(params.id), params.id, principal);
+        const entries = (await queries.entries(params.id)).map(toEntryView).filter((e) => query.group === undefined || e.group === query.group);
+        return { status: 200, body: { entries, total: entries.length, dictionary_id: params.id, group: query.group ?? null } };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: `${BASE}/:id/entries/reorder`,
+      operationId: 'reorderChatDictionaryEntries',
+      summary: 'Set the processing order: every entry id exactly once; priorities become 0, 1, 2, ...',
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      body: reorderBody,
+      responses: { 200: { description: 'reordered', schema: z.object({ success: z.boolean(), dictionary_id: z.uuid(), affected_count: z.number().int(), entry_ids: z.array(z.uuid()), message: z.string(), version: z.number().int() }) } },
+      handler: async ({ params, body, command }) => {
+        const result = await reorderDictionaryEntries(commands, command, params.id, body.entry_ids, body.version);
+        const answer = { success: true, dictionary_id: params.id, affected_count: body.entry_ids.length, entry_ids: body.entry_ids, message: `Reordered ${body.entry_ids.length} entries.`, version: result.revision };
+        return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body: answer }), answer);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id/export`,
+      operationId: 'exportChatDictionaryMarkdown',
+      summary: "The dictionary in the original's Markdown format (every field: import gives it back)",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      responses: { 200: { description: 'the Markdown', schema: z.object({ name: z.string(), content: z.string(), entry_count: z.number().int(), group_count: z.number().int() }) } },
+      handler: async ({ params, principal }) => {
+        const row = visibleDictionary(await queries.get(params.id), params.id, principal);
+        const portable = toPortable(row, await queries.entries(params.id));
+        const groups = new Set(portable.entries.map((e) => e.group).filter((g) => g !== null));
+        return { status: 200, body: { name: row.name, content: exportDictionaryMarkdown(portable), entry_count: portable.entries.length, group_count: groups.size }, headers: { ETag: `W/"${row.version}-md"` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id/export/json`,
+      operationId: 'exportChatDictionaryJson',
+      summary: "The dictionary as the original's JSON export",
+      tags: ['chat-dictionaries'],
+      auth: 'user',
+      params: dictionaryParams,
+      responses: { 200: { description: 'the JSON', schema: z.record(z.string(), z.unknown()) } },
+      handler: async ({ params, principal }) => {
+        const row = visibleDictionary(await queries.get(params.id), params.id, principal);
+        return { status: 200, body: exportDictionaryJson(toPortable(row, await queries.entries(params.id))), headers: { ETag: `W/"${row.version}-json"` } };
+      },
+    }),
+  ];
+}
