@@ -5,6 +5,8 @@ import * as characters from './migrations/2026_11_24_002_characters.ts';
 import * as characterUsage from './migrations/2026_11_24_003_character_usage.ts';
 import * as chats from './migrations/2026_11_24_010_chats.ts';
 import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
+import * as usageAnalytics from './migrations/2026_11_24_040_usage_analytics.ts';
+import * as projectionRebuilds from './migrations/2026_11_24_041_projection_rebuilds.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -16,6 +18,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_003_character_usage': characterUsage,
   '2026_11_24_010_chats': chats,
   '2026_11_24_020_world_books': worldBooks,
+  '2026_11_24_040_usage_analytics': usageAnalytics,
+  '2026_11_24_041_projection_rebuilds': projectionRebuilds,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {
