@@ -12,6 +12,7 @@ import type { Logger } from '../infra/logger.ts';
 import { createProgressWaiter, type ProgressWaiter } from '../projections/progress-waiter.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
+import { createProjectionRebuilds, type ProjectionRebuilds } from '../projections/projection-rebuilds.ts';
 import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
 import { QUEUE_NAME, jobHandlers } from './worker/job-handlers.ts';
 import { Redis } from 'ioredis';
@@ -46,6 +47,8 @@ export interface Runtime {
   rateLimits?: RateLimits;
   connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
+  /** Single-projection rebuilds started from the admin API (API role). */
+  rebuilds?: ProjectionRebuilds;
   stop(): Promise<void>;
 }
 
@@ -135,6 +138,10 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
+    const rebuilds = roles.api
+      ? createProjectionRebuilds({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projection-rebuild' }) })
+      : undefined;
+
     const runtimeBase = {
       config,
       logger,
@@ -150,12 +157,14 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       ...(rateLimits ? { rateLimits } : {}),
       connection,
       projectionLag,
+      ...(rebuilds ? { rebuilds } : {}),
       async stop() {
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
         await queue.close();
         await relay.close();
         rateLimitRedis?.disconnect();
+        await rebuilds?.close();
         waiter.close();
         await runner?.stop();
         await projectorDatabase?.close();

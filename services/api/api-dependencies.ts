@@ -40,6 +40,12 @@ export interface ApiDependencies {
   rateLimits?: import('../../infra/ratelimit/rate-limits.ts').RateLimits;
   /** Completions: the queue the jobs go to, the relay their tokens come back on, the configured providers. */
   completions: CompletionDependencies;
+  /** Operations on the projections: their status and lag (as /ready reports them) and single-projection rebuilds. */
+  projections: {
+    names: readonly string[];
+    lag(): Promise<import('../runtime.ts').ProjectionLag[]>;
+    rebuilds: import('../../projections/projection-rebuilds.ts').ProjectionRebuilds;
+  };
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

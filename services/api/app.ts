@@ -16,13 +16,15 @@ import { systemRoutes } from './routes/system-routes.ts';
 import { characterWorldBookRoutes } from './routes/character-world-book-routes.ts';
 import { worldBookRoutes } from './routes/world-book-routes.ts';
 import { worldInfoProcessRoutes } from './routes/world-info-process-routes.ts';
+import { analyticsRoutes } from './routes/analytics-routes.ts';
+import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps)];
+  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...analyticsRoutes(deps), ...projectionAdminRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {

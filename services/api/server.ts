@@ -7,6 +7,8 @@ import { createApp } from './app.ts';
 import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenticator.ts';
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
 import { createStateCache } from '../../commands/state-cache.ts';
+import { createProjectionRebuilds } from '../../projections/projection-rebuilds.ts';
+import { projections } from '../../projections/registry.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -81,6 +83,11 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       cancelLocal: (jobId, reason) => runtime.worker?.cancel(jobId, reason) ?? false,
     },
     authenticate,
+    projections: {
+      names: projections.map((p) => p.name),
+      lag: () => runtime.projectionLag(),
+      rebuilds: runtime.rebuilds ?? createProjectionRebuilds({ connectionString: runtime.database.connectionString, db: runtime.database.db, eventStore: runtime.eventStore, schema: config.READ_SCHEMA, projections, logger }),
+    },
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },

@@ -48,7 +48,7 @@ describe('authorization matrix (from the route table)', () => {
     // have been written by an owner (a refused request by the other user appended nothing).
     const run = async (route: RouteDefinition) => {
       const fixture = ROUTE_FIXTURES[route.operationId]!;
-      const owner = await bearer(`owner-${route.operationId}`);
+      const owner = await bearer(`owner-${route.operationId}`, { admin: fixture.admin === true });
       const other = await bearer(`other-${route.operationId}`);
       const values = fixture.setup ? await fixture.setup(api, owner) : {};
       const req = fixture.request(values);

@@ -17,9 +17,9 @@ export function llmTestEnv(upstreamUrl: string): Record<string, string> {
   return { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstreamUrl, LLM_MODEL: 'fake-model' };
 }
 
-/** An `Authorization` header value for a user (HS256 JWT with `sub`). */
-export async function bearer(sub: string): Promise<string> {
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+/** An `Authorization` header value for a user (HS256 JWT with `sub`; an administrator with `{ admin: true }`). */
+export async function bearer(sub: string, options: { admin?: boolean } = {}): Promise<string> {
+  const token = await new SignJWT(options.admin ? { role: 'admin' } : {}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
   return `Bearer ${token}`;
 }
 
@@ -165,6 +165,8 @@ export interface RouteFixture {
    * user gets 403, a missing one 404. `collection`: scoped to the caller (lists, creating from nothing).
    */
   kind: 'resource' | 'collection';
+  /** An operations route: the caller must be an administrator (any other user gets 403). */
+  admin?: boolean;
   setup?: (api: FixtureApi, owner: string) => Promise<Values>;
   request: (v: Values) => Req;
   /** The request for a missing resource; by default the first path parameter becomes an unknown UUID. */
@@ -327,6 +329,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  // analytics and operations
+  usageAnalytics: { kind: 'collection', request: () => ({ query: { from: '2026-01-01', to: '2026-01-31' } }) },
+  listProjections: { kind: 'collection', admin: true, request: () => ({}) },
+  getProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'chats' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
+  rebuildProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'world_info_activations' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
   getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
 };
 
