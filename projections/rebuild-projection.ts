@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
+import { deferSearchIndexes } from './deferred-indexes.ts';
 import { applyBatch, applyBatchInTransaction } from './projection-runner.ts';
 import type { Projection } from './projection.ts';
 
@@ -70,6 +71,10 @@ export async function rebuildProjection(options: {
   };
 
   try {
+    const restoreIndexes = await deferSearchIndexes(db, side, projection.tables);
+    await catchUp();
+    await restoreIndexes();
+    // The index builds took a while: catch up again before the swap takes its locks.
     await catchUp();
     await options.onBuilt?.();
     for (let attempt = 1; ; attempt++) {

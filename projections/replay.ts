@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { START_POSITION, type EventStore, type RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { deferSearchIndexes } from './deferred-indexes.ts';
 import { applyBatch } from './projection-runner.ts';
 import type { Projection } from './projection.ts';
 
@@ -64,6 +65,7 @@ export async function replayReadModels(options: {
   if (state.schema_exists && !state.is_read_model) throw new RangeError(`schema ${targetSchema} exists and does not hold read models: refusing to replace it`);
   await sql`DROP SCHEMA IF EXISTS ${sql.id(targetSchema)} CASCADE`.execute(db);
   await migrateReadModels(db, targetSchema);
+  const restoreIndexes = await deferSearchIndexes(db, targetSchema, projections.flatMap((p) => p.tables));
 
   const included = 'position' in until ? (e: RecordedEvent) => e.position <= until.position : (e: RecordedEvent) => e.createdAt.getTime() <= until.timestamp.getTime();
   let cursor = START_POSITION;
@@ -82,6 +84,7 @@ export async function replayReadModels(options: {
     // Positions are in log order: nothing after the first event past the position can be included.
     if ('position' in until && chosen.length < page.length) break;
   }
+  await restoreIndexes();
   const tables: Record<string, number> = {};
   for (const table of projections.flatMap((p) => p.tables)) {
     const { rows } = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.id(targetSchema, table)}`.execute(db);
