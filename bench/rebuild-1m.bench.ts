@@ -134,146 +134,151 @@ function* interleaved(total: number): Generator<Ev> {
 }
 
 const { url, cleanup } = await benchPostgres();
-const pool = new pg.Pool({ connectionString: url, max: 10 });
-await migrateEventLog(pool);
-const store = createPostgresEventStore({ pool });
+let consistent = false;
+// The server is stopped whatever happens (a failed run must not leave a PostgreSQL behind).
+try {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  await migrateEventLog(pool);
+  const store = createPostgresEventStore({ pool });
 
-// The log's lookup indexes are built after the seed (faster); the ordering index the rebuild reads by stays.
-await pool.query('DROP INDEX es.events_event_id; DROP INDEX es.events_created_at');
-// Seed: batches of BATCH rows, one INSERT each (a transaction of its own, as concurrent appends would commit).
-const revisions = new Map<string, number>();
-const checked = new Set<string>();
-const seedStarted = performance.now();
-const start = Date.now() - DAYS * 86_400_000;
-let seeded = 0;
-let batch: Ev[] = [];
-const flush = async () => {
-  if (batch.length === 0) return;
-  const streams: string[] = [];
-  const revs: number[] = [];
-  const ids: string[] = [];
-  const types: string[] = [];
-  const data: string[] = [];
-  const metas: string[] = [];
-  const times: string[] = [];
-  for (const e of batch) {
-    const rev = (revisions.get(e.streamId) ?? 0) + 1;
-    revisions.set(e.streamId, rev);
-    if (!checked.has(e.type)) {
-      // Each event type's payload is checked once against its schema: the bench writes what the service writes.
-      eventDefinition(e.type)!.schema.parse(e.data);
-      checked.add(e.type);
+  // The log's lookup indexes are built after the seed (faster); the ordering index the rebuild reads by stays.
+  await pool.query('DROP INDEX es.events_event_id; DROP INDEX es.events_created_at');
+  // Seed: batches of BATCH rows, one INSERT each (a transaction of its own, as concurrent appends would commit).
+  const revisions = new Map<string, number>();
+  const checked = new Set<string>();
+  const seedStarted = performance.now();
+  const start = Date.now() - DAYS * 86_400_000;
+  let seeded = 0;
+  let batch: Ev[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const streams: string[] = [];
+    const revs: number[] = [];
+    const ids: string[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    const metas: string[] = [];
+    const times: string[] = [];
+    for (const e of batch) {
+      const rev = (revisions.get(e.streamId) ?? 0) + 1;
+      revisions.set(e.streamId, rev);
+      if (!checked.has(e.type)) {
+        // Each event type's payload is checked once against its schema: the bench writes what the service writes.
+        eventDefinition(e.type)!.schema.parse(e.data);
+        checked.add(e.type);
+      }
+      streams.push(e.streamId);
+      revs.push(rev);
+      ids.push(newId());
+      types.push(e.type);
+      data.push(JSON.stringify(e.data));
+      const schemaVersion = e.type === 'CharacterCreated' ? CHARACTER_SCHEMA_VERSION : 1;
+      metas.push(JSON.stringify({ userId: e.userId, correlationId: 'bench', causationId: 'bench', requestId: 'bench', schemaVersion }));
+      times.push(new Date(start + Math.floor((seeded / TOTAL) * DAYS * 86_400_000)).toISOString());
+      seeded++;
     }
-    streams.push(e.streamId);
-    revs.push(rev);
-    ids.push(newId());
-    types.push(e.type);
-    data.push(JSON.stringify(e.data));
-    const schemaVersion = e.type === 'CharacterCreated' ? CHARACTER_SCHEMA_VERSION : 1;
-    metas.push(JSON.stringify({ userId: e.userId, correlationId: 'bench', causationId: 'bench', requestId: 'bench', schemaVersion }));
-    times.push(new Date(start + Math.floor((seeded / TOTAL) * DAYS * 86_400_000)).toISOString());
-    seeded++;
+    await pool.query(
+      `INSERT INTO es.events (stream_id, revision, event_id, type, data, metadata, created_at)
+       SELECT s, r, i, t, d, m, c FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[]) WITH ORDINALITY AS x(s, r, i, t, d, m, c, ord)
+       ORDER BY ord`,
+      [streams, revs, ids, types, data, metas, times],
+    );
+    batch = [];
+  };
+  for (const e of interleaved(TOTAL)) {
+    batch.push(e);
+    if (batch.length >= BATCH) await flush();
   }
-  await pool.query(
-    `INSERT INTO es.events (stream_id, revision, event_id, type, data, metadata, created_at)
-     SELECT s, r, i, t, d, m, c FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[]) WITH ORDINALITY AS x(s, r, i, t, d, m, c, ord)
-     ORDER BY ord`,
-    [streams, revs, ids, types, data, metas, times],
-  );
-  batch = [];
-};
-for (const e of interleaved(TOTAL)) {
-  batch.push(e);
-  if (batch.length >= BATCH) await flush();
-}
-await flush();
-const entries = [...revisions.entries()];
-for (let i = 0; i < entries.length; i += 20_000) {
-  const part = entries.slice(i, i + 20_000);
-  await pool.query('INSERT INTO es.streams (stream_id, revision) SELECT * FROM unnest($1::text[], $2::bigint[])', [part.map((p) => p[0]), part.map((p) => p[1])]);
-}
-await pool.query('CREATE UNIQUE INDEX events_event_id ON es.events (event_id); CREATE INDEX events_created_at ON es.events (created_at)');
-await pool.query('VACUUM ANALYZE es.events');
-const seedSeconds = (performance.now() - seedStarted) / 1000;
-const byType = (await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM es.events GROUP BY type ORDER BY count(*) DESC')).rows.map((r) => ({ type: r.type, events: Number(r.n) }));
-const logBytes = Number((await pool.query<{ b: string }>("SELECT pg_total_relation_size('es.events') AS b")).rows[0]!.b);
+  await flush();
+  const entries = [...revisions.entries()];
+  for (let i = 0; i < entries.length; i += 20_000) {
+    const part = entries.slice(i, i + 20_000);
+    await pool.query('INSERT INTO es.streams (stream_id, revision) SELECT * FROM unnest($1::text[], $2::bigint[])', [part.map((p) => p[0]), part.map((p) => p[1])]);
+  }
+  await pool.query('CREATE UNIQUE INDEX events_event_id ON es.events (event_id); CREATE INDEX events_created_at ON es.events (created_at)');
+  await pool.query('VACUUM ANALYZE es.events');
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  const byType = (await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM es.events GROUP BY type ORDER BY count(*) DESC')).rows.map((r) => ({ type: r.type, events: Number(r.n) }));
+  const logBytes = Number((await pool.query<{ b: string }>("SELECT pg_total_relation_size('es.events') AS b")).rows[0]!.b);
 
-// Baseline: the same log read through the port, read-only (pages of 5000, as the rebuild reads it).
-const readStarted = performance.now();
-let read = 0;
-for (let cursor = START_POSITION; ; ) {
-  const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
-  if (page.length === 0) break;
-  read += page.length;
-  cursor = page[page.length - 1]!.position;
-}
-const readSeconds = (performance.now() - readStarted) / 1000;
+  // Baseline: the same log read through the port, read-only (pages of 5000, as the rebuild reads it).
+  const readStarted = performance.now();
+  let read = 0;
+  for (let cursor = START_POSITION; ; ) {
+    const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
+    if (page.length === 0) break;
+    read += page.length;
+    cursor = page[page.length - 1]!.position;
+  }
+  const readSeconds = (performance.now() - readStarted) / 1000;
 
-const database = createDatabase(url, { max: 8 });
-await migrateReadModels(database.db, 'read');
-// BENCH_PROFILE=1: each projection alone over the whole log (where the rebuild's time goes).
-const profile: Record<string, number> = {};
-if (process.env.BENCH_PROFILE) {
-  for (const p of projections) {
-    const schema = `profile_${p.name}`;
-    await migrateReadModels(database.db, schema);
-    const t = performance.now();
-    const restore = await deferSearchIndexes(database.db, schema, p.tables);
-    for (let cursor = START_POSITION; ; ) {
-      const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
-      if (page.length === 0) break;
-      await applyBatch(database.db, schema, p, page);
-      cursor = page[page.length - 1]!.position;
+  const database = createDatabase(url, { max: 8 });
+  await migrateReadModels(database.db, 'read');
+  // BENCH_PROFILE=1: each projection alone over the whole log (where the rebuild's time goes).
+  const profile: Record<string, number> = {};
+  if (process.env.BENCH_PROFILE) {
+    for (const p of projections) {
+      const schema = `profile_${p.name}`;
+      await migrateReadModels(database.db, schema);
+      const t = performance.now();
+      const restore = await deferSearchIndexes(database.db, schema, p.tables);
+      for (let cursor = START_POSITION; ; ) {
+        const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
+        if (page.length === 0) break;
+        await applyBatch(database.db, schema, p, page);
+        cursor = page[page.length - 1]!.position;
+      }
+      await restore();
+      profile[p.name] = Math.round((performance.now() - t) / 10) / 100;
+      console.log(`profile: ${p.name} ${profile[p.name]} s`);
     }
-    await restore();
-    profile[p.name] = Math.round((performance.now() - t) / 10) / 100;
-    console.log(`profile: ${p.name} ${profile[p.name]} s`);
   }
-}
-const rebuild = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections, swap: true });
-const counts: Record<string, number> = {};
-for (const t of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'character_world_books', 'world_book_entry_activations', 'usage_daily', 'usage_latencies']) {
-  counts[t] = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id('read', t)}`.execute(database.db)).rows[0]!.n);
-}
-const usage = (await sql<{ messages: string; completions: string; errors: string }>`SELECT sum(messages_sent) AS messages, sum(completions) AS completions, sum(errors) AS errors FROM read.usage_daily`.execute(database.db)).rows[0]!;
-const typeCount = (t: string) => byType.find((b) => b.type === t)?.events ?? 0;
-// The rebuilt read models hold every event: one row per message, per character, per latency.
-const consistent =
-  counts.chat_messages === typeCount('MessagePosted') &&
-  counts.characters === typeCount('CharacterCreated') &&
-  counts.usage_latencies === Number(usage.completions) &&
-  Number(usage.messages) + Number(usage.completions) <= typeCount('MessagePosted') &&
-  Number(usage.errors) === typeCount('CompletionFailed');
+  const rebuild = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections, swap: true });
+  const counts: Record<string, number> = {};
+  for (const t of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'character_world_books', 'world_book_entry_activations', 'usage_daily', 'usage_latencies']) {
+    counts[t] = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id('read', t)}`.execute(database.db)).rows[0]!.n);
+  }
+  const usage = (await sql<{ messages: string; completions: string; errors: string }>`SELECT sum(messages_sent) AS messages, sum(completions) AS completions, sum(errors) AS errors FROM read.usage_daily`.execute(database.db)).rows[0]!;
+  const typeCount = (t: string) => byType.find((b) => b.type === t)?.events ?? 0;
+  // The rebuilt read models hold every event: one row per message, per character, per latency.
+  consistent =
+    counts.chat_messages === typeCount('MessagePosted') &&
+    counts.characters === typeCount('CharacterCreated') &&
+    counts.usage_latencies === Number(usage.completions) &&
+    Number(usage.messages) + Number(usage.completions) <= typeCount('MessagePosted') &&
+    Number(usage.errors) === typeCount('CompletionFailed');
 
-const usageProjection = projections.find((p) => p.name === 'usage_analytics')!;
-const single = await rebuildProjection({ db: database.db, eventStore: store, liveSchema: 'read', projection: usageProjection });
+  const usageProjection = projections.find((p) => p.name === 'usage_analytics')!;
+  const single = await rebuildProjection({ db: database.db, eventStore: store, liveSchema: 'read', projection: usageProjection });
 
-const perSecond = (n: number, s: number) => Math.round(n / s);
-const result = {
-  machine: machine(),
-  events: seeded,
-  logMegabytes: Math.round(logBytes / 2 ** 20),
-  byType,
-  seedSeconds: Math.round(seedSeconds),
-  baselineReadAll: { events: read, seconds: Math.round(readSeconds * 100) / 100, eventsPerSecond: perSecond(read, readSeconds) },
-  rebuildAll: { events: rebuild.events, seconds: Math.round(rebuild.seconds * 100) / 100, eventsPerSecond: Math.round(rebuild.eventsPerSecond) },
-  rebuildUsageAnalytics: { events: single.events, seconds: Math.round(single.seconds * 100) / 100, eventsPerSecond: Math.round(single.eventsPerSecond) },
-  ...(process.env.BENCH_PROFILE ? { profileSecondsPerProjection: profile } : {}),
-  readModelRows: counts,
-  consistent,
-  target: { eventsPerSecond: 10_000, met: rebuild.eventsPerSecond >= 10_000 },
-};
-table([
-  { measure: `baseline: readAll, read-only (${read} events)`, 'events/s': result.baselineReadAll.eventsPerSecond, seconds: result.baselineReadAll.seconds },
-  { measure: `rebuild all ${projections.length} projections + swap`, 'events/s': result.rebuildAll.eventsPerSecond, seconds: result.rebuildAll.seconds },
-  { measure: 'rebuild usage_analytics alone + swap', 'events/s': result.rebuildUsageAnalytics.eventsPerSecond, seconds: result.rebuildUsageAnalytics.seconds },
-]);
-console.log(JSON.stringify({ events: seeded, logMegabytes: result.logMegabytes, seedSeconds: result.seedSeconds, consistent, counts, byType }, null, 0));
-writeResult('rebuild-1m', result);
-await store.close();
-await database.close();
-await pool.end();
-await cleanup();
+  const perSecond = (n: number, s: number) => Math.round(n / s);
+  const result = {
+    machine: machine(),
+    events: seeded,
+    logMegabytes: Math.round(logBytes / 2 ** 20),
+    byType,
+    seedSeconds: Math.round(seedSeconds),
+    baselineReadAll: { events: read, seconds: Math.round(readSeconds * 100) / 100, eventsPerSecond: perSecond(read, readSeconds) },
+    rebuildAll: { events: rebuild.events, seconds: Math.round(rebuild.seconds * 100) / 100, eventsPerSecond: Math.round(rebuild.eventsPerSecond) },
+    rebuildUsageAnalytics: { events: single.events, seconds: Math.round(single.seconds * 100) / 100, eventsPerSecond: Math.round(single.eventsPerSecond) },
+    ...(process.env.BENCH_PROFILE ? { profileSecondsPerProjection: profile } : {}),
+    readModelRows: counts,
+    consistent,
+    target: { eventsPerSecond: 10_000, met: rebuild.eventsPerSecond >= 10_000 },
+  };
+  table([
+    { measure: `baseline: readAll, read-only (${read} events)`, 'events/s': result.baselineReadAll.eventsPerSecond, seconds: result.baselineReadAll.seconds },
+    { measure: `rebuild all ${projections.length} projections + swap`, 'events/s': result.rebuildAll.eventsPerSecond, seconds: result.rebuildAll.seconds },
+    { measure: 'rebuild usage_analytics alone + swap', 'events/s': result.rebuildUsageAnalytics.eventsPerSecond, seconds: result.rebuildUsageAnalytics.seconds },
+  ]);
+  console.log(JSON.stringify({ events: seeded, logMegabytes: result.logMegabytes, seedSeconds: result.seedSeconds, consistent, counts, byType }, null, 0));
+  writeResult('rebuild-1m', result);
+  await store.close();
+  await database.close();
+  await pool.end();
+} finally {
+  await cleanup();
+}
 if (!consistent) {
   console.error('the rebuilt read models do not match the log');
   process.exit(1);
