@@ -81,9 +81,12 @@ export function createProjectionRebuilds(options: {
   }
 
   async function status(name: string): Promise<RebuildStatus | null> {
+    // The lock is looked at before the row: a rebuild that finishes in between shows as finished, not interrupted.
+    const held = await lockHeld(name);
     const row = await table().selectFrom('projection_rebuilds').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return null;
-    return toStatus(row, row.state === 'running' ? await lockHeld(name) : false);
+    // Running with no lock seen: interrupted, unless a new rebuild took the lock meanwhile.
+    return toStatus(row, held || (row.state === 'running' && (await lockHeld(name))));
   }
 
   async function run(projection: Projection, lock: pg.Client, controller: AbortController): Promise<void> {

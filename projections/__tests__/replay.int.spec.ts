@@ -93,5 +93,5 @@ describe('replay to a past point', () => {
     expect((refused as { stderr: string }).stderr).toContain('live read-model schema');
     const usage = await run(node, ['services/projector/replay.ts', '--schema', 'x'], { env, cwd: process.cwd() }).catch((err: { code: number; stderr: string }) => err);
     expect(usage).toMatchObject({ code: 2 });
-  }, 60_000);
+  }, 180_000);
 });
