@@ -125,21 +125,27 @@ const USAGE_EVENTS = ['ChatCreated', 'MessagePosted'];
 
 async function applyUsage(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
   const lastUse = new Map<string, Date>(); // chat id -> newest activity in this batch
+  const chats: Array<{ chat_id: string; character_id: string }> = [];
   for (const e of events) {
-    if (e.type === 'ChatCreated' && e.data.characterId) {
-      await db.insertInto('character_chat_usage').values({ chat_id: e.data.chatId as string, character_id: e.data.characterId as string }).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
-    }
+    if (e.type === 'ChatCreated' && e.data.characterId) chats.push({ chat_id: e.data.chatId as string, character_id: e.data.characterId as string });
     lastUse.set(e.data.chatId as string, e.createdAt);
   }
-  for (const [chatId, at] of lastUse) {
-    // Idempotent: last_used_at only moves forward.
-    await db
-      .updateTable('characters')
-      .set({ last_used_at: at })
-      .where('id', '=', (eb) => eb.selectFrom('character_chat_usage').select('character_id').where('chat_id', '=', chatId))
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-      .execute();
+  for (let i = 0; i < chats.length; i += 1000) {
+    await db.insertInto('character_chat_usage').values(chats.slice(i, i + 1000)).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
   }
+  if (lastUse.size === 0) return;
+  // Idempotent: last_used_at only moves forward. One statement for every chat of the batch.
+  const used = (db as Kysely<any>)
+    .selectFrom(sql`(SELECT * FROM unnest(${[...lastUse.keys()]}::uuid[], ${[...lastUse.values()].map((d) => d.toISOString())}::timestamptz[]) AS t(chat_id, at))`.as('x'))
+    .innerJoin('character_chat_usage as u', 'u.chat_id', 'x.chat_id')
+    .select([sql`u.character_id`.as('character_id'), sql`max(x.at)`.as('at')])
+    .groupBy(sql`u.character_id`);
+  await db
+    .updateTable('characters')
+    .from(used.as('v') as never)
+    .set({ last_used_at: sql`v.at` } as never)
+    .where(sql<boolean>`characters.id = v.character_id AND (characters.last_used_at IS NULL OR characters.last_used_at < v.at)`)
+    .execute();
 }
 
 /**

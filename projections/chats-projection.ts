@@ -283,20 +283,120 @@ export const chatsProjection: Projection = {
 
   apply: applyOne,
 
-  async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
-    let i = 0;
-    while (i < events.length) {
-      const chatId = events[i]!.data.chatId;
-      let j = events[i]!.type === 'ChatCreated' ? i + 1 : i;
-      while (j < events.length && events[j]!.type === 'MessagePosted' && events[j]!.data.chatId === chatId) j++;
-      const posts = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
-      if (posts >= 2 || (posts >= 1 && events[i]!.type === 'ChatCreated')) {
-        await applyRun(db, events.slice(i, j));
-        i = j;
-      } else {
-        await applyOne(db, events[i]!);
-        i++;
-      }
+  async applyMany(db: Kysely<ReadModels>, batch: RecordedEvent[]): Promise<void> {
+    // Chats are independent of each other (a fork's events carry the messages it copies), so each chat's events
+    // are applied in their order, chat after chat: interleaved conversations still make long runs.
+    const byChat = new Map<string, RecordedEvent[]>();
+    for (const e of batch) {
+      const list = byChat.get(e.data.chatId as string);
+      if (list) list.push(e);
+      else byChat.set(e.data.chatId as string, [e]);
     }
+    // The common case, a chat whose events here are only its creation and posts, goes through the cross-chat
+    // batch (a handful of statements for the whole batch); anything else chat by chat.
+    const simple: RecordedEvent[][] = [];
+    for (const events of byChat.values()) {
+      const start = events[0]!.type === 'ChatCreated' ? 1 : 0;
+      if (events.length > start && events.slice(start).every((e) => e.type === 'MessagePosted')) simple.push(events);
+      else await applyChatEvents(db, events);
+    }
+    if (simple.length > 0) await applyRuns(db, simple);
   },
 };
+
+/** What a run of one chat (its creation and posts, or posts) writes: its message rows and path changes. */
+function planRun(run: RecordedEvent[]) {
+  const created = run[0]!.type === 'ChatCreated' ? run[0]! : null;
+  const posts = created ? run.slice(1) : run;
+  const rows: Record<string, unknown>[] = [];
+  const newRows = new Map<string, Record<string, unknown>>();
+  const existingOn = new Map<string, number>();
+  let minFrom = Number.POSITIVE_INFINITY;
+  for (const event of posts) {
+    const row = messageRow(event, false);
+    rows.push(row);
+    newRows.set(row.id as string, row);
+    const path = (event.data as unknown as MessagePostedData).path;
+    if (!path) continue;
+    minFrom = Math.min(minFrom, path.from);
+    for (const r of rows) if (r.on_path && (r.depth as number) >= path.from) r.on_path = false;
+    for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
+    path.ids.forEach((id, i) => {
+      const mine = newRows.get(id);
+      if (mine) mine.on_path = true;
+      else existingOn.set(id, path.from + i);
+    });
+  }
+  return { created, posts, rows, existingOn: [...existingOn.keys()], minFrom: created ? null : Number.isFinite(minFrom) ? minFrom : null };
+}
+
+/**
+ * Runs of many chats at once: new chats in one insert, the other chats' rows moved in one guarded update (a chat
+ * whose guard fails was applied before, in whole or in part, and goes through the per-event path), then one
+ * path-off update, one path-on update and multi-row inserts for all of them. Leaves what `applyRun` per chat does.
+ */
+async function applyRuns(db: Kysely<ReadModels>, runs: RecordedEvent[][]): Promise<void> {
+  const plans = runs.map(planRun);
+  const claimed = new Set<string>();
+  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.posts[0]!).data.chatId as string;
+  const fresh = plans.filter((p) => p.created);
+  for (let i = 0; i < fresh.length; i += 500) {
+    const values = fresh.slice(i, i + 500).map((p) => {
+      const last = p.posts[p.posts.length - 1] ?? p.created!;
+      return { ...chatRow(p.created!), version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt, message_count: p.posts.length };
+    });
+    const rows = await db.insertInto('chats').values(values as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+    for (const r of rows) claimed.add(r.id);
+  }
+  const existing = plans.filter((p) => !p.created);
+  if (existing.length > 0) {
+    const col = <T>(f: (p: ReturnType<typeof planRun>) => T) => existing.map(f);
+    const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.posts[0]!.revision)}::int[], ${col((p) => p.posts[p.posts.length - 1]!.revision)}::int[],
+        ${col((p) => p.posts[p.posts.length - 1]!.createdAt.toISOString())}::timestamptz[], ${col((p) => p.posts.length)}::int[]) AS t(id, first_revision, version, at, n))`;
+    // Builder calls (not raw SQL) for the tables, so that the schema the runner chose applies to them.
+    const rows = await db
+      .updateTable('chats')
+      .from(values.as('v') as never)
+      .set({ version: sql`v.version`, updated_at: sql`v.at`, last_activity_at: sql`v.at`, message_count: sql`chats.message_count + v.n` } as never)
+      .where(sql<boolean>`chats.id = v.id AND chats.version < v.first_revision`)
+      .returning('chats.id' as never)
+      .execute() as Array<{ id: string }>;
+    for (const r of rows) claimed.add(r.id);
+  }
+  const mine = plans.filter((p) => claimed.has(chatIdOf(p)));
+  const off = mine.filter((p) => p.minFrom !== null);
+  if (off.length > 0) {
+    await db
+      .updateTable('chat_messages')
+      .from(sql`(SELECT * FROM unnest(${off.map(chatIdOf)}::uuid[], ${off.map((p) => p.minFrom!)}::int[]) AS t(chat_id, depth))`.as('v') as never)
+      .set({ on_path: false })
+      .where(sql<boolean>`chat_messages.chat_id = v.chat_id AND chat_messages.on_path AND chat_messages.depth >= v.depth`)
+      .execute();
+  }
+  const on = mine.flatMap((p) => p.existingOn);
+  if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', '=', sql<string>`ANY(${on}::uuid[])`).execute();
+  const rows = mine.flatMap((p) => p.rows);
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.insertInto('chat_messages').values(rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
+  }
+  // Chats already (partly) applied: event by event, with the per-event guards.
+  for (let i = 0; i < plans.length; i++) if (!claimed.has(chatIdOf(plans[i]!))) for (const e of runs[i]!) await applyOne(db, e);
+}
+
+/** One chat's events in order: runs of creation and posts in a few statements, anything else one by one. */
+async function applyChatEvents(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+  let i = 0;
+  while (i < events.length) {
+    const chatId = events[i]!.data.chatId;
+    let j = events[i]!.type === 'ChatCreated' ? i + 1 : i;
+    while (j < events.length && events[j]!.type === 'MessagePosted' && events[j]!.data.chatId === chatId) j++;
+    const posts = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
+    if (posts >= 2 || (posts >= 1 && events[i]!.type === 'ChatCreated')) {
+      await applyRun(db, events.slice(i, j));
+      i = j;
+    } else {
+      await applyOne(db, events[i]!);
+      i++;
+    }
+  }
+}

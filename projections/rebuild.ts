@@ -3,6 +3,7 @@ import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
 import type { Logger } from '../infra/logger.ts';
+import { deferSearchIndexes } from './deferred-indexes.ts';
 import { applyBatch, applyBatchInTransaction } from './projection-runner.ts';
 import type { Projection } from './projection.ts';
 
@@ -36,6 +37,7 @@ export async function rebuildReadModels(options: {
   const pageSize = options.pageSize ?? 5000;
   await sql`DROP SCHEMA IF EXISTS ${sql.id(target)} CASCADE`.execute(db);
   await migrateReadModels(db, target);
+  const restoreIndexes = await deferSearchIndexes(db, target, projections.flatMap((p) => p.tables));
 
   let cursor = START_POSITION;
   let events = 0;
@@ -47,6 +49,7 @@ export async function rebuildReadModels(options: {
     events += page.length;
     options.logger?.debug({ events, target }, 'rebuild progress');
   }
+  await restoreIndexes();
 
   let swapped = false;
   if (options.swap) {

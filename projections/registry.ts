@@ -7,6 +7,7 @@ import { chatsProjection } from './chats-projection.ts';
 import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
+import { usageAnalyticsProjection } from './usage-analytics-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection, chatDictionariesProjection, chatDictionaryAttachmentsProjection];
+export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection, chatDictionariesProjection, chatDictionaryAttachmentsProjection, usageAnalyticsProjection];

@@ -158,6 +158,44 @@ const HANDLED = [
   'WorldBookEntriesBulkChanged',
 ];
 
+/**
+ * A book created in this batch, folded with the entry additions and edits that follow it (an import, a new book
+ * being filled): its row and its entries' rows as applying those events one by one would leave them.
+ */
+function foldNewBook(events: RecordedEvent[]): { book: Record<string, unknown>; entries: Record<string, unknown>[]; used: number } {
+  const created = events[0]!;
+  const d = created.data as Record<string, any>;
+  const worldBookId = d.worldBookId as string;
+  const entries = new Map<string, Record<string, unknown>>();
+  const records = d.entries as EntryRecord[];
+  records.forEach((r, i) => entries.set(r.entryId, { entry_id: r.entryId, world_book_id: worldBookId, ord: i, uid: uidText(r.entry.uid), entry: json(r.entry), created_at: created.createdAt, updated_at: created.createdAt }));
+  let used = 1;
+  for (; used < events.length; used++) {
+    const e = events[used]!;
+    const x = e.data as Record<string, any>;
+    if (e.type === 'WorldBookEntryAdded' && !entries.has(x.entryId)) {
+      entries.set(x.entryId, { entry_id: x.entryId, world_book_id: worldBookId, ord: entries.size, uid: uidText(x.entry.uid), entry: json(x.entry), created_at: e.createdAt, updated_at: e.createdAt });
+    } else if (e.type === 'WorldBookEntryUpdated' && entries.has(x.entryId)) {
+      Object.assign(entries.get(x.entryId)!, { uid: uidText(x.entry.uid), entry: json(x.entry), updated_at: e.createdAt });
+    } else break;
+  }
+  const last = events[used - 1]!;
+  const book = {
+    id: worldBookId,
+    owner_id: d.ownerId,
+    version: last.revision,
+    ...metaColumns(d.book),
+    enabled: d.enabled,
+    is_global: d.isGlobal,
+    entry_count: entries.size,
+    source: json(d.source),
+    created_at: created.createdAt,
+    updated_at: last.createdAt,
+    deleted_at: null,
+  };
+  return { book, entries: [...entries.values()], used };
+}
+
 export const worldBooksProjection: Projection = {
   name: 'world_books',
   handles: new Set(HANDLED),
@@ -169,5 +207,35 @@ export const worldBooksProjection: Projection = {
   },
   async apply(db, event) {
     await applyOne(db, event);
+  },
+  /** Books are independent: each book's events in order; new books and their entries in multi-row inserts. */
+  async applyMany(db, batch) {
+    const byBook = new Map<string, RecordedEvent[]>();
+    for (const e of batch) {
+      const list = byBook.get(e.data.worldBookId as string);
+      if (list) list.push(e);
+      else byBook.set(e.data.worldBookId as string, [e]);
+    }
+    const folded = new Map<string, ReturnType<typeof foldNewBook>>();
+    for (const [id, list] of byBook) if (list[0]!.type === 'WorldBookCreated') folded.set(id, foldNewBook(list));
+    const inserted = new Set<string>();
+    const books = [...folded.values()].map((f) => f.book);
+    for (let i = 0; i < books.length; i += 500) {
+      const rows = await db.insertInto('world_books').values(books.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+      for (const r of rows) inserted.add(r.id);
+    }
+    const entryRows = [...folded].filter(([id]) => inserted.has(id)).flatMap(([, f]) => f.entries);
+    for (let i = 0; i < entryRows.length; i += 500) {
+      await db
+        .insertInto('world_book_entries')
+        .values(entryRows.slice(i, i + 500) as never)
+        .onConflict((oc) => oc.column('entry_id').doUpdateSet({ ord: sql.ref('excluded.ord'), uid: sql.ref('excluded.uid'), entry: sql.ref('excluded.entry'), updated_at: sql.ref('excluded.updated_at') } as never))
+        .execute();
+    }
+    // The rest one by one, in order: a book that already had a row (a redelivery) wholly, the others after the fold.
+    for (const [id, list] of byBook) {
+      const from = inserted.has(id) ? folded.get(id)!.used : 0;
+      for (const e of list.slice(from)) await applyOne(db, e);
+    }
   },
 };

@@ -14,6 +14,7 @@ import type { Logger } from '../infra/logger.ts';
 import { createProgressWaiter, type ProgressWaiter } from '../projections/progress-waiter.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
+import { createProjectionRebuilds, type ProjectionRebuilds } from '../projections/projection-rebuilds.ts';
 import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
 import { QUEUE_NAME, completionHandlers, jobHandlers } from './worker/job-handlers.ts';
 import { createLocalCompletionRuns, type LocalCompletionRuns } from './completions/local-completion-runs.ts';
@@ -55,6 +56,8 @@ export interface Runtime {
   localCompletions?: LocalCompletionRuns;
   connection: DatabaseConnection;
   projectionLag(): Promise<ProjectionLag[]>;
+  /** Single-projection rebuilds started from the admin API (API role). */
+  rebuilds?: ProjectionRebuilds;
   stop(): Promise<void>;
 }
 
@@ -165,6 +168,10 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       roles.api && roles.worker && relay.kind === 'memory' && config.COMPLETIONS_LOCAL_START
         ? createLocalCompletionRuns({ handlerFor: completionHandlerFor, relay, capacity: config.WORKER_CONCURRENCY, maxAttempts: COMPLETION_JOB_ATTEMPTS, logger: logger.child({ component: 'worker' }) })
         : undefined;
+    const rebuilds = roles.api
+      ? createProjectionRebuilds({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projection-rebuild' }) })
+      : undefined;
+
     const runtimeBase = {
       config,
       logger,
@@ -182,6 +189,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       ...(localCompletions ? { localCompletions } : {}),
       connection,
       projectionLag,
+      ...(rebuilds ? { rebuilds } : {}),
       async stop() {
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
         await localCompletions?.close(config.SHUTDOWN_TIMEOUT_MS);
@@ -189,6 +197,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         await queue.close();
         await relay.close();
         rateLimitRedis?.disconnect();
+        await rebuilds?.close();
         waiter.close();
         await runner?.stop();
         await projectorDatabase?.close();

@@ -6,6 +6,8 @@ import * as characterUsage from './migrations/2026_11_24_003_character_usage.ts'
 import * as chats from './migrations/2026_11_24_010_chats.ts';
 import * as worldBooks from './migrations/2026_11_24_020_world_books.ts';
 import * as auditEvents from './migrations/2026_11_24_030_audit_events.ts';
+import * as usageAnalytics from './migrations/2026_11_24_040_usage_analytics.ts';
+import * as projectionRebuilds from './migrations/2026_11_24_041_projection_rebuilds.ts';
 import * as chatDictionaries from './migrations/2026_11_24_060_chat_dictionaries.ts';
 import * as chatPromptState from './migrations/2026_11_24_070_chat_prompt_state.ts';
 
@@ -20,6 +22,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_010_chats': chats,
   '2026_11_24_020_world_books': worldBooks,
   '2026_11_24_030_audit_events': auditEvents,
+  '2026_11_24_040_usage_analytics': usageAnalytics,
+  '2026_11_24_041_projection_rebuilds': projectionRebuilds,
   '2026_11_24_060_chat_dictionaries': chatDictionaries,
   '2026_11_24_070_chat_prompt_state': chatPromptState,
 };

@@ -230,6 +230,45 @@ export interface ChatDictionaryTimedStateTable {
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface UsageChatsTable {
+  chat_id: string;
+  user_id: string;
+  character_id: string | null;
+}
+
+export interface UsageDailyTable {
+  user_id: string;
+  day: ColumnType<string, string, string>;
+  character_id: string;
+  messages_sent: ColumnType<string, number, number>;
+  completions: ColumnType<string, number, number>;
+  tokens_in: ColumnType<string, number, number>;
+  tokens_out: ColumnType<string, number, number>;
+  errors: ColumnType<string, number, number>;
+  cancellations: ColumnType<string, number, number>;
+  last_position: string;
+}
+
+export interface UsageLatenciesTable {
+  event_id: string;
+  user_id: string;
+  day: ColumnType<string, string, string>;
+  character_id: string;
+  latency_ms: number;
+}
+
+export interface ProjectionRebuildsTable {
+  name: string;
+  state: string;
+  events: ColumnType<string, number | undefined, number>;
+  position: string;
+  target_position: string;
+  error: string | null;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface ReadModels {
   character_chat_usage: CharacterChatUsageTable;
   characters: CharactersTable;
@@ -246,4 +285,8 @@ export interface ReadModels {
   chat_dictionary_entries: ChatDictionaryEntriesTable;
   chat_dictionary_attachments: ChatDictionaryAttachmentsTable;
   chat_dictionary_timed_state: ChatDictionaryTimedStateTable;
+  usage_chats: UsageChatsTable;
+  usage_daily: UsageDailyTable;
+  usage_latencies: UsageLatenciesTable;
+  projection_rebuilds: ProjectionRebuildsTable;
 }

@@ -46,6 +46,12 @@ export interface ApiDependencies {
   completions: CompletionDependencies;
   /** The event feed of this process (GET /api/v1/events/stream): one shared live tail, closed on shutdown. */
   eventFeed: import('./event-feed/event-feed.ts').EventFeed;
+  /** Operations on the projections: their status and lag (as /ready reports them) and single-projection rebuilds. */
+  projections: {
+    names: readonly string[];
+    lag(): Promise<import('../runtime.ts').ProjectionLag[]>;
+    rebuilds: import('../../projections/projection-rebuilds.ts').ProjectionRebuilds;
+  };
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

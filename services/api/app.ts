@@ -22,13 +22,15 @@ import { worldInfoProcessRoutes } from './routes/world-info-process-routes.ts';
 import { chatDictionaryRoutes } from './routes/chat-dictionary-routes.ts';
 import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachment-routes.ts';
 import { userDataRoutes } from './routes/user-data-routes.ts';
+import { analyticsRoutes } from './routes/analytics-routes.ts';
+import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...historyRoutes(deps), ...auditRoutes(deps), ...userDataRoutes(deps), ...eventFeedRoutes(deps), ...chatDictionaryRoutes(deps), ...chatDictionaryAttachmentRoutes(deps)];
+  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...historyRoutes(deps), ...auditRoutes(deps), ...userDataRoutes(deps), ...eventFeedRoutes(deps), ...chatDictionaryRoutes(deps), ...chatDictionaryAttachmentRoutes(deps), ...analyticsRoutes(deps), ...projectionAdminRoutes(deps)];
 }
 
 export function createApp(deps: ApiDependencies) {

@@ -8,6 +8,8 @@ import { multiUserAuthenticator, singleUserAuthenticator } from './auth/authenti
 import { resolveSingleUserKey } from '../../infra/auth/single-user-key.ts';
 import { createStateCache } from '../../commands/state-cache.ts';
 import { createEventFeed, type EventFeed } from './event-feed/event-feed.ts';
+import { createProjectionRebuilds } from '../../projections/projection-rebuilds.ts';
+import { projections } from '../../projections/registry.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -113,6 +115,11 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     },
     authenticate,
     eventFeed,
+    projections: {
+      names: projections.map((p) => p.name),
+      lag: () => runtime.projectionLag(),
+      rebuilds: runtime.rebuilds ?? createProjectionRebuilds({ connectionString: runtime.database.connectionString, db: runtime.database.db, eventStore: runtime.eventStore, schema: config.READ_SCHEMA, projections, logger }),
+    },
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },

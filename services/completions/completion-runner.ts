@@ -10,6 +10,7 @@ import type { ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
 import { runChatCommand } from '../../commands/chats/chat-workflows.ts';
 import type { CompletionMessage } from '../../commands/chats/chat-decider.ts';
 import { recordWorldInfoActivations } from '../../commands/world-books/world-info-activations.ts';
+import { recordCompletionFailure } from '../../commands/completions/record-completion-failure.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import { collectCompletion, type ChatCompletion, type ChatMessage, type ChatRequest, type ProviderChunk, type ProviderRegistry, type ResolvedModel } from '../../infra/llm/index.ts';
 import { nonRetryable, SHUTDOWN_REASON, type JobContext, type JobHandler } from '../../infra/queue/queue.ts';
@@ -157,6 +158,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     const cancelled = new AbortController();
     const stopWatching = await deps.relay.watchCancel(channel, (reason) => cancelled.abort(new Error(reason)));
     const signal = AbortSignal.any([context.signal, cancelled.signal]);
+    let resolvedModel: ResolvedModel | null = null;
     // Relay writes are not awaited one by one (they keep their order); the last one is awaited before the end.
     let lastWrite: Promise<unknown> = Promise.resolve();
     let writeError: unknown;
@@ -170,6 +172,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       // Not awaited: the prompt is built while the start is written (a local run's writes wait for its admission).
       void publish({ t: 'start', attempt: context.attempt });
       const resolved = deps.providers.resolve({ provider: job.provider, model: job.model });
+      resolvedModel = resolved;
       const target = job.target;
       let plan: CharacterPrompt | null = null;
       let messages: ChatMessage[];
@@ -240,6 +243,25 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       }
       const problem = toRelayProblem(err);
       if (problem.status >= 500 && !(err instanceof AppError)) context.log.error({ err }, 'completion failed');
+      // Usage analytics count failures from the log; recording one must not hide the failure itself.
+      // Recorded before the client hears of the failure, so the error is in the log when it does.
+      const target = job.target;
+      await recordCompletionFailure(
+        deps.eventStore,
+        { userId: job.userId, isAdmin: job.isAdmin, requestId: job.requestId, correlationId: job.correlationId, causationId: job.completionId },
+        {
+          completionId: job.completionId,
+          userId: job.userId,
+          characterId: target.kind === 'character' ? target.characterId : null,
+          chatId: target.kind === 'character' ? (target.chatId ?? null) : null,
+          mode: target.kind === 'character' ? target.mode : null,
+          provider: resolvedModel?.providerName ?? null,
+          model: resolvedModel?.model ?? null,
+          status: problem.status,
+          code: problem.code,
+          latencyMs: Math.round(performance.now() - started),
+        },
+      ).catch((recordErr: unknown) => context.log.error({ err: recordErr }, 'could not record the completion failure'));
       await publish({ t: 'error', problem });
       await lastWrite;
       await deps.relay.end(channel).catch(() => undefined);

@@ -1,13 +1,14 @@
 import * as characterEvents from './character-events.ts';
 import * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import * as chatEvents from './chat-events.ts';
+import * as completionEvents from './completion-events.ts';
 import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
 import * as worldBookEvents from './world-book-events.ts';
 import { isEventDefinition, type EventDefinition } from './event-schemas.ts';
 
 /** Every event type the service writes. Add a module's definitions here when it defines new events. */
-const modules: Record<string, unknown>[] = [characterEvents, chatEvents, userChatsEvents, worldBookEvents, userDataEvents, chatDictionaryEvents];
+const modules: Record<string, unknown>[] = [characterEvents, chatEvents, userChatsEvents, worldBookEvents, userDataEvents, chatDictionaryEvents, completionEvents];
 
 const catalogue = new Map<string, EventDefinition>();
 for (const mod of modules) {

@@ -102,6 +102,7 @@ const summarizers: Record<string, Summarizer> = {
     ].flatMap(([t, label]) => (count(t!) > 0 ? [`${label} ×${count(t!)}`] : []));
     return { text: `lorebook timed effects: ${parts.length > 0 ? parts.join(', ') : `${effects.length} changed`}` };
   },
+  CompletionFailed: (d) => ({ text: `a completion failed (${String(d.status)} ${String(d.code)}) with ${String(d.provider ?? 'no provider')}${d.model ? `/${String(d.model)}` : ''}` }),
   UserDataForgotten: (d) => ({
     text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted`,
   }),

@@ -12,6 +12,7 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['character-', 'character'],
   ['worldbook-', 'world-book'],
   ['user-chats-', 'user-chats'],
+  ['user-completions-', 'user-completions'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
   ['chatdictionary-', 'chat-dictionary'],

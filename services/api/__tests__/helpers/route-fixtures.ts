@@ -183,6 +183,8 @@ export interface RouteFixture {
    * `admin`: an administrator's route (`auth: 'admin'`): a user who is not one gets 403, an administrator 2xx.
    */
   kind: 'resource' | 'collection' | 'admin';
+  /** An operations route with a resource or collection shape: the caller must be an administrator (any other user gets 403). */
+  admin?: boolean;
   setup?: (api: FixtureApi, owner: string) => Promise<Values>;
   request: (v: Values) => Req;
   /** The request for a missing resource; by default the first path parameter becomes an unknown UUID. */
@@ -426,6 +428,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   chatHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { limit: '5' } }) },
   messageHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAuditEvents: { kind: 'admin', setup: character(), request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }) },
+  // analytics and operations
+  usageAnalytics: { kind: 'collection', request: () => ({ query: { from: '2026-01-01', to: '2026-01-31' } }) },
+  listProjections: { kind: 'collection', admin: true, request: () => ({}) },
+  getProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'chats' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
+  rebuildProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'world_info_activations' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
   getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
   // admin: destructive, so the fixture forgets a throwaway user of its own (with a chat and a world book)
   forgetUserData: {

@@ -47,6 +47,9 @@ describe('chat and message ownership', () => {
       ['get', '/api/v1/character_messages/messages/:message_id/image', (i) => `/api/v1/character_messages/messages/${i.message}/image`],
       ['get', '/api/v1/character_chats/:chat_id/history', (i) => `/api/v1/character_chats/${i.chat}/history`],
       ['get', '/api/v1/character_messages/messages/:message_id/history', (i) => `/api/v1/character_messages/messages/${i.message}/history`],
+      ['get', '/api/v1/character_chats/:chat_id/chat-dictionaries', (i) => `/api/v1/character_chats/${i.chat}/chat-dictionaries`],
+      ['post', '/api/v1/character_chats/:chat_id/chat-dictionaries', (i) => `/api/v1/character_chats/${i.chat}/chat-dictionaries`, { dictionary_id: '01a20b51-8aef-70e2-bc70-d07f7c1061d9' }],
+      ['delete', '/api/v1/character_chats/:chat_id/chat-dictionaries/:dictionary_id', (i) => `/api/v1/character_chats/${i.chat}/chat-dictionaries/01a20b51-8aef-70e2-bc70-d07f7c1061d9`],
     ];
     const table = svc.api.deps && (await import('../../app.ts')).routeTable(svc.api.deps);
     const scoped = table.filter((r) => /\/character_(chats|messages)\/.*:/.test(r.path)).map((r) => `${r.method} ${r.path}`);
