@@ -26,6 +26,9 @@ beforeAll(async () => {
     env: {
       LOG_LEVEL: 'warn',
       DATABASE_URL: postgres.connectionString('postgres'),
+      // Rate limits on their PostgreSQL store, generous enough for the load below.
+      RATE_LIMITS_ENABLED: 'true',
+      RATE_LIMITS: 'message_send=100000/60,character_create=100000/60,chat_completion=100000/60,chat_create=100000/60',
       LLM_PROVIDER: 'openai-compatible',
       LLM_BASE_URL: upstream.url,
       LLM_MODEL: 'fake-model',
@@ -116,6 +119,7 @@ describe('PostgreSQL restarted while the service serves', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.status).toBe('not_ready');
     expect(ready.body.checks.database.ok).toBe(false);
+    expect(ready.body.checks.rate_limits).toMatchObject({ store: 'postgres', degraded: true }); // the insurance limiter counts
     expect((await timed('GET', '/health')).status).toBe(200);
     // The outage lasts a while: the projector, the LISTEN connection and the worker keep retrying meanwhile.
     await sleep(outageMs);
@@ -128,6 +132,7 @@ describe('PostgreSQL restarted while the service serves', () => {
     expect(unexpected).toEqual([]);
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
     const created = await timed('POST', '/api/v1/characters', { name: `After the ${mode} outage` });
+    expect((await timed('GET', '/ready')).body.checks.rate_limits).toMatchObject({ store: 'postgres', degraded: false });
     expect(created.status).toBe(201); // 201, not 202: the projector applied it (read your writes)
     expect((await timed('GET', `/api/v1/characters/${created.body.id}`)).body.name).toBe(`After the ${mode} outage`);
     const posted = await timed('POST', `/api/v1/character_messages/chats/${chat.body.id}/messages`, { sender: 'user', content: 'back?' });
