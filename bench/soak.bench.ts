@@ -200,7 +200,9 @@ await Promise.all(
         sample();
         const last = samples[samples.length - 1]!;
         const seconds = (performance.now() - started) / 1000;
-        progress.push({ requests: done, seconds: Math.round(seconds), 'req/s': Math.round(done / seconds), 'service RSS MiB': last.serviceRssMiB, 'service anon MiB': last.serviceHeapishMiB, 'PostgreSQL private MiB': last.postgresPrivateMiB, errors: [...failures.values()].reduce((a, b) => a + b, 0) });
+        const row = { requests: done, seconds: Math.round(seconds), 'req/s': Math.round(done / seconds), 'service RSS MiB': last.serviceRssMiB, 'service anon MiB': last.serviceHeapishMiB, 'PostgreSQL private MiB': last.postgresPrivateMiB, errors: [...failures.values()].reduce((a, b) => a + b, 0) };
+        progress.push(row);
+        console.log(JSON.stringify(row));
       }
     }
   }),

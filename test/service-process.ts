@@ -83,7 +83,8 @@ export async function startServiceProcess(options: { dataDir: string; port?: num
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  // Generous: a first start runs initdb, and the test machine's cores are often shared.
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`service exited early:\n${output.slice(-5000)}`);
     try {
@@ -124,6 +125,14 @@ export function postgresPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** For afterAll: stops the embedded PostgreSQL a killed service left running under `dataDir` (immediate shutdown). */
+export async function stopOrphanedPostgres(dataDir: string): Promise<void> {
+  const pid = postgresPid(dataDir);
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGQUIT');
+  await waitFor(`orphaned PostgreSQL ${pid} to exit`, () => postgresPid(dataDir) === undefined, 15_000, 50).catch(() => undefined);
 }
 
 /** The API key the service generated at its first start. */

@@ -19,6 +19,7 @@ import {
   killServiceProcesses,
   sleep,
   startServiceProcess,
+  stopOrphanedPostgres,
   tempDataDir,
   waitFor,
   type ServiceProcess,
@@ -60,10 +61,11 @@ beforeAll(async () => {
   upstream.setDefaultReply({ text: REPLY });
   port = await freePort();
   await start();
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await killServiceProcesses();
+  await stopOrphanedPostgres(dataDir);
   await upstream?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -194,7 +196,7 @@ describe('kill -9 of the service, then a restart on the same data', () => {
       expect(listed.body.items.length).toBe(chat.body.message_count);
     }
     await expectReadModelsToEqualRebuild();
-  }, 120_000);
+  }, 180_000);
 
   test('during a projection batch: the projector resumes from its checkpoint and the read models equal a rebuild', async () => {
     // Another writer (as a second API process would) appends large chats straight to the log, so the
@@ -241,7 +243,7 @@ describe('kill -9 of the service, then a restart on the same data', () => {
       const chat = await call('GET', `/api/v1/character_chats/${chatId}`);
       expect({ chatId, count: chat.body.message_count }).toEqual({ chatId, count: 999 });
     }
-  }, 120_000);
+  }, 180_000);
 
   test('during a completion stream: the job runs again, the reply is stored once and whole', async () => {
     const characterId = (await call('POST', '/api/v1/characters', { body: { name: 'Storyteller', first_message: 'Sit down.' } })).body.id as string;
@@ -287,6 +289,22 @@ describe('kill -9 of the service, then a restart on the same data', () => {
     expect(messages.filter((m) => m.content === 'Tell me a story')).toHaveLength(1);
     expect(messages).toHaveLength(3); // greeting, the user's turn, the reply
     expect(upstream.requests.length - requestsBefore).toBe(2); // the interrupted run and the one that finished
+
+    // Killed again after the reply was stored: the token stream (kept in process) is gone with the process,
+    // and a client retrying with the same key gets the finished completion from the job's stored result.
+    await killHard(service);
+    await start();
+    const retried = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
+    expect(retried.status).toBe(200);
+    const replayed = await retried.text();
+    const content = replayed.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6))).flatMap((c) => c.choices ?? []).map((c: { delta: { content?: string } }) => c.delta.content ?? '').join('');
+    expect(content).toBe(REPLY);
+    expect(replayed).toContain('"saved":true');
+    expect(replayed.trim().endsWith('data: [DONE]')).toBe(true);
+    const plain = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify({ ...body, stream: false }), signal: AbortSignal.timeout(20_000) });
+    expect(plain.status).toBe(422); // the same key for a different request
+    expect(await replies()).toHaveLength(3);
+    expect(upstream.requests.length - requestsBefore).toBe(2); // nothing ran again
     await expectReadModelsToEqualRebuild();
-  }, 120_000);
+  }, 180_000);
 });

@@ -35,7 +35,7 @@ beforeAll(async () => {
     },
   });
   call = apiClient(service.url, apiKeyOf(dataDir));
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   if (service && service.child.exitCode !== null) console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
@@ -142,5 +142,5 @@ describe('PostgreSQL restarted while the service serves', () => {
     expect({ status: completed.status, content: completed.body.content, saved: completed.body.saved }).toEqual({ status: 200, content: 'Back again.', saved: true });
     expect(service.child.exitCode).toBeNull();
     expect(service.output()).not.toMatch(/unhandled rejection|uncaught/i);
-  }, 120_000);
+  }, 180_000);
 });

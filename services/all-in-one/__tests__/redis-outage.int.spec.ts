@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { redisReachable } from '../../../infra/queue/reachability.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
-import { apiClient, apiKeyOf, exited, freePort, killServiceProcesses, sleep, startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../../../test/service-process.ts';
+import { apiClient, apiKeyOf, exited, freePort, killServiceProcesses, sleep, startServiceProcess, stopOrphanedPostgres, tempDataDir, waitFor, type ServiceProcess } from '../../../test/service-process.ts';
 
 /**
  * Redis killed under a running service (REDIS_URL: rate limits, job queue and completion relay on Redis).
@@ -54,11 +54,12 @@ if (!hasRedis) {
       },
     });
     call = apiClient(service.url, apiKeyOf(dataDir));
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     if (service && service.child.exitCode !== null) console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
     await killServiceProcesses();
+    await stopOrphanedPostgres(dataDir);
     if (redis) await killRedis();
     await upstream?.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -118,6 +119,6 @@ if (!hasRedis) {
       expect({ status: completed.status, content: completed.body.content }).toEqual({ status: 200, content: 'Queue is back.' });
       expect(service.child.exitCode).toBeNull();
       expect(service.output()).not.toMatch(/unhandled rejection|uncaught/i);
-    }, 120_000);
+    }, 180_000);
   });
 }

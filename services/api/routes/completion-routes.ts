@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { startChat } from '../../../commands/chats/chat-workflows.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type ProviderChunk } from '../../../infra/llm/index.ts';
-import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError } from '../../../infra/queue/queue.ts';
-import { RelayGapError, RelayIdleError } from '../../../infra/relay/relay.ts';
+import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError, type JobInfo } from '../../../infra/queue/queue.ts';
+import { RelayGapError, RelayIdleError, type RelayEntry } from '../../../infra/relay/relay.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
@@ -95,8 +95,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     deps.completions.cancelLocal(completionId, reason);
   };
 
-  /** Puts the job on the queue (a retry of the same request finds the same job). */
-  async function submit(job: CompletionJob): Promise<void> {
+  /** Puts the job on the queue (a retry of the same request finds the same job, returned then). */
+  async function submit(job: CompletionJob): Promise<JobInfo | undefined> {
     let added;
     try {
       added = await queue.add(COMPLETION_JOB, job, {
@@ -116,16 +116,56 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
         throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
       }
+      return existing;
     }
+    return undefined;
+  }
+
+  /**
+   * What a finished job's stream replays: its last run from the relay (an earlier run was interrupted and is not
+   * the answer), or, when the relay no longer holds that run (expired, or lost with the process that ran it, such
+   * as after a crash and restart), the job's stored result as one chunk. Undefined for a job still to finish.
+   */
+  async function finishedReplay(completionId: string, info: JobInfo | undefined): Promise<Array<RelayEntry<CompletionRelayEvent>> | undefined> {
+    if (!info || (info.state !== 'completed' && info.state !== 'failed')) return undefined;
+    if (await relay.exists(completionId)) {
+      const entries: Array<RelayEntry<CompletionRelayEvent>> = [];
+      try {
+        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 1000 })) entries.push(entry);
+      } catch (err) {
+        if (!(err instanceof RelayIdleError || err instanceof RelayGapError)) throw err;
+      }
+      const lastRun = entries.slice(Math.max(0, entries.findLastIndex((e) => e.data.t === 'start')));
+      if (lastRun.some((e) => e.data.t === 'done' || e.data.t === 'error')) return lastRun;
+    }
+    if (info.state === 'failed') {
+      return [{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} } } }];
+    }
+    const result = info.result as CompletionResult;
+    const choice = result.completion.choices[0];
+    const toolCalls = choice?.message.tool_calls?.map((c, index) => ({ index, id: c.id, type: c.type, function: c.function }));
+    const chunk: ProviderChunk = {
+      id: completionId,
+      object: 'chat.completion.chunk',
+      created: result.completion.created,
+      model: result.model,
+      choices: choice ? [{ index: 0, delta: { role: 'assistant', content: choice.message.content, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) }, finish_reason: choice.finish_reason }] : [],
+      usage: result.completion.usage,
+    };
+    return [
+      { id: '1', data: { t: 'start', attempt: 1 } },
+      { id: '2', data: { t: 'chunk', chunk } },
+      { id: '3', data: { t: 'done', result } },
+    ];
   }
 
   /** The job of a completion id, if the caller may see it. */
-  async function ownedJob(completionId: string, principal: Principal): Promise<CompletionJob> {
+  async function ownedJob(completionId: string, principal: Principal): Promise<JobInfo> {
     const info = await queue.getJob(completionId);
     if (!info) throw notFound('completion', completionId);
     const data = info.data as CompletionJob;
     if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
-    return data;
+    return info;
   }
 
   /**
@@ -135,7 +175,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   async function streamResponse(
     res: Response,
     completionId: string,
-    options: { after?: string; cancelOnDisconnect: boolean; trailer: (result: CompletionResult) => Record<string, unknown> | null },
+    options: { after?: string; cancelOnDisconnect: boolean; trailer: (result: CompletionResult) => Record<string, unknown> | null; replay?: Array<RelayEntry<CompletionRelayEvent>> | undefined },
   ): Promise<undefined> {
     const abort = new AbortController();
     let finished = false;
@@ -162,7 +202,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return undefined;
     };
     try {
-      for await (const entry of relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs })) {
+      const entries = options.replay ?? relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs });
+      for await (const entry of entries) {
         const event = entry.data;
         if (event.t === 'start') {
           runs += 1;
@@ -208,8 +249,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return await queue.waitUntilFinished<CompletionResult>(completionId, timeoutMs);
     } catch (err) {
       if (err instanceof JobFailedError) {
-        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
-          if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
+        try {
+          for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
+            if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
+          }
+        } catch (relayErr) {
+          // The relay no longer holds the run (expired, or lost with the process that ran it): the job's reason.
+          if (!(relayErr instanceof RelayIdleError || relayErr instanceof RelayGapError)) throw relayErr;
         }
         throw new AppError(502, 'completion_failed', err.failedReason);
       }
@@ -295,7 +341,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           };
           target = characterTarget;
         }
-        await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target });
+        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target });
 
         const extension = (result: CompletionResult) => ({
           provider: result.provider,
@@ -307,7 +353,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
-          return streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer: (r) => (r.chatId ? extension(r) : null) });
+          return streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer: (r) => (r.chatId ? extension(r) : null), replay: await finishedReplay(completionId, existing) });
         }
         const result = await waitForResult(res, completionId, !body.resumable);
         const completion: ChatCompletion = result.completion;
@@ -326,12 +372,11 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'SSE stream', contentType: 'text/event-stream' }, 410: { description: 'the stream expired', schema: problemSchema }, ...errors },
       handler: async ({ params, query, principal, req, res }) => {
         const job = await ownedJob(params.completion_id, principal);
-        void job;
         const header = req.headers['last-event-id'];
         const after = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.last_event_id;
         if (!(await relay.exists(params.completion_id)) && after !== undefined) throw new AppError(410, 'stream_expired', 'the completion stream is no longer available');
         return streamResponse(res, params.completion_id, {
-          ...(after ? { after } : {}),
+          ...(after ? { after } : { replay: await finishedReplay(params.completion_id, job) }),
           cancelOnDisconnect: false,
           trailer: (r) => (r.chatId ? { conversation_id: r.chatId, saved: r.saved !== null } : null),
         });
@@ -420,7 +465,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
         const completionId = completionIdOf(req, principal);
         const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
-        await submit({
+        const existing = await submit({
           ...jobBase(ctx, completionId, hashOf(['character_chats.complete', params.chat_id, body])),
           provider: resolved.providerName,
           model: resolved.model,
@@ -431,6 +476,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           res.setHeader('X-Completion-Id', completionId);
           return streamResponse(res, completionId, {
             cancelOnDisconnect: !body.resumable,
+            replay: await finishedReplay(completionId, existing),
             trailer: (r) => ({ chat_id: r.chatId, saved: r.saved !== null, message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null, content: r.fullText ?? undefined }),
           });
         }
