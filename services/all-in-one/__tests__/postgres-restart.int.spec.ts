@@ -38,7 +38,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  if (service && service.child.exitCode !== null) console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
+  if (service && (service.child.exitCode !== null)) console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
   await killServiceProcesses();
   await postgres?.stop();
   await upstream?.close();
@@ -48,8 +48,12 @@ afterAll(async () => {
 /** A request that must answer (whatever the status) within `ms`: a hang is a failure. */
 async function timed(method: string, urlPath: string, body?: unknown, ms = 15_000) {
   const started = Date.now();
-  const res = await call(method, urlPath, { ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(ms) });
-  return { ...res, ms: Date.now() - started };
+  try {
+    const res = await call(method, urlPath, { ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(ms) });
+    return { ...res, ms: Date.now() - started };
+  } catch (err) {
+    throw new Error(`${method} ${urlPath} failed after ${Date.now() - started} ms: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Clients that keep writing and reading until stopped; every answer must be a success or a 503 problem. */
@@ -61,11 +65,13 @@ function load(chatId: string) {
   const client = async (k: number) => {
     while (!stop) {
       const i = n++;
-      const res = k % 2 === 0
-        ? await timed('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { sender: 'user', content: `load ${i}` })
-        : await timed('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=20&order=desc`);
+      const at = new Date().toISOString();
+      const res = await (k % 2 === 0
+        ? timed('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { sender: 'user', content: `load ${i}` }, 30_000)
+        : timed('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=20&order=desc`, undefined, 30_000)
+      ).catch((err: Error) => ({ status: 0, ms: Infinity, body: `${at} ${err.message}` }));
       statuses.push(res.status);
-      if (![200, 201, 202, 503].includes(res.status) || res.ms > 12_000) unexpected.push({ status: res.status, ms: res.ms, body: res.body });
+      if (![200, 201, 202, 503].includes(res.status) || res.ms > 20_000) unexpected.push({ status: res.status, ms: res.ms, body: res.body });
       if (res.status === 503) await sleep(50);
     }
   };
