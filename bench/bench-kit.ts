@@ -47,7 +47,7 @@ export function table(rows: Record<string, unknown>[]): void {
 }
 
 /** `npm start`'s embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. */
-export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; pid: number; stop: () => Promise<void> }> {
+export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; pid: number; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-svc-'));
   chmodSync(dataDir, 0o755);
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -69,6 +69,7 @@ export async function startService(env: Record<string, string> = {}): Promise<{ 
     url,
     key: readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim(),
     pid: child.pid!,
+    dataDir,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

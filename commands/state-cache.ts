@@ -13,8 +13,21 @@ export interface StateCache {
   size(): number;
 }
 
-export function createStateCache(maxEntries = 5000): StateCache {
+/**
+ * Bounded twice: by entries, and by the events folded into them (a state's revision, a proxy for its size: a
+ * chat's state grows with its messages), so a few thousand long chats cannot hold gigabytes. The least
+ * recently used entries go first. A soak (bench/soak.bench.ts) showed the resident memory still climbing after
+ * 50,000 requests with the earlier bound of 5,000 entries by count alone: the cache was still filling.
+ */
+export function createStateCache(maxEntries = 1000, maxEvents = 200_000): StateCache {
   const entries = new Map<string, { state: unknown; revision: number }>();
+  let events = 0;
+  const drop = (streamId: string) => {
+    const entry = entries.get(streamId);
+    if (!entry) return;
+    events -= entry.revision;
+    entries.delete(streamId);
+  };
   return {
     get<S>(streamId: string) {
       const hit = entries.get(streamId);
@@ -26,12 +39,13 @@ export function createStateCache(maxEntries = 5000): StateCache {
     set(streamId, state, revision) {
       const current = entries.get(streamId);
       if (current && current.revision > revision) return;
-      entries.delete(streamId);
+      drop(streamId);
       entries.set(streamId, { state, revision });
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      events += revision;
+      while (entries.size > 1 && (entries.size > maxEntries || events > maxEvents)) drop(entries.keys().next().value!);
     },
     delete(streamId) {
-      entries.delete(streamId);
+      drop(streamId);
     },
     clear() {
       entries.clear();

@@ -34,6 +34,8 @@ export const configSchema = z.object({
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
+  /** A running job whose worker stops renewing its lock for this long (the process died) is run again. */
+  WORKER_LOCK_DURATION_MS: positiveInt.min(1000).max(600_000).default(30_000),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   /** Origins allowed to call the API from a browser, comma-separated (`*` for any); none by default. */
   CORS_ORIGINS: z

@@ -209,7 +209,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     };
     const runtime: Runtime = { ...runtimeBase, get worker() { return worker; } };
     if (roles.worker) {
-      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, logger: logger.child({ component: 'worker' }) });
+      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_DURATION_MS, stalledIntervalMs: config.WORKER_LOCK_DURATION_MS, logger: logger.child({ component: 'worker' }) });
       await worker.ready();
     }
     return runtime;

@@ -38,6 +38,12 @@ export function createDatabase(connectionString: string, options: DatabaseOption
   });
   // A pooled client that loses its server (PostgreSQL restarted) must not crash the process.
   pool.on('error', () => undefined);
+  // The pool listens only on idle clients: one checked out (a transaction between two statements) whose
+  // server goes away emits 'error' with no listener, which kills the process. The statement in flight, if
+  // any, still fails with the error, and the broken client is dropped when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
   return {
     pool,

@@ -1,66 +1,22 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
+import { exited, freePort, killServiceProcesses, nodeBinary as node, postgresPid as postgresPidOf, projectRoot as root, startServiceProcess, tempDataDir } from '../../../test/service-process.ts';
 
 /**
  * The embedded default as a user runs it: `node services/all-in-one/main.ts` (what `npm start` runs) with a
  * DATA_DIR, stopped by SIGTERM, killed with SIGKILL, restarted on the same data.
  */
-const root = process.cwd();
-const node = path.join(root, 'node_modules', '.bin', 'node');
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-e2e-'));
-chmodSync(dataDir, 0o755);
-const children: ChildProcess[] = [];
+const dataDir = tempDataDir('ccb-e2e-');
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+afterAll(async () => {
+  await killServiceProcesses();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(port: number) {
-  const child = spawn(node, ['services/all-in-one/main.ts'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`service did not answer /health:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { child, output: () => output };
-}
-
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
-
-function postgresPid(): number | undefined {
-  try {
-    const pid = Number(readFileSync(path.join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
+const start = (port: number) => startServiceProcess({ dataDir, port });
+const postgresPid = () => postgresPidOf(dataDir);
 
 describe('embedded default (npm start)', () => {
   test('a wrong setting stops the process with one line naming the variable', () => {

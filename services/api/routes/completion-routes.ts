@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { startChat } from '../../../commands/chats/chat-workflows.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type ProviderChunk } from '../../../infra/llm/index.ts';
-import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError } from '../../../infra/queue/queue.ts';
-import { RelayGapError, RelayIdleError } from '../../../infra/relay/relay.ts';
+import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError, type JobInfo } from '../../../infra/queue/queue.ts';
+import { RelayGapError, RelayIdleError, type RelayEntry } from '../../../infra/relay/relay.ts';
 import { dictionaryReport } from '../../completions/chat-dictionary-pass.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
@@ -124,22 +124,22 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
    * starts on this process at once (see local-completion-runs.ts). A stream with a fresh completion id cannot be
    * a retry, so its output flows at once while the job is recorded; otherwise (a client-chosen id from
    * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
-   * job as new first.
+   * job as new first. Answers the existing job when the request is a retry of one.
    */
-  async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<void> {
+  async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
     const local = deps.completions.local;
     const runningHere = local?.running(job.completionId);
     if (runningHere) {
       sameRequest(runningHere.job, job);
       // The job is (or is about to be) in the queue: the caller waits on it like any other.
-      if (await runningHere.admitted) return;
+      if (await runningHere.admitted) return undefined;
     }
     if (local && !runningHere && !options.recordFirst && local.start(job, Promise.resolve(true))) {
       addJob(job).catch((err: unknown) => {
         local.forget(job.completionId);
         options.log.warn({ err, completionId: job.completionId }, 'the completion runs without its queue record (no retry after a crash)');
       });
-      return;
+      return undefined;
     }
     let admit: (ok: boolean) => void = () => undefined;
     const admitted = new Promise<boolean>((resolve) => {
@@ -155,16 +155,59 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       throw err;
     }
     admit(!added.duplicate);
-    if (added.duplicate) sameRequest((await queue.getJob(job.completionId))?.data as Partial<CompletionJob> | undefined, job);
+    if (!added.duplicate) return undefined;
+    const existing = await queue.getJob(job.completionId);
+    sameRequest(existing?.data as Partial<CompletionJob> | undefined, job);
+    return existing;
+  }
+
+  /**
+   * What a finished job's stream replays: its last run from the relay (an earlier run was interrupted and is not
+   * the answer), or, when the relay no longer holds that run (expired, or lost with the process that ran it, such
+   * as after a crash and restart), the job's stored result as one chunk. Undefined for a job still to finish.
+   */
+  async function finishedReplay(completionId: string, info: JobInfo | undefined): Promise<Array<RelayEntry<CompletionRelayEvent>> | undefined> {
+    if (!info || (info.state !== 'completed' && info.state !== 'failed')) return undefined;
+    if (await relay.exists(completionId)) {
+      const entries: Array<RelayEntry<CompletionRelayEvent>> = [];
+      try {
+        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 1000 })) entries.push(entry);
+      } catch (err) {
+        if (!(err instanceof RelayIdleError || err instanceof RelayGapError)) throw err;
+      }
+      const lastRun = entries.slice(Math.max(0, entries.findLastIndex((e) => e.data.t === 'start')));
+      if (lastRun.some((e) => e.data.t === 'done' || e.data.t === 'error')) return lastRun;
+    }
+    if (info.state === 'failed') {
+      return [{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} } } }];
+    }
+    const result = info.result as CompletionResult;
+    const choice = result.completion.choices[0];
+    const toolCalls = choice?.message.tool_calls?.map((c, index) => ({ index, id: c.id, type: c.type, function: c.function }));
+    const chunk: ProviderChunk = {
+      id: completionId,
+      object: 'chat.completion.chunk',
+      created: result.completion.created,
+      model: result.model,
+      choices: choice ? [{ index: 0, delta: { role: 'assistant', content: choice.message.content, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) }, finish_reason: choice.finish_reason }] : [],
+      usage: result.completion.usage,
+    };
+    return [
+      { id: '1', data: { t: 'start', attempt: 1 } },
+      { id: '2', data: { t: 'chunk', chunk } },
+      { id: '3', data: { t: 'done', result } },
+    ];
   }
 
   /** The job of a completion id, if the caller may see it. */
-  async function ownedJob(completionId: string, principal: Principal): Promise<CompletionJob> {
+  async function ownedJob(completionId: string, principal: Principal): Promise<JobInfo | undefined> {
     // A stream started on this process may finish before its queue record is written.
-    const data = (deps.completions.local?.running(completionId)?.job ?? (await queue.getJob(completionId))?.data) as CompletionJob | undefined;
+    const running = deps.completions.local?.running(completionId)?.job;
+    const info = running ? undefined : await queue.getJob(completionId);
+    const data = (running ?? info?.data) as CompletionJob | undefined;
     if (!data) throw notFound('completion', completionId);
     if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
-    return data;
+    return info;
   }
 
   /**
@@ -174,7 +217,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   async function streamResponse(
     res: Response,
     completionId: string,
-    options: { after?: string; cancelOnDisconnect: boolean; trailer: (result: CompletionResult) => Record<string, unknown> | null },
+    options: { after?: string; cancelOnDisconnect: boolean; trailer: (result: CompletionResult) => Record<string, unknown> | null; replay?: Array<RelayEntry<CompletionRelayEvent>> | undefined },
   ): Promise<undefined> {
     const abort = new AbortController();
     let finished = false;
@@ -199,7 +242,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return undefined;
     };
     try {
-      for await (const entry of relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs })) {
+      const entries = options.replay ?? relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs });
+      for await (const entry of entries) {
         const event = entry.data;
         if (event.t === 'start') {
           runs += 1;
@@ -245,8 +289,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return await queue.waitUntilFinished<CompletionResult>(completionId, timeoutMs);
     } catch (err) {
       if (err instanceof JobFailedError) {
-        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
-          if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
+        try {
+          for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
+            if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
+          }
+        } catch (relayErr) {
+          // The relay no longer holds the run (expired, or lost with the process that ran it): the job's reason.
+          if (!(relayErr instanceof RelayIdleError || relayErr instanceof RelayGapError)) throw relayErr;
         }
         throw new AppError(502, 'completion_failed', err.failedReason);
       }
@@ -332,7 +381,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           };
           target = characterTarget;
         }
-        await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
+        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
 
         const extension = (result: CompletionResult) => ({
           provider: result.provider,
@@ -346,7 +395,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
-          return streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer: (r) => (r.chatId ? extension(r) : null) });
+          return streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer: (r) => (r.chatId ? extension(r) : null), replay: await finishedReplay(completionId, existing) });
         }
         const result = await waitForResult(res, completionId, !body.resumable);
         const completion: ChatCompletion = result.completion;
@@ -365,12 +414,11 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'SSE stream', contentType: 'text/event-stream' }, 410: { description: 'the stream expired', schema: problemSchema }, ...errors },
       handler: async ({ params, query, principal, req, res }) => {
         const job = await ownedJob(params.completion_id, principal);
-        void job;
         const header = req.headers['last-event-id'];
         const after = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.last_event_id;
         if (!(await relay.exists(params.completion_id)) && after !== undefined) throw new AppError(410, 'stream_expired', 'the completion stream is no longer available');
         return streamResponse(res, params.completion_id, {
-          ...(after ? { after } : {}),
+          ...(after ? { after } : { replay: await finishedReplay(params.completion_id, job) }),
           cancelOnDisconnect: false,
           trailer: (r) => (r.chatId ? { conversation_id: r.chatId, saved: r.saved !== null } : null),
         });
@@ -460,7 +508,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
         const completionId = completionIdOf(req, principal);
         const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
-        await submit({
+        const existing = await submit({
           ...jobBase(ctx, completionId, hashOf(['character_chats.complete', params.chat_id, body])),
           provider: resolved.providerName,
           model: resolved.model,
@@ -471,6 +519,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           res.setHeader('X-Completion-Id', completionId);
           return streamResponse(res, completionId, {
             cancelOnDisconnect: !body.resumable,
+            replay: await finishedReplay(completionId, existing),
             trailer: (r) => ({ chat_id: r.chatId, saved: r.saved !== null, message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null, content: r.fullText ?? undefined }),
           });
         }
