@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { createDatabase } from '../infra/db/database.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { EventStore } from '../infra/eventstore/event-store.ts';
+import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
+import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { rebuildReadModels } from '../projections/rebuild.ts';
 import { projections } from '../projections/registry.ts';
@@ -14,7 +17,7 @@ export async function tableDifference(db: Kysely<ReadModels>, a: string, b: stri
 }
 
 /** Waits until every projection's checkpoint is at the head of the log (the projector has caught up). */
-export async function waitForProjectionsAtHead(db: Kysely<ReadModels>, eventStore: ReturnType<typeof createPostgresEventStore>, schema = 'read', timeoutMs = 60_000): Promise<void> {
+export async function waitForProjectionsAtHead(db: Kysely<ReadModels>, eventStore: EventStore, schema = 'read', timeoutMs = 60_000): Promise<void> {
   await waitFor(
     'the projections to reach the head of the log',
     async () => {
@@ -29,13 +32,27 @@ export async function waitForProjectionsAtHead(db: Kysely<ReadModels>, eventStor
   );
 }
 
+/** The service's event log read as the service reads it: through the decrypting store (payloads in clear). */
+export function openEventLog(database: ReturnType<typeof createDatabase>): { eventStore: EventStore; close: () => Promise<void> } {
+  const keys = createDataKeyStore({ pool: database.pool });
+  const eventStore = createEncryptingEventStore(createPostgresEventStore({ pool: database.pool }), keys);
+  return {
+    eventStore,
+    close: async () => {
+      await eventStore.close();
+      await keys.close();
+    },
+  };
+}
+
 /**
  * Replays the whole log into a fresh schema (no swap) once the live projector has caught up and compares it
  * with the live read models table by table. Returns the tables that differ, with their row differences.
  */
 export async function compareWithFreshRebuild(databaseUrl: string, liveSchema = 'read'): Promise<{ differences: Record<string, number>; events: number }> {
   const database = createDatabase(databaseUrl, { max: 4, applicationName: 'read-model-check' });
-  const eventStore = createPostgresEventStore({ pool: database.pool });
+  const log = openEventLog(database);
+  const eventStore = log.eventStore;
   const target = `${liveSchema}_check_${Date.now()}`;
   try {
     await waitForProjectionsAtHead(database.db, eventStore, liveSchema);
@@ -50,7 +67,7 @@ export async function compareWithFreshRebuild(databaseUrl: string, liveSchema = 
     return { differences, events: result.events };
   } finally {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(target)} CASCADE`.execute(database.db).catch(() => undefined);
-    await eventStore.close();
+    await log.close();
     await database.close();
   }
 }

@@ -64,13 +64,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 /**
  * Starts the all-in-one service on `dataDir` and resolves once /health answers. `env` is added to the test
- * process's environment (NODE_OPTIONS cleared: Jest's flags are not for the child).
+ * process's environment (NODE_OPTIONS cleared: Jest's flags are not for the child; the datastores the test run
+ * itself was given, such as CI's REDIS_URL, are not inherited: the child is `npm start`'s embedded default
+ * unless the test says otherwise).
  */
 export async function startServiceProcess(options: { dataDir: string; port?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
+  const { REDIS_URL: _redis, DATABASE_URL: _database, EVENTSTORE_URL: _eventStore, ...inherited } = process.env;
   const child = spawn(nodeBinary, ['services/all-in-one/main.ts'], {
     cwd: projectRoot,
-    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...options.env, PORT: String(port), DATA_DIR: options.dataDir },
+    env: { ...inherited, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...options.env, PORT: String(port), DATA_DIR: options.dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   liveChildren.add(child);

@@ -18,7 +18,8 @@ let service: ServiceProcess;
 let call: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  postgres = await startEmbeddedPostgres({ dir: pgDir, fast: true });
+  // Durable (fsync, synchronous commit): an immediate shutdown must not lose what was acknowledged.
+  postgres = await startEmbeddedPostgres({ dir: pgDir });
   upstream = await startFakeOpenAIServer();
   upstream.setDefaultReply({ text: 'Back again.' });
   service = await startServiceProcess({
@@ -131,7 +132,7 @@ describe('PostgreSQL restarted while the service serves', () => {
     await sleep(outageMs);
     expect(service.child.exitCode).toBeNull();
 
-    postgres = await startEmbeddedPostgres({ dir: pgDir, port, fast: true });
+    postgres = await startEmbeddedPostgres({ dir: pgDir, port });
 
     await waitFor('/ready after PostgreSQL came back', async () => (await timed('GET', '/ready')).status === 200, 45_000, 250);
     const { statuses, unexpected } = await traffic.stop();
