@@ -242,31 +242,13 @@ async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<v
     for (const e of run) await applyOne(db, e);
     return;
   }
-  const rows: Record<string, unknown>[] = [];
-  const newRows = new Map<string, Record<string, unknown>>();
-  const existingOn = new Map<string, number>();
-  let minFrom = Number.POSITIVE_INFINITY;
-  for (const event of posts) {
-    const row = messageRow(event, false);
-    rows.push(row);
-    newRows.set(row.id as string, row);
-    const path = (event.data as unknown as MessagePostedData).path;
-    if (!path) continue;
-    minFrom = Math.min(minFrom, path.from);
-    for (const r of rows) if (r.on_path && (r.depth as number) >= path.from) r.on_path = false;
-    for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
-    path.ids.forEach((id, i) => {
-      const mine = newRows.get(id);
-      if (mine) mine.on_path = true;
-      else existingOn.set(id, path.from + i);
-    });
+  const plan = planRun(run);
+  if (plan.minFrom !== null) {
+    await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', plan.minFrom).execute();
   }
-  if (Number.isFinite(minFrom) && !created) {
-    await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', minFrom).execute();
-  }
-  if (existingOn.size > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', [...existingOn.keys()]).execute();
-  for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('chat_messages').values(rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
+  if (plan.existingOn.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', plan.existingOn).execute();
+  for (let i = 0; i < plan.rows.length; i += 500) {
+    await db.insertInto('chat_messages').values(plan.rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
 }
 
