@@ -161,13 +161,24 @@ describe('kill -9 of the service, then a restart on the same data', () => {
       const got = await call('GET', `/api/v1/character_messages/messages/${id}`);
       expect({ content, status: got.status, got: got.body?.content, chat: got.body?.chat_id }).toEqual({ content, status: 200, got: content, chat: chatId });
     }
-    // A client retries what it never heard back about: each name ends up imported exactly once.
+    // A client retries what it never heard back about: each name ends up imported exactly once. A 409 means the
+    // name is taken: by the import itself (it landed before the kill), or by the reservation of an import killed
+    // between its two appends, which is taken over once the reservation's grace period (30 s) has passed.
     for (const name of inFlightImports) {
       const card = cards.find((c) => c.name === name)!;
-      const form = new FormData();
-      form.append('file', new Blob([card.bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }), 'card.png');
-      const res = await call('POST', '/api/v1/characters/import?on_conflict=error', { form });
-      expect([201, 409]).toContain(res.status);
+      const landed = async () => withDatabase(async (pool) => (await pool.query(`SELECT 1 FROM read.characters WHERE name = $1`, [name])).rowCount! > 0);
+      await waitFor(
+        `the retried import of ${name} to land`,
+        async () => {
+          const form = new FormData();
+          form.append('file', new Blob([card.bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }), 'card.png');
+          const res = await call('POST', '/api/v1/characters/import?on_conflict=error', { form });
+          expect([201, 409]).toContain(res.status);
+          return res.status === 201 || (await landed());
+        },
+        45_000,
+        2_000,
+      );
     }
 
     await withDatabase(async (pool) => {
