@@ -135,6 +135,8 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         // Fail fast: while Redis is away the insurance (in-memory) limiters count instead.
         rateLimitRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 3000 });
         rateLimitRedis.on('error', () => undefined);
+        // Requests before the connection is up would be counted by the insurance limiters: give it a moment.
+        await redisReady(rateLimitRedis, 3000);
       } else {
         await database.pool.query(RATE_LIMIT_TABLE_SQL);
       }
@@ -218,6 +220,20 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     await connection.stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** Resolves when the client is connected, or after `ms` (the caller goes on either way). */
+function redisReady(client: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (client.status === 'ready') return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
 }
 
 export async function databaseReachable(runtime: Runtime): Promise<void> {
