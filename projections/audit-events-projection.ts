@@ -37,6 +37,8 @@ export const auditEventsProjection: Projection = {
   name: 'audit_events',
   handles: new Set(allEventDefinitions().map((d) => d.type)),
   tables: ['audit_events'],
+  // Rows are only inserted (ON CONFLICT on the primary key): the filter indexes are built after a replay.
+  insertOnlyTables: ['audit_events'],
 
   /** The rows of events holding the user's data (their summaries quote it); a rebuild would skip those events too. */
   async forgetUser(db, userId) {

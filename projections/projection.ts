@@ -11,6 +11,11 @@ export interface Projection {
   name: string;
   /** Event types this projection applies; every other event only advances its checkpoint. */
   handles: ReadonlySet<string>;
+  /**
+   * Tables `apply` only inserts into (never reads, updates or deletes while applying): a replay into a fresh schema
+   * builds their non-unique indexes once at the end instead of row by row.
+   */
+  insertOnlyTables?: readonly (keyof ReadModels & string)[];
   /** Tables it owns, emptied before a rebuild. */
   tables: readonly (keyof ReadModels & string)[];
   apply(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void>;

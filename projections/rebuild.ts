@@ -37,7 +37,7 @@ export async function rebuildReadModels(options: {
   const pageSize = options.pageSize ?? 5000;
   await sql`DROP SCHEMA IF EXISTS ${sql.id(target)} CASCADE`.execute(db);
   await migrateReadModels(db, target);
-  const restoreIndexes = await deferSearchIndexes(db, target, projections.flatMap((p) => p.tables));
+  const restoreIndexes = await deferSearchIndexes(db, target, projections.flatMap((p) => p.tables), projections.flatMap((p) => p.insertOnlyTables ?? []));
 
   let cursor = START_POSITION;
   let events = 0;

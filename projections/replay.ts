@@ -65,7 +65,7 @@ export async function replayReadModels(options: {
   if (state.schema_exists && !state.is_read_model) throw new RangeError(`schema ${targetSchema} exists and does not hold read models: refusing to replace it`);
   await sql`DROP SCHEMA IF EXISTS ${sql.id(targetSchema)} CASCADE`.execute(db);
   await migrateReadModels(db, targetSchema);
-  const restoreIndexes = await deferSearchIndexes(db, targetSchema, projections.flatMap((p) => p.tables));
+  const restoreIndexes = await deferSearchIndexes(db, targetSchema, projections.flatMap((p) => p.tables), projections.flatMap((p) => p.insertOnlyTables ?? []));
 
   const included = 'position' in until ? (e: RecordedEvent) => e.position <= until.position : (e: RecordedEvent) => e.createdAt.getTime() <= until.timestamp.getTime();
   let cursor = START_POSITION;
