@@ -69,6 +69,14 @@ export function expandReplacement(template: string, match: PatternMatch): string
     if (ref in match.named) return match.named[ref] ?? '';
     return null;
   };
+  /** `$N` / `\N`: how many digits at `at` name a group (two when they do, as JavaScript reads them), else 0. */
+  const numberedGroupAt = (start: number): number => {
+    const one = template[start];
+    if (one === undefined || one < '1' || one > '9') return 0;
+    const two = template.slice(start, start + 2);
+    if (/^\d\d$/.test(two) && Number(two) <= match.groups.length) return 2;
+    return Number(one) <= match.groups.length ? 1 : 0;
+  };
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const c = template[i]!;
@@ -93,19 +101,11 @@ export function expandReplacement(template: string, match: PatternMatch): string
           continue;
         }
       }
-      if (n >= '1' && n <= '9') {
-        // Two digits when they name a group, as JavaScript does.
-        const two = template.slice(i + 1, i + 3);
-        if (/^\d\d$/.test(two) && Number(two) <= match.groups.length) {
-          out += group(two) ?? '';
-          i += 2;
-          continue;
-        }
-        if (Number(n) <= match.groups.length) {
-          out += group(n) ?? '';
-          i++;
-          continue;
-        }
+      const digits = numberedGroupAt(i + 1);
+      if (digits > 0) {
+        out += group(template.slice(i + 1, i + 1 + digits)) ?? '';
+        i += digits;
+        continue;
       }
     }
     if (c === '\\' && n !== undefined) {
@@ -128,18 +128,11 @@ export function expandReplacement(template: string, match: PatternMatch): string
           continue;
         }
       }
-      if (n >= '1' && n <= '9') {
-        const two = template.slice(i + 1, i + 3);
-        if (/^\d\d$/.test(two) && Number(two) <= match.groups.length) {
-          out += group(two) ?? '';
-          i += 2;
-          continue;
-        }
-        if (Number(n) <= match.groups.length) {
-          out += group(n) ?? '';
-          i++;
-          continue;
-        }
+      const digits = numberedGroupAt(i + 1);
+      if (digits > 0) {
+        out += group(template.slice(i + 1, i + 1 + digits)) ?? '';
+        i += digits;
+        continue;
       }
     }
     out += c;
