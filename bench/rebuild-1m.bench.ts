@@ -5,7 +5,7 @@ import { migrateReadModels } from '../infra/db/migrate.ts';
 import { START_POSITION } from '../infra/eventstore/event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
-import { deferSearchIndexes } from '../projections/deferred-indexes.ts';
+import { deferReplayIndexes } from '../projections/deferred-indexes.ts';
 import { applyBatch } from '../projections/projection-runner.ts';
 import { rebuildProjection } from '../projections/rebuild-projection.ts';
 import { rebuildReadModels } from '../projections/rebuild.ts';
@@ -221,14 +221,14 @@ try {
       const schema = `profile_${p.name}`;
       await migrateReadModels(database.db, schema);
       const t = performance.now();
-      const restore = await deferSearchIndexes(database.db, schema, p.tables);
+      const deferred = await deferReplayIndexes(database.db, schema, [p]);
       for (let cursor = START_POSITION; ; ) {
         const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
         if (page.length === 0) break;
         await applyBatch(database.db, schema, p, page);
         cursor = page[page.length - 1]!.position;
       }
-      await restore();
+      await deferred.restore();
       profile[p.name] = Math.round((performance.now() - t) / 10) / 100;
       console.log(`profile: ${p.name} ${profile[p.name]} s`);
     }

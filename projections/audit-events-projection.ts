@@ -3,7 +3,26 @@ import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { allEventDefinitions, eventDefinition } from '../shared/events/catalogue.ts';
 import { resourceIdOfStream, summarizeEvent } from '../shared/events/event-summaries.ts';
+import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
 import type { Projection } from './projection.ts';
+
+const AUDIT_COLUMNS: ColumnTypes = {
+  position: 'text',
+  event_id: 'text',
+  stream_id: 'text',
+  revision: 'integer',
+  event_type: 'text',
+  resource_type: 'text',
+  resource_id: 'text',
+  user_id: 'text',
+  data_subject: 'text',
+  occurred_at: 'timestamptz',
+  summary: 'text',
+  changed_fields: 'text[]',
+  subject_ids: 'text[]',
+  request_id: 'text',
+  correlation_id: 'text',
+};
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 
@@ -51,12 +70,6 @@ export const auditEventsProjection: Projection = {
   },
 
   async applyMany(db: Kysely<ReadModels>, events: RecordedEvent[]) {
-    for (let i = 0; i < events.length; i += 500) {
-      await db
-        .insertInto('audit_events')
-        .values(events.slice(i, i + 500).map(auditRow))
-        .onConflict((oc) => oc.column('position').doNothing())
-        .execute();
-    }
+    await insertByColumns(db, 'audit_events', AUDIT_COLUMNS, events.map(auditRow), 'position');
   },
 };

@@ -157,6 +157,8 @@ export const charactersProjection: Projection = {
   name: 'characters',
   handles: new Set([...CHARACTER_EVENTS, ...USAGE_EVENTS]),
   tables: ['characters', 'character_chat_usage'],
+  // Applying finds characters by id; the owner's listings are for queries.
+  queryOnlyIndexes: ['characters_owner_created', 'characters_owner_name', 'characters_owner_updated'],
 
   async forgetUser(db, userId) {
     const usage = await db.deleteFrom('character_chat_usage').where('character_id', 'in', db.selectFrom('characters').select('id').where('owner_id', '=', userId)).executeTakeFirst();

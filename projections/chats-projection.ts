@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
 import type { ChatCreatedData, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../shared/events/chat-events.ts';
+import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
 import type { Projection } from './projection.ts';
 
 /**
@@ -114,7 +115,7 @@ async function applyPath(db: Kysely<ReadModels>, chatId: string, path: PathChang
   if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', on).execute();
 }
 
-const COLUMN_TYPES: Record<string, string> = {
+const COLUMN_TYPES: ColumnTypes = {
   id: 'uuid',
   chat_id: 'uuid',
   seq: 'integer',
@@ -247,15 +248,15 @@ async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<v
     await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', plan.minFrom).execute();
   }
   if (plan.existingOn.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', plan.existingOn).execute();
-  for (let i = 0; i < plan.rows.length; i += 500) {
-    await db.insertInto('chat_messages').values(plan.rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
-  }
+  await insertByColumns(db, 'chat_messages', COLUMN_TYPES, plan.rows, 'id');
 }
 
 export const chatsProjection: Projection = {
   name: 'chats',
   handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged']),
   tables: ['chats', 'chat_messages'],
+  // Applying finds chats and messages by id, and the active path through chat_messages_path.
+  queryOnlyIndexes: ['chats_owner_activity', 'chats_owner_character_activity', 'chat_messages_chat_seq', 'chat_messages_siblings', 'chat_messages_path_deleted'],
 
   async forgetUser(db, userId) {
     const messages = await db.deleteFrom('chat_messages').where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId)).executeTakeFirst();
@@ -358,9 +359,7 @@ async function applyRuns(db: Kysely<ReadModels>, runs: RecordedEvent[][]): Promi
   const on = mine.flatMap((p) => p.existingOn);
   if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', '=', sql<string>`ANY(${on}::uuid[])`).execute();
   const rows = mine.flatMap((p) => p.rows);
-  for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('chat_messages').values(rows.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
-  }
+  await insertByColumns(db, 'chat_messages', COLUMN_TYPES, rows, 'id');
   // Chats already (partly) applied: event by event, with the per-event guards.
   for (let i = 0; i < plans.length; i++) if (!claimed.has(chatIdOf(plans[i]!))) for (const e of runs[i]!) await applyOne(db, e);
 }

@@ -16,6 +16,11 @@ export interface Projection {
    * builds their non-unique indexes once at the end instead of row by row.
    */
   insertOnlyTables?: readonly (keyof ReadModels & string)[];
+  /**
+   * Non-unique indexes of its tables that only queries use (`apply` never finds rows through them): a replay into a
+   * fresh schema builds them once at the end.
+   */
+  queryOnlyIndexes?: readonly string[];
   /** Tables it owns, emptied before a rebuild. */
   tables: readonly (keyof ReadModels & string)[];
   apply(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void>;

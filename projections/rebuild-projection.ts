@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
-import { deferSearchIndexes } from './deferred-indexes.ts';
+import { deferReplayIndexes } from './deferred-indexes.ts';
 import { applyBatch, applyBatchInTransaction } from './projection-runner.ts';
 import type { Projection } from './projection.ts';
 
@@ -71,9 +71,9 @@ export async function rebuildProjection(options: {
   };
 
   try {
-    const restoreIndexes = await deferSearchIndexes(db, side, projection.tables);
+    const deferred = await deferReplayIndexes(db, side, [projection]);
     await catchUp();
-    await restoreIndexes();
+    await deferred.restore();
     // The index builds took a while: catch up again before the swap takes its locks.
     await catchUp();
     await options.onBuilt?.();

@@ -1,11 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import { START_POSITION, type EventStore } from '../infra/eventstore/event-store.ts';
+import type { EventStore } from '../infra/eventstore/event-store.ts';
 import type { Logger } from '../infra/logger.ts';
-import { deferSearchIndexes } from './deferred-indexes.ts';
-import { applyBatch, applyBatchInTransaction } from './projection-runner.ts';
+import { deferReplayIndexes } from './deferred-indexes.ts';
+import { applyBatchInTransaction } from './projection-runner.ts';
 import type { Projection } from './projection.ts';
+import { replayLog } from './replay-log.ts';
 
 export interface RebuildResult {
   schema: string;
@@ -37,19 +38,13 @@ export async function rebuildReadModels(options: {
   const pageSize = options.pageSize ?? 5000;
   await sql`DROP SCHEMA IF EXISTS ${sql.id(target)} CASCADE`.execute(db);
   await migrateReadModels(db, target);
-  const restoreIndexes = await deferSearchIndexes(db, target, projections.flatMap((p) => p.tables), projections.flatMap((p) => p.insertOnlyTables ?? []));
+  const deferred = await deferReplayIndexes(db, target, projections);
 
-  let cursor = START_POSITION;
-  let events = 0;
-  for (;;) {
-    const page = await eventStore.readAll({ fromPosition: cursor, maxCount: pageSize });
-    if (page.length === 0) break;
-    await Promise.all(projections.map((p) => applyBatch(db, target, p, page)));
-    cursor = page[page.length - 1]!.position;
-    events += page.length;
-    options.logger?.debug({ events, target }, 'rebuild progress');
-  }
-  await restoreIndexes();
+  // A projection that is through the log builds its indexes while the slower ones still replay.
+  const replayed = await replayLog({ db, eventStore, schema: target, projections, pageSize, onReplayed: (p) => deferred.restore([p]) });
+  let cursor = replayed.cursor;
+  let events = replayed.events;
+  options.logger?.debug({ events, target }, 'rebuild replayed the log');
 
   let swapped = false;
   if (options.swap) {

@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import { migrateReadModels } from '../infra/db/migrate.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import { START_POSITION, type EventStore, type RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { deferSearchIndexes } from './deferred-indexes.ts';
-import { applyBatch } from './projection-runner.ts';
+import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { deferReplayIndexes } from './deferred-indexes.ts';
 import type { Projection } from './projection.ts';
+import { replayLog } from './replay-log.ts';
 
 /** How far to replay: up to and including a log position, or every event created at or before a time. */
 export type ReplayUntil = { position: string } | { timestamp: Date };
@@ -65,26 +65,22 @@ export async function replayReadModels(options: {
   if (state.schema_exists && !state.is_read_model) throw new RangeError(`schema ${targetSchema} exists and does not hold read models: refusing to replace it`);
   await sql`DROP SCHEMA IF EXISTS ${sql.id(targetSchema)} CASCADE`.execute(db);
   await migrateReadModels(db, targetSchema);
-  const restoreIndexes = await deferSearchIndexes(db, targetSchema, projections.flatMap((p) => p.tables), projections.flatMap((p) => p.insertOnlyTables ?? []));
+  const deferred = await deferReplayIndexes(db, targetSchema, projections);
 
   const included = 'position' in until ? (e: RecordedEvent) => e.position <= until.position : (e: RecordedEvent) => e.createdAt.getTime() <= until.timestamp.getTime();
-  let cursor = START_POSITION;
-  let events = 0;
-  let lastPosition = START_POSITION;
-  for (;;) {
-    const page = await eventStore.readAll({ fromPosition: cursor, maxCount: options.pageSize ?? 5000 });
-    if (page.length === 0) break;
-    cursor = page[page.length - 1]!.position;
-    const chosen = page.filter(included);
-    if (chosen.length > 0) {
-      await Promise.all(projections.map((p) => applyBatch(db, targetSchema, p, chosen)));
-      events += chosen.length;
-      lastPosition = chosen[chosen.length - 1]!.position;
-    }
+  const { events, lastPosition } = await replayLog({
+    db,
+    eventStore,
+    schema: targetSchema,
+    projections,
+    onReplayed: (p) => deferred.restore([p]),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
     // Positions are in log order: nothing after the first event past the position can be included.
-    if ('position' in until && chosen.length < page.length) break;
-  }
-  await restoreIndexes();
+    select: (page) => {
+      const chosen = page.filter(included);
+      return { events: chosen, more: !('position' in until && chosen.length < page.length) };
+    },
+  });
   const tables: Record<string, number> = {};
   for (const table of projections.flatMap((p) => p.tables)) {
     const { rows } = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.id(targetSchema, table)}`.execute(db);

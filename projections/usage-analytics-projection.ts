@@ -134,6 +134,7 @@ export const usageAnalyticsProjection: Projection = {
   name: 'usage_analytics',
   handles: new Set(['ChatCreated', 'MessagePosted', 'CompletionFailed']),
   tables: ['usage_chats', 'usage_daily', 'usage_latencies'],
+  insertOnlyTables: ['usage_latencies'],
   apply: (db, event) => applyUsage(db, [event]),
   applyMany: applyUsage,
 };

@@ -200,6 +200,8 @@ export const worldBooksProjection: Projection = {
   name: 'world_books',
   handles: new Set(HANDLED),
   tables: ['world_books', 'world_book_entries'],
+  // Applying finds books by id (entries by book through world_book_entries_book_ord, which stays).
+  queryOnlyIndexes: ['world_books_owner_name', 'world_books_owner_global'],
   async forgetUser(db, userId) {
     const entries = await db.deleteFrom('world_book_entries').where('world_book_id', 'in', db.selectFrom('world_books').select('id').where('owner_id', '=', userId)).executeTakeFirst();
     const books = await db.deleteFrom('world_books').where('owner_id', '=', userId).executeTakeFirst();

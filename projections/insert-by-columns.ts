@@ -1,0 +1,41 @@
+import { sql, type Kysely } from 'kysely';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+
+/** Each column of a table written by `insertByColumns`, with its PostgreSQL type (`text[]` for an array column). */
+export type ColumnTypes = Readonly<Record<string, string>>;
+
+/** A PostgreSQL array literal of strings, `{"a","b"}` (an array column travels inside a text array, one literal per row). */
+function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/**
+ * Inserts many rows in one statement with one array parameter per column (`INSERT … SELECT FROM unnest(…)`), skipping
+ * rows whose `conflictColumn` exists already. Against a multi-row VALUES list (a parameter per cell) this saves most of
+ * the work on both sides at thousands of rows: the statement is the same whatever the row count, and the driver
+ * and the server handle a dozen parameters instead of tens of thousands. Rows must have every column of `types`.
+ */
+export async function insertByColumns(db: Kysely<ReadModels>, table: keyof ReadModels & string, types: ColumnTypes, rows: readonly Record<string, unknown>[], conflictColumn: string): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(types);
+  const parameters = columns.map((column) => {
+    const type = types[column]!;
+    const isArray = type.endsWith('[]');
+    const values = rows.map((row) => {
+      const value = row[column];
+      if (value === undefined) throw new Error(`insertByColumns: row without column ${column} for ${table}`);
+      return isArray && value !== null ? arrayLiteral(value as string[]) : value;
+    });
+    // An array column's literals are cast to their type per row; unnest would flatten a two-dimensional array.
+    return { column, unnested: sql`${values}::${sql.raw(isArray ? 'text' : type)}[]`, cast: isArray ? sql.raw(`::${type}`) : sql`` };
+  });
+  const names = sql.join(columns.map((c) => sql.id(c)));
+  await db
+    .insertInto(table)
+    .columns(columns as never)
+    .expression(
+      sql`SELECT ${sql.join(parameters.map((p) => sql`${sql.id(p.column)}${p.cast}`))} FROM unnest(${sql.join(parameters.map((p) => p.unnested))}) AS t(${names})` as never,
+    )
+    .onConflict((oc) => oc.column(conflictColumn as never).doNothing())
+    .execute();
+}
