@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Projection } from './projection.ts';
 
-/** Index builds of one restore running at once, each on its own connection. */
+/**
+ * Index builds of one replay running at once, each on its own connection (PostgreSQL builds a large btree or GIN
+ * index with parallel workers of its own; two builds keep the cores busy while one waits on its last worker).
+ */
 const BUILDS_AT_ONCE = 2;
-/** Per build; PostgreSQL's default (64 MB) makes a full-text index over a large table spill in many small runs. */
-const INDEX_BUILD_MEMORY = '256MB';
 
 export interface DeferredIndexes {
   /** Builds the dropped indexes of these projections' tables (all of them without an argument) not built yet. */
@@ -33,17 +34,14 @@ export async function deferReplayIndexes(db: Kysely<any>, schema: string, projec
        AND (a.amname = 'gin' OR t.relname = ANY(${insertOnly}::text[]) OR i.relname = ANY(${queryOnly}::text[]))`.execute(db);
   for (const r of rows) await sql`DROP INDEX ${sql.id(schema, r.name)}`.execute(db);
   const pending = new Set(rows);
-  // At most BUILDS_AT_ONCE builds of this replay run at once (each may take INDEX_BUILD_MEMORY), in the order asked.
+  // At most BUILDS_AT_ONCE builds of this replay run at once (each takes up to maintenance_work_mem), in the order asked.
   let running = 0;
   const waiting: Array<() => void> = [];
   const build = async (definition: string) => {
     if (running >= BUILDS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
     else running++;
     try {
-      await db.transaction().execute(async (trx) => {
-        await sql`SET LOCAL maintenance_work_mem = ${sql.lit(INDEX_BUILD_MEMORY)}`.execute(trx);
-        await sql.raw(definition).execute(trx);
-      });
+      await sql.raw(definition).execute(db);
     } finally {
       // The slot passes straight to the next build waiting, if any.
       const next = waiting.shift();
