@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { allEventDefinitions, eventDefinition } from '../shared/events/catalogue.ts';
-import { resourceIdOfStream, summarizeEvent } from '../shared/events/event-summaries.ts';
+import { allEventDefinitions } from '../shared/events/catalogue.ts';
+import { summarizeEvent } from '../shared/events/event-summaries.ts';
+import { resourceOf } from '../shared/events/resource-type.ts';
 import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
 import type { Projection } from './projection.ts';
 
@@ -29,14 +30,15 @@ const text = (value: unknown) => (typeof value === 'string' ? value : null);
 /** The audit row of one event: who, when, which resource, and a readable summary of the change. */
 export function auditRow(event: RecordedEvent) {
   const summary = summarizeEvent(event.type, event.data);
+  const resource = resourceOf(event.streamId, event.type);
   return {
     position: event.position,
     event_id: event.id,
     stream_id: event.streamId,
     revision: event.revision,
     event_type: event.type,
-    resource_type: eventDefinition(event.type)?.resourceType ?? event.streamId.split('-')[0]!,
-    resource_id: resourceIdOfStream(event.streamId),
+    resource_type: resource.resourceType,
+    resource_id: resource.resourceId,
     user_id: text(event.metadata.userId) ?? 'unknown',
     data_subject: event.metadata.dataSubject === null ? null : (text(event.metadata.dataSubject) ?? text(event.metadata.userId)),
     occurred_at: event.createdAt,

@@ -148,17 +148,3 @@ export function summarizeEvent(type: string, data: Record<string, unknown>): Eve
 export function hasSummary(type: string): boolean {
   return type in summarizers;
 }
-
-const UUID_AT_END = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-/** Stream categories whose id part contains a dash (so "everything after the first dash" would be wrong). */
-const MULTI_WORD_CATEGORIES = ['user-chats-'];
-
-/** The id of the resource a stream belongs to: the UUID it ends with, or what follows its category. */
-export function resourceIdOfStream(streamId: string): string {
-  const uuid = UUID_AT_END.exec(streamId);
-  if (uuid) return uuid[1]!.toLowerCase();
-  const category = MULTI_WORD_CATEGORIES.find((c) => streamId.startsWith(c));
-  if (category) return streamId.slice(category.length);
-  const dash = streamId.indexOf('-');
-  return dash >= 0 ? streamId.slice(dash + 1) : streamId;
-}

@@ -2,10 +2,10 @@ import { eventDefinition } from './catalogue.ts';
 
 /**
  * Which resource an event is about, from its stream id: `character-<id>` is the character `<id>`. The one
- * place that knows the stream prefixes (the deciders in commands/ build the ids; a unit test checks that every
- * one of them maps back here). Longer prefixes come first (`characterbooks-` before `character-`).
+ * place that knows the stream prefixes; the event feed and the audit rows both ask it (the deciders in commands/
+ * build the ids; a unit test checks that every one of them maps back here). Longer prefixes come first (`characterbooks-` before `character-`).
  */
-const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: string]> = [
+const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: string, idOf?: (rest: string) => string]> = [
   ['worldbookactivations-', 'world-book-activations'],
   ['characterbooks-', 'character-world-books'],
   ['charactername-', 'character-name'],
@@ -16,7 +16,9 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
   ['chatdictionary-', 'chat-dictionary'],
-  ['dictionaryattachments-', 'chat-dictionary-attachments'],
+  // `dictionaryattachments-<kind>-<id>`: the attachments of the character or chat <id>, as `characterbooks-<id>`
+  // holds a character's world books (so filtering by a character's id finds both).
+  ['dictionaryattachments-', 'chat-dictionary-attachments', (rest) => rest.slice(rest.indexOf('-') + 1)],
 ];
 
 export interface ResourceRef {
@@ -29,8 +31,10 @@ export interface ResourceRef {
  * definition (or the text before the first `-`) and its id from the rest.
  */
 export function resourceOf(streamId: string, eventType?: string): ResourceRef {
-  for (const [prefix, resourceType] of STREAM_PREFIXES) {
-    if (streamId.startsWith(prefix)) return { resourceType, resourceId: streamId.slice(prefix.length) };
+  for (const [prefix, resourceType, idOf] of STREAM_PREFIXES) {
+    if (!streamId.startsWith(prefix)) continue;
+    const rest = streamId.slice(prefix.length);
+    return { resourceType, resourceId: idOf ? idOf(rest) : rest };
   }
   const dash = streamId.indexOf('-');
   const fromDefinition = eventType ? eventDefinition(eventType)?.resourceType : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { allEventDefinitions } from '../catalogue.ts';
-import { hasSummary, resourceIdOfStream, summarizeEvent } from '../event-summaries.ts';
+import { hasSummary, summarizeEvent } from '../event-summaries.ts';
 
 describe('event summaries', () => {
   test('every event type of the catalogue has its own summary', () => {
@@ -26,12 +26,5 @@ describe('event summaries', () => {
   test('an unknown or malformed event still gets a summary', () => {
     expect(summarizeEvent('SomethingNew', { entryId: 'e' })).toEqual({ text: 'SomethingNew', fields: [], subjects: ['e'] });
     expect(summarizeEvent('CharacterUpdated', { changes: null }).text).toBe('changed nothing');
-  });
-
-  test('the resource id of a stream', () => {
-    expect(resourceIdOfStream('character-0190A000-0000-7000-8000-000000000000')).toBe('0190a000-0000-7000-8000-000000000000');
-    expect(resourceIdOfStream('worldbookactivations-0190a000-0000-7000-8000-000000000001')).toBe('0190a000-0000-7000-8000-000000000001');
-    expect(resourceIdOfStream('user-chats-alice')).toBe('alice');
-    expect(resourceIdOfStream('charactername-abc123')).toBe('abc123');
   });
 });
