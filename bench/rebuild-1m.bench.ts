@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { createDatabase } from '../infra/db/database.ts';
@@ -133,6 +134,28 @@ function* interleaved(total: number): Generator<Ev> {
   }
 }
 
+/** CPU seconds used so far by every PostgreSQL process of this machine (Linux /proc; 0 elsewhere). */
+function postgresCpuSeconds(): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / tick;
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
 const { url, cleanup } = await benchPostgres();
 let consistent = false;
 // The server is stopped whatever happens (a failed run must not leave a PostgreSQL behind).
@@ -233,7 +256,12 @@ try {
       console.log(`profile: ${p.name} ${profile[p.name]} s`);
     }
   }
+  const cpuBefore = { service: process.cpuUsage(), postgres: postgresCpuSeconds() };
   const rebuild = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections, swap: true });
+  const serviceCpu = process.cpuUsage(cpuBefore.service);
+  // Where the rebuild's CPU went: this process (reading, folding, building statements) and the database's processes.
+  const rebuildCpuSeconds = { node: Math.round((serviceCpu.user + serviceCpu.system) / 1e4) / 100, postgres: Math.round((postgresCpuSeconds() - cpuBefore.postgres) * 100) / 100 };
+  console.log('rebuild CPU seconds', JSON.stringify(rebuildCpuSeconds));
   const counts: Record<string, number> = {};
   for (const t of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'character_world_books', 'world_book_entry_activations', 'usage_daily', 'usage_latencies']) {
     counts[t] = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id('read', t)}`.execute(database.db)).rows[0]!.n);
@@ -260,6 +288,7 @@ try {
     seedSeconds: Math.round(seedSeconds),
     baselineReadAll: { events: read, seconds: Math.round(readSeconds * 100) / 100, eventsPerSecond: perSecond(read, readSeconds) },
     rebuildAll: { events: rebuild.events, seconds: Math.round(rebuild.seconds * 100) / 100, eventsPerSecond: Math.round(rebuild.eventsPerSecond) },
+    rebuildCpuSeconds,
     rebuildUsageAnalytics: { events: single.events, seconds: Math.round(single.seconds * 100) / 100, eventsPerSecond: Math.round(single.eventsPerSecond) },
     ...(process.env.BENCH_PROFILE ? { profileSecondsPerProjection: profile } : {}),
     readModelRows: counts,

@@ -4,9 +4,23 @@ import type { ReadModels } from '../infra/db/read-model-types.ts';
 /** Each column of a table written by `insertByColumns`, with its PostgreSQL type (`text[]` for an array column). */
 export type ColumnTypes = Readonly<Record<string, string>>;
 
-/** A PostgreSQL array literal of strings, `{"a","b"}` (an array column travels inside a text array, one literal per row). */
-function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+const NEEDS_ESCAPE = /["\\]/;
+
+/** One element of an array literal: quoted, with `"` and `\` escaped; NULL unquoted. */
+function element(value: unknown): string {
+  if (value === null) return 'NULL';
+  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${text}"`;
+}
+
+/**
+ * A PostgreSQL array literal, `{"a","b",NULL}`, written here rather than by the driver: its generic writer escapes
+ * every element with two regular expressions, which showed in the profile of a million-event rebuild.
+ */
+function arrayLiteral(values: readonly unknown[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) literal += (i > 0 ? ',' : '') + element(values[i]);
+  return `${literal}}`;
 }
 
 /**
@@ -24,10 +38,10 @@ export async function insertByColumns(db: Kysely<ReadModels>, table: keyof ReadM
     const values = rows.map((row) => {
       const value = row[column];
       if (value === undefined) throw new Error(`insertByColumns: row without column ${column} for ${table}`);
-      return isArray && value !== null ? arrayLiteral(value as string[]) : value;
+      return isArray && value !== null ? arrayLiteral(value as unknown[]) : value;
     });
     // An array column's literals are cast to their type per row; unnest would flatten a two-dimensional array.
-    return { column, unnested: sql`${values}::${sql.raw(isArray ? 'text' : type)}[]`, cast: isArray ? sql.raw(`::${type}`) : sql`` };
+    return { column, unnested: sql`${arrayLiteral(values)}::${sql.raw(isArray ? 'text' : type)}[]`, cast: isArray ? sql.raw(`::${type}`) : sql`` };
   });
   const names = sql.join(columns.map((c) => sql.id(c)));
   await db

@@ -49,7 +49,10 @@ export interface ProjectionRunner {
 }
 
 export function withUpcast(event: RecordedEvent): RecordedEvent {
-  return { ...event, data: upcast(event.type, event.metadata.schemaVersion ?? 1, event.data) };
+  const data = upcast(event.type, event.metadata.schemaVersion ?? 1, event.data);
+  // Most events are at their current schema: the same object serves every projection (a replay calls this per
+  // projection for every event).
+  return data === event.data ? event : { ...event, data };
 }
 
 /**
