@@ -35,7 +35,7 @@ export async function rebuildReadModels(options: {
   const { db, eventStore, liveSchema, projections } = options;
   const started = performance.now();
   const target = options.targetSchema ?? `${liveSchema}_rebuild_${Date.now()}`;
-  const pageSize = options.pageSize ?? 5000;
+  const pageSize = options.pageSize ?? 10_000;
   await sql`DROP SCHEMA IF EXISTS ${sql.id(target)} CASCADE`.execute(db);
   await migrateReadModels(db, target);
   const deferred = await deferReplayIndexes(db, target, projections);

@@ -11,7 +11,7 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 dat
 const auditQuery = z
   .object({
     user_id: z.string().min(1).max(200).optional(),
-    resource_type: z.string().min(1).max(100).optional().describe('character, world-book, chat, character-world-books, character-name, user-chats, …'),
+    resource_type: z.string().min(1).max(100).optional().describe('character, world-book, chat, chat-dictionary, character-world-books, chat-dictionary-attachments, world-book-activations, character-name, user-chats, user-completions, user-data'),
     resource_id: z.string().min(1).max(200).optional(),
     event_type: z.string().min(1).max(100).optional(),
     from: isoTime.optional().describe('events at or after this time'),
