@@ -76,19 +76,7 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string)
         warnings,
       };
       if (input.userTurnText !== null && attached.input.length > 0) {
-        const counter = getTokenizer(input.tokenizer);
-        const result = processText({
-          text: input.userTurnText,
-          dictionaries: attached.input,
-          countTokens: (t) => counter.count(t),
-          random: chatDictionaryRandom(plan.seedKey, input.inputChatLength, 'input'),
-          timed: { state: plan.timedState, chatLength: input.inputChatLength },
-        });
-        plan.input = result;
-        if (result.timed) {
-          plan.timedState = result.timed.nextState;
-          plan.timedChanges.push(...result.timed.events);
-        }
+        plan.input = runDictionaries(plan, 'input', input.userTurnText, attached.input, input.inputChatLength);
       }
       return plan;
     },
@@ -100,20 +88,28 @@ export type ChatDictionaryPass = ReturnType<typeof createChatDictionaryPass>;
 /** Rewrites the reply text with the output dictionaries (mutates the plan's timed state). */
 export function applyDictionariesToReply(plan: DictionaryPlan, text: string): string {
   if (plan.output.length === 0) return text;
+  plan.reply = runDictionaries(plan, 'output', text, plan.output, plan.replyChatLength);
+  return plan.reply.processedText;
+}
+
+/**
+ * One side's dictionaries over a text, with the plan's rolls and tokenizer, from the plan's timed state at
+ * `chatLength`; the state moves on and its changes are kept for the turn's event.
+ */
+function runDictionaries(plan: DictionaryPlan, side: 'input' | 'output', text: string, dictionaries: EngineDictionary[], chatLength: number): ProcessResult {
   const counter = getTokenizer(plan.tokenizer);
   const result = processText({
     text,
-    dictionaries: plan.output,
+    dictionaries,
     countTokens: (t) => counter.count(t),
-    random: chatDictionaryRandom(plan.seedKey, plan.replyChatLength, 'output'),
-    timed: { state: plan.timedState, chatLength: plan.replyChatLength },
+    random: chatDictionaryRandom(plan.seedKey, chatLength, side),
+    timed: { state: plan.timedState, chatLength },
   });
-  plan.reply = result;
   if (result.timed) {
     plan.timedState = result.timed.nextState;
     plan.timedChanges.push(...result.timed.events);
   }
-  return result.processedText;
+  return result;
 }
 
 /** The timed-effect changes to store with the turn (null when nothing changed). */
