@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { migrateReadModels } from '../../infra/db/migrate.ts';
 import type { RecordedEvent } from '../../infra/eventstore/event-store.ts';
 import { startTestService, type TestService } from '../../test/harness.ts';
+import { tableDifference } from '../../test/read-model-check.ts';
 import { withUpcast } from '../projection-runner.ts';
 import { projections } from '../registry.ts';
 
@@ -19,12 +20,7 @@ afterAll(async () => {
   await svc?.close();
 });
 
-async function tableDiff(a: string, b: string, table: string): Promise<number> {
-  const db = svc.runtime.database.db;
-  const q = (x: string, y: string) => sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
-  const [ab, ba] = await Promise.all([q(a, b), q(b, a)]);
-  return ab.rows[0]!.n + ba.rows[0]!.n;
-}
+const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.runtime.database.db, a, b, table);
 
 const ST_CHAT = [
   { user_name: 'Ann', character_name: 'Char', create_date: '2024-10-18@20h52m00s', chat_metadata: {} },

@@ -6,6 +6,7 @@ import { vectorToArray } from '../../commands/chats/persistent-vector.ts';
 import { loadState } from '../../commands/command-handler.ts';
 import { migrateReadModels } from '../../infra/db/migrate.ts';
 import { startTestService, type TestService } from '../../test/harness.ts';
+import { tableDifference } from '../../test/read-model-check.ts';
 import { chatsProjection } from '../chats-projection.ts';
 import { applyBatch, withUpcast } from '../projection-runner.ts';
 import { rebuildReadModels } from '../rebuild.ts';
@@ -48,12 +49,7 @@ async function seed() {
   await svc.request('POST', '/api/v1/character_chats/import', { body: { character_id: character.id, content: file.join('\n') } });
 }
 
-async function tableDiff(a: string, b: string, table: string): Promise<number> {
-  const db = svc.runtime.database.db;
-  const q = (x: string, y: string) => sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
-  const [ab, ba] = await Promise.all([q(a, b), q(b, a)]);
-  return ab.rows[0]!.n + ba.rows[0]!.n;
-}
+const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.runtime.database.db, a, b, table);
 
 const chatEvents = async () => (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => chatsProjection.handles.has(e.type)).map(withUpcast);
 const snapshot = async (schema: string) => ({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { startTestService, type TestService } from '../../test/harness.ts';
+import { tableDifference } from '../../test/read-model-check.ts';
 import { rebuildProjection } from '../rebuild-projection.ts';
 import { rebuildReadModels } from '../rebuild.ts';
 import { projections } from '../registry.ts';
@@ -18,12 +19,7 @@ afterAll(async () => {
   await svc?.close();
 });
 
-async function tableDiff(a: string, b: string, table: string): Promise<number> {
-  const db = svc.runtime.database.db;
-  const q = (x: string, y: string) => sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
-  const [ab, ba] = await Promise.all([q(a, b), q(b, a)]);
-  return ab.rows[0]!.n + ba.rows[0]!.n;
-}
+const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.runtime.database.db, a, b, table);
 
 /** Writers (characters, chats, messages) and readers running until stopped; every answer must be a success. */
 function load() {

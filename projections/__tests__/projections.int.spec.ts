@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createLogger } from '../../infra/logger.ts';
 import { newId } from '../../shared/ids.ts';
 import { startTestService, type TestService } from '../../test/harness.ts';
+import { tableDifference } from '../../test/read-model-check.ts';
 import { applyBatch, createProjectionRunner } from '../projection-runner.ts';
 import { rebuildReadModels } from '../rebuild.ts';
 import { projections } from '../registry.ts';
@@ -27,12 +28,7 @@ async function seed(count: number) {
   return ids;
 }
 
-async function tableDiff(a: string, b: string, table: string): Promise<number> {
-  const db = svc.runtime.database.db;
-  const q = (x: string, y: string) => sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
-  const [ab, ba] = await Promise.all([q(a, b), q(b, a)]);
-  return ab.rows[0]!.n + ba.rows[0]!.n;
-}
+const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.runtime.database.db, a, b, table);
 
 describe('projections', () => {
   test('a rebuild into a fresh schema equals the live read models row for row', async () => {
