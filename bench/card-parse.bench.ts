@@ -21,7 +21,7 @@ import { PNG_SIGNATURE, concatBytes, encodePngChunk, readPng } from '../shared/c
 import { DEFAULT_CARD_LIMITS } from '../shared/cards/limits.ts';
 import { copyBytes } from '../shared/cards/bytes.ts';
 
-const FIXTURE = path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png');
+const FIXTURE = path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png');
 const WARMUP = 100;
 const ITERATIONS = 1000;
 

@@ -63,7 +63,7 @@ const handedOff = () => timeToFirstToken(`${handoff.url}/api/v1/chat/completions
 
 // A character chat (Seraphina with her Eldoria lorebook) for the character path.
 const form = new FormData();
-form.append('file', new Blob([readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png'))], { type: 'image/png' }), 'Seraphina.png');
+form.append('file', new Blob([readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png'))], { type: 'image/png' }), 'Seraphina.png');
 const imported = (await (await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers: { 'x-api-key': service.key }, body: form })).json()) as { id: string };
 const chat = (await (await fetch(`${service.url}/api/v1/character_chats`, { method: 'POST', headers, body: JSON.stringify({ character_id: imported.id }) })).json()) as { id: string };
 const character = () =>

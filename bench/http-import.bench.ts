@@ -9,7 +9,7 @@ import { machine, startService, summarize, table, writeResult } from './bench-ki
  * Baseline in the same run: the pure parse of the same file, and GET of the imported character.
  */
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
-const file = new Uint8Array(readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png')));
+const file = new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
 const service = await startService();
 // Distinct names (as a real library of cards has): the same card re-exported under ITERATIONS + 10 names.
 const parsed = parseCard(file, { filename: 'Seraphina.png' });

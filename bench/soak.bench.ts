@@ -20,7 +20,7 @@ const TOTAL = Number(process.env.SOAK_REQUESTS ?? 50_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 8);
 const SENDS_PER_CHAT = 500;
 
-const fixtures = path.resolve(process.cwd(), '../shared/fixtures/cards');
+const fixtures = path.resolve(process.cwd(), 'test/fixtures/cards');
 const sources = ['CodingSensei.png', 'Seraphina.png', 'FluxTheCat.png'].map((file) => {
   const parsed = parseCard(new Uint8Array(readFileSync(path.join(fixtures, file))), { filename: file });
   if (!parsed.ok) throw new Error(`fixture ${file} did not parse`);

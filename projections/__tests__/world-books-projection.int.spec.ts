@@ -33,7 +33,7 @@ async function seed() {
   await svc.request('PUT', `${BASE}/${book.id}`, { body: { name: 'Seeded 2', is_global: true, description: 'd' } });
   await svc.request('POST', `${BASE}/process-context`, { body: { text: 'k0 k2', world_book_ids: [book.id], record: true } });
   await svc.request('POST', `${BASE}/process-context`, { body: { text: 'k0', world_book_ids: [book.id], record: true } });
-  const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png')));
+  const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
   const character = (await svc.upload('/api/v1/characters/import', { bytes: png, filename: 'Seraphina.png', type: 'image/png' })).body;
   await svc.request('POST', `/api/v1/characters/${character.id}/world-books`, { body: { world_book_id: book.id, priority: 3 } });
   await svc.request('DELETE', `/api/v1/characters/${character.id}/world-books/${book.id}`);

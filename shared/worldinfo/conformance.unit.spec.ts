@@ -147,7 +147,7 @@ describe('lorebook engine conformance', () => {
 });
 
 // ------------------------------------------------------------------------------------------------ fixtures
-const fixture = (name: string) => path.resolve(process.cwd(), '../shared/fixtures', name);
+const fixture = (name: string) => path.resolve(process.cwd(), 'test/fixtures', name);
 const readJson = (name: string): Record<string, unknown> => JSON.parse(readFileSync(fixture(name), 'utf8')) as Record<string, unknown>;
 
 /** SillyTavern's `convertWorldInfoToCharacterBook` (server, 1.12.6): how a card embeds a world. */

@@ -33,7 +33,7 @@ import { LOCAL_USER_ID } from '../../api/auth/principal.ts';
  * write is there, nothing is there twice, and the read models equal a fresh rebuild from the log.
  */
 const dataDir = tempDataDir('ccb-crash-');
-const fixtures = path.resolve(process.cwd(), '../shared/fixtures/cards');
+const fixtures = path.resolve(process.cwd(), 'test/fixtures/cards');
 const REPLY = Array.from({ length: 30 }, (_, i) => `word${i} `).join('').trim();
 let upstream: FakeLlmServer;
 let port: number;

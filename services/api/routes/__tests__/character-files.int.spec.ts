@@ -5,7 +5,7 @@ import { exportCard, parseCard, cardFromBasicFields } from '../../../../shared/c
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 import { buildJpeg, buildTiff, buildWebp, cardJson, userComment } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 
-const fixtures = path.resolve(process.cwd(), '../shared/fixtures/cards');
+const fixtures = path.resolve(process.cwd(), 'test/fixtures/cards');
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(fixtures, name)));
 
 let svc: TestService;

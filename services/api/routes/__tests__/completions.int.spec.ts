@@ -30,7 +30,7 @@ else {
   test.skip('completions (redis): REDIS_URL is not set', () => undefined);
 }
 
-const seraphinaPng = () => new Uint8Array(readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png')));
+const seraphinaPng = () => new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
 
 interface SseEvent {
   id?: string;

@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const BASE = '/api/v1/characters/world-books';
-const fixture = (...parts: string[]) => path.resolve(process.cwd(), '../shared/fixtures', ...parts);
+const fixture = (...parts: string[]) => path.resolve(process.cwd(), 'test/fixtures', ...parts);
 const bytesOf = (file: string) => new Uint8Array(readFileSync(file));
 const jsonOf = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 

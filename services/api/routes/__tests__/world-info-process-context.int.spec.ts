@@ -166,7 +166,7 @@ describe('process-context', () => {
   });
 
   test("chat_id: the chat's messages (active path), its character's books and its own books", async () => {
-    const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), '../shared/fixtures/cards/Seraphina.png')));
+    const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
     const character = (await svc.upload('/api/v1/characters/import', { bytes: png, filename: 'Seraphina.png', type: 'image/png' })).body;
     const cardBookId = character.import.world_book.id as string;
     const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.id } })).body;

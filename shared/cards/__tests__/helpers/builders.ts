@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { PNG_SIGNATURE, concatBytes, encodePngChunk } from '../../png-chunks.ts';
 
-export const FIXTURES_DIR = path.resolve(process.cwd(), '../shared/fixtures/cards');
+export const FIXTURES_DIR = path.resolve(process.cwd(), 'test/fixtures/cards');
 
 export function readFixture(name: string): Uint8Array {
   return new Uint8Array(fs.readFileSync(path.join(FIXTURES_DIR, name)));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseCard, type CanonicalCard } from '../../../cards/index.ts';
 import { importSillyTavern, type WorldInfoBookInput, type WorldInfoEntry } from '../../../worldinfo/index.ts';
 
-const fixture = (name: string) => path.resolve(process.cwd(), '../shared/fixtures', name);
+const fixture = (name: string) => path.resolve(process.cwd(), 'test/fixtures', name);
 
 let seraphina: CanonicalCard | undefined;
 let eldoria: WorldInfoEntry[] | undefined;
