@@ -58,8 +58,9 @@ describe('JWT claims', () => {
     expect((await list(await forge({ sub: 'ivy', exp: now() + MAX_LIFETIME - 60 }))).status).toBe(200);
   });
 
-  test('an expired token is token_expired', async () => {
+  test('an expired token is token_expired; one not valid yet (nbf) token_not_yet_valid', async () => {
     await expectRefused(await forge({ sub: 'ivy', iat: now() - 120, exp: now() - 60 }), 'token_expired');
+    await expectRefused(await forge({ sub: 'ivy', iat: now(), nbf: now() + 300, exp: now() + 600 }), 'token_not_yet_valid');
   });
 
   test('an iat in the future beyond JWT_CLOCK_SKEW_SECONDS is refused; within it, accepted', async () => {
