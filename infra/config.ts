@@ -30,6 +30,12 @@ export const configSchema = z.object({
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Longest lifetime of an accepted JWT (exp - iat, or exp - now without iat), s; `exp` is always required. */
+  JWT_MAX_LIFETIME_SECONDS: positiveInt.max(31_536_000).default(86_400),
+  /** How far in the future a JWT's `iat` may be (issuer clocks run ahead), s. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Bearer token for GET /metrics besides an admin credential (multi-user mode; single-user mode once it is set). */
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   READ_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier').default('read'),
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),

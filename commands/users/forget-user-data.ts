@@ -15,6 +15,8 @@ export const dataErasureStream = (userId: string) => `dataerasure-${userId}`;
 
 export interface ForgetUserDeps {
   eventStore: EventStore;
+  /** The user's account: their API keys are revoked and their earlier JWTs refused (infra/auth/user-store.ts). */
+  credentials: { forgetCredentials(userId: string): Promise<{ apiKeysRevoked: number }> };
   dataKeys: DataKeyStore;
   /**
    * EVENT_ENCRYPTION: when off, new payloads are in clear, and forgetting needs an event store that can erase
@@ -37,6 +39,7 @@ export interface ForgetUserResult {
   clearPayloadsErased: number | null;
   rowsDeleted: Record<string, number>;
   blobsDeleted: number;
+  apiKeysRevoked: number;
   auditStream: string;
   auditEventId: string;
   position: string;
@@ -75,6 +78,8 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
 
 /**
  * Forgets a user's personal content (right to erasure):
+ * 0. revokes the user's API keys and refuses their JWTs issued until now (first, so nothing they hold can
+ *    write while the rest runs);
  * 1. destroys the user's data keys, so every payload of theirs in the log reads back redacted, in every
  *    process (NOTIFY) and in every future rebuild; payloads of theirs stored in clear (written before
  *    encryption, or with it off) are erased in place where the event store can (PostgreSQL);
@@ -89,6 +94,7 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
   if (!deps.encryptionEnabled && !deps.eventStore.eraseClearPayloads) {
     throw new AppError(409, 'event_encryption_disabled', 'event payload encryption is off (EVENT_ENCRYPTION=false) and this event store cannot erase payloads in place: a rebuild would bring the data back; turn encryption on to forget users');
   }
+  const { apiKeysRevoked } = await deps.credentials.forgetCredentials(userId);
   const { keysDestroyed } = await deps.dataKeys.destroyUserKeys(userId);
   const clearPayloadsErased = deps.eventStore.eraseClearPayloads ? await deps.eventStore.eraseClearPayloads(userId) : null;
   const head = await deps.eventStore.headPosition();
@@ -102,11 +108,11 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
 
   const audit: UserDataEvent = {
     type: 'UserDataForgotten',
-    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted },
+    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, apiKeysRevoked },
   };
   const [event] = toNewEvents([audit], context);
   const record = { ...event!, metadata: { ...event!.metadata, dataSubject: null } };
   const stream = dataErasureStream(userId);
   const appended = await deps.eventStore.append(stream, [record], 'any');
-  return { userId, keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, auditStream: stream, auditEventId: record.id, position: appended.position };
+  return { userId, keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, apiKeysRevoked, auditStream: stream, auditEventId: record.id, position: appended.position };
 }

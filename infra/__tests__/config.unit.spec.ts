@@ -10,6 +10,8 @@ describe('configuration', () => {
     expect(c.EVENT_KEY_ENCRYPTION_KEY).toBeUndefined();
     expect(loadConfig({ EVENT_ENCRYPTION: 'false', EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) })).toMatchObject({ EVENT_ENCRYPTION: false, EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) });
     expect(loadConfig({ EVENT_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).EVENT_KEY_ENCRYPTION_KEY).toBeDefined();
+    expect(c).toMatchObject({ JWT_MAX_LIFETIME_SECONDS: 86_400, JWT_CLOCK_SKEW_SECONDS: 60 });
+    expect(c.METRICS_TOKEN).toBeUndefined();
   });
   test.each([
     ['PORT', 'abc'],
@@ -25,6 +27,9 @@ describe('configuration', () => {
     ['EVENT_ENCRYPTION', 'maybe'],
     ['EVENT_KEY_ENCRYPTION_KEY', 'too-short'],
     ['EVENT_KEY_ENCRYPTION_KEY', 'ab'.repeat(31)],
+    ['JWT_MAX_LIFETIME_SECONDS', '0'],
+    ['JWT_CLOCK_SKEW_SECONDS', '-5'],
+    ['METRICS_TOKEN', 'short'],
   ])('a wrong %s (%s) is an error naming the variable', (variable, value) => {
     let error: unknown;
     try {

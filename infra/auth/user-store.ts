@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import { newId } from '../../shared/ids.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './api-keys.ts';
@@ -23,6 +24,8 @@ CREATE TABLE IF NOT EXISTS auth.api_keys (
   created_at  timestamptz NOT NULL DEFAULT now(),
   revoked_at  timestamptz
 );
+-- Set when the user was forgotten: their JWTs issued before it are refused (their keys were revoked with it).
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS forgotten_at timestamptz;
 `;
 
 export interface UserRecord {
@@ -31,7 +34,14 @@ export interface UserRecord {
   is_admin: boolean;
   created_at: Date;
   disabled_at: Date | null;
+  forgotten_at: Date | null;
   active_keys: number;
+}
+
+/** What the authenticator needs to know about a JWT's user (none: no account row, nothing held against them). */
+export interface CredentialStatus {
+  disabledAt: Date | null;
+  forgottenAt: Date | null;
 }
 
 export interface ApiKeyOwner {
@@ -40,6 +50,9 @@ export interface ApiKeyOwner {
 }
 
 export function createUserStore(pool: pg.Pool) {
+  // Tells this process's authenticator to drop what it cached of a user (other processes: within its cache time).
+  const changes = new EventEmitter();
+  const changed = (userId: string) => changes.emit('changed', userId);
   return {
     async migrate(): Promise<void> {
       await pool.query(AUTH_SCHEMA_SQL);
@@ -65,13 +78,71 @@ export function createUserStore(pool: pg.Pool) {
     },
 
     async revokeKey(keyIdOrPrefix: string): Promise<boolean> {
-      const { rowCount } = await pool.query('UPDATE auth.api_keys SET revoked_at = now() WHERE (id = $1 OR prefix = $1) AND revoked_at IS NULL', [keyIdOrPrefix]);
+      const { rows } = await pool.query<{ user_id: string }>('UPDATE auth.api_keys SET revoked_at = now() WHERE (id = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING user_id', [keyIdOrPrefix]);
+      for (const r of rows) changed(r.user_id);
+      return rows.length === 1;
+    },
+
+    /**
+     * Refuses the user's keys and JWTs until enabled again. A JWT-only user (no account row) gets one, named by
+     * their id. False when they were disabled already.
+     */
+    async disableUser(userId: string): Promise<boolean> {
+      const { rows } = await pool.query<{ was: Date | null }>(
+        `INSERT INTO auth.users AS u (id, name, disabled_at) VALUES ($1, $1, now())
+           ON CONFLICT (id) DO UPDATE SET disabled_at = coalesce(u.disabled_at, now())
+         RETURNING (SELECT disabled_at FROM auth.users WHERE id = $1) AS was`,
+        [userId],
+      );
+      changed(userId);
+      return rows[0]!.was === null;
+    },
+
+    async enableUser(userId: string): Promise<boolean> {
+      const { rowCount } = await pool.query('UPDATE auth.users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL', [userId]);
+      changed(userId);
       return rowCount === 1;
+    },
+
+    /**
+     * Part of forgetting a user: revokes every API key of theirs, records the time (JWTs issued before it are
+     * refused) and replaces the account's name with its id. Idempotent; answers the keys it revoked now.
+     */
+    async forgetCredentials(userId: string): Promise<{ apiKeysRevoked: number }> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO auth.users AS u (id, name, forgotten_at) VALUES ($1, $1, now())
+             ON CONFLICT (id) DO UPDATE SET forgotten_at = now(), name = u.id`,
+          [userId],
+        );
+        const { rowCount } = await client.query('UPDATE auth.api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+        await client.query('COMMIT');
+        return { apiKeysRevoked: rowCount ?? 0 };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+        changed(userId);
+      }
+    },
+
+    async credentialStatus(userId: string): Promise<CredentialStatus | null> {
+      const { rows } = await pool.query<{ disabled_at: Date | null; forgotten_at: Date | null }>('SELECT disabled_at, forgotten_at FROM auth.users WHERE id = $1', [userId]);
+      return rows[0] ? { disabledAt: rows[0].disabled_at, forgottenAt: rows[0].forgotten_at } : null;
+    },
+
+    /** Called with a user id whenever this process changed what that user's credentials may do. */
+    onCredentialsChanged(listener: (userId: string) => void): () => void {
+      changes.on('changed', listener);
+      return () => changes.off('changed', listener);
     },
 
     async listUsers(): Promise<UserRecord[]> {
       const { rows } = await pool.query<UserRecord>(
-        `SELECT u.id, u.name, u.is_admin, u.created_at, u.disabled_at,
+        `SELECT u.id, u.name, u.is_admin, u.created_at, u.disabled_at, u.forgotten_at,
                 count(k.id) FILTER (WHERE k.revoked_at IS NULL)::int AS active_keys
            FROM auth.users u LEFT JOIN auth.api_keys k ON k.user_id = u.id
           GROUP BY u.id ORDER BY u.created_at`,

@@ -39,6 +39,8 @@ export interface ApiDependencies {
   dataKeys: import('../../infra/eventstore/encryption/data-key-store.ts').DataKeyStore;
   waiter: ProgressWaiter;
   authenticate: Authenticate;
+  /** Users and their API keys (multi-user mode; forgetting a user revokes theirs). */
+  users: import('../../infra/auth/user-store.ts').UserStore;
   readiness: ReadinessCheck[];
   /** Per-user rate limits; absent when disabled (single-user default). */
   rateLimits?: import('../../infra/ratelimit/rate-limits.ts').RateLimits;

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ApiDependencies } from './api-dependencies.ts';
 import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
+import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
 import { problem, sendProblem, toProblem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
@@ -72,7 +73,7 @@ export function createApp(deps: ApiDependencies) {
   app.use(jsonBodyParser(deps.config.BODY_LIMIT_BYTES));
   app.use(storableTextGuard);
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', monitoringAccess(deps.config, deps.authenticate).metrics, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {

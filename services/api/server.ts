@@ -81,7 +81,8 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
   const { config, logger } = runtime;
   let authenticate;
   if (config.AUTH_MODE === 'multi-user') {
-    authenticate = multiUserAuthenticator(config, runtime.userStore);
+    // Forgetting a user (in any process: the data-key store hears of it by NOTIFY) drops what was cached of them.
+    authenticate = multiUserAuthenticator(config, runtime.userStore, { invalidations: [(listener) => runtime.dataKeys.onDestroyed(listener)] });
   } else {
     const { key, created, file } = await resolveSingleUserKey(config.dataDir, config.API_KEY);
     if (created) {
@@ -114,6 +115,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       ...(runtime.localCompletions ? { local: runtime.localCompletions } : {}),
     },
     authenticate,
+    users: runtime.userStore,
     eventFeed,
     projections: {
       names: projections.map((p) => p.name),

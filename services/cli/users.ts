@@ -9,7 +9,9 @@ const USAGE = `usage: npm run users -- <command>
   list                        list users and their active key counts
   keys [<user-id>]            list API keys (ids and prefixes, never the keys)
   issue-key <user-id>         print a new API key for a user
-  revoke-key <key-id|prefix>  revoke an API key`;
+  revoke-key <key-id|prefix>  revoke an API key
+  disable <user-id>           refuse the user's API keys and JWTs (a JWT-only user too)
+  enable <user-id>            accept them again`;
 
 const config = configOrExit();
 const logger = processLogger({ ...config, LOG_LEVEL: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, 'users');
@@ -36,7 +38,7 @@ try {
       break;
     }
     case 'list':
-      console.table((await users.listUsers()).map((u) => ({ id: u.id, name: u.name, admin: u.is_admin, active_keys: u.active_keys, created: u.created_at.toISOString(), disabled: u.disabled_at?.toISOString() ?? '' })));
+      console.table((await users.listUsers()).map((u) => ({ id: u.id, name: u.name, admin: u.is_admin, active_keys: u.active_keys, created: u.created_at.toISOString(), disabled: u.disabled_at?.toISOString() ?? '', forgotten: u.forgotten_at?.toISOString() ?? '' })));
       break;
     case 'keys':
       console.table((await users.listKeys(arg)).map((k) => ({ id: k.id, user_id: k.user_id, prefix: k.prefix, created: k.created_at.toISOString(), revoked: k.revoked_at?.toISOString() ?? '' })));
@@ -51,6 +53,15 @@ try {
       if (!arg) throw new Error('revoke-key needs a key id or prefix');
       if (!(await users.revokeKey(arg))) throw new Error(`no active key ${arg}`);
       console.log(`revoked ${arg}`);
+      break;
+    case 'disable':
+      if (!arg) throw new Error('disable needs a user id');
+      console.log(`${(await users.disableUser(arg)) ? 'disabled' : 'already disabled:'} ${arg} (running services refuse it within 5 s)`);
+      break;
+    case 'enable':
+      if (!arg) throw new Error('enable needs a user id');
+      if (!(await users.enableUser(arg))) throw new Error(`no disabled user ${arg}`);
+      console.log(`enabled ${arg}`);
       break;
     default:
       console.error(USAGE);

@@ -29,7 +29,7 @@ function finishImageCard(
 ): CardParseSuccess {
   if (document === null) {
     if (!allowImageOnly) {
-      fail('missing_character_data', 'No character data detected in the image metadata. Import it as an image-only character instead?');
+      fail('missing_character_data', 'No character data detected in the image metadata. To import it as an image-only character (named after the file), send allow_image_only=true (query parameter or form field).');
     }
     const name = ctx.fallbackName ?? DEFAULT_IMAGE_ONLY_NAME;
     ctx.warnings.push(`the image has no character data; created an image-only character named "${name}"`);

@@ -104,7 +104,7 @@ const summarizers: Record<string, Summarizer> = {
   },
   CompletionFailed: (d) => ({ text: `a completion failed (${String(d.status)} ${String(d.code)}) with ${String(d.provider ?? 'no provider')}${d.model ? `/${String(d.model)}` : ''}` }),
   UserDataForgotten: (d) => ({
-    text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted`,
+    text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted, ${plural(Number(d.apiKeysRevoked ?? 0), 'API key')} revoked`,
   }),
   ChatSlotTaken: (d) => ({ text: `counted chat ${String(d.chatId)} against the chat limit` }),
   ChatSlotFreed: (d) => ({ text: `freed chat ${String(d.chatId)} from the chat limit` }),

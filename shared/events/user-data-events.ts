@@ -8,7 +8,7 @@ import { defineEvent } from './event-schemas.ts';
  */
 export const UserDataForgotten = defineEvent({
   type: 'UserDataForgotten',
-  schemaVersion: 1,
+  schemaVersion: 2,
   resourceType: 'user-data',
   schema: z.object({
     userId: z.string(),
@@ -19,7 +19,13 @@ export const UserDataForgotten = defineEvent({
     clearPayloadsErased: z.number().int().min(0).nullable(),
     rowsDeleted: z.record(z.string(), z.number().int().min(0)),
     blobsDeleted: z.number().int().min(0),
+    /** The user's API keys revoked by this forget (their JWTs issued before it are refused too). */
+    apiKeysRevoked: z.number().int().min(0),
   }),
+  upcasters: {
+    // v1 forgets left the user's credentials alone.
+    1: (data) => ({ ...data, apiKeysRevoked: 0 }),
+  },
 });
 
 export type UserDataEvent = { type: 'UserDataForgotten'; data: z.infer<typeof UserDataForgotten.schema> };

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { monitoringAccess } from '../auth/monitoring-access.ts';
 
-const readySchema = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.unknown()) });
+/** `checks` (each component, its state and errors) only for administrators where monitoring is guarded. */
+const readySchema = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.unknown()).optional() });
 
 export function systemRoutes(deps: ApiDependencies): RouteDefinition[] {
+  const access = monitoringAccess(deps.config, deps.authenticate);
   return [
     defineRoute({
       method: 'get',
@@ -20,11 +23,11 @@ export function systemRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/ready',
       operationId: 'ready',
-      summary: 'Readiness: database, event store, queue reachable; projections running and their lag',
+      summary: "Readiness: database, event store, queue reachable; projections running and their lag (the details for administrators only in multi-user mode or with METRICS_TOKEN)",
       tags: ['operations'],
       auth: 'public',
       responses: { 200: { description: 'ready', schema: readySchema }, 503: { description: 'not ready', schema: readySchema } },
-      handler: async () => {
+      handler: async ({ req }) => {
         const checks: Record<string, unknown> = {};
         let ok = true;
         await Promise.all(
@@ -39,7 +42,8 @@ export function systemRoutes(deps: ApiDependencies): RouteDefinition[] {
             }
           }),
         );
-        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not_ready', checks } };
+        const status = ok ? 'ready' : 'not_ready';
+        return { status: ok ? 200 : 503, body: (await access.seesDetails(req)) ? { status, checks } : { status } };
       },
     }),
   ];

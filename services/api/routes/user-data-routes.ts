@@ -4,9 +4,9 @@ import { projections } from '../../../projections/registry.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../auth/principal.ts';
 
-/** User ids: API-key users' UUIDs, JWT `sub` values, `local` in single-user mode. No spaces or control characters. */
-const userIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._@:|+-]{1,200}$/, 'must be a user id (letters, digits and ._@:|+-, at most 200)') }).strict();
+const userIdParams = z.object({ id: z.string().regex(USER_ID_PATTERN, USER_ID_RULE) }).strict();
 
 const forgetSummarySchema = z.object({
   user_id: z.string(),
@@ -14,6 +14,7 @@ const forgetSummarySchema = z.object({
   clear_payloads_erased: z.number().nullable(),
   rows_deleted: z.record(z.string(), z.number()),
   blobs_deleted: z.number(),
+  api_keys_revoked: z.number(),
   audit: z.object({ stream: z.string(), event_id: z.string(), position: z.string() }),
 });
 
@@ -23,7 +24,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'delete',
       path: '/api/v1/admin/users/:id/data',
       operationId: 'forgetUserData',
-      summary: "Forget a user: destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event",
+      summary: "Forget a user: revoke their API keys and earlier JWTs, destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event",
       tags: ['admin', 'users'],
       auth: 'admin',
       params: userIdParams,
@@ -36,6 +37,8 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
         const result = await forgetUserData(
           {
             eventStore: deps.eventStore,
+            // Single-user mode has one configured key and no accounts: nothing to revoke.
+            credentials: deps.config.AUTH_MODE === 'multi-user' ? deps.users : { forgetCredentials: async () => ({ apiKeysRevoked: 0 }) },
             dataKeys: deps.dataKeys,
             encryptionEnabled: deps.config.EVENT_ENCRYPTION,
             db: deps.db,
@@ -58,6 +61,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
             clear_payloads_erased: result.clearPayloadsErased,
             rows_deleted: result.rowsDeleted,
             blobs_deleted: result.blobsDeleted,
+            api_keys_revoked: result.apiKeysRevoked,
             audit: { stream: result.auditStream, event_id: result.auditEventId, position: result.position },
           },
         };

@@ -50,6 +50,7 @@ describe('character import and export over HTTP', () => {
     const res = await importFile(fixture('no-card-metadata.png'), 'no-card-metadata.png');
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('missing_character_data');
+    expect(res.body.detail).toContain('allow_image_only=true'); // says how to import it anyway
     expect(await svc.runtime.eventStore.headPosition()).toBe(before);
     const allowed = await importFile(fixture('no-card-metadata.png'), 'no-card-metadata.png', '?allow_image_only=true');
     expect(allowed.status).toBe(201);

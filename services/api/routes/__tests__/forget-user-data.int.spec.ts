@@ -79,6 +79,7 @@ const rawLogMentions = async (needle: string) =>
 let a: Person;
 let b: Person;
 let forgetResponse: { status: number; body: any };
+let revokedKey: string;
 
 beforeAll(async () => {
   svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: 'forget-test-secret-0123456789-abcdefghijkl' } });
@@ -93,6 +94,9 @@ beforeAll(async () => {
   expect(await rawLogMentions('Qalicemark')).toBe(1);
   b = await populate('bob', 'Qbobmark', 5);
   forgetResponse = await svc.request('DELETE', `/api/v1/admin/users/${a.id}/data`, { key: admin });
+  // Forgetting revoked A's key; A may carry on with a new one.
+  revokedKey = a.key;
+  a.key = (await svc.runtime.userStore.issueKey(a.id)).key;
 }, 60_000);
 afterAll(async () => {
   await svc?.close();
@@ -118,10 +122,12 @@ describe('forgetting a user', () => {
     expect(body.clear_payloads_erased).toBe(1);
     expect(body.rows_deleted).toMatchObject({ characters: 3, chats: 1, chat_messages: 3, world_books: 1, world_book_entries: 1, character_world_books: 1 });
     expect(body.blobs_deleted).toBeGreaterThanOrEqual(1);
+    expect(body.api_keys_revoked).toBe(1);
     expect(body.audit.stream).toBe(`dataerasure-${a.id}`);
   });
 
-  test("A's content is gone from the API", async () => {
+  test("A's content is gone from the API; A's old key is revoked", async () => {
+    expect((await svc.request('GET', '/api/v1/characters', { key: revokedKey })).status).toBe(401);
     for (const url of [`/api/v1/characters/${a.characterId}`, `/api/v1/characters/${a.importedId}`, `/api/v1/character_chats/${a.chatId}`, `/api/v1/character_messages/messages/${a.messageId}`, `/api/v1/characters/world-books/${a.bookId}`, `/api/v1/characters/${a.characterId}/history`, `/api/v1/characters/${a.characterId}?as_of=1`, `/api/v1/character_chats/${a.chatId}/history`, `/api/v1/characters/world-books/${a.bookId}/history`]) {
       expect([url, (await svc.request('GET', url, { key: a.key })).status]).toEqual([url, 404]);
       expect([url, (await svc.request('GET', url, { key: admin })).status]).toEqual([url, 404]);
@@ -177,6 +183,9 @@ describe('forgetting a user', () => {
     expect(again.status).toBe(200);
     expect(again.body.keys_destroyed).toBe(0);
     expect(Object.values(again.body.rows_deleted as Record<string, number>).every((n) => n === 0)).toBe(true);
+    // A repeat revokes again: the key A was given after the first forget.
+    expect(again.body.api_keys_revoked).toBe(1);
+    a.key = (await svc.runtime.userStore.issueKey(a.id)).key;
   });
 
   test('a full rebuild (with swap) brings nothing of A back, and all of B', async () => {
