@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import type { GroupSlotsStore } from './group-slots.ts';
 
 /**
- * Two sorted sets per group: `running` (holder -> lease expiry, ms) and `parked` (holder -> when it was first
- * parked). Each operation is one Lua script on Redis's own clock, so counting and taking a slot are atomic and
+ * Two sorted sets per group: `running` (holder -> lease expiry, ms) and `parked` (holder -> its place in line, from
+ * a counter, kept when it is parked again). Each operation is one Lua script on Redis's own clock, so counting and taking a slot are atomic and
  * processes need no agreement on time.
  */
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -18,9 +18,12 @@ if redis.call('ZSCORE', running, holder) or redis.call('ZCARD', running) < max t
   redis.call('ZREM', parked, holder)
   return 1
 end
+if park and not redis.call('ZSCORE', parked, holder) then
+  redis.call('ZADD', parked, redis.call('INCR', KEYS[3]), holder)
+end
 if park then
-  redis.call('ZADD', parked, 'NX', now, holder)
   redis.call('PEXPIRE', parked, parkTtl)
+  redis.call('PEXPIRE', KEYS[3], parkTtl)
 end
 return 0`;
 
@@ -41,14 +44,14 @@ return 0`;
 export function createRedisGroupSlotsStore(options: { url: string; prefix: string }): GroupSlotsStore {
   const redis = new Redis(options.url, { maxRetriesPerRequest: 1, connectTimeout: 5000, enableOfflineQueue: true, lazyConnect: false });
   redis.on('error', () => undefined); // reported by the failing calls; ioredis reconnects by itself
-  const keys = (group: string) => [`${options.prefix}:${group}:running`, `${options.prefix}:${group}:parked`] as const;
+  const keys = (group: string) => [`${options.prefix}:${group}:running`, `${options.prefix}:${group}:parked`, `${options.prefix}:${group}:line`] as const;
 
   return {
     async acquire(group, holder, { max, leaseMs, park, parkTtlMs }) {
-      return (await redis.eval(ACQUIRE, 2, ...keys(group), holder, max, leaseMs, park ? '1' : '0', parkTtlMs)) === 1;
+      return (await redis.eval(ACQUIRE, 3, ...keys(group), holder, max, leaseMs, park ? '1' : '0', parkTtlMs)) === 1;
     },
     async release(group, holder) {
-      const next = await redis.eval(RELEASE, 2, ...keys(group), holder);
+      const next = await redis.eval(RELEASE, 2, keys(group)[0], keys(group)[1], holder);
       return typeof next === 'string' ? next : null;
     },
     async popParked(group) {
