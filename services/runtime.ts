@@ -167,7 +167,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys });
     // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
     // worker process and the embedded fast path take from the same slots.
-    const userSlots: GroupSlots | undefined = roles.worker
+    const userSlots: GroupSlots | undefined = roles.worker && config.WORKER_MAX_JOBS_PER_USER !== null
       ? await createGroupSlots({
           queueName: QUEUE_NAME,
           backend: queueBackend,

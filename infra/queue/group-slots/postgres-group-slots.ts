@@ -78,6 +78,10 @@ export async function createPostgresGroupSlotsStore(options: { connectionString:
   const queue = options.queueName;
   try {
     const client = await pool.connect();
+    // A checked-out client has no listener of the pool's: a server shutdown would otherwise crash the process
+    // (the failing query reports it).
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       // Concurrent first starts would race on the catalog: one migration at a time.
       await client.query('BEGIN');
@@ -88,6 +92,7 @@ export async function createPostgresGroupSlotsStore(options: { connectionString:
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', ignore);
       client.release();
     }
   } catch (err) {
