@@ -61,6 +61,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     const group = groups && token !== undefined ? groups.groupOf(job.name, job.data) : null;
     if (group !== null && !(await groups!.slots.acquire(group, jobId, { park: true }))) {
       // Its group's slots are all taken: back to the queue without this worker's slot, until one is released.
+      logger.debug({ jobId, jobName: job.name, group }, "parked: its group's slots are all taken");
       await job.moveToDelayed(Date.now() + parkMs, token);
       await groups!.slots.settleParked(group, jobId).catch((err: unknown) => logger.warn({ err, jobId }, 'could not check a parked job for a missed wake-up; it runs after its delay'));
       throw new DelayedError();
