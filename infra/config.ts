@@ -40,6 +40,11 @@ export const configSchema = z.object({
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
+  /**
+   * Completions one user may have running at once, across every worker. Default in multi-user mode: a quarter of the
+   * slots, at least 1; with a single user there is nobody to share with, so no cap unless set.
+   */
+  WORKER_MAX_JOBS_PER_USER: positiveInt.max(1000).optional(),
   /** A running job whose worker stops renewing its lock for this long (the process died) is run again. */
   WORKER_LOCK_DURATION_MS: positiveInt.min(1000).max(600_000).default(30_000),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
@@ -92,7 +97,10 @@ export const configSchema = z.object({
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */
-export type Config = z.infer<typeof configSchema> & { dataDir: string; llm: LlmConfig };
+export type Config = Omit<z.infer<typeof configSchema>, 'WORKER_MAX_JOBS_PER_USER'> & { WORKER_MAX_JOBS_PER_USER: number | null; dataDir: string; llm: LlmConfig };
+
+/** A quarter of a worker's slots, at least one: two busy users leave half of them to everyone else. */
+export const defaultMaxJobsPerUser = (workerConcurrency: number): number => Math.max(1, Math.floor(workerConcurrency / 4));
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -127,5 +135,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (err instanceof ProviderConfigError) throw new ConfigError(err.variable, err.message.slice(`invalid configuration: ${err.variable} `.length));
     throw err;
   }
-  return { ...config, dataDir: path.resolve(config.DATA_DIR), llm };
+  return { ...config, WORKER_MAX_JOBS_PER_USER: config.WORKER_MAX_JOBS_PER_USER ?? (config.AUTH_MODE === 'multi-user' ? defaultMaxJobsPerUser(config.WORKER_CONCURRENCY) : null), dataDir: path.resolve(config.DATA_DIR), llm };
 }

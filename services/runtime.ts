@@ -15,8 +15,8 @@ import { createProgressWaiter, type ProgressWaiter } from '../projections/progre
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
 import { createProjectionRebuilds, type ProjectionRebuilds } from '../projections/projection-rebuilds.ts';
-import { createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
-import { QUEUE_NAME, completionHandlers, jobHandlers } from './worker/job-handlers.ts';
+import { createGroupSlots, createJobQueue, createJobWorker, type GroupSlots, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
+import { QUEUE_NAME, completionHandlers, completionUserOf, jobHandlers } from './worker/job-handlers.ts';
 import { createLocalCompletionRuns, type LocalCompletionRuns } from './completions/local-completion-runs.ts';
 import { COMPLETION_JOB_ATTEMPTS } from '../shared/completions/completion-job.ts';
 import { Redis } from 'ioredis';
@@ -165,10 +165,22 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     };
 
     const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys });
+    // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
+    // worker process and the embedded fast path take from the same slots.
+    const userSlots: GroupSlots | undefined = roles.worker && config.WORKER_MAX_JOBS_PER_USER !== null
+      ? await createGroupSlots({
+          queueName: QUEUE_NAME,
+          backend: queueBackend,
+          maxPerGroup: config.WORKER_MAX_JOBS_PER_USER,
+          leaseMs: config.WORKER_LOCK_DURATION_MS,
+          wake: (jobId) => queue.promote(jobId),
+          logger: queueLogger,
+        })
+      : undefined;
     // Embedded fast path: the API starts a completion on this process's worker at once (see local-completion-runs).
     const localCompletions =
       roles.api && roles.worker && relay.kind === 'memory' && config.COMPLETIONS_LOCAL_START
-        ? createLocalCompletionRuns({ handlerFor: completionHandlerFor, relay, capacity: config.WORKER_CONCURRENCY, maxAttempts: COMPLETION_JOB_ATTEMPTS, logger: logger.child({ component: 'worker' }) })
+        ? createLocalCompletionRuns({ handlerFor: completionHandlerFor, relay, capacity: config.WORKER_CONCURRENCY, maxAttempts: COMPLETION_JOB_ATTEMPTS, ...(userSlots ? { userSlots } : {}), logger: logger.child({ component: 'worker' }) })
         : undefined;
     const rebuilds = roles.api
       ? createProjectionRebuilds({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projection-rebuild' }) })
@@ -196,6 +208,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         // Order: stop taking jobs (running ones finish or go back to the queue), then the projector.
         await localCompletions?.close(config.SHUTDOWN_TIMEOUT_MS);
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
+        await userSlots?.close();
         await queue.close();
         await relay.close();
         rateLimitRedis?.disconnect();
@@ -211,7 +224,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     };
     const runtime: Runtime = { ...runtimeBase, get worker() { return worker; } };
     if (roles.worker) {
-      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_DURATION_MS, stalledIntervalMs: config.WORKER_LOCK_DURATION_MS, logger: logger.child({ component: 'worker' }) });
+      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, ...(userSlots ? { groups: { slots: userSlots, groupOf: completionUserOf(localCompletions) } } : {}), lockDurationMs: config.WORKER_LOCK_DURATION_MS, stalledIntervalMs: config.WORKER_LOCK_DURATION_MS, logger: logger.child({ component: 'worker' }) });
       await worker.ready();
     }
     return runtime;

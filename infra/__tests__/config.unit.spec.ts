@@ -41,6 +41,16 @@ describe('configuration', () => {
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(variable);
   });
+  test("a user's share of the worker: in multi-user mode a quarter of its slots by default, at least one, or as set; no cap for a single user unless set", () => {
+    const multi = { AUTH_MODE: 'multi-user', JWT_SECRET: 'x'.repeat(40) };
+    expect(loadConfig(multi).WORKER_MAX_JOBS_PER_USER).toBe(8);
+    expect(loadConfig({ ...multi, WORKER_CONCURRENCY: '10' }).WORKER_MAX_JOBS_PER_USER).toBe(2);
+    expect(loadConfig({ ...multi, WORKER_CONCURRENCY: '3' }).WORKER_MAX_JOBS_PER_USER).toBe(1);
+    expect(loadConfig({ ...multi, WORKER_CONCURRENCY: '3', WORKER_MAX_JOBS_PER_USER: '3' }).WORKER_MAX_JOBS_PER_USER).toBe(3);
+    expect(loadConfig({}).WORKER_MAX_JOBS_PER_USER).toBeNull();
+    expect(loadConfig({ WORKER_MAX_JOBS_PER_USER: '4' }).WORKER_MAX_JOBS_PER_USER).toBe(4);
+    expect(() => loadConfig({ WORKER_MAX_JOBS_PER_USER: '0' })).toThrow(/WORKER_MAX_JOBS_PER_USER/);
+  });
   test('only one way to verify JWTs', () => {
     expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(40), JWT_JWKS_URL: 'https://example.test/jwks' })).toThrow(ConfigError);
   });

@@ -91,6 +91,8 @@ export interface JobInfo {
   finishedAt?: Date;
 }
 
+import type { GroupSlots } from './group-slots/group-slots.ts';
+
 /** `TJobs` maps job names to their data types, e.g. `JobQueue<{ completion: CompletionJob }>`. */
 export interface JobQueue<TJobs extends Record<string, unknown> = Record<string, unknown>> {
   readonly name: string;
@@ -99,6 +101,11 @@ export interface JobQueue<TJobs extends Record<string, unknown> = Record<string,
   add<N extends keyof TJobs & string>(jobName: N, data: TJobs[N], options?: JobOptions): Promise<AddedJob>;
   getJob(jobId: string): Promise<JobInfo | undefined>;
   getJobCounts(): Promise<JobCounts>;
+  /**
+   * Moves a delayed job to the waiting ones now. True when the job will run (promoted, or already waiting or
+   * active); false when it does not exist or has finished.
+   */
+  promote(jobId: string): Promise<boolean>;
   /** Jobs accepted but not started yet (waiting + prioritized + delayed): the queue-depth gauge. */
   getQueueDepth(): Promise<number>;
   /**
@@ -165,6 +172,13 @@ export interface JobWorkerOptions {
   limiter?: { max: number; durationMs: number };
   /** A job whose lock is not renewed for this long is considered stalled and run again. Default 30000. */
   lockDurationMs?: number;
+  /**
+   * Per-group concurrency (per user, for completions): a job whose group (`groupOf`, null for none) already has
+   * all its slots taken does not run and does not keep a slot of this worker: it goes back to the queue as a
+   * delayed job, parked, and is woken when one of its group's jobs ends (or after `parkMs`, default 30000, should
+   * that wake-up be lost). The slots are shared by every worker on the same datastore.
+   */
+  groups?: { slots: GroupSlots; groupOf(jobName: string, data: unknown): string | null; parkMs?: number };
   /** How often this worker looks for stalled jobs. Default 30000. */
   stalledIntervalMs?: number;
   /** After `close(timeoutMs)` aborts the running jobs, how long it waits for them to stop (ms). Default 5000. */
@@ -208,6 +222,8 @@ export interface JobWorker {
 }
 
 export * from './errors.ts';
+export type { GroupSlots } from './group-slots/group-slots.ts';
+export { createGroupSlots } from './group-slots/group-slots.ts';
 export { validateJobId } from './job-id.ts';
 export { DEFAULT_JOB_OPTIONS } from './bullmq/job-options.ts';
 export { createJobQueue } from './bullmq/job-queue.ts';

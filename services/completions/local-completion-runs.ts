@@ -8,8 +8,12 @@
  * instead of running it a second time. If the process dies, the job is still in the queue and runs again
  * after restart, exactly as a job whose worker died; the stored turn has ids derived from the completion id,
  * so nothing is stored twice.
+ *
+ * A local run counts against its user's share of the worker (WORKER_MAX_JOBS_PER_USER, the same shared slots the
+ * worker takes): it holds one of the user's slots until it ends, and when the user has none free it does not start
+ * here; the queued job then waits in the queue like any other job beyond the user's share.
  */
-import { nonRetryable, SHUTDOWN_REASON, type JobContext, type JobHandler, type QueueLogger } from '../../infra/queue/queue.ts';
+import { nonRetryable, SHUTDOWN_REASON, type GroupSlots, type JobContext, type JobHandler, type QueueLogger } from '../../infra/queue/queue.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
 import type { CompletionJob } from '../../shared/completions/completion-job.ts';
 
@@ -24,9 +28,10 @@ interface LocalRun {
 export interface LocalCompletionRuns {
   /**
    * Runs the job here now; its relay output waits for `admitted` (true: the queue took the job as new; false:
-   * it already existed, the run is dropped). False when the local capacity is used up (the queue runs it).
+   * it already existed, the run is dropped). False when the local capacity or the user's share is used up (the
+   * queue runs it).
    */
-  start(job: CompletionJob, admitted: Promise<boolean>): boolean;
+  start(job: CompletionJob, admitted: Promise<boolean>): Promise<boolean>;
   /** A run started here and not yet adopted: its job, and whether the queue took the job as new. */
   running(completionId: string): { job: CompletionJob; admitted: Promise<boolean> } | undefined;
   /** For the queued job's handler: the outcome of the admitted local run of this id, or null (run it). */
@@ -72,16 +77,32 @@ export function createLocalCompletionRuns(options: {
   capacity: number;
   /** The job's attempts (the local run is attempt 1). */
   maxAttempts: number;
+  /** Per-user slots shared with the worker (groups are user ids); absent: no per-user limit. */
+  userSlots?: GroupSlots;
   logger: QueueLogger;
 }): LocalCompletionRuns {
   const runs = new Map<string, LocalRun>();
   let active = 0;
   let closed = false;
+  const { userSlots } = options;
 
   return {
-    start(job, admitted) {
+    async start(job, admitted) {
       if (closed || active >= options.capacity || runs.has(job.completionId)) return false;
       const id = job.completionId;
+      active += 1; // reserved while the user's slot is asked for
+      let slot = false;
+      try {
+        slot = userSlots ? await userSlots.acquire(job.userId, id) : true;
+      } catch (err) {
+        options.logger.warn({ err, jobId: id }, "could not count the user's running completions; the queue runs this one");
+      }
+      // Another start of the same id got in meanwhile: it holds the (same) slot.
+      if (!slot || closed || runs.has(id)) {
+        active -= 1;
+        if (slot && closed && !runs.has(id)) await userSlots?.release(job.userId, id);
+        return false;
+      }
       const controller = new AbortController();
       const proceed = admitted.then((ok) => {
         if (!ok) throw new DroppedRunError();
@@ -98,15 +119,15 @@ export function createLocalCompletionRuns(options: {
         proceed,
       };
       const run: LocalRun = { job, admitted, controller, outcome: Promise.resolve(), cancelled: null };
-      active += 1;
       run.outcome = options
         .handlerFor(heldRelay(options.relay, admitted))(job, context)
         .catch((err: unknown) => {
           if (run.cancelled !== null) throw nonRetryable(`cancelled: ${run.cancelled}`, { cause: err });
           throw err;
         })
-        .finally(() => {
+        .finally(async () => {
           active -= 1;
+          await userSlots?.release(job.userId, id);
         });
       run.outcome.catch(() => undefined);
       runs.set(id, run);

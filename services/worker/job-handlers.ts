@@ -5,7 +5,7 @@ import { createStateCache } from '../../commands/state-cache.ts';
 import { COMPLETION_JOB } from '../../shared/completions/completion-job.ts';
 import { createCharacterPrompts } from '../completions/character-prompt.ts';
 import { createCompletionRunner } from '../completions/completion-runner.ts';
-import { adoptingHandler } from '../completions/local-completion-runs.ts';
+import { adoptingHandler, type LocalCompletionRuns } from '../completions/local-completion-runs.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
 
 export const QUEUE_NAME = 'character-chat';
@@ -31,6 +31,20 @@ export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers'
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     });
+}
+
+/**
+ * Whose share of the worker a job counts against (WORKER_MAX_JOBS_PER_USER): a completion's user. A completion
+ * this process already runs locally holds its slot there, so the worker's adoption of it takes none.
+ */
+export function completionUserOf(local: Pick<LocalCompletionRuns, 'running'> | undefined): (jobName: string, data: unknown) => string | null {
+  return (jobName, data) => {
+    if (jobName !== COMPLETION_JOB || typeof data !== 'object' || data === null) return null;
+    const { userId, completionId } = data as { userId?: unknown; completionId?: unknown };
+    if (typeof userId !== 'string') return null;
+    if (typeof completionId === 'string' && local?.running(completionId)) return null;
+    return userId;
+  };
 }
 
 /** The job catalogue: one handler per job name, built from the runtime's ports. */

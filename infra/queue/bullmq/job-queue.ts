@@ -249,6 +249,22 @@ export function createJobQueue<TJobs extends Record<string, unknown> = Record<st
       });
     },
 
+    async promote(jobId: string): Promise<boolean> {
+      return run('promote', async () => {
+        const job = await queue.getJob(jobId);
+        if (!job) return false;
+        try {
+          await job.promote();
+          return true;
+        } catch (err) {
+          if (isConnectionError(err)) throw err;
+          // Not delayed (any more): on its way, or finished.
+          const state = await job.getState();
+          return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+        }
+      });
+    },
+
     async ping(timeoutMs = 2000): Promise<void> {
       await run('ping', () => queue.getJobCountByTypes('waiting'), timeoutMs);
     },

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { UnrecoverableError, WaitingError, Worker, type IQueueBackend, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type IQueueBackend, type Job } from 'bullmq';
 import { JobCancelledError } from '../errors.ts';
 import type { JobContext, JobWorker, JobWorkerEvents, JobWorkerOptions, WorkerCloseResult } from '../queue.ts';
 import { bullmqBackend, isErrorLike } from './connection.ts';
@@ -37,6 +37,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   if (handlers.size === 0) throw new RangeError('a worker needs at least one handler');
   for (const [jobName, handler] of handlers) if (typeof handler !== 'function') throw new TypeError(`handler for "${jobName}" is not a function`);
 
+  const groups = options.groups;
+  const parkMs = groups?.parkMs ?? 30_000;
   const events = new EventEmitter();
   const active = new Set<string>();
   const cancelled = new Map<string, string>();
@@ -56,6 +58,15 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     const handler = handlers.get(job.name);
     if (!handler) throw new Error(`no handler for job "${job.name}" on this worker (it handles: ${[...handlers.keys()].join(', ')})`);
     const attempt = job.attemptsMade + 1;
+    const group = groups && token !== undefined ? groups.groupOf(job.name, job.data) : null;
+    if (group !== null && !(await groups!.slots.acquire(group, jobId, { park: true }))) {
+      // Its group's slots are all taken: back to the queue without this worker's slot, until one is released.
+      logger.debug({ jobId, jobName: job.name, group }, "parked: its group's slots are all taken");
+      await job.moveToDelayed(Date.now() + parkMs, token);
+      await groups!.slots.settleParked(group, jobId).catch((err: unknown) => logger.warn({ err, jobId }, 'could not check a parked job for a missed wake-up; it runs after its delay'));
+      throw new DelayedError();
+    }
+    events.emit('active', { jobId, jobName: job.name, attempt } satisfies JobWorkerEvents['active']);
     const aborted = signal ?? new AbortController().signal;
     active.add(jobId);
     // Started while close() was already aborting the others (a fetch was in flight): interrupt it too.
@@ -95,6 +106,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       active.delete(jobId);
       cancelled.delete(jobId);
       interrupted.delete(jobId);
+      if (group !== null) await groups!.slots.release(group, jobId);
     }
   };
 
@@ -120,9 +132,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   );
 
   worker.on('error', emitError);
-  worker.on('active', (job) => {
-    events.emit('active', { jobId: job.id!, jobName: job.name, attempt: job.attemptsMade + 1 } satisfies JobWorkerEvents['active']);
-  });
+  // 'active' is emitted by the processor once the job really runs (not for a job parked by its group's limit).
   // Both fire after the job's state change is stored, when `attemptsMade` already counts this run.
   worker.on('completed', (job, result) => {
     const durationMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;

@@ -128,24 +128,30 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
    */
   async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
     const local = deps.completions.local;
-    const runningHere = local?.running(job.completionId);
+    let runningHere = local?.running(job.completionId);
+    let admit: (ok: boolean) => void = () => undefined;
+    const admitted = new Promise<boolean>((resolve) => {
+      admit = resolve;
+    });
+    // A local start is refused when this process is full or the user's share is taken (the queue runs the job
+    // then), or when a retry of the same request started it meanwhile (then this request waits on that one).
+    if (local && !runningHere && !options.recordFirst) {
+      if (await local.start(job, Promise.resolve(true))) {
+        addJob(job).catch((err: unknown) => {
+          local.forget(job.completionId);
+          options.log.warn({ err, completionId: job.completionId }, 'the completion runs without its queue record (no retry after a crash)');
+        });
+        return undefined;
+      }
+      runningHere = local.running(job.completionId);
+    } else if (local && !runningHere && !(await local.start(job, admitted))) {
+      runningHere = local.running(job.completionId);
+    }
     if (runningHere) {
       sameRequest(runningHere.job, job);
       // The job is (or is about to be) in the queue: the caller waits on it like any other.
       if (await runningHere.admitted) return undefined;
     }
-    if (local && !runningHere && !options.recordFirst && local.start(job, Promise.resolve(true))) {
-      addJob(job).catch((err: unknown) => {
-        local.forget(job.completionId);
-        options.log.warn({ err, completionId: job.completionId }, 'the completion runs without its queue record (no retry after a crash)');
-      });
-      return undefined;
-    }
-    let admit: (ok: boolean) => void = () => undefined;
-    const admitted = new Promise<boolean>((resolve) => {
-      admit = resolve;
-    });
-    if (!runningHere) local?.start(job, admitted);
     let added;
     try {
       added = await addJob(job);
