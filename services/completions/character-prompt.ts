@@ -127,11 +127,12 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
     /**
      * The checks a generation would fail on, run before its job is queued (nothing is assembled): the character and
      * the chat are usable, the turn fits the mode (regenerate and continue have a reply to work on), and the named
-     * world books exist and are the caller's.
+     * world books exist and are the caller's. Answers where the turn would go.
      */
-    async check(target: CharacterTarget, who: Requester): Promise<void> {
-      const { character, chat } = await placeTurn(target, who);
+    async check(target: CharacterTarget, who: Requester): Promise<TurnPlacement> {
+      const { character, chat, placement } = await placeTurn(target, who);
       await sources.checkNamedBooks({ userId: chat?.owner_id ?? character.owner_id, isAdmin: who.isAdmin, ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}) });
+      return placement;
     },
 
     async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {

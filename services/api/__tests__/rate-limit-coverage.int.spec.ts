@@ -189,3 +189,29 @@ describe.each(stores)('every documented rate limit is enforced (%s store)', (sto
     expect((await remaining(auth)).chat_completion).toBe(before.chat_completion! - 1);
   }, 60_000);
 });
+
+describe('a completion into a chat that cannot take its turn', () => {
+  test('is refused before it is generated: 403 limit_exceeded, no CompletionFailed, no point spent, nothing asked of the provider', async () => {
+    const upstream = await startFakeOpenAIServer();
+    const svc = await startTestService({ roles: { api: true, projector: true, worker: true }, env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET, MAX_MESSAGES_PER_CHAT: '4' } });
+    try {
+      const user = `rl-full-chat-${randomUUID().slice(0, 8)}`;
+      const auth = await bearer(user);
+      const { chatId } = await fixtureApi(svc.url).message(auth); // the greeting and one message
+      const complete = (message: string) => call(svc.url, { method: 'post', path: `/api/v1/character_chats/${chatId}/complete` }, { body: { message } }, auth);
+      expect((await complete('first')).status).toBe(200); // four messages: full
+      const asked = upstream.requests.length;
+      const status = async () => ((await call(svc.url, { method: 'get', path: '/api/v1/characters/rate-limit-status' }, {}, auth)).body.actions as Array<{ action: string; remaining: number }>).map((a) => `${a.action} ${a.remaining}`);
+      const before = await status();
+      const refused = await complete('second');
+      expect([refused.status, refused.body?.code]).toEqual([403, 'limit_exceeded']);
+      expect(upstream.requests.length).toBe(asked);
+      expect(await status()).toEqual(before);
+      const failed = (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => e.type === 'CompletionFailed' && e.metadata.userId === user);
+      expect(failed).toEqual([]);
+    } finally {
+      await svc.close();
+      await upstream.close();
+    }
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type 
 import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError, type JobInfo } from '../../../infra/queue/queue.ts';
 import { RelayGapError, RelayIdleError, type RelayEntry } from '../../../infra/relay/relay.ts';
 import { dictionaryReport } from '../../completions/chat-dictionary-pass.ts';
+import { preflightCompletion } from '../../completions/completion-preflight.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
@@ -98,6 +99,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const prompts = createCharacterPrompts(deps.db, deps.readSchema);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
+  const preflight = { prompts, chats: deps };
 
   const cancel = async (completionId: string, reason: string) => {
     // The relay reaches the owning worker wherever it runs; a worker of this process is also told directly.
@@ -381,8 +383,9 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
             worldBookIds: body.world_book_ids ?? null,
           };
           target = characterTarget;
-          // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
-          await prompts.check({ ...characterTarget, chatId: newChatId ? null : chatId }, principal);
+          // What the generation would refuse is refused here: no job, no failure recorded, no point spent. (A chat the
+          // completion opens does not exist yet: the checks see a completion without one.)
+          await preflightCompletion(preflight, ctx.command, completionId, newChatId ? { ...characterTarget, chatId: null, save: false } : characterTarget);
         }
         await consumeRateLimit(['chat_completion', ...(target.kind === 'character' && target.save ? (['message_send'] as const) : []), ...(newChatId ? (['chat_create'] as const) : [])]);
         if (newChatId && characterId) {
@@ -526,7 +529,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
         const target = characterTarget(chat.id, chat.character_id, body, save);
         // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
-        await prompts.check(target, principal);
+        await preflightCompletion(preflight, ctx.command, completionId, target);
         await consumeRateLimit();
         const existing = await submit({
           ...jobBase(ctx, completionId, hashOf(['character_chats.complete', params.chat_id, body])),
