@@ -89,12 +89,18 @@ describe.each(stores)('every documented rate limit is enforced (%s store)', (sto
     return Object.fromEntries((status.body.actions as Array<{ action: string; remaining: number }>).map((a) => [a.action, a.remaining]));
   };
 
-  test('every write route of the table names its rate limits or says why it is exempt, and every action of the limits table is counted somewhere', () => {
+  test('every write route of the table names its rate limits or says why it is exempt, and every action of the limits table is counted somewhere', async () => {
     const undecided = routes.filter((r) => isWrite(r) && actionsOf(r).length === 0 && !r.rateLimitExempt?.trim()).map((r) => `${r.method} ${r.path} (${r.operationId})`);
     const both = routes.filter((r) => actionsOf(r).length > 0 && r.rateLimitExempt).map((r) => r.operationId);
     const inHandlerWithoutLimit = routes.filter((r) => r.rateLimitInHandler && actionsOf(r).length === 0).map((r) => r.operationId);
     expect({ undecided, both, inHandlerWithoutLimit }).toEqual({ undecided: [], both: [], inHandlerWithoutLimit: [] });
     expect(RATE_LIMIT_ACTIONS.filter((a) => !routes.some((r) => actionsOf(r).includes(a)))).toEqual([]);
+    // The API document says so too: a 429 naming the actions, or the exemption's reason.
+    const openapi = (await call(svc.url, { method: 'get', path: '/openapi.json' }, {}, null)).body;
+    const operation = (r: RouteDefinition) => openapi.paths[r.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}')][r.method];
+    const undocumented = routes.filter((r) => actionsOf(r).some((a) => !String(operation(r).responses['429']?.description).includes(a))).map((r) => r.operationId);
+    const unexplained = routes.filter((r) => r.rateLimitExempt && operation(r)['x-rate-limit-exempt'] !== r.rateLimitExempt).map((r) => r.operationId);
+    expect({ undocumented, unexplained }).toEqual({ undocumented: [], unexplained: [] });
   });
 
   test.each(RATE_LIMIT_ACTIONS.map((a) => [a]))('%s: every route counting it answers 429 with Retry-After and RateLimit-* once the limit is used up', async (action) => {

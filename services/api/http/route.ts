@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
 import type { RateLimitAction, RateLimitDecision, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
 import { JSON_TYPES } from './hardening.ts';
+import { problemSchema } from './schemas.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -193,6 +194,14 @@ function objectParameters(schema: ZodType | undefined, location: 'path' | 'query
   }));
 }
 
+/** A rate-limited route documents its 429 and the actions it counts against. */
+function withRateLimitResponse(route: RouteDefinition): Record<number, ResponseSpec> {
+  const actions = ([] as RateLimitRule[]).concat(route.rateLimit ?? []).map((r) => (typeof r === 'string' ? r : `${r.action} (when the request calls for it)`));
+  if (actions.length === 0) return route.responses;
+  const description = `rate limited (\`rate_limited\`): counts against ${actions.join(', ')}; Retry-After and RateLimit-* say when to retry`;
+  return { ...route.responses, 429: { schema: problemSchema, ...route.responses[429], description: route.responses[429] ? `${route.responses[429].description}; ${description}` : description } };
+}
+
 /** OpenAPI 3.1 (JSON Schema 2020-12) generated from the same zod schemas that validate requests. */
 export function openApiDocument(routes: readonly RouteDefinition[], info: { title: string; version: string; description: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -213,8 +222,9 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: { titl
             },
           }
         : {}),
+      ...(route.rateLimitExempt ? { 'x-rate-limit-exempt': route.rateLimitExempt } : {}),
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, spec]) => [
+        Object.entries(withRateLimitResponse(route)).map(([status, spec]) => [
           status,
           {
             description: spec.description,
