@@ -102,7 +102,8 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
   for (const action of actions) {
     const d = await rateLimits.consume(action, userId);
     if (!d.allowed) {
-      await Promise.all(spent.map((s) => rateLimits.refund(s.action, userId)));
+      // A refund the store cannot take leaves a point spent; the answer is the 429 all the same.
+      await Promise.all(spent.map((s) => rateLimits.refund(s.action, userId).catch(() => undefined)));
       setRateLimitHeaders(res, d);
       throw new AppError(429, 'rate_limited', `rate limit for ${action} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`, {
         action,
