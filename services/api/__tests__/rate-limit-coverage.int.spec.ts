@@ -122,8 +122,7 @@ describe.each(stores)('every documented rate limit is enforced (%s store)', (sto
         before = await remaining(auth);
       }
       const allowed = before[action]!;
-      expect([route.operationId, allowed]).toEqual([route.operationId, expect.any(Number)]);
-      expect(allowed).toBeGreaterThan(0);
+      expect([route.operationId, allowed > 0]).toEqual([route.operationId, true]);
       for (let i = 0; i < allowed; i++) {
         const ok = await call(svc.url, route, request(values), auth);
         expect([route.operationId, i, ok.status]).not.toEqual([route.operationId, i, 429]);
