@@ -62,7 +62,22 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
     return out;
   }
 
+  /** The books a request names (`world_book_ids`): 404 for a missing or deleted one, 403 for another user's. */
+  async function namedBooks(input: Pick<GatherBooksInput, 'userId' | 'isAdmin' | 'extraBookIds'>): Promise<Map<string, WorldBookRow>> {
+    const rows = await queries.getMany([...new Set(input.extraBookIds ?? [])]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const id of new Set(input.extraBookIds ?? [])) {
+      const row = byId.get(id);
+      if (!row || row.deleted_at) throw notFound('world book', id);
+      if (row.owner_id !== input.userId && !input.isAdmin) throw forbidden();
+    }
+    return byId;
+  }
+
   return {
+    checkNamedBooks: async (input: Pick<GatherBooksInput, 'userId' | 'isAdmin' | 'extraBookIds'>): Promise<void> => {
+      await namedBooks(input);
+    },
     async gatherBooks(input: GatherBooksInput): Promise<GatheredBook[]> {
       const usable = (row: WorldBookRow | undefined): row is WorldBookRow => !!row && !row.deleted_at && row.enabled && (row.owner_id === input.userId || input.isAdmin === true);
       const chosen = new Map<string, { row: WorldBookRow; source: BookSource; rank: number }>();
@@ -73,18 +88,12 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
         else if (PRECEDENCE[source] > PRECEDENCE[current.source]) chosen.set(row.id, { row, source, rank: current.rank });
       };
 
-      const [attachments, chatRows, globalRows, extraRows] = await Promise.all([
+      const [attachments, chatRows, globalRows, extraById] = await Promise.all([
         input.characterId ? queries.attachments(input.characterId, { enabledOnly: true }) : Promise.resolve([]),
         queries.getMany([...new Set(input.chatBookIds ?? [])]),
         input.includeGlobal === false ? Promise.resolve([]) : queries.globalBooks(input.userId),
-        queries.getMany([...new Set(input.extraBookIds ?? [])]),
+        namedBooks(input),
       ]);
-      const extraById = new Map(extraRows.map((r) => [r.id, r]));
-      for (const id of new Set(input.extraBookIds ?? [])) {
-        const row = extraById.get(id);
-        if (!row || row.deleted_at) throw notFound('world book', id);
-        if (row.owner_id !== input.userId && !input.isAdmin) throw forbidden();
-      }
 
       for (const a of attachments) offer(a.book, 'character');
       const chatById = new Map(chatRows.map((r) => [r.id, r]));

@@ -17,6 +17,8 @@ export const RATE_LIMIT_ACTIONS = [
   'message_search',
   'chat_completion',
   'world_book_ops',
+  'dictionary_process',
+  'blob_upload',
 ] as const;
 export type RateLimitAction = (typeof RATE_LIMIT_ACTIONS)[number];
 
@@ -25,7 +27,11 @@ export interface ActionLimit {
   durationSeconds: number;
 }
 
-/** The original system's defaults: 100 operations per hour, 60 message sends and 20 completions per minute. */
+/**
+ * The original system's defaults: 100 operations per hour, 60 message sends and 20 completions per minute. Ours on
+ * top: dictionary processing as often as message sends (it processes a message's worth of text), and stored uploads
+ * (avatars, card assets, message images) as often as card imports.
+ */
 export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   character_import: { points: 100, durationSeconds: 3600 },
   character_create: { points: 100, durationSeconds: 3600 },
@@ -36,6 +42,8 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   message_search: { points: 100, durationSeconds: 3600 },
   chat_completion: { points: 20, durationSeconds: 60 },
   world_book_ops: { points: 100, durationSeconds: 3600 },
+  dictionary_process: { points: 60, durationSeconds: 60 },
+  blob_upload: { points: 100, durationSeconds: 3600 },
 };
 
 export type RateLimitStore = { kind: 'redis'; client: Redis } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'memory' };
@@ -53,6 +61,8 @@ export interface RateLimitDecision {
 export interface RateLimits {
   readonly store: RateLimitStore['kind'];
   consume(action: RateLimitAction, userId: string): Promise<RateLimitDecision>;
+  /** Gives back a point consumed for a request that was then refused by another of its limits. */
+  refund(action: RateLimitAction, userId: string): Promise<void>;
   /** The caller's standing for every action, consuming nothing. */
   status(userId: string): Promise<RateLimitDecision[]>;
   /** Whether the shared store answers (false means the insurance limiters are counting). */
@@ -95,6 +105,9 @@ export function createRateLimits(store: RateLimitStore, limits: Record<RateLimit
         if (err instanceof RateLimiterRes) return decision(action, limit, err, false);
         throw err;
       }
+    },
+    async refund(action, userId) {
+      await limiters.get(action)!.reward(userId, 1);
     },
     async status(userId) {
       return Promise.all(

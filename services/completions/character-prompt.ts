@@ -75,51 +75,70 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
   const indexCache = new WorldInfoIndexCache(256);
   const dictionaryPass = createChatDictionaryPass(db, schema);
 
+  /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
+  async function placeTurn(target: CharacterTarget, who: Requester) {
+    const [characterRow, chatRow] = await Promise.all([characters.get(target.characterId), target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined)]);
+    const character = usableCharacter(characterRow, target.characterId, who);
+    const chat = target.chatId ? usableChat(chatRow, target.chatId, who) : null;
+    const settings = (chat?.settings ?? {}) as ChatSettings;
+    const userName = target.userName ?? settings.user_name ?? 'User';
+
+    // ---- history, the new turn and where the reply goes -------------------------------------------------
+    let history: PromptHistoryMessage[] = chat ? (await completions.activePath(chat.id, MAX_HISTORY)).map(storedToHistory) : [];
+    let turn: TurnMessage[] = [];
+    let userTurn: TurnMessage | null = null;
+    if (target.messages) {
+      const split = splitRequestMessages(target.messages);
+      // A chat's own history is the conversation; without one the request's earlier messages are.
+      if (!chat) history = split.earlier;
+      turn = split.turn;
+      userTurn = split.userTurn;
+    } else if (target.userText !== null) {
+      userTurn = { role: 'user', content: target.userText };
+    }
+    if (target.mode !== 'normal' && (turn.length > 0 || userTurn)) {
+      throw badRequest('unexpected_user_turn', `mode ${target.mode} generates from the conversation as it is: send no new user message`);
+    }
+    history = [...history, ...turn.map(turnToHistory)];
+
+    const placement: TurnPlacement = { parentId: undefined, turn: [...turn, ...(userTurn ? [userTurn] : [])], replyAlternateOf: null, continuedText: null };
+    if (target.mode === 'regenerate' || target.mode === 'continue') {
+      const index = target.targetMessageId ? history.findIndex((m) => m.id === target.targetMessageId) : history.length - 1;
+      const reply = history[index];
+      if (!reply || index < 0) {
+        throw badRequest('no_message_to_' + target.mode, target.targetMessageId ? `message ${target.targetMessageId} is not on the conversation's active path` : 'the conversation has no message to ' + target.mode);
+      }
+      if (target.mode === 'regenerate') {
+        if (reply.role !== 'assistant') throw badRequest('not_a_reply', 'only a reply of the character can be regenerated');
+        // The new alternate answers the same message: the history ends before the reply.
+        history = history.slice(0, index);
+        placement.parentId = history[index - 1]?.id ?? null;
+      } else {
+        history = history.slice(0, index + 1);
+        placement.parentId = history[index - 1]?.id ?? null;
+        placement.replyAlternateOf = reply.id ?? null;
+        placement.continuedText = reply.content;
+      }
+    }
+    return { character, chat, settings, userName, history, userTurn, placement };
+  }
+
   return {
+    /**
+     * The checks a generation would fail on, run before its job is queued (nothing is assembled): the character and
+     * the chat are usable, the turn fits the mode (regenerate and continue have a reply to work on), and the named
+     * world books exist and are the caller's. Answers where the turn would go.
+     */
+    async check(target: CharacterTarget, who: Requester): Promise<TurnPlacement> {
+      const { character, chat, placement } = await placeTurn(target, who);
+      await sources.checkNamedBooks({ userId: chat?.owner_id ?? character.owner_id, isAdmin: who.isAdmin, ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}) });
+      return placement;
+    },
+
     async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {
-      const [characterRow, chatRow] = await Promise.all([characters.get(target.characterId), target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined)]);
-      const character = usableCharacter(characterRow, target.characterId, who);
-      const chat = target.chatId ? usableChat(chatRow, target.chatId, who) : null;
-      const settings = (chat?.settings ?? {}) as ChatSettings;
-      const userName = target.userName ?? settings.user_name ?? 'User';
-
-      // ---- history, the new turn and where the reply goes -------------------------------------------------
-      let history: PromptHistoryMessage[] = chat ? (await completions.activePath(chat.id, MAX_HISTORY)).map(storedToHistory) : [];
-      let turn: TurnMessage[] = [];
-      let userTurn: TurnMessage | null = null;
-      if (target.messages) {
-        const split = splitRequestMessages(target.messages);
-        // A chat's own history is the conversation; without one the request's earlier messages are.
-        if (!chat) history = split.earlier;
-        turn = split.turn;
-        userTurn = split.userTurn;
-      } else if (target.userText !== null) {
-        userTurn = { role: 'user', content: target.userText };
-      }
-      if (target.mode !== 'normal' && (turn.length > 0 || userTurn)) {
-        throw badRequest('unexpected_user_turn', `mode ${target.mode} generates from the conversation as it is: send no new user message`);
-      }
-      history = [...history, ...turn.map(turnToHistory)];
-
-      const placement: TurnPlacement = { parentId: undefined, turn: [...turn, ...(userTurn ? [userTurn] : [])], replyAlternateOf: null, continuedText: null };
-      if (target.mode === 'regenerate' || target.mode === 'continue') {
-        const index = target.targetMessageId ? history.findIndex((m) => m.id === target.targetMessageId) : history.length - 1;
-        const reply = history[index];
-        if (!reply || index < 0) {
-          throw badRequest('no_message_to_' + target.mode, target.targetMessageId ? `message ${target.targetMessageId} is not on the conversation's active path` : 'the conversation has no message to ' + target.mode);
-        }
-        if (target.mode === 'regenerate') {
-          if (reply.role !== 'assistant') throw badRequest('not_a_reply', 'only a reply of the character can be regenerated');
-          // The new alternate answers the same message: the history ends before the reply.
-          history = history.slice(0, index);
-          placement.parentId = history[index - 1]?.id ?? null;
-        } else {
-          history = history.slice(0, index + 1);
-          placement.parentId = history[index - 1]?.id ?? null;
-          placement.replyAlternateOf = reply.id ?? null;
-          placement.continuedText = reply.content;
-        }
-      }
+      const placed = await placeTurn(target, who);
+      const { character, chat, settings, userName, history, placement } = placed;
+      let userTurn = placed.userTurn;
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await sources.gatherBooks({

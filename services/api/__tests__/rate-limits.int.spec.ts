@@ -44,6 +44,21 @@ describe.each(stores)('per-user rate limits (%s store)', (store, env) => {
     expect(status.body).toMatchObject({ enabled: true, store, degraded: false });
     expect(status.body.actions.find((a: { action: string }) => a.action === 'character_create')).toMatchObject({ limit: 3, remaining: 0, window_seconds: 60 });
     expect(status.body.actions.find((a: { action: string }) => a.action === 'message_send')).toMatchObject({ limit: 60, remaining: 60 });
+    // The actions without an override show their defaults.
+    const defaults = Object.fromEntries(status.body.actions.map((a: { action: string; limit: number; window_seconds: number }) => [a.action, `${a.limit}/${a.window_seconds}`]));
+    expect(defaults).toEqual({
+      character_import: '100/3600',
+      character_create: '3/60',
+      chat_create: '100/3600',
+      message_send: '60/60',
+      message_edit: '100/3600',
+      message_delete: '100/3600',
+      message_search: '100/3600',
+      chat_completion: '20/60',
+      world_book_ops: '100/3600',
+      dictionary_process: '60/60',
+      blob_upload: '100/3600',
+    });
     // In multi-user mode /ready shows its details to administrators only.
     const ready = await svc.request('GET', '/ready', { key: (await svc.runtime.userStore.createUser('ops', true)).apiKey });
     expect(ready.body.checks.rate_limits).toMatchObject({ ok: true, store, degraded: false });

@@ -4,8 +4,9 @@ import type { CommandContext } from '../../../commands/command-context.ts';
 import type { Logger } from '../../../infra/logger.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
-import type { RateLimitAction, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
+import type { RateLimitAction, RateLimitDecision, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
 import { JSON_TYPES } from './hardening.ts';
+import { problemSchema } from './schemas.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -24,7 +25,16 @@ export interface RouteContext<P, Q, B> {
   log: Logger;
   req: Request;
   res: Response;
+  /**
+   * Spends the route's rate-limit points (429 when one is used up); only for a route with `rateLimitInHandler`,
+   * once the request is known to be valid. Without `actions`: the route's rules against the parsed body; with
+   * them: exactly those (each must be one the route declares), for what only the handler can tell (a card with images).
+   */
+  consumeRateLimit: (actions?: readonly RateLimitAction[]) => Promise<void>;
 }
+
+/** An action a route counts against, or one it counts only when the validated body calls for it (a message with an image). */
+export type RateLimitRule<B = any> = RateLimitAction | { action: RateLimitAction; when: (body: B) => boolean };
 
 export interface RouteResult {
   status: number;
@@ -47,8 +57,18 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   body?: ZodType<B>;
-  /** The per-user rate limit this route counts against (checked after authentication). */
-  rateLimit?: RateLimitAction;
+  /**
+   * The per-user rate limits this route counts against, spent once params, query and body are validated (a
+   * refused request spends nothing). Every write route has this or `rateLimitExempt`.
+   */
+  rateLimit?: RateLimitRule<B> | readonly RateLimitRule<B>[];
+  /** Why this write route counts against no rate limit. */
+  rateLimitExempt?: string;
+  /**
+   * The handler validates beyond the schemas (a multipart body, a card file, a completion's model and target) and
+   * calls `ctx.consumeRateLimit` once the request is good; nothing is spent before the handler.
+   */
+  rateLimitInHandler?: true;
   /** Content types accepted for the body; JSON by default. Routes with other types parse the body themselves. */
   bodyContentType?: string;
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
@@ -72,6 +92,31 @@ export function setRateLimitHeaders(res: Response, d: { limit: number; remaining
   if (!d.allowed) res.setHeader('Retry-After', String(reset));
 }
 
+/**
+ * Spends one point of each action in turn; when one is used up the points already taken are given back (the request
+ * did nothing) and the answer is a 429 with that action's headers. An allowed request carries the headers of the
+ * action closest to its limit.
+ */
+async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: readonly RateLimitAction[], res: Response): Promise<void> {
+  const spent: RateLimitDecision[] = [];
+  for (const action of actions) {
+    const d = await rateLimits.consume(action, userId);
+    if (!d.allowed) {
+      // A refund the store cannot take leaves a point spent; the answer is the 429 all the same.
+      await Promise.all(spent.map((s) => rateLimits.refund(s.action, userId).catch(() => undefined)));
+      setRateLimitHeaders(res, d);
+      throw new AppError(429, 'rate_limited', `rate limit for ${action} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`, {
+        action,
+        limit: d.limit,
+        retry_after_seconds: Math.max(1, Math.ceil(d.resetMs / 1000)),
+      });
+    }
+    spent.push(d);
+  }
+  const closest = spent.reduce<RateLimitDecision | undefined>((a, d) => (!a || d.remaining / d.limit < a.remaining / a.limit ? d : a), undefined);
+  if (closest) setRateLimitHeaders(res, closest);
+}
+
 export function registerRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: (req: Request) => Promise<Principal | null>, options: { rateLimits?: RateLimits } = {}): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
@@ -81,17 +126,6 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
         if (!principal) throw unauthorized();
         if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
       }
-      if (route.rateLimit && options.rateLimits && principal) {
-        const d = await options.rateLimits.consume(route.rateLimit, principal.userId);
-        setRateLimitHeaders(res, d);
-        if (!d.allowed) {
-          throw new AppError(429, 'rate_limited', `rate limit for ${route.rateLimit} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`, {
-            action: route.rateLimit,
-            limit: d.limit,
-            retry_after_seconds: Math.max(1, Math.ceil(d.resetMs / 1000)),
-          });
-        }
-      }
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false) throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? route.params.parse(req.params) : {};
@@ -99,6 +133,18 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
       const body = route.body ? route.body.parse(req.body ?? {}) : undefined;
       const requestId = res.locals.requestId as string;
       const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
+      const rules = ([] as RateLimitRule[]).concat(route.rateLimit ?? []);
+      let consumed = false;
+      const consumeRateLimit = async (actions?: readonly RateLimitAction[]) => {
+        if (consumed) throw new Error(`${route.operationId} consumed its rate limit twice`);
+        consumed = true;
+        const declared = rules.map((r) => (typeof r === 'string' ? r : r.action));
+        const undeclared = actions?.find((a) => !declared.includes(a));
+        if (undeclared) throw new Error(`${route.operationId} does not declare the rate limit ${undeclared}`);
+        if (!options.rateLimits || !principal) return;
+        await spendRateLimits(options.rateLimits, principal.userId, actions ?? rules.flatMap((r) => (typeof r === 'string' ? [r] : r.when(body) ? [r.action] : [])), res);
+      };
+      if (rules.length > 0 && !route.rateLimitInHandler) await consumeRateLimit();
       const ctx: RouteContext<unknown, unknown, unknown> = {
         params,
         query,
@@ -114,6 +160,10 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
         log,
         req,
         res,
+        consumeRateLimit: async (actions) => {
+          if (!route.rateLimitInHandler) throw new Error(`${route.operationId} spends its rate limit before the handler`);
+          await consumeRateLimit(actions);
+        },
       };
       const result = await route.handler(ctx as never);
       if (!result) return;
@@ -145,6 +195,14 @@ function objectParameters(schema: ZodType | undefined, location: 'path' | 'query
   }));
 }
 
+/** A rate-limited route documents its 429 and the actions it counts against. */
+function withRateLimitResponse(route: RouteDefinition): Record<number, ResponseSpec> {
+  const actions = ([] as RateLimitRule[]).concat(route.rateLimit ?? []).map((r) => (typeof r === 'string' ? r : `${r.action} (when the request calls for it)`));
+  if (actions.length === 0) return route.responses;
+  const description = `rate limited (\`rate_limited\`): counts against ${actions.join(', ')}; Retry-After and RateLimit-* say when to retry`;
+  return { ...route.responses, 429: { schema: problemSchema, ...route.responses[429], description: route.responses[429] ? `${route.responses[429].description}; ${description}` : description } };
+}
+
 /** OpenAPI 3.1 (JSON Schema 2020-12) generated from the same zod schemas that validate requests. */
 export function openApiDocument(routes: readonly RouteDefinition[], info: { title: string; version: string; description: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -165,8 +223,9 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: { titl
             },
           }
         : {}),
+      ...(route.rateLimitExempt ? { 'x-rate-limit-exempt': route.rateLimitExempt } : {}),
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, spec]) => [
+        Object.entries(withRateLimitResponse(route)).map(([status, spec]) => [
           status,
           {
             description: spec.description,

@@ -46,7 +46,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Import a card: PNG/APNG, WEBP, JPEG, JSON (V1/V2/V3, hybrid, Pygmalion), YAML, Markdown, text, CharX',
       tags: ['characters'],
       auth: 'user',
-      rateLimit: 'character_import',
+      // blob_upload when the card brings an image or assets to store
+      rateLimit: ['character_import', 'blob_upload'],
+      rateLimitInHandler: true,
       query: importQuery,
       bodyContentType: 'multipart/form-data',
       responses: {
@@ -58,7 +60,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
-      handler: async ({ req, query, command, log }) => {
+      handler: async ({ req, query, command, log, consumeRateLimit }) => {
         const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
@@ -71,6 +73,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
         const unstorable = findUnstorableText(parsed.card);
         if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
+        await consumeRateLimit(parsed.avatar || parsed.assets.length > 0 ? ['character_import', 'blob_upload'] : ['character_import']);
         // The blob writes overlap the name reservation; both finish before the character's event is appended.
         const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
         const written = binaries.write();

@@ -21,6 +21,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { asOfFromQuery, asOfParam } from './as-of-param.ts';
 
@@ -178,6 +179,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Change some fields (optimistic: expected_version); `card_data` sets other card fields such as V3 `nickname`',
       tags: ['characters'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
       query: expectedVersionQuery,
       body: updateBody,
@@ -200,6 +202,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Soft-delete a character (restorable within the retention window)',
       tags: ['characters'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
@@ -218,6 +221,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Restore a soft-deleted character (within CHARACTER_RESTORE_RETENTION_DAYS)',
       tags: ['characters'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
       responses: { 200: { description: 'restored', schema: characterViewSchema }, 409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema } },
       handler: async ({ params, command }) => {
@@ -274,6 +278,7 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Make an earlier version current again (a new version; history is kept)',
       tags: ['characters', 'history'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
       query: expectedVersionQuery,
       body: z.object({ target_version: z.number().int().min(1) }).strict(),

@@ -25,6 +25,7 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
       summary: 'Attach a world book to a character (again: change its priority or enabled flag)',
       tags: ['world-books', 'characters'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: characterParams,
       body: attachBody,
       responses: {
@@ -54,6 +55,7 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
       summary: 'Detach a world book from a character',
       tags: ['world-books', 'characters'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: attachmentParams,
       responses: {
         200: { description: 'detached', schema: z.object({ message: z.string(), world_book_id: z.uuid(), detached_from_character_id: z.uuid() }) },

@@ -8,6 +8,7 @@ import type { AttachmentTargetKind } from '../../../shared/events/chat-dictionar
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { visibleCharacter } from './character-routes.ts';
 import { visibleChat } from './chat-routes.ts';
@@ -35,6 +36,7 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
         summary: `Attach a chat dictionary to a ${t.kind} (again: change priority, enabled or apply_to)`,
         tags: t.tags,
         auth: 'user',
+        rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
         params: t.attachParams,
         body: attachBody,
         responses: {
@@ -65,6 +67,7 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
         summary: `Detach a chat dictionary from a ${t.kind}`,
         tags: t.tags,
         auth: 'user',
+        rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
         params: t.detachParams,
         responses: {
           200: { description: 'detached', schema: z.object({ message: z.string(), dictionary_id: z.uuid(), target_kind: z.string(), target_id: z.uuid() }) },

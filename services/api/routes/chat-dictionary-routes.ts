@@ -33,6 +33,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
 import {
@@ -142,6 +143,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Apply dictionaries to a text: processed text, replacements, passes, entries used, budget, and an explanation per entry',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimit: 'dictionary_process',
       body: processBody,
       bodyLimitBytes: 4 * 1024 * 1024,
       responses: {
@@ -202,6 +204,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Import a dictionary from the original's Markdown format (also its list syntax and plain `pattern: replacement` lines)",
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: importMarkdownBody,
       bodyLimitBytes: 8 * 1024 * 1024,
       responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an include cycle', schema: problemSchema } },
@@ -217,6 +220,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Import a dictionary from the original's JSON export (`{data: {name, entries, ...}}`)",
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: importJsonBody,
       bodyLimitBytes: 8 * 1024 * 1024,
       responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'not a dictionary, an invalid regex', schema: problemSchema } },
@@ -253,6 +257,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Change some of an entry's fields (a new version of its dictionary; `version` or expected_version is the dictionary's)",
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: entryParams,
       query: expectedVersionQuery,
       body: updateEntryBody,
@@ -274,6 +279,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Remove an entry (an event: the dictionary history keeps it)',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: entryParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), dictionary_id: z.uuid(), dictionary_version: z.number().int(), deleted: z.literal(true) }) } },
@@ -291,6 +297,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Create a dictionary (optionally with entries)',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: createDictionaryBody,
       responses: { 201: { description: 'created', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an unknown include, an include cycle', schema: problemSchema } },
       handler: async ({ body, command }) => {
@@ -366,6 +373,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Change dictionary fields; `version` (body) or expected_version (query) must be the current version (409 otherwise)',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       query: expectedVersionQuery,
       body: updateDictionaryBody,
@@ -388,6 +396,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Soft-delete a dictionary (restorable)',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
@@ -404,6 +413,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Restore a soft-deleted dictionary',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       responses: { 200: { description: 'restored', schema: dictionaryViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
       handler: async ({ params, command }) => {
@@ -418,6 +428,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Add an entry (last in processing order unless a priority is given)',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       query: expectedVersionQuery,
       body: createEntryBody,
@@ -462,6 +473,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Set the processing order: every entry id exactly once; priorities become 0, 1, 2, ...',
       tags: ['chat-dictionaries'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       body: reorderBody,
       responses: { 200: { description: 'reordered', schema: z.object({ success: z.boolean(), dictionary_id: z.uuid(), affected_count: z.number().int(), entry_ids: z.array(z.uuid()), message: z.string(), version: z.number().int() }) } },

@@ -16,6 +16,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { asOfFromQuery } from './as-of-param.ts';
 import {
@@ -102,6 +103,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Import a SillyTavern chat file (JSONL) as a new chat of a character',
       tags: ['chats'],
       auth: 'user',
+      rateLimit: 'chat_create',
       body: importBody,
       bodyLimitBytes: deps.config.CHAT_IMPORT_MAX_BYTES,
       responses: { 201: { description: 'imported', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
@@ -118,6 +120,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Start a chat with a character; its greeting opens it, the alternate greetings are that message's alternates",
       tags: ['chats'],
       auth: 'user',
+      rateLimit: 'chat_create',
       body: createChatBody,
       responses: { 201: { description: 'created', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
       handler: async ({ body, command }) => {
@@ -175,6 +178,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Rename a chat, rate it, change its settings (user name, author note, world books); optimistic with expected_version',
       tags: ['chats'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: chatParams,
       query: expectedVersionQuery,
       body: updateChatBody,
@@ -191,6 +195,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Soft-delete a chat (restorable)',
       tags: ['chats'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: chatParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: deletedSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
@@ -207,6 +212,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Restore a deleted chat (counts against the chat limit again)',
       tags: ['chats'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: chatParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'restored (or was not deleted)', schema: chatViewSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
@@ -222,6 +228,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Start a new chat from any message of this one (a branch); it remembers where it came from',
       tags: ['chats'],
       auth: 'user',
+      rateLimit: 'chat_create',
       params: chatParams,
       body: forkBody,
       responses: { 201: { description: 'the new chat', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },

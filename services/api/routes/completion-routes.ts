@@ -5,6 +5,7 @@ import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ChatCompletion, type 
 import { JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueUnavailableError, type JobInfo } from '../../../infra/queue/queue.ts';
 import { RelayGapError, RelayIdleError, type RelayEntry } from '../../../infra/relay/relay.ts';
 import { dictionaryReport } from '../../completions/chat-dictionary-pass.ts';
+import { preflightCompletion } from '../../completions/completion-preflight.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { completionChatId, completionIdForKey, newCompletionId } from '../../../shared/completions/completion-ids.ts';
@@ -24,6 +25,7 @@ import { createCharacterPrompts, usableCharacter, usableChat, type PromptModelCh
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import type { Logger } from '../../../infra/logger.ts';
 import { openSse } from '../http/sse.ts';
@@ -97,6 +99,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const prompts = createCharacterPrompts(deps.db, deps.readSchema);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
+  const preflight = { prompts, chats: deps };
 
   const cancel = async (completionId: string, reason: string) => {
     // The relay reaches the owning worker wherever it runs; a worker of this process is also told directly.
@@ -342,11 +345,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['completions'],
       auth: 'user',
       body: chatCompletionBody,
-      rateLimit: 'chat_completion',
+      // message_send when the turn is stored in a chat, chat_create when the completion opens one
+      rateLimit: ['chat_completion', 'message_send', 'chat_create'],
+      rateLimitInHandler: true,
       bodyLimitBytes: 4 * 1_048_576,
       responses: { 200: { description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)', schema: chatCompletionSchema }, ...errors },
       handler: async (ctx) => {
-        const { body, principal, req, res } = ctx;
+        const { body, principal, req, res, consumeRateLimit } = ctx;
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
         const completionId = completionIdOf(req, principal);
         const requestHash = hashOf(['chat.completions', body]);
@@ -362,15 +367,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           characterId = chat.character_id;
           chatId = chat.id;
         }
+        let newChatId: string | null = null;
         if (characterId) {
           const character = usableCharacter(await characters.get(characterId), characterId, principal);
           if (save && !chatId) {
             // A new conversation for this completion (its id derived from the completion's, so a retry reuses it).
             chatId = completionChatId(completionId);
-            if (!(await chats.get(chatId))) {
-              const created = await startChat(deps, ctx.command, { chatId, characterId: character.id, settings: body.user_name ? { user_name: body.user_name } : {} });
-              if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
-            }
+            if (!(await chats.get(chatId))) newChatId = chatId;
           }
           const characterTarget: CharacterTarget = {
             kind: 'character',
@@ -386,6 +389,14 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
             worldBookIds: body.world_book_ids ?? null,
           };
           target = characterTarget;
+          // What the generation would refuse is refused here: no job, no failure recorded, no point spent. (A chat the
+          // completion opens does not exist yet: the checks see a completion without one.)
+          await preflightCompletion(preflight, ctx.command, completionId, newChatId ? { ...characterTarget, chatId: null, save: false } : characterTarget);
+        }
+        await consumeRateLimit(['chat_completion', ...(target.kind === 'character' && target.save ? (['message_send'] as const) : []), ...(newChatId ? (['chat_create'] as const) : [])]);
+        if (newChatId && characterId) {
+          const created = await startChat(deps, ctx.command, { chatId: newChatId, characterId, settings: body.user_name ? { user_name: body.user_name } : {} });
+          if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
         }
         const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
 
@@ -437,6 +448,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Cancel a running completion: the upstream request is aborted and nothing is stored',
       tags: ['completions'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.cancellation,
       params: completionParams,
       responses: { 202: { description: 'cancellation requested' }, ...errors },
       handler: async ({ params, principal }) => {
@@ -454,12 +466,18 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: chatParams,
       body: characterCompleteBody,
+      // a preview does the work of a send (the whole prompt is assembled)
+      rateLimit: 'message_send',
+      rateLimitInHandler: true,
       responses: { 200: { description: 'the prompt', schema: preparedPromptSchema }, ...errors },
-      handler: async ({ params, body, principal }) => {
+      handler: async ({ params, body, principal, consumeRateLimit }) => {
         const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
         if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
         const model = previewModel({ provider: body.provider, model: body.model });
-        const built = await prompts.build(characterTarget(chat.id, chat.character_id, body, false), principal, model, {
+        const target = characterTarget(chat.id, chat.character_id, body, false);
+        await prompts.check(target, principal);
+        await consumeRateLimit();
+        const built = await prompts.build(target, principal, model, {
           ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
           dryRun: true,
         });
@@ -504,22 +522,27 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: chatParams,
       body: characterCompleteBody,
-      rateLimit: 'chat_completion',
+      rateLimit: ['chat_completion', { action: 'message_send', when: (body) => body.message !== undefined }],
+      rateLimitInHandler: true,
       responses: { 200: { description: 'the reply (JSON, or SSE chunks when stream=true)', schema: characterCompletionSchema }, ...errors },
       handler: async (ctx) => {
-        const { params, body, principal, req, res } = ctx;
+        const { params, body, principal, req, res, consumeRateLimit } = ctx;
         const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
         if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
         usableCharacter(await characters.get(chat.character_id), chat.character_id, principal);
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
         const completionId = completionIdOf(req, principal);
         const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
+        const target = characterTarget(chat.id, chat.character_id, body, save);
+        // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
+        await preflightCompletion(preflight, ctx.command, completionId, target);
+        await consumeRateLimit();
         const existing = await submit({
           ...jobBase(ctx, completionId, hashOf(['character_chats.complete', params.chat_id, body])),
           provider: resolved.providerName,
           model: resolved.model,
           params: generationParams(body),
-          target: characterTarget(chat.id, chat.character_id, body, save),
+          target,
         }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);

@@ -9,6 +9,7 @@ import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
 import {
@@ -85,6 +86,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Post a message (after the active path by default, or under any message as an alternate or branch); optional image',
       tags: ['messages'],
       auth: 'user',
+      rateLimit: ['message_send', { action: 'blob_upload', when: (body) => body.image_base64 !== undefined }],
       params: chatParams,
       body: postMessageBody,
       // base64 of the largest image plus the largest content, with room for JSON escapes
@@ -159,6 +161,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Full-text search over a chat's messages (every branch), ranked, with <mark>ed snippets",
       tags: ['messages'],
       auth: 'user',
+      rateLimit: 'message_search',
       params: chatParams,
       query: searchQuery,
       responses: { 200: { description: 'matches, best first', schema: searchResultSchema }, ...errors },
@@ -201,6 +204,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Edit a message (optimistic: expected_version); as_alternate=true keeps the old text and adds the edit as a new selected alternate',
       tags: ['messages'],
       auth: 'user',
+      rateLimit: 'message_edit',
       params: messageParams,
       query: editMessageQuery,
       body: editMessageBody,
@@ -221,6 +225,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Soft-delete a message (restorable); the conversation shows the next alternate, or skips it',
       tags: ['messages'],
       auth: 'user',
+      rateLimit: 'message_delete',
       params: messageParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: deletedSchema }, ...conflictResponse, ...errors },
@@ -244,6 +249,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Restore a deleted message',
       tags: ['messages'],
       auth: 'user',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: messageParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'restored (or was not deleted)', schema: messageViewSchema }, ...conflictResponse, ...errors },
@@ -264,6 +270,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Make this message the shown alternate (swipe), on any message of the chat; the conversation follows its branch',
       tags: ['messages'],
       auth: 'user',
+      rateLimit: 'message_edit',
       params: messageParams,
       responses: { 200: { description: 'selected', schema: messageViewSchema }, 409: { description: 'a deleted message above keeps it off the conversation', schema: problemSchema }, ...errors },
       handler: async ({ params, command: ctx }) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { conflict, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 
 const nameParams = z.object({ name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a projection name') }).strict();
@@ -81,6 +82,7 @@ export function projectionAdminRoutes(deps: ApiDependencies): RouteDefinition[] 
       summary: 'Rebuild one projection from the whole log beside the live tables, then swap it in; the API keeps answering. 202: poll the Location',
       tags: ['operations'],
       auth: 'admin',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.administrator,
       params: nameParams,
       responses: {
         202: { description: 'rebuild started', schema: projectionSchema },

@@ -3,6 +3,7 @@ import { forgetUserData } from '../../../commands/users/forget-user-data.ts';
 import { projections } from '../../../projections/registry.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../auth/principal.ts';
 
@@ -27,6 +28,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Forget a user: revoke their API keys and earlier JWTs, destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event",
       tags: ['admin', 'users'],
       auth: 'admin',
+      rateLimitExempt: RATE_LIMIT_EXEMPTIONS.administrator,
       params: userIdParams,
       responses: {
         200: { description: 'forgotten (idempotent: a repeat reports zeros)', schema: forgetSummarySchema },

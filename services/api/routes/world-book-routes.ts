@@ -110,6 +110,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Import a lorebook: SillyTavern world info, character_book (bare or in a card), lorebook_v3, NovelAI, Agnai, RisuAI, the original export',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
+      rateLimitInHandler: true,
       query: importQuery,
       bodyContentType: 'multipart/form-data',
       bodyLimitBytes: deps.config.CARD_MAX_FILE_BYTES,
@@ -119,7 +121,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         413: { description: 'file too large', schema: problemSchema },
         422: { description: 'not a lorebook format this service reads', schema: problemSchema },
       },
-      handler: async ({ req, query, command }) => {
+      handler: async ({ req, query, command, consumeRateLimit }) => {
         const { json, filename, fields } = await readLorebookJson(req, deps.config.CARD_MAX_FILE_BYTES);
         const unstorable = findUnstorableText(json);
         if (unstorable) throw badRequest('invalid_unicode', `the lorebook's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
@@ -132,6 +134,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (err instanceof UnknownLorebookFormatError) throw unprocessable(err.code, err.message);
           throw err;
         }
+        await consumeRateLimit();
         const { entries, ...bookFields } = imported.book;
         const meta: WorldBookMeta = bookFields;
         const warnings = imported.warnings.map((w) => ({ ...w }));
@@ -172,6 +175,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Enable, disable, delete, or set the priority or order of entries (of one or several books); all or nothing',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       body: bulkBody,
       responses: {
         200: { description: 'done', schema: z.object({ success: z.boolean(), operation: z.string(), affected_count: z.number().int(), failed_ids: z.array(z.string()), books: z.array(z.object({ world_book_id: z.uuid(), version: z.number().int(), affected_count: z.number().int() })), message: z.string() }) },
@@ -214,6 +218,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Create an empty world book',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       body: createBookBody,
       responses: { 201: { description: 'created', schema: bookViewSchema }, 400: { description: 'invalid', schema: problemSchema } },
       handler: async ({ body, command }) => {
@@ -291,6 +296,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Change book fields (name, description, enabled, is_global, ...); optimistic with expected_version',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: bookParams,
       query: expectedVersionQuery,
       body: updateBookBody,
@@ -307,6 +313,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Soft-delete a world book (restorable)',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: bookParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
@@ -323,6 +330,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Restore a soft-deleted world book',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: bookParams,
       responses: { 200: { description: 'restored', schema: bookViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
       handler: async ({ params, command }) => {
@@ -374,6 +382,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Add an entry (SillyTavern's editor defaults for fields not given; a new uid when none is given)",
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: bookParams,
       query: expectedVersionQuery,
       body: createEntryBody,
@@ -437,6 +446,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: "Change some of an entry's fields; expected_version is the book's version",
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: entryParams,
       query: expectedVersionQuery,
       body: entryFieldsSchema,
@@ -453,6 +463,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       summary: 'Remove an entry (an event: the book history keeps it)',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       params: entryParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: z.object({ entry_id: z.uuid(), world_book_id: z.uuid(), world_book_version: z.number().int(), deleted: z.literal(true) }) } },

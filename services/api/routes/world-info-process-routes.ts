@@ -31,6 +31,7 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
       summary: 'Run the lorebook engine on a text, messages or a chat: injections per position and a diagnostic per entry',
       tags: ['world-books'],
       auth: 'user',
+      rateLimit: 'world_book_ops',
       body: processContextBody,
       responses: {
         200: { description: 'injections, activated entries, one diagnostic per entry', schema: z.record(z.string(), z.unknown()) },
