@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { startTestService, type TestService } from '../../../test/harness.ts';
+import { flushRedisDatabase, ownRedisDatabase } from '../../../test/redis-database.ts';
 import { lastUserText, startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
 
 /**
@@ -13,11 +14,10 @@ const backends: Array<[string, Record<string, string>]> = [
   ['postgres', {}],
   ['postgres, queue hand-off', { COMPLETIONS_LOCAL_START: 'false' }],
 ];
-if (process.env.REDIS_URL) {
-  // A database of its own: other test files run services with the same queue name on the same Redis at once.
-  const url = new URL(process.env.REDIS_URL);
-  url.pathname = '/8';
-  backends.push(['redis', { REDIS_URL: url.toString() }]);
+const redisUrl = ownRedisDatabase(8);
+if (redisUrl) {
+  backends.push(['redis', { REDIS_URL: redisUrl }]);
+  beforeAll(() => flushRedisDatabase(redisUrl));
 } else {
   console.log('SKIP fair completions on Redis: REDIS_URL is not set');
   test.skip('fair completions (redis): REDIS_URL is not set', () => undefined);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestService, TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
+import { flushRedisDatabase, ownRedisDatabase } from '../../../../test/redis-database.ts';
 import { startFakeAnthropicServer, startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { createStateCache } from '../../../../commands/state-cache.ts';
 import { createMemoryRelay } from '../../../../infra/relay/relay.ts';
@@ -19,11 +20,10 @@ const backends: Array<[string, Record<string, string>]> = [
   ['postgres', {}],
   ['postgres, queue hand-off', { COMPLETIONS_LOCAL_START: 'false' }],
 ];
-if (process.env.REDIS_URL) {
-  // A database of its own: other test files run services with the same queue name on the same Redis at once.
-  const url = new URL(process.env.REDIS_URL);
-  url.pathname = '/7';
-  backends.push(['redis', { REDIS_URL: url.toString() }]);
+const redisUrl = ownRedisDatabase(7);
+if (redisUrl) {
+  backends.push(['redis', { REDIS_URL: redisUrl }]);
+  beforeAll(() => flushRedisDatabase(redisUrl));
 }
 else {
   console.log('SKIP completions on Redis: REDIS_URL is not set');
