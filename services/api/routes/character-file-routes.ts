@@ -71,8 +71,10 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
         const unstorable = findUnstorableText(parsed.card);
         if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
-        // The blob writes overlap the name reservation; both finish before the character's event is appended.
+        // Over the storage quota is a 413 before anything is stored. The blob writes overlap the name reservation;
+        // both finish before the character's event is appended.
         const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
+        const reservation = await binaries.reserve(command.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
         const written = binaries.write();
         written.catch(() => undefined);
         const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
@@ -82,6 +84,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           warnings: parsed.warnings,
           onConflict,
           beforeAppend: () => written,
+        }).catch(async (err: unknown) => {
+          await reservation.release();
+          throw err;
         });
         log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
         // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.

@@ -1,6 +1,8 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
 import type { CommandContext } from '../../../commands/command-context.ts';
 import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
+import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
@@ -105,13 +107,23 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           metadata: body.metadata ?? null,
           maxMessages,
         };
+        let reservation: BlobReservation | undefined;
         if (image) {
-          // Refuse (404, 403, limit) before the bytes are stored, then store them before the event refers to them.
-          await preflightChatCommand(deps, ctx, params.chat_id, post);
-          const ref = await deps.blobStore.put(image.bytes, image.mediaType);
-          post.image = { sha256: ref.sha256, mediaType: ref.mediaType, size: ref.size };
+          // Refuse (404, 403, limit, the chat owner's storage quota) before the bytes are stored, then store them
+          // before the event refers to them.
+          const { ownerId } = await preflightChatCommand(deps, ctx, params.chat_id, post);
+          const sha256 = sha256Hex(image.bytes);
+          reservation = await deps.blobStore.reserve(ownerId, [{ sha256, size: image.bytes.byteLength }], deps.config.STORAGE_QUOTA_BYTES_PER_USER);
+          post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
         }
-        const result = await runChatCommand(deps, ctx, params.chat_id, post);
+        let result;
+        try {
+          if (image) await deps.blobStore.put(image.bytes, image.mediaType);
+          result = await runChatCommand(deps, ctx, params.chat_id, post);
+        } catch (err) {
+          await reservation?.release();
+          throw err;
+        }
         return respondAfterProjection(
           deps,
           result.position,
