@@ -9,6 +9,7 @@ import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
 import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import { sendUserFile } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -320,9 +321,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         const blob = await deps.blobStore.get(row.image_sha256);
         if (!blob) throw notFound('image of message', params.message_id);
-        res.setHeader('Content-Type', blob.mediaType);
-        res.setHeader('Content-Length', String(blob.size));
-        res.status(200).end(blob.bytes);
+        sendUserFile(res, blob.bytes);
         return undefined;
       },
     }),
