@@ -24,6 +24,37 @@ CREATE TABLE IF NOT EXISTS blobs.user_usage (
 );
 `;
 
+/**
+ * Creates the accounting tables. A database that had blobs before them gets its users charged once, from what
+ * the read models refer to (avatars, card assets, message images, deleted resources included); blobs that only
+ * older versions refer to are not counted. One process does it (an advisory lock), in one transaction.
+ */
+export async function migrateBlobQuota(pool: pg.Pool, readSchema: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('blobs.user_usage'))");
+    const { rows } = await client.query<{ existed: boolean }>("SELECT to_regclass('blobs.user_usage') IS NOT NULL AS existed");
+    await client.query(BLOB_QUOTA_SCHEMA_SQL);
+    if (rows[0]!.existed) return;
+    const q = (table: string) => `"${readSchema}"."${table}"`;
+    const { rows: readModels } = await client.query<{ ready: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready`, [
+      q('characters'),
+      q('chats'),
+      q('chat_messages'),
+    ]);
+    if (!readModels[0]!.ready) return;
+    await client.query(
+      `INSERT INTO blobs.user_blobs (user_id, sha256, size)
+         SELECT r.owner_id, r.sha256, b.size FROM (
+           SELECT c.owner_id, c.avatar->>'sha256' AS sha256 FROM ${q('characters')} c WHERE c.avatar IS NOT NULL
+           UNION SELECT c.owner_id, a->>'sha256' FROM ${q('characters')} c, jsonb_array_elements(c.assets) a
+           UNION SELECT ch.owner_id, m.image_sha256 FROM ${q('chat_messages')} m JOIN ${q('chats')} ch ON ch.id = m.chat_id WHERE m.image_sha256 IS NOT NULL
+         ) r JOIN blobs.blobs b ON b.sha256 = r.sha256
+       ON CONFLICT DO NOTHING`,
+    );
+    await client.query('INSERT INTO blobs.user_usage (user_id, bytes_used, blob_count) SELECT user_id, sum(size), count(*) FROM blobs.user_blobs GROUP BY user_id');
+  });
+}
+
 export interface BlobCharge {
   sha256: string;
   size: number;

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { migrateBlobQuota } from '../../../../infra/blobs/blob-quota.ts';
 import { sha256Hex } from '../../../../infra/blobs/blob-store.ts';
 import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
@@ -131,5 +132,24 @@ describe('storage quota', () => {
     expect((await svc.request('DELETE', `/api/v1/admin/users/${user.id}/data`, { key: adminKey })).status).toBe(200);
     const { rows } = await svc.runtime.database.pool.query('SELECT (SELECT count(*) FROM blobs.user_blobs WHERE user_id = $1)::int AS charged, (SELECT count(*) FROM blobs.user_usage WHERE user_id = $1)::int AS totals', [user.id]);
     expect(rows[0]).toEqual({ charged: 0, totals: 0 });
+  });
+
+  test('a database that stored blobs before quotas existed charges its users once, from what the read models refer to', async () => {
+    const user = await newUser('veteran');
+    const card = buildPng([tEXt('chara', Buffer.from(cardJson('Veteran')).toString('base64')), tEXt('Comment', randomBytes(8).toString('hex'))]);
+    expect((await svc.upload('/api/v1/characters/import', { bytes: card, filename: 'veteran.png' }, { key: user.key })).status).toBe(201);
+    expect((await postImage(user, uniquePng())).status).toBe(201);
+    const pool = svc.runtime.database.pool;
+    const totals = async () => (await pool.query('SELECT user_id, bytes_used::int, blob_count FROM blobs.user_usage ORDER BY user_id')).rows;
+    const before = await totals();
+    const mine = before.find((r) => r.user_id === user.id);
+    expect(mine.blob_count).toBe(2);
+    expect(mine.bytes_used).toBeGreaterThan(IMAGE_BYTES);
+
+    await pool.query('DROP TABLE blobs.user_usage, blobs.user_blobs');
+    await migrateBlobQuota(pool, svc.runtime.config.READ_SCHEMA);
+    expect(await totals()).toEqual(before);
+    await migrateBlobQuota(pool, svc.runtime.config.READ_SCHEMA); // a second start changes nothing
+    expect(await totals()).toEqual(before);
   });
 });
