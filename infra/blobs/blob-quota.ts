@@ -76,7 +76,7 @@ export const quotaExceeded = (quotaBytes: number, usedBytes: number, requestedBy
   new AppError(
     413,
     'quota_exceeded',
-    `storing ${requestedBytes} more bytes would pass your storage quota of ${quotaBytes} bytes (${usedBytes} used): delete and purge files, or ask for a larger STORAGE_QUOTA_BYTES_PER_USER`,
+    `storing ${requestedBytes} more bytes would pass the storage quota of ${quotaBytes} bytes (${usedBytes} used; GET /api/v1/users/me/usage shows it); nothing was stored`,
     { quota_bytes: quotaBytes, used_bytes: usedBytes, requested_bytes: requestedBytes },
   );
 
@@ -114,8 +114,7 @@ async function recount(client: pg.PoolClient, userIds: readonly string[]): Promi
  */
 export async function reserveBlobs(pool: pg.Pool, userId: string, blobs: readonly BlobCharge[], quotaBytes: number): Promise<BlobReservation> {
   const distinct = [...new Map(blobs.map((b) => [b.sha256, b])).values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
-  const charged = await inTransaction(pool, async (client) => {
-    if (distinct.length === 0) return [];
+  const charged = distinct.length === 0 ? [] : await inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ sha256: string; size: string }>(
       `INSERT INTO blobs.user_blobs (user_id, sha256, size)
          SELECT $1, s, z FROM unnest($2::text[], $3::bigint[]) AS t(s, z)
