@@ -39,7 +39,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'on_conflict=overwrite: a new version of the existing character', schema: characterViewSchema },
         400: { description: 'unreadable or mismatched file', schema: problemSchema },
         409: { description: 'a character with this name exists (`existing_id`)', schema: problemSchema },
-        413: { description: 'file too large', schema: problemSchema },
+        413: { description: 'file too large (`file_too_large`), or its images and assets would pass the storage quota (`quota_exceeded`)', schema: problemSchema },
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },

@@ -92,7 +92,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       body: postMessageBody,
       // base64 of the largest image plus the largest content, with room for JSON escapes
       bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576 + 65_536,
-      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: 'image too large', schema: problemSchema }, ...errors },
+      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: "image too large (`image_too_large`), or it would pass the chat owner's storage quota (`quota_exceeded`)", schema: problemSchema }, ...errors },
       handler: async ({ params, body, command: ctx }) => {
         const image = body.image_base64 ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES) : null;
         const messageId = newId();
