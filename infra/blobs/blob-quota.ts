@@ -95,16 +95,24 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
   }
 }
 
-/** Sets the users' totals to the sum of the blobs still charged to them (after rows of `user_blobs` went). */
-async function recount(client: pg.PoolClient, userIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
+/**
+ * Takes deleted `user_blobs` rows off their users' totals. Relative, like a reservation's addition, so a
+ * reservation committing meanwhile is neither lost nor counted twice.
+ */
+async function subtractCharges(client: pg.PoolClient, deleted: ReadonlyArray<{ user_id: string; size: string }>): Promise<void> {
+  const perUser = new Map<string, { bytes: number; count: number }>();
+  for (const row of deleted) {
+    const total = perUser.get(row.user_id) ?? { bytes: 0, count: 0 };
+    total.bytes += Number(row.size);
+    total.count += 1;
+    perUser.set(row.user_id, total);
+  }
+  if (perUser.size === 0) return;
+  const users = [...perUser.keys()];
   await client.query(
-    `UPDATE blobs.user_usage u SET bytes_used = s.bytes, blob_count = s.n
-       FROM (SELECT id AS user_id, coalesce((SELECT sum(size) FROM blobs.user_blobs b WHERE b.user_id = id), 0) AS bytes,
-                    (SELECT count(*) FROM blobs.user_blobs b WHERE b.user_id = id) AS n
-               FROM unnest($1::text[]) AS id) s
-      WHERE u.user_id = s.user_id`,
-    [userIds],
+    `UPDATE blobs.user_usage u SET bytes_used = u.bytes_used - d.bytes, blob_count = u.blob_count - d.n
+       FROM unnest($1::text[], $2::bigint[], $3::int[]) AS d(user_id, bytes, n) WHERE u.user_id = d.user_id`,
+    [users, users.map((u) => perUser.get(u)!.bytes), users.map((u) => perUser.get(u)!.count)],
   );
 }
 
@@ -141,8 +149,11 @@ export async function reserveBlobs(pool: pg.Pool, userId: string, blobs: readonl
     async release() {
       if (charged.length === 0) return;
       await inTransaction(pool, async (client) => {
-        await client.query('DELETE FROM blobs.user_blobs WHERE user_id = $1 AND sha256 = ANY($2::text[])', [userId, charged.map((b) => b.sha256)]);
-        await recount(client, [userId]);
+        const { rows } = await client.query<{ user_id: string; size: string }>('DELETE FROM blobs.user_blobs WHERE user_id = $1 AND sha256 = ANY($2::text[]) RETURNING user_id, size', [
+          userId,
+          charged.map((b) => b.sha256),
+        ]);
+        await subtractCharges(client, rows);
       });
     },
   };
@@ -153,12 +164,12 @@ export async function reserveBlobs(pool: pg.Pool, userId: string, blobs: readonl
  * the accounting of `forgottenUserId` entirely. Runs in the caller's transaction.
  */
 export async function releasePurgedBlobs(client: pg.PoolClient, purged: readonly string[], forgottenUserId?: string): Promise<void> {
-  const { rows } = await client.query<{ user_id: string }>('DELETE FROM blobs.user_blobs WHERE sha256 = ANY($1::text[]) OR user_id = $2 RETURNING user_id', [
+  const { rows } = await client.query<{ user_id: string; size: string }>('DELETE FROM blobs.user_blobs WHERE sha256 = ANY($1::text[]) OR user_id = $2 RETURNING user_id, size', [
     [...purged],
     forgottenUserId ?? null,
   ]);
   if (forgottenUserId !== undefined) await client.query('DELETE FROM blobs.user_usage WHERE user_id = $1', [forgottenUserId]);
-  await recount(client, [...new Set(rows.map((r) => r.user_id))].filter((u) => u !== forgottenUserId));
+  await subtractCharges(client, rows.filter((r) => r.user_id !== forgottenUserId));
 }
 
 export async function storageUsage(pool: pg.Pool, userId: string): Promise<StorageUsage> {
