@@ -110,7 +110,7 @@ async function subtractCharges(client: pg.PoolClient, deleted: ReadonlyArray<{ u
   if (perUser.size === 0) return;
   const users = [...perUser.keys()];
   await client.query(
-    `UPDATE blobs.user_usage u SET bytes_used = u.bytes_used - d.bytes, blob_count = u.blob_count - d.n
+    `UPDATE blobs.user_usage u SET bytes_used = greatest(0, u.bytes_used - d.bytes), blob_count = greatest(0, u.blob_count - d.n)
        FROM unnest($1::text[], $2::bigint[], $3::int[]) AS d(user_id, bytes, n) WHERE u.user_id = d.user_id`,
     [users, users.map((u) => perUser.get(u)!.bytes), users.map((u) => perUser.get(u)!.count)],
   );
