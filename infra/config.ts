@@ -70,6 +70,8 @@ export const configSchema = z.object({
   MAX_CHATS_PER_USER: positiveInt.default(100_000),
   MAX_MESSAGES_PER_CHAT: positiveInt.default(1000),
   MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
+  /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */
+  STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
   /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
   COMPLETIONS_SAVE_DEFAULT: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),

@@ -104,7 +104,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const userStore = createUserStore(database.pool);
     await userStore.migrate();
     const blobStore = createBlobStore(database.pool);
-    await blobStore.migrate();
+    await blobStore.migrate(config.READ_SCHEMA);
 
     // The projector's commits are rebuildable from the log (checkpoint and rows commit together), so its
     // connections skip the WAL-flush wait: no second fsync on a command's response path.

@@ -1,3 +1,4 @@
+import type { BlobReservation } from '../../infra/blobs/blob-quota.ts';
 import type { BlobStore } from '../../infra/blobs/blob-store.ts';
 import { sha256Hex } from '../../infra/blobs/blob-store.ts';
 import type { CardAsset, CardImage } from '../../shared/cards/index.ts';
@@ -6,6 +7,8 @@ import type { StoredAsset, StoredImage } from '../../shared/characters/stored-ca
 export interface PlannedBinaries {
   avatar: StoredImage | null;
   assets: StoredAsset[];
+  /** Charges the owner's storage quota for them (413 `quota_exceeded` beyond it); call before anything is written. */
+  reserve(ownerId: string, quotaBytes: number): Promise<BlobReservation>;
   /** Writes the bytes; must complete before an event referring to them is appended. */
   write(): Promise<void>;
 }
@@ -21,6 +24,9 @@ export function planCardBinaries(blobs: BlobStore, avatar: CardImage | undefined
   return {
     avatar: storedAvatar,
     assets: storedAssets,
+    reserve(ownerId, quotaBytes) {
+      return blobs.reserve(ownerId, [...(storedAvatar ? [storedAvatar] : []), ...storedAssets], quotaBytes);
+    },
     write() {
       writing ??= (async () => {
         await Promise.all([...(avatar ? [blobs.put(avatar.bytes, avatar.mime)] : []), ...assets.map((a) => blobs.put(a.bytes, a.mime))]);

@@ -48,9 +48,10 @@ export function runChatCommand(deps: ChatCommandDeps, context: CommandContext, c
 }
 
 /** Decides a command without appending it: refuses (404, 403, 409, limits) before a caller stores bytes for it. */
-export async function preflightChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand): Promise<void> {
+export async function preflightChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand): Promise<{ ownerId: string }> {
   const { state } = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
   chatDecider.decide(command, state, context);
+  return { ownerId: state.ownerId! };
 }
 
 async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
+import { releasePurgedBlobs } from '../../infra/blobs/blob-quota.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { DataKeyStore } from '../../infra/eventstore/encryption/data-key-store.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
@@ -56,18 +57,32 @@ async function blobsOf(db: Kysely<ReadModels>, schema: string, userId: string): 
   return rows.map((r) => r.sha256).filter((h): h is string => typeof h === 'string');
 }
 
-/** Deletes those of `candidates` that no remaining read-model row refers to. */
-async function deleteUnreferencedBlobs(pool: pg.Pool, schema: string, candidates: string[]): Promise<number> {
-  if (candidates.length === 0) return 0;
+/**
+ * Deletes those of `candidates` that no remaining read-model row refers to, gives their bytes back to every user
+ * charged for them, and drops the forgotten user's storage accounting (one transaction).
+ */
+async function deleteUnreferencedBlobs(pool: pg.Pool, schema: string, candidates: string[], userId: string): Promise<number> {
   const q = (t: string) => `"${schema}"."${t}"`;
-  const { rowCount } = await pool.query(
-    `DELETE FROM blobs.blobs b WHERE b.sha256 = ANY($1::text[])
-       AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c WHERE c.avatar->>'sha256' = b.sha256)
-       AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c, jsonb_array_elements(c.assets) a WHERE a->>'sha256' = b.sha256)
-       AND NOT EXISTS (SELECT 1 FROM ${q('chat_messages')} m WHERE m.image_sha256 = b.sha256)`,
-    [candidates],
-  );
-  return rowCount ?? 0;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ sha256: string }>(
+      `DELETE FROM blobs.blobs b WHERE b.sha256 = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c WHERE c.avatar->>'sha256' = b.sha256)
+         AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c, jsonb_array_elements(c.assets) a WHERE a->>'sha256' = b.sha256)
+         AND NOT EXISTS (SELECT 1 FROM ${q('chat_messages')} m WHERE m.image_sha256 = b.sha256)
+       RETURNING b.sha256`,
+      [candidates],
+    );
+    await releasePurgedBlobs(client, rows.map((r) => r.sha256), userId);
+    await client.query('COMMIT');
+    return rows.length;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
@@ -104,7 +119,7 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
   if (head !== '') await deps.waiter.waitFor(head, deps.settleTimeoutMs);
   const late = await blobsOf(deps.db, deps.readSchema, userId);
   rowsDeleted = addCounts(rowsDeleted, await purgeUserFromReadModels(deps.db, deps.readSchema, deps.projections, userId));
-  const blobsDeleted = await deleteUnreferencedBlobs(deps.pool, deps.readSchema, [...new Set([...candidates, ...late])]);
+  const blobsDeleted = await deleteUnreferencedBlobs(deps.pool, deps.readSchema, [...new Set([...candidates, ...late])], userId);
 
   const audit: UserDataEvent = {
     type: 'UserDataForgotten',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { migrateBlobQuota, reserveBlobs, storageUsage, type BlobCharge, type BlobReservation, type StorageUsage } from './blob-quota.ts';
 
 /**
  * Content-addressed binary storage (avatars, card assets, message images). Events carry the SHA-256 and
@@ -34,8 +35,19 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 export function createBlobStore(pool: pg.Pool) {
   return {
-    async migrate(): Promise<void> {
+    /** `readSchema`: where the read models are, to charge the blobs of a database that had them before quotas. */
+    async migrate(readSchema: string): Promise<void> {
       await pool.query(BLOB_SCHEMA_SQL);
+      await migrateBlobQuota(pool, readSchema);
+    },
+
+    /** Charges a user for blobs about to be written (413 `quota_exceeded` beyond `quotaBytes`); see blob-quota.ts. */
+    reserve(userId: string, blobs: readonly BlobCharge[], quotaBytes: number): Promise<BlobReservation> {
+      return reserveBlobs(pool, userId, blobs, quotaBytes);
+    },
+
+    usage(userId: string): Promise<StorageUsage> {
+      return storageUsage(pool, userId);
     },
 
     async put(bytes: Uint8Array, mediaType: string): Promise<BlobRef> {

@@ -1,4 +1,3 @@
-import type { Response } from 'express';
 import { z } from 'zod';
 import { loadCardBinaries, planCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import { createCharacter } from '../../../commands/characters/character-workflows.ts';
@@ -8,6 +7,7 @@ import { CardExportError, exportCard, parseCard, resolveCardLimits, type Canonic
 import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import { sendDownload, sendUserFile } from '../http/file-response.ts';
 import { readMultipartFile } from '../http/multipart.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
@@ -17,21 +17,6 @@ import { characterViewSchema, visibleCharacter } from './character-routes.ts';
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const importQuery = z.object({ allow_image_only: flag.optional(), on_conflict: z.enum(['error', 'rename', 'overwrite']).optional() }).strict();
-
-/** A file name safe in a Content-Disposition header, plus its RFC 5987 UTF-8 form. */
-function contentDisposition(name: string, extension: string): string {
-  const base = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').slice(0, 100) || 'character';
-  const ascii = base.replace(/[^\x20-\x7e]/g, '_');
-  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`;
-}
-
-function sendBytes(res: Response, bytes: Uint8Array, mime: string, headers: Record<string, string> = {}): void {
-  res.status(200);
-  res.setHeader('Content-Type', mime);
-  res.setHeader('Content-Length', String(bytes.byteLength));
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-}
 
 export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
@@ -56,7 +41,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'on_conflict=overwrite: a new version of the existing character', schema: characterViewSchema },
         400: { description: 'unreadable or mismatched file', schema: problemSchema },
         409: { description: 'a character with this name exists (`existing_id`)', schema: problemSchema },
-        413: { description: 'file too large', schema: problemSchema },
+        413: { description: 'file too large (`file_too_large`), or its images and assets would pass the storage quota (`quota_exceeded`)', schema: problemSchema },
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
@@ -74,8 +59,10 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         const unstorable = findUnstorableText(parsed.card);
         if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
         await consumeRateLimit(parsed.avatar || parsed.assets.length > 0 ? ['character_import', 'blob_upload'] : ['character_import']);
-        // The blob writes overlap the name reservation; both finish before the character's event is appended.
+        // Over the storage quota is a 413 before anything is stored. The blob writes overlap the name reservation;
+        // both finish before the character's event is appended.
         const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
+        const reservation = await binaries.reserve(command.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
         const written = binaries.write();
         written.catch(() => undefined);
         const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
@@ -85,6 +72,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           warnings: parsed.warnings,
           onConflict,
           beforeAppend: () => written,
+        }).catch(async (err: unknown) => {
+          await reservation.release();
+          throw err;
         });
         log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
         // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.
@@ -131,8 +121,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (err instanceof CardExportError) throw new AppError(err.status, err.code, err.detail);
           throw err;
         }
-        sendBytes(res, out.bytes, out.mime, {
-          'Content-Disposition': contentDisposition(row.name, out.extension),
+        sendDownload(res, out.bytes, out.mime, { name: row.name, extension: out.extension }, {
           ETag: `W/"${row.version}-${query.format}"`,
           ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
         });
@@ -147,7 +136,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['characters'],
       auth: 'user',
       params: idParams,
-      responses: { 200: { description: 'the image', contentType: 'image/*' }, 304: { description: 'not modified' }, 404: { description: 'no image', schema: problemSchema } },
+      responses: { 200: { description: "the image, inline when its bytes are PNG, JPEG, GIF or WebP; anything else (an SVG icon) as an application/octet-stream attachment", contentType: 'image/*' }, 304: { description: 'not modified' }, 404: { description: 'no image', schema: problemSchema } },
       handler: async ({ params, principal, req, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         if (!row.avatar) throw new AppError(404, 'no_image', `character ${params.id} has no image`);
@@ -158,7 +147,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         const blob = await deps.blobStore.get(row.avatar.sha256);
         if (!blob) throw notFound('image of character', params.id);
-        sendBytes(res, blob.bytes, row.avatar.mime, { ETag: etag, 'Cache-Control': 'private, no-cache' });
+        sendUserFile(res, blob.bytes, { name: row.name }, { ETag: etag, 'Cache-Control': 'private, no-cache' });
         return undefined;
       },
     }),
@@ -184,7 +173,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['characters'],
       auth: 'user',
       params: idParams.extend({ index: z.coerce.number().int().min(0).max(10_000) }),
-      responses: { 200: { description: 'the asset', contentType: 'application/octet-stream' }, 404: { description: 'no such asset', schema: problemSchema } },
+      responses: { 200: { description: 'the asset: inline when its bytes are a PNG, JPEG, GIF or WebP image, else an application/octet-stream attachment', contentType: 'application/octet-stream' }, 404: { description: 'no such asset', schema: problemSchema } },
       handler: async ({ params, principal, req, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         const asset = row.assets[params.index];
@@ -196,7 +185,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         const blob = await deps.blobStore.get(asset.sha256);
         if (!blob) throw notFound('asset', String(params.index));
-        sendBytes(res, blob.bytes, asset.mime, { ETag: etag, 'Content-Disposition': contentDisposition(asset.name ?? 'asset', asset.ext) });
+        sendUserFile(res, blob.bytes, { name: asset.name ?? 'asset', extension: asset.ext }, { ETag: etag });
         return undefined;
       },
     }),

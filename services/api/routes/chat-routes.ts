@@ -14,6 +14,7 @@ import { forbidden, notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
+import { contentDispositionHeader } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -77,10 +78,7 @@ function exportMessages(entries: TranscriptEntry[]): ExportMessage[] {
 
 /** An attachment header with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987). */
 function attachment(title: string, extension: string): string {
-  const base = title.slice(0, 150) || 'chat';
-  const ascii = base.replace(/[^A-Za-z0-9 ._@()-]+/g, '_');
-  const utf8 = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${utf8}.${extension}`;
+  return contentDispositionHeader('attachment', { name: title.slice(0, 150) || 'chat', extension });
 }
 
 export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {

@@ -1,12 +1,15 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
 import type { CommandContext } from '../../../commands/command-context.ts';
 import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
+import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
 import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import { sendUserFile } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -91,7 +94,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       body: postMessageBody,
       // base64 of the largest image plus the largest content, with room for JSON escapes
       bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576 + 65_536,
-      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: 'image too large', schema: problemSchema }, ...errors },
+      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: "image too large (`image_too_large`), or it would pass the chat owner's storage quota (`quota_exceeded`)", schema: problemSchema }, ...errors },
       handler: async ({ params, body, command: ctx }) => {
         const image = body.image_base64 ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES) : null;
         const messageId = newId();
@@ -107,13 +110,23 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           metadata: body.metadata ?? null,
           maxMessages,
         };
+        let reservation: BlobReservation | undefined;
         if (image) {
-          // Refuse (404, 403, limit) before the bytes are stored, then store them before the event refers to them.
-          await preflightChatCommand(deps, ctx, params.chat_id, post);
-          const ref = await deps.blobStore.put(image.bytes, image.mediaType);
-          post.image = { sha256: ref.sha256, mediaType: ref.mediaType, size: ref.size };
+          // Refuse (404, 403, limit, the chat owner's storage quota) before the bytes are stored, then store them
+          // before the event refers to them.
+          const { ownerId } = await preflightChatCommand(deps, ctx, params.chat_id, post);
+          const sha256 = sha256Hex(image.bytes);
+          reservation = await deps.blobStore.reserve(ownerId, [{ sha256, size: image.bytes.byteLength }], deps.config.STORAGE_QUOTA_BYTES_PER_USER);
+          post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
         }
-        const result = await runChatCommand(deps, ctx, params.chat_id, post);
+        let result;
+        try {
+          if (image) await deps.blobStore.put(image.bytes, image.mediaType);
+          result = await runChatCommand(deps, ctx, params.chat_id, post);
+        } catch (err) {
+          await reservation?.release();
+          throw err;
+        }
         return respondAfterProjection(
           deps,
           result.position,
@@ -315,9 +328,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         const blob = await deps.blobStore.get(row.image_sha256);
         if (!blob) throw notFound('image of message', params.message_id);
-        res.setHeader('Content-Type', blob.mediaType);
-        res.setHeader('Content-Length', String(blob.size));
-        res.status(200).end(blob.bytes);
+        sendUserFile(res, blob.bytes);
         return undefined;
       },
     }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forgetUserData } from '../../../commands/users/forget-user-data.ts';
 import { projections } from '../../../projections/registry.ts';
+import { userContentCounts } from '../../../queries/user-content-counts.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -19,8 +20,36 @@ const forgetSummarySchema = z.object({
   audit: z.object({ stream: z.string(), event_id: z.string(), position: z.string() }),
 });
 
+const usageSchema = z.object({
+  user_id: z.string(),
+  bytes_used: z.number().int(),
+  quota_bytes: z.number().int(),
+  bytes_remaining: z.number().int(),
+  blob_count: z.number().int(),
+  characters: z.number().int(),
+  chats: z.number().int(),
+  messages: z.number().int(),
+});
+
 export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
   return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/users/me/usage',
+      operationId: 'getMyUsage',
+      summary: "The caller's stored bytes (avatars, card assets, message images) against their storage quota, and how many characters, chats and messages they keep",
+      tags: ['users'],
+      auth: 'user',
+      responses: { 200: { description: 'usage', schema: usageSchema } },
+      handler: async ({ principal }) => {
+        const quota = deps.config.STORAGE_QUOTA_BYTES_PER_USER;
+        const [storage, counts] = await Promise.all([deps.blobStore.usage(principal.userId), userContentCounts(deps.db, deps.readSchema, principal.userId)]);
+        return {
+          status: 200,
+          body: { user_id: principal.userId, bytes_used: storage.bytesUsed, quota_bytes: quota, bytes_remaining: Math.max(0, quota - storage.bytesUsed), blob_count: storage.blobCount, ...counts },
+        };
+      },
+    }),
     defineRoute({
       method: 'delete',
       path: '/api/v1/admin/users/:id/data',

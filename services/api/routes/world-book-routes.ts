@@ -20,6 +20,7 @@ import { entryChangesFromApi, entryFieldsSchema } from '../../../shared/world-bo
 import { createEntry, createWorldBook as newLibraryBook, exportLorebook, importLorebook, UnknownLorebookFormatError, type WorldInfoEntry } from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
+import { contentDispositionHeader } from '../http/file-response.ts';
 import { MAX_JSON_DEPTH } from '../http/hardening.ts';
 import { readMultipartFile } from '../http/multipart.ts';
 import { jsonNestsDeeperThan } from '../../../shared/text/storable-text.ts';
@@ -83,9 +84,7 @@ async function readLorebookJson(req: Request, maxBytes: number): Promise<{ json:
 const baseName = (filename: string) => filename.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').trim().slice(0, 200);
 
 function contentDisposition(name: string): string {
-  const base = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').slice(0, 100) || 'world-book';
-  const ascii = base.replace(/[^\x20-\x7e]/g, '_');
-  return `attachment; filename="${ascii}.json"; filename*=UTF-8''${encodeURIComponent(`${base}.json`)}`;
+  return contentDispositionHeader('attachment', { name: name || 'world-book', extension: 'json' });
 }
 
 export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {

@@ -429,6 +429,7 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   messageHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAuditEvents: { kind: 'admin', setup: character(), request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }) },
   // analytics and operations
+  getMyUsage: { kind: 'collection', request: () => ({}) },
   usageAnalytics: { kind: 'collection', request: () => ({ query: { from: '2026-01-01', to: '2026-01-31' } }) },
   listProjections: { kind: 'collection', admin: true, request: () => ({}) },
   getProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'chats' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
