@@ -57,6 +57,7 @@ async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER }, context, {
     cache: deps.stateCache,
     maxAttempts: CONTENDED_ATTEMPTS,
+    dataSubject: ownerId,
   });
 }
 
@@ -64,6 +65,7 @@ async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'FreeChatSlot', userId: ownerId, chatId }, context, {
     cache: deps.stateCache,
     maxAttempts: CONTENDED_ATTEMPTS,
+    dataSubject: ownerId,
   });
 }
 
