@@ -16,11 +16,13 @@ import {
   type CompletionRelayEvent,
   type CompletionResult,
   type GenerationParams,
+  type QueuedCompletionJob,
   type RelayProblem,
 } from '../../../shared/completions/completion-job.ts';
 import { AppError, badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import { tokenizerForModel } from '../../../shared/tokenizer/index.ts';
 import { createCharacterPrompts, usableCharacter, usableChat, type PromptModelChoice } from '../../completions/character-prompt.ts';
+import { createCompletionSealer, forgottenCompletion } from '../../completions/completion-sealing.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
@@ -96,6 +98,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
   const prompts = createCharacterPrompts(deps.db, deps.readSchema);
+  // Jobs, results and relay entries are sealed with the user's key (see completion-sealing.ts).
+  const sealer = createCompletionSealer(deps.dataKeys);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
 
   const cancel = async (completionId: string, reason: string) => {
@@ -104,13 +108,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     deps.completions.cancelLocal(completionId, reason);
   };
 
-  const sameRequest = (data: Partial<CompletionJob> | undefined, job: CompletionJob) => {
+  const sameRequest = (data: Partial<QueuedCompletionJob> | undefined, job: CompletionJob) => {
     if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
       throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
   };
 
-  const addJob = (job: CompletionJob) =>
+  const addJob = (job: QueuedCompletionJob) =>
     queue.add(COMPLETION_JOB, job, {
       jobId: job.completionId,
       attempts: COMPLETION_JOB_ATTEMPTS,
@@ -126,11 +130,12 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
    * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
    * job as new first. Answers the existing job when the request is a retry of one.
    */
-  async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
+  async function submit(request: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
+    const job = await sealer.sealJob(request);
     const local = deps.completions.local;
     const runningHere = local?.running(job.completionId);
     if (runningHere) {
-      sameRequest(runningHere.job, job);
+      sameRequest(runningHere.job, request);
       // The job is (or is about to be) in the queue: the caller waits on it like any other.
       if (await runningHere.admitted) return undefined;
     }
@@ -157,7 +162,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     admit(!added.duplicate);
     if (!added.duplicate) return undefined;
     const existing = await queue.getJob(job.completionId);
-    sameRequest(existing?.data as Partial<CompletionJob> | undefined, job);
+    sameRequest(existing?.data as Partial<QueuedCompletionJob> | undefined, request);
     return existing;
   }
 
@@ -171,7 +176,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     if (await relay.exists(completionId)) {
       const entries: Array<RelayEntry<CompletionRelayEvent>> = [];
       try {
-        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 1000 })) entries.push(entry);
+        for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 1000 }))) entries.push(entry);
       } catch (err) {
         if (!(err instanceof RelayIdleError || err instanceof RelayGapError)) throw err;
       }
@@ -181,7 +186,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     if (info.state === 'failed') {
       return [{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} } } }];
     }
-    const result = info.result as CompletionResult;
+    const result = await sealer.open<CompletionResult>(completionId, 'result', info.result);
+    if (!result) throw forgottenCompletion(completionId);
     const choice = result.completion.choices[0];
     const toolCalls = choice?.message.tool_calls?.map((c, index) => ({ index, id: c.id, type: c.type, function: c.function }));
     const chunk: ProviderChunk = {
@@ -204,7 +210,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     // A stream started on this process may finish before its queue record is written.
     const running = deps.completions.local?.running(completionId)?.job;
     const info = running ? undefined : await queue.getJob(completionId);
-    const data = (running ?? info?.data) as CompletionJob | undefined;
+    const data = (running ?? info?.data) as QueuedCompletionJob | undefined;
     if (!data) throw notFound('completion', completionId);
     if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
     return info;
@@ -242,7 +248,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return undefined;
     };
     try {
-      const entries = options.replay ?? relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs });
+      const entries = options.replay ?? sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs }));
       for await (const entry of entries) {
         const event = entry.data;
         if (event.t === 'start') {
@@ -286,11 +292,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       if (!finished && cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
     });
     try {
-      return await queue.waitUntilFinished<CompletionResult>(completionId, timeoutMs);
+      const result = await sealer.open<CompletionResult>(completionId, 'result', await queue.waitUntilFinished(completionId, timeoutMs));
+      if (!result) throw forgottenCompletion(completionId);
+      return result;
     } catch (err) {
       if (err instanceof JobFailedError) {
         try {
-          for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
+          for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 2000 }))) {
             if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
           }
         } catch (relayErr) {
