@@ -15,6 +15,12 @@ import { Redis } from 'ioredis';
 import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 import { lastUserText, startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { createStateCache } from '../../../../commands/state-cache.ts';
+import { createMemoryRelay } from '../../../../infra/relay/relay.ts';
+import type { QueuedCompletionJob } from '../../../../shared/completions/completion-job.ts';
+import { createCharacterPrompts } from '../../../completions/character-prompt.ts';
+import { createCompletionRunner } from '../../../completions/completion-runner.ts';
+import { createCompletionSealer } from '../../../completions/completion-sealing.ts';
 
 const backends: Array<[string, Record<string, string>]> = [['postgres', {}]];
 if (process.env.REDIS_URL) {
@@ -92,7 +98,7 @@ async function searchRedis(url: string, needles: string[]): Promise<{ hits: Hit[
         else if (type === 'hash') values = await redis.hgetall(key);
         else if (type === 'list') values = await redis.lrange(key, 0, -1);
         else if (type === 'set') values = await redis.smembers(key);
-        else if (type === 'zset') values = await redis.zrange(key, 0, -1, 'WITHSCORES');
+        else if (type === 'zset') values = await redis.zrange(key, '0', '-1', 'WITHSCORES');
         else if (type === 'stream') values = await redis.xrange(key, '-', '+');
         else throw new Error(`Redis key ${key} has a type the search does not read: ${type}`);
         const text = `${key} ${JSON.stringify(values)}`;
@@ -115,6 +121,7 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
   const bob = { id: '', key: '', ids: [] as string[] };
   let forgotten: { status: number; body: any };
   let before: Hit[] = [];
+  let pendingJob: QueuedCompletionJob;
 
   const ok = async (res: Promise<{ status: number; body: any; headers: Headers }>, what: string, statuses = [200, 201]) => {
     const r = await res;
@@ -214,6 +221,19 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     await ok(svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { key: bob.key, body: { message: `${marker} bob asks` } }), 'bob completion');
     bob.ids = [bob.id, character.id, chat.id];
 
+    // A job of hers that a worker has not taken yet when she is forgotten.
+    pendingJob = await createCompletionSealer(svc.runtime.dataKeys).sealJob({
+      completionId: `chatcmpl-pending-${randomBytes(4).toString('hex')}`,
+      userId: alice.id,
+      isAdmin: false,
+      requestId: 'r',
+      correlationId: 'c',
+      requestHash: 'h',
+      provider: null,
+      model: null,
+      params: {},
+      target: { kind: 'proxy', messages: [{ role: 'user', content: `${marker} pending question` }] },
+    });
     before = await searchDatabase(svc, needles);
     forgotten = await svc.request('DELETE', `/api/v1/admin/users/${alice.id}/data`, { key: admin });
   }, 120_000);
@@ -253,6 +273,25 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     const replay = await svc.request('GET', `/api/v1/chat/completions/${alice.streamedCompletionId}/stream`, { key: admin });
     expect(typeof replay.body === 'string' ? replay.body : JSON.stringify(replay.body)).not.toContain(marker);
     expect(replay.status).toBe(404);
+  });
+
+  test('a job of hers still queued when she was forgotten runs nothing: no provider call, nothing on its channel', async () => {
+    const { runtime } = svc;
+    const relay = createMemoryRelay();
+    const worker = createCompletionRunner({
+      providers: runtime.providers,
+      relay,
+      prompts: createCharacterPrompts(runtime.database.db, runtime.config.READ_SCHEMA),
+      chats: { eventStore: runtime.eventStore, stateCache: createStateCache(), config: runtime.config },
+      eventStore: runtime.eventStore,
+      waiter: runtime.waiter,
+      readYourWritesTimeoutMs: 2000,
+      sealer: createCompletionSealer(runtime.dataKeys),
+    });
+    const calls = upstream.requests.length;
+    await expect(worker(pendingJob, { jobId: pendingJob.completionId, jobName: 'completion', attempt: 1, maxAttempts: 2, signal: new AbortController().signal, log: runtime.logger })).rejects.toThrow('completion_forgotten');
+    expect(upstream.requests.length).toBe(calls);
+    expect(await relay.exists(pendingJob.completionId)).toBe(false);
   });
 
   if (backendEnv.REDIS_URL) {
