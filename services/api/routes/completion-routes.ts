@@ -280,6 +280,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         return fail({ status: 504, code: 'completion_timeout', detail: `no output from the completion for ${timeoutMs} ms`, extra: {} });
       }
       if (err instanceof RelayGapError) return fail({ status: 410, code: 'stream_expired', detail: 'the completion stream is no longer available from that position', extra: {} });
+      // An entry that no longer opens (its user was forgotten mid-stream) ends the stream with that problem.
+      if (err instanceof AppError && !finished) return fail({ status: err.status, code: err.code, detail: err.message, extra: err.extra });
       throw err;
     }
     return undefined;

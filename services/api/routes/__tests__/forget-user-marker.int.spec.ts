@@ -294,6 +294,32 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     expect(await relay.exists(pendingJob.completionId)).toBe(false);
   });
 
+  test('a stream that is running when its user is forgotten stops: what comes after no longer opens', async () => {
+    const carol = await svc.runtime.userStore.createUser(`carol-${randomBytes(3).toString('hex')}`, false);
+    const words = Array.from({ length: 30 }, (_, i) => `${marker}word${i} `);
+    upstream.reply({ textChunks: words, delayMs: 100 });
+    const res = await fetch(`${svc.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': carol.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ stream: true, resumable: true, messages: [{ role: 'user', content: 'count for me' }] }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let forgetting: Promise<unknown> | undefined;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (!forgetting && text.includes(`${marker}word1 `)) forgetting = svc.request('DELETE', `/api/v1/admin/users/${carol.user.id}/data`, { key: admin });
+    }
+    expect((await forgetting) as { status: number }).toMatchObject({ status: 200 });
+    expect(text).toContain('"code":"not_found"');
+    expect(text).not.toContain(`${marker}word29`);
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
   if (backendEnv.REDIS_URL) {
     test('no Redis key holds the marker (queue jobs, their events, relay streams, rate limits)', async () => {
       // A canary with the marker: the search finds what is there.
