@@ -29,8 +29,12 @@ export interface CompletionSealBox {
 }
 
 export interface CompletionSealer {
-  /** The job as it is queued: routing fields in clear, the request sealed with the user's current key. */
-  sealJob(job: CompletionJob): Promise<QueuedCompletionJob>;
+  /**
+   * The job as it is queued: routing fields in clear, the request sealed with the current key of its data subject
+   * (the owner of the character or chat completed, who is not the requester when an administrator completes a
+   * user's chat; default: the requester). Everything the run writes is sealed with that key too.
+   */
+  sealJob(job: CompletionJob, dataSubject?: string): Promise<QueuedCompletionJob>;
   /**
    * The queued job opened, with a box sealing under the same key; null when that key was destroyed (the user was
    * forgotten). A job queued in clear (before sealing existed) opens as is and its output is sealed.
@@ -57,9 +61,9 @@ export function createCompletionSealer(keys: DataKeyStore): CompletionSealer {
   };
 
   return {
-    async sealJob(job) {
+    async sealJob(job, dataSubject = job.userId) {
       const { completionId, userId, isAdmin, requestId, correlationId, requestHash, ...request } = job;
-      const { keyId, key } = await keys.keyForWriting(userId);
+      const { keyId, key } = await keys.keyForWriting(dataSubject);
       return { completionId, userId, isAdmin, requestId, correlationId, requestHash, ...(sealPayload(request, key, keyId, identity(completionId, 'request')) as SealedValue) };
     },
 

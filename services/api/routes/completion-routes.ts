@@ -130,8 +130,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
    * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
    * job as new first. Answers the existing job when the request is a retry of one.
    */
-  async function submit(request: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
-    const job = await sealer.sealJob(request);
+  async function submit(request: CompletionJob, options: { recordFirst: boolean; log: Logger; dataSubject: string }): Promise<JobInfo | undefined> {
+    const job = await sealer.sealJob(request, options.dataSubject);
     const local = deps.completions.local;
     const runningHere = local?.running(job.completionId);
     if (runningHere) {
@@ -359,6 +359,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
         let characterId = body.character_id;
         let chatId: string | null = null;
+        // Whose data the prompt and reply are: the character's owner (an administrator may complete a user's chat).
+        let dataSubject = principal.userId;
         if (body.conversation_id) {
           const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, principal);
           if (!chat.character_id) throw badRequest('conversation_without_character', `chat ${chat.id} has no character to complete as`);
@@ -368,6 +370,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         if (characterId) {
           const character = usableCharacter(await characters.get(characterId), characterId, principal);
+          dataSubject = character.owner_id;
           if (save && !chatId) {
             // A new conversation for this completion (its id derived from the completion's, so a retry reuses it).
             chatId = completionChatId(completionId);
@@ -391,7 +394,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           };
           target = characterTarget;
         }
-        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
+        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log, dataSubject });
 
         const extension = (result: CompletionResult) => ({
           provider: result.provider,
@@ -524,7 +527,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           model: resolved.model,
           params: generationParams(body),
           target: characterTarget(chat.id, chat.character_id, body, save),
-        }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
+        }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log, dataSubject: chat.owner_id });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
           return streamResponse(res, completionId, {

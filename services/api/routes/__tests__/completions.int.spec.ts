@@ -141,7 +141,8 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
 
   test('one provider call per completion, also for concurrent retries of one request; the queue job completes with the result', async () => {
     upstream.clearRequests();
-    const key = `once-${_backend.replace(/\W+/g, '-')}`;
+    // Unique per run: a Redis kept from an earlier run still holds that run's job, sealed with a key this database never had.
+    const key = `once-${_backend.replace(/\W+/g, '-')}-${Date.now()}`;
     upstream.reply({ text: 'Once, and only once.', chunkBytes: 4, delayMs: 5 });
     const body = { messages: [{ role: 'user', content: 'How many times?' }] };
     const answers = await Promise.all([0, 1, 2].map(() => svc.request('POST', '/api/v1/chat/completions', { body, headers: { 'Idempotency-Key': key } })));

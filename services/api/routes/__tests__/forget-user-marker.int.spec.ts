@@ -117,7 +117,7 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
   let upstream: FakeLlmServer;
   let svc: TestService;
   let admin: string;
-  const alice = { id: '', key: '', streamedCompletionId: '' };
+  const alice = { id: '', key: '', streamedCompletionId: '', adminCompletionId: '' };
   const bob = { id: '', key: '', ids: [] as string[] };
   let forgotten: { status: number; body: any };
   let before: Hit[] = [];
@@ -186,6 +186,10 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     expect(streamed.body).toContain(marker);
     alice.streamedCompletionId = streamed.headers.get('x-completion-id')!;
     await ok(req('POST', `/api/v1/character_chats/${chat.id}/complete`, { message: `${M} asks again` }), 'complete');
+    // An administrator's completion on her chat: her character, her conversation, so her data.
+    const byAdmin = await ok(svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { key: admin, body: { stream: true, resumable: true, message: `${M} asked by the admin` } }), 'admin completes her chat', [200]);
+    expect(byAdmin.body).toContain(marker);
+    alice.adminCompletionId = byAdmin.headers.get('x-completion-id')!;
     await ok(req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} proxied question` }] }), 'proxy completion');
     upstream.reply({ kind: 'http-error', status: 400, message: `the provider refuses ${M}` });
     await ok(req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} refused question` }] }), 'refused completion', [400]);
@@ -269,10 +273,12 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     expect(hits.filter(isBobs).length).toBeGreaterThanOrEqual(3);
   });
 
-  test('the completion stream does not replay the forgotten user\'s reply', async () => {
-    const replay = await svc.request('GET', `/api/v1/chat/completions/${alice.streamedCompletionId}/stream`, { key: admin });
-    expect(typeof replay.body === 'string' ? replay.body : JSON.stringify(replay.body)).not.toContain(marker);
-    expect(replay.status).toBe(404);
+  test('the completion stream does not replay the forgotten user\'s replies (hers, and an administrator\'s on her chat)', async () => {
+    for (const id of [alice.streamedCompletionId, alice.adminCompletionId]) {
+      const replay = await svc.request('GET', `/api/v1/chat/completions/${id}/stream`, { key: admin });
+      expect(typeof replay.body === 'string' ? replay.body : JSON.stringify(replay.body)).not.toContain(marker);
+      expect(replay.status).toBe(404);
+    }
   });
 
   test('a job of hers still queued when she was forgotten runs nothing: no provider call, nothing on its channel', async () => {
