@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
+import { cardFromBasicFields, exportCard } from '../../../../shared/cards/index.ts';
 import { lastUserText, startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 import { createStateCache } from '../../../../commands/state-cache.ts';
@@ -140,6 +141,11 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     const png = buildPng([tEXt('chara', Buffer.from(cardJson(`${M} imported`, { description: `${M} card text`, character_book: { entries: [{ keys: [`${M}lore`], content: `${M} card lore`, enabled: true, insertion_order: 1 }] } })).toString('base64'))], { width: 7 });
     await ok(svc.upload('/api/v1/characters/import', { bytes: png, filename: `${M}.png` }, { key }), 'import png card');
     await ok(svc.upload('/api/v1/characters/import', { bytes: new Uint8Array(Buffer.from(cardJson(`${M} json card`, { description: `${M} from json` }))), filename: 'card.json' }, { key }), 'import json card');
+    const boxed = cardFromBasicFields({ name: `${M} boxed`, description: `${M} in a box` });
+    boxed.data.assets = [{ type: 'emotion', uri: 'embeded://assets/emotion/happy.png', name: `${M} happy`, ext: 'png' }];
+    const asset = buildPng([tEXt('Comment', `${M} in an asset`)], { width: 11 });
+    const charx = exportCard(boxed, 'charx', { assets: [{ path: 'assets/emotion/happy.png', uri: 'embeded://assets/emotion/happy.png', type: 'emotion', name: `${M} happy`, ext: 'png', mime: 'image/png', bytes: asset }] });
+    await ok(svc.upload('/api/v1/characters/import', { bytes: charx.bytes, filename: 'boxed.charx' }, { key }), 'import charx with an asset');
     await ok(req('PUT', `/api/v1/characters/${character.id}`, { name: `${M} renamed`, description: `${M} second version` }), 'update character');
     await ok(svc.request('PUT', `/api/v1/characters/${character.id}`, { key: admin, body: { name: `${M} renamed by admin`, scenario: `${M} as the admin wrote it` } }), 'admin renames character');
     await ok(req('POST', `/api/v1/characters/${character.id}/revert`, { target_version: 2 }), 'revert character');
@@ -253,12 +259,13 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       return `${h.where}: ${h.text.slice(Math.max(0, at - 100), at + 100)}`;
     });
 
-  test('before: the search finds her marker in the read models and in the blob store (an image\'s PNG metadata)', () => {
+  test('before: the search finds her marker in the read models and in the blob store (PNG metadata of a message image and a card asset)', () => {
     const hers = before.filter((h) => !isBobs(h));
     const tables = new Set(hers.map((h) => h.where));
     for (const table of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'chat_dictionaries', 'chat_dictionary_entries', 'audit_events']) expect(tables).toContain(`"read"."${table}"`);
     // The message image as stored: its PNG metadata (a tEXt chunk) holds the marker, found in the decoded bytea.
     expect(hers.some((h) => h.where === '"blobs"."blobs"' && h.text.includes(`${marker} in the picture`))).toBe(true);
+    expect(hers.some((h) => h.where === '"blobs"."blobs"' && h.text.includes(`${marker} in an asset`))).toBe(true);
   });
 
   test('the user is forgotten', () => {
