@@ -106,6 +106,8 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Load the stream, decide, append with the expected revision. A client-supplied `expectedRevision` is
  * checked as given (a stale one is a 409); without one, a lost race is retried from fresh state
  * (CONTENDED_RETRY).
+ * The events' data subject is the owner the state records, else `dataSubject` (streams whose state names no
+ * owner: attachments, chat slots), else the actor: an admin's change to a user's resource is the user's data.
  */
 export async function handleCommand<State, Command, Event extends DomainEvent>(
   store: EventStore,
@@ -113,7 +115,7 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   decider: Decider<State, Command, Event>,
   command: Command,
   context: CommandContext,
-  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache; newStream?: boolean } = {},
+  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache; newStream?: boolean; dataSubject?: string } = {},
 ): Promise<CommandResult<State>> {
   const maxAttempts = options.expectedRevision === undefined && !options.newStream ? (options.maxAttempts ?? CONTENDED_RETRY.attempts) : 1;
   for (let attempt = 1; ; attempt++) {
@@ -130,7 +132,7 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     if (events.length === 0) return { state, revision, position: null, events };
     try {
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
-      const result = await store.append(streamId, toNewEvents(events, context, ownerOf(next) ?? ownerOf(state)), revision === 0 ? 'no_stream' : revision);
+      const result = await store.append(streamId, toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject), revision === 0 ? 'no_stream' : revision);
       options.cache?.set(streamId, next, result.revision);
       return { state: next, revision: result.revision, position: result.position, events };
     } catch (err) {

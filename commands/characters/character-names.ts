@@ -63,7 +63,11 @@ export class NameTakenError extends Error {
   }
 }
 
-/** Reserves `name` for `characterId`; throws NameTakenError when another live character of the owner has it. */
+/**
+ * Reserves `name` for `characterId`; throws NameTakenError when another live character of the owner has it.
+ * Reservations (and releases) hold the owner's character name: they are the owner's data whoever writes them
+ * (an administrator renaming a user's character), so forgetting the owner makes them unreadable too.
+ */
 export async function reserveName(store: EventStore, ownerId: string, name: string, characterId: string, context: CommandContext): Promise<void> {
   const stream = nameStream(ownerId, name);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -71,7 +75,7 @@ export async function reserveName(store: EventStore, ownerId: string, name: stri
     if (holder === characterId) return;
     if (holder) throw new NameTakenError(name, holder);
     try {
-      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }], context), revision === 0 ? 'no_stream' : revision);
+      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }], context, ownerId), revision === 0 ? 'no_stream' : revision);
       return;
     } catch (err) {
       if (!(err instanceof ConcurrencyError)) throw err;
@@ -84,7 +88,7 @@ export async function releaseName(store: EventStore, ownerId: string, name: stri
   const stream = nameStream(ownerId, name);
   const { state, revision } = await loadState(store, stream, reservationDecider);
   if (state.holder !== characterId) return;
-  await store.append(stream, toNewEvents([{ type: 'CharacterNameReleased', data: { ownerId, name, characterId } }], context), revision).catch((err: unknown) => {
+  await store.append(stream, toNewEvents([{ type: 'CharacterNameReleased', data: { ownerId, name, characterId } }], context, ownerId), revision).catch((err: unknown) => {
     if (!(err instanceof ConcurrencyError)) throw err; // someone else moved it on: nothing of ours to release
   });
 }

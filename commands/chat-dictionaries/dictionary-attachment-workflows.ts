@@ -42,11 +42,11 @@ export async function attachDictionary(
     dictionaryAttachmentsDecider,
     { type: 'AttachDictionary', targetKind: kind, targetId, dictionaryId: input.dictionaryId, ownerId, priority: input.priority, enabled: input.enabled, applyTo: input.applyTo },
     context,
-    cacheOption(deps),
+    { ...cacheOption(deps), dataSubject: ownerId },
   );
 }
 
 export async function detachDictionary(deps: DictionaryCommandDeps, context: CommandContext, kind: AttachmentTargetKind, targetId: string, dictionaryId: string): Promise<CommandResult<DictionaryAttachmentsState>> {
-  await targetOwner(deps, context, kind, targetId);
-  return handleCommand(deps.eventStore, dictionaryAttachmentsStream(kind, targetId), dictionaryAttachmentsDecider, { type: 'DetachDictionary', targetKind: kind, targetId, dictionaryId }, context, cacheOption(deps));
+  const ownerId = await targetOwner(deps, context, kind, targetId);
+  return handleCommand(deps.eventStore, dictionaryAttachmentsStream(kind, targetId), dictionaryAttachmentsDecider, { type: 'DetachDictionary', targetKind: kind, targetId, dictionaryId }, context, { ...cacheOption(deps), dataSubject: ownerId });
 }

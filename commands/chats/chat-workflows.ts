@@ -58,6 +58,7 @@ async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER }, context, {
     cache: deps.stateCache,
     maxAttempts: CONTENDED_ATTEMPTS,
+    dataSubject: ownerId,
   });
 }
 
@@ -65,6 +66,7 @@ async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'FreeChatSlot', userId: ownerId, chatId }, context, {
     cache: deps.stateCache,
     maxAttempts: CONTENDED_ATTEMPTS,
+    dataSubject: ownerId,
   });
 }
 

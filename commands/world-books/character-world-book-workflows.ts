@@ -32,11 +32,11 @@ export async function attachWorldBook(
     characterWorldBooksDecider,
     { type: 'AttachWorldBook', characterId, worldBookId: input.worldBookId, ownerId: character.ownerId!, priority: input.priority, enabled: input.enabled },
     context,
-    cacheOption(deps),
+    { ...cacheOption(deps), dataSubject: character.ownerId! },
   );
 }
 
 export async function detachWorldBook(deps: WorldBookCommandDeps, context: CommandContext, characterId: string, worldBookId: string): Promise<CommandResult<CharacterWorldBooksState>> {
-  await accessibleCharacter(deps, context, characterId);
-  return handleCommand(deps.eventStore, characterBooksStream(characterId), characterWorldBooksDecider, { type: 'DetachWorldBook', characterId, worldBookId }, context, cacheOption(deps));
+  const character = await accessibleCharacter(deps, context, characterId);
+  return handleCommand(deps.eventStore, characterBooksStream(characterId), characterWorldBooksDecider, { type: 'DetachWorldBook', characterId, worldBookId }, context, { ...cacheOption(deps), dataSubject: character.ownerId! });
 }

@@ -18,19 +18,20 @@ import type { CompletionRelay } from '../../infra/relay/relay.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
 import { completionMessageId } from '../../shared/completions/completion-ids.ts';
 import {
-  completionJobSchema,
   type CompletionJob,
   type CompletionRelayEvent,
   type CompletionResult,
   type GenerationParams,
   type RelayProblem,
   type SavedTurn,
+  type SealedValue,
 } from '../../shared/completions/completion-job.ts';
 import { lorebookSummary, turnToStored } from '../../shared/completions/completion-turn.ts';
 import { MAX_MESSAGE_METADATA_BYTES } from '../../shared/chats/chat-fields.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
 import { applyDictionariesToReply, dictionaryEffects, dictionaryReport, userTurnMetadata } from './chat-dictionary-pass.ts';
+import type { CompletionSealer } from './completion-sealing.ts';
 
 export interface CompletionRunnerDeps {
   providers: ProviderRegistry;
@@ -40,6 +41,8 @@ export interface CompletionRunnerDeps {
   eventStore: EventStore;
   waiter: ProgressWaiter;
   readYourWritesTimeoutMs: number;
+  /** Opens the queued job and seals what the run writes (relay entries, the result) with the user's key. */
+  sealer: CompletionSealer;
 }
 
 /** The provider request fields from a job's generation settings. */
@@ -151,8 +154,11 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     return { chatId, turnMessageIds: turn.map((m) => m.messageId), replyMessageId: reply.messageId };
   }
 
-  return async (raw: unknown, context: JobContext): Promise<CompletionResult> => {
-    const job = completionJobSchema.parse(raw);
+  return async (raw: unknown, context: JobContext): Promise<SealedValue> => {
+    const opened = await deps.sealer.openJob(raw);
+    // Its user was forgotten (the key is gone): nothing to run, and nothing of theirs to write anywhere.
+    if (!opened) throw nonRetryable('completion_forgotten: the user of this completion was forgotten');
+    const { job, box } = opened;
     const channel = job.completionId;
     const started = performance.now();
     const cancelled = new AbortController();
@@ -163,7 +169,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     let lastWrite: Promise<unknown> = Promise.resolve();
     let writeError: unknown;
     const publish = (event: CompletionRelayEvent) => {
-      lastWrite = deps.relay.append(channel, event).catch((err: unknown) => {
+      lastWrite = deps.relay.append(channel, box.seal('relay', event)).catch((err: unknown) => {
         writeError ??= err;
       });
       return lastWrite;
@@ -230,7 +236,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       await lastWrite;
       await deps.relay.end(channel);
       context.log.info({ provider: result.provider, model: result.model, ms: Math.round(timings.totalMs), saved: saved !== null }, 'completion finished');
-      return result;
+      return box.seal('result', result);
     } catch (err) {
       // A speculative run whose job already existed just stops (the existing job is the one that counts).
       if (err instanceof Error && err.name === 'DroppedRunError') throw err;
@@ -239,7 +245,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       const final = err instanceof AppError || err instanceof ZodError || context.attempt >= context.maxAttempts;
       if (!final) {
         context.log.warn({ err }, 'completion failed; it will be retried');
-        throw err;
+        // The job record keeps no provider message (it may quote the prompt); the log above has it.
+        throw new Error(`completion attempt ${context.attempt} failed (${err instanceof Error ? err.name : 'error'}); it will be retried`, { cause: err });
       }
       const problem = toRelayProblem(err);
       if (problem.status >= 500 && !(err instanceof AppError)) context.log.error({ err }, 'completion failed');
@@ -265,7 +272,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       await publish({ t: 'error', problem });
       await lastWrite;
       await deps.relay.end(channel).catch(() => undefined);
-      throw nonRetryable(`${problem.code}: ${problem.detail}`, { cause: err });
+      // The job record keeps only the code (a provider's message may quote the prompt); the detail is on the relay, sealed.
+      throw nonRetryable(`${problem.code} (${problem.status})`, { cause: err });
     } finally {
       stopWatching();
     }

@@ -15,10 +15,10 @@
  */
 import { nonRetryable, SHUTDOWN_REASON, type GroupSlots, type JobContext, type JobHandler, type QueueLogger } from '../../infra/queue/queue.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
-import type { CompletionJob } from '../../shared/completions/completion-job.ts';
+import type { QueuedCompletionJob } from '../../shared/completions/completion-job.ts';
 
 interface LocalRun {
-  job: CompletionJob;
+  job: QueuedCompletionJob;
   admitted: Promise<boolean>;
   controller: AbortController;
   outcome: Promise<unknown>;
@@ -31,9 +31,9 @@ export interface LocalCompletionRuns {
    * it already existed, the run is dropped). False when the local capacity or the user's share is used up (the
    * queue runs it).
    */
-  start(job: CompletionJob, admitted: Promise<boolean>): Promise<boolean>;
+  start(job: QueuedCompletionJob, admitted: Promise<boolean>): Promise<boolean>;
   /** A run started here and not yet adopted: its job, and whether the queue took the job as new. */
-  running(completionId: string): { job: CompletionJob; admitted: Promise<boolean> } | undefined;
+  running(completionId: string): { job: QueuedCompletionJob; admitted: Promise<boolean> } | undefined;
   /** For the queued job's handler: the outcome of the admitted local run of this id, or null (run it). */
   adopt(completionId: string): Promise<{ outcome: Promise<unknown> } | null>;
   cancel(completionId: string, reason: string): boolean;

@@ -6,6 +6,7 @@ import { COMPLETION_JOB } from '../../shared/completions/completion-job.ts';
 import { createCharacterPrompts } from '../completions/character-prompt.ts';
 import { createCompletionRunner } from '../completions/completion-runner.ts';
 import { adoptingHandler, type LocalCompletionRuns } from '../completions/local-completion-runs.ts';
+import { createCompletionSealer } from '../completions/completion-sealing.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
 
 export const QUEUE_NAME = 'character-chat';
@@ -21,6 +22,7 @@ export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers'
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
   const chats = { eventStore: runtime.eventStore, stateCache, config };
+  const sealer = createCompletionSealer(runtime.dataKeys);
   return (relay) =>
     createCompletionRunner({
       providers: runtime.providers,
@@ -30,6 +32,7 @@ export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers'
       eventStore: runtime.eventStore,
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+      sealer,
     });
 }
 

@@ -89,6 +89,17 @@ export const completionJobSchema = z.object({
 });
 export type CompletionJob = z.infer<typeof completionJobSchema>;
 
+/** A value sealed with its user's data key (the event payload envelope; see services/completions/completion-sealing.ts). */
+export const sealedValueSchema = z.object({ $enc: z.object({ v: z.number(), k: z.string(), iv: z.string(), ct: z.string(), tag: z.string() }) });
+export type SealedValue = z.infer<typeof sealedValueSchema>;
+
+/**
+ * The completion job as it is stored on the queue: what routing, authorization and idempotency need in clear, the
+ * request itself (provider, model, parameters, messages, target) sealed with the user's key.
+ */
+export const queuedCompletionJobSchema = completionJobSchema.pick({ completionId: true, userId: true, isAdmin: true, requestId: true, correlationId: true, requestHash: true }).extend(sealedValueSchema.shape);
+export type QueuedCompletionJob = z.infer<typeof queuedCompletionJobSchema>;
+
 /** What the stored turn looks like, for responses. */
 export interface SavedTurn {
   chatId: string;
@@ -97,7 +108,7 @@ export interface SavedTurn {
   replyMessageId: string | null;
 }
 
-/** The job's result (also the relay's `done` entry). */
+/** The job's result (also the relay's `done` entry); stored sealed, as every relay entry is. */
 export interface CompletionResult {
   completion: ChatCompletion;
   provider: string;

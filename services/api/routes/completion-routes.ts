@@ -17,11 +17,13 @@ import {
   type CompletionRelayEvent,
   type CompletionResult,
   type GenerationParams,
+  type QueuedCompletionJob,
   type RelayProblem,
 } from '../../../shared/completions/completion-job.ts';
 import { AppError, badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import { tokenizerForModel } from '../../../shared/tokenizer/index.ts';
 import { createCharacterPrompts, usableCharacter, usableChat, type PromptModelChoice } from '../../completions/character-prompt.ts';
+import { createCompletionSealer, forgottenCompletion } from '../../completions/completion-sealing.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { defineRoute, type RouteContext, type RouteDefinition } from '../http/route.ts';
@@ -98,6 +100,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
   const prompts = createCharacterPrompts(deps.db, deps.readSchema);
+  // Jobs, results and relay entries are sealed with the user's key (see completion-sealing.ts).
+  const sealer = createCompletionSealer(deps.dataKeys);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
   const preflight = { prompts, chats: deps };
 
@@ -107,13 +111,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     deps.completions.cancelLocal(completionId, reason);
   };
 
-  const sameRequest = (data: Partial<CompletionJob> | undefined, job: CompletionJob) => {
+  const sameRequest = (data: Partial<QueuedCompletionJob> | undefined, job: CompletionJob) => {
     if (data && (data.requestHash !== job.requestHash || data.userId !== job.userId)) {
       throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
   };
 
-  const addJob = (job: CompletionJob) =>
+  const addJob = (job: QueuedCompletionJob) =>
     queue.add(COMPLETION_JOB, job, {
       jobId: job.completionId,
       attempts: COMPLETION_JOB_ATTEMPTS,
@@ -129,7 +133,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
    * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
    * job as new first. Answers the existing job when the request is a retry of one.
    */
-  async function submit(job: CompletionJob, options: { recordFirst: boolean; log: Logger }): Promise<JobInfo | undefined> {
+  async function submit(request: CompletionJob, options: { recordFirst: boolean; log: Logger; dataSubject: string }): Promise<JobInfo | undefined> {
+    const job = await sealer.sealJob(request, options.dataSubject);
     const local = deps.completions.local;
     let runningHere = local?.running(job.completionId);
     let admit: (ok: boolean) => void = () => undefined;
@@ -151,7 +156,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       runningHere = local.running(job.completionId);
     }
     if (runningHere) {
-      sameRequest(runningHere.job, job);
+      sameRequest(runningHere.job, request);
       // The job is (or is about to be) in the queue: the caller waits on it like any other.
       if (await runningHere.admitted) return undefined;
     }
@@ -166,7 +171,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     admit(!added.duplicate);
     if (!added.duplicate) return undefined;
     const existing = await queue.getJob(job.completionId);
-    sameRequest(existing?.data as Partial<CompletionJob> | undefined, job);
+    sameRequest(existing?.data as Partial<QueuedCompletionJob> | undefined, request);
     return existing;
   }
 
@@ -180,7 +185,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     if (await relay.exists(completionId)) {
       const entries: Array<RelayEntry<CompletionRelayEvent>> = [];
       try {
-        for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 1000 })) entries.push(entry);
+        for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 1000 }))) entries.push(entry);
       } catch (err) {
         if (!(err instanceof RelayIdleError || err instanceof RelayGapError)) throw err;
       }
@@ -190,7 +195,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     if (info.state === 'failed') {
       return [{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} } } }];
     }
-    const result = info.result as CompletionResult;
+    const result = await sealer.open<CompletionResult>(completionId, 'result', info.result);
+    if (!result) throw forgottenCompletion(completionId);
     const choice = result.completion.choices[0];
     const toolCalls = choice?.message.tool_calls?.map((c, index) => ({ index, id: c.id, type: c.type, function: c.function }));
     const chunk: ProviderChunk = {
@@ -213,7 +219,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     // A stream started on this process may finish before its queue record is written.
     const running = deps.completions.local?.running(completionId)?.job;
     const info = running ? undefined : await queue.getJob(completionId);
-    const data = (running ?? info?.data) as CompletionJob | undefined;
+    const data = (running ?? info?.data) as QueuedCompletionJob | undefined;
     if (!data) throw notFound('completion', completionId);
     if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
     return info;
@@ -251,7 +257,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       return undefined;
     };
     try {
-      const entries = options.replay ?? relay.read<CompletionRelayEvent>(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs });
+      const entries = options.replay ?? sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs }));
       for await (const entry of entries) {
         const event = entry.data;
         if (event.t === 'start') {
@@ -283,6 +289,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         return fail({ status: 504, code: 'completion_timeout', detail: `no output from the completion for ${timeoutMs} ms`, extra: {} });
       }
       if (err instanceof RelayGapError) return fail({ status: 410, code: 'stream_expired', detail: 'the completion stream is no longer available from that position', extra: {} });
+      // An entry that no longer opens (its user was forgotten mid-stream) ends the stream with that problem.
+      if (err instanceof AppError && !finished) return fail({ status: err.status, code: err.code, detail: err.message, extra: err.extra });
       throw err;
     }
     return undefined;
@@ -295,11 +303,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       if (!finished && cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
     });
     try {
-      return await queue.waitUntilFinished<CompletionResult>(completionId, timeoutMs);
+      const result = await sealer.open<CompletionResult>(completionId, 'result', await queue.waitUntilFinished(completionId, timeoutMs));
+      if (!result) throw forgottenCompletion(completionId);
+      return result;
     } catch (err) {
       if (err instanceof JobFailedError) {
         try {
-          for await (const entry of relay.read<CompletionRelayEvent>(completionId, { idleTimeoutMs: 2000 })) {
+          for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 2000 }))) {
             if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
           }
         } catch (relayErr) {
@@ -360,6 +370,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
         let characterId = body.character_id;
         let chatId: string | null = null;
+        // Whose data the prompt and reply are: the character's owner (an administrator may complete a user's chat).
+        let dataSubject = principal.userId;
         if (body.conversation_id) {
           const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, principal);
           if (!chat.character_id) throw badRequest('conversation_without_character', `chat ${chat.id} has no character to complete as`);
@@ -370,6 +382,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         let newChatId: string | null = null;
         if (characterId) {
           const character = usableCharacter(await characters.get(characterId), characterId, principal);
+          dataSubject = character.owner_id;
           if (save && !chatId) {
             // A new conversation for this completion (its id derived from the completion's, so a retry reuses it).
             chatId = completionChatId(completionId);
@@ -398,7 +411,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           const created = await startChat(deps, ctx.command, { chatId: newChatId, characterId, settings: body.user_name ? { user_name: body.user_name } : {} });
           if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
         }
-        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
+        const existing = await submit({ ...jobBase(ctx, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log, dataSubject });
 
         const extension = (result: CompletionResult) => ({
           provider: result.provider,
@@ -543,7 +556,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           model: resolved.model,
           params: generationParams(body),
           target,
-        }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log });
+        }, { recordFirst: clientChoseId(req) || !body.stream, log: ctx.log, dataSubject: chat.owner_id });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
           return streamResponse(res, completionId, {

@@ -9,6 +9,7 @@ import { createMemoryRelay } from '../../../../infra/relay/relay.ts';
 import type { CompletionResult } from '../../../../shared/completions/completion-job.ts';
 import { createCharacterPrompts } from '../../../completions/character-prompt.ts';
 import { createCompletionRunner } from '../../../completions/completion-runner.ts';
+import { createCompletionSealer } from '../../../completions/completion-sealing.ts';
 
 /**
  * Completions end to end: HTTP -> queue -> worker -> fake upstream -> relay -> HTTP, on the queue backend the
@@ -140,7 +141,8 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
 
   test('one provider call per completion, also for concurrent retries of one request; the queue job completes with the result', async () => {
     upstream.clearRequests();
-    const key = `once-${_backend.replace(/\W+/g, '-')}`;
+    // Unique per run: a Redis kept from an earlier run still holds that run's job, sealed with a key this database never had.
+    const key = `once-${_backend.replace(/\W+/g, '-')}-${Date.now()}`;
     upstream.reply({ text: 'Once, and only once.', chunkBytes: 4, delayMs: 5 });
     const body = { messages: [{ role: 'user', content: 'How many times?' }] };
     const answers = await Promise.all([0, 1, 2].map(() => svc.request('POST', '/api/v1/chat/completions', { body, headers: { 'Idempotency-Key': key } })));
@@ -149,7 +151,10 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     expect(answers.map((a) => a.body.choices[0].message.content)).toEqual(['Once, and only once.', 'Once, and only once.', 'Once, and only once.']);
     await until(async () => (await svc.runtime.queue.getJob(answers[0]!.body.id))?.state === 'completed');
     const job = await svc.runtime.queue.getJob(answers[0]!.body.id);
-    expect((job!.result as CompletionResult).completion.choices[0]!.message.content).toBe('Once, and only once.');
+    // Stored sealed with the user's key (see completion-sealing.ts): nothing of it in clear.
+    expect(JSON.stringify(job!.result)).not.toContain('only once');
+    const result = await createCompletionSealer(svc.runtime.dataKeys).open<CompletionResult>(job!.id, 'result', job!.result);
+    expect(result!.completion.choices[0]!.message.content).toBe('Once, and only once.');
     await new Promise((r) => setTimeout(r, 200)); // room for a second run, if there were one
     expect(upstream.requests).toHaveLength(1);
   });
@@ -265,8 +270,10 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
       eventStore: runtime.eventStore,
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: 2000,
+      sealer: createCompletionSealer(runtime.dataKeys),
     });
-    const again = (await otherWorker(job!.data, { jobId: job!.id, jobName: 'completion', attempt: 2, maxAttempts: 2, signal: new AbortController().signal, log: runtime.logger })) as CompletionResult;
+    const sealed = await otherWorker(job!.data, { jobId: job!.id, jobName: 'completion', attempt: 2, maxAttempts: 2, signal: new AbortController().signal, log: runtime.logger });
+    const again = (await createCompletionSealer(runtime.dataKeys).open<CompletionResult>(job!.id, 'result', sealed))!;
     expect(again.saved).toEqual({ chatId, turnMessageIds: first.body.message_ids.turn, replyMessageId: first.body.message_ids.reply });
     const messages = await treeOf(chatId);
     expect(messages.map((m) => m.content)).toEqual([expect.any(String), 'Hello', 'Stored once.']);

@@ -11,9 +11,11 @@ import { projections } from '../../../../projections/registry.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 import { createPostgresEventStore } from '../../../../infra/eventstore/postgres/postgres-event-store.ts';
 import { newId } from '../../../../shared/ids.ts';
+import { connectSse } from '../../../../test/sse-client.ts';
 
 let svc: TestService;
 let admin: string;
+let adminId: string;
 
 interface Person {
   id: string;
@@ -83,8 +85,16 @@ let revokedKey: string;
 
 beforeAll(async () => {
   svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: 'forget-test-secret-0123456789-abcdefghijkl' } });
-  admin = (await svc.runtime.userStore.createUser('root', true)).apiKey;
+  const root = await svc.runtime.userStore.createUser('root', true);
+  admin = root.apiKey;
+  adminId = root.user.id;
   a = await populate('alice', 'Qalicemark', 3);
+  // An administrator changes A's resources: those events hold A's data (her names), not the admin's.
+  const renamed = await svc.request('PUT', `/api/v1/characters/${a.characterId}`, { key: admin, body: { name: 'Qalicemark renamed by admin', description: 'Qalicemark as the admin wrote it' } });
+  expect(renamed.status).toBe(200);
+  const book = await svc.request('PUT', `/api/v1/characters/world-books/${a.bookId}`, { key: admin, body: { name: 'Qalicemark lore by admin' } });
+  expect(book.status).toBe(200);
+  expect((await svc.request('POST', `/api/v1/characters/${a.characterId}/world-books`, { key: admin, body: { world_book_id: a.bookId, priority: 7 } })).status).toBe(200);
   // A character of A's from before encryption existed: its payload is in the log in clear.
   const legacyId = newId();
   const bare = createPostgresEventStore({ pool: svc.runtime.database.pool });
@@ -150,10 +160,26 @@ describe('forgetting a user', () => {
     expect(await rawLogMentions('Qalicemark')).toBe(0);
     const events = await svc.runtime.eventStore.readStream(`character-${a.characterId}`);
     expect(events.length).toBeGreaterThan(0);
-    expect(events.every((e) => e.redacted === true && Object.keys(e.data).length === 0 && e.metadata.userId === a.id)).toBe(true);
+    expect(events.every((e) => e.redacted === true && Object.keys(e.data).length === 0 && [a.id, adminId].includes(e.metadata.userId))).toBe(true);
     const chat = await svc.runtime.eventStore.readStream(`chat-${a.chatId}`);
     expect(chat.map((e) => e.type)).toContain('MessagePosted');
     expect(chat.every((e) => e.redacted)).toBe(true);
+  });
+
+  test("an administrator's changes to A's resources went with A: not in the admin's event feed, not in audit summaries", async () => {
+    const feed = await connectSse(`${svc.url}/api/v1/events/stream?from=start`, { 'X-API-KEY': admin });
+    try {
+      await feed.waitFor((c) => c.events().some((e) => e.id === forgetResponse.body.audit.position));
+      const adminEvents = feed.events().filter((e) => JSON.parse(e.data!).user_id === adminId);
+      // The rename (character, name reservations), the book change and the attachment: present, but redacted.
+      expect(adminEvents.map((e) => e.event)).toEqual(expect.arrayContaining(['CharacterUpdated', 'CharacterNameReserved', 'CharacterNameReleased', 'WorldBookUpdated', 'WorldBookAttached']));
+      expect(feed.events().filter((e) => e.data!.includes('Qalicemark')).map((e) => e.event)).toEqual([]);
+    } finally {
+      feed.close();
+    }
+    const audit = await svc.request('GET', `/api/v1/audit/events?user_id=${adminId}&limit=500`, { key: admin });
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.filter((i: { summary: string }) => i.summary.includes('Qalicemark'))).toEqual([]);
   });
 
   test('B is untouched: API, read models, blobs', async () => {
