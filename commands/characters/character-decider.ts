@@ -7,7 +7,7 @@ import type { CharacterEvent } from '../../shared/events/character-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-// The fold lives in shared/ (history, time travel and the projection fold with it); re-exported for the command side.
+// The fold lives in shared/ (history folds with it, the projection applies `applyChanges`); re-exported here.
 export { applyChanges, characterStream, type CharacterState };
 
 type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; dialect?: string };

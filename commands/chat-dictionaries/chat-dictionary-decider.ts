@@ -6,7 +6,7 @@ import type { ChatDictionaryEvent, DictionaryChanges, DictionaryEntryRecord, Dic
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-// The fold lives in shared/ (history and time travel fold with it); re-exported for the command side.
+// The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { dictionaryStream, type ChatDictionaryState };
 
 export type NewEntry = Omit<DictionaryEntry, 'priority'> & { priority?: number };

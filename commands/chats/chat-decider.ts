@@ -9,19 +9,16 @@ import {
   activationDelta,
   activeLeaf,
   addNode,
-  applyPathDelta,
-  emptyTree,
   findNode,
   nodeAt,
   refreshDelta,
   ROOT,
-  selectAlong,
   updateNode,
   type MessageTree,
   type PathDelta,
 } from '../../shared/chats/message-tree.ts';
 
-// The fold lives in shared/ (history and time travel fold with it); re-exported for the command side.
+// The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { chatStream, type ChatState };
 
 /** A message of a chat being created (greetings, an import, a fork); parents refer to earlier ones. */

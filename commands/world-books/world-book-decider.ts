@@ -5,7 +5,7 @@ import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } fr
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-// The fold lives in shared/ (history, time travel and the projection fold with it); re-exported for the command side.
+// The fold lives in shared/ (history and time travel fold with it, the projection applies `applyBookChanges`); re-exported here.
 export { applyBookChanges, worldBookStream, type WorldBookState };
 
 export interface ImportWarningData {

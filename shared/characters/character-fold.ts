@@ -49,5 +49,5 @@ function evolve(state: CharacterState, event: CharacterEvent): CharacterState {
   }
 }
 
-/** A character's stream folded: what the decider decides from, and what history and time travel rebuild. */
+/** A character's stream folded: what the decider decides from, and what history rebuilds. */
 export const characterFold: Fold<CharacterState, CharacterEvent> = { initialState, evolve };
