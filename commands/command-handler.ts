@@ -1,18 +1,14 @@
-import { eventDefinition, upcast } from '../shared/events/catalogue.ts';
+import { eventDefinition } from '../shared/events/catalogue.ts';
+import { toDomainEvent, type DomainEvent, type Fold } from '../shared/events/domain-event.ts';
 import { newId } from '../shared/ids.ts';
-import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../infra/eventstore/event-store.ts';
+import { ConcurrencyError, type EventStore, type NewEvent } from '../infra/eventstore/event-store.ts';
 import type { CommandContext } from './command-context.ts';
 import type { StateCache } from './state-cache.ts';
 
-export interface DomainEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+export { toDomainEvent, type DomainEvent };
 
 /** An aggregate as plain functions (Emmett style): state is rebuilt from the stream, decide returns events. */
-export interface Decider<State, Command, Event extends DomainEvent> {
-  initialState: () => State;
-  evolve: (state: State, event: Event) => State;
+export interface Decider<State, Command, Event extends DomainEvent> extends Fold<State, Event> {
   decide: (command: Command, state: State, context: CommandContext) => Event[];
 }
 
@@ -25,10 +21,6 @@ export interface CommandResult<State> {
   events: DomainEvent[];
 }
 
-export function toDomainEvent(event: RecordedEvent): DomainEvent {
-  return { type: event.type, data: upcast(event.type, event.metadata.schemaVersion ?? 1, event.data) };
-}
-
 /**
  * The state of a stream, folded from its events (from the cached revision on, when a cache is given).
  * `toRevision` gives the state as it was at that revision (never cached).
@@ -36,7 +28,7 @@ export function toDomainEvent(event: RecordedEvent): DomainEvent {
 export async function loadState<State, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
-  decider: Pick<Decider<State, unknown, Event>, 'initialState' | 'evolve'>,
+  decider: Fold<State, Event>,
   options: { toRevision?: number; cache?: StateCache } = {},
 ): Promise<{ state: State; revision: number }> {
   const cached = options.toRevision === undefined ? options.cache?.get<State>(streamId) : undefined;

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { applyChanges } from '../commands/characters/character-decider.ts';
+import { applyChanges } from '../shared/characters/character-fold.ts';
 import { toBasicFields, type CanonicalCard } from '../shared/cards/index.ts';
 import type { CharacterChanges } from '../shared/characters/character-fields.ts';
 import type { StoredCard } from '../shared/characters/stored-card.ts';

@@ -1,15 +1,14 @@
 import type { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { ProjectionProgress } from '../shared/users/data-erasure-ports.ts';
 
 /**
  * Read your writes: a command waits until every projection has applied its events. In one process the
  * runner's progress events resolve waits at once; across processes (api apart from projector) the
  * checkpoint table is polled while anyone waits.
  */
-export interface ProgressWaiter {
-  /** Resolves true once every projection is at or past `position`, false when the timeout passes first. */
-  waitFor(position: string, timeoutMs: number): Promise<boolean>;
+export interface ProgressWaiter extends ProjectionProgress {
   close(): void;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { applyBookChanges } from '../commands/world-books/world-book-decider.ts';
+import { applyBookChanges } from '../shared/world-books/world-book-fold.ts';
 import type { BookChanges, EntryRecord, WorldBookMeta } from '../shared/events/world-book-events.ts';
 import type { Projection } from './projection.ts';
 

@@ -1,17 +1,17 @@
-import { characterDecider, type CharacterState } from '../commands/characters/character-decider.ts';
-import { chatDictionaryDecider, type ChatDictionaryState } from '../commands/chat-dictionaries/chat-dictionary-decider.ts';
-import { chatDecider, type ChatState } from '../commands/chats/chat-decider.ts';
-import { worldBookDecider, type WorldBookState } from '../commands/world-books/world-book-decider.ts';
+import { chatDictionaryFold, type ChatDictionaryState } from '../shared/chat-dictionaries/chat-dictionary-fold.ts';
 import { diffStoredCards } from '../shared/characters/card-diff.ts';
+import { characterFold, type CharacterState } from '../shared/characters/character-fold.ts';
+import { chatFold, type ChatState } from '../shared/chats/chat-fold.ts';
 import type { CharacterEvent } from '../shared/events/character-events.ts';
 import type { ChatDictionaryEvent } from '../shared/events/chat-dictionary-events.ts';
 import type { ChatEvent } from '../shared/events/chat-events.ts';
 import type { EntryRecord, WorldBookEvent } from '../shared/events/world-book-events.ts';
 import { entryToApi } from '../shared/world-books/entry-api-fields.ts';
+import { worldBookFold, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
 import type { WorldInfoEntry } from '../shared/worldinfo/index.ts';
 import type { HistoryFold } from './resource-history.ts';
 
-/** The folds history uses: each resource's own command-side decider, plus how to tell what an event changed. */
+/** The folds history uses: each resource's own fold (the one its decider uses), plus what an event changed. */
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -20,8 +20,8 @@ function differingKeys(a: Record<string, unknown>, b: Record<string, unknown>): 
 }
 
 export const characterHistoryFold: HistoryFold<CharacterState> = {
-  initialState: characterDecider.initialState,
-  evolve: (state, event) => characterDecider.evolve(state, event as CharacterEvent),
+  initialState: characterFold.initialState,
+  evolve: (state, event) => characterFold.evolve(state, event as CharacterEvent),
   owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
   changedFields: (before, after) => diffStoredCards(before.stored, after.stored).map((c) => c.field),
 };
@@ -31,8 +31,8 @@ const apiEntry = (record: EntryRecord | undefined) => (record ? entryToApi(recor
 const bookFields = (state: WorldBookState): Record<string, unknown> => ({ ...(state.book ?? {}), enabled: state.enabled, is_global: state.isGlobal });
 
 export const worldBookHistoryFold: HistoryFold<WorldBookState> = {
-  initialState: worldBookDecider.initialState,
-  evolve: (state, event) => worldBookDecider.evolve(state, event as WorldBookEvent),
+  initialState: worldBookFold.initialState,
+  evolve: (state, event) => worldBookFold.evolve(state, event as WorldBookEvent),
   owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
   changedFields: (before, after, entryId) => {
     if (entryId !== undefined) {
@@ -47,16 +47,16 @@ export const worldBookHistoryFold: HistoryFold<WorldBookState> = {
 };
 
 export const chatHistoryFold: HistoryFold<ChatState> = {
-  initialState: chatDecider.initialState,
-  evolve: (state, event) => chatDecider.evolve(state, event as ChatEvent),
+  initialState: chatFold.initialState,
+  evolve: (state, event) => chatFold.evolve(state, event as ChatEvent),
   owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
 };
 
 const dictionaryEntryOf = (state: ChatDictionaryState, entryId: string) => state.entries.find((r) => r.entryId === entryId);
 
 export const chatDictionaryHistoryFold: HistoryFold<ChatDictionaryState> = {
-  initialState: chatDictionaryDecider.initialState,
-  evolve: (state, event) => chatDictionaryDecider.evolve(state, event as ChatDictionaryEvent),
+  initialState: chatDictionaryFold.initialState,
+  evolve: (state, event) => chatDictionaryFold.evolve(state, event as ChatDictionaryEvent),
   owner: (state) => ({ exists: state.exists, ownerId: state.ownerId }),
   changedFields: (before, after, entryId) => {
     if (entryId !== undefined) {

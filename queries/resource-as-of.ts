@@ -1,12 +1,12 @@
-import { characterStream } from '../commands/characters/character-decider.ts';
-import { chatStream } from '../commands/chats/chat-decider.ts';
-import { toDomainEvent } from '../commands/command-handler.ts';
-import { worldBookDecider, worldBookStream, type WorldBookState } from '../commands/world-books/world-book-decider.ts';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
 import { chatRow, chatRowChanges } from '../projections/chats-projection.ts';
 import { metaColumns } from '../projections/world-books-projection.ts';
+import { characterStream } from '../shared/characters/character-fold.ts';
+import { chatStream } from '../shared/chats/chat-fold.ts';
+import { toDomainEvent } from '../shared/events/domain-event.ts';
 import type { WorldBookEvent } from '../shared/events/world-book-events.ts';
+import { worldBookFold, worldBookStream, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
 import { eventsAsOf, type AsOf } from './as-of.ts';
 import type { CharacterRow } from './characters-queries.ts';
 import type { ChatRow } from './chats-queries.ts';
@@ -42,7 +42,7 @@ interface EntryTimes {
 }
 
 /**
- * The book by the command side's own fold (the decider's evolve), with the row's timestamps kept beside it as
+ * The book by the fold its decider uses (`worldBookFold`), with the row's timestamps kept beside it as
  * the projection sets them: every event touches the book's `updated_at`; an entry's `created_at` is when it
  * first appeared (a content replacement keeps it for entries it keeps), its `updated_at` the last event that
  * wrote it.
@@ -50,7 +50,7 @@ interface EntryTimes {
 export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: WorldBookRow; entries: WorldBookEntryRow[]; version: number }> {
   const all = upcasted(await store.readStream(worldBookStream(id)));
   const { events, version } = eventsAsOf(all, asOf, { what: 'world book', id, ownerOf: (e) => e.data.ownerId }, principal);
-  let state: WorldBookState = worldBookDecider.initialState();
+  let state: WorldBookState = worldBookFold.initialState();
   const times = new Map<string, EntryTimes>();
   let deletedAt: Date | null = null;
   const touch = (entryIds: readonly string[], at: Date) => {
@@ -62,7 +62,7 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
   for (const e of events) {
     const d = e.data as Record<string, any>;
     const at = e.createdAt;
-    state = worldBookDecider.evolve(state, { type: e.type, data: d } as WorldBookEvent);
+    state = worldBookFold.evolve(state, { type: e.type, data: d } as WorldBookEvent);
     if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced') touch((d.entries as Array<{ entryId: string }>).map((r) => r.entryId), at);
     else if (e.type === 'WorldBookEntryAdded' || e.type === 'WorldBookEntryUpdated') touch([d.entryId], at);
     else if (e.type === 'WorldBookEntriesBulkChanged') touch((d.updated as Array<{ entryId: string }>).map((r) => r.entryId), at);

@@ -1,12 +1,12 @@
-import { toDomainEvent, type DomainEvent } from '../commands/command-handler.ts';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
+import { toDomainEvent, type DomainEvent } from '../shared/events/domain-event.ts';
 import { summarizeEvent } from '../shared/events/event-summaries.ts';
 
 /**
  * The history of one resource, read from its event stream (the source of truth, in revision order): every
  * event that touched it, with who, when, its type and a readable summary. One implementation for every
- * resource; what differs is the fold (the command side's own decider state), which decides whether the
+ * resource; what differs is the fold (the state its decider decides from, in `shared/`), which decides whether the
  * resource exists and whose it is, and may list the fields an event changed by comparing the states before
  * and after it. A sub-resource that lives in its parent's stream (a world-book entry, a chat message) gets
  * the parent's history cut down to the events that touched it.

@@ -1,4 +1,5 @@
-import { cardFromBasicFields, toBasicFields } from '../../shared/cards/index.ts';
+import { toBasicFields } from '../../shared/cards/index.ts';
+import { applyChanges, characterFold, characterStream, type CharacterState } from '../../shared/characters/character-fold.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, forbidden, notFound } from '../../shared/errors.ts';
@@ -6,15 +7,8 @@ import type { CharacterEvent } from '../../shared/events/character-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-export const characterStream = (characterId: string) => `character-${characterId}`;
-
-export interface CharacterState {
-  exists: boolean;
-  deleted: boolean;
-  deletedAt: string | null;
-  ownerId: string | null;
-  stored: StoredCard | null;
-}
+// The fold lives in shared/ (history folds with it, the projection applies `applyChanges`); re-exported here.
+export { applyChanges, characterStream, type CharacterState };
 
 type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; dialect?: string };
 
@@ -25,41 +19,6 @@ export type CharacterCommand =
   | { type: 'RevertCharacter'; characterId: string; toVersion: number; target: StoredCard }
   | { type: 'DeleteCharacter'; characterId: string; now: Date }
   | { type: 'RestoreCharacter'; characterId: string; now: Date; retentionMs: number };
-
-const initialState = (): CharacterState => ({ exists: false, deleted: false, deletedAt: null, ownerId: null, stored: null });
-
-/** Applies a basic-field edit and raw `data` edits to a stored card, keeping everything else. */
-export function applyChanges(stored: StoredCard, changes: CharacterChanges, dataChanges: Record<string, unknown> = {}): StoredCard {
-  const card = cardFromBasicFields(changes, stored.card);
-  for (const [key, value] of Object.entries(dataChanges)) {
-    if (value === null) delete (card.data as Record<string, unknown>)[key];
-    else (card.data as Record<string, unknown>)[key] = value;
-  }
-  return { ...stored, card };
-}
-
-function evolve(state: CharacterState, event: CharacterEvent): CharacterState {
-  switch (event.type) {
-    case 'CharacterCreated':
-    case 'CharacterImported': {
-      const { card, avatar, assets } = event.data;
-      return { exists: true, deleted: false, deletedAt: null, ownerId: event.data.ownerId, stored: { card, avatar, assets } };
-    }
-    case 'CharacterUpdated':
-      return { ...state, stored: applyChanges(state.stored!, event.data.changes, event.data.dataChanges) };
-    case 'CharacterCardReplaced':
-    case 'CharacterReverted': {
-      const { card, avatar, assets } = event.data;
-      return { ...state, stored: { card, avatar, assets } };
-    }
-    case 'CharacterDeleted':
-      return { ...state, deleted: true, deletedAt: event.data.deletedAt ?? null };
-    case 'CharacterRestored':
-      return { ...state, deleted: false, deletedAt: null };
-    default:
-      return state;
-  }
-}
 
 /** 404 for a character that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
 export function assertAccessible(state: CharacterState, characterId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
@@ -113,4 +72,4 @@ function decide(command: CharacterCommand, state: CharacterState, context: Comma
   }
 }
 
-export const characterDecider: Decider<CharacterState, CharacterCommand, CharacterEvent> = { initialState, evolve, decide };
+export const characterDecider: Decider<CharacterState, CharacterCommand, CharacterEvent> = { ...characterFold, decide };

@@ -1,3 +1,4 @@
+import { chatDictionaryFold, dictionaryStream, type ChatDictionaryState } from '../../shared/chat-dictionaries/chat-dictionary-fold.ts';
 import { compileEntryPattern } from '../../shared/dictionaries/dictionary-pattern.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
@@ -5,16 +6,8 @@ import type { ChatDictionaryEvent, DictionaryChanges, DictionaryEntryRecord, Dic
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-export const dictionaryStream = (dictionaryId: string) => `chatdictionary-${dictionaryId}`;
-
-export interface ChatDictionaryState {
-  exists: boolean;
-  deleted: boolean;
-  ownerId: string | null;
-  meta: DictionaryMeta | null;
-  /** In insertion order. */
-  entries: DictionaryEntryRecord[];
-}
+// The fold lives in shared/ (history folds with it); re-exported for the command side.
+export { dictionaryStream, type ChatDictionaryState };
 
 export type NewEntry = Omit<DictionaryEntry, 'priority'> & { priority?: number };
 
@@ -27,33 +20,6 @@ export type ChatDictionaryCommand =
   | { type: 'UpdateEntry'; dictionaryId: string; entryId: string; changes: Partial<DictionaryEntry> }
   | { type: 'DeleteEntry'; dictionaryId: string; entryId: string }
   | { type: 'ReorderEntries'; dictionaryId: string; entryIds: string[] };
-
-const initialState = (): ChatDictionaryState => ({ exists: false, deleted: false, ownerId: null, meta: null, entries: [] });
-
-function evolve(state: ChatDictionaryState, event: ChatDictionaryEvent): ChatDictionaryState {
-  switch (event.type) {
-    case 'ChatDictionaryCreated':
-      return { exists: true, deleted: false, ownerId: event.data.ownerId, meta: event.data.meta, entries: event.data.entries };
-    case 'ChatDictionaryUpdated':
-      return { ...state, meta: { ...state.meta!, ...event.data.changes } };
-    case 'ChatDictionaryDeleted':
-      return { ...state, deleted: true };
-    case 'ChatDictionaryRestored':
-      return { ...state, deleted: false };
-    case 'ChatDictionaryEntryAdded':
-      return { ...state, entries: [...state.entries, { entryId: event.data.entryId, entry: event.data.entry }] };
-    case 'ChatDictionaryEntryUpdated':
-      return { ...state, entries: state.entries.map((r) => (r.entryId === event.data.entryId ? { entryId: r.entryId, entry: event.data.entry } : r)) };
-    case 'ChatDictionaryEntryDeleted':
-      return { ...state, entries: state.entries.filter((r) => r.entryId !== event.data.entryId) };
-    case 'ChatDictionaryEntriesReordered': {
-      const rank = new Map(event.data.entryIds.map((id, i) => [id, i]));
-      return { ...state, entries: state.entries.map((r) => ({ entryId: r.entryId, entry: { ...r.entry, priority: rank.get(r.entryId) ?? r.entry.priority } })) };
-    }
-    default:
-      return state;
-  }
-}
 
 /** 404 for a dictionary that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
 export function assertDictionaryAccessible(state: ChatDictionaryState, dictionaryId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
@@ -142,4 +108,4 @@ function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, cont
   }
 }
 
-export const chatDictionaryDecider: Decider<ChatDictionaryState, ChatDictionaryCommand, ChatDictionaryEvent> = { initialState, evolve, decide };
+export const chatDictionaryDecider: Decider<ChatDictionaryState, ChatDictionaryCommand, ChatDictionaryEvent> = { ...chatDictionaryFold, decide };

@@ -1,4 +1,5 @@
 import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
+import { chatFold, chatStream, type ChatState } from '../../shared/chats/chat-fold.ts';
 import { mergeSettings, type ChatChanges, type ChatSettings, type ForkOrigin, type ImageRef, type Sender } from '../../shared/chats/chat-fields.ts';
 import type { ChatEvent, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../../shared/events/chat-events.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
@@ -8,34 +9,17 @@ import {
   activationDelta,
   activeLeaf,
   addNode,
-  applyPathDelta,
-  emptyTree,
   findNode,
   nodeAt,
   refreshDelta,
   ROOT,
-  selectAlong,
   updateNode,
   type MessageTree,
   type PathDelta,
-} from './message-tree.ts';
+} from '../../shared/chats/message-tree.ts';
 
-export const chatStream = (chatId: string) => `chat-${chatId}`;
-
-export interface ChatState {
-  exists: boolean;
-  deleted: boolean;
-  chatId: string | null;
-  ownerId: string | null;
-  characterId: string | null;
-  characterName: string;
-  title: string;
-  rating: number | null;
-  state: string;
-  settings: ChatSettings;
-  forkedFrom: ForkOrigin | null;
-  tree: MessageTree;
-}
+// The fold lives in shared/ (history folds with it); re-exported for the command side.
+export { chatStream, type ChatState };
 
 /** A message of a chat being created (greetings, an import, a fork); parents refer to earlier ones. */
 export interface SeedMessage {
@@ -118,60 +102,7 @@ export interface CompletionMessage {
   metadata: Record<string, unknown> | null;
 }
 
-const initialState = (): ChatState => ({
-  exists: false,
-  deleted: false,
-  chatId: null,
-  ownerId: null,
-  characterId: null,
-  characterName: '',
-  title: '',
-  rating: null,
-  state: 'in-progress',
-  settings: {},
-  forkedFrom: null,
-  tree: emptyTree(),
-});
-
-const ordinals = (tree: MessageTree, path: PathChange): PathDelta | null => (path ? { from: path.from, ids: path.ids.map((id) => findNode(tree, id)) } : null);
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange => (delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null);
-
-function evolve(state: ChatState, event: ChatEvent): ChatState {
-  switch (event.type) {
-    case 'ChatCreated': {
-      const d = event.data;
-      return { ...initialState(), exists: true, chatId: d.chatId, ownerId: d.ownerId, characterId: d.characterId, characterName: d.characterName, title: d.title, settings: d.settings, forkedFrom: d.forkedFrom };
-    }
-    case 'ChatUpdated':
-      return { ...state, ...event.data.changes };
-    case 'ChatDeleted':
-      return { ...state, deleted: true };
-    case 'ChatRestored':
-      return { ...state, deleted: false };
-    case 'MessagePosted': {
-      const d = event.data;
-      if (findNode(state.tree, d.messageId) >= 0) return state;
-      let tree = addNode(state.tree, { id: d.messageId, parent: d.parentId ? findNode(state.tree, d.parentId) : ROOT, sender: d.sender, name: d.name, image: d.image });
-      const delta = ordinals(tree, d.path);
-      if (d.active && delta) tree = selectAlong(tree, delta.ids, tree.nodes.size - 1);
-      return { ...state, tree: applyPathDelta(tree, delta) };
-    }
-    case 'MessageEdited':
-      return { ...state, tree: updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion }) };
-    case 'MessageDeleted':
-    case 'MessageRestored': {
-      const tree = updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion, deleted: event.type === 'MessageDeleted' });
-      return { ...state, tree: applyPathDelta(tree, ordinals(tree, event.data.path)) };
-    }
-    case 'MessageSelected': {
-      const delta = ordinals(state.tree, event.data.path);
-      const tree = delta ? selectAlong(state.tree, delta.ids, findNode(state.tree, event.data.messageId)) : state.tree;
-      return { ...state, tree: applyPathDelta(tree, delta) };
-    }
-    default:
-      return state;
-  }
-}
 
 function assertOwned(state: ChatState, chatId: string, context: CommandContext): void {
   if (!state.exists) throw notFound('chat', chatId);
@@ -235,13 +166,13 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       if (command.messages.length > command.maxMessages) throw limitExceeded(`Message limit exceeded. Maximum ${command.maxMessages} messages per chat.`, { limit: command.maxMessages });
       const { type: _type, messages, maxMessages: _max, ...chat } = command;
       const events: ChatEvent[] = [{ type: 'ChatCreated', data: { ...chat, ownerId: context.userId } }];
-      let next = evolve(state, events[0]!);
+      let next = chatFold.evolve(state, events[0]!);
       for (const m of messages) {
         const parent = m.parentId === null ? ROOT : findNode(next.tree, m.parentId);
         if (parent === -1 && m.parentId !== null) throw badRequest('invalid_parent', `parent message ${m.parentId} comes later or does not exist`);
         const event = postEvent(next, command.chatId, { ...m, parent, alternateOf: null });
         events.push(event);
-        next = evolve(next, event);
+        next = chatFold.evolve(next, event);
       }
       return events;
     }
@@ -336,7 +267,7 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
           alternateOf: 'alternateOf' in m ? (m.alternateOf as string | null) : null,
         });
         events.push(event);
-        next = evolve(next, event);
+        next = chatFold.evolve(next, event);
         parent = findNode(next.tree, m.messageId);
       }
       const changed = command.promptState;
@@ -357,4 +288,4 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
   }
 }
 
-export const chatDecider: Decider<ChatState, ChatCommand, ChatEvent> = { initialState, evolve, decide };
+export const chatDecider: Decider<ChatState, ChatCommand, ChatEvent> = { ...chatFold, decide };

@@ -5,7 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import type { CommandContext } from '../command-context.ts';
 import { toDomainEvent, type CommandResult } from '../command-handler.ts';
 import { chatDecider, chatStream, type ChatState, type SeedMessage } from './chat-decider.ts';
-import { childrenOf, findNode, nodeAt, ROOT } from './message-tree.ts';
+import { childrenOf, findNode, nodeAt, ROOT } from '../../shared/chats/message-tree.ts';
 import { createChat, type ChatCommandDeps } from './chat-workflows.ts';
 
 /**

@@ -1,14 +1,8 @@
-import { sql, type Kysely } from 'kysely';
-import type pg from 'pg';
-import { releasePurgedBlobs } from '../../infra/blobs/blob-quota.ts';
-import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { DataKeyStore } from '../../infra/eventstore/encryption/data-key-store.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
-import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
-import { purgeUserFromReadModels } from '../../projections/forget-user.ts';
-import type { Projection } from '../../projections/projection.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { UserDataEvent } from '../../shared/events/user-data-events.ts';
+import type { BlobErasure, ProjectionProgress, ReadModelErasure } from '../../shared/users/data-erasure-ports.ts';
 import type { CommandContext } from '../command-context.ts';
 import { toNewEvents } from '../command-handler.ts';
 
@@ -24,11 +18,11 @@ export interface ForgetUserDeps {
    * them in place (the PostgreSQL log can; EventStoreDB cannot, and the request is refused).
    */
   encryptionEnabled: boolean;
-  db: Kysely<ReadModels>;
-  pool: pg.Pool;
-  readSchema: string;
-  projections: readonly Projection[];
-  waiter: ProgressWaiter;
+  /** The user's read-model rows and the blobs they refer to (projections/read-model-erasure.ts). */
+  readModels: ReadModelErasure;
+  /** Blobs no remaining row refers to, and the user's storage accounting (infra/blobs/blob-erasure.ts). */
+  blobs: BlobErasure;
+  waiter: ProjectionProgress;
   /** How long to wait for the projector to pass the log's head before the second purge. */
   settleTimeoutMs: number;
 }
@@ -46,45 +40,6 @@ export interface ForgetUserResult {
   position: string;
 }
 
-/** Blob hashes the user's read-model rows refer to (avatars, card assets, message images). */
-async function blobsOf(db: Kysely<ReadModels>, schema: string, userId: string): Promise<string[]> {
-  const characters = sql.id(schema, 'characters');
-  const { rows } = await sql<{ sha256: string }>`
-    SELECT c.avatar->>'sha256' AS sha256 FROM ${characters} c WHERE c.owner_id = ${userId} AND c.avatar IS NOT NULL
-    UNION SELECT a->>'sha256' FROM ${characters} c, jsonb_array_elements(c.assets) a WHERE c.owner_id = ${userId}
-    UNION SELECT m.image_sha256 FROM ${sql.id(schema, 'chat_messages')} m JOIN ${sql.id(schema, 'chats')} ch ON ch.id = m.chat_id
-           WHERE ch.owner_id = ${userId} AND m.image_sha256 IS NOT NULL`.execute(db);
-  return rows.map((r) => r.sha256).filter((h): h is string => typeof h === 'string');
-}
-
-/**
- * Deletes those of `candidates` that no remaining read-model row refers to, gives their bytes back to every user
- * charged for them, and drops the forgotten user's storage accounting (one transaction).
- */
-async function deleteUnreferencedBlobs(pool: pg.Pool, schema: string, candidates: string[], userId: string): Promise<number> {
-  const q = (t: string) => `"${schema}"."${t}"`;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ sha256: string }>(
-      `DELETE FROM blobs.blobs b WHERE b.sha256 = ANY($1::text[])
-         AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c WHERE c.avatar->>'sha256' = b.sha256)
-         AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c, jsonb_array_elements(c.assets) a WHERE a->>'sha256' = b.sha256)
-         AND NOT EXISTS (SELECT 1 FROM ${q('chat_messages')} m WHERE m.image_sha256 = b.sha256)
-       RETURNING b.sha256`,
-      [candidates],
-    );
-    await releasePurgedBlobs(client, rows.map((r) => r.sha256), userId);
-    await client.query('COMMIT');
-    return rows.length;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
   const out = { ...a };
   for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
@@ -98,7 +53,7 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
  * 1. destroys the user's data keys, so every payload of theirs in the log reads back redacted, in every
  *    process (NOTIFY) and in every future rebuild; payloads of theirs stored in clear (written before
  *    encryption, or with it off) are erased in place where the event store can (PostgreSQL);
- * 2. deletes their rows from every read model (projections/forget-user.ts) and the blobs only they referred to;
+ * 2. deletes their rows from every read model and the blobs only they referred to;
  * 3. waits for the projector to pass the log's head and purges again, catching rows applied from a batch
  *    decrypted just before the keys went;
  * 4. appends a `UserDataForgotten` audit record, in clear, to `dataerasure-<userId>`.
@@ -114,12 +69,12 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
   const clearPayloadsErased = deps.eventStore.eraseClearPayloads ? await deps.eventStore.eraseClearPayloads(userId) : null;
   const head = await deps.eventStore.headPosition();
 
-  const candidates = await blobsOf(deps.db, deps.readSchema, userId);
-  let rowsDeleted = await purgeUserFromReadModels(deps.db, deps.readSchema, deps.projections, userId);
+  const candidates = await deps.readModels.blobsOf(userId);
+  let rowsDeleted = await deps.readModels.purgeUser(userId);
   if (head !== '') await deps.waiter.waitFor(head, deps.settleTimeoutMs);
-  const late = await blobsOf(deps.db, deps.readSchema, userId);
-  rowsDeleted = addCounts(rowsDeleted, await purgeUserFromReadModels(deps.db, deps.readSchema, deps.projections, userId));
-  const blobsDeleted = await deleteUnreferencedBlobs(deps.pool, deps.readSchema, [...new Set([...candidates, ...late])], userId);
+  const late = await deps.readModels.blobsOf(userId);
+  rowsDeleted = addCounts(rowsDeleted, await deps.readModels.purgeUser(userId));
+  const blobsDeleted = await deps.blobs.purgeUnreferenced([...new Set([...candidates, ...late])], userId);
 
   const audit: UserDataEvent = {
     type: 'UserDataForgotten',

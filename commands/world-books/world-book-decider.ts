@@ -1,22 +1,12 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
 import type { BookChanges, BulkOperation, EntryRecord, WorldBookEvent, WorldBookMeta, WorldBookSource } from '../../shared/events/world-book-events.ts';
-import { findEntryRegexProblems, updateWorldBook, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
+import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState } from '../../shared/world-books/world-book-fold.ts';
+import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
-export const worldBookStream = (worldBookId: string) => `worldbook-${worldBookId}`;
-
-export interface WorldBookState {
-  exists: boolean;
-  deleted: boolean;
-  ownerId: string | null;
-  book: WorldBookMeta | null;
-  /** In book order (new entries at the end). */
-  entries: EntryRecord[];
-  enabled: boolean;
-  isGlobal: boolean;
-  source: WorldBookSource | null;
-}
+// The fold lives in shared/ (history and time travel fold with it, the projection applies `applyBookChanges`); re-exported here.
+export { applyBookChanges, worldBookStream, type WorldBookState };
 
 export interface ImportWarningData {
   entryIndex: number | null;
@@ -35,50 +25,6 @@ export type WorldBookCommand =
   | { type: 'UpdateEntry'; worldBookId: string; entryId: string; changes: Partial<WorldInfoEntry> }
   | { type: 'DeleteEntry'; worldBookId: string; entryId: string }
   | { type: 'BulkChangeEntries'; worldBookId: string; entryIds: string[]; operation: BulkOperation; value?: number };
-
-const initialState = (): WorldBookState => ({ exists: false, deleted: false, ownerId: null, book: null, entries: [], enabled: true, isGlobal: false, source: null });
-
-/** Book-level changes applied with the library's rule: a changed field is no longer "defaulted at import". */
-export function applyBookChanges(meta: WorldBookMeta, changes: BookChanges): WorldBookMeta {
-  const { enabled: _enabled, isGlobal: _isGlobal, ...bookFields } = changes;
-  const { entries: _entries, ...next } = updateWorldBook({ ...meta, entries: [] }, bookFields);
-  return next;
-}
-
-function replaceEntries(entries: EntryRecord[], updated: EntryRecord[], deleted: readonly string[]): EntryRecord[] {
-  const byId = new Map(updated.map((r) => [r.entryId, r]));
-  const gone = new Set(deleted);
-  return entries.filter((r) => !gone.has(r.entryId)).map((r) => byId.get(r.entryId) ?? r);
-}
-
-function evolve(state: WorldBookState, event: WorldBookEvent): WorldBookState {
-  switch (event.type) {
-    case 'WorldBookCreated': {
-      const d = event.data;
-      return { exists: true, deleted: false, ownerId: d.ownerId, book: d.book, entries: d.entries, enabled: d.enabled, isGlobal: d.isGlobal, source: d.source };
-    }
-    case 'WorldBookUpdated': {
-      const { enabled, isGlobal } = event.data.changes;
-      return { ...state, book: applyBookChanges(state.book!, event.data.changes), ...(enabled !== undefined ? { enabled } : {}), ...(isGlobal !== undefined ? { isGlobal } : {}) };
-    }
-    case 'WorldBookContentReplaced':
-      return { ...state, book: event.data.book, entries: event.data.entries, source: event.data.source };
-    case 'WorldBookDeleted':
-      return { ...state, deleted: true };
-    case 'WorldBookRestored':
-      return { ...state, deleted: false };
-    case 'WorldBookEntryAdded':
-      return { ...state, entries: [...state.entries, { entryId: event.data.entryId, entry: event.data.entry }] };
-    case 'WorldBookEntryUpdated':
-      return { ...state, entries: replaceEntries(state.entries, [{ entryId: event.data.entryId, entry: event.data.entry }], []) };
-    case 'WorldBookEntryDeleted':
-      return { ...state, entries: replaceEntries(state.entries, [], [event.data.entryId]) };
-    case 'WorldBookEntriesBulkChanged':
-      return { ...state, entries: replaceEntries(state.entries, event.data.updated, event.data.deletedEntryIds) };
-    default:
-      return state;
-  }
-}
 
 /** 404 for a book that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
 export function assertBookAccessible(state: WorldBookState, worldBookId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
@@ -208,4 +154,4 @@ function decide(command: WorldBookCommand, state: WorldBookState, context: Comma
   }
 }
 
-export const worldBookDecider: Decider<WorldBookState, WorldBookCommand, WorldBookEvent> = { initialState, evolve, decide };
+export const worldBookDecider: Decider<WorldBookState, WorldBookCommand, WorldBookEvent> = { ...worldBookFold, decide };

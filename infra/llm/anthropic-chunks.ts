@@ -17,7 +17,7 @@
  * Tool calls are numbered 0, 1, ... in the order their blocks start. Usage: prompt tokens are input plus cache
  * creation and cache read tokens; completion tokens are the (cumulative) output tokens of `message_delta`.
  */
-import type { ChatUsage, ChunkDelta, FinishReason, ProviderChunk } from './chat-types.ts';
+import type { ChatUsage, ChunkDelta, FinishReason, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import type { ChunkDefaults } from './openai-chunks.ts';
 import { errorInfoFromObject } from './upstream-error-body.ts';
 import { ProviderError } from './provider-errors.ts';

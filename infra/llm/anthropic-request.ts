@@ -13,7 +13,7 @@
  *   dropped); `user` becomes `metadata.user_id`; `seed`, `presence_penalty` and `frequency_penalty` have no
  *   equivalent and are not sent; `max_tokens` is required, so the configured default fills it.
  */
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatToolChoice } from './chat-types.ts';
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatToolChoice } from '../../shared/llm/chat-types.ts';
 
 export const FIRST_USER_TURN = '[Start a new chat]';
 

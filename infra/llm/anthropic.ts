@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { AnthropicChunkMapper, anthropicStreamError, messageToEvents } from './anthropic-chunks.ts';
 import { anthropicRequestBody } from './anthropic-request.ts';
-import type { ChatProvider, ProviderCallOptions } from './chat-provider.ts';
-import type { ChatRequest, ProviderChunk } from './chat-types.ts';
+import type { ChatProvider, ProviderCallOptions } from '../../shared/llm/chat-provider.ts';
+import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { ProviderError } from './provider-errors.ts';
 import { JSON_EVENT, upstreamEvents } from './upstream-events.ts';
 

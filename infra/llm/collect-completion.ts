@@ -1,6 +1,6 @@
 /** Non-streaming use of the port: a stream of chunks folded into one `chat.completion`. */
-import type { ChatProvider, ProviderCallOptions } from './chat-provider.ts';
-import type { ChatCompletion, ChatRequest, ChatToolCall, ChatUsage, FinishReason, ProviderChunk } from './chat-types.ts';
+import type { ChatProvider, ProviderCallOptions } from '../../shared/llm/chat-provider.ts';
+import type { ChatCompletion, ChatRequest, ChatToolCall, ChatUsage, FinishReason, ProviderChunk } from '../../shared/llm/chat-types.ts';
 
 interface ChoiceState {
   content: string[];

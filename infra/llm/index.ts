@@ -1,6 +1,6 @@
 /** LLM providers behind one streaming port (OpenAI's chunk format), their configuration and error mapping. */
-export type { ChatProvider, ProviderCallOptions, ProviderType } from './chat-provider.ts';
-export type * from './chat-types.ts';
+export type { ChatProvider, ProviderCallOptions, ProviderType } from '../../shared/llm/chat-provider.ts';
+export type * from '../../shared/llm/chat-types.ts';
 export { OpenAICompatibleProvider } from './openai-compatible.ts';
 export type { OpenAICompatibleOptions } from './openai-compatible.ts';
 export { AnthropicProvider, DEFAULT_ANTHROPIC_VERSION } from './anthropic.ts';

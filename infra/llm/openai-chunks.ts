@@ -3,7 +3,7 @@
  * chunk with `choices: null`, some omit `id`/`created`/`model` or a choice's `index`, some send `message` instead
  * of `delta`, some never report usage. A chunk carrying an `error` object is an upstream failure.
  */
-import type { ChatCompletion, ChatToolCallDelta, ChatUsage, ChunkChoice, ChunkDelta, FinishReason, ProviderChunk } from './chat-types.ts';
+import type { ChatCompletion, ChatToolCallDelta, ChatUsage, ChunkChoice, ChunkDelta, FinishReason, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { errorInfoFromObject } from './upstream-error-body.ts';
 import { ProviderError } from './provider-errors.ts';
 

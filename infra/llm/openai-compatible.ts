@@ -4,8 +4,8 @@
  * `stream: true, stream_options: { include_usage: true }`; the SSE stream ends with `data: [DONE]`.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatProvider, ProviderCallOptions } from './chat-provider.ts';
-import type { ChatRequest, ProviderChunk } from './chat-types.ts';
+import type { ChatProvider, ProviderCallOptions } from '../../shared/llm/chat-provider.ts';
+import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { completionToChunks, normalizeOpenAIChunk, streamError, type ChunkDefaults } from './openai-chunks.ts';
 import { openAIRequestBody } from './openai-request.ts';
 import { ProviderError } from './provider-errors.ts';

@@ -1,5 +1,5 @@
 /** The body of `POST {base}/chat/completions` (streaming, with usage in the last chunk). */
-import type { ChatMessage, ChatRequest } from './chat-types.ts';
+import type { ChatMessage, ChatRequest } from '../../shared/llm/chat-types.ts';
 
 /**
  * OpenAI's reasoning models (o1, o3, o4, gpt-5) reject `max_tokens`; they take `max_completion_tokens`. Only

@@ -30,7 +30,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TOKENIZER_FAMILIES, tokenizerForModel, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
-import type { ProviderType } from './chat-provider.ts';
+import type { ProviderType } from '../../shared/llm/chat-provider.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_CONTEXT_SIZE = 8192;

@@ -8,7 +8,7 @@
  */
 import { tokenizerForModel, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
 import { AnthropicProvider } from './anthropic.ts';
-import type { ChatProvider, ProviderType } from './chat-provider.ts';
+import type { ChatProvider, ProviderType } from '../../shared/llm/chat-provider.ts';
 import { OpenAICompatibleProvider } from './openai-compatible.ts';
 import type { LlmConfig, ModelSettings, ProviderSettings } from './provider-config.ts';
 import { notConfigured, ProviderError } from './provider-errors.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { chatDecider, chatStream } from '../../commands/chats/chat-decider.ts';
-import { nodeAt } from '../../commands/chats/message-tree.ts';
-import { vectorToArray } from '../../commands/chats/persistent-vector.ts';
+import { nodeAt } from '../../shared/chats/message-tree.ts';
+import { vectorToArray } from '../../shared/chats/persistent-vector.ts';
 import { loadState } from '../../commands/command-handler.ts';
 import { migrateReadModels } from '../../infra/db/migrate.ts';
 import { startTestService, type TestService } from '../../test/harness.ts';

@@ -2,7 +2,7 @@
  * The completion job (API -> queue -> worker) and what the worker writes on the job's relay channel.
  */
 import { z } from 'zod';
-import type { ChatCompletion, ProviderChunk } from '../../infra/llm/chat-types.ts';
+import type { ChatCompletion, ProviderChunk } from '../llm/chat-types.ts';
 
 export const COMPLETION_JOB = 'completion';
 /** Runs of a completion job: one retry (a worker that died, a connection lost before any token). */

@@ -2,7 +2,7 @@
  * Pure pieces of a character completion: which of a request's messages are new (the turn), how stored chat
  * messages become prompt history (tool calls and results included), and the lorebook summary kept with a reply.
  */
-import type { ChatMessage } from '../../infra/llm/chat-types.ts';
+import type { ChatMessage } from '../llm/chat-types.ts';
 import type { AssembledPrompt, PromptHistoryMessage, PromptToolCall } from '../prompt/index.ts';
 
 /** A stored message as the read model gives it. */

@@ -4,8 +4,8 @@ import type { ChatEvent } from '../../../shared/events/chat-events.ts';
 import { completionMessageId } from '../../../shared/completions/completion-ids.ts';
 import { newId } from '../../../shared/ids.ts';
 import { chatDecider, type ChatCommand, type ChatState } from '../chat-decider.ts';
-import { nodeAt } from '../message-tree.ts';
-import { vectorToArray } from '../persistent-vector.ts';
+import { nodeAt } from '../../../shared/chats/message-tree.ts';
+import { vectorToArray } from '../../../shared/chats/persistent-vector.ts';
 
 const ctx = { userId: 'u1', isAdmin: false, requestId: 'r', correlationId: 'c', causationId: 'c' };
 const chatId = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';

@@ -3,8 +3,8 @@ import type { AppError } from '../../../shared/errors.ts';
 import type { ChatEvent } from '../../../shared/events/chat-events.ts';
 import { newId } from '../../../shared/ids.ts';
 import { chatDecider, type ChatCommand, type ChatState, type SeedMessage } from '../chat-decider.ts';
-import { activeLeaf, findNode, nodeAt } from '../message-tree.ts';
-import { vectorToArray } from '../persistent-vector.ts';
+import { activeLeaf, findNode, nodeAt } from '../../../shared/chats/message-tree.ts';
+import { vectorToArray } from '../../../shared/chats/persistent-vector.ts';
 
 const ctx = (userId = 'u1', isAdmin = false) => ({ userId, isAdmin, requestId: 'r', correlationId: 'c', causationId: 'c' });
 const chatId = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';

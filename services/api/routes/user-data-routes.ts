@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { forgetUserData } from '../../../commands/users/forget-user-data.ts';
+import { createBlobErasure } from '../../../infra/blobs/blob-erasure.ts';
+import { unreferencedBlobCondition } from '../../../projections/blob-references.ts';
+import { readModelErasure } from '../../../projections/read-model-erasure.ts';
 import { projections } from '../../../projections/registry.ts';
 import { userContentCounts } from '../../../queries/user-content-counts.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -72,10 +75,8 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
             credentials: deps.config.AUTH_MODE === 'multi-user' ? deps.users : { forgetCredentials: async () => ({ apiKeysRevoked: 0 }) },
             dataKeys: deps.dataKeys,
             encryptionEnabled: deps.config.EVENT_ENCRYPTION,
-            db: deps.db,
-            pool: deps.pool,
-            readSchema: deps.readSchema,
-            projections,
+            readModels: readModelErasure(deps.db, deps.readSchema, projections),
+            blobs: createBlobErasure(deps.pool, { unreferenced: (column) => unreferencedBlobCondition(deps.readSchema, column) }),
             waiter: deps.waiter,
             settleTimeoutMs: deps.config.READ_YOUR_WRITES_TIMEOUT_MS,
           },

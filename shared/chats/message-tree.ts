@@ -1,4 +1,4 @@
-import type { ImageRef, Sender } from '../../shared/chats/chat-fields.ts';
+import type { ImageRef, Sender } from './chat-fields.ts';
 import { emptyVector, vectorGet, vectorPush, vectorSet, vectorTruncate, type PersistentVector } from './persistent-vector.ts';
 
 /**

@@ -1,4 +1,7 @@
-/** The provider port: a streaming chat completion in OpenAI's chunk format. */
+/**
+ * The provider port: a streaming chat completion in OpenAI's chunk format. Declared here, in the pure layer,
+ * and implemented by the adapters in `infra/llm/`.
+ */
 import type { ChatRequest, ProviderChunk } from './chat-types.ts';
 
 export type ProviderType = 'openai' | 'anthropic' | 'openai-compatible';
