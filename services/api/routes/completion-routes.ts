@@ -95,7 +95,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const { queue, relay, providers } = deps.completions;
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;
 
   const cancel = async (completionId: string, reason: string) => {

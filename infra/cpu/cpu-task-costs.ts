@@ -1,0 +1,98 @@
+/**
+ * What a CPU task will cost, estimated in O(input) before it runs: the pool keeps small tasks inline (the hand-off
+ * to a thread costs more than they do), and the routes refuse inputs whose worst case no legitimate use reaches.
+ *
+ * - World info: plain keys are found by one Aho–Corasick pass whatever their number, but every regex key (written
+ *   `/…/`, a `use_regex` entry's keys, a key with a macro) runs over every scanned text: the work is regex keys ×
+ *   scanned characters (messages, and the entries' contents that recursion scans again).
+ * - Chat dictionaries: every enabled entry looks at the text in every pass: entries × passes × characters; with a
+ *   token budget each replacement of a text under 4 KB (`EXACT_RECOUNT_CHARS`) recounts it whole, so a budgeted run
+ *   is never inline.
+ */
+import { isRegexKey } from '../../shared/worldinfo/safe-regex.ts';
+import type { WorldInfoEntry } from '../../shared/worldinfo/entry.ts';
+import type { CpuTaskRequest } from './cpu-tasks.ts';
+
+/** Below these a task runs on the calling thread (a few milliseconds at most, measured in BENCHMARKS.md). */
+export const INLINE_LIMITS = {
+  /** World info: entries in all books, and characters scanned. */
+  worldInfoEntries: 200,
+  worldInfoChars: 16_384,
+  /** Chat dictionaries without a token budget: entries × passes × characters. */
+  dictionaryWork: 1_000_000,
+  /** Card files. */
+  cardBytes: 64 * 1024,
+  /** Prompt assembly: history characters, and lorebook entries. */
+  promptChars: 32_768,
+  promptEntries: 200,
+} as const;
+
+export interface ScanCost {
+  /** Regex keys (and macro keys) of the enabled entries. */
+  regexKeys: number;
+  entries: number;
+  /** Characters of the messages and of the entries' contents (recursion scans those). */
+  chars: number;
+  /** regexKeys × chars. */
+  work: number;
+}
+
+const isCostlyKey = (key: string, useRegex: boolean) => useRegex || key.includes('{{') || (key.startsWith('/') && isRegexKey(key.trim()));
+
+export function worldInfoScanCost(books: readonly { entries: readonly WorldInfoEntry[] }[], texts: readonly string[]): ScanCost {
+  let regexKeys = 0;
+  let entries = 0;
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  for (const book of books) {
+    for (const entry of book.entries) {
+      entries++;
+      if (entry.enabled === false) continue;
+      chars += entry.content.length;
+      const useRegex = entry.useRegex === true;
+      for (const key of entry.keys) if (isCostlyKey(key, useRegex)) regexKeys++;
+      for (const key of entry.secondaryKeys ?? []) if (isCostlyKey(key, useRegex)) regexKeys++;
+    }
+  }
+  return { regexKeys, entries, chars, work: regexKeys * chars };
+}
+
+export interface DictionaryCost {
+  entries: number;
+  chars: number;
+  passes: number;
+  /** entries × passes × characters. */
+  work: number;
+}
+
+export function dictionaryCost(input: { text: string; dictionaries: readonly { entries: readonly { entry: { enabled: boolean } }[] }[]; maxIterations?: number }): DictionaryCost {
+  let entries = 0;
+  for (const d of input.dictionaries) for (const e of d.entries) if (e.entry.enabled) entries++;
+  const passes = input.maxIterations ?? 5;
+  return { entries, chars: input.text.length, passes, work: entries * passes * Math.max(input.text.length, 1) };
+}
+
+/** Whether the task is small enough to run on the calling thread. */
+export function runsInline(request: CpuTaskRequest): boolean {
+  switch (request.task) {
+    case 'worldInfo': {
+      const cost = worldInfoScanCost(request.input.books, request.input.messages.map((m) => m.content));
+      return cost.entries <= INLINE_LIMITS.worldInfoEntries && cost.chars <= INLINE_LIMITS.worldInfoChars;
+    }
+    case 'dictionaries': {
+      const budgeted = request.input.tokenBudget != null || request.input.dictionaries.some((d) => d.defaultTokenBudget != null);
+      // A budgeted run over a short text recounts it whole per replacement (up to EXACT_RECOUNT_CHARS each).
+      if (budgeted) return false;
+      return dictionaryCost(request.input).work <= INLINE_LIMITS.dictionaryWork;
+    }
+    case 'parseCard':
+      return request.input.bytes.byteLength <= INLINE_LIMITS.cardBytes;
+    case 'assemblePrompt': {
+      const input = request.input;
+      let chars = input.userTurn?.content.length ?? 0;
+      for (const m of input.history) chars += m.content.length;
+      const entries = (input.worldInfo?.books ?? []).reduce((n, b) => n + b.entries.length, 0);
+      return chars <= INLINE_LIMITS.promptChars && entries <= INLINE_LIMITS.promptEntries;
+    }
+  }
+}
