@@ -91,7 +91,7 @@ export const configSchema = z.object({
   /** process-context: characters scanned (text, messages, the chat's messages); 413 `scan_too_large` above. */
   WORLD_INFO_MAX_SCAN_CHARS: positiveInt.default(2_000_000),
   /** process-context: regex keys × characters scanned (entries' contents included); 422 `scan_too_costly` above. */
-  WORLD_INFO_MAX_SCAN_WORK: positiveInt.default(100_000_000),
+  WORLD_INFO_MAX_SCAN_WORK: positiveInt.default(50_000_000),
   /** Chat dictionaries `/process`: enabled entries × passes × characters; 422 `processing_too_costly` above. */
   DICTIONARY_MAX_PROCESS_WORK: positiveInt.default(200_000_000),
 });
