@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppError } from '../../shared/errors.ts';
 import { runsInline } from './cpu-task-costs.ts';
-import { runCpuTask, type CpuTaskName, type CpuTaskOutcome, type CpuTaskRequest, type CpuTasks } from './cpu-tasks.ts';
+import { packForThread, runCpuTask, type CpuTaskName, type CpuTaskOutcome, type CpuTaskRequest, type CpuTasks } from './cpu-tasks.ts';
 
 export interface CpuPoolOptions {
   /** Worker threads; 0 runs everything on the calling thread. */
@@ -69,7 +69,7 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
       counts.pooled++;
       const signal = AbortSignal.timeout(options.taskTimeoutMs);
       try {
-        return unwrap(await threadsPool().run(request, { signal })) as never;
+        return unwrap(await threadsPool().run(packForThread(request), { signal })) as never;
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') {
           counts.timedOut++;

@@ -39,13 +39,13 @@ export interface ScanCost {
 
 const isCostlyKey = (key: string, useRegex: boolean) => useRegex || key.includes('{{') || (key.startsWith('/') && isRegexKey(key.trim()));
 
-export function worldInfoScanCost(books: readonly { entries: readonly WorldInfoEntry[] }[], texts: readonly string[]): ScanCost {
+export function worldInfoScanCost(books: readonly { entries?: readonly WorldInfoEntry[] | undefined }[], texts: readonly string[]): ScanCost {
   let regexKeys = 0;
   let entries = 0;
   let chars = 0;
   for (const text of texts) chars += text.length;
   for (const book of books) {
-    for (const entry of book.entries) {
+    for (const entry of book.entries ?? []) {
       entries++;
       if (entry.enabled === false) continue;
       chars += entry.content.length;
@@ -91,7 +91,7 @@ export function runsInline(request: CpuTaskRequest): boolean {
       const input = request.input;
       let chars = input.userTurn?.content.length ?? 0;
       for (const m of input.history) chars += m.content.length;
-      const entries = (input.worldInfo?.books ?? []).reduce((n, b) => n + b.entries.length, 0);
+      const entries = (input.worldInfo?.books ?? []).reduce((n, b) => n + (b.entries?.length ?? 0), 0);
       return chars <= INLINE_LIMITS.promptChars && entries <= INLINE_LIMITS.promptEntries;
     }
   }

@@ -14,11 +14,13 @@ import { seededRandom } from '../../shared/prompt/macros/seeded-random.ts';
 import { assemblePrompt, type AssembledPrompt, type PromptInput } from '../../shared/prompt/index.ts';
 import { getTokenizer, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
 import { createSeededRandom, runWorldInfo, WorldInfoIndexCache, type WorldInfoInput, type WorldInfoResult } from '../../shared/worldinfo/index.ts';
+import { packBook, unpackBook, type TaskBook } from './packed-books.ts';
 
 /** How a task's random source is made on the thread that runs it. */
 export type RandomSpec = { kind: 'seed'; seed: number } | { kind: 'chat'; chatKey: string; chatLength: number; side: 'input' | 'output' } | { kind: 'unseeded' };
 
-export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'substituteMacros' | 'tokenizer'> & {
+export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'substituteMacros' | 'tokenizer' | 'books'> & {
+  books: readonly TaskBook[];
   tokenizer?: TokenizerFamily;
   /** The engine's seeded source; absent: its fixed default seed. */
   seed?: number;
@@ -26,7 +28,7 @@ export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'subs
 export type DictionaryTask = Omit<ProcessOptions, 'countTokens' | 'random'> & { tokenizer: TokenizerFamily; random: RandomSpec };
 export type CardParseTask = { bytes: Uint8Array; options: CardParseOptions };
 export type PromptTask = Omit<PromptInput, 'random' | 'clock' | 'worldInfo' | 'model'> & {
-  worldInfo?: Omit<NonNullable<PromptInput['worldInfo']>, 'indexCache'>;
+  worldInfo?: Omit<NonNullable<PromptInput['worldInfo']>, 'indexCache' | 'books'> & { books: readonly TaskBook[] };
   model: Omit<PromptInput['model'], 'tokenizer'> & { tokenizer?: TokenizerFamily };
 };
 
@@ -51,14 +53,23 @@ function randomFrom(spec: RandomSpec): () => number {
 }
 
 const handlers: { [K in CpuTaskName]: (input: CpuTasks[K]['input']) => CpuTasks[K]['output'] } = {
-  worldInfo: ({ seed, ...input }) => runWorldInfo({ ...input, ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}), indexCache }),
+  worldInfo: ({ seed, books, ...input }) => runWorldInfo({ ...input, books: books.map(unpackBook), ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}), indexCache }),
   dictionaries: ({ tokenizer, random, ...input }) => {
     const counter = getTokenizer(tokenizer);
     return processText({ ...input, countTokens: (t) => counter.count(t), random: randomFrom(random) });
   },
   parseCard: ({ bytes, options }) => parseCard(bytes, options),
-  assemblePrompt: (input) => assemblePrompt({ ...input, ...(input.worldInfo ? { worldInfo: { ...input.worldInfo, indexCache } } : {}) }),
+  assemblePrompt: ({ worldInfo, ...input }) => assemblePrompt({ ...input, ...(worldInfo ? { worldInfo: { ...worldInfo, books: worldInfo.books.map(unpackBook), indexCache } } : {}) }),
 };
+
+/** The request as it is posted to a thread: lorebooks packed (see packed-books.ts). */
+export function packForThread(request: CpuTaskRequest): CpuTaskRequest {
+  if (request.task === 'worldInfo') return { task: 'worldInfo', input: { ...request.input, books: request.input.books.map((b) => packBook(b as never)) } };
+  if (request.task === 'assemblePrompt' && request.input.worldInfo) {
+    return { task: 'assemblePrompt', input: { ...request.input, worldInfo: { ...request.input.worldInfo, books: request.input.worldInfo.books.map((b) => packBook(b as never)) } } };
+  }
+  return request;
+}
 
 /** Runs one task on this thread; an AppError is returned as data (it crosses threads without its class). */
 export function runCpuTask(request: CpuTaskRequest): CpuTaskOutcome {

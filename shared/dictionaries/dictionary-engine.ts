@@ -338,8 +338,7 @@ export function processText(options: ProcessOptions): ProcessResult {
           }
           currentTokens = tokens;
         }
-        out.append(text.slice(cursor, m.index));
-        out.append(replacement);
+        out.append(text.slice(cursor, m.index) + replacement);
         cursor = m.end;
         applied++;
       }
