@@ -53,7 +53,7 @@ export interface Runtime {
   providers: ProviderRegistry;
   /** Per-user rate limits (API role, when enabled). */
   rateLimits?: RateLimits;
-  /** CPU-heavy work off the request thread (one pool per process; threads start on the first task). */
+  /** CPU-heavy work off the request thread (one pool per process; started at boot by the service mains, else on its first task). */
   cpu: CpuPool;
   /** Completions the API starts on this process's worker at once (API + worker roles, in-process relay). */
   localCompletions?: LocalCompletionRuns;

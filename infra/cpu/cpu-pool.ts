@@ -4,13 +4,14 @@
  * shutdown. A task the cost estimate calls small runs
  * inline instead (the hand-off would cost more); every other one runs on a thread, where a task that takes longer
  * than `CPU_TASK_TIMEOUT_MS` (queue wait included) is stopped, its thread replaced, and the caller gets a 503
- * `processing_timeout`. The event loop stays free for every other request meanwhile.
+ * `processing_timeout`. The event loop stays free for every other request meanwhile, and one user's tasks take at
+ * most half the threads (at least one) at a time, so another user's task does not queue behind them.
  */
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppError } from '../../shared/errors.ts';
 import { runsInline } from './cpu-task-costs.ts';
+import { createOwnerSlots } from './owner-slots.ts';
 import { packForThread, runCpuTask, type CpuTaskName, type CpuTaskOutcome, type CpuTaskRequest, type CpuTasks } from './cpu-tasks.ts';
 
 export interface CpuPoolOptions {
@@ -23,7 +24,8 @@ export interface CpuPoolOptions {
 }
 
 export interface CpuPool {
-  run<K extends CpuTaskName>(task: K, input: CpuTasks[K]['input']): Promise<CpuTasks[K]['output']>;
+  /** `owner`: the user the work is for (their tasks share at most half the threads). */
+  run<K extends CpuTaskName>(task: K, input: CpuTasks[K]['input'], owner: string): Promise<CpuTasks[K]['output']>;
   readonly threads: number;
   /** Starts the threads now (processes that serve requests call it at boot; otherwise the first task does). */
   start(): void;
@@ -32,14 +34,13 @@ export interface CpuPool {
   close(): Promise<void>;
 }
 
-export const defaultCpuPoolThreads = () => availableParallelism();
-
 const WORKER_FILE = fileURLToPath(new URL('./cpu-task-worker.ts', import.meta.url));
 
 export function createCpuPool(options: CpuPoolOptions): CpuPool {
   let piscina: Piscina<CpuTaskRequest, CpuTaskOutcome> | undefined;
   let closed = false;
   const counts = { inline: 0, pooled: 0, timedOut: 0 };
+  const slots = createOwnerSlots(Math.max(1, Math.floor(options.threads / 2)));
 
   const threadsPool = () =>
     (piscina ??= new Piscina<CpuTaskRequest, CpuTaskOutcome>({
@@ -60,7 +61,7 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
 
   return {
     threads: options.threads,
-    async run(task, input) {
+    async run(task, input, owner) {
       const request = { task, input } as CpuTaskRequest;
       if (options.threads === 0 || closed || runsInline(request)) {
         counts.inline++;
@@ -68,7 +69,9 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
       }
       counts.pooled++;
       const signal = AbortSignal.timeout(options.taskTimeoutMs);
+      let release: (() => void) | undefined;
       try {
+        release = await slots.acquire(owner, signal);
         return unwrap(await threadsPool().run(packForThread(request), { signal })) as never;
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') {
@@ -77,6 +80,8 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
         }
         if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new AppError(503, 'processing_busy', 'too much CPU-heavy work is waiting; try again shortly');
         throw err;
+      } finally {
+        release?.();
       }
     },
     start() {

@@ -176,7 +176,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
         model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
       };
-      const prompt = await cpu.run('assemblePrompt', input);
+      const prompt = await cpu.run('assemblePrompt', input, who.userId);
       return { prompt, books, character, chat, userName, placement, dictionaries };
     },
   };

@@ -35,8 +35,9 @@ export interface DictionaryPlan {
   tokenizer: TokenizerFamily;
   /** Include cycles and the like: the dictionaries concerned are left out, the completion goes on. */
   warnings: string[];
-  /** Where the runs go (off the request thread unless small). */
+  /** Where the runs go (off the request thread unless small), and for whom. */
   cpu: CpuPool;
+  ownerId: string;
 }
 
 export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string, cpu: CpuPool) {
@@ -62,7 +63,7 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string,
       } catch (err) {
         if (!(err instanceof IncludeCycleError)) throw err;
         // A cycle can only come from concurrent edits (writes refuse one): skip dictionaries for this turn.
-        return { seedKey: input.chatId ?? `character-${input.characterId}`, attached: [], output: [], input: null, reply: null, replyChatLength: input.replyChatLength, timedState: cloneTimedState(undefined), timedChanges: [], tokenizer: input.tokenizer, warnings: [err.message], cpu };
+        return { seedKey: input.chatId ?? `character-${input.characterId}`, attached: [], output: [], input: null, reply: null, replyChatLength: input.replyChatLength, timedState: cloneTimedState(undefined), timedChanges: [], tokenizer: input.tokenizer, warnings: [err.message], cpu, ownerId: input.ownerId };
       }
       if (attached.attached.length === 0) return null;
       const stored = input.chatId ? await queries.timedState(input.chatId) : null;
@@ -78,6 +79,7 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string,
         tokenizer: input.tokenizer,
         warnings,
         cpu,
+        ownerId: input.ownerId,
       };
       if (input.userTurnText !== null && attached.input.length > 0) {
         plan.input = await runDictionaries(plan, 'input', input.userTurnText, attached.input, input.inputChatLength);
@@ -107,7 +109,7 @@ async function runDictionaries(plan: DictionaryPlan, side: 'input' | 'output', t
     tokenizer: plan.tokenizer,
     random: { kind: 'chat', chatKey: plan.seedKey, chatLength, side },
     timed: { state: plan.timedState, chatLength },
-  });
+  }, plan.ownerId);
   if (result.timed) {
     plan.timedState = result.timed.nextState;
     plan.timedChanges.push(...result.timed.events);

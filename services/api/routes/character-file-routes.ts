@@ -58,7 +58,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
-      handler: async ({ req, query, command, log }) => {
+      handler: async ({ req, query, command, principal, log }) => {
         const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
@@ -70,7 +70,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             allowImageOnly,
             limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
           },
-        });
+        }, principal.userId);
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
         const unstorable = findUnstorableText(parsed.card);
         if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });

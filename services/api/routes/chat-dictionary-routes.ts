@@ -197,7 +197,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
                 ? { kind: 'chat', chatKey: body.chat_id, chatLength: timed.chatLength, side: 'input' }
                 : { kind: 'unseeded' },
           ...(timed ? { timed } : {}),
-        });
+        }, principal.userId);
         return { status: 200, body: processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) }) };
       },
     }),

@@ -111,7 +111,7 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           ...(timedState ? { timedState } : {}),
           // An explanation never persists timed effects: stored effects apply, none are produced.
           dryRun: true,
-        });
+        }, principal.userId);
 
         let recorded = false;
         if (body.record && result.activated.length > 0) {
