@@ -24,6 +24,11 @@ export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'subs
   tokenizer?: TokenizerFamily;
   /** The engine's seeded source; absent: its fixed default seed. */
   seed?: number;
+  /**
+   * Which diagnostics come back: `relevant` drops the entries none of whose keys occurred (`no_match`). Filtered on
+   * the thread: copying 10,000 diagnostics back costs the request thread more than the scan.
+   */
+  diagnostics?: 'all' | 'relevant' | 'none';
 };
 export type DictionaryTask = Omit<ProcessOptions, 'countTokens' | 'random'> & { tokenizer: TokenizerFamily; random: RandomSpec };
 export type CardParseTask = { bytes: Uint8Array; options: CardParseOptions };
@@ -53,7 +58,11 @@ function randomFrom(spec: RandomSpec): () => number {
 }
 
 const handlers: { [K in CpuTaskName]: (input: CpuTasks[K]['input']) => CpuTasks[K]['output'] } = {
-  worldInfo: ({ seed, books, ...input }) => runWorldInfo({ ...input, books: books.map(unpackBook), ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}), indexCache }),
+  worldInfo: ({ seed, books, diagnostics = 'all', ...input }) => {
+    const result = runWorldInfo({ ...input, books: books.map(unpackBook), ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}), indexCache });
+    if (diagnostics === 'all') return result;
+    return { ...result, diagnostics: diagnostics === 'none' ? [] : result.diagnostics.filter((d) => d.reason !== 'no_match') };
+  },
   dictionaries: ({ tokenizer, random, ...input }) => {
     const counter = getTokenizer(tokenizer);
     return processText({ ...input, countTokens: (t) => counter.count(t), random: randomFrom(random) });

@@ -111,6 +111,7 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           ...(timedState ? { timedState } : {}),
           // An explanation never persists timed effects: stored effects apply, none are produced.
           dryRun: true,
+          diagnostics: body.diagnostics,
         }, principal.userId);
 
         let recorded = false;
