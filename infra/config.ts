@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { rateLimitsFromConfig } from './ratelimit/rate-limits.ts';
 import { parseProviderConfig, ProviderConfigError, type LlmConfig } from './llm/provider-config.ts';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -96,6 +97,16 @@ export const configSchema = z.object({
   EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
   /** Event feed: events the live tail keeps for consumers catching up, and the most a consumer may have undelivered. */
   EVENT_FEED_BUFFER_EVENTS: positiveInt.min(10).max(1_000_000).default(10_000),
+  /** Worker threads for CPU-heavy work (lorebook scans, dictionaries, card parsing, prompt assembly); 0: inline. */
+  CPU_POOL_THREADS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
+  /** Longest a CPU-heavy task may wait and run on the pool before it is stopped (503 `processing_timeout`), ms. */
+  CPU_TASK_TIMEOUT_MS: positiveInt.min(100).max(600_000).default(10_000),
+  /** process-context: characters scanned (text, messages, the chat's messages); 413 `scan_too_large` above. */
+  WORLD_INFO_MAX_SCAN_CHARS: positiveInt.default(2_000_000),
+  /** process-context: regex keys × characters scanned (entries' contents included); 422 `scan_too_costly` above. */
+  WORLD_INFO_MAX_SCAN_WORK: positiveInt.default(50_000_000),
+  /** Chat dictionaries `/process`: enabled entries × passes × characters; 422 `processing_too_costly` above. */
+  DICTIONARY_MAX_PROCESS_WORK: positiveInt.default(200_000_000),
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */

@@ -22,6 +22,7 @@ import { COMPLETION_JOB_ATTEMPTS } from '../shared/completions/completion-job.ts
 import { Redis } from 'ioredis';
 import { createMemoryRelay, createRedisRelay, type CompletionRelay } from '../infra/relay/relay.ts';
 import { ProviderRegistry } from '../infra/llm/index.ts';
+import { createCpuPool, type CpuPool } from '../infra/cpu/cpu-pool.ts';
 import { RATE_LIMIT_TABLE_SQL, createRateLimits, rateLimitsFromConfig, type RateLimits } from '../infra/ratelimit/rate-limits.ts';
 
 export interface Roles {
@@ -52,6 +53,8 @@ export interface Runtime {
   providers: ProviderRegistry;
   /** Per-user rate limits (API role, when enabled). */
   rateLimits?: RateLimits;
+  /** CPU-heavy work off the request thread (one pool per process; started at boot by the service mains, else on its first task). */
+  cpu: CpuPool;
   /** Completions the API starts on this process's worker at once (API + worker roles, in-process relay). */
   localCompletions?: LocalCompletionRuns;
   connection: DatabaseConnection;
@@ -164,7 +167,8 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
-    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys });
+    const cpu = createCpuPool({ threads: config.CPU_POOL_THREADS, taskTimeoutMs: config.CPU_TASK_TIMEOUT_MS });
+    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys, cpu });
     // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
     // worker process and the embedded fast path take from the same slots.
     const userSlots: GroupSlots | undefined = roles.worker && config.WORKER_MAX_JOBS_PER_USER !== null
@@ -199,6 +203,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       queue,
       relay,
       providers,
+      cpu,
       ...(rateLimits ? { rateLimits } : {}),
       ...(localCompletions ? { localCompletions } : {}),
       connection,
@@ -209,6 +214,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         await localCompletions?.close(config.SHUTDOWN_TIMEOUT_MS);
         await worker?.close(config.SHUTDOWN_TIMEOUT_MS);
         await userSlots?.close();
+        await cpu.close();
         await queue.close();
         await relay.close();
         rateLimitRedis?.disconnect();

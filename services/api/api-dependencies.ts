@@ -54,6 +54,8 @@ export interface ApiDependencies {
     lag(): Promise<import('../runtime.ts').ProjectionLag[]>;
     rebuilds: import('../../projections/projection-rebuilds.ts').ProjectionRebuilds;
   };
+  /** CPU-heavy work off the request thread (the runtime's pool). */
+  cpu: import('../../infra/cpu/cpu-pool.ts').CpuPool;
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */
   metricsCollectors?: Array<(registry: import('prom-client').Registry) => void>;
 }

@@ -107,6 +107,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     stateCache,
     dataKeys: runtime.dataKeys,
     waiter: runtime.waiter,
+    cpu: runtime.cpu,
     completions: {
       queue: runtime.queue,
       relay: runtime.relay,

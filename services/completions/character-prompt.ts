@@ -15,8 +15,10 @@ import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
-import { assemblePrompt, type AssembledPrompt, type PromptHistoryMessage, type PromptInput } from '../../shared/prompt/index.ts';
-import { WorldInfoIndexCache, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
+import type { TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
+import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
 import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
 
 export interface Requester {
@@ -67,13 +69,16 @@ export function usableChat(row: ChatRow | undefined, id: string, who: Requester)
   return row;
 }
 
-export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
+/**
+ * `cpu`: where the dictionaries and the assembly (lorebook scan, token counts of the whole history) run; without
+ * one, on the calling thread (the pool's threads keep the book indexes).
+ */
+export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, cpu: CpuPool = createCpuPool({ threads: 0, taskTimeoutMs: 60_000 })) {
   const characters = createCharacterQueries(db, schema);
   const chats = createChatQueries(db, schema);
   const completions = createCompletionQueries(db, schema);
   const sources = createWorldBookSources(db, schema);
-  const indexCache = new WorldInfoIndexCache(256);
-  const dictionaryPass = createChatDictionaryPass(db, schema);
+  const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Requester) {
@@ -167,7 +172,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
 
       const contextSize = target.contextSize ?? model.contextSize;
       const replyReserve = Math.min(options.maxTokens ?? model.replyReserve, Math.max(0, contextSize - 1));
-      const input: PromptInput = {
+      const input: PromptTask = {
         character: { ...(character.card as unknown as CanonicalCard) },
         persona: { name: userName },
         history,
@@ -186,11 +191,11 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string) {
               }
             : {}),
         },
-        worldInfo: { books, dryRun: options.dryRun, indexCache, ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}) },
+        worldInfo: { books, dryRun: options.dryRun, ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}) },
         model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
       };
-      const prompt = assemblePrompt(input);
+      const prompt = await cpu.run('assemblePrompt', input, who.userId);
       return { prompt, books, character, chat, userName, placement, dictionaries };
     },
   };

@@ -9,11 +9,12 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { createChatDictionaryQueries } from '../../queries/chat-dictionaries-queries.ts';
 import { createChatDictionarySources, type AttachedDictionaries } from '../../queries/chat-dictionary-sources.ts';
-import { chatDictionaryRandom, processText, type EngineDictionary, type ProcessResult } from '../../shared/dictionaries/dictionary-engine.ts';
+import type { CpuPool } from '../../infra/cpu/cpu-pool.ts';
+import type { EngineDictionary, ProcessResult } from '../../shared/dictionaries/dictionary-engine.ts';
 import { IncludeCycleError } from '../../shared/dictionaries/dictionary-includes.ts';
 import { processResultToApi } from '../../shared/dictionaries/process-report.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
-import { getTokenizer, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
+import type { TokenizerFamily } from '../../shared/tokenizer/index.ts';
 import { cloneTimedState } from '../../shared/worldinfo/engine/timed-effects.ts';
 import type { TimedEffectEvent, TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
 
@@ -34,9 +35,12 @@ export interface DictionaryPlan {
   tokenizer: TokenizerFamily;
   /** Include cycles and the like: the dictionaries concerned are left out, the completion goes on. */
   warnings: string[];
+  /** Where the runs go (off the request thread unless small), and for whom. */
+  cpu: CpuPool;
+  ownerId: string;
 }
 
-export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string) {
+export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string, cpu: CpuPool) {
   const sources = createChatDictionarySources(db, schema);
   const queries = createChatDictionaryQueries(db, schema);
 
@@ -59,7 +63,7 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string)
       } catch (err) {
         if (!(err instanceof IncludeCycleError)) throw err;
         // A cycle can only come from concurrent edits (writes refuse one): skip dictionaries for this turn.
-        return { seedKey: input.chatId ?? `character-${input.characterId}`, attached: [], output: [], input: null, reply: null, replyChatLength: input.replyChatLength, timedState: cloneTimedState(undefined), timedChanges: [], tokenizer: input.tokenizer, warnings: [err.message] };
+        return { seedKey: input.chatId ?? `character-${input.characterId}`, attached: [], output: [], input: null, reply: null, replyChatLength: input.replyChatLength, timedState: cloneTimedState(undefined), timedChanges: [], tokenizer: input.tokenizer, warnings: [err.message], cpu, ownerId: input.ownerId };
       }
       if (attached.attached.length === 0) return null;
       const stored = input.chatId ? await queries.timedState(input.chatId) : null;
@@ -74,9 +78,11 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string)
         timedChanges: [],
         tokenizer: input.tokenizer,
         warnings,
+        cpu,
+        ownerId: input.ownerId,
       };
       if (input.userTurnText !== null && attached.input.length > 0) {
-        plan.input = runDictionaries(plan, 'input', input.userTurnText, attached.input, input.inputChatLength);
+        plan.input = await runDictionaries(plan, 'input', input.userTurnText, attached.input, input.inputChatLength);
       }
       return plan;
     },
@@ -86,9 +92,9 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string)
 export type ChatDictionaryPass = ReturnType<typeof createChatDictionaryPass>;
 
 /** Rewrites the reply text with the output dictionaries (mutates the plan's timed state). */
-export function applyDictionariesToReply(plan: DictionaryPlan, text: string): string {
+export async function applyDictionariesToReply(plan: DictionaryPlan, text: string): Promise<string> {
   if (plan.output.length === 0) return text;
-  plan.reply = runDictionaries(plan, 'output', text, plan.output, plan.replyChatLength);
+  plan.reply = await runDictionaries(plan, 'output', text, plan.output, plan.replyChatLength);
   return plan.reply.processedText;
 }
 
@@ -96,15 +102,14 @@ export function applyDictionariesToReply(plan: DictionaryPlan, text: string): st
  * One side's dictionaries over a text, with the plan's rolls and tokenizer, from the plan's timed state at
  * `chatLength`; the state moves on and its changes are kept for the turn's event.
  */
-function runDictionaries(plan: DictionaryPlan, side: 'input' | 'output', text: string, dictionaries: EngineDictionary[], chatLength: number): ProcessResult {
-  const counter = getTokenizer(plan.tokenizer);
-  const result = processText({
+async function runDictionaries(plan: DictionaryPlan, side: 'input' | 'output', text: string, dictionaries: EngineDictionary[], chatLength: number): Promise<ProcessResult> {
+  const result = await plan.cpu.run('dictionaries', {
     text,
     dictionaries,
-    countTokens: (t) => counter.count(t),
-    random: chatDictionaryRandom(plan.seedKey, chatLength, side),
+    tokenizer: plan.tokenizer,
+    random: { kind: 'chat', chatKey: plan.seedKey, chatLength, side },
     timed: { state: plan.timedState, chatLength },
-  });
+  }, plan.ownerId);
   if (result.timed) {
     plan.timedState = result.timed.nextState;
     plan.timedChanges.push(...result.timed.events);

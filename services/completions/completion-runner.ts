@@ -211,7 +211,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       let rewritten = false;
       const message = completion.choices[0]?.message;
       if (plan?.dictionaries && target.kind === 'character' && target.mode !== 'impersonate' && message && typeof message.content === 'string') {
-        const processed = applyDictionariesToReply(plan.dictionaries, message.content);
+        const processed = await applyDictionariesToReply(plan.dictionaries, message.content);
         rewritten = processed !== message.content;
         message.content = processed;
       }

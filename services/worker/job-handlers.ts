@@ -15,9 +15,9 @@ export const QUEUE_NAME = 'character-chat';
  * Chat completions: prompt, provider stream relayed (on the given relay) to the waiting response, the turn stored
  * once. The prompt builder (with its lorebook index cache) is shared by every handler made here.
  */
-export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys'>): (relay: CompletionRelay) => JobHandler {
+export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu'>): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
-  const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA);
+  const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
   const stateCache = createStateCache();
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());

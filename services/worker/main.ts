@@ -5,5 +5,6 @@ import { startRuntime } from '../runtime.ts';
 const config = configOrExit();
 const logger = processLogger(config, 'worker');
 const runtime = await startRuntime(config, { api: false, projector: false, worker: true }, logger);
+runtime.cpu.start();
 logger.info({ queue: runtime.queue.name, backend: runtime.queue.backend, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 onShutdown(logger, () => runtime.stop());

@@ -57,6 +57,8 @@ export interface ProcessOptions {
   /** Uniform in [0, 1). */
   random: () => number;
   timed?: TimedInput;
+  /** Texts up to this many characters are recounted whole after each replacement (tests lower it). */
+  exactRecountChars?: number;
 }
 
 export type EntryOutcome =
@@ -148,20 +150,47 @@ export const EXACT_RECOUNT_CHARS = 4096;
 const CONTEXT_CHARS = 64;
 
 /**
- * Tokens of the text after replacing `matched` (preceded by `before`, followed by `text` from `after`) with
- * `replacement`. Short texts are counted whole. For long ones only the words around the replacement are counted,
- * before and after (BPE tokenizers split text into words first, so the difference is the text's difference):
- * recounting a 100k-character text for each of hundreds of replacements would take seconds.
+ * The text written so far by one entry's application (the current text with its earlier matches replaced), kept
+ * so that the budget check costs O(1) per replacement: its length and its last CONTEXT_CHARS characters. Building
+ * `written + rest of the text` for every match, as a plain concatenation does, made a run quadratic in the text.
  */
-function tokensAfter(count: (t: string) => number, current: number, before: string, matched: string, replacement: string, text: string, after: number): number {
-  if (before.length + replacement.length + (text.length - after) <= EXACT_RECOUNT_CHARS) return count(before + replacement + text.slice(after));
-  let start = Math.max(0, before.length - CONTEXT_CHARS);
-  const space = before.slice(start).search(/\s\S*$/);
-  if (space >= 0) start += space;
+class WrittenText {
+  text = '';
+  tail = '';
+  append(piece: string): void {
+    this.text += piece;
+    this.tail = piece.length >= CONTEXT_CHARS ? piece.slice(-CONTEXT_CHARS) : (this.tail + piece).slice(-CONTEXT_CHARS);
+  }
+}
+
+/**
+ * Tokens of the text after replacing `matched` (at `index`, preceded by `written` + `text[cursor, index)`, followed
+ * by `text` from `after`) with `replacement`. Short texts are counted whole. For long ones only the words around the
+ * replacement are counted, before and after (BPE tokenizers split text into words first, so the difference is the
+ * text's difference): recounting a 100k-character text for each of hundreds of replacements would take seconds.
+ */
+function tokensAfter(
+  count: (t: string) => number,
+  current: number,
+  written: WrittenText,
+  cursor: number,
+  index: number,
+  matched: string,
+  replacement: string,
+  text: string,
+  after: number,
+  exactChars: number,
+): number {
+  const beforeLength = written.text.length + (index - cursor);
+  if (beforeLength + replacement.length + (text.length - after) <= exactChars) return count(written.text + text.slice(cursor, index) + replacement + text.slice(after));
+  // The last CONTEXT_CHARS characters of what precedes the match, then back to the start of a word.
+  const gap = index - cursor;
+  let left = gap >= CONTEXT_CHARS ? text.slice(index - CONTEXT_CHARS, index) : (written.tail + text.slice(cursor, index)).slice(-CONTEXT_CHARS);
+  const space = left.search(/\s\S*$/);
+  if (space >= 0) left = left.slice(space);
   const rest = text.slice(after, after + CONTEXT_CHARS);
   const end = rest.search(/\s/);
   const right = end >= 0 ? rest.slice(0, end) : rest;
-  const left = before.slice(start);
   return current + count(left + replacement + right) - count(left + matched + right);
 }
 
@@ -169,6 +198,7 @@ export function processText(options: ProcessOptions): ProcessResult {
   const maxIterations = Math.min(MAX_ITERATIONS, Math.max(1, options.maxIterations ?? DEFAULT_ITERATIONS));
   const budget = effectiveBudget(options.tokenBudget, options.dictionaries);
   const group = options.group ?? null;
+  const exactChars = options.exactRecountChars ?? EXACT_RECOUNT_CHARS;
   const candidates: Candidate[] = [];
   const explanations: EntryExplanation[] = [];
   const seen = new Set<string>();
@@ -286,20 +316,19 @@ export function processText(options: ProcessOptions): ProcessResult {
         continue;
       }
       // Apply left to right; `out` holds the text up to `cursor` of the current text.
-      let out = '';
+      const out = new WrittenText();
       let cursor = 0;
       let applied = 0;
       for (const m of matches) {
         const replacement = c.matcher!.replacementFor(m);
         const tail = text.length - m.end;
-        if (out.length + (m.index - cursor) + replacement.length + tail > MAX_OUTPUT_TEXT && replacement.length > m.text.length) {
+        if (out.text.length + (m.index - cursor) + replacement.length + tail > MAX_OUTPUT_TEXT && replacement.length > m.text.length) {
           outputLimitReached = true;
           stopped = true;
           break;
         }
         if (budget !== null) {
-          const before = out + text.slice(cursor, m.index);
-          const tokens = tokensAfter(options.countTokens, currentTokens, before, m.text, replacement, text, m.end);
+          const tokens = tokensAfter(options.countTokens, currentTokens, out, cursor, m.index, m.text, replacement, text, m.end, exactChars);
           if (tokens > budget && tokens > currentTokens) {
             tokenBudgetExceeded = true;
             stopped = true;
@@ -309,12 +338,12 @@ export function processText(options: ProcessOptions): ProcessResult {
           }
           currentTokens = tokens;
         }
-        out += text.slice(cursor, m.index) + replacement;
+        out.append(text.slice(cursor, m.index) + replacement);
         cursor = m.end;
         applied++;
       }
       if (applied > 0) {
-        text = out + text.slice(cursor);
+        text = out.text + text.slice(cursor);
         x.replacements += applied;
         x.passes.push(pass);
         x.outcome = 'applied';

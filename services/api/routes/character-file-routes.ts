@@ -3,7 +3,7 @@ import { loadCardBinaries, planCardBinaries } from '../../../commands/characters
 import { createCharacter } from '../../../commands/characters/character-workflows.ts';
 import { syncCardWorldBook } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
-import { CardExportError, exportCard, parseCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
+import { CardExportError, exportCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
 import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -45,16 +45,19 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
-      handler: async ({ req, query, command, log, consumeRateLimit }) => {
+      handler: async ({ req, query, command, principal, log, consumeRateLimit }) => {
         const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
-        const parsed = parseCard(file.bytes, {
-          filename: file.filename,
-          contentType: file.mimeType,
-          allowImageOnly,
-          limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
-        });
+        const parsed = await deps.cpu.run('parseCard', {
+          bytes: file.bytes,
+          options: {
+            ...(file.filename !== undefined ? { filename: file.filename } : {}),
+            ...(file.mimeType !== undefined ? { contentType: file.mimeType } : {}),
+            allowImageOnly,
+            limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
+          },
+        }, principal.userId);
         if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
         const unstorable = findUnstorableText(parsed.card);
         if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });

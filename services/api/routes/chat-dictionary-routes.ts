@@ -12,7 +12,7 @@ import {
 import { createChatDictionarySources } from '../../../queries/chat-dictionary-sources.ts';
 import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable, type ChatDictionaryRow } from '../../../queries/chat-dictionaries-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { chatDictionaryRandom, processText, type TimedInput } from '../../../shared/dictionaries/dictionary-engine.ts';
+import type { TimedInput } from '../../../shared/dictionaries/dictionary-engine.ts';
 import {
   DictionaryFormatError,
   exportDictionaryJson,
@@ -26,11 +26,10 @@ import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, MAX_PROCE
 import { processResultToApi } from '../../../shared/dictionaries/process-report.ts';
 import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
 import type { DictionaryChanges } from '../../../shared/events/chat-dictionary-events.ts';
-import { seededRandom } from '../../../shared/prompt/macros/seeded-random.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
-import { getTokenizer } from '../../../shared/tokenizer/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
+import { assertDictionaryWorkWithinLimit } from '../http/cpu-limits.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -150,6 +149,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'the result', schema: processResultSchema },
         400: { description: 'text too long, an include cycle', schema: problemSchema },
         404: { description: 'an unknown dictionary or chat', schema: problemSchema },
+        422: { description: 'entries × passes × text beyond DICTIONARY_MAX_PROCESS_WORK (`processing_too_costly`)', schema: problemSchema },
+        503: { description: 'the run took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
       handler: async ({ body, principal }) => {
         if (body.text.length > MAX_PROCESS_TEXT) throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
@@ -182,18 +183,23 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
           throw err;
         }
-        const tokenizer = getTokenizer(body.tokenizer);
-        const result = processText({
+        assertDictionaryWorkWithinLimit(deps.config, { text: body.text, dictionaries, maxIterations: body.max_iterations });
+        const result = await deps.cpu.run('dictionaries', {
           text: body.text,
           dictionaries,
           ...(body.group !== undefined ? { group: body.group } : {}),
           maxIterations: body.max_iterations,
           ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
-          countTokens: (t) => tokenizer.count(t),
+          tokenizer: body.tokenizer,
           // With a chat and no seed: the rolls the chat's next user turn will get.
-          random: body.seed !== undefined ? seededRandom(body.seed) : body.chat_id && timed ? chatDictionaryRandom(body.chat_id, timed.chatLength, 'input') : Math.random,
+          random:
+            body.seed !== undefined
+              ? { kind: 'seed', seed: body.seed }
+              : body.chat_id && timed
+                ? { kind: 'chat', chatKey: body.chat_id, chatLength: timed.chatLength, side: 'input' }
+                : { kind: 'unseeded' },
           ...(timed ? { timed } : {}),
-        });
+        }, principal.userId);
         return { status: 200, body: processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) }) };
       },
     }),

@@ -99,7 +99,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const { queue, relay, providers } = deps.completions;
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   // Jobs, results and relay entries are sealed with the user's key (see completion-sealing.ts).
   const sealer = createCompletionSealer(deps.dataKeys);
   const timeoutMs = deps.config.COMPLETION_TIMEOUT_MS;

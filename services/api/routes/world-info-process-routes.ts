@@ -4,8 +4,9 @@ import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatScanQueries } from '../../../queries/chat-scan-queries.ts';
 import { createWorldBookSources } from '../../../queries/world-book-sources.ts';
 import { forbidden, notFound } from '../../../shared/errors.ts';
-import { createSeededRandom, runWorldInfo, WorldInfoIndexCache, type ChatMessageInput, type TimedEffectsStateInput } from '../../../shared/worldinfo/index.ts';
+import type { ChatMessageInput, TimedEffectsStateInput } from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import { assertScanTextWithinLimit, assertScanWorkWithinLimit } from '../http/cpu-limits.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { processContextBody, processContextResponse, toEngineSettings } from './process-context-schemas.ts';
@@ -15,13 +16,13 @@ const MAX_CHAT_MESSAGES = 5000;
 
 /**
  * The lorebook engine over HTTP: which entries a text (or a chat) activates, what would be injected where, and
- * why every entry did or did not fire. Book indexes are cached per API process by (book, version).
+ * why every entry did or did not fire. The scan runs on the CPU pool (each thread caches book indexes by (book,
+ * version)); texts beyond WORLD_INFO_MAX_SCAN_CHARS and regex work beyond WORLD_INFO_MAX_SCAN_WORK are refused first.
  */
 export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[] {
   const sources = createWorldBookSources(deps.db, deps.readSchema);
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatScanQueries(deps.db, deps.readSchema);
-  const indexCache = new WorldInfoIndexCache(256);
 
   return [
     defineRoute({
@@ -38,6 +39,9 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         400: { description: 'invalid input or conflicting settings', schema: problemSchema },
         403: { description: "another user's character, chat or book", schema: problemSchema },
         404: { description: 'character, chat or book missing', schema: problemSchema },
+        413: { description: 'more text to scan than WORLD_INFO_MAX_SCAN_CHARS (`scan_too_large`)', schema: problemSchema },
+        422: { description: 'regex keys × scanned text beyond WORLD_INFO_MAX_SCAN_WORK (`scan_too_costly`)', schema: problemSchema },
+        503: { description: 'the scan took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
       handler: async ({ body, principal, command }) => {
         const settings = toEngineSettings(body);
@@ -82,6 +86,8 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         const character = characterName ?? 'Character';
         for (const m of body.messages ?? []) messages.push({ role: m.role, name: m.name ?? (m.role === 'user' ? user : m.role === 'assistant' ? character : 'System'), content: m.content });
         if (body.text !== undefined) messages.push({ role: 'user', name: user, content: body.text });
+        const texts = messages.map((m) => m.content);
+        assertScanTextWithinLimit(deps.config, texts);
 
         const books = await sources.gatherBooks({
           userId: ownerId,
@@ -91,8 +97,9 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           ...(body.world_book_ids ? { extraBookIds: body.world_book_ids } : {}),
           includeGlobal: body.include_global,
         });
+        assertScanWorkWithinLimit(deps.config, books, texts);
         const chatLength = body.chat_length ?? unloaded + messages.length;
-        const result = runWorldInfo({
+        const result = await deps.cpu.run('worldInfo', {
           books,
           messages,
           characterName: character,
@@ -100,13 +107,13 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
           settings,
           chatLength,
           tokenizer: body.tokenizer,
-          ...(body.seed !== undefined ? { random: createSeededRandom(body.seed) } : {}),
+          ...(body.seed !== undefined ? { seed: body.seed } : {}),
           ...(body.generation_type ? { generationType: body.generation_type } : {}),
           ...(timedState ? { timedState } : {}),
           // An explanation never persists timed effects: stored effects apply, none are produced.
           dryRun: true,
-          indexCache,
-        });
+          diagnostics: body.diagnostics,
+        }, principal.userId);
 
         let recorded = false;
         if (body.record && result.activated.length > 0) {
