@@ -83,6 +83,8 @@ export const configSchema = z.object({
   EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
   /** Event feed: events the live tail keeps for consumers catching up, and the most a consumer may have undelivered. */
   EVENT_FEED_BUFFER_EVENTS: positiveInt.min(10).max(1_000_000).default(10_000),
+  /** Event feed: streams one user may have open at once per API process (more: 429 too_many_feed_connections). */
+  EVENT_FEED_MAX_CONNECTIONS_PER_USER: positiveInt.max(10_000).default(4),
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */

@@ -15,9 +15,13 @@ export interface EventFeedOptions {
   bufferSize: number;
   /** Events read per page while a consumer catches up. */
   pageSize?: number;
+  /** Streams one user may have open at once on this process; one more is a 429 `too_many_feed_connections`. */
+  maxConnectionsPerUser: number;
 }
 
 export interface FeedRequest {
+  /** Who asks: the per-user connection cap counts this. */
+  userId: string;
   filter: FeedFilter;
   /** Deliver events after this position (START_POSITION: from the beginning); undefined: from now on. */
   after: string | undefined;
@@ -40,6 +44,9 @@ export interface EventFeed {
   close(): Promise<void>;
 }
 
+/** A refused stream may try again after this long (a slot frees when one of the user's streams closes). */
+const RETRY_AFTER_SECONDS = 5;
+
 /**
  * The event feed of one API process. Each consumer catches up by paging `readAll` from its own cursor, then
  * joins the shared live tail (hand-over by position, see live-tail.ts). A consumer that cannot keep up (more
@@ -48,12 +55,25 @@ export interface EventFeed {
  * `id`, so a reconnect after a long filtered stretch does not re-read it.
  */
 export function createEventFeed(options: EventFeedOptions): EventFeed {
-  const { eventStore, logger, heartbeatMs, bufferSize } = options;
+  const { eventStore, logger, heartbeatMs, bufferSize, maxConnectionsPerUser } = options;
   const pageSize = options.pageSize ?? 1000;
   const tail = createLiveTail({ eventStore, bufferSize, logger });
   const consumers = new Set<{ stop(): void; isLive(): boolean; finished: Promise<void> }>();
   let detachments = 0;
   let closed = false;
+  /** Open streams per user (the cap). */
+  const connections = new Map<string, number>();
+
+  /**
+   * One page of the log after `from`. A user's own feed (a `subject`) reads only their events, so nobody else's
+   * row is read or payload opened; `horizon` is then a readable head taken before the read: when the page is not
+   * full, nothing of theirs lies between its last event and the horizon, and the cursor may move there.
+   */
+  const readPage = async (from: string, subject: string | null): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
+    if (subject === null) return { events: await eventStore.readAll({ fromPosition: from, maxCount: pageSize }) };
+    const horizon = await eventStore.readableHeadPosition();
+    return { events: await eventStore.readAll({ fromPosition: from, maxCount: pageSize, subject }), horizon };
+  };
 
   async function serve(res: Response, request: FeedRequest): Promise<void> {
     const { filter } = request;
@@ -71,7 +91,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     /** Wakes the loop waiting for the socket to drain; only a drain, a close or stop() may. */
     let unblock: (() => void) | undefined;
     /** Paging: the next page, already requested. */
-    let prefetched: { from: string; page: Promise<RecordedEvent[]> } | undefined;
+    let prefetched: { from: string; page: ReturnType<typeof readPage> } | undefined;
     const wakeUp = () => {
       const w = wake;
       wake = undefined;
@@ -177,13 +197,13 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       }
       while (!ended) {
         if (mode === 'paging') {
-          const page = await (prefetched?.from === cursor ? prefetched.page : eventStore.readAll({ fromPosition: cursor, maxCount: pageSize }));
+          const { events: page, horizon } = await (prefetched?.from === cursor ? prefetched.page : readPage(cursor, filter.subject));
           prefetched = undefined;
           if (ended) break;
           if (page.length === pageSize) {
             // Read the next page while this one is encoded and written.
             const from = page[page.length - 1]!.position;
-            prefetched = { from, page: eventStore.readAll({ fromPosition: from, maxCount: pageSize }) };
+            prefetched = { from, page: readPage(from, filter.subject) };
             prefetched.page.catch(() => undefined);
           }
           let out = '';
@@ -195,6 +215,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
             }
           }
           if (page.length > 0) cursor = page[page.length - 1]!.position;
+          if (page.length < pageSize && horizon !== undefined && horizon > cursor) cursor = horizon;
           if (out) await write(out);
           if (ended || page.length === pageSize) continue;
           // Caught up with the log as far as it is readable: follow the shared tail if it reaches back this far.
@@ -250,7 +271,22 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   return {
     async serve(res, request) {
       if (closed) throw new AppError(503, 'shutting_down', 'the server is shutting down');
-      await serve(res, request);
+      const open = connections.get(request.userId) ?? 0;
+      if (open >= maxConnectionsPerUser) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        throw new AppError(429, 'too_many_feed_connections', `at most ${maxConnectionsPerUser} event streams may be open at once per user; close one (or retry in ${RETRY_AFTER_SECONDS} s)`, {
+          limit: maxConnectionsPerUser,
+          retry_after_seconds: RETRY_AFTER_SECONDS,
+        });
+      }
+      connections.set(request.userId, open + 1);
+      try {
+        await serve(res, request);
+      } finally {
+        const left = (connections.get(request.userId) ?? 1) - 1;
+        if (left > 0) connections.set(request.userId, left);
+        else connections.delete(request.userId);
+      }
     },
     stats: () => ({ consumers: consumers.size, live: [...consumers].filter((c) => c.isLive()).length, detachments, tailRunning: tail.listenerCount > 0 }),
     async close() {
