@@ -4,6 +4,7 @@ import type { Logger } from '../../../infra/logger.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { openSse, sseFrame } from '../http/sse.ts';
 import { matches, toFeedEntry, type FeedEntry, type FeedFilter } from './feed-event.ts';
+import { createCatchUpPermits } from './catch-up-permits.ts';
 import { createLiveTail, type TailListener } from './live-tail.ts';
 
 export interface EventFeedOptions {
@@ -15,6 +16,8 @@ export interface EventFeedOptions {
   bufferSize: number;
   /** Events read per page while a consumer catches up. */
   pageSize?: number;
+  /** Catch-up pages read and encoded at once across all of this process's streams (see catch-up-permits.ts). */
+  catchUpConcurrency?: number;
   /** Streams one user may have open at once on this process; one more is a 429 `too_many_feed_connections`. */
   maxConnectionsPerUser: number;
 }
@@ -44,6 +47,17 @@ export interface EventFeed {
   close(): Promise<void>;
 }
 
+/** One page of a consumer's catch-up, read and encoded. */
+interface CatchUpPage {
+  /** The SSE messages of the events that passed the filter. */
+  out: string;
+  /** Events read (a full page means there may be more). */
+  count: number;
+  last: string | undefined;
+  lastMatch: string | undefined;
+  horizon: string | undefined;
+}
+
 /** A refused stream may try again after this long (a slot frees when one of the user's streams closes). */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -56,7 +70,8 @@ const RETRY_AFTER_SECONDS = 5;
  */
 export function createEventFeed(options: EventFeedOptions): EventFeed {
   const { eventStore, logger, heartbeatMs, bufferSize, maxConnectionsPerUser } = options;
-  const pageSize = options.pageSize ?? 1000;
+  const pageSize = options.pageSize ?? 250;
+  const permits = createCatchUpPermits(options.catchUpConcurrency ?? 4);
   const tail = createLiveTail({ eventStore, bufferSize, logger });
   const consumers = new Set<{ stop(): void; isLive(): boolean; finished: Promise<void> }>();
   let detachments = 0;
@@ -75,6 +90,30 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     return { events: await eventStore.readAll({ fromPosition: from, maxCount: pageSize, subject }), horizon };
   };
 
+  /**
+   * Reads and encodes one page under a permit; only the SSE text leaves (the events are garbage at once). Null
+   * when the consumer stopped while waiting for a permit.
+   */
+  const catchUpPage = async (from: string, filter: FeedFilter, signal: AbortSignal): Promise<CatchUpPage | null> => {
+    const release = await permits.acquire(signal);
+    if (!release) return null;
+    try {
+      const { events, horizon } = await readPage(from, filter.subject);
+      let out = '';
+      let lastMatch: string | undefined;
+      for (const event of events) {
+        const entry = toFeedEntry(event);
+        if (matches(filter, entry)) {
+          out += entry.frame();
+          lastMatch = entry.position;
+        }
+      }
+      return { out, count: events.length, last: events.at(-1)?.position, lastMatch, horizon };
+    } finally {
+      release();
+    }
+  };
+
   async function serve(res: Response, request: FeedRequest): Promise<void> {
     const { filter } = request;
     let ended = closed;
@@ -90,8 +129,12 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     let wake: (() => void) | undefined;
     /** Wakes the loop waiting for the socket to drain; only a drain, a close or stop() may. */
     let unblock: (() => void) | undefined;
-    /** Paging: the next page, already requested. */
-    let prefetched: { from: string; page: ReturnType<typeof readPage> } | undefined;
+    /** Paging: the next page, already requested (only while the client keeps up: a page waits in memory). */
+    let prefetched: { from: string; page: Promise<CatchUpPage | null> } | undefined;
+    /** The last write had to wait for the socket to drain: the client reads slower than we page. */
+    let lastWriteWaited = false;
+    /** Aborted when the consumer stops, so it leaves the queue for a catch-up permit. */
+    const stopped = new AbortController();
     const wakeUp = () => {
       const w = wake;
       wake = undefined;
@@ -136,7 +179,9 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
 
     /** Writes, then waits while the socket's buffer is full (or until the connection ends). */
     const write = async (chunk: string) => {
+      lastWriteWaited = false;
       if (ended || res.write(chunk)) return;
+      lastWriteWaited = true;
       await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
@@ -164,6 +209,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     const consumer = {
       stop() {
         ended = true;
+        stopped.abort();
         wakeUp();
         unblock?.();
       },
@@ -197,27 +243,21 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       }
       while (!ended) {
         if (mode === 'paging') {
-          const { events: page, horizon } = await (prefetched?.from === cursor ? prefetched.page : readPage(cursor, filter.subject));
+          const page = await (prefetched?.from === cursor ? prefetched.page : catchUpPage(cursor, filter, stopped.signal));
           prefetched = undefined;
-          if (ended) break;
-          if (page.length === pageSize) {
-            // Read the next page while this one is encoded and written.
-            const from = page[page.length - 1]!.position;
-            prefetched = { from, page: readPage(from, filter.subject) };
+          if (ended || !page) break;
+          if (page.count === pageSize && !lastWriteWaited && permits.waiting === 0) {
+            // Read the next page while this one is written, unless the client or other streams are waiting (then a
+            // page read ahead would only sit in memory).
+            const from = page.last!;
+            prefetched = { from, page: catchUpPage(from, filter, stopped.signal) };
             prefetched.page.catch(() => undefined);
           }
-          let out = '';
-          for (const event of page) {
-            const entry = toFeedEntry(event);
-            if (matches(filter, entry)) {
-              out += entry.frame();
-              lastSentId = entry.position;
-            }
-          }
-          if (page.length > 0) cursor = page[page.length - 1]!.position;
-          if (page.length < pageSize && horizon !== undefined && horizon > cursor) cursor = horizon;
-          if (out) await write(out);
-          if (ended || page.length === pageSize) continue;
+          if (page.lastMatch !== undefined) lastSentId = page.lastMatch;
+          if (page.last !== undefined) cursor = page.last;
+          if (page.count < pageSize && page.horizon !== undefined && page.horizon > cursor) cursor = page.horizon;
+          if (page.out) await write(page.out);
+          if (ended || page.count === pageSize) continue;
           // Caught up with the log as far as it is readable: follow the shared tail if it reaches back this far.
           await tail.ensureStarted();
           if (ended) break;
@@ -227,7 +267,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
             seen = cursor;
             queue = [];
             listener.onEntries(attached.backlog);
-          } else if (page.length === 0) {
+          } else if (page.count === 0) {
             await waitForWake(50);
           }
         } else {
