@@ -52,7 +52,8 @@ const baselineStarted = performance.now();
 const { count: logEvents, head } = await countAfter(START_POSITION);
 const baselineSeconds = (performance.now() - baselineStarted) / 1000;
 
-const service = await startService({ DATABASE_URL: pgServer.url });
+// All consumers are the single user's: let them all in (EVENT_FEED_MAX_CONNECTIONS_PER_USER is 4 by default).
+const service = await startService({ DATABASE_URL: pgServer.url, EVENT_FEED_MAX_CONNECTIONS_PER_USER: String(CONSUMERS + 1) });
 // CPU of the service process and of the PostgreSQL server (the postmaster and its backends).
 const backendPid = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
 const postmasterPid = Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
@@ -119,13 +120,24 @@ async function countAfter(from: string, keep = false): Promise<{ count: number; 
 async function commands(name: string, consumers: number) {
   const clients: SseClient[] = [];
   const received: string[][] = [];
+  // Where each consumer starts: the id of its first block (`from now on`), not its lastEventId once all are
+  // connected (a request autocannon left running may have appended meanwhile, moving some of them on).
+  const startOf: Array<string | undefined> = [];
   for (let i = 0; i < consumers; i++) {
     const got: string[] = [];
     received.push(got);
-    clients.push(await connectSse(`${service.url}/api/v1/events/stream`, auth, { parse: false, onEvent: (m) => void (m.data !== undefined && got.push(m.id!)) }));
+    clients.push(
+      await connectSse(`${service.url}/api/v1/events/stream`, auth, {
+        parse: false,
+        onEvent: (m) => {
+          startOf[i] ??= m.id;
+          if (m.data !== undefined) got.push(m.id!);
+        },
+      }),
+    );
   }
   await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined)));
-  const starts = new Set(clients.map((c) => c.lastEventId!));
+  const starts = new Set(startOf.map((s) => s!));
   const cpuBefore = serverCpuMs();
   const result = await autocannon({ url: service.url, duration: DURATION, connections: 50, requests: [createRequest] } as autocannon.Options);
   const cpuUsed = serverCpuMs() - cpuBefore;
