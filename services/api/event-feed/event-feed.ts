@@ -14,7 +14,10 @@ export interface EventFeedOptions {
   heartbeatMs: number;
   /** Entries the live tail keeps for consumers handing over from paging; also the most a consumer may have undelivered. */
   bufferSize: number;
-  /** Events read per page while a consumer catches up. */
+  /**
+   * Events read per page while a consumer catches up, when other streams wait for a catch-up read (small pages
+   * keep the memory per stream small); a stream paging alone reads four times as many at once.
+   */
   pageSize?: number;
   /** Catch-up pages read and encoded at once across all of this process's streams (see catch-up-permits.ts). */
   catchUpConcurrency?: number;
@@ -51,8 +54,8 @@ export interface EventFeed {
 interface CatchUpPage {
   /** The SSE messages of the events that passed the filter. */
   out: string;
-  /** Events read (a full page means there may be more). */
-  count: number;
+  /** As many events as asked for: there may be more. */
+  full: boolean;
   last: string | undefined;
   lastMatch: string | undefined;
   horizon: string | undefined;
@@ -84,10 +87,10 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
    * row is read or payload opened; `horizon` is then a readable head taken before the read: when the page is not
    * full, nothing of theirs lies between its last event and the horizon, and the cursor may move there.
    */
-  const readPage = async (from: string, subject: string | null): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
-    if (subject === null) return { events: await eventStore.readAll({ fromPosition: from, maxCount: pageSize }) };
+  const readPage = async (from: string, subject: string | null, maxCount: number): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
+    if (subject === null) return { events: await eventStore.readAll({ fromPosition: from, maxCount }) };
     const horizon = await eventStore.readableHeadPosition();
-    return { events: await eventStore.readAll({ fromPosition: from, maxCount: pageSize, subject }), horizon };
+    return { events: await eventStore.readAll({ fromPosition: from, maxCount, subject }), horizon };
   };
 
   /**
@@ -98,7 +101,8 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     const release = await permits.acquire(signal);
     if (!release) return null;
     try {
-      const { events, horizon } = await readPage(from, filter.subject);
+      const maxCount = permits.waiting === 0 ? pageSize * 4 : pageSize;
+      const { events, horizon } = await readPage(from, filter.subject, maxCount);
       let out = '';
       let lastMatch: string | undefined;
       for (const event of events) {
@@ -108,7 +112,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           lastMatch = entry.position;
         }
       }
-      return { out, count: events.length, last: events.at(-1)?.position, lastMatch, horizon };
+      return { out, full: events.length === maxCount, last: events.at(-1)?.position, lastMatch, horizon };
     } finally {
       release();
     }
@@ -246,7 +250,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           const page = await (prefetched?.from === cursor ? prefetched.page : catchUpPage(cursor, filter, stopped.signal));
           prefetched = undefined;
           if (ended || !page) break;
-          if (page.count === pageSize && !lastWriteWaited && permits.waiting === 0) {
+          if (page.full && !lastWriteWaited && permits.waiting === 0) {
             // Read the next page while this one is written, unless the client or other streams are waiting (then a
             // page read ahead would only sit in memory).
             const from = page.last!;
@@ -255,9 +259,9 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           }
           if (page.lastMatch !== undefined) lastSentId = page.lastMatch;
           if (page.last !== undefined) cursor = page.last;
-          if (page.count < pageSize && page.horizon !== undefined && page.horizon > cursor) cursor = page.horizon;
+          if (!page.full && page.horizon !== undefined && page.horizon > cursor) cursor = page.horizon;
           if (page.out) await write(page.out);
-          if (ended || page.count === pageSize) continue;
+          if (ended || page.full) continue;
           // Caught up with the log as far as it is readable: follow the shared tail if it reaches back this far.
           await tail.ensureStarted();
           if (ended) break;
@@ -267,7 +271,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
             seen = cursor;
             queue = [];
             listener.onEntries(attached.backlog);
-          } else if (page.count === 0) {
+          } else if (page.last === undefined) {
             await waitForWake(50);
           }
         } else {
