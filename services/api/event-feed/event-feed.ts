@@ -133,10 +133,8 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     let wake: (() => void) | undefined;
     /** Wakes the loop waiting for the socket to drain; only a drain, a close or stop() may. */
     let unblock: (() => void) | undefined;
-    /** Paging: the next page, already requested (only while the client keeps up: a page waits in memory). */
+    /** Paging: the next page, already requested (only while no other stream waits for a read). */
     let prefetched: { from: string; page: Promise<CatchUpPage | null> } | undefined;
-    /** The last write had to wait for the socket to drain: the client reads slower than we page. */
-    let lastWriteWaited = false;
     /** Aborted when the consumer stops, so it leaves the queue for a catch-up permit. */
     const stopped = new AbortController();
     const wakeUp = () => {
@@ -183,9 +181,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
 
     /** Writes, then waits while the socket's buffer is full (or until the connection ends). */
     const write = async (chunk: string) => {
-      lastWriteWaited = false;
       if (ended || res.write(chunk)) return;
-      lastWriteWaited = true;
       await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
@@ -250,9 +246,9 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           const page = await (prefetched?.from === cursor ? prefetched.page : catchUpPage(cursor, filter, stopped.signal));
           prefetched = undefined;
           if (ended || !page) break;
-          if (page.full && !lastWriteWaited && permits.waiting === 0) {
-            // Read the next page while this one is written, unless the client or other streams are waiting (then a
-            // page read ahead would only sit in memory).
+          if (page.full && permits.waiting === 0) {
+            // Read the next page while this one is written, unless other streams wait for a read (then a page read
+            // ahead would only hold memory and a permit).
             const from = page.last!;
             prefetched = { from, page: catchUpPage(from, filter, stopped.signal) };
             prefetched.page.catch(() => undefined);
