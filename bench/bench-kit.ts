@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/db/embedded-postgres.ts';
@@ -67,7 +67,8 @@ export async function startService(env: Record<string, string> = {}): Promise<{ 
   }
   return {
     url,
-    key: readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim(),
+    // Multi-user mode writes no single-user key.
+    key: existsSync(path.join(dataDir, 'api-key')) ? readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim() : '',
     pid: child.pid!,
     dataDir,
     stop: async () => {

@@ -97,6 +97,8 @@ export const configSchema = z.object({
   EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
   /** Event feed: events the live tail keeps for consumers catching up, and the most a consumer may have undelivered. */
   EVENT_FEED_BUFFER_EVENTS: positiveInt.min(10).max(1_000_000).default(10_000),
+  /** Event feed: streams one user may have open at once per API process (more: 429 too_many_feed_connections). */
+  EVENT_FEED_MAX_CONNECTIONS_PER_USER: positiveInt.max(10_000).default(4),
   /** Worker threads for CPU-heavy work (lorebook scans, dictionaries, card parsing, prompt assembly); 0: inline. */
   CPU_POOL_THREADS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
   /** Longest a CPU-heavy task may wait and run on the pool before it is stopped (503 `processing_timeout`), ms. */

@@ -71,6 +71,13 @@ export interface ReadAllOptions {
   /** Exclusive lower bound; omit or `START_POSITION` to read from the beginning. */
   fromPosition?: string;
   maxCount?: number;
+  /**
+   * Only the events whose data subject (`subjectOf`) is this user. Other users' events are not returned (the
+   * PostgreSQL log does not even read them: an index), so the encrypting decorator never opens their payloads.
+   * A read that returns fewer than `maxCount` events has returned every one of the subject's events up to a
+   * `readableHeadPosition()` taken before it.
+   */
+  subject?: string;
 }
 
 export interface SubscribeOptions {
@@ -81,6 +88,16 @@ export interface SubscribeOptions {
 }
 
 export const START_POSITION = '';
+
+/**
+ * Whose personal data an event is: `metadata.dataSubject` when the writer set it (an admin editing a user's
+ * resource; `null`: nobody's, such as an audit record), else the acting `metadata.userId`. The feed shows a user
+ * the events whose subject they are; `ReadAllOptions.subject` and the encrypting decorator go by the same rule.
+ */
+export function subjectOf(metadata: Partial<EventMetadata> | undefined): string | null {
+  const subject = metadata?.dataSubject !== undefined ? metadata.dataSubject : metadata?.userId;
+  return typeof subject === 'string' ? subject : null;
+}
 
 export interface EventStore {
   readonly kind: 'postgres' | 'eventstoredb';
@@ -96,6 +113,12 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]>;
   /** Position of the newest committed event, or START_POSITION when the log is empty. */
   headPosition(): Promise<string>;
+  /**
+   * Position of the newest event `readAll` can return now: no event can still appear at or before it, so a
+   * reader may move its cursor there (a filtered read that found nothing more). On PostgreSQL it lags
+   * `headPosition()` while older transactions are open; START_POSITION when nothing is readable.
+   */
+  readableHeadPosition(): Promise<string>;
   /**
    * Optional (where the backend can): erase in place the payloads stored in clear whose data subject is this
    * user (`metadata.dataSubject`, else `metadata.userId`; `dataSubject: null` excluded), for forgetting a user

@@ -95,7 +95,7 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
   const stateCache = createStateCache();
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
-  const eventFeed = createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS });
+  const eventFeed = createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS, maxConnectionsPerUser: config.EVENT_FEED_MAX_CONNECTIONS_PER_USER });
   return {
     config,
     logger,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { newId } from '../../../shared/ids.ts';
-import { ConcurrencyError, START_POSITION, type EventStore, type NewEvent, type RecordedEvent } from '../event-store.ts';
+import { ConcurrencyError, START_POSITION, subjectOf, type EventStore, type NewEvent, type RecordedEvent } from '../event-store.ts';
 
 /**
  * One behavioural contract for every event store adapter. Each adapter's spec calls this with a factory; the
@@ -135,6 +135,65 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       const after = mine(await readEverything(store, all[1]!.position));
       expect(after.map((e) => e.type)).toEqual(['B1', 'A3']);
       expect(await store.headPosition() >= all[3]!.position).toBe(true);
+    });
+
+    test('readAll with a subject returns only that data subject\'s events (dataSubject over userId, null is nobody\'s), in order, paged', async () => {
+      const before = await store.readableHeadPosition();
+      const alice = `${prefix}-alice-${randomUUID().slice(0, 8)}`;
+      const bob = `${prefix}-bob-${randomUUID().slice(0, 8)}`;
+      const s1 = stream('subj1');
+      const s2 = stream('subj2');
+      const byAdmin = (type: string, subject: string | null): NewEvent => {
+        const e = ev(type, { by: 'admin' }, 'admin');
+        return { ...e, metadata: { ...e.metadata, dataSubject: subject } };
+      };
+      await store.append(s1, [ev('A1', {}, alice), ev('B1', {}, bob), byAdmin('AdminForAlice', alice), byAdmin('Audit', null)], 'no_stream');
+      await store.append(s2, [ev('A2', {}, alice), byAdmin('AdminForBob', bob), ev('A3', { text: 'x'.repeat(100) }, alice)], 'no_stream');
+      const readSubject = async (subject: string, maxCount: number) => {
+        const out: RecordedEvent[] = [];
+        for (let cursor = before; ; ) {
+          const page = await store.readAll({ fromPosition: cursor, maxCount, subject });
+          expect(page.length).toBeLessThanOrEqual(maxCount);
+          out.push(...page);
+          if (page.length < maxCount) return out;
+          cursor = page[page.length - 1]!.position;
+        }
+      };
+      let aliceEvents = await readSubject(alice, 2);
+      for (let waited = 0; aliceEvents.length < 4 && waited < 15_000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+        aliceEvents = await readSubject(alice, 2);
+      }
+      expect(aliceEvents.map((e) => e.type)).toEqual(['A1', 'AdminForAlice', 'A2', 'A3']);
+      expect(aliceEvents[1]!.metadata).toMatchObject({ userId: 'admin', dataSubject: alice });
+      expect(aliceEvents[3]!.data).toEqual({ text: 'x'.repeat(100) });
+      const positions = aliceEvents.map((e) => e.position);
+      expect([...positions].sort()).toEqual(positions);
+      expect((await readSubject(bob, 1000)).map((e) => e.type)).toEqual(['B1', 'AdminForBob']);
+      expect(await readSubject(`${prefix}-nobody`, 10)).toEqual([]);
+      // Exclusive of its starting position, like any readAll.
+      expect((await store.readAll({ fromPosition: aliceEvents[1]!.position, subject: alice })).map((e) => e.type)).toEqual(['A2', 'A3']);
+    });
+
+    test('readableHeadPosition: at most headPosition, reaches what was appended, and a short subject read covers everything up to it', async () => {
+      const carol = `${prefix}-carol-${randomUUID().slice(0, 8)}`;
+      const s = stream('readable');
+      const before = await store.readableHeadPosition();
+      const first = await store.append(s, [ev('C1', {}, carol), ev('Other', {}, 'someone-else')], 'no_stream');
+      let readable = await store.readableHeadPosition();
+      for (let waited = 0; readable < first.position && waited < 15_000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+        readable = await store.readableHeadPosition();
+      }
+      expect(readable >= first.position).toBe(true);
+      expect(readable <= (await store.headPosition())).toBe(true);
+      // Nothing of carol's is after `first`: a subject read from there finds nothing up to `readable`, whose
+      // whole prefix of the log is final (an unfiltered read from the start includes it).
+      const horizon = await store.readableHeadPosition();
+      expect(await store.readAll({ fromPosition: first.position, subject: carol })).toEqual([]);
+      const all = await readEverything(store, before);
+      expect(all.some((e) => e.position === horizon)).toBe(true);
+      expect(all.filter((e) => e.position <= horizon && subjectOf(e.metadata) === carol).map((e) => e.type)).toEqual(['C1']);
     });
 
     test('subscribeToAll catches up and then goes live', async () => {

@@ -69,6 +69,7 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
       return open(await inner.readStream(streamId, options));
     },
     async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+      // With `options.subject` the inner store returns that subject's events only: no other key is looked up.
       return open(await inner.readAll(options));
     },
     async *subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]> {
@@ -76,6 +77,7 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
     },
     ...(inner.eraseClearPayloads ? { eraseClearPayloads: (subject: string) => inner.eraseClearPayloads!(subject) } : {}),
     headPosition: () => inner.headPosition(),
+    readableHeadPosition: () => inner.readableHeadPosition(),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

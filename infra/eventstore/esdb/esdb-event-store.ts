@@ -27,6 +27,8 @@ import {
   START_POSITION,
   type AppendResult,
   type EventStore,
+  subjectOf,
+  type EventMetadata,
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
@@ -94,7 +96,7 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
     return found;
   };
 
-  const readAll = async ({ fromPosition = START_POSITION, maxCount = DEFAULT_READ_ALL_COUNT }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
+  const readAll = async ({ fromPosition = START_POSITION, maxCount = DEFAULT_READ_ALL_COUNT, subject }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
     const out: RecordedEvent[] = [];
     if (maxCount <= 0) return out;
     let cursor = fromPosition;
@@ -115,11 +117,43 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
           cursor = position;
           advanced = true;
           if (isSystemEvent(event)) return true;
+          // A subject read filters here, on the metadata (in clear), before anything maps or opens the payload.
+          if (subject !== undefined && subjectOf(event.metadata as EventMetadata) !== subject) return true;
           out.push(fromEsdbEvent(event));
           return out.length < maxCount;
         },
       );
       if (out.length >= maxCount || received < pageSize || !advanced) return out;
+    }
+  };
+
+  const headPosition = async (): Promise<string> => {
+    // Newest first; system events (stats, projections' bookkeeping) may sit on top of the last one of ours.
+    let from: ReadPosition = END;
+    let cursor: string | undefined;
+    let pageSize = 1;
+    try {
+      for (;;) {
+        let received = 0;
+        let head: string | undefined;
+        await drain(client.readAll({ fromPosition: from, maxCount: pageSize, direction: BACKWARDS }), (resolved) => {
+          received++;
+          const event = resolved.event;
+          if (!event) return true;
+          const position = formatEsdbPosition(event.position);
+          if (cursor !== undefined && position >= cursor) return true; // in case the start is inclusive
+          cursor = position;
+          if (isSystemEvent(event)) return true;
+          head = position;
+          return false;
+        });
+        if (head !== undefined) return head;
+        if (received < pageSize || cursor === undefined) return START_POSITION;
+        from = parseEsdbPosition(cursor);
+        pageSize = HEAD_SCAN_PAGE;
+      }
+    } catch (err) {
+      throw mapEsdbError(err);
     }
   };
 
@@ -258,35 +292,10 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
 
     subscribeToAll,
 
-    async headPosition(): Promise<string> {
-      // Newest first; system events (stats, projections' bookkeeping) may sit on top of the last one of ours.
-      let from: ReadPosition = END;
-      let cursor: string | undefined;
-      let pageSize = 1;
-      try {
-        for (;;) {
-          let received = 0;
-          let head: string | undefined;
-          await drain(client.readAll({ fromPosition: from, maxCount: pageSize, direction: BACKWARDS }), (resolved) => {
-            received++;
-            const event = resolved.event;
-            if (!event) return true;
-            const position = formatEsdbPosition(event.position);
-            if (cursor !== undefined && position >= cursor) return true; // in case the start is inclusive
-            cursor = position;
-            if (isSystemEvent(event)) return true;
-            head = position;
-            return false;
-          });
-          if (head !== undefined) return head;
-          if (received < pageSize || cursor === undefined) return START_POSITION;
-          from = parseEsdbPosition(cursor);
-          pageSize = HEAD_SCAN_PAGE;
-        }
-      } catch (err) {
-        throw mapEsdbError(err);
-      }
-    },
+    // $all is written in order by one leader: whatever a read sees, nothing can appear before it later.
+    readableHeadPosition: () => headPosition(),
+
+    headPosition,
 
     async ping(): Promise<void> {
       const read = client.readAll({ fromPosition: START, maxCount: 1, direction: FORWARDS });

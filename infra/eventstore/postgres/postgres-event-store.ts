@@ -139,15 +139,17 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     }
   };
 
-  const readAll = async ({ fromPosition = START_POSITION, maxCount = 1000 }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
+  const readAll = async ({ fromPosition = START_POSITION, maxCount = 1000, subject }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
     const { transactionId, globalPosition } = parsePosition(fromPosition);
+    // With a subject, the range scan runs on events_data_subject: other users' rows are never read.
     const { rows } = await query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM es.events e
         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           AND (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
+          ${subject === undefined ? '' : 'AND e.data_subject = $4'}
         ORDER BY e.transaction_id, e.global_position
         LIMIT $3`,
-      [transactionId, globalPosition, maxCount],
+      subject === undefined ? [transactionId, globalPosition, maxCount] : [transactionId, globalPosition, maxCount, subject],
     );
     return rows.map(toRecorded);
   };
@@ -245,6 +247,15 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     async headPosition(): Promise<string> {
       const { rows } = await query<{ tx: string; gp: string }>(
         'SELECT transaction_id::text AS tx, global_position AS gp FROM es.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1',
+      );
+      return rows[0] ? formatPosition(rows[0].tx, rows[0].gp) : START_POSITION;
+    },
+
+    async readableHeadPosition(): Promise<string> {
+      const { rows } = await query<{ tx: string; gp: string }>(
+        `SELECT transaction_id::text AS tx, global_position AS gp FROM es.events e
+          WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
       );
       return rows[0] ? formatPosition(rows[0].tx, rows[0].gp) : START_POSITION;
     },

@@ -38,6 +38,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON es.events (event_id);
 CREATE INDEX IF NOT EXISTS events_commit_order ON es.events (transaction_id, global_position);
 CREATE INDEX IF NOT EXISTS events_created_at ON es.events (created_at);
 
+-- Whose personal data each event is (subjectOf in event-store.ts: metadata.dataSubject when present, null for
+-- nobody's, else metadata.userId), so one user's reads (the event feed's catch-up) touch only their rows. A
+-- generated column: appends fill it and, on a log created before it existed, adding it fills every row (a
+-- one-time rewrite of the table on the first start after the upgrade).
+ALTER TABLE es.events ADD COLUMN IF NOT EXISTS data_subject text
+  GENERATED ALWAYS AS (CASE WHEN metadata ? 'dataSubject' THEN metadata->>'dataSubject' ELSE metadata->>'userId' END) STORED;
+CREATE INDEX IF NOT EXISTS events_data_subject ON es.events (data_subject, transaction_id, global_position);
+
 -- p_expected: -1 any, -2 no stream, -3 stream exists, >= 0 the exact current revision.
 CREATE OR REPLACE FUNCTION es.append_to_stream(
   p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[]

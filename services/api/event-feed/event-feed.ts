@@ -4,6 +4,7 @@ import type { Logger } from '../../../infra/logger.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { openSse, sseFrame } from '../http/sse.ts';
 import { matches, toFeedEntry, type FeedEntry, type FeedFilter } from './feed-event.ts';
+import { createCatchUpPermits } from './catch-up-permits.ts';
 import { createLiveTail, type TailListener } from './live-tail.ts';
 
 export interface EventFeedOptions {
@@ -13,11 +14,20 @@ export interface EventFeedOptions {
   heartbeatMs: number;
   /** Entries the live tail keeps for consumers handing over from paging; also the most a consumer may have undelivered. */
   bufferSize: number;
-  /** Events read per page while a consumer catches up. */
+  /**
+   * Events read per page while a consumer catches up, when other streams wait for a catch-up read (small pages
+   * keep the memory per stream small); a stream paging alone reads four times as many at once.
+   */
   pageSize?: number;
+  /** Catch-up pages read and encoded at once across all of this process's streams (see catch-up-permits.ts). */
+  catchUpConcurrency?: number;
+  /** Streams one user may have open at once on this process; one more is a 429 `too_many_feed_connections`. */
+  maxConnectionsPerUser: number;
 }
 
 export interface FeedRequest {
+  /** Who asks: the per-user connection cap counts this. */
+  userId: string;
   filter: FeedFilter;
   /** Deliver events after this position (START_POSITION: from the beginning); undefined: from now on. */
   after: string | undefined;
@@ -40,6 +50,20 @@ export interface EventFeed {
   close(): Promise<void>;
 }
 
+/** One page of a consumer's catch-up, read and encoded. */
+interface CatchUpPage {
+  /** The SSE messages of the events that passed the filter. */
+  out: string;
+  /** As many events as asked for: there may be more. */
+  full: boolean;
+  last: string | undefined;
+  lastMatch: string | undefined;
+  horizon: string | undefined;
+}
+
+/** A refused stream may try again after this long (a slot frees when one of the user's streams closes). */
+const RETRY_AFTER_SECONDS = 5;
+
 /**
  * The event feed of one API process. Each consumer catches up by paging `readAll` from its own cursor, then
  * joins the shared live tail (hand-over by position, see live-tail.ts). A consumer that cannot keep up (more
@@ -48,12 +72,51 @@ export interface EventFeed {
  * `id`, so a reconnect after a long filtered stretch does not re-read it.
  */
 export function createEventFeed(options: EventFeedOptions): EventFeed {
-  const { eventStore, logger, heartbeatMs, bufferSize } = options;
-  const pageSize = options.pageSize ?? 1000;
+  const { eventStore, logger, heartbeatMs, bufferSize, maxConnectionsPerUser } = options;
+  const pageSize = options.pageSize ?? 250;
+  const permits = createCatchUpPermits(options.catchUpConcurrency ?? 4);
   const tail = createLiveTail({ eventStore, bufferSize, logger });
   const consumers = new Set<{ stop(): void; isLive(): boolean; finished: Promise<void> }>();
   let detachments = 0;
   let closed = false;
+  /** Open streams per user (the cap). */
+  const connections = new Map<string, number>();
+
+  /**
+   * One page of the log after `from`. A user's own feed (a `subject`) reads only their events, so nobody else's
+   * row is read or payload opened; `horizon` is then a readable head taken before the read: when the page is not
+   * full, nothing of theirs lies between its last event and the horizon, and the cursor may move there.
+   */
+  const readPage = async (from: string, subject: string | null, maxCount: number): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
+    if (subject === null) return { events: await eventStore.readAll({ fromPosition: from, maxCount }) };
+    const horizon = await eventStore.readableHeadPosition();
+    return { events: await eventStore.readAll({ fromPosition: from, maxCount, subject }), horizon };
+  };
+
+  /**
+   * Reads and encodes one page under a permit; only the SSE text leaves (the events are garbage at once). Null
+   * when the consumer stopped while waiting for a permit.
+   */
+  const catchUpPage = async (from: string, filter: FeedFilter, signal: AbortSignal): Promise<CatchUpPage | null> => {
+    const release = await permits.acquire(signal);
+    if (!release) return null;
+    try {
+      const maxCount = permits.waiting === 0 ? pageSize * 4 : pageSize;
+      const { events, horizon } = await readPage(from, filter.subject, maxCount);
+      let out = '';
+      let lastMatch: string | undefined;
+      for (const event of events) {
+        const entry = toFeedEntry(event);
+        if (matches(filter, entry)) {
+          out += entry.frame();
+          lastMatch = entry.position;
+        }
+      }
+      return { out, full: events.length === maxCount, last: events.at(-1)?.position, lastMatch, horizon };
+    } finally {
+      release();
+    }
+  };
 
   async function serve(res: Response, request: FeedRequest): Promise<void> {
     const { filter } = request;
@@ -70,8 +133,10 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     let wake: (() => void) | undefined;
     /** Wakes the loop waiting for the socket to drain; only a drain, a close or stop() may. */
     let unblock: (() => void) | undefined;
-    /** Paging: the next page, already requested. */
-    let prefetched: { from: string; page: Promise<RecordedEvent[]> } | undefined;
+    /** Paging: the next page, already requested (only while no other stream waits for a read). */
+    let prefetched: { from: string; page: Promise<CatchUpPage | null> } | undefined;
+    /** Aborted when the consumer stops, so it leaves the queue for a catch-up permit. */
+    const stopped = new AbortController();
     const wakeUp = () => {
       const w = wake;
       wake = undefined;
@@ -144,6 +209,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     const consumer = {
       stop() {
         ended = true;
+        stopped.abort();
         wakeUp();
         unblock?.();
       },
@@ -177,26 +243,21 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       }
       while (!ended) {
         if (mode === 'paging') {
-          const page = await (prefetched?.from === cursor ? prefetched.page : eventStore.readAll({ fromPosition: cursor, maxCount: pageSize }));
+          const page = await (prefetched?.from === cursor ? prefetched.page : catchUpPage(cursor, filter, stopped.signal));
           prefetched = undefined;
-          if (ended) break;
-          if (page.length === pageSize) {
-            // Read the next page while this one is encoded and written.
-            const from = page[page.length - 1]!.position;
-            prefetched = { from, page: eventStore.readAll({ fromPosition: from, maxCount: pageSize }) };
+          if (ended || !page) break;
+          if (page.full && permits.waiting === 0) {
+            // Read the next page while this one is written, unless other streams wait for a read (then a page read
+            // ahead would only hold memory and a permit).
+            const from = page.last!;
+            prefetched = { from, page: catchUpPage(from, filter, stopped.signal) };
             prefetched.page.catch(() => undefined);
           }
-          let out = '';
-          for (const event of page) {
-            const entry = toFeedEntry(event);
-            if (matches(filter, entry)) {
-              out += entry.frame();
-              lastSentId = entry.position;
-            }
-          }
-          if (page.length > 0) cursor = page[page.length - 1]!.position;
-          if (out) await write(out);
-          if (ended || page.length === pageSize) continue;
+          if (page.lastMatch !== undefined) lastSentId = page.lastMatch;
+          if (page.last !== undefined) cursor = page.last;
+          if (!page.full && page.horizon !== undefined && page.horizon > cursor) cursor = page.horizon;
+          if (page.out) await write(page.out);
+          if (ended || page.full) continue;
           // Caught up with the log as far as it is readable: follow the shared tail if it reaches back this far.
           await tail.ensureStarted();
           if (ended) break;
@@ -206,7 +267,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
             seen = cursor;
             queue = [];
             listener.onEntries(attached.backlog);
-          } else if (page.length === 0) {
+          } else if (page.last === undefined) {
             await waitForWake(50);
           }
         } else {
@@ -250,7 +311,22 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   return {
     async serve(res, request) {
       if (closed) throw new AppError(503, 'shutting_down', 'the server is shutting down');
-      await serve(res, request);
+      const open = connections.get(request.userId) ?? 0;
+      if (open >= maxConnectionsPerUser) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        throw new AppError(429, 'too_many_feed_connections', `at most ${maxConnectionsPerUser} event streams may be open at once per user; close one (or retry in ${RETRY_AFTER_SECONDS} s)`, {
+          limit: maxConnectionsPerUser,
+          retry_after_seconds: RETRY_AFTER_SECONDS,
+        });
+      }
+      connections.set(request.userId, open + 1);
+      try {
+        await serve(res, request);
+      } finally {
+        const left = (connections.get(request.userId) ?? 1) - 1;
+        if (left > 0) connections.set(request.userId, left);
+        else connections.delete(request.userId);
+      }
     },
     stats: () => ({ consumers: consumers.size, live: [...consumers].filter((c) => c.isLive()).length, detachments, tailRunning: tail.listenerCount > 0 }),
     async close() {

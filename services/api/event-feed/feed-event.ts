@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RecordedEvent } from '../../../infra/eventstore/event-store.ts';
+import { subjectOf, type RecordedEvent } from '../../../infra/eventstore/event-store.ts';
 import { eventDefinition, upcast } from '../../../shared/events/catalogue.ts';
 import { resourceOf } from '../../../shared/events/resource-type.ts';
 import { sseFrame } from '../http/sse.ts';
@@ -31,6 +31,8 @@ export interface FeedEntry {
   readonly position: string;
   readonly type: string;
   readonly userId: string;
+  /** Whose data the event is (`subjectOf`): the user who sees it in their feed. */
+  readonly subject: string | null;
   readonly resourceType: string;
   frame(): string;
 }
@@ -43,6 +45,7 @@ export function toFeedEntry(event: RecordedEvent): FeedEntry {
     position: event.position,
     type: event.type,
     userId,
+    subject: subjectOf(event.metadata),
     resourceType: resource.resourceType,
     frame() {
       frame ??= sseFrame({ id: event.position, event: event.type, data: JSON.stringify(feedEventData(event, resource.resourceType, resource.resourceId, userId)) });
@@ -81,13 +84,16 @@ function feedEventData(event: RecordedEvent, resourceType: string, resourceId: s
   };
 }
 
-/** Which events a consumer receives: its own (all for an administrator), of the requested types and resource types. */
+/**
+ * Which events a consumer receives: those whose data subject it is (all for an administrator: `subject` null), of
+ * the requested types and resource types.
+ */
 export interface FeedFilter {
-  userId: string | null;
+  subject: string | null;
   types: ReadonlySet<string> | null;
   resourceTypes: ReadonlySet<string> | null;
 }
 
 export function matches(filter: FeedFilter, entry: FeedEntry): boolean {
-  return (filter.userId === null || entry.userId === filter.userId) && (filter.types === null || filter.types.has(entry.type)) && (filter.resourceTypes === null || filter.resourceTypes.has(entry.resourceType));
+  return (filter.subject === null || entry.subject === filter.subject) && (filter.types === null || filter.types.has(entry.type)) && (filter.resourceTypes === null || filter.resourceTypes.has(entry.resourceType));
 }

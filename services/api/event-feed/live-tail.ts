@@ -101,6 +101,9 @@ export function createLiveTail(options: { eventStore: EventStore; bufferSize: nu
     const r = running;
     running = undefined;
     if (!r) return;
+    // Let go of the buffered entries (and their SSE messages) now: a stopped tail may stay idle for long, and a
+    // new start begins from the head with an empty ring anyway.
+    ring = [];
     r.abort.abort();
     await r.done;
   };

@@ -49,13 +49,14 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
       path: '/api/v1/events/stream',
       operationId: 'streamEvents',
       summary:
-        "Server-Sent Events of the caller's own events (every user's for an administrator), in log order: `id:` is the global position, `event:` the type, `data:` the event as JSON (payload upcast to its current schema). Resume with Last-Event-ID; heartbeat comments carry the position reached through filtered-out events.",
+        "Server-Sent Events of the caller's own events (those about their data; every user's for an administrator), in log order: `id:` is the global position, `event:` the type, `data:` the event as JSON (payload upcast to its current schema). Resume with Last-Event-ID; heartbeat comments carry the position reached through filtered-out events.",
       tags: ['events'],
       auth: 'user',
       query: eventStreamQuery,
       responses: {
         200: { description: 'an endless SSE stream; the schema is the `data:` of each event', contentType: 'text/event-stream', schema: feedEventSchema },
         400: { description: 'an unknown filter value, or a malformed position', schema: problemSchema },
+        429: { description: '`too_many_feed_connections`: the caller already has EVENT_FEED_MAX_CONNECTIONS_PER_USER streams open (Retry-After)', schema: problemSchema },
         503: { description: 'the server is shutting down', schema: problemSchema },
       },
       handler: async ({ query, principal, req, res }) => {
@@ -64,18 +65,20 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (lastEventId && !POSITION.test(lastEventId)) throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
         const from = lastEventId || query.from || 'now';
         const after = from === 'now' ? undefined : from === 'start' ? START_POSITION : from;
+        const subject = principal.isAdmin ? null : principal.userId;
         if (after) {
           // The event store has the last word on a position (its numbers have ranges): ask it before the stream opens.
-          await deps.eventStore.readAll({ fromPosition: after, maxCount: 1 }).catch((err: unknown) => {
+          await deps.eventStore.readAll({ fromPosition: after, maxCount: 1, ...(subject === null ? {} : { subject }) }).catch((err: unknown) => {
             const code = (err as { code?: string }).code;
             if (err instanceof RangeError || code === '22003' || code === '22P02') throw badRequest('invalid_position', `${lastEventId ? 'Last-Event-ID' : 'from'} is not a position of this event log`);
             throw err;
           });
         }
         await deps.eventFeed.serve(res, {
+          userId: principal.userId,
           after,
           filter: {
-            userId: principal.isAdmin ? null : principal.userId,
+            subject,
             types: query.types?.length ? new Set(query.types) : null,
             resourceTypes: query.resource_types?.length ? new Set(query.resource_types) : null,
           },

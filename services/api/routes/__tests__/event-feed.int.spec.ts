@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import { START_POSITION, type EventStore, type RecordedEvent } from '../../../../infra/eventstore/event-store.ts';
 import { allEventDefinitions, eventDefinition } from '../../../../shared/events/catalogue.ts';
 import { startTestService, TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
@@ -233,6 +234,68 @@ describe('multi-user mode', () => {
     expect(ids(aliceFeed)).toEqual(aliceEvents.map((e) => e.id));
     expect(aliceFeed.events().every((m) => JSON.parse(m.data!).user_id === 'alice')).toBe(true);
     expect(ids(adminFeed)).toEqual(all.map((e) => e.id));
+  });
+
+  test("a user's catch-up reads only the events about their data and never opens another user's payload", async () => {
+    const [dora, erin, admin] = [await bearer('dora'), await bearer('erin'), await bearer('root', { role: 'admin' })];
+    const doras = await multi.request('POST', '/api/v1/characters', { key: null, headers: dora, body: { name: `Dora ${randomUUID().slice(0, 8)}` } });
+    const erins = await multi.request('POST', '/api/v1/characters', { key: null, headers: erin, body: { name: `Erin ${randomUUID().slice(0, 8)}` } });
+    expect([doras.status, erins.status]).toEqual([201, 201]);
+    // An administrator's change to dora's character is about her data: it is in her feed (and under her key).
+    const edited = await multi.request('PUT', `/api/v1/characters/${doras.body.id}`, { key: null, headers: admin, body: { description: 'edited by an administrator' } });
+    expect(edited.status).toBe(200);
+    // Spoil every payload of erin's in the log: whoever opens one gets an integrity error, not a payload.
+    const db = new pg.Client({ connectionString: multi.databaseUrl });
+    await db.connect();
+    try {
+      const spoiled = await db.query("UPDATE es.events SET data = jsonb_set(data, '{$enc,ct}', to_jsonb('c3BvaWxlZA=='::text)) WHERE metadata->>'userId' = 'erin' AND data ? '$enc'");
+      expect(spoiled.rowCount).toBeGreaterThan(0);
+    } finally {
+      await db.end();
+    }
+    const all = await readAllAfter(multi.runtime.eventStore, START_POSITION).catch((err: unknown) => err);
+    expect(String(all)).toMatch(/integrity|authenticat/i); // reading everything does open erin's payloads
+    const head = await multi.runtime.eventStore.headPosition();
+    const doraFeed = await feed(multi, '?from=start', dora);
+    await doraFeed.waitFor((c) => c.lastEventId === head);
+    const adminFeed = await feed(multi, '?from=start', admin);
+    await adminFeed.waitFor((c) => c.ended || c.messages.some((m) => m.event === 'feed-error'), 10_000);
+    doraFeed.close();
+    adminFeed.close();
+    // Dora got her own events and the administrator's edit, without ever touching erin's.
+    expect(doraFeed.messages.some((m) => m.event === 'feed-error')).toBe(false);
+    const got = doraFeed.events().map((m) => JSON.parse(m.data!));
+    expect(got.length).toBeGreaterThanOrEqual(3);
+    expect(got.every((e) => e.user_id === 'dora' || e.user_id === 'root')).toBe(true);
+    expect(got.find((e) => e.user_id === 'root')).toMatchObject({ type: 'CharacterUpdated', resource_id: doras.body.id, data: { changes: { description: 'edited by an administrator' } } });
+    // The administrator's feed reads everyone's, so it does reach a spoiled payload (the check above can fail).
+    expect(adminFeed.messages.some((m) => m.event === 'feed-error')).toBe(true);
+  });
+
+  test('at most EVENT_FEED_MAX_CONNECTIONS_PER_USER streams per user: one more is a 429 with Retry-After; closing one frees its slot', async () => {
+    const limit = multi.runtime.config.EVENT_FEED_MAX_CONNECTIONS_PER_USER;
+    expect(limit).toBe(4); // the default
+    const [frank, gina] = [await bearer('frank'), await bearer('gina')];
+    const open = await Promise.all(Array.from({ length: limit }, () => feed(multi, '?from=start', frank)));
+    expect(open.map((c) => c.status)).toEqual(Array(limit).fill(200));
+    const refused = await feed(multi, '', frank);
+    await refused.waitFor((c) => c.ended);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.parse(refused.text)).toMatchObject({ status: 429, code: 'too_many_feed_connections', limit });
+    // Another user is not affected.
+    const other = await feed(multi, '', gina);
+    expect(other.status).toBe(200);
+    other.close();
+    open[0]!.close();
+    let again = await feed(multi, '', frank);
+    for (let i = 0; i < 50 && again.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      again = await feed(multi, '', frank);
+    }
+    expect(again.status).toBe(200);
+    for (const c of [again, ...open]) c.close();
   });
 
   test('a stream outlives the request timeouts; shutting down ends open streams at once (no wait for the shutdown timeout)', async () => {
