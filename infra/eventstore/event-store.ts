@@ -1,6 +1,6 @@
 /**
- * The event store port. Two adapters implement it (PostgreSQL event log, EventStoreDB) and both pass the same
- * contract suite (infra/eventstore/contract/). Conventions, whatever the backend:
+ * The event store port. Three adapters implement it (PostgreSQL event log, EventStoreDB, and one in memory for
+ * fast tests) and all pass the same contract suite (infra/eventstore/contract/). Conventions, whatever the backend:
  * - A stream's revision counts its events: the first event has revision 1, "no stream" is revision 0.
  *   (EventStoreDB is 0-based; its adapter converts.) The API's `version` of a resource is its revision.
  * - A position is an opaque string, totally ordered by plain string comparison (adapters zero-pad), so
@@ -100,7 +100,7 @@ export function subjectOf(metadata: Partial<EventMetadata> | undefined): string 
 }
 
 export interface EventStore {
-  readonly kind: 'postgres' | 'eventstoredb';
+  readonly kind: 'postgres' | 'eventstoredb' | 'memory';
   append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** Events of one stream; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

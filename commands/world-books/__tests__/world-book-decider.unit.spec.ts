@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { AppError } from '../../../shared/errors.ts';
 import type { WorldBookEvent } from '../../../shared/events/world-book-events.ts';
 import { createEntry, createWorldBook } from '../../../shared/worldinfo/index.ts';
+import { DeciderSpecification } from '../../../test/decider-specification.ts';
 import type { CommandContext } from '../../command-context.ts';
 import { cardEntryIds, cardWorldBookId } from '../card-world-book.ts';
 import { characterWorldBooksDecider } from '../character-world-books-decider.ts';
@@ -29,14 +29,9 @@ const { entries: _entries, ...meta } = createWorldBook('Lore');
 const create: WorldBookCommand = { type: 'CreateWorldBook', worldBookId: BOOK, book: meta, entries: [], enabled: true, isGlobal: false, source: { kind: 'api' }, warnings: [] };
 const add = (entryId: string, fields: Parameters<typeof createEntry>[0]): WorldBookCommand => ({ type: 'AddEntry', worldBookId: BOOK, entryId, entry: createEntry(fields) });
 
-function thrown(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    return err as AppError;
-  }
-  throw new Error('expected an error');
-}
+const spec = DeciderSpecification.for(worldBookDecider, { context: alice });
+const created = run([create]).events;
+const deleteBook: WorldBookCommand = { type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() };
 
 describe('world-book decider', () => {
   test('new entries get the smallest free uid', () => {
@@ -47,15 +42,14 @@ describe('world-book decider', () => {
   });
 
   test('404 for a missing or deleted book, 403 for another user, 409 for a second create', () => {
-    const base = run([create]).state;
-    expect(thrown(() => worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, worldBookDecider.initialState(), alice)).status).toBe(404);
-    expect(thrown(() => worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, base, bob)).status).toBe(403);
-    expect(worldBookDecider.decide({ type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }, base, { ...bob, isAdmin: true })).toHaveLength(1);
-    expect(thrown(() => worldBookDecider.decide(create, base, alice)).status).toBe(409);
-    const deleted = run([create, { type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() }]).state;
-    expect(thrown(() => worldBookDecider.decide(add(E1, { keys: ['a'], content: 'a' }), deleted, alice)).status).toBe(404);
-    expect(worldBookDecider.decide({ type: 'RestoreWorldBook', worldBookId: BOOK }, deleted, alice)).toEqual([{ type: 'WorldBookRestored', data: { worldBookId: BOOK } }]);
-    expect(thrown(() => worldBookDecider.decide({ type: 'RestoreWorldBook', worldBookId: BOOK }, base, alice)).code).toBe('not_deleted');
+    spec({ when: deleteBook, then: { error: { status: 404 } } });
+    spec({ given: created, when: deleteBook, context: bob, then: { error: { status: 403 } } });
+    spec({ given: created, when: deleteBook, context: { ...bob, isAdmin: true }, then: { matching: [{ type: 'WorldBookDeleted' }] } });
+    spec({ given: created, when: create, then: { error: { status: 409 } } });
+    const deleted = run([create, deleteBook]).events;
+    spec({ given: deleted, when: add(E1, { keys: ['a'], content: 'a' }), then: { error: { status: 404 } } });
+    spec({ given: deleted, when: { type: 'RestoreWorldBook', worldBookId: BOOK }, then: [{ type: 'WorldBookRestored', data: { worldBookId: BOOK } }] });
+    spec({ given: created, when: { type: 'RestoreWorldBook', worldBookId: BOOK }, then: { error: { code: 'not_deleted' } } });
   });
 
   test('updates record only what changed; a field defaulted at import counts as changed when set', () => {
@@ -69,26 +63,30 @@ describe('world-book decider', () => {
   });
 
   test('a regex key that does not compile is a 400 when written, but an imported one may stay while other fields change', () => {
-    expect(thrown(() => run([create, add(E1, { keys: ['/(?=x)/'], content: 'x' })])).code).toBe('invalid_regex');
+    spec({ given: created, when: add(E1, { keys: ['/(?=x)/'], content: 'x' }), then: { error: { code: 'invalid_regex' } } });
     const shapeless: WorldBookCommand = { type: 'AddEntry', worldBookId: BOOK, entryId: E1, entry: { ...createEntry({ keys: ['ok'], content: 'x' }), selectiveLogic: 7 } };
-    expect(thrown(() => run([create, shapeless]))).toMatchObject({ status: 422, code: 'invalid_entry' });
+    spec({ given: created, when: shapeless, then: { error: { status: 422, code: 'invalid_entry' } } });
     const imported = { ...create, entries: [{ entryId: E1, entry: createEntry({ keys: ['/(?=x)/'], content: 'x' }) }] };
     const { state } = run([imported, { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { content: 'y' } }]);
     expect(state.entries[0]!.entry).toMatchObject({ keys: ['/(?=x)/'], content: 'y' });
-    const err = thrown(() => run([imported, { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { keys: ['/(?=x)/', '/a\\1/'] } }]));
-    expect(err.extra.issues).toEqual([expect.objectContaining({ path: 'keys[1]' })]);
+    spec({
+      given: run([imported]).events,
+      when: { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { keys: ['/(?=x)/', '/a\\1/'] } },
+      then: { error: { extra: { issues: [expect.objectContaining({ path: 'keys[1]' })] } } },
+    });
   });
 
   test('bulk: validated before anything, unchanged entries skipped, one event', () => {
     const base = [create, add(E1, { keys: ['a'], content: 'a' }), add(E2, { keys: ['b'], content: 'b', enabled: false })];
-    const { state } = run(base);
-    const bulk = (operation: 'enable' | 'set_priority' | 'delete', entryIds: string[], value?: number) => worldBookDecider.decide({ type: 'BulkChangeEntries', worldBookId: BOOK, entryIds, operation, ...(value !== undefined ? { value } : {}) }, state, alice);
-    const [enabled] = bulk('enable', [E1, E2]);
-    expect(enabled).toMatchObject({ type: 'WorldBookEntriesBulkChanged', data: { operation: 'enable', deletedEntryIds: [] } });
+    const given = run(base).events;
+    const bulk = (operation: 'enable' | 'set_priority' | 'delete', entryIds: string[], value?: number): WorldBookCommand => ({ type: 'BulkChangeEntries', worldBookId: BOOK, entryIds, operation, ...(value !== undefined ? { value } : {}) });
+    const {
+      events: [enabled],
+    } = spec({ given, when: bulk('enable', [E1, E2]), then: { matching: [{ type: 'WorldBookEntriesBulkChanged', data: { operation: 'enable', deletedEntryIds: [] } }] } });
     expect((enabled!.data as { updated: Array<{ entryId: string }> }).updated.map((r) => r.entryId)).toEqual([E2]);
-    expect(thrown(() => bulk('set_priority', [E1])).code).toBe('missing_value');
-    expect(thrown(() => bulk('delete', [E1, BOOK])).status).toBe(404);
-    expect(bulk('set_priority', [E1], 5)[0]!.data).toMatchObject({ value: 5 });
+    spec({ given, when: bulk('set_priority', [E1]), then: { error: { code: 'missing_value' } } });
+    spec({ given, when: bulk('delete', [E1, BOOK]), then: { error: { status: 404 } } });
+    spec({ given, when: bulk('set_priority', [E1], 5), then: { matching: [{ data: { value: 5 } }] } });
     const after = run([...base, { type: 'BulkChangeEntries', worldBookId: BOOK, entryIds: [E1], operation: 'delete' }]).state;
     expect(after.entries.map((r) => r.entryId)).toEqual([E2]);
   });
@@ -104,14 +102,13 @@ describe('world-book decider', () => {
   });
 
   test('attachments: an upsert that changes nothing appends nothing; detaching what is not attached is a 404', () => {
-    const d = characterWorldBooksDecider;
+    const attachments = DeciderSpecification.for(characterWorldBooksDecider, { context: alice });
     const attach = { type: 'AttachWorldBook' as const, characterId: E1, worldBookId: BOOK, ownerId: 'alice', priority: 1, enabled: true };
-    const [attached] = d.decide(attach, d.initialState(), alice);
-    const state = d.evolve(d.initialState(), attached!);
-    expect(d.decide(attach, state, alice)).toEqual([]);
-    expect(d.decide({ ...attach, priority: 2 }, state, alice)).toHaveLength(1);
-    expect(thrown(() => d.decide({ type: 'DetachWorldBook', characterId: E1, worldBookId: E2 }, state, alice)).status).toBe(404);
-    const detached = d.evolve(state, d.decide({ type: 'DetachWorldBook', characterId: E1, worldBookId: BOOK }, state, alice)[0]!);
-    expect(detached.attachments).toEqual({});
+    const attached = characterWorldBooksDecider.decide(attach, characterWorldBooksDecider.initialState(), alice);
+    attachments({ given: attached, when: attach, then: [] });
+    attachments({ given: attached, when: { ...attach, priority: 2 }, then: { matching: [{ type: 'WorldBookAttached', data: { priority: 2 } }] } });
+    attachments({ given: attached, when: { type: 'DetachWorldBook', characterId: E1, worldBookId: E2 }, then: { error: { status: 404 } } });
+    const detached = attachments({ given: attached, when: { type: 'DetachWorldBook', characterId: E1, worldBookId: BOOK }, then: { matching: [{ type: 'WorldBookDetached' }] } });
+    expect(detached.state.attachments).toEqual({});
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Pure conversions between the event store port and `@eventstore/db-client` 6.2.1. No I/O here, so every rule
- * that can be checked without a server is covered by esdb-mapping.unit.spec.ts.
+ * that can be checked without a server is covered by __tests__/esdb-mapping.unit.spec.ts.
  */
 import {
   ANY,

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { newId } from '../../../shared/ids.ts';
-import { eventStoreContract } from '../contract/event-store-contract.ts';
-import { EventStoreUnavailableError, START_POSITION, type EventStore, type NewEvent, type RecordedEvent } from '../event-store.ts';
-import { createEsdbEventStoreWithClient } from './esdb-event-store.ts';
+import { newId } from '../../../../shared/ids.ts';
+import { eventStoreContract } from '../../contract/event-store-contract.ts';
+import { EventStoreUnavailableError, START_POSITION, type EventStore, type NewEvent, type RecordedEvent } from '../../event-store.ts';
+import { createEsdbEventStoreWithClient } from '../esdb-event-store.ts';
 import { createFakeEsdbClient, type FakeEsdbClient } from './esdb-fake-client.ts';
 
 /*

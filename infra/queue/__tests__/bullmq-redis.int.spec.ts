@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { test } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { queueContract } from './contract/queue-contract.ts';
+import { queueContract } from '../contract/queue-contract.ts';
 
 // No Redis runs in CI by default; set REDIS_URL (e.g. redis://127.0.0.1:6379) to run this variant.
 const url = process.env.REDIS_URL;

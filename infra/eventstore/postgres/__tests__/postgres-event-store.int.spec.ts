@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
-import { newId } from '../../../shared/ids.ts';
-import { createTestDatabase } from '../../../test/db.ts';
-import { eventStoreContract } from '../contract/event-store-contract.ts';
-import { createPostgresEventStore } from './postgres-event-store.ts';
-import { migrateEventLog } from './schema.ts';
+import { newId } from '../../../../shared/ids.ts';
+import { createTestDatabase } from '../../../../test/db.ts';
+import { eventStoreContract } from '../../contract/event-store-contract.ts';
+import { createPostgresEventStore } from '../postgres-event-store.ts';
+import { migrateEventLog } from '../schema.ts';
 
 eventStoreContract('PostgreSQL event log', async () => {
   const db = await createTestDatabase();

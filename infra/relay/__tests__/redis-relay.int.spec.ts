@@ -1,6 +1,6 @@
 import { test } from '@jest/globals';
-import { relayContract } from './contract/relay-contract.ts';
-import { createRedisRelay } from './relay.ts';
+import { relayContract } from '../contract/relay-contract.ts';
+import { createRedisRelay } from '../relay.ts';
 
 if (process.env.REDIS_URL) {
   const url = process.env.REDIS_URL;

@@ -1,5 +1,5 @@
-import { createTestDatabase } from '../../test/db.ts';
-import { queueContract } from './contract/queue-contract.ts';
+import { createTestDatabase } from '../../../test/db.ts';
+import { queueContract } from '../contract/queue-contract.ts';
 
 queueContract('BullMQ on PostgreSQL', async () => {
   const db = await createTestDatabase();

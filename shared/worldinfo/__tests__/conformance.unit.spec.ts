@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TokenCounter } from '../tokenizer/index.ts';
+import type { TokenCounter } from '../../tokenizer/index.ts';
 import { CASES } from './conformance-cases.ts';
 import type { CaseBook, CaseEntry, CaseMessage, ConformanceCase, Expectation, SequenceCase } from './conformance-cases.ts';
 import {
@@ -9,7 +9,7 @@ import {
   exportToSillyTavern,
   importLorebook,
   runWorldInfo,
-} from './index.ts';
+} from '../index.ts';
 import type {
   ChatMessageInput,
   TimedEffectsState,
@@ -18,7 +18,7 @@ import type {
   WorldInfoInput,
   WorldInfoResult,
   WorldInfoSettings,
-} from './index.ts';
+} from '../index.ts';
 
 /** Tokens = whitespace-separated words (deterministic, easy to reason about in the cases). */
 export const wordCounter: TokenCounter = {

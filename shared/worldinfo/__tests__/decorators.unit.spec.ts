@@ -1,4 +1,4 @@
-import { parseDecorators } from './decorators.ts';
+import { parseDecorators } from '../decorators.ts';
 
 describe('parseDecorators (V3)', () => {
   test('content without a leading @@ has no decorators and is unchanged', () => {

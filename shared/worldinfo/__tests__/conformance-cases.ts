@@ -13,8 +13,8 @@
  * - The random source returns `random` in order and fails the test if called more often.
  * - `deviation` names the DEVIATIONS.md item a case pins down (SillyTavern would answer differently).
  */
-import type { TimedEffectsState, WorldInfoInput, WorldInfoSettings } from './engine/types.ts';
-import type { WorldInfoEntry } from './entry.ts';
+import type { TimedEffectsState, WorldInfoInput, WorldInfoSettings } from '../engine/types.ts';
+import type { WorldInfoEntry } from '../entry.ts';
 
 export type CaseEntry = Partial<WorldInfoEntry> & { uid?: number };
 export type CaseMessage = string | readonly [string, string];

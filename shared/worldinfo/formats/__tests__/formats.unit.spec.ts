@@ -1,7 +1,7 @@
-import { runWorldInfo } from '../engine/engine.ts';
-import { updateWorldBook } from '../entry.ts';
-import type { WorldInfoEntry } from '../entry.ts';
-import { validateEntryForWrite } from '../validate.ts';
+import { runWorldInfo } from '../../engine/engine.ts';
+import { updateWorldBook } from '../../entry.ts';
+import type { WorldInfoEntry } from '../../entry.ts';
+import { validateEntryForWrite } from '../../validate.ts';
 import {
   UnknownLorebookFormatError,
   detectLorebookFormat,
@@ -10,7 +10,7 @@ import {
   exportToLorebookV3,
   exportToSillyTavern,
   importLorebook,
-} from './index.ts';
+} from '../index.ts';
 
 const NOVELAI = {
   lorebookVersion: 5,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createTestDatabase } from '../../../test/db.ts';
-import { createGroupSlots, createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../queue.ts';
+import { createTestDatabase } from '../../../../test/db.ts';
+import { createGroupSlots, createJobQueue, createJobWorker, type JobQueue, type JobWorker, type QueueBackend } from '../../queue.ts';
 
 /**
  * Per-group concurrency on both queue backends: the slots are counted in the queue's datastore, so two workers

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createTestDatabase } from '../../test/db.ts';
-import { createJobQueue, createJobWorker, postgresReachable, QueueUnavailableError, redisReachable, type QueueBackend } from './queue.ts';
+import { createTestDatabase } from '../../../test/db.ts';
+import { createJobQueue, createJobWorker, postgresReachable, QueueUnavailableError, redisReachable, type QueueBackend } from '../queue.ts';
 
 // Nothing listens on port 1: connections are refused at once.
 const deadRedis: QueueBackend = { kind: 'redis', url: 'redis://127.0.0.1:1' };

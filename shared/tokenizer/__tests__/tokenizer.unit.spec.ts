@@ -8,7 +8,7 @@ import {
   getTokenizer,
   isTokenizerLoaded,
   tokenizerForModel,
-} from './index.ts';
+} from '../index.ts';
 
 describe('tokenizerForModel', () => {
   test.each([

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { foldString } from './engine/text.ts';
+import { foldString } from '../engine/text.ts';
 import {
   RegexCompileError,
   compileRegexKey,
@@ -9,7 +9,7 @@ import {
   requiredLiterals,
   satisfiesRequirements,
   tryCompileSafeRegex,
-} from './safe-regex.ts';
+} from '../safe-regex.ts';
 
 describe('parseRegexKey (SillyTavern rule)', () => {
   test.each([

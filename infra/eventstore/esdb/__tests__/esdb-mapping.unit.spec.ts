@@ -11,7 +11,7 @@ import {
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client';
 import type { ServiceError } from '@grpc/grpc-js';
-import { ConcurrencyError, EventStoreUnavailableError, type EventMetadata } from '../event-store.ts';
+import { ConcurrencyError, EventStoreUnavailableError, type EventMetadata } from '../../event-store.ts';
 import {
   formatEsdbPosition,
   fromEsdbCurrentRevision,
@@ -27,7 +27,7 @@ import {
   toEsdbExpectedRevision,
   toEsdbMetadata,
   toEsdbRevision,
-} from './esdb-mapping.ts';
+} from '../esdb-mapping.ts';
 
 const metadata: EventMetadata = { userId: 'u1', correlationId: 'c1', causationId: 'c0', requestId: 'r1', schemaVersion: 1 };
 

@@ -1,10 +1,10 @@
 import { test } from '@jest/globals';
 import pg from 'pg';
-import { createTestDatabase } from '../../../test/db.ts';
-import { eventStoreContract } from '../contract/event-store-contract.ts';
-import { createDataKeyStore } from '../encryption/data-key-store.ts';
-import { createEncryptingEventStore } from '../encryption/encrypting-event-store.ts';
-import { createEsdbEventStore } from './esdb-event-store.ts';
+import { createTestDatabase } from '../../../../test/db.ts';
+import { eventStoreContract } from '../../contract/event-store-contract.ts';
+import { createDataKeyStore } from '../../encryption/data-key-store.ts';
+import { createEncryptingEventStore } from '../../encryption/encrypting-event-store.ts';
+import { createEsdbEventStore } from '../esdb-event-store.ts';
 
 // No EventStoreDB server runs on the development machines (no Docker, no package); docker compose and CI set
 // EVENTSTORE_URL, e.g. esdb://localhost:2113?tls=false.

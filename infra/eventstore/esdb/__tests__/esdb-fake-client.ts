@@ -24,7 +24,7 @@ import {
   type Position,
   type SubscribeToAllOptions,
 } from '@eventstore/db-client';
-import type { EsdbClient } from './esdb-event-store.ts';
+import type { EsdbClient } from '../esdb-event-store.ts';
 
 interface StoredEvent {
   streamId: string;

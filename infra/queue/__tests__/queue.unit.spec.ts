@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import pino from 'pino';
-import { bullmqBackend, isConnectionError } from './bullmq/connection.ts';
-import { toBullJobOptions } from './bullmq/job-options.ts';
-import { validateQueueName } from './bullmq/job-queue.ts';
+import { bullmqBackend, isConnectionError } from '../bullmq/connection.ts';
+import { toBullJobOptions } from '../bullmq/job-options.ts';
+import { validateQueueName } from '../bullmq/job-queue.ts';
 import {
   DEFAULT_JOB_OPTIONS,
   InvalidJobIdError,
@@ -11,7 +11,7 @@ import {
   UnrecoverableError,
   validateJobId,
   type QueueLogger,
-} from './queue.ts';
+} from '../queue.ts';
 
 describe('job ids', () => {
   test('accepted', () => {
