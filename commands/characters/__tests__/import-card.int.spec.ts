@@ -90,7 +90,7 @@ describe('importCard', () => {
     expect(book.status).toBe(200);
   });
 
-  test('a file that is not what its name says is the parser's 400: the rate limit is not spent, nothing is appended', async () => {
+  test('a file that is not what its name says is the parser problem: the rate limit is not spent, nothing is appended', async () => {
     const { ports, admitted } = portsOf();
     const before = await svc.runtime.eventStore.headPosition();
     expect(await refusal(importCard(ports, context(), input(new TextEncoder().encode('not a card'), 'x.png')))).toEqual({ status: 400, code: 'format_mismatch' });
