@@ -9,7 +9,7 @@ import type { ResolvedModel } from '../../infra/llm/index.ts';
 import { createCharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
 import { createChatQueries, type ChatRow } from '../../queries/chats-queries.ts';
 import { createCompletionQueries } from '../../queries/completion-queries.ts';
-import { createWorldBookSources, type GatheredBook } from '../../queries/world-book-sources.ts';
+import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
@@ -19,6 +19,7 @@ import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/
 import type { TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
+import { createWorldInfoContext, type WorldInfoScope } from '../world-info/world-info-context.ts';
 import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
 
 export interface Requester {
@@ -77,7 +78,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
   const characters = createCharacterQueries(db, schema);
   const chats = createChatQueries(db, schema);
   const completions = createCompletionQueries(db, schema);
-  const sources = createWorldBookSources(db, schema);
+  const worldInfo = createWorldInfoContext(db, schema);
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
@@ -128,6 +129,14 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
     return { character, chat, settings, userName, history, userTurn, placement };
   }
 
+  /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
+  const worldInfoScope = (target: CharacterTarget, who: Requester, placed: { character: CharacterRow; chat: ChatRow | null; settings: ChatSettings }): WorldInfoScope => ({
+    requester: who,
+    chat: placed.chat ? { ownerId: placed.chat.owner_id, worldBookIds: placed.settings.world_book_ids ?? [] } : null,
+    character: { id: placed.character.id, ownerId: placed.character.owner_id },
+    extraBookIds: target.worldBookIds ?? undefined,
+  });
+
   return {
     /**
      * The checks a generation would fail on, run before its job is queued (nothing is assembled): the character and
@@ -135,9 +144,9 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
      * world books exist and are the caller's. Answers where the turn would go.
      */
     async check(target: CharacterTarget, who: Requester): Promise<TurnPlacement> {
-      const { character, chat, placement } = await placeTurn(target, who);
-      await sources.checkNamedBooks({ userId: chat?.owner_id ?? character.owner_id, isAdmin: who.isAdmin, ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}) });
-      return placement;
+      const placed = await placeTurn(target, who);
+      await worldInfo.checkNamedBooks(worldInfoScope(target, who, placed));
+      return placed.placement;
     },
 
     async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {
@@ -146,13 +155,7 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
       let userTurn = placed.userTurn;
 
       // ---- lorebooks ------------------------------------------------------------------------------------
-      const books = await sources.gatherBooks({
-        userId: chat?.owner_id ?? character.owner_id,
-        isAdmin: who.isAdmin,
-        characterId: character.id,
-        chatBookIds: settings.world_book_ids ?? [],
-        ...(target.worldBookIds ? { extraBookIds: target.worldBookIds } : {}),
-      });
+      const books = await worldInfo.books(worldInfoScope(target, who, placed));
 
       // ---- chat dictionaries: the user's turn is rewritten before anything reads it -------------------------
       const inputChatLength = history.length + (userTurn ? 1 : 0);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { loadCardBinaries, planCardBinaries } from '../../../commands/characters/card-binaries.ts';
-import { createCharacter } from '../../../commands/characters/character-workflows.ts';
-import { syncCardWorldBook } from '../../../commands/world-books/card-world-book.ts';
+import { loadCardBinaries } from '../../../commands/characters/card-binaries.ts';
+import type { CreateOutcome } from '../../../commands/characters/character-workflows.ts';
+import { importCard } from '../../../commands/characters/import-card.ts';
+import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
-import { CardExportError, exportCard, resolveCardLimits, type CanonicalCard } from '../../../shared/cards/index.ts';
-import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
-import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
+import { CardExportError, exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
+import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
 import { readMultipartFile } from '../http/multipart.ts';
@@ -18,9 +18,23 @@ const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const importQuery = z.object({ allow_image_only: flag.optional(), on_conflict: z.enum(['error', 'rename', 'overwrite']).optional() }).strict();
 
+/** What the import did, beside the character's view. */
+function importReport(parsed: CardParseSuccess, outcome: CreateOutcome, book: CardWorldBookOutcome | null) {
+  return {
+    import: {
+      format: parsed.sourceFormat,
+      dialect: parsed.source.dialect,
+      warnings: parsed.warnings,
+      replaced: outcome.replaced,
+      ...(outcome.renamedFrom ? { renamed_from: outcome.renamedFrom } : {}),
+      ...(book ? { world_book: { id: book.worldBookId, created: book.created, entry_count: book.entryCount, warnings: book.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail })) } } : {}),
+    },
+  };
+}
+
 export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
-  const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
+  const importPorts = { eventStore: deps.eventStore, cache: deps.stateCache, blobStore: deps.blobStore, config: deps.config };
   const location = (id: string) => `/api/v1/characters/${id}`;
 
   return [
@@ -49,52 +63,15 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
-        const parsed = await deps.cpu.run('parseCard', {
-          bytes: file.bytes,
-          options: {
-            ...(file.filename !== undefined ? { filename: file.filename } : {}),
-            ...(file.mimeType !== undefined ? { contentType: file.mimeType } : {}),
-            allowImageOnly,
-            limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
-          },
-        }, principal.userId);
-        if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
-        const unstorable = findUnstorableText(parsed.card);
-        if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
-        await consumeRateLimit(parsed.avatar || parsed.assets.length > 0 ? ['character_import', 'blob_upload'] : ['character_import']);
-        // Over the storage quota is a 413 before anything is stored. The blob writes overlap the name reservation;
-        // both finish before the character's event is appended.
-        const binaries = planCardBinaries(deps.blobStore, parsed.avatar, parsed.assets);
-        const reservation = await binaries.reserve(command.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
-        const written = binaries.write();
-        written.catch(() => undefined);
-        const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
-        const outcome = await createCharacter(commands, command, {
-          stored: { card: parsed.card, avatar: binaries.avatar, assets: binaries.assets },
-          source,
-          warnings: parsed.warnings,
-          onConflict,
-          beforeAppend: () => written,
-        }).catch(async (err: unknown) => {
-          await reservation.release();
-          throw err;
-        });
-        log.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
-        // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.
-        const book = await syncCardWorldBook(commands, command, { characterId: outcome.characterId, card: parsed.card });
-        const report = {
-          import: {
-            format: parsed.sourceFormat,
-            dialect: parsed.source.dialect,
-            warnings: parsed.warnings,
-            replaced: outcome.replaced,
-            ...(outcome.renamedFrom ? { renamed_from: outcome.renamedFrom } : {}),
-            ...(book ? { world_book: { id: book.worldBookId, created: book.created, entry_count: book.entryCount, warnings: book.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail })) } } : {}),
-          },
-        };
+        const { parsed, outcome, book, position } = await importCard(
+          { ...importPorts, log, admit: ({ withBinaries }) => consumeRateLimit(withBinaries ? ['character_import', 'blob_upload'] : ['character_import']), parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, principal.userId) },
+          command,
+          { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
+        );
+        const report = importReport(parsed, outcome, book);
         return respondAfterProjection(
           deps,
-          book?.position ?? outcome.result.position,
+          position,
           location(outcome.characterId),
           async () => {
             const row = (await queries.get(outcome.characterId))!;

@@ -9,10 +9,7 @@ import {
   updateDictionary,
   updateDictionaryEntry,
 } from '../../../commands/chat-dictionaries/chat-dictionary-workflows.ts';
-import { createChatDictionarySources } from '../../../queries/chat-dictionary-sources.ts';
-import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable, type ChatDictionaryRow } from '../../../queries/chat-dictionaries-queries.ts';
-import { createChatQueries } from '../../../queries/chats-queries.ts';
-import type { TimedInput } from '../../../shared/dictionaries/dictionary-engine.ts';
+import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable } from '../../../queries/chat-dictionaries-queries.ts';
 import {
   DictionaryFormatError,
   exportDictionaryJson,
@@ -21,20 +18,18 @@ import {
   importDictionaryMarkdown,
   type ImportedDictionary,
 } from '../../../shared/dictionaries/dictionary-formats.ts';
-import { IncludeCycleError } from '../../../shared/dictionaries/dictionary-includes.ts';
-import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, MAX_PROCESS_TEXT, type DictionaryEntry, type DictionaryMeta } from '../../../shared/dictionaries/dictionary-model.ts';
-import { processResultToApi } from '../../../shared/dictionaries/process-report.ts';
-import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, type DictionaryEntry, type DictionaryMeta } from '../../../shared/dictionaries/dictionary-model.ts';
+import { badRequest, notFound } from '../../../shared/errors.ts';
 import type { DictionaryChanges } from '../../../shared/events/chat-dictionary-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
+import { createChatDictionaryProcessor } from '../../chat-dictionaries/process-chat-dictionaries.ts';
+import { visibleDictionary } from '../../chat-dictionaries/visible-dictionary.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
-import { assertDictionaryWorkWithinLimit } from '../http/cpu-limits.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { visibleChat } from './chat-routes.ts';
 import {
   createDictionaryBody,
   createEntryBody,
@@ -56,12 +51,7 @@ import {
 
 const BASE = '/api/v1/chat/dictionaries';
 
-/** 404 for a missing (or deleted, unless `includeDeleted`) dictionary, 403 for another user's. */
-export function visibleDictionary(row: ChatDictionaryRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): ChatDictionaryRow {
-  if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat dictionary', id);
-  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
-  return row;
-}
+export { visibleDictionary };
 
 /** Two ways to give the expected version (the original's body `version`, or `expected_version`): they must agree. */
 function expectedVersion(body: number | undefined, query: number | undefined): number | undefined {
@@ -89,8 +79,7 @@ function assertStorable(value: unknown, what: string): void {
 
 export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createChatDictionaryQueries(deps.db, deps.readSchema);
-  const sources = createChatDictionarySources(deps.db, deps.readSchema);
-  const chats = createChatQueries(deps.db, deps.readSchema);
+  const processor = createChatDictionaryProcessor(deps);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `${BASE}/${id}`;
 
@@ -152,56 +141,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         422: { description: 'entries × passes × text beyond DICTIONARY_MAX_PROCESS_WORK (`processing_too_costly`)', schema: problemSchema },
         503: { description: 'the run took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
-      handler: async ({ body, principal }) => {
-        if (body.text.length > MAX_PROCESS_TEXT) throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
-        const started = performance.now();
-        const explicit = [...(body.dictionary_id ? [body.dictionary_id] : []), ...(body.dictionary_ids ?? [])];
-        let roots: string[];
-        let ownerId = principal.userId;
-        if (explicit.length > 0) {
-          const rows = await queries.getMany(explicit);
-          const byId = new Map(rows.map((r) => [r.id, r]));
-          for (const id of explicit) visibleDictionary(byId.get(id), id, principal);
-          ownerId = byId.get(explicit[0]!)!.owner_id;
-          if (rows.some((r) => r.owner_id !== ownerId)) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
-          roots = [...new Set(explicit)];
-        } else {
-          roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 })).activeOrder;
-        }
-        let timed: TimedInput | undefined;
-        if (body.chat_id) {
-          const chat = visibleChat(await chats.get(body.chat_id), body.chat_id, principal);
-          if (chat.owner_id !== ownerId) throw forbidden('the chat and the dictionaries belong to different users');
-          const [stored, length] = await Promise.all([queries.timedState(chat.id), queries.activePathLength(chat.id)]);
-          // The text is the chat's next message: "now" counts it.
-          timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };
-        }
-        let dictionaries;
-        try {
-          dictionaries = await sources.resolve(roots, ownerId);
-        } catch (err) {
-          if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
-          throw err;
-        }
-        assertDictionaryWorkWithinLimit(deps.config, { text: body.text, dictionaries, maxIterations: body.max_iterations });
-        const result = await deps.cpu.run('dictionaries', {
-          text: body.text,
-          dictionaries,
-          ...(body.group !== undefined ? { group: body.group } : {}),
-          maxIterations: body.max_iterations,
-          ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
-          tokenizer: body.tokenizer,
-          // With a chat and no seed: the rolls the chat's next user turn will get.
-          random:
-            body.seed !== undefined
-              ? { kind: 'seed', seed: body.seed }
-              : body.chat_id && timed
-                ? { kind: 'chat', chatKey: body.chat_id, chatLength: timed.chatLength, side: 'input' }
-                : { kind: 'unseeded' },
-          ...(timed ? { timed } : {}),
-        }, principal.userId);
-        return { status: 200, body: processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) }) };
-      },
+      handler: async ({ body, principal }) => ({ status: 200, body: await processor.process(body, principal) }),
     }),
     defineRoute({
       method: 'post',

@@ -1,0 +1,45 @@
+/**
+ * Which lorebooks a scan reads, one rule for every caller (process-context, prepare, complete): the books are the
+ * chat's owner's (else the character's owner's, else the caller's); the character's books, the chat's books, the
+ * books the request names (an administrator may name other users'), and the owner's global books unless left out.
+ */
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import { createWorldBookSources, type GatherBooksInput, type GatheredBook } from '../../queries/world-book-sources.ts';
+
+export interface WorldInfoScope {
+  requester: { userId: string; isAdmin: boolean };
+  chat?: { ownerId: string; worldBookIds: readonly string[] } | null;
+  character?: { id: string; ownerId: string } | null;
+  extraBookIds?: readonly string[] | undefined;
+  includeGlobal?: boolean | undefined;
+}
+
+/** Whose lorebooks (and data) the scan is: the chat's owner, else the character's, else the caller. */
+export const worldInfoOwner = (scope: WorldInfoScope): string => scope.chat?.ownerId ?? scope.character?.ownerId ?? scope.requester.userId;
+
+export function gatherBooksInput(scope: WorldInfoScope): GatherBooksInput {
+  return {
+    userId: worldInfoOwner(scope),
+    isAdmin: scope.requester.isAdmin,
+    ...(scope.character ? { characterId: scope.character.id } : {}),
+    chatBookIds: scope.chat?.worldBookIds ?? [],
+    ...(scope.extraBookIds ? { extraBookIds: scope.extraBookIds } : {}),
+    ...(scope.includeGlobal !== undefined ? { includeGlobal: scope.includeGlobal } : {}),
+  };
+}
+
+export function createWorldInfoContext(db: Kysely<ReadModels>, schema: string) {
+  const sources = createWorldBookSources(db, schema);
+  return {
+    /** The books of the scope, in the order the engine reads them. */
+    books: (scope: WorldInfoScope): Promise<GatheredBook[]> => sources.gatherBooks(gatherBooksInput(scope)),
+    /** 404 / 403 for a named book that is missing or another user's (nothing is loaded). */
+    checkNamedBooks: (scope: WorldInfoScope): Promise<void> => {
+      const { userId, isAdmin, extraBookIds } = gatherBooksInput(scope);
+      return sources.checkNamedBooks({ userId, isAdmin, ...(extraBookIds ? { extraBookIds } : {}) });
+    },
+  };
+}
+
+export type WorldInfoContext = ReturnType<typeof createWorldInfoContext>;
