@@ -4,7 +4,10 @@ import { earlyStages, promptInput } from './helpers/stage-input.ts';
 describe('card fields and persona', () => {
   test('fields are trimmed and expanded with card-field macros off; they become macro values', () => {
     const s = earlyStages(
-      promptInput({ character: { name: 'S', description: '  {{char}} guards.\r\nmore ', personality: 'kind {{description}}' }, chat: { chatId: 'c', scenarioOverride: 'Chat.' } }),
+      promptInput({
+        character: { name: 'S', description: '  {{char}} guards.\r\nmore ', personality: 'kind {{description}}' },
+        chat: { chatId: 'c', scenarioOverride: 'Chat.' },
+      }),
     );
     expect(s.card.description).toBe('S guards.\nmore');
     expect(s.card.personality).toBe('kind {{description}}');

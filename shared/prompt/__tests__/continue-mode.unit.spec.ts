@@ -4,7 +4,9 @@ import { bot, earlyStages, promptInput, user } from './helpers/stage-input.ts';
 
 describe('continue', () => {
   const s = earlyStages(promptInput({ prompts: { continueNudge: 'Go on: {{lastChatMessage}}' } }));
-  const window = () => historyWindowMessages({ slots: s.slots, expand: s.macros.expand, profile: s.profile, userName: 'Ann', namesMode: 'none' }, [user('1', 'a'), bot('2', ' half ')], undefined, null);
+  const history = [user('1', 'a'), bot('2', ' half ')];
+  const window = () =>
+    historyWindowMessages({ slots: s.slots, expand: s.macros.expand, profile: s.profile, userName: 'Ann', namesMode: 'none' }, history, undefined, null);
 
   test('the last message is kept and nudged', () => {
     const messages = window();

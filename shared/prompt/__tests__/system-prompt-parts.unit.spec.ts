@@ -7,7 +7,11 @@ const noNote = turnAuthorsNote(undefined, false, { description: '', position: 'i
 describe('system parts', () => {
   test('prompt order, blank parts left out, world info in its format', () => {
     const s = earlyStages(
-      promptInput({ character: { name: 'S', description: 'D.', scenario: 'Sc.' }, persona: { name: 'Ann', description: 'P.' }, prompts: { main: 'Main.', worldInfoFormat: '<{0}>' } }),
+      promptInput({
+        character: { name: 'S', description: 'D.', scenario: 'Sc.' },
+        persona: { name: 'Ann', description: 'P.' },
+        prompts: { main: 'Main.', worldInfoFormat: '<{0}>' },
+      }),
     );
     const head = headSlots({ ...s, expand: s.macros.expand, outlets: {} }, s.persona, { before: 'WB', after: '' }, noNote);
     expect(head.map((h) => [h.layout.section, h.message.content])).toEqual([
