@@ -1,0 +1,114 @@
+/**
+ * Where activated entries go in the prompt: an entry's position, depth and role (its fields, overridden by the
+ * `@@position`, `@@depth`, `@@reverse_depth` and `@@role` decorators), and the injections grouped by position.
+ */
+import { DEFAULT_DEPTH, ROLE_NAMES, positionName } from '../entry.ts';
+import type { WorldInfoPositionName, WorldInfoRoleName } from '../entry.ts';
+import type { RunBooks } from './run-books.ts';
+import type { ActiveRecord } from './scan-state.ts';
+import type { ActivatedEntry, WorldInfoInjections } from './types.ts';
+
+export function toActivatedEntry(books: RunBooks, a: ActiveRecord, messageTotal: number): ActivatedEntry {
+  const b = books.bookOf(a.gid);
+  const p = books.prep(a.gid);
+  const r = p.resolved;
+  const d = p.decorators;
+  let position: WorldInfoPositionName | 'unknown' = positionName(r.position) ?? 'unknown';
+  let depth = r.depth;
+  if (d.position) position = d.position;
+  else if (d.depth !== undefined) {
+    position = 'at_depth';
+    depth = d.depth;
+  } else if (d.reverseDepth !== undefined) {
+    position = 'at_depth';
+    depth = Math.max(0, messageTotal - d.reverseDepth);
+  }
+  const role: WorldInfoRoleName = d.role ?? ROLE_NAMES[r.role] ?? 'system';
+  const out: ActivatedEntry = {
+    entryKey: books.entryKey(a.gid),
+    bookId: b.input.id,
+    bookName: b.input.name,
+    uid: p.entry.uid,
+    entryIndex: p.local,
+    entry: p.entry,
+    content: a.content,
+    position,
+    depth: position === 'at_depth' ? depth : DEFAULT_DEPTH,
+    role,
+    order: r.order,
+    tokens: a.tokens,
+    reason: a.reason,
+    pass: a.pass,
+  };
+  if (position === 'outlet') out.outletName = r.outletName;
+  return out;
+}
+
+/**
+ * Groups activated entries by position. Each list is in ascending `order`; equal orders come out in reverse
+ * activation order (SillyTavern sorts by order descending, stable, then prepends).
+ */
+export function buildInjections(activated: readonly ActivatedEntry[]): WorldInfoInjections {
+  const withSeq = activated.map((a, seq) => ({ a, seq }));
+  // SillyTavern's iteration order: order descending, ties in activation order; each item is prepended.
+  withSeq.sort((x, y) => y.a.order - x.a.order || x.seq - y.seq);
+  const before: string[] = [];
+  const after: string[] = [];
+  const anTop: string[] = [];
+  const anBottom: string[] = [];
+  const examplesBefore: string[] = [];
+  const examplesAfter: string[] = [];
+  const depthGroups: Array<{ depth: number; role: WorldInfoRoleName; entries: string[] }> = [];
+  const outletLists = new Map<string, string[]>();
+  for (const { a } of withSeq) {
+    if (!a.content) continue;
+    switch (a.position) {
+      case 'before':
+        before.unshift(a.content);
+        break;
+      case 'after':
+        after.unshift(a.content);
+        break;
+      case 'an_top':
+        anTop.unshift(a.content);
+        break;
+      case 'an_bottom':
+        anBottom.unshift(a.content);
+        break;
+      case 'examples_before':
+        examplesBefore.unshift(a.content);
+        break;
+      case 'examples_after':
+        examplesAfter.unshift(a.content);
+        break;
+      case 'at_depth': {
+        let group = depthGroups.find((g) => g.depth === a.depth && g.role === a.role);
+        if (!group) depthGroups.push((group = { depth: a.depth, role: a.role, entries: [] }));
+        group.entries.unshift(a.content);
+        break;
+      }
+      case 'outlet': {
+        const name = a.outletName ?? '';
+        if (name === '') break;
+        let list = outletLists.get(name);
+        if (!list) outletLists.set(name, (list = []));
+        list.unshift(a.content);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const outlets: Record<string, string> = {};
+  for (const [name, list] of outletLists) outlets[name] = list.join('\n');
+  return {
+    before: before.join('\n'),
+    after: after.join('\n'),
+    anTop,
+    anBottom,
+    atDepth: depthGroups.map((g) => ({ depth: g.depth, role: g.role, content: g.entries.join('\n') })),
+    examplesBefore,
+    examplesAfter,
+    outlets,
+  };
+}
