@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { AhoCorasick } from './aho-corasick.ts';
-import { foldString } from './text.ts';
+import { AhoCorasick } from '../aho-corasick.ts';
+import { foldString } from '../text.ts';
 
 function naiveOccurrences(patterns: string[], text: string): string[] {
   const out: string[] = [];

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import type { TokenCounter } from '../../tokenizer/index.ts';
-import type { WorldInfoEntry } from '../entry.ts';
-import { buildBookIndex, WorldInfoIndexCache } from './book-index.ts';
-import { computeBudget, createSeededRandom, runWorldInfo } from './engine.ts';
-import { applyTimedEffectEvents } from './timed-effects.ts';
-import type { ChatMessageInput, WorldInfoInput, WorldInfoResult } from './types.ts';
+import type { TokenCounter } from '../../../tokenizer/index.ts';
+import type { WorldInfoEntry } from '../../entry.ts';
+import { buildBookIndex, WorldInfoIndexCache } from '../book-index.ts';
+import { computeBudget, createSeededRandom, runWorldInfo } from '../engine.ts';
+import { applyTimedEffectEvents } from '../timed-effects.ts';
+import type { ChatMessageInput, WorldInfoInput, WorldInfoResult } from '../types.ts';
 
 const words: TokenCounter = { family: 'approximate', count: (t) => t.split(/\s+/).filter(Boolean).length };
 const user = (content: string): ChatMessageInput => ({ name: 'User', content, role: 'user' });
