@@ -1,9 +1,10 @@
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
-import { chatRow, chatRowChanges } from '../projections/chats-projection.ts';
+import { chatRow, chatRowChanges } from '../projections/chats-fold.ts';
 import { metaColumns } from '../projections/world-books-projection.ts';
 import { characterStream } from '../shared/characters/character-fold.ts';
 import { chatStream } from '../shared/chats/chat-fold.ts';
+import { catalogued } from '../shared/events/catalogue.ts';
 import { toDomainEvent } from '../shared/events/domain-event.ts';
 import type { WorldBookEvent } from '../shared/events/world-book-events.ts';
 import { worldBookFold, worldBookStream, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
@@ -96,9 +97,11 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
 }
 
 export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: ChatRow; version: number }> {
-  const all = upcasted(await store.readStream(chatStream(id)));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => e.data.ownerId }, principal);
-  let row: Record<string, unknown> = { ...chatRow(events[0]!), variables: {}, world_info_timed_state: null };
+  const all = catalogued(upcasted(await store.readStream(chatStream(id))));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) }, principal);
+  const creation = events[0]!;
+  if (creation.type !== 'ChatCreated') throw new Error(`the stream of chat ${id} does not begin with its creation`);
+  let row: Record<string, unknown> = { ...chatRow(creation), variables: {}, world_info_timed_state: null };
   for (const e of events.slice(1)) {
     const { columns, messageCountDelta, variablesSet } = chatRowChanges(e);
     row = { ...row, ...columns, message_count: (row.message_count as number) + messageCountDelta };
