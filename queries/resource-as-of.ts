@@ -26,8 +26,8 @@ const upcasted = (events: RecordedEvent[]) => events.filter((e) => !e.redacted).
 const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 export async function characterAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: CharacterRow; version: number }> {
-  const all = upcasted(await store.readStream(characterStream(id)));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => e.data.ownerId }, principal);
+  const all = catalogued(upcasted(await store.readStream(characterStream(id))));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => (e.type === 'CharacterCreated' || e.type === 'CharacterImported' ? e.data.ownerId : undefined) }, principal);
   let state: RowState | undefined;
   for (const e of events) state = foldCharacterRow(state, e);
   const row: Record<string, unknown> = { ...state!.columns };
