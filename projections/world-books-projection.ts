@@ -14,7 +14,7 @@ const json = (value: unknown) => JSON.stringify(value);
 const uidText = (uid: unknown) => (uid === undefined || uid === null ? null : String(uid));
 
 /** The book-level columns of a row (also used to rebuild a past version: `as_of`). */
-export function metaColumns(meta: WorldBookMeta): Record<string, unknown> {
+export function metaColumns(meta: WorldBookMeta): { name: string; description: string; scan_depth: number | null; token_budget: number | null; recursive_scanning: boolean | null; meta: string } {
   return {
     name: meta.name,
     description: meta.description,
@@ -101,7 +101,7 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
   switch (event.type) {
     case 'WorldBookUpdated': {
       const changes = d.changes as BookChanges;
-      Object.assign(set, metaColumns(applyBookChanges(row.meta as unknown as WorldBookMeta, changes)));
+      Object.assign(set, metaColumns(applyBookChanges(row.meta, changes)));
       if (changes.enabled !== undefined) set.enabled = changes.enabled;
       if (changes.isGlobal !== undefined) set.is_global = changes.isGlobal;
       break;

@@ -6,7 +6,7 @@ import { characterStream } from '../shared/characters/character-fold.ts';
 import { chatStream } from '../shared/chats/chat-fold.ts';
 import { catalogued } from '../shared/events/catalogue.ts';
 import { toDomainEvent } from '../shared/events/domain-event.ts';
-import type { WorldBookEvent } from '../shared/events/world-book-events.ts';
+import type { WorldBookEvent, WorldBookMeta } from '../shared/events/world-book-events.ts';
 import { worldBookFold, worldBookStream, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
 import { eventsAsOf, type AsOf } from './as-of.ts';
 import type { CharacterRow } from './characters-queries.ts';
@@ -75,23 +75,23 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
   const first = events[0]!;
   const last = events[events.length - 1]!;
   const meta = metaColumns(state.book!);
-  const row = {
+  const row: WorldBookRow = {
     id,
     owner_id: state.ownerId!,
     version,
     ...meta,
-    meta: parsed(meta.meta),
+    meta: JSON.parse(meta.meta) as WorldBookMeta,
     enabled: state.enabled,
     is_global: state.isGlobal,
     entry_count: state.entries.length,
-    source: state.source,
+    source: state.source!,
     created_at: first.createdAt,
     updated_at: last.createdAt,
     deleted_at: deletedAt,
-  } as unknown as WorldBookRow;
-  const entries = state.entries.map((r, ord) => {
+  };
+  const entries = state.entries.map((r, ord): WorldBookEntryRow => {
     const t = times.get(r.entryId)!;
-    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated } as unknown as WorldBookEntryRow;
+    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated };
   });
   return { row, entries, version };
 }
