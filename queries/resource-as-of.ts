@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
 import { chatRow, chatRowChanges } from '../projections/chats-fold.ts';
-import { metaColumns } from '../projections/world-books-projection.ts';
+import { metaColumns } from '../projections/world-books-fold.ts';
 import { characterStream } from '../shared/characters/character-fold.ts';
 import { chatStream } from '../shared/chats/chat-fold.ts';
 import { catalogued } from '../shared/events/catalogue.ts';
