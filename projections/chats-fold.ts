@@ -8,8 +8,30 @@ import { foldEvent, typesOf, type EventFolds } from './projection.ts';
  */
 export const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
+/** A chat's row as the writer writes it (JSON columns as JSON text; variables and timed state apart). */
+export interface ChatRowValues {
+  id: string;
+  owner_id: string;
+  version: number;
+  character_id: string | null;
+  character_name: string;
+  title: string;
+  rating: number | null;
+  state: string;
+  settings: string | null;
+  parent_chat_id: string | null;
+  forked_from_message_id: string | null;
+  root_chat_id: string;
+  imported_from: string | null;
+  message_count: number;
+  created_at: Date;
+  updated_at: Date;
+  last_activity_at: Date;
+  deleted_at: Date | null;
+}
+
 /** A new chat's row (JSON columns as JSON text). */
-export function chatRow(event: RecordedEvent<'ChatCreated'>): Record<string, unknown> {
+export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
   const d = event.data;
   return {
     id: d.chatId,
@@ -60,7 +82,7 @@ export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolea
 
 /** What an event (other than creation) changes on its chat's row: plain column values, the change of the message count, variables set. */
 export interface ChatRowChange {
-  columns: Record<string, unknown>;
+  columns: Partial<ChatRowValues> & { world_info_timed_state?: string | null };
   messageCountDelta: number;
   variablesSet?: Record<string, string>;
 }

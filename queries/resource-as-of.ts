@@ -101,13 +101,16 @@ export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, princi
   const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) }, principal);
   const creation = events[0]!;
   if (creation.type !== 'ChatCreated') throw new Error(`the stream of chat ${id} does not begin with its creation`);
-  let row: Record<string, unknown> = { ...chatRow(creation), variables: {}, world_info_timed_state: null };
+  let row = chatRow(creation);
+  let variables: Record<string, string> = {};
+  let timedState: string | null = null;
   for (const e of events.slice(1)) {
     const { columns, messageCountDelta, variablesSet } = chatRowChanges(e);
-    row = { ...row, ...columns, message_count: (row.message_count as number) + messageCountDelta };
-    if (variablesSet) row.variables = { ...(row.variables as Record<string, string>), ...variablesSet };
+    const { world_info_timed_state, ...plain } = columns;
+    row = { ...row, ...plain, message_count: row.message_count + messageCountDelta };
+    if (world_info_timed_state !== undefined) timedState = world_info_timed_state;
+    if (variablesSet) variables = { ...variables, ...variablesSet };
   }
-  row.settings = parsed(row.settings);
-  row.world_info_timed_state = parsed(row.world_info_timed_state);
-  return { row: row as unknown as ChatRow, version };
+  const chat: ChatRow = { ...row, settings: parsed(row.settings), variables, world_info_timed_state: parsed(timedState) };
+  return { row: chat, version };
 }
