@@ -1,18 +1,18 @@
 import { sql } from 'kysely';
-import type { Projection } from './projection.ts';
+import { defineProjection } from './projection.ts';
 
 /**
  * Character ↔ world-book attachments. A detached book keeps its row (`detached_at`), so every row carries the
  * revision of the attachment stream that last wrote it and a redelivered older event changes nothing.
  */
-export const characterWorldBooksProjection: Projection = {
+export const characterWorldBooksProjection = defineProjection({
   name: 'character_world_books',
-  handles: new Set(['WorldBookAttached', 'WorldBookDetached']),
+  handles: ['WorldBookAttached', 'WorldBookDetached'],
   tables: ['character_world_books'],
   async apply(db, event) {
-    const d = event.data as Record<string, any>;
     const at = event.createdAt;
     if (event.type === 'WorldBookAttached') {
+      const d = event.data;
       await db
         .insertInto('character_world_books')
         .values({ character_id: d.characterId, world_book_id: d.worldBookId, owner_id: d.ownerId, priority: d.priority, enabled: d.enabled, revision: event.revision, created_at: at, updated_at: at, detached_at: null })
@@ -34,8 +34,9 @@ export const characterWorldBooksProjection: Projection = {
         .execute();
       return;
     }
+    const d = event.data;
     const row = await db.selectFrom('character_world_books').select('revision').where('character_id', '=', d.characterId).where('world_book_id', '=', d.worldBookId).executeTakeFirst();
-    if (!row) throw new Error(`WorldBookDetached for character ${String(d.characterId)} and world book ${String(d.worldBookId)}, which has no row`);
+    if (!row) throw new Error(`WorldBookDetached for character ${d.characterId} and world book ${d.worldBookId}, which has no row`);
     await db
       .updateTable('character_world_books')
       .set({ detached_at: at, updated_at: at, revision: event.revision })
@@ -44,4 +45,4 @@ export const characterWorldBooksProjection: Projection = {
       .where('revision', '<', event.revision)
       .execute();
   },
-};
+});

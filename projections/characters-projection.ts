@@ -1,105 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { applyChanges } from '../shared/characters/character-fold.ts';
-import { toBasicFields, type CanonicalCard } from '../shared/cards/index.ts';
-import type { CharacterChanges } from '../shared/characters/character-fields.ts';
-import type { StoredCard } from '../shared/characters/stored-card.ts';
-import type { Projection } from './projection.ts';
+import type { RecordedEvent } from '../shared/events/recorded-event.ts';
+import { CHARACTER_EVENTS, fold, rowStateOf, type CharacterEvent, type RowState } from './characters-fold.ts';
+import { defineProjection } from './projection.ts';
 
-const json = (value: unknown) => JSON.stringify(value);
-
-/** The read-model columns derived from a stored card. */
-function cardColumns(stored: StoredCard): Record<string, unknown> {
-  const f = toBasicFields(stored.card as CanonicalCard);
-  const nickname = (stored.card.data as { nickname?: unknown }).nickname;
-  return {
-    name: f.name,
-    description: f.description,
-    personality: f.personality,
-    scenario: f.scenario,
-    system_prompt: f.system_prompt,
-    post_history_instructions: f.post_history_instructions,
-    first_message: f.first_message,
-    message_example: f.message_example,
-    creator_notes: f.creator_notes,
-    alternate_greetings: json(f.alternate_greetings),
-    tags: json(f.tags),
-    tags_lower: f.tags.map((t) => t.toLowerCase()),
-    creator: f.creator,
-    creator_lower: f.creator.toLowerCase(),
-    character_version: f.character_version,
-    extensions: json(f.extensions),
-    nickname: typeof nickname === 'string' && nickname !== '' ? nickname : null,
-    card: json(stored.card),
-    avatar: stored.avatar ? json(stored.avatar) : null,
-    assets: json(stored.assets),
-  };
-}
-
-const storedOf = (data: Record<string, unknown>): StoredCard => ({ card: data.card as CanonicalCard, avatar: (data.avatar ?? null) as StoredCard['avatar'], assets: (data.assets ?? []) as StoredCard['assets'] });
-
-export interface RowState {
-  stored: StoredCard;
-  /** The row as written: JSON columns as JSON text. */
-  columns: Record<string, unknown>;
-}
-
-/**
- * Folds one event into a row. Updates need the current card (to apply a partial edit), so the fold carries
- * the stored card alongside the columns. Time travel (`as_of`) folds a stream with it too, so a past version is
- * built by the same code as the live row.
- */
-export function fold(row: RowState | undefined, event: RecordedEvent): RowState | undefined {
-  const at = event.createdAt;
-  const d = event.data;
-  switch (event.type) {
-    case 'CharacterCreated':
-    case 'CharacterImported': {
-      const stored = storedOf(d);
-      return {
-        stored,
-        columns: { id: d.characterId, owner_id: d.ownerId, version: event.revision, ...cardColumns(stored), source: json(d.source ?? {}), created_at: at, updated_at: at, last_used_at: null, deleted_at: null },
-      };
-    }
-    case 'CharacterUpdated': {
-      if (!row) throw missingRow(event);
-      const stored = applyChanges(row.stored, d.changes as CharacterChanges, d.dataChanges as Record<string, unknown> | undefined);
-      return { stored, columns: { ...row.columns, ...cardColumns(stored), version: event.revision, updated_at: at } };
-    }
-    case 'CharacterCardReplaced':
-    case 'CharacterReverted': {
-      if (!row) throw missingRow(event);
-      const stored = storedOf(d);
-      return { stored, columns: { ...row.columns, ...cardColumns(stored), ...(d.source ? { source: json(d.source) } : {}), version: event.revision, updated_at: at } };
-    }
-    case 'CharacterDeleted':
-      if (!row) throw missingRow(event);
-      return { ...row, columns: { ...row.columns, deleted_at: at, version: event.revision, updated_at: at } };
-    case 'CharacterRestored':
-      if (!row) throw missingRow(event);
-      return { ...row, columns: { ...row.columns, deleted_at: null, version: event.revision, updated_at: at } };
-    default:
-      return row;
-  }
-}
-
-const missingRow = (event: RecordedEvent) => new Error(`${event.type} for character ${String(event.data.characterId)}, which has no row`);
-
-type CharacterRowDb = Record<string, unknown> & { card: unknown; avatar: unknown; assets: unknown };
+export { fold, type RowState } from './characters-fold.ts';
 
 async function loadRows(db: Kysely<ReadModels>, ids: string[]): Promise<Map<string, RowState>> {
   if (ids.length === 0) return new Map();
-  const rows = (await db.selectFrom('characters').selectAll().where('id', 'in', ids).execute()) as unknown as CharacterRowDb[];
-  return new Map(
-    rows.map((r) => {
-      const { search: _search, ...rest } = r as CharacterRowDb & { search?: unknown };
-      const columns: Record<string, unknown> = { ...rest };
-      for (const k of ['alternate_greetings', 'tags', 'extensions', 'card', 'assets', 'source']) columns[k] = json(rest[k]);
-      columns.avatar = rest.avatar ? json(rest.avatar) : null;
-      return [r.id as string, { stored: storedOf(rest as Record<string, unknown>), columns }];
-    }),
-  );
+  const rows = await db.selectFrom('characters').selectAll().where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, rowStateOf(r)]));
 }
 
 async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): Promise<void> {
@@ -119,16 +29,17 @@ async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): 
   }
 }
 
-const CHARACTER_EVENTS = ['CharacterCreated', 'CharacterImported', 'CharacterUpdated', 'CharacterCardReplaced', 'CharacterReverted', 'CharacterDeleted', 'CharacterRestored'];
 /** Chat activity moves a character's `last_used_at` (the "last used" sort). */
-const USAGE_EVENTS = ['ChatCreated', 'MessagePosted'];
+const USAGE_EVENTS = ['ChatCreated' as const, 'MessagePosted' as const];
+type UsageEvent = RecordedEvent<(typeof USAGE_EVENTS)[number]>;
+const isUsage = (e: CharacterEvent | UsageEvent): e is UsageEvent => e.type === 'ChatCreated' || e.type === 'MessagePosted';
 
-async function applyUsage(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+async function applyUsage(db: Kysely<ReadModels>, events: UsageEvent[]): Promise<void> {
   const lastUse = new Map<string, Date>(); // chat id -> newest activity in this batch
   const chats: Array<{ chat_id: string; character_id: string }> = [];
   for (const e of events) {
-    if (e.type === 'ChatCreated' && e.data.characterId) chats.push({ chat_id: e.data.chatId as string, character_id: e.data.characterId as string });
-    lastUse.set(e.data.chatId as string, e.createdAt);
+    if (e.type === 'ChatCreated' && e.data.characterId) chats.push({ chat_id: e.data.chatId, character_id: e.data.characterId });
+    lastUse.set(e.data.chatId, e.createdAt);
   }
   for (let i = 0; i < chats.length; i += 1000) {
     await db.insertInto('character_chat_usage').values(chats.slice(i, i + 1000)).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
@@ -153,9 +64,9 @@ async function applyUsage(db: Kysely<ReadModels>, events: RecordedEvent[]): Prom
  * does not start with the creation), then written with one upsert guarded by the stream revision, so a
  * redelivered event never moves a row backwards. `apply` is the same path with a batch of one.
  */
-export const charactersProjection: Projection = {
+export const charactersProjection = defineProjection({
   name: 'characters',
-  handles: new Set([...CHARACTER_EVENTS, ...USAGE_EVENTS]),
+  handles: [...CHARACTER_EVENTS, ...USAGE_EVENTS],
   tables: ['characters', 'character_chat_usage'],
   // Applying finds characters by id; the owner's listings are for queries.
   queryOnlyIndexes: ['characters_owner_created', 'characters_owner_name', 'characters_owner_updated'],
@@ -167,14 +78,18 @@ export const charactersProjection: Projection = {
   },
 
   async apply(db, event) {
-    await charactersProjection.applyMany!(db, [event]);
+    await applyCharacters(db, [event]);
   },
 
-  async applyMany(db, all) {
-    const events = all.filter((e) => !USAGE_EVENTS.includes(e.type));
-    const byCharacter = new Map<string, RecordedEvent[]>();
+  applyMany: applyCharacters,
+});
+
+async function applyCharacters(db: Kysely<ReadModels>, all: Array<CharacterEvent | UsageEvent>): Promise<void> {
+  {
+    const events = all.filter((e): e is CharacterEvent => !isUsage(e));
+    const byCharacter = new Map<string, CharacterEvent[]>();
     for (const e of events) {
-      const id = e.data.characterId as string;
+      const id = e.data.characterId;
       const list = byCharacter.get(id);
       if (list) list.push(e);
       else byCharacter.set(id, [e]);
@@ -189,7 +104,7 @@ export const charactersProjection: Projection = {
       if (row && (row.columns.version as number) > startVersion) out.push(row.columns);
     }
     await upsert(db, out);
-    const usage = all.filter((e) => USAGE_EVENTS.includes(e.type));
+    const usage = all.filter(isUsage);
     if (usage.length) await applyUsage(db, usage);
-  },
-};
+  }
+}

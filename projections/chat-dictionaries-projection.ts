@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
 import type { DictionaryMeta } from '../shared/dictionaries/dictionary-model.ts';
 import type { DictionaryEntryRecord } from '../shared/events/chat-dictionary-events.ts';
-import type { Projection } from './projection.ts';
+import type { RecordedEvent } from '../shared/events/recorded-event.ts';
+import { defineProjection } from './projection.ts';
 
 /**
  * Chat dictionaries (one row each) and their entries (one row each, `ord` = insertion position). Every event first
@@ -31,13 +31,25 @@ async function insertEntries(db: Kysely<ReadModels>, dictionaryId: string, recor
   }
 }
 
-const missingRow = (event: RecordedEvent) => new Error(`${event.type} for chat dictionary ${String(event.data.dictionaryId)}, which has no row`);
+const HANDLED = [
+  'ChatDictionaryCreated' as const,
+  'ChatDictionaryUpdated' as const,
+  'ChatDictionaryDeleted' as const,
+  'ChatDictionaryRestored' as const,
+  'ChatDictionaryEntryAdded' as const,
+  'ChatDictionaryEntryUpdated' as const,
+  'ChatDictionaryEntryDeleted' as const,
+  'ChatDictionaryEntriesReordered' as const,
+];
+type DictionaryEvent = RecordedEvent<(typeof HANDLED)[number]>;
 
-async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
-  const d = event.data as Record<string, any>;
-  const dictionaryId = d.dictionaryId as string;
+const missingRow = (event: DictionaryEvent) => new Error(`${event.type} for chat dictionary ${event.data.dictionaryId}, which has no row`);
+
+async function applyOne(db: Kysely<ReadModels>, event: DictionaryEvent): Promise<void> {
+  const dictionaryId = event.data.dictionaryId;
   const at = event.createdAt;
   if (event.type === 'ChatDictionaryCreated') {
+    const d = event.data;
     const inserted = await db
       .insertInto('chat_dictionaries')
       .values({
@@ -63,7 +75,7 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
   const set: Record<string, unknown> = { version: event.revision, updated_at: at };
   switch (event.type) {
     case 'ChatDictionaryUpdated':
-      Object.assign(set, metaColumns(d.changes));
+      Object.assign(set, metaColumns(event.data.changes));
       break;
     case 'ChatDictionaryDeleted':
       set.deleted_at = at;
@@ -74,24 +86,24 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
     case 'ChatDictionaryEntryAdded': {
       const last = await db.selectFrom('chat_dictionary_entries').select((eb) => eb.fn.max('ord').as('ord')).where('dictionary_id', '=', dictionaryId).executeTakeFirst();
       const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
-      await insertEntries(db, dictionaryId, [{ entryId: d.entryId, entry: d.entry }], ord, at);
+      await insertEntries(db, dictionaryId, [{ entryId: event.data.entryId, entry: event.data.entry }], ord, at);
       set.entry_count = row.entry_count + 1;
       break;
     }
     case 'ChatDictionaryEntryUpdated':
-      await db.updateTable('chat_dictionary_entries').set({ entry: json(d.entry), updated_at: at }).where('entry_id', '=', d.entryId).execute();
+      await db.updateTable('chat_dictionary_entries').set({ entry: json(event.data.entry), updated_at: at }).where('entry_id', '=', event.data.entryId).execute();
       break;
     case 'ChatDictionaryEntryDeleted':
-      await db.deleteFrom('chat_dictionary_entries').where('entry_id', '=', d.entryId).where('dictionary_id', '=', dictionaryId).execute();
+      await db.deleteFrom('chat_dictionary_entries').where('entry_id', '=', event.data.entryId).where('dictionary_id', '=', dictionaryId).execute();
       set.entry_count = row.entry_count - 1;
       break;
     case 'ChatDictionaryEntriesReordered': {
-      const ids = d.entryIds as string[];
+      const ids = event.data.entryIds;
       const rows = await db.selectFrom('chat_dictionary_entries').select(['entry_id', 'entry']).where('dictionary_id', '=', dictionaryId).execute();
       const rank = new Map(ids.map((id, i) => [id, i]));
       for (const r of rows) {
         const priority = rank.get(r.entry_id);
-        if (priority === undefined || (r.entry as Record<string, unknown>).priority === priority) continue;
+        if (priority === undefined || r.entry.priority === priority) continue;
         await db.updateTable('chat_dictionary_entries').set({ entry: json({ ...r.entry, priority }), updated_at: at }).where('entry_id', '=', r.entry_id).execute();
       }
       break;
@@ -102,20 +114,10 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
   await db.updateTable('chat_dictionaries').set(set as never).where('id', '=', dictionaryId).where('version', '<', event.revision).execute();
 }
 
-const HANDLED = [
-  'ChatDictionaryCreated',
-  'ChatDictionaryUpdated',
-  'ChatDictionaryDeleted',
-  'ChatDictionaryRestored',
-  'ChatDictionaryEntryAdded',
-  'ChatDictionaryEntryUpdated',
-  'ChatDictionaryEntryDeleted',
-  'ChatDictionaryEntriesReordered',
-];
 
-export const chatDictionariesProjection: Projection = {
+export const chatDictionariesProjection = defineProjection({
   name: 'chat_dictionaries',
-  handles: new Set(HANDLED),
+  handles: HANDLED,
   tables: ['chat_dictionaries', 'chat_dictionary_entries'],
   async forgetUser(db, userId) {
     const entries = await db.deleteFrom('chat_dictionary_entries').where('dictionary_id', 'in', db.selectFrom('chat_dictionaries').select('id').where('owner_id', '=', userId)).executeTakeFirst();
@@ -125,4 +127,4 @@ export const chatDictionariesProjection: Projection = {
   async apply(db, event) {
     await applyOne(db, event);
   },
-};
+});

@@ -1,14 +1,14 @@
 import { sql } from 'kysely';
-import type { Projection } from './projection.ts';
+import { defineProjection } from './projection.ts';
 
 /**
  * Dictionary attachments to characters and chats, and each chat's dictionary timed-effect state. A detached
  * dictionary keeps its row (`detached_at`); every row carries the revision of the stream that last wrote it, so a
  * redelivered older event changes nothing.
  */
-export const chatDictionaryAttachmentsProjection: Projection = {
+export const chatDictionaryAttachmentsProjection = defineProjection({
   name: 'chat_dictionary_attachments',
-  handles: new Set(['ChatDictionaryAttached', 'ChatDictionaryDetached', 'ChatDictionaryEffectsRecorded']),
+  handles: ['ChatDictionaryAttached', 'ChatDictionaryDetached', 'ChatDictionaryEffectsRecorded'],
   tables: ['chat_dictionary_attachments', 'chat_dictionary_timed_state'],
   // The timed state belongs to a chat: found through `chats` (registered earlier, so still there when this runs).
   async forgetUser(db, userId) {
@@ -17,9 +17,9 @@ export const chatDictionaryAttachmentsProjection: Projection = {
     return { chat_dictionary_timed_state: Number(state.numDeletedRows), chat_dictionary_attachments: Number(attachments.numDeletedRows) };
   },
   async apply(db, event) {
-    const d = event.data as Record<string, any>;
     const at = event.createdAt;
     if (event.type === 'ChatDictionaryEffectsRecorded') {
+      const d = event.data;
       await db
         .insertInto('chat_dictionary_timed_state')
         .values({ chat_id: d.chatId, revision: event.revision, chat_length: d.chatLength, state: JSON.stringify(d.state), updated_at: at })
@@ -33,6 +33,7 @@ export const chatDictionaryAttachmentsProjection: Projection = {
       return;
     }
     if (event.type === 'ChatDictionaryAttached') {
+      const d = event.data;
       await db
         .insertInto('chat_dictionary_attachments')
         .values({
@@ -66,6 +67,7 @@ export const chatDictionaryAttachmentsProjection: Projection = {
         .execute();
       return;
     }
+    const d = event.data;
     const row = await db
       .selectFrom('chat_dictionary_attachments')
       .select('revision')
@@ -73,7 +75,7 @@ export const chatDictionaryAttachmentsProjection: Projection = {
       .where('target_id', '=', d.targetId)
       .where('dictionary_id', '=', d.dictionaryId)
       .executeTakeFirst();
-    if (!row) throw new Error(`ChatDictionaryDetached for ${String(d.targetKind)} ${String(d.targetId)} and dictionary ${String(d.dictionaryId)}, which has no row`);
+    if (!row) throw new Error(`ChatDictionaryDetached for ${d.targetKind} ${d.targetId} and dictionary ${d.dictionaryId}, which has no row`);
     await db
       .updateTable('chat_dictionary_attachments')
       .set({ detached_at: at, updated_at: at, revision: event.revision })
@@ -83,4 +85,4 @@ export const chatDictionaryAttachmentsProjection: Projection = {
       .where('revision', '<', event.revision)
       .execute();
   },
-};
+});

@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import type { ChatCreatedData, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../shared/events/chat-events.ts';
+import type { PathChange } from '../shared/events/chat-events.ts';
+import type { RecordedEvent } from '../shared/events/recorded-event.ts';
+import { CHAT_EVENTS, chatRow, chatRowChanges, messageRow, planRun, type ChatProjectionEvent, type ChatRowEvent } from './chats-fold.ts';
 import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
-import type { Projection } from './projection.ts';
+import { defineProjection } from './projection.ts';
 
 /**
  * Chats and their messages. Every event of a chat first moves the chat row's `version` to the event's
@@ -11,95 +12,9 @@ import type { Projection } from './projection.ts';
  * and is skipped, so redelivery changes nothing. Each message row knows whether it is on the active path
  * (`on_path`, at `depth`), as the events' path changes say.
  */
-const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-/** A new chat's row (JSON columns as JSON text). */
-export function chatRow(event: RecordedEvent): Record<string, unknown> {
-  const d = event.data as unknown as ChatCreatedData;
-  return {
-    id: d.chatId,
-    owner_id: d.ownerId,
-    version: event.revision,
-    character_id: d.characterId,
-    character_name: d.characterName,
-    title: d.title,
-    rating: null,
-    state: 'in-progress',
-    settings: json(d.settings),
-    parent_chat_id: d.forkedFrom?.chatId ?? null,
-    forked_from_message_id: d.forkedFrom?.messageId ?? null,
-    root_chat_id: d.forkedFrom?.rootChatId ?? d.chatId,
-    imported_from: d.importedFrom,
-    message_count: 0,
-    created_at: event.createdAt,
-    updated_at: event.createdAt,
-    last_activity_at: event.createdAt,
-    deleted_at: null,
-  };
-}
-
-function messageRow(event: RecordedEvent, onPath: boolean): Record<string, unknown> {
-  const d = event.data as unknown as MessagePostedData;
-  return {
-    id: d.messageId,
-    chat_id: d.chatId,
-    seq: event.revision,
-    parent_id: d.parentId,
-    sibling_group: d.parentId ?? d.chatId,
-    depth: d.depth,
-    on_path: onPath,
-    sender: d.sender,
-    name: d.name,
-    content: d.content,
-    image_sha256: d.image?.sha256 ?? null,
-    image_media_type: d.image?.mediaType ?? null,
-    image_size: d.image?.size ?? null,
-    metadata: json(d.metadata),
-    alternate_of: d.alternateOf,
-    version: 1,
-    created_at: d.sentAt ?? event.createdAt,
-    updated_at: event.createdAt,
-    deleted_at: null,
-  };
-}
-
-/**
- * What an event (other than creation) changes on its chat's row, as plain values plus the change of the message
- * count; pure, so time travel (`as_of`) rebuilds a past row with the same rules.
- */
-export function chatRowChanges(event: RecordedEvent): { columns: Record<string, unknown>; messageCountDelta: number; variablesSet?: Record<string, string> } {
-  const at = event.createdAt;
-  const base = { version: event.revision, updated_at: at };
-  switch (event.type) {
-    case 'MessagePosted':
-    case 'MessageRestored':
-      return { columns: { ...base, last_activity_at: at }, messageCountDelta: 1 };
-    case 'MessageDeleted':
-      return { columns: { ...base, last_activity_at: at }, messageCountDelta: -1 };
-    case 'MessageEdited':
-    case 'MessageSelected':
-      return { columns: { ...base, last_activity_at: at }, messageCountDelta: 0 };
-    case 'ChatUpdated': {
-      const { settings, ...plain } = event.data.changes as Record<string, unknown>;
-      return { columns: { ...base, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) }, messageCountDelta: 0 };
-    }
-    case 'ChatVariablesChanged': {
-      const after: Record<string, string> = {};
-      for (const change of (event.data as unknown as ChatVariablesChangedData).changes) after[change.name] = change.value;
-      return { columns: { version: event.revision }, messageCountDelta: 0, variablesSet: after };
-    }
-    case 'WorldInfoTimedEffectsChanged':
-      return { columns: { version: event.revision, world_info_timed_state: json((event.data as unknown as WorldInfoTimedEffectsChangedData).state) }, messageCountDelta: 0 };
-    case 'ChatDeleted':
-      return { columns: { ...base, deleted_at: at }, messageCountDelta: 0 };
-    case 'ChatRestored':
-      return { columns: { ...base, deleted_at: null }, messageCountDelta: 0 };
-    default:
-      return { columns: base, messageCountDelta: 0 };
-  }
-}
-
-function chatChanges(event: RecordedEvent): Record<string, unknown> {
+/** A row change as SET values: counts and variables are changed in place, so redelivered batches need no read. */
+function chatChanges(event: ChatRowEvent): Record<string, unknown> {
   const { columns, messageCountDelta, variablesSet } = chatRowChanges(event);
   return {
     ...columns,
@@ -141,48 +56,51 @@ const COLUMN_TYPES: ColumnTypes = {
  * A posted message in one statement (it is on every send's response path): the chat-row guard, the path
  * change and the insert, the last two only when the guard matched.
  */
-async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
-  const d = event.data as unknown as MessagePostedData;
+async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'MessagePosted'>): Promise<void> {
+  const d = event.data;
   const row = messageRow(event, d.path?.ids.includes(d.messageId) ?? false);
-  const columns = Object.keys(row);
   const others = d.path ? d.path.ids.filter((id) => id !== d.messageId) : [];
-  let query = db.with('guard', (qb) => qb.updateTable('chats').set(chatChanges(event) as never).where('id', '=', d.chatId).where('version', '<', event.revision).returning('id'));
-  if (d.path) {
-    const from = d.path.from;
-    // Two disjoint updates (on-path rows at or below `from` go off, listed rows come on), each on an index.
-    query = query.with('path_off', (qb) =>
-      qb
-        .updateTable('chat_messages')
-        .set({ on_path: false })
-        .where('chat_id', '=', d.chatId)
-        .where('on_path', '=', true)
-        .where('depth', '>=', from)
-        .where('id', '!=', sql<string>`ALL(${others}::uuid[])`)
-        .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
-        .returning('id'),
-    ) as unknown as typeof query;
-    if (others.length > 0) {
-      query = query.with('path_on', (qb) =>
-        qb
-          .updateTable('chat_messages')
-          .set({ on_path: true })
-          .where('id', '=', sql<string>`ANY(${others}::uuid[])`)
-          .where('on_path', '=', false)
-          .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
-          .returning('id'),
-      ) as unknown as typeof query;
-    }
-  }
+  const guarded = db.with('guard', (qb) => qb.updateTable('chats').set(chatChanges(event) as never).where('id', '=', d.chatId).where('version', '<', event.revision).returning('id'));
+  if (!d.path) return insertGuarded(guarded, row);
+  const from = d.path.from;
+  // Two disjoint updates (on-path rows at or below `from` go off, listed rows come on), each on an index.
+  const pathOff = guarded.with('path_off', (qb) =>
+    qb
+      .updateTable('chat_messages')
+      .set({ on_path: false })
+      .where('chat_id', '=', d.chatId)
+      .where('on_path', '=', true)
+      .where('depth', '>=', from)
+      .where('id', '!=', sql<string>`ALL(${others}::uuid[])`)
+      .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
+      .returning('id'),
+  );
+  if (others.length === 0) return insertGuarded(pathOff, row);
+  const pathOn = pathOff.with('path_on', (qb) =>
+    qb
+      .updateTable('chat_messages')
+      .set({ on_path: true })
+      .where('id', '=', sql<string>`ANY(${others}::uuid[])`)
+      .where('on_path', '=', false)
+      .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
+      .returning('id'),
+  );
+  return insertGuarded(pathOn, row);
+}
+
+/** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
+async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(query: QueryCreator<DB>, row: Record<string, unknown>): Promise<void> {
+  const columns = Object.keys(row);
   await query
     .insertInto('chat_messages')
     .columns(columns as never)
-    .expression((eb) => eb.selectFrom('guard').select(columns.map((c) => sql`${row[c]}::${sql.raw(COLUMN_TYPES[c]!)}`.as(c)) as never))
+    .expression(sql`SELECT ${sql.join(columns.map((c) => sql`${row[c]}::${sql.raw(COLUMN_TYPES[c]!)} AS ${sql.ref(c)}`))} FROM guard`)
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 
-async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<void> {
-  const chatId = event.data.chatId as string;
+async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Promise<void> {
+  const chatId = event.data.chatId;
   if (event.type === 'ChatCreated') {
     await db.insertInto('chats').values(chatRow(event) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
     return;
@@ -196,22 +114,21 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
     .returning('id')
     .executeTakeFirst();
   if (!fresh) return;
-  const d = event.data as Record<string, unknown>;
   switch (event.type) {
     case 'MessageEdited':
-      await db.updateTable('chat_messages').set({ content: d.content as string, version: d.messageVersion as number, updated_at: event.createdAt }).where('id', '=', d.messageId as string).execute();
+      await db.updateTable('chat_messages').set({ content: event.data.content, version: event.data.messageVersion, updated_at: event.createdAt }).where('id', '=', event.data.messageId).execute();
       return;
     case 'MessageDeleted':
     case 'MessageRestored':
       await db
         .updateTable('chat_messages')
-        .set({ deleted_at: event.type === 'MessageDeleted' ? event.createdAt : null, version: d.messageVersion as number, updated_at: event.createdAt })
-        .where('id', '=', d.messageId as string)
+        .set({ deleted_at: event.type === 'MessageDeleted' ? event.createdAt : null, version: event.data.messageVersion, updated_at: event.createdAt })
+        .where('id', '=', event.data.messageId)
         .execute();
-      await applyPath(db, chatId, d.path as PathChange);
+      await applyPath(db, chatId, event.data.path);
       return;
     case 'MessageSelected':
-      await applyPath(db, chatId, d.path as PathChange);
+      await applyPath(db, chatId, event.data.path);
       return;
     default:
       return;
@@ -222,12 +139,12 @@ async function applyOne(db: Kysely<ReadModels>, event: RecordedEvent): Promise<v
  * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages posted to
  * one chat: one chat-row statement, the path changes folded in memory, and multi-row inserts.
  */
-async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<void> {
-  const created = run[0]!.type === 'ChatCreated' ? run[0]! : null;
-  const posts = created ? run.slice(1) : run;
+async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Promise<void> {
+  const plan = planRun(run);
+  const { created, posts } = plan;
   const first = posts[0]!;
   const last = posts[posts.length - 1]!;
-  const chatId = first.data.chatId as string;
+  const chatId = first.data.chatId;
   const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
   const claimed = created
     ? await db.insertInto('chats').values({ ...chatRow(created), ...totals, message_count: posts.length } as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst()
@@ -243,7 +160,6 @@ async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<v
     for (const e of run) await applyOne(db, e);
     return;
   }
-  const plan = planRun(run);
   if (plan.minFrom !== null) {
     await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', plan.minFrom).execute();
   }
@@ -251,9 +167,9 @@ async function applyRun(db: Kysely<ReadModels>, run: RecordedEvent[]): Promise<v
   await insertByColumns(db, 'chat_messages', COLUMN_TYPES, plan.rows, 'id');
 }
 
-export const chatsProjection: Projection = {
+export const chatsProjection = defineProjection({
   name: 'chats',
-  handles: new Set(['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged']),
+  handles: CHAT_EVENTS,
   tables: ['chats', 'chat_messages'],
   // Applying finds chats and messages by id, and the active path through chat_messages_path.
   queryOnlyIndexes: ['chats_owner_activity', 'chats_owner_character_activity', 'chat_messages_chat_seq', 'chat_messages_siblings', 'chat_messages_path_deleted'],
@@ -266,18 +182,18 @@ export const chatsProjection: Projection = {
 
   apply: applyOne,
 
-  async applyMany(db: Kysely<ReadModels>, batch: RecordedEvent[]): Promise<void> {
+  async applyMany(db: Kysely<ReadModels>, batch: ChatProjectionEvent[]): Promise<void> {
     // Chats are independent of each other (a fork's events carry the messages it copies), so each chat's events
     // are applied in their order, chat after chat: interleaved conversations still make long runs.
-    const byChat = new Map<string, RecordedEvent[]>();
+    const byChat = new Map<string, ChatProjectionEvent[]>();
     for (const e of batch) {
-      const list = byChat.get(e.data.chatId as string);
+      const list = byChat.get(e.data.chatId);
       if (list) list.push(e);
-      else byChat.set(e.data.chatId as string, [e]);
+      else byChat.set(e.data.chatId, [e]);
     }
     // The common case, a chat whose events here are only its creation and posts, goes through the cross-chat
     // batch (a handful of statements for the whole batch); anything else chat by chat.
-    const simple: RecordedEvent[][] = [];
+    const simple: ChatProjectionEvent[][] = [];
     for (const events of byChat.values()) {
       const start = events[0]!.type === 'ChatCreated' ? 1 : 0;
       if (events.length > start && events.slice(start).every((e) => e.type === 'MessagePosted')) simple.push(events);
@@ -285,43 +201,17 @@ export const chatsProjection: Projection = {
     }
     if (simple.length > 0) await applyRuns(db, simple);
   },
-};
-
-/** What a run of one chat (its creation and posts, or posts) writes: its message rows and path changes. */
-function planRun(run: RecordedEvent[]) {
-  const created = run[0]!.type === 'ChatCreated' ? run[0]! : null;
-  const posts = created ? run.slice(1) : run;
-  const rows: Record<string, unknown>[] = [];
-  const newRows = new Map<string, Record<string, unknown>>();
-  const existingOn = new Map<string, number>();
-  let minFrom = Number.POSITIVE_INFINITY;
-  for (const event of posts) {
-    const row = messageRow(event, false);
-    rows.push(row);
-    newRows.set(row.id as string, row);
-    const path = (event.data as unknown as MessagePostedData).path;
-    if (!path) continue;
-    minFrom = Math.min(minFrom, path.from);
-    for (const r of rows) if (r.on_path && (r.depth as number) >= path.from) r.on_path = false;
-    for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
-    path.ids.forEach((id, i) => {
-      const mine = newRows.get(id);
-      if (mine) mine.on_path = true;
-      else existingOn.set(id, path.from + i);
-    });
-  }
-  return { created, posts, rows, existingOn: [...existingOn.keys()], minFrom: created ? null : Number.isFinite(minFrom) ? minFrom : null };
-}
+});
 
 /**
  * Runs of many chats at once: new chats in one insert, the other chats' rows moved in one guarded update (a chat
  * whose guard fails was applied before, in whole or in part, and goes through the per-event path), then one
  * path-off update, one path-on update and multi-row inserts for all of them. Leaves what `applyRun` per chat does.
  */
-async function applyRuns(db: Kysely<ReadModels>, runs: RecordedEvent[][]): Promise<void> {
+async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]): Promise<void> {
   const plans = runs.map(planRun);
   const claimed = new Set<string>();
-  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.posts[0]!).data.chatId as string;
+  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.posts[0]!).data.chatId;
   const fresh = plans.filter((p) => p.created);
   for (let i = 0; i < fresh.length; i += 500) {
     const values = fresh.slice(i, i + 500).map((p) => {
@@ -365,7 +255,7 @@ async function applyRuns(db: Kysely<ReadModels>, runs: RecordedEvent[][]): Promi
 }
 
 /** One chat's events in order: runs of creation and posts in a few statements, anything else one by one. */
-async function applyChatEvents(db: Kysely<ReadModels>, events: RecordedEvent[]): Promise<void> {
+async function applyChatEvents(db: Kysely<ReadModels>, events: ChatProjectionEvent[]): Promise<void> {
   let i = 0;
   while (i < events.length) {
     const chatId = events[i]!.data.chatId;

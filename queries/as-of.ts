@@ -27,13 +27,13 @@ export function parseAsOf(raw: string): AsOf {
  * (owner or admin; `ownerOf` reads the owner from the creation event). A version beyond the current one, or a
  * moment before the resource existed, is a 404; a moment in the future is a 400 (it is not history yet).
  */
-export function eventsAsOf(
-  events: readonly RecordedEvent[],
+export function eventsAsOf<E extends Pick<RecordedEvent, 'revision' | 'createdAt'>>(
+  events: readonly E[],
   asOf: AsOf,
-  target: { what: string; id: string; ownerOf: (creation: RecordedEvent) => unknown },
+  target: { what: string; id: string; ownerOf: (creation: E) => unknown },
   principal: { userId: string; isAdmin: boolean },
   now: Date = new Date(),
-): { events: RecordedEvent[]; version: number } {
+): { events: E[]; version: number } {
   const creation = events[0];
   if (!creation) throw notFound(target.what, target.id);
   if (target.ownerOf(creation) !== principal.userId && !principal.isAdmin) throw forbidden();

@@ -38,15 +38,15 @@ export function toDictionaryView(row: ChatDictionaryRow): Record<string, unknown
 
 /** Entries in processing order: priority ascending, ties in insertion order. */
 export function sortEntryRows(rows: readonly ChatDictionaryEntryRow[]): ChatDictionaryEntryRow[] {
-  return [...rows].sort((a, b) => (a.entry as unknown as DictionaryEntry).priority - (b.entry as unknown as DictionaryEntry).priority || a.ord - b.ord);
+  return [...rows].sort((a, b) => a.entry.priority - b.entry.priority || a.ord - b.ord);
 }
 
 export function toEntryView(row: ChatDictionaryEntryRow): Record<string, unknown> {
-  return { id: row.entry_id, dictionary_id: row.dictionary_id, ...(row.entry as unknown as DictionaryEntry), created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+  return { id: row.entry_id, dictionary_id: row.dictionary_id, ...row.entry, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
 export function toPortable(row: ChatDictionaryRow, entries: readonly ChatDictionaryEntryRow[]): PortableDictionary {
-  return { meta: toDictionaryMeta(row), entries: sortEntryRows(entries).map((e) => e.entry as unknown as DictionaryEntry) };
+  return { meta: toDictionaryMeta(row), entries: sortEntryRows(entries).map((e) => e.entry) };
 }
 
 export function toEngineDictionary(row: ChatDictionaryRow, entries: readonly ChatDictionaryEntryRow[]): EngineDictionary {
@@ -54,7 +54,7 @@ export function toEngineDictionary(row: ChatDictionaryRow, entries: readonly Cha
     id: row.id,
     name: row.name,
     defaultTokenBudget: row.default_token_budget,
-    entries: [...entries].sort((a, b) => a.ord - b.ord).map((e) => ({ entryId: e.entry_id, entry: e.entry as unknown as DictionaryEntry })),
+    entries: [...entries].sort((a, b) => a.ord - b.ord).map((e) => ({ entryId: e.entry_id, entry: e.entry })),
   };
 }
 
@@ -163,7 +163,7 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
 
     async timedState(chatId: string): Promise<{ state: TimedEffectsState; chatLength: number } | null> {
       const row = await db.withSchema(schema).selectFrom('chat_dictionary_timed_state').selectAll().where('chat_id', '=', chatId).executeTakeFirst();
-      return row ? { state: row.state as unknown as TimedEffectsState, chatLength: row.chat_length } : null;
+      return row ? { state: row.state, chatLength: row.chat_length } : null;
     },
   };
 }

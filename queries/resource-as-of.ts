@@ -1,11 +1,12 @@
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
-import { chatRow, chatRowChanges } from '../projections/chats-projection.ts';
-import { metaColumns } from '../projections/world-books-projection.ts';
+import { chatRow, chatRowChanges } from '../projections/chats-fold.ts';
+import { metaColumns } from '../projections/world-books-fold.ts';
 import { characterStream } from '../shared/characters/character-fold.ts';
 import { chatStream } from '../shared/chats/chat-fold.ts';
+import { catalogued } from '../shared/events/catalogue.ts';
 import { toDomainEvent } from '../shared/events/domain-event.ts';
-import type { WorldBookEvent } from '../shared/events/world-book-events.ts';
+import type { WorldBookEvent, WorldBookMeta } from '../shared/events/world-book-events.ts';
 import { worldBookFold, worldBookStream, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
 import { eventsAsOf, type AsOf } from './as-of.ts';
 import type { CharacterRow } from './characters-queries.ts';
@@ -25,8 +26,8 @@ const upcasted = (events: RecordedEvent[]) => events.filter((e) => !e.redacted).
 const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 export async function characterAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: CharacterRow; version: number }> {
-  const all = upcasted(await store.readStream(characterStream(id)));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => e.data.ownerId }, principal);
+  const all = catalogued(upcasted(await store.readStream(characterStream(id))));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => (e.type === 'CharacterCreated' || e.type === 'CharacterImported' ? e.data.ownerId : undefined) }, principal);
   let state: RowState | undefined;
   for (const e of events) state = foldCharacterRow(state, e);
   const row: Record<string, unknown> = { ...state!.columns };
@@ -74,37 +75,42 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
   const first = events[0]!;
   const last = events[events.length - 1]!;
   const meta = metaColumns(state.book!);
-  const row = {
+  const row: WorldBookRow = {
     id,
     owner_id: state.ownerId!,
     version,
     ...meta,
-    meta: parsed(meta.meta),
+    meta: JSON.parse(meta.meta) as WorldBookMeta,
     enabled: state.enabled,
     is_global: state.isGlobal,
     entry_count: state.entries.length,
-    source: state.source,
+    source: state.source!,
     created_at: first.createdAt,
     updated_at: last.createdAt,
     deleted_at: deletedAt,
-  } as unknown as WorldBookRow;
-  const entries = state.entries.map((r, ord) => {
+  };
+  const entries = state.entries.map((r, ord): WorldBookEntryRow => {
     const t = times.get(r.entryId)!;
-    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated } as unknown as WorldBookEntryRow;
+    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated };
   });
   return { row, entries, version };
 }
 
 export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: ChatRow; version: number }> {
-  const all = upcasted(await store.readStream(chatStream(id)));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => e.data.ownerId }, principal);
-  let row: Record<string, unknown> = { ...chatRow(events[0]!), variables: {}, world_info_timed_state: null };
+  const all = catalogued(upcasted(await store.readStream(chatStream(id))));
+  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) }, principal);
+  const creation = events[0]!;
+  if (creation.type !== 'ChatCreated') throw new Error(`the stream of chat ${id} does not begin with its creation`);
+  let row = chatRow(creation);
+  let variables: Record<string, string> = {};
+  let timedState: string | null = null;
   for (const e of events.slice(1)) {
     const { columns, messageCountDelta, variablesSet } = chatRowChanges(e);
-    row = { ...row, ...columns, message_count: (row.message_count as number) + messageCountDelta };
-    if (variablesSet) row.variables = { ...(row.variables as Record<string, string>), ...variablesSet };
+    const { world_info_timed_state, ...plain } = columns;
+    row = { ...row, ...plain, message_count: row.message_count + messageCountDelta };
+    if (world_info_timed_state !== undefined) timedState = world_info_timed_state;
+    if (variablesSet) variables = { ...variables, ...variablesSet };
   }
-  row.settings = parsed(row.settings);
-  row.world_info_timed_state = parsed(row.world_info_timed_state);
-  return { row: row as unknown as ChatRow, version };
+  const chat: ChatRow = { ...row, settings: parsed(row.settings), variables, world_info_timed_state: parsed(timedState) };
+  return { row: chat, version };
 }

@@ -1,8 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CharacterWorldBooksTable, ReadModels, WorldBookEntriesTable, WorldBooksTable } from '../infra/db/read-model-types.ts';
-import type { WorldBookMeta } from '../shared/events/world-book-events.ts';
 import { entryToApi } from '../shared/world-books/entry-api-fields.ts';
-import type { WorldBook, WorldInfoEntry } from '../shared/worldinfo/index.ts';
+import type { WorldBook } from '../shared/worldinfo/index.ts';
 
 export type WorldBookRow = Selectable<WorldBooksTable>;
 export type WorldBookEntryRow = Selectable<WorldBookEntriesTable>;
@@ -28,7 +27,7 @@ export interface WorldBookView {
 }
 
 export function toWorldBookView(row: WorldBookRow): WorldBookView {
-  const meta = row.meta as unknown as WorldBookMeta;
+  const meta = row.meta;
   return {
     id: row.id,
     version: row.version,
@@ -53,7 +52,7 @@ export function toEntryView(row: WorldBookEntryRow): Record<string, unknown> {
   return {
     entry_id: row.entry_id,
     world_book_id: row.world_book_id,
-    ...entryToApi(row.entry as unknown as WorldInfoEntry),
+    ...entryToApi(row.entry),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -61,7 +60,7 @@ export function toEntryView(row: WorldBookEntryRow): Record<string, unknown> {
 
 /** The book as the lorebook library sees it (for export): book-level fields as stored, entries in book order. */
 export function toLibraryBook(row: WorldBookRow, entries: readonly WorldBookEntryRow[]): WorldBook {
-  return { ...(row.meta as unknown as WorldBookMeta), entries: entries.map((e) => e.entry as unknown as WorldInfoEntry) };
+  return { ...row.meta, entries: entries.map((e) => e.entry) };
 }
 
 export function toAttachmentView(row: AttachmentRow): Record<string, unknown> {

@@ -1,4 +1,8 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { DictionaryEntry } from '../../shared/dictionaries/dictionary-model.ts';
+import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
+import type { WorldInfoEntry } from '../../shared/worldinfo/entry.ts';
+import type { TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
 
 /** Read-model tables as the query side and the projections see them (schema chosen at run time). */
 export interface CharactersTable {
@@ -115,7 +119,8 @@ export interface WorldBooksTable {
   recursive_scanning: boolean | null;
   enabled: boolean;
   is_global: boolean;
-  meta: JSONColumnType<Record<string, unknown>>;
+  /** The book's metadata as its events carry it (the projection writes it whole). */
+  meta: JSONColumnType<WorldBookMeta>;
   entry_count: number;
   source: JSONColumnType<Record<string, unknown>>;
   created_at: ColumnType<Date, Date | string, Date | string>;
@@ -128,7 +133,7 @@ export interface WorldBookEntriesTable {
   world_book_id: string;
   ord: number;
   uid: string | null;
-  entry: JSONColumnType<Record<string, unknown>>;
+  entry: JSONColumnType<WorldInfoEntry>;
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
@@ -203,7 +208,7 @@ export interface ChatDictionaryEntriesTable {
   entry_id: string;
   dictionary_id: string;
   ord: number;
-  entry: JSONColumnType<Record<string, unknown>>;
+  entry: JSONColumnType<DictionaryEntry>;
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
@@ -226,7 +231,7 @@ export interface ChatDictionaryTimedStateTable {
   chat_id: string;
   revision: number;
   chat_length: number;
-  state: JSONColumnType<Record<string, unknown>>;
+  state: JSONColumnType<TimedEffectsState>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 

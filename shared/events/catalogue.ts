@@ -6,6 +6,8 @@ import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
 import * as worldBookEvents from './world-book-events.ts';
 import { isEventDefinition, type EventDefinition } from './event-schemas.ts';
+import type { EventType } from './event-types.ts';
+import { isCatalogued, type RecordedEvent } from './recorded-event.ts';
 
 /** Every event type the service writes. Add a module's definitions here when it defines new events. */
 const modules: Record<string, unknown>[] = [characterEvents, chatEvents, userChatsEvents, worldBookEvents, userDataEvents, chatDictionaryEvents, completionEvents];
@@ -19,8 +21,15 @@ for (const mod of modules) {
   }
 }
 
+const catalogueTypes: ReadonlySet<string> = new Set(catalogue.keys());
+
 export function eventDefinition(type: string): EventDefinition | undefined {
   return catalogue.get(type);
+}
+
+/** Stored events of catalogued types, typed by their type (payloads upcast by the caller). Others are left out. */
+export function catalogued<W extends { type: string }>(events: readonly W[]): Array<W & RecordedEvent> {
+  return events.filter((e) => isCatalogued<EventType, W>(e, catalogueTypes));
 }
 
 export function allEventDefinitions(): EventDefinition[] {

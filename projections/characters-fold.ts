@@ -1,0 +1,114 @@
+import { toBasicFields, type CanonicalCard } from '../shared/cards/index.ts';
+import { applyChanges } from '../shared/characters/character-fold.ts';
+import type { StoredCard } from '../shared/characters/stored-card.ts';
+import { isCatalogued, type RecordedEvent } from '../shared/events/recorded-event.ts';
+import { foldEvent, typesOf, type EventFolds } from './projection.ts';
+
+type CharacterEventType = 'CharacterCreated' | 'CharacterImported' | 'CharacterUpdated' | 'CharacterCardReplaced' | 'CharacterReverted' | 'CharacterDeleted' | 'CharacterRestored';
+export type CharacterEvent = RecordedEvent<CharacterEventType>;
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** The read-model columns derived from a stored card. */
+function cardColumns(stored: StoredCard): Record<string, unknown> {
+  const f = toBasicFields(stored.card as CanonicalCard);
+  const nickname = (stored.card.data as { nickname?: unknown }).nickname;
+  return {
+    name: f.name,
+    description: f.description,
+    personality: f.personality,
+    scenario: f.scenario,
+    system_prompt: f.system_prompt,
+    post_history_instructions: f.post_history_instructions,
+    first_message: f.first_message,
+    message_example: f.message_example,
+    creator_notes: f.creator_notes,
+    alternate_greetings: json(f.alternate_greetings),
+    tags: json(f.tags),
+    tags_lower: f.tags.map((t) => t.toLowerCase()),
+    creator: f.creator,
+    creator_lower: f.creator.toLowerCase(),
+    character_version: f.character_version,
+    extensions: json(f.extensions),
+    nickname: typeof nickname === 'string' && nickname !== '' ? nickname : null,
+    card: json(stored.card),
+    avatar: stored.avatar ? json(stored.avatar) : null,
+    assets: json(stored.assets),
+  };
+}
+
+const storedOf = (data: { card: unknown; avatar?: unknown; assets?: unknown }): StoredCard => ({ card: data.card as CanonicalCard, avatar: (data.avatar ?? null) as StoredCard['avatar'], assets: (data.assets ?? []) as StoredCard['assets'] });
+
+export interface RowState {
+  stored: StoredCard;
+  /** The row as written: JSON columns as JSON text. */
+  columns: Record<string, unknown>;
+}
+
+type Folds = EventFolds<CharacterEventType, RowState, RowState | undefined>;
+
+const existing = (event: CharacterEvent, row: RowState | undefined): RowState => {
+  if (!row) throw new Error(`${event.type} for character ${event.data.characterId}, which has no row`);
+  return row;
+};
+
+const created: Folds['CharacterCreated'] & Folds['CharacterImported'] = (event) => {
+  const d = event.data;
+  const at = event.createdAt;
+  const stored = storedOf(d);
+  return {
+    stored,
+    columns: { id: d.characterId, owner_id: d.ownerId, version: event.revision, ...cardColumns(stored), source: json(d.source ?? {}), created_at: at, updated_at: at, last_used_at: null, deleted_at: null },
+  };
+};
+
+const replaced = (event: RecordedEvent<'CharacterCardReplaced' | 'CharacterReverted'>, current: RowState | undefined, source: unknown): RowState => {
+  const row = existing(event, current);
+  const stored = storedOf(event.data);
+  return { stored, columns: { ...row.columns, ...cardColumns(stored), ...(source ? { source: json(source) } : {}), version: event.revision, updated_at: event.createdAt } };
+};
+
+/**
+ * What each character event makes of its row. Updates need the current card (to apply a partial edit), so the
+ * fold carries the stored card alongside the columns.
+ */
+export const characterFolds: Folds = {
+  CharacterCreated: created,
+  CharacterImported: created,
+  CharacterUpdated(event, current) {
+    const row = existing(event, current);
+    const stored = applyChanges(row.stored, event.data.changes, event.data.dataChanges);
+    return { stored, columns: { ...row.columns, ...cardColumns(stored), version: event.revision, updated_at: event.createdAt } };
+  },
+  CharacterCardReplaced: (event, current) => replaced(event, current, event.data.source),
+  CharacterReverted: (event, current) => replaced(event, current, undefined),
+  CharacterDeleted(event, current) {
+    const row = existing(event, current);
+    return { ...row, columns: { ...row.columns, deleted_at: event.createdAt, version: event.revision, updated_at: event.createdAt } };
+  },
+  CharacterRestored(event, current) {
+    const row = existing(event, current);
+    return { ...row, columns: { ...row.columns, deleted_at: null, version: event.revision, updated_at: event.createdAt } };
+  },
+};
+
+export const CHARACTER_EVENTS = typesOf(characterFolds);
+const characterEventTypes: ReadonlySet<string> = new Set(CHARACTER_EVENTS);
+
+/**
+ * Folds one event into a row; an event of another type leaves it as it is. Time travel (`as_of`) folds a stream
+ * with it too, so a past version is built by the same code as the live row.
+ */
+export function fold(row: RowState | undefined, event: RecordedEvent): RowState | undefined {
+  return isCatalogued<CharacterEventType>(event, characterEventTypes) ? foldEvent(characterFolds, event, row) : row;
+}
+
+/** A stored row (JSON columns as values) as the fold's state (JSON columns as JSON text), so a batch can continue it. */
+export function rowStateOf(stored: { card: unknown; avatar: unknown; assets: unknown; [column: string]: unknown }): RowState {
+  const { search: _search, ...rest } = stored;
+  const card = { card: rest.card, avatar: rest.avatar, assets: rest.assets };
+  const columns: Record<string, unknown> = { ...rest };
+  for (const k of ['alternate_greetings', 'tags', 'extensions', 'card', 'assets', 'source']) columns[k] = json(rest[k]);
+  columns.avatar = rest.avatar ? json(rest.avatar) : null;
+  return { stored: storedOf(card), columns };
+}
