@@ -25,7 +25,8 @@ module.exports = {
     },
     {
       name: 'commands-not-projections-queries-services',
-      comment: 'A command decides from its own stream (folds in shared/), never from read-model code; services/ calls commands, not the reverse.',
+      comment:
+        'A command decides from its own stream (folds in shared/), never from read-model code; services/ calls commands, not the reverse.',
       severity: 'error',
       from: { path: '^commands/', pathNot: TESTS },
       to: { path: '^(projections|queries|services)/' },
@@ -39,14 +40,16 @@ module.exports = {
     },
     {
       name: 'queries-not-commands-services',
-      comment: 'Queries read read models (and, for history and time travel, fold streams with shared/ folds); they never reach into the command side or the process wiring.',
+      comment:
+        'Queries read read models (and, for history and time travel, fold streams with shared/ folds); they never reach into the command side or the process wiring.',
       severity: 'error',
       from: { path: '^queries/', pathNot: TESTS },
       to: { path: '^(commands|services)/' },
     },
     {
       name: 'infra-implements-shared-ports',
-      comment: 'Adapters implement ports declared in shared/ and import nothing above them; services/ wires them to commands, projections and queries.',
+      comment:
+        'Adapters implement ports declared in shared/ and import nothing above them; services/ wires them to commands, projections and queries.',
       severity: 'error',
       from: { path: '^infra/', pathNot: TESTS },
       to: { path: '^(commands|projections|queries|services)/' },

@@ -34,9 +34,28 @@ while (seeded < EVENTS) {
       const user = (seeded + i) % 20;
       characterIds.push(id);
       const card = cardFromBasicFields({ name: `Character ${seeded + i}`, description: 'd'.repeat(200), tags: ['x'] });
-      const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: `user-${user}`, card, avatar: null, assets: [], source: { kind: 'api' } }, metadata: meta(user) }];
-      for (let u = 0; u < 8; u++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${u}` } }, metadata: { ...meta(user), schemaVersion: 1 } });
-      if (i % 10 === 0) events.push({ id: newId(), type: 'CharacterDeleted', data: { characterId: id, deletedAt: new Date().toISOString() }, metadata: { ...meta(user), schemaVersion: 1 } });
+      const events: NewEvent[] = [
+        {
+          id: newId(),
+          type: 'CharacterCreated',
+          data: { characterId: id, ownerId: `user-${user}`, card, avatar: null, assets: [], source: { kind: 'api' } },
+          metadata: meta(user),
+        },
+      ];
+      for (let u = 0; u < 8; u++)
+        events.push({
+          id: newId(),
+          type: 'CharacterUpdated',
+          data: { characterId: id, changes: { description: `update ${u}` } },
+          metadata: { ...meta(user), schemaVersion: 1 },
+        });
+      if (i % 10 === 0)
+        events.push({
+          id: newId(),
+          type: 'CharacterDeleted',
+          data: { characterId: id, deletedAt: new Date().toISOString() },
+          metadata: { ...meta(user), schemaVersion: 1 },
+        });
       await store.append(`character-${id}`, events, 'no_stream');
     }),
   );
@@ -46,17 +65,39 @@ while (seeded < EVENTS) {
 const database = createDatabase(url, { max: 8 });
 await migrateReadModels(database.db, 'read');
 // Baseline first (so the audit run does not profit from a warmer cache alone), then the full set.
-const without = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections: projections.filter((p) => p.name !== 'audit_events'), targetSchema: 'read_without_audit' });
+const without = await rebuildReadModels({
+  db: database.db,
+  eventStore: store,
+  liveSchema: 'read',
+  projections: projections.filter((p) => p.name !== 'audit_events'),
+  targetSchema: 'read_without_audit',
+});
 const withAudit = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections, swap: true });
 
 const audit = createAuditQueries(database.db, 'read');
 const log = await store.readAll({ maxCount: 1 });
 const from = log[0]!.createdAt;
 const filters = [
-  { name: 'one user (newest 100)', filter: (i: number) => ({ userId: `user-${i % 20}` }), matches: (e: { metadata: { userId: string } }, i: number) => e.metadata.userId === `user-${i % 20}` },
-  { name: 'one resource', filter: (i: number) => ({ resourceId: characterIds[(i * 7919) % characterIds.length]! }), matches: (e: { streamId: string }, i: number) => e.streamId === `character-${characterIds[(i * 7919) % characterIds.length]}` },
-  { name: 'event type CharacterDeleted', filter: () => ({ eventType: 'CharacterDeleted' }), matches: (e: { type: string }) => e.type === 'CharacterDeleted' },
-  { name: 'user + time range', filter: (i: number) => ({ userId: `user-${i % 20}`, from, to: new Date() }), matches: (e: { metadata: { userId: string } }, i: number) => e.metadata.userId === `user-${i % 20}` },
+  {
+    name: 'one user (newest 100)',
+    filter: (i: number) => ({ userId: `user-${i % 20}` }),
+    matches: (e: { metadata: { userId: string } }, i: number) => e.metadata.userId === `user-${i % 20}`,
+  },
+  {
+    name: 'one resource',
+    filter: (i: number) => ({ resourceId: characterIds[(i * 7919) % characterIds.length]! }),
+    matches: (e: { streamId: string }, i: number) => e.streamId === `character-${characterIds[(i * 7919) % characterIds.length]}`,
+  },
+  {
+    name: 'event type CharacterDeleted',
+    filter: () => ({ eventType: 'CharacterDeleted' }),
+    matches: (e: { type: string }) => e.type === 'CharacterDeleted',
+  },
+  {
+    name: 'user + time range',
+    filter: (i: number) => ({ userId: `user-${i % 20}`, from, to: new Date() }),
+    matches: (e: { metadata: { userId: string } }, i: number) => e.metadata.userId === `user-${i % 20}`,
+  },
 ];
 const rows: Record<string, unknown>[] = [];
 const results: Record<string, unknown>[] = [];

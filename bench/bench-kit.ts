@@ -39,7 +39,10 @@ export function machine(): string {
 export function writeResult(name: string, result: unknown): void {
   const dir = path.join(process.cwd(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ name, machine: machine(), at: new Date().toISOString(), result }, null, 2));
+  writeFileSync(
+    path.join(dir, `${name}.json`),
+    JSON.stringify({ name, machine: machine(), at: new Date().toISOString(), result }, null, 2),
+  );
 }
 
 export function table(rows: Record<string, unknown>[]): void {
@@ -47,7 +50,9 @@ export function table(rows: Record<string, unknown>[]): void {
 }
 
 /** `npm start`'s embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. */
-export async function startService(env: Record<string, string> = {}): Promise<{ url: string; key: string; pid: number; dataDir: string; stop: () => Promise<void> }> {
+export async function startService(
+  env: Record<string, string> = {},
+): Promise<{ url: string; key: string; pid: number; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-svc-'));
   chmodSync(dataDir, 0o755);
   const port = 18000 + Math.floor(Math.random() * 1000);

@@ -63,11 +63,19 @@ function bigImage(fixture: Uint8Array): Uint8Array {
 }
 
 function heavyCard(card: CanonicalCard): CanonicalCard {
-  const heavy = cardFromBasicFields({ description: `${card.data.description}\n\n${'Lore of the forest glade. '.repeat(1200)}`.slice(0, 30_000) }, card);
+  const heavy = cardFromBasicFields(
+    { description: `${card.data.description}\n\n${'Lore of the forest glade. '.repeat(1200)}`.slice(0, 30_000) },
+    card,
+  );
   const entry = card.data.character_book!.entries[0]!;
   heavy.data.character_book = {
     ...card.data.character_book!,
-    entries: Array.from({ length: 100 }, (_, i) => ({ ...entry, id: i, keys: [`key${i}`, `alias${i}`], content: `${entry.content} (${i})`.slice(0, 800) })),
+    entries: Array.from({ length: 100 }, (_, i) => ({
+      ...entry,
+      id: i,
+      keys: [`key${i}`, `alias${i}`],
+      content: `${entry.content} (${i})`.slice(0, 800),
+    })),
   };
   return heavy;
 }
@@ -109,7 +117,16 @@ function main(): void {
       ['  of which: avatar copy', avatarCopy],
       ['exportCard png', exportPng],
     ] as const) {
-      rows.push({ scenario: scenario.name, 'file bytes': png.length, 'card JSON bytes': cardJsonBytes, operation, 'p50 ms': stats.p50, 'p95 ms': stats.p95, 'p99 ms': stats.p99, 'mean ms': stats.mean });
+      rows.push({
+        scenario: scenario.name,
+        'file bytes': png.length,
+        'card JSON bytes': cardJsonBytes,
+        operation,
+        'p50 ms': stats.p50,
+        'p95 ms': stats.p95,
+        'p99 ms': stats.p99,
+        'mean ms': stats.mean,
+      });
     }
     results.push({ scenario: scenario.name, fileBytes: png.length, cardJsonBytes, parse, chunkWalk, avatarCopy, exportPng });
   }
@@ -120,7 +137,19 @@ function main(): void {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'card-parse.json'),
-    JSON.stringify({ name: 'card-parse', machine, at: new Date().toISOString(), warmup: WARMUP, iterations: ITERATIONS, target: 'parse p50 < 5 ms', results }, null, 2),
+    JSON.stringify(
+      {
+        name: 'card-parse',
+        machine,
+        at: new Date().toISOString(),
+        warmup: WARMUP,
+        iterations: ITERATIONS,
+        target: 'parse p50 < 5 ms',
+        results,
+      },
+      null,
+      2,
+    ),
   );
   console.log(`machine: ${machine}`);
   const worst = Math.max(...results.map((r) => (r.parse as { p50: number }).p50));

@@ -19,7 +19,28 @@ import { getTokenizer, preloadTokenizer } from '../shared/tokenizer/index.ts';
 import { createSeededRandom } from '../shared/worldinfo/index.ts';
 
 const rnd = createSeededRandom(20261124);
-const SYLLABLES = ['ka', 'el', 'thas', 'mor', 'wen', 'dra', 'ri', 'on', 'sil', 'va', 'lin', 'or', 'eth', 'ba', 'rak', 'zu', 'mi', 'an', 'gor', 'ly'];
+const SYLLABLES = [
+  'ka',
+  'el',
+  'thas',
+  'mor',
+  'wen',
+  'dra',
+  'ri',
+  'on',
+  'sil',
+  'va',
+  'lin',
+  'or',
+  'eth',
+  'ba',
+  'rak',
+  'zu',
+  'mi',
+  'an',
+  'gor',
+  'ly',
+];
 const word = () => Array.from({ length: 2 + Math.floor(rnd() * 2) }, () => SYLLABLES[Math.floor(rnd() * SYLLABLES.length)]).join('');
 const FILLER = 'the a of and to in is was that it for on with as his her they at be this from have or by one had not but what'.split(' ');
 
@@ -28,11 +49,24 @@ const literals: string[] = [];
 for (let i = 0; i < 180; i++) {
   const pattern = `${word()}${i}`;
   literals.push(pattern);
-  entries.push({ entryId: `e${i}`, entry: { ...DEFAULT_ENTRY, pattern, replacement: `${word()}-${i}`, case_sensitive: i % 3 !== 0, priority: i } });
+  entries.push({
+    entryId: `e${i}`,
+    entry: { ...DEFAULT_ENTRY, pattern, replacement: `${word()}-${i}`, case_sensitive: i % 3 !== 0, priority: i },
+  });
 }
 for (let i = 0; i < 20; i++) {
   const stem = `${word()}r${i}`;
-  entries.push({ entryId: `r${i}`, entry: { ...DEFAULT_ENTRY, type: 'regex', pattern: `\\b${stem}(\\w*)\\b`, replacement: `<$1:${i}>`, case_sensitive: false, priority: 180 + i } });
+  entries.push({
+    entryId: `r${i}`,
+    entry: {
+      ...DEFAULT_ENTRY,
+      type: 'regex',
+      pattern: `\\b${stem}(\\w*)\\b`,
+      replacement: `<$1:${i}>`,
+      case_sensitive: false,
+      priority: 180 + i,
+    },
+  });
   literals.push(`${stem}ing`);
 }
 const dictionary: EngineDictionary = { id: 'd', name: 'bench', entries };
@@ -50,7 +84,11 @@ function makeText(chars: number): string {
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const native = entries.map(({ entry }) =>
-  entry.type === 'regex' ? new RegExp(entry.pattern, entry.case_sensitive ? 'g' : 'gi') : entry.case_sensitive ? null : new RegExp(escapeRegex(entry.pattern), 'gi'),
+  entry.type === 'regex'
+    ? new RegExp(entry.pattern, entry.case_sensitive ? 'g' : 'gi')
+    : entry.case_sensitive
+      ? null
+      : new RegExp(escapeRegex(entry.pattern), 'gi'),
 );
 
 /** The same passes with V8's regexes: each entry replaces all its matches in turn; stop on a pass without change. */
@@ -61,7 +99,11 @@ function baseline(text: string): string {
     entries.forEach(({ entry }, i) => {
       const re = native[i];
       const literal = () => entry.replacement;
-      const next = !re ? current.replaceAll(entry.pattern, literal) : entry.type === 'regex' ? current.replace(re, entry.replacement) : current.replace(re, literal);
+      const next = !re
+        ? current.replaceAll(entry.pattern, literal)
+        : entry.type === 'regex'
+          ? current.replace(re, entry.replacement)
+          : current.replace(re, literal);
       if (next !== current) changed = true;
       current = next;
     });
@@ -85,10 +127,14 @@ preloadTokenizer('openai-cl100k');
 const counter = getTokenizer('openai-cl100k');
 const rows: Record<string, unknown>[] = [];
 const results: Record<string, unknown> = {};
-for (const [label, chars, budgetRuns] of [['2k message', 2_000, 200], ['100k document', 100_000, 10]] as const) {
+for (const [label, chars, budgetRuns] of [
+  ['2k message', 2_000, 200],
+  ['100k document', 100_000, 10],
+] as const) {
   const text = makeText(chars);
   const engine = () => processText({ text, dictionaries: [dictionary], countTokens: (t) => counter.count(t), random: Math.random });
-  const budgeted = () => processText({ text, dictionaries: [dictionary], tokenBudget: 100_000, countTokens: (t) => counter.count(t), random: Math.random });
+  const budgeted = () =>
+    processText({ text, dictionaries: [dictionary], tokenBudget: 100_000, countTokens: (t) => counter.count(t), random: Math.random });
   const out = engine();
   const expected = baseline(text);
   if (out.processedText !== expected) throw new Error(`${label}: engine and baseline disagree`);

@@ -47,13 +47,34 @@ async function seedChat(messages: number): Promise<{ id: string; seedSeconds: nu
   const seeds: SeedMessage[] = [];
   for (let i = 0; i < messages; i++) {
     const messageId = newId();
-    seeds.push({ messageId, parentId, sender: i % 2 ? 'user' : 'assistant', name: null, content: text(i), image: null, metadata: null, sentAt: null, active: true });
+    seeds.push({
+      messageId,
+      parentId,
+      sender: i % 2 ? 'user' : 'assistant',
+      name: null,
+      content: text(i),
+      image: null,
+      metadata: null,
+      sentAt: null,
+      active: true,
+    });
     parentId = messageId;
   }
-  await createChat(seedDeps, context, { chatId, characterId: character.id as string, characterName: 'Bench', title: `${messages} messages`, settings: {}, forkedFrom: null, importedFrom: null, messages: seeds });
+  await createChat(seedDeps, context, {
+    chatId,
+    characterId: character.id as string,
+    characterName: 'Bench',
+    title: `${messages} messages`,
+    settings: {},
+    forkedFrom: null,
+    importedFrom: null,
+    messages: seeds,
+  });
   // wait for the service's projector to have it all
   for (;;) {
-    const chat = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers }).then((r) => r.json() as Promise<{ message_count?: number }>);
+    const chat = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers }).then(
+      (r) => r.json() as Promise<{ message_count?: number }>,
+    );
     if (chat.message_count === messages) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -96,7 +117,14 @@ const health = async () => {
   await (await fetch(`${service.url}/health`)).text();
   return performance.now() - t;
 };
-const samples = { appendLong: [] as number[], appendShort: [] as number[], readLong: [] as number[], readShort: [] as number[], command: [] as number[], health: [] as number[] };
+const samples = {
+  appendLong: [] as number[],
+  appendShort: [] as number[],
+  readLong: [] as number[],
+  readShort: [] as number[],
+  command: [] as number[],
+  health: [] as number[],
+};
 for (let i = 0; i < ITERATIONS; i++) {
   const longFirst = i % 2 === 0;
   if (longFirst) samples.appendLong.push(await append(long.id, i));
@@ -122,7 +150,10 @@ const growth = Math.round((appendLong.p50 / appendShort.p50) * 100) / 100;
 const result = {
   machine: machine(),
   iterations: ITERATIONS,
-  chats: { long: { seeded: LONG, atEnd: finalLong, seedSeconds: long.seedSeconds }, short: { seeded: SHORT, seedSeconds: short.seedSeconds } },
+  chats: {
+    long: { seeded: LONG, atEnd: finalLong, seedSeconds: long.seedSeconds },
+    short: { seeded: SHORT, seedSeconds: short.seedSeconds },
+  },
   coldFirstAppendMs: Math.round(coldFirstAppend * 10) / 10,
   appendMs: { long: appendLong, short: appendShort, growth },
   readLatest50Ms: { long: readLong, short: readShort },
@@ -143,6 +174,8 @@ table([
   { measure: 'baseline: PUT /api/v1/characters/{id}', ...command },
   { measure: 'baseline: GET /health', ...healthMs },
 ]);
-console.log(`append p50 growth (long / short): ${growth}x; first append on the cold long chat: ${result.coldFirstAppendMs} ms; seeding ${long.seedSeconds} s`);
+console.log(
+  `append p50 growth (long / short): ${growth}x; first append on the cold long chat: ${result.coldFirstAppendMs} ms; seeding ${long.seedSeconds} s`,
+);
 console.log(`targets ${result.targets.met ? 'met' : 'NOT met'}; load average ${result.loadAverage.join(' ')} on ${os.cpus().length} cores`);
 writeResult('chat-messages', result);

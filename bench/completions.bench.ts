@@ -32,7 +32,11 @@ const handoff = await startService({
 const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
 
 /** Milliseconds from sending the request to the first content delta; then reads the stream to the end. */
-async function timeToFirstToken(url: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<{ ttft: number; text: string }> {
+async function timeToFirstToken(
+  url: string,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ ttft: number; text: string }> {
   const started = performance.now();
   const res = await fetch(url, { method: 'POST', headers: { ...headers, ...extraHeaders }, body: JSON.stringify(body) });
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
@@ -46,7 +50,11 @@ async function timeToFirstToken(url: string, body: unknown, extraHeaders: Record
     while ((cut = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
-      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('');
+      const data = block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('');
       if (data === '' || data === '[DONE]') continue;
       const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }> };
       const content = chunk.choices?.map((c) => c.delta?.content ?? '').join('') ?? '';
@@ -57,15 +65,30 @@ async function timeToFirstToken(url: string, body: unknown, extraHeaders: Record
   return { ttft, text };
 }
 
-const direct = () => timeToFirstToken(`${upstream.url}/chat/completions`, { model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
-const proxied = () => timeToFirstToken(`${service.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] });
-const handedOff = () => timeToFirstToken(`${handoff.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] }, { 'x-api-key': handoff.key });
+const direct = () =>
+  timeToFirstToken(`${upstream.url}/chat/completions`, { model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+const proxied = () =>
+  timeToFirstToken(`${service.url}/api/v1/chat/completions`, { stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+const handedOff = () =>
+  timeToFirstToken(
+    `${handoff.url}/api/v1/chat/completions`,
+    { stream: true, messages: [{ role: 'user', content: 'Hi' }] },
+    { 'x-api-key': handoff.key },
+  );
 
 // A character chat (Seraphina with her Eldoria lorebook) for the character path.
 const form = new FormData();
-form.append('file', new Blob([readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png'))], { type: 'image/png' }), 'Seraphina.png');
-const imported = (await (await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers: { 'x-api-key': service.key }, body: form })).json()) as { id: string };
-const chat = (await (await fetch(`${service.url}/api/v1/character_chats`, { method: 'POST', headers, body: JSON.stringify({ character_id: imported.id }) })).json()) as { id: string };
+form.append(
+  'file',
+  new Blob([readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png'))], { type: 'image/png' }),
+  'Seraphina.png',
+);
+const imported = (await (
+  await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers: { 'x-api-key': service.key }, body: form })
+).json()) as { id: string };
+const chat = (await (
+  await fetch(`${service.url}/api/v1/character_chats`, { method: 'POST', headers, body: JSON.stringify({ character_id: imported.id }) })
+).json()) as { id: string };
 const character = () =>
   timeToFirstToken(`${service.url}/api/v1/chat/completions`, {
     stream: true,
@@ -88,7 +111,12 @@ for (let i = 0; i < SAMPLES; i++) {
   samples.handoff.push((await handedOff()).ttft);
   samples.character.push((await character()).ttft);
 }
-const ttft = { direct: summarize(samples.direct), api: summarize(samples.api), handoff: summarize(samples.handoff), character: summarize(samples.character) };
+const ttft = {
+  direct: summarize(samples.direct),
+  api: summarize(samples.api),
+  handoff: summarize(samples.handoff),
+  character: summarize(samples.character),
+};
 const addedHandoffP50 = Math.round((ttft.handoff.p50 - ttft.direct.p50) * 1000) / 1000;
 const addedP50 = Math.round((ttft.api.p50 - ttft.direct.p50) * 1000) / 1000;
 const addedCharacterP50 = Math.round((ttft.character.p50 - ttft.direct.p50) * 1000) / 1000;
@@ -112,7 +140,15 @@ for (const r of results) {
   lost += TOKENS - got.length;
   for (let i = 1; i < got.length; i++) if (got[i]! <= got[i - 1]!) reordered += 1;
 }
-const concurrency = { streams: CONCURRENT, tokensPerStream: TOKENS, complete, lostTokens: lost, reorderedTokens: reordered, wallMs: Math.round(wallMs), ttft: summarize(results.map((r) => r.ttft)) };
+const concurrency = {
+  streams: CONCURRENT,
+  tokensPerStream: TOKENS,
+  complete,
+  lostTokens: lost,
+  reorderedTokens: reordered,
+  wallMs: Math.round(wallMs),
+  ttft: summarize(results.map((r) => r.ttft)),
+};
 
 await service.stop();
 await handoff.stop();
@@ -134,6 +170,18 @@ table([
   { measure: 'TTFT through the API (proxy, queue hand-off)', ...ttft.handoff },
   { measure: 'TTFT through the API (Seraphina + lorebook)', ...ttft.character },
 ]);
-table([{ streams: concurrency.streams, complete, lost, reordered, 'wall ms': concurrency.wallMs, 'ttft p50': concurrency.ttft.p50, 'ttft p99': concurrency.ttft.p99 }]);
-console.log(`added at p50: ${addedP50} ms (proxy), ${addedCharacterP50} ms (character), ${addedHandoffP50} ms (proxy, queue hand-off); target < 15 ms: ${result.targets.met ? 'met' : 'NOT met'}`);
+table([
+  {
+    streams: concurrency.streams,
+    complete,
+    lost,
+    reordered,
+    'wall ms': concurrency.wallMs,
+    'ttft p50': concurrency.ttft.p50,
+    'ttft p99': concurrency.ttft.p99,
+  },
+]);
+console.log(
+  `added at p50: ${addedP50} ms (proxy), ${addedCharacterP50} ms (character), ${addedHandoffP50} ms (proxy, queue hand-off); target < 15 ms: ${result.targets.met ? 'met' : 'NOT met'}`,
+);
 writeResult('completions', result);

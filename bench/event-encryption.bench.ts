@@ -23,7 +23,22 @@ const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 50_000);
 const USERS = Number(process.env.BENCH_USERS ?? 500);
 const CRYPTO_ROUNDS = 50_000;
 
-const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat(200), personality: 'p', scenario: 's', system_prompt: '', post_history_instructions: '', first_message: 'Hello', message_example: '', creator_notes: '', alternate_greetings: ['a', 'b'], tags: ['x', 'y'], creator: 'bench', character_version: '1', extensions: { k: i } });
+const fields = (i: number) => ({
+  name: `Character ${i}`,
+  description: 'd'.repeat(200),
+  personality: 'p',
+  scenario: 's',
+  system_prompt: '',
+  post_history_instructions: '',
+  first_message: 'Hello',
+  message_example: '',
+  creator_notes: '',
+  alternate_greetings: ['a', 'b'],
+  tags: ['x', 'y'],
+  creator: 'bench',
+  character_version: '1',
+  extensions: { k: i },
+});
 const meta = (userId: string) => ({ userId, correlationId: 'b', causationId: 'b', requestId: 'b', schemaVersion: 1 });
 
 // 1. The crypto alone: seal and open of a character payload (~600 bytes of JSON).
@@ -61,7 +76,15 @@ async function open(db: string, encrypted: boolean) {
   if (!encrypted) return { url, pool, store: bare, close: async () => pool.end() };
   const keys = createDataKeyStore({ pool });
   await keys.migrate();
-  return { url, pool, store: createEncryptingEventStore(bare, keys), close: async () => { await keys.close(); await pool.end(); } };
+  return {
+    url,
+    pool,
+    store: createEncryptingEventStore(bare, keys),
+    close: async () => {
+      await keys.close();
+      await pool.end();
+    },
+  };
 }
 const plain = await open('bench_plain', false);
 const encrypted = await open('bench_encrypted', true);
@@ -75,7 +98,18 @@ async function appendRun(store: EventStore, writers: number) {
       for (let i = 0; i < perWriter; i++) {
         const s = performance.now();
         const id = newId();
-        await store.append(`character-${id}`, [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: `user-${i % USERS}`, fields: fields(i) }, metadata: meta(`user-${(w * perWriter + i) % USERS}`) }], 'no_stream');
+        await store.append(
+          `character-${id}`,
+          [
+            {
+              id: newId(),
+              type: 'CharacterCreated',
+              data: { characterId: id, ownerId: `user-${i % USERS}`, fields: fields(i) },
+              metadata: meta(`user-${(w * perWriter + i) % USERS}`),
+            },
+          ],
+          'no_stream',
+        );
         latencies.push(performance.now() - s);
       }
     }),
@@ -84,7 +118,12 @@ async function appendRun(store: EventStore, writers: number) {
 }
 
 // Alternate plain / encrypted runs so load from other work on the machine hits both alike.
-const appends = { plain1: await appendRun(plain.store, 1), enc1: await appendRun(encrypted.store, 1), plain8: await appendRun(plain.store, 8), enc8: await appendRun(encrypted.store, 8) };
+const appends = {
+  plain1: await appendRun(plain.store, 1),
+  enc1: await appendRun(encrypted.store, 1),
+  plain8: await appendRun(plain.store, 8),
+  enc8: await appendRun(encrypted.store, 8),
+};
 
 // The same log in both databases: characters with ~10 events each, users round-robin.
 async function seed(store: EventStore) {
@@ -94,8 +133,16 @@ async function seed(store: EventStore) {
     const batch = Array.from({ length: 50 }, () => ({ id: newId(), user: `user-${c++ % USERS}` }));
     await Promise.all(
       batch.map(async ({ id, user }, i) => {
-        const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: user, fields: fields(n + i) }, metadata: meta(user) }];
-        for (let u = 0; u < 8; u++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${u}` } }, metadata: meta(user) });
+        const events: NewEvent[] = [
+          { id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: user, fields: fields(n + i) }, metadata: meta(user) },
+        ];
+        for (let u = 0; u < 8; u++)
+          events.push({
+            id: newId(),
+            type: 'CharacterUpdated',
+            data: { characterId: id, changes: { description: `update ${u}` } },
+            metadata: meta(user),
+          });
         if (i % 10 === 0) events.push({ id: newId(), type: 'CharacterDeleted', data: { characterId: id }, metadata: meta(user) });
         await store.append(`character-${id}`, events, 'no_stream');
       }),
@@ -121,7 +168,12 @@ async function readAllRun(store: EventStore) {
 // A fresh decorator for the encrypted read: a cold key cache, as a rebuild in a new process has.
 const coldKeys = createDataKeyStore({ pool: encrypted.pool });
 const cold = createEncryptingEventStore(createPostgresEventStore({ pool: encrypted.pool }), coldKeys);
-const reads = { plain: await readAllRun(plain.store), encCold: await readAllRun(cold), encWarm: await readAllRun(encrypted.store), plain2: await readAllRun(plain.store) };
+const reads = {
+  plain: await readAllRun(plain.store),
+  encCold: await readAllRun(cold),
+  encWarm: await readAllRun(encrypted.store),
+  plain2: await readAllRun(plain.store),
+};
 
 async function rebuildRun(conn: { url: string }, store: EventStore) {
   const database = createDatabase(conn.url, { max: 8 });
@@ -130,11 +182,21 @@ async function rebuildRun(conn: { url: string }, store: EventStore) {
   await database.close();
   return { events: r.events, eventsPerSecond: Math.round(r.eventsPerSecond) };
 }
-const rebuilds = { plain: await rebuildRun(plain, plain.store), encrypted: await rebuildRun(encrypted, createEncryptingEventStore(createPostgresEventStore({ pool: encrypted.pool }), createDataKeyStore({ pool: encrypted.pool }))) };
+const rebuilds = {
+  plain: await rebuildRun(plain, plain.store),
+  encrypted: await rebuildRun(
+    encrypted,
+    createEncryptingEventStore(createPostgresEventStore({ pool: encrypted.pool }), createDataKeyStore({ pool: encrypted.pool })),
+  ),
+};
 
 const result = {
   machine: machine(),
-  cryptoPerEventUs: { seal: Math.round(sealUs * 100) / 100, open: Math.round(openUs * 100) / 100, jsonRoundTripForScale: Math.round(jsonRoundTripUs * 100) / 100 },
+  cryptoPerEventUs: {
+    seal: Math.round(sealUs * 100) / 100,
+    open: Math.round(openUs * 100) / 100,
+    jsonRoundTripForScale: Math.round(jsonRoundTripUs * 100) / 100,
+  },
   appends,
   readAll: reads,
   rebuild: rebuilds,
@@ -146,8 +208,16 @@ table([
   { measure: 'open one payload (µs)', plain: '', encrypted: result.cryptoPerEventUs.open },
   { measure: 'append/s, 1 writer', plain: appends.plain1.appendsPerSecond, encrypted: appends.enc1.appendsPerSecond },
   { measure: 'append/s, 8 writers', plain: appends.plain8.appendsPerSecond, encrypted: appends.enc8.appendsPerSecond },
-  { measure: `readAll events/s (${reads.plain.events})`, plain: `${reads.plain.eventsPerSecond} / ${reads.plain2.eventsPerSecond}`, encrypted: `${reads.encCold.eventsPerSecond} cold / ${reads.encWarm.eventsPerSecond} warm` },
-  { measure: `rebuild events/s (${rebuilds.plain.events})`, plain: rebuilds.plain.eventsPerSecond, encrypted: rebuilds.encrypted.eventsPerSecond },
+  {
+    measure: `readAll events/s (${reads.plain.events})`,
+    plain: `${reads.plain.eventsPerSecond} / ${reads.plain2.eventsPerSecond}`,
+    encrypted: `${reads.encCold.eventsPerSecond} cold / ${reads.encWarm.eventsPerSecond} warm`,
+  },
+  {
+    measure: `rebuild events/s (${rebuilds.plain.events})`,
+    plain: rebuilds.plain.eventsPerSecond,
+    encrypted: rebuilds.encrypted.eventsPerSecond,
+  },
 ]);
 writeResult('event-encryption', result);
 await coldKeys.close();

@@ -31,7 +31,22 @@ const SECRET = 'bench-secret-for-hs256-signing-0123456789abcdef';
 
 const users = Array.from({ length: USERS }, (_, i) => `user-${String(i).padStart(3, '0')}`);
 const meta = (userId: string) => ({ userId, correlationId: 'b', causationId: 'b', requestId: 'b', schemaVersion: 1 });
-const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat(400), personality: 'p'.repeat(100), scenario: 's', system_prompt: '', post_history_instructions: '', first_message: 'Hello there. '.repeat(10), message_example: '', creator_notes: '', alternate_greetings: ['a', 'b'], tags: ['x', 'y'], creator: 'bench', character_version: '1', extensions: { k: i } });
+const fields = (i: number) => ({
+  name: `Character ${i}`,
+  description: 'd'.repeat(400),
+  personality: 'p'.repeat(100),
+  scenario: 's',
+  system_prompt: '',
+  post_history_instructions: '',
+  first_message: 'Hello there. '.repeat(10),
+  message_example: '',
+  creator_notes: '',
+  alternate_greetings: ['a', 'b'],
+  tags: ['x', 'y'],
+  creator: 'bench',
+  character_version: '1',
+  extensions: { k: i },
+});
 
 const pgServer = await benchPostgres();
 let service: Awaited<ReturnType<typeof startService>> | undefined;
@@ -61,8 +76,21 @@ await Promise.all(
   users.map(async (user, u) => {
     for (let c = 0; c < EVENTS_PER_USER / 10; c++) {
       const id = newId();
-      const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: user, fields: fields(u * 10_000 + c) }, metadata: meta(user) }];
-      for (let n = 0; n < 9; n++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${n} `.repeat(40) } }, metadata: meta(user) });
+      const events: NewEvent[] = [
+        {
+          id: newId(),
+          type: 'CharacterCreated',
+          data: { characterId: id, ownerId: user, fields: fields(u * 10_000 + c) },
+          metadata: meta(user),
+        },
+      ];
+      for (let n = 0; n < 9; n++)
+        events.push({
+          id: newId(),
+          type: 'CharacterUpdated',
+          data: { characterId: id, changes: { description: `update ${n} `.repeat(40) } },
+          metadata: meta(user),
+        });
       await store.append(`character-${id}`, events, 'no_stream');
     }
   }),
@@ -87,7 +115,12 @@ service = svc;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 
 const token = (sub: string, claims: Record<string, unknown> = {}) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 const adminAuth = { Authorization: `Bearer ${await token('bench-admin', { role: 'admin' })}` };
 const probeAuth = { Authorization: `Bearer ${await token('probe')}` };
 const userAuth = new Map(await Promise.all(users.map(async (u) => [u, { Authorization: `Bearer ${await token(u)}` }] as const)));
@@ -116,7 +149,9 @@ async function fullGc(): Promise<{ rssMiB: number; heapUsedMiB: number }> {
 
 async function projected() {
   for (;;) {
-    const ready = (await (await fetch(`${svc.url}/ready`, { headers: adminAuth })).json()) as { checks?: { projections?: { projections?: Array<{ lagEvents: number }> } } };
+    const ready = (await (await fetch(`${svc.url}/ready`, { headers: adminAuth })).json()) as {
+      checks?: { projections?: { projections?: Array<{ lagEvents: number }> } };
+    };
     const lags = ready.checks?.projections?.projections ?? [];
     if (lags.length > 0 && lags.every((l) => l.lagEvents === 0)) return;
     await new Promise((r) => setTimeout(r, 500));
@@ -167,7 +202,16 @@ try {
     }),
   );
   console.error(`opened: ${JSON.stringify(Object.fromEntries(statuses))}`);
-  const caughtUp = await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined && x.lastEventId >= head, TIME_LIMIT_MS).then(() => true, () => false)));
+  const caughtUp = await Promise.all(
+    clients.map((c) =>
+      c
+        .waitFor((x) => x.lastEventId !== undefined && x.lastEventId >= head, TIME_LIMIT_MS)
+        .then(
+          () => true,
+          () => false,
+        ),
+    ),
+  );
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const events = clients.reduce((sum, c) => sum + c.eventCount, 0);
   probing = false;
@@ -181,7 +225,13 @@ try {
   result = {
     machine: machine(),
     log: { users: USERS, eventsPerUser: EVENTS_PER_USER, events: seeded, seedSeconds },
-    connections: { asked: CONNECTIONS, answered: Object.fromEntries(statuses), caughtUp: caughtUp.filter(Boolean).length, seconds, eventsDelivered: events },
+    connections: {
+      asked: CONNECTIONS,
+      answered: Object.fromEntries(statuses),
+      caughtUp: caughtUp.filter(Boolean).length,
+      seconds,
+      eventsDelivered: events,
+    },
     rssMiB: { before: rssBefore, peak, after10s: rssAfter },
     afterFullGc: { before: beforeFullGc, after: afterFullGc },
     otherUserGetMs: { alone: summarize(alone), during: summarize(during) },
@@ -189,14 +239,26 @@ try {
   table([
     { measure: 'log', value: `${seeded} events, ${USERS} users × ${EVENTS_PER_USER} (encrypted)` },
     { measure: 'from=start connections (status: count)', value: JSON.stringify(Object.fromEntries(statuses)) },
-    { measure: `caught up to the head (within ${TIME_LIMIT_MS / 1000} s)`, value: `${caughtUp.filter(Boolean).length} of ${clients.length} in ${seconds} s, ${events} events delivered` },
+    {
+      measure: `caught up to the head (within ${TIME_LIMIT_MS / 1000} s)`,
+      value: `${caughtUp.filter(Boolean).length} of ${clients.length} in ${seconds} s, ${events} events delivered`,
+    },
     { measure: 'service RSS before (MiB)', value: rssBefore },
     { measure: 'service RSS peak (MiB)', value: peak },
     { measure: 'service RSS 10 s after they closed (MiB)', value: rssAfter },
-    { measure: 'after a full GC, before the connections: RSS / V8 heap used (MiB)', value: `${beforeFullGc.rssMiB} / ${beforeFullGc.heapUsedMiB}` },
+    {
+      measure: 'after a full GC, before the connections: RSS / V8 heap used (MiB)',
+      value: `${beforeFullGc.rssMiB} / ${beforeFullGc.heapUsedMiB}`,
+    },
     { measure: 'after a full GC, once they closed: RSS / V8 heap used (MiB)', value: `${afterFullGc.rssMiB} / ${afterFullGc.heapUsedMiB}` },
-    { measure: "another user's GET alone, p50 / p99 / max (ms)", value: `${Math.round(summarize(alone).p50)} / ${Math.round(summarize(alone).p99)} / ${Math.round(summarize(alone).max)}` },
-    { measure: "another user's GET meanwhile, p50 / p99 / max (ms)", value: `${Math.round(summarize(during).p50)} / ${Math.round(summarize(during).p99)} / ${Math.round(summarize(during).max)}` },
+    {
+      measure: "another user's GET alone, p50 / p99 / max (ms)",
+      value: `${Math.round(summarize(alone).p50)} / ${Math.round(summarize(alone).p99)} / ${Math.round(summarize(alone).max)}`,
+    },
+    {
+      measure: "another user's GET meanwhile, p50 / p99 / max (ms)",
+      value: `${Math.round(summarize(during).p50)} / ${Math.round(summarize(during).p99)} / ${Math.round(summarize(during).max)}`,
+    },
   ]);
 } finally {
   await stopAll();

@@ -23,7 +23,22 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONSUMERS = Number(process.env.BENCH_FEED_CONSUMERS ?? 20);
 
 const meta = { userId: 'local', correlationId: 'b', causationId: 'b', requestId: 'b', schemaVersion: 1 };
-const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat(200), personality: 'p', scenario: 's', system_prompt: '', post_history_instructions: '', first_message: 'Hello', message_example: '', creator_notes: '', alternate_greetings: ['a', 'b'], tags: ['x', 'y'], creator: 'bench', character_version: '1', extensions: { k: i } });
+const fields = (i: number) => ({
+  name: `Character ${i}`,
+  description: 'd'.repeat(200),
+  personality: 'p',
+  scenario: 's',
+  system_prompt: '',
+  post_history_instructions: '',
+  first_message: 'Hello',
+  message_example: '',
+  creator_notes: '',
+  alternate_greetings: ['a', 'b'],
+  tags: ['x', 'y'],
+  creator: 'bench',
+  character_version: '1',
+  extensions: { k: i },
+});
 
 const pgServer = await benchPostgres();
 const pool = new pg.Pool({ connectionString: pgServer.url, max: 10 });
@@ -38,8 +53,16 @@ while (seeded < FEED_EVENTS) {
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const id = newId();
-      const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'local', fields: fields(seeded + i) }, metadata: meta }];
-      for (let u = 0; u < 8; u++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${u}` } }, metadata: meta });
+      const events: NewEvent[] = [
+        { id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'local', fields: fields(seeded + i) }, metadata: meta },
+      ];
+      for (let u = 0; u < 8; u++)
+        events.push({
+          id: newId(),
+          type: 'CharacterUpdated',
+          data: { characterId: id, changes: { description: `update ${u}` } },
+          metadata: meta,
+        });
       await store.append(`character-${id}`, events, 'no_stream');
     }),
   );
@@ -73,7 +96,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 async function projected() {
   // Let the projector apply the seeded log first, so (a) measures the feed and not the projector's catch-up.
   for (;;) {
-    const ready = (await (await fetch(`${service.url}/ready`)).json()) as { checks?: { projections?: { projections?: Array<{ lagEvents: number }> } } };
+    const ready = (await (await fetch(`${service.url}/ready`)).json()) as {
+      checks?: { projections?: { projections?: Array<{ lagEvents: number }> } };
+    };
     const lags = ready.checks?.projections?.projections ?? [];
     if (lags.length > 0 && lags.every((l) => l.lagEvents === 0)) return;
     await new Promise((r) => setTimeout(r, 500));
@@ -99,7 +124,12 @@ const createRequest: autocannon.Request = {
   headers: { 'content-type': 'application/json', 'x-api-key': service.key },
   setupRequest: (req: autocannon.Request) => ({
     ...req,
-    body: JSON.stringify({ name: `Bench ${process.pid}-${counter++}`, description: 'A benchmark character. '.repeat(20), tags: ['bench', 'http'], alternate_greetings: ['hi', 'hello'] }),
+    body: JSON.stringify({
+      name: `Bench ${process.pid}-${counter++}`,
+      description: 'A benchmark character. '.repeat(20),
+      tags: ['bench', 'http'],
+      alternate_greetings: ['hi', 'hello'],
+    }),
   }),
 };
 
@@ -139,7 +169,12 @@ async function commands(name: string, consumers: number) {
   await Promise.all(clients.map((c) => c.waitFor((x) => x.lastEventId !== undefined)));
   const first = startOf.map((s) => s!).sort()[0]!;
   const cpuBefore = serverCpuMs();
-  const result = await autocannon({ url: service.url, duration: DURATION, connections: 50, requests: [createRequest] } as autocannon.Options);
+  const result = await autocannon({
+    url: service.url,
+    duration: DURATION,
+    connections: 50,
+    requests: [createRequest],
+  } as autocannon.Options);
   const cpuUsed = serverCpuMs() - cpuBefore;
   // Every consumer must end up with every event appended while it listened, and soon.
   const ended = performance.now();
@@ -159,11 +194,15 @@ async function commands(name: string, consumers: number) {
     caughtUpMs = Math.round(performance.now() - ended);
     const logAfterFirst = (await countAfter(first, true)).positions.filter((p) => p <= now);
     const expectedFor = (start: string) => logAfterFirst.filter((p) => p > start);
-    const wrong = received.map((got, i) => ({ got: got.filter((p) => p <= now), want: expectedFor(startOf[i]!) })).filter((r) => r.got.join(',') !== r.want.join(','));
+    const wrong = received
+      .map((got, i) => ({ got: got.filter((p) => p <= now), want: expectedFor(startOf[i]!) }))
+      .filter((r) => r.got.join(',') !== r.want.join(','));
     if (wrong.length > 0) {
       const { got, want } = wrong[0]!;
       const at = want.findIndex((p, i) => got[i] !== p);
-      throw new Error(`${wrong.length} consumers did not get exactly the events of the log while they listened: ${got.length} instead of ${want.length}, first difference at ${at}: ${got[at]} instead of ${want[at]}`);
+      throw new Error(
+        `${wrong.length} consumers did not get exactly the events of the log while they listened: ${got.length} instead of ${want.length}, first difference at ${at}: ${got[at]} instead of ${want[at]}`,
+      );
     }
     eventsPerConsumer = logAfterFirst.length;
   }
@@ -205,7 +244,11 @@ const bestCatchUp = Math.max(...catchUpRuns.map((r) => r.eventsPerSecond));
 const result = {
   machine: machine(),
   seed: { events: logEvents, seconds: Math.round(seedSeconds * 10) / 10 },
-  baselineReadAll: { events: logEvents, seconds: Math.round(baselineSeconds * 100) / 100, eventsPerSecond: Math.round(logEvents / baselineSeconds) },
+  baselineReadAll: {
+    events: logEvents,
+    seconds: Math.round(baselineSeconds * 100) / 100,
+    eventsPerSecond: Math.round(logEvents / baselineSeconds),
+  },
   catchUp: catchUpRuns,
   commands: [before, withConsumers, after],
   slowdownPercent,
@@ -214,8 +257,25 @@ const result = {
 };
 table([
   { measure: 'readAll in process (baseline)', events: logEvents, 'events/s': result.baselineReadAll.eventsPerSecond },
-  ...catchUpRuns.map((r, i) => ({ measure: `one SSE consumer from the start, run ${i + 1}`, events: r.events, 'events/s': r.eventsPerSecond })),
+  ...catchUpRuns.map((r, i) => ({
+    measure: `one SSE consumer from the start, run ${i + 1}`,
+    events: r.events,
+    'events/s': r.eventsPerSecond,
+  })),
 ]);
-table(result.commands.map((r) => ({ run: r.name, 'req/s (2xx)': r.requestsPerSecond, 'non-2xx': r.non2xx, 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'server CPU ms/req': r.serverCpuMsPerRequest, 'events/consumer': r.eventsPerConsumer ?? '', 'caught up after (ms)': r.consumersCaughtUpAfterMs ?? '' })));
-console.log(`slowdown with ${CONSUMERS} consumers: ${slowdownPercent} % of req/s (target <= 10 %); server CPU per request ${cpuOverheadPercent >= 0 ? '+' : ''}${cpuOverheadPercent} %`);
+table(
+  result.commands.map((r) => ({
+    run: r.name,
+    'req/s (2xx)': r.requestsPerSecond,
+    'non-2xx': r.non2xx,
+    'p50 ms': r.latencyMs.p50,
+    'p99 ms': r.latencyMs.p99,
+    'server CPU ms/req': r.serverCpuMsPerRequest,
+    'events/consumer': r.eventsPerConsumer ?? '',
+    'caught up after (ms)': r.consumersCaughtUpAfterMs ?? '',
+  })),
+);
+console.log(
+  `slowdown with ${CONSUMERS} consumers: ${slowdownPercent} % of req/s (target <= 10 %); server CPU per request ${cpuOverheadPercent >= 0 ? '+' : ''}${cpuOverheadPercent} %`,
+);
 writeResult('event-feed', result);

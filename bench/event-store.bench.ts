@@ -31,28 +31,67 @@ async function appendRun(writers: number) {
       for (let i = 0; i < perWriter; i++) {
         const t = performance.now();
         const id = newId();
-        await store.append(`character-${id}`, [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'bench', fields: { name: `W${w}-${i}` } }, metadata: meta }], 'no_stream');
+        await store.append(
+          `character-${id}`,
+          [
+            {
+              id: newId(),
+              type: 'CharacterCreated',
+              data: { characterId: id, ownerId: 'bench', fields: { name: `W${w}-${i}` } },
+              metadata: meta,
+            },
+          ],
+          'no_stream',
+        );
         latencies.push(performance.now() - t);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { writers, appends: perWriter * writers, appendsPerSecond: Math.round((perWriter * writers) / seconds), latencyMs: summarize(latencies) };
+  return {
+    writers,
+    appends: perWriter * writers,
+    appendsPerSecond: Math.round((perWriter * writers) / seconds),
+    latencyMs: summarize(latencies),
+  };
 }
 
 const append1 = await appendRun(1);
 const append8 = await appendRun(8);
 
 // Seed a realistic mix for the rebuild: creations, several updates each, some deletions.
-const fields = (i: number) => ({ name: `Character ${i}`, description: 'd'.repeat(200), personality: 'p', scenario: 's', system_prompt: '', post_history_instructions: '', first_message: 'Hello', message_example: '', creator_notes: '', alternate_greetings: ['a', 'b'], tags: ['x', 'y'], creator: 'bench', character_version: '1', extensions: { k: i } });
+const fields = (i: number) => ({
+  name: `Character ${i}`,
+  description: 'd'.repeat(200),
+  personality: 'p',
+  scenario: 's',
+  system_prompt: '',
+  post_history_instructions: '',
+  first_message: 'Hello',
+  message_example: '',
+  creator_notes: '',
+  alternate_greetings: ['a', 'b'],
+  tags: ['x', 'y'],
+  creator: 'bench',
+  character_version: '1',
+  extensions: { k: i },
+});
 let seeded = 0;
 const seedStarted = performance.now();
 while (seeded < REBUILD_EVENTS) {
   const batch = Array.from({ length: 50 }, () => newId());
   await Promise.all(
     batch.map(async (id, i) => {
-      const events: NewEvent[] = [{ id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'bench', fields: fields(seeded + i) }, metadata: meta }];
-      for (let u = 0; u < 8; u++) events.push({ id: newId(), type: 'CharacterUpdated', data: { characterId: id, changes: { description: `update ${u}` } }, metadata: meta });
+      const events: NewEvent[] = [
+        { id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'bench', fields: fields(seeded + i) }, metadata: meta },
+      ];
+      for (let u = 0; u < 8; u++)
+        events.push({
+          id: newId(),
+          type: 'CharacterUpdated',
+          data: { characterId: id, changes: { description: `update ${u}` } },
+          metadata: meta,
+        });
       if (i % 10 === 0) events.push({ id: newId(), type: 'CharacterDeleted', data: { characterId: id }, metadata: meta });
       await store.append(`character-${id}`, events, 'no_stream');
     }),
@@ -68,13 +107,23 @@ const head = await store.headPosition();
 const result = {
   machine: machine(),
   append: [append1, append8],
-  rebuild: { events: rebuild.events, seconds: Math.round(rebuild.seconds * 100) / 100, eventsPerSecond: Math.round(rebuild.eventsPerSecond), seedSeconds: Math.round(seedSeconds) },
+  rebuild: {
+    events: rebuild.events,
+    seconds: Math.round(rebuild.seconds * 100) / 100,
+    eventsPerSecond: Math.round(rebuild.eventsPerSecond),
+    seedSeconds: Math.round(seedSeconds),
+  },
   targets: { rebuildEventsPerSecond: 10_000, met: rebuild.eventsPerSecond >= 10_000 },
   headPosition: head !== START_POSITION,
 };
 table([
   { measure: 'append, 1 writer', 'per second': append1.appendsPerSecond, 'p50 ms': append1.latencyMs.p50, 'p99 ms': append1.latencyMs.p99 },
-  { measure: 'append, 8 writers', 'per second': append8.appendsPerSecond, 'p50 ms': append8.latencyMs.p50, 'p99 ms': append8.latencyMs.p99 },
+  {
+    measure: 'append, 8 writers',
+    'per second': append8.appendsPerSecond,
+    'p50 ms': append8.latencyMs.p50,
+    'p99 ms': append8.latencyMs.p99,
+  },
   { measure: `rebuild (${rebuild.events} events)`, 'per second': result.rebuild.eventsPerSecond, 'p50 ms': '', 'p99 ms': '' },
 ]);
 writeResult('event-store', result);

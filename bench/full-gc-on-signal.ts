@@ -15,5 +15,9 @@ process.on('SIGUSR2', () => {
   gc();
   const m = process.memoryUsage();
   const mib = (x: number) => Math.round(x / 104857.6) / 10;
-  if (file) writeFileSync(file, JSON.stringify({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) }));
+  if (file)
+    writeFileSync(
+      file,
+      JSON.stringify({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) }),
+    );
 });

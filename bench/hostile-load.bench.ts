@@ -34,7 +34,18 @@ const prose = (chars: number) => {
 };
 const regexBook = {
   entries: Object.fromEntries(
-    Array.from({ length: 1000 }, (_, uid) => [uid, { uid, key: [`/[a-z]{${1 + (uid % 20)},${21 + Math.floor(uid / 20)}}\\d[a-z]/`], keysecondary: [], content: `entry ${uid}`, order: 100, position: 0, disable: false }]),
+    Array.from({ length: 1000 }, (_, uid) => [
+      uid,
+      {
+        uid,
+        key: [`/[a-z]{${1 + (uid % 20)},${21 + Math.floor(uid / 20)}}\\d[a-z]/`],
+        keysecondary: [],
+        content: `entry ${uid}`,
+        order: 100,
+        position: 0,
+        disable: false,
+      },
+    ]),
   ),
 };
 const heavyCard = new TextEncoder().encode(
@@ -48,7 +59,12 @@ process.on('uncaughtException', (err) => {
 });
 const headers = { 'X-API-KEY': service.key, 'content-type': 'application/json' };
 const post = async (path: string, body: unknown) => {
-  const res = await fetch(`${service.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const res = await fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
 };
@@ -62,8 +78,22 @@ const created = async (path: string, body: unknown) => {
 const bystander = (await created('/api/v1/characters', { name: 'Bystander' })).id as string;
 const book = (await created('/api/v1/characters/world-books/import?name=Regexes', regexBook)).id as string;
 const grow = (await created('/api/v1/chat/dictionaries', { name: 'Grow', entries: [{ pattern: 'a', replacement: 'bb' }] })).id as string;
-const pingPong = (await created('/api/v1/chat/dictionaries', { name: 'Ping-pong', entries: [{ pattern: 'a', replacement: 'bb' }, { pattern: 'bb', replacement: 'a' }] })).id as string;
-const budgeted = (await created('/api/v1/chat/dictionaries', { name: 'Budgeted', default_token_budget: 10_000_000, entries: [{ pattern: 'a', replacement: 'bb' }] })).id as string;
+const pingPong = (
+  await created('/api/v1/chat/dictionaries', {
+    name: 'Ping-pong',
+    entries: [
+      { pattern: 'a', replacement: 'bb' },
+      { pattern: 'bb', replacement: 'a' },
+    ],
+  })
+).id as string;
+const budgeted = (
+  await created('/api/v1/chat/dictionaries', {
+    name: 'Budgeted',
+    default_token_budget: 10_000_000,
+    entries: [{ pattern: 'a', replacement: 'bb' }],
+  })
+).id as string;
 const hostileCharacter = (await created('/api/v1/characters', { name: 'Hostile' })).id as string;
 await created(`/api/v1/characters/${hostileCharacter}/world-books`, { world_book_id: book });
 await created(`/api/v1/characters/${hostileCharacter}/chat-dictionaries`, { dictionary_id: budgeted, apply_to: 'input' });
@@ -72,18 +102,46 @@ const chat = (await created('/api/v1/character_chats', { character_id: hostileCh
 const importCard = async () => {
   const form = new FormData();
   form.append('file', new Blob([heavyCard], { type: 'application/json' }), 'heavy.json');
-  const res = await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers: { 'X-API-KEY': service.key }, body: form, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const res = await fetch(`${service.url}/api/v1/characters/import`, {
+    method: 'POST',
+    headers: { 'X-API-KEY': service.key },
+    body: form,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
 };
 
 const phases: Array<{ name: string; send: (() => Promise<{ status: number; body: any }>) | null }> = [
   { name: 'quiet (no hostile requests)', send: null },
-  { name: 'process-context: 1,000 regex keys × 900 KB', send: () => post('/api/v1/characters/world-books/process-context', { text: prose(900_000), world_book_ids: [book], include_global: false }) },
-  { name: 'process-context: 1,000 regex keys × 30 KB (under the cap)', send: () => post('/api/v1/characters/world-books/process-context', { text: prose(30_000), world_book_ids: [book], include_global: false }) },
-  { name: 'dictionary /process: 156 KB, 78,000 growing replacements, budget', send: () => post('/api/v1/chat/dictionaries/process', { text: 'a '.repeat(78_000), dictionary_ids: [grow], token_budget: 10_000_000 }) },
-  { name: 'dictionary /process: 2.6 KB, 20 passes of budget recounts', send: () => post('/api/v1/chat/dictionaries/process', { text: 'a '.repeat(1300), dictionary_ids: [pingPong], token_budget: 10_000_000, max_iterations: 20 }) },
-  { name: 'prepare: 156 KB turn, regex lorebook, budgeted dictionary', send: () => post(`/api/v1/character_chats/${chat}/prepare`, { message: 'a '.repeat(78_000), context_size: 2_000_000 }) },
+  {
+    name: 'process-context: 1,000 regex keys × 900 KB',
+    send: () =>
+      post('/api/v1/characters/world-books/process-context', { text: prose(900_000), world_book_ids: [book], include_global: false }),
+  },
+  {
+    name: 'process-context: 1,000 regex keys × 30 KB (under the cap)',
+    send: () =>
+      post('/api/v1/characters/world-books/process-context', { text: prose(30_000), world_book_ids: [book], include_global: false }),
+  },
+  {
+    name: 'dictionary /process: 156 KB, 78,000 growing replacements, budget',
+    send: () => post('/api/v1/chat/dictionaries/process', { text: 'a '.repeat(78_000), dictionary_ids: [grow], token_budget: 10_000_000 }),
+  },
+  {
+    name: 'dictionary /process: 2.6 KB, 20 passes of budget recounts',
+    send: () =>
+      post('/api/v1/chat/dictionaries/process', {
+        text: 'a '.repeat(1300),
+        dictionary_ids: [pingPong],
+        token_budget: 10_000_000,
+        max_iterations: 20,
+      }),
+  },
+  {
+    name: 'prepare: 156 KB turn, regex lorebook, budgeted dictionary',
+    send: () => post(`/api/v1/character_chats/${chat}/prepare`, { message: 'a '.repeat(78_000), context_size: 2_000_000 }),
+  },
   { name: 'card import: 8.2 MB JSON, 4.1 M values', send: importCard },
 ];
 
@@ -98,11 +156,17 @@ for (const phase of phases) {
   let running = true;
   const prober = (async () => {
     while (running) {
-      for (const [path, into] of [['/health', health], [`/api/v1/characters/${bystander}`, small]] as const) {
+      for (const [path, into] of [
+        ['/health', health],
+        [`/api/v1/characters/${bystander}`, small],
+      ] as const) {
         const t = performance.now();
         let status: number | string;
         try {
-          const res = await fetch(`${service.url}${path}`, { headers: { 'X-API-KEY': service.key }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+          const res = await fetch(`${service.url}${path}`, {
+            headers: { 'X-API-KEY': service.key },
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
           await res.arrayBuffer();
           status = res.status;
         } catch (err) {
@@ -139,13 +203,18 @@ for (const phase of phases) {
   }
   running = false;
   await prober;
-  process.stderr.write(`${phase.name}: ${Math.round(performance.now() - started)} ms, hostile ${JSON.stringify(hostileStatuses)}, ${health.length} probes\n`);
+  process.stderr.write(
+    `${phase.name}: ${Math.round(performance.now() - started)} ms, hostile ${JSON.stringify(hostileStatuses)}, ${health.length} probes\n`,
+  );
   const h = summarize(health);
   const s = summarize(small);
   const hs = summarize(hostileMs);
   rows.push({
     phase: phase.name,
-    'hostile answers': Object.entries(hostileStatuses).map(([k, v]) => `${v}× ${k}`).join(', ') || '–',
+    'hostile answers':
+      Object.entries(hostileStatuses)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(', ') || '–',
     'hostile p50 ms': hostileMs.length ? Math.round(hs.p50) : '–',
     'phase s': Math.round((performance.now() - started) / 100) / 10,
     'health p50': Math.round(h.p50 * 10) / 10,

@@ -17,7 +17,12 @@ const createRequest: autocannon.Request = {
   headers: { 'content-type': 'application/json', 'x-api-key': key },
   setupRequest: (req: autocannon.Request) => ({
     ...req,
-    body: JSON.stringify({ name: `Bench ${process.pid}-${counter++}`, description: 'A benchmark character. '.repeat(20), tags: ['bench', 'http'], alternate_greetings: ['hi', 'hello'] }),
+    body: JSON.stringify({
+      name: `Bench ${process.pid}-${counter++}`,
+      description: 'A benchmark character. '.repeat(20),
+      tags: ['bench', 'http'],
+      alternate_greetings: ['hi', 'hello'],
+    }),
   }),
 };
 
@@ -45,7 +50,20 @@ const result = {
   machine: machine(),
   durationSeconds: DURATION,
   runs: [baseline, sustained, paced],
-  targets: { sustainedRequestsPerSecond: 500, p99AtHundredPerSecondMs: 50, met: sustained.requestsPerSecond >= 500 && paced.latencyMs.p99 < 50 && sustained.non2xx === 0 },
+  targets: {
+    sustainedRequestsPerSecond: 500,
+    p99AtHundredPerSecondMs: 50,
+    met: sustained.requestsPerSecond >= 500 && paced.latencyMs.p99 < 50 && sustained.non2xx === 0,
+  },
 };
-table(result.runs.map((r) => ({ run: r.name, 'req/s (2xx)': r.requestsPerSecond, 'non-2xx': r.non2xx, errors: r.errors, 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99 })));
+table(
+  result.runs.map((r) => ({
+    run: r.name,
+    'req/s (2xx)': r.requestsPerSecond,
+    'non-2xx': r.non2xx,
+    errors: r.errors,
+    'p50 ms': r.latencyMs.p50,
+    'p99 ms': r.latencyMs.p99,
+  })),
+);
 writeResult('http-create-character', result);

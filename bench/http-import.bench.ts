@@ -14,8 +14,9 @@ const service = await startService();
 // Distinct names (as a real library of cards has): the same card re-exported under ITERATIONS + 10 names.
 const parsed = parseCard(file, { filename: 'Seraphina.png' });
 if (!parsed.ok) throw new Error('fixture did not parse');
-const variants = Array.from({ length: ITERATIONS + 10 }, (_, i) =>
-  exportCard({ ...parsed.card, data: { ...parsed.card.data, name: `Seraphina ${i}` } }, 'png', { avatar: parsed.avatar }).bytes,
+const variants = Array.from(
+  { length: ITERATIONS + 10 },
+  (_, i) => exportCard({ ...parsed.card, data: { ...parsed.card.data, name: `Seraphina ${i}` } }, 'png', { avatar: parsed.avatar }).bytes,
 );
 let next = 0;
 

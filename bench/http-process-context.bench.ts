@@ -14,14 +14,49 @@ import { machine, startService, summarize, table, writeResult } from './bench-ki
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const ENTRIES = 10_000;
 const rnd = createSeededRandom(7);
-const SYLLABLES = ['ka', 'el', 'thas', 'mor', 'wen', 'dra', 'ri', 'on', 'sil', 'va', 'lin', 'or', 'eth', 'ba', 'rak', 'zu', 'mi', 'an', 'gor', 'ly'];
-const FILLER = 'the a of and to in is was that it for on with as his her they at be this from have or by one had not but what all were when'.split(' ');
+const SYLLABLES = [
+  'ka',
+  'el',
+  'thas',
+  'mor',
+  'wen',
+  'dra',
+  'ri',
+  'on',
+  'sil',
+  'va',
+  'lin',
+  'or',
+  'eth',
+  'ba',
+  'rak',
+  'zu',
+  'mi',
+  'an',
+  'gor',
+  'ly',
+];
+const FILLER =
+  'the a of and to in is was that it for on with as his her they at be this from have or by one had not but what all were when'.split(' ');
 const word = () => Array.from({ length: 3 + Math.floor(rnd() * 2) }, () => SYLLABLES[Math.floor(rnd() * SYLLABLES.length)]).join('');
 const filler = (n: number) => Array.from({ length: n }, () => FILLER[Math.floor(rnd() * FILLER.length)]).join(' ');
 
 const keys = Array.from({ length: ENTRIES }, () => [word(), word(), `${word()} ${word()}`]);
 const file = {
-  entries: Object.fromEntries(keys.map((k, uid) => [uid, { uid, key: k, keysecondary: [], content: `${filler(30)} ${keys[(uid * 7) % ENTRIES]![0]} ${filler(20)}`, order: 100, position: 0, disable: false }])),
+  entries: Object.fromEntries(
+    keys.map((k, uid) => [
+      uid,
+      {
+        uid,
+        key: k,
+        keysecondary: [],
+        content: `${filler(30)} ${keys[(uid * 7) % ENTRIES]![0]} ${filler(20)}`,
+        order: 100,
+        position: 0,
+        disable: false,
+      },
+    ]),
+  ),
 };
 const messages: ChatMessageInput[] = Array.from({ length: 50 }, (_, i) => {
   const mentions = Array.from({ length: 4 }, () => keys[Math.floor(rnd() * ENTRIES)]![0]).join(' ');
@@ -31,7 +66,11 @@ const settings = { scan_depth: 50, recursive: true, context_size: 8192, budget_p
 
 const service = await startService();
 const headers = { 'X-API-KEY': service.key, 'content-type': 'application/json' };
-const imported = await fetch(`${service.url}/api/v1/characters/world-books/import?name=Bench`, { method: 'POST', headers, body: JSON.stringify(file) });
+const imported = await fetch(`${service.url}/api/v1/characters/world-books/import?name=Bench`, {
+  method: 'POST',
+  headers,
+  body: JSON.stringify(file),
+});
 const book = (await imported.json()) as { id: string; entry_count: number };
 if (imported.status !== 201) throw new Error(`import answered ${imported.status}`);
 

@@ -72,48 +72,152 @@ function* actor(n: number): Generator<Ev> {
   const created = upcast('CharacterCreated', 1, {
     characterId,
     ownerId: userId,
-    fields: { name, description: prose(80, n), personality: prose(20, n + 1), scenario: prose(30, n + 2), first_message: prose(40, n + 3), tags: ['fantasy', words[n % words.length]!], creator: 'bench' },
+    fields: {
+      name,
+      description: prose(80, n),
+      personality: prose(20, n + 1),
+      scenario: prose(30, n + 2),
+      first_message: prose(40, n + 3),
+      tags: ['fantasy', words[n % words.length]!],
+      creator: 'bench',
+    },
   });
   yield { streamId: `character-${characterId}`, type: 'CharacterCreated', data: created, userId };
-  for (let u = 0; u < 3; u++) yield { streamId: `character-${characterId}`, type: 'CharacterUpdated', data: { characterId, changes: { description: prose(80, n + u + 10) } }, userId };
+  for (let u = 0; u < 3; u++)
+    yield {
+      streamId: `character-${characterId}`,
+      type: 'CharacterUpdated',
+      data: { characterId, changes: { description: prose(80, n + u + 10) } },
+      userId,
+    };
 
   const bookId = newId();
   const entryIds = Array.from({ length: 15 }, () => newId());
   yield {
     streamId: `worldbook-${bookId}`,
     type: 'WorldBookCreated',
-    data: { worldBookId: bookId, ownerId: userId, book: { name: `Lore ${n}`, description: prose(10, n), extensions: {} }, entries: entryIds.slice(0, 5).map((entryId, i) => ({ entryId, entry: entry(i, n + i) })), enabled: true, isGlobal: false, source: { kind: 'api' }, warnings: [] },
+    data: {
+      worldBookId: bookId,
+      ownerId: userId,
+      book: { name: `Lore ${n}`, description: prose(10, n), extensions: {} },
+      entries: entryIds.slice(0, 5).map((entryId, i) => ({ entryId, entry: entry(i, n + i) })),
+      enabled: true,
+      isGlobal: false,
+      source: { kind: 'api' },
+      warnings: [],
+    },
     userId,
   };
-  for (let i = 5; i < 15; i++) yield { streamId: `worldbook-${bookId}`, type: 'WorldBookEntryAdded', data: { worldBookId: bookId, entryId: entryIds[i], entry: entry(i, n + i) }, userId };
-  for (let i = 0; i < 5; i++) yield { streamId: `worldbook-${bookId}`, type: 'WorldBookEntryUpdated', data: { worldBookId: bookId, entryId: entryIds[i], entry: { ...entry(i, n + i), content: prose(70, n + i + 1) } }, userId };
-  yield { streamId: `characterbooks-${characterId}`, type: 'WorldBookAttached', data: { characterId, worldBookId: bookId, ownerId: userId, priority: 0, enabled: true }, userId };
+  for (let i = 5; i < 15; i++)
+    yield {
+      streamId: `worldbook-${bookId}`,
+      type: 'WorldBookEntryAdded',
+      data: { worldBookId: bookId, entryId: entryIds[i], entry: entry(i, n + i) },
+      userId,
+    };
+  for (let i = 0; i < 5; i++)
+    yield {
+      streamId: `worldbook-${bookId}`,
+      type: 'WorldBookEntryUpdated',
+      data: { worldBookId: bookId, entryId: entryIds[i], entry: { ...entry(i, n + i), content: prose(70, n + i + 1) } },
+      userId,
+    };
+  yield {
+    streamId: `characterbooks-${characterId}`,
+    type: 'WorldBookAttached',
+    data: { characterId, worldBookId: bookId, ownerId: userId, priority: 0, enabled: true },
+    userId,
+  };
 
   for (let c = 0; c < 3; c++) {
     const chatId = newId();
-    yield { streamId: `chat-${chatId}`, type: 'ChatCreated', data: { chatId, ownerId: userId, characterId, characterName: name, title: `Chat ${c}`, settings: { user_name: 'Ann' }, forkedFrom: null, importedFrom: null }, userId };
+    yield {
+      streamId: `chat-${chatId}`,
+      type: 'ChatCreated',
+      data: {
+        chatId,
+        ownerId: userId,
+        characterId,
+        characterName: name,
+        title: `Chat ${c}`,
+        settings: { user_name: 'Ann' },
+        forkedFrom: null,
+        importedFrom: null,
+      },
+      userId,
+    };
     yield { streamId: `user-chats-${userId}`, type: 'ChatSlotTaken', data: { userId, chatId }, userId };
     let parentId: string | null = null;
     for (let depth = 0; depth < 30; depth++) {
       const messageId = newId();
       const fromCompletion = depth % 2 === 0;
       const completionId = `chatcmpl-${newId()}`;
-      const metadata = fromCompletion && depth > 0
-        ? { completion_id: completionId, provider: 'openai', model: 'gpt-4o-mini', mode: 'normal', finish_reason: 'stop', usage: { prompt_tokens: 800 + depth * 40, completion_tokens: 60 + (n % 90), total_tokens: 860 + depth * 40 + (n % 90) }, latency_ms: 400 + ((n * 37 + depth * 101) % 2600), ttft_ms: 150 + (depth % 7) * 20, prompt_tokens_estimated: 790 + depth * 40 }
-        : null;
+      const metadata =
+        fromCompletion && depth > 0
+          ? {
+              completion_id: completionId,
+              provider: 'openai',
+              model: 'gpt-4o-mini',
+              mode: 'normal',
+              finish_reason: 'stop',
+              usage: { prompt_tokens: 800 + depth * 40, completion_tokens: 60 + (n % 90), total_tokens: 860 + depth * 40 + (n % 90) },
+              latency_ms: 400 + ((n * 37 + depth * 101) % 2600),
+              ttft_ms: 150 + (depth % 7) * 20,
+              prompt_tokens_estimated: 790 + depth * 40,
+            }
+          : null;
       yield {
         streamId: `chat-${chatId}`,
         type: 'MessagePosted',
-        data: { chatId, messageId, parentId, depth, sender: fromCompletion ? 'assistant' : 'user', name: null, content: prose(fromCompletion ? 50 : 15, n + depth), image: null, metadata, sentAt: null, active: true, alternateOf: null, path: { from: depth, ids: [messageId] } },
+        data: {
+          chatId,
+          messageId,
+          parentId,
+          depth,
+          sender: fromCompletion ? 'assistant' : 'user',
+          name: null,
+          content: prose(fromCompletion ? 50 : 15, n + depth),
+          image: null,
+          metadata,
+          sentAt: null,
+          active: true,
+          alternateOf: null,
+          path: { from: depth, ids: [messageId] },
+        },
         userId,
       };
       if (metadata && depth % 10 === 0) {
-        yield { streamId: `worldbookactivations-${bookId}`, type: 'WorldInfoActivationsRecorded', data: { chatId, characterId, worldBookEntries: entryIds.slice(0, 3).map((entryId, i) => ({ worldBookId: bookId, entryId, entryKey: `${bookId}.${i}` })) }, userId };
+        yield {
+          streamId: `worldbookactivations-${bookId}`,
+          type: 'WorldInfoActivationsRecorded',
+          data: {
+            chatId,
+            characterId,
+            worldBookEntries: entryIds.slice(0, 3).map((entryId, i) => ({ worldBookId: bookId, entryId, entryKey: `${bookId}.${i}` })),
+          },
+          userId,
+        };
       }
       parentId = messageId;
     }
     if (c === 2 && n % 3 === 0) {
-      yield { streamId: `user-completions-${userId}`, type: 'CompletionFailed', data: { completionId: `chatcmpl-${newId()}`, userId, characterId, chatId, mode: 'normal', provider: 'openai', model: 'gpt-4o-mini', status: 502, code: 'upstream_server_error', latencyMs: 1200 }, userId };
+      yield {
+        streamId: `user-completions-${userId}`,
+        type: 'CompletionFailed',
+        data: {
+          completionId: `chatcmpl-${newId()}`,
+          userId,
+          characterId,
+          chatId,
+          mode: 'normal',
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          status: 502,
+          code: 'upstream_server_error',
+          latencyMs: 1200,
+        },
+        userId,
+      };
     }
   }
 }
@@ -216,18 +320,23 @@ try {
   const entries = [...revisions.entries()];
   for (let i = 0; i < entries.length; i += 20_000) {
     const part = entries.slice(i, i + 20_000);
-    await pool.query('INSERT INTO es.streams (stream_id, revision) SELECT * FROM unnest($1::text[], $2::bigint[])', [part.map((p) => p[0]), part.map((p) => p[1])]);
+    await pool.query('INSERT INTO es.streams (stream_id, revision) SELECT * FROM unnest($1::text[], $2::bigint[])', [
+      part.map((p) => p[0]),
+      part.map((p) => p[1]),
+    ]);
   }
   await pool.query('CREATE UNIQUE INDEX events_event_id ON es.events (event_id); CREATE INDEX events_created_at ON es.events (created_at)');
   await pool.query('VACUUM ANALYZE es.events');
   const seedSeconds = (performance.now() - seedStarted) / 1000;
-  const byType = (await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM es.events GROUP BY type ORDER BY count(*) DESC')).rows.map((r) => ({ type: r.type, events: Number(r.n) }));
+  const byType = (
+    await pool.query<{ type: string; n: string }>('SELECT type, count(*) AS n FROM es.events GROUP BY type ORDER BY count(*) DESC')
+  ).rows.map((r) => ({ type: r.type, events: Number(r.n) }));
   const logBytes = Number((await pool.query<{ b: string }>("SELECT pg_total_relation_size('es.events') AS b")).rows[0]!.b);
 
   // Baseline: the same log read through the port, read-only (pages of 5000, as the rebuild reads it).
   const readStarted = performance.now();
   let read = 0;
-  for (let cursor = START_POSITION; ; ) {
+  for (let cursor = START_POSITION; ;) {
     const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
     if (page.length === 0) break;
     read += page.length;
@@ -245,7 +354,7 @@ try {
       await migrateReadModels(database.db, schema);
       const t = performance.now();
       const deferred = await deferReplayIndexes(database.db, schema, [p]);
-      for (let cursor = START_POSITION; ; ) {
+      for (let cursor = START_POSITION; ;) {
         const page = await store.readAll({ fromPosition: cursor, maxCount: 5000 });
         if (page.length === 0) break;
         await applyBatch(database.db, schema, p, page);
@@ -260,13 +369,34 @@ try {
   const rebuild = await rebuildReadModels({ db: database.db, eventStore: store, liveSchema: 'read', projections, swap: true });
   const serviceCpu = process.cpuUsage(cpuBefore.service);
   // Where the rebuild's CPU went: this process (reading, folding, building statements) and the database's processes.
-  const rebuildCpuSeconds = { node: Math.round((serviceCpu.user + serviceCpu.system) / 1e4) / 100, postgres: Math.round((postgresCpuSeconds() - cpuBefore.postgres) * 100) / 100 };
+  const rebuildCpuSeconds = {
+    node: Math.round((serviceCpu.user + serviceCpu.system) / 1e4) / 100,
+    postgres: Math.round((postgresCpuSeconds() - cpuBefore.postgres) * 100) / 100,
+  };
   console.log('rebuild CPU seconds', JSON.stringify(rebuildCpuSeconds));
   const counts: Record<string, number> = {};
-  for (const t of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'character_world_books', 'world_book_entry_activations', 'usage_daily', 'usage_latencies']) {
+  for (const t of [
+    'characters',
+    'chats',
+    'chat_messages',
+    'world_books',
+    'world_book_entries',
+    'character_world_books',
+    'world_book_entry_activations',
+    'usage_daily',
+    'usage_latencies',
+  ]) {
     counts[t] = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id('read', t)}`.execute(database.db)).rows[0]!.n);
   }
-  const usage = (await sql<{ messages: string; completions: string; errors: string }>`SELECT sum(messages_sent) AS messages, sum(completions) AS completions, sum(errors) AS errors FROM read.usage_daily`.execute(database.db)).rows[0]!;
+  const usage = (
+    await sql<{
+      messages: string;
+      completions: string;
+      errors: string;
+    }>`SELECT sum(messages_sent) AS messages, sum(completions) AS completions, sum(errors) AS errors FROM read.usage_daily`.execute(
+      database.db,
+    )
+  ).rows[0]!;
   const typeCount = (t: string) => byType.find((b) => b.type === t)?.events ?? 0;
   // The rebuilt read models hold every event: one row per message, per character, per latency.
   consistent =
@@ -287,20 +417,46 @@ try {
     byType,
     seedSeconds: Math.round(seedSeconds),
     baselineReadAll: { events: read, seconds: Math.round(readSeconds * 100) / 100, eventsPerSecond: perSecond(read, readSeconds) },
-    rebuildAll: { events: rebuild.events, seconds: Math.round(rebuild.seconds * 100) / 100, eventsPerSecond: Math.round(rebuild.eventsPerSecond) },
+    rebuildAll: {
+      events: rebuild.events,
+      seconds: Math.round(rebuild.seconds * 100) / 100,
+      eventsPerSecond: Math.round(rebuild.eventsPerSecond),
+    },
     rebuildCpuSeconds,
-    rebuildUsageAnalytics: { events: single.events, seconds: Math.round(single.seconds * 100) / 100, eventsPerSecond: Math.round(single.eventsPerSecond) },
+    rebuildUsageAnalytics: {
+      events: single.events,
+      seconds: Math.round(single.seconds * 100) / 100,
+      eventsPerSecond: Math.round(single.eventsPerSecond),
+    },
     ...(process.env.BENCH_PROFILE ? { profileSecondsPerProjection: profile } : {}),
     readModelRows: counts,
     consistent,
     target: { eventsPerSecond: 10_000, met: rebuild.eventsPerSecond >= 10_000 },
   };
   table([
-    { measure: `baseline: readAll, read-only (${read} events)`, 'events/s': result.baselineReadAll.eventsPerSecond, seconds: result.baselineReadAll.seconds },
-    { measure: `rebuild all ${projections.length} projections + swap`, 'events/s': result.rebuildAll.eventsPerSecond, seconds: result.rebuildAll.seconds },
-    { measure: 'rebuild usage_analytics alone + swap', 'events/s': result.rebuildUsageAnalytics.eventsPerSecond, seconds: result.rebuildUsageAnalytics.seconds },
+    {
+      measure: `baseline: readAll, read-only (${read} events)`,
+      'events/s': result.baselineReadAll.eventsPerSecond,
+      seconds: result.baselineReadAll.seconds,
+    },
+    {
+      measure: `rebuild all ${projections.length} projections + swap`,
+      'events/s': result.rebuildAll.eventsPerSecond,
+      seconds: result.rebuildAll.seconds,
+    },
+    {
+      measure: 'rebuild usage_analytics alone + swap',
+      'events/s': result.rebuildUsageAnalytics.eventsPerSecond,
+      seconds: result.rebuildUsageAnalytics.seconds,
+    },
   ]);
-  console.log(JSON.stringify({ events: seeded, logMegabytes: result.logMegabytes, seedSeconds: result.seedSeconds, consistent, counts, byType }, null, 0));
+  console.log(
+    JSON.stringify(
+      { events: seeded, logMegabytes: result.logMegabytes, seedSeconds: result.seedSeconds, consistent, counts, byType },
+      null,
+      0,
+    ),
+  );
   writeResult('rebuild-1m', result);
   await store.close();
   await database.close();

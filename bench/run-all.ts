@@ -9,13 +9,17 @@ import path from 'node:path';
 const OPT_IN = ['soak.bench.ts', 'rebuild-1m.bench.ts'];
 const filter = process.argv[2];
 const dir = path.join(process.cwd(), 'bench');
-const scripts = readdirSync(dir).filter((f) => f.endsWith('.bench.ts') && (filter ? f.includes(filter) : !OPT_IN.includes(f))).sort();
+const scripts = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts') && (filter ? f.includes(filter) : !OPT_IN.includes(f)))
+  .sort();
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n=== ${script}`);
   const started = Date.now();
   const r = spawnSync(process.execPath, [path.join('bench', script)], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
-  console.log(`=== ${script}: ${r.status === 0 ? 'done' : `FAILED (${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `=== ${script}: ${r.status === 0 ? 'done' : `FAILED (${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -105,7 +105,11 @@ async function api(method: string, urlPath: string, body?: unknown): Promise<{ s
 }
 
 // Seed: one character and its first chat (not counted).
-const host = await api('POST', '/api/v1/characters', { name: 'Soak host', first_message: 'Welcome to the soak.', description: 'the forest keeper' });
+const host = await api('POST', '/api/v1/characters', {
+  name: 'Soak host',
+  first_message: 'Welcome to the soak.',
+  description: 'the forest keeper',
+});
 if (host.status !== 201) throw new Error(`seed answered ${host.status}`);
 const characterIds: string[] = [host.json.id];
 const chats: string[] = [];
@@ -156,7 +160,11 @@ async function one(i: number): Promise<void> {
   if (kind === 'import') {
     const source = sources[imports % sources.length]!;
     const name = `Soak ${imports++} ${source.card.data.name}`;
-    const bytes = exportCard({ ...source.card, data: { ...source.card.data, name, description: `${source.card.data.description} ${word}` } }, 'png', source.avatar ? { avatar: source.avatar } : {}).bytes;
+    const bytes = exportCard(
+      { ...source.card, data: { ...source.card.data, name, description: `${source.card.data.description} ${word}` } },
+      'png',
+      source.avatar ? { avatar: source.avatar } : {},
+    ).bytes;
     const form = new FormData();
     form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }), 'card.png');
     const res = await fetch(`${service.url}/api/v1/characters/import`, { method: 'POST', headers, body: form });
@@ -166,7 +174,12 @@ async function one(i: number): Promise<void> {
   } else if (kind === 'send') {
     const { chatId } = await currentChat();
     sends++;
-    status = (await api('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { sender: i % 2 ? 'user' : 'assistant', content: `message ${i}: the ${word} is quiet tonight, and the lanterns sway in the wind.` })).status;
+    status = (
+      await api('POST', `/api/v1/character_messages/chats/${chatId}/messages`, {
+        sender: i % 2 ? 'user' : 'assistant',
+        content: `message ${i}: the ${word} is quiet tonight, and the lanterns sway in the wind.`,
+      })
+    ).status;
   } else if (kind === 'read_character') {
     status = (await api('GET', `/api/v1/characters/${characterIds[i % characterIds.length]}`)).status;
   } else if (kind === 'read_messages') {
@@ -200,7 +213,15 @@ await Promise.all(
         sample();
         const last = samples[samples.length - 1]!;
         const seconds = (performance.now() - started) / 1000;
-        const row = { requests: done, seconds: Math.round(seconds), 'req/s': Math.round(done / seconds), 'service RSS MiB': last.serviceRssMiB, 'service anon MiB': last.serviceHeapishMiB, 'PostgreSQL private MiB': last.postgresPrivateMiB, errors: [...failures.values()].reduce((a, b) => a + b, 0) };
+        const row = {
+          requests: done,
+          seconds: Math.round(seconds),
+          'req/s': Math.round(done / seconds),
+          'service RSS MiB': last.serviceRssMiB,
+          'service anon MiB': last.serviceHeapishMiB,
+          'PostgreSQL private MiB': last.postgresPrivateMiB,
+          errors: [...failures.values()].reduce((a, b) => a + b, 0),
+        };
         progress.push(row);
         console.log(JSON.stringify(row));
       }
@@ -238,10 +259,28 @@ table([
   { measure: 'growth over the second half', value: `${growthPercent}% (target < 10%: ${memoryOk ? 'met' : 'NOT met'})` },
   { measure: 'PostgreSQL private memory, half-way / end (MiB)', value: `${pgAtHalf} / ${pgAtEnd}` },
   { measure: 'requests, seconds, req/s', value: `${done}, ${Math.round(seconds)}, ${Math.round(done / seconds)}` },
-  { measure: 'errors (non-2xx or failed requests)', value: `${errors}${errors ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''} (target 0: ${errorsOk ? 'met' : 'NOT met'})` },
+  {
+    measure: 'errors (non-2xx or failed requests)',
+    value: `${errors}${errors ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''} (target 0: ${errorsOk ? 'met' : 'NOT met'})`,
+  },
   { measure: 'intended refusals', value: JSON.stringify(Object.fromEntries(refusals)) },
   { measure: 'imports, sends, chats', value: `${imports}, ${sends}, ${chats.length}` },
 ]);
 console.log(`soak verdict: ${memoryOk && errorsOk ? 'PASS' : 'FAIL'}`);
-writeResult('soak', { machine: machine(), requests: done, concurrency: CONCURRENCY, seconds, growthPercent, rssAtHalfMiB: atHalf, rssAtEndMiB: atEnd, rssPeakMiB: { firstHalf: peak(0, 0.5), secondHalf: peak(0.5, 1) }, postgresPrivateMiB: { half: pgAtHalf, end: pgAtEnd }, errors: Object.fromEntries(failures), latency: Object.fromEntries([...latency.entries()].map(([k, v]) => [k, summarize(v)])), progress, samples, verdict: memoryOk && errorsOk ? 'pass' : 'fail' });
+writeResult('soak', {
+  machine: machine(),
+  requests: done,
+  concurrency: CONCURRENCY,
+  seconds,
+  growthPercent,
+  rssAtHalfMiB: atHalf,
+  rssAtEndMiB: atEnd,
+  rssPeakMiB: { firstHalf: peak(0, 0.5), secondHalf: peak(0.5, 1) },
+  postgresPrivateMiB: { half: pgAtHalf, end: pgAtEnd },
+  errors: Object.fromEntries(failures),
+  latency: Object.fromEntries([...latency.entries()].map(([k, v]) => [k, summarize(v)])),
+  progress,
+  samples,
+  verdict: memoryOk && errorsOk ? 'pass' : 'fail',
+});
 if (!(memoryOk && errorsOk)) process.exitCode = 1;

@@ -41,21 +41,100 @@ const rnd = createSeededRandom(20241018);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
 const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
-const SYLLABLES = ['ka', 'el', 'thas', 'mor', 'wen', 'dra', 'ri', 'on', 'sil', 'va', 'lin', 'or', 'eth', 'ba', 'rak', 'zu', 'mi',
-  'an', 'gor', 'ly', 'fen', 'dar', 'is', 'tor', 'bel', 'nar', 'shi', 'qua', 'vel', 'ost', 'ir', 'um', 'ha', 'lo', 'ren', 'tis'];
-const NOUNS = ['vale', 'spire', 'moss', 'blade', 'crown', 'river', 'keep', 'forge', 'grove', 'tower', 'harbor', 'pass', 'wyrm',
-  'order', 'circle', 'ember', 'frost', 'veil', 'gate', 'hollow', 'shard', 'lantern', 'thorn', 'marsh', 'citadel', 'rune'];
-const ADJECTIVES = ['silver', 'ashen', 'hollow', 'crimson', 'sunken', 'gilded', 'whispering', 'iron', 'pale', 'verdant', 'broken',
-  'eternal', 'obsidian', 'amber', 'frozen', 'wild'];
-const FILLER = ('the a of and to in is was that it for on with as his her they at be this from I have or by one had not but what ' +
+const SYLLABLES = [
+  'ka',
+  'el',
+  'thas',
+  'mor',
+  'wen',
+  'dra',
+  'ri',
+  'on',
+  'sil',
+  'va',
+  'lin',
+  'or',
+  'eth',
+  'ba',
+  'rak',
+  'zu',
+  'mi',
+  'an',
+  'gor',
+  'ly',
+  'fen',
+  'dar',
+  'is',
+  'tor',
+  'bel',
+  'nar',
+  'shi',
+  'qua',
+  'vel',
+  'ost',
+  'ir',
+  'um',
+  'ha',
+  'lo',
+  'ren',
+  'tis',
+];
+const NOUNS = [
+  'vale',
+  'spire',
+  'moss',
+  'blade',
+  'crown',
+  'river',
+  'keep',
+  'forge',
+  'grove',
+  'tower',
+  'harbor',
+  'pass',
+  'wyrm',
+  'order',
+  'circle',
+  'ember',
+  'frost',
+  'veil',
+  'gate',
+  'hollow',
+  'shard',
+  'lantern',
+  'thorn',
+  'marsh',
+  'citadel',
+  'rune',
+];
+const ADJECTIVES = [
+  'silver',
+  'ashen',
+  'hollow',
+  'crimson',
+  'sunken',
+  'gilded',
+  'whispering',
+  'iron',
+  'pale',
+  'verdant',
+  'broken',
+  'eternal',
+  'obsidian',
+  'amber',
+  'frozen',
+  'wild',
+];
+const FILLER = (
+  'the a of and to in is was that it for on with as his her they at be this from I have or by one had not but what ' +
   'all were when we there can an your which their said if do will each about how up out them then she many some so these would ' +
   'other into has more two like him see time could no make than first been its who now people my made over did down only way ' +
   'find use may water long little very after words called just where most know get through back much before go good new write ' +
   'our used me man too any day same right look think also around another came come work three word must because does part even ' +
   'place well such here take why things help put years different away again off went old number great tell men say small every ' +
   'found still between name should home big give air line set own under read last never us left end along while might next sound ' +
-  'below saw something thought both few those always looked show large often together asked house world going want school important')
-  .split(' ');
+  'below saw something thought both few those always looked show large often together asked house world going want school important'
+).split(' ');
 
 function inventName(): string {
   const n = 2 + Math.floor(rnd() * 2);
@@ -131,7 +210,8 @@ function buildChat(entries: WorldInfoEntry[], poolSize: number): { messages: Cha
   const messages: ChatMessageInput[] = [];
   for (let i = 0; i < MESSAGES; i++) messages.push(chatMessage(i, mentions, cursor, perMessage));
   const pool: ChatMessageInput[] = [];
-  for (let i = 0; i < poolSize; i++) pool.push(chatMessage(MESSAGES - 1, [...mentions].sort(() => rnd() - 0.5).slice(0, 3), { m: 0 }, perMessage));
+  for (let i = 0; i < poolSize; i++)
+    pool.push(chatMessage(MESSAGES - 1, [...mentions].sort(() => rnd() - 0.5).slice(0, 3), { m: 0 }, perMessage));
   return { messages, pool };
 }
 
@@ -231,7 +311,12 @@ function main(): void {
       JSON.stringify(engineResult.injections) === JSON.stringify(baselineResult.injections);
     if (!same) throw new Error(`${label}: indexed engine and baseline disagree`);
     // Cold: no text has been seen before (the per-text occurrence cache is emptied before every run).
-    const cold = measure(() => runWorldInfo(input('indexed')), ENGINE_WARMUP, ENGINE_RUNS, () => clearKeyOccurrenceCache(index));
+    const cold = measure(
+      () => runWorldInfo(input('indexed')),
+      ENGINE_WARMUP,
+      ENGINE_RUNS,
+      () => clearKeyOccurrenceCache(index),
+    );
     // Per turn: the 49 older messages were scanned on earlier turns; the newest message is new every run.
     const chatForTurn = (i: number) => [...messages.slice(1), pool[i % pool.length] as ChatMessageInput];
     const turn = measure((i) => runWorldInfo(input('indexed', chatForTurn(i))), ENGINE_WARMUP, ENGINE_RUNS);
@@ -264,13 +349,23 @@ function main(): void {
     automatonNodes: index.automaton.nodeCount,
   };
   console.log(`Scenario: ${JSON.stringify(scenario)}`);
-  const rows: Record<string, unknown>[] = [{ measure: 'index build (once per book version)', p50_ms: indexBuildMs, p95_ms: '', cpu_p50_ms: '', runs: 3 }];
+  const rows: Record<string, unknown>[] = [
+    { measure: 'index build (once per book version)', p50_ms: indexBuildMs, p95_ms: '', cpu_p50_ms: '', runs: 3 },
+  ];
   for (const r of scenarios) {
-    console.log(`${r.label}: ${r.activated} activated in ${r.passes} pass(es), ${r.tokensUsed}/${r.budget} tokens, ${r.considered} entries looked at`);
+    console.log(
+      `${r.label}: ${r.activated} activated in ${r.passes} pass(es), ${r.tokensUsed}/${r.budget} tokens, ${r.considered} entries looked at`,
+    );
     rows.push(
       { measure: `${r.label}: engine, cold`, p50_ms: r.cold.p50, p95_ms: r.cold.p95, cpu_p50_ms: r.cold.cpuP50, runs: r.cold.n },
       { measure: `${r.label}: engine, per turn`, p50_ms: r.turn.p50, p95_ms: r.turn.p95, cpu_p50_ms: r.turn.cpuP50, runs: r.turn.n },
-      { measure: `${r.label}: baseline`, p50_ms: r.baseline.p50, p95_ms: r.baseline.p95, cpu_p50_ms: r.baseline.cpuP50, runs: r.baseline.n },
+      {
+        measure: `${r.label}: baseline`,
+        p50_ms: r.baseline.p50,
+        p95_ms: r.baseline.p95,
+        cpu_p50_ms: r.baseline.cpuP50,
+        runs: r.baseline.n,
+      },
       { measure: `${r.label}: speed-up (baseline / cold)`, p50_ms: `${r.speedup}×`, p95_ms: '', cpu_p50_ms: '', runs: '' },
     );
   }
@@ -278,12 +373,17 @@ function main(): void {
   const loadAverage = os.loadavg().map((x) => Math.round(x * 100) / 100);
   console.log(`Load average after the run: ${loadAverage.join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`);
   const targetMet = main.cold.p50 < 10 && main.speedup >= 20;
-  console.log(`Targets (8k context): engine p50 < 10 ms: ${main.cold.p50 < 10 ? 'yes' : 'NO'}; ≥ 20× faster than the baseline: ${main.speedup >= 20 ? 'yes' : 'NO'}`);
+  console.log(
+    `Targets (8k context): engine p50 < 10 ms: ${main.cold.p50 < 10 ? 'yes' : 'NO'}; ≥ 20× faster than the baseline: ${main.speedup >= 20 ? 'yes' : 'NO'}`,
+  );
 
   const result = { scenario, indexBuildMs, scenarios, targetMet, loadAverage };
   const dir = path.join(process.cwd(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'worldinfo.json'), JSON.stringify({ name: 'worldinfo', machine: machine(), at: new Date().toISOString(), result }, null, 2));
+  writeFileSync(
+    path.join(dir, 'worldinfo.json'),
+    JSON.stringify({ name: 'worldinfo', machine: machine(), at: new Date().toISOString(), result }, null, 2),
+  );
 
   const describe = (r: ScenarioResult) =>
     `${r.label} (budget ${r.budget} tokens): ${r.activated} entries activated in ${r.passes} pass${r.passes === 1 ? '' : 'es'} (${r.tokensUsed} tokens; the budget ends the scan), ${r.considered} of ${ENTRIES.toLocaleString('en')} entries looked at.`;
@@ -313,7 +413,7 @@ function main(): void {
     '',
     `Targets (8k context): engine p50 < 10 ms (${main.cold.p50 < 10 ? 'met' : 'NOT met'}, cold); at least 20× faster than the baseline (${main.speedup >= 20 ? 'met' : 'NOT met'}).`,
     'The baseline evaluates every entry in every pass, lower-cases the scan text for every key and searches it with',
-    "`indexOf` (regex keys with the same linear-time regexes), like SillyTavern's `matchKeys`. \"Per turn\" reuses key",
+    '`indexOf` (regex keys with the same linear-time regexes), like SillyTavern\'s `matchKeys`. "Per turn" reuses key',
     'occurrences of texts scanned on earlier turns (cached per book index and text). Raw numbers:',
     '`bench/results/worldinfo.json`.',
     '',

@@ -124,7 +124,11 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     if (events.length === 0) return { state, revision, position: null, events };
     try {
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
-      const result = await store.append(streamId, toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject), revision === 0 ? 'no_stream' : revision);
+      const result = await store.append(
+        streamId,
+        toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject),
+        revision === 0 ? 'no_stream' : revision,
+      );
       options.cache?.set(streamId, next, result.revision);
       return { state: next, revision: result.revision, position: result.position, events };
     } catch (err) {

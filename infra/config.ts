@@ -37,7 +37,10 @@ export const configSchema = z.object({
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** Bearer token for GET /metrics besides an admin credential (multi-user mode; single-user mode once it is set). */
   METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
-  READ_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier').default('read'),
+  READ_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier')
+    .default('read'),
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
@@ -53,7 +56,9 @@ export const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .trim()
-    .refine((v) => v === '' || v.split(',').every((o) => o.trim() === '*' || /^https?:\/\/[^\s/]+\/?$/.test(o.trim())), { message: 'must be `*` or comma-separated origins such as https://app.example.com' })
+    .refine((v) => v === '' || v.split(',').every((o) => o.trim() === '*' || /^https?:\/\/[^\s/]+\/?$/.test(o.trim())), {
+      message: 'must be `*` or comma-separated origins such as https://app.example.com',
+    })
     .optional(),
   /** Slow clients: the whole header block within this time, the whole request within the next; idle keep-alive. */
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
@@ -61,7 +66,10 @@ export const configSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   CARD_MAX_FILE_BYTES: positiveInt.max(200 * 1_048_576).default(10 * 1_048_576),
   /** Per-user rate limits; default on in multi-user mode, off for a single user (as in the original). */
-  RATE_LIMITS_ENABLED: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional(),
+  RATE_LIMITS_ENABLED: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .optional(),
   /** Overrides, e.g. `message_send=60/60,chat_completion=20/60` (points per seconds). */
   RATE_LIMITS: z
     .string()
@@ -75,23 +83,34 @@ export const configSchema = z.object({
   STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
   /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
-  COMPLETIONS_SAVE_DEFAULT: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  COMPLETIONS_SAVE_DEFAULT: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
   /**
    * Embedded fast path: with the API and the worker in one process (in-process relay), a completion starts at once
    * on this process while its queue job is recorded, instead of waiting for the queue to hand it over.
    */
-  COMPLETIONS_LOCAL_START: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  COMPLETIONS_LOCAL_START: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
   /** Longest a completion request waits for its job (queue + provider), ms. */
   COMPLETION_TIMEOUT_MS: positiveInt.max(3_600_000).default(300_000),
   /** How long a finished completion's token stream stays replayable (idempotent retries, Last-Event-ID), s. */
   COMPLETION_STREAM_RETENTION_SECONDS: positiveInt.max(86_400).default(300),
   /** Per-user encryption of event payloads (crypto-shredding on forget); on by default. */
-  EVENT_ENCRYPTION: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+  EVENT_ENCRYPTION: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
   /** Optional 256-bit key-encryption key (base64 or 64 hex digits) wrapping the stored per-user data keys. */
   EVENT_KEY_ENCRYPTION_KEY: z
     .string()
     .trim()
-    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, as base64 or 64 hex digits' })
+    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, {
+      message: 'must be 32 bytes, as base64 or 64 hex digits',
+    })
     .optional(),
   /** Event feed (GET /api/v1/events/stream): heartbeat interval, ms. */
   EVENT_FEED_HEARTBEAT_MS: positiveInt.min(100).max(300_000).default(15_000),
@@ -112,7 +131,11 @@ export const configSchema = z.object({
 });
 
 /** `llm`: the LLM providers (LLM_PROVIDER, LLM_BASE_URL, ... or LLM_PROVIDERS_FILE; see infra/llm/provider-config.ts). */
-export type Config = Omit<z.infer<typeof configSchema>, 'WORKER_MAX_JOBS_PER_USER'> & { WORKER_MAX_JOBS_PER_USER: number | null; dataDir: string; llm: LlmConfig };
+export type Config = Omit<z.infer<typeof configSchema>, 'WORKER_MAX_JOBS_PER_USER'> & {
+  WORKER_MAX_JOBS_PER_USER: number | null;
+  dataDir: string;
+  llm: LlmConfig;
+};
 
 /** A quarter of a worker's slots, at least one: two busy users leave half of them to everyone else. */
 export const defaultMaxJobsPerUser = (workerConcurrency: number): number => Math.max(1, Math.floor(workerConcurrency / 4));
@@ -147,8 +170,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     llm = parseProviderConfig(env, { readFile: (file) => readFileSync(file, 'utf8') });
   } catch (err) {
-    if (err instanceof ProviderConfigError) throw new ConfigError(err.variable, err.message.slice(`invalid configuration: ${err.variable} `.length));
+    if (err instanceof ProviderConfigError)
+      throw new ConfigError(err.variable, err.message.slice(`invalid configuration: ${err.variable} `.length));
     throw err;
   }
-  return { ...config, WORKER_MAX_JOBS_PER_USER: config.WORKER_MAX_JOBS_PER_USER ?? (config.AUTH_MODE === 'multi-user' ? defaultMaxJobsPerUser(config.WORKER_CONCURRENCY) : null), dataDir: path.resolve(config.DATA_DIR), llm };
+  return {
+    ...config,
+    WORKER_MAX_JOBS_PER_USER:
+      config.WORKER_MAX_JOBS_PER_USER ?? (config.AUTH_MODE === 'multi-user' ? defaultMaxJobsPerUser(config.WORKER_CONCURRENCY) : null),
+    dataDir: path.resolve(config.DATA_DIR),
+    llm,
+  };
 }

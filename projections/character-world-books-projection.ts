@@ -15,7 +15,17 @@ export const characterWorldBooksProjection = defineProjection({
       const d = event.data;
       await db
         .insertInto('character_world_books')
-        .values({ character_id: d.characterId, world_book_id: d.worldBookId, owner_id: d.ownerId, priority: d.priority, enabled: d.enabled, revision: event.revision, created_at: at, updated_at: at, detached_at: null })
+        .values({
+          character_id: d.characterId,
+          world_book_id: d.worldBookId,
+          owner_id: d.ownerId,
+          priority: d.priority,
+          enabled: d.enabled,
+          revision: event.revision,
+          created_at: at,
+          updated_at: at,
+          detached_at: null,
+        })
         .onConflict((oc) =>
           oc
             .columns(['character_id', 'world_book_id'])
@@ -35,7 +45,12 @@ export const characterWorldBooksProjection = defineProjection({
       return;
     }
     const d = event.data;
-    const row = await db.selectFrom('character_world_books').select('revision').where('character_id', '=', d.characterId).where('world_book_id', '=', d.worldBookId).executeTakeFirst();
+    const row = await db
+      .selectFrom('character_world_books')
+      .select('revision')
+      .where('character_id', '=', d.characterId)
+      .where('world_book_id', '=', d.worldBookId)
+      .executeTakeFirst();
     if (!row) throw new Error(`WorldBookDetached for character ${d.characterId} and world book ${d.worldBookId}, which has no row`);
     await db
       .updateTable('character_world_books')

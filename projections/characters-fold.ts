@@ -4,7 +4,14 @@ import type { StoredCard } from '../shared/characters/stored-card.ts';
 import { isCatalogued, type RecordedEvent } from '../shared/events/recorded-event.ts';
 import { foldEvent, typesOf, type EventFolds } from './projection.ts';
 
-type CharacterEventType = 'CharacterCreated' | 'CharacterImported' | 'CharacterUpdated' | 'CharacterCardReplaced' | 'CharacterReverted' | 'CharacterDeleted' | 'CharacterRestored';
+type CharacterEventType =
+  | 'CharacterCreated'
+  | 'CharacterImported'
+  | 'CharacterUpdated'
+  | 'CharacterCardReplaced'
+  | 'CharacterReverted'
+  | 'CharacterDeleted'
+  | 'CharacterRestored';
 export type CharacterEvent = RecordedEvent<CharacterEventType>;
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -37,7 +44,11 @@ function cardColumns(stored: StoredCard): Record<string, unknown> {
   };
 }
 
-const storedOf = (data: { card: unknown; avatar?: unknown; assets?: unknown }): StoredCard => ({ card: data.card as CanonicalCard, avatar: (data.avatar ?? null) as StoredCard['avatar'], assets: (data.assets ?? []) as StoredCard['assets'] });
+const storedOf = (data: { card: unknown; avatar?: unknown; assets?: unknown }): StoredCard => ({
+  card: data.card as CanonicalCard,
+  avatar: (data.avatar ?? null) as StoredCard['avatar'],
+  assets: (data.assets ?? []) as StoredCard['assets'],
+});
 
 export interface RowState {
   stored: StoredCard;
@@ -58,14 +69,37 @@ const created: Folds['CharacterCreated'] & Folds['CharacterImported'] = (event) 
   const stored = storedOf(d);
   return {
     stored,
-    columns: { id: d.characterId, owner_id: d.ownerId, version: event.revision, ...cardColumns(stored), source: json(d.source ?? {}), created_at: at, updated_at: at, last_used_at: null, deleted_at: null },
+    columns: {
+      id: d.characterId,
+      owner_id: d.ownerId,
+      version: event.revision,
+      ...cardColumns(stored),
+      source: json(d.source ?? {}),
+      created_at: at,
+      updated_at: at,
+      last_used_at: null,
+      deleted_at: null,
+    },
   };
 };
 
-const replaced = (event: RecordedEvent<'CharacterCardReplaced' | 'CharacterReverted'>, current: RowState | undefined, source: unknown): RowState => {
+const replaced = (
+  event: RecordedEvent<'CharacterCardReplaced' | 'CharacterReverted'>,
+  current: RowState | undefined,
+  source: unknown,
+): RowState => {
   const row = existing(event, current);
   const stored = storedOf(event.data);
-  return { stored, columns: { ...row.columns, ...cardColumns(stored), ...(source ? { source: json(source) } : {}), version: event.revision, updated_at: event.createdAt } };
+  return {
+    stored,
+    columns: {
+      ...row.columns,
+      ...cardColumns(stored),
+      ...(source ? { source: json(source) } : {}),
+      version: event.revision,
+      updated_at: event.createdAt,
+    },
+  };
 };
 
 /**

@@ -22,7 +22,9 @@ async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): 
       .onConflict((oc) =>
         oc
           .column('id')
-          .doUpdateSet(Object.fromEntries(columns.filter((c) => c !== 'id' && c !== 'created_at').map((c) => [c, sql.ref(`excluded.${c}`)])) as never)
+          .doUpdateSet(
+            Object.fromEntries(columns.filter((c) => c !== 'id' && c !== 'created_at').map((c) => [c, sql.ref(`excluded.${c}`)])) as never,
+          )
           .where(sql.ref('characters.version'), '<', sql.ref('excluded.version')),
       )
       .execute();
@@ -42,12 +44,20 @@ async function applyUsage(db: Kysely<ReadModels>, events: UsageEvent[]): Promise
     lastUse.set(e.data.chatId, e.createdAt);
   }
   for (let i = 0; i < chats.length; i += 1000) {
-    await db.insertInto('character_chat_usage').values(chats.slice(i, i + 1000)).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
+    await db
+      .insertInto('character_chat_usage')
+      .values(chats.slice(i, i + 1000))
+      .onConflict((oc) => oc.column('chat_id').doNothing())
+      .execute();
   }
   if (lastUse.size === 0) return;
   // Idempotent: last_used_at only moves forward. One statement for every chat of the batch.
   const used = (db as Kysely<any>)
-    .selectFrom(sql`(SELECT * FROM unnest(${[...lastUse.keys()]}::uuid[], ${[...lastUse.values()].map((d) => d.toISOString())}::timestamptz[]) AS t(chat_id, at))`.as('x'))
+    .selectFrom(
+      sql`(SELECT * FROM unnest(${[...lastUse.keys()]}::uuid[], ${[...lastUse.values()].map((d) => d.toISOString())}::timestamptz[]) AS t(chat_id, at))`.as(
+        'x',
+      ),
+    )
     .innerJoin('character_chat_usage as u', 'u.chat_id', 'x.chat_id')
     .select([sql`u.character_id`.as('character_id'), sql`max(x.at)`.as('at')])
     .groupBy(sql`u.character_id`);
@@ -72,7 +82,10 @@ export const charactersProjection = defineProjection({
   queryOnlyIndexes: ['characters_owner_created', 'characters_owner_name', 'characters_owner_updated'],
 
   async forgetUser(db, userId) {
-    const usage = await db.deleteFrom('character_chat_usage').where('character_id', 'in', db.selectFrom('characters').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const usage = await db
+      .deleteFrom('character_chat_usage')
+      .where('character_id', 'in', db.selectFrom('characters').select('id').where('owner_id', '=', userId))
+      .executeTakeFirst();
     const characters = await db.deleteFrom('characters').where('owner_id', '=', userId).executeTakeFirst();
     return { character_chat_usage: Number(usage.numDeletedRows), characters: Number(characters.numDeletedRows) };
   },
@@ -94,7 +107,9 @@ async function applyCharacters(db: Kysely<ReadModels>, all: Array<CharacterEvent
       if (list) list.push(e);
       else byCharacter.set(id, [e]);
     }
-    const needRows = [...byCharacter].filter(([, list]) => list[0]!.type !== 'CharacterCreated' && list[0]!.type !== 'CharacterImported').map(([id]) => id);
+    const needRows = [...byCharacter]
+      .filter(([, list]) => list[0]!.type !== 'CharacterCreated' && list[0]!.type !== 'CharacterImported')
+      .map(([id]) => id);
     const existing = await loadRows(db, needRows);
     const out: Record<string, unknown>[] = [];
     for (const [id, list] of byCharacter) {

@@ -24,10 +24,27 @@ function metaColumns(meta: Partial<DictionaryMeta>): Record<string, unknown> {
   return out;
 }
 
-async function insertEntries(db: Kysely<ReadModels>, dictionaryId: string, records: readonly DictionaryEntryRecord[], firstOrd: number, at: Date): Promise<void> {
+async function insertEntries(
+  db: Kysely<ReadModels>,
+  dictionaryId: string,
+  records: readonly DictionaryEntryRecord[],
+  firstOrd: number,
+  at: Date,
+): Promise<void> {
   for (let i = 0; i < records.length; i += 500) {
-    const rows = records.slice(i, i + 500).map((r, j) => ({ entry_id: r.entryId, dictionary_id: dictionaryId, ord: firstOrd + i + j, entry: json(r.entry), created_at: at, updated_at: at }));
-    await db.insertInto('chat_dictionary_entries').values(rows).onConflict((oc) => oc.column('entry_id').doNothing()).execute();
+    const rows = records.slice(i, i + 500).map((r, j) => ({
+      entry_id: r.entryId,
+      dictionary_id: dictionaryId,
+      ord: firstOrd + i + j,
+      entry: json(r.entry),
+      created_at: at,
+      updated_at: at,
+    }));
+    await db
+      .insertInto('chat_dictionary_entries')
+      .values(rows)
+      .onConflict((oc) => oc.column('entry_id').doNothing())
+      .execute();
   }
 }
 
@@ -84,43 +101,70 @@ async function applyOne(db: Kysely<ReadModels>, event: DictionaryEvent): Promise
       set.deleted_at = null;
       break;
     case 'ChatDictionaryEntryAdded': {
-      const last = await db.selectFrom('chat_dictionary_entries').select((eb) => eb.fn.max('ord').as('ord')).where('dictionary_id', '=', dictionaryId).executeTakeFirst();
+      const last = await db
+        .selectFrom('chat_dictionary_entries')
+        .select((eb) => eb.fn.max('ord').as('ord'))
+        .where('dictionary_id', '=', dictionaryId)
+        .executeTakeFirst();
       const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
       await insertEntries(db, dictionaryId, [{ entryId: event.data.entryId, entry: event.data.entry }], ord, at);
       set.entry_count = row.entry_count + 1;
       break;
     }
     case 'ChatDictionaryEntryUpdated':
-      await db.updateTable('chat_dictionary_entries').set({ entry: json(event.data.entry), updated_at: at }).where('entry_id', '=', event.data.entryId).execute();
+      await db
+        .updateTable('chat_dictionary_entries')
+        .set({ entry: json(event.data.entry), updated_at: at })
+        .where('entry_id', '=', event.data.entryId)
+        .execute();
       break;
     case 'ChatDictionaryEntryDeleted':
-      await db.deleteFrom('chat_dictionary_entries').where('entry_id', '=', event.data.entryId).where('dictionary_id', '=', dictionaryId).execute();
+      await db
+        .deleteFrom('chat_dictionary_entries')
+        .where('entry_id', '=', event.data.entryId)
+        .where('dictionary_id', '=', dictionaryId)
+        .execute();
       set.entry_count = row.entry_count - 1;
       break;
     case 'ChatDictionaryEntriesReordered': {
       const ids = event.data.entryIds;
-      const rows = await db.selectFrom('chat_dictionary_entries').select(['entry_id', 'entry']).where('dictionary_id', '=', dictionaryId).execute();
+      const rows = await db
+        .selectFrom('chat_dictionary_entries')
+        .select(['entry_id', 'entry'])
+        .where('dictionary_id', '=', dictionaryId)
+        .execute();
       const rank = new Map(ids.map((id, i) => [id, i]));
       for (const r of rows) {
         const priority = rank.get(r.entry_id);
         if (priority === undefined || r.entry.priority === priority) continue;
-        await db.updateTable('chat_dictionary_entries').set({ entry: json({ ...r.entry, priority }), updated_at: at }).where('entry_id', '=', r.entry_id).execute();
+        await db
+          .updateTable('chat_dictionary_entries')
+          .set({ entry: json({ ...r.entry, priority }), updated_at: at })
+          .where('entry_id', '=', r.entry_id)
+          .execute();
       }
       break;
     }
     default:
       return;
   }
-  await db.updateTable('chat_dictionaries').set(set as never).where('id', '=', dictionaryId).where('version', '<', event.revision).execute();
+  await db
+    .updateTable('chat_dictionaries')
+    .set(set as never)
+    .where('id', '=', dictionaryId)
+    .where('version', '<', event.revision)
+    .execute();
 }
-
 
 export const chatDictionariesProjection = defineProjection({
   name: 'chat_dictionaries',
   handles: HANDLED,
   tables: ['chat_dictionaries', 'chat_dictionary_entries'],
   async forgetUser(db, userId) {
-    const entries = await db.deleteFrom('chat_dictionary_entries').where('dictionary_id', 'in', db.selectFrom('chat_dictionaries').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const entries = await db
+      .deleteFrom('chat_dictionary_entries')
+      .where('dictionary_id', 'in', db.selectFrom('chat_dictionaries').select('id').where('owner_id', '=', userId))
+      .executeTakeFirst();
     const dictionaries = await db.deleteFrom('chat_dictionaries').where('owner_id', '=', userId).executeTakeFirst();
     return { chat_dictionary_entries: Number(entries.numDeletedRows), chat_dictionaries: Number(dictionaries.numDeletedRows) };
   },

@@ -12,7 +12,10 @@ export const chatDictionaryAttachmentsProjection = defineProjection({
   tables: ['chat_dictionary_attachments', 'chat_dictionary_timed_state'],
   // The timed state belongs to a chat: found through `chats` (registered earlier, so still there when this runs).
   async forgetUser(db, userId) {
-    const state = await db.deleteFrom('chat_dictionary_timed_state').where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const state = await db
+      .deleteFrom('chat_dictionary_timed_state')
+      .where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId))
+      .executeTakeFirst();
     const attachments = await db.deleteFrom('chat_dictionary_attachments').where('owner_id', '=', userId).executeTakeFirst();
     return { chat_dictionary_timed_state: Number(state.numDeletedRows), chat_dictionary_attachments: Number(attachments.numDeletedRows) };
   },
@@ -26,7 +29,12 @@ export const chatDictionaryAttachmentsProjection = defineProjection({
         .onConflict((oc) =>
           oc
             .column('chat_id')
-            .doUpdateSet({ revision: sql.ref('excluded.revision'), chat_length: sql.ref('excluded.chat_length'), state: sql.ref('excluded.state'), updated_at: sql.ref('excluded.updated_at') } as never)
+            .doUpdateSet({
+              revision: sql.ref('excluded.revision'),
+              chat_length: sql.ref('excluded.chat_length'),
+              state: sql.ref('excluded.state'),
+              updated_at: sql.ref('excluded.updated_at'),
+            } as never)
             .where(sql.ref('chat_dictionary_timed_state.revision'), '<', sql.ref('excluded.revision')),
         )
         .execute();
@@ -75,7 +83,8 @@ export const chatDictionaryAttachmentsProjection = defineProjection({
       .where('target_id', '=', d.targetId)
       .where('dictionary_id', '=', d.dictionaryId)
       .executeTakeFirst();
-    if (!row) throw new Error(`ChatDictionaryDetached for ${d.targetKind} ${d.targetId} and dictionary ${d.dictionaryId}, which has no row`);
+    if (!row)
+      throw new Error(`ChatDictionaryDetached for ${d.targetKind} ${d.targetId} and dictionary ${d.dictionaryId}, which has no row`);
     await db
       .updateTable('chat_dictionary_attachments')
       .set({ detached_at: at, updated_at: at, revision: event.revision })

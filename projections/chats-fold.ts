@@ -94,7 +94,16 @@ const touched = (event: RecordedEvent, messageCountDelta: number): ChatRowChange
 
 /** Every event the chats read model handles but creation, and what it changes on its chat's row. */
 export const chatRowFolds: EventFolds<
-  'ChatUpdated' | 'ChatDeleted' | 'ChatRestored' | 'MessagePosted' | 'MessageEdited' | 'MessageDeleted' | 'MessageRestored' | 'MessageSelected' | 'ChatVariablesChanged' | 'WorldInfoTimedEffectsChanged',
+  | 'ChatUpdated'
+  | 'ChatDeleted'
+  | 'ChatRestored'
+  | 'MessagePosted'
+  | 'MessageEdited'
+  | 'MessageDeleted'
+  | 'MessageRestored'
+  | 'MessageSelected'
+  | 'ChatVariablesChanged'
+  | 'WorldInfoTimedEffectsChanged',
   ChatRowChange
 > = {
   MessagePosted: (event) => touched(event, 1),
@@ -104,15 +113,29 @@ export const chatRowFolds: EventFolds<
   MessageSelected: (event) => touched(event, 0),
   ChatUpdated(event) {
     const { settings, ...plain } = event.data.changes;
-    return { columns: { version: event.revision, updated_at: event.createdAt, ...plain, ...(settings !== undefined ? { settings: json(settings) } : {}) }, messageCountDelta: 0 };
+    return {
+      columns: {
+        version: event.revision,
+        updated_at: event.createdAt,
+        ...plain,
+        ...(settings !== undefined ? { settings: json(settings) } : {}),
+      },
+      messageCountDelta: 0,
+    };
   },
   ChatVariablesChanged(event) {
     const after: Record<string, string> = {};
     for (const change of event.data.changes) after[change.name] = change.value;
     return { columns: { version: event.revision }, messageCountDelta: 0, variablesSet: after };
   },
-  WorldInfoTimedEffectsChanged: (event) => ({ columns: { version: event.revision, world_info_timed_state: json(event.data.state) }, messageCountDelta: 0 }),
-  ChatDeleted: (event) => ({ columns: { version: event.revision, updated_at: event.createdAt, deleted_at: event.createdAt }, messageCountDelta: 0 }),
+  WorldInfoTimedEffectsChanged: (event) => ({
+    columns: { version: event.revision, world_info_timed_state: json(event.data.state) },
+    messageCountDelta: 0,
+  }),
+  ChatDeleted: (event) => ({
+    columns: { version: event.revision, updated_at: event.createdAt, deleted_at: event.createdAt },
+    messageCountDelta: 0,
+  }),
   ChatRestored: (event) => ({ columns: { version: event.revision, updated_at: event.createdAt, deleted_at: null }, messageCountDelta: 0 }),
 };
 
@@ -161,4 +184,3 @@ export function planRun(run: ChatProjectionEvent[]) {
   }
   return { created, posts, rows, existingOn: [...existingOn.keys()], minFrom: created ? null : Number.isFinite(minFrom) ? minFrom : null };
 }
-

@@ -25,7 +25,13 @@ function chatChanges(event: ChatRowEvent): Record<string, unknown> {
 
 async function applyPath(db: Kysely<ReadModels>, chatId: string, path: PathChange): Promise<void> {
   if (!path) return;
-  await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', path.from).execute();
+  await db
+    .updateTable('chat_messages')
+    .set({ on_path: false })
+    .where('chat_id', '=', chatId)
+    .where('on_path', '=', true)
+    .where('depth', '>=', path.from)
+    .execute();
   const on = path.ids;
   if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', on).execute();
 }
@@ -60,7 +66,14 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
   const d = event.data;
   const row = messageRow(event, d.path?.ids.includes(d.messageId) ?? false);
   const others = d.path ? d.path.ids.filter((id) => id !== d.messageId) : [];
-  const guarded = db.with('guard', (qb) => qb.updateTable('chats').set(chatChanges(event) as never).where('id', '=', d.chatId).where('version', '<', event.revision).returning('id'));
+  const guarded = db.with('guard', (qb) =>
+    qb
+      .updateTable('chats')
+      .set(chatChanges(event) as never)
+      .where('id', '=', d.chatId)
+      .where('version', '<', event.revision)
+      .returning('id'),
+  );
   if (!d.path) return insertGuarded(guarded, row);
   const from = d.path.from;
   // Two disjoint updates (on-path rows at or below `from` go off, listed rows come on), each on an index.
@@ -89,7 +102,10 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
 }
 
 /** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
-async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(query: QueryCreator<DB>, row: Record<string, unknown>): Promise<void> {
+async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(
+  query: QueryCreator<DB>,
+  row: Record<string, unknown>,
+): Promise<void> {
   const columns = Object.keys(row);
   await query
     .insertInto('chat_messages')
@@ -102,7 +118,11 @@ async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(
 async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Promise<void> {
   const chatId = event.data.chatId;
   if (event.type === 'ChatCreated') {
-    await db.insertInto('chats').values(chatRow(event) as never).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await db
+      .insertInto('chats')
+      .values(chatRow(event) as never)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     return;
   }
   if (event.type === 'MessagePosted') return applyPosted(db, event);
@@ -116,13 +136,21 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
   if (!fresh) return;
   switch (event.type) {
     case 'MessageEdited':
-      await db.updateTable('chat_messages').set({ content: event.data.content, version: event.data.messageVersion, updated_at: event.createdAt }).where('id', '=', event.data.messageId).execute();
+      await db
+        .updateTable('chat_messages')
+        .set({ content: event.data.content, version: event.data.messageVersion, updated_at: event.createdAt })
+        .where('id', '=', event.data.messageId)
+        .execute();
       return;
     case 'MessageDeleted':
     case 'MessageRestored':
       await db
         .updateTable('chat_messages')
-        .set({ deleted_at: event.type === 'MessageDeleted' ? event.createdAt : null, version: event.data.messageVersion, updated_at: event.createdAt })
+        .set({
+          deleted_at: event.type === 'MessageDeleted' ? event.createdAt : null,
+          version: event.data.messageVersion,
+          updated_at: event.createdAt,
+        })
         .where('id', '=', event.data.messageId)
         .execute();
       await applyPath(db, chatId, event.data.path);
@@ -147,7 +175,12 @@ async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Pro
   const chatId = first.data.chatId;
   const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
   const claimed = created
-    ? await db.insertInto('chats').values({ ...chatRow(created), ...totals, message_count: posts.length } as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst()
+    ? await db
+        .insertInto('chats')
+        .values({ ...chatRow(created), ...totals, message_count: posts.length } as never)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst()
     : await db
         .updateTable('chats')
         .set({ ...totals, message_count: sql`message_count + ${posts.length}` } as never)
@@ -161,7 +194,13 @@ async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Pro
     return;
   }
   if (plan.minFrom !== null) {
-    await db.updateTable('chat_messages').set({ on_path: false }).where('chat_id', '=', chatId).where('on_path', '=', true).where('depth', '>=', plan.minFrom).execute();
+    await db
+      .updateTable('chat_messages')
+      .set({ on_path: false })
+      .where('chat_id', '=', chatId)
+      .where('on_path', '=', true)
+      .where('depth', '>=', plan.minFrom)
+      .execute();
   }
   if (plan.existingOn.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', 'in', plan.existingOn).execute();
   await insertByColumns(db, 'chat_messages', COLUMN_TYPES, plan.rows, 'id');
@@ -172,10 +211,19 @@ export const chatsProjection = defineProjection({
   handles: CHAT_EVENTS,
   tables: ['chats', 'chat_messages'],
   // Applying finds chats and messages by id, and the active path through chat_messages_path.
-  queryOnlyIndexes: ['chats_owner_activity', 'chats_owner_character_activity', 'chat_messages_chat_seq', 'chat_messages_siblings', 'chat_messages_path_deleted'],
+  queryOnlyIndexes: [
+    'chats_owner_activity',
+    'chats_owner_character_activity',
+    'chat_messages_chat_seq',
+    'chat_messages_siblings',
+    'chat_messages_path_deleted',
+  ],
 
   async forgetUser(db, userId) {
-    const messages = await db.deleteFrom('chat_messages').where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const messages = await db
+      .deleteFrom('chat_messages')
+      .where('chat_id', 'in', db.selectFrom('chats').select('id').where('owner_id', '=', userId))
+      .executeTakeFirst();
     const chats = await db.deleteFrom('chats').where('owner_id', '=', userId).executeTakeFirst();
     return { chat_messages: Number(messages.numDeletedRows), chats: Number(chats.numDeletedRows) };
   },
@@ -216,9 +264,20 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   for (let i = 0; i < fresh.length; i += 500) {
     const values = fresh.slice(i, i + 500).map((p) => {
       const last = p.posts[p.posts.length - 1] ?? p.created!;
-      return { ...chatRow(p.created!), version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt, message_count: p.posts.length };
+      return {
+        ...chatRow(p.created!),
+        version: last.revision,
+        updated_at: last.createdAt,
+        last_activity_at: last.createdAt,
+        message_count: p.posts.length,
+      };
     });
-    const rows = await db.insertInto('chats').values(values as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+    const rows = await db
+      .insertInto('chats')
+      .values(values as never)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
     for (const r of rows) claimed.add(r.id);
   }
   const existing = plans.filter((p) => !p.created);
@@ -227,13 +286,18 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
     const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.posts[0]!.revision)}::int[], ${col((p) => p.posts[p.posts.length - 1]!.revision)}::int[],
         ${col((p) => p.posts[p.posts.length - 1]!.createdAt.toISOString())}::timestamptz[], ${col((p) => p.posts.length)}::int[]) AS t(id, first_revision, version, at, n))`;
     // Builder calls (not raw SQL) for the tables, so that the schema the runner chose applies to them.
-    const rows = await db
+    const rows = (await db
       .updateTable('chats')
       .from(values.as('v') as never)
-      .set({ version: sql`v.version`, updated_at: sql`v.at`, last_activity_at: sql`v.at`, message_count: sql`chats.message_count + v.n` } as never)
+      .set({
+        version: sql`v.version`,
+        updated_at: sql`v.at`,
+        last_activity_at: sql`v.at`,
+        message_count: sql`chats.message_count + v.n`,
+      } as never)
       .where(sql<boolean>`chats.id = v.id AND chats.version < v.first_revision`)
       .returning('chats.id' as never)
-      .execute() as Array<{ id: string }>;
+      .execute()) as Array<{ id: string }>;
     for (const r of rows) claimed.add(r.id);
   }
   const mine = plans.filter((p) => claimed.has(chatIdOf(p)));
@@ -241,13 +305,22 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   if (off.length > 0) {
     await db
       .updateTable('chat_messages')
-      .from(sql`(SELECT * FROM unnest(${off.map(chatIdOf)}::uuid[], ${off.map((p) => p.minFrom!)}::int[]) AS t(chat_id, depth))`.as('v') as never)
+      .from(
+        sql`(SELECT * FROM unnest(${off.map(chatIdOf)}::uuid[], ${off.map((p) => p.minFrom!)}::int[]) AS t(chat_id, depth))`.as(
+          'v',
+        ) as never,
+      )
       .set({ on_path: false })
       .where(sql<boolean>`chat_messages.chat_id = v.chat_id AND chat_messages.on_path AND chat_messages.depth >= v.depth`)
       .execute();
   }
   const on = mine.flatMap((p) => p.existingOn);
-  if (on.length > 0) await db.updateTable('chat_messages').set({ on_path: true }).where('id', '=', sql<string>`ANY(${on}::uuid[])`).execute();
+  if (on.length > 0)
+    await db
+      .updateTable('chat_messages')
+      .set({ on_path: true })
+      .where('id', '=', sql<string>`ANY(${on}::uuid[])`)
+      .execute();
   const rows = mine.flatMap((p) => p.rows);
   await insertByColumns(db, 'chat_messages', COLUMN_TYPES, rows, 'id');
   // Chats already (partly) applied: event by event, with the per-event guards.

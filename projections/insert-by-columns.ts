@@ -9,7 +9,14 @@ const NEEDS_ESCAPE = /["\\]/;
 /** One element of an array literal: quoted, with `"` and `\` escaped; NULL unquoted. */
 function element(value: unknown): string {
   if (value === null) return 'NULL';
-  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   return NEEDS_ESCAPE.test(text) ? `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${text}"`;
 }
 
@@ -29,7 +36,13 @@ function arrayLiteral(values: readonly unknown[]): string {
  * the work on both sides at thousands of rows: the statement is the same whatever the row count, and the driver
  * and the server handle a dozen parameters instead of tens of thousands. Rows must have every column of `types`.
  */
-export async function insertByColumns(db: Kysely<ReadModels>, table: keyof ReadModels & string, types: ColumnTypes, rows: readonly Record<string, unknown>[], conflictColumn: string): Promise<void> {
+export async function insertByColumns(
+  db: Kysely<ReadModels>,
+  table: keyof ReadModels & string,
+  types: ColumnTypes,
+  rows: readonly Record<string, unknown>[],
+  conflictColumn: string,
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(types);
   const parameters = columns.map((column) => {
@@ -41,7 +54,11 @@ export async function insertByColumns(db: Kysely<ReadModels>, table: keyof ReadM
       return isArray && value !== null ? arrayLiteral(value as unknown[]) : value;
     });
     // An array column's literals are cast to their type per row; unnest would flatten a two-dimensional array.
-    return { column, unnested: sql`${arrayLiteral(values)}::${sql.raw(isArray ? 'text' : type)}[]`, cast: isArray ? sql.raw(`::${type}`) : sql`` };
+    return {
+      column,
+      unnested: sql`${arrayLiteral(values)}::${sql.raw(isArray ? 'text' : type)}[]`,
+      cast: isArray ? sql.raw(`::${type}`) : sql``,
+    };
   });
   const names = sql.join(columns.map((c) => sql.id(c)));
   await db

@@ -23,7 +23,8 @@ export interface RebuildStatus {
   finished_at: string | null;
 }
 
-export type StartRebuildResult = { started: true; status: RebuildStatus } | { started: false; reason: 'unknown_projection' | 'already_running' };
+export type StartRebuildResult =
+  { started: true; status: RebuildStatus } | { started: false; reason: 'unknown_projection' | 'already_running' };
 
 /**
  * Single-projection rebuilds started from the admin API. One rebuild per projection at a time across every
@@ -61,7 +62,19 @@ export function createProjectionRebuilds(options: {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const progressIntervalMs = options.progressIntervalMs ?? 500;
 
-  const toStatus = (row: { state: string; events: string | number; position: string; target_position: string; error: string | null; started_at: Date; updated_at: Date; finished_at: Date | null }, lockHeld: boolean): RebuildStatus => ({
+  const toStatus = (
+    row: {
+      state: string;
+      events: string | number;
+      position: string;
+      target_position: string;
+      error: string | null;
+      started_at: Date;
+      updated_at: Date;
+      finished_at: Date | null;
+    },
+    lockHeld: boolean,
+  ): RebuildStatus => ({
     state: row.state === 'running' && !lockHeld ? 'interrupted' : (row.state as RebuildState),
     events: Number(row.events),
     position: row.position,
@@ -76,7 +89,9 @@ export function createProjectionRebuilds(options: {
     const { rows } = await sql<{ held: boolean }>`
       SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
                       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${REBUILD_LOCK_CLASS}::oid
-                        AND l.objid = ${rebuildLockKey(name)}::oid AND l.objsubid = 2 AND d.datname = current_database()) AS held`.execute(db);
+                        AND l.objid = ${rebuildLockKey(name)}::oid AND l.objsubid = 2 AND d.datname = current_database()) AS held`.execute(
+      db,
+    );
     return rows[0]?.held ?? false;
   }
 
@@ -102,15 +117,28 @@ export function createProjectionRebuilds(options: {
         onProgress: async ({ events, position }) => {
           if (Date.now() - lastWrite < progressIntervalMs) return;
           lastWrite = Date.now();
-          await table().updateTable('projection_rebuilds').set({ events, position, updated_at: new Date() }).where('name', '=', name).execute();
+          await table()
+            .updateTable('projection_rebuilds')
+            .set({ events, position, updated_at: new Date() })
+            .where('name', '=', name)
+            .execute();
         },
       });
-      await table().updateTable('projection_rebuilds').set({ state: 'completed', events: result.events, position: result.position, updated_at: new Date(), finished_at: new Date() }).where('name', '=', name).execute();
+      await table()
+        .updateTable('projection_rebuilds')
+        .set({ state: 'completed', events: result.events, position: result.position, updated_at: new Date(), finished_at: new Date() })
+        .where('name', '=', name)
+        .execute();
       logger.info({ projection: name, events: result.events, seconds: result.seconds }, 'projection rebuilt and swapped in');
     } catch (err) {
       const message = controller.signal.aborted ? 'aborted: the process stopped' : ((err as Error)?.message ?? String(err));
       logger.error({ err, projection: name }, 'projection rebuild failed; the live tables are unchanged');
-      await table().updateTable('projection_rebuilds').set({ state: 'failed', error: message, updated_at: new Date(), finished_at: new Date() }).where('name', '=', name).execute().catch(() => undefined);
+      await table()
+        .updateTable('projection_rebuilds')
+        .set({ state: 'failed', error: message, updated_at: new Date(), finished_at: new Date() })
+        .where('name', '=', name)
+        .execute()
+        .catch(() => undefined);
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1, $2)', [REBUILD_LOCK_CLASS, rebuildLockKey(name)]).catch(() => undefined);
       await lock.end().catch(() => undefined);
@@ -127,15 +155,32 @@ export function createProjectionRebuilds(options: {
       await lock.connect();
       let acquired = false;
       try {
-        const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [REBUILD_LOCK_CLASS, rebuildLockKey(name)]);
+        const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+          REBUILD_LOCK_CLASS,
+          rebuildLockKey(name),
+        ]);
         acquired = rows[0]?.ok ?? false;
         if (!acquired) return { started: false, reason: 'already_running' };
         const target = await options.eventStore.headPosition();
         const now = new Date();
-        const fresh = { state: 'running', events: 0, position: '', target_position: target, error: null, started_at: now, updated_at: now, finished_at: null };
-        await table().insertInto('projection_rebuilds').values({ name, ...fresh }).onConflict((oc) => oc.column('name').doUpdateSet(fresh)).execute();
+        const fresh = {
+          state: 'running',
+          events: 0,
+          position: '',
+          target_position: target,
+          error: null,
+          started_at: now,
+          updated_at: now,
+          finished_at: null,
+        };
+        await table()
+          .insertInto('projection_rebuilds')
+          .values({ name, ...fresh })
+          .onConflict((oc) => oc.column('name').doUpdateSet(fresh))
+          .execute();
       } catch (err) {
-        if (acquired) await lock.query('SELECT pg_advisory_unlock($1, $2)', [REBUILD_LOCK_CLASS, rebuildLockKey(name)]).catch(() => undefined);
+        if (acquired)
+          await lock.query('SELECT pg_advisory_unlock($1, $2)', [REBUILD_LOCK_CLASS, rebuildLockKey(name)]).catch(() => undefined);
         await lock.end().catch(() => undefined);
         throw err;
       } finally {

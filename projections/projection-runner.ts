@@ -60,7 +60,13 @@ export function withUpcast(event: RecordedEvent): RecordedEvent {
  * is locked first and events at or below it are dropped, so a redelivered batch (after a crash, or after a
  * rebuild swapped in newer tables) changes nothing.
  */
-export async function applyBatch(db: Kysely<ReadModels>, schema: string, projection: Projection, batch: RecordedEvent[], expectedCheckpoint?: string): Promise<{ position: string; applied: number }> {
+export async function applyBatch(
+  db: Kysely<ReadModels>,
+  schema: string,
+  projection: Projection,
+  batch: RecordedEvent[],
+  expectedCheckpoint?: string,
+): Promise<{ position: string; applied: number }> {
   return db.transaction().execute((trx) => applyBatchInTransaction(trx, schema, projection, batch, expectedCheckpoint));
 }
 
@@ -91,24 +97,40 @@ export async function applyBatchInTransaction(
     if (expectedCheckpoint !== undefined) {
       checkpoint = expectedCheckpoint;
     } else {
-      const row = await scoped.selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
+      const row = await scoped
+        .selectFrom('projection_checkpoints')
+        .select('position')
+        .where('name', '=', projection.name)
+        .forUpdate()
+        .executeTakeFirst();
       checkpoint = row?.position ?? START_POSITION;
-      if (!row) await scoped.insertInto('projection_checkpoints').values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).execute();
+      if (!row)
+        await scoped
+          .insertInto('projection_checkpoints')
+          .values({ name: projection.name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() })
+          .execute();
     }
     const previous = checkpoint;
     const fresh = batch.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return { position: checkpoint, applied: 0 };
     // A redacted event (its user was forgotten) has no payload left: it only advances the checkpoint, so a
     // rebuild after a forget brings nothing back.
-    const handled = fresh.filter((e) => !e.redacted && projection.handles.has(e.type)).map((e) => {
-      // A sealed payload here means the runner was given the bare backend instead of the decrypting store.
-      if ('$enc' in e.data) throw new ProjectionApplyError(projection.name, e, new Error('the payload is still encrypted: read the log through the encrypting event store'));
-      try {
-        return withUpcast(e);
-      } catch (err) {
-        throw new ProjectionApplyError(projection.name, e, err);
-      }
-    });
+    const handled = fresh
+      .filter((e) => !e.redacted && projection.handles.has(e.type))
+      .map((e) => {
+        // A sealed payload here means the runner was given the bare backend instead of the decrypting store.
+        if ('$enc' in e.data)
+          throw new ProjectionApplyError(
+            projection.name,
+            e,
+            new Error('the payload is still encrypted: read the log through the encrypting event store'),
+          );
+        try {
+          return withUpcast(e);
+        } catch (err) {
+          throw new ProjectionApplyError(projection.name, e, err);
+        }
+      });
     if (projection.applyMany && handled.length > 1) {
       // Fast path; if it fails, replay one by one inside a savepoint so the error names the exact event.
       await sql`SAVEPOINT apply_many`.execute(trx);
@@ -127,7 +149,14 @@ export async function applyBatchInTransaction(
     if (options.deferCheckpoint) return { position: checkpoint, applied: fresh.length, lastEventAt: last.createdAt };
     const updated = await scoped
       .updateTable('projection_checkpoints')
-      .set({ position: checkpoint, events_applied: sql`events_applied + ${fresh.length}`, status: 'running', last_error: null, last_event_at: last.createdAt, updated_at: new Date() })
+      .set({
+        position: checkpoint,
+        events_applied: sql`events_applied + ${fresh.length}`,
+        status: 'running',
+        last_error: null,
+        last_event_at: last.createdAt,
+        updated_at: new Date(),
+      })
       .where('name', '=', projection.name)
       .where('position', '=', previous)
       .executeTakeFirst();
@@ -150,10 +179,16 @@ async function applyOneByOne(db: Kysely<ReadModels>, projection: Projection, eve
  * Compare-and-set of several projections' checkpoints in one statement: each row moves only from the
  * position this runner last stored, so a checkpoint moved by someone else fails the whole transaction.
  */
-async function storeCheckpoints(trx: Kysely<ReadModels>, schema: string, moves: Array<{ name: string; previous: string; position: string; applied: number; lastEventAt?: Date }>): Promise<void> {
+async function storeCheckpoints(
+  trx: Kysely<ReadModels>,
+  schema: string,
+  moves: Array<{ name: string; previous: string; position: string; applied: number; lastEventAt?: Date }>,
+): Promise<void> {
   const changed = moves.filter((m) => m.position !== m.previous);
   if (changed.length === 0) return;
-  const values = sql.join(changed.map((m) => sql`(${m.name}, ${m.previous}, ${m.position}, ${m.applied}::bigint, ${m.lastEventAt ?? null}::timestamptz)`));
+  const values = sql.join(
+    changed.map((m) => sql`(${m.name}, ${m.previous}, ${m.position}, ${m.applied}::bigint, ${m.lastEventAt ?? null}::timestamptz)`),
+  );
   const result = await sql`
     UPDATE ${sql.id(schema, 'projection_checkpoints')} AS c
        SET position = v.next, events_applied = c.events_applied + v.n, status = 'running', last_error = NULL,
@@ -167,7 +202,10 @@ export class ProjectionApplyError extends Error {
   readonly event: RecordedEvent;
   readonly projection: string;
   constructor(projection: string, event: RecordedEvent, cause: unknown) {
-    super(`projection ${projection} cannot apply ${event.type} ${event.id} (${event.streamId}@${event.revision}): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      `projection ${projection} cannot apply ${event.type} ${event.id} (${event.streamId}@${event.revision}): ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
     this.name = 'ProjectionApplyError';
     this.projection = projection;
     this.event = event;
@@ -180,7 +218,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const statuses = new Map<string, ProjectionStatus>(
-    options.projections.map((p) => [p.name, { name: p.name, state: 'waiting_for_lock', position: START_POSITION, eventsApplied: 0, lastError: null }]),
+    options.projections.map((p) => [
+      p.name,
+      { name: p.name, state: 'waiting_for_lock', position: START_POSITION, eventsApplied: 0, lastError: null },
+    ]),
   );
   let controller = new AbortController();
   let lockClient: pg.Client | undefined;
@@ -190,7 +231,14 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
 
   async function acquireLock(signal: AbortSignal): Promise<pg.Client | undefined> {
@@ -214,8 +262,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   async function readCheckpoint(name: string): Promise<string> {
-    await db.withSchema(schema).insertInto('projection_checkpoints').values({ name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() }).onConflict((oc) => oc.column('name').doNothing()).execute();
-    const row = await db.withSchema(schema).selectFrom('projection_checkpoints').select('position').where('name', '=', name).executeTakeFirstOrThrow();
+    await db
+      .withSchema(schema)
+      .insertInto('projection_checkpoints')
+      .values({ name, position: START_POSITION, status: 'running', last_error: null, updated_at: new Date() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await db
+      .withSchema(schema)
+      .selectFrom('projection_checkpoints')
+      .select('position')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
     return row.position;
   }
 
@@ -223,7 +281,13 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     await db
       .withSchema(schema)
       .insertInto('projection_checkpoints')
-      .values({ name: projection.name, position: START_POSITION, status: 'failed', last_error: JSON.stringify(error), updated_at: new Date() })
+      .values({
+        name: projection.name,
+        position: START_POSITION,
+        status: 'failed',
+        last_error: JSON.stringify(error),
+        updated_at: new Date(),
+      })
       .onConflict((oc) => oc.column('name').doUpdateSet({ status: 'failed', last_error: JSON.stringify(error), updated_at: new Date() }))
       .execute()
       .catch((err: unknown) => logger.error({ err }, 'could not record the projection failure'));
@@ -250,8 +314,13 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         for await (const batch of eventStore.subscribeToAll({ fromPosition: from, batchSize, signal })) {
           const results = await db.transaction().execute(async (trx) => {
             const out: Array<{ position: string; applied: number; lastEventAt?: Date }> = [];
-            for (const p of live) out.push(await applyBatchInTransaction(trx, schema, p, batch, statuses.get(p.name)!.position, { deferCheckpoint: true }));
-            await storeCheckpoints(trx, schema, live.map((p, i) => ({ name: p.name, previous: statuses.get(p.name)!.position, ...out[i]! })));
+            for (const p of live)
+              out.push(await applyBatchInTransaction(trx, schema, p, batch, statuses.get(p.name)!.position, { deferCheckpoint: true }));
+            await storeCheckpoints(
+              trx,
+              schema,
+              live.map((p, i) => ({ name: p.name, previous: statuses.get(p.name)!.position, ...out[i]! })),
+            );
             return out;
           });
           live.forEach((p, i) => {
@@ -274,9 +343,22 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           const e = err.event;
           const status = statuses.get(err.projection)!;
           status.state = 'failed';
-          status.lastError = { message: err.message, eventId: e.id, eventType: e.type, streamId: e.streamId, position: e.position, at: new Date().toISOString() };
-          logger.error({ err, projection: err.projection, eventId: e.id, position: e.position }, 'projection stopped on an event it cannot apply');
-          await recordFailure(options.projections.find((p) => p.name === err.projection)!, status.lastError);
+          status.lastError = {
+            message: err.message,
+            eventId: e.id,
+            eventType: e.type,
+            streamId: e.streamId,
+            position: e.position,
+            at: new Date().toISOString(),
+          };
+          logger.error(
+            { err, projection: err.projection, eventId: e.id, position: e.position },
+            'projection stopped on an event it cannot apply',
+          );
+          await recordFailure(
+            options.projections.find((p) => p.name === err.projection)!,
+            status.lastError,
+          );
           events.emit('failed', err.projection, status.lastError);
           continue;
         }

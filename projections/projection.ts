@@ -57,7 +57,11 @@ export function typesOf<E extends EventType>(folds: { [K in E]: unknown }): E[] 
 }
 
 /** Applies the fold of the event's own type. */
-export function foldEvent<E extends EventType, Change, Input>(folds: EventFolds<E, Change, Input>, event: RecordedEvent<E>, input: Input): Change {
+export function foldEvent<E extends EventType, Change, Input>(
+  folds: EventFolds<E, Change, Input>,
+  event: RecordedEvent<E>,
+  input: Input,
+): Change {
   const fold = folds[event.type as E] as (event: RecordedEvent<E>, input: Input) => Change;
   return fold(event, input);
 }

@@ -83,7 +83,13 @@ export async function rebuildProjection(options: {
         await db.transaction().execute(async (trx) => {
           await sql`SET LOCAL lock_timeout = ${sql.lit(`${options.lockTimeoutMs ?? 5000}ms`)}`.execute(trx);
           await sql`LOCK TABLE ${sql.join(projection.tables.map((t) => sql.id(liveSchema, t)))} IN ACCESS EXCLUSIVE MODE`.execute(trx);
-          const live = await trx.withSchema(liveSchema).selectFrom('projection_checkpoints').select('position').where('name', '=', projection.name).forUpdate().executeTakeFirst();
+          const live = await trx
+            .withSchema(liveSchema)
+            .selectFrom('projection_checkpoints')
+            .select('position')
+            .where('name', '=', projection.name)
+            .forUpdate()
+            .executeTakeFirst();
           const liveAt = live?.position ?? START_POSITION;
           // The tail, in this transaction: at least as far as the live projector got (waiting briefly for the
           // log's visibility horizon to pass its position, which it normally already has).
@@ -100,13 +106,25 @@ export async function rebuildProjection(options: {
             if (Date.now() > deadline) throw new Error(`the log is not readable up to the live checkpoint ${liveAt} of ${projection.name}`);
             await new Promise((r) => setTimeout(r, 20));
           }
-          const built = await trx.withSchema(side).selectFrom('projection_checkpoints').selectAll().where('name', '=', projection.name).executeTakeFirst();
+          const built = await trx
+            .withSchema(side)
+            .selectFrom('projection_checkpoints')
+            .selectAll()
+            .where('name', '=', projection.name)
+            .executeTakeFirst();
           await sql`CREATE SCHEMA ${sql.id(scrap)}`.execute(trx);
           for (const table of projection.tables) {
             await sql`ALTER TABLE ${sql.id(liveSchema, table)} SET SCHEMA ${sql.id(scrap)}`.execute(trx);
             await sql`ALTER TABLE ${sql.id(side, table)} SET SCHEMA ${sql.id(liveSchema)}`.execute(trx);
           }
-          const values = { position: cursor, events_applied: Number(built?.events_applied ?? 0), status: 'running', last_error: null, last_event_at: built?.last_event_at ?? null, updated_at: new Date() };
+          const values = {
+            position: cursor,
+            events_applied: Number(built?.events_applied ?? 0),
+            status: 'running',
+            last_error: null,
+            last_event_at: built?.last_event_at ?? null,
+            updated_at: new Date(),
+          };
           await trx
             .withSchema(liveSchema)
             .insertInto('projection_checkpoints')

@@ -10,4 +10,14 @@ import { worldInfoActivationsProjection } from './world-info-activations-project
 import { usageAnalyticsProjection } from './usage-analytics-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
-export const projections: readonly Projection[] = [charactersProjection, chatsProjection, worldBooksProjection, characterWorldBooksProjection, worldInfoActivationsProjection, auditEventsProjection, chatDictionariesProjection, chatDictionaryAttachmentsProjection, usageAnalyticsProjection];
+export const projections: readonly Projection[] = [
+  charactersProjection,
+  chatsProjection,
+  worldBooksProjection,
+  characterWorldBooksProjection,
+  worldInfoActivationsProjection,
+  auditEventsProjection,
+  chatDictionariesProjection,
+  chatDictionaryAttachmentsProjection,
+  usageAnalyticsProjection,
+];

@@ -55,19 +55,25 @@ export async function replayReadModels(options: {
 }): Promise<ReplayResult> {
   const { db, eventStore, targetSchema, until, projections } = options;
   const started = performance.now();
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(targetSchema)) throw new RangeError(`--schema must be a lower-case identifier (letters, digits, _), not ${JSON.stringify(targetSchema)}`);
-  if (targetSchema === options.liveSchema) throw new RangeError(`--schema ${targetSchema} is the live read-model schema: choose another name`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(targetSchema))
+    throw new RangeError(`--schema must be a lower-case identifier (letters, digits, _), not ${JSON.stringify(targetSchema)}`);
+  if (targetSchema === options.liveSchema)
+    throw new RangeError(`--schema ${targetSchema} is the live read-model schema: choose another name`);
   if (RESERVED_SCHEMAS.has(targetSchema) || targetSchema.startsWith('pg_')) throw new RangeError(`--schema ${targetSchema} is reserved`);
   const existing = await sql<{ schema_exists: boolean; is_read_model: boolean }>`
     SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ${targetSchema}) AS schema_exists,
            to_regclass(${`"${targetSchema}".projection_checkpoints`}) IS NOT NULL AS is_read_model`.execute(db);
   const state = existing.rows[0]!;
-  if (state.schema_exists && !state.is_read_model) throw new RangeError(`schema ${targetSchema} exists and does not hold read models: refusing to replace it`);
+  if (state.schema_exists && !state.is_read_model)
+    throw new RangeError(`schema ${targetSchema} exists and does not hold read models: refusing to replace it`);
   await sql`DROP SCHEMA IF EXISTS ${sql.id(targetSchema)} CASCADE`.execute(db);
   await migrateReadModels(db, targetSchema);
   const deferred = await deferReplayIndexes(db, targetSchema, projections);
 
-  const included = 'position' in until ? (e: RecordedEvent) => e.position <= until.position : (e: RecordedEvent) => e.createdAt.getTime() <= until.timestamp.getTime();
+  const included =
+    'position' in until
+      ? (e: RecordedEvent) => e.position <= until.position
+      : (e: RecordedEvent) => e.createdAt.getTime() <= until.timestamp.getTime();
   const { events, lastPosition } = await replayLog({
     db,
     eventStore,

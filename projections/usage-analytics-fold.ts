@@ -48,7 +48,18 @@ function delta(changes: UsageChanges, userId: string, characterId: string | null
   const key = `${userId}\u0000${day}\u0000${character}`;
   let d = changes.daily.get(key);
   if (!d) {
-    d = { user_id: userId, day, character_id: character, messages_sent: 0, completions: 0, tokens_in: 0, tokens_out: 0, errors: 0, cancellations: 0, last_position: e.position };
+    d = {
+      user_id: userId,
+      day,
+      character_id: character,
+      messages_sent: 0,
+      completions: 0,
+      tokens_in: 0,
+      tokens_out: 0,
+      errors: 0,
+      cancellations: 0,
+      last_position: e.position,
+    };
     changes.daily.set(key, d);
   }
   if (e.position > d.last_position) d.last_position = e.position;
@@ -87,7 +98,13 @@ export const usageFolds: EventFolds<'ChatCreated' | 'MessagePosted' | 'Completio
       d.tokens_out += count(usage.completion_tokens);
       const latency = m.metadata?.latency_ms;
       if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
-        changes.latencies.push({ event_id: e.id, user_id: d.user_id, day: d.day, character_id: d.character_id, latency_ms: Math.min(Math.round(latency), 2_147_483_647) });
+        changes.latencies.push({
+          event_id: e.id,
+          user_id: d.user_id,
+          day: d.day,
+          character_id: d.character_id,
+          latency_ms: Math.min(Math.round(latency), 2_147_483_647),
+        });
       }
     }
   },

@@ -17,13 +17,21 @@ async function applyUsage(db: Kysely<ReadModels>, events: UsageEvent[]): Promise
   const known = new Map<string, UsageChat>();
   const unknown = chatsToLookUp(events);
   if (unknown.length > 0) {
-    const rows = await db.selectFrom('usage_chats').select(['chat_id', 'user_id', 'character_id']).where('chat_id', '=', sql<string>`ANY(${unknown}::uuid[])`).execute();
+    const rows = await db
+      .selectFrom('usage_chats')
+      .select(['chat_id', 'user_id', 'character_id'])
+      .where('chat_id', '=', sql<string>`ANY(${unknown}::uuid[])`)
+      .execute();
     for (const r of rows) known.set(r.chat_id, { user_id: r.user_id, character_id: r.character_id });
   }
   const { created, daily, latencies } = foldUsage(events, known);
 
   for (let i = 0; i < created.length; i += 2000) {
-    await db.insertInto('usage_chats').values(created.slice(i, i + 2000)).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
+    await db
+      .insertInto('usage_chats')
+      .values(created.slice(i, i + 2000))
+      .onConflict((oc) => oc.column('chat_id').doNothing())
+      .execute();
   }
   const rows = [...daily.values()];
   for (let i = 0; i < rows.length; i += 2000) {
@@ -47,7 +55,11 @@ async function applyUsage(db: Kysely<ReadModels>, events: UsageEvent[]): Promise
       .execute();
   }
   for (let i = 0; i < latencies.length; i += 2000) {
-    await db.insertInto('usage_latencies').values(latencies.slice(i, i + 2000)).onConflict((oc) => oc.column('event_id').doNothing()).execute();
+    await db
+      .insertInto('usage_latencies')
+      .values(latencies.slice(i, i + 2000))
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .execute();
   }
 }
 

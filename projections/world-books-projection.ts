@@ -13,7 +13,13 @@ export { metaColumns } from './world-books-fold.ts';
  * a book without a row stops the projection.
  */
 
-async function upsertEntries(db: Kysely<ReadModels>, worldBookId: string, records: readonly EntryRecord[], firstOrd: number, at: Date): Promise<void> {
+async function upsertEntries(
+  db: Kysely<ReadModels>,
+  worldBookId: string,
+  records: readonly EntryRecord[],
+  firstOrd: number,
+  at: Date,
+): Promise<void> {
   for (let i = 0; i < records.length; i += 500) {
     const rows = records.slice(i, i + 500).map((r, j) => ({
       entry_id: r.entryId,
@@ -28,7 +34,12 @@ async function upsertEntries(db: Kysely<ReadModels>, worldBookId: string, record
       .insertInto('world_book_entries')
       .values(rows)
       .onConflict((oc) =>
-        oc.column('entry_id').doUpdateSet({ ord: sql.ref('excluded.ord'), uid: sql.ref('excluded.uid'), entry: sql.ref('excluded.entry'), updated_at: sql.ref('excluded.updated_at') } as never),
+        oc.column('entry_id').doUpdateSet({
+          ord: sql.ref('excluded.ord'),
+          uid: sql.ref('excluded.uid'),
+          entry: sql.ref('excluded.entry'),
+          updated_at: sql.ref('excluded.updated_at'),
+        } as never),
       )
       .execute();
   }
@@ -45,16 +56,25 @@ async function updateEntries(db: Kysely<ReadModels>, records: readonly EntryReco
       uid: sql`(${byId}::jsonb -> entry_id::text ->> 'uid')`,
       updated_at: at,
     } as never)
-    .where('entry_id', 'in', records.map((r) => r.entryId))
+    .where(
+      'entry_id',
+      'in',
+      records.map((r) => r.entryId),
+    )
     .execute();
 }
 
 async function deleteEntries(db: Kysely<ReadModels>, worldBookId: string, entryIds: readonly string[]): Promise<void> {
   if (entryIds.length === 0) return;
-  await db.deleteFrom('world_book_entries').where('world_book_id', '=', worldBookId).where('entry_id', 'in', [...entryIds]).execute();
+  await db
+    .deleteFrom('world_book_entries')
+    .where('world_book_id', '=', worldBookId)
+    .where('entry_id', 'in', [...entryIds])
+    .execute();
 }
 
-const missingRow = (event: WorldBookProjectionEvent) => new Error(`${event.type} for world book ${event.data.worldBookId}, which has no row`);
+const missingRow = (event: WorldBookProjectionEvent) =>
+  new Error(`${event.type} for world book ${event.data.worldBookId}, which has no row`);
 
 async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent): Promise<void> {
   const worldBookId = event.data.worldBookId;
@@ -82,7 +102,11 @@ async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent)
     if (inserted) await upsertEntries(db, worldBookId, d.entries, 0, at);
     return;
   }
-  const row = await db.selectFrom('world_books').select(['version', 'meta', 'entry_count']).where('id', '=', worldBookId).executeTakeFirst();
+  const row = await db
+    .selectFrom('world_books')
+    .select(['version', 'meta', 'entry_count'])
+    .where('id', '=', worldBookId)
+    .executeTakeFirst();
   if (!row) throw missingRow(event);
   if (row.version >= event.revision) return;
   const set: Record<string, unknown> = { version: event.revision, updated_at: at };
@@ -100,7 +124,11 @@ async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent)
       Object.assign(set, metaColumns(d.book), { source: json(d.source), entry_count: entries.length });
       const keep = new Set(entries.map((r) => r.entryId));
       const existing = await db.selectFrom('world_book_entries').select('entry_id').where('world_book_id', '=', worldBookId).execute();
-      await deleteEntries(db, worldBookId, existing.map((r) => r.entry_id).filter((id) => !keep.has(id)));
+      await deleteEntries(
+        db,
+        worldBookId,
+        existing.map((r) => r.entry_id).filter((id) => !keep.has(id)),
+      );
       await upsertEntries(db, worldBookId, entries, 0, at);
       break;
     }
@@ -111,7 +139,11 @@ async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent)
       set.deleted_at = null;
       break;
     case 'WorldBookEntryAdded': {
-      const last = await db.selectFrom('world_book_entries').select((eb) => eb.fn.max('ord').as('ord')).where('world_book_id', '=', worldBookId).executeTakeFirst();
+      const last = await db
+        .selectFrom('world_book_entries')
+        .select((eb) => eb.fn.max('ord').as('ord'))
+        .where('world_book_id', '=', worldBookId)
+        .executeTakeFirst();
       const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
       await upsertEntries(db, worldBookId, [{ entryId: event.data.entryId, entry: event.data.entry }], ord, at);
       set.entry_count = row.entry_count + 1;
@@ -132,9 +164,13 @@ async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent)
     default:
       return;
   }
-  await db.updateTable('world_books').set(set as never).where('id', '=', worldBookId).where('version', '<', event.revision).execute();
+  await db
+    .updateTable('world_books')
+    .set(set as never)
+    .where('id', '=', worldBookId)
+    .where('version', '<', event.revision)
+    .execute();
 }
-
 
 export const worldBooksProjection = defineProjection({
   name: 'world_books',
@@ -143,7 +179,10 @@ export const worldBooksProjection = defineProjection({
   // Applying finds books by id (entries by book through world_book_entries_book_ord, which stays).
   queryOnlyIndexes: ['world_books_owner_name', 'world_books_owner_global'],
   async forgetUser(db, userId) {
-    const entries = await db.deleteFrom('world_book_entries').where('world_book_id', 'in', db.selectFrom('world_books').select('id').where('owner_id', '=', userId)).executeTakeFirst();
+    const entries = await db
+      .deleteFrom('world_book_entries')
+      .where('world_book_id', 'in', db.selectFrom('world_books').select('id').where('owner_id', '=', userId))
+      .executeTakeFirst();
     const books = await db.deleteFrom('world_books').where('owner_id', '=', userId).executeTakeFirst();
     return { world_book_entries: Number(entries.numDeletedRows), world_books: Number(books.numDeletedRows) };
   },
@@ -166,7 +205,12 @@ export const worldBooksProjection = defineProjection({
     const inserted = new Set<string>();
     const books = [...folded.values()].map((f) => f.book);
     for (let i = 0; i < books.length; i += 500) {
-      const rows = await db.insertInto('world_books').values(books.slice(i, i + 500) as never).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+      const rows = await db
+        .insertInto('world_books')
+        .values(books.slice(i, i + 500) as never)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
       for (const r of rows) inserted.add(r.id);
     }
     const entryRows = [...folded].filter(([id]) => inserted.has(id)).flatMap(([, f]) => f.entries);
@@ -174,7 +218,14 @@ export const worldBooksProjection = defineProjection({
       await db
         .insertInto('world_book_entries')
         .values(entryRows.slice(i, i + 500) as never)
-        .onConflict((oc) => oc.column('entry_id').doUpdateSet({ ord: sql.ref('excluded.ord'), uid: sql.ref('excluded.uid'), entry: sql.ref('excluded.entry'), updated_at: sql.ref('excluded.updated_at') } as never))
+        .onConflict((oc) =>
+          oc.column('entry_id').doUpdateSet({
+            ord: sql.ref('excluded.ord'),
+            uid: sql.ref('excluded.uid'),
+            entry: sql.ref('excluded.entry'),
+            updated_at: sql.ref('excluded.updated_at'),
+          } as never),
+        )
         .execute();
     }
     // The rest one by one, in order: a book that already had a row (a redelivery) wholly, the others after the fold.

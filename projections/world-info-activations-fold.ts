@@ -30,7 +30,10 @@ export const ACTIVATION_EVENTS = typesOf(activationFolds);
  * Many events folded: each activation stream's newest revision, and the counts per entry of the events newer than
  * the revision already counted (`known`, from `world_book_activation_streams`), so a redelivered event counts once.
  */
-export function foldActivations(events: readonly ActivationEvent[], known: ReadonlyMap<string, number>): { versions: Map<string, number>; counts: Map<string, EntryActivation> } {
+export function foldActivations(
+  events: readonly ActivationEvent[],
+  known: ReadonlyMap<string, number>,
+): { versions: Map<string, number>; counts: Map<string, EntryActivation> } {
   const versions = new Map<string, number>();
   const counts = new Map<string, EntryActivation>();
   for (const event of events) {

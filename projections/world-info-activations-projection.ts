@@ -12,7 +12,11 @@ async function applyActivations(db: Kysely<ReadModels>, events: ActivationEvent[
   const streams = [...new Set(events.map((e) => e.streamId))];
   const known = new Map<string, number>();
   for (let i = 0; i < streams.length; i += 1000) {
-    const rows = await db.selectFrom('world_book_activation_streams').select(['stream_id', 'version']).where('stream_id', 'in', streams.slice(i, i + 1000)).execute();
+    const rows = await db
+      .selectFrom('world_book_activation_streams')
+      .select(['stream_id', 'version'])
+      .where('stream_id', 'in', streams.slice(i, i + 1000))
+      .execute();
     for (const r of rows) known.set(r.stream_id, r.version);
   }
   const { versions, counts } = foldActivations(events, known);
@@ -21,7 +25,12 @@ async function applyActivations(db: Kysely<ReadModels>, events: ActivationEvent[
     await db
       .insertInto('world_book_activation_streams')
       .values(streamRows.slice(i, i + 1000))
-      .onConflict((oc) => oc.column('stream_id').doUpdateSet({ version: sql.ref('excluded.version') } as never).where(sql.ref('world_book_activation_streams.version'), '<', sql.ref('excluded.version')))
+      .onConflict((oc) =>
+        oc
+          .column('stream_id')
+          .doUpdateSet({ version: sql.ref('excluded.version') } as never)
+          .where(sql.ref('world_book_activation_streams.version'), '<', sql.ref('excluded.version')),
+      )
       .execute();
   }
   const countRows = [...counts.values()];
@@ -49,7 +58,14 @@ export const worldInfoActivationsProjection = defineProjection({
     const counts = await db.deleteFrom('world_book_entry_activations').where('world_book_id', 'in', books).executeTakeFirst();
     const streams = await db
       .deleteFrom('world_book_activation_streams')
-      .where('stream_id', 'in', db.selectFrom('world_books').select(sql<string>`'worldbookactivations-' || id::text`.as('stream_id')).where('owner_id', '=', userId))
+      .where(
+        'stream_id',
+        'in',
+        db
+          .selectFrom('world_books')
+          .select(sql<string>`'worldbookactivations-' || id::text`.as('stream_id'))
+          .where('owner_id', '=', userId),
+      )
       .executeTakeFirst();
     return { world_book_entry_activations: Number(counts.numDeletedRows), world_book_activation_streams: Number(streams.numDeletedRows) };
   },
@@ -57,7 +73,12 @@ export const worldInfoActivationsProjection = defineProjection({
     const fresh = await db
       .insertInto('world_book_activation_streams')
       .values({ stream_id: event.streamId, version: event.revision })
-      .onConflict((oc) => oc.column('stream_id').doUpdateSet({ version: sql.ref('excluded.version') } as never).where(sql.ref('world_book_activation_streams.version'), '<', sql.ref('excluded.version')))
+      .onConflict((oc) =>
+        oc
+          .column('stream_id')
+          .doUpdateSet({ version: sql.ref('excluded.version') } as never)
+          .where(sql.ref('world_book_activation_streams.version'), '<', sql.ref('excluded.version')),
+      )
       .returning('stream_id')
       .executeTakeFirst();
     if (!fresh) return;

@@ -18,7 +18,11 @@ export function parseAsOf(raw: string): AsOf {
   // A '+' offset arrives as a space when the client did not encode it (%2B): read it as meant.
   const text = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
   const at = isoDateTime.safeParse(text).success ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw badRequest('invalid_as_of', `as_of must be a version (1 or more) or an ISO 8601 date-time such as 2026-11-24T05:00:00Z; got "${raw.slice(0, 60)}"`);
+  if (Number.isNaN(at.getTime()))
+    throw badRequest(
+      'invalid_as_of',
+      `as_of must be a version (1 or more) or an ISO 8601 date-time such as 2026-11-24T05:00:00Z; got "${raw.slice(0, 60)}"`,
+    );
   return { at };
 }
 
@@ -39,12 +43,14 @@ export function eventsAsOf<E extends Pick<RecordedEvent, 'revision' | 'createdAt
   if (target.ownerOf(creation) !== principal.userId && !principal.isAdmin) throw forbidden();
   const current = events[events.length - 1]!.revision;
   if ('version' in asOf) {
-    if (asOf.version > current) throw notFound(`version ${asOf.version} of ${target.what}`, `${target.id} (its current version is ${current})`);
+    if (asOf.version > current)
+      throw notFound(`version ${asOf.version} of ${target.what}`, `${target.id} (its current version is ${current})`);
     const upTo = events.filter((e) => e.revision <= asOf.version);
     return { events: upTo, version: asOf.version };
   }
   if (asOf.at.getTime() > now.getTime()) throw badRequest('as_of_in_future', `as_of ${asOf.at.toISOString()} is in the future`);
   const upTo = events.filter((e) => e.createdAt.getTime() <= asOf.at.getTime());
-  if (upTo.length === 0) throw notFound(`${target.what} ${target.id} at ${asOf.at.toISOString()}`, `(it was created at ${creation.createdAt.toISOString()})`);
+  if (upTo.length === 0)
+    throw notFound(`${target.what} ${target.id} at ${asOf.at.toISOString()}`, `(it was created at ${creation.createdAt.toISOString()})`);
   return { events: upTo, version: upTo[upTo.length - 1]!.revision };
 }

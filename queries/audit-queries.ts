@@ -52,7 +52,10 @@ export function createAuditQueries(db: Kysely<ReadModels>, schema: string) {
       if (filter.from) q = q.where('occurred_at', '>=', filter.from);
       if (filter.to) q = q.where('occurred_at', '<', filter.to);
       if (page.afterPosition !== undefined) q = q.where('position', page.order === 'asc' ? '>' : '<', page.afterPosition);
-      const rows = await q.orderBy('position', page.order).limit(page.limit + 1).execute();
+      const rows = await q
+        .orderBy('position', page.order)
+        .limit(page.limit + 1)
+        .execute();
       return { items: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
     },
   };

@@ -1,5 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ChatDictionariesTable, ChatDictionaryAttachmentsTable, ChatDictionaryEntriesTable, ReadModels } from '../infra/db/read-model-types.ts';
+import type {
+  ChatDictionariesTable,
+  ChatDictionaryAttachmentsTable,
+  ChatDictionaryEntriesTable,
+  ReadModels,
+} from '../infra/db/read-model-types.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../shared/dictionaries/dictionary-model.ts';
 import type { EngineDictionary } from '../shared/dictionaries/dictionary-engine.ts';
 import type { PortableDictionary } from '../shared/dictionaries/dictionary-formats.ts';
@@ -42,7 +47,13 @@ export function sortEntryRows(rows: readonly ChatDictionaryEntryRow[]): ChatDict
 }
 
 export function toEntryView(row: ChatDictionaryEntryRow): Record<string, unknown> {
-  return { id: row.entry_id, dictionary_id: row.dictionary_id, ...row.entry, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+  return {
+    id: row.entry_id,
+    dictionary_id: row.dictionary_id,
+    ...row.entry,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
 }
 
 export function toPortable(row: ChatDictionaryRow, entries: readonly ChatDictionaryEntryRow[]): PortableDictionary {
@@ -81,7 +92,10 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
 
     async getMany(ids: readonly string[]): Promise<ChatDictionaryRow[]> {
       if (ids.length === 0) return [];
-      return dictionaries().selectAll().where('id', 'in', [...ids]).execute();
+      return dictionaries()
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .execute();
     },
 
     /** The owner's dictionaries by lower(name), id (the original's processing order), with active/inactive counts. */
@@ -92,7 +106,13 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
       all.sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id));
       const active = all.filter((r) => r.is_active && !r.deleted_at);
       const visible = o.includeInactive ? all : active;
-      return { items: visible.slice(o.offset, o.offset + o.limit), total: visible.length, activeCount: active.length, inactiveCount: all.length - active.length, activeOrder: active.map((r) => r.id) };
+      return {
+        items: visible.slice(o.offset, o.offset + o.limit),
+        total: visible.length,
+        activeCount: active.length,
+        inactiveCount: all.length - active.length,
+        activeOrder: active.map((r) => r.id),
+      };
     },
 
     /** Entries in processing order. */
@@ -103,7 +123,11 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
     async entriesOf(dictionaryIds: readonly string[]): Promise<Map<string, ChatDictionaryEntryRow[]>> {
       const out = new Map<string, ChatDictionaryEntryRow[]>(dictionaryIds.map((id) => [id, []]));
       if (dictionaryIds.length === 0) return out;
-      for (const row of await entries().selectAll().where('dictionary_id', 'in', [...dictionaryIds]).execute()) out.get(row.dictionary_id)?.push(row);
+      for (const row of await entries()
+        .selectAll()
+        .where('dictionary_id', 'in', [...dictionaryIds])
+        .execute())
+        out.get(row.dictionary_id)?.push(row);
       return out;
     },
 
@@ -113,21 +137,39 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
 
     /** Attachments (not detached) of a character or chat with their live dictionaries, by priority (highest first), then name. */
     async attachments(kind: AttachmentTargetKind, targetId: string, options: { enabledOnly: boolean }): Promise<DictionaryAttachmentRow[]> {
-      let q = db.withSchema(schema).selectFrom('chat_dictionary_attachments').selectAll().where('target_kind', '=', kind).where('target_id', '=', targetId).where('detached_at', 'is', null);
+      let q = db
+        .withSchema(schema)
+        .selectFrom('chat_dictionary_attachments')
+        .selectAll()
+        .where('target_kind', '=', kind)
+        .where('target_id', '=', targetId)
+        .where('detached_at', 'is', null);
       if (options.enabledOnly) q = q.where('enabled', '=', true);
       const rows = await q.execute();
       if (rows.length === 0) return [];
-      let live = dictionaries().selectAll().where('id', 'in', rows.map((r) => r.dictionary_id)).where('deleted_at', 'is', null);
+      let live = dictionaries()
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.dictionary_id),
+        )
+        .where('deleted_at', 'is', null);
       if (options.enabledOnly) live = live.where('is_active', '=', true);
       const byId = new Map((await live.execute()).map((d) => [d.id, d]));
       return rows
         .filter((r) => byId.has(r.dictionary_id))
         .map((r) => ({ ...r, dictionary: byId.get(r.dictionary_id)! }))
-        .sort((a, b) => b.priority - a.priority || a.dictionary.name.localeCompare(b.dictionary.name) || a.dictionary_id.localeCompare(b.dictionary_id));
+        .sort(
+          (a, b) =>
+            b.priority - a.priority || a.dictionary.name.localeCompare(b.dictionary.name) || a.dictionary_id.localeCompare(b.dictionary_id),
+        );
     },
 
     /** Chats (live attachments) using each dictionary. */
-    async chatUsage(dictionaryIds: readonly string[]): Promise<Map<string, Array<{ chat_id: string; title: string; state: string; last_modified: string }>>> {
+    async chatUsage(
+      dictionaryIds: readonly string[],
+    ): Promise<Map<string, Array<{ chat_id: string; title: string; state: string; last_modified: string }>>> {
       const out = new Map<string, Array<{ chat_id: string; title: string; state: string; last_modified: string }>>();
       if (dictionaryIds.length === 0) return out;
       const rows = await db
@@ -162,7 +204,12 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
     },
 
     async timedState(chatId: string): Promise<{ state: TimedEffectsState; chatLength: number } | null> {
-      const row = await db.withSchema(schema).selectFrom('chat_dictionary_timed_state').selectAll().where('chat_id', '=', chatId).executeTakeFirst();
+      const row = await db
+        .withSchema(schema)
+        .selectFrom('chat_dictionary_timed_state')
+        .selectAll()
+        .where('chat_id', '=', chatId)
+        .executeTakeFirst();
       return row ? { state: row.state, chatLength: row.chat_length } : null;
     },
   };

@@ -60,7 +60,10 @@ export function createChatDictionarySources(db: Kysely<ReadModels>, schema: stri
      * dictionary attached to both counts once, as the chat attaches it.
      */
     async attached(ownerId: string, characterId: string, chatId: string | null): Promise<AttachedDictionaries> {
-      const [forCharacter, forChat] = await Promise.all([queries.attachments('character', characterId, { enabledOnly: true }), chatId ? queries.attachments('chat', chatId, { enabledOnly: true }) : Promise.resolve([])]);
+      const [forCharacter, forChat] = await Promise.all([
+        queries.attachments('character', characterId, { enabledOnly: true }),
+        chatId ? queries.attachments('chat', chatId, { enabledOnly: true }) : Promise.resolve([]),
+      ]);
       const chatIds = new Set(forChat.map((a) => a.dictionary_id));
       const all = [
         ...forCharacter.filter((a) => !chatIds.has(a.dictionary_id)).map((a, i) => ({ a, from: 'character' as const, i })),
@@ -68,7 +71,13 @@ export function createChatDictionarySources(db: Kysely<ReadModels>, schema: stri
       ]
         .filter(({ a }) => a.owner_id === ownerId)
         .sort((x, y) => y.a.priority - x.a.priority || x.i - y.i);
-      const attached = all.map(({ a, from }) => ({ dictionaryId: a.dictionary_id, name: a.dictionary.name, from, applyTo: a.apply_to as ApplyTo, priority: a.priority }));
+      const attached = all.map(({ a, from }) => ({
+        dictionaryId: a.dictionary_id,
+        name: a.dictionary.name,
+        from,
+        applyTo: a.apply_to as ApplyTo,
+        priority: a.priority,
+      }));
       const inputRoots = attached.filter((a) => a.applyTo !== 'output').map((a) => a.dictionaryId);
       const outputRoots = attached.filter((a) => a.applyTo !== 'input').map((a) => a.dictionaryId);
       const [input, output] = await Promise.all([resolve(inputRoots, ownerId), resolve(outputRoots, ownerId)]);

@@ -94,7 +94,8 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
 
     /** A message with its alternates' count and position (no ownership data: for answers after a command). */
     async byId(id: string): Promise<MessageRowWithAlternates | undefined> {
-      return (await from().selectAll('m').select(alternates).where('m.id', '=', id).executeTakeFirst()) as MessageRowWithAlternates | undefined;
+      return (await from().selectAll('m').select(alternates).where('m.id', '=', id).executeTakeFirst()) as
+        MessageRowWithAlternates | undefined;
     },
 
     /**
@@ -102,12 +103,28 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
      * range of depths (widened only when deleted messages thin it out): a page costs the same on a
      * 10,000-message chat as on a short one, whatever plan the statistics of the moment suggest.
      */
-    async pathPage(chatId: string, options: { order: Order; limit: number; after?: number }): Promise<{ items: MessageRowWithAlternates[]; hasMore: boolean; total: number }> {
+    async pathPage(
+      chatId: string,
+      options: { order: Order; limit: number; after?: number },
+    ): Promise<{ items: MessageRowWithAlternates[]; hasMore: boolean; total: number }> {
       const bounds = await db
         .withSchema(schema)
         .selectNoFrom((eb) => [
-          eb.selectFrom('chat_messages').select('depth').where('chat_id', '=', chatId).where('on_path', '=', true).orderBy('depth', 'desc').limit(1).as('last'),
-          eb.selectFrom('chat_messages').select(eb.fn.countAll<number>().as('n')).where('chat_id', '=', chatId).where('on_path', '=', true).where('deleted_at', 'is not', null).as('hidden'),
+          eb
+            .selectFrom('chat_messages')
+            .select('depth')
+            .where('chat_id', '=', chatId)
+            .where('on_path', '=', true)
+            .orderBy('depth', 'desc')
+            .limit(1)
+            .as('last'),
+          eb
+            .selectFrom('chat_messages')
+            .select(eb.fn.countAll<number>().as('n'))
+            .where('chat_id', '=', chatId)
+            .where('on_path', '=', true)
+            .where('deleted_at', 'is not', null)
+            .as('hidden'),
         ])
         .executeTakeFirstOrThrow();
       if (bounds.last === null || bounds.last === undefined) return { items: [], hasMore: false, total: 0 };
@@ -130,31 +147,55 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
           .orderBy('m.depth', options.order)
           .limit(options.limit + 1)
           .execute()) as MessageRowWithAlternates[];
-        if (rows.length > options.limit || window >= room) return { items: rows.slice(0, options.limit), hasMore: rows.length > options.limit, total };
+        if (rows.length > options.limit || window >= room)
+          return { items: rows.slice(0, options.limit), hasMore: rows.length > options.limit, total };
       }
     },
 
     /** A page of every message of the chat (the tree), in creation order, after the cursor key. */
-    async treePage(chatId: string, options: { order: Order; limit: number; after?: number; includeDeleted: boolean }): Promise<{ items: MessageRowWithAlternates[]; hasMore: boolean }> {
+    async treePage(
+      chatId: string,
+      options: { order: Order; limit: number; after?: number; includeDeleted: boolean },
+    ): Promise<{ items: MessageRowWithAlternates[]; hasMore: boolean }> {
       let q = from().selectAll('m').select(alternates).where('m.chat_id', '=', chatId);
       if (!options.includeDeleted) q = q.where('m.deleted_at', 'is', null);
       if (options.after !== undefined) q = q.where('m.seq', options.order === 'asc' ? '>' : '<', options.after);
-      const rows = (await q.orderBy('m.seq', options.order).limit(options.limit + 1).execute()) as MessageRowWithAlternates[];
+      const rows = (await q
+        .orderBy('m.seq', options.order)
+        .limit(options.limit + 1)
+        .execute()) as MessageRowWithAlternates[];
       return { items: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
     },
 
     /** Every message of the chat, deleted ones included. */
     async countAll(chatId: string): Promise<number> {
-      return Number((await from().select((eb) => eb.fn.countAll<number>().as('n')).where('m.chat_id', '=', chatId).executeTakeFirstOrThrow()).n);
+      return Number(
+        (
+          await from()
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('m.chat_id', '=', chatId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     },
 
     /** The alternates of a message (its siblings, itself included), oldest first. */
     async alternatesOf(row: Pick<MessageRow, 'sibling_group'>): Promise<MessageRowWithAlternates[]> {
-      return (await from().selectAll('m').select(alternates).where('m.sibling_group', '=', row.sibling_group).where('m.deleted_at', 'is', null).orderBy('m.seq').execute()) as MessageRowWithAlternates[];
+      return (await from()
+        .selectAll('m')
+        .select(alternates)
+        .where('m.sibling_group', '=', row.sibling_group)
+        .where('m.deleted_at', 'is', null)
+        .orderBy('m.seq')
+        .execute()) as MessageRowWithAlternates[];
     },
 
     /** Full-text search over a chat's messages (all branches), best match first, with <mark>ed snippets. */
-    async search(chatId: string, text: string, options: { limit: number; offset: number }): Promise<{ items: Array<MessageRowWithAlternates & { rank: number; snippet: string }>; hasMore: boolean }> {
+    async search(
+      chatId: string,
+      text: string,
+      options: { limit: number; offset: number },
+    ): Promise<{ items: Array<MessageRowWithAlternates & { rank: number; snippet: string }>; hasMore: boolean }> {
       const query = sql`websearch_to_tsquery('english', ${text})`;
       const rows = await from()
         .selectAll('m')

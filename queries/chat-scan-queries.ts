@@ -24,7 +24,12 @@ const DEFAULT_USER_NAME = 'User';
 export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
   return {
     async chatContext(chatId: string, options: { maxMessages: number }): Promise<ChatScanContext | undefined> {
-      const chat = await db.withSchema(schema).selectFrom('chats').select(['id', 'owner_id', 'deleted_at', 'character_id', 'character_name', 'settings', 'world_info_timed_state']).where('id', '=', chatId).executeTakeFirst();
+      const chat = await db
+        .withSchema(schema)
+        .selectFrom('chats')
+        .select(['id', 'owner_id', 'deleted_at', 'character_id', 'character_name', 'settings', 'world_info_timed_state'])
+        .where('id', '=', chatId)
+        .executeTakeFirst();
       if (!chat) return undefined;
       const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown };
       const userName = typeof settings.user_name === 'string' && settings.user_name !== '' ? settings.user_name : DEFAULT_USER_NAME;
@@ -42,7 +47,16 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         rows.length < options.maxMessages
           ? rows.length
           : Number(
-              (await db.withSchema(schema).selectFrom('chat_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('chat_id', '=', chatId).where('on_path', '=', true).where('deleted_at', 'is', null).executeTakeFirstOrThrow()).n,
+              (
+                await db
+                  .withSchema(schema)
+                  .selectFrom('chat_messages')
+                  .select((eb) => eb.fn.countAll<number>().as('n'))
+                  .where('chat_id', '=', chatId)
+                  .where('on_path', '=', true)
+                  .where('deleted_at', 'is', null)
+                  .executeTakeFirstOrThrow()
+              ).n,
             );
       const messages = rows.reverse().map((m): ChatMessageInput => {
         const role = m.sender === 'assistant' || m.sender === 'system' ? m.sender : 'user';
@@ -56,7 +70,9 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         characterId: chat.character_id,
         characterName: chat.character_name,
         userName,
-        worldBookIds: Array.isArray(settings.world_book_ids) ? settings.world_book_ids.filter((id): id is string => typeof id === 'string') : [],
+        worldBookIds: Array.isArray(settings.world_book_ids)
+          ? settings.world_book_ids.filter((id): id is string => typeof id === 'string')
+          : [],
         messages,
         pathLength,
         timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,

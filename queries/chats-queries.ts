@@ -47,7 +47,10 @@ export function createChatQueries(db: Kysely<ReadModels>, schema: string) {
     },
 
     /** The owner's chats, newest activity first. */
-    async list(ownerId: string, options: { characterId?: string; limit: number; offset: number; deleted: DeletedFilter }): Promise<{ items: ChatRow[]; total: number }> {
+    async list(
+      ownerId: string,
+      options: { characterId?: string; limit: number; offset: number; deleted: DeletedFilter },
+    ): Promise<{ items: ChatRow[]; total: number }> {
       let base = table().where('owner_id', '=', ownerId);
       if (options.characterId) base = base.where('character_id', '=', options.characterId);
       if (options.deleted === 'exclude') base = base.where('deleted_at', 'is', null);

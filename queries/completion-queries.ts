@@ -17,7 +17,9 @@ export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) 
         .orderBy('depth', 'desc')
         .limit(limit)
         .execute();
-      return rows.reverse().map((r) => ({ id: r.id, sender: r.sender, name: r.name, content: r.content, metadata: r.metadata, createdAt: r.created_at }));
+      return rows
+        .reverse()
+        .map((r) => ({ id: r.id, sender: r.sender, name: r.name, content: r.content, metadata: r.metadata, createdAt: r.created_at }));
     },
   };
 }

@@ -28,7 +28,11 @@ export const characterHistoryFold: HistoryFold<CharacterState> = {
 
 const entryOf = (state: WorldBookState, entryId: string): EntryRecord | undefined => state.entries.find((r) => r.entryId === entryId);
 const apiEntry = (record: EntryRecord | undefined) => (record ? entryToApi(record.entry as WorldInfoEntry) : {});
-const bookFields = (state: WorldBookState): Record<string, unknown> => ({ ...(state.book ?? {}), enabled: state.enabled, is_global: state.isGlobal });
+const bookFields = (state: WorldBookState): Record<string, unknown> => ({
+  ...(state.book ?? {}),
+  enabled: state.enabled,
+  is_global: state.isGlobal,
+});
 
 export const worldBookHistoryFold: HistoryFold<WorldBookState> = {
   initialState: worldBookFold.initialState,

@@ -25,9 +25,23 @@ type Principal = { userId: string; isAdmin: boolean };
 const upcasted = (events: RecordedEvent[]) => events.filter((e) => !e.redacted).map((e) => ({ ...e, data: toDomainEvent(e).data }));
 const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
-export async function characterAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: CharacterRow; version: number }> {
+export async function characterAsOf(
+  store: EventStore,
+  id: string,
+  asOf: AsOf,
+  principal: Principal,
+): Promise<{ row: CharacterRow; version: number }> {
   const all = catalogued(upcasted(await store.readStream(characterStream(id))));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'character', id, ownerOf: (e) => (e.type === 'CharacterCreated' || e.type === 'CharacterImported' ? e.data.ownerId : undefined) }, principal);
+  const { events, version } = eventsAsOf(
+    all,
+    asOf,
+    {
+      what: 'character',
+      id,
+      ownerOf: (e) => (e.type === 'CharacterCreated' || e.type === 'CharacterImported' ? e.data.ownerId : undefined),
+    },
+    principal,
+  );
   let state: RowState | undefined;
   for (const e of events) state = foldCharacterRow(state, e);
   const row: Record<string, unknown> = { ...state!.columns };
@@ -48,7 +62,12 @@ interface EntryTimes {
  * first appeared (a content replacement keeps it for entries it keeps), its `updated_at` the last event that
  * wrote it.
  */
-export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: WorldBookRow; entries: WorldBookEntryRow[]; version: number }> {
+export async function worldBookAsOf(
+  store: EventStore,
+  id: string,
+  asOf: AsOf,
+  principal: Principal,
+): Promise<{ row: WorldBookRow; entries: WorldBookEntryRow[]; version: number }> {
   const all = upcasted(await store.readStream(worldBookStream(id)));
   const { events, version } = eventsAsOf(all, asOf, { what: 'world book', id, ownerOf: (e) => e.data.ownerId }, principal);
   let state: WorldBookState = worldBookFold.initialState();
@@ -64,9 +83,17 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
     const d = e.data as Record<string, any>;
     const at = e.createdAt;
     state = worldBookFold.evolve(state, { type: e.type, data: d } as WorldBookEvent);
-    if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced') touch((d.entries as Array<{ entryId: string }>).map((r) => r.entryId), at);
+    if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced')
+      touch(
+        (d.entries as Array<{ entryId: string }>).map((r) => r.entryId),
+        at,
+      );
     else if (e.type === 'WorldBookEntryAdded' || e.type === 'WorldBookEntryUpdated') touch([d.entryId], at);
-    else if (e.type === 'WorldBookEntriesBulkChanged') touch((d.updated as Array<{ entryId: string }>).map((r) => r.entryId), at);
+    else if (e.type === 'WorldBookEntriesBulkChanged')
+      touch(
+        (d.updated as Array<{ entryId: string }>).map((r) => r.entryId),
+        at,
+      );
     else if (e.type === 'WorldBookDeleted') deletedAt = at;
     else if (e.type === 'WorldBookRestored') deletedAt = null;
     // A removed entry that comes back (same id) is a new row, as in the projection.
@@ -91,14 +118,32 @@ export async function worldBookAsOf(store: EventStore, id: string, asOf: AsOf, p
   };
   const entries = state.entries.map((r, ord): WorldBookEntryRow => {
     const t = times.get(r.entryId)!;
-    return { entry_id: r.entryId, world_book_id: id, ord, uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid), entry: r.entry, created_at: t.created, updated_at: t.updated };
+    return {
+      entry_id: r.entryId,
+      world_book_id: id,
+      ord,
+      uid: r.entry.uid === undefined || r.entry.uid === null ? null : String(r.entry.uid),
+      entry: r.entry,
+      created_at: t.created,
+      updated_at: t.updated,
+    };
   });
   return { row, entries, version };
 }
 
-export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, principal: Principal): Promise<{ row: ChatRow; version: number }> {
+export async function chatAsOf(
+  store: EventStore,
+  id: string,
+  asOf: AsOf,
+  principal: Principal,
+): Promise<{ row: ChatRow; version: number }> {
   const all = catalogued(upcasted(await store.readStream(chatStream(id))));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) }, principal);
+  const { events, version } = eventsAsOf(
+    all,
+    asOf,
+    { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) },
+    principal,
+  );
   const creation = events[0]!;
   if (creation.type !== 'ChatCreated') throw new Error(`the stream of chat ${id} does not begin with its creation`);
   let row = chatRow(creation);

@@ -99,6 +99,11 @@ export async function readResourceHistory<State>(
   if (target.subject && all.length === 0) throw notFound(target.subject.what, target.subject.id);
   const ordered = page.order === 'asc' ? all : all.reverse();
   const after = page.afterVersion;
-  const rest = after === undefined ? ordered : ordered.filter(({ item }) => (page.order === 'asc' ? item.version > after : item.version < after));
-  return { items: rest.slice(0, page.limit), hasMore: rest.length > page.limit, currentVersion: events.length ? events[events.length - 1]!.revision : 0 };
+  const rest =
+    after === undefined ? ordered : ordered.filter(({ item }) => (page.order === 'asc' ? item.version > after : item.version < after));
+  return {
+    items: rest.slice(0, page.limit),
+    hasMore: rest.length > page.limit,
+    currentVersion: events.length ? events[events.length - 1]!.revision : 0,
+  };
 }

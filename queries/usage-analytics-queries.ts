@@ -55,7 +55,11 @@ const characterOut = (id: string | null) => (id === NO_CHARACTER ? null : id);
  * computed from the individual latencies of the whole range (percentile_cont over the rows, per group), never by
  * combining daily percentiles, so any range and any grouping gives the exact value.
  */
-export async function usageReport(db: Kysely<ReadModels>, schema: string, input: { userId: string; from: string; to: string; characterId?: string | null }): Promise<UsageReport> {
+export async function usageReport(
+  db: Kysely<ReadModels>,
+  schema: string,
+  input: { userId: string; from: string; to: string; characterId?: string | null },
+): Promise<UsageReport> {
   const characterFilter = input.characterId ? sql`AND character_id = ${input.characterId}::uuid` : sql``;
   // Grouping sets: (day, character), (day), (character), () in one pass each.
   const counters = await sql<CounterRow>`
@@ -113,7 +117,10 @@ export async function usageReport(db: Kysely<ReadModels>, schema: string, input:
     else report.by_day_and_character.push({ day: r.day!, character_id: characterOut(r.character_id), ...metrics(r, k) });
   }
   report.by_day.sort((a, b) => a.day.localeCompare(b.day));
-  report.by_character.sort((a, b) => b.completions - a.completions || b.messages_sent - a.messages_sent || String(a.character_id).localeCompare(String(b.character_id)));
+  report.by_character.sort(
+    (a, b) =>
+      b.completions - a.completions || b.messages_sent - a.messages_sent || String(a.character_id).localeCompare(String(b.character_id)),
+  );
   report.by_day_and_character.sort((a, b) => a.day.localeCompare(b.day) || String(a.character_id).localeCompare(String(b.character_id)));
   return report;
 }

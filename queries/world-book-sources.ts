@@ -55,7 +55,11 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
       else missing.push(row.id);
     }
     for (const [id, loaded] of await queries.contentsOf(missing)) {
-      const value: BookContents = { version: loaded.version, entries: loaded.entries.map((e) => e.entry as WorldInfoEntry), entryIds: loaded.entries.map((e) => e.entry_id) };
+      const value: BookContents = {
+        version: loaded.version,
+        entries: loaded.entries.map((e) => e.entry as WorldInfoEntry),
+        entryIds: loaded.entries.map((e) => e.entry_id),
+      };
       cache.set(`${id}\u0000${loaded.version}`, value);
       out.set(id, value);
     }
@@ -79,7 +83,8 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
       await namedBooks(input);
     },
     async gatherBooks(input: GatherBooksInput): Promise<GatheredBook[]> {
-      const usable = (row: WorldBookRow | undefined): row is WorldBookRow => !!row && !row.deleted_at && row.enabled && (row.owner_id === input.userId || input.isAdmin === true);
+      const usable = (row: WorldBookRow | undefined): row is WorldBookRow =>
+        !!row && !row.deleted_at && row.enabled && (row.owner_id === input.userId || input.isAdmin === true);
       const chosen = new Map<string, { row: WorldBookRow; source: BookSource; rank: number }>();
       let rank = 0;
       const offer = (row: WorldBookRow, source: BookSource) => {
@@ -112,7 +117,17 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
       return picked.flatMap(({ row, source }) => {
         const loaded = contents.get(row.id);
         if (!loaded) return [];
-        return [{ id: row.id, name: row.name, source, version: loaded.version, ownerId: row.owner_id, entries: loaded.entries, entryIds: loaded.entryIds }];
+        return [
+          {
+            id: row.id,
+            name: row.name,
+            source,
+            version: loaded.version,
+            ownerId: row.owner_id,
+            entries: loaded.entries,
+            entryIds: loaded.entryIds,
+          },
+        ];
       });
     },
   };

@@ -92,11 +92,17 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
 
     async getMany(ids: readonly string[]): Promise<WorldBookRow[]> {
       if (ids.length === 0) return [];
-      return books().selectAll().where('id', 'in', [...ids]).execute();
+      return books()
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .execute();
     },
 
     /** The owner's books by name, with counts of enabled and disabled (live) books. */
-    async list(ownerId: string, o: WorldBookListOptions): Promise<{ items: WorldBookRow[]; total: number; enabledCount: number; disabledCount: number }> {
+    async list(
+      ownerId: string,
+      o: WorldBookListOptions,
+    ): Promise<{ items: WorldBookRow[]; total: number; enabledCount: number; disabledCount: number }> {
       let base = books().where('owner_id', '=', ownerId);
       if (!o.includeDeleted) base = base.where('deleted_at', 'is', null);
       if (o.globalOnly) base = base.where('is_global', '=', true);
@@ -104,7 +110,10 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
       const [items, count, byEnabled] = await Promise.all([
         filtered.selectAll().orderBy('name').orderBy('id').limit(o.limit).offset(o.offset).execute(),
         filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-        base.select(['enabled', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('enabled').execute(),
+        base
+          .select(['enabled', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy('enabled')
+          .execute(),
       ]);
       const countOf = (enabled: boolean) => Number(byEnabled.find((r) => r.enabled === enabled)?.n ?? 0);
       return { items, total: Number(count.n), enabledCount: countOf(true), disabledCount: countOf(false) };
@@ -112,7 +121,15 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
 
     /** The owner's global books that are enabled and not deleted, by name. */
     async globalBooks(ownerId: string): Promise<WorldBookRow[]> {
-      return books().selectAll().where('owner_id', '=', ownerId).where('is_global', '=', true).where('enabled', '=', true).where('deleted_at', 'is', null).orderBy('name').orderBy('id').execute();
+      return books()
+        .selectAll()
+        .where('owner_id', '=', ownerId)
+        .where('is_global', '=', true)
+        .where('enabled', '=', true)
+        .where('deleted_at', 'is', null)
+        .orderBy('name')
+        .orderBy('id')
+        .execute();
     },
 
     /** A book's entries in book order. */
@@ -126,7 +143,9 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
      * Books' entries with the book version they belong to, read in one statement (one snapshot), so a version and
      * its entries always match. Books that do not exist are absent.
      */
-    async contentsOf(worldBookIds: readonly string[]): Promise<Map<string, { version: number; entries: Array<{ entry_id: string; entry: unknown }> }>> {
+    async contentsOf(
+      worldBookIds: readonly string[],
+    ): Promise<Map<string, { version: number; entries: Array<{ entry_id: string; entry: unknown }> }>> {
       const out = new Map<string, { version: number; entries: Array<{ entry_id: string; entry: unknown }> }>();
       if (worldBookIds.length === 0) return out;
       const rows = await db
@@ -153,28 +172,50 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
     /** Which book each entry belongs to (entries that do not exist are absent from the map). */
     async booksOfEntries(entryIds: readonly string[]): Promise<Map<string, string>> {
       if (entryIds.length === 0) return new Map();
-      const rows = await entries().select(['entry_id', 'world_book_id']).where('entry_id', 'in', [...entryIds]).execute();
+      const rows = await entries()
+        .select(['entry_id', 'world_book_id'])
+        .where('entry_id', 'in', [...entryIds])
+        .execute();
       return new Map(rows.map((r) => [r.entry_id, r.world_book_id]));
     },
 
     /** A character's attachments (not detached) with their live books, by attachment priority (highest first), then name. */
     async attachments(characterId: string, options: { enabledOnly: boolean }): Promise<AttachmentRow[]> {
-      let q = db.withSchema(schema).selectFrom('character_world_books').selectAll().where('character_id', '=', characterId).where('detached_at', 'is', null);
+      let q = db
+        .withSchema(schema)
+        .selectFrom('character_world_books')
+        .selectAll()
+        .where('character_id', '=', characterId)
+        .where('detached_at', 'is', null);
       if (options.enabledOnly) q = q.where('enabled', '=', true);
       const rows = await q.execute();
       if (rows.length === 0) return [];
-      let live = books().selectAll().where('id', 'in', rows.map((r) => r.world_book_id)).where('deleted_at', 'is', null);
+      let live = books()
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.world_book_id),
+        )
+        .where('deleted_at', 'is', null);
       if (options.enabledOnly) live = live.where('enabled', '=', true);
       const byId = new Map((await live.execute()).map((b) => [b.id, b]));
       return rows
         .filter((r) => byId.has(r.world_book_id))
         .map((r) => ({ ...r, book: byId.get(r.world_book_id)! }))
-        .sort((a, b) => b.priority - a.priority || a.book.name.localeCompare(b.book.name) || a.world_book_id.localeCompare(b.world_book_id));
+        .sort(
+          (a, b) => b.priority - a.priority || a.book.name.localeCompare(b.book.name) || a.world_book_id.localeCompare(b.world_book_id),
+        );
     },
 
     /** Activation counts of a book's entries (entries never activated are absent). */
     async activationCounts(worldBookId: string): Promise<Map<string, { count: number; lastActivatedAt: Date }>> {
-      const rows = await db.withSchema(schema).selectFrom('world_book_entry_activations').selectAll().where('world_book_id', '=', worldBookId).execute();
+      const rows = await db
+        .withSchema(schema)
+        .selectFrom('world_book_entry_activations')
+        .selectAll()
+        .where('world_book_id', '=', worldBookId)
+        .execute();
       return new Map(rows.map((r) => [r.entry_id, { count: r.activation_count, lastActivatedAt: r.last_activated_at }]));
     },
   };

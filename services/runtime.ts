@@ -15,7 +15,15 @@ import { createProgressWaiter, type ProgressWaiter } from '../projections/progre
 import { createProjectionRunner, type ProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
 import { createProjectionRebuilds, type ProjectionRebuilds } from '../projections/projection-rebuilds.ts';
-import { createGroupSlots, createJobQueue, createJobWorker, type GroupSlots, type JobQueue, type JobWorker, type QueueBackend } from '../infra/queue/queue.ts';
+import {
+  createGroupSlots,
+  createJobQueue,
+  createJobWorker,
+  type GroupSlots,
+  type JobQueue,
+  type JobWorker,
+  type QueueBackend,
+} from '../infra/queue/queue.ts';
 import { QUEUE_NAME, completionHandlers, completionUserOf, jobHandlers } from './worker/job-handlers.ts';
 import { createLocalCompletionRuns, type LocalCompletionRuns } from './completions/local-completion-runs.ts';
 import { COMPLETION_JOB_ATTEMPTS } from '../shared/completions/completion-job.ts';
@@ -79,14 +87,21 @@ async function openBackendEventStore(config: Config, database: Database, options
     return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
   }
   await migrateEventLog(database.pool);
-  return createPostgresEventStore({ pool: database.pool, ...(options.listen === false ? {} : { connectionString: database.connectionString }) });
+  return createPostgresEventStore({
+    pool: database.pool,
+    ...(options.listen === false ? {} : { connectionString: database.connectionString }),
+  });
 }
 
 /**
  * The configured backend wrapped in payload encryption (keys in PostgreSQL, whatever the backend). With
  * EVENT_ENCRYPTION=false new payloads are written in clear but earlier sealed ones still open.
  */
-export async function openEventStore(config: Config, database: Database, options: { listen?: boolean } = {}): Promise<{ eventStore: EventStore; dataKeys: DataKeyStore }> {
+export async function openEventStore(
+  config: Config,
+  database: Database,
+  options: { listen?: boolean } = {},
+): Promise<{ eventStore: EventStore; dataKeys: DataKeyStore }> {
   const backend = await openBackendEventStore(config, database, options);
   const dataKeys = createDataKeyStore({
     pool: database.pool,
@@ -100,7 +115,13 @@ export async function openEventStore(config: Config, database: Database, options
 export async function startRuntime(config: Config, roles: Roles, logger: Logger): Promise<Runtime> {
   const connection = await connectDatabase(config, logger);
   const { connectionString } = connection;
-  const database = createDatabase(connectionString, { max: roles.api ? 30 : 10, applicationName: `character-chat-${Object.entries(roles).filter(([, v]) => v).map(([k]) => k).join('+')}` });
+  const database = createDatabase(connectionString, {
+    max: roles.api ? 30 : 10,
+    applicationName: `character-chat-${Object.entries(roles)
+      .filter(([, v]) => v)
+      .map(([k]) => k)
+      .join('+')}`,
+  });
   try {
     const { eventStore, dataKeys } = await openEventStore(config, database);
     await migrateReadModels(database.db, config.READ_SCHEMA);
@@ -111,9 +132,18 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
 
     // The projector's commits are rebuildable from the log (checkpoint and rows commit together), so its
     // connections skip the WAL-flush wait: no second fsync on a command's response path.
-    const projectorDatabase = roles.projector ? createDatabase(connectionString, { max: 4, applicationName: 'character-chat-projector', synchronousCommit: false }) : undefined;
+    const projectorDatabase = roles.projector
+      ? createDatabase(connectionString, { max: 4, applicationName: 'character-chat-projector', synchronousCommit: false })
+      : undefined;
     const runner = projectorDatabase
-      ? createProjectionRunner({ connectionString, db: projectorDatabase.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projector' }) })
+      ? createProjectionRunner({
+          connectionString,
+          db: projectorDatabase.db,
+          eventStore,
+          schema: config.READ_SCHEMA,
+          projections,
+          logger: logger.child({ component: 'projector' }),
+        })
       : undefined;
     const waiter = createProgressWaiter({
       db: database.db,
@@ -123,7 +153,9 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     });
     await runner?.start();
 
-    const queueBackend: QueueBackend = config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL } : { kind: 'postgres', connectionString, poolSize: 4 };
+    const queueBackend: QueueBackend = config.REDIS_URL
+      ? { kind: 'redis', url: config.REDIS_URL }
+      : { kind: 'postgres', connectionString, poolSize: 4 };
     const queueLogger = logger.child({ component: 'queue' });
     const queue = createJobQueue({ name: QUEUE_NAME, backend: queueBackend, logger: queueLogger });
     let worker: JobWorker | undefined;
@@ -143,7 +175,10 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       } else {
         await database.pool.query(RATE_LIMIT_TABLE_SQL);
       }
-      rateLimits = createRateLimits(rateLimitRedis ? { kind: 'redis', client: rateLimitRedis } : { kind: 'postgres', pool: database.pool }, rateLimitsFromConfig(config.RATE_LIMITS));
+      rateLimits = createRateLimits(
+        rateLimitRedis ? { kind: 'redis', client: rateLimitRedis } : { kind: 'postgres', pool: database.pool },
+        rateLimitsFromConfig(config.RATE_LIMITS),
+      );
     }
 
     const projectionLag = async (): Promise<ProjectionLag[]> => {
@@ -171,23 +206,38 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys, cpu });
     // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
     // worker process and the embedded fast path take from the same slots.
-    const userSlots: GroupSlots | undefined = roles.worker && config.WORKER_MAX_JOBS_PER_USER !== null
-      ? await createGroupSlots({
-          queueName: QUEUE_NAME,
-          backend: queueBackend,
-          maxPerGroup: config.WORKER_MAX_JOBS_PER_USER,
-          leaseMs: config.WORKER_LOCK_DURATION_MS,
-          wake: (jobId) => queue.promote(jobId),
-          logger: queueLogger,
-        })
-      : undefined;
+    const userSlots: GroupSlots | undefined =
+      roles.worker && config.WORKER_MAX_JOBS_PER_USER !== null
+        ? await createGroupSlots({
+            queueName: QUEUE_NAME,
+            backend: queueBackend,
+            maxPerGroup: config.WORKER_MAX_JOBS_PER_USER,
+            leaseMs: config.WORKER_LOCK_DURATION_MS,
+            wake: (jobId) => queue.promote(jobId),
+            logger: queueLogger,
+          })
+        : undefined;
     // Embedded fast path: the API starts a completion on this process's worker at once (see local-completion-runs).
     const localCompletions =
       roles.api && roles.worker && relay.kind === 'memory' && config.COMPLETIONS_LOCAL_START
-        ? createLocalCompletionRuns({ handlerFor: completionHandlerFor, relay, capacity: config.WORKER_CONCURRENCY, maxAttempts: COMPLETION_JOB_ATTEMPTS, ...(userSlots ? { userSlots } : {}), logger: logger.child({ component: 'worker' }) })
+        ? createLocalCompletionRuns({
+            handlerFor: completionHandlerFor,
+            relay,
+            capacity: config.WORKER_CONCURRENCY,
+            maxAttempts: COMPLETION_JOB_ATTEMPTS,
+            ...(userSlots ? { userSlots } : {}),
+            logger: logger.child({ component: 'worker' }),
+          })
         : undefined;
     const rebuilds = roles.api
-      ? createProjectionRebuilds({ connectionString, db: database.db, eventStore, schema: config.READ_SCHEMA, projections, logger: logger.child({ component: 'projection-rebuild' }) })
+      ? createProjectionRebuilds({
+          connectionString,
+          db: database.db,
+          eventStore,
+          schema: config.READ_SCHEMA,
+          projections,
+          logger: logger.child({ component: 'projection-rebuild' }),
+        })
       : undefined;
 
     const runtimeBase = {
@@ -228,9 +278,23 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
         await connection.stop();
       },
     };
-    const runtime: Runtime = { ...runtimeBase, get worker() { return worker; } };
+    const runtime: Runtime = {
+      ...runtimeBase,
+      get worker() {
+        return worker;
+      },
+    };
     if (roles.worker) {
-      worker = createJobWorker({ name: QUEUE_NAME, backend: queueBackend, handlers: jobHandlers(runtime, completionHandlerFor), concurrency: config.WORKER_CONCURRENCY, ...(userSlots ? { groups: { slots: userSlots, groupOf: completionUserOf(localCompletions) } } : {}), lockDurationMs: config.WORKER_LOCK_DURATION_MS, stalledIntervalMs: config.WORKER_LOCK_DURATION_MS, logger: logger.child({ component: 'worker' }) });
+      worker = createJobWorker({
+        name: QUEUE_NAME,
+        backend: queueBackend,
+        handlers: jobHandlers(runtime, completionHandlerFor),
+        concurrency: config.WORKER_CONCURRENCY,
+        ...(userSlots ? { groups: { slots: userSlots, groupOf: completionUserOf(localCompletions) } } : {}),
+        lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+        stalledIntervalMs: config.WORKER_LOCK_DURATION_MS,
+        logger: logger.child({ component: 'worker' }),
+      });
       await worker.ready();
     }
     return runtime;

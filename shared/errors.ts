@@ -18,7 +18,8 @@ export class AppError extends Error {
 export const badRequest = (code: string, message: string, extra?: Record<string, unknown>) => new AppError(400, code, message, extra);
 export const unauthorized = (message = 'missing or invalid credentials') => new AppError(401, 'unauthorized', message);
 export const forbidden = (message = 'this resource belongs to another user', code = 'forbidden') => new AppError(403, code, message);
-export const notFound = (what: string, id?: string) => new AppError(404, 'not_found', id ? `${what} ${id} does not exist` : `${what} does not exist`);
+export const notFound = (what: string, id?: string) =>
+  new AppError(404, 'not_found', id ? `${what} ${id} does not exist` : `${what} does not exist`);
 export const conflict = (code: string, message: string, extra?: Record<string, unknown>) => new AppError(409, code, message, extra);
 export const unprocessable = (code: string, message: string, extra?: Record<string, unknown>) => new AppError(422, code, message, extra);
 export const limitExceeded = (message: string, extra?: Record<string, unknown>) => new AppError(403, 'limit_exceeded', message, extra);

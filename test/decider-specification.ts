@@ -21,7 +21,10 @@ export interface SpecifiedDecider<State, Command, Event, Context> {
   decide: (command: Command, state: State, context: Context) => Event[];
 }
 
-export type DeciderThen<Event> = readonly Event[] | { matching: readonly unknown[] } | { error: Partial<Pick<AppError, 'status' | 'code' | 'message'>> & Record<string, unknown> };
+export type DeciderThen<Event> =
+  | readonly Event[]
+  | { matching: readonly unknown[] }
+  | { error: Partial<Pick<AppError, 'status' | 'code' | 'message'>> & Record<string, unknown> };
 
 export interface DeciderCase<Command, Event, Context> {
   given?: readonly Event[];
@@ -37,15 +40,17 @@ export interface DeciderOutcome<State, Event> {
   state: State;
 }
 
-const isErrorThen = <Event>(then: DeciderThen<Event>): then is Extract<DeciderThen<Event>, { error: unknown }> => !Array.isArray(then) && 'error' in then;
-const isMatchingThen = <Event>(then: DeciderThen<Event>): then is { matching: readonly unknown[] } => !Array.isArray(then) && 'matching' in then;
+const isErrorThen = <Event>(then: DeciderThen<Event>): then is Extract<DeciderThen<Event>, { error: unknown }> =>
+  !Array.isArray(then) && 'error' in then;
+const isMatchingThen = <Event>(then: DeciderThen<Event>): then is { matching: readonly unknown[] } =>
+  !Array.isArray(then) && 'matching' in then;
 
 export const DeciderSpecification = {
   for<State, Command, Event, Context>(decider: SpecifiedDecider<State, Command, Event, Context>, defaults: { context?: Context } = {}) {
     return (spec: DeciderCase<Command, Event, Context>): DeciderOutcome<State, Event> => {
       const given = (spec.given ?? []).reduce(decider.evolve, decider.initialState());
       const context = spec.context ?? defaults.context;
-      if (context === undefined) throw new Error('DeciderSpecification: no context given (neither a default nor the case\'s own)');
+      if (context === undefined) throw new Error("DeciderSpecification: no context given (neither a default nor the case's own)");
       const { then } = spec;
       if (isErrorThen(then)) {
         let events: Event[];

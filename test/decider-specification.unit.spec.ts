@@ -11,7 +11,8 @@ interface Counter {
 }
 const counterDecider = {
   initialState: (): Counter => ({ ownerId: null, total: 0 }),
-  evolve: (state: Counter, event: CounterEvent): Counter => (event.type === 'Opened' ? { ...state, ownerId: event.data.ownerId } : { ...state, total: state.total + event.data.by }),
+  evolve: (state: Counter, event: CounterEvent): Counter =>
+    event.type === 'Opened' ? { ...state, ownerId: event.data.ownerId } : { ...state, total: state.total + event.data.by },
   decide: (command: CounterCommand, state: Counter, context: { userId: string }): CounterEvent[] => {
     if (command.type === 'Explode') throw new TypeError('not a domain error');
     if (command.type === 'Open') {
@@ -28,7 +29,11 @@ const spec = DeciderSpecification.for(counterDecider, { context: alice });
 
 describe('DeciderSpecification', () => {
   test('given events are folded, the command decided on them, the events compared exactly; the outcome folds them', () => {
-    const outcome = spec({ given: [opened, { type: 'Added', data: { by: 2 } }], when: { type: 'Add', by: 3 }, then: [{ type: 'Added', data: { by: 3 } }] });
+    const outcome = spec({
+      given: [opened, { type: 'Added', data: { by: 2 } }],
+      when: { type: 'Add', by: 3 },
+      then: [{ type: 'Added', data: { by: 3 } }],
+    });
     expect(outcome).toEqual({ events: [{ type: 'Added', data: { by: 3 } }], state: { ownerId: 'alice', total: 5 } });
     spec({ given: [opened], when: { type: 'Add', by: 0 }, then: [] });
     expect(() => spec({ given: [opened], when: { type: 'Add', by: 3 }, then: [{ type: 'Added', data: { by: 4 } }] })).toThrow();
@@ -42,7 +47,10 @@ describe('DeciderSpecification', () => {
   });
 
   test('error: the decider must refuse with an AppError containing the fields; deciding events or another error fails', () => {
-    expect(spec({ given: [opened], when: { type: 'Open' }, then: { error: { status: 409, code: 'already_exists' } } })).toEqual({ events: [], state: { ownerId: 'alice', total: 0 } });
+    expect(spec({ given: [opened], when: { type: 'Open' }, then: { error: { status: 409, code: 'already_exists' } } })).toEqual({
+      events: [],
+      state: { ownerId: 'alice', total: 0 },
+    });
     expect(() => spec({ given: [opened], when: { type: 'Open' }, then: { error: { status: 409, code: 'forbidden' } } })).toThrow();
     expect(() => spec({ given: [opened], when: { type: 'Open' }, then: { error: { status: 403 } } })).toThrow();
     expect(() => spec({ when: { type: 'Open' }, then: { error: { code: 'already_exists' } } })).toThrow(/expected the decider to refuse/);
@@ -50,7 +58,12 @@ describe('DeciderSpecification', () => {
   });
 
   test("a case's own context replaces the default one", () => {
-    spec({ given: [opened], when: { type: 'Add', by: 1 }, context: { userId: 'bob' }, then: { error: { status: 403, code: 'forbidden' } } });
+    spec({
+      given: [opened],
+      when: { type: 'Add', by: 1 },
+      context: { userId: 'bob' },
+      then: { error: { status: 403, code: 'forbidden' } },
+    });
     expect(() => DeciderSpecification.for(counterDecider)({ when: { type: 'Open' }, then: [] })).toThrow(/no context/);
   });
 });

@@ -14,11 +14,22 @@ export interface TestService {
   runtime: Runtime;
   api: ApiServer;
   databaseUrl: string;
-  request(method: string, urlPath: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    urlPath: string,
+    options?: { body?: unknown; key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** multipart/form-data upload of one file (and optional plain fields). */
-  upload(urlPath: string, file: { bytes: Uint8Array; filename: string; field?: string; type?: string }, options?: { fields?: Record<string, string>; key?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  upload(
+    urlPath: string,
+    file: { bytes: Uint8Array; filename: string; field?: string; type?: string },
+    options?: { fields?: Record<string, string>; key?: string | null },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Raw bytes of a GET (exports, images). */
-  download(urlPath: string, options?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; bytes: Uint8Array; headers: Headers }>;
+  download(
+    urlPath: string,
+    options?: { key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; bytes: Uint8Array; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -38,7 +49,15 @@ export async function startTestService(options: { env?: Record<string, string>; 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-test-data-'));
   // A generous read-your-writes wait: on two busy cores a projection can take longer than the 2 s default, and
   // a 202 there would be noise, not a finding (the 202 path is tested on purpose with a short timeout).
-  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent', PORT: '0', READ_YOUR_WRITES_TIMEOUT_MS: '15000', ...options.env });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    API_KEY: TEST_API_KEY,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    READ_YOUR_WRITES_TIMEOUT_MS: '15000',
+    ...options.env,
+  });
   const logger = createLogger(config.LOG_LEVEL);
   const runtime = await startRuntime(config, options.roles ?? { api: true, projector: true, worker: false }, logger);
   const api = await startApiServer(await buildApiDependencies(runtime), { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000 });
@@ -62,7 +81,11 @@ export async function startTestService(options: { env?: Record<string, string>; 
     async upload(urlPath, file, { fields = {}, key = TEST_API_KEY } = {}) {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      form.append(file.field ?? 'file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' }), file.filename);
+      form.append(
+        file.field ?? 'file',
+        new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'application/octet-stream' }),
+        file.filename,
+      );
       const res = await fetch(`${api.url}${urlPath}`, { method: 'POST', headers: key ? { 'X-API-KEY': key } : {}, body: form });
       return { status: res.status, body: bodyOf(await res.text()), headers: res.headers };
     },

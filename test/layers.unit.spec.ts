@@ -58,7 +58,9 @@ describe('the layer rule', () => {
   };
   /** A module in `from` importing `to`'s module, by value or by type only. */
   const importer = (to: string, typeOnly: boolean) =>
-    typeOnly ? `import type { Target } from '${to}';\nexport type Used = Target;\n` : `import { target } from '${to}';\nexport const used = target;\n`;
+    typeOnly
+      ? `import type { Target } from '${to}';\nexport type Used = Target;\n`
+      : `import { target } from '${to}';\nexport const used = target;\n`;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'layers-'));
@@ -75,7 +77,8 @@ describe('the layer rule', () => {
     // Imports without an import statement count too: a dynamic import, a type reached through `import()`.
     await write('shared/loads-infra.ts', "export const load = () => import('../infra/target.ts');\n");
     await write('commands/names-projections.ts', "export type Named = import('../projections/target.ts').Target;\n");
-    for (const folder of ['test', 'bench']) for (const to of LAYERS) await write(`${folder}/uses-${to}.ts`, importer(`../${to}/target.ts`, false));
+    for (const folder of ['test', 'bench'])
+      for (const to of LAYERS) await write(`${folder}/uses-${to}.ts`, importer(`../${to}/target.ts`, false));
   });
 
   afterAll(async () => {
@@ -85,7 +88,9 @@ describe('the layer rule', () => {
   it('flags exactly the forbidden arrows, by value and by type, and nothing from tests', async () => {
     const found = await errors([...LAYERS, 'test', 'bench'], root);
     const arrows = (v: Violation) => `${v.from} -> ${v.to}`;
-    const expected = LAYERS.flatMap((from) => FORBIDDEN[from].flatMap((to) => [`${from}/types-${to}.ts -> ${to}/target.ts`, `${from}/uses-${to}.ts -> ${to}/target.ts`]));
+    const expected = LAYERS.flatMap((from) =>
+      FORBIDDEN[from].flatMap((to) => [`${from}/types-${to}.ts -> ${to}/target.ts`, `${from}/uses-${to}.ts -> ${to}/target.ts`]),
+    );
     expected.push('shared/loads-infra.ts -> infra/target.ts', 'commands/names-projections.ts -> projections/target.ts');
     expect(found.map(arrows).sort()).toEqual(expected.sort());
     expect(found.length).toBe(2 * Object.values(FORBIDDEN).flat().length + 2);

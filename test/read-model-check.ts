@@ -11,13 +11,21 @@ import { waitFor } from './service-process.ts';
 
 /** Rows of `table` in one schema and not in the other (both directions, duplicates counted). */
 export async function tableDifference(db: Kysely<ReadModels>, a: string, b: string, table: string): Promise<number> {
-  const q = (x: string, y: string) => sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
+  const q = (x: string, y: string) =>
+    sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM (SELECT * FROM ${sql.id(x, table)} EXCEPT ALL SELECT * FROM ${sql.id(y, table)}) d`.execute(db);
   const [ab, ba] = await Promise.all([q(a, b), q(b, a)]);
   return ab.rows[0]!.n + ba.rows[0]!.n;
 }
 
 /** Waits until every projection's checkpoint is at the head of the log (the projector has caught up). */
-export async function waitForProjectionsAtHead(db: Kysely<ReadModels>, eventStore: EventStore, schema = 'read', timeoutMs = 60_000): Promise<void> {
+export async function waitForProjectionsAtHead(
+  db: Kysely<ReadModels>,
+  eventStore: EventStore,
+  schema = 'read',
+  timeoutMs = 60_000,
+): Promise<void> {
   await waitFor(
     'the projections to reach the head of the log',
     async () => {
@@ -49,7 +57,10 @@ export function openEventLog(database: ReturnType<typeof createDatabase>): { eve
  * Replays the whole log into a fresh schema (no swap) once the live projector has caught up and compares it
  * with the live read models table by table. Returns the tables that differ, with their row differences.
  */
-export async function compareWithFreshRebuild(databaseUrl: string, liveSchema = 'read'): Promise<{ differences: Record<string, number>; events: number }> {
+export async function compareWithFreshRebuild(
+  databaseUrl: string,
+  liveSchema = 'read',
+): Promise<{ differences: Record<string, number>; events: number }> {
   const database = createDatabase(databaseUrl, { max: 4, applicationName: 'read-model-check' });
   const log = openEventLog(database);
   const eventStore = log.eventStore;

@@ -42,12 +42,19 @@ export async function freePort(): Promise<number> {
 }
 
 export const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -57,7 +64,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -68,7 +78,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  * itself was given, such as CI's REDIS_URL, are not inherited: the child is `npm start`'s embedded default
  * unless the test says otherwise).
  */
-export async function startServiceProcess(options: { dataDir: string; port?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<ServiceProcess> {
+export async function startServiceProcess(options: {
+  dataDir: string;
+  port?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   const { REDIS_URL: _redis, DATABASE_URL: _database, EVENTSTORE_URL: _eventStore, ...inherited } = process.env;
   const child = spawn(nodeBinary, ['services/all-in-one/main.ts'], {
@@ -153,7 +168,11 @@ export async function embeddedDatabaseUrl(dataDir: string): Promise<string> {
 
 /** A small JSON client for one service: `call` never throws on an HTTP status, only on a dead connection. */
 export function apiClient(baseUrl: string, key: string) {
-  return async function call(method: string, urlPath: string, options: { body?: unknown; headers?: Record<string, string>; form?: FormData; signal?: AbortSignal } = {}) {
+  return async function call(
+    method: string,
+    urlPath: string,
+    options: { body?: unknown; headers?: Record<string, string>; form?: FormData; signal?: AbortSignal } = {},
+  ) {
     const res = await fetch(`${baseUrl}${urlPath}`, {
       method,
       headers: { 'X-API-KEY': key, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },

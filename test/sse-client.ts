@@ -31,7 +31,11 @@ export interface SseClient {
 }
 
 /** A small SSE client on node:http (not fetch), so a test controls reading and can hold it back. */
-export function connectSse(url: string, headers: Record<string, string> = {}, options: { parse?: boolean; onEvent?: (m: SseMessage) => void } = {}): Promise<SseClient> {
+export function connectSse(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { parse?: boolean; onEvent?: (m: SseMessage) => void } = {},
+): Promise<SseClient> {
   const parse = options.parse ?? true;
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
@@ -69,7 +73,9 @@ export function connectSse(url: string, headers: Record<string, string> = {}, op
             };
             const timer = setTimeout(() => {
               waiters.delete(check);
-              fail(new Error(`condition not met within ${timeoutMs} ms (${client.events().length} events, ${client.messages.length} blocks)`));
+              fail(
+                new Error(`condition not met within ${timeoutMs} ms (${client.events().length} events, ${client.messages.length} blocks)`),
+              );
             }, timeoutMs);
             waiters.add(check);
           });

@@ -19,7 +19,16 @@ export interface PlannedBinaries {
  */
 export function planCardBinaries(blobs: BlobStore, avatar: CardImage | undefined, assets: readonly CardAsset[]): PlannedBinaries {
   const storedAvatar = avatar ? { sha256: sha256Hex(avatar.bytes), mime: avatar.mime, size: avatar.bytes.byteLength } : null;
-  const storedAssets: StoredAsset[] = assets.map((a) => ({ sha256: sha256Hex(a.bytes), mime: a.mime, size: a.bytes.byteLength, path: a.path, uri: a.uri, type: a.type, name: a.name, ext: a.ext }));
+  const storedAssets: StoredAsset[] = assets.map((a) => ({
+    sha256: sha256Hex(a.bytes),
+    mime: a.mime,
+    size: a.bytes.byteLength,
+    path: a.path,
+    uri: a.uri,
+    type: a.type,
+    name: a.name,
+    ext: a.ext,
+  }));
   let writing: Promise<void> | undefined;
   return {
     avatar: storedAvatar,
@@ -37,12 +46,20 @@ export function planCardBinaries(blobs: BlobStore, avatar: CardImage | undefined
 }
 
 /** Loads a stored card's binaries back for export. */
-export async function loadCardBinaries(blobs: BlobStore, avatar: StoredImage | null, assets: readonly StoredAsset[]): Promise<{ avatar?: CardImage; assets: CardAsset[] }> {
-  const [image, ...loaded] = await Promise.all([avatar ? blobs.get(avatar.sha256) : Promise.resolve(undefined), ...assets.map((a) => blobs.get(a.sha256))]);
+export async function loadCardBinaries(
+  blobs: BlobStore,
+  avatar: StoredImage | null,
+  assets: readonly StoredAsset[],
+): Promise<{ avatar?: CardImage; assets: CardAsset[] }> {
+  const [image, ...loaded] = await Promise.all([
+    avatar ? blobs.get(avatar.sha256) : Promise.resolve(undefined),
+    ...assets.map((a) => blobs.get(a.sha256)),
+  ]);
   const out: CardAsset[] = [];
   assets.forEach((a, i) => {
     const blob = loaded[i];
-    if (blob) out.push({ path: a.path, uri: a.uri, type: a.type, name: a.name, ext: a.ext, mime: a.mime, bytes: new Uint8Array(blob.bytes) });
+    if (blob)
+      out.push({ path: a.path, uri: a.uri, type: a.type, name: a.name, ext: a.ext, mime: a.mime, bytes: new Uint8Array(blob.bytes) });
   });
   return { ...(image ? { avatar: { bytes: new Uint8Array(image.bytes), mime: image.mediaType } } : {}), assets: out };
 }

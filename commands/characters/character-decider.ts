@@ -21,7 +21,12 @@ export type CharacterCommand =
   | { type: 'RestoreCharacter'; characterId: string; now: Date; retentionMs: number };
 
 /** 404 for a character that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
-export function assertAccessible(state: CharacterState, characterId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
+export function assertAccessible(
+  state: CharacterState,
+  characterId: string,
+  context: CommandContext,
+  options: { allowDeleted?: boolean } = {},
+): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('character', characterId);
   if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
 }
@@ -45,14 +50,24 @@ function decide(command: CharacterCommand, state: CharacterState, context: Comma
       // Record only what differs, so history shows exactly which fields changed.
       const before = toBasicFields(state.stored!.card);
       const changes = Object.fromEntries(
-        Object.entries(command.changes).filter(([key, value]) => value !== undefined && !sameJson(value, before[key as keyof typeof before])),
+        Object.entries(command.changes).filter(
+          ([key, value]) => value !== undefined && !sameJson(value, before[key as keyof typeof before]),
+        ),
       ) as CharacterChanges;
-      const dataChanges = Object.fromEntries(Object.entries(command.dataChanges ?? {}).filter(([key, value]) => !sameJson(value, (state.stored!.card.data as Record<string, unknown>)[key] ?? null)));
-      return [{ type: 'CharacterUpdated', data: { characterId: id, changes, ...(Object.keys(dataChanges).length ? { dataChanges } : {}) } }];
+      const dataChanges = Object.fromEntries(
+        Object.entries(command.dataChanges ?? {}).filter(
+          ([key, value]) => !sameJson(value, (state.stored!.card.data as Record<string, unknown>)[key] ?? null),
+        ),
+      );
+      return [
+        { type: 'CharacterUpdated', data: { characterId: id, changes, ...(Object.keys(dataChanges).length ? { dataChanges } : {}) } },
+      ];
     }
     case 'ReplaceCard':
       assertAccessible(state, id, context);
-      return [{ type: 'CharacterCardReplaced', data: { characterId: id, ...command.stored, source: command.source, warnings: command.warnings } }];
+      return [
+        { type: 'CharacterCardReplaced', data: { characterId: id, ...command.stored, source: command.source, warnings: command.warnings } },
+      ];
     case 'RevertCharacter':
       assertAccessible(state, id, context);
       if (sameJson(command.target, state.stored)) return [];
@@ -65,7 +80,11 @@ function decide(command: CharacterCommand, state: CharacterState, context: Comma
       if (!state.deleted) return [];
       const deletedAt = state.deletedAt ? Date.parse(state.deletedAt) : NaN;
       if (Number.isFinite(deletedAt) && command.now.getTime() - deletedAt > command.retentionMs) {
-        throw new AppError(409, 'restore_window_expired', `character ${id} was deleted more than ${Math.round(command.retentionMs / 86_400_000)} days ago and can no longer be restored`);
+        throw new AppError(
+          409,
+          'restore_window_expired',
+          `character ${id} was deleted more than ${Math.round(command.retentionMs / 86_400_000)} days ago and can no longer be restored`,
+        );
       }
       return [{ type: 'CharacterRestored', data: { characterId: id } }];
     }

@@ -17,7 +17,10 @@ export function normalizeName(name: string): string {
 }
 
 export const nameStream = (ownerId: string, name: string) =>
-  `charactername-${createHash('sha256').update(`${ownerId}\u0000${normalizeName(name)}`).digest('hex').slice(0, 40)}`;
+  `charactername-${createHash('sha256')
+    .update(`${ownerId}\u0000${normalizeName(name)}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 
 interface ReservationState {
   holder: string | null;
@@ -45,7 +48,12 @@ const reservationDecider = {
  * the holder does not carry the name (never created, or renamed away: a crash between the appends) and
  * the grace period has passed.
  */
-export async function nameHolder(store: EventStore, ownerId: string, name: string, now = Date.now()): Promise<{ holder: string | null; revision: number }> {
+export async function nameHolder(
+  store: EventStore,
+  ownerId: string,
+  name: string,
+  now = Date.now(),
+): Promise<{ holder: string | null; revision: number }> {
   const { state, revision } = await loadState(store, nameStream(ownerId, name), reservationDecider);
   if (!state.holder) return { holder: null, revision };
   const { state: holder } = await loadState(store, characterStream(state.holder), characterDecider);
@@ -68,14 +76,28 @@ export class NameTakenError extends Error {
  * Reservations (and releases) hold the owner's character name: they are the owner's data whoever writes them
  * (an administrator renaming a user's character), so forgetting the owner makes them unreadable too.
  */
-export async function reserveName(store: EventStore, ownerId: string, name: string, characterId: string, context: CommandContext): Promise<void> {
+export async function reserveName(
+  store: EventStore,
+  ownerId: string,
+  name: string,
+  characterId: string,
+  context: CommandContext,
+): Promise<void> {
   const stream = nameStream(ownerId, name);
   for (let attempt = 0; attempt < 5; attempt++) {
     const { holder, revision } = await nameHolder(store, ownerId, name);
     if (holder === characterId) return;
     if (holder) throw new NameTakenError(name, holder);
     try {
-      await store.append(stream, toNewEvents([{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }], context, ownerId), revision === 0 ? 'no_stream' : revision);
+      await store.append(
+        stream,
+        toNewEvents(
+          [{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }],
+          context,
+          ownerId,
+        ),
+        revision === 0 ? 'no_stream' : revision,
+      );
       return;
     } catch (err) {
       if (!(err instanceof ConcurrencyError)) throw err;
@@ -84,13 +106,21 @@ export async function reserveName(store: EventStore, ownerId: string, name: stri
   throw conflict('name_contended', `the name "${name}" is being claimed concurrently; retry`);
 }
 
-export async function releaseName(store: EventStore, ownerId: string, name: string, characterId: string, context: CommandContext): Promise<void> {
+export async function releaseName(
+  store: EventStore,
+  ownerId: string,
+  name: string,
+  characterId: string,
+  context: CommandContext,
+): Promise<void> {
   const stream = nameStream(ownerId, name);
   const { state, revision } = await loadState(store, stream, reservationDecider);
   if (state.holder !== characterId) return;
-  await store.append(stream, toNewEvents([{ type: 'CharacterNameReleased', data: { ownerId, name, characterId } }], context, ownerId), revision).catch((err: unknown) => {
-    if (!(err instanceof ConcurrencyError)) throw err; // someone else moved it on: nothing of ours to release
-  });
+  await store
+    .append(stream, toNewEvents([{ type: 'CharacterNameReleased', data: { ownerId, name, characterId } }], context, ownerId), revision)
+    .catch((err: unknown) => {
+      if (!(err instanceof ConcurrencyError)) throw err; // someone else moved it on: nothing of ours to release
+    });
 }
 
 /** `Name`, else `Name (2)`, `Name (3)`, ...: the first name this owner has free (SillyTavern's renaming). */

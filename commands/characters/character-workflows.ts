@@ -33,7 +33,9 @@ export interface CreateOutcome {
 type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; dialect?: string };
 
 const nameConflict = (err: NameTakenError) =>
-  conflict('name_conflict', `${err.message}: choose another name, or import with on_conflict=rename or on_conflict=overwrite`, { existing_id: err.existingId });
+  conflict('name_conflict', `${err.message}: choose another name, or import with on_conflict=rename or on_conflict=overwrite`, {
+    existing_id: err.existingId,
+  });
 
 function withName(stored: StoredCard, name: string): StoredCard {
   return { ...stored, card: { ...stored.card, data: { ...stored.card.data, name } } };
@@ -58,7 +60,14 @@ export async function createCharacter(
       if (!(err instanceof NameTakenError)) throw err;
       if (input.onConflict === 'overwrite') {
         await input.beforeAppend?.();
-        const result = await handleCommand(eventStore, characterStream(err.existingId), characterDecider, { type: 'ReplaceCard', characterId: err.existingId, stored, source: input.source, warnings: input.warnings ?? [] }, context, cacheOption(deps));
+        const result = await handleCommand(
+          eventStore,
+          characterStream(err.existingId),
+          characterDecider,
+          { type: 'ReplaceCard', characterId: err.existingId, stored, source: input.source, warnings: input.warnings ?? [] },
+          context,
+          cacheOption(deps),
+        );
         return { characterId: err.existingId, result, replaced: true };
       }
       if (input.onConflict !== 'rename') throw nameConflict(err);
@@ -67,10 +76,17 @@ export async function createCharacter(
   }
   if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
   await input.beforeAppend?.();
-  const result = await handleCommand(eventStore, characterStream(characterId), characterDecider, { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) }, context, {
-    ...cacheOption(deps),
-    newStream: true,
-  });
+  const result = await handleCommand(
+    eventStore,
+    characterStream(characterId),
+    characterDecider,
+    { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) },
+    context,
+    {
+      ...cacheOption(deps),
+      newStream: true,
+    },
+  );
   return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
 }
 
@@ -87,7 +103,12 @@ export async function updateCharacter(
   deps: CharacterCommandDeps,
   context: CommandContext,
   characterId: string,
-  input: { changes: CharacterChanges; dataChanges?: Record<string, unknown>; expectedVersion?: number; validate?: (next: StoredCard) => void },
+  input: {
+    changes: CharacterChanges;
+    dataChanges?: Record<string, unknown>;
+    expectedVersion?: number;
+    validate?: (next: StoredCard) => void;
+  },
 ): Promise<CommandResult<CharacterState>> {
   const { state } = await loadAccessible(deps, characterId, context);
   input.validate?.(applyChanges(state.stored!, input.changes, input.dataChanges));
@@ -102,48 +123,92 @@ export async function updateCharacter(
       throw err;
     }
   }
-  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'UpdateCharacter', characterId, changes: input.changes, ...(input.dataChanges ? { dataChanges: input.dataChanges } : {}) }, context, {
-    ...expected(input.expectedVersion),
-    ...cacheOption(deps),
-  });
+  const result = await handleCommand(
+    deps.eventStore,
+    characterStream(characterId),
+    characterDecider,
+    { type: 'UpdateCharacter', characterId, changes: input.changes, ...(input.dataChanges ? { dataChanges: input.dataChanges } : {}) },
+    context,
+    {
+      ...expected(input.expectedVersion),
+      ...cacheOption(deps),
+    },
+  );
   if (renaming) await releaseName(deps.eventStore, ownerId, oldName, characterId, context);
   return result;
 }
 
-export async function deleteCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, expectedVersion?: number): Promise<CommandResult<CharacterState>> {
+export async function deleteCharacter(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  expectedVersion?: number,
+): Promise<CommandResult<CharacterState>> {
   const { state } = await loadAccessible(deps, characterId, context);
-  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'DeleteCharacter', characterId, now: new Date() }, context, {
-    ...expected(expectedVersion),
-    ...cacheOption(deps),
-  });
+  const result = await handleCommand(
+    deps.eventStore,
+    characterStream(characterId),
+    characterDecider,
+    { type: 'DeleteCharacter', characterId, now: new Date() },
+    context,
+    {
+      ...expected(expectedVersion),
+      ...cacheOption(deps),
+    },
+  );
   await releaseName(deps.eventStore, state.ownerId!, state.stored!.card.data.name, characterId, context);
   return result;
 }
 
-export async function restoreCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, retentionMs: number): Promise<CommandResult<CharacterState>> {
+export async function restoreCharacter(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  retentionMs: number,
+): Promise<CommandResult<CharacterState>> {
   const { state } = await loadAccessible(deps, characterId, context, true);
   if (!state.deleted) throw conflict('not_deleted', `character ${characterId} is not deleted`);
   const name = state.stored!.card.data.name;
   try {
     await reserveName(deps.eventStore, state.ownerId!, name, characterId, context);
   } catch (err) {
-    if (err instanceof NameTakenError) throw conflict('name_conflict', `${err.message}: rename or delete it before restoring this one`, { existing_id: err.existingId });
+    if (err instanceof NameTakenError)
+      throw conflict('name_conflict', `${err.message}: rename or delete it before restoring this one`, { existing_id: err.existingId });
     throw err;
   }
-  return handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'RestoreCharacter', characterId, now: new Date(), retentionMs }, context, cacheOption(deps));
+  return handleCommand(
+    deps.eventStore,
+    characterStream(characterId),
+    characterDecider,
+    { type: 'RestoreCharacter', characterId, now: new Date(), retentionMs },
+    context,
+    cacheOption(deps),
+  );
 }
 
 /** The character as it was at `version` (rebuilt from its events). */
-export async function characterAtVersion(deps: CharacterCommandDeps, context: CommandContext, characterId: string, version: number): Promise<CharacterState> {
+export async function characterAtVersion(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  version: number,
+): Promise<CharacterState> {
   const { revision } = await loadAccessible(deps, characterId, context, true);
   if (version > revision) throw notFound(`version ${version} of character`, characterId);
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider, { toRevision: version });
   return state;
 }
 
-export async function revertCharacter(deps: CharacterCommandDeps, context: CommandContext, characterId: string, targetVersion: number, expectedVersion?: number): Promise<CommandResult<CharacterState>> {
+export async function revertCharacter(
+  deps: CharacterCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  targetVersion: number,
+  expectedVersion?: number,
+): Promise<CommandResult<CharacterState>> {
   const { state, revision } = await loadAccessible(deps, characterId, context);
-  if (targetVersion >= revision) throw new AppError(400, 'invalid_target_version', `target_version must be below the current version ${revision}`);
+  if (targetVersion >= revision)
+    throw new AppError(400, 'invalid_target_version', `target_version must be below the current version ${revision}`);
   const target = await characterAtVersion(deps, context, characterId, targetVersion);
   if (!target.stored) throw notFound(`version ${targetVersion} of character`, characterId);
   const oldName = state.stored!.card.data.name;
@@ -157,10 +222,17 @@ export async function revertCharacter(deps: CharacterCommandDeps, context: Comma
       throw err;
     }
   }
-  const result = await handleCommand(deps.eventStore, characterStream(characterId), characterDecider, { type: 'RevertCharacter', characterId, toVersion: targetVersion, target: target.stored }, context, {
-    ...expected(expectedVersion),
-    ...cacheOption(deps),
-  });
+  const result = await handleCommand(
+    deps.eventStore,
+    characterStream(characterId),
+    characterDecider,
+    { type: 'RevertCharacter', characterId, toVersion: targetVersion, target: target.stored },
+    context,
+    {
+      ...expected(expectedVersion),
+      ...cacheOption(deps),
+    },
+  );
   if (renaming) await releaseName(deps.eventStore, state.ownerId!, oldName, characterId, context);
   return result;
 }

@@ -54,7 +54,11 @@ export async function importCard(ports: ImportCardPorts, context: CommandContext
   });
   if (!parsed.ok) throw new AppError(parsed.error.status, parsed.error.code, parsed.error.detail);
   const unstorable = findUnstorableText(parsed.card);
-  if (unstorable) throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
+  if (unstorable)
+    throw badRequest('invalid_unicode', `the card's ${describeUnstorable(unstorable)}`, {
+      path: unstorable.path,
+      reason: unstorable.reason,
+    });
   await ports.admit({ withBinaries: Boolean(parsed.avatar) || parsed.assets.length > 0 });
   // Over the storage quota is a 413 before anything is stored. The blob writes overlap the name reservation;
   // both finish before the character's event is appended.
@@ -62,7 +66,12 @@ export async function importCard(ports: ImportCardPorts, context: CommandContext
   const reservation = await binaries.reserve(context.userId, ports.config.STORAGE_QUOTA_BYTES_PER_USER);
   const written = binaries.write();
   written.catch(() => undefined);
-  const source = { kind: 'import' as const, format: parsed.sourceFormat, ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}), dialect: parsed.source.dialect };
+  const source = {
+    kind: 'import' as const,
+    format: parsed.sourceFormat,
+    ...(file.filename ? { filename: file.filename.slice(0, 255) } : {}),
+    dialect: parsed.source.dialect,
+  };
   const commands = { eventStore: ports.eventStore, ...(ports.cache ? { cache: ports.cache } : {}) };
   const outcome = await createCharacter(commands, context, {
     stored: { card: parsed.card, avatar: binaries.avatar, assets: binaries.assets },

@@ -2,7 +2,12 @@ import { chatDictionaryFold, dictionaryStream, type ChatDictionaryState } from '
 import { compileEntryPattern } from '../../shared/dictionaries/dictionary-pattern.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
-import type { ChatDictionaryEvent, DictionaryChanges, DictionaryEntryRecord, DictionarySource } from '../../shared/events/chat-dictionary-events.ts';
+import type {
+  ChatDictionaryEvent,
+  DictionaryChanges,
+  DictionaryEntryRecord,
+  DictionarySource,
+} from '../../shared/events/chat-dictionary-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
 
@@ -22,7 +27,12 @@ export type ChatDictionaryCommand =
   | { type: 'ReorderEntries'; dictionaryId: string; entryIds: string[] };
 
 /** 404 for a dictionary that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
-export function assertDictionaryAccessible(state: ChatDictionaryState, dictionaryId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
+export function assertDictionaryAccessible(
+  state: ChatDictionaryState,
+  dictionaryId: string,
+  context: CommandContext,
+  options: { allowDeleted?: boolean } = {},
+): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('chat dictionary', dictionaryId);
   if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
 }
@@ -38,11 +48,15 @@ export function assertPatternCompiles(entry: DictionaryEntry, index?: number): v
   const compiled = compileEntryPattern(entry);
   if (compiled.ok) return;
   const where = index === undefined ? '' : ` (entry ${index})`;
-  throw badRequest('invalid_regex', `Invalid regex pattern '${entry.pattern}'${where}: ${compiled.detail}`, { pattern: entry.pattern, ...(index !== undefined ? { entry_index: index } : {}) });
+  throw badRequest('invalid_regex', `Invalid regex pattern '${entry.pattern}'${where}: ${compiled.detail}`, {
+    pattern: entry.pattern,
+    ...(index !== undefined ? { entry_index: index } : {}),
+  });
 }
 
 function assertNoSelfInclude(dictionaryId: string, name: string, included: readonly string[] | undefined): void {
-  if (included?.includes(dictionaryId)) throw badRequest('include_cycle', `Dictionary include cycle detected: ${name} -> ${name}`, { cycle: [dictionaryId, dictionaryId] });
+  if (included?.includes(dictionaryId))
+    throw badRequest('include_cycle', `Dictionary include cycle detected: ${name} -> ${name}`, { cycle: [dictionaryId, dictionaryId] });
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -54,7 +68,12 @@ function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, cont
       if (state.exists) throw conflict('already_exists', `chat dictionary ${dictionaryId} already exists`);
       assertNoSelfInclude(dictionaryId, command.meta.name, command.meta.included_dictionary_ids);
       command.entries.forEach((r, i) => assertPatternCompiles(r.entry, i));
-      return [{ type: 'ChatDictionaryCreated', data: { dictionaryId, ownerId: context.userId, meta: command.meta, entries: command.entries, source: command.source } }];
+      return [
+        {
+          type: 'ChatDictionaryCreated',
+          data: { dictionaryId, ownerId: context.userId, meta: command.meta, entries: command.entries, source: command.source },
+        },
+      ];
     }
     case 'UpdateDictionary': {
       assertDictionaryAccessible(state, dictionaryId, context);
@@ -73,9 +92,11 @@ function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, cont
       return [{ type: 'ChatDictionaryRestored', data: { dictionaryId } }];
     case 'AddEntry': {
       assertDictionaryAccessible(state, dictionaryId, context);
-      if (state.entries.some((r) => r.entryId === command.entryId)) throw conflict('already_exists', `entry ${command.entryId} already exists`);
+      if (state.entries.some((r) => r.entryId === command.entryId))
+        throw conflict('already_exists', `entry ${command.entryId} already exists`);
       // A new entry without a priority goes last.
-      const priority = command.entry.priority ?? (state.entries.length === 0 ? 0 : Math.max(...state.entries.map((r) => r.entry.priority)) + 1);
+      const priority =
+        command.entry.priority ?? (state.entries.length === 0 ? 0 : Math.max(...state.entries.map((r) => r.entry.priority)) + 1);
       const entry: DictionaryEntry = { ...command.entry, priority };
       assertPatternCompiles(entry);
       return [{ type: 'ChatDictionaryEntryAdded', data: { dictionaryId, entryId: command.entryId, entry } }];
@@ -101,11 +122,15 @@ function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, cont
       if (state.entries.length === 0) throw badRequest('no_entries', 'Dictionary has no entries to reorder');
       if (new Set(ids).size !== ids.length) throw badRequest('duplicate_ids', 'entry_ids must not contain duplicates');
       const known = new Set(state.entries.map((r) => r.entryId));
-      if (ids.length !== known.size || ids.some((id) => !known.has(id))) throw badRequest('incomplete_order', 'entry_ids must include every dictionary entry exactly once');
+      if (ids.length !== known.size || ids.some((id) => !known.has(id)))
+        throw badRequest('incomplete_order', 'entry_ids must include every dictionary entry exactly once');
       if (ids.every((id, i) => findEntry(state, dictionaryId, id).entry.priority === i)) return [];
       return [{ type: 'ChatDictionaryEntriesReordered', data: { dictionaryId, entryIds: ids } }];
     }
   }
 }
 
-export const chatDictionaryDecider: Decider<ChatDictionaryState, ChatDictionaryCommand, ChatDictionaryEvent> = { ...chatDictionaryFold, decide };
+export const chatDictionaryDecider: Decider<ChatDictionaryState, ChatDictionaryCommand, ChatDictionaryEvent> = {
+  ...chatDictionaryFold,
+  decide,
+};

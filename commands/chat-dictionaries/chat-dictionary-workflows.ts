@@ -7,7 +7,14 @@ import { newId } from '../../shared/ids.ts';
 import type { CommandContext } from '../command-context.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
-import { assertDictionaryAccessible, chatDictionaryDecider, dictionaryStream, type ChatDictionaryCommand, type ChatDictionaryState, type NewEntry } from './chat-dictionary-decider.ts';
+import {
+  assertDictionaryAccessible,
+  chatDictionaryDecider,
+  dictionaryStream,
+  type ChatDictionaryCommand,
+  type ChatDictionaryState,
+  type NewEntry,
+} from './chat-dictionary-decider.ts';
 
 export interface DictionaryCommandDeps {
   eventStore: EventStore;
@@ -17,16 +24,32 @@ export interface DictionaryCommandDeps {
 const cacheOption = (deps: DictionaryCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 const expected = (v: number | undefined) => (v !== undefined ? { expectedRevision: v } : {});
 
-function run(deps: DictionaryCommandDeps, context: CommandContext, command: ChatDictionaryCommand, expectedVersion?: number): Promise<CommandResult<ChatDictionaryState>> {
-  return handleCommand(deps.eventStore, dictionaryStream(command.dictionaryId), chatDictionaryDecider, command, context, { ...expected(expectedVersion), ...cacheOption(deps) });
+function run(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  command: ChatDictionaryCommand,
+  expectedVersion?: number,
+): Promise<CommandResult<ChatDictionaryState>> {
+  return handleCommand(deps.eventStore, dictionaryStream(command.dictionaryId), chatDictionaryDecider, command, context, {
+    ...expected(expectedVersion),
+    ...cacheOption(deps),
+  });
 }
 
-export function loadDictionary(deps: DictionaryCommandDeps, dictionaryId: string): Promise<{ state: ChatDictionaryState; revision: number }> {
+export function loadDictionary(
+  deps: DictionaryCommandDeps,
+  dictionaryId: string,
+): Promise<{ state: ChatDictionaryState; revision: number }> {
   return loadState(deps.eventStore, dictionaryStream(dictionaryId), chatDictionaryDecider, cacheOption(deps));
 }
 
 /** Loads a dictionary the caller may use (404 missing or deleted, 403 another user's). */
-export async function accessibleDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, options: { allowDeleted?: boolean } = {}) {
+export async function accessibleDictionary(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  options: { allowDeleted?: boolean } = {},
+) {
   const loaded = await loadDictionary(deps, dictionaryId);
   assertDictionaryAccessible(loaded.state, dictionaryId, context, options);
   return loaded;
@@ -36,7 +59,13 @@ export async function accessibleDictionary(deps: DictionaryCommandDeps, context:
  * Included dictionaries must be live dictionaries of the same owner, and the include graph (read from the
  * dictionaries' own streams, with this dictionary's new list) must not have a cycle: a 400 naming it.
  */
-async function assertIncludesValid(deps: DictionaryCommandDeps, dictionaryId: string, name: string, ownerId: string, included: readonly string[]): Promise<void> {
+async function assertIncludesValid(
+  deps: DictionaryCommandDeps,
+  dictionaryId: string,
+  name: string,
+  ownerId: string,
+  included: readonly string[],
+): Promise<void> {
   const nodes = new Map<string, IncludeNode>([[dictionaryId, { id: dictionaryId, name, includedIds: included }]]);
   const pending = [...included];
   const direct = new Set(included);
@@ -65,9 +94,14 @@ export interface NewDictionary {
   source: DictionarySource;
 }
 
-export async function createDictionary(deps: DictionaryCommandDeps, context: CommandContext, input: NewDictionary): Promise<{ dictionaryId: string; result: CommandResult<ChatDictionaryState> }> {
+export async function createDictionary(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  input: NewDictionary,
+): Promise<{ dictionaryId: string; result: CommandResult<ChatDictionaryState> }> {
   const dictionaryId = newId();
-  if (input.meta.included_dictionary_ids.length > 0) await assertIncludesValid(deps, dictionaryId, input.meta.name, context.userId, input.meta.included_dictionary_ids);
+  if (input.meta.included_dictionary_ids.length > 0)
+    await assertIncludesValid(deps, dictionaryId, input.meta.name, context.userId, input.meta.included_dictionary_ids);
   const entries: DictionaryEntryRecord[] = input.entries.map((entry) => ({ entryId: newId(), entry }));
   const result = await handleCommand(
     deps.eventStore,
@@ -80,7 +114,13 @@ export async function createDictionary(deps: DictionaryCommandDeps, context: Com
   return { dictionaryId, result };
 }
 
-export async function updateDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, changes: DictionaryChanges, expectedVersion?: number) {
+export async function updateDictionary(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  changes: DictionaryChanges,
+  expectedVersion?: number,
+) {
   if (changes.included_dictionary_ids) {
     const { state } = await accessibleDictionary(deps, context, dictionaryId);
     await assertIncludesValid(deps, dictionaryId, changes.name ?? state.meta!.name, state.ownerId!, changes.included_dictionary_ids);
@@ -96,20 +136,45 @@ export function restoreDictionary(deps: DictionaryCommandDeps, context: CommandC
   return run(deps, context, { type: 'RestoreDictionary', dictionaryId });
 }
 
-export async function addDictionaryEntry(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, entry: NewEntry, expectedVersion?: number) {
+export async function addDictionaryEntry(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  entry: NewEntry,
+  expectedVersion?: number,
+) {
   const entryId = newId();
   const result = await run(deps, context, { type: 'AddEntry', dictionaryId, entryId, entry }, expectedVersion);
   return { entryId, result };
 }
 
-export function updateDictionaryEntry(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, entryId: string, changes: Partial<DictionaryEntry>, expectedVersion?: number) {
+export function updateDictionaryEntry(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  entryId: string,
+  changes: Partial<DictionaryEntry>,
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'UpdateEntry', dictionaryId, entryId, changes }, expectedVersion);
 }
 
-export function deleteDictionaryEntry(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, entryId: string, expectedVersion?: number) {
+export function deleteDictionaryEntry(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  entryId: string,
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'DeleteEntry', dictionaryId, entryId }, expectedVersion);
 }
 
-export function reorderDictionaryEntries(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, entryIds: string[], expectedVersion?: number) {
+export function reorderDictionaryEntries(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  dictionaryId: string,
+  entryIds: string[],
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'ReorderEntries', dictionaryId, entryIds }, expectedVersion);
 }

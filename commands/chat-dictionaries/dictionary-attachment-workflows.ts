@@ -5,12 +5,21 @@ import type { ApplyTo, AttachmentTargetKind } from '../../shared/events/chat-dic
 import type { CommandContext } from '../command-context.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { accessibleDictionary, type DictionaryCommandDeps } from './chat-dictionary-workflows.ts';
-import { dictionaryAttachmentsDecider, dictionaryAttachmentsStream, type DictionaryAttachmentsState } from './dictionary-attachments-decider.ts';
+import {
+  dictionaryAttachmentsDecider,
+  dictionaryAttachmentsStream,
+  type DictionaryAttachmentsState,
+} from './dictionary-attachments-decider.ts';
 
 const cacheOption = (deps: DictionaryCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
 /** The owner of a character or chat the caller may use (404 missing or deleted, 403 another user's). */
-async function targetOwner(deps: DictionaryCommandDeps, context: CommandContext, kind: AttachmentTargetKind, targetId: string): Promise<string> {
+async function targetOwner(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  kind: AttachmentTargetKind,
+  targetId: string,
+): Promise<string> {
   if (kind === 'character') {
     const { state } = await loadState(deps.eventStore, characterStream(targetId), characterDecider, cacheOption(deps));
     assertAccessible(state, targetId, context);
@@ -40,13 +49,35 @@ export async function attachDictionary(
     deps.eventStore,
     dictionaryAttachmentsStream(kind, targetId),
     dictionaryAttachmentsDecider,
-    { type: 'AttachDictionary', targetKind: kind, targetId, dictionaryId: input.dictionaryId, ownerId, priority: input.priority, enabled: input.enabled, applyTo: input.applyTo },
+    {
+      type: 'AttachDictionary',
+      targetKind: kind,
+      targetId,
+      dictionaryId: input.dictionaryId,
+      ownerId,
+      priority: input.priority,
+      enabled: input.enabled,
+      applyTo: input.applyTo,
+    },
     context,
     { ...cacheOption(deps), dataSubject: ownerId },
   );
 }
 
-export async function detachDictionary(deps: DictionaryCommandDeps, context: CommandContext, kind: AttachmentTargetKind, targetId: string, dictionaryId: string): Promise<CommandResult<DictionaryAttachmentsState>> {
+export async function detachDictionary(
+  deps: DictionaryCommandDeps,
+  context: CommandContext,
+  kind: AttachmentTargetKind,
+  targetId: string,
+  dictionaryId: string,
+): Promise<CommandResult<DictionaryAttachmentsState>> {
   const ownerId = await targetOwner(deps, context, kind, targetId);
-  return handleCommand(deps.eventStore, dictionaryAttachmentsStream(kind, targetId), dictionaryAttachmentsDecider, { type: 'DetachDictionary', targetKind: kind, targetId, dictionaryId }, context, { ...cacheOption(deps), dataSubject: ownerId });
+  return handleCommand(
+    deps.eventStore,
+    dictionaryAttachmentsStream(kind, targetId),
+    dictionaryAttachmentsDecider,
+    { type: 'DetachDictionary', targetKind: kind, targetId, dictionaryId },
+    context,
+    { ...cacheOption(deps), dataSubject: ownerId },
+  );
 }

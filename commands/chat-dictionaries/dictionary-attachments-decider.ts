@@ -20,7 +20,16 @@ export interface DictionaryAttachmentsState {
 }
 
 export type DictionaryAttachmentsCommand =
-  | { type: 'AttachDictionary'; targetKind: AttachmentTargetKind; targetId: string; dictionaryId: string; ownerId: string; priority: number; enabled: boolean; applyTo: ApplyTo }
+  | {
+      type: 'AttachDictionary';
+      targetKind: AttachmentTargetKind;
+      targetId: string;
+      dictionaryId: string;
+      ownerId: string;
+      priority: number;
+      enabled: boolean;
+      applyTo: ApplyTo;
+    }
   | { type: 'DetachDictionary'; targetKind: AttachmentTargetKind; targetId: string; dictionaryId: string };
 
 const initialState = (): DictionaryAttachmentsState => ({ attachments: {} });
@@ -40,19 +49,38 @@ function evolve(state: DictionaryAttachmentsState, event: DictionaryAttachmentEv
   }
 }
 
-function decide(command: DictionaryAttachmentsCommand, state: DictionaryAttachmentsState, _context: CommandContext): DictionaryAttachmentEvent[] {
+function decide(
+  command: DictionaryAttachmentsCommand,
+  state: DictionaryAttachmentsState,
+  _context: CommandContext,
+): DictionaryAttachmentEvent[] {
   const current = state.attachments[command.dictionaryId];
   switch (command.type) {
     case 'AttachDictionary': {
       // Attaching again is an upsert: it changes priority, enabled and apply_to, or nothing.
-      if (current && current.priority === command.priority && current.enabled === command.enabled && current.applyTo === command.applyTo) return [];
+      if (current && current.priority === command.priority && current.enabled === command.enabled && current.applyTo === command.applyTo)
+        return [];
       const { targetKind, targetId, dictionaryId, ownerId, priority, enabled, applyTo } = command;
       return [{ type: 'ChatDictionaryAttached', data: { targetKind, targetId, dictionaryId, ownerId, priority, enabled, applyTo } }];
     }
     case 'DetachDictionary':
-      if (!current) throw new AppError(404, 'not_found', `chat dictionary ${command.dictionaryId} is not attached to ${command.targetKind} ${command.targetId}`);
-      return [{ type: 'ChatDictionaryDetached', data: { targetKind: command.targetKind, targetId: command.targetId, dictionaryId: command.dictionaryId } }];
+      if (!current)
+        throw new AppError(
+          404,
+          'not_found',
+          `chat dictionary ${command.dictionaryId} is not attached to ${command.targetKind} ${command.targetId}`,
+        );
+      return [
+        {
+          type: 'ChatDictionaryDetached',
+          data: { targetKind: command.targetKind, targetId: command.targetId, dictionaryId: command.dictionaryId },
+        },
+      ];
   }
 }
 
-export const dictionaryAttachmentsDecider: Decider<DictionaryAttachmentsState, DictionaryAttachmentsCommand, DictionaryAttachmentEvent> = { initialState, evolve, decide };
+export const dictionaryAttachmentsDecider: Decider<DictionaryAttachmentsState, DictionaryAttachmentsCommand, DictionaryAttachmentEvent> = {
+  initialState,
+  evolve,
+  decide,
+};

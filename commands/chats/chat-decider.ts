@@ -1,7 +1,20 @@
 import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
 import { chatFold, chatStream, type ChatState } from '../../shared/chats/chat-fold.ts';
-import { mergeSettings, type ChatChanges, type ChatSettings, type ForkOrigin, type ImageRef, type Sender } from '../../shared/chats/chat-fields.ts';
-import type { ChatEvent, ChatVariablesChangedData, MessagePostedData, PathChange, WorldInfoTimedEffectsChangedData } from '../../shared/events/chat-events.ts';
+import {
+  mergeSettings,
+  type ChatChanges,
+  type ChatSettings,
+  type ForkOrigin,
+  type ImageRef,
+  type Sender,
+} from '../../shared/chats/chat-fields.ts';
+import type {
+  ChatEvent,
+  ChatVariablesChangedData,
+  MessagePostedData,
+  PathChange,
+  WorldInfoTimedEffectsChangedData,
+} from '../../shared/events/chat-events.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { Decider } from '../command-handler.ts';
@@ -65,7 +78,15 @@ export type ChatCommand =
       metadata: Record<string, unknown> | null;
       maxMessages: number;
     }
-  | { type: 'EditMessage'; chatId: string; messageId: string; content: string; expectedVersion?: number; asAlternate?: { messageId: string }; maxMessages: number }
+  | {
+      type: 'EditMessage';
+      chatId: string;
+      messageId: string;
+      content: string;
+      expectedVersion?: number;
+      asAlternate?: { messageId: string };
+      maxMessages: number;
+    }
   | { type: 'DeleteMessage'; chatId: string; messageId: string; expectedVersion?: number }
   | { type: 'RestoreMessage'; chatId: string; messageId: string; expectedVersion?: number; maxMessages: number }
   | { type: 'SelectMessage'; chatId: string; messageId: string }
@@ -102,7 +123,8 @@ export interface CompletionMessage {
   metadata: Record<string, unknown> | null;
 }
 
-const ids = (tree: MessageTree, delta: PathDelta | null): PathChange => (delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null);
+const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
+  delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null;
 
 function assertOwned(state: ChatState, chatId: string, context: CommandContext): void {
   if (!state.exists) throw notFound('chat', chatId);
@@ -123,7 +145,10 @@ function liveMessage(state: ChatState, messageId: string): number {
 function checkVersion(state: ChatState, ordinal: number, expected: number | undefined): void {
   const current = nodeAt(state.tree, ordinal).version;
   if (expected !== undefined && expected !== current) {
-    throw conflict('version_conflict', `the message is at version ${current}, not ${expected}: reload it and retry`, { current_version: current, expected_version: expected });
+    throw conflict('version_conflict', `the message is at version ${current}, not ${expected}: reload it and retry`, {
+      current_version: current,
+      expected_version: expected,
+    });
   }
 }
 
@@ -138,11 +163,18 @@ function postEvent(state: ChatState, chatId: string, spec: PostSpec): ChatEvent 
   const tree = addNode(state.tree, { id: spec.messageId, parent: spec.parent, sender: spec.sender, name: spec.name, image: spec.image });
   const ordinal = tree.nodes.size - 1;
   const delta = spec.active ? activationDelta(tree, ordinal) : refreshDelta(tree, ordinal);
-  if (delta === 'unreachable') throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
+  if (delta === 'unreachable')
+    throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
   const { parent, ...rest } = spec;
   return {
     type: 'MessagePosted',
-    data: { ...rest, chatId, parentId: parent === ROOT ? null : nodeAt(tree, parent).id, depth: nodeAt(tree, ordinal).depth, path: ids(tree, delta) },
+    data: {
+      ...rest,
+      chatId,
+      parentId: parent === ROOT ? null : nodeAt(tree, parent).id,
+      depth: nodeAt(tree, ordinal).depth,
+      path: ids(tree, delta),
+    },
   };
 }
 
@@ -153,7 +185,8 @@ function resolveParent(state: ChatState, parentId: string | null | undefined): n
   }
   if (parentId === null) return ROOT;
   const ordinal = findNode(state.tree, parentId);
-  if (ordinal < 0 || nodeAt(state.tree, ordinal).deleted) throw badRequest('invalid_parent', `parent message ${parentId} is not a message of this chat`);
+  if (ordinal < 0 || nodeAt(state.tree, ordinal).deleted)
+    throw badRequest('invalid_parent', `parent message ${parentId} is not a message of this chat`);
   return ordinal;
 }
 
@@ -163,13 +196,15 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
   switch (command.type) {
     case 'CreateChat': {
       if (state.exists) throw conflict('already_exists', `chat ${command.chatId} already exists`);
-      if (command.messages.length > command.maxMessages) throw limitExceeded(`Message limit exceeded. Maximum ${command.maxMessages} messages per chat.`, { limit: command.maxMessages });
+      if (command.messages.length > command.maxMessages)
+        throw limitExceeded(`Message limit exceeded. Maximum ${command.maxMessages} messages per chat.`, { limit: command.maxMessages });
       const { type: _type, messages, maxMessages: _max, ...chat } = command;
       const events: ChatEvent[] = [{ type: 'ChatCreated', data: { ...chat, ownerId: context.userId } }];
       let next = chatFold.evolve(state, events[0]!);
       for (const m of messages) {
         const parent = m.parentId === null ? ROOT : findNode(next.tree, m.parentId);
-        if (parent === -1 && m.parentId !== null) throw badRequest('invalid_parent', `parent message ${m.parentId} comes later or does not exist`);
+        if (parent === -1 && m.parentId !== null)
+          throw badRequest('invalid_parent', `parent message ${m.parentId} comes later or does not exist`);
         const event = postEvent(next, command.chatId, { ...m, parent, alternateOf: null });
         events.push(event);
         next = chatFold.evolve(next, event);
@@ -180,7 +215,8 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       assertLive(state, command.chatId, context);
       const { settings, ...plain } = command.changes;
       const changes: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(plain)) if (value !== undefined && !same(value, state[key as keyof ChatState])) changes[key] = value;
+      for (const [key, value] of Object.entries(plain))
+        if (value !== undefined && !same(value, state[key as keyof ChatState])) changes[key] = value;
       if (settings) {
         const merged = mergeSettings(state.settings, settings);
         if (!same(merged, state.settings)) changes.settings = merged;
@@ -207,7 +243,12 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       checkVersion(state, ordinal, command.expectedVersion);
       const node = nodeAt(state.tree, ordinal);
       if (!command.asAlternate) {
-        return [{ type: 'MessageEdited', data: { chatId: command.chatId, messageId: command.messageId, content: command.content, messageVersion: node.version + 1 } }];
+        return [
+          {
+            type: 'MessageEdited',
+            data: { chatId: command.chatId, messageId: command.messageId, content: command.content, messageVersion: node.version + 1 },
+          },
+        ];
       }
       checkCap(state, 1, command.maxMessages);
       return [
@@ -231,7 +272,17 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       checkVersion(state, ordinal, command.expectedVersion);
       const version = nodeAt(state.tree, ordinal).version + 1;
       const tree = updateNode(state.tree, ordinal, { deleted: true, version });
-      return [{ type: 'MessageDeleted', data: { chatId: command.chatId, messageId: command.messageId, messageVersion: version, path: ids(tree, refreshDelta(tree, ordinal)) } }];
+      return [
+        {
+          type: 'MessageDeleted',
+          data: {
+            chatId: command.chatId,
+            messageId: command.messageId,
+            messageVersion: version,
+            path: ids(tree, refreshDelta(tree, ordinal)),
+          },
+        },
+      ];
     }
     case 'RestoreMessage': {
       assertLive(state, command.chatId, context);
@@ -242,7 +293,17 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       if (!node.deleted) return [];
       checkCap(state, 1, command.maxMessages);
       const tree = updateNode(state.tree, ordinal, { deleted: false, version: node.version + 1 });
-      return [{ type: 'MessageRestored', data: { chatId: command.chatId, messageId: command.messageId, messageVersion: node.version + 1, path: ids(tree, refreshDelta(tree, ordinal)) } }];
+      return [
+        {
+          type: 'MessageRestored',
+          data: {
+            chatId: command.chatId,
+            messageId: command.messageId,
+            messageVersion: node.version + 1,
+            path: ids(tree, refreshDelta(tree, ordinal)),
+          },
+        },
+      ];
     }
     case 'AppendCompletion': {
       assertLive(state, command.chatId, context);
@@ -271,17 +332,21 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
         parent = findNode(next.tree, m.messageId);
       }
       const changed = command.promptState;
-      if (changed && changed.variableChanges.length > 0) events.push({ type: 'ChatVariablesChanged', data: { chatId: command.chatId, changes: changed.variableChanges } });
-      if (changed?.timedEffects && changed.timedEffects.effects.length > 0) events.push({ type: 'WorldInfoTimedEffectsChanged', data: { chatId: command.chatId, ...changed.timedEffects } });
+      if (changed && changed.variableChanges.length > 0)
+        events.push({ type: 'ChatVariablesChanged', data: { chatId: command.chatId, changes: changed.variableChanges } });
+      if (changed?.timedEffects && changed.timedEffects.effects.length > 0)
+        events.push({ type: 'WorldInfoTimedEffectsChanged', data: { chatId: command.chatId, ...changed.timedEffects } });
       // First in the append: the chats read model takes the chat's version from the message events after it.
-      if (command.dictionaryEffects && command.dictionaryEffects.changes.length > 0) events.unshift({ type: 'ChatDictionaryEffectsRecorded', data: { chatId: command.chatId, ...command.dictionaryEffects } });
+      if (command.dictionaryEffects && command.dictionaryEffects.changes.length > 0)
+        events.unshift({ type: 'ChatDictionaryEffectsRecorded', data: { chatId: command.chatId, ...command.dictionaryEffects } });
       return events;
     }
     case 'SelectMessage': {
       assertLive(state, command.chatId, context);
       const ordinal = liveMessage(state, command.messageId);
       const delta = activationDelta(state.tree, ordinal);
-      if (delta === 'unreachable') throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
+      if (delta === 'unreachable')
+        throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
       if (!delta) return [];
       return [{ type: 'MessageSelected', data: { chatId: command.chatId, messageId: command.messageId, path: ids(state.tree, delta) } }];
     }

@@ -63,5 +63,8 @@ export async function importSillyTavernChat(
     importedFrom: 'sillytavern-jsonl',
     messages,
   });
-  return { result, summary: { lines: parsed.lines.length, messages: messages.length, skipped_lines: parsed.skipped, header: parsed.header !== null } };
+  return {
+    result,
+    summary: { lines: parsed.lines.length, messages: messages.length, skipped_lines: parsed.skipped, header: parsed.header !== null },
+  };
 }

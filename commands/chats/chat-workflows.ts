@@ -32,15 +32,30 @@ export interface ChatCharacter {
 }
 
 /** The chat's character, decided from its own stream: 404 when missing or deleted, 403 when not the caller's. */
-export async function loadOwnedCharacter(deps: Pick<ChatCommandDeps, 'eventStore'>, context: CommandContext, characterId: string): Promise<ChatCharacter> {
+export async function loadOwnedCharacter(
+  deps: Pick<ChatCommandDeps, 'eventStore'>,
+  context: CommandContext,
+  characterId: string,
+): Promise<ChatCharacter> {
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider);
   assertAccessible(state, characterId, context);
   const data = state.stored!.card.data;
-  return { id: characterId, name: data.name, firstMessage: data.first_mes ?? '', alternateGreetings: [...(data.alternate_greetings ?? [])] };
+  return {
+    id: characterId,
+    name: data.name,
+    firstMessage: data.first_mes ?? '',
+    alternateGreetings: [...(data.alternate_greetings ?? [])],
+  };
 }
 
 /** Runs a command on a chat's stream (cached state; `expectedRevision` is the chat's version). */
-export function runChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+export function runChatCommand(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  chatId: string,
+  command: ChatCommand,
+  expectedRevision?: number,
+): Promise<CommandResult<ChatState>> {
   return handleCommand(deps.eventStore, chatStream(chatId), chatDecider, command, context, {
     cache: deps.stateCache,
     ...(expectedRevision !== undefined ? { expectedRevision } : { maxAttempts: CONTENDED_ATTEMPTS }),
@@ -48,28 +63,46 @@ export function runChatCommand(deps: ChatCommandDeps, context: CommandContext, c
 }
 
 /** Decides a command without appending it: refuses (404, 403, 409, limits) before a caller stores bytes for it. */
-export async function preflightChatCommand(deps: ChatCommandDeps, context: CommandContext, chatId: string, command: ChatCommand): Promise<{ ownerId: string }> {
+export async function preflightChatCommand(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  chatId: string,
+  command: ChatCommand,
+): Promise<{ ownerId: string }> {
   const { state } = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
   chatDecider.decide(command, state, context);
   return { ownerId: state.ownerId! };
 }
 
 async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
-  await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER }, context, {
-    cache: deps.stateCache,
-    maxAttempts: CONTENDED_ATTEMPTS,
-    dataSubject: ownerId,
-  });
+  await handleCommand(
+    deps.eventStore,
+    userChatsStream(ownerId),
+    userChatsDecider,
+    { type: 'TakeChatSlot', userId: ownerId, chatId, max: deps.config.MAX_CHATS_PER_USER },
+    context,
+    {
+      cache: deps.stateCache,
+      maxAttempts: CONTENDED_ATTEMPTS,
+      dataSubject: ownerId,
+    },
+  );
 }
 
 async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
-  await handleCommand(deps.eventStore, userChatsStream(ownerId), userChatsDecider, { type: 'FreeChatSlot', userId: ownerId, chatId }, context, {
-    cache: deps.stateCache,
-    maxAttempts: CONTENDED_ATTEMPTS,
-    dataSubject: ownerId,
-  });
+  await handleCommand(
+    deps.eventStore,
+    userChatsStream(ownerId),
+    userChatsDecider,
+    { type: 'FreeChatSlot', userId: ownerId, chatId },
+    context,
+    {
+      cache: deps.stateCache,
+      maxAttempts: CONTENDED_ATTEMPTS,
+      dataSubject: ownerId,
+    },
+  );
 }
-
 
 /** Creates a chat (with its first messages) in one append, after taking one of the caller's chat slots. */
 export async function createChat(deps: ChatCommandDeps, context: CommandContext, chat: NewChat): Promise<CommandResult<ChatState>> {
@@ -129,14 +162,24 @@ export async function startChat(
   });
 }
 
-export async function deleteChat(deps: ChatCommandDeps, context: CommandContext, chatId: string, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+export async function deleteChat(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  chatId: string,
+  expectedRevision?: number,
+): Promise<CommandResult<ChatState>> {
   const result = await runChatCommand(deps, context, chatId, { type: 'DeleteChat', chatId }, expectedRevision);
   await freeSlot(deps, context, result.state.ownerId!, chatId);
   return result;
 }
 
 /** Restores a deleted chat; it takes a slot again, so a user at the cap gets 403 limit_exceeded. */
-export async function restoreChat(deps: ChatCommandDeps, context: CommandContext, chatId: string, expectedRevision?: number): Promise<CommandResult<ChatState>> {
+export async function restoreChat(
+  deps: ChatCommandDeps,
+  context: CommandContext,
+  chatId: string,
+  expectedRevision?: number,
+): Promise<CommandResult<ChatState>> {
   const current = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
   const pending = chatDecider.decide({ type: 'RestoreChat', chatId }, current.state, context);
   if (pending.length === 0) return runChatCommand(deps, context, chatId, { type: 'RestoreChat', chatId }, expectedRevision);

@@ -13,7 +13,8 @@ export interface UserChatsState {
   live: number;
 }
 
-export type UserChatsCommand = { type: 'TakeChatSlot'; userId: string; chatId: string; max: number } | { type: 'FreeChatSlot'; userId: string; chatId: string };
+export type UserChatsCommand =
+  { type: 'TakeChatSlot'; userId: string; chatId: string; max: number } | { type: 'FreeChatSlot'; userId: string; chatId: string };
 
 const initialState = (): UserChatsState => ({ live: 0 });
 
@@ -31,7 +32,8 @@ function evolve(state: UserChatsState, event: UserChatsEvent): UserChatsState {
 function decide(command: UserChatsCommand, state: UserChatsState): UserChatsEvent[] {
   switch (command.type) {
     case 'TakeChatSlot':
-      if (state.live >= command.max) throw limitExceeded(`Chat limit exceeded. Maximum ${command.max} concurrent chats allowed.`, { limit: command.max });
+      if (state.live >= command.max)
+        throw limitExceeded(`Chat limit exceeded. Maximum ${command.max} concurrent chats allowed.`, { limit: command.max });
       return [{ type: 'ChatSlotTaken', data: { userId: command.userId, chatId: command.chatId } }];
     case 'FreeChatSlot':
       return state.live > 0 ? [{ type: 'ChatSlotFreed', data: { userId: command.userId, chatId: command.chatId } }] : [];

@@ -12,6 +12,10 @@ const NAMESPACE = '5d0c3f4e-2a8b-4c61-9e7f-1b2a3c4d5e6f';
  */
 export async function recordCompletionFailure(store: EventStore, context: CommandContext, data: CompletionFailedData): Promise<string> {
   const [event] = toNewEvents([{ type: 'CompletionFailed', data: data as unknown as Record<string, unknown> }], context);
-  const result = await store.append(userCompletionsStream(data.userId), [{ ...event!, id: uuidv5(`${data.completionId}/failed`, NAMESPACE) }], 'any');
+  const result = await store.append(
+    userCompletionsStream(data.userId),
+    [{ ...event!, id: uuidv5(`${data.completionId}/failed`, NAMESPACE) }],
+    'any',
+  );
   return result.position;
 }

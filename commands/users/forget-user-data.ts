@@ -62,7 +62,11 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
  */
 export async function forgetUserData(deps: ForgetUserDeps, context: CommandContext, userId: string): Promise<ForgetUserResult> {
   if (!deps.encryptionEnabled && !deps.eventStore.eraseClearPayloads) {
-    throw new AppError(409, 'event_encryption_disabled', 'event payload encryption is off (EVENT_ENCRYPTION=false) and this event store cannot erase payloads in place: a rebuild would bring the data back; turn encryption on to forget users');
+    throw new AppError(
+      409,
+      'event_encryption_disabled',
+      'event payload encryption is off (EVENT_ENCRYPTION=false) and this event store cannot erase payloads in place: a rebuild would bring the data back; turn encryption on to forget users',
+    );
   }
   const { apiKeysRevoked } = await deps.credentials.forgetCredentials(userId);
   const { keysDestroyed } = await deps.dataKeys.destroyUserKeys(userId);
@@ -78,11 +82,30 @@ export async function forgetUserData(deps: ForgetUserDeps, context: CommandConte
 
   const audit: UserDataEvent = {
     type: 'UserDataForgotten',
-    data: { userId, requestedBy: context.userId, at: new Date().toISOString(), keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, apiKeysRevoked },
+    data: {
+      userId,
+      requestedBy: context.userId,
+      at: new Date().toISOString(),
+      keysDestroyed,
+      clearPayloadsErased,
+      rowsDeleted,
+      blobsDeleted,
+      apiKeysRevoked,
+    },
   };
   const [event] = toNewEvents([audit], context);
   const record = { ...event!, metadata: { ...event!.metadata, dataSubject: null } };
   const stream = dataErasureStream(userId);
   const appended = await deps.eventStore.append(stream, [record], 'any');
-  return { userId, keysDestroyed, clearPayloadsErased, rowsDeleted, blobsDeleted, apiKeysRevoked, auditStream: stream, auditEventId: record.id, position: appended.position };
+  return {
+    userId,
+    keysDestroyed,
+    clearPayloadsErased,
+    rowsDeleted,
+    blobsDeleted,
+    apiKeysRevoked,
+    auditStream: stream,
+    auditEventId: record.id,
+    position: appended.position,
+  };
 }

@@ -59,10 +59,26 @@ export async function syncCardWorldBook(
   const outcome = { worldBookId, entryCount: imported.entries.length, warnings: imported.warnings };
   if (state.exists) {
     const entries = imported.entries.map((entry, i) => ({ entryId: entryIds[i]!, entry }));
-    const result = await handleCommand(deps.eventStore, worldBookStream(worldBookId), worldBookDecider, { type: 'ReplaceWorldBookContent', worldBookId, book: meta, entries, source, warnings }, context, deps.cache ? { cache: deps.cache } : {});
+    const result = await handleCommand(
+      deps.eventStore,
+      worldBookStream(worldBookId),
+      worldBookDecider,
+      { type: 'ReplaceWorldBookContent', worldBookId, book: meta, entries, source, warnings },
+      context,
+      deps.cache ? { cache: deps.cache } : {},
+    );
     return { ...outcome, created: false, position: result.position };
   }
-  await createWorldBook(deps, context, { worldBookId, book: meta, entries: imported.entries, entryIds, enabled: true, isGlobal: false, source, warnings });
+  await createWorldBook(deps, context, {
+    worldBookId,
+    book: meta,
+    entries: imported.entries,
+    entryIds,
+    enabled: true,
+    isGlobal: false,
+    source,
+    warnings,
+  });
   const attached = await attachWorldBook(deps, context, input.characterId, { worldBookId, priority: 0, enabled: true });
   return { ...outcome, created: true, position: attached.position };
 }

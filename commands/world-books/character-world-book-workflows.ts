@@ -30,13 +30,32 @@ export async function attachWorldBook(
     deps.eventStore,
     characterBooksStream(characterId),
     characterWorldBooksDecider,
-    { type: 'AttachWorldBook', characterId, worldBookId: input.worldBookId, ownerId: character.ownerId!, priority: input.priority, enabled: input.enabled },
+    {
+      type: 'AttachWorldBook',
+      characterId,
+      worldBookId: input.worldBookId,
+      ownerId: character.ownerId!,
+      priority: input.priority,
+      enabled: input.enabled,
+    },
     context,
     { ...cacheOption(deps), dataSubject: character.ownerId! },
   );
 }
 
-export async function detachWorldBook(deps: WorldBookCommandDeps, context: CommandContext, characterId: string, worldBookId: string): Promise<CommandResult<CharacterWorldBooksState>> {
+export async function detachWorldBook(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  characterId: string,
+  worldBookId: string,
+): Promise<CommandResult<CharacterWorldBooksState>> {
   const character = await accessibleCharacter(deps, context, characterId);
-  return handleCommand(deps.eventStore, characterBooksStream(characterId), characterWorldBooksDecider, { type: 'DetachWorldBook', characterId, worldBookId }, context, { ...cacheOption(deps), dataSubject: character.ownerId! });
+  return handleCommand(
+    deps.eventStore,
+    characterBooksStream(characterId),
+    characterWorldBooksDecider,
+    { type: 'DetachWorldBook', characterId, worldBookId },
+    context,
+    { ...cacheOption(deps), dataSubject: character.ownerId! },
+  );
 }

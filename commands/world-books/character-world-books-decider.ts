@@ -27,7 +27,9 @@ const initialState = (): CharacterWorldBooksState => ({ attachments: {} });
 function evolve(state: CharacterWorldBooksState, event: CharacterWorldBookEvent): CharacterWorldBooksState {
   switch (event.type) {
     case 'WorldBookAttached':
-      return { attachments: { ...state.attachments, [event.data.worldBookId]: { priority: event.data.priority, enabled: event.data.enabled } } };
+      return {
+        attachments: { ...state.attachments, [event.data.worldBookId]: { priority: event.data.priority, enabled: event.data.enabled } },
+      };
     case 'WorldBookDetached': {
       const { [event.data.worldBookId]: _gone, ...rest } = state.attachments;
       return { attachments: rest };
@@ -47,9 +49,14 @@ function decide(command: CharacterWorldBooksCommand, state: CharacterWorldBooksS
       return [{ type: 'WorldBookAttached', data: { characterId, worldBookId, ownerId, priority, enabled } }];
     }
     case 'DetachWorldBook':
-      if (!current) throw new AppError(404, 'not_found', `world book ${command.worldBookId} is not attached to character ${command.characterId}`);
+      if (!current)
+        throw new AppError(404, 'not_found', `world book ${command.worldBookId} is not attached to character ${command.characterId}`);
       return [{ type: 'WorldBookDetached', data: { characterId: command.characterId, worldBookId: command.worldBookId } }];
   }
 }
 
-export const characterWorldBooksDecider: Decider<CharacterWorldBooksState, CharacterWorldBooksCommand, CharacterWorldBookEvent> = { initialState, evolve, decide };
+export const characterWorldBooksDecider: Decider<CharacterWorldBooksState, CharacterWorldBooksCommand, CharacterWorldBookEvent> = {
+  initialState,
+  evolve,
+  decide,
+};

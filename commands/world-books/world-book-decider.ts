@@ -1,5 +1,12 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
-import type { BookChanges, BulkOperation, EntryRecord, WorldBookEvent, WorldBookMeta, WorldBookSource } from '../../shared/events/world-book-events.ts';
+import type {
+  BookChanges,
+  BulkOperation,
+  EntryRecord,
+  WorldBookEvent,
+  WorldBookMeta,
+  WorldBookSource,
+} from '../../shared/events/world-book-events.ts';
 import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState } from '../../shared/world-books/world-book-fold.ts';
 import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { CommandContext } from '../command-context.ts';
@@ -16,9 +23,25 @@ export interface ImportWarningData {
 }
 
 export type WorldBookCommand =
-  | { type: 'CreateWorldBook'; worldBookId: string; book: WorldBookMeta; entries: EntryRecord[]; enabled: boolean; isGlobal: boolean; source: WorldBookSource; warnings: ImportWarningData[] }
+  | {
+      type: 'CreateWorldBook';
+      worldBookId: string;
+      book: WorldBookMeta;
+      entries: EntryRecord[];
+      enabled: boolean;
+      isGlobal: boolean;
+      source: WorldBookSource;
+      warnings: ImportWarningData[];
+    }
   | { type: 'UpdateWorldBook'; worldBookId: string; changes: BookChanges }
-  | { type: 'ReplaceWorldBookContent'; worldBookId: string; book: WorldBookMeta; entries: EntryRecord[]; source: WorldBookSource; warnings: ImportWarningData[] }
+  | {
+      type: 'ReplaceWorldBookContent';
+      worldBookId: string;
+      book: WorldBookMeta;
+      entries: EntryRecord[];
+      source: WorldBookSource;
+      warnings: ImportWarningData[];
+    }
   | { type: 'DeleteWorldBook'; worldBookId: string; now: Date }
   | { type: 'RestoreWorldBook'; worldBookId: string }
   | { type: 'AddEntry'; worldBookId: string; entryId: string; entry: WorldInfoEntry }
@@ -27,7 +50,12 @@ export type WorldBookCommand =
   | { type: 'BulkChangeEntries'; worldBookId: string; entryIds: string[]; operation: BulkOperation; value?: number };
 
 /** 404 for a book that does not exist (or is deleted, unless `allowDeleted`), 403 for another user's. */
-export function assertBookAccessible(state: WorldBookState, worldBookId: string, context: CommandContext, options: { allowDeleted?: boolean } = {}): void {
+export function assertBookAccessible(
+  state: WorldBookState,
+  worldBookId: string,
+  context: CommandContext,
+  options: { allowDeleted?: boolean } = {},
+): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('world book', worldBookId);
   if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
 }
@@ -69,7 +97,11 @@ export function assertEntryWritable(next: WorldInfoEntry, previous?: WorldInfoEn
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The entry after a bulk operation, or null when it does not change. */
-export function bulkChanged(entry: WorldInfoEntry, operation: Exclude<BulkOperation, 'delete'>, value: number | undefined): WorldInfoEntry | null {
+export function bulkChanged(
+  entry: WorldInfoEntry,
+  operation: Exclude<BulkOperation, 'delete'>,
+  value: number | undefined,
+): WorldInfoEntry | null {
   switch (operation) {
     case 'enable':
       return entry.enabled === true ? null : { ...entry, enabled: true };
@@ -88,12 +120,16 @@ function decide(command: WorldBookCommand, state: WorldBookState, context: Comma
     case 'CreateWorldBook': {
       if (state.exists) throw conflict('already_exists', `world book ${worldBookId} already exists`);
       const { book, entries, enabled, isGlobal, source, warnings } = command;
-      return [{ type: 'WorldBookCreated', data: { worldBookId, ownerId: context.userId, book, entries, enabled, isGlobal, source, warnings } }];
+      return [
+        { type: 'WorldBookCreated', data: { worldBookId, ownerId: context.userId, book, entries, enabled, isGlobal, source, warnings } },
+      ];
     }
     case 'UpdateWorldBook': {
       assertBookAccessible(state, worldBookId, context);
       const current: Record<string, unknown> = { ...state.book, enabled: state.enabled, isGlobal: state.isGlobal };
-      const changes = Object.fromEntries(Object.entries(command.changes).filter(([k, v]) => v !== undefined && !sameJson(v, current[k] ?? null)));
+      const changes = Object.fromEntries(
+        Object.entries(command.changes).filter(([k, v]) => v !== undefined && !sameJson(v, current[k] ?? null)),
+      );
       // A field still holding its import default is not "unchanged" when the client sets it: exporters would omit it.
       for (const field of state.book!.absentFields ?? []) if (command.changes[field] !== undefined) changes[field] = command.changes[field];
       if (Object.keys(changes).length === 0) return [];
@@ -114,7 +150,8 @@ function decide(command: WorldBookCommand, state: WorldBookState, context: Comma
       return [{ type: 'WorldBookRestored', data: { worldBookId } }];
     case 'AddEntry': {
       assertBookAccessible(state, worldBookId, context);
-      if (state.entries.some((r) => r.entryId === command.entryId)) throw conflict('already_exists', `entry ${command.entryId} already exists`);
+      if (state.entries.some((r) => r.entryId === command.entryId))
+        throw conflict('already_exists', `entry ${command.entryId} already exists`);
       const entry = command.entry.uid === undefined ? { ...command.entry, uid: nextFreeUid(state.entries) } : command.entry;
       assertEntryWritable(entry);
       return [{ type: 'WorldBookEntryAdded', data: { worldBookId, entryId: command.entryId, entry } }];
@@ -149,7 +186,18 @@ function decide(command: WorldBookCommand, state: WorldBookState, context: Comma
         }
       }
       if (updated.length === 0 && deletedEntryIds.length === 0) return [];
-      return [{ type: 'WorldBookEntriesBulkChanged', data: { worldBookId, operation, ...(operation === 'set_priority' || operation === 'set_order' ? { value: value! } : {}), updated, deletedEntryIds } }];
+      return [
+        {
+          type: 'WorldBookEntriesBulkChanged',
+          data: {
+            worldBookId,
+            operation,
+            ...(operation === 'set_priority' || operation === 'set_order' ? { value: value! } : {}),
+            updated,
+            deletedEntryIds,
+          },
+        },
+      ];
     }
   }
 }

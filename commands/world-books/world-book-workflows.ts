@@ -5,7 +5,14 @@ import type { WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { CommandContext } from '../command-context.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
-import { assertBookAccessible, worldBookDecider, worldBookStream, type ImportWarningData, type WorldBookCommand, type WorldBookState } from './world-book-decider.ts';
+import {
+  assertBookAccessible,
+  worldBookDecider,
+  worldBookStream,
+  type ImportWarningData,
+  type WorldBookCommand,
+  type WorldBookState,
+} from './world-book-decider.ts';
 
 export interface WorldBookCommandDeps {
   eventStore: EventStore;
@@ -15,8 +22,16 @@ export interface WorldBookCommandDeps {
 const cacheOption = (deps: WorldBookCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 const expected = (v: number | undefined) => (v !== undefined ? { expectedRevision: v } : {});
 
-function run(deps: WorldBookCommandDeps, context: CommandContext, command: WorldBookCommand, expectedVersion?: number): Promise<CommandResult<WorldBookState>> {
-  return handleCommand(deps.eventStore, worldBookStream(command.worldBookId), worldBookDecider, command, context, { ...expected(expectedVersion), ...cacheOption(deps) });
+function run(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  command: WorldBookCommand,
+  expectedVersion?: number,
+): Promise<CommandResult<WorldBookState>> {
+  return handleCommand(deps.eventStore, worldBookStream(command.worldBookId), worldBookDecider, command, context, {
+    ...expected(expectedVersion),
+    ...cacheOption(deps),
+  });
 }
 
 export async function loadWorldBook(deps: WorldBookCommandDeps, worldBookId: string): Promise<{ state: WorldBookState; revision: number }> {
@@ -35,15 +50,37 @@ export interface NewWorldBook {
   worldBookId?: string;
 }
 
-export async function createWorldBook(deps: WorldBookCommandDeps, context: CommandContext, input: NewWorldBook): Promise<{ worldBookId: string; result: CommandResult<WorldBookState> }> {
+export async function createWorldBook(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  input: NewWorldBook,
+): Promise<{ worldBookId: string; result: CommandResult<WorldBookState> }> {
   const worldBookId = input.worldBookId ?? newId();
   const entries: EntryRecord[] = input.entries.map((entry, i) => ({ entryId: input.entryIds?.[i] ?? newId(), entry }));
-  const command: WorldBookCommand = { type: 'CreateWorldBook', worldBookId, book: input.book, entries, enabled: input.enabled, isGlobal: input.isGlobal, source: input.source, warnings: input.warnings };
-  const result = await handleCommand(deps.eventStore, worldBookStream(worldBookId), worldBookDecider, command, context, { ...cacheOption(deps), ...(input.worldBookId ? {} : { newStream: true }) });
+  const command: WorldBookCommand = {
+    type: 'CreateWorldBook',
+    worldBookId,
+    book: input.book,
+    entries,
+    enabled: input.enabled,
+    isGlobal: input.isGlobal,
+    source: input.source,
+    warnings: input.warnings,
+  };
+  const result = await handleCommand(deps.eventStore, worldBookStream(worldBookId), worldBookDecider, command, context, {
+    ...cacheOption(deps),
+    ...(input.worldBookId ? {} : { newStream: true }),
+  });
   return { worldBookId, result };
 }
 
-export function updateWorldBook(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, changes: BookChanges, expectedVersion?: number) {
+export function updateWorldBook(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  worldBookId: string,
+  changes: BookChanges,
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'UpdateWorldBook', worldBookId, changes }, expectedVersion);
 }
 
@@ -55,17 +92,36 @@ export function restoreWorldBook(deps: WorldBookCommandDeps, context: CommandCon
   return run(deps, context, { type: 'RestoreWorldBook', worldBookId });
 }
 
-export async function addEntry(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, entry: WorldInfoEntry, expectedVersion?: number): Promise<{ entryId: string; result: CommandResult<WorldBookState> }> {
+export async function addEntry(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  worldBookId: string,
+  entry: WorldInfoEntry,
+  expectedVersion?: number,
+): Promise<{ entryId: string; result: CommandResult<WorldBookState> }> {
   const entryId = newId();
   const result = await run(deps, context, { type: 'AddEntry', worldBookId, entryId, entry }, expectedVersion);
   return { entryId, result };
 }
 
-export function updateEntry(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, entryId: string, changes: Partial<WorldInfoEntry>, expectedVersion?: number) {
+export function updateEntry(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  worldBookId: string,
+  entryId: string,
+  changes: Partial<WorldInfoEntry>,
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'UpdateEntry', worldBookId, entryId, changes }, expectedVersion);
 }
 
-export function deleteEntry(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, entryId: string, expectedVersion?: number) {
+export function deleteEntry(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  worldBookId: string,
+  entryId: string,
+  expectedVersion?: number,
+) {
   return run(deps, context, { type: 'DeleteEntry', worldBookId, entryId }, expectedVersion);
 }
 
@@ -110,7 +166,12 @@ export async function bulkChangeEntries(
 }
 
 /** Loads a book the caller may see (404 missing or deleted, 403 another user's). */
-export async function accessibleWorldBook(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, options: { allowDeleted?: boolean } = {}) {
+export async function accessibleWorldBook(
+  deps: WorldBookCommandDeps,
+  context: CommandContext,
+  worldBookId: string,
+  options: { allowDeleted?: boolean } = {},
+) {
   const loaded = await loadWorldBook(deps, worldBookId);
   assertBookAccessible(loaded.state, worldBookId, context, options);
   return loaded;

@@ -34,7 +34,11 @@ export async function recordWorldInfoActivations(
       ...(input.characterId ? { characterId: input.characterId } : {}),
       worldBookEntries: refs.map(({ worldBookId: bookId, entryId, entryKey }) => ({ worldBookId: bookId, entryId, entryKey })),
     };
-    const result = await store.append(worldBookActivationsStream(worldBookId), toNewEvents([{ type: 'WorldInfoActivationsRecorded', data }], context), 'any');
+    const result = await store.append(
+      worldBookActivationsStream(worldBookId),
+      toNewEvents([{ type: 'WorldInfoActivationsRecorded', data }], context),
+      'any',
+    );
     position = result.position;
   }
   return position;

@@ -4,11 +4,21 @@ import { ConfigError, loadConfig } from '../config.ts';
 describe('configuration', () => {
   test('defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', DATA_DIR: './data', LOG_LEVEL: 'info', AUTH_MODE: 'single-user', READ_YOUR_WRITES_TIMEOUT_MS: 2000 });
+    expect(c).toMatchObject({
+      PORT: 8080,
+      HOST: '127.0.0.1',
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+      AUTH_MODE: 'single-user',
+      READ_YOUR_WRITES_TIMEOUT_MS: 2000,
+    });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.EVENT_ENCRYPTION).toBe(true);
     expect(c.EVENT_KEY_ENCRYPTION_KEY).toBeUndefined();
-    expect(loadConfig({ EVENT_ENCRYPTION: 'false', EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) })).toMatchObject({ EVENT_ENCRYPTION: false, EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) });
+    expect(loadConfig({ EVENT_ENCRYPTION: 'false', EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32) })).toMatchObject({
+      EVENT_ENCRYPTION: false,
+      EVENT_KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
+    });
     expect(loadConfig({ EVENT_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }).EVENT_KEY_ENCRYPTION_KEY).toBeDefined();
     expect(c).toMatchObject({ JWT_MAX_LIFETIME_SECONDS: 86_400, JWT_CLOCK_SKEW_SECONDS: 60 });
     expect(c.METRICS_TOKEN).toBeUndefined();

@@ -6,7 +6,10 @@ import path from 'node:path';
  * The single-user API key: `API_KEY` when set, otherwise one generated at first start and kept in
  * `DATA_DIR/api-key` (mode 0600). `created` tells the caller to print it, once.
  */
-export async function resolveSingleUserKey(dataDir: string, configured?: string): Promise<{ key: string; created: boolean; file?: string }> {
+export async function resolveSingleUserKey(
+  dataDir: string,
+  configured?: string,
+): Promise<{ key: string; created: boolean; file?: string }> {
   if (configured) return { key: configured, created: false };
   const file = path.join(dataDir, 'api-key');
   try {

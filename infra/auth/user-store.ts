@@ -78,7 +78,10 @@ export function createUserStore(pool: pg.Pool) {
     },
 
     async revokeKey(keyIdOrPrefix: string): Promise<boolean> {
-      const { rows } = await pool.query<{ user_id: string }>('UPDATE auth.api_keys SET revoked_at = now() WHERE (id = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING user_id', [keyIdOrPrefix]);
+      const { rows } = await pool.query<{ user_id: string }>(
+        'UPDATE auth.api_keys SET revoked_at = now() WHERE (id = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING user_id',
+        [keyIdOrPrefix],
+      );
       for (const r of rows) changed(r.user_id);
       return rows.length === 1;
     },
@@ -117,7 +120,9 @@ export function createUserStore(pool: pg.Pool) {
              ON CONFLICT (id) DO UPDATE SET forgotten_at = now(), name = u.id`,
           [userId],
         );
-        const { rowCount } = await client.query('UPDATE auth.api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+        const { rowCount } = await client.query('UPDATE auth.api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+          userId,
+        ]);
         await client.query('COMMIT');
         return { apiKeysRevoked: rowCount ?? 0 };
       } catch (err) {
@@ -130,7 +135,10 @@ export function createUserStore(pool: pg.Pool) {
     },
 
     async credentialStatus(userId: string): Promise<CredentialStatus | null> {
-      const { rows } = await pool.query<{ disabled_at: Date | null; forgotten_at: Date | null }>('SELECT disabled_at, forgotten_at FROM auth.users WHERE id = $1', [userId]);
+      const { rows } = await pool.query<{ disabled_at: Date | null; forgotten_at: Date | null }>(
+        'SELECT disabled_at, forgotten_at FROM auth.users WHERE id = $1',
+        [userId],
+      );
       return rows[0] ? { disabledAt: rows[0].disabled_at, forgottenAt: rows[0].forgotten_at } : null;
     },
 

@@ -19,7 +19,11 @@ export function createBlobErasure(pool: pg.Pool, options: { unreferenced: (colum
            RETURNING b.sha256`,
           [candidates],
         );
-        await releasePurgedBlobs(client, rows.map((r) => r.sha256), userId);
+        await releasePurgedBlobs(
+          client,
+          rows.map((r) => r.sha256),
+          userId,
+        );
         await client.query('COMMIT');
         return rows.length;
       } catch (err) {

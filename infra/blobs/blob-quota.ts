@@ -36,11 +36,10 @@ export async function migrateBlobQuota(pool: pg.Pool, readSchema: string): Promi
     await client.query(BLOB_QUOTA_SCHEMA_SQL);
     if (rows[0]!.existed) return;
     const q = (table: string) => `"${readSchema}"."${table}"`;
-    const { rows: readModels } = await client.query<{ ready: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready`, [
-      q('characters'),
-      q('chats'),
-      q('chat_messages'),
-    ]);
+    const { rows: readModels } = await client.query<{ ready: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready`,
+      [q('characters'), q('chats'), q('chat_messages')],
+    );
     if (!readModels[0]!.ready) return;
     await client.query(
       `INSERT INTO blobs.user_blobs (user_id, sha256, size)
@@ -51,7 +50,9 @@ export async function migrateBlobQuota(pool: pg.Pool, readSchema: string): Promi
          ) r JOIN blobs.blobs b ON b.sha256 = r.sha256
        ON CONFLICT DO NOTHING`,
     );
-    await client.query('INSERT INTO blobs.user_usage (user_id, bytes_used, blob_count) SELECT user_id, sum(size), count(*) FROM blobs.user_blobs GROUP BY user_id');
+    await client.query(
+      'INSERT INTO blobs.user_usage (user_id, bytes_used, blob_count) SELECT user_id, sum(size), count(*) FROM blobs.user_blobs GROUP BY user_id',
+    );
   });
 }
 
@@ -120,39 +121,50 @@ async function subtractCharges(client: pg.PoolClient, deleted: ReadonlyArray<{ u
  * Charges `userId` for the blobs among `blobs` they have not stored before, or throws 413 `quota_exceeded` and
  * charges nothing when that would pass `quotaBytes`. Call before the bytes are written.
  */
-export async function reserveBlobs(pool: pg.Pool, userId: string, blobs: readonly BlobCharge[], quotaBytes: number): Promise<BlobReservation> {
+export async function reserveBlobs(
+  pool: pg.Pool,
+  userId: string,
+  blobs: readonly BlobCharge[],
+  quotaBytes: number,
+): Promise<BlobReservation> {
   const distinct = [...new Map(blobs.map((b) => [b.sha256, b])).values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
-  const charged = distinct.length === 0 ? [] : await inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ sha256: string; size: string }>(
-      `INSERT INTO blobs.user_blobs (user_id, sha256, size)
+  const charged =
+    distinct.length === 0
+      ? []
+      : await inTransaction(pool, async (client) => {
+          const { rows } = await client.query<{ sha256: string; size: string }>(
+            `INSERT INTO blobs.user_blobs (user_id, sha256, size)
          SELECT $1, s, z FROM unnest($2::text[], $3::bigint[]) AS t(s, z)
        ON CONFLICT (user_id, sha256) DO NOTHING RETURNING sha256, size`,
-      [userId, distinct.map((b) => b.sha256), distinct.map((b) => b.size)],
-    );
-    const added = rows.map((r) => ({ sha256: r.sha256, size: Number(r.size) }));
-    const bytes = added.reduce((sum, b) => sum + b.size, 0);
-    if (added.length === 0) return added;
-    await client.query('INSERT INTO blobs.user_usage (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
-    // Row lock on the user's totals: concurrent reservations of one user apply one after another, each re-checking.
-    const updated = await client.query(
-      'UPDATE blobs.user_usage SET bytes_used = bytes_used + $2, blob_count = blob_count + $3 WHERE user_id = $1 AND bytes_used + $2 <= $4',
-      [userId, bytes, added.length, quotaBytes],
-    );
-    if (updated.rowCount === 0) {
-      const { rows: current } = await client.query<{ bytes_used: string }>('SELECT bytes_used FROM blobs.user_usage WHERE user_id = $1', [userId]);
-      throw quotaExceeded(quotaBytes, Number(current[0]?.bytes_used ?? 0), bytes);
-    }
-    return added;
-  });
+            [userId, distinct.map((b) => b.sha256), distinct.map((b) => b.size)],
+          );
+          const added = rows.map((r) => ({ sha256: r.sha256, size: Number(r.size) }));
+          const bytes = added.reduce((sum, b) => sum + b.size, 0);
+          if (added.length === 0) return added;
+          await client.query('INSERT INTO blobs.user_usage (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
+          // Row lock on the user's totals: concurrent reservations of one user apply one after another, each re-checking.
+          const updated = await client.query(
+            'UPDATE blobs.user_usage SET bytes_used = bytes_used + $2, blob_count = blob_count + $3 WHERE user_id = $1 AND bytes_used + $2 <= $4',
+            [userId, bytes, added.length, quotaBytes],
+          );
+          if (updated.rowCount === 0) {
+            const { rows: current } = await client.query<{ bytes_used: string }>(
+              'SELECT bytes_used FROM blobs.user_usage WHERE user_id = $1',
+              [userId],
+            );
+            throw quotaExceeded(quotaBytes, Number(current[0]?.bytes_used ?? 0), bytes);
+          }
+          return added;
+        });
   return {
     charged,
     async release() {
       if (charged.length === 0) return;
       await inTransaction(pool, async (client) => {
-        const { rows } = await client.query<{ user_id: string; size: string }>('DELETE FROM blobs.user_blobs WHERE user_id = $1 AND sha256 = ANY($2::text[]) RETURNING user_id, size', [
-          userId,
-          charged.map((b) => b.sha256),
-        ]);
+        const { rows } = await client.query<{ user_id: string; size: string }>(
+          'DELETE FROM blobs.user_blobs WHERE user_id = $1 AND sha256 = ANY($2::text[]) RETURNING user_id, size',
+          [userId, charged.map((b) => b.sha256)],
+        );
         await subtractCharges(client, rows);
       });
     },
@@ -164,15 +176,21 @@ export async function reserveBlobs(pool: pg.Pool, userId: string, blobs: readonl
  * the accounting of `forgottenUserId` entirely. Runs in the caller's transaction.
  */
 export async function releasePurgedBlobs(client: pg.PoolClient, purged: readonly string[], forgottenUserId?: string): Promise<void> {
-  const { rows } = await client.query<{ user_id: string; size: string }>('DELETE FROM blobs.user_blobs WHERE sha256 = ANY($1::text[]) OR user_id = $2 RETURNING user_id, size', [
-    [...purged],
-    forgottenUserId ?? null,
-  ]);
+  const { rows } = await client.query<{ user_id: string; size: string }>(
+    'DELETE FROM blobs.user_blobs WHERE sha256 = ANY($1::text[]) OR user_id = $2 RETURNING user_id, size',
+    [[...purged], forgottenUserId ?? null],
+  );
   if (forgottenUserId !== undefined) await client.query('DELETE FROM blobs.user_usage WHERE user_id = $1', [forgottenUserId]);
-  await subtractCharges(client, rows.filter((r) => r.user_id !== forgottenUserId));
+  await subtractCharges(
+    client,
+    rows.filter((r) => r.user_id !== forgottenUserId),
+  );
 }
 
 export async function storageUsage(pool: pg.Pool, userId: string): Promise<StorageUsage> {
-  const { rows } = await pool.query<{ bytes_used: string; blob_count: number }>('SELECT bytes_used, blob_count FROM blobs.user_usage WHERE user_id = $1', [userId]);
+  const { rows } = await pool.query<{ bytes_used: string; blob_count: number }>(
+    'SELECT bytes_used, blob_count FROM blobs.user_usage WHERE user_id = $1',
+    [userId],
+  );
   return { bytesUsed: Number(rows[0]?.bytes_used ?? 0), blobCount: rows[0]?.blob_count ?? 0 };
 }

@@ -52,17 +52,18 @@ export function createBlobStore(pool: pg.Pool) {
 
     async put(bytes: Uint8Array, mediaType: string): Promise<BlobRef> {
       const sha256 = sha256Hex(bytes);
-      await pool.query('INSERT INTO blobs.blobs (sha256, media_type, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING', [
-        sha256,
-        mediaType,
-        bytes.byteLength,
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      ]);
+      await pool.query(
+        'INSERT INTO blobs.blobs (sha256, media_type, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING',
+        [sha256, mediaType, bytes.byteLength, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)],
+      );
       return { sha256, mediaType, size: bytes.byteLength };
     },
 
     async get(sha256: string): Promise<Blob | undefined> {
-      const { rows } = await pool.query<{ sha256: string; media_type: string; size: number; bytes: Buffer }>('SELECT sha256, media_type, size, bytes FROM blobs.blobs WHERE sha256 = $1', [sha256]);
+      const { rows } = await pool.query<{ sha256: string; media_type: string; size: number; bytes: Buffer }>(
+        'SELECT sha256, media_type, size, bytes FROM blobs.blobs WHERE sha256 = $1',
+        [sha256],
+      );
       const row = rows[0];
       return row ? { sha256: row.sha256, mediaType: row.media_type, size: row.size, bytes: row.bytes } : undefined;
     },

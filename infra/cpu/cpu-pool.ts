@@ -76,9 +76,15 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') {
           counts.timedOut++;
-          throw new AppError(503, 'processing_timeout', `the ${task} work took longer than ${options.taskTimeoutMs} ms and was stopped (CPU_TASK_TIMEOUT_MS)`, { timeout_ms: options.taskTimeoutMs });
+          throw new AppError(
+            503,
+            'processing_timeout',
+            `the ${task} work took longer than ${options.taskTimeoutMs} ms and was stopped (CPU_TASK_TIMEOUT_MS)`,
+            { timeout_ms: options.taskTimeoutMs },
+          );
         }
-        if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new AppError(503, 'processing_busy', 'too much CPU-heavy work is waiting; try again shortly');
+        if (err instanceof Error && /queue is at limit/i.test(err.message))
+          throw new AppError(503, 'processing_busy', 'too much CPU-heavy work is waiting; try again shortly');
         throw err;
       } finally {
         release?.();

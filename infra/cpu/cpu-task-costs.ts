@@ -88,7 +88,11 @@ export interface DictionaryCost {
   work: number;
 }
 
-export function dictionaryCost(input: { text: string; dictionaries: readonly { entries: readonly { entry: { enabled: boolean } }[] }[]; maxIterations?: number }): DictionaryCost {
+export function dictionaryCost(input: {
+  text: string;
+  dictionaries: readonly { entries: readonly { entry: { enabled: boolean } }[] }[];
+  maxIterations?: number;
+}): DictionaryCost {
   let entries = 0;
   for (const d of input.dictionaries) for (const e of d.entries) if (e.entry.enabled) entries++;
   const passes = input.maxIterations ?? 5;
@@ -99,8 +103,15 @@ export function dictionaryCost(input: { text: string; dictionaries: readonly { e
 export function runsInline(request: CpuTaskRequest): boolean {
   switch (request.task) {
     case 'worldInfo': {
-      const cost = worldInfoScanCost(request.input.books, request.input.messages.map((m) => m.content));
-      return cost.entries <= INLINE_LIMITS.worldInfoEntries && cost.chars <= INLINE_LIMITS.worldInfoChars && cost.work <= INLINE_LIMITS.worldInfoRegexWork;
+      const cost = worldInfoScanCost(
+        request.input.books,
+        request.input.messages.map((m) => m.content),
+      );
+      return (
+        cost.entries <= INLINE_LIMITS.worldInfoEntries &&
+        cost.chars <= INLINE_LIMITS.worldInfoChars &&
+        cost.work <= INLINE_LIMITS.worldInfoRegexWork
+      );
     }
     case 'dictionaries': {
       const budgeted = request.input.tokenBudget != null || request.input.dictionaries.some((d) => d.defaultTokenBudget != null);
@@ -115,7 +126,11 @@ export function runsInline(request: CpuTaskRequest): boolean {
       const texts = input.history.map((m) => m.content);
       if (input.userTurn) texts.push(input.userTurn.content);
       const cost = worldInfoScanCost(input.worldInfo?.books ?? [], texts);
-      return cost.chars <= INLINE_LIMITS.promptChars && cost.entries <= INLINE_LIMITS.promptEntries && cost.work <= INLINE_LIMITS.worldInfoRegexWork;
+      return (
+        cost.chars <= INLINE_LIMITS.promptChars &&
+        cost.entries <= INLINE_LIMITS.promptEntries &&
+        cost.work <= INLINE_LIMITS.worldInfoRegexWork
+      );
     }
   }
 }

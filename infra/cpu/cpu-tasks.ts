@@ -13,11 +13,18 @@ import { AppError } from '../../shared/errors.ts';
 import { seededRandom } from '../../shared/prompt/macros/seeded-random.ts';
 import { assemblePrompt, type AssembledPrompt, type PromptInput } from '../../shared/prompt/index.ts';
 import { getTokenizer, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
-import { createSeededRandom, runWorldInfo, WorldInfoIndexCache, type WorldInfoInput, type WorldInfoResult } from '../../shared/worldinfo/index.ts';
+import {
+  createSeededRandom,
+  runWorldInfo,
+  WorldInfoIndexCache,
+  type WorldInfoInput,
+  type WorldInfoResult,
+} from '../../shared/worldinfo/index.ts';
 import { packBook, unpackBook, type TaskBook } from './packed-books.ts';
 
 /** How a task's random source is made on the thread that runs it. */
-export type RandomSpec = { kind: 'seed'; seed: number } | { kind: 'chat'; chatKey: string; chatLength: number; side: 'input' | 'output' } | { kind: 'unseeded' };
+export type RandomSpec =
+  { kind: 'seed'; seed: number } | { kind: 'chat'; chatKey: string; chatLength: number; side: 'input' | 'output' } | { kind: 'unseeded' };
 
 export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'substituteMacros' | 'tokenizer' | 'books'> & {
   books: readonly TaskBook[];
@@ -46,7 +53,8 @@ export interface CpuTasks {
 export type CpuTaskName = keyof CpuTasks;
 export type CpuTaskRequest = { [K in CpuTaskName]: { task: K; input: CpuTasks[K]['input'] } }[CpuTaskName];
 
-export type CpuTaskOutcome<T = unknown> = { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; extra: Record<string, unknown> } };
+export type CpuTaskOutcome<T = unknown> =
+  { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; extra: Record<string, unknown> } };
 
 /** Book indexes of the thread running the tasks, by (book, version). */
 const indexCache = new WorldInfoIndexCache(256);
@@ -59,7 +67,12 @@ function randomFrom(spec: RandomSpec): () => number {
 
 const handlers: { [K in CpuTaskName]: (input: CpuTasks[K]['input']) => CpuTasks[K]['output'] } = {
   worldInfo: ({ seed, books, diagnostics = 'all', ...input }) => {
-    const result = runWorldInfo({ ...input, books: books.map(unpackBook), ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}), indexCache });
+    const result = runWorldInfo({
+      ...input,
+      books: books.map(unpackBook),
+      ...(seed !== undefined ? { random: createSeededRandom(seed) } : {}),
+      indexCache,
+    });
     if (diagnostics === 'all') return result;
     return { ...result, diagnostics: diagnostics === 'none' ? [] : result.diagnostics.filter((d) => d.reason !== 'no_match') };
   },
@@ -68,14 +81,22 @@ const handlers: { [K in CpuTaskName]: (input: CpuTasks[K]['input']) => CpuTasks[
     return processText({ ...input, countTokens: (t) => counter.count(t), random: randomFrom(random) });
   },
   parseCard: ({ bytes, options }) => parseCard(bytes, options),
-  assemblePrompt: ({ worldInfo, ...input }) => assemblePrompt({ ...input, ...(worldInfo ? { worldInfo: { ...worldInfo, books: worldInfo.books.map(unpackBook), indexCache } } : {}) }),
+  assemblePrompt: ({ worldInfo, ...input }) =>
+    assemblePrompt({ ...input, ...(worldInfo ? { worldInfo: { ...worldInfo, books: worldInfo.books.map(unpackBook), indexCache } } : {}) }),
 };
 
 /** The request as it is posted to a thread: lorebooks packed (see packed-books.ts). */
 export function packForThread(request: CpuTaskRequest): CpuTaskRequest {
-  if (request.task === 'worldInfo') return { task: 'worldInfo', input: { ...request.input, books: request.input.books.map((b) => packBook(b as never)) } };
+  if (request.task === 'worldInfo')
+    return { task: 'worldInfo', input: { ...request.input, books: request.input.books.map((b) => packBook(b as never)) } };
   if (request.task === 'assemblePrompt' && request.input.worldInfo) {
-    return { task: 'assemblePrompt', input: { ...request.input, worldInfo: { ...request.input.worldInfo, books: request.input.worldInfo.books.map((b) => packBook(b as never)) } } };
+    return {
+      task: 'assemblePrompt',
+      input: {
+        ...request.input,
+        worldInfo: { ...request.input.worldInfo, books: request.input.worldInfo.books.map((b) => packBook(b as never)) },
+      },
+    };
   }
   return request;
 }
@@ -86,7 +107,8 @@ export function runCpuTask(request: CpuTaskRequest): CpuTaskOutcome {
     const handler = handlers[request.task] as (input: unknown) => unknown;
     return { ok: true, value: handler(request.input) };
   } catch (err) {
-    if (err instanceof AppError) return { ok: false, error: { status: err.status, code: err.code, message: err.message, extra: err.extra } };
+    if (err instanceof AppError)
+      return { ok: false, error: { status: err.status, code: err.code, message: err.message, extra: err.extra } };
     throw err;
   }
 }

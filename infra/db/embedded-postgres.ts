@@ -80,7 +80,10 @@ async function freePort(): Promise<number> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p, fsConstants.F_OK).then(() => true, () => false);
+  return fs.access(p, fsConstants.F_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isAlive(pid: number): boolean {
@@ -142,7 +145,9 @@ async function assertTraversable(dir: string, runAs: RunAs): Promise<void> {
     const st = await fs.stat(current);
     const ok = st.uid === runAs.uid ? (st.mode & 0o100) !== 0 : st.gid === runAs.gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
     if (!ok) {
-      throw new Error(`PostgreSQL runs as the 'postgres' user, which cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}): choose a DATA_DIR outside it or run 'chmod o+x ${current}'`);
+      throw new Error(
+        `PostgreSQL runs as the 'postgres' user, which cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}): choose a DATA_DIR outside it or run 'chmod o+x ${current}'`,
+      );
     }
     if (current === path.dirname(current)) return;
   }
@@ -194,7 +199,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     try {
       await execFileAsync(
         bins.initdb,
-        [`--pgdata=${pgdata}`, '--username=postgres', `--pwfile=${pwTmp}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync'],
+        [
+          `--pgdata=${pgdata}`,
+          '--username=postgres',
+          `--pwfile=${pwTmp}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+        ],
         { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } },
       );
     } finally {
@@ -205,17 +218,28 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await stopOrphan(pgdata);
   const port = options.port && options.port > 0 ? options.port : await freePort();
   const flags = [
-    '-D', pgdata,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
-    '-c', 'shared_buffers=128MB',
-    '-c', 'idle_in_transaction_session_timeout=60s',
+    '-D',
+    pgdata,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=128MB',
+    '-c',
+    'idle_in_transaction_session_timeout=60s',
   ];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
-  const child: ChildProcess = spawn(bins.postgres, flags, { ...(runAs ?? {}), env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(bins.postgres, flags, {
+    ...(runAs ?? {}),
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let exited = false;
   let output = '';
   child.on('exit', () => {
@@ -231,19 +255,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const connectionString = (database = 'postgres') => connectionStringFor(password, port, database);
 
-  await waitUntil(async () => {
-    if (exited) throw new Error(`embedded postgres exited during start:\n${output.slice(-2000)}`);
-    const client = new pg.Client({ connectionString: connectionString() });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }, 60_000, 'embedded postgres to accept connections');
+  await waitUntil(
+    async () => {
+      if (exited) throw new Error(`embedded postgres exited during start:\n${output.slice(-2000)}`);
+      const client = new pg.Client({ connectionString: connectionString() });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    60_000,
+    'embedded postgres to accept connections',
+  );
   const ownerFile = path.join(dir, 'server.json');
   await fs.writeFile(ownerFile, JSON.stringify({ ownerPid: process.pid, port } satisfies OwnerRecord));
 

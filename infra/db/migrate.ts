@@ -41,6 +41,9 @@ export async function migrateReadModels(db: Kysely<any>, schema: string): Promis
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`read-model migration ${failed?.migrationName ?? ''} failed in schema ${schema}: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new Error(
+      `read-model migration ${failed?.migrationName ?? ''} failed in schema ${schema}: ${(error as Error).message ?? String(error)}`,
+      { cause: error },
+    );
   }
 }

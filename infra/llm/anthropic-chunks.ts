@@ -43,7 +43,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 export function anthropicStreamError(payload: unknown, provider: string): ProviderError {
-  const info = errorInfoFromObject(isRecord(payload) ? payload.error : undefined) ?? { message: 'the LLM provider reported an error during the reply' };
+  const info = errorInfoFromObject(isRecord(payload) ? payload.error : undefined) ?? {
+    message: 'the LLM provider reported an error during the reply',
+  };
   const details = { provider, ...(info.type ? { upstreamType: info.type } : {}) };
   return info.type === 'rate_limit_error'
     ? new ProviderError(429, 'upstream_rate_limited', info.message, details)
@@ -97,7 +99,8 @@ export class AnthropicChunkMapper {
       }
       case 'content_block_delta': {
         const delta = isRecord(data.delta) ? data.delta : {};
-        if (delta.type === 'text_delta' && typeof delta.text === 'string') return delta.text === '' ? [] : [this.#chunk({ content: delta.text })];
+        if (delta.type === 'text_delta' && typeof delta.text === 'string')
+          return delta.text === '' ? [] : [this.#chunk({ content: delta.text })];
         if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
           const index = this.#toolIndexByBlock.get(count(data.index));
           if (index === undefined || delta.partial_json === '') return [];
@@ -134,7 +137,11 @@ export class AnthropicChunkMapper {
   }
 
   #usage(): ChatUsage {
-    return { prompt_tokens: this.#inputTokens, completion_tokens: this.#outputTokens, total_tokens: this.#inputTokens + this.#outputTokens };
+    return {
+      prompt_tokens: this.#inputTokens,
+      completion_tokens: this.#outputTokens,
+      total_tokens: this.#inputTokens + this.#outputTokens,
+    };
   }
 
   #base(): Omit<ProviderChunk, 'choices'> {
@@ -157,8 +164,14 @@ export function messageToEvents(message: unknown): Array<{ type: string; payload
   content.forEach((block, index) => {
     if (!isRecord(block)) return;
     if (block.type === 'tool_use') {
-      events.push({ type: 'content_block_start', payload: { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } } });
-      events.push({ type: 'content_block_delta', payload: { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) } } });
+      events.push({
+        type: 'content_block_start',
+        payload: { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } },
+      });
+      events.push({
+        type: 'content_block_delta',
+        payload: { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) } },
+      });
     } else if (block.type === 'text') {
       events.push({ type: 'content_block_start', payload: { index, content_block: { type: 'text', text: block.text } } });
     }

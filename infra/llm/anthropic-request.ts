@@ -36,7 +36,11 @@ interface Turn {
 function named(text: string, name: string | undefined, request: ChatRequest): string {
   if (!name) return text;
   const speaker =
-    name === 'example_user' ? (request.speakerNames?.user ?? name) : name === 'example_assistant' ? (request.speakerNames?.assistant ?? name) : name;
+    name === 'example_user'
+      ? (request.speakerNames?.user ?? name)
+      : name === 'example_assistant'
+        ? (request.speakerNames?.assistant ?? name)
+        : name;
   return text.startsWith(`${speaker}: `) ? text : `${speaker}: ${text}`;
 }
 
@@ -94,7 +98,10 @@ function turnOf(message: ChatMessage, request: ChatRequest): Turn {
 
 /** Adjacent text blocks joined by a blank line; in user turns tool results go first, as the API requires. */
 function tidy(turn: Turn): AnthropicMessage {
-  const ordered = turn.role === 'user' ? [...turn.blocks.filter((b) => b.type === 'tool_result'), ...turn.blocks.filter((b) => b.type !== 'tool_result')] : turn.blocks;
+  const ordered =
+    turn.role === 'user'
+      ? [...turn.blocks.filter((b) => b.type === 'tool_result'), ...turn.blocks.filter((b) => b.type !== 'tool_result')]
+      : turn.blocks;
   const blocks: AnthropicBlock[] = [];
   for (const block of ordered) {
     const previous = blocks[blocks.length - 1];

@@ -72,12 +72,15 @@ export class AnthropicProvider implements ChatProvider {
         for (const e of messageToEvents(payload)) yield* mapper.map(e.type, e.payload);
         return;
       }
-      const type = typeof (payload as { type?: unknown } | null)?.type === 'string' ? (payload as { type: string }).type : (event.event ?? '');
+      const type =
+        typeof (payload as { type?: unknown } | null)?.type === 'string' ? (payload as { type: string }).type : (event.event ?? '');
       yield* mapper.map(type, payload);
       if (mapper.stopped) return;
     }
     if (!mapper.finished) {
-      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', { provider: this.name });
+      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', {
+        provider: this.name,
+      });
     }
   }
 
@@ -85,7 +88,13 @@ export class AnthropicProvider implements ChatProvider {
     try {
       return JSON.parse(data);
     } catch (error) {
-      throw new ProviderError(502, 'upstream_bad_response', `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`, { provider: this.name }, { cause: error });
+      throw new ProviderError(
+        502,
+        'upstream_bad_response',
+        `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`,
+        { provider: this.name },
+        { cause: error },
+      );
     }
   }
 }

@@ -8,13 +8,7 @@ export type { AnthropicOptions } from './anthropic.ts';
 export { anthropicMessages, anthropicRequestBody, FIRST_USER_TURN } from './anthropic-request.ts';
 export { openAIRequestBody } from './openai-request.ts';
 export { collectCompletion, completeOnce } from './collect-completion.ts';
-export {
-  isProviderError,
-  NOT_CONFIGURED_MESSAGE,
-  notConfigured,
-  ProviderCancelledError,
-  ProviderError,
-} from './provider-errors.ts';
+export { isProviderError, NOT_CONFIGURED_MESSAGE, notConfigured, ProviderCancelledError, ProviderError } from './provider-errors.ts';
 export type { ProviderErrorCode, ProviderErrorDetails } from './provider-errors.ts';
 export {
   DEFAULT_BASE_URLS,

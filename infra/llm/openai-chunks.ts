@@ -3,7 +3,15 @@
  * chunk with `choices: null`, some omit `id`/`created`/`model` or a choice's `index`, some send `message` instead
  * of `delta`, some never report usage. A chunk carrying an `error` object is an upstream failure.
  */
-import type { ChatCompletion, ChatToolCallDelta, ChatUsage, ChunkChoice, ChunkDelta, FinishReason, ProviderChunk } from '../../shared/llm/chat-types.ts';
+import type {
+  ChatCompletion,
+  ChatToolCallDelta,
+  ChatUsage,
+  ChunkChoice,
+  ChunkDelta,
+  FinishReason,
+  ProviderChunk,
+} from '../../shared/llm/chat-types.ts';
 import { errorInfoFromObject } from './upstream-error-body.ts';
 import { ProviderError } from './provider-errors.ts';
 
@@ -36,7 +44,11 @@ export function normalizeUsage(value: unknown): ChatUsage | undefined {
   if (prompt === undefined && completion === undefined) return undefined;
   const promptTokens = prompt ?? 0;
   const completionTokens = completion ?? 0;
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: num(value.total_tokens) ?? promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: num(value.total_tokens) ?? promptTokens + completionTokens,
+  };
 }
 
 function toolCallDeltas(value: unknown): ChatToolCallDelta[] | undefined {

@@ -78,7 +78,9 @@ export class OpenAICompatibleProvider implements ChatProvider {
     }
     // Some servers close without `[DONE]`; that is only a problem if the reply never finished.
     if (!finished) {
-      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', { provider: this.name });
+      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', {
+        provider: this.name,
+      });
     }
   }
 
@@ -86,7 +88,13 @@ export class OpenAICompatibleProvider implements ChatProvider {
     try {
       return JSON.parse(data);
     } catch (error) {
-      throw new ProviderError(502, 'upstream_bad_response', `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`, { provider: this.name }, { cause: error });
+      throw new ProviderError(
+        502,
+        'upstream_bad_response',
+        `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`,
+        { provider: this.name },
+        { cause: error },
+      );
     }
   }
 }

@@ -89,7 +89,12 @@ const tokenizer = z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...T
 
 const modelSchema = z.union([
   z.string().min(1),
-  z.strictObject({ id: z.string().min(1), contextSize: positiveInt.optional(), replyReserve: z.number().int().min(0).optional(), tokenizer: tokenizer.optional() }),
+  z.strictObject({
+    id: z.string().min(1),
+    contextSize: positiveInt.optional(),
+    replyReserve: z.number().int().min(0).optional(),
+    tokenizer: tokenizer.optional(),
+  }),
 ]);
 
 const providerSchema = z.strictObject({
@@ -121,7 +126,8 @@ function envNumber(env: EnvLike, variable: string): number | undefined {
   const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new ProviderConfigError(variable, `must be a positive integer (got ${JSON.stringify(raw)})`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ProviderConfigError(variable, `must be a positive integer (got ${JSON.stringify(raw)})`);
   return value;
 }
 
@@ -131,7 +137,8 @@ function envString(env: EnvLike, variable: string): string | undefined {
 }
 
 function checkReserve(where: string, contextSize: number, replyReserve: number): void {
-  if (replyReserve >= contextSize) throw new ProviderConfigError(where, `reply reserve (${replyReserve}) must be smaller than the context size (${contextSize})`);
+  if (replyReserve >= contextSize)
+    throw new ProviderConfigError(where, `reply reserve (${replyReserve}) must be smaller than the context size (${contextSize})`);
 }
 
 function fromVariables(env: EnvLike, typeRaw: string): LlmConfig {
@@ -140,13 +147,18 @@ function fromVariables(env: EnvLike, typeRaw: string): LlmConfig {
   }
   const type = typeRaw as ProviderType;
   const baseUrl = envString(env, 'LLM_BASE_URL') ?? (type === 'openai-compatible' ? undefined : DEFAULT_BASE_URLS[type]);
-  if (!baseUrl) throw new ProviderConfigError('LLM_BASE_URL', 'is required for LLM_PROVIDER=openai-compatible (e.g. http://127.0.0.1:8080/v1)');
-  if (!httpUrl.safeParse(baseUrl).success) throw new ProviderConfigError('LLM_BASE_URL', `must be an http(s) URL (got ${JSON.stringify(baseUrl)})`);
+  if (!baseUrl)
+    throw new ProviderConfigError('LLM_BASE_URL', 'is required for LLM_PROVIDER=openai-compatible (e.g. http://127.0.0.1:8080/v1)');
+  if (!httpUrl.safeParse(baseUrl).success)
+    throw new ProviderConfigError('LLM_BASE_URL', `must be an http(s) URL (got ${JSON.stringify(baseUrl)})`);
   const apiKey = envString(env, 'LLM_API_KEY');
   if (!apiKey && type !== 'openai-compatible') throw new ProviderConfigError('LLM_API_KEY', `is required for LLM_PROVIDER=${type}`);
   const tokenizerName = envString(env, 'LLM_TOKENIZER');
   if (tokenizerName !== undefined && !tokenizer.safeParse(tokenizerName).success) {
-    throw new ProviderConfigError('LLM_TOKENIZER', `must be one of ${TOKENIZER_FAMILIES.join(', ')} (got ${JSON.stringify(tokenizerName)})`);
+    throw new ProviderConfigError(
+      'LLM_TOKENIZER',
+      `must be one of ${TOKENIZER_FAMILIES.join(', ')} (got ${JSON.stringify(tokenizerName)})`,
+    );
   }
   const timeout = envNumber(env, 'LLM_TIMEOUT_MS') ?? DEFAULT_TIMEOUT_MS;
   const contextSize = envNumber(env, 'LLM_CONTEXT_SIZE') ?? DEFAULT_CONTEXT_SIZE;
@@ -236,7 +248,10 @@ function fromFile(env: EnvLike, path: string, text: string): LlmConfig {
   });
   const defaultProvider = parsed.data.default ?? (providers[0] as ProviderSettings).name;
   if (!providers.some((p) => p.name === defaultProvider)) {
-    throw new ProviderConfigError(where, `default ${JSON.stringify(defaultProvider)} is not one of the providers (${providers.map((p) => p.name).join(', ')})`);
+    throw new ProviderConfigError(
+      where,
+      `default ${JSON.stringify(defaultProvider)} is not one of the providers (${providers.map((p) => p.name).join(', ')})`,
+    );
   }
   return { defaultProvider, providers };
 }
@@ -256,7 +271,10 @@ export function parseProviderConfig(env: EnvLike, options: ParseProviderConfigOp
     try {
       text = options.readFile(file);
     } catch (error) {
-      throw new ProviderConfigError('LLM_PROVIDERS_FILE', `cannot be read (${file}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new ProviderConfigError(
+        'LLM_PROVIDERS_FILE',
+        `cannot be read (${file}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     return fromFile(env, file, text);
   }

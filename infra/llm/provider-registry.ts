@@ -91,9 +91,14 @@ export class ProviderRegistry {
     const settings = this.#pickProvider(selection);
     const model = selection.model ?? settings.defaultModel;
     if (!model) {
-      throw new ProviderError(400, 'model_required', `no model was given and provider "${settings.name}" has no default model (set LLM_MODEL or defaultModel)`, {
-        provider: settings.name,
-      });
+      throw new ProviderError(
+        400,
+        'model_required',
+        `no model was given and provider "${settings.name}" has no default model (set LLM_MODEL or defaultModel)`,
+        {
+          provider: settings.name,
+        },
+      );
     }
     const listed = settings.models.find((m) => m.id === model);
     if (!listed && !settings.allowUnlistedModels) {
@@ -120,11 +125,17 @@ export class ProviderRegistry {
     if (selection.provider) {
       const named = providers.find((p) => p.name === selection.provider);
       if (!named) {
-        throw new ProviderError(400, 'unknown_provider', `unknown LLM provider "${selection.provider}"; configured: ${providers.map((p) => p.name).join(', ')}`);
+        throw new ProviderError(
+          400,
+          'unknown_provider',
+          `unknown LLM provider "${selection.provider}"; configured: ${providers.map((p) => p.name).join(', ')}`,
+        );
       }
       return named;
     }
-    const byDefault = [...providers].sort((a, b) => Number(b.name === this.#config.defaultProvider) - Number(a.name === this.#config.defaultProvider));
+    const byDefault = [...providers].sort(
+      (a, b) => Number(b.name === this.#config.defaultProvider) - Number(a.name === this.#config.defaultProvider),
+    );
     if (selection.model) {
       const listing = byDefault.find((p) => p.models.some((m) => m.id === selection.model));
       if (listing) return listing;

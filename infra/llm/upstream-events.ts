@@ -82,7 +82,17 @@ export async function* upstreamEvents(request: UpstreamRequest): AsyncGenerator<
       try {
         return await reader.read();
       } catch (error) {
-        throw failure(error, () => new ProviderError(502, 'upstream_bad_response', 'the connection to the LLM provider broke during the reply', { provider }, { cause: error }));
+        throw failure(
+          error,
+          () =>
+            new ProviderError(
+              502,
+              'upstream_bad_response',
+              'the connection to the LLM provider broke during the reply',
+              { provider },
+              { cause: error },
+            ),
+        );
       } finally {
         disarm();
       }
@@ -116,7 +126,9 @@ export async function* upstreamEvents(request: UpstreamRequest): AsyncGenerator<
       maxBufferSize: maxEventSize,
     });
     const tooLarge = () =>
-      new ProviderError(502, 'upstream_bad_response', `the LLM provider sent a stream event larger than ${maxEventSize} characters`, { provider });
+      new ProviderError(502, 'upstream_bad_response', `the LLM provider sent a stream event larger than ${maxEventSize} characters`, {
+        provider,
+      });
     // The parser's limit covers data buffered across chunks; an event that arrives whole is checked here.
     const feed = (text: string) => {
       if (text !== '') parser.feed(text);
@@ -160,7 +172,13 @@ function unreachable(provider: string, url: string, error: unknown): ProviderErr
   } catch {
     // keep the URL as given
   }
-  return new ProviderError(502, 'upstream_unreachable', `could not reach the LLM provider at ${origin} (${reason})`, { provider }, { cause: error });
+  return new ProviderError(
+    502,
+    'upstream_unreachable',
+    `could not reach the LLM provider at ${origin} (${reason})`,
+    { provider },
+    { cause: error },
+  );
 }
 
 async function readText(

@@ -74,7 +74,8 @@ export { UnrecoverableError };
 
 export function nonRetryable(message: string, options?: { cause?: unknown }): UnrecoverableError {
   const error = new UnrecoverableError(message);
-  if (options && 'cause' in options) Object.defineProperty(error, 'cause', { value: options.cause, enumerable: false, writable: true, configurable: true });
+  if (options && 'cause' in options)
+    Object.defineProperty(error, 'cause', { value: options.cause, enumerable: false, writable: true, configurable: true });
   return error;
 }
 

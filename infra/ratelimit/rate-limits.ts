@@ -89,7 +89,19 @@ export function createRateLimits(store: RateLimitStore, limits: Record<RateLimit
     if (store.kind === 'redis') {
       limiters.set(action, new RateLimiterRedis({ ...base, storeClient: store.client, rejectIfRedisNotReady: true, insuranceLimiter }));
     } else if (store.kind === 'postgres') {
-      limiters.set(action, new RateLimiterPostgres({ ...base, storeClient: store.pool, storeType: 'pool', tableName: 'rate_limits', schemaName: 'public', tableCreated: true, clearExpiredByTimeout: true, insuranceLimiter }));
+      limiters.set(
+        action,
+        new RateLimiterPostgres({
+          ...base,
+          storeClient: store.pool,
+          storeType: 'pool',
+          tableName: 'rate_limits',
+          schemaName: 'public',
+          tableCreated: true,
+          clearExpiredByTimeout: true,
+          insuranceLimiter,
+        }),
+      );
     } else {
       limiters.set(action, insuranceLimiter);
     }
@@ -112,7 +124,10 @@ export function createRateLimits(store: RateLimitStore, limits: Record<RateLimit
     async status(userId) {
       return Promise.all(
         RATE_LIMIT_ACTIONS.map(async (action) => {
-          const res = await limiters.get(action)!.get(userId).catch(() => null);
+          const res = await limiters
+            .get(action)!
+            .get(userId)
+            .catch(() => null);
           const limit = limits[action];
           return decision(action, limit, res, !res || res.remainingPoints > 0 || res.consumedPoints < limit.points);
         }),
@@ -120,7 +135,11 @@ export function createRateLimits(store: RateLimitStore, limits: Record<RateLimit
     },
     async storeHealthy() {
       if (store.kind === 'redis') return store.client.status === 'ready';
-      if (store.kind === 'postgres') return store.pool.query('SELECT 1').then(() => true, () => false);
+      if (store.kind === 'postgres')
+        return store.pool.query('SELECT 1').then(
+          () => true,
+          () => false,
+        );
       return true;
     },
   };
@@ -137,9 +156,13 @@ CREATE TABLE IF NOT EXISTS public.rate_limits (
 /** Parses `RATE_LIMITS` overrides over the defaults; an unknown action is an error naming it. */
 export function rateLimitsFromConfig(overrides: string | undefined): Record<RateLimitAction, ActionLimit> {
   const limits = { ...DEFAULT_RATE_LIMITS };
-  for (const part of (overrides ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (overrides ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [action, spec] = part.split('=') as [string, string];
-    if (!(RATE_LIMIT_ACTIONS as readonly string[]).includes(action)) throw new Error(`RATE_LIMITS names an unknown action ${action} (known: ${RATE_LIMIT_ACTIONS.join(', ')})`);
+    if (!(RATE_LIMIT_ACTIONS as readonly string[]).includes(action))
+      throw new Error(`RATE_LIMITS names an unknown action ${action} (known: ${RATE_LIMIT_ACTIONS.join(', ')})`);
     const [points, seconds] = spec.split('/').map(Number) as [number, number];
     if (!(points > 0 && seconds > 0)) throw new Error(`RATE_LIMITS: ${part} needs positive points and seconds`);
     limits[action as RateLimitAction] = { points, durationSeconds: seconds };

@@ -112,7 +112,8 @@ export function createRedisRelay(options: RedisRelayOptions): CompletionRelay {
       try {
         for (;;) {
           if (opts.signal?.aborted || closed) return;
-          const waitMs = opts.idleTimeoutMs !== undefined ? Math.max(1, Math.min(blockMs, opts.idleTimeoutMs - (Date.now() - idleSince))) : blockMs;
+          const waitMs =
+            opts.idleTimeoutMs !== undefined ? Math.max(1, Math.min(blockMs, opts.idleTimeoutMs - (Date.now() - idleSince))) : blockMs;
           let reply: StreamReply;
           try {
             reply = (await client.xread('COUNT', 1000, 'BLOCK', waitMs, 'STREAMS', k, cursor)) as StreamReply;
@@ -122,7 +123,8 @@ export function createRedisRelay(options: RedisRelayOptions): CompletionRelay {
           }
           const entries = reply?.[0]?.[1] ?? [];
           if (entries.length === 0) {
-            if (opts.idleTimeoutMs !== undefined && Date.now() - idleSince >= opts.idleTimeoutMs) throw new RelayIdleError(channel, opts.idleTimeoutMs);
+            if (opts.idleTimeoutMs !== undefined && Date.now() - idleSince >= opts.idleTimeoutMs)
+              throw new RelayIdleError(channel, opts.idleTimeoutMs);
             continue;
           }
           idleSince = Date.now();

@@ -20,17 +20,31 @@ describe('audit events projection', () => {
     const character = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Audit Me', first_message: 'Hi.' } })).body;
     await svc.request('PUT', `/api/v1/characters/${character.id}`, { body: { name: 'Audit Me Too' } });
     const book = (await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Ledger' } })).body;
-    const entry = (await svc.request('POST', `/api/v1/characters/world-books/${book.id}/entries`, { body: { keys: ['coin'], content: 'Coins.' } })).body;
+    const entry = (
+      await svc.request('POST', `/api/v1/characters/world-books/${book.id}/entries`, { body: { keys: ['coin'], content: 'Coins.' } })
+    ).body;
     await svc.request('POST', `/api/v1/characters/${character.id}/world-books`, { body: { world_book_id: book.id } });
     const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.id } })).body;
 
     const log = await svc.runtime.eventStore.readAll({ maxCount: 10_000 });
     const audit = await rows();
-    expect(audit.map((r) => [r.position, r.event_id, r.stream_id, r.revision, r.event_type])).toEqual(log.map((e) => [e.position, e.id, e.streamId, e.revision, e.type]));
+    expect(audit.map((r) => [r.position, r.event_id, r.stream_id, r.revision, r.event_type])).toEqual(
+      log.map((e) => [e.position, e.id, e.streamId, e.revision, e.type]),
+    );
     const byType = (type: string) => audit.filter((r) => r.event_type === type);
-    expect(byType('CharacterUpdated')[0]).toMatchObject({ resource_type: 'character', resource_id: character.id, user_id: 'local', summary: 'changed name', changed_fields: ['name'] });
+    expect(byType('CharacterUpdated')[0]).toMatchObject({
+      resource_type: 'character',
+      resource_id: character.id,
+      user_id: 'local',
+      summary: 'changed name',
+      changed_fields: ['name'],
+    });
     expect(byType('CharacterNameReserved').map((r) => r.resource_type)).toEqual(['character-name', 'character-name']);
-    expect(byType('WorldBookEntryAdded')[0]).toMatchObject({ resource_type: 'world-book', resource_id: book.id, subject_ids: [entry.entry_id] });
+    expect(byType('WorldBookEntryAdded')[0]).toMatchObject({
+      resource_type: 'world-book',
+      resource_id: book.id,
+      subject_ids: [entry.entry_id],
+    });
     expect(byType('WorldBookAttached')[0]).toMatchObject({ resource_type: 'character-world-books', resource_id: character.id });
     expect(byType('ChatCreated')[0]).toMatchObject({ resource_type: 'chat', resource_id: chat.id });
     expect(byType('ChatSlotTaken')[0]).toMatchObject({ resource_type: 'user-chats', resource_id: 'local' });

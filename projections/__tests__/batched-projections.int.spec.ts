@@ -24,7 +24,15 @@ const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.r
 
 const ST_CHAT = [
   { user_name: 'Ann', character_name: 'Char', create_date: '2024-10-18@20h52m00s', chat_metadata: {} },
-  { name: 'Char', is_user: false, is_system: false, send_date: 'October 18, 2024 8:52pm', mes: 'Hello.', extra: {}, swipes: ['Hello.', 'Hi!'] },
+  {
+    name: 'Char',
+    is_user: false,
+    is_system: false,
+    send_date: 'October 18, 2024 8:52pm',
+    mes: 'Hello.',
+    extra: {},
+    swipes: ['Hello.', 'Hi!'],
+  },
   { name: 'Ann', is_user: true, is_system: false, send_date: 'October 18, 2024 8:53pm', mes: 'Hi!', extra: {} },
 ]
   .map((l) => JSON.stringify(l))
@@ -38,19 +46,34 @@ describe('batched projection paths', () => {
       return r.body;
     };
     const post = (url: string, body: unknown) => ok(svc.request('POST', url, { body }));
-    const characters = await Promise.all([0, 1, 2].map((i) => post('/api/v1/characters', { name: `Batch ${i}`, first_message: 'Greetings.', alternate_greetings: ['Hey.'] })));
+    const characters = await Promise.all(
+      [0, 1, 2].map((i) => post('/api/v1/characters', { name: `Batch ${i}`, first_message: 'Greetings.', alternate_greetings: ['Hey.'] })),
+    );
     const chats = await Promise.all(characters.map((c) => post('/api/v1/character_chats', { character_id: c.id })));
     const books = await Promise.all([0, 1].map((i) => post('/api/v1/characters/world-books', { name: `Book ${i}` })));
     // Interleaved activity on several chats and books at once.
     const posted: string[][] = chats.map(() => []);
     for (let round = 0; round < 6; round++) {
       await Promise.all([
-        ...chats.map(async (chat, i) => posted[i]!.push((await post(`/api/v1/character_messages/chats/${chat.id}/messages`, { sender: round % 2 ? 'assistant' : 'user', content: `round ${round} of chat ${i}` })).id)),
+        ...chats.map(async (chat, i) =>
+          posted[i]!.push(
+            (
+              await post(`/api/v1/character_messages/chats/${chat.id}/messages`, {
+                sender: round % 2 ? 'assistant' : 'user',
+                content: `round ${round} of chat ${i}`,
+              })
+            ).id,
+          ),
+        ),
         ...books.map((b) => post(`/api/v1/characters/world-books/${b.id}/entries`, { keys: [`key${round}`], content: `Entry ${round}` })),
       ]);
     }
     // Alternates, swipes, edits, deletions, restores, a fork, an import, a deleted chat.
-    const alt = await post(`/api/v1/character_messages/chats/${chats[0].id}/messages`, { sender: 'assistant', content: 'another take', parent_message_id: posted[0]![2] });
+    const alt = await post(`/api/v1/character_messages/chats/${chats[0].id}/messages`, {
+      sender: 'assistant',
+      content: 'another take',
+      parent_message_id: posted[0]![2],
+    });
     await ok(svc.request('PUT', `/api/v1/character_messages/messages/${posted[0]![3]}/select`));
     await ok(svc.request('PUT', `/api/v1/character_messages/messages/${alt.id}/select`));
     await ok(svc.request('PUT', `/api/v1/character_messages/messages/${posted[1]![1]}`, { body: { content: 'edited' } }));
@@ -62,25 +85,56 @@ describe('batched projection paths', () => {
     await ok(svc.request('PUT', `/api/v1/character_chats/${chats[1].id}`, { body: { title: 'Renamed' } }));
     await ok(svc.request('DELETE', `/api/v1/character_chats/${chats[2].id}`));
     const entries = (await ok(svc.request('GET', `/api/v1/characters/world-books/${books[0].id}/entries`))).items;
-    await ok(svc.request('PUT', `/api/v1/characters/world-books/${books[0].id}/entries/${entries[0].entry_id}`, { body: { content: 'Changed.' } }));
+    await ok(
+      svc.request('PUT', `/api/v1/characters/world-books/${books[0].id}/entries/${entries[0].entry_id}`, { body: { content: 'Changed.' } }),
+    );
     await ok(svc.request('DELETE', `/api/v1/characters/world-books/${books[0].id}/entries/${entries[1].entry_id}`));
-    await post('/api/v1/characters/world-books/entries/bulk', { entry_ids: [entries[2].entry_id, entries[3].entry_id], operation: 'disable' });
+    await post('/api/v1/characters/world-books/entries/bulk', {
+      entry_ids: [entries[2].entry_id, entries[3].entry_id],
+      operation: 'disable',
+    });
     await ok(svc.request('PUT', `/api/v1/characters/world-books/${books[1].id}`, { body: { description: 'changed', is_global: true } }));
-    await post('/api/v1/characters/world-books/import', { entries: { 0: { uid: 0, key: ['dragon'], keysecondary: [], comment: 'Dragons', content: 'Dragons live here.', order: 100, position: 0, disable: false } } });
-    for (let i = 0; i < 3; i++) await post('/api/v1/characters/world-books/process-context', { text: 'key1 key2 key3', world_book_ids: [books[0].id, books[1].id], record: true });
+    await post('/api/v1/characters/world-books/import', {
+      entries: {
+        0: {
+          uid: 0,
+          key: ['dragon'],
+          keysecondary: [],
+          comment: 'Dragons',
+          content: 'Dragons live here.',
+          order: 100,
+          position: 0,
+          disable: false,
+        },
+      },
+    });
+    for (let i = 0; i < 3; i++)
+      await post('/api/v1/characters/world-books/process-context', {
+        text: 'key1 key2 key3',
+        world_book_ids: [books[0].id, books[1].id],
+        record: true,
+      });
     await post(`/api/v1/characters/${characters[1].id}/world-books`, { world_book_id: books[0].id });
 
     // Chat dictionaries: created, edited, attached to a character and a chat, one deleted.
     const dictionaries = await Promise.all([0, 1].map((i) => post('/api/v1/chat/dictionaries', { name: `Dictionary ${i}` })));
     for (let round = 0; round < 3; round++) {
-      await Promise.all(dictionaries.map((d) => post(`/api/v1/chat/dictionaries/${d.id}/entries`, { pattern: `word${round}`, replacement: `WORD${round}` })));
+      await Promise.all(
+        dictionaries.map((d) =>
+          post(`/api/v1/chat/dictionaries/${d.id}/entries`, { pattern: `word${round}`, replacement: `WORD${round}` }),
+        ),
+      );
     }
     await post(`/api/v1/characters/${characters[0].id}/chat-dictionaries`, { dictionary_id: dictionaries[0].id, apply_to: 'both' });
     await post(`/api/v1/character_chats/${chats[0].id}/chat-dictionaries`, { dictionary_id: dictionaries[1].id });
     await ok(svc.request('DELETE', `/api/v1/chat/dictionaries/${dictionaries[1].id}`));
 
     // Last on its chat: a branch posted under an earlier message.
-    await post(`/api/v1/character_messages/chats/${chats[1].id}/messages`, { sender: 'user', content: 'a branch', parent_message_id: posted[1]![1] });
+    await post(`/api/v1/character_messages/chats/${chats[1].id}/messages`, {
+      sender: 'user',
+      content: 'a branch',
+      parent_message_id: posted[1]![1],
+    });
     const { db } = svc.runtime.database;
     const all = await svc.runtime.eventStore.readAll({ maxCount: 100_000 });
     for (const projection of projections) {
@@ -102,11 +156,22 @@ describe('batched projection paths', () => {
         if (projection.applyMany) await projection.applyMany(db.withSchema(many), chunk);
         else for (const e of chunk) await projection.apply(db.withSchema(many), e);
       }
-      for (const table of projection.tables) expect([projection.name, table, await tableDiff(one, many, table)]).toEqual([projection.name, table, 0]);
+      for (const table of projection.tables)
+        expect([projection.name, table, await tableDiff(one, many, table)]).toEqual([projection.name, table, 0]);
       // A chunk delivered again (the runner's checkpoint normally drops it first) changes nothing.
       for (const chunk of chunks.slice(1, 4)) if (projection.applyMany) await projection.applyMany(db.withSchema(many), chunk);
-      for (const table of projection.tables) expect([projection.name, table, 'redelivered', await tableDiff(one, many, table)]).toEqual([projection.name, table, 'redelivered', 0]);
-      const rows = await Promise.all(projection.tables.map(async (t) => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id(many, t)}`.execute(db)).rows[0]!.n)));
+      for (const table of projection.tables)
+        expect([projection.name, table, 'redelivered', await tableDiff(one, many, table)]).toEqual([
+          projection.name,
+          table,
+          'redelivered',
+          0,
+        ]);
+      const rows = await Promise.all(
+        projection.tables.map(async (t) =>
+          Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id(many, t)}`.execute(db)).rows[0]!.n),
+        ),
+      );
       expect([projection.name, rows.some((n) => n > 0)]).toEqual([projection.name, true]);
     }
   }, 120_000);

@@ -26,7 +26,8 @@ async function seed() {
   const character = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Projected', first_message: 'Hi.' } })).body.id;
   const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character } })).body.id;
   for (let i = 0; i < 4; i++) {
-    const d = (await svc.request('POST', BASE, { body: { name: `P${i}`, tags: ['t'], entries: [{ pattern: `a${i}`, replacement: 'b' }] } })).body;
+    const d = (await svc.request('POST', BASE, { body: { name: `P${i}`, tags: ['t'], entries: [{ pattern: `a${i}`, replacement: 'b' }] } }))
+      .body;
     const e = (await svc.request('POST', `${BASE}/${d.id}/entries`, { body: { pattern: 'x', replacement: 'y', group: 'g' } })).body;
     await svc.request('PUT', `${BASE}/${d.id}`, { body: { description: `d${i}`, is_active: i % 2 === 0 } });
     await svc.request('PUT', `${BASE}/entries/${e.id}`, { body: { replacement: 'z', timed_effects: { sticky: 2 } } });
@@ -49,7 +50,17 @@ describe('chat dictionary read models', () => {
     const { db } = svc.runtime.database;
     await rebuildReadModels({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projections, targetSchema: 'read_check' });
     for (const p of OWN) for (const table of p.tables) expect(await tableDiff('read', 'read_check', table)).toBe(0);
-    expect(Number((await db.withSchema('read').selectFrom('chat_dictionary_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(7);
+    expect(
+      Number(
+        (
+          await db
+            .withSchema('read')
+            .selectFrom('chat_dictionary_entries')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(7);
 
     const events = await svc.runtime.eventStore.readAll({ maxCount: 100_000 });
     await db.transaction().execute(async (trx) => {
@@ -64,11 +75,30 @@ describe('chat dictionary read models', () => {
     const owner = (await db.selectFrom('chat_dictionaries').select('owner_id').executeTakeFirstOrThrow()).owner_id;
     const chat = await db.selectFrom('chats').select('id').where('owner_id', '=', owner).executeTakeFirstOrThrow();
     const now = new Date();
-    await db.insertInto('chat_dictionary_timed_state').values({ chat_id: chat.id, revision: 99, chat_length: 3, state: JSON.stringify({ sticky: {}, cooldown: {} }), updated_at: now }).execute();
+    await db
+      .insertInto('chat_dictionary_timed_state')
+      .values({ chat_id: chat.id, revision: 99, chat_length: 3, state: JSON.stringify({ sticky: {}, cooldown: {} }), updated_at: now })
+      .execute();
     const other = '0190b5a8-0000-7000-8000-00000000beef';
     await db
       .insertInto('chat_dictionaries')
-      .values({ id: other, owner_id: 'u-keep', version: 1, name: 'kept', description: '', category: null, tags: '[]', included_dictionary_ids: '[]', default_token_budget: null, is_active: true, entry_count: 0, source: '{}', created_at: now, updated_at: now, deleted_at: null } as never)
+      .values({
+        id: other,
+        owner_id: 'u-keep',
+        version: 1,
+        name: 'kept',
+        description: '',
+        category: null,
+        tags: '[]',
+        included_dictionary_ids: '[]',
+        default_token_budget: null,
+        is_active: true,
+        entry_count: 0,
+        source: '{}',
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      } as never)
       .execute();
     const deleted = await purgeUserFromReadModels(svc.runtime.database.db, 'read', projections, owner);
     expect(deleted).toMatchObject({ chat_dictionaries: 4, chat_dictionary_entries: 7, chat_dictionary_timed_state: 1 });

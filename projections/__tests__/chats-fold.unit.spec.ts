@@ -11,14 +11,43 @@ const at = (day: number) => `2026-02-${String(day).padStart(2, '0')}T10:00:00.00
 describe('chats fold (no database)', () => {
   it('declares the events it handles', () => {
     expect([...CHAT_EVENTS].sort()).toEqual(
-      ['ChatCreated', 'ChatUpdated', 'ChatDeleted', 'ChatRestored', 'MessagePosted', 'MessageEdited', 'MessageDeleted', 'MessageRestored', 'MessageSelected', 'ChatVariablesChanged', 'WorldInfoTimedEffectsChanged'].sort(),
+      [
+        'ChatCreated',
+        'ChatUpdated',
+        'ChatDeleted',
+        'ChatRestored',
+        'MessagePosted',
+        'MessageEdited',
+        'MessageDeleted',
+        'MessageRestored',
+        'MessageSelected',
+        'ChatVariablesChanged',
+        'WorldInfoTimedEffectsChanged',
+      ].sort(),
     );
   });
 
   it('a new chat row: fork origin, root, JSON settings, zero messages', () => {
     const chat = streamOf(`chat-${CHAT}`);
-    const row = chatRow(chat('ChatCreated', chatCreated(CHAT, { settings: { user_name: 'Ann' }, forkedFrom: { chatId: PARENT, messageId: id(9), rootChatId: PARENT } }), at(1)));
-    expect(row).toMatchObject({ id: CHAT, owner_id: 'owner-1', version: 1, settings: '{"user_name":"Ann"}', parent_chat_id: PARENT, forked_from_message_id: id(9), root_chat_id: PARENT, message_count: 0, state: 'in-progress', deleted_at: null });
+    const row = chatRow(
+      chat(
+        'ChatCreated',
+        chatCreated(CHAT, { settings: { user_name: 'Ann' }, forkedFrom: { chatId: PARENT, messageId: id(9), rootChatId: PARENT } }),
+        at(1),
+      ),
+    );
+    expect(row).toMatchObject({
+      id: CHAT,
+      owner_id: 'owner-1',
+      version: 1,
+      settings: '{"user_name":"Ann"}',
+      parent_chat_id: PARENT,
+      forked_from_message_id: id(9),
+      root_chat_id: PARENT,
+      message_count: 0,
+      state: 'in-progress',
+      deleted_at: null,
+    });
     expect(chatRow(chat('ChatCreated', chatCreated(id(1)))).root_chat_id).toBe(id(1));
   });
 
@@ -26,21 +55,64 @@ describe('chats fold (no database)', () => {
     const chat = streamOf(`chat-${CHAT}`);
     chat('ChatCreated', chatCreated(CHAT));
     const posted = chatRowChanges(chat('MessagePosted', messagePosted(CHAT, id(1)), at(2)));
-    expect(posted).toEqual({ columns: { version: 2, updated_at: new Date(at(2)), last_activity_at: new Date(at(2)) }, messageCountDelta: 1 });
-    expect(chatRowChanges(chat('MessageDeleted', { chatId: CHAT, messageId: id(1), messageVersion: 2, path: null }, at(3))).messageCountDelta).toBe(-1);
-    expect(chatRowChanges(chat('ChatUpdated', { chatId: CHAT, changes: { title: 'New', settings: { scenario: 'x' } } }, at(4))).columns).toEqual({ version: 4, updated_at: new Date(at(4)), title: 'New', settings: '{"scenario":"x"}' });
-    const variables = chatRowChanges(chat('ChatVariablesChanged', { chatId: CHAT, changes: [{ name: 'a', op: 'set', value: '1' }, { name: 'a', op: 'inc', value: '2' }, { name: 'b', op: 'set', value: 'x' }] }));
+    expect(posted).toEqual({
+      columns: { version: 2, updated_at: new Date(at(2)), last_activity_at: new Date(at(2)) },
+      messageCountDelta: 1,
+    });
+    expect(
+      chatRowChanges(chat('MessageDeleted', { chatId: CHAT, messageId: id(1), messageVersion: 2, path: null }, at(3))).messageCountDelta,
+    ).toBe(-1);
+    expect(
+      chatRowChanges(chat('ChatUpdated', { chatId: CHAT, changes: { title: 'New', settings: { scenario: 'x' } } }, at(4))).columns,
+    ).toEqual({ version: 4, updated_at: new Date(at(4)), title: 'New', settings: '{"scenario":"x"}' });
+    const variables = chatRowChanges(
+      chat('ChatVariablesChanged', {
+        chatId: CHAT,
+        changes: [
+          { name: 'a', op: 'set', value: '1' },
+          { name: 'a', op: 'inc', value: '2' },
+          { name: 'b', op: 'set', value: 'x' },
+        ],
+      }),
+    );
     expect(variables).toEqual({ columns: { version: 5 }, messageCountDelta: 0, variablesSet: { a: '2', b: 'x' } });
-    expect(chatRowChanges(chat('ChatDeleted', { chatId: CHAT }, at(6))).columns).toEqual({ version: 6, updated_at: new Date(at(6)), deleted_at: new Date(at(6)) });
-    expect(chatRowChanges(chat('ChatRestored', { chatId: CHAT }, at(7))).columns).toEqual({ version: 7, updated_at: new Date(at(7)), deleted_at: null });
+    expect(chatRowChanges(chat('ChatDeleted', { chatId: CHAT }, at(6))).columns).toEqual({
+      version: 6,
+      updated_at: new Date(at(6)),
+      deleted_at: new Date(at(6)),
+    });
+    expect(chatRowChanges(chat('ChatRestored', { chatId: CHAT }, at(7))).columns).toEqual({
+      version: 7,
+      updated_at: new Date(at(7)),
+      deleted_at: null,
+    });
     const state = { sticky: {}, cooldown: {} };
-    expect(chatRowChanges(chat('WorldInfoTimedEffectsChanged', { chatId: CHAT, effects: [{ type: 'match_recorded', entryKey: 'k', startsAt: 1 }], state })).columns).toEqual({ version: 8, world_info_timed_state: JSON.stringify(state) });
+    expect(
+      chatRowChanges(
+        chat('WorldInfoTimedEffectsChanged', { chatId: CHAT, effects: [{ type: 'match_recorded', entryKey: 'k', startsAt: 1 }], state }),
+      ).columns,
+    ).toEqual({ version: 8, world_info_timed_state: JSON.stringify(state) });
   });
 
   it('a message row is on the path as told, with its import time when it has one', () => {
     const chat = streamOf(`chat-${CHAT}`);
-    const event = chat('MessagePosted', messagePosted(CHAT, id(1), { parentId: PARENT, depth: 3, sentAt: '2020-01-01T00:00:00.000Z', metadata: { a: 1 } }), at(2));
-    expect(messageRow(event, true)).toMatchObject({ id: id(1), chat_id: CHAT, seq: 1, parent_id: PARENT, sibling_group: PARENT, depth: 3, on_path: true, metadata: '{"a":1}', created_at: '2020-01-01T00:00:00.000Z', updated_at: new Date(at(2)) });
+    const event = chat(
+      'MessagePosted',
+      messagePosted(CHAT, id(1), { parentId: PARENT, depth: 3, sentAt: '2020-01-01T00:00:00.000Z', metadata: { a: 1 } }),
+      at(2),
+    );
+    expect(messageRow(event, true)).toMatchObject({
+      id: id(1),
+      chat_id: CHAT,
+      seq: 1,
+      parent_id: PARENT,
+      sibling_group: PARENT,
+      depth: 3,
+      on_path: true,
+      metadata: '{"a":1}',
+      created_at: '2020-01-01T00:00:00.000Z',
+      updated_at: new Date(at(2)),
+    });
   });
 
   it('a run of posts folds its path changes in memory: the latest path wins, older messages it names come on', () => {
@@ -65,7 +137,10 @@ describe('chats fold (no database)', () => {
 
   it('a new chat with its messages needs no path-off update (nothing of it is stored yet)', () => {
     const chat = streamOf(`chat-${CHAT}`);
-    const plan = planRun([chat('ChatCreated', chatCreated(CHAT)), chat('MessagePosted', messagePosted(CHAT, id(1), { path: { from: 0, ids: [id(1)] } }))]);
+    const plan = planRun([
+      chat('ChatCreated', chatCreated(CHAT)),
+      chat('MessagePosted', messagePosted(CHAT, id(1), { path: { from: 0, ids: [id(1)] } })),
+    ]);
     expect(plan.created?.data.chatId).toBe(CHAT);
     expect(plan.posts).toHaveLength(1);
     expect(plan.rows.map((r) => r.on_path)).toEqual([true]);

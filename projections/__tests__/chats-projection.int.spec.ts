@@ -21,20 +21,26 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const post = async (chatId: string, body: Record<string, unknown>) => (await svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { body })).body;
+const post = async (chatId: string, body: Record<string, unknown>) =>
+  (await svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { body })).body;
 
 /** Chats with every kind of event: greetings, posts, alternates, selects, edits, deletes, restores, settings, forks, imports. */
 async function seed() {
-  const character = (await svc.request('POST', '/api/v1/characters', { body: { name: 'Projected', first_message: 'hi', alternate_greetings: ['hey'] } })).body;
+  const character = (
+    await svc.request('POST', '/api/v1/characters', { body: { name: 'Projected', first_message: 'hi', alternate_greetings: ['hey'] } })
+  ).body;
   for (let n = 0; n < 3; n++) {
     const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.id } })).body;
     const ids: string[] = [];
-    for (let i = 0; i < 12; i++) ids.push((await post(chat.id, { sender: i % 2 ? 'assistant' : 'user', content: `chat ${n} message ${i}` })).id);
+    for (let i = 0; i < 12; i++)
+      ids.push((await post(chat.id, { sender: i % 2 ? 'assistant' : 'user', content: `chat ${n} message ${i}` })).id);
     const alt = await post(chat.id, { sender: 'assistant', content: 'alternate', parent_message_id: ids[4] });
     await post(chat.id, { sender: 'user', content: 'on the alternate branch' });
     await svc.request('PUT', `/api/v1/character_messages/messages/${ids[5]}/select`);
     await svc.request('PUT', `/api/v1/character_messages/messages/${ids[7]}`, { body: { content: 'edited' } });
-    await svc.request('PUT', `/api/v1/character_messages/messages/${ids[9]}?as_alternate=true`, { body: { content: 'edited as alternate' } });
+    await svc.request('PUT', `/api/v1/character_messages/messages/${ids[9]}?as_alternate=true`, {
+      body: { content: 'edited as alternate' },
+    });
     await svc.request('DELETE', `/api/v1/character_messages/messages/${ids[2]}`);
     await svc.request('DELETE', `/api/v1/character_messages/messages/${alt.id}`);
     await svc.request('POST', `/api/v1/character_messages/messages/${alt.id}/restore`);
@@ -45,13 +51,25 @@ async function seed() {
       await svc.request('POST', `/api/v1/character_chats/${chat.id}/restore`);
     }
   }
-  const file = ['{"user_name":"U","character_name":"P","create_date":"2024-10-18@20h52m05s","chat_metadata":{}}', ...Array.from({ length: 40 }, (_, i) => JSON.stringify({ name: 'P', is_user: i % 2 === 0, mes: `imported ${i}`, swipes: i % 5 === 1 ? [`imported ${i}`, 'other'] : undefined, swipe_id: 0 }))];
+  const file = [
+    '{"user_name":"U","character_name":"P","create_date":"2024-10-18@20h52m05s","chat_metadata":{}}',
+    ...Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({
+        name: 'P',
+        is_user: i % 2 === 0,
+        mes: `imported ${i}`,
+        swipes: i % 5 === 1 ? [`imported ${i}`, 'other'] : undefined,
+        swipe_id: 0,
+      }),
+    ),
+  ];
   await svc.request('POST', '/api/v1/character_chats/import', { body: { character_id: character.id, content: file.join('\n') } });
 }
 
 const tableDiff = (a: string, b: string, table: string) => tableDifference(svc.runtime.database.db, a, b, table);
 
-const chatEvents = async () => (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => chatsProjection.handles.has(e.type)).map(withUpcast);
+const chatEvents = async () =>
+  (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => chatsProjection.handles.has(e.type)).map(withUpcast);
 const snapshot = async (schema: string) => ({
   chats: await svc.runtime.database.db.withSchema(schema).selectFrom('chats').selectAll().orderBy('id').execute(),
   messages: await svc.runtime.database.db.withSchema(schema).selectFrom('chat_messages').selectAll().orderBy('id').execute(),
@@ -59,7 +77,12 @@ const snapshot = async (schema: string) => ({
 
 describe('chats projection', () => {
   test('the live read model matches what the path events say', async () => {
-    const rows = await svc.runtime.database.db.withSchema('read').selectFrom('chat_messages').select(['chat_id', 'depth']).where('on_path', '=', true).execute();
+    const rows = await svc.runtime.database.db
+      .withSchema('read')
+      .selectFrom('chat_messages')
+      .select(['chat_id', 'depth'])
+      .where('on_path', '=', true)
+      .execute();
     const perChat = new Map<string, number[]>();
     for (const r of rows) perChat.set(r.chat_id, [...(perChat.get(r.chat_id) ?? []), r.depth]);
     // one message per depth on each chat's path, with no gaps
@@ -69,7 +92,14 @@ describe('chats projection', () => {
     for (const chatId of perChat.keys()) {
       const { state } = await loadState(svc.runtime.eventStore, chatStream(chatId), chatDecider);
       const decided = vectorToArray(state.tree.path).map((o) => nodeAt(state.tree, o).id);
-      const read = await svc.runtime.database.db.withSchema('read').selectFrom('chat_messages').select('id').where('chat_id', '=', chatId).where('on_path', '=', true).orderBy('depth').execute();
+      const read = await svc.runtime.database.db
+        .withSchema('read')
+        .selectFrom('chat_messages')
+        .select('id')
+        .where('chat_id', '=', chatId)
+        .where('on_path', '=', true)
+        .orderBy('depth')
+        .execute();
       expect(read.map((r) => r.id)).toEqual(decided);
     }
   });

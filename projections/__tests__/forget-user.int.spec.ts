@@ -41,31 +41,91 @@ describe('read-model purge of a user', () => {
   test("purges the user's rows from every projection (world-book activations included) and nothing of others", async () => {
     const db = database.db.withSchema(SCHEMA);
     const now = new Date();
-    const book = (owner: string) => ({ id: newId(), owner_id: owner, version: 1, name: `${owner} book`, enabled: true, is_global: false, meta: JSON.stringify({}), entry_count: 1, source: JSON.stringify({}), created_at: now, updated_at: now });
+    const book = (owner: string) => ({
+      id: newId(),
+      owner_id: owner,
+      version: 1,
+      name: `${owner} book`,
+      enabled: true,
+      is_global: false,
+      meta: JSON.stringify({}),
+      entry_count: 1,
+      source: JSON.stringify({}),
+      created_at: now,
+      updated_at: now,
+    });
     const mine = book('u-forget');
     const theirs = book('u-keep');
-    await db.insertInto('world_books').values([mine, theirs] as never).execute();
+    await db
+      .insertInto('world_books')
+      .values([mine, theirs] as never)
+      .execute();
     for (const b of [mine, theirs]) {
       const entryId = newId();
-      await db.insertInto('world_book_entries').values({ entry_id: entryId, world_book_id: b.id, ord: 0, uid: '0', entry: JSON.stringify({ content: 'x' }), created_at: now, updated_at: now } as never).execute();
-      await db.insertInto('world_book_entry_activations').values({ world_book_id: b.id, entry_id: entryId, activation_count: 3, last_activated_at: now }).execute();
-      await db.insertInto('world_book_activation_streams').values({ stream_id: `worldbookactivations-${b.id}`, version: 1 }).execute();
+      await db
+        .insertInto('world_book_entries')
+        .values({
+          entry_id: entryId,
+          world_book_id: b.id,
+          ord: 0,
+          uid: '0',
+          entry: JSON.stringify({ content: 'x' }),
+          created_at: now,
+          updated_at: now,
+        } as never)
+        .execute();
+      await db
+        .insertInto('world_book_entry_activations')
+        .values({ world_book_id: b.id, entry_id: entryId, activation_count: 3, last_activated_at: now })
+        .execute();
+      await db
+        .insertInto('world_book_activation_streams')
+        .values({ stream_id: `worldbookactivations-${b.id}`, version: 1 })
+        .execute();
     }
     const deleted = await purgeUserFromReadModels(database.db, SCHEMA, projections, 'u-forget');
-    expect(deleted).toMatchObject({ world_books: 1, world_book_entries: 1, world_book_entry_activations: 1, world_book_activation_streams: 1 });
+    expect(deleted).toMatchObject({
+      world_books: 1,
+      world_book_entries: 1,
+      world_book_entry_activations: 1,
+      world_book_activation_streams: 1,
+    });
     expect((await db.selectFrom('world_books').select('id').execute()).map((r) => r.id)).toEqual([theirs.id]);
-    expect((await db.selectFrom('world_book_entry_activations').select('world_book_id').execute()).map((r) => r.world_book_id)).toEqual([theirs.id]);
-    expect((await db.selectFrom('world_book_activation_streams').select('stream_id').execute()).map((r) => r.stream_id)).toEqual([`worldbookactivations-${theirs.id}`]);
+    expect((await db.selectFrom('world_book_entry_activations').select('world_book_id').execute()).map((r) => r.world_book_id)).toEqual([
+      theirs.id,
+    ]);
+    expect((await db.selectFrom('world_book_activation_streams').select('stream_id').execute()).map((r) => r.stream_id)).toEqual([
+      `worldbookactivations-${theirs.id}`,
+    ]);
   });
 
   test('a projection that cannot be purged fails the whole purge, deleting nothing', async () => {
     const db = database.db.withSchema(SCHEMA);
     const now = new Date();
-    await db.insertInto('character_world_books').values({ character_id: newId(), world_book_id: newId(), owner_id: 'u-partial', priority: 0, enabled: true, revision: 1, created_at: now, updated_at: now }).execute();
+    await db
+      .insertInto('character_world_books')
+      .values({
+        character_id: newId(),
+        world_book_id: newId(),
+        owner_id: 'u-partial',
+        priority: 0,
+        enabled: true,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     await sql`CREATE TABLE ${sql.id(SCHEMA, 'anonymous_notes')} (id int, note text)`.execute(database.db);
-    const unforgettable: Projection = { name: 'notes', handles: new Set(), tables: ['anonymous_notes' as never], apply: async () => undefined };
+    const unforgettable: Projection = {
+      name: 'notes',
+      handles: new Set(),
+      tables: ['anonymous_notes' as never],
+      apply: async () => undefined,
+    };
     // Registered first, so purged last: the earlier purges in the same transaction roll back.
-    await expect(purgeUserFromReadModels(database.db, SCHEMA, [unforgettable, ...projections], 'u-partial')).rejects.toBeInstanceOf(UnforgettableProjectionError);
+    await expect(purgeUserFromReadModels(database.db, SCHEMA, [unforgettable, ...projections], 'u-partial')).rejects.toBeInstanceOf(
+      UnforgettableProjectionError,
+    );
     expect(await db.selectFrom('character_world_books').select('owner_id').where('owner_id', '=', 'u-partial').execute()).toHaveLength(1);
   });
 });

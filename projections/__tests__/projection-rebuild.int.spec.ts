@@ -34,7 +34,9 @@ function load() {
       const res =
         i % 5 === 4
           ? await svc.request('POST', '/api/v1/characters', { body: { name: `Writer ${n}.${i}` } })
-          : await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, { body: { sender: i % 2 ? 'assistant' : 'user', content: `message ${i}` } });
+          : await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, {
+              body: { sender: i % 2 ? 'assistant' : 'user', content: `message ${i}` },
+            });
       if (res.status !== 201) failures.push(`write ${res.status} ${JSON.stringify(res.body)}`);
       writes++;
     }
@@ -65,7 +67,8 @@ describe('rebuilding one projection', () => {
     for (let i = 0; i < 10; i++) {
       const c = (await svc.request('POST', '/api/v1/characters', { body: { name: `Seed ${i}`, first_message: 'Hello.' } })).body.id;
       const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c } })).body.id;
-      for (let j = 0; j < 5; j++) await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, { body: { sender: 'user', content: `seed ${j}` } });
+      for (let j = 0; j < 5; j++)
+        await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, { body: { sender: 'user', content: `seed ${j}` } });
     }
     const traffic = load();
     await new Promise((r) => setTimeout(r, 300));
@@ -77,9 +80,24 @@ describe('rebuilding one projection', () => {
       const onBuilt = async () => {
         const c = (await svc.request('POST', '/api/v1/characters', { body: { name: `Between ${name}`, first_message: 'Hi.' } })).body.id;
         const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c } })).body.id;
-        for (let j = 0; j < 3; j++) expect((await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, { body: { sender: 'user', content: `tail ${j}` } })).status).toBe(201);
+        for (let j = 0; j < 3; j++)
+          expect(
+            (
+              await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, {
+                body: { sender: 'user', content: `tail ${j}` },
+              })
+            ).status,
+          ).toBe(201);
       };
-      const result = await rebuildProjection({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projection, pageSize: 50, onBuilt, onProgress: (p) => void progress.push(p.events) });
+      const result = await rebuildProjection({
+        db,
+        eventStore: svc.runtime.eventStore,
+        liveSchema: 'read',
+        projection,
+        pageSize: 50,
+        onBuilt,
+        onProgress: (p) => void progress.push(p.events),
+      });
       expect(result.events).toBeGreaterThan(50);
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -97,7 +115,8 @@ describe('rebuilding one projection', () => {
     expect(leftovers.rows[0]!.n).toBe(0);
 
     await rebuildReadModels({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projections, targetSchema: 'read_full' });
-    for (const p of projections) for (const table of p.tables) expect([table, await tableDiff('read', 'read_full', table)]).toEqual([table, 0]);
+    for (const p of projections)
+      for (const table of p.tables) expect([table, await tableDiff('read', 'read_full', table)]).toEqual([table, 0]);
     // Checkpoints: every projection at the head.
     const checkpoints = await db.withSchema('read').selectFrom('projection_checkpoints').select(['name', 'position']).execute();
     for (const c of checkpoints) expect([c.name, c.position]).toEqual([c.name, head]);
@@ -114,7 +133,15 @@ describe('rebuilding one projection', () => {
     const before = await db.withSchema('read').selectFrom('chats').selectAll().orderBy('id').execute();
     const controller = new AbortController();
     controller.abort();
-    await expect(rebuildProjection({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projection: projections.find((p) => p.name === 'chats')!, signal: controller.signal })).rejects.toThrow();
+    await expect(
+      rebuildProjection({
+        db,
+        eventStore: svc.runtime.eventStore,
+        liveSchema: 'read',
+        projection: projections.find((p) => p.name === 'chats')!,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow();
     expect(await db.withSchema('read').selectFrom('chats').selectAll().orderBy('id').execute()).toEqual(before);
     const leftovers = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'read_rb_%'`.execute(db);
     expect(leftovers.rows[0]!.n).toBe(0);

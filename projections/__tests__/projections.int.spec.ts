@@ -20,7 +20,9 @@ afterAll(async () => {
 async function seed(count: number) {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { body } = await svc.request('POST', '/api/v1/characters', { body: { name: `Seed ${i}`, tags: [`T${i % 3}`], extensions: { i } } });
+    const { body } = await svc.request('POST', '/api/v1/characters', {
+      body: { name: `Seed ${i}`, tags: [`T${i % 3}`], extensions: { i } },
+    });
     ids.push(body.id);
     if (i % 3 === 0) await svc.request('PUT', `/api/v1/characters/${body.id}?expected_version=1`, { body: { scenario: `s${i}` } });
     if (i % 5 === 0) await svc.request('DELETE', `/api/v1/characters/${body.id}`);
@@ -34,17 +36,33 @@ describe('projections', () => {
   test('a rebuild into a fresh schema equals the live read models row for row', async () => {
     await seed(30);
     const { db } = svc.runtime.database;
-    const result = await rebuildReadModels({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projections, targetSchema: 'read_check' });
+    const result = await rebuildReadModels({
+      db,
+      eventStore: svc.runtime.eventStore,
+      liveSchema: 'read',
+      projections,
+      targetSchema: 'read_check',
+    });
     expect(result.events).toBeGreaterThanOrEqual(30 + 10 + 6);
     for (const p of projections) for (const table of p.tables) expect(await tableDiff('read', 'read_check', table)).toBe(0);
-    const live = await db.withSchema('read').selectFrom('characters').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const live = await db
+      .withSchema('read')
+      .selectFrom('characters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(live.n)).toBeGreaterThanOrEqual(30);
     await sql`DROP SCHEMA read_check CASCADE`.execute(db);
   });
 
   test('rebuild with swap replaces the live schema while the API keeps answering', async () => {
     const before = (await svc.request('GET', '/api/v1/characters?limit=200')).body;
-    const result = await rebuildReadModels({ db: svc.runtime.database.db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projections, swap: true });
+    const result = await rebuildReadModels({
+      db: svc.runtime.database.db,
+      eventStore: svc.runtime.eventStore,
+      liveSchema: 'read',
+      projections,
+      swap: true,
+    });
     expect(result.swapped).toBe(true);
     const after = (await svc.request('GET', '/api/v1/characters?limit=200')).body;
     expect(after).toEqual(before);
@@ -74,14 +92,20 @@ describe('projections', () => {
     const { withUpcast } = await import('../projection-runner.ts');
     await migrateReadModels(db, 'read_single');
     await migrateReadModels(db, 'read_many');
-    const events = (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => charactersProjection.handles.has(e.type) && e.data.fields?.['name' as never] !== null).map(withUpcast);
+    const events = (await svc.runtime.eventStore.readAll({ maxCount: 100_000 }))
+      .filter((e) => charactersProjection.handles.has(e.type) && e.data.fields?.['name' as never] !== null)
+      .map(withUpcast);
     await db.transaction().execute(async (trx) => {
       for (const e of events) await charactersProjection.apply(trx.withSchema('read_single'), e);
     });
     // Uneven chunks, so some characters' events straddle two calls.
     for (let i = 0; i < events.length; i += 7) await charactersProjection.applyMany!(db.withSchema('read_many'), events.slice(i, i + 7));
     expect(await tableDiff('read_single', 'read_many', 'characters')).toBe(0);
-    const n = await db.withSchema('read_many').selectFrom('characters').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const n = await db
+      .withSchema('read_many')
+      .selectFrom('characters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBeGreaterThan(30);
     await sql`DROP SCHEMA read_single CASCADE`.execute(db);
     await sql`DROP SCHEMA read_many CASCADE`.execute(db);
@@ -105,9 +129,18 @@ describe('projections', () => {
   test('an event the projection cannot apply stops it and is reported, not skipped', async () => {
     // A poison event written straight to the log: a character with no name violates the read model.
     const id = newId();
-    await svc.runtime.eventStore.append(`character-${id}`, [
-      { id: newId(), type: 'CharacterCreated', data: { characterId: id, ownerId: 'local', fields: { name: null } }, metadata: { userId: 'local', correlationId: 'x', causationId: 'x', requestId: 'x', schemaVersion: 1 } },
-    ], 'no_stream');
+    await svc.runtime.eventStore.append(
+      `character-${id}`,
+      [
+        {
+          id: newId(),
+          type: 'CharacterCreated',
+          data: { characterId: id, ownerId: 'local', fields: { name: null } },
+          metadata: { userId: 'local', correlationId: 'x', causationId: 'x', requestId: 'x', schemaVersion: 1 },
+        },
+      ],
+      'no_stream',
+    );
     const deadline = Date.now() + 10_000;
     let status = svc.runtime.runner!.status().find((s) => s.name === 'characters')!;
     while (status.state !== 'failed' && Date.now() < deadline) {
@@ -119,7 +152,12 @@ describe('projections', () => {
     const ready = await svc.request('GET', '/ready', { key: null });
     expect(ready.status).toBe(503);
     expect(ready.body.checks.projections.projections[0]).toMatchObject({ name: 'characters', state: 'failed' });
-    const row = await svc.runtime.database.db.withSchema('read').selectFrom('projection_checkpoints').selectAll().where('name', '=', 'characters').executeTakeFirstOrThrow();
+    const row = await svc.runtime.database.db
+      .withSchema('read')
+      .selectFrom('projection_checkpoints')
+      .selectAll()
+      .where('name', '=', 'characters')
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
     expect(row.last_error).toMatchObject({ eventType: 'CharacterCreated' });
     // Commands no longer see their writes applied: they answer 202 with a Location instead of hanging.

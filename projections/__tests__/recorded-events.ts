@@ -12,7 +12,11 @@ export function streamOf(streamId: string, userId = 'user-1') {
 
 let position = 0;
 
-export function recorded<E extends EventType>(type: E, data: EventData<E>, o: { streamId: string; revision: number; userId?: string; at?: string }): RecordedEvent<E> {
+export function recorded<E extends EventType>(
+  type: E,
+  data: EventData<E>,
+  o: { streamId: string; revision: number; userId?: string; at?: string },
+): RecordedEvent<E> {
   position += 1;
   const event = {
     id: `event-${position}`,

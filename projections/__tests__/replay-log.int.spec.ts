@@ -18,7 +18,10 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) {
     const character = (await svc.request('POST', '/api/v1/characters', { body: { name: `Replay ${i}`, tags: ['x'] } })).body.id;
     const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character } })).body.id;
-    for (let m = 0; m < 4; m++) await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, { body: { sender: m % 2 ? 'assistant' : 'user', content: `line ${m}` } });
+    for (let m = 0; m < 4; m++)
+      await svc.request('POST', `/api/v1/character_messages/chats/${chat}/messages`, {
+        body: { sender: m % 2 ? 'assistant' : 'user', content: `line ${m}` },
+      });
   }
   await svc.request('POST', '/api/v1/world_books', { body: { name: 'Replay lore', entries: [{ keys: ['a'], content: 'A.' }] } });
 });
@@ -28,7 +31,10 @@ afterAll(async () => {
 
 const indexesOf = async (schema: string) =>
   (
-    await sql<{ name: string; definition: string }>`SELECT indexname AS name, replace(indexdef, ${`${schema}.`}, '') AS definition FROM pg_indexes WHERE schemaname = ${schema} ORDER BY indexname`.execute(
+    await sql<{
+      name: string;
+      definition: string;
+    }>`SELECT indexname AS name, replace(indexdef, ${`${schema}.`}, '') AS definition FROM pg_indexes WHERE schemaname = ${schema} ORDER BY indexname`.execute(
       svc.runtime.database.db,
     )
   ).rows;
@@ -56,7 +62,23 @@ describe('insertByColumns', () => {
       request_id: null,
       correlation_id: 'c',
     });
-    const types = { position: 'text', event_id: 'text', stream_id: 'text', revision: 'integer', event_type: 'text', resource_type: 'text', resource_id: 'text', user_id: 'text', data_subject: 'text', occurred_at: 'timestamptz', summary: 'text', changed_fields: 'text[]', subject_ids: 'text[]', request_id: 'text', correlation_id: 'text' };
+    const types = {
+      position: 'text',
+      event_id: 'text',
+      stream_id: 'text',
+      revision: 'integer',
+      event_type: 'text',
+      resource_type: 'text',
+      resource_id: 'text',
+      user_id: 'text',
+      data_subject: 'text',
+      occurred_at: 'timestamptz',
+      summary: 'text',
+      changed_fields: 'text[]',
+      subject_ids: 'text[]',
+      request_id: 'text',
+      correlation_id: 'text',
+    };
     await insertByColumns(scoped, 'audit_events', types, [row('001', 'first'), row('002', 'second')], 'position');
     await insertByColumns(scoped, 'audit_events', types, [row('002', 'replaced?'), row('003', 'third')], 'position');
     const rows = await scoped.selectFrom('audit_events').selectAll().orderBy('position').execute();
@@ -94,9 +116,19 @@ describe('indexes deferred during a replay', () => {
     const deferred = await deferReplayIndexes(db, 'read_defer', projections);
     const during = await indexesOf('read_defer');
     const dropped = full.filter((i) => !during.some((d) => d.name === i.name)).map((i) => i.name);
-    expect(dropped).toEqual(expect.arrayContaining(['chat_messages_fts', 'chat_messages_chat_seq', 'audit_events_user', 'characters_owner_name', 'usage_latencies_user_day']));
+    expect(dropped).toEqual(
+      expect.arrayContaining([
+        'chat_messages_fts',
+        'chat_messages_chat_seq',
+        'audit_events_user',
+        'characters_owner_name',
+        'usage_latencies_user_day',
+      ]),
+    );
     // What applying reads through stays.
-    expect(during.map((i) => i.name)).toEqual(expect.arrayContaining(['chat_messages_path', 'world_book_entries_book_ord', 'chat_messages_pkey', 'audit_events_pkey']));
+    expect(during.map((i) => i.name)).toEqual(
+      expect.arrayContaining(['chat_messages_path', 'world_book_entries_book_ord', 'chat_messages_pkey', 'audit_events_pkey']),
+    );
     await deferred.restore(projections.filter((p) => p.name === 'chats'));
     const afterChats = await indexesOf('read_defer');
     expect(afterChats.map((i) => i.name)).toContain('chat_messages_fts');
@@ -166,7 +198,9 @@ describe('replayLog', () => {
         appliedBySteady++;
       },
     };
-    await expect(replayLog({ db, eventStore: svc.runtime.eventStore, schema: 'read_fail', projections: [failing, steady], pageSize: 3, readAhead: 1 })).rejects.toThrow(/poison/);
+    await expect(
+      replayLog({ db, eventStore: svc.runtime.eventStore, schema: 'read_fail', projections: [failing, steady], pageSize: 3, readAhead: 1 }),
+    ).rejects.toThrow(/poison/);
     const total = (await svc.runtime.eventStore.readAll({ maxCount: 100_000 })).filter((e) => steady.handles.has(e.type)).length;
     // The steady one stopped within a page or two of the failure instead of running through the whole log.
     expect(appliedBySteady).toBeLessThan(total);

@@ -14,7 +14,13 @@ describe('usage analytics fold (no database)', () => {
     const events: UsageEvent[] = [
       chat('ChatCreated', chatCreated(CHAT, { characterId: CHARACTER })),
       chat('MessagePosted', messagePosted(CHAT, msg(1))),
-      chat('MessagePosted', messagePosted(CHAT, msg(2), { sender: 'assistant', metadata: { completion_id: 'c1', usage: { prompt_tokens: 120, completion_tokens: 30.4 }, latency_ms: 812.6 } })),
+      chat(
+        'MessagePosted',
+        messagePosted(CHAT, msg(2), {
+          sender: 'assistant',
+          metadata: { completion_id: 'c1', usage: { prompt_tokens: 120, completion_tokens: 30.4 }, latency_ms: 812.6 },
+        }),
+      ),
       chat('MessagePosted', messagePosted(CHAT, msg(3)), '2026-01-03T00:00:01.000Z'),
       // imported (sentAt set) and assistant messages without a completion count for nothing
       chat('MessagePosted', messagePosted(CHAT, msg(4), { sentAt: '2025-01-01T00:00:00.000Z' })),
@@ -24,15 +30,39 @@ describe('usage analytics fold (no database)', () => {
     expect(changes.created).toEqual([{ chat_id: CHAT, user_id: 'owner-1', character_id: CHARACTER }]);
     const daily = [...changes.daily.values()];
     expect(daily).toEqual([
-      expect.objectContaining({ user_id: 'owner-1', day: '2026-01-02', character_id: CHARACTER, messages_sent: 1, completions: 1, tokens_in: 120, tokens_out: 30, errors: 0, cancellations: 0, last_position: events[2]!.position }),
-      expect.objectContaining({ user_id: 'owner-1', day: '2026-01-03', character_id: CHARACTER, messages_sent: 1, completions: 0, last_position: events[3]!.position }),
+      expect.objectContaining({
+        user_id: 'owner-1',
+        day: '2026-01-02',
+        character_id: CHARACTER,
+        messages_sent: 1,
+        completions: 1,
+        tokens_in: 120,
+        tokens_out: 30,
+        errors: 0,
+        cancellations: 0,
+        last_position: events[2]!.position,
+      }),
+      expect.objectContaining({
+        user_id: 'owner-1',
+        day: '2026-01-03',
+        character_id: CHARACTER,
+        messages_sent: 1,
+        completions: 0,
+        last_position: events[3]!.position,
+      }),
     ]);
-    expect(changes.latencies).toEqual([{ event_id: events[2]!.id, user_id: 'owner-1', day: '2026-01-02', character_id: CHARACTER, latency_ms: 813 }]);
+    expect(changes.latencies).toEqual([
+      { event_id: events[2]!.id, user_id: 'owner-1', day: '2026-01-02', character_id: CHARACTER, latency_ms: 813 },
+    ]);
   });
 
   it('looks up only the chats the run posts to but does not create, and counts their messages for the known owner', () => {
     const fresh = streamOf(`chat-${CHAT}`, 'owner-1');
-    const old = recorded('MessagePosted', messagePosted(OLD_CHAT, msg(6)), { streamId: `chat-${OLD_CHAT}`, revision: 9, userId: 'someone-else' });
+    const old = recorded('MessagePosted', messagePosted(OLD_CHAT, msg(6)), {
+      streamId: `chat-${OLD_CHAT}`,
+      revision: 9,
+      userId: 'someone-else',
+    });
     const events: UsageEvent[] = [fresh('ChatCreated', chatCreated(CHAT)), fresh('MessagePosted', messagePosted(CHAT, msg(7))), old];
     expect(chatsToLookUp(events)).toEqual([OLD_CHAT]);
     const changes = foldUsage(events, new Map([[OLD_CHAT, { user_id: 'owner-2', character_id: CHARACTER }]]));
@@ -44,9 +74,23 @@ describe('usage analytics fold (no database)', () => {
 
   it('counts a failed completion as an error, a cancelled one as a cancellation, for the user the event names', () => {
     const stream = streamOf('user-completions-u9', 'u9');
-    const failed = (code: string) => stream('CompletionFailed', { completionId: code, userId: 'u9', characterId: null, chatId: null, mode: null, provider: null, model: null, status: 502, code, latencyMs: 5 });
+    const failed = (code: string) =>
+      stream('CompletionFailed', {
+        completionId: code,
+        userId: 'u9',
+        characterId: null,
+        chatId: null,
+        mode: null,
+        provider: null,
+        model: null,
+        status: 502,
+        code,
+        latencyMs: 5,
+      });
     const changes = foldUsage([failed('provider_error'), failed('cancelled'), failed('timeout')], new Map());
-    expect([...changes.daily.values()]).toEqual([expect.objectContaining({ user_id: 'u9', character_id: NO_CHARACTER, errors: 2, cancellations: 1, messages_sent: 0 })]);
+    expect([...changes.daily.values()]).toEqual([
+      expect.objectContaining({ user_id: 'u9', character_id: NO_CHARACTER, errors: 2, cancellations: 1, messages_sent: 0 }),
+    ]);
     expect(changes.created).toEqual([]);
   });
 });

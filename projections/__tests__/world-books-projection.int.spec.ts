@@ -25,7 +25,10 @@ const mine = [worldBooksProjection, characterWorldBooksProjection, worldInfoActi
 async function seed() {
   const book = (await svc.request('POST', BASE, { body: { name: 'Seeded' } })).body;
   const ids: string[] = [];
-  for (let i = 0; i < 5; i++) ids.push((await svc.request('POST', `${BASE}/${book.id}/entries`, { body: { keys: [`k${i}`], content: `content ${i}` } })).body.entry_id);
+  for (let i = 0; i < 5; i++)
+    ids.push(
+      (await svc.request('POST', `${BASE}/${book.id}/entries`, { body: { keys: [`k${i}`], content: `content ${i}` } })).body.entry_id,
+    );
   await svc.request('PUT', `${BASE}/${book.id}/entries/${ids[0]}`, { body: { content: 'changed' } });
   await svc.request('DELETE', `${BASE}/${book.id}/entries/${ids[1]}`);
   await svc.request('POST', `${BASE}/entries/bulk`, { body: { entry_ids: [ids[2], ids[3]], operation: 'set_order', value: 3 } });
@@ -86,8 +89,12 @@ describe('world-book projections', () => {
       metadata: { userId: 'local', correlationId: 'x', causationId: 'x', requestId: 'x', schemaVersion: 1 },
       createdAt: new Date(),
     };
-    await expect(svc.runtime.database.db.transaction().execute((trx) => worldBooksProjection.apply(trx.withSchema('read'), event))).rejects.toThrow(/has no row/);
+    await expect(
+      svc.runtime.database.db.transaction().execute((trx) => worldBooksProjection.apply(trx.withSchema('read'), event)),
+    ).rejects.toThrow(/has no row/);
     const detach = { ...event, streamId: `characterbooks-${id}`, type: 'WorldBookDetached', data: { characterId: id, worldBookId: id } };
-    await expect(svc.runtime.database.db.transaction().execute((trx) => characterWorldBooksProjection.apply(trx.withSchema('read'), detach))).rejects.toThrow(/has no row/);
+    await expect(
+      svc.runtime.database.db.transaction().execute((trx) => characterWorldBooksProjection.apply(trx.withSchema('read'), detach)),
+    ).rejects.toThrow(/has no row/);
   });
 });

@@ -3,7 +3,9 @@ import { activationFolds, foldActivations } from '../world-info-activations-fold
 import { streamOf } from './recorded-events.ts';
 
 const BOOK = '0190a000-0000-7000-8000-0000000000b1';
-const entries = (...ids: string[]) => ({ worldBookEntries: ids.map((entryId) => ({ worldBookId: BOOK, entryId, entryKey: `key-${entryId}` })) });
+const entries = (...ids: string[]) => ({
+  worldBookEntries: ids.map((entryId) => ({ worldBookId: BOOK, entryId, entryKey: `key-${entryId}` })),
+});
 
 describe('world-info activations fold (no database)', () => {
   it('counts an entry once per generation, however often the event lists it', () => {

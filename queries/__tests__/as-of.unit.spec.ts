@@ -32,7 +32,8 @@ describe('as_of', () => {
     expect(parseAsOf('2026-01-02T10:00:00Z')).toEqual({ at: new Date('2026-01-02T10:00:00Z') });
     expect(parseAsOf('2026-01-02T12:00:00.5+02:00')).toEqual({ at: new Date('2026-01-02T10:00:00.500Z') });
     expect(parseAsOf('2026-01-02T12:00:00 02:00')).toEqual({ at: new Date('2026-01-02T10:00:00Z') }); // an unencoded '+'
-    for (const bad of ['0', '-1', '1.5', 'now', '2026-01-02', '2026-02-30T10:00:00Z', '2026-01-02T10:00:00', '']) expect([bad, status(() => parseAsOf(bad))]).toEqual([bad, '400 invalid_as_of']);
+    for (const bad of ['0', '-1', '1.5', 'now', '2026-01-02', '2026-02-30T10:00:00Z', '2026-01-02T10:00:00', ''])
+      expect([bad, status(() => parseAsOf(bad))]).toEqual([bad, '400 invalid_as_of']);
   });
 
   test('cuts the stream at a version or a moment', () => {

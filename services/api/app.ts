@@ -31,7 +31,26 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The route table: every HTTP operation of the service (also iterated by the authorization tests). */
 export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   // Fixed paths under /api/v1/characters (import, world-books, ...) come before the `:id` routes.
-  return [...systemRoutes(deps), ...rateLimitRoutes(deps), ...characterFileRoutes(deps), ...worldInfoProcessRoutes(deps), ...worldBookRoutes(deps), ...characterWorldBookRoutes(deps), ...characterRoutes(deps), ...completionRoutes(deps), ...chatRoutes(deps), ...messageRoutes(deps), ...historyRoutes(deps), ...auditRoutes(deps), ...userDataRoutes(deps), ...eventFeedRoutes(deps), ...chatDictionaryRoutes(deps), ...chatDictionaryAttachmentRoutes(deps), ...analyticsRoutes(deps), ...projectionAdminRoutes(deps)];
+  return [
+    ...systemRoutes(deps),
+    ...rateLimitRoutes(deps),
+    ...characterFileRoutes(deps),
+    ...worldInfoProcessRoutes(deps),
+    ...worldBookRoutes(deps),
+    ...characterWorldBookRoutes(deps),
+    ...characterRoutes(deps),
+    ...completionRoutes(deps),
+    ...chatRoutes(deps),
+    ...messageRoutes(deps),
+    ...historyRoutes(deps),
+    ...auditRoutes(deps),
+    ...userDataRoutes(deps),
+    ...eventFeedRoutes(deps),
+    ...chatDictionaryRoutes(deps),
+    ...chatDictionaryAttachmentRoutes(deps),
+    ...analyticsRoutes(deps),
+    ...projectionAdminRoutes(deps),
+  ];
 }
 
 export function createApp(deps: ApiDependencies) {
@@ -62,7 +81,10 @@ export function createApp(deps: ApiDependencies) {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'debug';
-      (res.locals.log as typeof deps.logger)[level]({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+      (res.locals.log as typeof deps.logger)[level](
+        { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+        'request',
+      );
     });
     next();
   });

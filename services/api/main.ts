@@ -7,7 +7,11 @@ const config = configOrExit();
 const logger = processLogger(config, 'api');
 const runtime = await startRuntime(config, { api: true, projector: false, worker: false }, logger);
 runtime.cpu.start();
-const api = await startApiServer(await buildApiDependencies(runtime), { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+const api = await startApiServer(await buildApiDependencies(runtime), {
+  port: config.PORT,
+  host: config.HOST,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+});
 logger.info({ url: api.url, eventStore: runtime.eventStore.kind }, 'api listening');
 onShutdown(logger, async () => {
   await api.close();

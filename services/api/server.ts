@@ -21,7 +21,12 @@ export interface ApiServer {
 
 function projectionLagCollector(runtime: Runtime) {
   return (registry: Registry) => {
-    const events = new Gauge({ name: 'projection_lag_events', help: 'Events not yet applied by a projection (capped at 1000)', labelNames: ['projection'] as const, registers: [registry] });
+    const events = new Gauge({
+      name: 'projection_lag_events',
+      help: 'Events not yet applied by a projection (capped at 1000)',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    });
     const seconds = new Gauge({
       name: 'projection_lag_seconds',
       help: 'Age of the oldest event a projection has not applied',
@@ -77,17 +82,24 @@ function queueDepthCollector(runtime: Runtime) {
   };
 }
 
-export async function buildApiDependencies(runtime: Runtime, extra: { readiness?: ReadinessCheck[]; metricsCollectors?: ApiDependencies['metricsCollectors'] } = {}): Promise<ApiDependencies> {
+export async function buildApiDependencies(
+  runtime: Runtime,
+  extra: { readiness?: ReadinessCheck[]; metricsCollectors?: ApiDependencies['metricsCollectors'] } = {},
+): Promise<ApiDependencies> {
   const { config, logger } = runtime;
   let authenticate;
   if (config.AUTH_MODE === 'multi-user') {
     // Forgetting a user (in any process: the data-key store hears of it by NOTIFY) drops what was cached of them.
-    authenticate = multiUserAuthenticator(config, runtime.userStore, { invalidations: [(listener) => runtime.dataKeys.onDestroyed(listener)] });
+    authenticate = multiUserAuthenticator(config, runtime.userStore, {
+      invalidations: [(listener) => runtime.dataKeys.onDestroyed(listener)],
+    });
   } else {
     const { key, created, file } = await resolveSingleUserKey(config.dataDir, config.API_KEY);
     if (created) {
       // Printed once, at the start that created it; afterwards it is only in the file.
-      process.stdout.write(`\nGenerated API key (kept in ${file}, mode 0600):\n\n  ${key}\n\nSend it as X-API-KEY or Authorization: Bearer.\n\n`);
+      process.stdout.write(
+        `\nGenerated API key (kept in ${file}, mode 0600):\n\n  ${key}\n\nSend it as X-API-KEY or Authorization: Bearer.\n\n`,
+      );
     }
     if (key.length < 16) logger.warn('API_KEY is shorter than 16 characters: fine on a loopback address, too weak anywhere else');
     authenticate = singleUserAuthenticator(key);
@@ -95,7 +107,13 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
   const stateCache = createStateCache();
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
-  const eventFeed = createEventFeed({ eventStore: runtime.eventStore, logger, heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS, bufferSize: config.EVENT_FEED_BUFFER_EVENTS, maxConnectionsPerUser: config.EVENT_FEED_MAX_CONNECTIONS_PER_USER });
+  const eventFeed = createEventFeed({
+    eventStore: runtime.eventStore,
+    logger,
+    heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS,
+    bufferSize: config.EVENT_FEED_BUFFER_EVENTS,
+    maxConnectionsPerUser: config.EVENT_FEED_MAX_CONNECTIONS_PER_USER,
+  });
   return {
     config,
     logger,
@@ -112,7 +130,8 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
       queue: runtime.queue,
       relay: runtime.relay,
       providers: runtime.providers,
-      cancelLocal: (jobId, reason) => (runtime.localCompletions?.cancel(jobId, reason) ?? false) || (runtime.worker?.cancel(jobId, reason) ?? false),
+      cancelLocal: (jobId, reason) =>
+        (runtime.localCompletions?.cancel(jobId, reason) ?? false) || (runtime.worker?.cancel(jobId, reason) ?? false),
       ...(runtime.localCompletions ? { local: runtime.localCompletions } : {}),
     },
     authenticate,
@@ -121,12 +140,27 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
     projections: {
       names: projections.map((p) => p.name),
       lag: () => runtime.projectionLag(),
-      rebuilds: runtime.rebuilds ?? createProjectionRebuilds({ connectionString: runtime.database.connectionString, db: runtime.database.db, eventStore: runtime.eventStore, schema: config.READ_SCHEMA, projections, logger }),
+      rebuilds:
+        runtime.rebuilds ??
+        createProjectionRebuilds({
+          connectionString: runtime.database.connectionString,
+          db: runtime.database.db,
+          eventStore: runtime.eventStore,
+          schema: config.READ_SCHEMA,
+          projections,
+          logger,
+        }),
     },
     ...(runtime.rateLimits ? { rateLimits: runtime.rateLimits } : {}),
     readiness: [
       { name: 'database', check: () => databaseReachable(runtime) },
-      { name: 'event_store', check: async () => { await runtime.eventStore.ping(); return { kind: runtime.eventStore.kind }; } },
+      {
+        name: 'event_store',
+        check: async () => {
+          await runtime.eventStore.ping();
+          return { kind: runtime.eventStore.kind };
+        },
+      },
       {
         name: 'projections',
         check: async () => {
@@ -135,26 +169,45 @@ export async function buildApiDependencies(runtime: Runtime, extra: { readiness?
           return { ok: failed.length === 0, projections: lags };
         },
       },
-      { name: 'queue', check: async () => { await runtime.queue.ping(2000); return { backend: runtime.queue.backend }; } },
+      {
+        name: 'queue',
+        check: async () => {
+          await runtime.queue.ping(2000);
+          return { backend: runtime.queue.backend };
+        },
+      },
       ...(runtime.rateLimits
-        ? [{
-            name: 'rate_limits',
-            // A store outage does not make the service unready: the insurance limiters count meanwhile.
-            check: async () => ({ ok: true, store: runtime.rateLimits!.store, degraded: !(await runtime.rateLimits!.storeHealthy()) }),
-          }]
+        ? [
+            {
+              name: 'rate_limits',
+              // A store outage does not make the service unready: the insurance limiters count meanwhile.
+              check: async () => ({ ok: true, store: runtime.rateLimits!.store, degraded: !(await runtime.rateLimits!.storeHealthy()) }),
+            },
+          ]
         : []),
       ...(extra.readiness ?? []),
     ],
-    metricsCollectors: [projectionLagCollector(runtime), queueDepthCollector(runtime), eventFeedCollector(eventFeed), ...(extra.metricsCollectors ?? [])],
+    metricsCollectors: [
+      projectionLagCollector(runtime),
+      queueDepthCollector(runtime),
+      eventFeedCollector(eventFeed),
+      ...(extra.metricsCollectors ?? []),
+    ],
   };
 }
 
-export async function startApiServer(deps: ApiDependencies, options: { port: number; host: string; shutdownTimeoutMs: number }): Promise<ApiServer> {
+export async function startApiServer(
+  deps: ApiDependencies,
+  options: { port: number; host: string; shutdownTimeoutMs: number },
+): Promise<ApiServer> {
   const { app } = createApp(deps);
   const { HTTP_HEADERS_TIMEOUT_MS: headers, HTTP_REQUEST_TIMEOUT_MS: request, HTTP_KEEP_ALIVE_TIMEOUT_MS: keepAlive } = deps.config;
   // Slow clients (slowloris): headers must arrive within `headers`, the whole request within `request`; the
   // expiry check runs often enough that a limit is enforced within a quarter of it (Node checks every 30 s).
-  const server = http.createServer({ connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(Math.min(headers, request) / 4))) }, app);
+  const server = http.createServer(
+    { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(Math.min(headers, request) / 4))) },
+    app,
+  );
   server.headersTimeout = Math.min(headers, request);
   server.requestTimeout = request;
   // Longer than the usual proxy idle timeout would invite races; shorter than headersTimeout, as Node expects.

@@ -39,7 +39,8 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
   async function rootsOf(body: ProcessRequest, principal: Principal): Promise<{ roots: string[]; ownerId: string }> {
     const explicit = [...(body.dictionary_id ? [body.dictionary_id] : []), ...(body.dictionary_ids ?? [])];
     if (explicit.length === 0) {
-      const roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 })).activeOrder;
+      const roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 }))
+        .activeOrder;
       return { roots, ownerId: principal.userId };
     }
     const rows = await queries.getMany(explicit);
@@ -51,7 +52,8 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
   }
 
   async function process(body: ProcessRequest, principal: Principal) {
-    if (body.text.length > MAX_PROCESS_TEXT) throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
+    if (body.text.length > MAX_PROCESS_TEXT)
+      throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
     const started = performance.now();
     const { roots, ownerId } = await rootsOf(body, principal);
     let timed: TimedInput | undefined;
@@ -70,23 +72,30 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
       throw err;
     }
     assertDictionaryWorkWithinLimit(deps.config, { text: body.text, dictionaries, maxIterations: body.max_iterations });
-    const result = await deps.cpu.run('dictionaries', {
-      text: body.text,
-      dictionaries,
-      ...(body.group !== undefined ? { group: body.group } : {}),
-      maxIterations: body.max_iterations,
-      ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
-      tokenizer: body.tokenizer,
-      // With a chat and no seed: the rolls the chat's next user turn will get.
-      random:
-        body.seed !== undefined
-          ? { kind: 'seed', seed: body.seed }
-          : body.chat_id && timed
-            ? { kind: 'chat', chatKey: body.chat_id, chatLength: timed.chatLength, side: 'input' }
-            : { kind: 'unseeded' },
-      ...(timed ? { timed } : {}),
-    }, principal.userId);
-    return processResultToApi(result, { processingTimeMs: Math.round((performance.now() - started) * 100) / 100, dictionaryIds: dictionaries.map((d) => d.id) });
+    const result = await deps.cpu.run(
+      'dictionaries',
+      {
+        text: body.text,
+        dictionaries,
+        ...(body.group !== undefined ? { group: body.group } : {}),
+        maxIterations: body.max_iterations,
+        ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
+        tokenizer: body.tokenizer,
+        // With a chat and no seed: the rolls the chat's next user turn will get.
+        random:
+          body.seed !== undefined
+            ? { kind: 'seed', seed: body.seed }
+            : body.chat_id && timed
+              ? { kind: 'chat', chatKey: body.chat_id, chatLength: timed.chatLength, side: 'input' }
+              : { kind: 'unseeded' },
+        ...(timed ? { timed } : {}),
+      },
+      principal.userId,
+    );
+    return processResultToApi(result, {
+      processingTimeMs: Math.round((performance.now() - started) * 100) / 100,
+      dictionaryIds: dictionaries.map((d) => d.id),
+    });
   }
 
   return { process };

@@ -38,10 +38,28 @@ try {
       break;
     }
     case 'list':
-      console.table((await users.listUsers()).map((u) => ({ id: u.id, name: u.name, admin: u.is_admin, active_keys: u.active_keys, created: u.created_at.toISOString(), disabled: u.disabled_at?.toISOString() ?? '', forgotten: u.forgotten_at?.toISOString() ?? '' })));
+      console.table(
+        (await users.listUsers()).map((u) => ({
+          id: u.id,
+          name: u.name,
+          admin: u.is_admin,
+          active_keys: u.active_keys,
+          created: u.created_at.toISOString(),
+          disabled: u.disabled_at?.toISOString() ?? '',
+          forgotten: u.forgotten_at?.toISOString() ?? '',
+        })),
+      );
       break;
     case 'keys':
-      console.table((await users.listKeys(arg)).map((k) => ({ id: k.id, user_id: k.user_id, prefix: k.prefix, created: k.created_at.toISOString(), revoked: k.revoked_at?.toISOString() ?? '' })));
+      console.table(
+        (await users.listKeys(arg)).map((k) => ({
+          id: k.id,
+          user_id: k.user_id,
+          prefix: k.prefix,
+          created: k.created_at.toISOString(),
+          revoked: k.revoked_at?.toISOString() ?? '',
+        })),
+      );
       break;
     case 'issue-key': {
       if (!arg) throw new Error('issue-key needs a user id');

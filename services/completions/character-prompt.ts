@@ -74,7 +74,11 @@ export function usableChat(row: ChatRow | undefined, id: string, who: Requester)
  * `cpu`: where the dictionaries and the assembly (lorebook scan, token counts of the whole history) run; without
  * one, on the calling thread (the pool's threads keep the book indexes).
  */
-export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, cpu: CpuPool = createCpuPool({ threads: 0, taskTimeoutMs: 60_000 })) {
+export function createCharacterPrompts(
+  db: Kysely<ReadModels>,
+  schema: string,
+  cpu: CpuPool = createCpuPool({ threads: 0, taskTimeoutMs: 60_000 }),
+) {
   const characters = createCharacterQueries(db, schema);
   const chats = createChatQueries(db, schema);
   const completions = createCompletionQueries(db, schema);
@@ -83,7 +87,10 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Requester) {
-    const [characterRow, chatRow] = await Promise.all([characters.get(target.characterId), target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined)]);
+    const [characterRow, chatRow] = await Promise.all([
+      characters.get(target.characterId),
+      target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined),
+    ]);
     const character = usableCharacter(characterRow, target.characterId, who);
     const chat = target.chatId ? usableChat(chatRow, target.chatId, who) : null;
     const settings = (chat?.settings ?? {}) as ChatSettings;
@@ -107,12 +114,22 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
     }
     history = [...history, ...turn.map(turnToHistory)];
 
-    const placement: TurnPlacement = { parentId: undefined, turn: [...turn, ...(userTurn ? [userTurn] : [])], replyAlternateOf: null, continuedText: null };
+    const placement: TurnPlacement = {
+      parentId: undefined,
+      turn: [...turn, ...(userTurn ? [userTurn] : [])],
+      replyAlternateOf: null,
+      continuedText: null,
+    };
     if (target.mode === 'regenerate' || target.mode === 'continue') {
       const index = target.targetMessageId ? history.findIndex((m) => m.id === target.targetMessageId) : history.length - 1;
       const reply = history[index];
       if (!reply || index < 0) {
-        throw badRequest('no_message_to_' + target.mode, target.targetMessageId ? `message ${target.targetMessageId} is not on the conversation's active path` : 'the conversation has no message to ' + target.mode);
+        throw badRequest(
+          'no_message_to_' + target.mode,
+          target.targetMessageId
+            ? `message ${target.targetMessageId} is not on the conversation's active path`
+            : 'the conversation has no message to ' + target.mode,
+        );
       }
       if (target.mode === 'regenerate') {
         if (reply.role !== 'assistant') throw badRequest('not_a_reply', 'only a reply of the character can be regenerated');
@@ -130,7 +147,11 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
   }
 
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
-  const worldInfoScope = (target: CharacterTarget, who: Requester, placed: { character: CharacterRow; chat: ChatRow | null; settings: ChatSettings }): WorldInfoScope => ({
+  const worldInfoScope = (
+    target: CharacterTarget,
+    who: Requester,
+    placed: { character: CharacterRow; chat: ChatRow | null; settings: ChatSettings },
+  ): WorldInfoScope => ({
     requester: who,
     chat: placed.chat ? { ownerId: placed.chat.owner_id, worldBookIds: placed.settings.world_book_ids ?? [] } : null,
     character: { id: placed.character.id, ownerId: placed.character.owner_id },
@@ -149,7 +170,12 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
       return placed.placement;
     },
 
-    async build(target: CharacterTarget, who: Requester, model: PromptModelChoice, options: { maxTokens?: number; dryRun: boolean }): Promise<CharacterPrompt> {
+    async build(
+      target: CharacterTarget,
+      who: Requester,
+      model: PromptModelChoice,
+      options: { maxTokens?: number; dryRun: boolean },
+    ): Promise<CharacterPrompt> {
       const placed = await placeTurn(target, who);
       const { character, chat, settings, userName, history, placement } = placed;
       let userTurn = placed.userTurn;
@@ -194,7 +220,11 @@ export function createCharacterPrompts(db: Kysely<ReadModels>, schema: string, c
               }
             : {}),
         },
-        worldInfo: { books, dryRun: options.dryRun, ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}) },
+        worldInfo: {
+          books,
+          dryRun: options.dryRun,
+          ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
+        },
         model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
       };

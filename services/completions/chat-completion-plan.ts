@@ -43,7 +43,13 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const preflight = { prompts: deps.prompts, chats: deps.chats };
 
-  async function plan(principal: Principal, command: CommandContext, completionId: string, body: ChatCompletionBody, save: boolean): Promise<ChatCompletionPlan> {
+  async function plan(
+    principal: Principal,
+    command: CommandContext,
+    completionId: string,
+    body: ChatCompletionBody,
+    save: boolean,
+  ): Promise<ChatCompletionPlan> {
     let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
     let characterId = body.character_id;
     let chatId: string | null = null;
@@ -51,7 +57,11 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
     if (body.conversation_id) {
       const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, principal);
       if (!chat.character_id) throw badRequest('conversation_without_character', `chat ${chat.id} has no character to complete as`);
-      if (characterId && characterId !== chat.character_id) throw badRequest('conversation_character_mismatch', `chat ${chat.id} is a chat with character ${chat.character_id}, not ${characterId}`);
+      if (characterId && characterId !== chat.character_id)
+        throw badRequest(
+          'conversation_character_mismatch',
+          `chat ${chat.id} is a chat with character ${chat.character_id}, not ${characterId}`,
+        );
       characterId = chat.character_id;
       chatId = chat.id;
     }
@@ -78,15 +88,32 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
       };
       target = characterTarget;
       // A chat the completion opens does not exist yet: the checks see a completion without one.
-      await preflightCompletion(preflight, command, completionId, newChatId ? { ...characterTarget, chatId: null, save: false } : characterTarget);
+      await preflightCompletion(
+        preflight,
+        command,
+        completionId,
+        newChatId ? { ...characterTarget, chatId: null, save: false } : characterTarget,
+      );
     }
-    const rateLimitActions: RateLimitAction[] = ['chat_completion', ...(target.kind === 'character' && target.save ? (['message_send'] as const) : []), ...(newChatId ? (['chat_create'] as const) : [])];
+    const rateLimitActions: RateLimitAction[] = [
+      'chat_completion',
+      ...(target.kind === 'character' && target.save ? (['message_send'] as const) : []),
+      ...(newChatId ? (['chat_create'] as const) : []),
+    ];
     return { target, dataSubject, newChat: newChatId && characterId ? { chatId: newChatId, characterId } : null, rateLimitActions };
   }
 
   /** Opens the planned conversation; reads right after see it (bounded wait, as for every write). */
-  async function openChat(command: CommandContext, newChat: NonNullable<ChatCompletionPlan['newChat']>, userName: string | undefined): Promise<void> {
-    const created = await startChat(deps.chats, command, { chatId: newChat.chatId, characterId: newChat.characterId, settings: userName ? { user_name: userName } : {} });
+  async function openChat(
+    command: CommandContext,
+    newChat: NonNullable<ChatCompletionPlan['newChat']>,
+    userName: string | undefined,
+  ): Promise<void> {
+    const created = await startChat(deps.chats, command, {
+      chatId: newChat.chatId,
+      characterId: newChat.characterId,
+      settings: userName ? { user_name: userName } : {},
+    });
     if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
   }
 

@@ -63,7 +63,20 @@ export function createChatDictionaryPass(db: Kysely<ReadModels>, schema: string,
       } catch (err) {
         if (!(err instanceof IncludeCycleError)) throw err;
         // A cycle can only come from concurrent edits (writes refuse one): skip dictionaries for this turn.
-        return { seedKey: input.chatId ?? `character-${input.characterId}`, attached: [], output: [], input: null, reply: null, replyChatLength: input.replyChatLength, timedState: cloneTimedState(undefined), timedChanges: [], tokenizer: input.tokenizer, warnings: [err.message], cpu, ownerId: input.ownerId };
+        return {
+          seedKey: input.chatId ?? `character-${input.characterId}`,
+          attached: [],
+          output: [],
+          input: null,
+          reply: null,
+          replyChatLength: input.replyChatLength,
+          timedState: cloneTimedState(undefined),
+          timedChanges: [],
+          tokenizer: input.tokenizer,
+          warnings: [err.message],
+          cpu,
+          ownerId: input.ownerId,
+        };
       }
       if (attached.attached.length === 0) return null;
       const stored = input.chatId ? await queries.timedState(input.chatId) : null;
@@ -102,14 +115,24 @@ export async function applyDictionariesToReply(plan: DictionaryPlan, text: strin
  * One side's dictionaries over a text, with the plan's rolls and tokenizer, from the plan's timed state at
  * `chatLength`; the state moves on and its changes are kept for the turn's event.
  */
-async function runDictionaries(plan: DictionaryPlan, side: 'input' | 'output', text: string, dictionaries: EngineDictionary[], chatLength: number): Promise<ProcessResult> {
-  const result = await plan.cpu.run('dictionaries', {
-    text,
-    dictionaries,
-    tokenizer: plan.tokenizer,
-    random: { kind: 'chat', chatKey: plan.seedKey, chatLength, side },
-    timed: { state: plan.timedState, chatLength },
-  }, plan.ownerId);
+async function runDictionaries(
+  plan: DictionaryPlan,
+  side: 'input' | 'output',
+  text: string,
+  dictionaries: EngineDictionary[],
+  chatLength: number,
+): Promise<ProcessResult> {
+  const result = await plan.cpu.run(
+    'dictionaries',
+    {
+      text,
+      dictionaries,
+      tokenizer: plan.tokenizer,
+      random: { kind: 'chat', chatKey: plan.seedKey, chatLength, side },
+      timed: { state: plan.timedState, chatLength },
+    },
+    plan.ownerId,
+  );
   if (result.timed) {
     plan.timedState = result.timed.nextState;
     plan.timedChanges.push(...result.timed.events);
@@ -129,15 +152,34 @@ export const MAX_ORIGINAL_IN_METADATA = 32_000;
 /** The metadata a rewritten user message keeps: the text as written (when it fits), what replaced it. */
 export function userTurnMetadata(r: ProcessResult): Record<string, unknown> {
   const fits = Buffer.byteLength(r.originalText) <= MAX_ORIGINAL_IN_METADATA;
-  return { ...(fits ? { original_text: r.originalText } : { original_text_omitted: true }), replacements: r.replacements, entries_used: r.entriesUsed.slice(0, 100) };
+  return {
+    ...(fits ? { original_text: r.originalText } : { original_text_omitted: true }),
+    replacements: r.replacements,
+    entries_used: r.entriesUsed.slice(0, 100),
+  };
 }
 
 /** What `prepare` and the stored messages' metadata show. */
 export function dictionaryReport(plan: DictionaryPlan, options: { full: boolean }): Record<string, unknown> {
   const brief = (r: ProcessResult | null) =>
-    r ? (options.full ? processResultToApi(r) : { replacements: r.replacements, iterations: r.iterations, entries_used: r.entriesUsed.slice(0, 100), token_budget_exceeded: r.tokenBudgetExceeded }) : null;
+    r
+      ? options.full
+        ? processResultToApi(r)
+        : {
+            replacements: r.replacements,
+            iterations: r.iterations,
+            entries_used: r.entriesUsed.slice(0, 100),
+            token_budget_exceeded: r.tokenBudgetExceeded,
+          }
+      : null;
   return {
-    attached: plan.attached.map((a) => ({ dictionary_id: a.dictionaryId, name: a.name, from: a.from, apply_to: a.applyTo, priority: a.priority })),
+    attached: plan.attached.map((a) => ({
+      dictionary_id: a.dictionaryId,
+      name: a.name,
+      from: a.from,
+      apply_to: a.applyTo,
+      priority: a.priority,
+    })),
     input: brief(plan.input),
     ...(plan.reply || !options.full ? { output: brief(plan.reply) } : { output_dictionaries: plan.output.map((d) => d.id) }),
     ...(options.full ? { timed_effects: { changes: plan.timedChanges, state: plan.timedState } } : {}),

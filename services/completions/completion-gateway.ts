@@ -84,7 +84,10 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
    * Idempotency-Key or X-Request-Id, or a caller that waits for the job's result) the queue must have taken the
    * job as new first. Answers the existing job when the request is a retry of one.
    */
-  async function submit(request: CompletionJob, options: { recordFirst: boolean; log: Logger; dataSubject: string }): Promise<JobInfo | undefined> {
+  async function submit(
+    request: CompletionJob,
+    options: { recordFirst: boolean; log: Logger; dataSubject: string },
+  ): Promise<JobInfo | undefined> {
     const job = await sealer.sealJob(request, options.dataSubject);
     const local = deps.completions.local;
     let runningHere = local?.running(job.completionId);
@@ -98,7 +101,10 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
       if (await local.start(job, Promise.resolve(true))) {
         addJob(job).catch((err: unknown) => {
           local.forget(job.completionId);
-          options.log.warn({ err, completionId: job.completionId }, 'the completion runs without its queue record (no retry after a crash)');
+          options.log.warn(
+            { err, completionId: job.completionId },
+            'the completion runs without its queue record (no retry after a crash)',
+          );
         });
         return undefined;
       }
@@ -116,7 +122,8 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
       added = await addJob(job);
     } catch (err) {
       admit(false);
-      if (err instanceof QueueUnavailableError) throw new AppError(503, 'queue_unavailable', 'the job queue is unreachable; retry shortly with the same Idempotency-Key');
+      if (err instanceof QueueUnavailableError)
+        throw new AppError(503, 'queue_unavailable', 'the job queue is unreachable; retry shortly with the same Idempotency-Key');
       throw err;
     }
     admit(!added.duplicate);
@@ -131,20 +138,37 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
    * the answer), or, when the relay no longer holds that run (expired, or lost with the process that ran it, such
    * as after a crash and restart), the job's stored result as one chunk. Undefined for a job still to finish.
    */
-  async function finishedReplay(completionId: string, info: JobInfo | undefined): Promise<Array<RelayEntry<CompletionRelayEvent>> | undefined> {
+  async function finishedReplay(
+    completionId: string,
+    info: JobInfo | undefined,
+  ): Promise<Array<RelayEntry<CompletionRelayEvent>> | undefined> {
     if (!info || (info.state !== 'completed' && info.state !== 'failed')) return undefined;
     if (await relay.exists(completionId)) {
       const entries: Array<RelayEntry<CompletionRelayEvent>> = [];
       try {
-        for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 1000 }))) entries.push(entry);
+        for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 1000 })))
+          entries.push(entry);
       } catch (err) {
         if (!(err instanceof RelayIdleError || err instanceof RelayGapError)) throw err;
       }
-      const lastRun = entries.slice(Math.max(0, entries.findLastIndex((e) => e.data.t === 'start')));
+      const lastRun = entries.slice(
+        Math.max(
+          0,
+          entries.findLastIndex((e) => e.data.t === 'start'),
+        ),
+      );
       if (lastRun.some((e) => e.data.t === 'done' || e.data.t === 'error')) return lastRun;
     }
     if (info.state === 'failed') {
-      return [{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} } } }];
+      return [
+        {
+          id: '1',
+          data: {
+            t: 'error',
+            problem: { status: 502, code: 'completion_failed', detail: info.failedReason ?? 'the completion failed', extra: {} },
+          },
+        },
+      ];
     }
     const result = await sealer.open<CompletionResult>(completionId, 'result', info.result);
     if (!result) throw forgottenCompletion(completionId);
@@ -155,7 +179,15 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
       object: 'chat.completion.chunk',
       created: result.completion.created,
       model: result.model,
-      choices: choice ? [{ index: 0, delta: { role: 'assistant', content: choice.message.content, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) }, finish_reason: choice.finish_reason }] : [],
+      choices: choice
+        ? [
+            {
+              index: 0,
+              delta: { role: 'assistant', content: choice.message.content, ...(toolCalls?.length ? { tool_calls: toolCalls } : {}) },
+              finish_reason: choice.finish_reason,
+            },
+          ]
+        : [],
       usage: result.completion.usage,
     };
     return [
@@ -180,11 +212,7 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
    * Relays the job's channel as SSE in OpenAI's chunk format, ending with `data: [DONE]`. Headers wait for the first
    * chunk, so a failure before any token (a 4xx, 5xx, 429 or timeout of the provider) is a proper HTTP error.
    */
-  async function streamResponse(
-    res: Response,
-    completionId: string,
-    options: StreamOptions,
-  ): Promise<undefined> {
+  async function streamResponse(res: Response, completionId: string, options: StreamOptions): Promise<undefined> {
     const abort = new AbortController();
     let finished = false;
     res.on('close', () => {
@@ -203,18 +231,31 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     const fail = (p: RelayProblem, id?: string): undefined => {
       finished = true;
       if (!started) throw problemError(p, res);
-      res.write(`${id ? `id: ${id}\n` : ''}data: ${JSON.stringify({ error: { message: p.detail, type: p.code, code: p.code, status: p.status, ...p.extra } })}\n\n`);
+      res.write(
+        `${id ? `id: ${id}\n` : ''}data: ${JSON.stringify({ error: { message: p.detail, type: p.code, code: p.code, status: p.status, ...p.extra } })}\n\n`,
+      );
       res.end('data: [DONE]\n\n');
       return undefined;
     };
     try {
-      const entries = options.replay ?? sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs }));
+      const entries =
+        options.replay ??
+        sealer.openEntries<CompletionRelayEvent>(
+          completionId,
+          relay.read(completionId, { ...(options.after ? { after: options.after } : {}), signal: abort.signal, idleTimeoutMs: timeoutMs }),
+        );
       for await (const entry of entries) {
         const event = entry.data;
         if (event.t === 'start') {
           runs += 1;
           // A second run (the first worker died) would repeat what the client already has.
-          if (runs > 1 && contentSent) return fail({ status: 502, code: 'completion_restarted', detail: 'the worker running the completion stopped mid-stream; retry the request', extra: {} });
+          if (runs > 1 && contentSent)
+            return fail({
+              status: 502,
+              code: 'completion_restarted',
+              detail: 'the worker running the completion stopped mid-stream; retry the request',
+              extra: {},
+            });
         } else if (event.t === 'chunk') {
           open();
           contentSent = true;
@@ -225,7 +266,14 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
           open();
           const trailer = options.trailer(event.result);
           if (trailer) {
-            const chunk: ProviderChunk & Record<string, unknown> = { id: completionId, object: 'chat.completion.chunk', created: event.result.completion.created, model: event.result.model, choices: [], ...trailer };
+            const chunk: ProviderChunk & Record<string, unknown> = {
+              id: completionId,
+              object: 'chat.completion.chunk',
+              created: event.result.completion.created,
+              model: event.result.model,
+              choices: [],
+              ...trailer,
+            };
             res.write(`data: ${JSON.stringify(chunk)}\n\n`);
           }
           finished = true;
@@ -233,13 +281,20 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
           return undefined;
         }
       }
-      if (!abort.signal.aborted) fail({ status: 502, code: 'completion_failed', detail: 'the completion ended without a result', extra: {} });
+      if (!abort.signal.aborted)
+        fail({ status: 502, code: 'completion_failed', detail: 'the completion ended without a result', extra: {} });
     } catch (err) {
       if (err instanceof RelayIdleError) {
         void cancel(completionId, 'timed out');
         return fail({ status: 504, code: 'completion_timeout', detail: `no output from the completion for ${timeoutMs} ms`, extra: {} });
       }
-      if (err instanceof RelayGapError) return fail({ status: 410, code: 'stream_expired', detail: 'the completion stream is no longer available from that position', extra: {} });
+      if (err instanceof RelayGapError)
+        return fail({
+          status: 410,
+          code: 'stream_expired',
+          detail: 'the completion stream is no longer available from that position',
+          extra: {},
+        });
       // An entry that no longer opens (its user was forgotten mid-stream) ends the stream with that problem.
       if (err instanceof AppError && !finished) return fail({ status: err.status, code: err.code, detail: err.message, extra: err.extra });
       throw err;
@@ -260,7 +315,10 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     } catch (err) {
       if (err instanceof JobFailedError) {
         try {
-          for await (const entry of sealer.openEntries<CompletionRelayEvent>(completionId, relay.read(completionId, { idleTimeoutMs: 2000 }))) {
+          for await (const entry of sealer.openEntries<CompletionRelayEvent>(
+            completionId,
+            relay.read(completionId, { idleTimeoutMs: 2000 }),
+          )) {
             if (entry.data.t === 'error') throw problemError(entry.data.problem, res);
           }
         } catch (relayErr) {
@@ -280,5 +338,13 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     }
   }
 
-  return { submit, finishedReplay, ownedJob, streamResponse, waitForResult, cancel, relayHolds: (completionId: string) => relay.exists(completionId) };
+  return {
+    submit,
+    finishedReplay,
+    ownedJob,
+    streamResponse,
+    waitForResult,
+    cancel,
+    relayHolds: (completionId: string) => relay.exists(completionId),
+  };
 }

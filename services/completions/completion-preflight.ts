@@ -11,12 +11,28 @@ import type { CharacterTarget } from '../../shared/completions/completion-job.ts
 import { turnToStored } from '../../shared/completions/completion-turn.ts';
 import type { CharacterPrompts } from './character-prompt.ts';
 
-export async function preflightCompletion(deps: { prompts: CharacterPrompts; chats: ChatCommandDeps }, context: CommandContext, completionId: string, target: CharacterTarget): Promise<void> {
+export async function preflightCompletion(
+  deps: { prompts: CharacterPrompts; chats: ChatCommandDeps },
+  context: CommandContext,
+  completionId: string,
+  target: CharacterTarget,
+): Promise<void> {
   const placement = await deps.prompts.check(target, context);
   if (!target.save || !target.chatId || target.mode === 'impersonate') return;
   // The same messages (ids included) the worker stores: a retry of a stored completion passes as it would there.
-  const turn = placement.turn.map((m, i) => ({ messageId: completionMessageId(completionId, `turn-${i}`), ...turnToStored(m), content: m.content }));
-  const reply = { messageId: completionMessageId(completionId, 'reply'), sender: 'assistant' as const, name: null, content: '', metadata: null, alternateOf: placement.replyAlternateOf };
+  const turn = placement.turn.map((m, i) => ({
+    messageId: completionMessageId(completionId, `turn-${i}`),
+    ...turnToStored(m),
+    content: m.content,
+  }));
+  const reply = {
+    messageId: completionMessageId(completionId, 'reply'),
+    sender: 'assistant' as const,
+    name: null,
+    content: '',
+    metadata: null,
+    alternateOf: placement.replyAlternateOf,
+  };
   await preflightChatCommand(deps.chats, context, target.chatId, {
     type: 'AppendCompletion',
     chatId: target.chatId,

@@ -24,7 +24,18 @@ export function generationParams(body: ChatCompletionBody | CharacterCompleteBod
   if (body.min_p !== undefined) extra.min_p = body.min_p;
   if (body.repetition_penalty !== undefined) extra.repetition_penalty = body.repetition_penalty;
   const { temperature, top_p, max_tokens, stop, tools, tool_choice, presence_penalty, frequency_penalty, seed, user } = body;
-  const params: GenerationParams = { temperature, top_p, max_tokens, stop, tools, tool_choice, presence_penalty, frequency_penalty, seed, user };
+  const params: GenerationParams = {
+    temperature,
+    top_p,
+    max_tokens,
+    stop,
+    tools,
+    tool_choice,
+    presence_penalty,
+    frequency_penalty,
+    seed,
+    user,
+  };
   for (const key of Object.keys(params) as Array<keyof GenerationParams>) if (params[key] === undefined) delete params[key];
   if (Object.keys(extra).length > 0) params.extra = extra;
   return params;
@@ -49,7 +60,12 @@ export function completionIdOf(headers: Headers, principal: Pick<Principal, 'use
 export const requestHashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /** The fields every completion job carries about its request. */
-export const jobBase = (principal: Pick<Principal, 'userId' | 'isAdmin'>, command: Pick<CommandContext, 'requestId' | 'correlationId'>, completionId: string, requestHash: string) => ({
+export const jobBase = (
+  principal: Pick<Principal, 'userId' | 'isAdmin'>,
+  command: Pick<CommandContext, 'requestId' | 'correlationId'>,
+  completionId: string,
+  requestHash: string,
+) => ({
   completionId,
   userId: principal.userId,
   isAdmin: principal.isAdmin,
@@ -65,13 +81,20 @@ export function previewModel(
 ): PromptModelChoice & { providerName: string | null } {
   if (providers.configured) return providers.resolve(selection);
   const model = selection.model ?? 'default';
-  return { providerName: null, model, contextSize: DEFAULT_CONTEXT_SIZE, replyReserve: DEFAULT_REPLY_RESERVE, tokenizer: tokenizerForModel(model) };
+  return {
+    providerName: null,
+    model,
+    contextSize: DEFAULT_CONTEXT_SIZE,
+    replyReserve: DEFAULT_REPLY_RESERVE,
+    tokenizer: tokenizerForModel(model),
+  };
 }
 
 /** The target of a character chat's completion (prepare, complete); a mode given what it does not take is a 400. */
 export function characterTarget(chatId: string, characterId: string, body: CharacterCompleteBody, save: boolean): CharacterTarget {
   if (body.mode !== 'normal' && body.message !== undefined) throw badRequest('unexpected_message', `mode ${body.mode} takes no message`);
-  if ((body.mode === 'normal' || body.mode === 'impersonate') && body.message_id !== undefined) throw badRequest('unexpected_message_id', `mode ${body.mode} takes no message_id`);
+  if ((body.mode === 'normal' || body.mode === 'impersonate') && body.message_id !== undefined)
+    throw badRequest('unexpected_message_id', `mode ${body.mode} takes no message_id`);
   return {
     kind: 'character',
     characterId,

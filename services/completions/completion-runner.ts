@@ -12,7 +12,15 @@ import type { CompletionMessage } from '../../commands/chats/chat-decider.ts';
 import { recordWorldInfoActivations } from '../../commands/world-books/world-info-activations.ts';
 import { recordCompletionFailure } from '../../commands/completions/record-completion-failure.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
-import { collectCompletion, type ChatCompletion, type ChatMessage, type ChatRequest, type ProviderChunk, type ProviderRegistry, type ResolvedModel } from '../../infra/llm/index.ts';
+import {
+  collectCompletion,
+  type ChatCompletion,
+  type ChatMessage,
+  type ChatRequest,
+  type ProviderChunk,
+  type ProviderRegistry,
+  type ResolvedModel,
+} from '../../infra/llm/index.ts';
 import { nonRetryable, SHUTDOWN_REASON, type JobContext, type JobHandler } from '../../infra/queue/queue.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
@@ -67,7 +75,12 @@ export function toRelayProblem(err: unknown): RelayProblem {
   if (err instanceof AppError) return { status: err.status, code: err.code, detail: err.message, extra: err.extra };
   if (err instanceof ZodError) {
     const first = err.issues[0];
-    return { status: 400, code: 'validation_error', detail: first ? `${first.path.map(String).join('.') || 'request'}: ${first.message}` : 'invalid request', extra: {} };
+    return {
+      status: 400,
+      code: 'validation_error',
+      detail: first ? `${first.path.map(String).join('.') || 'request'}: ${first.message}` : 'invalid request',
+      extra: {},
+    };
   }
   return { status: 500, code: 'completion_failed', detail: 'the completion failed unexpectedly; it has been logged', extra: {} };
 }
@@ -91,7 +104,14 @@ function boundedMetadata(metadata: Record<string, unknown>): Record<string, unkn
 }
 
 export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
-  async function persist(job: CompletionJob, plan: CharacterPrompt, resolved: ResolvedModel, completion: ChatCompletion, fullText: string, timings: CompletionResult['timings']): Promise<SavedTurn> {
+  async function persist(
+    job: CompletionJob,
+    plan: CharacterPrompt,
+    resolved: ResolvedModel,
+    completion: ChatCompletion,
+    fullText: string,
+    timings: CompletionResult['timings'],
+  ): Promise<SavedTurn> {
     const target = job.target;
     if (target.kind !== 'character' || !target.chatId) throw new Error('persist needs a character completion with a chat');
     const chatId = target.chatId;
@@ -99,7 +119,11 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     const { prompt, placement } = plan;
     const turn: CompletionMessage[] = placement.turn.map((m, i) => {
       const isUserTurn = prompt.userTurn !== null && i === placement.turn.length - 1;
-      const stored = { messageId: completionMessageId(job.completionId, `turn-${i}`), ...turnToStored(m), content: isUserTurn ? prompt.userTurn!.content : m.content };
+      const stored = {
+        messageId: completionMessageId(job.completionId, `turn-${i}`),
+        ...turnToStored(m),
+        content: isUserTurn ? prompt.userTurn!.content : m.content,
+      };
       const rewritten = isUserTurn ? plan.dictionaries?.input : null;
       // The text as the user wrote it stays with the message when a dictionary rewrote it.
       if (rewritten && rewritten.replacements > 0) stored.metadata = { ...stored.metadata, chat_dictionaries: userTurnMetadata(rewritten) };
@@ -121,8 +145,21 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(lorebook ? { lorebook } : {}),
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
-    const context: CommandContext = { userId: job.userId, isAdmin: job.isAdmin, requestId: job.requestId, correlationId: job.correlationId, causationId: job.completionId };
-    const reply = { messageId: completionMessageId(job.completionId, 'reply'), sender: 'assistant' as const, name: null, content: fullText, metadata, alternateOf: placement.replyAlternateOf };
+    const context: CommandContext = {
+      userId: job.userId,
+      isAdmin: job.isAdmin,
+      requestId: job.requestId,
+      correlationId: job.correlationId,
+      causationId: job.completionId,
+    };
+    const reply = {
+      messageId: completionMessageId(job.completionId, 'reply'),
+      sender: 'assistant' as const,
+      name: null,
+      content: fullText,
+      metadata,
+      alternateOf: placement.replyAlternateOf,
+    };
     const result = await runChatCommand(deps.chats, context, chatId, {
       type: 'AppendCompletion',
       chatId,
@@ -132,7 +169,10 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       maxMessages: deps.chats.config.MAX_MESSAGES_PER_CHAT,
       promptState: {
         variableChanges: prompt.variables.changes,
-        timedEffects: prompt.worldInfo && prompt.worldInfo.timedEffects.length > 0 ? { effects: prompt.worldInfo.timedEffects, state: prompt.worldInfo.nextTimedState } : null,
+        timedEffects:
+          prompt.worldInfo && prompt.worldInfo.timedEffects.length > 0
+            ? { effects: prompt.worldInfo.timedEffects, state: prompt.worldInfo.nextTimedState }
+            : null,
       },
       dictionaryEffects: dictionaryEffects(plan.dictionaries),
     });
@@ -147,7 +187,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
           const entryId = book && index !== undefined ? book.entryIds[index] : undefined;
           return entryId ? [{ worldBookId: a.bookId, entryId, entryKey: a.entryKey }] : [];
         });
-        if (entries.length > 0) await recordWorldInfoActivations(deps.eventStore, context, { chatId, characterId: target.characterId, entries });
+        if (entries.length > 0)
+          await recordWorldInfoActivations(deps.eventStore, context, { chatId, characterId: target.characterId, entries });
       }
       await deps.waiter.waitFor(result.position, deps.readYourWritesTimeoutMs);
     }
@@ -194,13 +235,19 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
         model: resolved.model,
         messages,
         ...providerParams(job.params),
-        ...(plan ? { max_tokens: job.params.max_tokens ?? plan.prompt.tokens.replyReserve, speakerNames: { user: plan.userName, assistant: plan.character.name } } : {}),
+        ...(plan
+          ? {
+              max_tokens: job.params.max_tokens ?? plan.prompt.tokens.replyReserve,
+              speakerNames: { user: plan.userName, assistant: plan.character.name },
+            }
+          : {}),
       };
       if (context.proceed) await context.proceed;
       let ttftMs: number | null = null;
       const completion = await collectCompletion(
         tap(resolved.provider.complete(request, { signal }), (chunk) => {
-          if (ttftMs === null && chunk.choices.some((c) => c.delta.content || c.delta.tool_calls?.length)) ttftMs = performance.now() - started;
+          if (ttftMs === null && chunk.choices.some((c) => c.delta.content || c.delta.tool_calls?.length))
+            ttftMs = performance.now() - started;
           void publish({ t: 'chunk', chunk: { ...chunk, id: job.completionId } });
         }),
       );
@@ -210,7 +257,13 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       // Chat dictionaries attached for the reply rewrite the new text (streamed chunks went out as generated).
       let rewritten = false;
       const message = completion.choices[0]?.message;
-      if (plan?.dictionaries && target.kind === 'character' && target.mode !== 'impersonate' && message && typeof message.content === 'string') {
+      if (
+        plan?.dictionaries &&
+        target.kind === 'character' &&
+        target.mode !== 'impersonate' &&
+        message &&
+        typeof message.content === 'string'
+      ) {
         const processed = await applyDictionariesToReply(plan.dictionaries, message.content);
         rewritten = processed !== message.content;
         message.content = processed;
@@ -235,7 +288,10 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       await publish({ t: 'done', result });
       await lastWrite;
       await deps.relay.end(channel);
-      context.log.info({ provider: result.provider, model: result.model, ms: Math.round(timings.totalMs), saved: saved !== null }, 'completion finished');
+      context.log.info(
+        { provider: result.provider, model: result.model, ms: Math.round(timings.totalMs), saved: saved !== null },
+        'completion finished',
+      );
       return box.seal('result', result);
     } catch (err) {
       // A speculative run whose job already existed just stops (the existing job is the one that counts).
@@ -246,7 +302,9 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       if (!final) {
         context.log.warn({ err }, 'completion failed; it will be retried');
         // The job record keeps no provider message (it may quote the prompt); the log above has it.
-        throw new Error(`completion attempt ${context.attempt} failed (${err instanceof Error ? err.name : 'error'}); it will be retried`, { cause: err });
+        throw new Error(`completion attempt ${context.attempt} failed (${err instanceof Error ? err.name : 'error'}); it will be retried`, {
+          cause: err,
+        });
       }
       const problem = toRelayProblem(err);
       if (problem.status >= 500 && !(err instanceof AppError)) context.log.error({ err }, 'completion failed');
@@ -255,7 +313,13 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       const target = job.target;
       await recordCompletionFailure(
         deps.eventStore,
-        { userId: job.userId, isAdmin: job.isAdmin, requestId: job.requestId, correlationId: job.correlationId, causationId: job.completionId },
+        {
+          userId: job.userId,
+          isAdmin: job.isAdmin,
+          requestId: job.requestId,
+          correlationId: job.correlationId,
+          causationId: job.completionId,
+        },
         {
           completionId: job.completionId,
           userId: job.userId,

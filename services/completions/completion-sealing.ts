@@ -15,13 +15,23 @@ import type { KeyObject } from 'node:crypto';
 import type { DataKeyStore } from '../../infra/eventstore/encryption/data-key-store.ts';
 import { envelopeOf, openPayload, sealPayload, type EventIdentity } from '../../infra/eventstore/encryption/payload-envelope.ts';
 import type { RelayEntry } from '../../infra/relay/relay.ts';
-import { completionJobSchema, queuedCompletionJobSchema, type CompletionJob, type QueuedCompletionJob, type SealedValue } from '../../shared/completions/completion-job.ts';
+import {
+  completionJobSchema,
+  queuedCompletionJobSchema,
+  type CompletionJob,
+  type QueuedCompletionJob,
+  type SealedValue,
+} from '../../shared/completions/completion-job.ts';
 import { notFound } from '../../shared/errors.ts';
 
 /** What of a completion is sealed: the associated data binds each ciphertext to its completion and role. */
 type SealedPart = 'request' | 'result' | 'relay';
 
-const identity = (completionId: string, part: SealedPart): EventIdentity => ({ id: completionId, streamId: `completion-${completionId}`, type: part });
+const identity = (completionId: string, part: SealedPart): EventIdentity => ({
+  id: completionId,
+  streamId: `completion-${completionId}`,
+  type: part,
+});
 
 /** Seals what one run of a completion writes (its result, its relay entries), with the key of its job. */
 export interface CompletionSealBox {
@@ -43,7 +53,10 @@ export interface CompletionSealer {
   /** A sealed result or relay entry opened; a value in clear passes through; null when its key was destroyed. */
   open<T>(completionId: string, part: Exclude<SealedPart, 'request'>, value: unknown): Promise<T | null>;
   /** Relay entries opened; a destroyed key is a 404 (the completion's user was forgotten). */
-  openEntries<T>(completionId: string, entries: AsyncIterable<RelayEntry<unknown>> | Iterable<RelayEntry<unknown>>): AsyncIterable<RelayEntry<T>>;
+  openEntries<T>(
+    completionId: string,
+    entries: AsyncIterable<RelayEntry<unknown>> | Iterable<RelayEntry<unknown>>,
+  ): AsyncIterable<RelayEntry<T>>;
 }
 
 function boxOf(completionId: string, keyId: string, key: KeyObject): CompletionSealBox {
@@ -64,7 +77,15 @@ export function createCompletionSealer(keys: DataKeyStore): CompletionSealer {
     async sealJob(job, dataSubject = job.userId) {
       const { completionId, userId, isAdmin, requestId, correlationId, requestHash, ...request } = job;
       const { keyId, key } = await keys.keyForWriting(dataSubject);
-      return { completionId, userId, isAdmin, requestId, correlationId, requestHash, ...(sealPayload(request, key, keyId, identity(completionId, 'request')) as SealedValue) };
+      return {
+        completionId,
+        userId,
+        isAdmin,
+        requestId,
+        correlationId,
+        requestHash,
+        ...(sealPayload(request, key, keyId, identity(completionId, 'request')) as SealedValue),
+      };
     },
 
     async openJob(raw) {

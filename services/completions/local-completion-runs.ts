@@ -13,7 +13,14 @@
  * worker takes): it holds one of the user's slots until it ends, and when the user has none free it does not start
  * here; the queued job then waits in the queue like any other job beyond the user's share.
  */
-import { nonRetryable, SHUTDOWN_REASON, type GroupSlots, type JobContext, type JobHandler, type QueueLogger } from '../../infra/queue/queue.ts';
+import {
+  nonRetryable,
+  SHUTDOWN_REASON,
+  type GroupSlots,
+  type JobContext,
+  type JobHandler,
+  type QueueLogger,
+} from '../../infra/queue/queue.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
 import type { QueuedCompletionJob } from '../../shared/completions/completion-job.ts';
 
@@ -162,9 +169,11 @@ export function createLocalCompletionRuns(options: {
     forget(completionId) {
       const run = runs.get(completionId);
       if (!run) return;
-      void run.outcome.catch(() => undefined).finally(() => {
-        if (runs.get(completionId) === run) runs.delete(completionId);
-      });
+      void run.outcome
+        .catch(() => undefined)
+        .finally(() => {
+          if (runs.get(completionId) === run) runs.delete(completionId);
+        });
     },
 
     cancel(completionId, reason) {
@@ -193,7 +202,8 @@ export function adoptingHandler(local: LocalCompletionRuns, handler: JobHandler)
     if (!adopted) return handler(data, context);
     const { outcome } = adopted;
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(context.signal.reason instanceof Error ? context.signal.reason : new Error(String(context.signal.reason)));
+      const onAbort = () =>
+        reject(context.signal.reason instanceof Error ? context.signal.reason : new Error(String(context.signal.reason)));
       if (context.signal.aborted) return onAbort();
       context.signal.addEventListener('abort', onAbort, { once: true });
       outcome.then(resolve, reject).finally(() => context.signal.removeEventListener('abort', onAbort));

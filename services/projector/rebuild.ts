@@ -22,7 +22,9 @@ try {
   await migrateReadModels(database.db, config.READ_SCHEMA);
   const result = await rebuildReadModels({ db: database.db, eventStore, liveSchema: config.READ_SCHEMA, projections, logger, swap: true });
   logger.info(result, 'rebuild complete');
-  console.log(`rebuilt ${projections.map((p) => p.name).join(', ')} from ${result.events} events in ${result.seconds.toFixed(2)} s (${Math.round(result.eventsPerSecond)} events/s)`);
+  console.log(
+    `rebuilt ${projections.map((p) => p.name).join(', ')} from ${result.events} events in ${result.seconds.toFixed(2)} s (${Math.round(result.eventsPerSecond)} events/s)`,
+  );
   await eventStore.close();
   await dataKeys.close();
 } catch (err) {

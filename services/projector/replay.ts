@@ -43,8 +43,17 @@ try {
   const opened = await openEventStore(config, database, { listen: false });
   eventStore = opened.eventStore;
   closeKeys = () => opened.dataKeys.close();
-  const result = await replayReadModels({ db: database.db, eventStore, liveSchema: config.READ_SCHEMA, targetSchema: args.schema, until, projections });
-  console.log(`replayed ${result.events} events (last position ${result.lastPosition || 'none'}) into schema ${result.schema} in ${result.seconds.toFixed(2)} s`);
+  const result = await replayReadModels({
+    db: database.db,
+    eventStore,
+    liveSchema: config.READ_SCHEMA,
+    targetSchema: args.schema,
+    until,
+    projections,
+  });
+  console.log(
+    `replayed ${result.events} events (last position ${result.lastPosition || 'none'}) into schema ${result.schema} in ${result.seconds.toFixed(2)} s`,
+  );
   for (const [table, rows] of Object.entries(result.tables)) console.log(`  ${table}: ${rows} rows`);
 } catch (err) {
   if (err instanceof RangeError) process.stderr.write(`${err.message}\n`);

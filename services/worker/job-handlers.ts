@@ -15,7 +15,9 @@ export const QUEUE_NAME = 'character-chat';
  * Chat completions: prompt, provider stream relayed (on the given relay) to the waiting response, the turn stored
  * once. The prompt builder (with its lorebook index cache) is shared by every handler made here.
  */
-export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu'>): (relay: CompletionRelay) => JobHandler {
+export function completionHandlers(
+  runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu'>,
+): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
   const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
   const stateCache = createStateCache();
@@ -40,7 +42,9 @@ export function completionHandlers(runtime: Pick<Runtime, 'config' | 'providers'
  * Whose share of the worker a job counts against (WORKER_MAX_JOBS_PER_USER): a completion's user. A completion
  * this process already runs locally holds its slot there, so the worker's adoption of it takes none.
  */
-export function completionUserOf(local: Pick<LocalCompletionRuns, 'running'> | undefined): (jobName: string, data: unknown) => string | null {
+export function completionUserOf(
+  local: Pick<LocalCompletionRuns, 'running'> | undefined,
+): (jobName: string, data: unknown) => string | null {
   return (jobName, data) => {
     if (jobName !== COMPLETION_JOB || typeof data !== 'object' || data === null) return null;
     const { userId, completionId } = data as { userId?: unknown; completionId?: unknown };
@@ -65,10 +69,14 @@ export function jobHandlers(runtime: Runtime, completionHandlerFor = completionH
       if (input.delayMs > 0) {
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(resolve, input.delayMs);
-          signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-          }, { once: true });
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+            },
+            { once: true },
+          );
         });
       }
       return { payload: input.payload, attempt, workerPid: process.pid };

@@ -85,34 +85,54 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     }
     const user = userName ?? 'User';
     const character = characterName ?? 'Character';
-    for (const m of body.messages ?? []) messages.push({ role: m.role, name: m.name ?? (m.role === 'user' ? user : m.role === 'assistant' ? character : 'System'), content: m.content });
+    for (const m of body.messages ?? [])
+      messages.push({
+        role: m.role,
+        name: m.name ?? (m.role === 'user' ? user : m.role === 'assistant' ? character : 'System'),
+        content: m.content,
+      });
     if (body.text !== undefined) messages.push({ role: 'user', name: user, content: body.text });
-    const scope: WorldInfoScope = { requester: principal, chat: scopeChat, character: scopeCharacter, extraBookIds: body.world_book_ids, includeGlobal: body.include_global };
+    const scope: WorldInfoScope = {
+      requester: principal,
+      chat: scopeChat,
+      character: scopeCharacter,
+      extraBookIds: body.world_book_ids,
+      includeGlobal: body.include_global,
+    };
     return { scope, characterId, character, characterTags, timedState, messages, unloaded };
   }
 
-  async function process(body: ProcessContextBody, settings: Partial<WorldInfoSettings>, principal: Principal, command: CommandContext): Promise<ProcessedWorldInfoContext> {
+  async function process(
+    body: ProcessContextBody,
+    settings: Partial<WorldInfoSettings>,
+    principal: Principal,
+    command: CommandContext,
+  ): Promise<ProcessedWorldInfoContext> {
     const { scope, characterId, character, characterTags, timedState, messages, unloaded } = await scanInput(body, principal);
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
     assertScanWorkWithinLimit(deps.config, books, texts);
     const chatLength = body.chat_length ?? unloaded + messages.length;
-    const result = await deps.cpu.run('worldInfo', {
-      books,
-      messages,
-      characterName: character,
-      ...(characterTags ? { characterTags } : {}),
-      settings,
-      chatLength,
-      tokenizer: body.tokenizer,
-      ...(body.seed !== undefined ? { seed: body.seed } : {}),
-      ...(body.generation_type ? { generationType: body.generation_type } : {}),
-      ...(timedState ? { timedState } : {}),
-      // An explanation never persists timed effects: stored effects apply, none are produced.
-      dryRun: true,
-      diagnostics: body.diagnostics,
-    }, principal.userId);
+    const result = await deps.cpu.run(
+      'worldInfo',
+      {
+        books,
+        messages,
+        characterName: character,
+        ...(characterTags ? { characterTags } : {}),
+        settings,
+        chatLength,
+        tokenizer: body.tokenizer,
+        ...(body.seed !== undefined ? { seed: body.seed } : {}),
+        ...(body.generation_type ? { generationType: body.generation_type } : {}),
+        ...(timedState ? { timedState } : {}),
+        // An explanation never persists timed effects: stored effects apply, none are produced.
+        dryRun: true,
+        diagnostics: body.diagnostics,
+      },
+      principal.userId,
+    );
 
     let recorded = false;
     if (body.record && result.activated.length > 0) {

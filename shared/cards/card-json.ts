@@ -12,12 +12,7 @@
  *  - V1: flat fields (`name`, `description`, …, `creatorcomment` → creator_notes as SillyTavern does).
  * Keys a dialect does not consume go to `topLevelExtras`.
  */
-import {
-  KNOWN_DATA_KEYS,
-  dataKeyForMirror,
-  type CanonicalCard,
-  type CardData,
-} from './card-schema.ts';
+import { KNOWN_DATA_KEYS, dataKeyForMirror, type CanonicalCard, type CardData } from './card-schema.ts';
 import { fail } from './card-errors.ts';
 import { normalizeCardData, type NormalizeContext } from './card-normalize.ts';
 import { assertJsonShape, copyObject, getOwn, hasOwn, isPlainObject, jsonEqual, setOwn, type JsonObject } from './json-value.ts';
@@ -113,7 +108,8 @@ function finish(
   const { topLevelExtras, v1Mirror } = splitTopLevel(raw, data, consumed, allowMirror, ctx);
   const card: CanonicalCard = { spec: 'chara_card_v3', spec_version: '3.0', data, topLevelExtras, v1Mirror };
   assertCardWithinLimits(card, ctx.limits);
-  if (source.dialect === 'v2' || source.dialect === 'v3') source.hybrid = v1Mirror.some((k) => V1_FIELDS.includes(k) || k === 'creatorcomment');
+  if (source.dialect === 'v2' || source.dialect === 'v3')
+    source.hybrid = v1Mirror.some((k) => V1_FIELDS.includes(k) || k === 'creatorcomment');
   return { card, source };
 }
 
@@ -138,7 +134,13 @@ function fromV1(raw: JsonObject, ctx: CardBuildContext): CanonicalizedCard {
   return finish(data, raw, new Set(), true, { dialect: 'v1', spec: null, specVersion: null, hybrid: false }, ctx);
 }
 
-function fromSpec(raw: JsonObject, rawData: JsonObject, dialect: 'v2' | 'v3', spec: string | null, ctx: CardBuildContext): CanonicalizedCard {
+function fromSpec(
+  raw: JsonObject,
+  rawData: JsonObject,
+  dialect: 'v2' | 'v3',
+  spec: string | null,
+  ctx: CardBuildContext,
+): CanonicalizedCard {
   const data = normalizeCardData(rawData, ctx, 'data');
   return finish(data, raw, RESERVED_TOP_LEVEL, true, { dialect, spec, specVersion: specVersionOf(raw), hybrid: false }, ctx);
 }
@@ -157,8 +159,10 @@ export function canonicalizeCardObject(raw: unknown, ctx: CardBuildContext): Can
     if (spec === 'chara_card_v3') {
       const version = specVersionOf(raw);
       const n = version === null ? NaN : Number.parseFloat(version);
-      if (!Number.isFinite(n)) ctx.warnings.push(`spec_version ${JSON.stringify(getOwn(raw, 'spec_version'))} is not a number; read as 3.0`);
-      else if (n > 3) ctx.warnings.push(`spec_version ${version} is newer than 3.0; fields this version does not know are kept as they are`);
+      if (!Number.isFinite(n))
+        ctx.warnings.push(`spec_version ${JSON.stringify(getOwn(raw, 'spec_version'))} is not a number; read as 3.0`);
+      else if (n > 3)
+        ctx.warnings.push(`spec_version ${version} is newer than 3.0; fields this version does not know are kept as they are`);
       return fromSpec(raw, data, 'v3', spec, ctx);
     }
     if (spec !== 'chara_card_v2') ctx.warnings.push(`unknown spec "${spec}"; read as a V2 card`);
@@ -169,7 +173,12 @@ export function canonicalizeCardObject(raw: unknown, ctx: CardBuildContext): Can
     return fromSpec(raw, data, 'v2', null, ctx);
   }
   if (hasOwn(raw, 'char_name')) return fromMapped(raw, PYGMALION_MAP, 'pygmalion', ctx);
-  if (hasOwn(raw, 'name') && (hasOwn(raw, 'context') || hasOwn(raw, 'greeting')) && !hasOwn(raw, 'first_mes') && !hasOwn(raw, 'description')) {
+  if (
+    hasOwn(raw, 'name') &&
+    (hasOwn(raw, 'context') || hasOwn(raw, 'greeting')) &&
+    !hasOwn(raw, 'first_mes') &&
+    !hasOwn(raw, 'description')
+  ) {
     return fromMapped(raw, TEXTGEN_MAP, 'textgen', ctx);
   }
   if (V1_FIELDS.some((key) => hasOwn(raw, key))) return fromV1(raw, ctx);
@@ -189,7 +198,8 @@ export function parseJsonDocument(text: string, ctx: CardBuildContext, what: str
 }
 
 export function checkCardDocumentSize(byteLength: number, limits: CardLimits, what: string): void {
-  if (byteLength > limits.maxCardJsonBytes) fail('card_too_large', `${what} is ${byteLength} bytes; at most ${limits.maxCardJsonBytes} are allowed`);
+  if (byteLength > limits.maxCardJsonBytes)
+    fail('card_too_large', `${what} is ${byteLength} bytes; at most ${limits.maxCardJsonBytes} are allowed`);
 }
 
 /** UTF-8 JSON bytes → canonical card. */

@@ -59,7 +59,10 @@ function toStringList(value: unknown, path: string, ctx: NormalizeContext, mode:
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') {
     if (mode === 'comma-split') {
-      const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       warn(ctx, `${path} was a comma-separated string; split into ${items.length} item(s)`);
       return items;
     }
@@ -194,11 +197,23 @@ function normalizeBookEntry(raw: unknown, path: string, ctx: NormalizeContext): 
   entry.content = toStringValue(getOwn(raw, 'content'), `${path}.content`, ctx);
   entry.extensions = toRecord(getOwn(raw, 'extensions'), `${path}.extensions`, ctx);
   const enabled = getOwn(raw, 'enabled');
-  entry.enabled = enabled === undefined || enabled === null ? true : (toBoolean(enabled, `${path}.enabled`, ctx) ?? fail('invalid_card', `${path}.enabled must be a boolean, got ${describeType(enabled)}`));
+  entry.enabled =
+    enabled === undefined || enabled === null
+      ? true
+      : (toBoolean(enabled, `${path}.enabled`, ctx) ??
+        fail('invalid_card', `${path}.enabled must be a boolean, got ${describeType(enabled)}`));
   const order = getOwn(raw, 'insertion_order');
-  entry.insertion_order = order === undefined || order === null ? 0 : (toNumber(order, `${path}.insertion_order`, ctx) ?? fail('invalid_card', `${path}.insertion_order must be a number, got ${describeType(order)}`));
+  entry.insertion_order =
+    order === undefined || order === null
+      ? 0
+      : (toNumber(order, `${path}.insertion_order`, ctx) ??
+        fail('invalid_card', `${path}.insertion_order must be a number, got ${describeType(order)}`));
   const useRegex = getOwn(raw, 'use_regex');
-  entry.use_regex = useRegex === undefined || useRegex === null ? false : (toBoolean(useRegex, `${path}.use_regex`, ctx) ?? fail('invalid_card', `${path}.use_regex must be a boolean, got ${describeType(useRegex)}`));
+  entry.use_regex =
+    useRegex === undefined || useRegex === null
+      ? false
+      : (toBoolean(useRegex, `${path}.use_regex`, ctx) ??
+        fail('invalid_card', `${path}.use_regex must be a boolean, got ${describeType(useRegex)}`));
   normalizeOptional(entry, 'case_sensitive', 'boolean', path, ctx);
   normalizeOptional(entry, 'constant', 'boolean', path, ctx);
   normalizeOptional(entry, 'selective', 'boolean', path, ctx);

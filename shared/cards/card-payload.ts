@@ -49,7 +49,10 @@ export function decodeUserCommentText(text: string, what: string, ctx: CardBuild
     return parseJsonDocument(trimmed, ctx, what);
   }
   if (BYTE_LIST.test(trimmed)) {
-    const parts = trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const parts = trimmed
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const bytes = new Uint8Array(parts.length);
     for (let i = 0; i < parts.length; i++) {
       const n = Number(parts[i]);

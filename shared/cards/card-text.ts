@@ -49,7 +49,13 @@
  * A .txt/.md file whose content is a JSON object (first character "{") is read as JSON.
  */
 import { fail } from './card-errors.ts';
-import { canonicalizeFields, checkCardDocumentSize, parseCardJsonBytes, type CanonicalizedCard, type CardBuildContext } from './card-json.ts';
+import {
+  canonicalizeFields,
+  checkCardDocumentSize,
+  parseCardJsonBytes,
+  type CanonicalizedCard,
+  type CardBuildContext,
+} from './card-json.ts';
 import { setOwn, type JsonObject } from './json-value.ts';
 import { checkUploadSize, createParseContext } from './parse-context.ts';
 import { runParser, type CardParseOptions, type CardParseResult } from './parse-result.ts';
@@ -78,9 +84,25 @@ const ALIASES: Record<TextField, readonly string[]> = {
   personality: ['personality', 'personality summary'],
   scenario: ['scenario', 'world scenario'],
   first_mes: ['first message', 'first mes', 'greeting', 'first greeting'],
-  alternate_greetings: ['alternate greetings', 'alternate greeting', 'alternative greetings', 'alternative greeting', 'alt greetings', 'alt greeting'],
+  alternate_greetings: [
+    'alternate greetings',
+    'alternate greeting',
+    'alternative greetings',
+    'alternative greeting',
+    'alt greetings',
+    'alt greeting',
+  ],
   group_only_greetings: ['group greetings', 'group greeting', 'group only greetings', 'group only greeting'],
-  mes_example: ['example dialogue', 'example dialog', 'example messages', 'example message', 'examples', 'message examples', 'message example', 'mes example'],
+  mes_example: [
+    'example dialogue',
+    'example dialog',
+    'example messages',
+    'example message',
+    'examples',
+    'message examples',
+    'message example',
+    'mes example',
+  ],
   system_prompt: ['system prompt'],
   post_history_instructions: ['post history instructions', 'jailbreak'],
   creator_notes: ['creator notes', 'creators notes', 'creator note', 'notes'],
@@ -98,13 +120,7 @@ for (const [field, labels] of Object.entries(ALIASES) as Array<[TextField, reado
 const LIST_FIELDS = new Set<TextField>(['alternate_greetings', 'group_only_greetings']);
 
 function normalizeLabel(label: string): string {
-  return label
-    .toLowerCase()
-    .replace(/['’]/g, '')
-    .replace(/[_-]+/g, ' ')
-    .replace(/:\s*$/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return label.toLowerCase().replace(/['’]/g, '').replace(/[_-]+/g, ' ').replace(/:\s*$/, '').replace(/\s+/g, ' ').trim();
 }
 
 export function fieldForLabel(label: string): TextField | undefined {
@@ -159,7 +175,8 @@ class FieldCollector {
     }
     for (const [field, items] of this.lists) fields[field] = items;
     if (preamble !== '') {
-      const description = typeof fields.description === 'string' && fields.description !== '' ? `${preamble}\n\n${fields.description}` : preamble;
+      const description =
+        typeof fields.description === 'string' && fields.description !== '' ? `${preamble}\n\n${fields.description}` : preamble;
       fields.description = description;
     }
     if (extraSections) fields.extensions = { markdown_sections: extraSections };
@@ -178,7 +195,8 @@ interface FenceState {
 function inFence(line: string, state: FenceState): boolean {
   const match = FENCE.exec(line);
   if (state.marker !== null) {
-    if (match && match[1]![0] === state.marker[0] && match[1]!.length >= state.marker.length && line.trim() === match[1]) state.marker = null;
+    if (match && match[1]![0] === state.marker[0] && match[1]!.length >= state.marker.length && line.trim() === match[1])
+      state.marker = null;
     return true;
   }
   if (match) {

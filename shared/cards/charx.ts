@@ -125,7 +125,23 @@ function refsForMatching(refs: unknown, ctx: CardBuildContext): CardAssetRef[] |
 }
 
 // Media that is already compressed is stored, everything else deflated.
-const STORED_EXTENSIONS = new Set(['png', 'apng', 'jpg', 'jpeg', 'webp', 'gif', 'avif', 'mp3', 'ogg', 'mp4', 'webm', 'zip', 'risum', 'woff', 'woff2']);
+const STORED_EXTENSIONS = new Set([
+  'png',
+  'apng',
+  'jpg',
+  'jpeg',
+  'webp',
+  'gif',
+  'avif',
+  'mp3',
+  'ogg',
+  'mp4',
+  'webm',
+  'zip',
+  'risum',
+  'woff',
+  'woff2',
+]);
 // Fixed timestamp so the same input always gives the same bytes.
 const ZIP_MTIME = new Date(Date.UTC(2024, 0, 1));
 
@@ -157,12 +173,14 @@ export function buildCharx(card: CanonicalCard, input: CharxExportInput, warning
   const files = new Map<string, Uint8Array>();
   const put = (path: string, bytes: Uint8Array): void => {
     const existing = files.get(path);
-    if (existing && !bytesEqual(existing, bytes)) throw new CardExportError('asset_path_conflict', `two different files would be written to "${path}"`);
+    if (existing && !bytesEqual(existing, bytes))
+      throw new CardExportError('asset_path_conflict', `two different files would be written to "${path}"`);
     files.set(path, bytes);
   };
   for (const asset of input.assets ?? []) {
     const path = safeExportPath(asset);
-    if (path === CARD_JSON || path === CHARX_EXPORT_META) throw new CardExportError('asset_path_conflict', `an asset cannot be written to the reserved path "${path}"`);
+    if (path === CARD_JSON || path === CHARX_EXPORT_META)
+      throw new CardExportError('asset_path_conflict', `an asset cannot be written to the reserved path "${path}"`);
     put(path, asset.bytes);
   }
 

@@ -88,7 +88,15 @@ const LABELS: Record<DetectedFormat | DeclaredFormat, string> = {
 };
 
 function isGif(bytes: Uint8Array): boolean {
-  return bytes.length >= 6 && bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x38 && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61;
+  return (
+    bytes.length >= 6 &&
+    bytes[0] === 0x47 &&
+    bytes[1] === 0x49 &&
+    bytes[2] === 0x46 &&
+    bytes[3] === 0x38 &&
+    (bytes[4] === 0x37 || bytes[4] === 0x39) &&
+    bytes[5] === 0x61
+  );
 }
 
 /** An `acTL` chunk before the first `IDAT` (headers only; validity is checked by the PNG parser). */
@@ -142,7 +150,11 @@ export function declaredFormat(filename?: string, contentType?: string): Declare
   const ext = filenameExtension(filename);
   if (ext !== null) {
     const format = EXTENSIONS[ext];
-    if (!format) fail('unsupported_format', `File extension ".${ext}" is not supported. Allowed: ${SUPPORTED_EXTENSIONS.map((e) => `.${e}`).join(', ')}`);
+    if (!format)
+      fail(
+        'unsupported_format',
+        `File extension ".${ext}" is not supported. Allowed: ${SUPPORTED_EXTENSIONS.map((e) => `.${e}`).join(', ')}`,
+      );
     return { format, from: `extension ".${ext}"` };
   }
   const type = contentType?.split(';', 1)[0]?.trim().toLowerCase();

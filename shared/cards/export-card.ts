@@ -50,13 +50,17 @@ function isPngKeywordPath(path: string): boolean {
 function exportPng(card: CanonicalCard, options: CardExportOptions, warnings: string[]): Uint8Array {
   const avatar = options.avatar;
   if (avatar && !hasPngSignature(avatar.bytes)) {
-    throw new CardExportError('avatar_not_png', `PNG export needs a PNG avatar; this avatar is ${avatar.mime}. Export as JSON or CharX instead.`);
+    throw new CardExportError(
+      'avatar_not_png',
+      `PNG export needs a PNG avatar; this avatar is ${avatar.mime}. Export as JSON or CharX instead.`,
+    );
   }
   const assets: ContainerFile[] = [];
   if (options.embedAssetsInPng !== false) {
     for (const asset of options.assets ?? []) {
       if (isPngKeywordPath(asset.path)) assets.push({ path: asset.path, bytes: asset.bytes });
-      else warnings.push(`the asset "${asset.path}" cannot be stored in a PNG text chunk keyword (too long or non-Latin-1); it was left out`);
+      else
+        warnings.push(`the asset "${asset.path}" cannot be stored in a PNG text chunk keyword (too long or non-Latin-1); it was left out`);
     }
   }
   try {
@@ -76,7 +80,10 @@ export function exportCard(card: CanonicalCard, format: CardExportFormat, option
   const checked = CanonicalCardSchema.safeParse(card);
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    throw new CardExportError('invalid_card', `the card does not match the canonical schema at ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new CardExportError(
+      'invalid_card',
+      `the card does not match the canonical schema at ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const warnings: string[] = [];
   const indent = options.indent ?? 2;
@@ -88,7 +95,12 @@ export function exportCard(card: CanonicalCard, format: CardExportFormat, option
     case 'png':
       return { bytes: exportPng(card, options, warnings), mime: 'image/png', extension: 'png', warnings };
     case 'charx':
-      return { bytes: buildCharx(card, { avatar: options.avatar, assets: options.assets }, warnings), mime: 'application/zip', extension: 'charx', warnings };
+      return {
+        bytes: buildCharx(card, { avatar: options.avatar, assets: options.assets }, warnings),
+        mime: 'application/zip',
+        extension: 'charx',
+        warnings,
+      };
     default:
       throw new CardExportError('unsupported_export_format', `unknown export format "${String(format)}"; use json, v2, png or charx`);
   }

@@ -29,7 +29,10 @@ function finishImageCard(
 ): CardParseSuccess {
   if (document === null) {
     if (!allowImageOnly) {
-      fail('missing_character_data', 'No character data detected in the image metadata. To import it as an image-only character (named after the file), send allow_image_only=true (query parameter or form field).');
+      fail(
+        'missing_character_data',
+        'No character data detected in the image metadata. To import it as an image-only character (named after the file), send allow_image_only=true (query parameter or form field).',
+      );
     }
     const name = ctx.fallbackName ?? DEFAULT_IMAGE_ONLY_NAME;
     ctx.warnings.push(`the image has no character data; created an image-only character named "${name}"`);
@@ -76,7 +79,14 @@ export function parseWebpCard(bytes: Uint8Array, options: CardParseOptions = {})
     const info = readWebp(bytes, ctx.limits);
     if (info.trailingBytes > 0) ctx.warnings.push(`the WEBP has ${info.trailingBytes} bytes after the RIFF data; they were ignored`);
     const document = documentFromExif(info.exif, 'WEBP', ctx);
-    return finishImageCard(document, { bytes: copyBytes(bytes, 0, bytes.length - info.trailingBytes), mime: 'image/webp' }, [], 'webp', ctx, options.allowImageOnly === true);
+    return finishImageCard(
+      document,
+      { bytes: copyBytes(bytes, 0, bytes.length - info.trailingBytes), mime: 'image/webp' },
+      [],
+      'webp',
+      ctx,
+      options.allowImageOnly === true,
+    );
   });
 }
 

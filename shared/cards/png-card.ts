@@ -57,7 +57,10 @@ export function extractPngCard(bytes: Uint8Array, ctx: CardBuildContext): PngCar
   const info = readPng(bytes, limits);
   if (info.trailingBytes > 0) warnings.push(`the PNG has ${info.trailingBytes} bytes after IEND; they were ignored`);
 
-  const cardChunks = new Map<'ccv3' | 'chara', KeywordChunk[]>([['ccv3', []], ['chara', []]]);
+  const cardChunks = new Map<'ccv3' | 'chara', KeywordChunk[]>([
+    ['ccv3', []],
+    ['chara', []],
+  ]);
   const assetChunks: KeywordChunk[] = [];
   const remove = new Set<PngChunk>();
   for (const chunk of info.chunks) {
@@ -135,7 +138,12 @@ function buildPlaceholderPng(): Uint8Array {
   ihdr[9] = 6; // RGBA
   // One transparent pixel: filter byte 0 then RGBA 0,0,0,0.
   const idat = zlib.deflateSync(new Uint8Array(5), { level: 9 });
-  return concatBytes([PNG_SIGNATURE, encodePngChunk('IHDR', ihdr), encodePngChunk('IDAT', idat), encodePngChunk('IEND', new Uint8Array(0))]);
+  return concatBytes([
+    PNG_SIGNATURE,
+    encodePngChunk('IHDR', ihdr),
+    encodePngChunk('IDAT', idat),
+    encodePngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** A valid 1×1 transparent PNG used when a card without avatar is exported as PNG. */
@@ -186,7 +194,9 @@ export function embedCardInPng(png: Uint8Array, embedding: PngEmbedding): Uint8A
   parts.push(encodeTextChunk('ccv3', base64Utf8(embedding.ccv3Json)));
   for (const asset of embedding.assets) {
     const keyword = `${ASSET_KEYWORD_PREFIX}:${asset.path}`;
-    parts.push(encodeTextChunk(keyword, Buffer.from(asset.bytes.buffer, asset.bytes.byteOffset, asset.bytes.byteLength).toString('base64')));
+    parts.push(
+      encodeTextChunk(keyword, Buffer.from(asset.bytes.buffer, asset.bytes.byteOffset, asset.bytes.byteLength).toString('base64')),
+    );
   }
   parts.push(png.subarray(iend.start, iend.end));
   return concatBytes(parts);

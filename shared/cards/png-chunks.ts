@@ -105,7 +105,8 @@ export function readPng(bytes: Uint8Array, limits: ImageLimits): PngInfo {
       bitDepth = bytes[dataStart + 8]!;
       colorType = bytes[dataStart + 9]!;
       const depths = VALID_BIT_DEPTHS[colorType];
-      if (!depths || !depths.includes(bitDepth)) fail('corrupt_image', `PNG IHDR has an invalid colour type/bit depth (${colorType}/${bitDepth})`);
+      if (!depths || !depths.includes(bitDepth))
+        fail('corrupt_image', `PNG IHDR has an invalid colour type/bit depth (${colorType}/${bitDepth})`);
       if (bytes[dataStart + 10] !== 0 || bytes[dataStart + 11] !== 0 || bytes[dataStart + 12]! > 1) {
         fail('corrupt_image', 'PNG IHDR has an invalid compression, filter or interlace method');
       }

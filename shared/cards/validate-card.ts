@@ -38,7 +38,9 @@ export function assertCardWithinLimits(card: CanonicalCard, limits: CardLimits):
     if (book.entries.length > limits.maxBookEntries) {
       fail('too_many_items', `data.character_book has ${book.entries.length} entries; at most ${limits.maxBookEntries} are allowed`);
     }
-    book.entries.forEach((entry, i) => checkLength(entry.content, limits.maxBookEntryContentLength, `data.character_book.entries[${i}].content`));
+    book.entries.forEach((entry, i) =>
+      checkLength(entry.content, limits.maxBookEntryContentLength, `data.character_book.entries[${i}].content`),
+    );
   }
   if (data.assets && data.assets.length > limits.maxAssets) {
     fail('too_many_items', `data.assets has ${data.assets.length} entries; at most ${limits.maxAssets} are allowed`);

@@ -62,7 +62,8 @@ export function readWebp(bytes: Uint8Array, limits: ImageLimits): WebpInfo {
       }
       hasImage = true;
     } else if (type === 'VP8 ') {
-      if (size < 10 || data[3] !== 0x9d || data[4] !== 0x01 || data[5] !== 0x2a) fail('corrupt_image', 'the WEBP VP8 chunk has an invalid header');
+      if (size < 10 || data[3] !== 0x9d || data[4] !== 0x01 || data[5] !== 0x2a)
+        fail('corrupt_image', 'the WEBP VP8 chunk has an invalid header');
       if (chunks === 1) {
         width = view.getUint16(dataStart + 6, true) & 0x3fff;
         height = view.getUint16(dataStart + 8, true) & 0x3fff;

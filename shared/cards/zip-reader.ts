@@ -38,7 +38,12 @@ const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
 
 export function hasZipSignature(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))
+  );
 }
 
 function u64(view: DataView, offset: number): number {
@@ -76,7 +81,13 @@ interface Zip64Fields {
   offset: number;
 }
 
-function readZip64Extra(view: DataView, start: number, end: number, need: { u: boolean; c: boolean; o: boolean }, base: Zip64Fields): Zip64Fields {
+function readZip64Extra(
+  view: DataView,
+  start: number,
+  end: number,
+  need: { u: boolean; c: boolean; o: boolean },
+  base: Zip64Fields,
+): Zip64Fields {
   let p = start;
   while (p + 4 <= end) {
     const id = view.getUint16(p, true);
@@ -106,20 +117,24 @@ export function readZipDirectory(bytes: Uint8Array, limits: ZipLimits): ZipEntry
   if (bytes.length < 22) fail('corrupt_archive', 'the file is too short to be a ZIP archive');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const eocd = findEocd(bytes, view);
-  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) fail('corrupt_archive', 'multi-volume ZIP archives are not supported');
+  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0)
+    fail('corrupt_archive', 'multi-volume ZIP archives are not supported');
   let count = view.getUint16(eocd + 10, true);
   let cdSize = view.getUint32(eocd + 12, true);
   let cdOffset = view.getUint32(eocd + 16, true);
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const locator = eocd - 20;
-    if (locator < 0 || view.getUint32(locator, true) !== SIG_ZIP64_LOCATOR) fail('corrupt_archive', 'the ZIP64 end-of-central-directory locator is missing');
+    if (locator < 0 || view.getUint32(locator, true) !== SIG_ZIP64_LOCATOR)
+      fail('corrupt_archive', 'the ZIP64 end-of-central-directory locator is missing');
     const z64 = u64(view, locator + 8);
-    if (z64 + 56 > bytes.length || view.getUint32(z64, true) !== SIG_ZIP64_EOCD) fail('corrupt_archive', 'the ZIP64 end-of-central-directory record is missing');
+    if (z64 + 56 > bytes.length || view.getUint32(z64, true) !== SIG_ZIP64_EOCD)
+      fail('corrupt_archive', 'the ZIP64 end-of-central-directory record is missing');
     count = u64(view, z64 + 32);
     cdSize = u64(view, z64 + 40);
     cdOffset = u64(view, z64 + 48);
   }
-  if (count > limits.maxArchiveEntries) fail('too_many_entries', `the archive has ${count} entries; at most ${limits.maxArchiveEntries} are allowed`);
+  if (count > limits.maxArchiveEntries)
+    fail('too_many_entries', `the archive has ${count} entries; at most ${limits.maxArchiveEntries} are allowed`);
   if (cdOffset + cdSize > bytes.length) fail('corrupt_archive', 'the ZIP central directory lies outside the file');
 
   const entries: ZipEntry[] = [];
@@ -155,19 +170,39 @@ export function readZipDirectory(bytes: Uint8Array, limits: ZipLimits): ZipEntry
     if (seen.has(path)) fail('corrupt_archive', `the archive contains "${path}" more than once`);
     seen.add(path);
     if (flags & 0x0001) fail('encrypted_archive', `the archive entry "${path}" is encrypted`);
-    if (method !== 0 && method !== 8) fail('unsupported_compression', `the archive entry "${path}" uses compression method ${method}; only stored and deflate are supported`);
-    if (method === 0 && sizes.compressed !== sizes.uncompressed) fail('corrupt_archive', `the stored entry "${path}" has different compressed and uncompressed sizes`);
+    if (method !== 0 && method !== 8)
+      fail(
+        'unsupported_compression',
+        `the archive entry "${path}" uses compression method ${method}; only stored and deflate are supported`,
+      );
+    if (method === 0 && sizes.compressed !== sizes.uncompressed)
+      fail('corrupt_archive', `the stored entry "${path}" has different compressed and uncompressed sizes`);
     if (sizes.uncompressed > limits.maxArchiveEntryBytes) {
-      fail('archive_too_large', `the archive entry "${path}" is ${sizes.uncompressed} bytes uncompressed; at most ${limits.maxArchiveEntryBytes} are allowed`);
+      fail(
+        'archive_too_large',
+        `the archive entry "${path}" is ${sizes.uncompressed} bytes uncompressed; at most ${limits.maxArchiveEntryBytes} are allowed`,
+      );
     }
     totalUncompressed += sizes.uncompressed;
     if (totalUncompressed > limits.maxArchiveUncompressedBytes) {
       fail('archive_too_large', `the archive expands to more than ${limits.maxArchiveUncompressedBytes} bytes`);
     }
-    if (sizes.uncompressed > limits.compressionRatioMinBytes && sizes.uncompressed > limits.maxCompressionRatio * Math.max(1, sizes.compressed)) {
+    if (
+      sizes.uncompressed > limits.compressionRatioMinBytes &&
+      sizes.uncompressed > limits.maxCompressionRatio * Math.max(1, sizes.compressed)
+    ) {
       fail('suspicious_compression_ratio', `the archive entry "${path}" compresses more than ${limits.maxCompressionRatio}:1`);
     }
-    entries.push({ path, isDirectory, method, flags, crc32, compressedSize: sizes.compressed, uncompressedSize: sizes.uncompressed, localHeaderOffset: sizes.offset });
+    entries.push({
+      path,
+      isDirectory,
+      method,
+      flags,
+      crc32,
+      compressedSize: sizes.compressed,
+      uncompressedSize: sizes.uncompressed,
+      localHeaderOffset: sizes.offset,
+    });
   }
   return entries;
 }
@@ -176,7 +211,8 @@ export function readZipDirectory(bytes: Uint8Array, limits: ZipLimits): ZipEntry
 export function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const at = entry.localHeaderOffset;
-  if (at + 30 > bytes.length || view.getUint32(at, true) !== SIG_LOCAL) fail('corrupt_archive', `the local header of "${entry.path}" is missing`);
+  if (at + 30 > bytes.length || view.getUint32(at, true) !== SIG_LOCAL)
+    fail('corrupt_archive', `the local header of "${entry.path}" is missing`);
   const dataStart = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
   const dataEnd = dataStart + entry.compressedSize;
   if (dataEnd > bytes.length) fail('corrupt_archive', `the data of "${entry.path}" runs past the end of the file`);
@@ -197,6 +233,6 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
   if (out.length !== entry.uncompressedSize) {
     fail('corrupt_archive', `"${entry.path}" inflates to ${out.length} bytes instead of the declared ${entry.uncompressedSize}`);
   }
-  if ((zlib.crc32(out) >>> 0) !== entry.crc32) fail('corrupt_archive', `"${entry.path}" fails its CRC-32 check`);
+  if (zlib.crc32(out) >>> 0 !== entry.crc32) fail('corrupt_archive', `"${entry.path}" fails its CRC-32 check`);
   return out;
 }

@@ -24,7 +24,9 @@ export function diffStoredCards(before: StoredCard | null, after: StoredCard | n
   for (const key of new Set([...Object.keys(aExtra), ...Object.keys(bExtra)])) {
     if (!same(aExtra[key], bExtra[key])) changes.push({ field: `(top level) ${key}`, from: aExtra[key] ?? null, to: bExtra[key] ?? null });
   }
-  if (!same(before?.avatar ?? null, after?.avatar ?? null)) changes.push({ field: 'image', from: before?.avatar?.sha256 ?? null, to: after?.avatar?.sha256 ?? null });
-  if (!same(before?.assets ?? [], after?.assets ?? [])) changes.push({ field: 'assets', from: (before?.assets ?? []).map((x) => x.path), to: (after?.assets ?? []).map((x) => x.path) });
+  if (!same(before?.avatar ?? null, after?.avatar ?? null))
+    changes.push({ field: 'image', from: before?.avatar?.sha256 ?? null, to: after?.avatar?.sha256 ?? null });
+  if (!same(before?.assets ?? [], after?.assets ?? []))
+    changes.push({ field: 'assets', from: (before?.assets ?? []).map((x) => x.path), to: (after?.assets ?? []).map((x) => x.path) });
   return changes;
 }

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { CanonicalCardSchema } from '../cards/index.ts';
 
 /** An image kept in the blob store, referenced from events by hash. */
-export const storedImageSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), mime: z.string(), size: z.number().int().nonnegative() });
+export const storedImageSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  mime: z.string(),
+  size: z.number().int().nonnegative(),
+});
 export type StoredImage = z.infer<typeof storedImageSchema>;
 
 /** A card asset (CharX entry, legacy PNG asset chunk) kept in the blob store. */

@@ -28,12 +28,21 @@ function evolve(state: ChatDictionaryState, event: ChatDictionaryEvent): ChatDic
     case 'ChatDictionaryEntryAdded':
       return { ...state, entries: [...state.entries, { entryId: event.data.entryId, entry: event.data.entry }] };
     case 'ChatDictionaryEntryUpdated':
-      return { ...state, entries: state.entries.map((r) => (r.entryId === event.data.entryId ? { entryId: r.entryId, entry: event.data.entry } : r)) };
+      return {
+        ...state,
+        entries: state.entries.map((r) => (r.entryId === event.data.entryId ? { entryId: r.entryId, entry: event.data.entry } : r)),
+      };
     case 'ChatDictionaryEntryDeleted':
       return { ...state, entries: state.entries.filter((r) => r.entryId !== event.data.entryId) };
     case 'ChatDictionaryEntriesReordered': {
       const rank = new Map(event.data.entryIds.map((id, i) => [id, i]));
-      return { ...state, entries: state.entries.map((r) => ({ entryId: r.entryId, entry: { ...r.entry, priority: rank.get(r.entryId) ?? r.entry.priority } })) };
+      return {
+        ...state,
+        entries: state.entries.map((r) => ({
+          entryId: r.entryId,
+          entry: { ...r.entry, priority: rank.get(r.entryId) ?? r.entry.priority },
+        })),
+      };
     }
     default:
       return state;

@@ -72,11 +72,15 @@ export const chatChangesSchema = z
 
 export type ChatChanges = z.infer<typeof chatChangesSchema>;
 
-export const messageMetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((m) => jsonBytes(m) <= MAX_MESSAGE_METADATA_BYTES, { message: `metadata must not exceed ${MAX_MESSAGE_METADATA_BYTES} bytes of JSON` });
+export const messageMetadataSchema = z.record(z.string(), z.unknown()).refine((m) => jsonBytes(m) <= MAX_MESSAGE_METADATA_BYTES, {
+  message: `metadata must not exceed ${MAX_MESSAGE_METADATA_BYTES} bytes of JSON`,
+});
 
-export const imageRefSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), mediaType: z.string(), size: z.number().int().nonnegative() });
+export const imageRefSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  mediaType: z.string(),
+  size: z.number().int().nonnegative(),
+});
 export type ImageRef = z.infer<typeof imageRefSchema>;
 
 /** Where a fork came from: the chat and message it started at, and the first chat of the family. */

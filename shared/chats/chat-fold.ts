@@ -1,7 +1,17 @@
 import type { Fold } from '../events/domain-event.ts';
 import type { ChatEvent, PathChange } from '../events/chat-events.ts';
 import type { ChatSettings, ForkOrigin } from './chat-fields.ts';
-import { addNode, applyPathDelta, emptyTree, findNode, ROOT, selectAlong, updateNode, type MessageTree, type PathDelta } from './message-tree.ts';
+import {
+  addNode,
+  applyPathDelta,
+  emptyTree,
+  findNode,
+  ROOT,
+  selectAlong,
+  updateNode,
+  type MessageTree,
+  type PathDelta,
+} from './message-tree.ts';
 
 export const chatStream = (chatId: string) => `chat-${chatId}`;
 
@@ -35,13 +45,24 @@ const initialState = (): ChatState => ({
   tree: emptyTree(),
 });
 
-const ordinals = (tree: MessageTree, path: PathChange): PathDelta | null => (path ? { from: path.from, ids: path.ids.map((id) => findNode(tree, id)) } : null);
+const ordinals = (tree: MessageTree, path: PathChange): PathDelta | null =>
+  path ? { from: path.from, ids: path.ids.map((id) => findNode(tree, id)) } : null;
 
 function evolve(state: ChatState, event: ChatEvent): ChatState {
   switch (event.type) {
     case 'ChatCreated': {
       const d = event.data;
-      return { ...initialState(), exists: true, chatId: d.chatId, ownerId: d.ownerId, characterId: d.characterId, characterName: d.characterName, title: d.title, settings: d.settings, forkedFrom: d.forkedFrom };
+      return {
+        ...initialState(),
+        exists: true,
+        chatId: d.chatId,
+        ownerId: d.ownerId,
+        characterId: d.characterId,
+        characterName: d.characterName,
+        title: d.title,
+        settings: d.settings,
+        forkedFrom: d.forkedFrom,
+      };
     }
     case 'ChatUpdated':
       return { ...state, ...event.data.changes };
@@ -52,7 +73,13 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
     case 'MessagePosted': {
       const d = event.data;
       if (findNode(state.tree, d.messageId) >= 0) return state;
-      let tree = addNode(state.tree, { id: d.messageId, parent: d.parentId ? findNode(state.tree, d.parentId) : ROOT, sender: d.sender, name: d.name, image: d.image });
+      let tree = addNode(state.tree, {
+        id: d.messageId,
+        parent: d.parentId ? findNode(state.tree, d.parentId) : ROOT,
+        sender: d.sender,
+        name: d.name,
+        image: d.image,
+      });
       const delta = ordinals(tree, d.path);
       if (d.active && delta) tree = selectAlong(tree, delta.ids, tree.nodes.size - 1);
       return { ...state, tree: applyPathDelta(tree, delta) };
@@ -61,7 +88,10 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
       return { ...state, tree: updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion }) };
     case 'MessageDeleted':
     case 'MessageRestored': {
-      const tree = updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion, deleted: event.type === 'MessageDeleted' });
+      const tree = updateNode(state.tree, findNode(state.tree, event.data.messageId), {
+        version: event.data.messageVersion,
+        deleted: event.type === 'MessageDeleted',
+      });
       return { ...state, tree: applyPathDelta(tree, ordinals(tree, event.data.path)) };
     }
     case 'MessageSelected': {

@@ -27,7 +27,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * declared type (the field or the data URL's) must agree with them. Throws 400 for a bad payload and 413
  * for one over `maxBytes`, before anything is stored.
  */
-export function decodeImagePayload(payload: string, declaredMime: string | undefined, maxBytes: number): { bytes: Buffer; mediaType: ImageMediaType } {
+export function decodeImagePayload(
+  payload: string,
+  declaredMime: string | undefined,
+  maxBytes: number,
+): { bytes: Buffer; mediaType: ImageMediaType } {
   let data = payload.trim();
   let declared = declaredMime;
   const dataUrl = /^data:([^;,]*)(?:;[^,]*)?;base64,/i.exec(data);
@@ -37,10 +41,12 @@ export function decodeImagePayload(payload: string, declaredMime: string | undef
   }
   data = data.replace(/\s+/g, '');
   if (data.length === 0) throw badRequest('invalid_image', 'Invalid image data. Empty base64 payload.');
-  if (!BASE64.test(data) || data.length % 4 === 1) throw badRequest('invalid_image', 'Failed to decode image data. Please provide valid base64-encoded image.');
+  if (!BASE64.test(data) || data.length % 4 === 1)
+    throw badRequest('invalid_image', 'Failed to decode image data. Please provide valid base64-encoded image.');
   const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
   const decodedLength = Math.floor((data.length * 3) / 4) - padding;
-  if (decodedLength > maxBytes) throw new AppError(413, 'image_too_large', `Image too large. Max ${maxBytes} bytes allowed.`, { limit: maxBytes });
+  if (decodedLength > maxBytes)
+    throw new AppError(413, 'image_too_large', `Image too large. Max ${maxBytes} bytes allowed.`, { limit: maxBytes });
   const bytes = Buffer.from(data, 'base64');
   const mediaType = sniffImageType(bytes);
   if (!mediaType) throw badRequest('unsupported_image_type', 'Invalid image data. Supported formats: PNG, JPEG, GIF, WebP.');

@@ -65,7 +65,8 @@ export function findNode(tree: MessageTree, id: string): number {
 
 export const nodeAt = (tree: MessageTree, ordinal: number): TreeNode => vectorGet(tree.nodes, ordinal);
 
-export const childrenOf = (tree: MessageTree, parent: number): readonly number[] => (parent === ROOT ? tree.roots : nodeAt(tree, parent).children);
+export const childrenOf = (tree: MessageTree, parent: number): readonly number[] =>
+  parent === ROOT ? tree.roots : nodeAt(tree, parent).children;
 
 const selectedOf = (tree: MessageTree, parent: number): number => (parent === ROOT ? tree.rootSelected : nodeAt(tree, parent).selected);
 
@@ -103,7 +104,10 @@ export function alternatesOf(tree: MessageTree, ordinal: number): readonly numbe
   return childrenOf(tree, nodeAt(tree, ordinal).parent);
 }
 
-export function addNode(tree: MessageTree, spec: { id: string; parent: number; sender: Sender; name: string | null; image: ImageRef | null }): MessageTree {
+export function addNode(
+  tree: MessageTree,
+  spec: { id: string; parent: number; sender: Sender; name: string | null; image: ImageRef | null },
+): MessageTree {
   const ordinal = tree.nodes.size;
   let index = tree.index;
   if (index.ids.length > ordinal && index.ids[ordinal] !== spec.id) {
@@ -125,7 +129,11 @@ export function addNode(tree: MessageTree, spec: { id: string; parent: number; s
   return { ...tree, index, nodes, roots, live: tree.live + 1 };
 }
 
-export function updateNode(tree: MessageTree, ordinal: number, patch: Partial<Pick<TreeNode, 'version' | 'deleted' | 'selected'>>): MessageTree {
+export function updateNode(
+  tree: MessageTree,
+  ordinal: number,
+  patch: Partial<Pick<TreeNode, 'version' | 'deleted' | 'selected'>>,
+): MessageTree {
   const node = nodeAt(tree, ordinal);
   const live = patch.deleted === undefined || patch.deleted === node.deleted ? tree.live : tree.live + (patch.deleted ? -1 : 1);
   return { ...tree, nodes: vectorSet(tree.nodes, ordinal, { ...node, ...patch }), live };

@@ -32,7 +32,21 @@ export interface StChat {
 }
 
 /** System message types ST gives `extra.type` (narration, comments, help...). */
-const SYSTEM_TYPES = new Set(['narrator', 'help', 'welcome', 'group', 'empty', 'generic', 'comment', 'slash_commands', 'formatting', 'hotkeys', 'macros', 'welcome_prompt', 'assistant_note']);
+const SYSTEM_TYPES = new Set([
+  'narrator',
+  'help',
+  'welcome',
+  'group',
+  'empty',
+  'generic',
+  'comment',
+  'slash_commands',
+  'formatting',
+  'hotkeys',
+  'macros',
+  'welcome_prompt',
+  'assistant_note',
+]);
 const CONTENT_FIELDS = new Set(['name', 'is_user', 'mes', 'swipes', 'swipe_id', 'swipe_info']);
 const IDENTITY_FIELDS = ['is_system', 'force_avatar', 'original_avatar'];
 
@@ -46,7 +60,11 @@ function text(value: unknown): string | null {
 }
 
 function isHeader(obj: Record<string, unknown>): boolean {
-  return !('mes' in obj) && !('swipes' in obj) && ('user_name' in obj || 'character_name' in obj || 'chat_metadata' in obj || 'create_date' in obj);
+  return (
+    !('mes' in obj) &&
+    !('swipes' in obj) &&
+    ('user_name' in obj || 'character_name' in obj || 'chat_metadata' in obj || 'create_date' in obj)
+  );
 }
 
 function senderOf(line: Record<string, unknown>): Sender {
@@ -94,13 +112,15 @@ function parseLine(obj: Record<string, unknown>, lineNumber: number): StLine | n
   const lineFields = Object.fromEntries(Object.entries(obj).filter(([k]) => !CONTENT_FIELDS.has(k)));
   const identity = Object.fromEntries(IDENTITY_FIELDS.filter((k) => k in obj).map((k) => [k, obj[k]]));
   let contents = swipes.length > 0 ? swipes : [mes!];
-  let selected = typeof obj.swipe_id === 'number' && Number.isInteger(obj.swipe_id) ? Math.min(Math.max(obj.swipe_id, 0), contents.length - 1) : 0;
+  let selected =
+    typeof obj.swipe_id === 'number' && Number.isInteger(obj.swipe_id) ? Math.min(Math.max(obj.swipe_id, 0), contents.length - 1) : 0;
   if (swipes.length === 0) selected = 0;
   // `mes` is what ST shows; when it disagrees with swipes[swipe_id] it wins.
   if (mes !== null && contents[selected] !== mes) contents = contents.map((c, i) => (i === selected ? mes : c));
   const alternates = contents.map((content, i): StAlternate => {
     const info = isObject(swipeInfo[i]) ? (swipeInfo[i] as Record<string, unknown>) : undefined;
-    const st = i === selected ? { ...lineFields, ...(info ? { swipe_info: info } : {}) } : { ...identity, ...(info ? { swipe_info: info } : {}) };
+    const st =
+      i === selected ? { ...lineFields, ...(info ? { swipe_info: info } : {}) } : { ...identity, ...(info ? { swipe_info: info } : {}) };
     const sentAt = parseSendDate(i === selected ? (obj.send_date ?? info?.send_date) : info?.send_date);
     return { content, sentAt, metadata: { sillytavern: st } };
   });
@@ -122,12 +142,18 @@ export interface StExportLine {
   index: number;
 }
 
-const stFields = (m: StExportMessage): Record<string, unknown> => (isObject(m.metadata?.sillytavern) ? (m.metadata.sillytavern as Record<string, unknown>) : {});
+const stFields = (m: StExportMessage): Record<string, unknown> =>
+  isObject(m.metadata?.sillytavern) ? (m.metadata.sillytavern as Record<string, unknown>) : {};
 
 function swipeInfoOf(m: StExportMessage): Record<string, unknown> {
   const st = stFields(m);
   if (isObject(st.swipe_info)) return st.swipe_info;
-  return { send_date: st.send_date ?? formatSendDate(m.createdAt), ...(st.gen_started ? { gen_started: st.gen_started } : {}), ...(st.gen_finished ? { gen_finished: st.gen_finished } : {}), extra: isObject(st.extra) ? st.extra : {} };
+  return {
+    send_date: st.send_date ?? formatSendDate(m.createdAt),
+    ...(st.gen_started ? { gen_started: st.gen_started } : {}),
+    ...(st.gen_finished ? { gen_finished: st.gen_finished } : {}),
+    extra: isObject(st.extra) ? st.extra : {},
+  };
 }
 
 export function exportLine({ message, alternates, index }: StExportLine): Record<string, unknown> {

@@ -37,7 +37,10 @@ export function settingsFromSillyTavern(header: Record<string, unknown> | null):
 }
 
 /** The header line to export; null when the chat came from a header-less file. */
-export function sillyTavernHeader(settings: ChatSettings, defaults: { characterName: string; createDate: string }): Record<string, unknown> | null {
+export function sillyTavernHeader(
+  settings: ChatSettings,
+  defaults: { characterName: string; createDate: string },
+): Record<string, unknown> | null {
   const kept = isObject(settings.extensions?.sillytavern) ? (settings.extensions.sillytavern as Record<string, unknown>) : {};
   if ('header' in kept && kept.header === null) return null;
   const header: Record<string, unknown> = isObject(kept.header) ? { ...kept.header } : {};

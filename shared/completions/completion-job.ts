@@ -8,7 +8,11 @@ export const COMPLETION_JOB = 'completion';
 /** Runs of a completion job: one retry (a worker that died, a connection lost before any token). */
 export const COMPLETION_JOB_ATTEMPTS = 2;
 
-const toolCallSchema = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) });
+const toolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
 const contentPartSchema = z.union([
   z.object({ type: z.literal('text'), text: z.string() }),
   z.object({ type: z.literal('image_url'), image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }) }),
@@ -17,9 +21,20 @@ const contentPartSchema = z.union([
 /** A chat message in OpenAI's format (requests and job data). */
 export const chatMessageSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: z.string(), name: z.string().max(64).optional() }),
-  z.object({ role: z.literal('developer'), content: z.string(), name: z.string().max(64).optional() }).transform((m) => ({ ...m, role: 'system' as const })),
+  z
+    .object({ role: z.literal('developer'), content: z.string(), name: z.string().max(64).optional() })
+    .transform((m) => ({ ...m, role: 'system' as const })),
   z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(contentPartSchema)]), name: z.string().max(64).optional() }),
-  z.object({ role: z.literal('assistant'), content: z.string().nullable().optional().transform((c) => c ?? null), name: z.string().max(64).optional(), tool_calls: z.array(toolCallSchema).max(128).optional() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z
+      .string()
+      .nullable()
+      .optional()
+      .transform((c) => c ?? null),
+    name: z.string().max(64).optional(),
+    tool_calls: z.array(toolCallSchema).max(128).optional(),
+  }),
   z.object({ role: z.literal('tool'), content: z.string(), tool_call_id: z.string().min(1), name: z.string().max(64).optional() }),
 ]);
 
@@ -33,7 +48,10 @@ export const toolSchema = z.object({
   }),
 });
 
-export const toolChoiceSchema = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]);
+export const toolChoiceSchema = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
 
 /** Sampling and tool settings passed to the provider as given. */
 export const generationParamsSchema = z.object({
@@ -85,19 +103,26 @@ export const completionJobSchema = z.object({
   provider: z.string().nullable(),
   model: z.string().nullable(),
   params: generationParamsSchema,
-  target: z.discriminatedUnion('kind', [z.object({ kind: z.literal('proxy'), messages: z.array(chatMessageSchema).min(1) }), characterTargetSchema]),
+  target: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('proxy'), messages: z.array(chatMessageSchema).min(1) }),
+    characterTargetSchema,
+  ]),
 });
 export type CompletionJob = z.infer<typeof completionJobSchema>;
 
 /** A value sealed with its user's data key (the event payload envelope; see services/completions/completion-sealing.ts). */
-export const sealedValueSchema = z.object({ $enc: z.object({ v: z.number(), k: z.string(), iv: z.string(), ct: z.string(), tag: z.string() }) });
+export const sealedValueSchema = z.object({
+  $enc: z.object({ v: z.number(), k: z.string(), iv: z.string(), ct: z.string(), tag: z.string() }),
+});
 export type SealedValue = z.infer<typeof sealedValueSchema>;
 
 /**
  * The completion job as it is stored on the queue: what routing, authorization and idempotency need in clear, the
  * request itself (provider, model, parameters, messages, target) sealed with the user's key.
  */
-export const queuedCompletionJobSchema = completionJobSchema.pick({ completionId: true, userId: true, isAdmin: true, requestId: true, correlationId: true, requestHash: true }).extend(sealedValueSchema.shape);
+export const queuedCompletionJobSchema = completionJobSchema
+  .pick({ completionId: true, userId: true, isAdmin: true, requestId: true, correlationId: true, requestHash: true })
+  .extend(sealedValueSchema.shape);
 export type QueuedCompletionJob = z.infer<typeof queuedCompletionJobSchema>;
 
 /** What the stored turn looks like, for responses. */

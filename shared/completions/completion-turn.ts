@@ -42,7 +42,12 @@ export function contentText(content: ChatMessage['content']): string {
 function toHistory(m: ChatMessage): PromptHistoryMessage | null {
   if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id };
   if (m.role === 'assistant') {
-    return { role: 'assistant', content: contentText(m.content), ...(m.name ? { name: m.name } : {}), ...(m.tool_calls?.length ? { tool_calls: m.tool_calls as PromptToolCall[] } : {}) };
+    return {
+      role: 'assistant',
+      content: contentText(m.content),
+      ...(m.name ? { name: m.name } : {}),
+      ...(m.tool_calls?.length ? { tool_calls: m.tool_calls as PromptToolCall[] } : {}),
+    };
   }
   return { role: m.role, content: contentText(m.content), ...(m.name ? { name: m.name } : {}) };
 }
@@ -61,11 +66,13 @@ export function splitRequestMessages(messages: readonly ChatMessage[]): SplitReq
     }
   }
   const earlier = messages.slice(0, lastAssistant + 1).flatMap((m) => toHistory(m) ?? []);
-  const turn: TurnMessage[] = messages.slice(lastAssistant + 1).map((m) =>
-    m.role === 'tool'
-      ? { role: 'tool', content: m.content, toolCallId: m.tool_call_id }
-      : { role: m.role === 'user' ? 'user' : 'system', content: contentText(m.content), ...(m.name ? { name: m.name } : {}) },
-  );
+  const turn: TurnMessage[] = messages
+    .slice(lastAssistant + 1)
+    .map((m) =>
+      m.role === 'tool'
+        ? { role: 'tool', content: m.content, toolCallId: m.tool_call_id }
+        : { role: m.role === 'user' ? 'user' : 'system', content: contentText(m.content), ...(m.name ? { name: m.name } : {}) },
+    );
   const last = turn[turn.length - 1];
   const userTurn = last && last.role === 'user' ? last : null;
   return { earlier, turn: userTurn ? turn.slice(0, -1) : turn, userTurn };
@@ -84,13 +91,20 @@ export function turnToStored(m: TurnMessage): { sender: 'user' | 'system'; name:
 
 const isToolCall = (v: unknown): v is PromptToolCall => {
   const c = v as PromptToolCall;
-  return typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.function?.name === 'string' && typeof c.function.arguments === 'string';
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.id === 'string' &&
+    typeof c.function?.name === 'string' &&
+    typeof c.function.arguments === 'string'
+  );
 };
 
 /** A stored message as prompt history: tool calls kept with the assistant message, tool results as `tool`. */
 export function storedToHistory(m: StoredMessage): PromptHistoryMessage {
   const meta = m.metadata ?? {};
-  if (meta.role === 'tool' && typeof meta.tool_call_id === 'string') return { id: m.id, role: 'tool', content: m.content, tool_call_id: meta.tool_call_id, sentAt: m.createdAt };
+  if (meta.role === 'tool' && typeof meta.tool_call_id === 'string')
+    return { id: m.id, role: 'tool', content: m.content, tool_call_id: meta.tool_call_id, sentAt: m.createdAt };
   const role = m.sender === 'assistant' || m.sender === 'system' ? m.sender : 'user';
   const calls = Array.isArray(meta.tool_calls) ? meta.tool_calls.filter(isToolCall) : [];
   return {

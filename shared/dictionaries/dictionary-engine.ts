@@ -182,10 +182,12 @@ function tokensAfter(
   exactChars: number,
 ): number {
   const beforeLength = written.text.length + (index - cursor);
-  if (beforeLength + replacement.length + (text.length - after) <= exactChars) return count(written.text + text.slice(cursor, index) + replacement + text.slice(after));
+  if (beforeLength + replacement.length + (text.length - after) <= exactChars)
+    return count(written.text + text.slice(cursor, index) + replacement + text.slice(after));
   // The last CONTEXT_CHARS characters of what precedes the match, then back to the start of a word.
   const gap = index - cursor;
-  let left = gap >= CONTEXT_CHARS ? text.slice(index - CONTEXT_CHARS, index) : (written.tail + text.slice(cursor, index)).slice(-CONTEXT_CHARS);
+  let left =
+    gap >= CONTEXT_CHARS ? text.slice(index - CONTEXT_CHARS, index) : (written.tail + text.slice(cursor, index)).slice(-CONTEXT_CHARS);
   const space = left.search(/\s\S*$/);
   if (space >= 0) left = left.slice(space);
   const rest = text.slice(after, after + CONTEXT_CHARS);
@@ -328,7 +330,18 @@ export function processText(options: ProcessOptions): ProcessResult {
           break;
         }
         if (budget !== null) {
-          const tokens = tokensAfter(options.countTokens, currentTokens, out, cursor, m.index, m.text, replacement, text, m.end, exactChars);
+          const tokens = tokensAfter(
+            options.countTokens,
+            currentTokens,
+            out,
+            cursor,
+            m.index,
+            m.text,
+            replacement,
+            text,
+            m.end,
+            exactChars,
+          );
           if (tokens > budget && tokens > currentTokens) {
             tokenBudgetExceeded = true;
             stopped = true;
@@ -363,7 +376,13 @@ export function processText(options: ProcessOptions): ProcessResult {
     const started = startTimedEffects(
       timedState,
       options.timed.chatLength,
-      fired.map((c) => ({ entryKey: c.key, sticky: c.record.entry.timed_effects.sticky, cooldown: c.record.entry.timed_effects.cooldown, hash: '', recordMatch: false })),
+      fired.map((c) => ({
+        entryKey: c.key,
+        sticky: c.record.entry.timed_effects.sticky,
+        cooldown: c.record.entry.timed_effects.cooldown,
+        hash: '',
+        recordMatch: false,
+      })),
     );
     timedEvents.push(...started);
     timed = { events: timedEvents, nextState: timedState };

@@ -75,7 +75,8 @@ export function exportDictionaryJson(d: PortableDictionary): Record<string, unkn
   };
 }
 
-const asRecord = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+const asRecord = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
 function toTags(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((t): t is string => typeof t === 'string');
@@ -131,7 +132,12 @@ export function entryFromFields(raw: Record<string, unknown>, index: number, war
     type,
     probability,
     max_replacements: maxReplacements,
-    group: typeof raw.group === 'string' && raw.group !== '' ? raw.group : typeof raw.group_name === 'string' && raw.group_name !== '' ? raw.group_name : null,
+    group:
+      typeof raw.group === 'string' && raw.group !== ''
+        ? raw.group
+        : typeof raw.group_name === 'string' && raw.group_name !== ''
+          ? raw.group_name
+          : null,
     timed_effects: timed,
     enabled: raw.enabled === undefined ? true : raw.enabled === true || raw.enabled === 'true',
     case_sensitive: raw.case_sensitive === undefined ? true : raw.case_sensitive === true || raw.case_sensitive === 'true',
@@ -148,11 +154,19 @@ export function entryFromFields(raw: Record<string, unknown>, index: number, war
 function metaFromFields(raw: Record<string, unknown>, fallbackName: string, warnings: ImportWarning[]): DictionaryMeta {
   const name = (typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : fallbackName).slice(0, MAX_DICTIONARY_NAME);
   const description = typeof raw.description === 'string' ? raw.description : '';
-  if (description.length > MAX_DICTIONARY_DESCRIPTION) warnings.push({ entryIndex: null, detail: `the description is cut to ${MAX_DICTIONARY_DESCRIPTION} characters` });
+  if (description.length > MAX_DICTIONARY_DESCRIPTION)
+    warnings.push({ entryIndex: null, detail: `the description is cut to ${MAX_DICTIONARY_DESCRIPTION} characters` });
   const tags = cleanTags(toTags(raw.tags)).filter((t) => t.length <= 40);
   if (tags.length > MAX_DICTIONARY_TAGS) warnings.push({ entryIndex: null, detail: `only the first ${MAX_DICTIONARY_TAGS} tags are kept` });
-  const budget = raw.default_token_budget === undefined || raw.default_token_budget === null || raw.default_token_budget === '' ? null : Number(raw.default_token_budget);
-  const included = Array.isArray(raw.included_dictionary_ids) ? raw.included_dictionary_ids.filter((x): x is string => typeof x === 'string') : toTags(raw.included_dictionary_ids).map((s) => s.trim()).filter(Boolean);
+  const budget =
+    raw.default_token_budget === undefined || raw.default_token_budget === null || raw.default_token_budget === ''
+      ? null
+      : Number(raw.default_token_budget);
+  const included = Array.isArray(raw.included_dictionary_ids)
+    ? raw.included_dictionary_ids.filter((x): x is string => typeof x === 'string')
+    : toTags(raw.included_dictionary_ids)
+        .map((s) => s.trim())
+        .filter(Boolean);
   return {
     name,
     description: description.slice(0, MAX_DICTIONARY_DESCRIPTION),
@@ -182,7 +196,9 @@ export function importDictionaryJson(json: unknown, options: { name?: string } =
   if (root.entries !== undefined && !Array.isArray(root.entries)) throw new DictionaryFormatError('entries must be a list');
   const warnings: ImportWarning[] = [];
   const meta = metaFromFields({ ...root, ...(options.name ? { name: options.name } : {}) }, DEFAULT_IMPORT_NAME, warnings);
-  const rawEntries = ((root.entries as unknown[] | undefined) ?? []).map((e, i) => asRecord(e) ?? (warnings.push({ entryIndex: i, detail: 'entry skipped: not an object' }), null));
+  const rawEntries = ((root.entries as unknown[] | undefined) ?? []).map(
+    (e, i) => asRecord(e) ?? (warnings.push({ entryIndex: i, detail: 'entry skipped: not an object' }), null),
+  );
   const entries = readEntries(
     rawEntries.filter((e): e is Record<string, unknown> => e !== null),
     warnings,
@@ -211,7 +227,8 @@ export function decodeMarkdownValue(raw: string): string {
   return t;
 }
 
-const encodeTags = (tags: readonly string[]) => (tags.some((t) => t.includes(',') || t !== t.trim() || t.startsWith('[')) ? JSON.stringify(tags) : tags.join(', '));
+const encodeTags = (tags: readonly string[]) =>
+  tags.some((t) => t.includes(',') || t !== t.trim() || t.startsWith('[')) ? JSON.stringify(tags) : tags.join(', ');
 const headingName = (pattern: string) => {
   const line = pattern.split(/\r?\n/)[0]!.trim();
   return line.length > 60 ? `${line.slice(0, 57)}...` : line || 'entry';
@@ -248,7 +265,11 @@ const FIELD_LINE = /^\s*(?:[-*+]\s+)?\*\*([^*]+?)\*\*\s*:?\s*(.*)$/;
 const PLAIN_FIELD_LINE = /^\s*[-*+]\s+([A-Za-z][A-Za-z _]{0,40}):\s*(.*)$/;
 const LIST_ENTRY = /^\s*[-*+]\s+(.+?)\s+(?:->|→|=>)\s+(.*)$/;
 
-const fieldKey = (label: string) => label.trim().toLowerCase().replace(/[\s-]+/g, '_');
+const fieldKey = (label: string) =>
+  label
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 
 const ENTRY_FIELDS: Record<string, string> = {
   type: 'type',
@@ -326,7 +347,9 @@ export function importDictionaryMarkdown(markdown: string, options: { name?: str
       if (current) {
         const target = ENTRY_FIELDS[key]!;
         if (target === 'timed_effects') Object.assign(current, parseTimed(value));
-        else current[target] = target === 'pattern' || target === 'replacement' || target === 'group' ? decodeMarkdownValue(value) : value.trim();
+        else
+          current[target] =
+            target === 'pattern' || target === 'replacement' || target === 'group' ? decodeMarkdownValue(value) : value.trim();
       } else {
         const target = DICTIONARY_FIELDS[key]!;
         dictionaryFields[target] = target === 'description' || target === 'category' ? decodeMarkdownValue(value) : value.trim();
@@ -344,7 +367,10 @@ export function importDictionaryMarkdown(markdown: string, options: { name?: str
   }
   const structured = rawEntries.filter((e) => Object.keys(e).length > 0);
   // The original's fallback: a file with no entries in either syntax is read as `pattern: replacement` lines.
-  const entriesRaw = structured.length > 0 ? structured : loose.map(([pattern, replacement]) => ({ pattern: decodeMarkdownValue(pattern), replacement: decodeMarkdownValue(replacement) }));
+  const entriesRaw =
+    structured.length > 0
+      ? structured
+      : loose.map(([pattern, replacement]) => ({ pattern: decodeMarkdownValue(pattern), replacement: decodeMarkdownValue(replacement) }));
   const warnings: ImportWarning[] = [];
   if (dictionaryFields.is_active !== undefined) dictionaryFields.is_active = String(dictionaryFields.is_active).toLowerCase() === 'true';
   const meta = metaFromFields({ ...dictionaryFields, name: options.name ?? title ?? undefined }, DEFAULT_IMPORT_NAME, warnings);

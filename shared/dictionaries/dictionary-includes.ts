@@ -36,7 +36,11 @@ export class MissingIncludeError extends Error {
  * The processing order for `roots`. `lookup` gives a dictionary (undefined: unknown). Unknown roots and unknown
  * includes are skipped unless `strict`, which throws `MissingIncludeError` for an unknown include.
  */
-export function expandIncludes(roots: readonly string[], lookup: (id: string) => IncludeNode | undefined, options: { strict?: boolean } = {}): string[] {
+export function expandIncludes(
+  roots: readonly string[],
+  lookup: (id: string) => IncludeNode | undefined,
+  options: { strict?: boolean } = {},
+): string[] {
   const order: string[] = [];
   const done = new Set<string>();
   const stack: string[] = [];
@@ -45,7 +49,10 @@ export function expandIncludes(roots: readonly string[], lookup: (id: string) =>
     const at = stack.indexOf(id);
     if (at >= 0) {
       const cycle = [...stack.slice(at), id];
-      throw new IncludeCycleError(cycle, cycle.map((c) => lookup(c)?.name ?? c));
+      throw new IncludeCycleError(
+        cycle,
+        cycle.map((c) => lookup(c)?.name ?? c),
+      );
     }
     const node = lookup(id);
     if (!node) return;

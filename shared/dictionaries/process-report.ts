@@ -19,7 +19,10 @@ export function explanationToApi(x: EntryExplanation): Record<string, unknown> {
   };
 }
 
-export function processResultToApi(r: ProcessResult, extra: { processingTimeMs?: number; dictionaryIds?: readonly string[] } = {}): Record<string, unknown> {
+export function processResultToApi(
+  r: ProcessResult,
+  extra: { processingTimeMs?: number; dictionaryIds?: readonly string[] } = {},
+): Record<string, unknown> {
   return {
     original_text: r.originalText,
     processed_text: r.processedText,

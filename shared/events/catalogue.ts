@@ -10,7 +10,15 @@ import type { EventType } from './event-types.ts';
 import { isCatalogued, type RecordedEvent } from './recorded-event.ts';
 
 /** Every event type the service writes. Add a module's definitions here when it defines new events. */
-const modules: Record<string, unknown>[] = [characterEvents, chatEvents, userChatsEvents, worldBookEvents, userDataEvents, chatDictionaryEvents, completionEvents];
+const modules: Record<string, unknown>[] = [
+  characterEvents,
+  chatEvents,
+  userChatsEvents,
+  worldBookEvents,
+  userDataEvents,
+  chatDictionaryEvents,
+  completionEvents,
+];
 
 const catalogue = new Map<string, EventDefinition>();
 for (const mod of modules) {

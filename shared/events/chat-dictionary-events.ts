@@ -21,25 +21,61 @@ export const ChatDictionaryCreated = defineEvent({
   type: 'ChatDictionaryCreated',
   schemaVersion: 1,
   resourceType: 'chat-dictionary',
-  schema: z.object({ dictionaryId, ownerId: z.string(), meta: dictionaryMetaSchema, entries: z.array(dictionaryEntryRecordSchema), source: dictionarySourceSchema }),
+  schema: z.object({
+    dictionaryId,
+    ownerId: z.string(),
+    meta: dictionaryMetaSchema,
+    entries: z.array(dictionaryEntryRecordSchema),
+    source: dictionarySourceSchema,
+  }),
 });
 
 export const dictionaryChangesSchema = dictionaryMetaSchema.partial();
 export type DictionaryChanges = z.infer<typeof dictionaryChangesSchema>;
 
 /** Only the fields that changed. */
-export const ChatDictionaryUpdated = defineEvent({ type: 'ChatDictionaryUpdated', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId, changes: dictionaryChangesSchema }) });
+export const ChatDictionaryUpdated = defineEvent({
+  type: 'ChatDictionaryUpdated',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId, changes: dictionaryChangesSchema }),
+});
 
-export const ChatDictionaryDeleted = defineEvent({ type: 'ChatDictionaryDeleted', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId, deletedAt: z.iso.datetime() }) });
+export const ChatDictionaryDeleted = defineEvent({
+  type: 'ChatDictionaryDeleted',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId, deletedAt: z.iso.datetime() }),
+});
 
-export const ChatDictionaryRestored = defineEvent({ type: 'ChatDictionaryRestored', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId }) });
+export const ChatDictionaryRestored = defineEvent({
+  type: 'ChatDictionaryRestored',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId }),
+});
 
-export const ChatDictionaryEntryAdded = defineEvent({ type: 'ChatDictionaryEntryAdded', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId, entryId, entry: dictionaryEntrySchema }) });
+export const ChatDictionaryEntryAdded = defineEvent({
+  type: 'ChatDictionaryEntryAdded',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId, entryId, entry: dictionaryEntrySchema }),
+});
 
 /** The whole entry after the change. */
-export const ChatDictionaryEntryUpdated = defineEvent({ type: 'ChatDictionaryEntryUpdated', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId, entryId, entry: dictionaryEntrySchema }) });
+export const ChatDictionaryEntryUpdated = defineEvent({
+  type: 'ChatDictionaryEntryUpdated',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId, entryId, entry: dictionaryEntrySchema }),
+});
 
-export const ChatDictionaryEntryDeleted = defineEvent({ type: 'ChatDictionaryEntryDeleted', schemaVersion: 1, resourceType: 'chat-dictionary', schema: z.object({ dictionaryId, entryId }) });
+export const ChatDictionaryEntryDeleted = defineEvent({
+  type: 'ChatDictionaryEntryDeleted',
+  schemaVersion: 1,
+  resourceType: 'chat-dictionary',
+  schema: z.object({ dictionaryId, entryId }),
+});
 
 /** New priorities (0, 1, 2, … in the given order) for every entry. */
 export const ChatDictionaryEntriesReordered = defineEvent({
@@ -59,7 +95,15 @@ export const ChatDictionaryAttached = defineEvent({
   type: 'ChatDictionaryAttached',
   schemaVersion: 1,
   resourceType: 'chat-dictionary-attachments',
-  schema: z.object({ targetKind: attachmentTargetKindSchema, targetId: z.uuid(), dictionaryId, ownerId: z.string(), priority: z.number().int(), enabled: z.boolean(), applyTo: applyToSchema }),
+  schema: z.object({
+    targetKind: attachmentTargetKindSchema,
+    targetId: z.uuid(),
+    dictionaryId,
+    ownerId: z.string(),
+    priority: z.number().int(),
+    enabled: z.boolean(),
+    applyTo: applyToSchema,
+  }),
 });
 
 export const ChatDictionaryDetached = defineEvent({
@@ -69,8 +113,17 @@ export const ChatDictionaryDetached = defineEvent({
   schema: z.object({ targetKind: attachmentTargetKindSchema, targetId: z.uuid(), dictionaryId }),
 });
 
-const timedRecordSchema = z.object({ startsAt: z.number().int(), endsAt: z.number().int(), protected: z.boolean(), entryHash: z.string().optional() });
-export const dictionaryTimedStateSchema = z.object({ sticky: z.record(z.string(), timedRecordSchema), cooldown: z.record(z.string(), timedRecordSchema), matched: z.record(z.string(), z.number()).optional() });
+const timedRecordSchema = z.object({
+  startsAt: z.number().int(),
+  endsAt: z.number().int(),
+  protected: z.boolean(),
+  entryHash: z.string().optional(),
+});
+export const dictionaryTimedStateSchema = z.object({
+  sticky: z.record(z.string(), timedRecordSchema),
+  cooldown: z.record(z.string(), timedRecordSchema),
+  matched: z.record(z.string(), z.number()).optional(),
+});
 
 /**
  * Timed effects of dictionary entries changed in a chat (on `chat-<id>`, in the completion's append): the changes

@@ -44,13 +44,30 @@ export const ChatUpdated = defineEvent({
   schema: z.object({
     chatId: z.uuid(),
     /** Changed fields only; `settings` is the whole settings object after the change. */
-    changes: z.object({ title: z.string().max(MAX_TITLE), rating: z.number().int().min(1).max(5).nullable(), state: chatStateSchema, settings: chatSettingsSchema }).partial(),
+    changes: z
+      .object({
+        title: z.string().max(MAX_TITLE),
+        rating: z.number().int().min(1).max(5).nullable(),
+        state: chatStateSchema,
+        settings: chatSettingsSchema,
+      })
+      .partial(),
   }),
 });
 
-export const ChatDeleted = defineEvent({ type: 'ChatDeleted', schemaVersion: 1, resourceType: 'chat', schema: z.object({ chatId: z.uuid() }) });
+export const ChatDeleted = defineEvent({
+  type: 'ChatDeleted',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid() }),
+});
 
-export const ChatRestored = defineEvent({ type: 'ChatRestored', schemaVersion: 1, resourceType: 'chat', schema: z.object({ chatId: z.uuid() }) });
+export const ChatRestored = defineEvent({
+  type: 'ChatRestored',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid() }),
+});
 
 export const MessagePosted = defineEvent({
   type: 'MessagePosted',
@@ -82,7 +99,12 @@ export const MessageEdited = defineEvent({
   type: 'MessageEdited',
   schemaVersion: 1,
   resourceType: 'chat',
-  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), content: z.string().max(MAX_MESSAGE_CONTENT), messageVersion: z.number().int().positive() }),
+  schema: z.object({
+    chatId: z.uuid(),
+    messageId: z.uuid(),
+    content: z.string().max(MAX_MESSAGE_CONTENT),
+    messageVersion: z.number().int().positive(),
+  }),
 });
 
 export const MessageDeleted = defineEvent({
@@ -122,14 +144,26 @@ export const ChatVariablesChanged = defineEvent({
   schema: z.object({ chatId: z.uuid(), changes: z.array(variableChangeSchema).min(1) }),
 });
 
-const timedRecordSchema = z.object({ startsAt: z.number().int(), endsAt: z.number().int(), protected: z.boolean(), entryHash: z.string().optional() });
+const timedRecordSchema = z.object({
+  startsAt: z.number().int(),
+  endsAt: z.number().int(),
+  protected: z.boolean(),
+  entryHash: z.string().optional(),
+});
 const timedStateSchema = z.object({
   sticky: z.record(z.string(), timedRecordSchema),
   cooldown: z.record(z.string(), timedRecordSchema),
   matched: z.record(z.string(), z.number().int()).optional(),
 });
 const timedEffectEventSchema = z.union([
-  z.object({ type: z.enum(['sticky_started', 'cooldown_started']), entryKey: z.string(), startsAt: z.number().int(), endsAt: z.number().int(), protected: z.boolean(), entryHash: z.string() }),
+  z.object({
+    type: z.enum(['sticky_started', 'cooldown_started']),
+    entryKey: z.string(),
+    startsAt: z.number().int(),
+    endsAt: z.number().int(),
+    protected: z.boolean(),
+    entryHash: z.string(),
+  }),
   z.object({
     type: z.enum(['sticky_ended', 'cooldown_ended']),
     entryKey: z.string(),

@@ -14,11 +14,15 @@ export interface EventDefinition<T extends z.ZodType = z.ZodType, Type extends s
 }
 
 /** `Type` is kept as its literal, so the catalogue's type map (event-types.ts) knows each event's payload. */
-export function defineEvent<T extends z.ZodType, const Type extends string>(definition: EventDefinition<T, Type>): EventDefinition<T, Type> {
+export function defineEvent<T extends z.ZodType, const Type extends string>(
+  definition: EventDefinition<T, Type>,
+): EventDefinition<T, Type> {
   return definition;
 }
 
 export function isEventDefinition(value: unknown): value is EventDefinition {
   const v = value as EventDefinition;
-  return typeof v === 'object' && v !== null && typeof v.type === 'string' && typeof v.schemaVersion === 'number' && typeof v.schema === 'object';
+  return (
+    typeof v === 'object' && v !== null && typeof v.type === 'string' && typeof v.schemaVersion === 'number' && typeof v.schema === 'object'
+  );
 }

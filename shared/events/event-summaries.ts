@@ -25,7 +25,12 @@ const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ?
 const entries = (n: number) => plural(n, 'entry', 'entries');
 const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const cardName = (d: Data) => quoted(d.card?.data?.name);
-const sourceText = (source: Data | undefined) => (source?.format ? ` from ${source.format}${source.filename ? ` (${source.filename})` : ''}` : source?.filename ? ` from ${source.filename}` : '');
+const sourceText = (source: Data | undefined) =>
+  source?.format
+    ? ` from ${source.format}${source.filename ? ` (${source.filename})` : ''}`
+    : source?.filename
+      ? ` from ${source.filename}`
+      : '';
 const entryLabel = (entry: Data | undefined) => {
   const label = entry?.comment || (Array.isArray(entry?.keys) ? entry.keys.slice(0, 3).join(', ') : '');
   return `entry${entry?.uid !== undefined ? ` ${String(entry.uid)}` : ''}${label ? ` ${quoted(label, 40)}` : ''}`;
@@ -55,7 +60,10 @@ const summarizers: Record<string, Summarizer> = {
     const fields = Object.keys(d.changes ?? {}).map(camelToSnake);
     return { text: `changed ${list(fields)}`, fields };
   },
-  WorldBookContentReplaced: (d) => ({ text: `replaced the content with ${quoted(d.book?.name)}, ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`, subjects: entryIds(d.entries) }),
+  WorldBookContentReplaced: (d) => ({
+    text: `replaced the content with ${quoted(d.book?.name)}, ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    subjects: entryIds(d.entries),
+  }),
   WorldBookDeleted: () => ({ text: 'deleted the world book' }),
   WorldBookRestored: () => ({ text: 'restored the world book' }),
   WorldBookEntryAdded: (d) => ({ text: `added ${entryLabel(d.entry)}`, subjects: [d.entryId] }),
@@ -63,12 +71,24 @@ const summarizers: Record<string, Summarizer> = {
   WorldBookEntryDeleted: () => ({ text: 'deleted an entry' }),
   WorldBookEntriesBulkChanged: (d) => {
     const n = (d.updated?.length ?? 0) + (d.deletedEntryIds?.length ?? 0);
-    const what = { enable: 'enabled', disable: 'disabled', delete: 'deleted', set_priority: `set the priority to ${String(d.value)} of`, set_order: `set the order to ${String(d.value)} of` }[d.operation as string] ?? String(d.operation);
+    const what =
+      {
+        enable: 'enabled',
+        disable: 'disabled',
+        delete: 'deleted',
+        set_priority: `set the priority to ${String(d.value)} of`,
+        set_order: `set the order to ${String(d.value)} of`,
+      }[d.operation as string] ?? String(d.operation);
     return { text: `${what} ${entries(n)}`, subjects: [...entryIds(d.updated), ...(d.deletedEntryIds ?? [])] };
   },
-  WorldBookAttached: (d) => ({ text: `attached world book ${String(d.worldBookId)} (priority ${String(d.priority)}${d.enabled === false ? ', disabled' : ''})` }),
+  WorldBookAttached: (d) => ({
+    text: `attached world book ${String(d.worldBookId)} (priority ${String(d.priority)}${d.enabled === false ? ', disabled' : ''})`,
+  }),
   WorldBookDetached: (d) => ({ text: `detached world book ${String(d.worldBookId)}` }),
-  WorldInfoActivationsRecorded: (d) => ({ text: `recorded ${plural(d.worldBookEntries?.length ?? 0, 'activated entry', 'activated entries')}`, subjects: (d.worldBookEntries ?? []).map((e: Data) => e.entryId) }),
+  WorldInfoActivationsRecorded: (d) => ({
+    text: `recorded ${plural(d.worldBookEntries?.length ?? 0, 'activated entry', 'activated entries')}`,
+    subjects: (d.worldBookEntries ?? []).map((e: Data) => e.entryId),
+  }),
   // chats
   ChatCreated: (d) => ({
     text: `${d.forkedFrom ? 'forked' : d.importedFrom ? `imported (${String(d.importedFrom)})` : 'started'} chat ${quoted(d.title)} with ${quoted(d.characterName)}`,
@@ -83,7 +103,11 @@ const summarizers: Record<string, Summarizer> = {
     text: `${d.alternateOf ? 'added an alternate' : 'posted'} (${String(d.sender)}): ${quoted(d.content)}${d.image ? ' with an image' : ''}`,
     subjects: [d.messageId, ...(d.alternateOf ? [d.alternateOf] : [])],
   }),
-  MessageEdited: (d) => ({ text: `edited a message (now version ${String(d.messageVersion)}): ${quoted(d.content)}`, fields: ['content'], subjects: [d.messageId] }),
+  MessageEdited: (d) => ({
+    text: `edited a message (now version ${String(d.messageVersion)}): ${quoted(d.content)}`,
+    fields: ['content'],
+    subjects: [d.messageId],
+  }),
   MessageDeleted: (d) => ({ text: 'deleted a message', subjects: [d.messageId] }),
   MessageRestored: (d) => ({ text: 'restored a message', subjects: [d.messageId] }),
   MessageSelected: (d) => ({ text: 'selected a message (swipe)', subjects: [d.messageId] }),
@@ -102,7 +126,9 @@ const summarizers: Record<string, Summarizer> = {
     ].flatMap(([t, label]) => (count(t!) > 0 ? [`${label} ×${count(t!)}`] : []));
     return { text: `lorebook timed effects: ${parts.length > 0 ? parts.join(', ') : `${effects.length} changed`}` };
   },
-  CompletionFailed: (d) => ({ text: `a completion failed (${String(d.status)} ${String(d.code)}) with ${String(d.provider ?? 'no provider')}${d.model ? `/${String(d.model)}` : ''}` }),
+  CompletionFailed: (d) => ({
+    text: `a completion failed (${String(d.status)} ${String(d.code)}) with ${String(d.provider ?? 'no provider')}${d.model ? `/${String(d.model)}` : ''}`,
+  }),
   UserDataForgotten: (d) => ({
     text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted, ${plural(Number(d.apiKeysRevoked ?? 0), 'API key')} revoked`,
   }),
@@ -119,13 +145,24 @@ const summarizers: Record<string, Summarizer> = {
   },
   ChatDictionaryDeleted: () => ({ text: 'deleted the chat dictionary' }),
   ChatDictionaryRestored: () => ({ text: 'restored the chat dictionary' }),
-  ChatDictionaryEntryAdded: (d) => ({ text: `added entry ${quoted(d.entry?.pattern, 40)} → ${quoted(d.entry?.replacement, 40)}`, subjects: [d.entryId] }),
+  ChatDictionaryEntryAdded: (d) => ({
+    text: `added entry ${quoted(d.entry?.pattern, 40)} → ${quoted(d.entry?.replacement, 40)}`,
+    subjects: [d.entryId],
+  }),
   ChatDictionaryEntryUpdated: (d) => ({ text: `changed entry ${quoted(d.entry?.pattern, 40)}`, subjects: [d.entryId] }),
   ChatDictionaryEntryDeleted: () => ({ text: 'deleted an entry' }),
-  ChatDictionaryEntriesReordered: (d) => ({ text: `reordered ${entries(d.entryIds?.length ?? 0)}`, fields: ['priority'], subjects: d.entryIds ?? [] }),
-  ChatDictionaryAttached: (d) => ({ text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})` }),
+  ChatDictionaryEntriesReordered: (d) => ({
+    text: `reordered ${entries(d.entryIds?.length ?? 0)}`,
+    fields: ['priority'],
+    subjects: d.entryIds ?? [],
+  }),
+  ChatDictionaryAttached: (d) => ({
+    text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})`,
+  }),
   ChatDictionaryDetached: (d) => ({ text: `detached chat dictionary ${String(d.dictionaryId)} from the ${String(d.targetKind)}` }),
-  ChatDictionaryEffectsRecorded: (d) => ({ text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}` }),
+  ChatDictionaryEffectsRecorded: (d) => ({
+    text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
+  }),
 };
 
 // The entry or message an event names is always one of its subjects, whatever the summarizer lists.

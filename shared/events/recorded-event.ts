@@ -21,6 +21,9 @@ export type RecordedEvent<E extends EventType = EventType> = E extends EventType
  * Whether a stored event is of one of `types` (catalogued types, `E`). Its payload is trusted as that type's: every append goes
  * through the type's schema (commands/command-handler.ts) and reads are upcast (`withUpcast`) before use.
  */
-export function isCatalogued<E extends EventType, W extends { type: string } = { type: string }>(event: W, types: ReadonlySet<string>): event is W & RecordedEvent<E> {
+export function isCatalogued<E extends EventType, W extends { type: string } = { type: string }>(
+  event: W,
+  types: ReadonlySet<string>,
+): event is W & RecordedEvent<E> {
   return types.has(event.type);
 }

@@ -33,7 +33,12 @@ export const worldBookSourceSchema = z.object({
 });
 export type WorldBookSource = z.infer<typeof worldBookSourceSchema>;
 
-export const importWarningSchema = z.object({ entryIndex: z.number().int().nullable(), code: z.string(), detail: z.string(), field: z.string().optional() });
+export const importWarningSchema = z.object({
+  entryIndex: z.number().int().nullable(),
+  code: z.string(),
+  detail: z.string(),
+  field: z.string().optional(),
+});
 
 export const WorldBookCreated = defineEvent({
   type: 'WorldBookCreated',
@@ -79,7 +84,13 @@ export const WorldBookContentReplaced = defineEvent({
   type: 'WorldBookContentReplaced',
   schemaVersion: 1,
   resourceType: 'world-book',
-  schema: z.object({ worldBookId, book: worldBookMetaSchema, entries: z.array(entryRecordSchema), source: worldBookSourceSchema, warnings: z.array(importWarningSchema) }),
+  schema: z.object({
+    worldBookId,
+    book: worldBookMetaSchema,
+    entries: z.array(entryRecordSchema),
+    source: worldBookSourceSchema,
+    warnings: z.array(importWarningSchema),
+  }),
 });
 
 export const WorldBookDeleted = defineEvent({
@@ -89,7 +100,12 @@ export const WorldBookDeleted = defineEvent({
   schema: z.object({ worldBookId, deletedAt: z.iso.datetime() }),
 });
 
-export const WorldBookRestored = defineEvent({ type: 'WorldBookRestored', schemaVersion: 1, resourceType: 'world-book', schema: z.object({ worldBookId }) });
+export const WorldBookRestored = defineEvent({
+  type: 'WorldBookRestored',
+  schemaVersion: 1,
+  resourceType: 'world-book',
+  schema: z.object({ worldBookId }),
+});
 
 export const WorldBookEntryAdded = defineEvent({
   type: 'WorldBookEntryAdded',
@@ -106,7 +122,12 @@ export const WorldBookEntryUpdated = defineEvent({
   schema: z.object({ worldBookId, entryId, entry: worldInfoEntrySchema }),
 });
 
-export const WorldBookEntryDeleted = defineEvent({ type: 'WorldBookEntryDeleted', schemaVersion: 1, resourceType: 'world-book', schema: z.object({ worldBookId, entryId }) });
+export const WorldBookEntryDeleted = defineEvent({
+  type: 'WorldBookEntryDeleted',
+  schemaVersion: 1,
+  resourceType: 'world-book',
+  schema: z.object({ worldBookId, entryId }),
+});
 
 export const bulkOperationSchema = z.enum(['enable', 'disable', 'delete', 'set_priority', 'set_order']);
 export type BulkOperation = z.infer<typeof bulkOperationSchema>;

@@ -81,12 +81,26 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const newChat = slots.system('new_chat', expand(texts.newChat));
   const injections = inChatInjections(slots, expand, { note, characterNote, persona, worldInfo: wi });
   const namesMode = options.names ?? 'none';
-  const windowMessages = historyWindowMessages({ slots, expand, profile, userName, namesMode }, input.history, input.userTurn, userTurnText);
+  const windowMessages = historyWindowMessages(
+    { slots, expand, profile, userName, namesMode },
+    input.history,
+    input.userTurn,
+    userTurnText,
+  );
   const continuePlan = planContinue(mode, windowMessages, options.continuePrefill, slots, expand, texts);
   const tail = closingSlots(system, mode);
 
   const fitted = fitPromptToBudget(
-    { head, exampleBlocks: () => exampleBlockSlots(slots, examples, exampleHeader), examplesMode, newChat, windowMessages, injections, continuePlan, tail },
+    {
+      head,
+      exampleBlocks: () => exampleBlockSlots(slots, examples, exampleHeader),
+      examplesMode,
+      newChat,
+      windowMessages,
+      injections,
+      continuePlan,
+      tail,
+    },
     budget,
   );
   return {

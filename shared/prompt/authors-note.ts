@@ -47,7 +47,11 @@ export interface TurnAuthorsNote {
 }
 
 /** Whether the chat's note is inserted this turn (the new user message counts). */
-export function authorsNoteActive(note: AuthorsNoteSettings | undefined, history: readonly PromptHistoryMessage[], userTurnText: string | null): boolean {
+export function authorsNoteActive(
+  note: AuthorsNoteSettings | undefined,
+  history: readonly PromptHistoryMessage[],
+  userTurnText: string | null,
+): boolean {
   const userMessages = history.filter((m) => m.role === 'user').length + (userTurnText !== null ? 1 : 0);
   return note !== undefined && shouldInsertAuthorsNote(note.interval ?? DEFAULT_AUTHORS_NOTE_INTERVAL, userMessages);
 }

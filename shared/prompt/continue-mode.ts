@@ -30,7 +30,10 @@ export function planContinue(
   const prefill = mode === 'continue' && continuePrefill === true && continued !== undefined;
   const nudge =
     mode === 'continue' && !prefill && continued
-      ? slots.system('continue_nudge', expand(texts.continueNudge, { extras: { lastChatMessage: continued.item().message.content.trim() } }))
+      ? slots.system(
+          'continue_nudge',
+          expand(texts.continueNudge, { extras: { lastChatMessage: continued.item().message.content.trim() } }),
+        )
       : [];
   return { continued, prefill, nudge };
 }

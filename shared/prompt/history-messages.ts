@@ -56,7 +56,11 @@ export function historyWindowMessages(
   });
   if (userTurnText !== null && userTurn) {
     const turn: PromptHistoryMessage = { role: 'user', content: userTurnText, ...(userTurn.name ? { name: userTurn.name } : {}) };
-    const item = slots.lazy('user_turn', historyMessage(ctx, turn, userTurnText), userTurn.id !== undefined ? { messageId: userTurn.id } : {});
+    const item = slots.lazy(
+      'user_turn',
+      historyMessage(ctx, turn, userTurnText),
+      userTurn.id !== undefined ? { messageId: userTurn.id } : {},
+    );
     messages.push({ item, tokens: () => item().layout.tokens, mandatory: true, role: 'user' });
   }
   return messages;

@@ -40,7 +40,11 @@ export function injectionParts({ note, characterNote, persona, worldInfo }: Inje
   return parts;
 }
 
-export function inChatInjections(slots: SlotFactory, expand: PromptMacros['expand'], sources: InjectionSources): WindowInjection<() => Slot>[] {
+export function inChatInjections(
+  slots: SlotFactory,
+  expand: PromptMacros['expand'],
+  sources: InjectionSources,
+): WindowInjection<() => Slot>[] {
   return groupInjections(injectionParts(sources)).map((injection) => {
     const message: PromptMessage = { role: injection.role, content: expand(injection.content) };
     return { injection, item: slots.lazy('injection', message, { injection: { depth: injection.depth, sources: injection.sources } }) };

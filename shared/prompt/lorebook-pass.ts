@@ -29,7 +29,12 @@ export interface LorebookContext {
   substitute: (text: string) => string;
 }
 
-export function runLorebook(input: PromptInput, mode: GenerationMode, profile: CharacterProfile, ctx: LorebookContext): WorldInfoResult | null {
+export function runLorebook(
+  input: PromptInput,
+  mode: GenerationMode,
+  profile: CharacterProfile,
+  ctx: LorebookContext,
+): WorldInfoResult | null {
   const wi = input.worldInfo;
   if (!wi || wi.books.length === 0) return null;
   const messages: ChatMessageInput[] = input.history

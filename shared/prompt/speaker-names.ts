@@ -14,4 +14,3 @@ export function speakerName(message: PromptHistoryMessage, profile: CharacterPro
   if (message.role === 'assistant') return profile.name;
   return 'System';
 }
-

@@ -23,7 +23,9 @@ export interface SystemPartsContext {
 /** A prompt the card may replace: the card's text with `{{original}}` bound to the default, or the default. */
 function cardOrDefault(ctx: SystemPartsContext, cardText: string, defaultText: string): string {
   const { expand, outlets } = ctx;
-  return cardText !== '' ? expand(cardText, { original: () => expand(defaultText, { outlets }), outlets }) : expand(defaultText, { outlets });
+  return cardText !== ''
+    ? expand(cardText, { original: () => expand(defaultText, { outlets }), outlets })
+    : expand(defaultText, { outlets });
 }
 
 export function headSlots(

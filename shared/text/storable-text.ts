@@ -39,7 +39,9 @@ export function findUnstorableText(value: unknown): UnstorableText | null {
 }
 
 export function describeUnstorable(found: UnstorableText): string {
-  return found.reason === 'nul' ? `${found.path}: contains a NUL character (U+0000)` : `${found.path}: contains a lone UTF-16 surrogate (not valid Unicode)`;
+  return found.reason === 'nul'
+    ? `${found.path}: contains a NUL character (U+0000)`
+    : `${found.path}: contains a lone UTF-16 surrogate (not valid Unicode)`;
 }
 
 /**
@@ -52,7 +54,8 @@ export function jsonNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (inString) {
-      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if (b === 0x5b || b === 0x7b) {

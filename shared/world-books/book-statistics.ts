@@ -1,5 +1,12 @@
 import { countTokens, type TokenizerFamily } from '../tokenizer/index.ts';
-import { isRegexKey, parseDecorators, POSITION_NAMES, resolveEntryDefaults, type WorldInfoEntry, type WorldInfoPositionName } from '../worldinfo/index.ts';
+import {
+  isRegexKey,
+  parseDecorators,
+  POSITION_NAMES,
+  resolveEntryDefaults,
+  type WorldInfoEntry,
+  type WorldInfoPositionName,
+} from '../worldinfo/index.ts';
 
 export interface PositionTotals {
   entries: number;
@@ -27,7 +34,16 @@ export interface BookStatistics {
   enabled_tokens: number;
   tokens_by_position: Partial<Record<WorldInfoPositionName | 'unknown', PositionTotals>>;
   total_activations: number;
-  entries: Array<{ entry_id: string; uid: number | string | null; comment: string | null; position: string; tokens: number; enabled: boolean; activation_count: number; last_activated_at: string | null }>;
+  entries: Array<{
+    entry_id: string;
+    uid: number | string | null;
+    comment: string | null;
+    position: string;
+    tokens: number;
+    enabled: boolean;
+    activation_count: number;
+    last_activated_at: string | null;
+  }>;
 }
 
 /** Counts, token totals per position (with a real tokenizer) and activation counts of one book's entries. */

@@ -23,13 +23,22 @@ const POSITION_BY_NAME: Record<string, number> = {
   after_char: WI_POSITION.after,
 };
 
-const positionSchema = z.union([z.number().int().min(0), z.enum(Object.keys(POSITION_BY_NAME) as [string, ...string[]]).transform((n) => POSITION_BY_NAME[n]!)]);
-const roleSchema = z.union([z.number().int().min(0).max(2), z.enum(['system', 'user', 'assistant']).transform((n) => WI_ROLE[n])]).nullable();
+const positionSchema = z.union([
+  z.number().int().min(0),
+  z.enum(Object.keys(POSITION_BY_NAME) as [string, ...string[]]).transform((n) => POSITION_BY_NAME[n]!),
+]);
+const roleSchema = z
+  .union([z.number().int().min(0).max(2), z.enum(['system', 'user', 'assistant']).transform((n) => WI_ROLE[n])])
+  .nullable();
 const logicSchema = z.union([
   z.number().int().min(0).max(3),
-  z.enum(['AND_ANY', 'NOT_ALL', 'NOT_ANY', 'AND_ALL', 'and_any', 'not_all', 'not_any', 'and_all']).transform((n) => SELECTIVE_LOGIC[n.toUpperCase() as keyof typeof SELECTIVE_LOGIC]),
+  z
+    .enum(['AND_ANY', 'NOT_ALL', 'NOT_ANY', 'AND_ALL', 'and_any', 'not_all', 'not_any', 'and_all'])
+    .transform((n) => SELECTIVE_LOGIC[n.toUpperCase() as keyof typeof SELECTIVE_LOGIC]),
 ]);
-const characterFilterSchema = z.object({ is_exclude: z.boolean().optional(), names: z.array(z.string()).optional(), tags: z.array(z.string()).optional() }).strict();
+const characterFilterSchema = z
+  .object({ is_exclude: z.boolean().optional(), names: z.array(z.string()).optional(), tags: z.array(z.string()).optional() })
+  .strict();
 
 const MAX_KEYS = 1000;
 const keyList = z.array(z.string().max(10_000)).max(MAX_KEYS);
@@ -75,7 +84,11 @@ export function entryChangesFromApi(input: EntryFieldsInput): Partial<WorldInfoE
     if (!field) continue;
     if (field === 'characterFilter') {
       const f = value as { is_exclude?: boolean; names?: string[]; tags?: string[] };
-      out.characterFilter = { ...(f.is_exclude !== undefined ? { isExclude: f.is_exclude } : {}), ...(f.names ? { names: f.names } : {}), ...(f.tags ? { tags: f.tags } : {}) };
+      out.characterFilter = {
+        ...(f.is_exclude !== undefined ? { isExclude: f.is_exclude } : {}),
+        ...(f.names ? { names: f.names } : {}),
+        ...(f.tags ? { tags: f.tags } : {}),
+      };
     } else out[field] = value;
   }
   return out as Partial<WorldInfoEntry>;

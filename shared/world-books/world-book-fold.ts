@@ -16,7 +16,16 @@ export interface WorldBookState {
   source: WorldBookSource | null;
 }
 
-const initialState = (): WorldBookState => ({ exists: false, deleted: false, ownerId: null, book: null, entries: [], enabled: true, isGlobal: false, source: null });
+const initialState = (): WorldBookState => ({
+  exists: false,
+  deleted: false,
+  ownerId: null,
+  book: null,
+  entries: [],
+  enabled: true,
+  isGlobal: false,
+  source: null,
+});
 
 /** Book-level changes applied with the library's rule: a changed field is no longer "defaulted at import". */
 export function applyBookChanges(meta: WorldBookMeta, changes: BookChanges): WorldBookMeta {
@@ -35,11 +44,25 @@ function evolve(state: WorldBookState, event: WorldBookEvent): WorldBookState {
   switch (event.type) {
     case 'WorldBookCreated': {
       const d = event.data;
-      return { exists: true, deleted: false, ownerId: d.ownerId, book: d.book, entries: d.entries, enabled: d.enabled, isGlobal: d.isGlobal, source: d.source };
+      return {
+        exists: true,
+        deleted: false,
+        ownerId: d.ownerId,
+        book: d.book,
+        entries: d.entries,
+        enabled: d.enabled,
+        isGlobal: d.isGlobal,
+        source: d.source,
+      };
     }
     case 'WorldBookUpdated': {
       const { enabled, isGlobal } = event.data.changes;
-      return { ...state, book: applyBookChanges(state.book!, event.data.changes), ...(enabled !== undefined ? { enabled } : {}), ...(isGlobal !== undefined ? { isGlobal } : {}) };
+      return {
+        ...state,
+        book: applyBookChanges(state.book!, event.data.changes),
+        ...(enabled !== undefined ? { enabled } : {}),
+        ...(isGlobal !== undefined ? { isGlobal } : {}),
+      };
     }
     case 'WorldBookContentReplaced':
       return { ...state, book: event.data.book, entries: event.data.entries, source: event.data.source };

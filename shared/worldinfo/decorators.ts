@@ -91,13 +91,7 @@ function parseList(value: string): string[] {
     .filter((s) => s !== '');
 }
 
-const NO_VALUE = new Set([
-  'activate',
-  'dont_activate',
-  'keep_activate_after_match',
-  'dont_activate_after_match',
-  'ignore_on_max_context',
-]);
+const NO_VALUE = new Set(['activate', 'dont_activate', 'keep_activate_after_match', 'dont_activate_after_match', 'ignore_on_max_context']);
 
 /** Applies one decorator line (without the leading `@@`). Returns whether it was recognised and applied. */
 function apply(d: EntryDecorators, seen: Set<string>, body: string): boolean {

@@ -33,14 +33,7 @@ export type WorldInfoPositionCode = (typeof WI_POSITION)[keyof typeof WI_POSITIO
 
 /** Names of the positions, as the engine reports them. */
 export type WorldInfoPositionName =
-  | 'before'
-  | 'after'
-  | 'an_top'
-  | 'an_bottom'
-  | 'at_depth'
-  | 'examples_before'
-  | 'examples_after'
-  | 'outlet';
+  'before' | 'after' | 'an_top' | 'an_bottom' | 'at_depth' | 'examples_before' | 'examples_after' | 'outlet';
 
 export const POSITION_NAMES: Record<WorldInfoPositionCode, WorldInfoPositionName> = {
   0: 'before',
@@ -293,9 +286,7 @@ export function resolveEntryDefaults(entry: WorldInfoEntry): ResolvedEntry {
     cooldown: Math.max(0, num(entry.cooldown, 0)),
     delay: Math.max(0, num(entry.delay, 0)),
     ignoreBudget: entry.ignoreBudget === true,
-    characterFilter: filter
-      ? { isExclude: filter.isExclude === true, names: filter.names ?? [], tags: filter.tags ?? [] }
-      : null,
+    characterFilter: filter ? { isExclude: filter.isExclude === true, names: filter.names ?? [], tags: filter.tags ?? [] } : null,
     triggers: entry.triggers ?? [],
     matchSources: {
       matchPersonaDescription: entry.matchPersonaDescription === true,

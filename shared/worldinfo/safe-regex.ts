@@ -200,7 +200,6 @@ function rewriteForJsSemantics(re2: string, dotAll: boolean): string {
   return out;
 }
 
-
 export function isAsciiAlnum(c: string): boolean {
   return /^[A-Za-z0-9]$/.test(c);
 }

@@ -35,7 +35,10 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
 };
 
 export function anthropicErrorBody(status: number, message?: string, type?: string): unknown {
-  return { type: 'error', error: { type: type ?? ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message: message ?? `fake upstream error ${status}` } };
+  return {
+    type: 'error',
+    error: { type: type ?? ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message: message ?? `fake upstream error ${status}` },
+  };
 }
 
 function approxTokens(text: string): number {
@@ -54,7 +57,10 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest): WireP
   const text = pieces.join('');
   const calls = script.toolCalls ?? [];
   const stopReason = script.finishReason ?? (calls.length > 0 ? 'tool_use' : 'end_turn');
-  const usage = script.usage === null ? { input: 0, output: 0 } : (script.usage ?? { input: approxTokens(request.rawBody), output: approxTokens(text + calls.map((c) => c.arguments).join('')) });
+  const usage =
+    script.usage === null
+      ? { input: 0, output: 0 }
+      : (script.usage ?? { input: approxTokens(request.rawBody), output: approxTokens(text + calls.map((c) => c.arguments).join('')) });
   const toolId = (index: number) => calls[index]?.id ?? `toolu_fake_${index}`;
 
   if (request.body?.stream !== true) {
@@ -81,7 +87,16 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest): WireP
     'message_start',
     {
       type: 'message_start',
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } },
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: usage.input, output_tokens: 1 },
+      },
     },
   ]);
   ping();
@@ -96,23 +111,36 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest): WireP
     block++;
   }
   calls.forEach((call, i) => {
-    events.push(['content_block_start', { type: 'content_block_start', index: block, content_block: { type: 'tool_use', id: toolId(i), name: call.name, input: {} } }]);
+    events.push([
+      'content_block_start',
+      { type: 'content_block_start', index: block, content_block: { type: 'tool_use', id: toolId(i), name: call.name, input: {} } },
+    ]);
     for (const part of textPieces(call.arguments, call.argumentChunks, 8)) {
-      events.push(['content_block_delta', { type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: part } }]);
+      events.push([
+        'content_block_delta',
+        { type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: part } },
+      ]);
     }
     events.push(['content_block_stop', { type: 'content_block_stop', index: block }]);
     block++;
   });
   events.push([
     'message_delta',
-    { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: script.usage === null ? {} : { output_tokens: usage.output } },
+    {
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: script.usage === null ? {} : { output_tokens: usage.output },
+    },
   ]);
   events.push(['message_stop', { type: 'message_stop' }]);
 
   let after: WirePlan['after'] = 'end';
   let sent = events;
   if (script.errorAfterEvents !== undefined) {
-    const error = { type: 'error', error: { type: script.error?.type ?? 'overloaded_error', message: script.error?.message ?? 'Overloaded' } };
+    const error = {
+      type: 'error',
+      error: { type: script.error?.type ?? 'overloaded_error', message: script.error?.message ?? 'Overloaded' },
+    };
     sent = [...events.slice(0, script.errorAfterEvents), ['error', error]];
   } else if (script.hangAfterEvents !== undefined) {
     sent = events.slice(0, script.hangAfterEvents);
@@ -123,7 +151,13 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest): WireP
   } else if (script.endAfterEvents !== undefined) {
     sent = events.slice(0, script.endAfterEvents);
   }
-  return { status: 200, headers: SSE_HEADERS, segments: sent.map(([name, data]) => sseEvent(JSON.stringify(data), name)), transport: script, after };
+  return {
+    status: 200,
+    headers: SSE_HEADERS,
+    segments: sent.map(([name, data]) => sseEvent(JSON.stringify(data), name)),
+    transport: script,
+    after,
+  };
 }
 
 export function anthropicPlan(reply: FakeReply, request: RecordedRequest): WirePlan | 'hang' {
@@ -133,7 +167,12 @@ export function anthropicPlan(reply: FakeReply, request: RecordedRequest): WireP
     case 'hang':
       return reply.phase === 'before-headers' ? 'hang' : { status: 200, headers: SSE_HEADERS, segments: [], after: 'hang' };
     case 'raw':
-      return { status: reply.status ?? 200, headers: reply.headers ?? SSE_HEADERS, segments: [new TextEncoder().encode(reply.body)], transport: reply };
+      return {
+        status: reply.status ?? 200,
+        headers: reply.headers ?? SSE_HEADERS,
+        segments: [new TextEncoder().encode(reply.body)],
+        transport: reply,
+      };
     default:
       return completionPlan(reply, request);
   }

@@ -69,7 +69,10 @@ function cut(segments: readonly Uint8Array[], transport: TransportScript | undef
   const body = Buffer.concat(segments.map((s) => Buffer.from(s.buffer, s.byteOffset, s.byteLength)));
   const offsets = transport.splitAt
     ? [...new Set(transport.splitAt.filter((o) => o > 0 && o < body.length))].sort((a, b) => a - b)
-    : Array.from({ length: Math.ceil(body.length / (transport.chunkBytes as number)) - 1 }, (_, i) => (i + 1) * (transport.chunkBytes as number));
+    : Array.from(
+        { length: Math.ceil(body.length / (transport.chunkBytes as number)) - 1 },
+        (_, i) => (i + 1) * (transport.chunkBytes as number),
+      );
   const pieces: Uint8Array[] = [];
   let start = 0;
   for (const offset of [...offsets, body.length]) {

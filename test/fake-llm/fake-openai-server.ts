@@ -80,22 +80,38 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest, seq: n
             role: 'assistant',
             content: calls.length > 0 && text === '' ? null : text,
             ...(calls.length > 0
-              ? { tool_calls: calls.map((c, i) => ({ id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+              ? {
+                  tool_calls: calls.map((c, i) => ({
+                    id: c.id ?? `call_${i}`,
+                    type: 'function',
+                    function: { name: c.name, arguments: c.arguments },
+                  })),
+                }
               : {}),
           },
           finish_reason: finishReason,
         },
       ],
-      ...(usage ? { usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } } : {}),
+      ...(usage
+        ? { usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }
+        : {}),
     });
   }
 
   const chunk = (delta: unknown, finish: string | null = null) =>
-    JSON.stringify({ id, object: 'chat.completion.chunk', created: FAKE_CREATED, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    JSON.stringify({
+      id,
+      object: 'chat.completion.chunk',
+      created: FAKE_CREATED,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
   const events: string[] = [chunk({ role: 'assistant', content: '' })];
   for (const piece of pieces) events.push(chunk({ content: piece }));
   calls.forEach((call, index) => {
-    events.push(chunk({ tool_calls: [{ index, id: call.id ?? `call_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }));
+    events.push(
+      chunk({ tool_calls: [{ index, id: call.id ?? `call_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }),
+    );
     for (const part of textPieces(call.arguments, call.argumentChunks, 8)) {
       events.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
     }
@@ -118,7 +134,14 @@ function completionPlan(script: FakeCompletion, request: RecordedRequest, seq: n
   let after: WirePlan['after'] = 'end';
   let sent = events;
   if (script.errorAfterEvents !== undefined) {
-    const error = { error: { message: script.error?.message ?? 'The server had an error while processing your request.', type: script.error?.type ?? 'server_error', param: null, code: null } };
+    const error = {
+      error: {
+        message: script.error?.message ?? 'The server had an error while processing your request.',
+        type: script.error?.type ?? 'server_error',
+        param: null,
+        code: null,
+      },
+    };
     sent = [...events.slice(0, script.errorAfterEvents), JSON.stringify(error)];
   } else if (script.hangAfterEvents !== undefined) {
     sent = events.slice(0, script.hangAfterEvents);

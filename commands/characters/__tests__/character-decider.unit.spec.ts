@@ -22,7 +22,11 @@ describe('character decider', () => {
     });
   });
   test('create twice is a conflict', () => {
-    spec({ given: [created], when: { type: 'CreateCharacter', characterId: id, stored, source: { kind: 'api' } }, then: { error: { status: 409, code: 'already_exists' } } });
+    spec({
+      given: [created],
+      when: { type: 'CreateCharacter', characterId: id, stored, source: { kind: 'api' } },
+      then: { error: { status: 409, code: 'already_exists' } },
+    });
   });
   test('update records only the fields that change and keeps every other card field', () => {
     spec({
@@ -36,19 +40,47 @@ describe('character decider', () => {
       when: { type: 'UpdateCharacter', characterId: id, changes: { first_message: 'Hi' }, dataChanges: { nickname: 'S.' } },
       then: [{ type: 'CharacterUpdated', data: { characterId: id, changes: { first_message: 'Hi' }, dataChanges: { nickname: 'S.' } } }],
     });
-    expect(state.stored!.card.data).toMatchObject({ name: 'Seraphina', first_mes: 'Hi', nickname: 'S.', tags: ['a'], x_unknown: { keep: true } });
+    expect(state.stored!.card.data).toMatchObject({
+      name: 'Seraphina',
+      first_mes: 'Hi',
+      nickname: 'S.',
+      tags: ['a'],
+      x_unknown: { keep: true },
+    });
   });
   test("another user's character is forbidden, an admin may act, a missing one is not found", () => {
-    spec({ given: [created], when: { type: 'UpdateCharacter', characterId: id, changes: { name: 'x' } }, context: ctx('u2'), then: { error: { status: 403, code: 'forbidden' } } });
-    spec({ given: [created], when: { type: 'DeleteCharacter', characterId: id, now }, context: ctx('root', true), then: { matching: [{ type: 'CharacterDeleted' }] } });
+    spec({
+      given: [created],
+      when: { type: 'UpdateCharacter', characterId: id, changes: { name: 'x' } },
+      context: ctx('u2'),
+      then: { error: { status: 403, code: 'forbidden' } },
+    });
+    spec({
+      given: [created],
+      when: { type: 'DeleteCharacter', characterId: id, now },
+      context: ctx('root', true),
+      then: { matching: [{ type: 'CharacterDeleted' }] },
+    });
     spec({ when: { type: 'DeleteCharacter', characterId: id, now }, then: { error: { status: 404, code: 'not_found' } } });
   });
   test('a deleted character cannot be changed, and is restorable only within the window', () => {
     const deleted: CharacterEvent = { type: 'CharacterDeleted', data: { characterId: id, deletedAt: now.toISOString() } };
-    spec({ given: [created, deleted], when: { type: 'UpdateCharacter', characterId: id, changes: { name: 'x' } }, then: { error: { status: 404, code: 'not_found' } } });
-    spec({ given: [created, deleted], when: { type: 'DeleteCharacter', characterId: id, now }, then: { error: { status: 404, code: 'not_found' } } });
+    spec({
+      given: [created, deleted],
+      when: { type: 'UpdateCharacter', characterId: id, changes: { name: 'x' } },
+      then: { error: { status: 404, code: 'not_found' } },
+    });
+    spec({
+      given: [created, deleted],
+      when: { type: 'DeleteCharacter', characterId: id, now },
+      then: { error: { status: 404, code: 'not_found' } },
+    });
     const day = 86_400_000;
-    spec({ given: [created, deleted], when: { type: 'RestoreCharacter', characterId: id, now: new Date(now.getTime() + day), retentionMs: 30 * day }, then: [{ type: 'CharacterRestored', data: { characterId: id } }] });
+    spec({
+      given: [created, deleted],
+      when: { type: 'RestoreCharacter', characterId: id, now: new Date(now.getTime() + day), retentionMs: 30 * day },
+      then: [{ type: 'CharacterRestored', data: { characterId: id } }],
+    });
     spec({
       given: [created, deleted],
       when: { type: 'RestoreCharacter', characterId: id, now: new Date(now.getTime() + 31 * day), retentionMs: 30 * day },
@@ -58,7 +90,11 @@ describe('character decider', () => {
   });
   test('revert appends the target version whole, and nothing when it is already current', () => {
     const updated: CharacterEvent = { type: 'CharacterUpdated', data: { characterId: id, changes: { description: 'new' } } };
-    spec({ given: [created, updated], when: { type: 'RevertCharacter', characterId: id, toVersion: 1, target: stored }, then: { matching: [{ type: 'CharacterReverted', data: { toVersion: 1, card: stored.card } }] } });
+    spec({
+      given: [created, updated],
+      when: { type: 'RevertCharacter', characterId: id, toVersion: 1, target: stored },
+      then: { matching: [{ type: 'CharacterReverted', data: { toVersion: 1, card: stored.card } }] },
+    });
     spec({ given: [created], when: { type: 'RevertCharacter', characterId: id, toVersion: 1, target: stored }, then: [] });
   });
   test('the v1 CharacterCreated payload (basic fields only) is upcast to the whole-card shape', () => {

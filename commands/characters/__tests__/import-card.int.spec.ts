@@ -22,7 +22,13 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const context = (): CommandContext => ({ userId: 'local', isAdmin: false, requestId: randomUUID(), correlationId: randomUUID(), causationId: randomUUID() });
+const context = (): CommandContext => ({
+  userId: 'local',
+  isAdmin: false,
+  requestId: randomUUID(),
+  correlationId: randomUUID(),
+  causationId: randomUUID(),
+});
 const seraphina = () => new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
 const pngCard = (name: string) => buildPng([tEXt('chara', Buffer.from(cardJson(name)).toString('base64'))]);
 
@@ -93,7 +99,10 @@ describe('importCard', () => {
   test('a file that is not what its name says is the parser problem: the rate limit is not spent, nothing is appended', async () => {
     const { ports, admitted } = portsOf();
     const before = await svc.runtime.eventStore.headPosition();
-    expect(await refusal(importCard(ports, context(), input(new TextEncoder().encode('not a card'), 'x.png')))).toEqual({ status: 400, code: 'format_mismatch' });
+    expect(await refusal(importCard(ports, context(), input(new TextEncoder().encode('not a card'), 'x.png')))).toEqual({
+      status: 400,
+      code: 'format_mismatch',
+    });
     expect(admitted).toEqual([]);
     expect(await svc.runtime.eventStore.headPosition()).toBe(before);
   });
@@ -101,7 +110,10 @@ describe('importCard', () => {
   test('a refused rate limit stops the import before the quota and the blobs', async () => {
     const { ports } = portsOf({ refuse: true });
     const [before, blobs, used] = await Promise.all([svc.runtime.eventStore.headPosition(), blobCount(), usedBytes()]);
-    expect(await refusal(importCard(ports, context(), input(pngCard(`Limited ${randomUUID()}`), 'limited.png')))).toEqual({ status: 429, code: 'rate_limited' });
+    expect(await refusal(importCard(ports, context(), input(pngCard(`Limited ${randomUUID()}`), 'limited.png')))).toEqual({
+      status: 429,
+      code: 'rate_limited',
+    });
     expect(await svc.runtime.eventStore.headPosition()).toBe(before);
     expect(await blobCount()).toBe(blobs);
     expect(await usedBytes()).toBe(used);
@@ -110,7 +122,10 @@ describe('importCard', () => {
   test('over the storage quota is a 413 quota_exceeded before anything is stored', async () => {
     const { ports } = portsOf({ quota: 1 });
     const [before, blobs] = await Promise.all([svc.runtime.eventStore.headPosition(), blobCount()]);
-    expect(await refusal(importCard(ports, context(), input(pngCard(`Big ${randomUUID()}`), 'big.png')))).toEqual({ status: 413, code: 'quota_exceeded' });
+    expect(await refusal(importCard(ports, context(), input(pngCard(`Big ${randomUUID()}`), 'big.png')))).toEqual({
+      status: 413,
+      code: 'quota_exceeded',
+    });
     expect(await svc.runtime.eventStore.headPosition()).toBe(before);
     expect(await blobCount()).toBe(blobs);
   });
@@ -122,7 +137,10 @@ describe('importCard', () => {
     const used = await usedBytes();
     // The same name with another image: its bytes are reserved, then given back.
     const other = buildPng([tEXt('chara', Buffer.from(cardJson(name)).toString('base64')), tEXt('Comment', randomUUID())]);
-    expect(await refusal(importCard(portsOf().ports, context(), input(other, 'twin.png')))).toMatchObject({ status: 409, code: 'name_conflict' });
+    expect(await refusal(importCard(portsOf().ports, context(), input(other, 'twin.png')))).toMatchObject({
+      status: 409,
+      code: 'name_conflict',
+    });
     expect(await usedBytes()).toBe(used);
     const renamed = await importCard(portsOf().ports, context(), input(other, 'twin.png', { onConflict: 'rename' }));
     expect(renamed.outcome.renamedFrom).toBe(name);

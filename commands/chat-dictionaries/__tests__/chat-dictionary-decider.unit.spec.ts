@@ -9,11 +9,25 @@ const stranger: CommandContext = { ...owner, userId: 'u2' };
 const ID = '0190b5a8-0000-7000-8000-000000000001';
 const E1 = '0190b5a8-0000-7000-8000-0000000000e1';
 const E2 = '0190b5a8-0000-7000-8000-0000000000e2';
-const meta: DictionaryMeta = { name: 'D', description: '', category: null, tags: [], included_dictionary_ids: [], default_token_budget: null, is_active: true };
+const meta: DictionaryMeta = {
+  name: 'D',
+  description: '',
+  category: null,
+  tags: [],
+  included_dictionary_ids: [],
+  default_token_budget: null,
+  is_active: true,
+};
 const entry = (pattern: string, priority: number) => ({ ...DEFAULT_ENTRY, pattern, replacement: 'r', priority });
 
 const spec = DeciderSpecification.for(chatDictionaryDecider, { context: owner });
-const create = (entries = [{ entryId: E1, entry: entry('a', 0) }]): ChatDictionaryCommand => ({ type: 'CreateDictionary', dictionaryId: ID, meta, entries, source: { kind: 'api' } });
+const create = (entries = [{ entryId: E1, entry: entry('a', 0) }]): ChatDictionaryCommand => ({
+  type: 'CreateDictionary',
+  dictionaryId: ID,
+  meta,
+  entries,
+  source: { kind: 'api' },
+});
 const created = chatDictionaryDecider.decide(create(), chatDictionaryDecider.initialState(), owner);
 
 describe('chat dictionary decider', () => {
@@ -29,8 +43,16 @@ describe('chat dictionary decider', () => {
   test('patterns the safe engine cannot compile are a 400, on create, add and update', () => {
     const invalidRegex = { error: { status: 400, code: 'invalid_regex' } };
     spec({ when: create([{ entryId: E1, entry: { ...entry('(a+', 0), type: 'regex' } }]), then: invalidRegex });
-    spec({ given: created, when: { type: 'AddEntry', dictionaryId: ID, entryId: E2, entry: { ...entry('(?=x)', 0), type: 'regex' } }, then: invalidRegex });
-    spec({ given: created, when: { type: 'UpdateEntry', dictionaryId: ID, entryId: E1, changes: { type: 'regex', pattern: '\\1(a)' } }, then: invalidRegex });
+    spec({
+      given: created,
+      when: { type: 'AddEntry', dictionaryId: ID, entryId: E2, entry: { ...entry('(?=x)', 0), type: 'regex' } },
+      then: invalidRegex,
+    });
+    spec({
+      given: created,
+      when: { type: 'UpdateEntry', dictionaryId: ID, entryId: E1, changes: { type: 'regex', pattern: '\\1(a)' } },
+      then: invalidRegex,
+    });
   });
 
   test('an unchanged update is no event; a partial timed_effects keeps the other values', () => {
@@ -48,11 +70,30 @@ describe('chat dictionary decider', () => {
   });
 
   test('reorder needs every entry exactly once', () => {
-    const both = chatDictionaryDecider.decide(create([{ entryId: E1, entry: entry('a', 0) }, { entryId: E2, entry: entry('b', 1) }]), chatDictionaryDecider.initialState(), owner);
-    spec({ given: both, when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E1] }, then: { error: { status: 400, code: 'incomplete_order' } } });
-    spec({ given: both, when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E1, E1] }, then: { error: { status: 400, code: 'duplicate_ids' } } });
+    const both = chatDictionaryDecider.decide(
+      create([
+        { entryId: E1, entry: entry('a', 0) },
+        { entryId: E2, entry: entry('b', 1) },
+      ]),
+      chatDictionaryDecider.initialState(),
+      owner,
+    );
+    spec({
+      given: both,
+      when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E1] },
+      then: { error: { status: 400, code: 'incomplete_order' } },
+    });
+    spec({
+      given: both,
+      when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E1, E1] },
+      then: { error: { status: 400, code: 'duplicate_ids' } },
+    });
     spec({ given: both, when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E1, E2] }, then: [] });
-    const { state } = spec({ given: both, when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E2, E1] }, then: [{ type: 'ChatDictionaryEntriesReordered', data: { dictionaryId: ID, entryIds: [E2, E1] } }] });
+    const { state } = spec({
+      given: both,
+      when: { type: 'ReorderEntries', dictionaryId: ID, entryIds: [E2, E1] },
+      then: [{ type: 'ChatDictionaryEntriesReordered', data: { dictionaryId: ID, entryIds: [E2, E1] } }],
+    });
     expect(state.entries.map((r) => [r.entryId, r.entry.priority])).toEqual([
       [E1, 1],
       [E2, 0],
@@ -60,11 +101,38 @@ describe('chat dictionary decider', () => {
   });
 
   test('including itself is a cycle; another user is refused; a deleted dictionary is gone until restored', () => {
-    spec({ given: created, when: { type: 'UpdateDictionary', dictionaryId: ID, changes: { included_dictionary_ids: [ID] } }, then: { error: { status: 400, code: 'include_cycle' } } });
-    spec({ given: created, when: { type: 'UpdateDictionary', dictionaryId: ID, changes: { name: 'X' } }, context: stranger, then: { error: { status: 403, code: 'forbidden' } } });
-    const deleted = [...created, ...spec({ given: created, when: { type: 'DeleteDictionary', dictionaryId: ID, now: new Date() }, then: { matching: [{ type: 'ChatDictionaryDeleted' }] } }).events];
-    spec({ given: deleted, when: { type: 'AddEntry', dictionaryId: ID, entryId: E2, entry: entry('b', 0) }, then: { error: { status: 404, code: 'not_found' } } });
-    const restored = [...deleted, ...spec({ given: deleted, when: { type: 'RestoreDictionary', dictionaryId: ID }, then: [{ type: 'ChatDictionaryRestored', data: { dictionaryId: ID } }] }).events];
+    spec({
+      given: created,
+      when: { type: 'UpdateDictionary', dictionaryId: ID, changes: { included_dictionary_ids: [ID] } },
+      then: { error: { status: 400, code: 'include_cycle' } },
+    });
+    spec({
+      given: created,
+      when: { type: 'UpdateDictionary', dictionaryId: ID, changes: { name: 'X' } },
+      context: stranger,
+      then: { error: { status: 403, code: 'forbidden' } },
+    });
+    const deleted = [
+      ...created,
+      ...spec({
+        given: created,
+        when: { type: 'DeleteDictionary', dictionaryId: ID, now: new Date() },
+        then: { matching: [{ type: 'ChatDictionaryDeleted' }] },
+      }).events,
+    ];
+    spec({
+      given: deleted,
+      when: { type: 'AddEntry', dictionaryId: ID, entryId: E2, entry: entry('b', 0) },
+      then: { error: { status: 404, code: 'not_found' } },
+    });
+    const restored = [
+      ...deleted,
+      ...spec({
+        given: deleted,
+        when: { type: 'RestoreDictionary', dictionaryId: ID },
+        then: [{ type: 'ChatDictionaryRestored', data: { dictionaryId: ID } }],
+      }).events,
+    ];
     spec({ given: restored, when: { type: 'RestoreDictionary', dictionaryId: ID }, then: { error: { status: 409, code: 'not_deleted' } } });
   });
 });

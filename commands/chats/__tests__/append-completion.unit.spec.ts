@@ -24,7 +24,19 @@ const created = fold(
       settings: {},
       forkedFrom: null,
       importedFrom: null,
-      messages: [{ messageId: greeting, parentId: null, sender: 'assistant', name: null, content: 'hi', image: null, metadata: null, sentAt: null, active: true }],
+      messages: [
+        {
+          messageId: greeting,
+          parentId: null,
+          sender: 'assistant',
+          name: null,
+          content: 'hi',
+          image: null,
+          metadata: null,
+          sentAt: null,
+          active: true,
+        },
+      ],
       maxMessages: 10,
     },
     chatDecider.initialState(),
@@ -33,11 +45,21 @@ const created = fold(
   chatDecider.initialState(),
 );
 
-const append = (completionId: string, extra: Partial<Extract<ChatCommand, { type: 'AppendCompletion' }>> = {}): Extract<ChatCommand, { type: 'AppendCompletion' }> => ({
+const append = (
+  completionId: string,
+  extra: Partial<Extract<ChatCommand, { type: 'AppendCompletion' }>> = {},
+): Extract<ChatCommand, { type: 'AppendCompletion' }> => ({
   type: 'AppendCompletion',
   chatId,
   turn: [{ messageId: completionMessageId(completionId, 'turn-0'), sender: 'user', name: null, content: 'hello', metadata: null }],
-  reply: { messageId: completionMessageId(completionId, 'reply'), sender: 'assistant', name: null, content: 'welcome', metadata: { model: 'm' }, alternateOf: null },
+  reply: {
+    messageId: completionMessageId(completionId, 'reply'),
+    sender: 'assistant',
+    name: null,
+    content: 'welcome',
+    metadata: { model: 'm' },
+    alternateOf: null,
+  },
   maxMessages: 10,
   ...extra,
 });
@@ -70,7 +92,9 @@ describe('AppendCompletion', () => {
     const state = fold(events, created);
     expect(chatDecider.decide(append('chatcmpl-s', { promptState }), state, ctx)).toEqual([]);
     // Nothing to record: no extra events.
-    expect(chatDecider.decide(append('chatcmpl-t', { promptState: { variableChanges: [], timedEffects: null } }), state, ctx).map((e) => e.type)).toEqual(['MessagePosted', 'MessagePosted']);
+    expect(
+      chatDecider.decide(append('chatcmpl-t', { promptState: { variableChanges: [], timedEffects: null } }), state, ctx).map((e) => e.type),
+    ).toEqual(['MessagePosted', 'MessagePosted']);
   });
 
   test('a regenerated reply is an alternate under the same parent and becomes the shown one', () => {

@@ -36,14 +36,43 @@ const seed = (content: string, extra: Partial<SeedMessage> = {}): SeedMessage =>
   ...extra,
 });
 const create = (messages: SeedMessage[] = [], max = MAX) =>
-  run(chatDecider.initialState(), { type: 'CreateChat', chatId, characterId: null, characterName: 'Sera', title: 't', settings: {}, forkedFrom: null, importedFrom: null, messages, maxMessages: max }).state;
+  run(chatDecider.initialState(), {
+    type: 'CreateChat',
+    chatId,
+    characterId: null,
+    characterName: 'Sera',
+    title: 't',
+    settings: {},
+    forkedFrom: null,
+    importedFrom: null,
+    messages,
+    maxMessages: max,
+  }).state;
 const post = (state: ChatState, content: string, parentId?: string | null, context = ctx()) => {
   const messageId = newId();
-  const result = run(state, { type: 'PostMessage', chatId, messageId, ...(parentId !== undefined ? { parentId } : {}), sender: 'user', name: null, content, image: null, metadata: null, maxMessages: MAX }, context);
+  const result = run(
+    state,
+    {
+      type: 'PostMessage',
+      chatId,
+      messageId,
+      ...(parentId !== undefined ? { parentId } : {}),
+      sender: 'user',
+      name: null,
+      content,
+      image: null,
+      metadata: null,
+      maxMessages: MAX,
+    },
+    context,
+  );
   return { ...result, id: messageId };
 };
 /** The shown conversation: ids on the walked path that are not deleted. */
-const shown = (state: ChatState) => vectorToArray(state.tree.path).filter((o) => !nodeAt(state.tree, o).deleted).map((o) => nodeAt(state.tree, o).id);
+const shown = (state: ChatState) =>
+  vectorToArray(state.tree.path)
+    .filter((o) => !nodeAt(state.tree, o).deleted)
+    .map((o) => nodeAt(state.tree, o).id);
 
 describe('chat decider', () => {
   test('greetings become root-level alternates; the chosen one is active', () => {
@@ -148,32 +177,79 @@ describe('chat decider', () => {
     const c = post(b.state, 'c');
     const b2 = post(c.state, 'b2', a.id);
     state = run(b2.state, { type: 'DeleteMessage', chatId, messageId: b.id }).state;
-    expect(codeOf(() => chatDecider.decide({ type: 'SelectMessage', chatId, messageId: c.id }, state, ctx()))).toEqual([409, 'message_unreachable']);
+    expect(codeOf(() => chatDecider.decide({ type: 'SelectMessage', chatId, messageId: c.id }, state, ctx()))).toEqual([
+      409,
+      'message_unreachable',
+    ]);
   });
 
   test('edit with expected_version; as an alternate keeps the old text as a sibling', () => {
     let state = create([seed('hi')]);
     const a = post(state, 'a');
     state = a.state;
-    expect(codeOf(() => chatDecider.decide({ type: 'EditMessage', chatId, messageId: a.id, content: 'x', expectedVersion: 2, maxMessages: MAX }, state, ctx()))).toEqual([409, 'version_conflict']);
+    expect(
+      codeOf(() =>
+        chatDecider.decide(
+          { type: 'EditMessage', chatId, messageId: a.id, content: 'x', expectedVersion: 2, maxMessages: MAX },
+          state,
+          ctx(),
+        ),
+      ),
+    ).toEqual([409, 'version_conflict']);
     const edit = run(state, { type: 'EditMessage', chatId, messageId: a.id, content: 'a!', expectedVersion: 1, maxMessages: MAX });
     expect(edit.events).toEqual([{ type: 'MessageEdited', data: { chatId, messageId: a.id, content: 'a!', messageVersion: 2 } }]);
     state = edit.state;
     const altId = newId();
-    const alt = run(state, { type: 'EditMessage', chatId, messageId: a.id, content: 'a?', expectedVersion: 2, asAlternate: { messageId: altId }, maxMessages: MAX });
-    expect(alt.events[0]).toMatchObject({ type: 'MessagePosted', data: { messageId: altId, alternateOf: a.id, sender: 'user', parentId: nodeAt(state.tree, 0).id } });
+    const alt = run(state, {
+      type: 'EditMessage',
+      chatId,
+      messageId: a.id,
+      content: 'a?',
+      expectedVersion: 2,
+      asAlternate: { messageId: altId },
+      maxMessages: MAX,
+    });
+    expect(alt.events[0]).toMatchObject({
+      type: 'MessagePosted',
+      data: { messageId: altId, alternateOf: a.id, sender: 'user', parentId: nodeAt(state.tree, 0).id },
+    });
     expect(shown(alt.state)).toEqual([nodeAt(state.tree, 0).id, altId]);
     expect(nodeAt(alt.state.tree, findNode(alt.state.tree, a.id)).version).toBe(2);
   });
 
   test('caps: the message limit counts live messages; restore and alternates count too', () => {
     let state = create([seed('hi')], 3);
-    const a = run(state, { type: 'PostMessage', chatId, messageId: newId(), sender: 'user', name: null, content: 'a', image: null, metadata: null, maxMessages: 2 });
+    const a = run(state, {
+      type: 'PostMessage',
+      chatId,
+      messageId: newId(),
+      sender: 'user',
+      name: null,
+      content: 'a',
+      image: null,
+      metadata: null,
+      maxMessages: 2,
+    });
     state = a.state;
-    expect(codeOf(() => chatDecider.decide({ type: 'PostMessage', chatId, messageId: newId(), sender: 'user', name: null, content: 'b', image: null, metadata: null, maxMessages: 2 }, state, ctx()))).toEqual([
-      403,
-      'limit_exceeded',
-    ]);
+    expect(
+      codeOf(() =>
+        chatDecider.decide(
+          {
+            type: 'PostMessage',
+            chatId,
+            messageId: newId(),
+            sender: 'user',
+            name: null,
+            content: 'b',
+            image: null,
+            metadata: null,
+            maxMessages: 2,
+          },
+          state,
+          ctx(),
+        ),
+      ),
+    ).toEqual([403, 'limit_exceeded']);
     expect(codeOf(() => create([seed('1'), seed('2'), seed('3')], 2))).toEqual([403, 'limit_exceeded']);
   });
 
@@ -222,7 +298,21 @@ describe('chat decider', () => {
     let state = create([seed('hi')], 20_000);
     const t0 = performance.now();
     for (let i = 0; i < 10_000; i++) {
-      const events = chatDecider.decide({ type: 'PostMessage', chatId, messageId: newId(), sender: i % 2 ? 'assistant' : 'user', name: null, content: `m${i}`, image: null, metadata: null, maxMessages: 20_000 }, state, ctx());
+      const events = chatDecider.decide(
+        {
+          type: 'PostMessage',
+          chatId,
+          messageId: newId(),
+          sender: i % 2 ? 'assistant' : 'user',
+          name: null,
+          content: `m${i}`,
+          image: null,
+          metadata: null,
+          maxMessages: 20_000,
+        },
+        state,
+        ctx(),
+      );
       state = fold(events, state);
     }
     const elapsed = performance.now() - t0;

@@ -26,8 +26,22 @@ function run(commands: WorldBookCommand[], context = alice): { state: WorldBookS
 }
 
 const { entries: _entries, ...meta } = createWorldBook('Lore');
-const create: WorldBookCommand = { type: 'CreateWorldBook', worldBookId: BOOK, book: meta, entries: [], enabled: true, isGlobal: false, source: { kind: 'api' }, warnings: [] };
-const add = (entryId: string, fields: Parameters<typeof createEntry>[0]): WorldBookCommand => ({ type: 'AddEntry', worldBookId: BOOK, entryId, entry: createEntry(fields) });
+const create: WorldBookCommand = {
+  type: 'CreateWorldBook',
+  worldBookId: BOOK,
+  book: meta,
+  entries: [],
+  enabled: true,
+  isGlobal: false,
+  source: { kind: 'api' },
+  warnings: [],
+};
+const add = (entryId: string, fields: Parameters<typeof createEntry>[0]): WorldBookCommand => ({
+  type: 'AddEntry',
+  worldBookId: BOOK,
+  entryId,
+  entry: createEntry(fields),
+});
 
 const spec = DeciderSpecification.for(worldBookDecider, { context: alice });
 const created = run([create]).events;
@@ -48,12 +62,19 @@ describe('world-book decider', () => {
     spec({ given: created, when: create, then: { error: { status: 409 } } });
     const deleted = run([create, deleteBook]).events;
     spec({ given: deleted, when: add(E1, { keys: ['a'], content: 'a' }), then: { error: { status: 404 } } });
-    spec({ given: deleted, when: { type: 'RestoreWorldBook', worldBookId: BOOK }, then: [{ type: 'WorldBookRestored', data: { worldBookId: BOOK } }] });
+    spec({
+      given: deleted,
+      when: { type: 'RestoreWorldBook', worldBookId: BOOK },
+      then: [{ type: 'WorldBookRestored', data: { worldBookId: BOOK } }],
+    });
     spec({ given: created, when: { type: 'RestoreWorldBook', worldBookId: BOOK }, then: { error: { code: 'not_deleted' } } });
   });
 
   test('updates record only what changed; a field defaulted at import counts as changed when set', () => {
-    const { events } = run([create, { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore', description: 'new', isGlobal: true } }]);
+    const { events } = run([
+      create,
+      { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore', description: 'new', isGlobal: true } },
+    ]);
     expect(events[1]).toEqual({ type: 'WorldBookUpdated', data: { worldBookId: BOOK, changes: { description: 'new', isGlobal: true } } });
     expect(run([create, { type: 'UpdateWorldBook', worldBookId: BOOK, changes: { name: 'Lore' } }]).events).toHaveLength(1);
     const imported = { ...create, book: { ...meta, absentFields: ['name' as const] } };
@@ -64,7 +85,12 @@ describe('world-book decider', () => {
 
   test('a regex key that does not compile is a 400 when written, but an imported one may stay while other fields change', () => {
     spec({ given: created, when: add(E1, { keys: ['/(?=x)/'], content: 'x' }), then: { error: { code: 'invalid_regex' } } });
-    const shapeless: WorldBookCommand = { type: 'AddEntry', worldBookId: BOOK, entryId: E1, entry: { ...createEntry({ keys: ['ok'], content: 'x' }), selectiveLogic: 7 } };
+    const shapeless: WorldBookCommand = {
+      type: 'AddEntry',
+      worldBookId: BOOK,
+      entryId: E1,
+      entry: { ...createEntry({ keys: ['ok'], content: 'x' }), selectiveLogic: 7 },
+    };
     spec({ given: created, when: shapeless, then: { error: { status: 422, code: 'invalid_entry' } } });
     const imported = { ...create, entries: [{ entryId: E1, entry: createEntry({ keys: ['/(?=x)/'], content: 'x' }) }] };
     const { state } = run([imported, { type: 'UpdateEntry', worldBookId: BOOK, entryId: E1, changes: { content: 'y' } }]);
@@ -79,10 +105,20 @@ describe('world-book decider', () => {
   test('bulk: validated before anything, unchanged entries skipped, one event', () => {
     const base = [create, add(E1, { keys: ['a'], content: 'a' }), add(E2, { keys: ['b'], content: 'b', enabled: false })];
     const given = run(base).events;
-    const bulk = (operation: 'enable' | 'set_priority' | 'delete', entryIds: string[], value?: number): WorldBookCommand => ({ type: 'BulkChangeEntries', worldBookId: BOOK, entryIds, operation, ...(value !== undefined ? { value } : {}) });
+    const bulk = (operation: 'enable' | 'set_priority' | 'delete', entryIds: string[], value?: number): WorldBookCommand => ({
+      type: 'BulkChangeEntries',
+      worldBookId: BOOK,
+      entryIds,
+      operation,
+      ...(value !== undefined ? { value } : {}),
+    });
     const {
       events: [enabled],
-    } = spec({ given, when: bulk('enable', [E1, E2]), then: { matching: [{ type: 'WorldBookEntriesBulkChanged', data: { operation: 'enable', deletedEntryIds: [] } }] } });
+    } = spec({
+      given,
+      when: bulk('enable', [E1, E2]),
+      then: { matching: [{ type: 'WorldBookEntriesBulkChanged', data: { operation: 'enable', deletedEntryIds: [] } }] },
+    });
     expect((enabled!.data as { updated: Array<{ entryId: string }> }).updated.map((r) => r.entryId)).toEqual([E2]);
     spec({ given, when: bulk('set_priority', [E1]), then: { error: { code: 'missing_value' } } });
     spec({ given, when: bulk('delete', [E1, BOOK]), then: { error: { status: 404 } } });
@@ -95,7 +131,11 @@ describe('world-book decider', () => {
     const id = cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10aaaa');
     expect(id).toBe(cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10aaaa'));
     expect(id).not.toBe(cardWorldBookId('01a20b51-8aef-70e2-bc70-d07f7c10bbbb'));
-    const entries = [createEntry({ keys: [], content: '', uid: 3 }), createEntry({ keys: [], content: '' }), createEntry({ keys: [], content: '', uid: 3 })];
+    const entries = [
+      createEntry({ keys: [], content: '', uid: 3 }),
+      createEntry({ keys: [], content: '' }),
+      createEntry({ keys: [], content: '', uid: 3 }),
+    ];
     const ids = cardEntryIds(id, entries);
     expect(new Set(ids).size).toBe(3);
     expect(cardEntryIds(id, [entries[0]!])[0]).toBe(ids[0]);
@@ -106,9 +146,17 @@ describe('world-book decider', () => {
     const attach = { type: 'AttachWorldBook' as const, characterId: E1, worldBookId: BOOK, ownerId: 'alice', priority: 1, enabled: true };
     const attached = characterWorldBooksDecider.decide(attach, characterWorldBooksDecider.initialState(), alice);
     attachments({ given: attached, when: attach, then: [] });
-    attachments({ given: attached, when: { ...attach, priority: 2 }, then: { matching: [{ type: 'WorldBookAttached', data: { priority: 2 } }] } });
+    attachments({
+      given: attached,
+      when: { ...attach, priority: 2 },
+      then: { matching: [{ type: 'WorldBookAttached', data: { priority: 2 } }] },
+    });
     attachments({ given: attached, when: { type: 'DetachWorldBook', characterId: E1, worldBookId: E2 }, then: { error: { status: 404 } } });
-    const detached = attachments({ given: attached, when: { type: 'DetachWorldBook', characterId: E1, worldBookId: BOOK }, then: { matching: [{ type: 'WorldBookDetached' }] } });
+    const detached = attachments({
+      given: attached,
+      when: { type: 'DetachWorldBook', characterId: E1, worldBookId: BOOK },
+      then: { matching: [{ type: 'WorldBookDetached' }] },
+    });
     expect(detached.state.attachments).toEqual({});
   });
 });

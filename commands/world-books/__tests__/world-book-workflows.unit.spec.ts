@@ -6,10 +6,24 @@ import { createEntry, createWorldBook as newBook } from '../../../shared/worldin
 import type { CommandContext } from '../../command-context.ts';
 import { createStateCache } from '../../state-cache.ts';
 import { worldBookStream } from '../world-book-decider.ts';
-import { accessibleWorldBook, addEntry, bulkChangeEntries, createWorldBook, deleteWorldBook, loadWorldBook, type WorldBookCommandDeps } from '../world-book-workflows.ts';
+import {
+  accessibleWorldBook,
+  addEntry,
+  bulkChangeEntries,
+  createWorldBook,
+  deleteWorldBook,
+  loadWorldBook,
+  type WorldBookCommandDeps,
+} from '../world-book-workflows.ts';
 
 // The world-book workflows on the in-memory event store: the same commands the API runs, without a database.
-const context = (userId: string, isAdmin = false): CommandContext => ({ userId, isAdmin, requestId: newId(), correlationId: 'c', causationId: 'c' });
+const context = (userId: string, isAdmin = false): CommandContext => ({
+  userId,
+  isAdmin,
+  requestId: newId(),
+  correlationId: 'c',
+  causationId: 'c',
+});
 const alice = context('alice');
 const bob = context('bob');
 const { entries: _entries, ...meta } = newBook('Eldoria');
@@ -50,23 +64,37 @@ describe('world-book workflows on the in-memory event store', () => {
     const { eventStore, deps } = setup();
     const { worldBookId } = await bookOf(deps);
     await addEntry(deps, alice, worldBookId, createEntry({ keys: ['a'], content: 'a' }), 1);
-    await expect(addEntry(deps, alice, worldBookId, createEntry({ keys: ['b'], content: 'b' }), 1)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(addEntry(deps, alice, worldBookId, createEntry({ keys: ['b'], content: 'b' }), 1)).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
     expect(await revisionOf(eventStore, worldBookId)).toBe(2);
   });
 
   test('a bulk change over several books is decided for every book before anything is appended', async () => {
     const { eventStore, deps } = setup();
-    const first = await bookOf(deps, [createEntry({ keys: ['a'], content: 'a', enabled: false }), createEntry({ keys: ['b'], content: 'b' })]);
+    const first = await bookOf(deps, [
+      createEntry({ keys: ['a'], content: 'a', enabled: false }),
+      createEntry({ keys: ['b'], content: 'b' }),
+    ]);
     const second = await bookOf(deps, [createEntry({ keys: ['c'], content: 'c', enabled: false })]);
     const [a, b] = first.result.state.entries.map((r) => r.entryId);
     const [c] = second.result.state.entries.map((r) => r.entryId);
 
     // An entry missing from the second book: 404, and the first book is not changed either.
-    const missing = new Map([[first.worldBookId, [a!, b!]], [second.worldBookId, [c!, newId()]]]);
+    const missing = new Map([
+      [first.worldBookId, [a!, b!]],
+      [second.worldBookId, [c!, newId()]],
+    ]);
     await expect(bulkChangeEntries(deps, alice, { entriesByBook: missing, operation: 'enable' })).rejects.toMatchObject({ status: 404 });
     // Another user's books: 403, nothing changed.
-    const both = new Map([[first.worldBookId, [a!, b!]], [second.worldBookId, [c!]]]);
-    await expect(bulkChangeEntries(deps, bob, { entriesByBook: both, operation: 'enable' })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    const both = new Map([
+      [first.worldBookId, [a!, b!]],
+      [second.worldBookId, [c!]],
+    ]);
+    await expect(bulkChangeEntries(deps, bob, { entriesByBook: both, operation: 'enable' })).rejects.toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
     expect([await revisionOf(eventStore, first.worldBookId), await revisionOf(eventStore, second.worldBookId)]).toEqual([1, 1]);
 
     // One event per book; entries already enabled are not counted.
@@ -90,6 +118,9 @@ describe('world-book workflows on the in-memory event store', () => {
     await expect(accessibleWorldBook(deps, alice, newId())).rejects.toMatchObject({ status: 404, code: 'not_found' });
     await deleteWorldBook(deps, alice, worldBookId, 1);
     await expect(accessibleWorldBook(deps, alice, worldBookId)).rejects.toMatchObject({ status: 404, code: 'not_found' });
-    await expect(accessibleWorldBook(deps, alice, worldBookId, { allowDeleted: true })).resolves.toMatchObject({ revision: 2, state: { deleted: true } });
+    await expect(accessibleWorldBook(deps, alice, worldBookId, { allowDeleted: true })).resolves.toMatchObject({
+      revision: 2,
+      state: { deleted: true },
+    });
   });
 });

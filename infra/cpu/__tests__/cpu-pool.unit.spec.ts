@@ -26,7 +26,11 @@ const entries: WorldInfoEntry[] = Array.from({ length: INLINE_LIMITS.worldInfoEn
   ...(i % 3 === 0 ? { probability: 50, useProbability: true } : {}),
 }));
 const book = (version: number): WorldInfoBookInput => ({ id: 'embers', name: 'Embers', source: 'global', version, entries });
-const messages = Array.from({ length: 20 }, (_, i) => ({ role: 'user' as const, name: 'User', content: `I see ember${i * 3} and ASH${i * 10} here.` }));
+const messages = Array.from({ length: 20 }, (_, i) => ({
+  role: 'user' as const,
+  name: 'User',
+  content: `I see ember${i * 3} and ASH${i * 10} here.`,
+}));
 
 describe('the CPU pool', () => {
   test('a lorebook scan on a thread (book packed once per version) equals the scan inline', async () => {
@@ -42,9 +46,24 @@ describe('the CPU pool', () => {
   }, 60_000);
 
   test('a budgeted dictionary run on a thread equals the run inline (rolls from the same seed)', async () => {
-    const entry = (pattern: string, replacement: string, probability: number) => ({ entryId: pattern, entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern, replacement, probability } });
-    const dictionaries = [{ id: 'd', name: 'd', entries: [entry('ember', 'glowing coal', 1), ...Array.from({ length: 8 }, (_, i) => entry(`coal${i}`, 'ash', 0.5))] }];
-    const input = { text: `${'ember '.repeat(2000)} coal0 coal1 coal2 coal3 coal4 coal5 coal6 coal7`, dictionaries, tokenBudget: 3000, tokenizer: 'openai-cl100k' as const, random: { kind: 'seed' as const, seed: 11 } };
+    const entry = (pattern: string, replacement: string, probability: number) => ({
+      entryId: pattern,
+      entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern, replacement, probability },
+    });
+    const dictionaries = [
+      {
+        id: 'd',
+        name: 'd',
+        entries: [entry('ember', 'glowing coal', 1), ...Array.from({ length: 8 }, (_, i) => entry(`coal${i}`, 'ash', 0.5))],
+      },
+    ];
+    const input = {
+      text: `${'ember '.repeat(2000)} coal0 coal1 coal2 coal3 coal4 coal5 coal6 coal7`,
+      dictionaries,
+      tokenBudget: 3000,
+      tokenizer: 'openai-cl100k' as const,
+      random: { kind: 'seed' as const, seed: 11 },
+    };
     const onThread = await pooled.run('dictionaries', input, 'u');
     expect(onThread).toEqual(await inline.run('dictionaries', input, 'u'));
     expect(onThread.tokenBudgetExceeded).toBe(true);
@@ -77,13 +96,31 @@ describe('the CPU pool', () => {
   test("one user's heavy tasks take at most half the threads: another user's task does not queue behind them", async () => {
     const pool = createCpuPool({ threads: 2, taskTimeoutMs: 60_000 });
     try {
-      const pingPong = [{ id: 'p', name: 'p', entries: ['a>bb', 'bb>a'].map((r) => { const [pattern, replacement] = r.split('>') as [string, string]; return { entryId: r, entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern, replacement } }; }) }];
-      const task = (text: string, maxIterations: number) => ({ text, dictionaries: pingPong, maxIterations, tokenBudget: 10_000_000, tokenizer: 'openai-cl100k' as const, random: { kind: 'unseeded' as const } });
+      const pingPong = [
+        {
+          id: 'p',
+          name: 'p',
+          entries: ['a>bb', 'bb>a'].map((r) => {
+            const [pattern, replacement] = r.split('>') as [string, string];
+            return { entryId: r, entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern, replacement } };
+          }),
+        },
+      ];
+      const task = (text: string, maxIterations: number) => ({
+        text,
+        dictionaries: pingPong,
+        maxIterations,
+        tokenBudget: 10_000_000,
+        tokenizer: 'openai-cl100k' as const,
+        random: { kind: 'unseeded' as const },
+      });
       // Both threads started and warm (the comparison is about the work, not the start-up).
       await Promise.all([pool.run('dictionaries', task('a', 1), 'w1'), pool.run('dictionaries', task('a', 1), 'w2')]);
       const finished: string[] = [];
       // Seconds of budget recounts each (a 2.6 KB text whose replacements undo each other for 20 passes).
-      const heavy = [1, 2].map((i) => pool.run('dictionaries', task('a '.repeat(1300), 20), 'alice').then(() => finished.push(`alice ${i}`)));
+      const heavy = [1, 2].map((i) =>
+        pool.run('dictionaries', task('a '.repeat(1300), 20), 'alice').then(() => finished.push(`alice ${i}`)),
+      );
       await new Promise((r) => setTimeout(r, 50));
       const light = pool.run('dictionaries', task('a a', 2), 'bob').then(() => finished.push('bob'));
       await Promise.all([...heavy, light]);

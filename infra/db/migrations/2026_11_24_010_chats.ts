@@ -23,7 +23,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('chats_owner_activity').on('chats').columns(['owner_id', 'last_activity_at desc', 'id desc']).execute();
-  await db.schema.createIndex('chats_owner_character_activity').on('chats').columns(['owner_id', 'character_id', 'last_activity_at desc', 'id desc']).execute();
+  await db.schema
+    .createIndex('chats_owner_character_activity')
+    .on('chats')
+    .columns(['owner_id', 'character_id', 'last_activity_at desc', 'id desc'])
+    .execute();
 
   await db.schema
     .createTable('chat_messages')
@@ -50,10 +54,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .execute();
   // The index statements go through the builder so the migrator's schema applies to them too.
-  await db.schema.createIndex('chat_messages_path').on('chat_messages').columns(['chat_id', 'depth']).where(sql<boolean>`on_path`).execute();
+  await db.schema
+    .createIndex('chat_messages_path')
+    .on('chat_messages')
+    .columns(['chat_id', 'depth'])
+    .where(sql<boolean>`on_path`)
+    .execute();
   // Deleted messages on the path are few; counting them this way keeps the path's total O(1) in its length.
-  await db.schema.createIndex('chat_messages_path_deleted').on('chat_messages').columns(['chat_id', 'depth']).where(sql<boolean>`on_path AND deleted_at IS NOT NULL`).execute();
+  await db.schema
+    .createIndex('chat_messages_path_deleted')
+    .on('chat_messages')
+    .columns(['chat_id', 'depth'])
+    .where(sql<boolean>`on_path AND deleted_at IS NOT NULL`)
+    .execute();
   await db.schema.createIndex('chat_messages_chat_seq').on('chat_messages').columns(['chat_id', 'seq']).execute();
   await db.schema.createIndex('chat_messages_siblings').on('chat_messages').columns(['sibling_group', 'seq']).execute();
-  await db.schema.createIndex('chat_messages_fts').on('chat_messages').using('gin').expression(sql`to_tsvector('english', content)`).execute();
+  await db.schema
+    .createIndex('chat_messages_fts')
+    .on('chat_messages')
+    .using('gin')
+    .expression(sql`to_tsvector('english', content)`)
+    .execute();
 }

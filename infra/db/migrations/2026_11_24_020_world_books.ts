@@ -23,7 +23,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('world_books_owner_name').on('world_books').columns(['owner_id', 'name', 'id']).execute();
-  await db.schema.createIndex('world_books_owner_global').on('world_books').columns(['owner_id']).where(sql<boolean>`is_global AND enabled AND deleted_at IS NULL`).execute();
+  await db.schema
+    .createIndex('world_books_owner_global')
+    .on('world_books')
+    .columns(['owner_id'])
+    .where(sql<boolean>`is_global AND enabled AND deleted_at IS NULL`)
+    .execute();
 
   await db.schema
     .createTable('world_book_entries')

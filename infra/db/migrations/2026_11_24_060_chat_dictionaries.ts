@@ -31,7 +31,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('chat_dictionary_entries_dictionary_ord').on('chat_dictionary_entries').columns(['dictionary_id', 'ord']).execute();
+  await db.schema
+    .createIndex('chat_dictionary_entries_dictionary_ord')
+    .on('chat_dictionary_entries')
+    .columns(['dictionary_id', 'ord'])
+    .execute();
 
   await db.schema
     .createTable('chat_dictionary_attachments')
@@ -49,7 +53,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('detached_at', 'timestamptz')
     .addPrimaryKeyConstraint('chat_dictionary_attachments_pk', ['target_kind', 'target_id', 'dictionary_id'])
     .execute();
-  await db.schema.createIndex('chat_dictionary_attachments_dictionary').on('chat_dictionary_attachments').columns(['dictionary_id']).execute();
+  await db.schema
+    .createIndex('chat_dictionary_attachments_dictionary')
+    .on('chat_dictionary_attachments')
+    .columns(['dictionary_id'])
+    .execute();
 
   await db.schema
     .createTable('chat_dictionary_timed_state')

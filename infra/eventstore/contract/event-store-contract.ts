@@ -36,7 +36,11 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       expect(r2.revision).toBe(3);
       expect(r2.position > r1.position).toBe(true);
       const events = await store.readStream(s);
-      expect(events.map((e) => [e.type, e.revision])).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+      expect(events.map((e) => [e.type, e.revision])).toEqual([
+        ['A', 1],
+        ['B', 2],
+        ['C', 3],
+      ]);
       expect(events.every((e) => e.streamId === s)).toBe(true);
     });
 
@@ -107,7 +111,11 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
     test('readStream: missing stream is empty; ranges, limits and backwards reads', async () => {
       expect(await store.readStream(stream('missing'))).toEqual([]);
       const s = stream('range');
-      await store.append(s, ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)), 'no_stream');
+      await store.append(
+        s,
+        ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)),
+        'no_stream',
+      );
       expect((await store.readStream(s, { fromRevision: 2, toRevision: 4 })).map((e) => e.type)).toEqual(['B', 'C', 'D']);
       expect((await store.readStream(s, { maxCount: 2 })).map((e) => e.type)).toEqual(['A', 'B']);
       expect((await store.readStream(s, { direction: 'backwards', maxCount: 2 })).map((e) => e.type)).toEqual(['E', 'D']);
@@ -134,10 +142,10 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       expect([...positions].sort()).toEqual(positions);
       const after = mine(await readEverything(store, all[1]!.position));
       expect(after.map((e) => e.type)).toEqual(['B1', 'A3']);
-      expect(await store.headPosition() >= all[3]!.position).toBe(true);
+      expect((await store.headPosition()) >= all[3]!.position).toBe(true);
     });
 
-    test('readAll with a subject returns only that data subject\'s events (dataSubject over userId, null is nobody\'s), in order, paged', async () => {
+    test("readAll with a subject returns only that data subject's events (dataSubject over userId, null is nobody's), in order, paged", async () => {
       const before = await store.readableHeadPosition();
       const alice = `${prefix}-alice-${randomUUID().slice(0, 8)}`;
       const bob = `${prefix}-bob-${randomUUID().slice(0, 8)}`;
@@ -147,11 +155,15 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
         const e = ev(type, { by: 'admin' }, 'admin');
         return { ...e, metadata: { ...e.metadata, dataSubject: subject } };
       };
-      await store.append(s1, [ev('A1', {}, alice), ev('B1', {}, bob), byAdmin('AdminForAlice', alice), byAdmin('Audit', null)], 'no_stream');
+      await store.append(
+        s1,
+        [ev('A1', {}, alice), ev('B1', {}, bob), byAdmin('AdminForAlice', alice), byAdmin('Audit', null)],
+        'no_stream',
+      );
       await store.append(s2, [ev('A2', {}, alice), byAdmin('AdminForBob', bob), ev('A3', { text: 'x'.repeat(100) }, alice)], 'no_stream');
       const readSubject = async (subject: string, maxCount: number) => {
         const out: RecordedEvent[] = [];
-        for (let cursor = before; ; ) {
+        for (let cursor = before; ;) {
           const page = await store.readAll({ fromPosition: cursor, maxCount, subject });
           expect(page.length).toBeLessThanOrEqual(maxCount);
           out.push(...page);

@@ -130,7 +130,10 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
   };
   const unwrap = (material: Buffer, storedKekId: string | null, keyId: string, userId: string): Buffer => {
     if (storedKekId === null) return material;
-    if (!kek || storedKekId !== kekId) throw new Error(`data key ${keyId} is wrapped with key-encryption key ${storedKekId}; EVENT_KEY_ENCRYPTION_KEY is ${kek ? `${kekId}` : 'not set'}`);
+    if (!kek || storedKekId !== kekId)
+      throw new Error(
+        `data key ${keyId} is wrapped with key-encryption key ${storedKekId}; EVENT_KEY_ENCRYPTION_KEY is ${kek ? `${kekId}` : 'not set'}`,
+      );
     const decipher = createDecipheriv('aes-256-gcm', kek, material.subarray(0, 12));
     decipher.setAAD(wrapAad(keyId, userId));
     decipher.setAuthTag(material.subarray(material.length - 16));
@@ -176,8 +179,14 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
   const loadLiveKey = async (userId: string): Promise<DataKey> => {
     const keyId = randomUUID();
     const key = randomBytes(32);
-    await pool.query('INSERT INTO keys.user_data_keys (key_id, user_id, key_material, kek_id) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING', [keyId, userId, wrap(key, keyId, userId), kekId]);
-    const { rows } = await pool.query<{ key_id: string; key_material: Buffer; kek_id: string | null }>('SELECT key_id, key_material, kek_id FROM keys.user_data_keys WHERE user_id = $1', [userId]);
+    await pool.query(
+      'INSERT INTO keys.user_data_keys (key_id, user_id, key_material, kek_id) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING',
+      [keyId, userId, wrap(key, keyId, userId), kekId],
+    );
+    const { rows } = await pool.query<{ key_id: string; key_material: Buffer; kek_id: string | null }>(
+      'SELECT key_id, key_material, kek_id FROM keys.user_data_keys WHERE user_id = $1',
+      [userId],
+    );
     const row = rows[0];
     if (!row) throw new Error(`the data key of user ${userId} was destroyed while it was being created; retry`);
     const live = { keyId: row.key_id, key: createSecretKey(unwrap(row.key_material, row.kek_id, row.key_id, userId)) };
@@ -221,14 +230,21 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
         else missing.push(id);
       }
       if (missing.length === 0) return out;
-      const { rows } = await pool.query<{ key_id: string; user_id: string; key_material: Buffer | null; kek_id: string | null; destroyed: boolean }>(
+      const { rows } = await pool.query<{
+        key_id: string;
+        user_id: string;
+        key_material: Buffer | null;
+        kek_id: string | null;
+        destroyed: boolean;
+      }>(
         `SELECT k.key_id, k.user_id, k.key_material, k.kek_id, false AS destroyed FROM keys.user_data_keys k WHERE k.key_id = ANY($1::uuid[])
          UNION ALL
          SELECT d.key_id, d.user_id, NULL, NULL, true FROM keys.destroyed_data_keys d WHERE d.key_id = ANY($1::uuid[])`,
         [missing],
       );
       for (const row of rows) {
-        const key = row.destroyed || !row.key_material ? null : createSecretKey(unwrap(row.key_material, row.kek_id, row.key_id, row.user_id));
+        const key =
+          row.destroyed || !row.key_material ? null : createSecretKey(unwrap(row.key_material, row.kek_id, row.key_id, row.user_id));
         // A destroyed key never comes back: its entry needs no expiry.
         remember(row.key_id, { userId: row.user_id, key, expiresAt: key ? now + cacheTtlMs : Number.POSITIVE_INFINITY });
         if (!out.has(row.key_id) || key === null) out.set(row.key_id, key);
@@ -243,10 +259,15 @@ export function createDataKeyStore(options: DataKeyStoreOptions): DataKeyStore {
       let keysDestroyed = 0;
       try {
         await client.query('BEGIN');
-        const { rows } = await client.query<{ key_id: string }>('DELETE FROM keys.user_data_keys WHERE user_id = $1 RETURNING key_id', [userId]);
+        const { rows } = await client.query<{ key_id: string }>('DELETE FROM keys.user_data_keys WHERE user_id = $1 RETURNING key_id', [
+          userId,
+        ]);
         keysDestroyed = rows.length;
         if (rows.length > 0) {
-          await client.query('INSERT INTO keys.destroyed_data_keys (key_id, user_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING', [rows.map((r) => r.key_id), userId]);
+          await client.query(
+            'INSERT INTO keys.destroyed_data_keys (key_id, user_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING',
+            [rows.map((r) => r.key_id), userId],
+          );
         }
         // Delivered at commit, to every listening process (this one included).
         await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, userId]);

@@ -1,4 +1,13 @@
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions } from '../event-store.ts';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../event-store.ts';
 import type { DataKeyStore } from './data-key-store.ts';
 import { envelopeOf, openPayload, sealPayload, type PayloadEnvelope } from './payload-envelope.ts';
 
@@ -28,14 +37,16 @@ export function dataSubjectOf(event: Pick<NewEvent, 'metadata'>): string | undef
 export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore, options: { sealNewEvents?: boolean } = {}): EventStore {
   const sealNewEvents = options.sealNewEvents ?? true;
   const seal = async (streamId: string, events: NewEvent[]): Promise<NewEvent[]> =>
-    !sealNewEvents ? events : Promise.all(
-      events.map(async (event) => {
-        const subject = dataSubjectOf(event);
-        if (!subject) return event;
-        const { keyId, key } = await keys.keyForWriting(subject);
-        return { ...event, data: sealPayload(event.data, key, keyId, { id: event.id, streamId, type: event.type }) };
-      }),
-    );
+    !sealNewEvents
+      ? events
+      : Promise.all(
+          events.map(async (event) => {
+            const subject = dataSubjectOf(event);
+            if (!subject) return event;
+            const { keyId, key } = await keys.keyForWriting(subject);
+            return { ...event, data: sealPayload(event.data, key, keyId, { id: event.id, streamId, type: event.type }) };
+          }),
+        );
 
   const open = async (events: RecordedEvent[]): Promise<RecordedEvent[]> => {
     let envelopes: Array<PayloadEnvelope | undefined> | undefined;

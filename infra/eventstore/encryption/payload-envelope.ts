@@ -60,7 +60,13 @@ export function envelopeOf(data: Record<string, unknown>): PayloadEnvelope | und
   const enc = data[ENVELOPE_FIELD];
   if (enc === undefined || enc === null || typeof enc !== 'object') return undefined;
   const e = enc as Partial<PayloadEnvelope>;
-  if (typeof e.k !== 'string' || typeof e.iv !== 'string' || typeof e.ct !== 'string' || typeof e.tag !== 'string' || typeof e.v !== 'number') {
+  if (
+    typeof e.k !== 'string' ||
+    typeof e.iv !== 'string' ||
+    typeof e.ct !== 'string' ||
+    typeof e.tag !== 'string' ||
+    typeof e.v !== 'number'
+  ) {
     throw new PayloadIntegrityError('malformed payload envelope');
   }
   return e as PayloadEnvelope;
@@ -71,7 +77,13 @@ export function sealPayload(data: Record<string, unknown>, key: PayloadKey, keyI
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(associatedData(event));
   const ct = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
-  const envelope: PayloadEnvelope = { v: ENVELOPE_VERSION, k: keyId, iv: iv.toString('base64'), ct: ct.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+  const envelope: PayloadEnvelope = {
+    v: ENVELOPE_VERSION,
+    k: keyId,
+    iv: iv.toString('base64'),
+    ct: ct.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
   return { [ENVELOPE_FIELD]: envelope };
 }
 
@@ -79,7 +91,8 @@ export function openPayload(envelope: PayloadEnvelope, key: PayloadKey, event: E
   if (envelope.v !== ENVELOPE_VERSION) throw new PayloadIntegrityError(`unknown payload envelope version ${envelope.v}`);
   const tag = Buffer.from(envelope.tag, 'base64');
   const iv = Buffer.from(envelope.iv, 'base64');
-  if (tag.length !== 16 || iv.length !== 12) throw new PayloadIntegrityError(`payload envelope of event ${event.id} has a bad IV or tag length`);
+  if (tag.length !== 16 || iv.length !== 12)
+    throw new PayloadIntegrityError(`payload envelope of event ${event.id} has a bad IV or tag length`);
   let plain: string;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
@@ -87,7 +100,10 @@ export function openPayload(envelope: PayloadEnvelope, key: PayloadKey, event: E
     decipher.setAuthTag(tag);
     plain = Buffer.concat([decipher.update(Buffer.from(envelope.ct, 'base64')), decipher.final()]).toString('utf8');
   } catch (err) {
-    throw new PayloadIntegrityError(`payload of event ${event.id} (${event.type}) fails authentication: tampered, moved, or the wrong key`, { cause: err });
+    throw new PayloadIntegrityError(
+      `payload of event ${event.id} (${event.type}) fails authentication: tampered, moved, or the wrong key`,
+      { cause: err },
+    );
   }
   return JSON.parse(plain) as Record<string, unknown>;
 }

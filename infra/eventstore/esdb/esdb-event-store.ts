@@ -78,7 +78,10 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
 }
 
 /** The adapter over a given client; `close()` disposes it. */
-export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit<EsdbEventStoreOptions, 'connectionString'> = {}): EventStore {
+export function createEsdbEventStoreWithClient(
+  client: EsdbClient,
+  options: Omit<EsdbEventStoreOptions, 'connectionString'> = {},
+): EventStore {
   const pingTimeoutMs = options.pingTimeoutMs ?? 5000;
   const appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
   const minDelay = options.resubscribeMinDelayMs ?? 100;
@@ -92,11 +95,14 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       if (resolved.event?.position) found = formatEsdbPosition(resolved.event.position);
       return false;
     });
-    if (found === undefined) throw new Error(`EventStoreDB returned no position for ${streamId}@${esdbRevision}: server 22.6 or newer is required`);
+    if (found === undefined)
+      throw new Error(`EventStoreDB returned no position for ${streamId}@${esdbRevision}: server 22.6 or newer is required`);
     return found;
   };
 
-  const readAll = async ({ fromPosition = START_POSITION, maxCount = DEFAULT_READ_ALL_COUNT, subject }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
+  const readAll = async ({ fromPosition = START_POSITION, maxCount = DEFAULT_READ_ALL_COUNT, subject }: ReadAllOptions = {}): Promise<
+    RecordedEvent[]
+  > => {
     const out: RecordedEvent[] = [];
     if (maxCount <= 0) return out;
     let cursor = fromPosition;
@@ -107,7 +113,11 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       let received = 0;
       let advanced = false;
       await drain(
-        client.readAll({ fromPosition: cursor === START_POSITION ? START : parseEsdbPosition(cursor), maxCount: pageSize, direction: FORWARDS }),
+        client.readAll({
+          fromPosition: cursor === START_POSITION ? START : parseEsdbPosition(cursor),
+          maxCount: pageSize,
+          direction: FORWARDS,
+        }),
         (resolved) => {
           received++;
           const event = resolved.event;
@@ -169,7 +179,9 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       signal.addEventListener('abort', done, { once: true });
     });
 
-  async function* subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<RecordedEvent[]> {
+  async function* subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<
+    RecordedEvent[]
+  > {
     const stop = signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
     let cursor = fromPosition;
     let failures = 0;
@@ -215,7 +227,10 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       // Full jitter, so a fleet of projectors does not reconnect in lockstep after a server restart.
       const retryInMs = Math.round(Math.random() * Math.min(maxDelay, minDelay * 2 ** failures));
       failures++;
-      options.logger?.warn({ err: dropped, position: cursor, attempt: failures, retryInMs }, 'EventStoreDB subscription dropped; resubscribing');
+      options.logger?.warn(
+        { err: dropped, position: cursor, attempt: failures, retryInMs },
+        'EventStoreDB subscription dropped; resubscribing',
+      );
       await sleep(retryInMs, stop);
     }
   }
@@ -234,7 +249,10 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
         // cleanly would leave it pending for good.
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new EventStoreUnavailableError(`EventStoreDB did not acknowledge the append to ${streamId} within ${appendTimeoutMs} ms`)),
+            () =>
+              reject(
+                new EventStoreUnavailableError(`EventStoreDB did not acknowledge the append to ${streamId} within ${appendTimeoutMs} ms`),
+              ),
             appendTimeoutMs,
           );
         });
@@ -254,7 +272,8 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
 
     async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       for (const [key, value] of Object.entries(opts)) {
-        if (key !== 'direction' && value !== undefined && !Number.isSafeInteger(value)) throw new RangeError(`readStream ${key} must be an integer, got ${String(value)}`);
+        if (key !== 'direction' && value !== undefined && !Number.isSafeInteger(value))
+          throw new RangeError(`readStream ${key} must be an integer, got ${String(value)}`);
       }
       // Like the PostgreSQL log (`revision >= from`), a start below the first revision means the first.
       const from = Math.max(1, opts.fromRevision ?? 1);
@@ -266,15 +285,18 @@ export function createEsdbEventStoreWithClient(client: EsdbClient, options: Omit
       const start: ReadRevision = backwards ? (opts.toRevision === undefined ? END : toEsdbRevision(to)) : toEsdbRevision(from);
       const out: RecordedEvent[] = [];
       try {
-        await drain(client.readStream(streamId, { fromRevision: start, maxCount: count, direction: backwards ? BACKWARDS : FORWARDS }), (resolved) => {
-          if (!resolved.event) return true;
-          const event = fromEsdbEvent(resolved.event);
-          // Out of range only around a truncated stream ($tb): stop once past the range's far end.
-          if (event.revision > to) return backwards;
-          if (event.revision < from) return !backwards;
-          out.push(event);
-          return out.length < count;
-        });
+        await drain(
+          client.readStream(streamId, { fromRevision: start, maxCount: count, direction: backwards ? BACKWARDS : FORWARDS }),
+          (resolved) => {
+            if (!resolved.event) return true;
+            const event = fromEsdbEvent(resolved.event);
+            // Out of range only around a truncated stream ($tb): stop once past the range's far end.
+            if (event.revision > to) return backwards;
+            if (event.revision < from) return !backwards;
+            out.push(event);
+            return out.length < count;
+          },
+        );
       } catch (err) {
         if (err instanceof StreamNotFoundError) return [];
         throw mapEsdbError(err);

@@ -37,10 +37,16 @@ function parsePosition(position: string): number {
 
 const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
-const copyOf = (event: RecordedEvent): RecordedEvent => ({ ...event, data: structuredClone(event.data), metadata: structuredClone(event.metadata), createdAt: new Date(event.createdAt) });
+const copyOf = (event: RecordedEvent): RecordedEvent => ({
+  ...event,
+  data: structuredClone(event.data),
+  metadata: structuredClone(event.metadata),
+  createdAt: new Date(event.createdAt),
+});
 
 function validateExpected(expected: ExpectedRevision): void {
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) throw new RangeError(`invalid expected revision ${expected}`);
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0))
+    throw new RangeError(`invalid expected revision ${expected}`);
 }
 
 export interface MemoryEventStoreOptions {
@@ -158,7 +164,9 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
 
     readAll,
 
-    async *subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<RecordedEvent[]> {
+    async *subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<
+      RecordedEvent[]
+    > {
       let cursor = fromPosition;
       while (!signal?.aborted && !closed) {
         const batch = readLog({ fromPosition: cursor, maxCount: batchSize });

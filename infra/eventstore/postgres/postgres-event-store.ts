@@ -62,12 +62,28 @@ function expectedToSql(expected: ExpectedRevision): number {
   return expected;
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
-  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e?.message ?? '');
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    e?.message ?? '',
+  );
 }
 
 export interface PostgresEventStoreOptions {
@@ -97,9 +113,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   const notifyOthers = () => {
     if (!options.connectionString || closed || notifyTimer) return;
     notifyTimer = setTimeout(() => {
-      pool.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`).catch(() => undefined).finally(() => {
-        notifyTimer = undefined;
-      });
+      pool
+        .query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`)
+        .catch(() => undefined)
+        .finally(() => {
+          notifyTimer = undefined;
+        });
     }, NOTIFY_INTERVAL_MS);
     notifyTimer.unref();
   };
@@ -194,7 +213,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         const e = err as { code?: string; detail?: string; constraint?: string };
         if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
           // A retry of an append that already committed (same event ids) answers as the first one did.
-          const { rows } = await query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`, [events.map((ev) => ev.id)]);
+          const { rows } = await query<EventRow>(
+            `SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`,
+            [events.map((ev) => ev.id)],
+          );
           if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
             const last = toRecorded(rows[rows.length - 1]!);
             return { revision: last.revision, position: last.position };
@@ -202,7 +224,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
           throw new ConcurrencyError(streamId, expectedRevision, actual);
         }
-        if (isConnectionError(err)) throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+        if (isConnectionError(err))
+          throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
         throw err;
       }
     },
@@ -220,7 +243,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
     readAll,
 
-    async *subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<RecordedEvent[]> {
+    async *subscribeToAll({ fromPosition = START_POSITION, batchSize = 500, signal }: SubscribeOptions = {}): AsyncIterable<
+      RecordedEvent[]
+    > {
       await ensureListener();
       let cursor = fromPosition;
       let idleDelay = 2;

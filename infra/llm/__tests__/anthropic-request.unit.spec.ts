@@ -1,6 +1,10 @@
 import { anthropicMessages, anthropicRequestBody, FIRST_USER_TURN, type ChatRequest } from '../index.ts';
 
-const request = (messages: ChatRequest['messages'], extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'claude', messages, ...extra });
+const request = (messages: ChatRequest['messages'], extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  model: 'claude',
+  messages,
+  ...extra,
+});
 
 describe('anthropicMessages', () => {
   test('an empty conversation gets the minimal user turn; a system-only prompt too', () => {
@@ -79,7 +83,13 @@ describe('anthropicMessages', () => {
   });
 
   test('a whitespace-only final assistant turn is removed', () => {
-    const { messages } = anthropicMessages(request([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'x' }, { role: 'assistant', content: '  ' }]));
+    const { messages } = anthropicMessages(
+      request([
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'x' },
+        { role: 'assistant', content: '  ' },
+      ]),
+    );
     expect(messages).toEqual([
       { role: 'user', content: 'Hi' },
       { role: 'assistant', content: 'x' },
@@ -92,8 +102,14 @@ describe('anthropicRequestBody', () => {
     const tools = [{ type: 'function' as const, function: { name: 'f' } }];
     expect(anthropicRequestBody(request([], { tools, tool_choice: 'auto' }), 100).tool_choice).toEqual({ type: 'auto' });
     expect(anthropicRequestBody(request([], { tools, tool_choice: 'none' }), 100).tool_choice).toEqual({ type: 'none' });
-    expect(anthropicRequestBody(request([], { tools, tool_choice: { type: 'function', function: { name: 'f' } } }), 100).tool_choice).toEqual({ type: 'tool', name: 'f' });
+    expect(
+      anthropicRequestBody(request([], { tools, tool_choice: { type: 'function', function: { name: 'f' } } }), 100).tool_choice,
+    ).toEqual({ type: 'tool', name: 'f' });
     expect(anthropicRequestBody(request([], { tool_choice: 'auto' }), 100).tool_choice).toBeUndefined();
-    expect(anthropicRequestBody(request([], { stop: 'END', max_tokens: 50, temperature: -1 }), 100)).toMatchObject({ stop_sequences: ['END'], max_tokens: 50, temperature: 0 });
+    expect(anthropicRequestBody(request([], { stop: 'END', max_tokens: 50, temperature: -1 }), 100)).toMatchObject({
+      stop_sequences: ['END'],
+      max_tokens: 50,
+      temperature: 0,
+    });
   });
 });

@@ -98,7 +98,14 @@ describe('Anthropic provider: request', () => {
         { role: 'user', content: 'Well?' },
       ],
       tools: [
-        { type: 'function', function: { name: 'roll_dice', description: 'Roll dice', parameters: { type: 'object', properties: { sides: { type: 'integer' } } } } },
+        {
+          type: 'function',
+          function: {
+            name: 'roll_dice',
+            description: 'Roll dice',
+            parameters: { type: 'object', properties: { sides: { type: 'integer' } } },
+          },
+        },
         { type: 'function', function: { name: 'look' } },
       ],
       tool_choice: 'required',
@@ -132,7 +139,13 @@ describe('Anthropic provider: request', () => {
   });
 
   test('a final assistant message is a prefill without trailing whitespace', async () => {
-    await completeOnce(provider, { model: 'claude', messages: [{ role: 'user', content: 'Go on' }, { role: 'assistant', content: 'She smiled and  \n' }] });
+    await completeOnce(provider, {
+      model: 'claude',
+      messages: [
+        { role: 'user', content: 'Go on' },
+        { role: 'assistant', content: 'She smiled and  \n' },
+      ],
+    });
     expect(upstream.requests[0]!.body.messages).toEqual([
       { role: 'user', content: 'Go on' },
       { role: 'assistant', content: 'She smiled and' },
@@ -145,7 +158,12 @@ describe('Anthropic provider: streaming', () => {
     upstream.reply({ textChunks: ['The ', 'glade ', 'is safe.'], usage: { input: 40, output: 6 }, pings: true });
     const { chunks, error } = await drain(provider.complete(USER_HELLO));
     expect(error).toBeNull();
-    expect(chunks[0]).toMatchObject({ id: 'msg_fake_1', object: 'chat.completion.chunk', model: 'test-model', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    expect(chunks[0]).toMatchObject({
+      id: 'msg_fake_1',
+      object: 'chat.completion.chunk',
+      model: 'test-model',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
     expect(contentOf(chunks)).toBe('The glade is safe.');
     const finish = chunks.find((c) => c.choices[0]?.finish_reason);
     expect(finish?.choices[0]).toEqual({ index: 0, delta: {}, finish_reason: 'stop' });
@@ -180,7 +198,13 @@ describe('Anthropic provider: streaming', () => {
       { index: 0, function: { arguments: 'es":' } },
       { index: 0, function: { arguments: '20}' } },
     ]);
-    upstream.reply({ text: 'Rolling.', toolCalls: [{ id: 'toolu_a', name: 'roll_dice', arguments: '{"sides":20}' }, { id: 'toolu_b', name: 'look', arguments: '{"at":"sky"}' }] });
+    upstream.reply({
+      text: 'Rolling.',
+      toolCalls: [
+        { id: 'toolu_a', name: 'roll_dice', arguments: '{"sides":20}' },
+        { id: 'toolu_b', name: 'look', arguments: '{"at":"sky"}' },
+      ],
+    });
     const completion = await completeOnce(provider, USER_HELLO);
     expect(completion.choices[0]).toEqual({
       index: 0,
@@ -222,7 +246,11 @@ describe('Anthropic provider: streaming', () => {
         usage: { input_tokens: 4, output_tokens: 1 },
       }),
     });
-    expect(await completeOnce(provider, USER_HELLO)).toMatchObject({ id: 'msg_json', choices: [{ message: { content: 'whole' }, finish_reason: 'stop' }], usage: { total_tokens: 5 } });
+    expect(await completeOnce(provider, USER_HELLO)).toMatchObject({
+      id: 'msg_json',
+      choices: [{ message: { content: 'whole' }, finish_reason: 'stop' }],
+      usage: { total_tokens: 5 },
+    });
   });
 });
 
@@ -231,11 +259,21 @@ describe('Anthropic provider: errors, timeouts, cancellation', () => {
     upstream.reply({ kind: 'http-error', status: 400, message: 'messages: roles must alternate' });
     const error = await failure(provider, USER_HELLO);
     expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ status: 400, code: 'upstream_client_error', message: 'messages: roles must alternate', details: { upstreamType: 'invalid_request_error' } });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'upstream_client_error',
+      message: 'messages: roles must alternate',
+      details: { upstreamType: 'invalid_request_error' },
+    });
   });
 
   test('429 with Retry-After', async () => {
-    upstream.reply({ kind: 'http-error', status: 429, message: 'Number of request tokens has exceeded your per-minute rate limit', headers: { 'retry-after': '30' } });
+    upstream.reply({
+      kind: 'http-error',
+      status: 429,
+      message: 'Number of request tokens has exceeded your per-minute rate limit',
+      headers: { 'retry-after': '30' },
+    });
     expect(await failure(provider, USER_HELLO)).toMatchObject({ status: 429, code: 'upstream_rate_limited', retryAfter: '30' });
   });
 
@@ -248,7 +286,12 @@ describe('Anthropic provider: errors, timeouts, cancellation', () => {
     upstream.reply({ textChunks: ['Once ', 'upon'], errorAfterEvents: 4, error: { type: 'overloaded_error', message: 'Overloaded' } });
     const { chunks, error } = await drain(provider.complete(USER_HELLO));
     expect(contentOf(chunks)).toBe('Once upon');
-    expect(error).toMatchObject({ status: 502, code: 'upstream_stream_error', message: 'Overloaded', details: { upstreamType: 'overloaded_error' } });
+    expect(error).toMatchObject({
+      status: 502,
+      code: 'upstream_stream_error',
+      message: 'Overloaded',
+      details: { upstreamType: 'overloaded_error' },
+    });
   });
 
   test('a rate_limit_error event is a 429', async () => {
@@ -263,7 +306,10 @@ describe('Anthropic provider: errors, timeouts, cancellation', () => {
 
   test('connect and idle timeouts are 504', async () => {
     upstream.reply({ kind: 'hang', phase: 'before-headers' }, { text: 'hello there', hangAfterEvents: 3 });
-    expect(await failure(makeProvider({ connectTimeoutMs: 120 }), USER_HELLO)).toMatchObject({ status: 504, details: { phase: 'connect' } });
+    expect(await failure(makeProvider({ connectTimeoutMs: 120 }), USER_HELLO)).toMatchObject({
+      status: 504,
+      details: { phase: 'connect' },
+    });
     expect(await failure(makeProvider({ idleTimeoutMs: 120 }), USER_HELLO)).toMatchObject({ status: 504, details: { phase: 'idle' } });
     expect(await upstream.requests[1]!.whenClosed()).toBe('client-closed');
   });

@@ -40,7 +40,12 @@ describe('OpenAI-compatible provider: streaming', () => {
     upstream.reply({ textChunks: ['Hel', 'lo, ', 'Ann.'], usage: { input: 12, output: 3 } });
     const { chunks, error } = await drain(provider.complete(USER_HELLO));
     expect(error).toBeNull();
-    expect(chunks[0]).toMatchObject({ object: 'chat.completion.chunk', id: 'chatcmpl-fake-1', model: 'test-model', choices: [{ index: 0, delta: { role: 'assistant' } }] });
+    expect(chunks[0]).toMatchObject({
+      object: 'chat.completion.chunk',
+      id: 'chatcmpl-fake-1',
+      model: 'test-model',
+      choices: [{ index: 0, delta: { role: 'assistant' } }],
+    });
     expect(chunks.slice(1, 4).map((c) => c.choices[0]?.delta.content)).toEqual(['Hel', 'lo, ', 'Ann.']);
     expect(chunks[4]?.choices[0]?.finish_reason).toBe('stop');
     expect(chunks[5]).toMatchObject({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } });
@@ -119,7 +124,9 @@ describe('OpenAI-compatible provider: streaming', () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => completeOnce(patient, { model: 'm', messages: [{ role: 'user', content: `question ${i}` }] })),
     );
-    results.forEach((completion, i) => expect(completion.choices[0]?.message.content).toBe(`Reply to question ${i}: ${'token '.repeat(40)}end`));
+    results.forEach((completion, i) =>
+      expect(completion.choices[0]?.message.content).toBe(`Reply to question ${i}: ${'token '.repeat(40)}end`),
+    );
     expect(upstream.requests).toHaveLength(200);
   });
 
@@ -145,7 +152,11 @@ describe('OpenAI-compatible provider: streaming', () => {
   });
 
   test('finish reasons pass through (length, content_filter) and unknown ones become stop', async () => {
-    upstream.reply({ text: 'cut', finishReason: 'length' }, { text: 'x', finishReason: 'content_filter' }, { text: 'y', finishReason: 'eos' });
+    upstream.reply(
+      { text: 'cut', finishReason: 'length' },
+      { text: 'x', finishReason: 'content_filter' },
+      { text: 'y', finishReason: 'eos' },
+    );
     expect((await completeOnce(provider, USER_HELLO)).choices[0]?.finish_reason).toBe('length');
     expect((await completeOnce(provider, USER_HELLO)).choices[0]?.finish_reason).toBe('content_filter');
     expect((await completeOnce(provider, USER_HELLO)).choices[0]?.finish_reason).toBe('stop');
@@ -165,7 +176,11 @@ describe('OpenAI-compatible provider: streaming', () => {
       }),
     });
     const completion = await completeOnce(provider, USER_HELLO);
-    expect(completion).toMatchObject({ id: 'cmpl-json', choices: [{ message: { content: 'whole reply' }, finish_reason: 'stop' }], usage: { total_tokens: 5 } });
+    expect(completion).toMatchObject({
+      id: 'cmpl-json',
+      choices: [{ message: { content: 'whole reply' }, finish_reason: 'stop' }],
+      usage: { total_tokens: 5 },
+    });
   });
 });
 
@@ -180,8 +195,17 @@ describe('OpenAI-compatible provider: tool calls', () => {
     const { chunks } = await drain(provider.complete(USER_HELLO));
     const deltas = chunks.flatMap((c) => c.choices.flatMap((choice) => choice.delta.tool_calls ?? []));
     expect(deltas[0]).toEqual({ index: 0, id: 'call_a', type: 'function', function: { name: 'roll_dice', arguments: '' } });
-    expect(deltas.filter((d) => d.index === 0).slice(1).map((d) => d.function?.arguments)).toEqual(['{"si', 'des":20,', '"count":2}']);
-    const completion = await collectCompletion((async function* () { yield* chunks; })());
+    expect(
+      deltas
+        .filter((d) => d.index === 0)
+        .slice(1)
+        .map((d) => d.function?.arguments),
+    ).toEqual(['{"si', 'des":20,', '"count":2}']);
+    const completion = await collectCompletion(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
     expect(completion.choices[0]?.message).toEqual({
       role: 'assistant',
       content: null,
@@ -198,10 +222,19 @@ describe('OpenAI-compatible provider: tool calls', () => {
       model: 'm',
       messages: [
         { role: 'user', content: 'Roll for me' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'roll_dice', arguments: '{"sides":20}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'roll_dice', arguments: '{"sides":20}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '17' },
       ],
-      tools: [{ type: 'function', function: { name: 'roll_dice', description: 'Roll', parameters: { type: 'object', properties: { sides: { type: 'integer' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'roll_dice', description: 'Roll', parameters: { type: 'object', properties: { sides: { type: 'integer' } } } },
+        },
+      ],
       tool_choice: { type: 'function', function: { name: 'roll_dice' } },
     };
     await completeOnce(provider, request);
@@ -214,10 +247,19 @@ describe('OpenAI-compatible provider: tool calls', () => {
 
 describe('OpenAI-compatible provider: errors', () => {
   test('upstream 4xx keeps its status and message', async () => {
-    upstream.reply({ kind: 'http-error', status: 400, message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error' });
+    upstream.reply({
+      kind: 'http-error',
+      status: 400,
+      message: "This model's maximum context length is 8192 tokens.",
+      type: 'invalid_request_error',
+    });
     const error = await failure(provider, USER_HELLO);
     expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ status: 400, code: 'upstream_client_error', message: "This model's maximum context length is 8192 tokens." });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'upstream_client_error',
+      message: "This model's maximum context length is 8192 tokens.",
+    });
     expect(error.details).toMatchObject({ upstreamStatus: 400, upstreamType: 'invalid_request_error', provider: 'local' });
   });
 
@@ -240,7 +282,11 @@ describe('OpenAI-compatible provider: errors', () => {
 
   test.each([500, 502, 503])('upstream %i becomes 502', async (status) => {
     upstream.reply({ kind: 'http-error', status, message: 'The server had an error' });
-    expect(await failure(provider, USER_HELLO)).toMatchObject({ status: 502, code: 'upstream_server_error', details: { upstreamStatus: status } });
+    expect(await failure(provider, USER_HELLO)).toMatchObject({
+      status: 502,
+      code: 'upstream_server_error',
+      details: { upstreamStatus: status },
+    });
   });
 
   test('an error object in the middle of the stream fails the stream after the text so far', async () => {
@@ -258,7 +304,11 @@ describe('OpenAI-compatible provider: errors', () => {
   test('a dropped connection or a stream closed before the end is a 502', async () => {
     upstream.reply({ text: 'partial reply here', dropAfterEvents: 2 }, { text: 'partial reply here', endAfterEvents: 2, omitDone: true });
     expect(await failure(provider, USER_HELLO)).toMatchObject({ status: 502, code: 'upstream_bad_response' });
-    expect(await failure(provider, USER_HELLO)).toMatchObject({ status: 502, code: 'upstream_bad_response', message: expect.stringContaining('before the reply was complete') });
+    expect(await failure(provider, USER_HELLO)).toMatchObject({
+      status: 502,
+      code: 'upstream_bad_response',
+      message: expect.stringContaining('before the reply was complete'),
+    });
   });
 
   test('data that is not JSON is a 502', async () => {
@@ -272,7 +322,11 @@ describe('OpenAI-compatible provider: errors', () => {
   ])('an oversized event is refused (%s)', async (_label, chunkBytes) => {
     const small = makeProvider({ maxEventSize: 1000 });
     upstream.reply({ kind: 'raw', body: `data: "${'x'.repeat(5000)}"\n\n`, ...(chunkBytes ? { chunkBytes } : {}) });
-    expect(await failure(small, USER_HELLO)).toMatchObject({ status: 502, code: 'upstream_bad_response', message: expect.stringContaining('larger than 1000') });
+    expect(await failure(small, USER_HELLO)).toMatchObject({
+      status: 502,
+      code: 'upstream_bad_response',
+      message: expect.stringContaining('larger than 1000'),
+    });
   });
 
   test('an unreachable server is a 502', async () => {

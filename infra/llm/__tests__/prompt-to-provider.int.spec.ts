@@ -12,7 +12,12 @@ function assembled(name: string): AssembledPrompt {
 function request(prompt: AssembledPrompt): ChatRequest {
   // Compile-time check: assembled messages are provider messages as they are.
   const messages: ChatMessage[] = prompt.messages;
-  return { model: 'test-model', messages, max_tokens: prompt.tokens.contextSize - prompt.tokens.budget, speakerNames: { user: 'Ann', assistant: 'Seraphina' } };
+  return {
+    model: 'test-model',
+    messages,
+    max_tokens: prompt.tokens.contextSize - prompt.tokens.budget,
+    speakerNames: { user: 'Ann', assistant: 'Seraphina' },
+  };
 }
 
 test('an assembled prompt reaches an OpenAI-compatible server unchanged', async () => {
@@ -20,7 +25,13 @@ test('an assembled prompt reaches an OpenAI-compatible server unchanged', async 
   try {
     const prompt = assembled('lore-positions');
     upstream.reply({ text: '*Seraphina shakes her head.* "Not here."' });
-    const provider = new OpenAICompatibleProvider({ name: 'local', type: 'openai-compatible', baseUrl: upstream.url, connectTimeoutMs: 2000, idleTimeoutMs: 2000 });
+    const provider = new OpenAICompatibleProvider({
+      name: 'local',
+      type: 'openai-compatible',
+      baseUrl: upstream.url,
+      connectTimeoutMs: 2000,
+      idleTimeoutMs: 2000,
+    });
     const completion = await completeOnce(provider, request(prompt));
     expect(completion.choices[0]?.message.content).toBe('*Seraphina shakes her head.* "Not here."');
     expect(upstream.requests[0]!.body.messages).toEqual(prompt.messages);
@@ -34,13 +45,31 @@ test('an assembled prompt reaches Anthropic as a system prompt and alternating t
   const upstream = await startFakeAnthropicServer();
   try {
     const prompt = assembled('lore-positions');
-    const provider = new AnthropicProvider({ name: 'claude', baseUrl: upstream.url, apiKey: 'k', defaultMaxTokens: 512, connectTimeoutMs: 2000, idleTimeoutMs: 2000 });
+    const provider = new AnthropicProvider({
+      name: 'claude',
+      baseUrl: upstream.url,
+      apiKey: 'k',
+      defaultMaxTokens: 512,
+      connectTimeoutMs: 2000,
+      idleTimeoutMs: 2000,
+    });
     await completeOnce(provider, request(prompt));
     const body = upstream.requests[0]!.body;
     // Everything before the first chat message (main prompt, persona, description, lore, examples, "[Start a new Chat]").
-    const leading = prompt.messages.slice(0, prompt.layout.findIndex((l) => l.section === 'history'));
+    const leading = prompt.messages.slice(
+      0,
+      prompt.layout.findIndex((l) => l.section === 'history'),
+    );
     expect(body.system).toBe(
-      leading.map((m) => (m.role !== 'tool' && m.name === 'example_user' ? `Ann: ${m.content}` : m.role !== 'tool' && m.name === 'example_assistant' ? `Seraphina: ${m.content}` : m.content)).join('\n\n'),
+      leading
+        .map((m) =>
+          m.role !== 'tool' && m.name === 'example_user'
+            ? `Ann: ${m.content}`
+            : m.role !== 'tool' && m.name === 'example_assistant'
+              ? `Seraphina: ${m.content}`
+              : m.content,
+        )
+        .join('\n\n'),
     );
     const roles = (body.messages as Array<{ role: string }>).map((m) => m.role);
     expect(roles[0]).toBe('user');

@@ -1,10 +1,12 @@
 import { parseProviderConfig, ProviderConfigError, ProviderError, ProviderRegistry, type EnvLike, type LlmConfig } from '../index.ts';
 
-const files = (content: Record<string, string>) => ({ readFile: (path: string) => {
-  const text = content[path];
-  if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
-  return text;
-} });
+const files = (content: Record<string, string>) => ({
+  readFile: (path: string) => {
+    const text = content[path];
+    if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+    return text;
+  },
+});
 
 function configError(env: EnvLike, content: Record<string, string> = {}): ProviderConfigError {
   try {
@@ -53,10 +55,21 @@ describe('parseProviderConfig: variables', () => {
 
   test('openai and anthropic get their default base URLs and need a key', () => {
     const openai = parseProviderConfig({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk', LLM_MODEL: 'gpt-4o' }).providers[0]!;
-    expect(openai).toMatchObject({ baseUrl: 'https://api.openai.com/v1', apiKey: 'sk', contextSize: 8192, replyReserve: 1024, connectTimeoutMs: 60000 });
+    expect(openai).toMatchObject({
+      baseUrl: 'https://api.openai.com/v1',
+      apiKey: 'sk',
+      contextSize: 8192,
+      replyReserve: 1024,
+      connectTimeoutMs: 60000,
+    });
     expect(openai.models[0]?.tokenizer).toBe('openai-o200k');
-    expect(parseProviderConfig({ LLM_PROVIDER: 'anthropic', LLM_API_KEY: 'k' }).providers[0]).toMatchObject({ baseUrl: 'https://api.anthropic.com', models: [] });
-    expect(configError({ LLM_PROVIDER: 'anthropic' }).message).toBe('invalid configuration: LLM_API_KEY is required for LLM_PROVIDER=anthropic');
+    expect(parseProviderConfig({ LLM_PROVIDER: 'anthropic', LLM_API_KEY: 'k' }).providers[0]).toMatchObject({
+      baseUrl: 'https://api.anthropic.com',
+      models: [],
+    });
+    expect(configError({ LLM_PROVIDER: 'anthropic' }).message).toBe(
+      'invalid configuration: LLM_API_KEY is required for LLM_PROVIDER=anthropic',
+    );
   });
 
   test.each([
@@ -64,7 +77,10 @@ describe('parseProviderConfig: variables', () => {
     [{ LLM_PROVIDER: 'openai-compatible' }, 'LLM_BASE_URL'],
     [{ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'ftp://x' }, 'LLM_BASE_URL'],
     [{ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'http://x', LLM_TIMEOUT_MS: 'soon' }, 'LLM_TIMEOUT_MS'],
-    [{ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'http://x', LLM_CONTEXT_SIZE: '1000', LLM_REPLY_RESERVE: '1000' }, 'LLM_REPLY_RESERVE'],
+    [
+      { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'http://x', LLM_CONTEXT_SIZE: '1000', LLM_REPLY_RESERVE: '1000' },
+      'LLM_REPLY_RESERVE',
+    ],
     [{ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'http://x', LLM_TOKENIZER: 'bpe' }, 'LLM_TOKENIZER'],
     [{ LLM_PROVIDER: 'openai', LLM_PROVIDERS_FILE: '/p.json' }, 'LLM_PROVIDERS_FILE'],
   ])('%j is rejected naming %s', (env, variable) => {
@@ -76,13 +92,27 @@ describe('parseProviderConfig: providers file', () => {
   const file = {
     default: 'claude',
     providers: {
-      local: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1', models: ['llama3.1', { id: 'qwen2.5', contextSize: 32768, replyReserve: 2048 }] },
-      claude: { type: 'anthropic', apiKeyEnv: 'ANTHROPIC_KEY', defaultModel: 'claude-sonnet-4-5', contextSize: 200000, replyReserve: 4096, idleTimeoutMs: 120000 },
+      local: {
+        type: 'openai-compatible',
+        baseUrl: 'http://127.0.0.1:11434/v1',
+        models: ['llama3.1', { id: 'qwen2.5', contextSize: 32768, replyReserve: 2048 }],
+      },
+      claude: {
+        type: 'anthropic',
+        apiKeyEnv: 'ANTHROPIC_KEY',
+        defaultModel: 'claude-sonnet-4-5',
+        contextSize: 200000,
+        replyReserve: 4096,
+        idleTimeoutMs: 120000,
+      },
     },
   };
 
   test('several providers, models, defaults, keys from the environment', () => {
-    const config = parseProviderConfig({ LLM_PROVIDERS_FILE: '/etc/llm.json', ANTHROPIC_KEY: 'sk-ant' }, files({ '/etc/llm.json': JSON.stringify(file) }));
+    const config = parseProviderConfig(
+      { LLM_PROVIDERS_FILE: '/etc/llm.json', ANTHROPIC_KEY: 'sk-ant' },
+      files({ '/etc/llm.json': JSON.stringify(file) }),
+    );
     expect(config.defaultProvider).toBe('claude');
     expect(config.providers.map((p) => p.name)).toEqual(['local', 'claude']);
     expect(config.providers[0]).toMatchObject({
@@ -93,17 +123,35 @@ describe('parseProviderConfig: providers file', () => {
         { id: 'qwen2.5', contextSize: 32768, replyReserve: 2048, tokenizer: 'openai-cl100k' },
       ],
     });
-    expect(config.providers[1]).toMatchObject({ apiKey: 'sk-ant', baseUrl: 'https://api.anthropic.com', allowUnlistedModels: true, connectTimeoutMs: 60000, idleTimeoutMs: 120000 });
+    expect(config.providers[1]).toMatchObject({
+      apiKey: 'sk-ant',
+      baseUrl: 'https://api.anthropic.com',
+      allowUnlistedModels: true,
+      connectTimeoutMs: 60000,
+      idleTimeoutMs: 120000,
+    });
   });
 
   test.each([
     ['not JSON', '{', /is not valid JSON/],
-    ['unknown field', JSON.stringify({ providers: { a: { type: 'openai-compatible', baseUrl: 'http://x', colour: 'red' } } }), /providers\.a/],
+    [
+      'unknown field',
+      JSON.stringify({ providers: { a: { type: 'openai-compatible', baseUrl: 'http://x', colour: 'red' } } }),
+      /providers\.a/,
+    ],
     ['no providers', JSON.stringify({ providers: {} }), /at least one provider/],
     ['missing key variable', JSON.stringify({ providers: { a: { type: 'openai', apiKeyEnv: 'NOPE' } } }), /NOPE, which is not set/],
     ['missing base URL', JSON.stringify({ providers: { a: { type: 'openai-compatible' } } }), /needs baseUrl/],
-    ['unknown default', JSON.stringify({ default: 'b', providers: { a: { type: 'openai-compatible', baseUrl: 'http://x' } } }), /default "b"/],
-    ['default model not listed', JSON.stringify({ providers: { a: { type: 'openai-compatible', baseUrl: 'http://x', models: ['m'], defaultModel: 'n' } } }), /defaultModel "n"/],
+    [
+      'unknown default',
+      JSON.stringify({ default: 'b', providers: { a: { type: 'openai-compatible', baseUrl: 'http://x' } } }),
+      /default "b"/,
+    ],
+    [
+      'default model not listed',
+      JSON.stringify({ providers: { a: { type: 'openai-compatible', baseUrl: 'http://x', models: ['m'], defaultModel: 'n' } } }),
+      /defaultModel "n"/,
+    ],
   ])('%s', (_label, text, message) => {
     expect(configError({ LLM_PROVIDERS_FILE: '/f.json' }, { '/f.json': text }).message).toMatch(message);
   });
@@ -120,8 +168,20 @@ describe('ProviderRegistry', () => {
       '/f.json': JSON.stringify({
         default: 'local',
         providers: {
-          local: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:8080/v1', models: ['llama3.1'], contextSize: 4096, replyReserve: 256 },
-          open: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:9090/v1', contextSize: 16000, replyReserve: 1000, tokenizer: 'approximate' },
+          local: {
+            type: 'openai-compatible',
+            baseUrl: 'http://127.0.0.1:8080/v1',
+            models: ['llama3.1'],
+            contextSize: 4096,
+            replyReserve: 256,
+          },
+          open: {
+            type: 'openai-compatible',
+            baseUrl: 'http://127.0.0.1:9090/v1',
+            contextSize: 16000,
+            replyReserve: 1000,
+            tokenizer: 'approximate',
+          },
           claude: { type: 'anthropic', apiKey: 'k', models: [{ id: 'claude-sonnet-4-5', contextSize: 200000, replyReserve: 4096 }] },
         },
       }),
@@ -131,21 +191,46 @@ describe('ProviderRegistry', () => {
 
   test('the default provider and model', () => {
     const resolved = registry.resolve({});
-    expect(resolved).toMatchObject({ providerName: 'local', providerType: 'openai-compatible', model: 'llama3.1', contextSize: 4096, replyReserve: 256, tokenizer: 'openai-cl100k' });
+    expect(resolved).toMatchObject({
+      providerName: 'local',
+      providerType: 'openai-compatible',
+      model: 'llama3.1',
+      contextSize: 4096,
+      replyReserve: 256,
+      tokenizer: 'openai-cl100k',
+    });
     expect(resolved.provider.name).toBe('local');
   });
 
   test('a model listed by another provider selects that provider', () => {
-    expect(registry.resolve({ model: 'claude-sonnet-4-5' })).toMatchObject({ providerName: 'claude', providerType: 'anthropic', contextSize: 200000 });
+    expect(registry.resolve({ model: 'claude-sonnet-4-5' })).toMatchObject({
+      providerName: 'claude',
+      providerType: 'anthropic',
+      contextSize: 200000,
+    });
   });
 
   test('a named provider with an unlisted model uses the provider defaults when it allows them', () => {
-    expect(registry.resolve({ provider: 'open', model: 'mistral-nemo' })).toMatchObject({ providerName: 'open', model: 'mistral-nemo', contextSize: 16000, replyReserve: 1000, tokenizer: 'approximate' });
+    expect(registry.resolve({ provider: 'open', model: 'mistral-nemo' })).toMatchObject({
+      providerName: 'open',
+      model: 'mistral-nemo',
+      contextSize: 16000,
+      replyReserve: 1000,
+      tokenizer: 'approximate',
+    });
   });
 
   test('clear errors', () => {
-    expect(() => registry.resolve({ provider: 'nope' })).toThrow(expect.objectContaining({ status: 400, code: 'unknown_provider', message: 'unknown LLM provider "nope"; configured: local, open, claude' }));
-    expect(() => registry.resolve({ provider: 'local', model: 'gpt-4o' })).toThrow(expect.objectContaining({ status: 400, code: 'unknown_model' }));
+    expect(() => registry.resolve({ provider: 'nope' })).toThrow(
+      expect.objectContaining({
+        status: 400,
+        code: 'unknown_provider',
+        message: 'unknown LLM provider "nope"; configured: local, open, claude',
+      }),
+    );
+    expect(() => registry.resolve({ provider: 'local', model: 'gpt-4o' })).toThrow(
+      expect.objectContaining({ status: 400, code: 'unknown_model' }),
+    );
     expect(() => registry.resolve({ provider: 'open' })).toThrow(expect.objectContaining({ status: 400, code: 'model_required' }));
   });
 

@@ -108,7 +108,9 @@ describe('connections', () => {
     expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isConnectionError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
     expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
-    expect(isConnectionError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(
+      true,
+    );
     expect(isConnectionError(new Error('wrapped', { cause: new Error('Connection terminated unexpectedly') }))).toBe(true);
     expect(isConnectionError(new Error('ERR Error running script'))).toBe(false);
     expect(isConnectionError('ECONNREFUSED')).toBe(false);

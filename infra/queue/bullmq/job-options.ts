@@ -18,7 +18,9 @@ function positiveInteger(value: number, what: string, min = 1): number {
 
 function toKeepJobs(retention: JobRetention, what: string): KeepJobs {
   positiveInteger(retention.age, `${what}.age`);
-  return retention.count === undefined ? { age: retention.age } : { age: retention.age, count: positiveInteger(retention.count, `${what}.count`) };
+  return retention.count === undefined
+    ? { age: retention.age }
+    : { age: retention.age, count: positiveInteger(retention.count, `${what}.count`) };
 }
 
 function toBackoff(backoff: JobBackoff): NonNullable<JobsOptions['backoff']> {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { Queue, QueueEvents, type IQueueBackend, type Job } from 'bullmq';
-import { InvalidJobIdError, JobFailedError, JobNotFoundError, JobWaitTimeoutError, QueueClosedError, QueueUnavailableError } from '../errors.ts';
+import {
+  InvalidJobIdError,
+  JobFailedError,
+  JobNotFoundError,
+  JobWaitTimeoutError,
+  QueueClosedError,
+  QueueUnavailableError,
+} from '../errors.ts';
 import { validateJobId } from '../job-id.ts';
 import type { AddedJob, JobCounts, JobInfo, JobQueue, JobQueueOptions, JobState } from '../queue.ts';
 import { bullmqBackend, isConnectionError } from './connection.ts';
@@ -10,7 +17,15 @@ import { silentLogger } from './logger.ts';
 
 type BackendQueueEvents = QueueEvents<unknown, IQueueBackend, unknown>;
 
-const JOB_STATES: ReadonlySet<string> = new Set<JobState>(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed']);
+const JOB_STATES: ReadonlySet<string> = new Set<JobState>([
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'waiting-children',
+  'completed',
+  'failed',
+]);
 const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 5000;
 
@@ -39,7 +54,11 @@ export function createJobQueue<TJobs extends Record<string, unknown> = Record<st
   toBullJobOptions('validate-defaults', {}, defaults); // fail at construction on bad defaults, not on the first add
 
   const producer = bullmqBackend(backend, 'producer');
-  const queue = new Queue(name, { connection: producer.connection, ...(producer.prefix ? { prefix: producer.prefix } : {}) }, producer.factory);
+  const queue = new Queue(
+    name,
+    { connection: producer.connection, ...(producer.prefix ? { prefix: producer.prefix } : {}) },
+    producer.factory,
+  );
   queue.on('error', (err) => logger.warn({ err }, 'job queue connection error'));
 
   let closed = false;
@@ -76,7 +95,11 @@ export function createJobQueue<TJobs extends Record<string, unknown> = Record<st
     if (events) return events;
     const creating = (async () => {
       const cfg = bullmqBackend(backend, 'events');
-      const qe: BackendQueueEvents = new QueueEvents(name, { connection: cfg.connection, ...(cfg.prefix ? { prefix: cfg.prefix } : {}) }, cfg.factory);
+      const qe: BackendQueueEvents = new QueueEvents(
+        name,
+        { connection: cfg.connection, ...(cfg.prefix ? { prefix: cfg.prefix } : {}) },
+        cfg.factory,
+      );
       eventsInstance = qe;
       qe.setMaxListeners(0);
       qe.on('error', (err) => logger.warn({ err }, 'job queue events connection error'));
@@ -140,8 +163,8 @@ export function createJobQueue<TJobs extends Record<string, unknown> = Record<st
       // after the other, so the check before the add decides; against another process, the stored job's
       // creation time tells whose add won (unless both were created in the same millisecond).
       const previous = addsInFlight.get(jobId);
-      const adding = (previous ?? Promise.resolve()).then(
-        () => run('add', async (): Promise<AddedJob> => {
+      const adding = (previous ?? Promise.resolve()).then(() =>
+        run('add', async (): Promise<AddedJob> => {
           if (await queue.getJob(jobId)) return { id: jobId, duplicate: true };
           const job = await queue.add(jobName, data, bullOptions);
           const stored = await queue.getJob(jobId);

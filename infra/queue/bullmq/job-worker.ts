@@ -30,12 +30,14 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const name = validateQueueName(options.name);
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
   const abortGraceMs = options.abortGraceMs ?? 5000;
   const logger = (options.logger ?? silentLogger).child({ queue: name });
   const handlers = new Map(Object.entries(options.handlers));
   if (handlers.size === 0) throw new RangeError('a worker needs at least one handler');
-  for (const [jobName, handler] of handlers) if (typeof handler !== 'function') throw new TypeError(`handler for "${jobName}" is not a function`);
+  for (const [jobName, handler] of handlers)
+    if (typeof handler !== 'function') throw new TypeError(`handler for "${jobName}" is not a function`);
 
   const groups = options.groups;
   const parkMs = groups?.parkMs ?? 30_000;
@@ -63,7 +65,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       // Its group's slots are all taken: back to the queue without this worker's slot, until one is released.
       logger.debug({ jobId, jobName: job.name, group }, "parked: its group's slots are all taken");
       await job.moveToDelayed(Date.now() + parkMs, token);
-      await groups!.slots.settleParked(group, jobId).catch((err: unknown) => logger.warn({ err, jobId }, 'could not check a parked job for a missed wake-up; it runs after its delay'));
+      await groups!.slots
+        .settleParked(group, jobId)
+        .catch((err: unknown) => logger.warn({ err, jobId }, 'could not check a parked job for a missed wake-up; it runs after its delay'));
       throw new DelayedError();
     }
     events.emit('active', { jobId, jobName: job.name, attempt } satisfies JobWorkerEvents['active']);
@@ -136,12 +140,24 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   // Both fire after the job's state change is stored, when `attemptsMade` already counts this run.
   worker.on('completed', (job, result) => {
     const durationMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;
-    events.emit('completed', { jobId: job.id!, jobName: job.name, attempt: job.attemptsMade, result, durationMs } satisfies JobWorkerEvents['completed']);
+    events.emit('completed', {
+      jobId: job.id!,
+      jobName: job.name,
+      attempt: job.attemptsMade,
+      result,
+      durationMs,
+    } satisfies JobWorkerEvents['completed']);
   });
   worker.on('failed', (job, err) => {
     if (!job) return void emitError(err);
     const willRetry = !isUnrecoverable(err) && job.attemptsMade < (job.opts.attempts ?? 1);
-    events.emit('failed', { jobId: job.id!, jobName: job.name, attempt: job.attemptsMade, error: err, willRetry } satisfies JobWorkerEvents['failed']);
+    events.emit('failed', {
+      jobId: job.id!,
+      jobName: job.name,
+      attempt: job.attemptsMade,
+      error: err,
+      willRetry,
+    } satisfies JobWorkerEvents['failed']);
   });
   worker.on('stalled', (jobId) => {
     events.emit('stalled', { jobId } satisfies JobWorkerEvents['stalled']);

@@ -76,7 +76,9 @@ export function queueContract(label: string, setup: () => Promise<{ backend: Que
       await expect(queue.waitUntilFinished(id, 10_000)).resolves.toEqual({ doubled: 42 });
       expect(contexts).toEqual([{ jobId: 'job-run-1', jobName: 'double', attempt: 1, maxAttempts: 3 }]);
       expect(await queue.getJob(id)).toMatchObject({ id, name: 'double', state: 'completed', result: { doubled: 42 }, data: { n: 21 } });
-      await eventually(async () => expect(completed).toMatchObject([{ jobId: id, jobName: 'double', attempt: 1, result: { doubled: 42 } }]));
+      await eventually(async () =>
+        expect(completed).toMatchObject([{ jobId: id, jobName: 'double', attempt: 1, result: { doubled: 42 } }]),
+      );
       // Without an id, the job gets a UUID.
       const generated = await queue.add('double', { n: 1 });
       expect(generated.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -300,7 +302,15 @@ export function queueContract(label: string, setup: () => Promise<{ backend: Que
       await queue.add('fail', {});
       const { id: blockId } = await queue.add('block', {});
       await queue.add('ok', {}, { delayMs: 60_000 });
-      expect(await queue.getJobCounts()).toEqual({ waiting: 4, prioritized: 0, delayed: 1, active: 0, waitingChildren: 0, completed: 0, failed: 0 });
+      expect(await queue.getJobCounts()).toEqual({
+        waiting: 4,
+        prioritized: 0,
+        delayed: 1,
+        active: 0,
+        waitingChildren: 0,
+        completed: 0,
+        failed: 0,
+      });
       expect(await queue.getQueueDepth()).toBe(5);
 
       let release!: () => void;
@@ -341,7 +351,9 @@ export function queueContract(label: string, setup: () => Promise<{ backend: Que
       const worker = newWorker(queue, { known: async () => 'ok' });
       const failed = record(worker, 'failed');
       const { id } = await queue.add('unknown', {}, { attempts: 2 });
-      await expect(queue.waitUntilFinished(id, 10_000)).rejects.toMatchObject({ failedReason: expect.stringContaining('no handler for job "unknown"') });
+      await expect(queue.waitUntilFinished(id, 10_000)).rejects.toMatchObject({
+        failedReason: expect.stringContaining('no handler for job "unknown"'),
+      });
       await eventually(async () => expect(failed.map((f) => f.willRetry)).toEqual([true, false]));
     });
 

@@ -65,8 +65,13 @@ export async function createGroupSlots(options: GroupSlotsOptions): Promise<Grou
   const { backend, queueName } = options;
   const store =
     backend.kind === 'redis'
-      ? (await import('./redis-group-slots.ts')).createRedisGroupSlotsStore({ url: backend.url, prefix: `${backend.prefix ?? 'bull'}:${queueName}:groups` })
-      : await (await import('./postgres-group-slots.ts')).createPostgresGroupSlotsStore({ connectionString: backend.connectionString, queueName });
+      ? (await import('./redis-group-slots.ts')).createRedisGroupSlotsStore({
+          url: backend.url,
+          prefix: `${backend.prefix ?? 'bull'}:${queueName}:groups`,
+        })
+      : await (
+          await import('./postgres-group-slots.ts')
+        ).createPostgresGroupSlotsStore({ connectionString: backend.connectionString, queueName });
   return groupSlotsOver(store, options);
 }
 
@@ -81,10 +86,13 @@ export function groupSlotsOver(store: GroupSlotsStore, options: Omit<GroupSlotsO
   const keyOf = (group: string, holder: string) => JSON.stringify([group, holder]);
   let closed = false;
 
-  const renewal = setInterval(() => {
-    if (held.size === 0) return;
-    store.renew([...held.values()], leaseMs).catch((err: unknown) => logger.warn({ err }, 'renewing the per-group job slots failed'));
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const renewal = setInterval(
+    () => {
+      if (held.size === 0) return;
+      store.renew([...held.values()], leaseMs).catch((err: unknown) => logger.warn({ err }, 'renewing the per-group job slots failed'));
+    },
+    Math.max(100, Math.floor(leaseMs / 3)),
+  );
   renewal.unref();
 
   const wakeFrom = async (group: string, first: string | null) => {

@@ -72,8 +72,17 @@ BEGIN
 END $$;
 `;
 
-export async function createPostgresGroupSlotsStore(options: { connectionString: string; queueName: string; poolSize?: number }): Promise<GroupSlotsStore> {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4, application_name: 'job-group-slots', connectionTimeoutMillis: 5000 });
+export async function createPostgresGroupSlotsStore(options: {
+  connectionString: string;
+  queueName: string;
+  poolSize?: number;
+}): Promise<GroupSlotsStore> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 4,
+    application_name: 'job-group-slots',
+    connectionTimeoutMillis: 5000,
+  });
   pool.on('error', () => undefined); // an idle connection dropped by the server; the next query opens another
   const queue = options.queueName;
   try {
@@ -102,7 +111,15 @@ export async function createPostgresGroupSlotsStore(options: { connectionString:
 
   return {
     async acquire(group, holder, { max, leaseMs, park, parkTtlMs }) {
-      const { rows } = await pool.query<{ ok: boolean }>(`SELECT ${SCHEMA}.acquire($1, $2, $3, $4, $5, $6, $7) AS ok`, [queue, group, holder, max, leaseMs, park, parkTtlMs]);
+      const { rows } = await pool.query<{ ok: boolean }>(`SELECT ${SCHEMA}.acquire($1, $2, $3, $4, $5, $6, $7) AS ok`, [
+        queue,
+        group,
+        holder,
+        max,
+        leaseMs,
+        park,
+        parkTtlMs,
+      ]);
       return rows[0]!.ok;
     },
     async release(group, holder) {
@@ -114,7 +131,11 @@ export async function createPostgresGroupSlotsStore(options: { connectionString:
       return rows[0]!.next;
     },
     async isParked(group, holder) {
-      const { rows } = await pool.query(`SELECT 1 FROM ${SCHEMA}.slot WHERE queue = $1 AND grp = $2 AND holder = $3 AND NOT running`, [queue, group, holder]);
+      const { rows } = await pool.query(`SELECT 1 FROM ${SCHEMA}.slot WHERE queue = $1 AND grp = $2 AND holder = $3 AND NOT running`, [
+        queue,
+        group,
+        holder,
+      ]);
       return rows.length > 0;
     },
     async renew(slots, leaseMs) {

@@ -44,7 +44,8 @@ return 0`;
 export function createRedisGroupSlotsStore(options: { url: string; prefix: string }): GroupSlotsStore {
   const redis = new Redis(options.url, { maxRetriesPerRequest: 1, connectTimeout: 5000, enableOfflineQueue: true, lazyConnect: false });
   redis.on('error', () => undefined); // reported by the failing calls; ioredis reconnects by itself
-  const keys = (group: string) => [`${options.prefix}:${group}:running`, `${options.prefix}:${group}:parked`, `${options.prefix}:${group}:line`] as const;
+  const keys = (group: string) =>
+    [`${options.prefix}:${group}:running`, `${options.prefix}:${group}:parked`, `${options.prefix}:${group}:line`] as const;
 
   return {
     async acquire(group, holder, { max, leaseMs, park, parkTtlMs }) {

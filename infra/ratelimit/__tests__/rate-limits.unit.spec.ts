@@ -9,7 +9,9 @@ describe('rate limits', () => {
     expect(limits.message_send).toEqual(DEFAULT_RATE_LIMITS.message_send);
     expect(DEFAULT_RATE_LIMITS.dictionary_process).toEqual({ points: 60, durationSeconds: 60 });
     expect(DEFAULT_RATE_LIMITS.blob_upload).toEqual({ points: 100, durationSeconds: 3600 });
-    expect(() => rateLimitsFromConfig('image_upload=1/1')).toThrow(/unknown action image_upload \(known: .*dictionary_process, blob_upload\)/);
+    expect(() => rateLimitsFromConfig('image_upload=1/1')).toThrow(
+      /unknown action image_upload \(known: .*dictionary_process, blob_upload\)/,
+    );
   });
 
   test('a refunded point can be spent again', async () => {

@@ -34,7 +34,9 @@ import { LOCAL_USER_ID } from '../../api/auth/principal.ts';
  */
 const dataDir = tempDataDir('ccb-crash-');
 const fixtures = path.resolve(process.cwd(), 'test/fixtures/cards');
-const REPLY = Array.from({ length: 30 }, (_, i) => `word${i} `).join('').trim();
+const REPLY = Array.from({ length: 30 }, (_, i) => `word${i} `)
+  .join('')
+  .trim();
 let upstream: FakeLlmServer;
 let port: number;
 let service: ServiceProcess;
@@ -96,7 +98,11 @@ function cardVariants(count: number): Array<{ name: string; bytes: Uint8Array }>
   return Array.from({ length: count }, (_, i) => {
     const source = sources[i % sources.length]!;
     const name = `Crash ${i} ${source.card.data.name}`;
-    return { name, bytes: exportCard({ ...source.card, data: { ...source.card.data, name } }, 'png', source.avatar ? { avatar: source.avatar } : {}).bytes };
+    return {
+      name,
+      bytes: exportCard({ ...source.card, data: { ...source.card.data, name } }, 'png', source.avatar ? { avatar: source.avatar } : {})
+        .bytes,
+    };
   });
 }
 
@@ -159,14 +165,20 @@ describe('kill -9 of the service, then a restart on the same data', () => {
     }
     for (const [content, { id, chatId }] of acknowledgedMessages) {
       const got = await call('GET', `/api/v1/character_messages/messages/${id}`);
-      expect({ content, status: got.status, got: got.body?.content, chat: got.body?.chat_id }).toEqual({ content, status: 200, got: content, chat: chatId });
+      expect({ content, status: got.status, got: got.body?.content, chat: got.body?.chat_id }).toEqual({
+        content,
+        status: 200,
+        got: content,
+        chat: chatId,
+      });
     }
     // A client retries what it never heard back about: each name ends up imported exactly once. A 409 means the
     // name is taken: by the import itself (it landed before the kill), or by the reservation of an import killed
     // between its two appends, which is taken over once the reservation's grace period (30 s) has passed.
     for (const name of inFlightImports) {
       const card = cards.find((c) => c.name === name)!;
-      const landed = async () => withDatabase(async (pool) => (await pool.query(`SELECT 1 FROM read.characters WHERE name = $1`, [name])).rowCount! > 0);
+      const landed = async () =>
+        withDatabase(async (pool) => (await pool.query(`SELECT 1 FROM read.characters WHERE name = $1`, [name])).rowCount! > 0);
       await waitFor(
         `the retried import of ${name} to land`,
         async () => {
@@ -182,7 +194,9 @@ describe('kill -9 of the service, then a restart on the same data', () => {
     }
 
     await withDatabase(async (pool) => {
-      const names = await pool.query<{ name: string; n: number }>(`SELECT name, count(*)::int AS n FROM read.characters WHERE name LIKE 'Crash %' GROUP BY name`);
+      const names = await pool.query<{ name: string; n: number }>(
+        `SELECT name, count(*)::int AS n FROM read.characters WHERE name LIKE 'Crash %' GROUP BY name`,
+      );
       expect(names.rows.filter((r) => r.n !== 1)).toEqual([]);
       expect(names.rows.map((r) => r.name).sort()).toEqual([...attemptedImports].sort());
       // The log agrees: one import event per name, however the requests went.
@@ -191,7 +205,9 @@ describe('kill -9 of the service, then a restart on the same data', () => {
           WHERE e.type = 'CharacterImported' AND r.name LIKE 'Crash %' GROUP BY r.name HAVING count(*) > 1`,
       );
       expect(imported.rows).toEqual([]);
-      const messages = await pool.query<{ content: string; n: number }>(`SELECT content, count(*)::int AS n FROM read.chat_messages WHERE content LIKE 'burst message %' GROUP BY content`);
+      const messages = await pool.query<{ content: string; n: number }>(
+        `SELECT content, count(*)::int AS n FROM read.chat_messages WHERE content LIKE 'burst message %' GROUP BY content`,
+      );
       expect(messages.rows.filter((r) => r.n !== 1)).toEqual([]);
       const stored = new Set(messages.rows.map((r) => r.content));
       for (const content of acknowledgedMessages.keys()) expect(stored.has(content)).toBe(true);
@@ -227,7 +243,13 @@ describe('kill -9 of the service, then a restart on the same data', () => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     const eventStore = createPostgresEventStore({ pool });
     const deps = { eventStore, stateCache: createStateCache(), config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1000 } };
-    const context = { userId: LOCAL_USER_ID, isAdmin: false, requestId: 'crash-seed', correlationId: 'crash-seed', causationId: 'crash-seed' };
+    const context = {
+      userId: LOCAL_USER_ID,
+      isAdmin: false,
+      requestId: 'crash-seed',
+      correlationId: 'crash-seed',
+      causationId: 'crash-seed',
+    };
     const seeded: string[] = [];
     const seedChat = async () => {
       const chatId = newId();
@@ -235,10 +257,29 @@ describe('kill -9 of the service, then a restart on the same data', () => {
       const messages: SeedMessage[] = [];
       for (let i = 0; i < 999; i++) {
         const messageId = newId();
-        messages.push({ messageId, parentId, sender: i % 2 ? 'user' : 'assistant', name: null, content: `batch ${i} of ${chatId}`, image: null, metadata: null, sentAt: null, active: true });
+        messages.push({
+          messageId,
+          parentId,
+          sender: i % 2 ? 'user' : 'assistant',
+          name: null,
+          content: `batch ${i} of ${chatId}`,
+          image: null,
+          metadata: null,
+          sentAt: null,
+          active: true,
+        });
         parentId = messageId;
       }
-      await createChat(deps, context, { chatId, characterId, characterName: 'Batch host', title: 'batch', settings: {}, forkedFrom: null, importedFrom: null, messages });
+      await createChat(deps, context, {
+        chatId,
+        characterId,
+        characterName: 'Batch host',
+        title: 'batch',
+        settings: {},
+        forkedFrom: null,
+        importedFrom: null,
+        messages,
+      });
       seeded.push(chatId);
     };
     let lagging: { checkpoint: string; head: string } | undefined;
@@ -267,14 +308,19 @@ describe('kill -9 of the service, then a restart on the same data', () => {
   }, 180_000);
 
   test('during a completion stream: the job runs again, the reply is stored once and whole', async () => {
-    const characterId = (await call('POST', '/api/v1/characters', { body: { name: 'Storyteller', first_message: 'Sit down.' } })).body.id as string;
+    const characterId = (await call('POST', '/api/v1/characters', { body: { name: 'Storyteller', first_message: 'Sit down.' } })).body
+      .id as string;
     const chatId = (await call('POST', '/api/v1/character_chats', { body: { character_id: characterId } })).body.id as string;
     const requestsBefore = upstream.requests.length;
     // The first upstream answer streams slowly; the run after the restart gets the default (fast) one.
     upstream.reply({ text: REPLY, textChunks: REPLY.split(/(?<= )/), delayMs: 150 });
     const body = { message: 'Tell me a story', stream: true };
     const headers = { 'X-API-KEY': apiKeyOf(dataDir), 'content-type': 'application/json', 'Idempotency-Key': 'crash-during-stream-1' };
-    const res = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const res = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(200);
     const completionId = res.headers.get('x-completion-id')!;
     const reader = res.body!.getReader();
@@ -289,15 +335,27 @@ describe('kill -9 of the service, then a restart on the same data', () => {
 
     await start();
     const replies = async () =>
-      withDatabase(async (pool) =>
-        (await pool.query<{ id: string; sender: string; content: string; completion: string | null }>(
-          `SELECT id, sender, content, metadata->>'completion_id' AS completion FROM read.chat_messages WHERE chat_id = $1 ORDER BY seq`,
-          [chatId],
-        )).rows,
+      withDatabase(
+        async (pool) =>
+          (
+            await pool.query<{ id: string; sender: string; content: string; completion: string | null }>(
+              `SELECT id, sender, content, metadata->>'completion_id' AS completion FROM read.chat_messages WHERE chat_id = $1 ORDER BY seq`,
+              [chatId],
+            )
+          ).rows,
       );
     // The job's lock expires with the dead worker; the stalled-job check runs it again on the new worker.
-    await waitFor('the completion to be stored after the restart', async () => (await replies()).some((m) => m.completion === completionId), 45_000, 250);
-    const again = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify(body) });
+    await waitFor(
+      'the completion to be stored after the restart',
+      async () => (await replies()).some((m) => m.completion === completionId),
+      45_000,
+      250,
+    );
+    const again = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
     expect(again.status).toBe(200);
     const text = await again.text();
     expect(text).toContain('data: [DONE]');
@@ -315,14 +373,30 @@ describe('kill -9 of the service, then a restart on the same data', () => {
     // and a client retrying with the same key gets the finished completion from the job's stored result.
     await killHard(service);
     await start();
-    const retried = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
+    const retried = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
     expect(retried.status).toBe(200);
     const replayed = await retried.text();
-    const content = replayed.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6))).flatMap((c) => c.choices ?? []).map((c: { delta: { content?: string } }) => c.delta.content ?? '').join('');
+    const content = replayed
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)))
+      .flatMap((c) => c.choices ?? [])
+      .map((c: { delta: { content?: string } }) => c.delta.content ?? '')
+      .join('');
     expect(content).toBe(REPLY);
     expect(replayed).toContain('"saved":true');
     expect(replayed.trim().endsWith('data: [DONE]')).toBe(true);
-    const plain = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers, body: JSON.stringify({ ...body, stream: false }), signal: AbortSignal.timeout(20_000) });
+    const plain = await fetch(`${service.url}/api/v1/character_chats/${chatId}/complete`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...body, stream: false }),
+      signal: AbortSignal.timeout(20_000),
+    });
     expect(plain.status).toBe(422); // the same key for a different request
     expect(await replies()).toHaveLength(3);
     expect(upstream.requests.length - requestsBefore).toBe(2); // nothing ran again

@@ -5,7 +5,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { redisReachable } from '../../../infra/queue/reachability.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
-import { apiClient, apiKeyOf, exited, freePort, killServiceProcesses, sleep, startServiceProcess, stopOrphanedPostgres, tempDataDir, waitFor, type ServiceProcess } from '../../../test/service-process.ts';
+import {
+  apiClient,
+  apiKeyOf,
+  exited,
+  freePort,
+  killServiceProcesses,
+  sleep,
+  startServiceProcess,
+  stopOrphanedPostgres,
+  tempDataDir,
+  waitFor,
+  type ServiceProcess,
+} from '../../../test/service-process.ts';
 
 /**
  * Redis killed under a running service (REDIS_URL: rate limits, job queue and completion relay on Redis).
@@ -27,7 +39,11 @@ if (!hasRedis) {
   let call: ReturnType<typeof apiClient>;
 
   const startRedis = async () => {
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
+    redis = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir],
+      { stdio: 'ignore' },
+    );
     await waitFor('redis-server to answer', () => redisReachable(`redis://127.0.0.1:${redisPort}`, 500), 10_000, 50);
   };
   const killRedis = async () => {
@@ -57,7 +73,8 @@ if (!hasRedis) {
   }, 150_000);
 
   afterAll(async () => {
-    if (service && service.child.exitCode !== null) console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
+    if (service && service.child.exitCode !== null)
+      console.log(`the service exited (${service.child.exitCode}):\n${service.output().slice(-8000)}`);
     await killServiceProcesses();
     await stopOrphanedPostgres(dataDir);
     if (redis) await killRedis();
@@ -66,7 +83,8 @@ if (!hasRedis) {
     rmSync(redisDir, { recursive: true, force: true });
   });
 
-  const create = (name: string) => call('POST', '/api/v1/characters', { body: { name, first_message: 'Hi.' }, signal: AbortSignal.timeout(10_000) });
+  const create = (name: string) =>
+    call('POST', '/api/v1/characters', { body: { name, first_message: 'Hi.' }, signal: AbortSignal.timeout(10_000) });
 
   describe('Redis down while the service serves', () => {
     test('rate limits fall back to the insurance limiter, /ready reports it, nothing crashes, and Redis coming back is picked up', async () => {
@@ -99,7 +117,10 @@ if (!hasRedis) {
       // A completion needs the queue: a 503 problem, quickly, not a hang or a crash.
       const chat = await call('POST', '/api/v1/character_chats', { body: { character_id: first.body.id } });
       expect(chat.status).toBe(201);
-      const completion = await call('POST', `/api/v1/character_chats/${chat.body.id}/complete`, { body: {}, signal: AbortSignal.timeout(15_000) });
+      const completion = await call('POST', `/api/v1/character_chats/${chat.body.id}/complete`, {
+        body: {},
+        signal: AbortSignal.timeout(15_000),
+      });
       expect(completion.status).toBe(503);
       expect(completion.body.code).toBe('queue_unavailable');
       // Some seconds without Redis: the clients' reconnect back-off grows meanwhile.
@@ -107,15 +128,23 @@ if (!hasRedis) {
       expect(service.child.exitCode).toBeNull();
 
       await startRedis();
-      await waitFor('/ready once Redis is back', async () => {
-        const r = await call('GET', '/ready');
-        return r.status === 200 && r.body.checks.rate_limits.degraded === false;
-      }, 45_000, 250);
+      await waitFor(
+        '/ready once Redis is back',
+        async () => {
+          const r = await call('GET', '/ready');
+          return r.status === 200 && r.body.checks.rate_limits.degraded === false;
+        },
+        45_000,
+        250,
+      );
       // Counting is back on Redis (which restarted empty): a fresh window there.
       const after = await create('Redis back');
       expect(after.status).toBe(201);
       expect(after.headers.get('ratelimit-remaining') ?? after.headers.get('x-ratelimit-remaining')).toBe('4');
-      const completed = await call('POST', `/api/v1/character_chats/${chat.body.id}/complete`, { body: {}, signal: AbortSignal.timeout(30_000) });
+      const completed = await call('POST', `/api/v1/character_chats/${chat.body.id}/complete`, {
+        body: {},
+        signal: AbortSignal.timeout(30_000),
+      });
       expect({ status: completed.status, content: completed.body.content }).toEqual({ status: 200, content: 'Queue is back.' });
       expect(service.child.exitCode).toBeNull();
       expect(service.output()).not.toMatch(/unhandled rejection|uncaught/i);

@@ -15,7 +15,10 @@ let upstream: FakeLlmServer;
 let routes: RouteDefinition[];
 beforeAll(async () => {
   upstream = await startFakeOpenAIServer();
-  svc = await startTestService({ roles: { api: true, projector: true, worker: true }, env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET } });
+  svc = await startTestService({
+    roles: { api: true, projector: true, worker: true },
+    env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET },
+  });
   routes = routeTable(svc.api.deps);
 });
 afterAll(async () => {

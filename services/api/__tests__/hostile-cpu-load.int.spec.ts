@@ -24,7 +24,18 @@ const prose = (chars: number) => {
 const regexBook = {
   entries: {
     ...Object.fromEntries(
-      Array.from({ length: 1000 }, (_, uid) => [uid, { uid, key: [`/[a-z]{${1 + (uid % 20)},${21 + Math.floor(uid / 20)}}\\d[a-z]/`], keysecondary: [], content: `entry ${uid}`, order: 100, position: 0, disable: false }]),
+      Array.from({ length: 1000 }, (_, uid) => [
+        uid,
+        {
+          uid,
+          key: [`/[a-z]{${1 + (uid % 20)},${21 + Math.floor(uid / 20)}}\\d[a-z]/`],
+          keysecondary: [],
+          content: `entry ${uid}`,
+          order: 100,
+          position: 0,
+          disable: false,
+        },
+      ]),
     ),
     1000: { uid: 1000, key: ['lorem'], keysecondary: [], content: 'Lorem.', order: 100, position: 0, disable: false },
   },
@@ -38,11 +49,21 @@ beforeAll(async () => {
   const book = await svc.request('POST', '/api/v1/characters/world-books/import?name=Regexes', { body: regexBook });
   expect(book.status).toBe(201);
   regexBookId = book.body.id;
-  const grow = await svc.request('POST', '/api/v1/chat/dictionaries', { body: { name: 'Grow', entries: [{ pattern: 'a', replacement: 'bb' }] } });
+  const grow = await svc.request('POST', '/api/v1/chat/dictionaries', {
+    body: { name: 'Grow', entries: [{ pattern: 'a', replacement: 'bb' }] },
+  });
   expect(grow.status).toBe(201);
   growDictionaryId = grow.body.id;
   // Each replacement of a text under 4 KB recounts it whole (the budget's exact path): seconds of CPU for 2.6 KB.
-  const bomb = await svc.request('POST', '/api/v1/chat/dictionaries', { body: { name: 'Ping-pong', entries: [{ pattern: 'a', replacement: 'bb' }, { pattern: 'bb', replacement: 'a' }] } });
+  const bomb = await svc.request('POST', '/api/v1/chat/dictionaries', {
+    body: {
+      name: 'Ping-pong',
+      entries: [
+        { pattern: 'a', replacement: 'bb' },
+        { pattern: 'bb', replacement: 'a' },
+      ],
+    },
+  });
   expect(bomb.status).toBe(201);
   bombDictionaryId = bomb.body.id;
 }, 120_000);
@@ -72,17 +93,34 @@ const p99 = (sorted: number[]) => sorted[Math.min(sorted.length - 1, Math.ceil(s
 describe('CPU-heavy requests do not stall other users', () => {
   test('while dictionary runs and lorebook scans of the worst inputs run, /health and a small GET stay under 1 s at p99', async () => {
     const hostile = Promise.all([
-      svc.request('POST', '/api/v1/chat/dictionaries/process', { body: { text: 'a '.repeat(78_000), dictionary_ids: [growDictionaryId], token_budget: 10_000_000 } }),
-      svc.request('POST', '/api/v1/chat/dictionaries/process', { body: { text: 'a '.repeat(1300), dictionary_ids: [bombDictionaryId], token_budget: 10_000_000, max_iterations: 20 } }),
-      svc.request('POST', '/api/v1/characters/world-books/process-context', { body: { text: prose(900_000), world_book_ids: [regexBookId], include_global: false } }),
-      svc.request('POST', '/api/v1/characters/world-books/process-context', { body: { text: prose(30_000), world_book_ids: [regexBookId], include_global: false } }),
+      svc.request('POST', '/api/v1/chat/dictionaries/process', {
+        body: { text: 'a '.repeat(78_000), dictionary_ids: [growDictionaryId], token_budget: 10_000_000 },
+      }),
+      svc.request('POST', '/api/v1/chat/dictionaries/process', {
+        body: { text: 'a '.repeat(1300), dictionary_ids: [bombDictionaryId], token_budget: 10_000_000, max_iterations: 20 },
+      }),
+      svc.request('POST', '/api/v1/characters/world-books/process-context', {
+        body: { text: prose(900_000), world_book_ids: [regexBookId], include_global: false },
+      }),
+      svc.request('POST', '/api/v1/characters/world-books/process-context', {
+        body: { text: prose(30_000), world_book_ids: [regexBookId], include_global: false },
+      }),
     ]);
     const started = performance.now();
     const { samples, statuses } = await probeWhile(hostile);
     const [grow, bomb, huge, large] = await hostile;
     const hostileMs = Math.round(performance.now() - started);
     // For the record when it fails: how long the hostile requests took, and what the other client saw.
-    console.log(JSON.stringify({ hostileMs, hostile: [grow.status, bomb.status, huge.status, large.status], probes: samples.length, p99: p99(samples), max: samples.at(-1), probeStatuses: [...new Set(statuses)] }));
+    console.log(
+      JSON.stringify({
+        hostileMs,
+        hostile: [grow.status, bomb.status, huge.status, large.status],
+        probes: samples.length,
+        p99: p99(samples),
+        max: samples.at(-1),
+        probeStatuses: [...new Set(statuses)],
+      }),
+    );
 
     expect(p99(samples)).toBeLessThan(1000);
     expect(samples.length).toBeGreaterThan(10);
@@ -103,20 +141,26 @@ describe('CPU-heavy requests do not stall other users', () => {
   test('caps answer problem details with stable codes, and a refused request records nothing', async () => {
     const statistics = async () => (await svc.request('GET', `/api/v1/characters/world-books/${regexBookId}/statistics`)).body;
     const before = await statistics();
-    const costly = await svc.request('POST', '/api/v1/characters/world-books/process-context', { body: { text: prose(200_000), world_book_ids: [regexBookId], include_global: false, record: true } });
+    const costly = await svc.request('POST', '/api/v1/characters/world-books/process-context', {
+      body: { text: prose(200_000), world_book_ids: [regexBookId], include_global: false, record: true },
+    });
     expect(costly.status).toBe(422);
     expect(costly.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(costly.body).toMatchObject({ code: 'scan_too_costly', regex_keys: 1000 });
     expect(await statistics()).toEqual(before);
     // The same request within the cap records the plain-key entry's activation.
-    const recorded = await svc.request('POST', '/api/v1/characters/world-books/process-context', { body: { text: prose(2_000), world_book_ids: [regexBookId], include_global: false, record: true } });
+    const recorded = await svc.request('POST', '/api/v1/characters/world-books/process-context', {
+      body: { text: prose(2_000), world_book_ids: [regexBookId], include_global: false, record: true },
+    });
     expect(recorded.body).toMatchObject({ recorded: true });
     expect(await statistics()).not.toEqual(before);
 
     const entries = Array.from({ length: 2000 }, (_, i) => ({ pattern: `w${i}`, replacement: 'x' }));
     const many = await svc.request('POST', '/api/v1/chat/dictionaries', { body: { name: 'Many', entries } });
     expect(many.status).toBe(201);
-    const work = await svc.request('POST', '/api/v1/chat/dictionaries/process', { body: { text: 'w1 '.repeat(130_000), dictionary_ids: [many.body.id], max_iterations: 20 } });
+    const work = await svc.request('POST', '/api/v1/chat/dictionaries/process', {
+      body: { text: 'w1 '.repeat(130_000), dictionary_ids: [many.body.id], max_iterations: 20 },
+    });
     expect(work.status).toBe(422);
     expect(work.body).toMatchObject({ code: 'processing_too_costly', entries: 2000, passes: 20 });
   }, 120_000);
@@ -132,8 +176,18 @@ describe('small limits', () => {
   });
 
   test('a task that runs longer than CPU_TASK_TIMEOUT_MS is stopped with a 503 processing_timeout, and the pool serves the next one', async () => {
-    const bomb = await quick.request('POST', '/api/v1/chat/dictionaries', { body: { name: 'Ping-pong', entries: [{ pattern: 'a', replacement: 'bb' }, { pattern: 'bb', replacement: 'a' }] } });
-    const stopped = await quick.request('POST', '/api/v1/chat/dictionaries/process', { body: { text: 'a '.repeat(1300), dictionary_ids: [bomb.body.id], token_budget: 10_000_000, max_iterations: 20 } });
+    const bomb = await quick.request('POST', '/api/v1/chat/dictionaries', {
+      body: {
+        name: 'Ping-pong',
+        entries: [
+          { pattern: 'a', replacement: 'bb' },
+          { pattern: 'bb', replacement: 'a' },
+        ],
+      },
+    });
+    const stopped = await quick.request('POST', '/api/v1/chat/dictionaries/process', {
+      body: { text: 'a '.repeat(1300), dictionary_ids: [bomb.body.id], token_budget: 10_000_000, max_iterations: 20 },
+    });
     expect(stopped.status).toBe(503);
     expect(stopped.body).toMatchObject({ code: 'processing_timeout', timeout_ms: 300 });
 
@@ -141,7 +195,9 @@ describe('small limits', () => {
     // loads the tokenizer, so allow it a few tries within the short limit.
     let next;
     for (let i = 0; i < 20; i++) {
-      next = await quick.request('POST', '/api/v1/chat/dictionaries/process', { body: { text: 'a a', dictionary_ids: [bomb.body.id], token_budget: 100 } });
+      next = await quick.request('POST', '/api/v1/chat/dictionaries/process', {
+        body: { text: 'a a', dictionary_ids: [bomb.body.id], token_budget: 100 },
+      });
       if (next.status === 200) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -150,7 +206,9 @@ describe('small limits', () => {
   }, 120_000);
 
   test('more text to scan than WORLD_INFO_MAX_SCAN_CHARS is a 413 scan_too_large', async () => {
-    const res = await quick.request('POST', '/api/v1/characters/world-books/process-context', { body: { messages: [{ content: 'x'.repeat(6000) }], text: 'y'.repeat(6000) } });
+    const res = await quick.request('POST', '/api/v1/characters/world-books/process-context', {
+      body: { messages: [{ content: 'x'.repeat(6000) }], text: 'y'.repeat(6000) },
+    });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ code: 'scan_too_large', chars: 12_000, limit: 10_000 });
   });

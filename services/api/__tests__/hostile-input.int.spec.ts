@@ -12,7 +12,17 @@ import { startTestService, type TestService } from '../../../test/harness.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
 import { routeTable } from '../app.ts';
 import type { RouteDefinition } from '../http/route.ts';
-import { bearer, fixtureApi, JWT_SECRET, llmTestEnv, rawSend, ROUTE_FIXTURES, routeUrl, type Req, type Res } from './helpers/route-fixtures.ts';
+import {
+  bearer,
+  fixtureApi,
+  JWT_SECRET,
+  llmTestEnv,
+  rawSend,
+  ROUTE_FIXTURES,
+  routeUrl,
+  type Req,
+  type Res,
+} from './helpers/route-fixtures.ts';
 
 const CARD_MAX = 200_000;
 let svc: TestService;
@@ -20,7 +30,16 @@ let upstream: FakeLlmServer;
 let routes: RouteDefinition[];
 beforeAll(async () => {
   upstream = await startFakeOpenAIServer();
-  svc = await startTestService({ roles: { api: true, projector: true, worker: true }, env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET, RATE_LIMITS_ENABLED: 'false', CARD_MAX_FILE_BYTES: String(CARD_MAX) } });
+  svc = await startTestService({
+    roles: { api: true, projector: true, worker: true },
+    env: {
+      ...llmTestEnv(upstream.url),
+      AUTH_MODE: 'multi-user',
+      JWT_SECRET,
+      RATE_LIMITS_ENABLED: 'false',
+      CARD_MAX_FILE_BYTES: String(CARD_MAX),
+    },
+  });
   routes = routeTable(svc.api.deps);
 });
 afterAll(async () => {
@@ -62,34 +81,72 @@ function firstString(body: Record<string, unknown>): string | undefined {
 function variants(route: RouteDefinition, req: Req): Variant[] {
   const out: Variant[] = [];
   const url = (r: Req) => routeUrl(route, r);
-  const json = (label: string, r: Req, text: string | Uint8Array, contentType = 'application/json') => out.push({ label, url: url(r), contentType, body: text });
+  const json = (label: string, r: Req, text: string | Uint8Array, contentType = 'application/json') =>
+    out.push({ label, url: url(r), contentType, body: text });
 
   // Invalid ids and odd characters in path parameters.
   for (const name of Object.keys(req.params ?? {})) {
-    for (const bad of ['not-a-uuid', '1', '-1', '0x10', 'x'.repeat(5000), "' OR 1=1 --", '\u0000', '\u202e', '🐉', '00000000-0000-0000-0000-00000000000g']) {
+    for (const bad of [
+      'not-a-uuid',
+      '1',
+      '-1',
+      '0x10',
+      'x'.repeat(5000),
+      "' OR 1=1 --",
+      '\u0000',
+      '\u202e',
+      '🐉',
+      '00000000-0000-0000-0000-00000000000g',
+    ]) {
       // A value the parameter's own schema accepts is not hostile there (a user id may be any short string).
       if (route.params?.safeParse({ ...req.params, [name]: bad }).success) continue;
-      out.push({ label: `param ${name}=${JSON.stringify(bad.slice(0, 20))}`, url: url({ ...req, params: { ...req.params, [name]: bad } }), ...(req.body !== undefined ? { contentType: 'application/json', body: JSON.stringify(req.body) } : {}) });
+      out.push({
+        label: `param ${name}=${JSON.stringify(bad.slice(0, 20))}`,
+        url: url({ ...req, params: { ...req.params, [name]: bad } }),
+        ...(req.body !== undefined ? { contentType: 'application/json', body: JSON.stringify(req.body) } : {}),
+      });
     }
     // Invalid UTF-8 in the URL itself (a lone surrogate encoded as CESU-8, an overlong slash).
-    for (const raw of ['%ED%A0%80', '%C0%AF', '%FF']) out.push({ label: `param ${name} raw ${raw}`, url: url({ ...req, params: { ...req.params, [name]: 'PLACEHOLDER' } }).replace('PLACEHOLDER', raw) });
+    for (const raw of ['%ED%A0%80', '%C0%AF', '%FF'])
+      out.push({
+        label: `param ${name} raw ${raw}`,
+        url: url({ ...req, params: { ...req.params, [name]: 'PLACEHOLDER' } }).replace('PLACEHOLDER', raw),
+      });
   }
 
   // Query: unknown keys, wrong types, huge values, repeated keys (only where the schema refuses them).
   if (route.query) {
     const base = new URLSearchParams(req.query ?? {}).toString();
     const withQuery = (extra: string) => `${url({ ...req, query: {} })}?${[base, extra].filter(Boolean).join('&')}`;
-    const candidates = ['zzz_unknown=1', '__proto__=x', ...keysOf(route.query).flatMap((k) => [`${k}=abc`, `${k}=-1`, `${k}=${'9'.repeat(400)}`, `${k}=${'x'.repeat(5000)}`, `${k}=1&${k}=2`, `${k}=%00`, `${k}=%ED%A0%80`])];
+    const candidates = [
+      'zzz_unknown=1',
+      '__proto__=x',
+      ...keysOf(route.query).flatMap((k) => [
+        `${k}=abc`,
+        `${k}=-1`,
+        `${k}=${'9'.repeat(400)}`,
+        `${k}=${'x'.repeat(5000)}`,
+        `${k}=1&${k}=2`,
+        `${k}=%00`,
+        `${k}=%ED%A0%80`,
+      ]),
+    ];
     for (const c of candidates) {
       const parsed = { ...querystring.parse([base, c].filter(Boolean).join('&')) };
-      if (rejects(route.query, parsed)) out.push({ label: `query ${c.slice(0, 40)}`, url: withQuery(c), ...(req.body !== undefined ? { contentType: 'application/json', body: JSON.stringify(req.body) } : {}) });
+      if (rejects(route.query, parsed))
+        out.push({
+          label: `query ${c.slice(0, 40)}`,
+          url: withQuery(c),
+          ...(req.body !== undefined ? { contentType: 'application/json', body: JSON.stringify(req.body) } : {}),
+        });
     }
   }
 
   // JSON bodies.
   if (route.body && req.body && typeof req.body === 'object') {
     const body = req.body as Record<string, unknown>;
-    for (const whole of ['[]', '"text"', '42', 'null', 'true', '{', '{"a":1,}', '\u0000']) json(`body ${JSON.stringify(whole)}`, req, whole);
+    for (const whole of ['[]', '"text"', '42', 'null', 'true', '{', '{"a":1,}', '\u0000'])
+      json(`body ${JSON.stringify(whole)}`, req, whole);
     // An empty body is no body: refused where the schema needs fields, a no-op change elsewhere.
     if (rejects(route.body, {})) {
       json('missing fields {}', req, '{}');
@@ -138,11 +195,21 @@ function variants(route: RouteDefinition, req: Req): Variant[] {
 
   // Multipart uploads (card and lorebook imports).
   if (route.bodyContentType === 'multipart/form-data') {
-    const file = (label: string, bytes: Uint8Array | string, filename = 'card.json') => out.push({ label, url: url(req), upload: { bytes: typeof bytes === 'string' ? new Uint8Array(Buffer.from(bytes)) : bytes, filename } });
+    const file = (label: string, bytes: Uint8Array | string, filename = 'card.json') =>
+      out.push({
+        label,
+        url: url(req),
+        upload: { bytes: typeof bytes === 'string' ? new Uint8Array(Buffer.from(bytes)) : bytes, filename },
+      });
     out.push({ label: 'no body', url: url(req) });
     out.push({ label: 'JSON array body', url: url(req), contentType: 'application/json', body: '[]' });
     out.push({ label: 'multipart without boundary', url: url(req), contentType: 'multipart/form-data', body: 'garbage' });
-    out.push({ label: 'broken multipart', url: url(req), contentType: 'multipart/form-data; boundary=XX', body: '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n\r\n{"a":' });
+    out.push({
+      label: 'broken multipart',
+      url: url(req),
+      contentType: 'multipart/form-data; boundary=XX',
+      body: '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n\r\n{"a":',
+    });
     file('random bytes', new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)), 'x.bin');
     file('empty file', new Uint8Array(0));
     file('file over the size limit', 'x'.repeat(CARD_MAX + 1000));
@@ -152,7 +219,10 @@ function variants(route: RouteDefinition, req: Req): Variant[] {
     file('card with a NUL', cardJson('Nul', { description: 'a\u0000b' }));
     file('card with a lone surrogate', cardJson('Sur').replace('"d"', '"\\ud800"'));
     file('lorebook with a NUL', JSON.stringify({ entries: { 0: { uid: 0, key: ['a\u0000'], content: 'x\u0000y' } } }));
-    file('lorebook with a lone surrogate', JSON.stringify({ entries: { 0: { uid: 0, key: ['a'], content: 'PLACE' } } }).replace('PLACE', '\\udfff'));
+    file(
+      'lorebook with a lone surrogate',
+      JSON.stringify({ entries: { 0: { uid: 0, key: ['a'], content: 'PLACE' } } }).replace('PLACE', '\\udfff'),
+    );
   }
   return out;
 }
@@ -171,7 +241,13 @@ async function sendAs(route: RouteDefinition, v: Variant, auth: string): Promise
     }
     return { status: res.status, body, headers: res.headers };
   }
-  return rawSend(svc.url, { method: route.method, url: v.url, auth, headers: v.contentType ? { 'content-type': v.contentType } : {}, ...(v.body !== undefined && route.method !== 'get' ? { body: v.body } : {}) });
+  return rawSend(svc.url, {
+    method: route.method,
+    url: v.url,
+    auth,
+    headers: v.contentType ? { 'content-type': v.contentType } : {},
+    ...(v.body !== undefined && route.method !== 'get' ? { body: v.body } : {}),
+  });
 }
 
 describe('hostile input (from the route table and its schemas)', () => {
@@ -184,7 +260,9 @@ describe('hostile input (from the route table and its schemas)', () => {
     const api = fixtureApi(svc.url);
     const failures: string[] = [];
     let count = 0;
-    const targets = routes.filter((r) => r.auth !== 'public' && (r.params || r.query || r.body || r.bodyContentType) && ROUTE_FIXTURES[r.operationId]);
+    const targets = routes.filter(
+      (r) => r.auth !== 'public' && (r.params || r.query || r.body || r.bodyContentType) && ROUTE_FIXTURES[r.operationId],
+    );
     for (const route of targets) {
       const fixture = ROUTE_FIXTURES[route.operationId]!;
       const owner = await bearer(`hostile-${route.operationId}`, route.auth === 'admin' || fixture.admin === true ? { role: 'admin' } : {});
@@ -196,8 +274,16 @@ describe('hostile input (from the route table and its schemas)', () => {
         const after = await svc.runtime.eventStore.headPosition();
         count++;
         const type = real.headers.get('content-type') ?? '';
-        const ok = real.status >= 400 && real.status < 500 && type.startsWith('application/problem+json') && typeof real.body?.code === 'string' && before === after;
-        if (!ok) failures.push(`${route.operationId} [${v.label}]: ${real.status} ${type} ${before === after ? '' : 'EVENTS APPENDED '}${JSON.stringify(real.body).slice(0, 200)}`);
+        const ok =
+          real.status >= 400 &&
+          real.status < 500 &&
+          type.startsWith('application/problem+json') &&
+          typeof real.body?.code === 'string' &&
+          before === after;
+        if (!ok)
+          failures.push(
+            `${route.operationId} [${v.label}]: ${real.status} ${type} ${before === after ? '' : 'EVENTS APPENDED '}${JSON.stringify(real.body).slice(0, 200)}`,
+          );
       }
     }
     expect(failures).toEqual([]);

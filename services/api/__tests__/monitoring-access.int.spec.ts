@@ -10,11 +10,17 @@ import { startTestService, TEST_API_KEY, type TestService } from '../../../test/
 const secret = 'monitoring-test-secret-0123456789-abcdefghijkl';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const jwt = (sub: string, claims: Record<string, unknown> = {}) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(secret));
 const bearer = (token: string) => ({ key: null, headers: { Authorization: `Bearer ${token}` } });
 const anonymous = { key: null };
 
-const isMetrics = (res: { status: number; body: unknown }) => res.status === 200 && typeof res.body === 'string' && res.body.includes('http_request_duration_seconds');
+const isMetrics = (res: { status: number; body: unknown }) =>
+  res.status === 200 && typeof res.body === 'string' && res.body.includes('http_request_duration_seconds');
 
 describe('multi-user mode', () => {
   let svc: TestService;

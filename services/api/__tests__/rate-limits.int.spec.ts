@@ -23,7 +23,8 @@ describe.each(stores)('per-user rate limits (%s store)', (store, env) => {
     svc = await startTestService({ env: { ...env, AUTH_MODE: 'multi-user', JWT_SECRET: secret, RATE_LIMITS: 'character_create=3/60' } });
     const alice = await bearer(`alice-${store}-${Date.now()}`);
     const bob = await bearer(`bob-${store}-${Date.now()}`);
-    const create = (auth: string, name: string) => svc.request('POST', '/api/v1/characters', { key: null, headers: { Authorization: auth }, body: { name } });
+    const create = (auth: string, name: string) =>
+      svc.request('POST', '/api/v1/characters', { key: null, headers: { Authorization: auth }, body: { name } });
     for (let i = 1; i <= 3; i++) {
       const ok = await create(alice, `A${i}`);
       expect(ok.status).toBe(201);
@@ -42,10 +43,19 @@ describe.each(stores)('per-user rate limits (%s store)', (store, env) => {
     expect((await create(bob, 'B1')).status).toBe(201);
     const status = await svc.request('GET', '/api/v1/characters/rate-limit-status', { key: null, headers: { Authorization: alice } });
     expect(status.body).toMatchObject({ enabled: true, store, degraded: false });
-    expect(status.body.actions.find((a: { action: string }) => a.action === 'character_create')).toMatchObject({ limit: 3, remaining: 0, window_seconds: 60 });
+    expect(status.body.actions.find((a: { action: string }) => a.action === 'character_create')).toMatchObject({
+      limit: 3,
+      remaining: 0,
+      window_seconds: 60,
+    });
     expect(status.body.actions.find((a: { action: string }) => a.action === 'message_send')).toMatchObject({ limit: 60, remaining: 60 });
     // The actions without an override show their defaults.
-    const defaults = Object.fromEntries(status.body.actions.map((a: { action: string; limit: number; window_seconds: number }) => [a.action, `${a.limit}/${a.window_seconds}`]));
+    const defaults = Object.fromEntries(
+      status.body.actions.map((a: { action: string; limit: number; window_seconds: number }) => [
+        a.action,
+        `${a.limit}/${a.window_seconds}`,
+      ]),
+    );
     expect(defaults).toEqual({
       character_import: '100/3600',
       character_create: '3/60',

@@ -10,7 +10,9 @@ import { MAX_JSON_DEPTH } from '../http/hardening.ts';
 const ORIGIN = 'https://app.example.com';
 let svc: TestService;
 beforeAll(async () => {
-  svc = await startTestService({ env: { CORS_ORIGINS: `${ORIGIN}, https://other.example.org`, HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1500' } });
+  svc = await startTestService({
+    env: { CORS_ORIGINS: `${ORIGIN}, https://other.example.org`, HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1500' },
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -24,19 +26,35 @@ describe('JSON bodies', () => {
     const ok = await svc.request('POST', '/api/v1/characters', { body: nested(MAX_JSON_DEPTH), headers: JSON_HEADERS });
     expect(ok.status).toBe(201);
     const before = await svc.runtime.eventStore.headPosition();
-    const deep = await svc.request('POST', '/api/v1/characters', { body: nested(MAX_JSON_DEPTH + 1).replace('Deep', 'Deeper'), headers: JSON_HEADERS });
+    const deep = await svc.request('POST', '/api/v1/characters', {
+      body: nested(MAX_JSON_DEPTH + 1).replace('Deep', 'Deeper'),
+      headers: JSON_HEADERS,
+    });
     expect(deep.status).toBe(400);
     expect(deep.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(deep.body).toMatchObject({ code: 'json_too_deep', max_depth: MAX_JSON_DEPTH });
     // brackets inside strings do not count
-    expect((await svc.request('POST', '/api/v1/characters', { body: JSON.stringify({ name: 'Brackets', description: `${'[{'.repeat(500)} \\" ${'['.repeat(100)}` }), headers: JSON_HEADERS })).status).toBe(201);
-    expect((await svc.request('POST', '/api/v1/characters', { body: '['.repeat(100_000), headers: JSON_HEADERS })).body.code).toBe('json_too_deep');
+    expect(
+      (
+        await svc.request('POST', '/api/v1/characters', {
+          body: JSON.stringify({ name: 'Brackets', description: `${'[{'.repeat(500)} \\" ${'['.repeat(100)}` }),
+          headers: JSON_HEADERS,
+        })
+      ).status,
+    ).toBe(201);
+    expect((await svc.request('POST', '/api/v1/characters', { body: '['.repeat(100_000), headers: JSON_HEADERS })).body.code).toBe(
+      'json_too_deep',
+    );
     expect(await svc.runtime.eventStore.headPosition()).not.toBe(before); // the brackets-in-a-string one
   });
 
   test('invalid UTF-8, other charsets, NUL and lone surrogates are refused; RTL overrides and emoji are kept verbatim', async () => {
     const post = (body: string | Uint8Array, type = 'application/json') =>
-      fetch(`${svc.url}/api/v1/characters`, { method: 'POST', headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'content-type': type }, body: typeof body === 'string' ? body : Buffer.from(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: string; name?: string } }));
+      fetch(`${svc.url}/api/v1/characters`, {
+        method: 'POST',
+        headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'content-type': type },
+        body: typeof body === 'string' ? body : Buffer.from(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: string; name?: string } }));
     const before = await svc.runtime.eventStore.headPosition();
     expect((await post(new Uint8Array([...Buffer.from('{"name":"A'), 0xc3, 0x28, ...Buffer.from('"}')]))).body.code).toBe('invalid_utf8');
     expect((await post('{"name":"Latin"}', 'application/json; charset=utf-16')).status).toBe(415);
@@ -59,7 +77,9 @@ describe('JSON bodies', () => {
     const { body: c } = await svc.request('POST', '/api/v1/characters', { body: { name: 'Chatty', first_message: 'Hi.' } });
     const { body: chat } = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c.id } });
     // a message body larger than BODY_LIMIT_BYTES reaches validation (its route allows images), which refuses the content length
-    const long = await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { body: { sender: 'user', content: 'y'.repeat(limit + 10) } });
+    const long = await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+      body: { sender: 'user', content: 'y'.repeat(limit + 10) },
+    });
     expect(long.status).toBe(400);
     expect(long.body.code).toBe('validation_error');
   });
@@ -72,7 +92,9 @@ describe('headers', () => {
       expect(res.headers.get('x-frame-options')).toBe('DENY');
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
       expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
-      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+      expect(res.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      );
       expect(res.headers.get('x-powered-by')).toBeNull();
     }
     const docs = await fetch(`${svc.url}/docs`);
@@ -85,14 +107,22 @@ describe('headers', () => {
     expect(get.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(get.headers.get('access-control-expose-headers')).toContain('RateLimit-Remaining');
     expect(get.headers.get('vary')).toContain('Origin');
-    const preflight = await fetch(`${svc.url}/api/v1/characters/abc`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization, content-type' } });
+    const preflight = await fetch(`${svc.url}/api/v1/characters/abc`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization, content-type' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
-    const evil = await fetch(`${svc.url}/api/v1/characters`, { headers: { Origin: 'https://evil.example', 'X-API-KEY': 'test-api-key-0123456789abcdef' } });
+    const evil = await fetch(`${svc.url}/api/v1/characters`, {
+      headers: { Origin: 'https://evil.example', 'X-API-KEY': 'test-api-key-0123456789abcdef' },
+    });
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
-    const evilPreflight = await fetch(`${svc.url}/api/v1/characters`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const evilPreflight = await fetch(`${svc.url}/api/v1/characters`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(evilPreflight.status).toBe(403);
     expect(((await evilPreflight.json()) as { code: string }).code).toBe('cors_origin_not_allowed');
   });
@@ -102,7 +132,10 @@ describe('headers', () => {
     try {
       const res = await fetch(`${plain.url}/health`, { headers: { Origin: ORIGIN } });
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
-      const pre = await fetch(`${plain.url}/health`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'GET' } });
+      const pre = await fetch(`${plain.url}/health`, {
+        method: 'OPTIONS',
+        headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'GET' },
+      });
       expect(pre.status).toBe(403);
     } finally {
       await plain.close();
@@ -138,11 +171,15 @@ describe('slow clients', () => {
 });
 
 describe('concurrency', () => {
-  test('50 concurrent updates with the same expected_version: one 200, 49 409, and the winner\'s change is the state', async () => {
+  test("50 concurrent updates with the same expected_version: one 200, 49 409, and the winner's change is the state", async () => {
     const { body: c } = await svc.request('POST', '/api/v1/characters', { body: { name: 'Contended', description: 'original' } });
     expect(c.version).toBe(1);
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => svc.request('PUT', `/api/v1/characters/${c.id}?expected_version=1`, { body: { description: `writer ${i}`, tags: [`w${i}`] } }).then((r) => ({ i, ...r }))),
+      Array.from({ length: 50 }, (_, i) =>
+        svc
+          .request('PUT', `/api/v1/characters/${c.id}?expected_version=1`, { body: { description: `writer ${i}`, tags: [`w${i}`] } })
+          .then((r) => ({ i, ...r })),
+      ),
     );
     const winners = results.filter((r) => r.status === 200);
     const conflicts = results.filter((r) => r.status === 409);

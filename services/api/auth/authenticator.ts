@@ -59,17 +59,28 @@ const refused = (code: string, detail: string) => new AppError(401, code, detail
  * The claims a verified JWT must carry beyond a good signature: `exp` within the longest lifetime, no `iat` in the
  * future beyond the skew, a `sub` that is a user id. Checked only after the signature, so a forger learns nothing.
  */
-function checkClaims(payload: JWTPayload, config: Pick<Config, 'JWT_MAX_LIFETIME_SECONDS' | 'JWT_CLOCK_SKEW_SECONDS'>, nowSeconds: number): string {
+function checkClaims(
+  payload: JWTPayload,
+  config: Pick<Config, 'JWT_MAX_LIFETIME_SECONDS' | 'JWT_CLOCK_SKEW_SECONDS'>,
+  nowSeconds: number,
+): string {
   const { exp, iat, sub } = payload;
   if (typeof exp !== 'number') throw refused('token_exp_missing', 'the token has no expiry (exp): tokens must expire');
   if (iat !== undefined && iat > nowSeconds + config.JWT_CLOCK_SKEW_SECONDS) {
-    throw refused('token_iat_in_future', `the token claims to be issued ${Math.round(iat - nowSeconds)} s in the future (at most ${config.JWT_CLOCK_SKEW_SECONDS} s of clock skew is allowed)`);
+    throw refused(
+      'token_iat_in_future',
+      `the token claims to be issued ${Math.round(iat - nowSeconds)} s in the future (at most ${config.JWT_CLOCK_SKEW_SECONDS} s of clock skew is allowed)`,
+    );
   }
   const lifetime = exp - (iat ?? nowSeconds);
   if (lifetime > config.JWT_MAX_LIFETIME_SECONDS) {
-    throw refused('token_lifetime_too_long', `the token is valid for ${Math.round(lifetime)} s ${iat === undefined ? 'from now' : 'from its iat'}; at most ${config.JWT_MAX_LIFETIME_SECONDS} s is accepted`);
+    throw refused(
+      'token_lifetime_too_long',
+      `the token is valid for ${Math.round(lifetime)} s ${iat === undefined ? 'from now' : 'from its iat'}; at most ${config.JWT_MAX_LIFETIME_SECONDS} s is accepted`,
+    );
   }
-  if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) throw refused('token_subject_invalid', `the token's subject (sub) ${USER_ID_RULE}`);
+  if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub))
+    throw refused('token_subject_invalid', `the token's subject (sub) ${USER_ID_RULE}`);
   return sub;
 }
 

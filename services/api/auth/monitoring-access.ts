@@ -27,7 +27,8 @@ export function monitoringAccess(config: Pick<Config, 'AUTH_MODE' | 'METRICS_TOK
       const credential = presentedCredential(req);
       if (token !== undefined && credential !== undefined && secretsEqual(credential, token)) return next();
       const principal = await authenticate(req);
-      if (!principal) throw unauthorized(`metrics need an administrator's credential${token !== undefined ? ' or METRICS_TOKEN as a Bearer token' : ''}`);
+      if (!principal)
+        throw unauthorized(`metrics need an administrator's credential${token !== undefined ? ' or METRICS_TOKEN as a Bearer token' : ''}`);
       if (!principal.isAdmin) throw forbidden('metrics need an administrator', 'admin_required');
       next();
     },

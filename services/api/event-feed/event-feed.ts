@@ -87,7 +87,11 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
    * row is read or payload opened; `horizon` is then a readable head taken before the read: when the page is not
    * full, nothing of theirs lies between its last event and the horizon, and the cursor may move there.
    */
-  const readPage = async (from: string, subject: string | null, maxCount: number): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
+  const readPage = async (
+    from: string,
+    subject: string | null,
+    maxCount: number,
+  ): Promise<{ events: RecordedEvent[]; horizon?: string }> => {
     if (subject === null) return { events: await eventStore.readAll({ fromPosition: from, maxCount }) };
     const horizon = await eventStore.readableHeadPosition();
     return { events: await eventStore.readAll({ fromPosition: from, maxCount, subject }), horizon };
@@ -294,7 +298,9 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       if (!ended) {
         logger.warn({ err }, 'event feed: stream ended by an error');
         const code = closed ? 'shutting_down' : 'event_feed_failed';
-        const detail = closed ? 'the server is shutting down; reconnect with Last-Event-ID' : 'the event feed failed; reconnect with Last-Event-ID';
+        const detail = closed
+          ? 'the server is shutting down; reconnect with Last-Event-ID'
+          : 'the event feed failed; reconnect with Last-Event-ID';
         if (!res.writableEnded) res.write(sseFrame({ event: 'feed-error', data: JSON.stringify({ code, detail }) }));
       }
     } finally {
@@ -314,10 +320,15 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       const open = connections.get(request.userId) ?? 0;
       if (open >= maxConnectionsPerUser) {
         res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-        throw new AppError(429, 'too_many_feed_connections', `at most ${maxConnectionsPerUser} event streams may be open at once per user; close one (or retry in ${RETRY_AFTER_SECONDS} s)`, {
-          limit: maxConnectionsPerUser,
-          retry_after_seconds: RETRY_AFTER_SECONDS,
-        });
+        throw new AppError(
+          429,
+          'too_many_feed_connections',
+          `at most ${maxConnectionsPerUser} event streams may be open at once per user; close one (or retry in ${RETRY_AFTER_SECONDS} s)`,
+          {
+            limit: maxConnectionsPerUser,
+            retry_after_seconds: RETRY_AFTER_SECONDS,
+          },
+        );
       }
       connections.set(request.userId, open + 1);
       try {
@@ -328,7 +339,12 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
         else connections.delete(request.userId);
       }
     },
-    stats: () => ({ consumers: consumers.size, live: [...consumers].filter((c) => c.isLive()).length, detachments, tailRunning: tail.listenerCount > 0 }),
+    stats: () => ({
+      consumers: consumers.size,
+      live: [...consumers].filter((c) => c.isLive()).length,
+      detachments,
+      tailRunning: tail.listenerCount > 0,
+    }),
     async close() {
       closed = true;
       const all = [...consumers];

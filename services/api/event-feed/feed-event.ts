@@ -48,7 +48,11 @@ export function toFeedEntry(event: RecordedEvent): FeedEntry {
     subject: subjectOf(event.metadata),
     resourceType: resource.resourceType,
     frame() {
-      frame ??= sseFrame({ id: event.position, event: event.type, data: JSON.stringify(feedEventData(event, resource.resourceType, resource.resourceId, userId)) });
+      frame ??= sseFrame({
+        id: event.position,
+        event: event.type,
+        data: JSON.stringify(feedEventData(event, resource.resourceType, resource.resourceId, userId)),
+      });
       return frame;
     },
   };
@@ -95,5 +99,9 @@ export interface FeedFilter {
 }
 
 export function matches(filter: FeedFilter, entry: FeedEntry): boolean {
-  return (filter.subject === null || entry.subject === filter.subject) && (filter.types === null || filter.types.has(entry.type)) && (filter.resourceTypes === null || filter.resourceTypes.has(entry.resourceType));
+  return (
+    (filter.subject === null || entry.subject === filter.subject) &&
+    (filter.types === null || filter.types.has(entry.type)) &&
+    (filter.resourceTypes === null || filter.resourceTypes.has(entry.resourceType))
+  );
 }

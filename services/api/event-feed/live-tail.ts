@@ -37,7 +37,13 @@ export interface LiveTail {
  * by global position, and the prefix of the log up to any position a read returned is final). It runs while it
  * has listeners and stops with the last one.
  */
-export function createLiveTail(options: { eventStore: EventStore; bufferSize: number; logger: Logger; batchSize?: number; coalesceMs?: number }): LiveTail {
+export function createLiveTail(options: {
+  eventStore: EventStore;
+  bufferSize: number;
+  logger: Logger;
+  batchSize?: number;
+  coalesceMs?: number;
+}): LiveTail {
   const { eventStore, bufferSize, logger } = options;
   const batchSize = options.batchSize ?? 1000;
   // After a small batch, wait this long before reading again: under a stream of commands the tail then reads

@@ -13,12 +13,21 @@ type Limits = Pick<Config, 'WORLD_INFO_MAX_SCAN_CHARS' | 'WORLD_INFO_MAX_SCAN_WO
 export function assertScanTextWithinLimit(config: Limits, texts: readonly string[]): void {
   const chars = texts.reduce((n, t) => n + t.length, 0);
   if (chars > config.WORLD_INFO_MAX_SCAN_CHARS) {
-    throw new AppError(413, 'scan_too_large', `${chars} characters to scan; at most ${config.WORLD_INFO_MAX_SCAN_CHARS} (WORLD_INFO_MAX_SCAN_CHARS)`, { chars, limit: config.WORLD_INFO_MAX_SCAN_CHARS });
+    throw new AppError(
+      413,
+      'scan_too_large',
+      `${chars} characters to scan; at most ${config.WORLD_INFO_MAX_SCAN_CHARS} (WORLD_INFO_MAX_SCAN_CHARS)`,
+      { chars, limit: config.WORLD_INFO_MAX_SCAN_CHARS },
+    );
   }
 }
 
 /** 422 `scan_too_costly` when regex keys × scanned characters exceeds WORLD_INFO_MAX_SCAN_WORK. */
-export function assertScanWorkWithinLimit(config: Limits, books: readonly { entries: readonly WorldInfoEntry[] }[], texts: readonly string[]): void {
+export function assertScanWorkWithinLimit(
+  config: Limits,
+  books: readonly { entries: readonly WorldInfoEntry[] }[],
+  texts: readonly string[],
+): void {
   const cost = worldInfoScanCost(books, texts);
   if (cost.work > config.WORLD_INFO_MAX_SCAN_WORK) {
     throw unprocessable(

@@ -48,11 +48,24 @@ function send(res: Response, bytes: Uint8Array, contentType: string, disposition
  */
 export function sendUserFile(res: Response, bytes: Uint8Array, file?: FileName, headers: Record<string, string> = {}): void {
   const image = sniffImageType(bytes);
-  if (image) send(res, bytes, image, contentDispositionHeader('inline', file && { name: file.name, extension: image.slice('image/'.length) }), headers);
+  if (image)
+    send(
+      res,
+      bytes,
+      image,
+      contentDispositionHeader('inline', file && { name: file.name, extension: image.slice('image/'.length) }),
+      headers,
+    );
   else send(res, bytes, 'application/octet-stream', contentDispositionHeader('attachment', file), headers);
 }
 
 /** A file the service wrote itself (a card export), as a download with its known type. */
-export function sendDownload(res: Response, bytes: Uint8Array, contentType: string, file: FileName, headers: Record<string, string> = {}): void {
+export function sendDownload(
+  res: Response,
+  bytes: Uint8Array,
+  contentType: string,
+  file: FileName,
+  headers: Record<string, string> = {},
+): void {
   send(res, bytes, contentType, contentDispositionHeader('attachment', file), headers);
 }

@@ -19,9 +19,13 @@ export function jsonBodyParser(limit: number): RequestHandler {
     strict: true,
     type: JSON_TYPES,
     verify: (_req: IncomingMessage, _res, buf: Buffer, encoding: string) => {
-      if (encoding && encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') throw new AppError(415, 'unsupported_encoding', `JSON bodies must be UTF-8, not ${encoding}`);
+      if (encoding && encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8')
+        throw new AppError(415, 'unsupported_encoding', `JSON bodies must be UTF-8, not ${encoding}`);
       if (!isUtf8(buf)) throw badRequest('invalid_utf8', 'the request body is not valid UTF-8');
-      if (jsonNestsDeeperThan(buf, MAX_JSON_DEPTH)) throw badRequest('json_too_deep', `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { max_depth: MAX_JSON_DEPTH });
+      if (jsonNestsDeeperThan(buf, MAX_JSON_DEPTH))
+        throw badRequest('json_too_deep', `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, {
+          max_depth: MAX_JSON_DEPTH,
+        });
     },
   });
 }
@@ -45,11 +49,15 @@ export function securityHeaders(res: Response): void {
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-API-KEY, If-Match, If-None-Match, X-Request-Id, X-Correlation-Id';
-const EXPOSED_HEADERS = 'ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, X-Request-Id, X-Export-Warnings, Content-Disposition';
+const EXPOSED_HEADERS =
+  'ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, X-Request-Id, X-Export-Warnings, Content-Disposition';
 
 /** The allowed origins from CORS_ORIGINS: empty (the default) allows none, `*` any. */
 export function parseCorsOrigins(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
 }
 
 /**

@@ -18,15 +18,28 @@ export interface MultipartResult {
  * Reads one uploaded file (under any of `fileFields`) and the plain fields of a multipart/form-data body,
  * refusing more than `maxBytes` with 413 while streaming (nothing oversized is buffered whole).
  */
-export function readMultipartFile(req: Request, options: { fileFields: string[]; maxBytes: number; maxFields?: number }): Promise<MultipartResult> {
+export function readMultipartFile(
+  req: Request,
+  options: { fileFields: string[]; maxBytes: number; maxFields?: number },
+): Promise<MultipartResult> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
-    return Promise.reject(new AppError(415, 'unsupported_media_type', `expected multipart/form-data with a file field named ${options.fileFields.join(' or ')}`));
+    return Promise.reject(
+      new AppError(
+        415,
+        'unsupported_media_type',
+        `expected multipart/form-data with a file field named ${options.fileFields.join(' or ')}`,
+      ),
+    );
   }
   return new Promise<MultipartResult>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: options.maxBytes, files: 1, fields: options.maxFields ?? 20, fieldSize: 64 * 1024, parts: 40 }, defParamCharset: 'utf8' });
+      parser = busboy({
+        headers: req.headers,
+        limits: { fileSize: options.maxBytes, files: 1, fields: options.maxFields ?? 20, fieldSize: 64 * 1024, parts: 40 },
+        defParamCharset: 'utf8',
+      });
     } catch (err) {
       reject(badRequest('invalid_multipart', (err as Error).message));
       return;
@@ -40,7 +53,9 @@ export function readMultipartFile(req: Request, options: { fileFields: string[];
     parser.on('file', (field, stream, info) => {
       if (!options.fileFields.includes(field)) {
         stream.resume();
-        fail(badRequest('unexpected_file_field', `the file must be sent in a field named ${options.fileFields.join(' or ')}, not ${field}`));
+        fail(
+          badRequest('unexpected_file_field', `the file must be sent in a field named ${options.fileFields.join(' or ')}, not ${field}`),
+        );
         return;
       }
       const chunks: Buffer[] = [];
@@ -50,12 +65,22 @@ export function readMultipartFile(req: Request, options: { fileFields: string[];
         chunks.push(chunk);
       });
       stream.on('limit', () => {
-        fail(new AppError(413, 'file_too_large', `the file is larger than the limit of ${options.maxBytes} bytes`, { max_bytes: options.maxBytes }));
+        fail(
+          new AppError(413, 'file_too_large', `the file is larger than the limit of ${options.maxBytes} bytes`, {
+            max_bytes: options.maxBytes,
+          }),
+        );
       });
       // A truncated part errors on the file stream as well as on the parser: unheard, it would crash the process.
       stream.on('error', (err: Error) => fail(badRequest('invalid_multipart', `the multipart body is malformed: ${err.message}`)));
       stream.on('end', () => {
-        if (!failure) file = { field, filename: info.filename ?? '', mimeType: info.mimeType ?? 'application/octet-stream', bytes: new Uint8Array(Buffer.concat(chunks, size)) };
+        if (!failure)
+          file = {
+            field,
+            filename: info.filename ?? '',
+            mimeType: info.mimeType ?? 'application/octet-stream',
+            bytes: new Uint8Array(Buffer.concat(chunks, size)),
+          };
       });
     });
     parser.on('field', (name, value, info) => {
@@ -68,7 +93,8 @@ export function readMultipartFile(req: Request, options: { fileFields: string[];
     parser.on('error', (err: Error) => reject(badRequest('invalid_multipart', `the multipart body is malformed: ${err.message}`)));
     parser.on('close', () => {
       if (failure) reject(failure);
-      else if (!file) reject(badRequest('missing_file', `no file: send it as multipart/form-data in a field named ${options.fileFields.join(' or ')}`));
+      else if (!file)
+        reject(badRequest('missing_file', `no file: send it as multipart/form-data in a field named ${options.fileFields.join(' or ')}`));
       else resolve({ file, fields });
     });
     req.on('aborted', () => reject(badRequest('request_aborted', 'the upload was interrupted')));

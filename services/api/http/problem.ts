@@ -50,10 +50,15 @@ export function toProblem(err: unknown): { problem: Problem; unexpected: boolean
   }
   if (err instanceof ConcurrencyError) {
     return {
-      problem: problem(409, 'version_conflict', `the resource is at version ${err.actual}, not ${String(err.expected)}: reload it and retry`, {
-        expected_version: err.expected,
-        current_version: err.actual,
-      }),
+      problem: problem(
+        409,
+        'version_conflict',
+        `the resource is at version ${err.actual}, not ${String(err.expected)}: reload it and retry`,
+        {
+          expected_version: err.expected,
+          current_version: err.actual,
+        },
+      ),
       unexpected: false,
     };
   }
@@ -62,11 +67,15 @@ export function toProblem(err: unknown): { problem: Problem; unexpected: boolean
   }
   const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
   // body-parser errors carry a status and a type
-  if (e?.type === 'entity.too.large') return { problem: problem(413, 'payload_too_large', 'the request body is larger than this route accepts'), unexpected: false };
-  if (e?.type === 'entity.parse.failed') return { problem: problem(400, 'invalid_json', 'the request body is not valid JSON'), unexpected: false };
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return { problem: problem(415, 'unsupported_encoding', e.message ?? 'unsupported encoding'), unexpected: false };
+  if (e?.type === 'entity.too.large')
+    return { problem: problem(413, 'payload_too_large', 'the request body is larger than this route accepts'), unexpected: false };
+  if (e?.type === 'entity.parse.failed')
+    return { problem: problem(400, 'invalid_json', 'the request body is not valid JSON'), unexpected: false };
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+    return { problem: problem(415, 'unsupported_encoding', e.message ?? 'unsupported encoding'), unexpected: false };
   const status = e?.status ?? e?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return { problem: problem(status, 'bad_request', e.message ?? 'bad request'), unexpected: false };
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return { problem: problem(status, 'bad_request', e.message ?? 'bad request'), unexpected: false };
   return { problem: problem(500, 'internal_error', 'an unexpected error occurred; it has been logged'), unexpected: true };
 }
 
@@ -76,5 +85,8 @@ export function sendProblem(res: Response, p: Problem): void {
     return;
   }
   const requestId = res.locals.requestId as string | undefined;
-  res.status(p.status).type('application/problem+json').send(JSON.stringify({ ...p, ...(requestId ? { request_id: requestId } : {}) }));
+  res
+    .status(p.status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ ...p, ...(requestId ? { request_id: requestId } : {}) }));
 }

@@ -78,12 +78,17 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;
 }
 
-export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(route: RouteDefinition<P, Q, B>): RouteDefinition<P, Q, B> {
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+  route: RouteDefinition<P, Q, B>,
+): RouteDefinition<P, Q, B> {
   return route;
 }
 
 /** Sets the IETF RateLimit headers (and Retry-After on a refusal). */
-export function setRateLimitHeaders(res: Response, d: { limit: number; remaining: number; resetMs: number; windowSeconds: number; allowed: boolean }): void {
+export function setRateLimitHeaders(
+  res: Response,
+  d: { limit: number; remaining: number; resetMs: number; windowSeconds: number; allowed: boolean },
+): void {
   const reset = Math.max(1, Math.ceil(d.resetMs / 1000));
   res.setHeader('RateLimit-Limit', String(d.limit));
   res.setHeader('RateLimit-Remaining', String(d.remaining));
@@ -105,19 +110,32 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
       // A refund the store cannot take leaves a point spent; the answer is the 429 all the same.
       await Promise.all(spent.map((s) => rateLimits.refund(s.action, userId).catch(() => undefined)));
       setRateLimitHeaders(res, d);
-      throw new AppError(429, 'rate_limited', `rate limit for ${action} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`, {
-        action,
-        limit: d.limit,
-        retry_after_seconds: Math.max(1, Math.ceil(d.resetMs / 1000)),
-      });
+      throw new AppError(
+        429,
+        'rate_limited',
+        `rate limit for ${action} exceeded: ${d.limit} per ${d.windowSeconds} s; retry in ${Math.ceil(d.resetMs / 1000)} s`,
+        {
+          action,
+          limit: d.limit,
+          retry_after_seconds: Math.max(1, Math.ceil(d.resetMs / 1000)),
+        },
+      );
     }
     spent.push(d);
   }
-  const closest = spent.reduce<RateLimitDecision | undefined>((a, d) => (!a || d.remaining / d.limit < a.remaining / a.limit ? d : a), undefined);
+  const closest = spent.reduce<RateLimitDecision | undefined>(
+    (a, d) => (!a || d.remaining / d.limit < a.remaining / a.limit ? d : a),
+    undefined,
+  );
   if (closest) setRateLimitHeaders(res, closest);
 }
 
-export function registerRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: (req: Request) => Promise<Principal | null>, options: { rateLimits?: RateLimits } = {}): void {
+export function registerRoutes(
+  router: Router,
+  routes: readonly RouteDefinition[],
+  authenticate: (req: Request) => Promise<Principal | null>,
+  options: { rateLimits?: RateLimits } = {},
+): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
       let principal: Principal | null = null;
@@ -127,7 +145,8 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
         if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
       }
       // A JSON route given a body of another type would otherwise see no body at all.
-      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false) throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
+      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
+        throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? route.params.parse(req.params) : {};
       const query = route.query ? route.query.parse(req.query) : {};
       const body = route.body ? route.body.parse(req.body ?? {}) : undefined;
@@ -142,7 +161,12 @@ export function registerRoutes(router: Router, routes: readonly RouteDefinition[
         const undeclared = actions?.find((a) => !declared.includes(a));
         if (undeclared) throw new Error(`${route.operationId} does not declare the rate limit ${undeclared}`);
         if (!options.rateLimits || !principal) return;
-        await spendRateLimits(options.rateLimits, principal.userId, actions ?? rules.flatMap((r) => (typeof r === 'string' ? [r] : r.when(body) ? [r.action] : [])), res);
+        await spendRateLimits(
+          options.rateLimits,
+          principal.userId,
+          actions ?? rules.flatMap((r) => (typeof r === 'string' ? [r] : r.when(body) ? [r.action] : [])),
+          res,
+        );
       };
       if (rules.length > 0 && !route.rateLimitInHandler) await consumeRateLimit();
       const ctx: RouteContext<unknown, unknown, unknown> = {
@@ -197,10 +221,19 @@ function objectParameters(schema: ZodType | undefined, location: 'path' | 'query
 
 /** A rate-limited route documents its 429 and the actions it counts against. */
 function withRateLimitResponse(route: RouteDefinition): Record<number, ResponseSpec> {
-  const actions = ([] as RateLimitRule[]).concat(route.rateLimit ?? []).map((r) => (typeof r === 'string' ? r : `${r.action} (when the request calls for it)`));
+  const actions = ([] as RateLimitRule[])
+    .concat(route.rateLimit ?? [])
+    .map((r) => (typeof r === 'string' ? r : `${r.action} (when the request calls for it)`));
   if (actions.length === 0) return route.responses;
   const description = `rate limited (\`rate_limited\`): counts against ${actions.join(', ')}; Retry-After and RateLimit-* say when to retry`;
-  return { ...route.responses, 429: { schema: problemSchema, ...route.responses[429], description: route.responses[429] ? `${route.responses[429].description}; ${description}` : description } };
+  return {
+    ...route.responses,
+    429: {
+      schema: problemSchema,
+      ...route.responses[429],
+      description: route.responses[429] ? `${route.responses[429].description}; ${description}` : description,
+    },
+  };
 }
 
 /** OpenAPI 3.1 (JSON Schema 2020-12) generated from the same zod schemas that validate requests. */
@@ -230,7 +263,13 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: { titl
           {
             description: spec.description,
             ...(spec.schema || spec.contentType
-              ? { content: { [spec.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json')]: { schema: spec.schema ? jsonSchema(spec.schema, 'output') : {} } } }
+              ? {
+                  content: {
+                    [spec.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json')]: {
+                      schema: spec.schema ? jsonSchema(spec.schema, 'output') : {},
+                    },
+                  },
+                }
               : {}),
           },
         ]),

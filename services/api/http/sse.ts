@@ -1,7 +1,12 @@
 import type { Response } from 'express';
 
 /** Response headers of every Server-Sent Events stream (no proxy buffering, no caching, no transformation). */
-export const SSE_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' };
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
 
 /** Sends the SSE headers at once (a client sees the 200 before the first event) and disables Nagle's delay. */
 export function openSse(res: Response): void {

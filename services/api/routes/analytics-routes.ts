@@ -45,11 +45,16 @@ export function analyticsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/analytics/usage',
       operationId: 'usageAnalytics',
-      summary: 'Usage per day and character between two UTC days: messages sent, completions, tokens in and out, completion latency p50/p95, errors',
+      summary:
+        'Usage per day and character between two UTC days: messages sent, completions, tokens in and out, completion latency p50/p95, errors',
       tags: ['analytics'],
       auth: 'user',
       query: usageQuery,
-      responses: { 200: { description: 'usage', schema: usageReportSchema }, 400: { description: 'invalid range', schema: problemSchema }, 403: { description: "another user's usage", schema: problemSchema } },
+      responses: {
+        200: { description: 'usage', schema: usageReportSchema },
+        400: { description: 'invalid range', schema: problemSchema },
+        403: { description: "another user's usage", schema: problemSchema },
+      },
       handler: async ({ query, principal }) => {
         const to = query.to ?? new Date().toISOString().slice(0, 10);
         const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
@@ -57,8 +62,12 @@ export function analyticsRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (span < 0) throw badRequest('invalid_range', `from (${from}) is after to (${to})`);
         if (span >= MAX_RANGE_DAYS) throw badRequest('invalid_range', `at most ${MAX_RANGE_DAYS} days at once`);
         const userId = query.user_id ?? principal.userId;
-        if (userId !== principal.userId && !principal.isAdmin) throw forbidden("only an administrator can read another user's usage", 'admin_required');
-        return { status: 200, body: await usageReport(deps.db, deps.readSchema, { userId, from, to, characterId: query.character_id ?? null }) };
+        if (userId !== principal.userId && !principal.isAdmin)
+          throw forbidden("only an administrator can read another user's usage", 'admin_required');
+        return {
+          status: 200,
+          body: await usageReport(deps.db, deps.readSchema, { userId, from, to, characterId: query.character_id ?? null }),
+        };
       },
     }),
   ];

@@ -11,7 +11,8 @@ export const asOfParam = z
 
 /** The point in time a GET asks for, if any; `as_of_version` is the older spelling of a version. */
 export function asOfFromQuery(query: { as_of?: string | undefined; as_of_version?: number | undefined }): AsOf | undefined {
-  if (query.as_of !== undefined && query.as_of_version !== undefined) throw badRequest('conflicting_as_of', 'give as_of or as_of_version, not both');
+  if (query.as_of !== undefined && query.as_of_version !== undefined)
+    throw badRequest('conflicting_as_of', 'give as_of or as_of_version, not both');
   if (query.as_of_version !== undefined) return { version: query.as_of_version };
   return query.as_of !== undefined ? parseAsOf(query.as_of) : undefined;
 }

@@ -11,7 +11,14 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 dat
 const auditQuery = z
   .object({
     user_id: z.string().min(1).max(200).optional(),
-    resource_type: z.string().min(1).max(100).optional().describe('character, world-book, chat, chat-dictionary, character-world-books, chat-dictionary-attachments, world-book-activations, character-name, user-chats, user-completions, user-data'),
+    resource_type: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'character, world-book, chat, chat-dictionary, character-world-books, chat-dictionary-attachments, world-book-activations, character-name, user-chats, user-completions, user-data',
+      ),
     resource_id: z.string().min(1).max(200).optional(),
     event_type: z.string().min(1).max(100).optional(),
     from: isoTime.optional().describe('events at or after this time'),
@@ -60,12 +67,21 @@ export function auditRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/audit/events',
       operationId: 'listAuditEvents',
-      summary: 'Audit: every event of the log (who, when, which resource, what changed), filtered by user, resource, event type and time; newest first by default',
+      summary:
+        'Audit: every event of the log (who, when, which resource, what changed), filtered by user, resource, event type and time; newest first by default',
       tags: ['audit'],
       auth: 'admin',
       query: auditQuery,
       responses: {
-        200: { description: 'a page of events', schema: z.object({ items: z.array(auditEventViewSchema), next_cursor: z.string().nullable(), has_more: z.boolean(), limit: z.number().int() }) },
+        200: {
+          description: 'a page of events',
+          schema: z.object({
+            items: z.array(auditEventViewSchema),
+            next_cursor: z.string().nullable(),
+            has_more: z.boolean(),
+            limit: z.number().int(),
+          }),
+        },
         400: { description: 'invalid filter or cursor', schema: problemSchema },
         403: { description: 'not an administrator (multi-user mode)', schema: problemSchema },
       },
@@ -75,7 +91,9 @@ export function auditRoutes(deps: ApiDependencies): RouteDefinition[] {
           {
             ...(query.user_id !== undefined ? { userId: query.user_id } : {}),
             ...(query.resource_type !== undefined ? { resourceType: query.resource_type } : {}),
-            ...(query.resource_id !== undefined ? { resourceId: UUID.test(query.resource_id) ? query.resource_id.toLowerCase() : query.resource_id } : {}),
+            ...(query.resource_id !== undefined
+              ? { resourceId: UUID.test(query.resource_id) ? query.resource_id.toLowerCase() : query.resource_id }
+              : {}),
             ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
             ...(query.from ? { from: new Date(query.from) } : {}),
             ...(query.to ? { to: new Date(query.to) } : {}),
@@ -83,7 +101,15 @@ export function auditRoutes(deps: ApiDependencies): RouteDefinition[] {
           { order: query.order, limit: query.limit, ...(afterPosition !== undefined ? { afterPosition } : {}) },
         );
         const last = items[items.length - 1];
-        return { status: 200, body: { items: items.map(toAuditEventView), next_cursor: hasMore && last ? encodeCursor(query.order, last.position) : null, has_more: hasMore, limit: query.limit } };
+        return {
+          status: 200,
+          body: {
+            items: items.map(toAuditEventView),
+            next_cursor: hasMore && last ? encodeCursor(query.order, last.position) : null,
+            has_more: hasMore,
+            limit: query.limit,
+          },
+        };
       },
     }),
   ];

@@ -16,7 +16,9 @@ import { characterViewSchema, visibleCharacter } from './character-routes.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const importQuery = z.object({ allow_image_only: flag.optional(), on_conflict: z.enum(['error', 'rename', 'overwrite']).optional() }).strict();
+const importQuery = z
+  .object({ allow_image_only: flag.optional(), on_conflict: z.enum(['error', 'rename', 'overwrite']).optional() })
+  .strict();
 
 /** What the import did, beside the character's view. */
 function importReport(parsed: CardParseSuccess, outcome: CreateOutcome, book: CardWorldBookOutcome | null) {
@@ -27,7 +29,16 @@ function importReport(parsed: CardParseSuccess, outcome: CreateOutcome, book: Ca
       warnings: parsed.warnings,
       replaced: outcome.replaced,
       ...(outcome.renamedFrom ? { renamed_from: outcome.renamedFrom } : {}),
-      ...(book ? { world_book: { id: book.worldBookId, created: book.created, entry_count: book.entryCount, warnings: book.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail })) } } : {}),
+      ...(book
+        ? {
+            world_book: {
+              id: book.worldBookId,
+              created: book.created,
+              entry_count: book.entryCount,
+              warnings: book.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail })),
+            },
+          }
+        : {}),
     },
   };
 }
@@ -55,16 +66,28 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'on_conflict=overwrite: a new version of the existing character', schema: characterViewSchema },
         400: { description: 'unreadable or mismatched file', schema: problemSchema },
         409: { description: 'a character with this name exists (`existing_id`)', schema: problemSchema },
-        413: { description: 'file too large (`file_too_large`), or its images and assets would pass the storage quota (`quota_exceeded`)', schema: problemSchema },
+        413: {
+          description: 'file too large (`file_too_large`), or its images and assets would pass the storage quota (`quota_exceeded`)',
+          schema: problemSchema,
+        },
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
       handler: async ({ req, query, command, principal, log, consumeRateLimit }) => {
-        const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'character_file'], maxBytes: deps.config.CARD_MAX_FILE_BYTES });
+        const { file, fields } = await readMultipartFile(req, {
+          fileFields: ['file', 'character_file'],
+          maxBytes: deps.config.CARD_MAX_FILE_BYTES,
+        });
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
-        const onConflict = query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
+        const onConflict =
+          query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
         const { parsed, outcome, book, position } = await importCard(
-          { ...importPorts, log, admit: ({ withBinaries }) => consumeRateLimit(withBinaries ? ['character_import', 'blob_upload'] : ['character_import']), parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, principal.userId) },
+          {
+            ...importPorts,
+            log,
+            admit: ({ withBinaries }) => consumeRateLimit(withBinaries ? ['character_import', 'blob_upload'] : ['character_import']),
+            parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, principal.userId),
+          },
           command,
           { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
         );
@@ -75,7 +98,11 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           location(outcome.characterId),
           async () => {
             const row = (await queries.get(outcome.characterId))!;
-            return { status: outcome.replaced ? 200 : 201, body: { ...toCharacterView(row), ...report }, headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` } };
+            return {
+              status: outcome.replaced ? 200 : 201,
+              body: { ...toCharacterView(row), ...report },
+              headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` },
+            };
           },
           { id: outcome.characterId, version: outcome.result.revision, ...report },
         );
@@ -90,7 +117,10 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: idParams,
       query: z.object({ format: z.enum(['png', 'json', 'v2', 'charx']).default('png') }).strict(),
-      responses: { 200: { description: 'the card file', contentType: 'application/octet-stream' }, 404: { description: 'missing', schema: problemSchema } },
+      responses: {
+        200: { description: 'the card file', contentType: 'application/octet-stream' },
+        404: { description: 'missing', schema: problemSchema },
+      },
       handler: async ({ params, query, principal, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
@@ -101,10 +131,16 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (err instanceof CardExportError) throw new AppError(err.status, err.code, err.detail);
           throw err;
         }
-        sendDownload(res, out.bytes, out.mime, { name: row.name, extension: out.extension }, {
-          ETag: `W/"${row.version}-${query.format}"`,
-          ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
-        });
+        sendDownload(
+          res,
+          out.bytes,
+          out.mime,
+          { name: row.name, extension: out.extension },
+          {
+            ETag: `W/"${row.version}-${query.format}"`,
+            ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
+          },
+        );
         return undefined;
       },
     }),
@@ -116,7 +152,15 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['characters'],
       auth: 'user',
       params: idParams,
-      responses: { 200: { description: "the image, inline when its bytes are PNG, JPEG, GIF or WebP; anything else (an SVG icon) as an application/octet-stream attachment", contentType: 'image/*' }, 304: { description: 'not modified' }, 404: { description: 'no image', schema: problemSchema } },
+      responses: {
+        200: {
+          description:
+            'the image, inline when its bytes are PNG, JPEG, GIF or WebP; anything else (an SVG icon) as an application/octet-stream attachment',
+          contentType: 'image/*',
+        },
+        304: { description: 'not modified' },
+        404: { description: 'no image', schema: problemSchema },
+      },
       handler: async ({ params, principal, req, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         if (!row.avatar) throw new AppError(404, 'no_image', `character ${params.id} has no image`);
@@ -142,7 +186,10 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'assets', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
       handler: async ({ params, principal }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
-        return { status: 200, body: { items: toCharacterView(row).assets.map((a, i) => ({ ...a, path: row.assets[i]!.path, uri: row.assets[i]!.uri })) } };
+        return {
+          status: 200,
+          body: { items: toCharacterView(row).assets.map((a, i) => ({ ...a, path: row.assets[i]!.path, uri: row.assets[i]!.uri })) },
+        };
       },
     }),
     defineRoute({
@@ -153,7 +200,13 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['characters'],
       auth: 'user',
       params: idParams.extend({ index: z.coerce.number().int().min(0).max(10_000) }),
-      responses: { 200: { description: 'the asset: inline when its bytes are a PNG, JPEG, GIF or WebP image, else an application/octet-stream attachment', contentType: 'application/octet-stream' }, 404: { description: 'no such asset', schema: problemSchema } },
+      responses: {
+        200: {
+          description: 'the asset: inline when its bytes are a PNG, JPEG, GIF or WebP image, else an application/octet-stream attachment',
+          contentType: 'application/octet-stream',
+        },
+        404: { description: 'no such asset', schema: problemSchema },
+      },
       handler: async ({ params, principal, req, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
         const asset = row.assets[params.index];

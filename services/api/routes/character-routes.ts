@@ -35,7 +35,17 @@ export const characterViewSchema = characterFieldsSchema.extend({
   owner_id: z.string(),
   nickname: z.string().nullable(),
   image: z.object({ url: z.string(), mime: z.string(), size: z.number(), etag: z.string() }).nullable(),
-  assets: z.array(z.object({ index: z.number(), name: z.string().nullable(), type: z.string().nullable(), ext: z.string(), mime: z.string(), size: z.number(), url: z.string() })),
+  assets: z.array(
+    z.object({
+      index: z.number(),
+      name: z.string().nullable(),
+      type: z.string().nullable(),
+      ext: z.string(),
+      mime: z.string(),
+      size: z.number(),
+      url: z.string(),
+    }),
+  ),
   has_character_book: z.boolean(),
   source: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
@@ -58,19 +68,47 @@ const listQuery = z
   })
   .strict();
 
-const listSchema = z.object({ items: z.array(characterViewSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int(), next_offset: z.number().int().nullable() });
+const listSchema = z.object({
+  items: z.array(characterViewSchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  next_offset: z.number().int().nullable(),
+});
 
 /** Card `data` keys a client may set directly besides the basic fields (V3 additions, kept verbatim). */
-const RESERVED_DATA_KEYS = new Set(['name', 'description', 'personality', 'scenario', 'system_prompt', 'post_history_instructions', 'first_mes', 'mes_example', 'creator_notes', 'alternate_greetings', 'tags', 'creator', 'character_version', 'extensions']);
+const RESERVED_DATA_KEYS = new Set([
+  'name',
+  'description',
+  'personality',
+  'scenario',
+  'system_prompt',
+  'post_history_instructions',
+  'first_mes',
+  'mes_example',
+  'creator_notes',
+  'alternate_greetings',
+  'tags',
+  'creator',
+  'character_version',
+  'extensions',
+]);
 const dataChangesSchema = z
   .record(z.string().max(200), z.unknown())
-  .refine((o) => Object.keys(o).every((k) => !RESERVED_DATA_KEYS.has(k)), { message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})` });
+  .refine((o) => Object.keys(o).every((k) => !RESERVED_DATA_KEYS.has(k)), {
+    message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})`,
+  });
 
 const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
 const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();
 
 /** 404 for a missing (or deleted) character, 403 for another user's. */
-export function visibleCharacter(row: CharacterRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): CharacterRow {
+export function visibleCharacter(
+  row: CharacterRow | undefined,
+  id: string,
+  principal: Principal,
+  options: { includeDeleted?: boolean } = {},
+): CharacterRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('character', id);
   if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
   return row;
@@ -103,7 +141,12 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimit: 'character_create',
       body: createBody,
-      responses: { 201: { description: 'created', schema: characterViewSchema }, 202: { description: 'accepted; not yet readable' }, 400: { description: 'invalid', schema: problemSchema }, 409: { description: 'name taken', schema: problemSchema } },
+      responses: {
+        201: { description: 'created', schema: characterViewSchema },
+        202: { description: 'accepted; not yet readable' },
+        400: { description: 'invalid', schema: problemSchema },
+        409: { description: 'name taken', schema: problemSchema },
+      },
       handler: async ({ body, command }) => {
         const { card_data, ...fields } = body;
         const card = cardFromBasicFields(fields);
@@ -111,10 +154,16 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         const stored: StoredCard = { card, avatar: null, assets: [] };
         checkCard(stored, deps);
         const { characterId, result } = await createCharacter(commands, command, { stored, source: { kind: 'api' } });
-        return respondAfterProjection(deps, result.position, location(characterId), async () => {
-          const r = await current(characterId, 201);
-          return { ...r, headers: { ...r.headers, Location: location(characterId) } };
-        }, { id: characterId, version: result.revision });
+        return respondAfterProjection(
+          deps,
+          result.position,
+          location(characterId),
+          async () => {
+            const r = await current(characterId, 201);
+            return { ...r, headers: { ...r.headers, Location: location(characterId) } };
+          },
+          { id: characterId, version: result.revision },
+        );
       },
     }),
     defineRoute({
@@ -127,7 +176,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       query: listQuery,
       responses: { 200: { description: 'a page of characters', schema: listSchema } },
       handler: async ({ query, principal }) => {
-        const tags = query.tags?.split(',').map((t) => t.trim()).filter(Boolean);
+        const tags = query.tags
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
         const { items, total } = await queries.list(principal.userId, {
           limit: query.limit,
           offset: query.offset,
@@ -138,7 +190,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(query.order ? { order: query.order } : {}),
         });
         const next = query.offset + items.length < total ? query.offset + items.length : null;
-        return { status: 200, body: { items: items.map((r) => toCharacterView(r)), total, limit: query.limit, offset: query.offset, next_offset: next } };
+        return {
+          status: 200,
+          body: { items: items.map((r) => toCharacterView(r)), total, limit: query.limit, offset: query.offset, next_offset: next },
+        };
       },
     }),
     defineRoute({
@@ -157,7 +212,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         })
         .strict(),
       responses: {
-        200: { description: 'the character (with `as_of_version` when rebuilt from its past)', schema: characterViewSchema.extend({ as_of_version: z.number().int().optional() }) },
+        200: {
+          description: 'the character (with `as_of_version` when rebuilt from its past)',
+          schema: characterViewSchema.extend({ as_of_version: z.number().int().optional() }),
+        },
         400: { description: 'as_of is not a version or a date-time, or is in the future', schema: problemSchema },
         403: { description: "another user's", schema: problemSchema },
         404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
@@ -166,10 +224,18 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         const asOf = asOfFromQuery(query);
         if (asOf) {
           const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, principal);
-          return { status: 200, body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version }, headers: { ETag: `W/"${version}"` } };
+          return {
+            status: 200,
+            body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version },
+            headers: { ETag: `W/"${version}"` },
+          };
         }
         const row = visibleCharacter(await queries.get(params.id), params.id, principal);
-        return { status: 200, body: toCharacterView(row, { includeCard: query.include_card ?? false }), headers: { ETag: `W/"${row.version}"` } };
+        return {
+          status: 200,
+          body: toCharacterView(row, { includeCard: query.include_card ?? false }),
+          headers: { ETag: `W/"${row.version}"` },
+        };
       },
     }),
     defineRoute({
@@ -183,7 +249,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: idParams,
       query: expectedVersionQuery,
       body: updateBody,
-      responses: { 200: { description: 'updated', schema: characterViewSchema }, 409: { description: 'version conflict or name taken', schema: problemSchema } },
+      responses: {
+        200: { description: 'updated', schema: characterViewSchema },
+        409: { description: 'version conflict or name taken', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const { card_data, ...changes } = body;
         const result = await updateCharacter(commands, command, params.id, {
@@ -192,7 +261,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
           validate: (next) => checkCard(next, deps),
         });
-        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -205,13 +277,22 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, command }) => {
         const result = await deleteCharacter(commands, command, params.id, query.expected_version);
-        return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body: { id: params.id, version: result.revision, deleted: true } }), {
-          id: params.id,
-          version: result.revision,
-        });
+        return respondAfterProjection(
+          deps,
+          result.position,
+          location(params.id),
+          async () => ({ status: 200, body: { id: params.id, version: result.revision, deleted: true } }),
+          {
+            id: params.id,
+            version: result.revision,
+          },
+        );
       },
     }),
     defineRoute({
@@ -223,10 +304,16 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: idParams,
-      responses: { 200: { description: 'restored', schema: characterViewSchema }, 409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema } },
+      responses: {
+        200: { description: 'restored', schema: characterViewSchema },
+        409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema },
+      },
       handler: async ({ params, command }) => {
         const result = await restoreCharacter(commands, command, params.id, retentionMs());
-        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -237,10 +324,18 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['characters', 'history'],
       auth: 'user',
       params: idParams,
-      responses: { 200: { description: 'versions, oldest first', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
+      responses: {
+        200: { description: 'versions, oldest first', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) },
+      },
       handler: async ({ params, principal }) => {
         // The same history as …/history (one implementation), in this endpoint's older shape, unpaginated.
-        const history = await readResourceHistory(deps.eventStore, characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, principal, { order: 'asc', limit: Number.MAX_SAFE_INTEGER });
+        const history = await readResourceHistory(
+          deps.eventStore,
+          characterHistoryFold,
+          { streamId: characterStream(params.id), what: 'character', id: params.id },
+          principal,
+          { order: 'asc', limit: Number.MAX_SAFE_INTEGER },
+        );
         const items = history.items.map(({ item, event: e }) => ({
           version: item.version,
           event_type: item.event_type,
@@ -264,9 +359,21 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: idParams,
       query: z.object({ from_version: z.coerce.number().int().min(1), to_version: z.coerce.number().int().min(1) }).strict(),
-      responses: { 200: { description: 'the changes', schema: z.object({ from_version: z.number(), to_version: z.number(), changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown() })) }) } },
+      responses: {
+        200: {
+          description: 'the changes',
+          schema: z.object({
+            from_version: z.number(),
+            to_version: z.number(),
+            changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown() })),
+          }),
+        },
+      },
       handler: async ({ params, query, command }) => {
-        const [from, to] = await Promise.all([characterAtVersion(commands, command, params.id, query.from_version), characterAtVersion(commands, command, params.id, query.to_version)]);
+        const [from, to] = await Promise.all([
+          characterAtVersion(commands, command, params.id, query.from_version),
+          characterAtVersion(commands, command, params.id, query.to_version),
+        ]);
         const changes = diffStoredCards(from.stored, to.stored).map((c) => ({ ...c, known_field: knownKeys.has(c.field) }));
         return { status: 200, body: { from_version: query.from_version, to_version: query.to_version, changes } };
       },
@@ -282,10 +389,16 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: idParams,
       query: expectedVersionQuery,
       body: z.object({ target_version: z.number().int().min(1) }).strict(),
-      responses: { 200: { description: 'reverted', schema: characterViewSchema }, 400: { description: 'bad target', schema: problemSchema } },
+      responses: {
+        200: { description: 'reverted', schema: characterViewSchema },
+        400: { description: 'bad target', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const result = await revertCharacter(commands, command, params.id, body.target_version, query.expected_version);
-        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
   ];

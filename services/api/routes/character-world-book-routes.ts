@@ -34,7 +34,11 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
         404: { description: 'character or book missing', schema: problemSchema },
       },
       handler: async ({ params, body, command }) => {
-        const result = await attachWorldBook(commands, command, params.id, { worldBookId: body.world_book_id, priority: body.priority, enabled: body.enabled });
+        const result = await attachWorldBook(commands, command, params.id, {
+          worldBookId: body.world_book_id,
+          priority: body.priority,
+          enabled: body.enabled,
+        });
         return respondAfterProjection(
           deps,
           result.position,
@@ -58,12 +62,19 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
       rateLimit: 'world_book_ops',
       params: attachmentParams,
       responses: {
-        200: { description: 'detached', schema: z.object({ message: z.string(), world_book_id: z.uuid(), detached_from_character_id: z.uuid() }) },
+        200: {
+          description: 'detached',
+          schema: z.object({ message: z.string(), world_book_id: z.uuid(), detached_from_character_id: z.uuid() }),
+        },
         404: { description: 'not attached', schema: problemSchema },
       },
       handler: async ({ params, command }) => {
         const result = await detachWorldBook(commands, command, params.id, params.world_book_id);
-        const body = { message: `World book ${params.world_book_id} detached from character ${params.id}`, world_book_id: params.world_book_id, detached_from_character_id: params.id };
+        const body = {
+          message: `World book ${params.world_book_id} detached from character ${params.id}`,
+          world_book_id: params.world_book_id,
+          detached_from_character_id: params.id,
+        };
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body }), body);
       },
     }),
@@ -76,7 +87,9 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
       auth: 'user',
       params: characterParams,
       query: attachmentsQuery,
-      responses: { 200: { description: 'attached books', schema: z.object({ items: z.array(attachmentViewSchema), character_id: z.uuid() }) } },
+      responses: {
+        200: { description: 'attached books', schema: z.object({ items: z.array(attachmentViewSchema), character_id: z.uuid() }) },
+      },
       handler: async ({ params, query, principal }) => {
         visibleCharacter(await characters.get(params.id), params.id, principal);
         const rows = await books.attachments(params.id, { enabledOnly: query.enabled_only });

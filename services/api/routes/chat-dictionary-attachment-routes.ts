@@ -12,7 +12,15 @@ import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { visibleCharacter } from './character-routes.ts';
 import { visibleChat } from './chat-routes.ts';
-import { attachBody, attachmentsQuery, attachmentViewSchema, characterAttachParams, characterDetachParams, chatAttachParams, chatDetachParams } from './chat-dictionary-schemas.ts';
+import {
+  attachBody,
+  attachmentsQuery,
+  attachmentViewSchema,
+  characterAttachParams,
+  characterDetachParams,
+  chatAttachParams,
+  chatDetachParams,
+} from './chat-dictionary-schemas.ts';
 
 /** Chat dictionaries attached to a character (every chat with it) or to one chat: the completion path applies them. */
 export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefinition[] {
@@ -21,9 +29,33 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
   const dictionaries = createChatDictionaryQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
 
-  const targets: Array<{ kind: AttachmentTargetKind; base: string; param: 'id' | 'chat_id'; name: string; attachParams: z.ZodType<any>; detachParams: z.ZodType<any>; tags: string[] }> = [
-    { kind: 'character', base: '/api/v1/characters/:id/chat-dictionaries', param: 'id', name: 'Character', attachParams: characterAttachParams, detachParams: characterDetachParams, tags: ['chat-dictionaries', 'characters'] },
-    { kind: 'chat', base: '/api/v1/character_chats/:chat_id/chat-dictionaries', param: 'chat_id', name: 'Chat', attachParams: chatAttachParams, detachParams: chatDetachParams, tags: ['chat-dictionaries', 'chats'] },
+  const targets: Array<{
+    kind: AttachmentTargetKind;
+    base: string;
+    param: 'id' | 'chat_id';
+    name: string;
+    attachParams: z.ZodType<any>;
+    detachParams: z.ZodType<any>;
+    tags: string[];
+  }> = [
+    {
+      kind: 'character',
+      base: '/api/v1/characters/:id/chat-dictionaries',
+      param: 'id',
+      name: 'Character',
+      attachParams: characterAttachParams,
+      detachParams: characterDetachParams,
+      tags: ['chat-dictionaries', 'characters'],
+    },
+    {
+      kind: 'chat',
+      base: '/api/v1/character_chats/:chat_id/chat-dictionaries',
+      param: 'chat_id',
+      name: 'Chat',
+      attachParams: chatAttachParams,
+      detachParams: chatDetachParams,
+      tags: ['chat-dictionaries', 'chats'],
+    },
   ];
 
   return targets.flatMap((t) => {
@@ -46,13 +78,20 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
         },
         handler: async ({ params, body, command }) => {
           const targetId = params[t.param] as string;
-          const result = await attachDictionary(commands, command, t.kind, targetId, { dictionaryId: body.dictionary_id, priority: body.priority, enabled: body.enabled, applyTo: body.apply_to });
+          const result = await attachDictionary(commands, command, t.kind, targetId, {
+            dictionaryId: body.dictionary_id,
+            priority: body.priority,
+            enabled: body.enabled,
+            applyTo: body.apply_to,
+          });
           return respondAfterProjection(
             deps,
             result.position,
             location(targetId),
             async () => {
-              const row = (await dictionaries.attachments(t.kind, targetId, { enabledOnly: false })).find((a) => a.dictionary_id === body.dictionary_id);
+              const row = (await dictionaries.attachments(t.kind, targetId, { enabledOnly: false })).find(
+                (a) => a.dictionary_id === body.dictionary_id,
+              );
               if (!row) throw new AppError(404, 'not_found', `chat dictionary ${body.dictionary_id} is deleted`);
               return { status: 200, body: toAttachmentView(row) };
             },
@@ -70,13 +109,21 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
         rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
         params: t.detachParams,
         responses: {
-          200: { description: 'detached', schema: z.object({ message: z.string(), dictionary_id: z.uuid(), target_kind: z.string(), target_id: z.uuid() }) },
+          200: {
+            description: 'detached',
+            schema: z.object({ message: z.string(), dictionary_id: z.uuid(), target_kind: z.string(), target_id: z.uuid() }),
+          },
           404: { description: 'not attached', schema: problemSchema },
         },
         handler: async ({ params, command }) => {
           const targetId = params[t.param] as string;
           const result = await detachDictionary(commands, command, t.kind, targetId, params.dictionary_id);
-          const body = { message: `Chat dictionary ${params.dictionary_id} detached from ${t.kind} ${targetId}`, dictionary_id: params.dictionary_id, target_kind: t.kind, target_id: targetId };
+          const body = {
+            message: `Chat dictionary ${params.dictionary_id} detached from ${t.kind} ${targetId}`,
+            dictionary_id: params.dictionary_id,
+            target_kind: t.kind,
+            target_id: targetId,
+          };
           return respondAfterProjection(deps, result.position, location(targetId), async () => ({ status: 200, body }), body);
         },
       }),
@@ -89,7 +136,12 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
         auth: 'user',
         params: t.attachParams,
         query: attachmentsQuery,
-        responses: { 200: { description: 'attached dictionaries', schema: z.object({ items: z.array(attachmentViewSchema), target_kind: z.string(), target_id: z.uuid() }) } },
+        responses: {
+          200: {
+            description: 'attached dictionaries',
+            schema: z.object({ items: z.array(attachmentViewSchema), target_kind: z.string(), target_id: z.uuid() }),
+          },
+        },
         handler: async ({ params, query, principal }) => {
           const targetId = params[t.param] as string;
           if (t.kind === 'character') visibleCharacter(await characters.get(targetId), targetId, principal);

@@ -18,7 +18,14 @@ import {
   importDictionaryMarkdown,
   type ImportedDictionary,
 } from '../../../shared/dictionaries/dictionary-formats.ts';
-import { cleanCategory, cleanTags, DEFAULT_ENTRY, MAX_DICTIONARY_TAGS, type DictionaryEntry, type DictionaryMeta } from '../../../shared/dictionaries/dictionary-model.ts';
+import {
+  cleanCategory,
+  cleanTags,
+  DEFAULT_ENTRY,
+  MAX_DICTIONARY_TAGS,
+  type DictionaryEntry,
+  type DictionaryMeta,
+} from '../../../shared/dictionaries/dictionary-model.ts';
 import { badRequest, notFound } from '../../../shared/errors.ts';
 import type { DictionaryChanges } from '../../../shared/events/chat-dictionary-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
@@ -55,7 +62,8 @@ export { visibleDictionary };
 
 /** Two ways to give the expected version (the original's body `version`, or `expected_version`): they must agree. */
 function expectedVersion(body: number | undefined, query: number | undefined): number | undefined {
-  if (body !== undefined && query !== undefined && body !== query) throw badRequest('conflicting_version', 'version (body) and expected_version (query) differ');
+  if (body !== undefined && query !== undefined && body !== query)
+    throw badRequest('conflicting_version', 'version (body) and expected_version (query) differ');
   return body ?? query;
 }
 
@@ -69,12 +77,18 @@ function entryFromBody(body: z.infer<typeof createEntryBody>): DictionaryEntry &
   const { timed_effects, ...rest } = body;
   const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   const { priority: _p, ...defaults } = DEFAULT_ENTRY;
-  return { ...defaults, ...fields, timed_effects: { ...DEFAULT_ENTRY.timed_effects, ...timed_effects } } as DictionaryEntry & { priority?: number };
+  return { ...defaults, ...fields, timed_effects: { ...DEFAULT_ENTRY.timed_effects, ...timed_effects } } as DictionaryEntry & {
+    priority?: number;
+  };
 }
 
 function assertStorable(value: unknown, what: string): void {
   const unstorable = findUnstorableText(value);
-  if (unstorable) throw badRequest('invalid_unicode', `the ${what}'s ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
+  if (unstorable)
+    throw badRequest('invalid_unicode', `the ${what}'s ${describeUnstorable(unstorable)}`, {
+      path: unstorable.path,
+      reason: unstorable.reason,
+    });
 }
 
 export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
@@ -83,7 +97,11 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `${BASE}/${id}`;
 
-  const dictionaryResponse = async (id: string, status: number, options: { includeEntries?: boolean; extra?: Record<string, unknown> } = {}): Promise<RouteResult> => {
+  const dictionaryResponse = async (
+    id: string,
+    status: number,
+    options: { includeEntries?: boolean; extra?: Record<string, unknown> } = {},
+  ): Promise<RouteResult> => {
     const row = (await queries.get(id))!;
     const entries = options.includeEntries ? { entries: (await queries.entries(id)).map(toEntryView) } : {};
     return { status, body: { ...toDictionaryView(row), ...entries, ...options.extra }, headers: { ETag: `W/"${row.version}"` } };
@@ -101,9 +119,18 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
     return entry.dictionary_id;
   };
 
-  const createFrom = async (imported: ImportedDictionary, activate: boolean, format: 'markdown' | 'json', command: Parameters<typeof createDictionary>[1]) => {
+  const createFrom = async (
+    imported: ImportedDictionary,
+    activate: boolean,
+    format: 'markdown' | 'json',
+    command: Parameters<typeof createDictionary>[1],
+  ) => {
     const meta: DictionaryMeta = { ...imported.meta, is_active: activate && imported.meta.is_active };
-    const { dictionaryId, result } = await createDictionary(commands, command, { meta, entries: imported.entries, source: { kind: 'import', format } });
+    const { dictionaryId, result } = await createDictionary(commands, command, {
+      meta,
+      entries: imported.entries,
+      source: { kind: 'import', format },
+    });
     const report = {
       dictionary_id: dictionaryId,
       name: meta.name,
@@ -153,7 +180,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: importMarkdownBody,
       bodyLimitBytes: 8 * 1024 * 1024,
-      responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an include cycle', schema: problemSchema } },
+      responses: {
+        201: { description: 'imported', schema: dictionaryViewSchema },
+        400: { description: 'an invalid regex, an include cycle', schema: problemSchema },
+      },
       handler: async ({ body, command }) => {
         assertStorable(body.content, 'Markdown');
         return createFrom(importDictionaryMarkdown(body.content, body.name ? { name: body.name } : {}), body.activate, 'markdown', command);
@@ -169,7 +199,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: importJsonBody,
       bodyLimitBytes: 8 * 1024 * 1024,
-      responses: { 201: { description: 'imported', schema: dictionaryViewSchema }, 400: { description: 'not a dictionary, an invalid regex', schema: problemSchema } },
+      responses: {
+        201: { description: 'imported', schema: dictionaryViewSchema },
+        400: { description: 'not a dictionary, an invalid regex', schema: problemSchema },
+      },
       handler: async ({ body, command }) => {
         assertStorable(body.data, 'dictionary');
         let imported: ImportedDictionary;
@@ -207,15 +240,32 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: entryParams,
       query: expectedVersionQuery,
       body: updateEntryBody,
-      responses: { 200: { description: 'updated', schema: entryViewSchema }, 400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'updated', schema: entryViewSchema },
+        400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, body, principal, command }) => {
         const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
         const { version, timed_effects, ...fields } = body;
         const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<DictionaryEntry>;
         if (timed_effects) changes.timed_effects = timed_effects as DictionaryEntry['timed_effects'];
         assertStorable(changes, 'entry');
-        const result = await updateDictionaryEntry(commands, command, dictionaryId, params.entry_id, changes, expectedVersion(version, query.expected_version));
-        return respondAfterProjection(deps, result.position, `${BASE}/entries/${params.entry_id}`, () => entryResponse(params.entry_id, 200), { id: params.entry_id, dictionary_version: result.revision });
+        const result = await updateDictionaryEntry(
+          commands,
+          command,
+          dictionaryId,
+          params.entry_id,
+          changes,
+          expectedVersion(version, query.expected_version),
+        );
+        return respondAfterProjection(
+          deps,
+          result.position,
+          `${BASE}/entries/${params.entry_id}`,
+          () => entryResponse(params.entry_id, 200),
+          { id: params.entry_id, dictionary_version: result.revision },
+        );
       },
     }),
     defineRoute({
@@ -228,7 +278,12 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: entryParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), dictionary_id: z.uuid(), dictionary_version: z.number().int(), deleted: z.literal(true) }) } },
+      responses: {
+        200: {
+          description: 'deleted',
+          schema: z.object({ id: z.uuid(), dictionary_id: z.uuid(), dictionary_version: z.number().int(), deleted: z.literal(true) }),
+        },
+      },
       handler: async ({ params, query, principal, command }) => {
         const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
         const result = await deleteDictionaryEntry(commands, command, dictionaryId, params.entry_id, query.expected_version);
@@ -245,7 +300,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       body: createDictionaryBody,
-      responses: { 201: { description: 'created', schema: dictionaryViewSchema }, 400: { description: 'an invalid regex, an unknown include, an include cycle', schema: problemSchema } },
+      responses: {
+        201: { description: 'created', schema: dictionaryViewSchema },
+        400: { description: 'an invalid regex, an unknown include, an include cycle', schema: problemSchema },
+      },
       handler: async ({ body, command }) => {
         const meta: DictionaryMeta = {
           name: body.name,
@@ -278,13 +336,29 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: BASE,
       operationId: 'listChatDictionaries',
-      summary: "The caller's dictionaries by name (active ones unless include_inactive), with processing_priority and, on request, the chats using them",
+      summary:
+        "The caller's dictionaries by name (active ones unless include_inactive), with processing_priority and, on request, the chats using them",
       tags: ['chat-dictionaries'],
       auth: 'user',
       query: listQuery,
-      responses: { 200: { description: 'dictionaries', schema: z.object({ dictionaries: z.array(dictionaryViewSchema), total: z.number().int(), active_count: z.number().int(), inactive_count: z.number().int() }) } },
+      responses: {
+        200: {
+          description: 'dictionaries',
+          schema: z.object({
+            dictionaries: z.array(dictionaryViewSchema),
+            total: z.number().int(),
+            active_count: z.number().int(),
+            inactive_count: z.number().int(),
+          }),
+        },
+      },
       handler: async ({ query, principal }) => {
-        const page = await queries.list(principal.userId, { includeInactive: query.include_inactive, includeDeleted: query.include_deleted, limit: query.limit, offset: query.offset });
+        const page = await queries.list(principal.userId, {
+          includeInactive: query.include_inactive,
+          includeDeleted: query.include_deleted,
+          limit: query.limit,
+          offset: query.offset,
+        });
         const rank = new Map(page.activeOrder.map((id, i) => [id, i + 1]));
         const usage = query.include_usage ? await queries.chatUsage(page.items.map((r) => r.id)) : null;
         const dictionaries = page.items.map((r) => {
@@ -292,10 +366,19 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           return {
             ...toDictionaryView(r),
             processing_priority: rank.get(r.id) ?? null,
-            ...(usage ? { used_by_chat_count: refs.length, used_by_active_chat_count: refs.filter((c) => c.state === 'in-progress').length, used_by_chat_refs: refs } : {}),
+            ...(usage
+              ? {
+                  used_by_chat_count: refs.length,
+                  used_by_active_chat_count: refs.filter((c) => c.state === 'in-progress').length,
+                  used_by_chat_refs: refs,
+                }
+              : {}),
           };
         });
-        return { status: 200, body: { dictionaries, total: page.total, active_count: page.activeCount, inactive_count: page.inactiveCount } };
+        return {
+          status: 200,
+          body: { dictionaries, total: page.total, active_count: page.activeCount, inactive_count: page.inactiveCount },
+        };
       },
     }),
     defineRoute({
@@ -306,7 +389,11 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['chat-dictionaries'],
       auth: 'user',
       params: dictionaryParams,
-      responses: { 200: { description: 'the dictionary', schema: dictionaryViewSchema }, 403: { description: "another user's", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } },
+      responses: {
+        200: { description: 'the dictionary', schema: dictionaryViewSchema },
+        403: { description: "another user's", schema: problemSchema },
+        404: { description: 'missing', schema: problemSchema },
+      },
       handler: async ({ params, principal }) => {
         visibleDictionary(await queries.get(params.id), params.id, principal);
         return dictionaryResponse(params.id, 200, { includeEntries: true });
@@ -323,7 +410,11 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: dictionaryParams,
       query: expectedVersionQuery,
       body: updateDictionaryBody,
-      responses: { 200: { description: 'updated', schema: dictionaryViewSchema }, 400: { description: 'an include cycle, an unknown include', schema: problemSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'updated', schema: dictionaryViewSchema },
+        400: { description: 'an include cycle, an unknown include', schema: problemSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const { version, tags, category, included_dictionary_ids, ...rest } = body;
         const changes: DictionaryChanges = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
@@ -332,7 +423,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (included_dictionary_ids !== undefined) changes.included_dictionary_ids = [...new Set(included_dictionary_ids)];
         assertStorable(changes, 'dictionary');
         const result = await updateDictionary(commands, command, params.id, changes, expectedVersion(version, query.expected_version));
-        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -345,7 +439,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, command }) => {
         const result = await deleteDictionary(commands, command, params.id, query.expected_version);
         const body = { id: params.id, version: result.revision, deleted: true };
@@ -361,10 +458,16 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
-      responses: { 200: { description: 'restored', schema: dictionaryViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
+      responses: {
+        200: { description: 'restored', schema: dictionaryViewSchema },
+        409: { description: 'not deleted', schema: problemSchema },
+      },
       handler: async ({ params, command }) => {
         const result = await restoreDictionary(commands, command, params.id);
-        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -378,7 +481,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: dictionaryParams,
       query: expectedVersionQuery,
       body: createEntryBody,
-      responses: { 201: { description: 'created', schema: entryViewSchema }, 400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema } },
+      responses: {
+        201: { description: 'created', schema: entryViewSchema },
+        400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const entry = entryFromBody(body);
         assertStorable(entry, 'entry');
@@ -405,10 +511,22 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: dictionaryParams,
       query: listEntriesQuery,
-      responses: { 200: { description: 'entries', schema: z.object({ entries: z.array(entryViewSchema), total: z.number().int(), dictionary_id: z.uuid(), group: z.string().nullable() }) } },
+      responses: {
+        200: {
+          description: 'entries',
+          schema: z.object({
+            entries: z.array(entryViewSchema),
+            total: z.number().int(),
+            dictionary_id: z.uuid(),
+            group: z.string().nullable(),
+          }),
+        },
+      },
       handler: async ({ params, query, principal }) => {
         visibleDictionary(await queries.get(params.id), params.id, principal);
-        const entries = (await queries.entries(params.id)).map(toEntryView).filter((e) => query.group === undefined || e.group === query.group);
+        const entries = (await queries.entries(params.id))
+          .map(toEntryView)
+          .filter((e) => query.group === undefined || e.group === query.group);
         return { status: 200, body: { entries, total: entries.length, dictionary_id: params.id, group: query.group ?? null } };
       },
     }),
@@ -422,10 +540,29 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: dictionaryParams,
       body: reorderBody,
-      responses: { 200: { description: 'reordered', schema: z.object({ success: z.boolean(), dictionary_id: z.uuid(), affected_count: z.number().int(), entry_ids: z.array(z.uuid()), message: z.string(), version: z.number().int() }) } },
+      responses: {
+        200: {
+          description: 'reordered',
+          schema: z.object({
+            success: z.boolean(),
+            dictionary_id: z.uuid(),
+            affected_count: z.number().int(),
+            entry_ids: z.array(z.uuid()),
+            message: z.string(),
+            version: z.number().int(),
+          }),
+        },
+      },
       handler: async ({ params, body, command }) => {
         const result = await reorderDictionaryEntries(commands, command, params.id, body.entry_ids, body.version);
-        const answer = { success: true, dictionary_id: params.id, affected_count: body.entry_ids.length, entry_ids: body.entry_ids, message: `Reordered ${body.entry_ids.length} entries.`, version: result.revision };
+        const answer = {
+          success: true,
+          dictionary_id: params.id,
+          affected_count: body.entry_ids.length,
+          entry_ids: body.entry_ids,
+          message: `Reordered ${body.entry_ids.length} entries.`,
+          version: result.revision,
+        };
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body: answer }), answer);
       },
     }),
@@ -437,12 +574,26 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['chat-dictionaries'],
       auth: 'user',
       params: dictionaryParams,
-      responses: { 200: { description: 'the Markdown', schema: z.object({ name: z.string(), content: z.string(), entry_count: z.number().int(), group_count: z.number().int() }) } },
+      responses: {
+        200: {
+          description: 'the Markdown',
+          schema: z.object({ name: z.string(), content: z.string(), entry_count: z.number().int(), group_count: z.number().int() }),
+        },
+      },
       handler: async ({ params, principal }) => {
         const row = visibleDictionary(await queries.get(params.id), params.id, principal);
         const portable = toPortable(row, await queries.entries(params.id));
         const groups = new Set(portable.entries.map((e) => e.group).filter((g) => g !== null));
-        return { status: 200, body: { name: row.name, content: exportDictionaryMarkdown(portable), entry_count: portable.entries.length, group_count: groups.size }, headers: { ETag: `W/"${row.version}-md"` } };
+        return {
+          status: 200,
+          body: {
+            name: row.name,
+            content: exportDictionaryMarkdown(portable),
+            entry_count: portable.entries.length,
+            group_count: groups.size,
+          },
+          headers: { ETag: `W/"${row.version}-md"` },
+        };
       },
     }),
     defineRoute({
@@ -456,7 +607,11 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'the JSON', schema: z.record(z.string(), z.unknown()) } },
       handler: async ({ params, principal }) => {
         const row = visibleDictionary(await queries.get(params.id), params.id, principal);
-        return { status: 200, body: exportDictionaryJson(toPortable(row, await queries.entries(params.id))), headers: { ETag: `W/"${row.version}-json"` } };
+        return {
+          status: 200,
+          body: exportDictionaryJson(toPortable(row, await queries.entries(params.id))),
+          headers: { ETag: `W/"${row.version}-json"` },
+        };
       },
     }),
   ];

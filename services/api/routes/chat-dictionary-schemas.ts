@@ -40,7 +40,10 @@ const flexibleList = <T extends z.ZodType>(item: T, max: number) =>
     return t === '' ? [] : t.split(',').map((s) => s.trim());
   }, z.array(item).max(max));
 
-const tags = flexibleList(z.string().trim().max(MAX_TAG_LENGTH, `each tag must be at most ${MAX_TAG_LENGTH} characters`), MAX_DICTIONARY_TAGS * 5);
+const tags = flexibleList(
+  z.string().trim().max(MAX_TAG_LENGTH, `each tag must be at most ${MAX_TAG_LENGTH} characters`),
+  MAX_DICTIONARY_TAGS * 5,
+);
 const included = flexibleList(z.uuid({ message: 'must be a dictionary id (UUID)' }), MAX_INCLUDED_DICTIONARIES);
 
 const dictionaryFields = {
@@ -56,7 +59,9 @@ const dictionaryFields = {
 /** Probability as a fraction (0..1) or a percentage (an integer up to 100), as the original accepts it. */
 const probability = z
   .number()
-  .refine((p) => Number.isFinite(p) && p >= 0 && (p <= 1 || (Number.isInteger(p) && p <= 100)), { message: 'Probability must be between 0.0 and 1.0 (or a whole percentage 0..100)' })
+  .refine((p) => Number.isFinite(p) && p >= 0 && (p <= 1 || (Number.isInteger(p) && p <= 100)), {
+    message: 'Probability must be between 0.0 and 1.0 (or a whole percentage 0..100)',
+  })
   .transform((p) => (p > 1 ? p / 100 : p));
 
 export const entryFields = {
@@ -65,7 +70,12 @@ export const entryFields = {
   type: z.enum(['literal', 'regex']),
   probability,
   max_replacements: z.number().int().min(0).max(1_000_000),
-  group: z.string().trim().max(MAX_GROUP_LENGTH).nullable().transform((g) => (g ? g : null)),
+  group: z
+    .string()
+    .trim()
+    .max(MAX_GROUP_LENGTH)
+    .nullable()
+    .transform((g) => (g ? g : null)),
   timed_effects: timedEffectsSchema.partial(),
   enabled: z.boolean(),
   case_sensitive: z.boolean(),
@@ -73,7 +83,10 @@ export const entryFields = {
 };
 
 export const createEntryBody = z.object(entryFields).partial().required({ pattern: true, replacement: true }).strict();
-export const updateEntryBody = z.object({ ...entryFields, version: z.number().int().min(1).optional() }).partial().strict();
+export const updateEntryBody = z
+  .object({ ...entryFields, version: z.number().int().min(1).optional() })
+  .partial()
+  .strict();
 
 export const createDictionaryBody = z
   .object({
@@ -108,7 +121,12 @@ export const listQuery = z
 
 export const listEntriesQuery = z.object({ group: z.string().max(MAX_GROUP_LENGTH).optional() }).strict();
 
-export const reorderBody = z.object({ entry_ids: z.array(z.uuid()).min(1, 'entry_ids must contain at least one entry ID').max(10_000), version: z.number().int().min(1).optional() }).strict();
+export const reorderBody = z
+  .object({
+    entry_ids: z.array(z.uuid()).min(1, 'entry_ids must contain at least one entry ID').max(10_000),
+    version: z.number().int().min(1).optional(),
+  })
+  .strict();
 
 export const processBody = z
   .object({
@@ -121,13 +139,30 @@ export const processBody = z
     /** Evaluate timed effects against this chat's state and length (read only: nothing is recorded). */
     chat_id: z.uuid().optional(),
     /** Seed of the probability rolls (a repeatable run); random otherwise. */
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k'),
   })
   .strict();
 
-export const importMarkdownBody = z.object({ name: z.string().trim().min(1).max(MAX_DICTIONARY_NAME).optional(), content: z.string().min(1).max(5_000_000), activate: z.boolean().default(true) }).strict();
-export const importJsonBody = z.object({ data: z.record(z.string(), z.unknown()), name: z.string().trim().min(1).max(MAX_DICTIONARY_NAME).optional(), activate: z.boolean().default(true) }).strict();
+export const importMarkdownBody = z
+  .object({
+    name: z.string().trim().min(1).max(MAX_DICTIONARY_NAME).optional(),
+    content: z.string().min(1).max(5_000_000),
+    activate: z.boolean().default(true),
+  })
+  .strict();
+export const importJsonBody = z
+  .object({
+    data: z.record(z.string(), z.unknown()),
+    name: z.string().trim().min(1).max(MAX_DICTIONARY_NAME).optional(),
+    activate: z.boolean().default(true),
+  })
+  .strict();
 
 export const attachBody = z
   .object({
@@ -155,8 +190,22 @@ export const dictionaryViewSchema = z.looseObject({
   entries: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
-export const entryViewSchema = z.looseObject({ id: z.uuid(), dictionary_id: z.uuid(), pattern: z.string(), replacement: z.string(), type: z.string(), priority: z.number().int() });
-export const attachmentViewSchema = dictionaryViewSchema.extend({ dictionary_id: z.uuid(), target_kind: z.string(), target_id: z.uuid(), attachment_enabled: z.boolean(), attachment_priority: z.number().int(), apply_to: applyToSchema });
+export const entryViewSchema = z.looseObject({
+  id: z.uuid(),
+  dictionary_id: z.uuid(),
+  pattern: z.string(),
+  replacement: z.string(),
+  type: z.string(),
+  priority: z.number().int(),
+});
+export const attachmentViewSchema = dictionaryViewSchema.extend({
+  dictionary_id: z.uuid(),
+  target_kind: z.string(),
+  target_id: z.uuid(),
+  attachment_enabled: z.boolean(),
+  attachment_priority: z.number().int(),
+  apply_to: applyToSchema,
+});
 export const processResultSchema = z.looseObject({
   original_text: z.string(),
   processed_text: z.string(),

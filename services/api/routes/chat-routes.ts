@@ -6,7 +6,14 @@ import { createChatTranscriptQueries, type TranscriptEntry } from '../../../quer
 import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
 import type { ChatSettings, Sender } from '../../../shared/chats/chat-fields.ts';
-import { displayName, exportJson, exportMarkdown, exportText, type ExportChat, type ExportMessage } from '../../../shared/chats/chat-export.ts';
+import {
+  displayName,
+  exportJson,
+  exportMarkdown,
+  exportText,
+  type ExportChat,
+  type ExportMessage,
+} from '../../../shared/chats/chat-export.ts';
 import { formatCreateDate } from '../../../shared/chats/send-date.ts';
 import { buildSillyTavernChat, type StExportMessage } from '../../../shared/chats/sillytavern-chat.ts';
 import { sillyTavernHeader } from '../../../shared/chats/sillytavern-settings.ts';
@@ -39,13 +46,22 @@ const BASE = '/api/v1/character_chats';
 export const chatLocation = (id: string) => `${BASE}/${id}`;
 
 /** 404 for a missing (or deleted) chat, 403 for another user's. */
-export function visibleChat(row: ChatRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): ChatRow {
+export function visibleChat(
+  row: ChatRow | undefined,
+  id: string,
+  principal: Principal,
+  options: { includeDeleted?: boolean } = {},
+): ChatRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat', id);
   if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this chat belongs to another user');
   return row;
 }
 
-const errors = { 400: { description: 'invalid', schema: problemSchema }, 403: { description: "another user's, or over a limit", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } };
+const errors = {
+  400: { description: 'invalid', schema: problemSchema },
+  403: { description: "another user's, or over a limit", schema: problemSchema },
+  404: { description: 'missing', schema: problemSchema },
+};
 
 const userNameOf = (settings: ChatSettings) => settings.user_name ?? 'User';
 
@@ -88,10 +104,12 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
     const row = (await chats.get(id))!;
     return { status, body: { ...toChatView(row), ...extra }, headers: { ETag: `W/"${row.version}"` } };
   };
-  const created = (id: string, extra: Record<string, unknown> = {}) => async () => {
-    const r = await current(id, 201, extra);
-    return { ...r, headers: { ...r.headers, Location: chatLocation(id) } };
-  };
+  const created =
+    (id: string, extra: Record<string, unknown> = {}) =>
+    async () => {
+      const r = await current(id, 201, extra);
+      return { ...r, headers: { ...r.headers, Location: chatLocation(id) } };
+    };
 
   return [
     defineRoute({
@@ -104,11 +122,23 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'chat_create',
       body: importBody,
       bodyLimitBytes: deps.config.CHAT_IMPORT_MAX_BYTES,
-      responses: { 201: { description: 'imported', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
+      responses: {
+        201: { description: 'imported', schema: chatViewSchema },
+        202: { description: 'accepted; not yet readable' },
+        ...errors,
+      },
       handler: async ({ body, command }) => {
         const chatId = newId();
-        const { result, summary } = await importSillyTavernChat(deps, command, { chatId, characterId: body.character_id, content: body.content, ...(body.title ? { title: body.title } : {}) });
-        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId, { import: summary }), { id: chatId, version: result.revision });
+        const { result, summary } = await importSillyTavernChat(deps, command, {
+          chatId,
+          characterId: body.character_id,
+          content: body.content,
+          ...(body.title ? { title: body.title } : {}),
+        });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId, { import: summary }), {
+          id: chatId,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -130,7 +160,10 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(body.title ? { title: body.title } : {}),
           ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
         });
-        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), { id: chatId, version: result.revision });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), {
+          id: chatId,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -144,9 +177,24 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'a page of chats', schema: chatListSchema }, 400: errors[400] },
       handler: async ({ query, principal }) => {
         const deleted = query.deleted_only ? 'only' : query.include_deleted ? 'include' : 'exclude';
-        const { items, total } = await chats.list(principal.userId, { ...(query.character_id ? { characterId: query.character_id } : {}), limit: query.limit, offset: query.offset, deleted });
+        const { items, total } = await chats.list(principal.userId, {
+          ...(query.character_id ? { characterId: query.character_id } : {}),
+          limit: query.limit,
+          offset: query.offset,
+          deleted,
+        });
         const next = query.offset + items.length < total ? query.offset + items.length : null;
-        return { status: 200, body: { items: items.map(toChatView), total, limit: query.limit, offset: query.offset, has_more: next !== null, next_offset: next } };
+        return {
+          status: 200,
+          body: {
+            items: items.map(toChatView),
+            total,
+            limit: query.limit,
+            offset: query.offset,
+            has_more: next !== null,
+            next_offset: next,
+          },
+        };
       },
     }),
     defineRoute({
@@ -158,7 +206,13 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: chatParams,
       query: getChatQuery,
-      responses: { 200: { description: 'the chat (with `as_of_version` when rebuilt from its past)', schema: chatViewSchema.extend({ as_of_version: z.number().int().optional() }) }, ...errors },
+      responses: {
+        200: {
+          description: 'the chat (with `as_of_version` when rebuilt from its past)',
+          schema: chatViewSchema.extend({ as_of_version: z.number().int().optional() }),
+        },
+        ...errors,
+      },
       handler: async ({ params, query, principal }) => {
         const asOf = asOfFromQuery(query);
         if (asOf) {
@@ -180,10 +234,23 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: chatParams,
       query: expectedVersionQuery,
       body: updateChatBody,
-      responses: { 200: { description: 'updated', schema: chatViewSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'updated', schema: chatViewSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params, query, body, command }) => {
-        const result = await runChatCommand(deps, command, params.chat_id, { type: 'UpdateChat', chatId: params.chat_id, changes: body }, query.expected_version);
-        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), { id: params.chat_id, version: result.revision });
+        const result = await runChatCommand(
+          deps,
+          command,
+          params.chat_id,
+          { type: 'UpdateChat', chatId: params.chat_id, changes: body },
+          query.expected_version,
+        );
+        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), {
+          id: params.chat_id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -196,7 +263,11 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: chatParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: deletedSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'deleted', schema: deletedSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params, query, command }) => {
         const result = await deleteChat(deps, command, params.chat_id, query.expected_version);
         const body = { id: params.chat_id, version: result.revision, deleted: true };
@@ -213,10 +284,17 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
       params: chatParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'restored (or was not deleted)', schema: chatViewSchema }, 409: { description: 'version conflict', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'restored (or was not deleted)', schema: chatViewSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params, query, command }) => {
         const result = await restoreChat(deps, command, params.chat_id, query.expected_version);
-        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), { id: params.chat_id, version: result.revision });
+        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), {
+          id: params.chat_id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -229,18 +307,31 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'chat_create',
       params: chatParams,
       body: forkBody,
-      responses: { 201: { description: 'the new chat', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
+      responses: {
+        201: { description: 'the new chat', schema: chatViewSchema },
+        202: { description: 'accepted; not yet readable' },
+        ...errors,
+      },
       handler: async ({ params, body, command }) => {
         const chatId = newId();
-        const result = await forkChat(deps, command, { sourceChatId: params.chat_id, messageId: body.message_id, newChatId: chatId, ...(body.title ? { title: body.title } : {}) });
-        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), { id: chatId, version: result.revision });
+        const result = await forkChat(deps, command, {
+          sourceChatId: params.chat_id,
+          messageId: body.message_id,
+          newChatId: chatId,
+          ...(body.title ? { title: body.title } : {}),
+        });
+        return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), {
+          id: chatId,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
       method: 'get',
       path: `${BASE}/:chat_id/export`,
       operationId: 'exportChat',
-      summary: 'Export the conversation: JSON (the original system\'s shape), Markdown, plain text, or SillyTavern JSONL with alternates as swipes',
+      summary:
+        "Export the conversation: JSON (the original system's shape), Markdown, plain text, or SillyTavern JSONL with alternates as swipes",
       tags: ['chats'],
       auth: 'user',
       params: chatParams,
@@ -251,15 +342,24 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         const chat = visibleChat(row, params.chat_id, principal);
         const info = exportChat(chat);
         if (query.format === 'jsonl' || query.format === 'sillytavern') {
-          const header = sillyTavernHeader(chat.settings as ChatSettings, { characterName: chat.character_name, createDate: formatCreateDate(chat.created_at) });
+          const header = sillyTavernHeader(chat.settings as ChatSettings, {
+            characterName: chat.character_name,
+            createDate: formatCreateDate(chat.created_at),
+          });
           const stMessage = (m: TranscriptEntry['message']): StExportMessage => ({
-            name: displayName({ name: m.name, sender: m.sender as Sender }, { characterName: info.characterName, userName: (header?.user_name as string | undefined) ?? info.userName }),
+            name: displayName(
+              { name: m.name, sender: m.sender as Sender },
+              { characterName: info.characterName, userName: (header?.user_name as string | undefined) ?? info.userName },
+            ),
             sender: m.sender as Sender,
             content: m.content,
             createdAt: m.created_at,
             metadata: m.metadata,
           });
-          const file = buildSillyTavernChat(header, entries.map((e) => ({ message: stMessage(e.message), alternates: e.alternates.map(stMessage), index: e.index })));
+          const file = buildSillyTavernChat(
+            header,
+            entries.map((e) => ({ message: stMessage(e.message), alternates: e.alternates.map(stMessage), index: e.index })),
+          );
           res.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
           res.setHeader('Content-Disposition', attachment(chat.title, 'jsonl'));
           res.setHeader('ETag', `W/"${chat.version}"`);
@@ -276,4 +376,3 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
     }),
   ];
 }
-

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { asOfParam } from './as-of-param.ts';
-import { chatChangesSchema, chatSettingsSchema, MAX_MESSAGE_CONTENT, MAX_TITLE, messageMetadataSchema, senderSchema } from '../../../shared/chats/chat-fields.ts';
+import {
+  chatChangesSchema,
+  chatSettingsSchema,
+  MAX_MESSAGE_CONTENT,
+  MAX_TITLE,
+  messageMetadataSchema,
+  senderSchema,
+} from '../../../shared/chats/chat-fields.ts';
 
 /** Request and response schemas of the chat and message routes (they validate and generate OpenAPI). */
 export const chatParams = z.object({ chat_id: z.uuid({ message: 'must be a UUID' }) });
@@ -117,7 +124,8 @@ export const postMessageBody = z
   .superRefine((b, ctx) => {
     if (!b.sender && !b.role) ctx.addIssue({ code: 'custom', path: ['sender'], message: 'sender (user, assistant or system) is required' });
     if (b.sender && b.role && b.sender !== b.role) ctx.addIssue({ code: 'custom', path: ['role'], message: 'role and sender disagree' });
-    if (b.content.trim() === '' && !b.image_base64) ctx.addIssue({ code: 'custom', path: ['content'], message: 'Provide either non-empty content or image_base64.' });
+    if (b.content.trim() === '' && !b.image_base64)
+      ctx.addIssue({ code: 'custom', path: ['content'], message: 'Provide either non-empty content or image_base64.' });
   });
 
 export const listMessagesQuery = z

@@ -16,7 +16,13 @@ export const chatCompletionExtension = (result: CompletionResult) => ({
   ...(result.fullText !== null ? { content: result.fullText } : {}),
 });
 
-export function preparedPromptBody(chatId: string, characterId: string, mode: CharacterCompleteBody['mode'], model: PromptModelChoice & { providerName: string | null }, built: CharacterPrompt) {
+export function preparedPromptBody(
+  chatId: string,
+  characterId: string,
+  mode: CharacterCompleteBody['mode'],
+  model: PromptModelChoice & { providerName: string | null },
+  built: CharacterPrompt,
+) {
   const { prompt } = built;
   return {
     chat_id: chatId,
@@ -46,7 +52,12 @@ export function preparedPromptBody(chatId: string, characterId: string, mode: Ch
   };
 }
 
-export function characterCompletionBody(completionId: string, chatId: string, mode: CharacterCompleteBody['mode'], result: CompletionResult) {
+export function characterCompletionBody(
+  completionId: string,
+  chatId: string,
+  mode: CharacterCompleteBody['mode'],
+  result: CompletionResult,
+) {
   const choice = result.completion.choices[0];
   return {
     completion_id: completionId,

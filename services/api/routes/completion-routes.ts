@@ -7,7 +7,15 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
-import { characterTarget, clientChoseId, completionIdOf, generationParams, jobBase, previewModel, requestHashOf } from '../../completions/completion-request.ts';
+import {
+  characterTarget,
+  clientChoseId,
+  completionIdOf,
+  generationParams,
+  jobBase,
+  previewModel,
+  requestHashOf,
+} from '../../completions/completion-request.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -40,7 +48,14 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   const gateway = createCompletionGateway(deps);
-  const planner = createChatCompletionPlanner({ db: deps.db, readSchema: deps.readSchema, prompts, chats: deps, waiter: deps.waiter, config: deps.config });
+  const planner = createChatCompletionPlanner({
+    db: deps.db,
+    readSchema: deps.readSchema,
+    prompts,
+    chats: deps,
+    waiter: deps.waiter,
+    config: deps.config,
+  });
   const preflight = { prompts, chats: deps };
 
   return [
@@ -57,20 +72,46 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: ['chat_completion', 'message_send', 'chat_create'],
       rateLimitInHandler: true,
       bodyLimitBytes: 4 * 1_048_576,
-      responses: { 200: { description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)', schema: chatCompletionSchema }, ...errors },
+      responses: {
+        200: {
+          description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)',
+          schema: chatCompletionSchema,
+        },
+        ...errors,
+      },
       handler: async (ctx) => {
         const { body, principal, req, res, consumeRateLimit } = ctx;
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
         const completionId = completionIdOf(req.headers, principal);
-        const plan = await planner.plan(principal, ctx.command, completionId, body, body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT);
+        const plan = await planner.plan(
+          principal,
+          ctx.command,
+          completionId,
+          body,
+          body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT,
+        );
         await consumeRateLimit(plan.rateLimitActions);
         if (plan.newChat) await planner.openChat(ctx.command, plan.newChat, body.user_name);
-        const job = { ...jobBase(principal, ctx.command, completionId, requestHashOf(['chat.completions', body])), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target: plan.target };
-        const existing = await gateway.submit(job, { recordFirst: clientChoseId(req.headers) || !body.stream, log: ctx.log, dataSubject: plan.dataSubject });
+        const job = {
+          ...jobBase(principal, ctx.command, completionId, requestHashOf(['chat.completions', body])),
+          provider: resolved.providerName,
+          model: resolved.model,
+          params: generationParams(body),
+          target: plan.target,
+        };
+        const existing = await gateway.submit(job, {
+          recordFirst: clientChoseId(req.headers) || !body.stream,
+          log: ctx.log,
+          dataSubject: plan.dataSubject,
+        });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
           const trailer = (r: CompletionResult) => (r.chatId ? chatCompletionExtension(r) : null);
-          return gateway.streamResponse(res, completionId, { cancelOnDisconnect: !body.resumable, trailer, replay: await gateway.finishedReplay(completionId, existing) });
+          return gateway.streamResponse(res, completionId, {
+            cancelOnDisconnect: !body.resumable,
+            trailer,
+            replay: await gateway.finishedReplay(completionId, existing),
+          });
         }
         const result = await gateway.waitForResult(res, completionId, !body.resumable);
         const completion: ChatCompletion = result.completion;
@@ -86,12 +127,17 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: completionParams,
       query: streamQuery,
-      responses: { 200: { description: 'SSE stream', contentType: 'text/event-stream' }, 410: { description: 'the stream expired', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'SSE stream', contentType: 'text/event-stream' },
+        410: { description: 'the stream expired', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params, query, principal, req, res }) => {
         const job = await gateway.ownedJob(params.completion_id, principal);
         const header = req.headers['last-event-id'];
         const after = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.last_event_id;
-        if (!(await gateway.relayHolds(params.completion_id)) && after !== undefined) throw new AppError(410, 'stream_expired', 'the completion stream is no longer available');
+        if (!(await gateway.relayHolds(params.completion_id)) && after !== undefined)
+          throw new AppError(410, 'stream_expired', 'the completion stream is no longer available');
         return gateway.streamResponse(res, params.completion_id, {
           ...(after ? { after } : { replay: await gateway.finishedReplay(params.completion_id, job) }),
           cancelOnDisconnect: false,
@@ -135,7 +181,10 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const target = characterTarget(chat.id, chat.character_id, body, false);
         await prompts.check(target, principal);
         await consumeRateLimit();
-        const built = await prompts.build(target, principal, model, { ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}), dryRun: true });
+        const built = await prompts.build(target, principal, model, {
+          ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
+          dryRun: true,
+        });
         return { status: 200, body: preparedPromptBody(chat.id, chat.character_id, body.mode, model, built) };
       },
     }),
@@ -143,7 +192,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: '/api/v1/character_chats/:chat_id/complete',
       operationId: 'completeCharacterChat',
-      summary: "The character's next reply: mode normal (optionally after a new user message), regenerate (a new alternate), continue (extend the last reply), impersonate (a draft in the user's voice, not stored)",
+      summary:
+        "The character's next reply: mode normal (optionally after a new user message), regenerate (a new alternate), continue (extend the last reply), impersonate (a draft in the user's voice, not stored)",
       tags: ['completions'],
       auth: 'user',
       params: chatParams,
@@ -164,18 +214,37 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         await preflightCompletion(preflight, ctx.command, completionId, target);
         await consumeRateLimit();
         const requestHash = requestHashOf(['character_chats.complete', params.chat_id, body]);
-        const job = { ...jobBase(principal, ctx.command, completionId, requestHash), provider: resolved.providerName, model: resolved.model, params: generationParams(body), target };
-        const existing = await gateway.submit(job, { recordFirst: clientChoseId(req.headers) || !body.stream, log: ctx.log, dataSubject: chat.owner_id });
+        const job = {
+          ...jobBase(principal, ctx.command, completionId, requestHash),
+          provider: resolved.providerName,
+          model: resolved.model,
+          params: generationParams(body),
+          target,
+        };
+        const existing = await gateway.submit(job, {
+          recordFirst: clientChoseId(req.headers) || !body.stream,
+          log: ctx.log,
+          dataSubject: chat.owner_id,
+        });
         if (body.stream) {
           res.setHeader('X-Completion-Id', completionId);
           return gateway.streamResponse(res, completionId, {
             cancelOnDisconnect: !body.resumable,
             replay: await gateway.finishedReplay(completionId, existing),
-            trailer: (r) => ({ chat_id: r.chatId, saved: r.saved !== null, message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null, content: r.fullText ?? undefined }),
+            trailer: (r) => ({
+              chat_id: r.chatId,
+              saved: r.saved !== null,
+              message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null,
+              content: r.fullText ?? undefined,
+            }),
           });
         }
         const result = await gateway.waitForResult(res, completionId, !body.resumable);
-        return { status: 200, headers: { 'X-Completion-Id': completionId }, body: characterCompletionBody(completionId, chat.id, body.mode, result) };
+        return {
+          status: 200,
+          headers: { 'X-Completion-Id': completionId },
+          body: characterCompletionBody(completionId, chat.id, body.mode, result),
+        };
       },
     }),
   ];

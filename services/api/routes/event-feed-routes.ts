@@ -16,11 +16,20 @@ const commaList = (what: string, allowed: () => string[]) =>
   z
     .string()
     .max(4000)
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .superRefine((items, ctx) => {
       const known = new Set(allowed());
       const unknown = items.filter((i) => !known.has(i));
-      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown ${what}: ${unknown.slice(0, 5).join(', ')} (known: ${[...known].sort().join(', ')})` });
+      if (unknown.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown ${what}: ${unknown.slice(0, 5).join(', ')} (known: ${[...known].sort().join(', ')})`,
+        });
     })
     .optional();
 
@@ -28,7 +37,9 @@ export const eventStreamQuery = z
   .object({
     from: z
       .string()
-      .refine((v) => v === 'start' || v === 'now' || POSITION.test(v), { message: 'must be `start`, `now` or a position (an SSE id of this feed)' })
+      .refine((v) => v === 'start' || v === 'now' || POSITION.test(v), {
+        message: 'must be `start`, `now` or a position (an SSE id of this feed)',
+      })
       .optional()
       .describe('where to start when no Last-Event-ID header is sent: `now` (default), `start`, or after a position'),
     types: commaList('event type', () => allEventDefinitions().map((d) => d.type)).describe('only these event types (comma-separated)'),
@@ -38,7 +49,9 @@ export const eventStreamQuery = z
 
 const eventSchemasSchema = z.object({
   envelope: z.record(z.string(), z.unknown()).describe('JSON Schema of the `data:` of every feed event'),
-  items: z.array(z.object({ type: z.string(), schema_version: z.number().int(), resource_type: z.string(), schema: z.record(z.string(), z.unknown()) })),
+  items: z.array(
+    z.object({ type: z.string(), schema_version: z.number().int(), resource_type: z.string(), schema: z.record(z.string(), z.unknown()) }),
+  ),
   total: z.number().int(),
 });
 
@@ -54,25 +67,36 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       query: eventStreamQuery,
       responses: {
-        200: { description: 'an endless SSE stream; the schema is the `data:` of each event', contentType: 'text/event-stream', schema: feedEventSchema },
+        200: {
+          description: 'an endless SSE stream; the schema is the `data:` of each event',
+          contentType: 'text/event-stream',
+          schema: feedEventSchema,
+        },
         400: { description: 'an unknown filter value, or a malformed position', schema: problemSchema },
-        429: { description: '`too_many_feed_connections`: the caller already has EVENT_FEED_MAX_CONNECTIONS_PER_USER streams open (Retry-After)', schema: problemSchema },
+        429: {
+          description: '`too_many_feed_connections`: the caller already has EVENT_FEED_MAX_CONNECTIONS_PER_USER streams open (Retry-After)',
+          schema: problemSchema,
+        },
         503: { description: 'the server is shutting down', schema: problemSchema },
       },
       handler: async ({ query, principal, req, res }) => {
         const header = req.headers['last-event-id'];
         const lastEventId = typeof header === 'string' ? header.trim() : undefined;
-        if (lastEventId && !POSITION.test(lastEventId)) throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
+        if (lastEventId && !POSITION.test(lastEventId))
+          throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
         const from = lastEventId || query.from || 'now';
         const after = from === 'now' ? undefined : from === 'start' ? START_POSITION : from;
         const subject = principal.isAdmin ? null : principal.userId;
         if (after) {
           // The event store has the last word on a position (its numbers have ranges): ask it before the stream opens.
-          await deps.eventStore.readAll({ fromPosition: after, maxCount: 1, ...(subject === null ? {} : { subject }) }).catch((err: unknown) => {
-            const code = (err as { code?: string }).code;
-            if (err instanceof RangeError || code === '22003' || code === '22P02') throw badRequest('invalid_position', `${lastEventId ? 'Last-Event-ID' : 'from'} is not a position of this event log`);
-            throw err;
-          });
+          await deps.eventStore
+            .readAll({ fromPosition: after, maxCount: 1, ...(subject === null ? {} : { subject }) })
+            .catch((err: unknown) => {
+              const code = (err as { code?: string }).code;
+              if (err instanceof RangeError || code === '22003' || code === '22P02')
+                throw badRequest('invalid_position', `${lastEventId ? 'Last-Event-ID' : 'from'} is not a position of this event log`);
+              throw err;
+            });
         }
         await deps.eventFeed.serve(res, {
           userId: principal.userId,
@@ -96,7 +120,10 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'event schemas', schema: eventSchemasSchema } },
       handler: async () => {
         const items = eventJsonSchemas();
-        const envelope = z.toJSONSchema(feedEventSchema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+        const envelope = z.toJSONSchema(feedEventSchema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as Record<
+          string,
+          unknown
+        >;
         return { status: 200, body: { envelope, items, total: items.length } };
       },
     }),

@@ -24,7 +24,10 @@ const historyQuery = z
 type HistoryQuery = z.infer<typeof historyQuery>;
 
 export const historyItemSchema = z.object({
-  version: z.number().int().describe('the stream revision after the event: the version of the resource (of the book, of the chat, for entries and messages)'),
+  version: z
+    .number()
+    .int()
+    .describe('the stream revision after the event: the version of the resource (of the book, of the chat, for entries and messages)'),
   position: z.string(),
   event_id: z.string(),
   event_type: z.string(),
@@ -69,7 +72,7 @@ function decodeCursor(cursor: string, order: string): number {
  */
 export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
-  const answer = async <S,>(fold: HistoryFold<S>, target: HistoryTarget, principal: Principal, query: HistoryQuery) => {
+  const answer = async <S>(fold: HistoryFold<S>, target: HistoryTarget, principal: Principal, query: HistoryQuery) => {
     const afterVersion = query.cursor !== undefined ? decodeCursor(query.cursor, query.order) : undefined;
     const { items, hasMore, currentVersion } = await readResourceHistory(deps.eventStore, fold, target, principal, {
       order: query.order,
@@ -79,7 +82,12 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
     const last = items[items.length - 1];
     return {
       status: 200,
-      body: { items: items.map((i) => i.item), next_cursor: hasMore && last ? encodeCursor(query.order, last.item.version) : null, has_more: hasMore, current_version: currentVersion },
+      body: {
+        items: items.map((i) => i.item),
+        next_cursor: hasMore && last ? encodeCursor(query.order, last.item.version) : null,
+        has_more: hasMore,
+        current_version: currentVersion,
+      },
     };
   };
 
@@ -94,7 +102,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) => answer(worldBookHistoryFold, { streamId: worldBookStream(params.id), what: 'world book', id: params.id }, principal, query),
+      handler: async ({ params, query, principal }) =>
+        answer(worldBookHistoryFold, { streamId: worldBookStream(params.id), what: 'world book', id: params.id }, principal, query),
     }),
     defineRoute({
       method: 'get',
@@ -107,7 +116,12 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       query: historyQuery,
       responses,
       handler: async ({ params, query, principal }) =>
-        answer(worldBookHistoryFold, { streamId: worldBookStream(params.id), what: 'world book', id: params.id, subject: { id: params.entry_id, what: 'entry' } }, principal, query),
+        answer(
+          worldBookHistoryFold,
+          { streamId: worldBookStream(params.id), what: 'world book', id: params.id, subject: { id: params.entry_id, what: 'entry' } },
+          principal,
+          query,
+        ),
     }),
     defineRoute({
       method: 'get',
@@ -119,7 +133,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) => answer(characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, principal, query),
+      handler: async ({ params, query, principal }) =>
+        answer(characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, principal, query),
     }),
     defineRoute({
       method: 'get',
@@ -131,7 +146,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ chat_id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) => answer(chatHistoryFold, { streamId: chatStream(params.chat_id), what: 'chat', id: params.chat_id }, principal, query),
+      handler: async ({ params, query, principal }) =>
+        answer(chatHistoryFold, { streamId: chatStream(params.chat_id), what: 'chat', id: params.chat_id }, principal, query),
     }),
     defineRoute({
       method: 'get',
@@ -147,7 +163,12 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
         // The read model only routes the message to its chat; the chat's stream is the history.
         const chatId = await messages.chatIdOf(params.message_id);
         if (!chatId) throw notFound('message', params.message_id);
-        return answer(chatHistoryFold, { streamId: chatStream(chatId), what: 'message', id: params.message_id, subject: { id: params.message_id, what: 'message' } }, principal, query);
+        return answer(
+          chatHistoryFold,
+          { streamId: chatStream(chatId), what: 'message', id: params.message_id, subject: { id: params.message_id, what: 'message' } },
+          principal,
+          query,
+        );
       },
     }),
     defineRoute({
@@ -160,7 +181,13 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) => answer(chatDictionaryHistoryFold, { streamId: dictionaryStream(params.id), what: 'chat dictionary', id: params.id }, principal, query),
+      handler: async ({ params, query, principal }) =>
+        answer(
+          chatDictionaryHistoryFold,
+          { streamId: dictionaryStream(params.id), what: 'chat dictionary', id: params.id },
+          principal,
+          query,
+        ),
     }),
   ];
 }

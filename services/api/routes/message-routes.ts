@@ -35,7 +35,11 @@ import {
 const BASE = '/api/v1/character_messages';
 export const messageLocation = (id: string) => `${BASE}/messages/${id}`;
 
-const errors = { 400: { description: 'invalid', schema: problemSchema }, 403: { description: "another user's, or over a limit", schema: problemSchema }, 404: { description: 'missing', schema: problemSchema } };
+const errors = {
+  400: { description: 'invalid', schema: problemSchema },
+  403: { description: "another user's, or over a limit", schema: problemSchema },
+  404: { description: 'missing', schema: problemSchema },
+};
 const conflictResponse = { 409: { description: 'version conflict', schema: problemSchema } };
 
 /** Cursors are opaque to clients: the view, the order and the last key seen. */
@@ -59,7 +63,11 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
 
   /** A message the caller may see: 404 when it (or its chat) is missing or deleted, 403 when another user's. */
-  const visibleMessage = async (id: string, principal: { userId: string; isAdmin: boolean }, options: { includeDeleted?: boolean } = {}) => {
+  const visibleMessage = async (
+    id: string,
+    principal: { userId: string; isAdmin: boolean },
+    options: { includeDeleted?: boolean } = {},
+  ) => {
     const row = await messages.get(id);
     if (!row || row.chat_deleted_at || (row.deleted_at && !options.includeDeleted)) throw notFound('message', id);
     if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this message belongs to another user');
@@ -78,7 +86,10 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   /** Runs a command on the message's chat and answers with the message once it is readable. */
   const command = async (ctx: CommandContext, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
     const result = await runChatCommand(deps, ctx, chatId, cmd);
-    return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), { id: messageId, chat_version: result.revision });
+    return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), {
+      id: messageId,
+      chat_version: result.revision,
+    });
   };
 
   return [
@@ -94,9 +105,19 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       body: postMessageBody,
       // base64 of the largest image plus the largest content, with room for JSON escapes
       bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576 + 65_536,
-      responses: { 201: { description: 'posted', schema: messageViewSchema }, 202: { description: 'accepted; not yet readable' }, 413: { description: "image too large (`image_too_large`), or it would pass the chat owner's storage quota (`quota_exceeded`)", schema: problemSchema }, ...errors },
+      responses: {
+        201: { description: 'posted', schema: messageViewSchema },
+        202: { description: 'accepted; not yet readable' },
+        413: {
+          description: "image too large (`image_too_large`), or it would pass the chat owner's storage quota (`quota_exceeded`)",
+          schema: problemSchema,
+        },
+        ...errors,
+      },
       handler: async ({ params, body, command: ctx }) => {
-        const image = body.image_base64 ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES) : null;
+        const image = body.image_base64
+          ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES)
+          : null;
         const messageId = newId();
         const post: ChatCommand & { type: 'PostMessage' } = {
           type: 'PostMessage',
@@ -116,7 +137,11 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           // before the event refers to them.
           const { ownerId } = await preflightChatCommand(deps, ctx, params.chat_id, post);
           const sha256 = sha256Hex(image.bytes);
-          reservation = await deps.blobStore.reserve(ownerId, [{ sha256, size: image.bytes.byteLength }], deps.config.STORAGE_QUOTA_BYTES_PER_USER);
+          reservation = await deps.blobStore.reserve(
+            ownerId,
+            [{ sha256, size: image.bytes.byteLength }],
+            deps.config.STORAGE_QUOTA_BYTES_PER_USER,
+          );
           post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
         }
         let result;
@@ -154,7 +179,9 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         const page = { after, order: query.order, limit: query.limit };
         const [chat, found, counted] = await Promise.all([
           chats.get(params.chat_id),
-          query.view === 'path' ? messages.pathPage(params.chat_id, page) : messages.treePage(params.chat_id, { ...page, includeDeleted: query.include_deleted }),
+          query.view === 'path'
+            ? messages.pathPage(params.chat_id, page)
+            : messages.treePage(params.chat_id, { ...page, includeDeleted: query.include_deleted }),
           query.view === 'tree' && query.include_deleted ? messages.countAll(params.chat_id) : undefined,
         ]);
         const visible = visibleChat(chat, params.chat_id, principal);
@@ -163,7 +190,15 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         const next = found.hasMore && last ? encodeCursor(query.view, query.order, query.view === 'path' ? last.depth : last.seq) : null;
         return {
           status: 200,
-          body: { items: found.items.map(toMessageView), view: query.view, order: query.order, limit: query.limit, total, has_more: found.hasMore, next_cursor: next },
+          body: {
+            items: found.items.map(toMessageView),
+            view: query.view,
+            order: query.order,
+            limit: query.limit,
+            total,
+            has_more: found.hasMore,
+            next_cursor: next,
+          },
         };
       },
     }),
@@ -180,7 +215,10 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'matches, best first', schema: searchResultSchema }, ...errors },
       handler: async ({ params, query, principal }) => {
         const text = (query.q ?? query.query)!;
-        const [chat, found] = await Promise.all([chats.get(params.chat_id), messages.search(params.chat_id, text, { limit: query.limit, offset: query.offset })]);
+        const [chat, found] = await Promise.all([
+          chats.get(params.chat_id),
+          messages.search(params.chat_id, text, { limit: query.limit, offset: query.offset }),
+        ]);
         visibleChat(chat, params.chat_id, principal);
         return {
           status: 200,
@@ -214,17 +252,30 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'put',
       path: `${BASE}/messages/:message_id`,
       operationId: 'editMessage',
-      summary: 'Edit a message (optimistic: expected_version); as_alternate=true keeps the old text and adds the edit as a new selected alternate',
+      summary:
+        'Edit a message (optimistic: expected_version); as_alternate=true keeps the old text and adds the edit as a new selected alternate',
       tags: ['messages'],
       auth: 'user',
       rateLimit: 'message_edit',
       params: messageParams,
       query: editMessageQuery,
       body: editMessageBody,
-      responses: { 200: { description: 'edited', schema: messageViewSchema }, 201: { description: 'the new alternate', schema: messageViewSchema }, ...conflictResponse, ...errors },
+      responses: {
+        200: { description: 'edited', schema: messageViewSchema },
+        201: { description: 'the new alternate', schema: messageViewSchema },
+        ...conflictResponse,
+        ...errors,
+      },
       handler: async ({ params, query, body, command: ctx }) => {
         const chatId = await chatOf(params.message_id);
-        const base = { type: 'EditMessage' as const, chatId, messageId: params.message_id, content: body.content, maxMessages, ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}) };
+        const base = {
+          type: 'EditMessage' as const,
+          chatId,
+          messageId: params.message_id,
+          content: body.content,
+          maxMessages,
+          ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
+        };
         if (!query.as_alternate) return command(ctx, chatId, base, params.message_id);
         const alternateId = newId();
         const response = await command(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201);
@@ -271,7 +322,13 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         return command(
           ctx,
           chatId,
-          { type: 'RestoreMessage', chatId, messageId: params.message_id, maxMessages, ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}) },
+          {
+            type: 'RestoreMessage',
+            chatId,
+            messageId: params.message_id,
+            maxMessages,
+            ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
+          },
           params.message_id,
         );
       },
@@ -285,7 +342,11 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimit: 'message_edit',
       params: messageParams,
-      responses: { 200: { description: 'selected', schema: messageViewSchema }, 409: { description: 'a deleted message above keeps it off the conversation', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'selected', schema: messageViewSchema },
+        409: { description: 'a deleted message above keeps it off the conversation', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params, command: ctx }) => {
         const chatId = await chatOf(params.message_id);
         return command(ctx, chatId, { type: 'SelectMessage', chatId, messageId: params.message_id }, params.message_id);

@@ -77,7 +77,11 @@ export const processContextBody = z
     seed: z.number().int().optional(),
     generation_type: z.enum(GENERATION_TYPES).optional(),
     /** Timed effects in force: entry key (`<world_book_id>.<uid>`) → the chat length at which the effect ends. */
-    timed_state: z.object({ sticky: z.record(z.string(), z.number().int()), cooldown: z.record(z.string(), z.number().int()) }).partial().strict().optional(),
+    timed_state: z
+      .object({ sticky: z.record(z.string(), z.number().int()), cooldown: z.record(z.string(), z.number().int()) })
+      .partial()
+      .strict()
+      .optional(),
     /** "Now" for timed effects, `delay` and decorators: the number of messages in the chat (default: the messages given). */
     chat_length: z.number().int().min(0).max(10_000_000).optional(),
     /** `all`: one diagnostic per entry; `relevant`: without entries none of whose keys occurred (`no_match`); `none`. */
@@ -86,7 +90,9 @@ export const processContextBody = z
     record: z.boolean().default(false),
   })
   .strict()
-  .refine((b) => b.text !== undefined || (b.messages?.length ?? 0) > 0 || b.chat_id !== undefined, { message: 'give text, messages or chat_id' });
+  .refine((b) => b.text !== undefined || (b.messages?.length ?? 0) > 0 || b.chat_id !== undefined, {
+    message: 'give text, messages or chat_id',
+  });
 export type ProcessContextBody = z.infer<typeof processContextBody>;
 
 const SETTING_NAMES: Record<string, keyof WorldInfoSettings> = {
@@ -111,24 +117,29 @@ const SETTING_NAMES: Record<string, keyof WorldInfoSettings> = {
  * The engine's settings from `settings` and the original's top-level names. A value given twice with different
  * values, or `token_budget` together with `context_size`/`budget_percent`/`budget_cap`, is a 400.
  */
-export function toEngineSettings(body: Pick<ProcessContextBody, 'settings' | 'scan_depth' | 'token_budget' | 'recursive_scanning'>): Partial<WorldInfoSettings> {
+export function toEngineSettings(
+  body: Pick<ProcessContextBody, 'settings' | 'scan_depth' | 'token_budget' | 'recursive_scanning'>,
+): Partial<WorldInfoSettings> {
   const given: Record<string, unknown> = { ...body.settings };
   for (const key of ['scan_depth', 'token_budget', 'recursive_scanning'] as const) {
     const value = body[key];
     if (value === undefined) continue;
-    if (given[key] !== undefined && given[key] !== value) throw badRequest('conflicting_settings', `${key} is given twice with different values`);
+    if (given[key] !== undefined && given[key] !== value)
+      throw badRequest('conflicting_settings', `${key} is given twice with different values`);
     given[key] = value;
   }
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(given)) {
     if (value === undefined || name === 'token_budget') continue;
     const field = SETTING_NAMES[name]!;
-    if (out[field] !== undefined && out[field] !== value) throw badRequest('conflicting_settings', `recursive and recursive_scanning disagree`);
+    if (out[field] !== undefined && out[field] !== value)
+      throw badRequest('conflicting_settings', `recursive and recursive_scanning disagree`);
     out[field] = value;
   }
   if (given.token_budget !== undefined) {
     const clash = ['context_size', 'budget_percent', 'budget_cap'].filter((k) => given[k] !== undefined);
-    if (clash.length > 0) throw badRequest('conflicting_settings', `token_budget sets the budget itself; do not combine it with ${clash.join(', ')}`);
+    if (clash.length > 0)
+      throw badRequest('conflicting_settings', `token_budget sets the budget itself; do not combine it with ${clash.join(', ')}`);
     Object.assign(out, { contextSize: given.token_budget, budgetPercent: 100, budgetCap: 0 });
   }
   return out as Partial<WorldInfoSettings>;
@@ -196,7 +207,11 @@ function activatedToApi(a: ActivatedEntry, entryIdOf: EntryIdOf) {
 }
 
 /** The engine's result in snake_case, with entry ids, the books used and the original system's summary fields. */
-export function processContextResponse(result: WorldInfoResult, books: readonly GatheredBook[], extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none' }) {
+export function processContextResponse(
+  result: WorldInfoResult,
+  books: readonly GatheredBook[],
+  extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none' },
+) {
   const byId = new Map(books.map((b) => [b.id, b]));
   const entryIdOf: EntryIdOf = (bookId, index) => byId.get(bookId)?.entryIds[index] ?? null;
   const i = result.injections;
@@ -212,7 +227,12 @@ export function processContextResponse(result: WorldInfoResult, books: readonly 
       outlets: i.outlets,
     },
     activated: result.activated.map((a) => activatedToApi(a, entryIdOf)),
-    diagnostics: extra.diagnostics === 'none' ? [] : result.diagnostics.filter((d) => extra.diagnostics === 'all' || d.reason !== 'no_match').map((d) => diagnosticToApi(d, entryIdOf)),
+    diagnostics:
+      extra.diagnostics === 'none'
+        ? []
+        : result.diagnostics
+            .filter((d) => extra.diagnostics === 'all' || d.reason !== 'no_match')
+            .map((d) => diagnosticToApi(d, entryIdOf)),
     books: books.map((b) => ({ id: b.id, name: b.name, source: b.source, version: b.version, entry_count: b.entries.length })),
     tokens_used: result.tokensUsed,
     token_budget: result.budget,

@@ -28,7 +28,10 @@ const projectionSchema = z.object({
   rebuild: rebuildSchema.nullable(),
 });
 
-const errors = { 403: { description: 'not an administrator', schema: problemSchema }, 404: { description: 'no such projection', schema: problemSchema } };
+const errors = {
+  403: { description: 'not an administrator', schema: problemSchema },
+  404: { description: 'no such projection', schema: problemSchema },
+};
 
 export function projectionAdminRoutes(deps: ApiDependencies): RouteDefinition[] {
   const { projections } = deps;
@@ -69,7 +72,11 @@ export function projectionAdminRoutes(deps: ApiDependencies): RouteDefinition[] 
       tags: ['operations'],
       auth: 'admin',
       params: nameParams,
-      responses: { 200: { description: 'the projection', schema: projectionSchema }, 400: { description: 'invalid name', schema: problemSchema }, ...errors },
+      responses: {
+        200: { description: 'the projection', schema: projectionSchema },
+        400: { description: 'invalid name', schema: problemSchema },
+        ...errors,
+      },
       handler: async ({ params }) => {
         known(params.name);
         return { status: 200, body: await view(params.name) };
@@ -79,7 +86,8 @@ export function projectionAdminRoutes(deps: ApiDependencies): RouteDefinition[] 
       method: 'post',
       path: '/api/v1/admin/projections/:name/rebuild',
       operationId: 'rebuildProjection',
-      summary: 'Rebuild one projection from the whole log beside the live tables, then swap it in; the API keeps answering. 202: poll the Location',
+      summary:
+        'Rebuild one projection from the whole log beside the live tables, then swap it in; the API keeps answering. 202: poll the Location',
       tags: ['operations'],
       auth: 'admin',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.administrator,
@@ -95,7 +103,10 @@ export function projectionAdminRoutes(deps: ApiDependencies): RouteDefinition[] 
         const started = await projections.rebuilds.start(params.name);
         if (!started.started) {
           if (started.reason === 'unknown_projection') throw notFound('projection', params.name);
-          throw conflict('rebuild_running', `a rebuild of ${params.name} is already running; poll /api/v1/admin/projections/${params.name}`);
+          throw conflict(
+            'rebuild_running',
+            `a rebuild of ${params.name} is already running; poll /api/v1/admin/projections/${params.name}`,
+          );
         }
         return { status: 202, headers: { Location: `/api/v1/admin/projections/${params.name}` }, body: await view(params.name) };
       },

@@ -19,7 +19,15 @@ export function rateLimitRoutes(deps: ApiDependencies): RouteDefinition[] {
             enabled: z.boolean(),
             store: z.string().nullable(),
             degraded: z.boolean(),
-            actions: z.array(z.object({ action: z.enum(RATE_LIMIT_ACTIONS), limit: z.number(), remaining: z.number(), window_seconds: z.number(), reset_seconds: z.number() })),
+            actions: z.array(
+              z.object({
+                action: z.enum(RATE_LIMIT_ACTIONS),
+                limit: z.number(),
+                remaining: z.number(),
+                window_seconds: z.number(),
+                reset_seconds: z.number(),
+              }),
+            ),
           }),
         },
       },
@@ -32,7 +40,13 @@ export function rateLimitRoutes(deps: ApiDependencies): RouteDefinition[] {
             enabled: true,
             store: deps.rateLimits.store,
             degraded: !healthy,
-            actions: status.map((d) => ({ action: d.action, limit: d.limit, remaining: d.remaining, window_seconds: d.windowSeconds, reset_seconds: Math.ceil(d.resetMs / 1000) })),
+            actions: status.map((d) => ({
+              action: d.action,
+              limit: d.limit,
+              remaining: d.remaining,
+              window_seconds: d.windowSeconds,
+              reset_seconds: Math.ceil(d.resetMs / 1000),
+            })),
           },
         };
       },

@@ -23,7 +23,8 @@ export function systemRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/ready',
       operationId: 'ready',
-      summary: "Readiness: database, event store, queue reachable; projections running and their lag (the details for administrators only in multi-user mode or with METRICS_TOKEN)",
+      summary:
+        'Readiness: database, event store, queue reachable; projections running and their lag (the details for administrators only in multi-user mode or with METRICS_TOKEN)',
       tags: ['operations'],
       auth: 'public',
       responses: { 200: { description: 'ready', schema: readySchema }, 503: { description: 'not ready', schema: readySchema } },
@@ -52,6 +53,15 @@ export function systemRoutes(deps: ApiDependencies): RouteDefinition[] {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e as Error); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e as Error);
+      },
+    );
   });
 }

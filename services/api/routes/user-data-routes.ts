@@ -40,16 +40,27 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/usage',
       operationId: 'getMyUsage',
-      summary: "The caller's stored bytes (avatars, card assets, message images) against their storage quota, and how many characters, chats and messages they keep",
+      summary:
+        "The caller's stored bytes (avatars, card assets, message images) against their storage quota, and how many characters, chats and messages they keep",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'usage', schema: usageSchema } },
       handler: async ({ principal }) => {
         const quota = deps.config.STORAGE_QUOTA_BYTES_PER_USER;
-        const [storage, counts] = await Promise.all([deps.blobStore.usage(principal.userId), userContentCounts(deps.db, deps.readSchema, principal.userId)]);
+        const [storage, counts] = await Promise.all([
+          deps.blobStore.usage(principal.userId),
+          userContentCounts(deps.db, deps.readSchema, principal.userId),
+        ]);
         return {
           status: 200,
-          body: { user_id: principal.userId, bytes_used: storage.bytesUsed, quota_bytes: quota, bytes_remaining: Math.max(0, quota - storage.bytesUsed), blob_count: storage.blobCount, ...counts },
+          body: {
+            user_id: principal.userId,
+            bytes_used: storage.bytesUsed,
+            quota_bytes: quota,
+            bytes_remaining: Math.max(0, quota - storage.bytesUsed),
+            blob_count: storage.blobCount,
+            ...counts,
+          },
         };
       },
     }),
@@ -57,7 +68,8 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'delete',
       path: '/api/v1/admin/users/:id/data',
       operationId: 'forgetUserData',
-      summary: "Forget a user: revoke their API keys and earlier JWTs, destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event",
+      summary:
+        'Forget a user: revoke their API keys and earlier JWTs, destroy their payload keys (their events read back redacted, rebuilds included), delete their read-model rows and blobs, record an audit event',
       tags: ['admin', 'users'],
       auth: 'admin',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.administrator,
@@ -84,7 +96,15 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
           params.id,
         );
         deps.stateCache.clear();
-        log.info({ forgottenUser: params.id, keysDestroyed: result.keysDestroyed, rowsDeleted: result.rowsDeleted, blobsDeleted: result.blobsDeleted }, 'user data forgotten');
+        log.info(
+          {
+            forgottenUser: params.id,
+            keysDestroyed: result.keysDestroyed,
+            rowsDeleted: result.rowsDeleted,
+            blobsDeleted: result.blobsDeleted,
+          },
+          'user data forgotten',
+        );
         return {
           status: 200,
           body: {

@@ -11,13 +11,26 @@ import {
   updateWorldBook,
 } from '../../../commands/world-books/world-book-workflows.ts';
 import { worldBookAsOf } from '../../../queries/resource-as-of.ts';
-import { createWorldBookQueries, toEntryView, toLibraryBook, toWorldBookView, type WorldBookRow } from '../../../queries/world-books-queries.ts';
+import {
+  createWorldBookQueries,
+  toEntryView,
+  toLibraryBook,
+  toWorldBookView,
+  type WorldBookRow,
+} from '../../../queries/world-books-queries.ts';
 import { AppError, badRequest, forbidden, notFound, unprocessable } from '../../../shared/errors.ts';
 import type { BookChanges, WorldBookMeta } from '../../../shared/events/world-book-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import { computeBookStatistics } from '../../../shared/world-books/book-statistics.ts';
 import { entryChangesFromApi, entryFieldsSchema } from '../../../shared/world-books/entry-api-fields.ts';
-import { createEntry, createWorldBook as newLibraryBook, exportLorebook, importLorebook, UnknownLorebookFormatError, type WorldInfoEntry } from '../../../shared/worldinfo/index.ts';
+import {
+  createEntry,
+  createWorldBook as newLibraryBook,
+  exportLorebook,
+  importLorebook,
+  UnknownLorebookFormatError,
+  type WorldInfoEntry,
+} from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Principal } from '../auth/principal.ts';
 import { contentDispositionHeader } from '../http/file-response.ts';
@@ -49,7 +62,12 @@ import {
 const BASE = '/api/v1/characters/world-books';
 
 /** 404 for a missing (or deleted, unless `includeDeleted`) book, 403 for another user's. */
-export function visibleBook(row: WorldBookRow | undefined, id: string, principal: Principal, options: { includeDeleted?: boolean } = {}): WorldBookRow {
+export function visibleBook(
+  row: WorldBookRow | undefined,
+  id: string,
+  principal: Principal,
+  options: { includeDeleted?: boolean } = {},
+): WorldBookRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('world book', id);
   if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
   return row;
@@ -61,10 +79,14 @@ function bookChanges(body: z.infer<typeof updateBookBody>): BookChanges {
 }
 
 /** The lorebook JSON of an import: a multipart file (`file`) or the JSON body itself. */
-async function readLorebookJson(req: Request, maxBytes: number): Promise<{ json: unknown; filename?: string; fields: Record<string, string> }> {
+async function readLorebookJson(
+  req: Request,
+  maxBytes: number,
+): Promise<{ json: unknown; filename?: string; fields: Record<string, string> }> {
   if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
     const { file, fields } = await readMultipartFile(req, { fileFields: ['file', 'world_book_file'], maxBytes });
-    if (jsonNestsDeeperThan(file.bytes, MAX_JSON_DEPTH)) throw badRequest('json_too_deep', `the lorebook file nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+    if (jsonNestsDeeperThan(file.bytes, MAX_JSON_DEPTH))
+      throw badRequest('json_too_deep', `the lorebook file nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(file.bytes).replace(/^\uFEFF/, '');
@@ -77,11 +99,17 @@ async function readLorebookJson(req: Request, maxBytes: number): Promise<{ json:
       throw badRequest('invalid_json', 'the lorebook file is not valid JSON');
     }
   }
-  if (req.body === undefined || typeof req.body !== 'object' || req.body === null) throw badRequest('missing_file', 'send the lorebook as multipart/form-data (field `file`) or as a JSON body');
+  if (req.body === undefined || typeof req.body !== 'object' || req.body === null)
+    throw badRequest('missing_file', 'send the lorebook as multipart/form-data (field `file`) or as a JSON body');
   return { json: req.body, fields: {} };
 }
 
-const baseName = (filename: string) => filename.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').trim().slice(0, 200);
+const baseName = (filename: string) =>
+  filename
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.[^.]*$/, '')
+    .trim()
+    .slice(0, 200);
 
 function contentDisposition(name: string): string {
   return contentDispositionHeader('attachment', { name: name || 'world-book', extension: 'json' });
@@ -91,7 +119,11 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createWorldBookQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `${BASE}/${id}`;
-  const bookResponse = async (id: string, status: number, options: { includeEntries?: boolean; extra?: Record<string, unknown> } = {}): Promise<RouteResult> => {
+  const bookResponse = async (
+    id: string,
+    status: number,
+    options: { includeEntries?: boolean; extra?: Record<string, unknown> } = {},
+  ): Promise<RouteResult> => {
     const row = (await queries.get(id))!;
     const entries = options.includeEntries ? { entries: (await queries.entries(id)).map(toEntryView) } : {};
     return { status, body: { ...toWorldBookView(row), ...entries, ...options.extra }, headers: { ETag: `W/"${row.version}"` } };
@@ -106,7 +138,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: `${BASE}/import`,
       operationId: 'importWorldBook',
-      summary: 'Import a lorebook: SillyTavern world info, character_book (bare or in a card), lorebook_v3, NovelAI, Agnai, RisuAI, the original export',
+      summary:
+        'Import a lorebook: SillyTavern world info, character_book (bare or in a card), lorebook_v3, NovelAI, Agnai, RisuAI, the original export',
       tags: ['world-books'],
       auth: 'user',
       rateLimit: 'world_book_ops',
@@ -115,7 +148,10 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       bodyContentType: 'multipart/form-data',
       bodyLimitBytes: deps.config.CARD_MAX_FILE_BYTES,
       responses: {
-        201: { description: 'imported; `import` reports the format, warnings and invalid regex keys (their entries are kept)', schema: bookViewSchema },
+        201: {
+          description: 'imported; `import` reports the format, warnings and invalid regex keys (their entries are kept)',
+          schema: bookViewSchema,
+        },
         400: { description: 'not JSON or not UTF-8', schema: problemSchema },
         413: { description: 'file too large', schema: problemSchema },
         422: { description: 'not a lorebook format this service reads', schema: problemSchema },
@@ -123,8 +159,15 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ req, query, command, consumeRateLimit }) => {
         const { json, filename, fields } = await readLorebookJson(req, deps.config.CARD_MAX_FILE_BYTES);
         const unstorable = findUnstorableText(json);
-        if (unstorable) throw badRequest('invalid_unicode', `the lorebook's ${describeUnstorable(unstorable)}`, { path: unstorable.path, reason: unstorable.reason });
-        const name = query.name ?? (fields.name?.trim() ? fields.name.trim().slice(0, 200) : undefined) ?? (filename ? baseName(filename) || undefined : undefined);
+        if (unstorable)
+          throw badRequest('invalid_unicode', `the lorebook's ${describeUnstorable(unstorable)}`, {
+            path: unstorable.path,
+            reason: unstorable.reason,
+          });
+        const name =
+          query.name ??
+          (fields.name?.trim() ? fields.name.trim().slice(0, 200) : undefined) ??
+          (filename ? baseName(filename) || undefined : undefined);
         const isGlobal = query.is_global ?? (fields.is_global ? z.stringbool().parse(fields.is_global) : false);
         let imported;
         try {
@@ -149,10 +192,20 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           import: {
             format: imported.format,
             entries_imported: entries.length,
-            warnings: imported.warnings.map((w) => ({ entry_index: w.entryIndex, code: w.code, detail: w.detail, ...(w.field ? { field: w.field } : {}) })),
+            warnings: imported.warnings.map((w) => ({
+              entry_index: w.entryIndex,
+              code: w.code,
+              detail: w.detail,
+              ...(w.field ? { field: w.field } : {}),
+            })),
             invalid_regex: imported.warnings
               .filter((w) => w.code === 'invalid_regex')
-              .map((w) => ({ entry_index: w.entryIndex, entry_id: w.entryIndex !== null ? (result.state.entries[w.entryIndex]?.entryId ?? null) : null, field: w.field, detail: w.detail })),
+              .map((w) => ({
+                entry_index: w.entryIndex,
+                entry_id: w.entryIndex !== null ? (result.state.entries[w.entryIndex]?.entryId ?? null) : null,
+                field: w.field,
+                detail: w.detail,
+              })),
           },
         };
         return respondAfterProjection(
@@ -177,20 +230,33 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'world_book_ops',
       body: bulkBody,
       responses: {
-        200: { description: 'done', schema: z.object({ success: z.boolean(), operation: z.string(), affected_count: z.number().int(), failed_ids: z.array(z.string()), books: z.array(z.object({ world_book_id: z.uuid(), version: z.number().int(), affected_count: z.number().int() })), message: z.string() }) },
+        200: {
+          description: 'done',
+          schema: z.object({
+            success: z.boolean(),
+            operation: z.string(),
+            affected_count: z.number().int(),
+            failed_ids: z.array(z.string()),
+            books: z.array(z.object({ world_book_id: z.uuid(), version: z.number().int(), affected_count: z.number().int() })),
+            message: z.string(),
+          }),
+        },
         400: { description: 'missing value', schema: problemSchema },
         403: { description: "an entry of another user's book", schema: problemSchema },
         404: { description: 'an entry that does not exist (`missing_ids`)', schema: problemSchema },
       },
       handler: async ({ body, command }) => {
-        if (body.value !== undefined && body.priority !== undefined && body.value !== body.priority) throw badRequest('conflicting_value', 'give value or priority, not both');
+        if (body.value !== undefined && body.priority !== undefined && body.value !== body.priority)
+          throw badRequest('conflicting_value', 'give value or priority, not both');
         const value = body.value ?? (body.operation === 'set_priority' ? body.priority : undefined);
-        if ((body.operation === 'set_priority' || body.operation === 'set_order') && value === undefined) throw badRequest('missing_value', `${body.operation} needs a numeric value`);
+        if ((body.operation === 'set_priority' || body.operation === 'set_order') && value === undefined)
+          throw badRequest('missing_value', `${body.operation} needs a numeric value`);
         const ids = [...new Set(body.entry_ids)];
         // The read model only routes the command to the books' streams; each book decides from its own stream.
         const bookOf = await queries.booksOfEntries(ids);
         const missing = ids.filter((id) => !bookOf.has(id));
-        if (missing.length > 0) throw new AppError(404, 'not_found', `${missing.length} of the entries do not exist`, { missing_ids: missing });
+        if (missing.length > 0)
+          throw new AppError(404, 'not_found', `${missing.length} of the entries do not exist`, { missing_ids: missing });
         const entriesByBook = new Map<string, string[]>();
         for (const id of ids) {
           const book = bookOf.get(id)!;
@@ -198,7 +264,11 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (list) list.push(id);
           else entriesByBook.set(book, [id]);
         }
-        const outcome = await bulkChangeEntries(commands, command, { entriesByBook, operation: body.operation, ...(value !== undefined ? { value } : {}) });
+        const outcome = await bulkChangeEntries(commands, command, {
+          entriesByBook,
+          operation: body.operation,
+          ...(value !== undefined ? { value } : {}),
+        });
         const answer = {
           success: true,
           operation: body.operation,
@@ -228,7 +298,14 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(body.token_budget !== undefined ? { token_budget: body.token_budget } : {}),
           ...(body.recursive_scanning !== undefined ? { recursive_scanning: body.recursive_scanning } : {}),
         });
-        const { worldBookId, result } = await createWorldBook(commands, command, { book: meta, entries: [], enabled: body.enabled, isGlobal: body.is_global, source: { kind: 'api' }, warnings: [] });
+        const { worldBookId, result } = await createWorldBook(commands, command, {
+          book: meta,
+          entries: [],
+          enabled: body.enabled,
+          isGlobal: body.is_global,
+          source: { kind: 'api' },
+          warnings: [],
+        });
         return respondAfterProjection(
           deps,
           result.position,
@@ -249,7 +326,20 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['world-books'],
       auth: 'user',
       query: listBooksQuery,
-      responses: { 200: { description: 'a page of books', schema: z.object({ items: z.array(bookViewSchema), total: z.number().int(), enabled_count: z.number().int(), disabled_count: z.number().int(), limit: z.number().int(), offset: z.number().int(), next_offset: z.number().int().nullable() }) } },
+      responses: {
+        200: {
+          description: 'a page of books',
+          schema: z.object({
+            items: z.array(bookViewSchema),
+            total: z.number().int(),
+            enabled_count: z.number().int(),
+            disabled_count: z.number().int(),
+            limit: z.number().int(),
+            offset: z.number().int(),
+            next_offset: z.number().int().nullable(),
+          }),
+        },
+      },
       handler: async ({ query, principal }) => {
         const { items, total, enabledCount, disabledCount } = await queries.list(principal.userId, {
           limit: query.limit,
@@ -259,14 +349,26 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           globalOnly: query.global_only,
         });
         const next = query.offset + items.length < total ? query.offset + items.length : null;
-        return { status: 200, body: { items: items.map(toWorldBookView), total, enabled_count: enabledCount, disabled_count: disabledCount, limit: query.limit, offset: query.offset, next_offset: next } };
+        return {
+          status: 200,
+          body: {
+            items: items.map(toWorldBookView),
+            total,
+            enabled_count: enabledCount,
+            disabled_count: disabledCount,
+            limit: query.limit,
+            offset: query.offset,
+            next_offset: next,
+          },
+        };
       },
     }),
     defineRoute({
       method: 'get',
       path: `${BASE}/:id`,
       operationId: 'getWorldBook',
-      summary: 'A world book with its entries (`include_entries=false` for the book alone); `as_of` (a version or an ISO date-time) rebuilds it as it was, from its events',
+      summary:
+        'A world book with its entries (`include_entries=false` for the book alone); `as_of` (a version or an ISO date-time) rebuilds it as it was, from its events',
       tags: ['world-books', 'history'],
       auth: 'user',
       params: bookParams,
@@ -282,7 +384,11 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (asOf) {
           const { row, entries, version } = await worldBookAsOf(deps.eventStore, params.id, asOf, principal);
           const withEntries = query.include_entries ? { entries: entries.map(toEntryView) } : {};
-          return { status: 200, body: { ...toWorldBookView(row), ...withEntries, as_of_version: version }, headers: { ETag: `W/"${version}"` } };
+          return {
+            status: 200,
+            body: { ...toWorldBookView(row), ...withEntries, as_of_version: version },
+            headers: { ETag: `W/"${version}"` },
+          };
         }
         visibleBook(await queries.get(params.id), params.id, principal);
         return bookResponse(params.id, 200, { includeEntries: query.include_entries });
@@ -299,10 +405,16 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: bookParams,
       query: expectedVersionQuery,
       body: updateBookBody,
-      responses: { 200: { description: 'updated', schema: bookViewSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'updated', schema: bookViewSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const result = await updateWorldBook(commands, command, params.id, bookChanges(body), query.expected_version);
-        return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -315,7 +427,10 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'world_book_ops',
       params: bookParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, command }) => {
         const result = await deleteWorldBook(commands, command, params.id, query.expected_version);
         const body = { id: params.id, version: result.revision, deleted: true };
@@ -334,7 +449,10 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'restored', schema: bookViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
       handler: async ({ params, command }) => {
         const result = await restoreWorldBook(commands, command, params.id);
-        return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), { id: params.id, version: result.revision });
+        return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), {
+          id: params.id,
+          version: result.revision,
+        });
       },
     }),
     defineRoute({
@@ -350,7 +468,11 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ params, query, principal }) => {
         const row = visibleBook(await queries.get(params.id), params.id, principal);
         const book = toLibraryBook(row, await queries.entries(params.id));
-        return { status: 200, body: exportLorebook(book, query.format), headers: { 'Content-Disposition': contentDisposition(row.name), ETag: `W/"${row.version}-${query.format}"` } };
+        return {
+          status: 200,
+          body: exportLorebook(book, query.format),
+          headers: { 'Content-Disposition': contentDisposition(row.name), ETag: `W/"${row.version}-${query.format}"` },
+        };
       },
     }),
     defineRoute({
@@ -416,11 +538,29 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: bookParams,
       query: listEntriesQuery,
-      responses: { 200: { description: 'entries', schema: z.object({ items: z.array(entryViewSchema), total: z.number().int(), world_book_id: z.uuid(), world_book_version: z.number().int() }) } },
+      responses: {
+        200: {
+          description: 'entries',
+          schema: z.object({
+            items: z.array(entryViewSchema),
+            total: z.number().int(),
+            world_book_id: z.uuid(),
+            world_book_version: z.number().int(),
+          }),
+        },
+      },
       handler: async ({ params, query, principal }) => {
         const row = visibleBook(await queries.get(params.id), params.id, principal);
         const all = (await queries.entries(params.id)).map(toEntryView).filter((e) => !query.enabled_only || e.enabled !== false);
-        return { status: 200, body: { items: all.slice(query.offset, query.offset + query.limit), total: all.length, world_book_id: row.id, world_book_version: row.version } };
+        return {
+          status: 200,
+          body: {
+            items: all.slice(query.offset, query.offset + query.limit),
+            total: all.length,
+            world_book_id: row.id,
+            world_book_version: row.version,
+          },
+        };
       },
     }),
     defineRoute({
@@ -449,10 +589,20 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: entryParams,
       query: expectedVersionQuery,
       body: entryFieldsSchema,
-      responses: { 200: { description: 'updated', schema: entryViewSchema }, 400: { description: 'invalid regex key', schema: problemSchema }, 409: { description: 'version conflict', schema: problemSchema } },
+      responses: {
+        200: { description: 'updated', schema: entryViewSchema },
+        400: { description: 'invalid regex key', schema: problemSchema },
+        409: { description: 'version conflict', schema: problemSchema },
+      },
       handler: async ({ params, query, body, command }) => {
         const result = await updateEntry(commands, command, params.id, params.entry_id, entryChangesFromApi(body), query.expected_version);
-        return respondAfterProjection(deps, result.position, `${location(params.id)}/entries/${params.entry_id}`, () => entryResponse(params.id, params.entry_id, 200), { entry_id: params.entry_id, world_book_version: result.revision });
+        return respondAfterProjection(
+          deps,
+          result.position,
+          `${location(params.id)}/entries/${params.entry_id}`,
+          () => entryResponse(params.id, params.entry_id, 200),
+          { entry_id: params.entry_id, world_book_version: result.revision },
+        );
       },
     }),
     defineRoute({
@@ -465,7 +615,12 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'world_book_ops',
       params: entryParams,
       query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: z.object({ entry_id: z.uuid(), world_book_id: z.uuid(), world_book_version: z.number().int(), deleted: z.literal(true) }) } },
+      responses: {
+        200: {
+          description: 'deleted',
+          schema: z.object({ entry_id: z.uuid(), world_book_id: z.uuid(), world_book_version: z.number().int(), deleted: z.literal(true) }),
+        },
+      },
       handler: async ({ params, query, command }) => {
         const result = await deleteEntry(commands, command, params.id, params.entry_id, query.expected_version);
         const body = { entry_id: params.entry_id, world_book_id: params.id, world_book_version: result.revision, deleted: true };

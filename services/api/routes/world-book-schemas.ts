@@ -10,7 +10,10 @@ export const entryParams = bookParams.extend({ entry_id: z.uuid({ message: 'must
 export const characterParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 export const attachmentParams = characterParams.extend({ world_book_id: z.uuid({ message: 'must be a UUID' }) });
 /** A new entry: `content` is required (it may be empty), `keys` default to none (a constant entry needs none). */
-export const createEntryBody = entryFieldsSchema.refine((o) => typeof o.content === 'string', { message: 'content is required', path: ['content'] });
+export const createEntryBody = entryFieldsSchema.refine((o) => typeof o.content === 'string', {
+  message: 'content is required',
+  path: ['content'],
+});
 
 export const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
 
@@ -26,7 +29,12 @@ const bookFields = {
 };
 
 export const createBookBody = z
-  .object({ ...bookFields, description: bookFields.description.default(''), enabled: bookFields.enabled.default(true), is_global: bookFields.is_global.default(false) })
+  .object({
+    ...bookFields,
+    description: bookFields.description.default(''),
+    enabled: bookFields.enabled.default(true),
+    is_global: bookFields.is_global.default(false),
+  })
   .partial({ scan_depth: true, token_budget: true, recursive_scanning: true, extensions: true })
   .strict();
 
@@ -71,7 +79,9 @@ export const importQuery = z
 
 export const exportQuery = z.object({ format: z.enum(['sillytavern', 'lorebook_v3', 'character_book']).default('sillytavern') }).strict();
 
-export const statisticsQuery = z.object({ tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k') }).strict();
+export const statisticsQuery = z
+  .object({ tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k') })
+  .strict();
 
 export const attachBody = z
   .object({
@@ -103,6 +113,19 @@ export const bookViewSchema = z.object({
   entries: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
-export const entryViewSchema = z.looseObject({ entry_id: z.uuid(), world_book_id: z.uuid(), keys: z.array(z.string()), content: z.string(), created_at: z.iso.datetime(), updated_at: z.iso.datetime() });
+export const entryViewSchema = z.looseObject({
+  entry_id: z.uuid(),
+  world_book_id: z.uuid(),
+  keys: z.array(z.string()),
+  content: z.string(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
 
-export const attachmentViewSchema = bookViewSchema.extend({ world_book_id: z.uuid(), character_id: z.uuid(), attachment_enabled: z.boolean(), attachment_priority: z.number().int(), attached_at: z.iso.datetime() });
+export const attachmentViewSchema = bookViewSchema.extend({
+  world_book_id: z.uuid(),
+  character_id: z.uuid(),
+  attachment_enabled: z.boolean(),
+  attachment_priority: z.number().int(),
+  attached_at: z.iso.datetime(),
+});

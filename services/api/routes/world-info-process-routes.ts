@@ -34,7 +34,10 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
       },
       handler: async ({ body, principal, command }) => {
         const { result, books, recorded, chatLength } = await processor.process(body, toEngineSettings(body), principal, command);
-        return { status: 200, body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics }) };
+        return {
+          status: 200,
+          body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics }),
+        };
       },
     }),
   ];

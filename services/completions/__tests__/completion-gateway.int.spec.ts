@@ -41,10 +41,15 @@ beforeAll(async () => {
     res.status(err.status).json({ code: err.code, detail: err.message });
   };
   app.get('/stream/:id', async (req, res) => {
-    await gateway.streamResponse(res, req.params.id, { trailer: () => ({ extra_field: 'trailer' }), ...streamOptions }).catch((err: unknown) => problem(res, err));
+    await gateway
+      .streamResponse(res, req.params.id, { trailer: () => ({ extra_field: 'trailer' }), ...streamOptions })
+      .catch((err: unknown) => problem(res, err));
   });
   app.get('/wait/:id', async (req, res) => {
-    await gateway.waitForResult(res, req.params.id, true).then((r) => res.json(r), (err: unknown) => problem(res, err));
+    await gateway.waitForResult(res, req.params.id, true).then(
+      (r) => res.json(r),
+      (err: unknown) => problem(res, err),
+    );
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -88,9 +93,21 @@ async function runOnRelay(job: CompletionJob, events: CompletionRelayEvent[]): P
   await svc.runtime.relay.end(job.completionId);
 }
 
-const chunk = (id: string, content: string): ProviderChunk => ({ id, object: 'chat.completion.chunk', created: 1, model: 'fake-model', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const chunk = (id: string, content: string): ProviderChunk => ({
+  id,
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'fake-model',
+  choices: [{ index: 0, delta: { content }, finish_reason: null }],
+});
 const result = (id: string): CompletionResult => ({
-  completion: { id, object: 'chat.completion', created: 1, model: 'fake-model', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there' }, finish_reason: 'stop' }] } as CompletionResult['completion'],
+  completion: {
+    id,
+    object: 'chat.completion',
+    created: 1,
+    model: 'fake-model',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there' }, finish_reason: 'stop' }],
+  } as CompletionResult['completion'],
   provider: 'default',
   model: 'fake-model',
   characterId: null,
@@ -108,7 +125,9 @@ describe('completion gateway', () => {
     expect(await gateway.submit(job, { recordFirst: true, log, dataSubject: 'gw-ann' })).toBeUndefined();
     const again = await gateway.submit({ ...job, requestId: randomUUID() }, { recordFirst: true, log, dataSubject: 'gw-ann' });
     expect(again).toMatchObject({ id, state: expect.any(String) });
-    expect(await problemOf(gateway.submit(jobOf('gw-ann', id, 'something else'), { recordFirst: true, log, dataSubject: 'gw-ann' }))).toEqual({ status: 422, code: 'idempotency_key_reused' });
+    expect(
+      await problemOf(gateway.submit(jobOf('gw-ann', id, 'something else'), { recordFirst: true, log, dataSubject: 'gw-ann' })),
+    ).toEqual({ status: 422, code: 'idempotency_key_reused' });
   });
 
   test("a job is its owner's and an administrator's: another user gets a 403, an unknown id a 404", async () => {
@@ -116,13 +135,23 @@ describe('completion gateway', () => {
     await gateway.submit(jobOf('gw-bea', id), { recordFirst: true, log, dataSubject: 'gw-bea' });
     expect(await gateway.ownedJob(id, { userId: 'gw-bea', isAdmin: false, method: 'api-key' })).toMatchObject({ id });
     expect(await gateway.ownedJob(id, { userId: 'gw-root', isAdmin: true, method: 'api-key' })).toMatchObject({ id });
-    expect(await problemOf(gateway.ownedJob(id, { userId: 'gw-cat', isAdmin: false, method: 'api-key' }))).toEqual({ status: 403, code: 'forbidden' });
-    expect(await problemOf(gateway.ownedJob(completionIdForKey('gw-bea', 'never'), { userId: 'gw-bea', isAdmin: false, method: 'api-key' }))).toMatchObject({ status: 404 });
+    expect(await problemOf(gateway.ownedJob(id, { userId: 'gw-cat', isAdmin: false, method: 'api-key' }))).toEqual({
+      status: 403,
+      code: 'forbidden',
+    });
+    expect(
+      await problemOf(gateway.ownedJob(completionIdForKey('gw-bea', 'never'), { userId: 'gw-bea', isAdmin: false, method: 'api-key' })),
+    ).toMatchObject({ status: 404 });
   });
 
-  test("the relay becomes SSE: every chunk with its id, the trailer, then [DONE]", async () => {
+  test('the relay becomes SSE: every chunk with its id, the trailer, then [DONE]', async () => {
     const id = completionIdForKey('gw-dan', randomUUID());
-    await runOnRelay(jobOf('gw-dan', id), [{ t: 'start', attempt: 1 }, { t: 'chunk', chunk: chunk(id, 'Hi') }, { t: 'chunk', chunk: chunk(id, ' there') }, { t: 'done', result: result(id) }]);
+    await runOnRelay(jobOf('gw-dan', id), [
+      { t: 'start', attempt: 1 },
+      { t: 'chunk', chunk: chunk(id, 'Hi') },
+      { t: 'chunk', chunk: chunk(id, ' there') },
+      { t: 'done', result: result(id) },
+    ]);
     streamOptions = { cancelOnDisconnect: false };
     const sse = await connectSse(`${base}/stream/${id}`);
     await sse.waitFor((c) => c.ended, 5000);
@@ -136,7 +165,10 @@ describe('completion gateway', () => {
 
   test("a failure before any token is the worker's problem as an HTTP error, with the provider's Retry-After", async () => {
     const id = completionIdForKey('gw-eve', randomUUID());
-    await runOnRelay(jobOf('gw-eve', id), [{ t: 'start', attempt: 1 }, { t: 'error', problem: { status: 429, code: 'provider_rate_limited', detail: 'slow down', extra: { retry_after: '7' } } }]);
+    await runOnRelay(jobOf('gw-eve', id), [
+      { t: 'start', attempt: 1 },
+      { t: 'error', problem: { status: 429, code: 'provider_rate_limited', detail: 'slow down', extra: { retry_after: '7' } } },
+    ]);
     streamOptions = { cancelOnDisconnect: false };
     const res = await fetch(`${base}/stream/${id}`);
     expect(res.status).toBe(429);
@@ -146,7 +178,12 @@ describe('completion gateway', () => {
 
   test('a second run after output was sent ends the stream with completion_restarted', async () => {
     const id = completionIdForKey('gw-fay', randomUUID());
-    await runOnRelay(jobOf('gw-fay', id), [{ t: 'start', attempt: 1 }, { t: 'chunk', chunk: chunk(id, 'Hi') }, { t: 'start', attempt: 2 }, { t: 'chunk', chunk: chunk(id, 'Hi') }]);
+    await runOnRelay(jobOf('gw-fay', id), [
+      { t: 'start', attempt: 1 },
+      { t: 'chunk', chunk: chunk(id, 'Hi') },
+      { t: 'start', attempt: 2 },
+      { t: 'chunk', chunk: chunk(id, 'Hi') },
+    ]);
     streamOptions = { cancelOnDisconnect: false };
     const sse = await connectSse(`${base}/stream/${id}`);
     await sse.waitFor((c) => c.ended, 5000);
@@ -158,8 +195,19 @@ describe('completion gateway', () => {
   test('a finished job replays as its stored result when the relay no longer holds the run', async () => {
     const id = completionIdForKey('gw-gus', randomUUID());
     expect(await gateway.finishedReplay(id, undefined)).toBeUndefined();
-    const replay = await gateway.finishedReplay(id, { id, name: 'completion', data: {}, state: 'failed', attemptsMade: 1, maxAttempts: 1, failedReason: 'boom', createdAt: new Date() });
-    expect(replay).toEqual([{ id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: 'boom', extra: {} } } }]);
+    const replay = await gateway.finishedReplay(id, {
+      id,
+      name: 'completion',
+      data: {},
+      state: 'failed',
+      attemptsMade: 1,
+      maxAttempts: 1,
+      failedReason: 'boom',
+      createdAt: new Date(),
+    });
+    expect(replay).toEqual([
+      { id: '1', data: { t: 'error', problem: { status: 502, code: 'completion_failed', detail: 'boom', extra: {} } } },
+    ]);
   });
 
   test('a wait that runs out is a 504 completion_timeout and asks for the job to stop', async () => {

@@ -4,7 +4,15 @@ import { ProviderRegistry } from '../../../infra/llm/index.ts';
 import { isCompletionId } from '../../../shared/completions/completion-ids.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { characterCompleteBody, chatCompletionBody } from '../../api/routes/completion-schemas.ts';
-import { characterTarget, clientChoseId, completionIdOf, generationParams, jobBase, previewModel, requestHashOf } from '../completion-request.ts';
+import {
+  characterTarget,
+  clientChoseId,
+  completionIdOf,
+  generationParams,
+  jobBase,
+  previewModel,
+  requestHashOf,
+} from '../completion-request.ts';
 
 const MSG = '0190a3c4-1b2c-7d3e-8f40-123456789abc';
 
@@ -28,7 +36,7 @@ describe('completion id', () => {
     expect(clientChoseId({ 'idempotency-key': '  ' })).toBe(false);
   });
 
-  test("an Idempotency-Key (else X-Request-Id) is the same completion for the same user, another for another user", () => {
+  test('an Idempotency-Key (else X-Request-Id) is the same completion for the same user, another for another user', () => {
     const ann = completionIdOf({ 'idempotency-key': 'k-1' }, { userId: 'ann' });
     expect(completionIdOf({ 'idempotency-key': ' k-1 ' }, { userId: 'ann' })).toBe(ann);
     expect(completionIdOf({ 'x-request-id': 'k-1' }, { userId: 'ann' })).toBe(ann);
@@ -39,7 +47,10 @@ describe('completion id', () => {
 
   test('a key of invisible or non-ASCII characters, or longer than 255, is a 400 invalid_idempotency_key', () => {
     for (const key of ['has space', 'é', 'x'.repeat(256)]) {
-      expect(problemOf(() => completionIdOf({ 'idempotency-key': key }, { userId: 'ann' }))).toEqual({ status: 400, code: 'invalid_idempotency_key' });
+      expect(problemOf(() => completionIdOf({ 'idempotency-key': key }, { userId: 'ann' }))).toEqual({
+        status: 400,
+        code: 'invalid_idempotency_key',
+      });
     }
   });
 });
@@ -63,7 +74,12 @@ describe('job fields', () => {
   });
 
   test('generation parameters keep only what was given; sampler extras go under extra', () => {
-    const body = chatCompletionBody.parse({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, top_k: 40, repetition_penalty: 1.1 });
+    const body = chatCompletionBody.parse({
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 0.3,
+      top_k: 40,
+      repetition_penalty: 1.1,
+    });
     expect(generationParams(body)).toEqual({ temperature: 0.3, extra: { top_k: 40, repetition_penalty: 1.1 } });
     expect(generationParams(chatCompletionBody.parse({ messages: [{ role: 'user', content: 'hi' }] }))).toEqual({});
   });
@@ -88,8 +104,13 @@ describe('character target', () => {
   });
 
   test('a mode given what it does not take is a 400', () => {
-    expect(problemOf(() => characterTarget('c', 'h', characterCompleteBody.parse({ mode: 'regenerate', message: 'x' }), true))).toEqual({ status: 400, code: 'unexpected_message' });
-    expect(problemOf(() => characterTarget('c', 'h', characterCompleteBody.parse({ mode: 'impersonate', message_id: MSG }), false))).toEqual({ status: 400, code: 'unexpected_message_id' });
+    expect(problemOf(() => characterTarget('c', 'h', characterCompleteBody.parse({ mode: 'regenerate', message: 'x' }), true))).toEqual({
+      status: 400,
+      code: 'unexpected_message',
+    });
+    expect(
+      problemOf(() => characterTarget('c', 'h', characterCompleteBody.parse({ mode: 'impersonate', message_id: MSG }), false)),
+    ).toEqual({ status: 400, code: 'unexpected_message_id' });
     expect(characterTarget('c', 'h', characterCompleteBody.parse({ mode: 'continue', message_id: MSG }), true).targetMessageId).toBe(MSG);
   });
 });

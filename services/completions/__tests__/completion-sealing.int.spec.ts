@@ -48,14 +48,21 @@ describe('completion sealing', () => {
   test('the queued job keeps its routing fields in clear and nothing of the request; it opens to the same job', async () => {
     const job = jobOf('sealing-ann', 'Qsealmark private question');
     const queued = await sealer.sealJob(job);
-    expect(queued).toMatchObject({ completionId: job.completionId, userId: 'sealing-ann', isAdmin: false, requestId: 'req-1', correlationId: 'corr-1', requestHash: job.requestHash });
+    expect(queued).toMatchObject({
+      completionId: job.completionId,
+      userId: 'sealing-ann',
+      isAdmin: false,
+      requestId: 'req-1',
+      correlationId: 'corr-1',
+      requestHash: job.requestHash,
+    });
     expect(JSON.stringify(queued)).not.toContain('Qsealmark');
     expect(JSON.stringify(queued)).not.toContain('fake-model');
     const opened = await sealer.openJob(JSON.parse(JSON.stringify(queued)));
     expect(opened!.job).toEqual(job);
   });
 
-  test('what a run writes is sealed with its job\'s key and opens only as that completion\'s, in its role', async () => {
+  test("what a run writes is sealed with its job's key and opens only as that completion's, in its role", async () => {
     const job = jobOf('sealing-bea', 'hello');
     const { box } = (await sealer.openJob(await sealer.sealJob(job)))!;
     const entry = box.seal('relay', { t: 'chunk', chunk: { content: 'Qsealmark reply' } });
@@ -65,7 +72,7 @@ describe('completion sealing', () => {
     await expect(sealer.open(job.completionId, 'result', entry)).rejects.toThrow(PayloadIntegrityError);
   });
 
-  test('an administrator\'s completion on a user\'s chat is sealed with the user\'s key', async () => {
+  test("an administrator's completion on a user's chat is sealed with the user's key", async () => {
     const job = { ...jobOf('sealing-root', 'about her chat'), isAdmin: true };
     const queued = await sealer.sealJob(job, 'sealing-cat');
     await keys.destroyUserKeys('sealing-root');
@@ -85,7 +92,7 @@ describe('completion sealing', () => {
     expect(await sealer.open(job.completionId, 'result', { text: 'clear' })).toEqual({ text: 'clear' });
   });
 
-  test('once the subject\'s keys are destroyed: the job does not open, results read as gone, a relay read is a 404', async () => {
+  test("once the subject's keys are destroyed: the job does not open, results read as gone, a relay read is a 404", async () => {
     const job = jobOf('sealing-eve', 'Qsealmark to be forgotten');
     const queued = await sealer.sealJob(job);
     const { box } = (await sealer.openJob(queued))!;

@@ -42,7 +42,10 @@ const until = async (check: () => boolean | Promise<boolean>, ms: number, what: 
 /** The reply's text: a JSON completion's message, or a stream's deltas (which must end with [DONE]). */
 function contentOf(body: string, stream: boolean): string {
   if (!stream) return (JSON.parse(body) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
-  const data = body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+  const data = body
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => l.slice(6));
   if (data.at(-1) !== '[DONE]') return `unfinished stream: ${body}`;
   return data
     .slice(0, -1)
@@ -107,7 +110,10 @@ describe.each(backends)('completions are fair across users (%s)', (backend, back
     const [ann, bob, cat] = [`ann${tag}`, `bob${tag}`, `cat${tag}`];
     const auth = { ann: await bearer(ann), bob: await bearer(bob), cat: await bearer(cat) };
     // Each sends as many never-ending completions as the worker has slots: twice what would fill them.
-    for (const [user, token] of [[ann, auth.ann], [bob, auth.bob]] as const) {
+    for (const [user, token] of [
+      [ann, auth.ann],
+      [bob, auth.bob],
+    ] as const) {
       for (let i = 0; i < SLOTS; i++) {
         const client = new AbortController();
         clients.push(client);
@@ -127,7 +133,9 @@ describe.each(backends)('completions are fair across users (%s)', (backend, back
     expect(waitedMs).toBeLessThan(1000);
     const res = await answer;
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(`Answer to ${cat} quick`);
+    expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(
+      `Answer to ${cat} quick`,
+    );
     console.log(`fair completions (${backend}): the third user's completion reached the provider after ${waitedMs} ms`);
     // Still capped: nothing of the two beyond their share started meanwhile.
     expect(most.get(ann)).toBe(CAP);
@@ -151,7 +159,11 @@ describe.each(backends)('completions are fair across users (%s)', (backend, back
     expect(answers.map((a, i) => contentOf(a.body, i % 2 === 0))).toEqual(texts.map((t) => `Answer to ${t}`));
     // Never more than the cap at once; every completion reached the provider exactly once.
     expect(most.get(dan)).toBe(CAP);
-    expect(upstreamTexts().filter((t) => t.startsWith(`${dan} `)).sort()).toEqual([...texts].sort());
+    expect(
+      upstreamTexts()
+        .filter((t) => t.startsWith(`${dan} `))
+        .sort(),
+    ).toEqual([...texts].sort());
     // Waiting jobs are woken when a slot frees, not by a timer: three rounds of a ~0.4 s reply.
     expect(elapsedMs).toBeLessThan(8000);
     for (const { id } of answers) {

@@ -22,23 +22,56 @@ let annChat: { id: string; characterId: string; cardBookId: string };
 const root: Principal = { userId: 'root', isAdmin: true, method: 'api-key' };
 
 beforeAll(async () => {
-  svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: 'process-context-secret-0123456789-abcdef', RATE_LIMITS_ENABLED: 'false', WORLD_INFO_MAX_SCAN_CHARS: '20000' } });
+  svc = await startTestService({
+    env: {
+      AUTH_MODE: 'multi-user',
+      JWT_SECRET: 'process-context-secret-0123456789-abcdef',
+      RATE_LIMITS_ENABLED: 'false',
+      WORLD_INFO_MAX_SCAN_CHARS: '20000',
+    },
+  });
   const rt = svc.runtime;
-  processor = createWorldInfoContextProcessor({ db: rt.database.db, readSchema: rt.config.READ_SCHEMA, cpu: rt.cpu, eventStore: rt.eventStore, waiter: rt.waiter, config: rt.config });
+  processor = createWorldInfoContextProcessor({
+    db: rt.database.db,
+    readSchema: rt.config.READ_SCHEMA,
+    cpu: rt.cpu,
+    eventStore: rt.eventStore,
+    waiter: rt.waiter,
+    config: rt.config,
+  });
   const a = await rt.userStore.createUser(`ann-${randomBytes(3).toString('hex')}`, false);
   ann = { principal: { userId: a.user.id, isAdmin: false, method: 'api-key' }, key: a.apiKey };
-  bea = { userId: (await rt.userStore.createUser(`bea-${randomBytes(3).toString('hex')}`, false)).user.id, isAdmin: false, method: 'api-key' };
+  bea = {
+    userId: (await rt.userStore.createUser(`bea-${randomBytes(3).toString('hex')}`, false)).user.id,
+    isAdmin: false,
+    method: 'api-key',
+  };
   const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
-  const character = (await svc.upload('/api/v1/characters/import', { bytes: png, filename: 'Seraphina.png', type: 'image/png' }, { key: ann.key })).body;
+  const character = (
+    await svc.upload('/api/v1/characters/import', { bytes: png, filename: 'Seraphina.png', type: 'image/png' }, { key: ann.key })
+  ).body;
   const chat = (await svc.request('POST', '/api/v1/character_chats', { key: ann.key, body: { character_id: character.id } })).body;
-  expect((await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { key: ann.key, body: { sender: 'user', content: 'Is a shadowfang near?' } })).status).toBe(201);
+  expect(
+    (
+      await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+        key: ann.key,
+        body: { sender: 'user', content: 'Is a shadowfang near?' },
+      })
+    ).status,
+  ).toBe(201);
   annChat = { id: chat.id, characterId: character.id, cardBookId: character.import.world_book.id };
 });
 afterAll(async () => {
   await svc?.close();
 });
 
-const context = (who: Principal): CommandContext => ({ userId: who.userId, isAdmin: who.isAdmin, requestId: randomUUID(), correlationId: randomUUID(), causationId: randomUUID() });
+const context = (who: Principal): CommandContext => ({
+  userId: who.userId,
+  isAdmin: who.isAdmin,
+  requestId: randomUUID(),
+  correlationId: randomUUID(),
+  causationId: randomUUID(),
+});
 const run = (raw: Record<string, unknown>, who: Principal) => {
   const body = processContextBody.parse(raw);
   return processor.process(body, toEngineSettings(body), who, context(who));
@@ -56,7 +89,10 @@ async function problemOf(work: Promise<unknown>): Promise<{ status: number; code
 
 describe('process world-info context', () => {
   test("a chat brings its messages and its character's book; the request's text counts for the chat's length", async () => {
-    const { result, books, recorded, chatLength } = await run({ chat_id: annChat.id, text: 'And now?', include_global: false }, ann.principal);
+    const { result, books, recorded, chatLength } = await run(
+      { chat_id: annChat.id, text: 'And now?', include_global: false },
+      ann.principal,
+    );
     expect(books.map((b) => [b.id, b.source])).toEqual([[annChat.cardBookId, 'character']]);
     expect(result.activated.some((a) => a.bookId === annChat.cardBookId)).toBe(true);
     expect(recorded).toBe(false);
@@ -75,7 +111,10 @@ describe('process world-info context', () => {
   });
 
   test('record: true appends the activations and waits for them to be read', async () => {
-    const { recorded, result } = await run({ character_id: annChat.characterId, text: 'A shadowfang!', record: true, include_global: false }, ann.principal);
+    const { recorded, result } = await run(
+      { character_id: annChat.characterId, text: 'A shadowfang!', record: true, include_global: false },
+      ann.principal,
+    );
     const fromCardBook = result.activated.filter((a) => a.bookId === annChat.cardBookId).length;
     expect(fromCardBook).toBeGreaterThan(0);
     expect(recorded).toBe(true);

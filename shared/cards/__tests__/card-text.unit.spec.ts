@@ -14,11 +14,17 @@ function errorOf(result: CardParseResult) {
 
 describe('YAML (text-generation-webui)', () => {
   test('name/context/greeting/example_dialogue map to the card; other keys are kept', () => {
-    const yaml = 'name: Aqua\ncontext: |\n  A water goddess.\n  Cheerful.\ngreeting: Hi there!\nexample_dialogue: "{{user}}: hi"\nyour_name: You\n';
+    const yaml =
+      'name: Aqua\ncontext: |\n  A water goddess.\n  Cheerful.\ngreeting: Hi there!\nexample_dialogue: "{{user}}: hi"\nyour_name: You\n';
     const r = ok(parseCard(utf8(yaml), { filename: 'aqua.yaml' }));
     expect(r.sourceFormat).toBe('yaml');
     expect(r.source.dialect).toBe('textgen');
-    expect(r.card.data).toMatchObject({ name: 'Aqua', description: 'A water goddess.\nCheerful.\n', first_mes: 'Hi there!', mes_example: '{{user}}: hi' });
+    expect(r.card.data).toMatchObject({
+      name: 'Aqua',
+      description: 'A water goddess.\nCheerful.\n',
+      first_mes: 'Hi there!',
+      mes_example: '{{user}}: hi',
+    });
     expect(r.card.topLevelExtras).toEqual({ your_name: 'You' });
   });
 
@@ -29,10 +35,23 @@ describe('YAML (text-generation-webui)', () => {
   });
 
   test('alias bombs, multiple documents, binary and non-mappings are rejected', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`), 'name: x'].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(', ')}]`,
+      ),
+      'name: x',
+    ].join('\n');
     expect(errorOf(parseYamlCard(utf8(bomb)))).toMatchObject({ status: 422, code: 'yaml_too_complex' });
     expect(errorOf(parseYamlCard(utf8('name: a\n---\nname: b\n')))).toMatchObject({ status: 400, code: 'invalid_yaml' });
-    expect(errorOf(parseYamlCard(utf8('name: a\nblob: !!binary aGVsbG8=\n')))).toMatchObject({ code: 'invalid_yaml', detail: expect.stringMatching(/binary/) });
+    expect(errorOf(parseYamlCard(utf8('name: a\nblob: !!binary aGVsbG8=\n')))).toMatchObject({
+      code: 'invalid_yaml',
+      detail: expect.stringMatching(/binary/),
+    });
     expect(errorOf(parseYamlCard(utf8('name: a\nn: .inf\n')))).toMatchObject({ code: 'invalid_yaml' });
     expect(errorOf(parseYamlCard(utf8('- a\n- b\n')))).toMatchObject({ status: 422, code: 'invalid_card' });
     expect(errorOf(parseYamlCard(utf8('name: [unclosed\n')))).toMatchObject({ status: 400, code: 'invalid_yaml' });

@@ -51,8 +51,22 @@ describe('CharX import', () => {
     expect(r.card.data.assets).toEqual(ASSETS);
     expect(r.avatar).toEqual({ bytes: icon, mime: 'image/png' });
     expect(r.assets.map(({ bytes: _bytes, ...rest }) => rest)).toEqual([
-      { path: 'assets/emotion/images/happy.webp', uri: 'embedded://assets/emotion/images/happy.webp', type: 'emotion', name: 'happy', ext: 'webp', mime: 'image/webp' },
-      { path: 'assets/background/images/bg.png', uri: '__asset:assets/background/images/bg.png', type: 'background', name: 'main', ext: 'png', mime: 'image/png' },
+      {
+        path: 'assets/emotion/images/happy.webp',
+        uri: 'embedded://assets/emotion/images/happy.webp',
+        type: 'emotion',
+        name: 'happy',
+        ext: 'webp',
+        mime: 'image/webp',
+      },
+      {
+        path: 'assets/background/images/bg.png',
+        uri: '__asset:assets/background/images/bg.png',
+        type: 'background',
+        name: 'main',
+        ext: 'png',
+        mime: 'image/png',
+      },
       { path: 'module.risum', uri: null, type: null, name: null, ext: 'risum', mime: 'application/octet-stream' },
     ]);
     expect(r.warnings).toEqual([]);
@@ -65,7 +79,11 @@ describe('CharX import', () => {
   });
 
   test('card.json inside a single folder is accepted with a warning', () => {
-    const r = ok(parseCharxCard(charx({ 'Risu/card.json': utf8(JSON.stringify(v3Card(ASSETS.slice(0, 1)))), 'Risu/assets/icon/images/main.png': icon })));
+    const r = ok(
+      parseCharxCard(
+        charx({ 'Risu/card.json': utf8(JSON.stringify(v3Card(ASSETS.slice(0, 1)))), 'Risu/assets/icon/images/main.png': icon }),
+      ),
+    );
     expect(r.avatar?.bytes).toEqual(icon);
     expect(r.warnings.join()).toMatch(/folder "Risu\/"/);
   });
@@ -83,17 +101,23 @@ describe('CharX import', () => {
     expect(r.avatar).toEqual({ bytes: icon, mime: 'image/png' });
     expect(r.assets).toEqual([]);
     // If another app edits the asset list, the recorded original is not forced back.
-    const edited = ok(parseCharxCard(rezip(exported.bytes, (entries) => {
-      const card = JSON.parse(Buffer.from(entries['card.json']!).toString()) as { data: { assets: unknown[] } };
-      card.data.assets.push({ type: 'emotion', uri: 'ccdefault:', name: 'sad', ext: 'png' });
-      entries['card.json'] = utf8(JSON.stringify(card));
-    })));
+    const edited = ok(
+      parseCharxCard(
+        rezip(exported.bytes, (entries) => {
+          const card = JSON.parse(Buffer.from(entries['card.json']!).toString()) as { data: { assets: unknown[] } };
+          card.data.assets.push({ type: 'emotion', uri: 'ccdefault:', name: 'sad', ext: 'png' });
+          entries['card.json'] = utf8(JSON.stringify(card));
+        }),
+      ),
+    );
     expect(edited.card.data.assets).toHaveLength(2);
     expect(edited.avatar?.bytes).toEqual(icon);
   });
 
   test('a ccdefault: main icon is replaced by the avatar on export and restored on import', () => {
-    const original = ok(parseCard(utf8(JSON.stringify(v3Card([{ type: 'icon', uri: 'ccdefault:', name: 'main', ext: 'png' }]))), { filename: 'c.json' }));
+    const original = ok(
+      parseCard(utf8(JSON.stringify(v3Card([{ type: 'icon', uri: 'ccdefault:', name: 'main', ext: 'png' }]))), { filename: 'c.json' }),
+    );
     const exported = exportCard(original.card, 'charx', { avatar: { bytes: happy, mime: 'image/webp' } });
     const r = ok(parseCard(exported.bytes, { filename: 'c.charx' }));
     expect(r.card).toEqual(original.card);
@@ -105,7 +129,7 @@ describe('CharX import', () => {
 function unzipNames(bytes: Uint8Array): string[] {
   const names: string[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let p = 0; p + 30 < bytes.length && view.getUint32(p, true) === 0x04034b50; ) {
+  for (let p = 0; p + 30 < bytes.length && view.getUint32(p, true) === 0x04034b50;) {
     const nameLength = view.getUint16(p + 26, true);
     names.push(Buffer.from(bytes.subarray(p + 30, p + 30 + nameLength)).toString());
     p += 30 + nameLength + view.getUint16(p + 28, true) + view.getUint32(p + 18, true);
@@ -138,21 +162,33 @@ describe('CharX zip-bomb and path guards', () => {
 
   test('declared sizes above the limits are 413 archive_too_large', () => {
     const huge = { ...rawEntry('big.bin', Uint8Array.of(1)), uncompressedSize: 2_000_000_000 };
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), huge])))).toMatchObject({ status: 413, code: 'archive_too_large' });
+    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), huge])))).toMatchObject({
+      status: 413,
+      code: 'archive_too_large',
+    });
     const parts = Array.from({ length: 5 }, (_, i) => ({ ...rawEntry(`p${i}`, new Uint8Array(1000), 0) }));
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), ...parts]), { limits: { maxArchiveUncompressedBytes: 3000 } })).code).toBe('archive_too_large');
+    expect(
+      errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), ...parts]), { limits: { maxArchiveUncompressedBytes: 3000 } })).code,
+    ).toBe('archive_too_large');
   });
 
   test('a high compression ratio on a large entry is 422 suspicious_compression_ratio', () => {
     const zeros = rawEntry('zeros.bin', new Uint8Array(4 * 1024 * 1024));
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), zeros])))).toMatchObject({ status: 422, code: 'suspicious_compression_ratio' });
+    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), zeros])))).toMatchObject({
+      status: 422,
+      code: 'suspicious_compression_ratio',
+    });
   });
 
   test('an entry that lies about its size is caught without inflating it fully', () => {
     const real = new Uint8Array(8 * 1024 * 1024);
     const liar = { ...rawEntry('liar.bin', real), uncompressedSize: 1000 };
     const started = performance.now();
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), liar])))).toMatchObject({ status: 400, code: 'corrupt_archive', detail: expect.stringMatching(/declared 1000/) });
+    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), liar])))).toMatchObject({
+      status: 400,
+      code: 'corrupt_archive',
+      detail: expect.stringMatching(/declared 1000/),
+    });
     expect(performance.now() - started).toBeLessThan(500);
     const short = { ...rawEntry('short.bin', new Uint8Array(10)), uncompressedSize: 20 };
     expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), short]))).detail).toMatch(/instead of the declared 20/);
@@ -160,9 +196,17 @@ describe('CharX zip-bomb and path guards', () => {
 
   test('CRC mismatch, encryption, unknown methods, duplicates', () => {
     expect(errorOf(parseCharxCard(buildRawZip([{ ...rawEntry('card.json', card), crc: 1 }]))).detail).toMatch(/CRC/);
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), { ...rawEntry('x', Uint8Array.of(1)), flags: 1 }])))).toMatchObject({ status: 422, code: 'encrypted_archive' });
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), { ...rawEntry('x', Uint8Array.of(1)), method: 12 }])))).toMatchObject({ code: 'unsupported_compression' });
-    expect(errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), rawEntry('a/x', Uint8Array.of(1)), rawEntry('a//x', Uint8Array.of(2))]))).detail).toMatch(/more than once/);
+    expect(
+      errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), { ...rawEntry('x', Uint8Array.of(1)), flags: 1 }]))),
+    ).toMatchObject({ status: 422, code: 'encrypted_archive' });
+    expect(
+      errorOf(parseCharxCard(buildRawZip([rawEntry('card.json', card), { ...rawEntry('x', Uint8Array.of(1)), method: 12 }]))),
+    ).toMatchObject({ code: 'unsupported_compression' });
+    expect(
+      errorOf(
+        parseCharxCard(buildRawZip([rawEntry('card.json', card), rawEntry('a/x', Uint8Array.of(1)), rawEntry('a//x', Uint8Array.of(2))])),
+      ).detail,
+    ).toMatch(/more than once/);
   });
 
   test('ZIP64 archives are read; their sizes go through the same guards', () => {
@@ -172,7 +216,10 @@ describe('CharX zip-bomb and path guards', () => {
     expect(r.assets.map((a) => a.path)).toEqual(['assets/icon/images/main.png']);
     const huge = buildZip64([rawEntry('card.json', card), { ...rawEntry('big', Uint8Array.of(1)), uncompressedSize: 2 ** 40 }]);
     expect(errorOf(parseCharxCard(huge)).code).toBe('archive_too_large');
-    const impossible = buildZip64([rawEntry('card.json', card), { ...rawEntry('big', Uint8Array.of(1)), uncompressedSize: Number.MAX_SAFE_INTEGER }]);
+    const impossible = buildZip64([
+      rawEntry('card.json', card),
+      { ...rawEntry('big', Uint8Array.of(1)), uncompressedSize: Number.MAX_SAFE_INTEGER },
+    ]);
     const view = new DataView(impossible.buffer);
     const at = Buffer.from(impossible).lastIndexOf(Buffer.from('big')) + 3 + 4;
     view.setBigUint64(at, 2n ** 63n, true);
@@ -189,6 +236,9 @@ describe('CharX zip-bomb and path guards', () => {
 
   test('card.json above the card size limit is 413 card_too_large', () => {
     const big = utf8(JSON.stringify(v3Card(undefined, { description: 'x'.repeat(5000) })));
-    expect(errorOf(parseCharxCard(charx({ 'card.json': big }), { limits: { maxCardJsonBytes: 1000 } }))).toMatchObject({ status: 413, code: 'card_too_large' });
+    expect(errorOf(parseCharxCard(charx({ 'card.json': big }), { limits: { maxCardJsonBytes: 1000 } }))).toMatchObject({
+      status: 413,
+      code: 'card_too_large',
+    });
   });
 });

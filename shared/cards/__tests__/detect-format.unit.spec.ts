@@ -51,7 +51,11 @@ describe('declared format vs content', () => {
   });
 
   test('an unknown extension is 415 unsupported_format listing the allowed ones', () => {
-    expect(failureOf(() => declaredFormat('virus.exe'))).toMatchObject({ status: 415, code: 'unsupported_format', detail: expect.stringContaining('.png') });
+    expect(failureOf(() => declaredFormat('virus.exe'))).toMatchObject({
+      status: 415,
+      code: 'unsupported_format',
+      detail: expect.stringContaining('.png'),
+    });
   });
 
   test('mismatches say what was expected and what was found', () => {
@@ -62,7 +66,9 @@ describe('declared format vs content', () => {
     });
     expect(failureOf(() => resolveCardFormat(utf8('{"name":"x"}'), 'card.jpg')).detail).toMatch(/expected JPEG, found JSON/);
     expect(failureOf(() => resolveCardFormat(readFixture('Seraphina.png'), 'card.json')).detail).toMatch(/expected JSON, found PNG/);
-    expect(failureOf(() => resolveCardFormat(buildPng(), undefined, 'image/jpeg')).detail).toMatch(/content type "image\/jpeg": expected JPEG, found PNG/);
+    expect(failureOf(() => resolveCardFormat(buildPng(), undefined, 'image/jpeg')).detail).toMatch(
+      /content type "image\/jpeg": expected JPEG, found PNG/,
+    );
     expect(failureOf(() => resolveCardFormat(Uint8Array.of(1, 2, 0, 4), 'x.charx')).detail).toMatch(/found unrecognised binary data/);
   });
 
@@ -79,7 +85,10 @@ describe('declared format vs content', () => {
   test('GIF and unknown binary are 415', () => {
     expect(failureOf(() => resolveCardFormat(latin1('GIF89a....'), 'x.gif'))).toMatchObject({ status: 415, code: 'unsupported_format' });
     expect(failureOf(() => resolveCardFormat(latin1('GIF89a....')))).toMatchObject({ status: 415 });
-    expect(failureOf(() => resolveCardFormat(Uint8Array.of(0, 0, 0, 1)))).toMatchObject({ status: 415, detail: expect.stringMatching(/could not determine/) });
+    expect(failureOf(() => resolveCardFormat(Uint8Array.of(0, 0, 0, 1)))).toMatchObject({
+      status: 415,
+      detail: expect.stringMatching(/could not determine/),
+    });
   });
 
   test('parseCard maps these to results', () => {

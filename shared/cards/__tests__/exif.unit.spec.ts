@@ -17,7 +17,13 @@ const byteList = Array.from(Buffer.from(json, 'utf8')).join(',');
 
 const containers = [
   { name: 'WEBP', build: (tiff: Uint8Array | null) => buildWebp(tiff), parse: parseWebpCard, filename: 'c.webp', format: 'webp' },
-  { name: 'WEBP (Exif header)', build: (tiff: Uint8Array | null) => buildWebp(tiff, { exifHeader: true }), parse: parseWebpCard, filename: 'c.webp', format: 'webp' },
+  {
+    name: 'WEBP (Exif header)',
+    build: (tiff: Uint8Array | null) => buildWebp(tiff, { exifHeader: true }),
+    parse: parseWebpCard,
+    filename: 'c.webp',
+    format: 'webp',
+  },
   { name: 'JPEG', build: (tiff: Uint8Array | null) => buildJpeg(tiff), parse: parseJpegCard, filename: 'c.jpg', format: 'jpeg' },
 ] as const;
 
@@ -64,7 +70,10 @@ describe.each(containers)('$name EXIF UserComment', ({ build, parse, filename, f
   });
 
   test('a comment that is not a card is 400 invalid_card_encoding', () => {
-    expect(errorOf(parse(build(buildTiff(userComment('ASCII', 'Shot on a phone!')))))).toMatchObject({ status: 400, code: 'invalid_card_encoding' });
+    expect(errorOf(parse(build(buildTiff(userComment('ASCII', 'Shot on a phone!')))))).toMatchObject({
+      status: 400,
+      code: 'invalid_card_encoding',
+    });
   });
 
   test('every truncation is a 4xx result', () => {

@@ -31,7 +31,12 @@ describe('fixture cards', () => {
     expect(d.creator).toBe('OtisAlejandro');
     expect(d.character_version).toBe('1.0.0');
     expect(d.creator_notes).toBe('ST Default Bot contest winner: roleplay bots category');
-    expect(d.extensions).toEqual({ talkativeness: '0.5', fav: false, world: 'Eldoria', depth_prompt: { prompt: '', depth: 4, role: 'system' } });
+    expect(d.extensions).toEqual({
+      talkativeness: '0.5',
+      fav: false,
+      world: 'Eldoria',
+      depth_prompt: { prompt: '', depth: 4, role: 'system' },
+    });
     const book = d.character_book!;
     expect(book.name).toBe('Eldoria');
     expect(book.entries).toHaveLength(4);
@@ -40,7 +45,16 @@ describe('fixture cards', () => {
     expect(book.entries.every((e) => e.use_regex && e.enabled && e.insertion_order === 100 && e.position === 'before_char')).toBe(true);
     expect(book.extensions).toEqual({}); // ST writes books without book-level extensions; V2/V3 require it
     // ST hybrid: the V1 mirror is recorded, the rest of the top level kept verbatim.
-    expect(r.card.v1Mirror).toEqual(['name', 'description', 'personality', 'first_mes', 'mes_example', 'scenario', 'creatorcomment', 'tags']);
+    expect(r.card.v1Mirror).toEqual([
+      'name',
+      'description',
+      'personality',
+      'first_mes',
+      'mes_example',
+      'scenario',
+      'creatorcomment',
+      'tags',
+    ]);
     expect(r.card.topLevelExtras).toEqual({
       avatar: 'none',
       chat: 'Seraphina - 2023-5-12 @21h 32m 29s 224ms',

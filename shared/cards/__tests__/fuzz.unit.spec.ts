@@ -23,7 +23,20 @@ import {
 } from '../index.ts';
 import { concatBytes, encodePngChunk, readPng } from '../png-chunks.ts';
 import { DEFAULT_CARD_LIMITS } from '../limits.ts';
-import { base64, buildJpeg, buildPng, buildTiff, buildWebp, cardJson, iTXt, readFixture, tEXt, userComment, utf8, zTXt } from './helpers/builders.ts';
+import {
+  base64,
+  buildJpeg,
+  buildPng,
+  buildTiff,
+  buildWebp,
+  cardJson,
+  iTXt,
+  readFixture,
+  tEXt,
+  userComment,
+  utf8,
+  zTXt,
+} from './helpers/builders.ts';
 
 type Parser = (bytes: Uint8Array, options?: CardParseOptions) => CardParseResult;
 
@@ -53,7 +66,21 @@ function check(parse: Parser, bytes: Uint8Array, options?: CardParseOptions): Ca
   return result;
 }
 
-const FILENAMES = [undefined, 'x.png', 'x.apng', 'x.webp', 'x.jpg', 'x.charx', 'x.zip', 'x.json', 'x.yaml', 'x.md', 'x.txt', 'x.gif', 'x.exe'];
+const FILENAMES = [
+  undefined,
+  'x.png',
+  'x.apng',
+  'x.webp',
+  'x.jpg',
+  'x.charx',
+  'x.zip',
+  'x.json',
+  'x.yaml',
+  'x.md',
+  'x.txt',
+  'x.gif',
+  'x.exe',
+];
 
 /** Mutations of a byte string: flips, overwrites, truncation, insertion, deletion, duplication of a slice. */
 function mutated(base: Uint8Array): fc.Arbitrary<Uint8Array> {
@@ -123,7 +150,16 @@ describe('random bytes', () => {
   });
 
   test('every specific parser on random bytes', () => {
-    const parsers: Parser[] = [parsePngCard, parseWebpCard, parseJpegCard, parseCharxCard, parseJsonCard, parseYamlCard, parseMarkdownCard, parsePlainTextCard];
+    const parsers: Parser[] = [
+      parsePngCard,
+      parseWebpCard,
+      parseJpegCard,
+      parseCharxCard,
+      parseJsonCard,
+      parseYamlCard,
+      parseMarkdownCard,
+      parsePlainTextCard,
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...parsers), fc.uint8Array({ maxLength: 1024 }), (parse, bytes) => {
         check(parse, bytes);
@@ -142,7 +178,10 @@ describe('mutations of real card files', () => {
   ]);
 
   test('small PNG card: byte-level mutations', () => {
-    fc.assert(fc.property(mutated(smallPng), (bytes) => void check(parseCard, bytes, { filename: 'm.png' })), { numRuns: 1000 });
+    fc.assert(
+      fc.property(mutated(smallPng), (bytes) => void check(parseCard, bytes, { filename: 'm.png' })),
+      { numRuns: 1000 },
+    );
   });
 
   test('small PNG card: chunks spliced, dropped, duplicated and re-ordered (CRCs valid)', () => {
@@ -183,7 +222,10 @@ describe('mutations of real card files', () => {
 
   test('real fixture (Seraphina.png): byte-level mutations', () => {
     const seraphina = readFixture('Seraphina.png');
-    fc.assert(fc.property(mutated(seraphina), (bytes) => void check(parseCard, bytes, { filename: 's.png' })), { numRuns: 150 });
+    fc.assert(
+      fc.property(mutated(seraphina), (bytes) => void check(parseCard, bytes, { filename: 's.png' })),
+      { numRuns: 150 },
+    );
   });
 
   test('WEBP and JPEG EXIF cards: byte-level mutations', () => {
@@ -207,14 +249,25 @@ describe('mutations of real card files', () => {
   });
 
   test('CharX: byte-level mutations of the archive', () => {
-    const card = parseJsonCard(utf8(cardJson('Zippy', { assets: [{ type: 'icon', uri: 'embeded://assets/icon/images/main.png', name: 'main', ext: 'png' }] })));
+    const card = parseJsonCard(
+      utf8(cardJson('Zippy', { assets: [{ type: 'icon', uri: 'embeded://assets/icon/images/main.png', name: 'main', ext: 'png' }] })),
+    );
     if (!card.ok) throw new Error('setup');
     const charx = exportCard(card.card, 'charx', { avatar: { bytes: buildPng(), mime: 'image/png' } }).bytes;
-    fc.assert(fc.property(mutated(charx), (bytes) => void check(parseCard, bytes, { filename: 'z.charx' })), { numRuns: 1000 });
+    fc.assert(
+      fc.property(mutated(charx), (bytes) => void check(parseCard, bytes, { filename: 'z.charx' })),
+      { numRuns: 1000 },
+    );
   });
 
   test('CharX: mutated card.json and entry names inside a valid archive', () => {
-    const json = utf8(JSON.stringify({ spec: 'chara_card_v3', spec_version: '3.0', data: { name: 'Z', assets: [{ type: 'icon', uri: 'embeded://a/b.png', name: 'main', ext: 'png' }] } }));
+    const json = utf8(
+      JSON.stringify({
+        spec: 'chara_card_v3',
+        spec_version: '3.0',
+        data: { name: 'Z', assets: [{ type: 'icon', uri: 'embeded://a/b.png', name: 'main', ext: 'png' }] },
+      }),
+    );
     fc.assert(
       fc.property(mutated(json), fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), (cardBytes, names) => {
         const files: Record<string, Uint8Array> = { 'card.json': cardBytes, 'a/b.png': buildPng() };
@@ -235,7 +288,10 @@ describe('mutations of real card files', () => {
 
 describe('text formats', () => {
   test('arbitrary JSON values', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => void check(parseJsonCard, utf8(JSON.stringify(value) ?? 'null'))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => void check(parseJsonCard, utf8(JSON.stringify(value) ?? 'null'))),
+      { numRuns: 1000 },
+    );
   });
 
   test('arbitrary objects that look like cards', () => {
@@ -243,28 +299,79 @@ describe('text formats', () => {
       {
         spec: fc.constantFrom('chara_card_v2', 'chara_card_v3', 'lorebook_v3', 'other'),
         spec_version: fc.oneof(fc.string(), fc.double(), fc.constant(null)),
-        data: fc.oneof(fc.dictionary(fc.constantFrom('name', 'tags', 'alternate_greetings', 'extensions', 'character_book', 'assets', 'creation_date', 'nickname', 'source', 'first_mes'), fc.jsonValue({ maxDepth: 3 })), fc.jsonValue()),
+        data: fc.oneof(
+          fc.dictionary(
+            fc.constantFrom(
+              'name',
+              'tags',
+              'alternate_greetings',
+              'extensions',
+              'character_book',
+              'assets',
+              'creation_date',
+              'nickname',
+              'source',
+              'first_mes',
+            ),
+            fc.jsonValue({ maxDepth: 3 }),
+          ),
+          fc.jsonValue(),
+        ),
         name: fc.jsonValue({ maxDepth: 1 }),
         char_name: fc.jsonValue({ maxDepth: 1 }),
         context: fc.string(),
       },
       { requiredKeys: [] },
     );
-    fc.assert(fc.property(looksLikeCard, (value) => void check(parseJsonCard, utf8(JSON.stringify(value)), { filename: 'maybe.json' })), { numRuns: 1000 });
+    fc.assert(
+      fc.property(looksLikeCard, (value) => void check(parseJsonCard, utf8(JSON.stringify(value)), { filename: 'maybe.json' })),
+      { numRuns: 1000 },
+    );
   });
 
   test('YAML, Markdown and plain text from arbitrary strings', () => {
-    const pieces = fc.constantFrom('# Title\n', '## Description\n', '## Alternate greetings\n', '### one\n', '```\n', 'Name: x\n', 'Tags: a, b\n', 'name: y\n', 'context: c\n', '&a [*a]\n', '- item\n', ': :\n', '\t', '{', '\u0000', '🌲');
-    const textArb = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.array(fc.oneof(pieces, fc.string({ maxLength: 20 })), { maxLength: 30 }).map((p) => p.join('')));
+    const pieces = fc.constantFrom(
+      '# Title\n',
+      '## Description\n',
+      '## Alternate greetings\n',
+      '### one\n',
+      '```\n',
+      'Name: x\n',
+      'Tags: a, b\n',
+      'name: y\n',
+      'context: c\n',
+      '&a [*a]\n',
+      '- item\n',
+      ': :\n',
+      '\t',
+      '{',
+      '\u0000',
+      '🌲',
+    );
+    const textArb = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.array(fc.oneof(pieces, fc.string({ maxLength: 20 })), { maxLength: 30 }).map((p) => p.join('')),
+    );
     const parsers: Parser[] = [parseYamlCard, parseMarkdownCard, parsePlainTextCard, parseCard];
-    fc.assert(fc.property(textArb, fc.constantFrom(...parsers), fc.constantFrom('n.yaml', 'n.md', 'n.txt', undefined), (text, parse, filename) => void check(parse, utf8(text), { filename })), {
-      numRuns: 1000,
-    });
+    fc.assert(
+      fc.property(
+        textArb,
+        fc.constantFrom(...parsers),
+        fc.constantFrom('n.yaml', 'n.md', 'n.txt', undefined),
+        (text, parse, filename) => void check(parse, utf8(text), { filename }),
+      ),
+      {
+        numRuns: 1000,
+      },
+    );
   });
 
   test('mutations of a YAML card', () => {
     const yaml = utf8('name: Aqua\ncontext: |\n  goddess\ngreeting: hi\nexample_dialogue: "x"\nanchors: &a [1, 2]\nrefs: [*a, *a]\n');
-    fc.assert(fc.property(mutated(yaml), (bytes) => void check(parseYamlCard, bytes, { filename: 'y.yaml' })), { numRuns: 1000 });
+    fc.assert(
+      fc.property(mutated(yaml), (bytes) => void check(parseYamlCard, bytes, { filename: 'y.yaml' })),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -61,7 +61,10 @@ describe('PNG text chunks', () => {
   });
 
   test('a chunk that is neither base64 nor JSON is 400 invalid_card_encoding', () => {
-    expect(errorOf(parsePngCard(buildPng([tEXt('chara', 'not base64 at all!')])))).toMatchObject({ status: 400, code: 'invalid_card_encoding' });
+    expect(errorOf(parsePngCard(buildPng([tEXt('chara', 'not base64 at all!')])))).toMatchObject({
+      status: 400,
+      code: 'invalid_card_encoding',
+    });
   });
 
   test('base64 of invalid UTF-8 is 400 invalid_card_encoding', () => {
@@ -70,7 +73,7 @@ describe('PNG text chunks', () => {
   });
 
   test('base64 of invalid JSON is 400 invalid_json', () => {
-    expect(errorOf(parsePngCard(buildPng([tEXt('chara', base64('{"name": ')) ])))).toMatchObject({ status: 400, code: 'invalid_json' });
+    expect(errorOf(parsePngCard(buildPng([tEXt('chara', base64('{"name": '))])))).toMatchObject({ status: 400, code: 'invalid_json' });
   });
 
   test('an image without card chunks is 422 missing_character_data, or image-only on request', () => {
@@ -100,7 +103,14 @@ describe('PNG text chunks', () => {
       ),
     );
     expect(r.assets).toHaveLength(2);
-    expect(r.assets[0]).toMatchObject({ path: 'happy.png', uri: '__asset:happy.png', type: 'emotion', name: 'happy', ext: 'png', mime: 'image/png' });
+    expect(r.assets[0]).toMatchObject({
+      path: 'happy.png',
+      uri: '__asset:happy.png',
+      type: 'emotion',
+      name: 'happy',
+      ext: 'png',
+      mime: 'image/png',
+    });
     expect(Buffer.compare(Buffer.from(r.assets[0]!.bytes), Buffer.from(image))).toBe(0);
     expect(r.assets[1]).toMatchObject({ path: 'unreferenced.bin', uri: null, type: null, name: null, ext: 'bin' });
     // The asset chunks are not part of the avatar.
@@ -135,7 +145,11 @@ describe('PNG structure guards', () => {
   test('a bad CRC in a real fixture IDAT is detected', () => {
     const bytes = readFixture('CodingSensei.png');
     bytes[100_000] = bytes[100_000]! ^ 0x01;
-    expect(errorOf(parseCard(bytes, { filename: 'x.png' }))).toMatchObject({ status: 400, code: 'corrupt_image', detail: expect.stringMatching(/IDAT.*CRC/) });
+    expect(errorOf(parseCard(bytes, { filename: 'x.png' }))).toMatchObject({
+      status: 400,
+      code: 'corrupt_image',
+      detail: expect.stringMatching(/IDAT.*CRC/),
+    });
   });
 
   test('truncation at every length is 400 corrupt_image (never a card, never a throw)', () => {
@@ -165,7 +179,10 @@ describe('PNG structure guards', () => {
 
   test('too many chunks is 422 too_many_chunks', () => {
     const many = Array.from({ length: 50 }, () => encodePngChunk('tIME', new Uint8Array(7)));
-    expect(errorOf(parsePngCard(buildPng(many), { limits: { maxImageChunks: 20 } }))).toMatchObject({ status: 422, code: 'too_many_chunks' });
+    expect(errorOf(parsePngCard(buildPng(many), { limits: { maxImageChunks: 20 } }))).toMatchObject({
+      status: 422,
+      code: 'too_many_chunks',
+    });
   });
 
   test('a text chunk above the limit is 413 metadata_too_large', () => {
@@ -175,7 +192,10 @@ describe('PNG structure guards', () => {
   });
 
   test('a zTXt bomb stops at the limit', () => {
-    const bomb = encodePngChunk('zTXt', concatBytes([latin1('chara'), Uint8Array.of(0, 0), new Uint8Array(zlib.deflateSync(new Uint8Array(16 * 1024 * 1024)))]));
+    const bomb = encodePngChunk(
+      'zTXt',
+      concatBytes([latin1('chara'), Uint8Array.of(0, 0), new Uint8Array(zlib.deflateSync(new Uint8Array(16 * 1024 * 1024)))]),
+    );
     const started = performance.now();
     expect(errorOf(parsePngCard(buildPng([bomb])))).toMatchObject({ status: 413, code: 'metadata_too_large' });
     expect(performance.now() - started).toBeLessThan(2000);

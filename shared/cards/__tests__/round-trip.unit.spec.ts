@@ -1,6 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { exportCard, parseCard, parseJsonCard, toV3Json, type CardAsset, type CardExportFormat, type CardImage, type CardParseResult, type CardParseSuccess } from '../index.ts';
+import {
+  exportCard,
+  parseCard,
+  parseJsonCard,
+  toV3Json,
+  type CardAsset,
+  type CardExportFormat,
+  type CardImage,
+  type CardParseResult,
+  type CardParseSuccess,
+} from '../index.ts';
 import { PLACEHOLDER_PNG } from '../png-card.ts';
 import { isTextChunk, readPng, readTextKeyword, readTextPayload } from '../png-chunks.ts';
 import { DEFAULT_CARD_LIMITS } from '../limits.ts';
@@ -36,7 +46,12 @@ describe('lossless round trip of the fixtures', () => {
       expect(second.warnings).toEqual([]);
       if (format === 'png' || format === 'charx') expectSameImage(second.avatar, first.avatar);
       // Exporting the re-imported card gives the same bytes: export is deterministic and import is a fixed point.
-      expect(Buffer.compare(Buffer.from(exportCard(second.card, format, { avatar: second.avatar }).bytes), Buffer.from(exportCard(first.card, format, { avatar: first.avatar }).bytes))).toBe(0);
+      expect(
+        Buffer.compare(
+          Buffer.from(exportCard(second.card, format, { avatar: second.avatar }).bytes),
+          Buffer.from(exportCard(first.card, format, { avatar: first.avatar }).bytes),
+        ),
+      ).toBe(0);
     }
   });
 
@@ -49,8 +64,20 @@ describe('lossless round trip of the fixtures', () => {
     const first = ok(parseCard(readFixture('Seraphina.png'), { filename: 'Seraphina.png' }));
     const png = exportCard(first.card, 'png', { avatar: { bytes: readFixture('Seraphina.png'), mime: 'image/png' } }).bytes;
     const chunks = readPng(png, DEFAULT_CARD_LIMITS).chunks;
-    expect(chunks.map((c) => `${c.type}:${isTextChunk(c) ? readTextKeyword(png, c) : ''}`)).toEqual(['IHDR:', 'IDAT:', 'tEXt:chara', 'tEXt:ccv3', 'IEND:']);
-    const payload = (i: number) => JSON.parse(Buffer.from(Buffer.from(readTextPayload(png, chunks[i]!, readTextKeyword(png, chunks[i]!)!, 1e9)).toString('latin1'), 'base64').toString('utf8')) as Record<string, unknown>;
+    expect(chunks.map((c) => `${c.type}:${isTextChunk(c) ? readTextKeyword(png, c) : ''}`)).toEqual([
+      'IHDR:',
+      'IDAT:',
+      'tEXt:chara',
+      'tEXt:ccv3',
+      'IEND:',
+    ]);
+    const payload = (i: number) =>
+      JSON.parse(
+        Buffer.from(
+          Buffer.from(readTextPayload(png, chunks[i]!, readTextKeyword(png, chunks[i]!)!, 1e9)).toString('latin1'),
+          'base64',
+        ).toString('utf8'),
+      ) as Record<string, unknown>;
     expect(payload(2)).toMatchObject({ spec: 'chara_card_v2', spec_version: '2.0', name: 'Seraphina', data: { name: 'Seraphina' } });
     expect(payload(3)).toMatchObject({ spec: 'chara_card_v3', spec_version: '3.0', name: 'Seraphina', data: { name: 'Seraphina' } });
   });
@@ -81,7 +108,8 @@ describe('lossless round trip (property)', () => {
           if (key !== 'spec' && key !== 'spec_version' && key !== 'data') expect([key, getOwn(exported, key)]).toEqual([key, doc[key]]);
         }
         const sourceData = doc.data as Record<string, unknown> | undefined;
-        for (const key of Object.keys(sourceData ?? {})) expect([key, getOwn(exported.data as Record<string, unknown>, key)]).toEqual([key, sourceData![key]]);
+        for (const key of Object.keys(sourceData ?? {}))
+          expect([key, getOwn(exported.data as Record<string, unknown>, key)]).toEqual([key, sourceData![key]]);
         expect(first.warnings).toEqual([]);
         for (const format of FORMATS) {
           const second = reimport(first, format);
@@ -102,26 +130,44 @@ describe('lossless round trip (property)', () => {
       label: text,
     });
     fc.assert(
-      fc.property(cardDocument, fc.uniqueArray(assetArb, { maxLength: 4, selector: (a) => `${a.folder}/${a.file}` }), fc.boolean(), (doc, specs, webpAvatar) => {
-        const base = ok(parseJsonCard(utf8(JSON.stringify(doc))));
-        const refs = specs.filter((s) => s.referenced).map((s) => ({ type: s.folder, uri: `embeded://assets/${s.folder}/${s.file}.bin`, name: s.label, ext: 'bin' }));
-        const card = { ...base.card, data: { ...base.card.data, assets: [...(base.card.data.assets ?? []).filter((a) => !a.uri.startsWith('embeded://')), ...refs] } };
-        const assets: CardAsset[] = specs.map((s) => {
-          const uri = s.referenced ? `embeded://assets/${s.folder}/${s.file}.bin` : null;
-          return { path: `assets/${s.folder}/${s.file}.bin`, uri, type: uri ? s.folder : null, name: uri ? s.label : null, ext: 'bin', mime: 'application/octet-stream', bytes: s.bytes };
-        });
-        const avatar = webpAvatar ? { bytes: buildWebp(null), mime: 'image/webp' } : { bytes: buildPng(), mime: 'image/png' };
-        const first = ok(parseCard(exportCard(card, 'charx', { avatar, assets }).bytes, { filename: 'a.charx' }));
-        expect(first.card).toEqual(ok(parseJsonCard(exportCard(card, 'json').bytes)).card);
-        expectSameImage(first.avatar, avatar);
-        expect(stripBytes(first.assets)).toEqual(stripBytes(assets));
-        for (const format of webpAvatar ? (['charx'] as const) : (['png', 'charx'] as const)) {
-          const second = reimport(first, format);
-          expect(second.card).toEqual(first.card);
-          expectSameImage(second.avatar, first.avatar);
-          expect(stripBytes(second.assets)).toEqual(stripBytes(first.assets));
-        }
-      }),
+      fc.property(
+        cardDocument,
+        fc.uniqueArray(assetArb, { maxLength: 4, selector: (a) => `${a.folder}/${a.file}` }),
+        fc.boolean(),
+        (doc, specs, webpAvatar) => {
+          const base = ok(parseJsonCard(utf8(JSON.stringify(doc))));
+          const refs = specs
+            .filter((s) => s.referenced)
+            .map((s) => ({ type: s.folder, uri: `embeded://assets/${s.folder}/${s.file}.bin`, name: s.label, ext: 'bin' }));
+          const card = {
+            ...base.card,
+            data: { ...base.card.data, assets: [...(base.card.data.assets ?? []).filter((a) => !a.uri.startsWith('embeded://')), ...refs] },
+          };
+          const assets: CardAsset[] = specs.map((s) => {
+            const uri = s.referenced ? `embeded://assets/${s.folder}/${s.file}.bin` : null;
+            return {
+              path: `assets/${s.folder}/${s.file}.bin`,
+              uri,
+              type: uri ? s.folder : null,
+              name: uri ? s.label : null,
+              ext: 'bin',
+              mime: 'application/octet-stream',
+              bytes: s.bytes,
+            };
+          });
+          const avatar = webpAvatar ? { bytes: buildWebp(null), mime: 'image/webp' } : { bytes: buildPng(), mime: 'image/png' };
+          const first = ok(parseCard(exportCard(card, 'charx', { avatar, assets }).bytes, { filename: 'a.charx' }));
+          expect(first.card).toEqual(ok(parseJsonCard(exportCard(card, 'json').bytes)).card);
+          expectSameImage(first.avatar, avatar);
+          expect(stripBytes(first.assets)).toEqual(stripBytes(assets));
+          for (const format of webpAvatar ? (['charx'] as const) : (['png', 'charx'] as const)) {
+            const second = reimport(first, format);
+            expect(second.card).toEqual(first.card);
+            expectSameImage(second.avatar, first.avatar);
+            expect(stripBytes(second.assets)).toEqual(stripBytes(first.assets));
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -1,5 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
-import { emptyVector, vectorGet, vectorPush, vectorSet, vectorToArray, vectorTruncate, type PersistentVector } from '../persistent-vector.ts';
+import {
+  emptyVector,
+  vectorGet,
+  vectorPush,
+  vectorSet,
+  vectorToArray,
+  vectorTruncate,
+  type PersistentVector,
+} from '../persistent-vector.ts';
 
 const fill = (n: number) => {
   let v: PersistentVector<number> = emptyVector();

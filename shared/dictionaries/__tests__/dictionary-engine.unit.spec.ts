@@ -7,7 +7,12 @@ const entry = (pattern: string, replacement: string, fields: Partial<DictionaryE
   entryId: `e${++seq}-${pattern}`,
   entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern, replacement, ...fields },
 });
-const dict = (id: string, entries: EngineDictionary['entries'], extra: Partial<EngineDictionary> = {}): EngineDictionary => ({ id, name: id, entries, ...extra });
+const dict = (id: string, entries: EngineDictionary['entries'], extra: Partial<EngineDictionary> = {}): EngineDictionary => ({
+  id,
+  name: id,
+  entries,
+  ...extra,
+});
 const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
 /** A random source that hands out the given values in order (and fails the test when it runs out). */
 const rolls = (...values: number[]) => {
@@ -102,7 +107,9 @@ describe('token budget', () => {
   test("without a request budget the smallest dictionary default applies; replacements that don't grow are always allowed", () => {
     const shrink = entry('a b', 'c');
     const grow = entry('c', 'c d e');
-    const r = run('a b a b', [dict('one', [shrink], { defaultTokenBudget: 10 }), dict('two', [grow], { defaultTokenBudget: 3 })], { maxIterations: 1 });
+    const r = run('a b a b', [dict('one', [shrink], { defaultTokenBudget: 10 }), dict('two', [grow], { defaultTokenBudget: 3 })], {
+      maxIterations: 1,
+    });
     expect(r.tokenBudget).toBe(3);
     // shrink: 4 → 3 → 2 tokens; grow: "c c" → "c d e c" is 4 > 3: stopped.
     expect(r.processedText).toBe('c c');
@@ -126,7 +133,14 @@ describe('token budget', () => {
   });
 
   test('no budget: no counting', () => {
-    const r = processText({ text: 'a', dictionaries: [dict('d', [entry('a', 'b')])], countTokens: () => { throw new Error('counted'); }, random: noRandom });
+    const r = processText({
+      text: 'a',
+      dictionaries: [dict('d', [entry('a', 'b')])],
+      countTokens: () => {
+        throw new Error('counted');
+      },
+      random: noRandom,
+    });
     expect(r.tokenBudgetUsed).toBeNull();
   });
 });
@@ -153,7 +167,7 @@ describe('probability', () => {
     const text = entries.map((_, i) => `w${i}`).join(' ');
     const seeded = () => {
       let s = 42;
-      return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     };
     const a = run(text, [dict('d', entries)], { random: seeded() });
     const b = run(text, [dict('d', entries)], { random: seeded() });

@@ -22,8 +22,25 @@ const awkward: PortableDictionary = {
   },
   entries: [
     { ...DEFAULT_ENTRY, pattern: 'hello', replacement: 'hi', priority: 0 },
-    { ...DEFAULT_ENTRY, pattern: '/(\\w+)-(\\w+)/i', replacement: '$2 $1', type: 'regex', probability: 0.25, max_replacements: 3, group: 'names', priority: 5, case_sensitive: false },
-    { ...DEFAULT_ENTRY, pattern: ' edge ', replacement: '', enabled: false, timed_effects: { sticky: 1, cooldown: 2, delay: 3 }, priority: 7 },
+    {
+      ...DEFAULT_ENTRY,
+      pattern: '/(\\w+)-(\\w+)/i',
+      replacement: '$2 $1',
+      type: 'regex',
+      probability: 0.25,
+      max_replacements: 3,
+      group: 'names',
+      priority: 5,
+      case_sensitive: false,
+    },
+    {
+      ...DEFAULT_ENTRY,
+      pattern: ' edge ',
+      replacement: '',
+      enabled: false,
+      timed_effects: { sticky: 1, cooldown: 2, delay: 3 },
+      priority: 7,
+    },
     { ...DEFAULT_ENTRY, pattern: '"quoted"', replacement: 'multi\nline -> text (50%)', group: '  spaced ', priority: -1 },
   ],
 };
@@ -68,7 +85,8 @@ describe("the original's Markdown variants", () => {
   });
 
   test("the original's export (five fields per entry) imports with defaults for the rest; percentages become fractions", () => {
-    const md = '# Greetings\n\n## Entry: hi\n- **Type**: literal\n- **Pattern**: hi\n- **Replacement**: hello\n- **Probability**: 80\n- **Enabled**: true\n';
+    const md =
+      '# Greetings\n\n## Entry: hi\n- **Type**: literal\n- **Pattern**: hi\n- **Replacement**: hello\n- **Probability**: 80\n- **Enabled**: true\n';
     const d = importDictionaryMarkdown(md);
     expect(d.entries).toEqual([{ ...DEFAULT_ENTRY, pattern: 'hi', replacement: 'hello', probability: 0.8, priority: 0 }]);
   });

@@ -22,13 +22,14 @@ const entryArb = fc.record({
   case_sensitive: fc.boolean(),
 });
 const dictionariesArb = fc.array(fc.array(entryArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }).map((dicts) =>
-  dicts.map(
-    (entries, d): EngineDictionary => ({
-      id: `d${d}`,
-      name: `d${d}`,
-      entries: entries.map((e, i) => ({ entryId: `e${i}`, entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, ...e } })),
-    }),
-  ),
+  dicts.map((entries, d): EngineDictionary => ({
+    id: `d${d}`,
+    name: `d${d}`,
+    entries: entries.map((e, i) => ({
+      entryId: `e${i}`,
+      entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, ...e },
+    })),
+  })),
 );
 const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
 const tokenizer = getTokenizer('openai-cl100k');
@@ -55,10 +56,23 @@ describe('incremental token accounting', () => {
 
   test('a 300,000-character text with 150,000 growing replacements under a budget takes seconds, not minutes', () => {
     const text = 'a '.repeat(150_000);
-    const grow: EngineDictionary = { id: 'd', name: 'd', entries: [{ entryId: 'e', entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern: 'a', replacement: 'bb' } }] };
+    const grow: EngineDictionary = {
+      id: 'd',
+      name: 'd',
+      entries: [
+        { entryId: 'e', entry: { ...DEFAULT_ENTRY, timed_effects: { ...DEFAULT_ENTRY.timed_effects }, pattern: 'a', replacement: 'bb' } },
+      ],
+    };
     tokenizer.count('warm up');
     const started = performance.now();
-    const r = processText({ text, dictionaries: [grow], tokenBudget: 10_000_000, countTokens: (t) => tokenizer.count(t), random: () => 0.5, maxIterations: 1 });
+    const r = processText({
+      text,
+      dictionaries: [grow],
+      tokenBudget: 10_000_000,
+      countTokens: (t) => tokenizer.count(t),
+      random: () => 0.5,
+      maxIterations: 1,
+    });
     const ms = performance.now() - started;
     expect(r.replacements).toBe(150_000);
     expect(r.processedText).toBe('bb '.repeat(150_000));

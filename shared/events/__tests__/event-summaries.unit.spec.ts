@@ -4,20 +4,44 @@ import { hasSummary, summarizeEvent } from '../event-summaries.ts';
 
 describe('event summaries', () => {
   test('every event type of the catalogue has its own summary', () => {
-    expect(allEventDefinitions().map((d) => d.type).filter((t) => !hasSummary(t))).toEqual([]);
+    expect(
+      allEventDefinitions()
+        .map((d) => d.type)
+        .filter((t) => !hasSummary(t)),
+    ).toEqual([]);
   });
 
   test('partial updates name their fields; sub-resources are subjects', () => {
-    expect(summarizeEvent('CharacterUpdated', { characterId: 'c', changes: { description: 'x', tags: [] }, dataChanges: { nickname: 'n' } })).toEqual({
+    expect(
+      summarizeEvent('CharacterUpdated', { characterId: 'c', changes: { description: 'x', tags: [] }, dataChanges: { nickname: 'n' } }),
+    ).toEqual({
       text: 'changed description, tags, nickname',
       fields: ['description', 'tags', 'nickname'],
       subjects: [],
     });
-    expect(summarizeEvent('WorldBookUpdated', { worldBookId: 'b', changes: { isGlobal: true, scan_depth: 3 } }).fields).toEqual(['is_global', 'scan_depth']);
-    const bulk = summarizeEvent('WorldBookEntriesBulkChanged', { worldBookId: 'b', operation: 'set_order', value: 5, updated: [{ entryId: 'e1', entry: {} }], deletedEntryIds: ['e2'] });
+    expect(summarizeEvent('WorldBookUpdated', { worldBookId: 'b', changes: { isGlobal: true, scan_depth: 3 } }).fields).toEqual([
+      'is_global',
+      'scan_depth',
+    ]);
+    const bulk = summarizeEvent('WorldBookEntriesBulkChanged', {
+      worldBookId: 'b',
+      operation: 'set_order',
+      value: 5,
+      updated: [{ entryId: 'e1', entry: {} }],
+      deletedEntryIds: ['e2'],
+    });
     expect(bulk).toMatchObject({ text: 'set the order to 5 of 2 entries', subjects: ['e1', 'e2'] });
     expect(summarizeEvent('WorldBookEntryDeleted', { worldBookId: 'b', entryId: 'e3' }).subjects).toEqual(['e3']);
-    expect(summarizeEvent('MessagePosted', { chatId: 'c', messageId: 'm2', alternateOf: 'm1', sender: 'assistant', content: 'x'.repeat(200), image: null })).toMatchObject({
+    expect(
+      summarizeEvent('MessagePosted', {
+        chatId: 'c',
+        messageId: 'm2',
+        alternateOf: 'm1',
+        sender: 'assistant',
+        content: 'x'.repeat(200),
+        image: null,
+      }),
+    ).toMatchObject({
       text: `added an alternate (assistant): "${'x'.repeat(59)}…"`,
       subjects: ['m2', 'm1'],
     });

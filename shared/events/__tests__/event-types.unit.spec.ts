@@ -59,6 +59,10 @@ const EVERY_TYPE: Record<EventType, true> = {
 
 describe('the typed event catalogue', () => {
   it('names the same event types as the runtime catalogue', () => {
-    expect(Object.keys(EVERY_TYPE).sort()).toEqual(allEventDefinitions().map((d) => d.type).sort());
+    expect(Object.keys(EVERY_TYPE).sort()).toEqual(
+      allEventDefinitions()
+        .map((d) => d.type)
+        .sort(),
+    );
   });
 });

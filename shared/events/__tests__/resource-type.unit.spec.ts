@@ -30,13 +30,20 @@ describe('resourceOf', () => {
   });
 
   test("a dictionary attachment stream is about the character's or the chat's attachments: its id is that character's or chat's", () => {
-    expect(resourceOf(dictionaryAttachmentsStream('character', id))).toEqual({ resourceType: 'chat-dictionary-attachments', resourceId: id });
+    expect(resourceOf(dictionaryAttachmentsStream('character', id))).toEqual({
+      resourceType: 'chat-dictionary-attachments',
+      resourceId: id,
+    });
     expect(resourceOf(dictionaryAttachmentsStream('chat', id))).toEqual({ resourceType: 'chat-dictionary-attachments', resourceId: id });
   });
 
   test("every event type's declared resource type is one the streams have", () => {
     const known = new Set(knownResourceTypes());
-    expect(allEventDefinitions().filter((d) => !known.has(d.resourceType)).map((d) => d.type)).toEqual([]);
+    expect(
+      allEventDefinitions()
+        .filter((d) => !known.has(d.resourceType))
+        .map((d) => d.type),
+    ).toEqual([]);
   });
 
   test('an unknown stream prefix falls back to the event definition, else to the text before the first dash', () => {

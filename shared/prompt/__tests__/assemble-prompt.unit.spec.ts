@@ -40,24 +40,28 @@ describe('assemblePrompt: structure', () => {
   });
 
   test('the chat scenario override wins over the card scenario', () => {
-    const result = assemblePrompt(input({ character: { name: 'S', scenario: 'Card scenario.' }, chat: { chatId: 'c', scenarioOverride: 'Chat scenario.' } }));
+    const result = assemblePrompt(
+      input({ character: { name: 'S', scenario: 'Card scenario.' }, chat: { chatId: 'c', scenarioOverride: 'Chat scenario.' } }),
+    );
     expect(contents(result)).toContain('[Circumstances and context of the dialogue: Chat scenario.]');
   });
 
-  test("preferCharacterPrompt: false keeps the main prompt; an empty card prompt never replaces it", () => {
+  test('preferCharacterPrompt: false keeps the main prompt; an empty card prompt never replaces it', () => {
     const card = { name: 'S', system_prompt: 'Card prompt.' };
-    expect(contents(assemblePrompt(input({ character: card, prompts: { main: 'Main.', newChat: '', preferCharacterPrompt: false } })))[0]).toBe('Main.');
+    expect(
+      contents(assemblePrompt(input({ character: card, prompts: { main: 'Main.', newChat: '', preferCharacterPrompt: false } })))[0],
+    ).toBe('Main.');
     expect(contents(assemblePrompt(input({ character: { name: 'S', system_prompt: '   ' } })))[0]).toBe('Main.');
   });
 
-  test('the Author\'s Note before or after the main prompt', () => {
+  test("the Author's Note before or after the main prompt", () => {
     const note = (position: 'before_main' | 'after_main') =>
       contents(assemblePrompt(input({ chat: { chatId: 'c', authorsNote: { text: 'Note.', position } }, userTurn: { content: 'Hi' } })));
     expect(note('before_main').slice(0, 2)).toEqual(['Note.', 'Main.']);
     expect(note('after_main').slice(0, 2)).toEqual(['Main.', 'Note.']);
   });
 
-  test('persona description at the top or bottom of the Author\'s Note, or nowhere', () => {
+  test("persona description at the top or bottom of the Author's Note, or nowhere", () => {
     const run = (position: 'top_of_authors_note' | 'bottom_of_authors_note' | 'none') =>
       contents(
         assemblePrompt(
@@ -99,7 +103,12 @@ describe('assemblePrompt: structure', () => {
 
   test('continue with prefill: the message being continued is the final assistant message', () => {
     const result = assemblePrompt(
-      input({ mode: 'continue', history: [user('u', 'Tell me.'), bot('a', 'Once upon a time')], prompts: { main: 'Main.', newChat: '', postHistoryInstructions: 'PHI.' }, options: { continuePrefill: true } }),
+      input({
+        mode: 'continue',
+        history: [user('u', 'Tell me.'), bot('a', 'Once upon a time')],
+        prompts: { main: 'Main.', newChat: '', postHistoryInstructions: 'PHI.' },
+        options: { continuePrefill: true },
+      }),
     );
     expect(result.messages.slice(-3)).toEqual([
       { role: 'user', content: 'Tell me.' },
@@ -114,7 +123,12 @@ describe('assemblePrompt: history window and injections', () => {
   test('an assistant tool call and its results are kept or dropped together, and injections do not split them', () => {
     const history: PromptHistoryMessage[] = [
       user('u1', 'one two three four five six seven eight'),
-      { id: 'a1', role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'roll', arguments: '{}' } }] },
+      {
+        id: 'a1',
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'roll', arguments: '{}' } }],
+      },
       { id: 't1', role: 'tool', content: '17', tool_call_id: 'call_1' },
       bot('a2', 'You rolled seventeen.'),
     ];
@@ -127,7 +141,9 @@ describe('assemblePrompt: history window and injections', () => {
     expect(result.messages[5]).toEqual({ role: 'tool', content: '17', tool_call_id: 'call_1' });
 
     const unitCost = result.layout[4]!.tokens + result.layout[5]!.tokens;
-    const fixed = result.tokens.total - result.layout.filter((l) => l.messageId === 'u1' || l.messageId === 'a1' || l.messageId === 't1').reduce((s, l) => s + l.tokens, 0);
+    const fixed =
+      result.tokens.total -
+      result.layout.filter((l) => l.messageId === 'u1' || l.messageId === 'a1' || l.messageId === 't1').reduce((s, l) => s + l.tokens, 0);
     const tight = assemblePrompt(
       input({
         history,
@@ -147,7 +163,12 @@ describe('assemblePrompt: history window and injections', () => {
 
   test('an injection deeper than the kept history goes to its top, after the new-chat marker', () => {
     const result = assemblePrompt(
-      input({ history: [user('u1', 'hi')], prompts: { main: 'Main.' }, chat: { chatId: 'c', authorsNote: { text: 'Deep note.', depth: 50 } }, userTurn: { content: 'again' } }),
+      input({
+        history: [user('u1', 'hi')],
+        prompts: { main: 'Main.' },
+        chat: { chatId: 'c', authorsNote: { text: 'Deep note.', depth: 50 } },
+        userTurn: { content: 'again' },
+      }),
     );
     expect(contents(result)).toEqual(['Main.', 'A guardian.', '[Start a new Chat]', 'Deep note.', 'hi', 'again']);
   });
@@ -169,7 +190,13 @@ describe('assemblePrompt: history window and injections', () => {
   });
 
   test('the mandatory parts must fit', () => {
-    const call = () => assemblePrompt(input({ character: { name: 'S', description: 'word '.repeat(200) }, model: { name: 't', tokenizer: words, contextSize: 150, replyReserve: 50 } }));
+    const call = () =>
+      assemblePrompt(
+        input({
+          character: { name: 'S', description: 'word '.repeat(200) },
+          model: { name: 't', tokenizer: words, contextSize: 150, replyReserve: 50 },
+        }),
+      );
     expect(call).toThrow(PromptBudgetExceededError);
     expect(call).toThrow(expect.objectContaining({ status: 400, code: 'prompt_exceeds_context' }));
   });
@@ -217,7 +244,10 @@ describe('example dialogue parsing', () => {
   });
 
   test('messages: speaker lines, continuation lines, preamble joins the first message', () => {
-    const messages = parseExampleBlock('<START>\nA preamble line.\nAnn: Hello\nhow are you?\nSera: Fine.\nAnn: Good.', { user: 'Ann', character: ['Sera', 'Seraphina'] });
+    const messages = parseExampleBlock('<START>\nA preamble line.\nAnn: Hello\nhow are you?\nSera: Fine.\nAnn: Good.', {
+      user: 'Ann',
+      character: ['Sera', 'Seraphina'],
+    });
     expect(messages).toEqual([
       { role: 'system', name: 'example_user', content: 'A preamble line.\n Hello\nhow are you?' },
       { role: 'system', name: 'example_assistant', content: 'Fine.' },

@@ -6,7 +6,12 @@ describe('continue', () => {
   const s = earlyStages(promptInput({ prompts: { continueNudge: 'Go on: {{lastChatMessage}}' } }));
   const history = [user('1', 'a'), bot('2', ' half ')];
   const window = () =>
-    historyWindowMessages({ slots: s.slots, expand: s.macros.expand, profile: s.profile, userName: 'Ann', namesMode: 'none' }, history, undefined, null);
+    historyWindowMessages(
+      { slots: s.slots, expand: s.macros.expand, profile: s.profile, userName: 'Ann', namesMode: 'none' },
+      history,
+      undefined,
+      null,
+    );
 
   test('the last message is kept and nudged', () => {
     const messages = window();
@@ -19,6 +24,10 @@ describe('continue', () => {
 
   test('with prefill there is no nudge; other modes plan nothing', () => {
     expect(planContinue('continue', window(), true, s.slots, s.macros.expand, s.texts)).toMatchObject({ prefill: true, nudge: [] });
-    expect(planContinue('normal', window(), true, s.slots, s.macros.expand, s.texts)).toEqual({ continued: undefined, prefill: false, nudge: [] });
+    expect(planContinue('normal', window(), true, s.slots, s.macros.expand, s.texts)).toEqual({
+      continued: undefined,
+      prefill: false,
+      nudge: [],
+    });
   });
 });

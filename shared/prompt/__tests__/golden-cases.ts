@@ -188,7 +188,10 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
       'persona description at depth 0 with the user role comes after the user turn; the character note is macro-expanded.',
     input: () => {
       const card = seraphinaCard();
-      card.data.extensions = { ...card.data.extensions, depth_prompt: { prompt: '{{char}} never leaves the glade after dark.', depth: 2, role: 'system' } };
+      card.data.extensions = {
+        ...card.data.extensions,
+        depth_prompt: { prompt: '{{char}} never leaves the glade after dark.', depth: 2, role: 'system' },
+      };
       return base(card, {
         persona: { ...PERSONA, position: 'at_depth', depth: 0, role: 'user' },
         worldInfo: { books: [eldoriaBook((entries) => setPositions(entries, { 1: { position: 4, depth: 2, role: 0 } }))] },
@@ -245,7 +248,11 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
       return base(card, {
         worldInfo: { books: [] },
         mode: 'impersonate',
-        history: [greeting(card), { id: 'm1', role: 'user', content: 'Where am I?' }, { id: 'm2', role: 'assistant', content: '"In my glade, safe from harm."' }],
+        history: [
+          greeting(card),
+          { id: 'm1', role: 'user', content: 'Where am I?' },
+          { id: 'm2', role: 'assistant', content: '"In my glade, safe from harm."' },
+        ],
       });
     },
   },
@@ -270,7 +277,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   {
     name: 'macros-and-variables',
     checks:
-      'Macros in the user turn (setvar, roll, pick, time), the scenario override and the Author\'s Note (getvar): the expanded user turn is ' +
+      "Macros in the user turn (setvar, roll, pick, time), the scenario override and the Author's Note (getvar): the expanded user turn is " +
       'returned for storage, variable changes are listed in order, the time is the injected clock, and the nickname is used for {{char}}.',
     input: () => {
       const card = seraphinaCard();
@@ -302,7 +309,13 @@ export function goldenView(result: AssembledPrompt): unknown {
     dropped: result.dropped,
     worldInfo: result.worldInfo
       ? {
-          activated: result.worldInfo.activated.map((a) => ({ entry: a.entryKey, comment: a.comment, position: a.position, depth: a.depth, role: a.role })),
+          activated: result.worldInfo.activated.map((a) => ({
+            entry: a.entryKey,
+            comment: a.comment,
+            position: a.position,
+            depth: a.depth,
+            role: a.role,
+          })),
           budget: result.worldInfo.budget,
         }
       : null,

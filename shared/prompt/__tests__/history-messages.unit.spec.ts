@@ -4,7 +4,13 @@ import { bot, earlyStages, promptInput, user } from './helpers/stage-input.ts';
 
 describe('history messages', () => {
   const s = earlyStages(promptInput());
-  const ctx = (namesMode: 'none' | 'content' | 'completion') => ({ slots: s.slots, expand: s.macros.expand, profile: s.profile, userName: 'Ann', namesMode });
+  const ctx = (namesMode: 'none' | 'content' | 'completion') => ({
+    slots: s.slots,
+    expand: s.macros.expand,
+    profile: s.profile,
+    userName: 'Ann',
+    namesMode,
+  });
 
   test('names in the content or as the completion name', () => {
     expect(historyMessage(ctx('content'), user('1', 'hi'), 'hi')).toEqual({ role: 'user', content: 'Ann: hi' });

@@ -59,6 +59,13 @@ describe('chat macros', () => {
   test('{{idle_duration}} is "just now" without an earlier user message or its time', () => {
     expect(expand('{{idle_duration}}')).toBe('just now');
     expect(expand('{{idle_duration}}', { messages: [{ role: 'user', content: 'Hi', sentAt: '2025-01-06T10:00:00Z' }] })).toBe('just now');
-    expect(expand('{{idle_duration}}', { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }] })).toBe('just now');
+    expect(
+      expand('{{idle_duration}}', {
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Hello' },
+        ],
+      }),
+    ).toBe('just now');
   });
 });

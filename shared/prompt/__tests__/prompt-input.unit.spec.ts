@@ -18,8 +18,10 @@ describe('prompt input: checks and defaults', () => {
   });
 
   test('bad sizes and modes are refused', () => {
-    const bad = (overrides: Parameters<typeof promptInput>[0], mode: 'normal' | 'continue' | 'impersonate' = 'normal') =>
-      () => validatePromptInput(promptInput(overrides), mode);
+    const bad =
+      (overrides: Parameters<typeof promptInput>[0], mode: 'normal' | 'continue' | 'impersonate' = 'normal') =>
+      () =>
+        validatePromptInput(promptInput(overrides), mode);
     expect(bad({ model: { name: 'm', contextSize: 0, replyReserve: 0 } })).toThrow(PromptInputError);
     expect(bad({ model: { name: 'm', contextSize: 100, replyReserve: 100 } })).toThrow(/reply reserve/);
     expect(bad({ userTurn: { content: 'hi' } }, 'impersonate')).toThrow(/impersonate mode/);

@@ -17,7 +17,10 @@ describe('prompt slots', () => {
 
   test('a lazy slot is counted once, when first asked for', () => {
     let counted = 0;
-    const lazy = new SlotFactory({ family: 'approximate', count: (t) => (counted++, t.length) }).lazy('history', { role: 'user', content: 'abc' });
+    const lazy = new SlotFactory({ family: 'approximate', count: (t) => (counted++, t.length) }).lazy('history', {
+      role: 'user',
+      content: 'abc',
+    });
     expect(counted).toBe(0);
     const first = lazy();
     const calls = counted;

@@ -108,7 +108,13 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['lastmessage', bare((ctx) => lastContent(ctx.messages))],
   ['lastusermessage', bare((ctx) => lastContent(ctx.messages, 'user'))],
   ['lastcharmessage', bare((ctx) => lastContent(ctx.messages, 'assistant'))],
-  ['lastmessageid', bare((ctx) => { const i = lastIndexOf(ctx.messages); return i < 0 ? '' : String(i); })],
+  [
+    'lastmessageid',
+    bare((ctx) => {
+      const i = lastIndexOf(ctx.messages);
+      return i < 0 ? '' : String(i);
+    }),
+  ],
   ['idle_duration', bare(idleDuration)],
 
   ['time', clock(formatTime)],

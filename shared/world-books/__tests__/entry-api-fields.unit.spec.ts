@@ -37,9 +37,22 @@ describe('entry API fields', () => {
   });
 
   test('model → API → model is the identity on every field an entry has', () => {
-    const entry = createEntry({ keys: ['a'], content: 'b', characterFilter: { isExclude: false, names: [], tags: ['t'] }, extensions: { x: 1 }, extra: { unknown: true }, delayUntilRecursion: 2 });
+    const entry = createEntry({
+      keys: ['a'],
+      content: 'b',
+      characterFilter: { isExclude: false, names: [], tags: ['t'] },
+      extensions: { x: 1 },
+      extra: { unknown: true },
+      delayUntilRecursion: 2,
+    });
     const api = entryToApi(entry);
-    expect(api).toMatchObject({ keys: ['a'], secondary_keys: [], delay_until_recursion: 2, character_filter: { is_exclude: false, tags: ['t'] }, extra: { unknown: true } });
+    expect(api).toMatchObject({
+      keys: ['a'],
+      secondary_keys: [],
+      delay_until_recursion: 2,
+      character_filter: { is_exclude: false, tags: ['t'] },
+      extra: { unknown: true },
+    });
     expect(entryChangesFromApi(entryFieldsSchema.parse(api))).toEqual(entry);
   });
 
@@ -54,7 +67,16 @@ describe('entry API fields', () => {
     const entries = book.entries.map((entry, i) => ({ entryId: `e${i}`, entry }));
     const at = new Date('2026-01-01T00:00:00Z');
     const stats = computeBookStatistics(entries, new Map([['e1', { count: 3, lastActivatedAt: at }]]), 'approximate');
-    expect(stats).toMatchObject({ total_entries: 3, enabled_entries: 2, disabled_entries: 1, constant_entries: 1, selective_entries: 1, regex_entries: 1, total_keys: 4, total_activations: 3 });
+    expect(stats).toMatchObject({
+      total_entries: 3,
+      enabled_entries: 2,
+      disabled_entries: 1,
+      constant_entries: 1,
+      selective_entries: 1,
+      regex_entries: 1,
+      total_keys: 4,
+      total_activations: 3,
+    });
     expect(Object.keys(stats.tokens_by_position).sort()).toEqual(['after', 'at_depth', 'before']);
     expect(stats.tokens_by_position.at_depth).toMatchObject({ entries: 1, enabled_entries: 0, enabled_tokens: 0 });
     expect(stats.entries[1]).toMatchObject({ entry_id: 'e1', position: 'after', activation_count: 3, last_activated_at: at.toISOString() });

@@ -3,13 +3,7 @@ import path from 'node:path';
 import type { TokenCounter } from '../../tokenizer/index.ts';
 import { CASES } from './conformance-cases.ts';
 import type { CaseBook, CaseEntry, CaseMessage, ConformanceCase, Expectation, SequenceCase } from './conformance-cases.ts';
-import {
-  exportToCharacterBook,
-  exportToLorebookV3,
-  exportToSillyTavern,
-  importLorebook,
-  runWorldInfo,
-} from '../index.ts';
+import { exportToCharacterBook, exportToLorebookV3, exportToSillyTavern, importLorebook, runWorldInfo } from '../index.ts';
 import type {
   ChatMessageInput,
   TimedEffectsState,
@@ -128,22 +122,25 @@ describe('lorebook engine conformance', () => {
     expect(new Set(CASES.map((c) => c.id)).size).toBe(CASES.length);
   });
 
-  describe.each(CASES.map((c) => [`${c.id}: ${c.title}${c.deviation ? ` [deviation: ${c.deviation}]` : ''}`, c] as const))('%s', (_name, c) => {
-    test('indexed engine', () => runCase(c, 'indexed'));
-    test('naive baseline gives the same activations', () => {
-      // The baseline evaluates every entry in every pass; `not_reached` diagnostics exist only with the index.
-      const strip = (cc: ConformanceCase): ConformanceCase => {
-        const clean = (e: Expectation): Expectation => ({
-          ...e,
-          reasons: Object.fromEntries(Object.entries(e.reasons ?? {}).filter(([, r]) => r !== 'not_reached')),
-        });
-        return 'steps' in cc
-          ? { ...cc, steps: cc.steps.map((s) => ({ ...s, expect: clean(s.expect) })) }
-          : { ...cc, expect: clean(cc.expect) };
-      };
-      runCase(strip(c), 'naive');
-    });
-  });
+  describe.each(CASES.map((c) => [`${c.id}: ${c.title}${c.deviation ? ` [deviation: ${c.deviation}]` : ''}`, c] as const))(
+    '%s',
+    (_name, c) => {
+      test('indexed engine', () => runCase(c, 'indexed'));
+      test('naive baseline gives the same activations', () => {
+        // The baseline evaluates every entry in every pass; `not_reached` diagnostics exist only with the index.
+        const strip = (cc: ConformanceCase): ConformanceCase => {
+          const clean = (e: Expectation): Expectation => ({
+            ...e,
+            reasons: Object.fromEntries(Object.entries(e.reasons ?? {}).filter(([, r]) => r !== 'not_reached')),
+          });
+          return 'steps' in cc
+            ? { ...cc, steps: cc.steps.map((s) => ({ ...s, expect: clean(s.expect) })) }
+            : { ...cc, expect: clean(cc.expect) };
+        };
+        runCase(strip(c), 'naive');
+      });
+    },
+  );
 });
 
 // ------------------------------------------------------------------------------------------------ fixtures

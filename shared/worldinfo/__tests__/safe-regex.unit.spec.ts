@@ -148,10 +148,29 @@ describe('requiredLiterals (case-insensitive prefilter)', () => {
   test('is sound: every match satisfies the requirements (property)', () => {
     const atom = fc.oneof(
       fc.constantFrom('a', 'b', 'c', 'A', 'B', ' ', '-', 'k', 's'),
-      fc.constantFrom('.', '\\w', '\\s', '\\b', '\\.', '[ab]', '(?:abc|cab)', '(?:abc|cab)?', '(aab|bba)+', '(a)', 'x?', 'b*', 'c+', 'a{0,2}', 'b{1,2}', '(?<=a)'),
+      fc.constantFrom(
+        '.',
+        '\\w',
+        '\\s',
+        '\\b',
+        '\\.',
+        '[ab]',
+        '(?:abc|cab)',
+        '(?:abc|cab)?',
+        '(aab|bba)+',
+        '(a)',
+        'x?',
+        'b*',
+        'c+',
+        'a{0,2}',
+        'b{1,2}',
+        '(?<=a)',
+      ),
     );
     const pattern = fc.array(atom, { minLength: 1, maxLength: 12 }).map((a) => a.join(''));
-    const text = fc.array(fc.constantFrom('a', 'b', 'c', 'A', 'B', 'C', ' ', '-', '.', 'k', 's', 'K', 'S', 'abc', 'CAB', 'aab'), { maxLength: 30 }).map((a) => a.join(''));
+    const text = fc
+      .array(fc.constantFrom('a', 'b', 'c', 'A', 'B', 'C', ' ', '-', '.', 'k', 's', 'K', 'S', 'abc', 'CAB', 'aab'), { maxLength: 30 })
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(pattern, text, (p, t) => {
         const compiled = tryCompileSafeRegex(p, 'i');

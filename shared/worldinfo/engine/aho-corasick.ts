@@ -83,7 +83,8 @@ export class AhoCorasick {
     this.#childChar = childChar;
     this.#childNode = childNode;
     this.#rootNext = new Int32Array(65536);
-    for (let k = childStart[0] as number; k < (childStart[1] as number); k++) this.#rootNext[childChar[k] as number] = childNode[k] as number;
+    for (let k = childStart[0] as number; k < (childStart[1] as number); k++)
+      this.#rootNext[childChar[k] as number] = childNode[k] as number;
 
     // 3. Outputs (pattern ids ending at each node).
     const outStart = new Int32Array(nodes + 1);

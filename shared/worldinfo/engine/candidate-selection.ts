@@ -13,7 +13,12 @@ export function forcedEntries(books: RunBooks, keys: readonly string[] | undefin
 }
 
 /** Entries looked at whatever the text says: always-check entries (constant, decorators...), sticky and forced ones. */
-export function addStandingCandidates(candidates: Set<number>, books: RunBooks, sticky: ReadonlySet<number>, forced: ReadonlySet<number>): void {
+export function addStandingCandidates(
+  candidates: Set<number>,
+  books: RunBooks,
+  sticky: ReadonlySet<number>,
+  forced: ReadonlySet<number>,
+): void {
   for (const b of books.list) {
     for (const local of b.index.alwaysCheck) candidates.add(b.offset + local);
   }
@@ -21,6 +26,10 @@ export function addStandingCandidates(candidates: Set<number>, books: RunBooks, 
   for (const gid of forced) candidates.add(gid);
 }
 
-export function passCandidates(candidates: ReadonlySet<number>, books: RunBooks, progress: Pick<ScanProgress, 'activated' | 'failedProbability'>): number[] {
+export function passCandidates(
+  candidates: ReadonlySet<number>,
+  books: RunBooks,
+  progress: Pick<ScanProgress, 'activated' | 'failedProbability'>,
+): number[] {
   return [...candidates].filter((g) => !progress.activated.has(g) && !progress.failedProbability.has(g)).sort(books.compare);
 }

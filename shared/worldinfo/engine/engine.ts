@@ -40,8 +40,7 @@ export { computeBudget, createSeededRandom, DEFAULT_WORLD_INFO_SETTINGS, resolve
 export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const settings = resolveSettings(input.settings);
   const random = input.random ?? createSeededRandom(0);
-  const counter: TokenCounter =
-    typeof input.tokenizer === 'object' ? input.tokenizer : getTokenizer(input.tokenizer ?? 'openai-cl100k');
+  const counter: TokenCounter = typeof input.tokenizer === 'object' ? input.tokenizer : getTokenizer(input.tokenizer ?? 'openai-cl100k');
   const substitute = input.substituteMacros ?? ((s: string) => s);
   const messages = input.messages;
   const chatLength = input.chatLength ?? messages.length;

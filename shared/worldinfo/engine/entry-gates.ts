@@ -40,7 +40,10 @@ export class EntryGates {
     if (filter && filter.names.length > 0) {
       const included = filter.names.some((n) => this.charNames.has(n));
       if (filter.isExclude ? included : !included) {
-        return ['character_filter', filter.isExclude ? `excluded for character ${input.characterName}` : `only for ${filter.names.join(', ')}`];
+        return [
+          'character_filter',
+          filter.isExclude ? `excluded for character ${input.characterName}` : `only for ${filter.names.join(', ')}`,
+        ];
       }
     }
     const charTags = this.charTags;

@@ -72,14 +72,16 @@ export function filterInclusionGroups(ctx: InclusionGroupContext, items: Activat
     if (live.length === 0) continue;
     const earlier = previous.find((g) => prep(g).resolved.groups.includes(name));
     if (earlier !== undefined) {
-      for (const g of live) lose(g, name, earlier, 'already_activated', `inclusion group '${name}' already has ${entryKey(earlier)} active`);
+      for (const g of live)
+        lose(g, name, earlier, 'already_activated', `inclusion group '${name}' already has ${entryKey(earlier)} active`);
       continue;
     }
     if (live.length <= 1) continue;
     const prios = live.filter((g) => prep(g).resolved.groupOverride).sort((a, b) => prep(b).resolved.order - prep(a).resolved.order);
     if (prios.length > 0) {
       const winner = prios[0] as number;
-      for (const g of live) if (g !== winner) lose(g, name, winner, 'override', `lost inclusion group '${name}' to ${entryKey(winner)} (prioritized)`);
+      for (const g of live)
+        if (g !== winner) lose(g, name, winner, 'override', `lost inclusion group '${name}' to ${entryKey(winner)} (prioritized)`);
       continue;
     }
     const weights = live.map((g) => Math.max(0, prep(g).resolved.groupWeight));
@@ -97,7 +99,13 @@ export function filterInclusionGroups(ctx: InclusionGroupContext, items: Activat
     if (winner === undefined) continue;
     for (const g of live) {
       if (g !== winner) {
-        lose(g, name, winner, 'weighted_roll', `lost inclusion group '${name}' to ${entryKey(winner)} (roll ${roll.toFixed(2)} of ${totalWeight})`);
+        lose(
+          g,
+          name,
+          winner,
+          'weighted_roll',
+          `lost inclusion group '${name}' to ${entryKey(winner)} (roll ${roll.toFixed(2)} of ${totalWeight})`,
+        );
       }
     }
   }

@@ -1,4 +1,11 @@
-export { runWorldInfo, buildInjections, computeBudget, createSeededRandom, resolveSettings, DEFAULT_WORLD_INFO_SETTINGS } from './engine.ts';
+export {
+  runWorldInfo,
+  buildInjections,
+  computeBudget,
+  createSeededRandom,
+  resolveSettings,
+  DEFAULT_WORLD_INFO_SETTINGS,
+} from './engine.ts';
 export { buildBookIndex, hashString, WorldInfoIndexCache } from './book-index.ts';
 export type { BookIndex, KeyRef, PreparedEntry } from './book-index.ts';
 export { AhoCorasick } from './aho-corasick.ts';

@@ -290,7 +290,8 @@ export class IndexedMatcher implements PlainKeyMatcher {
           if (isMessage) {
             const md = rec.msgDepth;
             // Messages are scanned newest first: once every variant has a depth ≤ this one, nothing can improve.
-            if ((md[0] as number) <= depth && (md[1] as number) <= depth && (md[2] as number) <= depth && (md[3] as number) <= depth) continue;
+            if ((md[0] as number) <= depth && (md[1] as number) <= depth && (md[2] as number) <= depth && (md[3] as number) <= depth)
+              continue;
           } else {
             const om = rec.otherMask;
             if (((om[0] as number) & (om[1] as number) & (om[2] as number) & (om[3] as number) & seg.bit) !== 0) continue;

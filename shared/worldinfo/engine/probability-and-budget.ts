@@ -54,7 +54,10 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
     const tokens = counter.count(`${content}\n`);
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {
       if (p.decorators.ignoreOnMaxContext) {
-        log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, { ...base, tokens });
+        log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, {
+          ...base,
+          tokens,
+        });
         continue;
       }
       overflowedNow = true;

@@ -32,7 +32,11 @@ export class RunBooks {
   readonly total: number;
   private readonly bookOfGid: Int32Array;
 
-  constructor(inputBooks: readonly WorldInfoBookInput[], strategy: WorldInfoSettings['insertionStrategy'], indexCache: WorldInfoInput['indexCache']) {
+  constructor(
+    inputBooks: readonly WorldInfoBookInput[],
+    strategy: WorldInfoSettings['insertionStrategy'],
+    indexCache: WorldInfoInput['indexCache'],
+  ) {
     const ids = new Set<string>();
     for (const b of inputBooks) {
       if (ids.has(b.id)) throw new TypeError(`Book id '${b.id}' is given twice; entry keys <bookId>.<uid> must be unique`);
@@ -52,7 +56,14 @@ export class RunBooks {
     }
     inputBooks.forEach((b, i) => {
       const index = indexForBook(b, indexCache);
-      this.list.push({ input: b, index, keys: entryKeysFor(index, b.id), offset: total, tier: tierOf(b.source, strategy), rank: rankOf.get(i) ?? 0 });
+      this.list.push({
+        input: b,
+        index,
+        keys: entryKeysFor(index, b.id),
+        offset: total,
+        tier: tierOf(b.source, strategy),
+        rank: rankOf.get(i) ?? 0,
+      });
       total += index.entries.length;
     });
     this.total = total;

@@ -2,13 +2,7 @@
  * Input and output types of the lorebook engine (`runWorldInfo`).
  */
 import type { TokenCounter, TokenizerFamily } from '../../tokenizer/index.ts';
-import type {
-  GenerationType,
-  SelectiveLogicName,
-  WorldInfoEntry,
-  WorldInfoPositionName,
-  WorldInfoRoleName,
-} from '../entry.ts';
+import type { GenerationType, SelectiveLogicName, WorldInfoEntry, WorldInfoPositionName, WorldInfoRoleName } from '../entry.ts';
 import type { BookIndex, WorldInfoIndexCache } from './book-index.ts';
 
 export type BookSource = 'character' | 'chat' | 'global' | 'persona';
@@ -176,13 +170,7 @@ export interface WorldInfoInput {
   strategy?: 'indexed' | 'naive';
 }
 
-export type ActivationReason =
-  | 'key_match'
-  | 'constant'
-  | 'sticky'
-  | 'decorator_activate'
-  | 'decorator_keep_activate'
-  | 'forced';
+export type ActivationReason = 'key_match' | 'constant' | 'sticky' | 'decorator_activate' | 'decorator_keep_activate' | 'forced';
 
 export type SkipReason =
   | 'disabled'

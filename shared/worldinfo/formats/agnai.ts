@@ -5,14 +5,7 @@
  * budget) maps to `priority`. Other fields are kept verbatim.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import {
-  DEFAULT_BOOK_NAME,
-  EntryBuilder,
-  addRegexWarnings,
-  isRecord,
-  makeBook,
-  optionalString,
-} from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, addRegexWarnings, isRecord, makeBook, optionalString } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isAgnaiMemoryBook(json: unknown): json is Record<string, unknown> {

@@ -232,13 +232,8 @@ export function isCard(json: unknown): json is { spec: string; data: Record<stri
 
 const KNOWN_BOOK_FIELDS = new Set(['name', 'description', 'scan_depth', 'token_budget', 'recursive_scanning', 'extensions', 'entries']);
 
-
 /** Imports a `character_book` object. `format` only labels the result. */
-export function importCharacterBook(
-  json: unknown,
-  options: ImportOptions = {},
-  format: LorebookFormat = 'character_book',
-): ImportResult {
+export function importCharacterBook(json: unknown, options: ImportOptions = {}, format: LorebookFormat = 'character_book'): ImportResult {
   if (!isRecord(json)) throw new TypeError('A character_book must be a JSON object');
   const warnings: ImportWarning[] = [];
   const entries: WorldInfoEntry[] = [];

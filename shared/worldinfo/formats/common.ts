@@ -6,15 +6,7 @@ import { worldInfoEntrySchema } from '../entry.ts';
 import type { WorldBook, WorldInfoEntry } from '../entry.ts';
 import { findEntryRegexProblems } from '../validate.ts';
 
-export type LorebookFormat =
-  | 'sillytavern'
-  | 'character_book'
-  | 'card'
-  | 'lorebook_v3'
-  | 'novelai'
-  | 'agnai'
-  | 'risu'
-  | 'tldw';
+export type LorebookFormat = 'sillytavern' | 'character_book' | 'card' | 'lorebook_v3' | 'novelai' | 'agnai' | 'risu' | 'tldw';
 
 export type ImportWarningCode =
   /** A regex key that does not compile (kept as written; it never matches until fixed). */

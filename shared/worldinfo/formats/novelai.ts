@@ -6,14 +6,7 @@
  * Everything else (contextConfig, searchRange, categories, settings, ...) is kept verbatim in `extra`.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import {
-  DEFAULT_BOOK_NAME,
-  EntryBuilder,
-  addDuplicateUidWarnings,
-  addRegexWarnings,
-  isRecord,
-  makeBook,
-} from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, addDuplicateUidWarnings, addRegexWarnings, isRecord, makeBook } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isNovelAiLorebook(json: unknown): json is Record<string, unknown> {

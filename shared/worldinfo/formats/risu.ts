@@ -6,13 +6,7 @@
  * (`mode: 'folder'`) are imported disabled. The raw fields stay in `extra`.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import {
-  DEFAULT_BOOK_NAME,
-  EntryBuilder,
-  addRegexWarnings,
-  isRecord,
-  makeBook,
-} from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, addRegexWarnings, isRecord, makeBook } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isRisuLorebook(json: unknown): json is Record<string, unknown> {

@@ -12,7 +12,16 @@
  * `enabled`, `id`, `export_date` and `format_version` go to the book's `extensions.tldw`.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import { DEFAULT_BOOK_NAME, EntryBuilder, addRegexWarnings, deepClone, isRecord, makeBook, optionalBooleanOrNull, optionalNumberOrNull } from './common.ts';
+import {
+  DEFAULT_BOOK_NAME,
+  EntryBuilder,
+  addRegexWarnings,
+  deepClone,
+  isRecord,
+  makeBook,
+  optionalBooleanOrNull,
+  optionalNumberOrNull,
+} from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 function isTldwEntryList(entries: unknown): boolean {

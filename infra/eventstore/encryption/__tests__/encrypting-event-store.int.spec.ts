@@ -43,7 +43,13 @@ describe('payload encryption and crypto-shredding', () => {
     data,
     metadata: { userId, correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1, ...extra },
   });
-  const rawRows = async (streamId: string) => (await pool.query<{ data: Record<string, unknown>; metadata: Record<string, unknown> }>('SELECT data, metadata FROM es.events WHERE stream_id = $1 ORDER BY revision', [streamId])).rows;
+  const rawRows = async (streamId: string) =>
+    (
+      await pool.query<{ data: Record<string, unknown>; metadata: Record<string, unknown> }>(
+        'SELECT data, metadata FROM es.events WHERE stream_id = $1 ORDER BY revision',
+        [streamId],
+      )
+    ).rows;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -80,7 +86,7 @@ describe('payload encryption and crypto-shredding', () => {
     expect((await store.readStream(s)).map((e) => e.data)).toEqual([{ text: 'written in clear' }, { what: 'record' }, { n: 1 }]);
   });
 
-  test('dataSubject: an admin writing to a user\'s resource writes under the user\'s key', async () => {
+  test("dataSubject: an admin writing to a user's resource writes under the user's key", async () => {
     const s = stream('owned');
     const owner = `carol-${newId()}`;
     await store.append(s, [ev('Edited', { text: 'admin edit of carol' }, 'root', { dataSubject: owner })], 'no_stream');
@@ -89,13 +95,17 @@ describe('payload encryption and crypto-shredding', () => {
     expect(read).toMatchObject({ data: {}, redacted: true });
   });
 
-  test('destroying a user\'s keys redacts their events everywhere (readStream, readAll, subscribe) and leaves others alone', async () => {
+  test("destroying a user's keys redacts their events everywhere (readStream, readAll, subscribe) and leaves others alone", async () => {
     const victim = `victim-${newId()}`;
     const keeper = `keeper-${newId()}`;
     const s1 = stream('chat');
     const s2 = stream('chat');
     const start = await store.headPosition();
-    await store.append(s1, [ev('MessagePosted', { content: 'victim says hi' }, victim), ev('MessagePosted', { content: 'victim again' }, victim)], 'no_stream');
+    await store.append(
+      s1,
+      [ev('MessagePosted', { content: 'victim says hi' }, victim), ev('MessagePosted', { content: 'victim again' }, victim)],
+      'no_stream',
+    );
     await store.append(s2, [ev('MessagePosted', { content: 'keeper says hi' }, keeper)], 'no_stream');
     expect((await store.readStream(s1))[0]!.data).toEqual({ content: 'victim says hi' }); // cached now
 
@@ -154,7 +164,10 @@ describe('payload encryption and crypto-shredding', () => {
   test('a tampered payload is an error, not a redaction', async () => {
     const s = stream('tamper');
     await store.append(s, [ev('Secret', { text: 'integrity matters' }, 'alice')], 'no_stream');
-    await pool.query(`UPDATE es.events SET data = jsonb_set(data, '{$enc,ct}', to_jsonb($2::text)) WHERE stream_id = $1`, [s, randomBytes(24).toString('base64')]);
+    await pool.query(`UPDATE es.events SET data = jsonb_set(data, '{$enc,ct}', to_jsonb($2::text)) WHERE stream_id = $1`, [
+      s,
+      randomBytes(24).toString('base64'),
+    ]);
     await expect(store.readStream(s)).rejects.toBeInstanceOf(PayloadIntegrityError);
   });
 
@@ -174,19 +187,40 @@ describe('payload encryption and crypto-shredding', () => {
     const user = `kek-${newId()}`;
     const s = stream('kek');
     await wrappedStore.append(s, [ev('Secret', { text: 'wrapped' }, user)], 'no_stream');
-    const { rows } = await pool.query<{ key_material: Buffer; kek_id: string | null }>('SELECT key_material, kek_id FROM keys.user_data_keys WHERE user_id = $1', [user]);
+    const { rows } = await pool.query<{ key_material: Buffer; kek_id: string | null }>(
+      'SELECT key_material, kek_id FROM keys.user_data_keys WHERE user_id = $1',
+      [user],
+    );
     expect(rows[0]!.kek_id).toMatch(/^[0-9a-f]{16}$/);
     expect(rows[0]!.key_material.length).toBe(12 + 32 + 16);
-    expect((await createEncryptingEventStore(bare, createDataKeyStore({ pool, keyEncryptionKey: kek })).readStream(s))[0]!.data).toEqual({ text: 'wrapped' });
-    await expect(createEncryptingEventStore(bare, createDataKeyStore({ pool, keyEncryptionKey: randomBytes(32).toString('hex') })).readStream(s)).rejects.toThrow(/key-encryption key/);
-    await expect(createEncryptingEventStore(bare, createDataKeyStore({ pool })).readStream(s)).rejects.toThrow(/EVENT_KEY_ENCRYPTION_KEY is not set/);
+    expect((await createEncryptingEventStore(bare, createDataKeyStore({ pool, keyEncryptionKey: kek })).readStream(s))[0]!.data).toEqual({
+      text: 'wrapped',
+    });
+    await expect(
+      createEncryptingEventStore(bare, createDataKeyStore({ pool, keyEncryptionKey: randomBytes(32).toString('hex') })).readStream(s),
+    ).rejects.toThrow(/key-encryption key/);
+    await expect(createEncryptingEventStore(bare, createDataKeyStore({ pool })).readStream(s)).rejects.toThrow(
+      /EVENT_KEY_ENCRYPTION_KEY is not set/,
+    );
   });
 
-  test('eraseClearPayloads: the subject\'s payloads stored in clear are erased in place and read back redacted; sealed, others\' and non-personal ones stay', async () => {
+  test("eraseClearPayloads: the subject's payloads stored in clear are erased in place and read back redacted; sealed, others' and non-personal ones stay", async () => {
     const user = `legacy-${newId()}`;
     const s = stream('erase');
-    await bare.append(s, [ev('Old', { text: 'Qlegacymark in clear' }, user), ev('OthersOld', { text: 'someone else' }, 'alice')], 'no_stream');
-    await store.append(s, [ev('New', { text: 'sealed' }, user), ev('Audit', { userId: user }, user, { dataSubject: null }), ev('AdminEdit', { text: 'Qlegacymark by admin' }, 'root', { dataSubject: user })], 2);
+    await bare.append(
+      s,
+      [ev('Old', { text: 'Qlegacymark in clear' }, user), ev('OthersOld', { text: 'someone else' }, 'alice')],
+      'no_stream',
+    );
+    await store.append(
+      s,
+      [
+        ev('New', { text: 'sealed' }, user),
+        ev('Audit', { userId: user }, user, { dataSubject: null }),
+        ev('AdminEdit', { text: 'Qlegacymark by admin' }, 'root', { dataSubject: user }),
+      ],
+      2,
+    );
     await bare.append(s, [ev('AdminEditOld', { text: 'Qlegacymark old admin edit' }, 'root', { dataSubject: user })], 5);
     expect(await store.eraseClearPayloads!(user)).toBe(2);
     expect(await store.eraseClearPayloads!(user)).toBe(0);

@@ -30,7 +30,11 @@ describe('payload envelope', () => {
 
   test('tampered ciphertext, tag or IV fails authentication', () => {
     const e = envelope(sealed());
-    for (const bad of [{ ...e, ct: flipFirstByte(e.ct) }, { ...e, tag: flipFirstByte(e.tag) }, { ...e, iv: flipFirstByte(e.iv) }]) {
+    for (const bad of [
+      { ...e, ct: flipFirstByte(e.ct) },
+      { ...e, tag: flipFirstByte(e.tag) },
+      { ...e, iv: flipFirstByte(e.iv) },
+    ]) {
       expect(() => openPayload(bad, key, event)).toThrow(PayloadIntegrityError);
     }
   });
@@ -41,7 +45,11 @@ describe('payload envelope', () => {
 
   test('a payload moved to another event (id, stream or type) fails authentication', () => {
     const e = envelope(sealed());
-    for (const other of [{ ...event, id: '0195a6c0-0000-7000-8000-000000000002' }, { ...event, streamId: 'character-2' }, { ...event, type: 'CharacterUpdated' }]) {
+    for (const other of [
+      { ...event, id: '0195a6c0-0000-7000-8000-000000000002' },
+      { ...event, streamId: 'character-2' },
+      { ...event, type: 'CharacterUpdated' },
+    ]) {
       expect(() => openPayload(e, key, other)).toThrow(PayloadIntegrityError);
     }
   });
@@ -56,6 +64,8 @@ describe('payload envelope', () => {
     expect(() => envelopeOf({ [ENVELOPE_FIELD]: { v: 1, k: 'key-1' } })).toThrow(PayloadIntegrityError);
     const e: PayloadEnvelope = { ...envelope(sealed()), v: 99 };
     expect(() => openPayload(e, key, event)).toThrow(PayloadIntegrityError);
-    expect(() => openPayload({ ...envelope(sealed()), tag: Buffer.alloc(4).toString('base64') }, key, event)).toThrow(PayloadIntegrityError);
+    expect(() => openPayload({ ...envelope(sealed()), tag: Buffer.alloc(4).toString('base64') }, key, event)).toThrow(
+      PayloadIntegrityError,
+    );
   });
 });

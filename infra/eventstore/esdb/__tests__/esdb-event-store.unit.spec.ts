@@ -88,7 +88,11 @@ describe('EventStoreDB adapter specifics (fake client)', () => {
   test('readStream: missing stream, truncation by range, backwards ranges', async () => {
     open();
     expect(await store.readStream('nope')).toEqual([]);
-    await store.append('s-1', ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)), 'no_stream');
+    await store.append(
+      's-1',
+      ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)),
+      'no_stream',
+    );
     const types = (events: RecordedEvent[]) => events.map((e) => e.type);
     expect(types(await store.readStream('s-1', { direction: 'backwards', fromRevision: 2, toRevision: 4 }))).toEqual(['D', 'C', 'B']);
     expect(types(await store.readStream('s-1', { direction: 'backwards', fromRevision: 4 }))).toEqual(['E', 'D']);

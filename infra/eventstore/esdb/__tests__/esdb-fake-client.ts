@@ -86,7 +86,10 @@ function readOf<T>(items: T[], failWith?: Error, hang = false): Readable & { can
 }
 
 export function createFakeEsdbClient(
-  options: { systemEventEvery?: number; /** What an idempotent replay is acknowledged with; default none. */ idempotentAckPosition?: Position } = {},
+  options: {
+    systemEventEvery?: number;
+    /** What an idempotent replay is acknowledged with; default none. */ idempotentAckPosition?: Position;
+  } = {},
 ): FakeEsdbClient {
   const log: StoredEvent[] = [];
   const streams = new Map<string, StoredEvent[]>();
@@ -159,7 +162,11 @@ export function createFakeEsdbClient(
       return n;
     },
 
-    async appendToStream(streamName: string, event: EventData | EventData[], opts: { expectedRevision?: AppendExpectedRevision } = {}): Promise<AppendResult> {
+    async appendToStream(
+      streamName: string,
+      event: EventData | EventData[],
+      opts: { expectedRevision?: AppendExpectedRevision } = {},
+    ): Promise<AppendResult> {
       const events = Array.isArray(event) ? event : [event];
       const expected = opts.expectedRevision ?? ANY;
       if (hangAppends) return new Promise<never>(() => undefined);
@@ -195,16 +202,29 @@ export function createFakeEsdbClient(
       return { success: true, nextExpectedRevision: last.revision, position: last.position };
     },
 
-    readStream(streamName: string, opts: { fromRevision?: bigint | typeof START | typeof END; maxCount?: number | bigint; direction?: string } = {}) {
+    readStream(
+      streamName: string,
+      opts: { fromRevision?: bigint | typeof START | typeof END; maxCount?: number | bigint; direction?: string } = {},
+    ) {
       const stream = streams.get(streamName);
       const max = Number(opts.maxCount ?? Number.MAX_SAFE_INTEGER);
       if (!stream || stream.length === 0) return readOf([], new StreamNotFoundError(undefined, streamName)) as never;
       let items: StoredEvent[];
       if (opts.direction === BACKWARDS) {
-        const from = opts.fromRevision === undefined || opts.fromRevision === END ? BigInt(stream.length - 1) : opts.fromRevision === START ? 0n : opts.fromRevision;
+        const from =
+          opts.fromRevision === undefined || opts.fromRevision === END
+            ? BigInt(stream.length - 1)
+            : opts.fromRevision === START
+              ? 0n
+              : opts.fromRevision;
         items = stream.filter((e) => e.revision <= from).reverse();
       } else {
-        const from = opts.fromRevision === undefined || opts.fromRevision === START ? 0n : opts.fromRevision === END ? BigInt(stream.length) : opts.fromRevision;
+        const from =
+          opts.fromRevision === undefined || opts.fromRevision === START
+            ? 0n
+            : opts.fromRevision === END
+              ? BigInt(stream.length)
+              : opts.fromRevision;
         items = stream.filter((e) => e.revision >= from);
       }
       return readOf(items.slice(0, max).map(resolved), undefined, hang) as never;

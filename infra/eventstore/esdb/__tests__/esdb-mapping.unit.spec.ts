@@ -90,20 +90,24 @@ describe('positions', () => {
   const position = fc.record({ commit: u64, prepare: u64 });
 
   test('round trip', () => {
-    fc.assert(fc.property(position, (p) => {
-      expect(parseEsdbPosition(formatEsdbPosition(p))).toEqual(p);
-    }));
+    fc.assert(
+      fc.property(position, (p) => {
+        expect(parseEsdbPosition(formatEsdbPosition(p))).toEqual(p);
+      }),
+    );
   });
 
   test('string order is log order (commit, then prepare), and every position sorts after START_POSITION', () => {
-    fc.assert(fc.property(position, position, (a, b) => {
-      const tupleOrder = a.commit === b.commit ? Math.sign(Number(a.prepare - b.prepare)) : Math.sign(Number(a.commit - b.commit));
-      const sa = formatEsdbPosition(a);
-      const sb = formatEsdbPosition(b);
-      const stringOrder = sa === sb ? 0 : sa < sb ? -1 : 1;
-      expect(stringOrder).toBe(tupleOrder);
-      expect(sa > '').toBe(true);
-    }));
+    fc.assert(
+      fc.property(position, position, (a, b) => {
+        const tupleOrder = a.commit === b.commit ? Math.sign(Number(a.prepare - b.prepare)) : Math.sign(Number(a.commit - b.commit));
+        const sa = formatEsdbPosition(a);
+        const sb = formatEsdbPosition(b);
+        const stringOrder = sa === sb ? 0 : sa < sb ? -1 : 1;
+        expect(stringOrder).toBe(tupleOrder);
+        expect(sa > '').toBe(true);
+      }),
+    );
   });
 });
 
@@ -176,7 +180,11 @@ describe('metadata', () => {
   });
 
   test('events written by other tooling with only the reserved names still carry correlation and causation', () => {
-    expect(fromEsdbMetadata({ $correlationId: 'c9', $causationId: 'c8', userId: 'u' })).toEqual({ correlationId: 'c9', causationId: 'c8', userId: 'u' });
+    expect(fromEsdbMetadata({ $correlationId: 'c9', $causationId: 'c8', userId: 'u' })).toEqual({
+      correlationId: 'c9',
+      causationId: 'c8',
+      userId: 'u',
+    });
   });
 
   test('non-object metadata is rejected', () => {

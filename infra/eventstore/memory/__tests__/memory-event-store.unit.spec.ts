@@ -47,13 +47,17 @@ describe('in-memory event log', () => {
 
   test("eraseClearPayloads redacts the subject's payloads stored in clear, and only those", async () => {
     const store = createMemoryEventStore();
-    await store.append('s-1', [
-      ev('Mine', { text: 'secret' }),
-      ev('ForAlice', { text: 'by admin' }, { userId: 'admin', dataSubject: 'alice' }),
-      ev('Sealed', { [ENVELOPE_FIELD]: { v: 1 } }),
-      ev('Audit', { text: 'nobody' }, { userId: 'alice', dataSubject: null }),
-      ev('Bobs', { text: 'bob' }, { userId: 'bob' }),
-    ], 'no_stream');
+    await store.append(
+      's-1',
+      [
+        ev('Mine', { text: 'secret' }),
+        ev('ForAlice', { text: 'by admin' }, { userId: 'admin', dataSubject: 'alice' }),
+        ev('Sealed', { [ENVELOPE_FIELD]: { v: 1 } }),
+        ev('Audit', { text: 'nobody' }, { userId: 'alice', dataSubject: null }),
+        ev('Bobs', { text: 'bob' }, { userId: 'bob' }),
+      ],
+      'no_stream',
+    );
     expect(await store.eraseClearPayloads!('alice')).toBe(2);
     expect(await store.eraseClearPayloads!('alice')).toBe(0);
     const events = await store.readStream('s-1');
@@ -64,7 +68,11 @@ describe('in-memory event log', () => {
       ['Audit', false, { text: 'nobody' }],
       ['Bobs', false, { text: 'bob' }],
     ]);
-    expect((await store.readAll({ subject: 'alice' })).map((e) => [e.type, e.redacted ?? false])).toEqual([['Mine', true], ['ForAlice', true], ['Sealed', false]]);
+    expect((await store.readAll({ subject: 'alice' })).map((e) => [e.type, e.redacted ?? false])).toEqual([
+      ['Mine', true],
+      ['ForAlice', true],
+      ['Sealed', false],
+    ]);
   });
 
   test('a closed store is unavailable and ends its subscriptions', async () => {

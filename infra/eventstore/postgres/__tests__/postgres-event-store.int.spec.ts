@@ -33,23 +33,36 @@ describe('PostgreSQL event log: events indexed by data subject', () => {
     await db?.drop();
   });
 
-  const meta = (userId: string, extra: Record<string, unknown> = {}) => ({ userId, correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1, ...extra });
+  const meta = (userId: string, extra: Record<string, unknown> = {}) => ({
+    userId,
+    correlationId: 'c',
+    causationId: 'c',
+    requestId: 'r',
+    schemaVersion: 1,
+    ...extra,
+  });
 
   test('a log written before the column existed is backfilled by the migration; new appends fill it', async () => {
     // The log as it was: the same schema without the column (appends did not know about it either).
     await migrateEventLog(pool);
     await pool.query('DROP INDEX es.events_data_subject; ALTER TABLE es.events DROP COLUMN data_subject');
     const old = createPostgresEventStore({ pool });
-    await old.append('old-1', [
-      { id: newId(), type: 'Mine', data: {}, metadata: meta('alice') },
-      { id: newId(), type: 'ForAlice', data: {}, metadata: meta('admin', { dataSubject: 'alice' }) },
-      { id: newId(), type: 'Audit', data: {}, metadata: meta('admin', { dataSubject: null }) },
-      { id: newId(), type: 'Bobs', data: {}, metadata: meta('bob') },
-    ], 'no_stream');
+    await old.append(
+      'old-1',
+      [
+        { id: newId(), type: 'Mine', data: {}, metadata: meta('alice') },
+        { id: newId(), type: 'ForAlice', data: {}, metadata: meta('admin', { dataSubject: 'alice' }) },
+        { id: newId(), type: 'Audit', data: {}, metadata: meta('admin', { dataSubject: null }) },
+        { id: newId(), type: 'Bobs', data: {}, metadata: meta('bob') },
+      ],
+      'no_stream',
+    );
     await migrateEventLog(pool);
     const store = createPostgresEventStore({ pool });
     await store.append('new-1', [{ id: newId(), type: 'NewMine', data: {}, metadata: meta('alice') }], 'no_stream');
-    const { rows } = await pool.query<{ type: string; data_subject: string | null }>('SELECT type, data_subject FROM es.events ORDER BY transaction_id, global_position');
+    const { rows } = await pool.query<{ type: string; data_subject: string | null }>(
+      'SELECT type, data_subject FROM es.events ORDER BY transaction_id, global_position',
+    );
     expect(rows).toEqual([
       { type: 'Mine', data_subject: 'alice' },
       { type: 'ForAlice', data_subject: 'alice' },
@@ -68,8 +81,13 @@ describe('PostgreSQL event log: events indexed by data subject', () => {
     try {
       // Many events of others around a few of dave's.
       for (let round = 0; round < 20; round++) {
-        await store.append(`others-${round}`, Array.from({ length: 250 }, (_, i) => ({ id: newId(), type: 'Others', data: { i }, metadata: meta(`user-${i % 7}`) })), 'no_stream');
-        if (round % 5 === 0) await store.append(`dave-${round}`, [{ id: newId(), type: 'Daves', data: {}, metadata: meta('dave') }], 'no_stream');
+        await store.append(
+          `others-${round}`,
+          Array.from({ length: 250 }, (_, i) => ({ id: newId(), type: 'Others', data: { i }, metadata: meta(`user-${i % 7}`) })),
+          'no_stream',
+        );
+        if (round % 5 === 0)
+          await store.append(`dave-${round}`, [{ id: newId(), type: 'Daves', data: {}, metadata: meta('dave') }], 'no_stream');
       }
       await single.query('ANALYZE es.events');
       // What one transaction did to es.events and each of its indexes (the store's queries run in it: its pool

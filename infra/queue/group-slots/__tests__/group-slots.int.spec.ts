@@ -72,7 +72,13 @@ describe.each(backends)('per-group job slots (%s)', (_label, setup) => {
     return queue;
   };
   const newSlots = async (queue: JobQueue, options: { max: number; leaseMs?: number }) => {
-    const slots = await createGroupSlots({ queueName: queue.name, backend, maxPerGroup: options.max, wake: (id) => queue.promote(id), ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
+    const slots = await createGroupSlots({
+      queueName: queue.name,
+      backend,
+      maxPerGroup: options.max,
+      wake: (id) => queue.promote(id),
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    });
     closers.push(() => slots.close());
     return slots;
   };
@@ -96,7 +102,13 @@ describe.each(backends)('per-group job slots (%s)', (_label, setup) => {
     for (let i = 0; i < 2; i++) {
       // Separate slots objects over the same datastore: as two processes would have.
       const slots = await newSlots(queue, { max: 2 });
-      const worker = createJobWorker({ name: queue.name, backend, handlers: { job: handler }, concurrency: 4, groups: { slots, groupOf: (_name, data) => (data as { group: string }).group } });
+      const worker = createJobWorker({
+        name: queue.name,
+        backend,
+        handlers: { job: handler },
+        concurrency: 4,
+        groups: { slots, groupOf: (_name, data) => (data as { group: string }).group },
+      });
       closers.push(() => worker.close(1000));
       await worker.ready();
       workers.push(worker);
@@ -139,7 +151,12 @@ describe.each(backends)('per-group job slots (%s)', (_label, setup) => {
   test('a holder is counted once however often it asks; parked holders are woken longest-waiting first', async () => {
     const queue = newQueue();
     const woken: string[] = [];
-    const slots = await createGroupSlots({ queueName: queue.name, backend, maxPerGroup: 1, wake: async (id) => (woken.push(id), id !== 'gone') });
+    const slots = await createGroupSlots({
+      queueName: queue.name,
+      backend,
+      maxPerGroup: 1,
+      wake: async (id) => (woken.push(id), id !== 'gone'),
+    });
     closers.push(() => slots.close());
     expect(await slots.acquire('u', 'a')).toBe(true);
     expect(await slots.acquire('u', 'a')).toBe(true);
@@ -159,7 +176,7 @@ describe.each(backends)('per-group job slots (%s)', (_label, setup) => {
     expect(woken).toEqual(['b', 'gone', 'c']);
   });
 
-  test("a holder that stops renewing (its process died) frees its slot after the lease; one still alive keeps it", async () => {
+  test('a holder that stops renewing (its process died) frees its slot after the lease; one still alive keeps it', async () => {
     const queue = newQueue();
     const dying = await createGroupSlots({ queueName: queue.name, backend, maxPerGroup: 1, leaseMs: 400, wake: async () => true });
     const alive = await newSlots(queue, { max: 1, leaseMs: 400 });
@@ -174,4 +191,3 @@ describe.each(backends)('per-group job slots (%s)', (_label, setup) => {
     expect(await other.acquire('l', 'h4')).toBe(false);
   });
 });
-

@@ -19,7 +19,12 @@ export function llmTestEnv(upstreamUrl: string): Record<string, string> {
 
 /** An `Authorization` header value for a user (HS256 JWT with `sub`; `{ role: 'admin' }` makes an administrator). */
 export async function bearer(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
-  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
   return `Bearer ${token}`;
 }
 
@@ -86,7 +91,11 @@ export async function call(base: string, route: Pick<RouteDefinition, 'method' |
   if (req.upload) {
     const form = new FormData();
     form.append(req.upload.field ?? 'file', new Blob([Buffer.from(req.upload.bytes)]), req.upload.filename);
-    const res = await fetch(`${base}${url}`, { method: route.method.toUpperCase(), headers: auth ? { Authorization: auth } : {}, body: form });
+    const res = await fetch(`${base}${url}`, {
+      method: route.method.toUpperCase(),
+      headers: auth ? { Authorization: auth } : {},
+      body: form,
+    });
     const text = await res.text();
     let body: unknown = text;
     try {
@@ -112,7 +121,8 @@ export function fixtureApi(base: string) {
     if (res.status !== status) throw new Error(`fixture ${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
-  const post = (auth: string, url: string, body: unknown) => rawSend(base, { method: 'POST', url, auth, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (auth: string, url: string, body: unknown) =>
+    rawSend(base, { method: 'POST', url, auth, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const upload = async (auth: string, url: string, bytes: Uint8Array, filename: string) => {
     const form = new FormData();
     form.append('file', new Blob([Buffer.from(bytes)]), filename);
@@ -121,7 +131,12 @@ export function fixtureApi(base: string) {
   };
   const api = {
     character: async (auth: string): Promise<string> =>
-      (await must(post(auth, '/api/v1/characters', { name: `Char ${randomUUID().slice(0, 8)}`, first_message: 'Hello there.' }), 'character')).id,
+      (
+        await must(
+          post(auth, '/api/v1/characters', { name: `Char ${randomUUID().slice(0, 8)}`, first_message: 'Hello there.' }),
+          'character',
+        )
+      ).id,
     deletedCharacter: async (auth: string): Promise<string> => {
       const id = await api.character(auth);
       await must(rawSend(base, { method: 'DELETE', url: `/api/v1/characters/${id}`, auth }), 'delete character', 200);
@@ -129,7 +144,17 @@ export function fixtureApi(base: string) {
     },
     characterV2: async (auth: string): Promise<string> => {
       const id = await api.character(auth);
-      await must(rawSend(base, { method: 'PUT', url: `/api/v1/characters/${id}`, auth, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'second version' }) }), 'update character', 200);
+      await must(
+        rawSend(base, {
+          method: 'PUT',
+          url: `/api/v1/characters/${id}`,
+          auth,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ description: 'second version' }),
+        }),
+        'update character',
+        200,
+      );
       return id;
     },
     characterWithImage: async (auth: string): Promise<string> => {
@@ -139,7 +164,19 @@ export function fixtureApi(base: string) {
     characterWithAsset: async (auth: string): Promise<string> => {
       const card = cardFromBasicFields({ name: `Boxed ${randomUUID().slice(0, 8)}`, description: 'in a box' });
       card.data.assets = [{ type: 'emotion', uri: 'embeded://assets/emotion/happy.png', name: 'happy', ext: 'png' }];
-      const charx = exportCard(card, 'charx', { assets: [{ path: 'assets/emotion/happy.png', uri: 'embeded://assets/emotion/happy.png', type: 'emotion', name: 'happy', ext: 'png', mime: 'image/png', bytes: buildPng() }] });
+      const charx = exportCard(card, 'charx', {
+        assets: [
+          {
+            path: 'assets/emotion/happy.png',
+            uri: 'embeded://assets/emotion/happy.png',
+            type: 'emotion',
+            name: 'happy',
+            ext: 'png',
+            mime: 'image/png',
+            bytes: buildPng(),
+          },
+        ],
+      });
       return (await must(upload(auth, '/api/v1/characters/import', charx.bytes, 'boxed.charx'), 'charx import')).id;
     },
     chat: async (auth: string, characterId?: string): Promise<{ characterId: string; chatId: string }> => {
@@ -147,26 +184,39 @@ export function fixtureApi(base: string) {
       const chat = await must(post(auth, '/api/v1/character_chats', { character_id: c }), 'chat');
       return { characterId: c, chatId: chat.id };
     },
-    message: async (auth: string, body: Record<string, unknown> = { sender: 'user', content: 'hello world' }): Promise<{ chatId: string; messageId: string }> => {
+    message: async (
+      auth: string,
+      body: Record<string, unknown> = { sender: 'user', content: 'hello world' },
+    ): Promise<{ chatId: string; messageId: string }> => {
       const { chatId } = await api.chat(auth);
       const m = await must(post(auth, `/api/v1/character_messages/chats/${chatId}/messages`, body), 'message');
       return { chatId, messageId: m.id };
     },
-    book: async (auth: string): Promise<string> => (await must(post(auth, '/api/v1/characters/world-books', { name: `Book ${randomUUID().slice(0, 8)}` }), 'world book')).id,
+    book: async (auth: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/characters/world-books', { name: `Book ${randomUUID().slice(0, 8)}` }), 'world book')).id,
     entry: async (auth: string): Promise<{ bookId: string; entryId: string }> => {
       const bookId = await api.book(auth);
-      const e = await must(post(auth, `/api/v1/characters/world-books/${bookId}/entries`, { keys: ['dragon'], content: 'Dragons live here.' }), 'entry');
+      const e = await must(
+        post(auth, `/api/v1/characters/world-books/${bookId}/entries`, { keys: ['dragon'], content: 'Dragons live here.' }),
+        'entry',
+      );
       return { bookId, entryId: e.entry_id };
     },
     completion: async (auth: string): Promise<string> =>
       (await must(post(auth, '/api/v1/chat/completions', { messages: [{ role: 'user', content: 'Hello' }] }), 'completion', 200)).id,
     delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
-    attach: async (auth: string, characterId: string, bookId: string) => must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
-    attachDictionary: async (auth: string, url: string, dictionaryId: string) => must(post(auth, url, { dictionary_id: dictionaryId }), 'attach dictionary', 200),
-    dictionary: async (auth: string): Promise<string> => (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
+    attach: async (auth: string, characterId: string, bookId: string) =>
+      must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
+    attachDictionary: async (auth: string, url: string, dictionaryId: string) =>
+      must(post(auth, url, { dictionary_id: dictionaryId }), 'attach dictionary', 200),
+    dictionary: async (auth: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
     dictionaryEntry: async (auth: string): Promise<{ dictionaryId: string; entryId: string }> => {
       const dictionaryId = await api.dictionary(auth);
-      const e = await must(post(auth, `/api/v1/chat/dictionaries/${dictionaryId}/entries`, { pattern: 'brb', replacement: 'be right back' }), 'chat dictionary entry');
+      const e = await must(
+        post(auth, `/api/v1/chat/dictionaries/${dictionaryId}/entries`, { pattern: 'brb', replacement: 'be right back' }),
+        'chat dictionary entry',
+      );
       return { dictionaryId, entryId: e.id };
     },
   };
@@ -192,7 +242,20 @@ export interface RouteFixture {
 }
 
 const PNG_BASE64 = Buffer.from(buildPng()).toString('base64');
-const LOREBOOK = { entries: { 0: { uid: 0, key: ['dragon'], keysecondary: [], comment: 'Dragons', content: 'Dragons live here.', order: 100, position: 0, disable: false } } };
+const LOREBOOK = {
+  entries: {
+    0: {
+      uid: 0,
+      key: ['dragon'],
+      keysecondary: [],
+      comment: 'Dragons',
+      content: 'Dragons live here.',
+      order: 100,
+      position: 0,
+      disable: false,
+    },
+  },
+};
 const ST_CHAT = [
   { user_name: 'Ann', character_name: 'Char', create_date: '2024-10-18@20h52m00s', chat_metadata: {} },
   { name: 'Char', is_user: false, is_system: false, send_date: 'October 18, 2024 8:52pm', mes: 'Hello.', extra: {} },
@@ -202,7 +265,9 @@ const ST_CHAT = [
   .join('\n');
 const cardFile = () => new Uint8Array(Buffer.from(cardJson(`Imported ${randomUUID().slice(0, 8)}`)));
 
-const character = (make: (api: FixtureApi, owner: string) => Promise<string> = (api, o) => api.character(o)) => async (api: FixtureApi, owner: string) => ({ id: await make(api, owner) });
+const character =
+  (make: (api: FixtureApi, owner: string) => Promise<string> = (api, o) => api.character(o)) =>
+  async (api: FixtureApi, owner: string) => ({ id: await make(api, owner) });
 const chat = async (api: FixtureApi, owner: string) => {
   const { chatId, messageId } = await api.message(owner);
   return { chat_id: chatId, message_id: messageId };
@@ -225,18 +290,46 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   createCharacter: { kind: 'collection', request: () => ({ body: { name: `New ${randomUUID().slice(0, 8)}` } }) },
   listCharacters: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },
   getCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
-  updateCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }) },
+  updateCharacter: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }),
+  },
   deleteCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' } }) },
-  restoreCharacter: { kind: 'resource', setup: character((api, o) => api.deletedCharacter(o)), request: (v) => ({ params: { id: v.id! } }) },
+  restoreCharacter: {
+    kind: 'resource',
+    setup: character((api, o) => api.deletedCharacter(o)),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   listCharacterVersions: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! } }) },
-  diffCharacterVersions: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, query: { from_version: '1', to_version: '2' } }) },
-  revertCharacter: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, body: { target_version: 1 } }) },
+  diffCharacterVersions: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterV2(o)),
+    request: (v) => ({ params: { id: v.id! }, query: { from_version: '1', to_version: '2' } }),
+  },
+  revertCharacter: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterV2(o)),
+    request: (v) => ({ params: { id: v.id! }, body: { target_version: 1 } }),
+  },
   // character files
   importCharacter: { kind: 'collection', request: () => ({ upload: { bytes: cardFile(), filename: 'card.json' } }) },
   exportCharacter: { kind: 'resource', setup: character(), request: (v) => ({ params: { id: v.id! }, query: { format: 'json' } }) },
-  getCharacterImage: { kind: 'resource', setup: character((api, o) => api.characterWithImage(o)), request: (v) => ({ params: { id: v.id! } }) },
-  listCharacterAssets: { kind: 'resource', setup: character((api, o) => api.characterWithAsset(o)), request: (v) => ({ params: { id: v.id! } }) },
-  getCharacterAsset: { kind: 'resource', setup: character((api, o) => api.characterWithAsset(o)), request: (v) => ({ params: { id: v.id!, index: '0' } }) },
+  getCharacterImage: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterWithImage(o)),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  listCharacterAssets: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterWithAsset(o)),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  getCharacterAsset: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterWithAsset(o)),
+    request: (v) => ({ params: { id: v.id!, index: '0' } }),
+  },
   rateLimitStatus: { kind: 'collection', request: () => ({}) },
   // world books attached to characters
   attachWorldBook: {
@@ -262,7 +355,10 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     missing: () => ({ body: { character_id: randomUUID(), text: 'a dragon appears' } }),
   },
   // world books
-  importWorldBook: { kind: 'collection', request: () => ({ upload: { bytes: new Uint8Array(Buffer.from(JSON.stringify(LOREBOOK))), filename: 'lore.json' } }) },
+  importWorldBook: {
+    kind: 'collection',
+    request: () => ({ upload: { bytes: new Uint8Array(Buffer.from(JSON.stringify(LOREBOOK))), filename: 'lore.json' } }),
+  },
   bulkWorldBookEntries: {
     kind: 'resource',
     setup: entry,
@@ -272,7 +368,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   createWorldBook: { kind: 'collection', request: () => ({ body: { name: `Book ${randomUUID().slice(0, 8)}` } }) },
   listWorldBooks: { kind: 'collection', request: () => ({}) },
   getWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! } }) },
-  updateWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }) },
+  updateWorldBook: {
+    kind: 'resource',
+    setup: book,
+    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }),
+  },
   deleteWorldBook: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! } }) },
   restoreWorldBook: {
     kind: 'resource',
@@ -285,10 +385,18 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   exportWorldBook: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! }, query: { format: 'lorebook_v3' } }) },
   worldBookStatistics: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! } }) },
-  createWorldBookEntry: { kind: 'resource', setup: book, request: (v) => ({ params: { id: v.id! }, body: { keys: ['castle'], content: 'A castle.' } }) },
+  createWorldBookEntry: {
+    kind: 'resource',
+    setup: book,
+    request: (v) => ({ params: { id: v.id! }, body: { keys: ['castle'], content: 'A castle.' } }),
+  },
   listWorldBookEntries: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! } }) },
   getWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
-  updateWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! }, body: { content: 'Changed.' } }) },
+  updateWorldBookEntry: {
+    kind: 'resource',
+    setup: entry,
+    request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! }, body: { content: 'Changed.' } }),
+  },
   deleteWorldBookEntry: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
   // chat dictionaries
   processChatDictionaries: {
@@ -297,16 +405,51 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ body: { text: 'brb', dictionary_ids: [v.id!] } }),
     missing: () => ({ body: { text: 'brb', dictionary_ids: [randomUUID()] } }),
   },
-  importChatDictionaryMarkdown: { kind: 'collection', request: () => ({ body: { content: `# Imported ${randomUUID().slice(0, 8)}\n\n- brb -> be right back\n` } }) },
-  importChatDictionaryJson: { kind: 'collection', request: () => ({ body: { data: { name: `Imported ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'brb', replacement: 'be right back' }] } } }) },
-  getChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! } }) },
-  updateChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! }, body: { replacement: 'back soon' } }) },
-  deleteChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }), request: (v) => ({ params: { entry_id: v.entry_id! } }) },
-  createChatDictionary: { kind: 'collection', request: () => ({ body: { name: `Dict ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'a', replacement: 'b' }] } }) },
+  importChatDictionaryMarkdown: {
+    kind: 'collection',
+    request: () => ({ body: { content: `# Imported ${randomUUID().slice(0, 8)}\n\n- brb -> be right back\n` } }),
+  },
+  importChatDictionaryJson: {
+    kind: 'collection',
+    request: () => ({
+      body: { data: { name: `Imported ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'brb', replacement: 'be right back' }] } },
+    }),
+  },
+  getChatDictionaryEntry: {
+    kind: 'resource',
+    setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }),
+    request: (v) => ({ params: { entry_id: v.entry_id! } }),
+  },
+  updateChatDictionaryEntry: {
+    kind: 'resource',
+    setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }),
+    request: (v) => ({ params: { entry_id: v.entry_id! }, body: { replacement: 'back soon' } }),
+  },
+  deleteChatDictionaryEntry: {
+    kind: 'resource',
+    setup: async (api, o) => ({ entry_id: (await api.dictionaryEntry(o)).entryId }),
+    request: (v) => ({ params: { entry_id: v.entry_id! } }),
+  },
+  createChatDictionary: {
+    kind: 'collection',
+    request: () => ({ body: { name: `Dict ${randomUUID().slice(0, 8)}`, entries: [{ pattern: 'a', replacement: 'b' }] } }),
+  },
   listChatDictionaries: { kind: 'collection', request: () => ({ query: { include_usage: 'true' } }) },
-  getChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! } }) },
-  updateChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! }, body: { description: 'changed', version: 1 } }) },
-  deleteChatDictionary: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  getChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  updateChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! }, body: { description: 'changed', version: 1 } }),
+  },
+  deleteChatDictionary: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   restoreChatDictionary: {
     kind: 'resource',
     setup: async (api, o) => {
@@ -316,8 +459,16 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     },
     request: (v) => ({ params: { id: v.id! } }),
   },
-  createChatDictionaryEntry: { kind: 'resource', setup: async (api, o) => ({ id: await api.dictionary(o) }), request: (v) => ({ params: { id: v.id! }, body: { pattern: 'afk', replacement: 'away' } }) },
-  listChatDictionaryEntries: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  createChatDictionaryEntry: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! }, body: { pattern: 'afk', replacement: 'away' } }),
+  },
+  listChatDictionaryEntries: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   reorderChatDictionaryEntries: {
     kind: 'resource',
     setup: async (api, o) => {
@@ -326,9 +477,21 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     },
     request: (v) => ({ params: { id: v.id! }, body: { entry_ids: [v.entry_id!] } }),
   },
-  exportChatDictionaryMarkdown: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
-  chatDictionaryHistory: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
-  exportChatDictionaryJson: { kind: 'resource', setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }), request: (v) => ({ params: { id: v.id! } }) },
+  exportChatDictionaryMarkdown: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  chatDictionaryHistory: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  exportChatDictionaryJson: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: (await api.dictionaryEntry(o)).dictionaryId }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   attachCharacterChatDictionary: {
     kind: 'resource',
     setup: async (api, o) => ({ id: await api.character(o), dictionary: await api.dictionary(o) }),
@@ -376,7 +539,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   listChats: { kind: 'collection', request: () => ({}) },
   getChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
-  updateChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { title: 'Renamed', rating: 4 } }) },
+  updateChat: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { title: 'Renamed', rating: 4 } }),
+  },
   deleteChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
   restoreChat: {
     kind: 'resource',
@@ -390,21 +557,43 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   forkChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message_id: v.message_id! } }) },
   exportChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { format: 'markdown' } }) },
   // completions (the prompt preview calls no provider)
-  prepareCharacterCompletion: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }) },
-  completeCharacterChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }) },
+  prepareCharacterCompletion: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }),
+  },
+  completeCharacterChat: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { message: 'What next?' } }),
+  },
   createChatCompletion: {
     kind: 'resource',
     setup: character(),
     request: (v) => ({ body: { character_id: v.id!, save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
     missing: () => ({ body: { character_id: randomUUID(), save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
   },
-  resumeChatCompletionStream: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
-  cancelChatCompletion: { kind: 'resource', setup: completion, request: (v) => ({ params: { completion_id: v.completion_id! } }), missing: missingCompletion },
+  resumeChatCompletionStream: {
+    kind: 'resource',
+    setup: completion,
+    request: (v) => ({ params: { completion_id: v.completion_id! } }),
+    missing: missingCompletion,
+  },
+  cancelChatCompletion: {
+    kind: 'resource',
+    setup: completion,
+    request: (v) => ({ params: { completion_id: v.completion_id! } }),
+    missing: missingCompletion,
+  },
   // event feed (an endless SSE stream: the suites take its status and headers, then hang up)
   streamEvents: { kind: 'collection', request: () => ({ query: { from: 'start', types: 'CharacterCreated' }, closeAfterHeaders: true }) },
   listEventSchemas: { kind: 'collection', request: () => ({}) },
   // messages
-  postMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, body: { sender: 'user', content: 'Another message' } }) },
+  postMessage: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { sender: 'user', content: 'Another message' } }),
+  },
   listMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { view: 'tree' } }) },
   searchMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { q: 'hello' } }) },
   getMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
@@ -422,19 +611,41 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   // history and audit
-  characterHistory: { kind: 'resource', setup: character((api, o) => api.characterV2(o)), request: (v) => ({ params: { id: v.id! }, query: { limit: '10' } }) },
+  characterHistory: {
+    kind: 'resource',
+    setup: character((api, o) => api.characterV2(o)),
+    request: (v) => ({ params: { id: v.id! }, query: { limit: '10' } }),
+  },
   worldBookHistory: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id! }, query: { order: 'desc' } }) },
   worldBookEntryHistory: { kind: 'resource', setup: entry, request: (v) => ({ params: { id: v.id!, entry_id: v.entry_id! } }) },
   chatHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { limit: '5' } }) },
   messageHistory: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
-  listAuditEvents: { kind: 'admin', setup: character(), request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }) },
+  listAuditEvents: {
+    kind: 'admin',
+    setup: character(),
+    request: (v) => ({ query: { resource_id: v.id!, resource_type: 'character', limit: '10' } }),
+  },
   // analytics and operations
   getMyUsage: { kind: 'collection', request: () => ({}) },
   usageAnalytics: { kind: 'collection', request: () => ({ query: { from: '2026-01-01', to: '2026-01-31' } }) },
   listProjections: { kind: 'collection', admin: true, request: () => ({}) },
-  getProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'chats' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
-  rebuildProjection: { kind: 'resource', admin: true, request: () => ({ params: { name: 'world_info_activations' } }), missing: () => ({ params: { name: 'no_such_projection' } }) },
-  getMessageImage: { kind: 'resource', setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }), request: (v) => ({ params: { message_id: v.message_id! } }) },
+  getProjection: {
+    kind: 'resource',
+    admin: true,
+    request: () => ({ params: { name: 'chats' } }),
+    missing: () => ({ params: { name: 'no_such_projection' } }),
+  },
+  rebuildProjection: {
+    kind: 'resource',
+    admin: true,
+    request: () => ({ params: { name: 'world_info_activations' } }),
+    missing: () => ({ params: { name: 'no_such_projection' } }),
+  },
+  getMessageImage: {
+    kind: 'resource',
+    setup: message({ sender: 'user', content: 'look', image_base64: PNG_BASE64 }),
+    request: (v) => ({ params: { message_id: v.message_id! } }),
+  },
   // admin: destructive, so the fixture forgets a throwaway user of its own (with a chat and a world book)
   forgetUserData: {
     kind: 'admin',

@@ -13,7 +13,13 @@ afterAll(async () => {
 });
 
 const jwt = (sub: string, claims: Record<string, unknown> = {}, key: string = secret, issuer = 'test-issuer') =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(key));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(issuer)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(key));
 
 describe('multi-user mode', () => {
   test('per-user API keys: create, use, revoke', async () => {
@@ -35,24 +41,47 @@ describe('multi-user mode', () => {
 
   test('JWT (HS256): sub is the user; wrong secret, issuer or expiry is 401', async () => {
     const token = await jwt('bob');
-    const created = await svc.request('POST', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${token}` }, body: { name: 'Bob char' } });
+    const created = await svc.request('POST', '/api/v1/characters', {
+      key: null,
+      headers: { Authorization: `Bearer ${token}` },
+      body: { name: 'Bob char' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.owner_id).toBe('bob');
-    for (const bad of [await jwt('bob', {}, 'another-secret-that-is-long-enough-0123456789'), await jwt('bob', {}, secret, 'other-issuer')]) {
+    for (const bad of [
+      await jwt('bob', {}, 'another-secret-that-is-long-enough-0123456789'),
+      await jwt('bob', {}, secret, 'other-issuer'),
+    ]) {
       expect((await svc.request('GET', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${bad}` } })).status).toBe(401);
     }
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setIssuer('test-issuer').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(secret));
-    expect((await svc.request('GET', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${expired}` } })).status).toBe(401);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bob')
+      .setIssuer('test-issuer')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+    expect((await svc.request('GET', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${expired}` } })).status).toBe(
+      401,
+    );
     // alg confusion: an RS256 token must not be accepted where HS256 is configured
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const rs = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('bob').setIssuer('test-issuer').setExpirationTime('5m').sign(privateKey);
+    const rs = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('bob')
+      .setIssuer('test-issuer')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     expect((await svc.request('GET', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${rs}` } })).status).toBe(401);
   });
 
   test("another user's character is 403 on every route; a missing one is 404; no credentials 401", async () => {
     const owner = `Bearer ${await jwt('carol')}`;
     const other = `Bearer ${await jwt('dave')}`;
-    const { body: c } = await svc.request('POST', '/api/v1/characters', { key: null, headers: { Authorization: owner }, body: { name: 'Carol char' } });
+    const { body: c } = await svc.request('POST', '/api/v1/characters', {
+      key: null,
+      headers: { Authorization: owner },
+      body: { name: 'Carol char' },
+    });
     const missing = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
     const routes: Array<[string, (id: string) => string, unknown]> = [
       ['GET', (id) => `/api/v1/characters/${id}`, undefined],
@@ -72,8 +101,12 @@ describe('multi-user mode', () => {
     expect(mine.body.name).toBe('Carol char');
   });
 
-  test('an admin (role claim) may read any user\'s character', async () => {
-    const { body: c } = await svc.request('POST', '/api/v1/characters', { key: null, headers: { Authorization: `Bearer ${await jwt('erin')}` }, body: { name: 'Erin char' } });
+  test("an admin (role claim) may read any user's character", async () => {
+    const { body: c } = await svc.request('POST', '/api/v1/characters', {
+      key: null,
+      headers: { Authorization: `Bearer ${await jwt('erin')}` },
+      body: { name: 'Erin char' },
+    });
     const admin = `Bearer ${await jwt('root', { role: 'admin' })}`;
     expect((await svc.request('GET', `/api/v1/characters/${c.id}`, { key: null, headers: { Authorization: admin } })).status).toBe(200);
   });

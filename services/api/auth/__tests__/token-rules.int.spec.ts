@@ -14,7 +14,14 @@ const MAX_LIFETIME = 7200;
 const SKEW = 2;
 let svc: TestService;
 beforeAll(async () => {
-  svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: secret, JWT_MAX_LIFETIME_SECONDS: String(MAX_LIFETIME), JWT_CLOCK_SKEW_SECONDS: String(SKEW) } });
+  svc = await startTestService({
+    env: {
+      AUTH_MODE: 'multi-user',
+      JWT_SECRET: secret,
+      JWT_MAX_LIFETIME_SECONDS: String(MAX_LIFETIME),
+      JWT_CLOCK_SKEW_SECONDS: String(SKEW),
+    },
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -22,7 +29,8 @@ afterAll(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 /** Signs exactly the claims given (nothing added), so a test can leave out or break any of them. */
-const forge = (claims: Record<string, unknown>) => new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+const forge = (claims: Record<string, unknown>) =>
+  new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
 const valid = (sub: unknown, extra: Record<string, unknown> = {}) => forge({ sub, iat: now(), exp: now() + 600, ...extra });
 const bearer = (token: string) => ({ key: null, headers: { Authorization: `Bearer ${token}` } });
 
@@ -89,7 +97,9 @@ describe('JWT claims', () => {
   });
 
   test('a forged signature stays a plain 401 unauthorized (no claim is judged before the signature)', async () => {
-    const forged = await new SignJWT({ sub: 'ivy' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-that-is-long-enough-0123456789'));
+    const forged = await new SignJWT({ sub: 'ivy' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('another-secret-that-is-long-enough-0123456789'));
     await expectRefused(forged, 'unauthorized');
   });
 });

@@ -12,7 +12,12 @@ afterAll(async () => {
 });
 
 const as = async (sub: string, claims: Record<string, unknown> = {}) => {
-  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
   return { key: null, headers: { Authorization: `Bearer ${token}` } };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,15 +30,24 @@ describe('audit trail: who changed this card, when, and what did it look like be
     const moderator = await as('moderator', { role: 'admin' });
 
     // Alice creates a card and edits it; later a moderator (an administrator) edits it too.
-    const created = await svc.request('POST', '/api/v1/characters', { ...alice, body: { name: 'Lighthouse Keeper', description: 'Keeps the light.', personality: 'calm' } });
+    const created = await svc.request('POST', '/api/v1/characters', {
+      ...alice,
+      body: { name: 'Lighthouse Keeper', description: 'Keeps the light.', personality: 'calm' },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    const firstEdit = await svc.request('PUT', `/api/v1/characters/${id}?expected_version=1`, { ...alice, body: { description: 'Keeps the light, and a secret.' } });
+    const firstEdit = await svc.request('PUT', `/api/v1/characters/${id}?expected_version=1`, {
+      ...alice,
+      body: { description: 'Keeps the light, and a secret.' },
+    });
     expect(firstEdit.status).toBe(200);
     await sleep(10);
     const beforeModeration = new Date().toISOString();
     await sleep(10);
-    const secondEdit = await svc.request('PUT', `/api/v1/characters/${id}?expected_version=2`, { ...moderator, body: { description: 'Keeps the light.', personality: 'calm, watchful' } });
+    const secondEdit = await svc.request('PUT', `/api/v1/characters/${id}?expected_version=2`, {
+      ...moderator,
+      body: { description: 'Keeps the light.', personality: 'calm, watchful' },
+    });
     expect(secondEdit.status).toBe(200);
     // Noise: other users' activity the audit filters must keep apart.
     const other = await svc.request('POST', '/api/v1/characters', { ...mallory, body: { name: 'Smuggler' } });
@@ -42,7 +56,9 @@ describe('audit trail: who changed this card, when, and what did it look like be
     // Who changed it, and when: the card's history.
     const history = await svc.request('GET', `/api/v1/characters/${id}/history`, auditor);
     expect(history.status).toBe(200);
-    expect(history.body.items.map((i: any) => [i.version, i.user_id, i.event_type, i.version === 1 ? [] : [...i.changed_fields].sort()])).toEqual([
+    expect(
+      history.body.items.map((i: any) => [i.version, i.user_id, i.event_type, i.version === 1 ? [] : [...i.changed_fields].sort()]),
+    ).toEqual([
       [1, 'alice', 'CharacterCreated', []],
       [2, 'alice', 'CharacterUpdated', ['description']],
       [3, 'moderator', 'CharacterUpdated', ['description', 'personality']],
@@ -58,7 +74,13 @@ describe('audit trail: who changed this card, when, and what did it look like be
     // What it looked like before the moderator's edit: by version, and by the moment.
     const byVersion = await svc.request('GET', `/api/v1/characters/${id}?as_of=2`, auditor);
     expect(byVersion.status).toBe(200);
-    expect(byVersion.body).toMatchObject({ version: 2, as_of_version: 2, description: 'Keeps the light, and a secret.', personality: 'calm', owner_id: 'alice' });
+    expect(byVersion.body).toMatchObject({
+      version: 2,
+      as_of_version: 2,
+      description: 'Keeps the light, and a secret.',
+      personality: 'calm',
+      owner_id: 'alice',
+    });
     const byTime = await svc.request('GET', `/api/v1/characters/${id}?as_of=${encodeURIComponent(beforeModeration)}`, auditor);
     expect(byTime.body).toEqual(byVersion.body);
     const now = await svc.request('GET', `/api/v1/characters/${id}`, auditor);
@@ -79,9 +101,13 @@ describe('audit trail: who changed this card, when, and what did it look like be
     expect(byModerator.body.items.map((e: any) => [e.resource_id, e.event_type])).toEqual([[id, 'CharacterUpdated']]);
     const byMallory = (await svc.request('GET', '/api/v1/audit/events?user_id=mallory&event_type=CharacterCreated', auditor)).body.items;
     expect(byMallory.map((e: any) => e.resource_id)).toEqual([other.body.id]);
-    const sinceModeration = (await svc.request('GET', `/api/v1/audit/events?from=${encodeURIComponent(beforeModeration)}&resource_type=character`, auditor)).body.items;
+    const sinceModeration = (
+      await svc.request('GET', `/api/v1/audit/events?from=${encodeURIComponent(beforeModeration)}&resource_type=character`, auditor)
+    ).body.items;
     expect(sinceModeration.map((e: any) => e.user_id).sort()).toEqual(['mallory', 'moderator']);
-    const untilModeration = (await svc.request('GET', `/api/v1/audit/events?to=${encodeURIComponent(beforeModeration)}&resource_id=${id}`, auditor)).body.items;
+    const untilModeration = (
+      await svc.request('GET', `/api/v1/audit/events?to=${encodeURIComponent(beforeModeration)}&resource_id=${id}`, auditor)
+    ).body.items;
     expect(untilModeration.map((e: any) => e.version)).toEqual([2, 1]);
     const everything = (await svc.request('GET', '/api/v1/audit/events?order=asc&limit=500', auditor)).body.items;
     const paged: any[] = [];
@@ -107,7 +133,14 @@ describe('audit trail: who changed this card, when, and what did it look like be
     expect((await svc.request('GET', `/api/v1/characters/${id}/history`, alice)).status).toBe(200);
 
     // Bad filters are 400 problems.
-    for (const qs of ['from=yesterday', 'cursor=bm9wZQ', 'limit=0', 'order=sideways', `from=${encodeURIComponent(new Date().toISOString())}&to=2001-01-01T00:00:00Z`, 'unknown=1']) {
+    for (const qs of [
+      'from=yesterday',
+      'cursor=bm9wZQ',
+      'limit=0',
+      'order=sideways',
+      `from=${encodeURIComponent(new Date().toISOString())}&to=2001-01-01T00:00:00Z`,
+      'unknown=1',
+    ]) {
       const res = await svc.request('GET', `/api/v1/audit/events?${qs}`, auditor);
       expect([qs, res.status]).toEqual([qs, 400]);
     }
@@ -118,7 +151,17 @@ describe('audit trail: who changed this card, when, and what did it look like be
   test('the OpenAPI document describes the audit query, the histories and as_of', async () => {
     const doc = (await svc.request('GET', '/openapi.json', { key: null })).body;
     const params = (path: string) => doc.paths[path].get.parameters.map((p: { name: string }) => p.name);
-    expect(params('/api/v1/audit/events')).toEqual(['user_id', 'resource_type', 'resource_id', 'event_type', 'from', 'to', 'order', 'cursor', 'limit']);
+    expect(params('/api/v1/audit/events')).toEqual([
+      'user_id',
+      'resource_type',
+      'resource_id',
+      'event_type',
+      'from',
+      'to',
+      'order',
+      'cursor',
+      'limit',
+    ]);
     for (const path of [
       '/api/v1/characters/{id}/history',
       '/api/v1/characters/world-books/{id}/history',
@@ -128,6 +171,7 @@ describe('audit trail: who changed this card, when, and what did it look like be
     ]) {
       expect([path, params(path).slice(-3)]).toEqual([path, ['limit', 'order', 'cursor']]);
     }
-    for (const path of ['/api/v1/characters/{id}', '/api/v1/characters/world-books/{id}', '/api/v1/character_chats/{chat_id}']) expect(params(path)).toContain('as_of');
+    for (const path of ['/api/v1/characters/{id}', '/api/v1/characters/world-books/{id}', '/api/v1/character_chats/{chat_id}'])
+      expect(params(path)).toContain('as_of');
   });
 });

@@ -16,19 +16,49 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const importFile = (bytes: Uint8Array, filename: string, query = '', field = 'file') => svc.upload(`/api/v1/characters/import${query}`, { bytes, filename, field });
+const importFile = (bytes: Uint8Array, filename: string, query = '', field = 'file') =>
+  svc.upload(`/api/v1/characters/import${query}`, { bytes, filename, field });
 
 describe('character import and export over HTTP', () => {
   const expected = [
-    { file: 'Seraphina.png', name: 'Seraphina', first: '*You wake with a start, recalling the ev', alternates: 0, tags: [] as string[], book: true, dialect: 'v3' },
-    { file: 'CodingSensei.png', name: 'Coding Sensei', first: '"Hello world!"', alternates: 0, tags: ['coding', 'utility', 'assistant'], book: false, dialect: 'v2' },
-    { file: 'FluxTheCat.png', name: 'Flux the Cat', first: 'One day you got yourself a cat since it ', alternates: 0, tags: [], book: false, dialect: 'v2' },
+    {
+      file: 'Seraphina.png',
+      name: 'Seraphina',
+      first: '*You wake with a start, recalling the ev',
+      alternates: 0,
+      tags: [] as string[],
+      book: true,
+      dialect: 'v3',
+    },
+    {
+      file: 'CodingSensei.png',
+      name: 'Coding Sensei',
+      first: '"Hello world!"',
+      alternates: 0,
+      tags: ['coding', 'utility', 'assistant'],
+      book: false,
+      dialect: 'v2',
+    },
+    {
+      file: 'FluxTheCat.png',
+      name: 'Flux the Cat',
+      first: 'One day you got yourself a cat since it ',
+      alternates: 0,
+      tags: [],
+      book: false,
+      dialect: 'v2',
+    },
   ];
 
   test.each(expected)('fixture $file imports with its exact values and its image', async (x) => {
     const res = await importFile(fixture(x.file), x.file, '', x.file === 'Seraphina.png' ? 'character_file' : 'file');
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name: x.name, tags: x.tags, has_character_book: x.book, import: { format: 'png', dialect: x.dialect, replaced: false } });
+    expect(res.body).toMatchObject({
+      name: x.name,
+      tags: x.tags,
+      has_character_book: x.book,
+      import: { format: 'png', dialect: x.dialect, replaced: false },
+    });
     expect(res.body.first_message.startsWith(x.first)).toBe(true);
     expect(res.body.alternate_greetings).toHaveLength(x.alternates);
     expect(res.body.image).toMatchObject({ mime: 'image/png', url: `/api/v1/characters/${res.body.id}/image` });
@@ -66,7 +96,16 @@ describe('character import and export over HTTP', () => {
       [new Uint8Array(800_000).fill(65), 'big.json', 413, 'file_too_large'],
       [new Uint8Array(0), 'empty.png', 400, 'empty_file'],
       [png.slice(0, 5000), 'truncated.png', 400, 'corrupt_image'],
-      [(() => { const b = png.slice(); b[40] = b[40]! ^ 0xff; return b; })(), 'crc.png', 400, 'corrupt_image'],
+      [
+        (() => {
+          const b = png.slice();
+          b[40] = b[40]! ^ 0xff;
+          return b;
+        })(),
+        'crc.png',
+        400,
+        'corrupt_image',
+      ],
       [new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]), 'bad.json', 400, 'invalid_utf8'],
       [new TextEncoder().encode('{"name": "x", '), 'broken.json', 400, 'invalid_json'],
       [new TextEncoder().encode('['.repeat(5000) + ']'.repeat(5000)), 'deep.json', 422, 'json_too_deep'],
@@ -87,13 +126,93 @@ describe('character import and export over HTTP', () => {
   test('every text format imports: V1, V2, V3, hybrid and Pygmalion JSON, YAML, Markdown', async () => {
     const enc = (s: string) => new TextEncoder().encode(s);
     const files: Array<[string, string, Record<string, unknown>]> = [
-      ['v1.json', JSON.stringify({ name: 'V1 Card', description: 'd1', personality: 'p', scenario: 's', first_mes: 'hi', mes_example: '' }), { name: 'V1 Card', description: 'd1' }],
-      ['v2.json', JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'V2 Card', description: 'd2', personality: '', scenario: '', first_mes: 'hello', mes_example: '', creator_notes: '', system_prompt: 'sys', post_history_instructions: '', alternate_greetings: ['a', 'b'], tags: ['T'], creator: 'me', character_version: '1', extensions: { x: 1 } } }), { name: 'V2 Card', system_prompt: 'sys', alternate_greetings: ['a', 'b'], creator: 'me' }],
-      ['v3.json', JSON.stringify({ spec: 'chara_card_v3', spec_version: '3.0', data: { name: 'V3 Card', description: '', personality: '', scenario: '', first_mes: 'yo', mes_example: '', creator_notes: '', system_prompt: '', post_history_instructions: '', alternate_greetings: [], tags: [], creator: '', character_version: '', extensions: {}, nickname: 'Vee', group_only_greetings: ['g'] } }), { name: 'V3 Card', nickname: 'Vee' }],
-      ['pyg.json', JSON.stringify({ char_name: 'Pyg Card', char_persona: 'persona', char_greeting: 'greet', world_scenario: 'world', example_dialogue: 'ex' }), { name: 'Pyg Card', description: 'persona', first_message: 'greet', scenario: 'world', message_example: 'ex' }],
-      ['ooba.yaml', 'name: Yaml Card\ncontext: A yaml context\ngreeting: Hi from yaml\nexample_dialogue: "{{user}}: hi"\n', { name: 'Yaml Card', first_message: 'Hi from yaml' }],
-      ['card.md', '# Markdown Card\n\n## Personality\nCurious\n\n## First message\nHello from markdown\n\n## Alternate greetings\n### One\nAlt one\n### Two\nAlt two\n\n## Tags\n- mystery, noir\n', { name: 'Markdown Card', personality: 'Curious', first_message: 'Hello from markdown', alternate_greetings: ['Alt one', 'Alt two'], tags: ['mystery', 'noir'] }],
-      ['card.txt', 'Name: Text Card\nScenario: A rainy city\nFirst message: Hi from text\n', { name: 'Text Card', scenario: 'A rainy city', first_message: 'Hi from text' }],
+      [
+        'v1.json',
+        JSON.stringify({ name: 'V1 Card', description: 'd1', personality: 'p', scenario: 's', first_mes: 'hi', mes_example: '' }),
+        { name: 'V1 Card', description: 'd1' },
+      ],
+      [
+        'v2.json',
+        JSON.stringify({
+          spec: 'chara_card_v2',
+          spec_version: '2.0',
+          data: {
+            name: 'V2 Card',
+            description: 'd2',
+            personality: '',
+            scenario: '',
+            first_mes: 'hello',
+            mes_example: '',
+            creator_notes: '',
+            system_prompt: 'sys',
+            post_history_instructions: '',
+            alternate_greetings: ['a', 'b'],
+            tags: ['T'],
+            creator: 'me',
+            character_version: '1',
+            extensions: { x: 1 },
+          },
+        }),
+        { name: 'V2 Card', system_prompt: 'sys', alternate_greetings: ['a', 'b'], creator: 'me' },
+      ],
+      [
+        'v3.json',
+        JSON.stringify({
+          spec: 'chara_card_v3',
+          spec_version: '3.0',
+          data: {
+            name: 'V3 Card',
+            description: '',
+            personality: '',
+            scenario: '',
+            first_mes: 'yo',
+            mes_example: '',
+            creator_notes: '',
+            system_prompt: '',
+            post_history_instructions: '',
+            alternate_greetings: [],
+            tags: [],
+            creator: '',
+            character_version: '',
+            extensions: {},
+            nickname: 'Vee',
+            group_only_greetings: ['g'],
+          },
+        }),
+        { name: 'V3 Card', nickname: 'Vee' },
+      ],
+      [
+        'pyg.json',
+        JSON.stringify({
+          char_name: 'Pyg Card',
+          char_persona: 'persona',
+          char_greeting: 'greet',
+          world_scenario: 'world',
+          example_dialogue: 'ex',
+        }),
+        { name: 'Pyg Card', description: 'persona', first_message: 'greet', scenario: 'world', message_example: 'ex' },
+      ],
+      [
+        'ooba.yaml',
+        'name: Yaml Card\ncontext: A yaml context\ngreeting: Hi from yaml\nexample_dialogue: "{{user}}: hi"\n',
+        { name: 'Yaml Card', first_message: 'Hi from yaml' },
+      ],
+      [
+        'card.md',
+        '# Markdown Card\n\n## Personality\nCurious\n\n## First message\nHello from markdown\n\n## Alternate greetings\n### One\nAlt one\n### Two\nAlt two\n\n## Tags\n- mystery, noir\n',
+        {
+          name: 'Markdown Card',
+          personality: 'Curious',
+          first_message: 'Hello from markdown',
+          alternate_greetings: ['Alt one', 'Alt two'],
+          tags: ['mystery', 'noir'],
+        },
+      ],
+      [
+        'card.txt',
+        'Name: Text Card\nScenario: A rainy city\nFirst message: Hi from text\n',
+        { name: 'Text Card', scenario: 'A rainy city', first_message: 'Hi from text' },
+      ],
     ];
     for (const [filename, text, fields] of files) {
       const res = await importFile(enc(text), filename);
@@ -116,7 +235,14 @@ describe('character import and export over HTTP', () => {
   });
 
   test('names are unique per user: 409 with the existing id, rename gives "Name (2)", overwrite makes a new version', async () => {
-    const card = (description: string) => new TextEncoder().encode(JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Twin', description, personality: '', scenario: '', first_mes: '', mes_example: '' } }));
+    const card = (description: string) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          spec: 'chara_card_v2',
+          spec_version: '2.0',
+          data: { name: 'Twin', description, personality: '', scenario: '', first_mes: '', mes_example: '' },
+        }),
+      );
     const first = await importFile(card('one'), 'twin.json');
     expect(first.status).toBe(201);
     const again = await importFile(card('two'), 'twin.json');
@@ -131,7 +257,11 @@ describe('character import and export over HTTP', () => {
     const created = await svc.request('POST', '/api/v1/characters', { body: { name: 'twin' } });
     expect(created.status).toBe(409); // case-insensitive
     // Two concurrent imports of one new name: exactly one wins.
-    const race = await Promise.all(Array.from({ length: 6 }, () => importFile(new TextEncoder().encode(JSON.stringify({ name: 'Racer', description: 'r' })), 'racer.json')));
+    const race = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        importFile(new TextEncoder().encode(JSON.stringify({ name: 'Racer', description: 'r' })), 'racer.json'),
+      ),
+    );
     expect(race.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
   });
 
@@ -171,7 +301,20 @@ describe('character import and export over HTTP', () => {
     ];
     const icon = fixture('FluxTheCat.png');
     const happy = fixture('no-card-metadata.png');
-    const charx = exportCard(card, 'charx', { avatar: { bytes: icon, mime: 'image/png' }, assets: [{ path: 'assets/emotion/happy.png', uri: 'embeded://assets/emotion/happy.png', type: 'emotion', name: 'happy', ext: 'png', mime: 'image/png', bytes: happy }] });
+    const charx = exportCard(card, 'charx', {
+      avatar: { bytes: icon, mime: 'image/png' },
+      assets: [
+        {
+          path: 'assets/emotion/happy.png',
+          uri: 'embeded://assets/emotion/happy.png',
+          type: 'emotion',
+          name: 'happy',
+          ext: 'png',
+          mime: 'image/png',
+          bytes: happy,
+        },
+      ],
+    });
     const res = await importFile(charx.bytes, 'boxed.charx');
     expect(res.status).toBe(201);
     expect(res.body.import.format).toBe('charx');

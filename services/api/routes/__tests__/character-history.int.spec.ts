@@ -11,9 +11,15 @@ afterAll(async () => {
 
 describe('character history, time travel, restore and search', () => {
   test('versions list who changed what; diff, as_of_version and revert work from the events', async () => {
-    const { body: c } = await svc.request('POST', '/api/v1/characters', { body: { name: 'Historian', description: 'v1 description', tags: ['lore'] } });
-    await svc.request('PUT', `/api/v1/characters/${c.id}?expected_version=1`, { body: { description: 'v2 description', personality: 'wise' } });
-    await svc.request('PUT', `/api/v1/characters/${c.id}?expected_version=2`, { body: { name: 'Historian Prime', card_data: { nickname: 'Histy' } } });
+    const { body: c } = await svc.request('POST', '/api/v1/characters', {
+      body: { name: 'Historian', description: 'v1 description', tags: ['lore'] },
+    });
+    await svc.request('PUT', `/api/v1/characters/${c.id}?expected_version=1`, {
+      body: { description: 'v2 description', personality: 'wise' },
+    });
+    await svc.request('PUT', `/api/v1/characters/${c.id}?expected_version=2`, {
+      body: { name: 'Historian Prime', card_data: { nickname: 'Histy' } },
+    });
     const versions = (await svc.request('GET', `/api/v1/characters/${c.id}/versions`)).body.items;
     expect(versions.map((v: { version: number; event_type: string }) => [v.version, v.event_type])).toEqual([
       [1, 'CharacterCreated'],
@@ -25,7 +31,10 @@ describe('character history, time travel, restore and search', () => {
     expect(versions[1]).toMatchObject({ user_id: 'local' });
     const diff = (await svc.request('GET', `/api/v1/characters/${c.id}/versions/diff?from_version=1&to_version=3`)).body;
     expect(diff.changes.map((x: { field: string }) => x.field).sort()).toEqual(['description', 'name', 'nickname', 'personality']);
-    expect(diff.changes.find((x: { field: string }) => x.field === 'description')).toMatchObject({ from: 'v1 description', to: 'v2 description' });
+    expect(diff.changes.find((x: { field: string }) => x.field === 'description')).toMatchObject({
+      from: 'v1 description',
+      to: 'v2 description',
+    });
     const old = (await svc.request('GET', `/api/v1/characters/${c.id}?as_of_version=1`)).body;
     expect(old).toMatchObject({ name: 'Historian', description: 'v1 description', personality: '', as_of_version: 1 });
     expect((await svc.request('GET', `/api/v1/characters/${c.id}?as_of_version=9`)).status).toBe(404);
@@ -56,9 +65,15 @@ describe('character history, time travel, restore and search', () => {
   test('list filters by tags (any/all, case-insensitive), creator and ranked full text; sorts', async () => {
     const make = (name: string, extra: Record<string, unknown>) => svc.request('POST', '/api/v1/characters', { body: { name, ...extra } });
     await make('Ranger Elf', { tags: ['Fantasy', 'Elf'], creator: 'Ann', description: 'An elf ranger who guards the northern woods' });
-    await make('Space Pilot', { tags: ['SciFi'], creator: 'Bob', description: 'A pilot among the stars', scenario: 'a ranger station in orbit' });
+    await make('Space Pilot', {
+      tags: ['SciFi'],
+      creator: 'Bob',
+      description: 'A pilot among the stars',
+      scenario: 'a ranger station in orbit',
+    });
     await make('Dwarf Smith', { tags: ['fantasy', 'Dwarf'], creator: 'ann', description: 'Forges blades' });
-    const names = async (qs: string) => (await svc.request('GET', `/api/v1/characters?${qs}`)).body.items.map((c: { name: string }) => c.name);
+    const names = async (qs: string) =>
+      (await svc.request('GET', `/api/v1/characters?${qs}`)).body.items.map((c: { name: string }) => c.name);
     expect(await names('tags=FANTASY')).toEqual(['Dwarf Smith', 'Ranger Elf']);
     expect(await names('tags=fantasy,elf&tag_mode=all')).toEqual(['Ranger Elf']);
     expect(await names('tags=elf,scifi&tag_mode=any')).toEqual(['Ranger Elf', 'Space Pilot']);
@@ -79,9 +94,12 @@ describe('character history, time travel, restore and search', () => {
     const chatA = await svc.request('POST', '/api/v1/character_chats/', { body: { character_id: a.id } });
     expect(chatA.status).toBe(201);
     expect((await svc.request('POST', '/api/v1/character_chats/', { body: { character_id: b.id } })).status).toBe(201);
-    const names = async () => (await svc.request('GET', '/api/v1/characters?tags=usage&sort=last_used')).body.items.map((c: { name: string }) => c.name);
+    const names = async () =>
+      (await svc.request('GET', '/api/v1/characters?tags=usage&sort=last_used')).body.items.map((c: { name: string }) => c.name);
     expect(await names()).toEqual(['Used Late', 'Used Early', 'Never Used']);
-    const posted = await svc.request('POST', `/api/v1/character_messages/chats/${chatA.body.id}/messages`, { body: { sender: 'user', content: 'hello again' } });
+    const posted = await svc.request('POST', `/api/v1/character_messages/chats/${chatA.body.id}/messages`, {
+      body: { sender: 'user', content: 'hello again' },
+    });
     expect(posted.status).toBe(201);
     expect(await names()).toEqual(['Used Early', 'Used Late', 'Never Used']);
     expect((await svc.request('GET', `/api/v1/characters/${a.id}`)).body.last_used_at).not.toBeNull();
@@ -91,7 +109,9 @@ describe('character history, time travel, restore and search', () => {
     const { body: c } = await svc.request('POST', '/api/v1/characters', { body: { name: 'Validated' } });
     const before = await svc.runtime.eventStore.headPosition();
     expect((await svc.request('PUT', `/api/v1/characters/${c.id}`, { body: { card_data: { name: 'sneaky' } } })).status).toBe(400);
-    expect((await svc.request('PUT', `/api/v1/characters/${c.id}`, { body: { card_data: { group_only_greetings: 'not a list' } } })).status).toBe(422);
+    expect(
+      (await svc.request('PUT', `/api/v1/characters/${c.id}`, { body: { card_data: { group_only_greetings: 'not a list' } } })).status,
+    ).toBe(422);
     expect(await svc.runtime.eventStore.headPosition()).toBe(before);
   });
 });

@@ -41,7 +41,9 @@ describe('characters over HTTP', () => {
       const got = await svc.request('GET', `/api/v1/characters/${created.body.id}`);
       expect(got.status).toBe(200);
       expect(got.body.description).toBe(`d${i}`);
-      const updated = await svc.request('PUT', `/api/v1/characters/${created.body.id}?expected_version=1`, { body: { description: `u${i}` } });
+      const updated = await svc.request('PUT', `/api/v1/characters/${created.body.id}?expected_version=1`, {
+        body: { description: `u${i}` },
+      });
       expect(updated.status).toBe(200);
       const again = await svc.request('GET', `/api/v1/characters/${created.body.id}`);
       expect(again.body).toMatchObject({ description: `u${i}`, version: 2 });
@@ -105,7 +107,10 @@ describe('characters over HTTP', () => {
   test('missing credentials are 401, a missing character 404, an unknown route 404', async () => {
     expect((await svc.request('GET', '/api/v1/characters', { key: null })).status).toBe(401);
     expect((await svc.request('GET', '/api/v1/characters', { key: 'wrong-key-wrong-key' })).status).toBe(401);
-    const bearer = await svc.request('GET', '/api/v1/characters', { key: null, headers: { Authorization: 'Bearer test-api-key-0123456789abcdef' } });
+    const bearer = await svc.request('GET', '/api/v1/characters', {
+      key: null,
+      headers: { Authorization: 'Bearer test-api-key-0123456789abcdef' },
+    });
     expect(bearer.status).toBe(200);
     expect((await svc.request('GET', '/api/v1/characters/01a20b51-8aef-70e2-bc70-d07f7c1061d9')).status).toBe(404);
     expect((await svc.request('PUT', '/api/v1/characters/01a20b51-8aef-70e2-bc70-d07f7c1061d9', { body: { name: 'x' } })).status).toBe(404);
@@ -129,13 +134,20 @@ describe('characters over HTTP', () => {
     expect((await svc.request('GET', '/health', { key: null })).body).toEqual({ status: 'ok' });
     const ready = await svc.request('GET', '/ready', { key: null });
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toMatchObject({ database: { ok: true }, event_store: { ok: true, kind: 'postgres' }, projections: { ok: true } });
+    expect(ready.body.checks).toMatchObject({
+      database: { ok: true },
+      event_store: { ok: true, kind: 'postgres' },
+      projections: { ok: true },
+    });
     const metrics = await svc.request('GET', '/metrics', { key: null });
     expect(metrics.body).toMatch(/http_request_duration_seconds_bucket/);
     expect(metrics.body).toMatch(/projection_lag_seconds\{projection="characters"\}/);
     const openapi = (await svc.request('GET', '/openapi.json', { key: null })).body;
     expect(openapi.openapi).toBe('3.1.0');
-    expect(openapi.paths['/api/v1/characters/{id}'].put.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'expected_version']);
+    expect(openapi.paths['/api/v1/characters/{id}'].put.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'id',
+      'expected_version',
+    ]);
     expect(openapi.paths['/api/v1/characters'].post.requestBody.content['application/json'].schema.properties.name).toBeTruthy();
     const docs = await svc.request('GET', '/docs', { key: null });
     expect(docs.body).toMatch(/openapi\.json/);

@@ -32,8 +32,23 @@ const process = async (body: Record<string, unknown>) => {
 
 describe('chat dictionaries over HTTP', () => {
   test('create, read, list, update with the version (409 when stale), soft delete and restore', async () => {
-    const d = await createDictionary('Slang', { description: 'chat slang', category: '  ', tags: 'fun, Fun ,short', default_token_budget: 200 });
-    expect(d).toMatchObject({ name: 'Slang', description: 'chat slang', category: null, tags: ['fun', 'short'], version: 1, is_active: true, entry_count: 0, default_token_budget: 200, deleted_at: null });
+    const d = await createDictionary('Slang', {
+      description: 'chat slang',
+      category: '  ',
+      tags: 'fun, Fun ,short',
+      default_token_budget: 200,
+    });
+    expect(d).toMatchObject({
+      name: 'Slang',
+      description: 'chat slang',
+      category: null,
+      tags: ['fun', 'short'],
+      version: 1,
+      is_active: true,
+      entry_count: 0,
+      default_token_budget: 200,
+      deleted_at: null,
+    });
     const got = await svc.request('GET', `${BASE}/${d.id}`);
     expect(got.status).toBe(200);
     expect(got.body.entries).toEqual([]);
@@ -68,8 +83,26 @@ describe('chat dictionaries over HTTP', () => {
   test('entries: defaults, update, delete, reorder; a pattern that cannot be compiled is a 400 and changes nothing', async () => {
     const d = await createDictionary('Entries');
     const e1 = await addEntry(d.id, { pattern: 'brb', replacement: 'be right back' });
-    expect(e1).toMatchObject({ pattern: 'brb', replacement: 'be right back', type: 'literal', probability: 1, max_replacements: 0, group: null, timed_effects: { sticky: 0, cooldown: 0, delay: 0 }, enabled: true, case_sensitive: true, priority: 0, dictionary_version: 2 });
-    const e2 = await addEntry(d.id, { pattern: '(\\d+)c', replacement: '$1°C', type: 'regex', probability: 50, timed_effects: { cooldown: 2 } });
+    expect(e1).toMatchObject({
+      pattern: 'brb',
+      replacement: 'be right back',
+      type: 'literal',
+      probability: 1,
+      max_replacements: 0,
+      group: null,
+      timed_effects: { sticky: 0, cooldown: 0, delay: 0 },
+      enabled: true,
+      case_sensitive: true,
+      priority: 0,
+      dictionary_version: 2,
+    });
+    const e2 = await addEntry(d.id, {
+      pattern: '(\\d+)c',
+      replacement: '$1°C',
+      type: 'regex',
+      probability: 50,
+      timed_effects: { cooldown: 2 },
+    });
     expect(e2).toMatchObject({ priority: 1, probability: 0.5, timed_effects: { sticky: 0, cooldown: 2, delay: 0 } });
 
     for (const bad of ['(a', '(a)\\1', 'x(?=y)']) {
@@ -82,7 +115,9 @@ describe('chat dictionaries over HTTP', () => {
     expect(badUpdate.status).toBe(400);
     expect((await svc.request('GET', `${BASE}/${d.id}`)).body).toMatchObject({ version: 3, entry_count: 2 });
 
-    const changed = await svc.request('PUT', `${BASE}/entries/${e1.id}`, { body: { replacement: 'back soon', group: 'slang', version: 3 } });
+    const changed = await svc.request('PUT', `${BASE}/entries/${e1.id}`, {
+      body: { replacement: 'back soon', group: 'slang', version: 3 },
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ replacement: 'back soon', group: 'slang', dictionary_version: 4 });
     const stale = await svc.request('PUT', `${BASE}/entries/${e1.id}`, { body: { replacement: 'x', version: 3 } });
@@ -125,7 +160,13 @@ describe('chat dictionaries over HTTP', () => {
     const base = await createDictionary('Base', { entries: [{ pattern: 'u', replacement: 'you' }] });
     const top = await createDictionary('Top', { included_dictionary_ids: [base.id], entries: [{ pattern: 'you', replacement: 'thou' }] });
     const result = await process({ text: 'u', dictionary_id: top.id, max_iterations: 1 });
-    expect(result).toMatchObject({ original_text: 'u', processed_text: 'thou', replacements: 2, iterations: 1, dictionaries_used: [base.id, top.id] });
+    expect(result).toMatchObject({
+      original_text: 'u',
+      processed_text: 'thou',
+      replacements: 2,
+      iterations: 1,
+      dictionaries_used: [base.id, top.id],
+    });
 
     const cycle = await svc.request('PUT', `${BASE}/${base.id}`, { body: { included_dictionary_ids: [top.id] } });
     expect(cycle.status).toBe(400);
@@ -189,11 +230,22 @@ describe('chat dictionaries over HTTP', () => {
       tags: ['x', 'y'],
       default_token_budget: 50,
       entries: [
-        { pattern: ' padded ', replacement: '', probability: 0.3, group: 'g', timed_effects: { sticky: 1, cooldown: 2, delay: 3 }, max_replacements: 4, case_sensitive: false },
+        {
+          pattern: ' padded ',
+          replacement: '',
+          probability: 0.3,
+          group: 'g',
+          timed_effects: { sticky: 1, cooldown: 2, delay: 3 },
+          max_replacements: 4,
+          case_sensitive: false,
+        },
         { pattern: '/(\\w+)!/i', replacement: 'loud $1', type: 'regex', enabled: false, priority: 9 },
       ],
     });
-    const strip = (body: any) => ({ ...body, entries: body.entries.map(({ id: _i, dictionary_id: _d, created_at: _c, updated_at: _u, ...e }: any) => e) });
+    const strip = (body: any) => ({
+      ...body,
+      entries: body.entries.map(({ id: _i, dictionary_id: _d, created_at: _c, updated_at: _u, ...e }: any) => e),
+    });
     const original = strip((await svc.request('GET', `${BASE}/${d.id}`)).body);
 
     const md = await svc.request('GET', `${BASE}/${d.id}/export`);
@@ -209,11 +261,21 @@ describe('chat dictionaries over HTTP', () => {
 
     for (const id of [fromMd.body.id, fromJson.body.id]) {
       const copy = strip((await svc.request('GET', `${BASE}/${id}`)).body);
-      const pick = (x: any) => ({ name: x.name, description: x.description, category: x.category, tags: x.tags, default_token_budget: x.default_token_budget, is_active: x.is_active, entries: x.entries });
+      const pick = (x: any) => ({
+        name: x.name,
+        description: x.description,
+        category: x.category,
+        tags: x.tags,
+        default_token_budget: x.default_token_budget,
+        is_active: x.is_active,
+        entries: x.entries,
+      });
       expect(pick(copy)).toEqual(pick(original));
     }
 
-    const legacy = await svc.request('POST', `${BASE}/import`, { body: { content: '# Legacy\n- hello -> hi\n- /colou?r/ -> hue (regex)\n- goodbye -> bye (50%)\n' } });
+    const legacy = await svc.request('POST', `${BASE}/import`, {
+      body: { content: '# Legacy\n- hello -> hi\n- /colou?r/ -> hue (regex)\n- goodbye -> bye (50%)\n' },
+    });
     expect(legacy.body).toMatchObject({ name: 'Legacy', entries_imported: 3 });
     const badRegex = await svc.request('POST', `${BASE}/import`, { body: { content: '- /(/ -> x (regex)\n' } });
     expect(badRegex.status).toBe(400);
@@ -227,7 +289,13 @@ describe('chat dictionaries over HTTP', () => {
     const url = `/api/v1/characters/${character.body.id}/chat-dictionaries`;
     const attached = await svc.request('POST', url, { body: { dictionary_id: d.id, apply_to: 'both', priority: 3 } });
     expect(attached.status).toBe(200);
-    expect(attached.body).toMatchObject({ dictionary_id: d.id, target_kind: 'character', apply_to: 'both', attachment_priority: 3, attachment_enabled: true });
+    expect(attached.body).toMatchObject({
+      dictionary_id: d.id,
+      target_kind: 'character',
+      apply_to: 'both',
+      attachment_priority: 3,
+      attachment_enabled: true,
+    });
     const again = await svc.request('POST', url, { body: { dictionary_id: d.id, apply_to: 'output', priority: 3 } });
     expect(again.body.apply_to).toBe('output');
     expect((await svc.request('GET', url)).body.items).toHaveLength(1);
@@ -236,9 +304,15 @@ describe('chat dictionaries over HTTP', () => {
     expect((await svc.request('DELETE', `${url}/${d.id}`)).status).toBe(404);
 
     const chatUrl = `/api/v1/character_chats/${chat.body.id}/chat-dictionaries`;
-    expect((await svc.request('POST', chatUrl, { body: { dictionary_id: d.id } })).body).toMatchObject({ target_kind: 'chat', apply_to: 'input' });
+    expect((await svc.request('POST', chatUrl, { body: { dictionary_id: d.id } })).body).toMatchObject({
+      target_kind: 'chat',
+      apply_to: 'input',
+    });
     const usage = await svc.request('GET', `${BASE}?include_usage=true`);
-    expect(usage.body.dictionaries.find((x: { id: string }) => x.id === d.id)).toMatchObject({ used_by_chat_count: 1, used_by_active_chat_count: 1 });
+    expect(usage.body.dictionaries.find((x: { id: string }) => x.id === d.id)).toMatchObject({
+      used_by_chat_count: 1,
+      used_by_active_chat_count: 1,
+    });
     expect((await svc.request('POST', chatUrl, { body: { dictionary_id: MISSING } })).status).toBe(404);
   });
 });

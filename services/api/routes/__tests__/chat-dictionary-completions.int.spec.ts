@@ -17,7 +17,9 @@ beforeAll(async () => {
     env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model', LLM_TIMEOUT_MS: '3000' },
     roles: { api: true, projector: true, worker: true },
   });
-  const c = await svc.request('POST', '/api/v1/characters', { body: { name: 'Lexi', description: 'A terse assistant.', first_message: 'Hello.' } });
+  const c = await svc.request('POST', '/api/v1/characters', {
+    body: { name: 'Lexi', description: 'A terse assistant.', first_message: 'Hello.' },
+  });
   expect(c.status).toBe(201);
   characterId = c.body.id;
 });
@@ -40,8 +42,10 @@ async function newChat(): Promise<string> {
   return res.body.id;
 }
 
-const attach = async (url: string, dictionaryId: string, applyTo: string) => expect((await svc.request('POST', url, { body: { dictionary_id: dictionaryId, apply_to: applyTo } })).status).toBe(200);
-const pathOf = async (chatId: string) => (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=100`)).body.items as Array<Record<string, any>>;
+const attach = async (url: string, dictionaryId: string, applyTo: string) =>
+  expect((await svc.request('POST', url, { body: { dictionary_id: dictionaryId, apply_to: applyTo } })).status).toBe(200);
+const pathOf = async (chatId: string) =>
+  (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=100`)).body.items as Array<Record<string, any>>;
 const complete = async (chatId: string, body: Record<string, unknown>) => {
   const res = await svc.request('POST', `/api/v1/character_chats/${chatId}/complete`, { body });
   expect(res.status).toBe(200);
@@ -55,7 +59,10 @@ const prepare = async (chatId: string, body: Record<string, unknown>) => {
 
 describe('chat dictionaries in completions', () => {
   test("the user's turn and the reply are rewritten, prepare shows it, the original text stays with the message", async () => {
-    const slang = await dictionary('Slang in', [{ pattern: 'brb', replacement: 'be right back' }, { pattern: '/\\bu\\b/i', replacement: 'you', type: 'regex' }]);
+    const slang = await dictionary('Slang in', [
+      { pattern: 'brb', replacement: 'be right back' },
+      { pattern: '/\\bu\\b/i', replacement: 'you', type: 'regex' },
+    ]);
     const styled = await dictionary('Style out', [{ pattern: 'Dark Lord', replacement: 'Shadow King' }]);
     await attach(`/api/v1/characters/${characterId}/chat-dictionaries`, slang, 'input');
     const chatId = await newChat();
@@ -68,7 +75,11 @@ describe('chat dictionaries in completions', () => {
       ['Slang in', 'input'],
       ['Style out', 'output'],
     ]);
-    expect(prepared.chat_dictionaries.input).toMatchObject({ original_text: 'brb, U there?', processed_text: 'be right back, you there?', replacements: 2 });
+    expect(prepared.chat_dictionaries.input).toMatchObject({
+      original_text: 'brb, U there?',
+      processed_text: 'be right back, you there?',
+      replacements: 2,
+    });
     expect(prepared.chat_dictionaries.input.explanations.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'applied']);
     expect(prepared.chat_dictionaries.output_dictionaries).toEqual([styled]);
 
@@ -87,7 +98,11 @@ describe('chat dictionaries in completions', () => {
 
     // Streaming: the chunks are the reply as generated; the final chunk carries the rewritten text.
     upstream.reply({ text: 'Bow to the Dark Lord.' });
-    const res = await fetch(`${svc.url}/api/v1/character_chats/${chatId}/complete`, { method: 'POST', headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'content-type': 'application/json' }, body: JSON.stringify({ message: 'ok', stream: true }) });
+    const res = await fetch(`${svc.url}/api/v1/character_chats/${chatId}/complete`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'ok', stream: true }),
+    });
     const text = await res.text();
     const trailer = text
       .split('\n\n')
@@ -98,7 +113,9 @@ describe('chat dictionaries in completions', () => {
 
     // The OpenAI-compatible endpoint: the message content is the rewritten reply.
     upstream.reply({ text: 'The Dark Lord again.' });
-    const openai = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: characterId, conversation_id: chatId, messages: [{ role: 'user', content: 'brb' }] } });
+    const openai = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { character_id: characterId, conversation_id: chatId, messages: [{ role: 'user', content: 'brb' }] },
+    });
     expect(openai.status).toBe(200);
     expect(openai.body.choices[0].message.content).toBe('The Shadow King again.');
     expect((await pathOf(chatId)).at(-2)!.content).toBe('be right back');
@@ -157,7 +174,9 @@ describe('chat dictionaries in completions', () => {
     expect(afterRegenerate.at(-2)!.content).toBe('greetings and farewell');
     expect(afterRegenerate.at(-1)!.content).toBe('Another take.');
     const chat = await svc.request('GET', `/api/v1/character_chats/${chatId}`);
-    const renamed = await svc.request('PUT', `/api/v1/character_chats/${chatId}?expected_version=${chat.body.version}`, { body: { title: 'Still writable' } });
+    const renamed = await svc.request('PUT', `/api/v1/character_chats/${chatId}?expected_version=${chat.body.version}`, {
+      body: { title: 'Still writable' },
+    });
     expect(renamed.status).toBe(200);
   });
 });

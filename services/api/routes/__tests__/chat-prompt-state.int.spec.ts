@@ -14,17 +14,27 @@ let bookId: string;
 beforeAll(async () => {
   upstream = await startFakeOpenAIServer();
   svc = await startTestService({
-    env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model', LLM_CONTEXT_SIZE: '8192', LLM_REPLY_RESERVE: '256' },
+    env: {
+      LLM_PROVIDER: 'openai-compatible',
+      LLM_BASE_URL: upstream.url,
+      LLM_MODEL: 'fake-model',
+      LLM_CONTEXT_SIZE: '8192',
+      LLM_REPLY_RESERVE: '256',
+    },
     roles: { api: true, projector: true, worker: true },
   });
-  const character = await svc.request('POST', '/api/v1/characters', { body: { name: 'Keeper', description: 'Keeper of the vault.', first_mes: 'Welcome to the vault.' } });
+  const character = await svc.request('POST', '/api/v1/characters', {
+    body: { name: 'Keeper', description: 'Keeper of the vault.', first_mes: 'Welcome to the vault.' },
+  });
   expect(character.status).toBe(201);
   characterId = character.body.id;
   const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Vault lore' } });
   expect(book.status).toBe(201);
   bookId = book.body.id;
   // Sticky for 4 messages, then a cooldown of 4 messages.
-  const entry = await svc.request('POST', `/api/v1/characters/world-books/${bookId}/entries`, { body: { keys: ['amulet'], content: 'LORE-AMULET: it hums at night.', sticky: 4, cooldown: 4 } });
+  const entry = await svc.request('POST', `/api/v1/characters/world-books/${bookId}/entries`, {
+    body: { keys: ['amulet'], content: 'LORE-AMULET: it hums at night.', sticky: 4, cooldown: 4 },
+  });
   expect(entry.status).toBe(201);
 });
 afterAll(async () => {
@@ -33,7 +43,9 @@ afterAll(async () => {
 });
 
 async function newChat(): Promise<string> {
-  const res = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: characterId, settings: { user_name: 'Ann', world_book_ids: [bookId] } } });
+  const res = await svc.request('POST', '/api/v1/character_chats', {
+    body: { character_id: characterId, settings: { user_name: 'Ann', world_book_ids: [bookId] } },
+  });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }
@@ -42,7 +54,9 @@ async function newChat(): Promise<string> {
 async function say(chatId: string, content: string, save = true): Promise<string> {
   upstream.clearRequests();
   upstream.reply({ text: 'Noted.' });
-  const res = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: characterId, conversation_id: chatId, save_to_db: save, messages: [{ role: 'user', content }] } });
+  const res = await svc.request('POST', '/api/v1/chat/completions', {
+    body: { character_id: characterId, conversation_id: chatId, save_to_db: save, messages: [{ role: 'user', content }] },
+  });
   expect(res.status).toBe(200);
   return (upstream.requests[0]!.body.messages as Array<{ content: string }>).map((m) => m.content).join('\n');
 }
@@ -67,7 +81,9 @@ describe('chat state carried between generations', () => {
       [{ name: 'visits', op: 'inc', value: '2' }],
     ]);
     expect((await svc.request('GET', `/api/v1/character_chats/${chatId}`)).body.variables).toEqual({ mood: 'curious', visits: '2' });
-    const prepared = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, { body: { message: 'Now {{getvar::visits}}' } });
+    const prepared = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, {
+      body: { message: 'Now {{getvar::visits}}' },
+    });
     expect(prepared.status).toBe(200);
     expect(JSON.stringify(prepared.body.messages)).toContain('Now 2');
   });
@@ -92,7 +108,9 @@ describe('chat state carried between generations', () => {
     expect(kinds).toEqual(expect.arrayContaining(['sticky_started', 'sticky_ended', 'cooldown_started']));
 
     // The explanation endpoint starts from the same stored state.
-    const explained = await svc.request('POST', '/api/v1/characters/world-books/process-context', { body: { chat_id: chatId, text: 'amulet' } });
+    const explained = await svc.request('POST', '/api/v1/characters/world-books/process-context', {
+      body: { chat_id: chatId, text: 'amulet' },
+    });
     expect(explained.status).toBe(200);
     expect(explained.body.activated).toHaveLength(0);
   });

@@ -13,7 +13,12 @@ const MISSING = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
 
 async function character(body: Record<string, unknown> = {}) {
   const res = await svc.request('POST', '/api/v1/characters', {
-    body: { name: `Seraphina ${Math.random()}`, first_message: 'Hello {{user}}, I am {{char}}.', alternate_greetings: ['Welcome back.', 'You are safe now.'], ...body },
+    body: {
+      name: `Seraphina ${Math.random()}`,
+      first_message: 'Hello {{user}}, I am {{char}}.',
+      alternate_greetings: ['Welcome back.', 'You are safe now.'],
+      ...body,
+    },
   });
   expect(res.status).toBe(201);
   return res.body as { id: string; name: string };
@@ -26,8 +31,10 @@ async function chat(body: Record<string, unknown> = {}) {
   return { chat: res.body, character: c };
 }
 
-const messagesOf = async (chatId: string, query = '') => (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages${query}`)).body;
-const post = async (chatId: string, body: Record<string, unknown>) => svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { body });
+const messagesOf = async (chatId: string, query = '') =>
+  (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages${query}`)).body;
+const post = async (chatId: string, body: Record<string, unknown>) =>
+  svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { body });
 
 describe('chat sessions over HTTP', () => {
   test('create opens with the greeting, names filled in, alternate greetings as its alternates', async () => {
@@ -35,18 +42,42 @@ describe('chat sessions over HTTP', () => {
     const res = await svc.request('POST', '/api/v1/character_chats/', { body: { character_id: c.id, settings: { user_name: 'Ann' } } });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/api/v1/character_chats/${res.body.id}`);
-    expect(res.body).toMatchObject({ character_id: c.id, character_name: c.name, owner_id: 'local', message_count: 3, version: 4, root_chat_id: res.body.id, deleted_at: null, settings: { user_name: 'Ann' } });
+    expect(res.body).toMatchObject({
+      character_id: c.id,
+      character_name: c.name,
+      owner_id: 'local',
+      message_count: 3,
+      version: 4,
+      root_chat_id: res.body.id,
+      deleted_at: null,
+      settings: { user_name: 'Ann' },
+    });
     expect(res.body.title).toMatch(new RegExp(`^${c.name} Chat \\(\\d{8}_\\d{6} UTC\\)$`));
     const list = await messagesOf(res.body.id);
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ sender: 'assistant', content: `Hello Ann, I am ${c.name}.`, alternate_count: 3, alternate_index: 0, parent_message_id: null, on_active_path: true });
+    expect(list.items[0]).toMatchObject({
+      sender: 'assistant',
+      content: `Hello Ann, I am ${c.name}.`,
+      alternate_count: 3,
+      alternate_index: 0,
+      parent_message_id: null,
+      on_active_path: true,
+    });
     const tree = await messagesOf(res.body.id, '?view=tree');
-    expect(tree.items.map((m: { content: string }) => m.content)).toEqual([`Hello Ann, I am ${c.name}.`, 'Welcome back.', 'You are safe now.']);
+    expect(tree.items.map((m: { content: string }) => m.content)).toEqual([
+      `Hello Ann, I am ${c.name}.`,
+      'Welcome back.',
+      'You are safe now.',
+    ]);
     // greeting_index picks another greeting as the shown one
-    const second = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c.id, greeting_index: 2, title: 'Second' } });
+    const second = await svc.request('POST', '/api/v1/character_chats', {
+      body: { character_id: c.id, greeting_index: 2, title: 'Second' },
+    });
     expect(second.body.title).toBe('Second');
     expect((await messagesOf(second.body.id)).items[0]).toMatchObject({ content: 'You are safe now.', alternate_index: 2 });
-    expect((await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c.id, greeting_index: 3 } })).body.code).toBe('greeting_index_out_of_range');
+    expect((await svc.request('POST', '/api/v1/character_chats', { body: { character_id: c.id, greeting_index: 3 } })).body.code).toBe(
+      'greeting_index_out_of_range',
+    );
   });
 
   test('a character without greetings gives an empty chat; a missing character is 404', async () => {
@@ -81,14 +112,25 @@ describe('chat sessions over HTTP', () => {
       body: { title: 'Renamed', rating: 5, settings: { user_name: 'Bob', author_note: 'Keep it short.', world_book_ids: [MISSING] } },
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ title: 'Renamed', rating: 5, version: c.version + 1, settings: { user_name: 'Bob', author_note: 'Keep it short.', world_book_ids: [MISSING] } });
+    expect(ok.body).toMatchObject({
+      title: 'Renamed',
+      rating: 5,
+      version: c.version + 1,
+      settings: { user_name: 'Bob', author_note: 'Keep it short.', world_book_ids: [MISSING] },
+    });
     const stale = await svc.request('PUT', `/api/v1/character_chats/${c.id}?expected_version=${c.version}`, { body: { title: 'Lost' } });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ code: 'version_conflict', current_version: c.version + 1, expected_version: c.version });
     const cleared = await svc.request('PUT', `/api/v1/character_chats/${c.id}`, { body: { settings: { author_note: null } } });
     expect(cleared.body.settings).toEqual({ user_name: 'Bob', world_book_ids: [MISSING] });
     expect((await svc.request('GET', `/api/v1/character_chats/${c.id}`)).body.title).toBe('Renamed');
-    for (const bad of [{ rating: 6 }, { title: '' }, { unknown: 1 }, { settings: { author_note: 'x'.repeat(20_001) } }, { state: 'done' }]) {
+    for (const bad of [
+      { rating: 6 },
+      { title: '' },
+      { unknown: 1 },
+      { settings: { author_note: 'x'.repeat(20_001) } },
+      { state: 'done' },
+    ]) {
       expect((await svc.request('PUT', `/api/v1/character_chats/${c.id}`, { body: bad })).status).toBe(400);
     }
   });
@@ -126,14 +168,22 @@ describe('chat sessions over HTTP', () => {
     await post(c.id, { sender: 'user', content: 'two' });
     const fork = await svc.request('POST', `/api/v1/character_chats/${c.id}/fork`, { body: { message_id: a1.id } });
     expect(fork.status).toBe(201);
-    expect(fork.body).toMatchObject({ parent_chat_id: c.id, forked_from_message_id: a1.id, root_chat_id: c.id, title: `${c.title} (branch)`, character_id: c.character_id });
+    expect(fork.body).toMatchObject({
+      parent_chat_id: c.id,
+      forked_from_message_id: a1.id,
+      root_chat_id: c.id,
+      title: `${c.title} (branch)`,
+      character_id: c.character_id,
+    });
     const forked = await messagesOf(fork.body.id);
     expect(forked.items.map((m: { content: string }) => m.content)).toEqual([greeting.content, 'one', 'reply one']);
     expect(forked.items[2]).toMatchObject({ alternate_count: 2, alternate_index: 0 });
     expect(forked.items[0]).toMatchObject({ alternate_count: 3 });
     expect(forked.items.every((m: { id: string }) => ![greeting.id, u1.id, a1.id].includes(m.id))).toBe(true);
     // a fork of the fork keeps the first chat as its root
-    const again = await svc.request('POST', `/api/v1/character_chats/${fork.body.id}/fork`, { body: { message_id: forked.items[1].id, title: 'Checkpoint' } });
+    const again = await svc.request('POST', `/api/v1/character_chats/${fork.body.id}/fork`, {
+      body: { message_id: forked.items[1].id, title: 'Checkpoint' },
+    });
     expect(again.body).toMatchObject({ parent_chat_id: fork.body.id, root_chat_id: c.id, title: 'Checkpoint', message_count: 4 });
     expect((await svc.request('POST', `/api/v1/character_chats/${c.id}/fork`, { body: { message_id: MISSING } })).status).toBe(404);
     expect(a1b.alternate_index).toBe(1);
@@ -141,10 +191,22 @@ describe('chat sessions over HTTP', () => {
 
   test('the chat and message routes are in the OpenAPI document, generated from their schemas', async () => {
     const paths = (await svc.request('GET', '/openapi.json', { key: null })).body.paths;
-    expect(paths['/api/v1/character_chats/{chat_id}'].put.parameters.map((p: { name: string }) => p.name)).toEqual(['chat_id', 'expected_version']);
+    expect(paths['/api/v1/character_chats/{chat_id}'].put.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'chat_id',
+      'expected_version',
+    ]);
     const post = paths['/api/v1/character_messages/chats/{chat_id}/messages'].post;
-    expect(Object.keys(post.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['sender', 'content', 'parent_message_id', 'image_base64', 'image_mime_type']));
-    expect(paths['/api/v1/character_messages/chats/{chat_id}/messages'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['chat_id', 'view', 'order', 'limit', 'cursor', 'include_deleted']);
+    expect(Object.keys(post.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['sender', 'content', 'parent_message_id', 'image_base64', 'image_mime_type']),
+    );
+    expect(paths['/api/v1/character_messages/chats/{chat_id}/messages'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'chat_id',
+      'view',
+      'order',
+      'limit',
+      'cursor',
+      'include_deleted',
+    ]);
     expect(paths['/api/v1/character_messages/messages/{message_id}/select'].put).toBeTruthy();
   });
 
@@ -199,7 +261,14 @@ describe('messages over HTTP', () => {
       expect(res.status).toBe(201);
       expect(res.headers.get('location')).toBe(`/api/v1/character_messages/messages/${res.body.id}`);
       const got = await svc.request('GET', `/api/v1/character_messages/messages/${res.body.id}`);
-      expect(got.body).toMatchObject({ content: `message ${i}`, version: 1, on_active_path: true, alternate_count: 1, chat_id: c.id, depth: i + 1 });
+      expect(got.body).toMatchObject({
+        content: `message ${i}`,
+        version: 1,
+        on_active_path: true,
+        alternate_count: 1,
+        chat_id: c.id,
+        depth: i + 1,
+      });
     }
     const list = await messagesOf(c.id);
     expect(list).toMatchObject({ total: 31, has_more: false, view: 'path', order: 'asc' });
@@ -215,7 +284,10 @@ describe('messages over HTTP', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: Array<{ content: string }>; next_cursor: string | null } = await messagesOf(c.id, `?order=desc&limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { items: Array<{ content: string }>; next_cursor: string | null } = await messagesOf(
+        c.id,
+        `?order=desc&limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...page.items.map((m) => m.content));
       cursor = page.next_cursor;
     } while (cursor);
@@ -224,7 +296,10 @@ describe('messages over HTTP', () => {
     const tree: string[] = [];
     cursor = null;
     do {
-      const page: { items: Array<{ content: string }>; next_cursor: string | null; total: number } = await messagesOf(c.id, `?view=tree&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { items: Array<{ content: string }>; next_cursor: string | null; total: number } = await messagesOf(
+        c.id,
+        `?view=tree&limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.total).toBe(15);
       tree.push(...page.items.map((m) => m.content));
       cursor = page.next_cursor;
@@ -233,7 +308,9 @@ describe('messages over HTTP', () => {
     expect(tree.slice(3)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
     // a cursor of one listing does not fit another
     const desc = await messagesOf(c.id, '?order=desc&limit=2');
-    expect((await svc.request('GET', `/api/v1/character_messages/chats/${c.id}/messages?view=tree&cursor=${desc.next_cursor}`)).body.code).toBe('invalid_cursor');
+    expect(
+      (await svc.request('GET', `/api/v1/character_messages/chats/${c.id}/messages?view=tree&cursor=${desc.next_cursor}`)).body.code,
+    ).toBe('invalid_cursor');
   });
 
   test('path pages skip deleted messages, however many sit in a row', async () => {
@@ -246,7 +323,10 @@ describe('messages over HTTP', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { items: Array<{ content: string }>; next_cursor: string | null; total: number } = await messagesOf(c.id, `?order=${order}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { items: Array<{ content: string }>; next_cursor: string | null; total: number } = await messagesOf(
+          c.id,
+          `?order=${order}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(page.total).toBe(11);
         seen.push(...page.items.map((m) => m.content));
         cursor = page.next_cursor;
@@ -280,7 +360,9 @@ describe('messages over HTTP', () => {
     expect(alternates.items.map((m: { content: string }) => m.content)).toEqual(['a1', 'a1 (b)']);
     expect(alternates.selected_index).toBe(0);
     // the greeting too: swipe to another greeting, the rest of the conversation follows it no more
-    const greetings = (await messagesOf(c.id, '?view=tree')).items.filter((m: { parent_message_id: string | null }) => m.parent_message_id === null);
+    const greetings = (await messagesOf(c.id, '?view=tree')).items.filter(
+      (m: { parent_message_id: string | null }) => m.parent_message_id === null,
+    );
     await svc.request('PUT', `/api/v1/character_messages/messages/${greetings[1].id}/select`);
     expect((await messagesOf(c.id)).items.map((m: { content: string }) => m.content)).toEqual(['Welcome back.']);
     await svc.request('PUT', `/api/v1/character_messages/messages/${greetings[0].id}/select`);
@@ -297,26 +379,50 @@ describe('messages over HTTP', () => {
     const stale = await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}?expected_version=2`, { body: { content: 'x' } });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ code: 'version_conflict', current_version: 1, expected_version: 2 });
-    const edited = await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}?expected_version=1`, { body: { content: 'second draft' } });
+    const edited = await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}?expected_version=1`, {
+      body: { content: 'second draft' },
+    });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ id: m.id, content: 'second draft', version: 2 });
-    const alt = await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}?expected_version=2&as_alternate=true`, { body: { content: 'third draft' } });
+    const alt = await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}?expected_version=2&as_alternate=true`, {
+      body: { content: 'third draft' },
+    });
     expect(alt.status).toBe(201);
-    expect(alt.body).toMatchObject({ content: 'third draft', alternate_of: m.id, alternate_index: 1, alternate_count: 2, on_active_path: true, sender: 'assistant', version: 1 });
-    expect((await svc.request('GET', `/api/v1/character_messages/messages/${m.id}`)).body).toMatchObject({ content: 'second draft', version: 2, on_active_path: false });
+    expect(alt.body).toMatchObject({
+      content: 'third draft',
+      alternate_of: m.id,
+      alternate_index: 1,
+      alternate_count: 2,
+      on_active_path: true,
+      sender: 'assistant',
+      version: 1,
+    });
+    expect((await svc.request('GET', `/api/v1/character_messages/messages/${m.id}`)).body).toMatchObject({
+      content: 'second draft',
+      version: 2,
+      on_active_path: false,
+    });
     // delete the shown alternate: the other one shows again; restore
     expect((await svc.request('DELETE', `/api/v1/character_messages/messages/${alt.body.id}?expected_version=5`)).status).toBe(409);
     const del = await svc.request('DELETE', `/api/v1/character_messages/messages/${alt.body.id}?expected_version=1`);
     expect(del.body).toEqual({ id: alt.body.id, version: 2, deleted: true });
     expect((await svc.request('GET', `/api/v1/character_messages/messages/${alt.body.id}`)).status).toBe(404);
-    expect((await svc.request('GET', `/api/v1/character_messages/messages/${alt.body.id}?include_deleted=true`)).body.deleted_at).not.toBeNull();
+    expect(
+      (await svc.request('GET', `/api/v1/character_messages/messages/${alt.body.id}?include_deleted=true`)).body.deleted_at,
+    ).not.toBeNull();
     expect((await messagesOf(c.id)).items.map((x: { content: string }) => x.content).slice(-1)).toEqual(['second draft']);
     expect((await svc.request('PUT', `/api/v1/character_messages/messages/${alt.body.id}`, { body: { content: 'x' } })).status).toBe(404);
     const restored = await svc.request('POST', `/api/v1/character_messages/messages/${alt.body.id}/restore`);
     expect(restored.body).toMatchObject({ version: 3, deleted_at: null, on_active_path: true });
     // the message's history is in its chat's events; nothing was overwritten
     const types = (await svc.runtime.eventStore.readStream(`chat-${c.id}`)).map((e) => e.type);
-    expect(types.filter((t) => t.startsWith('Message')).slice(-5)).toEqual(['MessagePosted', 'MessageEdited', 'MessagePosted', 'MessageDeleted', 'MessageRestored']);
+    expect(types.filter((t) => t.startsWith('Message')).slice(-5)).toEqual([
+      'MessagePosted',
+      'MessageEdited',
+      'MessagePosted',
+      'MessageDeleted',
+      'MessageRestored',
+    ]);
     for (const bad of [{}, { content: '' }, { content: 'x', extra: 1 }]) {
       expect((await svc.request('PUT', `/api/v1/character_messages/messages/${m.id}`, { body: bad })).status).toBe(400);
     }
@@ -356,13 +462,19 @@ describe('messages over HTTP', () => {
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('rest of a tiny png')]);
     const res = await post(c.id, { sender: 'user', content: '', image_base64: `data:image/png;base64,${png.toString('base64')}` });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ has_image: true, image: { media_type: 'image/png', size: png.length, url: `/api/v1/character_messages/messages/${res.body.id}/image` } });
+    expect(res.body).toMatchObject({
+      has_image: true,
+      image: { media_type: 'image/png', size: png.length, url: `/api/v1/character_messages/messages/${res.body.id}/image` },
+    });
     const img = await fetch(`${svc.url}${res.body.image.url}`, { headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef' } });
     expect(img.status).toBe(200);
     expect(img.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await img.arrayBuffer()).equals(png)).toBe(true);
     const etag = img.headers.get('etag')!;
-    expect((await fetch(`${svc.url}${res.body.image.url}`, { headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'If-None-Match': etag } })).status).toBe(304);
+    expect(
+      (await fetch(`${svc.url}${res.body.image.url}`, { headers: { 'X-API-KEY': 'test-api-key-0123456789abcdef', 'If-None-Match': etag } }))
+        .status,
+    ).toBe(304);
     const events = await svc.runtime.eventStore.readStream(`chat-${c.id}`);
     expect(JSON.stringify(events[events.length - 1]!.data)).not.toContain(png.toString('base64'));
     for (const [type, bytes] of [
@@ -400,7 +512,9 @@ describe('messages over HTTP', () => {
       const ch = await small.request('POST', '/api/v1/character_chats', { body: { character_id: c.body.id } });
       const big = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(1200)]);
       const head = await small.runtime.eventStore.headPosition();
-      const r = await small.request('POST', `/api/v1/character_messages/chats/${ch.body.id}/messages`, { body: { sender: 'user', image_base64: big.toString('base64') } });
+      const r = await small.request('POST', `/api/v1/character_messages/chats/${ch.body.id}/messages`, {
+        body: { sender: 'user', image_base64: big.toString('base64') },
+      });
       expect(r.status).toBe(413);
       expect(r.body.code).toBe('image_too_large');
       expect(await small.runtime.eventStore.headPosition()).toBe(head);

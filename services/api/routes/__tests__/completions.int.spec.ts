@@ -25,8 +25,7 @@ const redisUrl = ownRedisDatabase(7);
 if (redisUrl) {
   backends.push(['redis', { REDIS_URL: redisUrl }]);
   beforeAll(() => flushRedisDatabase(redisUrl));
-}
-else {
+} else {
   console.log('SKIP completions on Redis: REDIS_URL is not set');
   test.skip('completions (redis): REDIS_URL is not set', () => undefined);
 }
@@ -39,7 +38,12 @@ interface SseEvent {
 }
 
 /** A streaming POST, read to the end (or until `stopAfter` events, then the connection is dropped). */
-async function streamPost(svc: TestService, urlPath: string, body: unknown, options: { headers?: Record<string, string>; stopAfter?: number } = {}) {
+async function streamPost(
+  svc: TestService,
+  urlPath: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; stopAfter?: number } = {},
+) {
   const controller = new AbortController();
   const res = await fetch(`${svc.url}${urlPath}`, {
     method: 'POST',
@@ -106,7 +110,15 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   beforeAll(async () => {
     upstream = await startFakeOpenAIServer();
     svc = await startTestService({
-      env: { ...backendEnv, LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model', LLM_TIMEOUT_MS: '1500', LLM_CONTEXT_SIZE: '8192', LLM_REPLY_RESERVE: '512' },
+      env: {
+        ...backendEnv,
+        LLM_PROVIDER: 'openai-compatible',
+        LLM_BASE_URL: upstream.url,
+        LLM_MODEL: 'fake-model',
+        LLM_TIMEOUT_MS: '1500',
+        LLM_CONTEXT_SIZE: '8192',
+        LLM_REPLY_RESERVE: '512',
+      },
       roles: { api: true, projector: true, worker: true },
     });
     const imported = await svc.upload('/api/v1/characters/import', { bytes: seraphinaPng(), filename: 'Seraphina.png' });
@@ -119,23 +131,49 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   });
 
   const newChat = async () => {
-    const res = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: seraphinaId, settings: { user_name: 'Ann' } } });
+    const res = await svc.request('POST', '/api/v1/character_chats', {
+      body: { character_id: seraphinaId, settings: { user_name: 'Ann' } },
+    });
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
-  const pathOf = async (chatId: string) => (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=100`)).body.items as Array<Record<string, any>>;
-  const treeOf = async (chatId: string) => (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?view=tree&limit=100`)).body.items as Array<Record<string, any>>;
+  const pathOf = async (chatId: string) =>
+    (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=100`)).body.items as Array<Record<string, any>>;
+  const treeOf = async (chatId: string) =>
+    (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?view=tree&limit=100`)).body.items as Array<
+      Record<string, any>
+    >;
 
   test('a plain proxy: the request reaches the provider as sent, the reply comes back in OpenAI format', async () => {
     upstream.clearRequests();
     upstream.reply({ text: 'Plain answer.' });
-    const res = await svc.request('POST', '/api/v1/chat/completions', { body: { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], temperature: 0.3, top_p: 0.9, max_tokens: 50, stop: ['\n\n'] } });
+    const res = await svc.request('POST', '/api/v1/chat/completions', {
+      body: {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hi' },
+        ],
+        temperature: 0.3,
+        top_p: 0.9,
+        max_tokens: 50,
+        stop: ['\n\n'],
+      },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ object: 'chat.completion', model: 'fake-model', choices: [{ index: 0, message: { role: 'assistant', content: 'Plain answer.' }, finish_reason: 'stop' }], saved: false, conversation_id: null });
+    expect(res.body).toMatchObject({
+      object: 'chat.completion',
+      model: 'fake-model',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Plain answer.' }, finish_reason: 'stop' }],
+      saved: false,
+      conversation_id: null,
+    });
     expect(res.body.id).toMatch(/^chatcmpl-/);
     expect(res.body.usage.total_tokens).toBeGreaterThan(0);
     const sent = upstream.requests[0]!.body;
-    expect(sent.messages).toEqual([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    expect(sent.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ]);
     expect(sent).toMatchObject({ model: 'fake-model', temperature: 0.3, top_p: 0.9, max_tokens: 50, stop: ['\n\n'], stream: true });
   });
 
@@ -145,10 +183,16 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     const key = `once-${_backend.replace(/\W+/g, '-')}-${Date.now()}`;
     upstream.reply({ text: 'Once, and only once.', chunkBytes: 4, delayMs: 5 });
     const body = { messages: [{ role: 'user', content: 'How many times?' }] };
-    const answers = await Promise.all([0, 1, 2].map(() => svc.request('POST', '/api/v1/chat/completions', { body, headers: { 'Idempotency-Key': key } })));
+    const answers = await Promise.all(
+      [0, 1, 2].map(() => svc.request('POST', '/api/v1/chat/completions', { body, headers: { 'Idempotency-Key': key } })),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
-    expect(answers.map((a) => a.body.choices[0].message.content)).toEqual(['Once, and only once.', 'Once, and only once.', 'Once, and only once.']);
+    expect(answers.map((a) => a.body.choices[0].message.content)).toEqual([
+      'Once, and only once.',
+      'Once, and only once.',
+      'Once, and only once.',
+    ]);
     await until(async () => (await svc.runtime.queue.getJob(answers[0]!.body.id))?.state === 'completed');
     const job = await svc.runtime.queue.getJob(answers[0]!.body.id);
     // Stored sealed with the user's key (see completion-sealing.ts): nothing of it in clear.
@@ -162,7 +206,10 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   test('streaming: OpenAI chunks with ids, every token in order, one [DONE]', async () => {
     const text = 'Once upon a time, in a forest of whispering pines, a traveler rested.';
     upstream.reply({ text, chunkBytes: 7 });
-    const { res, events } = await streamPost(svc, '/api/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: 'Tell me a story' }] });
+    const { res, events } = await streamPost(svc, '/api/v1/chat/completions', {
+      stream: true,
+      messages: [{ role: 'user', content: 'Tell me a story' }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     expect(events.at(-1)!.data).toBe('[DONE]');
@@ -176,27 +223,54 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
 
   test('tool calls pass through both ways in OpenAI format', async () => {
     upstream.clearRequests();
-    const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      },
+    ];
     upstream.reply({ toolCalls: [{ id: 'call_w', name: 'get_weather', arguments: '{"city":"Eldoria"}' }] });
-    const first = await svc.request('POST', '/api/v1/chat/completions', { body: { messages: [{ role: 'user', content: 'Weather?' }], tools, tool_choice: 'auto' } });
+    const first = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { messages: [{ role: 'user', content: 'Weather?' }], tools, tool_choice: 'auto' },
+    });
     expect(first.status).toBe(200);
-    expect(first.body.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: null, tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Eldoria"}' } }] } });
+    expect(first.body.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: {
+        content: null,
+        tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Eldoria"}' } }],
+      },
+    });
     expect(upstream.requests[0]!.body).toMatchObject({ tools, tool_choice: 'auto' });
 
     upstream.reply({ text: 'Sunny in Eldoria.' });
-    const messages = [{ role: 'user', content: 'Weather?' }, first.body.choices[0].message, { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"clear"}' }];
+    const messages = [
+      { role: 'user', content: 'Weather?' },
+      first.body.choices[0].message,
+      { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"clear"}' },
+    ];
     const second = await svc.request('POST', '/api/v1/chat/completions', { body: { messages, tools } });
     expect(second.body.choices[0].message.content).toBe('Sunny in Eldoria.');
     expect(upstream.requests[1]!.body.messages).toEqual([
       { role: 'user', content: 'Weather?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Eldoria"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Eldoria"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"clear"}' },
     ]);
 
     // Streamed tool-call deltas reach the client as OpenAI deltas.
     upstream.reply({ toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: '{"city":"Glade"}' }] });
-    const { events } = await streamPost(svc, '/api/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: 'Weather?' }], tools });
-    const deltas = events.filter((e) => e.data !== '[DONE]').flatMap((e) => JSON.parse(e.data).choices.flatMap((c: any) => c.delta.tool_calls ?? []));
+    const { events } = await streamPost(svc, '/api/v1/chat/completions', {
+      stream: true,
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools,
+    });
+    const deltas = events
+      .filter((e) => e.data !== '[DONE]')
+      .flatMap((e) => JSON.parse(e.data).choices.flatMap((c: any) => c.delta.tool_calls ?? []));
     expect(deltas[0]).toMatchObject({ index: 0, id: 'call_s', function: { name: 'get_weather' } });
     expect(deltas.map((d: any) => d.function?.arguments ?? '').join('')).toBe('{"city":"Glade"}');
   });
@@ -214,7 +288,10 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     });
     expect(res.status).toBe(200);
     expect(contentOf(events)).toBe(reply);
-    const trailer = events.filter((e) => e.data !== '[DONE]').map((e) => JSON.parse(e.data)).at(-1);
+    const trailer = events
+      .filter((e) => e.data !== '[DONE]')
+      .map((e) => JSON.parse(e.data))
+      .at(-1);
     expect(trailer).toMatchObject({ conversation_id: chatId, saved: true });
 
     const sent = upstream.requests[0]!.body;
@@ -229,7 +306,13 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     expect(messages[1]).toMatchObject({ content: 'What is a shadowfang?', id: trailer.message_ids.turn[0] });
     expect(messages[2]).toMatchObject({ content: reply, id: trailer.message_ids.reply });
     const meta = messages[2]!.metadata;
-    expect(meta).toMatchObject({ provider: 'default', model: 'fake-model', finish_reason: 'stop', mode: 'normal', completion_id: res.headers.get('x-completion-id') });
+    expect(meta).toMatchObject({
+      provider: 'default',
+      model: 'fake-model',
+      finish_reason: 'stop',
+      mode: 'normal',
+      completion_id: res.headers.get('x-completion-id'),
+    });
     expect(meta.usage.total_tokens).toBeGreaterThan(0);
     expect(typeof meta.latency_ms).toBe('number');
     expect(meta.lorebook.activated.map((a: { comment?: string }) => a.comment)).toContain('shadowfang');
@@ -241,7 +324,10 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     upstream.reply({ text: 'Only once.', delayMs: 20 });
     const body = { character_id: seraphinaId, conversation_id: chatId, messages: [{ role: 'user', content: 'Hello there' }] };
     const headers = { 'Idempotency-Key': `retry-${chatId}` };
-    const [a, b] = await Promise.all([svc.request('POST', '/api/v1/chat/completions', { body, headers }), svc.request('POST', '/api/v1/chat/completions', { body, headers })]);
+    const [a, b] = await Promise.all([
+      svc.request('POST', '/api/v1/chat/completions', { body, headers }),
+      svc.request('POST', '/api/v1/chat/completions', { body, headers }),
+    ]);
     const c = await svc.request('POST', '/api/v1/chat/completions', { body, headers });
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
     expect(b.body.id).toBe(a.body.id);
@@ -249,9 +335,17 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     expect(upstream.requests).toHaveLength(1);
     expect((await pathOf(chatId)).map((m) => m.content)).toEqual([expect.any(String), 'Hello there', 'Only once.']);
     // The stream of a finished completion replays; the same key with another body is refused.
-    const replay = await streamPost(svc, '/api/v1/chat/completions', { ...body, stream: true }, { headers: { 'Idempotency-Key': `retry-stream-${chatId}` } });
+    const replay = await streamPost(
+      svc,
+      '/api/v1/chat/completions',
+      { ...body, stream: true },
+      { headers: { 'Idempotency-Key': `retry-stream-${chatId}` } },
+    );
     expect(contentOf(replay.events)).toBe('Hello from the fake OpenAI server.');
-    const reused = await svc.request('POST', '/api/v1/chat/completions', { body: { ...body, messages: [{ role: 'user', content: 'Something else' }] }, headers });
+    const reused = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { ...body, messages: [{ role: 'user', content: 'Something else' }] },
+      headers,
+    });
     expect(reused.status).toBe(422);
   });
 
@@ -272,7 +366,14 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
       readYourWritesTimeoutMs: 2000,
       sealer: createCompletionSealer(runtime.dataKeys),
     });
-    const sealed = await otherWorker(job!.data, { jobId: job!.id, jobName: 'completion', attempt: 2, maxAttempts: 2, signal: new AbortController().signal, log: runtime.logger });
+    const sealed = await otherWorker(job!.data, {
+      jobId: job!.id,
+      jobName: 'completion',
+      attempt: 2,
+      maxAttempts: 2,
+      signal: new AbortController().signal,
+      log: runtime.logger,
+    });
     const again = (await createCompletionSealer(runtime.dataKeys).open<CompletionResult>(job!.id, 'result', sealed))!;
     expect(again.saved).toEqual({ chatId, turnMessageIds: first.body.message_ids.turn, replyMessageId: first.body.message_ids.reply });
     const messages = await treeOf(chatId);
@@ -281,10 +382,16 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
 
   test('a stream resumes after Last-Event-ID', async () => {
     upstream.reply({ text: 'abcdefghijklmnopqrstuvwxyz', textChunks: ['abc', 'def', 'ghi', 'jkl', 'mno'] });
-    const first = await streamPost(svc, '/api/v1/chat/completions', { stream: true, resumable: true, messages: [{ role: 'user', content: 'letters' }] });
+    const first = await streamPost(svc, '/api/v1/chat/completions', {
+      stream: true,
+      resumable: true,
+      messages: [{ role: 'user', content: 'letters' }],
+    });
     const id = first.res.headers.get('x-completion-id')!;
     const third = first.events[2]!;
-    const res = await fetch(`${svc.url}/api/v1/chat/completions/${id}/stream`, { headers: { 'X-API-KEY': TEST_API_KEY, 'Last-Event-ID': third.id! } });
+    const res = await fetch(`${svc.url}/api/v1/chat/completions/${id}/stream`, {
+      headers: { 'X-API-KEY': TEST_API_KEY, 'Last-Event-ID': third.id! },
+    });
     const resumed = await readSse(res, new AbortController());
     expect(resumed.events.map((e) => e.data)).toEqual(first.events.slice(3).map((e) => e.data));
   });
@@ -310,7 +417,12 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     const cont = await svc.request('POST', `/api/v1/character_chats/${chatId}/complete`, { body: { mode: 'continue' } });
     expect(cont.body).toMatchObject({ mode: 'continue', content: 'Second take. And more.', saved: true });
     const continued = (await svc.request('GET', `/api/v1/character_messages/messages/${cont.body.message_ids.reply}`)).body;
-    expect(continued).toMatchObject({ content: 'Second take. And more.', alternate_of: regen.body.message_ids.reply, parent_message_id: userMessageId, on_active_path: true });
+    expect(continued).toMatchObject({
+      content: 'Second take. And more.',
+      alternate_of: regen.body.message_ids.reply,
+      parent_message_id: userMessageId,
+      on_active_path: true,
+    });
 
     const before = await treeOf(chatId);
     upstream.reply({ text: 'I walk closer.' });
@@ -322,7 +434,9 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   test('prepare: the exact messages, token accounting and lorebook diagnostics, without calling the provider', async () => {
     const chatId = await newChat();
     upstream.clearRequests();
-    const res = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, { body: { message: 'Are there monsters near the glade?' } });
+    const res = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, {
+      body: { message: 'Are there monsters near the glade?' },
+    });
     expect(res.status).toBe(200);
     expect(upstream.requests).toHaveLength(0);
     expect(res.body.messages.at(-1)).toMatchObject({ role: 'user', content: 'Are there monsters near the glade?' });
@@ -338,21 +452,29 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   });
 
   test('an unknown character is 404 (never a stand-in); a chat of another character is 400', async () => {
-    const missing = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: '01a20b51-8aef-70e2-bc70-d07f7c1061d9', messages: [{ role: 'user', content: 'hi' }] } });
+    const missing = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { character_id: '01a20b51-8aef-70e2-bc70-d07f7c1061d9', messages: [{ role: 'user', content: 'hi' }] },
+    });
     expect(missing.status).toBe(404);
     const other = await svc.request('POST', '/api/v1/characters', { body: { name: `Other ${Date.now()}`, first_message: 'hey' } });
     const chatId = await newChat();
-    const mismatch = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: other.body.id, conversation_id: chatId, messages: [{ role: 'user', content: 'hi' }] } });
+    const mismatch = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { character_id: other.body.id, conversation_id: chatId, messages: [{ role: 'user', content: 'hi' }] },
+    });
     expect(mismatch.status).toBe(400);
   });
 
   test('a character without a conversation gets a new chat when saving, none when not', async () => {
     upstream.reply({ text: 'Welcome.' }, { text: 'Ephemeral.' });
-    const saved = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: seraphinaId, messages: [{ role: 'user', content: 'Where am I?' }] } });
+    const saved = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { character_id: seraphinaId, messages: [{ role: 'user', content: 'Where am I?' }] },
+    });
     expect(saved.body).toMatchObject({ saved: true, character_id: seraphinaId });
     const messages = await pathOf(saved.body.conversation_id);
     expect(messages.map((m) => m.content).slice(1)).toEqual(['Where am I?', 'Welcome.']);
-    const unsaved = await svc.request('POST', '/api/v1/chat/completions', { body: { character_id: seraphinaId, save_to_db: false, messages: [{ role: 'user', content: 'Where am I?' }] } });
+    const unsaved = await svc.request('POST', '/api/v1/chat/completions', {
+      body: { character_id: seraphinaId, save_to_db: false, messages: [{ role: 'user', content: 'Where am I?' }] },
+    });
     expect(unsaved.body).toMatchObject({ saved: false, conversation_id: null, choices: [{ message: { content: 'Ephemeral.' } }] });
   });
 
@@ -381,7 +503,12 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
   test('an error mid-stream ends the stream with an error event and [DONE]; nothing is stored', async () => {
     const chatId = await newChat();
     upstream.reply({ text: 'Half a sentence that never', errorAfterEvents: 3 });
-    const { res, events } = await streamPost(svc, '/api/v1/chat/completions', { stream: true, character_id: seraphinaId, conversation_id: chatId, messages: [{ role: 'user', content: 'Go on' }] });
+    const { res, events } = await streamPost(svc, '/api/v1/chat/completions', {
+      stream: true,
+      character_id: seraphinaId,
+      conversation_id: chatId,
+      messages: [{ role: 'user', content: 'Go on' }],
+    });
     expect(res.status).toBe(200);
     expect(events.at(-1)!.data).toBe('[DONE]');
     expect(JSON.parse(events.at(-2)!.data).error).toMatchObject({ code: 'upstream_stream_error' });
@@ -392,7 +519,12 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
     const chatId = await newChat();
     upstream.reply({ text: 'This will never be finished because the client leaves', hangAfterEvents: 3 });
     const request = upstream.waitForRequest();
-    const { events } = await streamPost(svc, '/api/v1/chat/completions', { stream: true, character_id: seraphinaId, conversation_id: chatId, messages: [{ role: 'user', content: 'Wait' }] }, { stopAfter: 2 });
+    const { events } = await streamPost(
+      svc,
+      '/api/v1/chat/completions',
+      { stream: true, character_id: seraphinaId, conversation_id: chatId, messages: [{ role: 'user', content: 'Wait' }] },
+      { stopAfter: 2 },
+    );
     expect(events).toHaveLength(2);
     const upstreamRequest = await request;
     await expect(upstreamRequest.whenClosed()).resolves.toBe('client-closed');
@@ -424,11 +556,18 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
 describe('completions against Anthropic and without a provider', () => {
   test('an Anthropic provider: Seraphina with the lorebook through the Messages API', async () => {
     const upstream = await startFakeAnthropicServer();
-    const svc = await startTestService({ env: { LLM_PROVIDER: 'anthropic', LLM_BASE_URL: upstream.url, LLM_API_KEY: 'sk-ant-test', LLM_MODEL: 'claude-test' }, roles: { api: true, projector: true, worker: true } });
+    const svc = await startTestService({
+      env: { LLM_PROVIDER: 'anthropic', LLM_BASE_URL: upstream.url, LLM_API_KEY: 'sk-ant-test', LLM_MODEL: 'claude-test' },
+      roles: { api: true, projector: true, worker: true },
+    });
     try {
       const imported = await svc.upload('/api/v1/characters/import', { bytes: seraphinaPng(), filename: 'Seraphina.png' });
       upstream.reply({ text: 'The forest protects you.' });
-      const { res, events } = await streamPost(svc, '/api/v1/chat/completions', { stream: true, character_id: imported.body.id, messages: [{ role: 'user', content: 'Is Eldoria safe?' }] });
+      const { res, events } = await streamPost(svc, '/api/v1/chat/completions', {
+        stream: true,
+        character_id: imported.body.id,
+        messages: [{ role: 'user', content: 'Is Eldoria safe?' }],
+      });
       expect(res.status).toBe(200);
       expect(contentOf(events)).toBe('The forest protects you.');
       const body = upstream.requests[0]!.body;

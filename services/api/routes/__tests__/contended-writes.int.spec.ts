@@ -20,7 +20,11 @@ describe('contended writes without expected_version', () => {
     const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Contended lore' } });
     expect(book.status).toBe(201);
     const results = await Promise.all(
-      Array.from({ length: PARALLEL }, (_, i) => svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries`, { body: { keys: [`key${i}`], content: `entry ${i}` } })),
+      Array.from({ length: PARALLEL }, (_, i) =>
+        svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries`, {
+          body: { keys: [`key${i}`], content: `entry ${i}` },
+        }),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
@@ -32,9 +36,13 @@ describe('contended writes without expected_version', () => {
 
   test('a stale explicit expected_version is still a 409, and adds nothing', async () => {
     const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Stale lore' } });
-    const first = await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, { body: { keys: ['a'], content: 'first' } });
+    const first = await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, {
+      body: { keys: ['a'], content: 'first' },
+    });
     expect(first.status).toBe(201);
-    const stale = await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, { body: { keys: ['b'], content: 'second' } });
+    const stale = await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, {
+      body: { keys: ['b'], content: 'second' },
+    });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ code: 'version_conflict', current_version: 2, expected_version: 1 });
     expect((await svc.request('GET', `/api/v1/characters/world-books/${book.body.id}/entries`)).body.total).toBe(1);
@@ -43,7 +51,11 @@ describe('contended writes without expected_version', () => {
   test('of parallel writes that all name the same current version, one wins and the others are 409', async () => {
     const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Raced lore' } });
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, { body: { keys: [`k${i}`], content: `raced ${i}` } })),
+      Array.from({ length: 10 }, (_, i) =>
+        svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries?expected_version=1`, {
+          body: { keys: [`k${i}`], content: `raced ${i}` },
+        }),
+      ),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array(9).fill(409)]);
@@ -52,7 +64,9 @@ describe('contended writes without expected_version', () => {
   test(`${PARALLEL} parallel character edits without expected_version all succeed`, async () => {
     const character = await svc.request('POST', '/api/v1/characters', { body: { name: 'Contended hero' } });
     const results = await Promise.all(
-      Array.from({ length: PARALLEL }, (_, i) => svc.request('PUT', `/api/v1/characters/${character.body.id}`, { body: { personality: `mood ${i}` } })),
+      Array.from({ length: PARALLEL }, (_, i) =>
+        svc.request('PUT', `/api/v1/characters/${character.body.id}`, { body: { personality: `mood ${i}` } }),
+      ),
     );
     expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
     expect((await svc.request('GET', `/api/v1/characters/${character.body.id}`)).body.version).toBe(PARALLEL + 1);

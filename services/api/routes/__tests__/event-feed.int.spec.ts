@@ -22,14 +22,30 @@ afterAll(async () => {
 });
 
 const auth = { 'X-API-KEY': TEST_API_KEY };
-const feed = (s: TestService, query = '', headers: Record<string, string> = auth) => connectSse(`${s.url}/api/v1/events/stream${query}`, headers);
+const feed = (s: TestService, query = '', headers: Record<string, string> = auth) =>
+  connectSse(`${s.url}/api/v1/events/stream${query}`, headers);
 
 /** Appends `count` single-event appends (as commands write) of a type no projection handles. */
-async function writer(store: EventStore, count: number, options: { userId?: string; payloadBytes?: number; streams?: number } = {}): Promise<void> {
+async function writer(
+  store: EventStore,
+  count: number,
+  options: { userId?: string; payloadBytes?: number; streams?: number } = {},
+): Promise<void> {
   const streams = Array.from({ length: options.streams ?? 4 }, () => `feedtest-${randomUUID()}`);
   const padding = 'x'.repeat(options.payloadBytes ?? 16);
   for (let i = 0; i < count; i++) {
-    await store.append(streams[i % streams.length]!, [{ id: randomUUID(), type: 'FeedTestEvent', data: { i, padding }, metadata: { userId: options.userId ?? 'local', correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1 } }], 'any');
+    await store.append(
+      streams[i % streams.length]!,
+      [
+        {
+          id: randomUUID(),
+          type: 'FeedTestEvent',
+          data: { i, padding },
+          metadata: { userId: options.userId ?? 'local', correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1 },
+        },
+      ],
+      'any',
+    );
   }
 }
 
@@ -70,7 +86,16 @@ describe('GET /api/v1/events/stream', () => {
     const last = client.events().at(-1)!;
     const data = JSON.parse(last.data!);
     expect(last.event).toBe('CharacterCreated');
-    expect(data).toMatchObject({ type: 'CharacterCreated', stream: `character-${created.body.id}`, revision: 1, position: last.id, user_id: 'local', resource_type: 'character', resource_id: created.body.id, schema_version: eventDefinition('CharacterCreated')!.schemaVersion });
+    expect(data).toMatchObject({
+      type: 'CharacterCreated',
+      stream: `character-${created.body.id}`,
+      revision: 1,
+      position: last.id,
+      user_id: 'local',
+      resource_type: 'character',
+      resource_id: created.body.id,
+      schema_version: eventDefinition('CharacterCreated')!.schemaVersion,
+    });
     expect(Date.parse(data.time)).toBeGreaterThan(0);
     // The payload is the event's (upcast) data and satisfies its zod schema.
     expect(eventDefinition('CharacterCreated')!.schema.safeParse(data.data).success).toBe(true);
@@ -189,7 +214,9 @@ describe('GET /api/v1/events/schemas', () => {
   test('lists every event type of the catalogue with its JSON Schema, and the envelope', async () => {
     const res = await svc.request('GET', '/api/v1/events/schemas');
     expect(res.status).toBe(200);
-    const types = allEventDefinitions().map((d) => d.type).sort();
+    const types = allEventDefinitions()
+      .map((d) => d.type)
+      .sort();
     expect(res.body.items.map((i: { type: string }) => i.type).sort()).toEqual(types);
     expect(res.body.total).toBe(types.length);
     for (const item of res.body.items) {
@@ -197,7 +224,9 @@ describe('GET /api/v1/events/schemas', () => {
       expect(item.schema.type).toBe('object');
       expect(item.schema_version).toBe(eventDefinition(item.type)!.schemaVersion);
     }
-    expect(Object.keys(res.body.envelope.properties)).toEqual(expect.arrayContaining(['id', 'type', 'stream', 'position', 'user_id', 'resource_type', 'data']));
+    expect(Object.keys(res.body.envelope.properties)).toEqual(
+      expect.arrayContaining(['id', 'type', 'stream', 'position', 'user_id', 'resource_type', 'data']),
+    );
   });
 });
 
@@ -209,7 +238,16 @@ describe('multi-user mode', () => {
   });
   beforeAll(async () => {
     // Short request timeouts: a stream must outlive them (they bound receiving a request, not an answer).
-    multi = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: secret, EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS), HTTP_HEADERS_TIMEOUT_MS: '800', HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' } });
+    multi = await startTestService({
+      env: {
+        AUTH_MODE: 'multi-user',
+        JWT_SECRET: secret,
+        EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS),
+        HTTP_HEADERS_TIMEOUT_MS: '800',
+        HTTP_REQUEST_TIMEOUT_MS: '1000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '500',
+      },
+    });
   });
   afterAll(async () => {
     await multi?.close();
@@ -217,8 +255,16 @@ describe('multi-user mode', () => {
 
   test("a user gets only their own events; an administrator gets everyone's", async () => {
     const [alice, bob, admin] = [await bearer('alice'), await bearer('bob'), await bearer('root', { role: 'admin' })];
-    for (const [who, headers] of [['alice', alice], ['bob', bob], ['alice', alice]] as const) {
-      const r = await multi.request('POST', '/api/v1/characters', { key: null, headers, body: { name: `${who} ${randomUUID().slice(0, 8)}` } });
+    for (const [who, headers] of [
+      ['alice', alice],
+      ['bob', bob],
+      ['alice', alice],
+    ] as const) {
+      const r = await multi.request('POST', '/api/v1/characters', {
+        key: null,
+        headers,
+        body: { name: `${who} ${randomUUID().slice(0, 8)}` },
+      });
       expect(r.status).toBe(201);
     }
     const all = await readAllAfter(multi.runtime.eventStore, START_POSITION);
@@ -238,17 +284,31 @@ describe('multi-user mode', () => {
 
   test("a user's catch-up reads only the events about their data and never opens another user's payload", async () => {
     const [dora, erin, admin] = [await bearer('dora'), await bearer('erin'), await bearer('root', { role: 'admin' })];
-    const doras = await multi.request('POST', '/api/v1/characters', { key: null, headers: dora, body: { name: `Dora ${randomUUID().slice(0, 8)}` } });
-    const erins = await multi.request('POST', '/api/v1/characters', { key: null, headers: erin, body: { name: `Erin ${randomUUID().slice(0, 8)}` } });
+    const doras = await multi.request('POST', '/api/v1/characters', {
+      key: null,
+      headers: dora,
+      body: { name: `Dora ${randomUUID().slice(0, 8)}` },
+    });
+    const erins = await multi.request('POST', '/api/v1/characters', {
+      key: null,
+      headers: erin,
+      body: { name: `Erin ${randomUUID().slice(0, 8)}` },
+    });
     expect([doras.status, erins.status]).toEqual([201, 201]);
     // An administrator's change to dora's character is about her data: it is in her feed (and under her key).
-    const edited = await multi.request('PUT', `/api/v1/characters/${doras.body.id}`, { key: null, headers: admin, body: { description: 'edited by an administrator' } });
+    const edited = await multi.request('PUT', `/api/v1/characters/${doras.body.id}`, {
+      key: null,
+      headers: admin,
+      body: { description: 'edited by an administrator' },
+    });
     expect(edited.status).toBe(200);
     // Spoil every payload of erin's in the log: whoever opens one gets an integrity error, not a payload.
     const db = new pg.Client({ connectionString: multi.databaseUrl });
     await db.connect();
     try {
-      const spoiled = await db.query("UPDATE es.events SET data = jsonb_set(data, '{$enc,ct}', to_jsonb('c3BvaWxlZA=='::text)) WHERE metadata->>'userId' = 'erin' AND data ? '$enc'");
+      const spoiled = await db.query(
+        "UPDATE es.events SET data = jsonb_set(data, '{$enc,ct}', to_jsonb('c3BvaWxlZA=='::text)) WHERE metadata->>'userId' = 'erin' AND data ? '$enc'",
+      );
       expect(spoiled.rowCount).toBeGreaterThan(0);
     } finally {
       await db.end();
@@ -267,7 +327,11 @@ describe('multi-user mode', () => {
     const got = doraFeed.events().map((m) => JSON.parse(m.data!));
     expect(got.length).toBeGreaterThanOrEqual(3);
     expect(got.every((e) => e.user_id === 'dora' || e.user_id === 'root')).toBe(true);
-    expect(got.find((e) => e.user_id === 'root')).toMatchObject({ type: 'CharacterUpdated', resource_id: doras.body.id, data: { changes: { description: 'edited by an administrator' } } });
+    expect(got.find((e) => e.user_id === 'root')).toMatchObject({
+      type: 'CharacterUpdated',
+      resource_id: doras.body.id,
+      data: { changes: { description: 'edited by an administrator' } },
+    });
     // The administrator's feed reads everyone's, so it does reach a spoiled payload (the check above can fail).
     expect(adminFeed.messages.some((m) => m.event === 'feed-error')).toBe(true);
   });

@@ -37,18 +37,54 @@ async function populate(name: string, marker: string, imageWidth: number): Promi
     if (res.status !== status) throw new Error(`${name}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
-  const character = await ok(svc.request('POST', '/api/v1/characters', { key, body: { name: `${marker} hero`, description: `${marker} lives in a tower`, first_message: `Greetings from ${marker}` } }));
-  const png = buildPng([tEXt('chara', Buffer.from(cardJson(`${marker} imported`, { description: `${marker} card text` })).toString('base64'))]);
+  const character = await ok(
+    svc.request('POST', '/api/v1/characters', {
+      key,
+      body: { name: `${marker} hero`, description: `${marker} lives in a tower`, first_message: `Greetings from ${marker}` },
+    }),
+  );
+  const png = buildPng([
+    tEXt('chara', Buffer.from(cardJson(`${marker} imported`, { description: `${marker} card text` })).toString('base64')),
+  ]);
   const imported = await ok(svc.upload('/api/v1/characters/import', { bytes: png, filename: 'card.png' }, { key }));
-  const chat = await ok(svc.request('POST', '/api/v1/character_chats', { key, body: { character_id: character.id, title: `${marker} chat title` } }));
-  await ok(svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { key, body: { sender: 'user', content: `${marker} says something private` } }));
+  const chat = await ok(
+    svc.request('POST', '/api/v1/character_chats', { key, body: { character_id: character.id, title: `${marker} chat title` } }),
+  );
+  await ok(
+    svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+      key,
+      body: { sender: 'user', content: `${marker} says something private` },
+    }),
+  );
   const image = Buffer.from(buildPng([], { width: imageWidth })).toString('base64');
-  const message = await ok(svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { key, body: { sender: 'user', content: `${marker} sends a picture`, image_base64: image } }));
-  const book = await ok(svc.request('POST', '/api/v1/characters/world-books', { key, body: { name: `${marker} lore`, description: `${marker} book` } }));
-  await ok(svc.request('POST', `/api/v1/characters/world-books/${book.id}/entries`, { key, body: { keys: [`${marker}key`], content: `${marker} entry content` } }));
+  const message = await ok(
+    svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+      key,
+      body: { sender: 'user', content: `${marker} sends a picture`, image_base64: image },
+    }),
+  );
+  const book = await ok(
+    svc.request('POST', '/api/v1/characters/world-books', { key, body: { name: `${marker} lore`, description: `${marker} book` } }),
+  );
+  await ok(
+    svc.request('POST', `/api/v1/characters/world-books/${book.id}/entries`, {
+      key,
+      body: { keys: [`${marker}key`], content: `${marker} entry content` },
+    }),
+  );
   await ok(svc.request('POST', `/api/v1/characters/${character.id}/world-books`, { key, body: { world_book_id: book.id } }), 200);
-  const row = await svc.runtime.database.db.withSchema(svc.runtime.config.READ_SCHEMA).selectFrom('chat_messages').select('image_sha256').where('id', '=', message.id).executeTakeFirstOrThrow();
-  const avatar = await svc.runtime.database.db.withSchema(svc.runtime.config.READ_SCHEMA).selectFrom('characters').select('avatar').where('id', '=', imported.id).executeTakeFirstOrThrow();
+  const row = await svc.runtime.database.db
+    .withSchema(svc.runtime.config.READ_SCHEMA)
+    .selectFrom('chat_messages')
+    .select('image_sha256')
+    .where('id', '=', message.id)
+    .executeTakeFirstOrThrow();
+  const avatar = await svc.runtime.database.db
+    .withSchema(svc.runtime.config.READ_SCHEMA)
+    .selectFrom('characters')
+    .select('avatar')
+    .where('id', '=', imported.id)
+    .executeTakeFirstOrThrow();
   return {
     id: user.id,
     key,
@@ -66,17 +102,27 @@ async function populate(name: string, marker: string, imageWidth: number): Promi
 /** Rows of any table of a schema whose text contains `needle` (every column, every read model, present and future). */
 async function rowsMentioning(schema: string, needle: string): Promise<string[]> {
   const db = svc.runtime.database.db;
-  const { rows: tables } = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} AND table_type = 'BASE TABLE'`.execute(db);
+  const { rows: tables } = await sql<{
+    table_name: string;
+  }>`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} AND table_type = 'BASE TABLE'`.execute(db);
   const hits: string[] = [];
   for (const { table_name } of tables) {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.id(schema, table_name)} t WHERE row_to_json(t)::text LIKE ${`%${needle}%`}`.execute(db);
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM ${sql.id(schema, table_name)} t WHERE row_to_json(t)::text LIKE ${`%${needle}%`}`.execute(db);
     if (rows[0]!.n > 0) hits.push(`${table_name}: ${rows[0]!.n}`);
   }
   return hits;
 }
 
 const rawLogMentions = async (needle: string) =>
-  Number((await svc.runtime.database.pool.query('SELECT count(*) AS n FROM es.events WHERE data::text LIKE $1 OR metadata::text LIKE $1', [`%${needle}%`])).rows[0].n);
+  Number(
+    (
+      await svc.runtime.database.pool.query('SELECT count(*) AS n FROM es.events WHERE data::text LIKE $1 OR metadata::text LIKE $1', [
+        `%${needle}%`,
+      ])
+    ).rows[0].n,
+  );
 
 let a: Person;
 let b: Person;
@@ -90,15 +136,39 @@ beforeAll(async () => {
   adminId = root.user.id;
   a = await populate('alice', 'Qalicemark', 3);
   // An administrator changes A's resources: those events hold A's data (her names), not the admin's.
-  const renamed = await svc.request('PUT', `/api/v1/characters/${a.characterId}`, { key: admin, body: { name: 'Qalicemark renamed by admin', description: 'Qalicemark as the admin wrote it' } });
+  const renamed = await svc.request('PUT', `/api/v1/characters/${a.characterId}`, {
+    key: admin,
+    body: { name: 'Qalicemark renamed by admin', description: 'Qalicemark as the admin wrote it' },
+  });
   expect(renamed.status).toBe(200);
-  const book = await svc.request('PUT', `/api/v1/characters/world-books/${a.bookId}`, { key: admin, body: { name: 'Qalicemark lore by admin' } });
+  const book = await svc.request('PUT', `/api/v1/characters/world-books/${a.bookId}`, {
+    key: admin,
+    body: { name: 'Qalicemark lore by admin' },
+  });
   expect(book.status).toBe(200);
-  expect((await svc.request('POST', `/api/v1/characters/${a.characterId}/world-books`, { key: admin, body: { world_book_id: a.bookId, priority: 7 } })).status).toBe(200);
+  expect(
+    (
+      await svc.request('POST', `/api/v1/characters/${a.characterId}/world-books`, {
+        key: admin,
+        body: { world_book_id: a.bookId, priority: 7 },
+      })
+    ).status,
+  ).toBe(200);
   // A character of A's from before encryption existed: its payload is in the log in clear.
   const legacyId = newId();
   const bare = createPostgresEventStore({ pool: svc.runtime.database.pool });
-  const legacy = await bare.append(`character-${legacyId}`, [{ id: newId(), type: 'CharacterCreated', data: { characterId: legacyId, ownerId: a.id, fields: { name: 'Qalicemark legacy', description: 'Qalicemark from the old days' } }, metadata: { userId: a.id, correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1 } }], 'no_stream');
+  const legacy = await bare.append(
+    `character-${legacyId}`,
+    [
+      {
+        id: newId(),
+        type: 'CharacterCreated',
+        data: { characterId: legacyId, ownerId: a.id, fields: { name: 'Qalicemark legacy', description: 'Qalicemark from the old days' } },
+        metadata: { userId: a.id, correlationId: 'c', causationId: 'c', requestId: 'r', schemaVersion: 1 },
+      },
+    ],
+    'no_stream',
+  );
   expect(await svc.runtime.waiter.waitFor(legacy.position, 15_000)).toBe(true);
   expect((await svc.request('GET', `/api/v1/characters/${legacyId}`, { key: a.key })).body.name).toBe('Qalicemark legacy');
   expect(await rawLogMentions('Qalicemark')).toBe(1);
@@ -113,7 +183,7 @@ afterAll(async () => {
 });
 
 describe('forgetting a user', () => {
-  test('before: the log held neither user\'s content in clear (but for the legacy event, checked in beforeAll)', async () => {
+  test("before: the log held neither user's content in clear (but for the legacy event, checked in beforeAll)", async () => {
     expect(await rawLogMentions('Qbobmark')).toBe(0);
   });
 
@@ -130,7 +200,14 @@ describe('forgetting a user', () => {
     expect(body.user_id).toBe(a.id);
     expect(body.keys_destroyed).toBe(1);
     expect(body.clear_payloads_erased).toBe(1);
-    expect(body.rows_deleted).toMatchObject({ characters: 3, chats: 1, chat_messages: 3, world_books: 1, world_book_entries: 1, character_world_books: 1 });
+    expect(body.rows_deleted).toMatchObject({
+      characters: 3,
+      chats: 1,
+      chat_messages: 3,
+      world_books: 1,
+      world_book_entries: 1,
+      character_world_books: 1,
+    });
     expect(body.blobs_deleted).toBeGreaterThanOrEqual(1);
     expect(body.api_keys_revoked).toBe(1);
     expect(body.audit.stream).toBe(`dataerasure-${a.id}`);
@@ -138,7 +215,17 @@ describe('forgetting a user', () => {
 
   test("A's content is gone from the API; A's old key is revoked", async () => {
     expect((await svc.request('GET', '/api/v1/characters', { key: revokedKey })).status).toBe(401);
-    for (const url of [`/api/v1/characters/${a.characterId}`, `/api/v1/characters/${a.importedId}`, `/api/v1/character_chats/${a.chatId}`, `/api/v1/character_messages/messages/${a.messageId}`, `/api/v1/characters/world-books/${a.bookId}`, `/api/v1/characters/${a.characterId}/history`, `/api/v1/characters/${a.characterId}?as_of=1`, `/api/v1/character_chats/${a.chatId}/history`, `/api/v1/characters/world-books/${a.bookId}/history`]) {
+    for (const url of [
+      `/api/v1/characters/${a.characterId}`,
+      `/api/v1/characters/${a.importedId}`,
+      `/api/v1/character_chats/${a.chatId}`,
+      `/api/v1/character_messages/messages/${a.messageId}`,
+      `/api/v1/characters/world-books/${a.bookId}`,
+      `/api/v1/characters/${a.characterId}/history`,
+      `/api/v1/characters/${a.characterId}?as_of=1`,
+      `/api/v1/character_chats/${a.chatId}/history`,
+      `/api/v1/characters/world-books/${a.bookId}/history`,
+    ]) {
       expect([url, (await svc.request('GET', url, { key: a.key })).status]).toEqual([url, 404]);
       expect([url, (await svc.request('GET', url, { key: admin })).status]).toEqual([url, 404]);
     }
@@ -160,7 +247,9 @@ describe('forgetting a user', () => {
     expect(await rawLogMentions('Qalicemark')).toBe(0);
     const events = await svc.runtime.eventStore.readStream(`character-${a.characterId}`);
     expect(events.length).toBeGreaterThan(0);
-    expect(events.every((e) => e.redacted === true && Object.keys(e.data).length === 0 && [a.id, adminId].includes(e.metadata.userId))).toBe(true);
+    expect(
+      events.every((e) => e.redacted === true && Object.keys(e.data).length === 0 && [a.id, adminId].includes(e.metadata.userId)),
+    ).toBe(true);
     const chat = await svc.runtime.eventStore.readStream(`chat-${a.chatId}`);
     expect(chat.map((e) => e.type)).toContain('MessagePosted');
     expect(chat.every((e) => e.redacted)).toBe(true);
@@ -172,8 +261,21 @@ describe('forgetting a user', () => {
       await feed.waitFor((c) => c.events().some((e) => e.id === forgetResponse.body.audit.position));
       const adminEvents = feed.events().filter((e) => JSON.parse(e.data!).user_id === adminId);
       // The rename (character, name reservations), the book change and the attachment: present, but redacted.
-      expect(adminEvents.map((e) => e.event)).toEqual(expect.arrayContaining(['CharacterUpdated', 'CharacterNameReserved', 'CharacterNameReleased', 'WorldBookUpdated', 'WorldBookAttached']));
-      expect(feed.events().filter((e) => e.data!.includes('Qalicemark')).map((e) => e.event)).toEqual([]);
+      expect(adminEvents.map((e) => e.event)).toEqual(
+        expect.arrayContaining([
+          'CharacterUpdated',
+          'CharacterNameReserved',
+          'CharacterNameReleased',
+          'WorldBookUpdated',
+          'WorldBookAttached',
+        ]),
+      );
+      expect(
+        feed
+          .events()
+          .filter((e) => e.data!.includes('Qalicemark'))
+          .map((e) => e.event),
+      ).toEqual([]);
     } finally {
       feed.close();
     }
@@ -216,7 +318,13 @@ describe('forgetting a user', () => {
 
   test('a full rebuild (with swap) brings nothing of A back, and all of B', async () => {
     const schema = svc.runtime.config.READ_SCHEMA;
-    const result = await rebuildReadModels({ db: svc.runtime.database.db, eventStore: svc.runtime.eventStore, liveSchema: schema, projections, swap: true });
+    const result = await rebuildReadModels({
+      db: svc.runtime.database.db,
+      eventStore: svc.runtime.eventStore,
+      liveSchema: schema,
+      projections,
+      swap: true,
+    });
     expect(result.swapped).toBe(true);
     expect(await rowsMentioning(schema, 'Qalicemark')).toEqual([]);
     expect(await rowsMentioning(schema, a.characterId)).toEqual([]);
@@ -237,7 +345,14 @@ describe('forgetting a user', () => {
   });
   test("commands on A's old resources are 404, not crashes; A may start again (old names are free); runs last, A has new data after it", async () => {
     expect((await svc.request('PUT', `/api/v1/characters/${a.characterId}`, { key: a.key, body: { description: 'x' } })).status).toBe(404);
-    expect((await svc.request('POST', `/api/v1/character_messages/chats/${a.chatId}/messages`, { key: a.key, body: { sender: 'user', content: 'hello?' } })).status).toBe(404);
+    expect(
+      (
+        await svc.request('POST', `/api/v1/character_messages/chats/${a.chatId}/messages`, {
+          key: a.key,
+          body: { sender: 'user', content: 'hello?' },
+        })
+      ).status,
+    ).toBe(404);
     expect((await svc.request('DELETE', `/api/v1/characters/world-books/${a.bookId}`, { key: a.key })).status).toBe(404);
     const again = await svc.request('POST', '/api/v1/characters', { key: a.key, body: { name: 'Qalicemark hero' } });
     expect(again.status).toBe(201);
@@ -256,7 +371,9 @@ describe('single-user mode', () => {
       expect(res.body.rows_deleted.characters).toBe(1);
       expect(res.body.keys_destroyed).toBe(0);
       expect(res.body.clear_payloads_erased).toBeGreaterThanOrEqual(1);
-      const { rows } = await local.runtime.database.pool.query("SELECT count(*)::int AS n FROM es.events WHERE data::text LIKE '%Qlocalmark%'");
+      const { rows } = await local.runtime.database.pool.query(
+        "SELECT count(*)::int AS n FROM es.events WHERE data::text LIKE '%Qlocalmark%'",
+      );
       expect(rows[0].n).toBe(0);
       expect((await local.request('GET', `/api/v1/characters/${created.body.id}`)).status).toBe(404);
       expect((await local.request('GET', '/api/v1/characters')).body.items).toEqual([]);

@@ -73,7 +73,9 @@ async function searchDatabase(svc: TestService, needles: string[]): Promise<Hit[
   const hits: Hit[] = [];
   for (const [table, exprs] of tables) {
     const text = `concat_ws(' | ', ${exprs.join(', ')})`;
-    const { rows } = await pool.query<{ text: string }>(`SELECT ${text} AS text FROM ${table} WHERE ${text} ILIKE ANY($1::text[])`, [needles.map((n) => `%${n}%`)]);
+    const { rows } = await pool.query<{ text: string }>(`SELECT ${text} AS text FROM ${table} WHERE ${text} ILIKE ANY($1::text[])`, [
+      needles.map((n) => `%${n}%`),
+    ]);
     for (const row of rows) hits.push({ where: table, text: row.text });
   }
   return hits;
@@ -126,7 +128,8 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
 
   const ok = async (res: Promise<{ status: number; body: any; headers: Headers }>, what: string, statuses = [200, 201]) => {
     const r = await res;
-    if (!statuses.includes(r.status)) throw new Error(`${what}: ${r.status} ${typeof r.body === 'string' ? r.body.slice(0, 300) : JSON.stringify(r.body)}`);
+    if (!statuses.includes(r.status))
+      throw new Error(`${what}: ${r.status} ${typeof r.body === 'string' ? r.body.slice(0, 300) : JSON.stringify(r.body)}`);
     return r;
   };
 
@@ -137,68 +140,263 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     const M = marker;
 
     // characters: create, import (PNG with the card in a chunk, JSON), update and rename, an admin's rename, revert
-    const character = (await ok(req('POST', '/api/v1/characters', { name: `${M} hero`, description: `${M} lives in a tower`, personality: `${M} is kind`, scenario: `${M} scenario`, first_message: `Greetings from ${M}`, mes_example: `<START>\n{{char}}: ${M}`, creator_notes: `${M} notes`, system_prompt: `${M} system`, tags: [`${M}tag`], creator: `${M} creator` }), 'create character')).body;
-    const png = buildPng([tEXt('chara', Buffer.from(cardJson(`${M} imported`, { description: `${M} card text`, character_book: { entries: [{ keys: [`${M}lore`], content: `${M} card lore`, enabled: true, insertion_order: 1 }] } })).toString('base64'))], { width: 7 });
+    const character = (
+      await ok(
+        req('POST', '/api/v1/characters', {
+          name: `${M} hero`,
+          description: `${M} lives in a tower`,
+          personality: `${M} is kind`,
+          scenario: `${M} scenario`,
+          first_message: `Greetings from ${M}`,
+          mes_example: `<START>\n{{char}}: ${M}`,
+          creator_notes: `${M} notes`,
+          system_prompt: `${M} system`,
+          tags: [`${M}tag`],
+          creator: `${M} creator`,
+        }),
+        'create character',
+      )
+    ).body;
+    const png = buildPng(
+      [
+        tEXt(
+          'chara',
+          Buffer.from(
+            cardJson(`${M} imported`, {
+              description: `${M} card text`,
+              character_book: { entries: [{ keys: [`${M}lore`], content: `${M} card lore`, enabled: true, insertion_order: 1 }] },
+            }),
+          ).toString('base64'),
+        ),
+      ],
+      { width: 7 },
+    );
     await ok(svc.upload('/api/v1/characters/import', { bytes: png, filename: `${M}.png` }, { key }), 'import png card');
-    await ok(svc.upload('/api/v1/characters/import', { bytes: new Uint8Array(Buffer.from(cardJson(`${M} json card`, { description: `${M} from json` }))), filename: 'card.json' }, { key }), 'import json card');
+    await ok(
+      svc.upload(
+        '/api/v1/characters/import',
+        { bytes: new Uint8Array(Buffer.from(cardJson(`${M} json card`, { description: `${M} from json` }))), filename: 'card.json' },
+        { key },
+      ),
+      'import json card',
+    );
     const boxed = cardFromBasicFields({ name: `${M} boxed`, description: `${M} in a box` });
     boxed.data.assets = [{ type: 'emotion', uri: 'embeded://assets/emotion/happy.png', name: `${M} happy`, ext: 'png' }];
     const asset = buildPng([tEXt('Comment', `${M} in an asset`)], { width: 11 });
-    const charx = exportCard(boxed, 'charx', { assets: [{ path: 'assets/emotion/happy.png', uri: 'embeded://assets/emotion/happy.png', type: 'emotion', name: `${M} happy`, ext: 'png', mime: 'image/png', bytes: asset }] });
-    await ok(svc.upload('/api/v1/characters/import', { bytes: charx.bytes, filename: 'boxed.charx' }, { key }), 'import charx with an asset');
-    await ok(req('PUT', `/api/v1/characters/${character.id}`, { name: `${M} renamed`, description: `${M} second version` }), 'update character');
-    await ok(svc.request('PUT', `/api/v1/characters/${character.id}`, { key: admin, body: { name: `${M} renamed by admin`, scenario: `${M} as the admin wrote it` } }), 'admin renames character');
+    const charx = exportCard(boxed, 'charx', {
+      assets: [
+        {
+          path: 'assets/emotion/happy.png',
+          uri: 'embeded://assets/emotion/happy.png',
+          type: 'emotion',
+          name: `${M} happy`,
+          ext: 'png',
+          mime: 'image/png',
+          bytes: asset,
+        },
+      ],
+    });
+    await ok(
+      svc.upload('/api/v1/characters/import', { bytes: charx.bytes, filename: 'boxed.charx' }, { key }),
+      'import charx with an asset',
+    );
+    await ok(
+      req('PUT', `/api/v1/characters/${character.id}`, { name: `${M} renamed`, description: `${M} second version` }),
+      'update character',
+    );
+    await ok(
+      svc.request('PUT', `/api/v1/characters/${character.id}`, {
+        key: admin,
+        body: { name: `${M} renamed by admin`, scenario: `${M} as the admin wrote it` },
+      }),
+      'admin renames character',
+    );
     await ok(req('POST', `/api/v1/characters/${character.id}/revert`, { target_version: 2 }), 'revert character');
 
     // world books: create, update, entries (add, change), import, attach, bulk change, process-context (recorded)
-    const book = (await ok(req('POST', '/api/v1/characters/world-books', { name: `${M} lore`, description: `${M} book` }), 'create book')).body;
+    const book = (await ok(req('POST', '/api/v1/characters/world-books', { name: `${M} lore`, description: `${M} book` }), 'create book'))
+      .body;
     await ok(req('PUT', `/api/v1/characters/world-books/${book.id}`, { description: `${M} book, changed` }), 'update book');
-    const entry = (await ok(req('POST', `/api/v1/characters/world-books/${book.id}/entries`, { keys: [`${M}key`, 'tower'], secondary_keys: [`${M}second`], content: `${M} entry content`, comment: `${M} comment` }), 'add entry')).body;
-    await ok(req('PUT', `/api/v1/characters/world-books/${book.id}/entries/${entry.entry_id}`, { content: `${M} entry content, changed` }), 'update entry');
-    const lorebook = { entries: { 0: { uid: 0, key: [`${M}imported`], keysecondary: [], comment: `${M} imported comment`, content: `${M} imported content`, order: 100, position: 0, disable: false } } };
-    await ok(svc.upload(`/api/v1/characters/world-books/import?name=${M}%20imported%20book`, { bytes: new Uint8Array(Buffer.from(JSON.stringify(lorebook))), filename: 'lore.json' }, { key }), 'import book');
+    const entry = (
+      await ok(
+        req('POST', `/api/v1/characters/world-books/${book.id}/entries`, {
+          keys: [`${M}key`, 'tower'],
+          secondary_keys: [`${M}second`],
+          content: `${M} entry content`,
+          comment: `${M} comment`,
+        }),
+        'add entry',
+      )
+    ).body;
+    await ok(
+      req('PUT', `/api/v1/characters/world-books/${book.id}/entries/${entry.entry_id}`, { content: `${M} entry content, changed` }),
+      'update entry',
+    );
+    const lorebook = {
+      entries: {
+        0: {
+          uid: 0,
+          key: [`${M}imported`],
+          keysecondary: [],
+          comment: `${M} imported comment`,
+          content: `${M} imported content`,
+          order: 100,
+          position: 0,
+          disable: false,
+        },
+      },
+    };
+    await ok(
+      svc.upload(
+        `/api/v1/characters/world-books/import?name=${M}%20imported%20book`,
+        { bytes: new Uint8Array(Buffer.from(JSON.stringify(lorebook))), filename: 'lore.json' },
+        { key },
+      ),
+      'import book',
+    );
     await ok(req('POST', `/api/v1/characters/${character.id}/world-books`, { world_book_id: book.id }), 'attach book');
-    await ok(req('POST', '/api/v1/characters/world-books/entries/bulk', { entry_ids: [entry.entry_id], operation: 'set_priority', value: 5 }), 'bulk entries');
-    await ok(req('POST', '/api/v1/characters/world-books/process-context', { text: `${M} walks to the tower`, character_id: character.id, record: true }), 'process-context');
+    await ok(
+      req('POST', '/api/v1/characters/world-books/entries/bulk', { entry_ids: [entry.entry_id], operation: 'set_priority', value: 5 }),
+      'bulk entries',
+    );
+    await ok(
+      req('POST', '/api/v1/characters/world-books/process-context', {
+        text: `${M} walks to the tower`,
+        character_id: character.id,
+        record: true,
+      }),
+      'process-context',
+    );
 
     // chats: create, update, import, messages (text, image with the marker in its metadata), edits, fork
-    const chat = (await ok(req('POST', '/api/v1/character_chats', { character_id: character.id, title: `${M} chat title`, settings: { user_name: `${M}user` } }), 'create chat')).body;
+    const chat = (
+      await ok(
+        req('POST', '/api/v1/character_chats', {
+          character_id: character.id,
+          title: `${M} chat title`,
+          settings: { user_name: `${M}user` },
+        }),
+        'create chat',
+      )
+    ).body;
     await ok(req('PUT', `/api/v1/character_chats/${chat.id}`, { title: `${M} chat renamed` }), 'update chat');
     const stChat = [
       { user_name: `${M}user`, character_name: `${M} hero`, create_date: '2024-10-18@20h52m00s', chat_metadata: { note: `${M} metadata` } },
-      { name: `${M} hero`, is_user: false, is_system: false, send_date: 'October 18, 2024 8:52pm', mes: `${M} imported greeting`, extra: {} },
+      {
+        name: `${M} hero`,
+        is_user: false,
+        is_system: false,
+        send_date: 'October 18, 2024 8:52pm',
+        mes: `${M} imported greeting`,
+        extra: {},
+      },
       { name: `${M}user`, is_user: true, is_system: false, send_date: 'October 18, 2024 8:53pm', mes: `${M} imported reply`, extra: {} },
-    ].map((l) => JSON.stringify(l)).join('\n');
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
     await ok(req('POST', '/api/v1/character_chats/import', { character_id: character.id, content: stChat }), 'import chat');
-    const message = (await ok(req('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { sender: 'user', content: `${M} says something private` }), 'post message')).body;
+    const message = (
+      await ok(
+        req('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { sender: 'user', content: `${M} says something private` }),
+        'post message',
+      )
+    ).body;
     const image = Buffer.from(buildPng([tEXt('Comment', `${M} in the picture`)], { width: 9 })).toString('base64');
-    await ok(req('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { sender: 'user', content: `${M} sends a picture`, image_base64: image }), 'post image');
+    await ok(
+      req('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+        sender: 'user',
+        content: `${M} sends a picture`,
+        image_base64: image,
+      }),
+      'post image',
+    );
     await ok(req('PUT', `/api/v1/character_messages/messages/${message.id}`, { content: `${M} edited` }), 'edit message');
-    await ok(req('PUT', `/api/v1/character_messages/messages/${message.id}?as_alternate=true`, { content: `${M} edited as an alternate` }), 'edit as alternate');
+    await ok(
+      req('PUT', `/api/v1/character_messages/messages/${message.id}?as_alternate=true`, { content: `${M} edited as an alternate` }),
+      'edit as alternate',
+    );
     await ok(req('POST', `/api/v1/character_chats/${chat.id}/fork`, { message_id: message.id }), 'fork chat');
 
     // chat dictionaries: create with entries, update, entries (add, change), imports (Markdown, JSON), attach
-    const dictionary = (await ok(req('POST', '/api/v1/chat/dictionaries', { name: `${M} dictionary`, description: `${M} described`, entries: [{ pattern: `${M}pattern`, replacement: `${M}replacement` }] }), 'create dictionary')).body;
-    await ok(req('PUT', `/api/v1/chat/dictionaries/${dictionary.id}`, { description: `${M} described again`, version: dictionary.version }), 'update dictionary');
-    const dictionaryEntry = (await ok(req('POST', `/api/v1/chat/dictionaries/${dictionary.id}/entries`, { pattern: `${M}afk`, replacement: `${M} away` }), 'add dictionary entry')).body;
-    await ok(req('PUT', `/api/v1/chat/dictionaries/entries/${dictionaryEntry.id}`, { replacement: `${M} back soon` }), 'update dictionary entry');
-    await ok(req('POST', '/api/v1/chat/dictionaries/import', { content: `# ${M} markdown\n\n- ${M}brb -> ${M} be right back\n` }), 'import dictionary markdown');
-    await ok(req('POST', '/api/v1/chat/dictionaries/import/json', { data: { name: `${M} json dictionary`, entries: [{ pattern: `${M}ttyl`, replacement: `${M} talk later` }] } }), 'import dictionary json');
-    await ok(req('POST', `/api/v1/character_chats/${chat.id}/chat-dictionaries`, { dictionary_id: dictionary.id, apply_to: 'both' }), 'attach dictionary');
+    const dictionary = (
+      await ok(
+        req('POST', '/api/v1/chat/dictionaries', {
+          name: `${M} dictionary`,
+          description: `${M} described`,
+          entries: [{ pattern: `${M}pattern`, replacement: `${M}replacement` }],
+        }),
+        'create dictionary',
+      )
+    ).body;
+    await ok(
+      req('PUT', `/api/v1/chat/dictionaries/${dictionary.id}`, { description: `${M} described again`, version: dictionary.version }),
+      'update dictionary',
+    );
+    const dictionaryEntry = (
+      await ok(
+        req('POST', `/api/v1/chat/dictionaries/${dictionary.id}/entries`, { pattern: `${M}afk`, replacement: `${M} away` }),
+        'add dictionary entry',
+      )
+    ).body;
+    await ok(
+      req('PUT', `/api/v1/chat/dictionaries/entries/${dictionaryEntry.id}`, { replacement: `${M} back soon` }),
+      'update dictionary entry',
+    );
+    await ok(
+      req('POST', '/api/v1/chat/dictionaries/import', { content: `# ${M} markdown\n\n- ${M}brb -> ${M} be right back\n` }),
+      'import dictionary markdown',
+    );
+    await ok(
+      req('POST', '/api/v1/chat/dictionaries/import/json', {
+        data: { name: `${M} json dictionary`, entries: [{ pattern: `${M}ttyl`, replacement: `${M} talk later` }] },
+      }),
+      'import dictionary json',
+    );
+    await ok(
+      req('POST', `/api/v1/character_chats/${chat.id}/chat-dictionaries`, { dictionary_id: dictionary.id, apply_to: 'both' }),
+      'attach dictionary',
+    );
 
     // completions (the fake upstream answers with the marker): streamed and resumable, stored; /complete; a
     // plain proxy; one the provider refuses with the marker in its message
-    const streamed = await ok(svc.request('POST', '/api/v1/chat/completions', { key, body: { stream: true, resumable: true, character_id: character.id, conversation_id: chat.id, messages: [{ role: 'user', content: `${M} asks about the tower` }] } }), 'streamed completion', [200]);
+    const streamed = await ok(
+      svc.request('POST', '/api/v1/chat/completions', {
+        key,
+        body: {
+          stream: true,
+          resumable: true,
+          character_id: character.id,
+          conversation_id: chat.id,
+          messages: [{ role: 'user', content: `${M} asks about the tower` }],
+        },
+      }),
+      'streamed completion',
+      [200],
+    );
     expect(streamed.body).toContain(marker);
     alice.streamedCompletionId = streamed.headers.get('x-completion-id')!;
     await ok(req('POST', `/api/v1/character_chats/${chat.id}/complete`, { message: `${M} asks again` }), 'complete');
     // An administrator's completion on her chat: her character, her conversation, so her data.
-    const byAdmin = await ok(svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { key: admin, body: { stream: true, resumable: true, message: `${M} asked by the admin` } }), 'admin completes her chat', [200]);
+    const byAdmin = await ok(
+      svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, {
+        key: admin,
+        body: { stream: true, resumable: true, message: `${M} asked by the admin` },
+      }),
+      'admin completes her chat',
+      [200],
+    );
     expect(byAdmin.body).toContain(marker);
     alice.adminCompletionId = byAdmin.headers.get('x-completion-id')!;
-    await ok(req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} proxied question` }] }), 'proxy completion');
+    await ok(
+      req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} proxied question` }] }),
+      'proxy completion',
+    );
     upstream.reply({ kind: 'http-error', status: 400, message: `the provider refuses ${M}` });
-    await ok(req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} refused question` }] }), 'refused completion', [400]);
+    await ok(
+      req('POST', '/api/v1/chat/completions', { messages: [{ role: 'user', content: `${M} refused question` }] }),
+      'refused completion',
+      [400],
+    );
   }
 
   beforeAll(async () => {
@@ -212,7 +410,14 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     // The marker whole in one chunk, so that each relay entry of a stream would show it if it were in clear.
     upstream.setDefaultReply((request) => ({ textChunks: [`The answer to "${lastUserText(request)}" `, `mentions ${marker}`, ' too.'] }));
     svc = await startTestService({
-      env: { ...backendEnv, AUTH_MODE: 'multi-user', JWT_SECRET: 'forget-marker-secret-0123456789-abcdefghij', LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model' },
+      env: {
+        ...backendEnv,
+        AUTH_MODE: 'multi-user',
+        JWT_SECRET: 'forget-marker-secret-0123456789-abcdefghij',
+        LLM_PROVIDER: 'openai-compatible',
+        LLM_BASE_URL: upstream.url,
+        LLM_MODEL: 'fake-model',
+      },
       roles: { api: true, projector: true, worker: true },
     });
     admin = (await svc.runtime.userStore.createUser('root', true)).apiKey;
@@ -225,10 +430,35 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
 
     await aliceWritesEverywhere();
     // Bob writes the same marker: a character, a chat, a message, a stored completion.
-    const character = (await ok(svc.request('POST', '/api/v1/characters', { key: bob.key, body: { name: `${marker} bob's hero`, description: `${marker} for bob` } }), 'bob character')).body;
-    const chat = (await ok(svc.request('POST', '/api/v1/character_chats', { key: bob.key, body: { character_id: character.id, title: `${marker} bob's chat` } }), 'bob chat')).body;
-    await ok(svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { key: bob.key, body: { sender: 'user', content: `${marker} bob writes` } }), 'bob message');
-    await ok(svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { key: bob.key, body: { message: `${marker} bob asks` } }), 'bob completion');
+    const character = (
+      await ok(
+        svc.request('POST', '/api/v1/characters', {
+          key: bob.key,
+          body: { name: `${marker} bob's hero`, description: `${marker} for bob` },
+        }),
+        'bob character',
+      )
+    ).body;
+    const chat = (
+      await ok(
+        svc.request('POST', '/api/v1/character_chats', {
+          key: bob.key,
+          body: { character_id: character.id, title: `${marker} bob's chat` },
+        }),
+        'bob chat',
+      )
+    ).body;
+    await ok(
+      svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+        key: bob.key,
+        body: { sender: 'user', content: `${marker} bob writes` },
+      }),
+      'bob message',
+    );
+    await ok(
+      svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { key: bob.key, body: { message: `${marker} bob asks` } }),
+      'bob completion',
+    );
     bob.ids = [bob.id, character.id, chat.id];
 
     // A job of hers that a worker has not taken yet when she is forgotten.
@@ -262,7 +492,17 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
   test('before: the search finds her marker in the read models and in the blob store (PNG metadata of a message image and a card asset)', () => {
     const hers = before.filter((h) => !isBobs(h));
     const tables = new Set(hers.map((h) => h.where));
-    for (const table of ['characters', 'chats', 'chat_messages', 'world_books', 'world_book_entries', 'chat_dictionaries', 'chat_dictionary_entries', 'audit_events']) expect(tables).toContain(`"read"."${table}"`);
+    for (const table of [
+      'characters',
+      'chats',
+      'chat_messages',
+      'world_books',
+      'world_book_entries',
+      'chat_dictionaries',
+      'chat_dictionary_entries',
+      'audit_events',
+    ])
+      expect(tables).toContain(`"read"."${table}"`);
     // The message image as stored: its PNG metadata (a tEXt chunk) holds the marker, found in the decoded bytea.
     expect(hers.some((h) => h.where === '"blobs"."blobs"' && h.text.includes(`${marker} in the picture`))).toBe(true);
     expect(hers.some((h) => h.where === '"blobs"."blobs"' && h.text.includes(`${marker} in an asset`))).toBe(true);
@@ -273,14 +513,14 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     expect(forgotten.body.keys_destroyed).toBe(1);
   });
 
-  test('no table of any schema holds the marker but for the other user\'s rows (text, JSON, bytea, base64)', async () => {
+  test("no table of any schema holds the marker but for the other user's rows (text, JSON, bytea, base64)", async () => {
     const hits = await searchDatabase(svc, needles);
     expect(summary(hits.filter((h) => !isBobs(h)))).toEqual([]);
     // The search finds what is there: bob's character, chat and messages still hold it.
     expect(hits.filter(isBobs).length).toBeGreaterThanOrEqual(3);
   });
 
-  test('the completion stream does not replay the forgotten user\'s replies (hers, and an administrator\'s on her chat)', async () => {
+  test("the completion stream does not replay the forgotten user's replies (hers, and an administrator's on her chat)", async () => {
     for (const id of [alice.streamedCompletionId, alice.adminCompletionId]) {
       const replay = await svc.request('GET', `/api/v1/chat/completions/${id}/stream`, { key: admin });
       expect(typeof replay.body === 'string' ? replay.body : JSON.stringify(replay.body)).not.toContain(marker);
@@ -302,7 +542,16 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       sealer: createCompletionSealer(runtime.dataKeys),
     });
     const calls = upstream.requests.length;
-    await expect(worker(pendingJob, { jobId: pendingJob.completionId, jobName: 'completion', attempt: 1, maxAttempts: 2, signal: new AbortController().signal, log: runtime.logger })).rejects.toThrow('completion_forgotten');
+    await expect(
+      worker(pendingJob, {
+        jobId: pendingJob.completionId,
+        jobName: 'completion',
+        attempt: 1,
+        maxAttempts: 2,
+        signal: new AbortController().signal,
+        log: runtime.logger,
+      }),
+    ).rejects.toThrow('completion_forgotten');
     expect(upstream.requests.length).toBe(calls);
     expect(await relay.exists(pendingJob.completionId)).toBe(false);
   });
@@ -325,7 +574,8 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       const { value, done } = await reader.read();
       if (done) break;
       text += decoder.decode(value, { stream: true });
-      if (!forgetting && text.includes(`${marker}word1 `)) forgetting = svc.request('DELETE', `/api/v1/admin/users/${carol.user.id}/data`, { key: admin });
+      if (!forgetting && text.includes(`${marker}word1 `))
+        forgetting = svc.request('DELETE', `/api/v1/admin/users/${carol.user.id}/data`, { key: admin });
     }
     expect((await forgetting) as { status: number }).toMatchObject({ status: 200 });
     expect(text).toContain('"code":"not_found"');

@@ -70,7 +70,10 @@ describe('history and time travel, from the events', () => {
     expect(atTime.status).toBe(200);
     expect(withoutMarker(atTime.body)).toEqual(withoutMarker({ ...snapshots[1], card: undefined }));
     expect(atTime.body.as_of_version).toBe(1);
-    expect((await svc.request('GET', `/api/v1/characters/${id}?as_of_version=2`)).body).toMatchObject({ description: 'second', as_of_version: 2 });
+    expect((await svc.request('GET', `/api/v1/characters/${id}?as_of_version=2`)).body).toMatchObject({
+      description: 'second',
+      as_of_version: 2,
+    });
 
     // Refusals: beyond the current version, before creation, in the future, not a version or a time.
     expect((await svc.request('GET', `/api/v1/characters/${id}?as_of=6`)).status).toBe(404);
@@ -105,7 +108,9 @@ describe('history and time travel, from the events', () => {
     expect((await svc.request('GET', `/api/v1/characters/${id}/history?order=desc&cursor=${wrongCursor}`)).status).toBe(400);
     // The older /versions view is the same history.
     const versions = (await svc.request('GET', `/api/v1/characters/${id}/versions`)).body.items;
-    expect(versions.map((v: any) => [v.version, v.event_type, v.changed_fields, v.summary])).toEqual(history.body.items.map((i: any) => [i.version, i.event_type, i.changed_fields, i.summary]));
+    expect(versions.map((v: any) => [v.version, v.event_type, v.changed_fields, v.summary])).toEqual(
+      history.body.items.map((i: any) => [i.version, i.event_type, i.changed_fields, i.summary]),
+    );
   });
 
   test('world book and its entries: as_of equals the GET of each version; entry history is cut from the book stream', async () => {
@@ -116,13 +121,19 @@ describe('history and time travel, from the events', () => {
       snapshots[res.body.version] = res.body;
     };
     await snap();
-    const dragon = (await svc.request('POST', `${BOOKS}/${book.id}/entries`, { body: { keys: ['dragon'], content: 'Dragons nest in the north.', comment: 'Dragons' } })).body;
+    const dragon = (
+      await svc.request('POST', `${BOOKS}/${book.id}/entries`, {
+        body: { keys: ['dragon'], content: 'Dragons nest in the north.', comment: 'Dragons' },
+      })
+    ).body;
     await snap();
     const castle = (await svc.request('POST', `${BOOKS}/${book.id}/entries`, { body: { keys: ['castle'], content: 'A castle.' } })).body;
     await snap();
     await svc.request('PUT', `${BOOKS}/${book.id}`, { body: { name: 'Atlas Major', is_global: true } });
     await snap();
-    await svc.request('PUT', `${BOOKS}/${book.id}/entries/${dragon.entry_id}`, { body: { content: 'Dragons nest in the east.', priority: 7 } });
+    await svc.request('PUT', `${BOOKS}/${book.id}/entries/${dragon.entry_id}`, {
+      body: { content: 'Dragons nest in the east.', priority: 7 },
+    });
     await snap();
     await svc.request('POST', `${BOOKS}/entries/bulk`, { body: { entry_ids: [castle.entry_id], operation: 'disable' } });
     await snap();
@@ -162,17 +173,43 @@ describe('history and time travel, from the events', () => {
     expect(dragonHistory.items[0].summary).toContain('"Dragons"');
     expect(dragonHistory.items[1].changed_fields.sort()).toEqual(['content', 'priority']);
     const castleHistory = (await svc.request('GET', `${BOOKS}/${book.id}/entries/${castle.entry_id}/history`)).body;
-    expect(castleHistory.items.map((i: any) => i.event_type)).toEqual(['WorldBookEntryAdded', 'WorldBookEntriesBulkChanged', 'WorldBookEntryDeleted']);
+    expect(castleHistory.items.map((i: any) => i.event_type)).toEqual([
+      'WorldBookEntryAdded',
+      'WorldBookEntriesBulkChanged',
+      'WorldBookEntryDeleted',
+    ]);
     expect(castleHistory.items[1].changed_fields).toEqual(['enabled']);
     // A deleted entry keeps its history; an entry that never was in this book has none.
     expect((await svc.request('GET', `${BOOKS}/${book.id}/entries/0190a000-0000-7000-8000-000000000001/history`)).status).toBe(404);
   });
 
   test("a card's book re-imported over itself: as_of still equals each version's GET (entries kept, added, removed)", async () => {
-    const entry = (id: number, key: string, content: string) => ({ id, keys: [key], content, enabled: true, insertion_order: 10 + id, extensions: {} });
+    const entry = (id: number, key: string, content: string) => ({
+      id,
+      keys: [key],
+      content,
+      enabled: true,
+      insertion_order: 10 + id,
+      extensions: {},
+    });
     const card = (entries: unknown[], description: string) =>
-      new TextEncoder().encode(JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Cartographer', description, first_mes: 'Hello.', character_book: { name: 'Cartographer lore', entries, extensions: {} } } }));
-    const first = await svc.upload('/api/v1/characters/import', { bytes: card([entry(0, 'map', 'Maps.'), entry(1, 'sea', 'The sea.')], 'v1'), filename: 'c.json', type: 'application/json' });
+      new TextEncoder().encode(
+        JSON.stringify({
+          spec: 'chara_card_v2',
+          spec_version: '2.0',
+          data: {
+            name: 'Cartographer',
+            description,
+            first_mes: 'Hello.',
+            character_book: { name: 'Cartographer lore', entries, extensions: {} },
+          },
+        }),
+      );
+    const first = await svc.upload('/api/v1/characters/import', {
+      bytes: card([entry(0, 'map', 'Maps.'), entry(1, 'sea', 'The sea.')], 'v1'),
+      filename: 'c.json',
+      type: 'application/json',
+    });
     expect(first.status).toBe(201);
     const bookId = first.body.import.world_book.id as string;
     const characterId = first.body.id as string;
@@ -186,20 +223,37 @@ describe('history and time travel, from the events', () => {
     };
     await snap();
     await sleep(5);
-    const again = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(1, 'sea', 'The sea.'), entry(2, 'star', 'Stars.')], 'v2'), filename: 'c.json', type: 'application/json' });
+    const again = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', {
+      bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(1, 'sea', 'The sea.'), entry(2, 'star', 'Stars.')], 'v2'),
+      filename: 'c.json',
+      type: 'application/json',
+    });
     expect(again.status).toBe(200);
     await snap();
     await svc.request('POST', `${BOOKS}/${bookId}/entries`, { body: { keys: ['compass'], content: 'A compass.' } });
     await snap();
     await sleep(5);
-    const third = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(2, 'star', 'Stars.')], 'v3'), filename: 'c.json', type: 'application/json' });
+    const third = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', {
+      bytes: card([entry(0, 'map', 'Maps, redrawn.'), entry(2, 'star', 'Stars.')], 'v3'),
+      filename: 'c.json',
+      type: 'application/json',
+    });
     expect(third.status).toBe(200);
     await snap();
     expect(Object.keys(books).length).toBeGreaterThanOrEqual(3);
-    for (const [version, body] of Object.entries(books)) expect(withoutMarker((await svc.request('GET', `${BOOKS}/${bookId}?as_of=${version}`)).body)).toEqual(body);
-    for (const [version, body] of Object.entries(characters)) expect(withoutMarker((await svc.request('GET', `/api/v1/characters/${characterId}?as_of=${version}&include_card=true`)).body)).toEqual(body);
+    for (const [version, body] of Object.entries(books))
+      expect(withoutMarker((await svc.request('GET', `${BOOKS}/${bookId}?as_of=${version}`)).body)).toEqual(body);
+    for (const [version, body] of Object.entries(characters))
+      expect(
+        withoutMarker((await svc.request('GET', `/api/v1/characters/${characterId}?as_of=${version}&include_card=true`)).body),
+      ).toEqual(body);
     const history = (await svc.request('GET', `${BOOKS}/${bookId}/history`)).body.items;
-    expect(history.map((i: any) => i.event_type)).toEqual(['WorldBookCreated', 'WorldBookContentReplaced', 'WorldBookEntryAdded', 'WorldBookContentReplaced']);
+    expect(history.map((i: any) => i.event_type)).toEqual([
+      'WorldBookCreated',
+      'WorldBookContentReplaced',
+      'WorldBookEntryAdded',
+      'WorldBookContentReplaced',
+    ]);
     // The sea entry: created with the book, removed by the last re-import (which does not name it).
     const sea = books[1].entries.find((e: any) => e.content === 'The sea.').entry_id;
     const seaHistory = (await svc.request('GET', `${BOOKS}/${bookId}/entries/${sea}/history`)).body.items;
@@ -219,12 +273,20 @@ describe('history and time travel, from the events', () => {
       snapshots[res.body.version] = res.body;
     };
     await snap();
-    const posted = (await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, { body: { sender: 'user', content: 'How are you?' } })).body;
+    const posted = (
+      await svc.request('POST', `/api/v1/character_messages/chats/${chat.id}/messages`, {
+        body: { sender: 'user', content: 'How are you?' },
+      })
+    ).body;
     await snap();
-    const edited = await svc.request('PUT', `/api/v1/character_messages/messages/${posted.id}`, { body: { content: 'How are you today?' } });
+    const edited = await svc.request('PUT', `/api/v1/character_messages/messages/${posted.id}`, {
+      body: { content: 'How are you today?' },
+    });
     expect(edited.status).toBe(200);
     await snap();
-    const alternate = await svc.request('PUT', `/api/v1/character_messages/messages/${posted.id}?as_alternate=true`, { body: { content: 'Are you well?' } });
+    const alternate = await svc.request('PUT', `/api/v1/character_messages/messages/${posted.id}?as_alternate=true`, {
+      body: { content: 'Are you well?' },
+    });
     expect(alternate.status).toBe(201);
     await snap();
     await svc.request('PUT', `/api/v1/character_chats/${chat.id}`, { body: { title: 'Renamed talk', rating: 5 } });
@@ -238,7 +300,15 @@ describe('history and time travel, from the events', () => {
     }
 
     const chatHistory = (await svc.request('GET', `/api/v1/character_chats/${chat.id}/history`)).body;
-    expect(chatHistory.items.map((i: any) => i.event_type)).toEqual(['ChatCreated', 'MessagePosted', 'MessagePosted', 'MessageEdited', 'MessagePosted', 'ChatUpdated', 'MessageDeleted']);
+    expect(chatHistory.items.map((i: any) => i.event_type)).toEqual([
+      'ChatCreated',
+      'MessagePosted',
+      'MessagePosted',
+      'MessageEdited',
+      'MessagePosted',
+      'ChatUpdated',
+      'MessageDeleted',
+    ]);
     expect(chatHistory.items[5]).toMatchObject({ summary: 'changed title, rating', changed_fields: ['title', 'rating'] });
     const messageHistory = (await svc.request('GET', `/api/v1/character_messages/messages/${posted.id}/history`)).body;
     expect(messageHistory.items.map((i: any) => i.event_type)).toEqual(['MessagePosted', 'MessageEdited', 'MessagePosted']);

@@ -12,7 +12,13 @@ let admin: Record<string, string>;
 let user: Record<string, string>;
 beforeAll(async () => {
   svc = await startTestService({ env: { AUTH_MODE: 'multi-user', JWT_SECRET: secret } });
-  const jwt = (sub: string, claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(secret));
+  const jwt = (sub: string, claims: Record<string, unknown>) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(secret));
   admin = { Authorization: `Bearer ${await jwt('root', { role: 'admin' })}` };
   user = { Authorization: `Bearer ${await jwt('alice', {})}` };
 });
@@ -34,7 +40,11 @@ async function pollUntilDone(name: string): Promise<Record<string, any>> {
 
 describe('projection operations', () => {
   test('only an administrator may list, read or rebuild projections', async () => {
-    for (const [method, url] of [['GET', '/api/v1/admin/projections'], ['GET', '/api/v1/admin/projections/chats'], ['POST', '/api/v1/admin/projections/chats/rebuild']] as const) {
+    for (const [method, url] of [
+      ['GET', '/api/v1/admin/projections'],
+      ['GET', '/api/v1/admin/projections/chats'],
+      ['POST', '/api/v1/admin/projections/chats/rebuild'],
+    ] as const) {
       expect((await svc.request(method, url, as(user))).body).toMatchObject({ status: 403, code: 'admin_required' });
       expect((await svc.request(method, url, { key: null })).status).toBe(401);
     }
@@ -54,7 +64,9 @@ describe('projection operations', () => {
     }
     // The same figures /ready reports.
     const ready = await svc.request('GET', '/ready', as(admin));
-    expect(ready.body.checks.projections.projections.map((p: { name: string; state: string }) => [p.name, p.state])).toEqual(res.body.items.map((p: { name: string; state: string }) => [p.name, p.state]));
+    expect(ready.body.checks.projections.projections.map((p: { name: string; state: string }) => [p.name, p.state])).toEqual(
+      res.body.items.map((p: { name: string; state: string }) => [p.name, p.state]),
+    );
   });
 
   test('unknown projection: 404; invalid name: 400', async () => {
@@ -64,7 +76,8 @@ describe('projection operations', () => {
   });
 
   test('rebuild: 202 with a Location to poll; it completes and the projection carries on', async () => {
-    for (let i = 0; i < 5; i++) expect((await svc.request('POST', '/api/v1/characters', { ...as(user), body: { name: `Rebuilt ${i}` } })).status).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await svc.request('POST', '/api/v1/characters', { ...as(user), body: { name: `Rebuilt ${i}` } })).status).toBe(201);
     const before = (await svc.request('GET', '/api/v1/characters?limit=100', as(user))).body;
     const started = await svc.request('POST', '/api/v1/admin/projections/characters/rebuild', as(admin));
     expect(started.status).toBe(202);
@@ -115,8 +128,10 @@ describe('projection operations', () => {
 
   test("analytics: a user reads their own usage; another user's only as an administrator", async () => {
     expect((await svc.request('GET', '/api/v1/analytics/usage', as(user))).body).toMatchObject({ user_id: 'alice' });
-    expect((await svc.request('GET', '/api/v1/analytics/usage?user_id=root', as(user))).body).toMatchObject({ status: 403, code: 'admin_required' });
+    expect((await svc.request('GET', '/api/v1/analytics/usage?user_id=root', as(user))).body).toMatchObject({
+      status: 403,
+      code: 'admin_required',
+    });
     expect((await svc.request('GET', '/api/v1/analytics/usage?user_id=alice', as(admin))).body).toMatchObject({ user_id: 'alice' });
   });
 });
-

@@ -42,7 +42,9 @@ const ASSETS: AssetSpec[] = [
 
 function hostileCharx(name: string, icon: { bytes: Uint8Array; ext: string }): Uint8Array {
   const files: Record<string, Uint8Array> = { [`assets/icon/main.${icon.ext}`]: icon.bytes };
-  const refs: Array<Record<string, string>> = [{ type: 'icon', uri: `embeded://assets/icon/main.${icon.ext}`, name: 'main', ext: icon.ext }];
+  const refs: Array<Record<string, string>> = [
+    { type: 'icon', uri: `embeded://assets/icon/main.${icon.ext}`, name: 'main', ext: icon.ext },
+  ];
   ASSETS.forEach((a, i) => {
     files[`assets/other/f${i}.bin`] = a.bytes;
     refs.push({ ...a.ref, uri: `embeded://assets/other/f${i}.bin` });
@@ -86,7 +88,10 @@ describe('files served back', () => {
     const id = await importCharx(hostileCharx('Hostile Assets', { bytes: PNG, ext: 'png' }), 'hostile.charx');
     const list = await svc.request('GET', `/api/v1/characters/${id}/assets`);
     expect(list.status).toBe(200);
-    const served = new Map<string, { status: number; type: string | null; disposition: ReturnType<typeof contentDisposition.parse>; headers: Headers; bytes: Uint8Array }>();
+    const served = new Map<
+      string,
+      { status: number; type: string | null; disposition: ReturnType<typeof contentDisposition.parse>; headers: Headers; bytes: Uint8Array }
+    >();
     for (const spec of ASSETS) {
       const index = list.body.items.findIndex((a: { name: string }) => a.name === spec.ref.name);
       expect(index).toBeGreaterThanOrEqual(0);
@@ -95,13 +100,27 @@ describe('files served back', () => {
       expectFileHeaders(res.headers);
       expect(res.headers.get('x-injected')).toBeNull();
       expect(Buffer.from(res.bytes).equals(Buffer.from(spec.bytes))).toBe(true);
-      served.set(spec.key, { status: res.status, type: res.headers.get('content-type'), disposition: parsedDisposition(res.headers), headers: res.headers, bytes: res.bytes });
+      served.set(spec.key, {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        disposition: parsedDisposition(res.headers),
+        headers: res.headers,
+        bytes: res.bytes,
+      });
     }
     for (const key of ['html', 'svg', 'html-as-png']) {
-      expect({ key, type: served.get(key)!.type, disposition: served.get(key)!.disposition.type }).toEqual({ key, type: 'application/octet-stream', disposition: 'attachment' });
+      expect({ key, type: served.get(key)!.type, disposition: served.get(key)!.disposition.type }).toEqual({
+        key,
+        type: 'application/octet-stream',
+        disposition: 'attachment',
+      });
     }
     for (const key of ['quote-name', 'quote-ext', 'crlf', 'real-png']) {
-      expect({ key, type: served.get(key)!.type, disposition: served.get(key)!.disposition.type }).toEqual({ key, type: 'image/png', disposition: 'inline' });
+      expect({ key, type: served.get(key)!.type, disposition: served.get(key)!.disposition.type }).toEqual({
+        key,
+        type: 'image/png',
+        disposition: 'inline',
+      });
     }
     expect(served.get('html')!.disposition.parameters.filename).toBe('page.html');
     // A real PNG named `.html` is inline under a name with its real extension.
@@ -122,7 +141,9 @@ describe('files served back', () => {
     expect(disposition).toMatchObject({ type: 'attachment', parameters: { filename: `Exporter "quoted"\u00e9\u65e5.json` } });
 
     const chat = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.body.id } });
-    const message = await svc.request('POST', `/api/v1/character_messages/chats/${chat.body.id}/messages`, { body: { sender: 'user', content: 'look', image_base64: Buffer.from(PNG).toString('base64') } });
+    const message = await svc.request('POST', `/api/v1/character_messages/chats/${chat.body.id}/messages`, {
+      body: { sender: 'user', content: 'look', image_base64: Buffer.from(PNG).toString('base64') },
+    });
     expect(message.status).toBe(201);
     const image = await svc.download(`/api/v1/character_messages/messages/${message.body.id}/image`);
     expect(image.status).toBe(200);

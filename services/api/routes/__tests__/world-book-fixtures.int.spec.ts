@@ -22,28 +22,55 @@ function diagnosticOf(res: { body: any }, uid: number) {
 }
 
 describe('fixture lorebooks and cards: import, activate, export', () => {
-  test.each(['Eldoria.json', 'Eldoria-2023-minimal-fields.json'])('%s: multipart import, activation, lossless SillyTavern export', async (file) => {
-    const head = await svc.runtime.eventStore.headPosition();
-    const imported = await svc.upload(`${BASE}/import`, { bytes: bytesOf(fixture('lorebooks', file)), filename: file, type: 'application/json' });
-    expect(imported.status).toBe(201);
-    expect(imported.body).toMatchObject({ name: file.replace(/\.json$/, ''), entry_count: 4, version: 1, source: { kind: 'import', format: 'sillytavern' } });
-    expect(imported.body.import).toMatchObject({ format: 'sillytavern', entries_imported: 4, invalid_regex: [] });
-    expect(await svc.runtime.eventStore.headPosition()).not.toBe(head);
-    const id = imported.body.id as string;
+  test.each(['Eldoria.json', 'Eldoria-2023-minimal-fields.json'])(
+    '%s: multipart import, activation, lossless SillyTavern export',
+    async (file) => {
+      const head = await svc.runtime.eventStore.headPosition();
+      const imported = await svc.upload(`${BASE}/import`, {
+        bytes: bytesOf(fixture('lorebooks', file)),
+        filename: file,
+        type: 'application/json',
+      });
+      expect(imported.status).toBe(201);
+      expect(imported.body).toMatchObject({
+        name: file.replace(/\.json$/, ''),
+        entry_count: 4,
+        version: 1,
+        source: { kind: 'import', format: 'sillytavern' },
+      });
+      expect(imported.body.import).toMatchObject({ format: 'sillytavern', entries_imported: 4, invalid_regex: [] });
+      expect(await svc.runtime.eventStore.headPosition()).not.toBe(head);
+      const id = imported.body.id as string;
 
-    const res = await svc.request('POST', `${BASE}/process-context`, { body: { text: 'A shadowfang prowls the forest.', world_book_ids: [id], include_global: false } });
-    expect(res.status).toBe(200);
-    expect(res.body.books).toEqual([{ id, name: file.replace(/\.json$/, ''), source: 'global', version: 1, entry_count: 4 }]);
-    expect(diagnosticOf(res, 0)).toMatchObject({ status: 'activated', reason: 'key_match', pass: 1, match: { key: 'forest', source: 'message', depth: 0 } });
-    expect(diagnosticOf(res, 1)).toMatchObject({ status: 'activated', reason: 'key_match', match: { key: 'shadowfang', matched_text: 'shadowfang' } });
-    expect(res.body.injections.before).toContain('Eldoria is here');
-    expect(res.body.activated.every((a: { entry_id: string; world_book_id: string }) => a.world_book_id === id && typeof a.entry_id === 'string')).toBe(true);
+      const res = await svc.request('POST', `${BASE}/process-context`, {
+        body: { text: 'A shadowfang prowls the forest.', world_book_ids: [id], include_global: false },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.books).toEqual([{ id, name: file.replace(/\.json$/, ''), source: 'global', version: 1, entry_count: 4 }]);
+      expect(diagnosticOf(res, 0)).toMatchObject({
+        status: 'activated',
+        reason: 'key_match',
+        pass: 1,
+        match: { key: 'forest', source: 'message', depth: 0 },
+      });
+      expect(diagnosticOf(res, 1)).toMatchObject({
+        status: 'activated',
+        reason: 'key_match',
+        match: { key: 'shadowfang', matched_text: 'shadowfang' },
+      });
+      expect(res.body.injections.before).toContain('Eldoria is here');
+      expect(
+        res.body.activated.every(
+          (a: { entry_id: string; world_book_id: string }) => a.world_book_id === id && typeof a.entry_id === 'string',
+        ),
+      ).toBe(true);
 
-    const exported = await svc.request('GET', `${BASE}/${id}/export?format=sillytavern`);
-    expect(exported.status).toBe(200);
-    expect(exported.headers.get('content-disposition')).toContain(`${file.replace(/\.json$/, '')}.json`);
-    expect(exported.body).toEqual(jsonOf(fixture('lorebooks', file)));
-  });
+      const exported = await svc.request('GET', `${BASE}/${id}/export?format=sillytavern`);
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-disposition')).toContain(`${file.replace(/\.json$/, '')}.json`);
+      expect(exported.body).toEqual(jsonOf(fixture('lorebooks', file)));
+    },
+  );
 
   test('a JSON body imports too; lorebook_v3 and character_book exports re-import to the same entries', async () => {
     const source = jsonOf(fixture('lorebooks', 'Eldoria.json'));
@@ -57,7 +84,9 @@ describe('fixture lorebooks and cards: import, activate, export', () => {
     expect(again.body.import.format).toBe('lorebook_v3');
     const first = (await svc.request('GET', `${BASE}/${imported.body.id}/entries`)).body.items;
     const second = (await svc.request('GET', `${BASE}/${again.body.id}/entries`)).body.items;
-    expect(second.map((e: { keys: string[]; content: string }) => [e.keys, e.content])).toEqual(first.map((e: { keys: string[]; content: string }) => [e.keys, e.content]));
+    expect(second.map((e: { keys: string[]; content: string }) => [e.keys, e.content])).toEqual(
+      first.map((e: { keys: string[]; content: string }) => [e.keys, e.content]),
+    );
   });
 
   test('invalid regex keys are imported, kept and reported; unknown formats and bad JSON are 4xx and store nothing', async () => {
@@ -70,8 +99,13 @@ describe('fixture lorebooks and cards: import, activate, export', () => {
     const entries = (await svc.request('GET', `${BASE}/${res.body.id}/entries`)).body.items;
     expect(entries[0].keys).toEqual(['/(?=ahead)/', 'plain']);
     // editing another field of that entry is fine; writing a new bad regex is not
-    expect((await svc.request('PUT', `${BASE}/${res.body.id}/entries/${entries[0].entry_id}`, { body: { content: 'still kept' } })).status).toBe(200);
-    expect((await svc.request('PUT', `${BASE}/${res.body.id}/entries/${entries[0].entry_id}`, { body: { secondary_keys: ['/(a)\\1/'] } })).body.code).toBe('invalid_regex');
+    expect(
+      (await svc.request('PUT', `${BASE}/${res.body.id}/entries/${entries[0].entry_id}`, { body: { content: 'still kept' } })).status,
+    ).toBe(200);
+    expect(
+      (await svc.request('PUT', `${BASE}/${res.body.id}/entries/${entries[0].entry_id}`, { body: { secondary_keys: ['/(a)\\1/'] } })).body
+        .code,
+    ).toBe('invalid_regex');
     const explained = await svc.request('POST', `${BASE}/process-context`, { body: { text: 'ahead', world_book_ids: [res.body.id] } });
     expect(explained.body.diagnostics[0].invalid_regex_keys).toEqual(['/(?=ahead)/']);
 
@@ -84,7 +118,10 @@ describe('fixture lorebooks and cards: import, activate, export', () => {
     expect(notJson.body.code).toBe('invalid_json');
     const nul = await svc.request('POST', `${BASE}/import`, { body: { entries: { 0: { uid: 0, key: ['a'], content: 'x\u0000y' } } } });
     expect(nul.status).toBe(400);
-    const surrogate = await svc.upload(`${BASE}/import`, { bytes: new TextEncoder().encode('{"entries":{"0":{"uid":0,"key":["a"],"content":"\\udfff"}}}'), filename: 'x.json' });
+    const surrogate = await svc.upload(`${BASE}/import`, {
+      bytes: new TextEncoder().encode('{"entries":{"0":{"uid":0,"key":["a"],"content":"\\udfff"}}}'),
+      filename: 'x.json',
+    });
     expect(surrogate.body.code).toBe('invalid_unicode');
     const wrongField = await svc.upload(`${BASE}/import`, { bytes: new TextEncoder().encode('{}'), filename: 'x.json', field: 'other' });
     expect(wrongField.status).toBe(400);
@@ -104,11 +141,21 @@ describe('fixture lorebooks and cards: import, activate, export', () => {
     const bookId = character.import.world_book.id as string;
 
     const attached = await svc.request('GET', `/api/v1/characters/${character.id}/world-books`);
-    expect(attached.body.items).toEqual([expect.objectContaining({ world_book_id: bookId, attachment_enabled: true, attachment_priority: 0, entry_count: 4, source: { kind: 'card', format: 'card', characterId: character.id } })]);
+    expect(attached.body.items).toEqual([
+      expect.objectContaining({
+        world_book_id: bookId,
+        attachment_enabled: true,
+        attachment_priority: 0,
+        entry_count: 4,
+        source: { kind: 'card', format: 'card', characterId: character.id },
+      }),
+    ]);
     // attaching lives on its own stream: the character's version is unchanged
     expect((await svc.request('GET', `/api/v1/characters/${character.id}`)).body.version).toBe(1);
 
-    const res = await svc.request('POST', `${BASE}/process-context`, { body: { character_id: character.id, text: 'Tell me about your magic and this glade.' } });
+    const res = await svc.request('POST', `${BASE}/process-context`, {
+      body: { character_id: character.id, text: 'Tell me about your magic and this glade.' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.books).toEqual([expect.objectContaining({ id: bookId, source: 'character' })]);
     expect(diagnosticOf(res, 2)).toMatchObject({ status: 'activated', match: { key: 'glade' } });
@@ -118,21 +165,40 @@ describe('fixture lorebooks and cards: import, activate, export', () => {
     expect(exported.body).toEqual(embedded);
 
     const entriesBefore = (await svc.request('GET', `${BASE}/${bookId}/entries`)).body.items.map((e: { entry_id: string }) => e.entry_id);
-    const again = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: png, filename: 'Seraphina.png', type: 'image/png' });
+    const again = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', {
+      bytes: png,
+      filename: 'Seraphina.png',
+      type: 'image/png',
+    });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(character.id);
     expect(again.body.import.world_book).toMatchObject({ id: bookId, created: false });
-    const books = (await svc.request('GET', `${BASE}?include_disabled=true&limit=500`)).body.items.filter((b: { source: { characterId?: string } }) => b.source.characterId === character.id);
+    const books = (await svc.request('GET', `${BASE}?include_disabled=true&limit=500`)).body.items.filter(
+      (b: { source: { characterId?: string } }) => b.source.characterId === character.id,
+    );
     expect(books).toHaveLength(1);
     expect((await svc.request('GET', `/api/v1/characters/${character.id}/world-books`)).body.items).toHaveLength(1);
-    expect((await svc.request('GET', `${BASE}/${bookId}/entries`)).body.items.map((e: { entry_id: string }) => e.entry_id)).toEqual(entriesBefore);
+    expect((await svc.request('GET', `${BASE}/${bookId}/entries`)).body.items.map((e: { entry_id: string }) => e.entry_id)).toEqual(
+      entriesBefore,
+    );
 
     // a changed card updates the same book: edited entries keep their ids (and statistics), new ones are added
     await svc.request('POST', `${BASE}/process-context`, { body: { character_id: character.id, text: 'the forest', record: true } });
     const entries = embedded.entries as Array<Record<string, unknown>>;
-    const changedBook = { ...embedded, entries: [{ ...entries[0], content: 'Eldoria, rewritten.' }, ...entries.slice(1), { id: 4, keys: ['lantern'], content: 'A lantern.', enabled: true, insertion_order: 10, extensions: {} }] };
+    const changedBook = {
+      ...embedded,
+      entries: [
+        { ...entries[0], content: 'Eldoria, rewritten.' },
+        ...entries.slice(1),
+        { id: 4, keys: ['lantern'], content: 'A lantern.', enabled: true, insertion_order: 10, extensions: {} },
+      ],
+    };
     const card = { spec: 'chara_card_v3', spec_version: '3.0', data: { ...parsed.card.data, character_book: changedBook } };
-    const changed = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', { bytes: new TextEncoder().encode(JSON.stringify(card)), filename: 'Seraphina.json', type: 'application/json' });
+    const changed = await svc.upload('/api/v1/characters/import?on_conflict=overwrite', {
+      bytes: new TextEncoder().encode(JSON.stringify(card)),
+      filename: 'Seraphina.json',
+      type: 'application/json',
+    });
     expect(changed.status).toBe(200);
     expect(changed.body.import.world_book).toMatchObject({ id: bookId, created: false, entry_count: 5 });
     const book = (await svc.request('GET', `${BASE}/${bookId}`)).body;

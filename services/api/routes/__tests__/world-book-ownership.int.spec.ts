@@ -11,8 +11,12 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const token = (sub: string, claims: Record<string, unknown> = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
-const as = async (sub: string, claims: Record<string, unknown> = {}) => ({ key: null, headers: { Authorization: `Bearer ${await token(sub, claims)}` } });
+const token = (sub: string, claims: Record<string, unknown> = {}) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+const as = async (sub: string, claims: Record<string, unknown> = {}) => ({
+  key: null,
+  headers: { Authorization: `Bearer ${await token(sub, claims)}` },
+});
 const BASE = '/api/v1/characters/world-books';
 const MISSING = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
 
@@ -21,9 +25,13 @@ describe('world-book ownership', () => {
     const owner = await as('wendy');
     const other = await as('mallory');
     const book = (await svc.request('POST', BASE, { ...owner, body: { name: 'Private lore' } })).body;
-    const entry = (await svc.request('POST', `${BASE}/${book.id}/entries`, { ...owner, body: { keys: ['secret'], content: 'The secret.' } })).body;
+    const entry = (
+      await svc.request('POST', `${BASE}/${book.id}/entries`, { ...owner, body: { keys: ['secret'], content: 'The secret.' } })
+    ).body;
     const character = (await svc.request('POST', '/api/v1/characters', { ...owner, body: { name: 'Wendy char' } })).body;
-    expect((await svc.request('POST', `/api/v1/characters/${character.id}/world-books`, { ...owner, body: { world_book_id: book.id } })).status).toBe(200);
+    expect(
+      (await svc.request('POST', `/api/v1/characters/${character.id}/world-books`, { ...owner, body: { world_book_id: book.id } })).status,
+    ).toBe(200);
 
     type Ids = { book: string; entry: string; character: string };
     const routes: Array<[string, string, (i: Ids) => string, unknown?]> = [
@@ -82,7 +90,11 @@ describe('world-book ownership', () => {
     const theirs = (await svc.request('GET', BASE, other)).body.items.map((b: { id: string }) => b.id);
     expect(theirs).toEqual([mine.id]);
     // the owner's book is untouched; an admin may read it
-    expect((await svc.request('GET', `${BASE}/${book.id}`, owner)).body).toMatchObject({ name: 'Private lore', version: 2, entries: [expect.objectContaining({ content: 'The secret.' })] });
+    expect((await svc.request('GET', `${BASE}/${book.id}`, owner)).body).toMatchObject({
+      name: 'Private lore',
+      version: 2,
+      entries: [expect.objectContaining({ content: 'The secret.' })],
+    });
     expect((await svc.request('GET', `${BASE}/${book.id}`, await as('root', { role: 'admin' }))).status).toBe(200);
   });
 

@@ -27,7 +27,15 @@ async function addEntry(bookId: string, fields: Record<string, unknown>) {
 describe('world books over HTTP', () => {
   test('create, read, list, update with versions, soft delete and restore', async () => {
     const book = await createBook('Lore A', { description: 'd' });
-    expect(book).toMatchObject({ name: 'Lore A', description: 'd', version: 1, enabled: true, is_global: false, entry_count: 0, deleted_at: null });
+    expect(book).toMatchObject({
+      name: 'Lore A',
+      description: 'd',
+      version: 1,
+      enabled: true,
+      is_global: false,
+      entry_count: 0,
+      deleted_at: null,
+    });
     const got = await svc.request('GET', `${BASE}/${book.id}`);
     expect(got.status).toBe(200);
     expect(got.body.entries).toEqual([]);
@@ -58,15 +66,32 @@ describe('world books over HTTP', () => {
   test('entries: create with defaults and a uid, update, delete, regex validation', async () => {
     const book = await createBook('Entries');
     const e1 = await addEntry(book.id, { keys: ['dragon'], content: 'Dragons breathe fire.' });
-    expect(e1).toMatchObject({ uid: 0, keys: ['dragon'], content: 'Dragons breathe fire.', selective: true, order: 100, position: 0, world_book_version: 2 });
-    const e2 = await addEntry(book.id, { keywords: ['castle'], content: 'A castle.', position: 'at_depth', role: 'assistant', selective_logic: 'NOT_ANY', secondary_keys: ['ruin'] });
+    expect(e1).toMatchObject({
+      uid: 0,
+      keys: ['dragon'],
+      content: 'Dragons breathe fire.',
+      selective: true,
+      order: 100,
+      position: 0,
+      world_book_version: 2,
+    });
+    const e2 = await addEntry(book.id, {
+      keywords: ['castle'],
+      content: 'A castle.',
+      position: 'at_depth',
+      role: 'assistant',
+      selective_logic: 'NOT_ANY',
+      secondary_keys: ['ruin'],
+    });
     expect(e2).toMatchObject({ uid: 1, keys: ['castle'], position: 4, role: 2, selective_logic: 2, secondary_keys: ['ruin'] });
 
     const bad = await svc.request('POST', `${BASE}/${book.id}/entries`, { body: { keys: ['/(?=x)/'], content: 'x' } });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('invalid_regex');
 
-    const put = await svc.request('PUT', `${BASE}/${book.id}/entries/${e1.entry_id}?expected_version=3`, { body: { content: 'Dragons sleep.', constant: true } });
+    const put = await svc.request('PUT', `${BASE}/${book.id}/entries/${e1.entry_id}?expected_version=3`, {
+      body: { content: 'Dragons sleep.', constant: true },
+    });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ content: 'Dragons sleep.', constant: true, uid: 0, world_book_version: 4 });
     const got = await svc.request('GET', `${BASE}/${book.id}/entries/${e1.entry_id}`);
@@ -88,7 +113,11 @@ describe('world books over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.body.injections.before).toBe('Dragons breathe fire.');
     expect(res.body.diagnostics).toHaveLength(2);
-    expect(res.body.diagnostics[0]).toMatchObject({ status: 'activated', reason: 'key_match', match: { key: 'dragon', matched_text: 'dragon', source: 'message' } });
+    expect(res.body.diagnostics[0]).toMatchObject({
+      status: 'activated',
+      reason: 'key_match',
+      match: { key: 'dragon', matched_text: 'dragon', source: 'message' },
+    });
     expect(res.body.diagnostics[1]).toMatchObject({ status: 'skipped', reason: 'no_match' });
   });
 
@@ -103,13 +132,25 @@ describe('world books over HTTP', () => {
     const disabled = await bulk({ entry_ids: [a1.entry_id, b1.entry_id], operation: 'disable' });
     expect(disabled.status).toBe(200);
     expect(disabled.body).toMatchObject({ success: true, affected_count: 2, failed_ids: [] });
-    expect(disabled.body.books).toEqual(expect.arrayContaining([{ world_book_id: a.id, version: 4, affected_count: 1 }, { world_book_id: b.id, version: 3, affected_count: 1 }]));
+    expect(disabled.body.books).toEqual(
+      expect.arrayContaining([
+        { world_book_id: a.id, version: 4, affected_count: 1 },
+        { world_book_id: b.id, version: 3, affected_count: 1 },
+      ]),
+    );
     expect((await svc.request('GET', `${BASE}/${a.id}/entries/${a1.entry_id}`)).body.enabled).toBe(false);
     // already disabled: nothing changes, no new version
-    expect((await bulk({ entry_ids: [a1.entry_id], operation: 'disable' })).body).toMatchObject({ affected_count: 0, books: [{ world_book_id: a.id, version: 4, affected_count: 0 }] });
+    expect((await bulk({ entry_ids: [a1.entry_id], operation: 'disable' })).body).toMatchObject({
+      affected_count: 0,
+      books: [{ world_book_id: a.id, version: 4, affected_count: 0 }],
+    });
     expect((await bulk({ entry_ids: [a1.entry_id, a2.entry_id], operation: 'set_priority', priority: 7 })).body.affected_count).toBe(2);
     expect((await bulk({ entry_ids: [a1.entry_id], operation: 'set_order', value: 5 })).body.affected_count).toBe(1);
-    expect((await svc.request('GET', `${BASE}/${a.id}/entries/${a1.entry_id}`)).body).toMatchObject({ priority: 7, order: 5, enabled: false });
+    expect((await svc.request('GET', `${BASE}/${a.id}/entries/${a1.entry_id}`)).body).toMatchObject({
+      priority: 7,
+      order: 5,
+      enabled: false,
+    });
     expect((await bulk({ entry_ids: [a1.entry_id, b1.entry_id], operation: 'enable' })).body.affected_count).toBe(2);
 
     const head = await svc.runtime.eventStore.headPosition();
@@ -134,7 +175,9 @@ describe('world books over HTTP', () => {
     const stale = await svc.request('PUT', `${BASE}/${book.id}/entries/${e.entry_id}?expected_version=1`, { body: { content: 'late' } });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ code: 'version_conflict', current_version: 2 });
-    expect((await svc.request('POST', `${BASE}/${book.id}/entries?expected_version=1`, { body: { keys: ['w'], content: 'w' } })).status).toBe(409);
+    expect(
+      (await svc.request('POST', `${BASE}/${book.id}/entries?expected_version=1`, { body: { keys: ['w'], content: 'w' } })).status,
+    ).toBe(409);
     expect((await svc.request('DELETE', `${BASE}/${book.id}/entries/${e.entry_id}?expected_version=1`)).status).toBe(409);
     expect((await svc.request('DELETE', `${BASE}/${book.id}?expected_version=1`)).status).toBe(409);
     expect((await svc.request('GET', `${BASE}/${book.id}/entries/${e.entry_id}`)).body.content).toBe('v');
@@ -184,12 +227,25 @@ describe('world books over HTTP', () => {
     ];
     const head = await svc.runtime.eventStore.headPosition();
     for (const [method, url, body, status] of cases) {
-      const res = await svc.request(method, url, body === undefined ? {} : { body, ...(typeof body === 'string' ? { headers: { 'content-type': 'application/json' } } : {}) });
-      expect({ method, url, body, status: res.status, problem: res.headers.get('content-type')?.startsWith('application/problem+json') }).toEqual({ method, url, body, status, problem: true });
+      const res = await svc.request(
+        method,
+        url,
+        body === undefined ? {} : { body, ...(typeof body === 'string' ? { headers: { 'content-type': 'application/json' } } : {}) },
+      );
+      expect({
+        method,
+        url,
+        body,
+        status: res.status,
+        problem: res.headers.get('content-type')?.startsWith('application/problem+json'),
+      }).toEqual({ method, url, body, status, problem: true });
     }
     expect(await svc.runtime.eventStore.headPosition()).toBe(head);
     const regex = await svc.request('POST', `${BASE}/${book.id}/entries`, { body: { keys: ['ok', '/(?=a)/'], content: 'c' } });
-    expect(regex.body).toMatchObject({ code: 'invalid_regex', issues: [expect.objectContaining({ path: 'keys[1]', code: 'invalid_regex' })] });
+    expect(regex.body).toMatchObject({
+      code: 'invalid_regex',
+      issues: [expect.objectContaining({ path: 'keys[1]', code: 'invalid_regex' })],
+    });
   });
 
   test('attachments: upsert, order by priority, enabled_only, detach; the character version does not move', async () => {
@@ -199,7 +255,13 @@ describe('world books over HTTP', () => {
     const url = `/api/v1/characters/${character.id}/world-books`;
     const attached = await svc.request('POST', url, { body: { world_book_id: low.id, priority: 1 } });
     expect(attached.status).toBe(200);
-    expect(attached.body).toMatchObject({ world_book_id: low.id, character_id: character.id, attachment_priority: 1, attachment_enabled: true, name: 'Attach low' });
+    expect(attached.body).toMatchObject({
+      world_book_id: low.id,
+      character_id: character.id,
+      attachment_priority: 1,
+      attachment_enabled: true,
+      name: 'Attach low',
+    });
     await svc.request('POST', url, { body: { world_book_id: high.id, priority: 5 } });
     expect((await svc.request('GET', url)).body.items.map((b: { world_book_id: string }) => b.world_book_id)).toEqual([high.id, low.id]);
 
@@ -214,9 +276,15 @@ describe('world books over HTTP', () => {
     expect(await svc.runtime.eventStore.readStream(`characterbooks-${character.id}`)).toHaveLength(3);
 
     const detached = await svc.request('DELETE', `${url}/${low.id}`);
-    expect(detached.body).toEqual({ message: `World book ${low.id} detached from character ${character.id}`, world_book_id: low.id, detached_from_character_id: character.id });
+    expect(detached.body).toEqual({
+      message: `World book ${low.id} detached from character ${character.id}`,
+      world_book_id: low.id,
+      detached_from_character_id: character.id,
+    });
     expect((await svc.request('DELETE', `${url}/${low.id}`)).status).toBe(404);
-    expect((await svc.request('GET', `${url}?enabled_only=false`)).body.items.map((b: { world_book_id: string }) => b.world_book_id)).toEqual([high.id]);
+    expect(
+      (await svc.request('GET', `${url}?enabled_only=false`)).body.items.map((b: { world_book_id: string }) => b.world_book_id),
+    ).toEqual([high.id]);
     // a deleted book drops out of the list and cannot be attached
     await svc.request('DELETE', `${BASE}/${high.id}`);
     expect((await svc.request('GET', `${url}?enabled_only=false`)).body.items).toEqual([]);
@@ -229,7 +297,8 @@ describe('world books over HTTP', () => {
     const off = await createBook('Filter off', { enabled: false });
     const gone = await createBook('Filter gone');
     await svc.request('DELETE', `${BASE}/${gone.id}`);
-    const ids = async (query: string) => (await svc.request('GET', `${BASE}?limit=500${query}`)).body.items.map((b: { id: string }) => b.id);
+    const ids = async (query: string) =>
+      (await svc.request('GET', `${BASE}?limit=500${query}`)).body.items.map((b: { id: string }) => b.id);
     expect(await ids('')).toEqual(expect.arrayContaining([on.id]));
     expect(await ids('')).not.toContain(off.id);
     expect(await ids('&include_disabled=true')).toEqual(expect.arrayContaining([on.id, off.id]));
@@ -245,8 +314,19 @@ describe('world books over HTTP', () => {
   test('missing book is 404; the routes are in the OpenAPI document', async () => {
     expect((await svc.request('GET', `${BASE}/${MISSING}`)).status).toBe(404);
     const doc = (await svc.request('GET', '/openapi.json', { key: null })).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([BASE, `${BASE}/{id}/entries/{entry_id}`, `${BASE}/process-context`, '/api/v1/characters/{id}/world-books/{world_book_id}']));
-    expect(Object.keys(doc.paths[`${BASE}/process-context`].post.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['text', 'messages', 'chat_id', 'settings', 'record']));
-    expect(Object.keys(doc.paths[`${BASE}/{id}/entries`].post.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['keys', 'secondary_keys', 'selective_logic', 'keywords']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        BASE,
+        `${BASE}/{id}/entries/{entry_id}`,
+        `${BASE}/process-context`,
+        '/api/v1/characters/{id}/world-books/{world_book_id}',
+      ]),
+    );
+    expect(Object.keys(doc.paths[`${BASE}/process-context`].post.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['text', 'messages', 'chat_id', 'settings', 'record']),
+    );
+    expect(Object.keys(doc.paths[`${BASE}/{id}/entries`].post.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['keys', 'secondary_keys', 'selective_logic', 'keywords']),
+    );
   });
 });

@@ -5,7 +5,17 @@ export const text: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('', '\u0000', '\uD800 lone surrogate', 'Zoë 🌲', '夜桜 — ✨', '{{char}}: *smiles*\n<START>', '\r\n', '"quotes" \\ backslash', 'a, b, c'),
+  fc.constantFrom(
+    '',
+    '\u0000',
+    '\uD800 lone surrogate',
+    'Zoë 🌲',
+    '夜桜 — ✨',
+    '{{char}}: *smiles*\n<START>',
+    '\r\n',
+    '"quotes" \\ backslash',
+    'a, b, c',
+  ),
 );
 
 export const name: fc.Arbitrary<string> = text.filter((s) => s.trim() !== '');
@@ -60,7 +70,11 @@ const characterBook = fc.record(
 
 const assetRef = fc.record({
   type: fc.constantFrom('icon', 'background', 'emotion', 'user_icon', 'x_custom'),
-  uri: fc.oneof(fc.constant('ccdefault:'), fc.webUrl(), text.map((t) => `embeded://assets/other/${t.replace(/[^A-Za-z0-9]/g, '_')}.png`)),
+  uri: fc.oneof(
+    fc.constant('ccdefault:'),
+    fc.webUrl(),
+    text.map((t) => `embeded://assets/other/${t.replace(/[^A-Za-z0-9]/g, '_')}.png`),
+  ),
   name: text,
   ext: fc.constantFrom('png', 'webp', 'jpeg', 'unknown'),
 });
@@ -108,9 +122,23 @@ export const cardDocument: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     for (const key of V1_KEYS) mirror[key] = data[key] ?? '';
     mirror.creatorcomment = data.creator_notes ?? '';
     if (divergent) mirror.tags = 'stale, top-level';
-    return { ...top, ...mirror, avatar: 'none', chat: 'x - 2024', spec: v3 ? 'chara_card_v3' : 'chara_card_v2', spec_version: v3 ? '3.0' : '2.0', data };
+    return {
+      ...top,
+      ...mirror,
+      avatar: 'none',
+      chat: 'x - 2024',
+      spec: v3 ? 'chara_card_v3' : 'chara_card_v2',
+      spec_version: v3 ? '3.0' : '2.0',
+      data,
+    };
   }),
   fc
-    .tuple(fc.record({ name, description: text, personality: text, scenario: text, first_mes: text, mes_example: text, creatorcomment: text }, { requiredKeys: ['name'] }), unknownFields)
+    .tuple(
+      fc.record(
+        { name, description: text, personality: text, scenario: text, first_mes: text, mes_example: text, creatorcomment: text },
+        { requiredKeys: ['name'] },
+      ),
+      unknownFields,
+    )
     .map(([v1, top]) => ({ ...top, ...v1 })),
 );

@@ -52,11 +52,25 @@ export function zTXt(keyword: string, text: string): Uint8Array {
 
 export function iTXt(keyword: string, text: string, compressed: boolean): Uint8Array {
   const body = compressed ? new Uint8Array(zlib.deflateSync(utf8(text))) : utf8(text);
-  return encodePngChunk('iTXt', concatBytes([latin1(keyword), Uint8Array.of(0, compressed ? 1 : 0, 0), latin1('en'), Uint8Array.of(0), utf8('Chara'), Uint8Array.of(0), body]));
+  return encodePngChunk(
+    'iTXt',
+    concatBytes([
+      latin1(keyword),
+      Uint8Array.of(0, compressed ? 1 : 0, 0),
+      latin1('en'),
+      Uint8Array.of(0),
+      utf8('Chara'),
+      Uint8Array.of(0),
+      body,
+    ]),
+  );
 }
 
 /** A 1×1 PNG (or `width`×`height` as declared) with the given chunks between IDAT and IEND. */
-export function buildPng(extra: readonly Uint8Array[] = [], options: { width?: number; height?: number; before?: readonly Uint8Array[] } = {}): Uint8Array {
+export function buildPng(
+  extra: readonly Uint8Array[] = [],
+  options: { width?: number; height?: number; before?: readonly Uint8Array[] } = {},
+): Uint8Array {
   return concatBytes([PNG_SIGNATURE, ihdr(options.width ?? 1, options.height ?? 1), ...(options.before ?? []), idat(), ...extra, iend()]);
 }
 

@@ -140,7 +140,16 @@ const CONTEXT_CHARS = 64;
  * before and after (BPE tokenizers split text into words first, so the difference is the text's difference):
  * recounting a 100k-character text for each of hundreds of replacements would take seconds.
  */
-function tokensAfter(count: (t: string) => number, current: number, before: string, matched: string, replacement: string, text: string, after: number, exactChars: number): number {
+function tokensAfter(
+  count: (t: string) => number,
+  current: number,
+  before: string,
+  matched: string,
+  replacement: string,
+  text: string,
+  after: number,
+  exactChars: number,
+): number {
   if (before.length + replacement.length + (text.length - after) <= exactChars) return count(before + replacement + text.slice(after));
   let start = Math.max(0, before.length - CONTEXT_CHARS);
   const space = before.slice(start).search(/\s\S*$/);
@@ -286,7 +295,16 @@ export function referenceProcessText(options: ProcessOptions & { exactRecountCha
         }
         if (budget !== null) {
           const before = out + text.slice(cursor, m.index);
-          const tokens = tokensAfter(options.countTokens, currentTokens, before, m.text, replacement, text, m.end, options.exactRecountChars ?? EXACT_RECOUNT_CHARS);
+          const tokens = tokensAfter(
+            options.countTokens,
+            currentTokens,
+            before,
+            m.text,
+            replacement,
+            text,
+            m.end,
+            options.exactRecountChars ?? EXACT_RECOUNT_CHARS,
+          );
           if (tokens > budget && tokens > currentTokens) {
             tokenBudgetExceeded = true;
             stopped = true;
@@ -321,7 +339,13 @@ export function referenceProcessText(options: ProcessOptions & { exactRecountCha
     const started = startTimedEffects(
       timedState,
       options.timed.chatLength,
-      fired.map((c) => ({ entryKey: c.key, sticky: c.record.entry.timed_effects.sticky, cooldown: c.record.entry.timed_effects.cooldown, hash: '', recordMatch: false })),
+      fired.map((c) => ({
+        entryKey: c.key,
+        sticky: c.record.entry.timed_effects.sticky,
+        cooldown: c.record.entry.timed_effects.cooldown,
+        hash: '',
+        recordMatch: false,
+      })),
     );
     timedEvents.push(...started);
     timed = { events: timedEvents, nextState: timedState };

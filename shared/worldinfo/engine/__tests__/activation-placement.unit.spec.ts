@@ -5,11 +5,13 @@ import { book, stageRun } from './helpers/stage-run.ts';
 describe('activation placement', () => {
   test('position, depth and role from the entry, overridden by decorators', () => {
     const run = stageRun(
-      [book([
-        { uid: 0, keys: ['k'], content: 'A', position: 4, depth: 2, role: 1 },
-        { uid: 1, keys: ['k'], content: '@@reverse_depth 1\nB' },
-        { uid: 2, keys: ['k'], content: 'C', position: 7, outletName: 'lore' },
-      ])],
+      [
+        book([
+          { uid: 0, keys: ['k'], content: 'A', position: 4, depth: 2, role: 1 },
+          { uid: 1, keys: ['k'], content: '@@reverse_depth 1\nB' },
+          { uid: 2, keys: ['k'], content: 'C', position: 7, outletName: 'lore' },
+        ]),
+      ],
       [],
     );
     const entry = (gid: number) => toActivatedEntry(run.books, { gid, content: 'x', tokens: 1, reason: 'constant', pass: 1, seq: gid }, 5);

@@ -53,9 +53,13 @@ describe('AhoCorasick', () => {
     const alphabet = fc.constantFrom('a', 'b', 'c', 'd', ' ', 'é', '日');
     const word = fc.array(alphabet, { minLength: 0, maxLength: 5 }).map((a) => a.join(''));
     fc.assert(
-      fc.property(fc.array(word, { maxLength: 30 }), fc.array(alphabet, { maxLength: 200 }).map((a) => a.join('')), (patterns, text) => {
-        expect(acOccurrences(patterns, text)).toEqual(naiveOccurrences(patterns, text));
-      }),
+      fc.property(
+        fc.array(word, { maxLength: 30 }),
+        fc.array(alphabet, { maxLength: 200 }).map((a) => a.join('')),
+        (patterns, text) => {
+          expect(acOccurrences(patterns, text)).toEqual(naiveOccurrences(patterns, text));
+        },
+      ),
       { numRuns: 300 },
     );
   });

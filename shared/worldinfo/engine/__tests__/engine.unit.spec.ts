@@ -84,7 +84,13 @@ describe('runWorldInfo', () => {
   });
 
   test('is deterministic for the same input and random seed', () => {
-    const entries: WorldInfoEntry[] = Array.from({ length: 6 }, (_, i) => ({ uid: i, keys: ['k'], content: `E${i}`, group: 'g', probability: 60 }));
+    const entries: WorldInfoEntry[] = Array.from({ length: 6 }, (_, i) => ({
+      uid: i,
+      keys: ['k'],
+      content: `E${i}`,
+      group: 'g',
+      probability: 60,
+    }));
     const a = run(entries, [user('k')], { random: createSeededRandom(3) });
     const b = run(entries, [user('k')], { random: createSeededRandom(3) });
     expect(a).toEqual(b);
@@ -95,7 +101,12 @@ describe('runWorldInfo', () => {
       { uid: 0, keys: ['k'], content: 'A', group: 'g' },
       { uid: 1, keys: ['k'], content: 'B', group: 'g' },
     ];
-    const input: WorldInfoInput = { books: [{ id: 'b', name: 'b', source: 'global', entries }], messages: [user('k')], characterName: 'x', tokenizer: words };
+    const input: WorldInfoInput = {
+      books: [{ id: 'b', name: 'b', source: 'global', entries }],
+      messages: [user('k')],
+      characterName: 'x',
+      tokenizer: words,
+    };
     const first = runWorldInfo(input).activated.map((e) => e.uid);
     for (let i = 0; i < 5; i++) expect(runWorldInfo(input).activated.map((e) => e.uid)).toEqual(first);
   });
@@ -176,7 +187,12 @@ describe('runWorldInfo', () => {
     expect(runWorldInfo(input(1)).activated).toHaveLength(1);
     const prebuilt = buildBookIndex(entries);
     expect(prebuilt.buildMs).toBeGreaterThanOrEqual(0);
-    const r = runWorldInfo({ books: [{ id: 'b', name: 'b', source: 'global', entries, index: prebuilt }], messages: [user('k')], characterName: 'x', tokenizer: words });
+    const r = runWorldInfo({
+      books: [{ id: 'b', name: 'b', source: 'global', entries, index: prebuilt }],
+      messages: [user('k')],
+      characterName: 'x',
+      tokenizer: words,
+    });
     expect(r.activated).toHaveLength(1);
   });
 
@@ -259,7 +275,9 @@ const arbEntry = fc.record(
 
 const arbMessage = fc.record({
   name: fc.constantFrom('User', 'Alice', 'Seraphina'),
-  content: fc.array(fc.constantFrom(...VOCAB, 'the', 'and', 'liking', 'shred', 'icecream', 'cafés', 'xylophone'), { maxLength: 8 }).map((w) => w.join(' ')),
+  content: fc
+    .array(fc.constantFrom(...VOCAB, 'the', 'and', 'liking', 'shred', 'icecream', 'cafés', 'xylophone'), { maxLength: 8 })
+    .map((w) => w.join(' ')),
   role: fc.constantFrom('user' as const, 'assistant' as const),
 });
 
@@ -286,7 +304,12 @@ describe('indexed engine vs naive baseline (property)', () => {
         (entries, messages, settings, seed) => {
           const books = [
             { id: 'c', name: 'c', source: 'character' as const, entries: entries.map((e, i) => ({ ...e, uid: i })) as WorldInfoEntry[] },
-            { id: 'g', name: 'g', source: 'global' as const, entries: entries.slice(0, 4).map((e, i) => ({ ...e, uid: i })) as WorldInfoEntry[] },
+            {
+              id: 'g',
+              name: 'g',
+              source: 'global' as const,
+              entries: entries.slice(0, 4).map((e, i) => ({ ...e, uid: i })) as WorldInfoEntry[],
+            },
           ];
           const input = (strategy: 'indexed' | 'naive'): WorldInfoInput => ({
             books,
@@ -321,7 +344,9 @@ describe('timed-effect state input', () => {
     const r = run([{ uid: 0, keys: ['zzz'], content: 'x', sticky: 3 }], [user('a'), user('b')], { timedState: { sticky: { 'b.0': 4 } } });
     expect(r.activated.map((a) => a.reason)).toEqual(['sticky']);
     expect(r.nextTimedState.sticky['b.0']).toEqual({ startsAt: -1, endsAt: 4, protected: false });
-    const later = run([{ uid: 0, keys: ['zzz'], content: 'x', sticky: 3 }], [user('a'), user('b'), user('c'), user('d')], { timedState: { sticky: { 'b.0': 4 } } });
+    const later = run([{ uid: 0, keys: ['zzz'], content: 'x', sticky: 3 }], [user('a'), user('b'), user('c'), user('d')], {
+      timedState: { sticky: { 'b.0': 4 } },
+    });
     expect(later.activated).toEqual([]);
     expect(later.timedEffects).toEqual([{ type: 'sticky_ended', entryKey: 'b.0', startsAt: -1, endsAt: 4, reason: 'expired' }]);
   });
@@ -329,7 +354,9 @@ describe('timed-effect state input', () => {
 
 test('book ids must be unique', () => {
   const book = { id: 'same', name: 'x', source: 'global' as const, entries: [] };
-  expect(() => runWorldInfo({ books: [book, { ...book, source: 'character' }], messages: [], characterName: 'x', tokenizer: words })).toThrow(TypeError);
+  expect(() =>
+    runWorldInfo({ books: [book, { ...book, source: 'character' }], messages: [], characterName: 'x', tokenizer: words }),
+  ).toThrow(TypeError);
 });
 
 test('diagnostics of entries nothing matched still give the first text-independent reason, run by run', () => {

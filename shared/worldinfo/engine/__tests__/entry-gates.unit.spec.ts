@@ -25,9 +25,18 @@ describe('entry gates: checks that do not depend on the text', () => {
   });
 
   test('decorators that depend on the chat', () => {
-    const run = stageRun([book([{ uid: 0, keys: ['k'], content: '@@activate_only_after 2\nx' }, { uid: 1, keys: ['k'], content: '@@is_greeting 1\ny' }])], [], {
-      greetingIndex: 0,
-    });
+    const run = stageRun(
+      [
+        book([
+          { uid: 0, keys: ['k'], content: '@@activate_only_after 2\nx' },
+          { uid: 1, keys: ['k'], content: '@@is_greeting 1\ny' },
+        ]),
+      ],
+      [],
+      {
+        greetingIndex: 0,
+      },
+    );
     expect(run.gates.decoratorGate(0)).toBe('@@activate_only_after 2: 0 assistant messages so far');
     expect(run.gates.decoratorGate(1)).toBe('@@is_greeting 1: active greeting is 0');
   });

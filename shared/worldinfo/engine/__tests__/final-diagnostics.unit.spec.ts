@@ -5,12 +5,14 @@ import { book, stageRun, user } from './helpers/stage-run.ts';
 describe('final diagnostics: one per entry, in book order', () => {
   test('entries never evaluated get templates; a candidate the scan did not reach says so', () => {
     const run = stageRun(
-      [book([
-        { uid: 0, keys: ['dragon'], content: 'the castle' },
-        { uid: 1, keys: ['castle'], content: 'C' },
-        { uid: 2, keys: ['zzz'], content: 'Z', enabled: false },
-        { uid: 3, keys: [], content: 'no keys' },
-      ])],
+      [
+        book([
+          { uid: 0, keys: ['dragon'], content: 'the castle' },
+          { uid: 1, keys: ['castle'], content: 'C' },
+          { uid: 2, keys: ['zzz'], content: 'Z', enabled: false },
+          { uid: 3, keys: [], content: 'no keys' },
+        ]),
+      ],
       [user('a dragon')],
       { settings: { maxRecursionSteps: 1 } },
     );

@@ -9,17 +9,27 @@ const filter = (run: ReturnType<typeof stageRun>, items: Activation[]) =>
 
 describe('inclusion groups', () => {
   test('entries without groups pass through', () => {
-    const run = stageRun([book([{ uid: 0, keys: ['k'], content: 'A' }, { uid: 1, keys: ['k'], content: 'B' }])], []);
+    const run = stageRun(
+      [
+        book([
+          { uid: 0, keys: ['k'], content: 'A' },
+          { uid: 1, keys: ['k'], content: 'B' },
+        ]),
+      ],
+      [],
+    );
     expect(filter(run, activations(0, 1))).toEqual([0, 1]);
   });
 
   test('a prioritized member with the highest order wins; losers are noted', () => {
     const run = stageRun(
-      [book([
-        { uid: 0, keys: ['k'], content: 'A', group: 'g', groupOverride: true, order: 10 },
-        { uid: 1, keys: ['k'], content: 'B', group: 'g', groupOverride: true, order: 50 },
-        { uid: 2, keys: ['k'], content: 'C', group: 'g' },
-      ])],
+      [
+        book([
+          { uid: 0, keys: ['k'], content: 'A', group: 'g', groupOverride: true, order: 10 },
+          { uid: 1, keys: ['k'], content: 'B', group: 'g', groupOverride: true, order: 50 },
+          { uid: 2, keys: ['k'], content: 'C', group: 'g' },
+        ]),
+      ],
       [],
     );
     expect(filter(run, activations(0, 1, 2))).toEqual([1]);
@@ -36,7 +46,15 @@ describe('inclusion groups', () => {
   });
 
   test('a group with an entry activated in an earlier pass admits no one', () => {
-    const run = stageRun([book([{ uid: 0, keys: ['k'], content: 'A', group: 'g' }, { uid: 1, keys: ['k'], content: 'B', group: 'g' }])], []);
+    const run = stageRun(
+      [
+        book([
+          { uid: 0, keys: ['k'], content: 'A', group: 'g' },
+          { uid: 1, keys: ['k'], content: 'B', group: 'g' },
+        ]),
+      ],
+      [],
+    );
     run.progress.activated.set(0, { gid: 0, content: 'A', tokens: 1, reason: 'key_match', pass: 1, seq: 0 });
     expect(filter(run, activations(1))).toEqual([]);
     expect(run.log.byGid.get(1)?.group?.method).toBe('already_activated');
@@ -44,7 +62,12 @@ describe('inclusion groups', () => {
 
   test('group scoring keeps the members with the best key score', () => {
     const run = stageRun(
-      [book([{ uid: 0, keys: ['dragon'], content: 'A', group: 'g' }, { uid: 1, keys: ['dragon', 'red'], content: 'B', group: 'g' }])],
+      [
+        book([
+          { uid: 0, keys: ['dragon'], content: 'A', group: 'g' },
+          { uid: 1, keys: ['dragon', 'red'], content: 'B', group: 'g' },
+        ]),
+      ],
       [user('red dragon')],
       { settings: { useGroupScoring: true } },
     );

@@ -7,11 +7,13 @@ const activations = (...gids: number[]): Activation[] => gids.map((gid) => ({ gi
 describe('probability and budget', () => {
   test('entries are admitted in order until the budget overflows; the rest of the pass is skipped', () => {
     const run = stageRun(
-      [book([
-        { uid: 0, keys: [], constant: true, content: 'one two three' },
-        { uid: 1, keys: [], constant: true, content: 'four five six' },
-        { uid: 2, keys: [], constant: true, content: 'seven' },
-      ])],
+      [
+        book([
+          { uid: 0, keys: [], constant: true, content: 'one two three' },
+          { uid: 1, keys: [], constant: true, content: 'four five six' },
+          { uid: 2, keys: [], constant: true, content: 'seven' },
+        ]),
+      ],
       [],
       { settings: { contextSize: 100, budgetPercent: 5 } },
     );
@@ -32,14 +34,21 @@ describe('probability and budget', () => {
   });
 
   test('a failed probability roll skips the entry for the rest of the run', () => {
-    const run = { ...stageRun([book([{ uid: 0, keys: [], constant: true, content: 'x', useProbability: true, probability: 30 }])], []), random: () => 0.5 };
+    const run = {
+      ...stageRun([book([{ uid: 0, keys: [], constant: true, content: 'x', useProbability: true, probability: 30 }])], []),
+      random: () => 0.5,
+    };
     expect(admitActivations(run, activations(0)).activated).toEqual([]);
     expect(run.progress.failedProbability.has(0)).toBe(true);
     expect(run.log.byGid.get(0)).toMatchObject({ reason: 'probability', probability: { chance: 30, roll: 50 } });
   });
 
   test('activation detail names where a key matched', () => {
-    const a: Activation = { gid: 0, reason: 'key_match', match: { key: 'k', list: 'primary', source: 'recursion', matchedText: 'K', offset: 0, recursionPass: 2 } };
+    const a: Activation = {
+      gid: 0,
+      reason: 'key_match',
+      match: { key: 'k', list: 'primary', source: 'recursion', matchedText: 'K', offset: 0, recursionPass: 2 },
+    };
     expect(activationDetail(a, false)).toBe("key 'k' matched 'K' in recursion text of pass 2");
   });
 });

@@ -11,7 +11,11 @@ describe('recursion loop: the scan passes', () => {
   test('activated content is scanned by the next pass until nothing new activates', () => {
     const run = stageRun([book(chain)], [user('a dragon')]);
     runScanLoop(run);
-    expect([...run.progress.activated.values()].map((a) => [a.gid, a.pass])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect([...run.progress.activated.values()].map((a) => [a.gid, a.pass])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     expect(run.progress.pass).toBe(4);
   });
 

@@ -4,7 +4,16 @@ import { book } from './helpers/stage-run.ts';
 describe('run books: global entry ids and SillyTavern entry order', () => {
   test('entries of all books get consecutive ids; keys resolve to them', () => {
     const books = new RunBooks(
-      [book([{ uid: 7, keys: ['a'], content: 'A' }, { uid: 9, keys: ['b'], content: 'B' }], 'one'), book([{ uid: 1, keys: ['c'], content: 'C' }], 'two')],
+      [
+        book(
+          [
+            { uid: 7, keys: ['a'], content: 'A' },
+            { uid: 9, keys: ['b'], content: 'B' },
+          ],
+          'one',
+        ),
+        book([{ uid: 1, keys: ['c'], content: 'C' }], 'two'),
+      ],
       'character-first',
       undefined,
     );
@@ -23,7 +32,14 @@ describe('run books: global entry ids and SillyTavern entry order', () => {
     const books = new RunBooks(
       [
         book([{ uid: 0, keys: ['a'], content: 'G', order: 500 }], 'global', 'global'),
-        book([{ uid: 0, keys: ['a'], content: 'C1', order: 100 }, { uid: 1, keys: ['a'], content: 'C2', order: 300 }], 'char', 'character'),
+        book(
+          [
+            { uid: 0, keys: ['a'], content: 'C1', order: 100 },
+            { uid: 1, keys: ['a'], content: 'C2', order: 300 },
+          ],
+          'char',
+          'character',
+        ),
         book([{ uid: 0, keys: ['a'], content: 'T', order: 1 }], 'chat', 'chat'),
       ],
       'character-first',

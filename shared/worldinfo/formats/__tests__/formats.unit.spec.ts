@@ -17,7 +17,17 @@ const NOVELAI = {
   entries: [
     {
       text: 'Kael is an ancient dragon.',
-      contextConfig: { prefix: '', suffix: '\n', tokenBudget: 2048, reservedTokens: 0, budgetPriority: 400, trimDirection: 'trimBottom', insertionType: 'newline', maximumTrimType: 'sentence', insertionPosition: -1 },
+      contextConfig: {
+        prefix: '',
+        suffix: '\n',
+        tokenBudget: 2048,
+        reservedTokens: 0,
+        budgetPriority: 400,
+        trimDirection: 'trimBottom',
+        insertionType: 'newline',
+        maximumTrimType: 'sentence',
+        insertionPosition: -1,
+      },
       lastUpdatedAt: 1700000000000,
       displayName: 'Kael',
       id: '3f1b0c4e-0000-4000-8000-000000000001',
@@ -85,8 +95,28 @@ const TLDW = {
       created_at: '2025-01-01T00:00:00',
       last_modified: '2025-01-01T00:00:00',
     },
-    { id: 12, world_book_id: 7, keywords: ['wy+rm'], content: 'Wyrms are old.', priority: 10, enabled: true, case_sensitive: false, regex_match: true, whole_word_match: true },
-    { id: 13, world_book_id: 7, keywords: ['(broken'], content: 'x', priority: 0, enabled: true, case_sensitive: false, regex_match: true, whole_word_match: true },
+    {
+      id: 12,
+      world_book_id: 7,
+      keywords: ['wy+rm'],
+      content: 'Wyrms are old.',
+      priority: 10,
+      enabled: true,
+      case_sensitive: false,
+      regex_match: true,
+      whole_word_match: true,
+    },
+    {
+      id: 13,
+      world_book_id: 7,
+      keywords: ['(broken'],
+      content: 'x',
+      priority: 0,
+      enabled: true,
+      case_sensitive: false,
+      regex_match: true,
+      whole_word_match: true,
+    },
   ],
   export_date: '2025-01-01T00:00:00',
   format_version: '1.0',
@@ -150,10 +180,13 @@ describe('format detection', () => {
     expect(detectLorebookFormat(json)).toBe(format);
   });
 
-  test.each([null, 42, 'text', [], { entries: 'x' }, { spec: 'chara_card_v2', data: { name: 'no book' } }])('%p is not a lorebook', (json) => {
-    expect(detectLorebookFormat(json)).toBeNull();
-    expect(() => importLorebook(json)).toThrow(UnknownLorebookFormatError);
-  });
+  test.each([null, 42, 'text', [], { entries: 'x' }, { spec: 'chara_card_v2', data: { name: 'no book' } }])(
+    '%p is not a lorebook',
+    (json) => {
+      expect(detectLorebookFormat(json)).toBeNull();
+      expect(() => importLorebook(json)).toThrow(UnknownLorebookFormatError);
+    },
+  );
 });
 
 describe('importers', () => {
@@ -162,7 +195,15 @@ describe('importers', () => {
     expect(r.format).toBe('novelai');
     expect(r.warnings).toEqual([]);
     expect(r.book.name).toBe('Novel');
-    expect(r.entries[0]).toMatchObject({ uid: NOVELAI.entries[0]?.id, keys: ['Kael', '/dragons?/i'], content: 'Kael is an ancient dragon.', comment: 'Kael', order: 400, enabled: true, constant: false });
+    expect(r.entries[0]).toMatchObject({
+      uid: NOVELAI.entries[0]?.id,
+      keys: ['Kael', '/dragons?/i'],
+      content: 'Kael is an ancient dragon.',
+      comment: 'Kael',
+      order: 400,
+      enabled: true,
+      constant: false,
+    });
     expect(r.entries[0]?.extra).toMatchObject({ searchRange: 1000, contextConfig: NOVELAI.entries[0]?.contextConfig });
     expect(r.entries[1]).toMatchObject({ order: 0, enabled: false, constant: true });
     expect(r.book.extra).toEqual({ novelai: { lorebookVersion: 5, settings: { orderByKeyLocations: false }, categories: [] } });
@@ -173,14 +214,31 @@ describe('importers', () => {
     const r = importLorebook(AGNAI);
     expect(r.format).toBe('agnai');
     expect(r.book).toMatchObject({ name: 'Agnai Book', description: 'From Agnai', extra: { agnai: { kind: 'memory', userId: 'u1' } } });
-    expect(r.entries[0]).toMatchObject({ uid: 0, keys: ['kael', 'dragon'], content: 'Kael is an ancient dragon.', comment: 'Kael', order: 5, priority: 10, enabled: true });
+    expect(r.entries[0]).toMatchObject({
+      uid: 0,
+      keys: ['kael', 'dragon'],
+      content: 'Kael is an ancient dragon.',
+      comment: 'Kael',
+      order: 5,
+      priority: 10,
+      enabled: true,
+    });
     expect(activate(r.entries, 'a dragon')).toEqual([0]);
   });
 
   test('RisuAI', () => {
     const r = importLorebook(RISU);
     expect(r.format).toBe('risu');
-    expect(r.entries[0]).toMatchObject({ keys: ['kael', 'dragon'], secondaryKeys: ['ancient'], order: 120, probability: 50, useProbability: true, selective: true, constant: false, useRegex: false });
+    expect(r.entries[0]).toMatchObject({
+      keys: ['kael', 'dragon'],
+      secondaryKeys: ['ancient'],
+      order: 120,
+      probability: 50,
+      useProbability: true,
+      selective: true,
+      constant: false,
+      useRegex: false,
+    });
     expect(r.entries[0]?.extra).toMatchObject({ key: 'kael, dragon, ', mode: 'normal', extentions: { risu_case_sensitive: false } });
     expect(r.entries[1]?.enabled).toBe(false);
     expect(r.warnings).toEqual([{ entryIndex: 1, code: 'folder_entry', detail: expect.any(String) }]);
@@ -196,8 +254,27 @@ describe('importers', () => {
       recursive_scanning: false,
       extensions: { tldw: { id: 7, scan_depth: 3, enabled: true, export_date: '2025-01-01T00:00:00', format_version: '1.0' } },
     });
-    expect(r.entries[0]).toMatchObject({ uid: 11, keys: ['dragon'], priority: 50, order: 50, group: 'beasts', matchWholeWords: true, caseSensitive: false, useRegex: false });
-    expect(r.entries[0]?.extensions).toEqual({ tldw: { id: 11, world_book_id: 7, appendable: false, recursive_scanning: false, metadata: {}, created_at: '2025-01-01T00:00:00', last_modified: '2025-01-01T00:00:00' } });
+    expect(r.entries[0]).toMatchObject({
+      uid: 11,
+      keys: ['dragon'],
+      priority: 50,
+      order: 50,
+      group: 'beasts',
+      matchWholeWords: true,
+      caseSensitive: false,
+      useRegex: false,
+    });
+    expect(r.entries[0]?.extensions).toEqual({
+      tldw: {
+        id: 11,
+        world_book_id: 7,
+        appendable: false,
+        recursive_scanning: false,
+        metadata: {},
+        created_at: '2025-01-01T00:00:00',
+        last_modified: '2025-01-01T00:00:00',
+      },
+    });
     expect(r.entries[1]?.useRegex).toBe(true);
     expect(r.warnings).toEqual([{ entryIndex: 2, code: 'invalid_regex', field: 'keys[0]', detail: expect.stringContaining('(broken') }]);
     expect(activate(r.entries, 'A WYYYRM appears')).toEqual([1]);
@@ -213,8 +290,26 @@ describe('round trips and preservation', () => {
   test('unknown fields survive a SillyTavern round trip; wrongly typed fields are kept verbatim', () => {
     const st = {
       entries: {
-        5: { uid: 5, key: ['a'], keysecondary: [], content: 'x', order: '100', disable: 'no', myExtension: { a: 1 }, extensions: { foo: 'bar' } },
-        9: { uid: 9, key: ['/(unclosed/', 'b'], content: 'y', position: 4, depth: 2, role: 1, sticky: 3, characterFilter: { isExclude: false, names: ['Seraphina'], tags: [] } },
+        5: {
+          uid: 5,
+          key: ['a'],
+          keysecondary: [],
+          content: 'x',
+          order: '100',
+          disable: 'no',
+          myExtension: { a: 1 },
+          extensions: { foo: 'bar' },
+        },
+        9: {
+          uid: 9,
+          key: ['/(unclosed/', 'b'],
+          content: 'y',
+          position: 4,
+          depth: 2,
+          role: 1,
+          sticky: 3,
+          characterFilter: { isExclude: false, names: ['Seraphina'], tags: [] },
+        },
       },
       originalData: { entries: [], name: 'orig' },
       name: 'With name',
@@ -238,7 +333,15 @@ describe('round trips and preservation', () => {
     const r = importLorebook(CARD_BOOK_V3);
     expect(r.format).toBe('character_book');
     expect(r.warnings).toEqual([]);
-    expect(r.entries[0]).toMatchObject({ uid: 'a1', useRegex: true, caseSensitive: true, position: 1, name: 'Dragon', priority: 5, order: 10 });
+    expect(r.entries[0]).toMatchObject({
+      uid: 'a1',
+      useRegex: true,
+      caseSensitive: true,
+      position: 1,
+      name: 'Dragon',
+      priority: 5,
+      order: 10,
+    });
     expect(r.book).toMatchObject({ scan_depth: 4, token_budget: 300, recursive_scanning: true, extra: { x_book_field: 'kept' } });
     expect(exportToCharacterBook(r.book)).toEqual(CARD_BOOK_V3);
     expect(activate(r.entries, 'a dragon')).toEqual([]); // case-sensitive regex
@@ -247,7 +350,9 @@ describe('round trips and preservation', () => {
 
   test('both case_sensitive fields of a mixed card entry are kept where they were', () => {
     const book = {
-      entries: [{ keys: ['a'], content: 'b', extensions: { case_sensitive: true }, enabled: true, insertion_order: 1, case_sensitive: false }],
+      entries: [
+        { keys: ['a'], content: 'b', extensions: { case_sensitive: true }, enabled: true, insertion_order: 1, case_sensitive: false },
+      ],
       extensions: {},
     };
     const r = importLorebook(book);
@@ -256,19 +361,37 @@ describe('round trips and preservation', () => {
   });
 
   test('lorebook_v3 keeps wrapper fields and fills V3-required fields on export', () => {
-    const doc = { spec: 'lorebook_v3', x_wrapper: 1, data: { name: 'L', entries: [{ keys: ['k'], content: 'c', extensions: {}, enabled: true, insertion_order: 100, use_regex: false }], extensions: {} } };
+    const doc = {
+      spec: 'lorebook_v3',
+      x_wrapper: 1,
+      data: {
+        name: 'L',
+        entries: [{ keys: ['k'], content: 'c', extensions: {}, enabled: true, insertion_order: 100, use_regex: false }],
+        extensions: {},
+      },
+    };
     const r = importLorebook(doc);
     expect(r.format).toBe('lorebook_v3');
     expect(exportToLorebookV3(r.book)).toEqual(doc);
     const fromSt = importLorebook({ entries: { 0: { uid: 0, key: ['k'], content: 'c' } } }, { name: 'ST' });
     expect(exportLorebook(fromSt.book, 'lorebook_v3')).toEqual({
       spec: 'lorebook_v3',
-      data: { extensions: {}, entries: [{ id: 0, keys: ['k'], content: 'c', enabled: true, insertion_order: 100, use_regex: false, extensions: {} }] },
+      data: {
+        extensions: {},
+        entries: [{ id: 0, keys: ['k'], content: 'c', enabled: true, insertion_order: 100, use_regex: false, extensions: {} }],
+      },
     });
   });
 
   test('SillyTavern export gives entries without a uid the smallest free integers', () => {
-    const r = importLorebook({ entries: [{ keys: ['a'], content: 'x' }, { keys: ['b'], content: 'y', id: 0 }, { keys: ['c'], content: 'z' }], extensions: {} });
+    const r = importLorebook({
+      entries: [
+        { keys: ['a'], content: 'x' },
+        { keys: ['b'], content: 'y', id: 0 },
+        { keys: ['c'], content: 'z' },
+      ],
+      extensions: {},
+    });
     const st = exportToSillyTavern(r.book) as { entries: Record<string, { uid: number }> };
     expect(Object.keys(st.entries).sort()).toEqual(['0', '1', '2']);
     expect(st.entries['1']?.uid).toBe(1);

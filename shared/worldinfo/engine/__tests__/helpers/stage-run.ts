@@ -21,7 +21,11 @@ export function book(entries: WorldInfoEntry[], id = 'b', source: WorldInfoBookI
   return { id, name: id.toUpperCase(), source, entries };
 }
 
-export function stageRun(books: WorldInfoBookInput[], messages: ChatMessageInput[], extra: Partial<WorldInfoInput> = {}): ScanLoopContext & {
+export function stageRun(
+  books: WorldInfoBookInput[],
+  messages: ChatMessageInput[],
+  extra: Partial<WorldInfoInput> = {},
+): ScanLoopContext & {
   gates: EntryGates;
   timed: ReturnType<typeof checkRunTimedEffects>;
   forced: Set<number>;
@@ -39,7 +43,17 @@ export function stageRun(books: WorldInfoBookInput[], messages: ChatMessageInput
   const progress = startProgress(runBooks.list.flatMap((b) => b.index.delayLevels));
   const log = new DiagnosticLog(runBooks, progress);
   const gates = new EntryGates({ books: runBooks, settings, input, chatLength, assistantCount, timed, progress });
-  const evaluator = new EntryEvaluator({ books: runBooks, buffer, settings, progress, timed, forced, gates, log, messageTotal: messages.length });
+  const evaluator = new EntryEvaluator({
+    books: runBooks,
+    buffer,
+    settings,
+    progress,
+    timed,
+    forced,
+    gates,
+    log,
+    messageTotal: messages.length,
+  });
   return {
     settings,
     books: runBooks,
