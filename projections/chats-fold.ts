@@ -1,3 +1,5 @@
+import type { Selectable } from 'kysely';
+import type { ChatsTable } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
 import { foldEvent, typesOf, type EventFolds } from './projection.ts';
 
@@ -8,27 +10,8 @@ import { foldEvent, typesOf, type EventFolds } from './projection.ts';
  */
 export const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-/** A chat's row as the writer writes it (JSON columns as JSON text; variables and timed state apart). */
-export interface ChatRowValues {
-  id: string;
-  owner_id: string;
-  version: number;
-  character_id: string | null;
-  character_name: string;
-  title: string;
-  rating: number | null;
-  state: string;
-  settings: string | null;
-  parent_chat_id: string | null;
-  forked_from_message_id: string | null;
-  root_chat_id: string;
-  imported_from: string | null;
-  message_count: number;
-  created_at: Date;
-  updated_at: Date;
-  last_activity_at: Date;
-  deleted_at: Date | null;
-}
+/** A chat's row as the writer writes it: the table's columns, JSON ones as JSON text; variables and timed state apart. */
+export type ChatRowValues = Omit<Selectable<ChatsTable>, 'settings' | 'variables' | 'world_info_timed_state'> & { settings: string | null };
 
 /** A new chat's row (JSON columns as JSON text). */
 export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
