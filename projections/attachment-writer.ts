@@ -15,9 +15,9 @@ export async function writeAttachment<T extends AttachmentTable>(
   key: readonly (keyof Selectable<ReadModels[T]> & string)[],
   write: AttachmentWrite<Selectable<ReadModels[T]>, Partial<Selectable<ReadModels[T]>>>,
 ): Promise<void> {
-  const newer = [sql.ref(`${table}.revision`), '<', sql.ref('excluded.revision')] as const;
   if ('attach' in write) {
-    const settings = Object.keys(write.attach).filter((c) => !key.includes(c as never) && c !== 'created_at' && c !== 'detached_at');
+    const fixed: readonly string[] = [...key, 'created_at', 'detached_at'];
+    const settings = Object.keys(write.attach).filter((c) => !fixed.includes(c));
     await db
       .insertInto(table)
       .values(write.attach as never)
@@ -29,7 +29,7 @@ export async function writeAttachment<T extends AttachmentTable>(
             created_at: sql`CASE WHEN ${sql.ref(`${table}.detached_at`)} IS NULL THEN ${sql.ref(`${table}.created_at`)} ELSE excluded.created_at END`,
             detached_at: null,
           } as never)
-          .where(...newer),
+          .where(sql.ref(`${table}.revision`), '<', sql.ref('excluded.revision')),
       )
       .execute();
     return;
