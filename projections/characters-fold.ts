@@ -1,3 +1,5 @@
+import type { Selectable } from 'kysely';
+import type { CharactersTable } from '../infra/db/read-model-types.ts';
 import { toBasicFields, type CanonicalCard } from '../shared/cards/index.ts';
 import { applyChanges } from '../shared/characters/character-fold.ts';
 import type { StoredCard } from '../shared/characters/stored-card.ts';
@@ -16,8 +18,21 @@ export type CharacterEvent = RecordedEvent<CharacterEventType>;
 
 const json = (value: unknown) => JSON.stringify(value);
 
+type JsonColumn = 'alternate_greetings' | 'tags' | 'extensions' | 'card' | 'avatar' | 'assets' | 'source';
+
+/** A character's row as a query reads it, less the full-text `search` column the database derives from the others. */
+export type CharacterRowRead = Omit<Selectable<CharactersTable>, 'search'>;
+
+/** A character's row as the writer writes it: the same columns, JSON ones as JSON text. */
+export type CharacterRowValues = Omit<CharacterRowRead, JsonColumn> & { [K in JsonColumn]: K extends 'avatar' ? string | null : string };
+
+type CardColumns = Omit<
+  CharacterRowValues,
+  'id' | 'owner_id' | 'version' | 'source' | 'created_at' | 'updated_at' | 'last_used_at' | 'deleted_at'
+>;
+
 /** The read-model columns derived from a stored card. */
-function cardColumns(stored: StoredCard): Record<string, unknown> {
+function cardColumns(stored: StoredCard): CardColumns {
   const f = toBasicFields(stored.card as CanonicalCard);
   const nickname = (stored.card.data as { nickname?: unknown }).nickname;
   return {
@@ -53,7 +68,7 @@ const storedOf = (data: { card: unknown; avatar?: unknown; assets?: unknown }): 
 export interface RowState {
   stored: StoredCard;
   /** The row as written: JSON columns as JSON text. */
-  columns: Record<string, unknown>;
+  columns: CharacterRowValues;
 }
 
 type Folds = EventFolds<CharacterEventType, RowState, RowState | undefined>;
@@ -138,11 +153,34 @@ export function fold(row: RowState | undefined, event: RecordedEvent): RowState 
 }
 
 /** A stored row (JSON columns as values) as the fold's state (JSON columns as JSON text), so a batch can continue it. */
-export function rowStateOf(stored: { card: unknown; avatar: unknown; assets: unknown; [column: string]: unknown }): RowState {
-  const { search: _search, ...rest } = stored;
-  const card = { card: rest.card, avatar: rest.avatar, assets: rest.assets };
-  const columns: Record<string, unknown> = { ...rest };
-  for (const k of ['alternate_greetings', 'tags', 'extensions', 'card', 'assets', 'source']) columns[k] = json(rest[k]);
-  columns.avatar = rest.avatar ? json(rest.avatar) : null;
-  return { stored: storedOf(card), columns };
+export function rowStateOf(row: Selectable<CharactersTable>): RowState {
+  const { search: _search, alternate_greetings, tags, extensions, card, avatar, assets, source, ...plain } = row;
+  return {
+    stored: storedOf({ card, avatar, assets }),
+    columns: {
+      ...plain,
+      alternate_greetings: json(alternate_greetings),
+      tags: json(tags),
+      extensions: json(extensions),
+      card: json(card),
+      avatar: avatar ? json(avatar) : null,
+      assets: json(assets),
+      source: json(source),
+    },
+  };
+}
+
+/** The fold's row as a query reads it (JSON columns as values): time travel answers with it in the normal shape. */
+export function rowOf(columns: CharacterRowValues): CharacterRowRead {
+  const { alternate_greetings, tags, extensions, card, avatar, assets, source, ...plain } = columns;
+  return {
+    ...plain,
+    alternate_greetings: JSON.parse(alternate_greetings),
+    tags: JSON.parse(tags),
+    extensions: JSON.parse(extensions),
+    card: JSON.parse(card),
+    avatar: avatar === null ? null : JSON.parse(avatar),
+    assets: JSON.parse(assets),
+    source: JSON.parse(source),
+  };
 }

@@ -1,10 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
-import { CHARACTER_EVENTS, fold, rowStateOf, type CharacterEvent, type RowState } from './characters-fold.ts';
+import { CHARACTER_EVENTS, fold, rowStateOf, type CharacterEvent, type CharacterRowValues, type RowState } from './characters-fold.ts';
 import { defineProjection } from './projection.ts';
-
-export { fold, type RowState } from './characters-fold.ts';
 
 async function loadRows(db: Kysely<ReadModels>, ids: string[]): Promise<Map<string, RowState>> {
   if (ids.length === 0) return new Map();
@@ -12,13 +10,13 @@ async function loadRows(db: Kysely<ReadModels>, ids: string[]): Promise<Map<stri
   return new Map(rows.map((r) => [r.id, rowStateOf(r)]));
 }
 
-async function upsert(db: Kysely<ReadModels>, rows: Record<string, unknown>[]): Promise<void> {
+async function upsert(db: Kysely<ReadModels>, rows: CharacterRowValues[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200);
     const columns = Object.keys(chunk[0]!);
     await db
       .insertInto('characters')
-      .values(chunk as never)
+      .values(chunk)
       .onConflict((oc) =>
         oc
           .column('id')
@@ -111,12 +109,12 @@ async function applyCharacters(db: Kysely<ReadModels>, all: Array<CharacterEvent
       .filter(([, list]) => list[0]!.type !== 'CharacterCreated' && list[0]!.type !== 'CharacterImported')
       .map(([id]) => id);
     const existing = await loadRows(db, needRows);
-    const out: Record<string, unknown>[] = [];
+    const out: CharacterRowValues[] = [];
     for (const [id, list] of byCharacter) {
       let row = existing.get(id);
-      const startVersion = (row?.columns.version as number | undefined) ?? 0;
+      const startVersion = row?.columns.version ?? 0;
       for (const e of list) if (e.revision > startVersion) row = fold(row, e);
-      if (row && (row.columns.version as number) > startVersion) out.push(row.columns);
+      if (row && row.columns.version > startVersion) out.push(row.columns);
     }
     await upsert(db, out);
     const usage = all.filter(isUsage);

@@ -1,156 +1,85 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { DictionaryMeta } from '../shared/dictionaries/dictionary-model.ts';
-import type { DictionaryEntryRecord } from '../shared/events/chat-dictionary-events.ts';
-import type { RecordedEvent } from '../shared/events/recorded-event.ts';
-import { defineProjection } from './projection.ts';
+import {
+  CHAT_DICTIONARY_EVENTS,
+  createdRows,
+  dictionaryChangeFolds,
+  entryRows,
+  reprioritised,
+  type ChatDictionaryEvent,
+  type DictionaryEntryRowValues,
+  type EntryChange,
+} from './chat-dictionaries-fold.ts';
+import { defineProjection, foldEvent } from './projection.ts';
 
 /**
- * Chat dictionaries (one row each) and their entries (one row each, `ord` = insertion position). Every event first
- * checks the dictionary row's `version` against its stream revision: an event already applied is skipped, an event
- * for a dictionary without a row stops the projection.
+ * Chat dictionaries (one row each) and their entries (one row each, `ord` = insertion position); the rules are in
+ * chat-dictionaries-fold.ts. Every event first checks the dictionary row's `version` against its stream revision:
+ * an event already applied is skipped, an event for a dictionary without a row stops the projection.
  */
-const json = (value: unknown) => JSON.stringify(value);
-
-function metaColumns(meta: Partial<DictionaryMeta>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (meta.name !== undefined) out.name = meta.name;
-  if (meta.description !== undefined) out.description = meta.description;
-  if (meta.category !== undefined) out.category = meta.category;
-  if (meta.tags !== undefined) out.tags = json(meta.tags);
-  if (meta.included_dictionary_ids !== undefined) out.included_dictionary_ids = json(meta.included_dictionary_ids);
-  if (meta.default_token_budget !== undefined) out.default_token_budget = meta.default_token_budget;
-  if (meta.is_active !== undefined) out.is_active = meta.is_active;
-  return out;
-}
-
-async function insertEntries(
-  db: Kysely<ReadModels>,
-  dictionaryId: string,
-  records: readonly DictionaryEntryRecord[],
-  firstOrd: number,
-  at: Date,
-): Promise<void> {
-  for (let i = 0; i < records.length; i += 500) {
-    const rows = records.slice(i, i + 500).map((r, j) => ({
-      entry_id: r.entryId,
-      dictionary_id: dictionaryId,
-      ord: firstOrd + i + j,
-      entry: json(r.entry),
-      created_at: at,
-      updated_at: at,
-    }));
+async function insertEntries(db: Kysely<ReadModels>, rows: readonly DictionaryEntryRowValues[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
     await db
       .insertInto('chat_dictionary_entries')
-      .values(rows)
+      .values(rows.slice(i, i + 500))
       .onConflict((oc) => oc.column('entry_id').doNothing())
       .execute();
   }
 }
 
-const HANDLED = [
-  'ChatDictionaryCreated' as const,
-  'ChatDictionaryUpdated' as const,
-  'ChatDictionaryDeleted' as const,
-  'ChatDictionaryRestored' as const,
-  'ChatDictionaryEntryAdded' as const,
-  'ChatDictionaryEntryUpdated' as const,
-  'ChatDictionaryEntryDeleted' as const,
-  'ChatDictionaryEntriesReordered' as const,
-];
-type DictionaryEvent = RecordedEvent<(typeof HANDLED)[number]>;
+async function writeEntries(db: Kysely<ReadModels>, dictionaryId: string, change: EntryChange, at: Date): Promise<void> {
+  if ('add' in change) {
+    const last = await db
+      .selectFrom('chat_dictionary_entries')
+      .select((eb) => eb.fn.max('ord').as('ord'))
+      .where('dictionary_id', '=', dictionaryId)
+      .executeTakeFirst();
+    const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
+    await insertEntries(db, entryRows(dictionaryId, [change.add], ord, at));
+  } else if ('update' in change) {
+    await db
+      .updateTable('chat_dictionary_entries')
+      .set({ entry: change.update.entry, updated_at: at })
+      .where('entry_id', '=', change.update.entryId)
+      .execute();
+  } else if ('remove' in change) {
+    await db
+      .deleteFrom('chat_dictionary_entries')
+      .where('entry_id', '=', change.remove)
+      .where('dictionary_id', '=', dictionaryId)
+      .execute();
+  } else {
+    const entries = await db
+      .selectFrom('chat_dictionary_entries')
+      .select(['entry_id', 'entry'])
+      .where('dictionary_id', '=', dictionaryId)
+      .execute();
+    for (const r of reprioritised(entries, change.reorder))
+      await db.updateTable('chat_dictionary_entries').set({ entry: r.entry, updated_at: at }).where('entry_id', '=', r.entry_id).execute();
+  }
+}
 
-const missingRow = (event: DictionaryEvent) => new Error(`${event.type} for chat dictionary ${event.data.dictionaryId}, which has no row`);
-
-async function applyOne(db: Kysely<ReadModels>, event: DictionaryEvent): Promise<void> {
+async function applyOne(db: Kysely<ReadModels>, event: ChatDictionaryEvent): Promise<void> {
   const dictionaryId = event.data.dictionaryId;
-  const at = event.createdAt;
   if (event.type === 'ChatDictionaryCreated') {
-    const d = event.data;
+    const created = createdRows(event);
     const inserted = await db
       .insertInto('chat_dictionaries')
-      .values({
-        id: dictionaryId,
-        owner_id: d.ownerId,
-        version: event.revision,
-        ...metaColumns(d.meta),
-        entry_count: d.entries.length,
-        source: json(d.source),
-        created_at: at,
-        updated_at: at,
-        deleted_at: null,
-      } as never)
+      .values(created.row)
       .onConflict((oc) => oc.column('id').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (inserted) await insertEntries(db, dictionaryId, d.entries, 0, at);
+    if (inserted) await insertEntries(db, created.entries);
     return;
   }
   const row = await db.selectFrom('chat_dictionaries').select(['version', 'entry_count']).where('id', '=', dictionaryId).executeTakeFirst();
-  if (!row) throw missingRow(event);
+  if (!row) throw new Error(`${event.type} for chat dictionary ${dictionaryId}, which has no row`);
   if (row.version >= event.revision) return;
-  const set: Record<string, unknown> = { version: event.revision, updated_at: at };
-  switch (event.type) {
-    case 'ChatDictionaryUpdated':
-      Object.assign(set, metaColumns(event.data.changes));
-      break;
-    case 'ChatDictionaryDeleted':
-      set.deleted_at = at;
-      break;
-    case 'ChatDictionaryRestored':
-      set.deleted_at = null;
-      break;
-    case 'ChatDictionaryEntryAdded': {
-      const last = await db
-        .selectFrom('chat_dictionary_entries')
-        .select((eb) => eb.fn.max('ord').as('ord'))
-        .where('dictionary_id', '=', dictionaryId)
-        .executeTakeFirst();
-      const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
-      await insertEntries(db, dictionaryId, [{ entryId: event.data.entryId, entry: event.data.entry }], ord, at);
-      set.entry_count = row.entry_count + 1;
-      break;
-    }
-    case 'ChatDictionaryEntryUpdated':
-      await db
-        .updateTable('chat_dictionary_entries')
-        .set({ entry: json(event.data.entry), updated_at: at })
-        .where('entry_id', '=', event.data.entryId)
-        .execute();
-      break;
-    case 'ChatDictionaryEntryDeleted':
-      await db
-        .deleteFrom('chat_dictionary_entries')
-        .where('entry_id', '=', event.data.entryId)
-        .where('dictionary_id', '=', dictionaryId)
-        .execute();
-      set.entry_count = row.entry_count - 1;
-      break;
-    case 'ChatDictionaryEntriesReordered': {
-      const ids = event.data.entryIds;
-      const rows = await db
-        .selectFrom('chat_dictionary_entries')
-        .select(['entry_id', 'entry'])
-        .where('dictionary_id', '=', dictionaryId)
-        .execute();
-      const rank = new Map(ids.map((id, i) => [id, i]));
-      for (const r of rows) {
-        const priority = rank.get(r.entry_id);
-        if (priority === undefined || r.entry.priority === priority) continue;
-        await db
-          .updateTable('chat_dictionary_entries')
-          .set({ entry: json({ ...r.entry, priority }), updated_at: at })
-          .where('entry_id', '=', r.entry_id)
-          .execute();
-      }
-      break;
-    }
-    default:
-      return;
-  }
+  const change = foldEvent(dictionaryChangeFolds, event, undefined);
+  if (change.entries) await writeEntries(db, dictionaryId, change.entries, event.createdAt);
   await db
     .updateTable('chat_dictionaries')
-    .set(set as never)
+    .set({ ...change.columns, ...(change.entryCountDelta ? { entry_count: row.entry_count + change.entryCountDelta } : {}) })
     .where('id', '=', dictionaryId)
     .where('version', '<', event.revision)
     .execute();
@@ -158,7 +87,7 @@ async function applyOne(db: Kysely<ReadModels>, event: DictionaryEvent): Promise
 
 export const chatDictionariesProjection = defineProjection({
   name: 'chat_dictionaries',
-  handles: HANDLED,
+  handles: CHAT_DICTIONARY_EVENTS,
   tables: ['chat_dictionaries', 'chat_dictionary_entries'],
   async forgetUser(db, userId) {
     const entries = await db

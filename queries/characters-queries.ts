@@ -2,6 +2,8 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CharactersTable, ReadModels } from '../infra/db/read-model-types.ts';
 
 export type CharacterRow = Selectable<CharactersTable>;
+/** What a character's view is made from: its row but the full-text `search` column (time travel builds these without it). */
+export type CharacterViewRow = Omit<CharacterRow, 'search'>;
 
 export interface CharacterView {
   id: string;
@@ -33,7 +35,7 @@ export interface CharacterView {
   card?: Record<string, unknown>;
 }
 
-export function toCharacterView(row: CharacterRow, options: { includeCard?: boolean } = {}): CharacterView {
+export function toCharacterView(row: CharacterViewRow, options: { includeCard?: boolean } = {}): CharacterView {
   const base = `/api/v1/characters/${row.id}`;
   const data = (row.card as { data?: { character_book?: unknown } }).data;
   return {

@@ -10,6 +10,7 @@ import type { EngineDictionary } from '../shared/dictionaries/dictionary-engine.
 import type { PortableDictionary } from '../shared/dictionaries/dictionary-formats.ts';
 import type { AttachmentTargetKind } from '../shared/events/chat-dictionary-events.ts';
 import type { TimedEffectsState } from '../shared/worldinfo/engine/types.ts';
+import { activePathLength } from './active-path-length.ts';
 
 export type ChatDictionaryRow = Selectable<ChatDictionariesTable>;
 export type ChatDictionaryEntryRow = Selectable<ChatDictionaryEntriesTable>;
@@ -191,16 +192,8 @@ export function createChatDictionaryQueries(db: Kysely<ReadModels>, schema: stri
     },
 
     /** Messages on the chat's conversation (the active path): the "now" of timed effects. */
-    async activePathLength(chatId: string): Promise<number> {
-      const row = await db
-        .withSchema(schema)
-        .selectFrom('chat_messages')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('chat_id', '=', chatId)
-        .where('on_path', '=', true)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+    activePathLength(chatId: string): Promise<number> {
+      return activePathLength(db, schema, chatId);
     },
 
     async timedState(chatId: string): Promise<{ state: TimedEffectsState; chatLength: number } | null> {

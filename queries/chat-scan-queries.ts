@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { ChatMessageInput, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
+import { activePathLength } from './active-path-length.ts';
 
 /** What the lorebook engine needs from a chat: its owner, character, books and the conversation (active path). */
 export interface ChatScanContext {
@@ -43,21 +44,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         .orderBy('depth', 'desc')
         .limit(options.maxMessages)
         .execute();
-      const pathLength =
-        rows.length < options.maxMessages
-          ? rows.length
-          : Number(
-              (
-                await db
-                  .withSchema(schema)
-                  .selectFrom('chat_messages')
-                  .select((eb) => eb.fn.countAll<number>().as('n'))
-                  .where('chat_id', '=', chatId)
-                  .where('on_path', '=', true)
-                  .where('deleted_at', 'is', null)
-                  .executeTakeFirstOrThrow()
-              ).n,
-            );
+      const pathLength = rows.length < options.maxMessages ? rows.length : await activePathLength(db, schema, chatId);
       const messages = rows.reverse().map((m): ChatMessageInput => {
         const role = m.sender === 'assistant' || m.sender === 'system' ? m.sender : 'user';
         const name = m.name ?? (role === 'user' ? userName : role === 'assistant' ? chat.character_name : 'System');

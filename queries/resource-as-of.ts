@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { fold as foldCharacterRow, type RowState } from '../projections/characters-projection.ts';
+import { fold as foldCharacterRow, rowOf as characterRowOf, type RowState } from '../projections/characters-fold.ts';
 import { chatRow, chatRowChanges } from '../projections/chats-fold.ts';
 import { metaColumns } from '../projections/world-books-fold.ts';
 import { characterStream } from '../shared/characters/character-fold.ts';
@@ -9,7 +9,7 @@ import { toDomainEvent } from '../shared/events/domain-event.ts';
 import type { WorldBookEvent, WorldBookMeta } from '../shared/events/world-book-events.ts';
 import { worldBookFold, worldBookStream, type WorldBookState } from '../shared/world-books/world-book-fold.ts';
 import { eventsAsOf, type AsOf } from './as-of.ts';
-import type { CharacterRow } from './characters-queries.ts';
+import type { CharacterViewRow } from './characters-queries.ts';
 import type { ChatRow } from './chats-queries.ts';
 import type { WorldBookEntryRow, WorldBookRow } from './world-books-queries.ts';
 
@@ -30,7 +30,7 @@ export async function characterAsOf(
   id: string,
   asOf: AsOf,
   principal: Principal,
-): Promise<{ row: CharacterRow; version: number }> {
+): Promise<{ row: CharacterViewRow; version: number }> {
   const all = catalogued(upcasted(await store.readStream(characterStream(id))));
   const { events, version } = eventsAsOf(
     all,
@@ -44,11 +44,8 @@ export async function characterAsOf(
   );
   let state: RowState | undefined;
   for (const e of events) state = foldCharacterRow(state, e);
-  const row: Record<string, unknown> = { ...state!.columns };
-  for (const key of ['alternate_greetings', 'tags', 'extensions', 'card', 'avatar', 'assets', 'source']) row[key] = parsed(row[key]);
   // Chat activity is not part of the character's stream: a past version has no usage time to show.
-  row.last_used_at = null;
-  return { row: row as unknown as CharacterRow, version };
+  return { row: { ...characterRowOf(state!.columns), last_used_at: null }, version };
 }
 
 interface EntryTimes {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { cardFromBasicFields } from '../../shared/cards/basic-fields.ts';
-import { CHARACTER_EVENTS, characterFolds, fold, rowStateOf, type RowState } from '../characters-fold.ts';
+import { CHARACTER_EVENTS, characterFolds, fold, rowOf, rowStateOf, type RowState } from '../characters-fold.ts';
 import { streamOf } from './recorded-events.ts';
 
 const ID = '0190a000-0000-7000-8000-0000000000d1';
@@ -89,5 +89,23 @@ describe('characters fold (no database)', () => {
       source: parse(row.columns.source),
     };
     expect(rowStateOf(stored)).toEqual(row);
+  });
+
+  it('the fold state read back as a query reads its row (time travel), and written again unchanged', () => {
+    const { stream, row } = created();
+    const state = fold(row, stream('CharacterDeleted', { characterId: ID }, at(2)))!;
+    const read = rowOf(state.columns);
+    expect(read).toMatchObject({
+      id: ID,
+      version: 2,
+      tags: ['Music', 'Fantasy'],
+      alternate_greetings: [],
+      avatar: null,
+      assets: [],
+      source: { kind: 'api' },
+      deleted_at: new Date(at(2)),
+    });
+    expect(read.card).toEqual(state.stored.card);
+    expect(rowStateOf({ ...read, search: 'tsvector' })).toEqual(state);
   });
 });

@@ -5,7 +5,7 @@
  * budget) maps to `priority`. Other fields are kept verbatim.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import { DEFAULT_BOOK_NAME, EntryBuilder, addRegexWarnings, isRecord, makeBook, optionalString } from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, importEntries, addRegexWarnings, isRecord, makeBook, optionalString } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isAgnaiMemoryBook(json: unknown): json is Record<string, unknown> {
@@ -45,14 +45,7 @@ function importEntry(source: Record<string, unknown>, index: number, warnings: I
 export function importAgnai(json: unknown, options: ImportOptions = {}): ImportResult {
   if (!isAgnaiMemoryBook(json)) throw new TypeError("Not an Agnai memory book (kind: 'memory' + entries[])");
   const warnings: ImportWarning[] = [];
-  const entries: WorldInfoEntry[] = [];
-  (json.entries as unknown[]).forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importEntry(source, entries.length, warnings));
-  });
+  const entries = importEntries(json.entries as unknown[], importEntry, warnings);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (!['entries', 'name', 'description'].includes(k)) extra[k] = v;
   const book = makeBook({

@@ -16,15 +16,10 @@ import { worldInfoEntrySchema } from '../entry.ts';
 import {
   DEFAULT_BOOK_NAME,
   EntryBuilder,
-  addDuplicateUidWarnings,
-  addRegexWarnings,
+  importEntries,
+  topLevelBook,
   deepClone,
   isRecord,
-  bookExtra,
-  makeBook,
-  optionalBooleanOrNull,
-  optionalNumberOrNull,
-  optionalString,
   shouldWriteBookField,
   withExtra,
 } from './common.ts';
@@ -230,35 +225,12 @@ export function isCard(json: unknown): json is { spec: string; data: Record<stri
   );
 }
 
-const KNOWN_BOOK_FIELDS = new Set(['name', 'description', 'scan_depth', 'token_budget', 'recursive_scanning', 'extensions', 'entries']);
-
 /** Imports a `character_book` object. `format` only labels the result. */
 export function importCharacterBook(json: unknown, options: ImportOptions = {}, format: LorebookFormat = 'character_book'): ImportResult {
   if (!isRecord(json)) throw new TypeError('A character_book must be a JSON object');
   const warnings: ImportWarning[] = [];
-  const entries: WorldInfoEntry[] = [];
-  const sources = Array.isArray(json.entries) ? json.entries : [];
-  sources.forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importCardEntry(source, entries.length, warnings));
-  });
-  const extra = bookExtra(json, KNOWN_BOOK_FIELDS, warnings);
-  const book = makeBook({
-    name: optionalString(json.name),
-    description: optionalString(json.description),
-    extensions: isRecord(json.extensions) ? json.extensions : undefined,
-    fallbackName: options.name ?? DEFAULT_BOOK_NAME,
-    entries,
-    scan_depth: optionalNumberOrNull(json.scan_depth),
-    token_budget: optionalNumberOrNull(json.token_budget),
-    recursive_scanning: optionalBooleanOrNull(json.recursive_scanning),
-    extra,
-  });
-  addDuplicateUidWarnings(entries, warnings);
-  addRegexWarnings(entries, warnings);
+  const entries = importEntries(Array.isArray(json.entries) ? json.entries : [], importCardEntry, warnings);
+  const book = topLevelBook(json, entries, warnings, options.name ?? DEFAULT_BOOK_NAME);
   return { format, book, entries, warnings };
 }
 

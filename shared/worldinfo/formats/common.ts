@@ -117,6 +117,26 @@ export class EntryBuilder {
   }
 }
 
+/**
+ * The entries of a source book, each through the format's `importEntry`; a source entry that is not an object is
+ * skipped with an `invalid_entry` warning (`index` is then the position among the imported entries).
+ */
+export function importEntries(
+  sources: readonly unknown[],
+  importEntry: (source: Record<string, unknown>, index: number, warnings: ImportWarning[]) => WorldInfoEntry,
+  warnings: ImportWarning[],
+): WorldInfoEntry[] {
+  const entries: WorldInfoEntry[] = [];
+  sources.forEach((source, sourceIndex) => {
+    if (!isRecord(source)) {
+      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
+      return;
+    }
+    entries.push(importEntry(source, entries.length, warnings));
+  });
+  return entries;
+}
+
 /** Adds `invalid_regex` warnings for every key that is written as a regex (or is one, with `useRegex`) and fails. */
 export function addRegexWarnings(entries: WorldInfoEntry[], warnings: ImportWarning[]): void {
   entries.forEach((entry, entryIndex) => {
@@ -223,4 +243,34 @@ export function bookExtra(json: Record<string, unknown>, known: ReadonlySet<stri
     }
   }
   return extra;
+}
+
+const TOP_LEVEL_BOOK_FIELDS = new Set(['entries', 'name', 'description', 'extensions', 'scan_depth', 'token_budget', 'recursive_scanning']);
+
+/**
+ * A book whose fields stand at the top level of `json` (a SillyTavern world-info file, a card's `character_book`):
+ * the fields the model does not take are kept in `extra` (with `moreExtra`), and the entries get their duplicate-uid
+ * and regex warnings.
+ */
+export function topLevelBook(
+  json: Record<string, unknown>,
+  entries: WorldInfoEntry[],
+  warnings: ImportWarning[],
+  fallbackName: string,
+  moreExtra: Record<string, unknown> = {},
+): WorldBook {
+  const book = makeBook({
+    name: optionalString(json.name),
+    description: optionalString(json.description),
+    extensions: isRecord(json.extensions) ? json.extensions : undefined,
+    fallbackName,
+    entries,
+    scan_depth: optionalNumberOrNull(json.scan_depth),
+    token_budget: optionalNumberOrNull(json.token_budget),
+    recursive_scanning: optionalBooleanOrNull(json.recursive_scanning),
+    extra: { ...bookExtra(json, TOP_LEVEL_BOOK_FIELDS, warnings), ...moreExtra },
+  });
+  addDuplicateUidWarnings(entries, warnings);
+  addRegexWarnings(entries, warnings);
+  return book;
 }

@@ -6,7 +6,7 @@
  * Everything else (contextConfig, searchRange, categories, settings, ...) is kept verbatim in `extra`.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import { DEFAULT_BOOK_NAME, EntryBuilder, addDuplicateUidWarnings, addRegexWarnings, isRecord, makeBook } from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, importEntries, addDuplicateUidWarnings, addRegexWarnings, isRecord, makeBook } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isNovelAiLorebook(json: unknown): json is Record<string, unknown> {
@@ -50,14 +50,7 @@ function importEntry(source: Record<string, unknown>, index: number, warnings: I
 export function importNovelAi(json: unknown, options: ImportOptions = {}): ImportResult {
   if (!isNovelAiLorebook(json)) throw new TypeError('Not a NovelAI lorebook (lorebookVersion + entries[])');
   const warnings: ImportWarning[] = [];
-  const entries: WorldInfoEntry[] = [];
-  (json.entries as unknown[]).forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importEntry(source, entries.length, warnings));
-  });
+  const entries = importEntries(json.entries as unknown[], importEntry, warnings);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (k !== 'entries') extra[k] = v;
   const book = makeBook({

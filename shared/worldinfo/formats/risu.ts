@@ -6,7 +6,7 @@
  * (`mode: 'folder'`) are imported disabled. The raw fields stay in `extra`.
  */
 import type { WorldInfoEntry } from '../entry.ts';
-import { DEFAULT_BOOK_NAME, EntryBuilder, addRegexWarnings, isRecord, makeBook } from './common.ts';
+import { DEFAULT_BOOK_NAME, EntryBuilder, importEntries, addRegexWarnings, isRecord, makeBook } from './common.ts';
 import type { ImportOptions, ImportResult, ImportWarning } from './common.ts';
 
 export function isRisuLorebook(json: unknown): json is Record<string, unknown> {
@@ -73,14 +73,7 @@ function importEntry(source: Record<string, unknown>, index: number, warnings: I
 export function importRisu(json: unknown, options: ImportOptions = {}): ImportResult {
   if (!isRisuLorebook(json)) throw new TypeError("Not a RisuAI lorebook (type: 'risu' + data[])");
   const warnings: ImportWarning[] = [];
-  const entries: WorldInfoEntry[] = [];
-  (json.data as unknown[]).forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importEntry(source, entries.length, warnings));
-  });
+  const entries = importEntries(json.data as unknown[], importEntry, warnings);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (k !== 'data') extra[k] = v;
   const book = makeBook({

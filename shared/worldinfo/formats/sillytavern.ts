@@ -8,15 +8,10 @@ import type { WorldBook, WorldInfoEntry } from '../entry.ts';
 import {
   DEFAULT_BOOK_NAME,
   EntryBuilder,
-  addDuplicateUidWarnings,
-  addRegexWarnings,
-  bookExtra,
+  importEntries,
+  topLevelBook,
   deepClone,
   isRecord,
-  makeBook,
-  optionalBooleanOrNull,
-  optionalNumberOrNull,
-  optionalString,
   shouldWriteBookField,
   withExtra,
 } from './common.ts';
@@ -103,36 +98,19 @@ export function isSillyTavernWorldInfo(json: unknown): json is Record<string, un
   return false;
 }
 
-const KNOWN_BOOK_FIELDS = new Set(['entries', 'name', 'description', 'extensions', 'scan_depth', 'token_budget', 'recursive_scanning']);
-
 export function importSillyTavern(json: unknown, options: ImportOptions = {}): ImportResult {
   if (!isRecord(json)) throw new TypeError('A SillyTavern world info file must be a JSON object');
   const warnings: ImportWarning[] = [];
   const rawEntries = json.entries;
   const sources: unknown[] = Array.isArray(rawEntries) ? rawEntries : isRecord(rawEntries) ? Object.values(rawEntries) : [];
-  const entries: WorldInfoEntry[] = [];
-  sources.forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importEntry(source, entries.length, warnings));
-  });
-  const extra = bookExtra(json, KNOWN_BOOK_FIELDS, warnings);
-  if (Array.isArray(rawEntries)) extra['entries@array'] = true;
-  const book = makeBook({
-    name: optionalString(json.name),
-    description: optionalString(json.description),
-    extensions: isRecord(json.extensions) ? json.extensions : undefined,
-    fallbackName: options.name ?? DEFAULT_BOOK_NAME,
+  const entries = importEntries(sources, importEntry, warnings);
+  const book = topLevelBook(
+    json,
     entries,
-    scan_depth: optionalNumberOrNull(json.scan_depth),
-    token_budget: optionalNumberOrNull(json.token_budget),
-    recursive_scanning: optionalBooleanOrNull(json.recursive_scanning),
-    extra,
-  });
-  addDuplicateUidWarnings(entries, warnings);
-  addRegexWarnings(entries, warnings);
+    warnings,
+    options.name ?? DEFAULT_BOOK_NAME,
+    Array.isArray(rawEntries) ? { 'entries@array': true } : {},
+  );
   return { format: 'sillytavern', book, entries, warnings };
 }
 

@@ -15,6 +15,7 @@ import type { WorldInfoEntry } from '../entry.ts';
 import {
   DEFAULT_BOOK_NAME,
   EntryBuilder,
+  importEntries,
   addRegexWarnings,
   deepClone,
   isRecord,
@@ -85,14 +86,7 @@ export function importTldw(json: unknown, options: ImportOptions = {}): ImportRe
   const warnings: ImportWarning[] = [];
   const meta = isRecord(json.world_book) ? json.world_book : json;
   const sources = Array.isArray(json.entries) ? json.entries : [];
-  const entries: WorldInfoEntry[] = [];
-  sources.forEach((source, sourceIndex) => {
-    if (!isRecord(source)) {
-      warnings.push({ entryIndex: sourceIndex, code: 'invalid_entry', detail: `entry ${sourceIndex} is not an object; skipped` });
-      return;
-    }
-    entries.push(importEntry(source, entries.length, warnings));
-  });
+  const entries = importEntries(sources, importEntry, warnings);
   const tldwBook: Record<string, unknown> = {};
   for (const k of ['id', 'scan_depth', 'enabled', 'created_at', 'last_modified', 'version', 'entry_count']) {
     if (meta[k] !== undefined) tldwBook[k] = deepClone(meta[k]);
