@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import nodeFetch from 'node-fetch';
 import OpenAI from 'openai';
 import { startTestService, TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
 import { startFakeAnthropicServer, startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
@@ -343,5 +344,55 @@ describe('OpenAI clients', () => {
       expect(err.message).toContain(param);
       expect(claude.requests.length).toBe(before);
     }
+  });
+
+  test("SillyTavern 1.12's custom source, replayed: its status check and its generate bodies, with a trailing-slash base", async () => {
+    // src/endpoints/backends/chat-completions.js: `api_url + '/models'` with the key as a Bearer token, then
+    // `${apiUrl}/chat/completions` with the body below (undefined members vanish in JSON), through node-fetch 2.
+    const base = `${svc.url}/v1/`;
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_API_KEY}` };
+    const status = await nodeFetch(`${base}/models`, { method: 'GET', headers: { Authorization: `Bearer ${TEST_API_KEY}` } });
+    expect(status.ok).toBe(true);
+    const ids = ((await status.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id).sort();
+    expect(ids).toContain(`character:${characterId}`);
+    const generate = (model: string, stream: boolean) => ({
+      messages: [
+        { role: 'system', content: "Write Seraphina's next reply in a fictional chat between Seraphina and User." },
+        { role: 'user', content: 'Hello?' },
+      ],
+      model,
+      temperature: 1,
+      max_tokens: 300,
+      stream,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      top_p: 1,
+      top_k: 0,
+      stop: [],
+      logit_bias: {},
+    });
+    for (const [model, upstream] of [
+      ['fake-model', local],
+      ['claude-test', claude],
+    ] as const) {
+      upstream.reply({ text: 'Streamed hello.' }, { text: 'Plain hello.' });
+      const streamed = await nodeFetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(generate(model, true)),
+      });
+      expect([model, streamed.status]).toEqual([model, 200]);
+      expect(await streamed.text()).toContain('data: [DONE]');
+      const plain = await nodeFetch(`${base}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(generate(model, false)) });
+      expect([model, plain.status]).toEqual([model, 200]);
+      expect(((await plain.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(
+        'Plain hello.',
+      );
+    }
+    // What SillyTavern shows on a failure: `errorData?.error?.message`.
+    local.reply({ kind: 'http-error', status: 400, message: 'prompt is too long for this model' });
+    const failed = await nodeFetch(`${base}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(generate('', false)) });
+    expect(failed.status).toBe(400);
+    expect(((await failed.json()) as { error?: { message?: string } }).error?.message).toBe('prompt is too long for this model');
   });
 });
