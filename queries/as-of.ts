@@ -1,3 +1,4 @@
+import type { Actor } from '../shared/access/actor.ts';
 import { z } from 'zod';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { badRequest, forbidden, notFound } from '../shared/errors.ts';
@@ -35,12 +36,12 @@ export function eventsAsOf<E extends Pick<RecordedEvent, 'revision' | 'createdAt
   events: readonly E[],
   asOf: AsOf,
   target: { what: string; id: string; ownerOf: (creation: E) => unknown },
-  principal: { userId: string; isAdmin: boolean },
+  actor: Pick<Actor, 'userId' | 'isAdmin'>,
   now: Date = new Date(),
 ): { events: E[]; version: number } {
   const creation = events[0];
   if (!creation) throw notFound(target.what, target.id);
-  if (target.ownerOf(creation) !== principal.userId && !principal.isAdmin) throw forbidden();
+  if (target.ownerOf(creation) !== actor.userId && !actor.isAdmin) throw forbidden();
   const current = events[events.length - 1]!.revision;
   if ('version' in asOf) {
     if (asOf.version > current)

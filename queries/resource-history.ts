@@ -1,3 +1,4 @@
+import type { Actor } from '../shared/access/actor.ts';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
 import { toDomainEvent, type DomainEvent } from '../shared/events/domain-event.ts';
@@ -64,7 +65,7 @@ export async function readResourceHistory<State>(
   store: EventStore,
   fold: HistoryFold<State>,
   target: HistoryTarget,
-  principal: { userId: string; isAdmin: boolean },
+  actor: Actor,
   page: HistoryPage,
 ): Promise<HistoryResult> {
   // A forgotten user's events carry no data: they are left out, as the projections leave them out.
@@ -95,7 +96,7 @@ export async function readResourceHistory<State>(
   }
   const { exists, ownerId } = fold.owner(state);
   if (!exists) throw notFound(target.what, target.id);
-  if (ownerId !== principal.userId && !principal.isAdmin) throw forbidden();
+  if (ownerId !== actor.userId && !actor.isAdmin) throw forbidden();
   if (target.subject && all.length === 0) throw notFound(target.subject.what, target.subject.id);
   const ordered = page.order === 'asc' ? all : all.reverse();
   const after = page.afterVersion;

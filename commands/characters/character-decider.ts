@@ -4,7 +4,7 @@ import type { CharacterChanges } from '../../shared/characters/character-fields.
 import type { StoredCard } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, forbidden, notFound } from '../../shared/errors.ts';
 import type { CharacterEvent } from '../../shared/events/character-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 
 // The fold lives in shared/ (history folds with it, the projection applies `applyChanges`); re-exported here.
@@ -24,7 +24,7 @@ export type CharacterCommand =
 export function assertAccessible(
   state: CharacterState,
   characterId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('character', characterId);
@@ -33,7 +33,7 @@ export function assertAccessible(
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: CharacterCommand, state: CharacterState, context: CommandContext): CharacterEvent[] {
+function decide(command: CharacterCommand, state: CharacterState, context: Actor): CharacterEvent[] {
   const id = command.characterId;
   switch (command.type) {
     case 'CreateCharacter': {

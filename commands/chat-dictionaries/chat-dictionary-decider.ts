@@ -8,7 +8,7 @@ import type {
   DictionaryEntryRecord,
   DictionarySource,
 } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 
 // The fold lives in shared/ (history folds with it); re-exported for the command side.
@@ -30,7 +30,7 @@ export type ChatDictionaryCommand =
 export function assertDictionaryAccessible(
   state: ChatDictionaryState,
   dictionaryId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('chat dictionary', dictionaryId);
@@ -61,7 +61,7 @@ function assertNoSelfInclude(dictionaryId: string, name: string, included: reado
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, context: CommandContext): ChatDictionaryEvent[] {
+function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, context: Actor): ChatDictionaryEvent[] {
   const dictionaryId = command.dictionaryId;
   switch (command.type) {
     case 'CreateDictionary': {

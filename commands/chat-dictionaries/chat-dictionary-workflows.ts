@@ -4,7 +4,7 @@ import { IncludeCycleError, expandIncludes, type IncludeNode } from '../../share
 import { badRequest } from '../../shared/errors.ts';
 import type { DictionaryChanges, DictionaryEntryRecord, DictionarySource } from '../../shared/events/chat-dictionary-events.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
 import {
@@ -26,7 +26,7 @@ const expected = (v: number | undefined) => (v !== undefined ? { expectedRevisio
 
 function run(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   command: ChatDictionaryCommand,
   expectedVersion?: number,
 ): Promise<CommandResult<ChatDictionaryState>> {
@@ -46,7 +46,7 @@ export function loadDictionary(
 /** Loads a dictionary the caller may use (404 missing or deleted, 403 another user's). */
 export async function accessibleDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   options: { allowDeleted?: boolean } = {},
 ) {
@@ -96,7 +96,7 @@ export interface NewDictionary {
 
 export async function createDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: NewDictionary,
 ): Promise<{ dictionaryId: string; result: CommandResult<ChatDictionaryState> }> {
   const dictionaryId = newId();
@@ -116,7 +116,7 @@ export async function createDictionary(
 
 export async function updateDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   changes: DictionaryChanges,
   expectedVersion?: number,
@@ -128,17 +128,17 @@ export async function updateDictionary(
   return run(deps, context, { type: 'UpdateDictionary', dictionaryId, changes }, expectedVersion);
 }
 
-export function deleteDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, expectedVersion?: number) {
+export function deleteDictionary(deps: DictionaryCommandDeps, context: Actor, dictionaryId: string, expectedVersion?: number) {
   return run(deps, context, { type: 'DeleteDictionary', dictionaryId, now: new Date() }, expectedVersion);
 }
 
-export function restoreDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string) {
+export function restoreDictionary(deps: DictionaryCommandDeps, context: Actor, dictionaryId: string) {
   return run(deps, context, { type: 'RestoreDictionary', dictionaryId });
 }
 
 export async function addDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entry: NewEntry,
   expectedVersion?: number,
@@ -150,7 +150,7 @@ export async function addDictionaryEntry(
 
 export function updateDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryId: string,
   changes: Partial<DictionaryEntry>,
@@ -161,7 +161,7 @@ export function updateDictionaryEntry(
 
 export function deleteDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryId: string,
   expectedVersion?: number,
@@ -171,7 +171,7 @@ export function deleteDictionaryEntry(
 
 export function reorderDictionaryEntries(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryIds: string[],
   expectedVersion?: number,

@@ -2,7 +2,7 @@ import { assertAccessible, characterDecider, characterStream } from '../characte
 import { chatDecider, chatStream } from '../chats/chat-decider.ts';
 import { forbidden, notFound } from '../../shared/errors.ts';
 import type { ApplyTo, AttachmentTargetKind } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { accessibleDictionary, type DictionaryCommandDeps } from './chat-dictionary-workflows.ts';
 import {
@@ -14,12 +14,7 @@ import {
 const cacheOption = (deps: DictionaryCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
 /** The owner of a character or chat the caller may use (404 missing or deleted, 403 another user's). */
-async function targetOwner(
-  deps: DictionaryCommandDeps,
-  context: CommandContext,
-  kind: AttachmentTargetKind,
-  targetId: string,
-): Promise<string> {
+async function targetOwner(deps: DictionaryCommandDeps, context: Actor, kind: AttachmentTargetKind, targetId: string): Promise<string> {
   if (kind === 'character') {
     const { state } = await loadState(deps.eventStore, characterStream(targetId), characterDecider, cacheOption(deps));
     assertAccessible(state, targetId, context);
@@ -37,7 +32,7 @@ async function targetOwner(
  */
 export async function attachDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   kind: AttachmentTargetKind,
   targetId: string,
   input: { dictionaryId: string; priority: number; enabled: boolean; applyTo: ApplyTo },
@@ -66,7 +61,7 @@ export async function attachDictionary(
 
 export async function detachDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   kind: AttachmentTargetKind,
   targetId: string,
   dictionaryId: string,

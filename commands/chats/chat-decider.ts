@@ -16,7 +16,7 @@ import type {
   WorldInfoTimedEffectsChangedData,
 } from '../../shared/events/chat-events.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 import {
   activationDelta,
@@ -126,12 +126,12 @@ export interface CompletionMessage {
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
   delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null;
 
-function assertOwned(state: ChatState, chatId: string, context: CommandContext): void {
+function assertOwned(state: ChatState, chatId: string, context: Actor): void {
   if (!state.exists) throw notFound('chat', chatId);
   if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden('this chat belongs to another user');
 }
 
-function assertLive(state: ChatState, chatId: string, context: CommandContext): void {
+function assertLive(state: ChatState, chatId: string, context: Actor): void {
   assertOwned(state, chatId, context);
   if (state.deleted) throw notFound('chat', chatId);
 }
@@ -192,7 +192,7 @@ function resolveParent(state: ChatState, parentId: string | null | undefined): n
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: ChatCommand, state: ChatState, context: CommandContext): ChatEvent[] {
+function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEvent[] {
   switch (command.type) {
     case 'CreateChat': {
       if (state.exists) throw conflict('already_exists', `chat ${command.chatId} already exists`);

@@ -1,13 +1,13 @@
 import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
 import { forbidden } from '../../shared/errors.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { characterBooksStream, characterWorldBooksDecider, type CharacterWorldBooksState } from './character-world-books-decider.ts';
 import { accessibleWorldBook, type WorldBookCommandDeps } from './world-book-workflows.ts';
 
 const cacheOption = (deps: WorldBookCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
-async function accessibleCharacter(deps: WorldBookCommandDeps, context: CommandContext, characterId: string) {
+async function accessibleCharacter(deps: WorldBookCommandDeps, context: Actor, characterId: string) {
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider, cacheOption(deps));
   assertAccessible(state, characterId, context);
   return state;
@@ -19,7 +19,7 @@ async function accessibleCharacter(deps: WorldBookCommandDeps, context: CommandC
  */
 export async function attachWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   input: { worldBookId: string; priority: number; enabled: boolean },
 ): Promise<CommandResult<CharacterWorldBooksState>> {
@@ -45,7 +45,7 @@ export async function attachWorldBook(
 
 export async function detachWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   worldBookId: string,
 ): Promise<CommandResult<CharacterWorldBooksState>> {

@@ -9,7 +9,7 @@ import type {
 } from '../../shared/events/world-book-events.ts';
 import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState } from '../../shared/world-books/world-book-fold.ts';
 import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 
 // The fold lives in shared/ (history and time travel fold with it, the projection applies `applyBookChanges`); re-exported here.
@@ -53,7 +53,7 @@ export type WorldBookCommand =
 export function assertBookAccessible(
   state: WorldBookState,
   worldBookId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('world book', worldBookId);
@@ -114,7 +114,7 @@ export function bulkChanged(
   }
 }
 
-function decide(command: WorldBookCommand, state: WorldBookState, context: CommandContext): WorldBookEvent[] {
+function decide(command: WorldBookCommand, state: WorldBookState, context: Actor): WorldBookEvent[] {
   const worldBookId = command.worldBookId;
   switch (command.type) {
     case 'CreateWorldBook': {

@@ -15,7 +15,7 @@ import { IncludeCycleError } from '../../shared/dictionaries/dictionary-includes
 import { MAX_PROCESS_TEXT } from '../../shared/dictionaries/dictionary-model.ts';
 import { processResultToApi } from '../../shared/dictionaries/process-report.ts';
 import { badRequest, forbidden } from '../../shared/errors.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { assertDictionaryWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { processBody } from '../api/routes/chat-dictionary-schemas.ts';
 import { visibleChat } from '../api/routes/chat-routes.ts';
@@ -36,7 +36,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
   const chats = createChatQueries(deps.db, deps.readSchema);
 
   /** The dictionaries a run applies and whose they are: the ones named (one owner), else the caller's active ones. */
-  async function rootsOf(body: ProcessRequest, principal: Principal): Promise<{ roots: string[]; ownerId: string }> {
+  async function rootsOf(body: ProcessRequest, principal: Actor): Promise<{ roots: string[]; ownerId: string }> {
     const explicit = [...(body.dictionary_id ? [body.dictionary_id] : []), ...(body.dictionary_ids ?? [])];
     if (explicit.length === 0) {
       const roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 }))
@@ -51,7 +51,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
     return { roots: [...new Set(explicit)], ownerId };
   }
 
-  async function process(body: ProcessRequest, principal: Principal) {
+  async function process(body: ProcessRequest, principal: Actor) {
     if (body.text.length > MAX_PROCESS_TEXT)
       throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
     const started = performance.now();

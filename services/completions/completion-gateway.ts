@@ -21,7 +21,7 @@ import {
 } from '../../shared/completions/completion-job.ts';
 import { AppError, forbidden, notFound } from '../../shared/errors.ts';
 import type { CompletionDependencies } from '../api/api-dependencies.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { openSse } from '../api/http/sse.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
 
@@ -198,7 +198,7 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
   }
 
   /** The job of a completion id, if the caller may see it. */
-  async function ownedJob(completionId: string, principal: Principal): Promise<JobInfo | undefined> {
+  async function ownedJob(completionId: string, principal: Actor): Promise<JobInfo | undefined> {
     // A stream started on this process may finish before its queue record is written.
     const running = deps.completions.local?.running(completionId)?.job;
     const info = running ? undefined : await queue.getJob(completionId);

@@ -79,14 +79,14 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         503: { description: 'the server is shutting down', schema: problemSchema },
       },
-      handler: async ({ query, principal, req, res }) => {
+      handler: async ({ query, actor, req, res }) => {
         const header = req.headers['last-event-id'];
         const lastEventId = typeof header === 'string' ? header.trim() : undefined;
         if (lastEventId && !POSITION.test(lastEventId))
           throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
         const from = lastEventId || query.from || 'now';
         const after = from === 'now' ? undefined : from === 'start' ? START_POSITION : from;
-        const subject = principal.isAdmin ? null : principal.userId;
+        const subject = actor.isAdmin ? null : actor.userId;
         if (after) {
           // The event store has the last word on a position (its numbers have ranges): ask it before the stream opens.
           await deps.eventStore
@@ -99,7 +99,7 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
             });
         }
         await deps.eventFeed.serve(res, {
-          userId: principal.userId,
+          userId: actor.userId,
           after,
           filter: {
             subject,
