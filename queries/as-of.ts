@@ -1,7 +1,8 @@
 import type { Actor } from '../shared/access/actor.ts';
 import { z } from 'zod';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { badRequest, forbidden, notFound } from '../shared/errors.ts';
+import { badRequest, notFound } from '../shared/errors.ts';
+import { assertOwned } from '../shared/access/access-rules.ts';
 
 /** A point in a resource's past: a version (its stream revision) or a moment. */
 export type AsOf = { version: number } | { at: Date };
@@ -41,7 +42,8 @@ export function eventsAsOf<E extends Pick<RecordedEvent, 'revision' | 'createdAt
 ): { events: E[]; version: number } {
   const creation = events[0];
   if (!creation) throw notFound(target.what, target.id);
-  if (target.ownerOf(creation) !== actor.userId && !actor.isAdmin) throw forbidden();
+  const owner = target.ownerOf(creation);
+  assertOwned(actor, { ownerId: typeof owner === 'string' ? owner : undefined });
   const current = events[events.length - 1]!.revision;
   if ('version' in asOf) {
     if (asOf.version > current)

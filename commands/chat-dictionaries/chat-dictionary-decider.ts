@@ -1,7 +1,7 @@
 import { chatDictionaryFold, dictionaryStream, type ChatDictionaryState } from '../../shared/chat-dictionaries/chat-dictionary-fold.ts';
 import { compileEntryPattern } from '../../shared/dictionaries/dictionary-pattern.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { badRequest, conflict, notFound } from '../../shared/errors.ts';
 import type {
   ChatDictionaryEvent,
   DictionaryChanges,
@@ -10,6 +10,7 @@ import type {
 } from '../../shared/events/chat-dictionary-events.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { dictionaryStream, type ChatDictionaryState };
@@ -34,7 +35,7 @@ export function assertDictionaryAccessible(
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('chat dictionary', dictionaryId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
+  assertOwned(context, state);
 }
 
 function findEntry(state: ChatDictionaryState, dictionaryId: string, entryId: string): DictionaryEntryRecord {

@@ -15,6 +15,7 @@ import {
   type ChatDictionaryState,
   type NewEntry,
 } from './chat-dictionary-decider.ts';
+import { isOwnedBy } from '../../shared/access/access-rules.ts';
 
 export interface DictionaryCommandDeps {
   eventStore: EventStore;
@@ -73,7 +74,7 @@ async function assertIncludesValid(
     const id = pending.shift()!;
     if (nodes.has(id)) continue;
     const { state } = await loadDictionary(deps, id);
-    if (!state.exists || state.deleted || state.ownerId !== ownerId) {
+    if (!state.exists || state.deleted || !isOwnedBy(state, ownerId)) {
       if (direct.has(id)) throw badRequest('invalid_include', `included dictionary ${id} does not exist`, { dictionary_id: id });
       continue;
     }

@@ -10,6 +10,7 @@ import {
   dictionaryAttachmentsStream,
   type DictionaryAttachmentsState,
 } from './dictionary-attachments-decider.ts';
+import { assertOwned, isOwnedBy } from '../../shared/access/access-rules.ts';
 
 const cacheOption = (deps: DictionaryCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
@@ -22,7 +23,7 @@ async function targetOwner(deps: DictionaryCommandDeps, context: Actor, kind: At
   }
   const { state } = await loadState(deps.eventStore, chatStream(targetId), chatDecider, cacheOption(deps));
   if (!state.exists || state.deleted) throw notFound('chat', targetId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(context, state, 'this chat belongs to another user');
   return state.ownerId!;
 }
 
@@ -39,7 +40,7 @@ export async function attachDictionary(
 ): Promise<CommandResult<DictionaryAttachmentsState>> {
   const ownerId = await targetOwner(deps, context, kind, targetId);
   const { state: dictionary } = await accessibleDictionary(deps, context, input.dictionaryId);
-  if (dictionary.ownerId !== ownerId) throw forbidden(`a chat dictionary can only be attached to a ${kind} of the same owner`);
+  if (!isOwnedBy(dictionary, ownerId)) throw forbidden(`a chat dictionary can only be attached to a ${kind} of the same owner`);
   return handleCommand(
     deps.eventStore,
     dictionaryAttachmentsStream(kind, targetId),

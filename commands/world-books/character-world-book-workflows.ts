@@ -4,6 +4,7 @@ import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { characterBooksStream, characterWorldBooksDecider, type CharacterWorldBooksState } from './character-world-books-decider.ts';
 import { accessibleWorldBook, type WorldBookCommandDeps } from './world-book-workflows.ts';
+import { sameOwner } from '../../shared/access/access-rules.ts';
 
 const cacheOption = (deps: WorldBookCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
@@ -25,7 +26,7 @@ export async function attachWorldBook(
 ): Promise<CommandResult<CharacterWorldBooksState>> {
   const character = await accessibleCharacter(deps, context, characterId);
   const { state: book } = await accessibleWorldBook(deps, context, input.worldBookId);
-  if (book.ownerId !== character.ownerId) throw forbidden('a world book can only be attached to a character of the same owner');
+  if (!sameOwner(book, character)) throw forbidden('a world book can only be attached to a character of the same owner');
   return handleCommand(
     deps.eventStore,
     characterBooksStream(characterId),

@@ -1,4 +1,4 @@
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../../shared/errors.ts';
 import type {
   BookChanges,
   BulkOperation,
@@ -11,6 +11,7 @@ import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState }
 import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history and time travel fold with it, the projection applies `applyBookChanges`); re-exported here.
 export { applyBookChanges, worldBookStream, type WorldBookState };
@@ -57,7 +58,7 @@ export function assertBookAccessible(
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('world book', worldBookId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
+  assertOwned(context, state);
 }
 
 function findEntry(state: WorldBookState, worldBookId: string, entryId: string): EntryRecord {

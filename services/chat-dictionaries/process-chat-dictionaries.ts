@@ -20,6 +20,7 @@ import { assertDictionaryWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { processBody } from '../api/routes/chat-dictionary-schemas.ts';
 import { visibleChat } from '../api/routes/chat-routes.ts';
 import { visibleDictionary } from './visible-dictionary.ts';
+import { isOwnedBy } from '../../shared/access/access-rules.ts';
 
 export type ProcessRequest = z.infer<typeof processBody>;
 
@@ -47,7 +48,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of explicit) visibleDictionary(byId.get(id), id, principal);
     const ownerId = byId.get(explicit[0]!)!.owner_id;
-    if (rows.some((r) => r.owner_id !== ownerId)) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
+    if (rows.some((r) => !isOwnedBy(r, ownerId))) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
     return { roots: [...new Set(explicit)], ownerId };
   }
 
@@ -59,7 +60,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
     let timed: TimedInput | undefined;
     if (body.chat_id) {
       const chat = visibleChat(await chats.get(body.chat_id), body.chat_id, principal);
-      if (chat.owner_id !== ownerId) throw forbidden('the chat and the dictionaries belong to different users');
+      if (!isOwnedBy(chat, ownerId)) throw forbidden('the chat and the dictionaries belong to different users');
       const [stored, length] = await Promise.all([queries.timedState(chat.id), queries.activePathLength(chat.id)]);
       // The text is the chat's next message: "now" counts it.
       timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };

@@ -15,13 +15,14 @@ import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
-import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
+import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
 import type { TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
 import { createWorldInfoContext, type WorldInfoScope } from '../world-info/world-info-context.ts';
 import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -55,14 +56,14 @@ const MAX_HISTORY = 5000;
 /** A character the requester may use: 404 when missing or deleted (never a stand-in), 403 when another user's. */
 export function usableCharacter(row: CharacterRow | undefined, id: string, who: Actor): CharacterRow {
   if (!row || row.deleted_at) throw notFound('character', id);
-  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this character belongs to another user');
+  assertOwned(who, row, 'this character belongs to another user');
   return row;
 }
 
 /** A conversation the requester may continue: 404 when missing or deleted, 403 when another user's. */
 export function usableChat(row: ChatRow | undefined, id: string, who: Actor): ChatRow {
   if (!row || row.deleted_at) throw notFound('chat', id);
-  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(who, row, 'this chat belongs to another user');
   return row;
 }
 

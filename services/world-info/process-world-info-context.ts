@@ -14,11 +14,12 @@ import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
 import { createCharacterQueries } from '../../queries/characters-queries.ts';
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
-import { forbidden, notFound } from '../../shared/errors.ts';
+import { notFound } from '../../shared/errors.ts';
 import type { ChatMessageInput, TimedEffectsStateInput, WorldInfoResult, WorldInfoSettings } from '../../shared/worldinfo/index.ts';
 import { assertScanTextWithinLimit, assertScanWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { ProcessContextBody } from '../api/routes/process-context-schemas.ts';
 import { createWorldInfoContext, type WorldInfoScope } from './world-info-context.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Messages of a chat that a process-context call reads (the newest; more than any scan depth in practice). */
 const MAX_CHAT_MESSAGES = 5000;
@@ -60,7 +61,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     if (body.chat_id) {
       const chat = await chats.chatContext(body.chat_id, { maxMessages: MAX_CHAT_MESSAGES });
       if (!chat || chat.deleted) throw notFound('chat', body.chat_id);
-      if (chat.ownerId !== actor.userId && !actor.isAdmin) throw forbidden();
+      assertOwned(actor, chat);
       scopeChat = { ownerId: chat.ownerId, worldBookIds: chat.worldBookIds };
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
@@ -77,7 +78,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     if (characterId) {
       const row = await characters.get(characterId);
       if (!row || row.deleted_at) throw notFound('character', characterId);
-      if (row.owner_id !== actor.userId && !actor.isAdmin) throw forbidden();
+      assertOwned(actor, row);
       scopeCharacter = { id: characterId, ownerId: row.owner_id };
       characterName ??= row.name;
       characterTags ??= row.tags;

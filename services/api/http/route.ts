@@ -2,10 +2,11 @@ import type { Request, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { Actor } from '../../../shared/access/actor.ts';
 import type { Logger } from '../../../infra/logger.ts';
-import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
+import { AppError, unauthorized } from '../../../shared/errors.ts';
 import type { RateLimitAction, RateLimitDecision, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
 import { JSON_TYPES } from './hardening.ts';
 import { problemSchema } from './schemas.ts';
+import { assertAdmin } from '../../../shared/access/access-rules.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -141,7 +142,7 @@ export function registerRoutes(
       if (route.auth !== 'public') {
         principal = await authenticate(req);
         if (!principal) throw unauthorized();
-        if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
+        if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { usageReport } from '../../../queries/usage-analytics-queries.ts';
-import { badRequest, forbidden } from '../../../shared/errors.ts';
+import { badRequest } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const MAX_RANGE_DAYS = 3660;
 const DAY_MS = 86_400_000;
@@ -62,8 +63,7 @@ export function analyticsRoutes(deps: ApiDependencies): RouteDefinition[] {
         if (span < 0) throw badRequest('invalid_range', `from (${from}) is after to (${to})`);
         if (span >= MAX_RANGE_DAYS) throw badRequest('invalid_range', `at most ${MAX_RANGE_DAYS} days at once`);
         const userId = query.user_id ?? actor.userId;
-        if (userId !== actor.userId && !actor.isAdmin)
-          throw forbidden("only an administrator can read another user's usage", 'admin_required');
+        assertOwned(actor, { ownerId: userId }, "only an administrator can read another user's usage", 'admin_required');
         return {
           status: 200,
           body: await usageReport(deps.db, deps.readSchema, { userId, from, to, characterId: query.character_id ?? null }),

@@ -16,7 +16,7 @@ import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DA
 import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
 import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../../shared/characters/stored-card.ts';
-import { AppError, forbidden, notFound } from '../../../shared/errors.ts';
+import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
@@ -24,6 +24,7 @@ import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { asOfFromQuery, asOfParam } from './as-of-param.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
@@ -110,7 +111,7 @@ export function visibleCharacter(
   options: { includeDeleted?: boolean } = {},
 ): CharacterRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('character', id);
-  if (row.owner_id !== actor.userId && !actor.isAdmin) throw forbidden();
+  assertOwned(actor, row);
   return row;
 }
 

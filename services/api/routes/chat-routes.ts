@@ -17,7 +17,7 @@ import {
 import { formatCreateDate } from '../../../shared/chats/send-date.ts';
 import { buildSillyTavernChat, type StExportMessage } from '../../../shared/chats/sillytavern-chat.ts';
 import { sillyTavernHeader } from '../../../shared/chats/sillytavern-settings.ts';
-import { forbidden, notFound } from '../../../shared/errors.ts';
+import { notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
@@ -41,6 +41,7 @@ import {
   listChatsQuery,
   updateChatBody,
 } from './chat-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/character_chats';
 export const chatLocation = (id: string) => `${BASE}/${id}`;
@@ -48,7 +49,7 @@ export const chatLocation = (id: string) => `${BASE}/${id}`;
 /** 404 for a missing (or deleted) chat, 403 for another user's. */
 export function visibleChat(row: ChatRow | undefined, id: string, actor: Actor, options: { includeDeleted?: boolean } = {}): ChatRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat', id);
-  if (row.owner_id !== actor.userId && !actor.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(actor, row, 'this chat belongs to another user');
   return row;
 }
 

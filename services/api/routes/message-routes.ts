@@ -6,7 +6,7 @@ import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
-import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import { badRequest, notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendUserFile } from '../http/file-response.ts';
@@ -31,6 +31,7 @@ import {
   searchQuery,
   searchResultSchema,
 } from './chat-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/character_messages';
 export const messageLocation = (id: string) => `${BASE}/messages/${id}`;
@@ -66,7 +67,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const visibleMessage = async (id: string, actor: Actor, options: { includeDeleted?: boolean } = {}) => {
     const row = await messages.get(id);
     if (!row || row.chat_deleted_at || (row.deleted_at && !options.includeDeleted)) throw notFound('message', id);
-    if (row.owner_id !== actor.userId && !actor.isAdmin) throw forbidden('this message belongs to another user');
+    assertOwned(actor, row, 'this message belongs to another user');
     return row;
   };
   const current = async (id: string, status: number) => {

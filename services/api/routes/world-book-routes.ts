@@ -18,7 +18,7 @@ import {
   toWorldBookView,
   type WorldBookRow,
 } from '../../../queries/world-books-queries.ts';
-import { AppError, badRequest, forbidden, notFound, unprocessable } from '../../../shared/errors.ts';
+import { AppError, badRequest, notFound, unprocessable } from '../../../shared/errors.ts';
 import type { BookChanges, WorldBookMeta } from '../../../shared/events/world-book-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import { computeBookStatistics } from '../../../shared/world-books/book-statistics.ts';
@@ -58,6 +58,7 @@ import {
   statisticsQuery,
   updateBookBody,
 } from './world-book-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/characters/world-books';
 
@@ -69,7 +70,7 @@ export function visibleBook(
   options: { includeDeleted?: boolean } = {},
 ): WorldBookRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('world book', id);
-  if (row.owner_id !== actor.userId && !actor.isAdmin) throw forbidden();
+  assertOwned(actor, row);
   return row;
 }
 
