@@ -1,6 +1,6 @@
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
-import { IncludeCycleError, expandIncludes, type IncludeNode } from '../../shared/dictionaries/dictionary-includes.ts';
+import { expandIncludes, type IncludeNode } from '../../shared/dictionaries/dictionary-includes.ts';
 import { badRequest } from '../../shared/errors.ts';
 import type { DictionaryChanges, DictionaryEntryRecord, DictionarySource } from '../../shared/events/chat-dictionary-events.ts';
 import { newId } from '../../shared/ids.ts';
@@ -81,12 +81,7 @@ async function assertIncludesValid(
     nodes.set(id, { id, name: state.meta!.name, includedIds: state.meta!.included_dictionary_ids });
     pending.push(...state.meta!.included_dictionary_ids);
   }
-  try {
-    expandIncludes([dictionaryId], (id) => nodes.get(id));
-  } catch (err) {
-    if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
-    throw err;
-  }
+  expandIncludes([dictionaryId], (id) => nodes.get(id));
 }
 
 export interface NewDictionary {

@@ -5,7 +5,8 @@ import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
-import { problem, sendProblem, toProblem } from './http/problem.ts';
+import { sendProblem } from './http/problem.ts';
+import { INTERNAL_ERROR, problem, toProblem } from '../problem-details.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
 import { rateLimitRoutes } from './routes/rate-limit-routes.ts';
@@ -114,8 +115,8 @@ export function createApp(deps: ApiDependencies) {
     sendProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { problem: p, unexpected } = toProblem(err);
-    if (unexpected) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
+    const p = toProblem(err);
+    if (p.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
     sendProblem(res, p);
   });
   return { app, routes, openapi, metrics };

@@ -11,7 +11,6 @@ import { createChatDictionarySources } from '../../queries/chat-dictionary-sourc
 import { createChatDictionaryQueries } from '../../queries/chat-dictionaries-queries.ts';
 import { createChatQueries } from '../../queries/chats-queries.ts';
 import type { TimedInput } from '../../shared/dictionaries/dictionary-engine.ts';
-import { IncludeCycleError } from '../../shared/dictionaries/dictionary-includes.ts';
 import { MAX_PROCESS_TEXT } from '../../shared/dictionaries/dictionary-model.ts';
 import { processResultToApi } from '../../shared/dictionaries/process-report.ts';
 import { badRequest, forbidden } from '../../shared/errors.ts';
@@ -65,13 +64,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
       // The text is the chat's next message: "now" counts it.
       timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };
     }
-    let dictionaries;
-    try {
-      dictionaries = await sources.resolve(roots, ownerId);
-    } catch (err) {
-      if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
-      throw err;
-    }
+    const dictionaries = await sources.resolve(roots, ownerId);
     assertDictionaryWorkWithinLimit(deps.config, { text: body.text, dictionaries, maxIterations: body.max_iterations });
     const result = await deps.cpu.run(
       'dictionaries',

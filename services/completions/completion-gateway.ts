@@ -24,6 +24,7 @@ import type { CompletionDependencies } from '../api/api-dependencies.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import { openSse } from '../api/http/sse.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
+import { toRelayProblem } from './relay-problem.ts';
 import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
@@ -297,7 +298,7 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
           extra: {},
         });
       // An entry that no longer opens (its user was forgotten mid-stream) ends the stream with that problem.
-      if (err instanceof AppError && !finished) return fail({ status: err.status, code: err.code, detail: err.message, extra: err.extra });
+      if (err instanceof AppError && !finished) return fail(toRelayProblem(err));
       throw err;
     }
     return undefined;

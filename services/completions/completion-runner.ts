@@ -30,7 +30,6 @@ import {
   type CompletionRelayEvent,
   type CompletionResult,
   type GenerationParams,
-  type RelayProblem,
   type SavedTurn,
   type SealedValue,
 } from '../../shared/completions/completion-job.ts';
@@ -40,6 +39,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
 import { applyDictionariesToReply, dictionaryEffects, dictionaryReport, userTurnMetadata } from './chat-dictionary-pass.ts';
 import type { CompletionSealer } from './completion-sealing.ts';
+import { toRelayProblem } from './relay-problem.ts';
 
 export interface CompletionRunnerDeps {
   providers: ProviderRegistry;
@@ -68,21 +68,6 @@ export function providerParams(params: GenerationParams): Omit<ChatRequest, 'mod
   if (params.user !== undefined) out.user = params.user;
   if (params.extra !== undefined) out.extra = params.extra;
   return out;
-}
-
-/** Any failure as the problem document the API answers with. */
-export function toRelayProblem(err: unknown): RelayProblem {
-  if (err instanceof AppError) return { status: err.status, code: err.code, detail: err.message, extra: err.extra };
-  if (err instanceof ZodError) {
-    const first = err.issues[0];
-    return {
-      status: 400,
-      code: 'validation_error',
-      detail: first ? `${first.path.map(String).join('.') || 'request'}: ${first.message}` : 'invalid request',
-      extra: {},
-    };
-  }
-  return { status: 500, code: 'completion_failed', detail: 'the completion failed unexpectedly; it has been logged', extra: {} };
 }
 
 async function* tap(chunks: AsyncIterable<ProviderChunk>, each: (chunk: ProviderChunk) => void): AsyncGenerator<ProviderChunk> {

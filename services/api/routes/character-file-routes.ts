@@ -4,7 +4,7 @@ import type { CreateOutcome } from '../../../commands/characters/character-workf
 import { importCard } from '../../../commands/characters/import-card.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
-import { CardExportError, exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
+import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
@@ -124,13 +124,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ params, query, actor, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        let out;
-        try {
-          out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
-        } catch (err) {
-          if (err instanceof CardExportError) throw new AppError(err.status, err.code, err.detail);
-          throw err;
-        }
+        const out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
         sendDownload(
           res,
           out.bytes,

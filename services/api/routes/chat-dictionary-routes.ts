@@ -11,7 +11,6 @@ import {
 } from '../../../commands/chat-dictionaries/chat-dictionary-workflows.ts';
 import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable } from '../../../queries/chat-dictionaries-queries.ts';
 import {
-  DictionaryFormatError,
   exportDictionaryJson,
   exportDictionaryMarkdown,
   importDictionaryJson,
@@ -200,13 +199,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async ({ body, actor }) => {
         assertStorable(body.data, 'dictionary');
-        let imported: ImportedDictionary;
-        try {
-          imported = importDictionaryJson(body.data, body.name ? { name: body.name } : {});
-        } catch (err) {
-          if (err instanceof DictionaryFormatError) throw badRequest(err.code, err.message);
-          throw err;
-        }
+        const imported = importDictionaryJson(body.data, body.name ? { name: body.name } : {});
         return createFrom(imported, body.activate, 'json', actor);
       },
     }),

@@ -18,7 +18,7 @@ import {
   toWorldBookView,
   type WorldBookRow,
 } from '../../../queries/world-books-queries.ts';
-import { AppError, badRequest, notFound, unprocessable } from '../../../shared/errors.ts';
+import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
 import type { BookChanges, WorldBookMeta } from '../../../shared/events/world-book-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import { computeBookStatistics } from '../../../shared/world-books/book-statistics.ts';
@@ -28,7 +28,6 @@ import {
   createWorldBook as newLibraryBook,
   exportLorebook,
   importLorebook,
-  UnknownLorebookFormatError,
   type WorldInfoEntry,
 } from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -170,13 +169,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           (fields.name?.trim() ? fields.name.trim().slice(0, 200) : undefined) ??
           (filename ? baseName(filename) || undefined : undefined);
         const isGlobal = query.is_global ?? (fields.is_global ? z.stringbool().parse(fields.is_global) : false);
-        let imported;
-        try {
-          imported = importLorebook(json, name ? { name } : {});
-        } catch (err) {
-          if (err instanceof UnknownLorebookFormatError) throw unprocessable(err.code, err.message);
-          throw err;
-        }
+        const imported = importLorebook(json, name ? { name } : {});
         await consumeRateLimit();
         const { entries, ...bookFields } = imported.book;
         const meta: WorldBookMeta = bookFields;
