@@ -2,14 +2,14 @@ import { eventDefinition } from '../shared/events/catalogue.ts';
 import { toDomainEvent, type DomainEvent, type Fold } from '../shared/events/domain-event.ts';
 import { newId } from '../shared/ids.ts';
 import { ConcurrencyError, type EventStore, type NewEvent } from '../infra/eventstore/event-store.ts';
-import type { CommandContext } from './command-context.ts';
+import type { Actor } from '../shared/access/actor.ts';
 import type { StateCache } from './state-cache.ts';
 
 export { toDomainEvent, type DomainEvent };
 
 /** An aggregate as plain functions (Emmett style): state is rebuilt from the stream, decide returns events. */
 export interface Decider<State, Command, Event extends DomainEvent> extends Fold<State, Event> {
-  decide: (command: Command, state: State, context: CommandContext) => Event[];
+  decide: (command: Command, state: State, context: Actor) => Event[];
 }
 
 export interface CommandResult<State> {
@@ -58,7 +58,7 @@ function ownerOf(state: unknown): string | undefined {
  * `dataSubject`: whose personal data the events are when that is not the actor (an admin editing a user's
  * resource), so the payload is encrypted with the owner's key and forgetting the owner removes it too.
  */
-export function toNewEvents(events: DomainEvent[], context: CommandContext, dataSubject?: string): NewEvent[] {
+export function toNewEvents(events: DomainEvent[], context: Actor, dataSubject?: string): NewEvent[] {
   return events.map((event) => {
     const definition = eventDefinition(event.type);
     if (!definition) throw new Error(`event type ${event.type} has no definition`);
@@ -106,7 +106,7 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   streamId: string,
   decider: Decider<State, Command, Event>,
   command: Command,
-  context: CommandContext,
+  context: Actor,
   options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache; newStream?: boolean; dataSubject?: string } = {},
 ): Promise<CommandResult<State>> {
   const maxAttempts = options.expectedRevision === undefined && !options.newStream ? (options.maxAttempts ?? CONTENDED_RETRY.attempts) : 1;

@@ -1,6 +1,8 @@
+import type { Actor } from '../shared/access/actor.ts';
 import { z } from 'zod';
 import type { RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { badRequest, forbidden, notFound } from '../shared/errors.ts';
+import { badRequest, notFound } from '../shared/errors.ts';
+import { assertOwned } from '../shared/access/access-rules.ts';
 
 /** A point in a resource's past: a version (its stream revision) or a moment. */
 export type AsOf = { version: number } | { at: Date };
@@ -35,12 +37,13 @@ export function eventsAsOf<E extends Pick<RecordedEvent, 'revision' | 'createdAt
   events: readonly E[],
   asOf: AsOf,
   target: { what: string; id: string; ownerOf: (creation: E) => unknown },
-  principal: { userId: string; isAdmin: boolean },
+  actor: Pick<Actor, 'userId' | 'isAdmin'>,
   now: Date = new Date(),
 ): { events: E[]; version: number } {
   const creation = events[0];
   if (!creation) throw notFound(target.what, target.id);
-  if (target.ownerOf(creation) !== principal.userId && !principal.isAdmin) throw forbidden();
+  const owner = target.ownerOf(creation);
+  assertOwned(actor, { ownerId: typeof owner === 'string' ? owner : undefined });
   const current = events[events.length - 1]!.revision;
   if ('version' in asOf) {
     if (asOf.version > current)

@@ -9,6 +9,7 @@ import { expandIncludes, type IncludeNode } from '../shared/dictionaries/diction
 import type { EngineDictionary } from '../shared/dictionaries/dictionary-engine.ts';
 import type { ApplyTo } from '../shared/events/chat-dictionary-events.ts';
 import { createChatDictionaryQueries, toEngineDictionary, type ChatDictionaryRow } from './chat-dictionaries-queries.ts';
+import { isOwnedBy } from '../shared/access/access-rules.ts';
 
 export interface AttachedDictionaries {
   /** Applied to the user's turn. */
@@ -30,7 +31,7 @@ export function createChatDictionarySources(db: Kysely<ReadModels>, schema: stri
       const fetched = await queries.getMany(pending.filter((id) => !rows.has(id)));
       const next: string[] = [];
       for (const row of fetched) {
-        if (row.deleted_at || row.owner_id !== ownerId || rows.has(row.id)) continue;
+        if (row.deleted_at || !isOwnedBy(row, ownerId) || rows.has(row.id)) continue;
         rows.set(row.id, row);
         next.push(...row.included_dictionary_ids.filter((id) => !rows.has(id)));
       }
@@ -69,7 +70,7 @@ export function createChatDictionarySources(db: Kysely<ReadModels>, schema: stri
         ...forCharacter.filter((a) => !chatIds.has(a.dictionary_id)).map((a, i) => ({ a, from: 'character' as const, i })),
         ...forChat.map((a, i) => ({ a, from: 'chat' as const, i: forCharacter.length + i })),
       ]
-        .filter(({ a }) => a.owner_id === ownerId)
+        .filter(({ a }) => isOwnedBy(a, ownerId))
         .sort((x, y) => y.a.priority - x.a.priority || x.i - y.i);
       const attached = all.map(({ a, from }) => ({
         dictionaryId: a.dictionary_id,

@@ -1,3 +1,4 @@
+import type { Actor } from '../shared/access/actor.ts';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
 import { fold as foldCharacterRow, rowOf as characterRowOf, type RowState } from '../projections/characters-fold.ts';
 import { chatRow, chatRowChanges } from '../projections/chats-fold.ts';
@@ -19,7 +20,6 @@ import type { WorldBookEntryRow, WorldBookRow } from './world-books-queries.ts';
  * rows are folded with the projections' own rules (exported from them), so the present version rebuilt this
  * way equals the live row (tests check it).
  */
-type Principal = { userId: string; isAdmin: boolean };
 
 /** Redacted events (a forgotten user's) are left out, as the projections leave them out. */
 const upcasted = (events: RecordedEvent[]) => events.filter((e) => !e.redacted).map((e) => ({ ...e, data: toDomainEvent(e).data }));
@@ -29,7 +29,7 @@ export async function characterAsOf(
   store: EventStore,
   id: string,
   asOf: AsOf,
-  principal: Principal,
+  actor: Actor,
 ): Promise<{ row: CharacterViewRow; version: number }> {
   const all = catalogued(upcasted(await store.readStream(characterStream(id))));
   const { events, version } = eventsAsOf(
@@ -40,7 +40,7 @@ export async function characterAsOf(
       id,
       ownerOf: (e) => (e.type === 'CharacterCreated' || e.type === 'CharacterImported' ? e.data.ownerId : undefined),
     },
-    principal,
+    actor,
   );
   let state: RowState | undefined;
   for (const e of events) state = foldCharacterRow(state, e);
@@ -63,10 +63,10 @@ export async function worldBookAsOf(
   store: EventStore,
   id: string,
   asOf: AsOf,
-  principal: Principal,
+  actor: Actor,
 ): Promise<{ row: WorldBookRow; entries: WorldBookEntryRow[]; version: number }> {
   const all = upcasted(await store.readStream(worldBookStream(id)));
-  const { events, version } = eventsAsOf(all, asOf, { what: 'world book', id, ownerOf: (e) => e.data.ownerId }, principal);
+  const { events, version } = eventsAsOf(all, asOf, { what: 'world book', id, ownerOf: (e) => e.data.ownerId }, actor);
   let state: WorldBookState = worldBookFold.initialState();
   const times = new Map<string, EntryTimes>();
   let deletedAt: Date | null = null;
@@ -128,18 +128,13 @@ export async function worldBookAsOf(
   return { row, entries, version };
 }
 
-export async function chatAsOf(
-  store: EventStore,
-  id: string,
-  asOf: AsOf,
-  principal: Principal,
-): Promise<{ row: ChatRow; version: number }> {
+export async function chatAsOf(store: EventStore, id: string, asOf: AsOf, actor: Actor): Promise<{ row: ChatRow; version: number }> {
   const all = catalogued(upcasted(await store.readStream(chatStream(id))));
   const { events, version } = eventsAsOf(
     all,
     asOf,
     { what: 'chat', id, ownerOf: (e) => (e.type === 'ChatCreated' ? e.data.ownerId : undefined) },
-    principal,
+    actor,
   );
   const creation = events[0]!;
   if (creation.type !== 'ChatCreated') throw new Error(`the stream of chat ${id} does not begin with its creation`);

@@ -1,7 +1,9 @@
+import type { Actor } from '../shared/access/actor.ts';
 import type { EventStore, RecordedEvent } from '../infra/eventstore/event-store.ts';
-import { forbidden, notFound } from '../shared/errors.ts';
+import { notFound } from '../shared/errors.ts';
 import { toDomainEvent, type DomainEvent } from '../shared/events/domain-event.ts';
 import { summarizeEvent } from '../shared/events/event-summaries.ts';
+import { assertOwned } from '../shared/access/access-rules.ts';
 
 /**
  * The history of one resource, read from its event stream (the source of truth, in revision order): every
@@ -64,7 +66,7 @@ export async function readResourceHistory<State>(
   store: EventStore,
   fold: HistoryFold<State>,
   target: HistoryTarget,
-  principal: { userId: string; isAdmin: boolean },
+  actor: Actor,
   page: HistoryPage,
 ): Promise<HistoryResult> {
   // A forgotten user's events carry no data: they are left out, as the projections leave them out.
@@ -95,7 +97,7 @@ export async function readResourceHistory<State>(
   }
   const { exists, ownerId } = fold.owner(state);
   if (!exists) throw notFound(target.what, target.id);
-  if (ownerId !== principal.userId && !principal.isAdmin) throw forbidden();
+  assertOwned(actor, { ownerId });
   if (target.subject && all.length === 0) throw notFound(target.subject.what, target.subject.id);
   const ordered = page.order === 'asc' ? all : all.reverse();
   const after = page.afterVersion;

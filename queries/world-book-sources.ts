@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import { forbidden, notFound } from '../shared/errors.ts';
+import { notFound } from '../shared/errors.ts';
 import { LruCache } from '../shared/tokenizer/index.ts';
 import type { BookSource, WorldInfoBookInput, WorldInfoEntry } from '../shared/worldinfo/index.ts';
 import { createWorldBookQueries, type WorldBookRow } from './world-books-queries.ts';
+import { assertOwned, canRead } from '../shared/access/access-rules.ts';
 
 /** A book ready for the lorebook engine, with the stable id of each entry (same order as `entries`). */
 export interface GatheredBook extends WorldInfoBookInput {
@@ -66,6 +67,9 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
     return out;
   }
 
+  /** Books are read as the scope's owner, with the requester's administrator right. */
+  const reader = (input: Pick<GatherBooksInput, 'userId' | 'isAdmin'>) => ({ userId: input.userId, isAdmin: input.isAdmin ?? false });
+
   /** The books a request names (`world_book_ids`): 404 for a missing or deleted one, 403 for another user's. */
   async function namedBooks(input: Pick<GatherBooksInput, 'userId' | 'isAdmin' | 'extraBookIds'>): Promise<Map<string, WorldBookRow>> {
     const rows = await queries.getMany([...new Set(input.extraBookIds ?? [])]);
@@ -73,7 +77,7 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
     for (const id of new Set(input.extraBookIds ?? [])) {
       const row = byId.get(id);
       if (!row || row.deleted_at) throw notFound('world book', id);
-      if (row.owner_id !== input.userId && !input.isAdmin) throw forbidden();
+      assertOwned(reader(input), row);
     }
     return byId;
   }
@@ -84,7 +88,7 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
     },
     async gatherBooks(input: GatherBooksInput): Promise<GatheredBook[]> {
       const usable = (row: WorldBookRow | undefined): row is WorldBookRow =>
-        !!row && !row.deleted_at && row.enabled && (row.owner_id === input.userId || input.isAdmin === true);
+        !!row && !row.deleted_at && row.enabled && canRead(reader(input), row);
       const chosen = new Map<string, { row: WorldBookRow; source: BookSource; rank: number }>();
       let rank = 0;
       const offer = (row: WorldBookRow, source: BookSource) => {

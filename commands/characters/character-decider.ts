@@ -2,10 +2,11 @@ import { toBasicFields } from '../../shared/cards/index.ts';
 import { applyChanges, characterFold, characterStream, type CharacterState } from '../../shared/characters/character-fold.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../shared/characters/stored-card.ts';
-import { AppError, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import type { CharacterEvent } from '../../shared/events/character-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history folds with it, the projection applies `applyChanges`); re-exported here.
 export { applyChanges, characterStream, type CharacterState };
@@ -24,16 +25,16 @@ export type CharacterCommand =
 export function assertAccessible(
   state: CharacterState,
   characterId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('character', characterId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
+  assertOwned(context, state);
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: CharacterCommand, state: CharacterState, context: CommandContext): CharacterEvent[] {
+function decide(command: CharacterCommand, state: CharacterState, context: Actor): CharacterEvent[] {
   const id = command.characterId;
   switch (command.type) {
     case 'CreateCharacter': {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConcurrencyError, type EventStore } from '../../infra/eventstore/event-store.ts';
 import { conflict } from '../../shared/errors.ts';
 import type { CharacterNameEvent } from '../../shared/events/character-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { loadState, toNewEvents } from '../command-handler.ts';
 import { characterDecider, characterStream } from './character-decider.ts';
 
@@ -76,13 +76,7 @@ export class NameTakenError extends Error {
  * Reservations (and releases) hold the owner's character name: they are the owner's data whoever writes them
  * (an administrator renaming a user's character), so forgetting the owner makes them unreadable too.
  */
-export async function reserveName(
-  store: EventStore,
-  ownerId: string,
-  name: string,
-  characterId: string,
-  context: CommandContext,
-): Promise<void> {
+export async function reserveName(store: EventStore, ownerId: string, name: string, characterId: string, context: Actor): Promise<void> {
   const stream = nameStream(ownerId, name);
   for (let attempt = 0; attempt < 5; attempt++) {
     const { holder, revision } = await nameHolder(store, ownerId, name);
@@ -106,13 +100,7 @@ export async function reserveName(
   throw conflict('name_contended', `the name "${name}" is being claimed concurrently; retry`);
 }
 
-export async function releaseName(
-  store: EventStore,
-  ownerId: string,
-  name: string,
-  characterId: string,
-  context: CommandContext,
-): Promise<void> {
+export async function releaseName(store: EventStore, ownerId: string, name: string, characterId: string, context: Actor): Promise<void> {
   const stream = nameStream(ownerId, name);
   const { state, revision } = await loadState(store, stream, reservationDecider);
   if (state.holder !== characterId) return;

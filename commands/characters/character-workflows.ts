@@ -3,7 +3,7 @@ import type { CharacterChanges } from '../../shared/characters/character-fields.
 import type { StoredCard } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
 import { applyChanges, assertAccessible, characterDecider, characterStream, type CharacterState } from './character-decider.ts';
@@ -43,7 +43,7 @@ function withName(stored: StoredCard, name: string): StoredCard {
 
 export async function createCharacter(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { stored: StoredCard; source: CardSource; warnings?: string[]; onConflict?: OnNameConflict; beforeAppend?: () => Promise<void> },
 ): Promise<CreateOutcome> {
   const { eventStore } = deps;
@@ -93,7 +93,7 @@ export async function createCharacter(
 const cacheOption = (deps: CharacterCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 const expected = (v: number | undefined) => (v !== undefined ? { expectedRevision: v } : {});
 
-async function loadAccessible(deps: CharacterCommandDeps, characterId: string, context: CommandContext, allowDeleted = false) {
+async function loadAccessible(deps: CharacterCommandDeps, characterId: string, context: Actor, allowDeleted = false) {
   const loaded = await loadState(deps.eventStore, characterStream(characterId), characterDecider, cacheOption(deps));
   assertAccessible(loaded.state, characterId, context, { allowDeleted });
   return loaded;
@@ -101,7 +101,7 @@ async function loadAccessible(deps: CharacterCommandDeps, characterId: string, c
 
 export async function updateCharacter(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   input: {
     changes: CharacterChanges;
@@ -140,7 +140,7 @@ export async function updateCharacter(
 
 export async function deleteCharacter(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   expectedVersion?: number,
 ): Promise<CommandResult<CharacterState>> {
@@ -162,7 +162,7 @@ export async function deleteCharacter(
 
 export async function restoreCharacter(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   retentionMs: number,
 ): Promise<CommandResult<CharacterState>> {
@@ -189,7 +189,7 @@ export async function restoreCharacter(
 /** The character as it was at `version` (rebuilt from its events). */
 export async function characterAtVersion(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   version: number,
 ): Promise<CharacterState> {
@@ -201,7 +201,7 @@ export async function characterAtVersion(
 
 export async function revertCharacter(
   deps: CharacterCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   targetVersion: number,
   expectedVersion?: number,

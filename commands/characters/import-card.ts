@@ -9,7 +9,7 @@ import type { Logger } from '../../infra/logger.ts';
 import type { CardParseOptions, CardParseResult, CardParseSuccess } from '../../shared/cards/index.ts';
 import { AppError, badRequest } from '../../shared/errors.ts';
 import { describeUnstorable, findUnstorableText } from '../../shared/text/storable-text.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { StateCache } from '../state-cache.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import { syncCardWorldBook, type CardWorldBookOutcome } from '../world-books/card-world-book.ts';
@@ -44,7 +44,7 @@ export interface ImportedCard {
   position: string | null;
 }
 
-export async function importCard(ports: ImportCardPorts, context: CommandContext, input: ImportCardInput): Promise<ImportedCard> {
+export async function importCard(ports: ImportCardPorts, context: Actor, input: ImportCardInput): Promise<ImportedCard> {
   const { file } = input;
   const parsed = await ports.parse(file.bytes, {
     ...(file.filename !== undefined ? { filename: file.filename } : {}),

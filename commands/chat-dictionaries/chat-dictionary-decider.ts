@@ -1,15 +1,16 @@
 import { chatDictionaryFold, dictionaryStream, type ChatDictionaryState } from '../../shared/chat-dictionaries/chat-dictionary-fold.ts';
 import { compileEntryPattern } from '../../shared/dictionaries/dictionary-pattern.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { badRequest, conflict, notFound } from '../../shared/errors.ts';
 import type {
   ChatDictionaryEvent,
   DictionaryChanges,
   DictionaryEntryRecord,
   DictionarySource,
 } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { dictionaryStream, type ChatDictionaryState };
@@ -30,11 +31,11 @@ export type ChatDictionaryCommand =
 export function assertDictionaryAccessible(
   state: ChatDictionaryState,
   dictionaryId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('chat dictionary', dictionaryId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
+  assertOwned(context, state);
 }
 
 function findEntry(state: ChatDictionaryState, dictionaryId: string, entryId: string): DictionaryEntryRecord {
@@ -61,7 +62,7 @@ function assertNoSelfInclude(dictionaryId: string, name: string, included: reado
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, context: CommandContext): ChatDictionaryEvent[] {
+function decide(command: ChatDictionaryCommand, state: ChatDictionaryState, context: Actor): ChatDictionaryEvent[] {
   const dictionaryId = command.dictionaryId;
   switch (command.type) {
     case 'CreateDictionary': {

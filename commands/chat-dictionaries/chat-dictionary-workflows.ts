@@ -1,10 +1,10 @@
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { DictionaryEntry, DictionaryMeta } from '../../shared/dictionaries/dictionary-model.ts';
-import { IncludeCycleError, expandIncludes, type IncludeNode } from '../../shared/dictionaries/dictionary-includes.ts';
+import { expandIncludes, type IncludeNode } from '../../shared/dictionaries/dictionary-includes.ts';
 import { badRequest } from '../../shared/errors.ts';
 import type { DictionaryChanges, DictionaryEntryRecord, DictionarySource } from '../../shared/events/chat-dictionary-events.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
 import {
@@ -15,6 +15,7 @@ import {
   type ChatDictionaryState,
   type NewEntry,
 } from './chat-dictionary-decider.ts';
+import { isOwnedBy } from '../../shared/access/access-rules.ts';
 
 export interface DictionaryCommandDeps {
   eventStore: EventStore;
@@ -26,7 +27,7 @@ const expected = (v: number | undefined) => (v !== undefined ? { expectedRevisio
 
 function run(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   command: ChatDictionaryCommand,
   expectedVersion?: number,
 ): Promise<CommandResult<ChatDictionaryState>> {
@@ -46,7 +47,7 @@ export function loadDictionary(
 /** Loads a dictionary the caller may use (404 missing or deleted, 403 another user's). */
 export async function accessibleDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   options: { allowDeleted?: boolean } = {},
 ) {
@@ -73,19 +74,14 @@ async function assertIncludesValid(
     const id = pending.shift()!;
     if (nodes.has(id)) continue;
     const { state } = await loadDictionary(deps, id);
-    if (!state.exists || state.deleted || state.ownerId !== ownerId) {
+    if (!state.exists || state.deleted || !isOwnedBy(state, ownerId)) {
       if (direct.has(id)) throw badRequest('invalid_include', `included dictionary ${id} does not exist`, { dictionary_id: id });
       continue;
     }
     nodes.set(id, { id, name: state.meta!.name, includedIds: state.meta!.included_dictionary_ids });
     pending.push(...state.meta!.included_dictionary_ids);
   }
-  try {
-    expandIncludes([dictionaryId], (id) => nodes.get(id));
-  } catch (err) {
-    if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
-    throw err;
-  }
+  expandIncludes([dictionaryId], (id) => nodes.get(id));
 }
 
 export interface NewDictionary {
@@ -96,7 +92,7 @@ export interface NewDictionary {
 
 export async function createDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: NewDictionary,
 ): Promise<{ dictionaryId: string; result: CommandResult<ChatDictionaryState> }> {
   const dictionaryId = newId();
@@ -116,7 +112,7 @@ export async function createDictionary(
 
 export async function updateDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   changes: DictionaryChanges,
   expectedVersion?: number,
@@ -128,17 +124,17 @@ export async function updateDictionary(
   return run(deps, context, { type: 'UpdateDictionary', dictionaryId, changes }, expectedVersion);
 }
 
-export function deleteDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string, expectedVersion?: number) {
+export function deleteDictionary(deps: DictionaryCommandDeps, context: Actor, dictionaryId: string, expectedVersion?: number) {
   return run(deps, context, { type: 'DeleteDictionary', dictionaryId, now: new Date() }, expectedVersion);
 }
 
-export function restoreDictionary(deps: DictionaryCommandDeps, context: CommandContext, dictionaryId: string) {
+export function restoreDictionary(deps: DictionaryCommandDeps, context: Actor, dictionaryId: string) {
   return run(deps, context, { type: 'RestoreDictionary', dictionaryId });
 }
 
 export async function addDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entry: NewEntry,
   expectedVersion?: number,
@@ -150,7 +146,7 @@ export async function addDictionaryEntry(
 
 export function updateDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryId: string,
   changes: Partial<DictionaryEntry>,
@@ -161,7 +157,7 @@ export function updateDictionaryEntry(
 
 export function deleteDictionaryEntry(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryId: string,
   expectedVersion?: number,
@@ -171,7 +167,7 @@ export function deleteDictionaryEntry(
 
 export function reorderDictionaryEntries(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   dictionaryId: string,
   entryIds: string[],
   expectedVersion?: number,

@@ -2,7 +2,7 @@ import { assertAccessible, characterDecider, characterStream } from '../characte
 import { chatDecider, chatStream } from '../chats/chat-decider.ts';
 import { forbidden, notFound } from '../../shared/errors.ts';
 import type { ApplyTo, AttachmentTargetKind } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { accessibleDictionary, type DictionaryCommandDeps } from './chat-dictionary-workflows.ts';
 import {
@@ -10,16 +10,12 @@ import {
   dictionaryAttachmentsStream,
   type DictionaryAttachmentsState,
 } from './dictionary-attachments-decider.ts';
+import { assertOwned, isOwnedBy } from '../../shared/access/access-rules.ts';
 
 const cacheOption = (deps: DictionaryCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
 /** The owner of a character or chat the caller may use (404 missing or deleted, 403 another user's). */
-async function targetOwner(
-  deps: DictionaryCommandDeps,
-  context: CommandContext,
-  kind: AttachmentTargetKind,
-  targetId: string,
-): Promise<string> {
+async function targetOwner(deps: DictionaryCommandDeps, context: Actor, kind: AttachmentTargetKind, targetId: string): Promise<string> {
   if (kind === 'character') {
     const { state } = await loadState(deps.eventStore, characterStream(targetId), characterDecider, cacheOption(deps));
     assertAccessible(state, targetId, context);
@@ -27,7 +23,7 @@ async function targetOwner(
   }
   const { state } = await loadState(deps.eventStore, chatStream(targetId), chatDecider, cacheOption(deps));
   if (!state.exists || state.deleted) throw notFound('chat', targetId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(context, state, 'this chat belongs to another user');
   return state.ownerId!;
 }
 
@@ -37,14 +33,14 @@ async function targetOwner(
  */
 export async function attachDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   kind: AttachmentTargetKind,
   targetId: string,
   input: { dictionaryId: string; priority: number; enabled: boolean; applyTo: ApplyTo },
 ): Promise<CommandResult<DictionaryAttachmentsState>> {
   const ownerId = await targetOwner(deps, context, kind, targetId);
   const { state: dictionary } = await accessibleDictionary(deps, context, input.dictionaryId);
-  if (dictionary.ownerId !== ownerId) throw forbidden(`a chat dictionary can only be attached to a ${kind} of the same owner`);
+  if (!isOwnedBy(dictionary, ownerId)) throw forbidden(`a chat dictionary can only be attached to a ${kind} of the same owner`);
   return handleCommand(
     deps.eventStore,
     dictionaryAttachmentsStream(kind, targetId),
@@ -66,7 +62,7 @@ export async function attachDictionary(
 
 export async function detachDictionary(
   deps: DictionaryCommandDeps,
-  context: CommandContext,
+  context: Actor,
   kind: AttachmentTargetKind,
   targetId: string,
   dictionaryId: string,

@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import type { ApplyTo, AttachmentTargetKind, DictionaryAttachmentEvent } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 
 /**
@@ -49,11 +49,7 @@ function evolve(state: DictionaryAttachmentsState, event: DictionaryAttachmentEv
   }
 }
 
-function decide(
-  command: DictionaryAttachmentsCommand,
-  state: DictionaryAttachmentsState,
-  _context: CommandContext,
-): DictionaryAttachmentEvent[] {
+function decide(command: DictionaryAttachmentsCommand, state: DictionaryAttachmentsState, _context: Actor): DictionaryAttachmentEvent[] {
   const current = state.attachments[command.dictionaryId];
   switch (command.type) {
     case 'AttachDictionary': {

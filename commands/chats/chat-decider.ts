@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, limitExceeded, notFound } from '../../shared/errors.ts';
+import { badRequest, conflict, limitExceeded, notFound } from '../../shared/errors.ts';
 import { chatFold, chatStream, type ChatState } from '../../shared/chats/chat-fold.ts';
 import {
   mergeSettings,
@@ -16,7 +16,7 @@ import type {
   WorldInfoTimedEffectsChangedData,
 } from '../../shared/events/chat-events.ts';
 import type { ChatDictionaryEffectsRecordedData } from '../../shared/events/chat-dictionary-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 import {
   activationDelta,
@@ -30,6 +30,7 @@ import {
   type MessageTree,
   type PathDelta,
 } from '../../shared/chats/message-tree.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { chatStream, type ChatState };
@@ -126,13 +127,13 @@ export interface CompletionMessage {
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
   delta ? { from: delta.from, ids: delta.ids.map((o) => nodeAt(tree, o).id) } : null;
 
-function assertOwned(state: ChatState, chatId: string, context: CommandContext): void {
+function assertChatOwned(state: ChatState, chatId: string, context: Actor): void {
   if (!state.exists) throw notFound('chat', chatId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(context, state, 'this chat belongs to another user');
 }
 
-function assertLive(state: ChatState, chatId: string, context: CommandContext): void {
-  assertOwned(state, chatId, context);
+function assertLive(state: ChatState, chatId: string, context: Actor): void {
+  assertChatOwned(state, chatId, context);
   if (state.deleted) throw notFound('chat', chatId);
 }
 
@@ -192,7 +193,7 @@ function resolveParent(state: ChatState, parentId: string | null | undefined): n
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function decide(command: ChatCommand, state: ChatState, context: CommandContext): ChatEvent[] {
+function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEvent[] {
   switch (command.type) {
     case 'CreateChat': {
       if (state.exists) throw conflict('already_exists', `chat ${command.chatId} already exists`);
@@ -228,7 +229,7 @@ function decide(command: ChatCommand, state: ChatState, context: CommandContext)
       assertLive(state, command.chatId, context);
       return [{ type: 'ChatDeleted', data: { chatId: command.chatId } }];
     case 'RestoreChat':
-      assertOwned(state, command.chatId, context);
+      assertChatOwned(state, command.chatId, context);
       return state.deleted ? [{ type: 'ChatRestored', data: { chatId: command.chatId } }] : [];
     case 'PostMessage': {
       assertLive(state, command.chatId, context);

@@ -2,7 +2,7 @@ import { MAX_TITLE } from '../../shared/chats/chat-fields.ts';
 import { notFound } from '../../shared/errors.ts';
 import type { ChatEvent, MessagePostedData } from '../../shared/events/chat-events.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { toDomainEvent, type CommandResult } from '../command-handler.ts';
 import { chatDecider, chatStream, type ChatState, type SeedMessage } from './chat-decider.ts';
 import { childrenOf, findNode, nodeAt, ROOT } from '../../shared/chats/message-tree.ts';
@@ -15,7 +15,7 @@ import { createChat, type ChatCommandDeps } from './chat-workflows.ts';
  */
 export async function forkChat(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { sourceChatId: string; messageId: string; newChatId: string; title?: string },
 ): Promise<CommandResult<ChatState>> {
   const recorded = await deps.eventStore.readStream(chatStream(input.sourceChatId));

@@ -3,7 +3,7 @@ import { parseSillyTavernChat } from '../../shared/chats/sillytavern-chat.ts';
 import { settingsFromSillyTavern } from '../../shared/chats/sillytavern-settings.ts';
 import { formatCreateDate } from '../../shared/chats/send-date.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { CommandResult } from '../command-handler.ts';
 import type { ChatState, SeedMessage } from './chat-decider.ts';
 import { createChat, loadOwnedCharacter, type ChatCommandDeps } from './chat-workflows.ts';
@@ -47,7 +47,7 @@ export interface ImportSummary {
 /** A SillyTavern JSONL file as a new chat of one of the caller's characters, in one append. */
 export async function importSillyTavernChat(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { chatId: string; characterId: string; content: string; title?: string },
 ): Promise<{ result: CommandResult<ChatState>; summary: ImportSummary }> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);

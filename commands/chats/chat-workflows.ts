@@ -3,7 +3,7 @@ import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import { characterGreetings, fillNames } from '../../shared/chats/greetings.ts';
 import { badRequest } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
 import type { StateCache } from '../state-cache.ts';
@@ -34,7 +34,7 @@ export interface ChatCharacter {
 /** The chat's character, decided from its own stream: 404 when missing or deleted, 403 when not the caller's. */
 export async function loadOwnedCharacter(
   deps: Pick<ChatCommandDeps, 'eventStore'>,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
 ): Promise<ChatCharacter> {
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider);
@@ -51,7 +51,7 @@ export async function loadOwnedCharacter(
 /** Runs a command on a chat's stream (cached state; `expectedRevision` is the chat's version). */
 export function runChatCommand(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   chatId: string,
   command: ChatCommand,
   expectedRevision?: number,
@@ -65,7 +65,7 @@ export function runChatCommand(
 /** Decides a command without appending it: refuses (404, 403, 409, limits) before a caller stores bytes for it. */
 export async function preflightChatCommand(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   chatId: string,
   command: ChatCommand,
 ): Promise<{ ownerId: string }> {
@@ -74,7 +74,7 @@ export async function preflightChatCommand(
   return { ownerId: state.ownerId! };
 }
 
-async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
+async function takeSlot(deps: ChatCommandDeps, context: Actor, ownerId: string, chatId: string): Promise<void> {
   await handleCommand(
     deps.eventStore,
     userChatsStream(ownerId),
@@ -89,7 +89,7 @@ async function takeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
   );
 }
 
-async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId: string, chatId: string): Promise<void> {
+async function freeSlot(deps: ChatCommandDeps, context: Actor, ownerId: string, chatId: string): Promise<void> {
   await handleCommand(
     deps.eventStore,
     userChatsStream(ownerId),
@@ -105,7 +105,7 @@ async function freeSlot(deps: ChatCommandDeps, context: CommandContext, ownerId:
 }
 
 /** Creates a chat (with its first messages) in one append, after taking one of the caller's chat slots. */
-export async function createChat(deps: ChatCommandDeps, context: CommandContext, chat: NewChat): Promise<CommandResult<ChatState>> {
+export async function createChat(deps: ChatCommandDeps, context: Actor, chat: NewChat): Promise<CommandResult<ChatState>> {
   const command: ChatCommand = { type: 'CreateChat', ...chat, maxMessages: deps.config.MAX_MESSAGES_PER_CHAT };
   // Decide once before taking a slot, so a refused chat (too many messages, bad parents) takes none.
   chatDecider.decide(command, chatDecider.initialState(), context);
@@ -129,7 +129,7 @@ function defaultTitle(characterName: string, at: Date): string {
  */
 export async function startChat(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { chatId: string; characterId: string; title?: string; greetingIndex?: number; settings: ChatSettings },
 ): Promise<CommandResult<ChatState>> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);
@@ -164,7 +164,7 @@ export async function startChat(
 
 export async function deleteChat(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   chatId: string,
   expectedRevision?: number,
 ): Promise<CommandResult<ChatState>> {
@@ -176,7 +176,7 @@ export async function deleteChat(
 /** Restores a deleted chat; it takes a slot again, so a user at the cap gets 403 limit_exceeded. */
 export async function restoreChat(
   deps: ChatCommandDeps,
-  context: CommandContext,
+  context: Actor,
   chatId: string,
   expectedRevision?: number,
 ): Promise<CommandResult<ChatState>> {

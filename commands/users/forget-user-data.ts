@@ -3,7 +3,7 @@ import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { UserDataEvent } from '../../shared/events/user-data-events.ts';
 import type { BlobErasure, ProjectionProgress, ReadModelErasure } from '../../shared/users/data-erasure-ports.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { toNewEvents } from '../command-handler.ts';
 
 export const dataErasureStream = (userId: string) => `dataerasure-${userId}`;
@@ -60,7 +60,7 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
  * Idempotent: a repeat (or a retry after a crash half-way) finishes the remaining steps and records zeros
  * for what was already gone.
  */
-export async function forgetUserData(deps: ForgetUserDeps, context: CommandContext, userId: string): Promise<ForgetUserResult> {
+export async function forgetUserData(deps: ForgetUserDeps, context: Actor, userId: string): Promise<ForgetUserResult> {
   if (!deps.encryptionEnabled && !deps.eventStore.eraseClearPayloads) {
     throw new AppError(
       409,

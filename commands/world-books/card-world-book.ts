@@ -2,7 +2,7 @@ import { v5 as uuidv5 } from 'uuid';
 import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
 import { importCardBook, isCard, type ImportWarning, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand } from '../command-handler.ts';
 import { attachWorldBook } from './character-world-book-workflows.ts';
 import { worldBookDecider, worldBookStream } from './world-book-decider.ts';
@@ -44,7 +44,7 @@ export interface CardWorldBookOutcome {
  */
 export async function syncCardWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { characterId: string; card: CanonicalCard },
 ): Promise<CardWorldBookOutcome | null> {
   if (!isCard(input.card)) return null;

@@ -1,13 +1,14 @@
 import { assertAccessible, characterDecider, characterStream } from '../characters/character-decider.ts';
 import { forbidden } from '../../shared/errors.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import { characterBooksStream, characterWorldBooksDecider, type CharacterWorldBooksState } from './character-world-books-decider.ts';
 import { accessibleWorldBook, type WorldBookCommandDeps } from './world-book-workflows.ts';
+import { sameOwner } from '../../shared/access/access-rules.ts';
 
 const cacheOption = (deps: WorldBookCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 
-async function accessibleCharacter(deps: WorldBookCommandDeps, context: CommandContext, characterId: string) {
+async function accessibleCharacter(deps: WorldBookCommandDeps, context: Actor, characterId: string) {
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider, cacheOption(deps));
   assertAccessible(state, characterId, context);
   return state;
@@ -19,13 +20,13 @@ async function accessibleCharacter(deps: WorldBookCommandDeps, context: CommandC
  */
 export async function attachWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   input: { worldBookId: string; priority: number; enabled: boolean },
 ): Promise<CommandResult<CharacterWorldBooksState>> {
   const character = await accessibleCharacter(deps, context, characterId);
   const { state: book } = await accessibleWorldBook(deps, context, input.worldBookId);
-  if (book.ownerId !== character.ownerId) throw forbidden('a world book can only be attached to a character of the same owner');
+  if (!sameOwner(book, character)) throw forbidden('a world book can only be attached to a character of the same owner');
   return handleCommand(
     deps.eventStore,
     characterBooksStream(characterId),
@@ -45,7 +46,7 @@ export async function attachWorldBook(
 
 export async function detachWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   characterId: string,
   worldBookId: string,
 ): Promise<CommandResult<CharacterWorldBooksState>> {

@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import type { CharacterWorldBookEvent } from '../../shared/events/world-book-events.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
 
 /**
@@ -39,7 +39,7 @@ function evolve(state: CharacterWorldBooksState, event: CharacterWorldBookEvent)
   }
 }
 
-function decide(command: CharacterWorldBooksCommand, state: CharacterWorldBooksState, _context: CommandContext): CharacterWorldBookEvent[] {
+function decide(command: CharacterWorldBooksCommand, state: CharacterWorldBooksState, _context: Actor): CharacterWorldBookEvent[] {
   const current = state.attachments[command.worldBookId];
   switch (command.type) {
     case 'AttachWorldBook': {

@@ -1,4 +1,4 @@
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../../shared/errors.ts';
 import type {
   BookChanges,
   BulkOperation,
@@ -9,8 +9,9 @@ import type {
 } from '../../shared/events/world-book-events.ts';
 import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState } from '../../shared/world-books/world-book-fold.ts';
 import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Decider } from '../command-handler.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 // The fold lives in shared/ (history and time travel fold with it, the projection applies `applyBookChanges`); re-exported here.
 export { applyBookChanges, worldBookStream, type WorldBookState };
@@ -53,11 +54,11 @@ export type WorldBookCommand =
 export function assertBookAccessible(
   state: WorldBookState,
   worldBookId: string,
-  context: CommandContext,
+  context: Actor,
   options: { allowDeleted?: boolean } = {},
 ): void {
   if (!state.exists || (state.deleted && !options.allowDeleted)) throw notFound('world book', worldBookId);
-  if (state.ownerId !== context.userId && !context.isAdmin) throw forbidden();
+  assertOwned(context, state);
 }
 
 function findEntry(state: WorldBookState, worldBookId: string, entryId: string): EntryRecord {
@@ -114,7 +115,7 @@ export function bulkChanged(
   }
 }
 
-function decide(command: WorldBookCommand, state: WorldBookState, context: CommandContext): WorldBookEvent[] {
+function decide(command: WorldBookCommand, state: WorldBookState, context: Actor): WorldBookEvent[] {
   const worldBookId = command.worldBookId;
   switch (command.type) {
     case 'CreateWorldBook': {

@@ -2,7 +2,7 @@ import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { BookChanges, BulkOperation, EntryRecord, WorldBookMeta, WorldBookSource } from '../../shared/events/world-book-events.ts';
 import { newId } from '../../shared/ids.ts';
 import type { WorldInfoEntry } from '../../shared/worldinfo/index.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
 import {
@@ -24,7 +24,7 @@ const expected = (v: number | undefined) => (v !== undefined ? { expectedRevisio
 
 function run(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   command: WorldBookCommand,
   expectedVersion?: number,
 ): Promise<CommandResult<WorldBookState>> {
@@ -52,7 +52,7 @@ export interface NewWorldBook {
 
 export async function createWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: NewWorldBook,
 ): Promise<{ worldBookId: string; result: CommandResult<WorldBookState> }> {
   const worldBookId = input.worldBookId ?? newId();
@@ -76,7 +76,7 @@ export async function createWorldBook(
 
 export function updateWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   worldBookId: string,
   changes: BookChanges,
   expectedVersion?: number,
@@ -84,17 +84,17 @@ export function updateWorldBook(
   return run(deps, context, { type: 'UpdateWorldBook', worldBookId, changes }, expectedVersion);
 }
 
-export function deleteWorldBook(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string, expectedVersion?: number) {
+export function deleteWorldBook(deps: WorldBookCommandDeps, context: Actor, worldBookId: string, expectedVersion?: number) {
   return run(deps, context, { type: 'DeleteWorldBook', worldBookId, now: new Date() }, expectedVersion);
 }
 
-export function restoreWorldBook(deps: WorldBookCommandDeps, context: CommandContext, worldBookId: string) {
+export function restoreWorldBook(deps: WorldBookCommandDeps, context: Actor, worldBookId: string) {
   return run(deps, context, { type: 'RestoreWorldBook', worldBookId });
 }
 
 export async function addEntry(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   worldBookId: string,
   entry: WorldInfoEntry,
   expectedVersion?: number,
@@ -106,7 +106,7 @@ export async function addEntry(
 
 export function updateEntry(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   worldBookId: string,
   entryId: string,
   changes: Partial<WorldInfoEntry>,
@@ -115,13 +115,7 @@ export function updateEntry(
   return run(deps, context, { type: 'UpdateEntry', worldBookId, entryId, changes }, expectedVersion);
 }
 
-export function deleteEntry(
-  deps: WorldBookCommandDeps,
-  context: CommandContext,
-  worldBookId: string,
-  entryId: string,
-  expectedVersion?: number,
-) {
+export function deleteEntry(deps: WorldBookCommandDeps, context: Actor, worldBookId: string, entryId: string, expectedVersion?: number) {
   return run(deps, context, { type: 'DeleteEntry', worldBookId, entryId }, expectedVersion);
 }
 
@@ -141,7 +135,7 @@ export interface BulkOutcome {
  */
 export async function bulkChangeEntries(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   input: { entriesByBook: ReadonlyMap<string, string[]>; operation: BulkOperation; value?: number },
 ): Promise<BulkOutcome> {
   const commands = [...input.entriesByBook].map(([worldBookId, entryIds]): WorldBookCommand => ({
@@ -168,7 +162,7 @@ export async function bulkChangeEntries(
 /** Loads a book the caller may see (404 missing or deleted, 403 another user's). */
 export async function accessibleWorldBook(
   deps: WorldBookCommandDeps,
-  context: CommandContext,
+  context: Actor,
   worldBookId: string,
   options: { allowDeleted?: boolean } = {},
 ) {

@@ -1,5 +1,5 @@
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
-import type { CommandContext } from '../command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { toNewEvents } from '../command-handler.ts';
 
 /** Activations are recorded beside the book, not on it: a generation must not change the book's version. */
@@ -18,7 +18,7 @@ export interface ActivatedEntryRef {
  */
 export async function recordWorldInfoActivations(
   store: EventStore,
-  context: CommandContext,
+  context: Actor,
   input: { chatId?: string; characterId?: string; entries: readonly ActivatedEntryRef[] },
 ): Promise<string | null> {
   const byBook = new Map<string, ActivatedEntryRef[]>();

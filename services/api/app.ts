@@ -6,7 +6,8 @@ import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
 import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, withOpenAIError } from './http/openai-error.ts';
-import { problem, sendProblem, toProblem, type Problem } from './http/problem.ts';
+import { sendProblem } from './http/problem.ts';
+import { INTERNAL_ERROR, problem, toProblem, type ProblemDetails } from '../problem-details.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
 import { rateLimitRoutes } from './routes/rate-limit-routes.ts';
@@ -77,7 +78,7 @@ export function createApp(deps: ApiDependencies) {
     if (OPENAI_COMPATIBLE_PATH.test(req.path)) res.locals.openAIErrors = true;
     next();
   });
-  const answerProblem = (res: Response, p: Problem) => sendProblem(res, res.locals.openAIErrors ? withOpenAIError(p) : p);
+  const answerProblem = (res: Response, p: ProblemDetails) => sendProblem(res, res.locals.openAIErrors ? withOpenAIError(p) : p);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -124,8 +125,8 @@ export function createApp(deps: ApiDependencies) {
     answerProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { problem: p, unexpected } = toProblem(err);
-    if (unexpected) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
+    const p = toProblem(err);
+    if (p.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
     answerProblem(res, p);
   });
   return { app, routes, openapi, metrics };

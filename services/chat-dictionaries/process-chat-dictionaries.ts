@@ -11,15 +11,15 @@ import { createChatDictionarySources } from '../../queries/chat-dictionary-sourc
 import { createChatDictionaryQueries } from '../../queries/chat-dictionaries-queries.ts';
 import { createChatQueries } from '../../queries/chats-queries.ts';
 import type { TimedInput } from '../../shared/dictionaries/dictionary-engine.ts';
-import { IncludeCycleError } from '../../shared/dictionaries/dictionary-includes.ts';
 import { MAX_PROCESS_TEXT } from '../../shared/dictionaries/dictionary-model.ts';
 import { processResultToApi } from '../../shared/dictionaries/process-report.ts';
 import { badRequest, forbidden } from '../../shared/errors.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { assertDictionaryWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { processBody } from '../api/routes/chat-dictionary-schemas.ts';
 import { visibleChat } from '../api/routes/chat-routes.ts';
 import { visibleDictionary } from './visible-dictionary.ts';
+import { isOwnedBy } from '../../shared/access/access-rules.ts';
 
 export type ProcessRequest = z.infer<typeof processBody>;
 
@@ -36,7 +36,7 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
   const chats = createChatQueries(deps.db, deps.readSchema);
 
   /** The dictionaries a run applies and whose they are: the ones named (one owner), else the caller's active ones. */
-  async function rootsOf(body: ProcessRequest, principal: Principal): Promise<{ roots: string[]; ownerId: string }> {
+  async function rootsOf(body: ProcessRequest, principal: Actor): Promise<{ roots: string[]; ownerId: string }> {
     const explicit = [...(body.dictionary_id ? [body.dictionary_id] : []), ...(body.dictionary_ids ?? [])];
     if (explicit.length === 0) {
       const roots = (await queries.list(principal.userId, { includeInactive: false, includeDeleted: false, limit: 1_000_000, offset: 0 }))
@@ -47,11 +47,11 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of explicit) visibleDictionary(byId.get(id), id, principal);
     const ownerId = byId.get(explicit[0]!)!.owner_id;
-    if (rows.some((r) => r.owner_id !== ownerId)) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
+    if (rows.some((r) => !isOwnedBy(r, ownerId))) throw badRequest('mixed_owners', 'the dictionaries belong to different users');
     return { roots: [...new Set(explicit)], ownerId };
   }
 
-  async function process(body: ProcessRequest, principal: Principal) {
+  async function process(body: ProcessRequest, principal: Actor) {
     if (body.text.length > MAX_PROCESS_TEXT)
       throw badRequest('text_too_long', `Input text exceeds maximum length (${body.text.length} > ${MAX_PROCESS_TEXT})`);
     const started = performance.now();
@@ -59,18 +59,12 @@ export function createChatDictionaryProcessor(deps: ProcessChatDictionariesDeps)
     let timed: TimedInput | undefined;
     if (body.chat_id) {
       const chat = visibleChat(await chats.get(body.chat_id), body.chat_id, principal);
-      if (chat.owner_id !== ownerId) throw forbidden('the chat and the dictionaries belong to different users');
+      if (!isOwnedBy(chat, ownerId)) throw forbidden('the chat and the dictionaries belong to different users');
       const [stored, length] = await Promise.all([queries.timedState(chat.id), queries.activePathLength(chat.id)]);
       // The text is the chat's next message: "now" counts it.
       timed = { ...(stored ? { state: stored.state } : {}), chatLength: length + 1 };
     }
-    let dictionaries;
-    try {
-      dictionaries = await sources.resolve(roots, ownerId);
-    } catch (err) {
-      if (err instanceof IncludeCycleError) throw badRequest('include_cycle', err.message, { cycle: err.cycle });
-      throw err;
-    }
+    const dictionaries = await sources.resolve(roots, ownerId);
     assertDictionaryWorkWithinLimit(deps.config, { text: body.text, dictionaries, maxIterations: body.max_iterations });
     const result = await deps.cpu.run(
       'dictionaries',

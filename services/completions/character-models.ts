@@ -6,7 +6,8 @@
  */
 import { AppError } from '../../shared/errors.ts';
 import type { CharacterRow } from '../../queries/characters-queries.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
+import { isOwnedBy } from '../../shared/access/access-rules.ts';
 
 export const CHARACTER_MODEL_PREFIX = 'character:';
 
@@ -27,8 +28,8 @@ export const modelNotFound = (model: string) =>
   new AppError(404, 'model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
 
 /** The caller's live character a `character:…` model names; 404 `model_not_found` otherwise (never another user's). */
-export function characterOfModel(model: string, row: CharacterRow | undefined, principal: Pick<Principal, 'userId'>): CharacterRow {
-  if (!row || row.deleted_at || row.owner_id !== principal.userId) throw modelNotFound(model);
+export function characterOfModel(model: string, row: CharacterRow | undefined, actor: Pick<Actor, 'userId'>): CharacterRow {
+  if (!row || row.deleted_at || !isOwnedBy(row, actor.userId)) throw modelNotFound(model);
   return row;
 }
 

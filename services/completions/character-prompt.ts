@@ -4,6 +4,7 @@
  * prepare route (to show exactly what would be sent, as a dry run of the lorebook).
  */
 import type { Kysely } from 'kysely';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { ResolvedModel } from '../../infra/llm/index.ts';
 import { createCharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
@@ -14,18 +15,14 @@ import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
-import { badRequest, forbidden, notFound } from '../../shared/errors.ts';
+import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
 import type { TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
 import { createWorldInfoContext, type WorldInfoScope } from '../world-info/world-info-context.ts';
 import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
-
-export interface Requester {
-  userId: string;
-  isAdmin: boolean;
-}
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -57,16 +54,16 @@ export interface CharacterPrompt {
 const MAX_HISTORY = 5000;
 
 /** A character the requester may use: 404 when missing or deleted (never a stand-in), 403 when another user's. */
-export function usableCharacter(row: CharacterRow | undefined, id: string, who: Requester): CharacterRow {
+export function usableCharacter(row: CharacterRow | undefined, id: string, who: Actor): CharacterRow {
   if (!row || row.deleted_at) throw notFound('character', id);
-  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this character belongs to another user');
+  assertOwned(who, row, 'this character belongs to another user');
   return row;
 }
 
 /** A conversation the requester may continue: 404 when missing or deleted, 403 when another user's. */
-export function usableChat(row: ChatRow | undefined, id: string, who: Requester): ChatRow {
+export function usableChat(row: ChatRow | undefined, id: string, who: Actor): ChatRow {
   if (!row || row.deleted_at) throw notFound('chat', id);
-  if (row.owner_id !== who.userId && !who.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(who, row, 'this chat belongs to another user');
   return row;
 }
 
@@ -86,7 +83,7 @@ export function createCharacterPrompts(
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
-  async function placeTurn(target: CharacterTarget, who: Requester) {
+  async function placeTurn(target: CharacterTarget, who: Actor) {
     const [characterRow, chatRow] = await Promise.all([
       characters.get(target.characterId),
       target.chatId ? chats.get(target.chatId) : Promise.resolve(undefined),
@@ -149,7 +146,7 @@ export function createCharacterPrompts(
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
   const worldInfoScope = (
     target: CharacterTarget,
-    who: Requester,
+    who: Actor,
     placed: { character: CharacterRow; chat: ChatRow | null; settings: ChatSettings },
   ): WorldInfoScope => ({
     requester: who,
@@ -164,7 +161,7 @@ export function createCharacterPrompts(
      * the chat are usable, the turn fits the mode (regenerate and continue have a reply to work on), and the named
      * world books exist and are the caller's. Answers where the turn would go.
      */
-    async check(target: CharacterTarget, who: Requester): Promise<TurnPlacement> {
+    async check(target: CharacterTarget, who: Actor): Promise<TurnPlacement> {
       const placed = await placeTurn(target, who);
       await worldInfo.checkNamedBooks(worldInfoScope(target, who, placed));
       return placed.placement;
@@ -172,7 +169,7 @@ export function createCharacterPrompts(
 
     async build(
       target: CharacterTarget,
-      who: Requester,
+      who: Actor,
       model: PromptModelChoice,
       options: { maxTokens?: number; dryRun: boolean },
     ): Promise<CharacterPrompt> {

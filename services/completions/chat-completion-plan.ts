@@ -4,7 +4,7 @@
  * What the generation would refuse is refused here, before any job, recorded failure or rate-limit point.
  */
 import type { Kysely } from 'kysely';
-import type { CommandContext } from '../../commands/command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { startChat, type ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { RateLimitAction } from '../../infra/ratelimit/rate-limits.ts';
@@ -14,7 +14,6 @@ import { createChatQueries } from '../../queries/chats-queries.ts';
 import { completionChatId } from '../../shared/completions/completion-ids.ts';
 import type { CharacterTarget, CompletionJob } from '../../shared/completions/completion-job.ts';
 import { badRequest } from '../../shared/errors.ts';
-import type { Principal } from '../api/auth/principal.ts';
 import type { ChatCompletionBody } from '../api/routes/completion-schemas.ts';
 import { usableCharacter, usableChat, type CharacterPrompts } from './character-prompt.ts';
 import { preflightCompletion } from './completion-preflight.ts';
@@ -43,19 +42,13 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const preflight = { prompts: deps.prompts, chats: deps.chats };
 
-  async function plan(
-    principal: Principal,
-    command: CommandContext,
-    completionId: string,
-    body: ChatCompletionBody,
-    save: boolean,
-  ): Promise<ChatCompletionPlan> {
+  async function plan(actor: Actor, completionId: string, body: ChatCompletionBody, save: boolean): Promise<ChatCompletionPlan> {
     let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
     let characterId = body.character_id;
     let chatId: string | null = null;
-    let dataSubject = principal.userId;
+    let dataSubject = actor.userId;
     if (body.conversation_id) {
-      const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, principal);
+      const chat = usableChat(await chats.get(body.conversation_id), body.conversation_id, actor);
       if (!chat.character_id) throw badRequest('conversation_without_character', `chat ${chat.id} has no character to complete as`);
       if (characterId && characterId !== chat.character_id)
         throw badRequest(
@@ -67,7 +60,7 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
     }
     let newChatId: string | null = null;
     if (characterId) {
-      const character = usableCharacter(await characters.get(characterId), characterId, principal);
+      const character = usableCharacter(await characters.get(characterId), characterId, actor);
       dataSubject = character.owner_id;
       if (save && !chatId) {
         chatId = completionChatId(completionId);
@@ -90,7 +83,7 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
       // A chat the completion opens does not exist yet: the checks see a completion without one.
       await preflightCompletion(
         preflight,
-        command,
+        actor,
         completionId,
         newChatId ? { ...characterTarget, chatId: null, save: false } : characterTarget,
       );
@@ -104,12 +97,8 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
   }
 
   /** Opens the planned conversation; reads right after see it (bounded wait, as for every write). */
-  async function openChat(
-    command: CommandContext,
-    newChat: NonNullable<ChatCompletionPlan['newChat']>,
-    userName: string | undefined,
-  ): Promise<void> {
-    const created = await startChat(deps.chats, command, {
+  async function openChat(actor: Actor, newChat: NonNullable<ChatCompletionPlan['newChat']>, userName: string | undefined): Promise<void> {
+    const created = await startChat(deps.chats, actor, {
       chatId: newChat.chatId,
       characterId: newChat.characterId,
       settings: userName ? { user_name: userName } : {},

@@ -19,13 +19,15 @@ import {
   type QueuedCompletionJob,
   type RelayProblem,
 } from '../../shared/completions/completion-job.ts';
-import { AppError, forbidden, notFound } from '../../shared/errors.ts';
+import { AppError, notFound } from '../../shared/errors.ts';
 import type { CompletionDependencies } from '../api/api-dependencies.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { openAIErrorObject } from '../api/http/openai-error.ts';
 import { openSse } from '../api/http/sse.ts';
 import { createOpenAIStreamGrammar } from './openai-stream-grammar.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
+import { toRelayProblem } from './relay-problem.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
 const JOB_RETENTION_SECONDS = 24 * 3600;
@@ -205,13 +207,13 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
   }
 
   /** The job of a completion id, if the caller may see it. */
-  async function ownedJob(completionId: string, principal: Principal): Promise<JobInfo | undefined> {
+  async function ownedJob(completionId: string, actor: Actor): Promise<JobInfo | undefined> {
     // A stream started on this process may finish before its queue record is written.
     const running = deps.completions.local?.running(completionId)?.job;
     const info = running ? undefined : await queue.getJob(completionId);
     const data = (running ?? info?.data) as QueuedCompletionJob | undefined;
     if (!data) throw notFound('completion', completionId);
-    if (data.userId !== principal.userId && !principal.isAdmin) throw forbidden('this completion belongs to another user');
+    assertOwned(actor, { ownerId: data.userId }, 'this completion belongs to another user');
     return info;
   }
 
@@ -311,7 +313,7 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
           extra: {},
         });
       // An entry that no longer opens (its user was forgotten mid-stream) ends the stream with that problem.
-      if (err instanceof AppError && !finished) return fail({ status: err.status, code: err.code, detail: err.message, extra: err.extra });
+      if (err instanceof AppError && !finished) return fail(toRelayProblem(err));
       throw err;
     }
     return undefined;

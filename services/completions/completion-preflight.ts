@@ -4,7 +4,7 @@
  * chat, turn and mode, named world books) and, for a turn to be stored, the chat's own decision on it (live, room
  * for the turn and the reply), without generating or appending anything.
  */
-import type { CommandContext } from '../../commands/command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { preflightChatCommand, type ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
 import { completionMessageId } from '../../shared/completions/completion-ids.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
@@ -13,7 +13,7 @@ import type { CharacterPrompts } from './character-prompt.ts';
 
 export async function preflightCompletion(
   deps: { prompts: CharacterPrompts; chats: ChatCommandDeps },
-  context: CommandContext,
+  context: Actor,
   completionId: string,
   target: CharacterTarget,
 ): Promise<void> {

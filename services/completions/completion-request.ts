@@ -4,7 +4,7 @@
  * Pure functions of the request, so unit tests reach them without HTTP.
  */
 import { createHash } from 'node:crypto';
-import type { CommandContext } from '../../commands/command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ProviderRegistry } from '../../infra/llm/index.ts';
 import { completionIdForKey, newCompletionId } from '../../shared/completions/completion-ids.ts';
 import type { CharacterTarget, CompletionJob, GenerationParams } from '../../shared/completions/completion-job.ts';
@@ -12,7 +12,6 @@ import { refusedParameter, type GenerationSettings } from '../../infra/llm/param
 import type { ProviderType } from '../../shared/llm/chat-provider.ts';
 import { badRequest } from '../../shared/errors.ts';
 import { tokenizerForModel } from '../../shared/tokenizer/index.ts';
-import type { Principal } from '../api/auth/principal.ts';
 import type { CharacterCompleteBody, ChatCompletionBody } from '../api/routes/completion-schemas.ts';
 import type { PromptModelChoice } from './character-prompt.ts';
 
@@ -118,27 +117,22 @@ const clientKeyOf = (headers: Headers): string | undefined => {
 /** Whether the completion id comes from the client (so the request may be a retry of an earlier one). */
 export const clientChoseId = (headers: Headers): boolean => (clientKeyOf(headers) ?? '') !== '';
 
-export function completionIdOf(headers: Headers, principal: Pick<Principal, 'userId'>): string {
+export function completionIdOf(headers: Headers, actor: Pick<Actor, 'userId'>): string {
   const key = clientKeyOf(headers);
   if (key === undefined || key === '') return newCompletionId();
   if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
-  return completionIdForKey(principal.userId, key);
+  return completionIdForKey(actor.userId, key);
 }
 
 export const requestHashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /** The fields every completion job carries about its request. */
-export const jobBase = (
-  principal: Pick<Principal, 'userId' | 'isAdmin'>,
-  command: Pick<CommandContext, 'requestId' | 'correlationId'>,
-  completionId: string,
-  requestHash: string,
-) => ({
+export const jobBase = (actor: Actor, completionId: string, requestHash: string) => ({
   completionId,
-  userId: principal.userId,
-  isAdmin: principal.isAdmin,
-  requestId: command.requestId,
-  correlationId: command.correlationId,
+  userId: actor.userId,
+  isAdmin: actor.isAdmin,
+  requestId: actor.requestId,
+  correlationId: actor.correlationId,
   requestHash,
 });
 

@@ -5,7 +5,7 @@
  * job that dies mid-stream stores nothing).
  */
 import { ZodError } from 'zod';
-import type { CommandContext } from '../../commands/command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import type { ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
 import { runChatCommand } from '../../commands/chats/chat-workflows.ts';
 import type { CompletionMessage } from '../../commands/chats/chat-decider.ts';
@@ -30,7 +30,6 @@ import {
   type CompletionRelayEvent,
   type CompletionResult,
   type GenerationParams,
-  type RelayProblem,
   type SavedTurn,
   type SealedValue,
 } from '../../shared/completions/completion-job.ts';
@@ -40,6 +39,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
 import { applyDictionariesToReply, dictionaryEffects, dictionaryReport, userTurnMetadata } from './chat-dictionary-pass.ts';
 import type { CompletionSealer } from './completion-sealing.ts';
+import { toRelayProblem } from './relay-problem.ts';
 
 export interface CompletionRunnerDeps {
   providers: ProviderRegistry;
@@ -60,21 +60,6 @@ export function providerParams(params: GenerationParams): Omit<ChatRequest, 'mod
   return out as Omit<ChatRequest, 'model' | 'messages'>;
 }
 
-/** Any failure as the problem document the API answers with. */
-export function toRelayProblem(err: unknown): RelayProblem {
-  if (err instanceof AppError) return { status: err.status, code: err.code, detail: err.message, extra: err.extra };
-  if (err instanceof ZodError) {
-    const first = err.issues[0];
-    return {
-      status: 400,
-      code: 'validation_error',
-      detail: first ? `${first.path.map(String).join('.') || 'request'}: ${first.message}` : 'invalid request',
-      extra: {},
-    };
-  }
-  return { status: 500, code: 'completion_failed', detail: 'the completion failed unexpectedly; it has been logged', extra: {} };
-}
-
 async function* tap(chunks: AsyncIterable<ProviderChunk>, each: (chunk: ProviderChunk) => void): AsyncGenerator<ProviderChunk> {
   for await (const chunk of chunks) {
     each(chunk);
@@ -92,6 +77,15 @@ function boundedMetadata(metadata: Record<string, unknown>): Record<string, unkn
   delete metadata.reasoning_content;
   return metadata;
 }
+
+/** The worker acts for the job's owner, within the request that queued it. */
+const jobActor = (job: CompletionJob): Actor => ({
+  userId: job.userId,
+  isAdmin: job.isAdmin,
+  requestId: job.requestId,
+  correlationId: job.correlationId,
+  causationId: job.completionId,
+});
 
 export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
   async function persist(
@@ -135,13 +129,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(lorebook ? { lorebook } : {}),
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
-    const context: CommandContext = {
-      userId: job.userId,
-      isAdmin: job.isAdmin,
-      requestId: job.requestId,
-      correlationId: job.correlationId,
-      causationId: job.completionId,
-    };
+    const actor = jobActor(job);
     const reply = {
       messageId: completionMessageId(job.completionId, 'reply'),
       sender: 'assistant' as const,
@@ -150,7 +138,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       metadata,
       alternateOf: placement.replyAlternateOf,
     };
-    const result = await runChatCommand(deps.chats, context, chatId, {
+    const result = await runChatCommand(deps.chats, actor, chatId, {
       type: 'AppendCompletion',
       chatId,
       ...(placement.parentId !== undefined ? { parentId: placement.parentId } : {}),
@@ -178,7 +166,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
           return entryId ? [{ worldBookId: a.bookId, entryId, entryKey: a.entryKey }] : [];
         });
         if (entries.length > 0)
-          await recordWorldInfoActivations(deps.eventStore, context, { chatId, characterId: target.characterId, entries });
+          await recordWorldInfoActivations(deps.eventStore, actor, { chatId, characterId: target.characterId, entries });
       }
       await deps.waiter.waitFor(result.position, deps.readYourWritesTimeoutMs);
     }
@@ -215,7 +203,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       let messages: ChatMessage[];
       if (target.kind === 'proxy') messages = target.messages;
       else {
-        plan = await deps.prompts.build(target, { userId: job.userId, isAdmin: job.isAdmin }, resolved, {
+        plan = await deps.prompts.build(target, jobActor(job), resolved, {
           ...(job.params.max_tokens !== undefined ? { maxTokens: job.params.max_tokens } : {}),
           dryRun: !(target.save && target.chatId && target.mode !== 'impersonate'),
         });
@@ -301,28 +289,18 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       // Usage analytics count failures from the log; recording one must not hide the failure itself.
       // Recorded before the client hears of the failure, so the error is in the log when it does.
       const target = job.target;
-      await recordCompletionFailure(
-        deps.eventStore,
-        {
-          userId: job.userId,
-          isAdmin: job.isAdmin,
-          requestId: job.requestId,
-          correlationId: job.correlationId,
-          causationId: job.completionId,
-        },
-        {
-          completionId: job.completionId,
-          userId: job.userId,
-          characterId: target.kind === 'character' ? target.characterId : null,
-          chatId: target.kind === 'character' ? (target.chatId ?? null) : null,
-          mode: target.kind === 'character' ? target.mode : null,
-          provider: resolvedModel?.providerName ?? null,
-          model: resolvedModel?.model ?? null,
-          status: problem.status,
-          code: problem.code,
-          latencyMs: Math.round(performance.now() - started),
-        },
-      ).catch((recordErr: unknown) => context.log.error({ err: recordErr }, 'could not record the completion failure'));
+      await recordCompletionFailure(deps.eventStore, jobActor(job), {
+        completionId: job.completionId,
+        userId: job.userId,
+        characterId: target.kind === 'character' ? target.characterId : null,
+        chatId: target.kind === 'character' ? (target.chatId ?? null) : null,
+        mode: target.kind === 'character' ? target.mode : null,
+        provider: resolvedModel?.providerName ?? null,
+        model: resolvedModel?.model ?? null,
+        status: problem.status,
+        code: problem.code,
+        latencyMs: Math.round(performance.now() - started),
+      }).catch((recordErr: unknown) => context.log.error({ err: recordErr }, 'could not record the completion failure'));
       await publish({ t: 'error', problem });
       await lastWrite;
       await deps.relay.end(channel).catch(() => undefined);

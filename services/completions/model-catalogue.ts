@@ -8,7 +8,7 @@
 import type { ProviderRegistry, ProviderSummary } from '../../infra/llm/index.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { createCharacterQueries, type CharacterQueries } from '../../queries/characters-queries.ts';
-import type { Principal } from '../api/auth/principal.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { characterModelId, characterOfModel, characterRefOf, isCharacterModel, modelNotFound } from './character-models.ts';
 
 /** How long a provider's list is reused, and how long a failure to read it is (then the configured models stand in). */
@@ -95,10 +95,10 @@ export function createModelCatalogue(deps: ModelCatalogueDeps) {
     return out;
   }
 
-  async function characterModels(principal: Pick<Principal, 'userId'>): Promise<ModelObject[]> {
+  async function characterModels(actor: Pick<Actor, 'userId'>): Promise<ModelObject[]> {
     const out: ModelObject[] = [];
     for (let offset = 0; ; offset += CHARACTER_PAGE) {
-      const page = await deps.characters.list(principal.userId, { limit: CHARACTER_PAGE, offset, sort: 'name' });
+      const page = await deps.characters.list(actor.userId, { limit: CHARACTER_PAGE, offset, sort: 'name' });
       for (const c of page.items)
         out.push({
           id: characterModelId(c),
@@ -113,15 +113,15 @@ export function createModelCatalogue(deps: ModelCatalogueDeps) {
 
   return {
     /** Every model the caller can name: the providers' models, then the caller's characters. */
-    async list(principal: Pick<Principal, 'userId'>): Promise<ModelObject[]> {
-      const [models, characters] = await Promise.all([providerModels(), characterModels(principal)]);
+    async list(actor: Pick<Actor, 'userId'>): Promise<ModelObject[]> {
+      const [models, characters] = await Promise.all([providerModels(), characterModels(actor)]);
       return [...models, ...characters];
     },
     /** One model by id; 404 `model_not_found` when the caller cannot name it. */
-    async get(principal: Pick<Principal, 'userId'>, id: string): Promise<ModelObject> {
+    async get(actor: Pick<Actor, 'userId'>, id: string): Promise<ModelObject> {
       if (isCharacterModel(id)) {
         const ref = characterRefOf(id);
-        const c = characterOfModel(id, ref ? await deps.characters.get(ref) : undefined, principal);
+        const c = characterOfModel(id, ref ? await deps.characters.get(ref) : undefined, actor);
         return {
           id: characterModelId(c),
           object: 'model',

@@ -5,7 +5,7 @@
  * recorded when asked.
  */
 import type { Kysely } from 'kysely';
-import type { CommandContext } from '../../commands/command-context.ts';
+import type { Actor } from '../../shared/access/actor.ts';
 import { recordWorldInfoActivations } from '../../commands/world-books/world-info-activations.ts';
 import type { CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
@@ -14,12 +14,12 @@ import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
 import { createCharacterQueries } from '../../queries/characters-queries.ts';
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
-import { forbidden, notFound } from '../../shared/errors.ts';
+import { notFound } from '../../shared/errors.ts';
 import type { ChatMessageInput, TimedEffectsStateInput, WorldInfoResult, WorldInfoSettings } from '../../shared/worldinfo/index.ts';
-import type { Principal } from '../api/auth/principal.ts';
 import { assertScanTextWithinLimit, assertScanWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { ProcessContextBody } from '../api/routes/process-context-schemas.ts';
 import { createWorldInfoContext, type WorldInfoScope } from './world-info-context.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
 
 /** Messages of a chat that a process-context call reads (the newest; more than any scan depth in practice). */
 const MAX_CHAT_MESSAGES = 5000;
@@ -46,7 +46,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
   const chats = createChatScanQueries(deps.db, deps.readSchema);
 
   /** What the request scans: the chat's messages and names, the character's, then the request's own messages and text. */
-  async function scanInput(body: ProcessContextBody, principal: Principal) {
+  async function scanInput(body: ProcessContextBody, actor: Actor) {
     let characterId = body.character_id;
     let characterName = body.character_name;
     let characterTags = body.character_tags;
@@ -61,7 +61,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     if (body.chat_id) {
       const chat = await chats.chatContext(body.chat_id, { maxMessages: MAX_CHAT_MESSAGES });
       if (!chat || chat.deleted) throw notFound('chat', body.chat_id);
-      if (chat.ownerId !== principal.userId && !principal.isAdmin) throw forbidden();
+      assertOwned(actor, chat);
       scopeChat = { ownerId: chat.ownerId, worldBookIds: chat.worldBookIds };
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
@@ -78,7 +78,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     if (characterId) {
       const row = await characters.get(characterId);
       if (!row || row.deleted_at) throw notFound('character', characterId);
-      if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
+      assertOwned(actor, row);
       scopeCharacter = { id: characterId, ownerId: row.owner_id };
       characterName ??= row.name;
       characterTags ??= row.tags;
@@ -93,7 +93,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       });
     if (body.text !== undefined) messages.push({ role: 'user', name: user, content: body.text });
     const scope: WorldInfoScope = {
-      requester: principal,
+      requester: actor,
       chat: scopeChat,
       character: scopeCharacter,
       extraBookIds: body.world_book_ids,
@@ -102,13 +102,8 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     return { scope, characterId, character, characterTags, timedState, messages, unloaded };
   }
 
-  async function process(
-    body: ProcessContextBody,
-    settings: Partial<WorldInfoSettings>,
-    principal: Principal,
-    command: CommandContext,
-  ): Promise<ProcessedWorldInfoContext> {
-    const { scope, characterId, character, characterTags, timedState, messages, unloaded } = await scanInput(body, principal);
+  async function process(body: ProcessContextBody, settings: Partial<WorldInfoSettings>, actor: Actor): Promise<ProcessedWorldInfoContext> {
+    const { scope, characterId, character, characterTags, timedState, messages, unloaded } = await scanInput(body, actor);
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
@@ -131,7 +126,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         dryRun: true,
         diagnostics: body.diagnostics,
       },
-      principal.userId,
+      actor.userId,
     );
 
     let recorded = false;
@@ -141,7 +136,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         const entryId = byId.get(a.bookId)?.entryIds[a.entryIndex];
         return entryId ? [{ worldBookId: a.bookId, entryId, entryKey: a.entryKey }] : [];
       });
-      const position = await recordWorldInfoActivations(deps.eventStore, command, {
+      const position = await recordWorldInfoActivations(deps.eventStore, actor, {
         ...(body.chat_id ? { chatId: body.chat_id } : {}),
         ...(characterId ? { characterId } : {}),
         entries,

@@ -3,12 +3,13 @@
  * chat's owner's (else the character's owner's, else the caller's); the character's books, the chat's books, the
  * books the request names (an administrator may name other users'), and the owner's global books unless left out.
  */
+import type { Actor } from '../../shared/access/actor.ts';
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { createWorldBookSources, type GatherBooksInput, type GatheredBook } from '../../queries/world-book-sources.ts';
 
 export interface WorldInfoScope {
-  requester: { userId: string; isAdmin: boolean };
+  requester: Pick<Actor, 'userId' | 'isAdmin'>;
   chat?: { ownerId: string; worldBookIds: readonly string[] } | null;
   character?: { id: string; ownerId: string } | null;
   extraBookIds?: readonly string[] | undefined;

@@ -2,6 +2,7 @@
  * Stable error codes for card import/export. Every parser failure is one of these, with the HTTP status the
  * import route should answer with; `detail` is a human sentence for the response body.
  */
+import { AppError } from '../errors.ts';
 
 export type CardErrorStatus = 400 | 413 | 415 | 422;
 
@@ -111,16 +112,14 @@ export const CARD_EXPORT_ERROR_STATUS = {
 export type CardExportErrorCode = keyof typeof CARD_EXPORT_ERROR_STATUS;
 
 /** Thrown by `exportCard` when its input cannot be exported; carries the status the route should return. */
-export class CardExportError extends Error {
-  readonly status: CardErrorStatus;
-  readonly code: CardExportErrorCode;
+export class CardExportError extends AppError {
+  declare readonly status: CardErrorStatus;
+  declare readonly code: CardExportErrorCode;
   readonly detail: string;
 
   constructor(code: CardExportErrorCode, detail: string) {
-    super(detail);
+    super(CARD_EXPORT_ERROR_STATUS[code], code, detail);
     this.name = 'CardExportError';
-    this.status = CARD_EXPORT_ERROR_STATUS[code];
-    this.code = code;
     this.detail = detail;
   }
 }

@@ -8,6 +8,7 @@
  * legacy list syntax (`- hello -> hi`, `- /regex/i -> X (regex)`, `- goodbye -> bye (50%)`), and, when neither
  * gives an entry, plain `pattern: replacement` lines.
  */
+import { AppError } from '../errors.ts';
 import { isRegexKey } from '../worldinfo/safe-regex.ts';
 import {
   cleanCategory,
@@ -38,10 +39,11 @@ export interface ImportedDictionary extends PortableDictionary {
   warnings: ImportWarning[];
 }
 
-export class DictionaryFormatError extends Error {
-  readonly code = 'invalid_dictionary_file' as const;
+/** A file that is not a dictionary this service reads: 400 `invalid_dictionary_file`. */
+export class DictionaryFormatError extends AppError {
+  declare readonly code: 'invalid_dictionary_file';
   constructor(message: string) {
-    super(message);
+    super(400, 'invalid_dictionary_file', message);
     this.name = 'DictionaryFormatError';
   }
 }

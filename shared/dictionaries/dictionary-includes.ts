@@ -3,18 +3,20 @@
  * that includes it (post-order), every dictionary once. A cycle is an error naming it, as the original does:
  * `Dictionary include cycle detected: a -> b -> a`.
  */
+import { AppError } from '../errors.ts';
 export interface IncludeNode {
   id: string;
   name: string;
   includedIds: readonly string[];
 }
 
-export class IncludeCycleError extends Error {
-  readonly code = 'include_cycle' as const;
+/** Dictionaries that include each other in a ring: 400 `include_cycle`, with the ids (`cycle`). */
+export class IncludeCycleError extends AppError {
+  declare readonly code: 'include_cycle';
   /** Ids along the cycle, the first repeated at the end. */
   readonly cycle: string[];
   constructor(cycle: string[], names: string[]) {
-    super(`Dictionary include cycle detected: ${names.join(' -> ')}`);
+    super(400, 'include_cycle', `Dictionary include cycle detected: ${names.join(' -> ')}`, { cycle });
     this.name = 'IncludeCycleError';
     this.cycle = cycle;
   }

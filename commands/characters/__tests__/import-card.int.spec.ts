@@ -11,7 +11,7 @@ import { buildPng, cardJson, tEXt } from '../../../shared/cards/__tests__/helper
 import { resolveCardLimits, type CardParseOptions } from '../../../shared/cards/index.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { startTestService, type TestService } from '../../../test/harness.ts';
-import type { CommandContext } from '../../command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { importCard, type ImportCardInput, type ImportCardPorts } from '../import-card.ts';
 
 let svc: TestService;
@@ -22,7 +22,7 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const context = (): CommandContext => ({
+const context = (): Actor => ({
   userId: 'local',
   isAdmin: false,
   requestId: randomUUID(),

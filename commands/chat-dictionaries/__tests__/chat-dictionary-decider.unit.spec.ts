@@ -1,11 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { DEFAULT_ENTRY, type DictionaryMeta } from '../../../shared/dictionaries/dictionary-model.ts';
-import type { CommandContext } from '../../command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { DeciderSpecification } from '../../../test/decider-specification.ts';
 import { chatDictionaryDecider, type ChatDictionaryCommand } from '../chat-dictionary-decider.ts';
 
-const owner: CommandContext = { userId: 'u1', isAdmin: false, requestId: 'r', correlationId: 'c', causationId: 'c' };
-const stranger: CommandContext = { ...owner, userId: 'u2' };
+const owner: Actor = { userId: 'u1', isAdmin: false, requestId: 'r', correlationId: 'c', causationId: 'c' };
+const stranger: Actor = { ...owner, userId: 'u2' };
 const ID = '0190b5a8-0000-7000-8000-000000000001';
 const E1 = '0190b5a8-0000-7000-8000-0000000000e1';
 const E2 = '0190b5a8-0000-7000-8000-0000000000e2';

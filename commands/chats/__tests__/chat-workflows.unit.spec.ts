@@ -4,14 +4,14 @@ import { ConcurrencyError, type EventStore } from '../../../infra/eventstore/eve
 import { cardFromBasicFields } from '../../../shared/cards/index.ts';
 import { newId } from '../../../shared/ids.ts';
 import { createCharacter } from '../../characters/character-workflows.ts';
-import type { CommandContext } from '../../command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { createStateCache } from '../../state-cache.ts';
 import { chatStream, type ChatCommand } from '../chat-decider.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat, type ChatCommandDeps } from '../chat-workflows.ts';
 import { userChatsStream } from '../user-chats-decider.ts';
 
 // The chat workflows on the in-memory event store: the same commands the API runs, without a database.
-const context = (userId: string): CommandContext => ({ userId, isAdmin: false, requestId: newId(), correlationId: 'c', causationId: 'c' });
+const context = (userId: string): Actor => ({ userId, isAdmin: false, requestId: newId(), correlationId: 'c', causationId: 'c' });
 const alice = context('alice');
 const bob = context('bob');
 

@@ -2,13 +2,13 @@ import { describe, expect, test } from '@jest/globals';
 import type { WorldBookEvent } from '../../../shared/events/world-book-events.ts';
 import { createEntry, createWorldBook } from '../../../shared/worldinfo/index.ts';
 import { DeciderSpecification } from '../../../test/decider-specification.ts';
-import type { CommandContext } from '../../command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { cardEntryIds, cardWorldBookId } from '../card-world-book.ts';
 import { characterWorldBooksDecider } from '../character-world-books-decider.ts';
 import { nextFreeUid, worldBookDecider, type WorldBookCommand, type WorldBookState } from '../world-book-decider.ts';
 
-const alice: CommandContext = { userId: 'alice', isAdmin: false, requestId: 'r', correlationId: 'r', causationId: 'r' };
-const bob: CommandContext = { ...alice, userId: 'bob' };
+const alice: Actor = { userId: 'alice', isAdmin: false, requestId: 'r', correlationId: 'r', causationId: 'r' };
+const bob: Actor = { ...alice, userId: 'bob' };
 const BOOK = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
 const E1 = '01a20b51-8aef-70e2-bc70-d07f7c1061d1';
 const E2 = '01a20b51-8aef-70e2-bc70-d07f7c1061d2';

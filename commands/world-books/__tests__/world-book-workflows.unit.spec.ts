@@ -3,7 +3,7 @@ import { createMemoryEventStore } from '../../../infra/eventstore/memory/memory-
 import { ConcurrencyError, type EventStore } from '../../../infra/eventstore/event-store.ts';
 import { newId } from '../../../shared/ids.ts';
 import { createEntry, createWorldBook as newBook } from '../../../shared/worldinfo/index.ts';
-import type { CommandContext } from '../../command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { createStateCache } from '../../state-cache.ts';
 import { worldBookStream } from '../world-book-decider.ts';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../world-book-workflows.ts';
 
 // The world-book workflows on the in-memory event store: the same commands the API runs, without a database.
-const context = (userId: string, isAdmin = false): CommandContext => ({
+const context = (userId: string, isAdmin = false): Actor => ({
   userId,
   isAdmin,
   requestId: newId(),

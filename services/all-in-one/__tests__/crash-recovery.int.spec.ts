@@ -25,7 +25,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '../../../test/service-process.ts';
-import { LOCAL_USER_ID } from '../../api/auth/principal.ts';
+import { LOCAL_USER_ID } from '../../../shared/access/actor.ts';
 
 /**
  * kill -9 of `npm start`'s process while it works: during a burst of imports and message sends, during a

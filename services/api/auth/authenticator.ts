@@ -5,13 +5,13 @@ import type { Config } from '../../../infra/config.ts';
 import { secretsEqual } from '../../../infra/auth/api-keys.ts';
 import type { CredentialStatus, UserStore } from '../../../infra/auth/user-store.ts';
 import { AppError, unauthorized } from '../../../shared/errors.ts';
-import { LOCAL_USER_ID, USER_ID_PATTERN, USER_ID_RULE, type Principal } from './principal.ts';
+import { LOCAL_USER_ID, USER_ID_PATTERN, USER_ID_RULE, type Actor } from '../../../shared/access/actor.ts';
 
 /**
- * The caller of a request: null when no credential, or none this service knows, was presented (a plain 401); a
+ * Who the caller of a request is (the route adds the request's ids to make the Actor): null when no credential, or none this service knows, was presented (a plain 401); a
  * known but refused one (an expired token, a disabled user) throws a 401 AppError with a code saying why.
  */
-export type Authenticate = (req: Request) => Promise<Principal | null>;
+export type Authenticate = (req: Request) => Promise<Pick<Actor, 'userId' | 'isAdmin'> | null>;
 
 /** The credential a request presents: `X-API-KEY`, or `Authorization: Bearer`. */
 export function presentedCredential(req: Request): string | undefined {
@@ -29,7 +29,7 @@ export function singleUserAuthenticator(apiKey: string): Authenticate {
   return async (req) => {
     const credential = presentedCredential(req);
     if (!credential || !secretsEqual(credential, apiKey)) return null;
-    return { userId: LOCAL_USER_ID, isAdmin: true, method: 'api-key' };
+    return { userId: LOCAL_USER_ID, isAdmin: true };
   };
 }
 
@@ -110,7 +110,7 @@ export interface MultiUserAuthenticatorOptions {
 export function multiUserAuthenticator(config: Config, users: UserStore, options: MultiUserAuthenticatorOptions = {}): Authenticate {
   const cacheMs = options.cacheMs ?? 5000;
   const verifier = jwtKey(config);
-  const keyCache = new Map<string, { principal: Principal; expires: number }>();
+  const keyCache = new Map<string, { principal: Pick<Actor, 'userId' | 'isAdmin'>; expires: number }>();
   const statusCache = new Map<string, { status: CredentialStatus | null; expires: number }>();
   const drop = (userId: string) => {
     statusCache.delete(userId);
@@ -155,13 +155,13 @@ export function multiUserAuthenticator(config: Config, users: UserStore, options
           throw refused('token_revoked', "the token was issued before this user's data was forgotten; sign in again");
         }
       }
-      return { userId, isAdmin: isAdminClaim(payload), method: 'jwt' };
+      return { userId, isAdmin: isAdminClaim(payload) };
     }
     const hit = keyCache.get(credential);
     if (hit && hit.expires > now) return hit.principal;
     const owner = await users.findKeyOwner(credential);
     if (!owner) return null;
-    const principal: Principal = { userId: owner.userId, isAdmin: owner.isAdmin, method: 'api-key' };
+    const principal: Pick<Actor, 'userId' | 'isAdmin'> = { userId: owner.userId, isAdmin: owner.isAdmin };
     if (keyCache.size > 10_000) keyCache.clear();
     keyCache.set(credential, { principal, expires: now + cacheMs });
     return principal;

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../../../infra/config.ts';
 import { secretsEqual } from '../../../infra/auth/api-keys.ts';
-import { forbidden, unauthorized } from '../../../shared/errors.ts';
+import { unauthorized } from '../../../shared/errors.ts';
 import { presentedCredential, type Authenticate } from './authenticator.ts';
+import { assertAdmin, canAdminister } from '../../../shared/access/access-rules.ts';
 
 /**
  * Who may see the service's insides: `/metrics` (route patterns, queue depth, projection lag, process figures)
@@ -29,7 +30,7 @@ export function monitoringAccess(config: Pick<Config, 'AUTH_MODE' | 'METRICS_TOK
       const principal = await authenticate(req);
       if (!principal)
         throw unauthorized(`metrics need an administrator's credential${token !== undefined ? ' or METRICS_TOKEN as a Bearer token' : ''}`);
-      if (!principal.isAdmin) throw forbidden('metrics need an administrator', 'admin_required');
+      assertAdmin(principal, 'metrics need an administrator');
       next();
     },
     async seesDetails(req) {
@@ -37,7 +38,7 @@ export function monitoringAccess(config: Pick<Config, 'AUTH_MODE' | 'METRICS_TOK
       if (presentedCredential(req) === undefined) return false;
       // A bad credential on a public probe gets the status, not a 401.
       const principal = await authenticate(req).catch(() => null);
-      return principal?.isAdmin === true;
+      return principal ? canAdminister(principal) : false;
     },
   };
 }

@@ -3,7 +3,7 @@
  * every OpenAI client reads (the SDK's `APIError.message`, SillyTavern's `error.message`). Built from the problem
  * document the rest of the API answers with, whose members stay beside it, so one mapping of errors serves both.
  */
-import type { Problem } from './problem.ts';
+import type { ProblemDetails } from '../../problem-details.ts';
 
 export interface OpenAIErrorObject {
   message: string;
@@ -35,12 +35,14 @@ function paramOf(problem: Record<string, unknown>): string | null {
   return null;
 }
 
-export function openAIErrorObject(problem: Pick<Problem, 'status' | 'code' | 'detail'> & Record<string, unknown>): OpenAIErrorObject {
+export function openAIErrorObject(
+  problem: Pick<ProblemDetails, 'status' | 'code' | 'detail'> & Record<string, unknown>,
+): OpenAIErrorObject {
   return { message: problem.detail, type: openAIErrorType(problem.status), param: paramOf(problem), code: problem.code };
 }
 
 /** The problem document with OpenAI's `error` member added (the problem's members are kept). */
-export function withOpenAIError(problem: Problem): Problem & { error: OpenAIErrorObject } {
+export function withOpenAIError(problem: ProblemDetails): ProblemDetails & { error: OpenAIErrorObject } {
   return { ...problem, error: openAIErrorObject(problem) };
 }
 

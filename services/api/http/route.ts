@@ -1,12 +1,12 @@
 import type { Request, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
-import type { CommandContext } from '../../../commands/command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import type { Logger } from '../../../infra/logger.ts';
-import type { Principal } from '../auth/principal.ts';
-import { AppError, unauthorized, forbidden } from '../../../shared/errors.ts';
+import { AppError, unauthorized } from '../../../shared/errors.ts';
 import type { RateLimitAction, RateLimitDecision, RateLimits } from '../../../infra/ratelimit/rate-limits.ts';
 import { JSON_TYPES } from './hardening.ts';
 import { problemSchema } from './schemas.ts';
+import { assertAdmin } from '../../../shared/access/access-rules.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -20,8 +20,8 @@ export interface RouteContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  principal: Principal;
-  command: CommandContext;
+  /** The caller (`anonymous` on a public route), with this request's ids for the events it causes. */
+  actor: Actor;
   log: Logger;
   req: Request;
   res: Response;
@@ -133,16 +133,16 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
 export function registerRoutes(
   router: Router,
   routes: readonly RouteDefinition[],
-  authenticate: (req: Request) => Promise<Principal | null>,
+  authenticate: (req: Request) => Promise<Pick<Actor, 'userId' | 'isAdmin'> | null>,
   options: { rateLimits?: RateLimits } = {},
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
-      let principal: Principal | null = null;
+      let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
         principal = await authenticate(req);
         if (!principal) throw unauthorized();
-        if (route.auth === 'admin' && !principal.isAdmin) throw forbidden('this operation needs an administrator', 'admin_required');
+        if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
@@ -173,8 +173,7 @@ export function registerRoutes(
         params,
         query,
         body,
-        principal: principal ?? { userId: 'anonymous', isAdmin: false, method: 'none' },
-        command: {
+        actor: {
           userId: principal?.userId ?? 'anonymous',
           isAdmin: principal?.isAdmin ?? false,
           requestId,

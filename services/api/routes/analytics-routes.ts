@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { usageReport } from '../../../queries/usage-analytics-queries.ts';
-import { badRequest, forbidden } from '../../../shared/errors.ts';
+import { badRequest } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const MAX_RANGE_DAYS = 3660;
 const DAY_MS = 86_400_000;
@@ -55,15 +56,14 @@ export function analyticsRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'invalid range', schema: problemSchema },
         403: { description: "another user's usage", schema: problemSchema },
       },
-      handler: async ({ query, principal }) => {
+      handler: async ({ query, actor }) => {
         const to = query.to ?? new Date().toISOString().slice(0, 10);
         const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
         const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS;
         if (span < 0) throw badRequest('invalid_range', `from (${from}) is after to (${to})`);
         if (span >= MAX_RANGE_DAYS) throw badRequest('invalid_range', `at most ${MAX_RANGE_DAYS} days at once`);
-        const userId = query.user_id ?? principal.userId;
-        if (userId !== principal.userId && !principal.isAdmin)
-          throw forbidden("only an administrator can read another user's usage", 'admin_required');
+        const userId = query.user_id ?? actor.userId;
+        assertOwned(actor, { ownerId: userId }, "only an administrator can read another user's usage", 'admin_required');
         return {
           status: 200,
           body: await usageReport(deps.db, deps.readSchema, { userId, from, to, characterId: query.character_id ?? null }),

@@ -4,7 +4,7 @@ import type { CreateOutcome } from '../../../commands/characters/character-workf
 import { importCard } from '../../../commands/characters/import-card.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
-import { CardExportError, exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
+import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
@@ -73,7 +73,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         415: { description: 'unsupported format', schema: problemSchema },
         422: { description: 'no card data (`missing_character_data`) or limits exceeded', schema: problemSchema },
       },
-      handler: async ({ req, query, command, principal, log, consumeRateLimit }) => {
+      handler: async ({ req, query, actor, log, consumeRateLimit }) => {
         const { file, fields } = await readMultipartFile(req, {
           fileFields: ['file', 'character_file'],
           maxBytes: deps.config.CARD_MAX_FILE_BYTES,
@@ -86,9 +86,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             ...importPorts,
             log,
             admit: ({ withBinaries }) => consumeRateLimit(withBinaries ? ['character_import', 'blob_upload'] : ['character_import']),
-            parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, principal.userId),
+            parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, actor.userId),
           },
-          command,
+          actor,
           { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
         );
         const report = importReport(parsed, outcome, book);
@@ -121,16 +121,10 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'the card file', contentType: 'application/octet-stream' },
         404: { description: 'missing', schema: problemSchema },
       },
-      handler: async ({ params, query, principal, res }) => {
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        let out;
-        try {
-          out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
-        } catch (err) {
-          if (err instanceof CardExportError) throw new AppError(err.status, err.code, err.detail);
-          throw err;
-        }
+        const out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
         sendDownload(
           res,
           out.bytes,
@@ -161,8 +155,8 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         304: { description: 'not modified' },
         404: { description: 'no image', schema: problemSchema },
       },
-      handler: async ({ params, principal, req, res }) => {
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor, req, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         if (!row.avatar) throw new AppError(404, 'no_image', `character ${params.id} has no image`);
         const etag = `"${row.avatar.sha256}"`;
         if (req.headers['if-none-match'] === etag) {
@@ -184,8 +178,8 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: idParams,
       responses: { 200: { description: 'assets', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } },
-      handler: async ({ params, principal }) => {
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         return {
           status: 200,
           body: { items: toCharacterView(row).assets.map((a, i) => ({ ...a, path: row.assets[i]!.path, uri: row.assets[i]!.uri })) },
@@ -207,8 +201,8 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         404: { description: 'no such asset', schema: problemSchema },
       },
-      handler: async ({ params, principal, req, res }) => {
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor, req, res }) => {
+        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         const asset = row.assets[params.index];
         if (!asset) throw new AppError(404, 'not_found', `character ${params.id} has no asset ${params.index}`);
         const etag = `"${asset.sha256}"`;

@@ -16,14 +16,15 @@ import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DA
 import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
 import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../../shared/characters/stored-card.ts';
-import { AppError, forbidden, notFound } from '../../../shared/errors.ts';
+import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { asOfFromQuery, asOfParam } from './as-of-param.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
@@ -106,11 +107,11 @@ const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.
 export function visibleCharacter(
   row: CharacterRow | undefined,
   id: string,
-  principal: Principal,
+  actor: Actor,
   options: { includeDeleted?: boolean } = {},
 ): CharacterRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('character', id);
-  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
+  assertOwned(actor, row);
   return row;
 }
 
@@ -147,13 +148,13 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'invalid', schema: problemSchema },
         409: { description: 'name taken', schema: problemSchema },
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         const { card_data, ...fields } = body;
         const card = cardFromBasicFields(fields);
         for (const [k, v] of Object.entries(card_data ?? {})) if (v !== null) (card.data as Record<string, unknown>)[k] = v;
         const stored: StoredCard = { card, avatar: null, assets: [] };
         checkCard(stored, deps);
-        const { characterId, result } = await createCharacter(commands, command, { stored, source: { kind: 'api' } });
+        const { characterId, result } = await createCharacter(commands, actor, { stored, source: { kind: 'api' } });
         return respondAfterProjection(
           deps,
           result.position,
@@ -175,12 +176,12 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       query: listQuery,
       responses: { 200: { description: 'a page of characters', schema: listSchema } },
-      handler: async ({ query, principal }) => {
+      handler: async ({ query, actor }) => {
         const tags = query.tags
           ?.split(',')
           .map((t) => t.trim())
           .filter(Boolean);
-        const { items, total } = await queries.list(principal.userId, {
+        const { items, total } = await queries.list(actor.userId, {
           limit: query.limit,
           offset: query.offset,
           ...(tags?.length ? { tags, tagMode: query.tag_mode } : {}),
@@ -220,17 +221,17 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: "another user's", schema: problemSchema },
         404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
       },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         const asOf = asOfFromQuery(query);
         if (asOf) {
-          const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, principal);
+          const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, actor);
           return {
             status: 200,
             body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version },
             headers: { ETag: `W/"${version}"` },
           };
         }
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         return {
           status: 200,
           body: toCharacterView(row, { includeCard: query.include_card ?? false }),
@@ -253,9 +254,9 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'updated', schema: characterViewSchema },
         409: { description: 'version conflict or name taken', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
+      handler: async ({ params, query, body, actor }) => {
         const { card_data, ...changes } = body;
-        const result = await updateCharacter(commands, command, params.id, {
+        const result = await updateCharacter(commands, actor, params.id, {
           changes,
           ...(card_data ? { dataChanges: card_data } : {}),
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
@@ -281,8 +282,8 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteCharacter(commands, command, params.id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await deleteCharacter(commands, actor, params.id, query.expected_version);
         return respondAfterProjection(
           deps,
           result.position,
@@ -308,8 +309,8 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'restored', schema: characterViewSchema },
         409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema },
       },
-      handler: async ({ params, command }) => {
-        const result = await restoreCharacter(commands, command, params.id, retentionMs());
+      handler: async ({ params, actor }) => {
+        const result = await restoreCharacter(commands, actor, params.id, retentionMs());
         return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
           id: params.id,
           version: result.revision,
@@ -327,13 +328,13 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: {
         200: { description: 'versions, oldest first', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) },
       },
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, actor }) => {
         // The same history as …/history (one implementation), in this endpoint's older shape, unpaginated.
         const history = await readResourceHistory(
           deps.eventStore,
           characterHistoryFold,
           { streamId: characterStream(params.id), what: 'character', id: params.id },
-          principal,
+          actor,
           { order: 'asc', limit: Number.MAX_SAFE_INTEGER },
         );
         const items = history.items.map(({ item, event: e }) => ({
@@ -369,10 +370,10 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ params, query, command }) => {
+      handler: async ({ params, query, actor }) => {
         const [from, to] = await Promise.all([
-          characterAtVersion(commands, command, params.id, query.from_version),
-          characterAtVersion(commands, command, params.id, query.to_version),
+          characterAtVersion(commands, actor, params.id, query.from_version),
+          characterAtVersion(commands, actor, params.id, query.to_version),
         ]);
         const changes = diffStoredCards(from.stored, to.stored).map((c) => ({ ...c, known_field: knownKeys.has(c.field) }));
         return { status: 200, body: { from_version: query.from_version, to_version: query.to_version, changes } };
@@ -393,8 +394,8 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'reverted', schema: characterViewSchema },
         400: { description: 'bad target', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
-        const result = await revertCharacter(commands, command, params.id, body.target_version, query.expected_version);
+      handler: async ({ params, query, body, actor }) => {
+        const result = await revertCharacter(commands, actor, params.id, body.target_version, query.expected_version);
         return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
           id: params.id,
           version: result.revision,

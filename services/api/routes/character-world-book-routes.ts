@@ -33,8 +33,8 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
         403: { description: "another user's character or book", schema: problemSchema },
         404: { description: 'character or book missing', schema: problemSchema },
       },
-      handler: async ({ params, body, command }) => {
-        const result = await attachWorldBook(commands, command, params.id, {
+      handler: async ({ params, body, actor }) => {
+        const result = await attachWorldBook(commands, actor, params.id, {
           worldBookId: body.world_book_id,
           priority: body.priority,
           enabled: body.enabled,
@@ -68,8 +68,8 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
         },
         404: { description: 'not attached', schema: problemSchema },
       },
-      handler: async ({ params, command }) => {
-        const result = await detachWorldBook(commands, command, params.id, params.world_book_id);
+      handler: async ({ params, actor }) => {
+        const result = await detachWorldBook(commands, actor, params.id, params.world_book_id);
         const body = {
           message: `World book ${params.world_book_id} detached from character ${params.id}`,
           world_book_id: params.world_book_id,
@@ -90,8 +90,8 @@ export function characterWorldBookRoutes(deps: ApiDependencies): RouteDefinition
       responses: {
         200: { description: 'attached books', schema: z.object({ items: z.array(attachmentViewSchema), character_id: z.uuid() }) },
       },
-      handler: async ({ params, query, principal }) => {
-        visibleCharacter(await characters.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor }) => {
+        visibleCharacter(await characters.get(params.id), params.id, actor);
         const rows = await books.attachments(params.id, { enabledOnly: query.enabled_only });
         return { status: 200, body: { items: rows.map(toAttachmentView), character_id: params.id } };
       },

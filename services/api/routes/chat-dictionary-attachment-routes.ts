@@ -76,9 +76,9 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
           403: { description: `another user's ${t.kind} or dictionary`, schema: problemSchema },
           404: { description: `${t.kind} or dictionary missing`, schema: problemSchema },
         },
-        handler: async ({ params, body, command }) => {
+        handler: async ({ params, body, actor }) => {
           const targetId = params[t.param] as string;
-          const result = await attachDictionary(commands, command, t.kind, targetId, {
+          const result = await attachDictionary(commands, actor, t.kind, targetId, {
             dictionaryId: body.dictionary_id,
             priority: body.priority,
             enabled: body.enabled,
@@ -115,9 +115,9 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
           },
           404: { description: 'not attached', schema: problemSchema },
         },
-        handler: async ({ params, command }) => {
+        handler: async ({ params, actor }) => {
           const targetId = params[t.param] as string;
-          const result = await detachDictionary(commands, command, t.kind, targetId, params.dictionary_id);
+          const result = await detachDictionary(commands, actor, t.kind, targetId, params.dictionary_id);
           const body = {
             message: `Chat dictionary ${params.dictionary_id} detached from ${t.kind} ${targetId}`,
             dictionary_id: params.dictionary_id,
@@ -142,10 +142,10 @@ export function chatDictionaryAttachmentRoutes(deps: ApiDependencies): RouteDefi
             schema: z.object({ items: z.array(attachmentViewSchema), target_kind: z.string(), target_id: z.uuid() }),
           },
         },
-        handler: async ({ params, query, principal }) => {
+        handler: async ({ params, query, actor }) => {
           const targetId = params[t.param] as string;
-          if (t.kind === 'character') visibleCharacter(await characters.get(targetId), targetId, principal);
-          else visibleChat(await chats.get(targetId), targetId, principal);
+          if (t.kind === 'character') visibleCharacter(await characters.get(targetId), targetId, actor);
+          else visibleChat(await chats.get(targetId), targetId, actor);
           const rows = await dictionaries.attachments(t.kind, targetId, { enabledOnly: query.enabled_only });
           return { status: 200, body: { items: rows.map(toAttachmentView), target_kind: t.kind, target_id: targetId } };
         },

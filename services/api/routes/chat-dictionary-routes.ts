@@ -11,7 +11,6 @@ import {
 } from '../../../commands/chat-dictionaries/chat-dictionary-workflows.ts';
 import { createChatDictionaryQueries, toDictionaryView, toEntryView, toPortable } from '../../../queries/chat-dictionaries-queries.ts';
 import {
-  DictionaryFormatError,
   exportDictionaryJson,
   exportDictionaryMarkdown,
   importDictionaryJson,
@@ -32,7 +31,7 @@ import { describeUnstorable, findUnstorableText } from '../../../shared/text/sto
 import { createChatDictionaryProcessor } from '../../chat-dictionaries/process-chat-dictionaries.ts';
 import { visibleDictionary } from '../../chat-dictionaries/visible-dictionary.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -112,21 +111,16 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
     return { status, body: { ...toEntryView(entry), dictionary_version: row.version }, headers: { ETag: `W/"${row.version}"` } };
   };
   /** The entry's dictionary, as the read model routes it (the dictionary's stream decides). */
-  const dictionaryOfEntry = async (entryId: string, principal: Principal): Promise<string> => {
+  const dictionaryOfEntry = async (entryId: string, actor: Actor): Promise<string> => {
     const entry = await queries.entry(entryId);
     if (!entry) throw notFound('chat dictionary entry', entryId);
-    visibleDictionary(await queries.get(entry.dictionary_id), entry.dictionary_id, principal);
+    visibleDictionary(await queries.get(entry.dictionary_id), entry.dictionary_id, actor);
     return entry.dictionary_id;
   };
 
-  const createFrom = async (
-    imported: ImportedDictionary,
-    activate: boolean,
-    format: 'markdown' | 'json',
-    command: Parameters<typeof createDictionary>[1],
-  ) => {
+  const createFrom = async (imported: ImportedDictionary, activate: boolean, format: 'markdown' | 'json', actor: Actor) => {
     const meta: DictionaryMeta = { ...imported.meta, is_active: activate && imported.meta.is_active };
-    const { dictionaryId, result } = await createDictionary(commands, command, {
+    const { dictionaryId, result } = await createDictionary(commands, actor, {
       meta,
       entries: imported.entries,
       source: { kind: 'import', format },
@@ -168,7 +162,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         422: { description: 'entries × passes × text beyond DICTIONARY_MAX_PROCESS_WORK (`processing_too_costly`)', schema: problemSchema },
         503: { description: 'the run took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
-      handler: async ({ body, principal }) => ({ status: 200, body: await processor.process(body, principal) }),
+      handler: async ({ body, actor }) => ({ status: 200, body: await processor.process(body, actor) }),
     }),
     defineRoute({
       method: 'post',
@@ -184,9 +178,9 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         201: { description: 'imported', schema: dictionaryViewSchema },
         400: { description: 'an invalid regex, an include cycle', schema: problemSchema },
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         assertStorable(body.content, 'Markdown');
-        return createFrom(importDictionaryMarkdown(body.content, body.name ? { name: body.name } : {}), body.activate, 'markdown', command);
+        return createFrom(importDictionaryMarkdown(body.content, body.name ? { name: body.name } : {}), body.activate, 'markdown', actor);
       },
     }),
     defineRoute({
@@ -203,16 +197,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         201: { description: 'imported', schema: dictionaryViewSchema },
         400: { description: 'not a dictionary, an invalid regex', schema: problemSchema },
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         assertStorable(body.data, 'dictionary');
-        let imported: ImportedDictionary;
-        try {
-          imported = importDictionaryJson(body.data, body.name ? { name: body.name } : {});
-        } catch (err) {
-          if (err instanceof DictionaryFormatError) throw badRequest(err.code, err.message);
-          throw err;
-        }
-        return createFrom(imported, body.activate, 'json', command);
+        const imported = importDictionaryJson(body.data, body.name ? { name: body.name } : {});
+        return createFrom(imported, body.activate, 'json', actor);
       },
     }),
     defineRoute({
@@ -224,8 +212,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: entryParams,
       responses: { 200: { description: 'the entry', schema: entryViewSchema }, 404: { description: 'missing', schema: problemSchema } },
-      handler: async ({ params, principal }) => {
-        await dictionaryOfEntry(params.entry_id, principal);
+      handler: async ({ params, actor }) => {
+        await dictionaryOfEntry(params.entry_id, actor);
         return entryResponse(params.entry_id, 200);
       },
     }),
@@ -245,15 +233,15 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, body, principal, command }) => {
-        const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
+      handler: async ({ params, query, body, actor }) => {
+        const dictionaryId = await dictionaryOfEntry(params.entry_id, actor);
         const { version, timed_effects, ...fields } = body;
         const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<DictionaryEntry>;
         if (timed_effects) changes.timed_effects = timed_effects as DictionaryEntry['timed_effects'];
         assertStorable(changes, 'entry');
         const result = await updateDictionaryEntry(
           commands,
-          command,
+          actor,
           dictionaryId,
           params.entry_id,
           changes,
@@ -284,9 +272,9 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           schema: z.object({ id: z.uuid(), dictionary_id: z.uuid(), dictionary_version: z.number().int(), deleted: z.literal(true) }),
         },
       },
-      handler: async ({ params, query, principal, command }) => {
-        const dictionaryId = await dictionaryOfEntry(params.entry_id, principal);
-        const result = await deleteDictionaryEntry(commands, command, dictionaryId, params.entry_id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const dictionaryId = await dictionaryOfEntry(params.entry_id, actor);
+        const result = await deleteDictionaryEntry(commands, actor, dictionaryId, params.entry_id, query.expected_version);
         const body = { id: params.entry_id, dictionary_id: dictionaryId, dictionary_version: result.revision, deleted: true };
         return respondAfterProjection(deps, result.position, location(dictionaryId), async () => ({ status: 200, body }), body);
       },
@@ -304,7 +292,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         201: { description: 'created', schema: dictionaryViewSchema },
         400: { description: 'an invalid regex, an unknown include, an include cycle', schema: problemSchema },
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         const meta: DictionaryMeta = {
           name: body.name,
           description: body.description,
@@ -319,7 +307,7 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           return { ...entry, priority: entry.priority ?? i };
         });
         assertStorable({ meta, entries }, 'dictionary');
-        const { dictionaryId, result } = await createDictionary(commands, command, { meta, entries, source: { kind: 'api' } });
+        const { dictionaryId, result } = await createDictionary(commands, actor, { meta, entries, source: { kind: 'api' } });
         return respondAfterProjection(
           deps,
           result.position,
@@ -352,8 +340,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ query, principal }) => {
-        const page = await queries.list(principal.userId, {
+      handler: async ({ query, actor }) => {
+        const page = await queries.list(actor.userId, {
           includeInactive: query.include_inactive,
           includeDeleted: query.include_deleted,
           limit: query.limit,
@@ -394,8 +382,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: "another user's", schema: problemSchema },
         404: { description: 'missing', schema: problemSchema },
       },
-      handler: async ({ params, principal }) => {
-        visibleDictionary(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor }) => {
+        visibleDictionary(await queries.get(params.id), params.id, actor);
         return dictionaryResponse(params.id, 200, { includeEntries: true });
       },
     }),
@@ -415,14 +403,14 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'an include cycle, an unknown include', schema: problemSchema },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
+      handler: async ({ params, query, body, actor }) => {
         const { version, tags, category, included_dictionary_ids, ...rest } = body;
         const changes: DictionaryChanges = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
         if (tags !== undefined) changes.tags = tagsOf(tags);
         if (category !== undefined) changes.category = cleanCategory(category);
         if (included_dictionary_ids !== undefined) changes.included_dictionary_ids = [...new Set(included_dictionary_ids)];
         assertStorable(changes, 'dictionary');
-        const result = await updateDictionary(commands, command, params.id, changes, expectedVersion(version, query.expected_version));
+        const result = await updateDictionary(commands, actor, params.id, changes, expectedVersion(version, query.expected_version));
         return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), {
           id: params.id,
           version: result.revision,
@@ -443,8 +431,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteDictionary(commands, command, params.id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await deleteDictionary(commands, actor, params.id, query.expected_version);
         const body = { id: params.id, version: result.revision, deleted: true };
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body }), body);
       },
@@ -462,8 +450,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'restored', schema: dictionaryViewSchema },
         409: { description: 'not deleted', schema: problemSchema },
       },
-      handler: async ({ params, command }) => {
-        const result = await restoreDictionary(commands, command, params.id);
+      handler: async ({ params, actor }) => {
+        const result = await restoreDictionary(commands, actor, params.id);
         return respondAfterProjection(deps, result.position, location(params.id), () => dictionaryResponse(params.id, 200), {
           id: params.id,
           version: result.revision,
@@ -485,10 +473,10 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
         201: { description: 'created', schema: entryViewSchema },
         400: { description: 'a pattern that does not compile (`invalid_regex`)', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
+      handler: async ({ params, query, body, actor }) => {
         const entry = entryFromBody(body);
         assertStorable(entry, 'entry');
-        const { entryId, result } = await addDictionaryEntry(commands, command, params.id, entry, query.expected_version);
+        const { entryId, result } = await addDictionaryEntry(commands, actor, params.id, entry, query.expected_version);
         const where = `${BASE}/entries/${entryId}`;
         return respondAfterProjection(
           deps,
@@ -522,8 +510,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ params, query, principal }) => {
-        visibleDictionary(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor }) => {
+        visibleDictionary(await queries.get(params.id), params.id, actor);
         const entries = (await queries.entries(params.id))
           .map(toEntryView)
           .filter((e) => query.group === undefined || e.group === query.group);
@@ -553,8 +541,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ params, body, command }) => {
-        const result = await reorderDictionaryEntries(commands, command, params.id, body.entry_ids, body.version);
+      handler: async ({ params, body, actor }) => {
+        const result = await reorderDictionaryEntries(commands, actor, params.id, body.entry_ids, body.version);
         const answer = {
           success: true,
           dictionary_id: params.id,
@@ -580,8 +568,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
           schema: z.object({ name: z.string(), content: z.string(), entry_count: z.number().int(), group_count: z.number().int() }),
         },
       },
-      handler: async ({ params, principal }) => {
-        const row = visibleDictionary(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor }) => {
+        const row = visibleDictionary(await queries.get(params.id), params.id, actor);
         const portable = toPortable(row, await queries.entries(params.id));
         const groups = new Set(portable.entries.map((e) => e.group).filter((g) => g !== null));
         return {
@@ -605,8 +593,8 @@ export function chatDictionaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: dictionaryParams,
       responses: { 200: { description: 'the JSON', schema: z.record(z.string(), z.unknown()) } },
-      handler: async ({ params, principal }) => {
-        const row = visibleDictionary(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor }) => {
+        const row = visibleDictionary(await queries.get(params.id), params.id, actor);
         return {
           status: 200,
           body: exportDictionaryJson(toPortable(row, await queries.entries(params.id))),

@@ -17,10 +17,10 @@ import {
 import { formatCreateDate } from '../../../shared/chats/send-date.ts';
 import { buildSillyTavernChat, type StExportMessage } from '../../../shared/chats/sillytavern-chat.ts';
 import { sillyTavernHeader } from '../../../shared/chats/sillytavern-settings.ts';
-import { forbidden, notFound } from '../../../shared/errors.ts';
+import { notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { contentDispositionHeader } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
@@ -41,19 +41,15 @@ import {
   listChatsQuery,
   updateChatBody,
 } from './chat-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/character_chats';
 export const chatLocation = (id: string) => `${BASE}/${id}`;
 
 /** 404 for a missing (or deleted) chat, 403 for another user's. */
-export function visibleChat(
-  row: ChatRow | undefined,
-  id: string,
-  principal: Principal,
-  options: { includeDeleted?: boolean } = {},
-): ChatRow {
+export function visibleChat(row: ChatRow | undefined, id: string, actor: Actor, options: { includeDeleted?: boolean } = {}): ChatRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('chat', id);
-  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this chat belongs to another user');
+  assertOwned(actor, row, 'this chat belongs to another user');
   return row;
 }
 
@@ -127,9 +123,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         202: { description: 'accepted; not yet readable' },
         ...errors,
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         const chatId = newId();
-        const { result, summary } = await importSillyTavernChat(deps, command, {
+        const { result, summary } = await importSillyTavernChat(deps, actor, {
           chatId,
           characterId: body.character_id,
           content: body.content,
@@ -151,9 +147,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'chat_create',
       body: createChatBody,
       responses: { 201: { description: 'created', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         const chatId = newId();
-        const result = await startChat(deps, command, {
+        const result = await startChat(deps, actor, {
           chatId,
           characterId: body.character_id,
           settings: body.settings ?? {},
@@ -175,9 +171,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       query: listChatsQuery,
       responses: { 200: { description: 'a page of chats', schema: chatListSchema }, 400: errors[400] },
-      handler: async ({ query, principal }) => {
+      handler: async ({ query, actor }) => {
         const deleted = query.deleted_only ? 'only' : query.include_deleted ? 'include' : 'exclude';
-        const { items, total } = await chats.list(principal.userId, {
+        const { items, total } = await chats.list(actor.userId, {
           ...(query.character_id ? { characterId: query.character_id } : {}),
           limit: query.limit,
           offset: query.offset,
@@ -213,13 +209,13 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         ...errors,
       },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         const asOf = asOfFromQuery(query);
         if (asOf) {
-          const { row, version } = await chatAsOf(deps.eventStore, params.chat_id, asOf, principal);
+          const { row, version } = await chatAsOf(deps.eventStore, params.chat_id, asOf, actor);
           return { status: 200, body: { ...toChatView(row), as_of_version: version }, headers: { ETag: `W/"${version}"` } };
         }
-        const row = visibleChat(await chats.get(params.chat_id), params.chat_id, principal);
+        const row = visibleChat(await chats.get(params.chat_id), params.chat_id, actor);
         return { status: 200, body: toChatView(row), headers: { ETag: `W/"${row.version}"` } };
       },
     }),
@@ -239,10 +235,10 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'version conflict', schema: problemSchema },
         ...errors,
       },
-      handler: async ({ params, query, body, command }) => {
+      handler: async ({ params, query, body, actor }) => {
         const result = await runChatCommand(
           deps,
-          command,
+          actor,
           params.chat_id,
           { type: 'UpdateChat', chatId: params.chat_id, changes: body },
           query.expected_version,
@@ -268,8 +264,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'version conflict', schema: problemSchema },
         ...errors,
       },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteChat(deps, command, params.chat_id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await deleteChat(deps, actor, params.chat_id, query.expected_version);
         const body = { id: params.chat_id, version: result.revision, deleted: true };
         return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), async () => ({ status: 200, body }), body);
       },
@@ -289,8 +285,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'version conflict', schema: problemSchema },
         ...errors,
       },
-      handler: async ({ params, query, command }) => {
-        const result = await restoreChat(deps, command, params.chat_id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await restoreChat(deps, actor, params.chat_id, query.expected_version);
         return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), {
           id: params.chat_id,
           version: result.revision,
@@ -312,9 +308,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         202: { description: 'accepted; not yet readable' },
         ...errors,
       },
-      handler: async ({ params, body, command }) => {
+      handler: async ({ params, body, actor }) => {
         const chatId = newId();
-        const result = await forkChat(deps, command, {
+        const result = await forkChat(deps, actor, {
           sourceChatId: params.chat_id,
           messageId: body.message_id,
           newChatId: chatId,
@@ -337,9 +333,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: chatParams,
       query: exportQuery,
       responses: { 200: { description: 'the export' }, ...errors },
-      handler: async ({ params, query, principal, res }) => {
+      handler: async ({ params, query, actor, res }) => {
         const [row, entries] = await Promise.all([chats.get(params.chat_id), transcripts.transcript(params.chat_id)]);
-        const chat = visibleChat(row, params.chat_id, principal);
+        const chat = visibleChat(row, params.chat_id, actor);
         const info = exportChat(chat);
         if (query.format === 'jsonl' || query.format === 'sillytavern') {
           const header = sillyTavernHeader(chat.settings as ChatSettings, {

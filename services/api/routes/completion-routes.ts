@@ -20,7 +20,7 @@ import {
   requestHashOf,
 } from '../../completions/completion-request.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { OPENAI_BASES } from './openai-bases.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -66,10 +66,10 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const catalogue = modelCatalogueFor(deps);
 
   /** A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent upstream. */
-  const characterModelOf = async (body: ChatCompletionBody, principal: Principal): Promise<ChatCompletionBody> => {
+  const characterModelOf = async (body: ChatCompletionBody, actor: Actor): Promise<ChatCompletionBody> => {
     if (!isCharacterModel(body.model)) return body;
     const ref = characterRefOf(body.model);
-    return characterModelRequest(body, characterOfModel(body.model, ref ? await characters.get(ref) : undefined, principal));
+    return characterModelRequest(body, characterOfModel(body.model, ref ? await characters.get(ref) : undefined, actor));
   };
 
   const chatCompletionRoute = (path: string, operationId: string) =>
@@ -94,26 +94,20 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         ...errors,
       },
       handler: async (ctx) => {
-        const { principal, req, res, consumeRateLimit } = ctx;
-        const body = await characterModelOf(ctx.body, principal);
+        const { actor, req, res, consumeRateLimit } = ctx;
+        const body = await characterModelOf(ctx.body, actor);
         const resolved = providers.resolve({
           provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
           model: body.model,
         });
-        const completionId = completionIdOf(req.headers, principal);
-        const plan = await planner.plan(
-          principal,
-          ctx.command,
-          completionId,
-          body,
-          body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT,
-        );
+        const completionId = completionIdOf(req.headers, actor);
+        const plan = await planner.plan(actor, completionId, body, body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT);
         const params = generationParams(body);
         assertParametersSupported(resolved, params, plan.target);
         await consumeRateLimit(plan.rateLimitActions);
-        if (plan.newChat) await planner.openChat(ctx.command, plan.newChat, body.user_name);
+        if (plan.newChat) await planner.openChat(actor, plan.newChat, body.user_name);
         const job = {
-          ...jobBase(principal, ctx.command, completionId, requestHashOf(['chat.completions', body])),
+          ...jobBase(actor, completionId, requestHashOf(['chat.completions', body])),
           provider: resolved.providerName,
           model: resolved.model,
           params,
@@ -156,8 +150,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         410: { description: 'the stream expired', schema: problemSchema },
         ...errors,
       },
-      handler: async ({ params, query, principal, req, res }) => {
-        const job = await gateway.ownedJob(params.completion_id, principal);
+      handler: async ({ params, query, actor, req, res }) => {
+        const job = await gateway.ownedJob(params.completion_id, actor);
         const header = req.headers['last-event-id'];
         const after = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.last_event_id;
         if (!(await gateway.relayHolds(params.completion_id)) && after !== undefined)
@@ -180,8 +174,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.cancellation,
       params: completionParams,
       responses: { 202: { description: 'cancellation requested' }, ...errors },
-      handler: async ({ params, principal }) => {
-        await gateway.ownedJob(params.completion_id, principal);
+      handler: async ({ params, actor }) => {
+        await gateway.ownedJob(params.completion_id, actor);
         await gateway.cancel(params.completion_id, 'cancelled by the client');
         return { status: 202, body: { id: params.completion_id, cancel_requested: true } };
       },
@@ -199,14 +193,14 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'message_send',
       rateLimitInHandler: true,
       responses: { 200: { description: 'the prompt', schema: preparedPromptSchema }, ...errors },
-      handler: async ({ params, body, principal, consumeRateLimit }) => {
-        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
+      handler: async ({ params, body, actor, consumeRateLimit }) => {
+        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, actor);
         if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
         const model = previewModel(providers, { provider: body.provider, model: body.model });
         const target = characterTarget(chat.id, chat.character_id, body, false);
-        await prompts.check(target, principal);
+        await prompts.check(target, actor);
         await consumeRateLimit();
-        const built = await prompts.build(target, principal, model, {
+        const built = await prompts.build(target, actor, model, {
           ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
           dryRun: true,
         });
@@ -227,22 +221,22 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitInHandler: true,
       responses: { 200: { description: 'the reply (JSON, or SSE chunks when stream=true)', schema: characterCompletionSchema }, ...errors },
       handler: async (ctx) => {
-        const { params, body, principal, req, res, consumeRateLimit } = ctx;
-        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, principal);
+        const { params, body, actor, req, res, consumeRateLimit } = ctx;
+        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, actor);
         if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
-        usableCharacter(await characters.get(chat.character_id), chat.character_id, principal);
+        usableCharacter(await characters.get(chat.character_id), chat.character_id, actor);
         const resolved = providers.resolve({ provider: body.provider, model: body.model });
-        const completionId = completionIdOf(req.headers, principal);
+        const completionId = completionIdOf(req.headers, actor);
         const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
         const target = characterTarget(chat.id, chat.character_id, body, save);
         // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
-        await preflightCompletion(preflight, ctx.command, completionId, target);
+        await preflightCompletion(preflight, actor, completionId, target);
         const generation = generationParams(body);
         assertParametersSupported(resolved, generation, target);
         await consumeRateLimit();
         const requestHash = requestHashOf(['character_chats.complete', params.chat_id, body]);
         const job = {
-          ...jobBase(principal, ctx.command, completionId, requestHash),
+          ...jobBase(actor, completionId, requestHash),
           provider: resolved.providerName,
           model: resolved.model,
           params: generation,

@@ -8,6 +8,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import { feedEventSchema } from '../event-feed/feed-event.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
+import { visibleOwnerFilter } from '../../../shared/access/access-rules.ts';
 
 /** A global position as both event store adapters write it: two zero-padded numbers. */
 const POSITION = /^\d{1,20}-\d{1,20}$/;
@@ -79,14 +80,14 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         503: { description: 'the server is shutting down', schema: problemSchema },
       },
-      handler: async ({ query, principal, req, res }) => {
+      handler: async ({ query, actor, req, res }) => {
         const header = req.headers['last-event-id'];
         const lastEventId = typeof header === 'string' ? header.trim() : undefined;
         if (lastEventId && !POSITION.test(lastEventId))
           throw badRequest('invalid_last_event_id', 'Last-Event-ID must be an id sent by this feed (a global position)');
         const from = lastEventId || query.from || 'now';
         const after = from === 'now' ? undefined : from === 'start' ? START_POSITION : from;
-        const subject = principal.isAdmin ? null : principal.userId;
+        const subject = visibleOwnerFilter(actor);
         if (after) {
           // The event store has the last word on a position (its numbers have ranges): ask it before the stream opens.
           await deps.eventStore
@@ -99,7 +100,7 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
             });
         }
         await deps.eventFeed.serve(res, {
-          userId: principal.userId,
+          userId: actor.userId,
           after,
           filter: {
             subject,

@@ -8,7 +8,7 @@ import { dictionaryStream } from '../../../commands/chat-dictionaries/chat-dicti
 import { readResourceHistory, type HistoryFold, type HistoryTarget } from '../../../queries/resource-history.ts';
 import { badRequest, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 
@@ -72,9 +72,9 @@ function decodeCursor(cursor: string, order: string): number {
  */
 export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
-  const answer = async <S>(fold: HistoryFold<S>, target: HistoryTarget, principal: Principal, query: HistoryQuery) => {
+  const answer = async <S>(fold: HistoryFold<S>, target: HistoryTarget, actor: Actor, query: HistoryQuery) => {
     const afterVersion = query.cursor !== undefined ? decodeCursor(query.cursor, query.order) : undefined;
-    const { items, hasMore, currentVersion } = await readResourceHistory(deps.eventStore, fold, target, principal, {
+    const { items, hasMore, currentVersion } = await readResourceHistory(deps.eventStore, fold, target, actor, {
       order: query.order,
       limit: query.limit,
       ...(afterVersion !== undefined ? { afterVersion } : {}),
@@ -102,8 +102,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) =>
-        answer(worldBookHistoryFold, { streamId: worldBookStream(params.id), what: 'world book', id: params.id }, principal, query),
+      handler: async ({ params, query, actor }) =>
+        answer(worldBookHistoryFold, { streamId: worldBookStream(params.id), what: 'world book', id: params.id }, actor, query),
     }),
     defineRoute({
       method: 'get',
@@ -115,11 +115,11 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid, entry_id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) =>
+      handler: async ({ params, query, actor }) =>
         answer(
           worldBookHistoryFold,
           { streamId: worldBookStream(params.id), what: 'world book', id: params.id, subject: { id: params.entry_id, what: 'entry' } },
-          principal,
+          actor,
           query,
         ),
     }),
@@ -133,8 +133,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) =>
-        answer(characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, principal, query),
+      handler: async ({ params, query, actor }) =>
+        answer(characterHistoryFold, { streamId: characterStream(params.id), what: 'character', id: params.id }, actor, query),
     }),
     defineRoute({
       method: 'get',
@@ -146,8 +146,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ chat_id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) =>
-        answer(chatHistoryFold, { streamId: chatStream(params.chat_id), what: 'chat', id: params.chat_id }, principal, query),
+      handler: async ({ params, query, actor }) =>
+        answer(chatHistoryFold, { streamId: chatStream(params.chat_id), what: 'chat', id: params.chat_id }, actor, query),
     }),
     defineRoute({
       method: 'get',
@@ -159,14 +159,14 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ message_id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         // The read model only routes the message to its chat; the chat's stream is the history.
         const chatId = await messages.chatIdOf(params.message_id);
         if (!chatId) throw notFound('message', params.message_id);
         return answer(
           chatHistoryFold,
           { streamId: chatStream(chatId), what: 'message', id: params.message_id, subject: { id: params.message_id, what: 'message' } },
-          principal,
+          actor,
           query,
         );
       },
@@ -181,13 +181,8 @@ export function historyRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: z.object({ id: uuid }),
       query: historyQuery,
       responses,
-      handler: async ({ params, query, principal }) =>
-        answer(
-          chatDictionaryHistoryFold,
-          { streamId: dictionaryStream(params.id), what: 'chat dictionary', id: params.id },
-          principal,
-          query,
-        ),
+      handler: async ({ params, query, actor }) =>
+        answer(chatDictionaryHistoryFold, { streamId: dictionaryStream(params.id), what: 'chat dictionary', id: params.id }, actor, query),
     }),
   ];
 }

@@ -1,12 +1,12 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
-import type { CommandContext } from '../../../commands/command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
 import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
 import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
-import { badRequest, forbidden, notFound } from '../../../shared/errors.ts';
+import { badRequest, notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendUserFile } from '../http/file-response.ts';
@@ -31,6 +31,7 @@ import {
   searchQuery,
   searchResultSchema,
 } from './chat-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/character_messages';
 export const messageLocation = (id: string) => `${BASE}/messages/${id}`;
@@ -63,14 +64,10 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
 
   /** A message the caller may see: 404 when it (or its chat) is missing or deleted, 403 when another user's. */
-  const visibleMessage = async (
-    id: string,
-    principal: { userId: string; isAdmin: boolean },
-    options: { includeDeleted?: boolean } = {},
-  ) => {
+  const visibleMessage = async (id: string, actor: Actor, options: { includeDeleted?: boolean } = {}) => {
     const row = await messages.get(id);
     if (!row || row.chat_deleted_at || (row.deleted_at && !options.includeDeleted)) throw notFound('message', id);
-    if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden('this message belongs to another user');
+    assertOwned(actor, row, 'this message belongs to another user');
     return row;
   };
   const current = async (id: string, status: number) => {
@@ -84,7 +81,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
     return chatId;
   };
   /** Runs a command on the message's chat and answers with the message once it is readable. */
-  const command = async (ctx: CommandContext, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
+  const command = async (ctx: Actor, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
     const result = await runChatCommand(deps, ctx, chatId, cmd);
     return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), {
       id: messageId,
@@ -114,7 +111,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         ...errors,
       },
-      handler: async ({ params, body, command: ctx }) => {
+      handler: async ({ params, body, actor: ctx }) => {
         const image = body.image_base64
           ? decodeImagePayload(body.image_base64, body.image_mime_type, deps.config.MESSAGE_IMAGE_MAX_BYTES)
           : null;
@@ -174,7 +171,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: chatParams,
       query: listMessagesQuery,
       responses: { 200: { description: 'a page of messages', schema: messageListSchema }, ...errors },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         const after = query.cursor !== undefined ? decodeCursor(query.cursor, query.view, query.order) : undefined;
         const page = { after, order: query.order, limit: query.limit };
         const [chat, found, counted] = await Promise.all([
@@ -184,7 +181,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
             : messages.treePage(params.chat_id, { ...page, includeDeleted: query.include_deleted }),
           query.view === 'tree' && query.include_deleted ? messages.countAll(params.chat_id) : undefined,
         ]);
-        const visible = visibleChat(chat, params.chat_id, principal);
+        const visible = visibleChat(chat, params.chat_id, actor);
         const total = 'total' in found ? found.total : (counted ?? visible.message_count);
         const last = found.items[found.items.length - 1];
         const next = found.hasMore && last ? encodeCursor(query.view, query.order, query.view === 'path' ? last.depth : last.seq) : null;
@@ -213,13 +210,13 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: chatParams,
       query: searchQuery,
       responses: { 200: { description: 'matches, best first', schema: searchResultSchema }, ...errors },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         const text = (query.q ?? query.query)!;
         const [chat, found] = await Promise.all([
           chats.get(params.chat_id),
           messages.search(params.chat_id, text, { limit: query.limit, offset: query.offset }),
         ]);
-        visibleChat(chat, params.chat_id, principal);
+        visibleChat(chat, params.chat_id, actor);
         return {
           status: 200,
           body: {
@@ -243,8 +240,8 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: messageParams,
       query: getMessageQuery,
       responses: { 200: { description: 'the message', schema: messageViewSchema }, ...errors },
-      handler: async ({ params, query, principal }) => {
-        const row = await visibleMessage(params.message_id, principal, { includeDeleted: query.include_deleted });
+      handler: async ({ params, query, actor }) => {
+        const row = await visibleMessage(params.message_id, actor, { includeDeleted: query.include_deleted });
         return { status: 200, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
       },
     }),
@@ -266,7 +263,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         ...conflictResponse,
         ...errors,
       },
-      handler: async ({ params, query, body, command: ctx }) => {
+      handler: async ({ params, query, body, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
         const base = {
           type: 'EditMessage' as const,
@@ -293,7 +290,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: messageParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'deleted', schema: deletedSchema }, ...conflictResponse, ...errors },
-      handler: async ({ params, query, command: ctx }) => {
+      handler: async ({ params, query, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
         const result = await runChatCommand(deps, ctx, chatId, {
           type: 'DeleteMessage',
@@ -317,7 +314,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: messageParams,
       query: expectedVersionQuery,
       responses: { 200: { description: 'restored (or was not deleted)', schema: messageViewSchema }, ...conflictResponse, ...errors },
-      handler: async ({ params, query, command: ctx }) => {
+      handler: async ({ params, query, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
         return command(
           ctx,
@@ -347,7 +344,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'a deleted message above keeps it off the conversation', schema: problemSchema },
         ...errors,
       },
-      handler: async ({ params, command: ctx }) => {
+      handler: async ({ params, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
         return command(ctx, chatId, { type: 'SelectMessage', chatId, messageId: params.message_id }, params.message_id);
       },
@@ -361,8 +358,8 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: messageParams,
       responses: { 200: { description: 'the alternates', schema: alternatesSchema }, ...errors },
-      handler: async ({ params, principal }) => {
-        const row = await visibleMessage(params.message_id, principal);
+      handler: async ({ params, actor }) => {
+        const row = await visibleMessage(params.message_id, actor);
         const items = await messages.alternatesOf(row);
         const onPath = items.findIndex((m) => m.on_path);
         return { status: 200, body: { items: items.map(toMessageView), selected_index: onPath } };
@@ -377,8 +374,8 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: messageParams,
       responses: { 200: { description: 'the image bytes', contentType: 'image/*' }, 304: { description: 'not modified' }, ...errors },
-      handler: async ({ params, principal, req, res }) => {
-        const row = await visibleMessage(params.message_id, principal);
+      handler: async ({ params, actor, req, res }) => {
+        const row = await visibleMessage(params.message_id, actor);
         if (!row.image_sha256) throw notFound('image of message', params.message_id);
         const etag = `"${row.image_sha256}"`;
         res.setHeader('ETag', etag);

@@ -33,7 +33,7 @@ export function openAIModelRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['completions'],
       auth: 'user',
       responses: { 200: { description: 'the models', schema: modelListSchema }, ...errors },
-      handler: async ({ principal }) => ({ status: 200, body: { object: 'list', data: await catalogue.list(principal) } }),
+      handler: async ({ actor }) => ({ status: 200, body: { object: 'list', data: await catalogue.list(actor) } }),
     }),
     defineRoute({
       method: 'get',
@@ -44,7 +44,7 @@ export function openAIModelRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: modelParams,
       responses: { 200: { description: 'the model', schema: modelSchema }, ...errors },
-      handler: async ({ params, principal }) => ({ status: 200, body: await catalogue.get(principal, params.model_id) }),
+      handler: async ({ params, actor }) => ({ status: 200, body: await catalogue.get(actor, params.model_id) }),
     }),
   ]);
 }

@@ -31,9 +31,9 @@ export function rateLimitRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ principal }) => {
+      handler: async ({ actor }) => {
         if (!deps.rateLimits) return { status: 200, body: { enabled: false, store: null, degraded: false, actions: [] } };
-        const [status, healthy] = await Promise.all([deps.rateLimits.status(principal.userId), deps.rateLimits.storeHealthy()]);
+        const [status, healthy] = await Promise.all([deps.rateLimits.status(actor.userId), deps.rateLimits.storeHealthy()]);
         return {
           status: 200,
           body: {

@@ -9,7 +9,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { USER_ID_PATTERN, USER_ID_RULE } from '../auth/principal.ts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../../../shared/access/actor.ts';
 
 const userIdParams = z.object({ id: z.string().regex(USER_ID_PATTERN, USER_ID_RULE) }).strict();
 
@@ -45,16 +45,16 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'usage', schema: usageSchema } },
-      handler: async ({ principal }) => {
+      handler: async ({ actor }) => {
         const quota = deps.config.STORAGE_QUOTA_BYTES_PER_USER;
         const [storage, counts] = await Promise.all([
-          deps.blobStore.usage(principal.userId),
-          userContentCounts(deps.db, deps.readSchema, principal.userId),
+          deps.blobStore.usage(actor.userId),
+          userContentCounts(deps.db, deps.readSchema, actor.userId),
         ]);
         return {
           status: 200,
           body: {
-            user_id: principal.userId,
+            user_id: actor.userId,
             bytes_used: storage.bytesUsed,
             quota_bytes: quota,
             bytes_remaining: Math.max(0, quota - storage.bytesUsed),
@@ -79,7 +79,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: 'not an administrator', schema: problemSchema },
         409: { description: 'event encryption is off and the event store cannot erase payloads in place', schema: problemSchema },
       },
-      handler: async ({ params, command, log }) => {
+      handler: async ({ params, actor, log }) => {
         const result = await forgetUserData(
           {
             eventStore: deps.eventStore,
@@ -92,7 +92,7 @@ export function userDataRoutes(deps: ApiDependencies): RouteDefinition[] {
             waiter: deps.waiter,
             settleTimeoutMs: deps.config.READ_YOUR_WRITES_TIMEOUT_MS,
           },
-          command,
+          actor,
           params.id,
         );
         deps.stateCache.clear();

@@ -18,7 +18,7 @@ import {
   toWorldBookView,
   type WorldBookRow,
 } from '../../../queries/world-books-queries.ts';
-import { AppError, badRequest, forbidden, notFound, unprocessable } from '../../../shared/errors.ts';
+import { AppError, badRequest, notFound } from '../../../shared/errors.ts';
 import type { BookChanges, WorldBookMeta } from '../../../shared/events/world-book-events.ts';
 import { describeUnstorable, findUnstorableText } from '../../../shared/text/storable-text.ts';
 import { computeBookStatistics } from '../../../shared/world-books/book-statistics.ts';
@@ -28,11 +28,10 @@ import {
   createWorldBook as newLibraryBook,
   exportLorebook,
   importLorebook,
-  UnknownLorebookFormatError,
   type WorldInfoEntry,
 } from '../../../shared/worldinfo/index.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { contentDispositionHeader } from '../http/file-response.ts';
 import { MAX_JSON_DEPTH } from '../http/hardening.ts';
 import { readMultipartFile } from '../http/multipart.ts';
@@ -58,6 +57,7 @@ import {
   statisticsQuery,
   updateBookBody,
 } from './world-book-schemas.ts';
+import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/characters/world-books';
 
@@ -65,11 +65,11 @@ const BASE = '/api/v1/characters/world-books';
 export function visibleBook(
   row: WorldBookRow | undefined,
   id: string,
-  principal: Principal,
+  actor: Actor,
   options: { includeDeleted?: boolean } = {},
 ): WorldBookRow {
   if (!row || (row.deleted_at && !options.includeDeleted)) throw notFound('world book', id);
-  if (row.owner_id !== principal.userId && !principal.isAdmin) throw forbidden();
+  assertOwned(actor, row);
   return row;
 }
 
@@ -156,7 +156,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         413: { description: 'file too large', schema: problemSchema },
         422: { description: 'not a lorebook format this service reads', schema: problemSchema },
       },
-      handler: async ({ req, query, command, consumeRateLimit }) => {
+      handler: async ({ req, query, actor, consumeRateLimit }) => {
         const { json, filename, fields } = await readLorebookJson(req, deps.config.CARD_MAX_FILE_BYTES);
         const unstorable = findUnstorableText(json);
         if (unstorable)
@@ -169,18 +169,12 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           (fields.name?.trim() ? fields.name.trim().slice(0, 200) : undefined) ??
           (filename ? baseName(filename) || undefined : undefined);
         const isGlobal = query.is_global ?? (fields.is_global ? z.stringbool().parse(fields.is_global) : false);
-        let imported;
-        try {
-          imported = importLorebook(json, name ? { name } : {});
-        } catch (err) {
-          if (err instanceof UnknownLorebookFormatError) throw unprocessable(err.code, err.message);
-          throw err;
-        }
+        const imported = importLorebook(json, name ? { name } : {});
         await consumeRateLimit();
         const { entries, ...bookFields } = imported.book;
         const meta: WorldBookMeta = bookFields;
         const warnings = imported.warnings.map((w) => ({ ...w }));
-        const { worldBookId, result } = await createWorldBook(commands, command, {
+        const { worldBookId, result } = await createWorldBook(commands, actor, {
           book: meta,
           entries,
           enabled: true,
@@ -245,7 +239,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: "an entry of another user's book", schema: problemSchema },
         404: { description: 'an entry that does not exist (`missing_ids`)', schema: problemSchema },
       },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         if (body.value !== undefined && body.priority !== undefined && body.value !== body.priority)
           throw badRequest('conflicting_value', 'give value or priority, not both');
         const value = body.value ?? (body.operation === 'set_priority' ? body.priority : undefined);
@@ -264,7 +258,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           if (list) list.push(id);
           else entriesByBook.set(book, [id]);
         }
-        const outcome = await bulkChangeEntries(commands, command, {
+        const outcome = await bulkChangeEntries(commands, actor, {
           entriesByBook,
           operation: body.operation,
           ...(value !== undefined ? { value } : {}),
@@ -290,7 +284,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'world_book_ops',
       body: createBookBody,
       responses: { 201: { description: 'created', schema: bookViewSchema }, 400: { description: 'invalid', schema: problemSchema } },
-      handler: async ({ body, command }) => {
+      handler: async ({ body, actor }) => {
         const { entries: _none, ...meta } = newLibraryBook(body.name, {
           description: body.description,
           ...(body.extensions ? { extensions: body.extensions } : {}),
@@ -298,7 +292,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(body.token_budget !== undefined ? { token_budget: body.token_budget } : {}),
           ...(body.recursive_scanning !== undefined ? { recursive_scanning: body.recursive_scanning } : {}),
         });
-        const { worldBookId, result } = await createWorldBook(commands, command, {
+        const { worldBookId, result } = await createWorldBook(commands, actor, {
           book: meta,
           entries: [],
           enabled: body.enabled,
@@ -340,8 +334,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ query, principal }) => {
-        const { items, total, enabledCount, disabledCount } = await queries.list(principal.userId, {
+      handler: async ({ query, actor }) => {
+        const { items, total, enabledCount, disabledCount } = await queries.list(actor.userId, {
           limit: query.limit,
           offset: query.offset,
           includeDisabled: query.include_disabled,
@@ -379,10 +373,10 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: "another user's", schema: problemSchema },
         404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
       },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, actor }) => {
         const asOf = asOfFromQuery(query);
         if (asOf) {
-          const { row, entries, version } = await worldBookAsOf(deps.eventStore, params.id, asOf, principal);
+          const { row, entries, version } = await worldBookAsOf(deps.eventStore, params.id, asOf, actor);
           const withEntries = query.include_entries ? { entries: entries.map(toEntryView) } : {};
           return {
             status: 200,
@@ -390,7 +384,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
             headers: { ETag: `W/"${version}"` },
           };
         }
-        visibleBook(await queries.get(params.id), params.id, principal);
+        visibleBook(await queries.get(params.id), params.id, actor);
         return bookResponse(params.id, 200, { includeEntries: query.include_entries });
       },
     }),
@@ -409,8 +403,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'updated', schema: bookViewSchema },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
-        const result = await updateWorldBook(commands, command, params.id, bookChanges(body), query.expected_version);
+      handler: async ({ params, query, body, actor }) => {
+        const result = await updateWorldBook(commands, actor, params.id, bookChanges(body), query.expected_version);
         return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), {
           id: params.id,
           version: result.revision,
@@ -431,8 +425,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteWorldBook(commands, command, params.id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await deleteWorldBook(commands, actor, params.id, query.expected_version);
         const body = { id: params.id, version: result.revision, deleted: true };
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body }), body);
       },
@@ -447,8 +441,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'world_book_ops',
       params: bookParams,
       responses: { 200: { description: 'restored', schema: bookViewSchema }, 409: { description: 'not deleted', schema: problemSchema } },
-      handler: async ({ params, command }) => {
-        const result = await restoreWorldBook(commands, command, params.id);
+      handler: async ({ params, actor }) => {
+        const result = await restoreWorldBook(commands, actor, params.id);
         return respondAfterProjection(deps, result.position, location(params.id), () => bookResponse(params.id, 200), {
           id: params.id,
           version: result.revision,
@@ -465,8 +459,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: bookParams,
       query: exportQuery,
       responses: { 200: { description: 'the lorebook JSON', schema: z.record(z.string(), z.unknown()) } },
-      handler: async ({ params, query, principal }) => {
-        const row = visibleBook(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor }) => {
+        const row = visibleBook(await queries.get(params.id), params.id, actor);
         const book = toLibraryBook(row, await queries.entries(params.id));
         return {
           status: 200,
@@ -485,8 +479,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       params: bookParams,
       query: statisticsQuery,
       responses: { 200: { description: 'statistics', schema: z.record(z.string(), z.unknown()) } },
-      handler: async ({ params, query, principal }) => {
-        const row = visibleBook(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor }) => {
+        const row = visibleBook(await queries.get(params.id), params.id, actor);
         const [entries, activations] = await Promise.all([queries.entries(params.id), queries.activationCounts(params.id)]);
         const stats = computeBookStatistics(
           entries.map((e) => ({ entryId: e.entry_id, entry: e.entry as unknown as WorldInfoEntry })),
@@ -512,10 +506,10 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'invalid (an uncompilable regex key is `invalid_regex`)', schema: problemSchema },
         422: { description: 'invalid entry', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
+      handler: async ({ params, query, body, actor }) => {
         const fields = entryChangesFromApi(body);
         const entry = createEntry({ keys: [], content: '', ...fields });
-        const { entryId, result } = await addEntry(commands, command, params.id, entry, query.expected_version);
+        const { entryId, result } = await addEntry(commands, actor, params.id, entry, query.expected_version);
         const where = `${location(params.id)}/entries/${entryId}`;
         return respondAfterProjection(
           deps,
@@ -549,8 +543,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           }),
         },
       },
-      handler: async ({ params, query, principal }) => {
-        const row = visibleBook(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, query, actor }) => {
+        const row = visibleBook(await queries.get(params.id), params.id, actor);
         const all = (await queries.entries(params.id)).map(toEntryView).filter((e) => !query.enabled_only || e.enabled !== false);
         return {
           status: 200,
@@ -572,8 +566,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       params: entryParams,
       responses: { 200: { description: 'the entry', schema: entryViewSchema }, 404: { description: 'missing', schema: problemSchema } },
-      handler: async ({ params, principal }) => {
-        visibleBook(await queries.get(params.id), params.id, principal);
+      handler: async ({ params, actor }) => {
+        visibleBook(await queries.get(params.id), params.id, actor);
         if (!(await queries.entry(params.id, params.entry_id))) throw notFound(`entry ${params.entry_id} of world book`, params.id);
         return entryResponse(params.id, params.entry_id, 200);
       },
@@ -594,8 +588,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'invalid regex key', schema: problemSchema },
         409: { description: 'version conflict', schema: problemSchema },
       },
-      handler: async ({ params, query, body, command }) => {
-        const result = await updateEntry(commands, command, params.id, params.entry_id, entryChangesFromApi(body), query.expected_version);
+      handler: async ({ params, query, body, actor }) => {
+        const result = await updateEntry(commands, actor, params.id, params.entry_id, entryChangesFromApi(body), query.expected_version);
         return respondAfterProjection(
           deps,
           result.position,
@@ -621,8 +615,8 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           schema: z.object({ entry_id: z.uuid(), world_book_id: z.uuid(), world_book_version: z.number().int(), deleted: z.literal(true) }),
         },
       },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteEntry(commands, command, params.id, params.entry_id, query.expected_version);
+      handler: async ({ params, query, actor }) => {
+        const result = await deleteEntry(commands, actor, params.id, params.entry_id, query.expected_version);
         const body = { entry_id: params.entry_id, world_book_id: params.id, world_book_version: result.revision, deleted: true };
         return respondAfterProjection(deps, result.position, location(params.id), async () => ({ status: 200, body }), body);
       },

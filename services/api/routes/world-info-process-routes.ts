@@ -32,8 +32,8 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         422: { description: 'regex keys × scanned text beyond WORLD_INFO_MAX_SCAN_WORK (`scan_too_costly`)', schema: problemSchema },
         503: { description: 'the scan took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
-      handler: async ({ body, principal, command }) => {
-        const { result, books, recorded, chatLength } = await processor.process(body, toEngineSettings(body), principal, command);
+      handler: async ({ body, actor }) => {
+        const { result, books, recorded, chatLength } = await processor.process(body, toEngineSettings(body), actor);
         return {
           status: 200,
           body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics }),

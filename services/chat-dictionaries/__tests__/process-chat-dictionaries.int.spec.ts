@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AppError } from '../../../shared/errors.ts';
 import { startTestService, type TestService } from '../../../test/harness.ts';
-import type { Principal } from '../../api/auth/principal.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { processBody } from '../../api/routes/chat-dictionary-schemas.ts';
 import { createChatDictionaryProcessor } from '../process-chat-dictionaries.ts';
+import { actorOf } from '../../../test/actors.ts';
 
 let svc: TestService;
 let processor: ReturnType<typeof createChatDictionaryProcessor>;
-const users: Record<'ann' | 'bea', { principal: Principal; key: string }> = {} as never;
+const users: Record<'ann' | 'bea', { principal: Actor; key: string }> = {} as never;
 
 beforeAll(async () => {
   svc = await startTestService({
@@ -27,7 +28,7 @@ beforeAll(async () => {
   });
   for (const name of ['ann', 'bea'] as const) {
     const { user, apiKey } = await svc.runtime.userStore.createUser(`${name}-${randomBytes(3).toString('hex')}`, false);
-    users[name] = { principal: { userId: user.id, isAdmin: false, method: 'api-key' }, key: apiKey };
+    users[name] = { principal: actorOf(user.id), key: apiKey };
   }
 });
 afterAll(async () => {
@@ -85,7 +86,7 @@ describe('process chat dictionaries', () => {
   test("an administrator may name two users' dictionaries, but not in one run (400 mixed_owners)", async () => {
     const anns = await dictionary('ann', { name: 'A', entries: [{ pattern: 'a', replacement: 'b' }] });
     const beas = await dictionary('bea', { name: 'B', entries: [{ pattern: 'b', replacement: 'c' }] });
-    const admin: Principal = { userId: 'root', isAdmin: true, method: 'api-key' };
+    const admin: Actor = actorOf('root', true);
     expect(await problemOf(processor.process(processBody.parse({ text: 'a', dictionary_ids: [anns, beas] }), admin))).toEqual({
       status: 400,
       code: 'mixed_owners',

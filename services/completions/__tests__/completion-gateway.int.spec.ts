@@ -18,6 +18,7 @@ import { createCompletionGateway, type CompletionGateway, type StreamOptions } f
 import { createCompletionSealer } from '../completion-sealing.ts';
 import type { ProviderChunk } from '../../../infra/llm/index.ts';
 import { createLogger } from '../../../infra/logger.ts';
+import { actorOf } from '../../../test/actors.ts';
 
 let svc: TestService;
 let gateway: CompletionGateway;
@@ -133,15 +134,13 @@ describe('completion gateway', () => {
   test("a job is its owner's and an administrator's: another user gets a 403, an unknown id a 404", async () => {
     const id = completionIdForKey('gw-bea', randomUUID());
     await gateway.submit(jobOf('gw-bea', id), { recordFirst: true, log, dataSubject: 'gw-bea' });
-    expect(await gateway.ownedJob(id, { userId: 'gw-bea', isAdmin: false, method: 'api-key' })).toMatchObject({ id });
-    expect(await gateway.ownedJob(id, { userId: 'gw-root', isAdmin: true, method: 'api-key' })).toMatchObject({ id });
-    expect(await problemOf(gateway.ownedJob(id, { userId: 'gw-cat', isAdmin: false, method: 'api-key' }))).toEqual({
+    expect(await gateway.ownedJob(id, actorOf('gw-bea'))).toMatchObject({ id });
+    expect(await gateway.ownedJob(id, actorOf('gw-root', true))).toMatchObject({ id });
+    expect(await problemOf(gateway.ownedJob(id, actorOf('gw-cat')))).toEqual({
       status: 403,
       code: 'forbidden',
     });
-    expect(
-      await problemOf(gateway.ownedJob(completionIdForKey('gw-bea', 'never'), { userId: 'gw-bea', isAdmin: false, method: 'api-key' })),
-    ).toMatchObject({ status: 404 });
+    expect(await problemOf(gateway.ownedJob(completionIdForKey('gw-bea', 'never'), actorOf('gw-bea')))).toMatchObject({ status: 404 });
   });
 
   test('the relay becomes SSE: every chunk with its id, the trailer, then [DONE]', async () => {

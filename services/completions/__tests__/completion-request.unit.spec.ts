@@ -63,7 +63,7 @@ describe('job fields', () => {
   });
 
   test('jobBase carries who asked and the request it belongs to', () => {
-    expect(jobBase({ userId: 'ann', isAdmin: true }, { requestId: 'r', correlationId: 'c' }, 'chatcmpl-x', 'h')).toEqual({
+    expect(jobBase({ userId: 'ann', isAdmin: true, requestId: 'r', correlationId: 'c', causationId: 'r' }, 'chatcmpl-x', 'h')).toEqual({
       completionId: 'chatcmpl-x',
       userId: 'ann',
       isAdmin: true,

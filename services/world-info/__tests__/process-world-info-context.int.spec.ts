@@ -7,19 +7,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { CommandContext } from '../../../commands/command-context.ts';
+import type { Actor } from '../../../shared/access/actor.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { startTestService, type TestService } from '../../../test/harness.ts';
-import type { Principal } from '../../api/auth/principal.ts';
 import { processContextBody, toEngineSettings } from '../../api/routes/process-context-schemas.ts';
 import { createWorldInfoContextProcessor } from '../process-world-info-context.ts';
+import { actorOf } from '../../../test/actors.ts';
 
 let svc: TestService;
 let processor: ReturnType<typeof createWorldInfoContextProcessor>;
-let ann: { principal: Principal; key: string };
-let bea: Principal;
+let ann: { principal: Actor; key: string };
+let bea: Actor;
 let annChat: { id: string; characterId: string; cardBookId: string };
-const root: Principal = { userId: 'root', isAdmin: true, method: 'api-key' };
+const root: Actor = actorOf('root', true);
 
 beforeAll(async () => {
   svc = await startTestService({
@@ -40,12 +40,8 @@ beforeAll(async () => {
     config: rt.config,
   });
   const a = await rt.userStore.createUser(`ann-${randomBytes(3).toString('hex')}`, false);
-  ann = { principal: { userId: a.user.id, isAdmin: false, method: 'api-key' }, key: a.apiKey };
-  bea = {
-    userId: (await rt.userStore.createUser(`bea-${randomBytes(3).toString('hex')}`, false)).user.id,
-    isAdmin: false,
-    method: 'api-key',
-  };
+  ann = { principal: actorOf(a.user.id), key: a.apiKey };
+  bea = actorOf((await rt.userStore.createUser(`bea-${randomBytes(3).toString('hex')}`, false)).user.id);
   const png = new Uint8Array(readFileSync(path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png')));
   const character = (
     await svc.upload('/api/v1/characters/import', { bytes: png, filename: 'Seraphina.png', type: 'image/png' }, { key: ann.key })
@@ -65,16 +61,16 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const context = (who: Principal): CommandContext => ({
+const context = (who: Actor): Actor => ({
   userId: who.userId,
   isAdmin: who.isAdmin,
   requestId: randomUUID(),
   correlationId: randomUUID(),
   causationId: randomUUID(),
 });
-const run = (raw: Record<string, unknown>, who: Principal) => {
+const run = (raw: Record<string, unknown>, who: Actor) => {
   const body = processContextBody.parse(raw);
-  return processor.process(body, toEngineSettings(body), who, context(who));
+  return processor.process(body, toEngineSettings(body), context(who));
 };
 
 async function problemOf(work: Promise<unknown>): Promise<{ status: number; code: string }> {

@@ -11,6 +11,7 @@
  *  7. `entries` object keyed by uid (or an array of `key` entries) → sillytavern
  *  8. `entries[]` with `keys`/`content`                           → character_book
  */
+import { AppError } from '../../errors.ts';
 import type { WorldBook } from '../entry.ts';
 import { exportToCharacterBook, importCardBook, importCharacterBook, isCard, isCharacterBook } from './character-book.ts';
 import type { ImportOptions, ImportResult, LorebookFormat } from './common.ts';
@@ -44,10 +45,13 @@ export function detectLorebookFormat(json: unknown): LorebookFormat | null {
   return null;
 }
 
-export class UnknownLorebookFormatError extends Error {
-  readonly code = 'unknown_lorebook_format' as const;
+/** Not a lorebook this service reads: 422 `unknown_lorebook_format`. */
+export class UnknownLorebookFormatError extends AppError {
+  declare readonly code: 'unknown_lorebook_format';
   constructor() {
     super(
+      422,
+      'unknown_lorebook_format',
       'Not a lorebook this service can read (SillyTavern world info, character_book, lorebook_v3, NovelAI, Agnai, RisuAI or a world-book export)',
     );
     this.name = 'UnknownLorebookFormatError';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, openAIErrorType, withOpenAIError } from '../openai-error.ts';
-import { problem } from '../problem.ts';
+import { problem } from '../../../problem-details.ts';
 
 describe("OpenAI's error envelope", () => {
   test('the problem keeps its members and gains error {message, type, param, code}', () => {

@@ -1,11 +1,17 @@
-/** The authenticated caller of a request. */
-export interface Principal {
+/**
+ * Who acts, and in which request: the API's authenticated caller, the worker running a job for its owner, the CLI.
+ * Commands copy it into every event's metadata; the access rules (access-rules.ts) read `userId` and `isAdmin`.
+ */
+export interface Actor {
   userId: string;
   isAdmin: boolean;
-  method: 'api-key' | 'jwt' | 'none';
+  requestId: string;
+  correlationId: string;
+  /** The id of the command, request or event that caused this one. */
+  causationId: string;
 }
 
-/** In single-user mode every event and row belongs to this user. */
+/** In single-user mode every event and row belongs to this user (an administrator). */
 export const LOCAL_USER_ID = 'local';
 
 /**
