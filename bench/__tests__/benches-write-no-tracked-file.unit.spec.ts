@@ -14,7 +14,8 @@ const repoRoot = path.resolve(benchDir, '..');
 
 /** Files allowed to write: bench-kit (writeResult into bench/results, temporary folders) and the GC probe (a temp file the bench names). */
 const WRITERS = new Set(['bench-kit.ts', 'full-gc-on-signal.ts']);
-const FILE_WRITE = /\b(writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream|renameSync|rename|copyFileSync|copyFile|cpSync|truncateSync|openSync)\s*\(/;
+const FILE_WRITE =
+  /\b(writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream|renameSync|rename|copyFileSync|copyFile|cpSync|truncateSync|openSync)\s*\(/;
 
 const benchSources = () =>
   readdirSync(benchDir)

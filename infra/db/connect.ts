@@ -23,6 +23,6 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
     return { connectionString: connectionStringFor(await readPassword(dir), owner.port), owned: false, stop: async () => undefined };
   }
   logger.info({ dir }, 'starting embedded PostgreSQL');
-  const server = await startEmbeddedPostgres({ dir, onLog: (line) => logger.debug({ postgres: line }) });
+  const server = await startEmbeddedPostgres({ dir, ownRoot: config.dataDir, onLog: (line) => logger.debug({ postgres: line }) });
   return { connectionString: server.connectionString('postgres'), owned: true, stop: () => server.stop() };
 }
