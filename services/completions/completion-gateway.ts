@@ -24,6 +24,7 @@ import type { CompletionDependencies } from '../api/api-dependencies.ts';
 import type { Principal } from '../api/auth/principal.ts';
 import { openSse } from '../api/http/sse.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
+import { createRerunSplice } from './rerun-splice.ts';
 
 /** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
 const JOB_RETENTION_SECONDS = 24 * 3600;
@@ -221,8 +222,9 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
       if (options.cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
     });
     let started = false;
-    let contentSent = false;
     let runs = 0;
+    // A second run (the first worker died) is spliced onto what the client already has (rerun-splice.ts).
+    const splice = createRerunSplice();
     const open = () => {
       if (started) return;
       started = true;
@@ -248,22 +250,27 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
         const event = entry.data;
         if (event.t === 'start') {
           runs += 1;
-          // A second run (the first worker died) would repeat what the client already has.
-          if (runs > 1 && contentSent)
-            return fail({
-              status: 502,
-              code: 'completion_restarted',
-              detail: 'the worker running the completion stopped mid-stream; retry the request',
-              extra: {},
-            });
+          if (runs > 1) splice.restart();
         } else if (event.t === 'chunk') {
+          const chunk = splice.chunk(event.chunk);
+          if (!chunk) continue;
           open();
-          contentSent = true;
-          res.write(`id: ${entry.id}\ndata: ${JSON.stringify(event.chunk)}\n\n`);
+          res.write(`id: ${entry.id}\ndata: ${JSON.stringify(chunk)}\n\n`);
         } else if (event.t === 'error') {
           return fail(event.problem, entry.id);
         } else {
           open();
+          if (splice.diverged) {
+            const replaced: ProviderChunk & Record<string, unknown> = {
+              id: completionId,
+              object: 'chat.completion.chunk',
+              created: event.result.completion.created,
+              model: event.result.model,
+              choices: [],
+              replaced_message: event.result.completion.choices[0]?.message ?? null,
+            };
+            res.write(`data: ${JSON.stringify(replaced)}\n\n`);
+          }
           const trailer = options.trailer(event.result);
           if (trailer) {
             const chunk: ProviderChunk & Record<string, unknown> = {
