@@ -20,6 +20,8 @@ export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Projector and worker processes: port of their own health endpoint (GET /health on HOST); unset: none. */
+  HEALTH_PORT: port.optional(),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   EVENTSTORE_URL: optionalUrl(['esdb://', 'esdb+discover://', 'kurrentdb://']),
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
