@@ -27,6 +27,8 @@ export interface EmbeddedPostgresOptions {
    * Folders above it are the operator's: a start refuses at once, saying which folder and what to run.
    */
   ownRoot?: string;
+  /** Server settings (`-c name=value`) over the defaults below (the service passes its small-footprint ones). */
+  settings?: Readonly<Record<string, string>>;
   /** Trade durability for speed (tests only): fsync and synchronous_commit off. */
   fast?: boolean;
   onLog?: (line: string) => void;
@@ -232,22 +234,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   await stopOrphan(pgdata);
   const port = options.port && options.port > 0 ? options.port : await freePort();
-  const flags = [
-    '-D',
-    pgdata,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    'unix_socket_directories=',
-    '-c',
-    'max_connections=200',
-    '-c',
-    'shared_buffers=128MB',
-    '-c',
-    'idle_in_transaction_session_timeout=60s',
-  ];
+  const settings: Record<string, string> = {
+    max_connections: '200',
+    shared_buffers: '128MB',
+    idle_in_transaction_session_timeout: '60s',
+    ...options.settings,
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+  };
+  const flags = ['-D', pgdata, '-p', String(port), ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
   const child: ChildProcess = spawn(bins.postgres, flags, {
