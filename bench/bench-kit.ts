@@ -37,7 +37,7 @@ export function machine(): string {
 }
 
 export function writeResult(name: string, result: unknown): void {
-  const dir = path.join(process.cwd(), 'bench', 'results');
+  const dir = path.join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     path.join(dir, `${name}.json`),

@@ -12,7 +12,7 @@
  * limits, schema check, avatar without card chunks) and exported back with `exportCard(..., 'png')`.
  * Results: a table on stdout and bench/results/card-parse.json. Target: parse p50 < 5 ms.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -20,6 +20,7 @@ import { cardFromBasicFields, exportCard, parseCard, type CanonicalCard, type Ca
 import { PNG_SIGNATURE, concatBytes, encodePngChunk, readPng } from '../shared/cards/png-chunks.ts';
 import { DEFAULT_CARD_LIMITS } from '../shared/cards/limits.ts';
 import { copyBytes } from '../shared/cards/bytes.ts';
+import { writeResult } from './bench-kit.ts';
 
 const FIXTURE = path.resolve(process.cwd(), 'test/fixtures/cards/Seraphina.png');
 const WARMUP = 100;
@@ -133,24 +134,7 @@ function main(): void {
 
   console.table(rows);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  const out = path.join(process.cwd(), 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(
-    path.join(out, 'card-parse.json'),
-    JSON.stringify(
-      {
-        name: 'card-parse',
-        machine,
-        at: new Date().toISOString(),
-        warmup: WARMUP,
-        iterations: ITERATIONS,
-        target: 'parse p50 < 5 ms',
-        results,
-      },
-      null,
-      2,
-    ),
-  );
+  writeResult('card-parse', { warmup: WARMUP, iterations: ITERATIONS, target: 'parse p50 < 5 ms', results });
   console.log(`machine: ${machine}`);
   const worst = Math.max(...results.map((r) => (r.parse as { p50: number }).p50));
   console.log(`parse p50 (worst scenario): ${worst} ms — target < 5 ms: ${worst < 5 ? 'met' : 'NOT met'}`);

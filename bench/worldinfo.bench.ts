@@ -19,10 +19,11 @@
  *  - the baseline (`strategy: 'naive'`): every pass looks at every entry and searches every key in the entry's
  *    scan text, lower-casing the text for every key like SillyTavern's `matchKeys` (same rules and results, checked);
  *  - the index build.
- * Output: a table, bench/results/worldinfo.json, and the "## Lorebook engine" section of BENCHMARKS.md.
+ * Output: a table, bench/results/worldinfo.json (git-ignored), and the "## Lorebook engine" section for BENCHMARKS.md
+ * printed on stdout: a bench never edits a tracked file; paste it by hand with the machine's load.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { writeResult } from './bench-kit.ts';
 import path from 'node:path';
 import { preloadTokenizer } from '../shared/tokenizer/index.ts';
 import { buildBookIndex, clearKeyOccurrenceCache, createSeededRandom, runWorldInfo } from '../shared/worldinfo/index.ts';
@@ -378,12 +379,7 @@ function main(): void {
   );
 
   const result = { scenario, indexBuildMs, scenarios, targetMet, loadAverage };
-  const dir = path.join(process.cwd(), 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, 'worldinfo.json'),
-    JSON.stringify({ name: 'worldinfo', machine: machine(), at: new Date().toISOString(), result }, null, 2),
-  );
+  writeResult('worldinfo', result);
 
   const describe = (r: ScenarioResult) =>
     `${r.label} (budget ${r.budget} tokens): ${r.activated} entries activated in ${r.passes} pass${r.passes === 1 ? '' : 'es'} (${r.tokensUsed} tokens; the budget ends the scan), ${r.considered} of ${ENTRIES.toLocaleString('en')} entries looked at.`;
@@ -418,27 +414,7 @@ function main(): void {
     '`bench/results/worldinfo.json`.',
     '',
   ].join('\n');
-  appendSection(section);
-}
-
-/** Replaces (or appends) the "## Lorebook engine" section of BENCHMARKS.md, keeping the other sections. */
-function appendSection(section: string): void {
-  const file = path.join(process.cwd(), 'BENCHMARKS.md');
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    text = '# Benchmarks\n\n';
-  }
-  const body = `${section.trimEnd()}\n`;
-  const start = text.indexOf('## Lorebook engine');
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = `${text.slice(0, start)}${body}${next >= 0 ? `\n${text.slice(next + 1)}` : ''}`;
-  } else {
-    text = `${text.trimEnd()}\n\n${body}`;
-  }
-  writeFileSync(file, text);
+  console.log(`\n--- for BENCHMARKS.md (paste by hand) ---\n${section}`);
 }
 
 main();

@@ -20,6 +20,8 @@ export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Projector and worker processes: port of their own health endpoint (GET /health on HOST); unset: none. */
+  HEALTH_PORT: port.optional(),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   EVENTSTORE_URL: optionalUrl(['esdb://', 'esdb+discover://', 'kurrentdb://']),
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
@@ -120,6 +122,23 @@ export const configSchema = z.object({
   EVENT_FEED_MAX_CONNECTIONS_PER_USER: positiveInt.max(10_000).default(4),
   /** Worker threads for CPU-heavy work (lorebook scans, dictionaries, card parsing, prompt assembly); 0: inline. */
   CPU_POOL_THREADS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
+  /** Pool threads kept while idle (each holds a heap of its own, ~100+ MB); the others start on demand. */
+  CPU_POOL_MIN_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  /** A pool thread idle this long exits and gives its memory back, ms. */
+  CPU_POOL_IDLE_TIMEOUT_MS: positiveInt.min(100).max(86_400_000).default(30_000),
+  /** Lorebooks each process keeps cached per thread: built indexes, decoded entries, read-model contents. */
+  WORLD_INFO_CACHE_BOOKS: positiveInt.max(10_000).default(16),
+  /** Events folded into the command side's cached stream states, per cache (API and worker each have one). */
+  STATE_CACHE_MAX_EVENTS: positiveInt.max(100_000_000).default(50_000),
+  /**
+   * Embedded PostgreSQL server settings over the small-footprint defaults, comma-separated `name=value`
+   * (e.g. `shared_buffers=128MB,max_connections=200`).
+   */
+  EMBEDDED_POSTGRES_SETTINGS: z
+    .string()
+    .trim()
+    .regex(/^([a-z_.]+=[^,=\s]+)(,[a-z_.]+=[^,=\s]+)*$/, 'must be name=value pairs separated by commas, e.g. shared_buffers=128MB')
+    .optional(),
   /** Longest a CPU-heavy task may wait and run on the pool before it is stopped (503 `processing_timeout`), ms. */
   CPU_TASK_TIMEOUT_MS: positiveInt.min(100).max(600_000).default(10_000),
   /** process-context: characters scanned (text, messages, the chat's messages); 413 `scan_too_large` above. */

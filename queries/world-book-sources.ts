@@ -44,7 +44,7 @@ const PRECEDENCE: Record<BookSource, number> = { global: 3, chat: 2, character: 
  */
 export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, options: { maxCachedBooks?: number } = {}) {
   const queries = createWorldBookQueries(db, schema);
-  const cache = new LruCache<string, BookContents>(options.maxCachedBooks ?? 64);
+  const cache = new LruCache<string, BookContents>(options.maxCachedBooks ?? 16);
 
   /** Entries and the version they belong to, from the cache when the row's version is cached. */
   async function withEntries(rows: readonly WorldBookRow[]): Promise<Map<string, BookContents>> {

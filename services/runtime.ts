@@ -202,7 +202,13 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       );
     };
 
-    const cpu = createCpuPool({ threads: config.CPU_POOL_THREADS, taskTimeoutMs: config.CPU_TASK_TIMEOUT_MS });
+    const cpu = createCpuPool({
+      threads: config.CPU_POOL_THREADS,
+      taskTimeoutMs: config.CPU_TASK_TIMEOUT_MS,
+      minThreads: config.CPU_POOL_MIN_THREADS,
+      idleTimeoutMs: config.CPU_POOL_IDLE_TIMEOUT_MS,
+      cacheBooks: config.WORLD_INFO_CACHE_BOOKS,
+    });
     const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys, cpu });
     // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
     // worker process and the embedded fast path take from the same slots.

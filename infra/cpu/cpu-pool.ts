@@ -12,7 +12,17 @@ import { Piscina } from 'piscina';
 import { AppError } from '../../shared/errors.ts';
 import { runsInline } from './cpu-task-costs.ts';
 import { createOwnerSlots } from './owner-slots.ts';
-import { packForThread, runCpuTask, type CpuTaskName, type CpuTaskOutcome, type CpuTaskRequest, type CpuTasks } from './cpu-tasks.ts';
+import { DEFAULT_CACHED_BOOKS } from './packed-books.ts';
+import {
+  configureCpuTaskCaches,
+  packForThread,
+  runCpuTask,
+  type CpuThreadData,
+  type CpuTaskName,
+  type CpuTaskOutcome,
+  type CpuTaskRequest,
+  type CpuTasks,
+} from './cpu-tasks.ts';
 
 export interface CpuPoolOptions {
   /** Worker threads; 0 runs everything on the calling thread. */
@@ -21,22 +31,33 @@ export interface CpuPoolOptions {
   taskTimeoutMs: number;
   /** Tasks waiting for a thread beyond which a new one is refused (503 `processing_busy`). */
   maxQueue?: number;
+  /** Threads kept even when idle (CPU_POOL_MIN_THREADS, default 0: each thread holds its own heap, ~100+ MB). */
+  minThreads?: number;
+  /** A thread idle this long exits, giving its memory back (CPU_POOL_IDLE_TIMEOUT_MS, default 30 s). */
+  idleTimeoutMs?: number;
+  /** Lorebooks each thread (and the request thread) keeps indexed and decoded (WORLD_INFO_CACHE_BOOKS). */
+  cacheBooks?: number;
 }
 
 export interface CpuPool {
   /** `owner`: the user the work is for (their tasks share at most half the threads). */
   run<K extends CpuTaskName>(task: K, input: CpuTasks[K]['input'], owner: string): Promise<CpuTasks[K]['output']>;
   readonly threads: number;
+  /** Lorebooks kept per thread (WORLD_INFO_CACHE_BOOKS); the read side keeps as many book contents. */
+  readonly cacheBooks: number;
   /** Starts the threads now (processes that serve requests call it at boot; otherwise the first task does). */
   start(): void;
   /** Tasks run inline and on threads since start (tests and metrics). */
-  stats(): { inline: number; pooled: number; timedOut: number; threadsStarted: boolean };
+  stats(): { inline: number; pooled: number; timedOut: number; threadsStarted: boolean; liveThreads: number };
   close(): Promise<void>;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./cpu-task-worker.ts', import.meta.url));
 
 export function createCpuPool(options: CpuPoolOptions): CpuPool {
+  const cacheBooks = options.cacheBooks ?? DEFAULT_CACHED_BOOKS;
+  // Tasks small enough to run inline use this thread's caches: the same bound.
+  configureCpuTaskCaches({ books: cacheBooks });
   let piscina: Piscina<CpuTaskRequest, CpuTaskOutcome> | undefined;
   let closed = false;
   const counts = { inline: 0, pooled: 0, timedOut: 0 };
@@ -45,9 +66,10 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
   const threadsPool = () =>
     (piscina ??= new Piscina<CpuTaskRequest, CpuTaskOutcome>({
       filename: WORKER_FILE,
-      minThreads: options.threads,
+      minThreads: Math.min(options.minThreads ?? 0, options.threads),
       maxThreads: options.threads,
-      idleTimeout: 60_000,
+      idleTimeout: options.idleTimeoutMs ?? 30_000,
+      workerData: { cacheBooks } satisfies CpuThreadData,
       maxQueue: options.maxQueue ?? 1000,
       closeTimeout: options.taskTimeoutMs,
       // The threads run plain TypeScript like the main thread (Node's type stripping); no inherited --inspect etc.
@@ -61,6 +83,7 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
 
   return {
     threads: options.threads,
+    cacheBooks,
     async run(task, input, owner) {
       const request = { task, input } as CpuTaskRequest;
       if (options.threads === 0 || closed || runsInline(request)) {
@@ -93,7 +116,7 @@ export function createCpuPool(options: CpuPoolOptions): CpuPool {
     start() {
       if (options.threads > 0 && !closed) threadsPool();
     },
-    stats: () => ({ ...counts, threadsStarted: piscina !== undefined }),
+    stats: () => ({ ...counts, threadsStarted: piscina !== undefined, liveThreads: piscina?.threads.length ?? 0 }),
     async close() {
       closed = true;
       await piscina?.close();

@@ -1,7 +1,10 @@
 /** A thread of the CPU pool (piscina loads this file; Node strips its types). */
+import { workerData } from 'node:worker_threads';
 import { preloadTokenizer } from '../../shared/tokenizer/index.ts';
-import { runCpuTask, type CpuTaskOutcome, type CpuTaskRequest } from './cpu-tasks.ts';
+import { configureCpuTaskCaches, runCpuTask, type CpuTaskOutcome, type CpuTaskRequest, type CpuThreadData } from './cpu-tasks.ts';
 
+const data = workerData as CpuThreadData | undefined;
+if (data?.cacheBooks) configureCpuTaskCaches({ books: data.cacheBooks });
 // The default family's ranks load while the thread starts, not in its first task (~0.5 s).
 preloadTokenizer('openai-cl100k');
 

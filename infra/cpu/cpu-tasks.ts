@@ -20,7 +20,7 @@ import {
   type WorldInfoInput,
   type WorldInfoResult,
 } from '../../shared/worldinfo/index.ts';
-import { packBook, unpackBook, type TaskBook } from './packed-books.ts';
+import { configurePackedBooks, DEFAULT_CACHED_BOOKS, packBook, unpackBook, type TaskBook } from './packed-books.ts';
 
 /** How a task's random source is made on the thread that runs it. */
 export type RandomSpec =
@@ -56,8 +56,19 @@ export type CpuTaskRequest = { [K in CpuTaskName]: { task: K; input: CpuTasks[K]
 export type CpuTaskOutcome<T = unknown> =
   { ok: true; value: T } | { ok: false; error: { status: number; code: string; message: string; extra: Record<string, unknown> } };
 
-/** Book indexes of the thread running the tasks, by (book, version). */
-const indexCache = new WorldInfoIndexCache(256);
+/** What every pool thread is started with. */
+export interface CpuThreadData {
+  cacheBooks: number;
+}
+
+/** Book indexes of the thread running the tasks, by (book, version): WORLD_INFO_CACHE_BOOKS of them. */
+let indexCache = new WorldInfoIndexCache(DEFAULT_CACHED_BOOKS);
+
+/** How many lorebooks this thread keeps (indexes, packed and decoded entries); the pool sets it on every thread. */
+export function configureCpuTaskCaches(options: { books: number }): void {
+  indexCache = new WorldInfoIndexCache(options.books);
+  configurePackedBooks(options.books);
+}
 
 function randomFrom(spec: RandomSpec): () => number {
   if (spec.kind === 'seed') return seededRandom(spec.seed);

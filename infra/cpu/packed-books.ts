@@ -16,8 +16,16 @@ export interface PackedEntries {
 /** A book as a task carries it: its entries, or (versioned books sent to a thread) their packed form. */
 export type TaskBook = Omit<WorldInfoBookInput, 'entries' | 'index'> & { entries?: readonly WorldInfoEntry[]; packed?: PackedEntries };
 
-const packedByKey = new LruCache<string, PackedEntries>(64);
-const unpackedByKey = new LruCache<string, readonly WorldInfoEntry[]>(256);
+/** Books kept packed (request thread) and decoded (each thread): WORLD_INFO_CACHE_BOOKS, see configurePackedBooks. */
+export const DEFAULT_CACHED_BOOKS = 16;
+let packedByKey = new LruCache<string, PackedEntries>(DEFAULT_CACHED_BOOKS);
+let unpackedByKey = new LruCache<string, readonly WorldInfoEntry[]>(DEFAULT_CACHED_BOOKS);
+
+/** Sets how many books this thread keeps packed and decoded (and forgets the ones kept so far). */
+export function configurePackedBooks(books: number): void {
+  packedByKey = new LruCache(books);
+  unpackedByKey = new LruCache(books);
+}
 
 /** On the request thread: the book with its entries packed (only what the engine reads, without `index`). */
 export function packBook(book: WorldInfoBookInput): TaskBook {

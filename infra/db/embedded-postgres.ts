@@ -20,6 +20,15 @@ export interface EmbeddedPostgresOptions {
   dir: string;
   /** Port on 127.0.0.1; 0 picks a free one. */
   port?: number;
+  /**
+   * The service's own data folder (DATA_DIR) holding `dir`. Running as root, PostgreSQL runs as `postgres` and
+   * must pass through every folder above its data: this one and those between it and `dir` are the service's
+   * own, so a missing search bit on them (a `mktemp -d` folder is 0700) is added (o+x: enter, not list).
+   * Folders above it are the operator's: a start refuses at once, saying which folder and what to run.
+   */
+  ownRoot?: string;
+  /** Server settings (`-c name=value`) over the defaults below (the service passes its small-footprint ones). */
+  settings?: Readonly<Record<string, string>>;
   /** Trade durability for speed (tests only): fsync and synchronous_commit off. */
   fast?: boolean;
   onLog?: (line: string) => void;
@@ -139,14 +148,22 @@ async function stopOrphan(pgdata: string): Promise<void> {
   }
 }
 
-/** Every ancestor of the data folder must let the `postgres` user through, or initdb fails obscurely. */
-async function assertTraversable(dir: string, runAs: RunAs): Promise<void> {
+const within = (child: string, parent: string) => child === parent || child.startsWith(`${parent}${path.sep}`);
+
+/**
+ * Every ancestor of the data folder must let the `postgres` user through, or initdb fails obscurely. Folders of
+ * the service's own (`ownRoot` and below) get the search bit for others; any other is refused with what to do.
+ */
+async function ensureTraversable(dir: string, runAs: RunAs, ownRoot: string | undefined): Promise<void> {
   for (let current = dir; ; current = path.dirname(current)) {
     const st = await fs.stat(current);
     const ok = st.uid === runAs.uid ? (st.mode & 0o100) !== 0 : st.gid === runAs.gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
-    if (!ok) {
+    if (!ok && ownRoot && within(current, ownRoot) && st.uid === process.getuid?.()) {
+      await fs.chmod(current, (st.mode & 0o7777) | 0o001);
+    } else if (!ok) {
       throw new Error(
-        `PostgreSQL runs as the 'postgres' user, which cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}): choose a DATA_DIR outside it or run 'chmod o+x ${current}'`,
+        `PostgreSQL runs as the 'postgres' user, which cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}, owner uid ${st.uid}): ` +
+          `run 'chmod o+x ${current}' (enter, not list) or choose a DATA_DIR outside it`,
       );
     }
     if (current === path.dirname(current)) return;
@@ -184,7 +201,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (runAs) {
     // The server runs as `postgres`: it must be able to reach and own its data folder.
-    await assertTraversable(path.dirname(dir), runAs);
+    await ensureTraversable(path.dirname(dir), runAs, options.ownRoot ? path.resolve(options.ownRoot) : undefined);
     await fs.chmod(dir, 0o711);
     await fs.mkdir(pgdata, { recursive: true, mode: 0o700 });
     await chownTree(pgdata, runAs);
@@ -217,22 +234,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   await stopOrphan(pgdata);
   const port = options.port && options.port > 0 ? options.port : await freePort();
-  const flags = [
-    '-D',
-    pgdata,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    'unix_socket_directories=',
-    '-c',
-    'max_connections=200',
-    '-c',
-    'shared_buffers=128MB',
-    '-c',
-    'idle_in_transaction_session_timeout=60s',
-  ];
+  const settings: Record<string, string> = {
+    max_connections: '200',
+    shared_buffers: '128MB',
+    idle_in_transaction_session_timeout: '60s',
+    ...options.settings,
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+  };
+  const flags = ['-D', pgdata, '-p', String(port), ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
   const child: ChildProcess = spawn(bins.postgres, flags, {

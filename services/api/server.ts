@@ -104,7 +104,7 @@ export async function buildApiDependencies(
     if (key.length < 16) logger.warn('API_KEY is shorter than 16 characters: fine on a loopback address, too weak anywhere else');
     authenticate = singleUserAuthenticator(key);
   }
-  const stateCache = createStateCache();
+  const stateCache = createStateCache(undefined, config.STATE_CACHE_MAX_EVENTS);
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
   const eventFeed = createEventFeed({

@@ -1,25 +1,26 @@
-import pg from 'pg';
 import { configOrExit } from '../process.ts';
 
 /**
- * Container health check for processes without HTTP (projector, worker): the database answers, and for the
- * projector no projection has stopped on a failure. Exit 0 healthy, 1 not.
+ * Container health check: asks the process's own health endpoint (exit 0 healthy, 1 not). `api` asks the API's
+ * GET /health on PORT; `projector` and `worker` ask their GET /health on HEALTH_PORT, which reports the role's
+ * own state (services/role-health.ts), not only whether PostgreSQL answers.
  */
 const role = process.argv[2] ?? 'projector';
 const config = configOrExit();
-if (!config.DATABASE_URL) {
-  console.error('healthcheck needs DATABASE_URL');
+if (role !== 'api' && role !== 'projector' && role !== 'worker') {
+  console.error(`unknown role ${role} (api, projector or worker)`);
   process.exit(1);
 }
-const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 3000 });
+const port = role === 'api' ? config.PORT : config.HEALTH_PORT;
+if (port === undefined) {
+  console.error(`the ${role}'s health endpoint needs HEALTH_PORT`);
+  process.exit(1);
+}
+const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
 try {
-  await client.connect();
-  await client.query('SELECT 1');
-  if (role === 'projector') {
-    const { rows } = await client.query(`SELECT name FROM ${config.READ_SCHEMA}.projection_checkpoints WHERE status = 'failed'`);
-    if (rows.length) throw new Error(`failed projections: ${rows.map((r: { name: string }) => r.name).join(', ')}`);
-  }
-  await client.end();
+  const res = await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(4000) });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`${res.status} ${body}`);
   process.exit(0);
 } catch (err) {
   console.error(`unhealthy: ${(err as Error).message}`);

@@ -79,7 +79,7 @@ export function createCharacterPrompts(
   const characters = createCharacterQueries(db, schema);
   const chats = createChatQueries(db, schema);
   const completions = createCompletionQueries(db, schema);
-  const worldInfo = createWorldInfoContext(db, schema);
+  const worldInfo = createWorldInfoContext(db, schema, { maxCachedBooks: cpu.cacheBooks });
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */

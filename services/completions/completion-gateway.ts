@@ -28,6 +28,7 @@ import { createOpenAIStreamGrammar } from './openai-stream-grammar.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
 import { toRelayProblem } from './relay-problem.ts';
 import { assertOwned } from '../../shared/access/access-rules.ts';
+import { createRerunSplice } from './rerun-splice.ts';
 
 /** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
 const JOB_RETENTION_SECONDS = 24 * 3600;
@@ -230,9 +231,10 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
       if (options.cancelOnDisconnect) void cancel(completionId, 'the client disconnected');
     });
     let started = false;
-    let contentSent = false;
     let runs = 0;
     const grammar = options.openAIGrammar ? createOpenAIStreamGrammar(options.openAIGrammar) : null;
+    // A second run (the first worker died) is spliced onto what the client already has (rerun-splice.ts).
+    const splice = createRerunSplice();
     const open = () => {
       if (started) return;
       started = true;
@@ -261,23 +263,29 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
         const event = entry.data;
         if (event.t === 'start') {
           runs += 1;
-          // A second run (the first worker died) would repeat what the client already has.
-          if (runs > 1 && contentSent)
-            return fail({
-              status: 502,
-              code: 'completion_restarted',
-              detail: 'the worker running the completion stopped mid-stream; retry the request',
-              extra: {},
-            });
+          if (runs > 1) splice.restart();
         } else if (event.t === 'chunk') {
+          const chunk = splice.chunk(event.chunk);
+          if (!chunk) continue;
           open();
-          contentSent = true;
-          const chunk = grammar ? grammar.chunk(event.chunk, entry.id) : event.chunk;
-          if (chunk) res.write(`id: ${entry.id}\ndata: ${JSON.stringify(chunk)}\n\n`);
+          const out = grammar ? grammar.chunk(chunk, entry.id) : chunk;
+          if (out) res.write(`id: ${entry.id}\ndata: ${JSON.stringify(out)}\n\n`);
         } else if (event.t === 'error') {
           return fail(event.problem, entry.id);
         } else {
           open();
+          if (splice.diverged) {
+            const replaced: ProviderChunk & Record<string, unknown> = {
+              id: completionId,
+              object: 'chat.completion.chunk',
+              created: event.result.completion.created,
+              model: event.result.model,
+              // OpenAI's grammar has choices: [] only on the usage chunk, so a client's choices[0] stays safe.
+              choices: grammar ? [{ index: 0, delta: {}, finish_reason: null }] : [],
+              replaced_message: event.result.completion.choices[0]?.message ?? null,
+            };
+            res.write(`data: ${JSON.stringify(replaced)}\n\n`);
+          }
           const trailer = options.trailer(event.result);
           if (grammar) {
             for (const { id, chunk } of grammar.end(event.result, trailer))

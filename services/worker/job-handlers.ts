@@ -20,7 +20,7 @@ export function completionHandlers(
 ): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
   const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
-  const stateCache = createStateCache();
+  const stateCache = createStateCache(undefined, config.STATE_CACHE_MAX_EVENTS);
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
   const chats = { eventStore: runtime.eventStore, stateCache, config };

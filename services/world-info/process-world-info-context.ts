@@ -41,7 +41,7 @@ export interface ProcessedWorldInfoContext {
 }
 
 export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDeps) {
-  const worldInfo = createWorldInfoContext(deps.db, deps.readSchema);
+  const worldInfo = createWorldInfoContext(deps.db, deps.readSchema, { maxCachedBooks: deps.cpu.cacheBooks });
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatScanQueries(deps.db, deps.readSchema);
 

@@ -30,8 +30,9 @@ export function gatherBooksInput(scope: WorldInfoScope): GatherBooksInput {
   };
 }
 
-export function createWorldInfoContext(db: Kysely<ReadModels>, schema: string) {
-  const sources = createWorldBookSources(db, schema);
+/** `maxCachedBooks`: book contents kept read (WORLD_INFO_CACHE_BOOKS, as the CPU pool's `cacheBooks`). */
+export function createWorldInfoContext(db: Kysely<ReadModels>, schema: string, options: { maxCachedBooks?: number } = {}) {
+  const sources = createWorldBookSources(db, schema, options);
   return {
     /** The books of the scope, in the order the engine reads them. */
     books: (scope: WorldInfoScope): Promise<GatheredBook[]> => sources.gatherBooks(gatherBooksInput(scope)),

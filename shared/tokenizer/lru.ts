@@ -6,10 +6,21 @@
 export class LruCache<K, V> {
   readonly #max: number;
   readonly #map = new Map<K, V>();
+  /** Optional second bound: the summed weight of the values (an estimate of their memory). */
+  readonly #weigh: ((value: V, key: K) => number) | undefined;
+  readonly #maxWeight: number;
+  #weight = 0;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, options: { maxWeight?: number; weigh?: (value: V, key: K) => number } = {}) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('LruCache size must be a positive integer');
     this.#max = maxEntries;
+    this.#weigh = options.weigh;
+    this.#maxWeight = options.maxWeight ?? Infinity;
+  }
+
+  /** The summed weight of the values held (0 without a `weigh` function). */
+  get weight(): number {
+    return this.#weight;
   }
 
   get size(): number {
@@ -29,19 +40,25 @@ export class LruCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.#map.has(key)) this.#map.delete(key);
-    else if (this.#map.size >= this.#max) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) this.#map.delete(oldest.value);
+    this.delete(key);
+    const weight = this.#weigh?.(value, key) ?? 0;
+    // A value heavier than the whole budget is not kept (it would evict everything else).
+    if (weight > this.#maxWeight) return;
+    while (this.#map.size > 0 && (this.#map.size >= this.#max || this.#weight + weight > this.#maxWeight)) {
+      this.delete(this.#map.keys().next().value as K);
     }
     this.#map.set(key, value);
+    this.#weight += weight;
   }
 
   delete(key: K): boolean {
+    if (!this.#map.has(key)) return false;
+    if (this.#weigh) this.#weight -= this.#weigh(this.#map.get(key) as V, key);
     return this.#map.delete(key);
   }
 
   clear(): void {
     this.#map.clear();
+    this.#weight = 0;
   }
 }

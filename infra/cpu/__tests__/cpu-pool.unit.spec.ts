@@ -131,3 +131,36 @@ describe('the CPU pool', () => {
     }
   }, 120_000);
 });
+
+describe('the CPU pool gives memory back', () => {
+  test('no thread starts at boot; a thread started for work exits after CPU_POOL_IDLE_TIMEOUT_MS idle', async () => {
+    const pool = createCpuPool({ threads: 1, taskTimeoutMs: 60_000, idleTimeoutMs: 300 });
+    try {
+      pool.start();
+      expect(pool.stats().liveThreads).toBe(0);
+      const input = { books: [book(1)], messages, characterName: 'C', settings: { scanDepth: 20 }, seed: 7, dryRun: true };
+      await pool.run('worldInfo', input, 'u');
+      expect(pool.stats().liveThreads).toBe(1);
+      const deadline = Date.now() + 10_000;
+      while (pool.stats().liveThreads > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(pool.stats().liveThreads).toBe(0);
+      // Work after that starts a thread again.
+      expect((await pool.run('worldInfo', input, 'u')).activated.length).toBeGreaterThan(5);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  test('CPU_POOL_MIN_THREADS keeps threads started at boot', async () => {
+    const pool = createCpuPool({ threads: 1, taskTimeoutMs: 60_000, minThreads: 1 });
+    try {
+      pool.start();
+      const deadline = Date.now() + 10_000;
+      while (pool.stats().liveThreads < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(pool.stats().liveThreads).toBe(1);
+      expect(pool.cacheBooks).toBe(16);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});

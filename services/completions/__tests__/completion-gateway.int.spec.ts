@@ -175,19 +175,50 @@ describe('completion gateway', () => {
     expect(await res.json()).toMatchObject({ code: 'provider_rate_limited' });
   });
 
-  test('a second run after output was sent ends the stream with completion_restarted', async () => {
+  test("a second run after output was sent is spliced on: the client holds exactly the rerun's reply, never completion_restarted", async () => {
     const id = completionIdForKey('gw-fay', randomUUID());
     await runOnRelay(jobOf('gw-fay', id), [
       { t: 'start', attempt: 1 },
       { t: 'chunk', chunk: chunk(id, 'Hi') },
+      { t: 'chunk', chunk: chunk(id, ' th') },
+      // the worker died; another one runs the job again from the beginning
       { t: 'start', attempt: 2 },
-      { t: 'chunk', chunk: chunk(id, 'Hi') },
+      { t: 'chunk', chunk: chunk(id, 'H') },
+      { t: 'chunk', chunk: chunk(id, 'i the') },
+      { t: 'chunk', chunk: chunk(id, 're') },
+      { t: 'done', result: result(id) },
     ]);
     streamOptions = { cancelOnDisconnect: false };
     const sse = await connectSse(`${base}/stream/${id}`);
     await sse.waitFor((c) => c.ended, 5000);
-    const data = sse.events().map((m) => m.data);
-    expect(JSON.parse(data[1]!).error).toMatchObject({ code: 'completion_restarted', status: 502 });
+    expect(sse.status).toBe(200);
+    const data = sse.events().map((m) => m.data!);
+    expect(data.some((d) => d.includes('completion_restarted'))).toBe(false);
+    const chunks = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe(result(id).completion.choices[0]!.message.content);
+    expect(chunks.some((c) => 'replaced_message' in c)).toBe(false);
+    expect(data.at(-1)).toBe('[DONE]');
+  });
+
+  test('a rerun that differs from what was sent ends the stream with the whole stored reply as replaced_message', async () => {
+    const id = completionIdForKey('gw-fin', randomUUID());
+    await runOnRelay(jobOf('gw-fin', id), [
+      { t: 'start', attempt: 1 },
+      { t: 'chunk', chunk: chunk(id, 'Hello') },
+      { t: 'start', attempt: 2 },
+      { t: 'chunk', chunk: chunk(id, 'Hi') },
+      { t: 'chunk', chunk: chunk(id, ' there') },
+      { t: 'done', result: result(id) },
+    ]);
+    streamOptions = { cancelOnDisconnect: false };
+    const sse = await connectSse(`${base}/stream/${id}`);
+    await sse.waitFor((c) => c.ended, 5000);
+    const data = sse.events().map((m) => m.data!);
+    expect(data.some((d) => d.includes('completion_restarted'))).toBe(false);
+    const chunks = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello');
+    expect(chunks.find((c) => 'replaced_message' in c)?.replaced_message).toEqual({ role: 'assistant', content: 'Hi there' });
     expect(data.at(-1)).toBe('[DONE]');
   });
 

@@ -106,3 +106,24 @@ describe('LruCache', () => {
     expect(() => new LruCache(0)).toThrow(RangeError);
   });
 });
+
+describe('LruCache bounded by weight', () => {
+  test('evicts the least recently used values until the summed weight fits; a value heavier than the budget is not kept', () => {
+    const lru = new LruCache<string, string>(100, { maxWeight: 10, weigh: (value, key) => value.length + key.length });
+    lru.set('a', 'xxxx'); // 5
+    lru.set('b', 'xxxx'); // 5
+    expect(lru.weight).toBe(10);
+    lru.get('a');
+    lru.set('c', 'xx'); // 3: b (least recent) goes
+    expect([lru.has('a'), lru.has('b'), lru.has('c')]).toEqual([true, false, true]);
+    expect(lru.weight).toBe(8);
+    lru.set('a', 'x'); // replacing a value re-weighs it
+    expect(lru.weight).toBe(5);
+    lru.set('d', 'x'.repeat(20));
+    expect(lru.has('d')).toBe(false);
+    expect(lru.weight).toBe(5);
+    lru.delete('a');
+    lru.clear();
+    expect(lru.weight).toBe(0);
+  });
+});

@@ -213,6 +213,8 @@ function bitIndex(bit: number): number {
 /** Texts longer than this are scanned without caching their occurrences. */
 const OCCURRENCE_CACHE_MAX_TEXT = 65_536;
 const OCCURRENCE_CACHE_TEXTS = 2048;
+/** ... and at most this many bytes per book index (texts as UTF-16 plus their occurrences), so memory stays bounded. */
+const OCCURRENCE_CACHE_BYTES = 8 * 2 ** 20;
 const occurrenceCaches = new WeakMap<BookIndex, LruCache<string, Int32Array>>();
 
 /**
@@ -227,7 +229,10 @@ export function clearKeyOccurrenceCache(index: BookIndex): void {
 export function keyOccurrences(index: BookIndex, text: string): Int32Array {
   let cache = occurrenceCaches.get(index);
   if (!cache) {
-    cache = new LruCache(OCCURRENCE_CACHE_TEXTS);
+    cache = new LruCache<string, Int32Array>(OCCURRENCE_CACHE_TEXTS, {
+      maxWeight: OCCURRENCE_CACHE_BYTES,
+      weigh: (pairs, text) => text.length * 2 + pairs.byteLength,
+    });
     occurrenceCaches.set(index, cache);
   }
   const cacheable = text.length <= OCCURRENCE_CACHE_MAX_TEXT;
