@@ -9,11 +9,14 @@
  * - Consecutive turns of the same role are merged (text joined by a blank line, tool results first), empty
  *   text is dropped, the conversation starts with a user turn (a minimal one is inserted when needed), and a
  *   final assistant turn (a prefill) loses its trailing whitespace, which the API rejects.
- * - `temperature` is clamped to Anthropic's 0..1; `stop` becomes `stop_sequences` (whitespace-only ones are
- *   dropped); `user` becomes `metadata.user_id`; `seed`, `presence_penalty` and `frequency_penalty` have no
- *   equivalent and are not sent; `max_tokens` is required, so the configured default fills it.
+ * - `stop` becomes `stop_sequences` (whitespace-only ones are dropped); `user` becomes `metadata.user_id`;
+ *   `parallel_tool_calls: false` becomes `tool_choice.disable_parallel_tool_use`; `max_tokens` (or
+ *   `max_completion_tokens`) is required, so the configured default fills it. Parameters without an equivalent
+ *   reach here only with their neutral value (the API refuses others: parameter-support.ts) and are not sent;
+ *   `temperature` is kept in Anthropic's 0..1.
  */
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatToolChoice } from '../../shared/llm/chat-types.ts';
+import { withoutNeutral } from './parameter-support.ts';
 
 export const FIRST_USER_TURN = '[Start a new chat]';
 
@@ -155,25 +158,29 @@ function toolChoice(choice: ChatToolChoice | undefined): Record<string, unknown>
 
 export function anthropicRequestBody(request: ChatRequest, defaultMaxTokens: number): Record<string, unknown> {
   const { system, messages } = anthropicMessages(request);
-  const body: Record<string, unknown> = { ...request.extra };
+  const { model: _model, messages: _messages, speakerNames: _names, ...rest } = request;
+  const settings = withoutNeutral('anthropic', rest);
+  const body: Record<string, unknown> = {};
+  if (settings.extra?.top_k !== undefined) body.top_k = settings.extra.top_k;
   body.model = request.model;
   body.messages = messages;
   if (system !== '') body.system = system;
-  body.max_tokens = request.max_tokens ?? defaultMaxTokens;
+  body.max_tokens = settings.max_tokens ?? defaultMaxTokens;
   body.stream = true;
-  if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature));
-  if (request.top_p !== undefined) body.top_p = request.top_p;
-  const stops = (typeof request.stop === 'string' ? [request.stop] : (request.stop ?? [])).filter((s) => s.trim() !== '');
+  if (settings.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, settings.temperature));
+  if (settings.top_p !== undefined) body.top_p = settings.top_p;
+  const stops = (typeof settings.stop === 'string' ? [settings.stop] : (settings.stop ?? [])).filter((s) => s.trim() !== '');
   if (stops.length > 0) body.stop_sequences = stops;
-  if (request.tools && request.tools.length > 0) {
-    body.tools = request.tools.map((tool) => ({
+  if (settings.tools && settings.tools.length > 0) {
+    body.tools = settings.tools.map((tool) => ({
       name: tool.function.name,
       ...(tool.function.description !== undefined ? { description: tool.function.description } : {}),
       input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
     }));
-    const choice = toolChoice(request.tool_choice);
+    const choice = toolChoice(settings.tool_choice) ?? (settings.parallel_tool_calls === false ? { type: 'auto' } : undefined);
+    if (choice && settings.parallel_tool_calls === false && choice.type !== 'none') choice.disable_parallel_tool_use = true;
     if (choice) body.tool_choice = choice;
   }
-  if (request.user !== undefined) body.metadata = { user_id: request.user };
+  if (settings.user !== undefined) body.metadata = { user_id: settings.user };
   return body;
 }

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { AnthropicChunkMapper, anthropicStreamError, messageToEvents } from './anthropic-chunks.ts';
 import { anthropicRequestBody } from './anthropic-request.ts';
-import type { ChatProvider, ProviderCallOptions } from '../../shared/llm/chat-provider.ts';
+import type { ChatProvider, ProviderCallOptions, ProviderModel } from '../../shared/llm/chat-provider.ts';
 import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { ProviderError } from './provider-errors.ts';
+import { fetchModelList, modelsOfListBody } from './provider-models.ts';
 import { JSON_EVENT, upstreamEvents } from './upstream-events.ts';
 
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
@@ -39,6 +40,33 @@ export class AnthropicProvider implements ChatProvider {
     this.name = options.name;
     this.#options = options;
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/v1/messages`;
+  }
+
+  /** `GET /v1/models`, page after page (`has_more`, `after_id`), at most 10 pages. */
+  async listModels(options: ProviderCallOptions = {}): Promise<ProviderModel[]> {
+    const o = this.#options;
+    const headers: Record<string, string> = { ...o.headers, 'anthropic-version': o.version ?? DEFAULT_ANTHROPIC_VERSION };
+    if (o.apiKey) headers['x-api-key'] = o.apiKey;
+    const models: ProviderModel[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const url = new URL(`${o.baseUrl.replace(/\/+$/, '')}/v1/models`);
+      url.searchParams.set('limit', '1000');
+      if (after) url.searchParams.set('after_id', after);
+      const body = (await fetchModelList({
+        provider: this.name,
+        url: url.toString(),
+        headers,
+        timeoutMs: o.connectTimeoutMs,
+        signal: options.signal,
+        fetch: o.fetch,
+      })) as { has_more?: unknown; last_id?: unknown };
+      const pageModels = modelsOfListBody(body);
+      models.push(...pageModels);
+      if (body?.has_more !== true || typeof body.last_id !== 'string' || pageModels.length === 0) break;
+      after = body.last_id;
+    }
+    return models;
   }
 
   async *complete(request: ChatRequest, options: ProviderCallOptions = {}): AsyncGenerator<ProviderChunk, void, undefined> {

@@ -4,11 +4,12 @@
  * `stream: true, stream_options: { include_usage: true }`; the SSE stream ends with `data: [DONE]`.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatProvider, ProviderCallOptions } from '../../shared/llm/chat-provider.ts';
+import type { ChatProvider, ProviderCallOptions, ProviderModel } from '../../shared/llm/chat-provider.ts';
 import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { completionToChunks, normalizeOpenAIChunk, streamError, type ChunkDefaults } from './openai-chunks.ts';
 import { openAIRequestBody } from './openai-request.ts';
 import { ProviderError } from './provider-errors.ts';
+import { fetchModelList, modelsOfListBody } from './provider-models.ts';
 import { JSON_EVENT, upstreamEvents } from './upstream-events.ts';
 
 export interface OpenAICompatibleOptions {
@@ -36,6 +37,21 @@ export class OpenAICompatibleProvider implements ChatProvider {
     this.type = options.type;
     this.#options = options;
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  async listModels(options: ProviderCallOptions = {}): Promise<ProviderModel[]> {
+    const o = this.#options;
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
+    const body = await fetchModelList({
+      provider: this.name,
+      url: `${o.baseUrl.replace(/\/+$/, '')}/models`,
+      headers,
+      timeoutMs: o.connectTimeoutMs,
+      signal: options.signal,
+      fetch: o.fetch,
+    });
+    return modelsOfListBody(body);
   }
 
   async *complete(request: ChatRequest, options: ProviderCallOptions = {}): AsyncGenerator<ProviderChunk, void, undefined> {

@@ -75,6 +75,11 @@ export class ProviderRegistry {
     return this.#config.defaultProvider;
   }
 
+  /** The adapter of a configured provider. */
+  provider(name: string): ChatProvider | undefined {
+    return this.#providers.get(name);
+  }
+
   list(): ProviderSummary[] {
     return this.#config.providers.map((p) => ({
       name: p.name,

@@ -5,13 +5,15 @@ import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
-import { problem, sendProblem, toProblem } from './http/problem.ts';
+import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, withOpenAIError } from './http/openai-error.ts';
+import { problem, sendProblem, toProblem, type Problem } from './http/problem.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
 import { characterFileRoutes } from './routes/character-file-routes.ts';
 import { rateLimitRoutes } from './routes/rate-limit-routes.ts';
 import { characterRoutes } from './routes/character-routes.ts';
 import { chatRoutes } from './routes/chat-routes.ts';
 import { completionRoutes } from './routes/completion-routes.ts';
+import { openAIModelRoutes } from './routes/openai-model-routes.ts';
 import { eventFeedRoutes } from './routes/event-feed-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
@@ -40,6 +42,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...characterWorldBookRoutes(deps),
     ...characterRoutes(deps),
     ...completionRoutes(deps),
+    ...openAIModelRoutes(deps),
     ...chatRoutes(deps),
     ...messageRoutes(deps),
     ...historyRoutes(deps),
@@ -68,6 +71,13 @@ export function createApp(deps: ApiDependencies) {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    req.url = collapseOpenAIPath(req.url);
+    // OpenAI clients read `error.message`: every error of the OpenAI-compatible routes carries OpenAI's envelope.
+    if (OPENAI_COMPATIBLE_PATH.test(req.path)) res.locals.openAIErrors = true;
+    next();
+  });
+  const answerProblem = (res: Response, p: Problem) => sendProblem(res, res.locals.openAIErrors ? withOpenAIError(p) : p);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -111,12 +121,12 @@ export function createApp(deps: ApiDependencies) {
   app.use(router);
 
   app.use((req: Request, res: Response) => {
-    sendProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
+    answerProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const { problem: p, unexpected } = toProblem(err);
     if (unexpected) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
-    sendProblem(res, p);
+    answerProblem(res, p);
   });
   return { app, routes, openapi, metrics };
 }

@@ -22,7 +22,9 @@ import {
 import { AppError, forbidden, notFound } from '../../shared/errors.ts';
 import type { CompletionDependencies } from '../api/api-dependencies.ts';
 import type { Principal } from '../api/auth/principal.ts';
+import { openAIErrorObject } from '../api/http/openai-error.ts';
 import { openSse } from '../api/http/sse.ts';
+import { createOpenAIStreamGrammar } from './openai-stream-grammar.ts';
 import { createCompletionSealer, forgottenCompletion } from './completion-sealing.ts';
 
 /** Finished completion jobs are kept this long: the window in which a retry with the same key is the same job. */
@@ -39,6 +41,11 @@ export interface StreamOptions {
   cancelOnDisconnect: boolean;
   trailer: (result: CompletionResult) => Record<string, unknown> | null;
   replay?: Array<RelayEntry<CompletionRelayEvent>> | undefined;
+  /**
+   * OpenAI's stream grammar exactly (the OpenAI-compatible routes): no chunk with `choices: []` unless usage was
+   * asked for, the trailer's members on the finish chunk, and the usage chunk last, before `[DONE]`.
+   */
+  openAIGrammar?: { includeUsage: boolean };
 }
 
 export type CompletionGateway = ReturnType<typeof createCompletionGateway>;
@@ -223,6 +230,7 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     let started = false;
     let contentSent = false;
     let runs = 0;
+    const grammar = options.openAIGrammar ? createOpenAIStreamGrammar(options.openAIGrammar) : null;
     const open = () => {
       if (started) return;
       started = true;
@@ -231,9 +239,12 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     const fail = (p: RelayProblem, id?: string): undefined => {
       finished = true;
       if (!started) throw problemError(p, res);
-      res.write(
-        `${id ? `id: ${id}\n` : ''}data: ${JSON.stringify({ error: { message: p.detail, type: p.code, code: p.code, status: p.status, ...p.extra } })}\n\n`,
-      );
+      const error = {
+        ...p.extra,
+        status: p.status,
+        ...openAIErrorObject({ status: p.status, code: p.code, detail: p.detail, ...p.extra }),
+      };
+      res.write(`${id ? `id: ${id}\n` : ''}data: ${JSON.stringify({ error })}\n\n`);
       res.end('data: [DONE]\n\n');
       return undefined;
     };
@@ -259,13 +270,17 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
         } else if (event.t === 'chunk') {
           open();
           contentSent = true;
-          res.write(`id: ${entry.id}\ndata: ${JSON.stringify(event.chunk)}\n\n`);
+          const chunk = grammar ? grammar.chunk(event.chunk, entry.id) : event.chunk;
+          if (chunk) res.write(`id: ${entry.id}\ndata: ${JSON.stringify(chunk)}\n\n`);
         } else if (event.t === 'error') {
           return fail(event.problem, entry.id);
         } else {
           open();
           const trailer = options.trailer(event.result);
-          if (trailer) {
+          if (grammar) {
+            for (const { id, chunk } of grammar.end(event.result, trailer))
+              res.write(`${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(chunk)}\n\n`);
+          } else if (trailer) {
             const chunk: ProviderChunk & Record<string, unknown> = {
               id: completionId,
               object: 'chat.completion.chunk',

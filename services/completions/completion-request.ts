@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { CommandContext } from '../../commands/command-context.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_REPLY_RESERVE, type ProviderRegistry } from '../../infra/llm/index.ts';
 import { completionIdForKey, newCompletionId } from '../../shared/completions/completion-ids.ts';
-import type { CharacterTarget, GenerationParams } from '../../shared/completions/completion-job.ts';
+import type { CharacterTarget, CompletionJob, GenerationParams } from '../../shared/completions/completion-job.ts';
+import { refusedParameter, type GenerationSettings } from '../../infra/llm/parameter-support.ts';
+import type { ProviderType } from '../../shared/llm/chat-provider.ts';
 import { badRequest } from '../../shared/errors.ts';
 import { tokenizerForModel } from '../../shared/tokenizer/index.ts';
 import type { Principal } from '../api/auth/principal.ts';
@@ -18,27 +20,93 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** The request members that are OpenAI generation settings, copied to the job as given. */
+const GENERATION_FIELDS = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'stop',
+  'tools',
+  'tool_choice',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'user',
+  'n',
+  'response_format',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'metadata',
+  'modalities',
+] as const satisfies ReadonlyArray<keyof GenerationParams>;
+
+/** Members of the completion bodies that are this service's own, never sent to a provider. */
+const OWN_FIELDS = new Set([
+  ...GENERATION_FIELDS,
+  'max_completion_tokens',
+  'top_k',
+  'min_p',
+  'repetition_penalty',
+  'messages',
+  'model',
+  'provider',
+  'stream',
+  'stream_options',
+  'resumable',
+  'character_id',
+  'conversation_id',
+  'save_to_db',
+  'user_name',
+  'context_size',
+  'world_book_ids',
+  'mode',
+  'message',
+  'message_id',
+]);
+
+/**
+ * The job's generation settings: OpenAI's parameters as given (`max_completion_tokens` is the reply limit under its
+ * newer name), local servers' samplers, and any other member the client sent, for the provider to take or refuse
+ * (nothing is dropped without a word: see infra/llm/parameter-support.ts). A null member is an absent one.
+ */
 export function generationParams(body: ChatCompletionBody | CharacterCompleteBody): GenerationParams {
+  const source = body as Record<string, unknown>;
+  const params: Record<string, unknown> = {};
+  for (const key of GENERATION_FIELDS) if (source[key] !== undefined && source[key] !== null) params[key] = source[key];
+  if (body.max_completion_tokens !== undefined) {
+    if (body.max_tokens !== undefined && body.max_tokens !== body.max_completion_tokens)
+      throw badRequest('conflicting_parameters', 'give max_tokens or max_completion_tokens, not two different limits', {
+        param: 'max_completion_tokens',
+      });
+    params.max_tokens = body.max_completion_tokens;
+    if (body.max_tokens === undefined) params.max_tokens_param = 'max_completion_tokens';
+  }
   const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(source)) if (!OWN_FIELDS.has(key) && value !== undefined && value !== null) extra[key] = value;
   if (body.top_k !== undefined) extra.top_k = body.top_k;
   if (body.min_p !== undefined) extra.min_p = body.min_p;
   if (body.repetition_penalty !== undefined) extra.repetition_penalty = body.repetition_penalty;
-  const { temperature, top_p, max_tokens, stop, tools, tool_choice, presence_penalty, frequency_penalty, seed, user } = body;
-  const params: GenerationParams = {
-    temperature,
-    top_p,
-    max_tokens,
-    stop,
-    tools,
-    tool_choice,
-    presence_penalty,
-    frequency_penalty,
-    seed,
-    user,
-  };
-  for (const key of Object.keys(params) as Array<keyof GenerationParams>) if (params[key] === undefined) delete params[key];
   if (Object.keys(extra).length > 0) params.extra = extra;
-  return params;
+  return params as GenerationParams;
+}
+
+/**
+ * A parameter the chosen provider cannot take (a non-neutral value without an equivalent there) is a 400 naming it,
+ * before anything is queued; so is more than one choice for a character, whose one reply is the turn.
+ */
+export function assertParametersSupported(
+  resolved: { providerName: string; providerType: ProviderType },
+  params: GenerationParams,
+  target: CompletionJob['target'],
+): void {
+  if (target.kind === 'character' && (params.n ?? 1) > 1)
+    throw badRequest('unsupported_parameter', 'n: a character completion makes one reply; send n 1 or leave it out', { param: 'n' });
+  const refusal = refusedParameter(resolved.providerType, params as GenerationSettings);
+  if (refusal)
+    throw badRequest('unsupported_parameter', `${refusal.message} (provider "${resolved.providerName}")`, { param: refusal.param });
 }
 
 /** The completion's id: derived from the client's Idempotency-Key (or its own X-Request-Id), else new. */

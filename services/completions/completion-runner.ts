@@ -55,19 +55,9 @@ export interface CompletionRunnerDeps {
 
 /** The provider request fields from a job's generation settings. */
 export function providerParams(params: GenerationParams): Omit<ChatRequest, 'model' | 'messages'> {
-  const out: Omit<ChatRequest, 'model' | 'messages'> = {};
-  if (params.temperature !== undefined) out.temperature = params.temperature;
-  if (params.top_p !== undefined) out.top_p = params.top_p;
-  if (params.max_tokens !== undefined) out.max_tokens = params.max_tokens;
-  if (params.stop !== undefined) out.stop = params.stop;
-  if (params.tools !== undefined) out.tools = params.tools;
-  if (params.tool_choice !== undefined) out.tool_choice = params.tool_choice;
-  if (params.presence_penalty !== undefined) out.presence_penalty = params.presence_penalty;
-  if (params.frequency_penalty !== undefined) out.frequency_penalty = params.frequency_penalty;
-  if (params.seed !== undefined) out.seed = params.seed;
-  if (params.user !== undefined) out.user = params.user;
-  if (params.extra !== undefined) out.extra = params.extra;
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = value;
+  return out as Omit<ChatRequest, 'model' | 'messages'>;
 }
 
 /** Any failure as the problem document the API answers with. */

@@ -65,6 +65,36 @@ export const generationParamsSchema = z.object({
   frequency_penalty: z.number().min(-2).max(2).optional(),
   seed: z.number().int().optional(),
   user: z.string().max(256).optional(),
+  /** OpenAI's newer name of `max_tokens` (the reply limit); give one of the two. */
+  max_completion_tokens: z.number().int().min(1).max(128_000).optional(),
+  n: z.number().int().min(1).max(8).optional(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({
+          name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'names use letters, digits, "_" and "-" (at most 64)'),
+          description: z.string().max(5000).optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullable().optional(),
+        }),
+      }),
+    ])
+    .optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
+  logit_bias: z.record(z.string().regex(/^\d{1,10}$/, 'logit_bias keys are token ids'), z.number().min(-100).max(100)).optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).optional(),
+  metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+  modalities: z
+    .array(z.enum(['text', 'audio']))
+    .max(2)
+    .optional(),
+  /** The client used `max_completion_tokens` (sent under that name where the provider takes it). */
+  max_tokens_param: z.literal('max_completion_tokens').optional(),
   /** Provider-specific sampler fields (`top_k`, `min_p`, `repetition_penalty`). */
   extra: z.record(z.string(), z.unknown()).optional(),
 });

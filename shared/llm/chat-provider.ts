@@ -11,6 +11,15 @@ export interface ProviderCallOptions {
   signal?: AbortSignal;
 }
 
+/** A model as a provider's own list names it. */
+export interface ProviderModel {
+  id: string;
+  /** Unix seconds, when the provider says. */
+  created?: number;
+  /** A name a person can read (Anthropic's `display_name`). */
+  name?: string;
+}
+
 export interface ChatProvider {
   /** The configured name (e.g. `default`, `local`, `claude`). */
   readonly name: string;
@@ -21,4 +30,6 @@ export interface ChatProvider {
    * thrown as `ProviderError`.
    */
   complete(request: ChatRequest, options?: ProviderCallOptions): AsyncIterable<ProviderChunk>;
+  /** The provider's own model list (`GET …/models`); failures are thrown as `ProviderError`. */
+  listModels(options?: ProviderCallOptions): Promise<ProviderModel[]>;
 }

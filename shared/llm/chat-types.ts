@@ -32,6 +32,11 @@ export interface ChatTool {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
+export type ChatResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
+
 export type ChatToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
 export interface ChatRequest {
@@ -47,6 +52,17 @@ export interface ChatRequest {
   frequency_penalty?: number;
   seed?: number;
   user?: string;
+  /** The client named its reply limit `max_completion_tokens` (OpenAI's newer name): sent under that name where it can be. */
+  max_tokens_param?: 'max_completion_tokens';
+  n?: number;
+  response_format?: ChatResponseFormat;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  logit_bias?: Record<string, number>;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  metadata?: Record<string, string>;
+  modalities?: string[];
   /**
    * Display names for providers without a `name` field (Anthropic): messages named `example_user` /
    * `example_assistant` (example dialogue) are prefixed with these; other names are prefixed as written.

@@ -1,10 +1,13 @@
 import type { Response } from 'express';
 
-/** Response headers of every Server-Sent Events stream (no proxy buffering, no caching, no transformation). */
+/**
+ * Response headers of every Server-Sent Events stream (no proxy buffering, no caching, no transformation). No
+ * `Connection` header: Node answers the client's own choice, and forcing `keep-alive` on a client that sent
+ * `Connection: close` (node-fetch 2, SillyTavern 1.12) left a socket the server would only answer with a bare 400.
+ */
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
 };
 

@@ -7,7 +7,10 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
+import { characterModelRequest, characterOfModel, characterRefOf, isCharacterModel } from '../../completions/character-models.ts';
+import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
 import {
+  assertParametersSupported,
   characterTarget,
   clientChoseId,
   completionIdOf,
@@ -17,6 +20,8 @@ import {
   requestHashOf,
 } from '../../completions/completion-request.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import type { Principal } from '../auth/principal.ts';
+import { OPENAI_BASES } from './openai-bases.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -27,6 +32,7 @@ import {
   characterCompletionSchema,
   chatCompletionBody,
   chatCompletionSchema,
+  type ChatCompletionBody,
   completionParams,
   preparedPromptSchema,
   streamQuery,
@@ -57,12 +63,20 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     config: deps.config,
   });
   const preflight = { prompts, chats: deps };
+  const catalogue = modelCatalogueFor(deps);
 
-  return [
+  /** A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent upstream. */
+  const characterModelOf = async (body: ChatCompletionBody, principal: Principal): Promise<ChatCompletionBody> => {
+    if (!isCharacterModel(body.model)) return body;
+    const ref = characterRefOf(body.model);
+    return characterModelRequest(body, characterOfModel(body.model, ref ? await characters.get(ref) : undefined, principal));
+  };
+
+  const chatCompletionRoute = (path: string, operationId: string) =>
     defineRoute({
       method: 'post',
-      path: '/api/v1/chat/completions',
-      operationId: 'createChatCompletion',
+      path,
+      operationId,
       summary:
         "OpenAI-compatible chat completion (stream or not, tools). With character_id the prompt is the character's (card, chat history, lorebooks) and the turn is stored in the conversation; without, a plain proxy to the provider",
       tags: ['completions'],
@@ -80,8 +94,12 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         ...errors,
       },
       handler: async (ctx) => {
-        const { body, principal, req, res, consumeRateLimit } = ctx;
-        const resolved = providers.resolve({ provider: body.provider, model: body.model });
+        const { principal, req, res, consumeRateLimit } = ctx;
+        const body = await characterModelOf(ctx.body, principal);
+        const resolved = providers.resolve({
+          provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
+          model: body.model,
+        });
         const completionId = completionIdOf(req.headers, principal);
         const plan = await planner.plan(
           principal,
@@ -90,13 +108,15 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           body,
           body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT,
         );
+        const params = generationParams(body);
+        assertParametersSupported(resolved, params, plan.target);
         await consumeRateLimit(plan.rateLimitActions);
         if (plan.newChat) await planner.openChat(ctx.command, plan.newChat, body.user_name);
         const job = {
           ...jobBase(principal, ctx.command, completionId, requestHashOf(['chat.completions', body])),
           provider: resolved.providerName,
           model: resolved.model,
-          params: generationParams(body),
+          params,
           target: plan.target,
         };
         const existing = await gateway.submit(job, {
@@ -111,13 +131,17 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
             cancelOnDisconnect: !body.resumable,
             trailer,
             replay: await gateway.finishedReplay(completionId, existing),
+            openAIGrammar: { includeUsage: body.stream_options?.include_usage === true },
           });
         }
         const result = await gateway.waitForResult(res, completionId, !body.resumable);
         const completion: ChatCompletion = result.completion;
         return { status: 200, body: { ...completion, ...chatCompletionExtension(result) }, headers: { 'X-Completion-Id': completionId } };
       },
-    }),
+    });
+
+  return [
+    ...OPENAI_BASES.map(({ base, suffix }) => chatCompletionRoute(`${base}/chat/completions`, `createChatCompletion${suffix}`)),
     defineRoute({
       method: 'get',
       path: '/api/v1/chat/completions/:completion_id/stream',
@@ -142,6 +166,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           ...(after ? { after } : { replay: await gateway.finishedReplay(params.completion_id, job) }),
           cancelOnDisconnect: false,
           trailer: (r) => (r.chatId ? { conversation_id: r.chatId, saved: r.saved !== null } : null),
+          openAIGrammar: { includeUsage: false },
         });
       },
     }),
@@ -212,13 +237,15 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const target = characterTarget(chat.id, chat.character_id, body, save);
         // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
         await preflightCompletion(preflight, ctx.command, completionId, target);
+        const generation = generationParams(body);
+        assertParametersSupported(resolved, generation, target);
         await consumeRateLimit();
         const requestHash = requestHashOf(['character_chats.complete', params.chat_id, body]);
         const job = {
           ...jobBase(principal, ctx.command, completionId, requestHash),
           provider: resolved.providerName,
           model: resolved.model,
-          params: generationParams(body),
+          params: generation,
           target,
         };
         const existing = await gateway.submit(job, {

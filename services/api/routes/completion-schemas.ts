@@ -4,35 +4,43 @@ import { chatMessageSchema, generationModeSchema, generationParamsSchema } from 
 /** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
 
 const samplingFields = {
-  ...generationParamsSchema.omit({ extra: true }).shape,
+  ...generationParamsSchema.omit({ extra: true, max_tokens_param: true }).shape,
   /** Samplers of local servers (llama.cpp, KoboldCpp, vLLM), passed through as given. */
   top_k: z.number().int().min(0).optional(),
   min_p: z.number().min(0).max(1).optional(),
   repetition_penalty: z.number().min(0).max(10).optional(),
   provider: z.string().min(1).max(64).optional(),
-  model: z.string().min(1).max(256).optional(),
+  /** Empty or missing: the default model (what SillyTavern sends when none is chosen). */
+  model: z
+    .string()
+    .max(256)
+    .optional()
+    .transform((m) => (m === undefined || m.trim() === '' ? undefined : m)),
   stream: z.boolean().default(false),
-  /** Accepted for compatibility; usage is always requested from the provider. */
-  stream_options: z.object({ include_usage: z.boolean().optional() }).optional(),
+  /** `include_usage`: a last chunk with the usage and `choices: []` (usage is always asked of the provider). */
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   /** A client that disconnects does not cancel the job (it can resume with GET .../stream and Last-Event-ID). */
   resumable: z.boolean().default(false),
 };
 
 /** `POST /api/v1/chat/completions`: OpenAI's request, plus the character fields. */
-export const chatCompletionBody = z.object({
-  messages: z.array(chatMessageSchema).min(1).max(2000),
-  ...samplingFields,
-  /** Generate as this character (prompt assembled from the card, the chat and the lorebooks). */
-  character_id: z.uuid({ message: 'must be a character id (UUID)' }).optional(),
-  /** Continue this chat of the character (its active path is the history; the turn is stored in it). */
-  conversation_id: z.uuid({ message: 'must be a chat id (UUID)' }).optional(),
-  /** Store the user turn and the reply (default COMPLETIONS_SAVE_DEFAULT). */
-  save_to_db: z.boolean().optional(),
-  /** The user's display name (`{{user}}`); default the chat's user name, else "User". */
-  user_name: z.string().trim().min(1).max(100).optional(),
-  context_size: z.number().int().min(256).max(2_000_000).optional(),
-  world_book_ids: z.array(z.uuid()).max(50).optional(),
-});
+export const chatCompletionBody = z
+  .object({
+    messages: z.array(chatMessageSchema).min(1).max(2000),
+    ...samplingFields,
+    /** Generate as this character (prompt assembled from the card, the chat and the lorebooks). */
+    character_id: z.uuid({ message: 'must be a character id (UUID)' }).optional(),
+    /** Continue this chat of the character (its active path is the history; the turn is stored in it). */
+    conversation_id: z.uuid({ message: 'must be a chat id (UUID)' }).optional(),
+    /** Store the user turn and the reply (default COMPLETIONS_SAVE_DEFAULT). */
+    save_to_db: z.boolean().optional(),
+    /** The user's display name (`{{user}}`); default the chat's user name, else "User". */
+    user_name: z.string().trim().min(1).max(100).optional(),
+    context_size: z.number().int().min(256).max(2_000_000).optional(),
+    world_book_ids: z.array(z.uuid()).max(50).optional(),
+  })
+  // Other members go to the provider as given, or are refused naming them (infra/llm/parameter-support.ts).
+  .catchall(z.unknown());
 export type ChatCompletionBody = z.infer<typeof chatCompletionBody>;
 
 /** `POST /api/v1/character_chats/{chat_id}/complete` and `/prepare`. */
