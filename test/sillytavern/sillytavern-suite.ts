@@ -90,6 +90,10 @@ const RATE_LIMITED: FakeReply = {
   },
 };
 
+/** A message about the key SillyTavern holds for this service: it names the key or the credentials (a bare status
+ * text such as "Unauthorized" or "Bad request" does not). */
+const BAD_KEY_READS = /api key|credential/i;
+
 /** The error toast names the cause; never the credits pop-up. (1.19.0 keeps reading a stream after an error event, so
  * `failed` is not asserted: the toast is what the user reads either way.) */
 function expectReadable(reply: Reply, reads: string | RegExp): void {
@@ -211,7 +215,7 @@ export function sillyTavernSuite(version: SillyTavernVersion): void {
       test(`a bad key for this service, ${mode}: the user reads that the key is wrong`, async () => {
         await fe.writeCustomKey('not-the-right-key-0000');
         try {
-          expectReadable(await generate(stream, 'Hello?'), /key/i);
+          expectReadable(await generate(stream, 'Hello?'), BAD_KEY_READS);
         } finally {
           await fe.writeCustomKey(TEST_API_KEY);
         }

@@ -117,7 +117,7 @@ describe('SillyTavern 1.12.6 replayed (node-fetch 2): errors carry the provider 
       'not-the-right-key-0000',
       frontEndBody(messages('Hi'), { model: 'stand-in-small', stream: false }),
     );
-    expect(answer.json?.error?.message).toMatch(/key/i);
+    expect(answer.json?.error?.message).toMatch(/api key|credential/i);
   });
 
   test('an error mid-stream: a data event with error.message, after the text so far', async () => {
