@@ -203,15 +203,17 @@ export class SillyTavernFrontEnd {
     const decoder = new TextDecoder();
     let buffer = '';
     const reader = res.body!.getReader();
-    const handle = (rawData: string): 'continue' | 'stop' => {
-      if (rawData === '[DONE]') return 'stop';
+    // `[DONE]` ends the reply but not the response: the browser reads on to its end (closing early would make
+    // SillyTavern's server destroy its upstream socket). A failed reply aborts the request (onErrorStreaming).
+    const handle = (rawData: string): 'continue' | 'done' | 'abort' => {
+      if (rawData === '[DONE]') return 'done';
       this.#tryParseStreamingError(reply, rawData);
       let parsed: any;
       try {
         parsed = JSON.parse(rawData);
       } catch {
         reply.failed = true;
-        return 'stop';
+        return 'abort';
       }
       if (isModern(this.version)) {
         reply.text += String(
@@ -222,15 +224,17 @@ export class SillyTavernFrontEnd {
       // 1.12.6 getStreamingReply reads `data.choices[0]` unguarded: an event without choices ends the reply
       if (!Array.isArray(parsed?.choices)) {
         reply.failed = true;
-        return 'stop';
+        return 'abort';
       }
       reply.text += String(parsed.choices[0]?.delta?.content ?? parsed.choices[0]?.message?.content ?? parsed.choices[0]?.text ?? '');
       return 'continue';
     };
+    let finished = false;
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        if (finished) continue;
         buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
         let cut: number;
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
@@ -242,9 +246,14 @@ export class SillyTavernFrontEnd {
             .map((line) => line.slice(5).replace(/^ /, ''))
             .join('\n');
           if (data === '') continue;
-          if (handle(data) === 'stop') {
+          const next = handle(data);
+          if (next === 'abort') {
             await reader.cancel().catch(() => undefined);
             return;
+          }
+          if (next === 'done') {
+            finished = true;
+            break;
           }
         }
       }
