@@ -24,6 +24,10 @@ function chatPrompt(userText: string): ChatMessage[] {
   ];
 }
 
+/* Where SillyTavern looks for an error's text: a streamed request's error body or event is read for `error.message`
+ * (1.12.6 and 1.19.0); a non-streamed failure is re-worded by SillyTavern's server, 1.12.6 with the body's
+ * `error.message`, 1.19.0 with the HTTP status text alone (`fetchResponse.statusText`), so there only a reason phrase
+ * that carries the message reaches the user. */
 const PROVIDER_ERRORS: Array<{ name: string; reply: FakeReply; reads: string | RegExp }> = [
   {
     name: 'provider 400, context too long',
@@ -183,6 +187,14 @@ export function sillyTavernSuite(version: SillyTavernVersion): void {
       upstream.setDefaultReply({ text: 'The default model speaks.' });
       const reply = await generate(false, 'Hello?', '');
       expect(reply).toMatchObject({ failed: false, toasts: [], text: 'The default model speaks.' });
+    });
+
+    test('a new user who connects and writes at once (the front end picked the first listed model) gets a reply', async () => {
+      const connection = await fe.connect(base());
+      expect(connection.autoSelected).not.toBe('');
+      upstream.setDefaultReply({ text: 'Welcome, newcomer.' });
+      const reply = await generate(true, 'Hello there!', connection.autoSelected);
+      expect(reply).toMatchObject({ failed: false, toasts: [], text: 'Welcome, newcomer.' });
     });
 
     test('requests right after a streamed one work (swipe, regenerate, continue in quick succession)', async () => {
