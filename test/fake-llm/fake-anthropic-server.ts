@@ -19,7 +19,14 @@ import {
   type RecordedRequest,
   type WirePlan,
 } from './fake-http-server.ts';
-import type { FakeCompletion, FakeHttpError, FakeLlmServer, FakeReply, ScriptedReply } from './fake-reply.ts';
+import {
+  DEFAULT_MODELS,
+  type FakeCompletion,
+  type FakeHttpError,
+  type FakeLlmServer,
+  type FakeReply,
+  type ScriptedReply,
+} from './fake-reply.ts';
 
 const DEFAULT_REPLY: FakeCompletion = { text: 'Hello from the fake Anthropic server.' };
 
@@ -180,7 +187,18 @@ export function anthropicPlan(reply: FakeReply, request: RecordedRequest): WireP
 
 export async function startFakeAnthropicServer(): Promise<FakeLlmServer> {
   const queue = new ReplyQueue<FakeReply>(DEFAULT_REPLY);
+  let models: readonly string[] | FakeHttpError = DEFAULT_MODELS;
   const server = await startFakeHttpServer((request) => {
+    if (request.method === 'GET' && request.path === '/v1/models') {
+      if (!Array.isArray(models)) return errorPlan(models as FakeHttpError);
+      const list = models as readonly string[];
+      return jsonPlan(200, {
+        data: list.map((id) => ({ type: 'model', id, display_name: `Fake ${id}`, created_at: '2025-01-01T00:00:00Z' })),
+        has_more: false,
+        first_id: list[0] ?? null,
+        last_id: list[list.length - 1] ?? null,
+      });
+    }
     if (request.method !== 'POST' || request.path !== '/v1/messages') {
       return jsonPlan(404, anthropicErrorBody(404, `no route ${request.method} ${request.path}`));
     }
@@ -189,5 +207,8 @@ export async function startFakeAnthropicServer(): Promise<FakeLlmServer> {
   return Object.assign(server, {
     reply: (...replies: ScriptedReply[]) => queue.push(...replies),
     setDefaultReply: (reply: ScriptedReply) => queue.setDefault(reply),
+    setModels: (next: readonly string[] | FakeHttpError) => {
+      models = next;
+    },
   });
 }

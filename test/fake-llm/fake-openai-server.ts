@@ -19,7 +19,14 @@ import {
   type RecordedRequest,
   type WirePlan,
 } from './fake-http-server.ts';
-import type { FakeCompletion, FakeHttpError, FakeLlmServer, FakeReply, ScriptedReply } from './fake-reply.ts';
+import {
+  DEFAULT_MODELS,
+  type FakeCompletion,
+  type FakeHttpError,
+  type FakeLlmServer,
+  type FakeReply,
+  type ScriptedReply,
+} from './fake-reply.ts';
 
 export const FAKE_CREATED = 1_700_000_000;
 const DEFAULT_REPLY: FakeCompletion = { text: 'Hello from the fake OpenAI server.' };
@@ -175,8 +182,17 @@ export function openAIPlan(reply: FakeReply, request: RecordedRequest): WirePlan
 
 export async function startFakeOpenAIServer(): Promise<FakeLlmServer> {
   const queue = new ReplyQueue<FakeReply>(DEFAULT_REPLY);
+  let models: readonly string[] | FakeHttpError = DEFAULT_MODELS;
   const server = await startFakeHttpServer(
     (request) => {
+      if (request.method === 'GET' && request.path.endsWith('/models')) {
+        if (!Array.isArray(models)) return errorPlan(models as FakeHttpError);
+        const list = models as readonly string[];
+        return jsonPlan(200, {
+          object: 'list',
+          data: list.map((id) => ({ id, object: 'model', created: FAKE_CREATED, owned_by: 'fake' })),
+        });
+      }
       if (request.method !== 'POST' || !request.path.endsWith('/chat/completions')) {
         return jsonPlan(404, openAIErrorBody(404, `no route ${request.method} ${request.path}`));
       }
@@ -187,5 +203,8 @@ export async function startFakeOpenAIServer(): Promise<FakeLlmServer> {
   return Object.assign(server, {
     reply: (...replies: ScriptedReply[]) => queue.push(...replies),
     setDefaultReply: (reply: ScriptedReply) => queue.setDefault(reply),
+    setModels: (next: readonly string[] | FakeHttpError) => {
+      models = next;
+    },
   });
 }

@@ -83,4 +83,9 @@ export interface FakeLlmServer extends FakeHttpServer {
   reply(...replies: ScriptedReply[]): void;
   /** The reply once the queue is empty. */
   setDefaultReply(reply: ScriptedReply): void;
+  /** What `GET …/models` answers: these ids (default `DEFAULT_MODELS`), or an error. */
+  setModels(models: readonly string[] | FakeHttpError): void;
 }
+
+/** The model list a fake upstream answers by default. */
+export const DEFAULT_MODELS: readonly string[] = ['fake-model', 'fake-model-large'];

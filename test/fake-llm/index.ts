@@ -6,6 +6,7 @@
 export { startFakeOpenAIServer, openAIErrorBody, FAKE_CREATED } from './fake-openai-server.ts';
 export { startFakeAnthropicServer, anthropicErrorBody } from './fake-anthropic-server.ts';
 export { lastUserText } from './fake-http-server.ts';
+export { DEFAULT_MODELS } from './fake-reply.ts';
 export type { ExchangeOutcome, FakeHttpServer, RecordedRequest, TransportScript } from './fake-http-server.ts';
 export type {
   FakeCompletion,

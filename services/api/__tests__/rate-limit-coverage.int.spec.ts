@@ -67,6 +67,16 @@ const COUNTING_REQUESTS: Record<
       alsoCounts: ['chat_completion', 'message_send'],
     },
   },
+  createChatCompletionAtV1: {
+    message_send: {
+      request: (v) => ({ body: { character_id: v.id!, save_to_db: true, messages: [{ role: 'user', content: 'Hello' }] } }),
+      alsoCounts: ['chat_completion', 'chat_create'],
+    },
+    chat_create: {
+      request: (v) => ({ body: { character_id: v.id!, save_to_db: true, messages: [{ role: 'user', content: 'Hello' }] } }),
+      alsoCounts: ['chat_completion', 'message_send'],
+    },
+  },
 };
 
 /** A request each rate-limited route refuses while validating it (its fixture's, made invalid). */

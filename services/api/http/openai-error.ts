@@ -54,6 +54,7 @@ export const OPENAI_COMPATIBLE_PATH = /^\/(?:v1(?:\/|$)|api\/v1\/(?:models|chat\
 export function collapseOpenAIPath(url: string): string {
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
-  if (!path.includes('//') || !/^\/+(?:api\/+)?v1(?:\/|$)/.test(path)) return url;
-  return path.replace(/\/{2,}/g, '/') + (query < 0 ? '' : url.slice(query));
+  if (!path.includes('//')) return url;
+  const collapsed = path.replace(/\/{2,}/g, '/');
+  return OPENAI_COMPATIBLE_PATH.test(collapsed) ? collapsed + (query < 0 ? '' : url.slice(query)) : url;
 }

@@ -573,6 +573,17 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ body: { character_id: v.id!, save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
     missing: () => ({ body: { character_id: randomUUID(), save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
   },
+  createChatCompletionAtV1: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { character_id: v.id!, save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
+    missing: () => ({ body: { character_id: randomUUID(), save_to_db: false, messages: [{ role: 'user', content: 'Hello' }] } }),
+  },
+  // OpenAI's models (another user's character model is a 404 like a missing one: the suites see a provider model)
+  listModels: { kind: 'collection', request: () => ({}) },
+  listModelsAtV1: { kind: 'collection', request: () => ({}) },
+  getModel: { kind: 'collection', request: () => ({ params: { model_id: 'fake-model' } }) },
+  getModelAtV1: { kind: 'collection', request: () => ({ params: { model_id: 'fake-model' } }) },
   resumeChatCompletionStream: {
     kind: 'resource',
     setup: completion,
