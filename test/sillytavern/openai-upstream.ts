@@ -1,5 +1,5 @@
-import { openAIErrorBody, type FakeLlmServer, type ScriptedReply } from '../fake-llm/index.ts';
-import { jsonPlan, ReplyQueue, startFakeHttpServer } from '../fake-llm/fake-http-server.ts';
+import { openAIErrorBody, type ScriptedReply } from '../fake-llm/index.ts';
+import { jsonPlan, ReplyQueue, startFakeHttpServer, type FakeHttpServer } from '../fake-llm/fake-http-server.ts';
 import { openAIPlan } from '../fake-llm/fake-openai-server.ts';
 import type { FakeReply } from '../fake-llm/fake-reply.ts';
 
@@ -25,7 +25,14 @@ export function modelNotFound(model: string): FakeReply {
   };
 }
 
-export async function startOpenAIUpstream(): Promise<FakeLlmServer> {
+export interface OpenAIUpstream extends FakeHttpServer {
+  /** Queue replies for the next chat completions, in order. */
+  reply(...replies: ScriptedReply[]): void;
+  /** The reply once the queue is empty. */
+  setDefaultReply(reply: ScriptedReply): void;
+}
+
+export async function startOpenAIUpstream(): Promise<OpenAIUpstream> {
   const queue = new ReplyQueue<FakeReply>({ text: 'Hello from the stand-in provider.' });
   const server = await startFakeHttpServer(
     (request) => {

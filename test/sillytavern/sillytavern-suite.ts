@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { lastUserText, type FakeLlmServer, type FakeReply } from '../fake-llm/index.ts';
+import { lastUserText, type FakeReply } from '../fake-llm/index.ts';
 import { startTestService, TEST_API_KEY, type TestService } from '../harness.ts';
-import { startOpenAIUpstream, UPSTREAM_MODELS } from './openai-upstream.ts';
+import { startOpenAIUpstream, UPSTREAM_MODELS, type OpenAIUpstream } from './openai-upstream.ts';
 import { SillyTavernFrontEnd, type ChatMessage, type Reply } from './sillytavern-front-end.ts';
 import { ensureSillyTavern, type SillyTavernVersion } from './sillytavern-install.ts';
 import { startSillyTavern, type SillyTavernServer } from './sillytavern-server.ts';
@@ -109,7 +109,7 @@ function expectReadable(reply: Reply, reads: string | RegExp): void {
 }
 
 export function sillyTavernSuite(version: SillyTavernVersion): void {
-  let upstream: FakeLlmServer;
+  let upstream: OpenAIUpstream;
   let svc: TestService;
   let st: SillyTavernServer | undefined;
   let fe: SillyTavernFrontEnd;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import type { FakeLlmServer, FakeReply } from '../../fake-llm/index.ts';
+import type { FakeReply } from '../../fake-llm/index.ts';
 import { startTestService, TEST_API_KEY, type TestService } from '../../harness.ts';
-import { startOpenAIUpstream, UPSTREAM_MODELS } from '../openai-upstream.ts';
+import { startOpenAIUpstream, UPSTREAM_MODELS, type OpenAIUpstream } from '../openai-upstream.ts';
 import { frontEndBody, generate, sseData, statusCheck, streamedText } from '../sillytavern-1.12.6-wire.ts';
 
 /**
@@ -16,7 +16,7 @@ const messages = (userText: string) => [
   { role: 'user', content: userText },
 ];
 
-let upstream: FakeLlmServer;
+let upstream: OpenAIUpstream;
 let svc: TestService;
 let characterId: string;
 const base = () => `${svc.url}/v1`;
