@@ -5,7 +5,7 @@ import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
-import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, withOpenAIError } from './http/openai-error.ts';
+import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, reasonPhraseOf, withOpenAIError } from './http/openai-error.ts';
 import { sendProblem } from './http/problem.ts';
 import { INTERNAL_ERROR, problem, toProblem, type ProblemDetails } from '../problem-details.ts';
 import { openApiDocument, registerRoutes, type RouteDefinition } from './http/route.ts';
@@ -78,7 +78,12 @@ export function createApp(deps: ApiDependencies) {
     if (OPENAI_COMPATIBLE_PATH.test(req.path)) res.locals.openAIErrors = true;
     next();
   });
-  const answerProblem = (res: Response, p: ProblemDetails) => sendProblem(res, res.locals.openAIErrors ? withOpenAIError(p) : p);
+  const answerProblem = (res: Response, p: ProblemDetails) => {
+    if (!res.locals.openAIErrors) return sendProblem(res, p);
+    const phrase = reasonPhraseOf(p.detail);
+    if (phrase && !res.headersSent) res.statusMessage = phrase;
+    sendProblem(res, withOpenAIError(p));
+  };
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -60,3 +60,18 @@ export function collapseOpenAIPath(url: string): string {
   const collapsed = path.replace(/\/{2,}/g, '/');
   return OPENAI_COMPATIBLE_PATH.test(collapsed) ? collapsed + (query < 0 ? '' : url.slice(query)) : url;
 }
+
+const REASON_PHRASE_MAX = 300;
+
+/**
+ * The error's message as the HTTP reason phrase. Some clients show only the status line of a failed request that
+ * was not streamed (SillyTavern 1.19 relays `statusText`, as it does for OpenAI itself), so the status line carries
+ * the message a person can act on. A reason phrase is one line of visible ASCII: anything else becomes a space.
+ */
+export function reasonPhraseOf(message: string): string {
+  const phrase = message
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  return phrase.length > REASON_PHRASE_MAX ? `${phrase.slice(0, REASON_PHRASE_MAX - 3)}...` : phrase;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, openAIErrorType, withOpenAIError } from '../openai-error.ts';
+import { collapseOpenAIPath, OPENAI_COMPATIBLE_PATH, openAIErrorType, reasonPhraseOf, withOpenAIError } from '../openai-error.ts';
 import { problem } from '../../../problem-details.ts';
 
 describe("OpenAI's error envelope", () => {
@@ -35,5 +35,13 @@ describe("OpenAI's error envelope", () => {
     expect(collapseOpenAIPath('/v1//models')).toBe('/v1/models');
     expect(collapseOpenAIPath('//api//v1///chat/completions?x=a//b')).toBe('/api/v1/chat/completions?x=a//b');
     expect(collapseOpenAIPath('/api/v1/characters//x')).toBe('/api/v1/characters//x');
+  });
+
+  test('the message as a reason phrase: one line of visible ASCII, bounded', () => {
+    expect(reasonPhraseOf("This model's maximum context length is 8192 tokens.")).toBe(
+      "This model's maximum context length is 8192 tokens.",
+    );
+    expect(reasonPhraseOf('line one\r\nline two\tand «quotes»')).toBe('line one line two and quotes');
+    expect(reasonPhraseOf('x'.repeat(1000))).toHaveLength(300);
   });
 });
