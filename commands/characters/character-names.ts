@@ -111,12 +111,29 @@ export async function releaseName(store: EventStore, ownerId: string, name: stri
     });
 }
 
-/** `Name`, else `Name (2)`, `Name (3)`, ...: the first name this owner has free (SillyTavern's renaming). */
-export async function firstFreeName(store: EventStore, ownerId: string, name: string): Promise<string> {
-  if (!(await nameHolder(store, ownerId, name)).holder) return name;
-  for (let n = 2; n < 1000; n++) {
-    const candidate = `${name} (${n})`;
-    if (!(await nameHolder(store, ownerId, candidate)).holder) return candidate;
-  }
-  throw conflict('name_conflict', `no free variant of the name "${name}"`);
+/** The highest `n` among the owner's live characters named `<base> (n)` (0: none), in one read. */
+export interface NameSuffixIndex {
+  highestSuffix(ownerId: string, base: string): Promise<number>;
+}
+
+/** `Seraphina (3)` -> `{ base: 'Seraphina', suffix: 3 }`; a name without a `(n)` suffix is its own base. */
+export function splitNameSuffix(name: string): { base: string; suffix: number | null } {
+  const match = /^(.*\S)\s*\((\d{1,9})\)$/u.exec(name.trim());
+  return match ? { base: match[1]!, suffix: Number(match[2]) } : { base: name.trim(), suffix: null };
+}
+
+/**
+ * The suffix a renamed copy of `name` tries first: one above the highest `<base> (n)` the owner has (SillyTavern's
+ * `Name (2)`, `Name (3)`, ... without probing every lower one; a gap below the highest is not refilled). Without an
+ * index the reservations are probed from 2 upwards.
+ */
+export async function firstRenameSuffix(
+  store: EventStore,
+  index: NameSuffixIndex | undefined,
+  ownerId: string,
+  base: string,
+): Promise<number> {
+  if (index) return Math.max(2, (await index.highestSuffix(ownerId, base)) + 1);
+  for (let n = 2; n < 1000; n++) if (!(await nameHolder(store, ownerId, `${base} (${n})`)).holder) return n;
+  throw conflict('name_conflict', `no free variant of the name "${base}"`);
 }

@@ -7,7 +7,15 @@ import type { Actor } from '../../shared/access/actor.ts';
 import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
 import { applyChanges, assertAccessible, characterDecider, characterStream, type CharacterState } from './character-decider.ts';
-import { NameTakenError, firstFreeName, normalizeName, releaseName, reserveName } from './character-names.ts';
+import {
+  NameTakenError,
+  firstRenameSuffix,
+  normalizeName,
+  releaseName,
+  reserveName,
+  splitNameSuffix,
+  type NameSuffixIndex,
+} from './character-names.ts';
 
 /**
  * Commands that span a character's stream and its name reservation. The order of appends is chosen so a
@@ -17,6 +25,8 @@ import { NameTakenError, firstFreeName, normalizeName, releaseName, reserveName 
 export interface CharacterCommandDeps {
   eventStore: EventStore;
   cache?: StateCache;
+  /** Finds the next free `Name (n)` for on_conflict=rename in one read (else the reservations are probed). */
+  names?: NameSuffixIndex;
 }
 
 export type OnNameConflict = 'error' | 'rename' | 'overwrite';
@@ -52,7 +62,10 @@ export async function createCharacter(
   const originalName = stored.card.data.name;
   const characterId = newId();
   let reserved = false;
-  for (let attempt = 0; attempt < 5 && !reserved; attempt++) {
+  // A renamed copy's suffix: found once, then one up per candidate lost to a concurrent import (or to a copy the
+  // read model has not shown yet), so concurrent renames end with distinct names.
+  let suffix = 0;
+  for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS && !reserved; attempt++) {
     try {
       await reserveName(eventStore, ownerId, stored.card.data.name, characterId, context);
       reserved = true;
@@ -71,7 +84,9 @@ export async function createCharacter(
         return { characterId: err.existingId, result, replaced: true };
       }
       if (input.onConflict !== 'rename') throw nameConflict(err);
-      stored = withName(stored, await firstFreeName(eventStore, ownerId, originalName));
+      const { base } = splitNameSuffix(originalName);
+      suffix = suffix === 0 ? await firstRenameSuffix(eventStore, deps.names, ownerId, base) : suffix + 1;
+      stored = withName(stored, `${base} (${suffix})`);
     }
   }
   if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
@@ -90,6 +105,7 @@ export async function createCharacter(
   return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
 }
 
+const MAX_NAME_ATTEMPTS = 16;
 const cacheOption = (deps: CharacterCommandDeps) => (deps.cache ? { cache: deps.cache } : {});
 const expected = (v: number | undefined) => (v !== undefined ? { expectedRevision: v } : {});
 

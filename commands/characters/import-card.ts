@@ -14,11 +14,14 @@ import type { StateCache } from '../state-cache.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import { syncCardWorldBook, type CardWorldBookOutcome } from '../world-books/card-world-book.ts';
 import { planCardBinaries } from './card-binaries.ts';
+import type { NameSuffixIndex } from './character-names.ts';
 import { createCharacter, type CreateOutcome, type OnNameConflict } from './character-workflows.ts';
 
 export interface ImportCardPorts {
   eventStore: EventStore;
   cache?: StateCache;
+  /** on_conflict=rename's next `Name (n)` in one read. */
+  names?: NameSuffixIndex;
   blobStore: BlobStore;
   /** Parses the file (the services run it on the CPU pool). */
   parse(bytes: Uint8Array, options: CardParseOptions): Promise<CardParseResult>;
@@ -73,7 +76,7 @@ export async function importCard(ports: ImportCardPorts, context: Actor, input: 
     dialect: parsed.source.dialect,
   };
   const commands = { eventStore: ports.eventStore, ...(ports.cache ? { cache: ports.cache } : {}) };
-  const outcome = await createCharacter(commands, context, {
+  const outcome = await createCharacter({ ...commands, ...(ports.names ? { names: ports.names } : {}) }, context, {
     stored: { card: parsed.card, avatar: binaries.avatar, assets: binaries.assets },
     source,
     warnings: parsed.warnings,

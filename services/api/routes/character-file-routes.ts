@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import type { CreateOutcome } from '../../../commands/characters/character-workflows.ts';
 import { importCard } from '../../../commands/characters/import-card.ts';
+import { createCharacterNameSuffixes } from '../../../queries/character-name-suffixes.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
 import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
@@ -45,7 +46,13 @@ function importReport(parsed: CardParseSuccess, outcome: CreateOutcome, book: Ca
 
 export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
-  const importPorts = { eventStore: deps.eventStore, cache: deps.stateCache, blobStore: deps.blobStore, config: deps.config };
+  const importPorts = {
+    eventStore: deps.eventStore,
+    cache: deps.stateCache,
+    names: createCharacterNameSuffixes(deps.db, deps.readSchema),
+    blobStore: deps.blobStore,
+    config: deps.config,
+  };
   const location = (id: string) => `/api/v1/characters/${id}`;
 
   return [
