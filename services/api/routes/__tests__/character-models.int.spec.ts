@@ -149,6 +149,13 @@ describe('characters as models', () => {
       conversation[3],
     ]);
     expect(JSON.stringify(sent)).not.toContain('A guardian of the forest');
+    const posts = local.requests.length;
+    const bad = (await client.chat.completions
+      .create({ model: readableId, messages: conversation, character_prompt: 'card_only' } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e)) as ApiError;
+    expect(bad.status).toBe(400);
+    expect(bad.message).toContain('character_prompt');
+    expect(local.requests.length).toBe(posts);
   });
 
   test('@provider/model picks the provider and the model that generate', async () => {
