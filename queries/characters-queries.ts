@@ -118,6 +118,18 @@ export function createCharacterQueries(db: Kysely<ReadModels>, schema: string) {
       ]);
       return { items, total: Number(count.total) };
     },
+
+    /** The owner's live characters whose id ends with these hex digits (how a short model id is read back). */
+    async withIdEnding(ownerId: string, hexTail: string, limit = 20): Promise<CharacterRow[]> {
+      return table()
+        .selectAll()
+        .where('owner_id', '=', ownerId)
+        .where('deleted_at', 'is', null)
+        .where(sql<boolean>`replace(id::text, '-', '') like ${'%' + hexTail.replace(/[^0-9a-f]/g, '')}`)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+    },
   };
 }
 

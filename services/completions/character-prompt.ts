@@ -14,6 +14,8 @@ import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import type { CharacterTarget } from '../../shared/completions/completion-job.ts';
+import { loreOnlyMessages } from '../../shared/completions/lore-only-messages.ts';
+import type { ChatMessage } from '../../shared/llm/chat-types.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
@@ -48,6 +50,8 @@ export interface CharacterPrompt {
   placement: TurnPlacement;
   /** The chat dictionaries attached to the character and the chat (null: none). */
   dictionaries: DictionaryPlan | null;
+  /** What goes to the provider: the prompt's messages, or (lore_only) the client's with the lorebook's activations. */
+  messages: ChatMessage[];
 }
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
@@ -168,11 +172,14 @@ export function createCharacterPrompts(
     },
 
     async build(
-      target: CharacterTarget,
+      requested: CharacterTarget,
       who: Actor,
       model: PromptModelChoice,
       options: { maxTokens?: number; dryRun: boolean },
     ): Promise<CharacterPrompt> {
+      // lore_only: the lorebook scans the conversation (the client's system prompt is no chat message).
+      const loreOnly = requested.characterPrompt === 'lore_only' && requested.messages !== null && requested.chatId === null;
+      const target = loreOnly ? { ...requested, messages: requested.messages!.filter((m) => m.role !== 'system') } : requested;
       const placed = await placeTurn(target, who);
       const { character, chat, settings, userName, history, placement } = placed;
       let userTurn = placed.userTurn;
@@ -198,8 +205,12 @@ export function createCharacterPrompts(
 
       const contextSize = target.contextSize ?? model.contextSize;
       const replyReserve = Math.min(options.maxTokens ?? model.replyReserve, Math.max(0, contextSize - 1));
+      const card = character.card as unknown as CanonicalCard;
       const input: PromptTask = {
-        character: { ...(character.card as unknown as CanonicalCard) },
+        // lore_only keeps the character's note out of the depth injections (the client has its own card).
+        character: loreOnly
+          ? { ...card, data: { ...card.data, extensions: { ...card.data.extensions, depth_prompt: undefined } } }
+          : { ...card },
         persona: { name: userName },
         history,
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
@@ -226,7 +237,8 @@ export function createCharacterPrompts(
         mode: target.mode,
       };
       const prompt = await cpu.run('assemblePrompt', input, who.userId);
-      return { prompt, books, character, chat, userName, placement, dictionaries };
+      const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);
+      return { prompt, books, character, chat, userName, placement, dictionaries, messages };
     },
   };
 }

@@ -61,6 +61,7 @@ const OWN_FIELDS = new Set([
   'user_name',
   'context_size',
   'world_book_ids',
+  'character_prompt',
   'mode',
   'message',
   'message_id',

@@ -207,7 +207,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
           ...(job.params.max_tokens !== undefined ? { maxTokens: job.params.max_tokens } : {}),
           dryRun: !(target.save && target.chatId && target.mode !== 'impersonate'),
         });
-        messages = plan.prompt.messages;
+        messages = plan.messages;
       }
       const request: ChatRequest = {
         model: resolved.model,

@@ -1,15 +1,16 @@
 /**
  * What `GET /v1/models` answers: the configured providers' models, read from each provider's own list (cached; the
- * configured models when the list cannot be read), then every live character of the caller as a model.
+ * configured models when the list cannot be read), then every live character of the caller as a model
+ * (`character:<slug>-<short id>`, see character-models.ts). Providers come first in the list.
  *
  * A provider that accepts only its configured models lists those and is not asked. The first provider to list an
  * id (the default provider first) is the one a completion naming that id goes to.
  */
 import type { ProviderRegistry, ProviderSummary } from '../../infra/llm/index.ts';
 import type { Logger } from '../../infra/logger.ts';
-import { createCharacterQueries, type CharacterQueries } from '../../queries/characters-queries.ts';
+import { createCharacterQueries, type CharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
 import type { Actor } from '../../shared/access/actor.ts';
-import { characterModelId, characterOfModel, characterRefOf, isCharacterModel, modelNotFound } from './character-models.ts';
+import { isCharacterModel, modelNotFound, readableCharacterModelIds, resolveCharacterModel } from './character-models.ts';
 
 /** How long a provider's list is reused, and how long a failure to read it is (then the configured models stand in). */
 export const PROVIDER_MODELS_TTL_MS = 5 * 60_000;
@@ -32,7 +33,7 @@ interface CachedList {
 
 export interface ModelCatalogueDeps {
   providers: Pick<ProviderRegistry, 'configured' | 'list' | 'provider'>;
-  characters: Pick<CharacterQueries, 'get' | 'list'>;
+  characters: Pick<CharacterQueries, 'get' | 'list' | 'withIdEnding'>;
   log?: Pick<Logger, 'warn'>;
   now?: () => number;
 }
@@ -95,40 +96,39 @@ export function createModelCatalogue(deps: ModelCatalogueDeps) {
     return out;
   }
 
-  async function characterModels(actor: Pick<Actor, 'userId'>): Promise<ModelObject[]> {
-    const out: ModelObject[] = [];
+  /** The caller's live characters, each under its readable id (unique among them), with its name. */
+  async function characterModels(actor: Pick<Actor, 'userId'>): Promise<Array<ModelObject & { characterId: string }>> {
+    const rows: CharacterRow[] = [];
     for (let offset = 0; ; offset += CHARACTER_PAGE) {
       const page = await deps.characters.list(actor.userId, { limit: CHARACTER_PAGE, offset, sort: 'name' });
-      for (const c of page.items)
-        out.push({
-          id: characterModelId(c),
-          object: 'model',
-          created: Math.floor(c.created_at.getTime() / 1000),
-          owned_by: 'character',
-          name: c.name,
-        });
-      if (page.items.length < CHARACTER_PAGE) return out;
+      rows.push(...page.items);
+      if (page.items.length < CHARACTER_PAGE) break;
     }
+    const ids = readableCharacterModelIds(rows);
+    return rows.map((c) => ({
+      id: ids.get(c.id)!,
+      object: 'model',
+      created: Math.floor(c.created_at.getTime() / 1000),
+      owned_by: 'character',
+      name: c.name,
+      characterId: c.id,
+    }));
   }
 
   return {
     /** Every model the caller can name: the providers' models, then the caller's characters. */
     async list(actor: Pick<Actor, 'userId'>): Promise<ModelObject[]> {
       const [models, characters] = await Promise.all([providerModels(), characterModels(actor)]);
-      return [...models, ...characters];
+      return [...models, ...characters.map(({ characterId: _, ...model }) => model)];
     },
-    /** One model by id; 404 `model_not_found` when the caller cannot name it. */
+    /** One model by id (a character by its readable or its full id, answered under its readable one); 404 `model_not_found` when the caller cannot name it. */
     async get(actor: Pick<Actor, 'userId'>, id: string): Promise<ModelObject> {
       if (isCharacterModel(id)) {
-        const ref = characterRefOf(id);
-        const c = characterOfModel(id, ref ? await deps.characters.get(ref) : undefined, actor);
-        return {
-          id: characterModelId(c),
-          object: 'model',
-          created: Math.floor(c.created_at.getTime() / 1000),
-          owned_by: 'character',
-          name: c.name,
-        };
+        const { character } = await resolveCharacterModel(id, actor, deps.characters);
+        const listed = (await characterModels(actor)).find((m) => m.characterId === character.id);
+        if (!listed) throw modelNotFound(id);
+        const { characterId: _, ...model } = listed;
+        return model;
       }
       const found = (await providerModels()).find((m) => m.id === id);
       if (!found) throw modelNotFound(id);

@@ -102,6 +102,9 @@ export type GenerationParams = z.infer<typeof generationParamsSchema>;
 
 export const generationModeSchema = z.enum(['normal', 'regenerate', 'continue', 'impersonate']);
 
+/** How a character completion without a conversation uses the client's messages (see character_prompt). */
+export const characterPromptSchema = z.enum(['full', 'lore_only']);
+
 /** A completion for a character: the prompt is assembled from the card, the chat and its lorebooks. */
 export const characterTargetSchema = z.object({
   kind: z.literal('character'),
@@ -119,6 +122,8 @@ export const characterTargetSchema = z.object({
   save: z.boolean(),
   contextSize: z.number().int().positive().nullable(),
   worldBookIds: z.array(z.uuid()).nullable(),
+  /** lore_only: the request's messages go as they are, with the lorebook's activations added (no chat only). */
+  characterPrompt: characterPromptSchema.optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

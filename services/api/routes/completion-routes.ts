@@ -7,7 +7,7 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
-import { characterModelRequest, characterOfModel, characterRefOf, isCharacterModel } from '../../completions/character-models.ts';
+import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
 import {
   assertParametersSupported,
@@ -65,11 +65,14 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const preflight = { prompts, chats: deps };
   const catalogue = modelCatalogueFor(deps);
 
-  /** A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent upstream. */
-  const characterModelOf = async (body: ChatCompletionBody, actor: Actor): Promise<ChatCompletionBody> => {
-    if (!isCharacterModel(body.model)) return body;
-    const ref = characterRefOf(body.model);
-    return characterModelRequest(body, characterOfModel(body.model, ref ? await characters.get(ref) : undefined, actor));
+  /**
+   * A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent
+   * upstream. Without a conversation the request is stateless: nothing is stored (save_to_db is not taken yet).
+   */
+  const characterModelOf = async (body: ChatCompletionBody, actor: Actor): Promise<{ body: ChatCompletionBody; stateless: boolean }> => {
+    if (!isCharacterModel(body.model)) return { body, stateless: false };
+    const { character, ref } = await resolveCharacterModel(body.model, actor, characters);
+    return { body: characterModelRequest(body, character, ref), stateless: !body.conversation_id };
   };
 
   const chatCompletionRoute = (path: string, operationId: string) =>
@@ -95,13 +98,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async (ctx) => {
         const { actor, req, res, consumeRateLimit } = ctx;
-        const body = await characterModelOf(ctx.body, actor);
+        const { body, stateless } = await characterModelOf(ctx.body, actor);
         const resolved = providers.resolve({
           provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
           model: body.model,
         });
         const completionId = completionIdOf(req.headers, actor);
-        const plan = await planner.plan(actor, completionId, body, body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT);
+        const plan = await planner.plan(actor, completionId, body, !stateless && (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT));
         const params = generationParams(body);
         assertParametersSupported(resolved, params, plan.target);
         await consumeRateLimit(plan.rateLimitActions);

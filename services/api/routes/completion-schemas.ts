@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { chatMessageSchema, generationModeSchema, generationParamsSchema } from '../../../shared/completions/completion-job.ts';
+import {
+  characterPromptSchema,
+  chatMessageSchema,
+  generationModeSchema,
+  generationParamsSchema,
+} from '../../../shared/completions/completion-job.ts';
 
 /** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
 
@@ -38,6 +43,11 @@ export const chatCompletionBody = z
     user_name: z.string().trim().min(1).max(100).optional(),
     context_size: z.number().int().min(256).max(2_000_000).optional(),
     world_book_ids: z.array(z.uuid()).max(50).optional(),
+    /**
+     * A character completion without a conversation: `full` (default), the character's prompt replaces the client's
+     * system messages; `lore_only`, the client's prompt is kept whole and only the lorebook's activations are added.
+     */
+    character_prompt: characterPromptSchema.optional(),
   })
   // Other members go to the provider as given, or are refused naming them (infra/llm/parameter-support.ts).
   .catchall(z.unknown());

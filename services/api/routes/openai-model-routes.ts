@@ -29,7 +29,7 @@ export function openAIModelRoutes(deps: ApiDependencies): RouteDefinition[] {
       path: `${base}/models`,
       operationId: `listModels${suffix}`,
       summary:
-        "OpenAI's model list: the configured providers' models (each provider's own list, cached) and every character of the caller as `character:<id>` with its name",
+        "OpenAI's model list: the configured providers' models (each provider's own list, cached) and every character of the caller as `character:<slug>-<short id>` with its name",
       tags: ['completions'],
       auth: 'user',
       responses: { 200: { description: 'the models', schema: modelListSchema }, ...errors },
@@ -39,7 +39,7 @@ export function openAIModelRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: `${base}/models/:model_id`,
       operationId: `getModel${suffix}`,
-      summary: 'One model of the list (a provider model or `character:<id>`)',
+      summary: 'One model of the list (a provider model, or a character by its listed id or `character:<id>`)',
       tags: ['completions'],
       auth: 'user',
       params: modelParams,

@@ -71,8 +71,9 @@ describe('OpenAI clients', () => {
       names[model.id] = (model as { name?: string }).name;
       expect(model.object).toBe('model');
     }
-    expect(ids).toEqual(['fake-model', 'fake-model-large', 'claude-test', `character:${characterId}`]);
-    expect(names[`character:${characterId}`]).toBe('Seraphina');
+    const readable = `character:seraphina-${characterId.replace(/-/g, '').slice(-4)}`;
+    expect(ids).toEqual(['fake-model', 'fake-model-large', 'claude-test', readable]);
+    expect(names[readable]).toBe('Seraphina');
     const again = await new OpenAI({ apiKey: TEST_API_KEY, baseURL: `${svc.url}/api/v1`, maxRetries: 0 }).models.list();
     expect(again.data.map((m) => m.id)).toEqual(ids);
     expect(local.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/models'))).toHaveLength(1);
@@ -354,7 +355,7 @@ describe('OpenAI clients', () => {
     const status = await nodeFetch(`${base}/models`, { method: 'GET', headers: { Authorization: `Bearer ${TEST_API_KEY}` } });
     expect(status.ok).toBe(true);
     const ids = ((await status.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id).sort();
-    expect(ids).toContain(`character:${characterId}`);
+    expect(ids).toContain(`character:seraphina-${characterId.replace(/-/g, '').slice(-4)}`);
     const generate = (model: string, stream: boolean) => ({
       messages: [
         { role: 'system', content: "Write Seraphina's next reply in a fictional chat between Seraphina and User." },
