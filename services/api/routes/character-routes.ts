@@ -23,7 +23,8 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { asOfFromQuery, asOfParam } from './as-of-param.ts';
+import { asOfParam } from './as-of-param.ts';
+import { asOfOrCurrent, asOfResponses, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
@@ -125,6 +126,14 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `/api/v1/characters/${id}`;
+  const family = {
+    deps,
+    path: '/api/v1/characters/:id',
+    params: idParams,
+    id: (p: { id: string }) => p.id,
+    tags: ['characters'],
+    location,
+  };
   const retentionMs = () => deps.config.CHARACTER_RESTORE_RETENTION_DAYS * 86_400_000;
   const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await queries.get(id))!;
@@ -211,31 +220,19 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           include_card: booleanParam.optional(),
         })
         .strict(),
-      responses: {
-        200: {
-          description: 'the character (with `as_of_version` when rebuilt from its past)',
-          schema: characterViewSchema.extend({ as_of_version: z.number().int().optional() }),
-        },
-        400: { description: 'as_of is not a version or a date-time, or is in the future', schema: problemSchema },
-        403: { description: "another user's", schema: problemSchema },
-        404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
-      },
+      responses: asOfResponses(characterViewSchema.extend({ as_of_version: z.number().int().optional() }), 'the character'),
       handler: async ({ params, query, principal }) => {
-        const asOf = asOfFromQuery(query);
-        if (asOf) {
-          const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, principal);
-          return {
-            status: 200,
-            body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version },
-            headers: { ETag: `W/"${version}"` },
-          };
-        }
-        const row = visibleCharacter(await queries.get(params.id), params.id, principal);
-        return {
-          status: 200,
-          body: toCharacterView(row, { includeCard: query.include_card ?? false }),
-          headers: { ETag: `W/"${row.version}"` },
-        };
+        const includeCard = query.include_card ?? false;
+        return asOfOrCurrent(query, {
+          past: async (asOf) => {
+            const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, principal);
+            return { body: toCharacterView(row, { includeCard }), version };
+          },
+          current: async () => {
+            const row = visibleCharacter(await queries.get(params.id), params.id, principal);
+            return { status: 200, body: toCharacterView(row, { includeCard }), headers: { ETag: `W/"${row.version}"` } };
+          },
+        });
       },
     }),
     defineRoute({
@@ -267,54 +264,22 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         });
       },
     }),
-    defineRoute({
-      method: 'delete',
-      path: '/api/v1/characters/:id',
+    deleteRoute(family, {
       operationId: 'deleteCharacter',
       summary: 'Soft-delete a character (restorable within the retention window)',
-      tags: ['characters'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: idParams,
-      query: expectedVersionQuery,
-      responses: {
-        200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
-        409: { description: 'version conflict', schema: problemSchema },
-      },
-      handler: async ({ params, query, command }) => {
-        const result = await deleteCharacter(commands, command, params.id, query.expected_version);
-        return respondAfterProjection(
-          deps,
-          result.position,
-          location(params.id),
-          async () => ({ status: 200, body: { id: params.id, version: result.revision, deleted: true } }),
-          {
-            id: params.id,
-            version: result.revision,
-          },
-        );
-      },
+      remove: ({ params, query, command }) => deleteCharacter(commands, command, params.id, query.expected_version),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/api/v1/characters/:id/restore',
+    restoreRoute(family, {
       operationId: 'restoreCharacter',
       summary: 'Restore a soft-deleted character (within CHARACTER_RESTORE_RETENTION_DAYS)',
-      tags: ['characters'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: idParams,
       responses: {
         200: { description: 'restored', schema: characterViewSchema },
         409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema },
       },
-      handler: async ({ params, command }) => {
-        const result = await restoreCharacter(commands, command, params.id, retentionMs());
-        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
-          id: params.id,
-          version: result.revision,
-        });
-      },
+      restore: ({ params, command }) => restoreCharacter(commands, command, params.id, retentionMs()),
+      view: current,
     }),
     defineRoute({
       method: 'get',
