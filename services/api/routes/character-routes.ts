@@ -14,7 +14,6 @@ import { characterAsOf } from '../../../queries/resource-as-of.ts';
 import { readResourceHistory } from '../../../queries/resource-history.ts';
 import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DATA_KEYS } from '../../../shared/cards/index.ts';
 import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
-import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../../shared/characters/stored-card.ts';
 import { AppError, forbidden, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -23,85 +22,20 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
+import {
+  booleanParam,
+  characterViewSchema,
+  createBody,
+  expectedVersionQuery,
+  idParams,
+  listQuery,
+  listSchema,
+  updateBody,
+} from './character-schemas.ts';
 import { asOfParam } from './as-of-param.ts';
 import { asOfOrCurrent, asOfResponses, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 
-const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
-const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
-const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-
-export const characterViewSchema = characterFieldsSchema.extend({
-  id: z.uuid(),
-  version: z.number().int(),
-  owner_id: z.string(),
-  nickname: z.string().nullable(),
-  image: z.object({ url: z.string(), mime: z.string(), size: z.number(), etag: z.string() }).nullable(),
-  assets: z.array(
-    z.object({
-      index: z.number(),
-      name: z.string().nullable(),
-      type: z.string().nullable(),
-      ext: z.string(),
-      mime: z.string(),
-      size: z.number(),
-      url: z.string(),
-    }),
-  ),
-  has_character_book: z.boolean(),
-  source: z.record(z.string(), z.unknown()),
-  created_at: z.iso.datetime(),
-  updated_at: z.iso.datetime(),
-  last_used_at: z.iso.datetime().nullable(),
-  deleted_at: z.iso.datetime().nullable(),
-  card: z.record(z.string(), z.unknown()).optional(),
-});
-
-const listQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-    tags: z.string().max(2000).optional().describe('comma-separated, case-insensitive'),
-    tag_mode: z.enum(['any', 'all']).default('any'),
-    creator: z.string().max(500).optional(),
-    q: z.string().max(500).optional().describe('full-text search over name, description, personality, scenario and system prompt'),
-    sort: z.enum(['name', 'created', 'updated', 'last_used', 'relevance']).optional(),
-    order: z.enum(['asc', 'desc']).optional(),
-  })
-  .strict();
-
-const listSchema = z.object({
-  items: z.array(characterViewSchema),
-  total: z.number().int(),
-  limit: z.number().int(),
-  offset: z.number().int(),
-  next_offset: z.number().int().nullable(),
-});
-
-/** Card `data` keys a client may set directly besides the basic fields (V3 additions, kept verbatim). */
-const RESERVED_DATA_KEYS = new Set([
-  'name',
-  'description',
-  'personality',
-  'scenario',
-  'system_prompt',
-  'post_history_instructions',
-  'first_mes',
-  'mes_example',
-  'creator_notes',
-  'alternate_greetings',
-  'tags',
-  'creator',
-  'character_version',
-  'extensions',
-]);
-const dataChangesSchema = z
-  .record(z.string().max(200), z.unknown())
-  .refine((o) => Object.keys(o).every((k) => !RESERVED_DATA_KEYS.has(k)), {
-    message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})`,
-  });
-
-const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
-const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();
+export { characterViewSchema };
 
 /** 404 for a missing (or deleted) character, 403 for another user's. */
 export function visibleCharacter(

@@ -48,15 +48,15 @@ type ExpectedVersion = z.infer<typeof expectedVersionQuery>;
 export const deletedSchema = z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) });
 
 /** `DELETE {path}`: a soft delete (an event; restorable), optimistic with `expected_version`. */
-export function deleteRoute<P>(
+export function deleteRoute<P, R extends Appended = Appended>(
   family: ResourceRoutesFamily<P>,
   spec: WriteLimit & {
     operationId: string;
     summary: string;
     responses?: Record<number, ResponseSpec>;
-    remove: (ctx: RouteContext<P, ExpectedVersion, undefined>) => Promise<Appended>;
+    remove: (ctx: RouteContext<P, ExpectedVersion, undefined>) => Promise<R>;
     /** The version the answer names; the stream revision unless the family versions a part of its stream. */
-    version?: (result: Appended) => number;
+    version?: (result: R) => number;
   },
 ): RouteDefinition<P, ExpectedVersion, undefined> {
   return defineRoute<P, ExpectedVersion, undefined>({
