@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import {
-  bulkChangeEntries,
-  createWorldBook,
-  deleteWorldBook,
-  restoreWorldBook,
-  updateWorldBook,
-} from '../../../commands/world-books/world-book-workflows.ts';
+import { createWorldBook, deleteWorldBook, restoreWorldBook, updateWorldBook } from '../../../commands/world-books/world-book-workflows.ts';
 import { worldBookAsOf } from '../../../queries/resource-as-of.ts';
 import { createWorldBookQueries, toEntryView, toLibraryBook, toWorldBookView } from '../../../queries/world-books-queries.ts';
-import { AppError, badRequest } from '../../../shared/errors.ts';
 import type { BookChanges } from '../../../shared/events/world-book-events.ts';
 import { computeBookStatistics } from '../../../shared/world-books/book-statistics.ts';
 import { createWorldBook as newLibraryBook, exportLorebook, type WorldInfoEntry } from '../../../shared/worldinfo/index.ts';
@@ -20,6 +13,7 @@ import { problemSchema } from '../http/schemas.ts';
 import { worldBookEntryRoutes } from './world-book-entry-routes.ts';
 import { visibleBook } from '../../world-info/visible-world-book.ts';
 import { asOfOrCurrent, asOfResponses, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
+import { bulkChangeWorldBookEntries } from '../../world-info/bulk-change-world-book-entries.ts';
 import { importWorldBook, readLorebookJson } from '../../world-info/import-world-book.ts';
 import {
   bookParams,
@@ -128,29 +122,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
         404: { description: 'an entry that does not exist (`missing_ids`)', schema: problemSchema },
       },
       handler: async ({ body, command }) => {
-        if (body.value !== undefined && body.priority !== undefined && body.value !== body.priority)
-          throw badRequest('conflicting_value', 'give value or priority, not both');
-        const value = body.value ?? (body.operation === 'set_priority' ? body.priority : undefined);
-        if ((body.operation === 'set_priority' || body.operation === 'set_order') && value === undefined)
-          throw badRequest('missing_value', `${body.operation} needs a numeric value`);
-        const ids = [...new Set(body.entry_ids)];
-        // The read model only routes the command to the books' streams; each book decides from its own stream.
-        const bookOf = await queries.booksOfEntries(ids);
-        const missing = ids.filter((id) => !bookOf.has(id));
-        if (missing.length > 0)
-          throw new AppError(404, 'not_found', `${missing.length} of the entries do not exist`, { missing_ids: missing });
-        const entriesByBook = new Map<string, string[]>();
-        for (const id of ids) {
-          const book = bookOf.get(id)!;
-          const list = entriesByBook.get(book);
-          if (list) list.push(id);
-          else entriesByBook.set(book, [id]);
-        }
-        const outcome = await bulkChangeEntries(commands, command, {
-          entriesByBook,
-          operation: body.operation,
-          ...(value !== undefined ? { value } : {}),
-        });
+        const outcome = await bulkChangeWorldBookEntries(commands, command, (ids) => queries.booksOfEntries(ids), body);
         const answer = {
           success: true,
           operation: body.operation,
