@@ -24,6 +24,24 @@ export interface CardBasicFields {
   extensions: Record<string, unknown>;
 }
 
+/** Each basic field and the card `data` key that holds it (the card keys a client sets by their field names). */
+export const BASIC_FIELD_DATA_KEYS = {
+  name: 'name',
+  description: 'description',
+  personality: 'personality',
+  scenario: 'scenario',
+  system_prompt: 'system_prompt',
+  post_history_instructions: 'post_history_instructions',
+  first_message: 'first_mes',
+  message_example: 'mes_example',
+  creator_notes: 'creator_notes',
+  alternate_greetings: 'alternate_greetings',
+  tags: 'tags',
+  creator: 'creator',
+  character_version: 'character_version',
+  extensions: 'extensions',
+} as const satisfies Record<keyof CardBasicFields, keyof CardData>;
+
 export function toBasicFields(card: CanonicalCard): CardBasicFields {
   const d = card.data;
   return {

@@ -18,3 +18,23 @@ export async function respondAfterProjection(
   }
   return onApplied();
 }
+
+/** `respondAfterProjection` for a created resource: its view with `Location` (also on the 202). */
+export function respondCreatedAfterProjection(
+  deps: ApiDependencies,
+  position: string | null,
+  location: string,
+  view: () => Promise<RouteResult>,
+  accepted: Record<string, unknown>,
+): Promise<RouteResult> {
+  return respondAfterProjection(
+    deps,
+    position,
+    location,
+    async () => {
+      const r = await view();
+      return { ...r, headers: { ...r.headers, Location: location } };
+    },
+    accepted,
+  );
+}

@@ -14,7 +14,6 @@ import { characterAsOf } from '../../../queries/resource-as-of.ts';
 import { readResourceHistory } from '../../../queries/resource-history.ts';
 import { cardFromBasicFields, resolveCardLimits, validateCanonicalCard, KNOWN_DATA_KEYS } from '../../../shared/cards/index.ts';
 import { diffStoredCards } from '../../../shared/characters/card-diff.ts';
-import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../../shared/characters/stored-card.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -23,85 +22,21 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { asOfFromQuery, asOfParam } from './as-of-param.ts';
+import {
+  booleanParam,
+  characterViewSchema,
+  createBody,
+  expectedVersionQuery,
+  idParams,
+  listQuery,
+  listSchema,
+  updateBody,
+} from './character-schemas.ts';
+import { asOfParam } from './as-of-param.ts';
+import { asOfOrCurrent, asOfResponses, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import { assertOwned } from '../../../shared/access/access-rules.ts';
 
-const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
-const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
-const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-
-export const characterViewSchema = characterFieldsSchema.extend({
-  id: z.uuid(),
-  version: z.number().int(),
-  owner_id: z.string(),
-  nickname: z.string().nullable(),
-  image: z.object({ url: z.string(), mime: z.string(), size: z.number(), etag: z.string() }).nullable(),
-  assets: z.array(
-    z.object({
-      index: z.number(),
-      name: z.string().nullable(),
-      type: z.string().nullable(),
-      ext: z.string(),
-      mime: z.string(),
-      size: z.number(),
-      url: z.string(),
-    }),
-  ),
-  has_character_book: z.boolean(),
-  source: z.record(z.string(), z.unknown()),
-  created_at: z.iso.datetime(),
-  updated_at: z.iso.datetime(),
-  last_used_at: z.iso.datetime().nullable(),
-  deleted_at: z.iso.datetime().nullable(),
-  card: z.record(z.string(), z.unknown()).optional(),
-});
-
-const listQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-    tags: z.string().max(2000).optional().describe('comma-separated, case-insensitive'),
-    tag_mode: z.enum(['any', 'all']).default('any'),
-    creator: z.string().max(500).optional(),
-    q: z.string().max(500).optional().describe('full-text search over name, description, personality, scenario and system prompt'),
-    sort: z.enum(['name', 'created', 'updated', 'last_used', 'relevance']).optional(),
-    order: z.enum(['asc', 'desc']).optional(),
-  })
-  .strict();
-
-const listSchema = z.object({
-  items: z.array(characterViewSchema),
-  total: z.number().int(),
-  limit: z.number().int(),
-  offset: z.number().int(),
-  next_offset: z.number().int().nullable(),
-});
-
-/** Card `data` keys a client may set directly besides the basic fields (V3 additions, kept verbatim). */
-const RESERVED_DATA_KEYS = new Set([
-  'name',
-  'description',
-  'personality',
-  'scenario',
-  'system_prompt',
-  'post_history_instructions',
-  'first_mes',
-  'mes_example',
-  'creator_notes',
-  'alternate_greetings',
-  'tags',
-  'creator',
-  'character_version',
-  'extensions',
-]);
-const dataChangesSchema = z
-  .record(z.string().max(200), z.unknown())
-  .refine((o) => Object.keys(o).every((k) => !RESERVED_DATA_KEYS.has(k)), {
-    message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})`,
-  });
-
-const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
-const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();
+export { characterViewSchema };
 
 /** 404 for a missing (or deleted) character, 403 for another user's. */
 export function visibleCharacter(
@@ -126,6 +61,14 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const location = (id: string) => `/api/v1/characters/${id}`;
+  const family = {
+    deps,
+    path: '/api/v1/characters/:id',
+    params: idParams,
+    id: (p: { id: string }) => p.id,
+    tags: ['characters'],
+    location,
+  };
   const retentionMs = () => deps.config.CHARACTER_RESTORE_RETENTION_DAYS * 86_400_000;
   const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await queries.get(id))!;
@@ -212,31 +155,19 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           include_card: booleanParam.optional(),
         })
         .strict(),
-      responses: {
-        200: {
-          description: 'the character (with `as_of_version` when rebuilt from its past)',
-          schema: characterViewSchema.extend({ as_of_version: z.number().int().optional() }),
-        },
-        400: { description: 'as_of is not a version or a date-time, or is in the future', schema: problemSchema },
-        403: { description: "another user's", schema: problemSchema },
-        404: { description: 'missing, or no such version (or not yet created at that time)', schema: problemSchema },
-      },
+      responses: asOfResponses(characterViewSchema.extend({ as_of_version: z.number().int().optional() }), 'the character'),
       handler: async ({ params, query, actor }) => {
-        const asOf = asOfFromQuery(query);
-        if (asOf) {
-          const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, actor);
-          return {
-            status: 200,
-            body: { ...toCharacterView(row, { includeCard: query.include_card ?? false }), as_of_version: version },
-            headers: { ETag: `W/"${version}"` },
-          };
-        }
-        const row = visibleCharacter(await queries.get(params.id), params.id, actor);
-        return {
-          status: 200,
-          body: toCharacterView(row, { includeCard: query.include_card ?? false }),
-          headers: { ETag: `W/"${row.version}"` },
-        };
+        const includeCard = query.include_card ?? false;
+        return asOfOrCurrent(query, {
+          past: async (asOf) => {
+            const { row, version } = await characterAsOf(deps.eventStore, params.id, asOf, actor);
+            return { body: toCharacterView(row, { includeCard }), version };
+          },
+          current: async () => {
+            const row = visibleCharacter(await queries.get(params.id), params.id, actor);
+            return { status: 200, body: toCharacterView(row, { includeCard }), headers: { ETag: `W/"${row.version}"` } };
+          },
+        });
       },
     }),
     defineRoute({
@@ -268,54 +199,22 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         });
       },
     }),
-    defineRoute({
-      method: 'delete',
-      path: '/api/v1/characters/:id',
+    deleteRoute(family, {
       operationId: 'deleteCharacter',
       summary: 'Soft-delete a character (restorable within the retention window)',
-      tags: ['characters'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: idParams,
-      query: expectedVersionQuery,
-      responses: {
-        200: { description: 'deleted', schema: z.object({ id: z.uuid(), version: z.number().int(), deleted: z.literal(true) }) },
-        409: { description: 'version conflict', schema: problemSchema },
-      },
-      handler: async ({ params, query, actor }) => {
-        const result = await deleteCharacter(commands, actor, params.id, query.expected_version);
-        return respondAfterProjection(
-          deps,
-          result.position,
-          location(params.id),
-          async () => ({ status: 200, body: { id: params.id, version: result.revision, deleted: true } }),
-          {
-            id: params.id,
-            version: result.revision,
-          },
-        );
-      },
+      remove: ({ params, query, actor }) => deleteCharacter(commands, actor, params.id, query.expected_version),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/api/v1/characters/:id/restore',
+    restoreRoute(family, {
       operationId: 'restoreCharacter',
       summary: 'Restore a soft-deleted character (within CHARACTER_RESTORE_RETENTION_DAYS)',
-      tags: ['characters'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: idParams,
       responses: {
         200: { description: 'restored', schema: characterViewSchema },
         409: { description: 'not deleted, name taken, or the window has passed', schema: problemSchema },
       },
-      handler: async ({ params, actor }) => {
-        const result = await restoreCharacter(commands, actor, params.id, retentionMs());
-        return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
-          id: params.id,
-          version: result.revision,
-        });
-      },
+      restore: ({ params, actor }) => restoreCharacter(commands, actor, params.id, retentionMs()),
+      view: current,
     }),
     defineRoute({
       method: 'get',

@@ -2,21 +2,9 @@ import { z } from 'zod';
 import { forkChat } from '../../../commands/chats/chat-fork.ts';
 import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
-import { createChatTranscriptQueries, type TranscriptEntry } from '../../../queries/chat-transcript-queries.ts';
+import { createChatTranscriptQueries } from '../../../queries/chat-transcript-queries.ts';
 import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
-import type { ChatSettings, Sender } from '../../../shared/chats/chat-fields.ts';
-import {
-  displayName,
-  exportJson,
-  exportMarkdown,
-  exportText,
-  type ExportChat,
-  type ExportMessage,
-} from '../../../shared/chats/chat-export.ts';
-import { formatCreateDate } from '../../../shared/chats/send-date.ts';
-import { buildSillyTavernChat, type StExportMessage } from '../../../shared/chats/sillytavern-chat.ts';
-import { sillyTavernHeader } from '../../../shared/chats/sillytavern-settings.ts';
 import { notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -26,13 +14,13 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { asOfFromQuery } from './as-of-param.ts';
+import { chatExportBody, sillyTavernChatFile } from '../../chats/export-chat.ts';
+import { asOfOrCurrent, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
   chatListSchema,
   chatParams,
   chatViewSchema,
   createChatBody,
-  deletedSchema,
   expectedVersionQuery,
   exportQuery,
   forkBody,
@@ -59,35 +47,6 @@ const errors = {
   404: { description: 'missing', schema: problemSchema },
 };
 
-const userNameOf = (settings: ChatSettings) => settings.user_name ?? 'User';
-
-function exportChat(row: ChatRow): ExportChat {
-  return {
-    id: row.id,
-    title: row.title,
-    characterId: row.character_id,
-    characterName: row.character_name,
-    userName: userNameOf(row.settings as ChatSettings),
-    rating: row.rating,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function exportMessages(entries: TranscriptEntry[]): ExportMessage[] {
-  return entries.map(({ message: m, alternates, index }) => ({
-    id: m.id,
-    parentId: m.parent_id,
-    sender: m.sender as Sender,
-    name: m.name,
-    content: m.content,
-    createdAt: m.created_at,
-    hasImage: m.image_sha256 !== null,
-    alternateCount: alternates.length,
-    alternateIndex: index,
-  }));
-}
-
 /** An attachment header with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987). */
 function attachment(title: string, extension: string): string {
   return contentDispositionHeader('attachment', { name: title.slice(0, 150) || 'chat', extension });
@@ -99,6 +58,15 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
   const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await chats.get(id))!;
     return { status, body: { ...toChatView(row), ...extra }, headers: { ETag: `W/"${row.version}"` } };
+  };
+  const family = {
+    deps,
+    path: `${BASE}/:chat_id`,
+    params: chatParams,
+    id: (p: { chat_id: string }) => p.chat_id,
+    tags: ['chats'],
+    location: chatLocation,
+    errors,
   };
   const created =
     (id: string, extra: Record<string, unknown> = {}) =>
@@ -209,15 +177,17 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         },
         ...errors,
       },
-      handler: async ({ params, query, actor }) => {
-        const asOf = asOfFromQuery(query);
-        if (asOf) {
-          const { row, version } = await chatAsOf(deps.eventStore, params.chat_id, asOf, actor);
-          return { status: 200, body: { ...toChatView(row), as_of_version: version }, headers: { ETag: `W/"${version}"` } };
-        }
-        const row = visibleChat(await chats.get(params.chat_id), params.chat_id, actor);
-        return { status: 200, body: toChatView(row), headers: { ETag: `W/"${row.version}"` } };
-      },
+      handler: async ({ params, query, actor }) =>
+        asOfOrCurrent(query, {
+          past: async (asOf) => {
+            const { row, version } = await chatAsOf(deps.eventStore, params.chat_id, asOf, actor);
+            return { body: toChatView(row), version };
+          },
+          current: async () => {
+            const row = visibleChat(await chats.get(params.chat_id), params.chat_id, actor);
+            return { status: 200, body: toChatView(row), headers: { ETag: `W/"${row.version}"` } };
+          },
+        }),
     }),
     defineRoute({
       method: 'put',
@@ -249,49 +219,23 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         });
       },
     }),
-    defineRoute({
-      method: 'delete',
-      path: `${BASE}/:chat_id`,
+    deleteRoute(family, {
       operationId: 'deleteChat',
       summary: 'Soft-delete a chat (restorable)',
-      tags: ['chats'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: chatParams,
-      query: expectedVersionQuery,
-      responses: {
-        200: { description: 'deleted', schema: deletedSchema },
-        409: { description: 'version conflict', schema: problemSchema },
-        ...errors,
-      },
-      handler: async ({ params, query, actor }) => {
-        const result = await deleteChat(deps, actor, params.chat_id, query.expected_version);
-        const body = { id: params.chat_id, version: result.revision, deleted: true };
-        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), async () => ({ status: 200, body }), body);
-      },
+      remove: ({ params, query, actor }) => deleteChat(deps, actor, params.chat_id, query.expected_version),
     }),
-    defineRoute({
-      method: 'post',
-      path: `${BASE}/:chat_id/restore`,
+    restoreRoute(family, {
       operationId: 'restoreChat',
       summary: 'Restore a deleted chat (counts against the chat limit again)',
-      tags: ['chats'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: chatParams,
-      query: expectedVersionQuery,
+      optimistic: true,
       responses: {
         200: { description: 'restored (or was not deleted)', schema: chatViewSchema },
         409: { description: 'version conflict', schema: problemSchema },
-        ...errors,
       },
-      handler: async ({ params, query, actor }) => {
-        const result = await restoreChat(deps, actor, params.chat_id, query.expected_version);
-        return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), {
-          id: params.chat_id,
-          version: result.revision,
-        });
-      },
+      restore: ({ params, query, actor }) => restoreChat(deps, actor, params.chat_id, query.expected_version),
+      view: current,
     }),
     defineRoute({
       method: 'post',
@@ -336,38 +280,14 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ params, query, actor, res }) => {
         const [row, entries] = await Promise.all([chats.get(params.chat_id), transcripts.transcript(params.chat_id)]);
         const chat = visibleChat(row, params.chat_id, actor);
-        const info = exportChat(chat);
         if (query.format === 'jsonl' || query.format === 'sillytavern') {
-          const header = sillyTavernHeader(chat.settings as ChatSettings, {
-            characterName: chat.character_name,
-            createDate: formatCreateDate(chat.created_at),
-          });
-          const stMessage = (m: TranscriptEntry['message']): StExportMessage => ({
-            name: displayName(
-              { name: m.name, sender: m.sender as Sender },
-              { characterName: info.characterName, userName: (header?.user_name as string | undefined) ?? info.userName },
-            ),
-            sender: m.sender as Sender,
-            content: m.content,
-            createdAt: m.created_at,
-            metadata: m.metadata,
-          });
-          const file = buildSillyTavernChat(
-            header,
-            entries.map((e) => ({ message: stMessage(e.message), alternates: e.alternates.map(stMessage), index: e.index })),
-          );
           res.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
           res.setHeader('Content-Disposition', attachment(chat.title, 'jsonl'));
           res.setHeader('ETag', `W/"${chat.version}"`);
-          res.status(200).send(file);
+          res.status(200).send(sillyTavernChatFile(chat, entries));
           return undefined;
         }
-        const messages = exportMessages(entries);
-        const page = { page: query.page, pageSize: query.page_size, total: messages.length };
-        const slice = messages.slice((query.page - 1) * query.page_size, query.page * query.page_size);
-        if (query.format === 'markdown') return { status: 200, body: { content: exportMarkdown(info, slice, page), format: 'markdown' } };
-        if (query.format === 'text') return { status: 200, body: { content: exportText(info, slice), format: 'text' } };
-        return { status: 200, body: exportJson(info, slice, page) };
+        return { status: 200, body: chatExportBody(chat, entries, query) };
       },
     }),
   ];

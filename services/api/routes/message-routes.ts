@@ -6,23 +6,21 @@ import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
-import { badRequest, notFound } from '../../../shared/errors.ts';
+import { notFound } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
-import { sendUserFile } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
+import { decodeCursor, encodeCursor } from './message-cursor.ts';
+import { messageViewRoutes } from './message-view-routes.ts';
+import { deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
-  alternatesSchema,
   chatParams,
-  deletedSchema,
   editMessageBody,
   editMessageQuery,
-  expectedVersionQuery,
-  getMessageQuery,
   listMessagesQuery,
   messageListSchema,
   messageParams,
@@ -31,7 +29,6 @@ import {
   searchQuery,
   searchResultSchema,
 } from './chat-schemas.ts';
-import { assertOwned } from '../../../shared/access/access-rules.ts';
 
 const BASE = '/api/v1/character_messages';
 export const messageLocation = (id: string) => `${BASE}/messages/${id}`;
@@ -43,32 +40,19 @@ const errors = {
 };
 const conflictResponse = { 409: { description: 'version conflict', schema: problemSchema } };
 
-/** Cursors are opaque to clients: the view, the order and the last key seen. */
-function encodeCursor(view: string, order: string, key: number): string {
-  return Buffer.from(JSON.stringify({ v: view, o: order, k: key })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, view: string, order: string): number {
-  try {
-    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; o?: unknown; k?: unknown };
-    if (c.v === view && c.o === order && Number.isSafeInteger(c.k)) return c.k as number;
-  } catch {
-    // fall through
-  }
-  throw badRequest('invalid_cursor', 'cursor is not one this listing gave (view and order must stay the same)');
-}
-
 export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
 
-  /** A message the caller may see: 404 when it (or its chat) is missing or deleted, 403 when another user's. */
-  const visibleMessage = async (id: string, actor: Actor, options: { includeDeleted?: boolean } = {}) => {
-    const row = await messages.get(id);
-    if (!row || row.chat_deleted_at || (row.deleted_at && !options.includeDeleted)) throw notFound('message', id);
-    assertOwned(actor, row, 'this message belongs to another user');
-    return row;
+  const family = {
+    deps,
+    path: `${BASE}/messages/:message_id`,
+    params: messageParams,
+    id: (p: { message_id: string }) => p.message_id,
+    tags: ['messages'],
+    location: messageLocation,
+    errors,
   };
   const current = async (id: string, status: number) => {
     const row = (await messages.byId(id))!;
@@ -81,7 +65,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
     return chatId;
   };
   /** Runs a command on the message's chat and answers with the message once it is readable. */
-  const command = async (ctx: Actor, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
+  const actor = async (ctx: Actor, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
     const result = await runChatCommand(deps, ctx, chatId, cmd);
     return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), {
       id: messageId,
@@ -231,21 +215,6 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
     }),
     defineRoute({
-      method: 'get',
-      path: `${BASE}/messages/:message_id`,
-      operationId: 'getMessage',
-      summary: 'A message, with its alternates count and position',
-      tags: ['messages'],
-      auth: 'user',
-      params: messageParams,
-      query: getMessageQuery,
-      responses: { 200: { description: 'the message', schema: messageViewSchema }, ...errors },
-      handler: async ({ params, query, actor }) => {
-        const row = await visibleMessage(params.message_id, actor, { includeDeleted: query.include_deleted });
-        return { status: 200, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
-      },
-    }),
-    defineRoute({
       method: 'put',
       path: `${BASE}/messages/:message_id`,
       operationId: 'editMessage',
@@ -273,62 +242,46 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           maxMessages,
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
         };
-        if (!query.as_alternate) return command(ctx, chatId, base, params.message_id);
+        if (!query.as_alternate) return actor(ctx, chatId, base, params.message_id);
         const alternateId = newId();
-        const response = await command(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201);
+        const response = await actor(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201);
         return { ...response, headers: { ...response.headers, Location: messageLocation(alternateId) } };
       },
     }),
-    defineRoute({
-      method: 'delete',
-      path: `${BASE}/messages/:message_id`,
+    deleteRoute(family, {
       operationId: 'deleteMessage',
       summary: 'Soft-delete a message (restorable); the conversation shows the next alternate, or skips it',
-      tags: ['messages'],
-      auth: 'user',
       rateLimit: 'message_delete',
-      params: messageParams,
-      query: expectedVersionQuery,
-      responses: { 200: { description: 'deleted', schema: deletedSchema }, ...conflictResponse, ...errors },
-      handler: async ({ params, query, actor: ctx }) => {
+      remove: async ({ params, query, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
-        const result = await runChatCommand(deps, ctx, chatId, {
+        return runChatCommand(deps, ctx, chatId, {
           type: 'DeleteMessage',
           chatId,
           messageId: params.message_id,
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
         });
-        const version = result.events[0]?.data.messageVersion as number;
-        const body = { id: params.message_id, version, deleted: true };
-        return respondAfterProjection(deps, result.position, messageLocation(params.message_id), async () => ({ status: 200, body }), body);
       },
+      // A message's version is its own, not the chat's revision.
+      version: (result) => result.events[0]?.data.messageVersion as number,
     }),
-    defineRoute({
-      method: 'post',
-      path: `${BASE}/messages/:message_id/restore`,
+    restoreRoute(family, {
       operationId: 'restoreMessage',
       summary: 'Restore a deleted message',
-      tags: ['messages'],
-      auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
-      params: messageParams,
-      query: expectedVersionQuery,
-      responses: { 200: { description: 'restored (or was not deleted)', schema: messageViewSchema }, ...conflictResponse, ...errors },
-      handler: async ({ params, query, actor: ctx }) => {
+      optimistic: true,
+      responses: { 200: { description: 'restored (or was not deleted)', schema: messageViewSchema }, ...conflictResponse },
+      restore: async ({ params, query, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
-        return command(
-          ctx,
+        return runChatCommand(deps, ctx, chatId, {
+          type: 'RestoreMessage',
           chatId,
-          {
-            type: 'RestoreMessage',
-            chatId,
-            messageId: params.message_id,
-            maxMessages,
-            ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
-          },
-          params.message_id,
-        );
+          messageId: params.message_id,
+          maxMessages,
+          ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
+        });
       },
+      view: current,
+      accepted: (id, result) => ({ id, chat_version: result.revision }),
     }),
     defineRoute({
       method: 'put',
@@ -346,49 +299,9 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async ({ params, actor: ctx }) => {
         const chatId = await chatOf(params.message_id);
-        return command(ctx, chatId, { type: 'SelectMessage', chatId, messageId: params.message_id }, params.message_id);
+        return actor(ctx, chatId, { type: 'SelectMessage', chatId, messageId: params.message_id }, params.message_id);
       },
     }),
-    defineRoute({
-      method: 'get',
-      path: `${BASE}/messages/:message_id/alternates`,
-      operationId: 'listAlternates',
-      summary: "A message's alternates (its siblings, itself included, oldest first) and which one is shown",
-      tags: ['messages'],
-      auth: 'user',
-      params: messageParams,
-      responses: { 200: { description: 'the alternates', schema: alternatesSchema }, ...errors },
-      handler: async ({ params, actor }) => {
-        const row = await visibleMessage(params.message_id, actor);
-        const items = await messages.alternatesOf(row);
-        const onPath = items.findIndex((m) => m.on_path);
-        return { status: 200, body: { items: items.map(toMessageView), selected_index: onPath } };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: `${BASE}/messages/:message_id/image`,
-      operationId: 'getMessageImage',
-      summary: "A message's image, with its content type",
-      tags: ['messages'],
-      auth: 'user',
-      params: messageParams,
-      responses: { 200: { description: 'the image bytes', contentType: 'image/*' }, 304: { description: 'not modified' }, ...errors },
-      handler: async ({ params, actor, req, res }) => {
-        const row = await visibleMessage(params.message_id, actor);
-        if (!row.image_sha256) throw notFound('image of message', params.message_id);
-        const etag = `"${row.image_sha256}"`;
-        res.setHeader('ETag', etag);
-        res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-        if (req.headers['if-none-match'] === etag) {
-          res.status(304).end();
-          return undefined;
-        }
-        const blob = await deps.blobStore.get(row.image_sha256);
-        if (!blob) throw notFound('image of message', params.message_id);
-        sendUserFile(res, blob.bytes);
-        return undefined;
-      },
-    }),
+    ...messageViewRoutes(deps),
   ];
 }
