@@ -33,25 +33,15 @@ type CardColumns = Omit<
 
 /** The read-model columns derived from a stored card. */
 function cardColumns(stored: StoredCard): CardColumns {
-  const f = toBasicFields(stored.card as CanonicalCard);
+  const { alternate_greetings, tags, extensions, ...text } = toBasicFields(stored.card as CanonicalCard);
   const nickname = (stored.card.data as { nickname?: unknown }).nickname;
   return {
-    name: f.name,
-    description: f.description,
-    personality: f.personality,
-    scenario: f.scenario,
-    system_prompt: f.system_prompt,
-    post_history_instructions: f.post_history_instructions,
-    first_message: f.first_message,
-    message_example: f.message_example,
-    creator_notes: f.creator_notes,
-    alternate_greetings: json(f.alternate_greetings),
-    tags: json(f.tags),
-    tags_lower: f.tags.map((t) => t.toLowerCase()),
-    creator: f.creator,
-    creator_lower: f.creator.toLowerCase(),
-    character_version: f.character_version,
-    extensions: json(f.extensions),
+    ...text,
+    alternate_greetings: json(alternate_greetings),
+    tags: json(tags),
+    tags_lower: tags.map((t) => t.toLowerCase()),
+    creator_lower: text.creator.toLowerCase(),
+    extensions: json(extensions),
     nickname: typeof nickname === 'string' && nickname !== '' ? nickname : null,
     card: json(stored.card),
     avatar: stored.avatar ? json(stored.avatar) : null,

@@ -1,29 +1,16 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CharactersTable, ReadModels } from '../infra/db/read-model-types.ts';
+import { basicFieldsOf, type CardBasicFields } from '../shared/cards/index.ts';
 
 export type CharacterRow = Selectable<CharactersTable>;
 /** What a character's view is made from: its row but the full-text `search` column (time travel builds these without it). */
 export type CharacterViewRow = Omit<CharacterRow, 'search'>;
 
-export interface CharacterView {
+export interface CharacterView extends CardBasicFields {
   id: string;
   version: number;
   owner_id: string;
-  name: string;
   nickname: string | null;
-  description: string;
-  personality: string;
-  scenario: string;
-  system_prompt: string;
-  post_history_instructions: string;
-  first_message: string;
-  message_example: string;
-  creator_notes: string;
-  alternate_greetings: string[];
-  tags: string[];
-  creator: string;
-  character_version: string;
-  extensions: Record<string, unknown>;
   image: { url: string; mime: string; size: number; etag: string } | null;
   assets: Array<{ index: number; name: string | null; type: string | null; ext: string; mime: string; size: number; url: string }>;
   has_character_book: boolean;
@@ -38,25 +25,14 @@ export interface CharacterView {
 export function toCharacterView(row: CharacterViewRow, options: { includeCard?: boolean } = {}): CharacterView {
   const base = `/api/v1/characters/${row.id}`;
   const data = (row.card as { data?: { character_book?: unknown } }).data;
+  const { name, ...fields } = basicFieldsOf(row);
   return {
     id: row.id,
     version: row.version,
     owner_id: row.owner_id,
-    name: row.name,
+    name,
     nickname: row.nickname,
-    description: row.description,
-    personality: row.personality,
-    scenario: row.scenario,
-    system_prompt: row.system_prompt,
-    post_history_instructions: row.post_history_instructions,
-    first_message: row.first_message,
-    message_example: row.message_example,
-    creator_notes: row.creator_notes,
-    alternate_greetings: row.alternate_greetings,
-    tags: row.tags,
-    creator: row.creator,
-    character_version: row.character_version,
-    extensions: row.extensions,
+    ...fields,
     image: row.avatar ? { url: `${base}/image`, mime: row.avatar.mime, size: row.avatar.size, etag: `"${row.avatar.sha256}"` } : null,
     assets: row.assets.map((a, index) => ({
       index,

@@ -1,29 +1,22 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { CardBasicFields } from '../../shared/cards/index.ts';
 import type { DictionaryEntry } from '../../shared/dictionaries/dictionary-model.ts';
 import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
 import type { WorldInfoEntry } from '../../shared/worldinfo/entry.ts';
 import type { TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
 
 /** Read-model tables as the query side and the projections see them (schema chosen at run time). */
-export interface CharactersTable {
+/** The card's text fields, one text column each (the list is `CardBasicFields`; lists and objects are JSON columns). */
+type CardTextColumns = Omit<CardBasicFields, 'alternate_greetings' | 'tags' | 'extensions'>;
+
+export interface CharactersTable extends CardTextColumns {
   id: string;
   owner_id: string;
   version: number;
-  name: string;
-  description: string;
-  personality: string;
-  scenario: string;
-  system_prompt: string;
-  post_history_instructions: string;
-  first_message: string;
-  message_example: string;
-  creator_notes: string;
   alternate_greetings: JSONColumnType<string[]>;
   tags: JSONColumnType<string[]>;
   tags_lower: ColumnType<string[], string[], string[]>;
-  creator: string;
   creator_lower: string;
-  character_version: string;
   extensions: JSONColumnType<Record<string, unknown>>;
   nickname: string | null;
   card: JSONColumnType<Record<string, unknown>>;

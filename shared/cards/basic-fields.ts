@@ -42,24 +42,25 @@ export const BASIC_FIELD_DATA_KEYS = {
   extensions: 'extensions',
 } as const satisfies Record<keyof CardBasicFields, keyof CardData>;
 
+/** The basic field names, in the order the API lists them. */
+export const BASIC_FIELD_NAMES = Object.keys(BASIC_FIELD_DATA_KEYS) as (keyof CardBasicFields)[];
+
+const fieldToDataKey = Object.entries(BASIC_FIELD_DATA_KEYS) as [keyof CardBasicFields, keyof CardData][];
+
+/** Lists are copied so that a caller's change to one cannot reach the card it came from (or goes to). */
+const copied = <T>(value: T): T => (Array.isArray(value) ? ([...value] as T) : value);
+
+/** The basic fields of anything that carries them under their own names (a read-model row, a view). */
+export function basicFieldsOf(source: CardBasicFields): CardBasicFields {
+  const fields: Partial<Record<keyof CardBasicFields, unknown>> = {};
+  for (const field of BASIC_FIELD_NAMES) fields[field] = source[field];
+  return fields as CardBasicFields;
+}
+
 export function toBasicFields(card: CanonicalCard): CardBasicFields {
-  const d = card.data;
-  return {
-    name: d.name,
-    description: d.description,
-    personality: d.personality,
-    scenario: d.scenario,
-    system_prompt: d.system_prompt,
-    post_history_instructions: d.post_history_instructions,
-    first_message: d.first_mes,
-    message_example: d.mes_example,
-    creator_notes: d.creator_notes,
-    alternate_greetings: [...d.alternate_greetings],
-    tags: [...d.tags],
-    creator: d.creator,
-    character_version: d.character_version,
-    extensions: d.extensions,
-  };
+  const fields: Partial<Record<keyof CardBasicFields, unknown>> = {};
+  for (const [field, key] of fieldToDataKey) fields[field] = copied(card.data[key]);
+  return fields as CardBasicFields;
 }
 
 /**
@@ -69,23 +70,7 @@ export function toBasicFields(card: CanonicalCard): CardBasicFields {
  */
 export function cardFromBasicFields(fields: Partial<CardBasicFields>, base?: CanonicalCard): CanonicalCard {
   const data = (base ? copyObject(base.data) : emptyCardData()) as CardData;
-  const assign = <K extends keyof CardData>(key: K, value: CardData[K] | undefined): void => {
-    if (value !== undefined) data[key] = value;
-  };
-  assign('name', fields.name);
-  assign('description', fields.description);
-  assign('personality', fields.personality);
-  assign('scenario', fields.scenario);
-  assign('system_prompt', fields.system_prompt);
-  assign('post_history_instructions', fields.post_history_instructions);
-  assign('first_mes', fields.first_message);
-  assign('mes_example', fields.message_example);
-  assign('creator_notes', fields.creator_notes);
-  assign('alternate_greetings', fields.alternate_greetings && [...fields.alternate_greetings]);
-  assign('tags', fields.tags && [...fields.tags]);
-  assign('creator', fields.creator);
-  assign('character_version', fields.character_version);
-  assign('extensions', fields.extensions);
+  for (const [field, key] of fieldToDataKey) if (fields[field] !== undefined) Object.assign(data, { [key]: copied(fields[field]) });
   return {
     spec: 'chara_card_v3',
     spec_version: '3.0',

@@ -24,7 +24,7 @@ export {
   V3_ONLY_DATA_KEYS,
 } from './card-schema.ts';
 export type { CanonicalCard, CardData, CharacterBook, CharacterBookEntry, CardAssetRef } from './card-schema.ts';
-export { toBasicFields, cardFromBasicFields } from './basic-fields.ts';
+export { BASIC_FIELD_NAMES, basicFieldsOf, toBasicFields, cardFromBasicFields } from './basic-fields.ts';
 export type { CardBasicFields } from './basic-fields.ts';
 export { validateCanonicalCard } from './validate-card.ts';
 export type { CardValidation } from './validate-card.ts';

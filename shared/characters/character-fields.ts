@@ -3,7 +3,7 @@ import { z } from 'zod';
 const MAX_TEXT = 200_000;
 const text = (max = MAX_TEXT) => z.string().max(max);
 
-/** The basic character fields the API reads and writes (the card formats map onto these). */
+/** The basic character fields the API reads and writes, with their rules (the card formats map onto these). */
 export const characterFieldsSchema = z.object({
   name: z.string().trim().min(1, 'name must not be empty').max(500),
   description: text().default(''),
@@ -25,25 +25,16 @@ export type CharacterFields = z.infer<typeof characterFieldsSchema>;
 
 export const characterFieldNames = Object.keys(characterFieldsSchema.shape) as (keyof CharacterFields)[];
 
+type WithoutDefaults<S> = { [K in keyof S]: S[K] extends z.ZodDefault<infer T> ? T : S[K] };
+
+/** The same rules with their defaults taken off, so that a field left out of an update stays out. */
+function withoutDefaults<S extends z.ZodRawShape>(shape: S): WithoutDefaults<S> {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, rule]) => [key, rule instanceof z.ZodDefault ? rule.unwrap() : rule]),
+  ) as WithoutDefaults<S>;
+}
+
 /** A partial update: any subset of the fields, none of them defaulted. */
-export const characterChangesSchema = z
-  .object({
-    name: characterFieldsSchema.shape.name,
-    description: text(),
-    personality: text(),
-    scenario: text(),
-    system_prompt: text(),
-    post_history_instructions: text(),
-    first_message: text(),
-    message_example: text(),
-    creator_notes: text(),
-    alternate_greetings: z.array(text()).max(200),
-    tags: z.array(z.string().trim().min(1).max(100)).max(100),
-    creator: z.string().max(500),
-    character_version: z.string().max(200),
-    extensions: z.record(z.string(), z.unknown()),
-  })
-  .partial()
-  .strict();
+export const characterChangesSchema = z.object(withoutDefaults(characterFieldsSchema.shape)).partial().strict();
 
 export type CharacterChanges = z.infer<typeof characterChangesSchema>;
