@@ -333,6 +333,38 @@ export function sillyTavernSuite(version: SillyTavernVersion): void {
       });
     }
 
-    test.todo('a swipe becomes an alternate of the reply in one stored chat (stateless chat continuity, not built yet)');
+    test('a swipe becomes an alternate of the reply in one stored chat, and the next message continues that chat', async () => {
+      const chatsOf = async () =>
+        (await svc.request('GET', `/api/v1/character_chats?character_id=${characterId}&limit=100`)).body.items as Array<{ id: string }>;
+      const before = new Set((await chatsOf()).map((c) => c.id));
+      upstream.reply({ text: 'La la la, the first verse.' }, { text: 'Hum hum, another take.' }, { text: 'And the second verse.' });
+      const asked = chatPrompt('Sing me a song.');
+      const send = (stream: boolean, messages: ChatMessage[]) => fe.generate({ customUrl: base(), model: readableId, stream, messages });
+      expect(await send(false, asked)).toMatchObject({ failed: false, toasts: [], text: 'La la la, the first verse.' });
+      // The swipe arrow: SillyTavern sends the same prompt again.
+      expect(await send(true, asked)).toMatchObject({ failed: false, toasts: [], text: 'Hum hum, another take.' });
+      const next = [
+        ...asked,
+        { role: 'assistant' as const, content: 'Hum hum, another take.' },
+        { role: 'user' as const, content: 'Another verse!' },
+      ];
+      expect(await send(false, next)).toMatchObject({ failed: false, toasts: [], text: 'And the second verse.' });
+      const opened = (await chatsOf()).filter((c) => !before.has(c.id));
+      expect(opened).toHaveLength(1);
+      const messages = await svc.request('GET', `/api/v1/character_messages/chats/${opened[0]!.id}/messages?limit=50`);
+      expect(
+        (messages.body.items as Array<{ sender: string; content: string; alternate_count: number }>).map((m) => [
+          m.sender,
+          m.content,
+          m.alternate_count,
+        ]),
+      ).toEqual([
+        ['assistant', '*You wake in a glade, bandaged.* Easy now. You were hurt in the forest.', 1],
+        ['user', 'Sing me a song.', 1],
+        ['assistant', 'Hum hum, another take.', 2],
+        ['user', 'Another verse!', 1],
+        ['assistant', 'And the second verse.', 1],
+      ]);
+    });
   });
 }
