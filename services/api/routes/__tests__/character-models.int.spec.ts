@@ -131,7 +131,8 @@ describe('characters as models', () => {
     expect(await chatsOfCharacter()).toBe(before);
   });
 
-  test('lore_only keeps the client’s prompt whole and adds the lorebook’s activations', async () => {
+  test('lore_only keeps the client’s prompt whole and adds the lorebook’s activations; it is not stored', async () => {
+    const before = await chatsOfCharacter();
     local.reply({ text: 'Lore only.' });
     await client.chat.completions.create({
       model: readableId,
@@ -148,6 +149,7 @@ describe('characters as models', () => {
       conversation[3],
     ]);
     expect(JSON.stringify(sent)).not.toContain('A guardian of the forest');
+    expect(await chatsOfCharacter()).toBe(before);
     const posts = local.requests.length;
     const bad = (await client.chat.completions
       .create({ model: readableId, messages: conversation, character_prompt: 'card_only' } as OpenAI.ChatCompletionCreateParamsNonStreaming)
@@ -209,7 +211,13 @@ describe('characters as models', () => {
     const system: OpenAI.ChatCompletionMessageParam = { role: 'system', content: 'CLIENT SYSTEM PROMPT' };
     const greeting: OpenAI.ChatCompletionMessageParam = { role: 'assistant', content: 'Hello, wanderer.' };
 
-    local.reply({ text: 'Welcome to the tower.' }, { text: 'The stars are bright.' }, { text: 'Look, a comet!' }, { text: 'Elsewhere.' });
+    local.reply(
+      { text: 'Welcome to the tower.' },
+      { text: 'The stars are bright.' },
+      { text: 'Look, a comet!' },
+      { text: 'Elsewhere.' },
+      { text: 'A third take.' },
+    );
     const first = await send([system, greeting, { role: 'user', content: 'Where am I?' }], { save_to_db: true });
     expect(await chats()).toBe(1);
     // No save_to_db: the default (COMPLETIONS_SAVE_DEFAULT, true) saves.
@@ -248,6 +256,10 @@ describe('characters as models', () => {
       { role: 'user', content: 'Read mine.' },
     ]);
     expect(other.id).not.toBe(first.id);
+    // Streamed, the header names the chat before the first token.
+    const { response } = await client.chat.completions.create({ model, messages: asked, stream: true }).withResponse();
+    expect(response.headers.get('x-conversation-id')).toBe(first.id);
+    await response.text();
     expect(await chats()).toBe(2);
     expect((await path(other.id)).map((m) => m.content)).toEqual([
       'Hello, wanderer.',
