@@ -130,7 +130,15 @@ function defaultTitle(characterName: string, at: Date): string {
 export async function startChat(
   deps: ChatCommandDeps,
   context: Actor,
-  input: { chatId: string; characterId: string; title?: string; greetingIndex?: number; settings: ChatSettings },
+  input: {
+    chatId: string;
+    characterId: string;
+    title?: string;
+    greetingIndex?: number;
+    settings: ChatSettings;
+    /** The turns a stateless client already shows (its greeting first): the chat starts with them, not the greetings. */
+    history?: ReadonlyArray<{ sender: 'user' | 'assistant'; content: string }>;
+  },
 ): Promise<CommandResult<ChatState>> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);
   const greetings = characterGreetings(character.firstMessage, character.alternateGreetings);
@@ -139,17 +147,32 @@ export async function startChat(
     throw badRequest('greeting_index_out_of_range', `Greeting index ${chosen} out of range (0..${greetings.length - 1})`);
   }
   const names = { char: character.name, user: input.settings.user_name ?? 'User' };
-  const messages: SeedMessage[] = greetings.map((text, i) => ({
-    messageId: newId(),
-    parentId: null,
-    sender: 'assistant',
+  const seeded = (input.history ?? []).map((m) => ({ ...m, messageId: newId() }));
+  const history: SeedMessage[] = seeded.map((m, i) => ({
+    messageId: m.messageId,
+    parentId: seeded[i - 1]?.messageId ?? null,
+    sender: m.sender,
     name: null,
-    content: fillNames(text, names),
+    content: m.content,
     image: null,
     metadata: null,
     sentAt: null,
-    active: i <= chosen,
+    active: true,
   }));
+  const messages: SeedMessage[] =
+    history.length > 0
+      ? history
+      : greetings.map((text, i) => ({
+          messageId: newId(),
+          parentId: null,
+          sender: 'assistant',
+          name: null,
+          content: fillNames(text, names),
+          image: null,
+          metadata: null,
+          sentAt: null,
+          active: i <= chosen,
+        }));
   return createChat(deps, context, {
     chatId: input.chatId,
     characterId: character.id,

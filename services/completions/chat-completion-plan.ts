@@ -17,15 +17,24 @@ import { badRequest } from '../../shared/errors.ts';
 import type { ChatCompletionBody } from '../api/routes/completion-schemas.ts';
 import { usableCharacter, usableChat, type CharacterPrompts } from './character-prompt.ts';
 import { preflightCompletion } from './completion-preflight.ts';
+import { createStatelessChatMatcher, requestTurns, type ChatTurn } from './stateless-chat-match.ts';
 
 export interface ChatCompletionPlan {
   target: CompletionJob['target'];
   /** Whose data the prompt and reply are: the character's owner (an administrator may complete a user's chat). */
   dataSubject: string;
   /** The conversation this completion opens (its id derived from the completion's, so a retry reuses it). */
-  newChat: { chatId: string; characterId: string } | null;
+  newChat: { chatId: string; characterId: string; history?: ChatTurn[] } | null;
   /** The rate limits the request spends once it is known to be valid. */
   rateLimitActions: RateLimitAction[];
+}
+
+/** The turns a stateless client shows before its new message(s): the history a chat it opens starts with. */
+function shownHistory(body: ChatCompletionBody): ChatTurn[] {
+  const turns = requestTurns(body.messages);
+  let end = turns.length;
+  while (end > 0 && turns[end - 1]!.role === 'user') end -= 1;
+  return turns.slice(0, end);
 }
 
 export interface ChatCompletionPlanDeps {
@@ -41,8 +50,19 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
   const preflight = { prompts: deps.prompts, chats: deps.chats };
+  const matchStatelessChat = createStatelessChatMatcher(deps.db, deps.readSchema);
 
-  async function plan(actor: Actor, completionId: string, body: ChatCompletionBody, save: boolean): Promise<ChatCompletionPlan> {
+  /**
+   * `stateless`: a client that sends the whole history and no conversation_id (a character model); when the turn is
+   * saved it goes to the chat the history matches (continued, or a new alternate of its last reply), else a new one.
+   */
+  async function plan(
+    actor: Actor,
+    completionId: string,
+    body: ChatCompletionBody,
+    save: boolean,
+    options: { stateless?: boolean } = {},
+  ): Promise<ChatCompletionPlan> {
     let target: CompletionJob['target'] = { kind: 'proxy', messages: body.messages };
     let characterId = body.character_id;
     let chatId: string | null = null;
@@ -59,9 +79,16 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
       chatId = chat.id;
     }
     let newChatId: string | null = null;
+    // A stateless client's own prompt (lore_only) is no chat of ours: it is not stored.
+    if (options.stateless && body.character_prompt === 'lore_only') save = false;
     if (characterId) {
       const character = usableCharacter(await characters.get(characterId), characterId, actor);
       dataSubject = character.owner_id;
+      let mode: CharacterTarget['mode'] = 'normal';
+      if (save && !chatId && options.stateless) {
+        const match = await matchStatelessChat(character.owner_id, character.id, body.messages);
+        if (match) ({ chatId, mode } = match);
+      }
       if (save && !chatId) {
         chatId = completionChatId(completionId);
         if (!(await chats.get(chatId))) newChatId = chatId;
@@ -70,8 +97,9 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
         kind: 'character',
         characterId: character.id,
         chatId,
-        mode: 'normal',
-        messages: body.messages,
+        mode,
+        // A swipe generates from the chat as it is: the request's turns are already its path.
+        messages: mode === 'regenerate' ? null : body.messages,
         userText: null,
         targetMessageId: null,
         userName: body.user_name ?? null,
@@ -95,7 +123,9 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
       ...(target.kind === 'character' && target.save ? (['message_send'] as const) : []),
       ...(newChatId ? (['chat_create'] as const) : []),
     ];
-    return { target, dataSubject, newChat: newChatId && characterId ? { chatId: newChatId, characterId } : null, rateLimitActions };
+    const newChat =
+      newChatId && characterId ? { chatId: newChatId, characterId, ...(options.stateless ? { history: shownHistory(body) } : {}) } : null;
+    return { target, dataSubject, newChat, rateLimitActions };
   }
 
   /** Opens the planned conversation; reads right after see it (bounded wait, as for every write). */
@@ -104,6 +134,7 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
       chatId: newChat.chatId,
       characterId: newChat.characterId,
       settings: userName ? { user_name: userName } : {},
+      ...(newChat.history ? { history: newChat.history.map((t) => ({ sender: t.role, content: t.content })) } : {}),
     });
     if (created.position) await deps.waiter.waitFor(created.position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
   }

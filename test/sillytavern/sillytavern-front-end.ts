@@ -46,6 +46,9 @@ export interface GenerateOptions {
   /** `{{user}}` and `{{char}}` as the front end sends them (`name1`, `name2`). */
   userName?: string;
   charName?: string;
+  /** The connection's "Additional Parameters" → "Include Body Parameters": YAML that SillyTavern's server merges
+   * into the body it sends (`custom_include_body`, mergeObjectWithYaml). */
+  includeBody?: string;
 }
 
 const isModern = (version: string) => !version.startsWith('1.12.');
@@ -174,7 +177,7 @@ export class SillyTavernFrontEnd {
         chat_completion_source: 'custom',
         ...names,
         custom_url: options.customUrl,
-        custom_include_body: '',
+        custom_include_body: options.includeBody ?? '',
         custom_exclude_body: '',
         custom_include_headers: '',
         custom_prompt_post_processing: '',
@@ -193,7 +196,7 @@ export class SillyTavernFrontEnd {
       request_image_aspect_ratio: '',
       custom_prompt_post_processing: '',
       custom_url: options.customUrl,
-      custom_include_body: '',
+      custom_include_body: options.includeBody ?? '',
       custom_exclude_body: '',
       custom_include_headers: '',
     };

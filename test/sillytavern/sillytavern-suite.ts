@@ -267,9 +267,104 @@ export function sillyTavernSuite(version: SillyTavernVersion): void {
   });
 
   describe(`SillyTavern ${version}: characters as models`, () => {
-    test.todo('each character is listed once under an id a person can read, e.g. character:seraphina-3f2a (not built yet)');
-    test.todo("a character model's reply is built from the stored character's prompt (not built yet)");
-    test.todo('an unknown character:<id> model is a 404 the user can read (not built yet)');
-    test.todo('a swipe becomes an alternate of the reply in one stored chat (stateless chat continuity, not built yet)');
+    let readableId: string;
+    const lastPost = () => upstream.requests.filter((r) => r.method === 'POST').at(-1)!.body as { messages: ChatMessage[] };
+
+    beforeAll(async () => {
+      readableId = `character:seraphina-${characterId.replace(/-/g, '').slice(-4)}`;
+      const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Eldoria lore' } });
+      expect(book.status).toBe(201);
+      const entry = { comment: 'glade', keys: ['glade'], content: 'The glade is sacred to the forest spirits.', position: 'before' };
+      expect((await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries`, { body: entry })).status).toBe(201);
+      const linked = await svc.request('POST', `/api/v1/characters/${characterId}/world-books`, { body: { world_book_id: book.body.id } });
+      expect(linked.status).toBe(200);
+    });
+
+    test('each character is listed once under an id a person can read, e.g. character:seraphina-3f2a', async () => {
+      const connection = await fe.connect(base());
+      expect(connection.status).toBe('Valid');
+      expect(connection.modelIds.filter((id) => id.startsWith('character:'))).toEqual([readableId]);
+    });
+
+    for (const stream of [true, false]) {
+      const mode = stream ? 'streamed' : 'not streamed';
+      test(`picking the character, ${mode}: the provider gets the stored character's card instead of SillyTavern's prompt`, async () => {
+        upstream.setDefaultReply({ text: 'The glade will keep you safe.' });
+        const reply = await generate(stream, 'Take me to the glade.', readableId);
+        expect(reply).toMatchObject({ failed: false, toasts: [], text: 'The glade will keep you safe.' });
+        // Our default main prompt and new-chat marker are SillyTavern's defaults, word for word; the card's
+        // personality line and its place are SillyTavern's alone.
+        expect(lastPost().messages).toEqual([
+          { role: 'system', content: "Write Seraphina's next reply in a fictional chat between Seraphina and User." },
+          { role: 'system', content: 'The glade is sacred to the forest spirits.' },
+          { role: 'system', content: 'A guardian of the Eldoria forest' },
+          { role: 'system', content: '[Start a new Chat]' },
+          { role: 'assistant', content: '*You wake in a glade, bandaged.* Easy now. You were hurt in the forest.' },
+          { role: 'user', content: 'Take me to the glade.' },
+        ]);
+      });
+    }
+
+    test("character_prompt: lore_only in SillyTavern's Additional Parameters keeps SillyTavern's prompt and adds the activation", async () => {
+      upstream.setDefaultReply({ text: 'Lore only.' });
+      const messages = chatPrompt('Take me to the glade.');
+      const reply = await fe.generate({
+        customUrl: base(),
+        model: readableId,
+        stream: false,
+        messages,
+        includeBody: 'character_prompt: lore_only',
+      });
+      expect(reply).toMatchObject({ failed: false, toasts: [], text: 'Lore only.' });
+      const sent = lastPost().messages;
+      expect(sent).toEqual(expect.arrayContaining(messages.map((m) => expect.objectContaining(m))));
+      expect(JSON.stringify(sent)).toContain('The glade is sacred to the forest spirits.');
+      expect(JSON.stringify(sent)).not.toContain('A guardian of the Eldoria forest');
+    });
+
+    for (const stream of [true, false]) {
+      const mode = stream ? 'streamed' : 'not streamed';
+      test(`an unknown character:<id> model, ${mode}: the user reads the 404's message and nothing goes upstream`, async () => {
+        const posts = upstream.requests.length;
+        const reply = await generate(stream, 'Hello?', 'character:nobody-0000');
+        expectReadable(reply, /character:nobody-0000/);
+        expect(reply.text).toBe('');
+        expect(upstream.requests.length).toBe(posts);
+      });
+    }
+
+    test('a swipe becomes an alternate of the reply in one stored chat, and the next message continues that chat', async () => {
+      const chatsOf = async () =>
+        (await svc.request('GET', `/api/v1/character_chats?character_id=${characterId}&limit=100`)).body.items as Array<{ id: string }>;
+      const before = new Set((await chatsOf()).map((c) => c.id));
+      upstream.reply({ text: 'La la la, the first verse.' }, { text: 'Hum hum, another take.' }, { text: 'And the second verse.' });
+      const asked = chatPrompt('Sing me a song.');
+      const send = (stream: boolean, messages: ChatMessage[]) => fe.generate({ customUrl: base(), model: readableId, stream, messages });
+      expect(await send(false, asked)).toMatchObject({ failed: false, toasts: [], text: 'La la la, the first verse.' });
+      // The swipe arrow: SillyTavern sends the same prompt again.
+      expect(await send(true, asked)).toMatchObject({ failed: false, toasts: [], text: 'Hum hum, another take.' });
+      const next = [
+        ...asked,
+        { role: 'assistant' as const, content: 'Hum hum, another take.' },
+        { role: 'user' as const, content: 'Another verse!' },
+      ];
+      expect(await send(false, next)).toMatchObject({ failed: false, toasts: [], text: 'And the second verse.' });
+      const opened = (await chatsOf()).filter((c) => !before.has(c.id));
+      expect(opened).toHaveLength(1);
+      const messages = await svc.request('GET', `/api/v1/character_messages/chats/${opened[0]!.id}/messages?limit=50`);
+      expect(
+        (messages.body.items as Array<{ sender: string; content: string; alternate_count: number }>).map((m) => [
+          m.sender,
+          m.content,
+          m.alternate_count,
+        ]),
+      ).toEqual([
+        ['assistant', '*You wake in a glade, bandaged.* Easy now. You were hurt in the forest.', 1],
+        ['user', 'Sing me a song.', 1],
+        ['assistant', 'Hum hum, another take.', 2],
+        ['user', 'Another verse!', 1],
+        ['assistant', 'And the second verse.', 1],
+      ]);
+    });
   });
 }

@@ -67,7 +67,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
 
   /**
    * A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent
-   * upstream. Without a conversation the request is stateless: nothing is stored (save_to_db is not taken yet).
+   * upstream. Without a conversation the request is stateless: its turns name the chat they are saved in.
    */
   const characterModelOf = async (body: ChatCompletionBody, actor: Actor): Promise<{ body: ChatCompletionBody; stateless: boolean }> => {
     if (!isCharacterModel(body.model)) return { body, stateless: false };
@@ -104,11 +104,14 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           model: body.model,
         });
         const completionId = completionIdOf(req.headers, actor);
-        const plan = await planner.plan(actor, completionId, body, !stateless && (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT));
+        const save = body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT;
+        const plan = await planner.plan(actor, completionId, body, save, { stateless });
         const params = generationParams(body);
         assertParametersSupported(resolved, params, plan.target);
         await consumeRateLimit(plan.rateLimitActions);
         if (plan.newChat) await planner.openChat(actor, plan.newChat, body.user_name);
+        const conversationId = plan.target.kind === 'character' && plan.target.save ? plan.target.chatId : null;
+        if (conversationId) res.setHeader('X-Conversation-Id', conversationId);
         const job = {
           ...jobBase(actor, completionId, requestHashOf(['chat.completions', body])),
           provider: resolved.providerName,

@@ -95,8 +95,12 @@ describe('characters as models', () => {
   test("a readable id: the character's card and a fired lorebook entry reach the provider around the client's turns; nothing is stored", async () => {
     const before = await chatsOfCharacter();
     expect(typeof before).toBe('number');
-    local.reply({ text: 'Follow me, the glade is near.' }, { text: 'Again.' });
-    const reply = await client.chat.completions.create({ model: readableId, messages: conversation });
+    local.reply({ text: 'Follow me, the glade is near.' });
+    const reply = await client.chat.completions.create({
+      model: readableId,
+      messages: conversation,
+      save_to_db: false,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     expect(reply.choices[0]!.message.content).toBe('Follow me, the glade is near.');
     const sent = lastPost(local);
     expect(sent.model).toBe('fake-model');
@@ -107,16 +111,10 @@ describe('characters as models', () => {
     const turns = (sent.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system').map((m) => m.content);
     expect(turns.join('\n')).toMatch(/Hello there\.[\s\S]*Greetings, traveler\.[\s\S]*Take me to the glade, please\./);
     expect((reply as unknown as { conversation_id?: string | null }).conversation_id ?? null).toBeNull();
-    // Asking to save is not refused, and stores nothing yet either.
-    await client.chat.completions.create({
-      model: readableId,
-      messages: conversation,
-      save_to_db: true,
-    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     expect(await chatsOfCharacter()).toBe(before);
   });
 
-  test('the full id works as well, streamed, and stores nothing', async () => {
+  test('the full id works as well, streamed, and stores nothing with save_to_db: false', async () => {
     const before = await chatsOfCharacter();
     local.reply({ text: 'By full id.' });
     let text = '';
@@ -124,7 +122,8 @@ describe('characters as models', () => {
       model: `character:${characterId}`,
       messages: conversation,
       stream: true,
-    }))
+      save_to_db: false,
+    } as OpenAI.ChatCompletionCreateParamsStreaming))
       text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe('By full id.');
     expect(JSON.stringify(lastPost(local).messages)).toContain('A guardian of the forest');
@@ -132,7 +131,8 @@ describe('characters as models', () => {
     expect(await chatsOfCharacter()).toBe(before);
   });
 
-  test('lore_only keeps the client’s prompt whole and adds the lorebook’s activations', async () => {
+  test('lore_only keeps the client’s prompt whole and adds the lorebook’s activations; it is not stored', async () => {
+    const before = await chatsOfCharacter();
     local.reply({ text: 'Lore only.' });
     await client.chat.completions.create({
       model: readableId,
@@ -149,6 +149,7 @@ describe('characters as models', () => {
       conversation[3],
     ]);
     expect(JSON.stringify(sent)).not.toContain('A guardian of the forest');
+    expect(await chatsOfCharacter()).toBe(before);
     const posts = local.requests.length;
     const bad = (await client.chat.completions
       .create({ model: readableId, messages: conversation, character_prompt: 'card_only' } as OpenAI.ChatCompletionCreateParamsNonStreaming)
@@ -185,5 +186,87 @@ describe('characters as models', () => {
       expect(((await client.models.retrieve(model).catch((e: unknown) => e)) as ApiError).status).toBe(404);
     }
     expect(local.requests.length).toBe(posts);
+  });
+
+  test('a stateless client keeps one chat: extending turns continue it, a swipe adds an alternate, a different history opens another', async () => {
+    const lyra = await svc.request('POST', '/api/v1/characters', { key, body: { name: 'Lyra', first_mes: 'Hello, wanderer.' } });
+    expect(lyra.status).toBe(201);
+    const model = `character:${lyra.body.id}`;
+    const chats = async () =>
+      (await svc.request('GET', `/api/v1/character_chats?character_id=${lyra.body.id}`, { key })).body.total as number;
+    const path = async (chatId: string) =>
+      (await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?limit=50`, { key })).body.items as Array<{
+        sender: string;
+        content: string;
+        alternate_count: number;
+      }>;
+    const send = async (messages: OpenAI.ChatCompletionMessageParam[], extra: Record<string, unknown> = {}) => {
+      const { data, response } = await client.chat.completions
+        .create({ model, messages, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+        .withResponse();
+      const id = (data as unknown as { conversation_id?: string }).conversation_id;
+      expect(response.headers.get('x-conversation-id')).toBe(id);
+      return { id: id!, text: data.choices[0]!.message.content };
+    };
+    const system: OpenAI.ChatCompletionMessageParam = { role: 'system', content: 'CLIENT SYSTEM PROMPT' };
+    const greeting: OpenAI.ChatCompletionMessageParam = { role: 'assistant', content: 'Hello, wanderer.' };
+
+    local.reply(
+      { text: 'Welcome to the tower.' },
+      { text: 'The stars are bright.' },
+      { text: 'Look, a comet!' },
+      { text: 'Elsewhere.' },
+      { text: 'A third take.' },
+    );
+    const first = await send([system, greeting, { role: 'user', content: 'Where am I?' }], { save_to_db: true });
+    expect(await chats()).toBe(1);
+    // No save_to_db: the default (COMPLETIONS_SAVE_DEFAULT, true) saves.
+    const history: OpenAI.ChatCompletionMessageParam[] = [
+      system,
+      greeting,
+      { role: 'user', content: 'Where am I?' },
+      { role: 'assistant', content: 'Welcome to the tower.' },
+    ];
+    const asked: OpenAI.ChatCompletionMessageParam[] = [...history, { role: 'user', content: 'What do you see?' }];
+    const second = await send(asked);
+    expect(second.id).toBe(first.id);
+    const sent = lastPost(local).messages as Array<{ role: string; content: string }>;
+    expect(sent.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual([
+      'Hello, wanderer.',
+      'Where am I?',
+      'Welcome to the tower.',
+      'What do you see?',
+    ]);
+    // The same history again (a swipe): an alternate of the last reply, in the same chat.
+    const swipe = await send(asked);
+    expect(swipe).toEqual({ id: first.id, text: 'Look, a comet!' });
+    expect(await chats()).toBe(1);
+    expect((await path(first.id)).map((m) => [m.sender, m.content, m.alternate_count])).toEqual([
+      ['assistant', 'Hello, wanderer.', 1],
+      ['user', 'Where am I?', 1],
+      ['assistant', 'Welcome to the tower.', 1],
+      ['user', 'What do you see?', 1],
+      ['assistant', 'Look, a comet!', 2],
+    ]);
+    // A history that is not the chat's: a new chat that starts with the turns the client shows.
+    const other = await send([
+      greeting,
+      { role: 'user', content: 'Who are you?' },
+      { role: 'assistant', content: 'A star-reader.' },
+      { role: 'user', content: 'Read mine.' },
+    ]);
+    expect(other.id).not.toBe(first.id);
+    // Streamed, the header names the chat before the first token.
+    const { response } = await client.chat.completions.create({ model, messages: asked, stream: true }).withResponse();
+    expect(response.headers.get('x-conversation-id')).toBe(first.id);
+    await response.text();
+    expect(await chats()).toBe(2);
+    expect((await path(other.id)).map((m) => m.content)).toEqual([
+      'Hello, wanderer.',
+      'Who are you?',
+      'A star-reader.',
+      'Read mine.',
+      'Elsewhere.',
+    ]);
   });
 });
