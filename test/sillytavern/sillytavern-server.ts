@@ -20,7 +20,7 @@ export interface SillyTavernServer {
 
 /** 1.19.0 reads a config file named on its command line; 1.12.6 reads its own config.yaml (shipped with the
  * package: localhost whitelist, no accounts) and takes the rest as command-line options. */
-function configFor(dataRoot: string, port: number): string {
+function configFor(dataRoot: string, port: number, defaultContent: boolean): string {
   return [
     `dataRoot: ${JSON.stringify(dataRoot)}`,
     'listen: false',
@@ -34,7 +34,7 @@ function configFor(dataRoot: string, port: number): string {
     'basicAuthMode: false',
     'browserLaunch:',
     '  enabled: false',
-    'skipContentCheck: true',
+    `skipContentCheck: ${!defaultContent}`,
     'logging:',
     '  enableAccessLog: false',
     'extensions:',
@@ -48,7 +48,12 @@ function configFor(dataRoot: string, port: number): string {
   ].join('\n');
 }
 
-export async function startSillyTavern(install: SillyTavernInstall, options: { timeoutMs?: number } = {}): Promise<SillyTavernServer> {
+/** `defaultContent`: copy SillyTavern's default content (settings, presets, the sample character) into the data root
+ * as on a user's first start; the web UI needs its settings, the API-level tests do not. */
+export async function startSillyTavern(
+  install: SillyTavernInstall,
+  options: { timeoutMs?: number; defaultContent?: boolean } = {},
+): Promise<SillyTavernServer> {
   const port = await freePort();
   const home = mkdtempSync(path.join(os.tmpdir(), `ccb-sillytavern-${install.version}-`));
   const dataRoot = path.join(home, 'data');
@@ -58,7 +63,7 @@ export async function startSillyTavern(install: SillyTavernInstall, options: { t
   mkdirSync(install.webpackCacheDir, { recursive: true });
   symlinkSync(install.webpackCacheDir, path.join(dataRoot, '_webpack'), 'dir');
   const configPath = path.join(home, 'config.yaml');
-  writeFileSync(configPath, configFor(dataRoot, port));
+  writeFileSync(configPath, configFor(dataRoot, port, options.defaultContent ?? false));
 
   const modern = !install.version.startsWith('1.12.');
   const args = modern
