@@ -10,11 +10,14 @@ import { startSillyTavern, type SillyTavernServer } from '../sillytavern-server.
 /**
  * The README's "Use it from SillyTavern", done by a new user in SillyTavern's real web UI in Debian's chromium:
  * connect with the base URL …/v1 and the key, see the characters in the model list, pick one, chat, read the
- * streamed reply, swipe. With the current release each step saves the screenshot the README shows
- * (docs/images/sillytavern-*.png, overwritten by each run); 1.12.6 walks the same steps (same ids in its
- * public/index.html, which the selectors come from) without screenshots.
+ * streamed reply, swipe. With the current release each step saves a screenshot (sillytavern-*.png) into
+ * test/sillytavern/screenshots/ (git-ignored), or into docs/images/ where the README shows them when the run is
+ * asked to refresh them (`UPDATE_SCREENSHOTS=1`), so a plain test run never changes a tracked file. 1.12.6 walks
+ * the same steps (same ids in its public/index.html, which the selectors come from) without screenshots.
  */
-const IMAGES = path.resolve(import.meta.dirname, '../../../docs/images');
+const IMAGES = process.env.UPDATE_SCREENSHOTS
+  ? path.resolve(import.meta.dirname, '../../../docs/images')
+  : path.resolve(import.meta.dirname, '../screenshots');
 const REPLY = 'Easy now, traveler. You are safe in my glade; rest while the forest keeps watch.';
 
 describe.each<SillyTavernVersion>(['1.19.0', '1.12.6'])('SillyTavern %s web UI', (version) => {
