@@ -7,6 +7,7 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
+import { checkRequestImages } from '../../completions/completion-images.ts';
 import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
 import {
@@ -64,6 +65,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   });
   const preflight = { prompts, chats: deps };
   const catalogue = modelCatalogueFor(deps);
+  const imagePolicy = { maxBytes: deps.config.MESSAGE_IMAGE_MAX_BYTES, allowUrls: deps.config.COMPLETION_IMAGE_URLS === 'allow' };
 
   /**
    * A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent
@@ -88,7 +90,8 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       // message_send when the turn is stored in a chat, chat_create when the completion opens one
       rateLimit: ['chat_completion', 'message_send', 'chat_create'],
       rateLimitInHandler: true,
-      bodyLimitBytes: 4 * 1_048_576,
+      // one image of the largest size (base64) beside the usual 4 MiB of messages
+      bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576,
       responses: {
         200: {
           description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)',
@@ -98,6 +101,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async (ctx) => {
         const { actor, req, res, consumeRateLimit } = ctx;
+        checkRequestImages(ctx.body.messages, imagePolicy);
         const { body, stateless } = await characterModelOf(ctx.body, actor);
         const resolved = providers.resolve({
           provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
