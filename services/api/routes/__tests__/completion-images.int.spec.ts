@@ -28,6 +28,7 @@ function providersFile(openaiUrl: string, anthropicUrl: string): string {
       providers: {
         local: { type: 'openai-compatible', baseUrl: openaiUrl, defaultModel: 'fake-model' },
         claude: { type: 'anthropic', baseUrl: anthropicUrl, apiKey: 'test-anthropic-key', models: ['claude-test'] },
+        textonly: { type: 'openai-compatible', baseUrl: openaiUrl, models: ['text-model'], vision: false },
       },
     }),
   );
@@ -98,6 +99,82 @@ describe('image content parts', () => {
         ],
       },
     ]);
+  });
+
+  /** The user messages of an upstream request that carry an image part, as [text, image URL]. */
+  const imagesSent = (messages: Array<{ role: string; content: unknown }>) =>
+    messages.flatMap((m) => {
+      if (m.role !== 'user' || !Array.isArray(m.content)) return [];
+      const text = m.content
+        .filter((p: any) => p.type === 'text')
+        .map((p: any) => p.text)
+        .join('');
+      const image = m.content.find((p: any) => p.type === 'image_url')?.image_url.url;
+      return image ? [[text, image]] : [];
+    });
+
+  test("a conversation's turn stores its image with the message, and the chat's image goes upstream on the next turns", async () => {
+    const chatId = await newChat();
+    local.clearRequests();
+    const first = await client.chat.completions.create({
+      model: 'fake-model',
+      messages: [{ role: 'user', content: withImage(PNG_URL, 'Look at my drawing') }],
+      conversation_id: chatId,
+    } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
+    expect(first.choices[0]!.message.content).toBeTruthy();
+    // The turn itself went with its image.
+    expect(imagesSent(local.requests.at(-1)!.body.messages)).toEqual([[expect.stringContaining('Look at my drawing'), PNG_URL]]);
+
+    const stored = (await pathOf(chatId)).find((m) => m.sender === 'user')!;
+    expect(stored.content).toBe('Look at my drawing');
+    expect(stored.image).toMatchObject({ media_type: 'image/png', size: Buffer.from(PNG_BASE64, 'base64').byteLength });
+    const image = await fetch(`${svc.url}${stored.image.url}`, { headers: { Authorization: `Bearer ${TEST_API_KEY}` } });
+    expect(image.status).toBe(200);
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(Buffer.from(PNG_BASE64, 'base64'));
+
+    // Next turn, text only: the stored image is part of the history sent to the OpenAI-compatible upstream…
+    await client.chat.completions.create({
+      model: 'fake-model',
+      messages: [{ role: 'user', content: 'Do you like it?' }],
+      conversation_id: chatId,
+    } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
+    expect(imagesSent(local.requests.at(-1)!.body.messages)).toEqual([[expect.stringContaining('Look at my drawing'), PNG_URL]]);
+
+    // …as an image block to Anthropic…
+    claude.clearRequests();
+    await client.chat.completions.create({
+      model: 'claude-test',
+      messages: [{ role: 'user', content: 'And now?' }],
+      conversation_id: chatId,
+    } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
+    const blocks = (claude.requests.at(-1)!.body.messages as Array<{ content: unknown }>).flatMap((m) =>
+      Array.isArray(m.content) ? m.content.filter((b: any) => b.type === 'image') : [],
+    );
+    expect(blocks).toEqual([{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG_BASE64 } }]);
+
+    // …and not at all to a provider configured without vision (its text kept).
+    local.clearRequests();
+    await client.chat.completions.create({
+      model: 'text-model',
+      messages: [{ role: 'user', content: 'Describe it in words.' }],
+      conversation_id: chatId,
+    } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
+    const textOnly = local.requests.at(-1)!.body.messages as Array<{ role: string; content: unknown }>;
+    expect(imagesSent(textOnly)).toEqual([]);
+    expect(JSON.stringify(textOnly)).toContain('Look at my drawing');
+    expect(JSON.stringify(textOnly)).not.toContain('data:image');
+  });
+
+  test('an image posted as a message image (image_base64) reaches the upstream with the next completion', async () => {
+    const chatId = await newChat();
+    const posted = await svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, {
+      body: { sender: 'user', content: 'My cat', image_base64: PNG_BASE64 },
+    });
+    expect(posted.status).toBe(201);
+    local.clearRequests();
+    const reply = await svc.request('POST', `/api/v1/character_chats/${chatId}/complete`, { body: {} });
+    expect(reply.status).toBe(200);
+    expect(imagesSent(local.requests.at(-1)!.body.messages)).toEqual([[expect.stringContaining('My cat'), PNG_URL]]);
   });
 
   test('an http(s) image URL is refused by default (400 naming the part), nothing fetched or sent upstream', async () => {
