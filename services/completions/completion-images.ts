@@ -4,6 +4,7 @@
  * refused unless the operator allows them (COMPLETION_IMAGE_URLS=allow), and then it goes to the provider as it is:
  * the server never fetches a URL a user names. Every refusal is a 400 naming the part.
  */
+import { quotaExceeded } from '../../infra/blobs/blob-quota.ts';
 import { AppError, badRequest } from '../../shared/errors.ts';
 import { decodeImagePayload, type ImageMediaType } from '../../shared/chats/image-payload.ts';
 import type { ChatMessage } from '../../shared/llm/chat-types.ts';
@@ -54,4 +55,25 @@ export function checkRequestImages(messages: readonly ChatMessage[], policy: Ima
     });
   });
   return images;
+}
+
+/**
+ * A stored turn keeps the first image of each of its messages (those after the last assistant message) as a blob
+ * charged to the chat owner: a 413 `quota_exceeded` now, before any generation, when they would not fit. The run
+ * that stores them charges them for good (blob-quota.ts); this only spares a reply that could not be stored.
+ */
+export async function assertTurnImagesFit(
+  messages: readonly ChatMessage[],
+  images: readonly RequestImage[],
+  owner: { userId: string; quotaBytes: number },
+  usage: { usage(userId: string): Promise<{ bytesUsed: number }> },
+): Promise<void> {
+  const turnStart = messages.findLastIndex((m) => m.role === 'assistant') + 1;
+  const stored = new Map<number, number>();
+  for (const image of images)
+    if (image.message >= turnStart && !stored.has(image.message)) stored.set(image.message, image.bytes.byteLength);
+  if (stored.size === 0) return;
+  const requested = [...stored.values()].reduce((a, b) => a + b, 0);
+  const { bytesUsed } = await usage.usage(owner.userId);
+  if (bytesUsed + requested > owner.quotaBytes) throw quotaExceeded(owner.quotaBytes, bytesUsed, requested);
 }

@@ -7,7 +7,7 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
-import { checkRequestImages } from '../../completions/completion-images.ts';
+import { assertTurnImagesFit, checkRequestImages } from '../../completions/completion-images.ts';
 import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
 import {
@@ -97,11 +97,12 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
           description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)',
           schema: chatCompletionSchema,
         },
+        413: { description: "a stored turn's image would pass the chat owner's storage quota (`quota_exceeded`)", schema: problemSchema },
         ...errors,
       },
       handler: async (ctx) => {
         const { actor, req, res, consumeRateLimit } = ctx;
-        checkRequestImages(ctx.body.messages, imagePolicy);
+        const images = checkRequestImages(ctx.body.messages, imagePolicy);
         const { body, stateless } = await characterModelOf(ctx.body, actor);
         const resolved = providers.resolve({
           provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
@@ -112,6 +113,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const plan = await planner.plan(actor, completionId, body, save, { stateless });
         const params = generationParams(body);
         assertParametersSupported(resolved, params, plan.target);
+        if (plan.target.kind === 'character' && plan.target.save)
+          await assertTurnImagesFit(
+            ctx.body.messages,
+            images,
+            { userId: plan.dataSubject, quotaBytes: deps.config.STORAGE_QUOTA_BYTES_PER_USER },
+            deps.blobStore,
+          );
         await consumeRateLimit(plan.rateLimitActions);
         if (plan.newChat) await planner.openChat(actor, plan.newChat, body.user_name);
         const conversationId = plan.target.kind === 'character' && plan.target.save ? plan.target.chatId : null;

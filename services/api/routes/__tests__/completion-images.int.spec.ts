@@ -13,6 +13,8 @@ type Content = OpenAI.Chat.Completions.ChatCompletionContentPart[];
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const PNG_URL = `data:image/png;base64,${PNG_BASE64}`;
 const IMAGE_LIMIT = 2000;
+/** Room for the 1×1 PNG, not for a bigger image. */
+const STORAGE_QUOTA = 300;
 
 const withImage = (url: string, text = 'What is in this picture?'): Content => [
   { type: 'text', text },
@@ -55,6 +57,7 @@ describe('image content parts', () => {
         LLM_PROVIDERS_FILE: providersFile(local.url, claude.url),
         LLM_TIMEOUT_MS: '3000',
         MESSAGE_IMAGE_MAX_BYTES: String(IMAGE_LIMIT),
+        STORAGE_QUOTA_BYTES_PER_USER: String(STORAGE_QUOTA),
       },
       roles: { api: true, projector: true, worker: true },
     });
@@ -175,6 +178,27 @@ describe('image content parts', () => {
     const reply = await svc.request('POST', `/api/v1/character_chats/${chatId}/complete`, { body: {} });
     expect(reply.status).toBe(200);
     expect(imagesSent(local.requests.at(-1)!.body.messages)).toEqual([[expect.stringContaining('My cat'), PNG_URL]]);
+  });
+
+  test("an image the chat owner's storage quota cannot take: 413 quota_exceeded before any generation, nothing stored", async () => {
+    const big = `data:image/png;base64,${Buffer.concat([Buffer.from(PNG_BASE64, 'base64'), Buffer.alloc(STORAGE_QUOTA)]).toString('base64')}`;
+    const chatId = await newChat();
+    const before = await pathOf(chatId);
+    local.clearRequests();
+    const err = (await client.chat.completions
+      .create({
+        model: 'fake-model',
+        messages: [{ role: 'user', content: withImage(big) }],
+        conversation_id: chatId,
+      } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming)
+      .catch((e: unknown) => e)) as ApiError;
+    expect(err.status).toBe(413);
+    expect(err.code).toBe('quota_exceeded');
+    expect(local.requests).toHaveLength(0);
+    expect(await pathOf(chatId)).toEqual(before);
+    // Not stored (no conversation), it passes.
+    await client.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: withImage(big) }] });
+    expect(imagesSent(local.requests.at(-1)!.body.messages)).toEqual([['What is in this picture?', big]]);
   });
 
   test('an http(s) image URL is refused by default (400 naming the part), nothing fetched or sent upstream', async () => {
