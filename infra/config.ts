@@ -84,6 +84,11 @@ export const configSchema = z.object({
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */
   STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
+  /**
+   * Completions: `allow` passes `http(s)` image URLs of Chat Completions requests to the provider as they are (never
+   * fetched here); `refuse` (default) answers them with a 400, so only `data:` images are taken.
+   */
+  COMPLETION_IMAGE_URLS: z.enum(['refuse', 'allow']).default('refuse'),
   /** Completions: whether a request without `save_to_db` stores its turn in the chat. */
   COMPLETIONS_SAVE_DEFAULT: z
     .enum(['true', 'false', '1', '0'])

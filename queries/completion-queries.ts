@@ -10,16 +10,22 @@ export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) 
       const rows = await db
         .withSchema(schema)
         .selectFrom('chat_messages')
-        .select(['id', 'sender', 'name', 'content', 'metadata', 'created_at'])
+        .select(['id', 'sender', 'name', 'content', 'metadata', 'created_at', 'image_sha256', 'image_media_type'])
         .where('chat_id', '=', chatId)
         .where('on_path', '=', true)
         .where('deleted_at', 'is', null)
         .orderBy('depth', 'desc')
         .limit(limit)
         .execute();
-      return rows
-        .reverse()
-        .map((r) => ({ id: r.id, sender: r.sender, name: r.name, content: r.content, metadata: r.metadata, createdAt: r.created_at }));
+      return rows.reverse().map((r) => ({
+        id: r.id,
+        sender: r.sender,
+        name: r.name,
+        content: r.content,
+        metadata: r.metadata,
+        createdAt: r.created_at,
+        image: r.image_sha256 && r.image_media_type ? { sha256: r.image_sha256, mediaType: r.image_media_type } : null,
+      }));
     },
   };
 }

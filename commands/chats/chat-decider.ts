@@ -122,6 +122,8 @@ export interface CompletionMessage {
   name: string | null;
   content: string;
   metadata: Record<string, unknown> | null;
+  /** A user turn's image (stored as a blob before the command). */
+  image?: ImageRef | null;
 }
 
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
@@ -322,7 +324,7 @@ function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEve
           sender: m.sender,
           name: m.name,
           content: m.content,
-          image: null,
+          image: m.image ?? null,
           metadata: m.metadata,
           sentAt: null,
           active: true,

@@ -25,7 +25,8 @@
  * Provider fields: type, baseUrl, apiKey or apiKeyEnv (the name of a variable holding it), headers, defaultModel,
  * models (ids or objects with id, contextSize, replyReserve, tokenizer), allowUnlistedModels (default: true when
  * no models are listed), contextSize, replyReserve, tokenizer (defaults for unlisted models), timeoutMs,
- * connectTimeoutMs, idleTimeoutMs, anthropicVersion. `default` defaults to the first provider.
+ * connectTimeoutMs, idleTimeoutMs, anthropicVersion, vision (default true: chat images go to it as image parts; false:
+ * text only). `default` defaults to the first provider.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -63,6 +64,8 @@ export interface ProviderSettings {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   anthropicVersion?: string;
+  /** Whether its models take image parts (false: a prompt's images are left out, its text kept). */
+  vision: boolean;
 }
 
 export interface LlmConfig {
@@ -113,6 +116,7 @@ const providerSchema = z.strictObject({
   connectTimeoutMs: positiveInt.optional(),
   idleTimeoutMs: positiveInt.optional(),
   anthropicVersion: z.string().min(1).optional(),
+  vision: z.boolean().optional(),
 });
 
 const fileSchema = z.strictObject({
@@ -180,6 +184,7 @@ function fromVariables(env: EnvLike, typeRaw: string): LlmConfig {
     ...(family ? { tokenizer: family } : {}),
     connectTimeoutMs: envNumber(env, 'LLM_CONNECT_TIMEOUT_MS') ?? timeout,
     idleTimeoutMs: envNumber(env, 'LLM_IDLE_TIMEOUT_MS') ?? timeout,
+    vision: true,
   };
   return { defaultProvider: provider.name, providers: [provider] };
 }
@@ -238,6 +243,7 @@ function fromFile(env: EnvLike, path: string, text: string): LlmConfig {
       ...(defaultModel ? { defaultModel } : {}),
       models,
       allowUnlistedModels,
+      vision: p.vision ?? true,
       contextSize,
       replyReserve,
       ...(p.tokenizer ? { tokenizer: p.tokenizer } : {}),

@@ -26,6 +26,8 @@ export interface ResolvedModel {
   contextSize: number;
   replyReserve: number;
   tokenizer: TokenizerFamily;
+  /** Its models take image parts (the provider's `vision` setting). */
+  vision: boolean;
 }
 
 export interface ProviderSummary {
@@ -122,6 +124,7 @@ export class ProviderRegistry {
       contextSize: listed?.contextSize ?? settings.contextSize,
       replyReserve: listed?.replyReserve ?? settings.replyReserve,
       tokenizer: listed?.tokenizer ?? settings.tokenizer ?? tokenizerForModel(model),
+      vision: settings.vision,
     };
   }
 

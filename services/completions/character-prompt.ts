@@ -52,6 +52,8 @@ export interface CharacterPrompt {
   dictionaries: DictionaryPlan | null;
   /** What goes to the provider: the prompt's messages, or (lore_only) the client's with the lorebook's activations. */
   messages: ChatMessage[];
+  /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
+  storedImages: Map<string, { sha256: string; mediaType: string }>;
 }
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
@@ -98,7 +100,9 @@ export function createCharacterPrompts(
     const userName = target.userName ?? settings.user_name ?? 'User';
 
     // ---- history, the new turn and where the reply goes -------------------------------------------------
-    let history: PromptHistoryMessage[] = chat ? (await completions.activePath(chat.id, MAX_HISTORY)).map(storedToHistory) : [];
+    const stored = chat ? await completions.activePath(chat.id, MAX_HISTORY) : [];
+    const storedImages = new Map(stored.flatMap((m) => (m.image ? [[m.id, m.image] as const] : [])));
+    let history: PromptHistoryMessage[] = stored.map(storedToHistory);
     let turn: TurnMessage[] = [];
     let userTurn: TurnMessage | null = null;
     if (target.messages) {
@@ -144,7 +148,7 @@ export function createCharacterPrompts(
         placement.continuedText = reply.content;
       }
     }
-    return { character, chat, settings, userName, history, userTurn, placement };
+    return { character, chat, settings, userName, history, userTurn, placement, storedImages };
   }
 
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
@@ -238,7 +242,7 @@ export function createCharacterPrompts(
       };
       const prompt = await cpu.run('assemblePrompt', input, who.userId);
       const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);
-      return { prompt, books, character, chat, userName, placement, dictionaries, messages };
+      return { prompt, books, character, chat, userName, placement, dictionaries, messages, storedImages: placed.storedImages };
     },
   };
 }

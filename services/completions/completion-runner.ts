@@ -40,6 +40,7 @@ import type { CharacterPrompt, CharacterPrompts } from './character-prompt.ts';
 import { applyDictionariesToReply, dictionaryEffects, dictionaryReport, userTurnMetadata } from './chat-dictionary-pass.ts';
 import type { CompletionSealer } from './completion-sealing.ts';
 import { toRelayProblem } from './relay-problem.ts';
+import { promptMessagesWithImages, storeTurnImage, textOnlyMessages, type ImageBlobs } from './prompt-images.ts';
 
 export interface CompletionRunnerDeps {
   providers: ProviderRegistry;
@@ -51,6 +52,8 @@ export interface CompletionRunnerDeps {
   readYourWritesTimeoutMs: number;
   /** Opens the queued job and seals what the run writes (relay entries, the result) with the user's key. */
   sealer: CompletionSealer;
+  /** Message images: the chat's go with the prompt, a turn's is stored (charged to the chat owner's quota). */
+  images: { blobs: ImageBlobs; quotaBytes: number };
 }
 
 /** The provider request fields from a job's generation settings. */
@@ -101,12 +104,15 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
     const chatId = target.chatId;
     const choice = completion.choices[0];
     const { prompt, placement } = plan;
+    const owner = { userId: plan.chat?.owner_id ?? job.userId, quotaBytes: deps.images.quotaBytes };
+    const images = await Promise.all(placement.turn.map((m) => storeTurnImage(m.imageUrl, owner, deps.images.blobs)));
     const turn: CompletionMessage[] = placement.turn.map((m, i) => {
       const isUserTurn = prompt.userTurn !== null && i === placement.turn.length - 1;
       const stored = {
         messageId: completionMessageId(job.completionId, `turn-${i}`),
         ...turnToStored(m),
         content: isUserTurn ? prompt.userTurn!.content : m.content,
+        image: images[i] ?? null,
       };
       const rewritten = isUserTurn ? plan.dictionaries?.input : null;
       // The text as the user wrote it stays with the message when a dictionary rewrote it.
@@ -201,13 +207,13 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       const target = job.target;
       let plan: CharacterPrompt | null = null;
       let messages: ChatMessage[];
-      if (target.kind === 'proxy') messages = target.messages;
+      if (target.kind === 'proxy') messages = resolved.vision ? target.messages : textOnlyMessages(target.messages);
       else {
         plan = await deps.prompts.build(target, jobActor(job), resolved, {
           ...(job.params.max_tokens !== undefined ? { maxTokens: job.params.max_tokens } : {}),
           dryRun: !(target.save && target.chatId && target.mode !== 'impersonate'),
         });
-        messages = plan.messages;
+        messages = resolved.vision ? await promptMessagesWithImages(plan, deps.images.blobs) : plan.messages;
       }
       const request: ChatRequest = {
         model: resolved.model,

@@ -16,7 +16,7 @@ export const QUEUE_NAME = 'character-chat';
  * once. The prompt builder (with its lorebook index cache) is shared by every handler made here.
  */
 export function completionHandlers(
-  runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu'>,
+  runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu' | 'blobStore'>,
 ): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
   const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
@@ -35,6 +35,7 @@ export function completionHandlers(
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
       sealer,
+      images: { blobs: runtime.blobStore, quotaBytes: config.STORAGE_QUOTA_BYTES_PER_USER },
     });
 }
 

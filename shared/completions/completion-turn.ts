@@ -13,6 +13,8 @@ export interface StoredMessage {
   content: string;
   metadata: Record<string, unknown> | null;
   createdAt: Date;
+  /** The message's image (a blob), if it has one. */
+  image?: { sha256: string; mediaType: string } | null;
 }
 
 /** A new message of the turn, before the reply: the user's message, tool results, instructions. */
@@ -21,6 +23,8 @@ export interface TurnMessage {
   content: string;
   name?: string;
   toolCallId?: string;
+  /** A user message's image (its first image part's URL): stored with the message and sent with the prompt. */
+  imageUrl?: string;
 }
 
 export interface SplitRequest {
@@ -32,7 +36,13 @@ export interface SplitRequest {
   userTurn: TurnMessage | null;
 }
 
-/** The text of a message's content (image parts are not sent to a character prompt). */
+/** The URL of a message's first image part, if it has one (a stored message holds one image). */
+export function firstImageUrl(content: ChatMessage['content']): string | undefined {
+  if (content === null || typeof content === 'string') return undefined;
+  return content.find((p) => p.type === 'image_url')?.image_url.url;
+}
+
+/** The text of a message's content (image parts go beside the prompt's text: see firstImageUrl). */
 export function contentText(content: ChatMessage['content']): string {
   if (content === null) return '';
   if (typeof content === 'string') return content;
@@ -66,13 +76,16 @@ export function splitRequestMessages(messages: readonly ChatMessage[]): SplitReq
     }
   }
   const earlier = messages.slice(0, lastAssistant + 1).flatMap((m) => toHistory(m) ?? []);
-  const turn: TurnMessage[] = messages
-    .slice(lastAssistant + 1)
-    .map((m) =>
-      m.role === 'tool'
-        ? { role: 'tool', content: m.content, toolCallId: m.tool_call_id }
-        : { role: m.role === 'user' ? 'user' : 'system', content: contentText(m.content), ...(m.name ? { name: m.name } : {}) },
-    );
+  const turn: TurnMessage[] = messages.slice(lastAssistant + 1).map((m) =>
+    m.role === 'tool'
+      ? { role: 'tool', content: m.content, toolCallId: m.tool_call_id }
+      : {
+          role: m.role === 'user' ? 'user' : 'system',
+          content: contentText(m.content),
+          ...(m.name ? { name: m.name } : {}),
+          ...(m.role === 'user' && firstImageUrl(m.content) ? { imageUrl: firstImageUrl(m.content)! } : {}),
+        },
+  );
   const last = turn[turn.length - 1];
   const userTurn = last && last.role === 'user' ? last : null;
   return { earlier, turn: userTurn ? turn.slice(0, -1) : turn, userTurn };

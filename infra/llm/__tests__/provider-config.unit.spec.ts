@@ -48,6 +48,7 @@ describe('parseProviderConfig: variables', () => {
           replyReserve: 512,
           connectTimeoutMs: 30000,
           idleTimeoutMs: 90000,
+          vision: true,
         },
       ],
     });
@@ -130,6 +131,24 @@ describe('parseProviderConfig: providers file', () => {
       connectTimeoutMs: 60000,
       idleTimeoutMs: 120000,
     });
+  });
+
+  test('vision: image parts go to a provider unless its file entry says vision: false', () => {
+    const config = parseProviderConfig(
+      { LLM_PROVIDERS_FILE: '/v.json' },
+      files({
+        '/v.json': JSON.stringify({
+          providers: {
+            seeing: { type: 'openai-compatible', baseUrl: 'http://x' },
+            blind: { type: 'openai-compatible', baseUrl: 'http://y', vision: false },
+          },
+        }),
+      }),
+    );
+    expect(config.providers.map((p) => [p.name, p.vision])).toEqual([
+      ['seeing', true],
+      ['blind', false],
+    ]);
   });
 
   test.each([

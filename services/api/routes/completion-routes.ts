@@ -7,6 +7,7 @@ import { createCharacterPrompts, usableCharacter, usableChat } from '../../compl
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { preflightCompletion } from '../../completions/completion-preflight.ts';
+import { assertTurnImagesFit, checkRequestImages } from '../../completions/completion-images.ts';
 import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
 import {
@@ -64,6 +65,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   });
   const preflight = { prompts, chats: deps };
   const catalogue = modelCatalogueFor(deps);
+  const imagePolicy = { maxBytes: deps.config.MESSAGE_IMAGE_MAX_BYTES, allowUrls: deps.config.COMPLETION_IMAGE_URLS === 'allow' };
 
   /**
    * A `character:…` model is the caller's character (404 `model_not_found` otherwise), never a model name sent
@@ -88,16 +90,19 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       // message_send when the turn is stored in a chat, chat_create when the completion opens one
       rateLimit: ['chat_completion', 'message_send', 'chat_create'],
       rateLimitInHandler: true,
-      bodyLimitBytes: 4 * 1_048_576,
+      // one image of the largest size (base64) beside the usual 4 MiB of messages
+      bodyLimitBytes: Math.ceil((deps.config.MESSAGE_IMAGE_MAX_BYTES * 4) / 3) + 4 * 1_048_576,
       responses: {
         200: {
           description: 'the completion (JSON, or an SSE stream of chat.completion.chunk when stream=true)',
           schema: chatCompletionSchema,
         },
+        413: { description: "a stored turn's image would pass the chat owner's storage quota (`quota_exceeded`)", schema: problemSchema },
         ...errors,
       },
       handler: async (ctx) => {
         const { actor, req, res, consumeRateLimit } = ctx;
+        const images = checkRequestImages(ctx.body.messages, imagePolicy);
         const { body, stateless } = await characterModelOf(ctx.body, actor);
         const resolved = providers.resolve({
           provider: body.provider ?? (body.model ? catalogue.providerOf(body.model) : undefined),
@@ -108,6 +113,13 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
         const plan = await planner.plan(actor, completionId, body, save, { stateless });
         const params = generationParams(body);
         assertParametersSupported(resolved, params, plan.target);
+        if (plan.target.kind === 'character' && plan.target.save)
+          await assertTurnImagesFit(
+            ctx.body.messages,
+            images,
+            { userId: plan.dataSubject, quotaBytes: deps.config.STORAGE_QUOTA_BYTES_PER_USER },
+            deps.blobStore,
+          );
         await consumeRateLimit(plan.rateLimitActions);
         if (plan.newChat) await planner.openChat(actor, plan.newChat, body.user_name);
         const conversationId = plan.target.kind === 'character' && plan.target.save ? plan.target.chatId : null;

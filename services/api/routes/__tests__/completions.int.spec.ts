@@ -365,6 +365,7 @@ describe.each(backends)('completions end to end (%s)', (_backend, backendEnv) =>
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: 2000,
       sealer: createCompletionSealer(runtime.dataKeys),
+      images: { blobs: runtime.blobStore, quotaBytes: runtime.config.STORAGE_QUOTA_BYTES_PER_USER },
     });
     const sealed = await otherWorker(job!.data, {
       jobId: job!.id,

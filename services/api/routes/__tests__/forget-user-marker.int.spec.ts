@@ -540,6 +540,7 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       waiter: runtime.waiter,
       readYourWritesTimeoutMs: 2000,
       sealer: createCompletionSealer(runtime.dataKeys),
+      images: { blobs: runtime.blobStore, quotaBytes: runtime.config.STORAGE_QUOTA_BYTES_PER_USER },
     });
     const calls = upstream.requests.length;
     await expect(
