@@ -12,7 +12,7 @@ import { createChatQueries } from '../queries/chats-queries.ts';
 import { sillyTavernChatFile } from '../services/chats/export-chat.ts';
 import { newId } from '../shared/ids.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
-import { createBaselineChatReads } from './chat-read-baseline.ts';
+import { baselineSillyTavernChatFile, createBaselineChatReads } from './chat-read-baseline.ts';
 
 /**
  * Whole chats (issue 16, item 2): a 10,000-message chat in one request (the SillyTavern JSONL export) in at
@@ -106,7 +106,7 @@ async function breakdown(chatId: string, chat: Parameters<typeof sillyTavernChat
     const { rows } = await pool.query(`explain (analyze, format json) ${query}`, [chatId]);
     samples.database.push((rows[0]['QUERY PLAN'][0] as { 'Execution Time': number })['Execution Time']);
     samples.driver.push(await time(() => pool.query(query, [chatId])));
-    samples.jsonl.push(await time(async () => sillyTavernChatFile(chat, entries)));
+    samples.jsonl.push(await time(async () => baselineSillyTavernChatFile(chat, entries)));
   }
   return { database: summarize(samples.database), driver: summarize(samples.driver), jsonl: summarize(samples.jsonl) };
 }
@@ -116,7 +116,7 @@ const results: Record<string, unknown> = {};
 for (const size of SIZES) {
   const chatId = chats[size]!;
   const chat = (await chatRows.get(chatId))!;
-  const old = async () => sillyTavernChatFile(chat, await baseline.transcript(chatId));
+  const old = async () => baselineSillyTavernChatFile(chat, await baseline.transcript(chatId));
   const now = async () => sillyTavernChatFile(chat, await current.transcripts.transcript(chatId));
   if ((await old()) !== (await now())) throw new Error(`the ${size}-message export differs between the old and new reads`);
   const http = async () => api('GET', `/api/v1/character_chats/${chatId}/export?format=jsonl`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createBaselineChatReads } from '../../../../bench/chat-read-baseline.ts';
+import { baselineSillyTavernChatFile, createBaselineChatReads } from '../../../../bench/chat-read-baseline.ts';
 import { createChatMessageQueries, toMessageView } from '../../../../queries/chat-messages-queries.ts';
 import { createChatTranscriptQueries } from '../../../../queries/chat-transcript-queries.ts';
 import { createChatQueries } from '../../../../queries/chats-queries.ts';
@@ -34,6 +34,7 @@ beforeAll(async () => {
     content: 'nice',
     metadata: { sillytavern: { extra: { api: 'openai' }, gen_started: 'x' } },
   });
+  await say({ sender: 'user', content: 'plain metadata', metadata: { mood: 'calm' } });
   // alternates: a regenerated reply (sibling) and an edit kept as an alternate, then one of them selected
   const sibling = await say({ sender: 'assistant', content: 'another take', parent_message_id: ids[2] });
   await svc.request('PUT', `/api/v1/character_messages/messages/${ids[3]}?as_alternate=true`, { body: { content: 'edited take' } });
@@ -61,13 +62,14 @@ describe('whole-chat reads answer as before', () => {
     const now = await createChatTranscriptQueries(db, schema).transcript(chatId);
     expect(before.some((e) => e.alternates.length > 1)).toBe(true);
     expect(before.some((e) => e.message.image_sha256 !== null)).toBe(true);
-    expect(sillyTavernChatFile(chat, now)).toBe(sillyTavernChatFile(chat, before));
+    const file = baselineSillyTavernChatFile(chat, before);
+    expect(sillyTavernChatFile(chat, now)).toBe(file);
     for (const format of ['json', 'markdown', 'text'])
       expect(JSON.stringify(chatExportBody(chat, now, { format, page: 1, page_size: 1000 }))).toBe(
         JSON.stringify(chatExportBody(chat, before, { format, page: 1, page_size: 1000 })),
       );
     const http = await svc.download(`/api/v1/character_chats/${chatId}/export?format=jsonl`);
-    expect(Buffer.from(http.bytes).toString('utf8')).toBe(sillyTavernChatFile(chat, before));
+    expect(Buffer.from(http.bytes).toString('utf8')).toBe(file);
   });
 
   test('keyset pages of the conversation are byte-identical to the old reads, both orders, every page', async () => {
