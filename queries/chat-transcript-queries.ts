@@ -45,7 +45,19 @@ export function createChatTranscriptQueries(db: Kysely<ReadModels>, schema: stri
         .where('m.deleted_at', 'is', null)
         .orderBy('m.seq')
         .execute()) as TranscriptRow[];
-      const messages = rows.map(({ created_ms, ...row }): TranscriptMessage => ({ ...row, created_at: new Date(Number(created_ms)) }));
+      const messages = rows.map((r): TranscriptMessage => ({
+        id: r.id,
+        parent_id: r.parent_id,
+        sibling_group: r.sibling_group,
+        on_path: r.on_path,
+        depth: r.depth,
+        sender: r.sender,
+        name: r.name,
+        content: r.content,
+        image_sha256: r.image_sha256,
+        metadata: r.metadata,
+        created_at: new Date(Number(r.created_ms)),
+      }));
       const groups = new Map<string, TranscriptMessage[]>();
       for (const message of messages) {
         const group = groups.get(message.sibling_group);
