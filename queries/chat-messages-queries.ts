@@ -215,11 +215,6 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
       const items = rows as Array<MessageRowWithAlternates & { rank: number; snippet: string }>;
       return { items: items.slice(0, options.limit), hasMore: items.length > options.limit };
     },
-
-    /** Every message of a chat that is not deleted, in creation order (exports). */
-    async all(chatId: string): Promise<MessageRow[]> {
-      return from().selectAll('m').where('m.chat_id', '=', chatId).where('m.deleted_at', 'is', null).orderBy('m.seq').execute();
-    },
   };
 }
 

@@ -61,7 +61,10 @@ export function sillyTavernChatFile(chat: ChatRow, entries: TranscriptEntry[]): 
   });
   return buildSillyTavernChat(
     header,
-    entries.map((e) => ({ message: stMessage(e.message), alternates: e.alternates.map(stMessage), index: e.index })),
+    entries.map((e) => {
+      const message = stMessage(e.message);
+      return { message, alternates: e.alternates.length === 1 ? [message] : e.alternates.map(stMessage), index: e.index };
+    }),
   );
 }
 

@@ -157,6 +157,16 @@ function swipeInfoOf(m: StExportMessage): Record<string, unknown> {
 }
 
 export function exportLine({ message, alternates, index }: StExportLine): Record<string, unknown> {
+  // Most messages carry no SillyTavern fields (written here, not imported): the same line without the merging.
+  if (alternates.length <= 1 && !isObject(message.metadata?.sillytavern))
+    return {
+      name: message.name,
+      is_user: message.sender === 'user',
+      is_system: message.sender === 'system',
+      send_date: formatSendDate(message.createdAt),
+      extra: message.sender === 'system' ? { type: 'narrator' } : {},
+      mes: message.content,
+    };
   const { swipe_info: info, ...fields } = stFields(message);
   const swipeInfo = isObject(info) ? info : undefined;
   const line: Record<string, unknown> = {
@@ -180,5 +190,7 @@ export function exportLine({ message, alternates, index }: StExportLine): Record
 
 /** The file: the header (unless null, as in ST 1.12 group chats) and one line per message. */
 export function buildSillyTavernChat(header: Record<string, unknown> | null, lines: StExportLine[]): string {
-  return [...(header ? [header] : []), ...lines.map(exportLine)].map((o) => JSON.stringify(o)).join('\n');
+  const out = header ? [JSON.stringify(header)] : [];
+  for (const line of lines) out.push(JSON.stringify(exportLine(line)));
+  return out.join('\n');
 }
