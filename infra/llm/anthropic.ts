@@ -8,7 +8,7 @@ import { AnthropicChunkMapper, anthropicStreamError, messageToEvents } from './a
 import { anthropicRequestBody } from './anthropic-request.ts';
 import type { ChatProvider, ProviderCallOptions, ProviderModel } from '../../shared/llm/chat-provider.ts';
 import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
-import { ProviderError } from './provider-errors.ts';
+import { parseStreamData, streamEndedEarly } from './provider-errors.ts';
 import { fetchModelList, modelsOfListBody } from './provider-models.ts';
 import { JSON_EVENT, upstreamEvents } from './upstream-events.ts';
 
@@ -92,7 +92,7 @@ export class AnthropicProvider implements ChatProvider {
 
     for await (const event of events) {
       if (event.data.trim() === '') continue;
-      const payload = this.#parse(event.data);
+      const payload = parseStreamData(event.data, this.name);
       if (event.event === JSON_EVENT) {
         if (typeof payload === 'object' && payload !== null && (payload as { type?: unknown }).type === 'error') {
           throw anthropicStreamError(payload, this.name);
@@ -106,23 +106,7 @@ export class AnthropicProvider implements ChatProvider {
       if (mapper.stopped) return;
     }
     if (!mapper.finished) {
-      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', {
-        provider: this.name,
-      });
-    }
-  }
-
-  #parse(data: string): unknown {
-    try {
-      return JSON.parse(data);
-    } catch (error) {
-      throw new ProviderError(
-        502,
-        'upstream_bad_response',
-        `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`,
-        { provider: this.name },
-        { cause: error },
-      );
+      throw streamEndedEarly(this.name);
     }
   }
 }

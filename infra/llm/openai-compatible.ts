@@ -8,7 +8,7 @@ import type { ChatProvider, ProviderCallOptions, ProviderModel } from '../../sha
 import type { ChatRequest, ProviderChunk } from '../../shared/llm/chat-types.ts';
 import { completionToChunks, normalizeOpenAIChunk, streamError, type ChunkDefaults } from './openai-chunks.ts';
 import { openAIRequestBody } from './openai-request.ts';
-import { ProviderError } from './provider-errors.ts';
+import { parseStreamData, streamEndedEarly } from './provider-errors.ts';
 import { fetchModelList, modelsOfListBody } from './provider-models.ts';
 import { JSON_EVENT, upstreamEvents } from './upstream-events.ts';
 
@@ -76,7 +76,7 @@ export class OpenAICompatibleProvider implements ChatProvider {
       const data = event.data.trim();
       if (data === '[DONE]' || data === '[done]') return;
       if (data === '') continue;
-      const payload = this.#parse(data);
+      const payload = parseStreamData(data, this.name);
       const failure = streamError(payload, this.name) ?? (event.event === 'error' ? streamError({ error: payload }, this.name) : null);
       if (failure) throw failure;
       if (event.event === JSON_EVENT) {
@@ -94,23 +94,7 @@ export class OpenAICompatibleProvider implements ChatProvider {
     }
     // Some servers close without `[DONE]`; that is only a problem if the reply never finished.
     if (!finished) {
-      throw new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', {
-        provider: this.name,
-      });
-    }
-  }
-
-  #parse(data: string): unknown {
-    try {
-      return JSON.parse(data);
-    } catch (error) {
-      throw new ProviderError(
-        502,
-        'upstream_bad_response',
-        `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`,
-        { provider: this.name },
-        { cause: error },
-      );
+      throw streamEndedEarly(this.name);
     }
   }
 }

@@ -99,6 +99,28 @@ export function upstreamTimeout(phase: 'connect' | 'idle', timeoutMs: number, pr
   return new ProviderError(504, 'upstream_timeout', `the LLM provider ${what} within ${timeoutMs} ms`, { provider, phase, timeoutMs });
 }
 
+/** The stream closed before a finish reason: what was sent is not a whole reply. */
+export function streamEndedEarly(provider: string): ProviderError {
+  return new ProviderError(502, 'upstream_bad_response', 'the LLM provider closed the stream before the reply was complete', {
+    provider,
+  });
+}
+
+/** One stream event's data as JSON; anything else is the provider's fault (502). */
+export function parseStreamData(data: string, provider: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch (error) {
+    throw new ProviderError(
+      502,
+      'upstream_bad_response',
+      `the LLM provider sent data that is not JSON: ${data.slice(0, 200)}`,
+      { provider },
+      { cause: error },
+    );
+  }
+}
+
 export const NOT_CONFIGURED_MESSAGE =
   'No LLM provider is configured. Set LLM_PROVIDER (openai, anthropic or openai-compatible) with LLM_MODEL, ' +
   'LLM_API_KEY and, for openai-compatible servers, LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1 for llama.cpp, ' +
