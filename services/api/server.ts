@@ -113,6 +113,7 @@ export async function buildApiDependencies(
     heartbeatMs: config.EVENT_FEED_HEARTBEAT_MS,
     bufferSize: config.EVENT_FEED_BUFFER_EVENTS,
     maxConnectionsPerUser: config.EVENT_FEED_MAX_CONNECTIONS_PER_USER,
+    waitForProjections: (position, timeoutMs) => runtime.waiter.waitFor(position, timeoutMs),
   });
   return {
     config,

@@ -23,6 +23,8 @@ export interface EventFeedOptions {
   catchUpConcurrency?: number;
   /** Streams one user may have open at once on this process; one more is a 429 `too_many_feed_connections`. */
   maxConnectionsPerUser: number;
+  /** Resolves once the read models have applied the log up to a position (false on timeout): `projected` streams. */
+  waitForProjections?: (position: string, timeoutMs: number) => Promise<boolean>;
 }
 
 export interface FeedRequest {
@@ -31,7 +33,14 @@ export interface FeedRequest {
   filter: FeedFilter;
   /** Deliver events after this position (START_POSITION: from the beginning); undefined: from now on. */
   after: string | undefined;
+  /**
+   * Send each event only once the read models show it (bounded by `PROJECTED_WAIT_MS`), so a client that reloads a
+   * view on an event sees the change: what a UI wants. Default: as soon as it is in the log.
+   */
+  projected?: boolean;
 }
+
+const PROJECTED_WAIT_MS = 5_000;
 
 export interface EventFeedStats {
   consumers: number;
@@ -183,8 +192,10 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       },
     };
 
-    /** Writes, then waits while the socket's buffer is full (or until the connection ends). */
-    const write = async (chunk: string) => {
+    /** Writes (once the read models show `position` for a projected stream), then waits while the socket's buffer is full. */
+    const write = async (chunk: string, position?: string) => {
+      if (request.projected && position !== undefined && options.waitForProjections)
+        await options.waitForProjections(position, PROJECTED_WAIT_MS);
       if (ended || res.write(chunk)) return;
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -260,7 +271,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           if (page.lastMatch !== undefined) lastSentId = page.lastMatch;
           if (page.last !== undefined) cursor = page.last;
           if (!page.full && page.horizon !== undefined && page.horizon > cursor) cursor = page.horizon;
-          if (page.out) await write(page.out);
+          if (page.out) await write(page.out, page.last);
           if (ended || page.full) continue;
           // Caught up with the log as far as it is readable: follow the shared tail if it reaches back this far.
           await tail.ensureStarted();
@@ -285,7 +296,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           for (const entry of batch) out += entry.frame();
           lastSentId = batch[batch.length - 1]!.position;
           cursor = seen;
-          await write(out);
+          await write(out, lastSentId);
         }
       }
     };

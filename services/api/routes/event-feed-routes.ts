@@ -45,6 +45,10 @@ export const eventStreamQuery = z
       .describe('where to start when no Last-Event-ID header is sent: `now` (default), `start`, or after a position'),
     types: commaList('event type', () => allEventDefinitions().map((d) => d.type)).describe('only these event types (comma-separated)'),
     resource_types: commaList('resource type', knownResourceTypes).describe('only events of these resource types (comma-separated)'),
+    projected: z
+      .stringbool()
+      .default(false)
+      .describe('send each event once the read models show it (a view reloaded on the event sees the change), not as soon as it is logged'),
   })
   .strict();
 
@@ -102,6 +106,7 @@ export function eventFeedRoutes(deps: ApiDependencies): RouteDefinition[] {
         await deps.eventFeed.serve(res, {
           userId: actor.userId,
           after,
+          projected: query.projected,
           filter: {
             subject,
             types: query.types?.length ? new Set(query.types) : null,
