@@ -3,7 +3,16 @@
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# --ignore-scripts: the project's own `prepare` (the console build) needs web/ and vite, which this stage has not.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+# The web console (web/, Vite + Preact) built once, served by the api at /.
+FROM node:24-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY web ./web
+RUN node web/build.ts
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
@@ -19,6 +28,7 @@ COPY projections ./projections
 COPY queries ./queries
 COPY shared ./shared
 COPY infra ./infra
+COPY --from=console /app/web/dist ./web/dist
 RUN mkdir -p /var/lib/character-chat && chown node:node /var/lib/character-chat
 USER node
 EXPOSE 8080

@@ -20,6 +20,8 @@ export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** The built web console served at `/` (default: web/dist of this checkout). */
+  CONSOLE_DIR: z.string().min(1).optional(),
   /** Projector and worker processes: port of their own health endpoint (GET /health on HOST); unset: none. */
   HEALTH_PORT: port.optional(),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),

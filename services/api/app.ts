@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApiDependencies } from './api-dependencies.ts';
+import { consoleRouter } from './console/console-assets.ts';
 import { DOCS_PAGE } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
@@ -121,6 +122,8 @@ export function createApp(deps: ApiDependencies) {
     res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
     res.type('html').send(DOCS_PAGE);
   });
+
+  app.use(consoleRouter(deps.config.CONSOLE_DIR));
 
   const router = express.Router();
   registerRoutes(router, routes, deps.authenticate, deps.rateLimits ? { rateLimits: deps.rateLimits } : {});

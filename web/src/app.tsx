@@ -1,0 +1,62 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Api } from './api.ts';
+import { CharacterPage } from './character-page.tsx';
+import { ChatPage } from './chat-page.tsx';
+import { Library } from './library.tsx';
+import { LorebooksPage } from './lorebooks-page.tsx';
+import { useRoute } from './route.ts';
+import { keyFromOtherTabs, savedApi, signOut } from './session.ts';
+import { SignIn } from './sign-in.tsx';
+import { useTheme } from './theme.ts';
+
+export function App() {
+  const [api, setApi] = useState<Api | null>(savedApi);
+  const [theme, toggleTheme] = useTheme();
+  const route = useRoute();
+  const [askedTabs, setAskedTabs] = useState(api !== null);
+  useEffect(() => {
+    if (api) return;
+    void keyFromOtherTabs().then((shared) => {
+      if (shared) setApi(shared);
+      setAskedTabs(true);
+    });
+  }, []);
+  if (!api) return askedTabs ? <SignIn onSignedIn={setApi} /> : <p class="muted">Loading…</p>;
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <a class="brand" href="#/library">
+          Character chat
+        </a>
+        <nav aria-label="Main">
+          <a href="#/library" aria-current={route.page === 'library' || route.page === 'character' ? 'page' : undefined}>
+            Library
+          </a>
+          <a href="#/lorebooks" aria-current={route.page === 'lorebooks' ? 'page' : undefined}>
+            Lorebooks
+          </a>
+        </nav>
+        <div class="topbar-actions">
+          <button type="button" onClick={toggleTheme} aria-label={theme === 'dark' ? 'Light theme' : 'Dark theme'}>
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              signOut();
+              setApi(null);
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        {route.page === 'library' && <Library api={api} />}
+        {route.page === 'character' && <CharacterPage api={api} id={route.id} />}
+        {route.page === 'chat' && <ChatPage api={api} chatId={route.id} />}
+        {route.page === 'lorebooks' && <LorebooksPage api={api} {...(route.id ? { bookId: route.id } : {})} />}
+      </main>
+    </div>
+  );
+}
