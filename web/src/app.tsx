@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
 import { CharacterPage } from './character-page.tsx';
+import { DictionariesPage } from './dictionaries-page.tsx';
 import { ChatPage } from './chat-page.tsx';
 import { Library } from './library.tsx';
 import { LorebooksPage } from './lorebooks-page.tsx';
@@ -8,6 +9,7 @@ import { useRoute } from './route.ts';
 import { keyFromOtherTabs, savedApi, signOut } from './session.ts';
 import { SignIn } from './sign-in.tsx';
 import { useTheme } from './theme.ts';
+import { UsagePage } from './usage-page.tsx';
 
 export function App() {
   const [api, setApi] = useState<Api | null>(savedApi);
@@ -35,6 +37,12 @@ export function App() {
           <a href="#/lorebooks" aria-current={route.page === 'lorebooks' ? 'page' : undefined}>
             Lorebooks
           </a>
+          <a href="#/dictionaries" aria-current={route.page === 'dictionaries' ? 'page' : undefined}>
+            Dictionaries
+          </a>
+          <a href="#/usage" aria-current={route.page === 'usage' ? 'page' : undefined}>
+            Usage
+          </a>
         </nav>
         <div class="topbar-actions">
           <button type="button" onClick={toggleTheme} aria-label={theme === 'dark' ? 'Light theme' : 'Dark theme'}>
@@ -55,6 +63,8 @@ export function App() {
         {route.page === 'library' && <Library api={api} />}
         {route.page === 'character' && <CharacterPage api={api} id={route.id} />}
         {route.page === 'chat' && <ChatPage api={api} chatId={route.id} />}
+        {route.page === 'dictionaries' && <DictionariesPage api={api} />}
+        {route.page === 'usage' && <UsagePage api={api} />}
         {route.page === 'lorebooks' && <LorebooksPage api={api} {...(route.id ? { bookId: route.id } : {})} />}
       </main>
     </div>

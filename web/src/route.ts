@@ -1,14 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
 
-/** Hash routes: `#/library`, `#/characters/<id>`, `#/chats/<id>`, `#/lorebooks[/<id>]`. */
+/** Hash routes: `#/library`, `#/characters/<id>`, `#/chats/<id>`, `#/lorebooks[/<id>]`, `#/dictionaries`, `#/usage`. */
 export type Route =
-  { page: 'library' } | { page: 'character'; id: string } | { page: 'chat'; id: string } | { page: 'lorebooks'; id?: string };
+  | { page: 'library' }
+  | { page: 'character'; id: string }
+  | { page: 'chat'; id: string }
+  | { page: 'lorebooks'; id?: string }
+  | { page: 'dictionaries' }
+  | { page: 'usage' };
 
 export function parseRoute(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');
   if (page === 'characters' && id) return { page: 'character', id };
   if (page === 'chats' && id) return { page: 'chat', id };
   if (page === 'lorebooks') return id ? { page: 'lorebooks', id } : { page: 'lorebooks' };
+  if (page === 'dictionaries') return { page: 'dictionaries' };
+  if (page === 'usage') return { page: 'usage' };
   return { page: 'library' };
 }
 

@@ -159,6 +159,26 @@ describe('web console', () => {
     await other.close();
   }, 60_000);
 
+  test('usage shows the completions with a chart and the providers; a chat dictionary rewrites a text', async () => {
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('img', { name: 'Completions and tokens per day' }).waitFor();
+    const completions = page.getByRole('definition').nth(1);
+    expect(Number(await completions.textContent())).toBeGreaterThanOrEqual(2);
+    await page.getByRole('table').getByRole('rowheader').first().waitFor();
+
+    await page.getByRole('link', { name: 'Dictionaries' }).click();
+    await page.getByLabel('New dictionary').fill('Spelling');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Spelling' }).waitFor();
+    await page.getByLabel('Pattern').fill('colour');
+    await page.getByLabel('Replacement').fill('color');
+    await page.getByRole('button', { name: 'Add entry' }).click();
+    await page.getByRole('table', { name: 'Entries' }).getByText('colour').waitFor();
+    await page.getByLabel('Try on a text').fill('The colour of the sky');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('The color of the sky').waitFor();
+  }, 60_000);
+
   test('no critical accessibility violation, and no horizontal scrolling at 390 pixels', async () => {
     const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     const critical = async (p: Page) => {
@@ -178,7 +198,7 @@ describe('web console', () => {
     expect(await critical(page)).toEqual([]);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const hash of ['#/library', '#/lorebooks']) {
+    for (const hash of ['#/library', '#/lorebooks', '#/usage', '#/dictionaries']) {
       await page.goto(`${svc.url}/${hash}`);
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate(() => {
