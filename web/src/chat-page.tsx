@@ -6,6 +6,7 @@ import { ChatSearch } from './chat-search.tsx';
 import { ExplainPanel } from './explain-panel.tsx';
 import { FEED_CONNECTED, useLiveEvents } from './live.ts';
 import { MessageItem, type MessageActions } from './message-item.tsx';
+import { HistoryTimeline } from './history-timeline.tsx';
 import { go } from './route.ts';
 import { saveFile } from './save-file.ts';
 import type { Character, Chat, Message } from './types.ts';
@@ -24,7 +25,7 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
   const [draft, setDraft] = useState('');
   const [pending, setPending] = useState<{ user?: string; reply: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [panel, setPanel] = useState<'none' | 'tree' | 'search' | 'explain'>('none');
+  const [panel, setPanel] = useState<'none' | 'tree' | 'search' | 'explain' | 'history'>('none');
   const controller = useRef<AbortController | null>(null);
   const list = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
@@ -171,6 +172,9 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
           <button type="button" aria-pressed={panel === 'explain'} onClick={() => setPanel(panel === 'explain' ? 'none' : 'explain')}>
             Explain
           </button>
+          <button type="button" aria-pressed={panel === 'history'} onClick={() => setPanel(panel === 'history' ? 'none' : 'history')}>
+            History
+          </button>
           <button type="button" onClick={() => void exportJsonl()}>
             Export JSONL
           </button>
@@ -226,6 +230,11 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
         {panel === 'tree' && <BranchTree api={api} chatId={chatId} onSelected={loadLatest} />}
         {panel === 'search' && <ChatSearch api={api} chatId={chatId} />}
         {panel === 'explain' && <ExplainPanel api={api} chatId={chatId} />}
+        {panel === 'history' && (
+          <aside class="side-panel" aria-label="Chat history">
+            <HistoryTimeline api={api} path={`/api/v1/character_chats/${chatId}`} title="History" />
+          </aside>
+        )}
       </div>
       {error && (
         <p role="alert" class="error">

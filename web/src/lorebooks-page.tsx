@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Api, Page } from './api.ts';
 import { EntryEditor } from './entry-editor.tsx';
 import { ExplainPanel } from './explain-panel.tsx';
+import { HistoryTimeline } from './history-timeline.tsx';
 import { go } from './route.ts';
 import { saveFile } from './save-file.ts';
 import type { Character, Chat, WorldBook, WorldBookEntry } from './types.ts';
@@ -72,6 +73,7 @@ function BookView({ api, bookId }: { api: Api; bookId: string }) {
   const [explainChat, setExplainChat] = useState<string>('');
   const [explainKey, setExplainKey] = useState(0);
   const [status, setStatus] = useState<string | null>(null);
+  const [showHistory, setShowHistory] = useState(false);
 
   const load = useCallback(async () => {
     setBook(await api.get<WorldBook>(`/api/v1/characters/world-books/${bookId}?include_entries=true`));
@@ -147,7 +149,11 @@ function BookView({ api, bookId }: { api: Api; bookId: string }) {
         <button type="button" onClick={() => void addEntry()}>
           Add entry
         </button>
+        <button type="button" aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
+          History
+        </button>
       </header>
+      {showHistory && <HistoryTimeline api={api} path={`/api/v1/characters/world-books/${bookId}`} title="Book history" />}
       <p role="status" class="status">
         {status}
       </p>

@@ -124,6 +124,15 @@ describe('web console', () => {
     await expect(keyList.getByRole('listitem').allTextContents()).resolves.toEqual(['/wyrms?/i×']);
     await page.getByRole('button', { name: 'Save entry' }).click();
     await shadowfang.getByText('did not fire', { exact: true }).waitFor();
+
+    // The book's history: the edit is its latest version, and "as of" it shows the new key.
+    await page.getByRole('button', { name: 'History' }).click();
+    const timeline = page.getByRole('list', { name: 'Book history timeline' });
+    await timeline.getByRole('button').first().click();
+    await page
+      .getByRole('table', { name: /^As of version/ })
+      .getByText('/wyrms?/i', { exact: false })
+      .waitFor();
     await shot('lore-explain');
   }, 60_000);
 
