@@ -25,8 +25,32 @@ function draftOf(c: Character): Draft {
   d.tags = c.tags.join(', ');
   d.alternate_greetings = c.alternate_greetings.join('\n\n---\n\n');
   d.extensions = JSON.stringify(c.extensions ?? {}, null, 2);
+  const data = (c.card?.data ?? {}) as Record<string, unknown>;
+  d.group_only_greetings = ((data.group_only_greetings as string[] | undefined) ?? []).join('\n\n---\n\n');
+  d.source = ((data.source as string[] | undefined) ?? []).join('\n');
+  d.creator_notes_multilingual = JSON.stringify(data.creator_notes_multilingual ?? {}, null, 2);
   return d;
 }
+
+/** The V3 fields the user changed (only those: an untouched card keeps its bytes). */
+function changedCardData(draft: Draft, original: Draft, multilingual: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (draft.nickname !== original.nickname) out.nickname = draft.nickname;
+  if (draft.group_only_greetings !== original.group_only_greetings) out.group_only_greetings = greetings(draft.group_only_greetings ?? '');
+  if (draft.source !== original.source)
+    out.source = (draft.source ?? '')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (draft.creator_notes_multilingual !== original.creator_notes_multilingual) out.creator_notes_multilingual = multilingual;
+  return out;
+}
+
+const greetings = (text: string) =>
+  text
+    .split(/\n\s*---\s*\n/)
+    .map((g) => g.trim())
+    .filter(Boolean);
 
 /** Every field of the card, saved with optimistic concurrency (a stale version is refused and reloaded). */
 export function CharacterEditor({ api, character, onSaved }: { api: Api; character: Character; onSaved: (c: Character) => void }) {
@@ -37,25 +61,24 @@ export function CharacterEditor({ api, character, onSaved }: { api: Api; charact
   const save = async (e: Event) => {
     e.preventDefault();
     let extensions: unknown;
+    let multilingual: unknown;
     try {
       extensions = JSON.parse(draft.extensions || '{}');
+      multilingual = JSON.parse(draft.creator_notes_multilingual || '{}');
     } catch {
-      setMessage('Extensions must be JSON');
+      setMessage('Extensions and multilingual creator notes must be JSON');
       return;
     }
-    const { nickname, ...rest } = Object.fromEntries(TEXT_FIELDS.map(([f]) => [f, draft[f] ?? '']));
+    const { nickname: _nickname, ...rest } = Object.fromEntries(TEXT_FIELDS.map(([f]) => [f, draft[f] ?? '']));
     const body = {
       ...rest,
       tags: (draft.tags ?? '')
         .split(',')
         .map((t) => t.trim())
         .filter(Boolean),
-      alternate_greetings: (draft.alternate_greetings ?? '')
-        .split(/\n\s*---\s*\n/)
-        .map((g) => g.trim())
-        .filter(Boolean),
+      alternate_greetings: greetings(draft.alternate_greetings ?? ''),
       extensions,
-      card_data: { nickname: nickname || undefined },
+      card_data: changedCardData(draft, draftOf(character), multilingual),
     };
     try {
       const saved = await api.json<Character>('PUT', `/api/v1/characters/${character.id}?expected_version=${character.version}`, body);
@@ -94,6 +117,12 @@ export function CharacterEditor({ api, character, onSaved }: { api: Api; charact
         <legend>Prompt</legend>
         {TEXT_FIELDS.filter(([, , m]) => m).map(([f, l]) => field(f, l, true))}
         {field('alternate_greetings', 'Alternate greetings', true, 'separate greetings with a line of ---')}
+      </fieldset>
+      <fieldset>
+        <legend>Character Card V3</legend>
+        {field('group_only_greetings', 'Group-only greetings', true, 'separate greetings with a line of ---')}
+        {field('source', 'Sources', true, 'one per line')}
+        {field('creator_notes_multilingual', 'Creator notes by language (JSON)', true)}
       </fieldset>
       <fieldset>
         <legend>Extensions</legend>

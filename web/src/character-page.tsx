@@ -19,7 +19,7 @@ export function CharacterPage({ api, id }: { api: Api; id: string }) {
   const load = useCallback(async () => {
     try {
       const [c, page] = await Promise.all([
-        api.get<Character>(`/api/v1/characters/${id}`),
+        api.get<Character>(`/api/v1/characters/${id}?include_card=true`),
         api.get<Page<Chat>>(`/api/v1/character_chats?character_id=${id}&limit=100`),
       ]);
       setCharacter(c);
@@ -63,7 +63,7 @@ export function CharacterPage({ api, id }: { api: Api; id: string }) {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'card' && <CharacterEditor api={api} character={character} onSaved={setCharacter} />}
+        {tab === 'card' && <CharacterEditor api={api} character={character} onSaved={() => void load()} />}
         {tab === 'chats' && <ChatList api={api} chats={chats} onChanged={load} />}
         {tab === 'versions' && <CharacterVersions api={api} character={character} onReverted={load} />}
       </div>

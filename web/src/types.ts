@@ -20,6 +20,7 @@ export interface Character {
   extensions: Record<string, unknown>;
   image: { url: string; etag: string } | null;
   has_character_book: boolean;
+  card?: { data?: Record<string, unknown> };
   updated_at: string;
   deleted_at: string | null;
 }
