@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApiDependencies } from './api-dependencies.ts';
 import { consoleRouter } from './console/console-assets.ts';
-import { DOCS_PAGE } from './http/docs-page.ts';
+import { DOCS_CONTENT_SECURITY_POLICY, DOCS_STYLESHEET, docsPage } from './http/docs-page.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { monitoringAccess } from './auth/monitoring-access.ts';
 import { corsMiddleware, jsonBodyParser, parseCorsOrigins, securityHeaders, storableTextGuard } from './http/hardening.ts';
@@ -118,9 +118,14 @@ export function createApp(deps: ApiDependencies) {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  const docs = docsPage(openapi as Parameters<typeof docsPage>[0]);
   app.get('/docs', (_req, res) => {
-    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
-    res.type('html').send(DOCS_PAGE);
+    res.setHeader('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
+    res.type('html').send(docs);
+  });
+  app.get('/docs.css', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('css').send(DOCS_STYLESHEET);
   });
 
   app.use(consoleRouter(deps.config.CONSOLE_DIR));

@@ -98,7 +98,13 @@ describe('headers', () => {
       expect(res.headers.get('x-powered-by')).toBeNull();
     }
     const docs = await fetch(`${svc.url}/docs`);
-    expect(docs.headers.get('content-security-policy')).toContain("script-src 'unsafe-inline' 'self'");
+    // The reference is rendered on the server: no script at all, only its own stylesheet.
+    expect(docs.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    const page = await docs.text();
+    expect(page).not.toContain('<script');
+    expect(page).toContain('/api/v1/characters/{id}');
   });
 
   test('CORS: allowed origins get the headers and a preflight; others get none and a 403 preflight', async () => {
