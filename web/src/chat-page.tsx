@@ -13,6 +13,13 @@ import type { Character, Chat, Message } from './types.ts';
 
 const PAGE = 50;
 
+async function base64Of(file: File): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 /**
  * A conversation: the latest messages first fetched, older pages loaded as the reader scrolls up (a 10,000-message
  * chat opens with one page), a composer whose reply streams in and can be stopped, swipes, edit, delete and fork.
@@ -23,6 +30,7 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
+  const [image, setImage] = useState<File | null>(null);
   const [pending, setPending] = useState<{ user?: string; reply: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [panel, setPanel] = useState<'none' | 'tree' | 'search' | 'explain' | 'history'>('none');
@@ -114,9 +122,26 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
   const send = (e: Event) => {
     e.preventDefault();
     const text = draft.trim();
-    if (!text || controller.current) return;
+    if ((!text && !image) || controller.current) return;
     setDraft('');
-    void generate('normal', text);
+    if (!image) return void generate('normal', text);
+    // A message with an image is posted first (it carries the image), then the character answers it.
+    const attached = image;
+    setImage(null);
+    void (async () => {
+      try {
+        await api.json('POST', `/api/v1/character_messages/chats/${chatId}/messages`, {
+          sender: 'user',
+          content: text,
+          image_base64: await base64Of(attached),
+          image_mime_type: attached.type || 'image/png',
+        });
+        await loadLatest();
+        await generate('normal');
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    })();
   };
 
   const actions: MessageActions = {
@@ -261,10 +286,19 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
               Stop
             </button>
           ) : (
-            <button type="submit" disabled={!draft.trim()}>
+            <button type="submit" disabled={!draft.trim() && !image}>
               Send
             </button>
           )}
+          <label class="button file-button">
+            {image ? `Image: ${image.name}` : 'Attach image'}
+            <input
+              type="file"
+              accept="image/png,image/jpeg,image/webp,image/gif"
+              aria-label="Attach image"
+              onChange={(e) => setImage(e.currentTarget.files?.[0] ?? null)}
+            />
+          </label>
           <button type="button" disabled={busy} onClick={() => void generate('regenerate')}>
             Regenerate
           </button>

@@ -20,7 +20,7 @@ const IMAGES = process.env.UPDATE_SCREENSHOTS
   : path.resolve(import.meta.dirname, '../screenshots');
 const SERAPHINA = path.resolve(import.meta.dirname, '../../fixtures/cards/Seraphina.png');
 const REPLY_PIECES = ['Easy now, ', 'traveler. ', 'You are safe ', 'in my glade; ', 'rest while ', 'the forest keeps watch.'];
-const SECOND_REPLY = 'The shadows are quiet tonight.';
+const SECOND_REPLY = 'The beasts of the wood are quiet tonight.';
 
 describe('web console', () => {
   let upstream: OpenAIUpstream;
@@ -84,16 +84,24 @@ describe('web console', () => {
     await card.getByRole('button', { name: 'Start chat' }).click();
     await page.getByRole('log', { name: 'Conversation' }).getByText('You wake with a start', { exact: false }).waitFor();
 
+    // Token by token: every text the streaming reply shows is recorded in the page as it changes.
+    await page.evaluate(() => {
+      const g = globalThis as any;
+      g.streamTexts = [];
+      new g.MutationObserver(() => {
+        const reply = g.document.querySelector('[data-testid="streaming-reply"]');
+        const text = reply?.textContent;
+        if (text && text !== '…' && g.streamTexts[g.streamTexts.length - 1] !== text) g.streamTexts.push(text);
+      }).observe(g.document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('textbox', { name: 'Message' }).fill('Where am I?');
     await page.getByRole('button', { name: 'Send' }).click();
-    // Token by token: the reply is seen part-way before it is whole.
-    const streaming = page.getByTestId('streaming-reply');
-    await streaming.getByText('traveler.', { exact: false }).waitFor();
-    const partial = await streaming.textContent();
-    expect(partial!.length).toBeLessThan(REPLY_PIECES.join('').length);
     const log = page.getByRole('log', { name: 'Conversation' });
     await log.getByText('the forest keeps watch.', { exact: false }).waitFor();
     await page.getByTestId('streaming-reply').waitFor({ state: 'detached' });
+    const seen = await page.evaluate(() => (globalThis as any).streamTexts as string[]);
+    expect(seen.length).toBeGreaterThan(1);
+    for (const text of seen) expect(REPLY_PIECES.join('').startsWith(text)).toBe(true);
     await shot('chat');
 
     await page.getByRole('button', { name: 'Regenerate' }).click();
@@ -103,6 +111,13 @@ describe('web console', () => {
     await last.getByRole('button', { name: 'Previous alternate' }).click();
     await log.getByText('the forest keeps watch.', { exact: false }).waitFor();
     await log.getByRole('article').last().getByLabel('Alternate', { exact: true }).getByText('1 / 2').waitFor();
+
+    // A message with an image: posted with it, shown in the conversation, then answered.
+    await page.getByLabel('Attach image').setInputFiles(path.resolve(import.meta.dirname, '../../fixtures/cards/no-card-metadata.png'));
+    await page.getByRole('textbox', { name: 'Message' }).fill('Look at this.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await log.getByRole('img', { name: 'Attached image' }).waitFor();
+    await page.getByRole('button', { name: 'Send' }).waitFor();
   }, 120_000);
 
   test('editing a lore entry changes what Explain shows for the open chat', async () => {
@@ -111,7 +126,7 @@ describe('web console', () => {
     await page.getByRole('list', { name: 'Entries' }).getByRole('button', { name: 'shadowfang' }).click();
     const explain = page.getByRole('complementary', { name: 'Explain' });
     const shadowfang = explain.getByRole('listitem').filter({ hasText: 'shadowfang' });
-    // The greeting speaks of "beasts": the entry fires on the chat as it is.
+    // The last reply speaks of "beasts": the entry fires on the chat as it is.
     await shadowfang.getByText('fired', { exact: true }).waitFor();
 
     const keyList = page.getByRole('list', { name: 'Keys', exact: true });
