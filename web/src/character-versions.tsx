@@ -1,20 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
+import { DiffTable, type FieldChange } from './diff-table.tsx';
 import type { Character, HistoryItem } from './types.ts';
-
-interface Change {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 1)) ?? '';
 
 /** The character's history as a timeline: each version's diff against the one before, "as of" and revert. */
 export function CharacterVersions({ api, character, onReverted }: { api: Api; character: Character; onReverted: () => void }) {
   const [items, setItems] = useState<HistoryItem[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
-  const [changes, setChanges] = useState<Change[]>([]);
+  const [changes, setChanges] = useState<FieldChange[]>([]);
   const [asOf, setAsOf] = useState<Character | null>(null);
 
   useEffect(() => {
@@ -26,7 +19,7 @@ export function CharacterVersions({ api, character, onReverted }: { api: Api; ch
     const [at, diff] = await Promise.all([
       api.get<Character>(`/api/v1/characters/${character.id}?as_of=${version}`),
       version > 1
-        ? api.get<{ changes: Change[] }>(
+        ? api.get<{ changes: FieldChange[] }>(
             `/api/v1/characters/${character.id}/versions/diff?from_version=${version - 1}&to_version=${version}`,
           )
         : Promise.resolve({ changes: [] }),
@@ -59,32 +52,7 @@ export function CharacterVersions({ api, character, onReverted }: { api: Api; ch
           <h2>
             As of version {selected}: {asOf.name}
           </h2>
-          {changes.length > 0 ? (
-            <table class="diff">
-              <thead>
-                <tr>
-                  <th scope="col">Field</th>
-                  <th scope="col">Before</th>
-                  <th scope="col">After</th>
-                </tr>
-              </thead>
-              <tbody>
-                {changes.map((c) => (
-                  <tr>
-                    <th scope="row">{c.field}</th>
-                    <td>
-                      <del>{show(c.from)}</del>
-                    </td>
-                    <td>
-                      <ins>{show(c.to)}</ins>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p class="muted">No field changes from the version before.</p>
-          )}
+          {changes.length > 0 ? <DiffTable changes={changes} /> : <p class="muted">No field changes from the version before.</p>}
           {selected !== character.version && (
             <button type="button" onClick={() => void revert(selected)}>
               Revert to version {selected}

@@ -1,15 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
+import { DiffTable, type FieldChange } from './diff-table.tsx';
 import type { HistoryItem } from './types.ts';
 
-interface FieldChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
 const IGNORED = new Set(['version', 'updated_at']);
-const show = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v, null, 1) ?? ''));
 
 /** A list field (a book's entries) compared element by element: only the elements that differ are shown. */
 function listChange(field: string, from: unknown[], to: unknown[]): FieldChange {
@@ -69,30 +63,7 @@ export function HistoryTimeline({ api, path, title }: { api: Api; path: string; 
           </li>
         ))}
       </ol>
-      {selected !== null && (
-        <table class="diff" aria-label={`As of version ${selected}`}>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Before</th>
-              <th scope="col">As of version {selected}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {changes.map((c) => (
-              <tr>
-                <th scope="row">{c.field}</th>
-                <td>
-                  <del>{show(c.from)}</del>
-                </td>
-                <td>
-                  <ins>{show(c.to)}</ins>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {selected !== null && <DiffTable changes={changes} label={`As of version ${selected}`} after={`As of version ${selected}`} />}
     </section>
   );
 }
