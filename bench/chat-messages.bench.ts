@@ -5,177 +5,194 @@ import type { SeedMessage } from '../commands/chats/chat-decider.ts';
 import { createStateCache } from '../commands/state-cache.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { newId } from '../shared/ids.ts';
+import { openStageProbe, STAGES } from './append-stages.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
 
 /**
- * Long chats stay fast. One run, two chats of the same character: one with 10,000 messages, one with 100.
- * Both are seeded through the command side (one CreateChat command, appended in one batch), then measured
- * over HTTP against `npm start`'s service (a child process on a durable embedded PostgreSQL):
- * - append one message end to end (command -> append -> projection -> read-your-writes -> response):
- *   p50 < 10 ms, and flat: the 10,000-message chat within 1.5x of the 100-message one;
- * - read the latest 50 messages of the conversation: p50 < 20 ms.
- * Requests alternate between the two chats so drift (cache warmth, autovacuum) hits both alike. Baselines in
- * the same run: the same pipeline's simplest command (PUT a character's description) and GET /health.
+ * Appending to chats of 100, 1,000 and 10,000 messages (issue 16: p50 <= 4 ms, p99 <= 10 ms at each size,
+ * durable commits, encryption on, read-your-writes kept). Two copies of `npm start`'s service (child processes,
+ * each on its own durable embedded PostgreSQL): the projector applying a batch per projection in parallel
+ * (`PROJECTION_APPLY=parallel`, the default) and the earlier path as the same-run baseline (`serial`: every
+ * projection in one transaction). Each has the three chats, seeded through the command side; requests
+ * alternate between the two services and the three sizes, so drift (load from others, autovacuum) hits all
+ * alike. Also measured: the latest 50 messages of each chat, and the same pipeline's simplest command (PUT a
+ * character's description) and GET /health.
+ *
+ * Then, with the services stopped, the stage breakdown in this process on each database (bench/append-stages.ts):
+ * load state, decide, encrypt, durable append, projector wake and read, decrypt, projections, waiter, view.
  */
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400);
-const LONG = Number(process.env.BENCH_LONG_CHAT ?? 10_000);
-const SHORT = 100;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+const STAGE_ITERATIONS = Number(process.env.BENCH_STAGE_ITERATIONS ?? 150);
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
+const MODES = ['parallel', 'serial'] as const;
+type Mode = (typeof MODES)[number];
 
-const database = await benchPostgres();
-const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000' });
-const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-};
-
-const character = await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello, traveller.' });
-
-// Seeding through the command side, in this process, on the same event log.
-const pool = new pg.Pool({ connectionString: database.url, max: 4 });
-const eventStore = createPostgresEventStore({ pool });
-const seedDeps = { eventStore, stateCache: createStateCache(), config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1_000_000 } };
-const context = { userId: 'local', isAdmin: false, requestId: 'bench-seed', correlationId: 'bench-seed', causationId: 'bench-seed' };
 const text = (i: number) => `Message ${i}: ${'the forest is quiet tonight, and the lanterns sway in the wind. '.repeat(3)}`;
+const context = { userId: 'local', isAdmin: false, requestId: 'bench-seed', correlationId: 'bench-seed', causationId: 'bench-seed' };
 
-async function seedChat(messages: number): Promise<{ id: string; seedSeconds: number }> {
-  const started = performance.now();
-  const chatId = newId();
-  let parentId: string | null = null;
-  const seeds: SeedMessage[] = [];
-  for (let i = 0; i < messages; i++) {
-    const messageId = newId();
-    seeds.push({
-      messageId,
-      parentId,
-      sender: i % 2 ? 'user' : 'assistant',
-      name: null,
-      content: text(i),
-      image: null,
-      metadata: null,
-      sentAt: null,
-      active: true,
+async function setUp(mode: Mode) {
+  const database = await benchPostgres();
+  const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', PROJECTION_APPLY: mode });
+  const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const character = await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello, traveller.' });
+  // Seeding through the command side, in this process, on the same event log.
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  const seedDeps = {
+    eventStore: createPostgresEventStore({ pool }),
+    stateCache: createStateCache(),
+    config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1_000_000 },
+  };
+  const chats = new Map<number, string>();
+  for (const size of SIZES) {
+    const chatId = newId();
+    let parentId: string | null = null;
+    const seeds: SeedMessage[] = [];
+    for (let i = 0; i < size; i++) {
+      const messageId = newId();
+      seeds.push({
+        messageId,
+        parentId,
+        sender: i % 2 ? 'user' : 'assistant',
+        name: null,
+        content: text(i),
+        image: null,
+        metadata: null,
+        sentAt: null,
+        active: true,
+      });
+      parentId = messageId;
+    }
+    await createChat(seedDeps, context, {
+      chatId,
+      characterId: character.id as string,
+      characterName: 'Bench',
+      title: `${size} messages`,
+      settings: {},
+      forkedFrom: null,
+      importedFrom: null,
+      messages: seeds,
     });
-    parentId = messageId;
+    for (;;) {
+      const chat = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers }).then(
+        (r) => r.json() as Promise<{ message_count?: number }>,
+      );
+      if (chat.message_count === size) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    chats.set(size, chatId);
   }
-  await createChat(seedDeps, context, {
-    chatId,
-    characterId: character.id as string,
-    characterName: 'Bench',
-    title: `${messages} messages`,
-    settings: {},
-    forkedFrom: null,
-    importedFrom: null,
-    messages: seeds,
+  await pool.end();
+  return { mode, database, service, api, character: character.id as string, chats };
+}
+
+const setups = [];
+for (const mode of MODES) setups.push(await setUp(mode));
+const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+
+type Setup = (typeof setups)[number];
+const timed = async (f: () => Promise<unknown>) => {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+};
+const append = (s: Setup, size: number, i: number) =>
+  timed(async () => {
+    const m = await s.api('POST', `/api/v1/character_messages/chats/${s.chats.get(size)!}/messages`, {
+      sender: i % 2 ? 'assistant' : 'user',
+      content: text(i),
+    });
+    // read-your-writes: the answer came after the projection, so the message is readable now
+    if (!m.id) throw new Error('no message in the answer');
   });
-  // wait for the service's projector to have it all
-  for (;;) {
-    const chat = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers }).then(
-      (r) => r.json() as Promise<{ message_count?: number }>,
-    );
-    if (chat.message_count === messages) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { id: chatId, seedSeconds: Math.round((performance.now() - started) / 100) / 10 };
-}
+const latest = (s: Setup, size: number) =>
+  timed(async () => {
+    const page = await s.api('GET', `/api/v1/character_messages/chats/${s.chats.get(size)!}/messages?order=desc&limit=50`);
+    if ((page.items as unknown[]).length !== 50 && size >= 50) throw new Error('expected 50 messages');
+  });
 
-const long = await seedChat(LONG);
-const short = await seedChat(SHORT);
-await pool.end();
-
-const append = async (chatId: string, i: number) => {
-  const t = performance.now();
-  await api('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { sender: i % 2 ? 'assistant' : 'user', content: text(i) });
-  return performance.now() - t;
-};
-const latest = async (chatId: string) => {
-  const t = performance.now();
-  const page = await api('GET', `/api/v1/character_messages/chats/${chatId}/messages?order=desc&limit=50`);
-  if ((page.items as unknown[]).length !== 50) throw new Error('expected 50 messages');
-  return performance.now() - t;
-};
-
-// Warm-up: the service's state cache loads each chat once (the first command on a cold 10,000-message chat
+// Warm-up: each service's state cache loads each chat once (the first command on a cold 10,000-message chat
 // reads its whole stream), and connections and plans warm up.
-const coldFirstAppend = await append(long.id, 0);
-for (let i = 0; i < 30; i++) {
-  await append(long.id, i);
-  await append(short.id, i);
-  await latest(long.id);
-  await latest(short.id);
+const coldFirstAppend: Record<string, number> = {};
+for (const s of setups) {
+  coldFirstAppend[s.mode] = Math.round((await append(s, SIZES[SIZES.length - 1]!, 0)) * 10) / 10;
+  for (let i = 0; i < 30; i++) for (const size of SIZES) await append(s, size, i);
 }
 
-const baseline = async (i: number) => {
-  const t = performance.now();
-  await api('PUT', `/api/v1/characters/${character.id as string}`, { description: `revision ${i}` });
-  return performance.now() - t;
-};
-const health = async () => {
-  const t = performance.now();
-  await (await fetch(`${service.url}/health`)).text();
-  return performance.now() - t;
-};
-const samples = {
-  appendLong: [] as number[],
-  appendShort: [] as number[],
-  readLong: [] as number[],
-  readShort: [] as number[],
-  command: [] as number[],
-  health: [] as number[],
-};
+const samples = new Map<string, number[]>();
+const push = (key: string, ms: number) => (samples.get(key) ?? samples.set(key, []).get(key)!).push(ms);
 for (let i = 0; i < ITERATIONS; i++) {
-  const longFirst = i % 2 === 0;
-  if (longFirst) samples.appendLong.push(await append(long.id, i));
-  samples.appendShort.push(await append(short.id, i));
-  if (!longFirst) samples.appendLong.push(await append(long.id, i));
-  if (longFirst) samples.readLong.push(await latest(long.id));
-  samples.readShort.push(await latest(short.id));
-  if (!longFirst) samples.readLong.push(await latest(long.id));
-  samples.command.push(await baseline(i));
-  samples.health.push(await health());
+  const order = i % 2 === 0 ? setups : [...setups].reverse();
+  for (const size of i % 2 === 0 ? SIZES : [...SIZES].reverse())
+    for (const s of order) push(`append ${size} ${s.mode}`, await append(s, size, i));
+  const main = setups[0]!;
+  for (const size of SIZES) push(`latest50 ${size}`, await latest(main, size));
+  push('put character', await timed(() => main.api('PUT', `/api/v1/characters/${main.character}`, { description: `revision ${i}` })));
+  push('health', await timed(async () => (await fetch(`${main.service.url}/health`)).text()));
 }
-const finalLong = (await api('GET', `/api/v1/character_chats/${long.id}`)).message_count;
-await service.stop();
-await database.cleanup();
+const loadAfterHttp = os.loadavg().map((l) => Math.round(l * 100) / 100);
+const finalCounts: Record<string, unknown> = {};
+for (const s of setups) {
+  finalCounts[s.mode] = (await s.api('GET', `/api/v1/character_chats/${s.chats.get(SIZES[0]!)!}`)).message_count;
+  await s.service.stop();
+}
 
-const appendLong = summarize(samples.appendLong);
-const appendShort = summarize(samples.appendShort);
-const readLong = summarize(samples.readLong);
-const readShort = summarize(samples.readShort);
-const command = summarize(samples.command);
-const healthMs = summarize(samples.health);
-const growth = Math.round((appendLong.p50 / appendShort.p50) * 100) / 100;
+// The stage breakdown, both projector modes alternating as above.
+const probes = [];
+for (const s of setups)
+  probes.push(
+    await openStageProbe({
+      databaseUrl: s.database.url,
+      chats: SIZES.map((size) => ({ label: String(size), id: s.chats.get(size)! })),
+      applyMode: s.mode,
+    }),
+  );
+for (let i = 0; i < STAGE_ITERATIONS; i++)
+  for (const size of i % 2 === 0 ? SIZES : [...SIZES].reverse())
+    for (const probe of i % 2 === 0 ? probes : [...probes].reverse()) await probe.append(String(size), i);
+const stages: Record<string, unknown> = {};
+for (const [k, s] of setups.entries()) stages[s.mode] = await probes[k]!.finish();
+for (const s of setups) await s.database.cleanup();
+
+const stat = (key: string) => summarize(samples.get(key)!);
+const appendMs = Object.fromEntries(SIZES.map((size) => [size, Object.fromEntries(MODES.map((m) => [m, stat(`append ${size} ${m}`)]))]));
+const met = SIZES.every((size) => appendMs[size]!.parallel!.p50 <= 4 && appendMs[size]!.parallel!.p99 <= 10);
 const result = {
   machine: machine(),
   iterations: ITERATIONS,
-  chats: {
-    long: { seeded: LONG, atEnd: finalLong, seedSeconds: long.seedSeconds },
-    short: { seeded: SHORT, seedSeconds: short.seedSeconds },
-  },
-  coldFirstAppendMs: Math.round(coldFirstAppend * 10) / 10,
-  appendMs: { long: appendLong, short: appendShort, growth },
-  readLatest50Ms: { long: readLong, short: readShort },
-  baselineMs: { characterUpdate: command, health: healthMs },
-  loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  targets: {
-    appendP50Ms: 10,
-    readLatest50P50Ms: 20,
-    maxGrowth: 1.5,
-    met: appendLong.p50 < 10 && appendShort.p50 < 10 && readLong.p50 < 20 && growth <= 1.5,
-  },
+  sizes: SIZES,
+  coldFirstAppendMs: coldFirstAppend,
+  appendMs,
+  readLatest50Ms: Object.fromEntries(SIZES.map((size) => [size, stat(`latest50 ${size}`)])),
+  baselineMs: { characterUpdate: stat('put character'), health: stat('health') },
+  stagesMs: stages,
+  messageCountAtEnd: finalCounts,
+  loadAverage: { beforeHttp: loadBefore, afterHttp: loadAfterHttp, atEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+  targets: { appendP50Ms: 4, appendP99Ms: 10, met },
 };
 table([
-  { measure: `append one message, ${LONG.toLocaleString('en')}-message chat`, ...appendLong },
-  { measure: `append one message, ${SHORT}-message chat`, ...appendShort },
-  { measure: `read latest 50, ${LONG.toLocaleString('en')}-message chat`, ...readLong },
-  { measure: `read latest 50, ${SHORT}-message chat`, ...readShort },
-  { measure: 'baseline: PUT /api/v1/characters/{id}', ...command },
-  { measure: 'baseline: GET /health', ...healthMs },
+  ...SIZES.flatMap((size) =>
+    MODES.map((m) => ({
+      measure: `append, ${size.toLocaleString('en')}-message chat, ${m === 'serial' ? 'baseline: serial projector' : 'parallel projector'}`,
+      ...appendMs[size]![m]!,
+    })),
+  ),
+  ...SIZES.map((size) => ({ measure: `read latest 50, ${size.toLocaleString('en')}-message chat`, ...stat(`latest50 ${size}`) })),
+  { measure: 'baseline: PUT /api/v1/characters/{id}', ...stat('put character') },
+  { measure: 'baseline: GET /health', ...stat('health') },
 ]);
+for (const s of setups) {
+  const bySize = stages[s.mode] as Record<string, Record<string, { p50: number }>>;
+  console.log(`stage breakdown (p50 ms, in process), ${s.mode} projector:`);
+  table(STAGES.map((stage) => ({ stage, ...Object.fromEntries(SIZES.map((size) => [size, bySize[String(size)]![stage]!.p50])) })));
+}
+console.log(`first append on the cold ${SIZES[SIZES.length - 1]}-message chat: ${JSON.stringify(coldFirstAppend)} ms`);
 console.log(
-  `append p50 growth (long / short): ${growth}x; first append on the cold long chat: ${result.coldFirstAppendMs} ms; seeding ${long.seedSeconds} s`,
+  `targets (p50 <= 4, p99 <= 10 ms at every size) ${met ? 'met' : 'NOT met'}; load average ${JSON.stringify(result.loadAverage)} on ${os.cpus().length} cores`,
 );
-console.log(`targets ${result.targets.met ? 'met' : 'NOT met'}; load average ${result.loadAverage.join(' ')} on ${os.cpus().length} cores`);
 writeResult('chat-messages', result);

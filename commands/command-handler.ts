@@ -1,7 +1,7 @@
 import { eventDefinition } from '../shared/events/catalogue.ts';
 import { toDomainEvent, type DomainEvent, type Fold } from '../shared/events/domain-event.ts';
 import { newId } from '../shared/ids.ts';
-import { ConcurrencyError, type EventStore, type NewEvent } from '../infra/eventstore/event-store.ts';
+import { ConcurrencyError, type AppendResult, type EventStore, type NewEvent, type StreamAppend } from '../infra/eventstore/event-store.ts';
 import type { Actor } from '../shared/access/actor.ts';
 import type { StateCache } from './state-cache.ts';
 
@@ -136,4 +136,28 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
       throw err;
     }
   }
+}
+
+/**
+ * A command on a stream named after a fresh id (it cannot exist yet), decided without a read: the append it
+ * makes, for a caller that writes it in one multi-stream append with another stream's (`appendMultiple`), and
+ * how to turn that append's answer into the command's result (caching the new state).
+ */
+export function decideNewStream<State, Command, Event extends DomainEvent>(
+  streamId: string,
+  decider: Decider<State, Command, Event>,
+  command: Command,
+  context: Actor,
+  options: { cache?: StateCache } = {},
+): { append: StreamAppend; resultOf: (appended: AppendResult) => CommandResult<State> } {
+  const initial = decider.initialState();
+  const events = decider.decide(command, initial, context);
+  const next = events.reduce((s, e) => decider.evolve(s, e), initial);
+  return {
+    append: { streamId, events: toNewEvents(events, context, ownerOf(next)), expectedRevision: 'no_stream' },
+    resultOf: (appended) => {
+      options.cache?.set(streamId, next, appended.revision);
+      return { state: next, revision: appended.revision, position: appended.position, events };
+    },
+  };
 }

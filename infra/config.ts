@@ -46,6 +46,11 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier')
     .default('read'),
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /**
+   * How the projector applies a batch: `parallel`, each projection it concerns in a transaction of its own at
+   * once (a command waits for the slowest, not the sum); `serial`, all in one transaction (the earlier path).
+   */
+  PROJECTION_APPLY: z.enum(['parallel', 'serial']).default('parallel'),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
   /**

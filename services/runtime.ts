@@ -133,7 +133,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
     // The projector's commits are rebuildable from the log (checkpoint and rows commit together), so its
     // connections skip the WAL-flush wait: no second fsync on a command's response path.
     const projectorDatabase = roles.projector
-      ? createDatabase(connectionString, { max: 4, applicationName: 'character-chat-projector', synchronousCommit: false })
+      ? createDatabase(connectionString, { max: 6, applicationName: 'character-chat-projector', synchronousCommit: false })
       : undefined;
     const runner = projectorDatabase
       ? createProjectionRunner({
@@ -143,6 +143,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
           schema: config.READ_SCHEMA,
           projections,
           logger: logger.child({ component: 'projector' }),
+          applyMode: config.PROJECTION_APPLY,
         })
       : undefined;
     const waiter = createProgressWaiter({

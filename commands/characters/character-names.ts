@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConcurrencyError, type EventStore } from '../../infra/eventstore/event-store.ts';
+import { ConcurrencyError, type EventStore, type StreamAppend } from '../../infra/eventstore/event-store.ts';
 import { conflict } from '../../shared/errors.ts';
 import type { CharacterNameEvent } from '../../shared/events/character-events.ts';
 import type { Actor } from '../../shared/access/actor.ts';
@@ -72,26 +72,39 @@ export class NameTakenError extends Error {
 }
 
 /**
- * Reserves `name` for `characterId`; throws NameTakenError when another live character of the owner has it.
+ * The append that reserves `name` for `characterId`, at the revision the reservation was read at (null when
+ * `characterId` holds it already); throws NameTakenError when another live character of the owner has it.
  * Reservations (and releases) hold the owner's character name: they are the owner's data whoever writes them
  * (an administrator renaming a user's character), so forgetting the owner makes them unreadable too.
  */
+export async function nameClaim(
+  store: EventStore,
+  ownerId: string,
+  name: string,
+  characterId: string,
+  context: Actor,
+): Promise<StreamAppend | null> {
+  const { holder, revision } = await nameHolder(store, ownerId, name);
+  if (holder === characterId) return null;
+  if (holder) throw new NameTakenError(name, holder);
+  return {
+    streamId: nameStream(ownerId, name),
+    events: toNewEvents(
+      [{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }],
+      context,
+      ownerId,
+    ),
+    expectedRevision: revision === 0 ? 'no_stream' : revision,
+  };
+}
+
+/** Reserves `name` for `characterId` with an append of its own (`nameClaim`), retrying a lost race. */
 export async function reserveName(store: EventStore, ownerId: string, name: string, characterId: string, context: Actor): Promise<void> {
-  const stream = nameStream(ownerId, name);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { holder, revision } = await nameHolder(store, ownerId, name);
-    if (holder === characterId) return;
-    if (holder) throw new NameTakenError(name, holder);
+    const claim = await nameClaim(store, ownerId, name, characterId, context);
+    if (!claim) return;
     try {
-      await store.append(
-        stream,
-        toNewEvents(
-          [{ type: 'CharacterNameReserved', data: { ownerId, name, characterId, reservedAt: new Date().toISOString() } }],
-          context,
-          ownerId,
-        ),
-        revision === 0 ? 'no_stream' : revision,
-      );
+      await store.append(claim.streamId, claim.events, claim.expectedRevision);
       return;
     } catch (err) {
       if (!(err instanceof ConcurrencyError)) throw err;

@@ -1,15 +1,23 @@
-import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import { ConcurrencyError, type EventStore, type StreamAppend } from '../../infra/eventstore/event-store.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
 import type { StoredCard } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import type { Actor } from '../../shared/access/actor.ts';
-import { handleCommand, loadState, type CommandResult } from '../command-handler.ts';
+import { decideNewStream, handleCommand, loadState, type CommandResult } from '../command-handler.ts';
 import type { StateCache } from '../state-cache.ts';
-import { applyChanges, assertAccessible, characterDecider, characterStream, type CharacterState } from './character-decider.ts';
+import {
+  applyChanges,
+  assertAccessible,
+  characterDecider,
+  characterStream,
+  type CharacterCommand,
+  type CharacterState,
+} from './character-decider.ts';
 import {
   NameTakenError,
   firstRenameSuffix,
+  nameClaim,
   normalizeName,
   releaseName,
   reserveName,
@@ -18,9 +26,11 @@ import {
 } from './character-names.ts';
 
 /**
- * Commands that span a character's stream and its name reservation. The order of appends is chosen so a
- * crash between them leaves nothing visible half-done: the reservation comes first, and a reservation whose
- * character never appeared (or was renamed or deleted) is stale and free to take.
+ * Commands that span a character's stream and its name reservation. Where the event store appends to several
+ * streams at once (the PostgreSQL log), a creation is one append of both. Elsewhere (EventStoreDB), and for
+ * renames, the order of appends is chosen so a crash between them leaves nothing visible half-done: the
+ * reservation comes first, and a reservation whose character never appeared (or was renamed or deleted) is
+ * stale and free to take.
  */
 export interface CharacterCommandDeps {
   eventStore: EventStore;
@@ -61,18 +71,38 @@ export async function createCharacter(
   let stored = input.stored;
   const originalName = stored.card.data.name;
   const characterId = newId();
-  let reserved = false;
+  let prepared = false;
+  const prepare = async () => {
+    if (!prepared) await input.beforeAppend?.();
+    prepared = true;
+  };
+  const outcome = (result: CommandResult<CharacterState>): CreateOutcome => ({
+    characterId,
+    result,
+    replaced: false,
+    ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}),
+  });
   // A renamed copy's suffix: found once, then one up per candidate lost to a concurrent import (or to a copy the
   // read model has not shown yet), so concurrent renames end with distinct names.
   let suffix = 0;
-  for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS && !reserved; attempt++) {
+  for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+    let claim: StreamAppend | null;
     try {
-      await reserveName(eventStore, ownerId, stored.card.data.name, characterId, context);
-      reserved = true;
+      if (!eventStore.appendMultiple) {
+        await reserveName(eventStore, ownerId, stored.card.data.name, characterId, context);
+        await prepare();
+        return outcome(
+          await handleCommand(eventStore, characterStream(characterId), characterDecider, creation(characterId, stored, input), context, {
+            ...cacheOption(deps),
+            newStream: true,
+          }),
+        );
+      }
+      claim = await nameClaim(eventStore, ownerId, stored.card.data.name, characterId, context);
     } catch (err) {
       if (!(err instanceof NameTakenError)) throw err;
       if (input.onConflict === 'overwrite') {
-        await input.beforeAppend?.();
+        await prepare();
         const result = await handleCommand(
           eventStore,
           characterStream(err.existingId),
@@ -87,22 +117,34 @@ export async function createCharacter(
       const { base } = splitNameSuffix(originalName);
       suffix = suffix === 0 ? await firstRenameSuffix(eventStore, deps.names, ownerId, base) : suffix + 1;
       stored = withName(stored, `${base} (${suffix})`);
+      continue;
+    }
+    // The name's reservation and the character in one durable append: no crash can leave one without the other.
+    await prepare();
+    const character = decideNewStream(
+      characterStream(characterId),
+      characterDecider,
+      creation(characterId, stored, input),
+      context,
+      cacheOption(deps),
+    );
+    try {
+      const appended = await eventStore.appendMultiple(claim ? [claim, character.append] : [character.append]);
+      return outcome(character.resultOf(appended[appended.length - 1]!));
+    } catch (err) {
+      // Someone claimed the name since it was read: look again (taken now, or a stale claim to take over).
+      if (!(err instanceof ConcurrencyError) || err.streamId !== claim?.streamId) throw err;
     }
   }
-  if (!reserved) throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
-  await input.beforeAppend?.();
-  const result = await handleCommand(
-    eventStore,
-    characterStream(characterId),
-    characterDecider,
-    { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) },
-    context,
-    {
-      ...cacheOption(deps),
-      newStream: true,
-    },
-  );
-  return { characterId, result, replaced: false, ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}) };
+  throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);
+}
+
+function creation(
+  characterId: string,
+  stored: StoredCard,
+  input: { source: CardSource; warnings?: string[] },
+): CharacterCommand & { type: 'CreateCharacter' } {
+  return { type: 'CreateCharacter', characterId, stored, source: input.source, ...(input.warnings ? { warnings: input.warnings } : {}) };
 }
 
 const MAX_NAME_ATTEMPTS = 16;

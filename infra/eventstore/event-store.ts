@@ -58,6 +58,13 @@ export interface AppendResult {
   position: string;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface ReadStreamOptions {
   /** First revision to return (inclusive, 1-based). Default 1. */
   fromRevision?: number;
@@ -102,6 +109,14 @@ export function subjectOf(metadata: Partial<EventMetadata> | undefined): string 
 export interface EventStore {
   readonly kind: 'postgres' | 'eventstoredb' | 'memory';
   append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Optional (where the backend can): appends to several streams at once, all or nothing, with one durable
+   * write. Every expected revision is checked; a stale one appends nothing to any stream and throws its
+   * ConcurrencyError. Results in the order given. A retry with the same event ids answers as the first did.
+   * The PostgreSQL log and the memory store have it; EventStoreDB writes one stream per append, so callers
+   * append in turn there.
+   */
+  appendMultiple?(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** Events of one stream; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Committed events in global order after `fromPosition`, never skipping one that commits later behind it. */

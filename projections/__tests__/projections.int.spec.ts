@@ -129,7 +129,7 @@ describe('projections', () => {
   test('an event the projection cannot apply stops it and is reported, not skipped', async () => {
     // A poison event written straight to the log: a character with no name violates the read model.
     const id = newId();
-    await svc.runtime.eventStore.append(
+    const poison = await svc.runtime.eventStore.append(
       `character-${id}`,
       [
         {
@@ -160,6 +160,17 @@ describe('projections', () => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
     expect(row.last_error).toMatchObject({ eventType: 'CharacterCreated' });
+    // The projections that could apply the batch (each in its own transaction) moved past the event; those that
+    // cannot (the audit summary needs the name too) stopped on it as well.
+    const others = await svc.runtime.database.db
+      .withSchema('read')
+      .selectFrom('projection_checkpoints')
+      .select(['name', 'position', 'status'])
+      .where('name', '!=', 'characters')
+      .execute();
+    const running = others.filter((other) => other.status !== 'failed');
+    expect(running.map((r) => r.name)).toEqual(expect.arrayContaining(['chats', 'world_books', 'usage_analytics']));
+    expect(running.filter((other) => other.position < poison.position)).toEqual([]);
     // Commands no longer see their writes applied: they answer 202 with a Location instead of hanging.
     const created = await svc.request('POST', '/api/v1/characters', { body: { name: 'Stuck' } });
     expect(created.status).toBe(202);

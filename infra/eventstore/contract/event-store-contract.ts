@@ -108,6 +108,77 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       expect(await store.readStream(s)).toHaveLength(2);
     });
 
+    /** The multi-stream append, where the adapter has it (EventStoreDB writes one stream per append). */
+    const multi = () => {
+      if (!store.appendMultiple) {
+        expect(store.kind).toBe('eventstoredb');
+        return undefined;
+      }
+      return store.appendMultiple.bind(store);
+    };
+
+    test('appendMultiple: several streams in one append, each at its own revision', async () => {
+      const appendMultiple = multi();
+      if (!appendMultiple) return;
+      const a = stream('multi-a');
+      const b = stream('multi-b');
+      await store.append(b, [ev('B0')], 'no_stream');
+      const [ra, rb] = await appendMultiple([
+        { streamId: a, events: [ev('A1'), ev('A2')], expectedRevision: 'no_stream' },
+        { streamId: b, events: [ev('B1')], expectedRevision: 1 },
+      ]);
+      expect(ra!.revision).toBe(2);
+      expect(rb!.revision).toBe(2);
+      expect((await store.readStream(a)).map((e) => e.type)).toEqual(['A1', 'A2']);
+      expect((await store.readStream(b)).map((e) => [e.type, e.position])).toEqual([
+        ['B0', expect.any(String)],
+        ['B1', rb!.position],
+      ]);
+      // In the log once visible (PostgreSQL shows a commit once older transactions, of other suites, are done).
+      const ours = async () => (await readEverything(store, START_POSITION)).filter((e) => e.streamId === a || e.streamId === b);
+      let fromLog = await ours();
+      for (let i = 0; i < 100 && fromLog.length < 4; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        fromLog = await ours();
+      }
+      expect(fromLog.map((e) => e.type)).toEqual(['B0', 'A1', 'A2', 'B1']);
+    });
+
+    test('appendMultiple: a stale expected revision on one stream appends nothing to any', async () => {
+      const appendMultiple = multi();
+      if (!appendMultiple) return;
+      const a = stream('multi-stale-a');
+      const b = stream('multi-stale-b');
+      await store.append(b, [ev('B0')], 'no_stream');
+      const err = await appendMultiple([
+        { streamId: a, events: [ev('A1')], expectedRevision: 'no_stream' },
+        { streamId: b, events: [ev('B1')], expectedRevision: 'no_stream' },
+      ]).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(ConcurrencyError);
+      expect((err as ConcurrencyError).streamId).toBe(b);
+      expect((err as ConcurrencyError).actual).toBe(1);
+      expect(await store.readStream(a)).toEqual([]);
+      expect(await store.readStream(b)).toHaveLength(1);
+    });
+
+    test('appendMultiple: of concurrent claims on the same stream exactly one wins, and a retry does not duplicate', async () => {
+      const appendMultiple = multi();
+      if (!appendMultiple) return;
+      const claimed = stream('multi-claim');
+      const claims = Array.from({ length: 6 }, () => [
+        { streamId: claimed, events: [ev('Claimed')], expectedRevision: 'no_stream' as const },
+        { streamId: stream('multi-owner'), events: [ev('Created')], expectedRevision: 'no_stream' as const },
+      ]);
+      const results = await Promise.allSettled(claims.map((c) => appendMultiple(c)));
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.every((r) => r.status === 'fulfilled' || r.reason instanceof ConcurrencyError)).toBe(true);
+      for (const [i, c] of claims.entries()) expect(await store.readStream(c[1]!.streamId)).toHaveLength(i === won ? 1 : 0);
+      const again = await appendMultiple(claims[won]!);
+      expect(again).toEqual((results[won] as PromiseFulfilledResult<unknown>).value);
+      expect(await store.readStream(claimed)).toHaveLength(1);
+    });
+
     test('readStream: missing stream is empty; ranges, limits and backwards reads', async () => {
       expect(await store.readStream(stream('missing'))).toEqual([]);
       const s = stream('range');

@@ -6,6 +6,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
 } from '../event-store.ts';
 import type { DataKeyStore } from './data-key-store.ts';
@@ -76,6 +77,12 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       return inner.append(streamId, await seal(streamId, events), expectedRevision);
     },
+    ...(inner.appendMultiple
+      ? {
+          appendMultiple: async (appends: StreamAppend[]): Promise<AppendResult[]> =>
+            inner.appendMultiple!(await Promise.all(appends.map(async (a) => ({ ...a, events: await seal(a.streamId, a.events) })))),
+        }
+      : {}),
     async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
       return open(await inner.readStream(streamId, options));
     },

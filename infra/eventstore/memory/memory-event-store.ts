@@ -12,6 +12,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../event-store.ts';
 import { ENVELOPE_FIELD } from '../encryption/payload-envelope.ts';
@@ -111,46 +112,76 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       signal?.addEventListener('abort', finish, { once: true });
     });
 
+  /**
+   * Whether an append may go ahead: the answer of the first append when this is its retry (same event ids),
+   * undefined when it is new; throws when the stream is not at the expected revision.
+   */
+  const check = ({ streamId, events, expectedRevision }: StreamAppend): AppendResult | undefined => {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    validateExpected(expectedRevision);
+    const actual = streams.get(streamId)?.length ?? 0;
+    if (events.some((e) => byEventId.has(e.id))) {
+      const retried = alreadyAppended(streamId, events);
+      if (retried) return retried;
+      throw new ConcurrencyError(streamId, expectedRevision, actual);
+    }
+    if (!checkExpectedRevision(expectedRevision, actual)) throw new ConcurrencyError(streamId, expectedRevision, actual);
+    return undefined;
+  };
+
+  const write = (streamId: string, events: NewEvent[]): AppendResult => {
+    const stream = streams.get(streamId) ?? [];
+    const actual = stream.length;
+    const createdAt = clock();
+    const recorded = events.map((event, i): RecordedEvent => ({
+      id: event.id,
+      streamId,
+      revision: actual + i + 1,
+      position: formatPosition(log.length + i + 1),
+      type: event.type,
+      data: jsonCopy(event.data),
+      metadata: jsonCopy(event.metadata),
+      createdAt: new Date(createdAt),
+    }));
+    for (const event of recorded) {
+      log.push(event);
+      stream.push(event);
+      byEventId.set(event.id, event);
+      const subject = subjectOf(event.metadata);
+      if (subject === null) continue;
+      const subjectEvents = bySubject.get(subject);
+      if (subjectEvents) subjectEvents.push(event);
+      else bySubject.set(subject, [event]);
+    }
+    streams.set(streamId, stream);
+    const last = recorded[recorded.length - 1]!;
+    return { revision: last.revision, position: last.position };
+  };
+
   return {
     kind: 'memory',
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       assertOpen();
-      if (events.length === 0) throw new RangeError('append needs at least one event');
-      validateExpected(expectedRevision);
-      const stream = streams.get(streamId) ?? [];
-      const actual = stream.length;
-      if (events.some((e) => byEventId.has(e.id))) {
-        const retried = alreadyAppended(streamId, events);
-        if (retried) return retried;
-        throw new ConcurrencyError(streamId, expectedRevision, actual);
-      }
-      if (!checkExpectedRevision(expectedRevision, actual)) throw new ConcurrencyError(streamId, expectedRevision, actual);
-      const createdAt = clock();
-      const recorded = events.map((event, i): RecordedEvent => ({
-        id: event.id,
-        streamId,
-        revision: actual + i + 1,
-        position: formatPosition(log.length + i + 1),
-        type: event.type,
-        data: jsonCopy(event.data),
-        metadata: jsonCopy(event.metadata),
-        createdAt: new Date(createdAt),
-      }));
-      for (const event of recorded) {
-        log.push(event);
-        stream.push(event);
-        byEventId.set(event.id, event);
-        const subject = subjectOf(event.metadata);
-        if (subject === null) continue;
-        const subjectEvents = bySubject.get(subject);
-        if (subjectEvents) subjectEvents.push(event);
-        else bySubject.set(subject, [event]);
-      }
-      streams.set(streamId, stream);
+      const retried = check({ streamId, events, expectedRevision });
+      if (retried) return retried;
+      const result = write(streamId, events);
       appended.emit('appended');
-      const last = recorded[recorded.length - 1]!;
-      return { revision: last.revision, position: last.position };
+      return result;
+    },
+
+    async appendMultiple(appends: StreamAppend[]): Promise<AppendResult[]> {
+      assertOpen();
+      if (appends.length === 0) throw new RangeError('append needs at least one event per stream');
+      if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new RangeError('appendMultiple: each stream at most once');
+      // Every stream is checked before any is written: nothing is awaited in between, so it is all or nothing.
+      const retried = appends.map(check);
+      if (retried.every((r) => r !== undefined)) return retried;
+      const partly = appends.find((_, i) => retried[i] !== undefined);
+      if (partly) throw new ConcurrencyError(partly.streamId, partly.expectedRevision, streams.get(partly.streamId)?.length ?? 0);
+      const results = appends.map((a) => write(a.streamId, a.events));
+      appended.emit('appended');
+      return results;
     },
 
     async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

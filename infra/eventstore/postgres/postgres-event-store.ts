@@ -11,7 +11,9 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
+  checkExpectedRevision,
 } from '../event-store.ts';
 import { formatPosition, parsePosition } from './positions.ts';
 
@@ -84,6 +86,23 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
     e?.message ?? '',
   );
+}
+
+/** One stream's `es.append_to_stream` call, its parameters from `$offset + 1` on. */
+function appendCall(offset: number): string {
+  const p = (n: number) => `$${offset + n}`;
+  return `es.append_to_stream(${p(1)}, ${p(2)}, ${p(3)}::uuid[], ${p(4)}::text[], ${p(5)}::jsonb[], ${p(6)}::jsonb[])`;
+}
+
+function appendParams(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): unknown[] {
+  return [
+    streamId,
+    expectedToSql(expectedRevision),
+    events.map((e) => e.id),
+    events.map((e) => e.type),
+    events.map((e) => JSON.stringify(e.data)),
+    events.map((e) => JSON.stringify(e.metadata)),
+  ];
 }
 
 export interface PostgresEventStoreOptions {
@@ -188,6 +207,27 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       signal?.addEventListener('abort', onWake, { once: true });
     });
 
+  /**
+   * Why a multi-stream append was refused: a retry whose events all committed answers as the first append did,
+   * else the first stream not at its expected revision is the conflict.
+   */
+  const refusedAppend = async (appends: StreamAppend[]): Promise<AppendResult[] | ConcurrencyError> => {
+    const { rows } = await query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`, [
+      appends.flatMap((a) => a.events.map((ev) => ev.id)),
+    ]);
+    const byId = new Map(rows.map((r) => [r.event_id, toRecorded(r)]));
+    const committed = appends.map((a) => a.events.map((ev) => byId.get(ev.id)));
+    if (committed.every((events, k) => events.every((ev) => ev?.streamId === appends[k]!.streamId)))
+      return committed.map((events) => ({ revision: events.at(-1)!.revision, position: events.at(-1)!.position }));
+    const revisions = await query<{ stream_id: string; revision: string }>(
+      'SELECT stream_id, revision FROM es.streams WHERE stream_id = ANY($1::text[])',
+      [appends.map((a) => a.streamId)],
+    );
+    const actual = new Map(revisions.rows.map((r) => [r.stream_id, Number(r.revision)]));
+    const stale = appends.find((a) => !checkExpectedRevision(a.expectedRevision, actual.get(a.streamId) ?? 0)) ?? appends[0]!;
+    return new ConcurrencyError(stale.streamId, stale.expectedRevision, actual.get(stale.streamId) ?? 0);
+  };
+
   return {
     kind: 'postgres',
 
@@ -195,15 +235,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       if (events.length === 0) throw new RangeError('append needs at least one event');
       try {
         const { rows } = await pool.query<{ new_revision: string; tx: string; last_position: string }>(
-          'SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
-          [
-            streamId,
-            expectedToSql(expectedRevision),
-            events.map((e) => e.id),
-            events.map((e) => e.type),
-            events.map((e) => JSON.stringify(e.data)),
-            events.map((e) => JSON.stringify(e.metadata)),
-          ],
+          `SELECT new_revision, tx::text AS tx, last_position FROM ${appendCall(0)}`,
+          appendParams(streamId, events, expectedRevision),
         );
         const row = rows[0]!;
         wakeups.emit('appended');
@@ -223,6 +256,40 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           }
           const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
           throw new ConcurrencyError(streamId, expectedRevision, actual);
+        }
+        if (isConnectionError(err))
+          throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+        throw err;
+      }
+    },
+
+    async appendMultiple(appends: StreamAppend[]): Promise<AppendResult[]> {
+      if (appends.length === 0 || appends.some((a) => a.events.length === 0))
+        throw new RangeError('append needs at least one event per stream');
+      if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new RangeError('appendMultiple: each stream at most once');
+      // One statement, so one transaction and one commit. Streams are locked in name order (UNION ALL runs its
+      // parts in turn), so two multi-stream appends over the same streams cannot deadlock.
+      const order = appends.map((a, i) => ({ a, i })).sort((x, y) => (x.a.streamId < y.a.streamId ? -1 : 1));
+      const text = order
+        .map(({ i }, k) => `SELECT ${i} AS i, new_revision, tx::text AS tx, last_position FROM ${appendCall(k * 6)}`)
+        .join(' UNION ALL ');
+      try {
+        const { rows } = await pool.query<{ i: number; new_revision: string; tx: string; last_position: string }>(
+          text,
+          order.flatMap(({ a }) => appendParams(a.streamId, a.events, a.expectedRevision)),
+        );
+        wakeups.emit('appended');
+        notifyOthers();
+        const results: AppendResult[] = [];
+        for (const row of rows)
+          results[row.i] = { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
+        return results;
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
+          const refused = await refusedAppend(appends);
+          if (refused instanceof ConcurrencyError) throw refused;
+          return refused;
         }
         if (isConnectionError(err))
           throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });

@@ -34,6 +34,18 @@ describe('characters over HTTP', () => {
     expect(got.headers.get('etag')).toBe('W/"1"');
   });
 
+  test("a create is one durable write on the PostgreSQL log: the name's reservation and the character in one transaction", async () => {
+    const res = await svc.request('POST', '/api/v1/characters', { body: { name: 'One Write' } });
+    expect(res.status).toBe(201);
+    const { rows } = await svc.runtime.database.pool.query<{ stream_id: string; type: string; tx: string }>(
+      `SELECT stream_id, type, transaction_id::text AS tx FROM es.events
+        WHERE transaction_id = (SELECT transaction_id FROM es.events WHERE stream_id = $1) ORDER BY global_position`,
+      [`character-${res.body.id}`],
+    );
+    expect(rows.map((r) => r.type).sort()).toEqual(['CharacterCreated', 'CharacterNameReserved']);
+    expect(rows.find((r) => r.type === 'CharacterNameReserved')!.stream_id).toMatch(/^charactername-/);
+  });
+
   test('read your writes: POST then an immediate GET sees the change, 200 times in a row', async () => {
     for (let i = 0; i < 200; i++) {
       const created = await svc.request('POST', '/api/v1/characters', { body: { name: `RYW ${i}`, description: `d${i}` } });
