@@ -30,6 +30,7 @@ import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 import { sendFastApiError } from './tldw/fastapi-errors.ts';
 import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
+import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -41,6 +42,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...rateLimitRoutes(deps),
     // tldw_server's character paths (services/api/tldw/): before ours, as some share our paths' prefixes.
     ...tldwCharacterRoutes(deps),
+    ...tldwWorldBookRoutes(deps),
     ...characterFileRoutes(deps),
     ...worldInfoProcessRoutes(deps),
     ...worldBookRoutes(deps),

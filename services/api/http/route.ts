@@ -158,13 +158,14 @@ export function registerRoutes(
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
       if (route.trailingSlash && !req.path.endsWith('/')) return next();
-      if (route.errorBody === 'fastapi') res.locals.fastApiErrors = true;
       let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
         principal = await authenticate(req);
         if (!principal) throw unauthorized();
         if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
+      // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
+      if (route.errorBody === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
