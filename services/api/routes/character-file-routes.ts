@@ -5,6 +5,7 @@ import { importCard } from '../../../commands/characters/import-card.ts';
 import { createCharacterNameSuffixes } from '../../../queries/character-name-suffixes.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
+import { createWorldBookQueries, toEntryView, toWorldBookView } from '../../../queries/world-books-queries.ts';
 import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -54,6 +55,16 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
     config: deps.config,
   };
   const location = (id: string) => `/api/v1/characters/${id}`;
+  const books = createWorldBookQueries(deps.db, deps.readSchema);
+  /** tldw_server's `include_world_books`: the character's attached books, each with its entries, beside the card. */
+  const withWorldBooks = async (json: Uint8Array, characterId: string): Promise<Uint8Array> => {
+    const attached = await books.attachments(characterId, { enabledOnly: false });
+    const worldBooks = await Promise.all(
+      attached.map(async (a) => ({ ...toWorldBookView(a.book), entries: (await books.entries(a.book.id)).map(toEntryView) })),
+    );
+    const card = JSON.parse(Buffer.from(json).toString('utf8')) as Record<string, unknown>;
+    return new Uint8Array(Buffer.from(JSON.stringify({ ...card, world_books: worldBooks }, null, 2)));
+  };
 
   return [
     defineRoute({
@@ -119,11 +130,14 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/characters/:id/export',
       operationId: 'exportCharacter',
-      summary: 'Export as PNG (ccv3 + chara chunks on its own image), JSON (V3), V2 JSON or CharX',
+      summary:
+        'Export as PNG (ccv3 + chara chunks on its own image), JSON (V3; `v3` is tldw_server’s name), V2 JSON or CharX; include_world_books adds the attached books to a JSON export',
       tags: ['characters'],
       auth: 'user',
       params: idParams,
-      query: z.object({ format: z.enum(['png', 'json', 'v2', 'charx']).default('png') }).strict(),
+      query: z
+        .object({ format: z.enum(['png', 'json', 'v3', 'v2', 'charx']).default('png'), include_world_books: flag.optional() })
+        .strict(),
       responses: {
         200: { description: 'the card file', contentType: 'application/octet-stream' },
         404: { description: 'missing', schema: problemSchema },
@@ -131,14 +145,19 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ params, query, actor, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        const out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
+        const format = query.format === 'v3' ? 'json' : query.format;
+        const exported = exportCard(row.card as unknown as CanonicalCard, format, { avatar: binaries.avatar, assets: binaries.assets });
+        const out =
+          query.include_world_books && exported.mime === 'application/json'
+            ? { ...exported, bytes: await withWorldBooks(exported.bytes, row.id) }
+            : exported;
         sendDownload(
           res,
           out.bytes,
           out.mime,
           { name: row.name, extension: out.extension },
           {
-            ETag: `W/"${row.version}-${query.format}"`,
+            ETag: `W/"${row.version}-${query.format}${query.include_world_books ? '-books' : ''}"`,
             ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
           },
         );

@@ -188,6 +188,44 @@ describe('characters', () => {
   });
 });
 
+describe('shared paths with the original’s members', () => {
+  test('export: format=v3 is the V3 card, include_world_books adds the attached books with their entries', async () => {
+    const ann = await as('ann-export');
+    const character = await create(ann, 'Exported', { description: 'd', tags: ['t'] });
+    const book = (await send(ann, 'POST', WB, { name: 'Export lore' })).body;
+    await send(ann, 'POST', `${WB}/${book.id}/entries`, { keywords: ['gate'], content: 'The gate.' });
+    await send(ann, 'POST', `/api/v1/characters/${character.id}/world-books`, { world_book_id: book.id });
+    const v3 = await send(ann, 'GET', `/api/v1/characters/${character.id}/export?format=v3`);
+    expect(v3.status).toBe(200);
+    expect(v3.body).toMatchObject({
+      spec: 'chara_card_v3',
+      spec_version: '3.0',
+      data: { name: 'Exported', description: 'd', tags: ['t'] },
+    });
+    expect(v3.body.world_books).toBeUndefined();
+    for (const format of ['v3', 'v2', 'json']) {
+      const withBooks = await send(ann, 'GET', `/api/v1/characters/${character.id}/export?format=${format}&include_world_books=true`);
+      expect(withBooks.body.world_books).toEqual([
+        expect.objectContaining({
+          id: book.id,
+          name: 'Export lore',
+          entries: [expect.objectContaining({ keys: ['gate'], content: 'The gate.' })],
+        }),
+      ]);
+    }
+    expect((await send(ann, 'GET', `/api/v1/characters/${character.id}/export?format=v2`)).body.spec).toBe('chara_card_v2');
+  });
+
+  test('rate-limit-status carries the original’s enabled, policy_id, rate_limit_source and requests beside ours', async () => {
+    const status = await send(await as('ann-status'), 'GET', '/api/v1/characters/rate-limit-status');
+    expect(status.status).toBe(200);
+    const { enabled, rate_limit_source, requests, actions } = status.body;
+    expect(rate_limit_source).toBe(enabled ? 'per_user_actions' : 'disabled');
+    expect(Object.keys(requests).sort()).toEqual(actions.map((a: { action: string }) => a.action).sort());
+    for (const a of actions) expect(requests[a.action]).toEqual({ limit: a.limit, remaining: a.remaining, reset_seconds: a.reset_seconds });
+  });
+});
+
 describe('world books', () => {
   async function bookWithEntry(who: As, entry: Record<string, unknown>, book: Record<string, unknown> = {}) {
     const wb = (await send(who, 'POST', WB, { name: `Book ${Math.random()}`, ...book })).body;
