@@ -61,5 +61,9 @@ export const dataChangesSchema = z
     message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})`,
   });
 
-export const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
+export const createBody = characterFieldsSchema.extend({
+  card_data: dataChangesSchema.optional(),
+  /** The character's image as base64 or a data: URL (tldw_server's field), stored like an imported card's image. */
+  image_base64: z.string().max(20_000_000).nullable().optional(),
+});
 export const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();

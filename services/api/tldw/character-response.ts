@@ -4,6 +4,7 @@
  * `image_present`; `image_base64` only where the route asks for it. Ids are our UUIDs.
  */
 import type { BlobStore } from '../../../infra/blobs/blob-store.ts';
+import { characterImageBase64 } from '../../../queries/character-image.ts';
 import type { CharacterViewRow } from '../../../queries/characters-queries.ts';
 import { basicFieldsOf, type CardBasicFields } from '../../../shared/cards/index.ts';
 
@@ -28,13 +29,6 @@ export function toTldwCharacter(row: CharacterViewRow): TldwCharacter {
     last_modified: updated,
     image_present: row.avatar !== null,
   };
-}
-
-/** The character's image as base64 (null without one, or when its bytes are gone from the blob store). */
-export async function characterImageBase64(blobStore: BlobStore, row: CharacterViewRow): Promise<string | null> {
-  if (!row.avatar) return null;
-  const blob = await blobStore.get(row.avatar.sha256);
-  return blob ? Buffer.from(blob.bytes).toString('base64') : null;
 }
 
 export async function toTldwCharacterWithImage(blobStore: BlobStore, row: CharacterViewRow): Promise<TldwCharacter> {

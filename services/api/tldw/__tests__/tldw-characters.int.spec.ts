@@ -216,6 +216,27 @@ describe('shared paths with the original’s members', () => {
     expect((await send(ann, 'GET', `/api/v1/characters/${character.id}/export?format=v2`)).body.spec).toBe('chara_card_v2');
   });
 
+  test('image_base64 on create is stored like a card image; GET gives it back when asked; a bad one stores nothing', async () => {
+    const ann = await as('ann-image');
+    const png = buildPng();
+    const created = await create(ann, 'Pictured', { image_base64: `data:image/png;base64,${Buffer.from(png).toString('base64')}` });
+    const got = await send(ann, 'GET', `/api/v1/characters/${created.id}?include_image_base64=true`);
+    expect(Buffer.from(got.body.image_base64, 'base64').equals(Buffer.from(png))).toBe(true);
+    expect(got.body.image).toMatchObject({ mime: 'image/png', size: png.byteLength });
+    expect((await send(ann, 'GET', `/api/v1/characters/${created.id}`)).body.image_base64).toBeUndefined();
+    expect((await send(ann, 'GET', '/api/v1/characters/')).body[0]).toMatchObject({ name: 'Pictured', image_present: true });
+    const image = await svc.download(`/api/v1/characters/${created.id}/image`, { key: null, headers: ann.headers });
+    expect(Buffer.from(image.bytes).equals(Buffer.from(png))).toBe(true);
+
+    const head = await svc.runtime.eventStore.headPosition();
+    for (const bad of ['not base64!', Buffer.from('plain text, no image').toString('base64')]) {
+      const res = await send(ann, 'POST', '/api/v1/characters', { name: 'Broken', image_base64: bad });
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toMatch(/^Invalid image_base64 data: /);
+    }
+    expect(await svc.runtime.eventStore.headPosition()).toBe(head);
+  });
+
   test('rate-limit-status carries the original’s enabled, policy_id, rate_limit_source and requests beside ours', async () => {
     const status = await send(await as('ann-status'), 'GET', '/api/v1/characters/rate-limit-status');
     expect(status.status).toBe(200);
