@@ -15,6 +15,8 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { characterViewSchema, visibleCharacter } from './character-routes.ts';
+import { canRead } from '../../../shared/access/access-rules.ts';
+import { TLDW_IMPORT_FIELD, takenNameOwner, tldwAlreadyExists, tldwImported } from '../tldw/character-import-answer.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -99,7 +101,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict =
           query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
-        const { parsed, outcome, book, position } = await importCard(
+        // A tldw_server client (the original's field, no on_conflict of ours) gets the original's answers too.
+        const tldwClient = file.field === TLDW_IMPORT_FIELD && query.on_conflict === undefined && fields.on_conflict === undefined;
+        const imported = await importCard(
           {
             ...importPorts,
             log,
@@ -108,7 +112,14 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           },
           actor,
           { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
-        );
+        ).catch(async (err: unknown) => {
+          const existing = tldwClient ? takenNameOwner(err) : null;
+          const row = existing ? await queries.get(existing) : undefined;
+          if (row && canRead(actor, row)) return { status: 200, body: tldwAlreadyExists(row) } as const;
+          throw err;
+        });
+        if ('status' in imported) return imported;
+        const { parsed, outcome, book, position } = imported;
         const report = importReport(parsed, outcome, book);
         return respondAfterProjection(
           deps,
@@ -118,7 +129,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             const row = (await queries.get(outcome.characterId))!;
             return {
               status: outcome.replaced ? 200 : 201,
-              body: { ...toCharacterView(row), ...report },
+              body: { ...toCharacterView(row), ...report, ...(tldwClient ? tldwImported(row) : {}) },
               headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` },
             };
           },

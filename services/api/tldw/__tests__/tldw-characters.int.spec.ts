@@ -237,6 +237,33 @@ describe('shared paths with the original’s members', () => {
     expect(await svc.runtime.eventStore.headPosition()).toBe(head);
   });
 
+  test('import through character_file: the original’s message and character, and 200 with the existing one on a taken name', async () => {
+    const ann = await as('ann-import');
+    const upload = async (field: string, extra = '') => {
+      const form = new FormData();
+      form.append(field, new Blob([Buffer.from(cardJson('Imported Twice'))]), 'card.json');
+      const res = await fetch(`${svc.url}/api/v1/characters/import${extra}`, { method: 'POST', headers: ann.headers, body: form });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const first = await upload('character_file');
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ name: 'Imported Twice', message: "Character 'Imported Twice' imported successfully" });
+    expect(first.body.character).toMatchObject({ id: first.body.id, name: 'Imported Twice', version: 1, image_present: false });
+    const head = await svc.runtime.eventStore.headPosition();
+    const again = await upload('character_file');
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({
+      id: first.body.id,
+      name: 'Imported Twice',
+      message: `Character 'Imported Twice' already exists (ID: ${first.body.id}). Details provided.`,
+      character: expect.objectContaining({ id: first.body.id, version: 1 }),
+    });
+    expect(await svc.runtime.eventStore.headPosition()).toBe(head);
+    expect((await upload('file')).status).toBe(409);
+    expect((await upload('character_file', '?on_conflict=error')).status).toBe(409);
+    expect((await upload('character_file', '?on_conflict=rename')).body.name).not.toBe('Imported Twice');
+  });
+
   test('rate-limit-status carries the original’s enabled, policy_id, rate_limit_source and requests beside ours', async () => {
     const status = await send(await as('ann-status'), 'GET', '/api/v1/characters/rate-limit-status');
     expect(status.status).toBe(200);
