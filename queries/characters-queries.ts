@@ -19,6 +19,9 @@ export interface CharacterView extends CardBasicFields {
   updated_at: string;
   last_used_at: string | null;
   deleted_at: string | null;
+  /** tldw_server's members (its clients read them on the paths both APIs share): whether there is an image, and `updated_at` again. */
+  image_present: boolean;
+  last_modified: string;
   card?: Record<string, unknown>;
 }
 
@@ -49,6 +52,8 @@ export function toCharacterView(row: CharacterViewRow, options: { includeCard?: 
     updated_at: row.updated_at.toISOString(),
     last_used_at: row.last_used_at ? row.last_used_at.toISOString() : null,
     deleted_at: row.deleted_at ? row.deleted_at.toISOString() : null,
+    image_present: row.avatar !== null,
+    last_modified: row.updated_at.toISOString(),
     ...(options.includeCard ? { card: row.card } : {}),
   };
 }

@@ -29,6 +29,8 @@ export const characterViewSchema = characterFieldsSchema.extend({
   updated_at: z.iso.datetime(),
   last_used_at: z.iso.datetime().nullable(),
   deleted_at: z.iso.datetime().nullable(),
+  image_present: z.boolean().describe('tldw_server’s member: whether the character has an image'),
+  last_modified: z.iso.datetime().describe('tldw_server’s member: the same instant as updated_at'),
   card: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -223,6 +223,7 @@ describe('shared paths with the original’s members', () => {
     const got = await send(ann, 'GET', `/api/v1/characters/${created.id}?include_image_base64=true`);
     expect(Buffer.from(got.body.image_base64, 'base64').equals(Buffer.from(png))).toBe(true);
     expect(got.body.image).toMatchObject({ mime: 'image/png', size: png.byteLength });
+    expect(got.body).toMatchObject({ image_present: true, last_modified: got.body.updated_at });
     expect((await send(ann, 'GET', `/api/v1/characters/${created.id}`)).body.image_base64).toBeUndefined();
     expect((await send(ann, 'GET', '/api/v1/characters/')).body[0]).toMatchObject({ name: 'Pictured', image_present: true });
     const image = await svc.download(`/api/v1/characters/${created.id}/image`, { key: null, headers: ann.headers });
