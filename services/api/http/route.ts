@@ -74,6 +74,11 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
   bodyLimitBytes?: number;
   /**
+   * Checks what the path names is there and the caller's before the query and body are validated (ownership before
+   * validation: another user's resource with an odd parameter is its 403/404, never a 400/422).
+   */
+  authorize?: (ctx: { params: P; actor: Actor }) => Promise<void>;
+  /**
    * Only the path written with its trailing slash is this route's; without the slash the request goes on to the
    * next route of the same path (tldw_server's `GET /characters/` beside our `GET /characters`).
    */
@@ -170,9 +175,17 @@ export function registerRoutes(
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? parseIn('path', route.params, req.params) : {};
+      const requestId = res.locals.requestId as string;
+      const actor: Actor = {
+        userId: principal?.userId ?? 'anonymous',
+        isAdmin: principal?.isAdmin ?? false,
+        requestId,
+        correlationId: (res.locals.correlationId as string) ?? requestId,
+        causationId: requestId,
+      };
+      if (route.authorize) await route.authorize({ params, actor });
       const query = route.query ? parseIn('query', route.query, req.query) : {};
       const body = route.body ? parseIn('body', route.body, req.body ?? {}) : undefined;
-      const requestId = res.locals.requestId as string;
       const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
       const rules = ([] as RateLimitRule[]).concat(route.rateLimit ?? []);
       let consumed = false;
@@ -195,13 +208,7 @@ export function registerRoutes(
         params,
         query,
         body,
-        actor: {
-          userId: principal?.userId ?? 'anonymous',
-          isAdmin: principal?.isAdmin ?? false,
-          requestId,
-          correlationId: (res.locals.correlationId as string) ?? requestId,
-          causationId: requestId,
-        },
+        actor,
         log,
         req,
         res,

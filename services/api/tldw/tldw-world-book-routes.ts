@@ -106,6 +106,7 @@ export function tldwWorldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
       auth: 'user',
       rateLimit: 'world_book_ops',
       params: entryParams,
+      authorize: async ({ params, actor }) => void (await visibleEntry(params.entry_id, actor)),
       body: tldwEntryUpdateBody,
       responses: { 200: { description: "the entry in the original's shape" }, 404: { description: '"Entry with ID {id} not found"' } },
       handler: async ({ params, body, actor }) => {

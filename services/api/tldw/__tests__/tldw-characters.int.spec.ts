@@ -318,6 +318,11 @@ describe('world books', () => {
       body: { detail: `Entry with ID ${entryId} not found` },
     });
     expect((await send(bob, 'DELETE', url)).status).toBe(404);
+    // ownership before validation: another user's entry with an odd body is missing, the owner's is a 422
+    expect((await send(bob, 'PUT', url, { priority: 'high' })).status).toBe(404);
+    const odd = await send(ann, 'PUT', url, { priority: 'high' });
+    expect(odd.status).toBe(422);
+    expect(odd.body.detail[0]).toMatchObject({ loc: ['body', 'priority'], input: 'high' });
     expect((await send(ann, 'PUT', `${WB}/entries/not-an-id`, { content: 'x' })).status).toBe(404);
     expect(await svc.runtime.eventStore.headPosition()).toBe(head);
 
