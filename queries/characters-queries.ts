@@ -19,6 +19,9 @@ export interface CharacterView extends CardBasicFields {
   updated_at: string;
   last_used_at: string | null;
   deleted_at: string | null;
+  /** tldw_server's members (its clients read them on the paths both APIs share): whether there is an image, and `updated_at` again. */
+  image_present: boolean;
+  last_modified: string;
   card?: Record<string, unknown>;
 }
 
@@ -49,6 +52,8 @@ export function toCharacterView(row: CharacterViewRow, options: { includeCard?: 
     updated_at: row.updated_at.toISOString(),
     last_used_at: row.last_used_at ? row.last_used_at.toISOString() : null,
     deleted_at: row.deleted_at ? row.deleted_at.toISOString() : null,
+    image_present: row.avatar !== null,
+    last_modified: row.updated_at.toISOString(),
     ...(options.includeCard ? { card: row.card } : {}),
   };
 }
@@ -63,6 +68,27 @@ export interface CharacterListOptions {
   sort?: 'name' | 'created' | 'updated' | 'last_used' | 'relevance';
   order?: 'asc' | 'desc';
   includeDeleted?: boolean;
+}
+
+/** The filters and orders of tldw_server's `GET /characters/query` (and its search and filter routes). */
+export interface CharacterQueryOptions {
+  limit: number;
+  offset: number;
+  q?: string;
+  tags?: string[];
+  matchAllTags?: boolean;
+  creator?: string;
+  /** true: only characters with a live chat; false: only those without. */
+  hasConversations?: boolean;
+  /** Only characters whose `extensions.favorite` (or `extensions.tldw.favorite`) is true. */
+  favoriteOnly?: boolean;
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedFrom?: Date;
+  updatedTo?: Date;
+  deleted?: 'exclude' | 'include' | 'only';
+  sortBy?: 'name' | 'creator' | 'created_at' | 'updated_at' | 'last_used_at' | 'conversation_count';
+  sortOrder?: 'asc' | 'desc';
 }
 
 export function createCharacterQueries(db: Kysely<ReadModels>, schema: string) {
@@ -87,6 +113,44 @@ export function createCharacterQueries(db: Kysely<ReadModels>, schema: string) {
       else if (sort === 'created') ordered = ordered.orderBy('created_at', direction);
       else if (sort === 'updated') ordered = ordered.orderBy('updated_at', direction);
       else if (sort === 'last_used') ordered = ordered.orderBy(sql`last_used_at ${sql.raw(direction)} NULLS LAST`);
+      else ordered = ordered.orderBy('name', direction);
+      const [items, count] = await Promise.all([
+        ordered.orderBy('id').limit(o.limit).offset(o.offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      return { items, total: Number(count.total) };
+    },
+
+    async query(ownerId: string, o: CharacterQueryOptions): Promise<{ items: CharacterRow[]; total: number }> {
+      const chats = () => db.withSchema(schema).selectFrom('chats').where('deleted_at', 'is', null);
+      let base = table().where('owner_id', '=', ownerId);
+      if ((o.deleted ?? 'exclude') === 'exclude') base = base.where('deleted_at', 'is', null);
+      if (o.deleted === 'only') base = base.where('deleted_at', 'is not', null);
+      const tags = (o.tags ?? []).map((t) => t.toLowerCase());
+      if (tags.length) base = base.where(sql<boolean>`tags_lower ${sql.raw(o.matchAllTags ? '@>' : '&&')} ${sql.val(tags)}::text[]`);
+      if (o.creator) base = base.where('creator_lower', '=', o.creator.toLowerCase());
+      if (o.q?.trim()) base = base.where(sql<boolean>`search @@ websearch_to_tsquery('english', ${o.q.trim()})`);
+      if (o.favoriteOnly) base = base.where(sql<boolean>`(extensions->>'favorite' = 'true' or extensions->'tldw'->>'favorite' = 'true')`);
+      if (o.createdFrom) base = base.where('created_at', '>=', o.createdFrom);
+      if (o.createdTo) base = base.where('created_at', '<=', o.createdTo);
+      if (o.updatedFrom) base = base.where('updated_at', '>=', o.updatedFrom);
+      if (o.updatedTo) base = base.where('updated_at', '<=', o.updatedTo);
+      if (o.hasConversations !== undefined) {
+        const withChat = chats()
+          .select(sql`1`.as('one'))
+          .where(sql<boolean>`chats.character_id = characters.id`);
+        base = base.where((eb) => (o.hasConversations ? eb.exists(withChat) : eb.not(eb.exists(withChat))));
+      }
+      const direction = o.sortOrder ?? 'asc';
+      let ordered = base.selectAll('characters');
+      if (o.sortBy === 'conversation_count') {
+        const counted = chats()
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where(sql<boolean>`chats.character_id = characters.id`);
+        ordered = ordered.orderBy(sql`(${counted})`, direction);
+      } else if (o.sortBy === 'last_used_at') ordered = ordered.orderBy(sql`last_used_at ${sql.raw(direction)} NULLS LAST`);
+      else if (o.sortBy === 'creator') ordered = ordered.orderBy('creator_lower', direction);
+      else if (o.sortBy === 'created_at' || o.sortBy === 'updated_at') ordered = ordered.orderBy(o.sortBy, direction);
       else ordered = ordered.orderBy('name', direction);
       const [items, count] = await Promise.all([
         ordered.orderBy('id').limit(o.limit).offset(o.offset).execute(),

@@ -51,6 +51,8 @@ export function toWorldBookView(row: WorldBookRow): WorldBookView {
 export function toEntryView(row: WorldBookEntryRow): Record<string, unknown> {
   return {
     entry_id: row.entry_id,
+    /** tldw_server's clients read an entry's id as `id`. */
+    id: row.entry_id,
     world_book_id: row.world_book_id,
     ...entryToApi(row.entry),
     created_at: row.created_at.toISOString(),

@@ -29,6 +29,9 @@ import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachm
 import { userDataRoutes } from './routes/user-data-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
+import { sendFastApiError } from './tldw/fastapi-errors.ts';
+import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
+import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -38,6 +41,9 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
   return [
     ...systemRoutes(deps),
     ...rateLimitRoutes(deps),
+    // tldw_server's character paths (services/api/tldw/): before ours, as some share our paths' prefixes.
+    ...tldwCharacterRoutes(deps),
+    ...tldwWorldBookRoutes(deps),
     ...characterFileRoutes(deps),
     ...worldInfoProcessRoutes(deps),
     ...worldBookRoutes(deps),
@@ -138,6 +144,11 @@ export function createApp(deps: ApiDependencies) {
     answerProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.locals.fastApiErrors) {
+      const p = sendFastApiError(res, err);
+      if (p?.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
+      return;
+    }
     const p = toProblem(err);
     if (p.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
     answerProblem(res, p);

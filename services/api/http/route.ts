@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { Actor } from '../../../shared/access/actor.ts';
 import type { Logger } from '../../../infra/logger.ts';
@@ -73,6 +73,21 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   bodyContentType?: string;
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
   bodyLimitBytes?: number;
+  /**
+   * Checks what the path names is there and the caller's before the query and body are validated (ownership before
+   * validation: another user's resource with an odd parameter is its 403/404, never a 400/422).
+   */
+  authorize?: (ctx: { params: P; actor: Actor }) => Promise<void>;
+  /**
+   * Only the path written with its trailing slash is this route's; without the slash the request goes on to the
+   * next route of the same path (tldw_server's `GET /characters/` beside our `GET /characters`).
+   */
+  trailingSlash?: true;
+  /**
+   * How errors are answered: problem+json (default), or FastAPI's `{"detail": ...}` with 422 and its error list
+   * for invalid input (the tldw_server-compatible routes, services/api/tldw/).
+   */
+  errorBody?: 'problem' | 'fastapi';
   responses: Record<number, ResponseSpec>;
   /** Returns the response, or undefined when the handler wrote it itself (streams, files). */
   handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;
@@ -130,6 +145,15 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
   if (closest) setRateLimitHeaders(res, closest);
 }
 
+/** Where in the request a value was invalid: a ZodError thrown here carries it as `location`. */
+export type RequestPart = 'path' | 'query' | 'body';
+
+function parseIn<T>(part: RequestPart, schema: ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw Object.assign(parsed.error, { location: part, input: value });
+}
+
 export function registerRoutes(
   router: Router,
   routes: readonly RouteDefinition[],
@@ -137,20 +161,31 @@ export function registerRoutes(
   options: { rateLimits?: RateLimits } = {},
 ): void {
   for (const route of routes) {
-    router[route.method](route.path, async (req: Request, res: Response) => {
+    router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
+      if (route.trailingSlash && !req.path.endsWith('/')) return next();
       let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
         principal = await authenticate(req);
         if (!principal) throw unauthorized();
         if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
+      // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
+      if (route.errorBody === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
-      const params = route.params ? route.params.parse(req.params) : {};
-      const query = route.query ? route.query.parse(req.query) : {};
-      const body = route.body ? route.body.parse(req.body ?? {}) : undefined;
+      const params = route.params ? parseIn('path', route.params, req.params) : {};
       const requestId = res.locals.requestId as string;
+      const actor: Actor = {
+        userId: principal?.userId ?? 'anonymous',
+        isAdmin: principal?.isAdmin ?? false,
+        requestId,
+        correlationId: (res.locals.correlationId as string) ?? requestId,
+        causationId: requestId,
+      };
+      if (route.authorize) await route.authorize({ params, actor });
+      const query = route.query ? parseIn('query', route.query, req.query) : {};
+      const body = route.body ? parseIn('body', route.body, req.body ?? {}) : undefined;
       const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
       const rules = ([] as RateLimitRule[]).concat(route.rateLimit ?? []);
       let consumed = false;
@@ -173,13 +208,7 @@ export function registerRoutes(
         params,
         query,
         body,
-        actor: {
-          userId: principal?.userId ?? 'anonymous',
-          isAdmin: principal?.isAdmin ?? false,
-          requestId,
-          correlationId: (res.locals.correlationId as string) ?? requestId,
-          causationId: requestId,
-        },
+        actor,
         log,
         req,
         res,

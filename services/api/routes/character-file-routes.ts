@@ -5,6 +5,7 @@ import { importCard } from '../../../commands/characters/import-card.ts';
 import { createCharacterNameSuffixes } from '../../../queries/character-name-suffixes.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
+import { createWorldBookQueries, toEntryView, toWorldBookView } from '../../../queries/world-books-queries.ts';
 import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
@@ -14,6 +15,8 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { characterViewSchema, visibleCharacter } from './character-routes.ts';
+import { canRead } from '../../../shared/access/access-rules.ts';
+import { TLDW_IMPORT_FIELD, takenNameOwner, tldwAlreadyExists, tldwImported } from '../tldw/character-import-answer.ts';
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -54,6 +57,16 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
     config: deps.config,
   };
   const location = (id: string) => `/api/v1/characters/${id}`;
+  const books = createWorldBookQueries(deps.db, deps.readSchema);
+  /** tldw_server's `include_world_books`: the character's attached books, each with its entries, beside the card. */
+  const withWorldBooks = async (json: Uint8Array, characterId: string): Promise<Uint8Array> => {
+    const attached = await books.attachments(characterId, { enabledOnly: false });
+    const worldBooks = await Promise.all(
+      attached.map(async (a) => ({ ...toWorldBookView(a.book), entries: (await books.entries(a.book.id)).map(toEntryView) })),
+    );
+    const card = JSON.parse(Buffer.from(json).toString('utf8')) as Record<string, unknown>;
+    return new Uint8Array(Buffer.from(JSON.stringify({ ...card, world_books: worldBooks }, null, 2)));
+  };
 
   return [
     defineRoute({
@@ -88,7 +101,9 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         const allowImageOnly = query.allow_image_only ?? (fields.allow_image_only ? flag.parse(fields.allow_image_only) : false);
         const onConflict =
           query.on_conflict ?? (fields.on_conflict ? z.enum(['error', 'rename', 'overwrite']).parse(fields.on_conflict) : 'error');
-        const { parsed, outcome, book, position } = await importCard(
+        // A tldw_server client (the original's field, no on_conflict of ours) gets the original's answers too.
+        const tldwClient = file.field === TLDW_IMPORT_FIELD && query.on_conflict === undefined && fields.on_conflict === undefined;
+        const imported = await importCard(
           {
             ...importPorts,
             log,
@@ -97,7 +112,14 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
           },
           actor,
           { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
-        );
+        ).catch(async (err: unknown) => {
+          const existing = tldwClient ? takenNameOwner(err) : null;
+          const row = existing ? await queries.get(existing) : undefined;
+          if (row && canRead(actor, row)) return { status: 200, body: tldwAlreadyExists(row) } as const;
+          throw err;
+        });
+        if ('status' in imported) return imported;
+        const { parsed, outcome, book, position } = imported;
         const report = importReport(parsed, outcome, book);
         return respondAfterProjection(
           deps,
@@ -107,7 +129,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             const row = (await queries.get(outcome.characterId))!;
             return {
               status: outcome.replaced ? 200 : 201,
-              body: { ...toCharacterView(row), ...report },
+              body: { ...toCharacterView(row), ...report, ...(tldwClient ? tldwImported(row) : {}) },
               headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` },
             };
           },
@@ -119,11 +141,14 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/characters/:id/export',
       operationId: 'exportCharacter',
-      summary: 'Export as PNG (ccv3 + chara chunks on its own image), JSON (V3), V2 JSON or CharX',
+      summary:
+        'Export as PNG (ccv3 + chara chunks on its own image), JSON (V3; `v3` is tldw_server’s name), V2 JSON or CharX; include_world_books adds the attached books to a JSON export',
       tags: ['characters'],
       auth: 'user',
       params: idParams,
-      query: z.object({ format: z.enum(['png', 'json', 'v2', 'charx']).default('png') }).strict(),
+      query: z
+        .object({ format: z.enum(['png', 'json', 'v3', 'v2', 'charx']).default('png'), include_world_books: flag.optional() })
+        .strict(),
       responses: {
         200: { description: 'the card file', contentType: 'application/octet-stream' },
         404: { description: 'missing', schema: problemSchema },
@@ -131,14 +156,19 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ params, query, actor, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, actor);
         const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        const out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
+        const format = query.format === 'v3' ? 'json' : query.format;
+        const exported = exportCard(row.card as unknown as CanonicalCard, format, { avatar: binaries.avatar, assets: binaries.assets });
+        const out =
+          query.include_world_books && exported.mime === 'application/json'
+            ? { ...exported, bytes: await withWorldBooks(exported.bytes, row.id) }
+            : exported;
         sendDownload(
           res,
           out.bytes,
           out.mime,
           { name: row.name, extension: out.extension },
           {
-            ETag: `W/"${row.version}-${query.format}"`,
+            ETag: `W/"${row.version}-${query.format}${query.include_world_books ? '-books' : ''}"`,
             ...(out.warnings.length ? { 'X-Export-Warnings': encodeURIComponent(out.warnings.join(' | ')).slice(0, 2000) } : {}),
           },
         );

@@ -35,6 +35,9 @@ import {
 import { asOfParam } from './as-of-param.ts';
 import { asOfOrCurrent, asOfResponses, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import { assertOwned } from '../../../shared/access/access-rules.ts';
+import { planCardBinaries } from '../../../commands/characters/card-binaries.ts';
+import { decodeImageBase64 } from '../../../shared/cards/image-base64.ts';
+import { characterImageBase64 } from '../../../queries/character-image.ts';
 
 export { characterViewSchema };
 
@@ -92,12 +95,22 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'name taken', schema: problemSchema },
       },
       handler: async ({ body, actor }) => {
-        const { card_data, ...fields } = body;
+        const { card_data, image_base64, ...fields } = body;
         const card = cardFromBasicFields(fields);
         for (const [k, v] of Object.entries(card_data ?? {})) if (v !== null) (card.data as Record<string, unknown>)[k] = v;
-        const stored: StoredCard = { card, avatar: null, assets: [] };
-        checkCard(stored, deps);
-        const { characterId, result } = await createCharacter(commands, actor, { stored, source: { kind: 'api' } });
+        checkCard({ card, avatar: null, assets: [] }, deps);
+        // An image is stored as an imported card's is: charged to the owner's quota, written before the event.
+        const image = image_base64 ? planCardBinaries(deps.blobStore, decodeImageBase64(image_base64), []) : null;
+        const reservation = await image?.reserve(actor.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
+        const stored: StoredCard = { card, avatar: image?.avatar ?? null, assets: [] };
+        const { characterId, result } = await createCharacter(commands, actor, {
+          stored,
+          source: { kind: 'api' },
+          ...(image ? { beforeAppend: () => image.write() } : {}),
+        }).catch(async (err: unknown) => {
+          await reservation?.release();
+          throw err;
+        });
         return respondAfterProjection(
           deps,
           result.position,
@@ -153,6 +166,8 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           as_of: asOfParam.optional(),
           as_of_version: z.coerce.number().int().min(1).optional().describe('the same as as_of=N (kept for older clients)'),
           include_card: booleanParam.optional(),
+          /** tldw_server's `image_base64` member: the character's image as base64 (null without one). */
+          include_image_base64: booleanParam.optional(),
         })
         .strict(),
       responses: asOfResponses(characterViewSchema.extend({ as_of_version: z.number().int().optional() }), 'the character'),
@@ -165,7 +180,8 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
           },
           current: async () => {
             const row = visibleCharacter(await queries.get(params.id), params.id, actor);
-            return { status: 200, body: toCharacterView(row, { includeCard }), headers: { ETag: `W/"${row.version}"` } };
+            const image = query.include_image_base64 ? { image_base64: await characterImageBase64(deps.blobStore, row) } : {};
+            return { status: 200, body: { ...toCharacterView(row, { includeCard }), ...image }, headers: { ETag: `W/"${row.version}"` } };
           },
         });
       },

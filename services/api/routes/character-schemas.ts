@@ -29,6 +29,8 @@ export const characterViewSchema = characterFieldsSchema.extend({
   updated_at: z.iso.datetime(),
   last_used_at: z.iso.datetime().nullable(),
   deleted_at: z.iso.datetime().nullable(),
+  image_present: z.boolean().describe('tldw_server’s member: whether the character has an image'),
+  last_modified: z.iso.datetime().describe('tldw_server’s member: the same instant as updated_at'),
   card: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -61,5 +63,9 @@ export const dataChangesSchema = z
     message: `set basic fields by their own names, not through card_data (${[...RESERVED_DATA_KEYS].join(', ')})`,
   });
 
-export const createBody = characterFieldsSchema.extend({ card_data: dataChangesSchema.optional() });
+export const createBody = characterFieldsSchema.extend({
+  card_data: dataChangesSchema.optional(),
+  /** The character's image as base64 or a data: URL (tldw_server's field), stored like an imported card's image. */
+  image_base64: z.string().max(20_000_000).nullable().optional(),
+});
 export const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();

@@ -179,6 +179,7 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           description: 'a page of books',
           schema: z.object({
             items: z.array(bookViewSchema),
+            world_books: z.array(bookViewSchema).describe('the same list under tldw_server’s name'),
             total: z.number().int(),
             enabled_count: z.number().int(),
             disabled_count: z.number().int(),
@@ -197,10 +198,13 @@ export function worldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
           globalOnly: query.global_only,
         });
         const next = query.offset + items.length < total ? query.offset + items.length : null;
+        const views = items.map(toWorldBookView);
         return {
           status: 200,
           body: {
-            items: items.map(toWorldBookView),
+            items: views,
+            // tldw_server's name for the same list (its clients read `world_books`).
+            world_books: views,
             total,
             enabled_count: enabledCount,
             disabled_count: disabledCount,

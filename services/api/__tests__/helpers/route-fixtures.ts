@@ -137,6 +137,13 @@ export function fixtureApi(base: string) {
           'character',
         )
       ).id,
+    taggedCharacter: async (auth: string, tag: string): Promise<string> =>
+      (
+        await must(
+          post(auth, '/api/v1/characters', { name: `Tagged ${randomUUID().slice(0, 8)}`, first_message: 'Hello.', tags: [tag] }),
+          'tagged character',
+        )
+      ).id,
     deletedCharacter: async (auth: string): Promise<string> => {
       const id = await api.character(auth);
       await must(rawSend(base, { method: 'DELETE', url: `/api/v1/characters/${id}`, auth }), 'delete character', 200);
@@ -233,6 +240,11 @@ export interface RouteFixture {
    * `admin`: an administrator's route (`auth: 'admin'`): a user who is not one gets 403, an administrator 2xx.
    */
   kind: 'resource' | 'collection' | 'admin';
+  /**
+   * What another user's resource answers when it is not 403: the tldw_server-compatible routes answer 404 there,
+   * as the original does (each user's data is out of sight, not forbidden).
+   */
+  foreignStatus?: 404;
   /** An operations route with a resource or collection shape: the caller must be an administrator (any other user gets 403). */
   admin?: boolean;
   setup?: (api: FixtureApi, owner: string) => Promise<Values>;
@@ -285,7 +297,37 @@ const entry = async (api: FixtureApi, owner: string) => {
   return { id: bookId, entry_id: entryId };
 };
 
+const tagged = (tag: string) => async (api: FixtureApi, owner: string) => ({ id: await api.taggedCharacter(owner, tag) });
+
 export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
+  // tldw_server's routes beside ours (services/api/tldw/)
+  tldwListCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { limit: '10', offset: '0' } }) },
+  tldwSearchCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { query: 'Char', limit: '5' } }) },
+  tldwFilterCharacters: { kind: 'collection', setup: tagged('fixture'), request: () => ({ query: { tags: 'fixture', limit: '5' } }) },
+  tldwQueryCharacters: {
+    kind: 'collection',
+    setup: tagged('fixture'),
+    request: () => ({ query: { page: '1', page_size: '5', tags: 'fixture', sort_by: 'created_at', sort_order: 'desc' } }),
+  },
+  tldwCharacterTagOperation: {
+    kind: 'collection',
+    setup: tagged('old-tag'),
+    request: () => ({ body: { operation: 'rename', source_tag: 'old-tag', target_tag: 'new-tag' } }),
+  },
+  tldwProcessWorldBooks: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: book,
+    request: (v) => ({ body: { text: 'a dragon appears', world_book_ids: [v.id!] } }),
+    missing: () => ({ body: { text: 'a dragon appears', world_book_ids: [randomUUID()] } }),
+  },
+  tldwUpdateWorldBookEntry: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: entry,
+    request: (v) => ({ params: { entry_id: v.entry_id! }, body: { content: 'Dragons sleep here.', priority: 5 } }),
+  },
+  tldwDeleteWorldBookEntry: { kind: 'resource', foreignStatus: 404, setup: entry, request: (v) => ({ params: { entry_id: v.entry_id! } }) },
   // characters
   createCharacter: { kind: 'collection', request: () => ({ body: { name: `New ${randomUUID().slice(0, 8)}` } }) },
   listCharacters: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },

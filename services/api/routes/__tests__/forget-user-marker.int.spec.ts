@@ -259,6 +259,19 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       req('POST', '/api/v1/characters/world-books/entries/bulk', { entry_ids: [entry.entry_id], operation: 'set_priority', value: 5 }),
       'bulk entries',
     );
+    // tldw_server's routes: an entry changed by its own id (with its extras), a tag renamed on every character
+    await ok(
+      req('PUT', `/api/v1/characters/world-books/entries/${entry.entry_id}`, {
+        keywords: [`${M}tldw`],
+        group: `${M} group`,
+        metadata: { note: `${M} note` },
+      }),
+      'tldw update entry',
+    );
+    await ok(
+      req('POST', '/api/v1/characters/tags/operations', { operation: 'rename', source_tag: `${M}tag`, target_tag: `${M}renamed-tag` }),
+      'tldw tag rename',
+    );
     await ok(
       req('POST', '/api/v1/characters/world-books/process-context', {
         text: `${M} walks to the tower`,
