@@ -57,6 +57,16 @@ const COUNTING_REQUESTS: Record<
     chat_completion: { alsoCounts: ['message_send'] },
     message_send: { alsoCounts: ['chat_completion'] },
   },
+  tldwPostMessage: {
+    blob_upload: {
+      request: (v) => ({ params: { chat_id: v.chat_id! }, body: { role: 'user', content: 'look', image_base64: PNG_BASE64 } }),
+      alsoCounts: ['message_send'],
+    },
+  },
+  tldwCompleteV2: {
+    chat_completion: { alsoCounts: ['message_send'] },
+    message_send: { alsoCounts: ['chat_completion'] },
+  },
   createChatCompletion: {
     message_send: {
       request: (v) => ({ body: { character_id: v.id!, save_to_db: true, messages: [{ role: 'user', content: 'Hello' }] } }),
@@ -171,13 +181,19 @@ describe.each(stores)('every documented rate limit is enforced (%s store)', (sto
         const head = await svc.runtime.eventStore.headPosition();
         const refused: Res = await call(svc.url, route, request(values), auth);
         outcomes.push(`${route.operationId}: ${refused.status}`);
-        expect([route.operationId, refused.status, refused.body?.code, refused.body?.action]).toEqual([
-          route.operationId,
-          429,
-          'rate_limited',
-          action,
-        ]);
-        expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        if (route.errorStyle === 'fastapi') {
+          // The tldw_server-compatible routes: FastAPI's body, the same bucket and headers.
+          expect([route.operationId, refused.status, typeof refused.body?.detail]).toEqual([route.operationId, 429, 'string']);
+          expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
+        } else {
+          expect([route.operationId, refused.status, refused.body?.code, refused.body?.action]).toEqual([
+            route.operationId,
+            429,
+            'rate_limited',
+            action,
+          ]);
+          expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        }
         const retryAfter = Number(refused.headers.get('retry-after'));
         expect(retryAfter).toBeGreaterThanOrEqual(1);
         expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);

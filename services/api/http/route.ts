@@ -73,6 +73,16 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   bodyContentType?: string;
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
   bodyLimitBytes?: number;
+  /**
+   * How this route's errors are written: problem+json (the default), or FastAPI's `{"detail": ...}` with 422 for
+   * validation errors, for the tldw_server-compatible routes (`services/api/tldw/`).
+   */
+  errorStyle?: 'problem' | 'fastapi';
+  /**
+   * Runs once the path parameters are parsed and before the query and body are: ownership comes before
+   * validation, so another user's resource with odd parameters is a 403/404, never a 400/422.
+   */
+  authorize?: (ctx: { params: P; actor: Actor }) => Promise<void>;
   responses: Record<number, ResponseSpec>;
   /** Returns the response, or undefined when the handler wrote it itself (streams, files). */
   handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;
@@ -130,6 +140,44 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
   if (closest) setRateLimitHeaders(res, closest);
 }
 
+/** Where a request failed validation (FastAPI's `loc` starts with it). */
+export type RequestPart = 'path' | 'query' | 'body';
+
+/** The keys of a query schema that is an object (undefined for any other schema). */
+function queryKeys(schema: ZodType | undefined): string[] | undefined {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+/**
+ * The query a route's schema is given. A GET ignores parameters it does not know (as FastAPI does, so clients
+ * that send extra ones keep working), logged at debug; a known parameter with a bad value is still refused.
+ * Writes keep their strict schemas.
+ */
+export function knownQuery(
+  route: Pick<RouteDefinition, 'method' | 'query'>,
+  raw: Record<string, unknown>,
+  log?: Logger,
+): Record<string, unknown> {
+  const keys = route.method === 'get' ? queryKeys(route.query) : undefined;
+  if (!keys) return raw;
+  const known: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (keys.includes(key)) known[key] = value;
+    else ignored.push(key);
+  }
+  if (ignored.length > 0) log?.debug({ ignored }, 'unknown query parameters ignored');
+  return known;
+}
+
+function parsePart<T>(schema: ZodType<T>, value: unknown, part: RequestPart, res: Response): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  res.locals.invalidPart = part;
+  res.locals.invalidInput = value;
+  throw parsed.error;
+}
+
 export function registerRoutes(
   router: Router,
   routes: readonly RouteDefinition[],
@@ -138,6 +186,7 @@ export function registerRoutes(
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
+      if (route.errorStyle) res.locals.errorStyle = route.errorStyle;
       let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
         principal = await authenticate(req);
@@ -147,11 +196,19 @@ export function registerRoutes(
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
-      const params = route.params ? route.params.parse(req.params) : {};
-      const query = route.query ? route.query.parse(req.query) : {};
-      const body = route.body ? route.body.parse(req.body ?? {}) : undefined;
+      const params = route.params ? parsePart(route.params, req.params, 'path', res) : {};
       const requestId = res.locals.requestId as string;
       const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
+      const actor: Actor = {
+        userId: principal?.userId ?? 'anonymous',
+        isAdmin: principal?.isAdmin ?? false,
+        requestId,
+        correlationId: (res.locals.correlationId as string) ?? requestId,
+        causationId: requestId,
+      };
+      if (route.authorize) await route.authorize({ params, actor });
+      const query = route.query ? parsePart(route.query, knownQuery(route, req.query as Record<string, unknown>, log), 'query', res) : {};
+      const body = route.body ? parsePart(route.body, req.body ?? {}, 'body', res) : undefined;
       const rules = ([] as RateLimitRule[]).concat(route.rateLimit ?? []);
       let consumed = false;
       const consumeRateLimit = async (actions?: readonly RateLimitAction[]) => {
@@ -173,13 +230,7 @@ export function registerRoutes(
         params,
         query,
         body,
-        actor: {
-          userId: principal?.userId ?? 'anonymous',
-          isAdmin: principal?.isAdmin ?? false,
-          requestId,
-          correlationId: (res.locals.correlationId as string) ?? requestId,
-          causationId: requestId,
-        },
+        actor,
         log,
         req,
         res,
