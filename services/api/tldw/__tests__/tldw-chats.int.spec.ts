@@ -356,4 +356,277 @@ describe('tldw_server chats and messages (ported HTTP-level tests)', () => {
       expect(JSON.stringify(events)).not.toContain('Purge question');
     });
   });
+
+  describe('test_chat_session_client_id_create.py', () => {
+    const BODY = { title: 'Planning notes', state: 'in-progress', source: 'webui-chat' };
+    const create = (client: Client, id: string, body: Record<string, unknown> = BODY, query?: Record<string, unknown>) =>
+      client.post('/api/v1/chats/', { id, ...body }, query);
+    const count = async (client: Client) =>
+      (await client.get('/api/v1/chats/', { include_deleted: true, limit: 200 })).body.total as number;
+
+    test('test_client_id_becomes_the_chat_id', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const r = await create(client, id);
+      expect(r.status).toBe(201);
+      expect([r.body.id, r.body.title]).toEqual([id, BODY.title]);
+      expect(r.headers.get('idempotency-replayed')).toBeNull();
+    });
+
+    test('test_replay_returns_the_same_chat_and_creates_no_duplicate', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const first = await create(client, id);
+      const second = await create(client, id);
+      expect([first.status, second.status]).toEqual([201, 200]);
+      expect(second.headers.get('idempotency-replayed')).toBe('true');
+      expect([second.body.id, second.body.created_at]).toEqual([id, first.body.created_at]);
+      expect(await count(client)).toBe(1);
+      const listed = await client.get('/api/v1/chats/');
+      for (const text of [first.body, second.body, listed.body].map((b) => JSON.stringify(b))) expect(text).not.toContain('sha256:');
+    });
+
+    test('test_replay_compares_the_original_request_not_the_current_chat', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const created = await create(client, id);
+      const renamed = await client.put(`/api/v1/chats/${id}`, { title: 'Renamed' }, { expected_version: created.body.version });
+      expect(renamed.status).toBe(200);
+      const replay = await create(client, id);
+      expect([replay.status, replay.body.title]).toEqual([200, 'Renamed']);
+      expect(await count(client)).toBe(1);
+    });
+
+    test.each([
+      ['key-order', { source: 'webui-chat', title: 'Planning notes', state: 'in-progress' }],
+      ['normalized-state', { title: 'Planning notes', state: 'IN-PROGRESS', source: 'webui-chat' }],
+      ['ignored-extra-field', { title: 'Planning notes', state: 'in-progress', source: 'webui-chat', unknown_extra: 1 }],
+    ])('test_replay_matches_equivalent_request_bodies[%s]', async (_name, equivalent) => {
+      const client = await clientFor();
+      const id = randomUUID();
+      expect((await create(client, id)).status).toBe(201);
+      expect((await create(client, id, equivalent)).status).toBe(200);
+      expect(await count(client)).toBe(1);
+    });
+
+    test('test_uppercase_client_id_is_stored_in_canonical_form', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const r = await create(client, id.toUpperCase());
+      expect([r.status, r.body.id]).toEqual([201, id]);
+      expect((await create(client, id)).status).toBe(200);
+      expect(await count(client)).toBe(1);
+    });
+
+    test('test_character_chat_replay_keeps_one_chat_and_one_greeting', async () => {
+      const client = await clientFor();
+      const c = await character(client, { name: `Archivist ${randomUUID().slice(0, 6)}`, first_message: 'Welcome back.' });
+      const id = randomUUID();
+      const body = { character_id: c.id, title: 'Archive visit' };
+      const first = await create(client, id, body, { seed_first_message: true });
+      const second = await create(client, id, body, { seed_first_message: true });
+      expect([first.status, second.status]).toEqual([201, 200]);
+      expect(first.body.message_count).toBe(1);
+      expect(first.headers.get('x-chat-seed-status')).toBe('ok');
+      expect(second.body.character_id).toBe(c.id);
+      expect(await count(client)).toBe(1);
+      expect((await listMessages(client, id)).length).toBe(1);
+    });
+
+    test('test_character_id_aliases_replay_as_the_same_request', async () => {
+      const client = await clientFor();
+      const c = await character(client, { name: `Navigator ${randomUUID().slice(0, 6)}` });
+      const id = randomUUID();
+      expect((await create(client, id, { character_id: c.id })).status).toBe(201);
+      expect((await create(client, id, { assistant_kind: 'character', assistant_id: c.id })).status).toBe(200);
+      expect(await count(client)).toBe(1);
+    });
+
+    test.each([
+      ['title', { title: 'Different title' }, undefined],
+      ['explicit-null-choice', { assistant_kind: null }, undefined],
+      ['state', { state: 'resolved' }, undefined],
+      ['query-option', {}, { seed_first_message: true }],
+    ])('test_same_id_with_a_different_request_is_409_and_changes_nothing[%s]', async (_name, changed, query) => {
+      const client = await clientFor();
+      const id = randomUUID();
+      expect((await create(client, id)).status).toBe(201);
+      const conflict = await create(client, id, { ...BODY, ...changed }, query);
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.detail.error_code).toBe('chat_id_conflict');
+      expect((await client.get(`/api/v1/chats/${id}`)).body.title).toBe(BODY.title);
+      expect(await count(client)).toBe(1);
+    });
+
+    test('test_id_of_a_chat_created_without_client_id_is_409', async () => {
+      const client = await clientFor();
+      const existing = await client.post('/api/v1/chats/', BODY);
+      expect(existing.status).toBe(201);
+      const conflict = await create(client, existing.body.id);
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.detail.error_code).toBe('chat_id_conflict');
+      expect(await count(client)).toBe(1);
+    });
+
+    test('test_another_owner_reusing_an_id_in_a_shared_store_gets_409_without_a_leak', async () => {
+      const owner = await clientFor();
+      const other = await clientFor();
+      const id = randomUUID();
+      const secretTitle = 'Owner one private plans';
+      expect((await create(owner, id, { title: secretTitle })).status).toBe(201);
+      for (const attempt of [{ title: secretTitle }, { title: 'Something else' }]) {
+        const r = await create(other, id, attempt);
+        expect(r.status).toBe(409);
+        expect(r.body.detail.error_code).toBe('chat_id_conflict');
+        expect(JSON.stringify(r.body)).not.toContain(secretTitle);
+        expect(r.headers.get('idempotency-replayed')).toBeNull();
+      }
+      expect([403, 404]).toContain((await other.get(`/api/v1/chats/${id}`)).status);
+      expect((await owner.get(`/api/v1/chats/${id}`)).body.title).toBe(secretTitle);
+    });
+
+    test.each([
+      ['not-a-uuid'],
+      [''],
+      ['6b0f8c1e2d4a4f3b9a715c2e8d9f0a14'],
+      ['{6b0f8c1e-2d4a-4f3b-9a71-5c2e8d9f0a14}'],
+      ['urn:uuid:6b0f8c1e-2d4a-4f3b-9a71-5c2e8d9f0a14'],
+      [' 6b0f8c1e-2d4a-4f3b-9a71-5c2e8d9f0a14'],
+      ['00000000-0000-0000-0000-000000000000'],
+      ['ffffffff-ffff-ffff-ffff-ffffffffffff'],
+      [12345],
+    ])('test_invalid_client_id_is_422_and_creates_nothing[%p]', async (badId) => {
+      const client = await clientFor();
+      const r = await client.post('/api/v1/chats/', { id: badId, ...BODY });
+      expect(r.status).toBe(422);
+      expect(r.body.detail[0].loc).toEqual(['body', 'id']);
+      expect(await count(client)).toBe(0);
+    });
+
+    test('test_without_id_each_create_makes_a_new_server_named_chat', async () => {
+      const client = await clientFor();
+      const first = await client.post('/api/v1/chats/', BODY);
+      const second = await client.post('/api/v1/chats/', BODY);
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(first.body.id).not.toBe(second.body.id);
+      for (const r of [first, second]) expect(r.headers.get('idempotency-replayed')).toBeNull();
+      expect(await count(client)).toBe(2);
+    });
+
+    test('test_explicit_null_id_behaves_like_no_id', async () => {
+      const client = await clientFor();
+      expect((await client.post('/api/v1/chats/', { id: null, ...BODY })).status).toBe(201);
+      expect((await client.post('/api/v1/chats/', { id: null, ...BODY })).status).toBe(201);
+      expect(await count(client)).toBe(2);
+    });
+
+    test('test_replaying_a_trashed_chat_is_410_and_does_not_restore_or_recreate', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const created = await create(client, id);
+      expect((await client.delete(`/api/v1/chats/${id}`, { expected_version: created.body.version })).status).toBe(204);
+      const gone = await create(client, id);
+      expect(gone.status).toBe(410);
+      expect(gone.body.detail.error_code).toBe('chat_deleted');
+      expect((await client.get(`/api/v1/chats/${id}`)).status).toBe(404);
+      expect(await count(client)).toBe(1);
+      expect((await create(client, id, { title: 'Different title' })).status).toBe(409);
+    });
+
+    test('test_restored_chat_replays_again', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const created = await create(client, id);
+      expect((await client.delete(`/api/v1/chats/${id}`, { expected_version: created.body.version })).status).toBe(204);
+      const trashed = (await client.get('/api/v1/chats/', { deleted_only: true })).body.chats[0];
+      expect((await client.post(`/api/v1/chats/${id}/restore`, undefined, { expected_version: trashed.version })).status).toBe(200);
+      expect((await create(client, id)).status).toBe(200);
+      expect(await count(client)).toBe(1);
+    });
+
+    test('test_permanently_deleted_chat_frees_its_id', async () => {
+      const client = await clientFor();
+      const id = randomUUID();
+      const created = await create(client, id);
+      expect((await client.delete(`/api/v1/chats/${id}`, { expected_version: created.body.version })).status).toBe(204);
+      expect((await client.delete(`/api/v1/chats/${id}`, { hard_delete: true })).status).toBe(204);
+      const again = await create(client, id);
+      expect(again.status).toBe(201);
+      expect(again.body.id).toBe(id);
+      expect(await count(client)).toBe(1);
+    });
+  });
+
+  describe('issue 18: what the original has and we lacked', () => {
+    test('message pinning is an event, shown in both APIs (metadata_extra.pinned / metadata.pinned)', async () => {
+      const client = await clientFor();
+      const chatId = await chatWithMessages(client, ['Remember the password is swordfish']);
+      const [message] = await listMessages(client, chatId);
+      const pinned = await client.put(`/api/v1/messages/${message!.id}`, { pinned: true }, { expected_version: message!.version });
+      expect(pinned.status).toBe(200);
+      expect(pinned.body.metadata_extra).toEqual({ pinned: true });
+      expect(pinned.body.version).toBe(message!.version + 1);
+      const native = await client.get(`/api/v1/character_messages/messages/${message!.id}`);
+      expect(native.body.metadata).toEqual({ pinned: true });
+      const listed = await client.get(`/api/v1/chats/${chatId}/messages`, { include_metadata: true });
+      expect(listed.body.messages[0].metadata_extra).toEqual({ pinned: true });
+      const stale = await client.put(`/api/v1/messages/${message!.id}`, { pinned: false }, { expected_version: message!.version });
+      expect(stale.status).toBe(409);
+      expect(stale.body.detail).toBe(`Version mismatch. Expected ${message!.version}, found ${message!.version + 1}`);
+      const unpinned = await client.put(`/api/v1/messages/${message!.id}`, { pinned: false }, { expected_version: message!.version + 1 });
+      expect(unpinned.body.metadata_extra).toEqual({ pinned: false });
+      const events = await svc.runtime.eventStore.readStream(`chat-${chatId}`);
+      expect(events.filter((e) => e.type === 'MessagePinned').length).toBe(2);
+    });
+
+    test('seed_first_message: false (the default) starts a chat with no message, true with the greeting', async () => {
+      const client = await clientFor();
+      const c = await character(client, { first_message: 'Greetings, {{user}}.' });
+      const bare = await client.post('/api/v1/chats/', { character_id: c.id });
+      expect([bare.status, bare.body.message_count, bare.headers.get('x-chat-seed-status')]).toEqual([201, 0, null]);
+      const seeded = await client.post('/api/v1/chats/', { character_id: c.id }, { seed_first_message: true });
+      expect([seeded.body.message_count, seeded.headers.get('x-chat-seed-status')]).toEqual([1, 'ok']);
+      const plain = await client.post('/api/v1/chats/', { title: 'no card' }, { seed_first_message: true });
+      expect(plain.headers.get('x-chat-seed-status')).toBe('no_greeting');
+      const context = await client.get(`/api/v1/chats/${seeded.body.id}/context`);
+      expect(context.body).toEqual({ character_name: c.name, messages: [{ role: 'assistant', content: 'Greetings, User.' }] });
+    });
+
+    test("ownership before validation: another user's chat with odd parameters is 403, never 422", async () => {
+      const owner = await clientFor();
+      const other = await clientFor();
+      const chatId = await chatWithMessages(owner, ['mine']);
+      const [message] = await listMessages(owner, chatId);
+      expect((await other.get(`/api/v1/chats/${chatId}/messages`, { limit: 'lots', render_placeholders: 'maybe' })).status).toBe(403);
+      expect((await other.put(`/api/v1/chats/${chatId}`, { rating: 99 }, {})).status).toBe(403);
+      expect((await other.put(`/api/v1/messages/${message!.id}`, {}, {})).status).toBe(403);
+      expect((await other.get(`/api/v1/chats/not-a-chat-id/messages`, { limit: 'lots' })).status).toBe(404);
+      const missing = await owner.get(`/api/v1/chats/${randomUUID()}`);
+      expect(missing.body.detail).toMatch(/^Chat session .* not found$/);
+    });
+
+    test('unknown query parameters are ignored on GETs of both APIs; a known one with a bad value is refused', async () => {
+      const client = await clientFor();
+      const chatId = await chatWithMessages(client, ['hello']);
+      expect((await client.get(`/api/v1/chats/${chatId}/messages`, { scope_type: 'global', zzz: 1 })).status).toBe(200);
+      expect((await client.get(`/api/v1/character_chats/${chatId}`, { include_settings: true, zzz: 1 })).status).toBe(200);
+      expect((await client.get(`/api/v1/character_messages/chats/${chatId}/messages`, { include_images: 'true' })).status).toBe(200);
+      const bad = await client.get(`/api/v1/character_messages/chats/${chatId}/messages`, { limit: 'lots' });
+      expect([bad.status, bad.body.code]).toEqual([400, 'validation_error']);
+    });
+
+    test('settings resource: authorNote maps onto the chat, reserved keys are 422, a null removes a key', async () => {
+      const client = await clientFor();
+      const chatId = await chatWithMessages(client, ['hi']);
+      const put = await client.put(`/api/v1/chats/${chatId}/settings`, { settings: { authorNote: 'It is raining.', mood: 'calm' } });
+      expect(put.body.settings).toEqual({ authorNote: 'It is raining.', mood: 'calm' });
+      const native = await client.get(`/api/v1/character_chats/${chatId}`);
+      expect(native.body.settings).toMatchObject({ author_note: 'It is raining.', extensions: { mood: 'calm' } });
+      const removed = await client.put(`/api/v1/chats/${chatId}/settings`, { settings: { mood: null } });
+      expect(removed.body.settings).toEqual({ authorNote: 'It is raining.' });
+      expect((await client.put(`/api/v1/chats/${chatId}/settings`, { settings: { roleplayResumeV1: {} } })).status).toBe(422);
+      const session = await client.get(`/api/v1/chats/${chatId}`, { include_settings: true });
+      expect(session.body.settings).toEqual({ authorNote: 'It is raining.' });
+    });
+  });
 });
