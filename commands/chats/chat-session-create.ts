@@ -34,18 +34,29 @@ function plainChatTitle(at: Date): string {
   return `Chat (${at.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)} UTC)`;
 }
 
+/**
+ * Under a client-chosen id: the chat's revision when it exists and this owner created it with this very
+ * request (a replay), undefined when the id is free; a 409 or 410 otherwise.
+ */
+export async function replayedChat(deps: ChatCommandDeps, actor: Actor, chatId: string, request: string): Promise<number | undefined> {
+  const { state, revision } = await loadState(deps.eventStore, chatStream(chatId), chatDecider, { cache: deps.stateCache });
+  if (!state.exists) return undefined;
+  // Another owner, another request, or a server-named chat: nothing about the existing chat is told.
+  if (!isOwnedBy(state, actor.userId) || state.createRequest !== request) throw idConflict(chatId);
+  if (state.deleted)
+    throw new AppError(410, 'chat_deleted', `Chat ${chatId} is in the trash; restore it to use this id`, { error_code: 'chat_deleted' });
+  return revision;
+}
+
+/** A create that lost the race for a client id to another one: the same conflict as a taken id. */
+export function asIdConflict(err: unknown, chatId: string): unknown {
+  return err instanceof AppError && err.code === 'already_exists' ? idConflict(chatId) : err;
+}
+
 export async function createChatSession(deps: ChatCommandDeps, actor: Actor, input: ChatSessionInput): Promise<ChatSessionCreated> {
   if (input.clientRequest !== null) {
-    const { state, revision } = await loadState(deps.eventStore, chatStream(input.chatId), chatDecider, { cache: deps.stateCache });
-    if (state.exists) {
-      // Another owner, another request, or a server-named chat: nothing about the existing chat is told.
-      if (!isOwnedBy(state, actor.userId) || state.createRequest !== input.clientRequest) throw idConflict(input.chatId);
-      if (state.deleted)
-        throw new AppError(410, 'chat_deleted', `Chat ${input.chatId} is in the trash; restore it to use this id`, {
-          error_code: 'chat_deleted',
-        });
-      return { replayed: true, revision };
-    }
+    const revision = await replayedChat(deps, actor, input.chatId, input.clientRequest);
+    if (revision !== undefined) return { replayed: true, revision };
   }
   const createRequest = input.clientRequest !== null ? { createRequest: input.clientRequest } : {};
   let result: CommandResult<ChatState>;
@@ -74,8 +85,7 @@ export async function createChatSession(deps: ChatCommandDeps, actor: Actor, inp
           });
   } catch (err) {
     // Two creates under one client id at once: the loser's append finds the chat there.
-    if (err instanceof AppError && err.code === 'already_exists') throw idConflict(input.chatId);
-    throw err;
+    throw asIdConflict(err, input.chatId);
   }
   const seeded = result.events.some((e) => e.type === 'MessagePosted');
   if (input.state && input.state !== 'in-progress')

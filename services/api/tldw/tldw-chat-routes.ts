@@ -5,10 +5,17 @@
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { tldwChatCompletionRoutes } from './tldw-chat-completion-routes.ts';
+import { tldwChatImportRoute } from './tldw-chat-import-route.ts';
 import { tldwChatSessionRoutes } from './tldw-chat-session-routes.ts';
 import { tldwChatSettingsRoutes } from './tldw-chat-settings-routes.ts';
 import { tldwMessageRoutes } from './tldw-message-routes.ts';
 
 export function tldwChatRoutes(deps: ApiDependencies): RouteDefinition[] {
-  return [...tldwChatSettingsRoutes(deps), ...tldwChatCompletionRoutes(deps), ...tldwChatSessionRoutes(deps), ...tldwMessageRoutes(deps)];
+  return [
+    tldwChatImportRoute(deps),
+    ...tldwChatSettingsRoutes(deps),
+    ...tldwChatCompletionRoutes(deps),
+    ...tldwChatSessionRoutes(deps),
+    ...tldwMessageRoutes(deps),
+  ];
 }

@@ -635,6 +635,20 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   // tldw_server's chat and message routes (services/api/tldw/)
+  tldwImportChat: {
+    kind: 'collection',
+    request: () => ({
+      body: {
+        id: randomUUID(),
+        title: 'Trip planning',
+        created_at: '2025-03-01T09:59:30.000Z',
+        messages: [
+          { id: 'pa_q1', role: 'user', content: 'Where to?', timestamp: '2025-03-01T10:00:00.250Z' },
+          { id: 'pa_a1', parent_message_id: 'pa_q1', role: 'assistant', content: 'Lisbon.', timestamp: '2025-03-01T10:01:00.250Z' },
+        ],
+      },
+    }),
+  },
   tldwCreateChatSession: { kind: 'collection', request: () => ({ body: { title: 'Planning notes', id: randomUUID() } }) },
   tldwListChatSessions: { kind: 'collection', request: () => ({ query: { include_settings: 'true', limit: '10' } }) },
   tldwGetChatSession: {
