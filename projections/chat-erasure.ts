@@ -1,7 +1,8 @@
 /**
- * The read models' part of erasing one chat (`commands/chats/chat-erase.ts`): its row in `chats` and every row
- * of a read-model table with a `chat_id` column (messages, dictionary attachments, lorebook activations, usage),
- * in one transaction. Tables are found by their column, as forgetting a user finds `owner_id`/`user_id`, so a
+ * The read models' part of erasing one chat (`commands/chats/chat-erase.ts`): its row in `chats`, every row of a
+ * read-model table with a `chat_id` column (messages, dictionary attachments, lorebook activations, usage) and
+ * the audit rows of its erased events, in one transaction. Aggregates that counted the chat without naming it
+ * (a character's `last_used_at`, `usage_daily` totals) keep its contribution until a rebuild of their projection. Tables are found by their column, as forgetting a user finds `owner_id`/`user_id`, so a
  * new chat-keyed read model is covered without a change here.
  */
 import { sql, type Kysely } from 'kysely';
@@ -22,6 +23,10 @@ export function chatReadModelErasure(db: Kysely<ReadModels>, schema: string): Ch
         }
         const chat = await sql`DELETE FROM ${sql.id(schema, 'chats')} WHERE id = ${chatId}`.execute(trx);
         deleted.chats = Number(chat.numAffectedRows ?? 0);
+        // The audit trail of the chat's erased events (a rebuild, reading them redacted, has none); the erasure's own stays.
+        const audit = await sql`DELETE FROM ${sql.id(schema, 'audit_events')}
+           WHERE stream_id = ${`chat-${chatId}`} AND event_type <> 'ChatErased'`.execute(trx);
+        deleted.audit_events = Number(audit.numAffectedRows ?? 0);
         return deleted;
       }),
   };
