@@ -3,11 +3,10 @@ import type { CompletionResult } from '../../../shared/completions/completion-jo
 import { AppError, badRequest } from '../../../shared/errors.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { createCharacterPrompts, usableCharacter, usableChat } from '../../completions/character-prompt.ts';
+import { createCharacterPrompts, usableChat } from '../../completions/character-prompt.ts';
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
 import { createCharacterCompletion } from '../../completions/character-completion.ts';
-import { preflightCompletion } from '../../completions/completion-preflight.ts';
 import { assertTurnImagesFit, checkRequestImages } from '../../completions/completion-images.ts';
 import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
@@ -64,7 +63,6 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     waiter: deps.waiter,
     config: deps.config,
   });
-  const preflight = { prompts, chats: deps };
   const completeCharacter = createCharacterCompletion(deps);
   const catalogue = modelCatalogueFor(deps);
   const imagePolicy = { maxBytes: deps.config.MESSAGE_IMAGE_MAX_BYTES, allowUrls: deps.config.COMPLETION_IMAGE_URLS === 'allow' };
