@@ -85,6 +85,8 @@ export const chatRowFolds: EventFolds<
   | 'MessageDeleted'
   | 'MessageRestored'
   | 'MessageSelected'
+  | 'MessagePinned'
+  | 'ChatErased'
   | 'ChatVariablesChanged'
   | 'WorldInfoTimedEffectsChanged',
   ChatRowChange
@@ -94,6 +96,8 @@ export const chatRowFolds: EventFolds<
   MessageDeleted: (event) => touched(event, -1),
   MessageEdited: (event) => touched(event, 0),
   MessageSelected: (event) => touched(event, 0),
+  ChatErased: (event) => ({ columns: { version: event.revision, updated_at: event.createdAt }, messageCountDelta: 0 }),
+  MessagePinned: (event) => ({ columns: { version: event.revision, updated_at: event.createdAt }, messageCountDelta: 0 }),
   ChatUpdated(event) {
     const { settings, ...plain } = event.data.changes;
     return {

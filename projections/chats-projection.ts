@@ -126,6 +126,11 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
     return;
   }
   if (event.type === 'MessagePosted') return applyPosted(db, event);
+  if (event.type === 'ChatErased') {
+    await db.deleteFrom('chat_messages').where('chat_id', '=', chatId).execute();
+    await db.deleteFrom('chats').where('id', '=', chatId).execute();
+    return;
+  }
   const fresh = await db
     .updateTable('chats')
     .set(chatChanges(event) as never)
@@ -157,6 +162,17 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
       return;
     case 'MessageSelected':
       await applyPath(db, chatId, event.data.path);
+      return;
+    case 'MessagePinned':
+      await db
+        .updateTable('chat_messages')
+        .set({
+          metadata: sql`coalesce(metadata, '{}'::jsonb) || jsonb_build_object('pinned', ${event.data.pinned}::boolean)`,
+          version: event.data.messageVersion,
+          updated_at: event.createdAt,
+        } as never)
+        .where('id', '=', event.data.messageId)
+        .execute();
       return;
     default:
       return;

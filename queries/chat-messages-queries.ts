@@ -152,6 +152,23 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
       }
     },
 
+    /**
+     * A page of the active path by offset, oldest first, with its total (the tldw_server listing): deleted messages
+     * are skipped and not counted unless `includeDeleted`.
+     */
+    async pathOffsetPage(
+      chatId: string,
+      options: { limit: number; offset: number; includeDeleted: boolean },
+    ): Promise<{ items: MessageRow[]; total: number }> {
+      let base = from().where('m.chat_id', '=', chatId).where('m.on_path', '=', true);
+      if (!options.includeDeleted) base = base.where('m.deleted_at', 'is', null);
+      const [items, count] = await Promise.all([
+        base.selectAll('m').orderBy('m.depth').limit(options.limit).offset(options.offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items, total: Number(count.n) };
+    },
+
     /** A page of every message of the chat (the tree), in creation order, after the cursor key. */
     async treePage(
       chatId: string,

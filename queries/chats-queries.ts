@@ -49,10 +49,11 @@ export function createChatQueries(db: Kysely<ReadModels>, schema: string) {
     /** The owner's chats, newest activity first. */
     async list(
       ownerId: string,
-      options: { characterId?: string; limit: number; offset: number; deleted: DeletedFilter },
+      options: { characterId?: string; withCharacter?: boolean; limit: number; offset: number; deleted: DeletedFilter },
     ): Promise<{ items: ChatRow[]; total: number }> {
       let base = table().where('owner_id', '=', ownerId);
       if (options.characterId) base = base.where('character_id', '=', options.characterId);
+      if (options.withCharacter !== undefined) base = base.where('character_id', options.withCharacter ? 'is not' : 'is', null);
       if (options.deleted === 'exclude') base = base.where('deleted_at', 'is', null);
       if (options.deleted === 'only') base = base.where('deleted_at', 'is not', null);
       const [items, count] = await Promise.all([

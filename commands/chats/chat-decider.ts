@@ -58,6 +58,8 @@ export interface NewChat {
   settings: ChatSettings;
   forkedFrom: ForkOrigin | null;
   importedFrom: string | null;
+  /** Created under a client-chosen id: that request's fingerprint (see ChatCreated). */
+  createRequest?: string;
   messages: SeedMessage[];
 }
 
@@ -91,6 +93,8 @@ export type ChatCommand =
   | { type: 'DeleteMessage'; chatId: string; messageId: string; expectedVersion?: number }
   | { type: 'RestoreMessage'; chatId: string; messageId: string; expectedVersion?: number; maxMessages: number }
   | { type: 'SelectMessage'; chatId: string; messageId: string }
+  | { type: 'EraseChat'; chatId: string }
+  | { type: 'PinMessage'; chatId: string; messageId: string; pinned: boolean; expectedVersion?: number }
   | {
       /**
        * A generated turn, stored in one append once the reply is complete: the turn's own messages (the user's
@@ -352,6 +356,19 @@ function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEve
         throw conflict('message_unreachable', 'a deleted message above this one keeps it off the conversation: restore it first');
       if (!delta) return [];
       return [{ type: 'MessageSelected', data: { chatId: command.chatId, messageId: command.messageId, path: ids(state.tree, delta) } }];
+    }
+    case 'EraseChat':
+      assertChatOwned(state, command.chatId, context);
+      if (!state.deleted) throw badRequest('not_in_trash', 'Chat must be in trash before permanent delete.');
+      return [{ type: 'ChatErased', data: { chatId: command.chatId } }];
+    case 'PinMessage': {
+      assertLive(state, command.chatId, context);
+      const ordinal = liveMessage(state, command.messageId);
+      checkVersion(state, ordinal, command.expectedVersion);
+      const messageVersion = nodeAt(state.tree, ordinal).version + 1;
+      return [
+        { type: 'MessagePinned', data: { chatId: command.chatId, messageId: command.messageId, pinned: command.pinned, messageVersion } },
+      ];
     }
   }
 }

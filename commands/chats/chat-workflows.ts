@@ -134,7 +134,12 @@ export async function startChat(
     chatId: string;
     characterId: string;
     title?: string;
-    greetingIndex?: number;
+    /** Which greeting is shown (0 is the first message); `random`: one of the alternate greetings, if any. */
+    greetingIndex?: number | 'random';
+    /** false: the chat starts with no message at all (tldw_server's default, `seed_first_message=false`). */
+    seedGreeting?: boolean;
+    /** Created under a client-chosen id: the create request's fingerprint (tldw_server's client chat ids). */
+    createRequest?: string;
     settings: ChatSettings;
     /** The turns a stateless client already shows (its greeting first): the chat starts with them, not the greetings. */
     history?: ReadonlyArray<{ sender: 'user' | 'assistant'; content: string }>;
@@ -142,8 +147,13 @@ export async function startChat(
 ): Promise<CommandResult<ChatState>> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);
   const greetings = characterGreetings(character.firstMessage, character.alternateGreetings);
-  const chosen = input.greetingIndex ?? 0;
-  if (input.greetingIndex !== undefined && chosen >= greetings.length) {
+  const chosen =
+    input.greetingIndex === 'random'
+      ? greetings.length > 1
+        ? 1 + Math.floor(Math.random() * (greetings.length - 1))
+        : 0
+      : (input.greetingIndex ?? 0);
+  if (typeof input.greetingIndex === 'number' && chosen >= greetings.length) {
     throw badRequest('greeting_index_out_of_range', `Greeting index ${chosen} out of range (0..${greetings.length - 1})`);
   }
   const names = { char: character.name, user: input.settings.user_name ?? 'User' };
@@ -160,7 +170,7 @@ export async function startChat(
     active: true,
   }));
   const messages: SeedMessage[] =
-    history.length > 0
+    history.length > 0 || input.seedGreeting === false
       ? history
       : greetings.map((text, i) => ({
           messageId: newId(),
@@ -181,6 +191,7 @@ export async function startChat(
     settings: input.settings,
     forkedFrom: null,
     importedFrom: null,
+    ...(input.createRequest !== undefined ? { createRequest: input.createRequest } : {}),
     messages,
   });
 }

@@ -141,6 +141,12 @@ export interface EventStore {
    * rewritten". Returns how many events were erased.
    */
   eraseClearPayloads?(dataSubject: string): Promise<number>;
+  /**
+   * Optional (where the backend can): erase in place the payloads, sealed or in clear, of one stream's events
+   * before `beforeRevision` (a chat erased for good: `commands/chats/chat-erase.ts`). They then read back
+   * redacted, as a forgotten user's do. Returns how many events were erased.
+   */
+  eraseStreamPayloads?(streamId: string, beforeRevision: number): Promise<number>;
   /** Cheap reachability check for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
  * default; a model the provider does not list is accepted only if it allows unlisted models (then the
  * provider's context size, reply reserve and tokenizer apply).
  */
+import { canonicalProviderName, providerTypesFor } from './provider-aliases.ts';
 import { tokenizerForModel, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
 import { AnthropicProvider } from './anthropic.ts';
 import type { ChatProvider, ProviderType } from '../../shared/llm/chat-provider.ts';
@@ -131,7 +132,7 @@ export class ProviderRegistry {
   #pickProvider(selection: ProviderSelection): ProviderSettings {
     const providers = this.#config.providers;
     if (selection.provider) {
-      const named = providers.find((p) => p.name === selection.provider);
+      const named = providers.find((p) => p.name === selection.provider) ?? byOriginalName(providers, selection.provider);
       if (!named) {
         throw new ProviderError(
           400,
@@ -150,4 +151,16 @@ export class ProviderRegistry {
     }
     return byDefault[0] as ProviderSettings;
   }
+}
+
+/** A provider named the way tldw_server names one (`openai`, `llama.cpp`, …): the configured one of that kind. */
+function byOriginalName(providers: readonly ProviderSettings[], name: string): ProviderSettings | undefined {
+  const canonical = canonicalProviderName(name);
+  const exact = providers.find((p) => canonicalProviderName(p.name) === canonical);
+  if (exact) return exact;
+  for (const type of providerTypesFor(canonical)) {
+    const found = providers.find((p) => p.type === type);
+    if (found) return found;
+  }
+  return undefined;
 }

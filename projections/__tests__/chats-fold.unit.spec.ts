@@ -21,6 +21,8 @@ describe('chats fold (no database)', () => {
         'MessageDeleted',
         'MessageRestored',
         'MessageSelected',
+        'MessagePinned',
+        'ChatErased',
         'ChatVariablesChanged',
         'WorldInfoTimedEffectsChanged',
       ].sort(),

@@ -29,8 +29,9 @@ import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachm
 import { userDataRoutes } from './routes/user-data-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
-import { sendFastApiError } from './tldw/fastapi-errors.ts';
+import { sendFastApiError, TLDW_CHAT_PATH } from './tldw/fastapi-errors.ts';
 import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
+import { tldwChatRoutes } from './tldw/tldw-chat-routes.ts';
 import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -61,6 +62,8 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...chatDictionaryAttachmentRoutes(deps),
     ...analyticsRoutes(deps),
     ...projectionAdminRoutes(deps),
+    // tldw_server clients: the original's chat and message paths and shapes, over the same workflows and queries.
+    ...tldwChatRoutes(deps),
   ];
 }
 
@@ -83,6 +86,8 @@ export function createApp(deps: ApiDependencies) {
     req.url = collapseOpenAIPath(req.url);
     // OpenAI clients read `error.message`: every error of the OpenAI-compatible routes carries OpenAI's envelope.
     if (OPENAI_COMPATIBLE_PATH.test(req.path)) res.locals.openAIErrors = true;
+    // tldw_server clients read FastAPI's `{"detail": ...}`, also for a path that matches no route.
+    if (TLDW_CHAT_PATH.test(req.path)) res.locals.errorStyle = 'fastapi';
     next();
   });
   const answerProblem = (res: Response, p: ProblemDetails) => {
@@ -141,16 +146,13 @@ export function createApp(deps: ApiDependencies) {
   app.use(router);
 
   app.use((req: Request, res: Response) => {
+    if (res.locals.errorStyle === 'fastapi') return void res.status(404).json({ detail: 'Not Found' });
     answerProblem(res, problem(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (res.locals.fastApiErrors) {
-      const p = sendFastApiError(res, err);
-      if (p?.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
-      return;
-    }
     const p = toProblem(err);
     if (p.code === INTERNAL_ERROR) (res.locals.log ?? deps.logger).error({ err }, 'unhandled error');
+    if (res.locals.errorStyle === 'fastapi') return void sendFastApiError(res, err);
     answerProblem(res, p);
   });
   return { app, routes, openapi, metrics };

@@ -27,6 +27,8 @@ export interface ChatState {
   state: string;
   settings: ChatSettings;
   forkedFrom: ForkOrigin | null;
+  /** The fingerprint of the create request when the client chose the id, else null. */
+  createRequest: string | null;
   tree: MessageTree;
 }
 
@@ -42,6 +44,7 @@ const initialState = (): ChatState => ({
   state: 'in-progress',
   settings: {},
   forkedFrom: null,
+  createRequest: null,
   tree: emptyTree(),
 });
 
@@ -62,6 +65,7 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
         title: d.title,
         settings: d.settings,
         forkedFrom: d.forkedFrom,
+        createRequest: d.createRequest ?? null,
       };
     }
     case 'ChatUpdated':
@@ -85,6 +89,7 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
       return { ...state, tree: applyPathDelta(tree, delta) };
     }
     case 'MessageEdited':
+    case 'MessagePinned':
       return { ...state, tree: updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion }) };
     case 'MessageDeleted':
     case 'MessageRestored': {
@@ -94,6 +99,9 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
       });
       return { ...state, tree: applyPathDelta(tree, ordinals(tree, event.data.path)) };
     }
+    // Erased for good: nothing of the chat is left (its earlier events read back redacted).
+    case 'ChatErased':
+      return initialState();
     case 'MessageSelected': {
       const delta = ordinals(state.tree, event.data.path);
       const tree = delta ? selectAlong(state.tree, delta.ids, findNode(state.tree, event.data.messageId)) : state.tree;

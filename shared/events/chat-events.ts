@@ -34,6 +34,11 @@ export const ChatCreated = defineEvent({
     forkedFrom: forkOriginSchema.nullable(),
     /** The interchange format the chat was imported from, if any. */
     importedFrom: z.string().nullable(),
+    /**
+     * A chat created under a client-chosen id: the fingerprint of that create request, so the same request again
+     * is recognised as a replay and any other as a conflict (tldw_server's client chat ids).
+     */
+    createRequest: z.string().max(128).optional(),
   }),
 });
 
@@ -128,6 +133,25 @@ export const MessageSelected = defineEvent({
   schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), path: pathChangeSchema }),
 });
 
+/**
+ * A chat erased for good (tldw_server's hard delete of a trashed chat): the payloads of its earlier events are
+ * erased in the log and its read-model rows deleted; this record of the erasure carries only the id.
+ */
+export const ChatErased = defineEvent({
+  type: 'ChatErased',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid() }),
+});
+
+/** A message pinned or unpinned (shown as `metadata.pinned`; tldw_server's `metadata_extra.pinned`). */
+export const MessagePinned = defineEvent({
+  type: 'MessagePinned',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({ chatId: z.uuid(), messageId: z.uuid(), pinned: z.boolean(), messageVersion: z.number().int().positive() }),
+});
+
 const variableChangeSchema = z.object({
   name: z.string(),
   op: z.enum(['set', 'add', 'inc', 'dec']),
@@ -200,6 +224,8 @@ export type ChatEvent =
   | { type: 'MessageDeleted'; data: z.infer<typeof MessageDeleted.schema> }
   | { type: 'MessageRestored'; data: z.infer<typeof MessageRestored.schema> }
   | { type: 'MessageSelected'; data: z.infer<typeof MessageSelected.schema> }
+  | { type: 'MessagePinned'; data: z.infer<typeof MessagePinned.schema> }
+  | { type: 'ChatErased'; data: z.infer<typeof ChatErased.schema> }
   | { type: 'ChatVariablesChanged'; data: ChatVariablesChangedData }
   | { type: 'WorldInfoTimedEffectsChanged'; data: WorldInfoTimedEffectsChangedData }
   /** Defined in chat-dictionary-events.ts; on the chat's stream, ignored by the chat aggregate. */

@@ -111,6 +111,8 @@ const summarizers: Record<string, Summarizer> = {
   MessageDeleted: (d) => ({ text: 'deleted a message', subjects: [d.messageId] }),
   MessageRestored: (d) => ({ text: 'restored a message', subjects: [d.messageId] }),
   MessageSelected: (d) => ({ text: 'selected a message (swipe)', subjects: [d.messageId] }),
+  ChatErased: (d) => ({ text: 'erased a chat for good', subjects: [d.chatId] }),
+  MessagePinned: (d) => ({ text: d.pinned ? 'pinned a message' : 'unpinned a message', subjects: [d.messageId] }),
   ChatVariablesChanged: (d) => {
     const names = [...new Set(((d.changes ?? []) as Data[]).map((c) => String(c.name)))];
     return { text: `set chat ${plural(names.length, 'variable', 'variables')} ${list(names)}`, fields: ['variables'] };

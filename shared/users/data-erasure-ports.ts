@@ -26,3 +26,9 @@ export interface ProjectionProgress {
   /** Resolves true once every projection is at or past `position`, false when the timeout passes first. */
   waitFor(position: string, timeoutMs: number): Promise<boolean>;
 }
+
+/** The read models' part of erasing one chat for good: every row that belongs to it. */
+export interface ChatReadModelErasure {
+  /** Deletes the chat's rows from every read model, all or nothing; the rows deleted per table. */
+  purgeChat(chatId: string): Promise<Record<string, number>>;
+}

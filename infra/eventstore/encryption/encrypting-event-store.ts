@@ -94,6 +94,9 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
       for await (const batch of inner.subscribeToAll(options)) yield await open(batch);
     },
     ...(inner.eraseClearPayloads ? { eraseClearPayloads: (subject: string) => inner.eraseClearPayloads!(subject) } : {}),
+    ...(inner.eraseStreamPayloads
+      ? { eraseStreamPayloads: (streamId: string, before: number) => inner.eraseStreamPayloads!(streamId, before) }
+      : {}),
     headPosition: () => inner.headPosition(),
     readableHeadPosition: () => inner.readableHeadPosition(),
     ping: () => inner.ping(),

@@ -222,6 +222,18 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       return log.length === 0 ? START_POSITION : formatPosition(log.length);
     },
 
+    async eraseStreamPayloads(streamId: string, beforeRevision: number): Promise<number> {
+      assertOpen();
+      let erased = 0;
+      for (const event of streams.get(streamId) ?? []) {
+        if (event.redacted || event.revision >= beforeRevision) continue;
+        event.data = {};
+        event.redacted = true;
+        erased++;
+      }
+      return erased;
+    },
+
     async eraseClearPayloads(dataSubject: string): Promise<number> {
       assertOpen();
       let erased = 0;

@@ -363,6 +363,15 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       return rowCount ?? 0;
     },
 
+    async eraseStreamPayloads(streamId: string, beforeRevision: number): Promise<number> {
+      const { rowCount } = await query(
+        `UPDATE es.events SET data = jsonb_build_object('${ERASED_FIELD}', true)
+          WHERE stream_id = $1 AND revision < $2 AND NOT (data ? '${ERASED_FIELD}')`,
+        [streamId, beforeRevision],
+      );
+      return rowCount ?? 0;
+    },
+
     async ping(): Promise<void> {
       await query('SELECT 1 FROM es.streams LIMIT 1');
     },

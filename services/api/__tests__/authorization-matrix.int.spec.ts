@@ -62,7 +62,10 @@ describe('authorization matrix (from the route table)', () => {
       };
       const anonymous = await call(svc.url, route, req, null);
       expectStatus('no credentials', anonymous.status, (s) => s === 401, anonymous.body);
-      if (anonymous.status === 401) expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      if (anonymous.status === 401)
+        expect(anonymous.headers.get('content-type')).toMatch(
+          route.errorStyle === 'fastapi' ? /^application\/json/ : /^application\/problem\+json/,
+        );
       const adminOnly = fixture.kind === 'admin' || fixture.admin === true;
       if (adminOnly) {
         const notAdmin = await call(svc.url, route, fixture.request(values), other);

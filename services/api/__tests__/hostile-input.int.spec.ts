@@ -11,7 +11,7 @@ import { cardJson } from '../../../shared/cards/__tests__/helpers/builders.ts';
 import { startTestService, type TestService } from '../../../test/harness.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../test/fake-llm/index.ts';
 import { routeTable } from '../app.ts';
-import type { RouteDefinition } from '../http/route.ts';
+import { knownQuery, type RouteDefinition } from '../http/route.ts';
 import {
   bearer,
   fixtureApi,
@@ -133,7 +133,7 @@ function variants(route: RouteDefinition, req: Req): Variant[] {
     ];
     for (const c of candidates) {
       const parsed = { ...querystring.parse([base, c].filter(Boolean).join('&')) };
-      if (rejects(route.query, parsed))
+      if (rejects(route.query, knownQuery(route, parsed)))
         out.push({
           label: `query ${c.slice(0, 40)}`,
           url: withQuery(c),
@@ -278,7 +278,7 @@ describe('hostile input (from the route table and its schemas)', () => {
         // The tldw_server-compatible routes answer FastAPI's `{"detail": ...}` (what the body parser refuses before
         // the route is still a problem document, which carries `detail` too).
         const shaped =
-          route.errorBody === 'fastapi'
+          route.errorStyle === 'fastapi'
             ? problemShaped || (type.startsWith('application/json') && real.body?.detail !== undefined)
             : problemShaped;
         const ok = real.status >= 400 && real.status < 500 && shaped && before === after;

@@ -57,6 +57,16 @@ const COUNTING_REQUESTS: Record<
     chat_completion: { alsoCounts: ['message_send'] },
     message_send: { alsoCounts: ['chat_completion'] },
   },
+  tldwPostMessage: {
+    blob_upload: {
+      request: (v) => ({ params: { chat_id: v.chat_id! }, body: { role: 'user', content: 'look', image_base64: PNG_BASE64 } }),
+      alsoCounts: ['message_send'],
+    },
+  },
+  tldwCompleteV2: {
+    chat_completion: { alsoCounts: ['message_send'] },
+    message_send: { alsoCounts: ['chat_completion'] },
+  },
   createChatCompletion: {
     message_send: {
       request: (v) => ({ body: { character_id: v.id!, save_to_db: true, messages: [{ role: 'user', content: 'Hello' }] } }),
@@ -86,6 +96,8 @@ function invalidRequest(route: RouteDefinition, valid: Req): Req {
   if (route.operationId === 'importWorldBook')
     return { upload: { bytes: new Uint8Array(Buffer.from('{ not json')), filename: 'lore.json' } };
   if (route.operationId === 'searchMessages') return { ...valid, query: {} };
+  // tldw_server's ids are free strings (an unknown one is a missing chat): a required query parameter left out instead.
+  if (route.operationId === 'tldwSearchMessages' || route.operationId === 'tldwDeleteMessage') return { ...valid, query: {} };
   if (route.body) return { ...valid, body: [] };
   if (valid.params) return { ...valid, params: Object.fromEntries(Object.keys(valid.params).map((k) => [k, 'not-an-id'])) };
   throw new Error(`${route.operationId}: no invalid request for it; add one here`);
@@ -171,13 +183,14 @@ describe.each(stores)('every documented rate limit is enforced (%s store)', (sto
         const head = await svc.runtime.eventStore.headPosition();
         const refused: Res = await call(svc.url, route, request(values), auth);
         outcomes.push(`${route.operationId}: ${refused.status}`);
-        if (route.errorBody === 'fastapi') {
-          // tldw_server's routes: FastAPI's `{"detail": "..."}` naming the action, the same headers.
+        if (route.errorStyle === 'fastapi') {
+          // tldw_server's routes: FastAPI's `{"detail": "..."}` naming the action, the same bucket and headers.
           expect([route.operationId, refused.status, String(refused.body?.detail).includes(action)]).toEqual([
             route.operationId,
             429,
             true,
           ]);
+          expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
         } else {
           expect([route.operationId, refused.status, refused.body?.code, refused.body?.action]).toEqual([
             route.operationId,

@@ -74,8 +74,8 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
   /** A larger JSON body limit than BODY_LIMIT_BYTES for this route (message images, chat imports). */
   bodyLimitBytes?: number;
   /**
-   * Checks what the path names is there and the caller's before the query and body are validated (ownership before
-   * validation: another user's resource with an odd parameter is its 403/404, never a 400/422).
+   * Runs once the path parameters are parsed and before the query and body are: ownership comes before
+   * validation, so another user's resource with odd parameters is its 403/404, never a 400/422.
    */
   authorize?: (ctx: { params: P; actor: Actor }) => Promise<void>;
   /**
@@ -84,10 +84,10 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
    */
   trailingSlash?: true;
   /**
-   * How errors are answered: problem+json (default), or FastAPI's `{"detail": ...}` with 422 and its error list
-   * for invalid input (the tldw_server-compatible routes, services/api/tldw/).
+   * How this route's errors are written: problem+json (the default), or FastAPI's `{"detail": ...}` with 422 and
+   * its error list for invalid input, for the tldw_server-compatible routes (`services/api/tldw/`).
    */
-  errorBody?: 'problem' | 'fastapi';
+  errorStyle?: 'problem' | 'fastapi';
   responses: Record<number, ResponseSpec>;
   /** Returns the response, or undefined when the handler wrote it itself (streams, files). */
   handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult | undefined>;
@@ -145,13 +145,42 @@ async function spendRateLimits(rateLimits: RateLimits, userId: string, actions: 
   if (closest) setRateLimitHeaders(res, closest);
 }
 
-/** Where in the request a value was invalid: a ZodError thrown here carries it as `location`. */
+/** Where a request failed validation (FastAPI's `loc` starts with it). */
 export type RequestPart = 'path' | 'query' | 'body';
 
-function parseIn<T>(part: RequestPart, schema: ZodType<T>, value: unknown): T {
+/** The keys of a query schema that is an object (undefined for any other schema). */
+function queryKeys(schema: ZodType | undefined): string[] | undefined {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+/**
+ * The query a route's schema is given. A GET ignores parameters it does not know (as FastAPI does, so clients
+ * that send extra ones keep working), logged at debug; a known parameter with a bad value is still refused.
+ * Writes keep their strict schemas.
+ */
+export function knownQuery(
+  route: Pick<RouteDefinition, 'method' | 'query'>,
+  raw: Record<string, unknown>,
+  log?: Logger,
+): Record<string, unknown> {
+  const keys = route.method === 'get' ? queryKeys(route.query) : undefined;
+  if (!keys) return raw;
+  const known: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (keys.includes(key)) known[key] = value;
+    else ignored.push(key);
+  }
+  if (ignored.length > 0) log?.debug({ ignored }, 'unknown query parameters ignored');
+  return known;
+}
+
+function parsePart<T>(schema: ZodType<T>, value: unknown, part: RequestPart, res: Response): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw Object.assign(parsed.error, { location: part, input: value });
+  res.locals.invalidPart = part;
+  res.locals.invalidInput = value;
+  throw parsed.error;
 }
 
 export function registerRoutes(
@@ -163,6 +192,7 @@ export function registerRoutes(
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
       if (route.trailingSlash && !req.path.endsWith('/')) return next();
+      if (route.errorStyle) res.locals.errorStyle = route.errorStyle;
       let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
         principal = await authenticate(req);
@@ -170,12 +200,13 @@ export function registerRoutes(
         if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
       // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
-      if (route.errorBody === 'fastapi') res.locals.fastApiErrors = true;
+      if (route.errorStyle === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.
       if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
-      const params = route.params ? parseIn('path', route.params, req.params) : {};
+      const params = route.params ? parsePart(route.params, req.params, 'path', res) : {};
       const requestId = res.locals.requestId as string;
+      const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
       const actor: Actor = {
         userId: principal?.userId ?? 'anonymous',
         isAdmin: principal?.isAdmin ?? false,
@@ -184,9 +215,8 @@ export function registerRoutes(
         causationId: requestId,
       };
       if (route.authorize) await route.authorize({ params, actor });
-      const query = route.query ? parseIn('query', route.query, req.query) : {};
-      const body = route.body ? parseIn('body', route.body, req.body ?? {}) : undefined;
-      const log = (res.locals.log as Logger).child(principal ? { userId: principal.userId } : {});
+      const query = route.query ? parsePart(route.query, knownQuery(route, req.query as Record<string, unknown>, log), 'query', res) : {};
+      const body = route.body ? parsePart(route.body, req.body ?? {}, 'body', res) : undefined;
       const rules = ([] as RateLimitRule[]).concat(route.rateLimit ?? []);
       let consumed = false;
       const consumeRateLimit = async (actions?: readonly RateLimitAction[]) => {

@@ -3,10 +3,10 @@ import type { CompletionResult } from '../../../shared/completions/completion-jo
 import { AppError, badRequest } from '../../../shared/errors.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { createCharacterPrompts, usableCharacter, usableChat } from '../../completions/character-prompt.ts';
+import { createCharacterPrompts, usableChat } from '../../completions/character-prompt.ts';
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
-import { preflightCompletion } from '../../completions/completion-preflight.ts';
+import { createCharacterCompletion } from '../../completions/character-completion.ts';
 import { assertTurnImagesFit, checkRequestImages } from '../../completions/completion-images.ts';
 import { characterModelRequest, isCharacterModel, resolveCharacterModel } from '../../completions/character-models.ts';
 import { modelCatalogueFor } from '../../completions/model-catalogue.ts';
@@ -63,7 +63,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     waiter: deps.waiter,
     config: deps.config,
   });
-  const preflight = { prompts, chats: deps };
+  const completeCharacter = createCharacterCompletion(deps);
   const catalogue = modelCatalogueFor(deps);
   const imagePolicy = { maxBytes: deps.config.MESSAGE_IMAGE_MAX_BYTES, allowUrls: deps.config.COMPLETION_IMAGE_URLS === 'allow' };
 
@@ -239,50 +239,12 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitInHandler: true,
       responses: { 200: { description: 'the reply (JSON, or SSE chunks when stream=true)', schema: characterCompletionSchema }, ...errors },
       handler: async (ctx) => {
-        const { params, body, actor, req, res, consumeRateLimit } = ctx;
-        const chat = usableChat(await chats.get(params.chat_id), params.chat_id, actor);
-        if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
-        usableCharacter(await characters.get(chat.character_id), chat.character_id, actor);
-        const resolved = providers.resolve({ provider: body.provider, model: body.model });
-        const completionId = completionIdOf(req.headers, actor);
-        const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
-        const target = characterTarget(chat.id, chat.character_id, body, save);
-        // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
-        await preflightCompletion(preflight, actor, completionId, target);
-        const generation = generationParams(body);
-        assertParametersSupported(resolved, generation, target);
-        await consumeRateLimit();
-        const requestHash = requestHashOf(['character_chats.complete', params.chat_id, body]);
-        const job = {
-          ...jobBase(actor, completionId, requestHash),
-          provider: resolved.providerName,
-          model: resolved.model,
-          params: generation,
-          target,
-        };
-        const existing = await gateway.submit(job, {
-          recordFirst: clientChoseId(req.headers) || !body.stream,
-          log: ctx.log,
-          dataSubject: chat.owner_id,
-        });
-        if (body.stream) {
-          res.setHeader('X-Completion-Id', completionId);
-          return gateway.streamResponse(res, completionId, {
-            cancelOnDisconnect: !body.resumable,
-            replay: await gateway.finishedReplay(completionId, existing),
-            trailer: (r) => ({
-              chat_id: r.chatId,
-              saved: r.saved !== null,
-              message_ids: r.saved ? { turn: r.saved.turnMessageIds, reply: r.saved.replyMessageId } : null,
-              content: r.fullText ?? undefined,
-            }),
-          });
-        }
-        const result = await gateway.waitForResult(res, completionId, !body.resumable);
+        const outcome = await completeCharacter(ctx, ctx.params.chat_id, ctx.body, 'character_chats.complete');
+        if (outcome.streamed) return undefined;
         return {
           status: 200,
-          headers: { 'X-Completion-Id': completionId },
-          body: characterCompletionBody(completionId, chat.id, body.mode, result),
+          headers: { 'X-Completion-Id': outcome.completionId },
+          body: characterCompletionBody(outcome.completionId, outcome.chatId, ctx.body.mode, outcome.result),
         };
       },
     }),

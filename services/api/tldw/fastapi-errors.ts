@@ -1,12 +1,15 @@
 /**
- * Errors of the tldw_server-compatible routes in FastAPI's shape: `{"detail": "<message>"}` for what the service
- * refuses, and for invalid input a 422 `{"detail": [{type, loc, msg, input}]}` as Pydantic v2 writes it (`loc`
- * starts with "path", "query" or "body"). The status and message come from the one mapping every route uses
- * (`toProblem`), so a refusal means the same on both route families; only the body differs.
+ * Errors of the tldw_server-compatible routes in FastAPI's shape: `{"detail": "..."}` (or an object for the
+ * original's coded errors), and 422 with Pydantic v2's error list (`{type, loc, msg, input}`, `loc` starting with
+ * "path", "query" or "body") for a request that fails validation. The status and message come from the one mapping
+ * every route uses (`toProblem`), so a refusal means the same on both route families; only the body differs.
  */
 import type { Response } from 'express';
 import { ZodError, type core } from 'zod';
-import { toProblem, type ProblemDetails } from '../../problem-details.ts';
+import { INTERNAL_ERROR, problemExtras, toProblem, type ProblemDetails } from '../../problem-details.ts';
+
+/** The paths of the original's chat and message routers (served beside ours, `/api/v1/character_*`). */
+export const TLDW_CHAT_PATH = /^\/api\/v1\/(?:chats|messages)(?:\/|$)/;
 
 export interface FastApiErrorItem {
   type: string;
@@ -25,17 +28,22 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return at;
 }
 
+const BOOL_PARSING = { type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input' };
+
 /** Pydantic's type and message for a zod issue (the common ones; anything else is a `value_error`). */
 function pydanticOf(issue: core.$ZodIssue, input: unknown): Pick<FastApiErrorItem, 'type' | 'msg' | 'ctx'> {
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) return { type: 'missing', msg: 'Field required' };
-      if (issue.expected === 'boolean') return { type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input' };
+      if (issue.expected === 'boolean') return BOOL_PARSING;
       if (issue.expected === 'number' || issue.expected === 'int')
         return { type: 'int_parsing', msg: 'Input should be a valid integer, unable to parse string as an integer' };
       if (issue.expected === 'array') return { type: 'list_type', msg: 'Input should be a valid list' };
       if (issue.expected === 'object') return { type: 'dict_type', msg: 'Input should be a valid dictionary' };
       return { type: `${issue.expected}_type`, msg: `Input should be a valid ${issue.expected}` };
+    case 'invalid_format':
+      if (issue.format === 'stringbool') return BOOL_PARSING;
+      return { type: 'value_error', msg: `Value error, ${issue.message}`, ctx: { error: {} } };
     case 'too_small':
       if (issue.origin === 'string')
         return {
@@ -45,11 +53,7 @@ function pydanticOf(issue: core.$ZodIssue, input: unknown): Pick<FastApiErrorIte
         };
       if (issue.origin === 'array')
         return { type: 'too_short', msg: `List should have at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}` };
-      return {
-        type: 'greater_than_equal',
-        msg: `Input should be greater than or equal to ${issue.minimum}`,
-        ctx: { ge: issue.minimum },
-      };
+      return { type: 'greater_than_equal', msg: `Input should be greater than or equal to ${issue.minimum}`, ctx: { ge: issue.minimum } };
     case 'too_big':
       if (issue.origin === 'string')
         return {
@@ -60,6 +64,7 @@ function pydanticOf(issue: core.$ZodIssue, input: unknown): Pick<FastApiErrorIte
       if (issue.origin === 'array') return { type: 'too_long', msg: `List should have at most ${issue.maximum} items` };
       return { type: 'less_than_equal', msg: `Input should be less than or equal to ${issue.maximum}`, ctx: { le: issue.maximum } };
     case 'invalid_value': {
+      if (issue.values.includes('true') && issue.values.includes('false')) return BOOL_PARSING;
       const values = issue.values.map((v) => `'${String(v)}'`);
       const listed = values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : (values[0] ?? '');
       return { type: 'enum', msg: `Input should be ${listed}`, ctx: { expected: listed } };
@@ -71,9 +76,8 @@ function pydanticOf(issue: core.$ZodIssue, input: unknown): Pick<FastApiErrorIte
   }
 }
 
-/** FastAPI's error list for a request validation failure. */
-export function fastApiValidationErrors(err: ZodError): FastApiErrorItem[] {
-  const { location, input } = err as ZodError & { location?: string; input?: unknown };
+/** FastAPI's error list for a request whose `part` (path, query or body) failed validation. */
+export function fastApiValidationErrors(err: ZodError, part: string, input: unknown): FastApiErrorItem[] {
   return err.issues.flatMap((issue) => {
     const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
     return paths.map((path) => {
@@ -81,7 +85,7 @@ export function fastApiValidationErrors(err: ZodError): FastApiErrorItem[] {
       const item = pydanticOf(issue, value);
       return {
         type: item.type,
-        loc: [location ?? 'body', ...path.map((p) => (typeof p === 'number' ? p : String(p)))],
+        loc: [part, ...path.map((p) => (typeof p === 'number' ? p : String(p)))],
         msg: item.msg,
         input: value ?? null,
         ...(item.ctx ? { ctx: item.ctx } : {}),
@@ -90,19 +94,39 @@ export function fastApiValidationErrors(err: ZodError): FastApiErrorItem[] {
   });
 }
 
-/** The body and status FastAPI would answer for this error. */
-export function toFastApiError(err: unknown): { status: number; body: { detail: unknown }; problem?: ProblemDetails } {
-  if (err instanceof ZodError) return { status: 422, body: { detail: fastApiValidationErrors(err) } };
-  const problem = toProblem(err);
-  return { status: problem.status, body: { detail: problem.detail }, problem };
+/** The status and body FastAPI would answer for this error (`problem`: what it maps to, for logging). */
+export function toFastApiError(err: unknown, res: Response): { status: number; body: unknown; problem?: ProblemDetails } {
+  if (err instanceof ZodError) {
+    const part = (res.locals.invalidPart as string | undefined) ?? 'body';
+    return { status: 422, body: { detail: fastApiValidationErrors(err, part, res.locals.invalidInput) } };
+  }
+  const p = toProblem(err);
+  if (p.code === 'invalid_json')
+    return { status: 422, body: { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {} }] }, problem: p };
+  if (p.code === INTERNAL_ERROR) {
+    const requestId = (res.locals.requestId as string | undefined) ?? null;
+    return {
+      status: p.status,
+      body: { error: { code: 'internal_server_error', message: 'Internal server error', request_id: requestId } },
+      problem: p,
+    };
+  }
+  const extras = problemExtras(p);
+  if (p.code === 'version_conflict')
+    return {
+      status: 409,
+      body: { detail: `Version mismatch. Expected ${String(extras.expected_version)}, found ${String(extras.current_version)}` },
+      problem: p,
+    };
+  // The original's coded refusals (a client chat id taken, a chat in the trash) carry an object detail.
+  const detail = typeof extras.error_code === 'string' ? { error_code: extras.error_code, message: p.detail } : p.detail;
+  return { status: p.status, body: { detail }, problem: p };
 }
 
+/** Answers an error of a tldw_server-compatible route as FastAPI would; returns what it mapped to. */
 export function sendFastApiError(res: Response, err: unknown): ProblemDetails | undefined {
-  const { status, body, problem } = toFastApiError(err);
-  if (res.headersSent) {
-    res.end();
-    return problem;
-  }
-  res.status(status).json(body);
+  const { status, body, problem } = toFastApiError(err, res);
+  if (res.headersSent) res.end();
+  else res.status(status).json(body);
   return problem;
 }

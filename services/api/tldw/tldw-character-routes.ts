@@ -41,7 +41,7 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: `${BASE}/`,
       trailingSlash: true,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwListCharacters',
       summary: "tldw_server's list: the caller's characters by name, as a bare array (only with the trailing slash)",
       tags: TAGS,
@@ -56,7 +56,7 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: `${BASE}/search/`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwSearchCharacters',
       summary: 'Full-text search over name, description, personality, scenario and system prompt, newest change first',
       tags: TAGS,
@@ -78,7 +78,7 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: `${BASE}/filter`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwFilterCharacters',
       summary: 'Characters with any (or, with match_all, every) of the tags; without tags, the plain list',
       tags: TAGS,
@@ -100,7 +100,7 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: `${BASE}/query`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwQueryCharacters',
       summary: 'A page of characters: text, tags, creator, conversations, favourites, date ranges, trash, sort',
       tags: TAGS,
@@ -147,7 +147,7 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'post',
       path: `${BASE}/tags/operations`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwCharacterTagOperation',
       summary: "Rename, merge or delete a tag on every one of the caller's characters that carries it (an event each)",
       tags: TAGS,

@@ -59,7 +59,7 @@ export function tldwWorldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'post',
       path: `${BASE}/process`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwProcessWorldBooks',
       summary: "tldw_server's world-info processing of a text: the injected content, budget and why each entry fired",
       tags: TAGS,
@@ -99,7 +99,7 @@ export function tldwWorldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'put',
       path: `${BASE}/entries/:entry_id`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwUpdateWorldBookEntry',
       summary: 'Change some fields of an entry addressed by its own id (an event on its book)',
       tags: TAGS,
@@ -126,7 +126,7 @@ export function tldwWorldBookRoutes(deps: ApiDependencies): RouteDefinition[] {
     defineRoute({
       method: 'delete',
       path: `${BASE}/entries/:entry_id`,
-      errorBody: 'fastapi',
+      errorStyle: 'fastapi',
       operationId: 'tldwDeleteWorldBookEntry',
       summary: 'Remove an entry addressed by its own id (an event on its book: the book history keeps it)',
       tags: TAGS,

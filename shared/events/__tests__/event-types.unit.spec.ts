@@ -27,6 +27,8 @@ const EVERY_TYPE: Record<EventType, true> = {
   MessagePosted: true,
   MessageRestored: true,
   MessageSelected: true,
+  MessagePinned: true,
+  ChatErased: true,
   WorldInfoTimedEffectsChanged: true,
   ChatSlotTaken: true,
   ChatSlotFreed: true,

@@ -212,6 +212,19 @@ export function fixtureApi(base: string) {
     completion: async (auth: string): Promise<string> =>
       (await must(post(auth, '/api/v1/chat/completions', { messages: [{ role: 'user', content: 'Hello' }] }), 'completion', 200)).id,
     delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
+    /** A chat with settings through tldw_server's settings resource (a chat without any answers 404 there). */
+    tldwChatSettings: async (auth: string, chatId: string) =>
+      must(
+        rawSend(base, {
+          method: 'PUT',
+          url: `/api/v1/chats/${chatId}/settings`,
+          auth,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ settings: { greetingEnabled: true } }),
+        }),
+        'tldw chat settings',
+        200,
+      ),
     attach: async (auth: string, characterId: string, bookId: string) =>
       must(post(auth, `/api/v1/characters/${characterId}/world-books`, { world_book_id: bookId }), 'attach', 200),
     attachDictionary: async (auth: string, url: string, dictionaryId: string) =>
@@ -663,6 +676,96 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   selectMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   listAlternates: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  // tldw_server's chat and message routes (services/api/tldw/)
+  tldwImportChat: {
+    kind: 'collection',
+    request: () => ({
+      body: {
+        id: randomUUID(),
+        title: 'Trip planning',
+        created_at: '2025-03-01T09:59:30.000Z',
+        messages: [
+          { id: 'pa_q1', role: 'user', content: 'Where to?', timestamp: '2025-03-01T10:00:00.250Z' },
+          { id: 'pa_a1', parent_message_id: 'pa_q1', role: 'assistant', content: 'Lisbon.', timestamp: '2025-03-01T10:01:00.250Z' },
+        ],
+      },
+    }),
+  },
+  tldwCreateChatSession: { kind: 'collection', request: () => ({ body: { title: 'Planning notes', id: randomUUID() } }) },
+  tldwListChatSessions: { kind: 'collection', request: () => ({ query: { include_settings: 'true', limit: '10' } }) },
+  tldwGetChatSession: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, query: { include_settings: 'true' } }),
+  },
+  tldwUpdateChatSession: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, query: { expected_version: '3' }, body: { title: 'Renamed', state: 'resolved' } }),
+  },
+  tldwDeleteChatSession: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  tldwRestoreChatSession: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const v = await chat(api, o);
+      await api.delete(o, `/api/v1/character_chats/${v.chat_id}`);
+      return v;
+    },
+    request: (v) => ({ params: { chat_id: v.chat_id! } }),
+  },
+  tldwGetChatSettings: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const v = await chat(api, o);
+      await api.tldwChatSettings(o, v.chat_id!);
+      return v;
+    },
+    request: (v) => ({ params: { chat_id: v.chat_id! } }),
+  },
+  tldwPutChatSettings: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { settings: { authorNote: 'Rain all day.', greetingEnabled: true } } }),
+  },
+  tldwGetChatContext: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  tldwExportChat: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { format: 'text' } }) },
+  tldwPrepareCompletion: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { append_user_message: 'What next?' } }),
+  },
+  tldwCompleteV2: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { append_user_message: 'What next?', provider: 'openai' } }),
+  },
+  tldwCompleteDeprecated: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  tldwPostMessage: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { role: 'user', content: 'Another message' } }),
+  },
+  tldwListMessages: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, query: { include_metadata: 'true', render_placeholders: 'false' } }),
+  },
+  tldwSearchMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { query: 'hello' } }) },
+  tldwGetMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
+  tldwEditMessage: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({
+      params: { message_id: v.message_id! },
+      query: { expected_version: '1' },
+      body: { content: 'edited', pinned: true },
+    }),
+  },
+  tldwDeleteMessage: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { message_id: v.message_id! }, query: { expected_version: '1' } }),
+  },
   // history and audit
   characterHistory: {
     kind: 'resource',

@@ -9,7 +9,7 @@
  * when REDIS_URL is set. Another user wrote the same marker: their rows still hold it (the search finds what is
  * there). Real HTTP, real PostgreSQL, real Redis, a fake LLM upstream over real HTTP.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
@@ -329,6 +329,31 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       'edit as alternate',
     );
     await ok(req('POST', `/api/v1/character_chats/${chat.id}/fork`, { message_id: message.id }), 'fork chat');
+
+    // tldw_server's routes: a chat under a client id, its settings, a message (edited and pinned), a graph import
+    const session = (
+      await ok(req('POST', '/api/v1/chats/', { id: randomUUID(), character_id: character.id, title: `${M} tldw chat` }), 'tldw chat')
+    ).body;
+    await ok(
+      req('PUT', `/api/v1/chats/${session.id}/settings`, { settings: { authorNote: `${M} note`, memo: `${M} memo` } }),
+      'tldw settings',
+    );
+    const tldwMessage = (
+      await ok(req('POST', `/api/v1/chats/${session.id}/messages`, { role: 'user', content: `${M} tldw message` }), 'tldw message')
+    ).body;
+    await ok(
+      req('PUT', `/api/v1/messages/${tldwMessage.id}?expected_version=1`, { content: `${M} tldw edited`, pinned: true }),
+      'tldw edit and pin',
+    );
+    await ok(
+      req('POST', '/api/v1/chats/import', {
+        id: randomUUID(),
+        title: `${M} imported graph`,
+        created_at: '2025-03-01T09:59:30.000Z',
+        messages: [{ id: `${M}-q1`, role: 'user', content: `${M} graph text`, timestamp: '2025-03-01T10:00:00.250Z' }],
+      }),
+      'tldw import',
+    );
 
     // chat dictionaries: create with entries, update, entries (add, change), imports (Markdown, JSON), attach
     const dictionary = (
