@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { loadCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import type { CreateOutcome } from '../../../commands/characters/character-workflows.ts';
 import { importCard } from '../../../commands/characters/import-card.ts';
+import { exportCharacterCard } from '../../characters/character-export.ts';
 import { createCharacterNameSuffixes } from '../../../queries/character-name-suffixes.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
-import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
+import { resolveCardLimits, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
@@ -130,8 +130,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async ({ params, query, actor, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, actor);
-        const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        const out = exportCard(row.card as unknown as CanonicalCard, query.format, { avatar: binaries.avatar, assets: binaries.assets });
+        const out = await exportCharacterCard(deps, row, query.format);
         sendDownload(
           res,
           out.bytes,
