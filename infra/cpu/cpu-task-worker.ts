@@ -5,8 +5,10 @@ import { configureCpuTaskCaches, runCpuTask, type CpuTaskOutcome, type CpuTaskRe
 
 const data = workerData as CpuThreadData | undefined;
 if (data?.cacheBooks) configureCpuTaskCaches({ books: data.cacheBooks });
-// The default family's ranks load while the thread starts, not in its first task (~0.5 s).
-preloadTokenizer('openai-cl100k');
+// The default families load while the thread starts, not in its first task: cl100k (SillyTavern's default for an
+// unknown model, ~0.5 s) and llama (nothing connected, process-context's default, ~0.1 s).
+preloadTokenizer('cl100k');
+preloadTokenizer('llama');
 
 export default function run(request: CpuTaskRequest): CpuTaskOutcome {
   return runCpuTask(request);

@@ -12,7 +12,7 @@ import { chatDictionaryRandom, processText, type ProcessOptions, type ProcessRes
 import { AppError } from '../../shared/errors.ts';
 import { seededRandom } from '../../shared/prompt/macros/seeded-random.ts';
 import { assemblePrompt, type AssembledPrompt, type PromptInput } from '../../shared/prompt/index.ts';
-import { getTokenizer, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
+import { getTokenizer, type TokenizerName } from '../../shared/tokenizer/index.ts';
 import {
   createSeededRandom,
   runWorldInfo,
@@ -28,7 +28,7 @@ export type RandomSpec =
 
 export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'substituteMacros' | 'tokenizer' | 'books'> & {
   books: readonly TaskBook[];
-  tokenizer?: TokenizerFamily;
+  tokenizer?: TokenizerName;
   /** The engine's seeded source; absent: its fixed default seed. */
   seed?: number;
   /**
@@ -37,11 +37,11 @@ export type WorldInfoTask = Omit<WorldInfoInput, 'random' | 'indexCache' | 'subs
    */
   diagnostics?: 'all' | 'relevant' | 'none';
 };
-export type DictionaryTask = Omit<ProcessOptions, 'countTokens' | 'random'> & { tokenizer: TokenizerFamily; random: RandomSpec };
+export type DictionaryTask = Omit<ProcessOptions, 'countTokens' | 'random'> & { tokenizer: TokenizerName; random: RandomSpec };
 export type CardParseTask = { bytes: Uint8Array; options: CardParseOptions };
 export type PromptTask = Omit<PromptInput, 'random' | 'clock' | 'worldInfo' | 'model'> & {
   worldInfo?: Omit<NonNullable<PromptInput['worldInfo']>, 'indexCache' | 'books'> & { books: readonly TaskBook[] };
-  model: Omit<PromptInput['model'], 'tokenizer'> & { tokenizer?: TokenizerFamily };
+  model: Omit<PromptInput['model'], 'tokenizer'> & { tokenizer?: TokenizerName };
 };
 
 export interface CpuTasks {

@@ -30,7 +30,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TOKENIZER_FAMILIES, tokenizerForModel, type TokenizerFamily } from '../../shared/tokenizer/index.ts';
+import {
+  TOKENIZER_NAMES,
+  resolveTokenizerFamily,
+  tokenizerForModel,
+  type TokenizerFamily,
+  type TokenizerName,
+} from '../../shared/tokenizer/index.ts';
 import type { ProviderType } from '../../shared/llm/chat-provider.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -88,7 +94,8 @@ export type EnvLike = Readonly<Record<string, string | undefined>>;
 const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible'] as const;
 const positiveInt = z.number().int().positive();
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const tokenizer = z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]);
+/** A family or an alias (`openai-cl100k`), stored as the family. */
+const tokenizer = z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily);
 
 const modelSchema = z.union([
   z.string().min(1),
@@ -159,17 +166,14 @@ function fromVariables(env: EnvLike, typeRaw: string): LlmConfig {
   if (!apiKey && type !== 'openai-compatible') throw new ProviderConfigError('LLM_API_KEY', `is required for LLM_PROVIDER=${type}`);
   const tokenizerName = envString(env, 'LLM_TOKENIZER');
   if (tokenizerName !== undefined && !tokenizer.safeParse(tokenizerName).success) {
-    throw new ProviderConfigError(
-      'LLM_TOKENIZER',
-      `must be one of ${TOKENIZER_FAMILIES.join(', ')} (got ${JSON.stringify(tokenizerName)})`,
-    );
+    throw new ProviderConfigError('LLM_TOKENIZER', `must be one of ${TOKENIZER_NAMES.join(', ')} (got ${JSON.stringify(tokenizerName)})`);
   }
   const timeout = envNumber(env, 'LLM_TIMEOUT_MS') ?? DEFAULT_TIMEOUT_MS;
   const contextSize = envNumber(env, 'LLM_CONTEXT_SIZE') ?? DEFAULT_CONTEXT_SIZE;
   const replyReserve = envNumber(env, 'LLM_REPLY_RESERVE') ?? DEFAULT_REPLY_RESERVE;
   checkReserve('LLM_REPLY_RESERVE', contextSize, replyReserve);
   const model = envString(env, 'LLM_MODEL');
-  const family = tokenizerName as TokenizerFamily | undefined;
+  const family = tokenizerName === undefined ? undefined : resolveTokenizerFamily(tokenizerName as TokenizerName);
   const provider: ProviderSettings = {
     name: 'default',
     type,

@@ -200,7 +200,7 @@ export function createCharacterPrompts(
         userTurnText: userTurn ? userTurn.content : null,
         inputChatLength,
         replyChatLength: inputChatLength + (target.mode === 'continue' ? 0 : 1),
-        tokenizer: model.tokenizer,
+        tokenizer: requested.tokenizer ?? model.tokenizer,
       });
       if (userTurn && dictionaries?.input) {
         userTurn = { ...userTurn, content: dictionaries.input.processedText };
@@ -237,7 +237,7 @@ export function createCharacterPrompts(
           dryRun: options.dryRun,
           ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
         },
-        model: { name: model.model, tokenizer: model.tokenizer, contextSize, replyReserve },
+        model: { name: model.model, tokenizer: requested.tokenizer ?? model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
       };
       const prompt = await cpu.run('assemblePrompt', input, who.userId);

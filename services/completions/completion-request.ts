@@ -149,7 +149,8 @@ export function previewModel(
     model,
     contextSize: DEFAULT_CONTEXT_SIZE,
     replyReserve: DEFAULT_REPLY_RESERVE,
-    tokenizer: tokenizerForModel(model),
+    // Nothing connected and no model named: SillyTavern counts with LLaMA then.
+    tokenizer: tokenizerForModel(selection.model),
   };
 }
 
@@ -170,5 +171,6 @@ export function characterTarget(chatId: string, characterId: string, body: Chara
     save,
     contextSize: body.context_size ?? null,
     worldBookIds: body.world_book_ids ?? null,
+    ...(body.tokenizer ? { tokenizer: body.tokenizer } : {}),
   };
 }

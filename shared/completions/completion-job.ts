@@ -2,6 +2,7 @@
  * The completion job (API -> queue -> worker) and what the worker writes on the job's relay channel.
  */
 import { z } from 'zod';
+import { TOKENIZER_FAMILIES } from '../tokenizer/index.ts';
 import type { ChatCompletion, ProviderChunk } from '../llm/chat-types.ts';
 
 export const COMPLETION_JOB = 'completion';
@@ -124,6 +125,8 @@ export const characterTargetSchema = z.object({
   worldBookIds: z.array(z.uuid()).nullable(),
   /** lore_only: the request's messages go as they are, with the lorebook's activations added (no chat only). */
   characterPrompt: characterPromptSchema.optional(),
+  /** The request's tokenizer family, instead of the model's. */
+  tokenizer: z.enum(TOKENIZER_FAMILIES).optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -1,5 +1,5 @@
 /** The request checked and its defaults resolved: generation mode, prompt texts, tokenizer. */
-import { getTokenizer, tokenizerForModel, type TokenCounter, type TokenizerFamily } from '../tokenizer/index.ts';
+import { getTokenizer, tokenizerForModel, type TokenCounter, type TokenizerName } from '../tokenizer/index.ts';
 import {
   DEFAULT_CONTINUE_NUDGE,
   DEFAULT_IMPERSONATION_PROMPT,
@@ -30,7 +30,7 @@ export function resolveTexts(texts: PromptTexts = {}): Required<PromptTexts> {
   };
 }
 
-export function resolveCounter(tokenizer: TokenizerFamily | TokenCounter | undefined, model: string): TokenCounter {
+export function resolveCounter(tokenizer: TokenizerName | TokenCounter | undefined, model: string): TokenCounter {
   if (typeof tokenizer === 'object') return tokenizer;
   return getTokenizer(tokenizer ?? tokenizerForModel(model));
 }

@@ -1,6 +1,6 @@
 /** Input and output of `assemblePrompt`. */
 import type { CanonicalCard, CardBasicFields } from '../cards/index.ts';
-import type { TokenCounter, TokenizerFamily } from '../tokenizer/index.ts';
+import type { TokenCounter, TokenizerFamily, TokenizerName } from '../tokenizer/index.ts';
 import type {
   EntryDiagnostic,
   TimedEffectEvent,
@@ -119,7 +119,7 @@ export interface PromptWorldInfoInput {
 export interface PromptModel {
   name: string;
   /** Default: the family for `name` (`tokenizerForModel`). */
-  tokenizer?: TokenizerFamily | TokenCounter;
+  tokenizer?: TokenizerName | TokenCounter;
   /** Tokens the model accepts (prompt + reply). */
   contextSize: number;
   /** Tokens kept free for the reply. */

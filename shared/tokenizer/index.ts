@@ -1,5 +1,14 @@
-export type { TokenizerChoice, TokenizerChoiceReason, TokenizerFamily } from './families.ts';
-export { TOKENIZER_FAMILIES, describeTokenizerChoice, isTokenizerFamily, tokenizerForModel } from './families.ts';
+export type { TokenizerAlias, TokenizerChoice, TokenizerChoiceReason, TokenizerFamily, TokenizerName } from './families.ts';
+export {
+  TOKENIZER_ALIASES,
+  TOKENIZER_FAMILIES,
+  TOKENIZER_NAMES,
+  describeTokenizerChoice,
+  isTokenizerFamily,
+  isTokenizerName,
+  resolveTokenizerFamily,
+  tokenizerForModel,
+} from './families.ts';
 export type { TokenCounter } from './tokenizer.ts';
 export {
   approximateTokenCount,

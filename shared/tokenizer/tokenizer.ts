@@ -1,17 +1,20 @@
 /**
- * Token counting with a real BPE per model family (js-tiktoken), loaded lazily on first use, plus a small LRU
- * cache for repeated strings (lorebook entries, card fields and old messages are counted again on every turn).
+ * Token counting per model family (see `families.ts` for which family counts which model and `tokenizer-data.ts`
+ * for where each family's data comes from). A family's data is loaded on its first count (LLaMA and Mistral take
+ * ~0.1 s, LLaMA 3 and o200k ~1 s, cl100k and Claude ~0.5 s), so a process never pays for a family it does not use;
+ * `preloadTokenizer()` at start-up moves that cost out of the first request.
  *
- * Counting is synchronous: the ranks are read with `require` from js-tiktoken's CommonJS build the first time a
- * family is used (o200k takes ~1 s to parse, cl100k ~0.5 s), so a process that never counts tokens never pays for
- * them. Call `preloadTokenizer()` at start-up to move that cost out of the first request.
+ * Two caches: each counter keeps the count of every pre-tokenized piece it has merged (a word, a CJK run), which is
+ * what makes counting fast on new text; and an LRU of whole strings ≤ 4096 chars per family, for the texts counted
+ * again on every turn (lorebook entries, card fields, old messages).
  *
- * Special-token text such as `<|endoftext|>` is counted as ordinary text (never rejected): user content may contain
- * it and a budget must still be computable.
+ * Special-token text such as `<|endoftext|>` is counted as ordinary text by o200k and cl100k (never rejected: user
+ * content may contain it and a budget must still be computable); LLaMA 3 and Claude count their special tokens as
+ * one token each, as their own tokenizers (and SillyTavern) do.
  */
-import { createRequire } from 'node:module';
-import type { TokenizerFamily } from './families.ts';
+import { resolveTokenizerFamily, type TokenizerFamily, type TokenizerName } from './families.ts';
 import { LruCache } from './lru.ts';
+import { FAMILY_LOADERS, type FamilyCounter, type LoadedFamily } from './tokenizer-data.ts';
 
 export interface TokenCounter {
   readonly family: TokenizerFamily;
@@ -19,37 +22,20 @@ export interface TokenCounter {
   count(text: string): number;
 }
 
-interface TiktokenLike {
-  encode(text: string, allowedSpecial?: string[] | 'all', disallowedSpecial?: string[] | 'all'): number[];
-}
-
-interface TiktokenModule {
-  Tiktoken: new (ranks: unknown) => TiktokenLike;
-}
-
-const RANK_MODULES: Record<'openai-o200k' | 'openai-cl100k', string> = {
-  'openai-o200k': 'js-tiktoken/ranks/o200k_base',
-  'openai-cl100k': 'js-tiktoken/ranks/cl100k_base',
-};
-
 /** Strings longer than this are counted but not cached (bounds the cache's memory to ~CACHE_ENTRIES × this). */
 const CACHE_MAX_TEXT_LENGTH = 4096;
 const CACHE_ENTRIES = 4096;
 
-const encoders = new Map<TokenizerFamily, TiktokenLike>();
+const loaded = new Map<LoadedFamily, FamilyCounter>();
 const caches = new Map<TokenizerFamily, LruCache<string, number>>();
-let requireFn: NodeJS.Require | undefined;
 
-function loadEncoder(family: 'openai-o200k' | 'openai-cl100k'): TiktokenLike {
-  const existing = encoders.get(family);
-  if (existing) return existing;
-  requireFn ??= createRequire(import.meta.url);
-  const lite = requireFn('js-tiktoken/lite') as TiktokenModule;
-  const ranksModule = requireFn(RANK_MODULES[family]) as { default?: unknown };
-  const ranks = ranksModule.default ?? ranksModule;
-  const encoder = new lite.Tiktoken(ranks);
-  encoders.set(family, encoder);
-  return encoder;
+function counterFor(family: LoadedFamily): FamilyCounter {
+  let counter = loaded.get(family);
+  if (!counter) {
+    counter = FAMILY_LOADERS[family]();
+    loaded.set(family, counter);
+  }
+  return counter;
 }
 
 const CJK_RANGES: ReadonlyArray<readonly [number, number]> = [
@@ -91,7 +77,7 @@ export function approximateTokenCount(text: string): number {
 function rawCount(text: string, family: TokenizerFamily): number {
   if (text === '') return 0;
   if (family === 'approximate') return approximateTokenCount(text);
-  return loadEncoder(family).encode(text, [], []).length;
+  return counterFor(family).count(text);
 }
 
 function cacheFor(family: TokenizerFamily): LruCache<string, number> {
@@ -103,8 +89,9 @@ function cacheFor(family: TokenizerFamily): LruCache<string, number> {
   return cache;
 }
 
-/** Counts the tokens of `text` with the tokenizer of `family`. Repeated strings (≤ 4096 chars) come from an LRU cache. */
-export function countTokens(text: string, family: TokenizerFamily): number {
+/** Counts the tokens of `text` with the tokenizer `name` (a family or an alias). */
+export function countTokens(text: string, name: TokenizerName): number {
+  const family = resolveTokenizerFamily(name);
   if (text.length > CACHE_MAX_TEXT_LENGTH) return rawCount(text, family);
   const cache = cacheFor(family);
   const hit = cache.get(text);
@@ -117,7 +104,8 @@ export function countTokens(text: string, family: TokenizerFamily): number {
 const counters = new Map<TokenizerFamily, TokenCounter>();
 
 /** A reusable counter object for one family (what the lorebook engine and prompt assembly take). */
-export function getTokenizer(family: TokenizerFamily): TokenCounter {
+export function getTokenizer(name: TokenizerName): TokenCounter {
+  const family = resolveTokenizerFamily(name);
   let counter = counters.get(family);
   if (!counter) {
     counter = { family, count: (text: string) => countTokens(text, family) };
@@ -126,22 +114,24 @@ export function getTokenizer(family: TokenizerFamily): TokenCounter {
   return counter;
 }
 
-/** Loads the ranks of `family` now (they are otherwise loaded on the first count). */
-export function preloadTokenizer(family: TokenizerFamily): void {
-  if (family !== 'approximate') loadEncoder(family);
+/** Loads the data of `name`'s family now (it is otherwise loaded on the first count). */
+export function preloadTokenizer(name: TokenizerName): void {
+  const family = resolveTokenizerFamily(name);
+  if (family !== 'approximate') counterFor(family);
 }
 
-/** Whether the ranks of `family` are in memory (for tests and health checks). */
-export function isTokenizerLoaded(family: TokenizerFamily): boolean {
-  return family === 'approximate' || encoders.has(family);
+/** Whether the data of `name`'s family is in memory (for tests and health checks). */
+export function isTokenizerLoaded(name: TokenizerName): boolean {
+  const family = resolveTokenizerFamily(name);
+  return family === 'approximate' || loaded.has(family);
 }
 
-/** Number of cached counts per family (for tests and metrics). */
-export function tokenCountCacheSize(family: TokenizerFamily): number {
-  return caches.get(family)?.size ?? 0;
+/** Number of cached whole-string counts per family (for tests and metrics). */
+export function tokenCountCacheSize(name: TokenizerName): number {
+  return caches.get(resolveTokenizerFamily(name))?.size ?? 0;
 }
 
-/** Empties the per-family count caches (the loaded ranks stay). */
+/** Empties the per-family whole-string caches (the loaded data stays). */
 export function clearTokenCountCache(): void {
   for (const cache of caches.values()) cache.clear();
 }

@@ -42,7 +42,7 @@ describe('parseProviderConfig: variables', () => {
           baseUrl: 'http://127.0.0.1:8080/v1',
           headers: {},
           defaultModel: 'llama-3.1-8b-instruct',
-          models: [{ id: 'llama-3.1-8b-instruct', contextSize: 16384, replyReserve: 512, tokenizer: 'openai-cl100k' }],
+          models: [{ id: 'llama-3.1-8b-instruct', contextSize: 16384, replyReserve: 512, tokenizer: 'llama3' }],
           allowUnlistedModels: true,
           contextSize: 16384,
           replyReserve: 512,
@@ -54,6 +54,14 @@ describe('parseProviderConfig: variables', () => {
     });
   });
 
+  test('LLM_TOKENIZER takes a family or an old alias, stored as the family', () => {
+    const base = { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: 'http://127.0.0.1:8080/v1', LLM_MODEL: 'm' };
+    const alias = parseProviderConfig({ ...base, LLM_TOKENIZER: 'openai-cl100k' }).providers[0];
+    expect(alias?.tokenizer).toBe('cl100k');
+    expect(alias?.models[0]?.tokenizer).toBe('cl100k');
+    expect(parseProviderConfig({ ...base, LLM_TOKENIZER: 'llama' }).providers[0]?.tokenizer).toBe('llama');
+  });
+
   test('openai and anthropic get their default base URLs and need a key', () => {
     const openai = parseProviderConfig({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk', LLM_MODEL: 'gpt-4o' }).providers[0]!;
     expect(openai).toMatchObject({
@@ -63,7 +71,7 @@ describe('parseProviderConfig: variables', () => {
       replyReserve: 1024,
       connectTimeoutMs: 60000,
     });
-    expect(openai.models[0]?.tokenizer).toBe('openai-o200k');
+    expect(openai.models[0]?.tokenizer).toBe('o200k');
     expect(parseProviderConfig({ LLM_PROVIDER: 'anthropic', LLM_API_KEY: 'k' }).providers[0]).toMatchObject({
       baseUrl: 'https://api.anthropic.com',
       models: [],
@@ -120,8 +128,8 @@ describe('parseProviderConfig: providers file', () => {
       defaultModel: 'llama3.1',
       allowUnlistedModels: false,
       models: [
-        { id: 'llama3.1', contextSize: 8192, replyReserve: 1024, tokenizer: 'openai-cl100k' },
-        { id: 'qwen2.5', contextSize: 32768, replyReserve: 2048, tokenizer: 'openai-cl100k' },
+        { id: 'llama3.1', contextSize: 8192, replyReserve: 1024, tokenizer: 'llama3' },
+        { id: 'qwen2.5', contextSize: 32768, replyReserve: 2048, tokenizer: 'cl100k' },
       ],
     });
     expect(config.providers[1]).toMatchObject({
@@ -216,7 +224,7 @@ describe('ProviderRegistry', () => {
       model: 'llama3.1',
       contextSize: 4096,
       replyReserve: 256,
-      tokenizer: 'openai-cl100k',
+      tokenizer: 'llama3',
     });
     expect(resolved.provider.name).toBe('local');
   });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { loadCardBinaries } from '../../../commands/characters/card-binaries.ts';
 import type { CreateOutcome } from '../../../commands/characters/character-workflows.ts';
 import { importCard } from '../../../commands/characters/import-card.ts';
+import { exportCharacterCard } from '../../characters/character-export.ts';
 import { createCharacterNameSuffixes } from '../../../queries/character-name-suffixes.ts';
 import type { CardWorldBookOutcome } from '../../../commands/world-books/card-world-book.ts';
 import { createCharacterQueries, toCharacterView } from '../../../queries/characters-queries.ts';
 import { createWorldBookQueries, toEntryView, toWorldBookView } from '../../../queries/world-books-queries.ts';
-import { exportCard, resolveCardLimits, type CanonicalCard, type CardParseSuccess } from '../../../shared/cards/index.ts';
+import { resolveCardLimits, type CardParseSuccess } from '../../../shared/cards/index.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
@@ -155,9 +155,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async ({ params, query, actor, res }) => {
         const row = visibleCharacter(await queries.get(params.id), params.id, actor);
-        const binaries = await loadCardBinaries(deps.blobStore, row.avatar, row.assets);
-        const format = query.format === 'v3' ? 'json' : query.format;
-        const exported = exportCard(row.card as unknown as CanonicalCard, format, { avatar: binaries.avatar, assets: binaries.assets });
+        const exported = await exportCharacterCard(deps, row, query.format === 'v3' ? 'json' : query.format);
         const out =
           query.include_world_books && exported.mime === 'application/json'
             ? { ...exported, bytes: await withWorldBooks(exported.bytes, row.id) }

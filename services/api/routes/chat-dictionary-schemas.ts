@@ -14,7 +14,7 @@ import {
   timedEffectsSchema,
 } from '../../../shared/dictionaries/dictionary-model.ts';
 import { applyToSchema } from '../../../shared/events/chat-dictionary-events.ts';
-import { TOKENIZER_FAMILIES, type TokenizerFamily } from '../../../shared/tokenizer/index.ts';
+import { TOKENIZER_NAMES, resolveTokenizerFamily } from '../../../shared/tokenizer/index.ts';
 
 /** Request and response schemas of the chat-dictionary routes (they validate and generate OpenAPI). */
 const uuid = () => z.uuid({ message: 'must be a UUID' });
@@ -145,7 +145,7 @@ export const processBody = z
       .min(0)
       .max(2 ** 32 - 1)
       .optional(),
-    tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k'),
+    tokenizer: z.enum(TOKENIZER_NAMES).default('cl100k').transform(resolveTokenizerFamily),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOKENIZER_NAMES, resolveTokenizerFamily } from '../../../shared/tokenizer/index.ts';
 import {
   characterPromptSchema,
   chatMessageSchema,
@@ -43,6 +44,8 @@ export const chatCompletionBody = z
     user_name: z.string().trim().min(1).max(100).optional(),
     context_size: z.number().int().min(256).max(2_000_000).optional(),
     world_book_ids: z.array(z.uuid()).max(50).optional(),
+    /** The tokenizer family (or alias) that counts the prompt, instead of the one chosen by model name. */
+    tokenizer: z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily).optional(),
     /**
      * A character completion without a conversation: `full` (default), the character's prompt replaces the client's
      * system messages; `lore_only`, the client's prompt is kept whole and only the lorebook's activations are added.
@@ -65,6 +68,8 @@ export const characterCompleteBody = z.object({
   user_name: z.string().trim().min(1).max(100).optional(),
   context_size: z.number().int().min(256).max(2_000_000).optional(),
   world_book_ids: z.array(z.uuid()).max(50).optional(),
+  /** The tokenizer family (or alias) that counts the prompt, instead of the one chosen by model name. */
+  tokenizer: z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily).optional(),
 });
 export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../../../shared/errors.ts';
-import { TOKENIZER_FAMILIES, type TokenizerFamily } from '../../../shared/tokenizer/index.ts';
+import { TOKENIZER_NAMES, resolveTokenizerFamily } from '../../../shared/tokenizer/index.ts';
 import {
   GENERATION_TYPES,
   type ActivatedEntry,
@@ -72,7 +72,8 @@ export const processContextBody = z
     character_name: z.string().max(200).optional(),
     user_name: z.string().max(200).optional(),
     character_tags: z.array(z.string().max(100)).max(100).optional(),
-    tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k'),
+    /** A family or alias; without one, `llama`: what SillyTavern counts with when no API is connected. */
+    tokenizer: z.enum(TOKENIZER_NAMES).default('llama').transform(resolveTokenizerFamily),
     /** Seed of the random source for probability and group rolls (the same seed gives the same result). */
     seed: z.number().int().optional(),
     generation_type: z.enum(GENERATION_TYPES).optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bulkOperationSchema, MAX_BOOK_DESCRIPTION, MAX_BOOK_NAME } from '../../../shared/events/world-book-events.ts';
-import { TOKENIZER_FAMILIES, type TokenizerFamily } from '../../../shared/tokenizer/index.ts';
+import { TOKENIZER_NAMES, resolveTokenizerFamily } from '../../../shared/tokenizer/index.ts';
 import { entryFieldsSchema } from '../../../shared/world-books/entry-api-fields.ts';
 import { asOfParam } from './as-of-param.ts';
 
@@ -80,7 +80,7 @@ export const importQuery = z
 export const exportQuery = z.object({ format: z.enum(['sillytavern', 'lorebook_v3', 'character_book']).default('sillytavern') }).strict();
 
 export const statisticsQuery = z
-  .object({ tokenizer: z.enum(TOKENIZER_FAMILIES as unknown as [TokenizerFamily, ...TokenizerFamily[]]).default('openai-cl100k') })
+  .object({ tokenizer: z.enum(TOKENIZER_NAMES).default('cl100k').transform(resolveTokenizerFamily) })
   .strict();
 
 export const attachBody = z

@@ -14,7 +14,7 @@ describe('prompt input: checks and defaults', () => {
 
   test('a counter object is used as given; otherwise one per tokenizer family', () => {
     expect(resolveCounter(words, 'gpt-4o')).toBe(words);
-    expect(resolveCounter(undefined, 'gpt-4o').family).toBe('openai-o200k');
+    expect(resolveCounter(undefined, 'gpt-4o').family).toBe('o200k');
   });
 
   test('bad sizes and modes are refused', () => {

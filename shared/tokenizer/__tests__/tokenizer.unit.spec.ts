@@ -6,42 +6,61 @@ import {
   countTokens,
   describeTokenizerChoice,
   getTokenizer,
+  isTokenizerFamily,
   isTokenizerLoaded,
+  isTokenizerName,
+  resolveTokenizerFamily,
   tokenizerForModel,
 } from '../index.ts';
 
-describe('tokenizerForModel', () => {
+describe('tokenizerForModel (SillyTavern best match)', () => {
   test.each([
-    ['gpt-4o', 'openai-o200k'],
-    ['gpt-4o-mini-2024-07-18', 'openai-o200k'],
-    ['chatgpt-4o-latest', 'openai-o200k'],
-    ['gpt-4.1-nano', 'openai-o200k'],
-    ['gpt-5', 'openai-o200k'],
-    ['o1-mini', 'openai-o200k'],
-    ['o3', 'openai-o200k'],
-    ['o4-mini-2025-04-16', 'openai-o200k'],
-    ['openai/gpt-4o', 'openai-o200k'],
-    ['gpt-4', 'openai-cl100k'],
-    ['gpt-4-turbo-preview', 'openai-cl100k'],
-    ['gpt-3.5-turbo-16k', 'openai-cl100k'],
-    ['ft:gpt-3.5-turbo:acme:1234', 'openai-cl100k'],
-    ['meta-llama/Llama-3.1-70B-Instruct', 'openai-cl100k'],
-    ['llama3:8b', 'openai-cl100k'],
-    ['mistralai/Mixtral-8x7B', 'openai-cl100k'],
-    ['claude-3-5-sonnet', 'openai-cl100k'],
-    ['Qwen2.5-72B', 'openai-cl100k'],
-    ['totally-unknown-model', 'approximate'],
-    ['', 'approximate'],
+    ['gpt-4o', 'o200k'],
+    ['gpt-4o-mini-2024-07-18', 'o200k'],
+    ['chatgpt-4o-latest', 'o200k'],
+    ['gpt-4.1-nano', 'o200k'],
+    ['gpt-5', 'o200k'],
+    ['o1-mini', 'o200k'],
+    ['o3', 'o200k'],
+    ['o4-mini-2025-04-16', 'o200k'],
+    ['openai/gpt-4o', 'o200k'],
+    ['gpt-4', 'cl100k'],
+    ['gpt-4-turbo-preview', 'cl100k'],
+    ['gpt-3.5-turbo-16k', 'cl100k'],
+    ['ft:gpt-3.5-turbo:acme:1234', 'cl100k'],
+    ['meta-llama/Llama-3.1-70B-Instruct', 'llama3'],
+    ['llama3:8b', 'llama3'],
+    ['llama-2-13b-chat', 'llama'],
+    ['TheBloke/Llama-2-7B-GGUF', 'llama'],
+    ['mistralai/Mixtral-8x7B', 'mistral'],
+    ['mistral-large-latest', 'mistral'],
+    ['claude-3-5-sonnet', 'claude'],
+    ['anthropic/claude-sonnet-4', 'claude'],
+    ['Qwen2.5-72B', 'cl100k'],
+    ['gemini-1.5-pro', 'cl100k'],
+    ['totally-unknown-model', 'cl100k'],
+    ['', 'llama'],
   ] as const)('%s -> %s', (model, family) => {
     expect(tokenizerForModel(model)).toBe(family);
   });
 
-  test('the choice says whether it is exact, an approximation or the fallback', () => {
+  test('the choice says whether it is exact, an approximation, the unknown-model fallback or no model at all', () => {
     expect(describeTokenizerChoice('gpt-4o').reason).toBe('exact');
-    expect(describeTokenizerChoice('gpt-4').reason).toBe('exact');
-    expect(describeTokenizerChoice('llama-3-8b').reason).toBe('approximation');
-    expect(describeTokenizerChoice('zzz').reason).toBe('fallback');
-    expect(describeTokenizerChoice(undefined)).toEqual({ family: 'approximate', reason: 'fallback' });
+    expect(describeTokenizerChoice('llama-3-8b')).toEqual({ family: 'llama3', reason: 'exact' });
+    expect(describeTokenizerChoice('gemma-2-9b')).toEqual({ family: 'cl100k', reason: 'approximation' });
+    expect(describeTokenizerChoice('zzz')).toEqual({ family: 'cl100k', reason: 'fallback' });
+    expect(describeTokenizerChoice(undefined)).toEqual({ family: 'llama', reason: 'no-model' });
+  });
+
+  test("the first release's names stay accepted as aliases of their families", () => {
+    expect(resolveTokenizerFamily('openai-cl100k')).toBe('cl100k');
+    expect(resolveTokenizerFamily('openai-o200k')).toBe('o200k');
+    expect(resolveTokenizerFamily('llama')).toBe('llama');
+    expect(getTokenizer('openai-cl100k')).toBe(getTokenizer('cl100k'));
+    expect(countTokens('Hello world', 'openai-o200k')).toBe(countTokens('Hello world', 'o200k'));
+    expect(isTokenizerName('openai-cl100k')).toBe(true);
+    expect(isTokenizerFamily('openai-cl100k')).toBe(false);
+    expect(isTokenizerName('gemini')).toBe(false);
   });
 });
 
@@ -76,9 +95,37 @@ describe('countTokens', () => {
 
   test('a counter object counts with its family', () => {
     const counter = getTokenizer('openai-o200k');
-    expect(counter.family).toBe('openai-o200k');
+    expect(counter.family).toBe('o200k');
     expect(counter.count('Hello world')).toBe(2);
     expect(getTokenizer('openai-o200k')).toBe(counter);
+  });
+
+  test('llama counts as SentencePiece does for the LLaMA 1/2 model: no BOS, dummy prefix, byte fallback', () => {
+    expect(isTokenizerLoaded('llama')).toBe(false);
+    expect(countTokens('', 'llama')).toBe(0);
+    expect(countTokens('Hello world', 'llama')).toBe(2); // ▁Hello ▁world
+    expect(isTokenizerLoaded('llama')).toBe(true);
+    expect(countTokens('Hello\nworld', 'llama')).toBe(3); // ▁Hello <0x0A> world
+    expect(countTokens('\n', 'llama')).toBe(2); // ▁ <0x0A>
+    expect(countTokens('🐉', 'llama')).toBe(5); // ▁ and four UTF-8 bytes
+    // Chunks are merged independently and cached: a long repeated text counts the same as its parts.
+    const sentence = 'The dragon sleeps on gold.';
+    expect(countTokens(`${sentence} ${sentence}`.repeat(200), 'llama')).toBe(countTokens(`${sentence} ${sentence}`, 'llama') * 200);
+  });
+
+  test.each(['mistral', 'llama3', 'claude', 'o200k', 'cl100k'] as const)(
+    '%s loads on its first count, counts "Hello world" as 2 and the empty string as 0',
+    (family) => {
+      expect(countTokens('', family)).toBe(0);
+      expect(countTokens('Hello world', family)).toBe(2);
+      expect(isTokenizerLoaded(family)).toBe(true);
+    },
+  );
+
+  test('LLaMA 3 and Claude count their own special tokens as one token each; cl100k counts them as text', () => {
+    expect(countTokens('<|eot_id|>', 'llama3')).toBe(1);
+    expect(countTokens('<EOT>', 'claude')).toBe(1);
+    expect(countTokens('<|endoftext|>', 'cl100k')).toBeGreaterThan(1);
   });
 
   test('the approximate fallback is deterministic and documented', () => {

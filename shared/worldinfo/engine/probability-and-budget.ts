@@ -5,6 +5,7 @@
  */
 import type { TokenCounter } from '../../tokenizer/index.ts';
 import type { DiagnosticLog } from './entry-diagnostics.ts';
+import { entryTokenCount } from './entry-token-count.ts';
 import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
@@ -51,7 +52,7 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
       base.probability = probability;
     }
     const content = substitute(p.content);
-    const tokens = counter.count(`${content}\n`);
+    const tokens = entryTokenCount(p, content, counter);
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {
       if (p.decorators.ignoreOnMaxContext) {
         log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, {

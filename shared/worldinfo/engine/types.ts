@@ -1,7 +1,7 @@
 /**
  * Input and output types of the lorebook engine (`runWorldInfo`).
  */
-import type { TokenCounter, TokenizerFamily } from '../../tokenizer/index.ts';
+import type { TokenCounter, TokenizerName } from '../../tokenizer/index.ts';
 import type { GenerationType, SelectiveLogicName, WorldInfoEntry, WorldInfoPositionName, WorldInfoRoleName } from '../entry.ts';
 import type { BookIndex, WorldInfoIndexCache } from './book-index.ts';
 
@@ -142,8 +142,8 @@ export interface WorldInfoInput {
   /** "Now" for timed effects: the number of messages in the chat. Default `messages.length`. */
   chatLength?: number;
   timedState?: TimedEffectsState | TimedEffectsStateInput;
-  /** Token counting: a family (loaded lazily) or a counter. Default 'openai-cl100k'. */
-  tokenizer?: TokenizerFamily | TokenCounter;
+  /** Token counting: a family name such as `'llama'` or an alias (loaded lazily), or a counter. Default 'openai-cl100k'. */
+  tokenizer?: TokenizerName | TokenCounter;
   /** Uniform random source in [0, 1) for group rolls and probability. Default: a fixed-seed PRNG (deterministic). */
   random?: () => number;
   /** Scannable extension prompts (Author's Note with "allow WI scan", quiet prompt, ...). */

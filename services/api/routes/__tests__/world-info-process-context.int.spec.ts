@@ -220,7 +220,7 @@ describe('process-context', () => {
       disabled_entries: 1,
       constant_entries: 0,
       total_activations: 0,
-      tokenizer: 'openai-cl100k',
+      tokenizer: 'cl100k',
     });
     expect(before.body.tokens_by_position.before).toMatchObject({ entries: 2, enabled_entries: 1 });
     expect(before.body.tokens_by_position.after).toMatchObject({ entries: 1, enabled_entries: 1 });
