@@ -136,6 +136,8 @@ export async function startChat(
     title?: string;
     greetingIndex?: number;
     settings: ChatSettings;
+    /** `{{user}}` in the greetings: the persona the chat opens as; default the `user_name` setting. */
+    userName?: string;
     /** The turns a stateless client already shows (its greeting first): the chat starts with them, not the greetings. */
     history?: ReadonlyArray<{ sender: 'user' | 'assistant'; content: string }>;
   },
@@ -146,7 +148,7 @@ export async function startChat(
   if (input.greetingIndex !== undefined && chosen >= greetings.length) {
     throw badRequest('greeting_index_out_of_range', `Greeting index ${chosen} out of range (0..${greetings.length - 1})`);
   }
-  const names = { char: character.name, user: input.settings.user_name ?? 'User' };
+  const names = { char: character.name, user: input.userName ?? input.settings.user_name ?? 'User' };
   const seeded = (input.history ?? []).map((m) => ({ ...m, messageId: newId() }));
   const history: SeedMessage[] = seeded.map((m, i) => ({
     messageId: m.messageId,

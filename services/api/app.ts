@@ -28,6 +28,7 @@ import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachm
 import { userDataRoutes } from './routes/user-data-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
+import { personaRoutes } from './routes/persona-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,6 +55,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...chatDictionaryAttachmentRoutes(deps),
     ...analyticsRoutes(deps),
     ...projectionAdminRoutes(deps),
+    ...personaRoutes(deps),
   ];
 }
 
