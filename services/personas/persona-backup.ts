@@ -63,10 +63,12 @@ export function createPersonaBackup(db: Kysely<ReadModels>, schema: string, deps
   }
 
   return {
+    /** `beforeWrite`: runs once everything is checked, before the first write (the route spends its rate limit there). */
     async import(
       actor: Actor,
       json: unknown,
       avatars: readonly BackupAvatar[],
+      beforeWrite: () => Promise<void> = async () => undefined,
     ): Promise<{ report: ImportReport; last: PersonaWrite | null }> {
       const parsed = parseSillyTavernPersonas(json);
       const warnings = [...parsed.warnings];
@@ -99,6 +101,7 @@ export function createPersonaBackup(db: Kysely<ReadModels>, schema: string, deps
         );
       }
       const inputs = fresh.map((p) => ({ p, fields: fieldsOf(p, names, warnings) }));
+      await beforeWrite();
 
       const imported: ImportReport['imported'] = [];
       const reservations: BlobReservation[] = [];

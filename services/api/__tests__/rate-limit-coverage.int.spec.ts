@@ -85,6 +85,8 @@ function invalidRequest(route: RouteDefinition, valid: Req): Req {
     return { upload: { bytes: new Uint8Array(Buffer.from('no card in here')), filename: 'card.png' } };
   if (route.operationId === 'importWorldBook')
     return { upload: { bytes: new Uint8Array(Buffer.from('{ not json')), filename: 'lore.json' } };
+  if (route.operationId === 'importPersonas')
+    return { upload: { bytes: new Uint8Array(Buffer.from('{ not json')), filename: 'personas.json' } };
   if (route.operationId === 'searchMessages') return { ...valid, query: {} };
   if (route.body) return { ...valid, body: [] };
   if (valid.params) return { ...valid, params: Object.fromEntries(Object.keys(valid.params).map((k) => [k, 'not-an-id'])) };

@@ -58,6 +58,7 @@ export function personaRoutes(deps: ApiDependencies): RouteDefinition[] {
       tags: TAGS,
       auth: 'user',
       rateLimit: 'persona_ops',
+      rateLimitInHandler: true,
       bodyContentType: 'multipart/form-data',
       bodyLimitBytes: deps.config.CARD_MAX_FILE_BYTES,
       responses: {
@@ -66,9 +67,9 @@ export function personaRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: 'over the persona limit', schema: problemSchema },
         422: { description: 'not a persona backup', schema: problemSchema },
       },
-      handler: async ({ req, actor }) => {
+      handler: async ({ req, actor, consumeRateLimit }) => {
         const upload = await readPersonaBackup(req, deps.config.CARD_MAX_FILE_BYTES);
-        const { report, last } = await backup.import(actor, upload.json, upload.avatars);
+        const { report, last } = await backup.import(actor, upload.json, upload.avatars, () => consumeRateLimit());
         return respondAfterProjection(deps, last?.position ?? null, BASE, async () => ({ status: 201, body: report }), { ...report });
       },
     }),
