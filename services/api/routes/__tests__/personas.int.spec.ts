@@ -6,7 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { rebuildReadModels } from '../../../../projections/rebuild.ts';
+import { projections } from '../../../../projections/registry.ts';
 import { buildPng } from '../../../../shared/cards/__tests__/helpers/builders.ts';
+import { tableDifference } from '../../../../test/read-model-check.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 
@@ -119,6 +123,10 @@ describe('the persona resource', () => {
     expect(history.items[1].changed_fields).toEqual(['description']);
     const past = (await a.call('GET', `${P}/${id}?as_of=1`, undefined, 200)).body;
     expect(past).toMatchObject({ as_of_version: 1, description: 'Ann is tall.' });
+    // The present rebuilt from the events is the live row.
+    const live = (await a.call('GET', `${P}/${id}`, undefined, 200)).body;
+    const rebuilt = (await a.call('GET', `${P}/${id}?as_of=${live.version}`, undefined, 200)).body;
+    expect({ ...rebuilt, as_of_version: undefined }).toEqual({ ...live, as_of_version: undefined });
   });
 
   test("another user's persona is 403 and stays as it was; an unknown world book is a 400 that creates nothing", async () => {
@@ -351,5 +359,22 @@ describe('forgetting a user', () => {
       .execute();
     expect(rows).toEqual([]);
     expect((await svc.request('GET', `${P}/${p.id}`, { key: admin })).status).toBe(404);
+  });
+});
+
+describe('replay', () => {
+  test('a rebuild of the read models from the log gives the same persona rows', async () => {
+    const { db } = svc.runtime.database;
+    await rebuildReadModels({
+      db,
+      eventStore: svc.runtime.eventStore,
+      liveSchema: 'read',
+      projections,
+      targetSchema: 'read_personas_check',
+    });
+    expect(await tableDifference(db, 'read', 'read_personas_check', 'personas')).toBe(0);
+    const rows = await db.withSchema('read_personas_check').selectFrom('personas').select('id').execute();
+    expect(rows.length).toBeGreaterThan(10);
+    await sql`DROP SCHEMA read_personas_check CASCADE`.execute(db);
   });
 });
