@@ -42,6 +42,13 @@ describe('the persona description where its position says (SillyTavern 1.12.6)',
     expect(assemble('an_top').layout.map((l) => l.section)).not.toContain('persona');
   });
 
+  test("an_top with an empty Author's Note (what a chat without one gets): the description alone at the note's place", () => {
+    const r = assemble('an_top', { chat: { chatId: 'c', authorsNote: { text: '' } } });
+    const at = contents(r).indexOf(DESC);
+    expect(r.messages[at]).toEqual({ role: 'system', content: DESC });
+    expect(r.layout[at]!.injection).toMatchObject({ depth: 4 });
+  });
+
   test("an_top with no Author's Note this turn (interval 0): the description is absent", () => {
     const r = assemble('an_top', { chat: { chatId: 'c', authorsNote: { text: 'Be brief.', interval: 0 } } });
     expect(contents(r).some((c) => c.includes(DESC))).toBe(false);
