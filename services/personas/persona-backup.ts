@@ -2,10 +2,9 @@ import type { Kysely } from 'kysely';
 import type { BlobReservation } from '../../infra/blobs/blob-quota.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { createPersona, type PersonaCommandDeps, type PersonaWrite } from '../../commands/personas/persona-workflows.ts';
-import { createPersonaQueries, type PersonaRow } from '../../queries/personas-queries.ts';
+import { createPersonaQueries, toPersonaFields, type PersonaRow } from '../../queries/personas-queries.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import { limitExceeded } from '../../shared/errors.ts';
-import { toPersonaFields } from '../../queries/personas-queries.ts';
 import type { PersonaFields } from '../../shared/personas/persona-fields.ts';
 import { exportSillyTavernPersonas, parseSillyTavernPersonas, type BackupPersona } from '../../shared/personas/sillytavern-personas.ts';
 import { avatarFromBase64, avatarFromFile, type AvatarPorts, type PlannedAvatar } from './persona-avatar.ts';
@@ -104,19 +103,24 @@ export function createPersonaBackup(db: Kysely<ReadModels>, schema: string, deps
       await beforeWrite();
 
       const imported: ImportReport['imported'] = [];
-      const reservations: BlobReservation[] = [];
       let last: PersonaWrite | null = null;
       let defaultId: string | null = null;
       // The default last, so it is the one left standing.
       for (const { p, fields } of [...inputs].sort((a, b) => Number(a.fields.is_default) - Number(b.fields.is_default))) {
         const avatar = planned.get(p.sillytavernId);
-        if (avatar) reservations.push(await avatar.store());
-        last = await createPersona(
-          deps,
-          actor,
-          { ...fields, avatar: avatar?.avatar ?? null },
-          { kind: 'import', sillytavernId: p.sillytavernId },
-        );
+        const reservation: BlobReservation | null = avatar ? await avatar.store() : null;
+        try {
+          last = await createPersona(
+            deps,
+            actor,
+            { ...fields, avatar: avatar?.avatar ?? null },
+            { kind: 'import', sillytavernId: p.sillytavernId },
+          );
+        } catch (err) {
+          // The personas before this one stay imported (each is whole); this one's image charge is given back.
+          await reservation?.release();
+          throw err;
+        }
         imported.push({ id: last.personaId, name: fields.name, sillytavern_id: p.sillytavernId });
         if (fields.is_default) defaultId = last.personaId;
       }
