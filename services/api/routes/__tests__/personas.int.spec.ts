@@ -293,6 +293,25 @@ describe('a chat runs as a persona', () => {
   });
 });
 
+describe('character models over /chat/completions', () => {
+  test("a character model's completion is written as the user's default persona", async () => {
+    const a = api(await user('openai-client'));
+    const knight = await a.character('Tristan');
+    await a.persona({ name: 'Wren', description: 'Wren carries a lute.', is_default: true });
+    const before = upstream.requests.length;
+    const res = await a.call(
+      'POST',
+      '/v1/chat/completions',
+      { model: `character:${knight}`, messages: [{ role: 'user', content: 'Play for me' }], save_to_db: false },
+      200,
+    );
+    expect(res.body.choices[0].message.role).toBe('assistant');
+    const sent = upstream.requests.slice(before).at(-1)!.body as { messages: Array<{ content: string }> };
+    expect(sent.messages.map((m) => m.content)).toContain('Wren carries a lute.');
+    expect(sent.messages.map((m) => m.content)).toContain('Tristan is a knight.');
+  });
+});
+
 describe("SillyTavern's persona backup", () => {
   test('multipart import with avatars brings them all at once; export gives the same format back; a second import skips them', async () => {
     const a = api(await user('backup'));
