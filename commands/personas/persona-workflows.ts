@@ -30,7 +30,7 @@ export interface PersonaWrite {
 }
 
 const CONTENDED_ATTEMPTS = 50;
-const cacheOption = (deps: PersonaCommandDeps) => (deps.stateCache ? { cache: deps.stateCache } : {});
+const cacheOption = (deps: Pick<PersonaCommandDeps, 'stateCache'>) => (deps.stateCache ? { cache: deps.stateCache } : {});
 
 function run(deps: PersonaCommandDeps, actor: Actor, command: PersonaCommand, expectedVersion?: number) {
   return handleCommand(deps.eventStore, personaStream(command.personaId), personaDecider, command, actor, {
@@ -48,7 +48,7 @@ function roster(deps: PersonaCommandDeps, actor: Actor, command: UserPersonasCom
 }
 
 export async function loadPersona(deps: Pick<PersonaCommandDeps, 'eventStore' | 'stateCache'>, personaId: string) {
-  return loadState(deps.eventStore, personaStream(personaId), personaDecider, cacheOption(deps as PersonaCommandDeps));
+  return loadState(deps.eventStore, personaStream(personaId), personaDecider, cacheOption(deps));
 }
 
 /** A persona the caller may use (404 missing or deleted, 403 another user's). */
