@@ -86,6 +86,8 @@ export const configSchema = z.object({
     .optional(),
   CHARACTER_RESTORE_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
   MAX_CHATS_PER_USER: positiveInt.default(100_000),
+  /** Live (not deleted) personas a user may keep. */
+  MAX_PERSONAS_PER_USER: positiveInt.max(1_000_000).default(1000),
   MAX_MESSAGES_PER_CHAT: positiveInt.default(1000),
   MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */

@@ -13,6 +13,8 @@ export interface ChatView {
   rating: number | null;
   state: string;
   settings: Record<string, unknown>;
+  /** The persona the chat names (its `settings.persona_id`); null: chosen per generation (lock, default). */
+  persona_id: string | null;
   variables: Record<string, string>;
   message_count: number;
   parent_chat_id: string | null;
@@ -30,6 +32,7 @@ export function toChatView(row: ChatRow): ChatView {
   const { world_info_timed_state: _timed, ...shown } = row;
   return {
     ...shown,
+    persona_id: typeof row.settings.persona_id === 'string' ? row.settings.persona_id : null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     last_activity_at: row.last_activity_at.toISOString(),

@@ -27,14 +27,19 @@ export interface GatherBooksInput {
   characterId?: string;
   /** The chat's own books (its `world_book_ids` setting); missing, deleted, disabled or foreign ones are skipped. */
   chatBookIds?: readonly string[];
+  /** The persona's book (persona lore); missing, deleted, disabled or foreign ones are skipped. */
+  personaBookIds?: readonly string[];
   /** Books named explicitly (a request's `world_book_ids`): used even when disabled; missing → 404, foreign → 403. */
   extraBookIds?: readonly string[];
   /** The user's global books (default true). */
   includeGlobal?: boolean;
 }
 
-/** SillyTavern's rule: a book that is global is not loaded again as chat or character lore; a chat book not as character lore. */
-const PRECEDENCE: Record<BookSource, number> = { global: 3, chat: 2, character: 1, persona: 0 };
+/**
+ * SillyTavern's rule: a book that is global is not loaded again as chat, persona or character lore; a chat book not
+ * as persona or character lore; a persona book not as character lore.
+ */
+const PRECEDENCE: Record<BookSource, number> = { global: 4, chat: 3, persona: 2, character: 1 };
 
 /**
  * The world books of one generation, from the read models: the character's attached books, the chat's books, the
@@ -99,7 +104,7 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
 
       const [attachments, chatRows, globalRows, extraById] = await Promise.all([
         input.characterId ? queries.attachments(input.characterId, { enabledOnly: true }) : Promise.resolve([]),
-        queries.getMany([...new Set(input.chatBookIds ?? [])]),
+        queries.getMany([...new Set([...(input.chatBookIds ?? []), ...(input.personaBookIds ?? [])])]),
         input.includeGlobal === false ? Promise.resolve([]) : queries.globalBooks(input.userId),
         namedBooks(input),
       ]);
@@ -109,6 +114,10 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
       for (const id of input.chatBookIds ?? []) {
         const row = chatById.get(id);
         if (usable(row)) offer(row, 'chat');
+      }
+      for (const id of input.personaBookIds ?? []) {
+        const row = chatById.get(id);
+        if (usable(row)) offer(row, 'persona');
       }
       for (const row of globalRows) offer(row, 'global');
       for (const id of input.extraBookIds ?? []) {

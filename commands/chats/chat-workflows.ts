@@ -141,6 +141,8 @@ export async function startChat(
     /** Created under a client-chosen id: the create request's fingerprint (tldw_server's client chat ids). */
     createRequest?: string;
     settings: ChatSettings;
+    /** `{{user}}` in the greetings: the persona the chat opens as; default the `user_name` setting. */
+    userName?: string;
     /** The turns a stateless client already shows (its greeting first): the chat starts with them, not the greetings. */
     history?: ReadonlyArray<{ sender: 'user' | 'assistant'; content: string }>;
   },
@@ -156,7 +158,7 @@ export async function startChat(
   if (typeof input.greetingIndex === 'number' && chosen >= greetings.length) {
     throw badRequest('greeting_index_out_of_range', `Greeting index ${chosen} out of range (0..${greetings.length - 1})`);
   }
-  const names = { char: character.name, user: input.settings.user_name ?? 'User' };
+  const names = { char: character.name, user: input.userName ?? input.settings.user_name ?? 'User' };
   const seeded = (input.history ?? []).map((m) => ({ ...m, messageId: newId() }));
   const history: SeedMessage[] = seeded.map((m, i) => ({
     messageId: m.messageId,

@@ -197,6 +197,25 @@ export interface ChatDictionariesTable {
   deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
+export interface PersonasTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  name: string;
+  description: string;
+  position: string;
+  depth: number;
+  role: string;
+  world_book_id: string | null;
+  is_default: boolean;
+  locked_character_ids: JSONColumnType<string[]>;
+  avatar: ColumnType<{ sha256: string; mime: string; size: number } | null, string | null, string | null>;
+  source: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
 export interface ChatDictionaryEntriesTable {
   entry_id: string;
   dictionary_id: string;
@@ -287,4 +306,5 @@ export interface ReadModels {
   usage_daily: UsageDailyTable;
   usage_latencies: UsageLatenciesTable;
   projection_rebuilds: ProjectionRebuildsTable;
+  personas: PersonasTable;
 }

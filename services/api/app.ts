@@ -33,6 +33,7 @@ import { sendFastApiError, TLDW_CHAT_PATH } from './tldw/fastapi-errors.ts';
 import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
 import { tldwChatRoutes } from './tldw/tldw-chat-routes.ts';
 import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
+import { personaRoutes } from './routes/persona-routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -64,6 +65,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...projectionAdminRoutes(deps),
     // tldw_server clients: the original's chat and message paths and shapes, over the same workflows and queries.
     ...tldwChatRoutes(deps),
+    ...personaRoutes(deps),
   ];
 }
 

@@ -25,6 +25,9 @@ import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
 import { createWorldInfoContext, type WorldInfoScope } from '../world-info/world-info-context.ts';
 import { createChatDictionaryPass, type DictionaryPlan } from './chat-dictionary-pass.ts';
 import { assertOwned } from '../../shared/access/access-rules.ts';
+import { promptPersona } from '../../shared/personas/prompt-persona.ts';
+import { toPersonaFields } from '../../queries/personas-queries.ts';
+import { createChatPersonas, type PersonaChoice } from '../personas/chat-persona.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -47,6 +50,8 @@ export interface CharacterPrompt {
   character: CharacterRow;
   chat: ChatRow | null;
   userName: string;
+  /** The persona the prompt was written as (null: the bare user name), and how it was chosen. */
+  persona: { id: string; name: string; via: PersonaChoice } | null;
   placement: TurnPlacement;
   /** The chat dictionaries attached to the character and the chat (null: none). */
   dictionaries: DictionaryPlan | null;
@@ -87,6 +92,7 @@ export function createCharacterPrompts(
   const completions = createCompletionQueries(db, schema);
   const worldInfo = createWorldInfoContext(db, schema, { maxCachedBooks: cpu.cacheBooks });
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
+  const personas = createChatPersonas(db, schema);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Actor) {
@@ -97,7 +103,12 @@ export function createCharacterPrompts(
     const character = usableCharacter(characterRow, target.characterId, who);
     const chat = target.chatId ? usableChat(chatRow, target.chatId, who) : null;
     const settings = (chat?.settings ?? {}) as ChatSettings;
-    const userName = target.userName ?? settings.user_name ?? 'User';
+    // The chat's persona, else the one locked to the character, else the default; a request's user_name still wins.
+    const persona = await personas.choose(chat?.owner_id ?? character.owner_id, {
+      personaId: settings.persona_id,
+      characterId: character.id,
+    });
+    const userName = target.userName ?? persona?.row.name ?? settings.user_name ?? 'User';
 
     // ---- history, the new turn and where the reply goes -------------------------------------------------
     const stored = chat ? await completions.activePath(chat.id, MAX_HISTORY) : [];
@@ -148,15 +159,21 @@ export function createCharacterPrompts(
         placement.continuedText = reply.content;
       }
     }
-    return { character, chat, settings, userName, history, userTurn, placement, storedImages };
+    return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages };
   }
 
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
   const worldInfoScope = (
     target: CharacterTarget,
     who: Actor,
-    placed: { character: CharacterRow; chat: ChatRow | null; settings: ChatSettings },
+    placed: {
+      character: CharacterRow;
+      chat: ChatRow | null;
+      settings: ChatSettings;
+      persona: { row: { world_book_id: string | null } } | null;
+    },
   ): WorldInfoScope => ({
+    personaBookId: placed.persona?.row.world_book_id ?? null,
     requester: who,
     chat: placed.chat ? { ownerId: placed.chat.owner_id, worldBookIds: placed.settings.world_book_ids ?? [] } : null,
     character: { id: placed.character.id, ownerId: placed.character.owner_id },
@@ -185,7 +202,7 @@ export function createCharacterPrompts(
       const loreOnly = requested.characterPrompt === 'lore_only' && requested.messages !== null && requested.chatId === null;
       const target = loreOnly ? { ...requested, messages: requested.messages!.filter((m) => m.role !== 'system') } : requested;
       const placed = await placeTurn(target, who);
-      const { character, chat, settings, userName, history, placement } = placed;
+      const { character, chat, settings, userName, persona, history, placement } = placed;
       let userTurn = placed.userTurn;
 
       // ---- lorebooks ------------------------------------------------------------------------------------
@@ -215,17 +232,18 @@ export function createCharacterPrompts(
         character: loreOnly
           ? { ...card, data: { ...card.data, extensions: { ...card.data.extensions, depth_prompt: undefined } } }
           : { ...card },
-        persona: { name: userName },
+        persona: persona ? { ...promptPersona(toPersonaFields(persona.row)), name: userName } : { name: userName },
         history,
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
         chat: {
           chatId: chat?.id ?? `character-${character.id}`,
           ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
-          ...(settings.author_note
+          // A persona placed around the Author's Note is inserted with it, even when the note itself is empty (SillyTavern).
+          ...(settings.author_note || persona?.row.position === 'an_top' || persona?.row.position === 'an_bottom'
             ? {
                 authorsNote: {
-                  text: settings.author_note,
+                  text: settings.author_note ?? '',
                   ...(settings.author_note_depth !== undefined ? { depth: settings.author_note_depth } : {}),
                   ...(settings.author_note_role ? { role: settings.author_note_role } : {}),
                 },
@@ -242,7 +260,18 @@ export function createCharacterPrompts(
       };
       const prompt = await cpu.run('assemblePrompt', input, who.userId);
       const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);
-      return { prompt, books, character, chat, userName, placement, dictionaries, messages, storedImages: placed.storedImages };
+      return {
+        prompt,
+        books,
+        character,
+        chat,
+        userName,
+        persona: persona ? { id: persona.row.id, name: persona.row.name, via: persona.via } : null,
+        placement,
+        dictionaries,
+        messages,
+        storedImages: placed.storedImages,
+      };
     },
   };
 }

@@ -14,6 +14,8 @@ export interface WorldInfoScope {
   character?: { id: string; ownerId: string } | null;
   extraBookIds?: readonly string[] | undefined;
   includeGlobal?: boolean | undefined;
+  /** The persona's world book (persona lore), if the prompt is written as a persona that has one. */
+  personaBookId?: string | null | undefined;
 }
 
 /** Whose lorebooks (and data) the scan is: the chat's owner, else the character's, else the caller. */
@@ -25,6 +27,7 @@ export function gatherBooksInput(scope: WorldInfoScope): GatherBooksInput {
     isAdmin: scope.requester.isAdmin,
     ...(scope.character ? { characterId: scope.character.id } : {}),
     chatBookIds: scope.chat?.worldBookIds ?? [],
+    ...(scope.personaBookId ? { personaBookIds: [scope.personaBookId] } : {}),
     ...(scope.extraBookIds ? { extraBookIds: scope.extraBookIds } : {}),
     ...(scope.includeGlobal !== undefined ? { includeGlobal: scope.includeGlobal } : {}),
   };

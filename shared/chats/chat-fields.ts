@@ -20,6 +20,8 @@ const settingsShape = {
   author_note_depth: z.number().int().min(0).max(1000),
   author_note_role: senderSchema,
   world_book_ids: z.array(z.uuid()).max(50),
+  /** The persona the chat runs as (SillyTavern's chat lock); absent: the persona locked to the character, else the default. */
+  persona_id: z.uuid(),
   scenario: z.string().max(50_000),
   /** Anything else a client keeps with the chat (e.g. SillyTavern's chat_metadata after an import). */
   extensions: z.record(z.string(), z.unknown()),
@@ -42,6 +44,7 @@ export const chatSettingsChangesSchema = z
     author_note_depth: settingsShape.author_note_depth.nullable(),
     author_note_role: settingsShape.author_note_role.nullable(),
     world_book_ids: settingsShape.world_book_ids.nullable(),
+    persona_id: settingsShape.persona_id.nullable(),
     scenario: settingsShape.scenario.nullable(),
     extensions: settingsShape.extensions.nullable(),
   })

@@ -162,6 +162,21 @@ const summarizers: Record<string, Summarizer> = {
     text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})`,
   }),
   ChatDictionaryDetached: (d) => ({ text: `detached chat dictionary ${String(d.dictionaryId)} from the ${String(d.targetKind)}` }),
+  // personas
+  PersonaCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : 'created'} persona ${quoted(d.fields?.name)}${d.fields?.is_default ? ' (the default)' : ''}`,
+  }),
+  PersonaUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  PersonaDeleted: () => ({ text: 'deleted the persona' }),
+  PersonaRestored: () => ({ text: 'restored the persona' }),
+  PersonaSlotTaken: (d) => ({ text: `counted persona ${String(d.personaId)} against the persona limit` }),
+  PersonaSlotFreed: (d) => ({ text: `freed persona ${String(d.personaId)} from the persona limit` }),
+  DefaultPersonaChanged: (d) => ({
+    text: d.personaId ? `made persona ${String(d.personaId)} the default` : `no default persona (was ${String(d.previousPersonaId)})`,
+  }),
   ChatDictionaryEffectsRecorded: (d) => ({
     text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
   }),

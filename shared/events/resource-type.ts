@@ -12,6 +12,8 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['character-', 'character'],
   ['worldbook-', 'world-book'],
   ['user-chats-', 'user-chats'],
+  ['user-personas-', 'user-personas'],
+  ['persona-', 'persona'],
   ['user-completions-', 'user-completions'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],

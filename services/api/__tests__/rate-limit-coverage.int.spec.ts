@@ -95,6 +95,8 @@ function invalidRequest(route: RouteDefinition, valid: Req): Req {
     return { upload: { bytes: new Uint8Array(Buffer.from('no card in here')), filename: 'card.png' } };
   if (route.operationId === 'importWorldBook')
     return { upload: { bytes: new Uint8Array(Buffer.from('{ not json')), filename: 'lore.json' } };
+  if (route.operationId === 'importPersonas')
+    return { upload: { bytes: new Uint8Array(Buffer.from('{ not json')), filename: 'personas.json' } };
   if (route.operationId === 'searchMessages') return { ...valid, query: {} };
   // tldw_server's ids are free strings (an unknown one is a missing chat): a required query parameter left out instead.
   if (route.operationId === 'tldwSearchMessages' || route.operationId === 'tldwDeleteMessage') return { ...valid, query: {} };

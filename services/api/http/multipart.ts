@@ -18,10 +18,22 @@ export interface MultipartResult {
  * Reads one uploaded file (under any of `fileFields`) and the plain fields of a multipart/form-data body,
  * refusing more than `maxBytes` with 413 while streaming (nothing oversized is buffered whole).
  */
-export function readMultipartFile(
+export async function readMultipartFile(
   req: Request,
   options: { fileFields: string[]; maxBytes: number; maxFields?: number },
 ): Promise<MultipartResult> {
+  const { files, fields } = await readMultipartFiles(req, { ...options, maxFiles: 1 });
+  return { file: files[0]!, fields };
+}
+
+/**
+ * Reads up to `maxFiles` uploaded files (each under one of `fileFields`, each at most `maxBytes`) and the plain
+ * fields; at least one file is required.
+ */
+export function readMultipartFiles(
+  req: Request,
+  options: { fileFields: string[]; maxBytes: number; maxFields?: number; maxFiles: number },
+): Promise<{ files: UploadedFile[]; fields: Record<string, string> }> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
     return Promise.reject(
@@ -32,12 +44,18 @@ export function readMultipartFile(
       ),
     );
   }
-  return new Promise<MultipartResult>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fileSize: options.maxBytes, files: 1, fields: options.maxFields ?? 20, fieldSize: 64 * 1024, parts: 40 },
+        limits: {
+          fileSize: options.maxBytes,
+          files: options.maxFiles,
+          fields: options.maxFields ?? 20,
+          fieldSize: 64 * 1024,
+          parts: 40 + options.maxFiles,
+        },
         defParamCharset: 'utf8',
       });
     } catch (err) {
@@ -45,7 +63,7 @@ export function readMultipartFile(
       return;
     }
     const fields: Record<string, string> = {};
-    let file: UploadedFile | undefined;
+    const files: UploadedFile[] = [];
     let failure: AppError | undefined;
     const fail = (err: AppError) => {
       failure ??= err;
@@ -75,27 +93,29 @@ export function readMultipartFile(
       stream.on('error', (err: Error) => fail(badRequest('invalid_multipart', `the multipart body is malformed: ${err.message}`)));
       stream.on('end', () => {
         if (!failure)
-          file = {
+          files.push({
             field,
             filename: info.filename ?? '',
             mimeType: info.mimeType ?? 'application/octet-stream',
             bytes: new Uint8Array(Buffer.concat(chunks, size)),
-          };
+          });
       });
     });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) fail(badRequest('field_too_large', `form field ${name} is too large`));
       fields[name] = value;
     });
-    parser.on('filesLimit', () => fail(badRequest('too_many_files', 'send one file per import')));
+    parser.on('filesLimit', () =>
+      fail(badRequest('too_many_files', options.maxFiles === 1 ? 'send one file per import' : `send at most ${options.maxFiles} files`)),
+    );
     parser.on('fieldsLimit', () => fail(badRequest('too_many_fields', 'too many form fields')));
     parser.on('partsLimit', () => fail(badRequest('too_many_parts', 'too many multipart parts')));
     parser.on('error', (err: Error) => reject(badRequest('invalid_multipart', `the multipart body is malformed: ${err.message}`)));
     parser.on('close', () => {
       if (failure) reject(failure);
-      else if (!file)
+      else if (files.length === 0)
         reject(badRequest('missing_file', `no file: send it as multipart/form-data in a field named ${options.fileFields.join(' or ')}`));
-      else resolve({ file, fields });
+      else resolve({ files, fields });
     });
     req.on('aborted', () => reject(badRequest('request_aborted', 'the upload was interrupted')));
     req.pipe(parser);

@@ -30,6 +30,7 @@ import {
   updateChatBody,
 } from './chat-schemas.ts';
 import { assertOwned } from '../../../shared/access/access-rules.ts';
+import { createChatPersonas } from '../../personas/chat-persona.ts';
 
 const BASE = '/api/v1/character_chats';
 export const chatLocation = (id: string) => `${BASE}/${id}`;
@@ -55,6 +56,7 @@ function attachment(title: string, extension: string): string {
 export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const transcripts = createChatTranscriptQueries(deps.db, deps.readSchema);
+  const personas = createChatPersonas(deps.db, deps.readSchema);
   const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await chats.get(id))!;
     return { status, body: { ...toChatView(row), ...extra }, headers: { ETag: `W/"${row.version}"` } };
@@ -109,7 +111,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: BASE,
       operationId: 'createChat',
-      summary: "Start a chat with a character; its greeting opens it, the alternate greetings are that message's alternates",
+      summary:
+        "Start a chat with a character, as a persona (`persona_id`, else the one locked to the character, else the default); its greeting opens it, the alternate greetings are that message's alternates",
       tags: ['chats'],
       auth: 'user',
       rateLimit: 'chat_create',
@@ -117,10 +120,14 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 201: { description: 'created', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
       handler: async ({ body, actor }) => {
         const chatId = newId();
+        const settings = { ...body.settings, ...(body.persona_id ? { persona_id: body.persona_id } : {}) };
+        // The greeting's {{user}} is the persona the chat opens as.
+        const persona = await personas.forNewChat(actor, body.character_id, settings.persona_id);
         const result = await startChat(deps, actor, {
           chatId,
           characterId: body.character_id,
-          settings: body.settings ?? {},
+          settings,
+          ...(persona ? { userName: persona.name } : {}),
           ...(body.title ? { title: body.title } : {}),
           ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
         });
@@ -193,7 +200,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'put',
       path: `${BASE}/:chat_id`,
       operationId: 'updateChat',
-      summary: 'Rename a chat, rate it, change its settings (user name, author note, world books); optimistic with expected_version',
+      summary:
+        'Rename a chat, rate it, change its settings (user name, author note, world books) or its persona (`persona_id`, null: none named); optimistic with expected_version',
       tags: ['chats'],
       auth: 'user',
       rateLimitExempt: RATE_LIMIT_EXEMPTIONS.ownResourceChange,
@@ -206,11 +214,14 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         ...errors,
       },
       handler: async ({ params, query, body, actor }) => {
+        const { persona_id, ...changes } = body;
+        if (persona_id !== undefined) changes.settings = { ...changes.settings, persona_id };
+        if (changes.settings?.persona_id) await personas.usable(changes.settings.persona_id, actor);
         const result = await runChatCommand(
           deps,
           actor,
           params.chat_id,
-          { type: 'UpdateChat', chatId: params.chat_id, changes: body },
+          { type: 'UpdateChat', chatId: params.chat_id, changes },
           query.expected_version,
         );
         return respondAfterProjection(deps, result.position, chatLocation(params.chat_id), () => current(params.chat_id, 200), {

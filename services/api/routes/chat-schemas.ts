@@ -27,6 +27,7 @@ export const chatViewSchema = z.object({
   rating: z.number().int().nullable(),
   state: z.string(),
   settings: z.record(z.string(), z.unknown()),
+  persona_id: z.uuid().nullable(),
   /** Chat variables (`{{setvar}}`, `{{incvar}}`, ...) after the stored generations. */
   variables: z.record(z.string(), z.string()),
   message_count: z.number().int(),
@@ -46,9 +47,12 @@ export const createChatBody = z.object({
   /** Which greeting opens the chat: 0 is the first message, 1.. the alternate greetings. */
   greeting_index: z.number().int().min(0).optional(),
   settings: chatSettingsSchema.optional(),
+  /** The persona the chat runs as (kept as `settings.persona_id`); absent: the one locked to the character, else the default. */
+  persona_id: z.uuid().optional(),
 });
 
-export const updateChatBody = chatChangesSchema;
+/** `persona_id` (null: none named) is a change of `settings.persona_id`. */
+export const updateChatBody = chatChangesSchema.extend({ persona_id: z.uuid().nullable().optional() });
 
 export const listChatsQuery = z
   .object({

@@ -30,6 +30,9 @@ export function preparedPromptBody(
     mode,
     provider: model.providerName,
     model: model.model,
+    /** Who `{{user}}` was: the persona (how it was chosen: the chat's, locked to the character, the default) or the bare name. */
+    persona: built.persona ? { id: built.persona.id, name: built.persona.name, chosen_by: built.persona.via } : null,
+    user_name: built.userName,
     messages: prompt.messages,
     layout: prompt.layout,
     tokens: prompt.tokens,

@@ -111,6 +111,8 @@ export const preparedPromptSchema = z.object({
   mode: generationModeSchema,
   provider: z.string().nullable(),
   model: z.string(),
+  persona: z.object({ id: z.uuid(), name: z.string(), chosen_by: z.enum(['chat', 'locked', 'default']) }).nullable(),
+  user_name: z.string(),
   messages: z.array(z.record(z.string(), z.unknown())),
   layout: z.array(z.record(z.string(), z.unknown())),
   tokens: z.record(z.string(), z.unknown()),

@@ -57,6 +57,13 @@ const EVERY_TYPE: Record<EventType, true> = {
   ChatDictionaryRestored: true,
   ChatDictionaryUpdated: true,
   CompletionFailed: true,
+  PersonaCreated: true,
+  PersonaUpdated: true,
+  PersonaDeleted: true,
+  PersonaRestored: true,
+  PersonaSlotTaken: true,
+  PersonaSlotFreed: true,
+  DefaultPersonaChanged: true,
 };
 
 describe('the typed event catalogue', () => {

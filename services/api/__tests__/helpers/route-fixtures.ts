@@ -231,6 +231,8 @@ export function fixtureApi(base: string) {
       must(post(auth, url, { dictionary_id: dictionaryId }), 'attach dictionary', 200),
     dictionary: async (auth: string): Promise<string> =>
       (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
+    persona: async (auth: string, body: Record<string, unknown> = {}): Promise<string> =>
+      (await must(post(auth, '/api/v1/personas', { name: `Persona ${randomUUID().slice(0, 8)}`, ...body }), 'persona')).id,
     dictionaryEntry: async (auth: string): Promise<{ dictionaryId: string; entryId: string }> => {
       const dictionaryId = await api.dictionary(auth);
       const e = await must(
@@ -503,6 +505,47 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   deleteChatDictionary: {
     kind: 'resource',
     setup: async (api, o) => ({ id: await api.dictionary(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  // personas
+  createPersona: { kind: 'collection', request: () => ({ body: { name: `Me ${randomUUID().slice(0, 8)}`, description: 'tall' } }) },
+  listPersonas: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },
+  exportPersonas: { kind: 'collection', request: () => ({}) },
+  importPersonas: {
+    kind: 'collection',
+    request: () => ({
+      upload: {
+        bytes: new Uint8Array(
+          Buffer.from(JSON.stringify({ personas: { [`${randomUUID()}.png`]: 'Ann' }, persona_descriptions: {}, default_persona: null })),
+        ),
+        filename: 'personas.json',
+      },
+    }),
+  },
+  getPersona: { kind: 'resource', setup: async (api, o) => ({ id: await api.persona(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  updatePersona: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.persona(o) }),
+    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }),
+  },
+  deletePersona: { kind: 'resource', setup: async (api, o) => ({ id: await api.persona(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  restorePersona: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.persona(o);
+      await api.delete(o, `/api/v1/personas/${id}`);
+      return { id };
+    },
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  personaHistory: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.persona(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  getPersonaAvatar: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.persona(o, { avatar_base64: PNG_BASE64 }) }),
     request: (v) => ({ params: { id: v.id! } }),
   },
   restoreChatDictionary: {

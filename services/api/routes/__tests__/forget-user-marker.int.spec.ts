@@ -2,7 +2,7 @@
  * Forgetting a user leaves nothing readable anywhere: a marker string written through every route that stores user
  * text (characters created, imported, updated, renamed by an administrator, reverted; world books, entries, imports;
  * chats, imports, forks, messages, edits, an image whose PNG metadata holds the marker; chat dictionaries, their
- * entries and imports; completions through the fake LLM, whose prompt and reply hold the marker, streamed and not,
+ * entries and imports; personas (their avatars, a backup import); completions through the fake LLM, whose prompt and reply hold the marker, streamed and not,
  * one failing with the marker in the provider's error) is, once the user is forgotten, found nowhere: not in any
  * table of any schema of the database (the event log, the read models, the blob store, the keys, the queue's BullMQ
  * tables), text and bytea alike, in clear or base64; not in Redis (every key of the queue's and relay's database)
@@ -394,6 +394,28 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       req('POST', `/api/v1/character_chats/${chat.id}/chat-dictionaries`, { dictionary_id: dictionary.id, apply_to: 'both' }),
       'attach dictionary',
     );
+
+    // personas: create (an avatar whose PNG metadata holds the marker), update, a SillyTavern backup import, a chat as one
+    const persona = (
+      await ok(
+        req('POST', '/api/v1/personas', {
+          name: `${M} persona`,
+          description: `${M} persona description`,
+          avatar_base64: Buffer.from(buildPng([tEXt('Comment', `${M} persona picture`)], { width: 11 })).toString('base64'),
+        }),
+        'create persona',
+      )
+    ).body;
+    await ok(req('PUT', `/api/v1/personas/${persona.id}`, { description: `${M} persona described again` }), 'update persona');
+    await ok(
+      req('POST', '/api/v1/personas/import', {
+        personas: { [`${M}.png`]: `${M} imported persona` },
+        persona_descriptions: { [`${M}.png`]: { description: `${M} imported description`, position: 4, depth: 2, role: 0 } },
+        default_persona: `${M}.png`,
+      }),
+      'import personas',
+    );
+    await ok(req('PUT', `/api/v1/character_chats/${chat.id}`, { persona_id: persona.id }), 'chat as persona');
 
     // completions (the fake upstream answers with the marker): streamed and resumable, stored; /complete; a
     // plain proxy; one the provider refuses with the marker in its message
