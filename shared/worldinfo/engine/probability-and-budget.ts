@@ -8,6 +8,7 @@ import type { DiagnosticLog } from './entry-diagnostics.ts';
 import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
+import type { QuirkLog } from './quirk-log.ts';
 
 export interface BudgetContext {
   books: RunBooks;
@@ -18,6 +19,7 @@ export interface BudgetContext {
   counter: TokenCounter;
   substitute: (s: string) => string;
   log: DiagnosticLog;
+  quirks: QuirkLog;
 }
 
 export interface AdmittedPass {
@@ -52,6 +54,8 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
     }
     const content = substitute(p.content);
     const tokens = counter.count(`${content}\n`);
+    // SillyTavern overflows at `>=`: an entry that fills the budget exactly is dropped there.
+    if (!r.ignoreBudget && progress.usedTokens + tokens === budget) ctx.quirks.touch(a.gid, 'budget_boundary');
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {
       if (p.decorators.ignoreOnMaxContext) {
         log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, {
