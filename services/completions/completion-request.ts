@@ -62,6 +62,7 @@ const OWN_FIELDS = new Set([
   'context_size',
   'world_book_ids',
   'character_prompt',
+  'compatibility',
   'mode',
   'message',
   'message_id',
@@ -170,5 +171,6 @@ export function characterTarget(chatId: string, characterId: string, body: Chara
     save,
     contextSize: body.context_size ?? null,
     worldBookIds: body.world_book_ids ?? null,
+    ...(body.compatibility ? { compatibility: body.compatibility } : {}),
   };
 }

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import type { ChatCompletion, ProviderChunk } from '../llm/chat-types.ts';
+import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
 
 export const COMPLETION_JOB = 'completion';
 /** Runs of a completion job: one retry (a worker that died, a connection lost before any token). */
@@ -124,6 +125,8 @@ export const characterTargetSchema = z.object({
   worldBookIds: z.array(z.uuid()).nullable(),
   /** lore_only: the request's messages go as they are, with the lorebook's activations added (no chat only). */
   characterPrompt: characterPromptSchema.optional(),
+  /** The request's lorebook compatibility mode, if it gave one. */
+  compatibility: compatibilityModeSchema.optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -4,6 +4,7 @@ import * as chatEvents from './chat-events.ts';
 import * as completionEvents from './completion-events.ts';
 import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
+import * as userDefaultsEvents from './user-defaults-events.ts';
 import * as worldBookEvents from './world-book-events.ts';
 import { isEventDefinition, type EventDefinition } from './event-schemas.ts';
 import type { EventType } from './event-types.ts';
@@ -18,6 +19,7 @@ const modules: Record<string, unknown>[] = [
   userDataEvents,
   chatDictionaryEvents,
   completionEvents,
+  userDefaultsEvents,
 ];
 
 const catalogue = new Map<string, EventDefinition>();

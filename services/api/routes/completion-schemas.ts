@@ -5,6 +5,7 @@ import {
   generationModeSchema,
   generationParamsSchema,
 } from '../../../shared/completions/completion-job.ts';
+import { compatibilityModeSchema } from '../../../shared/worldinfo/index.ts';
 
 /** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
 
@@ -48,6 +49,8 @@ export const chatCompletionBody = z
      * system messages; `lore_only`, the client's prompt is kept whole and only the lorebook's activations are added.
      */
     character_prompt: characterPromptSchema.optional(),
+    /** The lorebook engine's mode for this request: `sillytavern` (SillyTavern exactly) or `corrected`. */
+    compatibility: compatibilityModeSchema.optional(),
   })
   // Other members go to the provider as given, or are refused naming them (infra/llm/parameter-support.ts).
   .catchall(z.unknown());
@@ -65,6 +68,8 @@ export const characterCompleteBody = z.object({
   user_name: z.string().trim().min(1).max(100).optional(),
   context_size: z.number().int().min(256).max(2_000_000).optional(),
   world_book_ids: z.array(z.uuid()).max(50).optional(),
+  /** The lorebook engine's mode for this request (default: the chat's, else the user's default, else `sillytavern`). */
+  compatibility: compatibilityModeSchema.optional(),
 });
 export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
 

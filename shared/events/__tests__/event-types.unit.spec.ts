@@ -55,6 +55,7 @@ const EVERY_TYPE: Record<EventType, true> = {
   ChatDictionaryRestored: true,
   ChatDictionaryUpdated: true,
   CompletionFailed: true,
+  UserDefaultsChanged: true,
 };
 
 describe('the typed event catalogue', () => {

@@ -64,7 +64,6 @@ export interface WorldInfoSettings {
 }
 
 export type CompatibilityMode = 'sillytavern' | 'corrected';
-export const COMPATIBILITY_MODES: readonly CompatibilityMode[] = ['sillytavern', 'corrected'];
 
 /** The SillyTavern behaviours `corrected` mode changes (DEVIATIONS.md lists each with its conformance case). */
 export type QuirkName =
