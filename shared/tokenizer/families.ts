@@ -5,14 +5,16 @@
  * - `openai-cl100k`: the cl100k_base BPE. Exact for gpt-3.5 / gpt-4 / gpt-4-turbo and the text-embedding-3 models;
  *   used as an approximation for other known model families (Llama, Mistral, Qwen, Gemma, Claude, Gemini, ...),
  *   whose own tokenizers produce counts of the same order for English text (typically within ±15%).
+ * - `llama`: the LLaMA 1/2 SentencePiece model that SillyTavern ships, counted as SillyTavern counts (no BOS token, a
+ *   newline is one byte-fallback token). What SillyTavern counts with when no API is connected.
  * - `approximate`: the documented fallback for names we do not recognise (and for an empty model name). No ranks
  *   are loaded; the count is a fixed estimate (`approximateTokenCount`): ASCII characters / 4, one token per
  *   CJK/kana/hangul character, other non-ASCII characters / 2, rounded up. It is deterministic and never
  *   undercounts English prose by much, which is what a budget needs.
  */
-export type TokenizerFamily = 'openai-o200k' | 'openai-cl100k' | 'approximate';
+export type TokenizerFamily = 'openai-o200k' | 'openai-cl100k' | 'llama' | 'approximate';
 
-export const TOKENIZER_FAMILIES: readonly TokenizerFamily[] = ['openai-o200k', 'openai-cl100k', 'approximate'];
+export const TOKENIZER_FAMILIES: readonly TokenizerFamily[] = ['openai-o200k', 'openai-cl100k', 'llama', 'approximate'];
 
 export type TokenizerChoiceReason = 'exact' | 'approximation' | 'fallback';
 

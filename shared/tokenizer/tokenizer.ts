@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import type { TokenizerFamily } from './families.ts';
 import { LruCache } from './lru.ts';
+import { SentencePieceBpeCounter } from './sentencepiece-bpe.ts';
 
 export interface TokenCounter {
   readonly family: TokenizerFamily;
@@ -39,6 +40,17 @@ const CACHE_ENTRIES = 4096;
 const encoders = new Map<TokenizerFamily, TiktokenLike>();
 const caches = new Map<TokenizerFamily, LruCache<string, number>>();
 let requireFn: NodeJS.Require | undefined;
+
+let llamaCounter: SentencePieceBpeCounter | undefined;
+
+/** The LLaMA 1/2 vocabulary ships in llama-tokenizer-js (an ES module, loaded with `require` on first use). */
+function loadLlama(): SentencePieceBpeCounter {
+  if (llamaCounter) return llamaCounter;
+  requireFn ??= createRequire(import.meta.url);
+  const module = requireFn('llama-tokenizer-js') as { default: { vocabById: string[] } };
+  llamaCounter = new SentencePieceBpeCounter(module.default.vocabById);
+  return llamaCounter;
+}
 
 function loadEncoder(family: 'openai-o200k' | 'openai-cl100k'): TiktokenLike {
   const existing = encoders.get(family);
@@ -91,6 +103,7 @@ export function approximateTokenCount(text: string): number {
 function rawCount(text: string, family: TokenizerFamily): number {
   if (text === '') return 0;
   if (family === 'approximate') return approximateTokenCount(text);
+  if (family === 'llama') return loadLlama().count(text);
   return loadEncoder(family).encode(text, [], []).length;
 }
 
@@ -128,11 +141,13 @@ export function getTokenizer(family: TokenizerFamily): TokenCounter {
 
 /** Loads the ranks of `family` now (they are otherwise loaded on the first count). */
 export function preloadTokenizer(family: TokenizerFamily): void {
-  if (family !== 'approximate') loadEncoder(family);
+  if (family === 'llama') loadLlama();
+  else if (family !== 'approximate') loadEncoder(family);
 }
 
 /** Whether the ranks of `family` are in memory (for tests and health checks). */
 export function isTokenizerLoaded(family: TokenizerFamily): boolean {
+  if (family === 'llama') return llamaCounter !== undefined;
   return family === 'approximate' || encoders.has(family);
 }
 

@@ -81,6 +81,19 @@ describe('countTokens', () => {
     expect(getTokenizer('openai-o200k')).toBe(counter);
   });
 
+  test('llama counts as SentencePiece does for the LLaMA 1/2 model: no BOS, dummy prefix, byte fallback', () => {
+    expect(isTokenizerLoaded('llama')).toBe(false);
+    expect(countTokens('', 'llama')).toBe(0);
+    expect(countTokens('Hello world', 'llama')).toBe(2); // ▁Hello ▁world
+    expect(isTokenizerLoaded('llama')).toBe(true);
+    expect(countTokens('Hello\nworld', 'llama')).toBe(3); // ▁Hello <0x0A> world
+    expect(countTokens('\n', 'llama')).toBe(2); // ▁ <0x0A>
+    expect(countTokens('🐉', 'llama')).toBe(5); // ▁ and four UTF-8 bytes
+    // Chunks are merged independently and cached: a long repeated text counts the same as its parts.
+    const sentence = 'The dragon sleeps on gold.';
+    expect(countTokens(`${sentence} ${sentence}`.repeat(200), 'llama')).toBe(countTokens(`${sentence} ${sentence}`, 'llama') * 200);
+  });
+
   test('the approximate fallback is deterministic and documented', () => {
     expect(approximateTokenCount('')).toBe(0);
     expect(approximateTokenCount('abcd')).toBe(1);
