@@ -40,7 +40,8 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
     }
     const o = otherByKey.get(d.entryKey);
     if (!o || o.status === d.status) return d;
-    const quirk = byEntry.get(d.entryKey) ?? runQuirks[0];
+    // An entry decided differently without a quirk of its own was displaced by another entry's (budget, recursion).
+    const quirk = byEntry.get(d.entryKey) ?? runQuirks[0] ?? byEntry.values().next().value;
     if (!quirk) return d;
     const explained: EntryDiagnostic = {
       ...d,

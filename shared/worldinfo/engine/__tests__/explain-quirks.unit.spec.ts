@@ -64,4 +64,29 @@ describe('the difference explained', () => {
       other_outcome: 'activated',
     });
   });
+
+  it('an entry the quirk displaces (here from the budget) is named with it too', () => {
+    const book = [
+      { uid: 0, keys: ['кот'], order: 200, content: 'c c c' },
+      { uid: 1, keys: ['dragon'], order: 100, content: 'd d d' },
+    ] as WorldInfoEntry[];
+    const scan = (compatibility: CompatibilityMode) =>
+      runWorldInfo({
+        books: [{ id: 'b', name: 'B', source: 'character', entries: book }],
+        messages: [{ name: 'User', content: 'a dragon and a котлета', role: 'user' }],
+        characterName: 'C',
+        settings: { compatibility, recursive: false, contextSize: 10, budgetPercent: 50 },
+        tokenizer: countingCounter(),
+      });
+    const st = scan('sillytavern');
+    expect(st.activated.map((a) => a.entryKey)).toEqual(['b.0']);
+    expect(st.diagnostics[1]).toMatchObject({ reason: 'budget', quirk: 'non_ascii_word_boundary', other_outcome: 'activated' });
+    const corrected = scan('corrected');
+    expect(corrected.activated.map((a) => a.entryKey)).toEqual(['b.1']);
+    expect(corrected.diagnostics[1]).toMatchObject({
+      status: 'activated',
+      quirk: 'non_ascii_word_boundary',
+      other_outcome: 'not_activated',
+    });
+  });
 });
