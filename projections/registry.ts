@@ -9,6 +9,7 @@ import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
 import { usageAnalyticsProjection } from './usage-analytics-projection.ts';
+import { userDefaultsProjection } from './user-defaults-projection.ts';
 
 /** Every read model the service maintains; the runner, the rebuild and read-your-writes all use this list. */
 export const projections: readonly Projection[] = [
@@ -22,4 +23,5 @@ export const projections: readonly Projection[] = [
   chatDictionaryAttachmentsProjection,
   usageAnalyticsProjection,
   personasProjection,
+  userDefaultsProjection,
 ];

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { ChatMessageInput, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
+import type { ChatMessageInput, CompatibilityMode, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
 import { activePathLength } from './active-path-length.ts';
 
 /** What the lorebook engine needs from a chat: its owner, character, books and the conversation (active path). */
@@ -18,6 +18,8 @@ export interface ChatScanContext {
   pathLength: number;
   /** The lorebook timed effects the chat's stored generations left (sticky, cooldown). */
   timedState: TimedEffectsStateInput | null;
+  /** The chat's lorebook compatibility mode (chat settings), if set. */
+  compatibility: CompatibilityMode | null;
 }
 
 const DEFAULT_USER_NAME = 'User';
@@ -32,7 +34,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         .where('id', '=', chatId)
         .executeTakeFirst();
       if (!chat) return undefined;
-      const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown };
+      const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown; compatibility?: unknown };
       const userName = typeof settings.user_name === 'string' && settings.user_name !== '' ? settings.user_name : DEFAULT_USER_NAME;
       const rows = await db
         .withSchema(schema)
@@ -63,6 +65,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         messages,
         pathLength,
         timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,
+        compatibility: settings.compatibility === 'sillytavern' || settings.compatibility === 'corrected' ? settings.compatibility : null,
       };
     },
   };

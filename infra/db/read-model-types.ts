@@ -286,6 +286,16 @@ export interface ProjectionRebuildsTable {
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** A user's defaults (projections/user-defaults-projection.ts). */
+export interface UserDefaultsTable {
+  user_id: string;
+  /** 'sillytavern' | 'corrected', or null (not set). */
+  compatibility: string | null;
+  /** Revision of `userdefaults-<user_id>` that wrote the row. */
+  revision: number;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface ReadModels {
   character_chat_usage: CharacterChatUsageTable;
   characters: CharactersTable;
@@ -307,4 +317,5 @@ export interface ReadModels {
   usage_latencies: UsageLatenciesTable;
   projection_rebuilds: ProjectionRebuildsTable;
   personas: PersonasTable;
+  user_defaults: UserDefaultsTable;
 }

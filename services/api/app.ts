@@ -27,6 +27,7 @@ import { worldInfoProcessRoutes } from './routes/world-info-process-routes.ts';
 import { chatDictionaryRoutes } from './routes/chat-dictionary-routes.ts';
 import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachment-routes.ts';
 import { userDataRoutes } from './routes/user-data-routes.ts';
+import { userDefaultsRoutes } from './routes/user-defaults-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
 import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 import { sendFastApiError, TLDW_CHAT_PATH } from './tldw/fastapi-errors.ts';
@@ -58,6 +59,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...historyRoutes(deps),
     ...auditRoutes(deps),
     ...userDataRoutes(deps),
+    ...userDefaultsRoutes(deps),
     ...eventFeedRoutes(deps),
     ...chatDictionaryRoutes(deps),
     ...chatDictionaryAttachmentRoutes(deps),

@@ -19,7 +19,8 @@ import type { ChatMessage } from '../../shared/llm/chat-types.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
-import type { TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import { chooseCompatibility, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import { createUserDefaultsQueries } from '../../queries/user-defaults-queries.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
 import { createWorldInfoContext, type WorldInfoScope } from '../world-info/world-info-context.ts';
@@ -93,6 +94,7 @@ export function createCharacterPrompts(
   const worldInfo = createWorldInfoContext(db, schema, { maxCachedBooks: cpu.cacheBooks });
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
   const personas = createChatPersonas(db, schema);
+  const userDefaults = createUserDefaultsQueries(db, schema);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Actor) {
@@ -207,6 +209,13 @@ export function createCharacterPrompts(
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await worldInfo.books(worldInfoScope(target, who, placed));
+      // The lorebook's mode: the request's, the chat's, the defaults of the user whose chat it is, `sillytavern`.
+      const compatibility = chooseCompatibility({
+        request: target.compatibility ?? null,
+        chat: settings.compatibility ?? null,
+        userDefault:
+          books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
+      });
 
       // ---- chat dictionaries: the user's turn is rewritten before anything reads it -------------------------
       const inputChatLength = history.length + (userTurn ? 1 : 0);
@@ -253,6 +262,7 @@ export function createCharacterPrompts(
         worldInfo: {
           books,
           dryRun: options.dryRun,
+          compatibility,
           ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
         },
         model: { name: model.model, tokenizer: requested.tokenizer ?? model.tokenizer, contextSize, replyReserve },

@@ -107,6 +107,7 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
         contextSize: body.context_size ?? null,
         worldBookIds: body.world_book_ids ?? null,
         ...(body.tokenizer ? { tokenizer: body.tokenizer } : {}),
+        ...(body.compatibility ? { compatibility: body.compatibility } : {}),
         // A conversation's own history is the prompt's: the client's prompt is kept only without one.
         ...(body.character_prompt === 'lore_only' && !chatId ? { characterPrompt: 'lore_only' as const } : {}),
       };

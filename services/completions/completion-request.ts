@@ -62,6 +62,7 @@ const OWN_FIELDS = new Set([
   'context_size',
   'world_book_ids',
   'character_prompt',
+  'compatibility',
   'mode',
   'message',
   'message_id',
@@ -172,5 +173,6 @@ export function characterTarget(chatId: string, characterId: string, body: Chara
     contextSize: body.context_size ?? null,
     worldBookIds: body.world_book_ids ?? null,
     ...(body.tokenizer ? { tokenizer: body.tokenizer } : {}),
+    ...(body.compatibility ? { compatibility: body.compatibility } : {}),
   };
 }

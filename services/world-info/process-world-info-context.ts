@@ -15,7 +15,16 @@ import { createCharacterQueries } from '../../queries/characters-queries.ts';
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import { notFound } from '../../shared/errors.ts';
-import type { ChatMessageInput, TimedEffectsStateInput, WorldInfoResult, WorldInfoSettings } from '../../shared/worldinfo/index.ts';
+import { chooseCompatibility } from '../../shared/worldinfo/index.ts';
+import type {
+  ChatMessageInput,
+  CompatibilityChoice,
+  CompatibilityMode,
+  TimedEffectsStateInput,
+  WorldInfoResult,
+  WorldInfoSettings,
+} from '../../shared/worldinfo/index.ts';
+import { createUserDefaultsQueries } from '../../queries/user-defaults-queries.ts';
 import { assertScanTextWithinLimit, assertScanWorkWithinLimit } from '../api/http/cpu-limits.ts';
 import type { ProcessContextBody } from '../api/routes/process-context-schemas.ts';
 import { createWorldInfoContext, type WorldInfoScope } from './world-info-context.ts';
@@ -35,6 +44,7 @@ export interface ProcessWorldInfoContextDeps {
 
 export interface ProcessedWorldInfoContext {
   result: WorldInfoResult;
+  compatibility: CompatibilityChoice;
   books: GatheredBook[];
   recorded: boolean;
   chatLength: number;
@@ -44,6 +54,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
   const worldInfo = createWorldInfoContext(deps.db, deps.readSchema, { maxCachedBooks: deps.cpu.cacheBooks });
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatScanQueries(deps.db, deps.readSchema);
+  const userDefaults = createUserDefaultsQueries(deps.db, deps.readSchema);
 
   /** What the request scans: the chat's messages and names, the character's, then the request's own messages and text. */
   async function scanInput(body: ProcessContextBody, actor: Actor) {
@@ -54,6 +65,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     let timedState: TimedEffectsStateInput | undefined = body.timed_state;
     let scopeChat: WorldInfoScope['chat'] = null;
     let scopeCharacter: WorldInfoScope['character'] = null;
+    let chatCompatibility: CompatibilityMode | null = null;
     // Messages of the chat not loaded (beyond MAX_CHAT_MESSAGES) still count for "now".
     let unloaded = 0;
     const messages: ChatMessageInput[] = [];
@@ -65,6 +77,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       scopeChat = { ownerId: chat.ownerId, worldBookIds: chat.worldBookIds };
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
+      chatCompatibility = chat.compatibility;
       messages.push(...chat.messages);
       unloaded = chat.pathLength - chat.messages.length;
       userName ??= chat.userName;
@@ -99,11 +112,25 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       extraBookIds: body.world_book_ids,
       includeGlobal: body.include_global,
     };
-    return { scope, characterId, character, characterTags, timedState, messages, unloaded };
+    return { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility };
   }
 
-  async function process(body: ProcessContextBody, settings: Partial<WorldInfoSettings>, actor: Actor): Promise<ProcessedWorldInfoContext> {
-    const { scope, characterId, character, characterTags, timedState, messages, unloaded } = await scanInput(body, actor);
+  async function process(
+    body: ProcessContextBody,
+    requested: Partial<WorldInfoSettings>,
+    actor: Actor,
+  ): Promise<ProcessedWorldInfoContext> {
+    const { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility } = await scanInput(
+      body,
+      actor,
+    );
+    // Request > chat > the defaults of the user whose data is scanned > `sillytavern`.
+    const compatibility = chooseCompatibility({
+      request: requested.compatibility ?? null,
+      chat: chatCompatibility,
+      userDefault: (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults.compatibility ?? null,
+    });
+    const settings = { ...requested, compatibility: compatibility.mode };
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
@@ -145,7 +172,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // Statistics read right after see the activations (bounded wait, as for every write).
       if (position !== null) await deps.waiter.waitFor(position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
     }
-    return { result, books, recorded, chatLength };
+    return { result, books, recorded, chatLength, compatibility };
   }
 
   return { process };

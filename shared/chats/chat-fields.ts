@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
 
 /** Limits from the original system (tldw_server): content per message, settings blob, author's note. */
 export const MAX_MESSAGE_CONTENT = 1_000_000;
@@ -25,6 +26,8 @@ const settingsShape = {
   scenario: z.string().max(50_000),
   /** Anything else a client keeps with the chat (e.g. SillyTavern's chat_metadata after an import). */
   extensions: z.record(z.string(), z.unknown()),
+  /** The lorebook engine's compatibility mode for this chat's scans (a request's own value wins). */
+  compatibility: compatibilityModeSchema,
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -47,6 +50,7 @@ export const chatSettingsChangesSchema = z
     persona_id: settingsShape.persona_id.nullable(),
     scenario: settingsShape.scenario.nullable(),
     extensions: settingsShape.extensions.nullable(),
+    compatibility: settingsShape.compatibility.nullable(),
   })
   .partial()
   .strict();

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { TOKENIZER_FAMILIES } from '../tokenizer/index.ts';
 import type { ChatCompletion, ProviderChunk } from '../llm/chat-types.ts';
+import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
 
 export const COMPLETION_JOB = 'completion';
 /** Runs of a completion job: one retry (a worker that died, a connection lost before any token). */
@@ -127,6 +128,8 @@ export const characterTargetSchema = z.object({
   characterPrompt: characterPromptSchema.optional(),
   /** The request's tokenizer family, instead of the model's. */
   tokenizer: z.enum(TOKENIZER_FAMILIES).optional(),
+  /** The request's lorebook compatibility mode, if it gave one. */
+  compatibility: compatibilityModeSchema.optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -5,6 +5,7 @@ import * as completionEvents from './completion-events.ts';
 import * as personaEvents from './persona-events.ts';
 import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
+import * as userDefaultsEvents from './user-defaults-events.ts';
 import * as worldBookEvents from './world-book-events.ts';
 import { isEventDefinition, type EventDefinition } from './event-schemas.ts';
 import type { EventType } from './event-types.ts';
@@ -20,6 +21,7 @@ const modules: Record<string, unknown>[] = [
   chatDictionaryEvents,
   completionEvents,
   personaEvents,
+  userDefaultsEvents,
 ];
 
 const catalogue = new Map<string, EventDefinition>();

@@ -134,6 +134,10 @@ const summarizers: Record<string, Summarizer> = {
   UserDataForgotten: (d) => ({
     text: `forgot user ${quoted(d.userId)} at the request of ${quoted(d.requestedBy)}: ${plural(Number(d.keysDestroyed ?? 0), 'key')} destroyed, ${plural(Number(d.blobsDeleted ?? 0), 'blob')} deleted, ${plural(Number(d.apiKeysRevoked ?? 0), 'API key')} revoked`,
   }),
+  UserDefaultsChanged: (d) => ({
+    text: `set the defaults to ${Object.keys(d.defaults ?? {}).length > 0 ? JSON.stringify(d.defaults) : 'the built-in ones'}`,
+    fields: Object.keys(d.defaults ?? {}),
+  }),
   ChatSlotTaken: (d) => ({ text: `counted chat ${String(d.chatId)} against the chat limit` }),
   ChatSlotFreed: (d) => ({ text: `freed chat ${String(d.chatId)} from the chat limit` }),
   // chat dictionaries

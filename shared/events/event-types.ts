@@ -7,6 +7,7 @@ import type { EventDefinition } from './event-schemas.ts';
 import type * as personaEvents from './persona-events.ts';
 import type * as userChatsEvents from './user-chats-events.ts';
 import type * as userDataEvents from './user-data-events.ts';
+import type * as userDefaultsEvents from './user-defaults-events.ts';
 import type * as worldBookEvents from './world-book-events.ts';
 
 /** The event definitions a module exports (its other exports, schemas and helpers, drop out). */
@@ -21,7 +22,8 @@ type AnyDefinition =
   | DefinitionsOf<typeof userDataEvents>
   | DefinitionsOf<typeof chatDictionaryEvents>
   | DefinitionsOf<typeof completionEvents>
-  | DefinitionsOf<typeof personaEvents>;
+  | DefinitionsOf<typeof personaEvents>
+  | DefinitionsOf<typeof userDefaultsEvents>;
 
 /** Every event type of the catalogue, mapped to its payload (current schema version, after upcasting). */
 export type EventCatalogue = { [D in AnyDefinition as D['type']]: z.infer<D['schema']> };

@@ -17,6 +17,7 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['user-completions-', 'user-completions'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
+  ['userdefaults-', 'user-defaults'],
   ['chatdictionary-', 'chat-dictionary'],
   // `dictionaryattachments-<kind>-<id>`: the attachments of the character or chat <id>, as `characterbooks-<id>`
   // holds a character's world books (so filtering by a character's id finds both).

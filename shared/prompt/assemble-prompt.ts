@@ -115,7 +115,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
       perSection: tokensPerSection(fitted.slots),
     },
     dropped: { exampleBlocks: fitted.exampleBlocks - fitted.keptExampleBlocks, historyMessages: fitted.droppedHistoryMessages },
-    worldInfo: worldInfo ? worldInfoReport(worldInfo) : null,
+    worldInfo: worldInfo ? worldInfoReport(worldInfo, input.worldInfo?.compatibility) : null,
     variables: { changes: [...macros.evaluator.variableChanges], values: macros.evaluator.variables },
     userTurn: userTurnText === null ? null : { content: userTurnText },
     authorsNoteInserted: note.text.trim() !== '',

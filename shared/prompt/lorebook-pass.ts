@@ -3,7 +3,13 @@
  * engine's result reduced to what the caller persists and shows.
  */
 import type { TokenCounter } from '../tokenizer/index.ts';
-import { runWorldInfo, type ChatMessageInput, type GenerationType, type WorldInfoResult } from '../worldinfo/index.ts';
+import {
+  runWorldInfo,
+  type ChatMessageInput,
+  type CompatibilityChoice,
+  type GenerationType,
+  type WorldInfoResult,
+} from '../worldinfo/index.ts';
 import type { CharacterProfile } from './character-profile.ts';
 import type { CardMacroValues } from './macros/index.ts';
 import type { GenerationMode, PromptInput, PromptWorldInfoReport } from './prompt-types.ts';
@@ -51,7 +57,7 @@ export function runLorebook(
     characterName: profile.name,
     characterTags: profile.tags,
     ...(wi.characterAliases ? { characterAliases: wi.characterAliases } : {}),
-    settings: { contextSize: ctx.budget, ...wi.settings },
+    settings: { contextSize: ctx.budget, ...wi.settings, ...(wi.compatibility ? { compatibility: wi.compatibility.mode } : {}) },
     ...(wi.timedState ? { timedState: wi.timedState } : {}),
     tokenizer: ctx.counter,
     random: ctx.random,
@@ -73,7 +79,7 @@ export function runLorebook(
   });
 }
 
-export function worldInfoReport(result: WorldInfoResult): PromptWorldInfoReport {
+export function worldInfoReport(result: WorldInfoResult, choice: CompatibilityChoice | undefined): PromptWorldInfoReport {
   return {
     activated: result.activated.map((a) => ({
       entryKey: a.entryKey,
@@ -95,5 +101,6 @@ export function worldInfoReport(result: WorldInfoResult): PromptWorldInfoReport 
     budget: result.budget,
     budgetOverflowed: result.budgetOverflowed,
     warnings: result.warnings,
+    compatibility: { mode: result.compatibility, source: choice?.source ?? 'default' },
   };
 }

@@ -2,6 +2,7 @@
 import type { CanonicalCard, CardBasicFields } from '../cards/index.ts';
 import type { TokenCounter, TokenizerFamily, TokenizerName } from '../tokenizer/index.ts';
 import type {
+  CompatibilityChoice,
   EntryDiagnostic,
   TimedEffectEvent,
   TimedEffectsState,
@@ -114,6 +115,8 @@ export interface PromptWorldInfoInput {
   /** Evaluate without producing timed-effect events (previews). */
   dryRun?: boolean;
   indexCache?: WorldInfoIndexCache;
+  /** The compatibility mode chosen by the caller (request > chat > user default), reported with the result. */
+  compatibility?: CompatibilityChoice;
 }
 
 export interface PromptModel {
@@ -249,6 +252,8 @@ export interface PromptWorldInfoReport {
   budget: number;
   budgetOverflowed: boolean;
   warnings: string[];
+  /** The compatibility mode the scan ran in and where that choice came from. */
+  compatibility: CompatibilityChoice;
 }
 
 export interface AssembledPrompt {

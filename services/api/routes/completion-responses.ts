@@ -45,6 +45,7 @@ export function preparedPromptBody(
           budget: prompt.worldInfo.budget,
           budget_overflowed: prompt.worldInfo.budgetOverflowed,
           warnings: prompt.worldInfo.warnings,
+          compatibility: prompt.worldInfo.compatibility,
           books: built.books.map((b) => ({ id: b.id, name: b.name, source: b.source, version: b.version, entry_count: b.entries.length })),
         }
       : null,

@@ -6,6 +6,7 @@ import {
   generationModeSchema,
   generationParamsSchema,
 } from '../../../shared/completions/completion-job.ts';
+import { compatibilityModeSchema } from '../../../shared/worldinfo/index.ts';
 
 /** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
 
@@ -51,6 +52,8 @@ export const chatCompletionBody = z
      * system messages; `lore_only`, the client's prompt is kept whole and only the lorebook's activations are added.
      */
     character_prompt: characterPromptSchema.optional(),
+    /** The lorebook engine's mode for this request: `sillytavern` (SillyTavern exactly) or `corrected`. */
+    compatibility: compatibilityModeSchema.optional(),
   })
   // Other members go to the provider as given, or are refused naming them (infra/llm/parameter-support.ts).
   .catchall(z.unknown());
@@ -70,6 +73,8 @@ export const characterCompleteBody = z.object({
   world_book_ids: z.array(z.uuid()).max(50).optional(),
   /** The tokenizer family (or alias) that counts the prompt, instead of the one chosen by model name. */
   tokenizer: z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily).optional(),
+  /** The lorebook engine's mode for this request (default: the chat's, else the user's default, else `sillytavern`). */
+  compatibility: compatibilityModeSchema.optional(),
 });
 export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
 

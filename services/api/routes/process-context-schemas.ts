@@ -3,7 +3,9 @@ import { badRequest } from '../../../shared/errors.ts';
 import { TOKENIZER_NAMES, resolveTokenizerFamily } from '../../../shared/tokenizer/index.ts';
 import {
   GENERATION_TYPES,
+  compatibilityModeSchema,
   type ActivatedEntry,
+  type CompatibilityChoice,
   type EntryDiagnostic,
   type KeyMatchInfo,
   type WorldInfoResult,
@@ -43,6 +45,8 @@ export const worldInfoSettingsSchema = z
     include_names: z.boolean(),
     insertion_strategy: z.enum(['character-first', 'global-first', 'evenly']),
     overflow_alert: z.boolean(),
+    /** `sillytavern` (SillyTavern exactly, quirks included) or `corrected` (DEVIATIONS.md). */
+    compatibility: compatibilityModeSchema,
   })
   .partial()
   .strict();
@@ -69,6 +73,8 @@ export const processContextBody = z
     include_global: z.boolean().default(true),
     settings: worldInfoSettingsSchema.optional(),
     ...z.object(originalSettings).partial().shape,
+    /** The engine's mode for this call (the same as `settings.compatibility`); default the chat's, the user's, `sillytavern`. */
+    compatibility: compatibilityModeSchema.optional(),
     character_name: z.string().max(200).optional(),
     user_name: z.string().max(200).optional(),
     character_tags: z.array(z.string().max(100)).max(100).optional(),
@@ -112,6 +118,7 @@ const SETTING_NAMES: Record<string, keyof WorldInfoSettings> = {
   include_names: 'includeNames',
   insertion_strategy: 'insertionStrategy',
   overflow_alert: 'overflowAlert',
+  compatibility: 'compatibility',
 };
 
 /**
@@ -119,10 +126,10 @@ const SETTING_NAMES: Record<string, keyof WorldInfoSettings> = {
  * values, or `token_budget` together with `context_size`/`budget_percent`/`budget_cap`, is a 400.
  */
 export function toEngineSettings(
-  body: Pick<ProcessContextBody, 'settings' | 'scan_depth' | 'token_budget' | 'recursive_scanning'>,
+  body: Pick<ProcessContextBody, 'settings' | 'scan_depth' | 'token_budget' | 'recursive_scanning' | 'compatibility'>,
 ): Partial<WorldInfoSettings> {
   const given: Record<string, unknown> = { ...body.settings };
-  for (const key of ['scan_depth', 'token_budget', 'recursive_scanning'] as const) {
+  for (const key of ['scan_depth', 'token_budget', 'recursive_scanning', 'compatibility'] as const) {
     const value = body[key];
     if (value === undefined) continue;
     if (given[key] !== undefined && given[key] !== value)
@@ -183,6 +190,10 @@ function diagnosticToApi(d: EntryDiagnostic, entryIdOf: EntryIdOf) {
     tokens: d.tokens,
     decorators: d.decorators,
     invalid_regex_keys: d.invalidRegexKeys,
+    quirk: d.quirk,
+    other_mode: d.other_mode,
+    other_outcome: d.other_outcome,
+    other_reason: d.other_reason,
   };
 }
 
@@ -211,7 +222,7 @@ function activatedToApi(a: ActivatedEntry, entryIdOf: EntryIdOf) {
 export function processContextResponse(
   result: WorldInfoResult,
   books: readonly GatheredBook[],
-  extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none' },
+  extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none'; compatibility: CompatibilityChoice },
 ) {
   const byId = new Map(books.map((b) => [b.id, b]));
   const entryIdOf: EntryIdOf = (bookId, index) => byId.get(bookId)?.entryIds[index] ?? null;
@@ -240,6 +251,8 @@ export function processContextResponse(
     budget_overflowed: result.budgetOverflowed,
     passes: result.passes,
     warnings: result.warnings,
+    /** The mode the scan ran in, and where it came from: request, chat, user_default or default. */
+    compatibility: extra.compatibility,
     chat_length: extra.chat_length,
     recorded: extra.recorded,
     entries_matched: result.activated.length,

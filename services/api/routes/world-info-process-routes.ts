@@ -33,10 +33,10 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         503: { description: 'the scan took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
       handler: async ({ body, actor }) => {
-        const { result, books, recorded, chatLength } = await processor.process(body, toEngineSettings(body), actor);
+        const { result, books, recorded, chatLength, compatibility } = await processor.process(body, toEngineSettings(body), actor);
         return {
           status: 200,
-          body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics }),
+          body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics, compatibility }),
         };
       },
     }),

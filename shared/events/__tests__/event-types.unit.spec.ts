@@ -64,6 +64,7 @@ const EVERY_TYPE: Record<EventType, true> = {
   PersonaSlotTaken: true,
   PersonaSlotFreed: true,
   DefaultPersonaChanged: true,
+  UserDefaultsChanged: true,
 };
 
 describe('the typed event catalogue', () => {

@@ -11,9 +11,12 @@
  *   exercises what it sets.
  * - Tokens are counted as whitespace-separated words of `content + "\n"` (deterministic).
  * - The random source returns `random` in order and fails the test if called more often.
- * - `deviation` names the DEVIATIONS.md item a case pins down (SillyTavern would answer differently).
+ * - Every case runs in both compatibility modes. `expect` is `corrected` mode's answer, and SillyTavern's too
+ *   unless `sillytavern` (or `sillytavernSteps`) gives SillyTavern 1.12.6's own answer.
+ * - `deviation` names the DEVIATIONS.md item a case pins down (SillyTavern would answer differently); `quirks`
+ *   names, per entry, the quirk its diagnostic reports in both modes.
  */
-import type { TimedEffectsState, WorldInfoInput, WorldInfoSettings } from '../engine/types.ts';
+import type { QuirkName, TimedEffectsState, WorldInfoInput, WorldInfoSettings } from '../engine/types.ts';
 import type { WorldInfoEntry } from '../entry.ts';
 
 export type CaseEntry = Partial<WorldInfoEntry> & { uid?: number };
@@ -60,6 +63,10 @@ interface CaseBase {
   /** Where the rule comes from. */
   source: string;
   deviation?: string;
+  /** A SillyTavern behaviour neither mode reproduces, and why (DEVIATIONS.md "Not reproduced"). */
+  unreproduced?: string;
+  /** Entry (uid or key) → the quirk both modes name in its diagnostic. */
+  quirks?: Record<string, QuirkName>;
   entries?: CaseEntry[];
   books?: CaseBook[];
   settings?: Partial<WorldInfoSettings>;
@@ -70,6 +77,8 @@ interface CaseBase {
 export interface SingleCase extends CaseBase {
   messages: CaseMessage[];
   expect: Expectation;
+  /** SillyTavern's answer, where it differs from `expect`. */
+  sillytavern?: Expectation;
 }
 
 export interface SequenceStep {
@@ -83,7 +92,23 @@ export interface SequenceCase extends CaseBase {
   /** Runs in order; each step starts from the previous step's `nextTimedState`. */
   steps: SequenceStep[];
   initialState?: TimedEffectsState;
+  sillytavernSteps?: Array<Expectation | undefined>;
 }
+
+export const ALL_QUIRKS: readonly QuirkName[] = [
+  'non_ascii_word_boundary',
+  'whole_word_keys_with_spaces',
+  'invalid_regex_as_plain_text',
+  'scan_depth_zero',
+  'delay_until_recursion',
+  'min_activations_depth',
+  'budget_boundary',
+  'budget_recursion_accounting',
+  'inclusion_group_double_removal',
+  'inclusion_group_multi_group',
+  'inclusion_group_names',
+  'at_depth_without_depth',
+];
 
 export type ConformanceCase = SingleCase | SequenceCase;
 
@@ -166,6 +191,9 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['big cat'] }, { keys: ['red fox'] }],
     messages: ['two big cats and a shred fox'],
     expect: { activated: [] },
+    // SillyTavern: a key with whitespace is searched as a bare substring.
+    sillytavern: { activated: [0, 1] },
+    quirks: { 0: 'whole_word_keys_with_spaces', 1: 'whole_word_keys_with_spaces' },
   },
   {
     id: 'K7',
@@ -287,6 +315,9 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['dragon'] }, { keys: ['castle'] }],
     messages: ['the dragon and the castle'],
     expect: { activated: [0], matchSource: { 0: 'injection' }, reasons: { 1: 'no_match' } },
+    // SillyTavern: the buffer of a depth-0 scan is '', injections included.
+    sillytavern: { activated: [], reasons: { 0: 'no_match', 1: 'no_match' } },
+    quirks: { 0: 'scan_depth_zero' },
   },
   {
     id: 'K21',
@@ -296,6 +327,9 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['caf'] }, { keys: ['café'] }, { keys: ['кот'] }],
     messages: ['un café et une котлета'],
     expect: { activated: [1] },
+    // SillyTavern: `\W` without the `u` flag, so 'é' and 'л' are boundaries.
+    sillytavern: { activated: [0, 1, 2] },
+    quirks: { 0: 'non_ascii_word_boundary', 2: 'non_ascii_word_boundary' },
   },
   {
     id: 'K22',
@@ -320,16 +354,26 @@ export const CASES: ConformanceCase[] = [
     id: 'K24',
     title: 'an invalid regex key never matches and is reported',
     source: '§1.3 (V3: invalid pattern ⇒ not a match)',
-    deviation: 'invalid regex keys',
     entries: [{ keys: ['/(unclosed/'] }],
     messages: ['(unclosed'],
     expect: { activated: [], reasons: { 0: 'no_match' } },
   },
   {
+    id: 'K24b',
+    title: 'a regex key JavaScript cannot compile is plain text in SillyTavern',
+    source: 'Observed behaviour 7',
+    deviation: 'invalid regex keys',
+    entries: [{ keys: ['/(unclosed/'] }],
+    messages: ['type /(unclosed/ here'],
+    expect: { activated: [], reasons: { 0: 'no_match' } },
+    sillytavern: { activated: [0] },
+    quirks: { 0: 'invalid_regex_as_plain_text' },
+  },
+  {
     id: 'K25',
     title: 'lookahead cannot run in linear time: the key never matches',
     source: 'safe regexes',
-    deviation: 'invalid regex keys',
+    unreproduced: 'SillyTavern runs lookahead with JavaScript; both modes refuse it (no linear-time engine runs it)',
     entries: [{ keys: ['/dragon(?= fire)/'] }],
     messages: ['dragon fire'],
     expect: { activated: [] },
@@ -538,6 +582,9 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['dragon'], delayUntilRecursion: true }],
     messages: ['the dragon'],
     expect: { activated: [0], activationPass: { 0: 2 } },
+    // SillyTavern: the only level is preset and its pass needs something else to recurse.
+    sillytavern: { activated: [], reasons: { 0: 'delay_until_recursion' }, passes: 1 },
+    quirks: { 0: 'delay_until_recursion' },
   },
   {
     id: 'R11',
@@ -550,6 +597,8 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['the dragon and the castle'],
     expect: { activated: [0, 1], activationPass: { 0: 2, 1: 3 }, passes: 3 },
+    // SillyTavern: level 1's pass is skipped (nothing recursed); the level-2 pass admits both levels.
+    sillytavern: { activated: [0, 1], activationPass: { 0: 2, 1: 2 }, passes: 2 },
   },
   {
     id: 'R12',
@@ -563,6 +612,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['the dragon and the castle'],
     expect: { activated: [], reasons: { 0: 'delay_until_recursion', 1: 'delay_until_recursion' }, passes: 1 },
+    // SillyTavern: a second level starts a recursion pass even with recursion off.
+    sillytavern: { activated: [0, 1], activationPass: { 0: 2, 1: 2 }, passes: 2 },
+    quirks: { 0: 'delay_until_recursion', 1: 'delay_until_recursion' },
   },
   // ---------------------------------------------------------------- min activations
   {
@@ -583,6 +635,9 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['dragon'] }],
     messages: ['dragon', 'a', 'b'],
     expect: { activated: [], passes: 2 },
+    // SillyTavern: `depth > max` is checked before the depth grows, so depth 3 is scanned.
+    sillytavern: { activated: [0], passes: 3 },
+    quirks: { 0: 'min_activations_depth' },
   },
   {
     id: 'M3',
@@ -592,6 +647,8 @@ export const CASES: ConformanceCase[] = [
     entries: [{ keys: ['dragon'] }],
     messages: ['a', 'b'],
     expect: { activated: [], passes: 2 },
+    // SillyTavern: `depth > chat length` allows one pass past the chat's end.
+    sillytavern: { activated: [], passes: 3 },
   },
   {
     id: 'M4',
@@ -641,6 +698,8 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [0, 1], tokensUsed: 10, budgetOverflowed: false },
+    sillytavern: { activated: [0], tokensUsed: 5, budgetOverflowed: true, reasons: { 1: 'budget' } },
+    quirks: { 1: 'budget_boundary' },
   },
   {
     id: 'B4',
@@ -678,6 +737,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [0], budget: 1 },
+    // SillyTavern: 1 >= 1 overflows, so a budget of 1 fits nothing.
+    sillytavern: { activated: [], budget: 1, reasons: { 0: 'budget' } },
+    quirks: { 0: 'budget_boundary' },
   },
   {
     id: 'B7',
@@ -718,6 +780,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [0, 1], tokensUsed: 7, reasons: { 2: 'budget' } },
+    // SillyTavern: pass 2 counts only the recursion-fed text ('beta', 1 token) + C (4) < 10.
+    sillytavern: { activated: [0, 1, 2], activationPass: { 2: 2 } },
+    quirks: { 2: 'budget_recursion_accounting' },
   },
   // ---------------------------------------------------------------- inclusion groups
   {
@@ -806,6 +871,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [1, 2, 3] },
+    // SillyTavern: the second removal of entry 0 (`splice(-1, 1)`) removes the last activation, entry 3.
+    sillytavern: { activated: [1, 2], reasons: { 3: 'inclusion_group' } },
+    quirks: { 3: 'inclusion_group_double_removal' },
   },
   {
     id: 'G8',
@@ -819,6 +887,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [1, 2] },
+    // SillyTavern: entry 0 lost `x` but still wins `y` as its prioritized member, removing entry 2.
+    sillytavern: { activated: [1] },
+    quirks: { 2: 'inclusion_group_multi_group' },
   },
   {
     id: 'G9',
@@ -844,6 +915,9 @@ export const CASES: ConformanceCase[] = [
     ],
     messages: ['k'],
     expect: { activated: [0], reasons: { 1: 'inclusion_group' } },
+    // SillyTavern: 'a,b' === 'a' is false, so group `a` does not count as active.
+    sillytavern: { activated: [0, 1] },
+    quirks: { 1: 'inclusion_group_names' },
   },
   {
     id: 'G11',
@@ -1342,11 +1416,18 @@ export const CASES: ConformanceCase[] = [
     title: 'at-depth entries are grouped by depth and role',
     source: '§3.10 step 2, Observed behaviour 10',
     deviation: 'at-depth default depth',
-    entries: [
-      { keys: ['k'], position: 4, depth: 4, role: 0, order: 10, content: 'A' },
-      { keys: ['k'], position: 4, role: 0, order: 20, content: 'B' },
-      { keys: ['k'], position: 4, depth: 4, role: 1, content: 'C' },
-      { keys: ['k'], position: 4, depth: 2, role: null, content: 'D' },
+    // A world file (a card's book gets `depth: 4` from SillyTavern's `convertCharacterBook`).
+    books: [
+      {
+        id: 'b',
+        source: 'global',
+        entries: [
+          { keys: ['k'], position: 4, depth: 4, role: 0, order: 10, content: 'A' },
+          { keys: ['k'], position: 4, role: 0, order: 20, content: 'B' },
+          { keys: ['k'], position: 4, depth: 4, role: 1, content: 'C' },
+          { keys: ['k'], position: 4, depth: 2, role: null, content: 'D' },
+        ],
+      },
     ],
     messages: ['k'],
     expect: {
@@ -1356,6 +1437,16 @@ export const CASES: ConformanceCase[] = [
         { depth: 4, role: 'system', content: 'A\nB' },
       ],
     },
+    // SillyTavern groups B under `depth: undefined`, which no chat depth equals: activated, never inserted.
+    sillytavern: {
+      activated: [0, 1, 2, 3],
+      atDepth: [
+        { depth: 4, role: 'user', content: 'C' },
+        { depth: 2, role: 'system', content: 'D' },
+        { depth: 4, role: 'system', content: 'A' },
+      ],
+    },
+    quirks: { 1: 'at_depth_without_depth' },
   },
   {
     id: 'O5',

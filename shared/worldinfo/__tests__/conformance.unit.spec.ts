@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TokenCounter } from '../../tokenizer/index.ts';
-import { CASES } from './conformance-cases.ts';
+import { ALL_QUIRKS, CASES } from './conformance-cases.ts';
 import type { CaseBook, CaseEntry, CaseMessage, ConformanceCase, Expectation, SequenceCase } from './conformance-cases.ts';
+import type { CompatibilityMode, QuirkName } from '../engine/types.ts';
 import { exportToCharacterBook, exportToLorebookV3, exportToSillyTavern, importLorebook, runWorldInfo } from '../index.ts';
 import type {
   ChatMessageInput,
@@ -88,32 +89,61 @@ function check(result: WorldInfoResult, want: Expectation): void {
   if (want.events) expect(result.timedEffects.map((e) => `${e.type}:${e.entryKey}`)).toEqual(want.events);
 }
 
-function baseInput(c: ConformanceCase): Omit<WorldInfoInput, 'messages'> {
+function baseInput(c: ConformanceCase, mode: CompatibilityMode): Omit<WorldInfoInput, 'messages'> {
   return {
     books: toBooks(c),
     characterName: 'Seraphina',
-    settings: { ...BASE_SETTINGS, ...c.settings },
+    settings: { ...BASE_SETTINGS, ...c.settings, compatibility: mode },
     tokenizer: wordCounter,
     random: scriptedRandom(c.random),
     ...c.input,
   };
 }
 
-function runCase(c: ConformanceCase, strategy: 'indexed' | 'naive'): void {
+/** The named quirk on each listed entry, pointing at the other mode. */
+function checkQuirks(result: WorldInfoResult, quirks: Record<string, QuirkName> | undefined, mode: CompatibilityMode): void {
+  for (const [k, name] of Object.entries(quirks ?? {})) {
+    const d = result.diagnostics.find((x) => x.entryKey === key(k));
+    expect([key(k), d?.quirk, d?.other_mode]).toEqual([key(k), name, mode === 'sillytavern' ? 'corrected' : 'sillytavern']);
+  }
+}
+
+/** Every entry the two modes decide differently carries a quirk in both runs. */
+function checkEveryDifferenceNamed(st: WorldInfoResult, corrected: WorldInfoResult): void {
+  const byKey = new Map(corrected.diagnostics.map((d) => [d.entryKey, d]));
+  for (const d of st.diagnostics) {
+    const o = byKey.get(d.entryKey);
+    if (!o || o.status === d.status) continue;
+    expect([d.entryKey, d.quirk !== undefined, o.quirk !== undefined]).toEqual([d.entryKey, true, true]);
+    expect(d.other_outcome).toBe(o.status === 'activated' ? 'activated' : 'not_activated');
+    expect(o.other_outcome).toBe(d.status === 'activated' ? 'activated' : 'not_activated');
+  }
+}
+
+function runCase(c: ConformanceCase, strategy: 'indexed' | 'naive', mode: CompatibilityMode): void {
+  const st = mode === 'sillytavern';
+  const pairs: Array<[WorldInfoResult, WorldInfoResult]> = [];
+  const once = (m: CompatibilityMode, messages: CaseMessage[], state?: TimedEffectsState, chatLength?: number) => {
+    const input: WorldInfoInput = { ...baseInput(c, m), messages: toMessages(messages), strategy };
+    if (state) input.timedState = state;
+    if (chatLength !== undefined) input.chatLength = chatLength;
+    return runWorldInfo(input);
+  };
   if ('steps' in c) {
     let state: TimedEffectsState | undefined = (c as SequenceCase).initialState;
-    for (const step of c.steps) {
-      const input: WorldInfoInput = { ...baseInput(c), messages: toMessages(step.messages), strategy };
-      if (state) input.timedState = state;
-      if (step.chatLength !== undefined) input.chatLength = step.chatLength;
-      const result = runWorldInfo(input);
-      check(result, step.expect);
+    c.steps.forEach((step, i) => {
+      const result = once(mode, step.messages, state, step.chatLength);
+      check(result, (st ? c.sillytavernSteps?.[i] : undefined) ?? step.expect);
+      pairs.push([result, once(st ? 'corrected' : 'sillytavern', step.messages, state, step.chatLength)]);
       state = result.nextTimedState;
-    }
-    return;
+    });
+  } else {
+    const result = once(mode, c.messages);
+    check(result, (st ? c.sillytavern : undefined) ?? c.expect);
+    checkQuirks(result, c.quirks, mode);
+    pairs.push([result, once(st ? 'corrected' : 'sillytavern', c.messages)]);
   }
-  const result = runWorldInfo({ ...baseInput(c), messages: toMessages(c.messages), strategy });
-  check(result, c.expect);
+  for (const [mine, other] of pairs) checkEveryDifferenceNamed(st ? mine : other, st ? other : mine);
 }
 
 describe('lorebook engine conformance', () => {
@@ -122,10 +152,17 @@ describe('lorebook engine conformance', () => {
     expect(new Set(CASES.map((c) => c.id)).size).toBe(CASES.length);
   });
 
+  test('every quirk has a case where the two modes differ and the diagnostic names it', () => {
+    const named = new Set(CASES.flatMap((c) => Object.values(c.quirks ?? {})));
+    expect([...ALL_QUIRKS].filter((q) => !named.has(q))).toEqual([]);
+    for (const c of CASES) if (c.deviation) expect([c.id, Object.keys(c.quirks ?? {}).length > 0]).toEqual([c.id, true]);
+  });
+
   describe.each(CASES.map((c) => [`${c.id}: ${c.title}${c.deviation ? ` [deviation: ${c.deviation}]` : ''}`, c] as const))(
     '%s',
     (_name, c) => {
-      test('indexed engine', () => runCase(c, 'indexed'));
+      test('indexed engine, corrected mode', () => runCase(c, 'indexed', 'corrected'));
+      test('indexed engine, sillytavern mode', () => runCase(c, 'indexed', 'sillytavern'));
       test('naive baseline gives the same activations', () => {
         // The baseline evaluates every entry in every pass; `not_reached` diagnostics exist only with the index.
         const strip = (cc: ConformanceCase): ConformanceCase => {
@@ -135,9 +172,10 @@ describe('lorebook engine conformance', () => {
           });
           return 'steps' in cc
             ? { ...cc, steps: cc.steps.map((s) => ({ ...s, expect: clean(s.expect) })) }
-            : { ...cc, expect: clean(cc.expect) };
+            : { ...cc, expect: clean(cc.expect), ...(cc.sillytavern ? { sillytavern: clean(cc.sillytavern) } : {}) };
         };
-        runCase(strip(c), 'naive');
+        runCase(strip(c), 'naive', 'corrected');
+        runCase(strip(c), 'naive', 'sillytavern');
       });
     },
   );

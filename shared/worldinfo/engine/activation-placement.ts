@@ -6,7 +6,7 @@ import { DEFAULT_DEPTH, ROLE_NAMES, positionName } from '../entry.ts';
 import type { WorldInfoPositionName, WorldInfoRoleName } from '../entry.ts';
 import type { RunBooks } from './run-books.ts';
 import type { ActiveRecord } from './scan-state.ts';
-import type { ActivatedEntry, WorldInfoInjections } from './types.ts';
+import type { ActivatedEntry, CompatibilityMode, WorldInfoInjections } from './types.ts';
 
 export function toActivatedEntry(books: RunBooks, a: ActiveRecord, messageTotal: number): ActivatedEntry {
   const b = books.bookOf(a.gid);
@@ -15,13 +15,16 @@ export function toActivatedEntry(books: RunBooks, a: ActiveRecord, messageTotal:
   const d = p.decorators;
   let position: WorldInfoPositionName | 'unknown' = positionName(r.position) ?? 'unknown';
   let depth = r.depth;
+  let depthFromEntry = true;
   if (d.position) position = d.position;
   else if (d.depth !== undefined) {
     position = 'at_depth';
     depth = d.depth;
+    depthFromEntry = false;
   } else if (d.reverseDepth !== undefined) {
     position = 'at_depth';
     depth = Math.max(0, messageTotal - d.reverseDepth);
+    depthFromEntry = false;
   }
   const role: WorldInfoRoleName = d.role ?? ROLE_NAMES[r.role] ?? 'system';
   const out: ActivatedEntry = {
@@ -41,14 +44,20 @@ export function toActivatedEntry(books: RunBooks, a: ActiveRecord, messageTotal:
     pass: a.pass,
   };
   if (position === 'outlet') out.outletName = r.outletName;
+  // A card's embedded book reaches SillyTavern through `convertCharacterBook`, which fills `depth: 4`; world files
+  // (global, chat, persona books) are used as stored.
+  if (position === 'at_depth' && depthFromEntry && p.entry.depth === undefined && b.input.source !== 'character') out.depthMissing = true;
   return out;
 }
 
 /**
  * Groups activated entries by position. Each list is in ascending `order`; equal orders come out in reverse
  * activation order (SillyTavern sorts by order descending, stable, then prepends).
+ * An at-depth entry without a `depth` field: `corrected` inserts it at depth 4 with the other depth-4 entries;
+ * `sillytavern` (1.12.6 and current) records its group with `depth: undefined`, which no chat depth equals, so it
+ * is activated but never inserted.
  */
-export function buildInjections(activated: readonly ActivatedEntry[]): WorldInfoInjections {
+export function buildInjections(activated: readonly ActivatedEntry[], mode: CompatibilityMode = 'corrected'): WorldInfoInjections {
   const withSeq = activated.map((a, seq) => ({ a, seq }));
   // SillyTavern's iteration order: order descending, ties in activation order; each item is prepended.
   withSeq.sort((x, y) => y.a.order - x.a.order || x.seq - y.seq);
@@ -82,6 +91,7 @@ export function buildInjections(activated: readonly ActivatedEntry[]): WorldInfo
         examplesAfter.unshift(a.content);
         break;
       case 'at_depth': {
+        if (a.depthMissing && mode === 'sillytavern') break;
         let group = depthGroups.find((g) => g.depth === a.depth && g.role === a.role);
         if (!group) depthGroups.push((group = { depth: a.depth, role: a.role, entries: [] }));
         group.entries.unshift(a.content);

@@ -10,7 +10,7 @@
 import { LruCache } from '../../tokenizer/lru.ts';
 import { parseDecorators } from '../decorators.ts';
 import type { EntryDecorators } from '../decorators.ts';
-import { MATCH_SOURCE_FIELDS, resolveEntryDefaults } from '../entry.ts';
+import { MATCH_SOURCE_FIELDS, WI_POSITION, resolveEntryDefaults } from '../entry.ts';
 import type { ResolvedEntry, WorldInfoEntry } from '../entry.ts';
 import { parseRegexKey, requiredLiterals, tryCompileSafeRegex } from '../safe-regex.ts';
 import { AhoCorasick } from './aho-corasick.ts';
@@ -26,7 +26,16 @@ export type KeyRef =
    * case-insensitive prefilter, the required literals (`requiredLiterals`) registered as plain keys, so that the
    * automaton finds them in the same pass as the keys (each inner list: alternatives, one must occur).
    */
-  | { kind: 'regex'; text: string; pattern: string; flags: string; error?: string; literalIds?: number[][] }
+  | {
+      kind: 'regex';
+      text: string;
+      pattern: string;
+      flags: string;
+      error?: string;
+      literalIds?: number[][];
+      /** JavaScript's `RegExp` rejects it too: SillyTavern then matches the key as plain text. */
+      plainInSillyTavern?: boolean;
+    }
   /** A bare key of a `useRegex` entry: a pattern compiled with `i` unless the entry is case-sensitive. */
   | { kind: 'bare_regex'; text: string; error?: string; literalIds?: number[][] }
   /** Contains a macro (`{{…}}`): substituted at scan time, then matched as plain text or regex. */
@@ -88,6 +97,10 @@ export interface BookIndex {
   readonly alwaysCheck: readonly number[];
   /** Distinct delay-until-recursion levels of enabled entries, ascending. */
   readonly delayLevels: readonly number[];
+  /** The same over all entries, disabled ones included (SillyTavern 1.12.6 collects its levels that way). */
+  readonly allDelayLevels: readonly number[];
+  /** Some entry is at depth by its `position` without a `depth` field. */
+  readonly hasDepthlessAtDepth: boolean;
   /** Largest per-entry scan depth (0 if none). */
   readonly maxEntryScanDepth: number;
   /** Time taken to build, in milliseconds. */
@@ -162,7 +175,9 @@ function classifyKey(raw: string, useRegex: boolean, table: KeyTable, invalid: s
     const compiled = tryCompileSafeRegex(parsed.pattern, parsed.flags);
     if (!compiled.ok) {
       invalid.push(raw);
-      return { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags, error: compiled.error.detail };
+      const ref: KeyRef = { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags, error: compiled.error.detail };
+      if (!compilesInJavaScript(parsed.pattern, parsed.flags)) ref.plainInSillyTavern = true;
+      return ref;
     }
     const literalIds = parsed.flags.includes('i') ? literalIdsFor(parsed.pattern, table) : undefined;
     return { kind: 'regex', text, pattern: parsed.pattern, flags: parsed.flags, ...(literalIds ? { literalIds } : {}) };
@@ -177,6 +192,16 @@ function classifyKey(raw: string, useRegex: boolean, table: KeyTable, invalid: s
     return { kind: 'bare_regex', text, ...(literalIds ? { literalIds } : {}) };
   }
   return { kind: 'plain', text, keyId: table.id(text) };
+}
+
+/** Compiles only (never runs) the pattern with JavaScript's engine, as SillyTavern's `parseRegexFromString` does. */
+export function compilesInJavaScript(pattern: string, flags: string): boolean {
+  try {
+    new RegExp(pattern, flags);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function prepareEntry(entry: WorldInfoEntry, local: number, table: KeyTable): PreparedEntry {
@@ -231,9 +256,13 @@ export function buildBookIndex(entries: readonly WorldInfoEntry[]): BookIndex {
   const byUidKey = new Map<string, number>();
   const alwaysCheck: number[] = [];
   const levels = new Set<number>();
+  const allLevels = new Set<number>();
   let maxEntryScanDepth = 0;
+  let hasDepthlessAtDepth = false;
   for (const p of prepared) {
     if (!byUidKey.has(p.uidKey)) byUidKey.set(p.uidKey, p.local);
+    if (p.resolved.delayUntilRecursion > 0) allLevels.add(p.resolved.delayUntilRecursion);
+    if (p.resolved.position === WI_POSITION.atDepth && p.entry.depth === undefined) hasDepthlessAtDepth = true;
     if (!p.resolved.enabled) continue;
     for (const k of p.primary) {
       if (k.kind === 'plain') {
@@ -270,6 +299,8 @@ export function buildBookIndex(entries: readonly WorldInfoEntry[]): BookIndex {
     primaryUsers: table.primaryUsers,
     alwaysCheck,
     delayLevels: [...levels].sort((a, b) => a - b),
+    allDelayLevels: [...allLevels].sort((a, b) => a - b),
+    hasDepthlessAtDepth,
     maxEntryScanDepth,
     buildMs: performance.now() - t0,
     entryKeyCache: new Map(),

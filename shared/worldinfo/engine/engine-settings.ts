@@ -15,6 +15,7 @@ export const DEFAULT_WORLD_INFO_SETTINGS: Readonly<WorldInfoSettings> = Object.f
   includeNames: true,
   insertionStrategy: 'character-first',
   overflowAlert: false,
+  compatibility: 'sillytavern',
 });
 
 export function resolveSettings(partial: Partial<WorldInfoSettings> | undefined): WorldInfoSettings {

@@ -32,14 +32,42 @@ import { checkRunTimedEffects, startRunTimedEffects } from './run-timed-effects.
 import { ScanBuffer } from './scan-buffer.ts';
 import { startProgress } from './scan-state.ts';
 import { cloneTimedState } from './timed-effects.ts';
-import type { ActivatedEntry, WorldInfoInput, WorldInfoResult } from './types.ts';
+import type { ActivatedEntry, WorldInfoInput, WorldInfoResult, WorldInfoSettings } from './types.ts';
+import { explainQuirks } from './explain-quirks.ts';
+import type { QuirkRun } from './explain-quirks.ts';
+import { QuirkLog } from './quirk-log.ts';
+import { runSillyTavernScanLoop } from './recursion-loop-sillytavern.ts';
 
 export { buildInjections } from './activation-placement.ts';
 export { computeBudget, createSeededRandom, DEFAULT_WORLD_INFO_SETTINGS, resolveSettings } from './engine-settings.ts';
 
 export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const settings = resolveSettings(input.settings);
-  const random = input.random ?? createSeededRandom(0);
+  const draws: number[] = [];
+  const source = input.random ?? createSeededRandom(0);
+  const main = runMode(input, settings, () => {
+    const v = source();
+    draws.push(v);
+    return v;
+  });
+  let other: QuirkRun | undefined;
+  if (main.quirks.met) {
+    // Replays the same random draws, then continues with a fixed-seed source.
+    const fallback = createSeededRandom(0);
+    let i = 0;
+    const replay = () => (i < draws.length ? (draws[i++] as number) : fallback());
+    const otherMode = settings.compatibility === 'sillytavern' ? 'corrected' : 'sillytavern';
+    other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay);
+  }
+  const diagnostics = main.quirks.met ? explainQuirks(settings.compatibility, main, other) : main.diagnostics;
+  return { ...main.result, diagnostics };
+}
+
+interface ModeRun extends QuirkRun {
+  result: WorldInfoResult;
+}
+
+function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () => number): ModeRun {
   const counter: TokenCounter = typeof input.tokenizer === 'object' ? input.tokenizer : getTokenizer(input.tokenizer ?? 'openai-cl100k');
   const substitute = input.substituteMacros ?? ((s: string) => s);
   const messages = input.messages;
@@ -52,6 +80,10 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const timed = checkRunTimedEffects(books, input.timedState, chatLength);
   const events = input.dryRun ? [] : [...timed.events];
   const forced = forcedEntries(books, input.forceActivate);
+  const quirks = new QuirkLog();
+  const allDelayLevels = [...new Set(books.list.flatMap((b) => b.index.allDelayLevels))].sort((a, b) => a - b);
+  if (allDelayLevels.length > 0) quirks.runLevel('delay_until_recursion');
+  const sillyTavern = settings.compatibility === 'sillytavern';
 
   const buffer = new ScanBuffer(books, input, settings, substitute);
   addStandingCandidates(buffer.candidates, books, timed.stickyActive, forced);
@@ -59,8 +91,19 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const progress = startProgress(books.list.flatMap((b) => b.index.delayLevels));
   const log = new DiagnosticLog(books, progress);
   const gates = new EntryGates({ books, settings, input, chatLength, assistantCount, timed, progress });
-  const evaluator = new EntryEvaluator({ books, buffer, settings, progress, timed, forced, gates, log, messageTotal: messages.length });
-  runScanLoop({
+  const evaluator = new EntryEvaluator({
+    books,
+    buffer,
+    settings,
+    progress,
+    timed,
+    forced,
+    gates,
+    log,
+    messageTotal: messages.length,
+    quirks,
+  });
+  const loop = {
     settings,
     books,
     buffer,
@@ -74,15 +117,19 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
     budget,
     messageTotal: messages.length,
     warnings,
-  });
+    quirks,
+  };
+  if (sillyTavern) runSillyTavernScanLoop(loop, allDelayLevels);
+  else runScanLoop(loop);
 
   const diagnostics = finalDiagnostics({ books, log, gates, timed, candidates: buffer.candidates, progress });
   const nextTimedState = timed.state;
   if (!input.dryRun) events.push(...startRunTimedEffects(books, nextTimedState, chatLength, progress.activated.values()));
 
   const activated: ActivatedEntry[] = [...progress.activated.values()].map((a) => toActivatedEntry(books, a, messages.length));
-  return {
-    injections: buildInjections(activated),
+  if (activated.some((a) => a.depthMissing)) quirks.runLevel('at_depth_without_depth');
+  const result: WorldInfoResult = {
+    injections: buildInjections(activated, settings.compatibility),
     activated,
     diagnostics,
     timedEffects: events,
@@ -92,5 +139,7 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
     budgetOverflowed: progress.overflowed,
     passes: progress.pass,
     warnings,
+    compatibility: settings.compatibility,
   };
+  return { result, diagnostics, activated, quirks, books };
 }

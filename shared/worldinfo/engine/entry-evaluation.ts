@@ -15,6 +15,7 @@ import { STATE_MIN_ACTIVATIONS } from './scan-state.ts';
 import type { Activation, ScanProgress, ScanState } from './scan-state.ts';
 import type { TimedCheckResult } from './timed-effects.ts';
 import type { KeyMatchInfo, WorldInfoSettings } from './types.ts';
+import type { QuirkLog } from './quirk-log.ts';
 
 export interface EvaluationContext {
   books: RunBooks;
@@ -26,6 +27,7 @@ export interface EvaluationContext {
   gates: EntryGates;
   log: DiagnosticLog;
   messageTotal: number;
+  quirks: QuirkLog;
 }
 
 export class EntryEvaluator {
@@ -37,6 +39,14 @@ export class EntryEvaluator {
 
   /** The activation the entry earns in this pass, or null (the reason is noted in the diagnostics). */
   evaluate(gid: number, state: ScanState): Activation | null {
+    const resolver = this.ctx.buffer.resolver;
+    resolver.quirk = undefined;
+    const activation = this.decide(gid, state);
+    if (resolver.quirk) this.ctx.quirks.touch(gid, resolver.quirk);
+    return activation;
+  }
+
+  private decide(gid: number, state: ScanState): Activation | null {
     const { books, buffer, timed, gates, log } = this.ctx;
     const resolver = buffer.resolver;
     const b = books.bookNumber(gid);
@@ -151,10 +161,14 @@ export class EntryEvaluator {
 
   private viewFor(p: PreparedEntry, state: ScanState): ViewSpec {
     const depth = Math.min(p.scanDepth ?? this.ctx.settings.scanDepth + this.ctx.progress.skew, MAX_SCAN_DEPTH);
-    return {
-      depth,
-      kinds: KIND_INJECTION | p.matchSourceMask | (state === STATE_MIN_ACTIVATIONS ? 0 : KIND_RECURSION),
-    };
+    const kinds = KIND_INJECTION | p.matchSourceMask | (state === STATE_MIN_ACTIVATIONS ? 0 : KIND_RECURSION);
+    if (depth <= 0) {
+      // SillyTavern (1.12.6 and current): `buffer.get()` returns '' for a depth ≤ 0, before it appends the
+      // injections, match sources and recursion text, so nothing can match.
+      this.ctx.buffer.resolver.quirk ??= 'scan_depth_zero';
+      if (this.ctx.settings.compatibility === 'sillytavern') return { depth: 0, kinds: 0 };
+    }
+    return { depth, kinds };
   }
 
   private caseOf(p: PreparedEntry): boolean {

@@ -7,6 +7,7 @@ import type { DiagnosticLog } from './entry-diagnostics.ts';
 import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress, ScanState } from './scan-state.ts';
 import type { EntryDiagnostic, WorldInfoSettings } from './types.ts';
+import type { QuirkLog } from './quirk-log.ts';
 
 export interface InclusionGroupContext {
   books: RunBooks;
@@ -15,6 +16,7 @@ export interface InclusionGroupContext {
   progress: Pick<ScanProgress, 'activated'>;
   random: () => number;
   log: DiagnosticLog;
+  quirks: QuirkLog;
   score: (gid: number, state: ScanState) => number;
 }
 
@@ -34,6 +36,7 @@ export function filterInclusionGroups(ctx: InclusionGroupContext, items: Activat
     }
   }
   if (groups.size === 0) return items;
+  noteGroupQuirks(ctx, items);
   const lose = (gid: number, name: string, winner: number | undefined, method: GroupMethod, detail: string) => {
     if (!present.delete(gid)) return;
     log.skip(gid, 'inclusion_group', detail, {
@@ -72,6 +75,8 @@ export function filterInclusionGroups(ctx: InclusionGroupContext, items: Activat
     if (live.length === 0) continue;
     const earlier = previous.find((g) => prep(g).resolved.groups.includes(name));
     if (earlier !== undefined) {
+      // SillyTavern compares the earlier entry's raw `group` field with the name.
+      if (!previous.some((g) => prep(g).entry.group === name)) for (const g of live) ctx.quirks.touch(g, 'inclusion_group_names');
       for (const g of live)
         lose(g, name, earlier, 'already_activated', `inclusion group '${name}' already has ${entryKey(earlier)} active`);
       continue;
@@ -110,4 +115,23 @@ export function filterInclusionGroups(ctx: InclusionGroupContext, items: Activat
     }
   }
   return items.filter((i) => present.has(i.gid));
+}
+
+/**
+ * Records where SillyTavern's group handling could decide differently: entries in several groups (double removal,
+ * a lost entry winning another group) and raw names, name order or negative weights.
+ */
+export function noteGroupQuirks(ctx: Pick<InclusionGroupContext, 'books' | 'quirks'>, items: readonly Activation[]): void {
+  for (const a of items) {
+    const p = ctx.books.prep(a.gid);
+    const raw = p.entry.group;
+    if (!raw) continue;
+    if (p.resolved.groups.length > 1) {
+      ctx.quirks.touch(a.gid, 'inclusion_group_multi_group');
+      ctx.quirks.runLevel('inclusion_group_multi_group');
+    }
+    if (raw !== p.resolved.groups.join(',') || p.resolved.groupWeight < 0 || p.resolved.groups.some((n) => /^\d+$/.test(n))) {
+      ctx.quirks.runLevel('inclusion_group_names');
+    }
+  }
 }

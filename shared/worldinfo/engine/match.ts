@@ -19,11 +19,11 @@
  * text, so patterns written for SillyTavern (`/\x01Alice:/`) behave the same.
  */
 import type { BookIndex, KeyRef, PreparedEntry } from './book-index.ts';
-import { KIND_INJECTION, KIND_RECURSION, MATCH_SOURCE_BITS } from './book-index.ts';
+import { compilesInJavaScript, KIND_INJECTION, KIND_RECURSION, MATCH_SOURCE_BITS } from './book-index.ts';
 import { parseRegexKey, satisfiesRequirements, tryCompileSafeRegex } from '../safe-regex.ts';
-import { foldString, isWholeWordAt } from './text.ts';
+import { foldString, isAsciiWholeWordAt, isWholeWordAt, keyHasWhitespace } from './text.ts';
 import { LruCache } from '../../tokenizer/lru.ts';
-import type { MatchSourceKind } from './types.ts';
+import type { CompatibilityMode, MatchSourceKind, QuirkName } from './types.ts';
 
 export interface Segment {
   kind: MatchSourceKind;
@@ -174,16 +174,37 @@ export function hitFromView(view: BuiltView, start: number, end: number, segment
   return { segId: part.segId, start: s, end: Math.max(s, Math.min(end - part.offset, segLength)) };
 }
 
-/** First occurrence of a plain key in `text` with the given options (naive search; used for views). */
-export function findPlain(text: string, foldedText: string, key: string, caseSensitive: boolean, wholeWords: boolean): number {
+/**
+ * First occurrence of a plain key in `text` with the given options (naive search; used for views). Whole words
+ * in `sillytavern` mode: ASCII boundaries, and no check at all for keys with whitespace (`text.ts`).
+ */
+export function findPlain(
+  text: string,
+  foldedText: string,
+  key: string,
+  caseSensitive: boolean,
+  wholeWords: boolean,
+  mode: CompatibilityMode = 'corrected',
+): number {
   const needle = foldString(key);
+  const st = mode === 'sillytavern';
+  const checkWords = wholeWords && !(st && keyHasWhitespace(key));
+  const boundary = st ? isAsciiWholeWordAt : isWholeWordAt;
   let from = 0;
   for (;;) {
     const at = foldedText.indexOf(needle, from);
     if (at < 0) return -1;
-    if ((!caseSensitive || text.startsWith(key, at)) && (!wholeWords || isWholeWordAt(text, at, at + key.length))) return at;
+    if ((!caseSensitive || text.startsWith(key, at)) && (!checkWords || boundary(text, at, at + key.length))) return at;
     from = at + 1;
   }
+}
+
+/** The quirk that makes a whole-word key's search differ between the modes in `text`, or undefined. */
+export function plainSearchQuirk(text: string, foldedText: string, key: string, caseSensitive: boolean): QuirkName | undefined {
+  const st = findPlain(text, foldedText, key, caseSensitive, true, 'sillytavern') >= 0;
+  const corrected = findPlain(text, foldedText, key, caseSensitive, true, 'corrected') >= 0;
+  if (st === corrected) return undefined;
+  return keyHasWhitespace(key) ? 'whole_word_keys_with_spaces' : 'non_ascii_word_boundary';
 }
 
 export interface PlainKeyMatcher {
@@ -192,6 +213,8 @@ export interface PlainKeyMatcher {
   plain(bookIdx: number, ref: Extract<KeyRef, { kind: 'plain' }>, view: ViewSpec, cs: boolean, ww: boolean): Hit | null;
   /** Whether the registered literal `keyId` (lower-case ASCII) occurs, case-insensitively, in the view. */
   literalInView(bookIdx: number, keyId: number, literal: string, view: ViewSpec): boolean;
+  /** The quirk under which a whole-word search of this key decides differently in the other mode, if any. */
+  wholeWordQuirk(bookIdx: number, ref: Extract<KeyRef, { kind: 'plain' }>, view: ViewSpec, cs: boolean): QuirkName | undefined;
 }
 
 const VARIANTS = 4;
@@ -204,6 +227,8 @@ class KeyRecord {
   readonly otherMask: number[] = [0, 0, 0, 0];
   /** index v * 8 + bitIndex */
   otherHit: Array<Hit | undefined> | undefined;
+  /** Some occurrence is a whole word in one compatibility mode and not in the other (1 = non-ASCII, 2 = spaces). */
+  wordQuirk = 0;
 }
 
 function bitIndex(bit: number): number {
@@ -256,13 +281,20 @@ export class IndexedMatcher implements PlainKeyMatcher {
   readonly #recordSlot: Int32Array[];
   readonly #recordList: KeyRecord[] = [];
   readonly #onNewKey: (bookIdx: number, keyId: number) => void;
+  readonly #sillyTavern: boolean;
 
   /** `onNewKey` is called the first time a key occurs anywhere (to make its entries candidates). */
-  constructor(indexes: readonly BookIndex[], store: SegmentStore, onNewKey: (bookIdx: number, keyId: number) => void) {
+  constructor(
+    indexes: readonly BookIndex[],
+    store: SegmentStore,
+    onNewKey: (bookIdx: number, keyId: number) => void,
+    mode: CompatibilityMode = 'corrected',
+  ) {
     this.#indexes = indexes;
     this.#store = store;
     this.#recordSlot = indexes.map((index) => new Int32Array(index.keyText.length));
     this.#onNewKey = onNewKey;
+    this.#sillyTavern = mode === 'sillytavern';
   }
 
   addSegment(segId: number): void {
@@ -279,11 +311,13 @@ export class IndexedMatcher implements PlainKeyMatcher {
       const patternKeys = index.patternKeys;
       const automaton = index.automaton;
       const occurrences = keyOccurrences(index, text);
+      const spaced = keysWithWhitespace(index);
       for (let o = 0; o < occurrences.length; o += 2) {
         const patternId = occurrences[o] as number;
         const end = occurrences[o + 1] as number;
         const start = end - automaton.patternLength(patternId);
-        let ww: boolean | undefined;
+        let wwCorrected: boolean | undefined;
+        let wwAscii: boolean | undefined;
         for (const keyId of patternKeys[patternId] as number[]) {
           const slot = slots[keyId] as number;
           let rec: KeyRecord;
@@ -302,7 +336,11 @@ export class IndexedMatcher implements PlainKeyMatcher {
             if (((om[0] as number) & (om[1] as number) & (om[2] as number) & (om[3] as number) & seg.bit) !== 0) continue;
           }
           const cs = text.startsWith(keyText[keyId] as string, start);
-          ww ??= isWholeWordAt(text, start, end);
+          wwCorrected ??= isWholeWordAt(text, start, end);
+          // SillyTavern: ASCII boundaries, and keys with whitespace skip the check.
+          const wwSillyTavern = spaced[keyId] === 1 ? true : (wwAscii ??= isAsciiWholeWordAt(text, start, end));
+          if (wwSillyTavern !== wwCorrected && rec.wordQuirk === 0) rec.wordQuirk = spaced[keyId] === 1 ? 2 : 1;
+          const ww = this.#sillyTavern ? wwSillyTavern : wwCorrected;
           for (let v = 0; v < VARIANTS; v++) {
             if ((v & 1) === 1 && !cs) continue;
             if ((v & 2) === 2 && !ww) continue;
@@ -340,22 +378,48 @@ export class IndexedMatcher implements PlainKeyMatcher {
     const rec = this.#recordList[slot - 1] as KeyRecord;
     return (rec.msgDepth[0] as number) < view.depth || ((rec.otherMask[0] as number) & view.kinds) !== 0;
   }
+
+  wholeWordQuirk(bookIdx: number, ref: Extract<KeyRef, { kind: 'plain' }>): QuirkName | undefined {
+    const slot = (this.#recordSlot[bookIdx] as Int32Array)[ref.keyId] as number;
+    if (slot === 0) return undefined;
+    const q = (this.#recordList[slot - 1] as KeyRecord).wordQuirk;
+    return q === 0 ? undefined : q === 2 ? 'whole_word_keys_with_spaces' : 'non_ascii_word_boundary';
+  }
+}
+
+const spacedKeys = new WeakMap<BookIndex, Uint8Array>();
+
+/** Per key id of the index: 1 when the key contains whitespace (computed once per index). */
+function keysWithWhitespace(index: BookIndex): Uint8Array {
+  let flags = spacedKeys.get(index);
+  if (!flags) {
+    flags = Uint8Array.from(index.keyText, (k) => (keyHasWhitespace(k) ? 1 : 0));
+    spacedKeys.set(index, flags);
+  }
+  return flags;
 }
 
 /** The baseline: SillyTavern's way, one view string per entry and a fold of it per key. */
 export class NaiveMatcher implements PlainKeyMatcher {
   readonly #store: SegmentStore;
+  readonly #mode: CompatibilityMode;
 
-  constructor(store: SegmentStore) {
+  constructor(store: SegmentStore, mode: CompatibilityMode = 'corrected') {
     this.#store = store;
+    this.#mode = mode;
   }
 
   addSegment(): void {}
 
+  wholeWordQuirk(_bookIdx: number, ref: Extract<KeyRef, { kind: 'plain' }>, view: ViewSpec, cs: boolean): QuirkName | undefined {
+    const built = this.#store.buildView(view);
+    return plainSearchQuirk(built.text, foldString(built.text), ref.text, cs);
+  }
+
   plain(_bookIdx: number, ref: Extract<KeyRef, { kind: 'plain' }>, view: ViewSpec, cs: boolean, ww: boolean): Hit | null {
     const built = this.#store.buildView(view);
     const folded = foldString(built.text);
-    const at = findPlain(built.text, folded, ref.text, cs, ww);
+    const at = findPlain(built.text, folded, ref.text, cs, ww, this.#mode);
     if (at < 0) return null;
     return hitFromView(built, at, at + ref.text.length, this.#store.segments);
   }
@@ -371,11 +435,18 @@ export class KeyResolver {
   readonly #plain: PlainKeyMatcher;
   readonly #substitute: (text: string) => string;
   readonly #foldedViews = new Map<string, string>();
+  readonly #mode: CompatibilityMode;
+  /**
+   * Set when a key just matched could be decided differently by the other compatibility mode; the evaluator reads
+   * and clears it per entry.
+   */
+  quirk: QuirkName | undefined;
 
-  constructor(store: SegmentStore, plain: PlainKeyMatcher, substitute: (text: string) => string) {
+  constructor(store: SegmentStore, plain: PlainKeyMatcher, substitute: (text: string) => string, mode: CompatibilityMode = 'corrected') {
     this.#store = store;
     this.#plain = plain;
     this.#substitute = substitute;
+    this.#mode = mode;
   }
 
   #folded(view: ViewSpec, built: BuiltView): string {
@@ -412,7 +483,9 @@ export class KeyResolver {
 
   #plainInView(key: string, view: ViewSpec, cs: boolean, ww: boolean): Hit | null {
     const built = this.#store.view(view);
-    const at = findPlain(built.text, this.#folded(view, built), key, cs, ww);
+    const folded = this.#folded(view, built);
+    if (ww) this.quirk ??= plainSearchQuirk(built.text, folded, key, cs);
+    const at = findPlain(built.text, folded, key, cs, ww, this.#mode);
     if (at < 0) return null;
     return hitFromView(built, at, at + key.length, this.#store.segments);
   }
@@ -420,9 +493,15 @@ export class KeyResolver {
   match(bookIdx: number, p: PreparedEntry, ref: KeyRef, view: ViewSpec, cs: boolean, ww: boolean): Hit | null {
     switch (ref.kind) {
       case 'plain':
+        if (ww) this.quirk ??= this.#plain.wholeWordQuirk(bookIdx, ref, view, cs);
         return this.#plain.plain(bookIdx, ref, view, cs, ww);
       case 'regex':
-        if (ref.error) return null;
+        if (ref.error) {
+          // SillyTavern (1.12.6 and current): a `/…/` key JavaScript cannot compile is plain text.
+          if (!ref.plainInSillyTavern) return null;
+          this.quirk ??= 'invalid_regex_as_plain_text';
+          return this.#mode === 'sillytavern' ? this.#plainInView(ref.text, view, cs, ww) : null;
+        }
         return this.#regexHit(ref.pattern, ref.flags, view, ref.literalIds ? { bookIdx, ids: ref.literalIds } : undefined);
       case 'bare_regex':
         if (ref.error) return null;
@@ -431,6 +510,10 @@ export class KeyResolver {
         const text = this.#substitute(ref.text).trim();
         if (text === '') return null;
         const parsed = parseRegexKey(text);
+        if (parsed && !tryCompileSafeRegex(parsed.pattern, parsed.flags).ok && !compilesInJavaScript(parsed.pattern, parsed.flags)) {
+          this.quirk ??= 'invalid_regex_as_plain_text';
+          return this.#mode === 'sillytavern' ? this.#plainInView(text, view, cs, ww) : null;
+        }
         if (parsed) return this.#regexHit(parsed.pattern, parsed.flags, view);
         if (p.resolved.useRegex) return this.#regexHit(text, cs ? '' : 'i', view);
         return this.#plainInView(text, view, cs, ww);

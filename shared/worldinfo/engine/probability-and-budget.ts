@@ -9,6 +9,7 @@ import { entryTokenCount } from './entry-token-count.ts';
 import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
+import type { QuirkLog } from './quirk-log.ts';
 
 export interface BudgetContext {
   books: RunBooks;
@@ -19,6 +20,7 @@ export interface BudgetContext {
   counter: TokenCounter;
   substitute: (s: string) => string;
   log: DiagnosticLog;
+  quirks: QuirkLog;
 }
 
 export interface AdmittedPass {
@@ -53,6 +55,8 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
     }
     const content = substitute(p.content);
     const tokens = entryTokenCount(p, content, counter);
+    // SillyTavern overflows at `>=`: an entry that fills the budget exactly is dropped there.
+    if (!r.ignoreBudget && progress.usedTokens + tokens === budget) ctx.quirks.touch(a.gid, 'budget_boundary');
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {
       if (p.decorators.ignoreOnMaxContext) {
         log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, {

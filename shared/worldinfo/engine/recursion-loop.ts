@@ -15,8 +15,10 @@ import type { ScanBuffer } from './scan-buffer.ts';
 import { STATE_MIN_ACTIVATIONS, STATE_NONE, STATE_RECURSION } from './scan-state.ts';
 import type { Activation, ActiveRecord, ScanProgress, ScanState } from './scan-state.ts';
 import type { WorldInfoSettings } from './types.ts';
+import type { QuirkLog } from './quirk-log.ts';
 
 export interface ScanLoopContext extends Omit<InclusionGroupContext, 'score'>, BudgetContext {
+  quirks: QuirkLog;
   settings: WorldInfoSettings;
   books: RunBooks;
   buffer: ScanBuffer;
@@ -48,8 +50,8 @@ export function runScanLoop(ctx: ScanLoopContext): void {
   }
 }
 
-/** One pass; returns the entries it activated whose content recursion scans. */
-function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
+/** The entries that pass their checks in this pass, sticky ones first, then in entry order (both modes). */
+export function evaluatePass(ctx: ScanLoopContext, state: ScanState): Activation[] {
   const { books, progress, sticky, evaluator } = ctx;
   const now: Activation[] = [];
   for (const gid of passCandidates(ctx.buffer.candidates, books, progress)) {
@@ -62,7 +64,14 @@ function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
     const sy = sticky.has(y.gid) ? 1 : 0;
     return sy - sx || books.compare(x.gid, y.gid);
   });
-  const grouped = filterInclusionGroups({ ...ctx, score: (gid, s) => evaluator.score(gid, s) }, now, state);
+  return now;
+}
+
+/** One pass; returns the entries it activated whose content recursion scans. */
+function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
+  const { books, progress } = ctx;
+  const now = evaluatePass(ctx, state);
+  const grouped = filterInclusionGroups({ ...ctx, score: (gid, s) => ctx.evaluator.score(gid, s) }, now, state);
   // `@@ignore_on_max_context` entries go last, so they are the ones trimmed when the budget runs out.
   const ordered = [
     ...grouped.filter((a) => !books.prep(a.gid).decorators.ignoreOnMaxContext),
@@ -72,7 +81,10 @@ function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
   if (admitted.overflowed && ctx.settings.overflowAlert) {
     ctx.warnings.push(`World info budget (${ctx.budget} tokens) reached after ${progress.activated.size} entries.`);
   }
-  return admitted.activated.filter((g) => !books.prep(g).resolved.preventRecursion);
+  const recursable = admitted.activated.filter((g) => !books.prep(g).resolved.preventRecursion);
+  // SillyTavern does not count these entries' tokens again in later passes.
+  if (recursable.length < admitted.activated.length && ctx.settings.recursive) ctx.quirks.runLevel('budget_recursion_accounting');
+  return recursable;
 }
 
 /** The state of the next pass (the budget held), or STATE_NONE to stop. May scan one message deeper. */
@@ -82,6 +94,7 @@ function nextState(ctx: ScanLoopContext, state: ScanState, recursable: boolean):
   if (settings.recursive && recursable) next = STATE_RECURSION;
   if (settings.recursive && state === STATE_MIN_ACTIVATIONS && buffer.store.recursionCount > 0) next = STATE_RECURSION;
   if (next === STATE_NONE && settings.minActivations > 0 && progress.activated.size < settings.minActivations) {
+    ctx.quirks.runLevel('min_activations_depth');
     const depth = settings.scanDepth + progress.skew;
     const nextDepth = depth + 1;
     const overMax = settings.minActivationsDepthMax > 0 && nextDepth > settings.minActivationsDepthMax;

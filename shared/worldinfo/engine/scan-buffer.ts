@@ -37,9 +37,10 @@ export class ScanBuffer {
     this.includeNames = settings.includeNames;
     this.messageCount = Math.min(input.messages.length, MAX_SCAN_DEPTH);
     const candidates = this.candidates;
+    const mode = settings.compatibility;
     this.matcher =
       input.strategy === 'naive'
-        ? new NaiveMatcher(this.store)
+        ? new NaiveMatcher(this.store, mode)
         : new IndexedMatcher(
             books.list.map((b) => b.index),
             this.store,
@@ -47,9 +48,10 @@ export class ScanBuffer {
               const b = books.list[bookIdx] as RunBook;
               for (const local of b.index.primaryUsers[keyId] as number[]) candidates.add(b.offset + local);
             },
+            mode,
           );
     if (input.strategy === 'naive') for (let g = 0; g < books.total; g++) candidates.add(g);
-    this.resolver = new KeyResolver(this.store, this.matcher, substitute);
+    this.resolver = new KeyResolver(this.store, this.matcher, substitute, mode);
 
     const maxEntryDepth = books.list.reduce((m, b) => Math.max(m, b.index.maxEntryScanDepth), 0);
     this.ensureDepth(Math.max(settings.scanDepth, maxEntryDepth));

@@ -108,3 +108,20 @@ function isWordAt(text: string, index: number): boolean {
 export function isWholeWordAt(text: string, start: number, end: number): boolean {
   return (start === 0 || !isWordBefore(text, start)) && (end >= text.length || !isWordAt(text, end));
 }
+
+function isAsciiWordUnit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * SillyTavern's whole-word check, `(?:^|\W)key(?:$|\W)` without the `u` flag: only ASCII letters, digits and `_`
+ * are word characters, so every other character (`é`, `а`, `中`) is a boundary.
+ */
+export function isAsciiWholeWordAt(text: string, start: number, end: number): boolean {
+  return (start === 0 || !isAsciiWordUnit(text.charCodeAt(start - 1))) && (end >= text.length || !isAsciiWordUnit(text.charCodeAt(end)));
+}
+
+/** SillyTavern skips the whole-word check for keys that split into several words (`key.split(/\s+/).length > 1`). */
+export function keyHasWhitespace(key: string): boolean {
+  return /\s/.test(key);
+}

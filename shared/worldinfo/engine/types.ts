@@ -56,7 +56,32 @@ export interface WorldInfoSettings {
   insertionStrategy: InsertionStrategy;
   /** Add a warning to the result when the budget overflows. Default false. */
   overflowAlert: boolean;
+  /**
+   * `sillytavern` (default): decide every entry exactly as SillyTavern 1.12.6 does, quirks included.
+   * `corrected`: the fixes listed in DEVIATIONS.md. Diagnostics name the quirk wherever the two differ.
+   */
+  compatibility: CompatibilityMode;
 }
+
+export type CompatibilityMode = 'sillytavern' | 'corrected';
+
+/** The SillyTavern behaviours `corrected` mode changes (DEVIATIONS.md lists each with its conformance case). */
+export type QuirkName =
+  | 'non_ascii_word_boundary'
+  | 'whole_word_keys_with_spaces'
+  | 'invalid_regex_as_plain_text'
+  | 'scan_depth_zero'
+  | 'delay_until_recursion'
+  | 'min_activations_depth'
+  | 'budget_boundary'
+  | 'budget_recursion_accounting'
+  | 'inclusion_group_double_removal'
+  | 'inclusion_group_multi_group'
+  | 'inclusion_group_names'
+  | 'at_depth_without_depth';
+
+/** How the other compatibility mode would have decided an entry, when it decides differently. */
+export type OtherOutcome = 'activated' | 'not_activated' | 'inserted_at_depth_4' | 'not_inserted';
 
 /** Chat-independent texts that entries may opt in to scanning (`matchPersonaDescription`, ...). */
 export interface GlobalScanData {
@@ -249,6 +274,12 @@ export interface EntryDiagnostic {
   decorators?: { applied: string[]; ignored: string[] };
   /** Keys written as regexes that do not compile (never match). */
   invalidRegexKeys?: string[];
+  /** Set when the other compatibility mode decides this entry differently: the SillyTavern behaviour involved. */
+  quirk?: QuirkName;
+  other_mode?: CompatibilityMode;
+  other_outcome?: OtherOutcome;
+  /** The other mode's skip reason, when it would not activate the entry. */
+  other_reason?: ActivationReason | SkipReason;
 }
 
 export interface ActivatedEntry {
@@ -268,6 +299,8 @@ export interface ActivatedEntry {
   tokens: number;
   reason: ActivationReason;
   pass: number;
+  /** At depth by its `position` but without a `depth` field (placed at depth 4; see `buildInjections`). */
+  depthMissing?: boolean;
 }
 
 export interface DepthInjection {
@@ -315,4 +348,6 @@ export interface WorldInfoResult {
   /** Scan passes run. */
   passes: number;
   warnings: string[];
+  /** The compatibility mode the run used. */
+  compatibility: CompatibilityMode;
 }

@@ -826,6 +826,8 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   // analytics and operations
   getMyUsage: { kind: 'collection', request: () => ({}) },
+  getMyDefaults: { kind: 'collection', request: () => ({}) },
+  updateMyDefaults: { kind: 'collection', request: () => ({ body: { compatibility: 'corrected' } }) },
   usageAnalytics: { kind: 'collection', request: () => ({ query: { from: '2026-01-01', to: '2026-01-31' } }) },
   listProjections: { kind: 'collection', admin: true, request: () => ({}) },
   getProjection: {

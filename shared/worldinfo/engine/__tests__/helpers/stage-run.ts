@@ -1,4 +1,5 @@
 /** The real stages of one run, wired as runWorldInfo wires them, for tests of one stage at a time. */
+import { QuirkLog } from '../../quirk-log.ts';
 import type { TokenCounter } from '../../../../tokenizer/index.ts';
 import type { WorldInfoEntry } from '../../../entry.ts';
 import { addStandingCandidates, forcedEntries } from '../../candidate-selection.ts';
@@ -42,6 +43,7 @@ export function stageRun(
   addStandingCandidates(buffer.candidates, runBooks, timed.stickyActive, forced);
   const progress = startProgress(runBooks.list.flatMap((b) => b.index.delayLevels));
   const log = new DiagnosticLog(runBooks, progress);
+  const quirks = new QuirkLog();
   const gates = new EntryGates({ books: runBooks, settings, input, chatLength, assistantCount, timed, progress });
   const evaluator = new EntryEvaluator({
     books: runBooks,
@@ -53,6 +55,7 @@ export function stageRun(
     gates,
     log,
     messageTotal: messages.length,
+    quirks,
   });
   return {
     settings,
@@ -68,6 +71,7 @@ export function stageRun(
     random: input.random ?? createSeededRandom(0),
     counter: words,
     substitute,
+    quirks,
     budget: computeBudget(settings),
     messageTotal: messages.length,
     warnings: [],

@@ -1,0 +1,17 @@
+import type { Insertable } from 'kysely';
+import type { UserDefaultsTable } from '../infra/db/read-model-types.ts';
+import { typesOf, type EventFolds } from './projection.ts';
+
+/** A user's defaults: each change writes the user's whole row. */
+export const userDefaultsFolds: EventFolds<'UserDefaultsChanged', Insertable<UserDefaultsTable>> = {
+  UserDefaultsChanged(event) {
+    return {
+      user_id: event.data.userId,
+      compatibility: event.data.defaults.compatibility ?? null,
+      revision: event.revision,
+      updated_at: event.createdAt,
+    };
+  },
+};
+
+export const USER_DEFAULTS_EVENTS = typesOf(userDefaultsFolds);
