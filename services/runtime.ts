@@ -84,11 +84,12 @@ export interface ProjectionLag {
 async function openBackendEventStore(config: Config, database: Database, options: { listen?: boolean }): Promise<EventStore> {
   if (config.EVENTSTORE_URL) {
     const { createEsdbEventStore } = await import('../infra/eventstore/esdb/esdb-event-store.ts');
-    return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
+    return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL, maxAppendBytes: config.EVENT_STORE_MAX_APPEND_BYTES });
   }
   await migrateEventLog(database.pool);
   return createPostgresEventStore({
     pool: database.pool,
+    maxAppendBytes: config.EVENT_STORE_MAX_APPEND_BYTES,
     ...(options.listen === false ? {} : { connectionString: database.connectionString }),
   });
 }

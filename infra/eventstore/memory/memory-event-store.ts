@@ -14,6 +14,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '../event-store.ts';
+import { assertAppendFits, DEFAULT_MAX_APPEND_BYTES } from '../append-size.ts';
 import { ENVELOPE_FIELD } from '../encryption/payload-envelope.ts';
 
 /**
@@ -52,10 +53,13 @@ function validateExpected(expected: ExpectedRevision): void {
 export interface MemoryEventStoreOptions {
   /** The time recorded as each event's `createdAt`. */
   clock?: () => Date;
+  /** The largest append taken (bytes); the same default as the other backends. */
+  maxAppendBytes?: number;
 }
 
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const clock = options.clock ?? (() => new Date());
+  const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   /** The log: `log[i]` is at position i + 1. */
   const log: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
@@ -113,10 +117,12 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
 
   return {
     kind: 'memory',
+    maxAppendBytes,
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       assertOpen();
       if (events.length === 0) throw new RangeError('append needs at least one event');
+      assertAppendFits(streamId, events, maxAppendBytes);
       validateExpected(expectedRevision);
       const stream = streams.get(streamId) ?? [];
       const actual = stream.length;

@@ -13,6 +13,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '../event-store.ts';
+import { assertAppendFits, DEFAULT_MAX_APPEND_BYTES } from '../append-size.ts';
 import { formatPosition, parsePosition } from './positions.ts';
 
 const NOTIFY_CHANNEL = 'es_appended';
@@ -92,11 +93,14 @@ export interface PostgresEventStoreOptions {
   connectionString?: string;
   /** Idle poll interval when no notification arrives (ms). */
   pollIntervalMs?: number;
+  /** The largest append taken (bytes); EventStoreDB's default unless configured. */
+  maxAppendBytes?: number;
 }
 
 export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
   const { pool } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const wakeups = new EventEmitter();
   // Counts wakeups, so a subscriber can tell that one arrived while it was reading (and not sleep through it).
   let wakeupGeneration = 0;
@@ -190,9 +194,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
   return {
     kind: 'postgres',
+    maxAppendBytes,
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       if (events.length === 0) throw new RangeError('append needs at least one event');
+      assertAppendFits(streamId, events, maxAppendBytes);
       try {
         const { rows } = await pool.query<{ new_revision: string; tx: string; last_position: string }>(
           'SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
