@@ -113,6 +113,17 @@ describe.each([
     expect(book.body.entry_count ?? book.body.entries?.length).toBe(ENTRIES);
   }, 180_000);
 
+  test('a message of close to the largest content (1.8 MB as UTF-8): one event over the append limit, kept beside the log, read back whole', async () => {
+    const content = `${marker} ${'üüüüüüüüü '.repeat(95_000)}`;
+    const res = await svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, { body: { sender: 'user', content } });
+    expect(res.status).toBe(201);
+    const read = await svc.request('GET', `/api/v1/character_messages/messages/${res.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.content).toBe(content);
+    const { rows } = await svc.runtime.database.pool.query('SELECT count(*)::int AS n FROM es.payload_blobs');
+    expect(rows[0].n).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   test('replaying the log rebuilds the same read models', async () => {
     const { differences } = await compareWithFreshRebuild(svc.databaseUrl);
     expect(differences).toEqual({});
@@ -122,7 +133,11 @@ describe.each([
     const res = await svc.request('DELETE', '/api/v1/admin/users/local/data');
     expect(res.status).toBe(200);
     const pool = svc.runtime.database.pool;
-    const { rows } = await pool.query("SELECT count(*)::int AS n FROM es.events WHERE data::text LIKE '%' || $1 || '%'", [marker]);
+    const { rows } = await pool.query(
+      `SELECT (SELECT count(*) FROM es.events WHERE data::text LIKE '%' || $1 || '%')::int
+            + (SELECT count(*) FROM es.payload_blobs WHERE data::text LIKE '%' || $1 || '%' OR data_subject = 'local')::int AS n`,
+      [marker],
+    );
     expect(rows[0].n).toBe(0);
     expect((await svc.request('GET', `/api/v1/character_chats/${chatId}`)).status).toBe(404);
     expect((await svc.request('GET', `/api/v1/characters/world-books/${bookId}`)).status).toBe(404);
