@@ -1,7 +1,15 @@
 import { eventDefinition } from '../shared/events/catalogue.ts';
 import { toDomainEvent, type DomainEvent, type Fold } from '../shared/events/domain-event.ts';
 import { newId } from '../shared/ids.ts';
-import { ConcurrencyError, type AppendResult, type EventStore, type NewEvent, type StreamAppend } from '../infra/eventstore/event-store.ts';
+import {
+  ConcurrencyError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type StreamAppend,
+} from '../infra/eventstore/event-store.ts';
+import { splitForAppend } from '../infra/eventstore/append-size.ts';
 import type { Actor } from '../shared/access/actor.ts';
 import type { StateCache } from './state-cache.ts';
 
@@ -95,6 +103,23 @@ export function contendedRetryDelayMs(attempt: number, random: () => number = Ma
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Appends `events` in one append when they fit the store's limit, else in consecutive appends within it (a bulk
+ * import), each expecting the revision the previous one left, so nothing can interleave. Such a write is not
+ * atomic: a failure half-way leaves the first parts stored (the caller's stream is then at a later revision).
+ */
+export async function appendSplit(
+  store: EventStore,
+  streamId: string,
+  events: NewEvent[],
+  expected: ExpectedRevision,
+): Promise<AppendResult> {
+  const parts = splitForAppend(events, store.maxAppendBytes);
+  let result = await store.append(streamId, parts[0]!, expected);
+  for (const part of parts.slice(1)) result = await store.append(streamId, part, result.revision);
+  return result;
+}
+
+/**
  * Load the stream, decide, append with the expected revision. A client-supplied `expectedRevision` is
  * checked as given (a stale one is a 409); without one, a lost race is retried from fresh state
  * (CONTENDED_RETRY).
@@ -124,7 +149,8 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     if (events.length === 0) return { state, revision, position: null, events };
     try {
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
-      const result = await store.append(
+      const result = await appendSplit(
+        store,
         streamId,
         toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject),
         revision === 0 ? 'no_stream' : revision,

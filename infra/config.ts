@@ -26,6 +26,11 @@ export const configSchema = z.object({
   HEALTH_PORT: port.optional(),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   EVENTSTORE_URL: optionalUrl(['esdb://', 'esdb+discover://', 'kurrentdb://']),
+  /**
+   * Largest single append to the event log, bytes (EventStoreDB's default `MaxAppendSize`). Every backend refuses
+   * a larger one alike; bulk writes are split under it. Match the EventStoreDB server's setting when raising it.
+   */
+  EVENT_STORE_MAX_APPEND_BYTES: positiveInt.min(524_288).default(1_048_576),
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTH_MODE: z.enum(['single-user', 'multi-user']).default('single-user'),

@@ -6,6 +6,7 @@ export const WORLD_BOOK_EVENTS = [
   'WorldBookCreated' as const,
   'WorldBookUpdated' as const,
   'WorldBookContentReplaced' as const,
+  'WorldBookEntriesImported' as const,
   'WorldBookDeleted' as const,
   'WorldBookRestored' as const,
   'WorldBookEntryAdded' as const,
@@ -63,7 +64,19 @@ export function foldNewBook(
   let used = 1;
   for (; used < events.length; used++) {
     const e = events[used]!;
-    if (e.type === 'WorldBookEntryAdded' && !entries.has(e.data.entryId)) {
+    if (e.type === 'WorldBookEntriesImported') {
+      for (const r of e.data.entries)
+        if (!entries.has(r.entryId))
+          entries.set(r.entryId, {
+            entry_id: r.entryId,
+            world_book_id: worldBookId,
+            ord: entries.size,
+            uid: uidText(r.entry.uid),
+            entry: json(r.entry),
+            created_at: e.createdAt,
+            updated_at: e.createdAt,
+          });
+    } else if (e.type === 'WorldBookEntryAdded' && !entries.has(e.data.entryId)) {
       const x = e.data;
       entries.set(x.entryId, {
         entry_id: x.entryId,

@@ -73,6 +73,16 @@ async function deleteEntries(db: Kysely<ReadModels>, worldBookId: string, entryI
     .execute();
 }
 
+/** The position after the book's last entry. */
+async function nextOrd(db: Kysely<ReadModels>, worldBookId: string): Promise<number> {
+  const last = await db
+    .selectFrom('world_book_entries')
+    .select((eb) => eb.fn.max('ord').as('ord'))
+    .where('world_book_id', '=', worldBookId)
+    .executeTakeFirst();
+  return last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
+}
+
 const missingRow = (event: WorldBookProjectionEvent) =>
   new Error(`${event.type} for world book ${event.data.worldBookId}, which has no row`);
 
@@ -138,14 +148,12 @@ async function applyOne(db: Kysely<ReadModels>, event: WorldBookProjectionEvent)
     case 'WorldBookRestored':
       set.deleted_at = null;
       break;
+    case 'WorldBookEntriesImported':
+      await upsertEntries(db, worldBookId, event.data.entries, await nextOrd(db, worldBookId), at);
+      set.entry_count = row.entry_count + event.data.entries.length;
+      break;
     case 'WorldBookEntryAdded': {
-      const last = await db
-        .selectFrom('world_book_entries')
-        .select((eb) => eb.fn.max('ord').as('ord'))
-        .where('world_book_id', '=', worldBookId)
-        .executeTakeFirst();
-      const ord = last?.ord === null || last?.ord === undefined ? 0 : Number(last.ord) + 1;
-      await upsertEntries(db, worldBookId, [{ entryId: event.data.entryId, entry: event.data.entry }], ord, at);
+      await upsertEntries(db, worldBookId, [{ entryId: event.data.entryId, entry: event.data.entry }], await nextOrd(db, worldBookId), at);
       set.entry_count = row.entry_count + 1;
       break;
     }

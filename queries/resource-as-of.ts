@@ -80,7 +80,7 @@ export async function worldBookAsOf(
     const d = e.data as Record<string, any>;
     const at = e.createdAt;
     state = worldBookFold.evolve(state, { type: e.type, data: d } as WorldBookEvent);
-    if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced')
+    if (e.type === 'WorldBookCreated' || e.type === 'WorldBookContentReplaced' || e.type === 'WorldBookEntriesImported')
       touch(
         (d.entries as Array<{ entryId: string }>).map((r) => r.entryId),
         at,

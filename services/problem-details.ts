@@ -7,6 +7,7 @@
  */
 import { ZodError } from 'zod';
 import { ConcurrencyError, EventStoreUnavailableError } from '../infra/eventstore/event-store.ts';
+import { AppendTooLargeError } from '../infra/eventstore/append-size.ts';
 import { isConnectionError } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { AppError } from '../shared/errors.ts';
 
@@ -67,6 +68,14 @@ export function toProblem(err: unknown, unexpected: { code: string; detail: stri
       expected_version: err.expected,
       current_version: err.actual,
     });
+  }
+  if (err instanceof AppendTooLargeError) {
+    return problem(
+      413,
+      'append_too_large',
+      `this change would store ${err.bytes} bytes in one write; the event store takes at most ${err.limit}: make it smaller or split it`,
+      { bytes: err.bytes, limit: err.limit },
+    );
   }
   if (err instanceof EventStoreUnavailableError || isConnectionError(err)) {
     return problem(503, 'service_unavailable', 'the database is unreachable; retry shortly');

@@ -7,6 +7,7 @@ import { START_POSITION, type EventStore } from '../infra/eventstore/event-store
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
 import { createDataKeyStore, type DataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
+import { createPayloadBlobEventStore } from '../infra/eventstore/payload-blobs/payload-blob-event-store.ts';
 import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createUserStore, type UserStore } from '../infra/auth/user-store.ts';
 import { createBlobStore, type BlobStore } from '../infra/blobs/blob-store.ts';
@@ -84,25 +85,28 @@ export interface ProjectionLag {
 async function openBackendEventStore(config: Config, database: Database, options: { listen?: boolean }): Promise<EventStore> {
   if (config.EVENTSTORE_URL) {
     const { createEsdbEventStore } = await import('../infra/eventstore/esdb/esdb-event-store.ts');
-    return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
+    return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL, maxAppendBytes: config.EVENT_STORE_MAX_APPEND_BYTES });
   }
   await migrateEventLog(database.pool);
   return createPostgresEventStore({
     pool: database.pool,
+    maxAppendBytes: config.EVENT_STORE_MAX_APPEND_BYTES,
     ...(options.listen === false ? {} : { connectionString: database.connectionString }),
   });
 }
 
 /**
- * The configured backend wrapped in payload encryption (keys in PostgreSQL, whatever the backend). With
- * EVENT_ENCRYPTION=false new payloads are written in clear but earlier sealed ones still open.
+ * The configured backend, with payloads too large for one append kept beside it (payload-blob-event-store.ts),
+ * wrapped in payload encryption (keys in PostgreSQL, whatever the backend). With EVENT_ENCRYPTION=false new payloads
+ * are written in clear but earlier sealed ones still open.
  */
 export async function openEventStore(
   config: Config,
   database: Database,
   options: { listen?: boolean } = {},
 ): Promise<{ eventStore: EventStore; dataKeys: DataKeyStore }> {
-  const backend = await openBackendEventStore(config, database, options);
+  const backend = createPayloadBlobEventStore(await openBackendEventStore(config, database, options), database.pool);
+  await backend.migrate();
   const dataKeys = createDataKeyStore({
     pool: database.pool,
     ...(options.listen === false ? {} : { connectionString: database.connectionString }),

@@ -3,6 +3,7 @@ import { createDatabase } from '../infra/db/database.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { EventStore } from '../infra/eventstore/event-store.ts';
 import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
+import { createPayloadBlobEventStore } from '../infra/eventstore/payload-blobs/payload-blob-event-store.ts';
 import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { rebuildReadModels } from '../projections/rebuild.ts';
@@ -43,7 +44,10 @@ export async function waitForProjectionsAtHead(
 /** The service's event log read as the service reads it: through the decrypting store (payloads in clear). */
 export function openEventLog(database: ReturnType<typeof createDatabase>): { eventStore: EventStore; close: () => Promise<void> } {
   const keys = createDataKeyStore({ pool: database.pool });
-  const eventStore = createEncryptingEventStore(createPostgresEventStore({ pool: database.pool }), keys);
+  const eventStore = createEncryptingEventStore(
+    createPayloadBlobEventStore(createPostgresEventStore({ pool: database.pool }), database.pool),
+    keys,
+  );
   return {
     eventStore,
     close: async () => {
@@ -61,7 +65,8 @@ export async function compareWithFreshRebuild(
   databaseUrl: string,
   liveSchema = 'read',
 ): Promise<{ differences: Record<string, number>; events: number }> {
-  const database = createDatabase(databaseUrl, { max: 4, applicationName: 'read-model-check' });
+  // A connection for each projection's replay (rebuildReadModels runs them side by side): none waits for one.
+  const database = createDatabase(databaseUrl, { max: projections.length + 2, applicationName: 'read-model-check' });
   const log = openEventLog(database);
   const eventStore = log.eventStore;
   const target = `${liveSchema}_check_${Date.now()}`;

@@ -10,6 +10,7 @@ import type {
 import { applyBookChanges, worldBookFold, worldBookStream, type WorldBookState } from '../../shared/world-books/world-book-fold.ts';
 import { findEntryRegexProblems, validateEntryForWrite, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { Actor } from '../../shared/access/actor.ts';
+import { chunkEntries } from '../../shared/world-books/entry-chunks.ts';
 import type { Decider } from '../command-handler.ts';
 import { assertOwned } from '../../shared/access/access-rules.ts';
 
@@ -115,14 +116,35 @@ export function bulkChanged(
   }
 }
 
+/** A book's entries beyond what its first event carries, as the events that follow it (entry-chunks.ts). */
+const continuation = (worldBookId: string, chunks: EntryRecord[][]): WorldBookEvent[] =>
+  chunks.map((entries) => ({ type: 'WorldBookEntriesImported', data: { worldBookId, entries } }));
+const continued = (all: readonly EntryRecord[], first: readonly EntryRecord[]) =>
+  all.length > first.length ? { continuedEntries: all.length - first.length } : {};
+
 function decide(command: WorldBookCommand, state: WorldBookState, context: Actor): WorldBookEvent[] {
   const worldBookId = command.worldBookId;
   switch (command.type) {
     case 'CreateWorldBook': {
       if (state.exists) throw conflict('already_exists', `world book ${worldBookId} already exists`);
       const { book, entries, enabled, isGlobal, source, warnings } = command;
+      const [first, ...rest] = chunkEntries(entries);
       return [
-        { type: 'WorldBookCreated', data: { worldBookId, ownerId: context.userId, book, entries, enabled, isGlobal, source, warnings } },
+        {
+          type: 'WorldBookCreated',
+          data: {
+            worldBookId,
+            ownerId: context.userId,
+            book,
+            entries: first!,
+            enabled,
+            isGlobal,
+            source,
+            warnings,
+            ...continued(entries, first!),
+          },
+        },
+        ...continuation(worldBookId, rest),
       ];
     }
     case 'UpdateWorldBook': {
@@ -140,7 +162,11 @@ function decide(command: WorldBookCommand, state: WorldBookState, context: Actor
       assertBookAccessible(state, worldBookId, context, { allowDeleted: true });
       if (sameJson(command.book, state.book) && sameJson(command.entries, state.entries)) return [];
       const { book, entries, source, warnings } = command;
-      return [{ type: 'WorldBookContentReplaced', data: { worldBookId, book, entries, source, warnings } }];
+      const [first, ...rest] = chunkEntries(entries);
+      return [
+        { type: 'WorldBookContentReplaced', data: { worldBookId, book, entries: first!, source, warnings, ...continued(entries, first!) } },
+        ...continuation(worldBookId, rest),
+      ];
     }
     case 'DeleteWorldBook':
       assertBookAccessible(state, worldBookId, context);

@@ -108,6 +108,12 @@ export function subjectOf(metadata: Partial<EventMetadata> | undefined): string 
 
 export interface EventStore {
   readonly kind: 'postgres' | 'eventstoredb' | 'memory';
+  /**
+   * The largest append taken, in bytes as `storedEventBytes` (append-size.ts) counts them: a larger one throws
+   * AppendTooLargeError and writes nothing. The same on every backend (EventStoreDB's default), so what the
+   * embedded mode accepts the distributed one accepts; larger writes are split (`splitForAppend`).
+   */
+  readonly maxAppendBytes: number;
   append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /**
    * Optional (where the backend can): appends to several streams at once, all or nothing, with one durable

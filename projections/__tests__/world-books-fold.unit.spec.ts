@@ -10,8 +10,9 @@ const meta = { name: 'Lore', description: 'Places', scan_depth: 4, extensions: {
 
 describe('world books fold (no database)', () => {
   it('declares the events it handles', () => {
-    expect(WORLD_BOOK_EVENTS).toHaveLength(9);
+    expect(WORLD_BOOK_EVENTS).toHaveLength(10);
     expect(WORLD_BOOK_EVENTS).toContain('WorldBookEntriesBulkChanged');
+    expect(WORLD_BOOK_EVENTS).toContain('WorldBookEntriesImported');
   });
 
   it('the book-level columns, with the whole metadata as JSON text', () => {
@@ -80,5 +81,34 @@ describe('world books fold (no database)', () => {
       [entryId(1), 0, '7', 'A ruined castle', at(1), at(3)],
       [entryId(2), 1, null, 'A moat', at(2), at(2)],
     ]);
+  });
+
+  it('a book too large for one event: the entries that continue it follow its first ones, in order', () => {
+    const book = streamOf(`worldbook-${BOOK}`);
+    const record = (n: number) => ({ entryId: entryId(n), entry: createEntry({ keys: [`k${n}`], content: `entry ${n}` }) });
+    const created = book(
+      'WorldBookCreated',
+      {
+        worldBookId: BOOK,
+        ownerId: 'owner-1',
+        book: meta,
+        entries: [record(1), record(2)],
+        enabled: true,
+        isGlobal: false,
+        source: { kind: 'import' },
+        warnings: [],
+        continuedEntries: 3,
+      },
+      at(1),
+    );
+    const events: WorldBookProjectionEvent[] = [
+      created,
+      book('WorldBookEntriesImported', { worldBookId: BOOK, entries: [record(3), record(4)] }, at(1)),
+      book('WorldBookEntriesImported', { worldBookId: BOOK, entries: [record(5)] }, at(1)),
+    ];
+    const folded = foldNewBook(created, events);
+    expect(folded.used).toBe(3);
+    expect(folded.book).toMatchObject({ version: 3, entry_count: 5 });
+    expect(folded.entries.map((e) => [e.entry_id, e.ord])).toEqual([1, 2, 3, 4, 5].map((n, i) => [entryId(n), i]));
   });
 });

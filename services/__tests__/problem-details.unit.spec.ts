@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { ConcurrencyError, EventStoreUnavailableError } from '../../infra/eventstore/event-store.ts';
+import { AppendTooLargeError } from '../../infra/eventstore/append-size.ts';
 import { ProviderCancelledError, ProviderError } from '../../infra/llm/provider-errors.ts';
 import { CardExportError } from '../../shared/cards/index.ts';
 import { DictionaryFormatError } from '../../shared/dictionaries/dictionary-formats.ts';
@@ -48,6 +49,13 @@ const table: Array<[string, unknown, number, string, Record<string, unknown>?]> 
   ['ZodError', zodError, 400, 'validation_error'],
   ['ConcurrencyError', new ConcurrencyError('character-1', 2, 3), 409, 'version_conflict', { expected_version: 2, current_version: 3 }],
   ['EventStoreUnavailableError', new EventStoreUnavailableError('down'), 503, 'service_unavailable'],
+  [
+    'AppendTooLargeError',
+    new AppendTooLargeError('chat-1', 2_000_000, 1_048_576),
+    413,
+    'append_too_large',
+    { bytes: 2_000_000, limit: 1_048_576 },
+  ],
   [
     'a lost PostgreSQL connection',
     Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),

@@ -217,6 +217,31 @@ describe('scale-out on Redis: two APIs, a projector and its standby, two workers
     workers = workers.filter((w) => w !== victim);
   }, 60_000);
 
+  test("a worker killed while a client waits without streaming: the client gets the rerun's result, never a 502 completion_restarted", async () => {
+    if (!run()) return;
+    // The killed worker of the test before is replaced, so one can die here and another rerun.
+    workers.push(await startRoleProcess('worker', 'worker-3', envFor('redis_mode', { REDIS_URL: redis!.url })));
+    const { characterId, chatId } = await characterAndChat(callA, 'Kill worker wait redis');
+    const prompt = 'slow: tell me a tale (redis, waiting)';
+    const waiting = complete(apiB.url, {
+      stream: false,
+      character_id: characterId,
+      conversation_id: chatId,
+      messages: [{ role: 'user', content: prompt }],
+    });
+    await waitFor('the provider to start streaming', () => callsFor(prompt) === 1, 15_000, 20);
+    const victim = await busyWorker(workers);
+    await new Promise((r) => setTimeout(r, 400)); // mid-reply
+    await victim.kill();
+    workers = workers.filter((w) => w !== victim);
+    const result = await waiting;
+    expect(JSON.stringify(result.body)).not.toContain('completion_restarted');
+    expect(result.status).toBe(200);
+    expect(result.body.choices[0].message.content).toBe(SLOW_REPLY);
+    expect(callsFor(prompt)).toBe(2);
+    expect((await repliesIn(callA, chatId)).map((m) => m.content)).toEqual([SLOW_REPLY]);
+  }, 60_000);
+
   test('the standby projector takes over when the leader is killed; read-your-writes holds after', async () => {
     if (!run()) return;
     const leaderIndex = (await Promise.all(projectors.map((p) => p.health()))).findIndex((s) => s.body.leader === true);
@@ -264,6 +289,7 @@ describe('scale-out on the PostgreSQL-backed queue: a worker killed mid-job', ()
     await victim.kill();
     const result = await waiting;
     expect(result.status).toBe(200);
+    expect(JSON.stringify(result.body)).not.toContain('completion_restarted');
     expect(result.body.choices[0].message.content).toBe(SLOW_REPLY);
     expect(callsFor(prompt)).toBe(2);
     expect((await repliesIn(call, chatId)).map((m) => m.content)).toEqual([SLOW_REPLY]);

@@ -53,7 +53,7 @@ const summarizers: Record<string, Summarizer> = {
   CharacterNameReleased: (d) => ({ text: `released the name ${quoted(d.name)}` }),
   // world books
   WorldBookCreated: (d) => ({
-    text: `${d.source?.kind === 'import' ? 'imported' : d.source?.kind === 'card' ? 'created from a card' : 'created'} world book ${quoted(d.book?.name)} with ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    text: `${d.source?.kind === 'import' ? 'imported' : d.source?.kind === 'card' ? 'created from a card' : 'created'} world book ${quoted(d.book?.name)} with ${entries((d.entries?.length ?? 0) + (d.continuedEntries ?? 0))}${sourceText(d.source)}`,
     subjects: entryIds(d.entries),
   }),
   WorldBookUpdated: (d) => {
@@ -61,9 +61,10 @@ const summarizers: Record<string, Summarizer> = {
     return { text: `changed ${list(fields)}`, fields };
   },
   WorldBookContentReplaced: (d) => ({
-    text: `replaced the content with ${quoted(d.book?.name)}, ${entries(d.entries?.length ?? 0)}${sourceText(d.source)}`,
+    text: `replaced the content with ${quoted(d.book?.name)}, ${entries((d.entries?.length ?? 0) + (d.continuedEntries ?? 0))}${sourceText(d.source)}`,
     subjects: entryIds(d.entries),
   }),
+  WorldBookEntriesImported: (d) => ({ text: `stored ${entries(d.entries?.length ?? 0)} more of the book`, subjects: entryIds(d.entries) }),
   WorldBookDeleted: () => ({ text: 'deleted the world book' }),
   WorldBookRestored: () => ({ text: 'restored the world book' }),
   WorldBookEntryAdded: (d) => ({ text: `added ${entryLabel(d.entry)}`, subjects: [d.entryId] }),

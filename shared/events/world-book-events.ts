@@ -54,6 +54,8 @@ export const WorldBookCreated = defineEvent({
     source: worldBookSourceSchema,
     /** Import warnings (invalid regex keys, coerced fields, ...); the entries concerned are kept. */
     warnings: z.array(importWarningSchema),
+    /** How many more entries follow in `WorldBookEntriesImported` events (a book too large for one event). */
+    continuedEntries: z.number().int().positive().optional(),
   }),
 });
 
@@ -90,7 +92,21 @@ export const WorldBookContentReplaced = defineEvent({
     entries: z.array(entryRecordSchema),
     source: worldBookSourceSchema,
     warnings: z.array(importWarningSchema),
+    /** How many more entries follow in `WorldBookEntriesImported` events. */
+    continuedEntries: z.number().int().positive().optional(),
   }),
+});
+
+/**
+ * The rest of a book's entries after a `WorldBookCreated` or `WorldBookContentReplaced` too large for one event
+ * (shared/world-books/entry-chunks.ts), appended right after it, in order: the book's entries are the first
+ * event's followed by these.
+ */
+export const WorldBookEntriesImported = defineEvent({
+  type: 'WorldBookEntriesImported',
+  schemaVersion: 1,
+  resourceType: 'world-book',
+  schema: z.object({ worldBookId, entries: z.array(entryRecordSchema).min(1) }),
 });
 
 export const WorldBookDeleted = defineEvent({
@@ -182,6 +198,7 @@ export type WorldBookEvent =
   | { type: 'WorldBookCreated'; data: Payload<typeof WorldBookCreated> }
   | { type: 'WorldBookUpdated'; data: Payload<typeof WorldBookUpdated> }
   | { type: 'WorldBookContentReplaced'; data: Payload<typeof WorldBookContentReplaced> }
+  | { type: 'WorldBookEntriesImported'; data: Payload<typeof WorldBookEntriesImported> }
   | { type: 'WorldBookDeleted'; data: Payload<typeof WorldBookDeleted> }
   | { type: 'WorldBookRestored'; data: Payload<typeof WorldBookRestored> }
   | { type: 'WorldBookEntryAdded'; data: Payload<typeof WorldBookEntryAdded> }

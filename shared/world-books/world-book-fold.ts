@@ -70,6 +70,8 @@ function evolve(state: WorldBookState, event: WorldBookEvent): WorldBookState {
       return { ...state, deleted: true };
     case 'WorldBookRestored':
       return { ...state, deleted: false };
+    case 'WorldBookEntriesImported':
+      return { ...state, entries: [...state.entries, ...event.data.entries] };
     case 'WorldBookEntryAdded':
       return { ...state, entries: [...state.entries, { entryId: event.data.entryId, entry: event.data.entry }] };
     case 'WorldBookEntryUpdated':

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { WorldBookEvent } from '../../../shared/events/world-book-events.ts';
 import { createEntry, createWorldBook } from '../../../shared/worldinfo/index.ts';
 import { DeciderSpecification } from '../../../test/decider-specification.ts';
+import { ENTRY_CHUNK_BYTES } from '../../../shared/world-books/entry-chunks.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { cardEntryIds, cardWorldBookId } from '../card-world-book.ts';
 import { characterWorldBooksDecider } from '../character-world-books-decider.ts';
@@ -48,6 +49,22 @@ const created = run([create]).events;
 const deleteBook: WorldBookCommand = { type: 'DeleteWorldBook', worldBookId: BOOK, now: new Date() };
 
 describe('world-book decider', () => {
+  test('a book larger than one event is created as its first entries and the rest in order, each event within the chunk size', () => {
+    const entries = Array.from({ length: 600 }, (_, i) => ({ keys: [`key ${i}`], content: `${i}: ${'lore '.repeat(200)}` }));
+    const records = entries.map((e, i) => ({ entryId: `01a20b51-8aef-70e2-bc70-${String(i).padStart(12, '0')}`, entry: createEntry(e) }));
+    const { state, events } = run([{ ...create, entries: records }]);
+    expect(events.length).toBeGreaterThan(2);
+    expect(events[0]!.type).toBe('WorldBookCreated');
+    expect(events.slice(1).every((e) => e.type === 'WorldBookEntriesImported')).toBe(true);
+    for (const e of events)
+      expect(Buffer.byteLength(JSON.stringify((e.data as { entries: unknown }).entries))).toBeLessThanOrEqual(ENTRY_CHUNK_BYTES);
+    const first = events[0]!.data as { entries: unknown[]; continuedEntries?: number };
+    expect(first.continuedEntries).toBe(600 - first.entries.length);
+    expect(state.entries.map((r) => r.entry.content)).toEqual(entries.map((e) => e.content));
+    // A small book stays one event, as before.
+    expect(run([{ ...create, entries: records.slice(0, 2) }]).events).toHaveLength(1);
+  });
+
   test('new entries get the smallest free uid', () => {
     const { state } = run([create, add(E1, { keys: ['a'], content: 'a', uid: 0 }), add(E2, { keys: ['b'], content: 'b', uid: 2 })]);
     expect(nextFreeUid(state.entries)).toBe(1);

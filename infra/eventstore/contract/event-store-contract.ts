@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { newId } from '../../../shared/ids.ts';
+import { chunkEntries } from '../../../shared/world-books/entry-chunks.ts';
+import { createEntry } from '../../../shared/worldinfo/entry.ts';
+import { AppendTooLargeError, assertAppendFits, DEFAULT_MAX_APPEND_BYTES, splitForAppend } from '../append-size.ts';
 import { ConcurrencyError, START_POSITION, subjectOf, type EventStore, type NewEvent, type RecordedEvent } from '../event-store.ts';
 
 /**
@@ -349,6 +352,51 @@ export function eventStoreContract(name: string, setup: () => Promise<{ store: E
       const positions = seen.map((e) => e.position);
       expect([...positions].sort()).toEqual(positions);
     }, 60_000);
+
+    test("every backend takes appends up to the same limit (EventStoreDB's default) and refuses a larger one, writing nothing", async () => {
+      expect(store.maxAppendBytes).toBe(DEFAULT_MAX_APPEND_BYTES);
+      const s = stream('too-large');
+      const big = ev('Big', { text: 'x'.repeat(DEFAULT_MAX_APPEND_BYTES) });
+      await expect(store.append(s, [big], 'no_stream')).rejects.toBeInstanceOf(AppendTooLargeError);
+      // Many events that only together exceed it: refused whole, not cut.
+      const many = Array.from({ length: 40 }, () => ev('Part', { text: 'y'.repeat(30_000) }));
+      await expect(store.append(s, many, 'no_stream')).rejects.toMatchObject({ code: 'append_too_large', limit: DEFAULT_MAX_APPEND_BYTES });
+      expect(await store.readStream(s)).toEqual([]);
+      // What fits is taken (sealed by the encrypting decorator it is a third larger: counted as stored).
+      const fits = ev('Fits', { text: 'z'.repeat(Math.floor(DEFAULT_MAX_APPEND_BYTES * 0.7)) });
+      expect((await store.append(s, [fits], 'no_stream')).revision).toBe(1);
+    }, 60_000);
+
+    test('a large lorebook import (5,000 entries, several MiB) is stored as events in appends that each fit, and reads back whole', async () => {
+      const s = stream('lorebook');
+      const bookId = newId();
+      const records = Array.from({ length: 5_000 }, (_, i) => ({
+        entryId: newId(),
+        entry: createEntry({
+          uid: i,
+          keys: [`place ${i}`, `alias ${i}`],
+          content: `Entry ${i}: ${'an old tale of the northern hills. '.repeat(12)}`,
+        }),
+      }));
+      // As one event it would be refused by EventStoreDB: this is the write that must be split.
+      const whole = ev('WorldBookCreated', { worldBookId: bookId, entries: records });
+      expect(() => assertAppendFits(s, [whole], store.maxAppendBytes)).toThrow(AppendTooLargeError);
+      const [first, ...rest] = chunkEntries(records);
+      const events = [
+        ev('WorldBookCreated', { worldBookId: bookId, entries: first!, continuedEntries: records.length - first!.length }),
+        ...rest.map((entries) => ev('WorldBookEntriesImported', { worldBookId: bookId, entries })),
+      ];
+      const parts = splitForAppend(events, store.maxAppendBytes);
+      expect(parts.length).toBeGreaterThan(1);
+      let revision = 0;
+      for (const part of parts) revision = (await store.append(s, part, revision === 0 ? 'no_stream' : revision)).revision;
+      expect(revision).toBe(events.length);
+      const read = await store.readStream(s);
+      expect(read.map((e) => e.type)).toEqual(events.map((e) => e.type));
+      const entries = read.flatMap((e) => e.data.entries as typeof records);
+      expect(entries.map((r) => r.entryId)).toEqual(records.map((r) => r.entryId));
+      expect(entries[4_999]).toEqual(records[4_999]);
+    }, 120_000);
   });
 }
 

@@ -74,6 +74,9 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
     get kind() {
       return inner.kind;
     },
+    get maxAppendBytes() {
+      return inner.maxAppendBytes;
+    },
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       return inner.append(streamId, await seal(streamId, events), expectedRevision);
     },

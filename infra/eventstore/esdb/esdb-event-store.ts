@@ -36,6 +36,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '../event-store.ts';
+import { assertAppendFits, DEFAULT_MAX_APPEND_BYTES } from '../append-size.ts';
 import {
   formatEsdbPosition,
   fromEsdbEvent,
@@ -67,6 +68,8 @@ export interface EsdbEventStoreOptions {
   resubscribeMaxDelayMs?: number;
   /** Told about every dropped subscription before it resubscribes (pino-compatible). */
   logger?: { warn(obj: object, msg?: string): void };
+  /** The largest append taken (bytes, as append-size.ts counts them); the server's default `MaxAppendSize`. */
+  maxAppendBytes?: number;
 }
 
 const DEFAULT_READ_ALL_COUNT = 1000;
@@ -86,6 +89,7 @@ export function createEsdbEventStoreWithClient(
   const appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
   const minDelay = options.resubscribeMinDelayMs ?? 100;
   const maxDelay = options.resubscribeMaxDelayMs ?? 5000;
+  const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const closing = new AbortController();
 
   /** Position of an event the server has just acknowledged without one (idempotent replays do that). */
@@ -237,9 +241,12 @@ export function createEsdbEventStoreWithClient(
 
   return {
     kind: 'eventstoredb',
+    maxAppendBytes,
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       if (events.length === 0) throw new RangeError('append needs at least one event');
+      // Checked here too, by the same count as the other backends, so the refusal does not depend on the server.
+      const bytes = assertAppendFits(streamId, events, maxAppendBytes);
       const esdbExpected = toEsdbExpectedRevision(expectedRevision);
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -264,7 +271,7 @@ export function createEsdbEventStoreWithClient(
             : await positionOfRevision(streamId, result.nextExpectedRevision);
         return { revision: fromEsdbRevision(result.nextExpectedRevision), position };
       } catch (err) {
-        throw mapEsdbError(err, { streamId, expected: expectedRevision });
+        throw mapEsdbError(err, { streamId, expected: expectedRevision, bytes });
       } finally {
         clearTimeout(timer);
       }

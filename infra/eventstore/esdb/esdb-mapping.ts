@@ -7,6 +7,7 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
   ErrorType,
+  MaxAppendSizeExceededError,
   WrongExpectedVersionError,
   isCommandError,
   jsonEvent,
@@ -24,6 +25,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../event-store.ts';
+import { AppendTooLargeError } from '../append-size.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Revisions. Ours count events (first event = 1, no stream = 0); EventStoreDB's are 0-based indexes.
@@ -177,6 +179,8 @@ export function isTransientEsdbError(err: unknown): boolean {
 export interface AppendContext {
   streamId: string;
   expected: ExpectedRevision;
+  /** The append's size as `storedEventBytes` counts it. */
+  bytes?: number;
 }
 
 /** Converts a client error to the port's errors; anything else is returned unchanged. */
@@ -188,6 +192,9 @@ export function mapEsdbError(err: unknown, context?: AppendContext): unknown {
       fromEsdbCurrentRevision(err.actualVersion),
     );
   }
+  // A server configured below the port's limit: the same refusal as an append over it.
+  if (err instanceof MaxAppendSizeExceededError && context)
+    return new AppendTooLargeError(context.streamId, context.bytes ?? err.maxAppendSize + 1, err.maxAppendSize);
   if (isTransientEsdbError(err)) {
     const message = (err as Error).message || (err as Error).name;
     return new EventStoreUnavailableError(`EventStoreDB unavailable: ${message}`, { cause: err });

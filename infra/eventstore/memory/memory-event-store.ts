@@ -15,6 +15,7 @@ import {
   type StreamAppend,
   type SubscribeOptions,
 } from '../event-store.ts';
+import { assertAppendFits, DEFAULT_MAX_APPEND_BYTES } from '../append-size.ts';
 import { ENVELOPE_FIELD } from '../encryption/payload-envelope.ts';
 
 /**
@@ -53,10 +54,13 @@ function validateExpected(expected: ExpectedRevision): void {
 export interface MemoryEventStoreOptions {
   /** The time recorded as each event's `createdAt`. */
   clock?: () => Date;
+  /** The largest append taken (bytes); the same default as the other backends. */
+  maxAppendBytes?: number;
 }
 
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const clock = options.clock ?? (() => new Date());
+  const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   /** The log: `log[i]` is at position i + 1. */
   const log: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
@@ -118,6 +122,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
    */
   const check = ({ streamId, events, expectedRevision }: StreamAppend): AppendResult | undefined => {
     if (events.length === 0) throw new RangeError('append needs at least one event');
+    assertAppendFits(streamId, events, maxAppendBytes);
     validateExpected(expectedRevision);
     const actual = streams.get(streamId)?.length ?? 0;
     if (events.some((e) => byEventId.has(e.id))) {
@@ -160,6 +165,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
 
   return {
     kind: 'memory',
+    maxAppendBytes,
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       assertOpen();

@@ -15,6 +15,7 @@ import {
   type SubscribeOptions,
   checkExpectedRevision,
 } from '../event-store.ts';
+import { assertAppendFits, DEFAULT_MAX_APPEND_BYTES } from '../append-size.ts';
 import { formatPosition, parsePosition } from './positions.ts';
 
 const NOTIFY_CHANNEL = 'es_appended';
@@ -111,11 +112,14 @@ export interface PostgresEventStoreOptions {
   connectionString?: string;
   /** Idle poll interval when no notification arrives (ms). */
   pollIntervalMs?: number;
+  /** The largest append taken (bytes); EventStoreDB's default unless configured. */
+  maxAppendBytes?: number;
 }
 
 export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
   const { pool } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const wakeups = new EventEmitter();
   // Counts wakeups, so a subscriber can tell that one arrived while it was reading (and not sleep through it).
   let wakeupGeneration = 0;
@@ -230,9 +234,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
   return {
     kind: 'postgres',
+    maxAppendBytes,
 
     async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
       if (events.length === 0) throw new RangeError('append needs at least one event');
+      assertAppendFits(streamId, events, maxAppendBytes);
       try {
         const { rows } = await pool.query<{ new_revision: string; tx: string; last_position: string }>(
           `SELECT new_revision, tx::text AS tx, last_position FROM ${appendCall(0)}`,
@@ -267,6 +273,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       if (appends.length === 0 || appends.some((a) => a.events.length === 0))
         throw new RangeError('append needs at least one event per stream');
       if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new RangeError('appendMultiple: each stream at most once');
+      for (const a of appends) assertAppendFits(a.streamId, a.events, maxAppendBytes);
       // One statement, so one transaction and one commit. Streams are locked in name order (UNION ALL runs its
       // parts in turn), so two multi-stream appends over the same streams cannot deadlock.
       const order = appends.map((a, i) => ({ a, i })).sort((x, y) => (x.a.streamId < y.a.streamId ? -1 : 1));

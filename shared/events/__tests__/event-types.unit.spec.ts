@@ -38,6 +38,7 @@ const EVERY_TYPE: Record<EventType, true> = {
   WorldBookDeleted: true,
   WorldBookDetached: true,
   WorldBookEntriesBulkChanged: true,
+  WorldBookEntriesImported: true,
   WorldBookEntryAdded: true,
   WorldBookEntryDeleted: true,
   WorldBookEntryUpdated: true,

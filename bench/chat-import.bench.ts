@@ -1,0 +1,127 @@
+import os from 'node:os';
+import pg from 'pg';
+import { appendSplit, toNewEvents } from '../commands/command-handler.ts';
+import { chatDecider } from '../commands/chats/chat-decider.ts';
+import { seedsFromSillyTavern } from '../commands/chats/chat-import.ts';
+import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
+import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
+import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
+import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { parseSillyTavernChat } from '../shared/chats/sillytavern-chat.ts';
+import { newId } from '../shared/ids.ts';
+import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+
+/**
+ * Bulk in (issue 16, item 3): a 10,000-message SillyTavern chat (JSONL) imported over HTTP into `npm start`'s
+ * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable. The same
+ * run breaks the work down in this process with the service's own functions on the same database: parse, decide,
+ * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit) and
+ * append alone (the bare log); projection and the read-your-writes wait are what the HTTP time has beyond them.
+ * The fixed reference is a plain multi-row INSERT of the same messages into a scratch table: the floor of writing
+ * those rows at all.
+ */
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
+
+function sillyTavernJsonl(messages: number): string {
+  const lines = [JSON.stringify({ user_name: 'You', character_name: 'Bench', create_date: '2024-01-01@12h00m00s', chat_metadata: {} })];
+  for (let i = 0; i < messages; i++)
+    lines.push(
+      JSON.stringify({
+        name: i % 2 ? 'You' : 'Bench',
+        is_user: i % 2 === 1,
+        send_date: '2024-01-01T12:00:00.000Z',
+        mes: `Message ${i}: ${'the forest is quiet tonight, and the lanterns sway in the wind. '.repeat(3)}`,
+      }),
+    );
+  return lines.join('\n');
+}
+
+const database = await benchPostgres();
+// The in-process stages write to a database of their own on the same server: the service's projector never sees them.
+const admin = new pg.Client({ connectionString: database.url });
+await admin.connect();
+await admin.query('CREATE DATABASE stages');
+await admin.end();
+const pool = new pg.Pool({ connectionString: database.server.connectionString('stages'), max: 4 });
+let service: Awaited<ReturnType<typeof startService>> | undefined;
+try {
+  const svc = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', READ_YOUR_WRITES_TIMEOUT_MS: '60000' });
+  service = svc;
+  const headers = { 'content-type': 'application/json', 'x-api-key': svc.key };
+  const api = async (path: string, body: unknown) => {
+    const res = await fetch(`${svc.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as { id: string };
+  };
+  const character = await api('/api/v1/characters', { name: 'Bench', first_message: 'Hello.' });
+  const content = sillyTavernJsonl(MESSAGES);
+
+  await migrateEventLog(pool);
+  const keys = createDataKeyStore({ pool });
+  await keys.migrate();
+  const bare = createPostgresEventStore({ pool });
+  const sealed = createEncryptingEventStore(bare, keys);
+  const context = { userId: 'local', isAdmin: false, requestId: 'bench', correlationId: 'bench', causationId: 'bench' };
+  await pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, chat_id uuid, seq int, content text, meta jsonb)');
+
+  const stages: Record<string, number[]> = { http: [], parse: [], decide: [], encode: [], seal_append: [], append: [], raw_insert: [] };
+  const time = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    const out = await work();
+    stages[name]!.push(performance.now() - t);
+    return out;
+  };
+  for (let i = 0; i < ITERATIONS + 1; i++) {
+    const t = performance.now();
+    await api('/api/v1/character_chats/import', { character_id: character.id, content });
+    const http = performance.now() - t;
+    const parsed = await time('parse', () => seedsFromSillyTavern(parseSillyTavernChat(content)));
+    const chatId = newId();
+    const command = {
+      type: 'CreateChat' as const,
+      chatId,
+      characterId: character.id,
+      characterName: 'Bench',
+      title: 'bench',
+      settings: {},
+      forkedFrom: null,
+      importedFrom: 'sillytavern-jsonl',
+      messages: parsed,
+      maxMessages: 1_000_000,
+    };
+    const events = await time('decide', () => chatDecider.decide(command, chatDecider.initialState(), context));
+    const encoded = await time('encode', () => toNewEvents(events, context, 'local'));
+    await time('seal_append', () => appendSplit(sealed, `benchchat-${chatId}`, encoded, 'no_stream'));
+    const again = toNewEvents(events, context, 'local');
+    await time('append', () => appendSplit(bare, `benchchat-${newId()}`, again, 'no_stream'));
+    await time('raw_insert', async () => {
+      for (let j = 0; j < parsed.length; j += 2000) {
+        const part = parsed.slice(j, j + 2000);
+        await pool.query('INSERT INTO bench_rows SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::jsonb[])', [
+          part.map(() => newId()),
+          part.map(() => chatId),
+          part.map((_, k) => j + k),
+          part.map((m) => m.content),
+          part.map((m) => JSON.stringify(m.metadata)),
+        ]);
+      }
+    });
+    if (i === 0)
+      for (const s of Object.values(stages)) s.length = 0; // the first round warms up
+    else stages.http!.push(http);
+  }
+  const rows = Object.entries(stages).map(([stage, samples]) => ({ stage, ...summarize(samples) }));
+  const load = os.loadavg();
+  table(rows);
+  console.log(
+    `${machine()}; ${MESSAGES} messages, ${(content.length / 2 ** 20).toFixed(1)} MiB of JSONL; load ${load.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  writeResult('chat-import', { messages: MESSAGES, bytes: content.length, stages: rows, load });
+  await keys.close();
+} finally {
+  await pool.end();
+  await service?.stop();
+  await database.cleanup();
+}
