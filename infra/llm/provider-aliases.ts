@@ -38,8 +38,33 @@ export function canonicalProviderName(name: string): string {
 /** Names of the original that speak Anthropic's Messages API; every other it knows speaks OpenAI's. */
 const ANTHROPIC_NAMES = new Set(['anthropic', 'claude']);
 
-/** The kinds of configured provider that can serve one of the original's names, best first. */
+/** The providers the original knows by name (canonical spellings); a name outside them stays unknown here too. */
+const ORIGINAL_NAMES = new Set([
+  ...ANTHROPIC_NAMES,
+  ...Object.values(ALIASES),
+  'openai',
+  'cohere',
+  'groq',
+  'openrouter',
+  'deepseek',
+  'mistral',
+  'mistralai',
+  'google',
+  'gemini',
+  'huggingface',
+  'qwen',
+  'moonshot',
+  'vllm',
+  'aphrodite',
+  'ollama',
+  'local-llm',
+  'custom-openai-api-2',
+  'mlx',
+]);
+
+/** The kinds of configured provider that can serve one of the original's names, best first (none for others). */
 export function providerTypesFor(canonical: string): ProviderType[] {
+  if (!ORIGINAL_NAMES.has(canonical)) return [];
   if (ANTHROPIC_NAMES.has(canonical)) return ['anthropic'];
   if (canonical === 'openai') return ['openai', 'openai-compatible'];
   return ['openai-compatible', 'openai'];

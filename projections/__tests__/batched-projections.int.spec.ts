@@ -116,6 +116,14 @@ describe('batched projection paths', () => {
       });
     await post(`/api/v1/characters/${characters[1].id}/world-books`, { world_book_id: books[0].id });
 
+    // Personas: created, one made the default, changed, one deleted; a user's defaults changed twice.
+    const personas = await Promise.all([0, 1].map((i) => post('/api/v1/personas', { name: `Persona ${i}`, description: `I am ${i}.` })));
+    await ok(svc.request('PUT', `/api/v1/personas/${personas[0].id}`, { body: { is_default: true, position: 'at_depth', depth: 2 } }));
+    await ok(svc.request('PUT', `/api/v1/personas/${personas[1].id}`, { body: { is_default: true } }));
+    await ok(svc.request('DELETE', `/api/v1/personas/${personas[0].id}`));
+    await ok(svc.request('PATCH', '/api/v1/users/me/defaults', { body: { compatibility: 'corrected' } }));
+    await ok(svc.request('PATCH', '/api/v1/users/me/defaults', { body: { compatibility: 'sillytavern' } }));
+
     // Chat dictionaries: created, edited, attached to a character and a chat, one deleted.
     const dictionaries = await Promise.all([0, 1].map((i) => post('/api/v1/chat/dictionaries', { name: `Dictionary ${i}` })));
     for (let round = 0; round < 3; round++) {

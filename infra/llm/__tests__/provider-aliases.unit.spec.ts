@@ -20,5 +20,7 @@ describe("tldw_server's provider names", () => {
     expect(providerTypesFor('anthropic')).toEqual(['anthropic']);
     expect(providerTypesFor('openai')).toEqual(['openai', 'openai-compatible']);
     expect(providerTypesFor('llama.cpp')).toEqual(['openai-compatible', 'openai']);
+    // A name the original does not know either reaches no provider (an unknown_provider 400, not a guess).
+    expect(providerTypesFor('nope')).toEqual([]);
   });
 });
