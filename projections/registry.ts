@@ -4,6 +4,7 @@ import { chatDictionariesProjection } from './chat-dictionaries-projection.ts';
 import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachments-projection.ts';
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
+import { groupsProjection } from './groups-projection.ts';
 import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
@@ -20,4 +21,5 @@ export const projections: readonly Projection[] = [
   chatDictionariesProjection,
   chatDictionaryAttachmentsProjection,
   usageAnalyticsProjection,
+  groupsProjection,
 ];

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { CardBasicFields } from '../../shared/cards/index.ts';
 import type { DictionaryEntry } from '../../shared/dictionaries/dictionary-model.ts';
+import type { GroupMember } from '../../shared/groups/group-definition.ts';
 import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
 import type { WorldInfoEntry } from '../../shared/worldinfo/entry.ts';
 import type { TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
@@ -179,6 +180,24 @@ export interface AuditEventsTable {
   correlation_id: string | null;
 }
 
+export interface GroupsTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  name: string;
+  members: JSONColumnType<GroupMember[]>;
+  activation_strategy: string;
+  generation_mode: string;
+  allow_self_responses: boolean;
+  world_book_ids: JSONColumnType<string[]>;
+  join_prefix: string;
+  join_suffix: string;
+  source: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
 export interface ChatDictionariesTable {
   id: string;
   owner_id: string;
@@ -287,4 +306,5 @@ export interface ReadModels {
   usage_daily: UsageDailyTable;
   usage_latencies: UsageLatenciesTable;
   projection_rebuilds: ProjectionRebuildsTable;
+  groups: GroupsTable;
 }

@@ -19,6 +19,7 @@ export const RATE_LIMIT_ACTIONS = [
   'world_book_ops',
   'dictionary_process',
   'blob_upload',
+  'group_ops',
 ] as const;
 export type RateLimitAction = (typeof RATE_LIMIT_ACTIONS)[number];
 
@@ -30,7 +31,7 @@ export interface ActionLimit {
 /**
  * The original system's defaults: 100 operations per hour, 60 message sends and 20 completions per minute. Ours on
  * top: dictionary processing as often as message sends (it processes a message's worth of text), and stored uploads
- * (avatars, card assets, message images) as often as card imports.
+ * (avatars, card assets, message images) as often as card imports; group writes as often as world-book operations.
  */
 export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   character_import: { points: 100, durationSeconds: 3600 },
@@ -44,6 +45,7 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   world_book_ops: { points: 100, durationSeconds: 3600 },
   dictionary_process: { points: 60, durationSeconds: 60 },
   blob_upload: { points: 100, durationSeconds: 3600 },
+  group_ops: { points: 100, durationSeconds: 3600 },
 };
 
 export type RateLimitStore = { kind: 'redis'; client: Redis } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'memory' };

@@ -2,6 +2,7 @@ import * as characterEvents from './character-events.ts';
 import * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import * as chatEvents from './chat-events.ts';
 import * as completionEvents from './completion-events.ts';
+import * as groupEvents from './group-events.ts';
 import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
 import * as worldBookEvents from './world-book-events.ts';
@@ -18,6 +19,7 @@ const modules: Record<string, unknown>[] = [
   userDataEvents,
   chatDictionaryEvents,
   completionEvents,
+  groupEvents,
 ];
 
 const catalogue = new Map<string, EventDefinition>();

@@ -160,6 +160,16 @@ const summarizers: Record<string, Summarizer> = {
     text: `attached chat dictionary ${String(d.dictionaryId)} to the ${String(d.targetKind)} (priority ${String(d.priority)}, applied to ${String(d.applyTo)}${d.enabled === false ? ', disabled' : ''})`,
   }),
   ChatDictionaryDetached: (d) => ({ text: `detached chat dictionary ${String(d.dictionaryId)} from the ${String(d.targetKind)}` }),
+  // groups
+  GroupCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : 'created'} group ${quoted(d.group?.name)} with ${plural(d.group?.members?.length ?? 0, 'member')}${sourceText(d.source)}`,
+  }),
+  GroupUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  GroupDeleted: () => ({ text: 'deleted the group' }),
+  GroupRestored: () => ({ text: 'restored the group' }),
   ChatDictionaryEffectsRecorded: (d) => ({
     text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
   }),

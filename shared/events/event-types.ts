@@ -4,6 +4,7 @@ import type * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import type * as chatEvents from './chat-events.ts';
 import type * as completionEvents from './completion-events.ts';
 import type { EventDefinition } from './event-schemas.ts';
+import type * as groupEvents from './group-events.ts';
 import type * as userChatsEvents from './user-chats-events.ts';
 import type * as userDataEvents from './user-data-events.ts';
 import type * as worldBookEvents from './world-book-events.ts';
@@ -19,7 +20,8 @@ type AnyDefinition =
   | DefinitionsOf<typeof worldBookEvents>
   | DefinitionsOf<typeof userDataEvents>
   | DefinitionsOf<typeof chatDictionaryEvents>
-  | DefinitionsOf<typeof completionEvents>;
+  | DefinitionsOf<typeof completionEvents>
+  | DefinitionsOf<typeof groupEvents>;
 
 /** Every event type of the catalogue, mapped to its payload (current schema version, after upcasting). */
 export type EventCatalogue = { [D in AnyDefinition as D['type']]: z.infer<D['schema']> };

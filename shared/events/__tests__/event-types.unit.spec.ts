@@ -55,6 +55,10 @@ const EVERY_TYPE: Record<EventType, true> = {
   ChatDictionaryRestored: true,
   ChatDictionaryUpdated: true,
   CompletionFailed: true,
+  GroupCreated: true,
+  GroupUpdated: true,
+  GroupDeleted: true,
+  GroupRestored: true,
 };
 
 describe('the typed event catalogue', () => {
