@@ -149,6 +149,8 @@ export interface PromptTexts {
   scenarioFormat?: string;
   /** `{0}` is the lorebook text. */
   worldInfoFormat?: string;
+  /** Group chats: after the history (not when impersonating), e.g. `[Write the next reply only as {{char}}.]`; empty = none. */
+  groupNudge?: string;
 }
 
 /**
@@ -206,6 +208,7 @@ export type PromptSection =
   | 'injection'
   | 'user_turn'
   | 'continue_nudge'
+  | 'group_nudge'
   | 'post_history'
   | 'impersonation'
   | 'continue_prefill';
