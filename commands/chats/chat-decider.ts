@@ -47,6 +47,8 @@ export interface SeedMessage {
   sentAt: string | null;
   /** Selected among its alternates (the last active one of a sibling group wins). */
   active: boolean;
+  /** A group chat's greeting or reply: the member who said it. */
+  speakerId?: string | null;
 }
 
 /** A chat to create: its identity, settings and the messages it starts with. */
@@ -59,6 +61,8 @@ export interface NewChat {
   forkedFrom: ForkOrigin | null;
   importedFrom: string | null;
   messages: SeedMessage[];
+  /** A group chat's group (`characterId` is then null). */
+  groupId?: string | null;
 }
 
 export type ChatCommand =
@@ -124,6 +128,8 @@ export interface CompletionMessage {
   metadata: Record<string, unknown> | null;
   /** A user turn's image (stored as a blob before the command). */
   image?: ImageRef | null;
+  /** A group chat's reply: the member who said it. */
+  speakerId?: string | null;
 }
 
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
@@ -329,6 +335,7 @@ function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEve
           sentAt: null,
           active: true,
           alternateOf: 'alternateOf' in m ? (m.alternateOf as string | null) : null,
+          ...(m.speakerId ? { speakerId: m.speakerId } : {}),
         });
         events.push(event);
         next = chatFold.evolve(next, event);

@@ -11,6 +11,7 @@ import * as projectionRebuilds from './migrations/2026_11_24_041_projection_rebu
 import * as chatDictionaries from './migrations/2026_11_24_060_chat_dictionaries.ts';
 import * as chatPromptState from './migrations/2026_11_24_070_chat_prompt_state.ts';
 import * as groups from './migrations/2026_12_07_080_groups.ts';
+import * as groupChats from './migrations/2026_12_07_081_group_chats.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -28,6 +29,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_060_chat_dictionaries': chatDictionaries,
   '2026_11_24_070_chat_prompt_state': chatPromptState,
   '2026_12_07_080_groups': groups,
+  '2026_12_07_081_group_chats': groupChats,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

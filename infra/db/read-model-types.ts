@@ -69,6 +69,8 @@ export interface ChatsTable {
   forked_from_message_id: string | null;
   root_chat_id: string;
   imported_from: string | null;
+  /** A group chat's group (character_id is then null). */
+  group_id: string | null;
   message_count: number;
   /** `{{setvar}}` values after the stored generations. */
   variables: JSONColumnType<Record<string, string>>;
@@ -90,6 +92,8 @@ export interface ChatMessagesTable {
   on_path: boolean;
   sender: string;
   name: string | null;
+  /** A group chat's assistant message: the member who said it. */
+  speaker_id: string | null;
   content: string;
   image_sha256: string | null;
   image_media_type: string | null;

@@ -124,6 +124,8 @@ export const characterTargetSchema = z.object({
   worldBookIds: z.array(z.uuid()).nullable(),
   /** lore_only: the request's messages go as they are, with the lorebook's activations added (no chat only). */
   characterPrompt: characterPromptSchema.optional(),
+  /** A group chat's turn: `characterId` is the speaking member, the prompt is the group's (services/completions/group-prompt.ts). */
+  groupId: z.uuid().nullable().optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -34,6 +34,8 @@ export const ChatCreated = defineEvent({
     forkedFrom: forkOriginSchema.nullable(),
     /** The interchange format the chat was imported from, if any. */
     importedFrom: z.string().nullable(),
+    /** A group chat's group (its members speak; `characterId` is then null). Absent on older events. */
+    groupId: z.uuid().nullable().optional(),
   }),
 });
 
@@ -82,6 +84,8 @@ export const MessagePosted = defineEvent({
     sender: senderSchema,
     /** Display name (a persona, a group member); null means the chat's user or character name. */
     name: z.string().nullable(),
+    /** A group chat's assistant message: the member (character) who said it. Absent on older events. */
+    speakerId: z.uuid().nullable().optional(),
     content: z.string().max(MAX_MESSAGE_CONTENT),
     image: imageRefSchema.nullable(),
     metadata: messageMetadataSchema.nullable(),

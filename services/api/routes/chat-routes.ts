@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { forkChat } from '../../../commands/chats/chat-fork.ts';
 import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
+import { startGroupChat } from '../../../commands/chats/group-chat-start.ts';
 import { createChatTranscriptQueries } from '../../../queries/chat-transcript-queries.ts';
 import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
@@ -109,7 +110,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: BASE,
       operationId: 'createChat',
-      summary: "Start a chat with a character; its greeting opens it, the alternate greetings are that message's alternates",
+      summary:
+        "Start a chat with a character (its greeting opens it, the alternate greetings are that message's alternates) or with a group (each member's greeting, in list order)",
       tags: ['chats'],
       auth: 'user',
       rateLimit: 'chat_create',
@@ -117,13 +119,14 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 201: { description: 'created', schema: chatViewSchema }, 202: { description: 'accepted; not yet readable' }, ...errors },
       handler: async ({ body, actor }) => {
         const chatId = newId();
-        const result = await startChat(deps, actor, {
-          chatId,
-          characterId: body.character_id,
-          settings: body.settings ?? {},
-          ...(body.title ? { title: body.title } : {}),
-          ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
-        });
+        const common = { chatId, settings: body.settings ?? {}, ...(body.title ? { title: body.title } : {}) };
+        const result = body.group_id
+          ? await startGroupChat(deps, actor, { ...common, groupId: body.group_id })
+          : await startChat(deps, actor, {
+              ...common,
+              characterId: body.character_id!,
+              ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
+            });
         return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), {
           id: chatId,
           version: result.revision,

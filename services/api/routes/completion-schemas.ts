@@ -65,6 +65,10 @@ export const characterCompleteBody = z.object({
   user_name: z.string().trim().min(1).max(100).optional(),
   context_size: z.number().int().min(256).max(2_000_000).optional(),
   world_book_ids: z.array(z.uuid()).max(50).optional(),
+  /** Group chats: the member who answers (SillyTavern's Force Talk), muted or not; otherwise the group's strategy chooses. */
+  speaker_id: z.uuid().optional(),
+  /** Group chats: the seed of the speaker choice's random (talkativeness rolls); default: derived from the chat and its version. */
+  speaker_seed: z.string().min(1).max(200).optional(),
 });
 export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
 
