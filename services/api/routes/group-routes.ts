@@ -6,6 +6,8 @@ import { createGroupQueries, toGroupView, type GroupRow } from '../../../queries
 import { assertOwned } from '../../../shared/access/access-rules.ts';
 import { notFound } from '../../../shared/errors.ts';
 import { groupStream } from '../../../shared/groups/group-fold.ts';
+import { exportSillyTavernGroup, importSillyTavernGroup } from '../../groups/sillytavern-groups.ts';
+import { contentDispositionHeader } from '../http/file-response.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection, respondCreatedAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
@@ -37,6 +39,54 @@ export function groupRoutes(deps: ApiDependencies): RouteDefinition[] {
   };
 
   return [
+    defineRoute({
+      method: 'post',
+      path: `${BASE}/import`,
+      operationId: 'importSillyTavernGroup',
+      summary:
+        "Import a SillyTavern group file (groups/<id>.json): members matched to the caller's characters by avatar file name, then by name",
+      tags: ['groups'],
+      auth: 'user',
+      rateLimit: 'group_ops',
+      body: z.record(z.string(), z.unknown()),
+      responses: {
+        201: { description: 'imported; `unresolved` lists the members no character matched', schema: groupViewSchema },
+        400: { description: 'no member matched one of the caller’s characters', schema: problemSchema },
+        422: { description: 'not a SillyTavern group file', schema: problemSchema },
+      },
+      handler: async ({ body, actor }) => {
+        const { groupId, result, unresolved } = await importSillyTavernGroup(deps.db, deps.readSchema, commands, actor, body);
+        const created = async () => {
+          const answer = await groupResponse(groupId, 201);
+          return { ...answer, body: { ...(answer.body as object), unresolved } };
+        };
+        return respondCreatedAfterProjection(deps, result.position, location(groupId), created, {
+          id: groupId,
+          version: result.revision,
+          unresolved,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id/export`,
+      operationId: 'exportSillyTavernGroup',
+      summary: 'The group as a SillyTavern group file (members as avatar file names, numeric strategy and mode)',
+      tags: ['groups'],
+      auth: 'user',
+      params: groupParams,
+      responses: { 200: { description: 'the group file', schema: z.record(z.string(), z.unknown()) } },
+      handler: async ({ params, actor }) => {
+        const row = await queries.get(params.id);
+        if (!row || row.deleted_at) throw notFound('group', params.id);
+        assertOwned(actor, row);
+        return {
+          status: 200,
+          body: await exportSillyTavernGroup(deps.db, deps.readSchema, row),
+          headers: { 'Content-Disposition': contentDispositionHeader('attachment', { name: row.name, extension: 'json' }) },
+        };
+      },
+    }),
     defineRoute({
       method: 'post',
       path: BASE,

@@ -211,6 +211,8 @@ export function fixtureApi(base: string) {
       must(post(auth, url, { dictionary_id: dictionaryId }), 'attach dictionary', 200),
     dictionary: async (auth: string): Promise<string> =>
       (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
+    namedCharacter: async (auth: string, name: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/characters', { name }), 'named character')).id,
     group: async (auth: string, memberIds?: string[]): Promise<string> => {
       const members = memberIds ?? [await api.character(auth)];
       return (await must(post(auth, '/api/v1/groups', { name: `Group ${randomUUID().slice(0, 8)}`, member_ids: members }), 'group')).id;
@@ -543,6 +545,20 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     missing: () => ({ body: { name: 'The party', member_ids: [randomUUID()] } }),
   },
   listGroups: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },
+  importSillyTavernGroup: {
+    kind: 'collection',
+    setup: async (api, o) => {
+      const name = `Member ${randomUUID().slice(0, 8)}`;
+      await api.namedCharacter(o, name);
+      return { name };
+    },
+    request: (v) => ({ body: { name: 'Imported party', members: [`${v.name!}.png`, 'nobody.png'], activation_strategy: 1 } }),
+  },
+  exportSillyTavernGroup: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.group(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   getGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
   updateGroup: {
     kind: 'resource',

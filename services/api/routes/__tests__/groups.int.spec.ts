@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { compareWithFreshRebuild } from '../../../../test/read-model-check.ts';
+import { buildPng, cardJson, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 
 const secret = 'a-very-long-test-secret-for-hs256-signing-0123456789';
 let svc: TestService;
@@ -152,5 +155,53 @@ describe('groups over HTTP', () => {
     const add = await svc.request('PUT', `${BASE}/${g.id}`, { ...ben, body: { member_ids: [mine, theirs] } });
     expect(add.status).toBe(403);
     expect((await svc.request('GET', `${BASE}/${g.id}`, ben)).body.version).toBe(1);
+  }, 60_000);
+
+  test('a SillyTavern group file imports (members by avatar file name, then by name; codes to names) and exports back', async () => {
+    const ivy = await as('ivy');
+    const aria = await character(ivy, 'Aria');
+    // Brom's card was imported from brom_v2.png: the group file names him by that avatar.
+    const form = new FormData();
+    const png = buildPng([tEXt('chara', Buffer.from(cardJson('Brom')).toString('base64'))]);
+    form.append('file', new Blob([Buffer.from(png)]), 'brom_v2.png');
+    const imported = await fetch(`${svc.url}/api/v1/characters/import`, { method: 'POST', headers: ivy.headers, body: form });
+    expect(imported.status).toBe(201);
+    const brom = ((await imported.json()) as { id: string }).id;
+
+    const file = JSON.parse(readFileSync(path.resolve(process.cwd(), 'test/fixtures/sillytavern-groups/1727532202000.json'), 'utf8'));
+    const res = await svc.request('POST', `${BASE}/import`, { ...ivy, body: file });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      name: 'Group: Aria, Brom',
+      activation_strategy: 'pooled',
+      generation_mode: 'append',
+      allow_self_responses: true,
+      join_prefix: '<{{char}}>',
+      join_suffix: '</{{char}}>',
+      unresolved: ['Ghost.png'],
+      source: { kind: 'import', format: 'sillytavern' },
+    });
+    expect(res.body.members.map((m: { character_id: string; enabled: boolean }) => [m.character_id, m.enabled])).toEqual([
+      [aria, true],
+      [brom, false],
+    ]);
+
+    const exported = await svc.request('GET', `${BASE}/${res.body.id}/export`, ivy);
+    expect(exported.status).toBe(200);
+    expect(exported.body).toMatchObject({
+      id: res.body.id,
+      name: 'Group: Aria, Brom',
+      members: ['Aria.png', 'brom_v2.png'],
+      disabled_members: ['brom_v2.png'],
+      activation_strategy: 3,
+      generation_mode: 1,
+      allow_self_responses: true,
+      generation_mode_join_prefix: '<{{char}}>',
+    });
+
+    expect((await svc.request('POST', `${BASE}/import`, { ...ivy, body: { name: 'x' } })).status).toBe(422);
+    const strangers = await svc.request('POST', `${BASE}/import`, { ...ivy, body: { members: ['Nobody.png'] } });
+    expect(strangers.status).toBe(400);
+    expect((await svc.request('GET', `${BASE}/${res.body.id}/export`, await as('eve'))).status).toBe(403);
   }, 60_000);
 });
