@@ -102,6 +102,14 @@ describe('group chats', () => {
       ['assistant', 'Taliesin', bob, 'Taliesin sings.'],
     ]);
 
+    const exported = await svc.request('GET', `/api/v1/character_chats/${chat.id}/export?format=json`);
+    expect(exported.body.messages.map((m: { name: string; speaker_id?: string }) => [m.name, m.speaker_id ?? null])).toEqual([
+      ['Lancelot', alice],
+      ['Ann', null],
+      ['Lancelot', alice],
+      ['Taliesin', bob],
+    ]);
+
     // regenerate keeps the speaker of the reply it replaces
     upstream.reply({ text: 'Taliesin sings again.' });
     const again = await svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, { body: { mode: 'regenerate' } });
