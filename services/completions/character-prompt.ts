@@ -227,6 +227,7 @@ export function createCharacterPrompts(
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
         chat: {
           chatId: chat?.id ?? `character-${character.id}`,
+          ...(group ? { groupMembers: group.memberNames } : {}),
           ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
           ...(settings.author_note

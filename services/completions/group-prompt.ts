@@ -21,6 +21,8 @@ export interface GroupPromptParts {
   worldBookIds: string[];
   prompts: PromptTexts;
   options: PromptOptions;
+  /** `{{group}}`: every member's name, muted included, in list order. */
+  memberNames: string;
 }
 
 export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
@@ -60,8 +62,11 @@ export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
         joinPrefix: group.join_prefix,
         joinSuffix: group.join_suffix,
       });
+      const characters = await groups.memberCharacters([row]);
+      const memberNames = group.members.flatMap((m) => characters.get(m.character_id)?.name ?? []).join(', ');
       return {
         group,
+        memberNames,
         card,
         worldBookIds: group.world_book_ids,
         prompts: { groupNudge: DEFAULT_GROUP_NUDGE },

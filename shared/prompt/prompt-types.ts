@@ -99,6 +99,8 @@ export interface PromptChatSettings {
   /** Replaces the card's scenario for this chat. */
   scenarioOverride?: string;
   authorsNote?: AuthorsNoteSettings;
+  /** A group chat: `{{group}}` and `{{charIfNotGroup}}`, every member's name (muted included) joined with ", ". */
+  groupMembers?: string;
 }
 
 export interface PromptWorldInfoInput {

@@ -113,6 +113,19 @@ describe('group speaker card', () => {
     const result = prompt(alice.card, history, 'impersonate');
     expect(result.layout.map((l) => l.section)).not.toContain('group_nudge');
     expect(groupMemberNames(members)).toBe('Alice, Bob, Carol');
+    const card = cardFromBasicFields({
+      name: 'Alice',
+      system_prompt: 'A chat between {{group}} and {{user}} ({{charIfNotGroup}}); you are {{char}}.',
+    });
+    const withGroup = assemblePrompt({
+      character: card,
+      persona: { name: 'Ann' },
+      history: [],
+      chat: { chatId: 'g', groupMembers: groupMemberNames(members) },
+      model: { name: 'test', tokenizer: words, contextSize: 10_000, replyReserve: 100 },
+      prompts: { newChat: '' },
+    });
+    expect(withGroup.messages[0]!.content).toBe('A chat between Alice, Bob, Carol and Ann (Alice, Bob, Carol); you are Alice.');
   });
 
   test('a speaker outside the group is refused', () => {

@@ -64,7 +64,11 @@ describe('group chats', () => {
   }, 30_000);
 
   test('list strategy: every enabled member answers in turn; each later speaker sees the earlier replies as named turns', async () => {
-    const alice = await character('Lancelot', { first_message: 'Hi.', description: '{{char}} is a knight.' });
+    const alice = await character('Lancelot', {
+      first_message: 'Hi.',
+      description: '{{char}} is a knight.',
+      system_prompt: 'A tale of {{group}}.',
+    });
     const bob = await character('Taliesin', { description: '{{char}} is a bard.' });
     const dave = await character('Mordred');
     const g = await group({
@@ -86,7 +90,13 @@ describe('group chats', () => {
 
     const first = promptOf(before);
     expect(first.map((m) => m.content)).toEqual(
-      expect.arrayContaining(['Lancelot is a knight.', 'Lancelot: Hi.', 'Ann: Hello all', '[Write the next reply only as Lancelot.]']),
+      expect.arrayContaining([
+        'A tale of Lancelot, Taliesin, Mordred.',
+        'Lancelot is a knight.',
+        'Lancelot: Hi.',
+        'Ann: Hello all',
+        '[Write the next reply only as Lancelot.]',
+      ]),
     );
     const second = promptOf(before + 1);
     expect(second.map((m) => m.content)).toEqual(
