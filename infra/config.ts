@@ -94,6 +94,8 @@ export const configSchema = z.object({
   /** Live (not deleted) personas a user may keep. */
   MAX_PERSONAS_PER_USER: positiveInt.max(1_000_000).default(1000),
   MAX_MESSAGES_PER_CHAT: positiveInt.default(1000),
+  /** Members a group may have (SillyTavern has no cap; each member may answer a turn, so a turn's cost grows with it). */
+  GROUP_MAX_MEMBERS: positiveInt.max(1000).default(20),
   MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */
   STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),

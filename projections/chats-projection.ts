@@ -46,6 +46,7 @@ const COLUMN_TYPES: ColumnTypes = {
   on_path: 'boolean',
   sender: 'text',
   name: 'text',
+  speaker_id: 'uuid',
   content: 'text',
   image_sha256: 'text',
   image_media_type: 'text',

@@ -5,6 +5,7 @@ import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachmen
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
 import { personasProjection } from './personas-projection.ts';
+import { groupsProjection } from './groups-projection.ts';
 import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
@@ -24,4 +25,5 @@ export const projections: readonly Projection[] = [
   usageAnalyticsProjection,
   personasProjection,
   userDefaultsProjection,
+  groupsProjection,
 ];

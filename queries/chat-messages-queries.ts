@@ -10,6 +10,8 @@ export interface MessageView {
   parent_message_id: string | null;
   sender: string;
   name: string | null;
+  /** A group chat's assistant message: the member (character) who said it. */
+  speaker_id: string | null;
   content: string;
   version: number;
   has_image: boolean;
@@ -35,6 +37,7 @@ export function toMessageView(row: MessageRowWithAlternates): MessageView {
     parent_message_id: row.parent_id,
     sender: row.sender,
     name: row.name,
+    speaker_id: row.speaker_id,
     content: row.content,
     version: row.version,
     has_image: row.image_sha256 !== null,

@@ -5,7 +5,18 @@ import type { MessageRow } from './chat-messages-queries.ts';
 /** What an export reads of a message. */
 export type TranscriptMessage = Pick<
   MessageRow,
-  'id' | 'parent_id' | 'sibling_group' | 'on_path' | 'depth' | 'sender' | 'name' | 'content' | 'image_sha256' | 'metadata' | 'created_at'
+  | 'id'
+  | 'parent_id'
+  | 'sibling_group'
+  | 'on_path'
+  | 'depth'
+  | 'sender'
+  | 'name'
+  | 'speaker_id'
+  | 'content'
+  | 'image_sha256'
+  | 'metadata'
+  | 'created_at'
 >;
 
 /** One message of the conversation with its alternates (itself included, oldest first). */
@@ -36,6 +47,7 @@ export function createChatTranscriptQueries(db: Kysely<ReadModels>, schema: stri
           'm.depth',
           'm.sender',
           'm.name',
+          'm.speaker_id',
           'm.content',
           'm.image_sha256',
           'm.metadata',
@@ -53,6 +65,7 @@ export function createChatTranscriptQueries(db: Kysely<ReadModels>, schema: stri
         depth: r.depth,
         sender: r.sender,
         name: r.name,
+        speaker_id: r.speaker_id,
         content: r.content,
         image_sha256: r.image_sha256,
         metadata: r.metadata,

@@ -21,6 +21,7 @@ export interface ChatView {
   forked_from_message_id: string | null;
   root_chat_id: string;
   imported_from: string | null;
+  group_id: string | null;
   created_at: string;
   updated_at: string;
   last_activity_at: string;

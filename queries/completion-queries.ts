@@ -10,7 +10,7 @@ export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) 
       const rows = await db
         .withSchema(schema)
         .selectFrom('chat_messages')
-        .select(['id', 'sender', 'name', 'content', 'metadata', 'created_at', 'image_sha256', 'image_media_type'])
+        .select(['id', 'sender', 'name', 'speaker_id', 'content', 'metadata', 'created_at', 'image_sha256', 'image_media_type'])
         .where('chat_id', '=', chatId)
         .where('on_path', '=', true)
         .where('deleted_at', 'is', null)
@@ -21,6 +21,7 @@ export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) 
         id: r.id,
         sender: r.sender,
         name: r.name,
+        speakerId: r.speaker_id,
         content: r.content,
         metadata: r.metadata,
         createdAt: r.created_at,

@@ -47,6 +47,8 @@ export interface SeedMessage {
   sentAt: string | null;
   /** Selected among its alternates (the last active one of a sibling group wins). */
   active: boolean;
+  /** A group chat's greeting or reply: the member who said it. */
+  speakerId?: string | null;
 }
 
 /** A chat to create: its identity, settings and the messages it starts with. */
@@ -61,6 +63,8 @@ export interface NewChat {
   /** Created under a client-chosen id: that request's fingerprint (see ChatCreated). */
   createRequest?: string;
   messages: SeedMessage[];
+  /** A group chat's group (`characterId` is then null). */
+  groupId?: string | null;
 }
 
 export type ChatCommand =
@@ -128,6 +132,8 @@ export interface CompletionMessage {
   metadata: Record<string, unknown> | null;
   /** A user turn's image (stored as a blob before the command). */
   image?: ImageRef | null;
+  /** A group chat's reply: the member who said it. */
+  speakerId?: string | null;
 }
 
 const ids = (tree: MessageTree, delta: PathDelta | null): PathChange =>
@@ -333,6 +339,7 @@ function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEve
           sentAt: null,
           active: true,
           alternateOf: 'alternateOf' in m ? (m.alternateOf as string | null) : null,
+          ...(m.speakerId ? { speakerId: m.speakerId } : {}),
         });
         events.push(event);
         next = chatFold.evolve(next, event);

@@ -57,6 +57,7 @@ export async function forkChat(
         metadata: original.metadata,
         sentAt: original.sentAt ?? original.at,
         active: i <= chosen,
+        ...(original.speakerId ? { speakerId: original.speakerId } : {}),
       });
     });
     parentCopy = copies.get(node.id)!;
@@ -71,5 +72,6 @@ export async function forkChat(
     forkedFrom: { chatId: input.sourceChatId, messageId: input.messageId, rootChatId: state.forkedFrom?.rootChatId ?? input.sourceChatId },
     importedFrom: null,
     messages: seeds,
+    ...(state.groupId ? { groupId: state.groupId } : {}),
   });
 }

@@ -12,6 +12,8 @@ import * as chatDictionaries from './migrations/2026_11_24_060_chat_dictionaries
 import * as chatPromptState from './migrations/2026_11_24_070_chat_prompt_state.ts';
 import * as personas from './migrations/2026_12_07_200_personas.ts';
 import * as userDefaults from './migrations/2026_12_07_080_user_defaults.ts';
+import * as groups from './migrations/2026_12_07_080_groups.ts';
+import * as groupChats from './migrations/2026_12_07_081_group_chats.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -30,6 +32,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_24_070_chat_prompt_state': chatPromptState,
   '2026_12_07_200_personas': personas,
   '2026_12_07_080_user_defaults': userDefaults,
+  '2026_12_07_080_groups': groups,
+  '2026_12_07_081_group_chats': groupChats,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

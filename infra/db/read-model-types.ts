@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { CardBasicFields } from '../../shared/cards/index.ts';
 import type { DictionaryEntry } from '../../shared/dictionaries/dictionary-model.ts';
+import type { GroupMember } from '../../shared/groups/group-definition.ts';
 import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
 import type { WorldInfoEntry } from '../../shared/worldinfo/entry.ts';
 import type { TimedEffectsState } from '../../shared/worldinfo/engine/types.ts';
@@ -68,6 +69,8 @@ export interface ChatsTable {
   forked_from_message_id: string | null;
   root_chat_id: string;
   imported_from: string | null;
+  /** A group chat's group (character_id is then null). */
+  group_id: string | null;
   message_count: number;
   /** `{{setvar}}` values after the stored generations. */
   variables: JSONColumnType<Record<string, string>>;
@@ -89,6 +92,8 @@ export interface ChatMessagesTable {
   on_path: boolean;
   sender: string;
   name: string | null;
+  /** A group chat's assistant message: the member who said it. */
+  speaker_id: string | null;
   content: string;
   image_sha256: string | null;
   image_media_type: string | null;
@@ -177,6 +182,24 @@ export interface AuditEventsTable {
   subject_ids: ColumnType<string[], string[] | undefined, string[]>;
   request_id: string | null;
   correlation_id: string | null;
+}
+
+export interface GroupsTable {
+  id: string;
+  owner_id: string;
+  version: number;
+  name: string;
+  members: JSONColumnType<GroupMember[]>;
+  activation_strategy: string;
+  generation_mode: string;
+  allow_self_responses: boolean;
+  world_book_ids: JSONColumnType<string[]>;
+  join_prefix: string;
+  join_suffix: string;
+  source: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface ChatDictionariesTable {
@@ -318,4 +341,5 @@ export interface ReadModels {
   projection_rebuilds: ProjectionRebuildsTable;
   personas: PersonasTable;
   user_defaults: UserDefaultsTable;
+  groups: GroupsTable;
 }

@@ -20,6 +20,7 @@ export const RATE_LIMIT_ACTIONS = [
   'dictionary_process',
   'blob_upload',
   'persona_ops',
+  'group_ops',
 ] as const;
 export type RateLimitAction = (typeof RATE_LIMIT_ACTIONS)[number];
 
@@ -31,8 +32,8 @@ export interface ActionLimit {
 /**
  * The original system's defaults: 100 operations per hour, 60 message sends and 20 completions per minute. Ours on
  * top: dictionary processing as often as message sends (it processes a message's worth of text), and stored uploads
- * (avatars, card assets, message images) as often as card imports; persona writes (create, import, change) as
- * world-book operations.
+ * (avatars, card assets, message images) as often as card imports; persona writes (create, import, change) and
+ * group writes as often as world-book operations.
  */
 export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   character_import: { points: 100, durationSeconds: 3600 },
@@ -47,6 +48,7 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitAction, ActionLimit> = {
   dictionary_process: { points: 60, durationSeconds: 60 },
   blob_upload: { points: 100, durationSeconds: 3600 },
   persona_ops: { points: 100, durationSeconds: 3600 },
+  group_ops: { points: 100, durationSeconds: 3600 },
 };
 
 export type RateLimitStore = { kind: 'redis'; client: Redis } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'memory' };

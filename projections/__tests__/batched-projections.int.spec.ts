@@ -121,6 +121,10 @@ describe('batched projection paths', () => {
     await ok(svc.request('PUT', `/api/v1/personas/${personas[0].id}`, { body: { is_default: true, position: 'at_depth', depth: 2 } }));
     await ok(svc.request('PUT', `/api/v1/personas/${personas[1].id}`, { body: { is_default: true } }));
     await ok(svc.request('DELETE', `/api/v1/personas/${personas[0].id}`));
+    // A group of two, changed, and a group chat.
+    const group = await post('/api/v1/groups', { name: 'Batch group', member_ids: [characters[0].id, characters[1].id] });
+    await ok(svc.request('PUT', `/api/v1/groups/${group.id}`, { body: { activation_strategy: 'list' } }));
+    await post('/api/v1/character_chats', { group_id: group.id });
     await ok(svc.request('PATCH', '/api/v1/users/me/defaults', { body: { compatibility: 'corrected' } }));
     await ok(svc.request('PATCH', '/api/v1/users/me/defaults', { body: { compatibility: 'sillytavern' } }));
 

@@ -34,6 +34,7 @@ function exportMessages(entries: TranscriptEntry[]): ExportMessage[] {
     parentId: m.parent_id,
     sender: m.sender as Sender,
     name: m.name,
+    speakerId: m.speaker_id,
     content: m.content,
     createdAt: m.created_at,
     hasImage: m.image_sha256 !== null,

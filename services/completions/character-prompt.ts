@@ -29,6 +29,7 @@ import { assertOwned } from '../../shared/access/access-rules.ts';
 import { promptPersona } from '../../shared/personas/prompt-persona.ts';
 import { toPersonaFields } from '../../queries/personas-queries.ts';
 import { createChatPersonas, type PersonaChoice } from '../personas/chat-persona.ts';
+import { createGroupPrompts } from './group-prompt.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -95,6 +96,7 @@ export function createCharacterPrompts(
   const dictionaryPass = createChatDictionaryPass(db, schema, cpu);
   const personas = createChatPersonas(db, schema);
   const userDefaults = createUserDefaultsQueries(db, schema);
+  const groupPrompts = createGroupPrompts(db, schema);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Actor) {
@@ -203,7 +205,12 @@ export function createCharacterPrompts(
       // lore_only: the lorebook scans the conversation (the client's system prompt is no chat message).
       const loreOnly = requested.characterPrompt === 'lore_only' && requested.messages !== null && requested.chatId === null;
       const target = loreOnly ? { ...requested, messages: requested.messages!.filter((m) => m.role !== 'system') } : requested;
-      const placed = await placeTurn(target, who);
+      const turn = await placeTurn(target, who);
+      // A group chat: the group's card for this speaker, its world books as chat lore, names and the nudge.
+      const group = target.groupId ? await groupPrompts.parts(target.groupId, turn.character, who) : null;
+      const placed = group
+        ? { ...turn, settings: { ...turn.settings, world_book_ids: [...group.worldBookIds, ...(turn.settings.world_book_ids ?? [])] } }
+        : turn;
       const { character, chat, settings, userName, persona, history, placement } = placed;
       let userTurn = placed.userTurn;
 
@@ -235,7 +242,7 @@ export function createCharacterPrompts(
 
       const contextSize = target.contextSize ?? model.contextSize;
       const replyReserve = Math.min(options.maxTokens ?? model.replyReserve, Math.max(0, contextSize - 1));
-      const card = character.card as unknown as CanonicalCard;
+      const card = group ? group.card : (character.card as unknown as CanonicalCard);
       const input: PromptTask = {
         // lore_only keeps the character's note out of the depth injections (the client has its own card).
         character: loreOnly
@@ -246,6 +253,7 @@ export function createCharacterPrompts(
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
         chat: {
           chatId: chat?.id ?? `character-${character.id}`,
+          ...(group ? { groupMembers: group.memberNames } : {}),
           ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
           // A persona placed around the Author's Note is inserted with it, even when the note itself is empty (SillyTavern).
@@ -267,6 +275,7 @@ export function createCharacterPrompts(
         },
         model: { name: model.model, tokenizer: requested.tokenizer ?? model.tokenizer, contextSize, replyReserve },
         mode: target.mode,
+        ...(group ? { prompts: group.prompts, options: group.options } : {}),
       };
       const prompt = await cpu.run('assemblePrompt', input, who.userId);
       const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);

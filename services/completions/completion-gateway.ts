@@ -49,6 +49,10 @@ export interface StreamOptions {
    * asked for, the trailer's members on the finish chunk, and the usage chunk last, before `[DONE]`.
    */
   openAIGrammar?: { includeUsage: boolean };
+  /** More completions follow on the same response (a group turn's next speaker): no `[DONE]`, the response stays open. */
+  keepOpen?: boolean;
+  /** Written once the stream is open, before the first chunk (a group turn's `event: speaker`). */
+  preamble?: string;
 }
 
 export type CompletionGateway = ReturnType<typeof createCompletionGateway>;
@@ -238,11 +242,13 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
     const open = () => {
       if (started) return;
       started = true;
-      openSse(res);
+      // A group turn's later speaker streams on the response the first one opened.
+      if (!res.headersSent) openSse(res);
+      if (options.preamble) res.write(options.preamble);
     };
     const fail = (p: RelayProblem, id?: string): undefined => {
       finished = true;
-      if (!started) throw problemError(p, res);
+      if (!started && !res.headersSent) throw problemError(p, res);
       const error = {
         ...p.extra,
         status: p.status,
@@ -302,7 +308,8 @@ export function createCompletionGateway(deps: CompletionGatewayDeps) {
             res.write(`data: ${JSON.stringify(chunk)}\n\n`);
           }
           finished = true;
-          res.end(`id: ${entry.id}\ndata: [DONE]\n\n`);
+          if (options.keepOpen) res.write(`id: ${entry.id}\n\n`);
+          else res.end(`id: ${entry.id}\ndata: [DONE]\n\n`);
           return undefined;
         }
       }

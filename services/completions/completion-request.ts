@@ -126,6 +126,13 @@ export function completionIdOf(headers: Headers, actor: Pick<Actor, 'userId'>): 
   return completionIdForKey(actor.userId, key);
 }
 
+/** A group turn's speaker `index` (0 is the first): its own completion, derived from the request's key when it has one. */
+export function speakerCompletionId(headers: Headers, actor: Pick<Actor, 'userId'>, index: number): string {
+  if (index === 0) return completionIdOf(headers, actor);
+  const key = clientKeyOf(headers);
+  return key ? completionIdForKey(actor.userId, `${key}#speaker-${index}`) : newCompletionId();
+}
+
 export const requestHashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /** The fields every completion job carries about its request. */

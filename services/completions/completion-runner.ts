@@ -136,10 +136,13 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const actor = jobActor(job);
+    // A group chat's reply names its speaker (the member whose turn it was).
+    const speaker = target.groupId ? { speakerId: target.characterId } : {};
     const reply = {
       messageId: completionMessageId(job.completionId, 'reply'),
       sender: 'assistant' as const,
-      name: null,
+      name: target.groupId ? plan.character.name : null,
+      ...speaker,
       content: fullText,
       metadata,
       alternateOf: placement.replyAlternateOf,

@@ -17,6 +17,8 @@ export interface ExportMessage {
   parentId: string | null;
   sender: Sender;
   name: string | null;
+  /** A group chat's assistant message: the member who said it. */
+  speakerId?: string | null;
   content: string;
   createdAt: Date;
   hasImage: boolean;
@@ -67,6 +69,7 @@ export function exportJson(chat: ExportChat, messages: ExportMessage[], page: Ex
       parent_message_id: m.parentId,
       role: m.sender,
       name: displayName(m, chat),
+      ...(m.speakerId ? { speaker_id: m.speakerId } : {}),
       content: m.content,
       timestamp: m.createdAt.toISOString(),
       has_image: m.hasImage,

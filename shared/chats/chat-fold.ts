@@ -21,6 +21,8 @@ export interface ChatState {
   chatId: string | null;
   ownerId: string | null;
   characterId: string | null;
+  /** A group chat's group. */
+  groupId: string | null;
   characterName: string;
   title: string;
   rating: number | null;
@@ -38,6 +40,7 @@ const initialState = (): ChatState => ({
   chatId: null,
   ownerId: null,
   characterId: null,
+  groupId: null,
   characterName: '',
   title: '',
   rating: null,
@@ -61,6 +64,7 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
         chatId: d.chatId,
         ownerId: d.ownerId,
         characterId: d.characterId,
+        groupId: d.groupId ?? null,
         characterName: d.characterName,
         title: d.title,
         settings: d.settings,

@@ -130,6 +130,8 @@ export const characterTargetSchema = z.object({
   tokenizer: z.enum(TOKENIZER_FAMILIES).optional(),
   /** The request's lorebook compatibility mode, if it gave one. */
   compatibility: compatibilityModeSchema.optional(),
+  /** A group chat's turn: `characterId` is the speaking member, the prompt is the group's (services/completions/group-prompt.ts). */
+  groupId: z.uuid().nullable().optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -10,6 +10,8 @@ export interface StoredMessage {
   id: string;
   sender: string;
   name: string | null;
+  /** A group chat's assistant message: the member who said it. */
+  speakerId?: string | null;
   content: string;
   metadata: Record<string, unknown> | null;
   createdAt: Date;

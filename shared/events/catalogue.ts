@@ -3,6 +3,7 @@ import * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import * as chatEvents from './chat-events.ts';
 import * as completionEvents from './completion-events.ts';
 import * as personaEvents from './persona-events.ts';
+import * as groupEvents from './group-events.ts';
 import * as userChatsEvents from './user-chats-events.ts';
 import * as userDataEvents from './user-data-events.ts';
 import * as userDefaultsEvents from './user-defaults-events.ts';
@@ -22,6 +23,7 @@ const modules: Record<string, unknown>[] = [
   completionEvents,
   personaEvents,
   userDefaultsEvents,
+  groupEvents,
 ];
 
 const catalogue = new Map<string, EventDefinition>();

@@ -39,6 +39,8 @@ export const ChatCreated = defineEvent({
      * is recognised as a replay and any other as a conflict (tldw_server's client chat ids).
      */
     createRequest: z.string().max(128).optional(),
+    /** A group chat's group (its members speak; `characterId` is then null). Absent on older events. */
+    groupId: z.uuid().nullable().optional(),
   }),
 });
 
@@ -87,6 +89,8 @@ export const MessagePosted = defineEvent({
     sender: senderSchema,
     /** Display name (a persona, a group member); null means the chat's user or character name. */
     name: z.string().nullable(),
+    /** A group chat's assistant message: the member (character) who said it. Absent on older events. */
+    speakerId: z.uuid().nullable().optional(),
     content: z.string().max(MAX_MESSAGE_CONTENT),
     image: imageRefSchema.nullable(),
     metadata: messageMetadataSchema.nullable(),

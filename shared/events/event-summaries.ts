@@ -182,6 +182,16 @@ const summarizers: Record<string, Summarizer> = {
   DefaultPersonaChanged: (d) => ({
     text: d.personaId ? `made persona ${String(d.personaId)} the default` : `no default persona (was ${String(d.previousPersonaId)})`,
   }),
+  // groups
+  GroupCreated: (d) => ({
+    text: `${d.source?.kind === 'import' ? 'imported' : 'created'} group ${quoted(d.group?.name)} with ${plural(d.group?.members?.length ?? 0, 'member')}${sourceText(d.source)}`,
+  }),
+  GroupUpdated: (d) => {
+    const fields = Object.keys(d.changes ?? {});
+    return { text: `changed ${list(fields)}`, fields };
+  },
+  GroupDeleted: () => ({ text: 'deleted the group' }),
+  GroupRestored: () => ({ text: 'restored the group' }),
   ChatDictionaryEffectsRecorded: (d) => ({
     text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
   }),

@@ -5,6 +5,7 @@ import type * as chatEvents from './chat-events.ts';
 import type * as completionEvents from './completion-events.ts';
 import type { EventDefinition } from './event-schemas.ts';
 import type * as personaEvents from './persona-events.ts';
+import type * as groupEvents from './group-events.ts';
 import type * as userChatsEvents from './user-chats-events.ts';
 import type * as userDataEvents from './user-data-events.ts';
 import type * as userDefaultsEvents from './user-defaults-events.ts';
@@ -23,7 +24,8 @@ type AnyDefinition =
   | DefinitionsOf<typeof chatDictionaryEvents>
   | DefinitionsOf<typeof completionEvents>
   | DefinitionsOf<typeof personaEvents>
-  | DefinitionsOf<typeof userDefaultsEvents>;
+  | DefinitionsOf<typeof userDefaultsEvents>
+  | DefinitionsOf<typeof groupEvents>;
 
 /** Every event type of the catalogue, mapped to its payload (current schema version, after upcasting). */
 export type EventCatalogue = { [D in AnyDefinition as D['type']]: z.infer<D['schema']> };

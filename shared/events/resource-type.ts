@@ -19,6 +19,7 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['dataerasure-', 'user-data'],
   ['userdefaults-', 'user-defaults'],
   ['chatdictionary-', 'chat-dictionary'],
+  ['group-', 'group'],
   // `dictionaryattachments-<kind>-<id>`: the attachments of the character or chat <id>, as `characterbooks-<id>`
   // holds a character's world books (so filtering by a character's id finds both).
   ['dictionaryattachments-', 'chat-dictionary-attachments', (rest) => rest.slice(rest.indexOf('-') + 1)],

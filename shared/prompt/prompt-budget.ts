@@ -26,6 +26,7 @@ const SECTIONS: readonly PromptSection[] = [
   'injection',
   'user_turn',
   'continue_nudge',
+  'group_nudge',
   'post_history',
   'impersonation',
   'continue_prefill',

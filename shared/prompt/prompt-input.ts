@@ -27,6 +27,7 @@ export function resolveTexts(texts: PromptTexts = {}): Required<PromptTexts> {
     personalityFormat: texts.personalityFormat ?? DEFAULT_PERSONALITY_FORMAT,
     scenarioFormat: texts.scenarioFormat ?? DEFAULT_SCENARIO_FORMAT,
     worldInfoFormat: texts.worldInfoFormat ?? DEFAULT_WORLD_INFO_FORMAT,
+    groupNudge: texts.groupNudge ?? '',
   };
 }
 

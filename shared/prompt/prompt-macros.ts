@@ -36,6 +36,7 @@ export function createPromptMacros(input: PromptInput, mode: GenerationMode, set
     model: input.model.name,
     maxPrompt: input.model.contextSize,
     chatId: input.chat.chatId,
+    ...(input.chat.groupMembers !== undefined ? { group: input.chat.groupMembers } : {}),
     messages: historyForMacros,
     now: () => setup.now,
     timeZone: options.timeZone ?? 'UTC',

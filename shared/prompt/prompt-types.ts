@@ -100,6 +100,8 @@ export interface PromptChatSettings {
   /** Replaces the card's scenario for this chat. */
   scenarioOverride?: string;
   authorsNote?: AuthorsNoteSettings;
+  /** A group chat: `{{group}}` and `{{charIfNotGroup}}`, every member's name (muted included) joined with ", ". */
+  groupMembers?: string;
 }
 
 export interface PromptWorldInfoInput {
@@ -152,6 +154,8 @@ export interface PromptTexts {
   scenarioFormat?: string;
   /** `{0}` is the lorebook text. */
   worldInfoFormat?: string;
+  /** Group chats: after the history (not when impersonating), e.g. `[Write the next reply only as {{char}}.]`; empty = none. */
+  groupNudge?: string;
 }
 
 /**
@@ -209,6 +213,7 @@ export type PromptSection =
   | 'injection'
   | 'user_turn'
   | 'continue_nudge'
+  | 'group_nudge'
   | 'post_history'
   | 'impersonation'
   | 'continue_prefill';

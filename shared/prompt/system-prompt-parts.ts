@@ -63,6 +63,7 @@ export function headSlots(
 export function closingSlots(ctx: SystemPartsContext, mode: GenerationMode): Slot[] {
   const { slots, expand, texts, card } = ctx;
   return [
+    ...(mode !== 'impersonate' ? slots.system('group_nudge', expand(texts.groupNudge)) : []),
     ...slots.system('post_history', cardOrDefault(ctx, card.charJailbreak, texts.postHistoryInstructions)),
     ...(mode === 'impersonate' ? slots.system('impersonation', expand(texts.impersonation)) : []),
   ];

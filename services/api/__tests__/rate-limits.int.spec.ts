@@ -69,6 +69,7 @@ describe.each(stores)('per-user rate limits (%s store)', (store, env) => {
       dictionary_process: '60/60',
       blob_upload: '100/3600',
       persona_ops: '100/3600',
+      group_ops: '100/3600',
     });
     // In multi-user mode /ready shows its details to administrators only.
     const ready = await svc.request('GET', '/ready', { key: (await svc.runtime.userStore.createUser('ops', true)).apiKey });

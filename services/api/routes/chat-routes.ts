@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { forkChat } from '../../../commands/chats/chat-fork.ts';
 import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
+import { startGroupChat } from '../../../commands/chats/group-chat-start.ts';
 import { createChatTranscriptQueries } from '../../../queries/chat-transcript-queries.ts';
 import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
@@ -112,7 +113,7 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       path: BASE,
       operationId: 'createChat',
       summary:
-        "Start a chat with a character, as a persona (`persona_id`, else the one locked to the character, else the default); its greeting opens it, the alternate greetings are that message's alternates",
+        "Start a chat with a character (its greeting opens it, the alternate greetings are that message's alternates) or with a group (each member's greeting, in list order), as a persona (`persona_id`, else the one locked to the character, else the default)",
       tags: ['chats'],
       auth: 'user',
       rateLimit: 'chat_create',
@@ -121,16 +122,19 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       handler: async ({ body, actor }) => {
         const chatId = newId();
         const settings = { ...body.settings, ...(body.persona_id ? { persona_id: body.persona_id } : {}) };
-        // The greeting's {{user}} is the persona the chat opens as.
-        const persona = await personas.forNewChat(actor, body.character_id, settings.persona_id);
-        const result = await startChat(deps, actor, {
-          chatId,
-          characterId: body.character_id,
-          settings,
-          ...(persona ? { userName: persona.name } : {}),
-          ...(body.title ? { title: body.title } : {}),
-          ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
-        });
+        const common = { chatId, settings, ...(body.title ? { title: body.title } : {}) };
+        let result;
+        if (body.group_id) result = await startGroupChat(deps, actor, { ...common, groupId: body.group_id });
+        else {
+          // The greeting's {{user}} is the persona the chat opens as.
+          const persona = await personas.forNewChat(actor, body.character_id!, settings.persona_id);
+          result = await startChat(deps, actor, {
+            ...common,
+            characterId: body.character_id!,
+            ...(persona ? { userName: persona.name } : {}),
+            ...(body.greeting_index !== undefined ? { greetingIndex: body.greeting_index } : {}),
+          });
+        }
         return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId), {
           id: chatId,
           version: result.revision,

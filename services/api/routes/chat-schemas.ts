@@ -35,21 +35,27 @@ export const chatViewSchema = z.object({
   forked_from_message_id: z.uuid().nullable(),
   root_chat_id: z.uuid(),
   imported_from: z.string().nullable(),
+  group_id: z.uuid().nullable().describe("a group chat's group (its members speak; character_id is then null)"),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   last_activity_at: z.iso.datetime(),
   deleted_at: z.iso.datetime().nullable(),
 });
 
-export const createChatBody = z.object({
-  character_id: z.uuid(),
-  title: z.string().trim().min(1).max(MAX_TITLE).optional(),
-  /** Which greeting opens the chat: 0 is the first message, 1.. the alternate greetings. */
-  greeting_index: z.number().int().min(0).optional(),
-  settings: chatSettingsSchema.optional(),
-  /** The persona the chat runs as (kept as `settings.persona_id`); absent: the one locked to the character, else the default. */
-  persona_id: z.uuid().optional(),
-});
+export const createChatBody = z
+  .object({
+    character_id: z.uuid().optional(),
+    /** A group chat: the group's members greet and answer (instead of `character_id`). */
+    group_id: z.uuid().optional(),
+    title: z.string().trim().min(1).max(MAX_TITLE).optional(),
+    /** Which greeting opens the chat: 0 is the first message, 1.. the alternate greetings (not for a group). */
+    greeting_index: z.number().int().min(0).optional(),
+    settings: chatSettingsSchema.optional(),
+    /** The persona the chat runs as (kept as `settings.persona_id`); absent: the one locked to the character, else the default. */
+    persona_id: z.uuid().optional(),
+  })
+  .refine((b) => (b.character_id === undefined) !== (b.group_id === undefined), 'give either character_id or group_id')
+  .refine((b) => b.group_id === undefined || b.greeting_index === undefined, 'greeting_index is for a chat with one character');
 
 /** `persona_id` (null: none named) is a change of `settings.persona_id`. */
 export const updateChatBody = chatChangesSchema.extend({ persona_id: z.uuid().nullable().optional() });
@@ -97,6 +103,7 @@ export const messageViewSchema = z.object({
   parent_message_id: z.uuid().nullable(),
   sender: senderSchema,
   name: z.string().nullable(),
+  speaker_id: z.uuid().nullable().describe("a group chat's assistant message: the member (character) who said it"),
   content: z.string(),
   version: z.number().int(),
   has_image: z.boolean(),

@@ -2,7 +2,7 @@ import type { ChatCompletion } from '../../../infra/llm/index.ts';
 import type { CompletionResult } from '../../../shared/completions/completion-job.ts';
 import { AppError, badRequest } from '../../../shared/errors.ts';
 import { createCharacterQueries } from '../../../queries/characters-queries.ts';
-import { createChatQueries } from '../../../queries/chats-queries.ts';
+import { createChatQueries, type ChatRow } from '../../../queries/chats-queries.ts';
 import { createCharacterPrompts, usableChat } from '../../completions/character-prompt.ts';
 import { createChatCompletionPlanner } from '../../completions/chat-completion-plan.ts';
 import { createCompletionGateway } from '../../completions/completion-gateway.ts';
@@ -23,6 +23,8 @@ import {
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { OPENAI_BASES } from './openai-bases.ts';
+import { createGroupSpeakers } from '../../completions/group-speakers.ts';
+import { completeGroupTurn } from './group-completion.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -30,6 +32,7 @@ import { chatParams } from './chat-schemas.ts';
 import { characterCompletionBody, chatCompletionExtension, preparedPromptBody } from './completion-responses.ts';
 import {
   characterCompleteBody,
+  type CharacterCompleteBody,
   characterCompletionSchema,
   chatCompletionBody,
   chatCompletionSchema,
@@ -64,6 +67,16 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
     config: deps.config,
   });
   const completeCharacter = createCharacterCompletion(deps);
+  const preflight = { prompts, chats: deps };
+  const groupSpeakers = createGroupSpeakers(deps.db, deps.readSchema);
+  /** A group chat's speaker(s) for this request; a `speaker_id` in a chat with one character is a 400. */
+  const speakersOf = async (chat: ChatRow, body: CharacterCompleteBody, actor: Actor) => {
+    if (!chat.group_id) {
+      if (body.speaker_id) throw badRequest('not_a_group_chat', `chat ${chat.id} is not a group chat: it takes no speaker_id`);
+      return null;
+    }
+    return groupSpeakers.choose(chat, body, actor);
+  };
   const catalogue = modelCatalogueFor(deps);
   const imagePolicy = { maxBytes: deps.config.MESSAGE_IMAGE_MAX_BYTES, allowUrls: deps.config.COMPLETION_IMAGE_URLS === 'allow' };
 
@@ -213,16 +226,21 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       responses: { 200: { description: 'the prompt', schema: preparedPromptSchema }, ...errors },
       handler: async ({ params, body, actor, consumeRateLimit }) => {
         const chat = usableChat(await chats.get(params.chat_id), params.chat_id, actor);
-        if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
+        // A group chat previews the first speaker's prompt (or the `speaker_id` asked for).
+        const speaker = (await speakersOf(chat, body, actor))?.[0];
+        if (chat.group_id && !speaker) throw badRequest('no_speaker', 'nobody in the group would answer this turn: give speaker_id');
+        const characterId = speaker?.id ?? chat.character_id;
+        if (!characterId) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
         const model = previewModel(providers, { provider: body.provider, model: body.model });
-        const target = characterTarget(chat.id, chat.character_id, body, false);
+        const target = { ...characterTarget(chat.id, characterId, body, false), ...(speaker ? { groupId: chat.group_id } : {}) };
         await prompts.check(target, actor);
         await consumeRateLimit();
         const built = await prompts.build(target, actor, model, {
           ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
           dryRun: true,
         });
-        return { status: 200, body: preparedPromptBody(chat.id, chat.character_id, body.mode, model, built) };
+        const prepared = preparedPromptBody(chat.id, characterId, body.mode, model, built);
+        return { status: 200, body: speaker ? { ...prepared, speaker_id: speaker.id, speaker_name: speaker.name } : prepared };
       },
     }),
     defineRoute({
@@ -239,6 +257,9 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimitInHandler: true,
       responses: { 200: { description: 'the reply (JSON, or SSE chunks when stream=true)', schema: characterCompletionSchema }, ...errors },
       handler: async (ctx) => {
+        const chat = usableChat(await chats.get(ctx.params.chat_id), ctx.params.chat_id, ctx.actor);
+        const speakers = await speakersOf(chat, ctx.body, ctx.actor);
+        if (speakers) return completeGroupTurn({ api: deps, gateway, preflight }, ctx, chat, speakers);
         const outcome = await completeCharacter(ctx, ctx.params.chat_id, ctx.body, 'character_chats.complete');
         if (outcome.streamed) return undefined;
         return {

@@ -75,6 +75,10 @@ export const characterCompleteBody = z.object({
   tokenizer: z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily).optional(),
   /** The lorebook engine's mode for this request (default: the chat's, else the user's default, else `sillytavern`). */
   compatibility: compatibilityModeSchema.optional(),
+  /** Group chats: the member who answers (SillyTavern's Force Talk), muted or not; otherwise the group's strategy chooses. */
+  speaker_id: z.uuid().optional(),
+  /** Group chats: the seed of the speaker choice's random (talkativeness rolls); default: derived from the chat and its version. */
+  speaker_seed: z.string().min(1).max(200).optional(),
 });
 export type CharacterCompleteBody = z.infer<typeof characterCompleteBody>;
 

@@ -66,6 +66,10 @@ const EVERY_TYPE: Record<EventType, true> = {
   PersonaSlotFreed: true,
   DefaultPersonaChanged: true,
   UserDefaultsChanged: true,
+  GroupCreated: true,
+  GroupUpdated: true,
+  GroupDeleted: true,
+  GroupRestored: true,
 };
 
 describe('the typed event catalogue', () => {

@@ -233,6 +233,12 @@ export function fixtureApi(base: string) {
       (await must(post(auth, '/api/v1/chat/dictionaries', { name: `Dict ${randomUUID().slice(0, 8)}` }), 'chat dictionary')).id,
     persona: async (auth: string, body: Record<string, unknown> = {}): Promise<string> =>
       (await must(post(auth, '/api/v1/personas', { name: `Persona ${randomUUID().slice(0, 8)}`, ...body }), 'persona')).id,
+    namedCharacter: async (auth: string, name: string): Promise<string> =>
+      (await must(post(auth, '/api/v1/characters', { name }), 'named character')).id,
+    group: async (auth: string, memberIds?: string[]): Promise<string> => {
+      const members = memberIds ?? [await api.character(auth)];
+      return (await must(post(auth, '/api/v1/groups', { name: `Group ${randomUUID().slice(0, 8)}`, member_ids: members }), 'group')).id;
+    },
     dictionaryEntry: async (auth: string): Promise<{ dictionaryId: string; entryId: string }> => {
       const dictionaryId = await api.dictionary(auth);
       const e = await must(
@@ -629,6 +635,45 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ body: { character_id: v.id!, content: ST_CHAT } }),
     missing: () => ({ body: { character_id: randomUUID(), content: ST_CHAT } }),
   },
+  // groups
+  createGroup: {
+    kind: 'resource',
+    setup: character(),
+    request: (v) => ({ body: { name: 'The party', member_ids: [v.id!] } }),
+    missing: () => ({ body: { name: 'The party', member_ids: [randomUUID()] } }),
+  },
+  listGroups: { kind: 'collection', request: () => ({ query: { limit: '10' } }) },
+  importSillyTavernGroup: {
+    kind: 'collection',
+    setup: async (api, o) => {
+      const name = `Member ${randomUUID().slice(0, 8)}`;
+      await api.namedCharacter(o, name);
+      return { name };
+    },
+    request: (v) => ({ body: { name: 'Imported party', members: [`${v.name!}.png`, 'nobody.png'], activation_strategy: 1 } }),
+  },
+  exportSillyTavernGroup: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.group(o) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  getGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  updateGroup: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.group(o) }),
+    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { activation_strategy: 'list' } }),
+  },
+  deleteGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  restoreGroup: {
+    kind: 'resource',
+    setup: async (api, o) => {
+      const id = await api.group(o);
+      await api.delete(o, `/api/v1/groups/${id}`);
+      return { id };
+    },
+    request: (v) => ({ params: { id: v.id! } }),
+  },
+  groupHistory: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
   createChat: {
     kind: 'resource',
     setup: character(),

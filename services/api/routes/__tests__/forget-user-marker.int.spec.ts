@@ -2,7 +2,8 @@
  * Forgetting a user leaves nothing readable anywhere: a marker string written through every route that stores user
  * text (characters created, imported, updated, renamed by an administrator, reverted; world books, entries, imports;
  * chats, imports, forks, messages, edits, an image whose PNG metadata holds the marker; chat dictionaries, their
- * entries and imports; personas (their avatars, a backup import); completions through the fake LLM, whose prompt and reply hold the marker, streamed and not,
+ * entries and imports; personas (their avatars, a backup import); groups, a group file import and a group chat;
+ * completions through the fake LLM, whose prompt and reply hold the marker, streamed and not,
  * one failing with the marker in the provider's error) is, once the user is forgotten, found nowhere: not in any
  * table of any schema of the database (the event log, the read models, the blob store, the keys, the queue's BullMQ
  * tables), text and bytea alike, in clear or base64; not in Redis (every key of the queue's and relay's database)
@@ -354,6 +355,17 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
       }),
       'tldw import',
     );
+    // groups: create, update, a SillyTavern group file, a group chat (its greetings name the speaker)
+    const group = (
+      await ok(
+        req('POST', '/api/v1/groups', { name: `${M} group`, member_ids: [character.id], join_prefix: `${M} prefix` }),
+        'create group',
+      )
+    ).body;
+    await ok(req('PUT', `/api/v1/groups/${group.id}`, { name: `${M} group renamed` }), 'update group');
+    const memberName = (await ok(req('GET', `/api/v1/characters/${character.id}`), 'read character')).body.name as string;
+    await ok(req('POST', '/api/v1/groups/import', { name: `${M} imported group`, members: [`${memberName}.png`] }), 'import group');
+    await ok(req('POST', '/api/v1/character_chats', { group_id: group.id, title: `${M} group chat` }), 'group chat');
 
     // chat dictionaries: create with entries, update, entries (add, change), imports (Markdown, JSON), attach
     const dictionary = (

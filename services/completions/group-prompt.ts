@@ -1,0 +1,77 @@
+/**
+ * What a group chat changes in a speaker's prompt: the card (the speaker's own in `swap`, the members' joined in
+ * the append modes), the group's world books beside the speaker's, other members' turns named in the content
+ * ("Name: text", SillyTavern's default for groups) and the group nudge after the history.
+ */
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import type { CharacterRow } from '../../queries/characters-queries.ts';
+import { createGroupQueries, toGroupDefinition } from '../../queries/groups-queries.ts';
+import { assertOwned } from '../../shared/access/access-rules.ts';
+import type { Actor } from '../../shared/access/actor.ts';
+import type { CanonicalCard } from '../../shared/cards/index.ts';
+import { badRequest, notFound } from '../../shared/errors.ts';
+import { DEFAULT_GROUP_NUDGE, groupSpeakerCard } from '../../shared/groups/group-card.ts';
+import type { GroupDefinition } from '../../shared/groups/group-definition.ts';
+import type { PromptOptions, PromptTexts } from '../../shared/prompt/index.ts';
+
+export interface GroupPromptParts {
+  group: GroupDefinition;
+  card: CanonicalCard;
+  worldBookIds: string[];
+  prompts: PromptTexts;
+  options: PromptOptions;
+  /** `{{group}}`: every member's name, muted included, in list order. */
+  memberNames: string;
+}
+
+export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
+  const groups = createGroupQueries(db, schema);
+  return {
+    /** 404 for a missing or deleted group, 403 for another user's, 400 when the speaker is not a member. */
+    async parts(groupId: string, speaker: CharacterRow, who: Actor): Promise<GroupPromptParts> {
+      const row = await groups.get(groupId);
+      if (!row || row.deleted_at) throw notFound('group', groupId);
+      assertOwned(who, row, 'this group belongs to another user');
+      const group = toGroupDefinition(row);
+      if (!group.members.some((m) => m.character_id === speaker.id))
+        throw badRequest('not_a_member', `character ${speaker.id} is not a member of group ${groupId}`);
+      const memberIds = group.members.map((m) => m.character_id);
+      const cards =
+        group.generation_mode === 'swap'
+          ? new Map([[speaker.id, speaker.card]])
+          : new Map(
+              (
+                await db
+                  .withSchema(schema)
+                  .selectFrom('characters')
+                  .select(['id', 'card'])
+                  .where('id', 'in', memberIds)
+                  .where('deleted_at', 'is', null)
+                  .execute()
+              ).map((c) => [c.id, c.card]),
+            );
+      const members = group.members.flatMap((m) => {
+        const card = cards.get(m.character_id);
+        return card ? [{ id: m.character_id, enabled: m.enabled, card: card as unknown as CanonicalCard }] : [];
+      });
+      const card = groupSpeakerCard({
+        mode: group.generation_mode,
+        members,
+        speakerId: speaker.id,
+        joinPrefix: group.join_prefix,
+        joinSuffix: group.join_suffix,
+      });
+      const characters = await groups.memberCharacters([row]);
+      const memberNames = group.members.flatMap((m) => characters.get(m.character_id)?.name ?? []).join(', ');
+      return {
+        group,
+        memberNames,
+        card,
+        worldBookIds: group.world_book_ids,
+        prompts: { groupNudge: DEFAULT_GROUP_NUDGE },
+        options: { names: 'content' },
+      };
+    },
+  };
+}
