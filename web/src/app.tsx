@@ -2,9 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
 import { CharacterPage } from './character-page.tsx';
 import { DictionariesPage } from './dictionaries-page.tsx';
+import { GroupsPage } from './groups-page.tsx';
 import { ChatPage } from './chat-page.tsx';
 import { Library } from './library.tsx';
 import { LorebooksPage } from './lorebooks-page.tsx';
+import { PersonasPage } from './personas-page.tsx';
 import { useRoute } from './route.ts';
 import { keyFromOtherTabs, savedApi, signOut } from './session.ts';
 import { SignIn } from './sign-in.tsx';
@@ -33,6 +35,12 @@ export function App() {
         <nav aria-label="Main">
           <a href="#/library" aria-current={route.page === 'library' || route.page === 'character' ? 'page' : undefined}>
             Library
+          </a>
+          <a href="#/personas" aria-current={route.page === 'personas' ? 'page' : undefined}>
+            Personas
+          </a>
+          <a href="#/groups" aria-current={route.page === 'groups' ? 'page' : undefined}>
+            Groups
           </a>
           <a href="#/lorebooks" aria-current={route.page === 'lorebooks' ? 'page' : undefined}>
             Lorebooks
@@ -65,6 +73,8 @@ export function App() {
         {route.page === 'chat' && <ChatPage api={api} chatId={route.id} />}
         {route.page === 'dictionaries' && <DictionariesPage api={api} />}
         {route.page === 'usage' && <UsagePage api={api} />}
+        {route.page === 'personas' && <PersonasPage api={api} />}
+        {route.page === 'groups' && <GroupsPage api={api} />}
         {route.page === 'lorebooks' && <LorebooksPage api={api} {...(route.id ? { bookId: route.id } : {})} />}
       </main>
     </div>

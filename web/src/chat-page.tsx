@@ -9,6 +9,8 @@ import { MessageItem, type MessageActions } from './message-item.tsx';
 import { HistoryTimeline } from './history-timeline.tsx';
 import { go } from './route.ts';
 import { saveFile } from './save-file.ts';
+import type { Group } from './groups-page.tsx';
+import type { Persona } from './personas-page.tsx';
 import type { Character, Chat, Message } from './types.ts';
 
 const PAGE = 50;
@@ -27,11 +29,15 @@ async function base64Of(file: File): Promise<string> {
 export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
   const [chat, setChat] = useState<Chat | null>(null);
   const [character, setCharacter] = useState<Character | null>(null);
+  const [group, setGroup] = useState<Group | null>(null);
+  const [members, setMembers] = useState<Map<string, Character>>(new Map());
+  const [personas, setPersonas] = useState<Persona[]>([]);
+  const [nextSpeaker, setNextSpeaker] = useState('');
   const [messages, setMessages] = useState<Message[]>([]);
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
   const [image, setImage] = useState<File | null>(null);
-  const [pending, setPending] = useState<{ user?: string; reply: string } | null>(null);
+  const [pending, setPending] = useState<{ user?: string; reply: string; speaker?: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [panel, setPanel] = useState<'none' | 'tree' | 'search' | 'explain' | 'history'>('none');
   const controller = useRef<AbortController | null>(null);
@@ -50,7 +56,18 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
       try {
         const c = await api.get<Chat>(`/api/v1/character_chats/${chatId}`);
         setChat(c);
-        setCharacter(await api.get<Character>(`/api/v1/characters/${c.character_id}`));
+        void api
+          .get<{ items: Persona[] }>('/api/v1/personas?limit=200')
+          .then((p) => setPersonas(p.items))
+          .catch(() => setPersonas([]));
+        if (c.group_id) {
+          const g = await api.get<Group>(`/api/v1/groups/${c.group_id}`);
+          setGroup(g);
+          const cards = await Promise.all(
+            g.members.map((m) => api.get<Character>(`/api/v1/characters/${m.character_id}`).catch(() => null)),
+          );
+          setMembers(new Map(cards.filter((x): x is Character => x !== null).map((x) => [x.id, x])));
+        } else if (c.character_id) setCharacter(await api.get<Character>(`/api/v1/characters/${c.character_id}`));
         stickToBottom.current = true;
         await loadLatest();
       } catch (e) {
@@ -105,8 +122,8 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
         await streamGeneration(
           api,
           chatId,
-          { mode, ...(message ? { message } : {}) },
-          (reply) => setPending((p) => ({ ...p, reply })),
+          { mode, ...(message ? { message } : {}), ...(nextSpeaker ? { speaker_id: nextSpeaker } : {}) },
+          (reply, speaker) => setPending((p) => ({ ...p, reply, ...(speaker ? { speaker } : {}) })),
           abort.signal,
         );
       }
@@ -170,7 +187,7 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
     saveFile(blob, filename.endsWith('.jsonl') ? filename : `${chat?.title || 'chat'}.jsonl`);
   };
   const importJsonl = async (file: File) => {
-    if (!chat) return;
+    if (!chat?.character_id) return;
     const imported = await api.json<Chat>('POST', '/api/v1/character_chats/import', {
       character_id: chat.character_id,
       content: await file.text(),
@@ -178,15 +195,32 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
     go(`#/chats/${imported.id}`);
   };
 
+  const changePersona = async (personaId: string) => {
+    if (!chat) return;
+    setChat(
+      await api.json<Chat>('PUT', `/api/v1/character_chats/${chatId}?expected_version=${chat.version}`, { persona_id: personaId || null }),
+    );
+  };
+
   const busy = pending !== null;
-  const name = character?.name ?? '…';
+  const name = group?.name ?? character?.name ?? '…';
+  const speakerOf = (m: Message) => (m.speaker_id ? members.get(m.speaker_id) : undefined) ?? character;
   return (
     <section class="chat-page" aria-labelledby="chat-title">
       <header class="chat-header">
-        <a href={character ? `#/characters/${character.id}` : '#/library'} class="link">
+        <a href={character ? `#/characters/${character.id}` : group ? '#/groups' : '#/library'} class="link">
           ‹ {name}
         </a>
         <h1 id="chat-title">{chat?.title || `Chat with ${name}`}</h1>
+        <label for="chat-persona" class="visually-hidden">
+          Persona
+        </label>
+        <select id="chat-persona" value={chat?.settings?.persona_id ?? ''} onChange={(e) => void changePersona(e.currentTarget.value)}>
+          <option value="">No persona</option>
+          {personas.map((p) => (
+            <option value={p.id}>{p.name}</option>
+          ))}
+        </select>
         <div class="chat-tools" role="toolbar" aria-label="Chat tools">
           <button type="button" aria-pressed={panel === 'tree'} onClick={() => setPanel(panel === 'tree' ? 'none' : 'tree')}>
             Branches
@@ -226,8 +260,8 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
               key={`${m.id}:${m.version}:${m.alternate_index}`}
               api={api}
               message={m}
-              characterName={name}
-              avatarUrl={character?.image?.url ?? null}
+              characterName={speakerOf(m)?.name ?? name}
+              avatarUrl={speakerOf(m)?.image?.url ?? null}
               actions={actions}
               busy={busy}
             />
@@ -240,10 +274,10 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
             </article>
           )}
           {pending && (
-            <article class="message from-character pending" aria-label={`${name} is replying`}>
+            <article class="message from-character pending" aria-label={`${pending.speaker ?? name} is replying`}>
               <div class="message-body">
                 <header>
-                  <strong>{name}</strong>
+                  <strong>{pending.speaker ?? name}</strong>
                 </header>
                 <p class="message-text" data-testid="streaming-reply">
                   {pending.reply || '…'}
@@ -299,6 +333,19 @@ export function ChatPage({ api, chatId }: { api: Api; chatId: string }) {
               onChange={(e) => setImage(e.currentTarget.files?.[0] ?? null)}
             />
           </label>
+          {group && (
+            <>
+              <label for="next-speaker" class="visually-hidden">
+                Next speaker
+              </label>
+              <select id="next-speaker" value={nextSpeaker} onChange={(e) => setNextSpeaker(e.currentTarget.value)}>
+                <option value="">{`Next: by ${group.activation_strategy} order`}</option>
+                {group.members.map((m) => (
+                  <option value={m.character_id}>{`Next: ${m.name ?? members.get(m.character_id)?.name ?? m.character_id}`}</option>
+                ))}
+              </select>
+            </>
+          )}
           <button type="button" disabled={busy} onClick={() => void generate('regenerate')}>
             Regenerate
           </button>

@@ -7,7 +7,9 @@ export type Route =
   | { page: 'chat'; id: string }
   | { page: 'lorebooks'; id?: string }
   | { page: 'dictionaries' }
-  | { page: 'usage' };
+  | { page: 'usage' }
+  | { page: 'personas' }
+  | { page: 'groups' };
 
 export function parseRoute(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');
@@ -16,6 +18,8 @@ export function parseRoute(hash: string): Route {
   if (page === 'lorebooks') return id ? { page: 'lorebooks', id } : { page: 'lorebooks' };
   if (page === 'dictionaries') return { page: 'dictionaries' };
   if (page === 'usage') return { page: 'usage' };
+  if (page === 'personas') return { page: 'personas' };
+  if (page === 'groups') return { page: 'groups' };
   return { page: 'library' };
 }
 

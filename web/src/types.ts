@@ -27,7 +27,9 @@ export interface Character {
 
 export interface Chat {
   id: string;
-  character_id: string;
+  character_id: string | null;
+  group_id?: string | null;
+  settings?: { persona_id?: string | null; world_book_ids?: string[] } & Record<string, unknown>;
   title: string | null;
   version: number;
   updated_at: string;
@@ -39,6 +41,7 @@ export interface Message {
   id: string;
   chat_id: string;
   parent_message_id: string | null;
+  speaker_id?: string | null;
   sender: string;
   name: string | null;
   content: string;

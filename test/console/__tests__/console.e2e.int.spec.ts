@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startOpenAIUpstream, type OpenAIUpstream } from '../../sillytavern/openai-upstream.ts';
+import { eventually } from '../../eventually.ts';
 import { startTestService, TEST_API_KEY, type TestService } from '../../harness.ts';
 import { ensureConsoleBuilt } from '../console-build.ts';
 
@@ -183,6 +184,47 @@ describe('web console', () => {
     await other.close();
   }, 60_000);
 
+  test('a persona: created as the default, chosen for a chat, its description in the prompt', async () => {
+    await page.getByRole('link', { name: 'Personas' }).click();
+    await page.getByLabel('Persona name').fill('Ann');
+    await page.getByLabel('Persona description').fill('Ann is a wandering bard with a lute.');
+    await page.getByLabel('Default persona').check();
+    await page.getByRole('button', { name: 'Create persona' }).click();
+    await page.getByRole('listitem', { name: 'Ann' }).getByText('Ann (default)').waitFor();
+
+    await page.getByRole('link', { name: 'Library' }).click();
+    await page.getByRole('listitem', { name: 'Seraphina' }).getByRole('button', { name: 'Start chat' }).click();
+    await page.getByRole('log', { name: 'Conversation' }).getByRole('article').first().waitFor();
+    const chatId = page.url().split('/chats/')[1]!;
+    const persona = page.getByLabel('Persona', { exact: true });
+    await persona.selectOption({ label: 'Ann' });
+    const personaOfChat = await eventually(
+      async () => (await svc.request('GET', `/api/v1/character_chats/${chatId}`)).body.settings?.persona_id ?? null,
+      (id) => id !== null,
+    );
+    expect(personaOfChat).not.toBeNull();
+    const prepared = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, { body: { message: 'Hello' } });
+    expect(JSON.stringify(prepared.body.messages)).toContain('Ann is a wandering bard with a lute.');
+  }, 60_000);
+
+  test('a group chat: members with their avatars, both answering in list order', async () => {
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByLabel('Group name').fill('Glade');
+    const form = page.getByRole('form', { name: 'New group' });
+    await form.getByLabel('Seraphina').check();
+    await form.getByLabel('Keeper').check();
+    await page.getByLabel('Who speaks next').selectOption('list');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('listitem', { name: 'Glade' }).getByRole('button', { name: 'Start group chat' }).click();
+    const log = page.getByRole('log', { name: 'Conversation' });
+    await log.getByRole('article').first().waitFor();
+    await page.getByRole('textbox', { name: 'Message' }).fill('Hello, both of you.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('streaming-reply').waitFor({ state: 'detached', timeout: 30_000 });
+    await log.getByRole('article', { name: 'Keeper said' }).last().waitFor();
+    await log.getByRole('article', { name: 'Seraphina said' }).last().waitFor();
+  }, 90_000);
+
   test('usage shows the completions with a chart and the providers; a chat dictionary rewrites a text', async () => {
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('img', { name: 'Completions and tokens per day' }).waitFor();
@@ -222,7 +264,7 @@ describe('web console', () => {
     expect(await critical(page)).toEqual([]);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const hash of ['#/library', '#/lorebooks', '#/usage', '#/dictionaries']) {
+    for (const hash of ['#/library', '#/lorebooks', '#/usage', '#/dictionaries', '#/personas', '#/groups']) {
       await page.goto(`${svc.url}/${hash}`);
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate(() => {
