@@ -5,11 +5,17 @@ import { compareWithFreshRebuild } from '../../../../test/read-model-check.ts';
 import { buildPng, tEXt } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 
 /** A group's own image: stored as a persona's (quota, blob store), served back, removed, forgotten with its user. */
+const G = '/api/v1/groups';
+const QUOTA = 6000;
 let svc: TestService;
 let admin: string;
 beforeAll(async () => {
   svc = await startTestService({
-    env: { AUTH_MODE: 'multi-user', JWT_SECRET: 'group-avatar-secret-0123456789-abcdefghijkl' },
+    env: {
+      AUTH_MODE: 'multi-user',
+      JWT_SECRET: 'group-avatar-secret-0123456789-abcdefghijkl',
+      STORAGE_QUOTA_BYTES_PER_USER: String(QUOTA),
+    },
     roles: { api: true, projector: true, worker: false },
   });
   admin = (await svc.runtime.userStore.createUser('group-avatar-admin', true)).apiKey;
@@ -18,7 +24,6 @@ afterAll(async () => {
   await svc?.close();
 });
 
-const G = '/api/v1/groups';
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function userWithGroup(name: string, avatar?: Uint8Array) {
@@ -74,6 +79,21 @@ describe('group avatars', () => {
 
     // Time travel shows the image the group had then.
     expect((await svc.request('GET', `${G}/${group.id}?as_of=1`, { key })).body.avatar).toMatchObject({ media_type: 'image/png' });
+  }, 30_000);
+
+  test('an image over the storage quota is a 413 and changes nothing: no group, no blob', async () => {
+    const first = buildPng([tEXt('Comment', 'a'.repeat(3500))], { width: 5 });
+    const { key, group } = await userWithGroup('collector', first);
+    const second = buildPng([tEXt('Comment', 'b'.repeat(3500))], { width: 5 });
+    const body = { name: 'one too many', member_ids: group.members.map((m: { character_id: string }) => m.character_id) };
+    const over = await svc.request('POST', G, { key, body: { ...body, avatar_base64: Buffer.from(second).toString('base64') } });
+    expect(over.status).toBe(413);
+    expect(over.body.code).toBe('quota_exceeded');
+    expect(await svc.runtime.blobStore.has(sha256(second))).toBe(false);
+    expect((await svc.request('GET', G, { key })).body.total).toBe(1);
+    const update = await svc.request('PUT', `${G}/${group.id}`, { key, body: { avatar_base64: Buffer.from(second).toString('base64') } });
+    expect(update.status).toBe(413);
+    expect((await svc.request('GET', `${G}/${group.id}`, { key })).body).toMatchObject({ version: group.version, avatar: group.avatar });
   }, 30_000);
 
   test("forgetting the user removes the group's image from the read model and the blob store", async () => {
