@@ -11,9 +11,8 @@ export async function userBlobReferences(db: Kysely<ReadModels>, schema: string,
     UNION SELECT a->>'sha256' FROM ${characters} c, jsonb_array_elements(c.assets) a WHERE c.owner_id = ${userId}
     UNION SELECT m.image_sha256 FROM ${sql.id(schema, 'chat_messages')} m JOIN ${sql.id(schema, 'chats')} ch ON ch.id = m.chat_id
            WHERE ch.owner_id = ${userId} AND m.image_sha256 IS NOT NULL
-    UNION SELECT p.avatar->>'sha256' FROM ${sql.id(schema, 'personas')} p WHERE p.owner_id = ${userId} AND p.avatar IS NOT NULL`.execute(
-    db,
-  );
+    UNION SELECT p.avatar->>'sha256' FROM ${sql.id(schema, 'personas')} p WHERE p.owner_id = ${userId} AND p.avatar IS NOT NULL
+    UNION SELECT g.avatar->>'sha256' FROM ${sql.id(schema, 'groups')} g WHERE g.owner_id = ${userId} AND g.avatar IS NOT NULL`.execute(db);
   return rows.map((r) => r.sha256).filter((h): h is string => typeof h === 'string');
 }
 
@@ -26,5 +25,6 @@ export function unreferencedBlobCondition(schema: string, column: string): strin
   return `NOT EXISTS (SELECT 1 FROM ${q('characters')} c WHERE c.avatar->>'sha256' = ${column})
          AND NOT EXISTS (SELECT 1 FROM ${q('characters')} c, jsonb_array_elements(c.assets) a WHERE a->>'sha256' = ${column})
          AND NOT EXISTS (SELECT 1 FROM ${q('chat_messages')} m WHERE m.image_sha256 = ${column})
-         AND NOT EXISTS (SELECT 1 FROM ${q('personas')} p WHERE p.avatar->>'sha256' = ${column})`;
+         AND NOT EXISTS (SELECT 1 FROM ${q('personas')} p WHERE p.avatar->>'sha256' = ${column})
+         AND NOT EXISTS (SELECT 1 FROM ${q('groups')} g WHERE g.avatar->>'sha256' = ${column})`;
 }

@@ -9,7 +9,9 @@ import { typesOf, type EventFolds } from './projection.ts';
  * JSON columns are written as JSON text. Time travel (queries/resource-as-of.ts) folds rows with these too.
  */
 type JsonColumn = 'members' | 'world_book_ids' | 'source';
-export type GroupRowValues = Omit<Selectable<GroupsTable>, JsonColumn> & { [K in JsonColumn]: string };
+export type GroupRowValues = Omit<Selectable<GroupsTable>, JsonColumn | 'avatar'> & { [K in JsonColumn]: string } & {
+  avatar: string | null;
+};
 type DefinitionColumns = Omit<GroupRowValues, 'id' | 'owner_id' | 'version' | 'source' | 'created_at' | 'updated_at' | 'deleted_at'>;
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -26,6 +28,7 @@ export function definitionColumns(group: GroupChanges): Partial<DefinitionColumn
   if (group.world_book_ids !== undefined) out.world_book_ids = json(group.world_book_ids);
   if (group.join_prefix !== undefined) out.join_prefix = group.join_prefix;
   if (group.join_suffix !== undefined) out.join_suffix = group.join_suffix;
+  if (group.avatar !== undefined) out.avatar = group.avatar === null ? null : json(group.avatar);
   return out;
 }
 
@@ -36,6 +39,7 @@ export function createdGroupRow(event: RecordedEvent<'GroupCreated'>): GroupRowV
     owner_id: d.ownerId,
     version: event.revision,
     ...definitionColumns(d.group),
+    avatar: d.group.avatar ? json(d.group.avatar) : null,
     source: json(d.source),
     created_at: event.createdAt,
     updated_at: event.createdAt,

@@ -35,6 +35,7 @@ export async function groupAsOf(store: EventStore, id: string, asOf: AsOf, actor
       members: JSON.parse(row.members) as GroupRow['members'],
       world_book_ids: JSON.parse(row.world_book_ids) as string[],
       source: JSON.parse(row.source) as Record<string, unknown>,
+      avatar: row.avatar === null ? null : (JSON.parse(row.avatar) as GroupRow['avatar']),
     },
     version,
   };

@@ -22,8 +22,11 @@ export function toGroupDefinition(row: GroupRow): GroupDefinition {
     world_book_ids: row.world_book_ids,
     join_prefix: row.join_prefix,
     join_suffix: row.join_suffix,
+    avatar: row.avatar,
   };
 }
+
+export const groupAvatarUrl = (id: string) => `/api/v1/groups/${id}/avatar`;
 
 /**
  * The API's view of a group: each member with its character's name, the talkativeness in effect (the member's
@@ -35,6 +38,7 @@ export function toGroupView(row: GroupRow, characters: ReadonlyMap<string, Membe
     version: row.version,
     owner_id: row.owner_id,
     ...toGroupDefinition(row),
+    avatar: row.avatar ? { media_type: row.avatar.mime, size: row.avatar.size, url: groupAvatarUrl(row.id) } : null,
     members: row.members.map((m) => {
       const c = characters.get(m.character_id);
       return {

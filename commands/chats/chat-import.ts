@@ -1,4 +1,4 @@
-import type { StChat } from '../../shared/chats/sillytavern-chat.ts';
+import type { StChat, StLine } from '../../shared/chats/sillytavern-chat.ts';
 import { parseSillyTavernChat } from '../../shared/chats/sillytavern-chat.ts';
 import { settingsFromSillyTavern } from '../../shared/chats/sillytavern-settings.ts';
 import { formatCreateDate } from '../../shared/chats/send-date.ts';
@@ -10,12 +10,13 @@ import { createChat, loadOwnedCharacter, type ChatCommandDeps } from './chat-wor
 
 /**
  * The messages of an imported SillyTavern chat: each line's swipes become alternates under the previous
- * line's shown swipe, and the line's `swipe_id` is the selected one.
+ * line's shown swipe, and the line's `swipe_id` is the selected one. `speakerOf` names a group chat line's member.
  */
-export function seedsFromSillyTavern(chat: StChat): SeedMessage[] {
+export function seedsFromSillyTavern(chat: StChat, speakerOf: (line: StLine) => string | null = () => null): SeedMessage[] {
   const seeds: SeedMessage[] = [];
   let parentId: string | null = null;
   for (const line of chat.lines) {
+    const speakerId = speakerOf(line);
     let shown: string | null = null;
     line.alternates.forEach((alternate, i) => {
       const messageId = newId();
@@ -30,6 +31,7 @@ export function seedsFromSillyTavern(chat: StChat): SeedMessage[] {
         metadata: alternate.metadata,
         sentAt: alternate.sentAt ? alternate.sentAt.toISOString() : null,
         active: i <= line.selected,
+        ...(speakerId ? { speakerId } : {}),
       });
     });
     parentId = shown;

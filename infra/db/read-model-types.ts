@@ -196,6 +196,7 @@ export interface GroupsTable {
   world_book_ids: JSONColumnType<string[]>;
   join_prefix: string;
   join_suffix: string;
+  avatar: ColumnType<{ sha256: string; mime: string; size: number } | null, string | null, string | null>;
   source: JSONColumnType<Record<string, unknown>>;
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;

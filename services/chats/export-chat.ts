@@ -12,6 +12,7 @@ import {
 import { formatCreateDate } from '../../shared/chats/send-date.ts';
 import { buildSillyTavernChat, type StExportMessage } from '../../shared/chats/sillytavern-chat.ts';
 import { sillyTavernHeader } from '../../shared/chats/sillytavern-settings.ts';
+import { buildSillyTavernGroupChat } from '../../shared/groups/sillytavern-group-chat.ts';
 
 const userNameOf = (settings: ChatSettings) => settings.user_name ?? 'User';
 
@@ -43,30 +44,53 @@ function exportMessages(entries: TranscriptEntry[]): ExportMessage[] {
   }));
 }
 
-/** The conversation as a SillyTavern chat file (JSONL): its header, then each message with its alternates as swipes. */
-export function sillyTavernChatFile(chat: ChatRow, entries: TranscriptEntry[]): string {
+type Transcript = TranscriptEntry[];
+
+/** Each message of the conversation in SillyTavern's terms, its name resolved as the chat shows it. */
+function stMessages(chat: ChatRow, userName: string) {
   const info = exportChat(chat);
-  const header = sillyTavernHeader(chat.settings as ChatSettings, {
-    characterName: chat.character_name,
-    createDate: formatCreateDate(chat.created_at),
-  });
-  const stMessage = (m: TranscriptEntry['message']): StExportMessage => ({
-    name: displayName(
-      { name: m.name, sender: m.sender as Sender },
-      { characterName: info.characterName, userName: (header?.user_name as string | undefined) ?? info.userName },
-    ),
+  return (m: TranscriptEntry['message']): StExportMessage => ({
+    name: displayName({ name: m.name, sender: m.sender as Sender }, { characterName: info.characterName, userName }),
     sender: m.sender as Sender,
     content: m.content,
     createdAt: m.created_at,
     metadata: m.metadata,
   });
-  return buildSillyTavernChat(
-    header,
-    entries.map((e) => {
-      const message = stMessage(e.message);
-      return { message, alternates: e.alternates.length === 1 ? [message] : e.alternates.map(stMessage), index: e.index };
-    }),
-  );
+}
+
+function stLines(entries: Transcript, stMessage: (m: TranscriptEntry['message']) => StExportMessage) {
+  return entries.map((e) => {
+    const message = stMessage(e.message);
+    return { message, alternates: e.alternates.length === 1 ? [message] : e.alternates.map(stMessage), index: e.index };
+  });
+}
+
+/** The conversation as a SillyTavern chat file (JSONL): its header, then each message with its alternates as swipes. */
+export function sillyTavernChatFile(chat: ChatRow, entries: Transcript): string {
+  const header = sillyTavernHeader(chat.settings as ChatSettings, {
+    characterName: chat.character_name,
+    createDate: formatCreateDate(chat.created_at),
+  });
+  const userName = (header?.user_name as string | undefined) ?? exportChat(chat).userName;
+  return buildSillyTavernChat(header, stLines(entries, stMessages(chat, userName)));
+}
+
+/**
+ * A group chat as SillyTavern's group chat file; `avatarOf` names each assistant message's speaker by its
+ * avatar file name (from the message's `speaker_id` and name).
+ */
+export function sillyTavernGroupChatFile(
+  chat: ChatRow,
+  entries: Transcript,
+  avatarOf: (speakerId: string | null, name: string) => string,
+): string {
+  const header = sillyTavernHeader(chat.settings as ChatSettings, { characterName: chat.character_name, createDate: '' });
+  const meta = header && typeof header.chat_metadata === 'object' ? (header.chat_metadata as Record<string, unknown>) : {};
+  const lines = stLines(entries, stMessages(chat, exportChat(chat).userName)).map((line, i) => ({
+    ...line,
+    speakerAvatar: line.message.sender === 'assistant' ? avatarOf(entries[i]!.message.speaker_id, line.message.name) : null,
+  }));
+  return buildSillyTavernGroupChat(meta, lines);
 }
 
 /** One page of the conversation as the original system's JSON, Markdown or plain text. */

@@ -11,13 +11,14 @@ import type { Actor } from '../../shared/access/actor.ts';
 import { badRequest, unprocessable } from '../../shared/errors.ts';
 import { avatarBaseName, fromSillyTavernGroup, sillyTavernGroupSchema, toSillyTavernGroup } from '../../shared/groups/sillytavern-group.ts';
 
-interface OwnedCharacter {
+export interface OwnedCharacter {
   id: string;
   name: string;
   filename: string | null;
 }
 
-async function ownedCharacters(db: Kysely<ReadModels>, schema: string, ownerId: string): Promise<OwnedCharacter[]> {
+/** The caller's live characters with the file name each card was imported under, oldest first. */
+export async function ownedCharacters(db: Kysely<ReadModels>, schema: string, ownerId: string): Promise<OwnedCharacter[]> {
   const rows = await db
     .withSchema(schema)
     .selectFrom('characters')
@@ -30,7 +31,7 @@ async function ownedCharacters(db: Kysely<ReadModels>, schema: string, ownerId: 
 }
 
 /** The avatar file name SillyTavern would know the character by. */
-const avatarOf = (c: OwnedCharacter | undefined, id: string) => c?.filename ?? `${c?.name ?? id}.png`;
+export const avatarOf = (c: OwnedCharacter | undefined, id: string) => c?.filename ?? `${c?.name ?? id}.png`;
 
 export async function importSillyTavernGroup(
   db: Kysely<ReadModels>,

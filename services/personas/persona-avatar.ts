@@ -43,6 +43,27 @@ export function avatarFromBase64(ports: AvatarPorts, ownerId: string, payload: s
   return planned(ports, ownerId, bytes, mediaType);
 }
 
+/**
+ * Runs `write` with the image a JSON body gave (`undefined`: unchanged, `null`: removed): the quota is charged and
+ * the bytes stored first, and the charge is given back when the write is refused.
+ */
+export async function withAvatar<T>(
+  ports: AvatarPorts,
+  ownerId: string,
+  payload: string | null | undefined,
+  write: (avatar: StoredAvatar | null | undefined) => Promise<T>,
+): Promise<T> {
+  if (payload === undefined || payload === null) return write(payload);
+  const planned = avatarFromBase64(ports, ownerId, payload);
+  const reservation: BlobReservation = await planned.store();
+  try {
+    return await write(planned.avatar);
+  } catch (err) {
+    await reservation.release();
+    throw err;
+  }
+}
+
 /** From an uploaded file (a backup's avatar images), with the same checks. */
 export function avatarFromFile(ports: AvatarPorts, ownerId: string, bytes: Uint8Array, filename: string): PlannedAvatar {
   if (bytes.byteLength > ports.config.MESSAGE_IMAGE_MAX_BYTES)

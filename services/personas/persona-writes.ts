@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type { BlobReservation } from '../../infra/blobs/blob-quota.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import {
   accessiblePersona,
@@ -10,7 +9,7 @@ import {
 } from '../../commands/personas/persona-workflows.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import { DEFAULT_PERSONA_FIELDS, type PersonaChanges, type PersonaFields } from '../../shared/personas/persona-fields.ts';
-import { avatarFromBase64, type AvatarPorts } from './persona-avatar.ts';
+import { withAvatar, type AvatarPorts } from './persona-avatar.ts';
 import { createPersonaReferences } from './persona-references.ts';
 
 type Editable = Partial<Omit<PersonaFields, 'avatar'>>;
@@ -23,30 +22,13 @@ type Editable = Partial<Omit<PersonaFields, 'avatar'>>;
 export function createPersonaWrites(db: Kysely<ReadModels>, schema: string, deps: PersonaCommandDeps & AvatarPorts) {
   const references = createPersonaReferences(db, schema);
 
-  async function withAvatar<T>(
-    ownerId: string,
-    payload: string | null | undefined,
-    write: (avatar: PersonaFields['avatar'] | undefined) => Promise<T>,
-  ): Promise<T> {
-    if (payload === undefined) return write(undefined);
-    if (payload === null) return write(null);
-    const planned = avatarFromBase64(deps, ownerId, payload);
-    const reservation: BlobReservation = await planned.store();
-    try {
-      return await write(planned.avatar);
-    } catch (err) {
-      await reservation.release();
-      throw err;
-    }
-  }
-
   return {
     async create(actor: Actor, input: Editable & { name: string; avatar_base64?: string | undefined }): Promise<PersonaWrite> {
       const { avatar_base64, ...given } = input;
       const fields = { ...DEFAULT_PERSONA_FIELDS, ...definedOnly(given) } as Omit<PersonaFields, 'avatar'>;
       fields.locked_character_ids = [...new Set(fields.locked_character_ids)];
       await references.check(actor.userId, fields);
-      return withAvatar(actor.userId, avatar_base64, (avatar) =>
+      return withAvatar(deps, actor.userId, avatar_base64, (avatar) =>
         createPersona(deps, actor, { ...fields, avatar: avatar ?? null }, { kind: 'api' }),
       );
     },
@@ -62,7 +44,7 @@ export function createPersonaWrites(db: Kysely<ReadModels>, schema: string, deps
       const changes: PersonaChanges = definedOnly(given);
       if (changes.locked_character_ids) changes.locked_character_ids = [...new Set(changes.locked_character_ids)];
       await references.check(state.ownerId!, changes);
-      return withAvatar(state.ownerId!, avatar_base64, (avatar) =>
+      return withAvatar(deps, state.ownerId!, avatar_base64, (avatar) =>
         updatePersona(deps, actor, personaId, { ...changes, ...(avatar !== undefined ? { avatar } : {}) }, expectedVersion),
       );
     },

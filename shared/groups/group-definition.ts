@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedAvatarSchema } from '../personas/persona-fields.ts';
 
 /**
  * A group (SillyTavern's group chat definition): its members in list order, how the next speaker is chosen
@@ -36,6 +37,8 @@ export const groupDefinitionSchema = z.object({
   /** Put around each member's joined card field in the append modes (`{{char}}` and `<FIELDNAME>` expand). */
   join_prefix: z.string().max(2000),
   join_suffix: z.string().max(2000),
+  /** The group's own image, stored as a persona's; absent in groups made before groups had one. */
+  avatar: storedAvatarSchema.nullable().optional(),
 });
 export type GroupDefinition = z.infer<typeof groupDefinitionSchema>;
 

@@ -32,6 +32,7 @@ import {
 } from './chat-schemas.ts';
 import { assertOwned } from '../../../shared/access/access-rules.ts';
 import { createChatPersonas } from '../../personas/chat-persona.ts';
+import { exportSillyTavernGroupChat, importGroupChatFile } from '../../groups/sillytavern-group-chats.ts';
 
 const BASE = '/api/v1/character_chats';
 export const chatLocation = (id: string) => `${BASE}/${id}`;
@@ -83,7 +84,8 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'post',
       path: `${BASE}/import`,
       operationId: 'importChat',
-      summary: 'Import a SillyTavern chat file (JSONL) as a new chat of a character',
+      summary:
+        'Import a SillyTavern chat file (JSONL) as a new chat of a character, or a group chat file as a chat of a group (`group_id`: speakers matched to members by `original_avatar`, then name)',
       tags: ['chats'],
       auth: 'user',
       rateLimit: 'chat_create',
@@ -96,12 +98,10 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       },
       handler: async ({ body, actor }) => {
         const chatId = newId();
-        const { result, summary } = await importSillyTavernChat(deps, actor, {
-          chatId,
-          characterId: body.character_id,
-          content: body.content,
-          ...(body.title ? { title: body.title } : {}),
-        });
+        const common = { chatId, content: body.content, ...(body.title ? { title: body.title } : {}) };
+        const { result, summary } = body.group_id
+          ? await importGroupChatFile(deps.db, deps.readSchema, deps, actor, { ...common, groupId: body.group_id })
+          : await importSillyTavernChat(deps, actor, { ...common, characterId: body.character_id! });
         return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId, { import: summary }), {
           id: chatId,
           version: result.revision,
@@ -299,7 +299,10 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
           res.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
           res.setHeader('Content-Disposition', attachment(chat.title, 'jsonl'));
           res.setHeader('ETag', `W/"${chat.version}"`);
-          res.status(200).send(sillyTavernChatFile(chat, entries));
+          const file = chat.group_id
+            ? await exportSillyTavernGroupChat(deps.db, deps.readSchema, chat, entries)
+            : sillyTavernChatFile(chat, entries);
+          res.status(200).send(file);
           return undefined;
         }
         return { status: 200, body: chatExportBody(chat, entries, query) };

@@ -81,13 +81,17 @@ export const chatListSchema = z.object({
 
 export const forkBody = z.object({ message_id: z.uuid(), title: z.string().trim().min(1).max(MAX_TITLE).optional() });
 
-export const importBody = z.object({
-  character_id: z.uuid(),
-  /** The chat file: SillyTavern JSONL (header line optional, as in group chats). */
-  content: z.string().min(1),
-  format: z.enum(['sillytavern']).default('sillytavern'),
-  title: z.string().trim().min(1).max(MAX_TITLE).optional(),
-});
+export const importBody = z
+  .object({
+    character_id: z.uuid().optional(),
+    /** A SillyTavern group chat file: its speakers are matched to this group's members. */
+    group_id: z.uuid().optional(),
+    /** The chat file: SillyTavern JSONL (header line optional, as in group chats). */
+    content: z.string().min(1),
+    format: z.enum(['sillytavern']).default('sillytavern'),
+    title: z.string().trim().min(1).max(MAX_TITLE).optional(),
+  })
+  .refine((b) => (b.character_id === undefined) !== (b.group_id === undefined), 'give either character_id or group_id');
 
 export const exportQuery = z
   .object({

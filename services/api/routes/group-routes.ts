@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { createGroup, deleteGroup, restoreGroup, updateGroup } from '../../../commands/groups/group-workflows.ts';
+import { deleteGroup, restoreGroup } from '../../../commands/groups/group-workflows.ts';
 import { groupAsOf } from '../../../queries/group-as-of.ts';
 import { groupHistoryFold } from '../../../queries/group-history-fold.ts';
 import { createGroupQueries, toGroupView, type GroupRow } from '../../../queries/groups-queries.ts';
 import { assertOwned } from '../../../shared/access/access-rules.ts';
-import { notFound } from '../../../shared/errors.ts';
+import { AppError, notFound } from '../../../shared/errors.ts';
 import { groupStream } from '../../../shared/groups/group-fold.ts';
 import { exportSillyTavernGroup, importSillyTavernGroup } from '../../groups/sillytavern-groups.ts';
-import { contentDispositionHeader } from '../http/file-response.ts';
+import { createGroupWrites } from '../../groups/group-writes.ts';
+import { contentDispositionHeader, sendUserFile } from '../http/file-response.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection, respondCreatedAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
@@ -30,7 +31,13 @@ const BASE = '/api/v1/groups';
 export function groupRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createGroupQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache, maxMembers: deps.config.GROUP_MAX_MEMBERS };
+  const writes = createGroupWrites({ ...commands, blobStore: deps.blobStore, config: deps.config });
   const location = (id: string) => `${BASE}/${id}`;
+  const visibleGroup = (row: GroupRow | undefined, id: string, actor: Parameters<typeof assertOwned>[0]) => {
+    if (!row || row.deleted_at) throw notFound('group', id);
+    assertOwned(actor, row);
+    return row;
+  };
   const family = { deps, path: `${BASE}/:id`, params: groupParams, id: (p: { id: string }) => p.id, tags: ['groups'], location };
   const view = async (row: GroupRow) => toGroupView(row, await queries.memberCharacters([row]));
   const groupResponse = async (id: string, status: number): Promise<RouteResult> => {
@@ -101,8 +108,8 @@ export function groupRoutes(deps: ApiDependencies): RouteDefinition[] {
         400: { description: 'a member or world book that is not the caller’s, a duplicate, too many members', schema: problemSchema },
       },
       handler: async ({ body, actor }) => {
-        const { member_ids, ...rest } = body;
-        const { groupId, result } = await createGroup(commands, actor, { ...rest, members: toMembers(member_ids) });
+        const { member_ids, avatar_base64, ...rest } = body;
+        const { groupId, result } = await writes.create(actor, { ...rest, members: toMembers(member_ids) }, avatar_base64);
         return respondCreatedAfterProjection(deps, result.position, location(groupId), () => groupResponse(groupId, 201), {
           id: groupId,
           version: result.revision,
@@ -175,13 +182,40 @@ export function groupRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'version conflict', schema: problemSchema },
       },
       handler: async ({ params, query, body, actor }) => {
-        const { member_ids, ...rest } = body;
+        const { member_ids, avatar_base64, ...rest } = body;
         const changes = { ...rest, ...(member_ids ? { members: toMembers(member_ids) } : {}) };
-        const result = await updateGroup(commands, actor, params.id, changes, query.expected_version);
+        const result = await writes.update(actor, params.id, changes, avatar_base64, query.expected_version);
         return respondAfterProjection(deps, result.position, location(params.id), () => groupResponse(params.id, 200), {
           id: params.id,
           version: result.revision,
         });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${BASE}/:id/avatar`,
+      operationId: 'getGroupAvatar',
+      summary: "The group's image, with its content type and an ETag",
+      tags: ['groups'],
+      auth: 'user',
+      params: groupParams,
+      responses: {
+        200: { description: 'the image', contentType: 'image/*' },
+        304: { description: 'not modified' },
+        404: { description: 'no image', schema: problemSchema },
+      },
+      handler: async ({ params, actor, req, res }) => {
+        const row = visibleGroup(await queries.get(params.id), params.id, actor);
+        if (!row.avatar) throw new AppError(404, 'no_image', `group ${params.id} has no image`);
+        const etag = `"${row.avatar.sha256}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).setHeader('ETag', etag).end();
+          return undefined;
+        }
+        const blob = await deps.blobStore.get(row.avatar.sha256);
+        if (!blob) throw notFound('image of group', params.id);
+        sendUserFile(res, blob.bytes, { name: row.name }, { ETag: etag, 'Cache-Control': 'private, no-cache' });
+        return undefined;
       },
     }),
     deleteRoute(family, {

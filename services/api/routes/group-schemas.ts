@@ -28,6 +28,8 @@ const groupFields = {
   world_book_ids: z.array(uuid()).max(100),
   join_prefix: z.string().max(2000),
   join_suffix: z.string().max(2000),
+  /** The group's image: base64 or a `data:` URL of a PNG, JPEG, GIF or WebP; null removes it (update). */
+  avatar_base64: z.string().min(1).nullable(),
 };
 
 export const createGroupBody = z
@@ -39,6 +41,7 @@ export const createGroupBody = z
     world_book_ids: groupFields.world_book_ids.default([]),
     join_prefix: groupFields.join_prefix.default(''),
     join_suffix: groupFields.join_suffix.default(''),
+    avatar_base64: z.string().min(1).optional(),
   })
   .strict();
 
@@ -79,6 +82,7 @@ export const groupViewSchema = z.object({
   world_book_ids: z.array(z.uuid()),
   join_prefix: z.string(),
   join_suffix: z.string(),
+  avatar: z.object({ media_type: z.string(), size: z.number().int(), url: z.string() }).nullable(),
   source: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
