@@ -172,6 +172,28 @@ describe('group chats', () => {
     expect(bad.body.code).toBe('not_a_member');
   }, 30_000);
 
+  test("a group chat runs as a persona: {{user}} is its name and its description is in every speaker's prompt", async () => {
+    const a = await character('Yvain', { description: '{{char}} guards {{user}}.' });
+    const b = await character('Enide', { description: '{{char}} heals.' });
+    const persona = await svc.request('POST', '/api/v1/personas', {
+      body: { name: 'Morgan', description: 'Morgan is a travelling scribe.' },
+    });
+    expect(persona.status).toBe(201);
+    const g = await group({ name: 'Court', member_ids: [a, b], activation_strategy: 'list' });
+    const chat = await svc.request('POST', '/api/v1/character_chats', { body: { group_id: g, persona_id: persona.body.id } });
+    expect(chat.status).toBe(201);
+    expect(chat.body.settings.persona_id).toBe(persona.body.id);
+    for (const speaker of [a, b]) {
+      const prepared = await svc.request('POST', `/api/v1/character_chats/${chat.body.id}/prepare`, {
+        body: { speaker_id: speaker, message: 'Hello' },
+      });
+      expect(prepared.status).toBe(200);
+      const text = JSON.stringify(prepared.body.messages);
+      expect(text).toContain('Morgan is a travelling scribe.');
+      if (speaker === a) expect(text).toContain('Yvain guards Morgan.');
+    }
+  });
+
   test('natural strategy with a seed replays the same speakers; a stream carries each speaker in turn', async () => {
     const alice = await character('Tristan', { extensions: { talkativeness: '1' } });
     const bob = await character('Isolde', { extensions: { talkativeness: '1' } });
