@@ -235,9 +235,11 @@ export function fixtureApi(base: string) {
       (await must(post(auth, '/api/v1/personas', { name: `Persona ${randomUUID().slice(0, 8)}`, ...body }), 'persona')).id,
     namedCharacter: async (auth: string, name: string): Promise<string> =>
       (await must(post(auth, '/api/v1/characters', { name }), 'named character')).id,
-    group: async (auth: string, memberIds?: string[]): Promise<string> => {
+    group: async (auth: string, memberIds?: string[], extra: Record<string, unknown> = {}): Promise<string> => {
       const members = memberIds ?? [await api.character(auth)];
-      return (await must(post(auth, '/api/v1/groups', { name: `Group ${randomUUID().slice(0, 8)}`, member_ids: members }), 'group')).id;
+      return (
+        await must(post(auth, '/api/v1/groups', { name: `Group ${randomUUID().slice(0, 8)}`, member_ids: members, ...extra }), 'group')
+      ).id;
     },
     dictionaryEntry: async (auth: string): Promise<{ dictionaryId: string; entryId: string }> => {
       const dictionaryId = await api.dictionary(auth);
@@ -658,6 +660,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ params: { id: v.id! } }),
   },
   getGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  getGroupAvatar: {
+    kind: 'resource',
+    setup: async (api, o) => ({ id: await api.group(o, undefined, { avatar_base64: PNG_BASE64 }) }),
+    request: (v) => ({ params: { id: v.id! } }),
+  },
   updateGroup: {
     kind: 'resource',
     setup: async (api, o) => ({ id: await api.group(o) }),
