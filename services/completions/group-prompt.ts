@@ -1,7 +1,8 @@
 /**
  * What a group chat changes in a speaker's prompt: the card (the speaker's own in `swap`, the members' joined in
- * the append modes), the group's world books beside the speaker's, other members' turns named in the content
- * ("Name: text", SillyTavern's default for groups) and the group nudge after the history.
+ * the append modes), the group's world books beside the speaker's (and, when the cards are joined, the books of the
+ * members whose cards are joined: their lore is part of the prompt's character), other members' turns named in the
+ * content ("Name: text", SillyTavern's default for groups) and the group nudge after the history.
  */
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
@@ -62,13 +63,33 @@ export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
         joinPrefix: group.join_prefix,
         joinSuffix: group.join_suffix,
       });
+      // Joined cards bring their characters' books (enabled attachments; the card's own book is one of them).
+      const joined = members.filter((m) => m.id !== speaker.id && (group.generation_mode === 'append_disabled' || m.enabled));
+      const memberBooks =
+        joined.length === 0
+          ? []
+          : (
+              await db
+                .withSchema(schema)
+                .selectFrom('character_world_books')
+                .select('world_book_id')
+                .where(
+                  'character_id',
+                  'in',
+                  joined.map((m) => m.id),
+                )
+                .where('enabled', '=', true)
+                .where('detached_at', 'is', null)
+                .orderBy('priority', 'desc')
+                .execute()
+            ).map((b) => b.world_book_id);
       const characters = await groups.memberCharacters([row]);
       const memberNames = group.members.flatMap((m) => characters.get(m.character_id)?.name ?? []).join(', ');
       return {
         group,
         memberNames,
         card,
-        worldBookIds: group.world_book_ids,
+        worldBookIds: [...new Set([...group.world_book_ids, ...memberBooks])],
         prompts: { groupNudge: DEFAULT_GROUP_NUDGE },
         options: { names: 'content' },
       };

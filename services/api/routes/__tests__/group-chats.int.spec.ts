@@ -172,6 +172,30 @@ describe('group chats', () => {
     expect(bad.body.code).toBe('not_a_member');
   }, 30_000);
 
+  test("joined cards bring their members' books; in swap mode only the speaker's own lore is scanned (SillyTavern)", async () => {
+    const keeper = await character('Ector', { description: '{{char}} keeps the keys.' });
+    const guest = await character('Lynette', { description: '{{char}} visits.' });
+    const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Ector lore' } });
+    expect(book.status).toBe(201);
+    const entry = await svc.request('POST', `/api/v1/characters/world-books/${book.body.id}/entries`, {
+      body: { keys: ['castle'], content: 'The castle has nine towers.' },
+    });
+    expect(entry.status).toBe(201);
+    const attached = await svc.request('POST', `/api/v1/characters/${keeper}/world-books`, { body: { world_book_id: book.body.id } });
+    expect(attached.status).toBeLessThan(300);
+    const lore = async (mode: string) => {
+      const g = await group({ name: `Keep ${mode}`, member_ids: [keeper, guest], activation_strategy: 'manual', generation_mode: mode });
+      const chat = await groupChat(g);
+      const prepared = await svc.request('POST', `/api/v1/character_chats/${chat.id}/prepare`, {
+        body: { speaker_id: guest, message: 'Tell me about the castle.' },
+      });
+      expect(prepared.status).toBe(200);
+      return JSON.stringify(prepared.body.messages).includes('The castle has nine towers.');
+    };
+    expect(await lore('append')).toBe(true);
+    expect(await lore('swap')).toBe(false);
+  });
+
   test("a group chat runs as a persona: {{user}} is its name and its description is in every speaker's prompt", async () => {
     const a = await character('Yvain', { description: '{{char}} guards {{user}}.' });
     const b = await character('Enide', { description: '{{char}} heals.' });
