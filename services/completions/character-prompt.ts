@@ -253,7 +253,7 @@ export function createCharacterPrompts(
         userTurn: userTurn ? { content: userTurn.content, ...(userTurn.name ? { name: userTurn.name } : {}) } : null,
         chat: {
           chatId: chat?.id ?? `character-${character.id}`,
-          ...(group ? { groupMembers: group.memberNames } : {}),
+          ...(group ? { groupMembers: group.memberNames, memberNotes: group.memberNotes } : {}),
           ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
           // A persona placed around the Author's Note is inserted with it, even when the note itself is empty (SillyTavern).

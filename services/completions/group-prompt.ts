@@ -12,7 +12,7 @@ import { assertOwned } from '../../shared/access/access-rules.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { CanonicalCard } from '../../shared/cards/index.ts';
 import { badRequest, notFound } from '../../shared/errors.ts';
-import { DEFAULT_GROUP_NUDGE, groupSpeakerCard } from '../../shared/groups/group-card.ts';
+import { DEFAULT_GROUP_NUDGE, groupSpeakerCard, memberCharacterNotes } from '../../shared/groups/group-card.ts';
 import type { GroupDefinition } from '../../shared/groups/group-definition.ts';
 import type { PromptOptions, PromptTexts } from '../../shared/prompt/index.ts';
 
@@ -24,6 +24,8 @@ export interface GroupPromptParts {
   options: PromptOptions;
   /** `{{group}}`: every member's name, muted included, in list order. */
   memberNames: string;
+  /** The other members' character's notes when the cards are joined (SillyTavern's group depth prompts). */
+  memberNotes: ReturnType<typeof memberCharacterNotes>;
 }
 
 export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
@@ -88,6 +90,7 @@ export function createGroupPrompts(db: Kysely<ReadModels>, schema: string) {
       return {
         group,
         memberNames,
+        memberNotes: memberCharacterNotes({ mode: group.generation_mode, members, speakerId: speaker.id }),
         card,
         worldBookIds: [...new Set([...group.world_book_ids, ...memberBooks])],
         prompts: { groupNudge: DEFAULT_GROUP_NUDGE },

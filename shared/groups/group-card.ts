@@ -59,3 +59,24 @@ export function groupMemberNames(members: readonly GroupCardMember[]): string {
 
 /** SillyTavern's default group nudge (`group_nudge_prompt`), sent after the history on every group turn but impersonation. */
 export const DEFAULT_GROUP_NUDGE = '[Write the next reply only as {{char}}.]';
+
+/**
+ * The character's notes (`extensions.depth_prompt`) of the other members when the cards are joined: SillyTavern's
+ * `getGroupDepthPrompts` injects every unmuted member's (muted ones are left out even in append_disabled), each at
+ * its own depth and role, with `{{char}}` as that member. Swap uses only the speaker's, which the card carries.
+ */
+export function memberCharacterNotes(input: {
+  mode: GenerationMode;
+  members: readonly GroupCardMember[];
+  speakerId: string;
+}): Array<{ prompt: string; depth: unknown; role: unknown }> {
+  if (input.mode === 'swap') return [];
+  return input.members.flatMap((m) => {
+    if (m.id === input.speakerId || !m.enabled) return [];
+    const raw = (m.card.data.extensions as Record<string, unknown> | undefined)?.depth_prompt;
+    const note = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const prompt = typeof note.prompt === 'string' ? note.prompt.trim() : '';
+    if (prompt === '') return [];
+    return [{ prompt: prompt.replace(/\{\{char\}\}|<BOT>/gi, m.card.data.name), depth: note.depth, role: note.role }];
+  });
+}

@@ -16,7 +16,7 @@
  */
 import { authorsNoteActive, turnAuthorsNote } from './authors-note.ts';
 import { expandCardFields, resolvePersona } from './card-fields.ts';
-import { characterProfile } from './character-profile.ts';
+import { characterProfile, injectionDepth, injectionRole } from './character-profile.ts';
 import { planContinue } from './continue-mode.ts';
 import { historyWindowMessages } from './history-messages.ts';
 import { inChatInjections } from './in-chat-injections.ts';
@@ -28,6 +28,7 @@ import { createPromptMacros } from './prompt-macros.ts';
 import { SlotFactory, slotTokens } from './prompt-slots.ts';
 import type { AssembledPrompt, PromptInput } from './prompt-types.ts';
 import { closingSlots, headSlots } from './system-prompt-parts.ts';
+import { DEFAULT_CHARACTER_NOTE_DEPTH } from './prompt-defaults.ts';
 import { REPLY_PRIMING_TOKENS } from './token-accounting.ts';
 
 export function assemblePrompt(input: PromptInput): AssembledPrompt {
@@ -79,7 +80,12 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const head = headSlots(system, persona, wi, note);
   const exampleHeader = expand(texts.newExampleChat);
   const newChat = slots.system('new_chat', expand(texts.newChat));
-  const injections = inChatInjections(slots, expand, { note, characterNote, persona, worldInfo: wi });
+  const memberNotes = (input.chat.memberNotes ?? []).map((m) => ({
+    prompt: fieldText(m.prompt),
+    depth: injectionDepth(m.depth, DEFAULT_CHARACTER_NOTE_DEPTH),
+    role: injectionRole(m.role),
+  }));
+  const injections = inChatInjections(slots, expand, { note, characterNote, memberNotes, persona, worldInfo: wi });
   const namesMode = options.names ?? 'none';
   const windowMessages = historyWindowMessages(
     { slots, expand, profile, userName, namesMode },

@@ -16,11 +16,13 @@ import type { PromptMessage } from './prompt-types.ts';
 export interface InjectionSources {
   note: TurnAuthorsNote;
   characterNote: CharacterNote;
+  /** A group's other members' notes (joined cards), injected like the speaker's. */
+  memberNotes?: readonly CharacterNote[];
   persona: ResolvedPersona;
   worldInfo: Pick<WorldInfoInjections, 'atDepth'> | undefined;
 }
 
-export function injectionParts({ note, characterNote, persona, worldInfo }: InjectionSources): InjectionPart[] {
+export function injectionParts({ note, characterNote, memberNotes = [], persona, worldInfo }: InjectionSources): InjectionPart[] {
   const parts: InjectionPart[] = [];
   if (note.position === 'in_chat' && note.text !== '' && note.settings) {
     parts.push({
@@ -31,6 +33,8 @@ export function injectionParts({ note, characterNote, persona, worldInfo }: Inje
     });
   }
   parts.push({ source: 'character_note', depth: characterNote.depth, role: characterNote.role, content: characterNote.prompt });
+  for (const member of memberNotes)
+    parts.push({ source: 'character_note', depth: member.depth, role: member.role, content: member.prompt });
   if (persona.position === 'at_depth') {
     parts.push({ source: 'persona', depth: persona.depth, role: persona.role, content: persona.description });
   }

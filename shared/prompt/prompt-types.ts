@@ -102,6 +102,8 @@ export interface PromptChatSettings {
   authorsNote?: AuthorsNoteSettings;
   /** A group chat: `{{group}}` and `{{charIfNotGroup}}`, every member's name (muted included) joined with ", ". */
   groupMembers?: string;
+  /** A group chat with joined cards: the other members' character's notes (`{{char}}` already their name). */
+  memberNotes?: ReadonlyArray<{ prompt: string; depth: unknown; role: unknown }>;
 }
 
 export interface PromptWorldInfoInput {

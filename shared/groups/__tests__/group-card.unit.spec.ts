@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { cardFromBasicFields } from '../../cards/index.ts';
 import { assemblePrompt, type PromptHistoryMessage, type PromptInput } from '../../prompt/index.ts';
 import type { TokenCounter } from '../../tokenizer/index.ts';
-import { DEFAULT_GROUP_NUDGE, groupMemberNames, groupSpeakerCard, type GroupCardMember } from '../group-card.ts';
+import { DEFAULT_GROUP_NUDGE, groupMemberNames, groupSpeakerCard, memberCharacterNotes, type GroupCardMember } from '../group-card.ts';
 
 const words: TokenCounter = { family: 'approximate', count: (t) => t.split(/\s+/).filter(Boolean).length };
 
@@ -130,5 +130,47 @@ describe('group speaker card', () => {
 
   test('a speaker outside the group is refused', () => {
     expect(() => groupSpeakerCard({ mode: 'swap', members, speakerId: 'z', joinPrefix: '', joinSuffix: '' })).toThrow('not a member');
+  });
+});
+
+describe("the members' character's notes (SillyTavern's group depth prompts)", () => {
+  const noted = (id: string, enabled: boolean, name: string, prompt: string) =>
+    member(id, enabled, { name, description: '', extensions: { depth_prompt: { prompt, depth: 2, role: 'user' } } });
+  const group = [
+    noted('a', true, 'Alice', '{{char}} hums.'),
+    noted('b', true, 'Bob', '<BOT> naps.'),
+    noted('c', false, 'Carol', 'Carol is muted.'),
+  ];
+
+  test('joined cards: every unmuted member but the speaker, with {{char}} as that member; swap: none', () => {
+    expect(memberCharacterNotes({ mode: 'append', members: group, speakerId: 'a' })).toEqual([
+      { prompt: 'Bob naps.', depth: 2, role: 'user' },
+    ]);
+    // Muted members stay out even when their cards are joined (append_disabled), as in SillyTavern.
+    expect(memberCharacterNotes({ mode: 'append_disabled', members: group, speakerId: 'b' })).toEqual([
+      { prompt: 'Alice hums.', depth: 2, role: 'user' },
+    ]);
+    expect(memberCharacterNotes({ mode: 'swap', members: group, speakerId: 'a' })).toEqual([]);
+  });
+
+  test("prompt assembly injects each at its depth and role beside the speaker's own note", () => {
+    const card = groupSpeakerCard({ mode: 'append', members, speakerId: 'a', joinPrefix: '', joinSuffix: '' });
+    const messages = assemblePrompt({
+      character: card,
+      persona: { name: 'Ann' },
+      history,
+      chat: { chatId: 'g', memberNotes: [{ prompt: 'Bob naps.', depth: 1, role: 'user' }] },
+      model: { name: 'test', tokenizer: words, contextSize: 10_000, replyReserve: 100 },
+      prompts: { main: 'Main.', newChat: '', groupNudge: DEFAULT_GROUP_NUDGE },
+      options: { names: 'content' },
+      mode: 'normal',
+      random: () => 0,
+      clock: () => new Date('2025-01-06T12:00:00Z'),
+    }).messages;
+    const at = messages.findIndex((m) => m.content === 'Bob naps.');
+    expect(at).toBeGreaterThan(0);
+    expect(messages[at]!.role).toBe('user');
+    // Depth 1: before the last message of the history.
+    expect(messages[at + 1]!.content).toContain('A song for Ann!');
   });
 });

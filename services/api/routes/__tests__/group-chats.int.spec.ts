@@ -172,8 +172,11 @@ describe('group chats', () => {
     expect(bad.body.code).toBe('not_a_member');
   }, 30_000);
 
-  test("joined cards bring their members' books; in swap mode only the speaker's own lore is scanned (SillyTavern)", async () => {
-    const keeper = await character('Ector', { description: '{{char}} keeps the keys.' });
+  test("joined cards bring their members' books and character's notes; in swap mode only the speaker's (SillyTavern)", async () => {
+    const keeper = await character('Ector', {
+      description: '{{char}} keeps the keys.',
+      extensions: { depth_prompt: { prompt: '{{char}} remembers the siege.', depth: 1, role: 'system' } },
+    });
     const guest = await character('Lynette', { description: '{{char}} visits.' });
     const book = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: 'Ector lore' } });
     expect(book.status).toBe(201);
@@ -190,10 +193,11 @@ describe('group chats', () => {
         body: { speaker_id: guest, message: 'Tell me about the castle.' },
       });
       expect(prepared.status).toBe(200);
-      return JSON.stringify(prepared.body.messages).includes('The castle has nine towers.');
+      const text = JSON.stringify(prepared.body.messages);
+      return [text.includes('The castle has nine towers.'), text.includes('Ector remembers the siege.')];
     };
-    expect(await lore('append')).toBe(true);
-    expect(await lore('swap')).toBe(false);
+    expect(await lore('append')).toEqual([true, true]);
+    expect(await lore('swap')).toEqual([false, false]);
   });
 
   test("a group chat runs as a persona: {{user}} is its name and its description is in every speaker's prompt", async () => {
