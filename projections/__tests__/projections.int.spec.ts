@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { createLogger } from '../../infra/logger.ts';
 import { newId } from '../../shared/ids.ts';
+import { eventually } from '../../test/eventually.ts';
 import { startTestService, type TestService } from '../../test/harness.ts';
 import { tableDifference } from '../../test/read-model-check.ts';
 import { applyBatch, createProjectionRunner } from '../projection-runner.ts';
@@ -162,12 +163,18 @@ describe('projections', () => {
     expect(row.last_error).toMatchObject({ eventType: 'CharacterCreated' });
     // The projections that could apply the batch (each in its own transaction) moved past the event; those that
     // cannot (the audit summary needs the name too) stopped on it as well.
-    const others = await svc.runtime.database.db
-      .withSchema('read')
-      .selectFrom('projection_checkpoints')
-      .select(['name', 'position', 'status'])
-      .where('name', '!=', 'characters')
-      .execute();
+    // Each projection records its own outcome (its transaction settles on its own): read until none is still behind.
+    const others = await eventually(
+      () =>
+        svc.runtime.database.db
+          .withSchema('read')
+          .selectFrom('projection_checkpoints')
+          .select(['name', 'position', 'status'])
+          .where('name', '!=', 'characters')
+          .execute(),
+      (rows) => rows.every((r) => r.status === 'failed' || r.position >= poison.position),
+      10_000,
+    );
     const running = others.filter((other) => other.status !== 'failed');
     expect(running.map((r) => r.name)).toEqual(expect.arrayContaining(['chats', 'world_books', 'usage_analytics']));
     expect(running.filter((other) => other.position < poison.position)).toEqual([]);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   upstream = await startFakeOpenAIServer();
   svc = await startTestService({
     roles: { api: true, projector: true, worker: true },
-    env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET },
+    // The matrix writes fixtures for every route, six routes at a time, with completions running: on two loaded CI
+    // cores the projector has been seen to need more than the harness's 15 s for a write (a finding to work on,
+    // not what this suite checks), so the fixtures get a longer read-your-writes wait.
+    env: { ...llmTestEnv(upstream.url), AUTH_MODE: 'multi-user', JWT_SECRET, READ_YOUR_WRITES_TIMEOUT_MS: '60000' },
   });
   routes = routeTable(svc.api.deps);
 });
