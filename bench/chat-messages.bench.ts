@@ -1,12 +1,9 @@
 import os from 'node:os';
 import pg from 'pg';
-import { createChat } from '../commands/chats/chat-workflows.ts';
-import type { SeedMessage } from '../commands/chats/chat-decider.ts';
-import { createStateCache } from '../commands/state-cache.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
-import { newId } from '../shared/ids.ts';
 import { openStageProbe, STAGES } from './append-stages.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { createChatSeeder, seedText } from './seed-chat.ts';
 
 /**
  * Appending to chats of 100, 1,000 and 10,000 messages (issue 16: p50 <= 4 ms, p99 <= 10 ms at each size,
@@ -27,9 +24,6 @@ const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Numbe
 const MODES = ['parallel', 'serial'] as const;
 type Mode = (typeof MODES)[number];
 
-const text = (i: number) => `Message ${i}: ${'the forest is quiet tonight, and the lanterns sway in the wind. '.repeat(3)}`;
-const context = { userId: 'local', isAdmin: false, requestId: 'bench-seed', correlationId: 'bench-seed', causationId: 'bench-seed' };
-
 async function setUp(mode: Mode) {
   const database = await benchPostgres();
   const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', PROJECTION_APPLY: mode });
@@ -43,50 +37,9 @@ async function setUp(mode: Mode) {
   const character = await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello, traveller.' });
   // Seeding through the command side, in this process, on the same event log.
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
-  const seedDeps = {
-    eventStore: createPostgresEventStore({ pool }),
-    stateCache: createStateCache(),
-    config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1_000_000 },
-  };
+  const seedChat = createChatSeeder(createPostgresEventStore({ pool }), { url: service.url, headers });
   const chats = new Map<number, string>();
-  for (const size of SIZES) {
-    const chatId = newId();
-    let parentId: string | null = null;
-    const seeds: SeedMessage[] = [];
-    for (let i = 0; i < size; i++) {
-      const messageId = newId();
-      seeds.push({
-        messageId,
-        parentId,
-        sender: i % 2 ? 'user' : 'assistant',
-        name: null,
-        content: text(i),
-        image: null,
-        metadata: null,
-        sentAt: null,
-        active: true,
-      });
-      parentId = messageId;
-    }
-    await createChat(seedDeps, context, {
-      chatId,
-      characterId: character.id as string,
-      characterName: 'Bench',
-      title: `${size} messages`,
-      settings: {},
-      forkedFrom: null,
-      importedFrom: null,
-      messages: seeds,
-    });
-    for (;;) {
-      const chat = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers }).then(
-        (r) => r.json() as Promise<{ message_count?: number }>,
-      );
-      if (chat.message_count === size) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    chats.set(size, chatId);
-  }
+  for (const size of SIZES) chats.set(size, await seedChat(character.id as string, size));
   await pool.end();
   return { mode, database, service, api, character: character.id as string, chats };
 }
@@ -105,7 +58,7 @@ const append = (s: Setup, size: number, i: number) =>
   timed(async () => {
     const m = await s.api('POST', `/api/v1/character_messages/chats/${s.chats.get(size)!}/messages`, {
       sender: i % 2 ? 'assistant' : 'user',
-      content: text(i),
+      content: seedText(i),
     });
     // read-your-writes: the answer came after the projection, so the message is readable now
     if (!m.id) throw new Error('no message in the answer');

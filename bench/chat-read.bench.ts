@@ -1,17 +1,14 @@
 import os from 'node:os';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { createChat } from '../commands/chats/chat-workflows.ts';
-import type { SeedMessage } from '../commands/chats/chat-decider.ts';
-import { createStateCache } from '../commands/state-cache.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { createChatMessageQueries, toMessageView } from '../queries/chat-messages-queries.ts';
 import { createChatTranscriptQueries } from '../queries/chat-transcript-queries.ts';
 import { createChatQueries } from '../queries/chats-queries.ts';
 import { sillyTavernChatFile } from '../services/chats/export-chat.ts';
-import { newId } from '../shared/ids.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { createChatSeeder } from './seed-chat.ts';
 import { baselineSillyTavernChatFile, createBaselineChatReads } from './chat-read-baseline.ts';
 
 /**
@@ -43,49 +40,10 @@ const character = JSON.parse(await api('POST', '/api/v1/characters', { name: 'Be
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
 const eventStore = createPostgresEventStore({ pool });
-const seedDeps = { eventStore, stateCache: createStateCache(), config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1_000_000 } };
-const context = { userId: 'local', isAdmin: false, requestId: 'bench-seed', correlationId: 'bench-seed', causationId: 'bench-seed' };
-const text = (i: number) => `Message ${i}: ${'the forest is quiet tonight, and the lanterns sway in the wind. '.repeat(3)}`;
-
-async function seedChat(messages: number): Promise<string> {
-  const chatId = newId();
-  let parentId: string | null = null;
-  const seeds: SeedMessage[] = [];
-  for (let i = 0; i < messages; i++) {
-    const messageId = newId();
-    seeds.push({
-      messageId,
-      parentId,
-      sender: i % 2 ? 'user' : 'assistant',
-      name: null,
-      content: text(i),
-      image: null,
-      metadata: null,
-      sentAt: null,
-      active: true,
-    });
-    parentId = messageId;
-  }
-  await createChat(seedDeps, context, {
-    chatId,
-    characterId: character.id,
-    characterName: 'Bench',
-    title: `${messages} messages`,
-    settings: {},
-    forkedFrom: null,
-    importedFrom: null,
-    messages: seeds,
-  });
-  for (;;) {
-    const res = await fetch(`${service.url}/api/v1/character_chats/${chatId}`, { headers });
-    if (res.ok && ((await res.json()) as { message_count?: number }).message_count === messages) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return chatId;
-}
+const seedChat = createChatSeeder(eventStore, { url: service.url, headers });
 
 const chats: Record<number, string> = {};
-for (const size of SIZES) chats[size] = await seedChat(size);
+for (const size of SIZES) chats[size] = await seedChat(character.id, size);
 await sql`analyze`.execute(db);
 
 const baseline = createBaselineChatReads(db, 'read');
