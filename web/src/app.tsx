@@ -7,11 +7,24 @@ import { ChatPage } from './chat-page.tsx';
 import { Library } from './library.tsx';
 import { LorebooksPage } from './lorebooks-page.tsx';
 import { PersonasPage } from './personas-page.tsx';
-import { useRoute } from './route.ts';
+import { useRoute, type Route } from './route.ts';
 import { keyFromOtherTabs, savedApi, signOut } from './session.ts';
 import { SignIn } from './sign-in.tsx';
 import { useTheme } from './theme.ts';
 import { UsagePage } from './usage-page.tsx';
+
+/** The main sections, in menu order: `[page, label]`. */
+const NAV = [
+  ['library', 'Library'],
+  ['personas', 'Personas'],
+  ['groups', 'Groups'],
+  ['lorebooks', 'Lorebooks'],
+  ['dictionaries', 'Dictionaries'],
+  ['usage', 'Usage'],
+] as const;
+
+/** The menu section a route belongs to (a character's page is the library's; a chat is none). */
+const section = (route: Route): string => (route.page === 'character' ? 'library' : route.page);
 
 export function App() {
   const [api, setApi] = useState<Api | null>(savedApi);
@@ -33,24 +46,11 @@ export function App() {
           Character chat
         </a>
         <nav aria-label="Main">
-          <a href="#/library" aria-current={route.page === 'library' || route.page === 'character' ? 'page' : undefined}>
-            Library
-          </a>
-          <a href="#/personas" aria-current={route.page === 'personas' ? 'page' : undefined}>
-            Personas
-          </a>
-          <a href="#/groups" aria-current={route.page === 'groups' ? 'page' : undefined}>
-            Groups
-          </a>
-          <a href="#/lorebooks" aria-current={route.page === 'lorebooks' ? 'page' : undefined}>
-            Lorebooks
-          </a>
-          <a href="#/dictionaries" aria-current={route.page === 'dictionaries' ? 'page' : undefined}>
-            Dictionaries
-          </a>
-          <a href="#/usage" aria-current={route.page === 'usage' ? 'page' : undefined}>
-            Usage
-          </a>
+          {NAV.map(([page, label]) => (
+            <a href={`#/${page}`} aria-current={page === section(route) ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
         </nav>
         <div class="topbar-actions">
           <button type="button" onClick={toggleTheme} aria-label={theme === 'dark' ? 'Light theme' : 'Dark theme'}>
