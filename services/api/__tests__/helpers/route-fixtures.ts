@@ -322,6 +322,35 @@ const entry = async (api: FixtureApi, owner: string) => {
 
 const tagged = (tag: string) => async (api: FixtureApi, owner: string) => ({ id: await api.taggedCharacter(owner, tag) });
 
+/**
+ * The fixtures of a resource served by the lifecycle route family (get, update with `expected_version`, delete,
+ * restore, history): one made by `create`, living at `path(id)`.
+ */
+function lifecycleFixtures(
+  names: { get: string; update: string; delete: string; restore: string; history: string },
+  create: (api: FixtureApi, owner: string) => Promise<string>,
+  path: (id: string) => string,
+  changes: Record<string, unknown>,
+): Record<string, RouteFixture> {
+  const made = async (api: FixtureApi, o: string) => ({ id: await create(api, o) });
+  const byId = (v: { id?: string }) => ({ params: { id: v.id! } });
+  return {
+    [names.get]: { kind: 'resource', setup: made, request: byId },
+    [names.update]: { kind: 'resource', setup: made, request: (v) => ({ ...byId(v), query: { expected_version: '1' }, body: changes }) },
+    [names.delete]: { kind: 'resource', setup: made, request: byId },
+    [names.restore]: {
+      kind: 'resource',
+      setup: async (api, o) => {
+        const id = await create(api, o);
+        await api.delete(o, path(id));
+        return { id };
+      },
+      request: byId,
+    },
+    [names.history]: { kind: 'resource', setup: made, request: byId },
+  };
+}
+
 export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   // tldw_server's routes beside ours (services/api/tldw/)
   tldwListCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { limit: '10', offset: '0' } }) },
@@ -530,27 +559,12 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
       },
     }),
   },
-  getPersona: { kind: 'resource', setup: async (api, o) => ({ id: await api.persona(o) }), request: (v) => ({ params: { id: v.id! } }) },
-  updatePersona: {
-    kind: 'resource',
-    setup: async (api, o) => ({ id: await api.persona(o) }),
-    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { description: 'changed' } }),
-  },
-  deletePersona: { kind: 'resource', setup: async (api, o) => ({ id: await api.persona(o) }), request: (v) => ({ params: { id: v.id! } }) },
-  restorePersona: {
-    kind: 'resource',
-    setup: async (api, o) => {
-      const id = await api.persona(o);
-      await api.delete(o, `/api/v1/personas/${id}`);
-      return { id };
-    },
-    request: (v) => ({ params: { id: v.id! } }),
-  },
-  personaHistory: {
-    kind: 'resource',
-    setup: async (api, o) => ({ id: await api.persona(o) }),
-    request: (v) => ({ params: { id: v.id! } }),
-  },
+  ...lifecycleFixtures(
+    { get: 'getPersona', update: 'updatePersona', delete: 'deletePersona', restore: 'restorePersona', history: 'personaHistory' },
+    (api, o) => api.persona(o),
+    (id) => `/api/v1/personas/${id}`,
+    { description: 'changed' },
+  ),
   getPersonaAvatar: {
     kind: 'resource',
     setup: async (api, o) => ({ id: await api.persona(o, { avatar_base64: PNG_BASE64 }) }),
@@ -659,28 +673,17 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     setup: async (api, o) => ({ id: await api.group(o) }),
     request: (v) => ({ params: { id: v.id! } }),
   },
-  getGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
+  ...lifecycleFixtures(
+    { get: 'getGroup', update: 'updateGroup', delete: 'deleteGroup', restore: 'restoreGroup', history: 'groupHistory' },
+    (api, o) => api.group(o),
+    (id) => `/api/v1/groups/${id}`,
+    { activation_strategy: 'list' },
+  ),
   getGroupAvatar: {
     kind: 'resource',
     setup: async (api, o) => ({ id: await api.group(o, undefined, { avatar_base64: PNG_BASE64 }) }),
     request: (v) => ({ params: { id: v.id! } }),
   },
-  updateGroup: {
-    kind: 'resource',
-    setup: async (api, o) => ({ id: await api.group(o) }),
-    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, body: { activation_strategy: 'list' } }),
-  },
-  deleteGroup: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
-  restoreGroup: {
-    kind: 'resource',
-    setup: async (api, o) => {
-      const id = await api.group(o);
-      await api.delete(o, `/api/v1/groups/${id}`);
-      return { id };
-    },
-    request: (v) => ({ params: { id: v.id! } }),
-  },
-  groupHistory: { kind: 'resource', setup: async (api, o) => ({ id: await api.group(o) }), request: (v) => ({ params: { id: v.id! } }) },
   createChat: {
     kind: 'resource',
     setup: character(),
