@@ -56,6 +56,9 @@ export async function startTestService(options: { env?: Record<string, string>; 
     LOG_LEVEL: 'silent',
     PORT: '0',
     READ_YOUR_WRITES_TIMEOUT_MS: '15000',
+    // CPU-pool tasks count their queue wait: with every test file's service on two cores, a card parse can wait
+    // longer than the 10 s default (the timeout itself is tested on purpose with a short one).
+    CPU_TASK_TIMEOUT_MS: '60000',
     ...options.env,
   });
   const logger = createLogger(config.LOG_LEVEL);

@@ -172,7 +172,11 @@ describe('GET /api/v1/events/stream', () => {
     const b1 = await svc.request('POST', '/api/v1/characters/world-books', { body: { name: `Book ${randomUUID().slice(0, 8)}` } });
     expect([c1.status, b1.status]).toEqual([201, 201]);
     await writer(store, 20);
-    const after = await readAllAfter(store, start);
+    // The log shows committed events once no older transaction of the cluster is open (test files share it).
+    const after = await eventually(
+      () => readAllAfter(store, start),
+      (events) => events.filter((e) => e.type === 'FeedTestEvent').length >= 20,
+    );
     const head = after.at(-1)!.position;
     const wantType = after.filter((e) => e.type === 'CharacterCreated' || e.type === 'WorldBookCreated');
     const wantResource = after.filter((e) => e.streamId.startsWith('worldbook-'));
