@@ -31,6 +31,8 @@ export class ScanBuffer {
   private readonly includeNames: boolean;
   private readonly messageCount: number;
   private scannedDepth = 0;
+  /** Also hands each pass's recursion text to another scanner (the `risuai` profile's). */
+  onRecursionText?: (text: string) => void;
 
   constructor(books: RunBooks, input: ScanBufferInput, settings: WorldInfoSettings, substitute: (s: string) => string) {
     this.messages = input.messages;
@@ -77,6 +79,7 @@ export class ScanBuffer {
 
   addRecursionText(text: string, pass: number): void {
     if (text) this.matcher.addSegment(this.store.add({ kind: 'recursion', bit: KIND_RECURSION, text, pass }));
+    if (text) this.onRecursionText?.(text);
   }
 
   private messageText(depth: number): string {
