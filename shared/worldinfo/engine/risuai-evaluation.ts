@@ -30,7 +30,7 @@ export interface RisuaiEvaluationContext {
    * `matchWholeWords` the caller set applies (the engine's own default is SillyTavern's).
    */
   wholeWords: boolean;
-  progress: Pick<ScanProgress, 'skew' | 'failedProbability'>;
+  progress: Pick<ScanProgress, 'skew'>;
   timed: Pick<TimedCheckResult, 'stickyActive' | 'cooldownActive' | 'matchedBefore'>;
   forced: ReadonlySet<number>;
   gates: EntryGates;
@@ -61,13 +61,13 @@ export function decideRisuai(ctx: RisuaiEvaluationContext, gid: number, state: S
   const spec = p.decorators;
   if (d.applied.join('\n') !== spec.applied.join('\n') || (spec.activate && spec.dontActivate))
     quirks.touch(gid, 'risuai_decorator_parsing');
+  if (ctx.forced.has(gid)) return { gid, reason: 'forced' };
+  if (isSticky) return { gid, reason: 'sticky' };
   // RisuAI passes over an entry without keys unless it is always active, decorators or not.
   if (!r.constant && risu.keys.length === 0) {
     log.skip(gid, 'no_keys', 'the entry has no keys');
     return null;
   }
-  if (ctx.forced.has(gid)) return { gid, reason: 'forced' };
-  if (isSticky) return { gid, reason: 'sticky' };
 
   let blocked: string | null = null;
   if (d.activateOnlyAfter !== undefined || d.activateOnlyEvery !== undefined) quirks.touch(gid, 'risuai_counts_every_message');
@@ -96,8 +96,8 @@ export function decideRisuai(ctx: RisuaiEvaluationContext, gid: number, state: S
   if (force === 'activate') return { gid, reason: 'decorator_activate' };
   if (force === 'keep') return { gid, reason: 'decorator_keep_activate' };
   if (blocked) {
+    // RisuAI looks at the entry again in every later sweep, and rolls again.
     if (roll !== undefined && roll > (d.probability as number)) {
-      ctx.progress.failedProbability.add(gid);
       log.skip(gid, 'probability', blocked, { probability: { chance: d.probability as number, roll } });
     } else log.skip(gid, 'decorator', blocked);
     return null;
