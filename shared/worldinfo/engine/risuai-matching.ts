@@ -36,6 +36,9 @@ interface ScanText {
   folded: string;
   source: 'message' | 'recursion';
   messageIndex?: number;
+  /** Made on first use: the folded text without spaces, and split on single spaces. */
+  squeezed?: string;
+  words?: Set<string>;
 }
 
 const COMMENT_MACROS = [/\{\{\/\/(.+?)\}\}/g, /\{\{comment:(.+?)\}\}/g];
@@ -53,9 +56,23 @@ export function risuaiWindow(depth: number, scannable: number): number {
   return Math.min(scannable, Math.max(0, depth - scannable));
 }
 
+function squeezedOf(t: ScanText): string {
+  return (t.squeezed ??= t.folded.replace(/ /g, ''));
+}
+
+function wordsOf(t: ScanText): Set<string> {
+  return (t.words ??= new Set(t.folded.split(' ')));
+}
+
+function hitOf(key: string, t: ScanText | undefined): RisuaiHit {
+  if (!t) return { key, source: 'message' };
+  return { key, source: t.source, ...(t.messageIndex !== undefined ? { messageIndex: t.messageIndex } : {}) };
+}
+
 export class RisuaiScanText {
   private readonly messages: ScanText[];
   private readonly recursion: ScanText[] = [];
+  private readonly joinedCache = new Map<string, { squeezed: string; words: Set<string> }>();
   /** Index in the chat of the first scannable message (1 when the chat opens with the greeting). */
   readonly firstScannable: number;
 
@@ -84,22 +101,37 @@ export class RisuaiScanText {
     if (q.withRecursion) texts.push(...this.recursion);
     const keys = q.keys.map((k) => k.trim()).filter((k) => k !== '');
     if (q.regex) return this.searchRegex(texts, keys);
-    let allFound = true;
+    const folded = keys.map((k) => (q.wholeWords ? k.toLocaleLowerCase() : k.toLocaleLowerCase().replace(/ /g, '')));
+    if (!q.all) {
+      // Any key in any text: one look over all the texts at once (found), then the text it is in (reported).
+      const all = this.joined(keep, q.withRecursion, texts);
+      const i = folded.findIndex((k) => (q.wholeWords ? all.words.has(k) : all.squeezed.includes(k)));
+      if (i < 0) return null;
+      const t = texts.find((x) => (q.wholeWords ? wordsOf(x).has(folded[i] as string) : squeezedOf(x).includes(folded[i] as string)));
+      return hitOf(keys[i] as string, t);
+    }
     let first: RisuaiHit | null = null;
     for (const t of texts) {
-      const words = q.wholeWords ? t.folded.split(' ') : null;
-      const squeezed = q.wholeWords ? '' : t.folded.replace(/ /g, '');
-      for (const key of keys) {
-        const k = key.toLocaleLowerCase();
-        const found = words ? words.includes(k) : squeezed.includes(k.replace(/ /g, ''));
-        if (found) {
-          const hit: RisuaiHit = { key, source: t.source, ...(t.messageIndex !== undefined ? { messageIndex: t.messageIndex } : {}) };
-          if (!q.all) return hit;
-          first ??= hit;
-        } else allFound = false;
+      for (let i = 0; i < keys.length; i++) {
+        const found = q.wholeWords ? wordsOf(t).has(folded[i] as string) : squeezedOf(t).includes(folded[i] as string);
+        if (!found) return null;
+        first ??= hitOf(keys[i] as string, t);
       }
     }
-    return q.all && allFound ? (first ?? { key: keys.join(','), source: 'message' }) : null;
+    return first ?? { key: keys.join(','), source: 'message' };
+  }
+
+  /** The window's texts as one (cached per window): squeezed texts joined by a character no key contains. */
+  private joined(keep: number, withRecursion: boolean, texts: readonly ScanText[]): { squeezed: string; words: Set<string> } {
+    const cacheKey = `${keep}|${withRecursion ? this.recursion.length : -1}`;
+    let j = this.joinedCache.get(cacheKey);
+    if (!j) {
+      const words = new Set<string>();
+      for (const t of texts) for (const w of wordsOf(t)) words.add(w);
+      j = { squeezed: texts.map(squeezedOf).join('\u0001'), words };
+      this.joinedCache.set(cacheKey, j);
+    }
+    return j;
   }
 
   private searchRegex(texts: readonly ScanText[], keys: readonly string[]): RisuaiHit | null {
