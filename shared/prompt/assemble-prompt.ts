@@ -7,7 +7,8 @@
  *   [Author's Note "before main"] main prompt [Author's Note "after main"] · world info before · persona
  *   description · description · personality · scenario · world info after · example dialogues ·
  *   "[Start a new Chat]" · chat history (newest kept) with the in-chat injections at their depths, ending with
- *   the new user turn · continue nudge · post-history instructions · impersonation prompt · continue prefill.
+ *   the new user turn · continue nudge · post-history instructions · impersonation prompt · lorebook `@@end`
+ *   entries · continue prefill. RisuAI's `@@inject_at` texts go into the part they name (lorebook-placements.ts).
  * DEVIATIONS.md lists where this differs from SillyTavern.
  *
  * Macros are expanded in this order (it matters only for chat variables): the new user turn (as when it is
@@ -21,6 +22,7 @@ import { planContinue } from './continue-mode.ts';
 import { historyWindowMessages } from './history-messages.ts';
 import { inChatInjections } from './in-chat-injections.ts';
 import { runLorebook, worldInfoReport } from './lorebook-pass.ts';
+import { endSlots, injectIntoParts } from './lorebook-placements.ts';
 import { fitPromptToBudget, tokensPerSection } from './prompt-budget.ts';
 import { collectExamples, exampleBlockSlots } from './prompt-examples.ts';
 import { resolveCounter, resolveTexts, validatePromptInput } from './prompt-input.ts';
@@ -77,7 +79,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   // System parts, in-chat injections, history, closing prompts.
   const note = turnAuthorsNote(noteSettings, noteActive, persona, wi);
   const system = { slots, expand, texts, card, outlets: wi?.outlets ?? {} };
-  const head = headSlots(system, persona, wi, note);
+  const head = injectIntoParts(slots, headSlots(system, persona, wi, note), wi?.promptParts);
   const exampleHeader = expand(texts.newExampleChat);
   const newChat = slots.system('new_chat', expand(texts.newChat));
   const memberNotes = (input.chat.memberNotes ?? []).map((m) => ({
@@ -94,7 +96,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
     userTurnText,
   );
   const continuePlan = planContinue(mode, windowMessages, options.continuePrefill, slots, expand, texts);
-  const tail = closingSlots(system, mode);
+  const tail = [...injectIntoParts(slots, closingSlots(system, mode), wi?.promptParts), ...endSlots(slots, wi?.end)];
 
   const fitted = fitPromptToBudget(
     {

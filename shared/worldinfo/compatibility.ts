@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { CompatibilityMode } from './engine/types.ts';
 
-export const COMPATIBILITY_MODES = ['sillytavern', 'corrected'] as const satisfies readonly CompatibilityMode[];
+export const COMPATIBILITY_MODES = ['sillytavern', 'corrected', 'risuai'] as const satisfies readonly CompatibilityMode[];
 export const compatibilityModeSchema = z.enum(COMPATIBILITY_MODES);
 export const DEFAULT_COMPATIBILITY: CompatibilityMode = 'sillytavern';
 

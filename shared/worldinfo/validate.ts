@@ -44,6 +44,7 @@ export function findEntryRegexProblems(entry: WorldInfoEntry): EntryRegexProblem
   const { decorators } = parseDecorators(entry.content);
   decorators.additionalKeys.flat().forEach((k) => checkKey(k, useRegex, 'content@@additional_keys', out));
   decorators.excludeKeys.forEach((k) => checkKey(k, useRegex, 'content@@exclude_keys', out));
+  decorators.excludeKeysAll.flat().forEach((k) => checkKey(k, useRegex, 'content@@exclude_keys_all', out));
   return out;
 }
 

@@ -194,6 +194,7 @@ function diagnosticToApi(d: EntryDiagnostic, entryIdOf: EntryIdOf) {
     other_mode: d.other_mode,
     other_outcome: d.other_outcome,
     other_reason: d.other_reason,
+    other_placement: d.other_placement,
   };
 }
 
@@ -212,6 +213,7 @@ function activatedToApi(a: ActivatedEntry, entryIdOf: EntryIdOf) {
     role: a.role,
     order: a.order,
     outlet_name: a.outletName,
+    injection: a.injection,
     tokens: a.tokens,
     reason: a.reason,
     pass: a.pass,
@@ -237,6 +239,8 @@ export function processContextResponse(
       examples_before: i.examplesBefore,
       examples_after: i.examplesAfter,
       outlets: i.outlets,
+      end: i.end ?? [],
+      prompt_parts: i.promptParts ?? [],
     },
     activated: result.activated.map((a) => activatedToApi(a, entryIdOf)),
     diagnostics:

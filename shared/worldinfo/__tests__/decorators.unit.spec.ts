@@ -79,3 +79,51 @@ describe('parseDecorators (V3)', () => {
     expect(parseDecorators('@@activate\n@@dont_activate').content).toBe('');
   });
 });
+
+describe('parseDecorators: RisuAI decorators and the risuai style', () => {
+  test('RisuAI decorators are read in the spec style too', () => {
+    const r = parseDecorators(
+      [
+        '@@probability 40',
+        '@@priority 7',
+        '@@match_full_word',
+        '@@unrecursive',
+        '@@no_recursive_search',
+        '@@exclude_keys_all a, b',
+        '@@exclude_keys_all c',
+        '@@inject_lore Target',
+        '@@inject_replace old',
+        'Text',
+      ].join('\n'),
+    );
+    expect(r.decorators).toMatchObject({
+      probability: 40,
+      priority: 7,
+      matchWholeWords: true,
+      recursive: false,
+      noRecursiveSearch: true,
+      excludeKeysAll: [['a', 'b'], ['c']],
+      inject: { target: 'lore', location: 'Target', operation: 'replace', param: 'old' },
+    });
+    expect(r.content).toBe('Text');
+  });
+
+  test('placements: the spec style by precedence, the risuai style by the last line', () => {
+    const text = '@@position after_desc\n@@depth 2\n@@end\nx';
+    expect(parseDecorators(text).decorators.placement).toEqual({ kind: 'position', position: 'after' });
+    expect(parseDecorators(text, 'risuai').decorators.placement).toEqual({ kind: 'end' });
+    expect(parseDecorators('@@depth 0\nx', 'risuai').decorators.placement).toEqual({ kind: 'end' });
+    expect(parseDecorators('@@depth 0\nx').decorators.placement).toEqual({ kind: 'depth', depth: 0 });
+    expect(parseDecorators('@@position pt_notes\nx').decorators.placement).toEqual({ kind: 'slot', name: 'notes' });
+  });
+
+  test('risuai style: repeats count, lenient numbers, values after value-less names, fallbacks after the match flags', () => {
+    const r = parseDecorators('  @@scan_depth 2\n@@scan_depth 7 msgs\n@@activate now\n@@dont_activate\n  Text  ', 'risuai');
+    expect(r.decorators).toMatchObject({ scanDepth: 7, activate: false, dontActivate: true });
+    expect(r.content).toBe('Text');
+    const keep = parseDecorators('@@keep_activate_after_match\n@@@depth 2\nx', 'risuai');
+    expect(keep.decorators).toMatchObject({ keepActivateAfterMatch: true, depth: 2 });
+    expect(parseDecorators('@@keep_activate_after_match\n@@@depth 2\nx').decorators.depth).toBeUndefined();
+    expect(parseDecorators('@@position an_top\nx', 'risuai').decorators.placement).toBeUndefined();
+  });
+});

@@ -56,6 +56,8 @@ export interface PreparedEntry {
   secondary: KeyRef[];
   additional: KeyRef[][];
   exclude: KeyRef[];
+  /** `@@exclude_keys_all` lists. */
+  excludeAll: KeyRef[][];
   /** Bit mask of the match sources (`MATCH_SOURCE_BITS`). */
   matchSourceMask: number;
   /** Regex keys that do not compile, as written. */
@@ -213,12 +215,14 @@ function prepareEntry(entry: WorldInfoEntry, local: number, table: KeyTable): Pr
   const secondary = resolved.secondaryKeys.map((k) => classifyKey(k, useRegex, table, invalid));
   const additional = decorators.additionalKeys.map((list) => list.map((k) => classifyKey(k, useRegex, table, invalid)));
   const exclude = useRegex ? [] : decorators.excludeKeys.map((k) => classifyKey(k, false, table, invalid));
+  const excludeAll = decorators.excludeKeysAll.map((list) => list.map((k) => classifyKey(k, useRegex, table, invalid)));
   let matchSourceMask = 0;
   for (const field of MATCH_SOURCE_FIELDS) if (resolved.matchSources[field]) matchSourceMask |= MATCH_SOURCE_BITS[field];
   const alwaysCheck =
     resolved.constant ||
     decorators.activate ||
     decorators.keepActivateAfterMatch ||
+    decorators.probability !== undefined ||
     primary.some((k) => k.kind === 'regex' || k.kind === 'bare_regex' || k.kind === 'dynamic');
   return {
     local,
@@ -231,6 +235,7 @@ function prepareEntry(entry: WorldInfoEntry, local: number, table: KeyTable): Pr
     secondary,
     additional,
     exclude,
+    excludeAll,
     matchSourceMask,
     invalidRegexKeys: invalid,
     hash:

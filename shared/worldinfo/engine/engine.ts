@@ -19,7 +19,7 @@
  */
 import { getTokenizer } from '../../tokenizer/index.ts';
 import type { TokenCounter } from '../../tokenizer/index.ts';
-import { buildInjections, toActivatedEntry } from './activation-placement.ts';
+import { applyLoreInjections, buildInjections, describePlacement, specPlacement, toActivatedEntry } from './activation-placement.ts';
 import { addStandingCandidates, forcedEntries } from './candidate-selection.ts';
 import { computeBudget, createSeededRandom, resolveSettings } from './engine-settings.ts';
 import { DiagnosticLog } from './entry-diagnostics.ts';
@@ -37,6 +37,8 @@ import { explainQuirks } from './explain-quirks.ts';
 import type { QuirkRun } from './explain-quirks.ts';
 import { QuirkLog } from './quirk-log.ts';
 import { runSillyTavernScanLoop } from './recursion-loop-sillytavern.ts';
+import { applyRisuaiBudget } from './risuai-budget.ts';
+import { RisuaiScanText } from './risuai-matching.ts';
 
 export { buildInjections } from './activation-placement.ts';
 export { computeBudget, createSeededRandom, DEFAULT_WORLD_INFO_SETTINGS, resolveSettings } from './engine-settings.ts';
@@ -56,11 +58,16 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
     const fallback = createSeededRandom(0);
     let i = 0;
     const replay = () => (i < draws.length ? (draws[i++] as number) : fallback());
-    const otherMode = settings.compatibility === 'sillytavern' ? 'corrected' : 'sillytavern';
+    const otherMode = otherModeOf(settings.compatibility);
     other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay);
   }
   const diagnostics = main.quirks.met ? explainQuirks(settings.compatibility, main, other) : main.diagnostics;
   return { ...main.result, diagnostics };
+}
+
+/** The mode a run's quirks are explained against: SillyTavern ↔ corrected; RisuAI against the spec (corrected). */
+function otherModeOf(mode: WorldInfoSettings['compatibility']): WorldInfoSettings['compatibility'] {
+  return mode === 'sillytavern' ? 'corrected' : mode === 'risuai' ? 'corrected' : 'sillytavern';
 }
 
 interface ModeRun extends QuirkRun {
@@ -84,9 +91,16 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
   const allDelayLevels = [...new Set(books.list.flatMap((b) => b.index.allDelayLevels))].sort((a, b) => a - b);
   if (allDelayLevels.length > 0) quirks.runLevel('delay_until_recursion');
   const sillyTavern = settings.compatibility === 'sillytavern';
+  const risuai = settings.compatibility === 'risuai';
 
   const buffer = new ScanBuffer(books, input, settings, substitute);
   addStandingCandidates(buffer.candidates, books, timed.stickyActive, forced);
+  // RisuAI looks at every entry (disabled ones too) with its own key search.
+  const risuText = risuai ? new RisuaiScanText(messages) : undefined;
+  if (risuText) {
+    for (let g = 0; g < books.total; g++) buffer.candidates.add(g);
+    buffer.onRecursionText = (text) => risuText.addRecursion(text);
+  }
 
   const progress = startProgress(books.list.flatMap((b) => b.index.delayLevels));
   const log = new DiagnosticLog(books, progress);
@@ -102,6 +116,28 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
     log,
     messageTotal: messages.length,
     quirks,
+    random,
+    ...(risuText
+      ? {
+          risuai: {
+            books,
+            settings,
+            input,
+            text: risuText,
+            // RisuAI's chat length: every message plus the greeting (counted when the chat does not open with it).
+            chatCount: risuText.firstScannable === 0 ? messages.length + 1 : messages.length,
+            assistantCount,
+            wholeWords: input.settings?.matchWholeWords ?? false,
+            progress,
+            timed,
+            forced,
+            gates,
+            log,
+            random,
+            quirks,
+          },
+        }
+      : {}),
   });
   const loop = {
     settings,
@@ -118,16 +154,33 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
     messageTotal: messages.length,
     warnings,
     quirks,
+    deferBudget: risuai,
   };
   if (sillyTavern) runSillyTavernScanLoop(loop, allDelayLevels);
   else runScanLoop(loop);
+  if (risuai) applyRisuaiBudget(loop);
 
   const diagnostics = finalDiagnostics({ books, log, gates, timed, candidates: buffer.candidates, progress });
   const nextTimedState = timed.state;
-  if (!input.dryRun) events.push(...startRunTimedEffects(books, nextTimedState, chatLength, progress.activated.values()));
+  if (!input.dryRun) events.push(...startRunTimedEffects(books, nextTimedState, chatLength, progress.activated.values(), risuai));
 
-  const activated: ActivatedEntry[] = [...progress.activated.values()].map((a) => toActivatedEntry(books, a, messages.length));
+  const records = [...progress.activated.values()];
+  const activated: ActivatedEntry[] = records.map((a) => toActivatedEntry(books, a, messages.length, risuai));
+  const gidByKey = new Map(records.map((a, i) => [(activated[i] as ActivatedEntry).entryKey, a.gid]));
+  applyLoreInjections(activated, (a) => gidByKey.get(a.entryKey) ?? -1);
   if (activated.some((a) => a.depthMissing)) quirks.runLevel('at_depth_without_depth');
+  // The last placement decorator wins in RisuAI, the spec's precedence elsewhere (and depths count differently).
+  const placements = new Map<string, string>();
+  if (risuai) {
+    records.forEach((a, i) => {
+      const spec = specPlacement(books, a.gid, messages.length);
+      const mine = activated[i] as ActivatedEntry;
+      if (spec && mine.position !== 'injected' && describePlacement(spec) !== describePlacement(mine)) {
+        placements.set(mine.entryKey, describePlacement(spec));
+      }
+    });
+    if (placements.size > 0) quirks.runLevel('risuai_last_placement_wins');
+  }
   const result: WorldInfoResult = {
     injections: buildInjections(activated, settings.compatibility),
     activated,
@@ -141,5 +194,5 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
     warnings,
     compatibility: settings.compatibility,
   };
-  return { result, diagnostics, activated, quirks, books };
+  return { result, diagnostics, activated, quirks, books, placements };
 }

@@ -16,18 +16,24 @@ import type { Activation, ScanProgress, ScanState } from './scan-state.ts';
 import type { TimedCheckResult } from './timed-effects.ts';
 import type { KeyMatchInfo, WorldInfoSettings } from './types.ts';
 import type { QuirkLog } from './quirk-log.ts';
+import { decideRisuai } from './risuai-evaluation.ts';
+import type { RisuaiEvaluationContext } from './risuai-evaluation.ts';
 
 export interface EvaluationContext {
   books: RunBooks;
   buffer: ScanBuffer;
   settings: WorldInfoSettings;
-  progress: Pick<ScanProgress, 'skew'>;
+  progress: Pick<ScanProgress, 'skew' | 'failedProbability'>;
   timed: Pick<TimedCheckResult, 'stickyActive' | 'cooldownActive' | 'matchedBefore'>;
   forced: ReadonlySet<number>;
   gates: EntryGates;
   log: DiagnosticLog;
   messageTotal: number;
   quirks: QuirkLog;
+  /** Rolls `@@probability` when the entry is evaluated (the engine passes its random source). */
+  random?: () => number;
+  /** Set in the `risuai` profile: entries are decided as RisuAI decides them. */
+  risuai?: RisuaiEvaluationContext;
 }
 
 export class EntryEvaluator {
@@ -41,6 +47,7 @@ export class EntryEvaluator {
   evaluate(gid: number, state: ScanState): Activation | null {
     const resolver = this.ctx.buffer.resolver;
     resolver.quirk = undefined;
+    if (this.ctx.risuai) return decideRisuai(this.ctx.risuai, gid, state);
     const activation = this.decide(gid, state);
     if (resolver.quirk) this.ctx.quirks.touch(gid, resolver.quirk);
     return activation;
@@ -69,6 +76,17 @@ export class EntryEvaluator {
     if (blocked) {
       log.skip(gid, 'decorator', blocked);
       return null;
+    }
+    if (d.probability !== undefined) {
+      // RisuAI's `@@probability`: rolled when the entry is looked at, before its keys; `@@activate` beats it.
+      const roll = (this.ctx.random ?? Math.random)() * 100;
+      if (roll > d.probability) {
+        this.ctx.progress.failedProbability.add(gid);
+        log.skip(gid, 'probability', `@@probability ${d.probability}: roll ${roll.toFixed(2)}`, {
+          probability: { chance: d.probability, roll },
+        });
+        return null;
+      }
     }
     if (d.keepActivateAfterMatch && timed.matchedBefore.has(books.entryKey(gid))) return { gid, reason: 'decorator_keep_activate' };
     if (this.ctx.forced.has(gid)) return { gid, reason: 'forced' };
@@ -103,6 +121,12 @@ export class EntryEvaluator {
       const hit = resolver.match(b, p, ref, view, cs, ww);
       if (hit) {
         log.skip(gid, 'exclude_keys', `@@exclude_keys: found ${ref.text}`, { match });
+        return null;
+      }
+    }
+    for (const list of p.excludeAll) {
+      if (list.every((ref) => resolver.match(b, p, ref, view, cs, ww))) {
+        log.skip(gid, 'exclude_keys', `@@exclude_keys_all: found all of ${list.map((k) => k.text).join(', ')}`, { match });
         return null;
       }
     }
@@ -161,7 +185,8 @@ export class EntryEvaluator {
 
   private viewFor(p: PreparedEntry, state: ScanState): ViewSpec {
     const depth = Math.min(p.scanDepth ?? this.ctx.settings.scanDepth + this.ctx.progress.skew, MAX_SCAN_DEPTH);
-    const kinds = KIND_INJECTION | p.matchSourceMask | (state === STATE_MIN_ACTIVATIONS ? 0 : KIND_RECURSION);
+    const recursion = state === STATE_MIN_ACTIVATIONS || p.decorators.noRecursiveSearch ? 0 : KIND_RECURSION;
+    const kinds = KIND_INJECTION | p.matchSourceMask | recursion;
     if (depth <= 0) {
       // SillyTavern (1.12.6 and current): `buffer.get()` returns '' for a depth ≤ 0, before it appends the
       // injections, match sources and recursion text, so nothing can match.
@@ -176,7 +201,7 @@ export class EntryEvaluator {
   }
 
   private wholeOf(p: PreparedEntry): boolean {
-    return p.resolved.matchWholeWords ?? this.ctx.settings.matchWholeWords;
+    return p.decorators.matchWholeWords ?? p.resolved.matchWholeWords ?? this.ctx.settings.matchWholeWords;
   }
 
   private describeHit(hit: Hit, ref: KeyRef, list: KeyMatchInfo['list']): KeyMatchInfo {

@@ -35,7 +35,8 @@ export class EntryGates {
     const { input, settings, chatLength: L } = this.ctx;
     const currentLevel = this.ctx.progress.currentLevel;
     const r = this.ctx.books.prep(gid).resolved;
-    if (!r.enabled) return ['disabled', 'disabled'];
+    // RisuAI has no switch for an entry: its profile ignores `enabled: false`.
+    if (!r.enabled && settings.compatibility !== 'risuai') return ['disabled', 'disabled'];
     const filter = r.characterFilter;
     if (filter && filter.names.length > 0) {
       const included = filter.names.some((n) => this.charNames.has(n));

@@ -2,6 +2,8 @@
  * "Why SillyTavern and corrected mode differ here": after a run that met a quirk (`quirk-log.ts`), the engine runs
  * the other compatibility mode on the same input (same random draws) and marks every entry the two runs decide
  * differently with the quirk involved and the other mode's outcome. Runs that meet no quirk pay nothing.
+ * A `risuai` run is compared with `corrected` (the spec): "the spec says…". Its entries placed elsewhere than the
+ * spec would place them get `risuai_last_placement_wins` with `other_outcome: placed_differently`.
  */
 import type { QuirkLog } from './quirk-log.ts';
 import type { RunBooks } from './run-books.ts';
@@ -12,6 +14,8 @@ export interface QuirkRun {
   activated: readonly ActivatedEntry[];
   quirks: QuirkLog;
   books: RunBooks;
+  /** `risuai` runs: entry key → where the spec would have placed the entry, when that differs. */
+  placements?: ReadonlyMap<string, string>;
 }
 
 function entryQuirks(run: QuirkRun, into: Map<string, QuirkName>): void {
@@ -19,7 +23,7 @@ function entryQuirks(run: QuirkRun, into: Map<string, QuirkName>): void {
 }
 
 export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: QuirkRun | undefined): EntryDiagnostic[] {
-  const otherMode: CompatibilityMode = mode === 'sillytavern' ? 'corrected' : 'sillytavern';
+  const otherMode: CompatibilityMode = mode === 'corrected' ? 'sillytavern' : 'corrected';
   const byEntry = new Map<string, QuirkName>();
   entryQuirks(main, byEntry);
   const runQuirks = [...main.quirks.run];
@@ -30,7 +34,7 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
   const otherByKey = new Map((other?.diagnostics ?? []).map((d) => [d.entryKey, d]));
   const depthless = new Set(main.activated.filter((a) => a.depthMissing && a.position === 'at_depth').map((a) => a.entryKey));
   return main.diagnostics.map((d) => {
-    if (depthless.has(d.entryKey)) {
+    if (mode !== 'risuai' && depthless.has(d.entryKey)) {
       return {
         ...d,
         quirk: 'at_depth_without_depth',
@@ -39,6 +43,16 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
       };
     }
     const o = otherByKey.get(d.entryKey);
+    const placedElsewhere = main.placements?.get(d.entryKey);
+    if (placedElsewhere !== undefined && o?.status === d.status) {
+      return {
+        ...d,
+        quirk: 'risuai_last_placement_wins',
+        other_mode: otherMode,
+        other_outcome: 'placed_differently',
+        other_placement: placedElsewhere,
+      };
+    }
     if (!o || o.status === d.status) return d;
     // An entry decided differently without a quirk of its own was displaced by another entry's (budget, recursion).
     const quirk = byEntry.get(d.entryKey) ?? runQuirks[0] ?? byEntry.values().next().value;

@@ -10,6 +10,7 @@ import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
 import type { QuirkLog } from './quirk-log.ts';
+import { risuaiEntry } from './risuai-entry.ts';
 
 export interface BudgetContext {
   books: RunBooks;
@@ -21,6 +22,8 @@ export interface BudgetContext {
   substitute: (s: string) => string;
   log: DiagnosticLog;
   quirks: QuirkLog;
+  /** The `risuai` profile: every activation is admitted here and the budget applies once at the end. */
+  deferBudget?: boolean;
 }
 
 export interface AdmittedPass {
@@ -28,6 +31,23 @@ export interface AdmittedPass {
   activated: number[];
   /** The budget ran out in this pass. */
   overflowed: boolean;
+}
+
+/**
+ * The order a pass's activations meet the budget: as evaluated (sticky first, then entry order), with
+ * `@@ignore_on_max_context` entries last so that they are the ones trimmed. RisuAI's `@@priority N` ranks an
+ * entry by N instead of its insertion order (others keep their order as rank); only then is the list re-sorted.
+ */
+export function budgetOrder(books: RunBooks, activations: readonly Activation[], sticky: ReadonlySet<number>): Activation[] {
+  const last = (a: Activation) => (books.prep(a.gid).decorators.ignoreOnMaxContext ? 1 : 0);
+  const ordered = [...activations.filter((a) => last(a) === 0), ...activations.filter((a) => last(a) === 1)];
+  if (!activations.some((a) => books.prep(a.gid).decorators.priority !== undefined)) return ordered;
+  const rank = (a: Activation) => books.prep(a.gid).decorators.priority ?? books.prep(a.gid).resolved.order;
+  const first = (a: Activation) => (sticky.has(a.gid) ? 1 : 0);
+  return ordered
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => first(y.a) - first(x.a) || last(x.a) - last(y.a) || rank(y.a) - rank(x.a) || x.i - y.i)
+    .map((x) => x.a);
 }
 
 export function admitActivations(ctx: BudgetContext, ordered: readonly Activation[]): AdmittedPass {
@@ -53,8 +73,14 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
       }
       base.probability = probability;
     }
-    const content = substitute(p.content);
+    const content = substitute(ctx.deferBudget ? risuaiEntry(p).content : p.content);
     const tokens = entryTokenCount(p, content, counter);
+    if (ctx.deferBudget) {
+      progress.activated.set(a.gid, { gid: a.gid, content, tokens, reason: a.reason, pass: progress.pass, seq: progress.seq++ });
+      activatedNow.push(a.gid);
+      log.note(a.gid, { ...base, status: 'activated', reason: a.reason, detail: activationDetail(a, r.ignoreBudget), tokens });
+      continue;
+    }
     // SillyTavern overflows at `>=`: an entry that fills the budget exactly is dropped there.
     if (!r.ignoreBudget && progress.usedTokens + tokens === budget) ctx.quirks.touch(a.gid, 'budget_boundary');
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {

@@ -15,6 +15,11 @@ export class QuirkLog {
     if (!this.byGid.has(gid)) this.byGid.set(gid, name);
   }
 
+  /** Names the entry's quirk whatever was noted before (a decision made later that outweighs the earlier notes). */
+  name(gid: number, name: QuirkName): void {
+    this.byGid.set(gid, name);
+  }
+
   runLevel(name: QuirkName): void {
     if (!this.run.includes(name)) this.run.push(name);
   }

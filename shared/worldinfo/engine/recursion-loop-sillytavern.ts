@@ -15,8 +15,8 @@
  * Token counts are per entry, `tokens(content + "\n")`, summed (SillyTavern counts the concatenation).
  */
 import { filterInclusionGroupsSillyTavern } from './inclusion-groups-sillytavern.ts';
-import { activationDetail } from './probability-and-budget.ts';
-import { evaluatePass } from './recursion-loop.ts';
+import { activationDetail, budgetOrder } from './probability-and-budget.ts';
+import { evaluatePass, feedsRecursion } from './recursion-loop.ts';
 import type { ScanLoopContext } from './recursion-loop.ts';
 import { STATE_MIN_ACTIVATIONS, STATE_NONE, STATE_RECURSION } from './scan-state.ts';
 import { entryTokenCount } from './entry-token-count.ts';
@@ -41,18 +41,12 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
     const now = evaluatePass(ctx, state);
     const grouped = filterInclusionGroupsSillyTavern({ ...ctx, score: (gid, s) => ctx.evaluator.score(gid, s) }, now, state);
     // `@@ignore_on_max_context` (Card V3, unknown to SillyTavern) keeps its meaning: last, and trimmed first.
-    admitSillyTavern(
-      ctx,
-      [
-        ...grouped.filter((a) => !books.prep(a.gid).decorators.ignoreOnMaxContext),
-        ...grouped.filter((a) => books.prep(a.gid).decorators.ignoreOnMaxContext),
-      ],
-      fedTokens,
-    );
+    admitSillyTavern(ctx, budgetOrder(books, grouped, ctx.sticky), fedTokens);
     const successful = grouped.filter((a) => !progress.failedProbability.has(a.gid));
-    const forRecursion = successful.filter((a) => !books.prep(a.gid).resolved.preventRecursion);
+    progress.forcedRecursion = false;
+    const forRecursion = successful.filter((a) => feedsRecursion(books, a.gid, settings, progress));
     let next: ScanState = STATE_NONE;
-    if (settings.recursive && !progress.overflowed && forRecursion.length > 0) next = STATE_RECURSION;
+    if ((settings.recursive || progress.forcedRecursion) && !progress.overflowed && forRecursion.length > 0) next = STATE_RECURSION;
     if (settings.recursive && !progress.overflowed && state === STATE_MIN_ACTIVATIONS && recursed) next = STATE_RECURSION;
     if (next === STATE_NONE && !progress.overflowed && settings.minActivations > 0 && progress.activated.size < settings.minActivations) {
       ctx.quirks.runLevel('min_activations_depth');

@@ -8,7 +8,7 @@ import { passCandidates } from './candidate-selection.ts';
 import type { EntryEvaluator } from './entry-evaluation.ts';
 import { filterInclusionGroups } from './inclusion-groups.ts';
 import type { InclusionGroupContext } from './inclusion-groups.ts';
-import { admitActivations } from './probability-and-budget.ts';
+import { admitActivations, budgetOrder } from './probability-and-budget.ts';
 import type { BudgetContext } from './probability-and-budget.ts';
 import type { RunBooks } from './run-books.ts';
 import type { ScanBuffer } from './scan-buffer.ts';
@@ -16,6 +16,18 @@ import { STATE_MIN_ACTIVATIONS, STATE_NONE, STATE_RECURSION } from './scan-state
 import type { Activation, ActiveRecord, ScanProgress, ScanState } from './scan-state.ts';
 import type { WorldInfoSettings } from './types.ts';
 import type { QuirkLog } from './quirk-log.ts';
+import { decoratorsFor } from './risuai-entry.ts';
+
+/**
+ * Whether an activated entry's content is scanned by the next pass: `@@recursive` / `@@unrecursive` decide, else
+ * `preventRecursion`. A `@@recursive` entry makes a recursion pass happen even when recursion is off (RisuAI).
+ */
+export function feedsRecursion(books: RunBooks, gid: number, settings: WorldInfoSettings, progress?: ScanProgress): boolean {
+  const p = books.prep(gid);
+  const forced = decoratorsFor(p, settings.compatibility === 'risuai').recursive;
+  if (forced === true && progress) progress.forcedRecursion = true;
+  return forced ?? !p.resolved.preventRecursion;
+}
 
 export interface ScanLoopContext extends Omit<InclusionGroupContext, 'score'>, BudgetContext {
   quirks: QuirkLog;
@@ -73,15 +85,12 @@ function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
   const now = evaluatePass(ctx, state);
   const grouped = filterInclusionGroups({ ...ctx, score: (gid, s) => ctx.evaluator.score(gid, s) }, now, state);
   // `@@ignore_on_max_context` entries go last, so they are the ones trimmed when the budget runs out.
-  const ordered = [
-    ...grouped.filter((a) => !books.prep(a.gid).decorators.ignoreOnMaxContext),
-    ...grouped.filter((a) => books.prep(a.gid).decorators.ignoreOnMaxContext),
-  ];
-  const admitted = admitActivations(ctx, ordered);
+  const admitted = admitActivations(ctx, budgetOrder(books, grouped, ctx.sticky));
+  progress.forcedRecursion = false;
   if (admitted.overflowed && ctx.settings.overflowAlert) {
     ctx.warnings.push(`World info budget (${ctx.budget} tokens) reached after ${progress.activated.size} entries.`);
   }
-  const recursable = admitted.activated.filter((g) => !books.prep(g).resolved.preventRecursion);
+  const recursable = admitted.activated.filter((g) => feedsRecursion(books, g, ctx.settings, progress));
   // SillyTavern does not count these entries' tokens again in later passes.
   if (recursable.length < admitted.activated.length && ctx.settings.recursive) ctx.quirks.runLevel('budget_recursion_accounting');
   return recursable;
@@ -91,7 +100,7 @@ function runPass(ctx: ScanLoopContext, state: ScanState): number[] {
 function nextState(ctx: ScanLoopContext, state: ScanState, recursable: boolean): ScanState {
   const { settings, progress, buffer } = ctx;
   let next: ScanState = STATE_NONE;
-  if (settings.recursive && recursable) next = STATE_RECURSION;
+  if ((settings.recursive || progress.forcedRecursion) && recursable) next = STATE_RECURSION;
   if (settings.recursive && state === STATE_MIN_ACTIVATIONS && buffer.store.recursionCount > 0) next = STATE_RECURSION;
   if (next === STATE_NONE && settings.minActivations > 0 && progress.activated.size < settings.minActivations) {
     ctx.quirks.runLevel('min_activations_depth');

@@ -1,4 +1,5 @@
 /** Timed effects (sticky, cooldown, matched records) of one run, on the run's entry ids. */
+import { risuaiEntry } from './risuai-entry.ts';
 import type { RunBooks } from './run-books.ts';
 import type { ActiveRecord } from './scan-state.ts';
 import { checkTimedEffects, startTimedEffects } from './timed-effects.ts';
@@ -21,18 +22,22 @@ export function startRunTimedEffects(
   state: TimedEffectsState,
   chatLength: number,
   activated: Iterable<ActiveRecord>,
+  risuai = false,
 ): TimedEffectEvent[] {
   return startTimedEffects(
     state,
     chatLength,
     [...activated].map((a) => {
       const p = books.prep(a.gid);
+      const d = risuai ? risuaiEntry(p).decorators : p.decorators;
       return {
         entryKey: books.entryKey(a.gid),
         sticky: p.resolved.sticky,
         cooldown: p.resolved.cooldown,
         hash: p.hash,
-        recordMatch: p.decorators.keepActivateAfterMatch || p.decorators.dontActivateAfterMatch,
+        recordMatch: d.keepActivateAfterMatch || d.dontActivateAfterMatch,
+        // RisuAI keys the "matched before" flag by the entry's content.
+        ...(risuai ? { matchedKey: risuaiEntry(p).matchedKey } : {}),
       };
     }),
   );

@@ -31,6 +31,8 @@ export class ScanBuffer {
   private readonly includeNames: boolean;
   private readonly messageCount: number;
   private scannedDepth = 0;
+  /** Hands each pass's recursion text to another scanner instead (the `risuai` profile's). */
+  onRecursionText?: (text: string) => void;
 
   constructor(books: RunBooks, input: ScanBufferInput, settings: WorldInfoSettings, substitute: (s: string) => string) {
     this.messages = input.messages;
@@ -76,7 +78,10 @@ export class ScanBuffer {
   }
 
   addRecursionText(text: string, pass: number): void {
-    if (text) this.matcher.addSegment(this.store.add({ kind: 'recursion', bit: KIND_RECURSION, text, pass }));
+    if (!text) return;
+    // The `risuai` profile searches its own copy; the index would scan the text for nothing.
+    if (this.onRecursionText) this.onRecursionText(text);
+    else this.matcher.addSegment(this.store.add({ kind: 'recursion', bit: KIND_RECURSION, text, pass }));
   }
 
   private messageText(depth: number): string {

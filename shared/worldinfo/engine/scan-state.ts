@@ -44,6 +44,8 @@ export interface ScanProgress {
   usedTokens: number;
   overflowed: boolean;
   seq: number;
+  /** The last pass activated a `@@recursive` entry: the next pass scans its content even with recursion off. */
+  forcedRecursion?: boolean;
 }
 
 export function startProgress(delayLevels: readonly number[]): ScanProgress {

@@ -150,7 +150,7 @@ export function checkTimedEffects(
 export function startTimedEffects(
   state: TimedEffectsState,
   L: number,
-  activated: ReadonlyArray<{ entryKey: string; sticky: number; cooldown: number; hash: string; recordMatch: boolean }>,
+  activated: ReadonlyArray<{ entryKey: string; sticky: number; cooldown: number; hash: string; recordMatch: boolean; matchedKey?: string }>,
 ): TimedEffectEvent[] {
   const events: TimedEffectEvent[] = [];
   for (const a of activated) {
@@ -163,9 +163,10 @@ export function startTimedEffects(
     }
     if (a.recordMatch) {
       const matched = (state.matched ??= {});
-      if (matched[a.entryKey] === undefined) {
-        matched[a.entryKey] = L;
-        events.push({ type: 'match_recorded', entryKey: a.entryKey, startsAt: L });
+      const key = a.matchedKey ?? a.entryKey;
+      if (matched[key] === undefined) {
+        matched[key] = L;
+        events.push({ type: 'match_recorded', entryKey: key, startsAt: L });
       }
     }
   }

@@ -63,7 +63,7 @@ export interface WorldInfoSettings {
   compatibility: CompatibilityMode;
 }
 
-export type CompatibilityMode = 'sillytavern' | 'corrected';
+export type CompatibilityMode = 'sillytavern' | 'corrected' | 'risuai';
 
 /** The SillyTavern behaviours `corrected` mode changes (DEVIATIONS.md lists each with its conformance case). */
 export type QuirkName =
@@ -78,10 +78,21 @@ export type QuirkName =
   | 'inclusion_group_double_removal'
   | 'inclusion_group_multi_group'
   | 'inclusion_group_names'
-  | 'at_depth_without_depth';
+  | 'at_depth_without_depth'
+  // RisuAI departs from the spec (DEVIATIONS.md, "What `risuai` changes"):
+  | 'risuai_ignores_disabled'
+  | 'risuai_ignores_case_sensitive'
+  | 'risuai_counts_every_message'
+  | 'risuai_scan_depth_beyond_chat'
+  | 'risuai_last_placement_wins'
+  | 'risuai_budget_skips'
+  | 'risuai_matched_flag_by_content'
+  | 'risuai_keys_ignore_spaces'
+  | 'risuai_greeting_and_names_not_scanned'
+  | 'risuai_decorator_parsing';
 
 /** How the other compatibility mode would have decided an entry, when it decides differently. */
-export type OtherOutcome = 'activated' | 'not_activated' | 'inserted_at_depth_4' | 'not_inserted';
+export type OtherOutcome = 'activated' | 'not_activated' | 'inserted_at_depth_4' | 'not_inserted' | 'placed_differently';
 
 /** Chat-independent texts that entries may opt in to scanning (`matchPersonaDescription`, ...). */
 export interface GlobalScanData {
@@ -280,6 +291,8 @@ export interface EntryDiagnostic {
   other_outcome?: OtherOutcome;
   /** The other mode's skip reason, when it would not activate the entry. */
   other_reason?: ActivationReason | SkipReason;
+  /** `placed_differently`: where the other mode puts the entry (`at_depth 4`, `end`, `outlet name`, ...). */
+  other_placement?: string;
 }
 
 export interface ActivatedEntry {
@@ -291,11 +304,23 @@ export interface ActivatedEntry {
   entry: WorldInfoEntry;
   /** Content as inserted: decorators removed, macros substituted. */
   content: string;
-  position: WorldInfoPositionName | 'unknown';
+  /**
+   * `end`: after everything else in the prompt (`@@end`); `injected`: into another entry or a prompt part
+   * (`@@inject_lore`, `@@inject_at`, see `injection`).
+   */
+  position: WorldInfoPositionName | 'unknown' | 'end' | 'injected';
   depth: number;
   role: WorldInfoRoleName;
   order: number;
   outletName?: string;
+  /** `@@inject_lore` / `@@inject_at`: where the content went (`applied`: the target was there). */
+  injection?: {
+    target: 'lore' | 'prompt';
+    location: string;
+    operation: 'append' | 'prepend' | 'replace';
+    param: string;
+    applied?: boolean;
+  };
   tokens: number;
   reason: ActivationReason;
   pass: number;
@@ -324,8 +349,20 @@ export interface WorldInfoInjections {
   examplesBefore: string[];
   /** After the example messages. */
   examplesAfter: string[];
-  /** Outlet name → entries joined by "\n" (for `{{outlet::name}}`). */
+  /** Outlet name → entries joined by "\n" (for `{{outlet::name}}`; RisuAI's `@@position pt_<name>` too). */
   outlets: Record<string, string>;
+  /** `@@end`: after everything else in the prompt, in ascending order (assistant ones last, as a prefill). */
+  end?: Array<{ role: WorldInfoRoleName; content: string }>;
+  /** `@@inject_at <part>`: texts that go into a prompt part (`description`, `persona`, ...), in ascending order. */
+  promptParts?: PromptPartInjection[];
+}
+
+export interface PromptPartInjection {
+  location: string;
+  operation: 'append' | 'prepend' | 'replace';
+  /** The text `replace` replaces. */
+  param: string;
+  content: string;
 }
 
 export interface WorldInfoResult {
