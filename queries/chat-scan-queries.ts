@@ -1,6 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { ChatMessageInput, CompatibilityMode, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
+import {
+  isCompatibilityMode,
+  type ChatMessageInput,
+  type CompatibilityMode,
+  type TimedEffectsStateInput,
+} from '../shared/worldinfo/index.ts';
 import { activePathLength } from './active-path-length.ts';
 
 /** What the lorebook engine needs from a chat: its owner, character, books and the conversation (active path). */
@@ -65,7 +70,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         messages,
         pathLength,
         timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,
-        compatibility: settings.compatibility === 'sillytavern' || settings.compatibility === 'corrected' ? settings.compatibility : null,
+        compatibility: isCompatibilityMode(settings.compatibility) ? settings.compatibility : null,
       };
     },
   };

@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { ResolvedModel } from '../../infra/llm/index.ts';
-import { createCharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
+import { createCharacterQueries, suggestedCompatibility, type CharacterRow } from '../../queries/characters-queries.ts';
+import { activeGreetingPosition } from '../../queries/chat-greeting-position.ts';
+import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.ts';
 import { createChatQueries, type ChatRow } from '../../queries/chats-queries.ts';
 import { createCompletionQueries } from '../../queries/completion-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
@@ -166,6 +168,21 @@ export function createCharacterPrompts(
     return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages };
   }
 
+  /** The V3 greeting index the conversation opens with: the chat's active greeting, else the card's greeting the client's history starts with. */
+  async function openingGreeting(character: CharacterRow, chat: ChatRow | null, history: PromptHistoryMessage[], userName: string) {
+    const data = (character.card as unknown as CanonicalCard).data;
+    const first = data.first_mes ?? '';
+    const alternates = data.alternate_greetings ?? [];
+    if (chat) {
+      const position = await activeGreetingPosition(db, schema, chat.id);
+      return position === null ? undefined : greetingIndexAt(first, alternates, position);
+    }
+    const opening = history[0];
+    return opening?.role === 'assistant'
+      ? greetingIndexOf(opening.content, first, alternates, { char: character.name, user: userName })
+      : undefined;
+  }
+
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
   const worldInfoScope = (
     target: CharacterTarget,
@@ -216,13 +233,16 @@ export function createCharacterPrompts(
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await worldInfo.books(worldInfoScope(target, who, placed));
-      // The lorebook's mode: the request's, the chat's, the defaults of the user whose chat it is, `sillytavern`.
+      // The lorebook's mode: the request's, the chat's, the defaults of the user whose chat it is, the card's, `sillytavern`.
       const compatibility = chooseCompatibility({
         request: target.compatibility ?? null,
         chat: settings.compatibility ?? null,
         userDefault:
           books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
+        character: suggestedCompatibility(character),
       });
+      // `@@is_greeting`: the greeting the conversation opens with (a group chat's greetings are its members').
+      const greetingIndex = group ? undefined : await openingGreeting(character, chat, history, userName);
 
       // ---- chat dictionaries: the user's turn is rewritten before anything reads it -------------------------
       const inputChatLength = history.length + (userTurn ? 1 : 0);
@@ -271,6 +291,7 @@ export function createCharacterPrompts(
           books,
           dryRun: options.dryRun,
           compatibility,
+          ...(greetingIndex !== undefined ? { greetingIndex } : {}),
           ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
         },
         model: { name: model.model, tokenizer: requested.tokenizer ?? model.tokenizer, contextSize, replyReserve },

@@ -11,7 +11,9 @@ import type { CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
-import { createCharacterQueries } from '../../queries/characters-queries.ts';
+import { createCharacterQueries, suggestedCompatibility, type CharacterRow } from '../../queries/characters-queries.ts';
+import { activeGreetingPosition } from '../../queries/chat-greeting-position.ts';
+import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.ts';
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import { notFound } from '../../shared/errors.ts';
@@ -66,6 +68,8 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     let scopeChat: WorldInfoScope['chat'] = null;
     let scopeCharacter: WorldInfoScope['character'] = null;
     let chatCompatibility: CompatibilityMode | null = null;
+    let characterRow: CharacterRow | undefined;
+    let greetingPosition: number | null = null;
     // Messages of the chat not loaded (beyond MAX_CHAT_MESSAGES) still count for "now".
     let unloaded = 0;
     const messages: ChatMessageInput[] = [];
@@ -78,6 +82,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
       chatCompatibility = chat.compatibility;
+      greetingPosition = await activeGreetingPosition(deps.db, deps.readSchema, body.chat_id);
       messages.push(...chat.messages);
       unloaded = chat.pathLength - chat.messages.length;
       userName ??= chat.userName;
@@ -92,6 +97,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       const row = await characters.get(characterId);
       if (!row || row.deleted_at) throw notFound('character', characterId);
       assertOwned(actor, row);
+      characterRow = row;
       scopeCharacter = { id: characterId, ownerId: row.owner_id };
       characterName ??= row.name;
       characterTags ??= row.tags;
@@ -105,6 +111,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         content: m.content,
       });
     if (body.text !== undefined) messages.push({ role: 'user', name: user, content: body.text });
+    const greetingIndex = body.greeting_index ?? chatGreetingIndex(characterRow, greetingPosition, messages, { char: character, user });
     const scope: WorldInfoScope = {
       requester: actor,
       chat: scopeChat,
@@ -112,7 +119,18 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       extraBookIds: body.world_book_ids,
       includeGlobal: body.include_global,
     };
-    return { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility };
+    return {
+      scope,
+      characterId,
+      character,
+      characterTags,
+      timedState,
+      messages,
+      unloaded,
+      chatCompatibility,
+      greetingIndex,
+      characterCompatibility: characterRow ? suggestedCompatibility(characterRow) : null,
+    };
   }
 
   async function process(
@@ -120,15 +138,14 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     requested: Partial<WorldInfoSettings>,
     actor: Actor,
   ): Promise<ProcessedWorldInfoContext> {
-    const { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility } = await scanInput(
-      body,
-      actor,
-    );
-    // Request > chat > the defaults of the user whose data is scanned > `sillytavern`.
+    const input = await scanInput(body, actor);
+    const { scope, characterId, character, characterTags, timedState, messages, unloaded, greetingIndex } = input;
+    // Request > chat > the defaults of the user whose data is scanned > the card's suggestion > `sillytavern`.
     const compatibility = chooseCompatibility({
       request: requested.compatibility ?? null,
-      chat: chatCompatibility,
+      chat: input.chatCompatibility,
       userDefault: (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults.compatibility ?? null,
+      character: input.characterCompatibility,
     });
     const settings = { ...requested, compatibility: compatibility.mode };
     const texts = messages.map((m) => m.content);
@@ -148,6 +165,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         tokenizer: body.tokenizer,
         ...(body.seed !== undefined ? { seed: body.seed } : {}),
         ...(body.generation_type ? { generationType: body.generation_type } : {}),
+        ...(greetingIndex !== undefined ? { greetingIndex } : {}),
         ...(timedState ? { timedState } : {}),
         // An explanation never persists timed effects: stored effects apply, none are produced.
         dryRun: true,
@@ -176,4 +194,23 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
   }
 
   return { process };
+}
+
+/**
+ * The V3 greeting index the conversation opens with: the chat's active greeting, else (messages without a chat) the
+ * card's greeting the first message repeats, else unknown (`@@is_greeting` then never matches).
+ */
+function chatGreetingIndex(
+  character: CharacterRow | undefined,
+  chatPosition: number | null,
+  messages: readonly ChatMessageInput[],
+  names: { char: string; user: string },
+): number | undefined {
+  if (!character) return undefined;
+  const data = (character.card as { data?: { first_mes?: unknown; alternate_greetings?: unknown } }).data ?? {};
+  const first = typeof data.first_mes === 'string' ? data.first_mes : '';
+  const alternates = Array.isArray(data.alternate_greetings) ? data.alternate_greetings.filter((g) => typeof g === 'string') : [];
+  if (chatPosition !== null) return greetingIndexAt(first, alternates, chatPosition);
+  const opening = messages[0];
+  return opening?.role === 'assistant' ? greetingIndexOf(opening.content, first, alternates, names) : undefined;
 }

@@ -68,6 +68,8 @@ export const processContextBody = z
     messages: z.array(messageSchema).max(10_000).optional(),
     character_id: z.uuid().optional(),
     chat_id: z.uuid().optional(),
+    /** The greeting the conversation opens with, for `@@is_greeting` (0 = first_mes, 1 = the first alternate greeting, …); default the chat's. */
+    greeting_index: z.number().int().min(0).max(10_000).optional(),
     world_book_ids: z.array(z.uuid()).max(100).optional(),
     /** Include the user's global books (default true). */
     include_global: z.boolean().default(true),

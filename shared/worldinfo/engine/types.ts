@@ -63,7 +63,7 @@ export interface WorldInfoSettings {
   compatibility: CompatibilityMode;
 }
 
-export type CompatibilityMode = 'sillytavern' | 'corrected';
+export type CompatibilityMode = 'sillytavern' | 'corrected' | 'risuai';
 
 /** The SillyTavern behaviours `corrected` mode changes (DEVIATIONS.md lists each with its conformance case). */
 export type QuirkName =
