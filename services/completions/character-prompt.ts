@@ -21,7 +21,13 @@ import type { ChatMessage } from '../../shared/llm/chat-types.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
-import { chooseCompatibility, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import {
+  DEFAULT_WORLD_INFO_SETTINGS,
+  applyBookSettings,
+  chooseCompatibility,
+  type AppliedBookSettings,
+  type TimedEffectsStateInput,
+} from '../../shared/worldinfo/index.ts';
 import { createUserDefaultsQueries } from '../../queries/user-defaults-queries.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
@@ -59,6 +65,8 @@ export interface CharacterPrompt {
   placement: TurnPlacement;
   /** The chat dictionaries attached to the character and the chat (null: none). */
   dictionaries: DictionaryPlan | null;
+  /** Where the lorebook's scan depth, budget and recursion came from (the budget's value is the prompt's `worldInfo.budget`). */
+  scanSettings: AppliedBookSettings['report'];
   /** What goes to the provider: the prompt's messages, or (lore_only) the client's with the lorebook's activations. */
   messages: ChatMessage[];
   /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
@@ -241,6 +249,8 @@ export function createCharacterPrompts(
           books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
         character: suggestedCompatibility(character),
       });
+      // The books' own scan depth, budget and recursion (a completion request sets none of them).
+      const bookSettings = applyBookSettings(books, {}, DEFAULT_WORLD_INFO_SETTINGS);
       // `@@is_greeting`: the greeting the conversation opens with (a group chat's greetings are its members').
       const greetingIndex = group ? undefined : await openingGreeting(character, chat, history, userName);
 
@@ -291,6 +301,7 @@ export function createCharacterPrompts(
           books,
           dryRun: options.dryRun,
           compatibility,
+          settings: bookSettings.settings,
           ...(greetingIndex !== undefined ? { greetingIndex } : {}),
           ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
         },
@@ -309,6 +320,7 @@ export function createCharacterPrompts(
         persona: persona ? { id: persona.row.id, name: persona.row.name, via: persona.via } : null,
         placement,
         dictionaries,
+        scanSettings: bookSettings.report,
         messages,
         storedImages: placed.storedImages,
       };

@@ -17,11 +17,12 @@ import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.t
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import { notFound } from '../../shared/errors.ts';
-import { chooseCompatibility } from '../../shared/worldinfo/index.ts';
+import { DEFAULT_WORLD_INFO_SETTINGS, applyBookSettings, chooseCompatibility, withBudget } from '../../shared/worldinfo/index.ts';
 import type {
   ChatMessageInput,
   CompatibilityChoice,
   CompatibilityMode,
+  ScanSettingsReport,
   TimedEffectsStateInput,
   WorldInfoResult,
   WorldInfoSettings,
@@ -47,6 +48,8 @@ export interface ProcessWorldInfoContextDeps {
 export interface ProcessedWorldInfoContext {
   result: WorldInfoResult;
   compatibility: CompatibilityChoice;
+  /** The scan depth, token budget and recursion used, and where each came from (request, book, default). */
+  scanSettings: ScanSettingsReport;
   books: GatheredBook[];
   recorded: boolean;
   chatLength: number;
@@ -147,10 +150,12 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       userDefault: (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults.compatibility ?? null,
       character: input.characterCompatibility,
     });
-    const settings = { ...requested, compatibility: compatibility.mode };
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
+    // The books' own scan depth, budget and recursion, where the request sets none.
+    const applied = applyBookSettings(books, requested, DEFAULT_WORLD_INFO_SETTINGS);
+    const settings = { ...applied.settings, compatibility: compatibility.mode };
     assertScanWorkWithinLimit(deps.config, books, texts);
     const chatLength = body.chat_length ?? unloaded + messages.length;
     const result = await deps.cpu.run(
@@ -190,7 +195,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // Statistics read right after see the activations (bounded wait, as for every write).
       if (position !== null) await deps.waiter.waitFor(position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
     }
-    return { result, books, recorded, chatLength, compatibility };
+    return { result, books, recorded, chatLength, compatibility, scanSettings: withBudget(applied.report, result.budget) };
   }
 
   return { process };

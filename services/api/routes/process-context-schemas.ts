@@ -8,6 +8,7 @@ import {
   type CompatibilityChoice,
   type EntryDiagnostic,
   type KeyMatchInfo,
+  type ScanSettingsReport,
   type WorldInfoResult,
   type WorldInfoSettings,
 } from '../../../shared/worldinfo/index.ts';
@@ -224,7 +225,13 @@ function activatedToApi(a: ActivatedEntry, entryIdOf: EntryIdOf) {
 export function processContextResponse(
   result: WorldInfoResult,
   books: readonly GatheredBook[],
-  extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none'; compatibility: CompatibilityChoice },
+  extra: {
+    recorded: boolean;
+    chatLength: number;
+    diagnostics: 'all' | 'relevant' | 'none';
+    compatibility: CompatibilityChoice;
+    scanSettings: ScanSettingsReport;
+  },
 ) {
   const byId = new Map(books.map((b) => [b.id, b]));
   const entryIdOf: EntryIdOf = (bookId, index) => byId.get(bookId)?.entryIds[index] ?? null;
@@ -255,7 +262,9 @@ export function processContextResponse(
     warnings: result.warnings,
     /** The mode the scan ran in, and where it came from: request, chat, user_default or default. */
     compatibility: extra.compatibility,
-    chat_length: extra.chat_length,
+    /** The scan depth, token budget and recursion used, each with its source (request, book with its ids, default). */
+    scan_settings: extra.scanSettings,
+    chat_length: extra.chatLength,
     recorded: extra.recorded,
     entries_matched: result.activated.length,
     books_used: new Set(result.activated.map((a) => a.bookId)).size,
