@@ -27,6 +27,7 @@ import {
   chooseCompatibility,
   type AppliedBookSettings,
   type TimedEffectsStateInput,
+  type WorldInfoSettings,
 } from '../../shared/worldinfo/index.ts';
 import { createUserDefaultsQueries } from '../../queries/user-defaults-queries.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
@@ -75,6 +76,16 @@ export interface CharacterPrompt {
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
 const MAX_HISTORY = 5000;
+
+/** The engine settings a completion request gives (a token budget is absolute: the whole of a context that size). */
+function requestedWorldInfoSettings(target: CharacterTarget): Partial<WorldInfoSettings> {
+  const s = target.scanSettings ?? {};
+  return {
+    ...(s.scanDepth !== undefined ? { scanDepth: s.scanDepth } : {}),
+    ...(s.recursive !== undefined ? { recursive: s.recursive } : {}),
+    ...(s.tokenBudget !== undefined ? { contextSize: s.tokenBudget, budgetPercent: 100, budgetCap: 0 } : {}),
+  };
+}
 
 /** A character the requester may use: 404 when missing or deleted (never a stand-in), 403 when another user's. */
 export function usableCharacter(row: CharacterRow | undefined, id: string, who: Actor): CharacterRow {
@@ -249,8 +260,8 @@ export function createCharacterPrompts(
           books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
         character: suggestedCompatibility(character),
       });
-      // The books' own scan depth, budget and recursion (a completion request sets none of them).
-      const bookSettings = applyBookSettings(books, {}, DEFAULT_WORLD_INFO_SETTINGS);
+      // The request's scan depth, budget and recursion, else the books' own.
+      const bookSettings = applyBookSettings(books, requestedWorldInfoSettings(target), DEFAULT_WORLD_INFO_SETTINGS);
       // `@@is_greeting`: the greeting the conversation opens with (a group chat's greetings are its members').
       const greetingIndex = group ? undefined : await openingGreeting(character, chat, history, userName);
 

@@ -328,5 +328,37 @@ describe("a book's own scan settings", () => {
       token_budget: { source: 'default' },
       recursive_scanning: { value: true, source: 'default' },
     });
+
+    // The request's own values win over the book's, in prepare and in a generation.
+    const shallow = await svc.request('POST', `${CHATS}/${opened.id}/prepare`, {
+      body: { message: 'three', scan_depth: 1, token_budget: 700, recursive_scanning: false },
+    });
+    expect(shallow.status).toBe(200);
+    expect(JSON.stringify(shallow.body.messages)).not.toContain('LORE-DEEP-TOWER');
+    expect(shallow.body.world_info.scan_settings).toEqual({
+      scan_depth: { value: 1, source: 'request' },
+      token_budget: { value: 700, source: 'request' },
+      recursive_scanning: { value: false, source: 'request' },
+    });
+    upstream.clearRequests();
+    upstream.reply({ text: 'Fine.' });
+    const generated = await svc.request('POST', '/api/v1/chat/completions', {
+      body: {
+        character_id: characterId,
+        conversation_id: opened.id,
+        save_to_db: false,
+        scan_depth: 1,
+        messages: [{ role: 'user', content: 'three' }],
+      },
+    });
+    expect(generated.status).toBe(200);
+    expect(upstream.requests.at(-1)!.body).not.toHaveProperty('scan_depth');
+    expect(JSON.stringify(upstream.requests.at(-1)!.body.messages)).not.toContain('LORE-DEEP-TOWER');
+    upstream.clearRequests();
+    upstream.reply({ text: 'Fine.' });
+    const bookDepth = await svc.request('POST', `${CHATS}/${opened.id}/complete`, { body: { message: 'three', save_to_db: false } });
+    expect(bookDepth.status).toBe(200);
+    expect(JSON.stringify(upstream.requests.at(-1)!.body.messages)).toContain('LORE-DEEP-TOWER');
+    expect((await svc.request('POST', `${CHATS}/${opened.id}/prepare`, { body: { message: 'x', scan_depth: -1 } })).status).toBe(400);
   });
 });
