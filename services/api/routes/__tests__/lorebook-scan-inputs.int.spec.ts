@@ -141,6 +141,25 @@ describe('@@is_greeting is fed the greeting the chat opened with', () => {
     const sent = JSON.stringify(upstream.requests.at(-1)!.body.messages);
     expect(sent).toContain('LORE-ALT-ONE');
     expect(sent).not.toContain('LORE-FIRST');
+
+    // Without a conversation: the client's history opens with alternate greeting 1.
+    upstream.clearRequests();
+    upstream.reply({ text: 'Indeed.' });
+    const stateless = await svc.request('POST', '/api/v1/chat/completions', {
+      body: {
+        character_id: characterId,
+        save_to_db: false,
+        world_book_ids: [bookId],
+        messages: [
+          { role: 'assistant', content: 'The gate creaks.' },
+          { role: 'user', content: 'the castle' },
+        ],
+      },
+    });
+    expect(stateless.status).toBe(200);
+    const statelessSent = JSON.stringify(upstream.requests.at(-1)!.body.messages);
+    expect(statelessSent).toContain('LORE-ALT-ONE');
+    expect(statelessSent).not.toContain('LORE-FIRST');
   });
 });
 
