@@ -68,6 +68,8 @@ export interface CharacterPrompt {
   dictionaries: DictionaryPlan | null;
   /** Where the lorebook's scan depth, budget and recursion came from (the budget's value is the prompt's `worldInfo.budget`). */
   scanSettings: AppliedBookSettings['report'];
+  /** The greeting the conversation opens with (V3 numbering, for `@@is_greeting`); null: unknown. */
+  greetingIndex: number | null;
   /** What goes to the provider: the prompt's messages, or (lore_only) the client's with the lorebook's activations. */
   messages: ChatMessage[];
   /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
@@ -332,6 +334,7 @@ export function createCharacterPrompts(
         placement,
         dictionaries,
         scanSettings: bookSettings.report,
+        greetingIndex: greetingIndex ?? null,
         messages,
         storedImages: placed.storedImages,
       };

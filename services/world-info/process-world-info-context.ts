@@ -50,6 +50,8 @@ export interface ProcessedWorldInfoContext {
   compatibility: CompatibilityChoice;
   /** The scan depth, token budget and recursion used, and where each came from (request, book, default). */
   scanSettings: ScanSettingsReport;
+  /** The greeting `@@is_greeting` compared with (V3 numbering); null: unknown. */
+  greetingIndex: number | null;
   books: GatheredBook[];
   recorded: boolean;
   chatLength: number;
@@ -195,7 +197,15 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // Statistics read right after see the activations (bounded wait, as for every write).
       if (position !== null) await deps.waiter.waitFor(position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
     }
-    return { result, books, recorded, chatLength, compatibility, scanSettings: withBudget(applied.report, result.budget) };
+    return {
+      result,
+      books,
+      recorded,
+      chatLength,
+      compatibility,
+      scanSettings: withBudget(applied.report, result.budget),
+      greetingIndex: greetingIndex ?? null,
+    };
   }
 
   return { process };

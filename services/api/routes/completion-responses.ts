@@ -48,6 +48,7 @@ export function preparedPromptBody(
           warnings: prompt.worldInfo.warnings,
           compatibility: prompt.worldInfo.compatibility,
           scan_settings: withBudget(built.scanSettings, prompt.worldInfo.budget),
+          greeting_index: built.greetingIndex,
           books: built.books.map((b) => ({ id: b.id, name: b.name, source: b.source, version: b.version, entry_count: b.entries.length })),
         }
       : null,

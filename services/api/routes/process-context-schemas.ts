@@ -231,6 +231,7 @@ export function processContextResponse(
     diagnostics: 'all' | 'relevant' | 'none';
     compatibility: CompatibilityChoice;
     scanSettings: ScanSettingsReport;
+    greetingIndex: number | null;
   },
 ) {
   const byId = new Map(books.map((b) => [b.id, b]));
@@ -264,6 +265,8 @@ export function processContextResponse(
     compatibility: extra.compatibility,
     /** The scan depth, token budget and recursion used, each with its source (request, book with its ids, default). */
     scan_settings: extra.scanSettings,
+    /** The greeting `@@is_greeting` entries were compared with (0 = first_mes); null: unknown (they never fire). */
+    greeting_index: extra.greetingIndex,
     chat_length: extra.chatLength,
     recorded: extra.recorded,
     entries_matched: result.activated.length,

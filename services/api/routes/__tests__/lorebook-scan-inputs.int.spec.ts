@@ -56,6 +56,7 @@ async function processContext(body: Record<string, unknown>) {
     compatibility: unknown;
     scan_settings: Record<string, unknown>;
     token_budget: number;
+    greeting_index: number | null;
   };
 }
 
@@ -82,6 +83,7 @@ describe('@@is_greeting is fed the greeting the chat opened with', () => {
     expect(activatedComments(await processContext({ chat_id: first.id, text: 'the castle' }))).toEqual(['first', 'plain']);
     const second = await chat({ character_id: characterId, greeting_index: 2, settings: { world_book_ids: [bookId] } });
     const res = await processContext({ chat_id: second.id, text: 'the castle' });
+    expect(res.greeting_index).toBe(2);
     expect(activatedComments(res)).toEqual(['plain']);
     expect(res.diagnostics.find((d) => d.comment === 'alt1')).toMatchObject({ status: 'skipped' });
     expect(JSON.stringify(res.diagnostics.find((d) => d.comment === 'alt1'))).toContain('active greeting is 2');
@@ -96,7 +98,9 @@ describe('@@is_greeting is fed the greeting the chat opened with', () => {
   test('process-context takes greeting_index, which wins over the chat; without either the entry never fires', async () => {
     const base = { world_book_ids: [bookId], text: 'the castle' };
     expect(activatedComments(await processContext({ ...base, greeting_index: 1 }))).toEqual(['alt1', 'plain']);
-    expect(activatedComments(await processContext(base))).toEqual(['plain']);
+    const unknown = await processContext(base);
+    expect(activatedComments(unknown)).toEqual(['plain']);
+    expect(unknown.greeting_index).toBeNull();
     const first = await chat({ character_id: characterId, settings: { world_book_ids: [bookId] } });
     expect(activatedComments(await processContext({ chat_id: first.id, text: 'the castle', greeting_index: 1 }))).toEqual([
       'alt1',
@@ -125,6 +129,7 @@ describe('@@is_greeting is fed the greeting the chat opened with', () => {
     const text = JSON.stringify(prepared.body.messages);
     expect(text).toContain('LORE-ALT-ONE');
     expect(text).not.toContain('LORE-FIRST');
+    expect(prepared.body.world_info.greeting_index).toBe(1);
 
     upstream.clearRequests();
     upstream.reply({ text: 'Indeed.' });
