@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import {
   isCompatibilityMode,
+  scanLevelOf,
+  type BookScanSettings,
   type ChatMessageInput,
   type CompatibilityMode,
   type TimedEffectsStateInput,
@@ -25,6 +27,8 @@ export interface ChatScanContext {
   timedState: TimedEffectsStateInput | null;
   /** The chat's lorebook compatibility mode (chat settings), if set. */
   compatibility: CompatibilityMode | null;
+  /** The chat's lorebook scan depth, budget and recursion (chat settings; null: not set). */
+  scanSettings: BookScanSettings;
 }
 
 const DEFAULT_USER_NAME = 'User';
@@ -39,7 +43,14 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         .where('id', '=', chatId)
         .executeTakeFirst();
       if (!chat) return undefined;
-      const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown; compatibility?: unknown };
+      const settings = chat.settings as {
+        user_name?: unknown;
+        world_book_ids?: unknown;
+        compatibility?: unknown;
+        scan_depth?: unknown;
+        token_budget?: unknown;
+        recursive_scanning?: unknown;
+      };
       const userName = typeof settings.user_name === 'string' && settings.user_name !== '' ? settings.user_name : DEFAULT_USER_NAME;
       const rows = await db
         .withSchema(schema)
@@ -71,6 +82,7 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         pathLength,
         timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,
         compatibility: isCompatibilityMode(settings.compatibility) ? settings.compatibility : null,
+        scanSettings: scanLevelOf(settings),
       };
     },
   };

@@ -25,6 +25,7 @@ import {
   DEFAULT_WORLD_INFO_SETTINGS,
   applyBookSettings,
   chooseCompatibility,
+  scanLevelOf,
   type AppliedBookSettings,
   type TimedEffectsStateInput,
   type WorldInfoSettings,
@@ -254,16 +255,21 @@ export function createCharacterPrompts(
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await worldInfo.books(worldInfoScope(target, who, placed));
-      // The lorebook's mode: the request's, the chat's, the defaults of the user whose chat it is, the card's, `sillytavern`.
+      // The defaults of the user whose chat it is (read only when there is lore to scan).
+      const owner = books.length > 0 ? (await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults : {};
+      // The lorebook's mode: the request's, the chat's, the owner's default, the card's, `sillytavern`.
       const compatibility = chooseCompatibility({
         request: target.compatibility ?? null,
         chat: settings.compatibility ?? null,
-        userDefault:
-          books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
+        userDefault: owner.compatibility ?? null,
         character: suggestedCompatibility(character),
       });
-      // The request's scan depth, budget and recursion, else the books' own.
-      const bookSettings = applyBookSettings(books, requestedWorldInfoSettings(target), DEFAULT_WORLD_INFO_SETTINGS);
+      // Scan depth, budget and recursion: the request's, the chat's, the books' own, the owner's default.
+      const bookSettings = applyBookSettings(
+        books,
+        { request: requestedWorldInfoSettings(target), chat: scanLevelOf(settings), userDefault: scanLevelOf(owner) },
+        DEFAULT_WORLD_INFO_SETTINGS,
+      );
       // `@@is_greeting`: the greeting the conversation opens with (a group chat's greetings are its members').
       const greetingIndex = group ? undefined : await openingGreeting(character, chat, history, userName);
 

@@ -17,8 +17,15 @@ import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.t
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import { notFound } from '../../shared/errors.ts';
-import { DEFAULT_WORLD_INFO_SETTINGS, applyBookSettings, chooseCompatibility, withBudget } from '../../shared/worldinfo/index.ts';
+import {
+  DEFAULT_WORLD_INFO_SETTINGS,
+  applyBookSettings,
+  chooseCompatibility,
+  scanLevelOf,
+  withBudget,
+} from '../../shared/worldinfo/index.ts';
 import type {
+  BookScanSettings,
   ChatMessageInput,
   CompatibilityChoice,
   CompatibilityMode,
@@ -73,6 +80,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     let scopeChat: WorldInfoScope['chat'] = null;
     let scopeCharacter: WorldInfoScope['character'] = null;
     let chatCompatibility: CompatibilityMode | null = null;
+    let chatScanSettings: BookScanSettings | null = null;
     let characterRow: CharacterRow | undefined;
     let greetingPosition: number | null = null;
     // Messages of the chat not loaded (beyond MAX_CHAT_MESSAGES) still count for "now".
@@ -87,6 +95,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
       chatCompatibility = chat.compatibility;
+      chatScanSettings = chat.scanSettings;
       greetingPosition = await activeGreetingPosition(deps.db, deps.readSchema, body.chat_id);
       messages.push(...chat.messages);
       unloaded = chat.pathLength - chat.messages.length;
@@ -133,6 +142,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       messages,
       unloaded,
       chatCompatibility,
+      chatScanSettings,
       greetingIndex,
       characterCompatibility: characterRow ? suggestedCompatibility(characterRow) : null,
     };
@@ -145,18 +155,24 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
   ): Promise<ProcessedWorldInfoContext> {
     const input = await scanInput(body, actor);
     const { scope, characterId, character, characterTags, timedState, messages, unloaded, greetingIndex } = input;
-    // Request > chat > the defaults of the user whose data is scanned > the card's suggestion > `sillytavern`.
+    // The defaults of the user whose data is scanned.
+    const owner = (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults;
+    // Request > chat > user default > the card's suggestion > `sillytavern`.
     const compatibility = chooseCompatibility({
       request: requested.compatibility ?? null,
       chat: input.chatCompatibility,
-      userDefault: (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults.compatibility ?? null,
+      userDefault: owner.compatibility ?? null,
       character: input.characterCompatibility,
     });
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
-    // The books' own scan depth, budget and recursion, where the request sets none.
-    const applied = applyBookSettings(books, requested, DEFAULT_WORLD_INFO_SETTINGS);
+    // Scan depth, budget and recursion: the request's, the chat's, the books' own, the user's default.
+    const applied = applyBookSettings(
+      books,
+      { request: requested, chat: input.chatScanSettings, userDefault: scanLevelOf(owner) },
+      DEFAULT_WORLD_INFO_SETTINGS,
+    );
     const settings = { ...applied.settings, compatibility: compatibility.mode };
     assertScanWorkWithinLimit(deps.config, books, texts);
     const chatLength = body.chat_length ?? unloaded + messages.length;

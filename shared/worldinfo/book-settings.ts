@@ -2,13 +2,32 @@
  * A world book's own scan settings (`scan_depth`, `token_budget`, `recursive_scanning`, as the Character Card V2/V3
  * `character_book` and tldw_server carry them) applied to a scan, and where each value used came from.
  *
- * The request's value wins; else the books' own values; else the engine's default (completions: the prompt's budget).
+ * Each value is the request's, else the chat's (its settings), else the books' own, else the user's defaults, else
+ * the engine's default (completions: a share of the prompt's budget). A chat's setting is the user's choice for that
+ * conversation; a book's, its author's for that lore, which is more specific than the user's general default.
  * Several books that disagree: the engine runs one scan over all of them, so one value is chosen: the largest
  * `scan_depth` and the largest `token_budget` (no book sees fewer messages or less room than it asks for; an entry
  * narrows its own depth with `scan_depth`), and recursion when any book asks for it (tldw_server's rule for
  * `recursive_scanning: null`); `false` only when every book that says anything says false.
  */
+import { z } from 'zod';
 import type { WorldInfoSettings } from './engine/types.ts';
+
+/** The three settings under their snake_case names, as chats' settings and users' defaults accept them. */
+export const scanSettingsShape = {
+  scan_depth: z.number().int().min(0).max(1000),
+  token_budget: z.number().int().min(1).max(10_000_000),
+  recursive_scanning: z.boolean(),
+};
+
+/** The settings of a chat or a user's defaults as a level of the choice. */
+export function scanLevelOf(values: { scan_depth?: unknown; token_budget?: unknown; recursive_scanning?: unknown }): BookScanSettings {
+  return {
+    scanDepth: typeof values.scan_depth === 'number' ? values.scan_depth : null,
+    tokenBudget: typeof values.token_budget === 'number' ? values.token_budget : null,
+    recursive: typeof values.recursive_scanning === 'boolean' ? values.recursive_scanning : null,
+  };
+}
 
 export interface BookScanSettings {
   scanDepth?: number | null;
@@ -16,7 +35,7 @@ export interface BookScanSettings {
   recursive?: boolean | null;
 }
 
-/** Where a value used came from. Chats and user defaults carry no scan settings yet; the names are reserved for them. */
+/** Where a value used came from. */
 export type ScanSettingSource = 'request' | 'book' | 'chat' | 'user_default' | 'default';
 
 export interface ScanSettingChoice<T> {
@@ -57,45 +76,76 @@ function pick<T>(
   return { value, book_ids: given.filter((g) => g.value === value).map((g) => g.id) };
 }
 
-/**
- * `requested`: the request's engine settings (a budget given there as `contextSize`, `budgetPercent` or `budgetCap`
- * counts as the request's); `defaults`: the scan depth and recursion the scan has without request or book.
- */
+/** The levels above and below the books: the request's engine settings, the chat's and the user's default values. */
+export interface ScanSettingLevels {
+  /** A budget given there as `contextSize`, `budgetPercent` or `budgetCap` counts as the request's. */
+  request: Partial<WorldInfoSettings>;
+  chat?: BookScanSettings | null;
+  userDefault?: BookScanSettings | null;
+}
+
+type Choice<T> = Omit<ScanSettingChoice<T>, 'value'> & { value: T };
+
+/** request > chat > books > user default > default, for one setting. */
+function chooseLevel<T>(
+  levels: ScanSettingLevels,
+  requested: T | undefined,
+  books: { value: T; book_ids: string[] } | null,
+  read: (s: BookScanSettings) => T | null | undefined,
+  fallback: T,
+): Choice<T> {
+  const chat = levels.chat ? read(levels.chat) : undefined;
+  const userDefault = levels.userDefault ? read(levels.userDefault) : undefined;
+  if (requested !== undefined) return { value: requested, source: 'request' };
+  if (chat !== null && chat !== undefined) return { value: chat, source: 'chat' };
+  if (books) return { value: books.value, source: 'book', book_ids: books.book_ids };
+  if (userDefault !== null && userDefault !== undefined) return { value: userDefault, source: 'user_default' };
+  return { value: fallback, source: 'default' };
+}
+
+/** `defaults`: the scan depth and recursion the scan has when no level sets them. */
 export function applyBookSettings(
   books: ReadonlyArray<{ id: string; settings?: BookScanSettings | undefined }>,
-  requested: Partial<WorldInfoSettings>,
+  levels: ScanSettingLevels,
   defaults: { scanDepth: number; recursive: boolean },
 ): AppliedBookSettings {
-  const settings: Partial<WorldInfoSettings> = { ...requested };
+  const { request } = levels;
+  const settings: Partial<WorldInfoSettings> = { ...request };
   const largest = (values: number[]) => Math.max(...values);
 
-  let scanDepth: AppliedBookSettings['report']['scan_depth'];
-  const bookDepth = pick(books, (s) => s.scanDepth, largest);
-  if (requested.scanDepth !== undefined) scanDepth = { value: requested.scanDepth, source: 'request' };
-  else if (bookDepth) {
-    settings.scanDepth = bookDepth.value;
-    scanDepth = { value: bookDepth.value, source: 'book', book_ids: bookDepth.book_ids };
-  } else scanDepth = { value: defaults.scanDepth, source: 'default' };
-
-  let tokenBudget: AppliedBookSettings['report']['token_budget'];
-  const bookBudget = pick(books, (s) => s.tokenBudget, largest);
-  if (BUDGET_SETTINGS.some((k) => requested[k] !== undefined)) tokenBudget = { source: 'request' };
-  else if (bookBudget) {
-    Object.assign(settings, { contextSize: bookBudget.value, budgetPercent: 100, budgetCap: 0 });
-    tokenBudget = { source: 'book', book_ids: bookBudget.book_ids };
-  } else tokenBudget = { source: 'default' };
-
-  let recursive: AppliedBookSettings['report']['recursive_scanning'];
-  const bookRecursive = pick(
-    books,
-    (s) => s.recursive,
-    (values) => values.includes(true),
+  const scanDepth = chooseLevel(
+    levels,
+    request.scanDepth,
+    pick(books, (s) => s.scanDepth, largest),
+    (s) => s.scanDepth,
+    defaults.scanDepth,
   );
-  if (requested.recursive !== undefined) recursive = { value: requested.recursive, source: 'request' };
-  else if (bookRecursive) {
-    settings.recursive = bookRecursive.value;
-    recursive = { value: bookRecursive.value, source: 'book', book_ids: bookRecursive.book_ids };
-  } else recursive = { value: defaults.recursive, source: 'default' };
+  if (scanDepth.source !== 'default') settings.scanDepth = scanDepth.value;
+
+  const requestBudget = BUDGET_SETTINGS.some((k) => request[k] !== undefined) ? 0 : undefined;
+  const budget = chooseLevel<number | null>(
+    levels,
+    requestBudget,
+    pick(books, (s) => s.tokenBudget, largest),
+    (s) => s.tokenBudget,
+    null,
+  );
+  if (budget.source !== 'request' && budget.value !== null)
+    Object.assign(settings, { contextSize: budget.value, budgetPercent: 100, budgetCap: 0 });
+  const { value: _budget, ...tokenBudget } = budget;
+
+  const recursive = chooseLevel(
+    levels,
+    request.recursive,
+    pick(
+      books,
+      (s) => s.recursive,
+      (values) => values.includes(true),
+    ),
+    (s) => s.recursive,
+    defaults.recursive,
+  );
+  if (recursive.source !== 'default') settings.recursive = recursive.value;
 
   return { settings, report: { scan_depth: scanDepth, token_budget: tokenBudget, recursive_scanning: recursive } };
 }

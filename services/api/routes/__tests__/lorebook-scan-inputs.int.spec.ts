@@ -385,4 +385,51 @@ describe("a book's own scan settings", () => {
     expect(JSON.stringify(upstream.requests.at(-1)!.body.messages)).toContain('LORE-DEEP-TOWER');
     expect((await svc.request('POST', `${CHATS}/${opened.id}/prepare`, { body: { message: 'x', scan_depth: -1 } })).status).toBe(400);
   });
+
+  test("a chat's settings win over the books', a user's defaults come below them", async () => {
+    const deep = await book('Levels', [{ comment: 'tower', keys: ['tower'], content: 'LORE-LEVEL-TOWER' }], {
+      scan_depth: 4,
+      recursive_scanning: true,
+    });
+    const characterId = (await character({ name: 'Leveller', first_message: 'Hello.' })).id;
+    const opened = await chat({ character_id: characterId, settings: { world_book_ids: [deep], scan_depth: 1 } });
+    expect(opened.settings.scan_depth).toBe(1);
+    const messages = deepMessages.map((m) => ({ ...m }));
+    const byChat = await processContext({ chat_id: opened.id, messages });
+    expect(byChat.scan_settings.scan_depth).toEqual({ value: 1, source: 'chat' });
+    expect(activatedComments(byChat)).toEqual([]);
+
+    const set = await svc.request('PATCH', DEFAULTS, { body: { token_budget: 77, recursive_scanning: false, scan_depth: 9 } });
+    expect(set.status).toBe(200);
+    expect(set.body.defaults).toEqual({ token_budget: 77, recursive_scanning: false, scan_depth: 9 });
+    expect((await svc.request('GET', DEFAULTS)).body.defaults).toEqual({ token_budget: 77, recursive_scanning: false, scan_depth: 9 });
+    const byDefault = await processContext({ chat_id: opened.id, messages });
+    expect(byDefault.scan_settings).toEqual({
+      scan_depth: { value: 1, source: 'chat' },
+      token_budget: { value: 77, source: 'user_default' },
+      recursive_scanning: { value: true, source: 'book', book_ids: [deep] },
+    });
+    const prepared = await svc.request('POST', `${CHATS}/${opened.id}/prepare`, { body: { message: 'x' } });
+    expect(prepared.body.world_info.scan_settings.token_budget).toEqual({ value: 77, source: 'user_default' });
+
+    // Unsetting the chat's value: the book's applies again.
+    const version = (await svc.request('GET', `${CHATS}/${opened.id}`)).body.version as number;
+    const unset = await svc.request('PUT', `${CHATS}/${opened.id}?expected_version=${version}`, {
+      body: { settings: { scan_depth: null } },
+    });
+    expect(unset.status).toBe(200);
+    const byBook = await processContext({ chat_id: opened.id, messages });
+    expect(byBook.scan_settings.scan_depth).toEqual({ value: 4, source: 'book', book_ids: [deep] });
+    expect(activatedComments(byBook)).toEqual(['tower']);
+
+    const before = (await svc.request('GET', DEFAULTS)).body;
+    expect((await svc.request('PATCH', DEFAULTS, { body: { scan_depth: -1 } })).status).toBe(400);
+    expect((await svc.request('PATCH', DEFAULTS, { body: { token_budget: 0 } })).status).toBe(400);
+    expect((await svc.request('GET', DEFAULTS)).body).toEqual(before);
+    expect(
+      (await svc.request('POST', CHATS, { body: { character_id: characterId, settings: { recursive_scanning: 'yes' } } })).status,
+    ).toBe(400);
+    const cleared = await svc.request('PATCH', DEFAULTS, { body: { token_budget: null, recursive_scanning: null, scan_depth: null } });
+    expect(cleared.body.defaults).toEqual({});
+  });
 });
