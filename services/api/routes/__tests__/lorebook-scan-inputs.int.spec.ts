@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { cardFromBasicFields, exportCard } from '../../../../shared/cards/index.ts';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { compareWithFreshRebuild } from '../../../../test/read-model-check.ts';
 
 /**
  * What reaches the lorebook engine from HTTP (issue 24): the chat's greeting index for `@@is_greeting`, comment
@@ -432,4 +433,9 @@ describe("a book's own scan settings", () => {
     const cleared = await svc.request('PATCH', DEFAULTS, { body: { token_budget: null, recursive_scanning: null, scan_depth: null } });
     expect(cleared.body.defaults).toEqual({});
   });
+
+  test('the read models rebuilt from the log equal the live ones', async () => {
+    const { differences } = await compareWithFreshRebuild(svc.databaseUrl);
+    expect(differences).toEqual({});
+  }, 60_000);
 });
