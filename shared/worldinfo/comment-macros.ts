@@ -12,20 +12,26 @@ const OPENERS: ReadonlyArray<{ prefix: RegExp; kind: Kind }> = [
   { prefix: /^\{\{\s*hidden_key\s*:/i, kind: 'hidden_key' },
 ];
 
-/** Index just past the `}}` closing the macro whose `{{` is at `start`, counting nested `{{ }}`; -1 if unclosed. */
-function closingEnd(text: string, start: number): number {
-  let depth = 0;
-  for (let i = start; i < text.length - 1; i++) {
+/**
+ * Every `{{` of the text (left to right, each pair of braces read once) and, for those that are closed, the index just
+ * past their `}}`, nesting counted: one pass, so no text (an unclosed `{{//` repeated, say) costs more than linear time.
+ */
+function macroSpans(text: string): { opens: number[]; ends: Map<number, number> } {
+  const opens: number[] = [];
+  const ends = new Map<number, number>();
+  const stack: number[] = [];
+  for (let i = 0; i < text.length - 1; i++) {
     if (text[i] === '{' && text[i + 1] === '{') {
-      depth++;
+      opens.push(i);
+      stack.push(i);
       i++;
     } else if (text[i] === '}' && text[i + 1] === '}') {
-      depth--;
+      const open = stack.pop();
+      if (open !== undefined) ends.set(open, i + 2);
       i++;
-      if (depth === 0) return i + 1;
     }
   }
-  return -1;
+  return { opens, ends };
 }
 
 /**
@@ -34,24 +40,22 @@ function closingEnd(text: string, start: number): number {
  */
 export function stripCommentMacros(text: string, options: { recursive?: boolean } = {}): string {
   if (!text.includes('{{')) return text;
+  const { opens, ends } = macroSpans(text);
   let out = '';
   let from = 0;
-  let i = text.indexOf('{{');
-  while (i >= 0) {
-    const rest = text.slice(i, i + 32);
-    const opener = OPENERS.find((o) => o.prefix.test(rest));
-    const end = opener ? closingEnd(text, i) : -1;
-    if (!opener || end < 0) {
-      i = text.indexOf('{{', i + 2);
-      continue;
-    }
-    out += text.slice(from, i);
-    if (opener.kind === 'hidden_key' && options.recursive) {
-      const inner = text.slice(i, end - 2).replace(opener.prefix, '');
-      out += inner.trim();
-    }
+  for (const open of opens) {
+    if (open < from) continue;
+    const end = ends.get(open);
+    if (end === undefined) continue;
+    const opener = OPENERS.find((o) => o.prefix.test(text.slice(open, open + 32)));
+    if (!opener) continue;
+    out += text.slice(from, open);
+    if (opener.kind === 'hidden_key' && options.recursive)
+      out += text
+        .slice(open, end - 2)
+        .replace(opener.prefix, '')
+        .trim();
     from = end;
-    i = text.indexOf('{{', end);
   }
   return out + text.slice(from);
 }

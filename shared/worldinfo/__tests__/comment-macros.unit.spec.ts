@@ -19,6 +19,16 @@ describe('stripCommentMacros', () => {
     expect(stripCommentMacros('a {{// {{dragon}} b')).toBe('a {{// {{dragon}} b');
   });
 
+  it('takes linear time on hostile text (unclosed comments, deep nesting)', () => {
+    const unclosed = '{{// dragon '.repeat(100_000);
+    const nested = '{{'.repeat(100_000) + '}}'.repeat(100_000);
+    const started = performance.now();
+    expect(stripCommentMacros(unclosed)).toBe(unclosed);
+    expect(stripCommentMacros(nested)).toBe(nested);
+    expect(stripCommentMacros('{{// a}}'.repeat(100_000) + 'dragon')).toBe('dragon');
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('hidden_key: removed from messages, its text kept when scanned recursively', () => {
     expect(stripCommentMacros('a {{hidden_key: dragon}} b')).toBe('a  b');
     expect(stripCommentMacros('a {{hidden_key: dragon}} b', { recursive: true })).toBe('a dragon b');
