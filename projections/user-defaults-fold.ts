@@ -8,6 +8,9 @@ export const userDefaultsFolds: EventFolds<'UserDefaultsChanged', Insertable<Use
     return {
       user_id: event.data.userId,
       compatibility: event.data.defaults.compatibility ?? null,
+      scan_depth: event.data.defaults.scan_depth ?? null,
+      token_budget: event.data.defaults.token_budget ?? null,
+      recursive_scanning: event.data.defaults.recursive_scanning ?? null,
       revision: event.revision,
       updated_at: event.createdAt,
     };

@@ -16,6 +16,9 @@ export const userDefaultsProjection = defineProjection({
           .column('user_id')
           .doUpdateSet({
             compatibility: sql.ref('excluded.compatibility'),
+            scan_depth: sql.ref('excluded.scan_depth'),
+            token_budget: sql.ref('excluded.token_budget'),
+            recursive_scanning: sql.ref('excluded.recursive_scanning'),
             revision: sql.ref('excluded.revision'),
             updated_at: sql.ref('excluded.updated_at'),
           } as never)

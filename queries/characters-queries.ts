@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CharactersTable, ReadModels } from '../infra/db/read-model-types.ts';
 import { basicFieldsOf, type CardBasicFields } from '../shared/cards/index.ts';
+import { cardFromRisuAI } from '../shared/cards/risuai-origin.ts';
+import type { CompatibilityMode } from '../shared/worldinfo/index.ts';
 
 export type CharacterRow = Selectable<CharactersTable>;
 /** What a character's view is made from: its row but the full-text `search` column (time travel builds these without it). */
@@ -14,6 +16,8 @@ export interface CharacterView extends CardBasicFields {
   image: { url: string; mime: string; size: number; etag: string } | null;
   assets: Array<{ index: number; name: string | null; type: string | null; ext: string; mime: string; size: number; url: string }>;
   has_character_book: boolean;
+  /** The lorebook profile the card suggests for its chats (`risuai` for a card made in RisuAI), or null. */
+  suggested_compatibility: CompatibilityMode | null;
   source: Record<string, unknown>;
   created_at: string;
   updated_at: string;
@@ -23,6 +27,16 @@ export interface CharacterView extends CardBasicFields {
   image_present: boolean;
   last_modified: string;
   card?: Record<string, unknown>;
+}
+
+/** The compatibility mode a character's card suggests for its chats: `risuai` for a RisuAI card, else none. */
+export function suggestedCompatibility(row: Pick<CharacterViewRow, 'card' | 'assets'>): CompatibilityMode | null {
+  return cardFromRisuAI(
+    row.card,
+    row.assets.map((a) => a.path),
+  )
+    ? 'risuai'
+    : null;
 }
 
 export function toCharacterView(row: CharacterViewRow, options: { includeCard?: boolean } = {}): CharacterView {
@@ -47,6 +61,7 @@ export function toCharacterView(row: CharacterViewRow, options: { includeCard?: 
       url: `${base}/assets/${index}`,
     })),
     has_character_book: Boolean(data?.character_book),
+    suggested_compatibility: suggestedCompatibility(row),
     source: row.source,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { ChatMessageInput, CompatibilityMode, TimedEffectsStateInput } from '../shared/worldinfo/index.ts';
+import {
+  isCompatibilityMode,
+  scanLevelOf,
+  type BookScanSettings,
+  type ChatMessageInput,
+  type CompatibilityMode,
+  type TimedEffectsStateInput,
+} from '../shared/worldinfo/index.ts';
 import { activePathLength } from './active-path-length.ts';
 
 /** What the lorebook engine needs from a chat: its owner, character, books and the conversation (active path). */
@@ -20,6 +27,8 @@ export interface ChatScanContext {
   timedState: TimedEffectsStateInput | null;
   /** The chat's lorebook compatibility mode (chat settings), if set. */
   compatibility: CompatibilityMode | null;
+  /** The chat's lorebook scan depth, budget and recursion (chat settings; null: not set). */
+  scanSettings: BookScanSettings;
 }
 
 const DEFAULT_USER_NAME = 'User';
@@ -34,7 +43,14 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         .where('id', '=', chatId)
         .executeTakeFirst();
       if (!chat) return undefined;
-      const settings = chat.settings as { user_name?: unknown; world_book_ids?: unknown; compatibility?: unknown };
+      const settings = chat.settings as {
+        user_name?: unknown;
+        world_book_ids?: unknown;
+        compatibility?: unknown;
+        scan_depth?: unknown;
+        token_budget?: unknown;
+        recursive_scanning?: unknown;
+      };
       const userName = typeof settings.user_name === 'string' && settings.user_name !== '' ? settings.user_name : DEFAULT_USER_NAME;
       const rows = await db
         .withSchema(schema)
@@ -65,7 +81,8 @@ export function createChatScanQueries(db: Kysely<ReadModels>, schema: string) {
         messages,
         pathLength,
         timedState: chat.world_info_timed_state as TimedEffectsStateInput | null,
-        compatibility: settings.compatibility === 'sillytavern' || settings.compatibility === 'corrected' ? settings.compatibility : null,
+        compatibility: isCompatibilityMode(settings.compatibility) ? settings.compatibility : null,
+        scanSettings: scanLevelOf(settings),
       };
     },
   };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
-import type { CompatibilityMode } from '../shared/worldinfo/index.ts';
+import { isCompatibilityMode } from '../shared/worldinfo/index.ts';
 import type { UserDefaults } from '../shared/users/user-defaults.ts';
 
 export interface UserDefaultsView {
@@ -17,7 +17,12 @@ export function createUserDefaultsQueries(db: Kysely<ReadModels>, schema: string
       const row = await scoped.selectFrom('user_defaults').selectAll().where('user_id', '=', userId).executeTakeFirst();
       if (!row) return { defaults: {}, version: 0 };
       return {
-        defaults: row.compatibility ? { compatibility: row.compatibility as CompatibilityMode } : {},
+        defaults: {
+          ...(isCompatibilityMode(row.compatibility) ? { compatibility: row.compatibility } : {}),
+          ...(row.scan_depth !== null ? { scan_depth: row.scan_depth } : {}),
+          ...(row.token_budget !== null ? { token_budget: row.token_budget } : {}),
+          ...(row.recursive_scanning !== null ? { recursive_scanning: row.recursive_scanning } : {}),
+        },
         version: row.revision,
       };
     },

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { notFound } from '../shared/errors.ts';
 import { LruCache } from '../shared/tokenizer/index.ts';
-import type { BookSource, WorldInfoBookInput, WorldInfoEntry } from '../shared/worldinfo/index.ts';
+import type { BookScanSettings, BookSource, WorldInfoBookInput, WorldInfoEntry } from '../shared/worldinfo/index.ts';
 import { createWorldBookQueries, type WorldBookRow } from './world-books-queries.ts';
 import { assertOwned, canRead } from '../shared/access/access-rules.ts';
 
@@ -11,6 +11,8 @@ export interface GatheredBook extends WorldInfoBookInput {
   version: number;
   ownerId: string;
   entryIds: readonly string[];
+  /** The book's own scan settings (null: not set), applied by `applyBookSettings`. */
+  settings: BookScanSettings;
 }
 
 interface BookContents {
@@ -139,6 +141,7 @@ export function createWorldBookSources(db: Kysely<ReadModels>, schema: string, o
             ownerId: row.owner_id,
             entries: loaded.entries,
             entryIds: loaded.entryIds,
+            settings: { scanDepth: row.scan_depth, tokenBudget: row.token_budget, recursive: row.recursive_scanning },
           },
         ];
       });

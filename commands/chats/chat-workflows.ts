@@ -9,6 +9,9 @@ import { assertAccessible, characterDecider, characterStream } from '../characte
 import type { StateCache } from '../state-cache.ts';
 import { chatDecider, chatStream, type ChatCommand, type ChatState, type NewChat, type SeedMessage } from './chat-decider.ts';
 import { userChatsDecider, userChatsStream } from './user-chats-decider.ts';
+import { userDefaultsDecider, userDefaultsStream } from '../users/user-defaults-decider.ts';
+import { cardFromRisuAI } from '../../shared/cards/risuai-origin.ts';
+import type { CompatibilityMode } from '../../shared/worldinfo/index.ts';
 
 /**
  * Commands on chats, including those that span a chat's stream and its owner's chat-slot stream. The slot
@@ -29,6 +32,10 @@ export interface ChatCharacter {
   name: string;
   firstMessage: string;
   alternateGreetings: string[];
+  /** The character's owner (whose defaults a new chat follows). */
+  ownerId: string;
+  /** The lorebook profile the card suggests (`risuai` for a RisuAI card), or null. */
+  suggestedCompatibility: CompatibilityMode | null;
 }
 
 /** The chat's character, decided from its own stream: 404 when missing or deleted, 403 when not the caller's. */
@@ -39,12 +46,20 @@ export async function loadOwnedCharacter(
 ): Promise<ChatCharacter> {
   const { state } = await loadState(deps.eventStore, characterStream(characterId), characterDecider);
   assertAccessible(state, characterId, context);
-  const data = state.stored!.card.data;
+  const stored = state.stored!;
+  const data = stored.card.data;
   return {
     id: characterId,
     name: data.name,
     firstMessage: data.first_mes ?? '',
     alternateGreetings: [...(data.alternate_greetings ?? [])],
+    ownerId: state.ownerId!,
+    suggestedCompatibility: cardFromRisuAI(
+      stored.card,
+      stored.assets.map((a) => a.path),
+    )
+      ? 'risuai'
+      : null,
   };
 }
 
@@ -124,6 +139,21 @@ function defaultTitle(characterName: string, at: Date): string {
 }
 
 /**
+ * A new chat of a card that suggests a lorebook profile (a RisuAI card: `risuai`) gets it in its settings, unless
+ * the request sets `compatibility` or the owner's defaults do (request > user default > the card's suggestion).
+ */
+async function withSuggestedCompatibility(
+  deps: Pick<ChatCommandDeps, 'eventStore'>,
+  character: ChatCharacter,
+  settings: ChatSettings,
+): Promise<ChatSettings> {
+  if (settings.compatibility !== undefined || character.suggestedCompatibility === null) return settings;
+  const defaults = await loadState(deps.eventStore, userDefaultsStream(character.ownerId), userDefaultsDecider);
+  if (defaults.state.defaults.compatibility != null) return settings;
+  return { ...settings, compatibility: character.suggestedCompatibility };
+}
+
+/**
  * A chat with one of the caller's characters. Its greeting opens it and the alternate greetings are that
  * message's alternates; `greetingIndex` chooses the one shown (0 is the first message).
  */
@@ -148,6 +178,7 @@ export async function startChat(
   },
 ): Promise<CommandResult<ChatState>> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);
+  const settings = await withSuggestedCompatibility(deps, character, input.settings);
   const greetings = characterGreetings(character.firstMessage, character.alternateGreetings);
   const chosen =
     input.greetingIndex === 'random'
@@ -190,7 +221,7 @@ export async function startChat(
     characterId: character.id,
     characterName: character.name,
     title: input.title ?? defaultTitle(character.name, new Date()),
-    settings: input.settings,
+    settings,
     forkedFrom: null,
     importedFrom: null,
     ...(input.createRequest !== undefined ? { createRequest: input.createRequest } : {}),

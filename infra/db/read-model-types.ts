@@ -313,8 +313,12 @@ export interface ProjectionRebuildsTable {
 /** A user's defaults (projections/user-defaults-projection.ts). */
 export interface UserDefaultsTable {
   user_id: string;
-  /** 'sillytavern' | 'corrected', or null (not set). */
+  /** 'sillytavern' | 'corrected' | 'risuai', or null (not set). */
   compatibility: string | null;
+  /** The lorebook's scan settings (null: not set). */
+  scan_depth: number | null;
+  token_budget: number | null;
+  recursive_scanning: boolean | null;
   /** Revision of `userdefaults-<user_id>` that wrote the row. */
   revision: number;
   updated_at: ColumnType<Date, Date | string, Date | string>;

@@ -15,4 +15,20 @@ describe('user defaults fold (no database)', () => {
     const unset = stream('UserDefaultsChanged', { userId: 'user-1', defaults: {} });
     expect(foldEvent(userDefaultsFolds, unset, undefined)).toMatchObject({ user_id: 'user-1', compatibility: null, revision: 2 });
   });
+
+  it('writes the scan settings, null when unset', () => {
+    const stream = streamOf('userdefaults-user-2');
+    const set = stream('UserDefaultsChanged', {
+      userId: 'user-2',
+      defaults: { scan_depth: 5, token_budget: 300, recursive_scanning: false },
+    });
+    expect(foldEvent(userDefaultsFolds, set, undefined)).toMatchObject({ scan_depth: 5, token_budget: 300, recursive_scanning: false });
+    const unset = stream('UserDefaultsChanged', { userId: 'user-2', defaults: { compatibility: 'risuai' } });
+    expect(foldEvent(userDefaultsFolds, unset, undefined)).toMatchObject({
+      compatibility: 'risuai',
+      scan_depth: null,
+      token_budget: null,
+      recursive_scanning: null,
+    });
+  });
 });

@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { ResolvedModel } from '../../infra/llm/index.ts';
-import { createCharacterQueries, type CharacterRow } from '../../queries/characters-queries.ts';
+import { createCharacterQueries, suggestedCompatibility, type CharacterRow } from '../../queries/characters-queries.ts';
+import { activeGreetingPosition } from '../../queries/chat-greeting-position.ts';
+import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.ts';
 import { createChatQueries, type ChatRow } from '../../queries/chats-queries.ts';
 import { createCompletionQueries } from '../../queries/completion-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
@@ -19,7 +21,15 @@ import type { ChatMessage } from '../../shared/llm/chat-types.ts';
 import { splitRequestMessages, storedToHistory, turnToHistory, type TurnMessage } from '../../shared/completions/completion-turn.ts';
 import { badRequest, notFound } from '../../shared/errors.ts';
 import type { AssembledPrompt, PromptHistoryMessage } from '../../shared/prompt/index.ts';
-import { chooseCompatibility, type TimedEffectsStateInput } from '../../shared/worldinfo/index.ts';
+import {
+  DEFAULT_WORLD_INFO_SETTINGS,
+  applyBookSettings,
+  chooseCompatibility,
+  scanLevelOf,
+  type AppliedBookSettings,
+  type TimedEffectsStateInput,
+  type WorldInfoSettings,
+} from '../../shared/worldinfo/index.ts';
 import { createUserDefaultsQueries } from '../../queries/user-defaults-queries.ts';
 import { createCpuPool, type CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { PromptTask } from '../../infra/cpu/cpu-tasks.ts';
@@ -57,6 +67,10 @@ export interface CharacterPrompt {
   placement: TurnPlacement;
   /** The chat dictionaries attached to the character and the chat (null: none). */
   dictionaries: DictionaryPlan | null;
+  /** Where the lorebook's scan depth, budget and recursion came from (the budget's value is the prompt's `worldInfo.budget`). */
+  scanSettings: AppliedBookSettings['report'];
+  /** The greeting the conversation opens with (V3 numbering, for `@@is_greeting`); null: unknown. */
+  greetingIndex: number | null;
   /** What goes to the provider: the prompt's messages, or (lore_only) the client's with the lorebook's activations. */
   messages: ChatMessage[];
   /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
@@ -65,6 +79,16 @@ export interface CharacterPrompt {
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
 const MAX_HISTORY = 5000;
+
+/** The engine settings a completion request gives (a token budget is absolute: the whole of a context that size). */
+function requestedWorldInfoSettings(target: CharacterTarget): Partial<WorldInfoSettings> {
+  const s = target.scanSettings ?? {};
+  return {
+    ...(s.scanDepth !== undefined ? { scanDepth: s.scanDepth } : {}),
+    ...(s.recursive !== undefined ? { recursive: s.recursive } : {}),
+    ...(s.tokenBudget !== undefined ? { contextSize: s.tokenBudget, budgetPercent: 100, budgetCap: 0 } : {}),
+  };
+}
 
 /** A character the requester may use: 404 when missing or deleted (never a stand-in), 403 when another user's. */
 export function usableCharacter(row: CharacterRow | undefined, id: string, who: Actor): CharacterRow {
@@ -166,6 +190,21 @@ export function createCharacterPrompts(
     return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages };
   }
 
+  /** The V3 greeting index the conversation opens with: the chat's active greeting, else the card's greeting the client's history starts with. */
+  async function openingGreeting(character: CharacterRow, chat: ChatRow | null, history: PromptHistoryMessage[], userName: string) {
+    const data = (character.card as unknown as CanonicalCard).data;
+    const first = data.first_mes ?? '';
+    const alternates = data.alternate_greetings ?? [];
+    if (chat) {
+      const position = await activeGreetingPosition(db, schema, chat.id);
+      return position === null ? undefined : greetingIndexAt(first, alternates, position);
+    }
+    const opening = history[0];
+    return opening?.role === 'assistant'
+      ? greetingIndexOf(opening.content, first, alternates, { char: character.name, user: userName })
+      : undefined;
+  }
+
   /** The lorebooks of a character completion: the character's, the chat's, the ones the request names, the global ones. */
   const worldInfoScope = (
     target: CharacterTarget,
@@ -216,13 +255,23 @@ export function createCharacterPrompts(
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await worldInfo.books(worldInfoScope(target, who, placed));
-      // The lorebook's mode: the request's, the chat's, the defaults of the user whose chat it is, `sillytavern`.
+      // The defaults of the user whose chat it is (read only when there is lore to scan).
+      const owner = books.length > 0 ? (await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults : {};
+      // The lorebook's mode: the request's, the chat's, the owner's default, the card's, `sillytavern`.
       const compatibility = chooseCompatibility({
         request: target.compatibility ?? null,
         chat: settings.compatibility ?? null,
-        userDefault:
-          books.length > 0 ? ((await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults.compatibility ?? null) : null,
+        userDefault: owner.compatibility ?? null,
+        character: suggestedCompatibility(character),
       });
+      // Scan depth, budget and recursion: the request's, the chat's, the books' own, the owner's default.
+      const bookSettings = applyBookSettings(
+        books,
+        { request: requestedWorldInfoSettings(target), chat: scanLevelOf(settings), userDefault: scanLevelOf(owner) },
+        DEFAULT_WORLD_INFO_SETTINGS,
+      );
+      // `@@is_greeting`: the greeting the conversation opens with (a group chat's greetings are its members').
+      const greetingIndex = group ? undefined : await openingGreeting(character, chat, history, userName);
 
       // ---- chat dictionaries: the user's turn is rewritten before anything reads it -------------------------
       const inputChatLength = history.length + (userTurn ? 1 : 0);
@@ -271,6 +320,8 @@ export function createCharacterPrompts(
           books,
           dryRun: options.dryRun,
           compatibility,
+          settings: bookSettings.settings,
+          ...(greetingIndex !== undefined ? { greetingIndex } : {}),
           ...(chat?.world_info_timed_state ? { timedState: chat.world_info_timed_state as TimedEffectsStateInput } : {}),
         },
         model: { name: model.model, tokenizer: requested.tokenizer ?? model.tokenizer, contextSize, replyReserve },
@@ -288,6 +339,8 @@ export function createCharacterPrompts(
         persona: persona ? { id: persona.row.id, name: persona.row.name, via: persona.via } : null,
         placement,
         dictionaries,
+        scanSettings: bookSettings.report,
+        greetingIndex: greetingIndex ?? null,
         messages,
         storedImages: placed.storedImages,
       };

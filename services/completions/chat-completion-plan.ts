@@ -17,6 +17,7 @@ import { badRequest } from '../../shared/errors.ts';
 import type { ChatCompletionBody } from '../api/routes/completion-schemas.ts';
 import { usableCharacter, usableChat, type CharacterPrompts } from './character-prompt.ts';
 import { preflightCompletion } from './completion-preflight.ts';
+import { requestedScanSettings } from './completion-request.ts';
 import { createStatelessChatMatcher, requestTurns, type ChatTurn } from './stateless-chat-match.ts';
 
 export interface ChatCompletionPlan {
@@ -108,6 +109,7 @@ export function createChatCompletionPlanner(deps: ChatCompletionPlanDeps) {
         worldBookIds: body.world_book_ids ?? null,
         ...(body.tokenizer ? { tokenizer: body.tokenizer } : {}),
         ...(body.compatibility ? { compatibility: body.compatibility } : {}),
+        ...requestedScanSettings(body),
         // A conversation's own history is the prompt's: the client's prompt is kept only without one.
         ...(body.character_prompt === 'lore_only' && !chatId ? { characterPrompt: 'lore_only' as const } : {}),
       };

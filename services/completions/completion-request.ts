@@ -63,6 +63,9 @@ const OWN_FIELDS = new Set([
   'world_book_ids',
   'character_prompt',
   'compatibility',
+  'scan_depth',
+  'token_budget',
+  'recursive_scanning',
   'mode',
   'message',
   'message_id',
@@ -181,5 +184,20 @@ export function characterTarget(chatId: string, characterId: string, body: Chara
     worldBookIds: body.world_book_ids ?? null,
     ...(body.tokenizer ? { tokenizer: body.tokenizer } : {}),
     ...(body.compatibility ? { compatibility: body.compatibility } : {}),
+    ...requestedScanSettings(body),
   };
+}
+
+/** The request's `scan_depth`, `token_budget` and `recursive_scanning` as the job's `scanSettings`, if it gave any. */
+export function requestedScanSettings(body: {
+  scan_depth?: number | undefined;
+  token_budget?: number | undefined;
+  recursive_scanning?: boolean | undefined;
+}): Pick<CharacterTarget, 'scanSettings'> {
+  const scanSettings = {
+    ...(body.scan_depth !== undefined ? { scanDepth: body.scan_depth } : {}),
+    ...(body.token_budget !== undefined ? { tokenBudget: body.token_budget } : {}),
+    ...(body.recursive_scanning !== undefined ? { recursive: body.recursive_scanning } : {}),
+  };
+  return Object.keys(scanSettings).length > 0 ? { scanSettings } : {};
 }

@@ -11,15 +11,25 @@ import type { CpuPool } from '../../infra/cpu/cpu-pool.ts';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import type { EventStore } from '../../infra/eventstore/event-store.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
-import { createCharacterQueries } from '../../queries/characters-queries.ts';
+import { createCharacterQueries, suggestedCompatibility, type CharacterRow } from '../../queries/characters-queries.ts';
+import { activeGreetingPosition } from '../../queries/chat-greeting-position.ts';
+import { greetingIndexAt, greetingIndexOf } from '../../shared/chats/greetings.ts';
 import { createChatScanQueries } from '../../queries/chat-scan-queries.ts';
 import type { GatheredBook } from '../../queries/world-book-sources.ts';
 import { notFound } from '../../shared/errors.ts';
-import { chooseCompatibility } from '../../shared/worldinfo/index.ts';
+import {
+  DEFAULT_WORLD_INFO_SETTINGS,
+  applyBookSettings,
+  chooseCompatibility,
+  scanLevelOf,
+  withBudget,
+} from '../../shared/worldinfo/index.ts';
 import type {
+  BookScanSettings,
   ChatMessageInput,
   CompatibilityChoice,
   CompatibilityMode,
+  ScanSettingsReport,
   TimedEffectsStateInput,
   WorldInfoResult,
   WorldInfoSettings,
@@ -45,6 +55,10 @@ export interface ProcessWorldInfoContextDeps {
 export interface ProcessedWorldInfoContext {
   result: WorldInfoResult;
   compatibility: CompatibilityChoice;
+  /** The scan depth, token budget and recursion used, and where each came from (request, book, default). */
+  scanSettings: ScanSettingsReport;
+  /** The greeting `@@is_greeting` compared with (V3 numbering); null: unknown. */
+  greetingIndex: number | null;
   books: GatheredBook[];
   recorded: boolean;
   chatLength: number;
@@ -66,6 +80,9 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     let scopeChat: WorldInfoScope['chat'] = null;
     let scopeCharacter: WorldInfoScope['character'] = null;
     let chatCompatibility: CompatibilityMode | null = null;
+    let chatScanSettings: BookScanSettings | null = null;
+    let characterRow: CharacterRow | undefined;
+    let greetingPosition: number | null = null;
     // Messages of the chat not loaded (beyond MAX_CHAT_MESSAGES) still count for "now".
     let unloaded = 0;
     const messages: ChatMessageInput[] = [];
@@ -78,6 +95,8 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // The chat's stored sticky / cooldown effects apply unless the request brings its own state.
       timedState ??= chat.timedState ?? undefined;
       chatCompatibility = chat.compatibility;
+      chatScanSettings = chat.scanSettings;
+      greetingPosition = await activeGreetingPosition(deps.db, deps.readSchema, body.chat_id);
       messages.push(...chat.messages);
       unloaded = chat.pathLength - chat.messages.length;
       userName ??= chat.userName;
@@ -92,6 +111,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       const row = await characters.get(characterId);
       if (!row || row.deleted_at) throw notFound('character', characterId);
       assertOwned(actor, row);
+      characterRow = row;
       scopeCharacter = { id: characterId, ownerId: row.owner_id };
       characterName ??= row.name;
       characterTags ??= row.tags;
@@ -105,6 +125,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         content: m.content,
       });
     if (body.text !== undefined) messages.push({ role: 'user', name: user, content: body.text });
+    const greetingIndex = body.greeting_index ?? chatGreetingIndex(characterRow, greetingPosition, messages, { char: character, user });
     const scope: WorldInfoScope = {
       requester: actor,
       chat: scopeChat,
@@ -112,7 +133,19 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       extraBookIds: body.world_book_ids,
       includeGlobal: body.include_global,
     };
-    return { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility };
+    return {
+      scope,
+      characterId,
+      character,
+      characterTags,
+      timedState,
+      messages,
+      unloaded,
+      chatCompatibility,
+      chatScanSettings,
+      greetingIndex,
+      characterCompatibility: characterRow ? suggestedCompatibility(characterRow) : null,
+    };
   }
 
   async function process(
@@ -120,20 +153,27 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
     requested: Partial<WorldInfoSettings>,
     actor: Actor,
   ): Promise<ProcessedWorldInfoContext> {
-    const { scope, characterId, character, characterTags, timedState, messages, unloaded, chatCompatibility } = await scanInput(
-      body,
-      actor,
-    );
-    // Request > chat > the defaults of the user whose data is scanned > `sillytavern`.
+    const input = await scanInput(body, actor);
+    const { scope, characterId, character, characterTags, timedState, messages, unloaded, greetingIndex } = input;
+    // The defaults of the user whose data is scanned.
+    const owner = (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults;
+    // Request > chat > user default > the card's suggestion > `sillytavern`.
     const compatibility = chooseCompatibility({
       request: requested.compatibility ?? null,
-      chat: chatCompatibility,
-      userDefault: (await userDefaults.get(scope.chat?.ownerId ?? actor.userId)).defaults.compatibility ?? null,
+      chat: input.chatCompatibility,
+      userDefault: owner.compatibility ?? null,
+      character: input.characterCompatibility,
     });
-    const settings = { ...requested, compatibility: compatibility.mode };
     const texts = messages.map((m) => m.content);
     assertScanTextWithinLimit(deps.config, texts);
     const books = await worldInfo.books(scope);
+    // Scan depth, budget and recursion: the request's, the chat's, the books' own, the user's default.
+    const applied = applyBookSettings(
+      books,
+      { request: requested, chat: input.chatScanSettings, userDefault: scanLevelOf(owner) },
+      DEFAULT_WORLD_INFO_SETTINGS,
+    );
+    const settings = { ...applied.settings, compatibility: compatibility.mode };
     assertScanWorkWithinLimit(deps.config, books, texts);
     const chatLength = body.chat_length ?? unloaded + messages.length;
     const result = await deps.cpu.run(
@@ -148,6 +188,7 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
         tokenizer: body.tokenizer,
         ...(body.seed !== undefined ? { seed: body.seed } : {}),
         ...(body.generation_type ? { generationType: body.generation_type } : {}),
+        ...(greetingIndex !== undefined ? { greetingIndex } : {}),
         ...(timedState ? { timedState } : {}),
         // An explanation never persists timed effects: stored effects apply, none are produced.
         dryRun: true,
@@ -172,8 +213,35 @@ export function createWorldInfoContextProcessor(deps: ProcessWorldInfoContextDep
       // Statistics read right after see the activations (bounded wait, as for every write).
       if (position !== null) await deps.waiter.waitFor(position, deps.config.READ_YOUR_WRITES_TIMEOUT_MS);
     }
-    return { result, books, recorded, chatLength, compatibility };
+    return {
+      result,
+      books,
+      recorded,
+      chatLength,
+      compatibility,
+      scanSettings: withBudget(applied.report, result.budget),
+      greetingIndex: greetingIndex ?? null,
+    };
   }
 
   return { process };
+}
+
+/**
+ * The V3 greeting index the conversation opens with: the chat's active greeting, else (messages without a chat) the
+ * card's greeting the first message repeats, else unknown (`@@is_greeting` then never matches).
+ */
+function chatGreetingIndex(
+  character: CharacterRow | undefined,
+  chatPosition: number | null,
+  messages: readonly ChatMessageInput[],
+  names: { char: string; user: string },
+): number | undefined {
+  if (!character) return undefined;
+  const data = (character.card as { data?: { first_mes?: unknown; alternate_greetings?: unknown } }).data ?? {};
+  const first = typeof data.first_mes === 'string' ? data.first_mes : '';
+  const alternates = Array.isArray(data.alternate_greetings) ? data.alternate_greetings.filter((g) => typeof g === 'string') : [];
+  if (chatPosition !== null) return greetingIndexAt(first, alternates, chatPosition);
+  const opening = messages[0];
+  return opening?.role === 'assistant' ? greetingIndexOf(opening.content, first, alternates, names) : undefined;
 }

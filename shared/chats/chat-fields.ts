@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
+import { scanSettingsShape } from '../worldinfo/book-settings.ts';
 
 /** Limits from the original system (tldw_server): content per message, settings blob, author's note. */
 export const MAX_MESSAGE_CONTENT = 1_000_000;
@@ -28,6 +29,8 @@ const settingsShape = {
   extensions: z.record(z.string(), z.unknown()),
   /** The lorebook engine's compatibility mode for this chat's scans (a request's own value wins). */
   compatibility: compatibilityModeSchema,
+  /** The lorebook's scan depth, budget (tokens) and recursion for this chat, over its books' own (a request's wins). */
+  ...scanSettingsShape,
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -51,6 +54,9 @@ export const chatSettingsChangesSchema = z
     scenario: settingsShape.scenario.nullable(),
     extensions: settingsShape.extensions.nullable(),
     compatibility: settingsShape.compatibility.nullable(),
+    scan_depth: settingsShape.scan_depth.nullable(),
+    token_budget: settingsShape.token_budget.nullable(),
+    recursive_scanning: settingsShape.recursive_scanning.nullable(),
   })
   .partial()
   .strict();

@@ -130,6 +130,12 @@ export const characterTargetSchema = z.object({
   tokenizer: z.enum(TOKENIZER_FAMILIES).optional(),
   /** The request's lorebook compatibility mode, if it gave one. */
   compatibility: compatibilityModeSchema.optional(),
+  /** The request's lorebook scan depth, budget (tokens) and recursion, over the books' own values. */
+  scanSettings: z
+    .object({ scanDepth: z.number().int().min(0).max(1000), tokenBudget: z.number().int().min(1), recursive: z.boolean() })
+    .partial()
+    .strict()
+    .optional(),
   /** A group chat's turn: `characterId` is the speaking member, the prompt is the group's (services/completions/group-prompt.ts). */
   groupId: z.uuid().nullable().optional(),
 });

@@ -1,21 +1,31 @@
 /**
- * A user's defaults: settings that apply to everything of theirs unless a chat or a request says otherwise.
- * Today one: the lorebook engine's compatibility mode.
+ * A user's defaults: settings that apply to everything of theirs unless a chat or a request says otherwise: the
+ * lorebook engine's compatibility mode, and its scan depth, budget and recursion (below a book's own values).
  */
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
+import { scanSettingsShape } from '../worldinfo/book-settings.ts';
 
 export const userDefaultsSchema = z
   .object({
     /** The lorebook engine's mode for this user's scans: `sillytavern` or `corrected` (unset: `sillytavern`). */
     compatibility: compatibilityModeSchema,
+    ...scanSettingsShape,
   })
   .partial()
   .strict();
 export type UserDefaults = z.infer<typeof userDefaultsSchema>;
 
 /** A change: given keys replace the stored ones, `null` removes a key. */
-export const userDefaultsChangesSchema = z.object({ compatibility: compatibilityModeSchema.nullable() }).partial().strict();
+export const userDefaultsChangesSchema = z
+  .object({
+    compatibility: compatibilityModeSchema.nullable(),
+    scan_depth: scanSettingsShape.scan_depth.nullable(),
+    token_budget: scanSettingsShape.token_budget.nullable(),
+    recursive_scanning: scanSettingsShape.recursive_scanning.nullable(),
+  })
+  .partial()
+  .strict();
 export type UserDefaultsChanges = z.infer<typeof userDefaultsChangesSchema>;
 
 export function mergeUserDefaults(current: UserDefaults, changes: UserDefaultsChanges): UserDefaults {

@@ -5,6 +5,7 @@
 export * from './entry.ts';
 export * from './engine/index.ts';
 export * from './compatibility.ts';
+export * from './book-settings.ts';
 export * from './formats/index.ts';
 export { parseDecorators } from './decorators.ts';
 export type { EntryDecorators, ParsedDecorators } from './decorators.ts';

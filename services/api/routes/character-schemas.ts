@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BASIC_FIELD_DATA_KEYS } from '../../../shared/cards/basic-fields.ts';
 import { characterChangesSchema, characterFieldsSchema } from '../../../shared/characters/character-fields.ts';
+import { COMPATIBILITY_MODES } from '../../../shared/worldinfo/compatibility.ts';
 
 export const idParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 export const expectedVersionQuery = z.object({ expected_version: z.coerce.number().int().min(1).optional() }).strict();
@@ -24,6 +25,10 @@ export const characterViewSchema = characterFieldsSchema.extend({
     }),
   ),
   has_character_book: z.boolean(),
+  suggested_compatibility: z
+    .enum(COMPATIBILITY_MODES)
+    .nullable()
+    .describe('the lorebook profile a new chat of this character gets unless the request or the user default sets one'),
   source: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

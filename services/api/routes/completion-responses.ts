@@ -1,5 +1,6 @@
 /** The completion routes' answers: what a result, a prepared prompt and a character reply look like to the client. */
 import type { CompletionResult } from '../../../shared/completions/completion-job.ts';
+import { withBudget } from '../../../shared/worldinfo/index.ts';
 import { dictionaryReport } from '../../completions/chat-dictionary-pass.ts';
 import type { CharacterPrompt, PromptModelChoice } from '../../completions/character-prompt.ts';
 import type { CharacterCompleteBody } from './completion-schemas.ts';
@@ -46,6 +47,8 @@ export function preparedPromptBody(
           budget_overflowed: prompt.worldInfo.budgetOverflowed,
           warnings: prompt.worldInfo.warnings,
           compatibility: prompt.worldInfo.compatibility,
+          scan_settings: withBudget(built.scanSettings, prompt.worldInfo.budget),
+          greeting_index: built.greetingIndex,
           books: built.books.map((b) => ({ id: b.id, name: b.name, source: b.source, version: b.version, entry_count: b.entries.length })),
         }
       : null,

@@ -10,6 +10,13 @@ import { compatibilityModeSchema } from '../../../shared/worldinfo/index.ts';
 
 /** Request and response schemas of the completion routes (they validate and generate OpenAPI). */
 
+/** The lorebook's scan depth, budget and recursion for this request, over the books' own values (process-context's names). */
+const lorebookScanFields = {
+  scan_depth: z.number().int().min(0).max(1000).optional(),
+  token_budget: z.number().int().min(1).max(10_000_000).optional(),
+  recursive_scanning: z.boolean().optional(),
+};
+
 const samplingFields = {
   ...generationParamsSchema.omit({ extra: true, max_tokens_param: true }).shape,
   /** Samplers of local servers (llama.cpp, KoboldCpp, vLLM), passed through as given. */
@@ -54,6 +61,7 @@ export const chatCompletionBody = z
     character_prompt: characterPromptSchema.optional(),
     /** The lorebook engine's mode for this request: `sillytavern` (SillyTavern exactly) or `corrected`. */
     compatibility: compatibilityModeSchema.optional(),
+    ...lorebookScanFields,
   })
   // Other members go to the provider as given, or are refused naming them (infra/llm/parameter-support.ts).
   .catchall(z.unknown());
@@ -75,6 +83,7 @@ export const characterCompleteBody = z.object({
   tokenizer: z.enum(TOKENIZER_NAMES).transform(resolveTokenizerFamily).optional(),
   /** The lorebook engine's mode for this request (default: the chat's, else the user's default, else `sillytavern`). */
   compatibility: compatibilityModeSchema.optional(),
+  ...lorebookScanFields,
   /** Group chats: the member who answers (SillyTavern's Force Talk), muted or not; otherwise the group's strategy chooses. */
   speaker_id: z.uuid().optional(),
   /** Group chats: the seed of the speaker choice's random (talkativeness rolls); default: derived from the chat and its version. */

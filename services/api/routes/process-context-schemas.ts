@@ -8,6 +8,7 @@ import {
   type CompatibilityChoice,
   type EntryDiagnostic,
   type KeyMatchInfo,
+  type ScanSettingsReport,
   type WorldInfoResult,
   type WorldInfoSettings,
 } from '../../../shared/worldinfo/index.ts';
@@ -68,6 +69,8 @@ export const processContextBody = z
     messages: z.array(messageSchema).max(10_000).optional(),
     character_id: z.uuid().optional(),
     chat_id: z.uuid().optional(),
+    /** The greeting the conversation opens with, for `@@is_greeting` (0 = first_mes, 1 = the first alternate greeting, …); default the chat's. */
+    greeting_index: z.number().int().min(0).max(10_000).optional(),
     world_book_ids: z.array(z.uuid()).max(100).optional(),
     /** Include the user's global books (default true). */
     include_global: z.boolean().default(true),
@@ -224,7 +227,14 @@ function activatedToApi(a: ActivatedEntry, entryIdOf: EntryIdOf) {
 export function processContextResponse(
   result: WorldInfoResult,
   books: readonly GatheredBook[],
-  extra: { recorded: boolean; chat_length: number; diagnostics: 'all' | 'relevant' | 'none'; compatibility: CompatibilityChoice },
+  extra: {
+    recorded: boolean;
+    chatLength: number;
+    diagnostics: 'all' | 'relevant' | 'none';
+    compatibility: CompatibilityChoice;
+    scanSettings: ScanSettingsReport;
+    greetingIndex: number | null;
+  },
 ) {
   const byId = new Map(books.map((b) => [b.id, b]));
   const entryIdOf: EntryIdOf = (bookId, index) => byId.get(bookId)?.entryIds[index] ?? null;
@@ -257,7 +267,11 @@ export function processContextResponse(
     warnings: result.warnings,
     /** The mode the scan ran in, and where it came from: request, chat, user_default or default. */
     compatibility: extra.compatibility,
-    chat_length: extra.chat_length,
+    /** The scan depth, token budget and recursion used, each with its source (request, book with its ids, default). */
+    scan_settings: extra.scanSettings,
+    /** The greeting `@@is_greeting` entries were compared with (0 = first_mes); null: unknown (they never fire). */
+    greeting_index: extra.greetingIndex,
+    chat_length: extra.chatLength,
     recorded: extra.recorded,
     entries_matched: result.activated.length,
     books_used: new Set(result.activated.map((a) => a.bookId)).size,

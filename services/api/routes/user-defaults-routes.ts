@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { changeUserDefaults } from '../../../commands/users/user-defaults-workflows.ts';
 import { createUserDefaultsQueries, type UserDefaultsView } from '../../../queries/user-defaults-queries.ts';
-import { compatibilityModeSchema } from '../../../shared/worldinfo/index.ts';
+import { compatibilityModeSchema, scanSettingsShape } from '../../../shared/worldinfo/index.ts';
 import { userDefaultsChangesSchema } from '../../../shared/users/user-defaults.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
@@ -12,7 +12,12 @@ import { problemSchema } from '../http/schemas.ts';
 const defaultsViewSchema = z.object({
   user_id: z.string(),
   /** Unset keys are absent (their built-in default applies: `compatibility` is then `sillytavern`). */
-  defaults: z.object({ compatibility: compatibilityModeSchema.optional() }),
+  defaults: z.object({
+    compatibility: compatibilityModeSchema.optional(),
+    scan_depth: scanSettingsShape.scan_depth.optional(),
+    token_budget: scanSettingsShape.token_budget.optional(),
+    recursive_scanning: scanSettingsShape.recursive_scanning.optional(),
+  }),
   version: z.number().int(),
 });
 
@@ -28,7 +33,7 @@ export function userDefaultsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/defaults',
       operationId: 'getMyDefaults',
-      summary: "The caller's defaults (the lorebook engine's compatibility mode)",
+      summary: "The caller's defaults (the lorebook engine's compatibility mode and scan settings)",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'defaults', schema: defaultsViewSchema } },

@@ -33,11 +33,8 @@ export function worldInfoProcessRoutes(deps: ApiDependencies): RouteDefinition[]
         503: { description: 'the scan took longer than CPU_TASK_TIMEOUT_MS (`processing_timeout`)', schema: problemSchema },
       },
       handler: async ({ body, actor }) => {
-        const { result, books, recorded, chatLength, compatibility } = await processor.process(body, toEngineSettings(body), actor);
-        return {
-          status: 200,
-          body: processContextResponse(result, books, { recorded, chat_length: chatLength, diagnostics: body.diagnostics, compatibility }),
-        };
+        const { result, books, ...extra } = await processor.process(body, toEngineSettings(body), actor);
+        return { status: 200, body: processContextResponse(result, books, { ...extra, diagnostics: body.diagnostics }) };
       },
     }),
   ];

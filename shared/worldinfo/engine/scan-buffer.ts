@@ -3,6 +3,7 @@
  * the card fields entries may opt into, and the recursion text of each pass. It also holds the candidate set the
  * indexed matcher fills as keys occur.
  */
+import { stripCommentMacros } from '../comment-macros.ts';
 import { MAX_SCAN_DEPTH } from '../entry.ts';
 import { KIND_INJECTION, KIND_RECURSION, MATCH_SOURCE_BITS } from './book-index.ts';
 import { IndexedMatcher, KeyResolver, NaiveMatcher, SegmentStore } from './match.ts';
@@ -58,12 +59,12 @@ export class ScanBuffer {
     const maxEntryDepth = books.list.reduce((m, b) => Math.max(m, b.index.maxEntryScanDepth), 0);
     this.ensureDepth(Math.max(settings.scanDepth, maxEntryDepth));
     for (const text of input.injections ?? []) {
-      if (text) this.matcher.addSegment(this.store.add({ kind: 'injection', bit: KIND_INJECTION, text }));
+      if (text) this.matcher.addSegment(this.store.add({ kind: 'injection', bit: KIND_INJECTION, text: stripCommentMacros(text) }));
     }
     const scanData = input.globalScanData ?? {};
     for (const [field, bit, kind] of MATCH_SOURCE_SEGMENTS) {
       const text = scanData[field];
-      if (text) this.matcher.addSegment(this.store.add({ kind, bit, text }));
+      if (text) this.matcher.addSegment(this.store.add({ kind, bit, text: stripCommentMacros(text) }));
     }
   }
 
@@ -77,16 +78,20 @@ export class ScanBuffer {
     }
   }
 
+  /** An activated entry's content: its comment macros never match, its `{{hidden_key: …}}` texts do. */
   addRecursionText(text: string, pass: number): void {
-    if (!text) return;
+    const scanned = stripCommentMacros(text, { recursive: true });
+    if (!scanned) return;
     // The `risuai` profile searches its own copy; the index would scan the text for nothing.
-    if (this.onRecursionText) this.onRecursionText(text);
-    else this.matcher.addSegment(this.store.add({ kind: 'recursion', bit: KIND_RECURSION, text, pass }));
+    if (this.onRecursionText) this.onRecursionText(scanned);
+    else this.matcher.addSegment(this.store.add({ kind: 'recursion', bit: KIND_RECURSION, text: scanned, pass }));
   }
 
   private messageText(depth: number): string {
     const m = this.messages[this.messages.length - 1 - depth];
     if (!m) return '';
-    return (this.includeNames ? `${m.name}: ${m.content}` : m.content).trim();
+    // Comment macros (`{{// …}}`, `{{comment: …}}`, `{{hidden_key: …}}`) are kept out of matching (V3 spec).
+    const content = stripCommentMacros(m.content);
+    return (this.includeNames ? `${m.name}: ${content}` : content).trim();
   }
 }
