@@ -5,12 +5,13 @@
  * - A window of `D` messages over a chat of `L` scannable messages is RisuAI's `slice(L − D, L)`: the newest `D`
  *   when `D ≤ L`, but only the newest `D − L` when `L < D < 2L` (a negative start counts from the end), and all of
  *   them from `2L` on.
- * - Text and keys are lower-cased (case-sensitivity is ignored), `{{// …}}` and `{{comment: …}}` are removed.
+ * - Text and keys are lower-cased (case-sensitivity is ignored), comment macros are removed (`stripCommentMacros`).
  *   Whole words: the text split on single spaces must contain the key. Otherwise spaces are removed from both
  *   and the key must be a substring ("red fox" matches "redfox").
  * - Regex entries: every key must be `/pattern/flags` with flags (else nothing matches); each is tested on the
  *   raw text, on the linear-time engine.
  */
+import { stripCommentMacros } from '../comment-macros.ts';
 import { parseRegexKey, tryCompileSafeRegex } from '../safe-regex.ts';
 import type { ChatMessageInput } from './types.ts';
 
@@ -41,12 +42,8 @@ interface ScanText {
   words?: Set<string>;
 }
 
-const COMMENT_MACROS = [/\{\{\/\/(.+?)\}\}/g, /\{\{comment:(.+?)\}\}/g];
-
 function fold(text: string): string {
-  let t = text.toLocaleLowerCase();
-  for (const re of COMMENT_MACROS) t = t.replace(re, '');
-  return t;
+  return text.toLocaleLowerCase();
 }
 
 /** How many of the newest `scannable` messages RisuAI's `slice(length − depth, length)` keeps. */
@@ -79,12 +76,11 @@ export class RisuaiScanText {
   constructor(messages: readonly ChatMessageInput[]) {
     // The chat opens with the character's greeting; RisuAI keeps it apart from the messages it scans.
     this.firstScannable = messages[0]?.role === 'assistant' ? 1 : 0;
-    this.messages = messages.slice(this.firstScannable).map((m, i) => ({
-      raw: m.content,
-      folded: fold(m.content),
-      source: 'message' as const,
-      messageIndex: i + this.firstScannable,
-    }));
+    this.messages = messages.slice(this.firstScannable).map((m, i) => {
+      // Comment macros stay out of matching in every profile (the spec's rule, as the scan buffer applies it).
+      const raw = stripCommentMacros(m.content);
+      return { raw, folded: fold(raw), source: 'message' as const, messageIndex: i + this.firstScannable };
+    });
   }
 
   get scannable(): number {
