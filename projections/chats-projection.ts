@@ -1,4 +1,4 @@
-import { sql, type Kysely, type QueryCreator } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { PathChange } from '../shared/events/chat-events.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
@@ -64,6 +64,46 @@ const COLUMN_TYPES: ColumnTypes = {
  * change and the insert, the last two only when the guard matched.
  */
 async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'MessagePosted'>): Promise<void> {
+  await postedStatement(db, event, 'new').execute();
+}
+
+/** A posted message's row as stored, with how many alternates (live siblings) it had before it was posted. */
+export type InlinePostedRow = ChatMessagesTableRow & { earlier_siblings: number };
+type ChatMessagesTableRow = Selectable<ReadModels['chat_messages']>;
+
+/**
+ * A posted message applied in its append's own transaction (the message route's inline projection), only when the
+ * chat's row is exactly at the revision before the event: every earlier event of the chat applied, none of its
+ * own. Anything else (the projector is behind on this chat) changes nothing and answers undefined; the projector
+ * applies the event later, as any other. When it did apply here, the projector's own pass over the event finds the
+ * chat row at its revision and skips it, as it skips a redelivered event. Answers the stored row and the count of
+ * its live siblings before it, so the response needs no read after the commit.
+ */
+export async function applyPostedInline(
+  db: Kysely<ReadModels>,
+  event: RecordedEvent<'MessagePosted'>,
+): Promise<InlinePostedRow | undefined> {
+  const siblingGroup = messageRow(event, false).sibling_group as string;
+  // The statement's snapshot is from before its insert: the count is of the siblings posted earlier.
+  const row = await postedStatement(db, event, 'next')
+    .returningAll()
+    .returning((eb) =>
+      eb
+        .selectFrom('chat_messages as s')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('s.sibling_group', '=', siblingGroup)
+        .where('s.deleted_at', 'is', null)
+        .as('earlier_siblings'),
+    )
+    .executeTakeFirst();
+  return row as InlinePostedRow | undefined;
+}
+
+/**
+ * The statement of a posted message. `new`: the chat row is behind the event (`version < revision`, idempotent
+ * redelivery); `next`: exactly one behind (inline, where an unapplied earlier event must not be jumped).
+ */
+function postedStatement(db: Kysely<ReadModels>, event: RecordedEvent<'MessagePosted'>, guard: 'new' | 'next') {
   const d = event.data;
   const row = messageRow(event, d.path?.ids.includes(d.messageId) ?? false);
   const others = d.path ? d.path.ids.filter((id) => id !== d.messageId) : [];
@@ -72,7 +112,7 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
       .updateTable('chats')
       .set(chatChanges(event) as never)
       .where('id', '=', d.chatId)
-      .where('version', '<', event.revision)
+      .where('version', guard === 'new' ? '<' : '=', guard === 'new' ? event.revision : event.revision - 1)
       .returning('id'),
   );
   if (!d.path) return insertGuarded(guarded, row);
@@ -103,17 +143,13 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
 }
 
 /** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
-async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(
-  query: QueryCreator<DB>,
-  row: Record<string, unknown>,
-): Promise<void> {
+function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(query: QueryCreator<DB>, row: Record<string, unknown>) {
   const columns = Object.keys(row);
-  await query
+  return query
     .insertInto('chat_messages')
     .columns(columns as never)
     .expression(sql`SELECT ${sql.join(columns.map((c) => sql`${row[c]}::${sql.raw(COLUMN_TYPES[c]!)} AS ${sql.ref(c)}`))} FROM guard`)
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+    .onConflict((oc) => oc.column('id').doNothing());
 }
 
 async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Promise<void> {

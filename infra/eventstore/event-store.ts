@@ -8,6 +8,9 @@
  * - Reads and subscriptions from a position are exclusive: they start after it.
  */
 
+import type { Kysely } from 'kysely';
+import type { ReadModels } from '../db/read-model-types.ts';
+
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
 
 export interface EventMetadata {
@@ -56,6 +59,18 @@ export interface AppendResult {
   revision: number;
   /** Position of the last appended event. */
   position: string;
+}
+
+/**
+ * Work done in an append's own transaction, after its events are written and before the one commit (an inline
+ * projection: a command's read-model rows commit with its events). It receives the events as recorded, payloads
+ * in clear, and a Kysely bound to that transaction; whatever it throws rolls the append back.
+ */
+export type InlineWork<R> = (trx: Kysely<ReadModels>, recorded: RecordedEvent[]) => Promise<R>;
+
+/** An append with inline work: `inline` is the work's answer, absent when the work did not run (a retried append). */
+export interface InlineAppendResult<R> extends AppendResult {
+  inline?: R;
 }
 
 /** One stream's part of a multi-stream append. */
@@ -123,6 +138,17 @@ export interface EventStore {
    * append in turn there.
    */
   appendMultiple?(appends: StreamAppend[]): Promise<AppendResult[]>;
+  /**
+   * Optional (the PostgreSQL log): `append`, then `work` in the same transaction, one commit for both. A retry
+   * of an append that already committed (same event ids) answers as `append` does, without running the work.
+   * EventStoreDB has no transaction shared with the read models: its projections stay asynchronous.
+   */
+  appendInline?<R>(
+    streamId: string,
+    events: NewEvent[],
+    expectedRevision: ExpectedRevision,
+    work: InlineWork<R>,
+  ): Promise<InlineAppendResult<R>>;
   /** Events of one stream; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Committed events in global order after `fromPosition`, never skipping one that commits later behind it. */

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { ReadModels } from '../../db/read-model-types.ts';
 import {
   ConcurrencyError,
   EventStoreUnavailableError,
@@ -7,6 +9,8 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type InlineAppendResult,
+  type InlineWork,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -232,6 +236,42 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     return new ConcurrencyError(stale.streamId, stale.expectedRevision, actual.get(stale.streamId) ?? 0);
   };
 
+  /** After a commit: wake this process's subscribers now, other processes' soon. */
+  const appended = () => {
+    wakeups.emit('appended');
+    notifyOthers();
+  };
+
+  /**
+   * Why a one-stream append failed: a retry whose events all committed answers as the first append did; a stale
+   * expected revision is a ConcurrencyError; a lost connection is EventStoreUnavailableError.
+   */
+  const refusedSingle = async (
+    streamId: string,
+    events: NewEvent[],
+    expectedRevision: ExpectedRevision,
+    err: unknown,
+  ): Promise<AppendResult> => {
+    const e = err as { code?: string; detail?: string; constraint?: string };
+    if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
+      const { rows } = await query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`, [
+        events.map((ev) => ev.id),
+      ]);
+      if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
+        const last = toRecorded(rows[rows.length - 1]!);
+        return { revision: last.revision, position: last.position };
+      }
+      const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
+      throw new ConcurrencyError(streamId, expectedRevision, actual);
+    }
+    if (isConnectionError(err)) throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+    throw err;
+  };
+
+  // Appends with inline work run through Kysely on the same pool (the work is read-model code written with it).
+  let kysely: Kysely<ReadModels> | undefined;
+  const inlineDb = () => (kysely ??= new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) }));
+
   return {
     kind: 'postgres',
     maxAppendBytes,
@@ -245,27 +285,59 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           appendParams(streamId, events, expectedRevision),
         );
         const row = rows[0]!;
-        wakeups.emit('appended');
-        notifyOthers();
+        appended();
         return { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
       } catch (err) {
-        const e = err as { code?: string; detail?: string; constraint?: string };
-        if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
-          // A retry of an append that already committed (same event ids) answers as the first one did.
-          const { rows } = await query<EventRow>(
-            `SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`,
-            [events.map((ev) => ev.id)],
-          );
-          if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
-            const last = toRecorded(rows[rows.length - 1]!);
-            return { revision: last.revision, position: last.position };
-          }
-          const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
-          throw new ConcurrencyError(streamId, expectedRevision, actual);
-        }
-        if (isConnectionError(err))
-          throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
-        throw err;
+        return refusedSingle(streamId, events, expectedRevision, err);
+      }
+    },
+
+    async appendInline<R>(
+      streamId: string,
+      events: NewEvent[],
+      expectedRevision: ExpectedRevision,
+      work: InlineWork<R>,
+    ): Promise<InlineAppendResult<R>> {
+      if (events.length === 0) throw new RangeError('append needs at least one event');
+      assertAppendFits(streamId, events, maxAppendBytes);
+      try {
+        const result = await inlineDb()
+          .transaction()
+          .execute(async (trx) => {
+            // now() is the transaction's start, the very created_at the events' rows default to.
+            const { rows } = await sql<{ new_revision: string; tx: string; last_position: string; created_at: Date }>`
+            SELECT new_revision, tx::text AS tx, last_position, now() AS created_at FROM es.append_to_stream(
+              ${streamId}, ${expectedToSql(expectedRevision)}, ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.type)}::text[],
+              ${events.map((e) => JSON.stringify(e.data))}::jsonb[], ${events.map((e) => JSON.stringify(e.metadata))}::jsonb[])`.execute(
+              trx,
+            );
+            const row = rows[0]!;
+            const revision = Number(row.new_revision);
+            const positions =
+              events.length === 1
+                ? [row.last_position]
+                : (
+                    await sql<{ global_position: string }>`
+                    SELECT global_position FROM es.events WHERE stream_id = ${streamId} AND revision > ${revision - events.length}
+                     ORDER BY revision`.execute(trx)
+                  ).rows.map((r) => r.global_position);
+            const recorded: RecordedEvent[] = events.map((e, i) => ({
+              id: e.id,
+              streamId,
+              revision: revision - events.length + 1 + i,
+              position: formatPosition(row.tx, positions[i]!),
+              type: e.type,
+              data: e.data,
+              metadata: e.metadata,
+              createdAt: row.created_at,
+            }));
+            const inline = await work(trx, recorded);
+            return { revision, position: recorded.at(-1)!.position, inline };
+          });
+        appended();
+        return result;
+      } catch (err) {
+        return refusedSingle(streamId, events, expectedRevision, err);
       }
     },
 
@@ -285,8 +357,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           text,
           order.flatMap(({ a }) => appendParams(a.streamId, a.events, a.expectedRevision)),
         );
-        wakeups.emit('appended');
-        notifyOthers();
+        appended();
         const results: AppendResult[] = [];
         for (const row of rows)
           results[row.i] = { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
