@@ -91,12 +91,14 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
       ? {
           // The work sees the payloads in clear, as a projection reading the log through this store would.
           appendInline: async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) =>
-            inner.appendInline!(streamId, await seal(streamId, events), expected, (trx, recorded) =>
-              work(
-                trx,
-                recorded.map((r, i) => ({ ...r, data: events[i]!.data })),
-              ),
-            ),
+            inner.appendInline!(streamId, await seal(streamId, events), expected, {
+              statement: (db, recorded) =>
+                work.statement(
+                  db,
+                  recorded.map((r, i) => ({ ...r, data: events[i]!.data })),
+                ),
+              answer: (row) => work.answer(row),
+            }),
         }
       : {}),
     async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

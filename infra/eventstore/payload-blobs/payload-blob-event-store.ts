@@ -113,12 +113,14 @@ export function createPayloadBlobEventStore(inner: EventStore, pool: pg.Pool): E
     store.appendInline = async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) => {
       const stored = await externalize(events);
       // The work is given the payloads as the caller wrote them, not the references kept in the log.
-      return appendInline(streamId, stored, expected, (trx, recorded) =>
-        work(
-          trx,
-          recorded.map((r, i) => (stored[i] === events[i] ? r : { ...r, data: events[i]!.data })),
-        ),
-      );
+      return appendInline(streamId, stored, expected, {
+        statement: (db, recorded) =>
+          work.statement(
+            db,
+            recorded.map((r, i) => (stored[i] === events[i] ? r : { ...r, data: events[i]!.data })),
+          ),
+        answer: (row) => work.answer(row),
+      });
     };
   }
   if (inner.eraseStreamPayloads) {

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ReadModels } from '../../db/read-model-types.ts';
 import {
+  APPENDED_CTE,
   ConcurrencyError,
   EventStoreUnavailableError,
   START_POSITION,
@@ -35,6 +36,13 @@ interface EventRow {
   data: Record<string, unknown>;
   metadata: RecordedEvent['metadata'];
   created_at: Date;
+}
+
+/** What `es.append_to_stream` answers. */
+interface AppendedRow {
+  new_revision: string;
+  tx: string;
+  last_position: string;
 }
 
 // ORDER BY and WHERE clauses qualify columns with `e.`: a bare name in ORDER BY would bind to an output alias.
@@ -272,7 +280,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   let kysely: Kysely<ReadModels> | undefined;
   const inlineDb = () => (kysely ??= new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) }));
 
-  return {
+  const store: EventStore = {
     kind: 'postgres',
     maxAppendBytes,
 
@@ -301,39 +309,42 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       if (events.length === 0) throw new RangeError('append needs at least one event');
       assertAppendFits(streamId, events, maxAppendBytes);
       try {
-        const result = await inlineDb()
-          .transaction()
-          .execute(async (trx) => {
-            // now() is the transaction's start, the very created_at the events' rows default to.
-            const { rows } = await sql<{ new_revision: string; tx: string; last_position: string; created_at: Date }>`
-            SELECT new_revision, tx::text AS tx, last_position, now() AS created_at FROM es.append_to_stream(
-              ${streamId}, ${expectedToSql(expectedRevision)}, ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.type)}::text[],
-              ${events.map((e) => JSON.stringify(e.data))}::jsonb[], ${events.map((e) => JSON.stringify(e.metadata))}::jsonb[])`.execute(
-              trx,
-            );
-            const row = rows[0]!;
-            const revision = Number(row.new_revision);
-            const positions =
-              events.length === 1
-                ? [row.last_position]
-                : (
-                    await sql<{ global_position: string }>`
-                    SELECT global_position FROM es.events WHERE stream_id = ${streamId} AND revision > ${revision - events.length}
-                     ORDER BY revision`.execute(trx)
-                  ).rows.map((r) => r.global_position);
-            const recorded: RecordedEvent[] = events.map((e, i) => ({
-              id: e.id,
-              streamId,
-              revision: revision - events.length + 1 + i,
-              position: formatPosition(row.tx, positions[i]!),
-              type: e.type,
-              data: e.data,
-              metadata: e.metadata,
-              createdAt: row.created_at,
-            }));
-            const inline = await work(trx, recorded);
-            return { revision, position: recorded.at(-1)!.position, inline };
-          });
+        // The creation time is chosen here so the work's rows can carry it in the same statement (ms, as read back).
+        const createdAt = new Date();
+        // Revisions are known beforehand only for an exact expected revision; otherwise the work is not run.
+        if (typeof expectedRevision !== 'number') return await store.append(streamId, events, expectedRevision);
+        const recorded: RecordedEvent[] = events.map((e, i) => ({
+          id: e.id,
+          streamId,
+          revision: expectedRevision + 1 + i,
+          position: '',
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+          createdAt,
+        }));
+        // The append is the first CTE: the work's writes come after it and may wait for it.
+        const withAppend = inlineDb().with(
+          APPENDED_CTE,
+          () =>
+            sql<AppendedRow>`(SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream(
+              ${streamId}, ${expectedToSql(expectedRevision)}, ${events.map((e) => e.id)}::uuid[],
+              ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
+              ${events.map((e) => JSON.stringify(e.metadata))}::jsonb[], ${createdAt}::timestamptz))`,
+        );
+        const statement = work.statement(withAppend as never, recorded);
+        // The primary query reads `appended`, so the append runs; the work's writing CTEs run in any case.
+        const row = (await statement
+          .selectFrom(APPENDED_CTE)
+          .leftJoin('inline', (join) => join.onTrue())
+          .selectAll()
+          .executeTakeFirstOrThrow()) as AppendedRow & Record<string, unknown>;
+        const inline = work.answer(row);
+        const result: InlineAppendResult<R> = {
+          revision: Number(row.new_revision),
+          position: formatPosition(row.tx, row.last_position),
+          ...(inline !== undefined ? { inline } : {}),
+        };
         appended();
         return result;
       } catch (err) {
@@ -462,4 +473,5 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       listener = undefined;
     },
   };
+  return store;
 }
