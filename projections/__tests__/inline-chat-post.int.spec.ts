@@ -157,6 +157,15 @@ describe('a posted message projected in its own append', () => {
     expect(mine.inline?.parent_id).toBe(other.body.id);
   });
 
+  test('concurrent posts to one chat all land (lost races decided again, no deadlock between stream and row locks)', async () => {
+    const before = (await svc.request('GET', `/api/v1/character_chats/${chatId}`)).body.message_count as number;
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post({ sender: 'user', content: `concurrent ${i}` })));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
+    expect((await svc.request('GET', `/api/v1/character_chats/${chatId}`)).body.message_count).toBe(before + 12);
+    const page = await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?order=desc&limit=12`);
+    expect(new Set(page.body.items.map((m: { id: string }) => m.id))).toEqual(new Set(answers.map((a) => a.body.id)));
+  });
+
   test('a rebuild from the log equals the read models the inline posts and the projector left', async () => {
     await waitForProjectionsAtHead(svc.runtime.database.db, svc.runtime.eventStore);
     const { db } = svc.runtime.database;
