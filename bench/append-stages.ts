@@ -1,12 +1,20 @@
 import { loadState, toNewEvents } from '../commands/command-handler.ts';
-import { chatDecider, chatStream, type ChatCommand } from '../commands/chats/chat-decider.ts';
+import { chatDecider, chatStream, type ChatCommand, type ChatState } from '../commands/chats/chat-decider.ts';
 import { createStateCache } from '../commands/state-cache.ts';
 import { createDatabase } from '../infra/db/database.ts';
 import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-store.ts';
 import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
-import type { EventStore, RecordedEvent, SubscribeOptions } from '../infra/eventstore/event-store.ts';
+import type {
+  EventStore,
+  ExpectedRevision,
+  InlineWork,
+  NewEvent,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../infra/eventstore/event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { createLogger } from '../infra/logger.ts';
+import { chatPostInline } from '../projections/inline-chat-post.ts';
 import { createProgressWaiter } from '../projections/progress-waiter.ts';
 import { createProjectionRunner } from '../projections/projection-runner.ts';
 import { projections } from '../projections/registry.ts';
@@ -33,7 +41,15 @@ export const STAGES = [
   'view read',
   'in-process total',
 ] as const;
-type Stage = (typeof STAGES)[number];
+/** The inline path's stages (`INLINE_PROJECTIONS=true`): no tail read when cached, one commit, no wait, no read. */
+export const INLINE_STAGES = [
+  'load state (cached, no read)',
+  'decide',
+  'encrypt',
+  'append + chat projection, one commit (durable)',
+  'in-process total',
+] as const;
+type Stage = (typeof STAGES)[number] | (typeof INLINE_STAGES)[number];
 
 /** Wraps a store so the moments around its appends and the batches its subscription yields are recorded. */
 function timedStore(inner: EventStore, marks: Record<string, number>, label: string): EventStore {
@@ -46,6 +62,16 @@ function timedStore(inner: EventStore, marks: Record<string, number>, label: str
       marks[`${label}:append-end`] = performance.now();
       return result;
     },
+    ...(inner.appendInline
+      ? {
+          async appendInline<R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) {
+            marks[`${label}:append-start`] = performance.now();
+            const result = await inner.appendInline!(streamId, events, expected, work);
+            marks[`${label}:append-end`] = performance.now();
+            return result;
+          },
+        }
+      : {}),
     async *subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent[]> {
       for await (const batch of inner.subscribeToAll(options)) {
         marks[`${label}:yield`] = performance.now();
@@ -66,7 +92,8 @@ export interface StageProbe {
 export async function openStageProbe(options: {
   databaseUrl: string;
   chats: Array<{ label: string; id: string }>;
-  applyMode: 'parallel' | 'serial';
+  /** The inline path (the default) instead of append, wait for the projector, read. */
+  inline: boolean;
 }): Promise<StageProbe> {
   const marks: Record<string, number> = {};
   const database = createDatabase(options.databaseUrl, { max: 10 });
@@ -81,7 +108,7 @@ export async function openStageProbe(options: {
     schema: 'read',
     projections,
     logger: createLogger('warn'),
-    applyMode: options.applyMode,
+    applyMode: 'serial',
   });
   const waiter = createProgressWaiter({
     db: database.db,
@@ -107,6 +134,7 @@ export async function openStageProbe(options: {
       metadata: null,
       maxMessages: 1_000_000,
     };
+    if (options.inline) return appendInline(command);
     const t0 = performance.now();
     const { state, revision } = await loadState(eventStore, chatStream(chatId), chatDecider, { cache });
     const t1 = performance.now();
@@ -132,16 +160,41 @@ export async function openStageProbe(options: {
       'waiter wake': t4 - marks['sealed:resume']!,
       'view read': t5 - t4,
       'in-process total': t5 - t0,
-    };
+    } as Record<Stage, number>;
   };
 
-  const samples = new Map(options.chats.map((c) => [c.label, Object.fromEntries(STAGES.map((s) => [s, [] as number[]]))]));
+  /** What `postChatMessage` with `chatPostInline` does, timed at its seams. */
+  const postInline = chatPostInline('read');
+  const appendInline = async (command: ChatCommand): Promise<Record<Stage, number>> => {
+    const stream = chatStream(command.chatId);
+    const t0 = performance.now();
+    const cached = cache.get<ChatState>(stream) ?? (await loadState(eventStore, stream, chatDecider, { cache }));
+    const t1 = performance.now();
+    const events = chatDecider.decide(command, cached.state, context);
+    const next = events.reduce((s, e) => chatDecider.evolve(s, e), cached.state);
+    const newEvents = toNewEvents(events, context, cached.state.ownerId ?? undefined);
+    const t2 = performance.now();
+    const result = await eventStore.appendInline!(stream, newEvents, cached.revision, postInline);
+    const t3 = performance.now();
+    cache.set(stream, next, result.revision);
+    if (!result.inline) throw new Error('the post was not projected inline');
+    return {
+      'load state (cached, no read)': t1 - t0,
+      decide: t2 - t1,
+      encrypt: marks['log:append-start']! - t2,
+      'append + chat projection, one commit (durable)': t3 - marks['log:append-start']!,
+      'in-process total': t3 - t0,
+    } as Record<Stage, number>;
+  };
+
+  const stageNames: readonly Stage[] = options.inline ? INLINE_STAGES : STAGES;
+  const samples = new Map(options.chats.map((c) => [c.label, Object.fromEntries(stageNames.map((s) => [s, [] as number[]]))]));
   const ids = new Map(options.chats.map((c) => [c.label, c.id]));
   for (const c of options.chats) for (let i = 0; i < 20; i++) await appendOnce(c.id, i); // warm the cache, keys, plans
   return {
     async append(label, i) {
       const stages = await appendOnce(ids.get(label)!, i);
-      for (const s of STAGES) samples.get(label)![s]!.push(stages[s]);
+      for (const s of stageNames) samples.get(label)![s]!.push(stages[s]);
     },
     async finish() {
       waiter.close();
@@ -153,7 +206,7 @@ export async function openStageProbe(options: {
       return Object.fromEntries(
         [...samples].map(([label, byStage]) => [
           label,
-          Object.fromEntries(STAGES.map((s) => [s, summarize(byStage[s]!)])) as Record<Stage, ReturnType<typeof summarize>>,
+          Object.fromEntries(stageNames.map((s) => [s, summarize(byStage[s]!)])) as Record<Stage, ReturnType<typeof summarize>>,
         ]),
       );
     },

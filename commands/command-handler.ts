@@ -6,6 +6,7 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type InlineWork,
   type NewEvent,
   type StreamAppend,
 } from '../infra/eventstore/event-store.ts';
@@ -119,6 +120,28 @@ export async function appendSplit(
   return result;
 }
 
+/** What `handleCommand` may do beyond load, decide, append. */
+export interface CommandOptions<Inline> {
+  expectedRevision?: number;
+  maxAttempts?: number;
+  cache?: StateCache;
+  newStream?: boolean;
+  dataSubject?: string;
+  /**
+   * Read-model work committed with the append (`EventStore.appendInline`, the PostgreSQL log): its answer is the
+   * result's `inline`. Without that capability, or when the events need several appends, the command appends as
+   * usual and `inline` is absent.
+   */
+  inline?: InlineWork<Inline>;
+  /**
+   * Decide from the cached state without reading the stream's tail first (one round trip less). Safe because the
+   * append still expects the cached revision: if another process appended meanwhile, that is a lost race, decided
+   * again from a fresh read; a refusal decided from the cache is checked against a fresh read too. Only for
+   * commands that retry lost races (no client `expectedRevision`).
+   */
+  optimistic?: boolean;
+}
+
 /**
  * Load the stream, decide, append with the expected revision. A client-supplied `expectedRevision` is
  * checked as given (a stale one is a 409); without one, a lost race is retried from fresh state
@@ -126,39 +149,52 @@ export async function appendSplit(
  * The events' data subject is the owner the state records, else `dataSubject` (streams whose state names no
  * owner: attachments, chat slots), else the actor: an admin's change to a user's resource is the user's data.
  */
-export async function handleCommand<State, Command, Event extends DomainEvent>(
+export async function handleCommand<State, Command, Event extends DomainEvent, Inline = never>(
   store: EventStore,
   streamId: string,
   decider: Decider<State, Command, Event>,
   command: Command,
   context: Actor,
-  options: { expectedRevision?: number; maxAttempts?: number; cache?: StateCache; newStream?: boolean; dataSubject?: string } = {},
-): Promise<CommandResult<State>> {
+  options: CommandOptions<Inline> = {},
+): Promise<CommandResult<State> & { inline?: Inline }> {
   const maxAttempts = options.expectedRevision === undefined && !options.newStream ? (options.maxAttempts ?? CONTENDED_RETRY.attempts) : 1;
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1) await pause(contendedRetryDelayMs(attempt));
+    const cached = options.optimistic && attempt === 1 && maxAttempts > 1 ? options.cache?.get<State>(streamId) : undefined;
     // A stream named after a freshly generated id cannot exist yet: skip the read; the append still checks.
     const { state, revision } = options.newStream
       ? { state: decider.initialState(), revision: 0 }
-      : await loadState(store, streamId, decider, options.cache ? { cache: options.cache } : {});
+      : (cached ?? (await loadState(store, streamId, decider, options.cache ? { cache: options.cache } : {})));
     // Decide first: a missing or foreign resource is a 404/403 whatever version the client expected.
-    const events = decider.decide(command, state, context);
+    let events: Event[];
+    try {
+      events = decider.decide(command, state, context);
+    } catch (err) {
+      if (cached) continue; // refused from the cache: decide again from what the log says now
+      throw err;
+    }
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new ConcurrencyError(streamId, options.expectedRevision, revision);
     }
     if (events.length === 0) return { state, revision, position: null, events };
     try {
       const next = events.reduce((s, e) => decider.evolve(s, e), state);
-      const result = await appendSplit(
-        store,
-        streamId,
-        toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject),
-        revision === 0 ? 'no_stream' : revision,
-      );
+      const newEvents = toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject);
+      const expected = revision === 0 ? 'no_stream' : revision;
+      const result: AppendResult & { inline?: Inline } =
+        options.inline && store.appendInline && splitForAppend(newEvents, store.maxAppendBytes).length === 1
+          ? await store.appendInline(streamId, newEvents, expected, options.inline)
+          : await appendSplit(store, streamId, newEvents, expected);
       options.cache?.set(streamId, next, result.revision);
-      return { state: next, revision: result.revision, position: result.position, events };
+      return {
+        state: next,
+        revision: result.revision,
+        position: result.position,
+        events,
+        ...(result.inline !== undefined ? { inline: result.inline } : {}),
+      };
     } catch (err) {
-      if (err instanceof ConcurrencyError && attempt < maxAttempts) continue;
+      if (err instanceof ConcurrencyError && (attempt < maxAttempts || cached)) continue;
       throw err;
     }
   }

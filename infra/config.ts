@@ -57,6 +57,15 @@ export const configSchema = z.object({
    * which a projector stall was seen on loaded CI cores and is not yet explained.
    */
   PROJECTION_APPLY: z.enum(['parallel', 'serial']).default('serial'),
+  /**
+   * On the PostgreSQL log, a posted message's chat read-model rows commit in the append's own transaction and the
+   * answer needs no wait for the projector (projections/inline-chat-post.ts); `false`: every append waits for the
+   * projector (the benches' same-run baseline). EventStoreDB always projects asynchronously.
+   */
+  INLINE_PROJECTIONS: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
   /**

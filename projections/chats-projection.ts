@@ -1,5 +1,6 @@
-import { sql, type Kysely, type QueryCreator } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
+import { APPENDED_CTE } from '../infra/eventstore/event-store.ts';
 import type { PathChange } from '../shared/events/chat-events.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
 import { CHAT_EVENTS, chatRow, chatRowChanges, messageRow, planRun, type ChatProjectionEvent, type ChatRowEvent } from './chats-fold.ts';
@@ -64,18 +65,66 @@ const COLUMN_TYPES: ColumnTypes = {
  * change and the insert, the last two only when the guard matched.
  */
 async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'MessagePosted'>): Promise<void> {
+  const { chain, row } = postedWrites(db, event, 'new');
+  await insertGuarded(chain, row).execute();
+}
+
+/** A posted message's row as stored, with how many alternates (live siblings) it had before it was posted. */
+export type InlinePostedRow = Selectable<ReadModels['chat_messages']> & { earlier_siblings: number };
+
+/**
+ * A posted message written by its append's own statement (`EventStore.appendInline`; the message route's inline
+ * projection), only when the chat's row is exactly at the revision before the event: every earlier event of the
+ * chat applied, none of its own. Anything else (the projector is behind on this chat) writes nothing and `inline`
+ * is empty; the projector applies the event later, as any other. When it did apply here, the projector's own pass
+ * over the event finds the chat row at its revision and skips it, as it skips a redelivered event. The guard
+ * waits for the append (`EXISTS appended`), so the chat row is locked after the stream, as the append orders them.
+ * `inline` is the stored row and the count of its live siblings before it: the response needs no read.
+ */
+export function postedInline(db: QueryCreator<ReadModels>, event: RecordedEvent<'MessagePosted'>) {
+  const { chain, row } = postedWrites(db, event, 'next');
+  // The statement's snapshot is from before its insert: the count is of the siblings posted earlier.
+  return chain.with('inline', (qb) =>
+    insertGuarded(qb, row)
+      .returningAll()
+      .returning((eb) =>
+        eb
+          .selectFrom('chat_messages as s')
+          .select(eb.fn.countAll<number>().as('n'))
+          .where('s.sibling_group', '=', row.sibling_group as string)
+          .where('s.deleted_at', 'is', null)
+          .as('earlier_siblings'),
+      ),
+  );
+}
+
+/**
+ * The writes of a posted message before its insert, as CTEs. `new`: the chat row is behind the event
+ * (`version < revision`, idempotent redelivery); `next`: exactly one behind, once the append in the same statement
+ * ran (inline, where an unapplied earlier event must not be jumped).
+ */
+/** Its CTEs up to the guard (and the path's updates, which only the guard's result matters to). */
+type Guarded = QueryCreator<ReadModels & { guard: { id: string } }>;
+function postedWrites(
+  db: QueryCreator<ReadModels>,
+  event: RecordedEvent<'MessagePosted'>,
+  guard: 'new' | 'next',
+): { chain: Guarded; row: Record<string, unknown> } {
   const d = event.data;
   const row = messageRow(event, d.path?.ids.includes(d.messageId) ?? false);
   const others = d.path ? d.path.ids.filter((id) => id !== d.messageId) : [];
-  const guarded = db.with('guard', (qb) =>
-    qb
+  const guarded = db.with('guard', (qb) => {
+    const update = qb
       .updateTable('chats')
       .set(chatChanges(event) as never)
-      .where('id', '=', d.chatId)
-      .where('version', '<', event.revision)
-      .returning('id'),
-  );
-  if (!d.path) return insertGuarded(guarded, row);
+      .where('id', '=', d.chatId);
+    return (
+      guard === 'new'
+        ? update.where('version', '<', event.revision)
+        : update.where('version', '=', event.revision - 1).where(sql<boolean>`EXISTS (SELECT 1 FROM ${sql.raw(APPENDED_CTE)})`)
+    ).returning('id');
+  });
+  if (!d.path) return { chain: guarded, row };
   const from = d.path.from;
   // Two disjoint updates (on-path rows at or below `from` go off, listed rows come on), each on an index.
   const pathOff = guarded.with('path_off', (qb) =>
@@ -89,7 +138,7 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
       .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
       .returning('id'),
   );
-  if (others.length === 0) return insertGuarded(pathOff, row);
+  if (others.length === 0) return { chain: pathOff as never, row };
   const pathOn = pathOff.with('path_on', (qb) =>
     qb
       .updateTable('chat_messages')
@@ -99,21 +148,17 @@ async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'Message
       .where(sql<boolean>`EXISTS (SELECT 1 FROM guard)`)
       .returning('id'),
   );
-  return insertGuarded(pathOn, row);
+  return { chain: pathOn as never, row };
 }
 
 /** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
-async function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(
-  query: QueryCreator<DB>,
-  row: Record<string, unknown>,
-): Promise<void> {
+function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(query: QueryCreator<DB>, row: Record<string, unknown>) {
   const columns = Object.keys(row);
-  await query
+  return query
     .insertInto('chat_messages')
     .columns(columns as never)
     .expression(sql`SELECT ${sql.join(columns.map((c) => sql`${row[c]}::${sql.raw(COLUMN_TYPES[c]!)} AS ${sql.ref(c)}`))} FROM guard`)
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+    .onConflict((oc) => oc.column('id').doNothing());
 }
 
 async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Promise<void> {

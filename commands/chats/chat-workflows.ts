@@ -1,4 +1,4 @@
-import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { EventStore, InlineWork } from '../../infra/eventstore/event-store.ts';
 import type { ChatSettings } from '../../shared/chats/chat-fields.ts';
 import { characterGreetings, fillNames } from '../../shared/chats/greetings.ts';
 import { badRequest } from '../../shared/errors.ts';
@@ -74,6 +74,25 @@ export function runChatCommand(
   return handleCommand(deps.eventStore, chatStream(chatId), chatDecider, command, context, {
     cache: deps.stateCache,
     ...(expectedRevision !== undefined ? { expectedRevision } : { maxAttempts: CONTENDED_ATTEMPTS }),
+  });
+}
+
+/**
+ * A new message on a chat, decided from the cached state without a read first (a stale cache is a lost race,
+ * decided again), with `inline` (read-model work, e.g. the chat projection of the post) committed with it where
+ * the event store can (`inline` in the result then).
+ */
+export function postChatMessage<Inline>(
+  deps: ChatCommandDeps,
+  context: Actor,
+  command: ChatCommand & { type: 'PostMessage' },
+  inline?: InlineWork<Inline>,
+): Promise<CommandResult<ChatState> & { inline?: Inline }> {
+  return handleCommand(deps.eventStore, chatStream(command.chatId), chatDecider, command, context, {
+    cache: deps.stateCache,
+    maxAttempts: CONTENDED_ATTEMPTS,
+    optimistic: true,
+    ...(inline ? { inline } : {}),
   });
 }
 

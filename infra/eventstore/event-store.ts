@@ -8,6 +8,9 @@
  * - Reads and subscriptions from a position are exclusive: they start after it.
  */
 
+import type { QueryCreator } from 'kysely';
+import type { ReadModels } from '../db/read-model-types.ts';
+
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
 
 export interface EventMetadata {
@@ -56,6 +59,33 @@ export interface AppendResult {
   revision: number;
   /** Position of the last appended event. */
   position: string;
+}
+
+/**
+ * Read-model writes made by an append's own statement (an inline projection: a command's read-model rows commit
+ * with its events, in one round trip and one commit). `statement` is given the events as recorded (payloads in
+ * clear; the position of each is left empty: it is known only once the statement ran) and a query creator on the
+ * store's pool whose first CTE is the append (`APPENDED_CTE`), and returns common table expressions that write (each runs once, whatever the rest reads), one
+ * of them named `inline`: the rows of the answer. `answer` turns the statement's row (`inline`'s columns, all null
+ * when `inline` gave none) into the work's answer. Whatever fails rolls the append back.
+ */
+export interface InlineWork<R> {
+  /**
+   * The common table expressions of the writes. They are in one statement with the append, the CTE named
+   * `APPENDED_CTE`: a write that locks rows must wait for it (`EXISTS (SELECT 1 FROM appended)` in its condition),
+   * so the stream's lock is always taken first, as a plain append takes it, and two appends cannot deadlock.
+   */
+  // `any`: Kysely's QueryCreator is invariant in its tables, and each work adds CTEs of its own.
+  statement(db: QueryCreator<ReadModels>, recorded: RecordedEvent[]): QueryCreator<any>;
+  answer(row: Record<string, unknown>): R | undefined;
+}
+
+/** The name of the append's own CTE in a statement with inline work. */
+export const APPENDED_CTE = 'appended';
+
+/** An append with inline work: `inline` is the work's answer, absent when the work did not run (a retried append). */
+export interface InlineAppendResult<R> extends AppendResult {
+  inline?: R;
 }
 
 /** One stream's part of a multi-stream append. */
@@ -123,6 +153,17 @@ export interface EventStore {
    * append in turn there.
    */
   appendMultiple?(appends: StreamAppend[]): Promise<AppendResult[]>;
+  /**
+   * Optional (the PostgreSQL log): `append` and `work`'s writes in one statement, one commit for both. A retry
+   * of an append that already committed (same event ids) answers as `append` does, without running the work.
+   * EventStoreDB has no transaction shared with the read models: its projections stay asynchronous.
+   */
+  appendInline?<R>(
+    streamId: string,
+    events: NewEvent[],
+    expectedRevision: ExpectedRevision,
+    work: InlineWork<R>,
+  ): Promise<InlineAppendResult<R>>;
   /** Events of one stream; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Committed events in global order after `fromPosition`, never skipping one that commits later behind it. */

@@ -2,6 +2,7 @@ import type {
   AppendResult,
   EventStore,
   ExpectedRevision,
+  InlineWork,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -84,6 +85,20 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
       ? {
           appendMultiple: async (appends: StreamAppend[]): Promise<AppendResult[]> =>
             inner.appendMultiple!(await Promise.all(appends.map(async (a) => ({ ...a, events: await seal(a.streamId, a.events) })))),
+        }
+      : {}),
+    ...(inner.appendInline
+      ? {
+          // The work sees the payloads in clear, as a projection reading the log through this store would.
+          appendInline: async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) =>
+            inner.appendInline!(streamId, await seal(streamId, events), expected, {
+              statement: (db, recorded) =>
+                work.statement(
+                  db,
+                  recorded.map((r, i) => ({ ...r, data: events[i]!.data })),
+                ),
+              answer: (row) => work.answer(row),
+            }),
         }
       : {}),
     async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

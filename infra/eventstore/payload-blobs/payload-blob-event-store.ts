@@ -5,6 +5,7 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type InlineWork,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -106,6 +107,21 @@ export function createPayloadBlobEventStore(inner: EventStore, pool: pg.Pool): E
     const multiple = inner.appendMultiple.bind(inner);
     store.appendMultiple = async (appends: StreamAppend[]) =>
       multiple(await Promise.all(appends.map(async (a) => ({ ...a, events: await externalize(a.events) }))));
+  }
+  if (inner.appendInline) {
+    const appendInline = inner.appendInline.bind(inner);
+    store.appendInline = async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) => {
+      const stored = await externalize(events);
+      // The work is given the payloads as the caller wrote them, not the references kept in the log.
+      return appendInline(streamId, stored, expected, {
+        statement: (db, recorded) =>
+          work.statement(
+            db,
+            recorded.map((r, i) => (stored[i] === events[i] ? r : { ...r, data: events[i]!.data })),
+          ),
+        answer: (row) => work.answer(row),
+      });
+    };
   }
   if (inner.eraseStreamPayloads) {
     const eraseStream = inner.eraseStreamPayloads.bind(inner);

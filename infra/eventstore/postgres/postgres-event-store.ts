@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { ReadModels } from '../../db/read-model-types.ts';
 import {
+  APPENDED_CTE,
   ConcurrencyError,
   EventStoreUnavailableError,
   START_POSITION,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type InlineAppendResult,
+  type InlineWork,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -31,6 +36,13 @@ interface EventRow {
   data: Record<string, unknown>;
   metadata: RecordedEvent['metadata'];
   created_at: Date;
+}
+
+/** What `es.append_to_stream` answers. */
+interface AppendedRow {
+  new_revision: string;
+  tx: string;
+  last_position: string;
 }
 
 // ORDER BY and WHERE clauses qualify columns with `e.`: a bare name in ORDER BY would bind to an output alias.
@@ -232,7 +244,43 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     return new ConcurrencyError(stale.streamId, stale.expectedRevision, actual.get(stale.streamId) ?? 0);
   };
 
-  return {
+  /** After a commit: wake this process's subscribers now, other processes' soon. */
+  const appended = () => {
+    wakeups.emit('appended');
+    notifyOthers();
+  };
+
+  /**
+   * Why a one-stream append failed: a retry whose events all committed answers as the first append did; a stale
+   * expected revision is a ConcurrencyError; a lost connection is EventStoreUnavailableError.
+   */
+  const refusedSingle = async (
+    streamId: string,
+    events: NewEvent[],
+    expectedRevision: ExpectedRevision,
+    err: unknown,
+  ): Promise<AppendResult> => {
+    const e = err as { code?: string; detail?: string; constraint?: string };
+    if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
+      const { rows } = await query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`, [
+        events.map((ev) => ev.id),
+      ]);
+      if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
+        const last = toRecorded(rows[rows.length - 1]!);
+        return { revision: last.revision, position: last.position };
+      }
+      const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
+      throw new ConcurrencyError(streamId, expectedRevision, actual);
+    }
+    if (isConnectionError(err)) throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+    throw err;
+  };
+
+  // Appends with inline work run through Kysely on the same pool (the work is read-model code written with it).
+  let kysely: Kysely<ReadModels> | undefined;
+  const inlineDb = () => (kysely ??= new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) }));
+
+  const store: EventStore = {
     kind: 'postgres',
     maxAppendBytes,
 
@@ -245,27 +293,62 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           appendParams(streamId, events, expectedRevision),
         );
         const row = rows[0]!;
-        wakeups.emit('appended');
-        notifyOthers();
+        appended();
         return { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
       } catch (err) {
-        const e = err as { code?: string; detail?: string; constraint?: string };
-        if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
-          // A retry of an append that already committed (same event ids) answers as the first one did.
-          const { rows } = await query<EventRow>(
-            `SELECT ${EVENT_COLUMNS} FROM es.events WHERE event_id = ANY($1::uuid[]) ORDER BY revision`,
-            [events.map((ev) => ev.id)],
-          );
-          if (rows.length === events.length && rows.every((r) => r.stream_id === streamId)) {
-            const last = toRecorded(rows[rows.length - 1]!);
-            return { revision: last.revision, position: last.position };
-          }
-          const actual = e.code === 'P0409' ? Number(e.detail ?? 0) : -1;
-          throw new ConcurrencyError(streamId, expectedRevision, actual);
-        }
-        if (isConnectionError(err))
-          throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
-        throw err;
+        return refusedSingle(streamId, events, expectedRevision, err);
+      }
+    },
+
+    async appendInline<R>(
+      streamId: string,
+      events: NewEvent[],
+      expectedRevision: ExpectedRevision,
+      work: InlineWork<R>,
+    ): Promise<InlineAppendResult<R>> {
+      if (events.length === 0) throw new RangeError('append needs at least one event');
+      assertAppendFits(streamId, events, maxAppendBytes);
+      try {
+        // The creation time is chosen here so the work's rows can carry it in the same statement (ms, as read back).
+        const createdAt = new Date();
+        // Revisions are known beforehand only for an exact expected revision; otherwise the work is not run.
+        if (typeof expectedRevision !== 'number') return await store.append(streamId, events, expectedRevision);
+        const recorded: RecordedEvent[] = events.map((e, i) => ({
+          id: e.id,
+          streamId,
+          revision: expectedRevision + 1 + i,
+          position: '',
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+          createdAt,
+        }));
+        // The append is the first CTE: the work's writes come after it and may wait for it.
+        const withAppend = inlineDb().with(
+          APPENDED_CTE,
+          () =>
+            sql<AppendedRow>`(SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream(
+              ${streamId}, ${expectedToSql(expectedRevision)}, ${events.map((e) => e.id)}::uuid[],
+              ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
+              ${events.map((e) => JSON.stringify(e.metadata))}::jsonb[], ${createdAt}::timestamptz))`,
+        );
+        const statement = work.statement(withAppend as never, recorded);
+        // The primary query reads `appended`, so the append runs; the work's writing CTEs run in any case.
+        const row = (await statement
+          .selectFrom(APPENDED_CTE)
+          .leftJoin('inline', (join) => join.onTrue())
+          .selectAll()
+          .executeTakeFirstOrThrow()) as AppendedRow & Record<string, unknown>;
+        const inline = work.answer(row);
+        const result: InlineAppendResult<R> = {
+          revision: Number(row.new_revision),
+          position: formatPosition(row.tx, row.last_position),
+          ...(inline !== undefined ? { inline } : {}),
+        };
+        appended();
+        return result;
+      } catch (err) {
+        return refusedSingle(streamId, events, expectedRevision, err);
       }
     },
 
@@ -285,8 +368,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           text,
           order.flatMap(({ a }) => appendParams(a.streamId, a.events, a.expectedRevision)),
         );
-        wakeups.emit('appended');
-        notifyOthers();
+        appended();
         const results: AppendResult[] = [];
         for (const row of rows)
           results[row.i] = { revision: Number(row.new_revision), position: formatPosition(row.tx, row.last_position) };
@@ -391,4 +473,5 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       listener = undefined;
     },
   };
+  return store;
 }

@@ -47,8 +47,10 @@ ALTER TABLE es.events ADD COLUMN IF NOT EXISTS data_subject text
 CREATE INDEX IF NOT EXISTS events_data_subject ON es.events (data_subject, transaction_id, global_position);
 
 -- p_expected: -1 any, -2 no stream, -3 stream exists, >= 0 the exact current revision.
+-- p_created_at: the events' creation time, given by a caller that writes read-model rows with it in the same
+-- statement (an inline projection); the six-argument form takes the transaction's now().
 CREATE OR REPLACE FUNCTION es.append_to_stream(
-  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[]
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[], p_created_at timestamptz
 ) RETURNS TABLE (new_revision bigint, tx xid8, last_position bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -67,14 +69,21 @@ BEGIN
     ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, updated_at = now();
   RETURN QUERY
     WITH inserted AS (
-      INSERT INTO es.events (stream_id, revision, event_id, type, data, metadata)
-      SELECT p_stream, v_current + t.ord, t.id, t.type, t.data, t.meta
+      INSERT INTO es.events (stream_id, revision, event_id, type, data, metadata, created_at)
+      SELECT p_stream, v_current + t.ord, t.id, t.type, t.data, t.meta, p_created_at
       FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS t(id, type, data, meta, ord)
       ORDER BY t.ord
       RETURNING global_position
     )
     SELECT v_current + v_count, pg_current_xact_id(), max(i.global_position) FROM inserted i;
 END
+$fn$;
+
+CREATE OR REPLACE FUNCTION es.append_to_stream(
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[]
+) RETURNS TABLE (new_revision bigint, tx xid8, last_position bigint)
+LANGUAGE sql AS $fn$
+  SELECT * FROM es.append_to_stream(p_stream, p_expected, p_ids, p_types, p_data, p_metadata, now())
 $fn$;
 `;
 

@@ -1,8 +1,10 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
-import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import { postChatMessage, preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
 import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
 import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
+import type { InlinePostedRow } from '../../../projections/chats-projection.ts';
+import { chatPostInline } from '../../../projections/inline-chat-post.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
@@ -58,6 +60,12 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
     const row = (await messages.byId(id))!;
     return { status, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
   };
+  const postInline = deps.config.INLINE_PROJECTIONS ? chatPostInline(deps.readSchema) : undefined;
+  const postedView = (row: InlinePostedRow) => ({
+    status: 201,
+    body: toMessageView({ ...row, alternate_count: row.earlier_siblings + 1, alternate_index: row.earlier_siblings }),
+    headers: { ETag: `W/"${row.version}"`, Location: messageLocation(row.id) },
+  });
   /** The chat a message belongs to (routing only: the chat's own stream decides existence and ownership). */
   const chatOf = async (messageId: string) => {
     const chatId = await messages.chatIdOf(messageId);
@@ -125,14 +133,16 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           );
           post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
         }
-        let result;
+        let result: Awaited<ReturnType<typeof postChatMessage<InlinePostedRow | undefined>>>;
         try {
           if (image) await deps.blobStore.put(image.bytes, image.mediaType);
-          result = await runChatCommand(deps, ctx, params.chat_id, post);
+          result = postInline ? await postChatMessage(deps, ctx, post, postInline) : await runChatCommand(deps, ctx, params.chat_id, post);
         } catch (err) {
           await reservation?.release();
           throw err;
         }
+        // Projected in the append's own commit: the answer is the row it wrote, no wait and no read.
+        if (result.inline) return postedView(result.inline);
         return respondAfterProjection(
           deps,
           result.position,
