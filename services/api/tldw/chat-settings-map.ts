@@ -1,7 +1,8 @@
 /**
  * The original's chat settings resource (a free camelCase map) over our chat settings: `authorNote` is our
  * `author_note`, `userName` our `user_name`, and every other key is kept in the chat's free `extensions`. A PUT
- * merges key by key (a `null` removes one), through the same chat update as the native API.
+ * merges key by key (a `null` removes one), through the same chat update as the native API, with the original's
+ * last-writer-wins rules on `updatedAt` (settings-merge.ts).
  */
 import { unprocessable } from '../../../shared/errors.ts';
 import type { ChatSettingsChanges } from '../../../shared/chats/chat-fields.ts';
@@ -9,6 +10,12 @@ import type { ChatSettingsChanges } from '../../../shared/chats/chat-fields.ts';
 const MAPPED: Record<string, 'author_note' | 'user_name'> = { authorNote: 'author_note', userName: 'user_name' };
 /** Resume-contract state the original keeps server-side and refuses from clients. */
 const RESERVED = ['roleplayBehaviorV1', 'roleplayResumeV1'];
+/** The original's enumerated settings and their values. */
+const ENUM_SETTINGS: Record<string, readonly string[]> = {
+  greetingScope: ['chat', 'character'],
+  presetScope: ['chat', 'character'],
+  memoryScope: ['shared', 'character', 'both'],
+};
 
 export function tldwSettingsOf(settings: Record<string, unknown>): Record<string, unknown> {
   const extensions = (settings.extensions ?? {}) as Record<string, unknown>;
@@ -17,10 +24,19 @@ export function tldwSettingsOf(settings: Record<string, unknown>): Record<string
   return out;
 }
 
-/** The settings change a PUT makes (validated again by the chat's own schema: bad values are a 422). */
-export function settingsChangesFor(current: Record<string, unknown>, incoming: Record<string, unknown>): ChatSettingsChanges {
+/** Refuses what the original refuses in a PUT: its resume-contract keys, and a value outside an enumeration. */
+export function assertSettingsAccepted(incoming: Record<string, unknown>): void {
   const reserved = Object.keys(incoming).find((k) => RESERVED.includes(k));
   if (reserved) throw unprocessable('reserved_setting', `${reserved} is reserved resume-contract state`);
+  for (const [key, allowed] of Object.entries(ENUM_SETTINGS)) {
+    const value = incoming[key];
+    if (value !== undefined && value !== null && !allowed.includes(value as string))
+      throw unprocessable('invalid_setting', `Invalid ${key}. Allowed values: ${allowed.join(', ')}`);
+  }
+}
+
+/** The settings change a PUT makes (validated again by the chat's own schema: bad values are a 422). */
+export function settingsChangesFor(current: Record<string, unknown>, incoming: Record<string, unknown>): ChatSettingsChanges {
   const changes: Record<string, unknown> = {};
   const extensions: Record<string, unknown> = { ...((current.extensions ?? {}) as Record<string, unknown>) };
   let extensionsChanged = false;

@@ -39,8 +39,8 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       summary: 'tldw_server: the messages a completion of this chat would send (no provider call)',
       params: tldwChatParams,
       body: prepareBody,
-      // a preview does the work of a send (the whole prompt is assembled), as the native prepare route counts it
-      rateLimit: 'message_send',
+      // the original counts a prepare against its per-minute completion limit (the prompt is assembled as for one)
+      rateLimit: 'chat_completion',
       rateLimitInHandler: true,
       responses: { 200: { description: 'the prepared messages' }, ...tldwErrors },
       handler: async ({ params, body, actor, consumeRateLimit }) => {
@@ -129,13 +129,16 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       path: '/api/v1/chats/:chat_id/complete',
       operationId: 'tldwCompleteDeprecated',
       summary: 'tldw_server (deprecated): acknowledges the chat; use complete-v2 or completions',
-      rateLimitExempt: 'answers with the chat id only: nothing is generated, stored or uploaded',
+      // As in the original, a call counts against the per-minute completion limit although nothing is generated.
+      rateLimit: 'chat_completion',
+      rateLimitInHandler: true,
       params: tldwChatParams,
       responses: { 200: { description: '{status: "ok", chat_id}' }, ...tldwErrors },
-      handler: async ({ params, req }) => {
+      handler: async ({ params, req, consumeRateLimit }) => {
         const sent = req.body as unknown;
         if (sent !== undefined && sent !== null && !(typeof sent === 'object' && Object.keys(sent).length === 0))
           throw new AppError(422, 'deprecated_body', DEPRECATED_BODY);
+        await consumeRateLimit();
         const successor = `/api/v1/chats/${params.chat_id}/complete-v2`;
         const sunset = new Date(Date.now() + 90 * 86_400_000).toUTCString();
         return {

@@ -353,6 +353,7 @@ function lifecycleFixtures(
 
 export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   // tldw_server's routes beside ours (services/api/tldw/)
+  tldwCreateCharacter: { kind: 'collection', request: () => ({ body: { name: `New ${randomUUID().slice(0, 8)}` } }) },
   tldwListCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { limit: '10', offset: '0' } }) },
   tldwSearchCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { query: 'Char', limit: '5' } }) },
   tldwFilterCharacters: { kind: 'collection', setup: tagged('fixture'), request: () => ({ query: { tags: 'fixture', limit: '5' } }) },
