@@ -4,35 +4,15 @@
  * merges key by key (a `null` removes one), through the same chat update as the native API, with the original's
  * last-writer-wins rules on `updatedAt` (settings-merge.ts).
  */
-import { unprocessable } from '../../../shared/errors.ts';
 import type { ChatSettingsChanges } from '../../../shared/chats/chat-fields.ts';
 
 const MAPPED: Record<string, 'author_note' | 'user_name'> = { authorNote: 'author_note', userName: 'user_name' };
-/** Resume-contract state the original keeps server-side and refuses from clients. */
-const RESERVED = ['roleplayBehaviorV1', 'roleplayResumeV1'];
-/** The original's enumerated settings and their values. */
-const ENUM_SETTINGS: Record<string, readonly string[]> = {
-  greetingScope: ['chat', 'character'],
-  presetScope: ['chat', 'character'],
-  memoryScope: ['shared', 'character', 'both'],
-};
 
 export function tldwSettingsOf(settings: Record<string, unknown>): Record<string, unknown> {
   const extensions = (settings.extensions ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...extensions };
   for (const [theirs, ours] of Object.entries(MAPPED)) if (settings[ours] !== undefined) out[theirs] = settings[ours];
   return out;
-}
-
-/** Refuses what the original refuses in a PUT: its resume-contract keys, and a value outside an enumeration. */
-export function assertSettingsAccepted(incoming: Record<string, unknown>): void {
-  const reserved = Object.keys(incoming).find((k) => RESERVED.includes(k));
-  if (reserved) throw unprocessable('reserved_setting', `${reserved} is reserved resume-contract state`);
-  for (const [key, allowed] of Object.entries(ENUM_SETTINGS)) {
-    const value = incoming[key];
-    if (value !== undefined && value !== null && !allowed.includes(value as string))
-      throw unprocessable('invalid_setting', `Invalid ${key}. Allowed values: ${allowed.join(', ')}`);
-  }
 }
 
 /** The settings change a PUT makes (validated again by the chat's own schema: bad values are a 422). */

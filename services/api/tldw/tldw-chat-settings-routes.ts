@@ -16,7 +16,8 @@ import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { ownedChat } from './chat-access.ts';
-import { assertSettingsAccepted, settingsChangesFor, tldwSettingsOf } from './chat-settings-map.ts';
+import { settingsChangesFor, tldwSettingsOf } from './chat-settings-map.ts';
+import { acceptedSettings } from './settings-validation.ts';
 import { winningSettings } from './settings-merge.ts';
 import { completionTurns } from './completion-format.ts';
 import { namesOf, renderPlaceholders } from './placeholders.ts';
@@ -83,8 +84,7 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
       responses: { 200: { description: 'the merged settings', schema: chatSettingsResponseSchema }, ...tldwErrors, ...tldwConflict },
       handler: async ({ params, body, actor }) => {
         const chat = await ownedChat(chats, actor, params.chat_id);
-        assertSettingsAccepted(body.settings);
-        const winners = winningSettings(tldwSettingsOf(chat.settings), body.settings, new Date());
+        const winners = winningSettings(tldwSettingsOf(chat.settings), acceptedSettings(body.settings), new Date());
         const changes = chatSettingsChangesSchema.parse(settingsChangesFor(chat.settings, winners));
         const result = await runChatCommand(
           deps,
