@@ -208,7 +208,9 @@ export function registerRoutes(
       // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
       if (route.errorStyle === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.
-      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
+      // (FastAPI answers a request with no body at all by its 422 "field required", not a 415.)
+      const noBody = req.headers['content-length'] === '0' && !req.headers['content-type'];
+      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false && !(noBody && route.errorStyle === 'fastapi'))
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? parsePart(route.params, req.params, 'path', res) : {};
       const requestId = res.locals.requestId as string;

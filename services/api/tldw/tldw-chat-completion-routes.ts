@@ -3,6 +3,7 @@
  * `complete-v2` (the reply, saved or streamed) and the deprecated `complete`, over the native prompt
  * assembly and completion use case.
  */
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { AppError, badRequest } from '../../../shared/errors.ts';
@@ -12,6 +13,7 @@ import { characterTarget, previewModel } from '../../completions/completion-requ
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { characterCompleteBody } from '../routes/completion-schemas.ts';
+import { generationDefaultsOf } from './character-generation-defaults.ts';
 import { ownedChat } from './chat-access.ts';
 import { TLDW, tldwErrors } from './tldw-route-defaults.ts';
 import { completeV2Body, prepareBody, tldwChatParams } from './tldw-schemas.ts';
@@ -20,6 +22,13 @@ const DEPRECATED_BODY = 'Request body is deprecated and must be omitted. Use /{c
 
 export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  /** The chat's character's sampling defaults (the original's `extensions.tldw.generation`). */
+  const defaultsOf = async (chatId: string) => {
+    const characterId = (await chats.get(chatId))?.character_id;
+    const row = characterId ? await characters.get(characterId) : undefined;
+    return row ? generationDefaultsOf(row.extensions) : {};
+  };
   const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   const complete = createCharacterCompletion(deps);
   const { providers } = deps.completions;
@@ -85,14 +94,19 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       responses: { 200: { description: 'the reply, or SSE chunks with stream=true' }, ...tldwErrors },
       handler: async (ctx) => {
         const { body } = ctx;
+        const given = (value: unknown) => value !== null && value !== undefined;
+        const sampling = { ...(await defaultsOf(ctx.params.chat_id)) };
+        if (given(body.temperature)) sampling.temperature = body.temperature!;
+        if (given(body.top_p)) sampling.top_p = body.top_p!;
+        if (given(body.repetition_penalty)) sampling.repetition_penalty = body.repetition_penalty!;
+        if (given(body.stop)) sampling.stop = body.stop!;
         const request = characterCompleteBody.parse({
           mode: 'normal',
           stream: body.stream,
           ...(body.append_user_message ? { message: body.append_user_message } : {}),
           ...(body.provider ? { provider: body.provider } : {}),
           ...(body.model ? { model: body.model } : {}),
-          ...(body.temperature !== null && body.temperature !== undefined ? { temperature: body.temperature } : {}),
-          ...(body.top_p !== null && body.top_p !== undefined ? { top_p: body.top_p } : {}),
+          ...sampling,
           ...(body.max_tokens ? { max_tokens: body.max_tokens } : {}),
           ...(body.save_to_db !== null && body.save_to_db !== undefined ? { save_to_db: body.save_to_db } : {}),
         });

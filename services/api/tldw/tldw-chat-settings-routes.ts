@@ -20,6 +20,7 @@ import { settingsChangesFor, tldwSettingsOf } from './chat-settings-map.ts';
 import { acceptedSettings } from './settings-validation.ts';
 import { winningSettings } from './settings-merge.ts';
 import { completionTurns } from './completion-format.ts';
+import { withInlineToolCalls } from './inline-tool-calls.ts';
 import { namesOf, renderPlaceholders } from './placeholders.ts';
 import { chatSessionLocation, TLDW, tldwConflict, tldwErrors } from './tldw-route-defaults.ts';
 import { chatSettingsResponseSchema, exportQuery, putSettingsBody, tldwChatParams } from './tldw-schemas.ts';
@@ -133,7 +134,10 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
         const chat = await ownedChat(chats, actor, params.chat_id);
         const format = query.format === 'markdown' || query.format === 'text' ? query.format : 'json';
         const entries = await transcripts.transcript(chat.id);
-        return { status: 200, body: chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size }) };
+        return {
+          status: 200,
+          body: withInlineToolCalls(chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size })),
+        };
       },
     }),
   ];

@@ -866,6 +866,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ params: { chat_id: v.chat_id! }, body: { append_user_message: 'What next?', provider: 'openai' } }),
   },
   tldwCompleteDeprecated: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  tldwPersistStreamedReply: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { assistant_content: 'A streamed reply.' } }),
+  },
   tldwPostMessage: {
     kind: 'resource',
     setup: chat,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
-import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { startTestService, TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
 
 let svc: TestService;
 let upstream: FakeLlmServer;
@@ -162,5 +162,133 @@ describe(FILE, () => {
     const res = await post('/api/v1/characters/', { name: '', description: 'Test' });
     expect(res.status).toBe(422);
     expect('detail' in res.body).toBe(true);
+  });
+});
+
+const WB_NEG = 'Character_Chat/test_world_book_negatives_and_new_endpoint.py';
+const STREAM = 'Character_Chat/test_complete_v2_streaming_with_mock_openai.py';
+
+describe(WB_NEG, () => {
+  // The original's `local-llm` answers offline with an echo; here the name reaches the stand-in OpenAI-like server.
+  test(`${WB_NEG}::test_complete_v2_operational_and_persists`, async () => {
+    const { chatId } = await characterAndChat('Operational');
+    upstream.reply({ text: 'Hello there, traveller.' });
+    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      append_user_message: 'Hello there',
+      save_to_db: true,
+      provider: 'local-llm',
+      model: 'local-test',
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.saved).toBe(true);
+    expect(r.body.assistant_content).toBeTruthy();
+    const messages = (await svc.request('GET', `/api/v1/chats/${chatId}/messages`)).body.messages as Array<{
+      sender: string;
+      content: string;
+    }>;
+    expect(messages.some((m) => m.sender === 'user' && m.content === 'Hello there')).toBe(true);
+    expect(messages.some((m) => m.sender !== 'user' && m.content === r.body.assistant_content)).toBe(true);
+  });
+});
+
+describe(STREAM, () => {
+  // The original runs this against a live mock OpenAI server when MOCK_OPENAI_BASE_URL is set; ours always is.
+  test(`${STREAM}::test_complete_v2_streaming_with_mock_openai`, async () => {
+    const { chatId } = await characterAndChat('Streamer');
+    upstream.reply({ text: 'Streaming from the mock.' });
+    const res = await fetch(`${svc.url}/api/v1/chats/${chatId}/complete-v2`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': TEST_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        append_user_message: 'hello mock',
+        save_to_db: false,
+        stream: true,
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')?.toLowerCase().startsWith('text/event-stream')).toBe(true);
+    const data = (await res.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => line.slice('data: '.length));
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.at(-1)!.trim()).toBe('[DONE]');
+    let content = '';
+    for (const payload of data.slice(0, -1)) {
+      const chunk = JSON.parse(payload) as { choices?: Array<{ delta?: { content?: string } }> };
+      for (const choice of chunk.choices ?? []) content += choice.delta?.content ?? '';
+    }
+    expect(content).toBeTruthy();
+  });
+});
+
+const PERSIST = 'Character_Chat_NEW/integration/test_character_chat_stream_and_persist.py';
+
+describe(PERSIST, () => {
+  const persist = (chatId: string, body?: unknown) => post(`/api/v1/chats/${chatId}/completions/persist`, body);
+
+  // Diverges: the stream is ours (the stand-in provider answers with the prompt, as the original's offline echo
+  // does), but an assistant message is listed with sender "assistant", not the character's name.
+  test.failing(`${PERSIST}::test_offline_streaming_and_persist_flow`, async () => {
+    const charId = (await post('/api/v1/characters/', card('StreamChar', { description: 'Streaming test', personality: 'Calm' }))).body.id;
+    const chatId = (await post('/api/v1/chats/', { character_id: charId, title: 'Streaming Chat' })).body.id;
+    const prompt = 'This is a streamed test';
+    upstream.reply({ text: prompt });
+    const res = await fetch(`${svc.url}/api/v1/chats/${chatId}/complete-v2`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': TEST_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        provider: 'local-llm',
+        model: 'local-test',
+        append_user_message: prompt,
+        stream: true,
+        include_character_context: false,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('data: ');
+    expect(text.toLowerCase()).toContain('data: [done]');
+    const saved = await persist(chatId, { assistant_content: prompt, user_message_id: null });
+    expect(saved.status).toBe(200);
+    expect(saved.body.saved).toBe(true);
+    expect(saved.body.assistant_message_id).toBeTruthy();
+    const messages = (await svc.request('GET', `/api/v1/chats/${chatId}/messages`)).body.messages as Array<{
+      sender: string;
+      content: string;
+    }>;
+    expect(messages.some((m) => m.content === prompt && m.sender.startsWith('StreamChar'))).toBe(true);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_rejects_non_object_usage`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    expect((await persist(chatId, { assistant_content: 'invalid usage payload', usage: ['not', 'an', 'object'] })).status).toBe(422);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_allows_duplicate_content_without_idempotency_key`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    const first = await persist(chatId, { assistant_content: 'same visible reply', user_message_id: null });
+    const second = await persist(chatId, { assistant_content: 'same visible reply', user_message_id: null });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(first.body.assistant_message_id).not.toBe(second.body.assistant_message_id);
+    const messages = (await svc.request('GET', `/api/v1/chats/${chatId}/messages`)).body.messages as Array<{ content: string }>;
+    expect(messages.filter((m) => m.content === 'same visible reply')).toHaveLength(2);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_requires_request_body`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    expect((await persist(chatId)).status).toBe(422);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_rejects_empty_assistant_content`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    expect((await persist(chatId, { assistant_content: '' })).status).toBe(422);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_rejects_blank_assistant_message_id`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    expect((await persist(chatId, { assistant_content: 'valid reply', assistant_message_id: '   ' })).status).toBe(422);
   });
 });

@@ -312,8 +312,7 @@ describe(ROLES, () => {
     expect(sent[2]!.role).toBe('assistant');
   });
 
-  // Not built: the original's per-character sampling defaults (`extensions.tldw.generation`).
-  test.failing(`${ROLES}::test_complete_v2_applies_character_generation_defaults_when_request_omits_fields`, async () => {
+  test(`${ROLES}::test_complete_v2_applies_character_generation_defaults_when_request_omits_fields`, async () => {
     const { character, chatId } = await characterAndChat();
     const generation = { temperature: 0.61, top_p: 0.83, repetition_penalty: 1.07, stop: ['###', 'END'] };
     const updated = await put(`/api/v1/characters/${character.id}?expected_version=${character.version}`, {
@@ -334,8 +333,7 @@ describe(ROLES, () => {
     expect(sent.stop).toEqual(['###', 'END']);
   });
 
-  // Not built: complete-v2 does not pass the request's temperature, top_p and stop to the provider.
-  test.failing(`${ROLES}::test_complete_v2_request_generation_fields_override_character_defaults`, async () => {
+  test(`${ROLES}::test_complete_v2_request_generation_fields_override_character_defaults`, async () => {
     const { character, chatId } = await characterAndChat();
     const generation = { temperature: 0.2, top_p: 0.3, repetition_penalty: 1.01, stop: ['DEFAULT_STOP'] };
     await put(`/api/v1/characters/${character.id}?expected_version=${character.version}`, { extensions: { tldw: { generation } } });
@@ -359,8 +357,7 @@ describe(ROLES, () => {
 });
 
 describe(EXPORT, () => {
-  // Not built: the export does not parse inline `[tool_calls]:` into `tool_calls`, nor carry the original's page pagination.
-  test.failing(`${EXPORT}::test_chat_export_includes_tool_calls_and_metadata`, async () => {
+  test(`${EXPORT}::test_chat_export_includes_tool_calls_and_metadata`, async () => {
     const { chatId } = await characterAndChat();
     expect((await post(`/api/v1/chats/${chatId}/messages`, { role: 'assistant', content: 'Response with tools' })).status).toBe(201);
     const listed = (await get(`/api/v1/chats/${chatId}/messages`)).body.messages;
