@@ -1,7 +1,8 @@
 /**
- * The original's per-character sampling defaults: `extensions.tldw.generation` of the card, with its aliases
- * (`topP`, `repetitionPenalty`, `stopSequences`; numbers may be strings, stop sequences a `;`-separated string).
- * A completion request's own value wins over each of them.
+ * The original's sampling defaults for a chat's completions: the card's `extensions.tldw.generation`, with its
+ * aliases (`topP`, `repetitionPenalty`, `stopSequences`; numbers may be strings, stop sequences a `;`-separated
+ * string), overridden by the chat settings' `chatGenerationOverride` (or `generationOverrides`) while it is
+ * enabled. A completion request's own value wins over both.
  */
 export interface GenerationDefaults {
   temperature?: number;
@@ -35,9 +36,8 @@ function stopOf(...values: unknown[]): string[] | undefined {
   return undefined;
 }
 
-export function generationDefaultsOf(extensions: Record<string, unknown>): GenerationDefaults {
-  const tldw = isMap(extensions.tldw) ? extensions.tldw : {};
-  const g = isMap(tldw.generation) ? tldw.generation : {};
+/** The sampling a `{temperature, top_p, repetition_penalty, stop}` map (with the original's aliases) gives. */
+function samplingOf(g: Record<string, unknown>): GenerationDefaults {
   const defaults: GenerationDefaults = {};
   const temperature = numberOf(g.temperature);
   const topP = numberOf(g.top_p, g.topP);
@@ -49,4 +49,11 @@ export function generationDefaultsOf(extensions: Record<string, unknown>): Gener
   if (penalty !== undefined && penalty >= 0 && penalty <= 3) defaults.repetition_penalty = penalty;
   if (stop !== undefined && stop.length > 0) defaults.stop = stop.slice(0, MAX_STOP_SEQUENCES);
   return defaults;
+}
+
+export function generationDefaultsOf(extensions: Record<string, unknown>, chatSettings: Record<string, unknown> = {}): GenerationDefaults {
+  const tldw = isMap(extensions.tldw) ? extensions.tldw : {};
+  const override = [chatSettings.chatGenerationOverride, chatSettings.generationOverrides].find(isMap);
+  const fromChat = override && override.enabled !== false ? samplingOf(override) : {};
+  return { ...samplingOf(isMap(tldw.generation) ? tldw.generation : {}), ...fromChat };
 }

@@ -14,6 +14,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { characterCompleteBody } from '../routes/completion-schemas.ts';
 import { generationDefaultsOf } from './character-generation-defaults.ts';
+import { tldwSettingsOf } from './chat-settings-map.ts';
 import { ownedChat } from './chat-access.ts';
 import { TLDW, tldwErrors } from './tldw-route-defaults.ts';
 import { completeV2Body, prepareBody, tldwChatParams } from './tldw-schemas.ts';
@@ -23,11 +24,11 @@ const DEPRECATED_BODY = 'Request body is deprecated and must be omitted. Use /{c
 export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const characters = createCharacterQueries(deps.db, deps.readSchema);
-  /** The chat's character's sampling defaults (the original's `extensions.tldw.generation`). */
+  /** The chat's sampling defaults: its character's, then its settings' override (character-generation-defaults.ts). */
   const defaultsOf = async (chatId: string) => {
-    const characterId = (await chats.get(chatId))?.character_id;
-    const row = characterId ? await characters.get(characterId) : undefined;
-    return row ? generationDefaultsOf(row.extensions) : {};
+    const chat = await chats.get(chatId);
+    const row = chat?.character_id ? await characters.get(chat.character_id) : undefined;
+    return generationDefaultsOf(row?.extensions ?? {}, chat ? tldwSettingsOf(chat.settings) : {});
   };
   const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   const complete = createCharacterCompletion(deps);

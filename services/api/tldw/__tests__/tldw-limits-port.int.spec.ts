@@ -116,3 +116,54 @@ describe(API, () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
   });
 });
+
+const IMPORT = 'Character_Chat_NEW/integration/test_chat_import_local_chats.py';
+
+describe(IMPORT, () => {
+  const simple = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    title: 'Trip planning',
+    created_at: '2025-03-01T09:59:30.000Z',
+    messages: [
+      { id: 'pa_q1', parent_message_id: null, role: 'user', content: 'owner one private message', timestamp: '2025-03-01T10:00:00.250Z' },
+    ],
+    ...extra,
+  });
+
+  test(`${IMPORT}::test_import_always_goes_to_the_authenticated_user`, async () => {
+    const { send } = await freshUser();
+    const other = await freshUser();
+    const id = randomUUID();
+    expect((await send('POST', '/api/v1/chats/import', simple(id))).status).toBe(201);
+    expect((await send('GET', `/api/v1/chats/${id}`)).status).toBe(200);
+    expect([403, 404]).toContain((await other.send('GET', `/api/v1/chats/${id}`)).status);
+  });
+
+  test(`${IMPORT}::test_another_owner_reusing_the_id_in_a_shared_store_gets_409_without_a_leak`, async () => {
+    const owner = await freshUser();
+    const other = await freshUser();
+    const id = randomUUID();
+    const body = simple(id, { title: 'Owner one private plans' });
+    expect((await owner.send('POST', '/api/v1/chats/import', body)).status).toBe(201);
+    const different = simple(id, { title: 'Something else', messages: [{ ...body.messages[0]!, id: 'pa_other', content: 'x' }] });
+    for (const attempt of [body, different]) {
+      const r = await other.send('POST', '/api/v1/chats/import', attempt);
+      expect(r.status).toBe(409);
+      expect(r.body.detail.error_code).toBe('chat_id_conflict');
+      expect(JSON.stringify(r.body)).not.toContain('Owner one private plans');
+      expect(JSON.stringify(r.body)).not.toContain('owner one private message');
+      expect(r.headers.get('idempotency-replayed')).toBeNull();
+    }
+    expect([403, 404]).toContain((await other.send('GET', `/api/v1/chats/${id}`)).status);
+    expect([403, 404]).toContain((await other.send('GET', `/api/v1/chats/${id}/messages`)).status);
+  });
+
+  test(`${IMPORT}::test_chat_count_quota_applies_to_new_imports_but_not_to_replays`, async () => {
+    const { send } = await freshUser();
+    const id = randomUUID();
+    expect((await send('POST', '/api/v1/chats/import', simple(id))).status).toBe(201);
+    const refused = await send('POST', '/api/v1/chats/import', simple(randomUUID()));
+    expect(refused.status).toBe(403);
+    expect((await send('POST', '/api/v1/chats/import', simple(id))).status).toBe(200);
+  });
+});

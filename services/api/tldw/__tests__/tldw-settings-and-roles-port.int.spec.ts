@@ -5,6 +5,7 @@
  * original monkeypatches its provider call to capture the payload, a local OpenAI-compatible server stands in and
  * records what it was sent.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { buildPng } from '../../../../shared/cards/__tests__/helpers/builders.ts';
@@ -312,6 +313,25 @@ describe(ROLES, () => {
     expect(sent[2]!.role).toBe('assistant');
   });
 
+  test(`${ROLES}::test_complete_v2_applies_chat_generation_override`, async () => {
+    const { chatId } = await characterAndChat();
+    const override = { enabled: true, temperature: 1.2, top_p: 0.8, repetition_penalty: 1.1, stop: ['<END>'] };
+    const settings = { schemaVersion: 2, updatedAt: now(), chatGenerationOverride: override };
+    expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
+    upstream.reply({ text: 'ok' });
+    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      provider: 'openai',
+      model: 'gpt-x',
+      append_user_message: 'turn-1',
+      save_to_db: false,
+    });
+    expect(r.status).toBe(200);
+    const sent = upstream.requests.at(-1)!.body as Record<string, unknown>;
+    expect(sent.temperature).toBeCloseTo(1.2);
+    expect(sent.top_p).toBeCloseTo(0.8);
+    expect(sent.stop).toEqual(['<END>']);
+  });
+
   test(`${ROLES}::test_complete_v2_applies_character_generation_defaults_when_request_omits_fields`, async () => {
     const { character, chatId } = await characterAndChat();
     const generation = { temperature: 0.61, top_p: 0.83, repetition_penalty: 1.07, stop: ['###', 'END'] };
@@ -378,5 +398,19 @@ describe(EXPORT, () => {
     expect(r.body.pagination.mode).toBe('page');
     expect(r.body.pagination.per_page).toBe(1000);
     expect(r.body.pagination.total).toBe(r.body.pagination.total_messages);
+  });
+});
+
+const CLIENT_ID = 'Character_Chat_NEW/integration/test_chat_session_client_id_create.py';
+
+describe(CLIENT_ID, () => {
+  test(`${CLIENT_ID}::test_concurrent_duplicate_creates_produce_one_chat`, async () => {
+    const id = randomUUID();
+    const body = { id, title: 'Planning notes', state: 'in-progress', source: 'webui-chat' };
+    const results = await Promise.all(Array.from({ length: 6 }, () => post('/api/v1/chats/', body)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.body.id))).toEqual(new Set([id]));
+    const listed = await get('/api/v1/chats/?limit=200');
+    expect(listed.body.chats.filter((c: { id: string }) => c.id === id)).toHaveLength(1);
   });
 });
