@@ -121,6 +121,16 @@ export function createWorldBookQueries(db: Kysely<ReadModels>, schema: string) {
       return { items, total: Number(count.n), enabledCount: countOf(true), disabledCount: countOf(false) };
     },
 
+    /** The owner's live (not deleted) book of exactly this name, if any. */
+    async liveBookNamed(ownerId: string, name: string): Promise<WorldBookRow | undefined> {
+      return books()
+        .selectAll()
+        .where('owner_id', '=', ownerId)
+        .where('name', '=', name)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+    },
+
     /** The owner's global books that are enabled and not deleted, by name. */
     async globalBooks(ownerId: string): Promise<WorldBookRow[]> {
       return books()

@@ -7,6 +7,7 @@
  */
 import type { Actor } from '../../shared/access/actor.ts';
 import { isOwnedBy } from '../../shared/access/access-rules.ts';
+import { ConcurrencyError } from '../../infra/eventstore/event-store.ts';
 import { AppError } from '../../shared/errors.ts';
 import { loadState, type CommandResult } from '../command-handler.ts';
 import { chatDecider, chatStream, type ChatState } from './chat-decider.ts';
@@ -53,40 +54,50 @@ export function asIdConflict(err: unknown, chatId: string): unknown {
   return err instanceof AppError && err.code === 'already_exists' ? idConflict(chatId) : err;
 }
 
+/** How often a create under a client id is tried again after losing a race on one of the streams it appends to. */
+const CLIENT_ID_CREATE_ATTEMPTS = 3;
+
 export async function createChatSession(deps: ChatCommandDeps, actor: Actor, input: ChatSessionInput): Promise<ChatSessionCreated> {
-  if (input.clientRequest !== null) {
-    const revision = await replayedChat(deps, actor, input.chatId, input.clientRequest);
-    if (revision !== undefined) return { replayed: true, revision };
+  for (let attempt = 1; ; attempt++) {
+    if (input.clientRequest !== null) {
+      const revision = await replayedChat(deps, actor, input.chatId, input.clientRequest);
+      if (revision !== undefined) return { replayed: true, revision };
+    }
+    try {
+      return await createOnce(deps, actor, input);
+    } catch (err) {
+      // Two creates under one client id at once: the loser looks again, and finds the winner's chat (a replay of
+      // the same request, a 409 for another) or, when it lost on another stream first, tries again.
+      const lostRace = err instanceof ConcurrencyError || (err instanceof AppError && err.code === 'already_exists');
+      if (input.clientRequest === null || !lostRace || attempt >= CLIENT_ID_CREATE_ATTEMPTS) throw asIdConflict(err, input.chatId);
+    }
   }
+}
+
+async function createOnce(deps: ChatCommandDeps, actor: Actor, input: ChatSessionInput): Promise<ChatSessionCreated> {
   const createRequest = input.clientRequest !== null ? { createRequest: input.clientRequest } : {};
-  let result: CommandResult<ChatState>;
-  try {
-    result =
-      input.characterId === null
-        ? await createChat(deps, actor, {
-            chatId: input.chatId,
-            characterId: null,
-            characterName: '',
-            title: input.title ?? plainChatTitle(new Date()),
-            settings: {},
-            forkedFrom: null,
-            importedFrom: null,
-            messages: [],
-            ...createRequest,
-          })
-        : await startChat(deps, actor, {
-            chatId: input.chatId,
-            characterId: input.characterId,
-            settings: {},
-            seedGreeting: input.seedGreeting,
-            ...createRequest,
-            ...(input.title !== undefined ? { title: input.title } : {}),
-            ...(input.greetingIndex !== undefined ? { greetingIndex: input.greetingIndex } : {}),
-          });
-  } catch (err) {
-    // Two creates under one client id at once: the loser's append finds the chat there.
-    throw asIdConflict(err, input.chatId);
-  }
+  let result: CommandResult<ChatState> =
+    input.characterId === null
+      ? await createChat(deps, actor, {
+          chatId: input.chatId,
+          characterId: null,
+          characterName: '',
+          title: input.title ?? plainChatTitle(new Date()),
+          settings: {},
+          forkedFrom: null,
+          importedFrom: null,
+          messages: [],
+          ...createRequest,
+        })
+      : await startChat(deps, actor, {
+          chatId: input.chatId,
+          characterId: input.characterId,
+          settings: {},
+          seedGreeting: input.seedGreeting,
+          ...createRequest,
+          ...(input.title !== undefined ? { title: input.title } : {}),
+          ...(input.greetingIndex !== undefined ? { greetingIndex: input.greetingIndex } : {}),
+        });
   const seeded = result.events.some((e) => e.type === 'MessagePosted');
   if (input.state && input.state !== 'in-progress')
     result = await runChatCommand(deps, actor, input.chatId, { type: 'UpdateChat', chatId: input.chatId, changes: { state: input.state } });

@@ -34,6 +34,7 @@ import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 import { sendFastApiError, TLDW_CHAT_PATH } from './tldw/fastapi-errors.ts';
 import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
 import { tldwChatRoutes } from './tldw/tldw-chat-routes.ts';
+import { tldwSharedPathRoutes } from './tldw/tldw-shared-path-routes.ts';
 import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
 import { personaRoutes } from './routes/persona-routes.ts';
 
@@ -48,6 +49,8 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     // tldw_server's character paths (services/api/tldw/): before ours, as some share our paths' prefixes.
     ...tldwCharacterRoutes(deps),
     ...tldwWorldBookRoutes(deps),
+    // tldw_server's answers on paths both APIs share, for requests with `X-API-Compat: tldw` (api-compat.ts).
+    ...tldwSharedPathRoutes(deps),
     ...characterFileRoutes(deps),
     ...worldInfoProcessRoutes(deps),
     ...worldBookRoutes(deps),

@@ -18,6 +18,9 @@ export function decodeImageBase64(text: string): CardImage {
   const bytes = new Uint8Array(Buffer.from(payload, 'base64'));
   const mime = sniffMime(bytes);
   if (!IMAGE_TYPES.has(mime))
-    throw badRequest('invalid_image', 'Invalid image_base64 data: the bytes are not a PNG, JPEG, GIF, WebP or AVIF image');
+    throw badRequest(
+      'invalid_image',
+      'Invalid image_base64 data: not a valid image (the bytes are not a PNG, JPEG, GIF, WebP or AVIF image)',
+    );
   return { bytes, mime };
 }

@@ -100,6 +100,8 @@ function invalidRequest(route: RouteDefinition, valid: Req): Req {
   if (route.operationId === 'searchMessages') return { ...valid, query: {} };
   // tldw_server's ids are free strings (an unknown one is a missing chat): a required query parameter left out instead.
   if (route.operationId === 'tldwSearchMessages' || route.operationId === 'tldwDeleteMessage') return { ...valid, query: {} };
+  // tldw_server's deprecated complete takes no body: one is its 422.
+  if (route.operationId === 'tldwCompleteDeprecated') return { ...valid, body: { message: 'x' } };
   if (route.body) return { ...valid, body: [] };
   if (valid.params) return { ...valid, params: Object.fromEntries(Object.keys(valid.params).map((k) => [k, 'not-an-id'])) };
   throw new Error(`${route.operationId}: no invalid request for it; add one here`);

@@ -48,7 +48,7 @@ export function securityHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
 }
 
-const ALLOWED_HEADERS = 'Authorization, Content-Type, X-API-KEY, If-Match, If-None-Match, X-Request-Id, X-Correlation-Id';
+const ALLOWED_HEADERS = 'Authorization, Content-Type, X-API-KEY, X-API-Compat, If-Match, If-None-Match, X-Request-Id, X-Correlation-Id';
 const EXPOSED_HEADERS =
   'ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, X-Request-Id, X-Export-Warnings, Content-Disposition';
 

@@ -84,6 +84,11 @@ export interface RouteDefinition<P = any, Q = any, B = any> {
    */
   trailingSlash?: true;
   /**
+   * Only the requests this accepts are this route's; the others go on to the next route of the same path
+   * (tldw_server's shapes on a path both APIs share, asked for with `X-API-Compat: tldw`).
+   */
+  claims?: (req: Request) => boolean;
+  /**
    * How this route's errors are written: problem+json (the default), or FastAPI's `{"detail": ...}` with 422 and
    * its error list for invalid input, for the tldw_server-compatible routes (`services/api/tldw/`).
    */
@@ -192,6 +197,7 @@ export function registerRoutes(
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
       if (route.trailingSlash && !req.path.endsWith('/')) return next();
+      if (route.claims && !route.claims(req)) return next();
       if (route.errorStyle) res.locals.errorStyle = route.errorStyle;
       let principal: Pick<Actor, 'userId' | 'isAdmin'> | null = null;
       if (route.auth !== 'public') {
@@ -202,7 +208,9 @@ export function registerRoutes(
       // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
       if (route.errorStyle === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.
-      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false)
+      // (FastAPI answers a request with no body at all by its 422 "field required", not a 415.)
+      const noBody = req.headers['content-length'] === '0' && !req.headers['content-type'];
+      if (route.body && !route.bodyContentType && req.is(JSON_TYPES) === false && !(noBody && route.errorStyle === 'fastapi'))
         throw new AppError(415, 'unsupported_media_type', 'send the request body as application/json');
       const params = route.params ? parsePart(route.params, req.params, 'path', res) : {};
       const requestId = res.locals.requestId as string;

@@ -1,14 +1,12 @@
 /**
  * The original's chat settings resource (a free camelCase map) over our chat settings: `authorNote` is our
  * `author_note`, `userName` our `user_name`, and every other key is kept in the chat's free `extensions`. A PUT
- * merges key by key (a `null` removes one), through the same chat update as the native API.
+ * merges key by key (a `null` removes one), through the same chat update as the native API, with the original's
+ * last-writer-wins rules on `updatedAt` (settings-merge.ts).
  */
-import { unprocessable } from '../../../shared/errors.ts';
 import type { ChatSettingsChanges } from '../../../shared/chats/chat-fields.ts';
 
 const MAPPED: Record<string, 'author_note' | 'user_name'> = { authorNote: 'author_note', userName: 'user_name' };
-/** Resume-contract state the original keeps server-side and refuses from clients. */
-const RESERVED = ['roleplayBehaviorV1', 'roleplayResumeV1'];
 
 export function tldwSettingsOf(settings: Record<string, unknown>): Record<string, unknown> {
   const extensions = (settings.extensions ?? {}) as Record<string, unknown>;
@@ -19,8 +17,6 @@ export function tldwSettingsOf(settings: Record<string, unknown>): Record<string
 
 /** The settings change a PUT makes (validated again by the chat's own schema: bad values are a 422). */
 export function settingsChangesFor(current: Record<string, unknown>, incoming: Record<string, unknown>): ChatSettingsChanges {
-  const reserved = Object.keys(incoming).find((k) => RESERVED.includes(k));
-  if (reserved) throw unprocessable('reserved_setting', `${reserved} is reserved resume-contract state`);
   const changes: Record<string, unknown> = {};
   const extensions: Record<string, unknown> = { ...((current.extensions ?? {}) as Record<string, unknown>) };
   let extensionsChanged = false;

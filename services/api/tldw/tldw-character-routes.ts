@@ -11,6 +11,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { characterRoutes } from '../routes/character-routes.ts';
 import { toTldwCharacter, toTldwCharacterWithImage } from './character-response.ts';
 import {
   filterQuery,
@@ -35,8 +36,20 @@ export function tldwCharacterRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
   const shapes = (rows: CharacterRow[]) => rows.map(toTldwCharacter);
+  const nativeCreate = characterRoutes(deps).find((r) => r.operationId === 'createCharacter')!;
 
   return [
+    // The original's create is `POST /characters/`: the same route as ours (same workflow, checks and rate limit),
+    // answering its validation errors as FastAPI does (422 with the error list) when the slash is written.
+    {
+      ...nativeCreate,
+      path: `${BASE}/`,
+      trailingSlash: true,
+      errorStyle: 'fastapi',
+      operationId: 'tldwCreateCharacter',
+      summary: "tldw_server's create (the trailing slash): our create, with FastAPI's errors",
+      tags: TAGS,
+    },
     defineRoute({
       method: 'get',
       path: `${BASE}/`,

@@ -3,6 +3,7 @@
  * `complete-v2` (the reply, saved or streamed) and the deprecated `complete`, over the native prompt
  * assembly and completion use case.
  */
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { AppError, badRequest } from '../../../shared/errors.ts';
@@ -12,6 +13,8 @@ import { characterTarget, previewModel } from '../../completions/completion-requ
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { characterCompleteBody } from '../routes/completion-schemas.ts';
+import { generationDefaultsOf } from './character-generation-defaults.ts';
+import { tldwSettingsOf } from './chat-settings-map.ts';
 import { ownedChat } from './chat-access.ts';
 import { TLDW, tldwErrors } from './tldw-route-defaults.ts';
 import { completeV2Body, prepareBody, tldwChatParams } from './tldw-schemas.ts';
@@ -20,6 +23,13 @@ const DEPRECATED_BODY = 'Request body is deprecated and must be omitted. Use /{c
 
 export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  /** The chat's sampling defaults: its character's, then its settings' override (character-generation-defaults.ts). */
+  const defaultsOf = async (chatId: string) => {
+    const chat = await chats.get(chatId);
+    const row = chat?.character_id ? await characters.get(chat.character_id) : undefined;
+    return generationDefaultsOf(row?.extensions ?? {}, chat ? tldwSettingsOf(chat.settings) : {});
+  };
   const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
   const complete = createCharacterCompletion(deps);
   const { providers } = deps.completions;
@@ -39,8 +49,8 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       summary: 'tldw_server: the messages a completion of this chat would send (no provider call)',
       params: tldwChatParams,
       body: prepareBody,
-      // a preview does the work of a send (the whole prompt is assembled), as the native prepare route counts it
-      rateLimit: 'message_send',
+      // the original counts a prepare against its per-minute completion limit (the prompt is assembled as for one)
+      rateLimit: 'chat_completion',
       rateLimitInHandler: true,
       responses: { 200: { description: 'the prepared messages' }, ...tldwErrors },
       handler: async ({ params, body, actor, consumeRateLimit }) => {
@@ -85,14 +95,19 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       responses: { 200: { description: 'the reply, or SSE chunks with stream=true' }, ...tldwErrors },
       handler: async (ctx) => {
         const { body } = ctx;
+        const given = (value: unknown) => value !== null && value !== undefined;
+        const sampling = { ...(await defaultsOf(ctx.params.chat_id)) };
+        if (given(body.temperature)) sampling.temperature = body.temperature!;
+        if (given(body.top_p)) sampling.top_p = body.top_p!;
+        if (given(body.repetition_penalty)) sampling.repetition_penalty = body.repetition_penalty!;
+        if (given(body.stop)) sampling.stop = body.stop!;
         const request = characterCompleteBody.parse({
           mode: 'normal',
           stream: body.stream,
           ...(body.append_user_message ? { message: body.append_user_message } : {}),
           ...(body.provider ? { provider: body.provider } : {}),
           ...(body.model ? { model: body.model } : {}),
-          ...(body.temperature !== null && body.temperature !== undefined ? { temperature: body.temperature } : {}),
-          ...(body.top_p !== null && body.top_p !== undefined ? { top_p: body.top_p } : {}),
+          ...sampling,
           ...(body.max_tokens ? { max_tokens: body.max_tokens } : {}),
           ...(body.save_to_db !== null && body.save_to_db !== undefined ? { save_to_db: body.save_to_db } : {}),
         });
@@ -129,13 +144,16 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
       path: '/api/v1/chats/:chat_id/complete',
       operationId: 'tldwCompleteDeprecated',
       summary: 'tldw_server (deprecated): acknowledges the chat; use complete-v2 or completions',
-      rateLimitExempt: 'answers with the chat id only: nothing is generated, stored or uploaded',
+      // As in the original, a call counts against the per-minute completion limit although nothing is generated.
+      rateLimit: 'chat_completion',
+      rateLimitInHandler: true,
       params: tldwChatParams,
       responses: { 200: { description: '{status: "ok", chat_id}' }, ...tldwErrors },
-      handler: async ({ params, req }) => {
+      handler: async ({ params, req, consumeRateLimit }) => {
         const sent = req.body as unknown;
         if (sent !== undefined && sent !== null && !(typeof sent === 'object' && Object.keys(sent).length === 0))
           throw new AppError(422, 'deprecated_body', DEPRECATED_BODY);
+        await consumeRateLimit();
         const successor = `/api/v1/chats/${params.chat_id}/complete-v2`;
         const sunset = new Date(Date.now() + 90 * 86_400_000).toUTCString();
         return {

@@ -1,7 +1,10 @@
 /** tldw_server's `POST /api/v1/chats/import`: a chat kept on the client, with its message graph, as a server chat. */
 import { createHash } from 'node:crypto';
 import { importChatGraph } from '../../../commands/chats/chat-graph-import.ts';
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
+import { canRead } from '../../../shared/access/access-rules.ts';
+import { AppError } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
@@ -29,6 +32,7 @@ function importFingerprint(body: ChatImportBody): string {
 
 export function tldwChatImportRoute(deps: ApiDependencies): RouteDefinition {
   const chats = createChatQueries(deps.db, deps.readSchema);
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
   const session = async (id: string, status: number, headers: Record<string, string>) => ({
     status,
     body: toChatSession((await chats.get(id))!),
@@ -50,6 +54,11 @@ export function tldwChatImportRoute(deps: ApiDependencies): RouteDefinition {
       ...tldwConflict,
     },
     handler: async ({ body, actor }) => {
+      if (body.character_id) {
+        const character = await characters.get(body.character_id);
+        if (!character || character.deleted_at || !canRead(actor, character))
+          throw new AppError(404, 'character_not_found', `Character ${body.character_id} not found`, { error_code: 'character_not_found' });
+      }
       const imported = await importChatGraph(deps, actor, {
         chatId: body.id,
         request: importFingerprint(body),
@@ -65,8 +74,16 @@ export function tldwChatImportRoute(deps: ApiDependencies): RouteDefinition {
           metadata: m.metadata ?? null,
         })),
       });
-      if (imported.replayed) return session(body.id, 200, { 'Idempotency-Replayed': 'true' });
       const location = chatSessionLocation(body.id);
+      // A replay answers once the chat is readable: a concurrent import that won may not be projected yet.
+      if (imported.replayed)
+        return respondAfterProjection(
+          deps,
+          await deps.eventStore.headPosition(),
+          location,
+          () => session(body.id, 200, { 'Idempotency-Replayed': 'true' }),
+          { id: body.id },
+        );
       return respondAfterProjection(deps, imported.result.position, location, () => session(body.id, 201, { Location: location }), {
         id: body.id,
         version: imported.result.revision,

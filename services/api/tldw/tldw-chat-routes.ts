@@ -9,11 +9,13 @@ import { tldwChatImportRoute } from './tldw-chat-import-route.ts';
 import { tldwChatSessionRoutes } from './tldw-chat-session-routes.ts';
 import { tldwChatSettingsRoutes } from './tldw-chat-settings-routes.ts';
 import { tldwMessageRoutes } from './tldw-message-routes.ts';
+import { tldwPersistRoute } from './tldw-persist-route.ts';
 
 export function tldwChatRoutes(deps: ApiDependencies): RouteDefinition[] {
   return [
     tldwChatImportRoute(deps),
     ...tldwChatSettingsRoutes(deps),
+    tldwPersistRoute(deps),
     ...tldwChatCompletionRoutes(deps),
     ...tldwChatSessionRoutes(deps),
     ...tldwMessageRoutes(deps),

@@ -81,7 +81,15 @@ export function tldwChatSessionRoutes(deps: ApiDependencies): RouteDefinition[] 
           seedGreeting: query.seed_first_message,
           ...(query.seed_first_message && greetingIndex !== undefined ? { greetingIndex } : {}),
         });
-        if (created.replayed) return session(chatId, 200, { 'Idempotency-Replayed': 'true' });
+        // A replay answers once the chat is readable: a concurrent create that won may not be projected yet.
+        if (created.replayed)
+          return respondAfterProjection(
+            deps,
+            await deps.eventStore.headPosition(),
+            chatSessionLocation(chatId),
+            () => session(chatId, 200, { 'Idempotency-Replayed': 'true' }),
+            { id: chatId },
+          );
         const headers: Record<string, string> = { Location: chatSessionLocation(chatId) };
         if (query.seed_first_message) headers['X-Chat-Seed-Status'] = created.seeded ? 'ok' : 'no_greeting';
         return respondAfterProjection(deps, created.result.position, chatSessionLocation(chatId), () => session(chatId, 201, headers), {

@@ -3,6 +3,7 @@
  * the rendered context (`GET /chats/{id}/context`) and the export, over the chat update and the chat's queries.
  */
 import { runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatMessageQueries } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import { createChatTranscriptQueries } from '../../../queries/chat-transcript-queries.ts';
@@ -16,8 +17,11 @@ import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { ownedChat } from './chat-access.ts';
 import { settingsChangesFor, tldwSettingsOf } from './chat-settings-map.ts';
+import { acceptedSettings } from './settings-validation.ts';
+import { winningSettings } from './settings-merge.ts';
 import { completionTurns } from './completion-format.ts';
-import { namesOf } from './placeholders.ts';
+import { withInlineToolCalls } from './inline-tool-calls.ts';
+import { namesOf, renderPlaceholders } from './placeholders.ts';
 import { chatSessionLocation, TLDW, tldwConflict, tldwErrors } from './tldw-route-defaults.ts';
 import { chatSettingsResponseSchema, exportQuery, putSettingsBody, tldwChatParams } from './tldw-schemas.ts';
 
@@ -28,6 +32,12 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
   const chats = createChatQueries(deps.db, deps.readSchema);
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
   const transcripts = createChatTranscriptQueries(deps.db, deps.readSchema);
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  /** The original's context of an empty chat: the card's greeting as the one assistant turn. */
+  const greetingTurn = async (characterId: string | null, names: ReturnType<typeof namesOf>) => {
+    const greeting = characterId ? (await characters.get(characterId))?.first_message : undefined;
+    return greeting ? [{ role: 'assistant', content: renderPlaceholders(greeting, names) }] : [];
+  };
   const owned = {
     authorize: async ({ params, actor }: { params: { chat_id: string }; actor: Actor }) => {
       await ownedChat(chats, actor, params.chat_id);
@@ -75,7 +85,8 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
       responses: { 200: { description: 'the merged settings', schema: chatSettingsResponseSchema }, ...tldwErrors, ...tldwConflict },
       handler: async ({ params, body, actor }) => {
         const chat = await ownedChat(chats, actor, params.chat_id);
-        const changes = chatSettingsChangesSchema.parse(settingsChangesFor(chat.settings, body.settings));
+        const winners = winningSettings(tldwSettingsOf(chat.settings), acceptedSettings(body.settings), new Date());
+        const changes = chatSettingsChangesSchema.parse(settingsChangesFor(chat.settings, winners));
         const result = await runChatCommand(
           deps,
           actor,
@@ -101,7 +112,11 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
       handler: async ({ params, actor }) => {
         const chat = await ownedChat(chats, actor, params.chat_id);
         const page = await messages.pathOffsetPage(chat.id, { limit: CONTEXT_MESSAGES, offset: 0, includeDeleted: false });
-        const turns = completionTurns(page.items, namesOf(chat), { systemPrompt: null, includeMessageIds: false });
+        const names = namesOf(chat);
+        const turns =
+          page.items.length > 0
+            ? completionTurns(page.items, names, { systemPrompt: null, includeMessageIds: false })
+            : await greetingTurn(chat.character_id, names);
         return { status: 200, body: { character_name: chat.character_id ? chat.character_name : null, messages: turns } };
       },
     }),
@@ -119,7 +134,10 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
         const chat = await ownedChat(chats, actor, params.chat_id);
         const format = query.format === 'markdown' || query.format === 'text' ? query.format : 'json';
         const entries = await transcripts.transcript(chat.id);
-        return { status: 200, body: chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size }) };
+        return {
+          status: 200,
+          body: withInlineToolCalls(chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size })),
+        };
       },
     }),
   ];

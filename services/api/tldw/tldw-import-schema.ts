@@ -54,9 +54,20 @@ export const chatImportBody = z
     created_at: instant,
     last_modified: instant.nullable().optional(),
     character_id: z.uuid().nullable().optional(),
+    /** The original's other way to name the character (`assistant_kind: "character"`, `assistant_id`). */
+    assistant_kind: z.literal('character').nullable().optional(),
+    assistant_id: z.uuid().nullable().optional(),
     messages: z.array(importedMessageSchema).min(1).max(10_000),
   })
   .strict()
+  .refine((b) => !b.assistant_id || b.assistant_kind === 'character', {
+    message: 'assistant_id needs assistant_kind',
+    path: ['assistant_kind'],
+  })
+  .refine((b) => !b.assistant_id || !b.character_id || b.assistant_id === b.character_id, {
+    message: 'assistant_id and character_id name different characters',
+    path: ['assistant_id'],
+  })
   .superRefine((b, ctx) => {
     const seen = new Set<string>();
     b.messages.forEach((m, i) => {
@@ -65,6 +76,8 @@ export const chatImportBody = z
         ctx.addIssue({ code: 'custom', path: ['messages', i, 'parent_message_id'], message: 'a parent must come before its children' });
       seen.add(m.id);
     });
-  });
+  })
+  // One request whichever way it names the character (the fingerprint of a replay compares this form).
+  .transform(({ assistant_kind: _kind, assistant_id, ...b }) => ({ ...b, character_id: b.character_id ?? assistant_id ?? null }));
 
 export type ChatImportBody = z.infer<typeof chatImportBody>;

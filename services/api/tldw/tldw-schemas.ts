@@ -97,6 +97,8 @@ export const completeV2Body = prepareBody.extend({
   model: z.string().min(1).max(512).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
+  repetition_penalty: z.number().min(0).max(3).nullable().optional(),
+  stop: z.array(z.string().max(500)).max(4).nullable().optional(),
   max_tokens: z.number().int().min(1).max(128_000).nullable().optional(),
 });
 

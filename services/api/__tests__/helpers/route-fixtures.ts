@@ -36,6 +36,8 @@ export interface Req {
   upload?: { bytes: Uint8Array; filename: string; field?: string };
   /** An endless stream (the event feed): take the status and headers of a 200 SSE answer, then hang up. */
   closeAfterHeaders?: boolean;
+  /** Request headers beyond credentials and content type (`X-API-Compat` for tldw_server's shared-path routes). */
+  headers?: Record<string, string>;
 }
 
 export interface Res {
@@ -109,7 +111,8 @@ export async function call(base: string, route: Pick<RouteDefinition, 'method' |
     method: route.method,
     url,
     auth,
-    ...(req.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) } : {}),
+    headers: { ...req.headers, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
     ...(req.closeAfterHeaders ? { closeAfterHeaders: true } : {}),
   });
 }
@@ -276,6 +279,7 @@ export interface RouteFixture {
   missing?: (v: Values) => Req;
 }
 
+const TLDW_COMPAT = { 'X-API-Compat': 'tldw' };
 const PNG_BASE64 = Buffer.from(buildPng()).toString('base64');
 const LOREBOOK = {
   entries: {
@@ -353,6 +357,30 @@ function lifecycleFixtures(
 
 export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   // tldw_server's routes beside ours (services/api/tldw/)
+  // tldw_server's answers on paths both APIs share (X-API-Compat: tldw); another user's character is a 404 there
+  tldwDeleteCharacter: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: character(),
+    request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, headers: TLDW_COMPAT }),
+  },
+  tldwListCharacterWorldBooks: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: character(),
+    request: (v) => ({ params: { id: v.id! }, headers: TLDW_COMPAT }),
+  },
+  tldwCreateWorldBook: {
+    kind: 'collection',
+    request: () => ({ body: { name: `Book ${randomUUID().slice(0, 8)}` }, headers: TLDW_COMPAT }),
+  },
+  // the original's bulk change answers 200 with another user's or a missing entry among `failed_ids`
+  tldwBulkWorldBookEntries: {
+    kind: 'collection',
+    setup: entry,
+    request: (v) => ({ body: { entry_ids: [v.entry_id!], operation: 'disable' }, headers: TLDW_COMPAT }),
+  },
+  tldwCreateCharacter: { kind: 'collection', request: () => ({ body: { name: `New ${randomUUID().slice(0, 8)}` } }) },
   tldwListCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { limit: '10', offset: '0' } }) },
   tldwSearchCharacters: { kind: 'collection', setup: character(), request: () => ({ query: { query: 'Char', limit: '5' } }) },
   tldwFilterCharacters: { kind: 'collection', setup: tagged('fixture'), request: () => ({ query: { tags: 'fixture', limit: '5' } }) },
@@ -838,6 +866,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     request: (v) => ({ params: { chat_id: v.chat_id! }, body: { append_user_message: 'What next?', provider: 'openai' } }),
   },
   tldwCompleteDeprecated: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  tldwPersistStreamedReply: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { assistant_content: 'A streamed reply.' } }),
+  },
   tldwPostMessage: {
     kind: 'resource',
     setup: chat,

@@ -20,6 +20,14 @@ const WB_NEG = 'Character_Chat/test_world_book_negatives_and_new_endpoint.py';
 const MISSING_IDS = ['01a20b51-8aef-70e2-bc70-d07f7c1061d9'];
 
 const post = (path: string, body: unknown) => svc.request('POST', path, { body });
+/**
+ * A request as a tldw_server client configured for this service sends it: with `X-API-Compat: tldw`, which
+ * selects the original's answer on the paths both APIs share (a character's delete, its world books, a world
+ * book's create and the entries' bulk change); every other path answers the same with or without it.
+ */
+const COMPAT = { 'X-API-Compat': 'tldw' };
+const tldw = (method: string, path: string, body?: unknown) =>
+  svc.request(method, path, { headers: COMPAT, ...(body !== undefined ? { body } : {}) });
 const card = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   description: 'Test',
@@ -84,15 +92,13 @@ describe(NEW_API, () => {
     expect((await svc.request('GET', `/api/v1/characters/${id}`)).body.name).toBe('Updated');
   });
 
-  // Diverges: `DELETE /characters/{id}` is also our native route, which answers `{id, version, deleted}`; the
-  // original's `{message, character_id}` cannot be served on the same path without changing the native shape.
-  test.failing(`${NEW_API}::TestCharacterCardEndpoints::test_delete_character_endpoint`, async () => {
-    const created = await post('/api/v1/characters/', card('To Delete'));
+  test(`${NEW_API}::TestCharacterCardEndpoints::test_delete_character_endpoint`, async () => {
+    const created = await tldw('POST', '/api/v1/characters/', card('To Delete'));
     const { id, version } = created.body;
-    const deleted = await svc.request('DELETE', `/api/v1/characters/${id}?expected_version=${version}`);
+    const deleted = await tldw('DELETE', `/api/v1/characters/${id}?expected_version=${version}`);
     expect(deleted.status).toBe(200);
     expect('message' in deleted.body || 'detail' in deleted.body).toBe(true);
-    expect((await svc.request('GET', `/api/v1/characters/${id}`)).status).toBe(404);
+    expect((await tldw('GET', `/api/v1/characters/${id}`)).status).toBe(404);
   });
 
   test(`${NEW_API}::TestCharacterCardEndpoints::test_update_character_version_conflict`, async () => {
@@ -109,22 +115,21 @@ describe(NEW_API, () => {
     expect(res.status).toBe(409);
   });
 
-  // Diverges: `GET /characters/{id}/world-books` is also our native route, which answers `{items, character_id}`,
-  // not the original's bare array.
-  test.failing(`${NEW_API}::TestWorldBookEndpoints::test_world_book_crud_and_attach`, async () => {
-    const wb = await post('/api/v1/characters/world-books', { name: 'WB1', description: 'A test world book' });
+  test(`${NEW_API}::TestWorldBookEndpoints::test_world_book_crud_and_attach`, async () => {
+    const wb = await tldw('POST', '/api/v1/characters/world-books', { name: 'WB1', description: 'A test world book' });
     expect(wb.status).toBe(201);
     const wbId = wb.body.id;
-    const listed = await svc.request('GET', '/api/v1/characters/world-books');
+    const listed = await tldw('GET', '/api/v1/characters/world-books');
     expect(listed.status).toBe(200);
     expect(listed.body.world_books.some((b: { id: string }) => b.id === wbId)).toBe(true);
-    const charId = (await post('/api/v1/characters/', card('WBChar', { description: 'd', personality: 'p', first_message: 'hi' }))).body.id;
-    const attached = await post(`/api/v1/characters/${charId}/world-books`, { world_book_id: wbId });
+    const charId = (await tldw('POST', '/api/v1/characters/', card('WBChar', { description: 'd', personality: 'p', first_message: 'hi' })))
+      .body.id;
+    const attached = await tldw('POST', `/api/v1/characters/${charId}/world-books`, { world_book_id: wbId });
     expect(attached.status).toBe(200);
-    const charBooks = await svc.request('GET', `/api/v1/characters/${charId}/world-books`);
+    const charBooks = await tldw('GET', `/api/v1/characters/${charId}/world-books`);
     expect(charBooks.status).toBe(200);
     expect(charBooks.body.map((b: { world_book_id: string }) => b.world_book_id)).toContain(wbId);
-    const deleted = await svc.request('DELETE', `/api/v1/characters/world-books/${wbId}?expected_version=1`);
+    const deleted = await tldw('DELETE', `/api/v1/characters/world-books/${wbId}?expected_version=1`);
     expect(deleted.status).toBe(200);
   });
 
@@ -169,24 +174,22 @@ describe(WB_NEG, () => {
     ...extra,
   });
 
-  // Diverges: our world-book names are not unique per user (a second book of the same name is created), and the
-  // native bulk route is all-or-nothing (a set_priority without priority is a 400, not a 200 with failed ids).
-  test.failing(`${WB_NEG}::test_world_book_negative_paths_and_duplicate_name`, async () => {
+  test(`${WB_NEG}::test_world_book_negative_paths_and_duplicate_name`, async () => {
     const create = book('WB duplicate');
-    expect((await post('/api/v1/characters/world-books', create)).status).toBe(201);
-    expect((await post('/api/v1/characters/world-books', create)).status).toBe(409);
+    expect((await tldw('POST', '/api/v1/characters/world-books', create)).status).toBe(201);
+    expect((await tldw('POST', '/api/v1/characters/world-books', create)).status).toBe(409);
 
     const characterId = await someCharacterId();
     for (const missing of MISSING_IDS) {
-      expect((await svc.request('GET', `/api/v1/characters/world-books/${missing}`)).status).toBe(404);
-      expect((await svc.request('PUT', `/api/v1/characters/world-books/${missing}`, { body: { name: 'new' } })).status).toBe(404);
-      expect((await svc.request('DELETE', `/api/v1/characters/world-books/${missing}`)).status).toBe(404);
-      expect((await post(`/api/v1/characters/${characterId}/world-books`, { world_book_id: missing })).status).toBe(404);
-      expect((await svc.request('DELETE', `/api/v1/characters/${characterId}/world-books/${missing}`)).status).toBe(404);
+      expect((await tldw('GET', `/api/v1/characters/world-books/${missing}`)).status).toBe(404);
+      expect((await tldw('PUT', `/api/v1/characters/world-books/${missing}`, { name: 'new' })).status).toBe(404);
+      expect((await tldw('DELETE', `/api/v1/characters/world-books/${missing}`)).status).toBe(404);
+      expect((await tldw('POST', `/api/v1/characters/${characterId}/world-books`, { world_book_id: missing })).status).toBe(404);
+      expect((await tldw('DELETE', `/api/v1/characters/${characterId}/world-books/${missing}`)).status).toBe(404);
     }
 
-    const wb2 = (await post('/api/v1/characters/world-books', book('WB second'))).body.id;
-    const entry = await post(`/api/v1/characters/world-books/${wb2}/entries`, {
+    const wb2 = (await tldw('POST', '/api/v1/characters/world-books', book('WB second'))).body.id;
+    const entry = await tldw('POST', `/api/v1/characters/world-books/${wb2}/entries`, {
       keywords: ['k'],
       content: 'c',
       priority: 1,
@@ -194,13 +197,17 @@ describe(WB_NEG, () => {
     });
     expect(entry.status).toBe(201);
     const entryId = entry.body.id;
-    const emptied = await svc.request('PUT', `/api/v1/characters/world-books/entries/${entryId}`, { body: { content: '' } });
+    const emptied = await tldw('PUT', `/api/v1/characters/world-books/entries/${entryId}`, { content: '' });
     expect([200, 500]).toContain(emptied.status);
-    const badRegex = await svc.request('PUT', `/api/v1/characters/world-books/entries/${entryId}`, {
-      body: { keywords: ['[invalid'], regex_match: true },
+    const badRegex = await tldw('PUT', `/api/v1/characters/world-books/entries/${entryId}`, {
+      keywords: ['[invalid'],
+      regex_match: true,
     });
     expect(badRegex.status).toBe(400);
-    const bulk = await post('/api/v1/characters/world-books/entries/bulk', { entry_ids: [entryId, 123456789], operation: 'set_priority' });
+    const bulk = await tldw('POST', '/api/v1/characters/world-books/entries/bulk', {
+      entry_ids: [entryId, 123456789],
+      operation: 'set_priority',
+    });
     expect(bulk.status).toBe(200);
     expect(bulk.body.success).toBe(false);
     expect(bulk.body.failed_ids).toContain(entryId);

@@ -200,4 +200,108 @@ describe('test_chat_import_local_chats.py', () => {
       expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
     },
   );
+
+  test.each([
+    ['key-order', (b: Record<string, unknown>) => Object.fromEntries(Object.entries(b).reverse())],
+    ['uppercase-id', (b: Record<string, unknown>) => ({ ...b, id: String(b.id).toUpperCase() })],
+    ['normalized-state', (b: Record<string, unknown>) => ({ ...b, state: 'RESOLVED' })],
+    ['same-instant', (b: Record<string, unknown>) => ({ ...b, created_at: '2025-03-01T11:59:30+02:00' })],
+  ])('test_replay_matches_equivalent_request_bodies[%s]', async (_name, equivalent) => {
+    const id = randomUUID();
+    expect((await importChat(body(id))).status).toBe(201);
+    const replay = await importChat(equivalent(body(id)));
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(id);
+  });
+
+  test('test_replay_compares_the_original_request_not_the_current_chat', async () => {
+    const id = randomUUID();
+    const created = await importChat(body(id));
+    const renamed = await svc.request('PUT', `/api/v1/chats/${id}?expected_version=${created.body.version}`, {
+      body: { title: 'Renamed' },
+    });
+    expect(renamed.status).toBe(200);
+    const appended = await svc.request('POST', `/api/v1/chats/${id}/messages`, { body: { role: 'user', content: 'one more' } });
+    expect(appended.status).toBe(201);
+    const replay = await importChat(body(id));
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotency-replayed')).toBe('true');
+    expect([replay.body.title, replay.body.message_count]).toEqual(['Renamed', 8]);
+  });
+
+  test.each([['client_id'], ['conversation_id'], ['deleted'], ['version'], ['sender'], ['tool_calls']])(
+    'test_owner_and_other_server_owned_message_fields_are_refused[%s]',
+    async (field) => {
+      const id = randomUUID();
+      const r = await importChat(body(id, [{ ...message('pa_q1', null, 'user', 0), [field]: field === 'tool_calls' ? [] : 'x' }]));
+      expect(r.status).toBe(422);
+      expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
+    },
+  );
+
+  test('test_replaying_a_trashed_import_is_410_and_does_not_restore_or_recreate', async () => {
+    const id = randomUUID();
+    const created = await importChat(body(id));
+    expect((await svc.request('DELETE', `/api/v1/chats/${id}?expected_version=${created.body.version}`)).status).toBe(204);
+    const gone = await importChat(body(id));
+    expect(gone.status).toBe(410);
+    expect(gone.body.detail.error_code).toBe('chat_deleted');
+    expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
+    const different = await importChat(body(id, branching(), { title: 'Different title' }));
+    expect(different.status).toBe(409);
+    expect(different.body.detail.error_code).toBe('chat_id_conflict');
+  });
+
+  test('test_restored_import_replays_again', async () => {
+    const id = randomUUID();
+    const created = await importChat(body(id));
+    expect((await svc.request('DELETE', `/api/v1/chats/${id}?expected_version=${created.body.version}`)).status).toBe(204);
+    expect((await svc.request('POST', `/api/v1/chats/${id}/restore`)).status).toBe(200);
+    const replay = await importChat(body(id));
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotency-replayed')).toBe('true');
+  });
+
+  // The original trashes the chat in its store; here through the API's own delete.
+  test('test_permanently_deleted_import_frees_its_ids', async () => {
+    const id = randomUUID();
+    const created = await importChat(body(id));
+    expect((await svc.request('DELETE', `/api/v1/chats/${id}?expected_version=${created.body.version}`)).status).toBe(204);
+    expect((await importChat(body(id))).status).toBe(410);
+    expect((await svc.request('DELETE', `/api/v1/chats/${id}?hard_delete=true`)).status).toBe(204);
+    const again = await importChat(body(id));
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotency-replayed')).toBeNull();
+    expect((await allMessages(id)).total).toBe(2);
+  });
+
+  test('test_character_binding_is_kept_and_an_unknown_character_is_404', async () => {
+    const missing = await importChat({ ...simple(randomUUID()), character_id: randomUUID() });
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail.error_code).toBe('character_not_found');
+    const character = await svc.request('POST', '/api/v1/characters', {
+      body: { name: `Archivist ${Date.now()}`, first_message: 'Welcome back.' },
+    });
+    const id = randomUUID();
+    const bound = await importChat({ ...simple(id), character_id: character.body.id });
+    expect(bound.status).toBe(201);
+    expect([bound.body.character_id, bound.body.assistant_kind, bound.body.assistant_id]).toEqual([
+      character.body.id,
+      'character',
+      character.body.id,
+    ]);
+    expect(bound.body.character_name).toBe(character.body.name);
+    // No greeting is seeded: the import is exactly the messages that were sent.
+    expect(bound.body.message_count).toBe(2);
+    const aliased = await importChat({ ...simple(id), assistant_kind: 'character', assistant_id: character.body.id });
+    expect(aliased.status).toBe(200);
+  });
+
+  // Not built: persona-backed chats (`assistant_kind: "persona"`) are refused as invalid input (422), not looked up.
+  test.failing('test_unknown_persona_is_404', async () => {
+    const id = randomUUID();
+    const r = await importChat({ ...simple(id), assistant_kind: 'persona', assistant_id: 'no-such-persona' });
+    expect(r.status).toBe(404);
+    expect(r.body.detail.error_code).toBe('persona_not_found');
+  });
 });
