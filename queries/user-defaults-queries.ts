@@ -17,7 +17,10 @@ export function createUserDefaultsQueries(db: Kysely<ReadModels>, schema: string
       const row = await scoped.selectFrom('user_defaults').selectAll().where('user_id', '=', userId).executeTakeFirst();
       if (!row) return { defaults: {}, version: 0 };
       return {
-        defaults: row.compatibility ? { compatibility: row.compatibility as CompatibilityMode } : {},
+        defaults: {
+          ...(row.compatibility ? { compatibility: row.compatibility as CompatibilityMode } : {}),
+          ...(row.memory_summaries !== null ? { memory_summaries: row.memory_summaries } : {}),
+        },
         version: row.revision,
       };
     },

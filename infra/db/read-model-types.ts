@@ -315,6 +315,8 @@ export interface UserDefaultsTable {
   user_id: string;
   /** 'sillytavern' | 'corrected', or null (not set). */
   compatibility: string | null;
+  /** Chats write summaries (null: not set, off). */
+  memory_summaries: boolean | null;
   /** Revision of `userdefaults-<user_id>` that wrote the row. */
   revision: number;
   updated_at: ColumnType<Date, Date | string, Date | string>;
@@ -343,4 +345,36 @@ export interface ReadModels {
   personas: PersonasTable;
   user_defaults: UserDefaultsTable;
   groups: GroupsTable;
+  chat_summaries: ChatSummariesTable;
+  chat_summary_versions: ChatSummaryVersionsTable;
+}
+
+/** A chat's summaries, current version each (projections/chat-summaries-projection.ts). */
+export interface ChatSummariesTable {
+  id: string;
+  chat_id: string;
+  owner_id: string;
+  /** The summarised messages, oldest first. */
+  source_message_ids: string[];
+  text: string;
+  pinned: boolean;
+  origin: string;
+  model: string | null;
+  /** Revision of `chatsummary-<id>`. */
+  version: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+/** Every version a summary had: the text an edit or a regeneration superseded stays readable. */
+export interface ChatSummaryVersionsTable {
+  summary_id: string;
+  version: number;
+  owner_id: string;
+  text: string;
+  pinned: boolean;
+  origin: string;
+  model: string | null;
+  created_at: ColumnType<Date, Date | string, Date | string>;
 }

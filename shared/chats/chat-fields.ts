@@ -28,6 +28,8 @@ const settingsShape = {
   extensions: z.record(z.string(), z.unknown()),
   /** The lorebook engine's compatibility mode for this chat's scans (a request's own value wins). */
   compatibility: compatibilityModeSchema,
+  /** Long-term memory: write summaries of spans that leave the context window (absent: the owner's default, else off). */
+  memory_summaries: z.boolean(),
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -51,6 +53,7 @@ export const chatSettingsChangesSchema = z
     scenario: settingsShape.scenario.nullable(),
     extensions: settingsShape.extensions.nullable(),
     compatibility: settingsShape.compatibility.nullable(),
+    memory_summaries: settingsShape.memory_summaries.nullable(),
   })
   .partial()
   .strict();

@@ -1,6 +1,6 @@
 /**
  * A user's defaults: settings that apply to everything of theirs unless a chat or a request says otherwise.
- * Today one: the lorebook engine's compatibility mode.
+ * The lorebook engine's compatibility mode, and whether chats write summaries (long-term memory).
  */
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
@@ -9,13 +9,18 @@ export const userDefaultsSchema = z
   .object({
     /** The lorebook engine's mode for this user's scans: `sillytavern` or `corrected` (unset: `sillytavern`). */
     compatibility: compatibilityModeSchema,
+    /** Chats write summaries of spans that leave the context window (unset: off); a chat's own setting wins. */
+    memory_summaries: z.boolean(),
   })
   .partial()
   .strict();
 export type UserDefaults = z.infer<typeof userDefaultsSchema>;
 
 /** A change: given keys replace the stored ones, `null` removes a key. */
-export const userDefaultsChangesSchema = z.object({ compatibility: compatibilityModeSchema.nullable() }).partial().strict();
+export const userDefaultsChangesSchema = z
+  .object({ compatibility: compatibilityModeSchema.nullable(), memory_summaries: z.boolean().nullable() })
+  .partial()
+  .strict();
 export type UserDefaultsChanges = z.infer<typeof userDefaultsChangesSchema>;
 
 export function mergeUserDefaults(current: UserDefaults, changes: UserDefaultsChanges): UserDefaults {

@@ -16,6 +16,8 @@ import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
 import { decodeCursor, encodeCursor } from './message-cursor.ts';
 import { messageViewRoutes } from './message-view-routes.ts';
+import { summaryRequestDeps } from '../../memory/summary-deps.ts';
+import { createSummaryTrigger } from '../../memory/summary-trigger.ts';
 import { deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
   chatParams,
@@ -44,6 +46,14 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
+  const { queue, providers } = deps.completions;
+  const summarise = createSummaryTrigger(
+    summaryRequestDeps(
+      { db: deps.db, readSchema: deps.readSchema, eventStore: deps.eventStore, cache: deps.stateCache, queue, providers },
+      deps.config,
+    ),
+    deps.logger,
+  );
 
   const family = {
     deps,
@@ -139,6 +149,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           messageLocation(messageId),
           async () => {
             const r = await current(messageId, 201);
+            summarise(ctx, params.chat_id);
             return { ...r, headers: { ...r.headers, Location: messageLocation(messageId) } };
           },
           { id: messageId, chat_version: result.revision },

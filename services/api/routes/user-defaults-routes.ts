@@ -12,7 +12,7 @@ import { problemSchema } from '../http/schemas.ts';
 const defaultsViewSchema = z.object({
   user_id: z.string(),
   /** Unset keys are absent (their built-in default applies: `compatibility` is then `sillytavern`). */
-  defaults: z.object({ compatibility: compatibilityModeSchema.optional() }),
+  defaults: z.object({ compatibility: compatibilityModeSchema.optional(), memory_summaries: z.boolean().optional() }),
   version: z.number().int(),
 });
 
@@ -28,7 +28,7 @@ export function userDefaultsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/defaults',
       operationId: 'getMyDefaults',
-      summary: "The caller's defaults (the lorebook engine's compatibility mode)",
+      summary: "The caller's defaults (the lorebook engine's compatibility mode, long-term memory summaries)",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'defaults', schema: defaultsViewSchema } },
