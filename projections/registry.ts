@@ -5,6 +5,7 @@ import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachmen
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
 import { chatSummariesProjection } from './chat-summaries-projection.ts';
+import { messageEmbeddingsProjection } from './message-embeddings-projection.ts';
 import { personasProjection } from './personas-projection.ts';
 import { groupsProjection } from './groups-projection.ts';
 import type { Projection } from './projection.ts';
@@ -28,4 +29,5 @@ export const projections: readonly Projection[] = [
   userDefaultsProjection,
   groupsProjection,
   chatSummariesProjection,
+  messageEmbeddingsProjection,
 ];

@@ -56,21 +56,24 @@ const toView = (row: SummaryRow & { on_active_branch: boolean }): SummaryView =>
 
 /**
  * The live summaries of a chat whose sources are all among `activeMessageIds` (the active path recall works on),
- * oldest first: a fork or a swipe never sees a summary of messages that are not on its branch.
+ * oldest first: a fork or a swipe never sees a summary of messages that are not on its branch. `includeDeleted`:
+ * deleted ones too (the summary trigger counts their sources as done, so a deleted summary is not written again).
  */
 export async function summariesOnBranch(
   db: Kysely<ReadModels>,
   schema: string,
   chatId: string,
   activeMessageIds: readonly string[],
+  options: { includeDeleted?: boolean } = {},
 ): Promise<BranchSummary[]> {
   if (activeMessageIds.length === 0) return [];
-  const rows = await db
+  let query = db
     .withSchema(schema)
     .selectFrom('chat_summaries')
     .select(['id', 'text', 'source_message_ids', 'pinned', 'version'])
-    .where('chat_id', '=', chatId)
-    .where('deleted_at', 'is', null)
+    .where('chat_id', '=', chatId);
+  if (!options.includeDeleted) query = query.where('deleted_at', 'is', null);
+  const rows = await query
     .where(sql<boolean>`source_message_ids <@ ${sql.val([...activeMessageIds])}::uuid[]`)
     .orderBy('created_at')
     .orderBy('id')

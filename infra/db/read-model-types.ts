@@ -347,6 +347,7 @@ export interface ReadModels {
   groups: GroupsTable;
   chat_summaries: ChatSummariesTable;
   chat_summary_versions: ChatSummaryVersionsTable;
+  message_embeddings: MessageEmbeddingsTable;
 }
 
 /** A chat's summaries, current version each (projections/chat-summaries-projection.ts). */
@@ -377,4 +378,19 @@ export interface ChatSummaryVersionsTable {
   origin: string;
   model: string | null;
   created_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** Long-term memory's embedding index: a message's vector per model (projections/message-embeddings-projection.ts). */
+export interface MessageEmbeddingsTable {
+  message_id: string;
+  model: string;
+  chat_id: string;
+  owner_id: string;
+  /** SHA-256 (hex) of the text the vector was made from. */
+  content_sha256: string;
+  dimensions: number;
+  /** Little-endian float32. */
+  vector: Buffer;
+  /** Revision of `chatembeddings-<chat_id>` that wrote it. */
+  revision: number;
 }

@@ -115,7 +115,8 @@ export async function queueDueSummary(deps: SummaryRequestDeps, actor: Actor, ch
   if (!chooseSummaries(chat.settings as ChatSettings, defaults.defaults).enabled) return null;
   const path = await activePathMessageIds(deps.db, deps.readSchema, chatId);
   if (path.length <= deps.policy.windowMessages) return null;
-  const summarised = new Set((await summariesOnBranch(deps.db, deps.readSchema, chatId, path)).flatMap((s) => s.source_message_ids));
+  const done = await summariesOnBranch(deps.db, deps.readSchema, chatId, path, { includeDeleted: true });
+  const summarised = new Set(done.flatMap((s) => s.source_message_ids));
   const span = dueSummarySpan(path, summarised, deps.policy);
   if (!span) return null;
   const jobId = `summary-auto-${chatId}-${span.at(-1)}`;

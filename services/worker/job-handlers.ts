@@ -11,7 +11,10 @@ import type { CompletionRelay } from '../../infra/relay/relay.ts';
 import { SUMMARY_JOB } from '../../shared/memory/summary-job.ts';
 import { summaryRequestDeps } from '../memory/summary-deps.ts';
 import { createSummaryJobHandler } from '../memory/summary-writer.ts';
-import { createSummaryTrigger } from '../memory/summary-trigger.ts';
+import { createMemoryTrigger } from '../memory/memory-trigger.ts';
+import { EMBED_JOB } from '../../shared/memory/embedding-job.ts';
+import { createEmbedJobHandler } from '../memory/embedding-writer.ts';
+import { embeddingSetup } from '../memory/embedding-setup.ts';
 
 export const QUEUE_NAME = 'character-chat';
 
@@ -34,8 +37,9 @@ export function completionHandlers(
   // A stored turn may push a span out of the window: long-term memory's summary check (when a queue is at hand).
   const afterTurnSaved =
     queue && logger
-      ? createSummaryTrigger(
+      ? createMemoryTrigger(
           summaryRequestDeps({ db: database.db, readSchema: config.READ_SCHEMA, eventStore, cache: stateCache, queue, providers }, config),
+          { db: database.db, readSchema: config.READ_SCHEMA, queue, model: config.MEMORY_EMBEDDING_MODEL ?? null },
           logger,
         )
       : undefined;
@@ -85,6 +89,14 @@ export function jobHandlers(runtime: Runtime, completionHandlerFor = completionH
       readYourWritesTimeoutMs: runtime.config.READ_YOUR_WRITES_TIMEOUT_MS,
       provider: runtime.config.MEMORY_SUMMARY_PROVIDER,
       model: runtime.config.MEMORY_SUMMARY_MODEL,
+    }),
+    [EMBED_JOB]: createEmbedJobHandler({
+      db: runtime.database.db,
+      readSchema: runtime.config.READ_SCHEMA,
+      eventStore: runtime.eventStore,
+      waiter: runtime.waiter,
+      readYourWritesTimeoutMs: runtime.config.READ_YOUR_WRITES_TIMEOUT_MS,
+      embeddings: embeddingSetup(runtime.config),
     }),
     /**
      * Round trip through the queue and a worker (the operator's `npm run queue:check` and the plumbing test):

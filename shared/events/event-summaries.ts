@@ -202,6 +202,10 @@ const summarizers: Record<string, Summarizer> = {
     return { text: `${d.origin === 'regenerate' ? 'regenerated' : 'revised'} the summary (${list(fields)})`, fields };
   },
   ChatSummaryDeleted: () => ({ text: 'deleted the summary' }),
+  MessagesEmbedded: (d) => ({
+    text: `embedded ${plural(d.vectors?.length ?? 0, 'message')} with ${String(d.model)}`,
+    subjects: (d.vectors ?? []).map((v: Data) => v.messageId),
+  }),
   ChatDictionaryEffectsRecorded: (d) => ({
     text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
   }),

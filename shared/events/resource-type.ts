@@ -16,6 +16,7 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['persona-', 'persona'],
   ['user-completions-', 'user-completions'],
   ['chatsummary-', 'chat-summary'],
+  ['chatembeddings-', 'chat-embeddings'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
   ['userdefaults-', 'user-defaults'],

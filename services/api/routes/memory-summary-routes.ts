@@ -150,13 +150,14 @@ export function memorySummaryRoutes(deps: ApiDependencies): RouteDefinition[] {
       rateLimit: 'message_delete',
       params: summaryParams,
       query: deleteSummaryQuery,
-      authorize: ownSummary,
       responses: {
         200: { description: 'deleted' },
         409: { description: 'expected_version is not the current version', schema: problemSchema },
         ...errors,
       },
+      // Checked in the handler, after the rate limit: a repeated delete spends a point like a message's.
       handler: async ({ params, query, actor }) => {
+        await ownSummary({ params, actor });
         const result = await deleteSummary(commands, actor, params.summary_id, query.expected_version);
         const body = { summary_id: params.summary_id, deleted: true, version: result.revision };
         return respondAfterProjection(

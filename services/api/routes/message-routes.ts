@@ -17,7 +17,7 @@ import { visibleChat } from './chat-routes.ts';
 import { decodeCursor, encodeCursor } from './message-cursor.ts';
 import { messageViewRoutes } from './message-view-routes.ts';
 import { summaryRequestDeps } from '../../memory/summary-deps.ts';
-import { createSummaryTrigger } from '../../memory/summary-trigger.ts';
+import { createMemoryTrigger } from '../../memory/memory-trigger.ts';
 import { deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
   chatParams,
@@ -47,11 +47,10 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
   const { queue, providers } = deps.completions;
-  const summarise = createSummaryTrigger(
-    summaryRequestDeps(
-      { db: deps.db, readSchema: deps.readSchema, eventStore: deps.eventStore, cache: deps.stateCache, queue, providers },
-      deps.config,
-    ),
+  const memory = { db: deps.db, readSchema: deps.readSchema, queue };
+  const summarise = createMemoryTrigger(
+    summaryRequestDeps({ ...memory, eventStore: deps.eventStore, cache: deps.stateCache, providers }, deps.config),
+    { ...memory, model: deps.config.MEMORY_EMBEDDING_MODEL ?? null },
     deps.logger,
   );
 

@@ -73,6 +73,7 @@ const EVERY_TYPE: Record<EventType, true> = {
   ChatSummaryWritten: true,
   ChatSummaryRevised: true,
   ChatSummaryDeleted: true,
+  MessagesEmbedded: true,
 };
 
 describe('the typed event catalogue', () => {
