@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { activePathMessageIds } from '../../queries/active-path-messages.ts';
 import { chatVectors, vectorsStamp } from '../../queries/message-embedding-queries.ts';
+import { rankByCosine } from '../../shared/memory/cosine-rank.ts';
 import { decodeVector, normalized } from '../../shared/memory/vector-codec.ts';
 import type { EmbeddingSetup } from './embedding-setup.ts';
 
@@ -66,18 +67,8 @@ export function createEmbeddingIndex(deps: {
       if (chat.ids.length === 0) return [];
       const [raw] = await client.embed(model, [queryText]);
       const query = normalized(raw!);
-      if (query.length !== chat.dimensions) return [];
       const active = new Set(path);
-      const scored: EmbeddingNeighbour[] = [];
-      for (let i = 0; i < chat.ids.length; i++) {
-        if (!active.has(chat.ids[i]!)) continue;
-        let dot = 0;
-        const offset = i * chat.dimensions;
-        for (let j = 0; j < chat.dimensions; j++) dot += chat.rows[offset + j]! * query[j]!;
-        scored.push({ message_id: chat.ids[i]!, score: dot });
-      }
-      scored.sort((a, b) => b.score - a.score || (a.message_id < b.message_id ? -1 : 1));
-      return scored.slice(0, k);
+      return rankByCosine(chat.rows, chat.dimensions, chat.ids, query, k, (id) => active.has(id));
     },
   };
 }
