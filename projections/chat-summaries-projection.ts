@@ -7,11 +7,11 @@ import { defineProjection, foldEvent } from './projection.ts';
 async function recordVersion(db: Kysely<ReadModels>, summaryId: string, version: number) {
   await db
     .insertInto('chat_summary_versions')
-    .columns(['summary_id', 'version', 'owner_id', 'text', 'pinned', 'origin', 'model', 'created_at'])
+    .columns(['summary_id', 'version', 'chat_id', 'owner_id', 'text', 'pinned', 'origin', 'model', 'created_at'])
     .expression((eb) =>
       eb
         .selectFrom('chat_summaries')
-        .select(['id', 'version', 'owner_id', 'text', 'pinned', 'origin', 'model', 'updated_at'])
+        .select(['id', 'version', 'chat_id', 'owner_id', 'text', 'pinned', 'origin', 'model', 'updated_at'])
         .where('id', '=', summaryId)
         .where('version', '=', version),
     )

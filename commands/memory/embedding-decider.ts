@@ -2,8 +2,10 @@ import type { Actor } from '../../shared/access/actor.ts';
 import type { MemoryEmbeddingEvent } from '../../shared/events/memory-embedding-events.ts';
 import type { Decider } from '../command-handler.ts';
 
+import { chatEmbeddingsStream } from '../../shared/memory/embedding-streams.ts';
+
 /** A chat's message vectors, one stream per chat; it only records them (the chat's owner is the data subject). */
-export const chatEmbeddingsStream = (chatId: string) => `chatembeddings-${chatId}`;
+export { chatEmbeddingsStream };
 
 export interface ChatEmbeddingsState {
   ownerId: string | null;

@@ -372,6 +372,8 @@ export interface ChatSummariesTable {
 export interface ChatSummaryVersionsTable {
   summary_id: string;
   version: number;
+  /** So erasing the chat (projections/chat-erasure.ts) finds it. */
+  chat_id: string;
   owner_id: string;
   text: string;
   pinned: boolean;

@@ -22,6 +22,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('chat_summary_versions')
     .addColumn('summary_id', 'uuid', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('chat_id', 'uuid', (c) => c.notNull())
     .addColumn('owner_id', 'text', (c) => c.notNull())
     .addColumn('text', 'text', (c) => c.notNull())
     .addColumn('pinned', 'boolean', (c) => c.notNull())

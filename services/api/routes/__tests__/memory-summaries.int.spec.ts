@@ -271,3 +271,27 @@ describe('read model', () => {
     expect(differences).toEqual({});
   });
 });
+
+// Last: erasing a chat leaves aggregates (a character's last use, daily usage) until their rebuild, by design.
+describe('a chat erased for good takes its summaries with it', () => {
+  test('rows of both summary tables gone, the summary streams read back redacted', async () => {
+    const chatId = await newChat();
+    const a = await post(chatId, 'Zanthor keeps the silver compass.');
+    const created = await svc.request('POST', summariesUrl(chatId), { body: { from_message_id: a, to_message_id: a } });
+    expect(created.status).toBe(201);
+    const sid = created.body.summary_id;
+    expect(
+      (await svc.request('PATCH', `${summariesUrl(chatId)}/${sid}`, { body: { text: 'Zanthor edited', expected_version: 1 } })).status,
+    ).toBe(200);
+    expect((await svc.request('DELETE', `/api/v1/character_chats/${chatId}`)).status).toBe(200);
+    expect((await svc.request('DELETE', `/api/v1/chats/${chatId}?hard_delete=true`)).status).toBe(204);
+    const db = svc.runtime.database.db.withSchema(svc.runtime.config.READ_SCHEMA);
+    expect(await db.selectFrom('chat_summaries').select('id').where('chat_id', '=', chatId).execute()).toEqual([]);
+    expect(await db.selectFrom('chat_summary_versions').select('version').where('summary_id', '=', sid).execute()).toEqual([]);
+    const events = await svc.runtime.eventStore.readStream(`chatsummary-${sid}`);
+    expect(events).toHaveLength(2);
+    expect(events.every((e) => e.redacted)).toBe(true);
+    expect(JSON.stringify(events)).not.toContain('Zanthor');
+    expect(await db.selectFrom('audit_events').select('stream_id').where('stream_id', '=', `chatsummary-${sid}`).execute()).toEqual([]);
+  });
+});
