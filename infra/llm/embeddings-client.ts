@@ -56,17 +56,18 @@ export function createEmbeddingsClient(settings: ProviderSettings, fetchImpl: ty
         });
       }
       const data = Array.isArray(body.data) ? body.data : [];
-      const out: Float32Array[] = new Array(inputs.length);
+      const out: Array<Float32Array | undefined> = Array.from({ length: inputs.length }, () => undefined);
       for (const [i, item] of data.entries()) {
         const at = typeof item.index === 'number' ? item.index : i;
         if (!Array.isArray(item.embedding) || at < 0 || at >= inputs.length) continue;
         out[at] = Float32Array.from(item.embedding as number[]);
       }
-      if (out.some((v) => v === undefined) || out.length !== inputs.length)
+      // Every input needs its vector (a hole in the answer would shift the rest onto the wrong messages).
+      if (out.some((v) => v === undefined))
         throw new ProviderError(502, 'upstream_bad_response', `embeddings: ${settings.name} did not return one vector per input`, {
           provider: settings.name,
         });
-      return out;
+      return out as Float32Array[];
     },
   };
 }
