@@ -96,8 +96,8 @@ export async function regenerateSummary(deps: SummaryRequestDeps, actor: Actor, 
     origin: 'regenerate',
     ...jobIdentity(actor),
   };
-  // One regeneration per version: a repeated request while it runs joins it.
-  const jobId = `summary-regenerate-${summaryId}-${revision}`;
+  // Each request its own job: a regeneration that failed for good (the provider down) can be asked for again.
+  const jobId = `summary-regenerate-${summaryId}-${revision}-${newId()}`;
   await queueJob(deps, job, jobId);
   return waitForJob(deps, summaryId, jobId);
 }
@@ -105,7 +105,7 @@ export async function regenerateSummary(deps: SummaryRequestDeps, actor: Actor, 
 /**
  * After a chat grew: when its summaries are on (the chat's `memory_summaries`, else its owner's default) and a
  * span is due, queues the job that summarises it. The job id names the span's last message, so the same span is
- * queued once however many posts see it due. Returns the job id, or null when nothing is due.
+ * queued once however many posts see it due (within the hour). Returns the job id, or null when nothing is due.
  */
 export async function queueDueSummary(deps: SummaryRequestDeps, actor: Actor, chatId: string): Promise<string | null> {
   if (!deps.providers.configured) return null;
@@ -119,7 +119,9 @@ export async function queueDueSummary(deps: SummaryRequestDeps, actor: Actor, ch
   const summarised = new Set(done.flatMap((s) => s.source_message_ids));
   const span = dueSummarySpan(path, summarised, deps.policy);
   if (!span) return null;
-  const jobId = `summary-auto-${chatId}-${span.at(-1)}`;
+  // Queued once per span and hour: a job that failed for good (the provider away) is tried again the next hour,
+  // and the writer skips a span a summary already covers.
+  const jobId = `summary-auto-${chatId}-${span.at(-1)}-${Math.floor(Date.now() / 3_600_000)}`;
   const job: SummaryJob = {
     kind: 'write',
     summaryId: newId(),

@@ -13,6 +13,7 @@ import { isProviderError, type ProviderRegistry } from '../../infra/llm/index.ts
 import { nonRetryable, type JobContext, type JobHandler } from '../../infra/queue/queue.ts';
 import type { ProgressWaiter } from '../../projections/progress-waiter.ts';
 import { messagesByIds } from '../../queries/active-path-messages.ts';
+import { summariesOnBranch } from '../../queries/chat-summaries-queries.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import { MAX_SUMMARY_TEXT } from '../../shared/events/chat-summary-events.ts';
 import { summaryJobSchema, type SummaryJob, type SummaryJobResult } from '../../shared/memory/summary-job.ts';
@@ -56,6 +57,12 @@ async function summarise(deps: SummaryWriterDeps, job: SummaryJob, signal: Abort
   return { text, model: `${resolved.providerName}/${completion.model || resolved.model}` };
 }
 
+/** A summary (even a deleted one) of this automatic span, or of messages within it, exists: a second job for it writes nothing. */
+async function alreadyCovered(deps: SummaryWriterDeps, job: SummaryJob): Promise<boolean> {
+  const existing = await summariesOnBranch(deps.db, deps.readSchema, job.chatId, job.sourceMessageIds, { includeDeleted: true });
+  return existing.length > 0;
+}
+
 async function run(deps: SummaryWriterDeps, job: SummaryJob, context: JobContext): Promise<SummaryJobResult> {
   const actor = ownerActor(job, context.jobId);
   const stream = chatSummaryStream(job.summaryId);
@@ -64,6 +71,8 @@ async function run(deps: SummaryWriterDeps, job: SummaryJob, context: JobContext
   if (job.kind === 'regenerate' && (!existing.state.exists || existing.state.deleted))
     return { summaryId: job.summaryId, version: null, skipped: 'summary_gone' };
 
+  if (job.origin === 'auto' && (await alreadyCovered(deps, job)))
+    return { summaryId: job.summaryId, version: null, skipped: 'already_summarised' };
   const written = await summarise(deps, job, context.signal);
   if (!written) return { summaryId: job.summaryId, version: null, skipped: 'sources_gone' };
   let result;

@@ -27,5 +27,5 @@ export interface SummaryJobResult {
   summaryId: string;
   /** The summary's version after the job; null when it wrote nothing (its sources are gone). */
   version: number | null;
-  skipped?: 'sources_gone' | 'summary_gone';
+  skipped?: 'sources_gone' | 'summary_gone' | 'already_summarised';
 }
