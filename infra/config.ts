@@ -107,6 +107,18 @@ export const configSchema = z.object({
   /** Members a group may have (SillyTavern has no cap; each member may answer a turn, so a turn's cost grows with it). */
   GROUP_MAX_MEMBERS: positiveInt.max(1000).default(20),
   MESSAGE_IMAGE_MAX_BYTES: positiveInt.default(5 * 1_048_576),
+  /** Long-term memory summaries: the latest messages of the active path counted as inside the context window. */
+  MEMORY_SUMMARY_WINDOW_MESSAGES: positiveInt.max(100_000).default(40),
+  /** Messages beyond the window, not yet summarised, that make a summary job (and the span it summarises). */
+  MEMORY_SUMMARY_SPAN_MESSAGES: positiveInt.max(500).default(20),
+  /** Provider and model that write summaries (unset: the default provider and its default model). */
+  MEMORY_SUMMARY_PROVIDER: z.string().trim().min(1).optional(),
+  MEMORY_SUMMARY_MODEL: z.string().trim().min(1).optional(),
+  /** Long-term memory's optional embedding index: the model named here, through MEMORY_EMBEDDING_PROVIDER's (else the default provider's) OpenAI-compatible `/embeddings`; unset: no embeddings. */
+  MEMORY_EMBEDDING_MODEL: z.string().trim().min(1).optional(),
+  MEMORY_EMBEDDING_PROVIDER: z.string().trim().min(1).optional(),
+  /** How long a request for a summary (or its regeneration) waits for the provider before answering 202. */
+  MEMORY_SUMMARY_WAIT_MS: positiveInt.max(600_000).default(60_000),
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */
   STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),

@@ -4,6 +4,8 @@ import { chatDictionariesProjection } from './chat-dictionaries-projection.ts';
 import { chatDictionaryAttachmentsProjection } from './chat-dictionary-attachments-projection.ts';
 import { characterWorldBooksProjection } from './character-world-books-projection.ts';
 import { chatsProjection } from './chats-projection.ts';
+import { chatSummariesProjection } from './chat-summaries-projection.ts';
+import { messageEmbeddingsProjection } from './message-embeddings-projection.ts';
 import { personasProjection } from './personas-projection.ts';
 import { groupsProjection } from './groups-projection.ts';
 import type { Projection } from './projection.ts';
@@ -26,4 +28,6 @@ export const projections: readonly Projection[] = [
   personasProjection,
   userDefaultsProjection,
   groupsProjection,
+  chatSummariesProjection,
+  messageEmbeddingsProjection,
 ];

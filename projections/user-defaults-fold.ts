@@ -11,6 +11,7 @@ export const userDefaultsFolds: EventFolds<'UserDefaultsChanged', Insertable<Use
       scan_depth: event.data.defaults.scan_depth ?? null,
       token_budget: event.data.defaults.token_budget ?? null,
       recursive_scanning: event.data.defaults.recursive_scanning ?? null,
+      memory_summaries: event.data.defaults.memory_summaries ?? null,
       revision: event.revision,
       updated_at: event.createdAt,
     };

@@ -19,6 +19,7 @@ export const userDefaultsProjection = defineProjection({
             scan_depth: sql.ref('excluded.scan_depth'),
             token_budget: sql.ref('excluded.token_budget'),
             recursive_scanning: sql.ref('excluded.recursive_scanning'),
+            memory_summaries: sql.ref('excluded.memory_summaries'),
             revision: sql.ref('excluded.revision'),
             updated_at: sql.ref('excluded.updated_at'),
           } as never)

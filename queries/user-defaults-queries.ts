@@ -22,6 +22,7 @@ export function createUserDefaultsQueries(db: Kysely<ReadModels>, schema: string
           ...(row.scan_depth !== null ? { scan_depth: row.scan_depth } : {}),
           ...(row.token_budget !== null ? { token_budget: row.token_budget } : {}),
           ...(row.recursive_scanning !== null ? { recursive_scanning: row.recursive_scanning } : {}),
+          ...(row.memory_summaries !== null ? { memory_summaries: row.memory_summaries } : {}),
         },
         version: row.revision,
       };

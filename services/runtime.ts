@@ -214,7 +214,18 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       idleTimeoutMs: config.CPU_POOL_IDLE_TIMEOUT_MS,
       cacheBooks: config.WORLD_INFO_CACHE_BOOKS,
     });
-    const completionHandlerFor = completionHandlers({ config, providers, database, eventStore, waiter, dataKeys, cpu, blobStore });
+    const completionHandlerFor = completionHandlers({
+      config,
+      providers,
+      database,
+      eventStore,
+      waiter,
+      dataKeys,
+      cpu,
+      blobStore,
+      queue,
+      logger: logger.child({ component: 'worker' }),
+    });
     // Each user's share of the workers (WORKER_MAX_JOBS_PER_USER), counted in the queue's datastore so that every
     // worker process and the embedded fast path take from the same slots.
     const userSlots: GroupSlots | undefined =

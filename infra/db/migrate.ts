@@ -16,6 +16,8 @@ import * as groups from './migrations/2026_12_07_080_groups.ts';
 import * as groupChats from './migrations/2026_12_07_081_group_chats.ts';
 import * as groupAvatar from './migrations/2026_12_07_082_group_avatar.ts';
 import * as userDefaultsScanSettings from './migrations/2026_12_07_300_user_defaults_scan_settings.ts';
+import * as chatSummaries from './migrations/2026_12_07_250_chat_summaries.ts';
+import * as messageEmbeddings from './migrations/2026_12_07_251_message_embeddings.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -38,6 +40,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_081_group_chats': groupChats,
   '2026_12_07_082_group_avatar': groupAvatar,
   '2026_12_07_300_user_defaults_scan_settings': userDefaultsScanSettings,
+  '2026_12_07_250_chat_summaries': chatSummaries,
+  '2026_12_07_251_message_embeddings': messageEmbeddings,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

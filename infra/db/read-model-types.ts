@@ -319,6 +319,8 @@ export interface UserDefaultsTable {
   scan_depth: number | null;
   token_budget: number | null;
   recursive_scanning: boolean | null;
+  /** Chats write summaries (null: not set, off). */
+  memory_summaries: boolean | null;
   /** Revision of `userdefaults-<user_id>` that wrote the row. */
   revision: number;
   updated_at: ColumnType<Date, Date | string, Date | string>;
@@ -347,4 +349,54 @@ export interface ReadModels {
   personas: PersonasTable;
   user_defaults: UserDefaultsTable;
   groups: GroupsTable;
+  chat_summaries: ChatSummariesTable;
+  chat_summary_versions: ChatSummaryVersionsTable;
+  message_embeddings: MessageEmbeddingsTable;
+}
+
+/** A chat's summaries, current version each (projections/chat-summaries-projection.ts). */
+export interface ChatSummariesTable {
+  id: string;
+  chat_id: string;
+  owner_id: string;
+  /** The summarised messages, oldest first. */
+  source_message_ids: string[];
+  text: string;
+  pinned: boolean;
+  origin: string;
+  model: string | null;
+  /** Revision of `chatsummary-<id>`. */
+  version: number;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+/** Every version a summary had: the text an edit or a regeneration superseded stays readable. */
+export interface ChatSummaryVersionsTable {
+  summary_id: string;
+  version: number;
+  /** So erasing the chat (projections/chat-erasure.ts) finds it. */
+  chat_id: string;
+  owner_id: string;
+  text: string;
+  pinned: boolean;
+  origin: string;
+  model: string | null;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** Long-term memory's embedding index: a message's vector per model (projections/message-embeddings-projection.ts). */
+export interface MessageEmbeddingsTable {
+  message_id: string;
+  model: string;
+  chat_id: string;
+  owner_id: string;
+  /** SHA-256 (hex) of the text the vector was made from. */
+  content_sha256: string;
+  dimensions: number;
+  /** Little-endian float32. */
+  vector: Buffer;
+  /** Revision of `chatembeddings-<chat_id>` that wrote it. */
+  revision: number;
 }

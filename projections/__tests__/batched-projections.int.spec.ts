@@ -6,6 +6,12 @@ import { startTestService, type TestService } from '../../test/harness.ts';
 import { tableDifference } from '../../test/read-model-check.ts';
 import { withUpcast } from '../projection-runner.ts';
 import { projections } from '../registry.ts';
+import { deleteSummary, reviseSummary, writeSummary } from '../../commands/memory/summary-workflows.ts';
+import { handleCommand } from '../../commands/command-handler.ts';
+import { chatEmbeddingsDecider, chatEmbeddingsStream } from '../../commands/memory/embedding-decider.ts';
+import { encodeVector } from '../../shared/memory/vector-codec.ts';
+import { LOCAL_USER_ID } from '../../shared/access/actor.ts';
+import { newId } from '../../shared/ids.ts';
 
 /**
  * The batched paths (`applyMany`: events grouped per chat, per book, per stream, folded, written in multi-row
@@ -140,6 +146,51 @@ describe('batched projection paths', () => {
     await post(`/api/v1/characters/${characters[0].id}/chat-dictionaries`, { dictionary_id: dictionaries[0].id, apply_to: 'both' });
     await post(`/api/v1/character_chats/${chats[0].id}/chat-dictionaries`, { dictionary_id: dictionaries[1].id });
     await ok(svc.request('DELETE', `/api/v1/chat/dictionaries/${dictionaries[1].id}`));
+
+    // Summaries of the first chat's messages (written as the worker writes them), one pinned and edited, one deleted.
+    const commands = { eventStore: svc.runtime.eventStore };
+    const actor = { userId: LOCAL_USER_ID, isAdmin: true, requestId: 'batch', correlationId: 'batch', causationId: 'batch' };
+    const summaryIds = [newId(), newId()];
+    for (const [i, summaryId] of summaryIds.entries()) {
+      const sources = posted[0]!.slice(i * 2, i * 2 + 2);
+      await writeSummary(commands, actor, {
+        summaryId,
+        chatId: chats[0].id,
+        ownerId: LOCAL_USER_ID,
+        sourceMessageIds: sources,
+        text: `Summary ${i}`,
+        origin: 'request',
+        model: 'default/fake-model',
+      });
+    }
+    await reviseSummary(commands, actor, summaryIds[0]!, { pinned: true, origin: 'edit' });
+    await reviseSummary(commands, actor, summaryIds[0]!, { text: 'Summary 0, edited', origin: 'edit' });
+    await deleteSummary(commands, actor, summaryIds[1]!);
+    // Message vectors of two chats, one message embedded again (a newer vector replaces the older).
+    const embed = (chat: number, messages: string[], seed: number) =>
+      handleCommand(
+        svc.runtime.eventStore,
+        chatEmbeddingsStream(chats[chat].id),
+        chatEmbeddingsDecider,
+        {
+          type: 'RecordEmbeddings',
+          data: {
+            chatId: chats[chat].id,
+            ownerId: LOCAL_USER_ID,
+            model: 'hash-bow',
+            dimensions: 3,
+            vectors: messages.map((messageId, i) => ({
+              messageId,
+              contentSha256: 'a'.repeat(64),
+              vector: encodeVector(Float32Array.of(seed, i, 1)).toString('base64'),
+            })),
+          },
+        },
+        actor,
+      );
+    await embed(0, posted[0]!.slice(0, 3), 1);
+    await embed(1, posted[1]!.slice(0, 2), 2);
+    await embed(0, posted[0]!.slice(2, 4), 3);
 
     // Last on its chat: a branch posted under an earlier message.
     await post(`/api/v1/character_messages/chats/${chats[1].id}/messages`, {

@@ -27,6 +27,7 @@ import { worldInfoProcessRoutes } from './routes/world-info-process-routes.ts';
 import { chatDictionaryRoutes } from './routes/chat-dictionary-routes.ts';
 import { chatDictionaryAttachmentRoutes } from './routes/chat-dictionary-attachment-routes.ts';
 import { groupRoutes } from './routes/group-routes.ts';
+import { memorySummaryRoutes } from './routes/memory-summary-routes.ts';
 import { userDataRoutes } from './routes/user-data-routes.ts';
 import { userDefaultsRoutes } from './routes/user-defaults-routes.ts';
 import { analyticsRoutes } from './routes/analytics-routes.ts';
@@ -68,6 +69,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...chatDictionaryRoutes(deps),
     ...chatDictionaryAttachmentRoutes(deps),
     ...groupRoutes(deps),
+    ...memorySummaryRoutes(deps),
     ...analyticsRoutes(deps),
     ...projectionAdminRoutes(deps),
     // tldw_server clients: the original's chat and message paths and shapes, over the same workflows and queries.

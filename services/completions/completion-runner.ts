@@ -54,6 +54,8 @@ export interface CompletionRunnerDeps {
   sealer: CompletionSealer;
   /** Message images: the chat's go with the prompt, a turn's is stored (charged to the chat owner's quota). */
   images: { blobs: ImageBlobs; quotaBytes: number };
+  /** Called once a turn is stored in a chat (long-term memory's summary check); must not throw. */
+  afterTurnSaved?: (actor: Actor, chatId: string) => void;
 }
 
 /** The provider request fields from a job's generation settings. */
@@ -179,6 +181,7 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       }
       await deps.waiter.waitFor(result.position, deps.readYourWritesTimeoutMs);
     }
+    deps.afterTurnSaved?.(actor, chatId);
     return { chatId, turnMessageIds: turn.map((m) => m.messageId), replyMessageId: reply.messageId };
   }
 

@@ -8,6 +8,13 @@ import { createCompletionRunner } from '../completions/completion-runner.ts';
 import { adoptingHandler, type LocalCompletionRuns } from '../completions/local-completion-runs.ts';
 import { createCompletionSealer } from '../completions/completion-sealing.ts';
 import type { CompletionRelay } from '../../infra/relay/relay.ts';
+import { SUMMARY_JOB } from '../../shared/memory/summary-job.ts';
+import { summaryRequestDeps } from '../memory/summary-deps.ts';
+import { createSummaryJobHandler } from '../memory/summary-writer.ts';
+import { createMemoryTrigger } from '../memory/memory-trigger.ts';
+import { EMBED_JOB } from '../../shared/memory/embedding-job.ts';
+import { createEmbedJobHandler } from '../memory/embedding-writer.ts';
+import { embeddingSetup } from '../memory/embedding-setup.ts';
 
 export const QUEUE_NAME = 'character-chat';
 
@@ -16,7 +23,8 @@ export const QUEUE_NAME = 'character-chat';
  * once. The prompt builder (with its lorebook index cache) is shared by every handler made here.
  */
 export function completionHandlers(
-  runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu' | 'blobStore'>,
+  runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu' | 'blobStore'> &
+    Partial<Pick<Runtime, 'queue' | 'logger'>>,
 ): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
   const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
@@ -25,6 +33,16 @@ export function completionHandlers(
   runtime.dataKeys.onDestroyed(() => stateCache.clear());
   const chats = { eventStore: runtime.eventStore, stateCache, config };
   const sealer = createCompletionSealer(runtime.dataKeys);
+  const { database, eventStore, providers, queue, logger } = runtime;
+  // A stored turn may push a span out of the window: long-term memory's summary check (when a queue is at hand).
+  const afterTurnSaved =
+    queue && logger
+      ? createMemoryTrigger(
+          summaryRequestDeps({ db: database.db, readSchema: config.READ_SCHEMA, eventStore, cache: stateCache, queue, providers }, config),
+          { db: database.db, readSchema: config.READ_SCHEMA, queue, model: config.MEMORY_EMBEDDING_MODEL ?? null },
+          logger,
+        )
+      : undefined;
   return (relay) =>
     createCompletionRunner({
       providers: runtime.providers,
@@ -36,6 +54,7 @@ export function completionHandlers(
       readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
       sealer,
       images: { blobs: runtime.blobStore, quotaBytes: config.STORAGE_QUOTA_BYTES_PER_USER },
+      ...(afterTurnSaved ? { afterTurnSaved } : {}),
     });
 }
 
@@ -61,6 +80,24 @@ export function jobHandlers(runtime: Runtime, completionHandlerFor = completionH
   return {
     // A completion this process already started for the API (embedded fast path) is adopted, not run again.
     [COMPLETION_JOB]: runtime.localCompletions ? adoptingHandler(runtime.localCompletions, completion) : completion,
+    [SUMMARY_JOB]: createSummaryJobHandler({
+      db: runtime.database.db,
+      readSchema: runtime.config.READ_SCHEMA,
+      eventStore: runtime.eventStore,
+      providers: runtime.providers,
+      waiter: runtime.waiter,
+      readYourWritesTimeoutMs: runtime.config.READ_YOUR_WRITES_TIMEOUT_MS,
+      provider: runtime.config.MEMORY_SUMMARY_PROVIDER,
+      model: runtime.config.MEMORY_SUMMARY_MODEL,
+    }),
+    [EMBED_JOB]: createEmbedJobHandler({
+      db: runtime.database.db,
+      readSchema: runtime.config.READ_SCHEMA,
+      eventStore: runtime.eventStore,
+      waiter: runtime.waiter,
+      readYourWritesTimeoutMs: runtime.config.READ_YOUR_WRITES_TIMEOUT_MS,
+      embeddings: embeddingSetup(runtime.config),
+    }),
     /**
      * Round trip through the queue and a worker (the operator's `npm run queue:check` and the plumbing test):
      * echoes its payload, optionally after a delay, honouring cancellation.

@@ -31,6 +31,8 @@ const settingsShape = {
   compatibility: compatibilityModeSchema,
   /** The lorebook's scan depth, budget (tokens) and recursion for this chat, over its books' own (a request's wins). */
   ...scanSettingsShape,
+  /** Long-term memory: write summaries of spans that leave the context window (absent: the owner's default, else off). */
+  memory_summaries: z.boolean(),
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -57,6 +59,7 @@ export const chatSettingsChangesSchema = z
     scan_depth: settingsShape.scan_depth.nullable(),
     token_budget: settingsShape.token_budget.nullable(),
     recursive_scanning: settingsShape.recursive_scanning.nullable(),
+    memory_summaries: settingsShape.memory_summaries.nullable(),
   })
   .partial()
   .strict();

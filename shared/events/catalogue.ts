@@ -1,6 +1,8 @@
 import * as characterEvents from './character-events.ts';
 import * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import * as chatEvents from './chat-events.ts';
+import * as chatSummaryEvents from './chat-summary-events.ts';
+import * as memoryEmbeddingEvents from './memory-embedding-events.ts';
 import * as completionEvents from './completion-events.ts';
 import * as personaEvents from './persona-events.ts';
 import * as groupEvents from './group-events.ts';
@@ -24,6 +26,8 @@ const modules: Record<string, unknown>[] = [
   personaEvents,
   userDefaultsEvents,
   groupEvents,
+  chatSummaryEvents,
+  memoryEmbeddingEvents,
 ];
 
 const catalogue = new Map<string, EventDefinition>();

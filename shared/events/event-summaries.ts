@@ -192,6 +192,20 @@ const summarizers: Record<string, Summarizer> = {
   },
   GroupDeleted: () => ({ text: 'deleted the group' }),
   GroupRestored: () => ({ text: 'restored the group' }),
+  // chat summaries
+  ChatSummaryWritten: (d) => ({
+    text: `summarised ${plural(d.sourceMessageIds?.length ?? 0, 'message')} of chat ${String(d.chatId)} (${String(d.origin)})`,
+    subjects: d.sourceMessageIds ?? [],
+  }),
+  ChatSummaryRevised: (d) => {
+    const fields = ['text', 'pinned'].filter((k) => d[k] !== undefined);
+    return { text: `${d.origin === 'regenerate' ? 'regenerated' : 'revised'} the summary (${list(fields)})`, fields };
+  },
+  ChatSummaryDeleted: () => ({ text: 'deleted the summary' }),
+  MessagesEmbedded: (d) => ({
+    text: `embedded ${plural(d.vectors?.length ?? 0, 'message')} with ${String(d.model)}`,
+    subjects: (d.vectors ?? []).map((v: Data) => v.messageId),
+  }),
   ChatDictionaryEffectsRecorded: (d) => ({
     text: `chat dictionary timed effects: ${plural(d.changes?.length ?? 0, 'change')} at chat length ${String(d.chatLength)}`,
   }),

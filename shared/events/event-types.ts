@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type * as characterEvents from './character-events.ts';
 import type * as chatDictionaryEvents from './chat-dictionary-events.ts';
 import type * as chatEvents from './chat-events.ts';
+import type * as chatSummaryEvents from './chat-summary-events.ts';
+import type * as memoryEmbeddingEvents from './memory-embedding-events.ts';
 import type * as completionEvents from './completion-events.ts';
 import type { EventDefinition } from './event-schemas.ts';
 import type * as personaEvents from './persona-events.ts';
@@ -25,7 +27,9 @@ type AnyDefinition =
   | DefinitionsOf<typeof completionEvents>
   | DefinitionsOf<typeof personaEvents>
   | DefinitionsOf<typeof userDefaultsEvents>
-  | DefinitionsOf<typeof groupEvents>;
+  | DefinitionsOf<typeof groupEvents>
+  | DefinitionsOf<typeof chatSummaryEvents>
+  | DefinitionsOf<typeof memoryEmbeddingEvents>;
 
 /** Every event type of the catalogue, mapped to its payload (current schema version, after upcasting). */
 export type EventCatalogue = { [D in AnyDefinition as D['type']]: z.infer<D['schema']> };

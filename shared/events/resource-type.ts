@@ -15,6 +15,8 @@ const STREAM_PREFIXES: ReadonlyArray<readonly [prefix: string, resourceType: str
   ['user-personas-', 'user-personas'],
   ['persona-', 'persona'],
   ['user-completions-', 'user-completions'],
+  ['chatsummary-', 'chat-summary'],
+  ['chatembeddings-', 'chat-embeddings'],
   ['chat-', 'chat'],
   ['dataerasure-', 'user-data'],
   ['userdefaults-', 'user-defaults'],

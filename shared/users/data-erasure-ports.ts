@@ -31,4 +31,6 @@ export interface ProjectionProgress {
 export interface ChatReadModelErasure {
   /** Deletes the chat's rows from every read model, all or nothing; the rows deleted per table. */
   purgeChat(chatId: string): Promise<Record<string, number>>;
+  /** The streams of the chat's long-term memory (its summaries, its message vectors), whose payloads go with it. */
+  memoryStreamsOf(chatId: string): Promise<string[]>;
 }

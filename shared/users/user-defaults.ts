@@ -1,6 +1,6 @@
 /**
  * A user's defaults: settings that apply to everything of theirs unless a chat or a request says otherwise: the
- * lorebook engine's compatibility mode, and its scan depth, budget and recursion (below a book's own values).
+ * lorebook engine's compatibility mode, and its scan depth, budget and recursion (below a book's own values), and whether chats write summaries (long-term memory).
  */
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
@@ -11,6 +11,8 @@ export const userDefaultsSchema = z
     /** The lorebook engine's mode for this user's scans: `sillytavern` or `corrected` (unset: `sillytavern`). */
     compatibility: compatibilityModeSchema,
     ...scanSettingsShape,
+    /** Chats write summaries of spans that leave the context window (unset: off); a chat's own setting wins. */
+    memory_summaries: z.boolean(),
   })
   .partial()
   .strict();
@@ -23,6 +25,7 @@ export const userDefaultsChangesSchema = z
     scan_depth: scanSettingsShape.scan_depth.nullable(),
     token_budget: scanSettingsShape.token_budget.nullable(),
     recursive_scanning: scanSettingsShape.recursive_scanning.nullable(),
+    memory_summaries: z.boolean().nullable(),
   })
   .partial()
   .strict();

@@ -18,6 +18,8 @@ import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
 import { decodeCursor, encodeCursor } from './message-cursor.ts';
 import { messageViewRoutes } from './message-view-routes.ts';
+import { summaryRequestDeps } from '../../memory/summary-deps.ts';
+import { createMemoryTrigger } from '../../memory/memory-trigger.ts';
 import { deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
   chatParams,
@@ -46,6 +48,13 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
   const maxMessages = deps.config.MAX_MESSAGES_PER_CHAT;
+  const { queue, providers } = deps.completions;
+  const memory = { db: deps.db, readSchema: deps.readSchema, queue };
+  const summarise = createMemoryTrigger(
+    summaryRequestDeps({ ...memory, eventStore: deps.eventStore, cache: deps.stateCache, providers }, deps.config),
+    { ...memory, model: deps.config.MEMORY_EMBEDDING_MODEL ?? null },
+    deps.logger,
+  );
 
   const family = {
     deps,
@@ -149,6 +158,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           messageLocation(messageId),
           async () => {
             const r = await current(messageId, 201);
+            summarise(ctx, params.chat_id);
             return { ...r, headers: { ...r.headers, Location: messageLocation(messageId) } };
           },
           { id: messageId, chat_version: result.revision },

@@ -17,6 +17,7 @@ const defaultsViewSchema = z.object({
     scan_depth: scanSettingsShape.scan_depth.optional(),
     token_budget: scanSettingsShape.token_budget.optional(),
     recursive_scanning: scanSettingsShape.recursive_scanning.optional(),
+    memory_summaries: z.boolean().optional(),
   }),
   version: z.number().int(),
 });
@@ -33,7 +34,7 @@ export function userDefaultsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/defaults',
       operationId: 'getMyDefaults',
-      summary: "The caller's defaults (the lorebook engine's compatibility mode and scan settings)",
+      summary: "The caller's defaults (the lorebook engine's compatibility mode scan settings, long-term memory summaries)",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'defaults', schema: defaultsViewSchema } },

@@ -70,6 +70,10 @@ const EVERY_TYPE: Record<EventType, true> = {
   GroupUpdated: true,
   GroupDeleted: true,
   GroupRestored: true,
+  ChatSummaryWritten: true,
+  ChatSummaryRevised: true,
+  ChatSummaryDeleted: true,
+  MessagesEmbedded: true,
 };
 
 describe('the typed event catalogue', () => {

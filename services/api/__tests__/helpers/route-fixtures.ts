@@ -212,6 +212,15 @@ export function fixtureApi(base: string) {
       );
       return { bookId, entryId: e.entry_id };
     },
+    /** A chat with one message and a summary of it (written by the suites' fake LLM upstream through the worker). */
+    summary: async (auth: string): Promise<{ chatId: string; messageId: string; summaryId: string }> => {
+      const { chatId, messageId } = await api.message(auth);
+      const s = await must(
+        post(auth, `/api/v1/character_chats/${chatId}/memory/summaries`, { from_message_id: messageId, to_message_id: messageId }),
+        'summary',
+      );
+      return { chatId, messageId, summaryId: s.summary_id };
+    },
     completion: async (auth: string): Promise<string> =>
       (await must(post(auth, '/api/v1/chat/completions', { messages: [{ role: 'user', content: 'Hello' }] }), 'completion', 200)).id,
     delete: async (auth: string, url: string) => must(rawSend(base, { method: 'DELETE', url, auth }), `delete ${url}`, 200),
@@ -316,6 +325,11 @@ const message = (body?: Record<string, unknown>) => async (api: FixtureApi, owne
   return { chat_id: chatId, message_id: messageId };
 };
 const book = async (api: FixtureApi, owner: string) => ({ id: await api.book(owner) });
+const summary = async (api: FixtureApi, owner: string) => {
+  const { chatId, messageId, summaryId } = await api.summary(owner);
+  return { chat_id: chatId, message_id: messageId, summary_id: summaryId };
+};
+const summaryRef = (v: Values) => ({ chat_id: v.chat_id!, summary_id: v.summary_id! });
 /** A finished completion of the owner (the suites run a fake LLM upstream and a worker: see `llmTestEnv`). */
 const completion = async (api: FixtureApi, owner: string) => ({ completion_id: await api.completion(owner) });
 const missingCompletion = () => ({ params: { completion_id: `chatcmpl-${randomUUID()}` } });
@@ -356,6 +370,21 @@ function lifecycleFixtures(
 }
 
 export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
+  // long-term memory summaries
+  listChatSummaries: { kind: 'resource', setup: summary, request: (v) => ({ params: { chat_id: v.chat_id! } }) },
+  requestChatSummary: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { from_message_id: v.message_id!, to_message_id: v.message_id! } }),
+  },
+  getChatSummary: { kind: 'resource', setup: summary, request: (v) => ({ params: summaryRef(v) }) },
+  updateChatSummary: {
+    kind: 'resource',
+    setup: summary,
+    request: (v) => ({ params: summaryRef(v), body: { pinned: true, expected_version: 1 } }),
+  },
+  deleteChatSummary: { kind: 'resource', setup: summary, request: (v) => ({ params: summaryRef(v) }) },
+  regenerateChatSummary: { kind: 'resource', setup: summary, request: (v) => ({ params: summaryRef(v) }) },
   // tldw_server's routes beside ours (services/api/tldw/)
   // tldw_server's answers on paths both APIs share (X-API-Compat: tldw); another user's character is a 404 there
   tldwDeleteCharacter: {

@@ -3,7 +3,8 @@
  * text (characters created, imported, updated, renamed by an administrator, reverted; world books, entries, imports;
  * chats, imports, forks, messages, edits, an image whose PNG metadata holds the marker; chat dictionaries, their
  * entries and imports; personas (their avatars, a backup import); groups, a group file import and a group chat;
- * completions through the fake LLM, whose prompt and reply hold the marker, streamed and not,
+ * completions through the fake LLM, whose prompt and reply hold the marker, streamed and not; summaries the fake LLM
+ * writes (requested, edited, regenerated);
  * one failing with the marker in the provider's error) is, once the user is forgotten, found nowhere: not in any
  * table of any schema of the database (the event log, the read models, the blob store, the keys, the queue's BullMQ
  * tables), text and bytea alike, in clear or base64; not in Redis (every key of the queue's and relay's database)
@@ -448,6 +449,14 @@ describe.each(backends)('forgetting a user leaves the marker nowhere (%s)', (_ba
     expect(streamed.body).toContain(marker);
     alice.streamedCompletionId = streamed.headers.get('x-completion-id')!;
     await ok(req('POST', `/api/v1/character_chats/${chat.id}/complete`, { message: `${M} asks again` }), 'complete');
+
+    // long-term memory: a summary the provider writes (its reply holds the marker), an edit, a regeneration
+    const turns = (await ok(req('GET', `/api/v1/character_messages/chats/${chat.id}/messages?limit=200`), 'messages')).body.items;
+    const summaries = `/api/v1/character_chats/${chat.id}/memory/summaries`;
+    const summary = (await ok(req('POST', summaries, { from_message_id: turns[0].id, to_message_id: turns.at(-1).id }), 'request summary'))
+      .body;
+    await ok(req('PATCH', `${summaries}/${summary.summary_id}`, { text: `${M} summary edited`, expected_version: 1 }), 'edit summary');
+    await ok(req('POST', `${summaries}/${summary.summary_id}/regenerate`), 'regenerate summary');
     // An administrator's completion on her chat: her character, her conversation, so her data.
     const byAdmin = await ok(
       svc.request('POST', `/api/v1/character_chats/${chat.id}/complete`, {
