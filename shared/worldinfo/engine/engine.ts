@@ -19,7 +19,7 @@
  */
 import { getTokenizer } from '../../tokenizer/index.ts';
 import type { TokenCounter } from '../../tokenizer/index.ts';
-import { buildInjections, toActivatedEntry } from './activation-placement.ts';
+import { buildInjections, depthlessNotInserted, toActivatedEntry } from './activation-placement.ts';
 import { addStandingCandidates, forcedEntries } from './candidate-selection.ts';
 import { computeBudget, createSeededRandom, resolveSettings } from './engine-settings.ts';
 import { DiagnosticLog } from './entry-diagnostics.ts';
@@ -52,10 +52,10 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   });
   let other: QuirkRun | undefined;
   if (main.quirks.met) {
-    // Replays the same random draws, then continues with a fixed-seed source.
-    const fallback = createSeededRandom(0);
+    // The other mode sees the random sequence it would have seen on its own: the main run's draws, then the
+    // source's next values (so a caller's seeded source advances by the draws only the other mode needed).
     let i = 0;
-    const replay = () => (i < draws.length ? (draws[i++] as number) : fallback());
+    const replay = () => (i < draws.length ? (draws[i++] as number) : source());
     const otherMode = settings.compatibility === 'sillytavern' ? 'corrected' : 'sillytavern';
     other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay);
   }
@@ -127,7 +127,7 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
   if (!input.dryRun) events.push(...startRunTimedEffects(books, nextTimedState, chatLength, progress.activated.values()));
 
   const activated: ActivatedEntry[] = [...progress.activated.values()].map((a) => toActivatedEntry(books, a, messages.length));
-  if (activated.some((a) => a.depthMissing)) quirks.runLevel('at_depth_without_depth');
+  if (activated.some((a) => a.depthMissing) && depthlessNotInserted(activated).size > 0) quirks.runLevel('at_depth_without_depth');
   const result: WorldInfoResult = {
     injections: buildInjections(activated, settings.compatibility),
     activated,

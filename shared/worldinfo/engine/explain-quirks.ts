@@ -3,6 +3,7 @@
  * the other compatibility mode on the same input (same random draws) and marks every entry the two runs decide
  * differently with the quirk involved and the other mode's outcome. Runs that meet no quirk pay nothing.
  */
+import { depthlessNotInserted } from './activation-placement.ts';
 import type { QuirkLog } from './quirk-log.ts';
 import type { RunBooks } from './run-books.ts';
 import type { ActivatedEntry, CompatibilityMode, EntryDiagnostic, QuirkName } from './types.ts';
@@ -28,9 +29,12 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
     for (const q of other.quirks.run) if (!runQuirks.includes(q)) runQuirks.push(q);
   }
   const otherByKey = new Map((other?.diagnostics ?? []).map((d) => [d.entryKey, d]));
-  const depthless = new Set(main.activated.filter((a) => a.depthMissing && a.position === 'at_depth').map((a) => a.entryKey));
+  // The depth-less at-depth entries SillyTavern leaves out of the prompt (in `corrected` mode: would leave out).
+  const depthless = depthlessNotInserted(main.activated);
   return main.diagnostics.map((d) => {
-    if (depthless.has(d.entryKey)) {
+    const o = otherByKey.get(d.entryKey);
+    if (!o || o.status === d.status) {
+      if (!depthless.has(d.entryKey)) return d;
       return {
         ...d,
         quirk: 'at_depth_without_depth',
@@ -38,8 +42,6 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
         other_outcome: mode === 'sillytavern' ? 'inserted_at_depth_4' : 'not_inserted',
       };
     }
-    const o = otherByKey.get(d.entryKey);
-    if (!o || o.status === d.status) return d;
     // An entry decided differently without a quirk of its own was displaced by another entry's (budget, recursion).
     const quirk = byEntry.get(d.entryKey) ?? runQuirks[0] ?? byEntry.values().next().value;
     if (!quirk) return d;
