@@ -36,6 +36,7 @@ import type { ActivatedEntry, WorldInfoInput, WorldInfoResult, WorldInfoSettings
 import { explainQuirks } from './explain-quirks.ts';
 import type { QuirkRun } from './explain-quirks.ts';
 import { QuirkLog } from './quirk-log.ts';
+import { OccurrenceMemo } from './match.ts';
 import { runSillyTavernScanLoop } from './recursion-loop-sillytavern.ts';
 
 export { buildInjections } from './activation-placement.ts';
@@ -45,11 +46,17 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const settings = resolveSettings(input.settings);
   const draws: number[] = [];
   const source = input.random ?? createSeededRandom(0);
-  const main = runMode(input, settings, () => {
-    const v = source();
-    draws.push(v);
-    return v;
-  });
+  const memo = new OccurrenceMemo();
+  const main = runMode(
+    input,
+    settings,
+    () => {
+      const v = source();
+      draws.push(v);
+      return v;
+    },
+    memo,
+  );
   let other: QuirkRun | undefined;
   if (main.quirks.met) {
     // The other mode sees the random sequence it would have seen on its own: the main run's draws, then the
@@ -57,7 +64,7 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
     let i = 0;
     const replay = () => (i < draws.length ? (draws[i++] as number) : source());
     const otherMode = settings.compatibility === 'sillytavern' ? 'corrected' : 'sillytavern';
-    other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay);
+    other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay, memo);
   }
   const diagnostics = main.quirks.met ? explainQuirks(settings.compatibility, main, other) : main.diagnostics;
   return { ...main.result, diagnostics };
@@ -67,7 +74,7 @@ interface ModeRun extends QuirkRun {
   result: WorldInfoResult;
 }
 
-function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () => number): ModeRun {
+function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () => number, memo: OccurrenceMemo): ModeRun {
   const counter: TokenCounter = typeof input.tokenizer === 'object' ? input.tokenizer : getTokenizer(input.tokenizer ?? 'openai-cl100k');
   const substitute = input.substituteMacros ?? ((s: string) => s);
   const messages = input.messages;
@@ -85,7 +92,7 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
   if (allDelayLevels.length > 0) quirks.runLevel('delay_until_recursion');
   const sillyTavern = settings.compatibility === 'sillytavern';
 
-  const buffer = new ScanBuffer(books, input, settings, substitute);
+  const buffer = new ScanBuffer(books, input, settings, substitute, memo);
   addStandingCandidates(buffer.candidates, books, timed.stickyActive, forced);
 
   const progress = startProgress(books.list.flatMap((b) => b.index.delayLevels));

@@ -82,7 +82,7 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
       const text = parts.join('\n');
       buffer.addRecursionText(text, progress.pass);
       fedText = `${text}\n${fedText}`;
-      if (forRecursion.length < successful.length && settings.recursive) ctx.quirks.runLevel('budget_recursion_accounting');
+      // Forgotten `preventRecursion` tokens matter only where a budget decision differs (noteBudgetQuirk, per entry).
       if (forRecursion.some((a) => !progress.activated.has(a.gid))) ctx.quirks.runLevel('budget_recursion_accounting');
     } else if (progress.overflowed && settings.recursive) {
       // Scanned, never evaluated: lets the diagnostics tell 'not_reached' entries from ones that matched nothing.

@@ -46,6 +46,19 @@ describe('sillytavern mode reproduces every recorded case', () => {
   });
 });
 
+describe('sillytavern mode names every entry corrected mode decides otherwise', () => {
+  it.each(recording.cases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
+    const st = runCase(c, 'sillytavern');
+    const corrected = new Set(runCase(c, 'corrected').activated.map((a) => a.entryKey));
+    const unnamed = st.diagnostics
+      .filter((d) => (d.status === 'activated') !== corrected.has(d.entryKey))
+      .filter(
+        (d) => !d.quirk || d.other_mode !== 'corrected' || d.other_outcome !== (corrected.has(d.entryKey) ? 'activated' : 'not_activated'),
+      );
+    expect(unnamed.map((d) => d.entryKey)).toEqual([]);
+  });
+});
+
 describe('corrected mode names every difference from the recording', () => {
   it.each(recording.cases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
     expect(correctedDifferences(c.recorded, runCase(c, 'corrected')).unexplained).toEqual([]);
