@@ -18,9 +18,6 @@
  *    messages seen on earlier turns, the newest one new): p50/p95 over 200 runs after 20 warm-up runs;
  *  - the baseline (`strategy: 'naive'`): every pass looks at every entry and searches every key in the entry's
  *    scan text, lower-casing the text for every key like SillyTavern's `matchKeys` (same rules and results, checked);
- *  - `sillytavern` mode against `corrected` mode, cold, interleaved;
- *  - a `sillytavern` run that meets a quirk (a second book's key `кот` inside `котлета`: the other mode runs too, to
- *    explain it) against the same run meeting none (`кот` on its own), cold, interleaved;
  *  - the index build.
  * Output: a table, bench/results/worldinfo.json (git-ignored), and the "## Lorebook engine" section for BENCHMARKS.md
  * printed on stdout: a bench never edits a tracked file; paste it by hand with the machine's load.
@@ -40,9 +37,6 @@ const ENGINE_WARMUP = 20;
 const ENGINE_RUNS = 200;
 const BASELINE_WARMUP = 1;
 const BASELINE_RUNS = 5;
-
-/** A tiny second book whose whole-word key `кот` meets the non-ASCII word boundary quirk inside `котлета`. */
-const QUIRK_ENTRIES: WorldInfoEntry[] = [{ uid: 0, keys: ['кот'], content: 'The inn keeps a grey cat.' }];
 
 const rnd = createSeededRandom(20241018);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
@@ -319,9 +313,6 @@ interface ScenarioResult {
   speedup: number;
   /** Cold scans in both compatibility modes, interleaved; `ratio` = sillytavern p50 / corrected p50. */
   modes: { sillytavern: Stats; corrected: Stats; ratio: number; cpuRatio: number; sameActivations: boolean };
-  /** A `sillytavern` run that meets a quirk (so the other mode runs too, to explain it) against the same run
-   * meeting none (its baseline), cold and interleaved; `ratio` = quirk p50 / plain p50. */
-  quirk: { met: Stats; plain: Stats; ratio: number; cpuRatio: number; explained: number };
 }
 
 function main(): void {
@@ -345,9 +336,8 @@ function main(): void {
       strategy: 'indexed' | 'naive',
       chat: ChatMessageInput[] = messages,
       compatibility: CompatibilityMode = 'sillytavern',
-      extraBooks: WorldInfoInput['books'] = [],
     ): WorldInfoInput => ({
-      books: [{ id: 'bench', name: 'Bench', source: 'character', entries, index }, ...extraBooks],
+      books: [{ id: 'bench', name: 'Bench', source: 'character', entries, index }],
       messages: chat,
       characterName: 'Seraphina',
       settings: { scanDepth: MESSAGES, recursive: true, contextSize, budgetPercent: 25, matchWholeWords: true, compatibility },
@@ -379,24 +369,6 @@ function main(): void {
       ENGINE_RUNS,
       () => clearKeyOccurrenceCache(index),
     ) as [Stats, Stats];
-    // The quirk: a whole-word key `кот` that the newest message contains only inside `котлета` (a match in
-    // SillyTavern, none in corrected mode); the plain run has the same extra book and the word `кот` on its own.
-    const quirkBook = [{ id: 'quirk', name: 'Quirk', source: 'character' as const, entries: QUIRK_ENTRIES }];
-    const withWord = (word: string) => [
-      ...messages.slice(0, -1),
-      { ...(messages.at(-1) as ChatMessageInput), content: `${messages.at(-1)?.content} ${word}` },
-    ];
-    const quirkInput = input('indexed', withWord('котлета'), 'sillytavern', quirkBook);
-    const plainInput = input('indexed', withWord('кот'), 'sillytavern', quirkBook);
-    const explained = runWorldInfo(quirkInput).diagnostics.filter((d) => d.quirk !== undefined).length;
-    if (explained === 0 || runWorldInfo(plainInput).diagnostics.some((d) => d.quirk !== undefined))
-      throw new Error(`${label}: the quirk run must meet a quirk, the plain run none`);
-    const [quirkMet, quirkPlain] = measureInterleaved(
-      [() => runWorldInfo(quirkInput), () => runWorldInfo(plainInput)],
-      ENGINE_WARMUP,
-      ENGINE_RUNS,
-      () => clearKeyOccurrenceCache(index),
-    ) as [Stats, Stats];
     return {
       label,
       contextSize,
@@ -417,13 +389,6 @@ function main(): void {
         sameActivations:
           JSON.stringify(engineResult.activated.map((a) => a.entryKey)) ===
           JSON.stringify(correctedResult.activated.map((a) => a.entryKey)),
-      },
-      quirk: {
-        met: quirkMet,
-        plain: quirkPlain,
-        ratio: Math.round((quirkMet.p50 / quirkPlain.p50) * 1000) / 1000,
-        cpuRatio: Math.round((quirkMet.cpuP50 / quirkPlain.cpuP50) * 1000) / 1000,
-        explained,
       },
     };
   };
@@ -474,13 +439,6 @@ function main(): void {
         runs: r.modes.corrected.n,
       },
       {
-        measure: `${r.label}: run meeting a quirk (explained) / same run meeting none`,
-        p50_ms: `${r.quirk.met.p50} / ${r.quirk.plain.p50} = ${r.quirk.ratio}×`,
-        p95_ms: '',
-        cpu_p50_ms: `${r.quirk.cpuRatio}×`,
-        runs: r.quirk.met.n,
-      },
-      {
         measure: `${r.label}: sillytavern / corrected`,
         p50_ms: `${r.modes.ratio}×`,
         p95_ms: '',
@@ -510,9 +468,6 @@ function main(): void {
     `| ${r.label}: \`sillytavern\` mode, cold (interleaved with the next row) | ${r.modes.sillytavern.p50} | ${r.modes.sillytavern.p95} | ${r.modes.sillytavern.cpuP50} | ${r.modes.sillytavern.n} |`,
     `| ${r.label}: \`corrected\` mode, cold (baseline of the row above) | ${r.modes.corrected.p50} | ${r.modes.corrected.p95} | ${r.modes.corrected.cpuP50} | ${r.modes.corrected.n} |`,
     `| ${r.label}: \`sillytavern\` / \`corrected\` | ${r.modes.ratio}× | | ${r.modes.cpuRatio}× | |`,
-    `| ${r.label}: \`sillytavern\` run meeting a quirk (the other mode runs to explain it) | ${r.quirk.met.p50} | ${r.quirk.met.p95} | ${r.quirk.met.cpuP50} | ${r.quirk.met.n} |`,
-    `| ${r.label}: the same run meeting none (baseline of the row above) | ${r.quirk.plain.p50} | ${r.quirk.plain.p95} | ${r.quirk.plain.cpuP50} | ${r.quirk.plain.n} |`,
-    `| ${r.label}: meeting a quirk / meeting none | ${r.quirk.ratio}× | | ${r.quirk.cpuRatio}× | |`,
   ]);
   const section = [
     '## Lorebook engine',
