@@ -42,12 +42,19 @@ export function tailJoined(
   let stable = 0;
   let tail: string[] = [];
   let started = false;
-  const measurePieces = (more: string): string[] => (more === '' ? tail : split(tail.join('') + more, !started));
+  // A budget check measures a text, then usually appends that same text: the split is kept for it.
+  let measured: { more: string; pieces: string[] } | undefined;
+  const measurePieces = (more: string): string[] => {
+    if (more === '') return tail;
+    if (measured?.more !== more) measured = { more, pieces: split(tail.join('') + more, !started) };
+    return measured.pieces;
+  };
   const total = (pieces: readonly string[]) => pieces.reduce((n, p) => n + countPiece(p), stable);
   return {
     measure: (more) => total(measurePieces(more)),
     append: (more) => {
       const pieces = measurePieces(more);
+      measured = undefined;
       if (more !== '') started = true;
       const cut = Math.max(0, pieces.length - keep);
       for (let i = 0; i < cut; i++) stable += countPiece(pieces[i]!);
