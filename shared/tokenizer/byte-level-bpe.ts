@@ -7,6 +7,7 @@
  * the base64 tokens of a tiktoken rank file.
  */
 import { PieceCountCache, mergeSymbols } from './bpe-merge.ts';
+import { recountJoined, tailJoined, type JoinedTokenCount } from './joined-count.ts';
 
 export interface ByteLevelBpeSpec {
   /** Token bytes (Latin-1 string) → rank. */
@@ -50,6 +51,17 @@ export class ByteLevelBpeCounter {
       from = match.index + match[0].length;
     }
     return total + this.#countOrdinary(normalized.slice(from));
+  }
+
+  /** The count of a growing text (`joined-count.ts`): the pre-tokenizer's last two pieces are split again with the
+   * appended text (its lookahead reaches one character); with special tokens or a normaliser, the whole text. */
+  startJoined(): JoinedTokenCount {
+    if (this.#special || this.#normalize) return recountJoined(this);
+    return tailJoined(
+      (text) => Array.from(text.matchAll(this.#pattern), (m) => m[0]),
+      (piece) => this.#countPiece(piece),
+      2,
+    );
   }
 
   #countOrdinary(text: string): number {

@@ -20,3 +20,5 @@ export {
   tokenCountCacheSize,
 } from './tokenizer.ts';
 export { LruCache } from './lru.ts';
+export { recountJoined, startJoinedCount } from './joined-count.ts';
+export type { JoinedTokenCount } from './joined-count.ts';

@@ -13,6 +13,7 @@
  * count fast on long texts with repeated words.
  */
 import { PieceCountCache, mergeSymbols } from './bpe-merge.ts';
+import { tailJoined, type JoinedTokenCount } from './joined-count.ts';
 
 const SPACE_MARK = '\u2581';
 const CHUNK = /\u2581+[^\u2581]*|[^\u2581]+/g;
@@ -45,6 +46,25 @@ export class SentencePieceBpeCounter {
     let total = 0;
     for (const match of escaped.matchAll(CHUNK)) total += this.#countChunk(match[0]);
     return total;
+  }
+
+  /** The count of a growing text (`joined-count.ts`): only its last chunk can change when text is appended. The
+   * dummy prefix goes before the first non-empty text only, as when the whole text is counted at once. Chunks of
+   * a continuation are cut from the previous last chunk plus the new text (escaped without a prefix). */
+  startJoined(): JoinedTokenCount {
+    return tailJoined(
+      (text, atStart) => {
+        // `text` is the open chunk (already escaped) followed by new, unescaped text
+        return this.#chunksOf(text, atStart);
+      },
+      (chunk) => this.#countChunk(chunk),
+      1,
+    );
+  }
+
+  #chunksOf(text: string, atStart: boolean): string[] {
+    const escaped = (atStart ? SPACE_MARK : '') + text.replaceAll(' ', SPACE_MARK);
+    return escaped.match(CHUNK) ?? [];
   }
 
   #countChunk(chunk: string): number {

@@ -12,9 +12,11 @@
 import { createRequire } from 'node:module';
 import { ByteLevelBpeCounter } from './byte-level-bpe.ts';
 import { SentencePieceBpeCounter } from './sentencepiece-bpe.ts';
+import type { JoinedTokenCount } from './joined-count.ts';
 
 export interface FamilyCounter {
   count(text: string): number;
+  startJoined?(): JoinedTokenCount;
 }
 
 let requireFn: NodeJS.Require | undefined;

@@ -14,12 +14,15 @@
  */
 import { resolveTokenizerFamily, type TokenizerFamily, type TokenizerName } from './families.ts';
 import { LruCache } from './lru.ts';
+import { recountJoined, startJoinedCount, type JoinedTokenCount } from './joined-count.ts';
 import { FAMILY_LOADERS, type FamilyCounter, type LoadedFamily } from './tokenizer-data.ts';
 
 export interface TokenCounter {
   readonly family: TokenizerFamily;
   /** Number of tokens of `text` as the model would see it. */
   count(text: string): number;
+  /** The count of a text that grows by appending, kept up to date cheaply (`joined-count.ts`). */
+  startJoined?(): JoinedTokenCount;
 }
 
 /** Strings longer than this are counted but not cached (bounds the cache's memory to ~CACHE_ENTRIES × this). */
@@ -108,7 +111,11 @@ export function getTokenizer(name: TokenizerName): TokenCounter {
   const family = resolveTokenizerFamily(name);
   let counter = counters.get(family);
   if (!counter) {
-    counter = { family, count: (text: string) => countTokens(text, family) };
+    counter = {
+      family,
+      count: (text: string) => countTokens(text, family),
+      startJoined: () => (family === 'approximate' ? recountJoined(counter!) : startJoinedCount(counterFor(family))),
+    };
     counters.set(family, counter);
   }
   return counter;

@@ -90,20 +90,16 @@ export function toActivatedEntry(books: RunBooks, a: ActiveRecord, messageTotal:
  * Groups activated entries by position. Each list is in ascending `order`; equal orders come out in reverse
  * activation order (SillyTavern sorts by order descending, stable, then prepends).
  * An at-depth entry without a `depth` field: `corrected` inserts it at depth 4 with the other depth-4 entries;
- * `sillytavern` (1.12.6 and current) records its group with `depth: undefined`, which no chat depth equals, so it
- * is activated but never inserted.
+ * `sillytavern` does what 1.12.6's prompt builder does (`atDepthGroups`).
  */
 export function buildInjections(activated: readonly ActivatedEntry[], mode: CompatibilityMode = 'corrected'): WorldInfoInjections {
-  const withSeq = activated.map((a, seq) => ({ a, seq }));
-  // SillyTavern's iteration order: order descending, ties in activation order; each item is prepended.
-  withSeq.sort((x, y) => y.a.order - x.a.order || x.seq - y.seq);
+  const withSeq = placementOrder(activated);
   const before: string[] = [];
   const after: string[] = [];
   const anTop: string[] = [];
   const anBottom: string[] = [];
   const examplesBefore: string[] = [];
   const examplesAfter: string[] = [];
-  const depthGroups: Array<{ depth: number; role: WorldInfoRoleName; entries: string[] }> = [];
   const outletLists = new Map<string, string[]>();
   const end: Array<{ role: WorldInfoRoleName; content: string }> = [];
   const promptParts: PromptPartInjection[] = [];
@@ -137,13 +133,8 @@ export function buildInjections(activated: readonly ActivatedEntry[], mode: Comp
       case 'examples_after':
         examplesAfter.unshift(a.content);
         break;
-      case 'at_depth': {
-        if (a.depthMissing && mode === 'sillytavern') break;
-        let group = depthGroups.find((g) => g.depth === a.depth && g.role === a.role);
-        if (!group) depthGroups.push((group = { depth: a.depth, role: a.role, entries: [] }));
-        group.entries.unshift(a.content);
+      case 'at_depth':
         break;
-      }
       case 'outlet': {
         const name = a.outletName ?? '';
         if (name === '') break;
@@ -163,7 +154,9 @@ export function buildInjections(activated: readonly ActivatedEntry[], mode: Comp
     after: after.join('\n'),
     anTop,
     anBottom,
-    atDepth: depthGroups.map((g) => ({ depth: g.depth, role: g.role, content: g.entries.join('\n') })),
+    atDepth: atDepthGroups(withSeq, mode).groups.flatMap((g) =>
+      g.depth === undefined ? [] : [{ depth: g.depth, role: g.role, content: g.entries.join('\n') }],
+    ),
     examplesBefore,
     examplesAfter,
     outlets,
@@ -190,4 +183,43 @@ export function applyLoreInjections(activated: ActivatedEntry[], gidOf: (a: Acti
     else if (inj.operation === 'prepend') target.content = `${lore.content} ${target.content}`;
     else target.content = target.content.replace(inj.param, () => lore.content);
   }
+}
+
+/** SillyTavern's iteration order for building the prompt: order descending, ties in activation order. */
+function placementOrder(activated: readonly ActivatedEntry[]): Array<{ a: ActivatedEntry; seq: number }> {
+  return activated.map((a, seq) => ({ a, seq })).sort((x, y) => y.a.order - x.a.order || x.seq - y.seq);
+}
+
+interface DepthGroup {
+  depth: number | undefined;
+  role: WorldInfoRoleName;
+  entries: string[];
+}
+
+/**
+ * The at-depth groups, one per (depth, role), entries prepended in placement order. `sillytavern` (1.12.6 and
+ * current): an entry looks for the group of `depth ?? 4`, but a new group is stored with the entry's own `depth`,
+ * so a depth-less entry joins a depth-4 group made before it and is inserted; otherwise its group has depth
+ * `undefined`, which no chat depth (and no later lookup) equals: it is activated but not inserted (`dropped`).
+ */
+function atDepthGroups(
+  sorted: ReadonlyArray<{ a: ActivatedEntry }>,
+  mode: CompatibilityMode,
+): { groups: DepthGroup[]; dropped: Set<string> } {
+  const groups: DepthGroup[] = [];
+  const dropped = new Set<string>();
+  for (const { a } of sorted) {
+    if (a.position !== 'at_depth' || !a.content) continue;
+    const stored = a.depthMissing && mode === 'sillytavern' ? undefined : a.depth;
+    let group = groups.find((g) => g.depth === a.depth && g.role === a.role);
+    if (!group) groups.push((group = { depth: stored, role: a.role, entries: [] }));
+    group.entries.unshift(a.content);
+    if (group.depth === undefined) dropped.add(a.entryKey);
+  }
+  return { groups, dropped };
+}
+
+/** The depth-less at-depth entries SillyTavern would activate but not insert, for this activation list. */
+export function depthlessNotInserted(activated: readonly ActivatedEntry[]): Set<string> {
+  return atDepthGroups(placementOrder(activated), 'sillytavern').dropped;
 }

@@ -19,7 +19,14 @@
  */
 import { getTokenizer } from '../../tokenizer/index.ts';
 import type { TokenCounter } from '../../tokenizer/index.ts';
-import { applyLoreInjections, buildInjections, describePlacement, specPlacement, toActivatedEntry } from './activation-placement.ts';
+import {
+  applyLoreInjections,
+  buildInjections,
+  depthlessNotInserted,
+  describePlacement,
+  specPlacement,
+  toActivatedEntry,
+} from './activation-placement.ts';
 import { addStandingCandidates, forcedEntries } from './candidate-selection.ts';
 import { computeBudget, createSeededRandom, resolveSettings } from './engine-settings.ts';
 import { DiagnosticLog } from './entry-diagnostics.ts';
@@ -36,6 +43,7 @@ import type { ActivatedEntry, WorldInfoInput, WorldInfoResult, WorldInfoSettings
 import { explainQuirks } from './explain-quirks.ts';
 import type { QuirkRun } from './explain-quirks.ts';
 import { QuirkLog } from './quirk-log.ts';
+import { OccurrenceMemo } from './match.ts';
 import { runSillyTavernScanLoop } from './recursion-loop-sillytavern.ts';
 import { applyRisuaiBudget } from './risuai-budget.ts';
 import { RisuaiScanText } from './risuai-matching.ts';
@@ -47,19 +55,25 @@ export function runWorldInfo(input: WorldInfoInput): WorldInfoResult {
   const settings = resolveSettings(input.settings);
   const draws: number[] = [];
   const source = input.random ?? createSeededRandom(0);
-  const main = runMode(input, settings, () => {
-    const v = source();
-    draws.push(v);
-    return v;
-  });
+  const memo = new OccurrenceMemo();
+  const main = runMode(
+    input,
+    settings,
+    () => {
+      const v = source();
+      draws.push(v);
+      return v;
+    },
+    memo,
+  );
   let other: QuirkRun | undefined;
   if (main.quirks.met) {
-    // Replays the same random draws, then continues with a fixed-seed source.
-    const fallback = createSeededRandom(0);
+    // The other mode sees the random sequence it would have seen on its own: the main run's draws, then the
+    // source's next values (so a caller's seeded source advances by the draws only the other mode needed).
     let i = 0;
-    const replay = () => (i < draws.length ? (draws[i++] as number) : fallback());
+    const replay = () => (i < draws.length ? (draws[i++] as number) : source());
     const otherMode = otherModeOf(settings.compatibility);
-    other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay);
+    other = runMode({ ...input, dryRun: true }, { ...settings, compatibility: otherMode }, replay, memo);
   }
   const diagnostics = main.quirks.met ? explainQuirks(settings.compatibility, main, other) : main.diagnostics;
   return { ...main.result, diagnostics };
@@ -74,7 +88,7 @@ interface ModeRun extends QuirkRun {
   result: WorldInfoResult;
 }
 
-function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () => number): ModeRun {
+function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () => number, memo: OccurrenceMemo): ModeRun {
   const counter: TokenCounter = typeof input.tokenizer === 'object' ? input.tokenizer : getTokenizer(input.tokenizer ?? 'openai-cl100k');
   const substitute = input.substituteMacros ?? ((s: string) => s);
   const messages = input.messages;
@@ -93,7 +107,7 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
   const sillyTavern = settings.compatibility === 'sillytavern';
   const risuai = settings.compatibility === 'risuai';
 
-  const buffer = new ScanBuffer(books, input, settings, substitute);
+  const buffer = new ScanBuffer(books, input, settings, substitute, memo);
   addStandingCandidates(buffer.candidates, books, timed.stickyActive, forced);
   // RisuAI looks at every entry (disabled ones too) with its own key search.
   const risuText = risuai ? new RisuaiScanText(messages) : undefined;
@@ -168,7 +182,7 @@ function runMode(input: WorldInfoInput, settings: WorldInfoSettings, random: () 
   const activated: ActivatedEntry[] = records.map((a) => toActivatedEntry(books, a, messages.length, risuai));
   const gidByKey = new Map(records.map((a, i) => [(activated[i] as ActivatedEntry).entryKey, a.gid]));
   applyLoreInjections(activated, (a) => gidByKey.get(a.entryKey) ?? -1);
-  if (activated.some((a) => a.depthMissing)) quirks.runLevel('at_depth_without_depth');
+  if (activated.some((a) => a.depthMissing) && depthlessNotInserted(activated).size > 0) quirks.runLevel('at_depth_without_depth');
   // The last placement decorator wins in RisuAI, the spec's precedence elsewhere (and depths count differently).
   const placements = new Map<string, string>();
   if (risuai) {

@@ -5,6 +5,7 @@
  * A `risuai` run is compared with `corrected` (the spec): "the spec says…". Its entries placed elsewhere than the
  * spec would place them get `risuai_last_placement_wins` with `other_outcome: placed_differently`.
  */
+import { depthlessNotInserted } from './activation-placement.ts';
 import type { QuirkLog } from './quirk-log.ts';
 import type { RunBooks } from './run-books.ts';
 import type { ActivatedEntry, CompatibilityMode, EntryDiagnostic, QuirkName } from './types.ts';
@@ -32,16 +33,9 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
     for (const q of other.quirks.run) if (!runQuirks.includes(q)) runQuirks.push(q);
   }
   const otherByKey = new Map((other?.diagnostics ?? []).map((d) => [d.entryKey, d]));
-  const depthless = new Set(main.activated.filter((a) => a.depthMissing && a.position === 'at_depth').map((a) => a.entryKey));
+  // The depth-less at-depth entries SillyTavern leaves out of the prompt (in `corrected` mode: would leave out).
+  const depthless = depthlessNotInserted(main.activated);
   return main.diagnostics.map((d) => {
-    if (mode !== 'risuai' && depthless.has(d.entryKey)) {
-      return {
-        ...d,
-        quirk: 'at_depth_without_depth',
-        other_mode: otherMode,
-        other_outcome: mode === 'sillytavern' ? 'inserted_at_depth_4' : 'not_inserted',
-      };
-    }
     const o = otherByKey.get(d.entryKey);
     const placedElsewhere = main.placements?.get(d.entryKey);
     if (placedElsewhere !== undefined && o?.status === d.status) {
@@ -53,7 +47,15 @@ export function explainQuirks(mode: CompatibilityMode, main: QuirkRun, other: Qu
         other_placement: placedElsewhere,
       };
     }
-    if (!o || o.status === d.status) return d;
+    if (!o || o.status === d.status) {
+      if (mode === 'risuai' || !depthless.has(d.entryKey)) return d;
+      return {
+        ...d,
+        quirk: 'at_depth_without_depth',
+        other_mode: otherMode,
+        other_outcome: mode === 'sillytavern' ? 'inserted_at_depth_4' : 'not_inserted',
+      };
+    }
     // An entry decided differently without a quirk of its own was displaced by another entry's (budget, recursion).
     const quirk = byEntry.get(d.entryKey) ?? runQuirks[0] ?? byEntry.values().next().value;
     if (!quirk) return d;

@@ -251,7 +251,25 @@ export function clearKeyOccurrenceCache(index: BookIndex): void {
   occurrenceCaches.delete(index);
 }
 
-export function keyOccurrences(index: BookIndex, text: string): Int32Array {
+/**
+ * Occurrences of texts too long for the cache, kept for one `runWorldInfo` call: a run that meets a quirk runs the
+ * other mode on the same input (`explain-quirks.ts`), and its long recursion texts are the same as the first run's.
+ */
+export class OccurrenceMemo {
+  readonly #byIndex = new WeakMap<BookIndex, Map<string, Int32Array>>();
+
+  get(index: BookIndex, text: string): Int32Array | undefined {
+    return this.#byIndex.get(index)?.get(text);
+  }
+
+  set(index: BookIndex, text: string, occurrences: Int32Array): void {
+    let texts = this.#byIndex.get(index);
+    if (!texts) this.#byIndex.set(index, (texts = new Map()));
+    texts.set(text, occurrences);
+  }
+}
+
+export function keyOccurrences(index: BookIndex, text: string, memo?: OccurrenceMemo): Int32Array {
   let cache = occurrenceCaches.get(index);
   if (!cache) {
     cache = new LruCache<string, Int32Array>(OCCURRENCE_CACHE_TEXTS, {
@@ -261,16 +279,15 @@ export function keyOccurrences(index: BookIndex, text: string): Int32Array {
     occurrenceCaches.set(index, cache);
   }
   const cacheable = text.length <= OCCURRENCE_CACHE_MAX_TEXT;
-  if (cacheable) {
-    const hit = cache.get(text);
-    if (hit) return hit;
-  }
+  const hit = cacheable ? cache.get(text) : memo?.get(index, text);
+  if (hit) return hit;
   const pairs: number[] = [];
   index.automaton.scan(text, (patternId, end) => {
     pairs.push(patternId, end);
   });
   const result = Int32Array.from(pairs);
   if (cacheable) cache.set(text, result);
+  else memo?.set(index, text, result);
   return result;
 }
 
@@ -282,6 +299,7 @@ export class IndexedMatcher implements PlainKeyMatcher {
   readonly #recordList: KeyRecord[] = [];
   readonly #onNewKey: (bookIdx: number, keyId: number) => void;
   readonly #sillyTavern: boolean;
+  readonly #memo: OccurrenceMemo | undefined;
 
   /** `onNewKey` is called the first time a key occurs anywhere (to make its entries candidates). */
   constructor(
@@ -289,7 +307,9 @@ export class IndexedMatcher implements PlainKeyMatcher {
     store: SegmentStore,
     onNewKey: (bookIdx: number, keyId: number) => void,
     mode: CompatibilityMode = 'corrected',
+    memo?: OccurrenceMemo,
   ) {
+    this.#memo = memo;
     this.#indexes = indexes;
     this.#store = store;
     this.#recordSlot = indexes.map((index) => new Int32Array(index.keyText.length));
@@ -310,7 +330,7 @@ export class IndexedMatcher implements PlainKeyMatcher {
       const keyText = index.keyText;
       const patternKeys = index.patternKeys;
       const automaton = index.automaton;
-      const occurrences = keyOccurrences(index, text);
+      const occurrences = keyOccurrences(index, text, this.#memo);
       const spaced = keysWithWhitespace(index);
       for (let o = 0; o < occurrences.length; o += 2) {
         const patternId = occurrences[o] as number;

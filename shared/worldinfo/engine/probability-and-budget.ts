@@ -6,6 +6,7 @@
 import type { TokenCounter } from '../../tokenizer/index.ts';
 import type { DiagnosticLog } from './entry-diagnostics.ts';
 import { entryTokenCount } from './entry-token-count.ts';
+import { noteBudgetQuirk } from './budget-quirks.ts';
 import type { RunBooks } from './run-books.ts';
 import type { Activation, ScanProgress } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
@@ -54,6 +55,10 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
   const { books, progress, sticky, budget, random, counter, substitute, log } = ctx;
   let overflowedNow = false;
   const activatedNow: number[] = [];
+  const usedAtStart = progress.usedTokens;
+  // Counters without an incremental joined count: the sum stands in (no quadratic counting for a diagnostic).
+  const passText = counter.startJoined?.();
+  let passSum = 0;
   for (const a of ordered) {
     const p = books.prep(a.gid);
     const r = p.resolved;
@@ -81,8 +86,17 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
       log.note(a.gid, { ...base, status: 'activated', reason: a.reason, detail: activationDetail(a, r.ignoreBudget), tokens });
       continue;
     }
-    // SillyTavern overflows at `>=`: an entry that fills the budget exactly is dropped there.
-    if (!r.ignoreBudget && progress.usedTokens + tokens === budget) ctx.quirks.touch(a.gid, 'budget_boundary');
+    // What SillyTavern would count here (`>=`, the pass's entries joined): see budget-quirks.ts.
+    if (!r.ignoreBudget) {
+      const joined = passText ? passText.measure(`${content}\n`) : passSum + tokens;
+      const sides = {
+        sillyTavernTotal: usedAtStart + joined,
+        correctedTotal: progress.usedTokens + tokens,
+        budget,
+        joinedDiffers: joined !== passSum + tokens,
+      };
+      noteBudgetQuirk(ctx.quirks, a.gid, sides);
+    }
     if (!r.ignoreBudget && progress.usedTokens + tokens > budget) {
       if (p.decorators.ignoreOnMaxContext) {
         log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${progress.usedTokens}/${budget} used)`, {
@@ -96,7 +110,11 @@ export function admitActivations(ctx: BudgetContext, ordered: readonly Activatio
       log.skip(a.gid, 'budget', `token budget exhausted: ${progress.usedTokens} + ${tokens} > ${budget}`, { ...base, tokens });
       continue;
     }
-    if (!r.ignoreBudget) progress.usedTokens += tokens;
+    if (!r.ignoreBudget) {
+      progress.usedTokens += tokens;
+      passText?.append(`${content}\n`);
+      passSum += tokens;
+    }
     progress.activated.set(a.gid, { gid: a.gid, content, tokens, reason: a.reason, pass: progress.pass, seq: progress.seq++ });
     activatedNow.push(a.gid);
     log.note(a.gid, {

@@ -6,13 +6,15 @@
  *   scan would stop — even with recursion disabled and even after a budget overflow;
  * - min activations: the stop check `depth > max || depth > chat length` runs before the depth is increased, so
  *   the scan reaches one message deeper than the maximum (and one pass past the chat's end);
- * - the budget: an entry overflows when `recursion-fed tokens + tokens of this pass's entries so far >= budget`;
+ * - the budget: an entry overflows when `tokens(recursion-fed text) + tokens(this pass's entries so far, joined) >=
+ *   budget`, each side counted as one text (`content + "\n"` per entry, joined) as SillyTavern counts them;
  *   the first overflow skips the rest of the pass (1.19: entries that ignore the budget still go); later passes
  *   (delay levels) check their entries again (1.12.6; 1.19 admits nothing but budget-ignoring entries);
  *   the recursion-fed tokens count only entries whose content fed recursion (not `preventRecursion` ones), and the
  *   entries a pass cut after its overflow still feed the next pass's recursion text and may activate there;
  * - inclusion groups: `inclusion-groups-sillytavern.ts`.
- * Token counts are per entry, `tokens(content + "\n")`, summed (SillyTavern counts the concatenation).
+ * The joined count is kept up to date incrementally (`startJoinedCount`); diagnostics still report each entry's own
+ * `tokens(content + "\n")`.
  */
 import { filterInclusionGroupsSillyTavern } from './inclusion-groups-sillytavern.ts';
 import { activationDetail, budgetOrder } from './probability-and-budget.ts';
@@ -20,6 +22,8 @@ import { evaluatePass, feedsRecursion } from './recursion-loop.ts';
 import type { ScanLoopContext } from './recursion-loop.ts';
 import { STATE_MIN_ACTIVATIONS, STATE_NONE, STATE_RECURSION } from './scan-state.ts';
 import { entryTokenCount } from './entry-token-count.ts';
+import { noteBudgetQuirk } from './budget-quirks.ts';
+import { startJoinedCount } from '../../tokenizer/index.ts';
 import type { Activation, ScanState } from './scan-state.ts';
 import type { EntryDiagnostic } from './types.ts';
 
@@ -29,7 +33,8 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
   const levels = [...allDelayLevels];
   progress.currentLevel = levels.shift() ?? 0;
   progress.levels = levels;
-  let fedTokens = 0;
+  // SillyTavern's `allActivatedText`: the recursion-fed text, newest pass first, counted whole at each pass.
+  let fedText = '';
   let recursed = false;
   while (progress.state !== STATE_NONE) {
     if (settings.maxRecursionSteps > 0 && progress.pass >= settings.maxRecursionSteps) {
@@ -41,7 +46,7 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
     const now = evaluatePass(ctx, state);
     const grouped = filterInclusionGroupsSillyTavern({ ...ctx, score: (gid, s) => ctx.evaluator.score(gid, s) }, now, state);
     // `@@ignore_on_max_context` (Card V3, unknown to SillyTavern) keeps its meaning: last, and trimmed first.
-    admitSillyTavern(ctx, budgetOrder(books, grouped, ctx.sticky), fedTokens);
+    admitSillyTavern(ctx, budgetOrder(books, grouped, ctx.sticky), fedText === '' ? 0 : ctx.counter.count(fedText));
     const successful = grouped.filter((a) => !progress.failedProbability.has(a.gid));
     progress.forcedRecursion = false;
     const forRecursion = successful.filter((a) => feedsRecursion(books, a.gid, settings, progress));
@@ -68,12 +73,10 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
       // 1.12.6 pushes the text even when it is empty (1.19 skips an empty one); either way it counts as recursion.
       recursed = true;
       const parts = forRecursion.map((a) => progress.activated.get(a.gid)?.content ?? ctx.substitute(books.prep(a.gid).content));
-      buffer.addRecursionText(parts.join('\n'), progress.pass);
-      for (const a of forRecursion) {
-        const record = progress.activated.get(a.gid);
-        fedTokens += record ? record.tokens : ctx.counter.count(`${parts[forRecursion.indexOf(a)]}\n`);
-      }
-      if (forRecursion.length < successful.length && settings.recursive) ctx.quirks.runLevel('budget_recursion_accounting');
+      const text = parts.join('\n');
+      buffer.addRecursionText(text, progress.pass);
+      fedText = `${text}\n${fedText}`;
+      // Forgotten `preventRecursion` tokens matter only where a budget decision differs (noteBudgetQuirk, per entry).
       if (forRecursion.some((a) => !progress.activated.has(a.gid))) ctx.quirks.runLevel('budget_recursion_accounting');
     } else if (progress.overflowed && settings.recursive) {
       // Scanned, never evaluated: lets the diagnostics tell 'not_reached' entries from ones that matched nothing.
@@ -86,7 +89,9 @@ export function runSillyTavernScanLoop(ctx: ScanLoopContext, allDelayLevels: rea
 /** Probability and the budget over one pass's activations, SillyTavern's way (see the file comment). */
 function admitSillyTavern(ctx: ScanLoopContext, ordered: readonly Activation[], fedTokens: number): void {
   const { books, progress, sticky, budget, random, counter, substitute, log, quirks } = ctx;
+  const passText = startJoinedCount(counter);
   let passTokens = 0;
+  let passSum = 0;
   let ignoresBudget = ordered.filter((a) => books.prep(a.gid).resolved.ignoreBudget).length;
   let stopped = false;
   let overflowedNow = false;
@@ -112,24 +117,29 @@ function admitSillyTavern(ctx: ScanLoopContext, ordered: readonly Activation[], 
     }
     const content = substitute(p.content);
     const tokens = entryTokenCount(p, content, counter);
-    passTokens += tokens;
-    const total = fedTokens + passTokens;
-    if (!r.ignoreBudget && total === budget) quirks.touch(a.gid, 'budget_boundary');
+    const joined = passText.measure(`${content}\n`);
+    const total = fedTokens + joined;
+    passSum += tokens;
+    if (!r.ignoreBudget) {
+      const sides = { sillyTavernTotal: total, correctedTotal: progress.usedTokens + tokens, budget, joinedDiffers: joined !== passSum };
+      noteBudgetQuirk(quirks, a.gid, sides);
+    }
     if (!r.ignoreBudget && total >= budget) {
-      passTokens -= tokens;
       if (p.decorators.ignoreOnMaxContext) {
         log.skip(a.gid, 'budget', `@@ignore_on_max_context: ${tokens} tokens do not fit (${fedTokens + passTokens}/${budget} used)`, {
           ...base,
           tokens,
         });
+        passSum -= tokens;
         continue;
       }
-      passTokens += tokens;
+      passTokens = passText.append(`${content}\n`);
       progress.overflowed = true;
       overflowedNow = true;
       log.skip(a.gid, 'budget', `token budget reached: ${fedTokens} + ${passTokens} >= ${budget}`, { ...base, tokens });
       continue;
     }
+    passTokens = passText.append(`${content}\n`);
     if (!r.ignoreBudget) progress.usedTokens += tokens;
     progress.activated.set(a.gid, { gid: a.gid, content, tokens, reason: a.reason, pass: progress.pass, seq: progress.seq++ });
     log.note(a.gid, { ...base, status: 'activated', reason: a.reason, detail: activationDetail(a, r.ignoreBudget), tokens });

@@ -7,7 +7,7 @@ import { stripCommentMacros } from '../comment-macros.ts';
 import { MAX_SCAN_DEPTH } from '../entry.ts';
 import { KIND_INJECTION, KIND_RECURSION, MATCH_SOURCE_BITS } from './book-index.ts';
 import { IndexedMatcher, KeyResolver, NaiveMatcher, SegmentStore } from './match.ts';
-import type { PlainKeyMatcher } from './match.ts';
+import type { OccurrenceMemo, PlainKeyMatcher } from './match.ts';
 import type { RunBook, RunBooks } from './run-books.ts';
 import type { WorldInfoInput, WorldInfoSettings } from './types.ts';
 
@@ -35,7 +35,13 @@ export class ScanBuffer {
   /** Hands each pass's recursion text to another scanner instead (the `risuai` profile's). */
   onRecursionText?: (text: string) => void;
 
-  constructor(books: RunBooks, input: ScanBufferInput, settings: WorldInfoSettings, substitute: (s: string) => string) {
+  constructor(
+    books: RunBooks,
+    input: ScanBufferInput,
+    settings: WorldInfoSettings,
+    substitute: (s: string) => string,
+    memo?: OccurrenceMemo,
+  ) {
     this.messages = input.messages;
     this.includeNames = settings.includeNames;
     this.messageCount = Math.min(input.messages.length, MAX_SCAN_DEPTH);
@@ -52,6 +58,7 @@ export class ScanBuffer {
               for (const local of b.index.primaryUsers[keyId] as number[]) candidates.add(b.offset + local);
             },
             mode,
+            memo,
           );
     if (input.strategy === 'naive') for (let g = 0; g < books.total; g++) candidates.add(g);
     this.resolver = new KeyResolver(this.store, this.matcher, substitute, mode);

@@ -75,6 +75,7 @@ export type QuirkName =
   | 'min_activations_depth'
   | 'budget_boundary'
   | 'budget_recursion_accounting'
+  | 'budget_joined_count'
   | 'inclusion_group_double_removal'
   | 'inclusion_group_multi_group'
   | 'inclusion_group_names'

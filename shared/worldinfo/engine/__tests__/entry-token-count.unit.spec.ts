@@ -1,12 +1,15 @@
-import type { TokenCounter } from '../../../tokenizer/index.ts';
+import { recountJoined, type TokenCounter } from '../../../tokenizer/index.ts';
 import type { WorldInfoEntry } from '../../entry.ts';
 import { WorldInfoIndexCache } from '../book-index.ts';
 import { runWorldInfo } from '../engine.ts';
 
-/** A counter that records what it was asked to count. */
+const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+
+/** A counter that records what it was asked to count one by one (the budget's joined count goes to `startJoined`,
+ * which SillyTavern mode asks for every pass, and which is not recorded here). */
 function countingCounter(): TokenCounter & { counted: string[] } {
   const counted: string[] = [];
-  return { family: 'approximate', counted, count: (t) => (counted.push(t), t.split(/\s+/).filter(Boolean).length) };
+  return { family: 'approximate', counted, count: (t) => (counted.push(t), words(t)), startJoined: () => recountJoined({ count: words }) };
 }
 
 const entries: WorldInfoEntry[] = [
@@ -21,6 +24,8 @@ function run(counter: TokenCounter, cache: WorldInfoIndexCache, version: number)
     characterName: 'Seraphina',
     tokenizer: counter,
     indexCache: cache,
+    // Recursion would add the recursion-fed text, counted whole at the next pass as SillyTavern does.
+    settings: { recursive: false },
   });
 }
 
@@ -42,6 +47,14 @@ describe('entry token counts', () => {
     const other = countingCounter();
     run(other, cache, 2);
     expect(other.counted).toHaveLength(2);
+  });
+
+  test('a counter without an incremental joined count gets the joined text of the pass counted whole', () => {
+    const counted: string[] = [];
+    const counter: TokenCounter = { family: 'approximate', count: (t) => (counted.push(t), words(t)) };
+    run(counter, new WorldInfoIndexCache(), 1);
+    // SillyTavern's check: `newContent += content + '\n'`, counted whole after every entry.
+    expect(counted).toContain('The ancient dragon sleeps.\nSeraphina guards the glade.\n');
   });
 
   test('a family name counts with that family (llama: a newline is one token, no BOS)', () => {

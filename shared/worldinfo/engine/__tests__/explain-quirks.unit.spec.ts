@@ -1,18 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TokenCounter } from '../../../tokenizer/index.ts';
+import { recountJoined, type TokenCounter } from '../../../tokenizer/index.ts';
 import type { WorldInfoEntry } from '../../entry.ts';
 import { runWorldInfo } from '../engine.ts';
 import type { CompatibilityMode } from '../types.ts';
 
-/** Counts token counting calls: one per entry that reaches the budget, per mode run. */
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+/** Counts token counting calls: one per entry that reaches the budget, per mode run (the pass's joined count,
+ * `startJoined`, is not counted here). */
 function countingCounter(): TokenCounter & { calls: number } {
   const counter = {
     family: 'approximate' as const,
     calls: 0,
     count(text: string) {
       counter.calls++;
-      return text.split(/\s+/).filter(Boolean).length;
+      return words(text);
     },
+    startJoined: () => recountJoined({ count: words }),
   };
   return counter;
 }
