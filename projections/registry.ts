@@ -6,6 +6,7 @@ import { characterWorldBooksProjection } from './character-world-books-projectio
 import { chatsProjection } from './chats-projection.ts';
 import { personasProjection } from './personas-projection.ts';
 import { groupsProjection } from './groups-projection.ts';
+import { memoryIndexProjection } from './memory-index-projection.ts';
 import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
@@ -26,4 +27,5 @@ export const projections: readonly Projection[] = [
   personasProjection,
   userDefaultsProjection,
   groupsProjection,
+  memoryIndexProjection,
 ];

@@ -8,6 +8,7 @@ export const userDefaultsFolds: EventFolds<'UserDefaultsChanged', Insertable<Use
     return {
       user_id: event.data.userId,
       compatibility: event.data.defaults.compatibility ?? null,
+      memory: event.data.defaults.memory ? JSON.stringify(event.data.defaults.memory) : null,
       revision: event.revision,
       updated_at: event.createdAt,
     };

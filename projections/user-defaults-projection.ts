@@ -16,6 +16,7 @@ export const userDefaultsProjection = defineProjection({
           .column('user_id')
           .doUpdateSet({
             compatibility: sql.ref('excluded.compatibility'),
+            memory: sql.ref('excluded.memory'),
             revision: sql.ref('excluded.revision'),
             updated_at: sql.ref('excluded.updated_at'),
           } as never)

@@ -15,6 +15,7 @@ import * as userDefaults from './migrations/2026_12_07_080_user_defaults.ts';
 import * as groups from './migrations/2026_12_07_080_groups.ts';
 import * as groupChats from './migrations/2026_12_07_081_group_chats.ts';
 import * as groupAvatar from './migrations/2026_12_07_082_group_avatar.ts';
+import * as memoryIndex from './migrations/2026_12_07_300_memory_index.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -36,6 +37,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_080_groups': groups,
   '2026_12_07_081_group_chats': groupChats,
   '2026_12_07_082_group_avatar': groupAvatar,
+  '2026_12_07_300_memory_index': memoryIndex,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

@@ -315,6 +315,8 @@ export interface UserDefaultsTable {
   user_id: string;
   /** 'sillytavern' | 'corrected', or null (not set). */
   compatibility: string | null;
+  /** The memory defaults (shared/memory/memory-settings.ts), or null (not set). */
+  memory: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   /** Revision of `userdefaults-<user_id>` that wrote the row. */
   revision: number;
   updated_at: ColumnType<Date, Date | string, Date | string>;
@@ -343,4 +345,35 @@ export interface ReadModels {
   personas: PersonasTable;
   user_defaults: UserDefaultsTable;
   groups: GroupsTable;
+  memory_chats: MemoryChatsTable;
+  memory_turns: MemoryTurnsTable;
+  memory_postings: MemoryPostingsTable;
+}
+
+/** The memory index per chat (projections/memory-index-projection.ts): counts for BM25. */
+export interface MemoryChatsTable {
+  chat_id: string;
+  owner_id: string;
+  version: number;
+  turns: number;
+  total_length: ColumnType<number, number, number>;
+}
+
+/** A turn in the memory index: its length in words and its terms. */
+export interface MemoryTurnsTable {
+  message_id: string;
+  chat_id: string;
+  length: number;
+  terms: string[];
+  speaker: string | null;
+  sent_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** A term of a chat's turn (the index's postings). */
+export interface MemoryPostingsTable {
+  chat_id: string;
+  term: string;
+  message_id: string;
+  tf: number;
+  length: number;
 }

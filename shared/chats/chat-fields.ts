@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
+import { memorySettingsSchema } from '../memory/memory-settings.ts';
 
 /** Limits from the original system (tldw_server): content per message, settings blob, author's note. */
 export const MAX_MESSAGE_CONTENT = 1_000_000;
@@ -28,6 +29,8 @@ const settingsShape = {
   extensions: z.record(z.string(), z.unknown()),
   /** The lorebook engine's compatibility mode for this chat's scans (a request's own value wins). */
   compatibility: compatibilityModeSchema,
+  /** Long-term memory for this chat (keys left out: the owner's defaults, then the built-in values). */
+  memory: memorySettingsSchema,
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -51,6 +54,7 @@ export const chatSettingsChangesSchema = z
     scenario: settingsShape.scenario.nullable(),
     extensions: settingsShape.extensions.nullable(),
     compatibility: settingsShape.compatibility.nullable(),
+    memory: settingsShape.memory.nullable(),
   })
   .partial()
   .strict();

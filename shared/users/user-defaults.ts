@@ -4,18 +4,24 @@
  */
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
+import { memorySettingsSchema } from '../memory/memory-settings.ts';
 
 export const userDefaultsSchema = z
   .object({
     /** The lorebook engine's mode for this user's scans: `sillytavern` or `corrected` (unset: `sillytavern`). */
     compatibility: compatibilityModeSchema,
+    /** Long-term memory (recall of older turns into the prompt); each key a chat leaves out comes from here. */
+    memory: memorySettingsSchema,
   })
   .partial()
   .strict();
 export type UserDefaults = z.infer<typeof userDefaultsSchema>;
 
 /** A change: given keys replace the stored ones, `null` removes a key. */
-export const userDefaultsChangesSchema = z.object({ compatibility: compatibilityModeSchema.nullable() }).partial().strict();
+export const userDefaultsChangesSchema = z
+  .object({ compatibility: compatibilityModeSchema.nullable(), memory: memorySettingsSchema.nullable() })
+  .partial()
+  .strict();
 export type UserDefaultsChanges = z.infer<typeof userDefaultsChangesSchema>;
 
 export function mergeUserDefaults(current: UserDefaults, changes: UserDefaultsChanges): UserDefaults {

@@ -3,6 +3,7 @@ import { changeUserDefaults } from '../../../commands/users/user-defaults-workfl
 import { createUserDefaultsQueries, type UserDefaultsView } from '../../../queries/user-defaults-queries.ts';
 import { compatibilityModeSchema } from '../../../shared/worldinfo/index.ts';
 import { userDefaultsChangesSchema } from '../../../shared/users/user-defaults.ts';
+import { memorySettingsSchema } from '../../../shared/memory/memory-settings.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -12,7 +13,7 @@ import { problemSchema } from '../http/schemas.ts';
 const defaultsViewSchema = z.object({
   user_id: z.string(),
   /** Unset keys are absent (their built-in default applies: `compatibility` is then `sillytavern`). */
-  defaults: z.object({ compatibility: compatibilityModeSchema.optional() }),
+  defaults: z.object({ compatibility: compatibilityModeSchema.optional(), memory: memorySettingsSchema.optional() }),
   version: z.number().int(),
 });
 
@@ -28,7 +29,7 @@ export function userDefaultsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/defaults',
       operationId: 'getMyDefaults',
-      summary: "The caller's defaults (the lorebook engine's compatibility mode)",
+      summary: "The caller's defaults (the lorebook engine's compatibility mode, long-term memory)",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'defaults', schema: defaultsViewSchema } },

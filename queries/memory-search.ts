@@ -1,0 +1,117 @@
+import { sql, type Kysely } from 'kysely';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import {
+  analyseQuery,
+  rankTurns,
+  scoreTurns,
+  type MemoryHit,
+  type PathTurn,
+  type Posting,
+  type QueryTerm,
+} from '../shared/memory/memory-ranking.ts';
+
+export interface MemorySearchOptions {
+  limit: number;
+  /** Turns never returned (a prompt's window: what the context already holds); they still lead to neighbours. */
+  exclude?: ReadonlySet<string>;
+}
+
+/** A term held by more than this share of a chat's turns says little about any of them; it is left out of the lookup. */
+const COMMON_SHARE = 0.25;
+/** Turns (by their own score) checked against the active path per round. */
+const CANDIDATES = 400;
+
+const day = (at: Date) => at.toISOString().slice(0, 10);
+
+/**
+ * Memory search over a chat's active branch: postings of the query's terms from the memory index (every branch),
+ * BM25 per turn, then only turns on the chat's active path that are not deleted (the chats read model's
+ * `on_path`), with their path neighbours, ranked by shared/memory/memory-ranking.ts.
+ */
+export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
+  const scoped = db.withSchema(schema);
+
+  async function lookup(chatId: string, query: QueryTerm[], documents: number): Promise<Map<string, Posting[]>> {
+    const counts = await scoped
+      .selectFrom('memory_postings')
+      .select(['term', sql<number>`count(*)::int`.as('n')])
+      .where('chat_id', '=', chatId)
+      .where('term', '=', sql<string>`ANY(${query.map((q) => q.term)}::text[])`)
+      .groupBy('term')
+      .execute();
+    if (counts.length === 0) return new Map();
+    let terms = counts.filter((c) => c.n <= Math.max(50, COMMON_SHARE * documents)).map((c) => c.term);
+    if (terms.length === 0) terms = [counts.reduce((a, b) => (a.n <= b.n ? a : b)).term];
+    const rows = await scoped
+      .selectFrom('memory_postings')
+      .select(['term', 'message_id', 'tf', 'length'])
+      .where('chat_id', '=', chatId)
+      .where('term', '=', sql<string>`ANY(${terms}::text[])`)
+      .execute();
+    const postings = new Map<string, Posting[]>();
+    for (const r of rows) {
+      const p = { messageId: r.message_id, tf: r.tf, length: r.length };
+      const list = postings.get(r.term);
+      if (list) list.push(p);
+      else postings.set(r.term, [p]);
+    }
+    return postings;
+  }
+
+  const pathTurns = (chatId: string) =>
+    scoped
+      .selectFrom('chat_messages')
+      .select(['id', 'depth', 'created_at'])
+      .where('chat_id', '=', chatId)
+      .where('on_path', '=', true)
+      .where('deleted_at', 'is', null);
+
+  const toTurn = (r: { id: string; depth: number; created_at: Date }): PathTurn => ({
+    id: r.id,
+    depth: r.depth,
+    day: day(new Date(r.created_at)),
+  });
+
+  return {
+    async search(chatId: string, text: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
+      const query = analyseQuery(text);
+      if (query.length === 0) return [];
+      const stats = await scoped
+        .selectFrom('memory_chats')
+        .select(['turns', 'total_length'])
+        .where('chat_id', '=', chatId)
+        .executeTakeFirst();
+      if (!stats || stats.turns === 0) return [];
+      const documents = stats.turns;
+      const own = scoreTurns(query, await lookup(chatId, query, documents), {
+        documents,
+        averageLength: Number(stats.total_length) / documents,
+      });
+      const ranked = [...own].sort((a, b) => b[1].score - a[1].score).map(([id]) => id);
+      // Best own scores first, checked against the active path until enough turns are on it.
+      const wanted = options.limit + (options.exclude?.size ?? 0);
+      const candidates: PathTurn[] = [];
+      for (let i = 0; i < ranked.length && candidates.length < Math.max(wanted * 4, 50); i += CANDIDATES) {
+        const ids = ranked.slice(i, i + CANDIDATES);
+        const rows = await pathTurns(chatId)
+          .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
+          .execute();
+        candidates.push(...rows.map(toTurn));
+      }
+      if (candidates.length === 0) return [];
+      const depths = [...new Set(candidates.flatMap((c) => [c.depth - 1, c.depth + 1]))];
+      const neighbours = await pathTurns(chatId)
+        .where('depth', '=', sql<number>`ANY(${depths}::int[])`)
+        .execute();
+      const byDepth = new Map<number, PathTurn>();
+      for (const t of [...candidates, ...neighbours.map(toTurn)]) byDepth.set(t.depth, t);
+      const pathIds = new Set([...byDepth.values()].map((t) => t.id));
+      const onPath = new Map([...own].filter(([id]) => pathIds.has(id)));
+      const hits = rankTurns(query, onPath, candidates, byDepth, wanted);
+      const exclude = options.exclude;
+      return (exclude ? hits.filter((h) => !exclude.has(h.message_id)) : hits).slice(0, options.limit);
+    },
+  };
+}
+
+export type MemorySearch = ReturnType<typeof createMemorySearch>;
