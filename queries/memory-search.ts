@@ -111,6 +111,18 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
       const exclude = options.exclude;
       return (exclude ? hits.filter((h) => !exclude.has(h.message_id)) : hits).slice(0, options.limit);
     },
+
+    /** The text of recalled turns, in the chat's order. */
+    turns(chatId: string, ids: readonly string[]) {
+      if (ids.length === 0) return Promise.resolve([]);
+      return scoped
+        .selectFrom('chat_messages')
+        .select(['id', 'depth', 'sender', 'name', 'content'])
+        .where('chat_id', '=', chatId)
+        .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
+        .orderBy('depth')
+        .execute();
+    },
   };
 }
 
