@@ -13,9 +13,17 @@ export interface IndexedTurn {
 }
 
 /** A turn's index rows. */
-export function indexTurn(chatId: string, messageId: string, content: string, speaker: string | null, sentAt: Date): IndexedTurn {
+export function indexTurn(
+  chatId: string,
+  messageId: string,
+  content: string,
+  speaker: string | null,
+  sentAt: Date,
+  hasImage = false,
+): IndexedTurn {
   const { terms, length } = analyseText(content, speaker);
   for (const t of sentDayTerms(sentAt)) terms.set(t, 1);
+  if (hasImage) terms.set('@image', 1);
   const postings = [...terms].map(([term, tf]) => ({ chat_id: chatId, term, message_id: messageId, tf: Math.min(tf, 32767), length }));
   return { turn: { message_id: messageId, chat_id: chatId, length, terms: [...terms.keys()], speaker, sent_at: sentAt }, postings };
 }
@@ -23,5 +31,5 @@ export function indexTurn(chatId: string, messageId: string, content: string, sp
 /** A posted message's index rows (a user's turn is named by its display name when it has one). */
 export function indexPosted(event: RecordedEvent<'MessagePosted'>): IndexedTurn {
   const d = event.data;
-  return indexTurn(d.chatId, d.messageId, d.content, d.name, d.sentAt ? new Date(d.sentAt) : event.createdAt);
+  return indexTurn(d.chatId, d.messageId, d.content, d.name, d.sentAt ? new Date(d.sentAt) : event.createdAt, d.image !== null);
 }

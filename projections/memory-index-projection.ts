@@ -84,7 +84,14 @@ async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<voi
     case 'MessageEdited': {
       const old = await db.selectFrom('memory_turns').selectAll().where('message_id', '=', event.data.messageId).executeTakeFirst();
       if (!old) return;
-      const indexed = indexTurn(chatId, old.message_id, event.data.content, old.speaker, new Date(old.sent_at));
+      const indexed = indexTurn(
+        chatId,
+        old.message_id,
+        event.data.content,
+        old.speaker,
+        new Date(old.sent_at),
+        old.terms.includes('@image'),
+      );
       if (!(await claim(db, chatId, event.revision, event.revision, 0, indexed.turn.length - old.length))) return;
       await db
         .deleteFrom('memory_postings')

@@ -2,8 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import {
   analyseQuery,
+  interleaveSecondHop,
   rankTurns,
   scoreTurns,
+  type CorpusStats,
   type MemoryHit,
   type PathTurn,
   type Posting,
@@ -20,6 +22,9 @@ export interface MemorySearchOptions {
 const COMMON_SHARE = 0.25;
 /** Turns (by their own score) checked against the active path per round. */
 const CANDIDATES = 400;
+/** The second hop looks up the names of this many best turns, at most this many names. */
+const EXPANSION_FROM = 3;
+const EXPANSION_NAMES = 3;
 
 const day = (at: Date) => at.toISOString().slice(0, 10);
 
@@ -72,42 +77,67 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
     day: day(new Date(r.created_at)),
   });
 
+  /** The turns of the active path ranked for `query`: best own scores first, checked against the path, with their neighbours. */
+  async function rank(chatId: string, query: QueryTerm[], corpus: CorpusStats, wanted: number): Promise<MemoryHit[]> {
+    const own = scoreTurns(query, await lookup(chatId, query, corpus.documents), corpus);
+    const ranked = [...own].sort((a, b) => b[1].score - a[1].score).map(([id]) => id);
+    const candidates: PathTurn[] = [];
+    for (let i = 0; i < ranked.length && candidates.length < Math.max(wanted * 4, 50); i += CANDIDATES) {
+      const ids = ranked.slice(i, i + CANDIDATES);
+      const rows = await pathTurns(chatId)
+        .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
+        .execute();
+      candidates.push(...rows.map(toTurn));
+    }
+    if (candidates.length === 0) return [];
+    const depths = [...new Set(candidates.flatMap((c) => [c.depth - 1, c.depth + 1]))];
+    const neighbours = await pathTurns(chatId)
+      .where('depth', '=', sql<number>`ANY(${depths}::int[])`)
+      .execute();
+    const byDepth = new Map<number, PathTurn>();
+    for (const t of [...candidates, ...neighbours.map(toTurn)]) byDepth.set(t.depth, t);
+    const pathIds = new Set([...byDepth.values()].map((t) => t.id));
+    const onPath = new Map([...own].filter(([id]) => pathIds.has(id)));
+    return rankTurns(query, onPath, candidates, byDepth, wanted);
+  }
+
+  /** Names (`n:` terms) the given turns hold and the query does not, at most EXPANSION_NAMES. */
+  async function namesOf(chatId: string, ids: string[], query: QueryTerm[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await scoped
+      .selectFrom('memory_turns')
+      .select(['message_id', 'terms'])
+      .where('chat_id', '=', chatId)
+      .where('message_id', '=', sql<string>`ANY(${ids}::uuid[])`)
+      .execute();
+    const asked = new Set(query.map((q) => q.term));
+    const order = new Map(ids.map((id, i) => [id, i]));
+    const names = rows
+      .sort((a, b) => order.get(a.message_id)! - order.get(b.message_id)!)
+      .flatMap((r) => r.terms.filter((t) => t.startsWith('n:') && !asked.has(t)));
+    return [...new Set(names)].slice(0, EXPANSION_NAMES);
+  }
+
   return {
     async search(chatId: string, text: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
-      const query = analyseQuery(text);
-      if (query.length === 0) return [];
       const stats = await scoped
         .selectFrom('memory_chats')
         .select(['turns', 'total_length'])
         .where('chat_id', '=', chatId)
         .executeTakeFirst();
       if (!stats || stats.turns === 0) return [];
-      const documents = stats.turns;
-      const own = scoreTurns(query, await lookup(chatId, query, documents), {
-        documents,
-        averageLength: Number(stats.total_length) / documents,
-      });
-      const ranked = [...own].sort((a, b) => b[1].score - a[1].score).map(([id]) => id);
-      // Best own scores first, checked against the active path until enough turns are on it.
+      const corpus = { documents: stats.turns, averageLength: Number(stats.total_length) / stats.turns };
       const wanted = options.limit + (options.exclude?.size ?? 0);
-      const candidates: PathTurn[] = [];
-      for (let i = 0; i < ranked.length && candidates.length < Math.max(wanted * 4, 50); i += CANDIDATES) {
-        const ids = ranked.slice(i, i + CANDIDATES);
-        const rows = await pathTurns(chatId)
-          .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
-          .execute();
-        candidates.push(...rows.map(toTurn));
-      }
-      if (candidates.length === 0) return [];
-      const depths = [...new Set(candidates.flatMap((c) => [c.depth - 1, c.depth + 1]))];
-      const neighbours = await pathTurns(chatId)
-        .where('depth', '=', sql<number>`ANY(${depths}::int[])`)
-        .execute();
-      const byDepth = new Map<number, PathTurn>();
-      for (const t of [...candidates, ...neighbours.map(toTurn)]) byDepth.set(t.depth, t);
-      const pathIds = new Set([...byDepth.values()].map((t) => t.id));
-      const onPath = new Map([...own].filter(([id]) => pathIds.has(id)));
-      const hits = rankTurns(query, onPath, candidates, byDepth, wanted);
+      const query = analyseQuery(text);
+      if (query.length === 0) return [];
+      let hits = await rank(chatId, query, corpus, wanted);
+      // The second hop: names the best turns hold that the query did not say, looked up again below its own terms.
+      const names = await namesOf(
+        chatId,
+        hits.slice(0, EXPANSION_FROM).map((h) => h.message_id),
+        query,
+      );
+      if (names.length > 0) hits = interleaveSecondHop(hits, await rank(chatId, analyseQuery(text, names), corpus, wanted), names, wanted);
       const exclude = options.exclude;
       return (exclude ? hits.filter((h) => !exclude.has(h.message_id)) : hits).slice(0, options.limit);
     },

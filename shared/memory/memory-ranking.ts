@@ -16,16 +16,18 @@ export interface QueryTerm {
   concept: string;
 }
 
-const KIND_WEIGHT: Record<TermKind, number> = { word: 1, name: 2, number: 1.5, date: 2, sent: 1.2 };
+const KIND_WEIGHT: Record<TermKind, number> = { word: 1, name: 2, number: 1.5, date: 2, sent: 1.2, class: 1 };
 
 /** The terms a query looks up, with their weights; a date also looks up the turns sent on that day. */
-export function analyseQuery(text: string): QueryTerm[] {
+export function analyseQuery(text: string, expansion: readonly string[] = []): QueryTerm[] {
   const out: QueryTerm[] = [];
-  for (const [term, count] of analyseText(text).terms) {
+  for (const [term, count] of analyseText(text, null, true).terms) {
     const weight = KIND_WEIGHT[termKind(term)] * (1 + Math.log(count));
     out.push({ term, weight, concept: term });
     if (/^(md|d|m):/.test(term)) out.push({ term: `@${term}`, weight: KIND_WEIGHT.sent, concept: term });
   }
+  // Names found in the first results (the second hop of a question about two facts), below the query's own terms.
+  for (const term of expansion) if (!out.some((q) => q.term === term)) out.push({ term, weight: EXPANSION_WEIGHT, concept: term });
   return out;
 }
 
@@ -45,7 +47,12 @@ export interface CorpusStats {
 export interface OwnScore {
   score: number;
   terms: string[];
+  /** Each term's part of the score. */
+  parts: number[];
 }
+
+/** The weight of a name found in the first results rather than in the query. */
+export const EXPANSION_WEIGHT = 0.6;
 
 const K1 = 1.2;
 const B = 0.75;
@@ -70,7 +77,8 @@ export function scoreTurns(
       if (own) {
         own.score += s;
         own.terms.push(q.term);
-      } else scores.set(p.messageId, { score: s, terms: [q.term] });
+        own.parts.push(s);
+      } else scores.set(p.messageId, { score: s, terms: [q.term], parts: [s] });
     }
   }
   return scores;
@@ -107,7 +115,13 @@ function listTerms(terms: readonly string[]): string {
     byKind.set(label, list);
   }
   return [...byKind]
-    .map(([label, list]) => (label === 'sent' ? `sent on ${list.join(', ')}` : `${label} ${list.map((x) => `"${x}"`).join(', ')}`))
+    .map(([label, list]) =>
+      label === 'sent'
+        ? `sent on ${list.join(', ')}`
+        : label === 'holds'
+          ? `holds ${list.join(' and ')}`
+          : `${label} ${list.map((x) => `"${x}"`).join(', ')}`,
+    )
     .join('; ');
 }
 
@@ -125,11 +139,11 @@ export function rankTurns(
   const concepts = new Set(query.map((q) => q.concept));
   const conceptOf = new Map(query.map((q) => [q.term, q.concept]));
   const ownScore = (id: string | undefined) => (id ? (own.get(id)?.score ?? 0) : 0);
-  const sessionBest = new Map<string, number[]>();
+  const sessions = new Map<string, string[]>();
   for (const c of candidates) {
-    const list = sessionBest.get(c.day) ?? [];
-    list.push(ownScore(c.id));
-    sessionBest.set(c.day, list);
+    const list = sessions.get(c.day) ?? [];
+    if (ownScore(c.id) > 0) list.push(c.id);
+    sessions.set(c.day, list);
   }
   const turns = new Map<string, PathTurn>();
   for (const c of candidates) {
@@ -151,9 +165,9 @@ export function rankTurns(
     const covered = new Set<string>();
     for (const t of [...(mine?.terms ?? []), ...(lead ? own.get(lead.id)!.terms : [])]) covered.add(conceptOf.get(t) ?? t);
     score *= 1 + (COVERAGE_GAIN * covered.size) / Math.max(1, concepts.size);
-    const others = (sessionBest.get(turn.day) ?? []).filter((s) => s > 0);
-    const sessionMatches = others.length - (mine ? 1 : 0);
-    if (sessionMatches > 0) score += SESSION_SHARE * Math.max(...others);
+    const others = (sessions.get(turn.day) ?? []).filter((id) => id !== turn.id);
+    const sessionMatches = others.length;
+    if (sessionMatches > 0) score += SESSION_SHARE * Math.max(...others.map(ownScore));
     const parts: string[] = [];
     if (mine) parts.push(`matched ${listTerms(mine.terms)}`);
     if (lead) {
@@ -166,4 +180,30 @@ export function rankTurns(
   }
   hits.sort((a, b) => b.sort - a.sort || turns.get(b.message_id)!.depth - turns.get(a.message_id)!.depth);
   return hits.slice(0, limit).map(({ sort: _sort, ...hit }) => hit);
+}
+
+/**
+ * The second hop's turns among the first ranking's: every third place goes to a turn the second lookup (with
+ * the names the first results held) found and the first did not, so a question about two facts gets both while
+ * the first ranking's order stays ahead.
+ */
+export function interleaveSecondHop(
+  first: readonly MemoryHit[],
+  second: readonly MemoryHit[],
+  names: readonly string[],
+  limit: number,
+): MemoryHit[] {
+  const seen = new Set(first.map((h) => h.message_id));
+  const via = names.map(describeTerm).join('", "');
+  const fresh = second
+    .filter((h) => !seen.has(h.message_id))
+    .map((h) => ({ ...h, why: `second hop, through the names "${via}" of the best turns: ${h.why}` }));
+  const out: MemoryHit[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < first.length || j < fresh.length)) {
+    if ((out.length % 3 === 2 && j < fresh.length) || i >= first.length) out.push(fresh[j++]!);
+    else out.push(first[i++]!);
+  }
+  return out;
 }

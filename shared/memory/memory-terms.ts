@@ -160,6 +160,49 @@ export function fold(text: string): string {
     .toLowerCase();
 }
 
+/**
+ * Classes a question asks for by name and a turn holds by example: "the picture I sent" finds "[Image: ...]" or a
+ * photo described in words, "what colour" finds a turn that names one.
+ */
+const CLASS_OF: Record<string, string> = Object.fromEntries([
+  ...['image', 'images', 'photo', 'photos', 'photograph', 'picture', 'pictures', 'pic', 'pics', 'snapshot', 'screenshot', 'selfie'].map(
+    (w) => [w, '@image'],
+  ),
+  ...[
+    'colour',
+    'color',
+    'colours',
+    'colors',
+    'red',
+    'blue',
+    'green',
+    'yellow',
+    'orange',
+    'purple',
+    'pink',
+    'brown',
+    'black',
+    'white',
+    'grey',
+    'gray',
+    'silver',
+    'golden',
+    'turquoise',
+    'crimson',
+    'violet',
+    'beige',
+  ].map((w) => [w, '@colour']),
+]);
+
+/** Words that ask for a class (a query's "what colour"): a colour itself in a query is only that colour. */
+const CLASS_NAMES: ReadonlySet<string> = new Set([
+  'colour',
+  'color',
+  'colours',
+  'colors',
+  ...Object.keys(CLASS_OF).filter((w) => CLASS_OF[w] === '@image'),
+]);
+
 /** A word's index form: digits for numbers, the English stem for ASCII words, the folded word otherwise. */
 function wordTerm(word: string): string | null {
   if (DIGITS.test(word)) return `#${Number(word.replace(/,|st|nd|rd|th/g, ''))}`;
@@ -180,8 +223,8 @@ function add(terms: Map<string, number>, term: string, n = 1): void {
   terms.set(term, (terms.get(term) ?? 0) + n);
 }
 
-/** Terms of a text; `speaker` is added as a name. */
-export function analyseText(text: string, speaker: string | null = null): AnalysedText {
+/** Terms of a text; `speaker` is added as a name. `asQuery`: a class only for the words that name one. */
+export function analyseText(text: string, speaker: string | null = null, asQuery = false): AnalysedText {
   const terms = new Map<string, number>();
   let length = 0;
   const plain = text.replace(/(\d),(?=\d{3}\b)/g, '$1');
@@ -202,6 +245,8 @@ export function analyseText(text: string, speaker: string | null = null): Analys
       length++;
       const term = wordTerm(part);
       if (term) add(terms, term);
+      const wordClass = CLASS_OF[part];
+      if (wordClass && !terms.has(wordClass) && (!asQuery || CLASS_NAMES.has(part))) add(terms, wordClass);
     }
     if (/^\p{Lu}/u.test(original) && !STOP_WORDS.has(word) && numberWord(word) === null && !MONTH_NUMBER.has(word)) add(terms, `n:${word}`);
   }
@@ -213,10 +258,11 @@ export function analyseText(text: string, speaker: string | null = null): Analys
 }
 
 /** What kind of evidence a term is, for the query weights and the explanation. */
-export type TermKind = 'word' | 'name' | 'number' | 'date' | 'sent';
+export type TermKind = 'word' | 'name' | 'number' | 'date' | 'sent' | 'class';
 
 export function termKind(term: string): TermKind {
   if (term.startsWith('n:')) return 'name';
+  if (term === '@image' || term === '@colour') return 'class';
   if (term.startsWith('#')) return 'number';
   if (term.startsWith('@')) return 'sent';
   if (/^(md|d|m|mo):/.test(term)) return 'date';
@@ -229,6 +275,7 @@ export function describeTerm(term: string): string {
   if (kind === 'name') return term.slice(2);
   if (kind === 'number') return term.slice(1);
   if (kind === 'sent') return `sent on ${term.slice(term.indexOf(':') + 1)}`;
+  if (kind === 'class') return term === '@image' ? 'an image or photo' : 'a colour';
   if (kind === 'date') return term.slice(term.indexOf(':') + 1);
   return term;
 }
