@@ -20,8 +20,8 @@ export interface MemorySearchOptions {
 
 /** A term held by more than this share of a chat's turns says little about any of them; it is left out of the lookup. */
 const COMMON_SHARE = 0.25;
-/** Turns (by their own score) checked against the active path per round. */
-const CANDIDATES = 400;
+/** At least this many turns (by their own score) are ranked with their neighbours. */
+const CANDIDATES = 100;
 /** The second hop looks up the names of this many best turns, at most this many names. */
 const EXPANSION_FROM = 3;
 const EXPANSION_NAMES = 3;
@@ -29,14 +29,19 @@ const EXPANSION_NAMES = 3;
 const day = (at: Date) => at.toISOString().slice(0, 10);
 
 /**
- * Memory search over a chat's active branch: postings of the query's terms from the memory index (every branch),
- * BM25 per turn, then only turns on the chat's active path that are not deleted (the chats read model's
- * `on_path`), with their path neighbours, ranked by shared/memory/memory-ranking.ts.
+ * Memory search over a chat's active branch: the postings of the query's terms (the index holds every branch) joined
+ * with the chats read model's turns that are `on_path` and not deleted, BM25 per turn, then the best turns with
+ * their path neighbours, ranked by shared/memory/memory-ranking.ts.
  */
 export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
   const scoped = db.withSchema(schema);
 
-  async function lookup(chatId: string, query: QueryTerm[], documents: number): Promise<Map<string, Posting[]>> {
+  /** Postings of the query's terms held by turns on the active path (not deleted), and those turns. */
+  async function lookup(
+    chatId: string,
+    query: QueryTerm[],
+    documents: number,
+  ): Promise<{ postings: Map<string, Posting[]>; turns: Map<string, PathTurn> }> {
     const counts = await scoped
       .selectFrom('memory_postings')
       .select(['term', sql<number>`count(*)::int`.as('n')])
@@ -44,23 +49,28 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
       .where('term', '=', sql<string>`ANY(${query.map((q) => q.term)}::text[])`)
       .groupBy('term')
       .execute();
-    if (counts.length === 0) return new Map();
+    const postings = new Map<string, Posting[]>();
+    const turns = new Map<string, PathTurn>();
+    if (counts.length === 0) return { postings, turns };
     let terms = counts.filter((c) => c.n <= Math.max(50, COMMON_SHARE * documents)).map((c) => c.term);
     if (terms.length === 0) terms = [counts.reduce((a, b) => (a.n <= b.n ? a : b)).term];
     const rows = await scoped
-      .selectFrom('memory_postings')
-      .select(['term', 'message_id', 'tf', 'length'])
-      .where('chat_id', '=', chatId)
-      .where('term', '=', sql<string>`ANY(${terms}::text[])`)
+      .selectFrom('memory_postings as p')
+      .innerJoin('chat_messages as m', 'm.id', 'p.message_id')
+      .select(['p.term', 'p.message_id', 'p.tf', 'p.length', 'm.depth', 'm.created_at'])
+      .where('p.chat_id', '=', chatId)
+      .where('p.term', '=', sql<string>`ANY(${terms}::text[])`)
+      .where('m.on_path', '=', true)
+      .where('m.deleted_at', 'is', null)
       .execute();
-    const postings = new Map<string, Posting[]>();
     for (const r of rows) {
       const p = { messageId: r.message_id, tf: r.tf, length: r.length };
       const list = postings.get(r.term);
       if (list) list.push(p);
       else postings.set(r.term, [p]);
+      if (!turns.has(r.message_id)) turns.set(r.message_id, toTurn({ id: r.message_id, depth: r.depth, created_at: r.created_at }));
     }
-    return postings;
+    return { postings, turns };
   }
 
   const pathTurns = (chatId: string) =>
@@ -77,18 +87,14 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
     day: day(new Date(r.created_at)),
   });
 
-  /** The turns of the active path ranked for `query`: best own scores first, checked against the path, with their neighbours. */
+  /** The turns of the active path ranked for `query`: the best own scores, with their path neighbours. */
   async function rank(chatId: string, query: QueryTerm[], corpus: CorpusStats, wanted: number): Promise<MemoryHit[]> {
-    const own = scoreTurns(query, await lookup(chatId, query, corpus.documents), corpus);
-    const ranked = [...own].sort((a, b) => b[1].score - a[1].score).map(([id]) => id);
-    const candidates: PathTurn[] = [];
-    for (let i = 0; i < ranked.length && candidates.length < Math.max(wanted * 4, 50); i += CANDIDATES) {
-      const ids = ranked.slice(i, i + CANDIDATES);
-      const rows = await pathTurns(chatId)
-        .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
-        .execute();
-      candidates.push(...rows.map(toTurn));
-    }
+    const found = await lookup(chatId, query, corpus.documents);
+    const own = scoreTurns(query, found.postings, corpus);
+    const candidates = [...own]
+      .sort((a, b) => b[1].score - a[1].score)
+      .slice(0, Math.max(wanted * 4, CANDIDATES))
+      .map(([id]) => found.turns.get(id)!);
     if (candidates.length === 0) return [];
     const depths = [...new Set(candidates.flatMap((c) => [c.depth - 1, c.depth + 1]))];
     const neighbours = await pathTurns(chatId)
@@ -96,9 +102,7 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
       .execute();
     const byDepth = new Map<number, PathTurn>();
     for (const t of [...candidates, ...neighbours.map(toTurn)]) byDepth.set(t.depth, t);
-    const pathIds = new Set([...byDepth.values()].map((t) => t.id));
-    const onPath = new Map([...own].filter(([id]) => pathIds.has(id)));
-    return rankTurns(query, onPath, candidates, byDepth, wanted);
+    return rankTurns(query, own, candidates, byDepth, wanted);
   }
 
   /** Names (`n:` terms) the given turns hold and the query does not, at most EXPANSION_NAMES. */
