@@ -61,6 +61,39 @@ async function claim(db: Kysely<ReadModels>, chatId: string, first: number, last
   return row !== undefined;
 }
 
+/**
+ * A posted message in one statement (it is on every send's read-your-writes path): the chat's guard, the turn and
+ * its postings, the last two only when the guard matched.
+ */
+async function applyPosted(db: Kysely<ReadModels>, event: RecordedEvent<'MessagePosted'>): Promise<void> {
+  const { turn, postings } = indexPosted(event);
+  const chatId = event.data.chatId;
+  const arrays = POSTING_COLUMNS.map((c, k) => sql`${postings.map((p) => p[c])}::${sql.raw(POSTING_TYPES[k]!)}[]`);
+  await db
+    .with('claim', (qb) =>
+      qb
+        .updateTable('memory_chats')
+        .set({ version: event.revision, turns: sql`turns + 1`, total_length: sql`total_length + ${turn.length}` } as never)
+        .where('chat_id', '=', chatId)
+        .where('version', '<', event.revision)
+        .returning('chat_id'),
+    )
+    .with('turn', (qb) =>
+      qb
+        .insertInto('memory_turns')
+        .columns(['message_id', 'chat_id', 'length', 'terms', 'speaker', 'sent_at'])
+        .expression(
+          sql`SELECT ${turn.message_id}::uuid, ${chatId}::uuid, ${turn.length}::int, ${turn.terms}::text[], ${turn.speaker}::text, ${turn.sent_at}::timestamptz FROM claim` as never,
+        )
+        .onConflict((oc) => oc.column('message_id').doNothing()),
+    )
+    .insertInto('memory_postings')
+    .columns([...POSTING_COLUMNS])
+    .expression(sql`SELECT * FROM unnest(${sql.join(arrays)}) WHERE EXISTS (SELECT 1 FROM claim)` as never)
+    .onConflict((oc) => oc.columns(['chat_id', 'term', 'message_id']).doNothing())
+    .execute();
+}
+
 async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<void> {
   const chatId = event.data.chatId;
   switch (event.type) {
@@ -76,11 +109,8 @@ async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<voi
       await db.deleteFrom('memory_turns').where('chat_id', '=', chatId).execute();
       await db.deleteFrom('memory_chats').where('chat_id', '=', chatId).execute();
       return;
-    case 'MessagePosted': {
-      const indexed = indexPosted(event);
-      if (await claim(db, chatId, event.revision, event.revision, 1, indexed.turn.length)) await insertTurns(db, [indexed]);
-      return;
-    }
+    case 'MessagePosted':
+      return applyPosted(db, event);
     case 'MessageEdited': {
       const old = await db.selectFrom('memory_turns').selectAll().where('message_id', '=', event.data.messageId).executeTakeFirst();
       if (!old) return;
