@@ -21,7 +21,7 @@ export interface MemorySearchOptions {
 /** A term held by more than this share of a chat's turns says little about any of them; it is left out of the lookup. */
 const COMMON_SHARE = 0.25;
 /** At least this many turns (by their own score) are ranked with their neighbours. */
-const CANDIDATES = 100;
+const CANDIDATES = 400;
 /** The second hop looks up the names of this many best turns, at most this many names. */
 const EXPANSION_FROM = 3;
 const EXPANSION_NAMES = 3;
