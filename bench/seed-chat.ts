@@ -15,7 +15,12 @@ const context = { userId: 'local', isAdmin: false, requestId: 'bench-seed', corr
  */
 export function createChatSeeder(eventStore: EventStore, service: { url: string; headers: Record<string, string> }) {
   const deps = { eventStore, stateCache: createStateCache(), config: { MAX_CHATS_PER_USER: 100_000, MAX_MESSAGES_PER_CHAT: 1_000_000 } };
-  return async function seedChat(characterId: string, size: number): Promise<string> {
+  /** `turn`: the i-th message's sender, text and time (default: alternating `seedText`). */
+  return async function seedChat(
+    characterId: string,
+    size: number,
+    turn?: (i: number) => Pick<SeedMessage, 'sender' | 'content' | 'sentAt'>,
+  ): Promise<string> {
     const chatId = newId();
     let parentId: string | null = null;
     const messages: SeedMessage[] = [];
@@ -31,6 +36,7 @@ export function createChatSeeder(eventStore: EventStore, service: { url: string;
         metadata: null,
         sentAt: null,
         active: true,
+        ...turn?.(i),
       });
       parentId = messageId;
     }

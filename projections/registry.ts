@@ -8,6 +8,7 @@ import { chatSummariesProjection } from './chat-summaries-projection.ts';
 import { messageEmbeddingsProjection } from './message-embeddings-projection.ts';
 import { personasProjection } from './personas-projection.ts';
 import { groupsProjection } from './groups-projection.ts';
+import { memoryIndexProjection } from './memory-index-projection.ts';
 import type { Projection } from './projection.ts';
 import { worldBooksProjection } from './world-books-projection.ts';
 import { worldInfoActivationsProjection } from './world-info-activations-projection.ts';
@@ -30,4 +31,5 @@ export const projections: readonly Projection[] = [
   groupsProjection,
   chatSummariesProjection,
   messageEmbeddingsProjection,
+  memoryIndexProjection,
 ];

@@ -12,6 +12,7 @@ export const userDefaultsFolds: EventFolds<'UserDefaultsChanged', Insertable<Use
       token_budget: event.data.defaults.token_budget ?? null,
       recursive_scanning: event.data.defaults.recursive_scanning ?? null,
       memory_summaries: event.data.defaults.memory_summaries ?? null,
+      memory: event.data.defaults.memory ? JSON.stringify(event.data.defaults.memory) : null,
       revision: event.revision,
       updated_at: event.createdAt,
     };

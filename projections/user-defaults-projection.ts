@@ -20,6 +20,7 @@ export const userDefaultsProjection = defineProjection({
             token_budget: sql.ref('excluded.token_budget'),
             recursive_scanning: sql.ref('excluded.recursive_scanning'),
             memory_summaries: sql.ref('excluded.memory_summaries'),
+            memory: sql.ref('excluded.memory'),
             revision: sql.ref('excluded.revision'),
             updated_at: sql.ref('excluded.updated_at'),
           } as never)

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { isCompatibilityMode } from '../shared/worldinfo/index.ts';
 import type { UserDefaults } from '../shared/users/user-defaults.ts';
+import type { MemorySettings } from '../shared/memory/memory-settings.ts';
 
 export interface UserDefaultsView {
   defaults: UserDefaults;
@@ -23,6 +24,7 @@ export function createUserDefaultsQueries(db: Kysely<ReadModels>, schema: string
           ...(row.token_budget !== null ? { token_budget: row.token_budget } : {}),
           ...(row.recursive_scanning !== null ? { recursive_scanning: row.recursive_scanning } : {}),
           ...(row.memory_summaries !== null ? { memory_summaries: row.memory_summaries } : {}),
+          ...(row.memory ? { memory: row.memory as MemorySettings } : {}),
         },
         version: row.revision,
       };

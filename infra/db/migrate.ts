@@ -18,6 +18,7 @@ import * as groupAvatar from './migrations/2026_12_07_082_group_avatar.ts';
 import * as userDefaultsScanSettings from './migrations/2026_12_07_300_user_defaults_scan_settings.ts';
 import * as chatSummaries from './migrations/2026_12_07_250_chat_summaries.ts';
 import * as messageEmbeddings from './migrations/2026_12_07_251_message_embeddings.ts';
+import * as memoryIndex from './migrations/2026_12_07_300_memory_index.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -42,6 +43,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_300_user_defaults_scan_settings': userDefaultsScanSettings,
   '2026_12_07_250_chat_summaries': chatSummaries,
   '2026_12_07_251_message_embeddings': messageEmbeddings,
+  '2026_12_07_300_memory_index': memoryIndex,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

@@ -321,6 +321,8 @@ export interface UserDefaultsTable {
   recursive_scanning: boolean | null;
   /** Chats write summaries (null: not set, off). */
   memory_summaries: boolean | null;
+  /** The memory defaults (shared/memory/memory-settings.ts), or null (not set). */
+  memory: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   /** Revision of `userdefaults-<user_id>` that wrote the row. */
   revision: number;
   updated_at: ColumnType<Date, Date | string, Date | string>;
@@ -352,6 +354,9 @@ export interface ReadModels {
   chat_summaries: ChatSummariesTable;
   chat_summary_versions: ChatSummaryVersionsTable;
   message_embeddings: MessageEmbeddingsTable;
+  memory_chats: MemoryChatsTable;
+  memory_turns: MemoryTurnsTable;
+  memory_postings: MemoryPostingsTable;
 }
 
 /** A chat's summaries, current version each (projections/chat-summaries-projection.ts). */
@@ -399,4 +404,32 @@ export interface MessageEmbeddingsTable {
   vector: Buffer;
   /** Revision of `chatembeddings-<chat_id>` that wrote it. */
   revision: number;
+}
+
+/** The memory index per chat (projections/memory-index-projection.ts): counts for BM25. */
+export interface MemoryChatsTable {
+  chat_id: string;
+  owner_id: string;
+  version: number;
+  turns: number;
+  total_length: ColumnType<number, number, number>;
+}
+
+/** A turn in the memory index: its length in words and its terms. */
+export interface MemoryTurnsTable {
+  message_id: string;
+  chat_id: string;
+  length: number;
+  terms: string[];
+  speaker: string | null;
+  sent_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** A term of a chat's turn (the index's postings). */
+export interface MemoryPostingsTable {
+  chat_id: string;
+  term: string;
+  message_id: string;
+  tf: number;
+  length: number;
 }

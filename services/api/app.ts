@@ -18,6 +18,7 @@ import { completionRoutes } from './routes/completion-routes.ts';
 import { openAIModelRoutes } from './routes/openai-model-routes.ts';
 import { eventFeedRoutes } from './routes/event-feed-routes.ts';
 import { messageRoutes } from './routes/message-routes.ts';
+import { memoryRoutes } from './routes/memory-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
@@ -61,6 +62,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...openAIModelRoutes(deps),
     ...chatRoutes(deps),
     ...messageRoutes(deps),
+    ...memoryRoutes(deps),
     ...historyRoutes(deps),
     ...auditRoutes(deps),
     ...userDataRoutes(deps),

@@ -40,6 +40,9 @@ import { promptPersona } from '../../shared/personas/prompt-persona.ts';
 import { toPersonaFields } from '../../queries/personas-queries.ts';
 import { createChatPersonas, type PersonaChoice } from '../personas/chat-persona.ts';
 import { createGroupPrompts } from './group-prompt.ts';
+import { createMemoryRecall, emptyMemoryReport, type MemoryReport } from './memory-recall.ts';
+import { resolveMemorySettings } from '../../shared/memory/memory-settings.ts';
+import { resolveCounter } from '../../shared/prompt/prompt-input.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -75,6 +78,8 @@ export interface CharacterPrompt {
   messages: ChatMessage[];
   /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
   storedImages: Map<string, { sha256: string; mediaType: string }>;
+  /** Long-term memory: the turns recalled into the prompt and why (summaries: filled by the summaries feature). */
+  memory: MemoryReport;
 }
 
 /** A chat holds at most MAX_MESSAGES_PER_CHAT messages; the budget decides how many of them fit. */
@@ -121,6 +126,7 @@ export function createCharacterPrompts(
   const personas = createChatPersonas(db, schema);
   const userDefaults = createUserDefaultsQueries(db, schema);
   const groupPrompts = createGroupPrompts(db, schema);
+  const memoryRecall = createMemoryRecall(db, schema);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Actor) {
@@ -328,7 +334,25 @@ export function createCharacterPrompts(
         mode: target.mode,
         ...(group ? { prompts: group.prompts, options: group.options } : {}),
       };
-      const prompt = await cpu.run('assemblePrompt', input, who.userId);
+      let prompt = await cpu.run('assemblePrompt', input, who.userId);
+      // ---- long-term memory: what the window dropped may come back, recalled at a depth, then assembled again ----
+      let memory = emptyMemoryReport(null);
+      if (chat) {
+        const recall = await memoryRecall.recall({
+          chatId: chat.id,
+          settings: resolveMemorySettings(settings.memory, (await userDefaults.get(chat.owner_id)).defaults.memory),
+          history,
+          droppedHistory: prompt.dropped.historyMessages,
+          olderTurnsExist: history.length >= MAX_HISTORY,
+          userTurn: userTurn?.content ?? null,
+          contextSize,
+          counter: resolveCounter(input.model.tokenizer, model.model),
+          names: { user: userName, character: character.name },
+        });
+        memory = recall.report;
+        if (recall.injection)
+          prompt = await cpu.run('assemblePrompt', { ...input, chat: { ...input.chat, memory: recall.injection } }, who.userId);
+      }
       const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);
       return {
         prompt,
@@ -343,6 +367,7 @@ export function createCharacterPrompts(
         greetingIndex: greetingIndex ?? null,
         messages,
         storedImages: placed.storedImages,
+        memory,
       };
     },
   };

@@ -135,6 +135,8 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(choice?.message.tool_calls?.length ? { tool_calls: choice.message.tool_calls } : {}),
       ...(choice?.message.reasoning_content ? { reasoning_content: choice.message.reasoning_content } : {}),
       ...(lorebook ? { lorebook } : {}),
+      // The turns long-term memory recalled into this prompt, so the reply can be explained later.
+      ...(plan.memory.recalled.length > 0 ? { memory: { recalled: plan.memory.recalled } } : {}),
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const actor = jobActor(job);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
 import { scanSettingsShape } from '../worldinfo/book-settings.ts';
+import { memorySettingsSchema } from '../memory/memory-settings.ts';
 
 /** Limits from the original system (tldw_server): content per message, settings blob, author's note. */
 export const MAX_MESSAGE_CONTENT = 1_000_000;
@@ -33,6 +34,8 @@ const settingsShape = {
   ...scanSettingsShape,
   /** Long-term memory: write summaries of spans that leave the context window (absent: the owner's default, else off). */
   memory_summaries: z.boolean(),
+  /** Long-term memory for this chat (keys left out: the owner's defaults, then the built-in values). */
+  memory: memorySettingsSchema,
 };
 
 /** Per-chat settings: the user's display name, the author's note, chat-level world books, free extensions. */
@@ -60,6 +63,7 @@ export const chatSettingsChangesSchema = z
     token_budget: settingsShape.token_budget.nullable(),
     recursive_scanning: settingsShape.recursive_scanning.nullable(),
     memory_summaries: settingsShape.memory_summaries.nullable(),
+    memory: settingsShape.memory.nullable(),
   })
   .partial()
   .strict();

@@ -87,7 +87,14 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
     depth: injectionDepth(m.depth, DEFAULT_CHARACTER_NOTE_DEPTH),
     role: injectionRole(m.role),
   }));
-  const injections = inChatInjections(slots, expand, { note, characterNote, memberNotes, persona, worldInfo: wi });
+  const injections = inChatInjections(slots, expand, {
+    note,
+    characterNote,
+    memberNotes,
+    persona,
+    worldInfo: wi,
+    memory: input.chat.memory,
+  });
   const namesMode = options.names ?? 'none';
   const windowMessages = historyWindowMessages(
     { slots, expand, profile, userName, namesMode },

@@ -25,7 +25,7 @@ export interface DepthInjection {
   sources: InjectionSource[];
 }
 
-const SOURCE_ORDER: Record<InjectionSource, number> = { authors_note: 0, character_note: 1, persona: 2, world_info: 3 };
+const SOURCE_ORDER: Record<InjectionSource, number> = { authors_note: 0, character_note: 1, persona: 2, world_info: 3, memory: 4 };
 const ROLE_ORDER: Record<InjectionRole, number> = { assistant: 0, user: 1, system: 2 };
 
 /** One message per (depth, role), sorted by depth (shallow first) and then in the order they appear at a depth. */

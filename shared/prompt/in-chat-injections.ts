@@ -11,7 +11,7 @@ import type { WindowInjection } from './history-window.ts';
 import { DEFAULT_AUTHORS_NOTE_DEPTH } from './prompt-defaults.ts';
 import type { PromptMacros } from './prompt-macros.ts';
 import type { Slot, SlotFactory } from './prompt-slots.ts';
-import type { PromptMessage } from './prompt-types.ts';
+import type { InjectionRole, PromptMessage } from './prompt-types.ts';
 
 export interface InjectionSources {
   note: TurnAuthorsNote;
@@ -20,9 +20,11 @@ export interface InjectionSources {
   memberNotes?: readonly CharacterNote[];
   persona: ResolvedPersona;
   worldInfo: Pick<WorldInfoInjections, 'atDepth'> | undefined;
+  /** Recalled turns of long-term memory. */
+  memory?: { content: string; depth: number; role: InjectionRole } | undefined;
 }
 
-export function injectionParts({ note, characterNote, memberNotes = [], persona, worldInfo }: InjectionSources): InjectionPart[] {
+export function injectionParts({ note, characterNote, memberNotes = [], persona, worldInfo, memory }: InjectionSources): InjectionPart[] {
   const parts: InjectionPart[] = [];
   if (note.position === 'in_chat' && note.text !== '' && note.settings) {
     parts.push({
@@ -41,6 +43,7 @@ export function injectionParts({ note, characterNote, memberNotes = [], persona,
   for (const entry of worldInfo?.atDepth ?? []) {
     parts.push({ source: 'world_info', depth: entry.depth, role: entry.role, content: entry.content });
   }
+  if (memory) parts.push({ source: 'memory', depth: memory.depth, role: memory.role, content: memory.content });
   return parts;
 }
 

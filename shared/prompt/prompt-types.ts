@@ -104,6 +104,8 @@ export interface PromptChatSettings {
   groupMembers?: string;
   /** A group chat with joined cards: the other members' character's notes (`{{char}}` already their name). */
   memberNotes?: ReadonlyArray<{ prompt: string; depth: unknown; role: unknown }>;
+  /** Turns recalled from long-term memory (services/completions/memory-recall.ts), placed at a depth like a lorebook entry. */
+  memory?: { content: string; depth: number; role: InjectionRole };
 }
 
 export interface PromptWorldInfoInput {
@@ -221,7 +223,7 @@ export type PromptSection =
   | 'continue_prefill';
 
 /** What an in-chat injection is made of (SillyTavern's extension prompt names, in their sort order). */
-export type InjectionSource = 'authors_note' | 'character_note' | 'persona' | 'world_info';
+export type InjectionSource = 'authors_note' | 'character_note' | 'persona' | 'world_info' | 'memory';
 
 /** Parallel to `messages`: where each message comes from and what it costs. */
 export interface PromptLayoutItem {

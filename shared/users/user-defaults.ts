@@ -1,10 +1,12 @@
 /**
  * A user's defaults: settings that apply to everything of theirs unless a chat or a request says otherwise: the
- * lorebook engine's compatibility mode, and its scan depth, budget and recursion (below a book's own values), and whether chats write summaries (long-term memory).
+ * lorebook engine's compatibility mode, and its scan depth, budget and recursion (below a book's own values),
+ * long-term memory's recall settings, and whether chats write summaries.
  */
 import { z } from 'zod';
 import { compatibilityModeSchema } from '../worldinfo/compatibility.ts';
 import { scanSettingsShape } from '../worldinfo/book-settings.ts';
+import { memorySettingsSchema } from '../memory/memory-settings.ts';
 
 export const userDefaultsSchema = z
   .object({
@@ -13,6 +15,8 @@ export const userDefaultsSchema = z
     ...scanSettingsShape,
     /** Chats write summaries of spans that leave the context window (unset: off); a chat's own setting wins. */
     memory_summaries: z.boolean(),
+    /** Long-term memory (recall of older turns into the prompt); each key a chat leaves out comes from here. */
+    memory: memorySettingsSchema,
   })
   .partial()
   .strict();
@@ -26,6 +30,7 @@ export const userDefaultsChangesSchema = z
     token_budget: scanSettingsShape.token_budget.nullable(),
     recursive_scanning: scanSettingsShape.recursive_scanning.nullable(),
     memory_summaries: z.boolean().nullable(),
+    memory: memorySettingsSchema.nullable(),
   })
   .partial()
   .strict();

@@ -56,6 +56,7 @@ export function preparedPromptBody(
     user_turn: prompt.userTurn,
     chat_dictionaries: built.dictionaries ? dictionaryReport(built.dictionaries, { full: true }) : null,
     authors_note_inserted: prompt.authorsNoteInserted,
+    memory: built.memory,
   };
 }
 

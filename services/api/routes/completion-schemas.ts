@@ -138,4 +138,13 @@ export const preparedPromptSchema = z.object({
   world_info: z.record(z.string(), z.unknown()).nullable(),
   /** The chat dictionaries attached to the character and the chat: the user's turn as they rewrite it, an explanation per entry. */
   chat_dictionaries: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** Long-term memory: the turns recalled into the prompt (each with its score and why), and the summaries used. */
+  memory: z
+    .object({
+      enabled: z.boolean(),
+      budget_tokens: z.number().int(),
+      recalled: z.array(z.object({ message_id: z.uuid(), score: z.number(), why: z.string() })),
+      summaries: z.array(z.unknown()),
+    })
+    .optional(),
 });

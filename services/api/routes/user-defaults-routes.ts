@@ -3,6 +3,7 @@ import { changeUserDefaults } from '../../../commands/users/user-defaults-workfl
 import { createUserDefaultsQueries, type UserDefaultsView } from '../../../queries/user-defaults-queries.ts';
 import { compatibilityModeSchema, scanSettingsShape } from '../../../shared/worldinfo/index.ts';
 import { userDefaultsChangesSchema } from '../../../shared/users/user-defaults.ts';
+import { memorySettingsSchema } from '../../../shared/memory/memory-settings.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
@@ -18,6 +19,7 @@ const defaultsViewSchema = z.object({
     token_budget: scanSettingsShape.token_budget.optional(),
     recursive_scanning: scanSettingsShape.recursive_scanning.optional(),
     memory_summaries: z.boolean().optional(),
+    memory: memorySettingsSchema.optional(),
   }),
   version: z.number().int(),
 });
@@ -34,7 +36,7 @@ export function userDefaultsRoutes(deps: ApiDependencies): RouteDefinition[] {
       method: 'get',
       path: '/api/v1/users/me/defaults',
       operationId: 'getMyDefaults',
-      summary: "The caller's defaults (the lorebook engine's compatibility mode scan settings, long-term memory summaries)",
+      summary: "The caller's defaults (the lorebook engine's compatibility mode and scan settings, long-term memory and its summaries)",
       tags: ['users'],
       auth: 'user',
       responses: { 200: { description: 'defaults', schema: defaultsViewSchema } },

@@ -817,6 +817,11 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   },
   listMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { view: 'tree' } }) },
   searchMessages: { kind: 'resource', setup: chat, request: (v) => ({ params: { chat_id: v.chat_id! }, query: { q: 'hello' } }) },
+  searchChatMemory: {
+    kind: 'resource',
+    setup: chat,
+    request: (v) => ({ params: { chat_id: v.chat_id! }, body: { query: 'hello', limit: 5 } }),
+  },
   getMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },
   editMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! }, body: { content: 'edited' } }) },
   deleteMessage: { kind: 'resource', setup: chat, request: (v) => ({ params: { message_id: v.message_id! } }) },

@@ -45,6 +45,12 @@ describe('chat and message ownership', () => {
       ['post', '/api/v1/character_chats/:chat_id/complete', (i) => `/api/v1/character_chats/${i.chat}/complete`, { message: 'hello' }],
       [
         'post',
+        '/api/v1/character_chats/:chat_id/memory/search',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/search`,
+        { query: 'dragon' },
+      ],
+      [
+        'post',
         '/api/v1/character_messages/chats/:chat_id/messages',
         (i) => `/api/v1/character_messages/chats/${i.chat}/messages`,
         { sender: 'user', content: 'intrusion' },
