@@ -78,7 +78,7 @@ export interface CharacterPrompt {
   messages: ChatMessage[];
   /** The images of the chat's stored messages, by message id (they go with the prompt as image parts). */
   storedImages: Map<string, { sha256: string; mediaType: string }>;
-  /** Long-term memory: the turns recalled into the prompt and why (summaries: filled by the summaries feature). */
+  /** Long-term memory: the turns and summaries recalled into the prompt, and why. */
   memory: MemoryReport;
 }
 

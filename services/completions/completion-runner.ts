@@ -135,8 +135,10 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(choice?.message.tool_calls?.length ? { tool_calls: choice.message.tool_calls } : {}),
       ...(choice?.message.reasoning_content ? { reasoning_content: choice.message.reasoning_content } : {}),
       ...(lorebook ? { lorebook } : {}),
-      // The turns long-term memory recalled into this prompt, so the reply can be explained later.
-      ...(plan.memory.recalled.length > 0 ? { memory: { recalled: plan.memory.recalled } } : {}),
+      // What long-term memory recalled into this prompt (turns and summaries), so the reply can be explained later.
+      ...(plan.memory.recalled.length > 0 || plan.memory.summaries.length > 0
+        ? { memory: { recalled: plan.memory.recalled, summaries: plan.memory.summaries } }
+        : {}),
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const actor = jobActor(job);

@@ -5,18 +5,29 @@
  */
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
+import { activePathMessageIds } from '../../queries/active-path-messages.ts';
+import { summariesOnBranch } from '../../queries/chat-summaries-queries.ts';
 import { createMemorySearch } from '../../queries/memory-search.ts';
+import { searchSummaries } from '../../queries/summary-search.ts';
 import type { MemoryHit } from '../../shared/memory/memory-ranking.ts';
 import { MEMORY_PLACEHOLDER, type ResolvedMemorySettings } from '../../shared/memory/memory-settings.ts';
 import type { InjectionRole, PromptHistoryMessage } from '../../shared/prompt/index.ts';
 import type { TokenCounter } from '../../shared/tokenizer/index.ts';
 
-/** What the prompt report says about memory; `summaries` are filled by the summaries feature. */
+/** A summary recalled into the prompt: found by the query, or pinned by the user. */
+export interface RecalledSummary {
+  summary_id: string;
+  score: number;
+  source_message_ids: string[];
+  why: string;
+}
+
+/** What the prompt report says about memory. */
 export interface MemoryReport {
   enabled: boolean;
   budget_tokens: number;
   recalled: MemoryHit[];
-  summaries: unknown[];
+  summaries: RecalledSummary[];
 }
 
 export interface MemoryRecall {
@@ -56,16 +67,26 @@ export function createMemoryRecall(db: Kysely<ReadModels>, schema: string) {
       const window = input.history.slice(input.droppedHistory);
       const query = [...window.slice(-settings.query_turns).map((m) => m.content), input.userTurn ?? ''].join('\n');
       const exclude = new Set(window.flatMap((m) => (m.id ? [m.id] : [])));
-      const hits = await memory.search(input.chatId, query, { limit: settings.max_results, exclude });
-      if (hits.length === 0) return none;
+      const [hits, summaries] = await Promise.all([
+        memory.search(input.chatId, query, { limit: settings.max_results, exclude }),
+        recallableSummaries(db, schema, input.chatId, query, exclude),
+      ]);
+      if (hits.length === 0 && summaries.length === 0) return none;
       const turns = await memory.turns(
         input.chatId,
         hits.map((h) => h.message_id),
       );
       const frame = settings.template.replace(MEMORY_PLACEHOLDER, '');
       let left = budget - input.counter.count(frame);
+      // Summaries first (each stands for a span), then turns best first; turns shown in the chat's order.
+      const keptSummaries: Array<RecalledSummary & { line: string }> = [];
+      for (const summary of summaries) {
+        const cost = input.counter.count(summary.line) + 1;
+        if (cost > left) continue;
+        left -= cost;
+        keptSummaries.push(summary);
+      }
       const kept = new Set<string>();
-      // Best first into the budget; shown in the chat's order.
       for (const hit of hits) {
         const turn = turns.find((t) => t.id === hit.message_id);
         if (!turn) continue;
@@ -74,14 +95,52 @@ export function createMemoryRecall(db: Kysely<ReadModels>, schema: string) {
         left -= cost;
         kept.add(hit.message_id);
       }
-      if (kept.size === 0) return none;
-      const lines = turns.filter((t) => kept.has(t.id)).map((t) => lineOf(t, input.names));
+      if (kept.size === 0 && keptSummaries.length === 0) return none;
+      const lines = [...keptSummaries.map((x) => x.line), ...turns.filter((t) => kept.has(t.id)).map((t) => lineOf(t, input.names))];
       return {
         injection: { content: settings.template.replace(MEMORY_PLACEHOLDER, lines.join('\n')), depth: settings.depth, role: settings.role },
-        report: { ...emptyMemoryReport(settings, budget), recalled: hits.filter((h) => kept.has(h.message_id)) },
+        report: {
+          ...emptyMemoryReport(settings, budget),
+          recalled: hits.filter((h) => kept.has(h.message_id)),
+          summaries: keptSummaries.map(({ line: _line, ...summary }) => summary),
+        },
       };
     },
   };
+}
+
+const SUMMARIES_RECALLED = 3;
+
+/**
+ * The branch's summaries worth recalling: those the query matches and those the user pinned, never one whose
+ * sources the window still holds (those turns are in the prompt already).
+ */
+async function recallableSummaries(
+  db: Kysely<ReadModels>,
+  schema: string,
+  chatId: string,
+  query: string,
+  inWindow: ReadonlySet<string>,
+): Promise<Array<RecalledSummary & { line: string }>> {
+  const active = await activePathMessageIds(db, schema, chatId);
+  const onBranch = await summariesOnBranch(db, schema, chatId, active);
+  if (onBranch.length === 0) return [];
+  const outsideWindow = (ids: readonly string[]) => ids.every((id) => !inWindow.has(id));
+  const byId = new Map(onBranch.filter((x) => outsideWindow(x.source_message_ids)).map((x) => [x.summary_id, x]));
+  const found = (await searchSummaries(db, schema, chatId, active, query, SUMMARIES_RECALLED)).filter((h) => byId.has(h.summary_id));
+  const chosen = new Map<string, RecalledSummary>(
+    found.map((h) => [h.summary_id, { summary_id: h.summary_id, score: h.score, source_message_ids: h.source_message_ids, why: h.why }]),
+  );
+  for (const x of byId.values()) {
+    if (!x.pinned || chosen.has(x.summary_id)) continue;
+    chosen.set(x.summary_id, {
+      summary_id: x.summary_id,
+      score: 0,
+      source_message_ids: x.source_message_ids,
+      why: `pinned summary of ${x.source_message_ids.length} messages`,
+    });
+  }
+  return [...chosen.values()].map((r) => ({ ...r, line: `Summary: ${byId.get(r.summary_id)!.text.replace(/\s+/g, ' ').trim()}` }));
 }
 
 function lineOf(turn: { sender: string; name: string | null; content: string }, names: { user: string; character: string }): string {

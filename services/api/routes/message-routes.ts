@@ -151,7 +151,10 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           throw err;
         }
         // Projected in the append's own commit: the answer is the row it wrote, no wait and no read.
-        if (result.inline) return postedView(result.inline);
+        if (result.inline) {
+          summarise(ctx, params.chat_id);
+          return postedView(result.inline);
+        }
         return respondAfterProjection(
           deps,
           result.position,

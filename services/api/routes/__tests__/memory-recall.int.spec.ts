@@ -47,11 +47,12 @@ afterAll(async () => {
 });
 
 /** A long chat whose 38th message tells the fact, with an unselected alternate of it; the last ones mention the ring too. */
-async function seedLongChat(): Promise<{ chatId: string; fact: string; alternate: string; recent: string }> {
+async function seedLongChat(): Promise<{ chatId: string; fact: string; alternate: string; recent: string; span: string[] }> {
   const chatId = newId();
   const messages: SeedMessage[] = [];
   let parentId: string | null = null;
   const ids: Record<string, string> = {};
+  const span: string[] = [];
   for (let i = 0; i < SIZE; i++) {
     const messageId = newId();
     let content = `${FILLER[i % FILLER.length]} (${i})`;
@@ -66,6 +67,7 @@ async function seedLongChat(): Promise<{ chatId: string; fact: string; alternate
       content = 'Shall I polish the ring before the party?';
       ids.recent = messageId;
     }
+    if (i >= 200 && i < 210) span.push(messageId);
     messages.push(seed(messageId, parentId, content, i % 2 ? 'assistant' : 'user'));
     parentId = messageId;
   }
@@ -82,7 +84,7 @@ async function seedLongChat(): Promise<{ chatId: string; fact: string; alternate
     messages,
   });
   expect(await svc.runtime.waiter.waitFor(result.position!, 60_000)).toBe(true);
-  return { chatId, fact: ids.fact!, alternate: ids.alternate!, recent: ids.recent! };
+  return { chatId, fact: ids.fact!, alternate: ids.alternate!, recent: ids.recent!, span };
 }
 
 function seed(messageId: string, parentId: string | null, content: string, sender: 'user' | 'assistant' = 'user'): SeedMessage {
@@ -133,6 +135,29 @@ describe('memory recall in the prompt', () => {
     const reply = await svc.request('GET', `/api/v1/character_messages/messages/${res.body.message_ids.reply}`);
     expect(reply.status).toBe(200);
     expect(reply.body.metadata.memory.recalled[0].message_id).toBe(chat.fact);
+  });
+
+  test('a summary of an old span is recalled with its sources when the query matches it, and the reply records it', async () => {
+    upstream.clearRequests();
+    upstream.reply({ text: 'Orsolya, the lighthouse keeper, came by with smoked fish and stories of the storm.' });
+    const written = await svc.request('POST', `/api/v1/character_chats/${chat.chatId}/memory/summaries`, {
+      body: { from_message_id: chat.span[0], to_message_id: chat.span.at(-1) },
+    });
+    expect(written.status).toBe(201);
+    const res = await svc.request('POST', `/api/v1/character_chats/${chat.chatId}/prepare`, {
+      body: { message: 'What did the lighthouse keeper bring us?' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.memory.summaries).toHaveLength(1);
+    expect(res.body.memory.summaries[0]).toMatchObject({ summary_id: written.body.summary_id, source_message_ids: chat.span });
+    expect(res.body.memory.summaries[0].why).toMatch(/lighthous/);
+    const injected = (res.body.messages as Array<{ content: string }>).find((m) => m.content.startsWith('[Memory: '));
+    expect(injected?.content).toContain('Summary: Orsolya, the lighthouse keeper');
+    // A query that matches neither the summary nor its span recalls no summary (it is not pinned).
+    const other = await svc.request('POST', `/api/v1/character_chats/${chat.chatId}/prepare`, {
+      body: { message: "Where is my grandmother's ring now?" },
+    });
+    expect(other.body.memory.summaries).toEqual([]);
   });
 
   test('off per chat, and per user default; the chat setting wins', async () => {
