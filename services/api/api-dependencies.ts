@@ -38,6 +38,8 @@ export interface ApiDependencies {
   /** Per-user payload keys of the event store (forgetting a user destroys theirs). */
   dataKeys: import('../../infra/eventstore/encryption/data-key-store.ts').DataKeyStore;
   waiter: ProgressWaiter;
+  /** Writes answered before every projection applied them (inline posts): a caller's next read waits for them. */
+  pendingOwnWrites: import('./http/pending-own-writes.ts').PendingOwnWrites;
   authenticate: Authenticate;
   /** Users and their API keys (multi-user mode; forgetting a user revokes theirs). */
   users: import('../../infra/auth/user-store.ts').UserStore;

@@ -155,7 +155,10 @@ export function createApp(deps: ApiDependencies) {
   app.use(consoleRouter(deps.config.CONSOLE_DIR));
 
   const router = express.Router();
-  registerRoutes(router, routes, deps.authenticate, deps.rateLimits ? { rateLimits: deps.rateLimits } : {});
+  registerRoutes(router, routes, deps.authenticate, {
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    beforeRead: (userId) => deps.pendingOwnWrites.settle(userId),
+  });
   app.use(router);
 
   app.use((req: Request, res: Response) => {

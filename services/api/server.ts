@@ -10,6 +10,7 @@ import { createStateCache } from '../../commands/state-cache.ts';
 import { createEventFeed, type EventFeed } from './event-feed/event-feed.ts';
 import { createProjectionRebuilds } from '../../projections/projection-rebuilds.ts';
 import { projections } from '../../projections/registry.ts';
+import { createPendingOwnWrites } from './http/pending-own-writes.ts';
 
 export interface ApiServer {
   server: http.Server;
@@ -126,6 +127,7 @@ export async function buildApiDependencies(
     stateCache,
     dataKeys: runtime.dataKeys,
     waiter: runtime.waiter,
+    pendingOwnWrites: createPendingOwnWrites(runtime.waiter, config.READ_YOUR_WRITES_TIMEOUT_MS),
     cpu: runtime.cpu,
     completions: {
       queue: runtime.queue,

@@ -192,7 +192,7 @@ export function registerRoutes(
   router: Router,
   routes: readonly RouteDefinition[],
   authenticate: (req: Request) => Promise<Pick<Actor, 'userId' | 'isAdmin'> | null>,
-  options: { rateLimits?: RateLimits } = {},
+  options: { rateLimits?: RateLimits; beforeRead?: (userId: string) => Promise<void> } = {},
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
@@ -205,6 +205,7 @@ export function registerRoutes(
         if (!principal) throw unauthorized();
         if (route.auth === 'admin') assertAdmin(principal, 'this operation needs an administrator');
       }
+      if (principal && route.method === 'get' && options.beforeRead) await options.beforeRead(principal.userId);
       // After authentication: a 401 is the same problem document on every route (it carries `detail` too).
       if (route.errorStyle === 'fastapi') res.locals.fastApiErrors = true;
       // A JSON route given a body of another type would otherwise see no body at all.

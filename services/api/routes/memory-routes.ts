@@ -43,10 +43,11 @@ export function memoryRoutes(deps: ApiDependencies): RouteDefinition[] {
         403: { description: "another user's, or over a limit", schema: problemSchema },
         404: { description: 'missing', schema: problemSchema },
       },
-      handler: async ({ params, body }) => ({
-        status: 200,
-        body: { results: await memory.search(params.chat_id, body.query, { limit: body.limit }) },
-      }),
+      handler: async ({ params, body, actor }) => {
+        // Read-your-writes: the caller's posts answered inline are in the memory index once the projector has them.
+        await deps.pendingOwnWrites.settle(actor.userId);
+        return { status: 200, body: { results: await memory.search(params.chat_id, body.query, { limit: body.limit }) } };
+      },
     }),
   ];
 }

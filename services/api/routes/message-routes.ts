@@ -152,6 +152,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
         }
         // Projected in the append's own commit: the answer is the row it wrote, no wait and no read.
         if (result.inline) {
+          if (result.position) deps.pendingOwnWrites.note(ctx.userId, result.position);
           summarise(ctx, params.chat_id);
           return postedView(result.inline);
         }

@@ -17,6 +17,9 @@ const bearer = async (sub: string) => ({
 const MISSING = '01a20b51-8aef-70e2-bc70-d07f7c1061d9';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png')]).toString('base64');
 
+/** A summary id no chat has: the chat's owner check comes first on every summary route. */
+const SUMMARY = '01a20b51-8aef-70e2-bc70-d07f7c1061da';
+
 describe('chat and message ownership', () => {
   test("every chat and message route: another user's chat or message is 403, a missing one 404, no credentials 401", async () => {
     const owner = await bearer('olivia');
@@ -48,6 +51,34 @@ describe('chat and message ownership', () => {
         '/api/v1/character_chats/:chat_id/memory/search',
         (i) => `/api/v1/character_chats/${i.chat}/memory/search`,
         { query: 'dragon' },
+      ],
+      ['get', '/api/v1/character_chats/:chat_id/memory/summaries', (i) => `/api/v1/character_chats/${i.chat}/memory/summaries`],
+      [
+        'post',
+        '/api/v1/character_chats/:chat_id/memory/summaries',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/summaries`,
+        { from_message_id: message.id, to_message_id: message.id },
+      ],
+      [
+        'get',
+        '/api/v1/character_chats/:chat_id/memory/summaries/:summary_id',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/summaries/${SUMMARY}`,
+      ],
+      [
+        'patch',
+        '/api/v1/character_chats/:chat_id/memory/summaries/:summary_id',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/summaries/${SUMMARY}`,
+        { text: 'hijack', expected_version: 1 },
+      ],
+      [
+        'delete',
+        '/api/v1/character_chats/:chat_id/memory/summaries/:summary_id',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/summaries/${SUMMARY}`,
+      ],
+      [
+        'post',
+        '/api/v1/character_chats/:chat_id/memory/summaries/:summary_id/regenerate',
+        (i) => `/api/v1/character_chats/${i.chat}/memory/summaries/${SUMMARY}/regenerate`,
       ],
       [
         'post',

@@ -128,6 +128,11 @@ describe('memory search', () => {
       body: { sender: 'user', content: 'Zanzibar is where I hid the key.' },
     });
     expect(posted.status).toBe(201);
+    const found = await svc.request('POST', `/api/v1/character_chats/${chat}/memory/search`, {
+      ...key(eve.apiKey),
+      body: { query: 'Where is the key hidden?' },
+    });
+    expect(found.body.results.map((r: { message_id: string }) => r.message_id)).toEqual([posted.body.id]);
     const rows = async () =>
       (
         await svc.runtime.database.db
