@@ -53,7 +53,7 @@ export async function startTestService(options: { env?: Record<string, string>; 
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
     API_KEY: TEST_API_KEY,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
     READ_YOUR_WRITES_TIMEOUT_MS: '15000',
     // CPU-pool tasks count their queue wait: with every test file's service on two cores, a card parse can wait
