@@ -4,21 +4,18 @@
  * world-book classes of the same file are in tldw-characters-port.int.spec.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
-import { startTestService, TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
+import type { FakeLlmServer } from '../../../../test/fake-llm/index.ts';
+import { TEST_API_KEY, type TestService } from '../../../../test/harness.ts';
+import { startServiceWithStandInProvider } from '../../../../test/stand-in-provider-service.ts';
 
 let svc: TestService;
 let upstream: FakeLlmServer;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  upstream = await startFakeOpenAIServer();
-  svc = await startTestService({
-    roles: { api: true, projector: true, worker: true },
-    env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model' },
-  });
+  ({ svc, upstream, close } = await startServiceWithStandInProvider());
 }, 120_000);
 afterAll(async () => {
-  await svc?.close();
-  await upstream?.close();
+  await close?.();
 });
 
 const FILE = 'Character_Chat_NEW/integration/test_character_api.py';

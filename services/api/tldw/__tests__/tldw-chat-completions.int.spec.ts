@@ -4,21 +4,18 @@
  * the configured OpenAI-like provider on both APIs, `completions` prepares without calling the provider.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
-import { startTestService, type TestService } from '../../../../test/harness.ts';
+import type { FakeLlmServer } from '../../../../test/fake-llm/index.ts';
+import type { TestService } from '../../../../test/harness.ts';
+import { startServiceWithStandInProvider } from '../../../../test/stand-in-provider-service.ts';
 
 let svc: TestService;
 let upstream: FakeLlmServer;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  upstream = await startFakeOpenAIServer();
-  svc = await startTestService({
-    roles: { api: true, projector: true, worker: true },
-    env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model' },
-  });
+  ({ svc, upstream, close } = await startServiceWithStandInProvider());
 }, 120_000);
 afterAll(async () => {
-  await svc?.close();
-  await upstream?.close();
+  await close?.();
 });
 
 async function chat(): Promise<{ chatId: string; name: string }> {

@@ -9,34 +9,28 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
-import { startTestService, type TestService } from '../../../../test/harness.ts';
+import type { FakeLlmServer } from '../../../../test/fake-llm/index.ts';
+import type { TestService } from '../../../../test/harness.ts';
+import { startServiceWithStandInProvider } from '../../../../test/stand-in-provider-service.ts';
 
 const secret = 'tldw-limits-test-secret-0123456789-abcdefghijkl';
 const MESSAGES_PER_CHAT = 3;
 const COMPLETIONS_PER_MINUTE = 3;
 let svc: TestService;
 let upstream: FakeLlmServer;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  upstream = await startFakeOpenAIServer();
-  svc = await startTestService({
-    roles: { api: true, projector: true, worker: true },
-    env: {
-      AUTH_MODE: 'multi-user',
-      JWT_SECRET: secret,
-      LLM_PROVIDER: 'openai-compatible',
-      LLM_BASE_URL: upstream.url,
-      LLM_MODEL: 'fake-model',
-      MAX_CHATS_PER_USER: '1',
-      MAX_MESSAGES_PER_CHAT: String(MESSAGES_PER_CHAT),
-      RATE_LIMITS_ENABLED: 'true',
-      RATE_LIMITS: `chat_completion=${COMPLETIONS_PER_MINUTE}/60`,
-    },
-  });
+  ({ svc, upstream, close } = await startServiceWithStandInProvider({
+    AUTH_MODE: 'multi-user',
+    JWT_SECRET: secret,
+    MAX_CHATS_PER_USER: '1',
+    MAX_MESSAGES_PER_CHAT: String(MESSAGES_PER_CHAT),
+    RATE_LIMITS_ENABLED: 'true',
+    RATE_LIMITS: `chat_completion=${COMPLETIONS_PER_MINUTE}/60`,
+  }));
 }, 120_000);
 afterAll(async () => {
-  await svc?.close();
-  await upstream?.close();
+  await close?.();
 });
 
 type Send = (method: string, path: string, body?: unknown) => ReturnType<TestService['request']>;

@@ -7,22 +7,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake-llm/index.ts';
+import type { FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import { buildPng } from '../../../../shared/cards/__tests__/helpers/builders.ts';
-import { startTestService, type TestService } from '../../../../test/harness.ts';
+import type { TestService } from '../../../../test/harness.ts';
+import { startServiceWithStandInProvider } from '../../../../test/stand-in-provider-service.ts';
 
 let svc: TestService;
 let upstream: FakeLlmServer;
+let close: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  upstream = await startFakeOpenAIServer();
-  svc = await startTestService({
-    roles: { api: true, projector: true, worker: true },
-    env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: upstream.url, LLM_MODEL: 'fake-model' },
-  });
+  ({ svc, upstream, close } = await startServiceWithStandInProvider());
 }, 120_000);
 afterAll(async () => {
-  await svc?.close();
-  await upstream?.close();
+  await close?.();
 });
 
 const ROLES = 'Character_Chat_NEW/integration/test_role_normalization_and_search.py';
