@@ -1,8 +1,6 @@
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
-import { postChatMessage, preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
-import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
-import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
+import { postChatMessage, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
 import type { InlinePostedRow } from '../../../projections/chats-projection.ts';
 import { chatPostInline } from '../../../projections/inline-chat-post.ts';
 import { createChatMessageQueries, toMessageView } from '../../../queries/chat-messages-queries.ts';
@@ -18,6 +16,7 @@ import { problemSchema } from '../http/schemas.ts';
 import { visibleChat } from './chat-routes.ts';
 import { decodeCursor, encodeCursor } from './message-cursor.ts';
 import { messageViewRoutes } from './message-view-routes.ts';
+import { postMessageWithImage } from '../../chats/post-message-with-image.ts';
 import { summaryRequestDeps } from '../../memory/summary-deps.ts';
 import { createMemoryTrigger } from '../../memory/memory-trigger.ts';
 import { deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
@@ -70,6 +69,7 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
     return { status, body: toMessageView(row), headers: { ETag: `W/"${row.version}"` } };
   };
   const postInline = deps.config.INLINE_PROJECTIONS ? chatPostInline(deps.readSchema) : undefined;
+  type PostResult = Awaited<ReturnType<typeof postChatMessage<InlinePostedRow | undefined>>>;
   const postedView = (row: InlinePostedRow) => ({
     status: 201,
     body: toMessageView({ ...row, alternate_count: row.earlier_siblings + 1, alternate_index: row.earlier_siblings }),
@@ -129,27 +129,9 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           metadata: body.metadata ?? null,
           maxMessages,
         };
-        let reservation: BlobReservation | undefined;
-        if (image) {
-          // Refuse (404, 403, limit, the chat owner's storage quota) before the bytes are stored, then store them
-          // before the event refers to them.
-          const { ownerId } = await preflightChatCommand(deps, ctx, params.chat_id, post);
-          const sha256 = sha256Hex(image.bytes);
-          reservation = await deps.blobStore.reserve(
-            ownerId,
-            [{ sha256, size: image.bytes.byteLength }],
-            deps.config.STORAGE_QUOTA_BYTES_PER_USER,
-          );
-          post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
-        }
-        let result: Awaited<ReturnType<typeof postChatMessage<InlinePostedRow | undefined>>>;
-        try {
-          if (image) await deps.blobStore.put(image.bytes, image.mediaType);
-          result = postInline ? await postChatMessage(deps, ctx, post, postInline) : await runChatCommand(deps, ctx, params.chat_id, post);
-        } catch (err) {
-          await reservation?.release();
-          throw err;
-        }
+        const result = await postMessageWithImage<PostResult>(deps, ctx, post, image, (p) =>
+          postInline ? postChatMessage(deps, ctx, p, postInline) : runChatCommand(deps, ctx, params.chat_id, p),
+        );
         // Projected in the append's own commit: the answer is the row it wrote, no wait and no read.
         if (result.inline) {
           if (result.position) deps.pendingOwnWrites.note(ctx.userId, result.position);

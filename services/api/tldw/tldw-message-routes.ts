@@ -3,7 +3,7 @@
  * pin, delete), over the same chat commands and message queries as `/api/v1/character_messages`.
  */
 import type { ChatCommand } from '../../../commands/chats/chat-decider.ts';
-import { preflightChatCommand, runChatCommand } from '../../../commands/chats/chat-workflows.ts';
+import { runChatCommand } from '../../../commands/chats/chat-workflows.ts';
 import { createChatMessageQueries } from '../../../queries/chat-messages-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
@@ -11,8 +11,6 @@ import { AppError, badRequest } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import { decodeImagePayload } from '../../../shared/chats/image-payload.ts';
 import { MAX_MESSAGE_CONTENT } from '../../../shared/chats/chat-fields.ts';
-import { sha256Hex } from '../../../infra/blobs/blob-store.ts';
-import type { BlobReservation } from '../../../infra/blobs/blob-quota.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
@@ -21,6 +19,7 @@ import { tldwMessageListRoute } from './tldw-message-list-route.ts';
 import { offsetPagination, toTldwMessage } from './message-view.ts';
 import { namesOf } from './placeholders.ts';
 import { TLDW, tldwConflict, tldwErrors, tldwMessageLocation } from './tldw-route-defaults.ts';
+import { postMessageWithImage } from '../../chats/post-message-with-image.ts';
 import {
   deleteMessageQuery,
   editMessageBody,
@@ -85,25 +84,7 @@ export function tldwMessageRoutes(deps: ApiDependencies): RouteDefinition[] {
           metadata: null,
           maxMessages,
         };
-        let reservation: BlobReservation | undefined;
-        if (image) {
-          const { ownerId } = await preflightChatCommand(deps, actor, params.chat_id, post);
-          const sha256 = sha256Hex(image.bytes);
-          reservation = await deps.blobStore.reserve(
-            ownerId,
-            [{ sha256, size: image.bytes.byteLength }],
-            deps.config.STORAGE_QUOTA_BYTES_PER_USER,
-          );
-          post.image = { sha256, mediaType: image.mediaType, size: image.bytes.byteLength };
-        }
-        let result;
-        try {
-          if (image) await deps.blobStore.put(image.bytes, image.mediaType);
-          result = await runChatCommand(deps, actor, params.chat_id, post);
-        } catch (err) {
-          await reservation?.release();
-          throw err;
-        }
+        const result = await postMessageWithImage(deps, actor, post, image, (p) => runChatCommand(deps, actor, params.chat_id, p));
         return respondAfterProjection(deps, result.position, tldwMessageLocation(messageId), () => rendered(messageId, 201, false), {
           id: messageId,
         });
