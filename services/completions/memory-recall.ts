@@ -5,8 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
-import { activePathMessageIds } from '../../queries/active-path-messages.ts';
-import { summariesOnBranch } from '../../queries/chat-summaries-queries.ts';
+import { createChatSummaryQueries } from '../../queries/chat-summaries-queries.ts';
 import { createMemorySearch } from '../../queries/memory-search.ts';
 import { searchSummaries } from '../../queries/summary-search.ts';
 import type { MemoryHit } from '../../shared/memory/memory-ranking.ts';
@@ -78,22 +77,19 @@ export function createMemoryRecall(db: Kysely<ReadModels>, schema: string) {
       );
       const frame = settings.template.replace(MEMORY_PLACEHOLDER, '');
       let left = budget - input.counter.count(frame);
-      // Summaries first (each stands for a span), then turns best first; turns shown in the chat's order.
-      const keptSummaries: Array<RecalledSummary & { line: string }> = [];
-      for (const summary of summaries) {
-        const cost = input.counter.count(summary.line) + 1;
-        if (cost > left) continue;
+      /** Takes the line's tokens (and its line break) from the budget when they fit. */
+      const fits = (line: string): boolean => {
+        const cost = input.counter.count(line) + 1;
+        if (cost > left) return false;
         left -= cost;
-        keptSummaries.push(summary);
-      }
+        return true;
+      };
+      // Summaries first (each stands for a span), then turns best first; turns shown in the chat's order.
+      const keptSummaries = summaries.filter((summary) => fits(summary.line));
       const kept = new Set<string>();
       for (const hit of hits) {
         const turn = turns.find((t) => t.id === hit.message_id);
-        if (!turn) continue;
-        const cost = input.counter.count(lineOf(turn, input.names)) + 1;
-        if (cost > left) continue;
-        left -= cost;
-        kept.add(hit.message_id);
+        if (turn && fits(lineOf(turn, input.names))) kept.add(hit.message_id);
       }
       if (kept.size === 0 && keptSummaries.length === 0) return none;
       const lines = [...keptSummaries.map((x) => x.line), ...turns.filter((t) => kept.has(t.id)).map((t) => lineOf(t, input.names))];
@@ -122,12 +118,14 @@ async function recallableSummaries(
   query: string,
   inWindow: ReadonlySet<string>,
 ): Promise<Array<RecalledSummary & { line: string }>> {
-  const active = await activePathMessageIds(db, schema, chatId);
-  const onBranch = await summariesOnBranch(db, schema, chatId, active);
+  // The branch filter runs in SQL; most chats have no summary, and then nothing more is read.
+  const onBranch = await createChatSummaryQueries(db, schema).list(chatId);
   if (onBranch.length === 0) return [];
   const outsideWindow = (ids: readonly string[]) => ids.every((id) => !inWindow.has(id));
   const byId = new Map(onBranch.filter((x) => outsideWindow(x.source_message_ids)).map((x) => [x.summary_id, x]));
-  const found = (await searchSummaries(db, schema, chatId, active, query, SUMMARIES_RECALLED)).filter((h) => byId.has(h.summary_id));
+  // The sources of the branch's summaries are on the active path: searching within them is searching the branch.
+  const sources = [...new Set(onBranch.flatMap((x) => x.source_message_ids))];
+  const found = (await searchSummaries(db, schema, chatId, sources, query, SUMMARIES_RECALLED)).filter((h) => byId.has(h.summary_id));
   const chosen = new Map<string, RecalledSummary>(
     found.map((h) => [h.summary_id, { summary_id: h.summary_id, score: h.score, source_message_ids: h.source_message_ids, why: h.why }]),
   );
