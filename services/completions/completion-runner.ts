@@ -142,12 +142,14 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const actor = jobActor(job);
-    // A group chat's reply names its speaker (the member whose turn it was).
-    const speaker = target.groupId ? { speakerId: target.characterId } : {};
+    // A group chat's reply names its speaker (the member whose turn it was); so does a tldw_server reply (the
+    // original stores the speaking character's name as the sender, and round-robin turns go by it).
+    const named = Boolean(target.groupId || target.tldwLayout);
+    const speaker = named ? { speakerId: target.characterId } : {};
     const reply = {
       messageId: completionMessageId(job.completionId, 'reply'),
       sender: 'assistant' as const,
-      name: target.groupId ? plan.character.name : null,
+      name: named ? plan.character.name : null,
       ...speaker,
       content: fullText,
       metadata,

@@ -226,9 +226,8 @@ const PERSIST = 'Character_Chat_NEW/integration/test_character_chat_stream_and_p
 describe(PERSIST, () => {
   const persist = (chatId: string, body?: unknown) => post(`/api/v1/chats/${chatId}/completions/persist`, body);
 
-  // Diverges: the stream is ours (the stand-in provider answers with the prompt, as the original's offline echo
-  // does), but an assistant message is listed with sender "assistant", not the character's name.
-  test.failing(`${PERSIST}::test_offline_streaming_and_persist_flow`, async () => {
+  // The stream is ours: the stand-in provider answers with the prompt, as the original's offline echo does.
+  test(`${PERSIST}::test_offline_streaming_and_persist_flow`, async () => {
     const charId = (await post('/api/v1/characters/', card('StreamChar', { description: 'Streaming test', personality: 'Calm' }))).body.id;
     const chatId = (await post('/api/v1/chats/', { character_id: charId, title: 'Streaming Chat' })).body.id;
     const prompt = 'This is a streamed test';
