@@ -250,4 +250,25 @@ describe(ROLES, () => {
     expect(steering!.content).toContain("Continue the user's current thought");
     expect(steering!.content).toContain('narrative prose style');
   });
+
+  test(`${ROLES}::test_export_uses_participant_alias_for_tool_calls_inline_fallback`, async () => {
+    const primary = await character('Export Primary');
+    const secondary = await character('Export Secondary');
+    const chatId = await chatOf(primary.id, { turnTakingMode: 'round_robin', participantCharacterIds: [secondary.id] });
+    const callId = 'call_secondary_inline_1';
+    const inline = `secondary-turn\n[tool_calls]: [{"id":"${callId}","type":"function","function":{"name":"lookup","arguments":"{}"}}]`;
+    expect((await completeV2(chatId, { append_user_message: 'first-turn', save_to_db: true }, 'primary-turn')).status).toBe(200);
+    const second = await completeV2(chatId, { append_user_message: 'second-turn', save_to_db: true }, inline);
+    expect(second.status).toBe(200);
+    expect(second.body.speaker_character_name).toBe(secondary.name);
+    expect(second.body.assistant_message_id).toBeTruthy();
+    const r = await get(`/api/v1/chats/${chatId}/export?format=json&include_metadata=true`);
+    expect(r.status).toBe(200);
+    const exported = (r.body.messages as Array<{ id: string; role: string; tool_calls?: Array<{ id: string }> }>).find(
+      (m) => m.id === second.body.assistant_message_id,
+    );
+    expect(exported).toBeDefined();
+    expect(exported!.role).toBe(secondary.name);
+    expect((exported!.tool_calls ?? []).some((call) => call.id === callId)).toBe(true);
+  });
 });
