@@ -1,7 +1,9 @@
 /**
  * tldw_server's prompt layout, for its `complete-v2` and `completions` (prepare) routes: over our assembled
  * prompt, the original's own additions, in its order (`character_chat_sessions.py`):
- *  1. without `include_character_context`, only the conversation (history and the new user turn) goes;
+ *  1. without `include_character_context`, only the conversation (history and the new user turn) goes; with it,
+ *     the character's system prompt ends with the instruction to change expression by `Emote: <state>` lines
+ *     (naming the states of the card's `extensions.tldw.mood_images`; shared/chats/emote-directives.ts);
  *  2. the greeting (unless `greetingEnabled: false`): the speaker's first greeting as an assistant turn before the
  *     latest user message, with `greetingScope: "character"` while the speaker has not replied yet (with one
  *     participant: while nobody has), with `greetingScope: "chat"` while the chat has no reply;
@@ -14,6 +16,7 @@
  */
 import type { AssembledPrompt, PromptHistoryMessage, PromptLayoutItem, PromptMessage, PromptSection } from '../../shared/prompt/index.ts';
 import type { TokenCounter } from '../../shared/tokenizer/tokenizer.ts';
+import { availableEmoteStates } from '../../shared/chats/emote-directives.ts';
 import { renderPlaceholders, type PlaceholderNames } from '../api/tldw/placeholders.ts';
 
 export interface TldwLayoutRequest {
@@ -134,6 +137,28 @@ function withGreeting(items: Laid[], greeting: Laid): Laid[] {
   return [...items.slice(0, at), greeting, ...items.slice(at)];
 }
 
+/** The original's instruction to change expression with `Emote: <state>` lines, naming the states the card offers. */
+export function emoteInstruction(extensions: Record<string, unknown>): string {
+  const states = availableEmoteStates(extensions);
+  const prefer = states.length > 0 ? ` Prefer these available states: ${states.join(', ')}.` : '';
+  return `When the character expression should change, emit a standalone line exactly like \`Emote: <state>\`.${prefer} Do not emit an emote after every sentence.`;
+}
+
+/** Appended to the character's system prompt (the first message), or a system message of its own before the conversation. */
+function withEmoteInstruction(
+  items: Laid[],
+  extensions: Record<string, unknown>,
+  laid: (s: PromptSection, m: PromptMessage) => Laid,
+): Laid[] {
+  const instruction = emoteInstruction(extensions);
+  const first = items[0];
+  if (first && first.message.role === 'system' && !CONVERSATION.has(first.layout.section)) {
+    const content = `${first.message.content.trim()}\n\n${instruction}`;
+    return [laid(first.layout.section, { role: 'system', content }), ...items.slice(1)];
+  }
+  return [laid('main', { role: 'system', content: instruction }), ...items];
+}
+
 export function steeringInstruction(request: Pick<TldwLayoutRequest, 'continueAsUser' | 'impersonateUser' | 'forceNarrate'>): string {
   const parts: string[] = [];
   // As in the original, impersonating wins over continuing when both are asked for.
@@ -153,6 +178,8 @@ export function applyTldwLayout(prompt: AssembledPrompt, request: TldwLayoutRequ
   });
   const all = prompt.messages.map((message, i) => ({ message, layout: prompt.layout[i]! }));
   let items = request.includeCharacterContext ? all : all.filter((item) => CONVERSATION.has(item.layout.section));
+
+  if (request.includeCharacterContext) items = withEmoteInstruction(items, context.character.extensions, laid);
 
   if (greetingDue(settings, context, request)) {
     const greeting = renderPlaceholders(context.character.greetings.find((g) => g.trim() !== '') ?? '', names).trim();

@@ -37,10 +37,11 @@ function participantIdsOf(chat: ChatRow): string[] {
   return [...new Set(ids)].slice(0, MAX_PARTICIPANTS + 1);
 }
 
-function isRoundRobin(chat: ChatRow): boolean {
+/** The chat settings' `turnTakingMode`: `round_robin` (also spelt `round-robin`, `round robin`) or `single`. */
+export function turnTakingModeOf(chat: ChatRow): 'round_robin' | 'single' {
   const extensions = isMap(chat.settings.extensions) ? chat.settings.extensions : {};
   const mode = typeof extensions.turnTakingMode === 'string' ? extensions.turnTakingMode.trim().toLowerCase() : '';
-  return ['round_robin', 'round-robin', 'round robin'].includes(mode);
+  return ['round_robin', 'round-robin', 'round robin'].includes(mode) ? 'round_robin' : 'single';
 }
 
 export function createTurnSpeakers(characters: CharacterQueries, completions: CompletionQueries) {
@@ -65,7 +66,7 @@ export function createTurnSpeakers(characters: CharacterQueries, completions: Co
         throw badRequest('directed_character_not_participant', 'directed_character_id must reference a selected participant in this chat');
       return answer(chosen);
     }
-    if (participants.length <= 1 || !isRoundRobin(chat)) return answer(primary);
+    if (participants.length <= 1 || turnTakingModeOf(chat) !== 'round_robin') return answer(primary);
     const path = await completions.activePath(chat.id, SPEAKER_LOOKBACK);
     const last = path.findLast((m) => m.sender === 'assistant');
     if (!last) return answer(primary);

@@ -9,6 +9,7 @@ import { createCompletionQueries } from '../../../queries/completion-queries.ts'
 import type { CharacterTarget } from '../../../shared/completions/completion-job.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { AppError, badRequest } from '../../../shared/errors.ts';
+import { parseEmoteDirectives } from '../../../shared/chats/emote-directives.ts';
 import { createCharacterCompletion } from '../../completions/character-completion.ts';
 import { createCharacterPrompts } from '../../completions/character-prompt.ts';
 import { characterTarget, previewModel } from '../../completions/completion-request.ts';
@@ -136,6 +137,8 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const { result } = outcome;
         const saved = result.saved;
         const turnIds = saved?.turnMessageIds ?? [];
+        // The reply as stored: without its `Emote:` lines, its mood the last state they set (completion-runner.ts).
+        const reply = parseEmoteDirectives(result.fullText ?? result.completion.choices[0]?.message.content ?? '');
         return {
           status: 200,
           body: {
@@ -146,10 +149,10 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
             saved: saved !== null,
             user_message_id: body.append_user_message && turnIds.length > 0 ? turnIds[0] : null,
             assistant_message_id: saved?.replyMessageId ?? null,
-            assistant_content: result.fullText ?? result.completion.choices[0]?.message.content ?? '',
+            assistant_content: reply.text,
             speaker_character_id: outcome.characterId,
             speaker_character_name: speaker.name,
-            mood_label: null,
+            mood_label: reply.mood,
             mood_confidence: null,
             mood_topic: null,
             lorebook_diagnostics: null,
