@@ -194,7 +194,8 @@ export function createCharacterPrompts(
         placement.continuedText = reply.content;
       }
     }
-    return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages };
+    const pinnedIds = new Set(stored.flatMap((m) => (m.metadata?.pinned === true ? [m.id] : [])));
+    return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages, pinnedIds };
   }
 
   /** The V3 greeting index the conversation opens with: the chat's active greeting, else the card's greeting the client's history starts with. */
@@ -367,6 +368,7 @@ export function createCharacterPrompts(
           },
           userName,
           history,
+          pinnedIds: placed.pinnedIds,
           counter: resolveCounter(input.model.tokenizer, model.model),
         });
       }

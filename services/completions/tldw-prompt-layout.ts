@@ -4,6 +4,8 @@
  *  1. without `include_character_context`, only the conversation (history and the new user turn) goes; with it,
  *     the character's system prompt ends with the instruction to change expression by `Emote: <state>` lines
  *     (naming the states of the card's `extensions.tldw.mood_images`; shared/chats/emote-directives.ts);
+ *  1b. the auto-summary (shared/chats/auto-summary.ts): the older messages, pinned ones excepted, give way to one
+ *     "Conversation summary:" system message before the conversation;
  *  2. the greeting (unless `greetingEnabled: false`): the speaker's first greeting as an assistant turn before the
  *     latest user message, with `greetingScope: "character"` while the speaker has not replied yet (with one
  *     participant: while nobody has), with `greetingScope: "chat"` while the chat has no reply;
@@ -16,6 +18,7 @@
  */
 import type { AssembledPrompt, PromptHistoryMessage, PromptLayoutItem, PromptMessage, PromptSection } from '../../shared/prompt/index.ts';
 import type { TokenCounter } from '../../shared/tokenizer/tokenizer.ts';
+import { autoSummaryConfigOf, autoSummaryOf } from '../../shared/chats/auto-summary.ts';
 import { availableEmoteStates } from '../../shared/chats/emote-directives.ts';
 import { renderPlaceholders, type PlaceholderNames } from '../api/tldw/placeholders.ts';
 
@@ -38,6 +41,8 @@ export interface TldwLayoutContext {
   userName: string;
   /** The stored conversation the prompt was built from (before the new user turn). */
   history: readonly PromptHistoryMessage[];
+  /** The pinned messages of the history: an auto-summary leaves them in the conversation. */
+  pinnedIds: ReadonlySet<string>;
   counter: TokenCounter;
 }
 
@@ -180,6 +185,18 @@ export function applyTldwLayout(prompt: AssembledPrompt, request: TldwLayoutRequ
   let items = request.includeCharacterContext ? all : all.filter((item) => CONVERSATION.has(item.layout.section));
 
   if (request.includeCharacterContext) items = withEmoteInstruction(items, context.character.extensions, laid);
+
+  const summary = autoSummaryOf(
+    context.history.flatMap((m) => (m.id ? [{ id: m.id, role: m.role, content: m.content, pinned: context.pinnedIds.has(m.id) }] : [])),
+    autoSummaryConfigOf(settings),
+  );
+  if (summary) {
+    const replaced = new Set(summary.replacedIds);
+    items = items.filter((item) => !(item.layout.section === 'history' && item.layout.messageId && replaced.has(item.layout.messageId)));
+    const at = items.findIndex((item) => CONVERSATION.has(item.layout.section));
+    const message = laid('injection', { role: 'system', content: `Conversation summary:\n${summary.content}` });
+    items = at < 0 ? [...items, message] : [...items.slice(0, at), message, ...items.slice(at)];
+  }
 
   if (greetingDue(settings, context, request)) {
     const greeting = renderPlaceholders(context.character.greetings.find((g) => g.trim() !== '') ?? '', names).trim();

@@ -22,6 +22,7 @@ import { ownedChat } from './chat-access.ts';
 import { TLDW, tldwErrors } from './tldw-route-defaults.ts';
 import { completeV2Body, prepareBody, tldwChatParams, type PrepareBody } from './tldw-schemas.ts';
 import { createTurnSpeakers, type TurnSpeaker } from './chat-turn-speaker.ts';
+import { createAutoSummaryRecorder } from './auto-summary-record.ts';
 
 /** The original's prompt layout for this turn (services/completions/tldw-prompt-layout.ts). */
 function tldwLayoutOf(body: PrepareBody, speaker: TurnSpeaker): NonNullable<CharacterTarget['tldwLayout']> {
@@ -40,6 +41,7 @@ const DEPRECATED_BODY = 'Request body is deprecated and must be omitted. Use /{c
 export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const characters = createCharacterQueries(deps.db, deps.readSchema);
+  const recordAutoSummary = createAutoSummaryRecorder(deps);
   const speakerOf = createTurnSpeakers(characters, createCompletionQueries(deps.db, deps.readSchema));
   /** The turn's sampling defaults: the speaking character's, then the chat settings' override (character-generation-defaults.ts). */
   const defaultsOf = async (chat: ChatRow, speakerId: string) => {
@@ -73,6 +75,7 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const chat = await ownedChat(chats, actor, params.chat_id);
         if (!chat.character_id) throw badRequest('chat_without_character', `Chat ${chat.id} has no character`);
         const speaker = await speakerOf(chat, actor, body.directed_character_id);
+        await recordAutoSummary(chat, actor);
         const request = characterCompleteBody.parse({
           mode: 'normal',
           ...(body.append_user_message ? { message: body.append_user_message } : {}),
@@ -113,6 +116,7 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const chat = await ownedChat(chats, ctx.actor, ctx.params.chat_id);
         if (!chat.character_id) throw badRequest('chat_without_character', `Chat ${chat.id} has no character`);
         const speaker = await speakerOf(chat, ctx.actor, body.directed_character_id);
+        await recordAutoSummary(chat, ctx.actor);
         const given = (value: unknown) => value !== null && value !== undefined;
         const sampling = { ...(await defaultsOf(chat, speaker.id)) };
         if (given(body.temperature)) sampling.temperature = body.temperature!;

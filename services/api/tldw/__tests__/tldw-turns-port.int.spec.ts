@@ -95,7 +95,14 @@ describe(ROLES, () => {
     const excluded = await character('Directed Excluded');
     const chatId = await chatOf(primary.id, { turnTakingMode: 'round_robin', participantCharacterIds: [included.id] });
     const calls = upstream.requests.length;
-    const r = await completeV2(chatId, { append_user_message: 'turn-1', directed_character_id: excluded.id, save_to_db: false });
+    // No reply is queued on the stand-in provider: the request must not reach it.
+    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      provider: 'openai',
+      model: 'gpt-x',
+      append_user_message: 'turn-1',
+      directed_character_id: excluded.id,
+      save_to_db: false,
+    });
     expect(r.status).toBe(400);
     expect(r.body.detail).toBe('directed_character_id must reference a selected participant in this chat');
     expect(upstream.requests.length).toBe(calls);
@@ -270,5 +277,64 @@ describe(ROLES, () => {
     expect(exported).toBeDefined();
     expect(exported!.role).toBe(secondary.name);
     expect((exported!.tool_calls ?? []).some((call) => call.id === callId)).toBe(true);
+  });
+
+  /** A chat with six stored messages (the original seeds them over `POST /chats/{id}/messages`), their ids by index. */
+  async function seededChat(first: string): Promise<{ chatId: string; messages: Array<{ id: string; version: number }> }> {
+    const chatId = await chatOf((await character('Summary')).id);
+    const seeded = [
+      ['user', first],
+      ['assistant', 'older-assistant-1'],
+      ['user', 'older-user-2'],
+      ['assistant', 'older-assistant-2'],
+      ['user', 'recent-user-1'],
+      ['assistant', 'recent-assistant-1'],
+    ];
+    const messages = [];
+    for (const [role, content] of seeded) {
+      const r = await post(`/api/v1/chats/${chatId}/messages`, { role, content });
+      expect(r.status).toBe(201);
+      messages.push({ id: r.body.id as string, version: r.body.version as number });
+    }
+    return { chatId, messages };
+  }
+  const summarySettings = { autoSummaryEnabled: true, autoSummaryThresholdMessages: 4, autoSummaryWindowMessages: 2 };
+  const summaries = (messages: Turn[]) => messages.filter((m) => m.role === 'system' && m.content.startsWith('Conversation summary:'));
+
+  test(`${ROLES}::test_complete_v2_auto_summary_injects_and_persists_to_chat_settings`, async () => {
+    const { chatId } = await seededChat('older-user-1');
+    const settings = { schemaVersion: 2, updatedAt: now(), ...summarySettings };
+    expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
+    const r = await completeV2(chatId, { include_character_context: false, append_user_message: 'latest-user', save_to_db: false });
+    expect(r.status).toBe(200);
+    const found = summaries(sentMessages());
+    expect(found).toHaveLength(1);
+    expect(found[0]!.content).toContain('older-user-1');
+    expect(found[0]!.content).toContain('older-assistant-2');
+    const stored = await get(`/api/v1/chats/${chatId}/settings`);
+    expect(stored.status).toBe(200);
+    const summary = stored.body.settings.summary;
+    expect(typeof summary.content).toBe('string');
+    expect(summary.content.trim()).not.toBe('');
+    expect(summary.sourceRange.toMessageId).toBeTruthy();
+  });
+
+  test(`${ROLES}::test_complete_v2_auto_summary_excludes_pinned_messages_from_compression`, async () => {
+    const { chatId, messages } = await seededChat('PINNED-OLDER-USER');
+    const pinned = messages[0]!;
+    const pin = await put(`/api/v1/messages/${pinned.id}?expected_version=${pinned.version}`, {
+      content: 'PINNED-OLDER-USER',
+      pinned: true,
+    });
+    expect(pin.status).toBe(200);
+    const settings = { schemaVersion: 2, updatedAt: now(), ...summarySettings };
+    expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
+    const r = await completeV2(chatId, { include_character_context: false, append_user_message: 'latest-user', save_to_db: false });
+    expect(r.status).toBe(200);
+    const sent = sentMessages();
+    const found = summaries(sent);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.content).not.toContain('PINNED-OLDER-USER');
+    expect(sent.some((m) => m.role === 'user' && m.content === 'PINNED-OLDER-USER')).toBe(true);
   });
 });
