@@ -16,8 +16,6 @@ import { badRequest } from '../../../shared/errors.ts';
 
 /** The most participants a chat's settings name that are considered (the original sets no bound; a turn reads each card). */
 const MAX_PARTICIPANTS = 32;
-/** How far back the last speaker is looked for. */
-const SPEAKER_LOOKBACK = 1000;
 
 export interface TurnSpeaker {
   id: string;
@@ -67,8 +65,7 @@ export function createTurnSpeakers(characters: CharacterQueries, completions: Co
       return answer(chosen);
     }
     if (participants.length <= 1 || turnTakingModeOf(chat) !== 'round_robin') return answer(primary);
-    const path = await completions.activePath(chat.id, SPEAKER_LOOKBACK);
-    const last = path.findLast((m) => m.sender === 'assistant');
+    const last = await completions.lastReply(chat.id);
     if (!last) return answer(primary);
     const byId = last.speakerId ? participants.findIndex((p) => p.id === last.speakerId) : -1;
     const byName = participants.findIndex((p) => p.name.trim().toLowerCase() === (last.name ?? '').trim().toLowerCase());
