@@ -75,7 +75,6 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const chat = await ownedChat(chats, actor, params.chat_id);
         if (!chat.character_id) throw badRequest('chat_without_character', `Chat ${chat.id} has no character`);
         const speaker = await speakerOf(chat, actor, body.directed_character_id);
-        await recordAutoSummary(chat, actor);
         const request = characterCompleteBody.parse({
           mode: 'normal',
           ...(body.append_user_message ? { message: body.append_user_message } : {}),
@@ -83,6 +82,7 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const target = { ...characterTarget(chat.id, speaker.id, request, false), tldwLayout: tldwLayoutOf(body, speaker) };
         await prompts.check(target, actor);
         await consumeRateLimit();
+        await recordAutoSummary(chat, actor);
         const built = await prompts.build(target, actor, previewModel(providers, {}), { dryRun: true });
         const turns = built.messages.map((m) => ({ role: m.role, content: m.content }));
         const page = turns.slice(body.offset, body.offset + body.limit);
@@ -116,7 +116,6 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
         const chat = await ownedChat(chats, ctx.actor, ctx.params.chat_id);
         if (!chat.character_id) throw badRequest('chat_without_character', `Chat ${chat.id} has no character`);
         const speaker = await speakerOf(chat, ctx.actor, body.directed_character_id);
-        await recordAutoSummary(chat, ctx.actor);
         const given = (value: unknown) => value !== null && value !== undefined;
         const sampling = { ...(await defaultsOf(chat, speaker.id)) };
         if (given(body.temperature)) sampling.temperature = body.temperature!;
@@ -133,7 +132,16 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
           ...(body.max_tokens ? { max_tokens: body.max_tokens } : {}),
           ...(body.save_to_db !== null && body.save_to_db !== undefined ? { save_to_db: body.save_to_db } : {}),
         });
-        const outcome = await complete(ctx, chat.id, request, 'tldw.chats.complete-v2', {
+        // The auto-summary is recorded once the request is accepted (checked, rate limit spent), before the job runs:
+        // the original records it while building the prompt; a refused request changes nothing.
+        const accepted = {
+          ...ctx,
+          consumeRateLimit: async () => {
+            await ctx.consumeRateLimit();
+            await recordAutoSummary(chat, ctx.actor);
+          },
+        };
+        const outcome = await complete(accepted, chat.id, request, 'tldw.chats.complete-v2', {
           speakerId: speaker.id,
           tldwLayout: tldwLayoutOf(body, speaker),
         });
