@@ -95,6 +95,20 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
       return (await from().select('m.chat_id').where('m.id', '=', id).executeTakeFirst())?.chat_id;
     },
 
+    /** A live assistant reply under `parentId` with exactly this text (the oldest), if the chat has one. */
+    async replyWithText(chatId: string, parentId: string, content: string): Promise<string | undefined> {
+      const row = await from()
+        .select('m.id')
+        .where('m.chat_id', '=', chatId)
+        .where('m.parent_id', '=', parentId)
+        .where('m.sender', '=', 'assistant')
+        .where('m.content', '=', content)
+        .where('m.deleted_at', 'is', null)
+        .orderBy('m.created_at')
+        .executeTakeFirst();
+      return row?.id;
+    },
+
     /** A message with its alternates' count and position (no ownership data: for answers after a command). */
     async byId(id: string): Promise<MessageRowWithAlternates | undefined> {
       return (await from().selectAll('m').select(alternates).where('m.id', '=', id).executeTakeFirst()) as

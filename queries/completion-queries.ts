@@ -6,6 +6,22 @@ import type { StoredMessage } from '../shared/completions/completion-turn.ts';
 export function createCompletionQueries(db: Kysely<ReadModels>, schema: string) {
   return {
     /** The shown messages of the active path (deleted ones left out), oldest first, at most `limit` (the newest). */
+    /** The active path's last live assistant message: who said it (its speaker id and name), if there is one. */
+    async lastReply(chatId: string): Promise<{ speakerId: string | null; name: string | null } | undefined> {
+      const row = await db
+        .withSchema(schema)
+        .selectFrom('chat_messages')
+        .select(['speaker_id', 'name'])
+        .where('chat_id', '=', chatId)
+        .where('on_path', '=', true)
+        .where('deleted_at', 'is', null)
+        .where('sender', '=', 'assistant')
+        .orderBy('depth', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? { speakerId: row.speaker_id, name: row.name } : undefined;
+    },
+
     async activePath(chatId: string, limit: number): Promise<StoredMessage[]> {
       const rows = await db
         .withSchema(schema)

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Actor } from '../../shared/access/actor.ts';
-import type { CompletionResult } from '../../shared/completions/completion-job.ts';
+import type { CharacterTarget, CompletionResult } from '../../shared/completions/completion-job.ts';
 import { badRequest } from '../../shared/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { createCharacterQueries } from '../../queries/characters-queries.ts';
@@ -33,6 +33,12 @@ export interface CharacterCompletionCall {
   consumeRateLimit: () => Promise<void>;
 }
 
+/** Who answers (default: the chat's character) and, for tldw_server's routes, the original's prompt layout. */
+export interface CharacterTurnChoice {
+  speakerId?: string;
+  tldwLayout?: CharacterTarget['tldwLayout'];
+}
+
 /** The reply, or `streamed` when it went out as SSE (the response is written). */
 export type CharacterCompletionOutcome =
   { streamed: true } | { streamed: false; completionId: string; chatId: string; characterId: string; result: CompletionResult };
@@ -50,15 +56,20 @@ export function createCharacterCompletion(deps: ApiDependencies) {
     chatId: string,
     body: CharacterCompleteBody,
     requestKey: string,
+    turn: CharacterTurnChoice = {},
   ): Promise<CharacterCompletionOutcome> {
     const { actor, req, res } = call;
     const chat = usableChat(await chats.get(chatId), chatId, actor);
     if (!chat.character_id) throw badRequest('chat_without_character', `chat ${chat.id} has no character`);
-    usableCharacter(await characters.get(chat.character_id), chat.character_id, actor);
+    const speakerId = turn.speakerId ?? chat.character_id;
+    usableCharacter(await characters.get(speakerId), speakerId, actor);
     const resolved = providers.resolve({ provider: body.provider, model: body.model });
     const completionId = completionIdOf(req.headers, actor);
     const save = (body.save_to_db ?? deps.config.COMPLETIONS_SAVE_DEFAULT) && body.mode !== 'impersonate';
-    const target = characterTarget(chat.id, chat.character_id, body, save);
+    const target = {
+      ...characterTarget(chat.id, speakerId, body, save),
+      ...(turn.tldwLayout ? { tldwLayout: turn.tldwLayout } : {}),
+    };
     // What the generation would refuse is refused here: no job, no failure recorded, no point spent.
     await preflightCompletion(preflight, actor, completionId, target);
     const generation = generationParams(body);
@@ -92,6 +103,6 @@ export function createCharacterCompletion(deps: ApiDependencies) {
       return { streamed: true };
     }
     const result = await gateway.waitForResult(res, completionId, !body.resumable);
-    return { streamed: false, completionId, chatId: chat.id, characterId: chat.character_id, result };
+    return { streamed: false, completionId, chatId: chat.id, characterId: speakerId, result };
   };
 }

@@ -43,6 +43,7 @@ import { createGroupPrompts } from './group-prompt.ts';
 import { createMemoryRecall, emptyMemoryReport, type MemoryReport } from './memory-recall.ts';
 import { resolveMemorySettings } from '../../shared/memory/memory-settings.ts';
 import { resolveCounter } from '../../shared/prompt/prompt-input.ts';
+import { applyTldwLayout } from './tldw-prompt-layout.ts';
 
 /** Where the generated turn goes when it is stored. */
 export interface TurnPlacement {
@@ -193,7 +194,8 @@ export function createCharacterPrompts(
         placement.continuedText = reply.content;
       }
     }
-    return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages };
+    const pinnedIds = new Set(stored.flatMap((m) => (m.metadata?.pinned === true ? [m.id] : [])));
+    return { character, chat, settings, userName, persona, history, userTurn, placement, storedImages, pinnedIds };
   }
 
   /** The V3 greeting index the conversation opens with: the chat's active greeting, else the card's greeting the client's history starts with. */
@@ -312,7 +314,8 @@ export function createCharacterPrompts(
           ...(chat ? { variables: chat.variables } : {}),
           ...(settings.scenario ? { scenarioOverride: settings.scenario } : {}),
           // A persona placed around the Author's Note is inserted with it, even when the note itself is empty (SillyTavern).
-          ...(settings.author_note || persona?.row.position === 'an_top' || persona?.row.position === 'an_bottom'
+          // tldw_server's layout places the note its own way (tldw-prompt-layout.ts).
+          ...(!target.tldwLayout && (settings.author_note || persona?.row.position === 'an_top' || persona?.row.position === 'an_bottom')
             ? {
                 authorsNote: {
                   text: settings.author_note ?? '',
@@ -352,6 +355,22 @@ export function createCharacterPrompts(
         memory = recall.report;
         if (recall.injection)
           prompt = await cpu.run('assemblePrompt', { ...input, chat: { ...input.chat, memory: recall.injection } }, who.userId);
+      }
+      if (target.tldwLayout && !loreOnly) {
+        const data = card.data;
+        prompt = applyTldwLayout(prompt, target.tldwLayout, {
+          settings: chat?.settings ?? {},
+          character: {
+            id: character.id,
+            name: character.name,
+            extensions: (character.extensions ?? {}) as Record<string, unknown>,
+            greetings: [data.first_mes ?? '', ...(data.alternate_greetings ?? [])],
+          },
+          userName,
+          history,
+          pinnedIds: placed.pinnedIds,
+          counter: resolveCounter(input.model.tokenizer, model.model),
+        });
       }
       const messages = loreOnly ? loreOnlyMessages(requested.messages!, prompt) : (prompt.messages as ChatMessage[]);
       return {

@@ -4,6 +4,7 @@
  * command side (ids derived from the completion id, one append: a retried job never stores a second reply and a
  * job that dies mid-stream stores nothing).
  */
+import { parseEmoteDirectives } from '../../shared/chats/emote-directives.ts';
 import { ZodError } from 'zod';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { ChatCommandDeps } from '../../commands/chats/chat-workflows.ts';
@@ -142,15 +143,19 @@ export function createCompletionRunner(deps: CompletionRunnerDeps): JobHandler {
       ...(plan.dictionaries ? { chat_dictionaries: dictionaryReport(plan.dictionaries, { full: false }) } : {}),
     });
     const actor = jobActor(job);
-    // A group chat's reply names its speaker (the member whose turn it was).
-    const speaker = target.groupId ? { speakerId: target.characterId } : {};
+    // A group chat's reply names its speaker (the member whose turn it was); so does a tldw_server reply (the
+    // original stores the speaking character's name as the sender, and round-robin turns go by it).
+    const named = Boolean(target.groupId || target.tldwLayout);
+    // tldw_server's replies lose their `Emote: <state>` lines, kept as the message's mood and emote events.
+    const emotes = target.tldwLayout ? parseEmoteDirectives(fullText) : null;
+    const speaker = named ? { speakerId: target.characterId } : {};
     const reply = {
       messageId: completionMessageId(job.completionId, 'reply'),
       sender: 'assistant' as const,
-      name: target.groupId ? plan.character.name : null,
+      name: named ? plan.character.name : null,
       ...speaker,
-      content: fullText,
-      metadata,
+      content: emotes ? emotes.text : fullText,
+      metadata: emotes?.mood ? { ...metadata, mood_label: emotes.mood, emote_events: emotes.events } : metadata,
       alternateOf: placement.replyAlternateOf,
     };
     const result = await runChatCommand(deps.chats, actor, chatId, {

@@ -138,6 +138,21 @@ export const characterTargetSchema = z.object({
     .optional(),
   /** A group chat's turn: `characterId` is the speaking member, the prompt is the group's (services/completions/group-prompt.ts). */
   groupId: z.uuid().nullable().optional(),
+  /**
+   * tldw_server's `complete-v2`/`completions`: the prompt laid out as the original does (author's note, greeting
+   * scope, steering; services/completions/tldw-prompt-layout.ts), and the reply stored under its speaker's name.
+   */
+  tldwLayout: z
+    .object({
+      includeCharacterContext: z.boolean(),
+      continueAsUser: z.boolean(),
+      impersonateUser: z.boolean(),
+      forceNarrate: z.boolean(),
+      participantCount: z.number().int().min(1),
+      primaryName: z.string().max(1000),
+    })
+    .strict()
+    .optional(),
 });
 export type CharacterTarget = z.infer<typeof characterTargetSchema>;
 

@@ -16,7 +16,8 @@ export function toTldwMessage(row: MessageRow, options: MessageViewOptions) {
     id: row.id,
     conversation_id: row.chat_id,
     parent_message_id: row.parent_id,
-    sender: row.sender,
+    // A reply the service generated or saved for a character carries its name, which the original stores as the sender.
+    sender: row.sender === 'assistant' && row.name ? row.name : row.sender,
     content: options.names ? renderPlaceholders(row.content, options.names) : row.content,
     timestamp: row.created_at.toISOString(),
     ranking: null,

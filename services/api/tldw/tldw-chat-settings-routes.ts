@@ -21,6 +21,7 @@ import { acceptedSettings } from './settings-validation.ts';
 import { winningSettings } from './settings-merge.ts';
 import { completionTurns } from './completion-format.ts';
 import { withInlineToolCalls } from './inline-tool-calls.ts';
+import { withSenderNames } from './export-sender-names.ts';
 import { namesOf, renderPlaceholders } from './placeholders.ts';
 import { chatSessionLocation, TLDW, tldwConflict, tldwErrors } from './tldw-route-defaults.ts';
 import { chatSettingsResponseSchema, exportQuery, putSettingsBody, tldwChatParams } from './tldw-schemas.ts';
@@ -136,7 +137,10 @@ export function tldwChatSettingsRoutes(deps: ApiDependencies): RouteDefinition[]
         const entries = await transcripts.transcript(chat.id);
         return {
           status: 200,
-          body: withInlineToolCalls(chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size })),
+          body: withSenderNames(
+            withInlineToolCalls(chatExportBody(chat, entries, { format, page: query.page, page_size: query.page_size })),
+            entries,
+          ),
         };
       },
     }),

@@ -17,6 +17,10 @@ import { MAX_MESSAGE_CONTENT } from '../../../shared/chats/chat-fields.ts';
 import { badRequest } from '../../../shared/errors.ts';
 import { newId } from '../../../shared/ids.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
+import { emoteEventsSchema } from '../../../shared/chats/emote-directives.ts';
+import { createCharacterQueries } from '../../../queries/characters-queries.ts';
+import { createCompletionQueries } from '../../../queries/completion-queries.ts';
+import { createTurnSpeakers, turnTakingModeOf, type TurnSpeaker } from './chat-turn-speaker.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { ownedChat } from './chat-access.ts';
@@ -38,14 +42,27 @@ const persistBody = z.object({
   mood_confidence: z.number().min(0).max(1).nullable().optional(),
   mood_topic: z.string().max(500).nullable().optional(),
   usage: z.record(z.string(), z.unknown()).nullable().optional(),
+  emote_events: emoteEventsSchema.nullable().optional(),
 });
 type PersistBody = z.infer<typeof persistBody>;
 
-/** The request's generation details, as the message's metadata (null when it gave none). */
-function detailsOf(body: PersistBody, clientId: string | null): Record<string, unknown> | null {
+/**
+ * The request's generation details, as the message's metadata (null when it gave none): the speaker as resolved,
+ * and, when the reply carried emote events, the last one's state as its mood (the request's mood is then dropped).
+ */
+function detailsOf(body: PersistBody, clientId: string | null, speaker: TurnSpeaker & { mode: string }): Record<string, unknown> | null {
   const details: Record<string, unknown> = {};
-  for (const key of ['speaker_character_id', 'speaker_character_name', 'mood_label', 'mood_confidence', 'mood_topic', 'usage'] as const)
+  for (const key of ['mood_label', 'mood_confidence', 'mood_topic', 'usage'] as const)
     if (body[key] !== undefined && body[key] !== null) details[key] = body[key];
+  if (body.speaker_character_id !== undefined && body.speaker_character_id !== null)
+    Object.assign(details, { speaker_character_id: speaker.id, speaker_character_name: speaker.name, turn_taking_mode: speaker.mode });
+  else if (body.speaker_character_name) details.speaker_character_name = body.speaker_character_name;
+  if (body.emote_events && body.emote_events.length > 0) {
+    delete details.mood_confidence;
+    delete details.mood_topic;
+    details.mood_label = body.emote_events.at(-1)!.state;
+    details.emote_events = body.emote_events;
+  }
   if (clientId) details.client_message_id = clientId;
   return Object.keys(details).length > 0 ? details : null;
 }
@@ -53,6 +70,7 @@ function detailsOf(body: PersistBody, clientId: string | null): Record<string, u
 export function tldwPersistRoute(deps: ApiDependencies): RouteDefinition {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const messages = createChatMessageQueries(deps.db, deps.readSchema);
+  const speakerOf = createTurnSpeakers(createCharacterQueries(deps.db, deps.readSchema), createCompletionQueries(deps.db, deps.readSchema));
   const answer = (chatId: string, assistantId: string, userId: string | null) => ({
     status: 200,
     body: { saved: true, chat_id: chatId, assistant_message_id: assistantId, user_message_id: userId },
@@ -80,16 +98,26 @@ export function tldwPersistRoute(deps: ApiDependencies): RouteDefinition {
       const userId = body.user_message_id ?? null;
       const existing = clientId === null ? undefined : await messages.byId(messageId);
       if (existing && existing.chat_id === chat.id) return answer(chat.id, messageId, userId);
+      // The same reply to the same user message again (a retry without an id) is the one already saved, as there.
+      const twin =
+        clientId === null && userId && UUID.test(userId)
+          ? await messages.replyWithText(chat.id, userId, body.assistant_content)
+          : undefined;
+      if (twin) return answer(chat.id, twin, userId);
+      const speaker = chat.character_id ? await speakerOf(chat, actor, body.speaker_character_id) : null;
       const post: ChatCommand & { type: 'PostMessage' } = {
         type: 'PostMessage',
         chatId: chat.id,
         messageId,
         ...(userId ? { parentId: userId } : {}),
         sender: 'assistant',
-        name: chat.character_id ? chat.character_name : null,
+        name: speaker ? speaker.name : null,
         content: body.assistant_content,
         image: null,
-        metadata: detailsOf(body, clientId !== null && !UUID.test(clientId) ? clientId : null),
+        metadata: detailsOf(body, clientId !== null && !UUID.test(clientId) ? clientId : null, {
+          ...(speaker ?? { id: '', name: '', participantCount: 1, primaryName: '' }),
+          mode: turnTakingModeOf(chat),
+        }),
         maxMessages: deps.config.MAX_MESSAGES_PER_CHAT,
       };
       const result = await runChatCommand(deps, actor, chat.id, post);

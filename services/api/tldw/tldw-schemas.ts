@@ -88,7 +88,18 @@ export const prepareBody = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
   offset: z.number().int().min(0).default(0),
   append_user_message: z.string().max(MAX_MESSAGE_CONTENT).nullable().optional(),
+  /** A participant who answers this turn instead of the one whose turn it is (tldw/chat-turn-speaker.ts). */
+  directed_character_id: z
+    .union([z.string().max(64), z.number().int()])
+    .nullable()
+    .optional(),
+  /** The steering instruction of this one reply (tldw-prompt-layout.ts). */
+  continue_as_user: z.boolean().nullable().optional(),
+  impersonate_user: z.boolean().nullable().optional(),
+  force_narrate: z.boolean().nullable().optional(),
 });
+
+export type PrepareBody = z.infer<typeof prepareBody>;
 
 export const completeV2Body = prepareBody.extend({
   save_to_db: z.boolean().nullable().optional(),

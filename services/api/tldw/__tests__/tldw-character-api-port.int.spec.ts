@@ -226,9 +226,8 @@ const PERSIST = 'Character_Chat_NEW/integration/test_character_chat_stream_and_p
 describe(PERSIST, () => {
   const persist = (chatId: string, body?: unknown) => post(`/api/v1/chats/${chatId}/completions/persist`, body);
 
-  // Diverges: the stream is ours (the stand-in provider answers with the prompt, as the original's offline echo
-  // does), but an assistant message is listed with sender "assistant", not the character's name.
-  test.failing(`${PERSIST}::test_offline_streaming_and_persist_flow`, async () => {
+  // The stream is ours: the stand-in provider answers with the prompt, as the original's offline echo does.
+  test(`${PERSIST}::test_offline_streaming_and_persist_flow`, async () => {
     const charId = (await post('/api/v1/characters/', card('StreamChar', { description: 'Streaming test', personality: 'Calm' }))).body.id;
     const chatId = (await post('/api/v1/chats/', { character_id: charId, title: 'Streaming Chat' })).body.id;
     const prompt = 'This is a streamed test';
@@ -256,7 +255,7 @@ describe(PERSIST, () => {
       sender: string;
       content: string;
     }>;
-    expect(messages.some((m) => m.content === prompt && m.sender.startsWith('StreamChar'))).toBe(true);
+    expect(messages.some((m) => m.content === prompt && m.sender === 'StreamChar')).toBe(true);
   });
 
   test(`${PERSIST}::test_persist_streamed_message_rejects_non_object_usage`, async () => {
@@ -287,5 +286,183 @@ describe(PERSIST, () => {
   test(`${PERSIST}::test_persist_streamed_message_rejects_blank_assistant_message_id`, async () => {
     const { chatId } = await characterAndChat('StreamChar');
     expect((await persist(chatId, { assistant_content: 'valid reply', assistant_message_id: '   ' })).status).toBe(422);
+  });
+
+  const metadataOf = async (messageId: string) =>
+    (await svc.request('GET', `/api/v1/messages/${messageId}?include_metadata=true`)).body.metadata_extra as Record<string, unknown>;
+
+  test(`${PERSIST}::test_persist_streamed_message_preserves_active_speaker_identity`, async () => {
+    const primary = (
+      await post('/api/v1/characters/', card(`PrimarySpeaker ${Date.now()}`, { personality: 'Calm', first_message: 'Hello!' }))
+    ).body;
+    const secondary = (await post('/api/v1/characters/', card(`SecondarySpeaker ${Date.now()}`, { personality: 'Assertive' }))).body;
+    const chatId = (await post('/api/v1/chats/', { character_id: primary.id, title: 'Persist Speaker Identity' })).body.id;
+    const settings = {
+      schemaVersion: 2,
+      updatedAt: new Date().toISOString(),
+      turnTakingMode: 'round_robin',
+      participantCharacterIds: [secondary.id],
+    };
+    expect((await svc.request('PUT', `/api/v1/chats/${chatId}/settings`, { body: { settings } })).status).toBe(200);
+    upstream.reply({ text: 'directed' });
+    const directed = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      provider: 'local-llm',
+      model: 'local-test',
+      append_user_message: 'direct this to secondary',
+      save_to_db: false,
+      directed_character_id: secondary.id,
+    });
+    expect(directed.status).toBe(200);
+    expect(directed.body).toMatchObject({ speaker_character_id: secondary.id, speaker_character_name: secondary.name });
+    const usage = { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 };
+    const saved = await persist(chatId, {
+      assistant_content: 'secondary streamed response',
+      speaker_character_id: secondary.id,
+      speaker_character_name: secondary.name,
+      mood_label: 'happy',
+      mood_confidence: 0.92,
+      mood_topic: 'celebration',
+      usage,
+    });
+    expect(saved.status).toBe(200);
+    const id = saved.body.assistant_message_id as string;
+    const listed = (await svc.request('GET', `/api/v1/chats/${chatId}/messages`)).body.messages as Array<{ id: string; sender: string }>;
+    expect(listed.find((m) => m.id === id)?.sender).toBe(secondary.name);
+    const metadata = await metadataOf(id);
+    expect(metadata).toMatchObject({
+      speaker_character_id: secondary.id,
+      speaker_character_name: secondary.name,
+      turn_taking_mode: 'round_robin',
+      mood_label: 'happy',
+      mood_topic: 'celebration',
+      usage,
+    });
+    expect(metadata.mood_confidence).toBeCloseTo(0.92);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_stores_emote_events`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    const events = [
+      { state: 'annoyed', at_char: 0 },
+      { state: 'smug', at_char: 10 },
+    ];
+    const r = await persist(chatId, {
+      assistant_content: 'What now?\nFine.',
+      mood_label: 'happy',
+      mood_confidence: 0.91,
+      mood_topic: 'fallback',
+      emote_events: events,
+    });
+    expect(r.status).toBe(200);
+    const metadata = await metadataOf(r.body.assistant_message_id);
+    expect(metadata.mood_label).toBe('smug');
+    expect(metadata).not.toHaveProperty('mood_confidence');
+    expect(metadata).not.toHaveProperty('mood_topic');
+    expect(metadata.emote_events).toEqual(events);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_rejects_invalid_emote_events`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    const r = await persist(chatId, { assistant_content: 'bad metadata', emote_events: [{ state: '../../bad', at_char: 0 }] });
+    expect(r.status).toBe(422);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_rejects_too_many_emote_events`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    const events = Array.from({ length: 6 }, (_, i) => ({ state: `state-${i}`, at_char: 0 }));
+    const r = await persist(chatId, { assistant_content: 'too many', emote_events: events });
+    expect(r.status).toBe(422);
+  });
+
+  test(`${PERSIST}::test_persist_streamed_message_retry_preserves_emote_events`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    const user = await post(`/api/v1/chats/${chatId}/messages`, { role: 'user', content: 'trigger duplicate guard' });
+    expect(user.status).toBe(201);
+    const payload = {
+      assistant_content: 'idempotent emote reply',
+      user_message_id: user.body.id,
+      mood_label: 'happy',
+      mood_confidence: 0.8,
+      mood_topic: 'fallback',
+      emote_events: [{ state: 'smug', at_char: 0 }],
+    };
+    const first = await persist(chatId, payload);
+    const second = await persist(chatId, payload);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body.assistant_message_id).toBe(first.body.assistant_message_id);
+    const metadata = await metadataOf(second.body.assistant_message_id);
+    expect(metadata.mood_label).toBe('smug');
+    expect(metadata).not.toHaveProperty('mood_confidence');
+    expect(metadata).not.toHaveProperty('mood_topic');
+    expect(metadata.emote_events).toEqual([{ state: 'smug', at_char: 0 }]);
+  });
+
+  test(`${PERSIST}::test_complete_v2_sanitizes_emote_directives_for_non_streaming_response_and_storage`, async () => {
+    const { chatId } = await characterAndChat('StreamChar');
+    upstream.reply({ text: 'Emote: annoyed\nWhat now?\nEmote: smug\nFine.' });
+    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      provider: 'local-llm',
+      model: 'local-test',
+      append_user_message: 'continue',
+      include_character_context: false,
+      save_to_db: true,
+      mood_label: 'happy',
+      mood_confidence: 0.9,
+      mood_topic: 'fallback',
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.assistant_content).toBe('What now?\nFine.');
+    expect(r.body.mood_label).toBe('smug');
+    expect(r.body.mood_confidence).toBeNull();
+    expect(r.body.mood_topic).toBeNull();
+    const stored = (await svc.request('GET', `/api/v1/messages/${r.body.assistant_message_id}?include_metadata=true`)).body;
+    expect(stored.content).toBe('What now?\nFine.');
+    expect(stored.metadata_extra.mood_label).toBe('smug');
+    expect(stored.metadata_extra.emote_events).toEqual([
+      { state: 'annoyed', at_char: 0 },
+      { state: 'smug', at_char: 10 },
+    ]);
+  });
+
+  // Diverges at its last step: `POST /chats/{id}/prompt-preview` is not built (a 404), so the preview's preset section
+  // cannot carry the instruction; complete-v2 and the prepared prompt do (checked first).
+  test.failing(`${PERSIST}::test_complete_v2_prompt_contract_mentions_available_emote_states`, async () => {
+    const image = 'data:image/png;base64,AA==';
+    const created = await post(
+      '/api/v1/characters/',
+      card(`EmotePromptChar ${Date.now()}`, {
+        description: 'Streaming test',
+        personality: 'Calm',
+        extensions: { tldw: { mood_images: { smug: image, 'thinking hard': image, '../../bad': image } } },
+      }),
+    );
+    expect(created.status).toBe(201);
+    const chatId = (await post('/api/v1/chats/', { character_id: created.body.id, title: 'Prompt Contract' })).body.id;
+    const systemText = (messages: Array<{ role: string; content: string }>) =>
+      messages
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content)
+        .join('\n');
+    const expectContract = (text: string) => {
+      expect(text).toContain('Emote: <state>');
+      expect(text).toContain('Prefer these available states: smug, thinking-hard.');
+      expect(text).not.toContain('../../bad');
+    };
+    upstream.reply({ text: 'ok' });
+    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
+      provider: 'local-llm',
+      model: 'local-test',
+      append_user_message: 'go',
+      include_character_context: true,
+      save_to_db: false,
+    });
+    expect(r.status).toBe(200);
+    expectContract(systemText((upstream.requests.at(-1)!.body as { messages: Array<{ role: string; content: string }> }).messages));
+    const prepared = await post(`/api/v1/chats/${chatId}/completions`, { append_user_message: 'go', include_character_context: true });
+    expect(prepared.status).toBe(200);
+    expectContract(systemText(prepared.body.messages));
+    const preview = await post(`/api/v1/chats/${chatId}/prompt-preview`, { append_user_message: 'go', include_character_context: true });
+    expect(preview.status).toBe(200);
+    expectContract(preview.body.sections.find((s: { name: string }) => s.name === 'preset').content);
   });
 });

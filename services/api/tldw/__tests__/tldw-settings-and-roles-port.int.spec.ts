@@ -96,8 +96,7 @@ describe(ROLES, () => {
     expect(found.body.messages.some((m: Turn) => m.content === 'Hello User')).toBe(true);
   });
 
-  // Diverges: our prompt assembly places the author's note as SillyTavern does (in the chat at its depth, without an "Author's note:" label), not first as the original.
-  test.failing(`${ROLES}::test_complete_v2_injects_author_note_from_chat_settings`, async () => {
+  test(`${ROLES}::test_complete_v2_injects_author_note_from_chat_settings`, async () => {
     const { character, chatId } = await characterAndChat();
     const settings = {
       schemaVersion: 2,
@@ -273,8 +272,7 @@ describe(ROLES, () => {
     expect(r.body.metadata_extra.pinned).toBe(true);
   });
 
-  // Diverges: as above, the author's note is not the first, labelled system message of the prepared prompt.
-  test.failing(`${ROLES}::test_prepare_completions_includes_author_note_from_settings`, async () => {
+  test(`${ROLES}::test_prepare_completions_includes_author_note_from_settings`, async () => {
     const { chatId } = await characterAndChat();
     const settings = { schemaVersion: 2, updatedAt: now(), authorNote: 'prep-note-should-appear' };
     expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
@@ -285,8 +283,7 @@ describe(ROLES, () => {
     expect(r.body.messages[0].content).toContain('prep-note-should-appear');
   });
 
-  // Diverges: as above, the original's "Author's note:" label is not written.
-  test.failing(`${ROLES}::test_complete_v2_inserts_author_note_at_depth_position`, async () => {
+  test(`${ROLES}::test_complete_v2_inserts_author_note_at_depth_position`, async () => {
     const created = await post('/api/v1/characters/', { name: `Depth ${Date.now()}`, first_message: 'Hello!' });
     const chatId = (await post('/api/v1/chats/', { character_id: created.body.id, seed_first_message: false })).body.id;
     await post(`/api/v1/chats/${chatId}/messages`, { role: 'user', content: 'first-user' });
