@@ -393,6 +393,12 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     setup: character(),
     request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, headers: TLDW_COMPAT }),
   },
+  tldwGetCharacter: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: character(),
+    request: (v) => ({ params: { id: v.id! }, headers: TLDW_COMPAT }),
+  },
   tldwListCharacterWorldBooks: {
     kind: 'resource',
     foreignStatus: 404,
