@@ -52,13 +52,18 @@ export const importedMessageSchema = z
     metadata: generationMetadata.nullable().optional(),
   })
   .strict()
-  .refine((m) => !m.metadata || m.role === 'assistant', { message: 'metadata is only for assistant messages', path: ['metadata'] });
+  .refine((m) => !m.metadata || m.role === 'assistant', { message: 'metadata is only for assistant messages', path: ['metadata'] })
+  .refine((m) => m.content.trim() !== '' || (m.images?.length ?? 0) > 0, {
+    message: 'a message needs text or an image',
+    path: ['content'],
+  });
 
 export const chatImportBody = z
   .object({
     id: z
       .string()
       .regex(CLIENT_ID, 'id must be a UUID')
+      .refine((s) => !/^[0-]+$/.test(s), 'the nil UUID is not an id')
       .transform((s) => s.toLowerCase()),
     title: z.string().trim().min(1).max(MAX_TITLE),
     state: z

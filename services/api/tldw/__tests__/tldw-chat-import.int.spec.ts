@@ -1,8 +1,9 @@
 /**
  * Our port of tldw_server's `test_chat_import_local_chats.py` (HTTP level) against `POST /api/v1/chats/import`.
  * Differences from the original, by design: message ids that are not UUIDs are stored under a UUID derived from
- * the chat and the client's id (kept as `metadata_extra.client_message_id`), images are not imported, and
- * validation errors are FastAPI's list rather than the original's `error_code` objects.
+ * the chat and the client's id (kept as `metadata_extra.client_message_id`), a message holds one image, and the
+ * metadata allow-list's refusals are FastAPI's list rather than the original's `unsupported_metadata`. The tests
+ * that need two users or small limits are in tldw-limits-port.int.spec.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
@@ -195,6 +196,10 @@ describe('test_chat_import_local_chats.py', () => {
     ['id-with-slash', (b: ReturnType<typeof simple>) => firstMessage(b, { id: '../etc' })],
     ['id-too-long', (b: ReturnType<typeof simple>) => firstMessage(b, { id: 'x'.repeat(256) })],
     ['bad-timestamp', (b: ReturnType<typeof simple>) => firstMessage(b, { timestamp: 'yesterday' })],
+    ['nil-uuid', (b: ReturnType<typeof simple>) => ({ ...b, id: '00000000-0000-0000-0000-000000000000' })],
+    ['empty-message', (b: ReturnType<typeof simple>) => firstMessage(b, { content: '   ', images: [] })],
+    ['nul-in-text', (b: ReturnType<typeof simple>) => firstMessage(b, { content: 'a\u0000b' })],
+    ['lone-surrogate', (b: ReturnType<typeof simple>) => firstMessage(b, { content: 'cut \ud83d emoji' })],
     ['id-with-newline', (b: ReturnType<typeof simple>) => firstMessage(b, { id: 'pa_q1\n' })],
     [
       'no-timestamp',
@@ -204,6 +209,13 @@ describe('test_chat_import_local_chats.py', () => {
     ['persona-without-id', (b: ReturnType<typeof simple>) => ({ ...b, assistant_kind: 'persona' })],
     ['memory-mode-on-character', (b: ReturnType<typeof simple>) => ({ ...b, persona_memory_mode: 'read_write' })],
     ['control-char-in-parent-id', (b: ReturnType<typeof simple>) => ({ ...b, parent_conversation_id: 'a\u0000b' })],
+    [
+      'persona-with-character',
+      (b: ReturnType<typeof simple>) => ({ ...b, assistant_kind: 'persona', assistant_id: 'p1', character_id: 1 }),
+    ],
+    ['surrogate-in-assistant-id', (b: ReturnType<typeof simple>) => ({ ...b, assistant_kind: 'persona', assistant_id: 'cut \ud83d id' })],
+    ['surrogate-in-message-id', (b: ReturnType<typeof simple>) => firstMessage(b, { id: 'cut\ud83did' })],
+    ['surrogate-in-unknown-key', (b: ReturnType<typeof simple>) => ({ ...b, ['cut \ud83d key']: 1 })],
     ['surrogate-in-state', (b: ReturnType<typeof simple>) => ({ ...b, state: 'cut \ud83d state' })],
   ])('test_malformed_request_is_422_and_writes_nothing[%s]', async (_name, change) => {
     const id = randomUUID();
@@ -217,16 +229,26 @@ describe('test_chat_import_local_chats.py', () => {
     expect(r.status).toBe(422);
   });
 
-  test.each([['client_id'], ['user_id'], ['owner'], ['deleted'], ['version'], ['rating']])(
-    'test_owner_and_other_server_owned_conversation_fields_are_refused[%s]',
-    async (field) => {
-      const id = randomUUID();
-      const r = await importChat({ ...simple(id), [field]: 2 });
-      expect(r.status).toBe(422);
-      expect(r.body.detail[0].type).toBe('extra_forbidden');
-      expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
-    },
-  );
+  test.each([
+    ['client_id'],
+    ['user_id'],
+    ['owner_user_id'],
+    ['owner'],
+    ['deleted'],
+    ['version'],
+    ['scope_type'],
+    ['workspace_id'],
+    ['root_id'],
+    ['rating'],
+    ['create_request_fingerprint'],
+    ['history_version'],
+  ])('test_owner_and_other_server_owned_conversation_fields_are_refused[%s]', async (field) => {
+    const id = randomUUID();
+    const r = await importChat({ ...simple(id), [field]: 2 });
+    expect(r.status).toBe(422);
+    expect(r.body.detail[0].type).toBe('extra_forbidden');
+    expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
+  });
 
   test.each([
     ['key-order', (b: Record<string, unknown>) => Object.fromEntries(Object.entries(b).reverse())],
@@ -268,15 +290,24 @@ describe('test_chat_import_local_chats.py', () => {
     expect([replay.body.title, replay.body.message_count]).toEqual(['Renamed', 8]);
   });
 
-  test.each([['client_id'], ['conversation_id'], ['deleted'], ['version'], ['sender'], ['tool_calls']])(
-    'test_owner_and_other_server_owned_message_fields_are_refused[%s]',
-    async (field) => {
-      const id = randomUUID();
-      const r = await importChat(body(id, [{ ...message('pa_q1', null, 'user', 0), [field]: field === 'tool_calls' ? [] : 'x' }]));
-      expect(r.status).toBe(422);
-      expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
-    },
-  );
+  test.each([
+    ['client_id'],
+    ['conversation_id'],
+    ['history_id'],
+    ['deleted'],
+    ['version'],
+    ['sender'],
+    ['ranking'],
+    ['last_modified'],
+    ['tool_calls'],
+    ['history_admission_json'],
+    ['tldw_history_admission_v1'],
+  ])('test_owner_and_other_server_owned_message_fields_are_refused[%s]', async (field) => {
+    const id = randomUUID();
+    const r = await importChat(body(id, [{ ...message('pa_q1', null, 'user', 0), [field]: field === 'tool_calls' ? [] : 'x' }]));
+    expect(r.status).toBe(422);
+    expect((await svc.request('GET', `/api/v1/chats/${id}`)).status).toBe(404);
+  });
 
   test('test_replaying_a_trashed_import_is_410_and_does_not_restore_or_recreate', async () => {
     const id = randomUUID();
