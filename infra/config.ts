@@ -122,6 +122,8 @@ export const configSchema = z.object({
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */
   STORAGE_QUOTA_BYTES_PER_USER: positiveInt.max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
   CHAT_IMPORT_MAX_BYTES: positiveInt.default(10 * 1_048_576),
+  /** tldw_server's local-chat import: the bytes of all its messages' images together (413 `images_too_large`). */
+  CHAT_IMPORT_MAX_IMAGE_BYTES: positiveInt.default(8 * 1_048_576),
   /**
    * Completions: `allow` passes `http(s)` image URLs of Chat Completions requests to the provider as they are (never
    * fetched here); `refuse` (default) answers them with a 400, so only `data:` images are taken.

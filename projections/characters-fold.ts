@@ -116,7 +116,7 @@ export const characterFolds: Folds = {
   CharacterImported: created,
   CharacterUpdated(event, current) {
     const row = existing(event, current);
-    const stored = applyChanges(row.stored, event.data.changes, event.data.dataChanges);
+    const stored = applyChanges(row.stored, event.data.changes, event.data.dataChanges, event.data.avatar);
     return { stored, columns: { ...row.columns, ...cardColumns(stored), version: event.revision, updated_at: event.createdAt } };
   },
   CharacterCardReplaced: (event, current) => replaced(event, current, event.data.source),

@@ -24,7 +24,7 @@ export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
     character_name: d.characterName,
     title: d.title,
     rating: null,
-    state: 'in-progress',
+    state: d.state ?? 'in-progress',
     settings: json(d.settings),
     parent_chat_id: d.forkedFrom?.chatId ?? null,
     forked_from_message_id: d.forkedFrom?.messageId ?? null,
@@ -32,11 +32,17 @@ export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
     imported_from: d.importedFrom,
     group_id: d.groupId ?? null,
     message_count: 0,
-    created_at: event.createdAt,
-    updated_at: event.createdAt,
-    last_activity_at: event.createdAt,
+    created_at: d.createdAt ? new Date(d.createdAt) : event.createdAt,
+    updated_at: d.lastModified ? new Date(d.lastModified) : event.createdAt,
+    last_activity_at: d.lastModified ? new Date(d.lastModified) : event.createdAt,
     deleted_at: null,
   };
+}
+
+/** When a chat created with its messages in one run was last changed: its own date if it brought one, else the run's last event. */
+export function createdRunTimes(created: RecordedEvent<'ChatCreated'>, last: RecordedEvent) {
+  const at = created.data.lastModified ? new Date(created.data.lastModified) : last.createdAt;
+  return { updated_at: at, last_activity_at: at };
 }
 
 export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolean): Record<string, unknown> {

@@ -3,7 +3,16 @@ import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { APPENDED_CTE } from '../infra/eventstore/event-store.ts';
 import type { PathChange } from '../shared/events/chat-events.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
-import { CHAT_EVENTS, chatRow, chatRowChanges, messageRow, planRun, type ChatProjectionEvent, type ChatRowEvent } from './chats-fold.ts';
+import {
+  CHAT_EVENTS,
+  chatRow,
+  chatRowChanges,
+  createdRunTimes,
+  messageRow,
+  planRun,
+  type ChatProjectionEvent,
+  type ChatRowEvent,
+} from './chats-fold.ts';
 import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
 import { defineProjection } from './projection.ts';
 
@@ -235,7 +244,10 @@ async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Pro
   const first = posts[0]!;
   const last = posts[posts.length - 1]!;
   const chatId = first.data.chatId;
-  const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
+  const totals = {
+    version: last.revision,
+    ...(created ? createdRunTimes(created, last) : { updated_at: last.createdAt, last_activity_at: last.createdAt }),
+  };
   const claimed = created
     ? await db
         .insertInto('chats')
@@ -329,8 +341,7 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
       return {
         ...chatRow(p.created!),
         version: last.revision,
-        updated_at: last.createdAt,
-        last_activity_at: last.createdAt,
+        ...createdRunTimes(p.created!, last),
         message_count: p.posts.length,
       };
     });

@@ -82,7 +82,15 @@ export function toProblem(err: unknown, unexpected: { code: string; detail: stri
   }
   const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
   // body-parser errors carry a status and a type
-  if (e?.type === 'entity.too.large') return problem(413, 'payload_too_large', 'the request body is larger than this route accepts');
+  if (e?.type === 'entity.too.large') {
+    const limit = (err as { limit?: unknown }).limit;
+    return problem(
+      413,
+      'payload_too_large',
+      'the request body is larger than this route accepts',
+      typeof limit === 'number' ? { max_bytes: limit } : {},
+    );
+  }
   if (e?.type === 'entity.parse.failed') return problem(400, 'invalid_json', 'the request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
     return problem(415, 'unsupported_encoding', e.message ?? 'unsupported encoding');

@@ -1,7 +1,7 @@
 import { toBasicFields } from '../../shared/cards/index.ts';
 import { applyChanges, characterFold, characterStream, type CharacterState } from '../../shared/characters/character-fold.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
-import type { StoredCard } from '../../shared/characters/stored-card.ts';
+import type { StoredCard, StoredImage } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import type { CharacterEvent } from '../../shared/events/character-events.ts';
 import type { Actor } from '../../shared/access/actor.ts';
@@ -15,7 +15,14 @@ type CardSource = { kind: 'api' | 'import'; format?: string; filename?: string; 
 
 export type CharacterCommand =
   | { type: 'CreateCharacter'; characterId: string; stored: StoredCard; source: CardSource; warnings?: string[] }
-  | { type: 'UpdateCharacter'; characterId: string; changes: CharacterChanges; dataChanges?: Record<string, unknown> }
+  | {
+      type: 'UpdateCharacter';
+      characterId: string;
+      changes: CharacterChanges;
+      dataChanges?: Record<string, unknown>;
+      /** A new image, stored in the blob store before the command. */
+      avatar?: StoredImage;
+    }
   | { type: 'ReplaceCard'; characterId: string; stored: StoredCard; source: CardSource; warnings: string[] }
   | { type: 'RevertCharacter'; characterId: string; toVersion: number; target: StoredCard }
   | { type: 'DeleteCharacter'; characterId: string; now: Date }
@@ -46,8 +53,9 @@ function decide(command: CharacterCommand, state: CharacterState, context: Actor
     }
     case 'UpdateCharacter': {
       assertAccessible(state, id, context);
-      const next = applyChanges(state.stored!, command.changes, command.dataChanges);
-      if (sameJson(next.card, state.stored!.card)) return [];
+      const next = applyChanges(state.stored!, command.changes, command.dataChanges, command.avatar);
+      const newAvatar = command.avatar && !sameJson(command.avatar, state.stored!.avatar) ? command.avatar : undefined;
+      if (sameJson(next.card, state.stored!.card) && !newAvatar) return [];
       // Record only what differs, so history shows exactly which fields changed.
       const before = toBasicFields(state.stored!.card);
       const changes = Object.fromEntries(
@@ -61,7 +69,15 @@ function decide(command: CharacterCommand, state: CharacterState, context: Actor
         ),
       );
       return [
-        { type: 'CharacterUpdated', data: { characterId: id, changes, ...(Object.keys(dataChanges).length ? { dataChanges } : {}) } },
+        {
+          type: 'CharacterUpdated',
+          data: {
+            characterId: id,
+            changes,
+            ...(Object.keys(dataChanges).length ? { dataChanges } : {}),
+            ...(newAvatar ? { avatar: newAvatar } : {}),
+          },
+        },
       ];
     }
     case 'ReplaceCard':

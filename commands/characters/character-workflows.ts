@@ -1,6 +1,6 @@
 import { ConcurrencyError, type EventStore, type StreamAppend } from '../../infra/eventstore/event-store.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
-import type { StoredCard } from '../../shared/characters/stored-card.ts';
+import type { StoredCard, StoredImage } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import type { Actor } from '../../shared/access/actor.ts';
@@ -164,12 +164,16 @@ export async function updateCharacter(
   input: {
     changes: CharacterChanges;
     dataChanges?: Record<string, unknown>;
+    /** A new image; `beforeAppend` writes its bytes once the character is known to be the caller's. */
+    avatar?: StoredImage;
+    beforeAppend?: () => Promise<void>;
     expectedVersion?: number;
     validate?: (next: StoredCard) => void;
   },
 ): Promise<CommandResult<CharacterState>> {
   const { state } = await loadAccessible(deps, characterId, context);
-  input.validate?.(applyChanges(state.stored!, input.changes, input.dataChanges));
+  input.validate?.(applyChanges(state.stored!, input.changes, input.dataChanges, input.avatar));
+  await input.beforeAppend?.();
   const ownerId = state.ownerId!;
   const oldName = state.stored!.card.data.name;
   const renaming = input.changes.name !== undefined && normalizeName(input.changes.name) !== normalizeName(oldName);
@@ -185,7 +189,13 @@ export async function updateCharacter(
     deps.eventStore,
     characterStream(characterId),
     characterDecider,
-    { type: 'UpdateCharacter', characterId, changes: input.changes, ...(input.dataChanges ? { dataChanges: input.dataChanges } : {}) },
+    {
+      type: 'UpdateCharacter',
+      characterId,
+      changes: input.changes,
+      ...(input.dataChanges ? { dataChanges: input.dataChanges } : {}),
+      ...(input.avatar ? { avatar: input.avatar } : {}),
+    },
     context,
     {
       ...expected(input.expectedVersion),

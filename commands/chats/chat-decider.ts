@@ -65,6 +65,10 @@ export interface NewChat {
   messages: SeedMessage[];
   /** A group chat's group (`characterId` is then null). */
   groupId?: string | null;
+  /** A chat that existed elsewhere first (an import): its state and its own dates (see ChatCreated). */
+  state?: 'in-progress' | 'resolved' | 'backlog' | 'non-viable';
+  createdAt?: string;
+  lastModified?: string;
 }
 
 export type ChatCommand =

@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor } from '../../shared/access/actor.ts';
-import type { Sender } from '../../shared/chats/chat-fields.ts';
+import type { ForkOrigin, ImageRef, Sender } from '../../shared/chats/chat-fields.ts';
 import type { CommandResult } from '../command-handler.ts';
 import type { ChatState, SeedMessage } from './chat-decider.ts';
 import { asIdConflict, replayedChat } from './chat-session-create.ts';
-import { createChat, loadOwnedCharacter, runChatCommand, type ChatCommandDeps } from './chat-workflows.ts';
+import { createChat, loadOwnedCharacter, type ChatCommandDeps } from './chat-workflows.ts';
 
 export interface ImportedMessage {
   id: string;
@@ -21,6 +21,8 @@ export interface ImportedMessage {
   content: string;
   timestamp: string;
   metadata: Record<string, unknown> | null;
+  /** Its image, already in the blob store by the time the chat is appended (`beforeCreate`). */
+  image: ImageRef | null;
 }
 
 export interface ChatGraphImport {
@@ -29,8 +31,15 @@ export interface ChatGraphImport {
   request: string;
   title: string;
   state: 'in-progress' | 'resolved' | 'backlog' | 'non-viable';
+  /** The chat's own dates: kept, not the time of the import (no `lastModified`: its newest message's time). */
+  createdAt: string;
+  lastModified: string | null;
   characterId: string | null;
+  forkedFrom: ForkOrigin | null;
+  /** Parents before children. */
   messages: ImportedMessage[];
+  /** Runs once the import is known not to be a replay, before anything is appended (checks that read, blob writes). */
+  beforeCreate?: () => Promise<void>;
 }
 
 export type ChatGraphImported = { replayed: true; revision: number } | { replayed: false; result: CommandResult<ChatState> };
@@ -48,6 +57,7 @@ export function messageUuid(chatId: string, clientId: string): string {
 export async function importChatGraph(deps: ChatCommandDeps, actor: Actor, input: ChatGraphImport): Promise<ChatGraphImported> {
   const revision = await replayedChat(deps, actor, input.chatId, input.request);
   if (revision !== undefined) return { replayed: true, revision };
+  await input.beforeCreate?.();
   const character = input.characterId ? await loadOwnedCharacter(deps, actor, input.characterId) : null;
   const ids = new Map(input.messages.map((m) => [m.id, messageUuid(input.chatId, m.id)]));
   const messages: SeedMessage[] = input.messages.map((m) => ({
@@ -56,29 +66,30 @@ export async function importChatGraph(deps: ChatCommandDeps, actor: Actor, input
     sender: m.role,
     name: null,
     content: m.content,
-    image: null,
+    image: m.image,
     metadata: { sender_role: m.role, ...(isUuid(m.id) ? {} : { client_message_id: m.id }), ...(m.metadata ?? {}) },
     sentAt: m.timestamp,
     // The last message of each sibling group is the one shown, so the conversation ends at the last message sent.
     active: true,
   }));
-  let result: CommandResult<ChatState>;
+  const newest = input.messages.reduce((at, m) => (m.timestamp > at ? m.timestamp : at), input.createdAt);
   try {
-    result = await createChat(deps, actor, {
+    const result = await createChat(deps, actor, {
       chatId: input.chatId,
       characterId: character?.id ?? null,
       characterName: character?.name ?? '',
       title: input.title,
       settings: {},
-      forkedFrom: null,
+      forkedFrom: input.forkedFrom,
       importedFrom: 'tldw_server',
       createRequest: input.request,
+      state: input.state,
+      createdAt: input.createdAt,
+      lastModified: input.lastModified ?? newest,
       messages,
     });
+    return { replayed: false, result };
   } catch (err) {
     throw asIdConflict(err, input.chatId);
   }
-  if (input.state !== 'in-progress')
-    result = await runChatCommand(deps, actor, input.chatId, { type: 'UpdateChat', chatId: input.chatId, changes: { state: input.state } });
-  return { replayed: false, result };
 }

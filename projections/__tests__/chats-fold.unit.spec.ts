@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CHAT_EVENTS, chatRow, chatRowChanges, messageRow, planRun } from '../chats-fold.ts';
+import { CHAT_EVENTS, chatRow, chatRowChanges, createdRunTimes, messageRow, planRun } from '../chats-fold.ts';
 import { chatCreated, messagePosted } from './chat-event-fixtures.ts';
 import { streamOf } from './recorded-events.ts';
 
@@ -51,6 +51,29 @@ describe('chats fold (no database)', () => {
       deleted_at: null,
     });
     expect(chatRow(chat('ChatCreated', chatCreated(id(1)))).root_chat_id).toBe(id(1));
+  });
+
+  it("an imported chat keeps its own state and dates; a creation run ends at the chat's own last change", () => {
+    const chat = streamOf(`chat-${CHAT}`);
+    const created = chat(
+      'ChatCreated',
+      chatCreated(CHAT, { state: 'resolved', createdAt: '2025-03-01T09:59:30.000Z', lastModified: '2025-03-01T10:01:00.250Z' }),
+      at(5),
+    );
+    expect(chatRow(created)).toMatchObject({
+      state: 'resolved',
+      created_at: new Date('2025-03-01T09:59:30.000Z'),
+      updated_at: new Date('2025-03-01T10:01:00.250Z'),
+      last_activity_at: new Date('2025-03-01T10:01:00.250Z'),
+    });
+    const post = chat('MessagePosted', messagePosted(CHAT, id(1)), at(5));
+    expect(createdRunTimes(created, post)).toEqual({
+      updated_at: new Date('2025-03-01T10:01:00.250Z'),
+      last_activity_at: new Date('2025-03-01T10:01:00.250Z'),
+    });
+    const plain = streamOf(`chat-${id(2)}`)('ChatCreated', chatCreated(id(2)), at(5));
+    expect(createdRunTimes(plain, post)).toEqual({ updated_at: post.createdAt, last_activity_at: post.createdAt });
+    expect(chatRow(plain).state).toBe('in-progress');
   });
 
   it('what each later event changes on the chat row', () => {

@@ -36,7 +36,7 @@ import { projectionAdminRoutes } from './routes/projection-admin-routes.ts';
 import { sendFastApiError, TLDW_CHAT_PATH } from './tldw/fastapi-errors.ts';
 import { tldwCharacterRoutes } from './tldw/tldw-character-routes.ts';
 import { tldwChatRoutes } from './tldw/tldw-chat-routes.ts';
-import { tldwSharedPathRoutes } from './tldw/tldw-shared-path-routes.ts';
+import { tldwSharedCharacterGetRoute, tldwSharedPathRoutes } from './tldw/tldw-shared-path-routes.ts';
 import { tldwWorldBookRoutes } from './tldw/tldw-world-book-routes.ts';
 import { personaRoutes } from './routes/persona-routes.ts';
 
@@ -57,6 +57,7 @@ export function routeTable(deps: ApiDependencies): RouteDefinition[] {
     ...worldInfoProcessRoutes(deps),
     ...worldBookRoutes(deps),
     ...characterWorldBookRoutes(deps),
+    tldwSharedCharacterGetRoute(deps),
     ...characterRoutes(deps),
     ...completionRoutes(deps),
     ...openAIModelRoutes(deps),

@@ -2,7 +2,7 @@ import { cardFromBasicFields } from '../cards/index.ts';
 import type { CharacterEvent } from '../events/character-events.ts';
 import type { Fold } from '../events/domain-event.ts';
 import type { CharacterChanges } from './character-fields.ts';
-import type { StoredCard } from './stored-card.ts';
+import type { StoredCard, StoredImage } from './stored-card.ts';
 
 export const characterStream = (characterId: string) => `character-${characterId}`;
 
@@ -16,14 +16,19 @@ export interface CharacterState {
 
 const initialState = (): CharacterState => ({ exists: false, deleted: false, deletedAt: null, ownerId: null, stored: null });
 
-/** Applies a basic-field edit and raw `data` edits to a stored card, keeping everything else. */
-export function applyChanges(stored: StoredCard, changes: CharacterChanges, dataChanges: Record<string, unknown> = {}): StoredCard {
+/** Applies a basic-field edit, raw `data` edits and a new image (if any) to a stored card, keeping everything else. */
+export function applyChanges(
+  stored: StoredCard,
+  changes: CharacterChanges,
+  dataChanges: Record<string, unknown> = {},
+  avatar?: StoredImage,
+): StoredCard {
   const card = cardFromBasicFields(changes, stored.card);
   for (const [key, value] of Object.entries(dataChanges)) {
     if (value === null) delete (card.data as Record<string, unknown>)[key];
     else (card.data as Record<string, unknown>)[key] = value;
   }
-  return { ...stored, card };
+  return { ...stored, card, ...(avatar ? { avatar } : {}) };
 }
 
 function evolve(state: CharacterState, event: CharacterEvent): CharacterState {
@@ -34,7 +39,7 @@ function evolve(state: CharacterState, event: CharacterEvent): CharacterState {
       return { exists: true, deleted: false, deletedAt: null, ownerId: event.data.ownerId, stored: { card, avatar, assets } };
     }
     case 'CharacterUpdated':
-      return { ...state, stored: applyChanges(state.stored!, event.data.changes, event.data.dataChanges) };
+      return { ...state, stored: applyChanges(state.stored!, event.data.changes, event.data.dataChanges, event.data.avatar) };
     case 'CharacterCardReplaced':
     case 'CharacterReverted': {
       const { card, avatar, assets } = event.data;

@@ -103,6 +103,6 @@ export const imageRefSchema = z.object({
 });
 export type ImageRef = z.infer<typeof imageRefSchema>;
 
-/** Where a fork came from: the chat and message it started at, and the first chat of the family. */
-export const forkOriginSchema = z.object({ chatId: z.uuid(), messageId: z.uuid(), rootChatId: z.uuid() });
+/** Where a fork came from: the chat, the message it was taken at (null: the chat as a whole, as an imported fork may say), its root. */
+export const forkOriginSchema = z.object({ chatId: z.uuid(), messageId: z.uuid().nullable(), rootChatId: z.uuid() });
 export type ForkOrigin = z.infer<typeof forkOriginSchema>;

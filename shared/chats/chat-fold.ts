@@ -70,6 +70,7 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
         settings: d.settings,
         forkedFrom: d.forkedFrom,
         createRequest: d.createRequest ?? null,
+        state: d.state ?? 'in-progress',
       };
     }
     case 'ChatUpdated':

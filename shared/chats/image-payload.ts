@@ -55,3 +55,21 @@ export function decodeImagePayload(
   }
   return { bytes, mediaType };
 }
+
+/**
+ * Whether the bytes hold the whole image, judged by how each format ends (a PNG's IEND chunk, a JPEG's EOI
+ * marker, a GIF's trailer, a WebP's RIFF length): a cut-off upload has the right first bytes and no end.
+ */
+export function isCompleteImage(bytes: Uint8Array, mediaType: ImageMediaType): boolean {
+  const n = bytes.length;
+  switch (mediaType) {
+    case 'image/png':
+      return n >= 8 + 25 + 12 && ascii(bytes, n - 8, 'IEND');
+    case 'image/jpeg':
+      return n >= 4 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
+    case 'image/gif':
+      return n >= 14 && bytes[n - 1] === 0x3b;
+    case 'image/webp':
+      return n >= 20 && (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) + 8 === n;
+  }
+}

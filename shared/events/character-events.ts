@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cardFromBasicFields } from '../cards/index.ts';
 import { characterChangesSchema, characterFieldsSchema, type CharacterFields } from '../characters/character-fields.ts';
-import { cardSourceSchema, storedCardSchema } from '../characters/stored-card.ts';
+import { cardSourceSchema, storedCardSchema, storedImageSchema } from '../characters/stored-card.ts';
 import { defineEvent } from './event-schemas.ts';
 
 const characterId = z.uuid();
@@ -38,7 +38,13 @@ export const CharacterUpdated = defineEvent({
   type: 'CharacterUpdated',
   schemaVersion: 1,
   resourceType: 'character',
-  schema: z.object({ characterId, changes: characterChangesSchema, dataChanges: dataChangesSchema.optional() }),
+  schema: z.object({
+    characterId,
+    changes: characterChangesSchema,
+    dataChanges: dataChangesSchema.optional(),
+    /** A new image (tldw_server's `image_base64` on update); absent when the image is unchanged. */
+    avatar: storedImageSchema.optional(),
+  }),
 });
 
 /** A re-import over an existing character (on_conflict=overwrite): a new version, same id, chats kept. */

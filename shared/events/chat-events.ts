@@ -41,6 +41,13 @@ export const ChatCreated = defineEvent({
     createRequest: z.string().max(128).optional(),
     /** A group chat's group (its members speak; `characterId` is then null). Absent on older events. */
     groupId: z.uuid().nullable().optional(),
+    /**
+     * A chat that existed before it came here (tldw_server's local-chat import): its state and its own dates,
+     * kept instead of the time of the append. Absent otherwise.
+     */
+    state: chatStateSchema.optional(),
+    createdAt: z.iso.datetime().optional(),
+    lastModified: z.iso.datetime().optional(),
   }),
 });
 

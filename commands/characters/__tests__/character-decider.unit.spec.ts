@@ -48,6 +48,22 @@ describe('character decider', () => {
       x_unknown: { keep: true },
     });
   });
+  test('update with a new image records it (alone or with fields); the same image again changes nothing', () => {
+    const avatar = { sha256: 'a'.repeat(64), mime: 'image/png', size: 10 };
+    const { state } = spec({
+      given: [created],
+      when: { type: 'UpdateCharacter', characterId: id, changes: {}, avatar },
+      then: [{ type: 'CharacterUpdated', data: { characterId: id, changes: {}, avatar } }],
+    });
+    expect(state.stored!.avatar).toEqual(avatar);
+    const withImage: CharacterEvent = { type: 'CharacterUpdated', data: { characterId: id, changes: {}, avatar } };
+    spec({ given: [created, withImage], when: { type: 'UpdateCharacter', characterId: id, changes: {}, avatar }, then: [] });
+    spec({
+      given: [created, withImage],
+      when: { type: 'UpdateCharacter', characterId: id, changes: { personality: 'kind' }, avatar },
+      then: [{ type: 'CharacterUpdated', data: { characterId: id, changes: { personality: 'kind' } } }],
+    });
+  });
   test("another user's character is forbidden, an admin may act, a missing one is not found", () => {
     spec({
       given: [created],

@@ -202,12 +202,18 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         409: { description: 'version conflict or name taken', schema: problemSchema },
       },
       handler: async ({ params, query, body, actor }) => {
-        const { card_data, ...changes } = body;
+        const { card_data, image_base64, ...changes } = body;
+        const image = image_base64 ? planCardBinaries(deps.blobStore, decodeImageBase64(image_base64), []) : null;
+        const reservation = await image?.reserve(actor.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
         const result = await updateCharacter(commands, actor, params.id, {
           changes,
           ...(card_data ? { dataChanges: card_data } : {}),
+          ...(image?.avatar ? { avatar: image.avatar, beforeAppend: () => image.write() } : {}),
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
           validate: (next) => checkCard(next, deps),
+        }).catch(async (err: unknown) => {
+          await reservation?.release();
+          throw err;
         });
         return respondAfterProjection(deps, result.position, location(params.id), () => current(params.id, 200), {
           id: params.id,

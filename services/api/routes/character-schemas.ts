@@ -73,4 +73,10 @@ export const createBody = characterFieldsSchema.extend({
   /** The character's image as base64 or a data: URL (tldw_server's field), stored like an imported card's image. */
   image_base64: z.string().max(20_000_000).nullable().optional(),
 });
-export const updateBody = characterChangesSchema.extend({ card_data: dataChangesSchema.optional() }).strict();
+export const updateBody = characterChangesSchema
+  .extend({
+    card_data: dataChangesSchema.optional(),
+    /** A new image, as on create (tldw_server's update takes it too). */
+    image_base64: z.string().max(20_000_000).nullable().optional(),
+  })
+  .strict();

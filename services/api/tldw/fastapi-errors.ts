@@ -71,6 +71,12 @@ function pydanticOf(issue: core.$ZodIssue, input: unknown): Pick<FastApiErrorIte
     }
     case 'unrecognized_keys':
       return { type: 'extra_forbidden', msg: 'Extra inputs are not permitted' };
+    case 'custom': {
+      // A schema may name the Pydantic type its own check stands for (a Literal's `literal_error`).
+      const type = (issue.params as { pydanticType?: unknown } | undefined)?.pydanticType;
+      if (typeof type === 'string') return { type, msg: issue.message };
+      return { type: 'value_error', msg: `Value error, ${issue.message}`, ctx: { error: {} } };
+    }
     default:
       return { type: 'value_error', msg: `Value error, ${issue.message}`, ctx: { error: {} } };
   }
@@ -94,13 +100,37 @@ export function fastApiValidationErrors(err: ZodError, part: string, input: unkn
   });
 }
 
+/**
+ * The local-chat import's body is a whole chat: its validation errors name the field and never send the input
+ * back (nor more than 100 of them), and its size refusal has the original's code.
+ */
+const CHAT_IMPORT_PATH = '/api/v1/chats/import';
+const MAX_IMPORT_ERRORS = 100;
+/** What the original's coded refusals carry beside `error_code` and `message`. */
+const CODED_DETAIL_FIELDS = ['message_id', 'limit', 'max_bytes'] as const;
+
 /** The status and body FastAPI would answer for this error (`problem`: what it maps to, for logging). */
 export function toFastApiError(err: unknown, res: Response): { status: number; body: unknown; problem?: ProblemDetails } {
+  const importing = res.req?.method === 'POST' && res.req.path === CHAT_IMPORT_PATH;
   if (err instanceof ZodError) {
     const part = (res.locals.invalidPart as string | undefined) ?? 'body';
-    return { status: 422, body: { detail: fastApiValidationErrors(err, part, res.locals.invalidInput) } };
+    const errors = fastApiValidationErrors(err, part, res.locals.invalidInput);
+    if (!importing) return { status: 422, body: { detail: errors } };
+    return { status: 422, body: { detail: errors.slice(0, MAX_IMPORT_ERRORS).map(({ type, loc, msg }) => ({ type, loc, msg })) } };
   }
   const p = toProblem(err);
+  if (importing && p.code === 'payload_too_large')
+    return {
+      status: 413,
+      body: { detail: { error_code: 'import_body_too_large', message: p.detail, max_bytes: problemExtras(p).max_bytes ?? null } },
+      problem: p,
+    };
+  // Text PostgreSQL cannot store (a NUL, half a surrogate pair) is refused before any route; Pydantic's 422 there.
+  if (p.code === 'invalid_unicode') {
+    const path = String(problemExtras(p).path ?? '');
+    const loc = path.startsWith('(') ? [] : path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    return { status: 422, body: { detail: [{ type: 'string_unicode', loc: ['body', ...loc], msg: p.detail }] }, problem: p };
+  }
   if (p.code === 'invalid_json')
     return { status: 422, body: { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {} }] }, problem: p };
   if (p.code === INTERNAL_ERROR) {
@@ -119,7 +149,14 @@ export function toFastApiError(err: unknown, res: Response): { status: number; b
       problem: p,
     };
   // The original's coded refusals (a client chat id taken, a chat in the trash) carry an object detail.
-  const detail = typeof extras.error_code === 'string' ? { error_code: extras.error_code, message: p.detail } : p.detail;
+  const detail =
+    typeof extras.error_code === 'string'
+      ? {
+          error_code: extras.error_code,
+          message: p.detail,
+          ...Object.fromEntries(CODED_DETAIL_FIELDS.filter((k) => extras[k] !== undefined).map((k) => [k, extras[k]])),
+        }
+      : p.detail;
   return { status: p.status, body: { detail }, problem: p };
 }
 

@@ -1,17 +1,14 @@
 /** tldw_server's `POST /api/v1/chats/import`: a chat kept on the client, with its message graph, as a server chat. */
 import { createHash } from 'node:crypto';
-import { importChatGraph } from '../../../commands/chats/chat-graph-import.ts';
-import { createCharacterQueries } from '../../../queries/characters-queries.ts';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { canRead } from '../../../shared/access/access-rules.ts';
-import { AppError } from '../../../shared/errors.ts';
+import { createLocalChatImport } from '../../chats/local-chat-import.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { toChatSession } from './chat-session-view.ts';
 import { chatImportBody, type ChatImportBody } from './tldw-import-schema.ts';
 import { chatSessionLocation, TLDW, tldwConflict, tldwErrors } from './tldw-route-defaults.ts';
-import { chatSessionSchema } from './tldw-schemas.ts';
+import { chatSessionSchema, fastApiErrorSchema } from './tldw-schemas.ts';
 
 /** The same import again (whatever the key order) has the same fingerprint. */
 function importFingerprint(body: ChatImportBody): string {
@@ -32,7 +29,7 @@ function importFingerprint(body: ChatImportBody): string {
 
 export function tldwChatImportRoute(deps: ApiDependencies): RouteDefinition {
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  const importLocalChat = createLocalChatImport(deps);
   const session = async (id: string, status: number, headers: Record<string, string>) => ({
     status,
     body: toChatSession((await chats.get(id))!),
@@ -52,28 +49,10 @@ export function tldwChatImportRoute(deps: ApiDependencies): RouteDefinition {
       200: { description: 'the same import again: the same chat', schema: chatSessionSchema },
       ...tldwErrors,
       ...tldwConflict,
+      413: { description: 'a text, an image, the images together or the body too large (`detail.error_code`)', schema: fastApiErrorSchema },
     },
     handler: async ({ body, actor }) => {
-      if (body.character_id) {
-        const character = await characters.get(body.character_id);
-        if (!character || character.deleted_at || !canRead(actor, character))
-          throw new AppError(404, 'character_not_found', `Character ${body.character_id} not found`, { error_code: 'character_not_found' });
-      }
-      const imported = await importChatGraph(deps, actor, {
-        chatId: body.id,
-        request: importFingerprint(body),
-        title: body.title,
-        state: body.state,
-        characterId: body.character_id ?? null,
-        messages: body.messages.map((m) => ({
-          id: m.id,
-          parentId: m.parent_message_id ?? null,
-          role: m.role,
-          content: m.content,
-          timestamp: m.timestamp,
-          metadata: m.metadata ?? null,
-        })),
-      });
+      const imported = await importLocalChat(actor, body, importFingerprint(body));
       const location = chatSessionLocation(body.id);
       // A replay answers once the chat is readable: a concurrent import that won may not be projected yet.
       if (imported.replayed)

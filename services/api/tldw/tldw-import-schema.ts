@@ -1,10 +1,18 @@
 /**
  * The body of tldw_server's local-chat import (`ChatImportRequest`): closed (an unknown field is refused), a
  * client chat id, the chat's dates and its whole message graph. Timestamps must carry an offset and may not lie
- * ahead of the server's clock; they are kept as the same instant in UTC.
+ * ahead of the server's clock; they are kept as the same instant in UTC. The graph's own rules (parents, loops,
+ * duplicate ids) and the size of texts and images are checked after parsing, with the original's coded refusals
+ * (shared/chats/imported-chat-graph.ts, services/chats/local-chat-import.ts).
  */
 import { z } from 'zod';
-import { MAX_MESSAGE_CONTENT, MAX_TITLE } from '../../../shared/chats/chat-fields.ts';
+import { MAX_TITLE } from '../../../shared/chats/chat-fields.ts';
+
+/** More messages than this is not parsed at all (422), whatever a chat may hold. */
+export const CHAT_IMPORT_MAX_MESSAGES = 10_000;
+/** A message holds one image here; a message sent with more is refused (422). */
+export const CHAT_IMPORT_MAX_IMAGES_PER_MESSAGE = 1;
+const ROLES = ['user', 'assistant', 'system'] as const;
 
 const CLIENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MESSAGE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:~-]*$/;
@@ -30,20 +38,32 @@ export const importedMessageSchema = z
   .object({
     id: z.string().min(1).max(255).regex(MESSAGE_ID, 'message ids are letters, digits and _ . : ~ -'),
     parent_message_id: z.string().min(1).max(255).nullable().optional(),
-    role: z.enum(['user', 'assistant', 'system']),
-    content: z.string().max(MAX_MESSAGE_CONTENT).default(''),
+    // A Literal there: its refusal is Pydantic's `literal_error`.
+    role: z
+      .string()
+      .refine((r) => (ROLES as readonly string[]).includes(r), {
+        message: "Input should be 'user', 'assistant' or 'system'",
+        params: { pydanticType: 'literal_error' },
+      })
+      .transform((r) => r as (typeof ROLES)[number]),
+    content: z.string().default(''),
     timestamp: instant,
-    images: z.array(z.string()).max(0, 'images are not imported here: send the chat without them').optional(),
+    images: z.array(z.string()).max(CHAT_IMPORT_MAX_IMAGES_PER_MESSAGE).optional(),
     metadata: generationMetadata.nullable().optional(),
   })
   .strict()
-  .refine((m) => !m.metadata || m.role === 'assistant', { message: 'metadata is only for assistant messages', path: ['metadata'] });
+  .refine((m) => !m.metadata || m.role === 'assistant', { message: 'metadata is only for assistant messages', path: ['metadata'] })
+  .refine((m) => m.content.trim() !== '' || (m.images?.length ?? 0) > 0, {
+    message: 'a message needs text or an image',
+    path: ['content'],
+  });
 
 export const chatImportBody = z
   .object({
     id: z
       .string()
       .regex(CLIENT_ID, 'id must be a UUID')
+      .refine((s) => !/^[0-]+$/.test(s), 'the nil UUID is not an id')
       .transform((s) => s.toLowerCase()),
     title: z.string().trim().min(1).max(MAX_TITLE),
     state: z
@@ -57,9 +77,16 @@ export const chatImportBody = z
     /** The original's other way to name the character (`assistant_kind: "character"`, `assistant_id`). */
     assistant_kind: z.literal('character').nullable().optional(),
     assistant_id: z.uuid().nullable().optional(),
-    messages: z.array(importedMessageSchema).min(1).max(10_000),
+    /** A fork kept on the client: the server chat it was forked from, and (optionally) the message it was taken at. */
+    parent_conversation_id: z.uuid().nullable().optional(),
+    forked_from_message_id: z.string().min(1).max(255).regex(MESSAGE_ID).nullable().optional(),
+    messages: z.array(importedMessageSchema).min(1).max(CHAT_IMPORT_MAX_MESSAGES),
   })
   .strict()
+  .refine((b) => !b.forked_from_message_id || b.parent_conversation_id, {
+    message: 'forked_from_message_id needs parent_conversation_id',
+    path: ['forked_from_message_id'],
+  })
   .refine((b) => !b.assistant_id || b.assistant_kind === 'character', {
     message: 'assistant_id needs assistant_kind',
     path: ['assistant_kind'],
@@ -68,16 +95,18 @@ export const chatImportBody = z
     message: 'assistant_id and character_id name different characters',
     path: ['assistant_id'],
   })
-  .superRefine((b, ctx) => {
-    const seen = new Set<string>();
-    b.messages.forEach((m, i) => {
-      if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['messages', i, 'id'], message: `message id ${m.id} appears twice` });
-      if (m.parent_message_id && !seen.has(m.parent_message_id))
-        ctx.addIssue({ code: 'custom', path: ['messages', i, 'parent_message_id'], message: 'a parent must come before its children' });
-      seen.add(m.id);
-    });
-  })
-  // One request whichever way it names the character (the fingerprint of a replay compares this form).
-  .transform(({ assistant_kind: _kind, assistant_id, ...b }) => ({ ...b, character_id: b.character_id ?? assistant_id ?? null }));
+  // One request whichever way it names the character and whether it spells out empty values (the fingerprint of a
+  // replay compares this form).
+  .transform(({ assistant_kind: _kind, assistant_id, parent_conversation_id, forked_from_message_id, messages, ...b }) => ({
+    ...b,
+    character_id: b.character_id ?? assistant_id ?? null,
+    ...(parent_conversation_id ? { parent_conversation_id } : {}),
+    ...(forked_from_message_id ? { forked_from_message_id } : {}),
+    messages: messages.map(({ images, metadata, ...m }) => ({
+      ...m,
+      ...(images?.length ? { images } : {}),
+      ...(metadata ? { metadata } : {}),
+    })),
+  }));
 
 export type ChatImportBody = z.infer<typeof chatImportBody>;

@@ -6,7 +6,8 @@
  * - `DELETE /characters/{id}`: `{message, character_id}`, `expected_version` required;
  * - `GET /characters/{id}/world-books`: the attached books as a bare array (`enabled_only` true by default);
  * - `POST /characters/world-books`: 409 when the caller has a live book of that name (names are unique there);
- * - `POST /characters/world-books/entries/bulk`: 200 with `success: false` and the ids it could not change.
+ * - `POST /characters/world-books/entries/bulk`: 200 with `success: false` and the ids it could not change;
+ * - `GET /characters/{id}`: a malformed id (the original's integer ids) or another user's character is a 404.
  */
 import { z } from 'zod';
 import { deleteCharacter } from '../../../commands/characters/character-workflows.ts';
@@ -21,6 +22,7 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { characterRoutes } from '../routes/character-routes.ts';
 import { worldBookRoutes } from '../routes/world-book-routes.ts';
 import { asksForTldwShapes } from './api-compat.ts';
 import { fastApiBool } from './tldw-params.ts';
@@ -43,6 +45,38 @@ const bulkBody = z.object({
   priority: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
 });
 
+/** The caller's live character; another user's, a deleted, a missing or a malformed one is the original's 404. */
+async function ownCharacterOf(characters: ReturnType<typeof createCharacterQueries>, id: string, actor: Actor, detail: string) {
+  const row = UUID.test(id) ? await characters.get(id) : undefined;
+  if (!row || row.deleted_at || !canRead(actor, row)) throw new AppError(404, 'not_found', detail);
+  return row;
+}
+
+/**
+ * `GET /characters/{id}` with `X-API-Compat: tldw`: our route's answer, the original's 404 for an id that is not
+ * one of the caller's characters. Mounted just before our `:id` routes, after every fixed path under /characters.
+ */
+export function tldwSharedCharacterGetRoute(deps: ApiDependencies): RouteDefinition {
+  const characters = createCharacterQueries(deps.db, deps.readSchema);
+  const nativeGet = characterRoutes(deps).find((r) => r.operationId === 'getCharacter')!;
+  return {
+    ...nativeGet,
+    ...SHARED,
+    operationId: 'tldwGetCharacter',
+    summary: "tldw_server (with X-API-Compat: tldw): get a character; a malformed id or another user's character is a 404",
+    params: characterParams,
+    authorize: async ({ params, actor }) => {
+      await ownCharacterOf(
+        characters,
+        (params as { id: string }).id,
+        actor,
+        `Character with ID ${(params as { id: string }).id} not found`,
+      );
+    },
+    responses: { ...nativeGet.responses, ...tldwErrors },
+  };
+}
+
 export function tldwSharedPathRoutes(deps: ApiDependencies): RouteDefinition[] {
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const books = createWorldBookQueries(deps.db, deps.readSchema);
@@ -50,11 +84,7 @@ export function tldwSharedPathRoutes(deps: ApiDependencies): RouteDefinition[] {
   const nativeCreateBook = worldBookRoutes(deps).find((r) => r.operationId === 'createWorldBook')!;
 
   /** The caller's live character; another user's, a deleted or a missing one is the original's 404. */
-  async function ownCharacter(id: string, actor: Actor, detail: string): Promise<CharacterRow> {
-    const row = UUID.test(id) ? await characters.get(id) : undefined;
-    if (!row || row.deleted_at || !canRead(actor, row)) throw new AppError(404, 'not_found', detail);
-    return row;
-  }
+  const ownCharacter = (id: string, actor: Actor, detail: string): Promise<CharacterRow> => ownCharacterOf(characters, id, actor, detail);
 
   /** The ids of entries in the caller's live books; any other id (unknown, malformed, another user's) is not. */
   async function changeableEntries(ids: readonly (string | number)[], actor: Actor): Promise<Set<string>> {

@@ -393,6 +393,12 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     setup: character(),
     request: (v) => ({ params: { id: v.id! }, query: { expected_version: '1' }, headers: TLDW_COMPAT }),
   },
+  tldwGetCharacter: {
+    kind: 'resource',
+    foreignStatus: 404,
+    setup: character(),
+    request: (v) => ({ params: { id: v.id! }, headers: TLDW_COMPAT }),
+  },
   tldwListCharacterWorldBooks: {
     kind: 'resource',
     foreignStatus: 404,
@@ -839,17 +845,21 @@ export const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   // tldw_server's chat and message routes (services/api/tldw/)
   tldwImportChat: {
     kind: 'collection',
-    request: () => ({
-      body: {
-        id: randomUUID(),
-        title: 'Trip planning',
-        created_at: '2025-03-01T09:59:30.000Z',
-        messages: [
-          { id: 'pa_q1', role: 'user', content: 'Where to?', timestamp: '2025-03-01T10:00:00.250Z' },
-          { id: 'pa_a1', parent_message_id: 'pa_q1', role: 'assistant', content: 'Lisbon.', timestamp: '2025-03-01T10:01:00.250Z' },
-        ],
-      },
-    }),
+    // Message ids are unique on the server (another import of the same ids is a 409): fresh ones each time.
+    request: () => {
+      const [q, a] = [`q_${randomUUID()}`, `a_${randomUUID()}`];
+      return {
+        body: {
+          id: randomUUID(),
+          title: 'Trip planning',
+          created_at: '2025-03-01T09:59:30.000Z',
+          messages: [
+            { id: q, role: 'user', content: 'Where to?', timestamp: '2025-03-01T10:00:00.250Z' },
+            { id: a, parent_message_id: q, role: 'assistant', content: 'Lisbon.', timestamp: '2025-03-01T10:01:00.250Z' },
+          ],
+        },
+      };
+    },
   },
   tldwCreateChatSession: { kind: 'collection', request: () => ({ body: { title: 'Planning notes', id: randomUUID() } }) },
   tldwListChatSessions: { kind: 'collection', request: () => ({ query: { include_settings: 'true', limit: '10' } }) },

@@ -12,8 +12,14 @@ import { SignJWT } from 'jose';
 import type { FakeLlmServer } from '../../../../test/fake-llm/index.ts';
 import type { TestService } from '../../../../test/harness.ts';
 import { startServiceWithStandInProvider } from '../../../../test/stand-in-provider-service.ts';
+import { buildPng } from '../../../../shared/cards/__tests__/helpers/builders.ts';
 
 const secret = 'tldw-limits-test-secret-0123456789-abcdefghijkl';
+/** A PNG (a padding chunk before its end) larger than one message's image may be here, and one well within. */
+const SMALL_PNG = Buffer.from(buildPng());
+const paddingChunk = Buffer.concat([Buffer.from([0, 0, 1, 0x2c]), Buffer.from('tEXt'), Buffer.alloc(300, 0x61), Buffer.alloc(4)]);
+const LARGE_PNG = Buffer.from(buildPng([paddingChunk]));
+const IMPORT_MAX_BYTES = 4000;
 const MESSAGES_PER_CHAT = 3;
 const COMPLETIONS_PER_MINUTE = 3;
 let svc: TestService;
@@ -27,6 +33,10 @@ beforeAll(async () => {
     MAX_MESSAGES_PER_CHAT: String(MESSAGES_PER_CHAT),
     RATE_LIMITS_ENABLED: 'true',
     RATE_LIMITS: `chat_completion=${COMPLETIONS_PER_MINUTE}/60`,
+    // The local-chat import's limits, small enough for its tests (an image, the images together, the body).
+    MESSAGE_IMAGE_MAX_BYTES: String(LARGE_PNG.byteLength - 1),
+    CHAT_IMPORT_MAX_IMAGE_BYTES: String(2 * SMALL_PNG.byteLength - 1),
+    CHAT_IMPORT_MAX_BYTES: String(IMPORT_MAX_BYTES),
   }));
 }, 120_000);
 afterAll(async () => {
@@ -36,7 +46,7 @@ afterAll(async () => {
 type Send = (method: string, path: string, body?: unknown) => ReturnType<TestService['request']>;
 
 /** A fresh user (the original's fresh database) with a character of its own. */
-async function freshUser(): Promise<{ send: Send; characterId: string }> {
+async function freshUser(): Promise<{ send: Send; characterId: string; headers: Record<string, string> }> {
   const token = await new SignJWT({})
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(`limits-${randomUUID().slice(0, 8)}`)
@@ -46,7 +56,7 @@ async function freshUser(): Promise<{ send: Send; characterId: string }> {
     svc.request(method, path, { key: null, headers: { Authorization: `Bearer ${token}` }, ...(body !== undefined ? { body } : {}) });
   const character = await send('POST', '/api/v1/characters/', { name: 'Default Assistant', first_message: 'Hello!' });
   expect(character.status).toBe(201);
-  return { send, characterId: character.body.id };
+  return { send, characterId: character.body.id, headers: { Authorization: `Bearer ${token}` } };
 }
 
 const SPECIFIC = 'Character_Chat/test_rate_limits_specific.py';
@@ -119,7 +129,14 @@ describe(IMPORT, () => {
     title: 'Trip planning',
     created_at: '2025-03-01T09:59:30.000Z',
     messages: [
-      { id: 'pa_q1', parent_message_id: null, role: 'user', content: 'owner one private message', timestamp: '2025-03-01T10:00:00.250Z' },
+      // Message ids are unique on the server: one per chat id here (the original's tests each have a fresh store).
+      {
+        id: `pa_q1_${id}`,
+        parent_message_id: null,
+        role: 'user',
+        content: 'owner one private message',
+        timestamp: '2025-03-01T10:00:00.250Z',
+      },
     ],
     ...extra,
   });
@@ -159,5 +176,145 @@ describe(IMPORT, () => {
     const refused = await send('POST', '/api/v1/chats/import', simple(randomUUID()));
     expect(refused.status).toBe(403);
     expect((await send('POST', '/api/v1/chats/import', simple(id))).status).toBe(200);
+  });
+  const SECRET_TITLE = 'Owner one private plans';
+  const SECRET_TEXT = 'owner one private message';
+  const at = (minute: number) => `2025-03-01T10:0${minute}:00.250Z`;
+  const msg = (id: string, parent: string | null, role = 'user', minute = 0, extra: Record<string, unknown> = {}) => ({
+    id,
+    parent_message_id: parent,
+    role,
+    content: `text of ${id}`,
+    timestamp: at(minute),
+    ...extra,
+  });
+  const chatOf = (id: string, messages: unknown[], extra: Record<string, unknown> = {}) => ({
+    id,
+    title: 'Trip planning',
+    created_at: '2025-03-01T09:59:30.000Z',
+    messages,
+    ...extra,
+  });
+  const head = () => svc.runtime.eventStore.headPosition();
+  const png = (bytes: Buffer) => `data:image/png;base64,${bytes.toString('base64')}`;
+
+  test(`${IMPORT}::test_message_id_taken_by_another_owner_is_409_without_a_leak_and_writes_nothing`, async () => {
+    const owner = await freshUser();
+    const other = await freshUser();
+    const shared = `pa_shared_${randomUUID().slice(0, 8)}`;
+    const first = randomUUID();
+    const created = await owner.send(
+      'POST',
+      '/api/v1/chats/import',
+      chatOf(first, [{ ...msg(shared, null), content: SECRET_TEXT }], { title: SECRET_TITLE }),
+    );
+    expect(created.status).toBe(201);
+    const before = await head();
+    const otherChat = randomUUID();
+    const mine = `pa_mine_${randomUUID().slice(0, 8)}`;
+    const r = await other.send('POST', '/api/v1/chats/import', chatOf(otherChat, [msg(mine, null), msg(shared, mine, 'assistant', 1)]));
+    expect(r.status).toBe(409);
+    expect(r.body.detail.error_code).toBe('message_id_conflict');
+    for (const secret of [SECRET_TITLE, SECRET_TEXT, first]) expect(JSON.stringify(r.body)).not.toContain(secret);
+    expect(await head()).toBe(before);
+    expect((await other.send('GET', `/api/v1/chats/${otherChat}`)).status).toBe(404);
+    const kept = await owner.send('GET', `/api/v1/chats/${first}/messages?include_metadata=true`);
+    expect(
+      kept.body.messages.map((m: { content: string; metadata_extra: { client_message_id: string } }) => [
+        m.content,
+        m.metadata_extra.client_message_id,
+      ]),
+    ).toEqual([[SECRET_TEXT, shared]]);
+  });
+
+  test(`${IMPORT}::test_fork_of_a_missing_or_foreign_parent_is_404_and_writes_nothing`, async () => {
+    const owner = await freshUser();
+    const other = await freshUser();
+    const parent = randomUUID();
+    expect(
+      (await owner.send('POST', '/api/v1/chats/import', chatOf(parent, [msg(`pa_${randomUUID()}`, null)], { title: SECRET_TITLE }))).status,
+    ).toBe(201);
+    const before = await head();
+    const fork = chatOf(randomUUID(), [msg(`pa_f1_${randomUUID()}`, null)], { parent_conversation_id: parent });
+    const foreign = await other.send('POST', '/api/v1/chats/import', fork);
+    const missing = await other.send('POST', '/api/v1/chats/import', { ...fork, parent_conversation_id: randomUUID() });
+    for (const r of [foreign, missing]) {
+      expect(r.status).toBe(404);
+      expect(r.body.detail.error_code).toBe('parent_conversation_not_found');
+      expect(JSON.stringify(r.body)).not.toContain(SECRET_TITLE);
+    }
+    // The two cases are indistinguishable to the caller.
+    expect(foreign.body).toEqual(missing.body);
+    expect(await head()).toBe(before);
+  });
+
+  // The original lowers the cap to 6 for its 7 messages; this service's cap is 3.
+  test(`${IMPORT}::test_more_messages_than_a_chat_may_hold_is_refused`, async () => {
+    const { send } = await freshUser();
+    const ids = Array.from({ length: MESSAGES_PER_CHAT + 1 }, () => `m_${randomUUID()}`);
+    const chain = ids.map((id, i) => msg(id, i ? ids[i - 1]! : null, i % 2 ? 'assistant' : 'user', i));
+    const before = await head();
+    const refused = await send('POST', '/api/v1/chats/import', chatOf(randomUUID(), chain));
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toMatchObject({ error_code: 'message_limit_exceeded', limit: MESSAGES_PER_CHAT });
+    expect(await head()).toBe(before);
+    expect((await send('POST', '/api/v1/chats/import', chatOf(randomUUID(), chain.slice(0, MESSAGES_PER_CHAT)))).status).toBe(201);
+  });
+
+  test(`${IMPORT}::test_image_over_the_message_image_limit_is_413`, async () => {
+    const { send } = await freshUser();
+    const id = randomUUID();
+    const before = await head();
+    const r = await send(
+      'POST',
+      '/api/v1/chats/import',
+      chatOf(id, [msg(`pa_${randomUUID()}`, null, 'user', 0, { images: [png(LARGE_PNG)] })]),
+    );
+    expect(r.status).toBe(413);
+    expect(r.body.detail.error_code).toBe('image_too_large');
+    expect(await head()).toBe(before);
+  });
+
+  test(`${IMPORT}::test_images_over_the_import_image_budget_are_413`, async () => {
+    const { send } = await freshUser();
+    const q = `pa_${randomUUID()}`;
+    const both = [
+      msg(q, null, 'user', 0, { images: [png(SMALL_PNG)] }),
+      msg(`pa_${randomUUID()}`, q, 'assistant', 1, { images: [png(SMALL_PNG)] }),
+    ];
+    const before = await head();
+    const r = await send('POST', '/api/v1/chats/import', chatOf(randomUUID(), both));
+    expect(r.status).toBe(413);
+    expect(r.body.detail.error_code).toBe('images_too_large');
+    expect(await head()).toBe(before);
+    // One of them is within the budget.
+    expect((await send('POST', '/api/v1/chats/import', chatOf(randomUUID(), both.slice(0, 1)))).status).toBe(201);
+  });
+
+  test(`${IMPORT}::test_request_body_over_the_import_size_limit_is_413_before_parsing`, async () => {
+    const { send, headers } = await freshUser();
+    const before = await head();
+    const big = await send(
+      'POST',
+      '/api/v1/chats/import',
+      chatOf(randomUUID(), [{ ...msg(`pa_${randomUUID()}`, null), content: 'x'.repeat(IMPORT_MAX_BYTES) }]),
+    );
+    expect(big.status).toBe(413);
+    expect(big.body.detail).toMatchObject({ error_code: 'import_body_too_large', max_bytes: IMPORT_MAX_BYTES });
+    // A body that is not even JSON is refused on its size alone, declared or streamed.
+    const url = `${svc.url}/api/v1/chats/import`;
+    const json = { ...headers, 'content-type': 'application/json' };
+    const declared = await fetch(url, { method: 'POST', headers: json, body: '{'.repeat(IMPORT_MAX_BYTES + 1) });
+    expect(declared.status).toBe(413);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode('{'.repeat(IMPORT_MAX_BYTES / 2)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(url, { method: 'POST', headers: json, body: chunks, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await head()).toBe(before);
+    expect((await send('POST', '/api/v1/chats/import', chatOf(randomUUID(), [msg(`pa_${randomUUID()}`, null)]))).status).toBe(201);
   });
 });

@@ -198,8 +198,7 @@ describe(ROLES, () => {
     expect(String(r.body.detail).toLowerCase()).toContain('not a valid image');
   });
 
-  // Not built: `image_base64` on a character update (the update workflow has no image change; create has it).
-  test.failing(`${ROLES}::test_character_update_rejects_decodable_non_image_base64`, async () => {
+  test(`${ROLES}::test_character_update_rejects_decodable_non_image_base64`, async () => {
     const created = await post('/api/v1/characters/', { name: `Update Invalid Image Base ${Date.now()}` });
     expect(created.status).toBe(201);
     const { id, version } = created.body;
@@ -211,16 +210,17 @@ describe(ROLES, () => {
     expect((await get(`/api/v1/characters/${id}`)).body.version).toBe(version);
   });
 
-  // Not built: as above.
-  test.failing(`${ROLES}::test_character_update_accepts_valid_image_base64`, async () => {
+  test(`${ROLES}::test_character_update_accepts_valid_image_base64`, async () => {
     const created = await post('/api/v1/characters/', { name: `Update Valid Image Base ${Date.now()}` });
     const { id, version } = created.body;
-    const r = await put(`/api/v1/characters/${id}?expected_version=${version}`, {
-      image_base64: Buffer.from(buildPng()).toString('base64'),
-    });
+    const png = Buffer.from(buildPng());
+    const r = await put(`/api/v1/characters/${id}?expected_version=${version}`, { image_base64: png.toString('base64') });
     expect(r.status).toBe(200);
     expect(r.body.image_present).toBe(true);
     expect(r.body.version).toBe(version + 1);
+    // Beyond the original: the image stored is the one sent.
+    const got = await get(`/api/v1/characters/${id}?include_image_base64=true`);
+    expect(Buffer.from(got.body.image_base64, 'base64').equals(png)).toBe(true);
   });
 
   test(`${ROLES}::test_chat_settings_character_memory_merge_prefers_newer_entry`, async () => {
