@@ -3,7 +3,16 @@ import type { ReadModels } from '../infra/db/read-model-types.ts';
 import { APPENDED_CTE } from '../infra/eventstore/event-store.ts';
 import type { PathChange } from '../shared/events/chat-events.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
-import { CHAT_EVENTS, chatRow, chatRowChanges, messageRow, planRun, type ChatProjectionEvent, type ChatRowEvent } from './chats-fold.ts';
+import {
+  CHAT_EVENTS,
+  chatRow,
+  chatRowChanges,
+  isAddition,
+  messageRow,
+  planRun,
+  type ChatProjectionEvent,
+  type ChatRowEvent,
+} from './chats-fold.ts';
 import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
 import { defineProjection } from './projection.ts';
 
@@ -172,6 +181,7 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
     return;
   }
   if (event.type === 'MessagePosted') return applyPosted(db, event);
+  if (event.type === 'MessagesImported') return applyRun(db, [event]);
   if (event.type === 'ChatErased') {
     await db.deleteFrom('chat_messages').where('chat_id', '=', chatId).execute();
     await db.deleteFrom('chats').where('id', '=', chatId).execute();
@@ -226,33 +236,34 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
 }
 
 /**
- * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages posted to
- * one chat: one chat-row statement, the path changes folded in memory, and multi-row inserts.
+ * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages added to
+ * one chat (posts, imported batches): one chat-row statement, the path changes folded in memory, and multi-row
+ * inserts. Alone, an imported batch is such a run too (its guard makes a redelivery a no-op).
  */
 async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Promise<void> {
   const plan = planRun(run);
-  const { created, posts } = plan;
-  const first = posts[0]!;
-  const last = posts[posts.length - 1]!;
+  const { created, additions } = plan;
+  const first = additions[0]!;
+  const last = additions[additions.length - 1]!;
   const chatId = first.data.chatId;
   const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
   const claimed = created
     ? await db
         .insertInto('chats')
-        .values({ ...chatRow(created), ...totals, message_count: posts.length } as never)
+        .values({ ...chatRow(created), ...totals, message_count: plan.messages } as never)
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst()
     : await db
         .updateTable('chats')
-        .set({ ...totals, message_count: sql`message_count + ${posts.length}` } as never)
+        .set({ ...totals, message_count: sql`message_count + ${plan.messages}` } as never)
         .where('id', '=', chatId)
         .where('version', '<', first.revision)
         .returning('id')
         .executeTakeFirst();
   if (!claimed) {
     // Applied before (in whole or in part): the per-event guards sort it out.
-    for (const e of run) await applyOne(db, e);
+    if (run.length > 1) for (const e of run) await applyOne(db, e);
     return;
   }
   if (plan.minFrom !== null) {
@@ -306,7 +317,7 @@ export const chatsProjection = defineProjection({
     const simple: ChatProjectionEvent[][] = [];
     for (const events of byChat.values()) {
       const start = events[0]!.type === 'ChatCreated' ? 1 : 0;
-      if (events.length > start && events.slice(start).every((e) => e.type === 'MessagePosted')) simple.push(events);
+      if (events.length > start && events.slice(start).every(isAddition)) simple.push(events);
       else await applyChatEvents(db, events);
     }
     if (simple.length > 0) await applyRuns(db, simple);
@@ -321,17 +332,17 @@ export const chatsProjection = defineProjection({
 async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]): Promise<void> {
   const plans = runs.map(planRun);
   const claimed = new Set<string>();
-  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.posts[0]!).data.chatId;
+  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.additions[0]!).data.chatId;
   const fresh = plans.filter((p) => p.created);
   for (let i = 0; i < fresh.length; i += 500) {
     const values = fresh.slice(i, i + 500).map((p) => {
-      const last = p.posts[p.posts.length - 1] ?? p.created!;
+      const last = p.additions[p.additions.length - 1] ?? p.created!;
       return {
         ...chatRow(p.created!),
         version: last.revision,
         updated_at: last.createdAt,
         last_activity_at: last.createdAt,
-        message_count: p.posts.length,
+        message_count: p.messages,
       };
     });
     const rows = await db
@@ -345,8 +356,9 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   const existing = plans.filter((p) => !p.created);
   if (existing.length > 0) {
     const col = <T>(f: (p: ReturnType<typeof planRun>) => T) => existing.map(f);
-    const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.posts[0]!.revision)}::int[], ${col((p) => p.posts[p.posts.length - 1]!.revision)}::int[],
-        ${col((p) => p.posts[p.posts.length - 1]!.createdAt.toISOString())}::timestamptz[], ${col((p) => p.posts.length)}::int[]) AS t(id, first_revision, version, at, n))`;
+    const lastOf = (p: ReturnType<typeof planRun>) => p.additions[p.additions.length - 1]!;
+    const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.additions[0]!.revision)}::int[], ${col((p) => lastOf(p).revision)}::int[],
+        ${col((p) => lastOf(p).createdAt.toISOString())}::timestamptz[], ${col((p) => p.messages)}::int[]) AS t(id, first_revision, version, at, n))`;
     // Builder calls (not raw SQL) for the tables, so that the schema the runner chose applies to them.
     const rows = (await db
       .updateTable('chats')
@@ -389,15 +401,15 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   for (let i = 0; i < plans.length; i++) if (!claimed.has(chatIdOf(plans[i]!))) for (const e of runs[i]!) await applyOne(db, e);
 }
 
-/** One chat's events in order: runs of creation and posts in a few statements, anything else one by one. */
+/** One chat's events in order: runs of creation and additions in a few statements, anything else one by one. */
 async function applyChatEvents(db: Kysely<ReadModels>, events: ChatProjectionEvent[]): Promise<void> {
   let i = 0;
   while (i < events.length) {
     const chatId = events[i]!.data.chatId;
     let j = events[i]!.type === 'ChatCreated' ? i + 1 : i;
-    while (j < events.length && events[j]!.type === 'MessagePosted' && events[j]!.data.chatId === chatId) j++;
-    const posts = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
-    if (posts >= 2 || (posts >= 1 && events[i]!.type === 'ChatCreated')) {
+    while (j < events.length && isAddition(events[j]!) && events[j]!.data.chatId === chatId) j++;
+    const additions = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
+    if (additions >= 2 || (additions >= 1 && (events[i]!.type === 'ChatCreated' || events[i]!.type === 'MessagesImported'))) {
       await applyRun(db, events.slice(i, j));
       i = j;
     } else {
