@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { appendSplit, toNewEvents } from '../commands/command-handler.ts';
 import { chatDecider } from '../commands/chats/chat-decider.ts';
@@ -7,6 +8,11 @@ import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-stor
 import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { migrateReadModels } from '../infra/db/migrate.ts';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { EventStore } from '../infra/eventstore/event-store.ts';
+import { withUpcast } from '../projections/projection-runner.ts';
+import { projections } from '../projections/registry.ts';
 import { parseSillyTavernChat } from '../shared/chats/sillytavern-chat.ts';
 import { newId } from '../shared/ids.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
@@ -15,8 +21,11 @@ import { benchPostgres, machine, startService, summarize, table, writeResult } f
  * Bulk in (issue 16, item 3): a 10,000-message SillyTavern chat (JSONL) imported over HTTP into `npm start`'s
  * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable. The same
  * run breaks the work down in this process with the service's own functions on the same database: parse, decide,
- * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit) and
- * append alone (the bare log); projection and the read-your-writes wait are what the HTTP time has beyond them.
+ * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit),
+ * append alone (the bare log) and project (every registered projection that handles the events, each in a
+ * transaction, into a read schema of its own). Each of decide, encode, append and project is measured twice on the
+ * same messages: as stored now (`MessagesImported` batches) and, the baseline, as one `MessagePosted` per message
+ * (the chat decider's way for a chat not made from a file, which is how imports were stored before).
  * The fixed reference is a plain multi-row INSERT of the same messages into a scratch table: the floor of writing
  * those rows at all.
  */
@@ -65,37 +74,68 @@ try {
   const sealed = createEncryptingEventStore(bare, keys);
   const context = { userId: 'local', isAdmin: false, requestId: 'bench', correlationId: 'bench', causationId: 'bench' };
   await pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, chat_id uuid, seq int, content text, meta jsonb)');
+  const readDb = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
+  await migrateReadModels(readDb, 'read');
 
-  const stages: Record<string, number[]> = { http: [], parse: [], decide: [], encode: [], seal_append: [], append: [], raw_insert: [] };
+  const stages: Record<string, number[]> = { http: [], parse: [] };
+  for (const way of ['batched', 'per_message'])
+    for (const stage of ['decide', 'encode', 'seal_append', 'append', 'project', 'project_chats', 'project_memory_index'])
+      stages[`${stage}_${way}`] = [];
+  stages.raw_insert = [];
   const time = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
     const out = await work();
     stages[name]!.push(performance.now() - t);
     return out;
   };
+  /** What the projector does with the stored events: every projection that handles some, each in a transaction. */
+  const project = async (store: EventStore, streamId: string, way: string) => {
+    const stored = (await store.readStream(streamId)).map(withUpcast);
+    const t = performance.now();
+    for (const projection of projections) {
+      const mine = stored.filter((e) => projection.handles.has(e.type));
+      if (mine.length === 0) continue;
+      const started = performance.now();
+      await readDb.transaction().execute(async (trx) => {
+        const db = trx.withSchema('read') as Kysely<ReadModels>;
+        if (projection.applyMany) await projection.applyMany(db, mine);
+        else for (const e of mine) await projection.apply(db, e);
+      });
+      if (projection.name === 'chats' || projection.name === 'memory_index')
+        stages[`project_${projection.name}_${way}`]!.push(performance.now() - started);
+    }
+    stages[`project_${way}`]!.push(performance.now() - t);
+  };
   for (let i = 0; i < ITERATIONS + 1; i++) {
     const t = performance.now();
     await api('/api/v1/character_chats/import', { character_id: character.id, content });
     const http = performance.now() - t;
     const parsed = await time('parse', () => seedsFromSillyTavern(parseSillyTavernChat(content)));
+    // Alternate which way goes first, so neither always runs on a warmer cache.
+    const ways = i % 2 ? (['per_message', 'batched'] as const) : (['batched', 'per_message'] as const);
+    for (const way of ways) {
+      const chatId = newId();
+      const command = {
+        type: 'CreateChat' as const,
+        chatId,
+        characterId: character.id,
+        characterName: 'Bench',
+        title: 'bench',
+        settings: {},
+        forkedFrom: null,
+        // The decider stores a chat made from a file in batches, any other chat one message per event.
+        importedFrom: way === 'batched' ? 'sillytavern-jsonl' : null,
+        messages: parsed,
+        maxMessages: 1_000_000,
+      };
+      const events = await time(`decide_${way}`, () => chatDecider.decide(command, chatDecider.initialState(), context));
+      const encoded = await time(`encode_${way}`, () => toNewEvents(events, context, 'local'));
+      await time(`seal_append_${way}`, () => appendSplit(sealed, `benchsealed-${chatId}`, encoded, 'no_stream'));
+      const again = toNewEvents(events, context, 'local');
+      await time(`append_${way}`, () => appendSplit(bare, `chat-${chatId}`, again, 'no_stream'));
+      await project(bare, `chat-${chatId}`, way);
+    }
     const chatId = newId();
-    const command = {
-      type: 'CreateChat' as const,
-      chatId,
-      characterId: character.id,
-      characterName: 'Bench',
-      title: 'bench',
-      settings: {},
-      forkedFrom: null,
-      importedFrom: 'sillytavern-jsonl',
-      messages: parsed,
-      maxMessages: 1_000_000,
-    };
-    const events = await time('decide', () => chatDecider.decide(command, chatDecider.initialState(), context));
-    const encoded = await time('encode', () => toNewEvents(events, context, 'local'));
-    await time('seal_append', () => appendSplit(sealed, `benchchat-${chatId}`, encoded, 'no_stream'));
-    const again = toNewEvents(events, context, 'local');
-    await time('append', () => appendSplit(bare, `benchchat-${newId()}`, again, 'no_stream'));
     await time('raw_insert', async () => {
       for (let j = 0; j < parsed.length; j += 2000) {
         const part = parsed.slice(j, j + 2000);

@@ -13,7 +13,7 @@ import {
   type ChatProjectionEvent,
   type ChatRowEvent,
 } from './chats-fold.ts';
-import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
+import { insertByColumns, insertByColumnsQuery, type ColumnTypes } from './insert-by-columns.ts';
 import { defineProjection } from './projection.ts';
 
 /**
@@ -158,6 +158,88 @@ function postedWrites(
       .returning('id'),
   );
   return { chain: pathOn as never, row };
+}
+
+const CHAT_COLUMN_TYPES: ColumnTypes = {
+  id: 'uuid',
+  owner_id: 'text',
+  version: 'integer',
+  character_id: 'uuid',
+  character_name: 'text',
+  title: 'text',
+  rating: 'integer',
+  state: 'text',
+  settings: 'jsonb',
+  parent_chat_id: 'uuid',
+  forked_from_message_id: 'uuid',
+  root_chat_id: 'uuid',
+  imported_from: 'text',
+  group_id: 'uuid',
+  message_count: 'integer',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  last_activity_at: 'timestamptz',
+  deleted_at: 'timestamptz',
+};
+
+/**
+ * An imported chat's part written by its append's own statement (`EventStore.appendInline`; the import route's
+ * inline projection): the chat's creation and its first `MessagesImported` batches, or a later part's batches. It
+ * writes what `applyRun` writes, only when the chat row is new (creation) or exactly at the revision before the
+ * part (every earlier part applied); otherwise nothing, `inline` is empty and the projector applies the part later.
+ * The projector's own pass over an applied part finds the chat row at its revision and skips it. `inline` is the
+ * chat's id when the part was applied.
+ */
+export function importedInline(db: QueryCreator<ReadModels>, run: ChatProjectionEvent[]) {
+  const plan = planRun(run);
+  const { created, additions } = plan;
+  const last = additions[additions.length - 1] ?? created!;
+  const chatId = (created ?? additions[0]!).data.chatId;
+  const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
+  // Every write waits for the append (the stream's lock first, as a plain append takes it), then for the guard.
+  const appended = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.raw(APPENDED_CTE)})`;
+  const guarded = sql<boolean>`EXISTS (SELECT 1 FROM guard)`;
+  let chain: QueryCreator<any> = db.with('guard', (qb) =>
+    created
+      ? insertByColumnsQuery(
+          qb,
+          'chats',
+          CHAT_COLUMN_TYPES,
+          [{ ...chatRow(created), ...totals, message_count: plan.messages }],
+          'id',
+          appended,
+        ).returning('id')
+      : qb
+          .updateTable('chats')
+          .set({ ...totals, message_count: sql`message_count + ${plan.messages}` } as never)
+          .where('id', '=', chatId)
+          .where('version', '=', additions[0]!.revision - 1)
+          .where(appended)
+          .returning('id'),
+  );
+  // Two disjoint updates of rows an earlier part stored (a swipe selected across a part's boundary), as in applyRun.
+  if (plan.minFrom !== null)
+    chain = chain.with('path_off', (qb) =>
+      qb
+        .updateTable('chat_messages')
+        .set({ on_path: false })
+        .where('chat_id', '=', chatId)
+        .where('on_path', '=', true)
+        .where('depth', '>=', plan.minFrom)
+        .where('id', '!=', sql<string>`ALL(${plan.existingOn}::uuid[])`)
+        .where(guarded),
+    );
+  if (plan.existingOn.length > 0)
+    chain = chain.with('path_on', (qb) =>
+      qb
+        .updateTable('chat_messages')
+        .set({ on_path: true })
+        .where('id', '=', sql<string>`ANY(${plan.existingOn}::uuid[])`)
+        .where(guarded),
+    );
+  if (plan.rows.length > 0)
+    chain = chain.with('message_rows', (qb) => insertByColumnsQuery(qb, 'chat_messages', COLUMN_TYPES, plan.rows, 'id', guarded));
+  return chain.with('inline', (qb) => qb.selectFrom('guard').select('id'));
 }
 
 /** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
