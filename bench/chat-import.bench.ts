@@ -19,7 +19,9 @@ import { benchPostgres, machine, startService, summarize, table, writeResult } f
 
 /**
  * Bulk in (issue 16, item 3): a 10,000-message SillyTavern chat (JSONL) imported over HTTP into `npm start`'s
- * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable. The same
+ * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable (its chat rows
+ * written by its own appends), and, alternated with it, into a second such service with `INLINE_PROJECTIONS=false`
+ * that answers once the projector has applied every projection (the baseline for the inline projection). The same
  * run breaks the work down in this process with the service's own functions on the same database: parse, decide,
  * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit),
  * append alone (the bare log) and project (every registered projection that handles the events, each in a
@@ -51,20 +53,36 @@ const database = await benchPostgres();
 const admin = new pg.Client({ connectionString: database.url });
 await admin.connect();
 await admin.query('CREATE DATABASE stages');
+await admin.query('CREATE DATABASE projectorwait');
 await admin.end();
 const pool = new pg.Pool({ connectionString: database.server.connectionString('stages'), max: 4 });
-let service: Awaited<ReturnType<typeof startService>> | undefined;
+const services: Array<Awaited<ReturnType<typeof startService>>> = [];
 try {
-  const svc = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', READ_YOUR_WRITES_TIMEOUT_MS: '60000' });
-  service = svc;
-  const headers = { 'content-type': 'application/json', 'x-api-key': svc.key };
-  const api = async (path: string, body: unknown) => {
-    const res = await fetch(`${svc.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const env = { MAX_MESSAGES_PER_CHAT: '1000000', READ_YOUR_WRITES_TIMEOUT_MS: '60000' };
+  // The service as it runs by default, and (the baseline for the inline projection) one that answers an import
+  // only once the projector has applied it, every projection, on a database of its own.
+  const inline = await startService({ ...env, DATABASE_URL: database.url });
+  services.push(inline);
+  const waiting = await startService({
+    ...env,
+    DATABASE_URL: database.server.connectionString('projectorwait'),
+    INLINE_PROJECTIONS: 'false',
+  });
+  services.push(waiting);
+  const clientOf = (svc: (typeof services)[number]) => async (path: string, body: unknown) => {
+    const res = await fetch(`${svc.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': svc.key },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as { id: string };
   };
+  const api = clientOf(inline);
+  const apiWaiting = clientOf(waiting);
   const character = await api('/api/v1/characters', { name: 'Bench', first_message: 'Hello.' });
+  const characterWaiting = await apiWaiting('/api/v1/characters', { name: 'Bench', first_message: 'Hello.' });
   const content = sillyTavernJsonl(MESSAGES);
 
   await migrateEventLog(pool);
@@ -77,7 +95,7 @@ try {
   const readDb = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
   await migrateReadModels(readDb, 'read');
 
-  const stages: Record<string, number[]> = { http: [], parse: [] };
+  const stages: Record<string, number[]> = { http: [], http_projector_wait: [], parse: [] };
   for (const way of ['batched', 'per_message'])
     for (const stage of ['decide', 'encode', 'seal_append', 'append', 'project', 'project_chats', 'project_memory_index'])
       stages[`${stage}_${way}`] = [];
@@ -107,9 +125,21 @@ try {
     stages[`project_${way}`]!.push(performance.now() - t);
   };
   for (let i = 0; i < ITERATIONS + 1; i++) {
-    const t = performance.now();
-    await api('/api/v1/character_chats/import', { character_id: character.id, content });
-    const http = performance.now() - t;
+    const timed = async (call: typeof api, characterId: string) => {
+      const t = performance.now();
+      await call('/api/v1/character_chats/import', { character_id: characterId, content });
+      return performance.now() - t;
+    };
+    // Alternated: which service goes first changes every round.
+    let http: number;
+    let httpWaiting: number;
+    if (i % 2) {
+      httpWaiting = await timed(apiWaiting, characterWaiting.id);
+      http = await timed(api, character.id);
+    } else {
+      http = await timed(api, character.id);
+      httpWaiting = await timed(apiWaiting, characterWaiting.id);
+    }
     const parsed = await time('parse', () => seedsFromSillyTavern(parseSillyTavernChat(content)));
     // Alternate which way goes first, so neither always runs on a warmer cache.
     const ways = i % 2 ? (['per_message', 'batched'] as const) : (['batched', 'per_message'] as const);
@@ -150,7 +180,10 @@ try {
     });
     if (i === 0)
       for (const s of Object.values(stages)) s.length = 0; // the first round warms up
-    else stages.http!.push(http);
+    else {
+      stages.http!.push(http);
+      stages.http_projector_wait!.push(httpWaiting);
+    }
   }
   const rows = Object.entries(stages).map(([stage, samples]) => ({ stage, ...summarize(samples) }));
   const load = os.loadavg();
@@ -162,6 +195,6 @@ try {
   await keys.close();
 } finally {
   await pool.end();
-  await service?.stop();
+  for (const svc of services) await svc.stop();
   await database.cleanup();
 }
