@@ -149,9 +149,22 @@ async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<voi
  */
 async function applyImported(db: Kysely<ReadModels>, event: RecordedEvent<'MessagesImported'>): Promise<void> {
   const posts = postedRecordsOf(event);
-  const indexed = posts.map(indexPosted);
+  const indexed = await indexYielding(posts);
   const length = indexed.reduce((n, t) => n + t.turn.length, 0);
   if (await claim(db, event.data.chatId, event.revision, event.revision, posts.length, length)) await insertTurns(db, indexed);
+}
+
+/**
+ * The posts' index rows, handing the event loop back every few hundred turns: a run of thousands (an import) is
+ * seconds of text analysis, which must not hold up the requests of the process the projector shares.
+ */
+async function indexYielding(posts: ReadonlyArray<RecordedEvent<'MessagePosted'>>): Promise<IndexedTurn[]> {
+  const indexed: IndexedTurn[] = [];
+  for (let i = 0; i < posts.length; i += 250) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const post of posts.slice(i, i + 250)) indexed.push(indexPosted(post));
+  }
+  return indexed;
 }
 
 /** The posts a run's event adds (an imported batch: each of its messages). */
@@ -162,7 +175,7 @@ const adds = (event: MemoryEvent) => event.type === 'MessagePosted' || event.typ
 /** A run of one chat's posts (after its creation, or not): one guarded chat update, then multi-row inserts. */
 async function applyPostRun(db: Kysely<ReadModels>, created: RecordedEvent<'ChatCreated'> | null, events: MemoryEvent[]) {
   const posts = events.flatMap(postsOf);
-  const indexed = posts.map(indexPosted);
+  const indexed = await indexYielding(posts);
   const length = indexed.reduce((n, t) => n + t.turn.length, 0);
   const last = posts[posts.length - 1]!.revision;
   const chatId = posts[0]!.data.chatId;
