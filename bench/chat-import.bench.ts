@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { appendSplit, toNewEvents } from '../commands/command-handler.ts';
 import { chatDecider } from '../commands/chats/chat-decider.ts';
@@ -7,16 +8,26 @@ import { createDataKeyStore } from '../infra/eventstore/encryption/data-key-stor
 import { createEncryptingEventStore } from '../infra/eventstore/encryption/encrypting-event-store.ts';
 import { createPostgresEventStore } from '../infra/eventstore/postgres/postgres-event-store.ts';
 import { migrateEventLog } from '../infra/eventstore/postgres/schema.ts';
+import { migrateReadModels } from '../infra/db/migrate.ts';
+import type { ReadModels } from '../infra/db/read-model-types.ts';
+import type { EventStore } from '../infra/eventstore/event-store.ts';
+import { withUpcast } from '../projections/projection-runner.ts';
+import { projections } from '../projections/registry.ts';
 import { parseSillyTavernChat } from '../shared/chats/sillytavern-chat.ts';
 import { newId } from '../shared/ids.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
 
 /**
  * Bulk in (issue 16, item 3): a 10,000-message SillyTavern chat (JSONL) imported over HTTP into `npm start`'s
- * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable. The same
+ * service (a child process on a durable embedded PostgreSQL), answered 201 once the chat is readable (its chat rows
+ * written by its own appends), and, alternated with it, into a second such service with `INLINE_PROJECTIONS=false`
+ * that answers once the projector has applied every projection (the baseline for the inline projection). The same
  * run breaks the work down in this process with the service's own functions on the same database: parse, decide,
- * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit) and
- * append alone (the bare log); projection and the read-your-writes wait are what the HTTP time has beyond them.
+ * encode (validated events), seal + append (through the encrypting store, in appends within the 1 MiB limit),
+ * append alone (the bare log) and project (every registered projection that handles the events, each in a
+ * transaction, into a read schema of its own). Each of decide, encode, append and project is measured twice on the
+ * same messages: as stored now (`MessagesImported` batches) and, the baseline, as one `MessagePosted` per message
+ * (the chat decider's way for a chat not made from a file, which is how imports were stored before).
  * The fixed reference is a plain multi-row INSERT of the same messages into a scratch table: the floor of writing
  * those rows at all.
  */
@@ -42,20 +53,36 @@ const database = await benchPostgres();
 const admin = new pg.Client({ connectionString: database.url });
 await admin.connect();
 await admin.query('CREATE DATABASE stages');
+await admin.query('CREATE DATABASE projectorwait');
 await admin.end();
 const pool = new pg.Pool({ connectionString: database.server.connectionString('stages'), max: 4 });
-let service: Awaited<ReturnType<typeof startService>> | undefined;
+const services: Array<Awaited<ReturnType<typeof startService>>> = [];
 try {
-  const svc = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', READ_YOUR_WRITES_TIMEOUT_MS: '60000' });
-  service = svc;
-  const headers = { 'content-type': 'application/json', 'x-api-key': svc.key };
-  const api = async (path: string, body: unknown) => {
-    const res = await fetch(`${svc.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const env = { MAX_MESSAGES_PER_CHAT: '1000000', READ_YOUR_WRITES_TIMEOUT_MS: '60000' };
+  // The service as it runs by default, and (the baseline for the inline projection) one that answers an import
+  // only once the projector has applied it, every projection, on a database of its own.
+  const inline = await startService({ ...env, DATABASE_URL: database.url });
+  services.push(inline);
+  const waiting = await startService({
+    ...env,
+    DATABASE_URL: database.server.connectionString('projectorwait'),
+    INLINE_PROJECTIONS: 'false',
+  });
+  services.push(waiting);
+  const clientOf = (svc: (typeof services)[number]) => async (path: string, body: unknown) => {
+    const res = await fetch(`${svc.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': svc.key },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as { id: string };
   };
+  const api = clientOf(inline);
+  const apiWaiting = clientOf(waiting);
   const character = await api('/api/v1/characters', { name: 'Bench', first_message: 'Hello.' });
+  const characterWaiting = await apiWaiting('/api/v1/characters', { name: 'Bench', first_message: 'Hello.' });
   const content = sillyTavernJsonl(MESSAGES);
 
   await migrateEventLog(pool);
@@ -65,37 +92,80 @@ try {
   const sealed = createEncryptingEventStore(bare, keys);
   const context = { userId: 'local', isAdmin: false, requestId: 'bench', correlationId: 'bench', causationId: 'bench' };
   await pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id uuid PRIMARY KEY, chat_id uuid, seq int, content text, meta jsonb)');
+  const readDb = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
+  await migrateReadModels(readDb, 'read');
 
-  const stages: Record<string, number[]> = { http: [], parse: [], decide: [], encode: [], seal_append: [], append: [], raw_insert: [] };
+  const stages: Record<string, number[]> = { http: [], http_projector_wait: [], parse: [] };
+  for (const way of ['batched', 'per_message'])
+    for (const stage of ['decide', 'encode', 'seal_append', 'append', 'project', 'project_chats', 'project_memory_index'])
+      stages[`${stage}_${way}`] = [];
+  stages.raw_insert = [];
   const time = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
     const out = await work();
     stages[name]!.push(performance.now() - t);
     return out;
   };
-  for (let i = 0; i < ITERATIONS + 1; i++) {
+  /** What the projector does with the stored events: every projection that handles some, each in a transaction. */
+  const project = async (store: EventStore, streamId: string, way: string) => {
+    const stored = (await store.readStream(streamId)).map(withUpcast);
     const t = performance.now();
-    await api('/api/v1/character_chats/import', { character_id: character.id, content });
-    const http = performance.now() - t;
-    const parsed = await time('parse', () => seedsFromSillyTavern(parseSillyTavernChat(content)));
-    const chatId = newId();
-    const command = {
-      type: 'CreateChat' as const,
-      chatId,
-      characterId: character.id,
-      characterName: 'Bench',
-      title: 'bench',
-      settings: {},
-      forkedFrom: null,
-      importedFrom: 'sillytavern-jsonl',
-      messages: parsed,
-      maxMessages: 1_000_000,
+    for (const projection of projections) {
+      const mine = stored.filter((e) => projection.handles.has(e.type));
+      if (mine.length === 0) continue;
+      const started = performance.now();
+      await readDb.transaction().execute(async (trx) => {
+        const db = trx.withSchema('read') as Kysely<ReadModels>;
+        if (projection.applyMany) await projection.applyMany(db, mine);
+        else for (const e of mine) await projection.apply(db, e);
+      });
+      if (projection.name === 'chats' || projection.name === 'memory_index')
+        stages[`project_${projection.name}_${way}`]!.push(performance.now() - started);
+    }
+    stages[`project_${way}`]!.push(performance.now() - t);
+  };
+  for (let i = 0; i < ITERATIONS + 1; i++) {
+    const timed = async (call: typeof api, characterId: string) => {
+      const t = performance.now();
+      await call('/api/v1/character_chats/import', { character_id: characterId, content });
+      return performance.now() - t;
     };
-    const events = await time('decide', () => chatDecider.decide(command, chatDecider.initialState(), context));
-    const encoded = await time('encode', () => toNewEvents(events, context, 'local'));
-    await time('seal_append', () => appendSplit(sealed, `benchchat-${chatId}`, encoded, 'no_stream'));
-    const again = toNewEvents(events, context, 'local');
-    await time('append', () => appendSplit(bare, `benchchat-${newId()}`, again, 'no_stream'));
+    // Alternated: which service goes first changes every round.
+    let http: number;
+    let httpWaiting: number;
+    if (i % 2) {
+      httpWaiting = await timed(apiWaiting, characterWaiting.id);
+      http = await timed(api, character.id);
+    } else {
+      http = await timed(api, character.id);
+      httpWaiting = await timed(apiWaiting, characterWaiting.id);
+    }
+    const parsed = await time('parse', () => seedsFromSillyTavern(parseSillyTavernChat(content)));
+    // Alternate which way goes first, so neither always runs on a warmer cache.
+    const ways = i % 2 ? (['per_message', 'batched'] as const) : (['batched', 'per_message'] as const);
+    for (const way of ways) {
+      const chatId = newId();
+      const command = {
+        type: 'CreateChat' as const,
+        chatId,
+        characterId: character.id,
+        characterName: 'Bench',
+        title: 'bench',
+        settings: {},
+        forkedFrom: null,
+        // The decider stores a chat made from a file in batches, any other chat one message per event.
+        importedFrom: way === 'batched' ? 'sillytavern-jsonl' : null,
+        messages: parsed,
+        maxMessages: 1_000_000,
+      };
+      const events = await time(`decide_${way}`, () => chatDecider.decide(command, chatDecider.initialState(), context));
+      const encoded = await time(`encode_${way}`, () => toNewEvents(events, context, 'local'));
+      await time(`seal_append_${way}`, () => appendSplit(sealed, `benchsealed-${chatId}`, encoded, 'no_stream'));
+      const again = toNewEvents(events, context, 'local');
+      await time(`append_${way}`, () => appendSplit(bare, `chat-${chatId}`, again, 'no_stream'));
+      await project(bare, `chat-${chatId}`, way);
+    }
+    const chatId = newId();
     await time('raw_insert', async () => {
       for (let j = 0; j < parsed.length; j += 2000) {
         const part = parsed.slice(j, j + 2000);
@@ -110,7 +180,10 @@ try {
     });
     if (i === 0)
       for (const s of Object.values(stages)) s.length = 0; // the first round warms up
-    else stages.http!.push(http);
+    else {
+      stages.http!.push(http);
+      stages.http_projector_wait!.push(httpWaiting);
+    }
   }
   const rows = Object.entries(stages).map(([stage, samples]) => ({ stage, ...summarize(samples) }));
   const load = os.loadavg();
@@ -122,6 +195,6 @@ try {
   await keys.close();
 } finally {
   await pool.end();
-  await service?.stop();
+  for (const svc of services) await svc.stop();
   await database.cleanup();
 }

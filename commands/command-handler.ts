@@ -120,6 +120,28 @@ export async function appendSplit(
   return result;
 }
 
+/**
+ * `appendSplit` with read-model work committed with each part (`EventStore.appendInline`): a bulk write whose
+ * parts each carry their own rows. The answer is the last part's, and only when every part's work ran.
+ */
+async function appendSplitInline<Inline>(
+  store: EventStore & Required<Pick<EventStore, 'appendInline'>>,
+  streamId: string,
+  events: NewEvent[],
+  expected: ExpectedRevision,
+  work: InlineWork<Inline>,
+): Promise<AppendResult & { inline?: Inline }> {
+  let result: AppendResult & { inline?: Inline } = { revision: 0, position: '' };
+  let everyPart = true;
+  for (const part of splitForAppend(events, store.maxAppendBytes)) {
+    result = await store.appendInline(streamId, part, result.position ? result.revision : expected, work);
+    everyPart &&= result.inline !== undefined;
+  }
+  if (everyPart) return result;
+  const { inline: _inline, ...plain } = result;
+  return plain;
+}
+
 /** What `handleCommand` may do beyond load, decide, append. */
 export interface CommandOptions<Inline> {
   expectedRevision?: number;
@@ -129,8 +151,9 @@ export interface CommandOptions<Inline> {
   dataSubject?: string;
   /**
    * Read-model work committed with the append (`EventStore.appendInline`, the PostgreSQL log): its answer is the
-   * result's `inline`. Without that capability, or when the events need several appends, the command appends as
-   * usual and `inline` is absent.
+   * result's `inline`. When the events need several appends, each carries its part's work, and `inline` is the last
+   * part's answer if every part's work ran. Without that capability the command appends as usual and `inline` is
+   * absent.
    */
   inline?: InlineWork<Inline>;
   /**
@@ -182,8 +205,14 @@ export async function handleCommand<State, Command, Event extends DomainEvent, I
       const newEvents = toNewEvents(events, context, ownerOf(next) ?? ownerOf(state) ?? options.dataSubject);
       const expected = revision === 0 ? 'no_stream' : revision;
       const result: AppendResult & { inline?: Inline } =
-        options.inline && store.appendInline && splitForAppend(newEvents, store.maxAppendBytes).length === 1
-          ? await store.appendInline(streamId, newEvents, expected, options.inline)
+        options.inline && store.appendInline
+          ? await appendSplitInline(
+              store as EventStore & Required<Pick<EventStore, 'appendInline'>>,
+              streamId,
+              newEvents,
+              expected,
+              options.inline,
+            )
           : await appendSplit(store, streamId, newEvents, expected);
       options.cache?.set(streamId, next, result.revision);
       return {

@@ -30,9 +30,9 @@ async function upsert(db: Kysely<ReadModels>, rows: CharacterRowValues[]): Promi
 }
 
 /** Chat activity moves a character's `last_used_at` (the "last used" sort). */
-const USAGE_EVENTS = ['ChatCreated' as const, 'MessagePosted' as const];
+const USAGE_EVENTS = ['ChatCreated' as const, 'MessagePosted' as const, 'MessagesImported' as const];
 type UsageEvent = RecordedEvent<(typeof USAGE_EVENTS)[number]>;
-const isUsage = (e: CharacterEvent | UsageEvent): e is UsageEvent => e.type === 'ChatCreated' || e.type === 'MessagePosted';
+const isUsage = (e: CharacterEvent | UsageEvent): e is UsageEvent => (USAGE_EVENTS as readonly string[]).includes(e.type);
 
 async function applyUsage(db: Kysely<ReadModels>, events: UsageEvent[]): Promise<void> {
   const lastUse = new Map<string, Date>(); // chat id -> newest activity in this batch

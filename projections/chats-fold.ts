@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { ChatsTable } from '../infra/db/read-model-types.ts';
+import type { MessagePostedData } from '../shared/events/chat-events.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
+import { importedSeq, postedOf } from '../shared/chats/imported-messages.ts';
 import { foldEvent, typesOf, type EventFolds } from './projection.ts';
 
 /**
@@ -46,11 +48,15 @@ export function createdRunTimes(created: RecordedEvent<'ChatCreated'>, last: Rec
 }
 
 export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolean): Record<string, unknown> {
-  const d = event.data;
+  return postedRow(event.data, event.revision, event.createdAt, onPath);
+}
+
+/** A message's row from what its post carries, its order in the chat (`seq`) and the time its event was stored. */
+function postedRow(d: MessagePostedData, seq: number, storedAt: Date, onPath: boolean): Record<string, unknown> {
   return {
     id: d.messageId,
     chat_id: d.chatId,
-    seq: event.revision,
+    seq,
     parent_id: d.parentId,
     sibling_group: d.parentId ?? d.chatId,
     depth: d.depth,
@@ -65,11 +71,22 @@ export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolea
     metadata: json(d.metadata),
     alternate_of: d.alternateOf,
     version: 1,
-    created_at: d.sentAt ?? event.createdAt,
-    updated_at: event.createdAt,
+    created_at: d.sentAt ?? storedAt,
+    updated_at: storedAt,
     deleted_at: null,
   };
 }
+
+/** The messages an event adds, each with its order in the chat: a post's is its revision, an import's below 1. */
+function addedMessages(event: RecordedEvent<'MessagePosted' | 'MessagesImported'>): Array<{ data: MessagePostedData; seq: number }> {
+  if (event.type === 'MessagePosted') return [{ data: event.data, seq: event.revision }];
+  const data = event.data;
+  return postedOf(data).map((posted, i) => ({ data: posted, seq: importedSeq(data, i) }));
+}
+
+/** How many messages an event adds to its chat. */
+export const messagesAdded = (event: RecordedEvent<'MessagePosted' | 'MessagesImported'>): number =>
+  event.type === 'MessagePosted' ? 1 : event.data.messages.length;
 
 /** What an event (other than creation) changes on its chat's row: plain column values, the change of the message count, variables set. */
 export interface ChatRowChange {
@@ -89,6 +106,7 @@ export const chatRowFolds: EventFolds<
   | 'ChatDeleted'
   | 'ChatRestored'
   | 'MessagePosted'
+  | 'MessagesImported'
   | 'MessageEdited'
   | 'MessageDeleted'
   | 'MessageRestored'
@@ -100,6 +118,7 @@ export const chatRowFolds: EventFolds<
   ChatRowChange
 > = {
   MessagePosted: (event) => touched(event, 1),
+  MessagesImported: (event) => touched(event, event.data.messages.length),
   MessageRestored: (event) => touched(event, 1),
   MessageDeleted: (event) => touched(event, -1),
   MessageEdited: (event) => touched(event, 0),
@@ -152,30 +171,53 @@ function isChatRowEvent(event: RecordedEvent): event is ChatRowEvent {
   return rowEventTypes.has(event.type);
 }
 
-/** What a run of one chat (its creation and posts, or posts) writes: its message rows and path changes. */
+/** Events that add messages: what a run of creation and additions is made of (besides the creation). */
+export const isAddition = (event: RecordedEvent): event is RecordedEvent<'MessagePosted' | 'MessagesImported'> =>
+  event.type === 'MessagePosted' || event.type === 'MessagesImported';
+
+/**
+ * What a run of one chat (its creation and additions, or additions) writes: its message rows and path changes.
+ * `additions` are the run's events after the creation, `messages` how many messages they add.
+ */
 export function planRun(run: ChatProjectionEvent[]) {
   const first = run[0]!;
   const created = first.type === 'ChatCreated' ? first : null;
-  // A run is its chat's creation (or nothing) followed by posts only (the writer makes runs so).
-  const posts = run.filter((e): e is RecordedEvent<'MessagePosted'> => e.type === 'MessagePosted');
+  // A run is its chat's creation (or nothing) followed by additions only (the writer makes runs so).
+  const additions = run.filter(isAddition);
   const rows: Record<string, unknown>[] = [];
   const newRows = new Map<string, Record<string, unknown>>();
+  // The run's own rows on the path, by depth (one per depth), so a path change turns off only what it must.
+  const onAt: Array<Record<string, unknown> | undefined> = [];
   const existingOn = new Map<string, number>();
   let minFrom = Number.POSITIVE_INFINITY;
-  for (const event of posts) {
-    const row = messageRow(event, false);
-    rows.push(row);
-    newRows.set(row.id as string, row);
-    const path = event.data.path;
-    if (!path) continue;
-    minFrom = Math.min(minFrom, path.from);
-    for (const r of rows) if (r.on_path && (r.depth as number) >= path.from) r.on_path = false;
-    for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
-    path.ids.forEach((id, i) => {
-      const mine = newRows.get(id);
-      if (mine) mine.on_path = true;
-      else existingOn.set(id, path.from + i);
-    });
+  for (const event of additions) {
+    for (const { data, seq } of addedMessages(event)) {
+      const row = postedRow(data, seq, event.createdAt, false);
+      rows.push(row);
+      newRows.set(row.id as string, row);
+      const path = data.path;
+      if (!path) continue;
+      minFrom = Math.min(minFrom, path.from);
+      for (let depth = path.from; depth < onAt.length; depth++) {
+        if (onAt[depth]) onAt[depth]!.on_path = false;
+        onAt[depth] = undefined;
+      }
+      for (const [id, depth] of existingOn) if (depth >= path.from) existingOn.delete(id);
+      path.ids.forEach((id, i) => {
+        const mine = newRows.get(id);
+        if (mine) {
+          mine.on_path = true;
+          onAt[mine.depth as number] = mine;
+        } else existingOn.set(id, path.from + i);
+      });
+    }
   }
-  return { created, posts, rows, existingOn: [...existingOn.keys()], minFrom: created ? null : Number.isFinite(minFrom) ? minFrom : null };
+  return {
+    created,
+    additions,
+    messages: rows.length,
+    rows,
+    existingOn: [...existingOn.keys()],
+    minFrom: created ? null : Number.isFinite(minFrom) ? minFrom : null,
+  };
 }

@@ -8,12 +8,13 @@ import {
   chatRow,
   chatRowChanges,
   createdRunTimes,
+  isAddition,
   messageRow,
   planRun,
   type ChatProjectionEvent,
   type ChatRowEvent,
 } from './chats-fold.ts';
-import { insertByColumns, type ColumnTypes } from './insert-by-columns.ts';
+import { insertByColumns, insertByColumnsQuery, type ColumnTypes } from './insert-by-columns.ts';
 import { defineProjection } from './projection.ts';
 
 /**
@@ -160,6 +161,88 @@ function postedWrites(
   return { chain: pathOn as never, row };
 }
 
+const CHAT_COLUMN_TYPES: ColumnTypes = {
+  id: 'uuid',
+  owner_id: 'text',
+  version: 'integer',
+  character_id: 'uuid',
+  character_name: 'text',
+  title: 'text',
+  rating: 'integer',
+  state: 'text',
+  settings: 'jsonb',
+  parent_chat_id: 'uuid',
+  forked_from_message_id: 'uuid',
+  root_chat_id: 'uuid',
+  imported_from: 'text',
+  group_id: 'uuid',
+  message_count: 'integer',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  last_activity_at: 'timestamptz',
+  deleted_at: 'timestamptz',
+};
+
+/**
+ * An imported chat's part written by its append's own statement (`EventStore.appendInline`; the import route's
+ * inline projection): the chat's creation and its first `MessagesImported` batches, or a later part's batches. It
+ * writes what `applyRun` writes, only when the chat row is new (creation) or exactly at the revision before the
+ * part (every earlier part applied); otherwise nothing, `inline` is empty and the projector applies the part later.
+ * The projector's own pass over an applied part finds the chat row at its revision and skips it. `inline` is the
+ * chat's id when the part was applied.
+ */
+export function importedInline(db: QueryCreator<ReadModels>, run: ChatProjectionEvent[]) {
+  const plan = planRun(run);
+  const { created, additions } = plan;
+  const last = additions[additions.length - 1] ?? created!;
+  const chatId = (created ?? additions[0]!).data.chatId;
+  const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
+  // Every write waits for the append (the stream's lock first, as a plain append takes it), then for the guard.
+  const appended = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.raw(APPENDED_CTE)})`;
+  const guarded = sql<boolean>`EXISTS (SELECT 1 FROM guard)`;
+  let chain: QueryCreator<any> = db.with('guard', (qb) =>
+    created
+      ? insertByColumnsQuery(
+          qb,
+          'chats',
+          CHAT_COLUMN_TYPES,
+          [{ ...chatRow(created), ...totals, message_count: plan.messages }],
+          'id',
+          appended,
+        ).returning('id')
+      : qb
+          .updateTable('chats')
+          .set({ ...totals, message_count: sql`message_count + ${plan.messages}` } as never)
+          .where('id', '=', chatId)
+          .where('version', '=', additions[0]!.revision - 1)
+          .where(appended)
+          .returning('id'),
+  );
+  // Two disjoint updates of rows an earlier part stored (a swipe selected across a part's boundary), as in applyRun.
+  if (plan.minFrom !== null)
+    chain = chain.with('path_off', (qb) =>
+      qb
+        .updateTable('chat_messages')
+        .set({ on_path: false })
+        .where('chat_id', '=', chatId)
+        .where('on_path', '=', true)
+        .where('depth', '>=', plan.minFrom)
+        .where('id', '!=', sql<string>`ALL(${plan.existingOn}::uuid[])`)
+        .where(guarded),
+    );
+  if (plan.existingOn.length > 0)
+    chain = chain.with('path_on', (qb) =>
+      qb
+        .updateTable('chat_messages')
+        .set({ on_path: true })
+        .where('id', '=', sql<string>`ANY(${plan.existingOn}::uuid[])`)
+        .where(guarded),
+    );
+  if (plan.rows.length > 0)
+    chain = chain.with('message_rows', (qb) => insertByColumnsQuery(qb, 'chat_messages', COLUMN_TYPES, plan.rows, 'id', guarded));
+  return chain.with('inline', (qb) => qb.selectFrom('guard').select('id'));
+}
+
 /** The message row inserted only when the statement's `guard` CTE matched its chat (the event is new). */
 function insertGuarded<DB extends ReadModels & { guard: { id: string } }>(query: QueryCreator<DB>, row: Record<string, unknown>) {
   const columns = Object.keys(row);
@@ -181,6 +264,7 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
     return;
   }
   if (event.type === 'MessagePosted') return applyPosted(db, event);
+  if (event.type === 'MessagesImported') return applyRun(db, [event]);
   if (event.type === 'ChatErased') {
     await db.deleteFrom('chat_messages').where('chat_id', '=', chatId).execute();
     await db.deleteFrom('chats').where('id', '=', chatId).execute();
@@ -235,14 +319,15 @@ async function applyOne(db: Kysely<ReadModels>, event: ChatProjectionEvent): Pro
 }
 
 /**
- * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages posted to
- * one chat: one chat-row statement, the path changes folded in memory, and multi-row inserts.
+ * A chat's creation followed by its messages (a new chat, an import, a fork), or a run of messages added to
+ * one chat (posts, imported batches): one chat-row statement, the path changes folded in memory, and multi-row
+ * inserts. Alone, an imported batch is such a run too (its guard makes a redelivery a no-op).
  */
 async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Promise<void> {
   const plan = planRun(run);
-  const { created, posts } = plan;
-  const first = posts[0]!;
-  const last = posts[posts.length - 1]!;
+  const { created, additions } = plan;
+  const first = additions[0]!;
+  const last = additions[additions.length - 1]!;
   const chatId = first.data.chatId;
   const totals = {
     version: last.revision,
@@ -251,20 +336,20 @@ async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Pro
   const claimed = created
     ? await db
         .insertInto('chats')
-        .values({ ...chatRow(created), ...totals, message_count: posts.length } as never)
+        .values({ ...chatRow(created), ...totals, message_count: plan.messages } as never)
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst()
     : await db
         .updateTable('chats')
-        .set({ ...totals, message_count: sql`message_count + ${posts.length}` } as never)
+        .set({ ...totals, message_count: sql`message_count + ${plan.messages}` } as never)
         .where('id', '=', chatId)
         .where('version', '<', first.revision)
         .returning('id')
         .executeTakeFirst();
   if (!claimed) {
     // Applied before (in whole or in part): the per-event guards sort it out.
-    for (const e of run) await applyOne(db, e);
+    if (run.length > 1) for (const e of run) await applyOne(db, e);
     return;
   }
   if (plan.minFrom !== null) {
@@ -318,7 +403,7 @@ export const chatsProjection = defineProjection({
     const simple: ChatProjectionEvent[][] = [];
     for (const events of byChat.values()) {
       const start = events[0]!.type === 'ChatCreated' ? 1 : 0;
-      if (events.length > start && events.slice(start).every((e) => e.type === 'MessagePosted')) simple.push(events);
+      if (events.length > start && events.slice(start).every(isAddition)) simple.push(events);
       else await applyChatEvents(db, events);
     }
     if (simple.length > 0) await applyRuns(db, simple);
@@ -333,16 +418,16 @@ export const chatsProjection = defineProjection({
 async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]): Promise<void> {
   const plans = runs.map(planRun);
   const claimed = new Set<string>();
-  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.posts[0]!).data.chatId;
+  const chatIdOf = (plan: ReturnType<typeof planRun>) => (plan.created ?? plan.additions[0]!).data.chatId;
   const fresh = plans.filter((p) => p.created);
   for (let i = 0; i < fresh.length; i += 500) {
     const values = fresh.slice(i, i + 500).map((p) => {
-      const last = p.posts[p.posts.length - 1] ?? p.created!;
+      const last = p.additions[p.additions.length - 1] ?? p.created!;
       return {
         ...chatRow(p.created!),
         version: last.revision,
         ...createdRunTimes(p.created!, last),
-        message_count: p.posts.length,
+        message_count: p.messages,
       };
     });
     const rows = await db
@@ -356,8 +441,9 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   const existing = plans.filter((p) => !p.created);
   if (existing.length > 0) {
     const col = <T>(f: (p: ReturnType<typeof planRun>) => T) => existing.map(f);
-    const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.posts[0]!.revision)}::int[], ${col((p) => p.posts[p.posts.length - 1]!.revision)}::int[],
-        ${col((p) => p.posts[p.posts.length - 1]!.createdAt.toISOString())}::timestamptz[], ${col((p) => p.posts.length)}::int[]) AS t(id, first_revision, version, at, n))`;
+    const lastOf = (p: ReturnType<typeof planRun>) => p.additions[p.additions.length - 1]!;
+    const values = sql`(SELECT * FROM unnest(${col(chatIdOf)}::uuid[], ${col((p) => p.additions[0]!.revision)}::int[], ${col((p) => lastOf(p).revision)}::int[],
+        ${col((p) => lastOf(p).createdAt.toISOString())}::timestamptz[], ${col((p) => p.messages)}::int[]) AS t(id, first_revision, version, at, n))`;
     // Builder calls (not raw SQL) for the tables, so that the schema the runner chose applies to them.
     const rows = (await db
       .updateTable('chats')
@@ -400,15 +486,15 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
   for (let i = 0; i < plans.length; i++) if (!claimed.has(chatIdOf(plans[i]!))) for (const e of runs[i]!) await applyOne(db, e);
 }
 
-/** One chat's events in order: runs of creation and posts in a few statements, anything else one by one. */
+/** One chat's events in order: runs of creation and additions in a few statements, anything else one by one. */
 async function applyChatEvents(db: Kysely<ReadModels>, events: ChatProjectionEvent[]): Promise<void> {
   let i = 0;
   while (i < events.length) {
     const chatId = events[i]!.data.chatId;
     let j = events[i]!.type === 'ChatCreated' ? i + 1 : i;
-    while (j < events.length && events[j]!.type === 'MessagePosted' && events[j]!.data.chatId === chatId) j++;
-    const posts = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
-    if (posts >= 2 || (posts >= 1 && events[i]!.type === 'ChatCreated')) {
+    while (j < events.length && isAddition(events[j]!) && events[j]!.data.chatId === chatId) j++;
+    const additions = j - i - (events[i]!.type === 'ChatCreated' ? 1 : 0);
+    if (additions >= 2 || (additions >= 1 && (events[i]!.type === 'ChatCreated' || events[i]!.type === 'MessagesImported'))) {
       await applyRun(db, events.slice(i, j));
       i = j;
     } else {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely';
 import type { ReadModels } from '../infra/db/read-model-types.ts';
 
 /** Each column of a table written by `insertByColumns`, with its PostgreSQL type (`text[]` for an array column). */
@@ -44,6 +44,21 @@ export async function insertByColumns(
   conflictColumn: string,
 ): Promise<void> {
   if (rows.length === 0) return;
+  await insertByColumnsQuery(db, table, types, rows, conflictColumn).execute();
+}
+
+/**
+ * `insertByColumns` as a statement not yet run (for a common table expression), its rows taken only where `condition`
+ * holds (a guard CTE's result). `rows` must not be empty.
+ */
+export function insertByColumnsQuery(
+  db: QueryCreator<ReadModels>,
+  table: keyof ReadModels & string,
+  types: ColumnTypes,
+  rows: readonly Record<string, unknown>[],
+  conflictColumn: string,
+  condition: RawBuilder<boolean> = sql<boolean>`true`,
+) {
   const columns = Object.keys(types);
   const parameters = columns.map((column) => {
     const type = types[column]!;
@@ -61,12 +76,11 @@ export async function insertByColumns(
     };
   });
   const names = sql.join(columns.map((c) => sql.id(c)));
-  await db
+  return db
     .insertInto(table)
     .columns(columns as never)
     .expression(
-      sql`SELECT ${sql.join(parameters.map((p) => sql`${sql.id(p.column)}${p.cast}`))} FROM unnest(${sql.join(parameters.map((p) => p.unnested))}) AS t(${names})` as never,
+      sql`SELECT ${sql.join(parameters.map((p) => sql`${sql.id(p.column)}${p.cast}`))} FROM unnest(${sql.join(parameters.map((p) => p.unnested))}) AS t(${names}) WHERE ${condition}` as never,
     )
-    .onConflict((oc) => oc.column(conflictColumn as never).doNothing())
-    .execute();
+    .onConflict((oc) => oc.column(conflictColumn as never).doNothing());
 }

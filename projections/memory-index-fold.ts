@@ -5,7 +5,7 @@ import { analyseText, sentDayTerms } from '../shared/memory/memory-terms.ts';
  * The memory index's rules as pure functions: a turn's row and postings from its text, speaker and the day it was
  * sent. The writer (memory-index-projection.ts) applies them; what a turn holds is in shared/memory/memory-terms.ts.
  */
-export const MEMORY_INDEX_EVENTS = ['ChatCreated', 'MessagePosted', 'MessageEdited', 'ChatErased'] as const;
+export const MEMORY_INDEX_EVENTS = ['ChatCreated', 'MessagePosted', 'MessagesImported', 'MessageEdited', 'ChatErased'] as const;
 
 export interface IndexedTurn {
   turn: { message_id: string; chat_id: string; length: number; terms: string[]; speaker: string | null; sent_at: Date };

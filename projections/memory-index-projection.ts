@@ -3,6 +3,7 @@ import type { ReadModels } from '../infra/db/read-model-types.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
 import { insertByColumns } from './insert-by-columns.ts';
 import { indexPosted, indexTurn, MEMORY_INDEX_EVENTS, type IndexedTurn } from './memory-index-fold.ts';
+import { postedRecordsOf } from '../shared/chats/imported-messages.ts';
 import { defineProjection } from './projection.ts';
 
 /**
@@ -111,6 +112,8 @@ async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<voi
       return;
     case 'MessagePosted':
       return applyPosted(db, event);
+    case 'MessagesImported':
+      return applyImported(db, event);
     case 'MessageEdited': {
       const old = await db.selectFrom('memory_turns').selectAll().where('message_id', '=', event.data.messageId).executeTakeFirst();
       if (!old) return;
@@ -140,9 +143,39 @@ async function applyOne(db: Kysely<ReadModels>, event: MemoryEvent): Promise<voi
   }
 }
 
+/**
+ * An imported batch: its messages indexed as the posts they stand for, in one run under the batch's revision (the
+ * chat's guard makes a redelivery a no-op).
+ */
+async function applyImported(db: Kysely<ReadModels>, event: RecordedEvent<'MessagesImported'>): Promise<void> {
+  const posts = postedRecordsOf(event);
+  const indexed = await indexYielding(posts);
+  const length = indexed.reduce((n, t) => n + t.turn.length, 0);
+  if (await claim(db, event.data.chatId, event.revision, event.revision, posts.length, length)) await insertTurns(db, indexed);
+}
+
+/**
+ * The posts' index rows, handing the event loop back every few hundred turns: a run of thousands (an import) is
+ * seconds of text analysis, which must not hold up the requests of the process the projector shares.
+ */
+async function indexYielding(posts: ReadonlyArray<RecordedEvent<'MessagePosted'>>): Promise<IndexedTurn[]> {
+  const indexed: IndexedTurn[] = [];
+  for (let i = 0; i < posts.length; i += 250) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const post of posts.slice(i, i + 250)) indexed.push(indexPosted(post));
+  }
+  return indexed;
+}
+
+/** The posts a run's event adds (an imported batch: each of its messages). */
+const postsOf = (event: MemoryEvent): Array<RecordedEvent<'MessagePosted'>> =>
+  event.type === 'MessagePosted' ? [event] : event.type === 'MessagesImported' ? postedRecordsOf(event) : [];
+const adds = (event: MemoryEvent) => event.type === 'MessagePosted' || event.type === 'MessagesImported';
+
 /** A run of one chat's posts (after its creation, or not): one guarded chat update, then multi-row inserts. */
-async function applyPostRun(db: Kysely<ReadModels>, created: RecordedEvent<'ChatCreated'> | null, posts: RecordedEvent<'MessagePosted'>[]) {
-  const indexed = posts.map(indexPosted);
+async function applyPostRun(db: Kysely<ReadModels>, created: RecordedEvent<'ChatCreated'> | null, events: MemoryEvent[]) {
+  const posts = events.flatMap(postsOf);
+  const indexed = await indexYielding(posts);
   const length = indexed.reduce((n, t) => n + t.turn.length, 0);
   const last = posts[posts.length - 1]!.revision;
   const chatId = posts[0]!.data.chatId;
@@ -157,7 +190,7 @@ async function applyPostRun(db: Kysely<ReadModels>, created: RecordedEvent<'Chat
     : await claim(db, chatId, posts[0]!.revision, last, posts.length, length);
   if (claimed) return insertTurns(db, indexed);
   // Applied before, in whole or in part: event by event, with the per-event guards.
-  for (const e of created ? [created, ...posts] : posts) await applyOne(db, e);
+  for (const e of created ? [created, ...events] : events) await applyOne(db, e);
 }
 
 export const memoryIndexProjection = defineProjection({
@@ -194,10 +227,10 @@ export const memoryIndexProjection = defineProjection({
         const head = events[i]!;
         const created = head.type === 'ChatCreated' ? head : null;
         let j = created ? i + 1 : i;
-        const posts: RecordedEvent<'MessagePosted'>[] = [];
-        while (j < events.length && events[j]!.type === 'MessagePosted') posts.push(events[j++] as RecordedEvent<'MessagePosted'>);
-        if (posts.length > 0 && (created || posts.length > 1)) {
-          await applyPostRun(db, created, posts);
+        const additions: MemoryEvent[] = [];
+        while (j < events.length && adds(events[j]!)) additions.push(events[j++]!);
+        if (additions.length > 0 && (created || additions.length > 1)) {
+          await applyPostRun(db, created, additions);
           i = j;
         } else {
           await applyOne(db, head);

@@ -31,6 +31,7 @@ import {
   type PathDelta,
 } from '../../shared/chats/message-tree.ts';
 import { assertOwned } from '../../shared/access/access-rules.ts';
+import { importedMessageEvents } from '../../shared/chats/imported-messages.ts';
 
 // The fold lives in shared/ (history folds with it); re-exported for the command side.
 export { chatStream, type ChatState };
@@ -218,15 +219,18 @@ function decide(command: ChatCommand, state: ChatState, context: Actor): ChatEve
       const { type: _type, messages, maxMessages: _max, ...chat } = command;
       const events: ChatEvent[] = [{ type: 'ChatCreated', data: { ...chat, ownerId: context.userId } }];
       let next = chatFold.evolve(state, events[0]!);
+      const posts: MessagePostedData[] = [];
       for (const m of messages) {
         const parent = m.parentId === null ? ROOT : findNode(next.tree, m.parentId);
         if (parent === -1 && m.parentId !== null)
           throw badRequest('invalid_parent', `parent message ${m.parentId} comes later or does not exist`);
         const event = postEvent(next, command.chatId, { ...m, parent, alternateOf: null });
-        events.push(event);
+        posts.push(event.data as MessagePostedData);
         next = chatFold.evolve(next, event);
       }
-      return events;
+      // A chat made from a file stores its messages in bulk; greetings and forks post them one by one.
+      if (command.importedFrom !== null) return [...events, ...importedMessageEvents(command.chatId, posts)];
+      return [...events, ...posts.map((data): ChatEvent => ({ type: 'MessagePosted', data }))];
     }
     case 'UpdateChat': {
       assertLive(state, command.chatId, context);

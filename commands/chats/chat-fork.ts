@@ -7,6 +7,7 @@ import { toDomainEvent, type CommandResult } from '../command-handler.ts';
 import { chatDecider, chatStream, type ChatState, type SeedMessage } from './chat-decider.ts';
 import { childrenOf, findNode, nodeAt, ROOT } from '../../shared/chats/message-tree.ts';
 import { createChat, type ChatCommandDeps } from './chat-workflows.ts';
+import { postedOf } from '../../shared/chats/imported-messages.ts';
 
 /**
  * A fork (SillyTavern's branch or checkpoint): a new chat holding the conversation up to a message of
@@ -26,6 +27,8 @@ export async function forkChat(
     const event = toDomainEvent(raw) as ChatEvent;
     state = chatDecider.evolve(state, event);
     if (event.type === 'MessagePosted') posted.set(event.data.messageId, { ...event.data, at: raw.createdAt.toISOString() });
+    if (event.type === 'MessagesImported')
+      for (const data of postedOf(event.data)) posted.set(data.messageId, { ...data, at: raw.createdAt.toISOString() });
     if (event.type === 'MessageEdited') posted.get(event.data.messageId)!.content = event.data.content;
   }
   // Existence and ownership of the source, as any command on it would decide them.

@@ -5,6 +5,7 @@ import { formatCreateDate } from '../../shared/chats/send-date.ts';
 import { newId } from '../../shared/ids.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { CommandResult } from '../command-handler.ts';
+import type { InlineWork } from '../../infra/eventstore/event-store.ts';
 import type { ChatState, SeedMessage } from './chat-decider.ts';
 import { createChat, loadOwnedCharacter, type ChatCommandDeps } from './chat-workflows.ts';
 
@@ -46,25 +47,32 @@ export interface ImportSummary {
   header: boolean;
 }
 
-/** A SillyTavern JSONL file as a new chat of one of the caller's characters, in one append. */
-export async function importSillyTavernChat(
+/** A SillyTavern JSONL file as a new chat of one of the caller's characters (its messages in `MessagesImported` batches). */
+export async function importSillyTavernChat<Inline = never>(
   deps: ChatCommandDeps,
   context: Actor,
   input: { chatId: string; characterId: string; content: string; title?: string },
-): Promise<{ result: CommandResult<ChatState>; summary: ImportSummary }> {
+  /** The chat's read-model rows written with its appends, where the event store can (see createChat). */
+  inline?: InlineWork<Inline>,
+): Promise<{ result: CommandResult<ChatState> & { inline?: Inline }; summary: ImportSummary }> {
   const character = await loadOwnedCharacter(deps, context, input.characterId);
   const parsed = parseSillyTavernChat(input.content);
   const messages = seedsFromSillyTavern(parsed);
-  const result = await createChat(deps, context, {
-    chatId: input.chatId,
-    characterId: character.id,
-    characterName: character.name,
-    title: input.title ?? `${character.name} - ${formatCreateDate(new Date())} imported`,
-    settings: settingsFromSillyTavern(parsed.header),
-    forkedFrom: null,
-    importedFrom: 'sillytavern-jsonl',
-    messages,
-  });
+  const result = await createChat(
+    deps,
+    context,
+    {
+      chatId: input.chatId,
+      characterId: character.id,
+      characterName: character.name,
+      title: input.title ?? `${character.name} - ${formatCreateDate(new Date())} imported`,
+      settings: settingsFromSillyTavern(parsed.header),
+      forkedFrom: null,
+      importedFrom: 'sillytavern-jsonl',
+      messages,
+    },
+    inline,
+  );
   return {
     result,
     summary: { lines: parsed.lines.length, messages: messages.length, skipped_lines: parsed.skipped, header: parsed.header !== null },

@@ -98,7 +98,7 @@ async function createOnce(deps: ChatCommandDeps, actor: Actor, input: ChatSessio
           ...(input.title !== undefined ? { title: input.title } : {}),
           ...(input.greetingIndex !== undefined ? { greetingIndex: input.greetingIndex } : {}),
         });
-  const seeded = result.events.some((e) => e.type === 'MessagePosted');
+  const seeded = result.events.some((e) => e.type === 'MessagePosted' || e.type === 'MessagesImported');
   if (input.state && input.state !== 'in-progress')
     result = await runChatCommand(deps, actor, input.chatId, { type: 'UpdateChat', chatId: input.chatId, changes: { state: input.state } });
   return { replayed: false, result, seeded };

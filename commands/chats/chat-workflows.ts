@@ -139,12 +139,24 @@ async function freeSlot(deps: ChatCommandDeps, context: Actor, ownerId: string, 
 }
 
 /** Creates a chat (with its first messages) in one append, after taking one of the caller's chat slots. */
-export async function createChat(deps: ChatCommandDeps, context: Actor, chat: NewChat): Promise<CommandResult<ChatState>> {
+export async function createChat<Inline = never>(
+  deps: ChatCommandDeps,
+  context: Actor,
+  chat: NewChat,
+  /** Read-model work committed with the chat's appends where the event store can (an import's chat rows). */
+  inline?: InlineWork<Inline>,
+): Promise<CommandResult<ChatState> & { inline?: Inline }> {
   const command: ChatCommand = { type: 'CreateChat', ...chat, maxMessages: deps.config.MAX_MESSAGES_PER_CHAT };
   // Decide once before taking a slot, so a refused chat (too many messages, bad parents) takes none.
   chatDecider.decide(command, chatDecider.initialState(), context);
   await takeSlot(deps, context, context.userId, chat.chatId);
   try {
+    if (inline)
+      return await handleCommand(deps.eventStore, chatStream(chat.chatId), chatDecider, command, context, {
+        cache: deps.stateCache,
+        maxAttempts: CONTENDED_ATTEMPTS,
+        inline,
+      });
     return await runChatCommand(deps, context, chat.chatId, command);
   } catch (err) {
     await freeSlot(deps, context, context.userId, chat.chatId).catch(() => undefined);

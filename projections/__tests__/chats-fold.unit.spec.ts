@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CHAT_EVENTS, chatRow, chatRowChanges, createdRunTimes, messageRow, planRun } from '../chats-fold.ts';
 import { chatCreated, messagePosted } from './chat-event-fixtures.ts';
 import { streamOf } from './recorded-events.ts';
+import type { EventData } from '../../shared/events/event-types.ts';
 
 const CHAT = '0190a000-0000-7000-8000-0000000000a1';
 const PARENT = '0190a000-0000-7000-8000-0000000000a0';
@@ -17,6 +18,7 @@ describe('chats fold (no database)', () => {
         'ChatDeleted',
         'ChatRestored',
         'MessagePosted',
+        'MessagesImported',
         'MessageEdited',
         'MessageDeleted',
         'MessageRestored',
@@ -167,8 +169,49 @@ describe('chats fold (no database)', () => {
       chat('MessagePosted', messagePosted(CHAT, id(1), { path: { from: 0, ids: [id(1)] } })),
     ]);
     expect(plan.created?.data.chatId).toBe(CHAT);
-    expect(plan.posts).toHaveLength(1);
+    expect(plan.additions).toHaveLength(1);
+    expect(plan.messages).toBe(1);
     expect(plan.rows.map((r) => r.on_path)).toEqual([true]);
     expect(plan.minFrom).toBeNull();
+  });
+  it('an imported chat: each batch adds its messages in file order, before any later post, swipes off the path', () => {
+    const chat = streamOf(`chat-${CHAT}`);
+    const item = (n: number, o: Partial<EventData<'MessagePosted'>>) => {
+      const { chatId: _chatId, ...rest } = messagePosted(CHAT, id(n), o);
+      return rest;
+    };
+    const created = chat('ChatCreated', chatCreated(CHAT, { importedFrom: 'sillytavern-jsonl' }));
+    const first = chat('MessagesImported', {
+      chatId: CHAT,
+      first: 0,
+      total: 4,
+      messages: [
+        item(1, { depth: 0, path: { from: 0, ids: [id(1)] } }),
+        item(2, { parentId: id(1), depth: 1, path: { from: 1, ids: [id(2)] } }),
+      ],
+    });
+    // a swipe of id(2) not selected (no path change), then the next line under id(2)
+    const second = chat('MessagesImported', {
+      chatId: CHAT,
+      first: 2,
+      total: 4,
+      messages: [
+        item(3, { parentId: id(1), depth: 1, active: false, path: null }),
+        item(4, { parentId: id(2), depth: 2, path: { from: 2, ids: [id(4)] } }),
+      ],
+    });
+    const plan = planRun([created, first, second]);
+    expect(plan.messages).toBe(4);
+    expect(plan.additions).toEqual([first, second]);
+    expect(plan.rows.map((r) => [r.id, r.seq, r.on_path])).toEqual([
+      [id(1), -4, true],
+      [id(2), -3, true],
+      [id(3), -2, false],
+      [id(4), -1, true],
+    ]);
+    expect(plan.minFrom).toBeNull();
+    // below every revision (a later post's order), so a post after the import comes after it; the row counts messages
+    expect(Math.max(...plan.rows.map((r) => r.seq as number))).toBeLessThan(created.revision);
+    expect(chatRowChanges(second)).toMatchObject({ messageCountDelta: 2, columns: { version: second.revision } });
   });
 });

@@ -1,6 +1,7 @@
 import type { Fold } from '../events/domain-event.ts';
 import type { ChatEvent, PathChange } from '../events/chat-events.ts';
 import type { ChatSettings, ForkOrigin } from './chat-fields.ts';
+import { postedOf } from './imported-messages.ts';
 import {
   addNode,
   applyPathDelta,
@@ -93,6 +94,8 @@ function evolve(state: ChatState, event: ChatEvent): ChatState {
       if (d.active && delta) tree = selectAlong(tree, delta.ids, tree.nodes.size - 1);
       return { ...state, tree: applyPathDelta(tree, delta) };
     }
+    case 'MessagesImported':
+      return postedOf(event.data).reduce((next, data) => evolve(next, { type: 'MessagePosted', data }), state);
     case 'MessageEdited':
     case 'MessagePinned':
       return { ...state, tree: updateNode(state.tree, findNode(state.tree, event.data.messageId), { version: event.data.messageVersion }) };

@@ -111,6 +111,25 @@ export const MessagePosted = defineEvent({
   }),
 });
 
+/**
+ * Messages stored in bulk when a chat is created from a file (an import): each item is what a `MessagePosted` of
+ * the message would carry (without the chat id), in order. A large import is several of these, each within the
+ * append limit, so the log, the seal and the projector handle tens of events instead of one per message.
+ * `first` is the position of the first item among the import's `total` messages: it orders them in the read model
+ * (`seq` = first + i - total, below every later event's revision, so imported messages come before any posted after).
+ */
+export const MessagesImported = defineEvent({
+  type: 'MessagesImported',
+  schemaVersion: 1,
+  resourceType: 'chat',
+  schema: z.object({
+    chatId: z.uuid(),
+    first: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+    messages: z.array(MessagePosted.schema.omit({ chatId: true })).min(1),
+  }),
+});
+
 export const MessageEdited = defineEvent({
   type: 'MessageEdited',
   schemaVersion: 1,
@@ -224,6 +243,7 @@ export type ChatCreatedData = z.infer<typeof ChatCreated.schema>;
 export type ChatVariablesChangedData = z.infer<typeof ChatVariablesChanged.schema>;
 export type WorldInfoTimedEffectsChangedData = z.infer<typeof WorldInfoTimedEffectsChanged.schema>;
 export type MessagePostedData = z.infer<typeof MessagePosted.schema>;
+export type MessagesImportedData = z.infer<typeof MessagesImported.schema>;
 
 export type ChatEvent =
   | { type: 'ChatCreated'; data: ChatCreatedData }
@@ -231,6 +251,7 @@ export type ChatEvent =
   | { type: 'ChatDeleted'; data: z.infer<typeof ChatDeleted.schema> }
   | { type: 'ChatRestored'; data: z.infer<typeof ChatRestored.schema> }
   | { type: 'MessagePosted'; data: MessagePostedData }
+  | { type: 'MessagesImported'; data: MessagesImportedData }
   | { type: 'MessageEdited'; data: z.infer<typeof MessageEdited.schema> }
   | { type: 'MessageDeleted'; data: z.infer<typeof MessageDeleted.schema> }
   | { type: 'MessageRestored'; data: z.infer<typeof MessageRestored.schema> }

@@ -104,6 +104,14 @@ const summarizers: Record<string, Summarizer> = {
     text: `${d.alternateOf ? 'added an alternate' : 'posted'} (${String(d.sender)}): ${quoted(d.content)}${d.image ? ' with an image' : ''}`,
     subjects: [d.messageId, ...(d.alternateOf ? [d.alternateOf] : [])],
   }),
+  MessagesImported: (d) => {
+    const messages = (d.messages ?? []) as Data[];
+    const to = Number(d.first ?? 0) + messages.length;
+    return {
+      text: `imported ${plural(messages.length, 'message')} (${String(Number(d.first ?? 0) + 1)}–${String(to)} of ${String(d.total)})`,
+      subjects: messages.map((m) => String(m.messageId)),
+    };
+  },
   MessageEdited: (d) => ({
     text: `edited a message (now version ${String(d.messageVersion)}): ${quoted(d.content)}`,
     fields: ['content'],

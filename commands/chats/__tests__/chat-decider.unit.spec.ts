@@ -320,3 +320,69 @@ describe('chat decider', () => {
     expect(elapsed).toBeLessThan(5000);
   });
 });
+
+describe('chat decider: a chat created from a file', () => {
+  const createFrom = (importedFrom: string | null, messages: SeedMessage[]) =>
+    chatDecider.decide(
+      {
+        type: 'CreateChat',
+        chatId,
+        characterId: null,
+        characterName: 'Sera',
+        title: 't',
+        settings: {},
+        forkedFrom: null,
+        importedFrom,
+        messages,
+        maxMessages: 10_000,
+      },
+      chatDecider.initialState(),
+      ctx(),
+    );
+  // 1,500 lines of about 300 bytes each, every fifth line with an unselected swipe
+  const lines = (): SeedMessage[] => {
+    const seeds: SeedMessage[] = [];
+    let parentId: string | null = null;
+    for (let i = 0; i < 1_500; i++) {
+      const shownLine = seed(`line ${i} ${'x'.repeat(250)}`, { parentId, sender: i % 2 ? 'assistant' : 'user' });
+      seeds.push(shownLine);
+      if (i % 5 === 0) seeds.push(seed(`swipe ${i}`, { parentId, active: false }));
+      parentId = shownLine.messageId;
+    }
+    return seeds;
+  };
+
+  test('stores its messages as MessagesImported batches within the chunk size, and folds to the same chat as one post each', () => {
+    const messages = lines();
+    const bulk = createFrom('sillytavern-jsonl', messages);
+    expect(bulk[0]!.type).toBe('ChatCreated');
+    const batches = bulk.slice(1);
+    expect(batches.length).toBeGreaterThan(2);
+    expect(batches.every((e) => e.type === 'MessagesImported')).toBe(true);
+    let next = 0;
+    for (const e of batches) {
+      if (e.type !== 'MessagesImported') throw new Error('not a batch');
+      expect(e.data).toMatchObject({ chatId, first: next, total: messages.length });
+      expect(Buffer.byteLength(JSON.stringify(e.data.messages))).toBeLessThan(140 * 1024);
+      next += e.data.messages.length;
+    }
+    expect(next).toBe(messages.length);
+
+    const oneByOne = createFrom(null, messages);
+    expect(oneByOne.slice(1).every((e) => e.type === 'MessagePosted')).toBe(true);
+    const a = fold(bulk);
+    const b = fold(oneByOne);
+    expect(shown(a)).toEqual(shown(b));
+    expect(shown(a)).toHaveLength(1_500);
+    expect(a.tree.live).toBe(messages.length);
+    expect(vectorToArray(a.tree.nodes).map((n) => [n.id, n.parent, n.depth, n.deleted, n.selected])).toEqual(
+      vectorToArray(b.tree.nodes).map((n) => [n.id, n.parent, n.depth, n.deleted, n.selected]),
+    );
+  });
+
+  test('the message cap and bad parents are refused before anything is stored', () => {
+    const many = Array.from({ length: 6 }, lines).flat(); // 10,800 messages, over the cap of 10,000
+    expect(codeOf(() => createFrom('sillytavern-jsonl', many))).toEqual([403, 'limit_exceeded']);
+    expect(codeOf(() => createFrom('sillytavern-jsonl', [seed('a', { parentId: newId() })]))).toEqual([400, 'invalid_parent']);
+  });
+});

@@ -311,12 +311,13 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       try {
         // The creation time is chosen here so the work's rows can carry it in the same statement (ms, as read back).
         const createdAt = new Date();
-        // Revisions are known beforehand only for an exact expected revision; otherwise the work is not run.
-        if (typeof expectedRevision !== 'number') return await store.append(streamId, events, expectedRevision);
+        // Revisions are known beforehand only for an exact expected revision or a new stream; otherwise the work is not run.
+        const before = expectedRevision === 'no_stream' ? 0 : expectedRevision;
+        if (typeof before !== 'number') return await store.append(streamId, events, expectedRevision);
         const recorded: RecordedEvent[] = events.map((e, i) => ({
           id: e.id,
           streamId,
-          revision: expectedRevision + 1 + i,
+          revision: before + 1 + i,
           position: '',
           type: e.type,
           data: e.data,

@@ -1,8 +1,8 @@
 import type { ProgressWaiter } from '../../../projections/progress-waiter.ts';
 
 /**
- * Read-your-writes for writes answered before every projection has applied them. A post projected inline is
- * answered from the chat's own rows, while the character's `last_used_at`, the memory index, the audit log and usage
+ * Read-your-writes for writes answered before every projection has applied them. A post (or a chat import) projected
+ * inline is answered from the chat's own rows, while the character's `last_used_at`, the memory index, the audit log and usage
  * follow the log: the caller's next read (a GET) waits until the projections have reached the caller's latest such
  * write, bounded by the read-your-writes timeout (once per write: a stalled projector does not slow every read). Kept per API process (at most `maxUsers` callers, the oldest
  * forgotten first): a read served by another API instance does not wait.

@@ -12,7 +12,8 @@ import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
 import { contentDispositionHeader } from '../http/file-response.ts';
 import { respondAfterProjection } from '../http/read-your-writes.ts';
-import { defineRoute, type RouteDefinition } from '../http/route.ts';
+import { defineRoute, type RouteDefinition, type RouteResult } from '../http/route.ts';
+import { chatImportInline } from '../../../projections/inline-chat-import.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { chatExportBody, sillyTavernChatFile } from '../../chats/export-chat.ts';
@@ -79,6 +80,12 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       return { ...r, headers: { ...r.headers, Location: chatLocation(id) } };
     };
 
+  const importInline = deps.config.INLINE_PROJECTIONS ? chatImportInline(deps.readSchema) : undefined;
+  const answeredInline = (actor: Actor, position: string | null, view: () => Promise<RouteResult>) => {
+    if (position) deps.pendingOwnWrites.note(actor.userId, position);
+    return view();
+  };
+
   return [
     defineRoute({
       method: 'post',
@@ -101,7 +108,9 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
         const common = { chatId, content: body.content, ...(body.title ? { title: body.title } : {}) };
         const { result, summary } = body.group_id
           ? await importGroupChatFile(deps.db, deps.readSchema, deps, actor, { ...common, groupId: body.group_id })
-          : await importSillyTavernChat(deps, actor, { ...common, characterId: body.character_id! });
+          : await importSillyTavernChat(deps, actor, { ...common, characterId: body.character_id! }, importInline);
+        // Its chat rows were written by its appends' own commits: readable now; the caller's next read waits for the rest.
+        if ('inline' in result && result.inline) return answeredInline(actor, result.position, created(chatId, { import: summary }));
         return respondAfterProjection(deps, result.position, chatLocation(chatId), created(chatId, { import: summary }), {
           id: chatId,
           version: result.revision,

@@ -47,6 +47,12 @@ describe('event summaries', () => {
     });
   });
 
+  test('a batch of imported messages says which part of the import it is and names every message', () => {
+    expect(
+      summarizeEvent('MessagesImported', { chatId: 'c', first: 2, total: 5, messages: [{ messageId: 'm3' }, { messageId: 'm4' }] }),
+    ).toEqual({ text: 'imported 2 messages (3–4 of 5)', fields: [], subjects: ['m3', 'm4'] });
+  });
+
   test('an unknown or malformed event still gets a summary', () => {
     expect(summarizeEvent('SomethingNew', { entryId: 'e' })).toEqual({ text: 'SomethingNew', fields: [], subjects: ['e'] });
     expect(summarizeEvent('CharacterUpdated', { changes: null }).text).toBe('changed nothing');

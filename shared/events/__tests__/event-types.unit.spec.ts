@@ -25,6 +25,7 @@ const EVERY_TYPE: Record<EventType, true> = {
   MessageDeleted: true,
   MessageEdited: true,
   MessagePosted: true,
+  MessagesImported: true,
   MessageRestored: true,
   MessageSelected: true,
   MessagePinned: true,

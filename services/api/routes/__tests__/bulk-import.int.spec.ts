@@ -11,6 +11,8 @@ import { startTestService, type TestService } from '../../../../test/harness.ts'
 const MESSAGES = 10_000;
 const ENTRIES = 5_000;
 const LIMIT = 1_048_576;
+/** The line with words no other line has: memory search, history and a fork find it. */
+const FOUND = 4_321;
 
 function sillyTavernJsonl(marker: string): string {
   const lines = [JSON.stringify({ user_name: 'You', character_name: 'Bulk', create_date: '2024-01-01@12h00m00s', chat_metadata: {} })];
@@ -20,7 +22,7 @@ function sillyTavernJsonl(marker: string): string {
         name: i % 2 ? 'You' : 'Bulk',
         is_user: i % 2 === 1,
         send_date: '2024-01-01T12:00:00.000Z',
-        mes: `${marker} message ${i}: ${'the lanterns sway in the wind. '.repeat(4)}`,
+        mes: `${marker} message ${i}: ${i === FOUND ? 'the zephyrine astrolabe points north. ' : ''}${'the lanterns sway in the wind. '.repeat(4)}`,
         ...(i % 500 === 0 ? { swipes: [`${marker} swipe A ${i}`, `${marker} swipe B ${i}`], swipe_id: 1 } : {}),
       }),
     );
@@ -94,6 +96,40 @@ describe.each([
     expect(JSON.parse(lines[MESSAGES]!).mes).toContain(`${marker} message ${MESSAGES - 1}:`);
   }, 180_000);
 
+  test('stored as tens of MessagesImported events; pages, memory search, history and a fork see every message', async () => {
+    const types = (await svc.runtime.eventStore.readStream(`chat-${chatId}`)).map((e) => e.type);
+    expect(types[0]).toBe('ChatCreated');
+    expect(new Set(types.slice(1))).toEqual(new Set(['MessagesImported']));
+    expect(types.length).toBeLessThan(60);
+    // every message once, in the file's order, by keyset pages of 200 over the whole tree
+    const seen: Array<{ id: string; content: string }> = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const page = await svc.request(
+        'GET',
+        `/api/v1/character_messages/chats/${chatId}/messages?view=tree&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items);
+      cursor = page.body.next_cursor;
+    }
+    expect(seen).toHaveLength(MESSAGES + MESSAGES / 500);
+    expect(new Set(seen.map((m) => m.id)).size).toBe(seen.length);
+    const order = seen.map((m) => Number(/message (\d+):/.exec(m.content)?.[1] ?? /swipe [AB] (\d+)/.exec(m.content)?.[1]));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const found = seen.find((m) => m.content.includes('zephyrine astrolabe'))!;
+    const results = await svc.request('POST', `/api/v1/character_chats/${chatId}/memory/search`, {
+      body: { query: 'zephyrine astrolabe' },
+    });
+    expect(results.status).toBe(200);
+    expect(results.body.results[0].message_id).toBe(found.id);
+    const history = await svc.request('GET', `/api/v1/character_messages/messages/${found.id}/history`);
+    expect(history.body.items.map((i: { event_type: string }) => i.event_type)).toEqual(['MessagesImported']);
+    const fork = await svc.request('POST', `/api/v1/character_chats/${chatId}/fork`, { body: { message_id: found.id } });
+    expect(fork.status).toBe(201);
+    // the lines up to the found one, and the second swipe of every 500th line among them
+    expect(fork.body.message_count).toBe(FOUND + 1 + Math.floor(FOUND / 500) + 1);
+  }, 180_000);
+
   test('a 5,000-entry lorebook: imported as several events in appends that each fit, every entry in order', async () => {
     const res = await svc.request('POST', '/api/v1/characters/world-books/import', { body: lorebook(marker) });
     expect(res.status).toBe(201);
@@ -122,6 +158,9 @@ describe.each([
     expect(read.body.content).toBe(content);
     const { rows } = await svc.runtime.database.pool.query('SELECT count(*)::int AS n FROM es.payload_blobs');
     expect(rows[0].n).toBeGreaterThanOrEqual(1);
+    // posted after the import, it comes after every imported message
+    const latest = await svc.request('GET', `/api/v1/character_messages/chats/${chatId}/messages?view=tree&order=desc&limit=1`);
+    expect(latest.body.items[0].id).toBe(res.body.id);
   }, 120_000);
 
   test('replaying the log rebuilds the same read models', async () => {
@@ -143,9 +182,10 @@ describe.each([
     expect((await svc.request('GET', `/api/v1/characters/world-books/${bookId}`)).status).toBe(404);
     const left = await pool.query(
       `SELECT (SELECT count(*) FROM read.chat_messages WHERE chat_id = $1)::int AS messages,
-              (SELECT count(*) FROM read.world_book_entries WHERE world_book_id = $2)::int AS entries`,
+              (SELECT count(*) FROM read.world_book_entries WHERE world_book_id = $2)::int AS entries,
+              (SELECT count(*) FROM read.memory_turns WHERE chat_id = $1)::int AS turns`,
       [chatId, bookId],
     );
-    expect(left.rows[0]).toEqual({ messages: 0, entries: 0 });
+    expect(left.rows[0]).toEqual({ messages: 0, entries: 0, turns: 0 });
   }, 180_000);
 });
