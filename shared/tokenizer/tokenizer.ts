@@ -5,8 +5,9 @@
  * `preloadTokenizer()` at start-up moves that cost out of the first request.
  *
  * Two caches: each counter keeps the count of every pre-tokenized piece it has merged (a word, a CJK run), which is
- * what makes counting fast on new text; and an LRU of whole strings ≤ 4096 chars per family, for the texts counted
- * again on every turn (lorebook entries, card fields, old messages).
+ * what makes counting fast on new text (`PieceCountCache`: 200,000 pieces and 3.2 million characters, then emptied);
+ * and an LRU of whole strings ≤ 4096 chars per family, for the texts counted again on every turn (lorebook entries,
+ * card fields, old messages): 4096 strings and TOKEN_COUNT_CACHE_MAX_CHARS characters.
  *
  * Special-token text such as `<|endoftext|>` is counted as ordinary text by o200k and cl100k (never rejected: user
  * content may contain it and a budget must still be computable); LLaMA 3 and Claude count their special tokens as
@@ -25,9 +26,11 @@ export interface TokenCounter {
   startJoined?(): JoinedTokenCount;
 }
 
-/** Strings longer than this are counted but not cached (bounds the cache's memory to ~CACHE_ENTRIES × this). */
+/** Strings longer than this are counted but not cached. */
 const CACHE_MAX_TEXT_LENGTH = 4096;
 const CACHE_ENTRIES = 4096;
+/** The cached strings of one family hold at most this many characters (2-4 MB), least recently used out first. */
+export const TOKEN_COUNT_CACHE_MAX_CHARS = 2 << 20;
 
 const loaded = new Map<LoadedFamily, FamilyCounter>();
 const caches = new Map<TokenizerFamily, LruCache<string, number>>();
@@ -86,7 +89,10 @@ function rawCount(text: string, family: TokenizerFamily): number {
 function cacheFor(family: TokenizerFamily): LruCache<string, number> {
   let cache = caches.get(family);
   if (!cache) {
-    cache = new LruCache<string, number>(CACHE_ENTRIES);
+    cache = new LruCache<string, number>(CACHE_ENTRIES, {
+      maxWeight: TOKEN_COUNT_CACHE_MAX_CHARS,
+      weigh: (_count, text) => text.length,
+    });
     caches.set(family, cache);
   }
   return cache;
@@ -136,6 +142,11 @@ export function isTokenizerLoaded(name: TokenizerName): boolean {
 /** Number of cached whole-string counts per family (for tests and metrics). */
 export function tokenCountCacheSize(name: TokenizerName): number {
   return caches.get(resolveTokenizerFamily(name))?.size ?? 0;
+}
+
+/** Characters of the strings cached for a family (bounded by TOKEN_COUNT_CACHE_MAX_CHARS). */
+export function tokenCountCacheChars(name: TokenizerName): number {
+  return caches.get(resolveTokenizerFamily(name))?.weight ?? 0;
 }
 
 /** Empties the per-family whole-string caches (the loaded data stays). */
