@@ -17,6 +17,8 @@ interface ProbeReport {
   compileCacheDir: string | null;
   envCompileCache: string | null;
   stripperLoaded: boolean;
+  malloc: Array<string | undefined>;
+  pid: number;
 }
 
 let cacheDir: string;
@@ -26,9 +28,11 @@ beforeAll(() => {
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 function start(args: string[], env: Record<string, string> = {}) {
+  const inherited = { ...process.env };
+  for (const name of ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_']) delete inherited[name];
   return spawnSync(process.execPath, ['services/start.js', ...args], {
     cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', NODE_COMPILE_CACHE: cacheDir, ...env },
+    env: { ...inherited, NODE_OPTIONS: '', NODE_COMPILE_CACHE: cacheDir, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -44,6 +48,19 @@ test('the entry point sees the command line it would have had when started direc
   const report = probe();
   expect(report.argv).toEqual([PROBE, '--flag', 'value']);
   expect(report.argc).toBe(4);
+});
+
+const linuxOnly = process.platform === 'linux' ? test : test.skip;
+
+linuxOnly('the entry point runs under the malloc settings, in the process that was started', () => {
+  const child = start([path.relative(ROOT, PROBE)]);
+  const report = JSON.parse(child.stdout.trim()) as ProbeReport;
+  expect(report.malloc).toEqual(['2', '131072', '131072']);
+  expect(report.pid).toBe(child.pid);
+});
+
+linuxOnly('a malloc setting the environment already has is kept', () => {
+  expect(probe({ MALLOC_ARENA_MAX: '4' }).malloc).toEqual(['4', '131072', '131072']);
 });
 
 test('the compile cache is on, in the folder NODE_COMPILE_CACHE names, and handed on to worker threads', () => {
