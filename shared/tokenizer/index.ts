@@ -17,9 +17,7 @@ export {
   getTokenizer,
   isTokenizerLoaded,
   preloadTokenizer,
-  tokenCountCacheChars,
   tokenCountCacheSize,
-  TOKEN_COUNT_CACHE_MAX_CHARS,
 } from './tokenizer.ts';
 export { LruCache } from './lru.ts';
 export { recountJoined, startJoinedCount } from './joined-count.ts';

@@ -7,7 +7,7 @@
  * Two caches: each counter keeps the count of every pre-tokenized piece it has merged (a word, a CJK run), which is
  * what makes counting fast on new text (`PieceCountCache`: 200,000 pieces and 3.2 million characters, then emptied);
  * and an LRU of whole strings ≤ 4096 chars per family, for the texts counted again on every turn (lorebook entries,
- * card fields, old messages): 4096 strings and TOKEN_COUNT_CACHE_MAX_CHARS characters.
+ * card fields, old messages): 4096 strings, least recently used out first.
  *
  * Special-token text such as `<|endoftext|>` is counted as ordinary text by o200k and cl100k (never rejected: user
  * content may contain it and a budget must still be computable); LLaMA 3 and Claude count their special tokens as
@@ -26,11 +26,13 @@ export interface TokenCounter {
   startJoined?(): JoinedTokenCount;
 }
 
-/** Strings longer than this are counted but not cached. */
+/**
+ * Strings longer than this are counted but not cached: with CACHE_ENTRIES, a family's cache holds at most 16 Mi
+ * characters. A smaller character budget was tried (2 Mi): a dictionary run whose replacements undo each other
+ * recounts the same few thousand texts pass after pass, and took 3 times as long.
+ */
 const CACHE_MAX_TEXT_LENGTH = 4096;
 const CACHE_ENTRIES = 4096;
-/** The cached strings of one family hold at most this many characters (2-4 MB), least recently used out first. */
-export const TOKEN_COUNT_CACHE_MAX_CHARS = 2 << 20;
 
 const loaded = new Map<LoadedFamily, FamilyCounter>();
 const caches = new Map<TokenizerFamily, LruCache<string, number>>();
@@ -89,10 +91,7 @@ function rawCount(text: string, family: TokenizerFamily): number {
 function cacheFor(family: TokenizerFamily): LruCache<string, number> {
   let cache = caches.get(family);
   if (!cache) {
-    cache = new LruCache<string, number>(CACHE_ENTRIES, {
-      maxWeight: TOKEN_COUNT_CACHE_MAX_CHARS,
-      weigh: (_count, text) => text.length,
-    });
+    cache = new LruCache<string, number>(CACHE_ENTRIES);
     caches.set(family, cache);
   }
   return cache;
@@ -142,11 +141,6 @@ export function isTokenizerLoaded(name: TokenizerName): boolean {
 /** Number of cached whole-string counts per family (for tests and metrics). */
 export function tokenCountCacheSize(name: TokenizerName): number {
   return caches.get(resolveTokenizerFamily(name))?.size ?? 0;
-}
-
-/** Characters of the strings cached for a family (bounded by TOKEN_COUNT_CACHE_MAX_CHARS). */
-export function tokenCountCacheChars(name: TokenizerName): number {
-  return caches.get(resolveTokenizerFamily(name))?.weight ?? 0;
 }
 
 /** Empties the per-family whole-string caches (the loaded data stays). */

@@ -2,9 +2,7 @@ import {
   LruCache,
   approximateTokenCount,
   clearTokenCountCache,
-  tokenCountCacheChars,
   tokenCountCacheSize,
-  TOKEN_COUNT_CACHE_MAX_CHARS,
   countTokens,
   describeTokenizerChoice,
   getTokenizer,
@@ -93,23 +91,6 @@ describe('countTokens', () => {
     expect(tokenCountCacheSize('openai-cl100k')).toBe(before + 1);
     clearTokenCountCache();
     expect(tokenCountCacheSize('openai-cl100k')).toBe(0);
-  });
-
-  test('the whole-string cache holds at most TOKEN_COUNT_CACHE_MAX_CHARS characters, least recently used out first', () => {
-    clearTokenCountCache();
-    const texts = Array.from({ length: 1200 }, (_, i) => `${i} ${'lore '.repeat(800)}`); // ~4,000 chars each
-    const first = countTokens(texts[0]!, 'approximate');
-    for (const text of texts.slice(1)) countTokens(text, 'approximate');
-    expect(tokenCountCacheChars('approximate')).toBeLessThanOrEqual(TOKEN_COUNT_CACHE_MAX_CHARS);
-    expect(tokenCountCacheChars('approximate')).toBeGreaterThan(TOKEN_COUNT_CACHE_MAX_CHARS - 4100);
-    const held = tokenCountCacheSize('approximate');
-    expect(held).toBeLessThan(texts.length);
-    // The newest is still held (no new entry), the oldest was evicted (counted again, same count, a new entry).
-    countTokens(texts.at(-1)!, 'approximate');
-    expect(tokenCountCacheSize('approximate')).toBe(held);
-    expect(countTokens(texts[0]!, 'approximate')).toBe(first);
-    expect(tokenCountCacheChars('approximate')).toBeLessThanOrEqual(TOKEN_COUNT_CACHE_MAX_CHARS);
-    clearTokenCountCache();
   });
 
   test('a counter object counts with its family', () => {
