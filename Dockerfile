@@ -33,4 +33,4 @@ RUN mkdir -p /var/lib/character-chat && chown node:node /var/lib/character-chat
 USER node
 EXPOSE 8080
 # The image's own Node 24 (not the npm `node` package) runs the entry points.
-CMD ["node", "services/api/main.ts"]
+CMD ["node", "--max-semi-space-size=4", "services/start.js", "services/api/main.ts"]

@@ -49,14 +49,26 @@ export function table(rows: Record<string, unknown>[]): void {
   console.table(rows);
 }
 
-/** `npm start`'s embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. */
+/** `npm start`'s command line as node arguments (package.json `scripts.start` without its leading `node`). */
+export function npmStartArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node`);
+  return args;
+}
+
+/**
+ * The embedded default in a child process on a fresh DATA_DIR; resolves once /health answers. `nodeArgs`: the node
+ * command line (default: the entry point alone; `npmStartArgs()` for exactly what `npm start` runs).
+ */
 export async function startService(
   env: Record<string, string> = {},
+  nodeArgs: string[] = ['services/all-in-one/main.ts'],
 ): Promise<{ url: string; key: string; pid: number; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ccb-bench-svc-'));
   chmodSync(dataDir, 0o755);
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const child = spawn(path.join('node_modules', '.bin', 'node'), ['services/all-in-one/main.ts'], {
+  const child = spawn(path.join('node_modules', '.bin', 'node'), nodeArgs, {
     env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -18,13 +18,34 @@ export type TaskBook = Omit<WorldInfoBookInput, 'entries' | 'index'> & { entries
 
 /** Books kept packed (request thread) and decoded (each thread): WORLD_INFO_CACHE_BOOKS, see configurePackedBooks. */
 export const DEFAULT_CACHED_BOOKS = 16;
-let packedByKey = new LruCache<string, PackedEntries>(DEFAULT_CACHED_BOOKS);
-let unpackedByKey = new LruCache<string, readonly WorldInfoEntry[]>(DEFAULT_CACHED_BOOKS);
+/**
+ * And at most this many bytes of packed JSON, in each of the two caches (a decoded book is weighed by its packed
+ * size): 16 large books would otherwise hold hundreds of megabytes in every thread.
+ */
+export const PACKED_BOOKS_MAX_BYTES = 64 * 2 ** 20;
 
-/** Sets how many books this thread keeps packed and decoded (and forgets the ones kept so far). */
-export function configurePackedBooks(books: number): void {
-  packedByKey = new LruCache(books);
-  unpackedByKey = new LruCache(books);
+interface DecodedBook {
+  entries: readonly WorldInfoEntry[];
+  packedBytes: number;
+}
+
+const packedCache = (books: number, maxBytes: number) =>
+  new LruCache<string, PackedEntries>(books, { maxWeight: maxBytes, weigh: (packed) => packed.json.byteLength });
+const decodedCache = (books: number, maxBytes: number) =>
+  new LruCache<string, DecodedBook>(books, { maxWeight: maxBytes, weigh: (decoded) => decoded.packedBytes });
+
+let packedByKey = packedCache(DEFAULT_CACHED_BOOKS, PACKED_BOOKS_MAX_BYTES);
+let unpackedByKey = decodedCache(DEFAULT_CACHED_BOOKS, PACKED_BOOKS_MAX_BYTES);
+
+/** Sets how many books (and bytes) this thread keeps packed and decoded (and forgets the ones kept so far). */
+export function configurePackedBooks(books: number, maxBytes = PACKED_BOOKS_MAX_BYTES): void {
+  packedByKey = packedCache(books, maxBytes);
+  unpackedByKey = decodedCache(books, maxBytes);
+}
+
+/** Books and bytes held (tests and metrics). */
+export function packedBooksHeld(): { packed: number; packedBytes: number; decoded: number; decodedBytes: number } {
+  return { packed: packedByKey.size, packedBytes: packedByKey.weight, decoded: unpackedByKey.size, decodedBytes: unpackedByKey.weight };
 }
 
 /** On the request thread: the book with its entries packed (only what the engine reads, without `index`). */
@@ -49,8 +70,9 @@ export function unpackBook(book: TaskBook): WorldInfoBookInput {
   if (!packed) return { ...rest, entries: entries ?? [] };
   let decoded = unpackedByKey.get(packed.key);
   if (!decoded) {
-    decoded = JSON.parse(new TextDecoder().decode(new Uint8Array(packed.json).slice())) as WorldInfoEntry[];
+    const entries = JSON.parse(new TextDecoder().decode(new Uint8Array(packed.json).slice())) as WorldInfoEntry[];
+    decoded = { entries, packedBytes: packed.json.byteLength };
     unpackedByKey.set(packed.key, decoded);
   }
-  return { ...rest, entries: decoded };
+  return { ...rest, entries: decoded.entries };
 }

@@ -86,11 +86,15 @@ export function createApp(deps: ApiDependencies) {
   const routes = routeTable(deps);
   const metrics = createHttpMetrics();
   for (const register of deps.metricsCollectors ?? []) register(metrics.registry);
-  const openapi = openApiDocument(routes, {
-    title: 'Character chat backend',
-    version: '0.1.0',
-    description: 'Event-sourced character cards, world books, chats and completions',
-  });
+  // Built on the first request for it, not at boot: the document and its HTML page are megabytes few processes serve.
+  let openapi: ReturnType<typeof openApiDocument> | undefined;
+  const openApi = () =>
+    (openapi ??= openApiDocument(routes, {
+      title: 'Character chat backend',
+      version: '0.1.0',
+      description: 'Event-sourced character cards, world books, chats and completions',
+    }));
+  let docs: string | undefined;
 
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -141,12 +145,11 @@ export function createApp(deps: ApiDependencies) {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
+    res.json(openApi());
   });
-  const docs = docsPage(openapi as Parameters<typeof docsPage>[0]);
   app.get('/docs', (_req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
-    res.type('html').send(docs);
+    res.type('html').send((docs ??= docsPage(openApi() as Parameters<typeof docsPage>[0])));
   });
   app.get('/docs.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
@@ -172,5 +175,5 @@ export function createApp(deps: ApiDependencies) {
     if (res.locals.errorStyle === 'fastapi') return void sendFastApiError(res, err);
     answerProblem(res, p);
   });
-  return { app, routes, openapi, metrics };
+  return { app, routes, openApi, metrics };
 }

@@ -12,7 +12,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Kysely } from 'kysely';
-import sharp from 'sharp';
 import { loadCardBinaries } from '../../commands/characters/card-binaries.ts';
 import { cardWorldBookId } from '../../commands/world-books/card-world-book.ts';
 import type { BlobStore } from '../../infra/blobs/blob-store.ts';
@@ -57,9 +56,12 @@ export async function cardWithCurrentBook(deps: CharacterExportDeps, characterId
   return { ...card, data: { ...card.data, character_book: exportToCharacterBook(current, { fillRequired: true }) } } as CanonicalCard;
 }
 
-async function pngAvatar(avatar: CardImage | undefined): Promise<CardImage | undefined> {
+/** The avatar as PNG when it is WEBP or JPEG (what a PNG card needs), else unchanged. */
+export async function pngAvatar(avatar: CardImage | undefined): Promise<CardImage | undefined> {
   if (!avatar || !TRANSCODED_TO_PNG.has(avatar.mime)) return avatar;
   try {
+    // Loaded on the first transcode: sharp and libvips cost ~20 MB resident, which most processes never need.
+    const { default: sharp } = await import('sharp');
     const bytes = await sharp(avatar.bytes).png().toBuffer();
     return { bytes: new Uint8Array(bytes), mime: 'image/png' };
   } catch (error) {

@@ -119,12 +119,28 @@ export function mergeSymbols(symbols: string[], ranks: ReadonlyMap<string, numbe
   return out;
 }
 
-/** A bounded map of piece → count: emptied when full (the pieces of a language fit many times over). */
+/**
+ * A bounded map of piece → count, emptied when full: at most `limit` pieces and `maxChars` characters of keys (a
+ * piece is a pre-tokenized word or chunk, usually a few characters; the character bound keeps distinct long pieces,
+ * e.g. a text without spaces, from holding megabytes). The pieces of a language fit many times over.
+ */
 export class PieceCountCache {
   readonly #counts = new Map<string, number>();
   readonly limit: number;
-  constructor(limit: number) {
+  readonly maxChars: number;
+  #chars = 0;
+  constructor(limit: number, maxChars = limit * 16) {
     this.limit = limit;
+    this.maxChars = maxChars;
+  }
+
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  /** Characters of the pieces held. */
+  get chars(): number {
+    return this.#chars;
   }
 
   get(piece: string): number | undefined {
@@ -132,7 +148,12 @@ export class PieceCountCache {
   }
 
   set(piece: string, count: number): void {
-    if (this.#counts.size >= this.limit) this.#counts.clear();
+    if (piece.length > this.maxChars) return;
+    if (this.#counts.size >= this.limit || this.#chars + piece.length > this.maxChars) {
+      this.#counts.clear();
+      this.#chars = 0;
+    }
+    if (!this.#counts.has(piece)) this.#chars += piece.length;
     this.#counts.set(piece, count);
   }
 }

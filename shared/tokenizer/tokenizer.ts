@@ -5,8 +5,9 @@
  * `preloadTokenizer()` at start-up moves that cost out of the first request.
  *
  * Two caches: each counter keeps the count of every pre-tokenized piece it has merged (a word, a CJK run), which is
- * what makes counting fast on new text; and an LRU of whole strings ≤ 4096 chars per family, for the texts counted
- * again on every turn (lorebook entries, card fields, old messages).
+ * what makes counting fast on new text (`PieceCountCache`: 200,000 pieces and 3.2 million characters, then emptied);
+ * and an LRU of whole strings ≤ 4096 chars per family, for the texts counted again on every turn (lorebook entries,
+ * card fields, old messages): 4096 strings, least recently used out first.
  *
  * Special-token text such as `<|endoftext|>` is counted as ordinary text by o200k and cl100k (never rejected: user
  * content may contain it and a budget must still be computable); LLaMA 3 and Claude count their special tokens as
@@ -25,7 +26,11 @@ export interface TokenCounter {
   startJoined?(): JoinedTokenCount;
 }
 
-/** Strings longer than this are counted but not cached (bounds the cache's memory to ~CACHE_ENTRIES × this). */
+/**
+ * Strings longer than this are counted but not cached: with CACHE_ENTRIES, a family's cache holds at most 16 Mi
+ * characters. A smaller character budget was tried (2 Mi): a dictionary run whose replacements undo each other
+ * recounts the same few thousand texts pass after pass, and took 3 times as long.
+ */
 const CACHE_MAX_TEXT_LENGTH = 4096;
 const CACHE_ENTRIES = 4096;
 
