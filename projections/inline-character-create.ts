@@ -22,31 +22,42 @@ export function characterCreateInline(schema: string): InlineWork<CharacterRow> 
   return {
     statement: (db, recorded) => {
       const event = recorded.map((e) => withUpcast(e)).find((e) => isCatalogued<'CharacterCreated' | 'CharacterImported'>(e, CREATED));
-      if (event) return createdInline(db.withSchema(schema), schema, event);
+      if (event) return createdInline(db, schema, event);
       return db.with('inline', () => sql<{ id: string }>`(SELECT NULL::uuid AS id WHERE false)`);
     },
     answer: (row) => (row.id ? (characterColumnsOf(row) as CharacterRow) : undefined),
   };
 }
 
-/** The new row, inserted once every append of the statement ran (the aggregate `appended` row exists only then). */
+/**
+ * The new row, inserted once every append of the statement ran (the aggregate `appended` row exists only then). The
+ * statement's text is the same for every creation (the fold writes the same columns), so it is written once per
+ * column set and the record is its one parameter: no query building on the request's path.
+ */
 function createdInline(db: QueryCreator<ReadModels>, schema: string, event: RecordedEvent<'CharacterCreated' | 'CharacterImported'>) {
   const columns = fold(undefined, event)!.columns;
-  const names = Object.keys(columns);
   // The record's column types come from the table itself (jsonb, text[], timestamptz), as the projector's upsert's do.
   const record = JSON.stringify(rowOf(columns));
-  return db.with('inline', (qb) =>
-    qb
-      .insertInto('characters')
-      .columns(names as never)
-      .expression(
-        sql`SELECT ${sql.join(names.map((c) => sql.ref(`r.${c}`)))}
-          FROM jsonb_populate_record(NULL::${sql.id(schema, 'characters')}, ${record}::jsonb) AS r
-          WHERE EXISTS (SELECT 1 FROM ${sql.raw(APPENDED_CTE)})`,
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returningAll(),
-  );
+  const text = insertText(schema, Object.keys(columns));
+  return db.with('inline', () => sql`(${sql.raw(text.head)}${record}${sql.raw(text.tail)})`);
+}
+
+const insertTexts = new Map<string, { head: string; tail: string }>();
+
+function insertText(schema: string, names: string[]): { head: string; tail: string } {
+  const key = `${schema}\u0000${names.join(',')}`;
+  let text = insertTexts.get(key);
+  if (!text) {
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const table = `${quote(schema)}.${quote('characters')}`;
+    text = {
+      head: `INSERT INTO ${table} (${names.map(quote).join(', ')}) SELECT ${names.map((c) => `r.${quote(c)}`).join(', ')}
+        FROM jsonb_populate_record(NULL::${table}, `,
+      tail: `::jsonb) AS r WHERE EXISTS (SELECT 1 FROM ${APPENDED_CTE}) ON CONFLICT (id) DO NOTHING RETURNING *`,
+    };
+    insertTexts.set(key, text);
+  }
+  return text;
 }
 
 /** The answer's row without the append's own columns (the statement's row joins both). */
