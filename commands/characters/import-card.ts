@@ -98,6 +98,10 @@ export async function importCard<Inline = never>(
   });
   ports.log?.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
   // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.
-  const book = await syncCardWorldBook(commands, context, { characterId: outcome.characterId, card: parsed.card });
+  const book = await syncCardWorldBook(commands, context, {
+    characterId: outcome.characterId,
+    card: parsed.card,
+    newCharacter: !outcome.replaced,
+  });
   return { parsed, outcome, book, position: book?.position ?? outcome.result.position };
 }

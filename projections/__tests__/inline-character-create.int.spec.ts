@@ -86,6 +86,12 @@ describe('a created or imported character projected in its own append', () => {
       version: 1,
       updated_at: imported.body.updated_at,
     });
+    // The card's book, created and attached in one append of its own streams after the character's, is read back too.
+    const bookId = (imported.body.import as { world_book: { id: string; created: boolean } }).world_book.id;
+    const books = await svc.request('GET', `/api/v1/characters/${imported.body.id}/world-books`);
+    expect(books.status).toBe(200);
+    expect(JSON.stringify(books.body)).toContain(bookId);
+    expect((await svc.request('GET', `/api/v1/characters/world-books/${bookId}`)).status).toBe(200);
     await waitForProjectionsAtHead(svc.runtime.database.db, svc.runtime.eventStore);
     // The projector passed over both creations (its revision guard) without changing a row the appends wrote.
     expect(await characterRows()).toEqual(written);
@@ -158,7 +164,8 @@ describe('a created or imported character projected in its own append', () => {
     await rebuildReadModels({ db, eventStore: svc.runtime.eventStore, liveSchema: 'read', projections, targetSchema: 'read_inline_chars' });
     try {
       expect(await tableDifference(db, 'read', 'read_inline_chars', 'characters')).toBe(0);
-      expect(await tableDifference(db, 'read', 'read_inline_chars', 'audit_events')).toBe(0);
+      for (const table of ['audit_events', 'world_books', 'world_book_entries', 'character_world_books'])
+        expect(await tableDifference(db, 'read', 'read_inline_chars', table)).toBe(0);
     } finally {
       await sql`DROP SCHEMA read_inline_chars CASCADE`.execute(db);
     }
