@@ -3,17 +3,20 @@ import os from 'node:os';
 import { machine, startService, table, writeResult } from './bench-kit.ts';
 
 /**
- * Create-character through the full path (HTTP -> command -> one durable append of the name reservation and the
- * character -> projection -> read-your-writes -> response) against `npm start`'s embedded default, measured with
+ * Create-character through the full path (HTTP -> command -> one durable append of the name reservation, the
+ * character and, inline, its read-model row -> response) against `npm start`'s embedded default, measured with
  * autocannon (issue 16: 1,000 req/s or more at concurrency 8, p99 under 50 ms at 100 req/s). Two copies of the
- * service: the projector applying each projection in parallel (`PROJECTION_APPLY=parallel`, the default) and
- * the earlier one-transaction path (`serial`) as the same-run baseline, run in turn for each measure. Baseline
- * for the HTTP stack alone: GET /health.
+ * service: the characters projection written by the append's own statement (`INLINE_PROJECTIONS=true`, the
+ * default) and the earlier path as the same-run baseline (`INLINE_PROJECTIONS=false`: read the name, append, wait
+ * for the projector, read the row), run in turn for each measure. Baseline for the HTTP stack alone: GET /health.
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
-const MODES = ['parallel', 'serial'] as const;
+const MODES = [
+  { mode: 'inline', env: { INLINE_PROJECTIONS: 'true' } },
+  { mode: 'projector wait', env: { INLINE_PROJECTIONS: 'false' } },
+] as const;
 const services = [];
-for (const mode of MODES) services.push({ mode, ...(await startService({ PROJECTION_APPLY: mode })) });
+for (const { mode, env } of MODES) services.push({ mode, ...(await startService(env)) });
 let counter = 0;
 const createRequest = (key: string): autocannon.Request => ({
   method: 'POST',
@@ -58,10 +61,10 @@ const measures: Array<[string, Partial<autocannon.Options>]> = [
 ];
 for (const [label, opts] of measures)
   for (const s of services)
-    runs.push(await run(s.url, `POST /api/v1/characters, ${label}, ${s.mode} projector`, { ...opts, requests: [createRequest(s.key)] }));
+    runs.push(await run(s.url, `POST /api/v1/characters, ${label}, ${s.mode}`, { ...opts, requests: [createRequest(s.key)] }));
 for (const s of services) await s.stop();
 
-const find = (label: string) => runs.find((r) => r.name === `POST /api/v1/characters, ${label}, parallel projector`)!;
+const find = (label: string) => runs.find((r) => r.name === `POST /api/v1/characters, ${label}, inline`)!;
 const result = {
   machine: machine(),
   durationSeconds: DURATION,

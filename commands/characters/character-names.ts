@@ -87,6 +87,24 @@ export async function nameClaim(
   const { holder, revision } = await nameHolder(store, ownerId, name);
   if (holder === characterId) return null;
   if (holder) throw new NameTakenError(name, holder);
+  return reservation(ownerId, name, characterId, context, revision === 0 ? 'no_stream' : revision);
+}
+
+/**
+ * The append that reserves a name nobody has reserved before, without reading its stream: `no_stream` refuses it
+ * (a ConcurrencyError, nothing written) when the stream exists, and the caller then decides with `nameClaim`.
+ */
+export function newNameClaim(ownerId: string, name: string, characterId: string, context: Actor): StreamAppend {
+  return reservation(ownerId, name, characterId, context, 'no_stream');
+}
+
+function reservation(
+  ownerId: string,
+  name: string,
+  characterId: string,
+  context: Actor,
+  expectedRevision: StreamAppend['expectedRevision'],
+): StreamAppend {
   return {
     streamId: nameStream(ownerId, name),
     events: toNewEvents(
@@ -94,7 +112,7 @@ export async function nameClaim(
       context,
       ownerId,
     ),
-    expectedRevision: revision === 0 ? 'no_stream' : revision,
+    expectedRevision,
   };
 }
 

@@ -1,4 +1,4 @@
-import { ConcurrencyError, type EventStore, type StreamAppend } from '../../infra/eventstore/event-store.ts';
+import { ConcurrencyError, type EventStore, type InlineWork, type StreamAppend } from '../../infra/eventstore/event-store.ts';
 import type { CharacterChanges } from '../../shared/characters/character-fields.ts';
 import type { StoredCard, StoredImage } from '../../shared/characters/stored-card.ts';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
@@ -18,6 +18,7 @@ import {
   NameTakenError,
   firstRenameSuffix,
   nameClaim,
+  newNameClaim,
   normalizeName,
   releaseName,
   reserveName,
@@ -41,9 +42,11 @@ export interface CharacterCommandDeps {
 
 export type OnNameConflict = 'error' | 'rename' | 'overwrite';
 
-export interface CreateOutcome {
+export interface CreateOutcome<Inline = never> {
   characterId: string;
   result: CommandResult<CharacterState>;
+  /** The inline work's answer (the character's row), when the creation was projected in its own append. */
+  inline?: Inline;
   /** The name the character got, when `rename` changed it. */
   renamedFrom?: string;
   /** True when `overwrite` replaced an existing character's card (same id, new version). */
@@ -61,11 +64,19 @@ function withName(stored: StoredCard, name: string): StoredCard {
   return { ...stored, card: { ...stored.card, data: { ...stored.card.data, name } } };
 }
 
-export async function createCharacter(
+export async function createCharacter<Inline = never>(
   deps: CharacterCommandDeps,
   context: Actor,
-  input: { stored: StoredCard; source: CardSource; warnings?: string[]; onConflict?: OnNameConflict; beforeAppend?: () => Promise<void> },
-): Promise<CreateOutcome> {
+  input: {
+    stored: StoredCard;
+    source: CardSource;
+    warnings?: string[];
+    onConflict?: OnNameConflict;
+    beforeAppend?: () => Promise<void>;
+    /** Read-model work committed with the creation's append (`EventStore.appendMultipleInline`, the PostgreSQL log). */
+    inline?: InlineWork<Inline>;
+  },
+): Promise<CreateOutcome<Inline>> {
   const { eventStore } = deps;
   const ownerId = context.userId;
   let stored = input.stored;
@@ -76,17 +87,22 @@ export async function createCharacter(
     if (!prepared) await input.beforeAppend?.();
     prepared = true;
   };
-  const outcome = (result: CommandResult<CharacterState>): CreateOutcome => ({
+  const outcome = (result: CommandResult<CharacterState>, inline?: Inline): CreateOutcome<Inline> => ({
     characterId,
     result,
     replaced: false,
+    ...(inline !== undefined ? { inline } : {}),
     ...(stored.card.data.name !== originalName ? { renamedFrom: originalName } : {}),
   });
   // A renamed copy's suffix: found once, then one up per candidate lost to a concurrent import (or to a copy the
   // read model has not shown yet), so concurrent renames end with distinct names.
   let suffix = 0;
+  // A name is first claimed as a new reservation stream without reading it (the usual case: nobody ever held it);
+  // the append's `no_stream` refuses that claim when the stream exists, and the name is then read and decided.
+  let readName: string | null = null;
   for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
     let claim: StreamAppend | null;
+    const optimistic = readName !== stored.card.data.name;
     try {
       if (!eventStore.appendMultiple) {
         await reserveName(eventStore, ownerId, stored.card.data.name, characterId, context);
@@ -98,7 +114,9 @@ export async function createCharacter(
           }),
         );
       }
-      claim = await nameClaim(eventStore, ownerId, stored.card.data.name, characterId, context);
+      claim = optimistic
+        ? newNameClaim(ownerId, stored.card.data.name, characterId, context)
+        : await nameClaim(eventStore, ownerId, stored.card.data.name, characterId, context);
     } catch (err) {
       if (!(err instanceof NameTakenError)) throw err;
       if (input.onConflict === 'overwrite') {
@@ -128,12 +146,21 @@ export async function createCharacter(
       context,
       cacheOption(deps),
     );
+    const appends = claim ? [claim, character.append] : [character.append];
     try {
-      const appended = await eventStore.appendMultiple(claim ? [claim, character.append] : [character.append]);
+      if (input.inline && eventStore.appendMultipleInline) {
+        const { results, inline } = await eventStore.appendMultipleInline(appends, input.inline);
+        return outcome(character.resultOf(results[results.length - 1]!), inline);
+      }
+      const appended = await eventStore.appendMultiple(appends);
       return outcome(character.resultOf(appended[appended.length - 1]!));
     } catch (err) {
       // Someone claimed the name since it was read: look again (taken now, or a stale claim to take over).
       if (!(err instanceof ConcurrencyError) || err.streamId !== claim?.streamId) throw err;
+      if (optimistic) {
+        readName = stored.card.data.name;
+        attempt--; // the unread first claim is not one of the attempts
+      }
     }
   }
   throw conflict('name_contended', `could not find a free name for "${originalName}"; retry`);

@@ -11,7 +11,7 @@ import { AppError, badRequest } from '../../shared/errors.ts';
 import { describeUnstorable, findUnstorableText } from '../../shared/text/storable-text.ts';
 import type { Actor } from '../../shared/access/actor.ts';
 import type { StateCache } from '../state-cache.ts';
-import type { EventStore } from '../../infra/eventstore/event-store.ts';
+import type { EventStore, InlineWork } from '../../infra/eventstore/event-store.ts';
 import { syncCardWorldBook, type CardWorldBookOutcome } from '../world-books/card-world-book.ts';
 import { planCardBinaries } from './card-binaries.ts';
 import type { NameSuffixIndex } from './character-names.ts';
@@ -38,16 +38,25 @@ export interface ImportCardInput {
   limits: CardParseOptions['limits'];
 }
 
-export interface ImportedCard {
+/** Read-model work committed with the character's append (`createCharacter`'s `inline`). */
+export interface ImportInline<Inline> {
+  inline?: InlineWork<Inline>;
+}
+
+export interface ImportedCard<Inline = never> {
   parsed: CardParseSuccess;
-  outcome: CreateOutcome;
+  outcome: CreateOutcome<Inline>;
   /** The card's world book (null: the card has none). */
   book: CardWorldBookOutcome | null;
   /** The position the answer waits for (the last event appended). */
   position: string | null;
 }
 
-export async function importCard(ports: ImportCardPorts, context: Actor, input: ImportCardInput): Promise<ImportedCard> {
+export async function importCard<Inline = never>(
+  ports: ImportCardPorts,
+  context: Actor,
+  input: ImportCardInput & ImportInline<Inline>,
+): Promise<ImportedCard<Inline>> {
   const { file } = input;
   const parsed = await ports.parse(file.bytes, {
     ...(file.filename !== undefined ? { filename: file.filename } : {}),
@@ -82,12 +91,17 @@ export async function importCard(ports: ImportCardPorts, context: Actor, input: 
     warnings: parsed.warnings,
     onConflict: input.onConflict,
     beforeAppend: () => written,
+    ...(input.inline ? { inline: input.inline } : {}),
   }).catch(async (err: unknown) => {
     await reservation.release();
     throw err;
   });
   ports.log?.info({ characterId: outcome.characterId, format: parsed.sourceFormat, replaced: outcome.replaced }, 'character imported');
   // The card's embedded character_book becomes (or, on a re-import, updates) a world book attached to it.
-  const book = await syncCardWorldBook(commands, context, { characterId: outcome.characterId, card: parsed.card });
+  const book = await syncCardWorldBook(commands, context, {
+    characterId: outcome.characterId,
+    card: parsed.card,
+    newCharacter: !outcome.replaced,
+  });
   return { parsed, outcome, book, position: book?.position ?? outcome.result.position };
 }

@@ -3,8 +3,10 @@ import type { CanonicalCard } from '../../shared/cards/index.ts';
 import type { WorldBookMeta } from '../../shared/events/world-book-events.ts';
 import { importCardBook, isCard, type ImportWarning, type WorldInfoEntry } from '../../shared/worldinfo/index.ts';
 import type { Actor } from '../../shared/access/actor.ts';
-import { handleCommand } from '../command-handler.ts';
+import { splitForAppend } from '../../infra/eventstore/append-size.ts';
+import { decideNewStream, handleCommand } from '../command-handler.ts';
 import { attachWorldBook } from './character-world-book-workflows.ts';
+import { characterBooksStream, characterWorldBooksDecider } from './character-world-books-decider.ts';
 import { worldBookDecider, worldBookStream } from './world-book-decider.ts';
 import { createWorldBook, loadWorldBook, type WorldBookCommandDeps } from './world-book-workflows.ts';
 
@@ -41,11 +43,13 @@ export interface CardWorldBookOutcome {
 /**
  * Cards bring their books: the card's `character_book` becomes a world book attached to the character (created on
  * the first import; a re-import of the card replaces that book's content). Null when the card has no book.
+ * `newCharacter`: the character was created by this import, so its book's stream and its attachments' stream
+ * (both named after its new id) cannot exist yet: they are decided without a read and appended together.
  */
 export async function syncCardWorldBook(
   deps: WorldBookCommandDeps,
   context: Actor,
-  input: { characterId: string; card: CanonicalCard },
+  input: { characterId: string; card: CanonicalCard; newCharacter?: boolean },
 ): Promise<CardWorldBookOutcome | null> {
   if (!isCard(input.card)) return null;
   const imported = importCardBook(input.card);
@@ -55,8 +59,35 @@ export async function syncCardWorldBook(
   const entryIds = cardEntryIds(worldBookId, imported.entries);
   const source = { kind: 'card' as const, format: imported.format, characterId: input.characterId };
   const warnings = imported.warnings.map((w) => ({ ...w }));
-  const { state } = await loadWorldBook(deps, worldBookId);
   const outcome = { worldBookId, entryCount: imported.entries.length, warnings: imported.warnings };
+  if (input.newCharacter && deps.eventStore.appendMultiple) {
+    const create = {
+      type: 'CreateWorldBook' as const,
+      worldBookId,
+      book: meta,
+      entries: imported.entries.map((entry, i) => ({ entryId: entryIds[i]!, entry })),
+      enabled: true,
+      isGlobal: false,
+      source,
+      warnings,
+    };
+    const cache = deps.cache ? { cache: deps.cache } : {};
+    const bookAppend = decideNewStream(worldBookStream(worldBookId), worldBookDecider, create, context, cache);
+    // A book too large for one append goes the general way (consecutive appends of its stream, then the attachment).
+    if (splitForAppend(bookAppend.append.events, deps.eventStore.maxAppendBytes).length === 1) {
+      const attach = decideNewStream(
+        characterBooksStream(input.characterId),
+        characterWorldBooksDecider,
+        { type: 'AttachWorldBook', characterId: input.characterId, worldBookId, ownerId: context.userId, priority: 0, enabled: true },
+        context,
+        cache,
+      );
+      const [book, attached] = await deps.eventStore.appendMultiple([bookAppend.append, attach.append]);
+      bookAppend.resultOf(book!);
+      return { ...outcome, created: true, position: attach.resultOf(attached!).position };
+    }
+  }
+  const { state } = await loadWorldBook(deps, worldBookId);
   if (state.exists) {
     const entries = imported.entries.map((entry, i) => ({ entryId: entryIds[i]!, entry }));
     const result = await handleCommand(

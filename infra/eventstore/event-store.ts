@@ -88,6 +88,12 @@ export interface InlineAppendResult<R> extends AppendResult {
   inline?: R;
 }
 
+/** A multi-stream append with inline work: each stream's result in the order given, and the work's answer. */
+export interface InlineMultipleResult<R> {
+  results: AppendResult[];
+  inline?: R;
+}
+
 /** One stream's part of a multi-stream append. */
 export interface StreamAppend {
   streamId: string;
@@ -164,6 +170,12 @@ export interface EventStore {
     expectedRevision: ExpectedRevision,
     work: InlineWork<R>,
   ): Promise<InlineAppendResult<R>>;
+  /**
+   * Optional (the PostgreSQL log): `appendMultiple` and `work`'s writes in one statement, one commit for all. The
+   * work is given every stream's events (in the order given) and runs only when each expected revision is exact or
+   * `no_stream`; a refused append writes nothing of the work either.
+   */
+  appendMultipleInline?<R>(appends: StreamAppend[], work: InlineWork<R>): Promise<InlineMultipleResult<R>>;
   /** Events of one stream; an empty array when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Committed events in global order after `fromPosition`, never skipping one that commits later behind it. */

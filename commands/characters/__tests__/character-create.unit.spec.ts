@@ -85,11 +85,16 @@ describe('createCharacter', () => {
   test('a refused name appends nothing', async () => {
     const { store, writes } = counted(createMemoryEventStore(), { multiStream: true });
     await createCharacter({ eventStore: store }, alice, { stored: stored('Aria'), source: { kind: 'api' } });
+    const log = await store.readAll({ fromPosition: START_POSITION });
     const err = await createCharacter({ eventStore: store }, alice, { stored: stored('  aria '), source: { kind: 'api' } }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('name_conflict');
-    expect(writes).toHaveLength(1);
+    // The name is first claimed unread, as a new reservation: the store refuses that write (the stream exists),
+    // then the name is read and found taken. Nothing more was written.
+    expect(writes).toHaveLength(2);
+    expect(writes[1]![0]).toBe(nameStream('alice', 'Aria'));
+    expect(await store.readAll({ fromPosition: START_POSITION })).toEqual(log);
   });
 });

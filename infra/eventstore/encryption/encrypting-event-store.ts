@@ -27,6 +27,18 @@ export function dataSubjectOf(event: Pick<NewEvent, 'metadata'>): string | undef
   return subject;
 }
 
+/** The work of an inline append given the events as the caller wrote them (in clear), not as sealed for the log. */
+function inClear<R>(work: InlineWork<R>, events: NewEvent[]): InlineWork<R> {
+  return {
+    statement: (db, recorded) =>
+      work.statement(
+        db,
+        recorded.map((r, i) => ({ ...r, data: events[i]!.data })),
+      ),
+    answer: (row) => work.answer(row),
+  };
+}
+
 /**
  * The event store port with per-user payload encryption, over any adapter (PostgreSQL log, EventStoreDB).
  * Appends seal each personal event's `data` with its subject's key; reads open them. An event whose key was
@@ -91,14 +103,19 @@ export function createEncryptingEventStore(inner: EventStore, keys: DataKeyStore
       ? {
           // The work sees the payloads in clear, as a projection reading the log through this store would.
           appendInline: async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) =>
-            inner.appendInline!(streamId, await seal(streamId, events), expected, {
-              statement: (db, recorded) =>
-                work.statement(
-                  db,
-                  recorded.map((r, i) => ({ ...r, data: events[i]!.data })),
-                ),
-              answer: (row) => work.answer(row),
-            }),
+            inner.appendInline!(streamId, await seal(streamId, events), expected, inClear(work, events)),
+        }
+      : {}),
+    ...(inner.appendMultipleInline
+      ? {
+          appendMultipleInline: async <R>(appends: StreamAppend[], work: InlineWork<R>) =>
+            inner.appendMultipleInline!(
+              await Promise.all(appends.map(async (a) => ({ ...a, events: await seal(a.streamId, a.events) }))),
+              inClear(
+                work,
+                appends.flatMap((a) => a.events),
+              ),
+            ),
         }
       : {}),
     async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

@@ -28,6 +28,18 @@ CREATE TABLE IF NOT EXISTS es.payload_blobs (
 CREATE INDEX IF NOT EXISTS payload_blobs_subject ON es.payload_blobs (data_subject);
 `;
 
+/** The work of an inline append given the payloads as the caller wrote them, not the references kept in the log. */
+function asWritten<R>(work: InlineWork<R>, events: NewEvent[], stored: NewEvent[]): InlineWork<R> {
+  return {
+    statement: (db, recorded) =>
+      work.statement(
+        db,
+        recorded.map((r, i) => (stored[i] === events[i] ? r : { ...r, data: events[i]!.data })),
+      ),
+    answer: (row) => work.answer(row),
+  };
+}
+
 /**
  * Payloads too large for one append, kept in PostgreSQL beside the log (whatever the backend) and referenced from
  * the event by its id, so a single event larger than the append limit (a message of close to 1 MB of text,
@@ -112,15 +124,21 @@ export function createPayloadBlobEventStore(inner: EventStore, pool: pg.Pool): E
     const appendInline = inner.appendInline.bind(inner);
     store.appendInline = async <R>(streamId: string, events: NewEvent[], expected: ExpectedRevision, work: InlineWork<R>) => {
       const stored = await externalize(events);
-      // The work is given the payloads as the caller wrote them, not the references kept in the log.
-      return appendInline(streamId, stored, expected, {
-        statement: (db, recorded) =>
-          work.statement(
-            db,
-            recorded.map((r, i) => (stored[i] === events[i] ? r : { ...r, data: events[i]!.data })),
-          ),
-        answer: (row) => work.answer(row),
-      });
+      return appendInline(streamId, stored, expected, asWritten(work, events, stored));
+    };
+  }
+  if (inner.appendMultipleInline) {
+    const multipleInline = inner.appendMultipleInline.bind(inner);
+    store.appendMultipleInline = async <R>(appends: StreamAppend[], work: InlineWork<R>) => {
+      const stored = await Promise.all(appends.map(async (a) => ({ ...a, events: await externalize(a.events) })));
+      return multipleInline(
+        stored,
+        asWritten(
+          work,
+          appends.flatMap((a) => a.events),
+          stored.flatMap((a) => a.events),
+        ),
+      );
     };
   }
   if (inner.eraseStreamPayloads) {

@@ -11,6 +11,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type InlineAppendResult,
+  type InlineMultipleResult,
   type InlineWork,
   type NewEvent,
   type ReadAllOptions,
@@ -39,10 +40,11 @@ interface EventRow {
 }
 
 /** What `es.append_to_stream` answers. */
-interface AppendedRow {
-  new_revision: string;
+/** The `appended` CTE's one row: each stream's new revision and last position in the order given. */
+interface AppendedRows {
+  new_revisions: string[];
+  last_positions: string[];
   tx: string;
-  last_position: string;
 }
 
 // ORDER BY and WHERE clauses qualify columns with `e.`: a bare name in ORDER BY would bind to an output alias.
@@ -306,50 +308,81 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       expectedRevision: ExpectedRevision,
       work: InlineWork<R>,
     ): Promise<InlineAppendResult<R>> {
-      if (events.length === 0) throw new RangeError('append needs at least one event');
-      assertAppendFits(streamId, events, maxAppendBytes);
-      try {
-        // The creation time is chosen here so the work's rows can carry it in the same statement (ms, as read back).
-        const createdAt = new Date();
-        // Revisions are known beforehand only for an exact expected revision or a new stream; otherwise the work is not run.
-        const before = expectedRevision === 'no_stream' ? 0 : expectedRevision;
-        if (typeof before !== 'number') return await store.append(streamId, events, expectedRevision);
-        const recorded: RecordedEvent[] = events.map((e, i) => ({
+      const { results, inline } = await store.appendMultipleInline!([{ streamId, events, expectedRevision }], work);
+      return { ...results[0]!, ...(inline !== undefined ? { inline } : {}) };
+    },
+
+    async appendMultipleInline<R>(appends: StreamAppend[], work: InlineWork<R>): Promise<InlineMultipleResult<R>> {
+      if (appends.length === 0 || appends.some((a) => a.events.length === 0))
+        throw new RangeError('append needs at least one event per stream');
+      if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new RangeError('appendMultiple: each stream at most once');
+      for (const a of appends) assertAppendFits(a.streamId, a.events, maxAppendBytes);
+      // Revisions are known beforehand only for an exact expected revision or a new stream; otherwise no work.
+      if (appends.some((a) => typeof a.expectedRevision !== 'number' && a.expectedRevision !== 'no_stream')) {
+        const results =
+          appends.length === 1
+            ? [await store.append(appends[0]!.streamId, appends[0]!.events, appends[0]!.expectedRevision)]
+            : await store.appendMultiple!(appends);
+        return { results };
+      }
+      // The creation time is chosen here so the work's rows can carry it in the same statement (ms, as read back).
+      const createdAt = new Date();
+      const recorded: RecordedEvent[] = appends.flatMap((a) => {
+        const first = a.expectedRevision === 'no_stream' ? 1 : (a.expectedRevision as number) + 1;
+        return a.events.map((e, k) => ({
           id: e.id,
-          streamId,
-          revision: before + 1 + i,
+          streamId: a.streamId,
+          revision: first + k,
           position: '',
           type: e.type,
           data: e.data,
           metadata: e.metadata,
           createdAt,
         }));
-        // The append is the first CTE: the work's writes come after it and may wait for it.
+      });
+      // Streams are locked in name order, as appendMultiple locks them. The aggregate runs every append before the
+      // CTE's one row exists, so a work that waits for `appended` comes after all of them.
+      const order = appends.map((a, i) => ({ a, i })).sort((x, y) => (x.a.streamId < y.a.streamId ? -1 : 1));
+      const calls = order.map(
+        ({ a, i }) =>
+          sql`SELECT ${i}::int AS i, new_revision::text AS new_revision, tx::text AS tx, last_position::text AS last_position
+            FROM es.append_to_stream(${a.streamId}, ${expectedToSql(a.expectedRevision)}, ${a.events.map((e) => e.id)}::uuid[],
+              ${a.events.map((e) => e.type)}::text[], ${a.events.map((e) => JSON.stringify(e.data))}::jsonb[],
+              ${a.events.map((e) => JSON.stringify(e.metadata))}::jsonb[], ${createdAt}::timestamptz)`,
+      );
+      try {
         const withAppend = inlineDb().with(
           APPENDED_CTE,
           () =>
-            sql<AppendedRow>`(SELECT new_revision, tx::text AS tx, last_position FROM es.append_to_stream(
-              ${streamId}, ${expectedToSql(expectedRevision)}, ${events.map((e) => e.id)}::uuid[],
-              ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e.data))}::jsonb[],
-              ${events.map((e) => JSON.stringify(e.metadata))}::jsonb[], ${createdAt}::timestamptz))`,
+            sql<AppendedRows>`(SELECT array_agg(u.new_revision ORDER BY u.i) AS new_revisions, array_agg(u.last_position ORDER BY u.i)
+              AS last_positions, min(u.tx) AS tx FROM (${sql.join(calls, sql` UNION ALL `)}) u)`,
         );
         const statement = work.statement(withAppend as never, recorded);
-        // The primary query reads `appended`, so the append runs; the work's writing CTEs run in any case.
+        // The primary query reads `appended`, so the appends run; the work's writing CTEs run in any case.
         const row = (await statement
           .selectFrom(APPENDED_CTE)
           .leftJoin('inline', (join) => join.onTrue())
           .selectAll()
-          .executeTakeFirstOrThrow()) as AppendedRow & Record<string, unknown>;
+          .executeTakeFirstOrThrow()) as AppendedRows & Record<string, unknown>;
         const inline = work.answer(row);
-        const result: InlineAppendResult<R> = {
-          revision: Number(row.new_revision),
-          position: formatPosition(row.tx, row.last_position),
-          ...(inline !== undefined ? { inline } : {}),
-        };
+        const results = appends.map((_, i) => ({
+          revision: Number(row.new_revisions[i]),
+          position: formatPosition(row.tx, row.last_positions[i]!),
+        }));
         appended();
-        return result;
+        return { results, ...(inline !== undefined ? { inline } : {}) };
       } catch (err) {
-        return refusedSingle(streamId, events, expectedRevision, err);
+        if (appends.length === 1)
+          return { results: [await refusedSingle(appends[0]!.streamId, appends[0]!.events, appends[0]!.expectedRevision, err)] };
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === 'P0409' || (e.code === '23505' && e.constraint === 'events_event_id')) {
+          const refused = await refusedAppend(appends);
+          if (refused instanceof ConcurrencyError) throw refused;
+          return { results: refused };
+        }
+        if (isConnectionError(err))
+          throw new EventStoreUnavailableError(`event log unreachable: ${(err as Error).message}`, { cause: err });
+        throw err;
       }
     },
 

@@ -38,3 +38,12 @@ export function respondCreatedAfterProjection(
     accepted,
   );
 }
+
+/**
+ * The answer of a write whose own read model was written by its append (an inline projection): given at once,
+ * while the caller's next read waits for the other projections to reach it (`pendingOwnWrites`).
+ */
+export function respondProjectedInline(deps: ApiDependencies, userId: string, position: string | null, answer: RouteResult): RouteResult {
+  if (position !== null) deps.pendingOwnWrites.note(userId, position);
+  return answer;
+}

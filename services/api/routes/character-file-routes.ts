@@ -11,7 +11,8 @@ import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { sendDownload, sendUserFile } from '../http/file-response.ts';
 import { readMultipartFile } from '../http/multipart.ts';
-import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { respondAfterProjection, respondProjectedInline } from '../http/read-your-writes.ts';
+import { characterCreateInline, type CharacterRow } from '../../../projections/inline-character-create.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
 import { characterViewSchema, visibleCharacter } from './character-routes.ts';
@@ -25,7 +26,7 @@ const importQuery = z
   .strict();
 
 /** What the import did, beside the character's view. */
-function importReport(parsed: CardParseSuccess, outcome: CreateOutcome, book: CardWorldBookOutcome | null) {
+function importReport(parsed: CardParseSuccess, outcome: CreateOutcome<unknown>, book: CardWorldBookOutcome | null) {
   return {
     import: {
       format: parsed.sourceFormat,
@@ -56,6 +57,7 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
     blobStore: deps.blobStore,
     config: deps.config,
   };
+  const inline = deps.config.INLINE_PROJECTIONS ? characterCreateInline(deps.readSchema) : undefined;
   const location = (id: string) => `/api/v1/characters/${id}`;
   const books = createWorldBookQueries(deps.db, deps.readSchema);
   /** tldw_server's `include_world_books`: the character's attached books, each with its entries, beside the card. */
@@ -111,7 +113,13 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
             parse: (bytes, options) => deps.cpu.run('parseCard', { bytes, options }, actor.userId),
           },
           actor,
-          { file, allowImageOnly, onConflict, limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }) },
+          {
+            file,
+            allowImageOnly,
+            onConflict,
+            limits: resolveCardLimits({ maxFileBytes: deps.config.CARD_MAX_FILE_BYTES }),
+            ...(inline ? { inline } : {}),
+          },
         ).catch(async (err: unknown) => {
           const existing = tldwClient ? takenNameOwner(err) : null;
           const row = existing ? await queries.get(existing) : undefined;
@@ -121,18 +129,18 @@ export function characterFileRoutes(deps: ApiDependencies): RouteDefinition[] {
         if ('status' in imported) return imported;
         const { parsed, outcome, book, position } = imported;
         const report = importReport(parsed, outcome, book);
+        const answer = (row: CharacterRow) => ({
+          status: outcome.replaced ? 200 : 201,
+          body: { ...toCharacterView(row), ...report, ...(tldwClient ? tldwImported(row) : {}) },
+          headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` },
+        });
+        // The character's row came with its append; the card's book (its own stream) is the next read's wait.
+        if (outcome.inline) return respondProjectedInline(deps, actor.userId, position, answer(outcome.inline));
         return respondAfterProjection(
           deps,
           position,
           location(outcome.characterId),
-          async () => {
-            const row = (await queries.get(outcome.characterId))!;
-            return {
-              status: outcome.replaced ? 200 : 201,
-              body: { ...toCharacterView(row), ...report, ...(tldwClient ? tldwImported(row) : {}) },
-              headers: { Location: location(outcome.characterId), ETag: `W/"${row.version}"` },
-            };
-          },
+          async () => answer((await queries.get(outcome.characterId))!),
           { id: outcome.characterId, version: outcome.result.revision, ...report },
         );
       },

@@ -18,7 +18,8 @@ import type { StoredCard } from '../../../shared/characters/stored-card.ts';
 import { AppError, notFound } from '../../../shared/errors.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
-import { respondAfterProjection } from '../http/read-your-writes.ts';
+import { respondAfterProjection, respondProjectedInline } from '../http/read-your-writes.ts';
+import { characterCreateInline } from '../../../projections/inline-character-create.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -63,6 +64,7 @@ const knownKeys = new Set<string>(KNOWN_DATA_KEYS);
 export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
   const queries = createCharacterQueries(deps.db, deps.readSchema);
   const commands = { eventStore: deps.eventStore, cache: deps.stateCache };
+  const inline = deps.config.INLINE_PROJECTIONS ? characterCreateInline(deps.readSchema) : undefined;
   const location = (id: string) => `/api/v1/characters/${id}`;
   const family = {
     deps,
@@ -103,14 +105,26 @@ export function characterRoutes(deps: ApiDependencies): RouteDefinition[] {
         const image = image_base64 ? planCardBinaries(deps.blobStore, decodeImageBase64(image_base64), []) : null;
         const reservation = await image?.reserve(actor.userId, deps.config.STORAGE_QUOTA_BYTES_PER_USER);
         const stored: StoredCard = { card, avatar: image?.avatar ?? null, assets: [] };
-        const { characterId, result } = await createCharacter(commands, actor, {
+        const {
+          characterId,
+          result,
+          inline: row,
+        } = await createCharacter(commands, actor, {
           stored,
           source: { kind: 'api' },
           ...(image ? { beforeAppend: () => image.write() } : {}),
+          ...(inline ? { inline } : {}),
         }).catch(async (err: unknown) => {
           await reservation?.release();
           throw err;
         });
+        const headers = { Location: location(characterId) };
+        if (row)
+          return respondProjectedInline(deps, actor.userId, result.position, {
+            status: 201,
+            body: toCharacterView(row),
+            headers: { ...headers, ETag: `W/"${row.version}"` },
+          });
         return respondAfterProjection(
           deps,
           result.position,

@@ -13,7 +13,11 @@ import { startRuntime, type Runtime } from '../../../runtime.ts';
 let svc: TestService;
 let projector: Runtime | undefined;
 beforeAll(async () => {
-  svc = await startTestService({ roles: { api: true, projector: false, worker: false }, env: { READ_YOUR_WRITES_TIMEOUT_MS: '200' } });
+  // Without inline projections: the created character's row comes from the projector only, as the feed's events do.
+  svc = await startTestService({
+    roles: { api: true, projector: false, worker: false },
+    env: { READ_YOUR_WRITES_TIMEOUT_MS: '200', INLINE_PROJECTIONS: 'false' },
+  });
 });
 afterAll(async () => {
   await projector?.stop();

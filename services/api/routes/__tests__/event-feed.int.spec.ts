@@ -16,7 +16,11 @@ import { connectSse, type SseClient } from '../../../../test/sse-client.ts';
 const HEARTBEAT_MS = 200;
 let svc: TestService;
 beforeAll(async () => {
-  svc = await startTestService({ env: { EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS), EVENT_FEED_BUFFER_EVENTS: '20' } });
+  // The tests use a character create as their barrier "the log is readable up to here": without inline projections
+  // its answer waits for the projector, which reads the log only past the cluster's visibility horizon.
+  svc = await startTestService({
+    env: { EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS), EVENT_FEED_BUFFER_EVENTS: '20', INLINE_PROJECTIONS: 'false' },
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -266,6 +270,7 @@ describe('multi-user mode', () => {
       env: {
         AUTH_MODE: 'multi-user',
         JWT_SECRET: secret,
+        INLINE_PROJECTIONS: 'false',
         EVENT_FEED_HEARTBEAT_MS: String(HEARTBEAT_MS),
         HTTP_HEADERS_TIMEOUT_MS: '800',
         HTTP_REQUEST_TIMEOUT_MS: '1000',
