@@ -30,7 +30,7 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
     const row = chat?.character_id ? await characters.get(chat.character_id) : undefined;
     return generationDefaultsOf(row?.extensions ?? {}, chat ? tldwSettingsOf(chat.settings) : {});
   };
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu, deps.memoryEmbeddings ?? null);
   const complete = createCharacterCompletion(deps);
   const { providers } = deps.completions;
   const owned = {
