@@ -25,8 +25,9 @@ import { createChatSeeder } from './seed-chat.ts';
  * (queries/memory-search.ts, in process), the embedding neighbours alone (the in-process index) and plain BM25.
  * The embedding model is a local stand-in over HTTP that computes vectors from the text (hashed character 3/4-grams
  * and words, test/fake-llm/fake-embeddings-server.ts), knowing nothing of the questions; the vectors are written
- * through the command side (`MessagesEmbedded`, as the worker writes them). A second fusion with the lexical side
- * weighted twice shows how sensitive the result is to the weights. `BENCH_FUSION_SIZE` (10000), `BENCH_FUSION_SEED`.
+ * through the command side (`MessagesEmbedded`, as the worker writes them). The service fuses with the standout
+ * gate (shared/memory/memory-fusion.ts); plain RRF without it, and with the lexical side weighted twice, are
+ * computed in process on the same two lists, to show what the gate does. `BENCH_FUSION_SIZE` (10000), `BENCH_FUSION_SEED`.
  */
 const SIZE = Number(process.env.BENCH_FUSION_SIZE ?? 10_000);
 const SEED = Number(process.env.BENCH_FUSION_SEED ?? 2511);
@@ -118,7 +119,7 @@ const indexOf = new Map(ids.map((id, i) => [id, i]));
 const lexicalSearch = createMemorySearch(db, 'read');
 const vectorIndex = createEmbeddingIndex({ db, readSchema: 'read', embeddings });
 const bm25 = plainBm25(conversation.turns.map((x) => x.content));
-const sides = ['fused (HTTP)', 'lexical', 'embedding', 'fused, lexical ×2', 'plain BM25'] as const;
+const sides = ['fused (HTTP)', 'lexical', 'embedding', 'plain RRF', 'plain RRF, lexical ×2', 'plain BM25'] as const;
 const recall = Object.fromEntries(sides.map((s) => [s, emptyRecall()])) as Record<(typeof sides)[number], Recall>;
 const latency = { fused_http: [] as number[], lexical: [] as number[], embedding: [] as number[] };
 const toIndexes = (hits: Array<{ message_id: string }>) => hits.map((h) => indexOf.get(h.message_id)!);
@@ -137,8 +138,9 @@ for (const q of conversation.questions) {
   score(recall['fused (HTTP)'], q.type, q.evidence, toIndexes(fused.results));
   score(recall.lexical, q.type, q.evidence, toIndexes(lexical));
   score(recall.embedding, q.type, q.evidence, toIndexes(near));
+  score(recall['plain RRF'], q.type, q.evidence, toIndexes(fuseRankings(lexical, near, 25)));
   score(
-    recall['fused, lexical ×2'],
+    recall['plain RRF, lexical ×2'],
     q.type,
     q.evidence,
     toIndexes(fuseRankings(lexical, near, 25, { weights: { lexical: 2, embedding: 1 } })),

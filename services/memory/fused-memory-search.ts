@@ -13,6 +13,8 @@ import type { EmbeddingIndex } from './embedding-index.ts';
 
 /** How deep each side ranks before fusing: RRF needs more than the final `limit` of each list to agree on. */
 const FUSION_DEPTH = 50;
+/** A neighbour counts when its similarity stands this many standard deviations above its list's mean (memory-fusion.ts). */
+export const STANDOUT = 2;
 
 export interface FusedMemorySearchDeps {
   db: Kysely<ReadModels>;
@@ -42,7 +44,7 @@ export function createFusedMemorySearch(deps: FusedMemorySearchDeps) {
         }),
       ]);
       const neighbours = exclude ? near.filter((n) => !exclude.has(n.message_id)) : near;
-      return fuseRankings(words, neighbours, options.limit);
+      return fuseRankings(words, neighbours, options.limit, { standout: STANDOUT });
     },
 
     turns: lexical.turns,

@@ -126,10 +126,13 @@ describe('memory search fused with embeddings', () => {
   });
 
   test('recall in the prompt fuses too: the old turn comes back with why, never one the window holds', async () => {
-    ids.recent = await post('Ottilie waved from the harbour again today.');
+    ids.recent = await post('Ottilie waved again.');
     await allEmbedded();
+    // The query: the latest turn of the window and the new one.
+    const settings = await svc.request('PUT', `/api/v1/character_chats/${chatId}`, { body: { settings: { memory: { query_turns: 1 } } } });
+    expect(settings.status).toBe(200);
     const res = await svc.request('POST', `/api/v1/character_chats/${chatId}/prepare`, {
-      body: { message: 'What colour does Ottily paint?' },
+      body: { message: 'Ottily, who paints lamps?' },
     });
     expect(res.status).toBe(200);
     expect(res.body.dropped.historyMessages).toBeGreaterThan(0);

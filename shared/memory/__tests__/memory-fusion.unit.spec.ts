@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { fuseRankings, RRF_K } from '../memory-fusion.ts';
+import { fuseRankings, RRF_K, standoutFloor } from '../memory-fusion.ts';
 
 const hit = (id: string, why = `matched terms "${id}"`) => ({ message_id: id, score: 1, why });
 
@@ -43,6 +43,18 @@ describe('fuseRankings (reciprocal rank fusion)', () => {
     );
     expect(fused.map((h) => h.message_id)).toEqual(['a', 'c']);
     expect(fuseRankings([], [], 5)).toEqual([]);
+  });
+
+  test('with a standout gate, only neighbours the model singles out count', () => {
+    const flat = Array.from({ length: 20 }, (_, i) => ({ message_id: `n${i}`, score: 0.3 - i * 0.001 }));
+    expect(standoutFloor(flat, 2)).toBeGreaterThan(0.3);
+    expect(fuseRankings([hit('a')], flat, 5, { standout: 2 }).map((h) => h.message_id)).toEqual(['a']);
+    const singled = [{ message_id: 'typo', score: 0.8 }, ...flat];
+    const fused = fuseRankings([hit('a')], singled, 5, { standout: 2 });
+    expect(fused.map((h) => h.message_id)).toEqual(['a', 'typo']);
+    expect(fused[1]!.why).toBe('similar meaning: 0.80');
+    // A short list says too little about the spread: every neighbour counts.
+    expect(standoutFloor(flat.slice(0, 3), 2)).toBe(-Infinity);
   });
 
   test('weights shift the balance between the sides', () => {
