@@ -6,6 +6,8 @@ import { migrateReadModels } from '../../../infra/db/migrate.ts';
 import { loadConfig } from '../../../infra/config.ts';
 import { newId } from '../../../shared/ids.ts';
 import { encodeVector } from '../../../shared/memory/vector-codec.ts';
+import { startTestService } from '../../../test/harness.ts';
+import { waitFor } from '../../../test/service-process.ts';
 import {
   hashedCharacterNgrams,
   startFakeEmbeddingsServer,
@@ -155,5 +157,49 @@ if (!url) {
         .execute();
       expect((await pgvector.embeddingNeighbours(chatId, 'when does the ferry leave', 1))[0]!.message_id).toBe(ids[20]);
     });
+
+    test('the service on that server chooses pgvector, says so, and memory search fuses its neighbours', async () => {
+      const name = `pgvector_service_${Date.now()}`;
+      await sql`create database ${sql.id(name)}`.execute(database.db);
+      const serviceUrl = new URL(url);
+      serviceUrl.pathname = `/${name}`;
+      const svc = await startTestService({
+        env: {
+          DATABASE_URL: serviceUrl.toString(),
+          LLM_PROVIDER: 'openai-compatible',
+          LLM_BASE_URL: upstream.url,
+          LLM_MODEL: 'm',
+          MEMORY_EMBEDDING_MODEL: MODEL,
+        },
+        roles: { api: true, projector: true, worker: true },
+      });
+      try {
+        expect((await svc.request('GET', '/ready')).body.checks.memory_embeddings).toMatchObject({ backend: 'pgvector', model: MODEL });
+        const character = await svc.request('POST', '/api/v1/characters', { body: { name: 'Keeper' } });
+        const chat = await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.body.id } });
+        let keeper = '';
+        for (const content of [...TOPICS, ...TOPICS.map((t) => `Again: ${t}`)]) {
+          const res = await svc.request('POST', `/api/v1/character_messages/chats/${chat.body.id}/messages`, {
+            body: { sender: 'user', content },
+          });
+          keeper ||= res.body.id;
+        }
+        await waitFor(
+          'the vectors',
+          async () =>
+            Number(
+              (await sql<{ n: string }>`select count(*) as n from read.message_embeddings`.execute(svc.runtime.database.db)).rows[0]!.n,
+            ) >= 12,
+          30_000,
+          100,
+        );
+        const found = await svc.request('POST', `/api/v1/character_chats/${chat.body.id}/memory/search`, { body: { query: 'Ottily?' } });
+        expect(found.body.results[0].message_id).toBe(keeper);
+        expect(found.body.results[0].why).toMatch(/similar meaning: 0\.\d\d/);
+      } finally {
+        await svc.close();
+        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(database.db);
+      }
+    }, 120_000);
   });
 }
