@@ -28,9 +28,6 @@ export function createFusedMemorySearch(deps: FusedMemorySearchDeps) {
   const lexical = createMemorySearch(deps.db, deps.readSchema);
   const embeddings = deps.embeddings ?? null;
   return {
-    /** Which sides rank: the lexical index, and the embedding backend when one is configured. */
-    sides: embeddings ? { lexical: true, embeddings: embeddings.backend, model: embeddings.model } : { lexical: true, embeddings: null },
-
     async search(chatId: string, text: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
       if (!embeddings) return lexical.search(chatId, text, options);
       const depth = Math.max(options.limit * 2, FUSION_DEPTH);
