@@ -171,11 +171,15 @@ const RELATIVE_DAYS: Array<{ re: RegExp; offset: (m: RegExpExecArray, weekday: n
   },
 ];
 const countOf = (word: string) => (/^\d+$/.test(word) ? Number(word) : word === 'a' || word === 'an' ? 1 : (numberWord(word) ?? 0));
+/** A word every relative expression above holds (case-insensitive). */
+const RELATIVE_HINT = /\b(?:today|tonight|yesterday|tomorrow|ago|last|next|this|days?|weeks?)\b/i;
 /** Relative expressions further than this from their reference day are left out (a year ago is no day). */
 const MAX_RELATIVE_DAYS = 60;
 
 /** The date terms (as if written: `md:`, `d:`, `m:`) of the relative dates in a text, against the day `at`. */
 export function relativeDateTerms(text: string, at: Date): string[] {
+  // Most turns hold none: one cheap test before folding the text and trying each expression.
+  if (!RELATIVE_HINT.test(text)) return [];
   const folded = fold(text);
   const out = new Set<string>();
   for (const { re, offset } of RELATIVE_DAYS) {
