@@ -4,7 +4,8 @@
  * to the character's question, and asked about much later in other words. Question types:
  * - `single`: one fact (a relative's job, city, pet, appointment), asked with other words than it was told;
  * - `multi_hop`: two facts about one person told in different sessions, both needed;
- * - `temporal`: what happened on a day, with the date only in the question (the turn says "today");
+ * - `temporal`: what happened on a day, with the date only in the question (the turn says "today", or "yesterday"
+ *   or "last night", said the day after), or when something happened;
  * - `image`: an image described in text ("[Image: ...]"), asked about as a picture or photo.
  * Filler turns reuse the same names, places and objects, so a name alone does not find the evidence.
  */
@@ -140,6 +141,15 @@ const DAY_ACTIVITIES: Array<[string, string]> = [
   ['I went to the planetarium today and saw the show about black holes.', 'see that show on black holes'],
   ['Today I signed the lease for the new flat on Harbour Street.', 'put my name on the lease'],
 ];
+/** Said the day after: the day asked about is the day before the turn's. */
+const YESTERDAY_ACTIVITIES: Array<[string, string]> = [
+  ['Yesterday I finally fixed the leaking tap in the bathroom.', 'repair the bathroom tap'],
+  ['Last night we went to a jazz concert in the old church.', 'hear live jazz in a church'],
+  ['I went bouldering for the first time yesterday, my arms still ache.', 'try bouldering'],
+  ['Yesterday we planted tomatoes and basil in big pots.', 'plant the tomatoes'],
+  ['We hosted a board game night yesterday, it went on until two.', 'have people over for games'],
+];
+const INSTRUMENTS = ['cello', 'ukulele', 'trumpet', 'violin', 'drums', 'harp', 'saxophone', 'accordion'];
 const OBJECTS = ['bicycle', 'umbrella', 'teapot', 'lantern', 'sailboat', 'guitar', 'armchair', 'kite', 'typewriter', 'suitcase'];
 const COLOURS = ['red', 'blue', 'green', 'yellow', 'orange', 'purple', 'silver', 'turquoise', 'crimson', 'golden'];
 const PLACES = ['balcony', 'garden', 'porch', 'attic', 'beach', 'station', 'market', 'riverbank'];
@@ -174,6 +184,8 @@ interface Fact {
   lines: Array<[GeneratedTurn['sender'], string]>;
   evidence: number[];
   query: string;
+  /** Temporal: the day asked about is this many days from the day the evidence was said. */
+  dayOffset?: number;
   /** Multi-hop: the second fact, told in a later session. */
   then?: { lines: Array<[GeneratedTurn['sender'], string]>; evidence: number[] };
 }
@@ -200,10 +212,12 @@ export function generateConversation(options: { seed: number; turns: number; fac
 
   // Facts are told in the first 60% of the conversation (asked at its end); their slots are planned first.
   const factSlots = new Map<number, { fact: Fact; part: 'first' | 'then'; question: GeneratedQuestion }>();
+  const dayOffsets = new Map<GeneratedQuestion, number>();
   const span = Math.floor(options.turns * 0.6);
   for (let f = 0; f < options.facts; f++) {
     const fact = makeFact(f, pick, random, (day) => at(day));
     const question: GeneratedQuestion = { type: fact.type, query: fact.query, evidence: [] };
+    if (fact.dayOffset) dayOffsets.set(question, fact.dayOffset);
     let slot = Math.floor(random() * (span - 10)) + 2;
     while (factSlots.has(slot) || factSlots.has(slot + 1) || factSlots.has(slot - 1)) slot++;
     factSlots.set(slot, { fact, part: 'first', question });
@@ -228,7 +242,7 @@ export function generateConversation(options: { seed: number; turns: number; fac
   // Temporal questions name the day their evidence was said on.
   for (const q of questions)
     if (q.type === 'temporal') {
-      const d = new Date(turns[q.evidence[0]!]!.sentAt);
+      const d = new Date(Date.parse(turns[q.evidence[0]!]!.sentAt) + (dayOffsets.get(q) ?? 0) * 86_400_000);
       q.query = q.query.replace('{day}', `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`);
     }
   return { turns: turns.slice(0, options.turns), questions: questions.filter((q) => q.evidence.every((e) => e < options.turns)) };
@@ -237,7 +251,7 @@ export function generateConversation(options: { seed: number; turns: number; fac
 function makeFact(f: number, pick: <T>(list: readonly T[]) => T, random: () => number, _at: (i: number) => string): Fact {
   const name = pick(NAMES);
   const relation = pick(RELATIONS);
-  switch (f % 8) {
+  switch (f % 10) {
     case 0: {
       const [job, place] = pick(JOBS);
       return {
@@ -303,6 +317,23 @@ function makeFact(f: number, pick: <T>(list: readonly T[]) => T, random: () => n
       const [line, what] = pick(DAY_ACTIVITIES);
       const query = random() < 0.5 ? `When did I ${what}?` : 'What did I do on {day}?';
       return { type: 'temporal', lines: [['user', line]], evidence: [0], query };
+    }
+    case 8: {
+      const [line, what] = pick(YESTERDAY_ACTIVITIES);
+      const query = random() < 0.5 ? `When did I ${what}?` : 'What did I do on {day}?';
+      return { type: 'temporal', lines: [['user', line]], evidence: [0], query, dayOffset: -1 };
+    }
+    case 9: {
+      const instrument = pick(INSTRUMENTS);
+      return {
+        type: 'single',
+        lines: [
+          ['assistant', 'Have you picked up anything new lately?'],
+          ['user', `I signed up for ${instrument} lessons on Thursday evenings, my teacher is very patient.`],
+        ],
+        evidence: [1],
+        query: `Which instrument am I learning to play?`,
+      };
     }
     default: {
       const object = pick(OBJECTS);

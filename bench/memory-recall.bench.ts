@@ -11,7 +11,8 @@ import { rebuildReadModels } from '../projections/rebuild.ts';
 import { newId } from '../shared/ids.ts';
 import { openEventLog } from '../test/read-model-check.ts';
 import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
-import { generateConversation, type GeneratedConversation, type QuestionType } from './memory-conversation.ts';
+import { generateConversation, type GeneratedConversation } from './memory-conversation.ts';
+import { emptyRecall, KS, percent, plainBm25, score } from './memory-recall-scoring.ts';
 import { createChatSeeder } from './seed-chat.ts';
 
 /**
@@ -24,7 +25,6 @@ import { createChatSeeder } from './seed-chat.ts';
  * `BENCH_MEMORY_SIZES=10000` for a shorter run.
  */
 const SIZES = (process.env.BENCH_MEMORY_SIZES ?? '10000,100000').split(',').map(Number);
-const KS = [5, 10, 25] as const;
 const LATENCY_ROUNDS = 3;
 
 const database = await benchPostgres();
@@ -40,57 +40,6 @@ const character = (await api('POST', '/api/v1/characters', { name: 'Bench', firs
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
 const seedChat = createChatSeeder(createPostgresEventStore({ pool }), { url: service.url, headers });
-
-/** Plain BM25 (k1 1.2, b 0.75) over lower-cased alphanumeric tokens: no stemming, stop words, names, dates or neighbours. */
-function plainBm25(turns: readonly string[]) {
-  const tokenize = (t: string) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const docs = turns.map((t) => {
-    const tf = new Map<string, number>();
-    const tokens = tokenize(t);
-    for (const w of tokens) tf.set(w, (tf.get(w) ?? 0) + 1);
-    return { tf, length: tokens.length };
-  });
-  const df = new Map<string, number>();
-  for (const d of docs) for (const w of d.tf.keys()) df.set(w, (df.get(w) ?? 0) + 1);
-  const avg = docs.reduce((n, d) => n + d.length, 0) / docs.length;
-  return (query: string, k: number): number[] => {
-    const terms = [...new Set(tokenize(query))];
-    const scores: Array<[number, number]> = [];
-    docs.forEach((d, i) => {
-      let s = 0;
-      for (const w of terms) {
-        const tf = d.tf.get(w);
-        if (!tf) continue;
-        const n = df.get(w)!;
-        s += Math.log(1 + (docs.length - n + 0.5) / (n + 0.5)) * ((tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * d.length) / avg)));
-      }
-      if (s > 0) scores.push([i, s]);
-    });
-    return scores
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, k)
-      .map(([i]) => i);
-  };
-}
-
-type Recall = Record<QuestionType | 'all', { n: number; at: Record<number, number> }>;
-function emptyRecall(): Recall {
-  const one = () => ({ n: 0, at: { 5: 0, 10: 0, 25: 0 } as Record<number, number> });
-  return { single: one(), multi_hop: one(), temporal: one(), image: one(), all: one() };
-}
-function score(recall: Recall, type: QuestionType, evidence: number[], ranked: number[]) {
-  for (const bucket of [recall[type], recall.all]) {
-    bucket.n++;
-    for (const k of KS) bucket.at[k]! += evidence.filter((e) => ranked.slice(0, k).includes(e)).length / evidence.length;
-  }
-}
-const percent = (recall: Recall): Record<string, Record<string, number>> =>
-  Object.fromEntries(
-    Object.entries(recall).map(([type, b]) => [
-      type,
-      { questions: b.n, ...Object.fromEntries(KS.map((k) => [`r@${k}`, Math.round((1000 * b.at[k]!) / Math.max(1, b.n)) / 10])) },
-    ]),
-  );
 
 async function waitForIndex(chatId: string, size: number) {
   for (;;) {

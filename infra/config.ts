@@ -117,6 +117,8 @@ export const configSchema = z.object({
   /** Long-term memory's optional embedding index: the model named here, through MEMORY_EMBEDDING_PROVIDER's (else the default provider's) OpenAI-compatible `/embeddings`; unset: no embeddings. */
   MEMORY_EMBEDDING_MODEL: z.string().trim().min(1).optional(),
   MEMORY_EMBEDDING_PROVIDER: z.string().trim().min(1).optional(),
+  /** Where memory's vectors are ranked: `auto` (pgvector when the PostgreSQL server has it, else in process), `pgvector` (required), `in-process`. */
+  MEMORY_VECTOR_INDEX: z.enum(['auto', 'pgvector', 'in-process']).default('auto'),
   /** How long a request for a summary (or its regeneration) waits for the provider before answering 202. */
   MEMORY_SUMMARY_WAIT_MS: positiveInt.max(600_000).default(60_000),
   /** Bytes of blobs (avatars, card assets, message images) a user may keep stored; 413 `quota_exceeded` beyond. */

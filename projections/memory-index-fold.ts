@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
-import { analyseText, sentDayTerms } from '../shared/memory/memory-terms.ts';
+import { analyseText, relativeDateTerms, sentDayTerms } from '../shared/memory/memory-terms.ts';
 
 /**
  * The memory index's rules as pure functions: a turn's row and postings from its text, speaker and the day it was
@@ -23,6 +23,7 @@ export function indexTurn(
 ): IndexedTurn {
   const { terms, length } = analyseText(content, speaker);
   for (const t of sentDayTerms(sentAt)) terms.set(t, 1);
+  for (const t of relativeDateTerms(content, sentAt)) terms.set(t, (terms.get(t) ?? 0) + 1);
   if (hasImage) terms.set('@image', 1);
   const postings = [...terms].map(([term, tf]) => ({ chat_id: chatId, term, message_id: messageId, tf: Math.min(tf, 32767), length }));
   return { turn: { message_id: messageId, chat_id: chatId, length, terms: [...terms.keys()], speaker, sent_at: sentAt }, postings };

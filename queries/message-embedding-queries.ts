@@ -64,3 +64,21 @@ export async function vectorsStamp(db: Kysely<ReadModels>, schema: string, chatI
     .executeTakeFirstOrThrow();
   return `${row.n}:${row.r ?? 0}`;
 }
+
+/**
+ * The messages whose vector of `model` may be ranked: on the chat's active path, not deleted, and embedded from
+ * their current text (an edited message's old vector is never used; the next embedding job replaces it).
+ */
+export async function rankableVectorIds(db: Kysely<ReadModels>, schema: string, chatId: string, model: string): Promise<string[]> {
+  const rows = await db
+    .withSchema(schema)
+    .selectFrom('chat_messages as m')
+    .innerJoin('message_embeddings as e', (j) => j.onRef('e.message_id', '=', 'm.id').on('e.model', '=', model))
+    .select('m.id')
+    .where('m.chat_id', '=', chatId)
+    .where('m.on_path', '=', true)
+    .where('m.deleted_at', 'is', null)
+    .where('e.content_sha256', '=', contentSha)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -32,6 +32,8 @@ import { Redis } from 'ioredis';
 import { createMemoryRelay, createRedisRelay, type CompletionRelay } from '../infra/relay/relay.ts';
 import { ProviderRegistry } from '../infra/llm/index.ts';
 import { createCpuPool, type CpuPool } from '../infra/cpu/cpu-pool.ts';
+import type { EmbeddingIndex } from './memory/embedding-index.ts';
+import { openMemoryEmbeddings } from './memory/memory-embeddings.ts';
 import { RATE_LIMIT_TABLE_SQL, createRateLimits, rateLimitsFromConfig, type RateLimits } from '../infra/ratelimit/rate-limits.ts';
 
 export interface Roles {
@@ -64,6 +66,8 @@ export interface Runtime {
   rateLimits?: RateLimits;
   /** CPU-heavy work off the request thread (one pool per process; started at boot by the service mains, else on its first task). */
   cpu: CpuPool;
+  /** Long-term memory's embedding index (MEMORY_EMBEDDING_MODEL; pgvector or in process), fused into search and recall; null when off. */
+  memoryEmbeddings: EmbeddingIndex | null;
   /** Completions the API starts on this process's worker at once (API + worker roles, in-process relay). */
   localCompletions?: LocalCompletionRuns;
   connection: DatabaseConnection;
@@ -214,7 +218,10 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       idleTimeoutMs: config.CPU_POOL_IDLE_TIMEOUT_MS,
       cacheBooks: config.WORLD_INFO_CACHE_BOOKS,
     });
+    const memoryEmbeddings =
+      roles.api || roles.worker ? await openMemoryEmbeddings(config, database.db, logger.child({ component: 'memory' })) : null;
     const completionHandlerFor = completionHandlers({
+      memoryEmbeddings,
       config,
       providers,
       database,
@@ -276,6 +283,7 @@ export async function startRuntime(config: Config, roles: Roles, logger: Logger)
       relay,
       providers,
       cpu,
+      memoryEmbeddings,
       ...(rateLimits ? { rateLimits } : {}),
       ...(localCompletions ? { localCompletions } : {}),
       connection,

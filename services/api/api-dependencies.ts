@@ -56,6 +56,8 @@ export interface ApiDependencies {
     lag(): Promise<import('../runtime.ts').ProjectionLag[]>;
     rebuilds: import('../../projections/projection-rebuilds.ts').ProjectionRebuilds;
   };
+  /** Long-term memory's embedding index (MEMORY_EMBEDDING_MODEL), fused into memory search and recall; null when off. */
+  memoryEmbeddings?: import('../memory/embedding-index.ts').EmbeddingIndex | null;
   /** CPU-heavy work off the request thread (the runtime's pool). */
   cpu: import('../../infra/cpu/cpu-pool.ts').CpuPool;
   /** Extra Prometheus collectors (projection lag, queue depth) registered by the runtime. */

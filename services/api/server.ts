@@ -129,6 +129,7 @@ export async function buildApiDependencies(
     waiter: runtime.waiter,
     pendingOwnWrites: createPendingOwnWrites(runtime.waiter, config.READ_YOUR_WRITES_TIMEOUT_MS),
     cpu: runtime.cpu,
+    memoryEmbeddings: runtime.memoryEmbeddings,
     completions: {
       queue: runtime.queue,
       relay: runtime.relay,
@@ -163,6 +164,13 @@ export async function buildApiDependencies(
           await runtime.eventStore.ping();
           return { kind: runtime.eventStore.kind };
         },
+      },
+      {
+        name: 'memory_embeddings',
+        check: async () =>
+          runtime.memoryEmbeddings
+            ? { backend: runtime.memoryEmbeddings.backend, model: runtime.memoryEmbeddings.model }
+            : { backend: 'off' },
       },
       {
         name: 'projections',

@@ -47,7 +47,7 @@ export function createCharacterCompletion(deps: ApiDependencies) {
   const { providers } = deps.completions;
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu, deps.memoryEmbeddings ?? null);
   const gateway = createCompletionGateway(deps);
   const preflight = { prompts, chats: deps };
 

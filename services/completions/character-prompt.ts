@@ -40,6 +40,7 @@ import { promptPersona } from '../../shared/personas/prompt-persona.ts';
 import { toPersonaFields } from '../../queries/personas-queries.ts';
 import { createChatPersonas, type PersonaChoice } from '../personas/chat-persona.ts';
 import { createGroupPrompts } from './group-prompt.ts';
+import type { EmbeddingIndex } from '../memory/embedding-index.ts';
 import { createMemoryRecall, emptyMemoryReport, type MemoryReport } from './memory-recall.ts';
 import { resolveMemorySettings } from '../../shared/memory/memory-settings.ts';
 import { resolveCounter } from '../../shared/prompt/prompt-input.ts';
@@ -118,6 +119,7 @@ export function createCharacterPrompts(
   db: Kysely<ReadModels>,
   schema: string,
   cpu: CpuPool = createCpuPool({ threads: 0, taskTimeoutMs: 60_000 }),
+  memoryEmbeddings: EmbeddingIndex | null = null,
 ) {
   const characters = createCharacterQueries(db, schema);
   const chats = createChatQueries(db, schema);
@@ -127,7 +129,7 @@ export function createCharacterPrompts(
   const personas = createChatPersonas(db, schema);
   const userDefaults = createUserDefaultsQueries(db, schema);
   const groupPrompts = createGroupPrompts(db, schema);
-  const memoryRecall = createMemoryRecall(db, schema);
+  const memoryRecall = createMemoryRecall(db, schema, memoryEmbeddings);
 
   /** The character, the chat and the new turn (where the reply goes), or the 4xx a generation would fail on. */
   async function placeTurn(target: CharacterTarget, who: Actor) {

@@ -6,12 +6,13 @@
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
 import { createChatSummaryQueries } from '../../queries/chat-summaries-queries.ts';
-import { createMemorySearch } from '../../queries/memory-search.ts';
 import { searchSummaries } from '../../queries/summary-search.ts';
 import type { MemoryHit } from '../../shared/memory/memory-ranking.ts';
 import { MEMORY_PLACEHOLDER, type ResolvedMemorySettings } from '../../shared/memory/memory-settings.ts';
 import type { InjectionRole, PromptHistoryMessage } from '../../shared/prompt/index.ts';
 import type { TokenCounter } from '../../shared/tokenizer/index.ts';
+import type { EmbeddingIndex } from '../memory/embedding-index.ts';
+import { createFusedMemorySearch } from '../memory/fused-memory-search.ts';
 
 /** A summary recalled into the prompt: found by the query, or pinned by the user. */
 export interface RecalledSummary {
@@ -55,8 +56,9 @@ export const emptyMemoryReport = (settings: ResolvedMemorySettings | null, budge
   summaries: [],
 });
 
-export function createMemoryRecall(db: Kysely<ReadModels>, schema: string) {
-  const memory = createMemorySearch(db, schema);
+/** `embeddings`: the configured embedding index; recall then fuses it with the lexical ranking. */
+export function createMemoryRecall(db: Kysely<ReadModels>, schema: string, embeddings: EmbeddingIndex | null = null) {
+  const memory = createFusedMemorySearch({ db, readSchema: schema, embeddings });
   return {
     async recall(input: RecallInput): Promise<MemoryRecall> {
       const { settings } = input;

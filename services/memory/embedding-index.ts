@@ -1,12 +1,12 @@
 /**
  * The in-process embedding index: exact cosine over a chat's vectors held as one Float32Array (normalised rows),
  * loaded from the read model and kept while the chat's vectors do not change (`vectorsStamp`). Only messages on
- * the chat's active path are ranked.
+ * the chat's active path, not deleted, with a vector of their current text are ranked (`rankableVectorIds`, read
+ * per query: a branch switch, a delete or an edit holds at once).
  */
 import type { Kysely } from 'kysely';
 import type { ReadModels } from '../../infra/db/read-model-types.ts';
-import { activePathMessageIds } from '../../queries/active-path-messages.ts';
-import { chatVectors, vectorsStamp } from '../../queries/message-embedding-queries.ts';
+import { chatVectors, rankableVectorIds, vectorsStamp } from '../../queries/message-embedding-queries.ts';
 import { rankByCosine } from '../../shared/memory/cosine-rank.ts';
 import { decodeVector, normalized } from '../../shared/memory/vector-codec.ts';
 import type { EmbeddingSetup } from './embedding-setup.ts';
@@ -25,6 +25,9 @@ interface LoadedChat {
 }
 
 export interface EmbeddingIndex {
+  /** Where the vectors are ranked, for logs and health: in this process, or by pgvector in PostgreSQL. */
+  readonly backend: 'in-process' | 'pgvector';
+  readonly model: string;
   /** The `k` messages of the chat's active path nearest to `queryText`, best first. */
   embeddingNeighbours(chatId: string, queryText: string, k: number): Promise<EmbeddingNeighbour[]>;
 }
@@ -61,13 +64,15 @@ export function createEmbeddingIndex(deps: {
   }
 
   return {
+    backend: 'in-process',
+    model,
     async embeddingNeighbours(chatId, queryText, k) {
       if (k <= 0 || queryText.trim() === '') return [];
-      const [chat, path] = await Promise.all([load(chatId), activePathMessageIds(deps.db, deps.readSchema, chatId)]);
-      if (chat.ids.length === 0) return [];
+      const [chat, rankable] = await Promise.all([load(chatId), rankableVectorIds(deps.db, deps.readSchema, chatId, model)]);
+      if (chat.ids.length === 0 || rankable.length === 0) return [];
       const [raw] = await client.embed(model, [queryText]);
       const query = normalized(raw!);
-      const active = new Set(path);
+      const active = new Set(rankable);
       return rankByCosine(chat.rows, chat.dimensions, chat.ids, query, k, (id) => active.has(id));
     },
   };

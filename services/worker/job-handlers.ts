@@ -24,10 +24,10 @@ export const QUEUE_NAME = 'character-chat';
  */
 export function completionHandlers(
   runtime: Pick<Runtime, 'config' | 'providers' | 'database' | 'eventStore' | 'waiter' | 'dataKeys' | 'cpu' | 'blobStore'> &
-    Partial<Pick<Runtime, 'queue' | 'logger'>>,
+    Partial<Pick<Runtime, 'queue' | 'logger' | 'memoryEmbeddings'>>,
 ): (relay: CompletionRelay) => JobHandler {
   const { config } = runtime;
-  const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu);
+  const prompts = createCharacterPrompts(runtime.database.db, config.READ_SCHEMA, runtime.cpu, runtime.memoryEmbeddings ?? null);
   const stateCache = createStateCache(undefined, config.STATE_CACHE_MAX_EVENTS);
   // A forgotten user's decided states must not outlive their keys (this process or another forgot them).
   runtime.dataKeys.onDestroyed(() => stateCache.clear());

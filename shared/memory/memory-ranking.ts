@@ -7,7 +7,7 @@
  * - a turn in a session (a day) with other matches gains a little.
  * Pure: the store hands in postings and the path around the candidates.
  */
-import { analyseText, describeTerm, termKind, type TermKind } from './memory-terms.ts';
+import { analyseText, describeTerm, relativeDateTerms, termKind, type TermKind } from './memory-terms.ts';
 
 export interface QueryTerm {
   term: string;
@@ -18,10 +18,15 @@ export interface QueryTerm {
 
 const KIND_WEIGHT: Record<TermKind, number> = { word: 1, name: 2, number: 1.5, date: 2, sent: 1.2, class: 1 };
 
-/** The terms a query looks up, with their weights; a date also looks up the turns sent on that day. */
-export function analyseQuery(text: string, expansion: readonly string[] = []): QueryTerm[] {
+/**
+ * The terms a query looks up, with their weights; a date also looks up the turns sent on that day. Relative dates
+ * ("yesterday", "last Tuesday") are the days they mean from `now`, the time the query is asked.
+ */
+export function analyseQuery(text: string, expansion: readonly string[] = [], now: Date = new Date()): QueryTerm[] {
   const out: QueryTerm[] = [];
-  for (const [term, count] of analyseText(text, null, true).terms) {
+  const terms = analyseText(text, null, true).terms;
+  for (const term of relativeDateTerms(text, now)) if (!terms.has(term)) terms.set(term, 1);
+  for (const [term, count] of terms) {
     const weight = KIND_WEIGHT[termKind(term)] * (1 + Math.log(count));
     out.push({ term, weight, concept: term });
     if (/^(md|d|m):/.test(term)) out.push({ term: `@${term}`, weight: KIND_WEIGHT.sent, concept: term });
@@ -109,7 +114,17 @@ function listTerms(terms: readonly string[]): string {
   for (const t of new Set(terms)) {
     const kind = termKind(t);
     const label =
-      kind === 'word' ? 'terms' : kind === 'name' ? 'names' : kind === 'number' ? 'numbers' : kind === 'date' ? 'dates' : 'sent';
+      kind === 'word'
+        ? 'terms'
+        : kind === 'name'
+          ? 'names'
+          : kind === 'number'
+            ? 'numbers'
+            : kind === 'date'
+              ? 'dates'
+              : kind === 'class'
+                ? 'holds'
+                : 'sent';
     const list = byKind.get(label) ?? [];
     list.push(kind === 'sent' ? describeTerm(t).replace('sent on ', '') : describeTerm(t));
     byKind.set(label, list);

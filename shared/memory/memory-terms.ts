@@ -7,7 +7,11 @@
  * - numbers as digits: "twenty-one", "21st" and "21" are all `#21`; "1,500" is `#1500`;
  * - dates normalised: "March 5th", "5 March 2026", "2026-03-05" and "3/5/2026" give `md:03-05` (and with a year
  *   `d:2026-03-05`, `m:2026-03`); a month alone gives `mo:03`; the day the message was sent is indexed as `@d:`,
- *   `@md:`, `@m:` so "what did we do on March 5?" finds the turns of that day.
+ *   `@md:`, `@m:` so "what did we do on March 5?" finds the turns of that day;
+ * - relative dates resolved against the day a turn was sent (or a query asked): "today", "yesterday", "last
+ *   night", "tomorrow", "three days ago", "a week ago", "last Tuesday", "next Friday" give the date terms of the day
+ *   they mean, so "what did I do on March 5?" finds "Today I ran a half marathon" said that day, or "yesterday I…"
+ *   said the next.
  */
 import { stemmer } from 'stemmer';
 import { STOP_WORDS } from './stop-words.ts';
@@ -144,6 +148,50 @@ export function dateTerms(lower: string): string[] {
     for (let m = re.exec(lower); m; m = re.exec(lower)) out.push(...read(m));
   }
   return out;
+}
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const COUNT_RE = '(\\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|thirty)';
+/** Relative day expressions (on folded text) and the days they are from the reference day. */
+const RELATIVE_DAYS: Array<{ re: RegExp; offset: (m: RegExpExecArray, weekday: number) => number | null }> = [
+  { re: /\bthe day before yesterday\b/g, offset: () => -2 },
+  { re: /\bthe day after tomorrow\b/g, offset: () => 2 },
+  { re: /\b(?:today|tonight|this (?:morning|afternoon|evening))\b/g, offset: () => 0 },
+  { re: /(?<!the day before )\b(?:yesterday|last night)\b/g, offset: () => -1 },
+  { re: /(?<!the day after )\btomorrow\b/g, offset: () => 1 },
+  { re: new RegExp(`\\b${COUNT_RE} (day|week)s? ago\\b`, 'g'), offset: (m) => -countOf(m[1]!) * (m[2] === 'week' ? 7 : 1) },
+  { re: new RegExp(`\\bin ${COUNT_RE} (day|week)s?(?: time)?\\b`, 'g'), offset: (m) => countOf(m[1]!) * (m[2] === 'week' ? 7 : 1) },
+  {
+    re: new RegExp(`\\b(last|next|this) (${WEEKDAYS.join('|')})\\b`, 'g'),
+    offset: (m, today) => {
+      const target = WEEKDAYS.indexOf(m[2] as (typeof WEEKDAYS)[number]);
+      if (m[1] === 'last') return -(((today - target + 6) % 7) + 1);
+      return ((target - today + 7) % 7) + (m[1] === 'next' && target === today ? 7 : 0);
+    },
+  },
+];
+const countOf = (word: string) => (/^\d+$/.test(word) ? Number(word) : word === 'a' || word === 'an' ? 1 : (numberWord(word) ?? 0));
+/** A word every relative expression above holds (case-insensitive). */
+const RELATIVE_HINT = /\b(?:today|tonight|yesterday|tomorrow|ago|last|next|this|days?|weeks?)\b/i;
+/** Relative expressions further than this from their reference day are left out (a year ago is no day). */
+const MAX_RELATIVE_DAYS = 60;
+
+/** The date terms (as if written: `md:`, `d:`, `m:`) of the relative dates in a text, against the day `at`. */
+export function relativeDateTerms(text: string, at: Date): string[] {
+  // Most turns hold none: one cheap test before folding the text and trying each expression.
+  if (!RELATIVE_HINT.test(text)) return [];
+  const folded = fold(text);
+  const out = new Set<string>();
+  for (const { re, offset } of RELATIVE_DAYS) {
+    re.lastIndex = 0;
+    for (let m = re.exec(folded); m; m = re.exec(folded)) {
+      const days = offset(m, at.getUTCDay());
+      if (days === null || Math.abs(days) > MAX_RELATIVE_DAYS) continue;
+      const day = new Date(at.getTime() + days * 86_400_000);
+      for (const term of dayTerms(day.getUTCMonth() + 1, day.getUTCDate(), day.getUTCFullYear())) out.add(term);
+    }
+  }
+  return [...out];
 }
 
 const TOKEN = /[\p{L}\p{N}]+(?:['’\-][\p{L}\p{N}]+)*/gu;

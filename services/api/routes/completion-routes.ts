@@ -56,7 +56,7 @@ export function completionRoutes(deps: ApiDependencies): RouteDefinition[] {
   const { providers } = deps.completions;
   const characters = createCharacterQueries(deps.db, deps.readSchema);
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu, deps.memoryEmbeddings ?? null);
   const gateway = createCompletionGateway(deps);
   const planner = createChatCompletionPlanner({
     db: deps.db,

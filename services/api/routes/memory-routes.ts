@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createChatQueries } from '../../../queries/chats-queries.ts';
-import { createMemorySearch } from '../../../queries/memory-search.ts';
 import type { Actor } from '../../../shared/access/actor.ts';
+import { createFusedMemorySearch } from '../../memory/fused-memory-search.ts';
 import type { ApiDependencies } from '../api-dependencies.ts';
 import { defineRoute, type RouteDefinition } from '../http/route.ts';
 import { problemSchema } from '../http/schemas.ts';
@@ -22,7 +22,12 @@ const memorySearchResult = z.object({
 /** Long-term memory: search over the turns of a chat's active branch, each result saying why it was found. */
 export function memoryRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
-  const memory = createMemorySearch(deps.db, deps.readSchema);
+  const memory = createFusedMemorySearch({
+    db: deps.db,
+    readSchema: deps.readSchema,
+    embeddings: deps.memoryEmbeddings ?? null,
+    logger: deps.logger,
+  });
   return [
     defineRoute({
       method: 'post',

@@ -82,9 +82,15 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
     return chatId;
   };
   /** Runs a command on the message's chat and answers with the message once it is readable. */
-  const actor = async (ctx: Actor, chatId: string, cmd: ChatCommand, messageId: string, status = 200) => {
+  /** `memoryCheck`: the text changed, so memory's work (a vector of the new text) may be due once it is projected. */
+  const actor = async (ctx: Actor, chatId: string, cmd: ChatCommand, messageId: string, status = 200, memoryCheck = false) => {
     const result = await runChatCommand(deps, ctx, chatId, cmd);
-    return respondAfterProjection(deps, result.position, messageLocation(messageId), () => current(messageId, status), {
+    const answer = async () => {
+      const r = await current(messageId, status);
+      if (memoryCheck) summarise(ctx, chatId);
+      return r;
+    };
+    return respondAfterProjection(deps, result.position, messageLocation(messageId), answer, {
       id: messageId,
       chat_version: result.revision,
     });
@@ -248,9 +254,9 @@ export function messageRoutes(deps: ApiDependencies): RouteDefinition[] {
           maxMessages,
           ...(query.expected_version !== undefined ? { expectedVersion: query.expected_version } : {}),
         };
-        if (!query.as_alternate) return actor(ctx, chatId, base, params.message_id);
+        if (!query.as_alternate) return actor(ctx, chatId, base, params.message_id, 200, true);
         const alternateId = newId();
-        const response = await actor(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201);
+        const response = await actor(ctx, chatId, { ...base, asAlternate: { messageId: alternateId } }, alternateId, 201, true);
         return { ...response, headers: { ...response.headers, Location: messageLocation(alternateId) } };
       },
     }),

@@ -48,7 +48,7 @@ export function tldwChatCompletionRoutes(deps: ApiDependencies): RouteDefinition
     const row = await characters.get(speakerId);
     return generationDefaultsOf(row?.extensions ?? {}, tldwSettingsOf(chat.settings));
   };
-  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu);
+  const prompts = createCharacterPrompts(deps.db, deps.readSchema, deps.cpu, deps.memoryEmbeddings ?? null);
   const complete = createCharacterCompletion(deps);
   const { providers } = deps.completions;
   const owned = {

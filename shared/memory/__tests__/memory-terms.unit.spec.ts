@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { analyseText, sentDayTerms } from '../memory-terms.ts';
+import { analyseText, relativeDateTerms, sentDayTerms } from '../memory-terms.ts';
 import { analyseQuery, interleaveSecondHop, rankTurns, scoreTurns, type Posting } from '../memory-ranking.ts';
 
 const terms = (text: string, speaker: string | null = null) => [...analyseText(text, speaker).terms.keys()];
@@ -18,6 +18,28 @@ describe('memory terms', () => {
       expect(terms(text)).toEqual(expect.arrayContaining(['md:03-05', 'd:2026-03-05', 'm:2026-03']));
     expect(terms('in September')).toContain('mo:09');
     expect(sentDayTerms(new Date('2026-03-05T22:00:00Z'))).toEqual(['@md:03-05', '@d:2026-03-05', '@m:2026-03']);
+  });
+
+  test('relative dates are the days they mean from the day a turn was sent (or a query asked)', () => {
+    const thursday = new Date('2026-03-05T20:00:00Z');
+    const day = (text: string) => relativeDateTerms(text, thursday).filter((t) => t.startsWith('d:'));
+    expect(day('Today I ran my first half marathon')).toEqual(['d:2026-03-05']);
+    expect(day('We went sailing yesterday')).toEqual(['d:2026-03-04']);
+    expect(day('last night the power went out')).toEqual(['d:2026-03-04']);
+    expect(day('the day before yesterday')).toEqual(['d:2026-03-03']);
+    expect(day('see you tomorrow')).toEqual(['d:2026-03-06']);
+    expect(day('three days ago we moved')).toEqual(['d:2026-03-02']);
+    expect(day('a week ago')).toEqual(['d:2026-02-26']);
+    expect(day('in two days')).toEqual(['d:2026-03-07']);
+    expect(day('last Tuesday')).toEqual(['d:2026-03-03']);
+    expect(day('next Thursday')).toEqual(['d:2026-03-12']);
+    expect(day('this Saturday')).toEqual(['d:2026-03-07']);
+    expect(relativeDateTerms('Today', thursday)).toEqual(['md:03-05', 'd:2026-03-05', 'm:2026-03']);
+    expect(day('a year ago, some day, the weekday')).toEqual([]);
+    // A query asks against its own time: "yesterday" then is the day before it.
+    expect(analyseQuery('what did we do yesterday?', [], thursday).map((q) => q.term)).toEqual(
+      expect.arrayContaining(['d:2026-03-04', '@d:2026-03-04']),
+    );
   });
 
   test('scripts without spaces as character pairs; classes of words a question asks for', () => {

@@ -7,7 +7,7 @@ import { startFakeOpenAIServer, type FakeLlmServer } from '../../../../test/fake
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 
 /**
- * Recall into the prompt, over HTTP with the local stand-in provider: in a 2,000-message chat (written through the
+ * Recall into the prompt, over HTTP with the local stand-in provider: in a 10,000-message chat (written through the
  * command side, as an import writes it) a fact told in its first hundred messages reaches the prompt of a later
  * question, the report says why, an alternate that is not on the branch and a turn still in the window are never
  * recalled, the reply records what was recalled, and the chat's settings turn it off.
@@ -16,7 +16,7 @@ let upstream: FakeLlmServer;
 let svc: TestService;
 let characterId: string;
 
-const SIZE = 2000;
+const SIZE = 10_000;
 const FILLER = [
   'We talked about the weather and the long walk by the river.',
   'The tea was too hot, so we waited and read the paper.',
@@ -33,7 +33,7 @@ beforeAll(async () => {
       LLM_BASE_URL: upstream.url,
       LLM_MODEL: 'fake-model',
       LLM_CONTEXT_SIZE: '4096',
-      MAX_MESSAGES_PER_CHAT: '10000',
+      MAX_MESSAGES_PER_CHAT: '20000',
     },
     roles: { api: true, projector: true, worker: true },
   });
@@ -132,6 +132,7 @@ describe('memory recall in the prompt', () => {
     expect(res.status).toBe(200);
     const sent = JSON.stringify(upstream.requests[0]!.body.messages);
     expect(sent).toContain('blue teapot');
+    expect(sent).not.toContain('red box');
     const reply = await svc.request('GET', `/api/v1/character_messages/messages/${res.body.message_ids.reply}`);
     expect(reply.status).toBe(200);
     expect(reply.body.metadata.memory.recalled[0].message_id).toBe(chat.fact);
