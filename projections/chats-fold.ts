@@ -1,5 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { ChatsTable } from '../infra/db/read-model-types.ts';
+import { inJsonbOrder } from '../shared/chats/jsonb-order.ts';
+import { sillyTavernLineParts } from '../shared/chats/sillytavern-line-parts.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
 import { foldEvent, typesOf, type EventFolds } from './projection.ts';
 
@@ -41,6 +43,12 @@ export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
 
 export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolean): Record<string, unknown> {
   const d = event.data;
+  const line = sillyTavernLineParts({
+    sender: d.sender,
+    createdAt: d.sentAt ? new Date(d.sentAt) : event.createdAt,
+    // the key order a read of the stored jsonb column gives, which is what an export built from the row sees
+    metadata: (inJsonbOrder(d.metadata) as Record<string, unknown> | null | undefined) ?? null,
+  });
   return {
     id: d.messageId,
     chat_id: d.chatId,
@@ -62,6 +70,8 @@ export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolea
     created_at: d.sentAt ?? event.createdAt,
     updated_at: event.createdAt,
     deleted_at: null,
+    st_line_head: line.head,
+    st_swipe_info: line.swipeInfo,
   };
 }
 
