@@ -46,8 +46,8 @@ export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolea
   const line = sillyTavernLineParts({
     sender: d.sender,
     createdAt: d.sentAt ? new Date(d.sentAt) : event.createdAt,
-    // the key order a read of the stored jsonb column gives, which is what an export built from the row sees
-    metadata: (inJsonbOrder(d.metadata) as Record<string, unknown> | null | undefined) ?? null,
+    // its SillyTavern fields in the key order a read of the stored jsonb column gives, which an export from the row sees
+    metadata: d.metadata?.sillytavern === undefined ? null : { sillytavern: inJsonbOrder(d.metadata.sillytavern) },
   });
   return {
     id: d.messageId,

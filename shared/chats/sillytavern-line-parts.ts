@@ -20,7 +20,23 @@ const MOVED_KEYS = ['name', 'mes', 'swipe_id', 'swipes'];
 const OPENING = '{"name":""';
 const CLOSING = '""}';
 
+/** A message without SillyTavern fields: its parts depend only on its sender and the minute it was sent. */
+const plainParts = new Map<string, SillyTavernLineParts>();
+const PLAIN_PARTS_KEPT = 1_000;
+
 export function sillyTavernLineParts(message: Pick<StExportMessage, 'sender' | 'createdAt' | 'metadata'>): SillyTavernLineParts {
+  const st = message.metadata?.sillytavern;
+  if (typeof st === 'object' && st !== null) return partsOf(message);
+  const key = `${message.sender}:${Math.floor(message.createdAt.getTime() / 60_000)}`;
+  const known = plainParts.get(key);
+  if (known) return known;
+  if (plainParts.size >= PLAIN_PARTS_KEPT) plainParts.clear();
+  const parts = partsOf({ sender: message.sender, createdAt: message.createdAt, metadata: null });
+  plainParts.set(key, parts);
+  return parts;
+}
+
+function partsOf(message: Pick<StExportMessage, 'sender' | 'createdAt' | 'metadata'>): SillyTavernLineParts {
   const bare: StExportMessage = { ...message, name: '', content: '' };
   const swipeInfo = JSON.stringify(swipeInfoOf(bare));
   const st = message.metadata?.sillytavern;

@@ -52,4 +52,8 @@ describe('inJsonbOrder', () => {
     const value = inJsonbOrder({ zeta: 1, b: { yy: 1, x: [{ bb: 1, a: 2 }] }, é: 2, aa: 3, '10': 4, '2': 5 });
     expect(JSON.stringify(value)).toBe('{"2":5,"10":4,"b":{"x":[{"a":2,"bb":1}],"yy":1},"aa":3,"é":2,"zeta":1}');
   });
+
+  test('keeps a "__proto__" key as an own key, as JSON.parse does', () => {
+    expect(JSON.stringify(inJsonbOrder(JSON.parse('{"zz":1,"__proto__":{"b":1,"a":2}}')))).toBe('{"zz":1,"__proto__":{"a":2,"b":1}}');
+  });
 });
