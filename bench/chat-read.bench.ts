@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -8,7 +9,7 @@ import { createChatTranscriptQueries } from '../queries/chat-transcript-queries.
 import { createChatQueries } from '../queries/chats-queries.ts';
 import { createChatExportLines } from '../queries/chat-export-lines.ts';
 import { sillyTavernChatExport, sillyTavernChatFile } from '../services/chats/export-chat.ts';
-import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { benchPostgres, cpuMs, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
 import { createChatSeeder } from './seed-chat.ts';
 import { baselineSillyTavernChatFile, createBaselineChatReads } from './chat-read-baseline.ts';
 
@@ -57,6 +58,35 @@ const current = {
 };
 const chatRows = createChatQueries(db, 'read');
 
+// CPU time per read, summed over this process (the client, or the in-process read), the service and PostgreSQL (the
+// postmaster and its backends): unlike the wall time, it does not grow with the other work on the machine, and on
+// an otherwise idle machine a read one at a time takes about that long.
+const backendPid = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+const postmasterPid = Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+/** CPU of backends that have exited (the postmaster's reaped children), which the live processes' sum no longer holds. */
+const exitedBackendsMs = () => {
+  const fields = readFileSync(`/proc/${postmasterPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+};
+const cpuNow = () => {
+  const own = process.cpuUsage();
+  return {
+    client: (own.user + own.system) / 1000,
+    service: cpuMs([service.pid]),
+    database: cpuMs([], [postmasterPid]) + exitedBackendsMs(),
+  };
+};
+/** CPU ms per read: this process (the client, or the in-process read), the service, PostgreSQL, and their sum. */
+async function cpuPerRead(work: () => Promise<unknown>, times: number) {
+  const before = cpuNow();
+  for (let i = 0; i < times; i++) await work();
+  const after = cpuNow();
+  const per = (k: keyof typeof after) => Math.round(((after[k] - before[k]) / times) * 100) / 100;
+  const parts = { client: per('client'), service: per('service'), database: per('database') };
+  return { ...parts, total: Math.round((parts.client + parts.service + parts.database) * 100) / 100 };
+}
+const cpuText = (c: Awaited<ReturnType<typeof cpuPerRead>>) => `${c.total} (${c.client} + ${c.service} + ${c.database})`;
+
 const time = async (work: () => Promise<unknown>) => {
   const t = performance.now();
   await work();
@@ -103,7 +133,11 @@ for (const size of SIZES) {
   }
   const r = { old: summarize(samples.old), now: summarize(samples.now), http: summarize(samples.http) };
   const stages = await breakdown(chatId, chat);
-  results[`whole${size}`] = { ...r, before: stages };
+  const cpu = { old: await cpuPerRead(old, ITERATIONS), now: await cpuPerRead(now, ITERATIONS), http: await cpuPerRead(http, ITERATIONS) };
+  results[`whole${size}`] = { ...r, before: stages, cpu };
+  rows.push({ measure: `whole chat ${size}: CPU ms per read, before in process (this + service + database)`, p50: cpuText(cpu.old) });
+  rows.push({ measure: `whole chat ${size}: CPU ms per read, now in process`, p50: cpuText(cpu.now) });
+  rows.push({ measure: `whole chat ${size}: CPU ms per read, now over HTTP (client + service + database)`, p50: cpuText(cpu.http) });
   rows.push({ measure: `whole chat ${size}, before: database execution (EXPLAIN ANALYZE)`, ...stages.database });
   rows.push({ measure: `whole chat ${size}, before: query through the driver (rows parsed)`, ...stages.driver });
   rows.push({ measure: `whole chat ${size}, before: JSONL from the rows`, ...stages.jsonl });
@@ -138,7 +172,16 @@ for (const p of PAGES) {
     samples.http.push(await time(http));
   }
   const r = { old: summarize(samples.old), now: summarize(samples.now), http: summarize(samples.http) };
-  results[`page${p}`] = r;
+  const cpu = {
+    old: await cpuPerRead(old, ITERATIONS * 4),
+    now: await cpuPerRead(now, ITERATIONS * 4),
+    http: await cpuPerRead(http, ITERATIONS * 4),
+  };
+  results[`page${p}`] = { ...r, cpu };
+  rows.push({
+    measure: `page ${p}: CPU ms per read, before / now in process, now over HTTP`,
+    p50: [cpu.old, cpu.now, cpu.http].map(cpuText).join(' | '),
+  });
   rows.push({ measure: `page ${p} of 200 (10,000): before (query + JSON, in process)`, ...r.old });
   rows.push({ measure: `page ${p} of 200 (10,000): now (query + JSON, in process)`, ...r.now });
   rows.push({ measure: `page ${p} of 200 (10,000): GET messages?limit=200 over HTTP`, ...r.http });
