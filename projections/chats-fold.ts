@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { ChatsTable } from '../infra/db/read-model-types.ts';
 import type { MessagePostedData } from '../shared/events/chat-events.ts';
+import { inJsonbOrder } from '../shared/chats/jsonb-order.ts';
+import { sillyTavernLineParts } from '../shared/chats/sillytavern-line-parts.ts';
 import type { RecordedEvent } from '../shared/events/recorded-event.ts';
 import { importedSeq, postedOf } from '../shared/chats/imported-messages.ts';
 import { foldEvent, typesOf, type EventFolds } from './projection.ts';
@@ -53,6 +55,12 @@ export function messageRow(event: RecordedEvent<'MessagePosted'>, onPath: boolea
 
 /** A message's row from what its post carries, its order in the chat (`seq`) and the time its event was stored. */
 function postedRow(d: MessagePostedData, seq: number, storedAt: Date, onPath: boolean): Record<string, unknown> {
+  const line = sillyTavernLineParts({
+    sender: d.sender,
+    createdAt: d.sentAt ? new Date(d.sentAt) : storedAt,
+    // its SillyTavern fields in the key order a read of the stored jsonb column gives, which an export from the row sees
+    metadata: d.metadata?.sillytavern === undefined ? null : { sillytavern: inJsonbOrder(d.metadata.sillytavern) },
+  });
   return {
     id: d.messageId,
     chat_id: d.chatId,
@@ -74,6 +82,8 @@ function postedRow(d: MessagePostedData, seq: number, storedAt: Date, onPath: bo
     created_at: d.sentAt ?? storedAt,
     updated_at: storedAt,
     deleted_at: null,
+    st_line_head: line.head,
+    st_swipe_info: line.swipeInfo,
   };
 }
 

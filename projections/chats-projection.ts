@@ -68,6 +68,8 @@ const COLUMN_TYPES: ColumnTypes = {
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
   deleted_at: 'timestamptz',
+  st_line_head: 'text',
+  st_swipe_info: 'text',
 };
 
 /**
@@ -376,6 +378,7 @@ export const chatsProjection = defineProjection({
     'chat_messages_chat_seq',
     'chat_messages_siblings',
     'chat_messages_path_deleted',
+    'chat_messages_off_path',
   ],
 
   async forgetUser(db, userId) {

@@ -56,6 +56,17 @@ export function toMessageView(row: MessageRowWithAlternates): MessageView {
 
 export type Order = 'asc' | 'desc';
 
+/** The columns a message view shows (not the export's line parts). */
+const VIEW_COLUMNS = sql.raw(
+  ['id', 'chat_id', 'seq', 'parent_id', 'sibling_group', 'depth', 'on_path', 'sender', 'name', 'speaker_id', 'content', 'image_sha256']
+    .concat(['image_media_type', 'image_size', 'metadata', 'alternate_of', 'version', 'created_at', 'updated_at', 'deleted_at'])
+    .map((c) => `m.${c}`)
+    .join(', '),
+);
+
+/** A row of a page's statement: the path's end and deleted count, and a message (all null when the window is empty). */
+type PathWindowRow = { last: number | null; hidden: number } & (MessageRowWithAlternates | { [K in keyof MessageRowWithAlternates]: null });
+
 /** Escapes the text before ts_headline marks it up, so a snippet is safe HTML with only <mark> tags. */
 const escapedContent = sql<string>`replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
 const HEADLINE_OPTIONS = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
@@ -77,6 +88,29 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
       .whereRef('s.seq', '<', 'm.seq')
       .as('alternate_index'),
   ];
+
+  const table = sql.id(schema, 'chat_messages');
+  /**
+   * One statement for a page: the path's end and its deleted count (for the total) and, on the path index, the
+   * page's rows within `window` depths from `start` (null: from the end) with their alternates' count and place.
+   */
+  const pathWindow = async (chatId: string, w: { start: number | null; window: number; desc: boolean; take: number }) => {
+    const range = w.desc
+      ? sql`m.depth <= coalesce(${w.start}::int8, b.last) AND m.depth > coalesce(${w.start}::int8, b.last) - ${w.window}::int8`
+      : sql`m.depth >= ${w.start}::int8 AND m.depth < ${w.start}::int8 + ${w.window}::int8`;
+    const { rows } = await sql<PathWindowRow>`
+      WITH bounds AS (
+        SELECT (SELECT depth FROM ${table} WHERE chat_id = ${chatId} AND on_path ORDER BY depth DESC LIMIT 1) AS last,
+               (SELECT count(*)::int FROM ${table} WHERE chat_id = ${chatId} AND on_path AND deleted_at IS NOT NULL) AS hidden)
+      SELECT b.last, b.hidden, p.* FROM bounds b LEFT JOIN LATERAL (
+        SELECT ${VIEW_COLUMNS}, a.alternate_count, a.alternate_index FROM ${table} m
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS alternate_count, (count(*) FILTER (WHERE s.seq < m.seq))::int AS alternate_index
+             FROM ${table} s WHERE s.sibling_group = m.sibling_group AND s.deleted_at IS NULL) a
+         WHERE m.chat_id = ${chatId} AND m.on_path AND m.deleted_at IS NULL AND ${range}
+         ORDER BY m.depth ${w.desc ? sql`DESC` : sql`ASC`} LIMIT ${w.take}) p ON true`.execute(db);
+    return rows;
+  };
 
   return {
     async get(id: string): Promise<(MessageRowWithAlternates & { owner_id: string; chat_deleted_at: Date | null }) | undefined> {
@@ -124,48 +158,17 @@ export function createChatMessageQueries(db: Kysely<ReadModels>, schema: string)
       chatId: string,
       options: { order: Order; limit: number; after?: number },
     ): Promise<{ items: MessageRowWithAlternates[]; hasMore: boolean; total: number }> {
-      const bounds = await db
-        .withSchema(schema)
-        .selectNoFrom((eb) => [
-          eb
-            .selectFrom('chat_messages')
-            .select('depth')
-            .where('chat_id', '=', chatId)
-            .where('on_path', '=', true)
-            .orderBy('depth', 'desc')
-            .limit(1)
-            .as('last'),
-          eb
-            .selectFrom('chat_messages')
-            .select(eb.fn.countAll<number>().as('n'))
-            .where('chat_id', '=', chatId)
-            .where('on_path', '=', true)
-            .where('deleted_at', 'is not', null)
-            .as('hidden'),
-        ])
-        .executeTakeFirstOrThrow();
-      if (bounds.last === null || bounds.last === undefined) return { items: [], hasMore: false, total: 0 };
-      const last = Number(bounds.last);
-      const total = last + 1 - Number(bounds.hidden ?? 0);
       const desc = options.order === 'desc';
-      // the first depth of the page's side (inclusive) and how far that side goes
-      const start = desc ? (options.after ?? last + 1) - 1 : (options.after ?? -1) + 1;
-      const room = desc ? start + 1 : last - start + 1;
+      // the first depth of the page's side (inclusive); null: the path's end (known in the statement)
+      const start = desc ? (options.after === undefined ? null : options.after - 1) : (options.after ?? -1) + 1;
       for (let window = 2 * (options.limit + 1); ; window *= 8) {
-        const [lo, hi] = desc ? [start - window + 1, start] : [start, start + window - 1];
-        const rows = (await from()
-          .selectAll('m')
-          .select(alternates)
-          .where('m.chat_id', '=', chatId)
-          .where('m.on_path', '=', true)
-          .where('m.deleted_at', 'is', null)
-          .where('m.depth', '>=', lo)
-          .where('m.depth', '<=', hi)
-          .orderBy('m.depth', options.order)
-          .limit(options.limit + 1)
-          .execute()) as MessageRowWithAlternates[];
-        if (rows.length > options.limit || window >= room)
-          return { items: rows.slice(0, options.limit), hasMore: rows.length > options.limit, total };
+        const rows = await pathWindow(chatId, { start, window, desc, take: options.limit + 1 });
+        const { last, hidden } = rows[0]!;
+        if (last === null) return { items: [], hasMore: false, total: 0 };
+        const items = rows.filter((row): row is PathWindowRow & MessageRowWithAlternates => row.id !== null);
+        const room = desc ? (start ?? last) + 1 : last - start! + 1;
+        if (items.length > options.limit || window >= room)
+          return { items: items.slice(0, options.limit), hasMore: items.length > options.limit, total: last + 1 - hidden };
       }
     },
 

@@ -87,3 +87,5 @@ export function createChatTranscriptQueries(db: Kysely<ReadModels>, schema: stri
     },
   };
 }
+
+export type ChatTranscriptQueries = ReturnType<typeof createChatTranscriptQueries>;

@@ -104,6 +104,9 @@ export interface ChatMessagesTable {
   created_at: ColumnType<Date, Date | string, Date | string>;
   updated_at: ColumnType<Date, Date | string, Date | string>;
   deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  /** The parts of its SillyTavern export line that never change (shared/chats/sillytavern-line-parts.ts). */
+  st_line_head: string | null;
+  st_swipe_info: string;
 }
 
 export interface WorldBooksTable {

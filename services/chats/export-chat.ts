@@ -1,4 +1,5 @@
-import type { TranscriptEntry } from '../../queries/chat-transcript-queries.ts';
+import type { ChatExportLines } from '../../queries/chat-export-lines.ts';
+import type { ChatTranscriptQueries, TranscriptEntry } from '../../queries/chat-transcript-queries.ts';
 import type { ChatRow } from '../../queries/chats-queries.ts';
 import type { ChatSettings, Sender } from '../../shared/chats/chat-fields.ts';
 import {
@@ -65,14 +66,39 @@ function stLines(entries: Transcript, stMessage: (m: TranscriptEntry['message'])
   });
 }
 
-/** The conversation as a SillyTavern chat file (JSONL): its header, then each message with its alternates as swipes. */
-export function sillyTavernChatFile(chat: ChatRow, entries: Transcript): string {
+function fileHeader(chat: ChatRow) {
   const header = sillyTavernHeader(chat.settings as ChatSettings, {
     characterName: chat.character_name,
     createDate: formatCreateDate(chat.created_at),
   });
-  const userName = (header?.user_name as string | undefined) ?? exportChat(chat).userName;
+  return { header, userName: (header?.user_name as string | undefined) ?? exportChat(chat).userName };
+}
+
+/** The conversation as a SillyTavern chat file (JSONL): its header, then each message with its alternates as swipes. */
+export function sillyTavernChatFile(chat: ChatRow, entries: Transcript): string {
+  const { header, userName } = fileHeader(chat);
   return buildSillyTavernChat(header, stLines(entries, stMessages(chat, userName)));
+}
+
+/**
+ * The same file, its message lines joined by the database from the parts the chats projection stored
+ * (queries/chat-export-lines.ts), so a long chat is one text value rather than a row and an object per message; a
+ * chat with a message those parts cannot write goes through `sillyTavernChatFile`.
+ */
+export async function sillyTavernChatExport(
+  chat: ChatRow,
+  reads: { lines: ChatExportLines; transcripts: Pick<ChatTranscriptQueries, 'transcript'> },
+): Promise<string> {
+  const { header, userName } = fileHeader(chat);
+  const nameOf = (sender: Sender) => JSON.stringify(displayName({ name: null, sender }, { characterName: chat.character_name, userName }));
+  const stored = await reads.lines.sillyTavernLines(chat.id, {
+    user: nameOf('user'),
+    assistant: nameOf('assistant'),
+    system: nameOf('system'),
+  });
+  if (!stored) return sillyTavernChatFile(chat, await reads.transcripts.transcript(chat.id));
+  if (!header) return stored.lines;
+  return stored.count > 0 ? `${JSON.stringify(header)}\n${stored.lines}` : JSON.stringify(header);
 }
 
 /**

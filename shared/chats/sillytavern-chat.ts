@@ -145,7 +145,8 @@ export interface StExportLine {
 const stFields = (m: StExportMessage): Record<string, unknown> =>
   isObject(m.metadata?.sillytavern) ? (m.metadata.sillytavern as Record<string, unknown>) : {};
 
-function swipeInfoOf(m: StExportMessage): Record<string, unknown> {
+/** A message's entry in its line's `swipe_info` when it is one of several alternates. */
+export function swipeInfoOf(m: StExportMessage): Record<string, unknown> {
   const st = stFields(m);
   if (isObject(st.swipe_info)) return st.swipe_info;
   return {

@@ -3,6 +3,7 @@ import { forkChat } from '../../../commands/chats/chat-fork.ts';
 import { importSillyTavernChat } from '../../../commands/chats/chat-import.ts';
 import { deleteChat, restoreChat, runChatCommand, startChat } from '../../../commands/chats/chat-workflows.ts';
 import { startGroupChat } from '../../../commands/chats/group-chat-start.ts';
+import { createChatExportLines } from '../../../queries/chat-export-lines.ts';
 import { createChatTranscriptQueries } from '../../../queries/chat-transcript-queries.ts';
 import { chatAsOf } from '../../../queries/resource-as-of.ts';
 import { createChatQueries, toChatView, type ChatRow } from '../../../queries/chats-queries.ts';
@@ -16,7 +17,7 @@ import { defineRoute, type RouteDefinition, type RouteResult } from '../http/rou
 import { chatImportInline } from '../../../projections/inline-chat-import.ts';
 import { RATE_LIMIT_EXEMPTIONS } from '../http/rate-limit-exemptions.ts';
 import { problemSchema } from '../http/schemas.ts';
-import { chatExportBody, sillyTavernChatFile } from '../../chats/export-chat.ts';
+import { chatExportBody, sillyTavernChatExport } from '../../chats/export-chat.ts';
 import { asOfOrCurrent, deleteRoute, restoreRoute } from './resource-lifecycle-routes.ts';
 import {
   chatListSchema,
@@ -59,6 +60,7 @@ function attachment(title: string, extension: string): string {
 export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
   const chats = createChatQueries(deps.db, deps.readSchema);
   const transcripts = createChatTranscriptQueries(deps.db, deps.readSchema);
+  const exportLines = createChatExportLines(deps.db, deps.readSchema);
   const personas = createChatPersonas(deps.db, deps.readSchema);
   const current = async (id: string, status: number, extra: Record<string, unknown> = {}) => {
     const row = (await chats.get(id))!;
@@ -302,19 +304,18 @@ export function chatRoutes(deps: ApiDependencies): RouteDefinition[] {
       query: exportQuery,
       responses: { 200: { description: 'the export' }, ...errors },
       handler: async ({ params, query, actor, res }) => {
-        const [row, entries] = await Promise.all([chats.get(params.chat_id), transcripts.transcript(params.chat_id)]);
-        const chat = visibleChat(row, params.chat_id, actor);
+        const chat = visibleChat(await chats.get(params.chat_id), params.chat_id, actor);
         if (query.format === 'jsonl' || query.format === 'sillytavern') {
           res.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
           res.setHeader('Content-Disposition', attachment(chat.title, 'jsonl'));
           res.setHeader('ETag', `W/"${chat.version}"`);
           const file = chat.group_id
-            ? await exportSillyTavernGroupChat(deps.db, deps.readSchema, chat, entries)
-            : sillyTavernChatFile(chat, entries);
+            ? await exportSillyTavernGroupChat(deps.db, deps.readSchema, chat, await transcripts.transcript(chat.id))
+            : await sillyTavernChatExport(chat, { lines: exportLines, transcripts });
           res.status(200).send(file);
           return undefined;
         }
-        return { status: 200, body: chatExportBody(chat, entries, query) };
+        return { status: 200, body: chatExportBody(chat, await transcripts.transcript(chat.id), query) };
       },
     }),
   ];
