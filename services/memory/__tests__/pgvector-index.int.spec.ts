@@ -16,6 +16,7 @@ import {
 import { createEmbeddingIndex, type EmbeddingIndex } from '../embedding-index.ts';
 import { embeddingSetup } from '../embedding-setup.ts';
 import { createPgvectorIndex, pgvectorAvailable } from '../pgvector-index.ts';
+import { sillyTavernLineParts } from '../../../shared/chats/sillytavern-line-parts.ts';
 
 /**
  * The pgvector adapter against the in-process index, on the same read model: the same neighbours for the same
@@ -48,6 +49,10 @@ if (!url) {
   let pgvector: EmbeddingIndex;
   let inProcess: EmbeddingIndex;
   const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  const stLineColumns = (sender: 'user' | 'assistant', createdAt: Date) => {
+    const parts = sillyTavernLineParts({ sender, createdAt, metadata: null });
+    return { st_line_head: parts.head, st_swipe_info: parts.swipeInfo };
+  };
 
   beforeAll(async () => {
     database = createDatabase(url, { max: 4 });
@@ -83,6 +88,7 @@ if (!url) {
           created_at: at,
           updated_at: at,
           deleted_at: i === 30 ? at : null,
+          ...stLineColumns(i % 2 ? 'assistant' : 'user', at),
         })
         .execute();
       await scoped
