@@ -19,6 +19,7 @@ import * as userDefaultsScanSettings from './migrations/2026_12_07_300_user_defa
 import * as chatSummaries from './migrations/2026_12_07_250_chat_summaries.ts';
 import * as messageEmbeddings from './migrations/2026_12_07_251_message_embeddings.ts';
 import * as memoryIndex from './migrations/2026_12_07_300_memory_index.ts';
+import * as memoryPostingsCovering from './migrations/2026_12_08_300_memory_postings_covering.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -44,6 +45,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_250_chat_summaries': chatSummaries,
   '2026_12_07_251_message_embeddings': messageEmbeddings,
   '2026_12_07_300_memory_index': memoryIndex,
+  '2026_12_08_300_memory_postings_covering': memoryPostingsCovering,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {
