@@ -163,8 +163,11 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
       const batch = ranked.slice(next, next + (next === 0 ? missing : 2 * missing));
       next += batch.length;
       const { found, neighbours } = await onPathWithNeighbours(chatId, batch);
-      for (const t of neighbours) byDepth.set(t.depth, t);
-      candidates.push(...found.slice(0, size - candidates.length));
+      const kept = found.slice(0, missing);
+      candidates.push(...kept);
+      // Only the kept turns' neighbours: a turn two steps from every candidate must not lead a neighbour.
+      const near = new Set(kept.flatMap((t) => [t.depth - 1, t.depth + 1]));
+      for (const t of neighbours) if (near.has(t.depth)) byDepth.set(t.depth, t);
     }
     if (candidates.length === 0) return [];
     for (const t of candidates) byDepth.set(t.depth, t);
