@@ -7,6 +7,7 @@ import {
   scoreTurns,
   type CorpusStats,
   type MemoryHit,
+  type OwnScore,
   type PathTurn,
   type Posting,
   type QueryTerm,
@@ -28,58 +29,91 @@ const EXPANSION_NAMES = 3;
 
 const day = (at: Date) => at.toISOString().slice(0, 10);
 
+/** A term's postings in one chat (every branch), or `common` when more turns hold it than the lookup takes. */
+type TermPostings = Posting[] | 'common';
+
 /**
- * Memory search over a chat's active branch: the postings of the query's terms (the index holds every branch) joined
- * with the chats read model's turns that are `on_path` and not deleted, BM25 per turn, then the best turns with
- * their path neighbours, ranked by shared/memory/memory-ranking.ts.
+ * Memory search over a chat's active branch. The index holds every branch, so the steps are:
+ * 1. the postings of the query's terms (a term held by more than COMMON_SHARE of the turns is skipped; its count
+ *    stops there), read from the postings' covering primary key, without touching the turns;
+ * 2. BM25 per turn (shared/memory/memory-ranking.ts), best first;
+ * 3. the best turns are checked against the chats read model (`on_path`, not deleted) in one statement that also
+ *    brings their path neighbours, until CANDIDATES turns of the active path are found or none is left;
+ * 4. the ranking with neighbours and sessions, then a second hop with the names of the best turns, which reads
+ *    only the postings of those names (the first hop's are kept).
+ * Only a turn on the active path is ever returned; document frequencies count the turns of every branch, as the
+ * chat's turn count does.
  */
 export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
   const scoped = db.withSchema(schema);
 
-  /** Postings of the query's terms held by turns on the active path (not deleted), and those turns. */
-  async function lookup(
-    chatId: string,
-    query: QueryTerm[],
-    documents: number,
-  ): Promise<{ postings: Map<string, Posting[]>; turns: Map<string, PathTurn> }> {
-    const counts = await scoped
-      .selectFrom('memory_postings')
-      .select(['term', sql<number>`count(*)::int`.as('n')])
-      .where('chat_id', '=', chatId)
-      .where('term', '=', sql<string>`ANY(${query.map((q) => q.term)}::text[])`)
-      .groupBy('term')
-      .execute();
-    const postings = new Map<string, Posting[]>();
-    const turns = new Map<string, PathTurn>();
-    if (counts.length === 0) return { postings, turns };
-    let terms = counts.filter((c) => c.n <= Math.max(50, COMMON_SHARE * documents)).map((c) => c.term);
-    if (terms.length === 0) terms = [counts.reduce((a, b) => (a.n <= b.n ? a : b)).term];
-    const rows = await scoped
-      .selectFrom('memory_postings as p')
-      .innerJoin('chat_messages as m', 'm.id', 'p.message_id')
-      .select(['p.term', 'p.message_id', 'p.tf', 'p.length', 'm.depth', 'm.created_at'])
-      .where('p.chat_id', '=', chatId)
-      .where('p.term', '=', sql<string>`ANY(${terms}::text[])`)
-      .where('m.on_path', '=', true)
-      .where('m.deleted_at', 'is', null)
-      .execute();
-    for (const r of rows) {
-      const p = { messageId: r.message_id, tf: r.tf, length: r.length };
-      const list = postings.get(r.term);
-      if (list) list.push(p);
-      else postings.set(r.term, [p]);
-      if (!turns.has(r.message_id)) turns.set(r.message_id, toTurn({ id: r.message_id, depth: r.depth, created_at: r.created_at }));
+  /** Postings of `terms` not in `known` yet, into `known`: those held by at most `cap` turns, the others `common`. */
+  async function readPostings(chatId: string, terms: readonly string[], cap: number, known: Map<string, TermPostings>) {
+    const missing = terms.filter((t) => !known.has(t));
+    if (missing.length === 0) return;
+    // Counting a common term stops at cap + 1 postings; a kept term's postings are then read from the same index.
+    const rows = await sql<{ term: string; message_id: string | null; tf: number; length: number }>`
+      WITH counted AS MATERIALIZED (
+        SELECT t.term, (
+          SELECT count(*) FROM (
+            SELECT 1 FROM ${sql.table(`${schema}.memory_postings`)} c
+            WHERE c.chat_id = ${chatId} AND c.term = t.term LIMIT ${cap + 1}
+          ) held
+        ) AS n
+        FROM unnest(${missing}::text[]) AS t(term)
+      )
+      SELECT counted.term, p.message_id, p.tf, p.length
+      FROM counted
+      LEFT JOIN ${sql.table(`${schema}.memory_postings`)} p
+        ON counted.n <= ${cap} AND p.chat_id = ${chatId} AND p.term = counted.term
+      WHERE counted.n > 0`.execute(scoped);
+    for (const t of missing) known.set(t, []);
+    for (const r of rows.rows) {
+      const list = known.get(r.term) as Posting[];
+      if (r.message_id === null) known.set(r.term, 'common');
+      else list.push({ messageId: r.message_id, tf: r.tf, length: r.length });
     }
-    return { postings, turns };
   }
 
-  const pathTurns = (chatId: string) =>
-    scoped
-      .selectFrom('chat_messages')
-      .select(['id', 'depth', 'created_at'])
-      .where('chat_id', '=', chatId)
-      .where('on_path', '=', true)
-      .where('deleted_at', 'is', null);
+  /** The query's postings; when every term it holds is common, the least common one alone (as a plain query would). */
+  async function lookup(chatId: string, query: QueryTerm[], cap: number, known: Map<string, TermPostings>) {
+    await readPostings(
+      chatId,
+      query.map((q) => q.term),
+      cap,
+      known,
+    );
+    const postings = new Map<string, Posting[]>();
+    const common: string[] = [];
+    for (const q of query) {
+      const held = known.get(q.term)!;
+      if (held === 'common') common.push(q.term);
+      else if (held.length > 0) postings.set(q.term, held);
+    }
+    if (postings.size === 0 && common.length > 0) {
+      const least = await scoped
+        .selectFrom('memory_postings')
+        .select(['term', sql<number>`count(*)::int`.as('n')])
+        .where('chat_id', '=', chatId)
+        .where('term', '=', sql<string>`ANY(${common}::text[])`)
+        .groupBy('term')
+        .orderBy('n')
+        .orderBy('term')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const rows = await scoped
+        .selectFrom('memory_postings')
+        .select(['message_id', 'tf', 'length'])
+        .where('chat_id', '=', chatId)
+        .where('term', '=', least.term)
+        .execute();
+      postings.set(
+        least.term,
+        rows.map((r) => ({ messageId: r.message_id, tf: r.tf, length: r.length })),
+      );
+    }
+    return postings;
+  }
 
   const toTurn = (r: { id: string; depth: number; created_at: Date }): PathTurn => ({
     id: r.id,
@@ -87,22 +121,57 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
     day: day(new Date(r.created_at)),
   });
 
+  /**
+   * Of `ids`, those on the active path and not deleted (in the order given), and every turn of the path next to
+   * one of them.
+   */
+  async function onPathWithNeighbours(chatId: string, ids: readonly string[]) {
+    const messages = sql.table(`${schema}.chat_messages`);
+    const rows = await sql<{ id: string; depth: number; created_at: Date; found: boolean }>`
+      WITH found AS (
+        SELECT id, depth, created_at FROM ${messages}
+        WHERE id = ANY(${ids}::uuid[]) AND chat_id = ${chatId} AND on_path AND deleted_at IS NULL
+      )
+      SELECT id, depth, created_at, true AS found FROM found
+      UNION ALL
+      SELECT m.id, m.depth, m.created_at, false FROM ${messages} m
+      WHERE m.chat_id = ${chatId} AND m.on_path AND m.deleted_at IS NULL
+        AND m.depth = ANY(ARRAY(SELECT depth - 1 FROM found UNION SELECT depth + 1 FROM found))`.execute(scoped);
+    const found = new Map<string, PathTurn>();
+    const neighbours: PathTurn[] = [];
+    for (const r of rows.rows) r.found ? found.set(r.id, toTurn(r)) : neighbours.push(toTurn(r));
+    return { found: ids.flatMap((id) => found.get(id) ?? []), neighbours };
+  }
+
   /** The turns of the active path ranked for `query`: the best own scores, with their path neighbours. */
-  async function rank(chatId: string, query: QueryTerm[], corpus: CorpusStats, wanted: number): Promise<MemoryHit[]> {
-    const found = await lookup(chatId, query, corpus.documents);
-    const own = scoreTurns(query, found.postings, corpus);
-    const candidates = [...own]
-      .sort((a, b) => b[1].score - a[1].score)
-      .slice(0, Math.max(wanted * 4, CANDIDATES))
-      .map(([id]) => found.turns.get(id)!);
-    if (candidates.length === 0) return [];
-    const depths = [...new Set(candidates.flatMap((c) => [c.depth - 1, c.depth + 1]))];
-    const neighbours = await pathTurns(chatId)
-      .where('depth', '=', sql<number>`ANY(${depths}::int[])`)
-      .execute();
+  async function rank(
+    chatId: string,
+    query: QueryTerm[],
+    corpus: CorpusStats,
+    wanted: number,
+    known: Map<string, TermPostings>,
+  ): Promise<MemoryHit[]> {
+    const cap = Math.floor(Math.max(50, COMMON_SHARE * corpus.documents));
+    const own = scoreTurns(query, await lookup(chatId, query, cap, known), corpus);
+    const ranked = [...own].sort(byScore).map(([id]) => id);
+    const size = Math.max(wanted * 4, CANDIDATES);
+    const candidates: PathTurn[] = [];
     const byDepth = new Map<number, PathTurn>();
-    for (const t of [...candidates, ...neighbours.map(toTurn)]) byDepth.set(t.depth, t);
-    return rankTurns(query, own, candidates, byDepth, wanted);
+    // Turns of other branches (and deleted ones) are scored too; the best are checked until enough are on the path.
+    for (let next = 0; candidates.length < size && next < ranked.length;) {
+      const missing = size - candidates.length;
+      const batch = ranked.slice(next, next + (next === 0 ? missing : 2 * missing));
+      next += batch.length;
+      const { found, neighbours } = await onPathWithNeighbours(chatId, batch);
+      const kept = found.slice(0, missing);
+      candidates.push(...kept);
+      // Only the kept turns' neighbours: a turn two steps from every candidate must not lead a neighbour.
+      const near = new Set(kept.flatMap((t) => [t.depth - 1, t.depth + 1]));
+      for (const t of neighbours) if (near.has(t.depth)) byDepth.set(t.depth, t);
+    }
+    if (candidates.length === 0) return [];
+    for (const t of candidates) byDepth.set(t.depth, t);
+    return rankTurns(query, ownOf(own, candidates, byDepth), candidates, byDepth, wanted);
   }
 
   /** Names (`n:` terms) the given turns hold and the query does not, at most EXPANSION_NAMES. */
@@ -134,14 +203,16 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
       const wanted = options.limit + (options.exclude?.size ?? 0);
       const query = analyseQuery(text);
       if (query.length === 0) return [];
-      let hits = await rank(chatId, query, corpus, wanted);
+      const known = new Map<string, TermPostings>();
+      let hits = await rank(chatId, query, corpus, wanted, known);
       // The second hop: names the best turns hold that the query did not say, looked up again below its own terms.
       const names = await namesOf(
         chatId,
         hits.slice(0, EXPANSION_FROM).map((h) => h.message_id),
         query,
       );
-      if (names.length > 0) hits = interleaveSecondHop(hits, await rank(chatId, analyseQuery(text, names), corpus, wanted), names, wanted);
+      if (names.length > 0)
+        hits = interleaveSecondHop(hits, await rank(chatId, analyseQuery(text, names), corpus, wanted, known), names, wanted);
       const exclude = options.exclude;
       return (exclude ? hits.filter((h) => !exclude.has(h.message_id)) : hits).slice(0, options.limit);
     },
@@ -158,6 +229,18 @@ export function createMemorySearch(db: Kysely<ReadModels>, schema: string) {
         .execute();
     },
   };
+}
+
+const byScore = (a: [string, OwnScore], b: [string, OwnScore]) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1);
+
+/** The own scores of the turns the ranking sees (the path's), so a turn of another branch never leads anywhere. */
+function ownOf(own: ReadonlyMap<string, OwnScore>, candidates: readonly PathTurn[], byDepth: ReadonlyMap<number, PathTurn>) {
+  const seen = new Map<string, OwnScore>();
+  for (const t of [...candidates, ...byDepth.values()]) {
+    const score = own.get(t.id);
+    if (score) seen.set(t.id, score);
+  }
+  return seen;
 }
 
 export type MemorySearch = ReturnType<typeof createMemorySearch>;

@@ -20,6 +20,8 @@ import * as chatSummaries from './migrations/2026_12_07_250_chat_summaries.ts';
 import * as messageEmbeddings from './migrations/2026_12_07_251_message_embeddings.ts';
 import * as memoryIndex from './migrations/2026_12_07_300_memory_index.ts';
 import * as messageExportParts from './migrations/2026_12_08_100_message_export_parts.ts';
+import * as chatMessageClientIds from './migrations/2026_12_08_110_chat_message_client_ids.ts';
+import * as memoryPostingsCovering from './migrations/2026_12_08_300_memory_postings_covering.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -46,6 +48,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_251_message_embeddings': messageEmbeddings,
   '2026_12_07_300_memory_index': memoryIndex,
   '2026_12_08_100_message_export_parts': messageExportParts,
+  '2026_12_08_110_chat_message_client_ids': chatMessageClientIds,
+  '2026_12_08_300_memory_postings_covering': memoryPostingsCovering,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { compareWithFreshRebuild } from '../../../../test/read-model-check.ts';
+
+/**
+ * Memory search scores the turns of every branch and then keeps to the active path: when the best-scoring turns
+ * all lie on other branches (more of them than the search first checks, 400), the turn of the active path is still
+ * found, with its neighbour; a branch switch and a delete change what is found at once.
+ */
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => {
+  await svc?.close();
+});
+
+async function post(chatId: string, sender: string, content: string, parent?: string): Promise<string> {
+  const res = await svc.request('POST', `/api/v1/character_messages/chats/${chatId}/messages`, {
+    body: { sender, content, ...(parent !== undefined ? { parent_message_id: parent } : {}) },
+  });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+async function search(chatId: string, query: string): Promise<string[]> {
+  const res = await svc.request('POST', `/api/v1/character_chats/${chatId}/memory/search`, { body: { query, limit: 5 } });
+  expect(res.status).toBe(200);
+  return res.body.results.map((r: { message_id: string }) => r.message_id);
+}
+
+describe('memory search over many branches', () => {
+  test('the active turn is found below 420 better-scoring alternates of other branches', async () => {
+    const character = await svc.request('POST', '/api/v1/characters', { body: { name: 'Vela', first_mes: 'Hi.' } });
+    const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.body.id } })).body.id as string;
+    const root = await post(chat, 'user', 'Tell me about the mountains you crossed.');
+    const chosen = await post(
+      chat,
+      'assistant',
+      'We walked for days past lakes and pine forests and villages and rivers until we reached a glacier at last.',
+    );
+    const alternates: string[] = [];
+    for (let i = 0; i < 420; i++) alternates.push(await post(chat, 'assistant', `Glacier, glacier, the glacier ${i}.`, root));
+    // The last alternate is active: it is found, `chosen` (another branch now) is not.
+    let found = await search(chat, 'glacier');
+    expect(found[0]).toBe(alternates[419]);
+    expect(found).not.toContain(chosen);
+    expect(found.filter((id) => alternates.slice(0, 419).includes(id))).toEqual([]);
+
+    expect((await svc.request('PUT', `/api/v1/character_messages/messages/${chosen}/select`, {})).status).toBe(200);
+    found = await search(chat, 'glacier');
+    expect(found.slice(0, 2).sort()).toEqual([chosen, root].sort());
+    expect(found).toHaveLength(2);
+
+    expect((await svc.request('DELETE', `/api/v1/character_messages/messages/${chosen}`, {})).status).toBe(200);
+    // The path moves to another alternate: that one and the root are found, never the deleted turn.
+    found = await search(chat, 'glacier');
+    expect(found).not.toContain(chosen);
+    expect(found.filter((id) => alternates.includes(id))).toHaveLength(1);
+    expect(found).toContain(root);
+
+    const check = await compareWithFreshRebuild(svc.databaseUrl);
+    expect(check.differences).toEqual({});
+  }, 180_000);
+});
