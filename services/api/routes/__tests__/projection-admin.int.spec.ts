@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 import { REBUILD_LOCK_CLASS, rebuildLockKey } from '../../../../projections/projection-rebuilds.ts';
 import { projections } from '../../../../projections/registry.ts';
+import { eventually } from '../../../../test/eventually.ts';
 
 /** The operations endpoints in multi-user mode: administrators only, status as /ready computes it, rebuilds polled. */
 const secret = 'admin-routes-test-secret-0123456789-abcdefgh';
@@ -52,7 +53,12 @@ describe('projection operations', () => {
 
   test('the list: each projection with its checkpoint, lag, state and last error', async () => {
     expect((await svc.request('POST', '/api/v1/characters', { ...as(user), body: { name: 'Listed' } })).status).toBe(201);
-    const res = await svc.request('GET', '/api/v1/admin/projections', as(admin));
+    // The create answers from the row its own append wrote (inline projection), so it no longer proves the projector
+    // has taken its lock: wait for every projection to report running.
+    const res = await eventually(
+      () => svc.request('GET', '/api/v1/admin/projections', as(admin)),
+      (r) => r.status === 200 && r.body.items.every((p: { state: string }) => p.state === 'running'),
+    );
     expect(res.status).toBe(200);
     expect(res.body.items.map((p: { name: string }) => p.name)).toEqual(projections.map((p) => p.name));
     const head = await svc.runtime.eventStore.headPosition();
