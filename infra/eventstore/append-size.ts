@@ -1,3 +1,4 @@
+import { runsBySize } from '../../shared/runs-by-size.ts';
 import type { NewEvent } from './event-store.ts';
 
 /**
@@ -69,19 +70,5 @@ export function storedEventBytesBound(event: Pick<NewEvent, 'type' | 'data' | 'm
  * exceeds the bound is an append of its own: the store judges its real size (in clear it may fit).
  */
 export function splitForAppend<E extends Pick<NewEvent, 'type' | 'data' | 'metadata'>>(events: readonly E[], limit: number): E[][] {
-  const parts: E[][] = [];
-  let current: E[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = storedEventBytesBound(event);
-    if (current.length > 0 && bytes + size > limit) {
-      parts.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) parts.push(current);
-  return parts;
+  return runsBySize(events, storedEventBytesBound, limit);
 }

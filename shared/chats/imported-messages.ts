@@ -1,5 +1,6 @@
 import type { ChatEvent, MessagePostedData, MessagesImportedData } from '../events/chat-events.ts';
 import type { RecordedEvent } from '../events/recorded-event.ts';
+import { runsBySize } from '../runs-by-size.ts';
 
 /**
  * The most message JSON one `MessagesImported` event carries (bytes). With sealing (base64, about 4/3) and metadata
@@ -12,20 +13,8 @@ type ImportedMessage = MessagesImportedData['messages'][number];
 
 /** The messages of a created chat as `MessagesImported` events of at most `budget` bytes of JSON each, in order. */
 export function importedMessageEvents(chatId: string, posts: readonly MessagePostedData[], budget = IMPORTED_CHUNK_BYTES): ChatEvent[] {
-  const chunks: ImportedMessage[][] = [];
-  let current: ImportedMessage[] = [];
-  let bytes = 0;
-  for (const { chatId: _chatId, ...message } of posts) {
-    const size = Buffer.byteLength(JSON.stringify(message));
-    if (current.length > 0 && bytes + size > budget) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
+  const messages = posts.map(({ chatId: _chatId, ...message }): ImportedMessage => message);
+  const chunks = runsBySize(messages, (message) => Buffer.byteLength(JSON.stringify(message)), budget);
   let first = 0;
   return chunks.map((messages) => {
     const event: ChatEvent = { type: 'MessagesImported', data: { chatId, first, total: posts.length, messages } };

@@ -1,4 +1,5 @@
 import type { EntryRecord } from '../events/world-book-events.ts';
+import { runsBySize } from '../runs-by-size.ts';
 
 /**
  * The most entry JSON one world-book event carries (bytes). With sealing (base64, about 4/3) and metadata an
@@ -12,18 +13,8 @@ export const ENTRY_CHUNK_BYTES = 128 * 1024;
  * run of its own). Always at least one run, empty for a book without entries.
  */
 export function chunkEntries(entries: readonly EntryRecord[], budget = ENTRY_CHUNK_BYTES): EntryRecord[][] {
-  const chunks: EntryRecord[][] = [[]];
-  let bytes = 0;
-  for (const record of entries) {
-    const size = Buffer.byteLength(JSON.stringify(record));
-    const current = chunks[chunks.length - 1]!;
-    if (current.length > 0 && bytes + size > budget) {
-      chunks.push([record]);
-      bytes = size;
-    } else {
-      current.push(record);
-      bytes += size;
-    }
-  }
-  return chunks;
+  const runs = runsBySize(entries, jsonBytes, budget);
+  return runs.length > 0 ? runs : [[]];
 }
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
