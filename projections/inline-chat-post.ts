@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { InlineWork } from '../infra/eventstore/event-store.ts';
 import { isCatalogued } from '../shared/events/recorded-event.ts';
+import { postedInlineText } from './chat-post-statement.ts';
 import { postedInline, type InlinePostedRow } from './chats-projection.ts';
 import { withUpcast } from './projection-runner.ts';
 
@@ -21,7 +22,8 @@ export function chatPostInline(schema: string): InlineWork<InlinePostedRow> {
   return {
     statement: (db, recorded) => {
       const event = recorded.length === 1 ? withUpcast(recorded[0]!) : undefined;
-      if (event && isCatalogued<'MessagePosted'>(event, POSTED)) return postedInline(db.withSchema(schema), event);
+      if (event && isCatalogued<'MessagePosted'>(event, POSTED))
+        return postedInlineText(db, schema, event) ?? postedInline(db.withSchema(schema), event);
       return db.with('inline', () => sql<{ id: string }>`(SELECT NULL::uuid AS id WHERE false)`);
     },
     answer: (row) => (row.id ? (row as InlinePostedRow) : undefined),
