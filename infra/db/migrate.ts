@@ -22,6 +22,7 @@ import * as memoryIndex from './migrations/2026_12_07_300_memory_index.ts';
 import * as messageExportParts from './migrations/2026_12_08_100_message_export_parts.ts';
 import * as chatMessageClientIds from './migrations/2026_12_08_110_chat_message_client_ids.ts';
 import * as memoryPostingsCovering from './migrations/2026_12_08_300_memory_postings_covering.ts';
+import * as chatMessagesActivePath from './migrations/2026_12_08_400_chat_messages_active_path.ts';
 
 /**
  * Read-model migrations, listed statically (no dynamic import of .ts files) and applied into a schema chosen
@@ -50,6 +51,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_08_100_message_export_parts': messageExportParts,
   '2026_12_08_110_chat_message_client_ids': chatMessageClientIds,
   '2026_12_08_300_memory_postings_covering': memoryPostingsCovering,
+  '2026_12_08_400_chat_messages_active_path': chatMessagesActivePath,
 };
 
 export async function migrateReadModels(db: Kysely<any>, schema: string): Promise<void> {

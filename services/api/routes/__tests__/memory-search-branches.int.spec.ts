@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import pg from 'pg';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
 import { compareWithFreshRebuild } from '../../../../test/read-model-check.ts';
 
@@ -62,4 +63,35 @@ describe('memory search over many branches', () => {
     const check = await compareWithFreshRebuild(svc.databaseUrl);
     expect(check.differences).toEqual({});
   }, 180_000);
+
+  test('the second hop keeps to the active path, and the active path index exists', async () => {
+    const character = await svc.request('POST', '/api/v1/characters', { body: { name: 'Iro', first_mes: 'Hi.' } });
+    const chat = (await svc.request('POST', '/api/v1/character_chats', { body: { character_id: character.body.id } })).body.id as string;
+    await post(chat, 'user', 'Who gave you the lantern?');
+    const gift = await post(chat, 'assistant', 'It was a gift from old Marisol, the lantern.');
+    const asked = await post(chat, 'user', 'Where does she live now?');
+    const other = await post(chat, 'assistant', 'At the market Marisol sells fish every morning.', asked);
+    const active = await post(chat, 'assistant', 'By the harbour lives Marisol, in a blue house.', asked);
+    // The first hop finds the gift; its name leads the second hop to the active answer, never to the other branch's.
+    let found = await search(chat, 'lantern gift');
+    expect(found[0]).toBe(gift);
+    expect(found).toContain(active);
+    expect(found).not.toContain(other);
+
+    expect((await svc.request('PUT', `/api/v1/character_messages/messages/${other}/select`, {})).status).toBe(200);
+    found = await search(chat, 'lantern gift');
+    expect(found).toContain(other);
+    expect(found).not.toContain(active);
+
+    const client = new pg.Client({ connectionString: svc.databaseUrl });
+    await client.connect();
+    try {
+      const index = await client.query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'read' AND indexname = 'chat_messages_active_path'",
+      );
+      expect(index.rows[0]?.indexdef).toMatch(/\(chat_id, depth\) INCLUDE \(id, created_at\) WHERE \(on_path AND \(deleted_at IS NULL\)\)/);
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
 });
