@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { startTestService, type TestService } from '../../../../test/harness.ts';
+import { eventually } from '../../../../test/eventually.ts';
 
 const secret = 'an-audit-trail-test-secret-0123456789-abcdef';
 let svc: TestService;
@@ -99,7 +100,14 @@ describe('audit trail: who changed this card, when, and what did it look like be
     // Filters: by user, by event type, by time, and cursor pages that add up to the whole.
     const byModerator = await svc.request('GET', '/api/v1/audit/events?user_id=moderator', auditor);
     expect(byModerator.body.items.map((e: any) => [e.resource_id, e.event_type])).toEqual([[id, 'CharacterUpdated']]);
-    const byMallory = (await svc.request('GET', '/api/v1/audit/events?user_id=mallory&event_type=CharacterCreated', auditor)).body.items;
+    // Mallory's create was answered from the row its own append wrote (inline projection); the audit projection
+    // follows it asynchronously, so another user's query waits for it.
+    const byMallory = (
+      await eventually(
+        () => svc.request('GET', '/api/v1/audit/events?user_id=mallory&event_type=CharacterCreated', auditor),
+        (r) => r.body.items?.length > 0,
+      )
+    ).body.items;
     expect(byMallory.map((e: any) => e.resource_id)).toEqual([other.body.id]);
     const sinceModeration = (
       await svc.request('GET', `/api/v1/audit/events?from=${encodeURIComponent(beforeModeration)}&resource_type=character`, auditor)
