@@ -9,6 +9,7 @@
  * - `image`: an image described in text ("[Image: ...]"), asked about as a picture or photo.
  * Filler turns reuse the same names, places and objects, so a name alone does not find the evidence.
  */
+import { seededRandom } from '../shared/prompt/macros/seeded-random.ts';
 
 export interface GeneratedTurn {
   sender: 'user' | 'assistant';
@@ -28,18 +29,6 @@ export interface GeneratedQuestion {
 export interface GeneratedConversation {
   turns: GeneratedTurn[];
   questions: GeneratedQuestion[];
-}
-
-/** mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMES = [
