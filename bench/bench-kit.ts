@@ -96,6 +96,22 @@ export async function startService(
   };
 }
 
+/**
+ * Requests to a bench's service with its key: `text` answers the body as text, `json` parsed; an answer of 300 or
+ * more throws with its status and body. `headers` for other clients of the same service.
+ */
+export function serviceApi(service: { url: string; key: string }) {
+  const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
+  const text = async (method: string, path: string, body?: unknown): Promise<string> => {
+    const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const answer = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${answer}`);
+    return answer;
+  };
+  const json = async (method: string, path: string, body?: unknown): Promise<any> => JSON.parse(await text(method, path, body));
+  return { headers, text, json };
+}
+
 /** CPU time (user + system, ms) used so far by processes `pids` and, for each of `parents`, its children (Linux /proc). */
 export function cpuMs(pids: number[], parents: number[] = []): number {
   const ticksToMs = 10; // USER_HZ is 100 on Linux

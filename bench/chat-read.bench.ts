@@ -9,7 +9,7 @@ import { createChatTranscriptQueries } from '../queries/chat-transcript-queries.
 import { createChatQueries } from '../queries/chats-queries.ts';
 import { createChatExportLines } from '../queries/chat-export-lines.ts';
 import { sillyTavernChatExport, sillyTavernChatFile } from '../services/chats/export-chat.ts';
-import { benchPostgres, cpuMs, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { benchPostgres, cpuMs, machine, serviceApi, startService, summarize, table, writeResult } from './bench-kit.ts';
 import { createChatSeeder } from './seed-chat.ts';
 import { baselineSillyTavernChatFile, createBaselineChatReads } from './chat-read-baseline.ts';
 
@@ -32,13 +32,7 @@ const PAGES = [1, 25, 50];
 
 const database = await benchPostgres();
 const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000' });
-const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return text;
-};
+const { headers, text: api } = serviceApi(service);
 const character = JSON.parse(await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello.' })) as { id: string };
 
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });

@@ -14,7 +14,7 @@ import { MAX_VECTORS_PER_EVENT } from '../shared/events/memory-embedding-events.
 import { fuseRankings } from '../shared/memory/memory-fusion.ts';
 import { encodeVector } from '../shared/memory/vector-codec.ts';
 import { startFakeEmbeddingsServer } from '../test/fake-llm/fake-embeddings-server.ts';
-import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { benchPostgres, machine, serviceApi, startService, summarize, table, writeResult } from './bench-kit.ts';
 import { generateConversation } from './memory-conversation.ts';
 import { emptyRecall, KS, percent, plainBm25, score, type Recall } from './memory-recall-scoring.ts';
 import { createChatSeeder } from './seed-chat.ts';
@@ -37,13 +37,7 @@ const stand_in = await startFakeEmbeddingsServer();
 const database = await benchPostgres();
 const env = { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: stand_in.url, LLM_MODEL: 'stand-in', MEMORY_EMBEDDING_MODEL: MODEL };
 const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000', ...env });
-const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as any;
-};
+const { headers, json: api } = serviceApi(service);
 const character = (await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello.' })) as { id: string };
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });

@@ -10,7 +10,7 @@ import { memoryIndexProjection } from '../projections/memory-index-projection.ts
 import { rebuildReadModels } from '../projections/rebuild.ts';
 import { newId } from '../shared/ids.ts';
 import { openEventLog } from '../test/read-model-check.ts';
-import { benchPostgres, machine, startService, summarize, table, writeResult } from './bench-kit.ts';
+import { benchPostgres, machine, serviceApi, startService, summarize, table, writeResult } from './bench-kit.ts';
 import { generateConversation, type GeneratedConversation } from './memory-conversation.ts';
 import { emptyRecall, KS, percent, plainBm25, score } from './memory-recall-scoring.ts';
 import { createChatSeeder } from './seed-chat.ts';
@@ -29,13 +29,7 @@ const LATENCY_ROUNDS = 3;
 
 const database = await benchPostgres();
 const service = await startService({ DATABASE_URL: database.url, MAX_MESSAGES_PER_CHAT: '1000000' });
-const headers = { 'content-type': 'application/json', 'x-api-key': service.key };
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as any;
-};
+const { headers, json: api } = serviceApi(service);
 const character = (await api('POST', '/api/v1/characters', { name: 'Bench', first_message: 'Hello.' })) as { id: string };
 const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 const db = new Kysely<ReadModels>({ dialect: new PostgresDialect({ pool }) });
