@@ -27,6 +27,9 @@ const EXPORT = 'Character_Chat/test_export_includes_tools_and_metadata.py';
 const post = (path: string, body?: unknown) => svc.request('POST', path, body === undefined ? {} : { body });
 const put = (path: string, body: unknown) => svc.request('PUT', path, { body });
 const get = (path: string) => svc.request('GET', path);
+/** The original's complete-v2 on a chat, through the stand-in provider, not saved (the ports' common request). */
+const completeV2 = (chatId: string, fields: Record<string, unknown>) =>
+  post(`/api/v1/chats/${chatId}/complete-v2`, { provider: 'openai', model: 'gpt-x', save_to_db: false, ...fields });
 const now = () => new Date().toISOString();
 
 type Turn = { role: string; content: string };
@@ -68,12 +71,7 @@ describe(ROLES, () => {
     await post(`/api/v1/chats/${chatId}/messages`, { role: 'user', content: 'hello' });
     await post(`/api/v1/chats/${chatId}/messages`, { role: 'assistant', content: 'hi' });
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
-      append_user_message: 'test',
-      save_to_db: false,
-    });
+    const r = await completeV2(chatId, { append_user_message: 'test' });
     expect(r.status).toBe(200);
     for (const m of sentMessages()) expect(['system', 'user', 'assistant', 'tool']).toContain(m.role);
   });
@@ -106,12 +104,7 @@ describe(ROLES, () => {
     };
     expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
-      append_user_message: 'test',
-      save_to_db: false,
-    });
+    const r = await completeV2(chatId, { append_user_message: 'test' });
     expect(r.status).toBe(200);
     const first = sentMessages()[0]!;
     expect(first.role).toBe('system');
@@ -291,12 +284,9 @@ describe(ROLES, () => {
     const settings = { schemaVersion: 2, updatedAt: now(), authorNote: 'depth-note', authorNotePosition: { mode: 'depth', depth: 1 } };
     expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
+    const r = await completeV2(chatId, {
       include_character_context: false,
       append_user_message: 'latest-user',
-      save_to_db: false,
     });
     expect(r.status).toBe(200);
     const sent = sentMessages();
@@ -313,12 +303,7 @@ describe(ROLES, () => {
     const settings = { schemaVersion: 2, updatedAt: now(), chatGenerationOverride: override };
     expect((await put(`/api/v1/chats/${chatId}/settings`, { settings })).status).toBe(200);
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
-      append_user_message: 'turn-1',
-      save_to_db: false,
-    });
+    const r = await completeV2(chatId, { append_user_message: 'turn-1' });
     expect(r.status).toBe(200);
     const sent = upstream.requests.at(-1)!.body as Record<string, unknown>;
     expect(sent.temperature).toBeCloseTo(1.2);
@@ -334,12 +319,7 @@ describe(ROLES, () => {
     });
     expect(updated.status).toBe(200);
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
-      append_user_message: 'test',
-      save_to_db: false,
-    });
+    const r = await completeV2(chatId, { append_user_message: 'test' });
     expect(r.status).toBe(200);
     const sent = upstream.requests.at(-1)!.body as Record<string, unknown>;
     expect(sent.temperature).toBeCloseTo(0.61);
@@ -352,11 +332,8 @@ describe(ROLES, () => {
     const generation = { temperature: 0.2, top_p: 0.3, repetition_penalty: 1.01, stop: ['DEFAULT_STOP'] };
     await put(`/api/v1/characters/${character.id}?expected_version=${character.version}`, { extensions: { tldw: { generation } } });
     upstream.reply({ text: 'ok' });
-    const r = await post(`/api/v1/chats/${chatId}/complete-v2`, {
-      provider: 'openai',
-      model: 'gpt-x',
+    const r = await completeV2(chatId, {
       append_user_message: 'test',
-      save_to_db: false,
       temperature: 0.91,
       top_p: 0.44,
       repetition_penalty: 1.4,
