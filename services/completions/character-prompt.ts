@@ -265,8 +265,10 @@ export function createCharacterPrompts(
 
       // ---- lorebooks ------------------------------------------------------------------------------------
       const books = await worldInfo.books(worldInfoScope(target, who, placed));
-      // The defaults of the user whose chat it is (read only when there is lore to scan).
-      const owner = books.length > 0 ? (await userDefaults.get(chat?.owner_id ?? character.owner_id)).defaults : {};
+      // The defaults of the user whose chat it is: read at most once, when lore is scanned or memory recalls.
+      let ownerDefaults: ReturnType<typeof userDefaults.get> | undefined;
+      const defaultsOfOwner = async () => (await (ownerDefaults ??= userDefaults.get(chat?.owner_id ?? character.owner_id))).defaults;
+      const owner = books.length > 0 ? await defaultsOfOwner() : {};
       // The lorebook's mode: the request's, the chat's, the owner's default, the card's, `sillytavern`.
       const compatibility = chooseCompatibility({
         request: target.compatibility ?? null,
@@ -345,7 +347,7 @@ export function createCharacterPrompts(
       if (chat) {
         const recall = await memoryRecall.recall({
           chatId: chat.id,
-          settings: resolveMemorySettings(settings.memory, (await userDefaults.get(chat.owner_id)).defaults.memory),
+          settings: resolveMemorySettings(settings.memory, (await defaultsOfOwner()).memory),
           history,
           droppedHistory: prompt.dropped.historyMessages,
           olderTurnsExist: history.length >= MAX_HISTORY,
