@@ -43,9 +43,12 @@ export function chatRow(event: RecordedEvent<'ChatCreated'>): ChatRowValues {
   };
 }
 
-/** When a chat created with its messages in one run was last changed: its own date if it brought one, else the run's last event. */
-export function createdRunTimes(created: RecordedEvent<'ChatCreated'>, last: RecordedEvent) {
-  const at = created.data.lastModified ? new Date(created.data.lastModified) : last.createdAt;
+/**
+ * When a run of a chat's events last changed it: a chat created in the run with a date of its own (an import) keeps
+ * that date; otherwise the run's last event.
+ */
+export function runTimes(created: RecordedEvent<'ChatCreated'> | null, last: RecordedEvent) {
+  const at = created?.data.lastModified ? new Date(created.data.lastModified) : last.createdAt;
   return { updated_at: at, last_activity_at: at };
 }
 

@@ -7,10 +7,10 @@ import {
   CHAT_EVENTS,
   chatRow,
   chatRowChanges,
-  createdRunTimes,
   isAddition,
   messageRow,
   planRun,
+  runTimes,
   type ChatProjectionEvent,
   type ChatRowEvent,
 } from './chats-fold.ts';
@@ -202,7 +202,7 @@ export function importedInline(db: QueryCreator<ReadModels>, run: ChatProjection
   const { created, additions } = plan;
   const last = additions[additions.length - 1] ?? created!;
   const chatId = (created ?? additions[0]!).data.chatId;
-  const totals = { version: last.revision, updated_at: last.createdAt, last_activity_at: last.createdAt };
+  const totals = { version: last.revision, ...runTimes(created, last) };
   // Every write waits for the append (the stream's lock first, as a plain append takes it), then for the guard.
   const appended = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.raw(APPENDED_CTE)})`;
   const guarded = sql<boolean>`EXISTS (SELECT 1 FROM guard)`;
@@ -337,7 +337,7 @@ async function applyRun(db: Kysely<ReadModels>, run: ChatProjectionEvent[]): Pro
   const chatId = first.data.chatId;
   const totals = {
     version: last.revision,
-    ...(created ? createdRunTimes(created, last) : { updated_at: last.createdAt, last_activity_at: last.createdAt }),
+    ...runTimes(created, last),
   };
   const claimed = created
     ? await db
@@ -453,7 +453,7 @@ async function applyRuns(db: Kysely<ReadModels>, runs: ChatProjectionEvent[][]):
       return {
         ...chatRow(p.created!),
         version: last.revision,
-        ...createdRunTimes(p.created!, last),
+        ...runTimes(p.created, last),
         message_count: p.messages,
       };
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CHAT_EVENTS, chatRow, chatRowChanges, createdRunTimes, messageRow, planRun } from '../chats-fold.ts';
+import { CHAT_EVENTS, chatRow, chatRowChanges, runTimes, messageRow, planRun } from '../chats-fold.ts';
 import { chatCreated, messagePosted } from './chat-event-fixtures.ts';
 import { streamOf } from './recorded-events.ts';
 import type { EventData } from '../../shared/events/event-types.ts';
@@ -69,12 +69,13 @@ describe('chats fold (no database)', () => {
       last_activity_at: new Date('2025-03-01T10:01:00.250Z'),
     });
     const post = chat('MessagePosted', messagePosted(CHAT, id(1)), at(5));
-    expect(createdRunTimes(created, post)).toEqual({
+    expect(runTimes(created, post)).toEqual({
       updated_at: new Date('2025-03-01T10:01:00.250Z'),
       last_activity_at: new Date('2025-03-01T10:01:00.250Z'),
     });
     const plain = streamOf(`chat-${id(2)}`)('ChatCreated', chatCreated(id(2)), at(5));
-    expect(createdRunTimes(plain, post)).toEqual({ updated_at: post.createdAt, last_activity_at: post.createdAt });
+    expect(runTimes(plain, post)).toEqual({ updated_at: post.createdAt, last_activity_at: post.createdAt });
+    expect(runTimes(null, post)).toEqual({ updated_at: post.createdAt, last_activity_at: post.createdAt });
     expect(chatRow(plain).state).toBe('in-progress');
   });
 
